@@ -1,0 +1,57 @@
+# The newcomer's front door: each target installs missing Debian packages
+# first (scripts/install-deps), then drives CMake presets.
+#   make            build (release) -> build/release/aipm
+#   make demo       build and run the main job on the embedded store
+#   make test       unit + command-level tests, then unit tests under ASan+UBSan
+#   make bench      benchmarks (bench/), with their peers
+#   make fuzz       each libFuzzer target for FUZZ_SECONDS (default 60)
+JOBS ?= $(shell nproc 2>/dev/null || echo 2)
+FUZZ_SECONDS ?= 60
+AIPM = build/release/aipm
+
+.PHONY: all deps build demo test test-dev test-asan bench fuzz format clean
+
+all: build
+
+deps:
+	@scripts/install-deps
+
+build: deps
+	@cmake --preset release >/dev/null
+	@cmake --build build/release -j $(JOBS) --target aipm
+
+demo: build
+	@scripts/demo $(AIPM)
+
+test: deps test-dev test-asan
+
+test-dev:
+	@cmake --preset $(if $(CI),ci,dev) >/dev/null
+	@cmake --build build/$(if $(CI),ci,dev) -j $(JOBS)
+	@cd build/$(if $(CI),ci,dev) && ctest --output-on-failure -j $(JOBS)
+
+test-asan:
+	@cmake --preset asan >/dev/null
+	@cmake --build build/asan -j $(JOBS)
+	@cd build/asan && ASAN_OPTIONS=detect_leaks=1 \
+	    UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	    ctest --output-on-failure -j $(JOBS)
+
+bench: build
+	@bench/ingest/run $(AIPM)
+
+fuzz: deps
+	@cmake --preset fuzz >/dev/null
+	@cmake --build build/fuzz -j $(JOBS)
+	@for t in build/fuzz/*_fuzzer; do \
+	    name=$$(basename $$t); mkdir -p build/fuzz/corpus-$$name; \
+	    echo "fuzz: $$name for $(FUZZ_SECONDS)s"; \
+	    $$t -max_total_time=$(FUZZ_SECONDS) -max_len=65536 \
+	        build/fuzz/corpus-$$name tests/fuzz/corpus/$$name || exit 1; \
+	done
+
+format:
+	@clang-format -i $$(git ls-files '*.c' '*.h')
+
+clean:
+	rm -rf build

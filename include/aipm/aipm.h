@@ -1,0 +1,12 @@
+/* aipm.h - the umbrella header of libaipm: include this to get it all. */
+#ifndef AIPM_H
+#define AIPM_H
+
+#include "aipm/audit.h"
+#include "aipm/config.h"
+#include "aipm/core.h"
+#include "aipm/ingest.h"
+#include "aipm/lineage.h"
+#include "aipm/store.h"
+
+#endif

@@ -1,0 +1,146 @@
+/* core.h - errors, hashing, time, buffers and progress output for libaipm.
+ *
+ * Every fallible function in libaipm returns an int: AIPM_OK (0) or one of
+ * the negative codes below, and fills a caller-owned aipm_error (which may be
+ * NULL) once, at the innermost failure, with a one-line impersonal message.
+ * Callers pass the code up without rewriting the message.
+ */
+#ifndef AIPM_CORE_H
+#define AIPM_CORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdarg.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+enum {
+    AIPM_OK = 0,
+    AIPM_ERROR = -1,    /* internal error: a bug or an unexpected failure */
+    AIPM_ENOMEM = -2,   /* out of memory */
+    AIPM_EINVALID = -3, /* bad input or bad usage */
+    AIPM_ENOTFOUND = -4,/* a named thing does not exist */
+    AIPM_EEXISTS = -5,  /* a thing to create already exists */
+    AIPM_EIO = -6,      /* a file or store could not be read or written */
+    AIPM_EBLOCKED = -7  /* a gate or policy said no */
+};
+
+typedef struct aipm_error {
+    int code;
+    char msg[512];
+} aipm_error;
+
+/* Fill err (if non-NULL and still empty) with code and a printf-style
+ * message; returns code so callers can write `return aipm_error_set(...)`. */
+int aipm_error_set(aipm_error *err, int code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Clear err for reuse. */
+void aipm_error_clear(aipm_error *err);
+
+/* The assertion of STYLE.md: aborts in debug builds, returns AIPM_ERROR with
+ * a message in release builds. Use inside functions that take `err`. */
+#ifdef NDEBUG
+#define AIPM_ASSERT(cond, err)                                                \
+    do {                                                                      \
+        if (!(cond))                                                          \
+            return aipm_error_set((err), AIPM_ERROR,                          \
+                                  "internal error: %s (%s:%d)", #cond,        \
+                                  __FILE__, __LINE__);                        \
+    } while (0)
+#else
+#include <assert.h>
+#define AIPM_ASSERT(cond, err) assert(cond)
+#endif
+
+/* ---- hashing (SHA-256 through libsodium) ---- */
+
+typedef struct aipm_sha256 {
+    unsigned char state[128]; /* crypto_hash_sha256_state, kept opaque */
+} aipm_sha256;
+
+void aipm_sha256_init(aipm_sha256 *h);
+void aipm_sha256_update(aipm_sha256 *h, const void *data, size_t len);
+void aipm_sha256_final(aipm_sha256 *h, uint8_t out[32]);
+void aipm_sha256_oneshot(uint8_t out[32], const void *data, size_t len);
+
+/* Lower-case hex of n bytes into out, which must hold 2n+1 chars. */
+void aipm_hex(char *out, const uint8_t *in, size_t n);
+
+/* A random (version 4) UUID, 36 chars plus NUL. */
+void aipm_uuid4(char out[37]);
+
+/* ---- time ---- */
+
+/* Parse an RFC 3339 date-time with a mandatory offset ("Z" or +hh:mm),
+ * optional fraction, into milliseconds since the Unix epoch (UTC). Also
+ * accepts a plain date YYYY-MM-DD (midnight UTC) when allow_date is set.
+ * Returns AIPM_OK or AIPM_EINVALID. Does not touch err-less state. */
+int aipm_time_parse(int64_t *out_ms, const char *s, size_t len, int allow_date);
+
+/* Format ms since the epoch as "YYYY-MM-DDTHH:MM:SS.mmmZ" (25 bytes). */
+void aipm_time_format(char out[32], int64_t ms);
+
+/* Current time in ms; the environment variable AIPM_NOW (RFC 3339) overrides
+ * it so tests and demos are reproducible. */
+int64_t aipm_now_ms(void);
+
+/* ---- growable byte buffer with a maximum size (curl's dynbuf) ---- */
+
+typedef struct aipm_buf {
+    char *ptr;
+    size_t len;
+    size_t cap;
+    size_t max; /* appends past this fail with AIPM_EINVALID */
+} aipm_buf;
+
+void aipm_buf_init(aipm_buf *b, size_t max);
+void aipm_buf_free(aipm_buf *b);
+void aipm_buf_reset(aipm_buf *b);
+int aipm_buf_put(aipm_buf *b, const void *data, size_t len);
+int aipm_buf_puts(aipm_buf *b, const char *s);
+int aipm_buf_printf(aipm_buf *b, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* Append s as a JSON string literal (with quotes and escapes). */
+int aipm_buf_put_json_str(aipm_buf *b, const char *s, size_t len);
+/* NUL-terminated view of the contents (the buffer keeps a NUL after len). */
+const char *aipm_buf_cstr(aipm_buf *b);
+
+/* ---- UTF-8 ---- */
+
+/* 1 when s[0..len) is valid UTF-8 (no overlongs, no surrogates), else 0. */
+int aipm_utf8_valid(const char *s, size_t len);
+
+/* ---- string -> dense index map (open addressing, bounded) ---- */
+
+/* Maps byte strings to dense indexes 0, 1, 2, ... in insertion order, so
+ * callers keep their per-key data in plain arrays. At most max_keys keys. */
+typedef struct aipm_strmap {
+    char **keys;         /* by index */
+    size_t *key_lens;
+    int32_t *slots;      /* hash table of index + 1, 0 = empty */
+    size_t n_slots;
+    int n_keys;
+    int max_keys;
+} aipm_strmap;
+
+void aipm_strmap_init(aipm_strmap *m, int max_keys);
+void aipm_strmap_free(aipm_strmap *m);
+/* Find key; when absent add it. *idx receives its index, *added whether it
+ * was new. Returns AIPM_EINVALID when the map is full (nothing added), or
+ * AIPM_ENOMEM. */
+int aipm_strmap_put(aipm_strmap *m, const char *key, size_t len, int *idx,
+                    int *added);
+/* Index of key or -1. */
+int aipm_strmap_find(const aipm_strmap *m, const char *key, size_t len);
+
+/* ---- logging and progress (the front-end installs the sink) ---- */
+
+typedef void (*aipm_progress_fn)(void *ctx, uint64_t done, uint64_t total);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,231 @@
+/* store.h - the storage interface: batches, rows, quarantine, schema,
+ * lineage runs and the audit log, behind one opaque handle.
+ *
+ * A store is opened from a URL: a plain path (or sqlite:PATH) selects the
+ * embedded SQLite backend, the default. Later backends (postgresql://,
+ * clickhouse://) implement the same operations (store_int.h's ops table), so
+ * nothing above this header knows which engine holds the data.
+ *
+ * Writes happen inside an explicit transaction (aipm_store_begin/commit):
+ * one transaction per ingest batch, so a killed process leaves no partial
+ * batch. Strings passed in are copied or bound for the call only; strings
+ * handed to callbacks are borrowed and valid during the callback.
+ */
+#ifndef AIPM_STORE_H
+#define AIPM_STORE_H
+
+#include "aipm/core.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct aipm_store aipm_store;
+
+/* Open (create when `create` is set) the store at url. Runs schema
+ * migrations. Returns AIPM_ENOTFOUND when the store does not exist and
+ * create is 0, AIPM_EIO when it cannot be opened. Free with _close. */
+int aipm_store_open(aipm_store **out, const char *url, int create,
+                    aipm_error *err);
+void aipm_store_close(aipm_store *st);
+
+/* The schema version the store is at after migrations. */
+int aipm_store_schema_version(aipm_store *st);
+
+/* A short description of the backend and its location, e.g. "sqlite:/x.db",
+ * used as the OpenLineage namespace of datasets in this store. */
+const char *aipm_store_namespace(aipm_store *st);
+
+int aipm_store_begin(aipm_store *st, aipm_error *err);
+int aipm_store_commit(aipm_store *st, aipm_error *err);
+void aipm_store_rollback(aipm_store *st);
+
+/* ---- batches (dataset versions) ---- */
+
+typedef struct aipm_batch_info {
+    int64_t id;
+    char dataset[16];
+    char status[12];  /* loading, accepted, staged, rejected, reverted */
+    char verdict[12]; /* pass, warn, blocked */
+    char source_sha256[65];
+    char content_sha256[65];
+    char run_id[37];
+    int64_t created_ms;
+    int64_t n_read, n_accepted, n_duplicates, n_quarantined;
+    const char *source; /* borrowed (callbacks) or owned (batch_get) */
+    const char *report; /* JSON quality report */
+} aipm_batch_info;
+
+/* Create a batch row with status "loading"; *out_id receives its id. */
+int aipm_store_batch_new(aipm_store *st, int64_t *out_id, const char *dataset,
+                         const char *source, const char *source_sha256,
+                         const char *run_id, int64_t created_ms,
+                         aipm_error *err);
+/* Record the outcome of a batch: counts, hashes, status, verdict, report. */
+int aipm_store_batch_finish(aipm_store *st, const aipm_batch_info *info,
+                            aipm_error *err);
+/* Load one batch; owned strings freed by aipm_batch_info_clear. */
+int aipm_store_batch_get(aipm_store *st, aipm_batch_info *out, int64_t id,
+                         aipm_error *err);
+void aipm_batch_info_clear(aipm_batch_info *info);
+int aipm_store_batch_set_status(aipm_store *st, int64_t id,
+                                const char *status, aipm_error *err);
+typedef int (*aipm_batch_cb)(void *ctx, const aipm_batch_info *info);
+/* Batches, newest first; dataset may be NULL for all; latest_only keeps the
+ * newest batch of each dataset. A non-zero callback return stops and is
+ * returned. */
+int aipm_store_batch_list(aipm_store *st, const char *dataset, int latest_only,
+                          aipm_batch_cb cb, void *ctx, aipm_error *err);
+
+/* ---- rows ---- */
+
+typedef struct aipm_event_row {
+    const char *message_id;
+    const char *type;
+    const char *user_id;      /* may be NULL */
+    const char *anonymous_id; /* may be NULL */
+    const char *event;        /* track only */
+    const char *group_id;     /* group only */
+    int64_t ts_ms;
+    const char *payload; /* properties (track) or traits: JSON object text */
+    size_t payload_len;
+} aipm_event_row;
+
+/* Insert one event into batch; *inserted is 1, or 0 when its messageId is
+ * already stored (a duplicate, nothing written). */
+int aipm_store_event_put(aipm_store *st, int64_t batch_id,
+                         const aipm_event_row *row, int *inserted,
+                         aipm_error *err);
+
+/* The CSV datasets: backlog, feedback, signals, graph. `values` holds one
+ * string (or NULL for empty) per column of the dataset's contract, in the
+ * order aipm_dataset_columns() gives. key identifies the record; row_sha the
+ * exact content, so an identical re-send is a duplicate (*inserted = 0) and a
+ * changed row under the same key is a new version. */
+int aipm_store_row_put(aipm_store *st, const char *dataset, int64_t batch_id,
+                       const char *key, const char *row_sha,
+                       const char *const *values, int *inserted,
+                       aipm_error *err);
+
+/* Rows of a dataset visible to analyses (in accepted batches). */
+int aipm_store_count_visible(aipm_store *st, const char *dataset,
+                             int64_t *out, aipm_error *err);
+
+/* ---- quarantine ---- */
+
+typedef struct aipm_quarantine_row {
+    int64_t batch_id;
+    const char *dataset;
+    const char *file;
+    int64_t line;
+    const char *reason;
+    const char *detail;
+    const char *raw;
+    size_t raw_len;
+} aipm_quarantine_row;
+
+int aipm_store_quarantine_put(aipm_store *st, const aipm_quarantine_row *row,
+                              aipm_error *err);
+typedef int (*aipm_quarantine_cb)(void *ctx, const aipm_quarantine_row *row);
+/* Newest first; reason and batch_id (0 = any) filter; limit 0 = no limit. */
+int aipm_store_quarantine_list(aipm_store *st, const char *reason,
+                               int64_t batch_id, int64_t limit,
+                               aipm_quarantine_cb cb, void *ctx,
+                               aipm_error *err);
+
+/* ---- learned property schema (per event name, versioned) ---- */
+
+typedef int (*aipm_schema_cb)(void *ctx, const char *event,
+                              const char *property, const char *type,
+                              int version);
+/* The newest version of each (event, property). */
+int aipm_store_schema_load(aipm_store *st, aipm_schema_cb cb, void *ctx,
+                           aipm_error *err);
+int aipm_store_schema_put(aipm_store *st, const char *event,
+                          const char *property, const char *type, int version,
+                          int64_t batch_id, aipm_error *err);
+
+/* ---- daily volume, for the volume gate ---- */
+
+int aipm_store_volume_put(aipm_store *st, const char *dataset, int64_t day,
+                          int64_t batch_id, int64_t n, aipm_error *err);
+/* Mean daily row count of accepted batches over days [from_day, to_day)
+ * that have any rows; *days receives how many such days there were. */
+int aipm_store_volume_mean(aipm_store *st, const char *dataset,
+                           int64_t from_day, int64_t to_day, double *mean,
+                           int64_t *days, aipm_error *err);
+
+/* ---- lineage runs ---- */
+
+typedef struct aipm_run_row {
+    const char *id; /* UUID */
+    const char *job;
+    const char *state; /* COMPLETE, FAIL */
+    int64_t started_ms, ended_ms;
+    const char *inputs;  /* JSON array */
+    const char *outputs; /* JSON array */
+    const char *facets;  /* JSON object of run facets, may be NULL */
+} aipm_run_row;
+
+int aipm_store_run_put(aipm_store *st, const aipm_run_row *run,
+                       aipm_error *err);
+typedef int (*aipm_run_cb)(void *ctx, const aipm_run_row *run);
+/* Oldest first. */
+int aipm_store_run_list(aipm_store *st, aipm_run_cb cb, void *ctx,
+                        aipm_error *err);
+
+/* ---- audit log rows (the format lives in govern/audit) ---- */
+
+typedef struct aipm_audit_row {
+    int64_t seq;
+    const char *entry; /* canonical bytes */
+    size_t entry_len;
+    const uint8_t *leaf; /* 32 bytes */
+    const uint8_t *root; /* 32 bytes: tree head after this entry */
+} aipm_audit_row;
+
+int aipm_store_audit_put(aipm_store *st, const aipm_audit_row *row,
+                         aipm_error *err);
+typedef int (*aipm_audit_cb)(void *ctx, const aipm_audit_row *row);
+/* In storage order (by seq). */
+int aipm_store_audit_list(aipm_store *st, aipm_audit_cb cb, void *ctx,
+                          aipm_error *err);
+/* The last row, or *found = 0 on an empty log. */
+int aipm_store_audit_last(aipm_store *st, int64_t *seq, uint8_t root[32],
+                          int *found, aipm_error *err);
+
+/* ---- the CSV dataset contracts (DESIGN.md section 4) ---- */
+
+typedef enum aipm_col_type {
+    AIPM_COL_TEXT,   /* any UTF-8 text */
+    AIPM_COL_NUMBER, /* a finite decimal number */
+    AIPM_COL_DATE,   /* YYYY-MM-DD or RFC 3339; stored normalised, UTC */
+    AIPM_COL_ENUM,   /* one of enum_values ("a|b|c") */
+    AIPM_COL_NODE    /* a typed graph node id: user:, account:, feature: */
+} aipm_col_type;
+
+typedef struct aipm_column {
+    const char *name;
+    aipm_col_type type;
+    int required;            /* non-empty value required */
+    const char *enum_values; /* AIPM_COL_ENUM only */
+    double min_exclusive;    /* AIPM_COL_NUMBER: value must exceed (or NAN) */
+    double min_inclusive;    /* AIPM_COL_NUMBER: value must be >= (or NAN) */
+} aipm_column;
+
+typedef struct aipm_dataset_def {
+    const char *name; /* backlog, feedback, signals, graph */
+    const aipm_column *cols;
+    int n_cols;
+    const int *key_cols; /* indexes into cols forming the record key */
+    int n_key_cols;
+    int time_col; /* index of the column used for freshness, or -1 */
+} aipm_dataset_def;
+
+/* The contract of a CSV dataset by name, or NULL. Borrowed, static. */
+const aipm_dataset_def *aipm_dataset_find(const char *name);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

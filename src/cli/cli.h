@@ -1,0 +1,81 @@
+/* cli.h - what the `aipm` command's files share: the global options, the
+ * workspace, output helpers, exit codes. Only public library headers. */
+#ifndef AIPM_CLI_H
+#define AIPM_CLI_H
+
+#include "aipm/aipm.h"
+
+#include <jansson.h>
+#include <stdio.h>
+
+/* Exit codes (DESIGN.md section 5). */
+enum {
+    EXIT_OK = 0,
+    EXIT_USAGE = 1,    /* usage or input error */
+    EXIT_INTERNAL = 2, /* internal error */
+    EXIT_BLOCKED = 3,  /* a gate or policy said no */
+    EXIT_ALERT = 4     /* monitoring alert */
+};
+
+typedef struct cli {
+    const char *dir;       /* -C DIR, default "." */
+    const char *store_url; /* --store URL */
+    int json;              /* --json */
+    int help;              /* -h / --help anywhere */
+    int tty;               /* stderr is a terminal: progress bars */
+    int stdout_tty;        /* stdout is a terminal: colour, widths */
+} cli;
+
+extern cli g_cli;
+
+typedef struct workspace {
+    char dir[4096];
+    char yaml[4200];
+    char store_url[4200];
+    char checkpoint[4200];
+    aipm_config *config;
+    aipm_store *store;
+} workspace;
+
+/* Open the workspace of g_cli (config and store). Prints a one-line error
+ * and returns non-zero (an exit code) on failure. */
+int ws_open(workspace *ws);
+void ws_close(workspace *ws);
+
+/* Print "aipm: <msg>" for err and return the exit code it maps to. */
+int cli_fail(const aipm_error *err);
+/* Print "aipm: <fmt>" (a usage or input problem) and return EXIT_USAGE. */
+int cli_usage_error(const char *fmt, ...)
+    __attribute__((format(printf, 1, 2)));
+
+/* Print a JSON value to stdout, pretty, with a newline. */
+void cli_print_json(json_t *v);
+
+/* Parse a positive integer argument; returns 0 on success. */
+int cli_parse_i64(const char *s, int64_t *out);
+
+/* The progress bar (stderr, only on a terminal). */
+void cli_progress(void *ctx, uint64_t done, uint64_t total);
+void cli_progress_end(void);
+
+/* Human output of an ingest quality report (JSON text). */
+void cli_print_report(FILE *out, const char *report_json);
+
+/* Write raw bytes safely for a terminal: control and non-UTF-8 bytes are
+ * shown as \xNN, at most max bytes. */
+void cli_print_raw(FILE *out, const char *raw, size_t len, size_t max);
+/* The same as a JSON-safe string (invalid bytes as \xNN text). */
+json_t *cli_raw_json(const char *raw, size_t len);
+
+/* The commands, one file each. */
+int cmd_init(int argc, char **argv);
+int cmd_ingest(int argc, char **argv);
+int cmd_data(int argc, char **argv);
+int cmd_quality(int argc, char **argv);
+int cmd_quarantine(int argc, char **argv);
+int cmd_lineage(int argc, char **argv);
+int cmd_audit(int argc, char **argv);
+int cmd_help(int argc, char **argv);
+int cmd_version(int argc, char **argv);
+
+#endif

@@ -1,0 +1,212 @@
+/* cmd_data.c - `aipm data versions|show|accept|reject|revert`. */
+#include "cli.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static void help(void)
+{
+    printf("usage: aipm data versions [--dataset NAME]\n"
+           "       aipm data show BATCH\n"
+           "       aipm data accept BATCH --reason TEXT\n"
+           "       aipm data reject BATCH --reason TEXT\n"
+           "       aipm data revert BATCH --reason TEXT\n"
+           "\n"
+           "Every ingest is a batch (a dataset version). Analyses see only\n"
+           "accepted batches. A batch blocked by a gate is staged until it\n"
+           "is accepted or rejected; an accepted batch can be reverted\n"
+           "(hidden, not deleted). Each change is written to the audit log\n"
+           "with its reason.\n");
+}
+
+static json_t *batch_json(const aipm_batch_info *b, int with_report)
+{
+    char when[32];
+    json_t *o;
+
+    aipm_time_format(when, b->created_ms);
+    o = json_pack("{s:I, s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:I, "
+                  "s:s, s:s}",
+                  "batch_id", (json_int_t)b->id, "dataset", b->dataset,
+                  "status", b->status, "verdict", b->verdict, "source",
+                  b->source ? b->source : "", "source_sha256",
+                  b->source_sha256, "content_sha256", b->content_sha256,
+                  "read", (json_int_t)b->n_read, "accepted",
+                  (json_int_t)b->n_accepted, "duplicates",
+                  (json_int_t)b->n_duplicates, "quarantined",
+                  (json_int_t)b->n_quarantined, "created", when, "run_id",
+                  b->run_id);
+    if (with_report && b->report) {
+        json_error_t jerr;
+        json_t *r = json_loads(b->report, 0, &jerr);
+
+        if (r)
+            json_object_set_new(o, "report", r);
+    }
+    return o;
+}
+
+typedef struct list_ctx {
+    json_t *arr;
+    int n;
+} list_ctx;
+
+static int list_one(void *ctx, const aipm_batch_info *b)
+{
+    list_ctx *l = ctx;
+    char when[32];
+
+    if (l->arr) {
+        json_array_append_new(l->arr, batch_json(b, 0));
+        return 0;
+    }
+    if (l->n++ == 0)
+        printf("%-6s %-9s %-9s %-8s %9s %9s %6s %6s  %-20s %s\n", "BATCH",
+               "DATASET", "STATUS", "VERDICT", "READ", "ACCEPTED", "DUPS",
+               "QUAR", "CREATED", "SOURCE");
+    aipm_time_format(when, b->created_ms);
+    when[19] = '\0';
+    printf("%-6lld %-9s %-9s %-8s %9lld %9lld %6lld %6lld  %-20s %s\n",
+           (long long)b->id, b->dataset, b->status, b->verdict,
+           (long long)b->n_read, (long long)b->n_accepted,
+           (long long)b->n_duplicates, (long long)b->n_quarantined, when,
+           b->source ? b->source : "");
+    return 0;
+}
+
+static int versions(workspace *ws, int argc, char **argv)
+{
+    const char *dataset = NULL;
+    aipm_error err = {0, ""};
+    list_ctx l = {NULL, 0};
+    int i, rc;
+
+    for (i = 2; i < argc; i++) {
+        if (strcmp(argv[i], "--dataset") == 0 && i + 1 < argc)
+            dataset = argv[++i];
+        else
+            return cli_usage_error("unknown argument %s; see `aipm data -h`",
+                                   argv[i]);
+    }
+    if (g_cli.json)
+        l.arr = json_array();
+    rc = aipm_store_batch_list(ws->store, dataset, 0, list_one, &l, &err);
+    if (rc)
+        return cli_fail(&err);
+    if (l.arr) {
+        json_t *o = json_pack("{s:o}", "batches", l.arr);
+
+        cli_print_json(o);
+        json_decref(o);
+    } else if (l.n == 0) {
+        printf("no batches yet: `aipm ingest DATASET FILE` adds one\n");
+    }
+    return EXIT_OK;
+}
+
+static int show(workspace *ws, int64_t id)
+{
+    aipm_batch_info b;
+    aipm_error err = {0, ""};
+    char when[32];
+
+    if (aipm_store_batch_get(ws->store, &b, id, &err) != 0)
+        return cli_fail(&err);
+    if (g_cli.json) {
+        json_t *o = batch_json(&b, 1);
+
+        cli_print_json(o);
+        json_decref(o);
+    } else {
+        aipm_time_format(when, b.created_ms);
+        printf("batch %lld: %s, %s (verdict %s), created %s, run %s\n",
+               (long long)b.id, b.dataset, b.status, b.verdict, when,
+               b.run_id);
+        printf("  %-18s %s\n", "content sha256", b.content_sha256);
+        if (b.report)
+            cli_print_report(stdout, b.report);
+    }
+    aipm_batch_info_clear(&b);
+    return EXIT_OK;
+}
+
+static int transition(workspace *ws, const char *action, int argc,
+                      char **argv)
+{
+    const char *reason = NULL;
+    aipm_error err = {0, ""};
+    aipm_batch_info b;
+    int64_t id = 0;
+    int i;
+
+    for (i = 2; i < argc; i++) {
+        if (strcmp(argv[i], "--reason") == 0 && i + 1 < argc)
+            reason = argv[++i];
+        else if (strncmp(argv[i], "--reason=", 9) == 0)
+            reason = argv[i] + 9;
+        else if (id == 0 && cli_parse_i64(argv[i], &id) == 0)
+            ;
+        else
+            return cli_usage_error("unexpected argument '%s'; usage: aipm "
+                                   "data %s BATCH --reason TEXT",
+                                   argv[i], action);
+    }
+    if (id == 0)
+        return cli_usage_error("usage: aipm data %s BATCH --reason TEXT",
+                               action);
+    if (reason == NULL || *reason == '\0')
+        return cli_usage_error("a reason is required: aipm data %s %lld "
+                               "--reason TEXT",
+                               action, (long long)id);
+    if (aipm_data_transition(ws->store, id, action, reason, ws->checkpoint,
+                             &err) != 0)
+        return cli_fail(&err);
+    if (aipm_store_batch_get(ws->store, &b, id, &err) != 0)
+        return cli_fail(&err);
+    if (g_cli.json) {
+        json_t *o = batch_json(&b, 0);
+
+        json_object_set_new(o, "reason", json_string(reason));
+        cli_print_json(o);
+        json_decref(o);
+    } else {
+        printf("batch %lld (%s) is now %s\n", (long long)id, b.dataset,
+               b.status);
+    }
+    aipm_batch_info_clear(&b);
+    return EXIT_OK;
+}
+
+int cmd_data(int argc, char **argv)
+{
+    workspace ws;
+    const char *sub = argc > 1 ? argv[1] : NULL;
+    int rc;
+
+    if (g_cli.help || sub == NULL) {
+        help();
+        return sub || g_cli.help ? EXIT_OK : EXIT_USAGE;
+    }
+    if (strcmp(sub, "versions") != 0 && strcmp(sub, "show") != 0 &&
+        strcmp(sub, "accept") != 0 && strcmp(sub, "reject") != 0 &&
+        strcmp(sub, "revert") != 0)
+        return cli_usage_error("unknown subcommand 'data %s'; see `aipm "
+                               "data -h`",
+                               sub);
+    if ((rc = ws_open(&ws)) != 0)
+        return rc;
+    if (strcmp(sub, "versions") == 0) {
+        rc = versions(&ws, argc, argv);
+    } else if (strcmp(sub, "show") == 0) {
+        int64_t id;
+
+        if (argc != 3 || cli_parse_i64(argv[2], &id) != 0)
+            rc = cli_usage_error("usage: aipm data show BATCH");
+        else
+            rc = show(&ws, id);
+    } else {
+        rc = transition(&ws, sub, argc, argv);
+    }
+    ws_close(&ws);
+    return rc;
+}

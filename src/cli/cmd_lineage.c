@@ -1,0 +1,109 @@
+/* cmd_lineage.c - `aipm lineage [--openlineage]`. */
+#include "cli.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct l_ctx {
+    json_t *arr;
+    int n;
+} l_ctx;
+
+static void names(json_t *datasets)
+{
+    size_t i;
+    json_t *d;
+
+    json_array_foreach(datasets, i, d)
+        printf("%s%s:%s", i ? ", " : "",
+               json_string_value(json_object_get(d, "namespace")),
+               json_string_value(json_object_get(d, "name")));
+}
+
+static int one(void *ctx, const aipm_run_row *r)
+{
+    l_ctx *l = ctx;
+    json_error_t jerr;
+    json_t *in = json_loads(r->inputs ? r->inputs : "[]", 0, &jerr);
+    json_t *out = json_loads(r->outputs ? r->outputs : "[]", 0, &jerr);
+    char started[32], ended[32];
+
+    aipm_time_format(started, r->started_ms);
+    aipm_time_format(ended, r->ended_ms);
+    if (l->arr) {
+        json_array_append_new(
+            l->arr,
+            json_pack("{s:s, s:s, s:s, s:s, s:s, s:o, s:o}", "run_id", r->id,
+                      "job", r->job, "state", r->state, "started", started,
+                      "ended", ended, "inputs", in ? in : json_array(),
+                      "outputs", out ? out : json_array()));
+        return 0;
+    }
+    l->n++;
+    printf("%s  %-16s %-8s %s\n    in:  ", started, r->job, r->state, r->id);
+    names(in);
+    printf("\n    out: ");
+    names(out);
+    putchar('\n');
+    json_decref(in);
+    json_decref(out);
+    return 0;
+}
+
+static int emit(void *ctx, const char *event)
+{
+    (void)ctx;
+    puts(event);
+    return 0;
+}
+
+int cmd_lineage(int argc, char **argv)
+{
+    workspace ws;
+    aipm_error err = {0, ""};
+    l_ctx l = {NULL, 0};
+    int openlineage = 0, i, rc;
+
+    if (g_cli.help) {
+        printf("usage: aipm lineage [--openlineage]\n"
+               "\n"
+               "Runs, oldest first, with their input and output datasets.\n"
+               "--openlineage prints one OpenLineage RunEvent (JSON) per\n"
+               "line, for Marquez or any OpenLineage consumer, e.g.\n"
+               "  aipm lineage --openlineage | while read -r e; do\n"
+               "    curl -H 'Content-Type: application/json' -d \"$e\" "
+               "$MARQUEZ/api/v1/lineage; done\n");
+        return EXIT_OK;
+    }
+    for (i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--openlineage") == 0)
+            openlineage = 1;
+        else
+            return cli_usage_error("unknown argument %s; see `aipm lineage "
+                                   "-h`",
+                                   argv[i]);
+    }
+    if ((rc = ws_open(&ws)) != 0)
+        return rc;
+    if (openlineage) {
+        rc = aipm_lineage_openlineage(ws.store, emit, NULL, &err);
+    } else {
+        if (g_cli.json)
+            l.arr = json_array();
+        rc = aipm_store_run_list(ws.store, one, &l, &err);
+    }
+    ws_close(&ws);
+    if (rc) {
+        json_decref(l.arr);
+        return cli_fail(&err);
+    }
+    if (l.arr) {
+        json_t *o = json_pack("{s:o}", "runs", l.arr);
+
+        cli_print_json(o);
+        json_decref(o);
+    } else if (!openlineage && l.n == 0) {
+        printf("no runs yet\n");
+    }
+    return EXIT_OK;
+}

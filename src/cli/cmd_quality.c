@@ -1,0 +1,75 @@
+/* cmd_quality.c - `aipm quality`: the latest report of each dataset. */
+#include "cli.h"
+
+#include <string.h>
+
+typedef struct q_ctx {
+    json_t *arr;
+    int n;
+} q_ctx;
+
+static int one(void *ctx, const aipm_batch_info *b)
+{
+    q_ctx *q = ctx;
+    json_error_t jerr;
+
+    if (q->arr) {
+        json_t *r = b->report ? json_loads(b->report, 0, &jerr) : NULL;
+
+        if (r) {
+            json_object_set_new(r, "status", json_string(b->status));
+            json_array_append_new(q->arr, r);
+        }
+    } else {
+        if (q->n++)
+            putchar('\n');
+        if (b->report)
+            cli_print_report(stdout, b->report);
+        if (strcmp(b->status, "accepted") != 0 &&
+            strcmp(b->status, "staged") != 0)
+            printf("  %-18s %s since\n", "now", b->status);
+    }
+    return 0;
+}
+
+int cmd_quality(int argc, char **argv)
+{
+    workspace ws;
+    aipm_error err = {0, ""};
+    q_ctx q = {NULL, 0};
+    const char *dataset = NULL;
+    int rc;
+
+    if (g_cli.help) {
+        printf("usage: aipm quality [DATASET]\n"
+               "\n"
+               "The quality report of the latest batch of each dataset (or\n"
+               "of DATASET): counts, quarantine reasons, schema changes,\n"
+               "null rates, freshness, volume, and the gate verdict.\n");
+        return EXIT_OK;
+    }
+    if (argc > 2)
+        return cli_usage_error("usage: aipm quality [DATASET]");
+    if (argc == 2)
+        dataset = argv[1];
+    if ((rc = ws_open(&ws)) != 0)
+        return rc;
+    if (g_cli.json)
+        q.arr = json_array();
+    rc = aipm_store_batch_list(ws.store, dataset, 1, one, &q, &err);
+    if (rc) {
+        json_decref(q.arr);
+        ws_close(&ws);
+        return cli_fail(&err);
+    }
+    if (q.arr) {
+        json_t *o = json_pack("{s:o}", "datasets", q.arr);
+
+        cli_print_json(o);
+        json_decref(o);
+    } else if (q.n == 0) {
+        printf("no batches yet: `aipm ingest DATASET FILE` adds one\n");
+    }
+    ws_close(&ws);
+    return EXIT_OK;
+}

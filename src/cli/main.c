@@ -1,0 +1,154 @@
+/* main.c - the `aipm` command: global options and the command table.
+ *
+ * Git style: `aipm [global options] <command> [<subcommand>] [options]`.
+ * The global options (-C DIR, --store URL, --json, -h/--help) are taken
+ * out of argv wherever they stand, before the command's own parsing, so
+ * every command accepts them the same way. Adding a command is adding a
+ * cmd_<verb>.c file and one row in `commands`.
+ */
+#include "cli.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+cli g_cli = {".", NULL, 0, 0, 0, 0};
+
+static const struct command {
+    const char *name;
+    int (*run)(int argc, char **argv);
+    const char *summary;
+} commands[] = {
+    {"init", cmd_init, "create a workspace: aipm.yaml and the store"},
+    {"ingest", cmd_ingest,
+     "read events, backlog, feedback, signals or graph files"},
+    {"data", cmd_data,
+     "dataset versions: versions, show, accept, reject, revert"},
+    {"quality", cmd_quality, "the latest quality report of each dataset"},
+    {"quarantine", cmd_quarantine, "rows that broke the contract, with why"},
+    {"lineage", cmd_lineage, "runs with their inputs and outputs"},
+    {"audit", cmd_audit, "the tamper-evident audit log: log, verify"},
+    {"help", cmd_help, "list commands, or show one command's help"},
+    {"version", cmd_version, "print the version"},
+};
+
+#define N_COMMANDS ((int)(sizeof(commands) / sizeof(commands[0])))
+
+static void usage(FILE *out)
+{
+    int i;
+
+    fprintf(out,
+            "usage: aipm [-C DIR] [--store URL] [--json] <command> [<args>]\n"
+            "\n"
+            "aipm turns product telemetry, feedback, a backlog and market\n"
+            "signals into traceable product decisions.\n"
+            "\n"
+            "Commands:\n");
+    for (i = 0; i < N_COMMANDS; i++)
+        fprintf(out, "  %-12s %s\n", commands[i].name, commands[i].summary);
+    fprintf(out,
+            "\n"
+            "Global options (any command):\n"
+            "  -C DIR        the workspace folder (default: .)\n"
+            "  --store URL   the store (default: the workspace's SQLite "
+            "file)\n"
+            "  --json        machine-readable output on stdout\n"
+            "  -h, --help    help for the command\n"
+            "\n"
+            "Exit codes: 0 ok, 1 usage or input error, 2 internal error,\n"
+            "3 a gate or policy said no, 4 monitoring alert.\n"
+            "`aipm help COMMAND` or `aipm COMMAND --help` for more.\n");
+}
+
+int cmd_help(int argc, char **argv)
+{
+    int i;
+
+    if (argc > 1) {
+        for (i = 0; i < N_COMMANDS; i++)
+            if (strcmp(commands[i].name, argv[1]) == 0) {
+                char *args[] = {argv[1], NULL};
+
+                g_cli.help = 1;
+                return commands[i].run(1, args);
+            }
+        return cli_usage_error("no command '%s'; see `aipm help`", argv[1]);
+    }
+    usage(stdout);
+    return EXIT_OK;
+}
+
+int cmd_version(int argc, char **argv)
+{
+    (void)argc;
+    (void)argv;
+    if (g_cli.json)
+        printf("{\"version\": \"%s\"}\n", AIPM_VERSION);
+    else
+        printf("aipm %s\n", AIPM_VERSION);
+    return EXIT_OK;
+}
+
+/* Remove the global options from argv; returns the new argc, or -1. */
+static int take_globals(int argc, char **argv)
+{
+    int i, n = 0, rest = 0;
+
+    for (i = 0; i < argc; i++) {
+        const char *a = argv[i];
+
+        if (rest) {
+            argv[n++] = argv[i];
+        } else if (strcmp(a, "--") == 0) {
+            rest = 1;
+            argv[n++] = argv[i];
+        } else if (strcmp(a, "-C") == 0 || strcmp(a, "--store") == 0) {
+            if (i + 1 >= argc) {
+                cli_usage_error("%s needs a value", a);
+                return -1;
+            }
+            if (a[1] == 'C')
+                g_cli.dir = argv[++i];
+            else
+                g_cli.store_url = argv[++i];
+        } else if (strncmp(a, "--store=", 8) == 0) {
+            g_cli.store_url = a + 8;
+        } else if (strncmp(a, "-C", 2) == 0 && a[2]) {
+            g_cli.dir = a + 2;
+        } else if (strcmp(a, "--json") == 0) {
+            g_cli.json = 1;
+        } else if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+            g_cli.help = 1;
+        } else {
+            argv[n++] = argv[i];
+        }
+    }
+    argv[n] = NULL;
+    return n;
+}
+
+int main(int argc, char **argv)
+{
+    int i;
+
+    g_cli.tty = isatty(2);
+    g_cli.stdout_tty = isatty(1);
+    argc = take_globals(argc - 1, argv + 1);
+    argv++;
+    if (argc < 0)
+        return EXIT_USAGE;
+    if (argc == 0) {
+        usage(g_cli.help ? stdout : stderr);
+        return g_cli.help ? EXIT_OK : EXIT_USAGE;
+    }
+    if (strcmp(argv[0], "--version") == 0)
+        return cmd_version(argc, argv);
+    for (i = 0; i < N_COMMANDS; i++)
+        if (strcmp(commands[i].name, argv[0]) == 0)
+            return commands[i].run(argc, argv);
+    return cli_usage_error("'%s' is not an aipm command; see `aipm help`",
+                           argv[0]);
+}

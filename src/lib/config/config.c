@@ -1,0 +1,382 @@
+/* config.c - read aipm.yaml with libyaml's document API.
+ *
+ * The file is small, so it is loaded as one YAML document and walked as a
+ * tree of nodes. Unknown top-level sections are allowed (later issues give
+ * them meaning); known keys with the wrong shape are errors that name the
+ * line, because a silently ignored policy is worse than a refusal.
+ */
+#include "aipm/config.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <yaml.h>
+
+void aipm_data_policy_defaults(aipm_data_policy *p)
+{
+    p->max_quarantine_share = 0.05;
+    p->schema_change_blocks = 0;
+    p->max_staleness_hours = 48;
+    p->volume_low = 0.5;
+    p->volume_high = 2.0;
+}
+
+typedef struct walk {
+    yaml_document_t *doc;
+    const char *path;
+    aipm_error *err;
+} walk;
+
+static int bad(walk *w, yaml_node_t *n, const char *what)
+{
+    return aipm_error_set(w->err, AIPM_EINVALID, "%s:%lu: %s", w->path,
+                          n ? (unsigned long)n->start_mark.line + 1 : 0UL,
+                          what);
+}
+
+static const char *scalar(yaml_node_t *n)
+{
+    return n && n->type == YAML_SCALAR_NODE ? (const char *)n->data.scalar.value
+                                            : NULL;
+}
+
+static yaml_node_t *get(walk *w, yaml_node_t *map, const char *key)
+{
+    yaml_node_pair_t *p;
+
+    if (map == NULL || map->type != YAML_MAPPING_NODE)
+        return NULL;
+    for (p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top;
+         p++) {
+        const char *k = scalar(yaml_document_get_node(w->doc, p->key));
+
+        if (k && strcmp(k, key) == 0)
+            return yaml_document_get_node(w->doc, p->value);
+    }
+    return NULL;
+}
+
+static int get_str(walk *w, yaml_node_t *map, const char *key, char **out)
+{
+    yaml_node_t *n = get(w, map, key);
+    const char *s;
+
+    *out = NULL;
+    if (n == NULL)
+        return AIPM_OK;
+    if ((s = scalar(n)) == NULL)
+        return bad(w, n, "expected a text value");
+    if ((*out = strdup(s)) == NULL)
+        return aipm_error_set(w->err, AIPM_ENOMEM, "out of memory");
+    return AIPM_OK;
+}
+
+static int get_num(walk *w, yaml_node_t *map, const char *key, double *out)
+{
+    yaml_node_t *n = get(w, map, key);
+    const char *s;
+    char *end;
+    double v;
+
+    if (n == NULL)
+        return AIPM_OK;
+    s = scalar(n);
+    if (s == NULL || *s == '\0')
+        return bad(w, n, "expected a number");
+    errno = 0;
+    v = strtod(s, &end);
+    if (*end != '\0' || errno || !isfinite(v)) {
+        char msg[128];
+
+        snprintf(msg, sizeof(msg), "%s: expected a number, got '%.40s'", key,
+                 s);
+        return bad(w, n, msg);
+    }
+    *out = v;
+    return AIPM_OK;
+}
+
+/* A YAML sequence of scalars (or one scalar) into a string array. */
+static int get_list(walk *w, yaml_node_t *map, const char *key, char ***out,
+                    int *n_out)
+{
+    yaml_node_t *n = get(w, map, key);
+    yaml_node_item_t *it;
+    int count = 0;
+
+    *out = NULL;
+    *n_out = 0;
+    if (n == NULL)
+        return AIPM_OK;
+    if (n->type == YAML_SCALAR_NODE) {
+        if ((*out = calloc(1, sizeof(char *))) == NULL ||
+            ((*out)[0] = strdup(scalar(n))) == NULL)
+            return aipm_error_set(w->err, AIPM_ENOMEM, "out of memory");
+        *n_out = 1;
+        return AIPM_OK;
+    }
+    if (n->type != YAML_SEQUENCE_NODE)
+        return bad(w, n, "expected a list");
+    count = (int)(n->data.sequence.items.top - n->data.sequence.items.start);
+    if ((*out = calloc((size_t)count + 1, sizeof(char *))) == NULL)
+        return aipm_error_set(w->err, AIPM_ENOMEM, "out of memory");
+    for (it = n->data.sequence.items.start; it < n->data.sequence.items.top;
+         it++) {
+        yaml_node_t *item = yaml_document_get_node(w->doc, *it);
+        const char *s = scalar(item);
+
+        if (s == NULL)
+            return bad(w, item, "expected a text list item");
+        if (((*out)[(*n_out)++] = strdup(s)) == NULL)
+            return aipm_error_set(w->err, AIPM_ENOMEM, "out of memory");
+    }
+    return AIPM_OK;
+}
+
+static int load_catalog(walk *w, aipm_config *cfg, yaml_node_t *n)
+{
+    yaml_node_item_t *it;
+    int rc, i, j;
+
+    if (n == NULL)
+        return AIPM_OK;
+    if (n->type != YAML_SEQUENCE_NODE)
+        return bad(w, n, "catalog: expected a list of features");
+    cfg->catalog = calloc((size_t)(n->data.sequence.items.top -
+                                   n->data.sequence.items.start) +
+                              1,
+                          sizeof(aipm_feature));
+    if (cfg->catalog == NULL)
+        return aipm_error_set(w->err, AIPM_ENOMEM, "out of memory");
+    for (it = n->data.sequence.items.start; it < n->data.sequence.items.top;
+         it++) {
+        yaml_node_t *f = yaml_document_get_node(w->doc, *it);
+        aipm_feature *feat = &cfg->catalog[cfg->n_catalog++];
+
+        if (f == NULL || f->type != YAML_MAPPING_NODE)
+            return bad(w, f, "catalog: each feature is a mapping");
+        if ((rc = get_str(w, f, "key", &feat->key)) != 0 ||
+            (rc = get_str(w, f, "name", &feat->name)) != 0 ||
+            (rc = get_str(w, f, "area", &feat->area)) != 0 ||
+            (rc = get_str(w, f, "launched_at", &feat->launched_at)) != 0 ||
+            (rc = get_list(w, f, "events", &feat->events,
+                           &feat->n_events)) != 0 ||
+            (rc = get_list(w, f, "depends_on", &feat->depends_on,
+                           &feat->n_depends_on)) != 0)
+            return rc;
+        if (feat->key == NULL || *feat->key == '\0')
+            return bad(w, f, "catalog: a feature needs a key");
+        if (feat->n_events == 0)
+            return bad(w, f, "catalog: a feature needs events: [...]");
+        if (feat->launched_at) {
+            int64_t ms;
+
+            if (aipm_time_parse(&ms, feat->launched_at,
+                                strlen(feat->launched_at), 1) != 0)
+                return bad(w, get(w, f, "launched_at"),
+                           "catalog: launched_at is not an ISO 8601 date");
+        }
+        for (i = 0; i < cfg->n_catalog - 1; i++)
+            if (strcmp(cfg->catalog[i].key, feat->key) == 0)
+                return bad(w, f, "catalog: duplicate feature key");
+    }
+    /* depends_on must name features of the catalog. */
+    for (i = 0; i < cfg->n_catalog; i++)
+        for (j = 0; j < cfg->catalog[i].n_depends_on; j++) {
+            int k, found = 0;
+
+            for (k = 0; k < cfg->n_catalog; k++)
+                found |= strcmp(cfg->catalog[k].key,
+                                cfg->catalog[i].depends_on[j]) == 0;
+            if (!found) {
+                char msg[200];
+
+                snprintf(msg, sizeof(msg),
+                         "catalog: '%.60s' depends on unknown feature "
+                         "'%.60s'",
+                         cfg->catalog[i].key, cfg->catalog[i].depends_on[j]);
+                return bad(w, n, msg);
+            }
+        }
+    return AIPM_OK;
+}
+
+static int load_policies(walk *w, aipm_config *cfg, yaml_node_t *n)
+{
+    yaml_node_t *data = get(w, n, "data"), *osc;
+    aipm_data_policy *p = &cfg->data;
+    int rc;
+
+    if (data == NULL)
+        return AIPM_OK;
+    if (data->type != YAML_MAPPING_NODE)
+        return bad(w, data, "policies.data: expected a mapping");
+    if ((rc = get_num(w, data, "max_quarantine_share",
+                      &p->max_quarantine_share)) != 0 ||
+        (rc = get_num(w, data, "max_staleness_hours",
+                      &p->max_staleness_hours)) != 0 ||
+        (rc = get_num(w, data, "volume_low", &p->volume_low)) != 0 ||
+        (rc = get_num(w, data, "volume_high", &p->volume_high)) != 0)
+        return rc;
+    if (p->max_quarantine_share < 0 || p->max_quarantine_share > 1)
+        return bad(w, get(w, data, "max_quarantine_share"),
+                   "max_quarantine_share must be between 0 and 1");
+    osc = get(w, data, "on_schema_change");
+    if (osc) {
+        const char *s = scalar(osc);
+
+        if (s && strcmp(s, "block") == 0)
+            p->schema_change_blocks = 1;
+        else if (s && strcmp(s, "warn") == 0)
+            p->schema_change_blocks = 0;
+        else
+            return bad(w, osc, "on_schema_change must be warn or block");
+    }
+    return AIPM_OK;
+}
+
+int aipm_config_load(aipm_config **out, const char *path, aipm_error *err)
+{
+    yaml_parser_t parser;
+    yaml_document_t doc;
+    yaml_node_t *root;
+    aipm_config *cfg = NULL;
+    walk w = {&doc, path, err};
+    FILE *f;
+    int rc = AIPM_OK;
+
+    *out = NULL;
+    f = fopen(path, "rb");
+    if (f == NULL)
+        return aipm_error_set(err,
+                              errno == ENOENT ? AIPM_ENOTFOUND : AIPM_EIO,
+                              "%s: %s", path, strerror(errno));
+    if (!yaml_parser_initialize(&parser)) {
+        fclose(f);
+        return aipm_error_set(err, AIPM_ENOMEM, "out of memory");
+    }
+    yaml_parser_set_input_file(&parser, f);
+    if (!yaml_parser_load(&parser, &doc)) {
+        rc = aipm_error_set(err, AIPM_EINVALID, "%s:%lu: %s", path,
+                            (unsigned long)parser.problem_mark.line + 1,
+                            parser.problem ? parser.problem : "bad YAML");
+        yaml_parser_delete(&parser);
+        fclose(f);
+        return rc;
+    }
+    cfg = calloc(1, sizeof(*cfg));
+    if (cfg == NULL) {
+        rc = aipm_error_set(err, AIPM_ENOMEM, "out of memory");
+        goto done;
+    }
+    aipm_data_policy_defaults(&cfg->data);
+    root = yaml_document_get_root_node(&doc);
+    if (root == NULL)
+        goto done; /* an empty file: all defaults */
+    if (root->type != YAML_MAPPING_NODE) {
+        rc = bad(&w, root, "expected a mapping at the top level");
+        goto done;
+    }
+    if ((rc = get_str(&w, root, "product", &cfg->product)) != 0 ||
+        (rc = get_str(&w, root, "store", &cfg->store)) != 0 ||
+        (rc = load_catalog(&w, cfg, get(&w, root, "catalog"))) != 0 ||
+        (rc = load_policies(&w, cfg, get(&w, root, "policies"))) != 0)
+        goto done;
+done:
+    yaml_document_delete(&doc);
+    yaml_parser_delete(&parser);
+    fclose(f);
+    if (rc) {
+        aipm_config_free(cfg);
+        return rc;
+    }
+    *out = cfg;
+    return AIPM_OK;
+}
+
+static void free_list(char **list, int n)
+{
+    int i;
+
+    for (i = 0; i < n; i++)
+        free(list[i]);
+    free(list);
+}
+
+void aipm_config_free(aipm_config *cfg)
+{
+    int i;
+
+    if (cfg == NULL)
+        return;
+    for (i = 0; i < cfg->n_catalog; i++) {
+        aipm_feature *f = &cfg->catalog[i];
+
+        free(f->key);
+        free(f->name);
+        free(f->area);
+        free(f->launched_at);
+        free_list(f->events, f->n_events);
+        free_list(f->depends_on, f->n_depends_on);
+    }
+    free(cfg->catalog);
+    free(cfg->product);
+    free(cfg->store);
+    free(cfg);
+}
+
+const char *aipm_config_template(void)
+{
+    return "# aipm.yaml - the workspace file. `aipm help` lists the commands;\n"
+           "# the README documents every key. Dates are ISO 8601.\n"
+           "\n"
+           "product: My Product\n"
+           "store: aipm.db            # a path (SQLite, relative to this file)"
+           "\n"
+           "\n"
+           "# Product features, each mapped to the events that mean "
+           "\"used it\".\n"
+           "# Ingest reports how many rows of each batch hit each feature.\n"
+           "catalog:\n"
+           "  - key: export\n"
+           "    name: Report export\n"
+           "    area: reporting\n"
+           "    events: [Report Exported]\n"
+           "    launched_at: 2026-03-01\n"
+           "    depends_on: []\n"
+           "\n"
+           "# Metrics over units (user by default). Used by `aipm kpi` and\n"
+           "# `aipm experiment` (coming): count | conversion | retention |\n"
+           "# sum | ratio | adoption.\n"
+           "metrics: []\n"
+           "#  - {key: exports, type: count, event: Report Exported}\n"
+           "\n"
+           "# KPIs: a metric with a target and a direction (up | down).\n"
+           "kpis: []\n"
+           "#  - {key: activation, metric: purchase, target: 0.40, "
+           "direction: up}\n"
+           "\n"
+           "# A/B experiments (the first variation is the control).\n"
+           "experiments: []\n"
+           "#  - key: new_onboarding\n"
+           "#    variations: [control, treatment]\n"
+           "#    weights: [0.5, 0.5]\n"
+           "#    metrics: [exports]\n"
+           "#    start: 2026-05-01\n"
+           "\n"
+           "policies:\n"
+           "  # Ingest quality gates. A batch over max_quarantine_share, or a\n"
+           "  # property type change under on_schema_change: block, is stored\n"
+           "  # but staged (invisible to analyses) until `aipm data accept`.\n"
+           "  data:\n"
+           "    max_quarantine_share: 0.05\n"
+           "    on_schema_change: warn     # warn | block\n"
+           "    max_staleness_hours: 48    # warn when the newest row is "
+           "older\n"
+           "    volume_low: 0.5            # warn below 0.5x the trailing "
+           "daily mean\n"
+           "    volume_high: 2.0           # warn above 2x the trailing "
+           "daily mean\n";
+}

@@ -1,0 +1,124 @@
+/* strmap.c - a bounded string-to-index hash map.
+ *
+ * Open addressing with linear probing over a power-of-two table kept at
+ * most half full; slots hold index + 1 so zeroed memory is an empty table.
+ * Hash: 64-bit FNV-1a, which is plenty for keys we generate or that a
+ * bounded map caps (max_keys), so a hostile input cannot grow it without
+ * limit.
+ */
+#include "aipm/core.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static uint64_t fnv1a(const char *s, size_t n)
+{
+    uint64_t h = 14695981039346656037ULL;
+    size_t i;
+
+    for (i = 0; i < n; i++) {
+        h ^= (unsigned char)s[i];
+        h *= 1099511628211ULL;
+    }
+    return h;
+}
+
+void aipm_strmap_init(aipm_strmap *m, int max_keys)
+{
+    memset(m, 0, sizeof(*m));
+    m->max_keys = max_keys > 0 ? max_keys : 1 << 20;
+}
+
+void aipm_strmap_free(aipm_strmap *m)
+{
+    int i;
+
+    for (i = 0; i < m->n_keys; i++)
+        free(m->keys[i]);
+    free(m->keys);
+    free(m->key_lens);
+    free(m->slots);
+    memset(m, 0, sizeof(*m));
+}
+
+int aipm_strmap_find(const aipm_strmap *m, const char *key, size_t len)
+{
+    size_t mask, i;
+
+    if (m->n_slots == 0)
+        return -1;
+    mask = m->n_slots - 1;
+    for (i = (size_t)fnv1a(key, len) & mask; m->slots[i]; i = (i + 1) & mask) {
+        int idx = m->slots[i] - 1;
+
+        if (m->key_lens[idx] == len && memcmp(m->keys[idx], key, len) == 0)
+            return idx;
+    }
+    return -1;
+}
+
+static int rehash(aipm_strmap *m, size_t n_slots)
+{
+    int32_t *slots = calloc(n_slots, sizeof(*slots));
+    size_t mask = n_slots - 1;
+    int idx;
+
+    if (slots == NULL)
+        return AIPM_ENOMEM;
+    for (idx = 0; idx < m->n_keys; idx++) {
+        size_t i = (size_t)fnv1a(m->keys[idx], m->key_lens[idx]) & mask;
+
+        while (slots[i])
+            i = (i + 1) & mask;
+        slots[i] = idx + 1;
+    }
+    free(m->slots);
+    m->slots = slots;
+    m->n_slots = n_slots;
+    return AIPM_OK;
+}
+
+int aipm_strmap_put(aipm_strmap *m, const char *key, size_t len, int *idx,
+                    int *added)
+{
+    int found = aipm_strmap_find(m, key, len), n;
+    char **keys;
+    size_t *lens, i, mask;
+
+    *added = 0;
+    if (found >= 0) {
+        *idx = found;
+        return AIPM_OK;
+    }
+    if (m->n_keys >= m->max_keys)
+        return AIPM_EINVALID;
+    if ((size_t)(m->n_keys + 1) * 2 > m->n_slots &&
+        rehash(m, m->n_slots ? m->n_slots * 2 : 64) != 0)
+        return AIPM_ENOMEM;
+    n = m->n_keys;
+    if ((n & (n - 1)) == 0) { /* grow the key arrays at powers of two */
+        size_t cap = n ? (size_t)n * 2 : 16;
+
+        keys = realloc(m->keys, cap * sizeof(*keys));
+        if (keys == NULL)
+            return AIPM_ENOMEM;
+        m->keys = keys;
+        lens = realloc(m->key_lens, cap * sizeof(*lens));
+        if (lens == NULL)
+            return AIPM_ENOMEM;
+        m->key_lens = lens;
+    }
+    if ((m->keys[n] = malloc(len + 1)) == NULL)
+        return AIPM_ENOMEM;
+    memcpy(m->keys[n], key, len);
+    m->keys[n][len] = '\0';
+    m->key_lens[n] = len;
+    mask = m->n_slots - 1;
+    for (i = (size_t)fnv1a(key, len) & mask; m->slots[i]; i = (i + 1) & mask)
+        ;
+    m->slots[i] = n + 1;
+    m->n_keys++;
+    *idx = n;
+    *added = 1;
+    return AIPM_OK;
+}

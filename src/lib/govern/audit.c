@@ -1,0 +1,300 @@
+/* audit.c - RFC 6962 Merkle hashing and the append-only audit log.
+ *
+ * The tree head is computed incrementally with a compact range: nodes[k]
+ * holds the root of a perfect subtree of 2^j leaves for each set bit j of
+ * size, largest first. Pushing a leaf merges equal-sized subtrees like a
+ * binary counter; the head folds the stack right to left, which yields
+ * exactly RFC 6962's MTH (split at the largest power of two below n).
+ *
+ * Appending reads every stored leaf to rebuild the range (O(n) in entries,
+ * which are state changes, not events: thousands, not millions). Entries
+ * are canonical JSON made with jansson (sorted keys, compact), so the bytes
+ * that are hashed are the bytes that are stored.
+ */
+#include "aipm/audit.h"
+
+#include <errno.h>
+#include <jansson.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+void aipm_merkle_leaf(uint8_t out[32], const void *data, size_t len)
+{
+    aipm_sha256 h;
+    uint8_t prefix = 0x00;
+
+    aipm_sha256_init(&h);
+    aipm_sha256_update(&h, &prefix, 1);
+    aipm_sha256_update(&h, data, len);
+    aipm_sha256_final(&h, out);
+}
+
+void aipm_merkle_node(uint8_t out[32], const uint8_t left[32],
+                      const uint8_t right[32])
+{
+    aipm_sha256 h;
+    uint8_t prefix = 0x01;
+
+    aipm_sha256_init(&h);
+    aipm_sha256_update(&h, &prefix, 1);
+    aipm_sha256_update(&h, left, 32);
+    aipm_sha256_update(&h, right, 32);
+    aipm_sha256_final(&h, out);
+}
+
+void aipm_merkle_init(aipm_merkle *m)
+{
+    m->size = 0;
+}
+
+static int popcount64(uint64_t v)
+{
+    int n = 0;
+
+    for (; v; v &= v - 1)
+        n++;
+    return n;
+}
+
+void aipm_merkle_push(aipm_merkle *m, const uint8_t leaf_hash[32])
+{
+    int n = popcount64(m->size);
+    uint64_t s;
+
+    memcpy(m->nodes[n], leaf_hash, 32);
+    /* Each trailing 1 bit of the old size is a same-sized subtree to merge. */
+    for (s = m->size; s & 1; s >>= 1) {
+        aipm_merkle_node(m->nodes[n - 1], m->nodes[n - 1], m->nodes[n]);
+        n--;
+    }
+    m->size++;
+}
+
+void aipm_merkle_root(const aipm_merkle *m, uint8_t out[32])
+{
+    int n = popcount64(m->size), i;
+    uint8_t acc[32];
+
+    if (n == 0) {
+        aipm_sha256_oneshot(out, "", 0);
+        return;
+    }
+    memcpy(acc, m->nodes[n - 1], 32);
+    for (i = n - 2; i >= 0; i--)
+        aipm_merkle_node(acc, m->nodes[i], acc);
+    memcpy(out, acc, 32);
+}
+
+const char *aipm_audit_actor(void)
+{
+    static char name[128];
+    const char *env = getenv("AIPM_ACTOR");
+    struct passwd pw, *res = NULL;
+    char buf[1024];
+
+    if (env && *env)
+        return env;
+    if (getpwuid_r(getuid(), &pw, buf, sizeof(buf), &res) == 0 && res)
+        snprintf(name, sizeof(name), "%s", res->pw_name);
+    else
+        snprintf(name, sizeof(name), "uid:%u", (unsigned)getuid());
+    return name;
+}
+
+static int push_leaf(void *ctx, const aipm_audit_row *row)
+{
+    aipm_merkle_push(ctx, row->leaf);
+    return 0;
+}
+
+int aipm_audit_append(aipm_store *st, const char *action, const char *object,
+                      const char *detail_json, uint64_t *size_out,
+                      uint8_t head_out[32], aipm_error *err)
+{
+    aipm_merkle *m = NULL;
+    json_t *entry = NULL, *detail = NULL;
+    json_error_t jerr;
+    char *text = NULL, ts[32];
+    uint8_t leaf[32], root[32];
+    aipm_audit_row row;
+    int rc;
+
+    m = malloc(sizeof(*m));
+    if (m == NULL)
+        return aipm_error_set(err, AIPM_ENOMEM, "out of memory");
+    aipm_merkle_init(m);
+    if ((rc = aipm_store_audit_list(st, push_leaf, m, err)) != 0)
+        goto done;
+    detail = detail_json ? json_loads(detail_json, 0, &jerr) : json_object();
+    if (detail == NULL || !json_is_object(detail)) {
+        rc = aipm_error_set(err, AIPM_ERROR, "audit detail is not an object");
+        goto done;
+    }
+    aipm_time_format(ts, aipm_now_ms());
+    entry = json_pack("{s:I, s:s, s:s, s:s, s:s, s:O}", "seq",
+                      (json_int_t)(m->size + 1), "time", ts, "actor",
+                      aipm_audit_actor(), "action", action, "object", object,
+                      "detail", detail);
+    text = entry ? json_dumps(entry, JSON_SORT_KEYS | JSON_COMPACT |
+                                         JSON_ENSURE_ASCII)
+                 : NULL;
+    if (text == NULL) {
+        rc = aipm_error_set(err, AIPM_ENOMEM, "out of memory");
+        goto done;
+    }
+    aipm_merkle_leaf(leaf, text, strlen(text));
+    aipm_merkle_push(m, leaf);
+    aipm_merkle_root(m, root);
+    row.seq = (int64_t)m->size;
+    row.entry = text;
+    row.entry_len = strlen(text);
+    row.leaf = leaf;
+    row.root = root;
+    if ((rc = aipm_store_audit_put(st, &row, err)) != 0)
+        goto done;
+    if (size_out)
+        *size_out = m->size;
+    if (head_out)
+        memcpy(head_out, root, 32);
+done:
+    free(text);
+    json_decref(entry);
+    json_decref(detail);
+    free(m);
+    return rc;
+}
+
+int aipm_audit_checkpoint_write(const char *path, uint64_t size,
+                                const uint8_t head[32], aipm_error *err)
+{
+    char hex[65], tmp[4096];
+    FILE *f;
+
+    aipm_hex(hex, head, 32);
+    if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= sizeof(tmp))
+        return aipm_error_set(err, AIPM_EINVALID, "path too long");
+    f = fopen(tmp, "w");
+    if (f == NULL)
+        return aipm_error_set(err, AIPM_EIO, "cannot write %s: %s", tmp,
+                              strerror(errno));
+    fprintf(f, "%llu %s\n", (unsigned long long)size, hex);
+    if (fclose(f) != 0 || rename(tmp, path) != 0)
+        return aipm_error_set(err, AIPM_EIO, "cannot write %s: %s", path,
+                              strerror(errno));
+    return AIPM_OK;
+}
+
+typedef struct verify_state {
+    aipm_merkle m;
+    aipm_audit_report *report;
+    uint64_t cp_size;
+    uint8_t cp_head[32];
+    int have_cp;
+} verify_state;
+
+static int bad(verify_state *vs, const char *problem)
+{
+    vs->report->first_bad = (int64_t)vs->m.size + 1;
+    snprintf(vs->report->problem, sizeof(vs->report->problem), "%s", problem);
+    return 1; /* stop the scan */
+}
+
+static int verify_row(void *ctx, const aipm_audit_row *row)
+{
+    verify_state *vs = ctx;
+    uint8_t leaf[32], root[32];
+    json_t *entry, *seq;
+    json_error_t jerr;
+    int64_t pos = (int64_t)vs->m.size + 1;
+
+    if (row->seq != pos)
+        return bad(vs,
+                   "position: its sequence number does not match its position "
+                   "(an entry was deleted or reordered)");
+    aipm_merkle_leaf(leaf, row->entry, row->entry_len);
+    if (memcmp(leaf, row->leaf, 32) != 0)
+        return bad(vs, "content: its bytes no longer match its leaf hash (edited)");
+    entry = json_loadb(row->entry, row->entry_len, 0, &jerr);
+    seq = entry ? json_object_get(entry, "seq") : NULL;
+    if (seq == NULL || !json_is_integer(seq) ||
+        json_integer_value(seq) != pos) {
+        json_decref(entry);
+        return bad(vs, "content: the entry's own seq field does not match");
+    }
+    json_decref(entry);
+    aipm_merkle_push(&vs->m, leaf);
+    aipm_merkle_root(&vs->m, root);
+    if (memcmp(root, row->root, 32) != 0) {
+        vs->m.size--; /* report the position of this entry */
+        return bad(vs,
+                   "tree head: the stored head differs from the recomputed one "
+                   "(entries before it were rewritten or reordered)");
+    }
+    if (vs->have_cp && vs->m.size == vs->cp_size &&
+        memcmp(root, vs->cp_head, 32) != 0) {
+        vs->m.size--;
+        return bad(vs, "checkpoint: the tree head differs from the checkpoint "
+                   "file");
+    }
+    return 0;
+}
+
+static int read_checkpoint(verify_state *vs, const char *path)
+{
+    FILE *f = fopen(path, "r");
+    unsigned long long size;
+    char hex[80];
+    int i;
+
+    if (f == NULL)
+        return 0;
+    if (fscanf(f, "%llu %64s", &size, hex) == 2 && strlen(hex) == 64) {
+        for (i = 0; i < 32; i++) {
+            unsigned v;
+
+            if (sscanf(hex + 2 * i, "%2x", &v) != 1)
+                break;
+            vs->cp_head[i] = (uint8_t)v;
+        }
+        if (i == 32) {
+            vs->cp_size = size;
+            vs->have_cp = 1;
+        }
+    }
+    fclose(f);
+    return vs->have_cp;
+}
+
+int aipm_audit_verify(aipm_store *st, const char *checkpoint_path,
+                      aipm_audit_report *report, aipm_error *err)
+{
+    verify_state *vs = calloc(1, sizeof(*vs));
+    int rc;
+
+    memset(report, 0, sizeof(*report));
+    if (vs == NULL)
+        return aipm_error_set(err, AIPM_ENOMEM, "out of memory");
+    vs->report = report;
+    aipm_merkle_init(&vs->m);
+    if (checkpoint_path)
+        read_checkpoint(vs, checkpoint_path);
+    rc = aipm_store_audit_list(st, verify_row, vs, err);
+    if (rc == 1)
+        rc = AIPM_OK; /* stopped at the first bad entry */
+    if (rc == AIPM_OK && report->first_bad == 0 && vs->have_cp &&
+        vs->m.size < vs->cp_size) {
+        report->first_bad = (int64_t)vs->m.size + 1;
+        snprintf(report->problem, sizeof(report->problem),
+                 "missing: the checkpoint records %llu entries but the log "
+                 "has %llu (entries were deleted)",
+                 (unsigned long long)vs->cp_size,
+                 (unsigned long long)vs->m.size);
+    }
+    report->size = vs->m.size;
+    aipm_merkle_root(&vs->m, report->head);
+    free(vs);
+    return rc;
+}

@@ -1,0 +1,634 @@
+/* ingest.c - one file, one batch: the transaction, the gates, the report.
+ *
+ * Order of work: open the reader (errors here mean nothing is stored), begin
+ * the transaction, create the batch row, run the dataset loop, then compute
+ * the gates from the counters, write the learned schema, daily volumes,
+ * lineage run and audit entry, and commit. Any failure rolls everything
+ * back, so a killed or failed ingest leaves no partial batch; a failed run
+ * is still recorded (state FAIL) in a transaction of its own.
+ *
+ * Gates (policies.data): quarantine share (blocked above the maximum, warn
+ * when any row was quarantined), schema (type changes: warn or, under
+ * block, type_mismatch rows and a blocked batch), freshness (warn when the
+ * newest row is older than max_staleness_hours) and volume (warn when the
+ * batch's mean rows per day falls outside [volume_low, volume_high] times
+ * the trailing 28-day mean of accepted batches). The verdict is the worst.
+ */
+#include "ingest/batch.h"
+
+#include "aipm/audit.h"
+
+#include <jansson.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define DAY_MS 86400000LL
+#define PRODUCER "urn:aipm:" AIPM_VERSION
+
+const char *const aipm_ingest__reasons[R_COUNT] = {
+    "malformed_json", "malformed_csv",    "missing_field",
+    "bad_timestamp",  "type_mismatch",    "unsupported_type",
+    "bad_value",      "invalid_utf8",     "line_too_long"};
+
+enum reason aipm_ingest__reason(const char *code)
+{
+    int i;
+
+    for (i = 0; i < R_COUNT; i++)
+        if (strcmp(code, aipm_ingest__reasons[i]) == 0)
+            return (enum reason)i;
+    return R_BAD_VALUE;
+}
+
+int aipm_ingest_dataset_known(const char *name)
+{
+    return strcmp(name, "events") == 0 || aipm_dataset_find(name) != NULL;
+}
+
+void aipm_ingest__row_read(batch *b)
+{
+    b->read++;
+    if (b->opts->progress && ++b->lines_since_progress >= 8192) {
+        b->lines_since_progress = 0;
+        b->opts->progress(b->opts->progress_ctx,
+                          aipm_reader__raw_read(b->reader),
+                          aipm_reader__raw_size(b->reader));
+    }
+}
+
+int aipm_ingest__quarantine(batch *b, uint64_t lineno, enum reason why,
+                            const char *detail, const char *raw,
+                            size_t raw_len, aipm_error *err)
+{
+    aipm_quarantine_row q;
+
+    b->quarantined++;
+    b->reasons[why]++;
+    q.batch_id = b->id;
+    q.dataset = b->dataset;
+    q.file = b->source;
+    q.line = (int64_t)lineno;
+    q.reason = aipm_ingest__reasons[why];
+    q.detail = detail;
+    q.raw = raw;
+    q.raw_len = raw_len;
+    return aipm_store_quarantine_put(b->st, &q, err);
+}
+
+void aipm_ingest__accepted(batch *b, const char *key, size_t key_len,
+                           int have_ts, int64_t ts_ms)
+{
+    b->accepted++;
+    aipm_sha256_update(&b->content, key, key_len);
+    aipm_sha256_update(&b->content, "\n", 1);
+    if (have_ts) {
+        int64_t day = ts_ms >= 0 ? ts_ms / DAY_MS : -((-ts_ms + DAY_MS - 1) /
+                                                      DAY_MS);
+        int idx, added;
+
+        if (!b->have_ts || ts_ms > b->max_ts)
+            b->max_ts = ts_ms;
+        if (!b->have_ts || ts_ms < b->min_ts)
+            b->min_ts = ts_ms;
+        b->have_ts = 1;
+        if (aipm_strmap_put(&b->days, (const char *)&day, sizeof(day), &idx,
+                            &added) == 0) {
+            if (added)
+                b->day_rows[idx] = 0;
+            b->day_rows[idx]++;
+        }
+    }
+}
+
+static int64_t day_of(batch *b, int idx)
+{
+    int64_t day;
+
+    memcpy(&day, b->days.keys[idx], sizeof(day));
+    return day;
+}
+
+/* ---- the gates and the report ---- */
+
+typedef struct gates {
+    int verdict; /* 0 pass, 1 warn, 2 blocked */
+    json_t *list;
+} gates;
+
+static void gate(gates *g, const char *name, int result, json_t *detail)
+{
+    static const char *const names[] = {"pass", "warn", "blocked"};
+
+    if (result > g->verdict)
+        g->verdict = result;
+    json_object_set_new(detail, "gate", json_string(name));
+    json_object_set_new(detail, "result", json_string(names[result]));
+    json_array_append_new(g->list, detail);
+}
+
+static json_t *null_rates(batch *b)
+{
+    json_t *arr = json_array();
+    int i;
+
+    if (b->def) {
+        for (i = 0; i < b->def->n_cols; i++)
+            json_array_append_new(
+                arr, json_pack("{s:s, s:f}", "property", b->def->cols[i].name,
+                               "null_rate",
+                               b->accepted ? 1.0 - (double)b->col_nonnull[i] /
+                                                       (double)b->accepted
+                                           : 0.0));
+        return arr;
+    }
+    for (i = 0; i < b->props.n_keys && json_array_size(arr) < 500; i++) {
+        prop_stat *s = &b->prop_stats[i];
+        int64_t rows = b->event_rows[s->event_idx];
+        const char *key = b->props.keys[i], *sep = strchr(key, '\x1f');
+        char types[128];
+        int t, len = 0;
+
+        if (rows == 0 || sep == NULL)
+            continue;
+        types[0] = '\0';
+        for (t = 1; t < AIPM_J_COUNT; t++)
+            if (s->allowed & (1u << t))
+                len += snprintf(types + len, sizeof(types) - (size_t)len,
+                                "%s%s", len ? "|" : "", aipm_jtype_names[t]);
+        json_array_append_new(
+            arr, json_pack("{s:s%, s:s, s:s, s:f}", "event", key,
+                           (size_t)(sep - key), "property", sep + 1, "type",
+                           len ? types : "null", "null_rate",
+                           1.0 - (double)s->nonnull / (double)rows));
+    }
+    return arr;
+}
+
+static json_t *catalog_coverage(batch *b)
+{
+    const aipm_config *cfg = b->opts->config;
+    json_t *arr = json_array();
+    int i, j;
+
+    if (cfg == NULL || b->def)
+        return arr;
+    for (i = 0; i < cfg->n_catalog; i++) {
+        int64_t rows = 0;
+
+        for (j = 0; j < cfg->catalog[i].n_events; j++) {
+            const char *e = cfg->catalog[i].events[j];
+            int idx = aipm_strmap_find(&b->events, e, strlen(e));
+
+            if (idx >= 0)
+                rows += b->event_rows[idx];
+        }
+        json_array_append_new(arr, json_pack("{s:s, s:I}", "feature",
+                                             cfg->catalog[i].key, "rows",
+                                             (json_int_t)rows));
+    }
+    return arr;
+}
+
+static int evaluate(batch *b, gates *g, aipm_error *err)
+{
+    const aipm_data_policy *p = &b->policy;
+    double share = b->read ? (double)b->quarantined / (double)b->read : 0;
+    int i, rc;
+
+    g->verdict = 0;
+    g->list = json_array();
+
+    gate(g, "quarantine_share",
+         share > p->max_quarantine_share ? 2 : b->quarantined ? 1 : 0,
+         json_pack("{s:f, s:f}", "value", share, "threshold",
+                   p->max_quarantine_share));
+    if (b->def == NULL) {
+        size_t changes = json_array_size(b->schema_changes);
+        int64_t mismatches = b->reasons[R_TYPE_MISMATCH];
+
+        gate(g, "schema", mismatches ? 2 : changes ? 1 : 0,
+             json_pack("{s:I, s:I, s:s}", "changes", (json_int_t)changes,
+                       "type_mismatch_rows", (json_int_t)mismatches,
+                       "on_schema_change",
+                       p->schema_change_blocks ? "block" : "warn"));
+    }
+    if (b->have_ts) {
+        double age_h = (double)(b->now_ms - b->max_ts) / 3600000.0;
+        char newest[32];
+
+        aipm_time_format(newest, b->max_ts);
+        gate(g, "freshness", age_h > p->max_staleness_hours ? 1 : 0,
+             json_pack("{s:s, s:f, s:f}", "newest", newest, "age_hours",
+                       age_h, "max_age_hours", p->max_staleness_hours));
+    }
+    if (b->have_ts && b->days.n_keys > 0) {
+        int64_t first = day_of(b, 0), days = 0;
+        double trailing = 0, mine;
+
+        for (i = 1; i < b->days.n_keys; i++)
+            if (day_of(b, i) < first)
+                first = day_of(b, i);
+        rc = aipm_store_volume_mean(b->st, b->dataset, first - 28, first,
+                                    &trailing, &days, err);
+        if (rc)
+            return rc;
+        mine = (double)b->accepted / (double)b->days.n_keys;
+        if (days == 0) {
+            gate(g, "volume", 0,
+                 json_pack("{s:f, s:n, s:I, s:s}", "batch_daily_mean", mine,
+                           "trailing_daily_mean", "trailing_days",
+                           (json_int_t)0, "note",
+                           "no accepted history in the 28 days before"));
+        } else {
+            double ratio = mine / trailing;
+
+            gate(g, "volume",
+                 ratio < p->volume_low || ratio > p->volume_high ? 1 : 0,
+                 json_pack("{s:f, s:f, s:I, s:f, s:f, s:f}",
+                           "batch_daily_mean", mine, "trailing_daily_mean",
+                           trailing, "trailing_days", (json_int_t)days,
+                           "ratio", ratio, "low", p->volume_low, "high",
+                           p->volume_high));
+        }
+    }
+    return AIPM_OK;
+}
+
+static json_t *facet(const char *schema)
+{
+    return json_pack("{s:s, s:s}", "_producer", PRODUCER, "_schemaURL",
+                     schema);
+}
+
+#define SCHEMA_FACET                                                          \
+    "https://openlineage.io/spec/facets/1-1-1/SchemaDatasetFacet.json"        \
+    "#/$defs/SchemaDatasetFacet"
+#define DQ_FACET                                                              \
+    "https://openlineage.io/spec/facets/1-0-2/"                               \
+    "DataQualityMetricsInputDatasetFacet.json"                                \
+    "#/$defs/DataQualityMetricsInputDatasetFacet"
+#define STATS_FACET                                                           \
+    "https://openlineage.io/spec/facets/1-0-2/"                               \
+    "OutputStatisticsOutputDatasetFacet.json"                                 \
+    "#/$defs/OutputStatisticsOutputDatasetFacet"
+#define VERSION_FACET                                                         \
+    "https://openlineage.io/spec/facets/1-0-1/DatasetVersionDatasetFacet.json" \
+    "#/$defs/DatasetVersionDatasetFacet"
+
+/* The OpenLineage datasets of this run: the file read (with its schema
+ * and data quality metrics) and the store dataset written. */
+static void lineage(batch *b, json_t **inputs, json_t **outputs)
+{
+    json_t *fields = json_array(), *metrics = json_object();
+    json_t *schema, *dq, *in, *out, *stats, *version;
+    char vbuf[32];
+    int i;
+
+    if (b->def) {
+        for (i = 0; i < b->def->n_cols; i++) {
+            const aipm_column *c = &b->def->cols[i];
+            static const char *const tn[] = {"string", "number", "date",
+                                             "enum", "node"};
+
+            json_array_append_new(fields, json_pack("{s:s, s:s}", "name",
+                                                    c->name, "type",
+                                                    tn[c->type]));
+            json_object_set_new(
+                metrics, c->name,
+                json_pack("{s:I}", "nullCount",
+                          (json_int_t)(b->accepted - b->col_nonnull[i])));
+        }
+    } else {
+        static const char *const cols[][2] = {
+            {"messageId", "string"}, {"type", "string"},
+            {"userId", "string"},    {"anonymousId", "string"},
+            {"event", "string"},     {"groupId", "string"},
+            {"timestamp", "timestamp"}, {"properties", "object"}};
+
+        for (i = 0; i < 8; i++)
+            json_array_append_new(fields, json_pack("{s:s, s:s}", "name",
+                                                    cols[i][0], "type",
+                                                    cols[i][1]));
+        for (i = 0; i < b->props.n_keys && i < 500; i++) {
+            prop_stat *s = &b->prop_stats[i];
+            int64_t rows = b->event_rows[s->event_idx];
+            char name[600];
+            const char *key = b->props.keys[i], *sep = strchr(key, '\x1f');
+
+            if (rows == 0 || sep == NULL)
+                continue;
+            snprintf(name, sizeof(name), "%.*s.properties.%s",
+                     (int)(sep - key), key, sep + 1);
+            json_object_set_new(metrics, name,
+                                json_pack("{s:I}", "nullCount",
+                                          (json_int_t)(rows - s->nonnull)));
+        }
+    }
+    schema = facet(SCHEMA_FACET);
+    json_object_set(schema, "fields", fields);
+    dq = facet(DQ_FACET);
+    json_object_set_new(dq, "rowCount", json_integer(b->read));
+    json_object_set_new(dq, "bytes",
+                        json_integer((json_int_t)aipm_reader__raw_size(
+                            b->reader)));
+    json_object_set_new(dq, "fileCount", json_integer(1));
+    json_object_set_new(dq, "columnMetrics", metrics);
+    in = json_pack("{s:s, s:s, s:{s:o}, s:{s:o}}", "namespace", "file",
+                   "name", b->source, "facets", "schema", schema,
+                   "inputFacets", "dataQualityMetrics", dq);
+    stats = facet(STATS_FACET);
+    json_object_set_new(stats, "rowCount", json_integer(b->accepted));
+    version = facet(VERSION_FACET);
+    snprintf(vbuf, sizeof(vbuf), "batch-%lld", (long long)b->id);
+    json_object_set_new(version, "datasetVersion", json_string(vbuf));
+    schema = facet(SCHEMA_FACET);
+    json_object_set_new(schema, "fields", fields);
+    out = json_pack("{s:s, s:s, s:{s:o, s:o}, s:{s:o}}", "namespace",
+                    aipm_store_namespace(b->st), "name", b->dataset,
+                    "facets", "schema", schema, "version", version,
+                    "outputFacets", "outputStatistics", stats);
+    *inputs = json_pack("[o]", in);
+    *outputs = json_pack("[o]", out);
+}
+
+static int record_run(batch *b, const char *state, json_t *inputs,
+                      json_t *outputs, aipm_error *err)
+{
+    aipm_run_row run;
+    char *in = inputs ? json_dumps(inputs, JSON_COMPACT) : NULL;
+    char *out = outputs ? json_dumps(outputs, JSON_COMPACT) : NULL;
+    char job[64];
+    int rc;
+
+    snprintf(job, sizeof(job), "ingest.%s", b->dataset);
+    run.id = b->run_id;
+    run.job = job;
+    run.state = state;
+    run.started_ms = b->started_ms;
+    run.ended_ms = aipm_now_ms();
+    run.inputs = in ? in : "[]";
+    run.outputs = out ? out : "[]";
+    run.facets = NULL;
+    rc = aipm_store_run_put(b->st, &run, err);
+    free(in);
+    free(out);
+    return rc;
+}
+
+static const char *format_of(const char *path, const char *forced)
+{
+    size_t n = strlen(path);
+
+    if (forced)
+        return forced;
+    if (n > 3 && strcmp(path + n - 3, ".gz") == 0)
+        n -= 3;
+    if (n >= 4 && strncmp(path + n - 4, ".csv", 4) == 0)
+        return "csv";
+    return "ndjson";
+}
+
+static void batch_free(batch *b)
+{
+    aipm_reader__free(b->reader);
+    aipm_strmap_free(&b->days);
+    aipm_strmap_free(&b->events);
+    aipm_strmap_free(&b->props);
+    free(b->day_rows);
+    free(b->event_rows);
+    free(b->prop_stats);
+    json_decref(b->schema_changes);
+    json_decref(b->ignored_columns);
+    aipm_buf_free(&b->scratch);
+    free(b);
+}
+
+static int finish(batch *b, const char *format, aipm_ingest_result *res,
+                  aipm_error *err)
+{
+    static const char *const verdicts[] = {"pass", "warn", "blocked"};
+    json_t *report = NULL, *reasons = json_object(), *inputs = NULL,
+           *outputs = NULL, *detail = NULL;
+    aipm_batch_info info;
+    gates g = {0, NULL};
+    char src_sha[65], content_sha[65], object[48], *text = NULL,
+        *detail_text = NULL;
+    uint8_t digest[32];
+    int i, rc;
+
+    if ((rc = evaluate(b, &g, err)) != 0)
+        goto done;
+    aipm_reader__sha256(b->reader, src_sha);
+    aipm_sha256_final(&b->content, digest);
+    aipm_hex(content_sha, digest, 32);
+    for (i = 0; i < R_COUNT; i++)
+        if (b->reasons[i])
+            json_object_set_new(reasons, aipm_ingest__reasons[i],
+                                json_integer(b->reasons[i]));
+    report = json_pack(
+        "{s:I, s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:O, "
+        "s:O, s:o, s:o, s:O, s:s, s:s, s:f}",
+        "batch_id", (json_int_t)b->id, "dataset", b->dataset, "source",
+        b->source, "format", format, "source_sha256", src_sha,
+        "content_sha256", content_sha, "run_id", b->run_id, "read",
+        (json_int_t)b->read, "accepted", (json_int_t)b->accepted,
+        "duplicates", (json_int_t)b->duplicates, "quarantined",
+        (json_int_t)b->quarantined, "quarantine_reasons", reasons,
+        "schema_changes",
+        b->schema_changes ? b->schema_changes : json_array(), "null_rates",
+        null_rates(b), "catalog_coverage", catalog_coverage(b), "gates",
+        g.list, "verdict", verdicts[g.verdict], "status",
+        g.verdict == 2 ? "staged" : "accepted", "elapsed_s",
+        (double)(aipm_now_ms() - b->started_ms) / 1000.0);
+    if (report == NULL) {
+        rc = aipm_error_set(err, AIPM_ENOMEM, "out of memory");
+        goto done;
+    }
+    if (b->untracked_props)
+        json_object_set_new(report, "untracked_properties",
+                            json_integer(b->untracked_props));
+    if (b->ignored_columns && json_array_size(b->ignored_columns))
+        json_object_set(report, "ignored_columns", b->ignored_columns);
+    if (b->read > 0 && b->accepted == 0 && b->quarantined == 0)
+        json_object_set_new(report, "note",
+                            json_string("nothing new: every row was already "
+                                        "stored (re-sent data)"));
+    text = json_dumps(report, JSON_COMPACT);
+    if (text == NULL) {
+        rc = aipm_error_set(err, AIPM_ENOMEM, "out of memory");
+        goto done;
+    }
+
+    memset(&info, 0, sizeof(info));
+    info.id = b->id;
+    snprintf(info.status, sizeof(info.status), "%s",
+             g.verdict == 2 ? "staged" : "accepted");
+    snprintf(info.verdict, sizeof(info.verdict), "%s", verdicts[g.verdict]);
+    snprintf(info.content_sha256, sizeof(info.content_sha256), "%s",
+             content_sha);
+    snprintf(info.source_sha256, sizeof(info.source_sha256), "%s", src_sha);
+    info.n_read = b->read;
+    info.n_accepted = b->accepted;
+    info.n_duplicates = b->duplicates;
+    info.n_quarantined = b->quarantined;
+    info.report = text;
+    if ((rc = aipm_store_batch_finish(b->st, &info, err)) != 0)
+        goto done;
+    if (b->def == NULL && (rc = aipm_ingest__schema_save(b, err)) != 0)
+        goto done;
+    for (i = 0; i < b->days.n_keys; i++)
+        if ((rc = aipm_store_volume_put(b->st, b->dataset, day_of(b, i), b->id,
+                                        b->day_rows[i], err)) != 0)
+            goto done;
+    lineage(b, &inputs, &outputs);
+    if ((rc = record_run(b, "COMPLETE", inputs, outputs, err)) != 0)
+        goto done;
+    detail = json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:s, "
+                       "s:s}",
+                       "dataset", b->dataset, "source", b->source,
+                       "source_sha256", src_sha, "content_sha256",
+                       content_sha, "run_id", b->run_id, "read",
+                       (json_int_t)b->read, "accepted",
+                       (json_int_t)b->accepted, "duplicates",
+                       (json_int_t)b->duplicates, "quarantined",
+                       (json_int_t)b->quarantined, "verdict",
+                       verdicts[g.verdict], "status", info.status);
+    detail_text = detail ? json_dumps(detail, JSON_COMPACT) : NULL;
+    snprintf(object, sizeof(object), "batch:%lld", (long long)b->id);
+    if (detail_text == NULL) {
+        rc = aipm_error_set(err, AIPM_ENOMEM, "out of memory");
+        goto done;
+    }
+    if ((rc = aipm_audit_append(b->st, "ingest", object, detail_text,
+                                &b->audit_size, b->audit_head, err)) != 0)
+        goto done;
+
+    res->batch_id = b->id;
+    snprintf(res->verdict, sizeof(res->verdict), "%s", verdicts[g.verdict]);
+    snprintf(res->status, sizeof(res->status), "%s", info.status);
+    res->read = b->read;
+    res->accepted = b->accepted;
+    res->duplicates = b->duplicates;
+    res->quarantined = b->quarantined;
+    res->report_json = text;
+    text = NULL;
+done:
+    free(text);
+    free(detail_text);
+    json_decref(detail);
+    json_decref(report);
+    json_decref(reasons);
+    json_decref(inputs);
+    json_decref(outputs);
+    return rc;
+}
+
+int aipm_ingest_file(aipm_store *st, const char *path,
+                     const aipm_ingest_opts *opts, aipm_ingest_result *res,
+                     aipm_error *err)
+{
+    batch *b;
+    const char *format;
+    int rc, in_tx = 0, csv;
+
+    memset(res, 0, sizeof(*res));
+    if (!aipm_ingest_dataset_known(opts->dataset))
+        return aipm_error_set(err, AIPM_EINVALID,
+                              "unknown dataset '%s' (events, backlog, "
+                              "feedback, signals, graph)",
+                              opts->dataset);
+    format = format_of(path, opts->format);
+    if (strcmp(format, "csv") != 0 && strcmp(format, "ndjson") != 0)
+        return aipm_error_set(err, AIPM_EINVALID,
+                              "unknown format '%s' (ndjson or csv)", format);
+    csv = strcmp(format, "csv") == 0;
+    if ((b = calloc(1, sizeof(*b))) == NULL)
+        return aipm_error_set(err, AIPM_ENOMEM, "out of memory");
+    b->st = st;
+    b->opts = opts;
+    b->dataset = opts->dataset;
+    b->path = path;
+    if (opts->policy)
+        b->policy = *opts->policy;
+    else
+        aipm_data_policy_defaults(&b->policy);
+    b->started_ms = aipm_now_ms();
+    b->now_ms = b->started_ms;
+    aipm_sha256_init(&b->content);
+    aipm_strmap_init(&b->days, MAX_DAYS);
+    aipm_strmap_init(&b->events, MAX_EVENT_NAMES);
+    aipm_strmap_init(&b->props, MAX_PROPS);
+    aipm_buf_init(&b->scratch, (size_t)1 << 30);
+    aipm_uuid4(b->run_id);
+    if ((b->day_rows = calloc(MAX_DAYS, sizeof(int64_t))) == NULL) {
+        rc = aipm_error_set(err, AIPM_ENOMEM, "out of memory");
+        goto done;
+    }
+    if ((rc = aipm_reader__open_file(&b->reader, path, opts->max_line,
+                                     err)) != 0)
+        goto done;
+    if (realpath(path, b->source) == NULL)
+        snprintf(b->source, sizeof(b->source), "%s", path);
+
+    if ((rc = aipm_store_begin(st, err)) != 0)
+        goto done;
+    in_tx = 1;
+    /* The source hash is known only at the end; the row is updated then. */
+    if ((rc = aipm_store_batch_new(st, &b->id, b->dataset, b->source, "",
+                                   b->run_id, b->started_ms, err)) != 0)
+        goto done;
+    if (strcmp(b->dataset, "events") == 0) {
+        if ((rc = aipm_ingest__schema_load(b, err)) != 0)
+            goto done;
+        rc = aipm_ingest__events(b, csv, err);
+    } else {
+        rc = aipm_ingest__rows(b, csv, err);
+    }
+    if (rc)
+        goto done;
+    if (aipm_reader__raw_read(b->reader) == 0) {
+        rc = aipm_error_set(err, AIPM_EINVALID,
+                            "%s: empty file, nothing to ingest", path);
+        goto done;
+    }
+    if (b->read == 0) {
+        rc = aipm_error_set(err, AIPM_EINVALID,
+                            "%s: no rows (only blank lines or a header)",
+                            path);
+        goto done;
+    }
+    if (opts->progress)
+        opts->progress(opts->progress_ctx, aipm_reader__raw_read(b->reader),
+                       aipm_reader__raw_size(b->reader));
+    if ((rc = finish(b, format, res, err)) != 0)
+        goto done;
+    if ((rc = aipm_store_commit(st, err)) != 0)
+        goto done;
+    in_tx = 0;
+    if (opts->checkpoint_path)
+        aipm_audit_checkpoint_write(opts->checkpoint_path, b->audit_size,
+                                    b->audit_head, NULL);
+done:
+    if (in_tx) {
+        aipm_store_rollback(st);
+        /* Record the failed run on its own; its failure changes nothing. */
+        if (aipm_store_begin(st, NULL) == 0) {
+            if (record_run(b, "FAIL", NULL, NULL, NULL) == 0)
+                aipm_store_commit(st, NULL);
+            else
+                aipm_store_rollback(st);
+        }
+    }
+    if (rc)
+        aipm_ingest_result_clear(res);
+    batch_free(b);
+    return rc;
+}
+
+void aipm_ingest_result_clear(aipm_ingest_result *res)
+{
+    free(res->report_json);
+    memset(res, 0, sizeof(*res));
+}

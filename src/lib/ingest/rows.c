@@ -1,0 +1,362 @@
+/* rows.c - the CSV datasets (backlog, feedback, signals, graph).
+ *
+ * The header row maps column names (any order) onto the dataset contract
+ * of datasets.c; a missing required column makes the whole file unusable,
+ * an unknown column is ignored and reported. Each record is validated
+ * column by column in contract order, dates are normalised to RFC 3339
+ * UTC, and the record is stored under its key with a SHA-256 of its
+ * normalised values: an identical re-send is a duplicate, a changed row
+ * under the same key is a new version. The same contract is accepted as
+ * NDJSON (one object per line, keys = column names), read with jansson.
+ */
+#include "ingest/batch.h"
+
+#include <errno.h>
+#include <jansson.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_COLS 64
+
+typedef struct row_check {
+    enum reason why;
+    char detail[200];
+} row_check;
+
+static int set_bad(row_check *c, enum reason why, const char *col,
+                   const char *what, const char *value)
+{
+    c->why = why;
+    snprintf(c->detail, sizeof(c->detail), "%s: %s%s%.60s%s", col, what,
+             value ? " '" : "", value ? value : "", value ? "'" : "");
+    return -1;
+}
+
+static int check_number(const aipm_column *col, const char *v, row_check *c)
+{
+    char *end;
+    double d;
+
+    errno = 0;
+    d = strtod(v, &end);
+    if (end == v || *end != '\0' || errno == ERANGE || !isfinite(d))
+        return set_bad(c, R_BAD_VALUE, col->name, "not a number", v);
+    if (!isnan(col->min_exclusive) && !(d > col->min_exclusive))
+        return set_bad(c, R_BAD_VALUE, col->name, "must be greater than 0",
+                       v);
+    if (!isnan(col->min_inclusive) && d < col->min_inclusive)
+        return set_bad(c, R_BAD_VALUE, col->name, "must not be negative", v);
+    return 0;
+}
+
+static int check_enum(const aipm_column *col, const char *v, row_check *c)
+{
+    const char *p = col->enum_values;
+    size_t n = strlen(v);
+
+    while (p && *p) {
+        const char *bar = strchr(p, '|');
+        size_t len = bar ? (size_t)(bar - p) : strlen(p);
+
+        if (len == n && memcmp(p, v, n) == 0)
+            return 0;
+        p = bar ? bar + 1 : NULL;
+    }
+    c->why = R_BAD_VALUE;
+    snprintf(c->detail, sizeof(c->detail), "%s: '%.40s' is not one of %s",
+             col->name, v, col->enum_values);
+    return -1;
+}
+
+static int check_node(const aipm_column *col, const char *v, row_check *c)
+{
+    static const char *const prefixes[] = {"user:", "account:", "feature:"};
+    int i;
+
+    for (i = 0; i < 3; i++) {
+        size_t n = strlen(prefixes[i]);
+
+        if (strncmp(v, prefixes[i], n) == 0 && v[n] != '\0')
+            return 0;
+    }
+    return set_bad(c, R_BAD_VALUE, col->name,
+                   "not a typed node id (user:, account:, feature:)", v);
+}
+
+/* Validate values[] (NULL = empty) in place; dates are rewritten into
+ * date_buf. Returns 0 or -1 with *c filled. */
+static int check_row(const aipm_dataset_def *def, const char **values,
+                     char date_buf[][32], row_check *c)
+{
+    int i;
+
+    for (i = 0; i < def->n_cols; i++) {
+        const aipm_column *col = &def->cols[i];
+        const char *v = values[i];
+        int64_t ms;
+
+        if (v == NULL) {
+            if (col->required)
+                return set_bad(c, R_MISSING_FIELD, col->name,
+                               "required value is empty", NULL);
+            continue;
+        }
+        switch (col->type) {
+        case AIPM_COL_NUMBER:
+            if (check_number(col, v, c))
+                return -1;
+            break;
+        case AIPM_COL_ENUM:
+            if (check_enum(col, v, c))
+                return -1;
+            break;
+        case AIPM_COL_NODE:
+            if (check_node(col, v, c))
+                return -1;
+            break;
+        case AIPM_COL_DATE:
+            if (aipm_time_parse(&ms, v, strlen(v), 1) != 0)
+                return set_bad(c, R_BAD_TIMESTAMP, col->name,
+                               "not a date (YYYY-MM-DD or RFC 3339)", v);
+            aipm_time_format(date_buf[i], ms);
+            values[i] = date_buf[i];
+            break;
+        case AIPM_COL_TEXT:
+            break;
+        }
+    }
+    /* backlog: a shipped item needs its ship date. */
+    if (strcmp(def->name, "backlog") == 0 && values[5] &&
+        strcmp(values[5], "shipped") == 0 && values[7] == NULL)
+        return set_bad(c, R_MISSING_FIELD, "shipped_at",
+                       "a shipped item needs shipped_at", NULL);
+    return 0;
+}
+
+/* Store one validated row. */
+static int put_row(batch *b, uint64_t lineno, const char **values,
+                   const char *raw, size_t raw_len, aipm_error *err)
+{
+    const aipm_dataset_def *def = b->def;
+    char date_buf[MAX_COLS][32], sha_hex[65];
+    row_check c;
+    aipm_sha256 h;
+    uint8_t digest[32];
+    int i, inserted, rc;
+    int64_t ts = 0;
+
+    if (check_row(def, values, date_buf, &c) != 0)
+        return aipm_ingest__quarantine(b, lineno, c.why, c.detail, raw,
+                                       raw_len, err);
+    aipm_buf_reset(&b->scratch);
+    for (i = 0; i < def->n_key_cols; i++) {
+        const char *v = values[def->key_cols[i]];
+
+        if (i)
+            aipm_buf_put(&b->scratch, "\x1f", 1);
+        aipm_buf_puts(&b->scratch, v ? v : "");
+    }
+    aipm_sha256_init(&h);
+    for (i = 0; i < def->n_cols; i++) {
+        /* NUL marks an empty value, 0x1f separates values. */
+        if (values[i])
+            aipm_sha256_update(&h, values[i], strlen(values[i]));
+        else
+            aipm_sha256_update(&h, "", 1);
+        aipm_sha256_update(&h, "\x1f", 1);
+    }
+    aipm_sha256_final(&h, digest);
+    aipm_hex(sha_hex, digest, 32);
+    rc = aipm_store_row_put(b->st, def->name, b->id,
+                            aipm_buf_cstr(&b->scratch), sha_hex,
+                            (const char *const *)values, &inserted, err);
+    if (rc)
+        return rc;
+    if (!inserted) {
+        b->duplicates++;
+        return AIPM_OK;
+    }
+    for (i = 0; i < def->n_cols; i++)
+        if (values[i])
+            b->col_nonnull[i]++;
+    if (def->time_col >= 0 && values[def->time_col])
+        aipm_time_parse(&ts, values[def->time_col],
+                        strlen(values[def->time_col]), 1);
+    aipm_ingest__accepted(b, b->scratch.ptr, b->scratch.len,
+                          def->time_col >= 0 && values[def->time_col], ts);
+    return AIPM_OK;
+}
+
+static int rows_csv(batch *b, aipm_error *err)
+{
+    const aipm_dataset_def *def = b->def;
+    aipm_csv *csv = NULL;
+    aipm_csv_record rec;
+    const char *values[MAX_COLS];
+    int col_of[MAX_COLS], n_header, i, j, rc;
+    aipm_buf missing;
+
+    aipm_buf_init(&missing, 4096);
+    if ((rc = aipm_csv__new(&csv, b->reader, b->opts->max_line, err)) != 0)
+        return rc;
+    rc = aipm_csv__next(csv, &rec, err);
+    if (rc <= 0 || rec.error) {
+        if (rc == 0)
+            rc = aipm_error_set(err, AIPM_EINVALID, "%s: empty file",
+                                b->path);
+        else if (rc > 0)
+            rc = aipm_error_set(err, AIPM_EINVALID,
+                                "%s: the header row is unreadable (%s)",
+                                b->path, rec.error);
+        goto done;
+    }
+    n_header = rec.n_fields;
+    for (i = 0; i < def->n_cols; i++) {
+        col_of[i] = -1;
+        for (j = 0; j < rec.n_fields; j++)
+            if (strcmp(rec.fields[j], def->cols[i].name) == 0)
+                col_of[i] = j;
+        if (col_of[i] < 0 && def->cols[i].required)
+            aipm_buf_printf(&missing, "%s%s", missing.len ? ", " : "",
+                            def->cols[i].name);
+    }
+    if (missing.len) {
+        rc = aipm_error_set(err, AIPM_EINVALID,
+                            "%s: the header lacks the %s column(s) %s; is "
+                            "this a %s file?",
+                            b->path, def->name, aipm_buf_cstr(&missing),
+                            def->name);
+        goto done;
+    }
+    for (j = 0; j < rec.n_fields; j++) {
+        int known = 0;
+
+        for (i = 0; i < def->n_cols; i++)
+            known |= col_of[i] == j;
+        if (!known)
+            json_array_append_new(b->ignored_columns,
+                                  json_string(rec.fields[j]));
+    }
+    while ((rc = aipm_csv__next(csv, &rec, err)) == 1) {
+        aipm_ingest__row_read(b);
+        if (rec.error) {
+            rc = aipm_ingest__quarantine(b, rec.lineno,
+                                         aipm_ingest__reason(rec.error),
+                                         rec.detail, rec.raw, rec.raw_len,
+                                         err);
+        } else if (rec.n_fields != n_header) {
+            char msg[96];
+
+            snprintf(msg, sizeof(msg), "expected %d fields, got %d",
+                     n_header, rec.n_fields);
+            rc = aipm_ingest__quarantine(b, rec.lineno, R_MALFORMED_CSV, msg,
+                                         rec.raw, rec.raw_len, err);
+        } else {
+            for (i = 0; i < def->n_cols; i++)
+                values[i] = col_of[i] >= 0 && rec.fields[col_of[i]][0]
+                                ? rec.fields[col_of[i]]
+                                : NULL;
+            rc = put_row(b, rec.lineno, values, rec.raw, rec.raw_len, err);
+        }
+        if (rc)
+            goto done;
+    }
+done:
+    aipm_buf_free(&missing);
+    aipm_csv__free(csv);
+    return rc < 0 ? rc : AIPM_OK;
+}
+
+/* One NDJSON object to contract values; text is kept in `store`. */
+static int json_values(const aipm_dataset_def *def, json_t *obj,
+                       const char **values, char store[][64], row_check *c)
+{
+    int i;
+
+    for (i = 0; i < def->n_cols; i++) {
+        json_t *v = json_object_get(obj, def->cols[i].name);
+
+        values[i] = NULL;
+        if (v == NULL || json_is_null(v))
+            continue;
+        if (json_is_string(v)) {
+            values[i] = json_string_value(v)[0] ? json_string_value(v) : NULL;
+        } else if (json_is_integer(v)) {
+            snprintf(store[i], 64, "%lld", (long long)json_integer_value(v));
+            values[i] = store[i];
+        } else if (json_is_real(v)) {
+            snprintf(store[i], 64, "%.17g", json_real_value(v));
+            values[i] = store[i];
+        } else if (json_is_boolean(v)) {
+            values[i] = json_is_true(v) ? "true" : "false";
+        } else {
+            return set_bad(c, R_BAD_VALUE, def->cols[i].name,
+                           "an object or array where a value belongs", NULL);
+        }
+    }
+    return 0;
+}
+
+static int rows_ndjson(batch *b, aipm_error *err)
+{
+    const char *values[MAX_COLS];
+    char store[MAX_COLS][64];
+    aipm_line line;
+    row_check c;
+    int rc;
+
+    while ((rc = aipm_reader__next(b->reader, &line, err)) == 1) {
+        json_t *obj;
+        json_error_t jerr;
+        size_t i;
+
+        for (i = 0; i < line.len && (line.ptr[i] == ' ' ||
+                                     line.ptr[i] == '\t' ||
+                                     line.ptr[i] == '\r');
+             i++)
+            ;
+        if (i == line.len && !line.too_long)
+            continue;
+        aipm_ingest__row_read(b);
+        if (line.too_long) {
+            rc = aipm_ingest__quarantine(b, line.lineno, R_LINE_TOO_LONG,
+                                         "line longer than the limit",
+                                         line.ptr, line.len, err);
+        } else if (!aipm_utf8_valid(line.ptr, line.len)) {
+            rc = aipm_ingest__quarantine(b, line.lineno, R_INVALID_UTF8,
+                                         "bytes that are not UTF-8",
+                                         line.ptr, line.len, err);
+        } else if ((obj = json_loadb(line.ptr, line.len, JSON_DECODE_ANY,
+                                     &jerr)) == NULL ||
+                   !json_is_object(obj)) {
+            json_decref(obj);
+            rc = aipm_ingest__quarantine(b, line.lineno, R_MALFORMED_JSON,
+                                         obj ? "not a JSON object"
+                                             : jerr.text,
+                                         line.ptr, line.len, err);
+        } else {
+            if (json_values(b->def, obj, values, store, &c) != 0)
+                rc = aipm_ingest__quarantine(b, line.lineno, c.why, c.detail,
+                                             line.ptr, line.len, err);
+            else
+                rc = put_row(b, line.lineno, values, line.ptr, line.len, err);
+            json_decref(obj);
+        }
+        if (rc)
+            return rc;
+    }
+    return rc < 0 ? rc : AIPM_OK;
+}
+
+int aipm_ingest__rows(batch *b, int csv, aipm_error *err)
+{
+    b->def = aipm_dataset_find(b->dataset);
+    if (b->def == NULL || b->def->n_cols > MAX_COLS)
+        return aipm_error_set(err, AIPM_EINVALID, "unknown dataset '%s'",
+                              b->dataset);
+    if ((b->ignored_columns = json_array()) == NULL)
+        return aipm_error_set(err, AIPM_ENOMEM, "out of memory");
+    return csv ? rows_csv(b, err) : rows_ndjson(b, err);
+}

@@ -1,0 +1,80 @@
+/* versions.c - dataset version transitions: accept, reject, revert.
+ *
+ * A batch's status decides whether analyses see it (DESIGN.md section 4):
+ *   staged   --accept--> accepted   --revert--> reverted
+ *   staged   --reject--> rejected
+ *   rejected/reverted --accept--> accepted (a person changed their mind)
+ * Nothing is deleted. Each move and its audit entry commit together.
+ */
+#include "aipm/audit.h"
+#include "aipm/ingest.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *target_of(const char *action, const char *from)
+{
+    if (strcmp(action, "accept") == 0)
+        return strcmp(from, "staged") == 0 || strcmp(from, "rejected") == 0 ||
+                       strcmp(from, "reverted") == 0
+                   ? "accepted"
+                   : NULL;
+    if (strcmp(action, "reject") == 0)
+        return strcmp(from, "staged") == 0 ? "rejected" : NULL;
+    if (strcmp(action, "revert") == 0)
+        return strcmp(from, "accepted") == 0 ? "reverted" : NULL;
+    return NULL;
+}
+
+int aipm_data_transition(aipm_store *st, int64_t id, const char *action,
+                         const char *reason, const char *checkpoint_path,
+                         aipm_error *err)
+{
+    aipm_batch_info info;
+    const char *to;
+    json_t *detail = NULL;
+    char *text = NULL, object[48];
+    uint64_t size = 0;
+    uint8_t head[32];
+    int rc;
+
+    if (reason == NULL || *reason == '\0')
+        return aipm_error_set(err, AIPM_EINVALID,
+                              "a reason is required (--reason TEXT)");
+    if ((rc = aipm_store_begin(st, err)) != 0)
+        return rc;
+    if ((rc = aipm_store_batch_get(st, &info, id, err)) != 0)
+        goto done;
+    to = target_of(action, info.status);
+    if (to == NULL) {
+        rc = aipm_error_set(err, AIPM_EINVALID,
+                            "batch %lld is %s; %s does not apply to it",
+                            (long long)id, info.status, action);
+        goto done;
+    }
+    if ((rc = aipm_store_batch_set_status(st, id, to, err)) != 0)
+        goto done;
+    detail = json_pack("{s:s, s:s, s:s, s:s}", "dataset", info.dataset,
+                       "from", info.status, "to", to, "reason", reason);
+    text = detail ? json_dumps(detail, JSON_COMPACT) : NULL;
+    if (text == NULL) {
+        rc = aipm_error_set(err, AIPM_ENOMEM, "out of memory");
+        goto done;
+    }
+    snprintf(object, sizeof(object), "batch:%lld", (long long)id);
+    if ((rc = aipm_audit_append(st, action, object, text, &size, head,
+                                err)) != 0)
+        goto done;
+    rc = aipm_store_commit(st, err);
+done:
+    if (rc)
+        aipm_store_rollback(st);
+    else if (checkpoint_path)
+        aipm_audit_checkpoint_write(checkpoint_path, size, head, NULL);
+    aipm_batch_info_clear(&info);
+    json_decref(detail);
+    free(text);
+    return rc;
+}

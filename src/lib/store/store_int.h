@@ -1,0 +1,73 @@
+/* store_int.h - the backend operations table behind aipm_store.
+ *
+ * Every backend embeds `struct aipm_store` as its first member and fills
+ * one static ops table; store.c dispatches each public call through it. A
+ * new backend (PostgreSQL, ClickHouse) is one new file set that provides
+ * these operations, with the same semantics as the SQLite reference.
+ */
+#ifndef AIPM_STORE_INT_H
+#define AIPM_STORE_INT_H
+
+#include "aipm/store.h"
+
+typedef struct aipm_store_ops {
+    void (*close)(aipm_store *st);
+    int (*begin)(aipm_store *st, aipm_error *err);
+    int (*commit)(aipm_store *st, aipm_error *err);
+    void (*rollback)(aipm_store *st);
+    int (*batch_new)(aipm_store *st, int64_t *out_id, const char *dataset,
+                     const char *source, const char *source_sha256,
+                     const char *run_id, int64_t created_ms, aipm_error *err);
+    int (*batch_finish)(aipm_store *st, const aipm_batch_info *info,
+                        aipm_error *err);
+    int (*batch_get)(aipm_store *st, aipm_batch_info *out, int64_t id,
+                     aipm_error *err);
+    int (*batch_set_status)(aipm_store *st, int64_t id, const char *status,
+                            aipm_error *err);
+    int (*batch_list)(aipm_store *st, const char *dataset, int latest_only,
+                      aipm_batch_cb cb, void *ctx, aipm_error *err);
+    int (*event_put)(aipm_store *st, int64_t batch_id,
+                     const aipm_event_row *row, int *inserted,
+                     aipm_error *err);
+    int (*row_put)(aipm_store *st, const char *dataset, int64_t batch_id,
+                   const char *key, const char *row_sha,
+                   const char *const *values, int *inserted, aipm_error *err);
+    int (*count_visible)(aipm_store *st, const char *dataset, int64_t *out,
+                         aipm_error *err);
+    int (*quarantine_put)(aipm_store *st, const aipm_quarantine_row *row,
+                          aipm_error *err);
+    int (*quarantine_list)(aipm_store *st, const char *reason,
+                           int64_t batch_id, int64_t limit,
+                           aipm_quarantine_cb cb, void *ctx, aipm_error *err);
+    int (*schema_load)(aipm_store *st, aipm_schema_cb cb, void *ctx,
+                       aipm_error *err);
+    int (*schema_put)(aipm_store *st, const char *event, const char *property,
+                      const char *type, int version, int64_t batch_id,
+                      aipm_error *err);
+    int (*volume_put)(aipm_store *st, const char *dataset, int64_t day,
+                      int64_t batch_id, int64_t n, aipm_error *err);
+    int (*volume_mean)(aipm_store *st, const char *dataset, int64_t from_day,
+                       int64_t to_day, double *mean, int64_t *days,
+                       aipm_error *err);
+    int (*run_put)(aipm_store *st, const aipm_run_row *run, aipm_error *err);
+    int (*run_list)(aipm_store *st, aipm_run_cb cb, void *ctx,
+                    aipm_error *err);
+    int (*audit_put)(aipm_store *st, const aipm_audit_row *row,
+                     aipm_error *err);
+    int (*audit_list)(aipm_store *st, aipm_audit_cb cb, void *ctx,
+                      aipm_error *err);
+    int (*audit_last)(aipm_store *st, int64_t *seq, uint8_t root[32],
+                      int *found, aipm_error *err);
+} aipm_store_ops;
+
+struct aipm_store {
+    const aipm_store_ops *ops;
+    int schema_version;
+    char ns[1100]; /* OpenLineage namespace, e.g. sqlite:/abs/path.db */
+};
+
+/* The SQLite backend (store_sqlite.c). */
+int aipm_store__sqlite_open(aipm_store **out, const char *path, int create,
+                            aipm_error *err);
+
+#endif

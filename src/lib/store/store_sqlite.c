@@ -1,0 +1,950 @@
+/* store_sqlite.c - the embedded SQLite backend, the reference store.
+ *
+ * One database file in WAL mode. Schema changes are numbered migrations
+ * recorded in schema_migrations and applied in one transaction each at open.
+ * Every statement is prepared once per connection and cached in `stmts`, with
+ * values bound, never spliced: the only SQL assembled at run time is the
+ * dataset tables' DDL and INSERTs, built from the static contracts in
+ * datasets.c, never from input.
+ *
+ * Visibility: rows carry their batch_id; analyses see a row only when its
+ * batch's status is 'accepted' (views v_events, v_backlog, ...). Nothing is
+ * ever deleted; the audit table refuses UPDATE and DELETE by trigger.
+ */
+#include "store/store_int.h"
+
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+enum {
+    S_BATCH_NEW,
+    S_BATCH_FINISH,
+    S_BATCH_GET,
+    S_BATCH_STATUS,
+    S_EVENT_PUT,
+    S_QUAR_PUT,
+    S_SCHEMA_PUT,
+    S_VOLUME_PUT,
+    S_VOLUME_MEAN,
+    S_RUN_PUT,
+    S_AUDIT_PUT,
+    S_AUDIT_LAST,
+    S_COUNT
+};
+
+#define N_CSV 4
+static const char *const csv_names[N_CSV] = {"backlog", "feedback", "signals",
+                                             "graph"};
+
+typedef struct sqlite_store {
+    struct aipm_store base;
+    sqlite3 *db;
+    sqlite3_stmt *stmts[S_COUNT];
+    sqlite3_stmt *row_stmts[N_CSV];
+    int in_tx;
+} sqlite_store;
+
+static const char *const sql_text[S_COUNT] = {
+    [S_BATCH_NEW] = "INSERT INTO batches(dataset, source, source_sha256, "
+                    "run_id, created_ms, status) "
+                    "VALUES(?1, ?2, ?3, ?4, ?5, 'loading')",
+    [S_BATCH_FINISH] =
+        "UPDATE batches SET status=?2, verdict=?3, content_sha256=?4, "
+        "n_read=?5, n_accepted=?6, n_duplicates=?7, n_quarantined=?8, "
+        "report=?9, source_sha256=?10 WHERE id=?1",
+    [S_BATCH_GET] = "SELECT id, dataset, status, verdict, source_sha256, "
+                    "content_sha256, run_id, created_ms, n_read, n_accepted, "
+                    "n_duplicates, n_quarantined, source, report "
+                    "FROM batches WHERE id=?1",
+    [S_BATCH_STATUS] = "UPDATE batches SET status=?2 WHERE id=?1",
+    [S_EVENT_PUT] = "INSERT OR IGNORE INTO events(message_id, batch_id, type, "
+                    "user_id, anonymous_id, event, group_id, ts, payload) "
+                    "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+    [S_QUAR_PUT] = "INSERT INTO quarantine(batch_id, dataset, file, line, "
+                   "reason, detail, raw) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    [S_SCHEMA_PUT] = "INSERT OR IGNORE INTO event_schema(event, property, "
+                     "type, version, batch_id) VALUES(?1, ?2, ?3, ?4, ?5)",
+    [S_VOLUME_PUT] = "INSERT INTO daily_volume(dataset, day, batch_id, n) "
+                     "VALUES(?1, ?2, ?3, ?4)",
+    [S_VOLUME_MEAN] =
+        "SELECT count(*), coalesce(sum(n), 0) FROM (SELECT v.day, "
+        "sum(v.n) AS n FROM daily_volume v JOIN batches b "
+        "ON b.id = v.batch_id WHERE b.status = 'accepted' AND "
+        "v.dataset = ?1 AND v.day >= ?2 AND v.day < ?3 GROUP BY v.day)",
+    [S_RUN_PUT] = "INSERT INTO runs(id, job, state, started_ms, ended_ms, "
+                  "inputs, outputs, facets) "
+                  "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+    [S_AUDIT_PUT] =
+        "INSERT INTO audit(seq, entry, leaf, root) VALUES(?1, ?2, ?3, ?4)",
+    [S_AUDIT_LAST] = "SELECT seq, root FROM audit ORDER BY seq DESC LIMIT 1",
+};
+
+/* ---- migrations ---- */
+
+static const char *const migration_1 =
+    "CREATE TABLE batches("
+    " id INTEGER PRIMARY KEY,"
+    " dataset TEXT NOT NULL,"
+    " source TEXT NOT NULL,"
+    " source_sha256 TEXT NOT NULL,"
+    " content_sha256 TEXT,"
+    " run_id TEXT,"
+    " created_ms INTEGER NOT NULL,"
+    " status TEXT NOT NULL CHECK(status IN ('loading','accepted','staged',"
+    "  'rejected','reverted')),"
+    " verdict TEXT,"
+    " n_read INTEGER, n_accepted INTEGER, n_duplicates INTEGER,"
+    " n_quarantined INTEGER,"
+    " report TEXT);"
+    "CREATE TABLE events("
+    " message_id TEXT NOT NULL UNIQUE,"
+    " batch_id INTEGER NOT NULL,"
+    " type TEXT NOT NULL,"
+    " user_id TEXT, anonymous_id TEXT, event TEXT, group_id TEXT,"
+    " ts INTEGER NOT NULL,"
+    " payload TEXT);"
+    "CREATE INDEX events_batch ON events(batch_id);"
+    "CREATE TABLE quarantine("
+    " id INTEGER PRIMARY KEY,"
+    " batch_id INTEGER NOT NULL, dataset TEXT NOT NULL, file TEXT NOT NULL,"
+    " line INTEGER NOT NULL, reason TEXT NOT NULL, detail TEXT, raw BLOB);"
+    "CREATE INDEX quarantine_reason ON quarantine(reason);"
+    "CREATE TABLE event_schema("
+    " event TEXT NOT NULL, property TEXT NOT NULL, type TEXT NOT NULL,"
+    " version INTEGER NOT NULL, batch_id INTEGER NOT NULL,"
+    " PRIMARY KEY(event, property, version));"
+    "CREATE TABLE daily_volume("
+    " dataset TEXT NOT NULL, day INTEGER NOT NULL, batch_id INTEGER NOT NULL,"
+    " n INTEGER NOT NULL);"
+    "CREATE INDEX daily_volume_day ON daily_volume(dataset, day);"
+    "CREATE TABLE runs("
+    " id TEXT PRIMARY KEY, job TEXT NOT NULL, state TEXT NOT NULL,"
+    " started_ms INTEGER NOT NULL, ended_ms INTEGER,"
+    " inputs TEXT, outputs TEXT, facets TEXT);"
+    "CREATE TABLE audit("
+    " seq INTEGER PRIMARY KEY, entry BLOB NOT NULL, leaf BLOB NOT NULL,"
+    " root BLOB NOT NULL);"
+    "CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit"
+    " BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;"
+    "CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit"
+    " BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;"
+    "CREATE VIEW v_events AS SELECT e.* FROM events e JOIN batches b"
+    " ON b.id = e.batch_id WHERE b.status = 'accepted';";
+
+static int exec(sqlite_store *s, const char *sql, aipm_error *err)
+{
+    char *msg = NULL;
+
+    if (sqlite3_exec(s->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+        aipm_error_set(err, AIPM_EIO, "store: %s",
+                       msg ? msg : sqlite3_errmsg(s->db));
+        sqlite3_free(msg);
+        return AIPM_EIO;
+    }
+    return AIPM_OK;
+}
+
+static int db_error(sqlite_store *s, aipm_error *err)
+{
+    int code = sqlite3_errcode(s->db);
+
+    return aipm_error_set(err,
+                          code == SQLITE_FULL || code == SQLITE_IOERR ||
+                                  code == SQLITE_CORRUPT ||
+                                  code == SQLITE_NOTADB
+                              ? AIPM_EIO
+                              : AIPM_ERROR,
+                          "store: %s", sqlite3_errmsg(s->db));
+}
+
+/* The DDL of a CSV dataset's table and its visibility view, from its
+ * contract. Numbers get REAL affinity, everything else TEXT. */
+static int dataset_ddl(sqlite_store *s, const aipm_dataset_def *def,
+                       aipm_error *err)
+{
+    aipm_buf sql;
+    int i, rc;
+
+    aipm_buf_init(&sql, 1 << 16);
+    rc = aipm_buf_printf(&sql,
+                         "CREATE TABLE %s(rid INTEGER PRIMARY KEY,"
+                         " batch_id INTEGER NOT NULL, key TEXT NOT NULL,"
+                         " row_sha TEXT NOT NULL",
+                         def->name);
+    for (i = 0; rc == 0 && i < def->n_cols; i++)
+        rc = aipm_buf_printf(&sql, ", \"%s\" %s", def->cols[i].name,
+                             def->cols[i].type == AIPM_COL_NUMBER ? "REAL"
+                                                                  : "TEXT");
+    if (rc == 0)
+        rc = aipm_buf_printf(&sql,
+                             ", UNIQUE(key, row_sha));"
+                             "CREATE VIEW v_%s AS SELECT t.* FROM %s t"
+                             " JOIN batches b ON b.id = t.batch_id"
+                             " WHERE b.status = 'accepted';",
+                             def->name, def->name);
+    if (rc == 0)
+        rc = exec(s, aipm_buf_cstr(&sql), err);
+    else
+        rc = aipm_error_set(err, AIPM_ENOMEM, "out of memory");
+    aipm_buf_free(&sql);
+    return rc;
+}
+
+static int migrate(sqlite_store *s, aipm_error *err)
+{
+    sqlite3_stmt *st = NULL;
+    int version = 0, rc, i;
+
+    rc = exec(s,
+              "CREATE TABLE IF NOT EXISTS schema_migrations("
+              " version INTEGER PRIMARY KEY, applied_ms INTEGER NOT NULL)",
+              err);
+    if (rc)
+        return rc;
+    if (sqlite3_prepare_v2(s->db,
+                           "SELECT coalesce(max(version), 0) "
+                           "FROM schema_migrations",
+                           -1, &st, NULL) != SQLITE_OK)
+        return db_error(s, err);
+    if (sqlite3_step(st) == SQLITE_ROW)
+        version = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+
+    if (version < 1) {
+        if ((rc = exec(s, "BEGIN IMMEDIATE", err)) != 0)
+            return rc;
+        rc = exec(s, migration_1, err);
+        for (i = 0; rc == 0 && i < N_CSV; i++)
+            rc = dataset_ddl(s, aipm_dataset_find(csv_names[i]), err);
+        if (rc == 0) {
+            char sql[128];
+
+            snprintf(sql, sizeof(sql),
+                     "INSERT INTO schema_migrations VALUES(1, %lld)",
+                     (long long)aipm_now_ms());
+            rc = exec(s, sql, err);
+        }
+        if (rc) {
+            exec(s, "ROLLBACK", NULL);
+            return rc;
+        }
+        if ((rc = exec(s, "COMMIT", err)) != 0)
+            return rc;
+        version = 1;
+    }
+    s->base.schema_version = version;
+    return AIPM_OK;
+}
+
+static sqlite3_stmt *stmt(sqlite_store *s, int which, aipm_error *err)
+{
+    sqlite3_stmt *st = s->stmts[which];
+
+    if (st == NULL) {
+        if (sqlite3_prepare_v3(s->db, sql_text[which], -1,
+                               SQLITE_PREPARE_PERSISTENT, &st,
+                               NULL) != SQLITE_OK) {
+            db_error(s, err);
+            return NULL;
+        }
+        s->stmts[which] = st;
+    } else {
+        sqlite3_reset(st);
+        sqlite3_clear_bindings(st);
+    }
+    return st;
+}
+
+static void bind_text(sqlite3_stmt *st, int i, const char *v)
+{
+    if (v)
+        sqlite3_bind_text(st, i, v, -1, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(st, i);
+}
+
+/* Step a statement that returns no rows. */
+static int step_done(sqlite_store *s, sqlite3_stmt *st, aipm_error *err)
+{
+    int rc = sqlite3_step(st);
+
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE)
+        return db_error(s, err);
+    return AIPM_OK;
+}
+
+static const aipm_store_ops sqlite_ops;
+
+int aipm_store__sqlite_open(aipm_store **out, const char *path, int create,
+                            aipm_error *err)
+{
+    sqlite_store *s;
+    struct stat sb;
+    char *abs = NULL;
+    int rc, flags = SQLITE_OPEN_READWRITE;
+
+    *out = NULL;
+    if (stat(path, &sb) != 0) {
+        if (!create)
+            return aipm_error_set(err, AIPM_ENOTFOUND,
+                                  "store '%s' does not exist", path);
+        flags |= SQLITE_OPEN_CREATE;
+    } else if (!S_ISREG(sb.st_mode)) {
+        return aipm_error_set(err, AIPM_EINVALID,
+                              "store '%s' is not a regular file", path);
+    }
+    s = calloc(1, sizeof(*s));
+    if (s == NULL)
+        return aipm_error_set(err, AIPM_ENOMEM, "out of memory");
+    s->base.ops = &sqlite_ops;
+    if (sqlite3_open_v2(path, &s->db, flags, NULL) != SQLITE_OK) {
+        rc = aipm_error_set(err, AIPM_EIO, "cannot open store '%s': %s", path,
+                            s->db ? sqlite3_errmsg(s->db) : "out of memory");
+        goto fail;
+    }
+    sqlite3_busy_timeout(s->db, 10000);
+    sqlite3_extended_result_codes(s->db, 0);
+    /* WAL for concurrent readers; NORMAL sync is durable at each commit
+     * boundary in WAL mode up to power loss of the last transaction. A
+     * 32 MB page cache bounds memory while keeping index pages hot. */
+    rc = exec(s,
+              "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
+              "PRAGMA foreign_keys=ON; PRAGMA cache_size=-32768;"
+              "PRAGMA temp_store=MEMORY;",
+              err);
+    if (rc) {
+        if (err && strstr(err->msg, "not a database"))
+            err->code = AIPM_EIO;
+        goto fail;
+    }
+    if ((rc = migrate(s, err)) != 0)
+        goto fail;
+    abs = realpath(path, NULL);
+    snprintf(s->base.ns, sizeof(s->base.ns), "sqlite:%s", abs ? abs : path);
+    free(abs);
+    *out = &s->base;
+    return AIPM_OK;
+fail:
+    sqlite3_close(s->db);
+    free(s);
+    return rc;
+}
+
+static void sq_close(aipm_store *base)
+{
+    sqlite_store *s = (sqlite_store *)base;
+    int i;
+
+    if (s->in_tx)
+        exec(s, "ROLLBACK", NULL);
+    for (i = 0; i < S_COUNT; i++)
+        sqlite3_finalize(s->stmts[i]);
+    for (i = 0; i < N_CSV; i++)
+        sqlite3_finalize(s->row_stmts[i]);
+    sqlite3_close(s->db);
+    free(s);
+}
+
+static int sq_begin(aipm_store *base, aipm_error *err)
+{
+    sqlite_store *s = (sqlite_store *)base;
+    int rc = exec(s, "BEGIN IMMEDIATE", err);
+
+    if (rc == 0)
+        s->in_tx = 1;
+    return rc;
+}
+
+static int sq_commit(aipm_store *base, aipm_error *err)
+{
+    sqlite_store *s = (sqlite_store *)base;
+    int rc = exec(s, "COMMIT", err);
+
+    if (rc == 0)
+        s->in_tx = 0;
+    return rc;
+}
+
+static void sq_rollback(aipm_store *base)
+{
+    sqlite_store *s = (sqlite_store *)base;
+
+    if (s->in_tx)
+        exec(s, "ROLLBACK", NULL);
+    s->in_tx = 0;
+}
+
+static int sq_batch_new(aipm_store *base, int64_t *out_id, const char *dataset,
+                        const char *source, const char *source_sha256,
+                        const char *run_id, int64_t created_ms,
+                        aipm_error *err)
+{
+    sqlite_store *s = (sqlite_store *)base;
+    sqlite3_stmt *st = stmt(s, S_BATCH_NEW, err);
+    int rc;
+
+    if (st == NULL)
+        return AIPM_ERROR;
+    bind_text(st, 1, dataset);
+    bind_text(st, 2, source);
+    bind_text(st, 3, source_sha256);
+    bind_text(st, 4, run_id);
+    sqlite3_bind_int64(st, 5, created_ms);
+    if ((rc = step_done(s, st, err)) != 0)
+        return rc;
+    *out_id = sqlite3_last_insert_rowid(s->db);
+    return AIPM_OK;
+}
+
+static int sq_batch_finish(aipm_store *base, const aipm_batch_info *info,
+                           aipm_error *err)
+{
+    sqlite_store *s = (sqlite_store *)base;
+    sqlite3_stmt *st = stmt(s, S_BATCH_FINISH, err);
+
+    if (st == NULL)
+        return AIPM_ERROR;
+    sqlite3_bind_int64(st, 1, info->id);
+    bind_text(st, 2, info->status);
+    bind_text(st, 3, info->verdict);
+    bind_text(st, 4, info->content_sha256);
+    sqlite3_bind_int64(st, 5, info->n_read);
+    sqlite3_bind_int64(st, 6, info->n_accepted);
+    sqlite3_bind_int64(st, 7, info->n_duplicates);
+    sqlite3_bind_int64(st, 8, info->n_quarantined);
+    bind_text(st, 9, info->report);
+    bind_text(st, 10, info->source_sha256);
+    return step_done(s, st, err);
+}
+
+static void copy_col(char *dst, size_t cap, sqlite3_stmt *st, int col)
+{
+    const unsigned char *v = sqlite3_column_text(st, col);
+
+    snprintf(dst, cap, "%s", v ? (const char *)v : "");
+}
+
+static char *dup_col(sqlite3_stmt *st, int col)
+{
+    const unsigned char *v = sqlite3_column_text(st, col);
+
+    return v ? strdup((const char *)v) : NULL;
+}
+
+/* Fill info from a row of S_BATCH_GET's column layout; strings borrowed. */
+static void batch_row(aipm_batch_info *info, sqlite3_stmt *st)
+{
+    info->id = sqlite3_column_int64(st, 0);
+    copy_col(info->dataset, sizeof(info->dataset), st, 1);
+    copy_col(info->status, sizeof(info->status), st, 2);
+    copy_col(info->verdict, sizeof(info->verdict), st, 3);
+    copy_col(info->source_sha256, sizeof(info->source_sha256), st, 4);
+    copy_col(info->content_sha256, sizeof(info->content_sha256), st, 5);
+    copy_col(info->run_id, sizeof(info->run_id), st, 6);
+    info->created_ms = sqlite3_column_int64(st, 7);
+    info->n_read = sqlite3_column_int64(st, 8);
+    info->n_accepted = sqlite3_column_int64(st, 9);
+    info->n_duplicates = sqlite3_column_int64(st, 10);
+    info->n_quarantined = sqlite3_column_int64(st, 11);
+    info->source = (const char *)sqlite3_column_text(st, 12);
+    info->report = (const char *)sqlite3_column_text(st, 13);
+}
+
+static int sq_batch_get(aipm_store *base, aipm_batch_info *out, int64_t id,
+                        aipm_error *err)
+{
+    sqlite_store *s = (sqlite_store *)base;
+    sqlite3_stmt *st = stmt(s, S_BATCH_GET, err);
+    int rc;
+
+    memset(out, 0, sizeof(*out));
+    if (st == NULL)
+        return AIPM_ERROR;
+    sqlite3_bind_int64(st, 1, id);
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_DONE) {
+        sqlite3_reset(st);
+        return aipm_error_set(err, AIPM_ENOTFOUND, "no batch %lld",
+                              (long long)id);
+    }
+    if (rc != SQLITE_ROW) {
+        rc = db_error(s, err);
+        sqlite3_reset(st);
+        return rc;
+    }
+    batch_row(out, st);
+    out->source = dup_col(st, 12);
+    out->report = dup_col(st, 13);
+    sqlite3_reset(st);
+    return AIPM_OK;
+}
+
+static int sq_batch_set_status(aipm_store *base, int64_t id,
+                               const char *status, aipm_error *err)
+{
+    sqlite_store *s = (sqlite_store *)base;
+    sqlite3_stmt *st = stmt(s, S_BATCH_STATUS, err);
+    int rc;
+
+    if (st == NULL)
+        return AIPM_ERROR;
+    sqlite3_bind_int64(st, 1, id);
+    bind_text(st, 2, status);
+    if ((rc = step_done(s, st, err)) != 0)
+        return rc;
+    if (sqlite3_changes(s->db) == 0)
+        return aipm_error_set(err, AIPM_ENOTFOUND, "no batch %lld",
+                              (long long)id);
+    return AIPM_OK;
+}
+
+static int sq_batch_list(aipm_store *base, const char *dataset,
+                         int latest_only, aipm_batch_cb cb, void *ctx,
+                         aipm_error *err)
+{
+    sqlite_store *s = (sqlite_store *)base;
+    sqlite3_stmt *st = NULL;
+    aipm_batch_info info;
+    int rc;
+    const char *sql =
+        latest_only
+            ? "SELECT id, dataset, status, verdict, source_sha256, "
+              "content_sha256, run_id, created_ms, n_read, n_accepted, "
+              "n_duplicates, n_quarantined, source, report FROM batches "
+              "WHERE id IN (SELECT max(id) FROM batches WHERE status <> "
+              "'loading' GROUP BY dataset) AND (?1 IS NULL OR dataset = ?1) "
+              "ORDER BY dataset"
+            : "SELECT id, dataset, status, verdict, source_sha256, "
+              "content_sha256, run_id, created_ms, n_read, n_accepted, "
+              "n_duplicates, n_quarantined, source, report FROM batches "
+              "WHERE status <> 'loading' AND (?1 IS NULL OR dataset = ?1) "
+              "ORDER BY id DESC";
+
+    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
+        return db_error(s, err);
+    bind_text(st, 1, dataset);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        memset(&info, 0, sizeof(info));
+        batch_row(&info, st);
+        if ((rc = cb(ctx, &info)) != 0) {
+            sqlite3_finalize(st);
+            return rc;
+        }
+    }
+    rc = rc == SQLITE_DONE ? AIPM_OK : db_error(s, err);
+    sqlite3_finalize(st);
+    return rc;
+}
+
+static int sq_event_put(aipm_store *base, int64_t batch_id,
+                        const aipm_event_row *row, int *inserted,
+                        aipm_error *err)
+{
+    sqlite_store *s = (sqlite_store *)base;
+    sqlite3_stmt *st = s->stmts[S_EVENT_PUT];
+    int rc;
+
+    /* The hot path: no clear_bindings, every parameter is rebound. */
+    if (st == NULL && (st = stmt(s, S_EVENT_PUT, err)) == NULL)
+        return AIPM_ERROR;
+    bind_text(st, 1, row->message_id);
+    sqlite3_bind_int64(st, 2, batch_id);
+    bind_text(st, 3, row->type);
+    bind_text(st, 4, row->user_id);
+    bind_text(st, 5, row->anonymous_id);
+    bind_text(st, 6, row->event);
+    bind_text(st, 7, row->group_id);
+    sqlite3_bind_int64(st, 8, row->ts_ms);
+    if (row->payload)
+        sqlite3_bind_text(st, 9, row->payload, (int)row->payload_len,
+                          SQLITE_STATIC);
+    else
+        sqlite3_bind_null(st, 9);
+    rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE)
+        return db_error(s, err);
+    *inserted = sqlite3_changes(s->db) > 0;
+    return AIPM_OK;
+}
+
+static int csv_index(const char *dataset)
+{
+    int i;
+
+    for (i = 0; i < N_CSV; i++)
+        if (strcmp(csv_names[i], dataset) == 0)
+            return i;
+    return -1;
+}
+
+static int sq_row_put(aipm_store *base, const char *dataset, int64_t batch_id,
+                      const char *key, const char *row_sha,
+                      const char *const *values, int *inserted,
+                      aipm_error *err)
+{
+    sqlite_store *s = (sqlite_store *)base;
+    const aipm_dataset_def *def = aipm_dataset_find(dataset);
+    int idx = csv_index(dataset), i, rc;
+    sqlite3_stmt *st;
+
+    if (def == NULL || idx < 0)
+        return aipm_error_set(err, AIPM_EINVALID, "unknown dataset '%s'",
+                              dataset);
+    st = s->row_stmts[idx];
+    if (st == NULL) {
+        aipm_buf sql;
+
+        aipm_buf_init(&sql, 1 << 16);
+        rc = aipm_buf_printf(&sql,
+                             "INSERT OR IGNORE INTO %s(batch_id, key, "
+                             "row_sha",
+                             def->name);
+        for (i = 0; rc == 0 && i < def->n_cols; i++)
+            rc = aipm_buf_printf(&sql, ", \"%s\"", def->cols[i].name);
+        if (rc == 0)
+            rc = aipm_buf_puts(&sql, ") VALUES(?, ?, ?");
+        for (i = 0; rc == 0 && i < def->n_cols; i++)
+            rc = aipm_buf_puts(&sql, ", ?");
+        if (rc == 0)
+            rc = aipm_buf_puts(&sql, ")");
+        if (rc == 0 && sqlite3_prepare_v3(s->db, aipm_buf_cstr(&sql), -1,
+                                          SQLITE_PREPARE_PERSISTENT, &st,
+                                          NULL) != SQLITE_OK)
+            rc = db_error(s, err);
+        aipm_buf_free(&sql);
+        if (rc)
+            return rc == AIPM_ENOMEM ? aipm_error_set(err, rc, "out of memory")
+                                     : rc;
+        s->row_stmts[idx] = st;
+    }
+    sqlite3_bind_int64(st, 1, batch_id);
+    bind_text(st, 2, key);
+    bind_text(st, 3, row_sha);
+    for (i = 0; i < def->n_cols; i++)
+        bind_text(st, 4 + i, values[i]);
+    rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE)
+        return db_error(s, err);
+    *inserted = sqlite3_changes(s->db) > 0;
+    return AIPM_OK;
+}
+
+static int sq_count_visible(aipm_store *base, const char *dataset,
+                            int64_t *out, aipm_error *err)
+{
+    sqlite_store *s = (sqlite_store *)base;
+    sqlite3_stmt *st = NULL;
+    char sql[128];
+    int rc;
+
+    if (strcmp(dataset, "events") != 0 && csv_index(dataset) < 0)
+        return aipm_error_set(err, AIPM_EINVALID, "unknown dataset '%s'",
+                              dataset);
+    /* dataset is one of our fixed names (checked above), never input. */
+    snprintf(sql, sizeof(sql), "SELECT count(*) FROM v_%s", dataset);
+    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
+        return db_error(s, err);
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        *out = sqlite3_column_int64(st, 0);
+        rc = AIPM_OK;
+    } else {
+        rc = db_error(s, err);
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+static int sq_quarantine_put(aipm_store *base, const aipm_quarantine_row *row,
+                             aipm_error *err)
+{
+    sqlite_store *s = (sqlite_store *)base;
+    sqlite3_stmt *st = stmt(s, S_QUAR_PUT, err);
+
+    if (st == NULL)
+        return AIPM_ERROR;
+    sqlite3_bind_int64(st, 1, row->batch_id);
+    bind_text(st, 2, row->dataset);
+    bind_text(st, 3, row->file);
+    sqlite3_bind_int64(st, 4, row->line);
+    bind_text(st, 5, row->reason);
+    bind_text(st, 6, row->detail);
+    sqlite3_bind_blob(st, 7, row->raw ? row->raw : "", (int)row->raw_len,
+                      SQLITE_STATIC);
+    return step_done(s, st, err);
+}
+
+static int sq_quarantine_list(aipm_store *base, const char *reason,
+                              int64_t batch_id, int64_t limit,
+                              aipm_quarantine_cb cb, void *ctx,
+                              aipm_error *err)
+{
+    sqlite_store *s = (sqlite_store *)base;
+    sqlite3_stmt *st = NULL;
+    aipm_quarantine_row row;
+    int rc;
+
+    if (sqlite3_prepare_v2(
+            s->db,
+            "SELECT batch_id, dataset, file, line, reason, detail, raw "
+            "FROM quarantine WHERE (?1 IS NULL OR reason = ?1) AND "
+            "(?2 = 0 OR batch_id = ?2) ORDER BY id DESC LIMIT ?3",
+            -1, &st, NULL) != SQLITE_OK)
+        return db_error(s, err);
+    bind_text(st, 1, reason);
+    sqlite3_bind_int64(st, 2, batch_id);
+    sqlite3_bind_int64(st, 3, limit > 0 ? limit : -1);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        row.batch_id = sqlite3_column_int64(st, 0);
+        row.dataset = (const char *)sqlite3_column_text(st, 1);
+        row.file = (const char *)sqlite3_column_text(st, 2);
+        row.line = sqlite3_column_int64(st, 3);
+        row.reason = (const char *)sqlite3_column_text(st, 4);
+        row.detail = (const char *)sqlite3_column_text(st, 5);
+        row.raw = sqlite3_column_blob(st, 6);
+        row.raw_len = (size_t)sqlite3_column_bytes(st, 6);
+        if ((rc = cb(ctx, &row)) != 0) {
+            sqlite3_finalize(st);
+            return rc;
+        }
+    }
+    rc = rc == SQLITE_DONE ? AIPM_OK : db_error(s, err);
+    sqlite3_finalize(st);
+    return rc;
+}
+
+static int sq_schema_load(aipm_store *base, aipm_schema_cb cb, void *ctx,
+                          aipm_error *err)
+{
+    sqlite_store *s = (sqlite_store *)base;
+    sqlite3_stmt *st = NULL;
+    int rc;
+
+    /* Visible schema only: versions learned from accepted batches. */
+    if (sqlite3_prepare_v2(
+            s->db,
+            "SELECT event, property, type, version FROM event_schema es "
+            "WHERE version = (SELECT max(version) FROM event_schema e2 "
+            "JOIN batches b ON b.id = e2.batch_id WHERE b.status = "
+            "'accepted' AND e2.event = es.event AND "
+            "e2.property = es.property)",
+            -1, &st, NULL) != SQLITE_OK)
+        return db_error(s, err);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        rc = cb(ctx, (const char *)sqlite3_column_text(st, 0),
+                (const char *)sqlite3_column_text(st, 1),
+                (const char *)sqlite3_column_text(st, 2),
+                sqlite3_column_int(st, 3));
+        if (rc) {
+            sqlite3_finalize(st);
+            return rc;
+        }
+    }
+    rc = rc == SQLITE_DONE ? AIPM_OK : db_error(s, err);
+    sqlite3_finalize(st);
+    return rc;
+}
+
+static int sq_schema_put(aipm_store *base, const char *event,
+                         const char *property, const char *type, int version,
+                         int64_t batch_id, aipm_error *err)
+{
+    sqlite_store *s = (sqlite_store *)base;
+    sqlite3_stmt *st = stmt(s, S_SCHEMA_PUT, err);
+
+    if (st == NULL)
+        return AIPM_ERROR;
+    bind_text(st, 1, event);
+    bind_text(st, 2, property);
+    bind_text(st, 3, type);
+    sqlite3_bind_int(st, 4, version);
+    sqlite3_bind_int64(st, 5, batch_id);
+    return step_done(s, st, err);
+}
+
+static int sq_volume_put(aipm_store *base, const char *dataset, int64_t day,
+                         int64_t batch_id, int64_t n, aipm_error *err)
+{
+    sqlite_store *s = (sqlite_store *)base;
+    sqlite3_stmt *st = stmt(s, S_VOLUME_PUT, err);
+
+    if (st == NULL)
+        return AIPM_ERROR;
+    bind_text(st, 1, dataset);
+    sqlite3_bind_int64(st, 2, day);
+    sqlite3_bind_int64(st, 3, batch_id);
+    sqlite3_bind_int64(st, 4, n);
+    return step_done(s, st, err);
+}
+
+static int sq_volume_mean(aipm_store *base, const char *dataset,
+                          int64_t from_day, int64_t to_day, double *mean,
+                          int64_t *days, aipm_error *err)
+{
+    sqlite_store *s = (sqlite_store *)base;
+    sqlite3_stmt *st = stmt(s, S_VOLUME_MEAN, err);
+    int rc;
+
+    if (st == NULL)
+        return AIPM_ERROR;
+    bind_text(st, 1, dataset);
+    sqlite3_bind_int64(st, 2, from_day);
+    sqlite3_bind_int64(st, 3, to_day);
+    rc = sqlite3_step(st);
+    if (rc != SQLITE_ROW) {
+        rc = db_error(s, err);
+        sqlite3_reset(st);
+        return rc;
+    }
+    *days = sqlite3_column_int64(st, 0);
+    *mean = *days ? (double)sqlite3_column_int64(st, 1) / (double)*days : 0;
+    sqlite3_reset(st);
+    return AIPM_OK;
+}
+
+static int sq_run_put(aipm_store *base, const aipm_run_row *run,
+                      aipm_error *err)
+{
+    sqlite_store *s = (sqlite_store *)base;
+    sqlite3_stmt *st = stmt(s, S_RUN_PUT, err);
+
+    if (st == NULL)
+        return AIPM_ERROR;
+    bind_text(st, 1, run->id);
+    bind_text(st, 2, run->job);
+    bind_text(st, 3, run->state);
+    sqlite3_bind_int64(st, 4, run->started_ms);
+    sqlite3_bind_int64(st, 5, run->ended_ms);
+    bind_text(st, 6, run->inputs);
+    bind_text(st, 7, run->outputs);
+    bind_text(st, 8, run->facets);
+    return step_done(s, st, err);
+}
+
+static int sq_run_list(aipm_store *base, aipm_run_cb cb, void *ctx,
+                       aipm_error *err)
+{
+    sqlite_store *s = (sqlite_store *)base;
+    sqlite3_stmt *st = NULL;
+    aipm_run_row run;
+    int rc;
+
+    if (sqlite3_prepare_v2(s->db,
+                           "SELECT id, job, state, started_ms, ended_ms, "
+                           "inputs, outputs, facets FROM runs "
+                           "ORDER BY started_ms, rowid",
+                           -1, &st, NULL) != SQLITE_OK)
+        return db_error(s, err);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        run.id = (const char *)sqlite3_column_text(st, 0);
+        run.job = (const char *)sqlite3_column_text(st, 1);
+        run.state = (const char *)sqlite3_column_text(st, 2);
+        run.started_ms = sqlite3_column_int64(st, 3);
+        run.ended_ms = sqlite3_column_int64(st, 4);
+        run.inputs = (const char *)sqlite3_column_text(st, 5);
+        run.outputs = (const char *)sqlite3_column_text(st, 6);
+        run.facets = (const char *)sqlite3_column_text(st, 7);
+        if ((rc = cb(ctx, &run)) != 0) {
+            sqlite3_finalize(st);
+            return rc;
+        }
+    }
+    rc = rc == SQLITE_DONE ? AIPM_OK : db_error(s, err);
+    sqlite3_finalize(st);
+    return rc;
+}
+
+static int sq_audit_put(aipm_store *base, const aipm_audit_row *row,
+                        aipm_error *err)
+{
+    sqlite_store *s = (sqlite_store *)base;
+    sqlite3_stmt *st = stmt(s, S_AUDIT_PUT, err);
+
+    if (st == NULL)
+        return AIPM_ERROR;
+    sqlite3_bind_int64(st, 1, row->seq);
+    sqlite3_bind_blob(st, 2, row->entry, (int)row->entry_len, SQLITE_STATIC);
+    sqlite3_bind_blob(st, 3, row->leaf, 32, SQLITE_STATIC);
+    sqlite3_bind_blob(st, 4, row->root, 32, SQLITE_STATIC);
+    return step_done(s, st, err);
+}
+
+static int sq_audit_list(aipm_store *base, aipm_audit_cb cb, void *ctx,
+                         aipm_error *err)
+{
+    sqlite_store *s = (sqlite_store *)base;
+    sqlite3_stmt *st = NULL;
+    aipm_audit_row row;
+    int rc;
+
+    /* Storage order (rowid), not seq order, so a reordering shows. */
+    if (sqlite3_prepare_v2(s->db,
+                           "SELECT seq, entry, leaf, root FROM audit "
+                           "ORDER BY rowid",
+                           -1, &st, NULL) != SQLITE_OK)
+        return db_error(s, err);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        static const uint8_t zero[32];
+
+        row.seq = sqlite3_column_int64(st, 0);
+        row.entry = sqlite3_column_blob(st, 1);
+        row.entry_len = (size_t)sqlite3_column_bytes(st, 1);
+        row.leaf = sqlite3_column_bytes(st, 2) == 32
+                       ? sqlite3_column_blob(st, 2)
+                       : zero;
+        row.root = sqlite3_column_bytes(st, 3) == 32
+                       ? sqlite3_column_blob(st, 3)
+                       : zero;
+        if (row.entry == NULL)
+            row.entry = "";
+        if ((rc = cb(ctx, &row)) != 0) {
+            sqlite3_finalize(st);
+            return rc;
+        }
+    }
+    rc = rc == SQLITE_DONE ? AIPM_OK : db_error(s, err);
+    sqlite3_finalize(st);
+    return rc;
+}
+
+static int sq_audit_last(aipm_store *base, int64_t *seq, uint8_t root[32],
+                         int *found, aipm_error *err)
+{
+    sqlite_store *s = (sqlite_store *)base;
+    sqlite3_stmt *st = stmt(s, S_AUDIT_LAST, err);
+    int rc;
+
+    if (st == NULL)
+        return AIPM_ERROR;
+    rc = sqlite3_step(st);
+    *found = 0;
+    if (rc == SQLITE_ROW) {
+        *found = 1;
+        *seq = sqlite3_column_int64(st, 0);
+        if (sqlite3_column_bytes(st, 1) == 32)
+            memcpy(root, sqlite3_column_blob(st, 1), 32);
+        else
+            memset(root, 0, 32);
+        rc = SQLITE_DONE;
+    }
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE ? AIPM_OK : db_error(s, err);
+}
+
+static const aipm_store_ops sqlite_ops = {
+    sq_close,           sq_begin,          sq_commit,
+    sq_rollback,        sq_batch_new,      sq_batch_finish,
+    sq_batch_get,       sq_batch_set_status, sq_batch_list,
+    sq_event_put,       sq_row_put,        sq_count_visible,
+    sq_quarantine_put,  sq_quarantine_list, sq_schema_load,
+    sq_schema_put,      sq_volume_put,     sq_volume_mean,
+    sq_run_put,         sq_run_list,       sq_audit_put,
+    sq_audit_list,      sq_audit_last,
+};
