@@ -55,10 +55,11 @@ void aipm_error_clear(aipm_error *err);
 #define AIPM_ASSERT(cond, err) assert(cond)
 #endif
 
-/* ---- hashing (SHA-256 through libsodium) ---- */
+/* ---- hashing (SHA-256 through OpenSSL libcrypto) ---- */
 
 typedef struct aipm_sha256 {
-    unsigned char state[128]; /* crypto_hash_sha256_state, kept opaque */
+    _Alignas(8) unsigned char state[128]; /* SHA256_CTX, kept opaque; a
+                                            plain struct, safe to copy */
 } aipm_sha256;
 
 void aipm_sha256_init(aipm_sha256 *h);
@@ -86,6 +87,9 @@ void aipm_time_format(char out[32], int64_t ms);
 /* Current time in ms; the environment variable AIPM_NOW (RFC 3339) overrides
  * it so tests and demos are reproducible. */
 int64_t aipm_now_ms(void);
+
+/* A monotonic clock in ms, for measuring durations (never overridden). */
+int64_t aipm_clock_ms(void);
 
 /* ---- growable byte buffer with a maximum size (curl's dynbuf) ---- */
 

@@ -240,10 +240,17 @@ static void print_gate(FILE *out, json_t *g)
                 "schema", num(g, "changes"), num(g, "type_mismatch_rows"),
                 str(g, "on_schema_change"));
     else if (strcmp(name, "freshness") == 0)
-        fprintf(out, "  %-18s newest %s, %.1f h old (max %.0f h)",
-                "freshness", str(g, "newest"),
-                json_real_value(json_object_get(g, "age_hours")),
-                json_real_value(json_object_get(g, "max_age_hours")));
+    {
+        if (json_object_get(g, "max_age_hours"))
+            fprintf(out, "  %-18s newest %s, %.1f h old (max %.0f h)",
+                    "freshness", str(g, "newest"),
+                    json_real_value(json_object_get(g, "age_hours")),
+                    json_real_value(json_object_get(g, "max_age_hours")));
+        else
+            fprintf(out, "  %-18s newest %s, %.1f h old (not gated)",
+                    "freshness", str(g, "newest"),
+                    json_real_value(json_object_get(g, "age_hours")));
+    }
     else if (strcmp(name, "volume") == 0) {
         json_t *t = json_object_get(g, "trailing_daily_mean");
 

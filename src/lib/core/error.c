@@ -1,12 +1,19 @@
 /* error.c - the error record, SHA-256 helpers and random UUIDs.
  *
  * aipm_error is filled once: the innermost failure writes the message and
- * outer frames leave it alone, so the message names the real cause. SHA-256
- * is libsodium's; we keep its state in an opaque, suitably sized array so the
- * public header does not include sodium.h.
+ * outer frames leave it alone, so the message names the real cause.
+ *
+ * SHA-256 is OpenSSL libcrypto's: it uses the CPU's SHA extensions where
+ * present (1.6 GB/s here against libsodium's portable code, which was 16%
+ * of ingest time, since every source file is hashed). We use the plain
+ * SHA256_CTX interface, deprecated in OpenSSL 3 but present and copyable,
+ * kept in an opaque array so the public header includes neither library.
+ * Random bytes (UUIDs) come from libsodium.
  */
+#define OPENSSL_SUPPRESS_DEPRECATED
 #include "aipm/core.h"
 
+#include <openssl/sha.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <string.h>
@@ -32,28 +39,27 @@ void aipm_error_clear(aipm_error *err)
     }
 }
 
-_Static_assert(sizeof(crypto_hash_sha256_state) <= sizeof(aipm_sha256),
-               "aipm_sha256 too small for libsodium state");
+_Static_assert(sizeof(SHA256_CTX) <= sizeof(aipm_sha256),
+               "aipm_sha256 too small for SHA256_CTX");
 
 void aipm_sha256_init(aipm_sha256 *h)
 {
-    crypto_hash_sha256_init((crypto_hash_sha256_state *)h->state);
+    SHA256_Init((SHA256_CTX *)(void *)h->state);
 }
 
 void aipm_sha256_update(aipm_sha256 *h, const void *data, size_t len)
 {
-    crypto_hash_sha256_update((crypto_hash_sha256_state *)h->state, data,
-                              len);
+    SHA256_Update((SHA256_CTX *)(void *)h->state, data, len);
 }
 
 void aipm_sha256_final(aipm_sha256 *h, uint8_t out[32])
 {
-    crypto_hash_sha256_final((crypto_hash_sha256_state *)h->state, out);
+    SHA256_Final(out, (SHA256_CTX *)(void *)h->state);
 }
 
 void aipm_sha256_oneshot(uint8_t out[32], const void *data, size_t len)
 {
-    crypto_hash_sha256(out, data, len);
+    SHA256(data, len, out);
 }
 
 void aipm_hex(char *out, const uint8_t *in, size_t n)

@@ -50,6 +50,7 @@ typedef struct batch {
     int64_t id;
     char run_id[37];
     int64_t started_ms, now_ms;
+    int64_t clock_start_ms; /* monotonic, for elapsed_s */
 
     int64_t read, accepted, duplicates, quarantined;
     int64_t reasons[R_COUNT];
@@ -66,6 +67,7 @@ typedef struct batch {
     int64_t *event_rows;
     aipm_strmap props;  /* "ns\x1fproperty" */
     prop_stat *prop_stats;
+    int prop_idx[AIPM_MAX_PROPS]; /* the current row's property indexes */
     int64_t untracked_props;
     void *schema_changes; /* json_t array */
 

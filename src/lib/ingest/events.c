@@ -170,6 +170,7 @@ static const char *check_schema(batch *b, int ns, const aipm_event *ev)
         int idx = prop_index(b, ns, ev->props[i].key, &added);
         prop_stat *s;
 
+        b->prop_idx[i] = idx;
         if (idx < 0) {
             b->untracked_props++;
             continue;
@@ -195,20 +196,15 @@ static const char *check_schema(batch *b, int ns, const aipm_event *ev)
     return NULL;
 }
 
+/* Count an accepted row; b->prop_idx was filled by check_schema. */
 static void count_props(batch *b, int ns, const aipm_event *ev)
 {
-    int i, added;
+    int i;
 
     b->event_rows[ns]++;
-    for (i = 0; i < ev->n_props; i++) {
-        int idx;
-
-        if (ev->props[i].type == AIPM_J_NULL)
-            continue;
-        idx = prop_index(b, ns, ev->props[i].key, &added);
-        if (idx >= 0)
-            b->prop_stats[idx].nonnull++;
-    }
+    for (i = 0; i < ev->n_props; i++)
+        if (ev->props[i].type != AIPM_J_NULL && b->prop_idx[i] >= 0)
+            b->prop_stats[b->prop_idx[i]].nonnull++;
 }
 
 /* One line of NDJSON (or a CSV record rewritten as NDJSON). */

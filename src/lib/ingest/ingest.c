@@ -219,9 +219,17 @@ static int evaluate(batch *b, gates *g, aipm_error *err)
         char newest[32];
 
         aipm_time_format(newest, b->max_ts);
-        gate(g, "freshness", age_h > p->max_staleness_hours ? 1 : 0,
-             json_pack("{s:s, s:f, s:f}", "newest", newest, "age_hours",
-                       age_h, "max_age_hours", p->max_staleness_hours));
+        /* Only telemetry is expected to be fresh; a backlog or a feedback
+         * export may rightly be weeks old, so for them it is reported but
+         * not gated. */
+        if (b->def == NULL)
+            gate(g, "freshness", age_h > p->max_staleness_hours ? 1 : 0,
+                 json_pack("{s:s, s:f, s:f}", "newest", newest, "age_hours",
+                           age_h, "max_age_hours", p->max_staleness_hours));
+        else
+            gate(g, "freshness", 0,
+                 json_pack("{s:s, s:f, s:s}", "newest", newest, "age_hours",
+                           age_h, "note", "reported, not gated"));
     }
     if (b->have_ts && b->days.n_keys > 0) {
         int64_t first = day_of(b, 0), days = 0;
@@ -441,7 +449,7 @@ static int finish(batch *b, const char *format, aipm_ingest_result *res,
         null_rates(b), "catalog_coverage", catalog_coverage(b), "gates",
         g.list, "verdict", verdicts[g.verdict], "status",
         g.verdict == 2 ? "staged" : "accepted", "elapsed_s",
-        (double)(aipm_now_ms() - b->started_ms) / 1000.0);
+        (double)(aipm_clock_ms() - b->clock_start_ms) / 1000.0);
     if (report == NULL) {
         rc = aipm_error_set(err, AIPM_ENOMEM, "out of memory");
         goto done;
@@ -451,10 +459,10 @@ static int finish(batch *b, const char *format, aipm_ingest_result *res,
                             json_integer(b->untracked_props));
     if (b->ignored_columns && json_array_size(b->ignored_columns))
         json_object_set(report, "ignored_columns", b->ignored_columns);
-    if (b->read > 0 && b->accepted == 0 && b->quarantined == 0)
+    if (b->accepted == 0 && b->duplicates > 0)
         json_object_set_new(report, "note",
-                            json_string("nothing new: every row was already "
-                                        "stored (re-sent data)"));
+                            json_string("nothing new: every valid row was "
+                                        "already stored (re-sent data)"));
     text = json_dumps(report, JSON_COMPACT);
     if (text == NULL) {
         rc = aipm_error_set(err, AIPM_ENOMEM, "out of memory");
@@ -555,6 +563,7 @@ int aipm_ingest_file(aipm_store *st, const char *path,
     else
         aipm_data_policy_defaults(&b->policy);
     b->started_ms = aipm_now_ms();
+    b->clock_start_ms = aipm_clock_ms();
     b->now_ms = b->started_ms;
     aipm_sha256_init(&b->content);
     aipm_strmap_init(&b->days, MAX_DAYS);

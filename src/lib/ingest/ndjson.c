@@ -4,7 +4,10 @@
  * copied into a scratch buffer (as offsets, since the buffer may move), the
  * properties/traits object is kept as the byte range it occupies in the line
  * (no re-serialisation), and the JSON type of each property is noted for
- * schema inference. Nothing is allocated per line but YAJL's own handle.
+ * schema inference. YAJL's handle cannot be reset, so one is made per
+ * line, from a bump arena (yajl_alloc_funcs) that is rewound after each
+ * line: malloc and free drop out of the profile. Allocations that do not
+ * fit the arena fall back to malloc and are freed individually.
  *
  * Checks run in the contract's order (DESIGN.md section 4): malformed_json,
  * missing_field, unsupported_type, bad_value, bad_timestamp; the line's
@@ -39,8 +42,82 @@ static const char *const field_names[] = {
     "type",  "messageId", "userId",     "anonymousId", "timestamp",
     "event", "groupId",   "properties", "traits"};
 
+#define ARENA_SIZE ((size_t)64 * 1024)
+#define ARENA_ALIGN 16
+
+/* Header before each allocation: its size, and whether it came from
+ * malloc (1) or the arena (0). 16 bytes keeps the payload aligned. */
+typedef struct arena_hdr {
+    size_t size;
+    size_t heap;
+} arena_hdr;
+
+typedef struct arena {
+    unsigned char *base;
+    size_t top;
+} arena;
+
+static void *arena_malloc(void *ctx, size_t size)
+{
+    arena *a = ctx;
+    size_t need = sizeof(arena_hdr) + ((size + ARENA_ALIGN - 1) &
+                                       ~(size_t)(ARENA_ALIGN - 1));
+    arena_hdr *h;
+
+    if (size > ARENA_SIZE || a->top + need > ARENA_SIZE) {
+        h = malloc(sizeof(arena_hdr) + size);
+        if (h == NULL)
+            return NULL;
+        h->heap = 1;
+    } else {
+        h = (arena_hdr *)(void *)(a->base + a->top);
+        a->top += need;
+        h->heap = 0;
+    }
+    h->size = size;
+    return h + 1;
+}
+
+static void arena_free(void *ctx, void *ptr)
+{
+    arena_hdr *h;
+
+    (void)ctx;
+    if (ptr == NULL)
+        return;
+    h = (arena_hdr *)ptr - 1;
+    if (h->heap)
+        free(h);
+}
+
+static void *arena_realloc(void *ctx, void *ptr, size_t size)
+{
+    arena_hdr *h;
+    void *fresh;
+
+    if (ptr == NULL)
+        return arena_malloc(ctx, size);
+    h = (arena_hdr *)ptr - 1;
+    if (h->heap) {
+        arena_hdr *n = realloc(h, sizeof(arena_hdr) + size);
+
+        if (n == NULL)
+            return NULL;
+        n->size = size;
+        return n + 1;
+    }
+    if (size <= h->size)
+        return ptr;
+    if ((fresh = arena_malloc(ctx, size)) == NULL)
+        return NULL;
+    memcpy(fresh, ptr, h->size);
+    return fresh;
+}
+
 struct aipm_event_parser {
     aipm_buf scratch;
+    arena arena;
+    yajl_alloc_funcs alloc;
     const char *line;
     int depth;
     int root_seen;
@@ -66,6 +143,14 @@ int aipm_event_parser__new(aipm_event_parser **out, aipm_error *err)
     if (p == NULL)
         return aipm_error_set(err, AIPM_ENOMEM, "out of memory");
     aipm_buf_init(&p->scratch, (size_t)1 << 31);
+    if ((p->arena.base = malloc(ARENA_SIZE)) == NULL) {
+        free(p);
+        return aipm_error_set(err, AIPM_ENOMEM, "out of memory");
+    }
+    p->alloc.malloc = arena_malloc;
+    p->alloc.realloc = arena_realloc;
+    p->alloc.free = arena_free;
+    p->alloc.ctx = &p->arena;
     *out = p;
     return AIPM_OK;
 }
@@ -75,6 +160,7 @@ void aipm_event_parser__free(aipm_event_parser *p)
     if (p == NULL)
         return;
     aipm_buf_free(&p->scratch);
+    free(p->arena.base);
     free(p);
 }
 
@@ -277,7 +363,8 @@ const char *aipm_event_parser__parse(aipm_event_parser *p, const char *line,
     p->props_truncated = 0;
     *detail = "";
 
-    p->h = yajl_alloc(&callbacks, NULL, p);
+    p->arena.top = 0;
+    p->h = yajl_alloc(&callbacks, &p->alloc, p);
     if (p->h == NULL)
         return reject(p, detail, "malformed_json", "out of memory", NULL);
     /* The caller validated UTF-8 for the whole line already. */
@@ -294,8 +381,16 @@ const char *aipm_event_parser__parse(aipm_event_parser *p, const char *line,
             unsigned char *msg =
                 yajl_get_error(p->h, 0, (const unsigned char *)line, len);
 
+            char *c;
+
             snprintf(p->detail, sizeof(p->detail), "invalid JSON: %s",
                      msg ? (const char *)msg : "parse error");
+            /* YAJL's messages end in newlines; keep the detail one line. */
+            for (c = p->detail; *c; c++)
+                if (*c == '\n' || *c == '\r')
+                    *c = ' ';
+            while (c > p->detail && c[-1] == ' ')
+                *--c = '\0';
             if (msg)
                 yajl_free_error(p->h, msg);
             yajl_free(p->h);

@@ -107,7 +107,6 @@ static const char *const migration_1 =
     " user_id TEXT, anonymous_id TEXT, event TEXT, group_id TEXT,"
     " ts INTEGER NOT NULL,"
     " payload TEXT);"
-    "CREATE INDEX events_batch ON events(batch_id);"
     "CREATE TABLE quarantine("
     " id INTEGER PRIMARY KEY,"
     " batch_id INTEGER NOT NULL, dataset TEXT NOT NULL, file TEXT NOT NULL,"
