@@ -81,6 +81,10 @@ void aipm_uuid4(char out[37]);
  * Returns AIPM_OK or AIPM_EINVALID. Does not touch err-less state. */
 int aipm_time_parse(int64_t *out_ms, const char *s, size_t len, int allow_date);
 
+/* ms moved by a number of calendar years (Feb 29 becomes Feb 28 in a
+ * year without it); the time of day is kept. */
+int64_t aipm_time_add_years(int64_t ms, int years);
+
 /* Format ms since the epoch as "YYYY-MM-DDTHH:MM:SS.mmmZ" (25 bytes). */
 void aipm_time_format(char out[32], int64_t ms);
 

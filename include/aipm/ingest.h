@@ -56,6 +56,9 @@ int aipm_data_transition(aipm_store *st, int64_t id, const char *action,
                          const char *reason, const char *checkpoint_path,
                          aipm_error *err);
 
+/* 1 when code is one of the quarantine reason codes. */
+int aipm_ingest_reason_known(const char *code);
+
 /* 1 when name is a dataset ingest knows. */
 int aipm_ingest_dataset_known(const char *name);
 

@@ -89,7 +89,7 @@ int cmd_audit(int argc, char **argv)
     int rc;
 
     if (g_cli.help || sub == NULL) {
-        printf("usage: aipm audit log\n"
+        fprintf(g_cli.help ? stdout : stderr, "usage: aipm audit log\n"
                "       aipm audit verify\n"
                "\n"
                "Every state change (init, ingest, accept, reject, revert) is\n"
@@ -98,7 +98,7 @@ int cmd_audit(int argc, char **argv)
                "copy of the latest in the workspace's audit-checkpoint file.\n"
                "verify recomputes all of it: exit 0 when intact, 3 naming\n"
                "the first entry that was edited, deleted or reordered.\n");
-        return sub || g_cli.help ? EXIT_OK : EXIT_USAGE;
+        return g_cli.help ? EXIT_OK : EXIT_USAGE;
     }
     if (argc > 2 || (strcmp(sub, "log") != 0 && strcmp(sub, "verify") != 0))
         return cli_usage_error("usage: aipm audit log|verify");

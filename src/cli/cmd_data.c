@@ -4,9 +4,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-static void help(void)
+static void help(FILE *out)
 {
-    printf("usage: aipm data versions [--dataset NAME]\n"
+    fprintf(out, "usage: aipm data versions [--dataset NAME]\n"
            "       aipm data show BATCH\n"
            "       aipm data accept BATCH --reason TEXT\n"
            "       aipm data reject BATCH --reason TEXT\n"
@@ -88,6 +88,10 @@ static int versions(workspace *ws, int argc, char **argv)
             return cli_usage_error("unknown argument %s; see `aipm data -h`",
                                    argv[i]);
     }
+    if (dataset && !aipm_ingest_dataset_known(dataset))
+        return cli_usage_error("unknown dataset '%s' (events, backlog, "
+                               "feedback, signals, graph)",
+                               dataset);
     if (g_cli.json)
         l.arr = json_array();
     rc = aipm_store_batch_list(ws->store, dataset, 0, list_one, &l, &err);
@@ -184,8 +188,8 @@ int cmd_data(int argc, char **argv)
     int rc;
 
     if (g_cli.help || sub == NULL) {
-        help();
-        return sub || g_cli.help ? EXIT_OK : EXIT_USAGE;
+        help(g_cli.help ? stdout : stderr);
+        return g_cli.help ? EXIT_OK : EXIT_USAGE;
     }
     if (strcmp(sub, "versions") != 0 && strcmp(sub, "show") != 0 &&
         strcmp(sub, "accept") != 0 && strcmp(sub, "reject") != 0 &&

@@ -52,6 +52,10 @@ int cmd_quality(int argc, char **argv)
         return cli_usage_error("usage: aipm quality [DATASET]");
     if (argc == 2)
         dataset = argv[1];
+    if (dataset && !aipm_ingest_dataset_known(dataset))
+        return cli_usage_error("unknown dataset '%s' (events, backlog, "
+                               "feedback, signals, graph)",
+                               dataset);
     if ((rc = ws_open(&ws)) != 0)
         return rc;
     if (g_cli.json)

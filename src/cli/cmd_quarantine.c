@@ -68,6 +68,10 @@ int cmd_quarantine(int argc, char **argv)
                                    "quarantine -h`",
                                    argv[i]);
     }
+    if (reason && !aipm_ingest_reason_known(reason))
+        return cli_usage_error("unknown reason code '%s'; see `aipm "
+                               "quarantine -h` for the list",
+                               reason);
     if ((rc = ws_open(&ws)) != 0)
         return rc;
     if (g_cli.json)

@@ -85,6 +85,12 @@ int cmd_version(int argc, char **argv)
 {
     (void)argc;
     (void)argv;
+    if (g_cli.help) {
+        printf("usage: aipm version [--json]\n"
+               "\n"
+               "Print aipm's version.\n");
+        return EXIT_OK;
+    }
     if (g_cli.json)
         printf("{\"version\": \"%s\"}\n", AIPM_VERSION);
     else

@@ -183,7 +183,8 @@ static int load_catalog(walk *w, aipm_config *cfg, yaml_node_t *n)
                 return bad(w, f, "catalog: duplicate feature key");
     }
     /* depends_on must name features of the catalog. */
-    for (i = 0; i < cfg->n_catalog; i++)
+    it = n->data.sequence.items.start;
+    for (i = 0; i < cfg->n_catalog; i++, it++)
         for (j = 0; j < cfg->catalog[i].n_depends_on; j++) {
             int k, found = 0;
 
@@ -197,7 +198,7 @@ static int load_catalog(walk *w, aipm_config *cfg, yaml_node_t *n)
                          "catalog: '%.60s' depends on unknown feature "
                          "'%.60s'",
                          cfg->catalog[i].key, cfg->catalog[i].depends_on[j]);
-                return bad(w, n, msg);
+                return bad(w, yaml_document_get_node(w->doc, *it), msg);
             }
         }
     return AIPM_OK;

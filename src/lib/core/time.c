@@ -160,6 +160,20 @@ void aipm_time_format(char out[32], int64_t ms)
     p[24] = '\0';
 }
 
+int64_t aipm_time_add_years(int64_t ms, int years)
+{
+    int64_t days = ms >= 0 ? ms / 86400000 : -((-ms + 86399999) / 86400000);
+    int64_t rem = ms - days * 86400000;
+    int y;
+    unsigned m, d;
+
+    civil_from_days(days, &y, &m, &d);
+    y += years;
+    if (m == 2 && d == 29 && days_in_month(y, 2) == 28)
+        d = 28;
+    return days_from_civil(y, m, d) * 86400000 + rem;
+}
+
 int64_t aipm_now_ms(void)
 {
     const char *env = getenv("AIPM_NOW");

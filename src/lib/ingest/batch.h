@@ -77,6 +77,7 @@ typedef struct batch {
     void *ignored_columns; /* json_t array */
 
     aipm_buf scratch;
+    struct aipm_pipe *pipe; /* events: the writer thread (pipeline.c) */
     uint64_t audit_size;  /* the audit log after this batch's entry */
     uint8_t audit_head[32];
 } batch;

@@ -22,6 +22,7 @@ struct aipm_csv {
     int parser_ready;
     aipm_buf raw;    /* raw text of the record so far */
     aipm_buf values; /* field values, NUL-separated */
+    aipm_buf kept;   /* a bad record's raw text, kept across the reset */
     size_t offs[MAX_FIELDS];
     char *fields[MAX_FIELDS];
     int n_fields;
@@ -79,6 +80,7 @@ int aipm_csv__new(aipm_csv **out, aipm_reader *r, size_t max_record,
     c->max_record = max_record ? max_record : AIPM_DEFAULT_MAX_LINE;
     aipm_buf_init(&c->raw, c->max_record + 2);
     aipm_buf_init(&c->values, c->max_record + 2 * MAX_FIELDS + 2);
+    aipm_buf_init(&c->kept, c->max_record + 2);
     if (parser_reset(c) != 0) {
         aipm_csv__free(c);
         return aipm_error_set(err, AIPM_ENOMEM, "out of memory");
@@ -95,6 +97,7 @@ void aipm_csv__free(aipm_csv *c)
         csv_free(&c->parser);
     aipm_buf_free(&c->raw);
     aipm_buf_free(&c->values);
+    aipm_buf_free(&c->kept);
     free(c);
 }
 
@@ -109,20 +112,18 @@ static int blank(const char *s, size_t n)
 }
 
 /* Fill rec as a bad record from what has accumulated, then reset. The raw
- * text is copied to `values` so it survives the parser reset. */
+ * text is copied to `kept` so it survives the parser reset. */
 static void bad_record(aipm_csv *c, aipm_csv_record *rec, const char *reason,
                        const char *detail)
 {
-    size_t n = c->raw.len;
-
-    aipm_buf_reset(&c->values);
-    aipm_buf_put(&c->values, c->raw.ptr ? c->raw.ptr : "", n);
+    aipm_buf_reset(&c->kept);
+    aipm_buf_put(&c->kept, c->raw.ptr ? c->raw.ptr : "", c->raw.len);
     rec->lineno = c->first_line;
     parser_reset(c);
     rec->fields = NULL;
     rec->n_fields = 0;
-    rec->raw = c->values.ptr ? c->values.ptr : "";
-    rec->raw_len = c->values.len;
+    rec->raw = c->kept.ptr ? c->kept.ptr : "";
+    rec->raw_len = c->kept.len;
     rec->error = reason;
     rec->detail = detail;
 }

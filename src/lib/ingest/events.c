@@ -8,8 +8,13 @@
  * under `block`. Identify and group traits are learned under the names
  * "$identify" and "$group". Nulls never change a schema; they feed the null
  * rate. The maps are bounded (MAX_PROPS), so hostile keys cannot grow memory.
+ *
+ * This file is the parser side of the pipeline (pipeline.c): rows to store
+ * and rows to quarantine are queued to the writer thread, which keeps the
+ * counters of what was stored.
  */
 #include "ingest/batch.h"
+#include "ingest/pipeline.h"
 
 #include <jansson.h>
 #include <stdio.h>
@@ -88,8 +93,7 @@ static int ns_index(batch *b, const char *ns)
 
     if (aipm_strmap_put(&b->events, ns, strlen(ns), &idx, &added) != 0)
         return -1;
-    if (added)
-        b->event_rows[idx] = 0;
+    (void)added; /* event_rows is zeroed at allocation */
     return idx;
 }
 
@@ -196,15 +200,12 @@ static const char *check_schema(batch *b, int ns, const aipm_event *ev)
     return NULL;
 }
 
-/* Count an accepted row; b->prop_idx was filled by check_schema. */
-static void count_props(batch *b, int ns, const aipm_event *ev)
+static int quarantine(batch *b, uint64_t lineno, enum reason why,
+                      const char *detail, const char *raw, size_t raw_len,
+                      aipm_error *err)
 {
-    int i;
-
-    b->event_rows[ns]++;
-    for (i = 0; i < ev->n_props; i++)
-        if (ev->props[i].type != AIPM_J_NULL && b->prop_idx[i] >= 0)
-            b->prop_stats[b->prop_idx[i]].nonnull++;
+    return aipm_pipe__quarantine(b->pipe, lineno, why, detail, raw, raw_len,
+                                 err);
 }
 
 /* One line of NDJSON (or a CSV record rewritten as NDJSON). */
@@ -212,16 +213,14 @@ static int event_line(batch *b, aipm_event_parser *parser, aipm_event *ev,
                       uint64_t lineno, const char *text, size_t len,
                       const char *raw, size_t raw_len, aipm_error *err)
 {
-    const int64_t year_ms = 31556952000LL; /* mean Gregorian year */
     const char *code, *detail, *bad_prop, *ns_name;
-    aipm_event_row row;
-    int ns, inserted, rc;
+    int ns;
 
     code = aipm_event_parser__parse(parser, text, len,
-                                    b->now_ms - 20 * year_ms,
+                                    aipm_time_add_years(b->now_ms, -20),
                                     b->now_ms + 86400000LL, ev, &detail);
     if (code)
-        return aipm_ingest__quarantine(b, lineno, aipm_ingest__reason(code),
+        return quarantine(b, lineno, aipm_ingest__reason(code),
                                        detail, raw, raw_len, err);
     ns_name = ev->event ? ev->event
               : ev->group_id ? "$group"
@@ -235,31 +234,12 @@ static int event_line(batch *b, aipm_event_parser *parser, aipm_event *ev,
                  "property '%.100s' of '%.100s' has a type its schema does "
                  "not allow (on_schema_change: block)",
                  bad_prop, ns_name);
-        return aipm_ingest__quarantine(b, lineno, R_TYPE_MISMATCH, msg, raw,
+        return quarantine(b, lineno, R_TYPE_MISMATCH, msg, raw,
                                        raw_len, err);
     }
-    row.message_id = ev->message_id;
-    row.type = ev->type;
-    row.user_id = ev->user_id;
-    row.anonymous_id = ev->anonymous_id;
-    row.event = ev->event;
-    row.group_id = ev->group_id;
-    row.ts_ms = ev->ts_ms;
-    row.payload = ev->payload;
-    row.payload_len = ev->payload_len;
-    if ((rc = aipm_store_event_put(b->st, b->id, &row, &inserted, err)) != 0)
-        return rc;
-    if (!inserted) {
-        b->duplicates++;
-        return AIPM_OK;
-    }
-    if (ns >= 0)
-        count_props(b, ns, ev);
-    else
+    if (ns < 0)
         b->untracked_props++;
-    aipm_ingest__accepted(b, ev->message_id, strlen(ev->message_id), 1,
-                          ev->ts_ms);
-    return AIPM_OK;
+    return aipm_pipe__event(b->pipe, lineno, ev, ns, b->prop_idx, err);
 }
 
 /* CSV events: map the header to the Segment fields and rewrite each
@@ -339,7 +319,7 @@ static int events_csv(batch *b, aipm_event_parser *parser, aipm_event *ev,
     while ((rc = aipm_csv__next(csv, &rec, err)) == 1) {
         aipm_ingest__row_read(b);
         if (rec.error) {
-            rc = aipm_ingest__quarantine(b, rec.lineno,
+            rc = quarantine(b, rec.lineno,
                                          aipm_ingest__reason(rec.error),
                                          rec.detail, rec.raw, rec.raw_len,
                                          err);
@@ -348,7 +328,7 @@ static int events_csv(batch *b, aipm_event_parser *parser, aipm_event *ev,
 
             snprintf(msg, sizeof(msg), "expected %d fields, got %d",
                      n_header, rec.n_fields);
-            rc = aipm_ingest__quarantine(b, rec.lineno, R_MALFORMED_CSV, msg,
+            rc = quarantine(b, rec.lineno, R_MALFORMED_CSV, msg,
                                          rec.raw, rec.raw_len, err);
         } else if ((rc = csv_to_json(&b->scratch, &rec, col_of)) != 0) {
             rc = aipm_error_set(err, AIPM_ENOMEM, "out of memory");
@@ -386,7 +366,8 @@ int aipm_ingest__events(batch *b, int csv, aipm_error *err)
     if ((b->schema_changes = json_array()) == NULL ||
         (ev = malloc(sizeof(*ev))) == NULL)
         return aipm_error_set(err, AIPM_ENOMEM, "out of memory");
-    if ((rc = aipm_event_parser__new(&parser, err)) != 0)
+    if ((rc = aipm_event_parser__new(&parser, err)) != 0 ||
+        (rc = aipm_pipe__start(&b->pipe, b, err)) != 0)
         goto done;
     if (csv) {
         rc = events_csv(b, parser, ev, err);
@@ -405,10 +386,10 @@ int aipm_ingest__events(batch *b, int csv, aipm_error *err)
                      b->opts->max_line ? b->opts->max_line
                                        : AIPM_DEFAULT_MAX_LINE,
                      line.len);
-            rc = aipm_ingest__quarantine(b, line.lineno, R_LINE_TOO_LONG,
+            rc = quarantine(b, line.lineno, R_LINE_TOO_LONG,
                                          msg, line.ptr, line.len, err);
         } else if (!aipm_utf8_valid(line.ptr, line.len)) {
-            rc = aipm_ingest__quarantine(b, line.lineno, R_INVALID_UTF8,
+            rc = quarantine(b, line.lineno, R_INVALID_UTF8,
                                          "bytes that are not UTF-8",
                                          line.ptr, line.len, err);
         } else {
@@ -419,6 +400,10 @@ int aipm_ingest__events(batch *b, int csv, aipm_error *err)
             goto done;
     }
 done:
+    if (rc >= 0 && b->pipe)
+        rc = aipm_pipe__finish(b->pipe, err);
+    aipm_pipe__free(b->pipe);
+    b->pipe = NULL;
     aipm_event_parser__free(parser);
     free(ev);
     return rc < 0 ? rc : AIPM_OK;

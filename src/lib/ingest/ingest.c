@@ -42,6 +42,16 @@ enum reason aipm_ingest__reason(const char *code)
     return R_BAD_VALUE;
 }
 
+int aipm_ingest_reason_known(const char *code)
+{
+    int i;
+
+    for (i = 0; i < R_COUNT; i++)
+        if (strcmp(code, aipm_ingest__reasons[i]) == 0)
+            return 1;
+    return 0;
+}
+
 int aipm_ingest_dataset_known(const char *name)
 {
     return strcmp(name, "events") == 0 || aipm_dataset_find(name) != NULL;
@@ -361,12 +371,17 @@ static void lineage(batch *b, json_t **inputs, json_t **outputs)
     *outputs = json_pack("[o]", out);
 }
 
+#define ERROR_FACET                                                           \
+    "https://openlineage.io/spec/facets/1-0-1/ErrorMessageRunFacet.json"      \
+    "#/$defs/ErrorMessageRunFacet"
+
 static int record_run(batch *b, const char *state, json_t *inputs,
-                      json_t *outputs, aipm_error *err)
+                      json_t *outputs, json_t *facets, aipm_error *err)
 {
     aipm_run_row run;
     char *in = inputs ? json_dumps(inputs, JSON_COMPACT) : NULL;
     char *out = outputs ? json_dumps(outputs, JSON_COMPACT) : NULL;
+    char *fac = facets ? json_dumps(facets, JSON_COMPACT) : NULL;
     char job[64];
     int rc;
 
@@ -378,11 +393,36 @@ static int record_run(batch *b, const char *state, json_t *inputs,
     run.ended_ms = aipm_now_ms();
     run.inputs = in ? in : "[]";
     run.outputs = out ? out : "[]";
-    run.facets = NULL;
+    run.facets = fac;
     rc = aipm_store_run_put(b->st, &run, err);
     free(in);
     free(out);
+    free(fac);
     return rc;
+}
+
+/* A failed ingest stores nothing but this: a FAIL run naming the file and
+ * the error (OpenLineage's errorMessage run facet), in its own
+ * transaction. Its own failure is ignored: there is nothing left to undo. */
+static void record_failure(batch *b, const aipm_error *err)
+{
+    json_t *inputs, *facets, *msg;
+
+    if (aipm_store_begin(b->st, NULL) != 0)
+        return;
+    msg = facet(ERROR_FACET);
+    json_object_set_new(msg, "message",
+                        json_string(err && err->msg[0] ? err->msg : "error"));
+    json_object_set_new(msg, "programmingLanguage", json_string("C"));
+    facets = json_pack("{s:o}", "errorMessage", msg);
+    inputs = json_pack("[{s:s, s:s, s:{}}]", "namespace", "file", "name",
+                       b->source[0] ? b->source : b->path, "facets");
+    if (record_run(b, "FAIL", inputs, NULL, facets, NULL) == 0)
+        aipm_store_commit(b->st, NULL);
+    else
+        aipm_store_rollback(b->st);
+    json_decref(inputs);
+    json_decref(facets);
 }
 
 static const char *format_of(const char *path, const char *forced)
@@ -437,7 +477,7 @@ static int finish(batch *b, const char *format, aipm_ingest_result *res,
                                 json_integer(b->reasons[i]));
     report = json_pack(
         "{s:I, s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:O, "
-        "s:O, s:o, s:o, s:O, s:s, s:s, s:f}",
+        "s:o, s:o, s:o, s:o, s:s, s:s, s:f}",
         "batch_id", (json_int_t)b->id, "dataset", b->dataset, "source",
         b->source, "format", format, "source_sha256", src_sha,
         "content_sha256", content_sha, "run_id", b->run_id, "read",
@@ -445,11 +485,13 @@ static int finish(batch *b, const char *format, aipm_ingest_result *res,
         "duplicates", (json_int_t)b->duplicates, "quarantined",
         (json_int_t)b->quarantined, "quarantine_reasons", reasons,
         "schema_changes",
-        b->schema_changes ? b->schema_changes : json_array(), "null_rates",
+        b->schema_changes ? json_incref(b->schema_changes) : json_array(),
+        "null_rates",
         null_rates(b), "catalog_coverage", catalog_coverage(b), "gates",
         g.list, "verdict", verdicts[g.verdict], "status",
         g.verdict == 2 ? "staged" : "accepted", "elapsed_s",
         (double)(aipm_clock_ms() - b->clock_start_ms) / 1000.0);
+    g.list = NULL; /* the report owns it now (or it was freed with it) */
     if (report == NULL) {
         rc = aipm_error_set(err, AIPM_ENOMEM, "out of memory");
         goto done;
@@ -491,7 +533,7 @@ static int finish(batch *b, const char *format, aipm_ingest_result *res,
                                         b->day_rows[i], err)) != 0)
             goto done;
     lineage(b, &inputs, &outputs);
-    if ((rc = record_run(b, "COMPLETE", inputs, outputs, err)) != 0)
+    if ((rc = record_run(b, "COMPLETE", inputs, outputs, NULL, err)) != 0)
         goto done;
     detail = json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:s, "
                        "s:s}",
@@ -523,6 +565,7 @@ static int finish(batch *b, const char *format, aipm_ingest_result *res,
     res->report_json = text;
     text = NULL;
 done:
+    json_decref(g.list);
     free(text);
     free(detail_text);
     json_decref(detail);
@@ -575,11 +618,13 @@ int aipm_ingest_file(aipm_store *st, const char *path,
         rc = aipm_error_set(err, AIPM_ENOMEM, "out of memory");
         goto done;
     }
-    if ((rc = aipm_reader__open_file(&b->reader, path, opts->max_line,
-                                     err)) != 0)
-        goto done;
     if (realpath(path, b->source) == NULL)
         snprintf(b->source, sizeof(b->source), "%s", path);
+    if ((rc = aipm_reader__open_file(&b->reader, path, opts->max_line,
+                                     err)) != 0) {
+        record_failure(b, err);
+        goto done;
+    }
 
     if ((rc = aipm_store_begin(st, err)) != 0)
         goto done;
@@ -622,13 +667,7 @@ int aipm_ingest_file(aipm_store *st, const char *path,
 done:
     if (in_tx) {
         aipm_store_rollback(st);
-        /* Record the failed run on its own; its failure changes nothing. */
-        if (aipm_store_begin(st, NULL) == 0) {
-            if (record_run(b, "FAIL", NULL, NULL, NULL) == 0)
-                aipm_store_commit(st, NULL);
-            else
-                aipm_store_rollback(st);
-        }
+        record_failure(b, err);
     }
     if (rc)
         aipm_ingest_result_clear(res);

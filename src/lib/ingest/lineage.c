@@ -23,13 +23,16 @@ static int one_run(void *ctx, const aipm_run_row *run)
     char when[32], *text;
     int rc;
 
+    json_t *facets = run->facets ? json_loads(run->facets, 0, &jerr) : NULL;
+
     inputs = run->inputs ? json_loads(run->inputs, 0, &jerr) : NULL;
     outputs = run->outputs ? json_loads(run->outputs, 0, &jerr) : NULL;
     aipm_time_format(when, run->ended_ms ? run->ended_ms : run->started_ms);
-    ev = json_pack("{s:s, s:s, s:{s:s, s:{}}, s:{s:s, s:s, s:{}}, s:o, s:o, "
+    ev = json_pack("{s:s, s:s, s:{s:s, s:o}, s:{s:s, s:s, s:{}}, s:o, s:o, "
                    "s:s, s:s}",
                    "eventType", run->state, "eventTime", when, "run", "runId",
-                   run->id, "facets", "job", "namespace",
+                   run->id, "facets", facets ? facets : json_object(), "job",
+                   "namespace",
                    AIPM_LINEAGE_JOB_NAMESPACE, "name", run->job, "facets",
                    "inputs", inputs ? inputs : json_array(), "outputs",
                    outputs ? outputs : json_array(), "producer",

@@ -883,7 +883,9 @@ static int sq_audit_list(aipm_store *base, aipm_audit_cb cb, void *ctx,
     aipm_audit_row row;
     int rc;
 
-    /* Storage order (rowid), not seq order, so a reordering shows. */
+    /* seq is the rowid, so this is seq order: a reordering or deletion
+     * shows as an entry whose own seq field disagrees with its position,
+     * or as a gap (audit.c's verify). */
     if (sqlite3_prepare_v2(s->db,
                            "SELECT seq, entry, leaf, root FROM audit "
                            "ORDER BY rowid",

@@ -1,0 +1,920 @@
+#!/usr/bin/env bash
+# Command-level tests for the aipm CLI.
+#
+#   tests/cli/run.sh /path/to/aipm
+#
+# Each case is a function named case_*; it runs in its own subshell inside a
+# fresh temporary directory, so one failing case never stops the others.
+# Expected counts come from the hand-written manifests in tests/data/*.expect.json
+# (and the example counts stated in tests/data/README.md), never from aipm output.
+# Prints `ok - NAME` / `not ok - NAME: WHY` per case, then `N passed, M failed`.
+set -u
+
+if [ $# -lt 1 ]; then
+    echo "usage: $0 /path/to/aipm" >&2
+    exit 2
+fi
+AIPM=$1
+case $AIPM in /*) ;; *) AIPM=$PWD/$AIPM ;; esac
+if [ ! -x "$AIPM" ]; then
+    echo "$0: $AIPM is not an executable" >&2
+    exit 2
+fi
+
+HERE=$(cd "$(dirname "$0")" && pwd)
+ROOT=$(cd "$HERE/../.." && pwd)
+DATA=$ROOT/tests/data
+EX=$ROOT/examples
+export CLI_DIR=$HERE
+export AIPM_NOW=2026-11-27T00:00:00Z
+export LC_ALL=C
+# Resolve python3 once: a version-manager shim can cost a second per call.
+PY=$(python3 -c 'import sys; print(sys.executable)' 2>/dev/null) || PY=python3
+[ -x "$PY" ] || PY=python3
+
+T=$(mktemp -d "${TMPDIR:-/tmp}/aipm-cli.XXXXXX") || exit 2
+trap 'rm -rf "$T"' EXIT
+# Test a private copy: the build tree's binary may be relinked while we run.
+cp "$AIPM" "$T/aipm" || exit 2
+AIPM=$T/aipm
+OUT=$T/.out
+ERR=$T/.err
+WHY=$T/.why
+RC=0
+
+# ---------------------------------------------------------------- helpers ---
+
+# fail MESSAGE: end the current case (it runs in a subshell) with a reason.
+fail() {
+    printf '%s' "$*" | tr '\n\t' '  ' | cut -c1-400 >"$WHY"
+    exit 1
+}
+
+# A ARGS...: run aipm; stdout in $OUT, stderr in $ERR, status in $RC.
+A() {
+    timeout 60 "$AIPM" "$@" >"$OUT" 2>"$ERR" </dev/null
+    RC=$?
+}
+
+errtext() { head -c 300 "$ERR" | tr '\n' ' '; }
+
+# expect_rc N CONTEXT
+expect_rc() {
+    [ "$RC" -eq "$1" ] || fail "$2: exit $RC, expected $1; stderr: $(errtext)"
+}
+
+# expect_one_line_stderr CONTEXT: exactly one non-empty line on stderr.
+expect_one_line_stderr() {
+    local n
+    n=$(awk 'END { print NR }' "$ERR")
+    [ "$n" -eq 1 ] && [ -n "$(tr -d '[:space:]' <"$ERR")" ] ||
+        fail "$1: expected exactly one line on stderr, got $n: $(errtext)"
+}
+
+# pycheck JSONFILE CODE [ARGS...]: run a Python check (see clilib.py);
+# JSONFILE '-' means no file. The case fails with the check's message.
+pycheck() {
+    local f=$1 code=$2 msg
+    shift 2
+    msg=$("$PY" -c 'import os, sys
+sys.path.insert(0, os.environ["CLI_DIR"])
+import clilib
+sys.exit(clilib.run(sys.argv[1], sys.argv[2:]))' "$code" "$f" "$@" 2>&1) ||
+        fail "${msg:-python check failed}"
+}
+
+# mkws NAME: a fresh workspace $T/NAME; its path in $WS.
+mkws() {
+    "$AIPM" init "$T/$1" >/dev/null 2>"$T/.init.err" ||
+        fail "aipm init $T/$1 failed: $(head -c 200 "$T/.init.err")"
+    WS=$T/$1
+}
+
+# ingest_json WS DATASET FILE SAVEAS [OPTIONS...]: ingest with --json, keep the report.
+ingest_json() {
+    local ws=$1 ds=$2 file=$3 save=$4
+    shift 4
+    A -C "$ws" ingest "$ds" "$file" --json "$@"
+    cp "$OUT" "$save"
+}
+
+# versions WS SAVEAS: `data versions --json` into SAVEAS (must succeed).
+versions() {
+    A -C "$1" data versions --json
+    expect_rc 0 "data versions"
+    cp "$OUT" "$2"
+}
+
+sql() { sqlite3 "$1" "$2" 2>&1; }
+
+# Small, hand-written expectations for the clean example CSV files
+# (tests/data/README.md: "backlog 25, feedback 40, signals 60, graph 30 rows accepted").
+example_manifest() {
+    printf '{"read": %d, "accepted": %d, "duplicates": 0, "quarantined": 0, "reasons": {}}\n' "$2" "$2" \
+        >"$T/example_$1.expect.json"
+    echo "$T/example_$1.expect.json"
+}
+
+COMMANDS="init ingest data quality quarantine lineage audit help version"
+
+# ------------------------------------------------ 1. init, help, unknown ---
+
+case_init_creates_workspace() {
+    A init "$T/w0"
+    expect_rc 0 "aipm init"
+    [ -f "$T/w0/aipm.yaml" ] || fail "no aipm.yaml"
+    [ -f "$T/w0/aipm.db" ] || fail "no aipm.db"
+    [ "$(sql "$T/w0/aipm.db" 'PRAGMA integrity_check')" = ok ] || fail "aipm.db is not a healthy SQLite file"
+    A -C "$T/w0" audit log --json
+    expect_rc 0 "audit log"
+    pycheck "$OUT" '
+e = d["entries"]
+want(len(e) == 1, "a new workspace has %d audit entries, expected 1" % len(e))
+want(e[0]["entry"]["action"] == "init", "first audit entry is %r" % e[0]["entry"]["action"])'
+}
+
+case_init_twice_refused() {
+    local W sum1 sum2 db1 db2
+    mkws w1; W=$WS
+    sum1=$(sha256sum <"$W/aipm.yaml")
+    db1=$(sql "$W/aipm.db" 'select count(*) from audit')
+    A init "$W"
+    expect_rc 1 "second aipm init"
+    expect_one_line_stderr "second aipm init"
+    sum2=$(sha256sum <"$W/aipm.yaml")
+    [ "$sum1" = "$sum2" ] || fail "second init changed aipm.yaml"
+    db2=$(sql "$W/aipm.db" 'select count(*) from audit')
+    [ "$db1" = "$db2" ] || fail "second init changed the audit log ($db1 -> $db2 entries)"
+    # the same through -C
+    A -C "$W" init
+    expect_rc 1 "aipm -C W init on a workspace"
+    sum2=$(sha256sum <"$W/aipm.yaml")
+    [ "$sum1" = "$sum2" ] || fail "aipm -C W init changed aipm.yaml"
+}
+
+case_help_lists_commands() {
+    local c
+    cd "$T" || fail "cd"
+    A help
+    expect_rc 0 "aipm help"
+    grep -qi 'usage' "$OUT" || fail "aipm help prints no usage"
+    for c in $COMMANDS; do
+        grep -Eq "^[[:space:]]+${c}[[:space:]]" "$OUT" || fail "aipm help does not list '$c'"
+    done
+}
+
+case_every_command_help() {
+    local c flag
+    mkdir -p "$T/empty" && cd "$T/empty" || fail "cd"
+    for c in $COMMANDS; do
+        for flag in --help -h; do
+            A "$c" "$flag"
+            expect_rc 0 "aipm $c $flag"
+            grep -qi '^usage: aipm' "$OUT" || fail "aipm $c $flag prints no 'usage: aipm' line"
+        done
+        A help "$c"
+        expect_rc 0 "aipm help $c"
+        grep -qi '^usage: aipm' "$OUT" || fail "aipm help $c prints no usage"
+    done
+    A version
+    expect_rc 0 "aipm version"
+    grep -Eq '[0-9]+\.[0-9]+\.[0-9]+' "$OUT" || fail "aipm version prints no version number"
+}
+
+case_unknown_command() {
+    cd "$T" || fail "cd"
+    A frobnicate
+    expect_rc 1 "aipm frobnicate"
+    expect_one_line_stderr "aipm frobnicate"
+    [ ! -s "$OUT" ] || fail "unknown command printed on stdout"
+    A -C "$T" frobnicate --json
+    expect_rc 1 "aipm -C T frobnicate --json"
+    expect_one_line_stderr "aipm -C T frobnicate --json"
+}
+
+# ---------------------------------------------------- 2. outside a workspace
+
+case_outside_workspace() {
+    local args
+    mkdir -p "$T/nows" && cd "$T/nows" || fail "cd"
+    while IFS= read -r args; do
+        # shellcheck disable=SC2086
+        A $args
+        expect_rc 1 "aipm $args outside a workspace"
+        expect_one_line_stderr "aipm $args outside a workspace"
+        grep -q 'aipm init' "$ERR" || fail "aipm $args outside a workspace: stderr does not name 'aipm init': $(errtext)"
+    done <<EOF
+data versions
+data versions --json
+data show 1
+quality
+quarantine
+lineage
+lineage --openlineage
+audit log
+audit verify
+ingest events $EX/events.ndjson
+EOF
+    [ ! -e "$T/nows/aipm.db" ] || fail "a command outside a workspace created aipm.db"
+}
+
+# -------------------------------------------------- 3/4. ingest the examples
+
+case_ingest_examples_json() {
+    local W ds f m
+    mkws ex; W=$WS
+    for ds in events backlog feedback signals graph; do
+        case $ds in
+            events)   f=$EX/events.ndjson; m=$DATA/examples_events.expect.json ;;
+            backlog)  f=$EX/backlog.csv;   m=$(example_manifest backlog 25) ;;
+            feedback) f=$EX/feedback.csv;  m=$(example_manifest feedback 40) ;;
+            signals)  f=$EX/signals.csv;   m=$(example_manifest signals 60) ;;
+            graph)    f=$EX/graph.csv;     m=$(example_manifest graph 30) ;;
+        esac
+        ingest_json "$W" "$ds" "$f" "$T/$ds.json"
+        expect_rc 0 "ingest $ds $(basename "$f")"
+        pycheck "$T/$ds.json" '
+f, m, ds = args
+match_manifest(d, load(m), ds)
+want(d["source_sha256"] == sha256_of(f), "%s: source_sha256 %s is not the sha256 of the file" % (ds, d["source_sha256"]))
+want(isinstance(d["batch_id"], int), "%s: batch_id is not an integer" % ds)
+want(d["verdict"] in ("pass", "warn"), "%s: verdict %r for a clean file" % (ds, d["verdict"]))
+want(isinstance(d["gates"], list) and d["gates"], "%s: gates is empty" % ds)
+want(isinstance(d["null_rates"], list), "%s: null_rates is not a list" % ds)' "$f" "$m" "$ds"
+    done
+    versions "$W" "$T/v.json"
+    pycheck "$T/v.json" '
+b = d["batches"]
+want(len(b) == 5, "%d batches after 5 ingests" % len(b))
+want(all(x["status"] == "accepted" for x in b), "not all example batches are accepted: %s" % [x["status"] for x in b])'
+    [ "$(sql "$W/aipm.db" 'select count(*) from v_events')" = 300 ] ||
+        fail "v_events has $(sql "$W/aipm.db" 'select count(*) from v_events') rows, expected 300"
+}
+
+case_reingest_is_all_duplicates() {
+    local W
+    mkws re; W=$WS
+    ingest_json "$W" events "$EX/events.ndjson" "$T/1.json"
+    expect_rc 0 "first ingest"
+    ingest_json "$W" events "$EX/events.ndjson" "$T/2.json"
+    expect_rc 0 "second ingest of the same file"
+    pycheck "$T/2.json" '
+m = load(args[0])
+want(d["read"] == m["read"], "read %d, manifest %d" % (d["read"], m["read"]))
+want(d["accepted"] == 0, "re-ingest accepted %d rows" % d["accepted"])
+want(d["quarantined"] == m["quarantined"], "re-ingest quarantined %d, manifest %d" % (d["quarantined"], m["quarantined"]))
+want(d["duplicates"] == d["read"] - d["quarantined"], "duplicates %d != read - quarantined (%d)" % (d["duplicates"], d["read"] - d["quarantined"]))' \
+        "$DATA/examples_events.expect.json"
+    [ "$(sql "$W/aipm.db" 'select count(*) from v_events')" = 300 ] ||
+        fail "v_events changed after a re-ingest: $(sql "$W/aipm.db" 'select count(*) from v_events')"
+    # and a CSV file
+    ingest_json "$W" backlog "$EX/backlog.csv" "$T/3.json"
+    expect_rc 0 "first backlog ingest"
+    ingest_json "$W" backlog "$EX/backlog.csv" "$T/4.json"
+    expect_rc 0 "second backlog ingest"
+    pycheck "$T/4.json" '
+want((d["read"], d["accepted"], d["duplicates"], d["quarantined"]) == (25, 0, 25, 0),
+     "backlog re-ingest: read/accepted/duplicates/quarantined = %r, expected (25, 0, 25, 0)" % ((d["read"], d["accepted"], d["duplicates"], d["quarantined"]),))'
+}
+
+# ------------------------------------------------------------ 5. bad events
+
+check_bad_events() { # WS FILE LABEL
+    local W=$1 f=$2
+    ingest_json "$W" events "$f" "$T/bad.json"
+    expect_rc 3 "$3 (blocked batch)"
+    pycheck "$T/bad.json" '
+f, m = args
+match_manifest(d, load(m), "bad_events")
+want(d["source_sha256"] == sha256_of(f), "source_sha256 is not the sha256 of %s" % f)
+want(d["verdict"] == "blocked", "verdict %r, expected blocked (32/95 quarantined > 5%%)" % d["verdict"])' \
+        "$f" "$DATA/bad_events.expect.json"
+    versions "$W" "$T/v.json"
+    pycheck "$T/v.json" '
+bid = load(args[0])["batch_id"]
+b = [x for x in d["batches"] if x["batch_id"] == bid]
+want(len(b) == 1, "batch %s not in data versions" % bid)
+want(b[0]["status"] == "staged", "blocked batch has status %r, expected staged" % b[0]["status"])' "$T/bad.json"
+    [ "$(sql "$W/aipm.db" 'select count(*) from v_events')" = 0 ] ||
+        fail "rows of a staged batch are visible in v_events"
+}
+
+case_bad_events_ndjson() {
+    local W
+    mkws be; W=$WS
+    check_bad_events "$W" "$DATA/bad_events.ndjson" "ingest bad_events.ndjson"
+}
+
+case_bad_events_gz() {
+    local W
+    mkws begz; W=$WS
+    check_bad_events "$W" "$DATA/bad_events.ndjson.gz" "ingest bad_events.ndjson.gz"
+}
+
+case_bad_events_max_line_1024() {
+    local W
+    mkws be1k; W=$WS
+    ingest_json "$W" events "$DATA/bad_events.ndjson" "$T/b.json" --max-line 1024
+    expect_rc 3 "ingest --max-line 1024"
+    pycheck "$T/b.json" 'match_manifest(d, load(args[0])["variants"]["max_line_length=1024"], "max-line 1024")' \
+        "$DATA/bad_events.expect.json"
+}
+
+case_quarantine_by_reason() {
+    local W
+    mkws q; W=$WS
+    A -C "$W" ingest events "$DATA/bad_events.ndjson"
+    expect_rc 3 "ingest bad_events"
+    A -C "$W" quarantine --json --reason invalid_utf8
+    expect_rc 0 "quarantine --json --reason invalid_utf8"
+    pycheck "$OUT" '
+m, path = args
+rows = d["rows"]
+n = load(m)["reasons"]["invalid_utf8"]
+want(len(rows) == n, "%d invalid_utf8 rows, manifest says %d" % (len(rows), n))
+lines = open(path, "rb").read().split(b"\n")
+for r in rows:
+    want(r["reason"] == "invalid_utf8", "row with reason %r" % r["reason"])
+    want(isinstance(r.get("file"), str) and r["file"].endswith("bad_events.ndjson"), "row file %r" % r.get("file"))
+    ln = r.get("line")
+    want(isinstance(ln, int) and 1 <= ln <= len(lines), "row line %r" % ln)
+    try:
+        lines[ln - 1].decode("utf-8")
+        want(False, "line %d of the file is valid UTF-8, but is reported as invalid_utf8" % ln)
+    except UnicodeDecodeError:
+        pass' "$DATA/bad_events.expect.json" "$DATA/bad_events.ndjson"
+    # every reason: numbers per reason equal the manifest
+    A -C "$W" quarantine --json --limit 0
+    expect_rc 0 "quarantine --json --limit 0"
+    pycheck "$OUT" '
+m = load(args[0])
+got = {}
+for r in d["rows"]:
+    got[r["reason"]] = got.get(r["reason"], 0) + 1
+want(got == m["reasons"], "quarantine rows per reason %s, manifest %s" % (got, m["reasons"]))' \
+        "$DATA/bad_events.expect.json"
+}
+
+case_quarantine_limit() {
+    local W n
+    mkws ql; W=$WS
+    A -C "$W" ingest events "$DATA/bad_events.ndjson"
+    expect_rc 3 "ingest bad_events"
+    A -C "$W" quarantine --json --limit 3
+    expect_rc 0 "quarantine --json --limit 3"
+    pycheck "$OUT" 'want(len(d["rows"]) == 3, "--json --limit 3 gave %d rows" % len(d["rows"]))'
+    A -C "$W" quarantine --limit 3
+    expect_rc 0 "quarantine --limit 3"
+    # a row starts at column 0 (file:line ...); its raw text is indented
+    n=$(grep -c '^[^[:space:]]' "$OUT")
+    [ "$n" -eq 3 ] || fail "quarantine --limit 3 printed $n rows"
+}
+
+# A detail that ends in a newline (the JSON parser's message) breaks the
+# one-row-per-record text output with blank lines.
+case_quarantine_detail_is_one_line() {
+    local W
+    mkws qd; W=$WS
+    A -C "$W" ingest events "$DATA/bad_events.ndjson"
+    expect_rc 3 "ingest bad_events"
+    A -C "$W" quarantine --json --reason malformed_json
+    expect_rc 0 "quarantine --json --reason malformed_json"
+    pycheck "$OUT" '
+bad = [(r["line"], r["detail"]) for r in d["rows"] if "\n" in (r.get("detail") or "")]
+want(not bad, "quarantine details contain a newline: %r" % bad[:2])'
+    A -C "$W" quarantine --reason malformed_json
+    expect_rc 0 "quarantine --reason malformed_json"
+    if grep -q '^$' "$OUT"; then
+        fail "text output has blank lines inside rows: $(head -c 200 "$OUT")"
+    fi
+}
+
+# --------------------------------------------------------- 6. bad CSV files
+
+case_bad_csv_files() {
+    local W ds
+    for ds in backlog feedback signals graph; do
+        mkws "csv_$ds"; W=$WS
+        ingest_json "$W" "$ds" "$DATA/bad_$ds.csv" "$T/$ds.json"
+        expect_rc 3 "ingest $ds bad_$ds.csv (quarantine share above 5%)"
+        pycheck "$T/$ds.json" '
+match_manifest(d, load(args[0]), args[1])
+want(d["verdict"] == "blocked", "%s: verdict %r" % (args[1], d["verdict"]))' "$DATA/bad_$ds.expect.json" "$ds"
+    done
+}
+
+case_events_csv() {
+    local W
+    mkws evcsv; W=$WS
+    ingest_json "$W" events "$DATA/events.csv" "$T/e.json"
+    # 2 of 20 quarantined is 10% > 5%: blocked
+    expect_rc 3 "ingest events events.csv"
+    pycheck "$T/e.json" 'match_manifest(d, load(args[0]), "events.csv")' "$DATA/events.csv.expect.json"
+}
+
+# ------------------------------------------------------------------ 7. schema
+
+case_schema_warn() {
+    local W
+    mkws sw; W=$WS
+    ingest_json "$W" events "$DATA/schema_a.ndjson" "$T/a.json"
+    expect_rc 0 "ingest schema_a"
+    pycheck "$T/a.json" 'match_manifest(d, load(args[0]), "schema_a")' "$DATA/schema_a.expect.json"
+    ingest_json "$W" events "$DATA/schema_b.ndjson" "$T/b.json"
+    expect_rc 0 "ingest schema_b (warn)"
+    pycheck "$T/b.json" '
+match_manifest(d, load(args[0])["warn"], "schema_b warn")
+want(d["verdict"] != "blocked", "verdict blocked under on_schema_change: warn")' "$DATA/schema_b.expect.json"
+}
+
+set_block_policy() { # WS
+    sed -i 's/^\([[:space:]]*on_schema_change:[[:space:]]*\)warn/\1block/' "$1/aipm.yaml"
+    grep -Eq '^[[:space:]]*on_schema_change:[[:space:]]*block' "$1/aipm.yaml" ||
+        fail "could not set on_schema_change: block in aipm.yaml"
+}
+
+case_schema_block() {
+    local W
+    mkws sb; W=$WS
+    set_block_policy "$W"
+    ingest_json "$W" events "$DATA/schema_a.ndjson" "$T/a.json"
+    expect_rc 0 "ingest schema_a (block)"
+    pycheck "$T/a.json" 'match_manifest(d, load(args[0]), "schema_a")' "$DATA/schema_a.expect.json"
+    ingest_json "$W" events "$DATA/schema_b.ndjson" "$T/b.json"
+    expect_rc 3 "ingest schema_b under on_schema_change: block"
+    pycheck "$T/b.json" '
+match_manifest(d, load(args[0])["block"], "schema_b block")
+want(d["verdict"] == "blocked", "verdict %r, expected blocked" % d["verdict"])' "$DATA/schema_b.expect.json"
+    # schema_b alone gives the same counts (numbers come first)
+    mkws sb2; W=$WS
+    set_block_policy "$W"
+    ingest_json "$W" events "$DATA/schema_b.ndjson" "$T/b2.json"
+    expect_rc 3 "ingest schema_b alone under block"
+    pycheck "$T/b2.json" 'match_manifest(d, load(args[0])["block"], "schema_b alone, block")' "$DATA/schema_b.expect.json"
+}
+
+# --------------------------------------------- 8. versions and their states
+
+case_data_versions_lifecycle() {
+    local W ba bb bc n
+    mkws life; W=$WS
+    ingest_json "$W" events "$EX/events.ndjson" "$T/a.json"
+    expect_rc 0 "ingest examples/events.ndjson"
+    ingest_json "$W" events "$DATA/bad_events.ndjson" "$T/b.json"
+    expect_rc 3 "ingest bad_events.ndjson"
+    ingest_json "$W" backlog "$DATA/bad_backlog.csv" "$T/c.json"
+    expect_rc 3 "ingest bad_backlog.csv"
+    pycheck "$T/b.json" 'match_manifest(d, load(args[0]))' "$DATA/bad_events.expect.json"
+    ba=$("$PY" -c 'import json,sys; print(json.load(open(sys.argv[1]))["batch_id"])' "$T/a.json")
+    bb=$("$PY" -c 'import json,sys; print(json.load(open(sys.argv[1]))["batch_id"])' "$T/b.json")
+    bc=$("$PY" -c 'import json,sys; print(json.load(open(sys.argv[1]))["batch_id"])' "$T/c.json")
+
+    n=$(sql "$W/aipm.db" 'select count(*) from v_events')
+    [ "$n" = 300 ] || fail "v_events has $n rows with only examples accepted, expected 300"
+
+    A -C "$W" data show "$bb" --json
+    expect_rc 0 "data show $bb"
+    pycheck "$OUT" 'want(d["status"] == "staged", "data show: status %r, expected staged" % d["status"])'
+
+    A -C "$W" data accept "$bb" --reason "reviewed: bad rows are known"
+    expect_rc 0 "data accept $bb"
+    A -C "$W" data show "$bb" --json
+    pycheck "$OUT" 'want(d["status"] == "accepted", "after accept: status %r" % d["status"])'
+    n=$(sql "$W/aipm.db" 'select count(*) from v_events')
+    [ "$n" = 360 ] || fail "v_events has $n rows after accepting bad_events, expected 300+60"
+
+    A -C "$W" data reject "$bc"
+    expect_rc 1 "data reject without --reason"
+    expect_one_line_stderr "data reject without --reason"
+    A -C "$W" data show "$bc" --json
+    pycheck "$OUT" 'want(d["status"] == "staged", "reject without reason changed the status to %r" % d["status"])'
+    A -C "$W" data reject "$bc" --reason "not this file"
+    expect_rc 0 "data reject $bc --reason"
+    A -C "$W" data show "$bc" --json
+    pycheck "$OUT" 'want(d["status"] == "rejected", "after reject: status %r" % d["status"])'
+
+    A -C "$W" data revert "$ba" --reason "wrong export"
+    expect_rc 0 "data revert $ba"
+    A -C "$W" data show "$ba" --json
+    pycheck "$OUT" 'want(d["status"] == "reverted", "after revert: status %r" % d["status"])'
+    n=$(sql "$W/aipm.db" 'select count(*) from v_events')
+    [ "$n" = 60 ] || fail "v_events has $n rows after reverting the examples, expected 60"
+
+    A -C "$W" audit log --json
+    expect_rc 0 "audit log --json"
+    pycheck "$OUT" '
+ba, bb, bc = args
+acts = [e["entry"]["action"] for e in d["entries"]]
+exp = ["init", "ingest", "ingest", "ingest", "accept", "reject", "revert"]
+want(acts == exp, "audit actions %s, expected %s" % (acts, exp))
+seqs = [e["seq"] for e in d["entries"]]
+want(seqs == list(range(1, len(seqs) + 1)), "audit seqs %s" % seqs)
+for e, b, why in zip(d["entries"][4:], (bb, bc, ba),
+                     ("reviewed: bad rows are known", "not this file", "wrong export")):
+    txt = json.dumps(e["entry"])
+    want(b in e["entry"].get("object", ""), "%s entry does not name batch %s: %s" % (e["entry"]["action"], b, e["entry"].get("object")))
+    want(why in txt, "%s entry does not record its reason" % e["entry"]["action"])' "$ba" "$bb" "$bc"
+    A -C "$W" audit verify
+    expect_rc 0 "audit verify after state changes"
+}
+
+# --------------------------------------------------------- 9. unusable input
+
+count_batches() { # WS: number of batches in $NB
+    A -C "$1" data versions --json
+    expect_rc 0 "data versions --json"
+    NB=$("$PY" -c 'import json,sys; print(len(json.load(open(sys.argv[1]))["batches"]))' "$OUT") ||
+        fail "data versions --json is not valid JSON"
+}
+
+case_unusable_inputs() {
+    local W f before after
+    mkws un; W=$WS
+    mkdir -p "$T/adir"
+    count_batches "$W"; before=$NB
+    for f in "$DATA/empty.ndjson" "$DATA/truncated.ndjson.gz" "$T/no-such-file.ndjson" "$T/adir"; do
+        A -C "$W" ingest events "$f"
+        [ "$RC" -lt 128 ] || fail "ingest $(basename "$f") crashed (exit $RC)"
+        expect_rc 1 "ingest $(basename "$f")"
+        expect_one_line_stderr "ingest $(basename "$f")"
+        count_batches "$W"; after=$NB
+        [ "$after" = "$before" ] || fail "ingest $(basename "$f") left a batch ($before -> $after)"
+    done
+    [ "$(sql "$W/aipm.db" 'select count(*) from events')" = 0 ] || fail "rows from an unusable file were stored"
+    [ "$(sql "$W/aipm.db" 'PRAGMA integrity_check')" = ok ] || fail "store not intact"
+}
+
+case_binary_input() {
+    local W
+    mkws bin; W=$WS
+    ingest_json "$W" events "$DATA/binary.bin" "$T/b.json" --format ndjson
+    [ "$RC" -lt 128 ] || fail "ingest binary.bin crashed (exit $RC)"
+    [ "$RC" -ne 0 ] || fail "ingest binary.bin exited 0"
+    if [ "$RC" -eq 1 ]; then
+        # rejected up front: no batch
+        count_batches "$W"; [ "$NB" = 0 ] || fail "binary.bin rejected with exit 1 but left a batch"
+    else
+        expect_rc 3 "ingest binary.bin (all rows quarantined: blocked)"
+        pycheck "$T/b.json" 'match_manifest(d, load(args[0]), "binary.bin")' "$DATA/binary.expect.json"
+    fi
+}
+
+case_huge_line_bounded_memory() {
+    local W rss
+    mkws huge; W=$WS
+    "$PY" - "$T/huge.ndjson" <<'EOF' || fail "could not generate the 50 MB line"
+import sys
+with open(sys.argv[1], "w") as f:
+    f.write('{"type":"track","messageId":"huge-1","userId":"u-1","event":"Query Run",'
+            '"timestamp":"2026-10-01T00:00:00Z","properties":{"sql":"')
+    chunk = "x" * (1 << 20)
+    for _ in range(50):
+        f.write(chunk)
+    f.write('"}}\n')
+EOF
+    if [ -x /usr/bin/time ]; then
+        /usr/bin/time -f %M -o "$T/rss" timeout 60 "$AIPM" -C "$W" ingest events "$T/huge.ndjson" --json \
+            >"$OUT" 2>"$ERR" </dev/null
+        RC=$?
+    else
+        A -C "$W" ingest events "$T/huge.ndjson" --json
+    fi
+    [ "$RC" -lt 128 ] || fail "ingest of a 50 MB line crashed (exit $RC)"
+    expect_rc 3 "ingest of one 50 MB line (1 of 1 rows quarantined: blocked)"
+    pycheck "$OUT" '
+want((d["read"], d["accepted"], d["quarantined"]) == (1, 0, 1), "read/accepted/quarantined = %r" % ((d["read"], d["accepted"], d["quarantined"]),))
+want(d["quarantine_reasons"] == {"line_too_long": 1}, "reasons %s" % d["quarantine_reasons"])'
+    if [ -s "$T/rss" ]; then
+        rss=$(tail -n 1 "$T/rss")
+        [ "$rss" -lt 102400 ] || fail "peak RSS ${rss} KiB for a 50 MB line (limit 100 MB)"
+    fi
+}
+
+# ---------------------------------------------------------------- 10. kill
+
+case_kill_during_ingest() {
+    local W before after pid rc
+    mkws kill; W=$WS
+    A -C "$W" ingest events "$EX/events.ndjson"
+    expect_rc 0 "ingest examples"
+    before=$(sql "$W/aipm.db" 'select count(*) from v_events')
+    "$PY" - "$T/big.ndjson" <<'EOF' || fail "could not generate the big file"
+import sys
+tpl = ('{"type":"track","messageId":"big-%06d","userId":"u-%d","event":"Query Run",'
+       '"timestamp":"2026-11-%02dT%02d:%02d:00Z","properties":{"rows":%d,"source":"sql"}}\n')
+with open(sys.argv[1], "w") as f:
+    f.write("".join(tpl % (i, i % 500, 1 + i % 25, i % 24, i % 60, i) for i in range(300000)))
+EOF
+    "$AIPM" -C "$W" ingest events "$T/big.ndjson" >/dev/null 2>&1 </dev/null &
+    pid=$!
+    sleep 0.5
+    if ! kill -0 "$pid" 2>/dev/null; then
+        wait "$pid"
+        fail "ingest of 300k rows ended (exit $?) before the kill at 0.5 s; inconclusive"
+    fi
+    kill -KILL "$pid"
+    { wait "$pid"; } 2>/dev/null
+    rc=$?
+    [ "$rc" -eq 137 ] || fail "killed ingest exited $rc, expected 137 (it had finished?)"
+
+    A -C "$W" data versions --json
+    expect_rc 0 "data versions after SIGKILL"
+    pycheck "$OUT" '
+for b in d["batches"]:
+    if b["source"].endswith("big.ndjson"):
+        want(b["status"] == "accepted" and b["read"] == 300000 and b["accepted"] == 300000,
+             "the killed ingest left batch %s with status %r, read %r" % (b["batch_id"], b["status"], b["read"]))'
+    [ "$(sql "$W/aipm.db" 'PRAGMA integrity_check')" = ok ] ||
+        fail "integrity_check after SIGKILL: $(sql "$W/aipm.db" 'PRAGMA integrity_check' | head -c 200)"
+    after=$(sql "$W/aipm.db" 'select count(*) from v_events')
+    [ "$after" = "$before" ] || fail "v_events went from $before to $after rows after a killed ingest"
+    A -C "$W" audit verify
+    expect_rc 0 "audit verify after SIGKILL"
+
+    ingest_json "$W" events "$T/big.ndjson" "$T/big.json"
+    expect_rc 0 "re-ingest after the kill"
+    pycheck "$T/big.json" '
+want(d["read"] == 300000 and d["accepted"] == 300000, "re-ingest: read %r accepted %r, expected 300000" % (d["read"], d["accepted"]))'
+    after=$(sql "$W/aipm.db" 'select count(*) from v_events')
+    [ "$after" = $((before + 300000)) ] || fail "v_events has $after rows, expected $((before + 300000))"
+}
+
+# -------------------------------------------------------------- 11. lineage
+
+case_lineage_runs_and_openlineage() {
+    local W ds f n=0 msg
+    mkws lin; W=$WS
+    for ds in events backlog feedback signals graph; do
+        case $ds in
+            events) f=$EX/events.ndjson ;;
+            *) f=$EX/$ds.csv ;;
+        esac
+        A -C "$W" ingest "$ds" "$f"
+        expect_rc 0 "ingest $ds"
+        n=$((n + 1))
+    done
+    A -C "$W" ingest events "$DATA/bad_events.ndjson"
+    expect_rc 3 "ingest bad_events"
+    n=$((n + 1))
+    versions "$W" "$T/v.json"
+    A -C "$W" lineage --json
+    expect_rc 0 "lineage --json"
+    pycheck "$OUT" '
+n = int(args[1])
+runs = d["runs"]
+want(len(runs) == n, "lineage has %d runs after %d ingests" % (len(runs), n))
+batches = load(args[0])["batches"]
+ids = {b["run_id"] for b in batches}
+want({r["run_id"] for r in runs} == ids, "lineage run ids differ from the batches run ids")
+for r in runs:
+    want(r["inputs"] and r["outputs"], "run %s has no inputs or outputs" % r["run_id"])' "$T/v.json" "$n"
+    A -C "$W" lineage --openlineage
+    expect_rc 0 "lineage --openlineage"
+    msg=$("$PY" "$HERE/check_openlineage.py" "$OUT" --runs "$n" 2>&1) || fail "openlineage: $msg"
+    pycheck - '
+# the input dataset of each COMPLETE event names the file that was read, with its row count
+evs = [json.loads(l) for l in open(args[0]) if l.strip()]
+for e in evs:
+    if e["eventType"] != "COMPLETE":
+        continue
+    i = e["inputs"][0]
+    want(i["name"].endswith((".ndjson", ".csv")), "input name %r is not the file" % i["name"])' "$OUT"
+}
+
+# A failed ingest (here: an empty file) that is recorded as a run should say
+# which file failed: a FAIL run with no input tells a lineage consumer nothing.
+case_lineage_failed_ingest_names_input() {
+    local W msg
+    mkws linfail; W=$WS
+    A -C "$W" ingest events "$DATA/empty.ndjson"
+    expect_rc 1 "ingest empty.ndjson"
+    A -C "$W" ingest events "$DATA/truncated.ndjson.gz"
+    expect_rc 1 "ingest truncated.ndjson.gz"
+    A -C "$W" lineage --json
+    expect_rc 0 "lineage --json"
+    pycheck "$OUT" '
+for r in d["runs"]:
+    if r["state"] != "FAIL":
+        continue
+    names = [i.get("name", "") for i in r.get("inputs") or []]
+    want(any(n.endswith(("empty.ndjson", "truncated.ndjson.gz")) for n in names),
+         "FAIL run %s has inputs %s: it does not name the file that failed" % (r["run_id"], names))'
+    A -C "$W" lineage --openlineage
+    expect_rc 0 "lineage --openlineage"
+    msg=$("$PY" "$HERE/check_openlineage.py" "$OUT" 2>&1) || fail "openlineage: $msg"
+}
+
+# ---------------------------------------------------------------- 12. audit
+
+make_audit_ws() { # NAME -> workspace with init + 3 ingests + accept
+    local W
+    mkws "$1"; W=$WS
+    A -C "$W" ingest events "$EX/events.ndjson"
+    expect_rc 0 "ingest examples"
+    A -C "$W" ingest backlog "$EX/backlog.csv"
+    expect_rc 0 "ingest backlog"
+    A -C "$W" ingest events "$DATA/bad_events.ndjson"
+    expect_rc 3 "ingest bad_events"
+    A -C "$W" data accept 3 --reason "known bad rows"
+    expect_rc 0 "data accept 3"
+    WS=$W
+}
+
+# tamper_copy SRC NAME SQL: copy the workspace and run SQL on the copy ($TC).
+tamper_copy() {
+    local msg
+    rm -rf "${T:?}/$2"
+    cp -a "$1" "$T/$2" || fail "cp"
+    msg=$(sqlite3 "$T/$2/aipm.db" "DROP TRIGGER audit_no_update; DROP TRIGGER audit_no_delete; $3" 2>&1) ||
+        fail "tampering with sqlite3 failed: $msg"
+    TC=$T/$2
+}
+
+case_audit_verify_intact() {
+    local W
+    make_audit_ws aud0; W=$WS
+    A -C "$W" audit verify
+    expect_rc 0 "audit verify on an intact log"
+    A -C "$W" audit log --json
+    pycheck "$OUT" 'want(len(d["entries"]) == 5, "%d audit entries, expected 5" % len(d["entries"]))'
+}
+
+case_audit_tamper_edit() {
+    local W X
+    make_audit_ws aud1; W=$WS
+    tamper_copy "$W" aud1x "UPDATE audit SET entry = replace(entry, 'ingest', 'inge5t') WHERE seq = 2;"; X=$TC
+    [ "$(sql "$X/aipm.db" "select count(*) from audit where seq = 2 and instr(entry, 'inge5t') > 0")" = 1 ] ||
+        fail "the tampering did not change entry 2"
+    A -C "$X" audit verify
+    [ "$RC" -lt 128 ] || fail "audit verify crashed (exit $RC)"
+    expect_rc 3 "audit verify on an edited entry"
+    grep -Eq 'entry 2([^0-9]|$)' "$ERR" || fail "stderr does not name entry 2: $(errtext)"
+}
+
+case_audit_tamper_delete() {
+    local W X
+    make_audit_ws aud2; W=$WS
+    tamper_copy "$W" aud2x "DELETE FROM audit WHERE seq = 2;"; X=$TC
+    A -C "$X" audit verify
+    [ "$RC" -lt 128 ] || fail "audit verify crashed (exit $RC)"
+    expect_rc 3 "audit verify with entry 2 deleted"
+    grep -Eq 'entry 2([^0-9]|$)' "$ERR" || fail "stderr does not name entry 2: $(errtext)"
+}
+
+case_audit_tamper_delete_last() {
+    local W X
+    make_audit_ws aud3; W=$WS
+    tamper_copy "$W" aud3x "DELETE FROM audit WHERE seq = (SELECT max(seq) FROM audit);"; X=$TC
+    A -C "$X" audit verify
+    [ "$RC" -lt 128 ] || fail "audit verify crashed (exit $RC)"
+    expect_rc 3 "audit verify with the last entry deleted"
+    # only the audit-checkpoint file can tell that the tail is missing
+}
+
+case_audit_tamper_reorder() {
+    local W X
+    make_audit_ws aud4; W=$WS
+    tamper_copy "$W" aud4x "UPDATE audit SET seq = (SELECT max(seq) + 1 FROM audit) WHERE seq = 2;"; X=$TC
+    A -C "$X" audit verify
+    [ "$RC" -lt 128 ] || fail "audit verify crashed (exit $RC)"
+    expect_rc 3 "audit verify with entry 2 moved after the last"
+    tamper_copy "$W" aud4y "UPDATE audit SET seq = -2 WHERE seq = 2; UPDATE audit SET seq = 2 WHERE seq = 3; UPDATE audit SET seq = 3 WHERE seq = -2;"; X=$TC
+    A -C "$X" audit verify
+    expect_rc 3 "audit verify with entries 2 and 3 swapped"
+    grep -Eq 'entry 2([^0-9]|$)' "$ERR" || fail "swap: stderr does not name entry 2: $(errtext)"
+}
+
+# ------------------------------------------------------- 13. global options
+
+case_global_options_anywhere() {
+    local W W2 args
+    mkws g; W=$WS
+    A -C "$W" ingest events "$EX/events.ndjson"
+    expect_rc 0 "ingest"
+    A -C "$W" ingest events "$DATA/bad_events.ndjson"
+    expect_rc 3 "ingest bad"
+    cd "$T" || fail "cd"
+
+    A -C "$W" data versions --json
+    expect_rc 0 "aipm -C W data versions --json"
+    cp "$OUT" "$T/ref.json"
+    pycheck "$T/ref.json" 'want(len(d["batches"]) == 2, "%d batches" % len(d["batches"]))'
+    for args in "data versions -C $W --json" "--json -C $W data versions" "data versions --json -C $W" \
+        "data -C $W versions --json" "-C $W --json data versions"; do
+        # shellcheck disable=SC2086
+        A $args
+        expect_rc 0 "aipm $args"
+        cmp -s "$OUT" "$T/ref.json" || fail "aipm $args differs from aipm -C W data versions --json"
+    done
+    A quarantine -C "$W" --json --limit 5
+    expect_rc 0 "quarantine -C W --json"
+    pycheck "$OUT" 'want(len(d["rows"]) == 5, "quarantine -C W --json --limit 5 gave %d rows" % len(d["rows"]))'
+    A audit verify -C "$W"
+    expect_rc 0 "audit verify -C W"
+
+    # --store pointing at the workspace's store
+    cd "$W" || fail "cd"
+    A --store "$W/aipm.db" data versions --json
+    expect_rc 0 "--store W/aipm.db data versions --json"
+    cmp -s "$OUT" "$T/ref.json" || fail "--store W/aipm.db output differs"
+    A data versions --json --store "$W/aipm.db"
+    expect_rc 0 "data versions --json --store W/aipm.db"
+    cmp -s "$OUT" "$T/ref.json" || fail "data versions --store (after the command) output differs"
+    cd "$T" || fail "cd"
+    A -C "$W" --store "$W/aipm.db" data versions --json
+    expect_rc 0 "-C W --store W/aipm.db"
+    cmp -s "$OUT" "$T/ref.json" || fail "-C W --store W/aipm.db output differs"
+
+    # --store really selects the store: another workspace's empty store
+    mkws g2; W2=$WS
+    A -C "$W" --store "$W2/aipm.db" data versions --json
+    expect_rc 0 "-C W --store W2/aipm.db"
+    pycheck "$OUT" 'want(d["batches"] == [], "--store W2/aipm.db still shows W batches")'
+    A -C "$W" --store "$T/no-such.db" data versions
+    expect_rc 1 "--store pointing at a missing file"
+    [ ! -e "$T/no-such.db" ] || fail "--store created a missing store"
+}
+
+# An unknown dataset name is an input error everywhere, as for `ingest`.
+case_unknown_dataset_name() {
+    local W
+    mkws ud; W=$WS
+    A -C "$W" ingest events "$EX/events.ndjson"
+    expect_rc 0 "ingest"
+    A -C "$W" ingest evnets "$EX/events.ndjson"
+    expect_rc 1 "ingest evnets"
+    A -C "$W" quality evnets
+    expect_rc 1 "quality evnets (unknown dataset)"
+    A -C "$W" data versions --dataset evnets
+    expect_rc 1 "data versions --dataset evnets (unknown dataset)"
+}
+
+# ------------------------------------------------------------------ runner ---
+
+PASSED=0
+FAILED=0
+run_case() {
+    local name=${1#case_} rc why
+    rm -f "$WHY"
+    START=$SECONDS
+    (cd "$T" && "$1")
+    rc=$?
+    [ -z "${CLI_TIMING:-}" ] || echo "# $name $((SECONDS - START))s"
+    if [ "$rc" -eq 0 ]; then
+        echo "ok - $name"
+        PASSED=$((PASSED + 1))
+    else
+        why=$(cat "$WHY" 2>/dev/null)
+        echo "not ok - $name: ${why:-exit $rc}"
+        FAILED=$((FAILED + 1))
+    fi
+}
+
+CASES="
+case_init_creates_workspace
+case_init_twice_refused
+case_help_lists_commands
+case_every_command_help
+case_unknown_command
+case_outside_workspace
+case_ingest_examples_json
+case_reingest_is_all_duplicates
+case_bad_events_ndjson
+case_bad_events_gz
+case_bad_events_max_line_1024
+case_quarantine_by_reason
+case_quarantine_limit
+case_quarantine_detail_is_one_line
+case_bad_csv_files
+case_events_csv
+case_schema_warn
+case_schema_block
+case_data_versions_lifecycle
+case_unusable_inputs
+case_binary_input
+case_huge_line_bounded_memory
+case_kill_during_ingest
+case_lineage_runs_and_openlineage
+case_lineage_failed_ingest_names_input
+case_audit_verify_intact
+case_audit_tamper_edit
+case_audit_tamper_delete
+case_audit_tamper_delete_last
+case_audit_tamper_reorder
+case_global_options_anywhere
+case_unknown_dataset_name
+"
+# every case_* function must be listed (catches a forgotten one)
+for c in $(declare -F | awk '$3 ~ /^case_/ { print $3 }'); do
+    case " $(echo $CASES) " in
+        *" $c "*) ;;
+        *) CASES="$CASES $c" ;;
+    esac
+done
+
+for c in $CASES; do
+    run_case "$c"
+done
+
+echo "$PASSED passed, $FAILED failed"
+[ "$FAILED" -eq 0 ]
