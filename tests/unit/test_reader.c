@@ -835,6 +835,69 @@ static void test_csv_bad_record_keeps_raw(void **state)
     }
 }
 
+/* Regression (found by the CSV fuzzer): libcsv ends a row at a bare '\r'
+ * by default, so "a,b\rc,d" came back as one record of 4 fields. Only
+ * '\n' ends a row; a '\r' inside a line is data. Hand-derived: the line
+ * has two commas, so 3 fields: "a", "b\rc", "d". */
+static void test_csv_bare_cr_is_data(void **state)
+{
+    static const char in[] = "a,b\rc,d\nx,y,z\n";
+    aipm_reader *r = NULL;
+    aipm_csv *c = NULL;
+    aipm_csv_record rec;
+    aipm_error err = {0};
+    int n1, n2;
+    char mid[8] = "";
+
+    (void)state;
+    assert_int_equal(aipm_reader__open_mem(&r, in, strlen(in), 0, &err),
+                     AIPM_OK);
+    assert_int_equal(aipm_csv__new(&c, r, 0, &err), AIPM_OK);
+    assert_int_equal(aipm_csv__next(c, &rec, &err), 1);
+    n1 = rec.n_fields;
+    if (n1 == 3 && strlen(rec.fields[1]) < sizeof(mid))
+        memcpy(mid, rec.fields[1], strlen(rec.fields[1]) + 1);
+    assert_int_equal(aipm_csv__next(c, &rec, &err), 1);
+    n2 = rec.n_fields;
+    aipm_csv__free(c);
+    aipm_reader__free(r);
+    assert_int_equal(n1, 3);
+    assert_string_equal(mid, "b\rc");
+    assert_int_equal(n2, 3);
+}
+
+/* Regression (found by reading the fuzz target's paths): a decoded
+ * \u0000 would cut a C string short, making "a\u0000b" and "a\u0000c"
+ * the same messageId. Such a field is a bad_value. */
+static void test_ndjson_nul_in_field(void **state)
+{
+    static const char *const lines[] = {
+        "{\"type\":\"track\",\"messageId\":\"a\\u0000b\",\"userId\":\"u\","
+        "\"event\":\"E\",\"timestamp\":\"2026-10-01T00:00:00Z\"}",
+        "{\"type\":\"track\",\"messageId\":\"m\",\"userId\":\"u\","
+        "\"event\":\"E\",\"timestamp\":\"2026-10-01T00:00:00Z\","
+        "\"properties\":{\"k\\u0000x\":1}}",
+    };
+    aipm_event_parser *p = NULL;
+    aipm_event *ev = malloc(sizeof(*ev));
+    aipm_error err = {0};
+    const char *detail, *code[2];
+    int i;
+
+    (void)state;
+    assert_non_null(ev);
+    assert_int_equal(aipm_event_parser__new(&p, &err), AIPM_OK);
+    for (i = 0; i < 2; i++)
+        code[i] = aipm_event_parser__parse(p, lines[i], strlen(lines[i]),
+                                           INT64_MIN, INT64_MAX, ev, &detail);
+    aipm_event_parser__free(p);
+    free(ev);
+    assert_non_null(code[0]);
+    assert_string_equal(code[0], "bad_value");
+    assert_non_null(code[1]);
+    assert_string_equal(code[1], "bad_value");
+}
+
 static void test_csv_unterminated(void **state)
 {
     static const char in[] = "a,b\n1,\"open\n2,x\n";
@@ -912,6 +975,8 @@ int main(void)
         cmocka_unit_test(test_ndjson_reasons),
         cmocka_unit_test(test_csv_records),
         cmocka_unit_test(test_csv_bad_record_keeps_raw),
+        cmocka_unit_test(test_csv_bare_cr_is_data),
+        cmocka_unit_test(test_ndjson_nul_in_field),
         cmocka_unit_test(test_csv_unterminated),
         cmocka_unit_test(test_csv_too_long),
     };

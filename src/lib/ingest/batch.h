@@ -94,6 +94,11 @@ void aipm_ingest__accepted(batch *b, const char *key, size_t key_len,
 /* Reason code for a name returned by a parser. */
 enum reason aipm_ingest__reason(const char *code);
 
+/* Open the CSV splitter on b's reader and read the header row into *rec;
+ * an empty file or an unreadable header is an error (rows.c). */
+int aipm_ingest__csv_header(batch *b, aipm_csv **csv, aipm_csv_record *rec,
+                            aipm_error *err);
+
 /* The dataset loops. */
 int aipm_ingest__events(batch *b, int csv, aipm_error *err);
 int aipm_ingest__rows(batch *b, int csv, aipm_error *err);

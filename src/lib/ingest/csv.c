@@ -52,6 +52,14 @@ static void on_row(int ch, void *ctx)
     ((aipm_csv *)ctx)->row_done = 1;
 }
 
+/* Only '\n' ends a row. libcsv also ends one at a bare '\r', which would
+ * break "one line, at most one record"; the reader already strips the
+ * '\r' of a CRLF, so a '\r' left inside a line is data. */
+static int is_lf(unsigned char ch)
+{
+    return ch == '\n';
+}
+
 static int parser_reset(aipm_csv *c)
 {
     if (c->parser_ready)
@@ -60,6 +68,7 @@ static int parser_reset(aipm_csv *c)
     if (csv_init(&c->parser, CSV_STRICT | CSV_STRICT_FINI | CSV_EMPTY_IS_NULL))
         return AIPM_ENOMEM;
     c->parser_ready = 1;
+    csv_set_term_func(&c->parser, is_lf);
     aipm_buf_reset(&c->raw);
     aipm_buf_reset(&c->values);
     c->n_fields = 0;
@@ -101,7 +110,7 @@ void aipm_csv__free(aipm_csv *c)
     free(c);
 }
 
-static int blank(const char *s, size_t n)
+int aipm_ingest__blank(const char *s, size_t n)
 {
     size_t i;
 
@@ -162,7 +171,7 @@ int aipm_csv__next(aipm_csv *c, aipm_csv_record *rec, aipm_error *err)
             break;
         }
         if (c->first_line == 0 && !line.too_long &&
-            blank(line.ptr, line.len))
+            aipm_ingest__blank(line.ptr, line.len))
             continue;
         if (c->first_line == 0)
             c->first_line = line.lineno;

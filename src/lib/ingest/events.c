@@ -288,19 +288,8 @@ static int events_csv(batch *b, aipm_event_parser *parser, aipm_event *ev,
     aipm_csv_record rec;
     int col_of[N_CSV_FIELDS], n_header = 0, i, j, rc;
 
-    if ((rc = aipm_csv__new(&csv, b->reader, b->opts->max_line, err)) != 0)
-        return rc;
-    rc = aipm_csv__next(csv, &rec, err);
-    if (rc <= 0 || rec.error) {
-        if (rc == 0)
-            rc = aipm_error_set(err, AIPM_EINVALID, "%s: empty file",
-                                b->path);
-        else if (rc > 0)
-            rc = aipm_error_set(err, AIPM_EINVALID,
-                                "%s: the header row is unreadable (%s)",
-                                b->path, rec.error);
+    if ((rc = aipm_ingest__csv_header(b, &csv, &rec, err)) != 0)
         goto done;
-    }
     n_header = rec.n_fields;
     for (i = 0; i < N_CSV_FIELDS; i++) {
         col_of[i] = -1;
@@ -344,16 +333,6 @@ done:
     return rc;
 }
 
-static int blank(const char *s, size_t n)
-{
-    size_t i;
-
-    for (i = 0; i < n; i++)
-        if (s[i] != ' ' && s[i] != '\t' && s[i] != '\r')
-            return 0;
-    return 1;
-}
-
 int aipm_ingest__events(batch *b, int csv, aipm_error *err)
 {
     aipm_event_parser *parser = NULL;
@@ -374,7 +353,7 @@ int aipm_ingest__events(batch *b, int csv, aipm_error *err)
         goto done;
     }
     while ((rc = aipm_reader__next(b->reader, &line, err)) == 1) {
-        if (!line.too_long && blank(line.ptr, line.len))
+        if (!line.too_long && aipm_ingest__blank(line.ptr, line.len))
             continue;
         aipm_ingest__row_read(b);
         if (line.too_long) {

@@ -88,6 +88,9 @@ const char *aipm_event_parser__parse(aipm_event_parser *p, const char *line,
                                      int64_t max_ms, aipm_event *ev,
                                      const char **detail);
 
+/* 1 when s[0..n) holds only spaces, tabs and carriage returns. */
+int aipm_ingest__blank(const char *s, size_t n);
+
 /* ---- CSV record splitter (libcsv, strict quoting) ---- */
 
 typedef struct aipm_csv aipm_csv;

@@ -57,14 +57,32 @@ typedef struct arena {
     size_t top;
 } arena;
 
+/* Under AddressSanitizer or a fuzzing build every allocation is a real
+ * malloc, so overflows inside YAJL's buffers are still seen (STYLE.md's
+ * arena debug switch). */
+#if defined(__SANITIZE_ADDRESS__) || defined(FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION)
+#define ARENA_ALWAYS_MALLOC 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define ARENA_ALWAYS_MALLOC 1
+#endif
+#endif
+#ifndef ARENA_ALWAYS_MALLOC
+#define ARENA_ALWAYS_MALLOC 0
+#endif
+
 static void *arena_malloc(void *ctx, size_t size)
 {
     arena *a = ctx;
-    size_t need = sizeof(arena_hdr) + ((size + ARENA_ALIGN - 1) &
-                                       ~(size_t)(ARENA_ALIGN - 1));
+    size_t need;
     arena_hdr *h;
 
-    if (size > ARENA_SIZE || a->top + need > ARENA_SIZE) {
+    if (size > SIZE_MAX / 2)
+        return NULL;
+    need = sizeof(arena_hdr) +
+           ((size + ARENA_ALIGN - 1) & ~(size_t)(ARENA_ALIGN - 1));
+    if (ARENA_ALWAYS_MALLOC || size > ARENA_SIZE ||
+        a->top + need > ARENA_SIZE) {
         h = malloc(sizeof(arena_hdr) + size);
         if (h == NULL)
             return NULL;
@@ -98,6 +116,8 @@ static void *arena_realloc(void *ctx, void *ptr, size_t size)
     if (ptr == NULL)
         return arena_malloc(ctx, size);
     h = (arena_hdr *)ptr - 1;
+    if (size > SIZE_MAX / 2)
+        return NULL;
     if (h->heap) {
         arena_hdr *n = realloc(h, sizeof(arena_hdr) + size);
 
@@ -125,6 +145,7 @@ struct aipm_event_parser {
     /* per string field: offset into scratch + 1 (0 = absent) */
     size_t off[F_N_STRING];
     int present[F_OTHER]; /* 1 present, -1 present with the wrong type */
+    const char *nul_in;   /* a field or key holding a \u0000, or NULL */
     int in_payload;       /* inside properties (1) or traits (2) */
     size_t payload_start, payload_end;
     int payload_field;    /* F_PROPERTIES or F_TRAITS, whichever seen */
@@ -189,6 +210,10 @@ static int value(aipm_event_parser *p, aipm_jtype t, const unsigned char *s,
         if (f == F_NONE || f == F_OTHER || t == AIPM_J_NULL)
             return 1; /* null counts as absent */
         if (f < F_N_STRING && t == AIPM_J_STRING) {
+            /* Fields are C strings: a decoded NUL would cut them short
+             * and make "a\u0000b" and "a\u0000c" the same messageId. */
+            if (memchr(s, 0, n) && p->nul_in == NULL)
+                p->nul_in = field_names[f];
             p->off[f] = p->scratch.len + 1;
             if (aipm_buf_put(&p->scratch, s, n) != 0 ||
                 aipm_buf_put(&p->scratch, "", 1) != 0)
@@ -263,6 +288,8 @@ static int cb_map_key(void *ctx, const unsigned char *k, size_t n)
     if (p->depth == 1) {
         p->cur = field_of(k, n);
     } else if (p->in_payload && p->depth == 2) {
+        if (memchr(k, 0, n) && p->nul_in == NULL)
+            p->nul_in = "a property key";
         if (p->n_props == AIPM_MAX_PROPS) {
             p->props_truncated = 1;
             p->prop_open = 0;
@@ -361,6 +388,7 @@ const char *aipm_event_parser__parse(aipm_event_parser *p, const char *line,
     p->prop_open = 0;
     p->n_props = 0;
     p->props_truncated = 0;
+    p->nul_in = NULL;
     *detail = "";
 
     p->arena.top = 0;
@@ -440,6 +468,9 @@ const char *aipm_event_parser__parse(aipm_event_parser *p, const char *line,
                       "properties");
     if (p->present[F_TRAITS] < 0)
         return reject(p, detail, "bad_value", "not an object: ", "traits");
+    if (p->nul_in)
+        return reject(p, detail, "bad_value", "a \\u0000 character in ",
+                      p->nul_in);
     if (str(p, F_MESSAGE_ID)[0] == '\0')
         return reject(p, detail, "missing_field", "empty ", "messageId");
 

@@ -189,6 +189,23 @@ static int put_row(batch *b, uint64_t lineno, const char **values,
     return AIPM_OK;
 }
 
+int aipm_ingest__csv_header(batch *b, aipm_csv **csv, aipm_csv_record *rec,
+                            aipm_error *err)
+{
+    int rc;
+
+    if ((rc = aipm_csv__new(csv, b->reader, b->opts->max_line, err)) != 0)
+        return rc;
+    rc = aipm_csv__next(*csv, rec, err);
+    if (rc == 0)
+        return aipm_error_set(err, AIPM_EINVALID, "%s: empty file", b->path);
+    if (rc > 0 && rec->error)
+        return aipm_error_set(err, AIPM_EINVALID,
+                              "%s: the header row is unreadable (%s)",
+                              b->path, rec->error);
+    return rc < 0 ? rc : AIPM_OK;
+}
+
 static int rows_csv(batch *b, aipm_error *err)
 {
     const aipm_dataset_def *def = b->def;
@@ -199,19 +216,8 @@ static int rows_csv(batch *b, aipm_error *err)
     aipm_buf missing;
 
     aipm_buf_init(&missing, 4096);
-    if ((rc = aipm_csv__new(&csv, b->reader, b->opts->max_line, err)) != 0)
-        return rc;
-    rc = aipm_csv__next(csv, &rec, err);
-    if (rc <= 0 || rec.error) {
-        if (rc == 0)
-            rc = aipm_error_set(err, AIPM_EINVALID, "%s: empty file",
-                                b->path);
-        else if (rc > 0)
-            rc = aipm_error_set(err, AIPM_EINVALID,
-                                "%s: the header row is unreadable (%s)",
-                                b->path, rec.error);
+    if ((rc = aipm_ingest__csv_header(b, &csv, &rec, err)) != 0)
         goto done;
-    }
     n_header = rec.n_fields;
     for (i = 0; i < def->n_cols; i++) {
         col_of[i] = -1;
@@ -310,14 +316,8 @@ static int rows_ndjson(batch *b, aipm_error *err)
     while ((rc = aipm_reader__next(b->reader, &line, err)) == 1) {
         json_t *obj;
         json_error_t jerr;
-        size_t i;
 
-        for (i = 0; i < line.len && (line.ptr[i] == ' ' ||
-                                     line.ptr[i] == '\t' ||
-                                     line.ptr[i] == '\r');
-             i++)
-            ;
-        if (i == line.len && !line.too_long)
+        if (!line.too_long && aipm_ingest__blank(line.ptr, line.len))
             continue;
         aipm_ingest__row_read(b);
         if (line.too_long) {
