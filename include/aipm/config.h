@@ -51,6 +51,10 @@ void aipm_data_policy_defaults(aipm_data_policy *p);
 int aipm_config_load(aipm_config **out, const char *path, aipm_error *err);
 void aipm_config_free(aipm_config *cfg);
 
+/* A configuration with every default and an empty catalog, for a store
+ * used without its aipm.yaml (--store alone). Free with aipm_config_free. */
+int aipm_config_new_default(aipm_config **out, aipm_error *err);
+
 /* The commented aipm.yaml that `aipm init` writes. Static. */
 const char *aipm_config_template(void);
 

@@ -111,6 +111,9 @@ int aipm_buf_put(aipm_buf *b, const void *data, size_t len);
 int aipm_buf_puts(aipm_buf *b, const char *s);
 int aipm_buf_printf(aipm_buf *b, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+/* Grow by n bytes and return a pointer to them (uninitialised), or NULL
+ * when that would pass the maximum or memory runs out. */
+char *aipm_buf_append(aipm_buf *b, size_t n);
 /* Append s as a JSON string literal (with quotes and escapes). */
 int aipm_buf_put_json_str(aipm_buf *b, const char *s, size_t len);
 /* NUL-terminated view of the contents (the buffer keeps a NUL after len). */

@@ -61,12 +61,27 @@ int ws_open(workspace *ws)
     snprintf(ws->yaml, sizeof(ws->yaml), "%s/aipm.yaml", ws->dir);
     snprintf(ws->checkpoint, sizeof(ws->checkpoint), "%s/audit-checkpoint",
              ws->dir);
-    if (stat(ws->yaml, &sb) != 0)
+    if (stat(ws->yaml, &sb) != 0 && g_cli.store_url == NULL)
         return cli_usage_error("no aipm workspace in %s (no aipm.yaml); run "
                                "`aipm init %s` or pass -C DIR",
                                ws->dir, g_cli.dir);
-    if ((rc = aipm_config_load(&ws->config, ws->yaml, &err)) != 0)
+    if (stat(ws->yaml, &sb) != 0) {
+        /* --store without a workspace: defaults, and the audit checkpoint
+         * beside the store file. */
+        const char *slash = strrchr(g_cli.store_url, '/');
+
+        if ((rc = aipm_config_new_default(&ws->config, &err)) != 0)
+            return cli_fail(&err);
+        if (slash)
+            snprintf(ws->checkpoint, sizeof(ws->checkpoint),
+                     "%.*s/audit-checkpoint", (int)(slash - g_cli.store_url),
+                     g_cli.store_url);
+        else
+            snprintf(ws->checkpoint, sizeof(ws->checkpoint),
+                     "audit-checkpoint");
+    } else if ((rc = aipm_config_load(&ws->config, ws->yaml, &err)) != 0) {
         return cli_fail(&err);
+    }
     if (g_cli.store_url)
         snprintf(ws->store_url, sizeof(ws->store_url), "%s",
                  g_cli.store_url);

@@ -600,17 +600,17 @@ case_kill_during_ingest() {
     before=$(sql "$W/aipm.db" 'select count(*) from v_events')
     "$PY" - "$T/big.ndjson" <<'EOF' || fail "could not generate the big file"
 import sys
-tpl = ('{"type":"track","messageId":"big-%06d","userId":"u-%d","event":"Query Run",'
+tpl = ('{"type":"track","messageId":"big-%07d","userId":"u-%d","event":"Query Run",'
        '"timestamp":"2026-11-%02dT%02d:%02d:00Z","properties":{"rows":%d,"source":"sql"}}\n')
 with open(sys.argv[1], "w") as f:
-    f.write("".join(tpl % (i, i % 500, 1 + i % 25, i % 24, i % 60, i) for i in range(300000)))
+    f.write("".join(tpl % (i, i % 500, 1 + i % 25, i % 24, i % 60, i) for i in range(1000000)))
 EOF
     "$AIPM" -C "$W" ingest events "$T/big.ndjson" >/dev/null 2>&1 </dev/null &
     pid=$!
     sleep 0.5
     if ! kill -0 "$pid" 2>/dev/null; then
         wait "$pid"
-        fail "ingest of 300k rows ended (exit $?) before the kill at 0.5 s; inconclusive"
+        fail "ingest of 1M rows ended (exit $?) before the kill at 0.5 s; inconclusive"
     fi
     kill -KILL "$pid"
     { wait "$pid"; } 2>/dev/null
@@ -622,7 +622,7 @@ EOF
     pycheck "$OUT" '
 for b in d["batches"]:
     if b["source"].endswith("big.ndjson"):
-        want(b["status"] == "accepted" and b["read"] == 300000 and b["accepted"] == 300000,
+        want(b["status"] == "accepted" and b["read"] == 1000000 and b["accepted"] == 1000000,
              "the killed ingest left batch %s with status %r, read %r" % (b["batch_id"], b["status"], b["read"]))'
     [ "$(sql "$W/aipm.db" 'PRAGMA integrity_check')" = ok ] ||
         fail "integrity_check after SIGKILL: $(sql "$W/aipm.db" 'PRAGMA integrity_check' | head -c 200)"
@@ -634,9 +634,9 @@ for b in d["batches"]:
     ingest_json "$W" events "$T/big.ndjson" "$T/big.json"
     expect_rc 0 "re-ingest after the kill"
     pycheck "$T/big.json" '
-want(d["read"] == 300000 and d["accepted"] == 300000, "re-ingest: read %r accepted %r, expected 300000" % (d["read"], d["accepted"]))'
+want(d["read"] == 1000000 and d["accepted"] == 1000000, "re-ingest: read %r accepted %r, expected 1000000" % (d["read"], d["accepted"]))'
     after=$(sql "$W/aipm.db" 'select count(*) from v_events')
-    [ "$after" = $((before + 300000)) ] || fail "v_events has $after rows, expected $((before + 300000))"
+    [ "$after" = $((before + 1000000)) ] || fail "v_events has $after rows, expected $((before + 1000000))"
 }
 
 # -------------------------------------------------------------- 11. lineage

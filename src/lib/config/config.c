@@ -297,6 +297,15 @@ done:
     return AIPM_OK;
 }
 
+int aipm_config_new_default(aipm_config **out, aipm_error *err)
+{
+    *out = calloc(1, sizeof(**out));
+    if (*out == NULL)
+        return aipm_error_set(err, AIPM_ENOMEM, "out of memory");
+    aipm_data_policy_defaults(&(*out)->data);
+    return AIPM_OK;
+}
+
 static void free_list(char **list, int n)
 {
     int i;

@@ -67,6 +67,18 @@ int aipm_buf_put(aipm_buf *b, const void *data, size_t len)
     return AIPM_OK;
 }
 
+char *aipm_buf_append(aipm_buf *b, size_t n)
+{
+    char *p;
+
+    if (grow(b, n) != 0)
+        return NULL;
+    p = b->ptr + b->len;
+    b->len += n;
+    b->ptr[b->len] = '\0';
+    return p;
+}
+
 int aipm_buf_puts(aipm_buf *b, const char *s)
 {
     return aipm_buf_put(b, s, strlen(s));

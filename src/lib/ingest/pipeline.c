@@ -255,14 +255,19 @@ static int end_rec(aipm_pipe *p, size_t start, rec *hdr, aipm_error *err)
 int aipm_pipe__event(aipm_pipe *p, uint64_t lineno, const aipm_event *ev,
                      int ns, const int *prop_idx, aipm_error *err)
 {
-    size_t start, i;
-    aipm_buf *d;
+    const char *strs[7];
+    size_t lens[7], total, off, i;
+    char *dst;
     rec hdr;
-    int rc = 0;
+    int rc;
 
-    if ((rc = begin_rec(p, &start, err)) != 0)
-        return rc;
-    d = &p->cur->data;
+    strs[0] = ev->message_id;
+    strs[1] = ev->type;
+    strs[2] = ev->user_id;
+    strs[3] = ev->anonymous_id;
+    strs[4] = ev->event;
+    strs[5] = ev->group_id;
+    strs[6] = ev->payload;
     memset(&hdr, 0, sizeof(hdr));
     hdr.kind = K_EVENT;
     hdr.lineno = lineno;
@@ -270,27 +275,40 @@ int aipm_pipe__event(aipm_pipe *p, uint64_t lineno, const aipm_event *ev,
     hdr.ns = ns;
     hdr.n_props = (uint16_t)(ns >= 0 ? ev->n_props : 0);
     hdr.payload_len = (uint32_t)ev->payload_len;
-#define S(i, v) put_str(d, start, &hdr.str[i], (v), (v) ? strlen(v) : 0)
-    rc |= S(0, ev->message_id);
-    rc |= S(1, ev->type);
-    rc |= S(2, ev->user_id);
-    rc |= S(3, ev->anonymous_id);
-    rc |= S(4, ev->event);
-    rc |= S(5, ev->group_id);
-#undef S
-    rc |= put_str(d, start, &hdr.str[6], ev->payload, ev->payload_len);
-    /* Align the index array. */
-    while (rc == 0 && (d->len - start) % 4)
-        rc = aipm_buf_put(d, "", 1);
-    hdr.props = (uint32_t)(d->len - start);
-    for (i = 0; rc == 0 && i < hdr.n_props; i++) {
+    /* One reservation for the whole record: header, strings (each with
+     * its NUL), padding to 4, the property indexes, padding to 8. */
+    off = sizeof(hdr);
+    for (i = 0; i < 7; i++) {
+        lens[i] = strs[i] == NULL ? 0 : i == 6 ? ev->payload_len
+                                              : strlen(strs[i]);
+        hdr.str[i] = strs[i] ? (uint32_t)off : NONE;
+        off += strs[i] ? lens[i] + 1 : 0;
+    }
+    off = (off + 3) & ~(size_t)3;
+    hdr.props = (uint32_t)off;
+    total = (off + (size_t)hdr.n_props * sizeof(int32_t) + 7) & ~(size_t)7;
+    if (total > UINT32_MAX)
+        return aipm_error_set(err, AIPM_EINVALID, "event too large");
+    hdr.size = (uint32_t)total;
+    if (p->cur == NULL || p->cur->data.len >= BLOCK_FLUSH)
+        if ((rc = flush(p, err)) != 0)
+            return rc;
+    if ((dst = aipm_buf_append(&p->cur->data, total)) == NULL)
+        return aipm_error_set(err, AIPM_ENOMEM, "out of memory");
+    memset(dst + hdr.props, 0, total - hdr.props);
+    for (i = 0; i < 7; i++)
+        if (strs[i]) {
+            memcpy(dst + hdr.str[i], strs[i], lens[i]);
+            dst[hdr.str[i] + lens[i]] = '\0';
+        }
+    for (i = 0; i < hdr.n_props; i++) {
         int32_t idx = ev->props[i].type == AIPM_J_NULL ? -1 : prop_idx[i];
 
-        rc = aipm_buf_put(d, &idx, sizeof(idx));
+        memcpy(dst + hdr.props + i * sizeof(idx), &idx, sizeof(idx));
     }
-    if (rc)
-        return aipm_error_set(err, AIPM_ENOMEM, "out of memory");
-    return end_rec(p, start, &hdr, err);
+    memcpy(dst, &hdr, sizeof(hdr));
+    p->cur->n++;
+    return AIPM_OK;
 }
 
 int aipm_pipe__quarantine(aipm_pipe *p, uint64_t lineno, enum reason why,

@@ -297,10 +297,18 @@ int aipm_store__sqlite_open(aipm_store **out, const char *path, int create,
         return aipm_error_set(err, AIPM_EINVALID,
                               "store '%s' is not a regular file", path);
     }
+    /* No global memory statistics: they take a mutex on every allocation.
+     * This must precede SQLite's initialisation; later calls are refused
+     * harmlessly (SQLITE_MISUSE), so doing it at every open is safe. */
+    sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
     s = calloc(1, sizeof(*s));
     if (s == NULL)
         return aipm_error_set(err, AIPM_ENOMEM, "out of memory");
     s->base.ops = &sqlite_ops;
+    /* NOMUTEX: a store handle is used by one thread at a time (the ingest
+     * pipeline hands it to its writer thread and back), so the per-call
+     * connection mutex is pure cost. */
+    flags |= SQLITE_OPEN_NOMUTEX;
     if (sqlite3_open_v2(path, &s->db, flags, NULL) != SQLITE_OK) {
         rc = aipm_error_set(err, AIPM_EIO, "cannot open store '%s': %s", path,
                             s->db ? sqlite3_errmsg(s->db) : "out of memory");
