@@ -141,7 +141,7 @@ static struct {
 void cli_progress(void *ctx, uint64_t done, uint64_t total)
 {
     const char *label = ctx;
-    int64_t now = aipm_now_ms();
+    int64_t now = aipm_clock_ms();
     char line[160];
     int width = 30, fill, n;
     double secs, mb = (double)done / 1e6;
