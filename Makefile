@@ -9,7 +9,8 @@ JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 FUZZ_SECONDS ?= 60
 AIPM = build/release/aipm
 
-.PHONY: all deps build demo test test-dev test-asan bench fuzz format clean
+.PHONY: all deps build demo test test-dev test-asan bench fuzz format \
+	format-check clean
 
 all: build
 
@@ -23,7 +24,7 @@ build: deps
 demo: build
 	@scripts/demo $(AIPM)
 
-test: deps test-dev test-asan
+test: deps format-check test-dev test-asan
 
 test-dev:
 	@cmake --preset $(if $(CI),ci,dev) >/dev/null
@@ -52,6 +53,11 @@ fuzz: deps
 
 format:
 	@clang-format -i $$(git ls-files '*.c' '*.h')
+
+# STYLE.md: the house format is checked with every test run.
+format-check:
+	@clang-format --dry-run --Werror $$(git ls-files '*.c' '*.h') || \
+	    { echo "format: run 'make format'" >&2; exit 1; }
 
 clean:
 	rm -rf build

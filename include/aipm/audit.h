@@ -58,10 +58,10 @@ int aipm_audit_checkpoint_write(const char *path, uint64_t size,
                                 const uint8_t head[32], aipm_error *err);
 
 typedef struct aipm_audit_report {
-    uint64_t size;        /* entries read */
-    uint8_t head[32];     /* recomputed tree head */
-    int64_t first_bad;    /* 1-based position of the first bad entry, or 0 */
-    char problem[256];    /* what is wrong with it */
+    uint64_t size;     /* entries read */
+    uint8_t head[32];  /* recomputed tree head */
+    int64_t first_bad; /* 1-based position of the first bad entry, or 0 */
+    char problem[256]; /* what is wrong with it */
 } aipm_audit_report;
 
 /* Recompute every leaf and tree head. Returns AIPM_OK when the check ran

@@ -18,13 +18,13 @@ extern "C" {
 
 enum {
     AIPM_OK = 0,
-    AIPM_ERROR = -1,    /* internal error: a bug or an unexpected failure */
-    AIPM_ENOMEM = -2,   /* out of memory */
-    AIPM_EINVALID = -3, /* bad input or bad usage */
-    AIPM_ENOTFOUND = -4,/* a named thing does not exist */
-    AIPM_EEXISTS = -5,  /* a thing to create already exists */
-    AIPM_EIO = -6,      /* a file or store could not be read or written */
-    AIPM_EBLOCKED = -7  /* a gate or policy said no */
+    AIPM_ERROR = -1,     /* internal error: a bug or an unexpected failure */
+    AIPM_ENOMEM = -2,    /* out of memory */
+    AIPM_EINVALID = -3,  /* bad input or bad usage */
+    AIPM_ENOTFOUND = -4, /* a named thing does not exist */
+    AIPM_EEXISTS = -5,   /* a thing to create already exists */
+    AIPM_EIO = -6,       /* a file or store could not be read or written */
+    AIPM_EBLOCKED = -7   /* a gate or policy said no */
 };
 
 typedef struct aipm_error {
@@ -43,12 +43,12 @@ void aipm_error_clear(aipm_error *err);
 /* The assertion of STYLE.md: aborts in debug builds, returns AIPM_ERROR with
  * a message in release builds. Use inside functions that take `err`. */
 #ifdef NDEBUG
-#define AIPM_ASSERT(cond, err)                                                \
-    do {                                                                      \
-        if (!(cond))                                                          \
-            return aipm_error_set((err), AIPM_ERROR,                          \
-                                  "internal error: %s (%s:%d)", #cond,        \
-                                  __FILE__, __LINE__);                        \
+#define AIPM_ASSERT(cond, err)                                                 \
+    do {                                                                       \
+        if (!(cond))                                                           \
+            return aipm_error_set((err), AIPM_ERROR,                           \
+                                  "internal error: %s (%s:%d)", #cond,         \
+                                  __FILE__, __LINE__);                         \
     } while (0)
 #else
 #include <assert.h>
@@ -129,9 +129,9 @@ int aipm_utf8_valid(const char *s, size_t len);
 /* Maps byte strings to dense indexes 0, 1, 2, ... in insertion order, so
  * callers keep their per-key data in plain arrays. At most max_keys keys. */
 typedef struct aipm_strmap {
-    char **keys;         /* by index */
+    char **keys; /* by index */
     size_t *key_lens;
-    int32_t *slots;      /* hash table of index + 1, 0 = empty */
+    int32_t *slots; /* hash table of index + 1, 0 = empty */
     size_t n_slots;
     int n_keys;
     int max_keys;

@@ -15,7 +15,7 @@
 extern "C" {
 #endif
 
-#define AIPM_OPENLINEAGE_SCHEMA                                               \
+#define AIPM_OPENLINEAGE_SCHEMA                                                \
     "https://openlineage.io/spec/2-0-2/OpenLineage.json#/$defs/RunEvent"
 #define AIPM_LINEAGE_JOB_NAMESPACE "aipm"
 

@@ -68,8 +68,8 @@ int aipm_store_batch_finish(aipm_store *st, const aipm_batch_info *info,
 int aipm_store_batch_get(aipm_store *st, aipm_batch_info *out, int64_t id,
                          aipm_error *err);
 void aipm_batch_info_clear(aipm_batch_info *info);
-int aipm_store_batch_set_status(aipm_store *st, int64_t id,
-                                const char *status, aipm_error *err);
+int aipm_store_batch_set_status(aipm_store *st, int64_t id, const char *status,
+                                aipm_error *err);
 typedef int (*aipm_batch_cb)(void *ctx, const aipm_batch_info *info);
 /* Batches, newest first; dataset may be NULL for all; latest_only keeps the
  * newest batch of each dataset. A non-zero callback return stops and is
@@ -108,8 +108,8 @@ int aipm_store_row_put(aipm_store *st, const char *dataset, int64_t batch_id,
                        aipm_error *err);
 
 /* Rows of a dataset visible to analyses (in accepted batches). */
-int aipm_store_count_visible(aipm_store *st, const char *dataset,
-                             int64_t *out, aipm_error *err);
+int aipm_store_count_visible(aipm_store *st, const char *dataset, int64_t *out,
+                             aipm_error *err);
 
 /* ---- quarantine ---- */
 

@@ -45,8 +45,7 @@ void ws_close(workspace *ws);
 /* Print "aipm: <msg>" for err and return the exit code it maps to. */
 int cli_fail(const aipm_error *err);
 /* Print "aipm: <fmt>" (a usage or input problem) and return EXIT_USAGE. */
-int cli_usage_error(const char *fmt, ...)
-    __attribute__((format(printf, 1, 2)));
+int cli_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* Print a JSON value to stdout, pretty, with a newline. */
 void cli_print_json(json_t *v);

@@ -18,10 +18,9 @@ static int one(void *ctx, const aipm_audit_row *r)
 
     aipm_hex(leaf, r->leaf, 32);
     if (a->arr) {
-        json_t *o = json_pack("{s:I, s:o, s:s}", "seq", (json_int_t)r->seq,
-                              "entry",
-                              e ? e : cli_raw_json(r->entry, r->entry_len),
-                              "leaf_hash", leaf);
+        json_t *o = json_pack(
+            "{s:I, s:o, s:s}", "seq", (json_int_t)r->seq, "entry",
+            e ? e : cli_raw_json(r->entry, r->entry_len), "leaf_hash", leaf);
 
         json_array_append_new(a->arr, o);
         return 0;
@@ -57,9 +56,9 @@ static int verify(workspace *ws)
         return cli_fail(&err);
     aipm_hex(head, rep.head, 32);
     if (g_cli.json) {
-        json_t *o = json_pack("{s:b, s:I, s:s}", "intact", rep.first_bad == 0,
-                              "entries", (json_int_t)rep.size, "tree_head",
-                              head);
+        json_t *o =
+            json_pack("{s:b, s:I, s:s}", "intact", rep.first_bad == 0,
+                      "entries", (json_int_t)rep.size, "tree_head", head);
 
         if (rep.first_bad) {
             json_object_set_new(o, "first_bad_entry",
@@ -89,15 +88,16 @@ int cmd_audit(int argc, char **argv)
     int rc;
 
     if (g_cli.help || sub == NULL) {
-        fprintf(g_cli.help ? stdout : stderr, "usage: aipm audit log\n"
-               "       aipm audit verify\n"
-               "\n"
-               "Every state change (init, ingest, accept, reject, revert) is\n"
-               "an entry of an append-only log. Each entry is an RFC 6962\n"
-               "Merkle leaf; the tree head after every entry is kept, and a\n"
-               "copy of the latest in the workspace's audit-checkpoint file.\n"
-               "verify recomputes all of it: exit 0 when intact, 3 naming\n"
-               "the first entry that was edited, deleted or reordered.\n");
+        fprintf(g_cli.help ? stdout : stderr,
+                "usage: aipm audit log\n"
+                "       aipm audit verify\n"
+                "\n"
+                "Every state change (init, ingest, accept, reject, revert) is\n"
+                "an entry of an append-only log. Each entry is an RFC 6962\n"
+                "Merkle leaf; the tree head after every entry is kept, and a\n"
+                "copy of the latest in the workspace's audit-checkpoint file.\n"
+                "verify recomputes all of it: exit 0 when intact, 3 naming\n"
+                "the first entry that was edited, deleted or reordered.\n");
         return g_cli.help ? EXIT_OK : EXIT_USAGE;
     }
     if (argc > 2 || (strcmp(sub, "log") != 0 && strcmp(sub, "verify") != 0))

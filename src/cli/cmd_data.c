@@ -6,17 +6,18 @@
 
 static void help(FILE *out)
 {
-    fprintf(out, "usage: aipm data versions [--dataset NAME]\n"
-           "       aipm data show BATCH\n"
-           "       aipm data accept BATCH --reason TEXT\n"
-           "       aipm data reject BATCH --reason TEXT\n"
-           "       aipm data revert BATCH --reason TEXT\n"
-           "\n"
-           "Every ingest is a batch (a dataset version). Analyses see only\n"
-           "accepted batches. A batch blocked by a gate is staged until it\n"
-           "is accepted or rejected; an accepted batch can be reverted\n"
-           "(hidden, not deleted). Each change is written to the audit log\n"
-           "with its reason.\n");
+    fprintf(out,
+            "usage: aipm data versions [--dataset NAME]\n"
+            "       aipm data show BATCH\n"
+            "       aipm data accept BATCH --reason TEXT\n"
+            "       aipm data reject BATCH --reason TEXT\n"
+            "       aipm data revert BATCH --reason TEXT\n"
+            "\n"
+            "Every ingest is a batch (a dataset version). Analyses see only\n"
+            "accepted batches. A batch blocked by a gate is staged until it\n"
+            "is accepted or rejected; an accepted batch can be reverted\n"
+            "(hidden, not deleted). Each change is written to the audit log\n"
+            "with its reason.\n");
 }
 
 static json_t *batch_json(const aipm_batch_info *b, int with_report)
@@ -25,17 +26,15 @@ static json_t *batch_json(const aipm_batch_info *b, int with_report)
     json_t *o;
 
     aipm_time_format(when, b->created_ms);
-    o = json_pack("{s:I, s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:I, "
-                  "s:s, s:s}",
-                  "batch_id", (json_int_t)b->id, "dataset", b->dataset,
-                  "status", b->status, "verdict", b->verdict, "source",
-                  b->source ? b->source : "", "source_sha256",
-                  b->source_sha256, "content_sha256", b->content_sha256,
-                  "read", (json_int_t)b->n_read, "accepted",
-                  (json_int_t)b->n_accepted, "duplicates",
-                  (json_int_t)b->n_duplicates, "quarantined",
-                  (json_int_t)b->n_quarantined, "created", when, "run_id",
-                  b->run_id);
+    o = json_pack(
+        "{s:I, s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:I, "
+        "s:s, s:s}",
+        "batch_id", (json_int_t)b->id, "dataset", b->dataset, "status",
+        b->status, "verdict", b->verdict, "source", b->source ? b->source : "",
+        "source_sha256", b->source_sha256, "content_sha256", b->content_sha256,
+        "read", (json_int_t)b->n_read, "accepted", (json_int_t)b->n_accepted,
+        "duplicates", (json_int_t)b->n_duplicates, "quarantined",
+        (json_int_t)b->n_quarantined, "created", when, "run_id", b->run_id);
     if (with_report && b->report) {
         json_error_t jerr;
         json_t *r = json_loads(b->report, 0, &jerr);
@@ -124,8 +123,7 @@ static int show(workspace *ws, int64_t id)
     } else {
         aipm_time_format(when, b.created_ms);
         printf("batch %lld: %s, %s (verdict %s), created %s, run %s\n",
-               (long long)b.id, b.dataset, b.status, b.verdict, when,
-               b.run_id);
+               (long long)b.id, b.dataset, b.status, b.verdict, when, b.run_id);
         printf("  %-18s %s\n", "content sha256", b.content_sha256);
         if (b.report)
             cli_print_report(stdout, b.report);
@@ -134,8 +132,7 @@ static int show(workspace *ws, int64_t id)
     return EXIT_OK;
 }
 
-static int transition(workspace *ws, const char *action, int argc,
-                      char **argv)
+static int transition(workspace *ws, const char *action, int argc, char **argv)
 {
     const char *reason = NULL;
     aipm_error err = {0, ""};

@@ -31,12 +31,12 @@ static int one(void *ctx, const aipm_run_row *r)
     aipm_time_format(started, r->started_ms);
     aipm_time_format(ended, r->ended_ms);
     if (l->arr) {
-        json_array_append_new(
-            l->arr,
-            json_pack("{s:s, s:s, s:s, s:s, s:s, s:o, s:o}", "run_id", r->id,
-                      "job", r->job, "state", r->state, "started", started,
-                      "ended", ended, "inputs", in ? in : json_array(),
-                      "outputs", out ? out : json_array()));
+        json_array_append_new(l->arr,
+                              json_pack("{s:s, s:s, s:s, s:s, s:s, s:o, s:o}",
+                                        "run_id", r->id, "job", r->job, "state",
+                                        r->state, "started", started, "ended",
+                                        ended, "inputs", in ? in : json_array(),
+                                        "outputs", out ? out : json_array()));
         return 0;
     }
     l->n++;

@@ -13,12 +13,12 @@ static int one(void *ctx, const aipm_quarantine_row *r)
     qr_ctx *q = ctx;
 
     if (q->arr) {
-        json_t *o = json_pack("{s:I, s:s, s:s, s:I, s:s, s:s, s:o}",
-                              "batch_id", (json_int_t)r->batch_id, "dataset",
-                              r->dataset, "file", r->file, "line",
-                              (json_int_t)r->line, "reason", r->reason,
-                              "detail", r->detail ? r->detail : "", "raw",
-                              cli_raw_json(r->raw, r->raw_len));
+        json_t *o =
+            json_pack("{s:I, s:s, s:s, s:I, s:s, s:s, s:o}", "batch_id",
+                      (json_int_t)r->batch_id, "dataset", r->dataset, "file",
+                      r->file, "line", (json_int_t)r->line, "reason", r->reason,
+                      "detail", r->detail ? r->detail : "", "raw",
+                      cli_raw_json(r->raw, r->raw_len));
 
         json_array_append_new(q->arr, o);
         return 0;

@@ -49,18 +49,17 @@ static void usage(FILE *out)
             "Commands:\n");
     for (i = 0; i < N_COMMANDS; i++)
         fprintf(out, "  %-12s %s\n", commands[i].name, commands[i].summary);
-    fprintf(out,
-            "\n"
-            "Global options (any command):\n"
-            "  -C DIR        the workspace folder (default: .)\n"
-            "  --store URL   the store (default: the workspace's SQLite "
-            "file)\n"
-            "  --json        machine-readable output on stdout\n"
-            "  -h, --help    help for the command\n"
-            "\n"
-            "Exit codes: 0 ok, 1 usage or input error, 2 internal error,\n"
-            "3 a gate or policy said no, 4 monitoring alert.\n"
-            "`aipm help COMMAND` or `aipm COMMAND --help` for more.\n");
+    fprintf(out, "\n"
+                 "Global options (any command):\n"
+                 "  -C DIR        the workspace folder (default: .)\n"
+                 "  --store URL   the store (default: the workspace's SQLite "
+                 "file)\n"
+                 "  --json        machine-readable output on stdout\n"
+                 "  -h, --help    help for the command\n"
+                 "\n"
+                 "Exit codes: 0 ok, 1 usage or input error, 2 internal error,\n"
+                 "3 a gate or policy said no, 4 monitoring alert.\n"
+                 "`aipm help COMMAND` or `aipm COMMAND --help` for more.\n");
 }
 
 int cmd_help(int argc, char **argv)

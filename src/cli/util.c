@@ -83,8 +83,7 @@ int ws_open(workspace *ws)
         return cli_fail(&err);
     }
     if (g_cli.store_url)
-        snprintf(ws->store_url, sizeof(ws->store_url), "%s",
-                 g_cli.store_url);
+        snprintf(ws->store_url, sizeof(ws->store_url), "%s", g_cli.store_url);
     else if (ws->config->store && ws->config->store[0] != '/' &&
              strstr(ws->config->store, "://") == NULL)
         snprintf(ws->store_url, sizeof(ws->store_url), "%s/%s", ws->dir,
@@ -189,9 +188,9 @@ void cli_print_raw(FILE *out, const char *raw, size_t len, size_t max)
 
         if (c >= 0x20 && c < 0x7f)
             fputc(c, out);
-        else if (c >= 0x80 && aipm_utf8_valid(raw + i, 1 + (c >= 0xc0) +
-                                                           (c >= 0xe0) +
-                                                           (c >= 0xf0)) &&
+        else if (c >= 0x80 &&
+                 aipm_utf8_valid(raw + i,
+                                 1 + (c >= 0xc0) + (c >= 0xe0) + (c >= 0xf0)) &&
                  i + 1 + (c >= 0xe0) + (c >= 0xf0) < len) {
             size_t n = 1 + (c >= 0xc0) + (c >= 0xe0) + (c >= 0xf0);
 
@@ -250,12 +249,12 @@ static void print_gate(FILE *out, json_t *g)
                 100 * json_real_value(json_object_get(g, "value")),
                 100 * json_real_value(json_object_get(g, "threshold")));
     else if (strcmp(name, "schema") == 0)
-        fprintf(out, "  %-18s %lld type change(s), %lld mismatched row(s) "
+        fprintf(out,
+                "  %-18s %lld type change(s), %lld mismatched row(s) "
                 "(on_schema_change: %s)",
                 "schema", num(g, "changes"), num(g, "type_mismatch_rows"),
                 str(g, "on_schema_change"));
-    else if (strcmp(name, "freshness") == 0)
-    {
+    else if (strcmp(name, "freshness") == 0) {
         if (json_object_get(g, "max_age_hours"))
             fprintf(out, "  %-18s newest %s, %.1f h old (max %.0f h)",
                     "freshness", str(g, "newest"),
@@ -265,13 +264,11 @@ static void print_gate(FILE *out, json_t *g)
             fprintf(out, "  %-18s newest %s, %.1f h old (not gated)",
                     "freshness", str(g, "newest"),
                     json_real_value(json_object_get(g, "age_hours")));
-    }
-    else if (strcmp(name, "volume") == 0) {
+    } else if (strcmp(name, "volume") == 0) {
         json_t *t = json_object_get(g, "trailing_daily_mean");
 
         if (json_is_null(t) || t == NULL)
-            fprintf(out, "  %-18s %.1f rows/day; no trailing history",
-                    "volume",
+            fprintf(out, "  %-18s %.1f rows/day; no trailing history", "volume",
                     json_real_value(json_object_get(g, "batch_daily_mean")));
         else
             fprintf(out,
@@ -298,8 +295,8 @@ void cli_print_report(FILE *out, const char *report_json)
         fprintf(out, "  (no report)\n");
         return;
     }
-    fprintf(out, "batch %lld  %s  %s\n", num(r, "batch_id"),
-            str(r, "dataset"), str(r, "source"));
+    fprintf(out, "batch %lld  %s  %s\n", num(r, "batch_id"), str(r, "dataset"),
+            str(r, "source"));
     fprintf(out, "  %-18s %s\n", "source sha256", str(r, "source_sha256"));
     fprintf(out, "  %-18s %lld\n", "read", num(r, "read"));
     fprintf(out, "  %-18s %lld\n", "accepted", num(r, "accepted"));
@@ -311,10 +308,9 @@ void cli_print_report(FILE *out, const char *report_json)
     fprintf(out, "%s\n", shown ? ")" : "");
     fprintf(out, "  %-18s %zu\n", "schema changes",
             json_array_size(json_object_get(r, "schema_changes")));
-    json_array_foreach(json_object_get(r, "schema_changes"), i, v)
-        fprintf(out, "    %s.%s: %s -> %s (version %lld)\n", str(v, "event"),
-                str(v, "property"), str(v, "from"), str(v, "to"),
-                num(v, "version"));
+    json_array_foreach(json_object_get(r, "schema_changes"), i, v) fprintf(
+        out, "    %s.%s: %s -> %s (version %lld)\n", str(v, "event"),
+        str(v, "property"), str(v, "from"), str(v, "to"), num(v, "version"));
     shown = 0;
     json_array_foreach(json_object_get(r, "null_rates"), i, v)
     {
@@ -333,8 +329,7 @@ void cli_print_report(FILE *out, const char *report_json)
                      str(v, "property"));
             fprintf(out, "    %-40s %5.1f%%\n", name, 100 * rate);
         } else {
-            fprintf(out, "    %-40s %5.1f%%\n", str(v, "property"),
-                    100 * rate);
+            fprintf(out, "    %-40s %5.1f%%\n", str(v, "property"), 100 * rate);
         }
     }
     if (shown > 12)

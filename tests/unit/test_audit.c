@@ -75,7 +75,8 @@ static void test_merkle_empty(void **state)
     tu_hex(hex, root, 32);
     /* reference: python3 hashlib.sha256(b"").hexdigest() (RFC 6962 MTH({})) */
     assert_string_equal(
-        hex, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+        hex,
+        "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
 }
 
 static void test_merkle_leaf_node(void **state)
@@ -89,7 +90,8 @@ static void test_merkle_leaf_node(void **state)
     tu_hex(hex, leaf, 32);
     /* reference: python3 hashlib.sha256(b"\x00").hexdigest() */
     assert_string_equal(
-        hex, "6e340b9cffb37a989ca544e6bb780a2c78901d3fb33738768511a30617afa01d");
+        hex,
+        "6e340b9cffb37a989ca544e6bb780a2c78901d3fb33738768511a30617afa01d");
     memset(a, 0xaa, 32);
     memset(b, 0xbb, 32);
     aipm_merkle_node(node, a, b);
@@ -110,7 +112,13 @@ static void test_merkle_ct_vectors(void **state)
      * recursive split at the largest power of two < n); the size-8 head
      * also equals the value published with the CT test vectors. */
     static const char *const leaves_hex[8] = {
-        "", "00", "10", "2021", "3031", "40414243", "5051525354555657",
+        "",
+        "00",
+        "10",
+        "2021",
+        "3031",
+        "40414243",
+        "5051525354555657",
         "606162636465666768696a6b6c6d6e6f"};
     static const char *const heads[8] = {
         "6e340b9cffb37a989ca544e6bb780a2c78901d3fb33738768511a30617afa01d",
@@ -149,7 +157,7 @@ static void test_merkle_ct_vectors(void **state)
 static void test_merkle_random_sizes(void **state)
 {
     enum { N = 70 };
-    uint8_t (*leaves)[32] = malloc(N * 32);
+    uint8_t(*leaves)[32] = malloc(N * 32);
     aipm_merkle m;
     uint64_t x = 0x9e3779b97f4a7c15ULL;
     int i;
@@ -212,8 +220,8 @@ static int setup_log(void **state)
 
         snprintf(object, sizeof(object), "obj-%d", i);
         snprintf(detail, sizeof(detail), "{\"z\":%d,\"a\":\"x\"}", i);
-        if (aipm_audit_append(f->st, "test", object, detail, &f->size,
-                              f->head, &err) != AIPM_OK) {
+        if (aipm_audit_append(f->st, "test", object, detail, &f->size, f->head,
+                              &err) != AIPM_OK) {
             print_error("append: %s\n", err.msg);
             return -1;
         }
@@ -261,8 +269,8 @@ static char *raw_entry(const char *db, int64_t seq, size_t *len)
 
     if (sqlite3_open(db, &h) != SQLITE_OK)
         goto done;
-    if (sqlite3_prepare_v2(h, "SELECT entry FROM audit WHERE seq = ?1", -1,
-                           &st, NULL) != SQLITE_OK)
+    if (sqlite3_prepare_v2(h, "SELECT entry FROM audit WHERE seq = ?1", -1, &st,
+                           NULL) != SQLITE_OK)
         goto done;
     sqlite3_bind_int64(st, 1, seq);
     if (sqlite3_step(st) == SQLITE_ROW) {
@@ -461,8 +469,9 @@ static void test_log_tamper_delete_last(void **state)
         aipm_audit_checkpoint_write(f->checkpoint, f->size, f->head, NULL),
         AIPM_OK);
     assert_int_equal(raw_exec(f->db, drop_triggers), SQLITE_OK);
-    assert_int_equal(
-        raw_exec(f->db, "DELETE FROM audit WHERE seq = " "5"), SQLITE_OK);
+    assert_int_equal(raw_exec(f->db, "DELETE FROM audit WHERE seq = "
+                                     "5"),
+                     SQLITE_OK);
     /* Without the checkpoint a truncated log is self-consistent ... */
     verify(f, NULL, &r);
     assert_int_equal(r.first_bad, 0);
@@ -517,9 +526,9 @@ static void test_log_append_after_reopen(void **state)
     f->st = NULL;
     assert_int_equal(aipm_store_open(&f->st, f->db, 0, &err), AIPM_OK);
     /* No transaction open: the entry commits on its own. */
-    assert_int_equal(aipm_audit_append(f->st, "later", "obj-6", NULL, &size,
-                                       head, &err),
-                     AIPM_OK);
+    assert_int_equal(
+        aipm_audit_append(f->st, "later", "obj-6", NULL, &size, head, &err),
+        AIPM_OK);
     assert_int_equal(size, N_ENTRIES + 1);
     verify(f, NULL, &r);
     assert_int_equal(r.first_bad, 0);
@@ -527,9 +536,8 @@ static void test_log_append_after_reopen(void **state)
     assert_memory_equal(r.head, head, 32);
     /* A detail that is not an object is refused, nothing appended. */
     memset(&err, 0, sizeof(err));
-    assert_int_not_equal(aipm_audit_append(f->st, "x", "y", "[1]", NULL, NULL,
-                                           &err),
-                         AIPM_OK);
+    assert_int_not_equal(
+        aipm_audit_append(f->st, "x", "y", "[1]", NULL, NULL, &err), AIPM_OK);
     verify(f, NULL, &r);
     assert_int_equal(r.size, N_ENTRIES + 1);
 }
@@ -555,14 +563,14 @@ int main(void)
                                         setup_log, teardown_log),
         cmocka_unit_test_setup_teardown(test_log_tamper_delete_middle,
                                         setup_log, teardown_log),
-        cmocka_unit_test_setup_teardown(test_log_tamper_delete_last,
-                                        setup_log, teardown_log),
+        cmocka_unit_test_setup_teardown(test_log_tamper_delete_last, setup_log,
+                                        teardown_log),
         cmocka_unit_test_setup_teardown(test_log_tamper_reorder, setup_log,
                                         teardown_log),
         cmocka_unit_test_setup_teardown(test_log_wrong_checkpoint, setup_log,
                                         teardown_log),
-        cmocka_unit_test_setup_teardown(test_log_append_after_reopen,
-                                        setup_log, teardown_log),
+        cmocka_unit_test_setup_teardown(test_log_append_after_reopen, setup_log,
+                                        teardown_log),
     };
 
     setenv("AIPM_NOW", "2026-11-27T00:00:00Z", 1);

@@ -259,8 +259,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_template, setup, teardown),
         cmocka_unit_test_setup_teardown(test_policy_values, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_catalog_depends, setup,
-                                        teardown),
+        cmocka_unit_test_setup_teardown(test_catalog_depends, setup, teardown),
         cmocka_unit_test_setup_teardown(test_errors, setup, teardown),
         /* regression: the error names the feature's line */
         cmocka_unit_test_setup_teardown(test_error_depends_on_unknown, setup,

@@ -46,8 +46,7 @@ static void test_time_parse_valid(void **state)
     (void)state;
     for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         int64_t ms = 42;
-        int rc = aipm_time_parse(&ms, cases[i].text, strlen(cases[i].text),
-                                 0);
+        int rc = aipm_time_parse(&ms, cases[i].text, strlen(cases[i].text), 0);
 
         if (rc != AIPM_OK || ms != cases[i].ms)
             print_error("case %s: rc %d ms %lld\n", cases[i].text, rc,
@@ -78,13 +77,10 @@ static void test_time_parse_date_only(void **state)
     /* reference: python3 (date(2024,2,29) - date(1970,1,1)).days * 86400000 */
     assert_int_equal(aipm_time_parse(&ms, "2024-02-29", 10, 1), AIPM_OK);
     assert_int_equal(ms, 1709164800000LL);
-    assert_int_equal(aipm_time_parse(&ms, "2024-02-29", 10, 0),
-                     AIPM_EINVALID);
+    assert_int_equal(aipm_time_parse(&ms, "2024-02-29", 10, 0), AIPM_EINVALID);
     /* 2023 and 1900 are not leap years (python3 calendar.isleap). */
-    assert_int_equal(aipm_time_parse(&ms, "2023-02-29", 10, 1),
-                     AIPM_EINVALID);
-    assert_int_equal(aipm_time_parse(&ms, "1900-02-29", 10, 1),
-                     AIPM_EINVALID);
+    assert_int_equal(aipm_time_parse(&ms, "2023-02-29", 10, 1), AIPM_EINVALID);
+    assert_int_equal(aipm_time_parse(&ms, "1900-02-29", 10, 1), AIPM_EINVALID);
 }
 
 static void test_time_parse_invalid(void **state)
@@ -174,8 +170,7 @@ static void test_time_round_trip(void **state)
         ms = (int64_t)(x >> 20) % 11000000000000LL - 1000000000000LL;
         aipm_time_format(out, ms);
         assert_int_equal(strlen(out), 24);
-        assert_int_equal(aipm_time_parse(&back, out, strlen(out), 0),
-                         AIPM_OK);
+        assert_int_equal(aipm_time_parse(&back, out, strlen(out), 0), AIPM_OK);
         assert_int_equal(back, ms);
     }
 }
@@ -201,15 +196,15 @@ static void test_utf8(void **state)
         const char *hex;
         int valid;
     } cases[] = {
-        {"41", 1},       {"c3a9", 1},   {"e697a5e69cace8aa9e", 1},
-        {"f09f9a80", 1}, {"c280", 1},   {"e0a080", 1},
+        {"41", 1},       {"c3a9", 1},     {"e697a5e69cace8aa9e", 1},
+        {"f09f9a80", 1}, {"c280", 1},     {"e0a080", 1},
         {"efbfbf", 1},   {"f48fbfbf", 1}, {"dfbf", 1},
-        {"00", 1},       {"c0af", 0},   {"c1bf", 0},
+        {"00", 1},       {"c0af", 0},     {"c1bf", 0},
         {"e080af", 0},   {"f08080af", 0}, {"eda080", 0},
         {"edbfbf", 0},   {"f4908080", 0}, {"f5808080", 0},
-        {"ff", 0},       {"fe", 0},     {"c3", 0},
-        {"e282", 0},     {"f09f9a", 0}, {"80", 0},
-        {"c328", 0},     {"e228a1", 0}, {"f09f28bc", 0},
+        {"ff", 0},       {"fe", 0},       {"c3", 0},
+        {"e282", 0},     {"f09f9a", 0},   {"80", 0},
+        {"c328", 0},     {"e228a1", 0},   {"f09f28bc", 0},
     };
     size_t i;
 
@@ -220,8 +215,7 @@ static void test_utf8(void **state)
 
         if (aipm_utf8_valid((const char *)b, n) != cases[i].valid)
             print_error("utf8 case %s\n", cases[i].hex);
-        assert_int_equal(aipm_utf8_valid((const char *)b, n),
-                         cases[i].valid);
+        assert_int_equal(aipm_utf8_valid((const char *)b, n), cases[i].valid);
     }
     assert_int_equal(aipm_utf8_valid("", 0), 1);
 }
@@ -398,8 +392,7 @@ static void test_strmap_max_keys(void **state)
         assert_int_equal(aipm_strmap_put(&m, key, strlen(key), &idx, &added),
                          AIPM_OK);
     }
-    assert_int_equal(aipm_strmap_put(&m, "k5", 2, &idx, &added),
-                     AIPM_EINVALID);
+    assert_int_equal(aipm_strmap_put(&m, "k5", 2, &idx, &added), AIPM_EINVALID);
     assert_int_equal(added, 0);
     assert_int_equal(m.n_keys, 5);
     assert_int_equal(aipm_strmap_find(&m, "k5", 2), -1);
@@ -423,7 +416,8 @@ static void test_sha256(void **state)
     aipm_sha256_oneshot(d, "abc", 3);
     aipm_hex(hex, d, 32);
     assert_string_equal(
-        hex, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+        hex,
+        "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
     aipm_sha256_init(&h);
     aipm_sha256_update(&h, "a", 1);
     aipm_sha256_update(&h, "", 0);
@@ -431,12 +425,14 @@ static void test_sha256(void **state)
     aipm_sha256_final(&h, d);
     tu_hex(hex, d, 32);
     assert_string_equal(
-        hex, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+        hex,
+        "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
     /* reference: python3 hashlib.sha256(b"").hexdigest() */
     aipm_sha256_oneshot(d, "", 0);
     tu_hex(hex, d, 32);
     assert_string_equal(
-        hex, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+        hex,
+        "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
 }
 
 static void test_sha256_1mb_pieces(void **state)
@@ -445,7 +441,8 @@ static void test_sha256_1mb_pieces(void **state)
      * reference: python3 hashlib.sha256(buf).hexdigest() */
     static const char want[] =
         "172c15dc2e12b50e523d8e657cbe7fbb11c1053252bbf1e1431077d57d8128fd";
-    static const size_t pieces[] = {1, 63, 64, 65, 0, 127, 4096, 55, 56, 100003};
+    static const size_t pieces[] = {1,   63,   64, 65, 0,
+                                    127, 4096, 55, 56, 100003};
     size_t n = (size_t)1 << 20, i, off = 0, k = 0;
     unsigned char *buf = malloc(n);
     aipm_sha256 h;

@@ -84,9 +84,8 @@ static int n_batches_listed(ws *w)
     aipm_error err = {0};
     int n = 0;
 
-    assert_int_equal(aipm_store_batch_list(w->st, NULL, 0, count_batch, &n,
-                                           &err),
-                     AIPM_OK);
+    assert_int_equal(
+        aipm_store_batch_list(w->st, NULL, 0, count_batch, &n, &err), AIPM_OK);
     return n;
 }
 
@@ -197,7 +196,8 @@ static void check_counts(const aipm_ingest_result *res, json_t *m)
     want = json_object_get(m, "reasons");
     assert_non_null(want);
     /* Both ways: every expected reason with its count, and no other. */
-    json_object_foreach(want, key, v) {
+    json_object_foreach(want, key, v)
+    {
         json_t *got = json_object_get(reasons, key);
 
         if (got == NULL || json_integer_value(got) != json_integer_value(v))
@@ -207,7 +207,8 @@ static void check_counts(const aipm_ingest_result *res, json_t *m)
         assert_non_null(got);
         assert_int_equal(json_integer_value(got), json_integer_value(v));
     }
-    json_object_foreach(reasons, key, v) {
+    json_object_foreach(reasons, key, v)
+    {
         if (json_integer_value(v) != 0 && json_object_get(want, key) == NULL)
             print_error("unexpected reason %s: %lld\n", key,
                         (long long)json_integer_value(v));
@@ -228,8 +229,7 @@ static void check_counts(const aipm_ingest_result *res, json_t *m)
  * quarantine share of 0.05, else accepted. */
 static void check_default_status(const aipm_ingest_result *res)
 {
-    double share = res->read ? (double)res->quarantined / (double)res->read
-                             : 0;
+    double share = res->read ? (double)res->quarantined / (double)res->read : 0;
 
     if (share > 0.05) {
         assert_string_equal(res->verdict, "blocked");
@@ -243,7 +243,7 @@ static void check_default_status(const aipm_ingest_result *res)
 /* ---- one file against its manifest ---- */
 
 typedef struct file_case {
-    const char *file;     /* under tests/data, or ../../examples/... */
+    const char *file; /* under tests/data, or ../../examples/... */
     const char *dataset;
     const char *manifest; /* *.expect.json */
     const char *sha256;   /* python3 hashlib.sha256(file bytes) */
@@ -334,9 +334,8 @@ static void run_case(const file_case *c)
         json_t *reasons = json_object_get(m, "reasons"), *v;
         const char *key;
 
-        json_object_foreach(reasons, key, v)
-            assert_int_equal(quarantined_rows(w, key, res.batch_id).n,
-                             json_integer_value(v));
+        json_object_foreach(reasons, key, v) assert_int_equal(
+            quarantined_rows(w, key, res.batch_id).n, json_integer_value(v));
     }
     /* Accepted rows are visible unless the batch is staged. */
     assert_int_equal(visible(w, c->dataset),
@@ -373,8 +372,7 @@ static void test_ingest_max_line_variant(void **state)
     opts.dataset = "events";
     opts.max_line = 1024;
     tu_data(path, sizeof(path), "bad_events.ndjson");
-    assert_int_equal(aipm_ingest_file(w->st, path, &opts, &res, &err),
-                     AIPM_OK);
+    assert_int_equal(aipm_ingest_file(w->st, path, &opts, &res, &err), AIPM_OK);
     manifest("bad_events.expect.json", &root);
     m = json_object_get(json_object_get(root, "variants"),
                         "max_line_length=1024");
@@ -511,8 +509,8 @@ static void test_ingest_schema_b_alone_block(void **state)
     aipm_data_policy_defaults(&policy);
     policy.schema_change_blocks = 1;
     ingest_ok(w, "schema_b.ndjson", &policy, &b);
-    check_counts(&b, json_object_get(manifest("schema_b.expect.json", &root),
-                                     "block"));
+    check_counts(
+        &b, json_object_get(manifest("schema_b.expect.json", &root), "block"));
     json_decref(root);
     aipm_ingest_result_clear(&b);
 }
@@ -527,8 +525,7 @@ static void refused(ws *w, const char *path, int want_rc, const char *needle)
     memset(&opts, 0, sizeof(opts));
     opts.dataset = "events";
     memset(&res, 0x5a, sizeof(res));
-    assert_int_equal(aipm_ingest_file(w->st, path, &opts, &res, &err),
-                     want_rc);
+    assert_int_equal(aipm_ingest_file(w->st, path, &opts, &res, &err), want_rc);
     assert_true(strlen(err.msg) > 0);
     if (needle)
         assert_non_null(strstr(err.msg, needle));
@@ -557,11 +554,11 @@ static void test_ingest_refused(void **state)
 
         memset(&opts, 0, sizeof(opts));
         opts.dataset = "nope";
-        assert_int_equal(aipm_ingest_file(w->st,
-                                          tu_data(path, sizeof(path),
-                                                  "schema_a.ndjson"),
-                                          &opts, &res, &err),
-                         AIPM_EINVALID);
+        assert_int_equal(
+            aipm_ingest_file(w->st,
+                             tu_data(path, sizeof(path), "schema_a.ndjson"),
+                             &opts, &res, &err),
+            AIPM_EINVALID);
         nothing_stored(w, 0);
     }
     /* The store still works after the failures. */
@@ -606,11 +603,10 @@ static void test_ingest_quarantine_raw_csv(void **state)
 
     memset(&opts, 0, sizeof(opts));
     opts.dataset = "backlog";
-    assert_int_equal(aipm_ingest_file(w->st,
-                                      tu_data(path, sizeof(path),
-                                              "bad_backlog.csv"),
-                                      &opts, &res, &err),
-                     AIPM_OK);
+    assert_int_equal(
+        aipm_ingest_file(w->st, tu_data(path, sizeof(path), "bad_backlog.csv"),
+                         &opts, &res, &err),
+        AIPM_OK);
     q = quarantined_rows(w, NULL, res.batch_id);
     assert_int_equal(q.n, 17); /* bad_backlog.expect.json */
     aipm_ingest_result_clear(&res);
@@ -645,8 +641,7 @@ static void test_ingest_time_window(void **state)
     assert_int_equal(tu_write(path, text, strlen(text)), 0);
     memset(&opts, 0, sizeof(opts));
     opts.dataset = "events";
-    assert_int_equal(aipm_ingest_file(w->st, path, &opts, &res, &err),
-                     AIPM_OK);
+    assert_int_equal(aipm_ingest_file(w->st, path, &opts, &res, &err), AIPM_OK);
     {
         /* Read everything, free, then assert (no leak on failure). */
         int64_t read = res.read, accepted = res.accepted;
@@ -720,12 +715,12 @@ static void test_transitions(void **state)
     snprintf(object, sizeof(object), "batch:%lld", (long long)res.batch_id);
     n = audit_size(w, NULL);
 
-#define TRANSITION(action, reason, want)                                      \
-    do {                                                                      \
-        memset(&err, 0, sizeof(err));                                         \
-        assert_int_equal(aipm_data_transition(w->st, res.batch_id, action,    \
-                                              reason, w->checkpoint, &err),   \
-                         want);                                               \
+#define TRANSITION(action, reason, want)                                       \
+    do {                                                                       \
+        memset(&err, 0, sizeof(err));                                          \
+        assert_int_equal(aipm_data_transition(w->st, res.batch_id, action,     \
+                                              reason, w->checkpoint, &err),    \
+                         want);                                                \
     } while (0)
 
     TRANSITION("accept", "checked by hand", AIPM_OK);
@@ -760,9 +755,9 @@ static void test_transitions(void **state)
 
     /* No such batch. */
     memset(&err, 0, sizeof(err));
-    assert_int_equal(aipm_data_transition(w->st, 999999, "accept", "x",
-                                          w->checkpoint, &err),
-                     AIPM_ENOTFOUND);
+    assert_int_equal(
+        aipm_data_transition(w->st, 999999, "accept", "x", w->checkpoint, &err),
+        AIPM_ENOTFOUND);
 
     /* A second staged batch rejected stays invisible. */
     {
@@ -772,11 +767,11 @@ static void test_transitions(void **state)
         memset(&opts, 0, sizeof(opts));
         opts.dataset = "backlog";
         memset(&err, 0, sizeof(err));
-        assert_int_equal(aipm_ingest_file(w->st,
-                                          tu_data(path, sizeof(path),
-                                                  "bad_backlog.csv"),
-                                          &opts, &res2, &err),
-                         AIPM_OK);
+        assert_int_equal(
+            aipm_ingest_file(w->st,
+                             tu_data(path, sizeof(path), "bad_backlog.csv"),
+                             &opts, &res2, &err),
+            AIPM_OK);
     }
     assert_string_equal(res2.status, "staged"); /* 17/24 > 0.05 */
     n = audit_size(w, NULL);
@@ -806,8 +801,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_ingest_manifests),
-        cmocka_unit_test_setup_teardown(test_ingest_max_line_variant,
-                                        ws_setup, ws_teardown),
+        cmocka_unit_test_setup_teardown(test_ingest_max_line_variant, ws_setup,
+                                        ws_teardown),
         cmocka_unit_test_setup_teardown(test_ingest_reingest, ws_setup,
                                         ws_teardown),
         cmocka_unit_test_setup_teardown(test_ingest_schema_warn, ws_setup,

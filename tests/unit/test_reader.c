@@ -106,7 +106,8 @@ static void test_reader_empty(void **state)
     aipm_reader__sha256(r, hex);
     /* reference: python3 hashlib.sha256(b"").hexdigest() */
     assert_string_equal(
-        hex, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+        hex,
+        "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
     aipm_reader__free(r);
     aipm_reader__free(NULL);
 }
@@ -188,8 +189,7 @@ static void test_reader_max_line(void **state)
     memcpy(p, "ok\n", 3), p += 3;
     assert_int_equal((size_t)(p - buf), total);
 
-    assert_int_equal(aipm_reader__open_mem(&r, buf, total, 100, &err),
-                     AIPM_OK);
+    assert_int_equal(aipm_reader__open_mem(&r, buf, total, 100, &err), AIPM_OK);
     assert_int_equal(aipm_reader__next(r, &line, &err), 1);
     assert_false(line.too_long);
     assert_int_equal(line.len, 100);
@@ -238,8 +238,7 @@ static void test_reader_too_long_last_line(void **state)
     (void)state;
     assert_non_null(buf);
     memset(buf, 'q', big);
-    assert_int_equal(aipm_reader__open_mem(&r, buf, big, 1000, &err),
-                     AIPM_OK);
+    assert_int_equal(aipm_reader__open_mem(&r, buf, big, 1000, &err), AIPM_OK);
     assert_int_equal(aipm_reader__next(r, &line, &err), 1);
     assert_true(line.too_long);
     assert_int_equal(line.full_len, big);
@@ -258,14 +257,12 @@ static void test_reader_open_errors(void **state)
 
     (void)state;
     tu_data(path, sizeof(path), "no-such-file.ndjson");
-    assert_int_equal(aipm_reader__open_file(&r, path, 0, &err),
-                     AIPM_ENOTFOUND);
+    assert_int_equal(aipm_reader__open_file(&r, path, 0, &err), AIPM_ENOTFOUND);
     assert_null(r);
     assert_non_null(strstr(err.msg, "no-such-file.ndjson"));
     memset(&err, 0, sizeof(err));
     tu_data(path, sizeof(path), "");
-    assert_int_equal(aipm_reader__open_file(&r, path, 0, &err),
-                     AIPM_EINVALID);
+    assert_int_equal(aipm_reader__open_file(&r, path, 0, &err), AIPM_EINVALID);
     assert_null(r);
 }
 
@@ -316,10 +313,12 @@ static void test_reader_file_plain_vs_gzip(void **state)
     assert_int_equal(aipm_reader__is_gzip(rb), 1);
     aipm_reader__sha256(ra, hex);
     assert_string_equal(
-        hex, "502b79f32361c38bc7e055b7d95b22d4f4f78198762fc6066801181a80430d79");
+        hex,
+        "502b79f32361c38bc7e055b7d95b22d4f4f78198762fc6066801181a80430d79");
     aipm_reader__sha256(rb, hex);
     assert_string_equal(
-        hex, "5f39d0ad936256122a66414dd8efd85ad94196a4310a63343a9f446d312e3e79");
+        hex,
+        "5f39d0ad936256122a66414dd8efd85ad94196a4310a63343a9f446d312e3e79");
     assert_int_equal(aipm_reader__raw_read(ra), 17754);
     assert_int_equal(aipm_reader__raw_read(rb), 3434);
     free_lines(a, na);
@@ -397,7 +396,8 @@ static void test_reader_gzip_truncated(void **state)
      * .read()).hexdigest() -- the compressed bytes. */
     aipm_reader__sha256(r, hex);
     assert_string_equal(
-        hex, "99c788d93b418889137188daa8e35ce1bf4a12d1129bdddc3ddb285541f00c0f");
+        hex,
+        "99c788d93b418889137188daa8e35ce1bf4a12d1129bdddc3ddb285541f00c0f");
     free_lines(l, n < CAP ? n : CAP);
     free(l);
     aipm_reader__free(r);
@@ -406,9 +406,9 @@ static void test_reader_gzip_truncated(void **state)
 static void test_reader_gzip_corrupt(void **state)
 {
     /* The gzip magic followed by bytes that are not a deflate stream. */
-    static const unsigned char bad[] = {0x1f, 0x8b, 0x08, 0x00, 0, 0, 0, 0,
-                                        0x00, 0x03, 0xff, 0xff, 0xff, 0xff,
-                                        0xff, 0xff, 0xff, 0xff};
+    static const unsigned char bad[] = {0x1f, 0x8b, 0x08, 0x00, 0,    0,
+                                        0,    0,    0x00, 0x03, 0xff, 0xff,
+                                        0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
     aipm_reader *r = NULL;
     aipm_error err = {0};
     aipm_line line;
@@ -439,7 +439,8 @@ static void test_reader_mem_sha256(void **state)
     aipm_reader__sha256(r, hex);
     /* reference: python3 hashlib.sha256(b"abc").hexdigest() */
     assert_string_equal(
-        hex, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+        hex,
+        "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
     aipm_reader__free(r);
 }
 
@@ -451,13 +452,11 @@ static void test_reader_mem_sha256(void **state)
 #define MIN_MS 1164585600000LL
 #define MAX_MS 1795824000000LL
 
-static const char *parse(aipm_event_parser *p, const char *line,
-                         aipm_event *ev)
+static const char *parse(aipm_event_parser *p, const char *line, aipm_event *ev)
 {
     const char *detail = NULL;
-    const char *code =
-        aipm_event_parser__parse(p, line, strlen(line), MIN_MS, MAX_MS, ev,
-                                 &detail);
+    const char *code = aipm_event_parser__parse(p, line, strlen(line), MIN_MS,
+                                                MAX_MS, ev, &detail);
 
     assert_non_null(detail);
     return code;
@@ -584,8 +583,9 @@ typedef struct reason_case {
 } reason_case;
 
 #define TS "\"timestamp\":\"2026-10-03T12:00:00Z\""
-#define OK_TRACK "\"type\":\"track\",\"messageId\":\"m\",\"userId\":\"u\"," \
-                 "\"event\":\"E\""
+#define OK_TRACK                                                               \
+    "\"type\":\"track\",\"messageId\":\"m\",\"userId\":\"u\","                 \
+    "\"event\":\"E\""
 
 static void test_ndjson_reasons(void **state)
 {
@@ -686,20 +686,20 @@ static void test_ndjson_reasons(void **state)
 
 static void test_csv_records(void **state)
 {
-    static const char in[] = "id,name,note\n"              /* 1 */
-                             "1,\"x,y\",plain\n"           /* 2 */
-                             "2,\"multi\n"                 /* 3 */
-                             "line\",z\n"                  /* 4 */
-                             "3,ab\"c,w\n"                 /* 5: stray " */
-                             "4,ok,fine\n"                 /* 6 */
-                             "\n"                          /* 7: blank */
-                             "   \n"                       /* 8: blank */
-                             "5,\"say \"\"hi\"\"\",x\n"    /* 9 */
-                             "6,\xff,x\n"                  /* 10: bad UTF-8 */
-                             "7,after,utf8\n"              /* 11 */
-                             "8,\"quoted\"junk,x\n"        /* 12: stray */
-                             "9,,\r\n"                     /* 13: CRLF */
-                             "10,last,no-newline";         /* 14 */
+    static const char in[] = "id,name,note\n"           /* 1 */
+                             "1,\"x,y\",plain\n"        /* 2 */
+                             "2,\"multi\n"              /* 3 */
+                             "line\",z\n"               /* 4 */
+                             "3,ab\"c,w\n"              /* 5: stray " */
+                             "4,ok,fine\n"              /* 6 */
+                             "\n"                       /* 7: blank */
+                             "   \n"                    /* 8: blank */
+                             "5,\"say \"\"hi\"\"\",x\n" /* 9 */
+                             "6,\xff,x\n"               /* 10: bad UTF-8 */
+                             "7,after,utf8\n"           /* 11 */
+                             "8,\"quoted\"junk,x\n"     /* 12: stray */
+                             "9,,\r\n"                  /* 13: CRLF */
+                             "10,last,no-newline";      /* 14 */
     aipm_reader *r = NULL;
     aipm_csv *c = NULL;
     aipm_csv_record rec;
@@ -787,8 +787,8 @@ static void test_csv_records(void **state)
     aipm_reader__free(r);
 }
 
-/* Regression (fixed in csv.c, bad_record): a bad record's raw text comes back empty.
- * bad_record() copies c->raw into c->values "so it survives the parser
+/* Regression (fixed in csv.c, bad_record): a bad record's raw text comes back
+ * empty. bad_record() copies c->raw into c->values "so it survives the parser
  * reset", then calls parser_reset(), which resets c->values too; rec.raw
  * is "" and rec.raw_len 0. DESIGN.md section 4: a bad row goes to
  * quarantine "with the file, line number, a reason code and the raw

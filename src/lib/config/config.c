@@ -144,10 +144,9 @@ static int load_catalog(walk *w, aipm_config *cfg, yaml_node_t *n)
         return AIPM_OK;
     if (n->type != YAML_SEQUENCE_NODE)
         return bad(w, n, "catalog: expected a list of features");
-    cfg->catalog = calloc((size_t)(n->data.sequence.items.top -
-                                   n->data.sequence.items.start) +
-                              1,
-                          sizeof(aipm_feature));
+    cfg->catalog = calloc(
+        (size_t)(n->data.sequence.items.top - n->data.sequence.items.start) + 1,
+        sizeof(aipm_feature));
     if (cfg->catalog == NULL)
         return aipm_error_set(w->err, AIPM_ENOMEM, "out of memory");
     for (it = n->data.sequence.items.start; it < n->data.sequence.items.top;
@@ -161,8 +160,8 @@ static int load_catalog(walk *w, aipm_config *cfg, yaml_node_t *n)
             (rc = get_str(w, f, "name", &feat->name)) != 0 ||
             (rc = get_str(w, f, "area", &feat->area)) != 0 ||
             (rc = get_str(w, f, "launched_at", &feat->launched_at)) != 0 ||
-            (rc = get_list(w, f, "events", &feat->events,
-                           &feat->n_events)) != 0 ||
+            (rc = get_list(w, f, "events", &feat->events, &feat->n_events)) !=
+                0 ||
             (rc = get_list(w, f, "depends_on", &feat->depends_on,
                            &feat->n_depends_on)) != 0)
             return rc;
@@ -251,8 +250,7 @@ int aipm_config_load(aipm_config **out, const char *path, aipm_error *err)
     *out = NULL;
     f = fopen(path, "rb");
     if (f == NULL)
-        return aipm_error_set(err,
-                              errno == ENOENT ? AIPM_ENOTFOUND : AIPM_EIO,
+        return aipm_error_set(err, errno == ENOENT ? AIPM_ENOTFOUND : AIPM_EIO,
                               "%s: %s", path, strerror(errno));
     if (!yaml_parser_initialize(&parser)) {
         fclose(f);

@@ -122,11 +122,21 @@ int aipm_buf_put_json_str(aipm_buf *b, const char *s, size_t len)
             return rc;
         esc[n++] = '\\';
         switch (c) {
-        case '"': esc[n++] = '"'; break;
-        case '\\': esc[n++] = '\\'; break;
-        case '\n': esc[n++] = 'n'; break;
-        case '\r': esc[n++] = 'r'; break;
-        case '\t': esc[n++] = 't'; break;
+        case '"':
+            esc[n++] = '"';
+            break;
+        case '\\':
+            esc[n++] = '\\';
+            break;
+        case '\n':
+            esc[n++] = 'n';
+            break;
+        case '\r':
+            esc[n++] = 'r';
+            break;
+        case '\t':
+            esc[n++] = 't';
+            break;
         default:
             esc[n++] = 'u';
             esc[n++] = '0';

@@ -107,8 +107,8 @@ int aipm_time_parse(int64_t *out_ms, const char *s, size_t len, int allow_date)
                s[i + 3] == ':') {
         int oh, om;
 
-        if (digits(s + i + 1, 2, &oh) || digits(s + i + 4, 2, &om) ||
-            oh > 23 || om > 59)
+        if (digits(s + i + 1, 2, &oh) || digits(s + i + 4, 2, &om) || oh > 23 ||
+            om > 59)
             return AIPM_EINVALID;
         off = (oh * 60 + om) * (s[i] == '-' ? -1 : 1);
     } else {

@@ -138,8 +138,8 @@ int aipm_audit_append(aipm_store *st, const char *action, const char *object,
                       (json_int_t)(m->size + 1), "time", ts, "actor",
                       aipm_audit_actor(), "action", action, "object", object,
                       "detail", detail);
-    text = entry ? json_dumps(entry, JSON_SORT_KEYS | JSON_COMPACT |
-                                         JSON_ENSURE_ASCII)
+    text = entry ? json_dumps(entry,
+                              JSON_SORT_KEYS | JSON_COMPACT | JSON_ENSURE_ASCII)
                  : NULL;
     if (text == NULL) {
         rc = aipm_error_set(err, AIPM_ENOMEM, "out of memory");
@@ -216,7 +216,8 @@ static int verify_row(void *ctx, const aipm_audit_row *row)
                    "(an entry was deleted or reordered)");
     aipm_merkle_leaf(leaf, row->entry, row->entry_len);
     if (memcmp(leaf, row->leaf, 32) != 0)
-        return bad(vs, "content: its bytes no longer match its leaf hash (edited)");
+        return bad(vs,
+                   "content: its bytes no longer match its leaf hash (edited)");
     entry = json_loadb(row->entry, row->entry_len, 0, &jerr);
     seq = entry ? json_object_get(entry, "seq") : NULL;
     if (seq == NULL || !json_is_integer(seq) ||
@@ -237,7 +238,7 @@ static int verify_row(void *ctx, const aipm_audit_row *row)
         memcmp(root, vs->cp_head, 32) != 0) {
         vs->m.size--;
         return bad(vs, "checkpoint: the tree head differs from the checkpoint "
-                   "file");
+                       "file");
     }
     return 0;
 }

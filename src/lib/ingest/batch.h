@@ -31,8 +31,8 @@ typedef struct prop_stat {
     int event_idx;    /* index in batch.events */
     unsigned allowed; /* bit per aipm_jtype seen (null excluded) */
     int version;
-    int dirty;        /* new or changed in this batch: persist */
-    int64_t nonnull;  /* accepted rows where it was present and not null */
+    int dirty;       /* new or changed in this batch: persist */
+    int64_t nonnull; /* accepted rows where it was present and not null */
 } prop_stat;
 
 #define MAX_EVENT_NAMES 20000
@@ -65,7 +65,7 @@ typedef struct batch {
     /* events */
     aipm_strmap events; /* schema namespace (event name, $identify, ...) */
     int64_t *event_rows;
-    aipm_strmap props;  /* "ns\x1fproperty" */
+    aipm_strmap props; /* "ns\x1fproperty" */
     prop_stat *prop_stats;
     int prop_idx[AIPM_MAX_PROPS]; /* the current row's property indexes */
     int64_t untracked_props;
@@ -78,7 +78,7 @@ typedef struct batch {
 
     aipm_buf scratch;
     struct aipm_pipe *pipe; /* events: the writer thread (pipeline.c) */
-    uint64_t audit_size;  /* the audit log after this batch's entry */
+    uint64_t audit_size;    /* the audit log after this batch's entry */
     uint8_t audit_head[32];
 } batch;
 
@@ -86,8 +86,8 @@ typedef struct batch {
 void aipm_ingest__row_read(batch *b);
 /* Quarantine one row (counted). */
 int aipm_ingest__quarantine(batch *b, uint64_t lineno, enum reason why,
-                            const char *detail, const char *raw,
-                            size_t raw_len, aipm_error *err);
+                            const char *detail, const char *raw, size_t raw_len,
+                            aipm_error *err);
 /* Record an accepted row's key and time for the report. */
 void aipm_ingest__accepted(batch *b, const char *key, size_t key_len,
                            int have_ts, int64_t ts_ms);

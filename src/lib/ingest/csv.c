@@ -177,8 +177,7 @@ int aipm_csv__next(aipm_csv *c, aipm_csv_record *rec, aipm_error *err)
             c->first_line = line.lineno;
         if (c->raw.len)
             aipm_buf_put(&c->raw, "\n", 1);
-        if (line.too_long ||
-            aipm_buf_put(&c->raw, line.ptr, line.len) != 0) {
+        if (line.too_long || aipm_buf_put(&c->raw, line.ptr, line.len) != 0) {
             aipm_buf_put(&c->raw, line.ptr,
                          line.len < AIPM_RAW_KEEP ? line.len : AIPM_RAW_KEEP);
             bad_record(c, rec, "line_too_long",

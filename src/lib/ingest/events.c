@@ -45,9 +45,9 @@ static void types_of(char *out, size_t cap, unsigned mask)
     out[0] = '\0';
     for (t = 1; t < AIPM_J_COUNT; t++)
         if (mask & (1u << t))
-            len += (size_t)snprintf(out + len, len < cap ? cap - len : 0,
-                                    "%s%s", len ? "|" : "",
-                                    aipm_jtype_names[t]);
+            len +=
+                (size_t)snprintf(out + len, len < cap ? cap - len : 0, "%s%s",
+                                 len ? "|" : "", aipm_jtype_names[t]);
     if (len == 0)
         snprintf(out, cap, "null");
 }
@@ -133,8 +133,8 @@ int aipm_ingest__schema_save(batch *b, aipm_error *err)
             continue;
         snprintf(ns, sizeof(ns), "%.*s", (int)(sep - key), key);
         types_of(types, sizeof(types), s->allowed);
-        rc = aipm_store_schema_put(b->st, ns, sep + 1, types, s->version,
-                                   b->id, err);
+        rc = aipm_store_schema_put(b->st, ns, sep + 1, types, s->version, b->id,
+                                   err);
         if (rc)
             return rc;
     }
@@ -220,11 +220,9 @@ static int event_line(batch *b, aipm_event_parser *parser, aipm_event *ev,
                                     aipm_time_add_years(b->now_ms, -20),
                                     b->now_ms + 86400000LL, ev, &detail);
     if (code)
-        return quarantine(b, lineno, aipm_ingest__reason(code),
-                                       detail, raw, raw_len, err);
-    ns_name = ev->event ? ev->event
-              : ev->group_id ? "$group"
-                             : "$identify";
+        return quarantine(b, lineno, aipm_ingest__reason(code), detail, raw,
+                          raw_len, err);
+    ns_name = ev->event ? ev->event : ev->group_id ? "$group" : "$identify";
     if ((ns = ns_index(b, ns_name)) < 0)
         ns = -1;
     if (ns >= 0 && (bad_prop = check_schema(b, ns, ev)) != NULL) {
@@ -234,8 +232,7 @@ static int event_line(batch *b, aipm_event_parser *parser, aipm_event *ev,
                  "property '%.100s' of '%.100s' has a type its schema does "
                  "not allow (on_schema_change: block)",
                  bad_prop, ns_name);
-        return quarantine(b, lineno, R_TYPE_MISMATCH, msg, raw,
-                                       raw_len, err);
+        return quarantine(b, lineno, R_TYPE_MISMATCH, msg, raw, raw_len, err);
     }
     if (ns < 0)
         b->untracked_props++;
@@ -244,9 +241,9 @@ static int event_line(batch *b, aipm_event_parser *parser, aipm_event *ev,
 
 /* CSV events: map the header to the Segment fields and rewrite each
  * record as one JSON line, so both formats share one validator. */
-static const char *const csv_fields[] = {
-    "type",  "messageId", "userId",     "anonymousId", "timestamp",
-    "event", "groupId",   "properties", "traits"};
+static const char *const csv_fields[] = {"type",        "messageId",  "userId",
+                                         "anonymousId", "timestamp",  "event",
+                                         "groupId",     "properties", "traits"};
 #define N_CSV_FIELDS 9
 
 static int csv_to_json(aipm_buf *out, const aipm_csv_record *rec,
@@ -308,17 +305,15 @@ static int events_csv(batch *b, aipm_event_parser *parser, aipm_event *ev,
     while ((rc = aipm_csv__next(csv, &rec, err)) == 1) {
         aipm_ingest__row_read(b);
         if (rec.error) {
-            rc = quarantine(b, rec.lineno,
-                                         aipm_ingest__reason(rec.error),
-                                         rec.detail, rec.raw, rec.raw_len,
-                                         err);
+            rc = quarantine(b, rec.lineno, aipm_ingest__reason(rec.error),
+                            rec.detail, rec.raw, rec.raw_len, err);
         } else if (rec.n_fields != n_header) {
             char msg[96];
 
-            snprintf(msg, sizeof(msg), "expected %d fields, got %d",
-                     n_header, rec.n_fields);
-            rc = quarantine(b, rec.lineno, R_MALFORMED_CSV, msg,
-                                         rec.raw, rec.raw_len, err);
+            snprintf(msg, sizeof(msg), "expected %d fields, got %d", n_header,
+                     rec.n_fields);
+            rc = quarantine(b, rec.lineno, R_MALFORMED_CSV, msg, rec.raw,
+                            rec.raw_len, err);
         } else if ((rc = csv_to_json(&b->scratch, &rec, col_of)) != 0) {
             rc = aipm_error_set(err, AIPM_ENOMEM, "out of memory");
         } else {
@@ -365,12 +360,12 @@ int aipm_ingest__events(batch *b, int csv, aipm_error *err)
                      b->opts->max_line ? b->opts->max_line
                                        : AIPM_DEFAULT_MAX_LINE,
                      line.len);
-            rc = quarantine(b, line.lineno, R_LINE_TOO_LONG,
-                                         msg, line.ptr, line.len, err);
+            rc = quarantine(b, line.lineno, R_LINE_TOO_LONG, msg, line.ptr,
+                            line.len, err);
         } else if (!aipm_utf8_valid(line.ptr, line.len)) {
-            rc = quarantine(b, line.lineno, R_INVALID_UTF8,
-                                         "bytes that are not UTF-8",
-                                         line.ptr, line.len, err);
+            rc =
+                quarantine(b, line.lineno, R_INVALID_UTF8,
+                           "bytes that are not UTF-8", line.ptr, line.len, err);
         } else {
             rc = event_line(b, parser, ev, line.lineno, line.ptr, line.len,
                             line.ptr, line.len, err);

@@ -28,9 +28,9 @@
 #define PRODUCER "urn:aipm:" AIPM_VERSION
 
 const char *const aipm_ingest__reasons[R_COUNT] = {
-    "malformed_json", "malformed_csv",    "missing_field",
-    "bad_timestamp",  "type_mismatch",    "unsupported_type",
-    "bad_value",      "invalid_utf8",     "line_too_long"};
+    "malformed_json", "malformed_csv", "missing_field",
+    "bad_timestamp",  "type_mismatch", "unsupported_type",
+    "bad_value",      "invalid_utf8",  "line_too_long"};
 
 enum reason aipm_ingest__reason(const char *code)
 {
@@ -69,8 +69,8 @@ void aipm_ingest__row_read(batch *b)
 }
 
 int aipm_ingest__quarantine(batch *b, uint64_t lineno, enum reason why,
-                            const char *detail, const char *raw,
-                            size_t raw_len, aipm_error *err)
+                            const char *detail, const char *raw, size_t raw_len,
+                            aipm_error *err)
 {
     aipm_quarantine_row q;
 
@@ -94,8 +94,8 @@ void aipm_ingest__accepted(batch *b, const char *key, size_t key_len,
     aipm_sha256_update(&b->content, key, key_len);
     aipm_sha256_update(&b->content, "\n", 1);
     if (have_ts) {
-        int64_t day = ts_ms >= 0 ? ts_ms / DAY_MS : -((-ts_ms + DAY_MS - 1) /
-                                                      DAY_MS);
+        int64_t day =
+            ts_ms >= 0 ? ts_ms / DAY_MS : -((-ts_ms + DAY_MS - 1) / DAY_MS);
         int idx, added;
 
         if (!b->have_ts || ts_ms > b->max_ts)
@@ -211,14 +211,19 @@ static int evaluate(batch *b, gates *g, aipm_error *err)
     g->list = json_array();
 
     gate(g, "quarantine_share",
-         share > p->max_quarantine_share ? 2 : b->quarantined ? 1 : 0,
+         share > p->max_quarantine_share ? 2
+         : b->quarantined                ? 1
+                                         : 0,
          json_pack("{s:f, s:f}", "value", share, "threshold",
                    p->max_quarantine_share));
     if (b->def == NULL) {
         size_t changes = json_array_size(b->schema_changes);
         int64_t mismatches = b->reasons[R_TYPE_MISMATCH];
 
-        gate(g, "schema", mismatches ? 2 : changes ? 1 : 0,
+        gate(g, "schema",
+             mismatches ? 2
+             : changes  ? 1
+                        : 0,
              json_pack("{s:I, s:I, s:s}", "changes", (json_int_t)changes,
                        "type_mismatch_rows", (json_int_t)mismatches,
                        "on_schema_change",
@@ -264,11 +269,10 @@ static int evaluate(batch *b, gates *g, aipm_error *err)
 
             gate(g, "volume",
                  ratio < p->volume_low || ratio > p->volume_high ? 1 : 0,
-                 json_pack("{s:f, s:f, s:I, s:f, s:f, s:f}",
-                           "batch_daily_mean", mine, "trailing_daily_mean",
-                           trailing, "trailing_days", (json_int_t)days,
-                           "ratio", ratio, "low", p->volume_low, "high",
-                           p->volume_high));
+                 json_pack("{s:f, s:f, s:I, s:f, s:f, s:f}", "batch_daily_mean",
+                           mine, "trailing_daily_mean", trailing,
+                           "trailing_days", (json_int_t)days, "ratio", ratio,
+                           "low", p->volume_low, "high", p->volume_high));
         }
     }
     return AIPM_OK;
@@ -276,22 +280,21 @@ static int evaluate(batch *b, gates *g, aipm_error *err)
 
 static json_t *facet(const char *schema)
 {
-    return json_pack("{s:s, s:s}", "_producer", PRODUCER, "_schemaURL",
-                     schema);
+    return json_pack("{s:s, s:s}", "_producer", PRODUCER, "_schemaURL", schema);
 }
 
-#define SCHEMA_FACET                                                          \
-    "https://openlineage.io/spec/facets/1-1-1/SchemaDatasetFacet.json"        \
+#define SCHEMA_FACET                                                           \
+    "https://openlineage.io/spec/facets/1-1-1/SchemaDatasetFacet.json"         \
     "#/$defs/SchemaDatasetFacet"
-#define DQ_FACET                                                              \
-    "https://openlineage.io/spec/facets/1-0-2/"                               \
-    "DataQualityMetricsInputDatasetFacet.json"                                \
+#define DQ_FACET                                                               \
+    "https://openlineage.io/spec/facets/1-0-2/"                                \
+    "DataQualityMetricsInputDatasetFacet.json"                                 \
     "#/$defs/DataQualityMetricsInputDatasetFacet"
-#define STATS_FACET                                                           \
-    "https://openlineage.io/spec/facets/1-0-2/"                               \
-    "OutputStatisticsOutputDatasetFacet.json"                                 \
+#define STATS_FACET                                                            \
+    "https://openlineage.io/spec/facets/1-0-2/"                                \
+    "OutputStatisticsOutputDatasetFacet.json"                                  \
     "#/$defs/OutputStatisticsOutputDatasetFacet"
-#define VERSION_FACET                                                         \
+#define VERSION_FACET                                                          \
     "https://openlineage.io/spec/facets/1-0-1/DatasetVersionDatasetFacet.json" \
     "#/$defs/DatasetVersionDatasetFacet"
 
@@ -307,12 +310,12 @@ static void lineage(batch *b, json_t **inputs, json_t **outputs)
     if (b->def) {
         for (i = 0; i < b->def->n_cols; i++) {
             const aipm_column *c = &b->def->cols[i];
-            static const char *const tn[] = {"string", "number", "date",
-                                             "enum", "node"};
+            static const char *const tn[] = {"string", "number", "date", "enum",
+                                             "node"};
 
-            json_array_append_new(fields, json_pack("{s:s, s:s}", "name",
-                                                    c->name, "type",
-                                                    tn[c->type]));
+            json_array_append_new(
+                fields,
+                json_pack("{s:s, s:s}", "name", c->name, "type", tn[c->type]));
             json_object_set_new(
                 metrics, c->name,
                 json_pack("{s:I}", "nullCount",
@@ -320,15 +323,15 @@ static void lineage(batch *b, json_t **inputs, json_t **outputs)
         }
     } else {
         static const char *const cols[][2] = {
-            {"messageId", "string"}, {"type", "string"},
-            {"userId", "string"},    {"anonymousId", "string"},
-            {"event", "string"},     {"groupId", "string"},
+            {"messageId", "string"},    {"type", "string"},
+            {"userId", "string"},       {"anonymousId", "string"},
+            {"event", "string"},        {"groupId", "string"},
             {"timestamp", "timestamp"}, {"properties", "object"}};
 
         for (i = 0; i < 8; i++)
-            json_array_append_new(fields, json_pack("{s:s, s:s}", "name",
-                                                    cols[i][0], "type",
-                                                    cols[i][1]));
+            json_array_append_new(fields,
+                                  json_pack("{s:s, s:s}", "name", cols[i][0],
+                                            "type", cols[i][1]));
         for (i = 0; i < b->props.n_keys && i < 500; i++) {
             prop_stat *s = &b->prop_stats[i];
             int64_t rows = b->event_rows[s->event_idx];
@@ -337,8 +340,8 @@ static void lineage(batch *b, json_t **inputs, json_t **outputs)
 
             if (rows == 0 || sep == NULL)
                 continue;
-            snprintf(name, sizeof(name), "%.*s.properties.%s",
-                     (int)(sep - key), key, sep + 1);
+            snprintf(name, sizeof(name), "%.*s.properties.%s", (int)(sep - key),
+                     key, sep + 1);
             json_object_set_new(metrics, name,
                                 json_pack("{s:I}", "nullCount",
                                           (json_int_t)(rows - s->nonnull)));
@@ -348,14 +351,14 @@ static void lineage(batch *b, json_t **inputs, json_t **outputs)
     json_object_set(schema, "fields", fields);
     dq = facet(DQ_FACET);
     json_object_set_new(dq, "rowCount", json_integer(b->read));
-    json_object_set_new(dq, "bytes",
-                        json_integer((json_int_t)aipm_reader__raw_size(
-                            b->reader)));
+    json_object_set_new(
+        dq, "bytes",
+        json_integer((json_int_t)aipm_reader__raw_size(b->reader)));
     json_object_set_new(dq, "fileCount", json_integer(1));
     json_object_set_new(dq, "columnMetrics", metrics);
-    in = json_pack("{s:s, s:s, s:{s:o}, s:{s:o}}", "namespace", "file",
-                   "name", b->source, "facets", "schema", schema,
-                   "inputFacets", "dataQualityMetrics", dq);
+    in = json_pack("{s:s, s:s, s:{s:o}, s:{s:o}}", "namespace", "file", "name",
+                   b->source, "facets", "schema", schema, "inputFacets",
+                   "dataQualityMetrics", dq);
     stats = facet(STATS_FACET);
     json_object_set_new(stats, "rowCount", json_integer(b->accepted));
     version = facet(VERSION_FACET);
@@ -364,15 +367,15 @@ static void lineage(batch *b, json_t **inputs, json_t **outputs)
     schema = facet(SCHEMA_FACET);
     json_object_set_new(schema, "fields", fields);
     out = json_pack("{s:s, s:s, s:{s:o, s:o}, s:{s:o}}", "namespace",
-                    aipm_store_namespace(b->st), "name", b->dataset,
-                    "facets", "schema", schema, "version", version,
-                    "outputFacets", "outputStatistics", stats);
+                    aipm_store_namespace(b->st), "name", b->dataset, "facets",
+                    "schema", schema, "version", version, "outputFacets",
+                    "outputStatistics", stats);
     *inputs = json_pack("[o]", in);
     *outputs = json_pack("[o]", out);
 }
 
-#define ERROR_FACET                                                           \
-    "https://openlineage.io/spec/facets/1-0-1/ErrorMessageRunFacet.json"      \
+#define ERROR_FACET                                                            \
+    "https://openlineage.io/spec/facets/1-0-1/ErrorMessageRunFacet.json"       \
     "#/$defs/ErrorMessageRunFacet"
 
 static int record_run(batch *b, const char *state, json_t *inputs,
@@ -462,7 +465,7 @@ static int finish(batch *b, const char *format, aipm_ingest_result *res,
     aipm_batch_info info;
     gates g = {0, NULL};
     char src_sha[65], content_sha[65], object[48], *text = NULL,
-        *detail_text = NULL;
+                                                   *detail_text = NULL;
     uint8_t digest[32];
     int i, rc;
 
@@ -479,16 +482,14 @@ static int finish(batch *b, const char *format, aipm_ingest_result *res,
         "{s:I, s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:O, "
         "s:o, s:o, s:o, s:o, s:s, s:s, s:f}",
         "batch_id", (json_int_t)b->id, "dataset", b->dataset, "source",
-        b->source, "format", format, "source_sha256", src_sha,
-        "content_sha256", content_sha, "run_id", b->run_id, "read",
-        (json_int_t)b->read, "accepted", (json_int_t)b->accepted,
-        "duplicates", (json_int_t)b->duplicates, "quarantined",
-        (json_int_t)b->quarantined, "quarantine_reasons", reasons,
-        "schema_changes",
+        b->source, "format", format, "source_sha256", src_sha, "content_sha256",
+        content_sha, "run_id", b->run_id, "read", (json_int_t)b->read,
+        "accepted", (json_int_t)b->accepted, "duplicates",
+        (json_int_t)b->duplicates, "quarantined", (json_int_t)b->quarantined,
+        "quarantine_reasons", reasons, "schema_changes",
         b->schema_changes ? json_incref(b->schema_changes) : json_array(),
-        "null_rates",
-        null_rates(b), "catalog_coverage", catalog_coverage(b), "gates",
-        g.list, "verdict", verdicts[g.verdict], "status",
+        "null_rates", null_rates(b), "catalog_coverage", catalog_coverage(b),
+        "gates", g.list, "verdict", verdicts[g.verdict], "status",
         g.verdict == 2 ? "staged" : "accepted", "elapsed_s",
         (double)(aipm_clock_ms() - b->clock_start_ms) / 1000.0);
     g.list = NULL; /* the report owns it now (or it was freed with it) */
@@ -535,16 +536,14 @@ static int finish(batch *b, const char *format, aipm_ingest_result *res,
     lineage(b, &inputs, &outputs);
     if ((rc = record_run(b, "COMPLETE", inputs, outputs, NULL, err)) != 0)
         goto done;
-    detail = json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:s, "
-                       "s:s}",
-                       "dataset", b->dataset, "source", b->source,
-                       "source_sha256", src_sha, "content_sha256",
-                       content_sha, "run_id", b->run_id, "read",
-                       (json_int_t)b->read, "accepted",
-                       (json_int_t)b->accepted, "duplicates",
-                       (json_int_t)b->duplicates, "quarantined",
-                       (json_int_t)b->quarantined, "verdict",
-                       verdicts[g.verdict], "status", info.status);
+    detail = json_pack(
+        "{s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:s, "
+        "s:s}",
+        "dataset", b->dataset, "source", b->source, "source_sha256", src_sha,
+        "content_sha256", content_sha, "run_id", b->run_id, "read",
+        (json_int_t)b->read, "accepted", (json_int_t)b->accepted, "duplicates",
+        (json_int_t)b->duplicates, "quarantined", (json_int_t)b->quarantined,
+        "verdict", verdicts[g.verdict], "status", info.status);
     detail_text = detail ? json_dumps(detail, JSON_COMPACT) : NULL;
     snprintf(object, sizeof(object), "batch:%lld", (long long)b->id);
     if (detail_text == NULL) {
@@ -620,8 +619,8 @@ int aipm_ingest_file(aipm_store *st, const char *path,
     }
     if (realpath(path, b->source) == NULL)
         snprintf(b->source, sizeof(b->source), "%s", path);
-    if ((rc = aipm_reader__open_file(&b->reader, path, opts->max_line,
-                                     err)) != 0) {
+    if ((rc = aipm_reader__open_file(&b->reader, path, opts->max_line, err)) !=
+        0) {
         record_failure(b, err);
         goto done;
     }
@@ -649,8 +648,7 @@ int aipm_ingest_file(aipm_store *st, const char *path,
     }
     if (b->read == 0) {
         rc = aipm_error_set(err, AIPM_EINVALID,
-                            "%s: no rows (only blank lines or a header)",
-                            path);
+                            "%s: no rows (only blank lines or a header)", path);
         goto done;
     }
     if (opts->progress)

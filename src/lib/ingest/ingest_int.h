@@ -26,8 +26,8 @@ typedef struct aipm_line {
 
 /* Open path for reading. Errors (AIPM_ENOTFOUND, AIPM_EINVALID for a
  * directory, AIPM_EIO) carry a one-line message naming the file. */
-int aipm_reader__open_file(aipm_reader **out, const char *path,
-                           size_t max_line, aipm_error *err);
+int aipm_reader__open_file(aipm_reader **out, const char *path, size_t max_line,
+                           aipm_error *err);
 /* Read from memory (fuzzing, tests); data must outlive the reader. */
 int aipm_reader__open_mem(aipm_reader **out, const void *data, size_t len,
                           size_t max_line, aipm_error *err);
@@ -64,8 +64,8 @@ typedef struct aipm_prop {
 #define AIPM_MAX_PROPS 256
 
 typedef struct aipm_event {
-    const char *type, *message_id, *user_id, *anonymous_id, *event,
-        *group_id, *timestamp;
+    const char *type, *message_id, *user_id, *anonymous_id, *event, *group_id,
+        *timestamp;
     int64_t ts_ms;
     const char *payload; /* properties/traits object text, in the line */
     size_t payload_len;
@@ -84,9 +84,8 @@ void aipm_event_parser__free(aipm_event_parser *p);
  * the next call) when the line is a valid event, else the quarantine
  * reason code; *detail then says what is wrong (static or parser-owned). */
 const char *aipm_event_parser__parse(aipm_event_parser *p, const char *line,
-                                     size_t len, int64_t min_ms,
-                                     int64_t max_ms, aipm_event *ev,
-                                     const char **detail);
+                                     size_t len, int64_t min_ms, int64_t max_ms,
+                                     aipm_event *ev, const char **detail);
 
 /* 1 when s[0..n) holds only spaces, tabs and carriage returns. */
 int aipm_ingest__blank(const char *s, size_t n);
@@ -100,7 +99,7 @@ typedef struct aipm_csv_record {
     int n_fields;
     const char *raw; /* the record's raw text, lines joined with '\n' */
     size_t raw_len;
-    uint64_t lineno; /* first line of the record */
+    uint64_t lineno;   /* first line of the record */
     const char *error; /* NULL, or "malformed_csv" / "invalid_utf8" /
                           "line_too_long" for a bad record */
     const char *detail;

@@ -32,10 +32,9 @@ static int one_run(void *ctx, const aipm_run_row *run)
                    "s:s, s:s}",
                    "eventType", run->state, "eventTime", when, "run", "runId",
                    run->id, "facets", facets ? facets : json_object(), "job",
-                   "namespace",
-                   AIPM_LINEAGE_JOB_NAMESPACE, "name", run->job, "facets",
-                   "inputs", inputs ? inputs : json_array(), "outputs",
-                   outputs ? outputs : json_array(), "producer",
+                   "namespace", AIPM_LINEAGE_JOB_NAMESPACE, "name", run->job,
+                   "facets", "inputs", inputs ? inputs : json_array(),
+                   "outputs", outputs ? outputs : json_array(), "producer",
                    "urn:aipm:" AIPM_VERSION, "schemaURL",
                    AIPM_OPENLINEAGE_SCHEMA);
     text = ev ? json_dumps(ev, JSON_COMPACT) : NULL;

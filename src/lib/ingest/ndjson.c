@@ -60,7 +60,8 @@ typedef struct arena {
 /* Under AddressSanitizer or a fuzzing build every allocation is a real
  * malloc, so overflows inside YAJL's buffers are still seen (STYLE.md's
  * arena debug switch). */
-#if defined(__SANITIZE_ADDRESS__) || defined(FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION)
+#if defined(__SANITIZE_ADDRESS__) ||                                           \
+    defined(FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION)
 #define ARENA_ALWAYS_MALLOC 1
 #elif defined(__has_feature)
 #if __has_feature(address_sanitizer)
@@ -148,8 +149,8 @@ struct aipm_event_parser {
     const char *nul_in;   /* a field or key holding a \u0000, or NULL */
     int in_payload;       /* inside properties (1) or traits (2) */
     size_t payload_start, payload_end;
-    int payload_field;    /* F_PROPERTIES or F_TRAITS, whichever seen */
-    int prop_open;        /* a property key awaits its value */
+    int payload_field; /* F_PROPERTIES or F_TRAITS, whichever seen */
+    int prop_open;     /* a property key awaits its value */
     size_t prop_key_off[AIPM_MAX_PROPS];
     aipm_jtype prop_type[AIPM_MAX_PROPS];
     int n_props, props_truncated;
@@ -345,9 +346,9 @@ static int cb_end_array(void *ctx)
 }
 
 static const yajl_callbacks callbacks = {
-    cb_null,     cb_boolean,   NULL,       NULL,           cb_number,
-    cb_string,   cb_start_map, cb_map_key, cb_end_map,     cb_start_array,
-    cb_end_array};
+    cb_null,    cb_boolean,     NULL,         NULL,
+    cb_number,  cb_string,      cb_start_map, cb_map_key,
+    cb_end_map, cb_start_array, cb_end_array};
 
 static const char *str(aipm_event_parser *p, enum field f)
 {
@@ -364,13 +365,12 @@ static const char *reject(aipm_event_parser *p, const char **detail,
 }
 
 const char *aipm_event_parser__parse(aipm_event_parser *p, const char *line,
-                                     size_t len, int64_t min_ms,
-                                     int64_t max_ms, aipm_event *ev,
-                                     const char **detail)
+                                     size_t len, int64_t min_ms, int64_t max_ms,
+                                     aipm_event *ev, const char **detail)
 {
-    static const enum field string_fields[] = {
-        F_MESSAGE_ID, F_USER_ID, F_ANONYMOUS_ID, F_TIMESTAMP,
-        F_EVENT,      F_GROUP_ID};
+    static const enum field string_fields[] = {F_MESSAGE_ID,   F_USER_ID,
+                                               F_ANONYMOUS_ID, F_TIMESTAMP,
+                                               F_EVENT,        F_GROUP_ID};
     yajl_status st;
     const char *type;
     int i, is_track, is_group;
@@ -451,8 +451,7 @@ const char *aipm_event_parser__parse(aipm_event_parser *p, const char *line,
     if (is_track && !p->present[F_EVENT])
         return reject(p, detail, "missing_field", "track without ", "event");
     if (is_group && !p->present[F_GROUP_ID])
-        return reject(p, detail, "missing_field", "group without ",
-                      "groupId");
+        return reject(p, detail, "missing_field", "group without ", "groupId");
     if (!is_track && !is_group && strcmp(type, "identify") != 0) {
         snprintf(p->detail, sizeof(p->detail), "type '%.100s'", type);
         *detail = p->detail;
@@ -461,11 +460,10 @@ const char *aipm_event_parser__parse(aipm_event_parser *p, const char *line,
     for (i = 0; i < (int)(sizeof(string_fields) / sizeof(string_fields[0]));
          i++)
         if (p->present[string_fields[i]] < 0)
-            return reject(p, detail, "bad_value", "not a string: ",
-                          field_names[string_fields[i]]);
+            return reject(p, detail, "bad_value",
+                          "not a string: ", field_names[string_fields[i]]);
     if (p->present[F_PROPERTIES] < 0)
-        return reject(p, detail, "bad_value", "not an object: ",
-                      "properties");
+        return reject(p, detail, "bad_value", "not an object: ", "properties");
     if (p->present[F_TRAITS] < 0)
         return reject(p, detail, "bad_value", "not an object: ", "traits");
     if (p->nul_in)
@@ -475,8 +473,8 @@ const char *aipm_event_parser__parse(aipm_event_parser *p, const char *line,
         return reject(p, detail, "missing_field", "empty ", "messageId");
 
     ev->timestamp = str(p, F_TIMESTAMP);
-    if (aipm_time_parse(&ev->ts_ms, ev->timestamp, strlen(ev->timestamp),
-                        0) != AIPM_OK) {
+    if (aipm_time_parse(&ev->ts_ms, ev->timestamp, strlen(ev->timestamp), 0) !=
+        AIPM_OK) {
         snprintf(p->detail, sizeof(p->detail),
                  "timestamp '%.60s' is not RFC 3339 with an offset",
                  ev->timestamp);

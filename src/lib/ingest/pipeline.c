@@ -58,11 +58,11 @@ struct aipm_pipe {
     int n_free;
     block *queue[N_BLOCKS];
     int q_head, q_len;
-    int done;      /* the parser has no more blocks */
-    int failed;    /* the writer hit an error: stop */
+    int done;   /* the parser has no more blocks */
+    int failed; /* the writer hit an error: stop */
     aipm_error err;
     int rc;
-    block *cur;    /* the parser's block being filled */
+    block *cur; /* the parser's block being filled */
     block blocks[N_BLOCKS];
 };
 
@@ -88,8 +88,8 @@ static const char *get_str(const rec *r, uint32_t off)
 
 static int store_event(batch *b, const rec *r, aipm_error *err)
 {
-    const int32_t *props = (const int32_t *)(const void *)((const char *)r +
-                                                           r->props);
+    const int32_t *props =
+        (const int32_t *)(const void *)((const char *)r + r->props);
     aipm_event_row row;
     int inserted, rc, i;
 
@@ -279,8 +279,9 @@ int aipm_pipe__event(aipm_pipe *p, uint64_t lineno, const aipm_event *ev,
      * its NUL), padding to 4, the property indexes, padding to 8. */
     off = sizeof(hdr);
     for (i = 0; i < 7; i++) {
-        lens[i] = strs[i] == NULL ? 0 : i == 6 ? ev->payload_len
-                                              : strlen(strs[i]);
+        lens[i] = strs[i] == NULL ? 0
+                  : i == 6        ? ev->payload_len
+                                  : strlen(strs[i]);
         hdr.str[i] = strs[i] ? (uint32_t)off : NONE;
         off += strs[i] ? lens[i] + 1 : 0;
     }
@@ -328,8 +329,8 @@ int aipm_pipe__quarantine(aipm_pipe *p, uint64_t lineno, enum reason why,
     hdr.payload_len = (uint32_t)raw_len;
     if (put_str(&p->cur->data, start, &hdr.str[0], detail ? detail : "",
                 detail ? strlen(detail) : 0) != 0 ||
-        put_str(&p->cur->data, start, &hdr.str[1], raw ? raw : "",
-                raw_len) != 0)
+        put_str(&p->cur->data, start, &hdr.str[1], raw ? raw : "", raw_len) !=
+            0)
         return aipm_error_set(err, AIPM_ENOMEM, "out of memory");
     return end_rec(p, start, &hdr, err);
 }

@@ -22,7 +22,7 @@
 #define CHUNK ((size_t)256 * 1024)
 
 struct aipm_reader {
-    int fd;                  /* -1 when reading from memory */
+    int fd; /* -1 when reading from memory */
     const unsigned char *mem;
     size_t mem_len, mem_pos;
     char path[1024];
@@ -30,14 +30,14 @@ struct aipm_reader {
     aipm_sha256 sha;
     int gzip, z_ready, z_ended, eof;
     z_stream z;
-    unsigned char *raw;      /* raw chunk */
-    unsigned char *dec;      /* decoded chunk (gzip) */
+    unsigned char *raw;       /* raw chunk */
+    unsigned char *dec;       /* decoded chunk (gzip) */
     const unsigned char *cur; /* unread decoded bytes */
     size_t cur_len;
-    aipm_buf line;           /* assembly of a straddling line */
-    uint64_t line_full;      /* length of the line being assembled */
-    int line_open;           /* a partial line is in `line` */
-    int line_lent;           /* `line` was returned; clear it next call */
+    aipm_buf line;      /* assembly of a straddling line */
+    uint64_t line_full; /* length of the line being assembled */
+    int line_open;      /* a partial line is in `line` */
+    int line_lent;      /* `line` was returned; clear it next call */
     uint64_t lineno;
     size_t max_line;
 };
@@ -58,8 +58,8 @@ static int reader_new(aipm_reader **out, size_t max_line, aipm_error *err)
     return AIPM_OK;
 }
 
-int aipm_reader__open_file(aipm_reader **out, const char *path,
-                           size_t max_line, aipm_error *err)
+int aipm_reader__open_file(aipm_reader **out, const char *path, size_t max_line,
+                           aipm_error *err)
 {
     aipm_reader *r = NULL;
     struct stat sb;
@@ -68,8 +68,7 @@ int aipm_reader__open_file(aipm_reader **out, const char *path,
     *out = NULL;
     fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
-        return aipm_error_set(err,
-                              errno == ENOENT ? AIPM_ENOTFOUND : AIPM_EIO,
+        return aipm_error_set(err, errno == ENOENT ? AIPM_ENOTFOUND : AIPM_EIO,
                               "%s: %s", path, strerror(errno));
     if (fstat(fd, &sb) != 0 || S_ISDIR(sb.st_mode)) {
         close(fd);
@@ -206,8 +205,7 @@ static int refill(aipm_reader *r, aipm_error *err)
         } else if (zrc != Z_OK && zrc != Z_BUF_ERROR) {
             return aipm_error_set(err, AIPM_EINVALID,
                                   "%s: corrupt gzip data near line %llu (%s)",
-                                  r->path,
-                                  (unsigned long long)r->lineno + 1,
+                                  r->path, (unsigned long long)r->lineno + 1,
                                   r->z.msg ? r->z.msg : "inflate error");
         }
         if (CHUNK - r->z.avail_out > 0) {

@@ -44,8 +44,7 @@ static int check_number(const aipm_column *col, const char *v, row_check *c)
     if (end == v || *end != '\0' || errno == ERANGE || !isfinite(d))
         return set_bad(c, R_BAD_VALUE, col->name, "not a number", v);
     if (!isnan(col->min_exclusive) && !(d > col->min_exclusive))
-        return set_bad(c, R_BAD_VALUE, col->name, "must be greater than 0",
-                       v);
+        return set_bad(c, R_BAD_VALUE, col->name, "must be greater than 0", v);
     if (!isnan(col->min_inclusive) && d < col->min_inclusive)
         return set_bad(c, R_BAD_VALUE, col->name, "must not be negative", v);
     return 0;
@@ -148,8 +147,8 @@ static int put_row(batch *b, uint64_t lineno, const char **values,
     int64_t ts = 0;
 
     if (check_row(def, values, date_buf, &c) != 0)
-        return aipm_ingest__quarantine(b, lineno, c.why, c.detail, raw,
-                                       raw_len, err);
+        return aipm_ingest__quarantine(b, lineno, c.why, c.detail, raw, raw_len,
+                                       err);
     aipm_buf_reset(&b->scratch);
     for (i = 0; i < def->n_key_cols; i++) {
         const char *v = values[def->key_cols[i]];
@@ -169,9 +168,9 @@ static int put_row(batch *b, uint64_t lineno, const char **values,
     }
     aipm_sha256_final(&h, digest);
     aipm_hex(sha_hex, digest, 32);
-    rc = aipm_store_row_put(b->st, def->name, b->id,
-                            aipm_buf_cstr(&b->scratch), sha_hex,
-                            (const char *const *)values, &inserted, err);
+    rc = aipm_store_row_put(b->st, def->name, b->id, aipm_buf_cstr(&b->scratch),
+                            sha_hex, (const char *const *)values, &inserted,
+                            err);
     if (rc)
         return rc;
     if (!inserted) {
@@ -201,8 +200,8 @@ int aipm_ingest__csv_header(batch *b, aipm_csv **csv, aipm_csv_record *rec,
         return aipm_error_set(err, AIPM_EINVALID, "%s: empty file", b->path);
     if (rc > 0 && rec->error)
         return aipm_error_set(err, AIPM_EINVALID,
-                              "%s: the header row is unreadable (%s)",
-                              b->path, rec->error);
+                              "%s: the header row is unreadable (%s)", b->path,
+                              rec->error);
     return rc < 0 ? rc : AIPM_OK;
 }
 
@@ -250,13 +249,12 @@ static int rows_csv(batch *b, aipm_error *err)
         if (rec.error) {
             rc = aipm_ingest__quarantine(b, rec.lineno,
                                          aipm_ingest__reason(rec.error),
-                                         rec.detail, rec.raw, rec.raw_len,
-                                         err);
+                                         rec.detail, rec.raw, rec.raw_len, err);
         } else if (rec.n_fields != n_header) {
             char msg[96];
 
-            snprintf(msg, sizeof(msg), "expected %d fields, got %d",
-                     n_header, rec.n_fields);
+            snprintf(msg, sizeof(msg), "expected %d fields, got %d", n_header,
+                     rec.n_fields);
             rc = aipm_ingest__quarantine(b, rec.lineno, R_MALFORMED_CSV, msg,
                                          rec.raw, rec.raw_len, err);
         } else {
@@ -322,19 +320,18 @@ static int rows_ndjson(batch *b, aipm_error *err)
         aipm_ingest__row_read(b);
         if (line.too_long) {
             rc = aipm_ingest__quarantine(b, line.lineno, R_LINE_TOO_LONG,
-                                         "line longer than the limit",
-                                         line.ptr, line.len, err);
+                                         "line longer than the limit", line.ptr,
+                                         line.len, err);
         } else if (!aipm_utf8_valid(line.ptr, line.len)) {
             rc = aipm_ingest__quarantine(b, line.lineno, R_INVALID_UTF8,
-                                         "bytes that are not UTF-8",
-                                         line.ptr, line.len, err);
+                                         "bytes that are not UTF-8", line.ptr,
+                                         line.len, err);
         } else if ((obj = json_loadb(line.ptr, line.len, JSON_DECODE_ANY,
                                      &jerr)) == NULL ||
                    !json_is_object(obj)) {
             json_decref(obj);
             rc = aipm_ingest__quarantine(b, line.lineno, R_MALFORMED_JSON,
-                                         obj ? "not a JSON object"
-                                             : jerr.text,
+                                         obj ? "not a JSON object" : jerr.text,
                                          line.ptr, line.len, err);
         } else {
             if (json_values(b->def, obj, values, store, &c) != 0)

@@ -56,16 +56,16 @@ int aipm_data_transition(aipm_store *st, int64_t id, const char *action,
     }
     if ((rc = aipm_store_batch_set_status(st, id, to, err)) != 0)
         goto done;
-    detail = json_pack("{s:s, s:s, s:s, s:s}", "dataset", info.dataset,
-                       "from", info.status, "to", to, "reason", reason);
+    detail = json_pack("{s:s, s:s, s:s, s:s}", "dataset", info.dataset, "from",
+                       info.status, "to", to, "reason", reason);
     text = detail ? json_dumps(detail, JSON_COMPACT) : NULL;
     if (text == NULL) {
         rc = aipm_error_set(err, AIPM_ENOMEM, "out of memory");
         goto done;
     }
     snprintf(object, sizeof(object), "batch:%lld", (long long)id);
-    if ((rc = aipm_audit_append(st, action, object, text, &size, head,
-                                err)) != 0)
+    if ((rc = aipm_audit_append(st, action, object, text, &size, head, err)) !=
+        0)
         goto done;
     rc = aipm_store_commit(st, err);
 done:

@@ -59,10 +59,9 @@ static const int graph_key[] = {0, 1, 2};
 
 static const aipm_dataset_def datasets[] = {
     {"backlog", backlog_cols, N(backlog_cols), backlog_key, N(backlog_key), 6},
-    {"feedback", feedback_cols, N(feedback_cols), feedback_key,
-     N(feedback_key), 1},
-    {"signals", signals_cols, N(signals_cols), signals_key, N(signals_key),
-     0},
+    {"feedback", feedback_cols, N(feedback_cols), feedback_key, N(feedback_key),
+     1},
+    {"signals", signals_cols, N(signals_cols), signals_key, N(signals_key), 0},
     {"graph", graph_cols, N(graph_cols), graph_key, N(graph_key), -1},
 };
 

@@ -88,8 +88,8 @@ void aipm_batch_info_clear(aipm_batch_info *info)
     memset(info, 0, sizeof(*info));
 }
 
-int aipm_store_batch_set_status(aipm_store *st, int64_t id,
-                                const char *status, aipm_error *err)
+int aipm_store_batch_set_status(aipm_store *st, int64_t id, const char *status,
+                                aipm_error *err)
 {
     return st->ops->batch_set_status(st, id, status, err);
 }
@@ -116,8 +116,8 @@ int aipm_store_row_put(aipm_store *st, const char *dataset, int64_t batch_id,
                             inserted, err);
 }
 
-int aipm_store_count_visible(aipm_store *st, const char *dataset,
-                             int64_t *out, aipm_error *err)
+int aipm_store_count_visible(aipm_store *st, const char *dataset, int64_t *out,
+                             aipm_error *err)
 {
     return st->ops->count_visible(st, dataset, out, err);
 }
@@ -133,8 +133,7 @@ int aipm_store_quarantine_list(aipm_store *st, const char *reason,
                                aipm_quarantine_cb cb, void *ctx,
                                aipm_error *err)
 {
-    return st->ops->quarantine_list(st, reason, batch_id, limit, cb, ctx,
-                                    err);
+    return st->ops->quarantine_list(st, reason, batch_id, limit, cb, ctx, err);
 }
 
 int aipm_store_schema_load(aipm_store *st, aipm_schema_cb cb, void *ctx,
@@ -161,12 +160,10 @@ int aipm_store_volume_mean(aipm_store *st, const char *dataset,
                            int64_t from_day, int64_t to_day, double *mean,
                            int64_t *days, aipm_error *err)
 {
-    return st->ops->volume_mean(st, dataset, from_day, to_day, mean, days,
-                                err);
+    return st->ops->volume_mean(st, dataset, from_day, to_day, mean, days, err);
 }
 
-int aipm_store_run_put(aipm_store *st, const aipm_run_row *run,
-                       aipm_error *err)
+int aipm_store_run_put(aipm_store *st, const aipm_run_row *run, aipm_error *err)
 {
     return st->ops->run_put(st, run, err);
 }

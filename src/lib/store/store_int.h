@@ -27,8 +27,7 @@ typedef struct aipm_store_ops {
     int (*batch_list)(aipm_store *st, const char *dataset, int latest_only,
                       aipm_batch_cb cb, void *ctx, aipm_error *err);
     int (*event_put)(aipm_store *st, int64_t batch_id,
-                     const aipm_event_row *row, int *inserted,
-                     aipm_error *err);
+                     const aipm_event_row *row, int *inserted, aipm_error *err);
     int (*row_put)(aipm_store *st, const char *dataset, int64_t batch_id,
                    const char *key, const char *row_sha,
                    const char *const *values, int *inserted, aipm_error *err);
@@ -36,9 +35,9 @@ typedef struct aipm_store_ops {
                          aipm_error *err);
     int (*quarantine_put)(aipm_store *st, const aipm_quarantine_row *row,
                           aipm_error *err);
-    int (*quarantine_list)(aipm_store *st, const char *reason,
-                           int64_t batch_id, int64_t limit,
-                           aipm_quarantine_cb cb, void *ctx, aipm_error *err);
+    int (*quarantine_list)(aipm_store *st, const char *reason, int64_t batch_id,
+                           int64_t limit, aipm_quarantine_cb cb, void *ctx,
+                           aipm_error *err);
     int (*schema_load)(aipm_store *st, aipm_schema_cb cb, void *ctx,
                        aipm_error *err);
     int (*schema_put)(aipm_store *st, const char *event, const char *property,
@@ -50,8 +49,7 @@ typedef struct aipm_store_ops {
                        int64_t to_day, double *mean, int64_t *days,
                        aipm_error *err);
     int (*run_put)(aipm_store *st, const aipm_run_row *run, aipm_error *err);
-    int (*run_list)(aipm_store *st, aipm_run_cb cb, void *ctx,
-                    aipm_error *err);
+    int (*run_list)(aipm_store *st, aipm_run_cb cb, void *ctx, aipm_error *err);
     int (*audit_put)(aipm_store *st, const aipm_audit_row *row,
                      aipm_error *err);
     int (*audit_list)(aipm_store *st, aipm_audit_cb cb, void *ctx,

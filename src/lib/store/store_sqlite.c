@@ -388,8 +388,7 @@ static void sq_rollback(aipm_store *base)
 
 static int sq_batch_new(aipm_store *base, int64_t *out_id, const char *dataset,
                         const char *source, const char *source_sha256,
-                        const char *run_id, int64_t created_ms,
-                        aipm_error *err)
+                        const char *run_id, int64_t created_ms, aipm_error *err)
 {
     sqlite_store *s = (sqlite_store *)base;
     sqlite3_stmt *st = stmt(s, S_BATCH_NEW, err);
@@ -491,8 +490,8 @@ static int sq_batch_get(aipm_store *base, aipm_batch_info *out, int64_t id,
     return AIPM_OK;
 }
 
-static int sq_batch_set_status(aipm_store *base, int64_t id,
-                               const char *status, aipm_error *err)
+static int sq_batch_set_status(aipm_store *base, int64_t id, const char *status,
+                               aipm_error *err)
 {
     sqlite_store *s = (sqlite_store *)base;
     sqlite3_stmt *st = stmt(s, S_BATCH_STATUS, err);
@@ -510,9 +509,8 @@ static int sq_batch_set_status(aipm_store *base, int64_t id,
     return AIPM_OK;
 }
 
-static int sq_batch_list(aipm_store *base, const char *dataset,
-                         int latest_only, aipm_batch_cb cb, void *ctx,
-                         aipm_error *err)
+static int sq_batch_list(aipm_store *base, const char *dataset, int latest_only,
+                         aipm_batch_cb cb, void *ctx, aipm_error *err)
 {
     sqlite_store *s = (sqlite_store *)base;
     sqlite3_stmt *st = NULL;
@@ -592,8 +590,7 @@ static int csv_index(const char *dataset)
 
 static int sq_row_put(aipm_store *base, const char *dataset, int64_t batch_id,
                       const char *key, const char *row_sha,
-                      const char *const *values, int *inserted,
-                      aipm_error *err)
+                      const char *const *values, int *inserted, aipm_error *err)
 {
     sqlite_store *s = (sqlite_store *)base;
     const aipm_dataset_def *def = aipm_dataset_find(dataset);
@@ -643,8 +640,8 @@ static int sq_row_put(aipm_store *base, const char *dataset, int64_t batch_id,
     return AIPM_OK;
 }
 
-static int sq_count_visible(aipm_store *base, const char *dataset,
-                            int64_t *out, aipm_error *err)
+static int sq_count_visible(aipm_store *base, const char *dataset, int64_t *out,
+                            aipm_error *err)
 {
     sqlite_store *s = (sqlite_store *)base;
     sqlite3_stmt *st = NULL;
@@ -690,8 +687,7 @@ static int sq_quarantine_put(aipm_store *base, const aipm_quarantine_row *row,
 
 static int sq_quarantine_list(aipm_store *base, const char *reason,
                               int64_t batch_id, int64_t limit,
-                              aipm_quarantine_cb cb, void *ctx,
-                              aipm_error *err)
+                              aipm_quarantine_cb cb, void *ctx, aipm_error *err)
 {
     sqlite_store *s = (sqlite_store *)base;
     sqlite3_stmt *st = NULL;
@@ -948,12 +944,10 @@ static int sq_audit_last(aipm_store *base, int64_t *seq, uint8_t root[32],
 }
 
 static const aipm_store_ops sqlite_ops = {
-    sq_close,           sq_begin,          sq_commit,
-    sq_rollback,        sq_batch_new,      sq_batch_finish,
-    sq_batch_get,       sq_batch_set_status, sq_batch_list,
-    sq_event_put,       sq_row_put,        sq_count_visible,
-    sq_quarantine_put,  sq_quarantine_list, sq_schema_load,
-    sq_schema_put,      sq_volume_put,     sq_volume_mean,
-    sq_run_put,         sq_run_list,       sq_audit_put,
-    sq_audit_list,      sq_audit_last,
+    sq_close,          sq_begin,           sq_commit,      sq_rollback,
+    sq_batch_new,      sq_batch_finish,    sq_batch_get,   sq_batch_set_status,
+    sq_batch_list,     sq_event_put,       sq_row_put,     sq_count_visible,
+    sq_quarantine_put, sq_quarantine_list, sq_schema_load, sq_schema_put,
+    sq_volume_put,     sq_volume_mean,     sq_run_put,     sq_run_list,
+    sq_audit_put,      sq_audit_list,      sq_audit_last,
 };
