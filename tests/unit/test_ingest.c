@@ -797,6 +797,51 @@ static void test_transitions(void **state)
     aipm_ingest_result_clear(&res2);
 }
 
+/* A hidden batch lets its keys go. Reverting the batch of schema_a.ndjson
+ * (10 events, tests/data/schema_a.expect.json) and sending the same file
+ * again stores the 10 rows anew (accepted 10, duplicates 0), where a
+ * re-send of a live batch counts 10 duplicates. Accepting the reverted
+ * batch again must then fail: the new batch holds its messageIds. */
+static void test_resend_after_revert(void **state)
+{
+    ws *w = *state;
+    aipm_ingest_result first, dup, again;
+    aipm_error err = {0};
+
+    ingest_ok(w, "schema_a.ndjson", NULL, &first);
+    assert_int_equal(first.accepted, 10);
+    ingest_ok(w, "schema_a.ndjson", NULL, &dup);
+    assert_int_equal(dup.accepted, 0);
+    assert_int_equal(dup.duplicates, 10);
+    assert_int_equal(aipm_data_transition(w->st, first.batch_id, "revert",
+                                          "wrong source", NULL, &err),
+                     AIPM_OK);
+    assert_int_equal(visible(w, "events"), 0);
+    ingest_ok(w, "schema_a.ndjson", NULL, &again);
+    assert_int_equal(again.accepted, 10);
+    assert_int_equal(again.duplicates, 0);
+    assert_int_equal(visible(w, "events"), 10);
+    memset(&err, 0, sizeof(err));
+    assert_int_equal(aipm_data_transition(w->st, first.batch_id, "accept",
+                                          "back", NULL, &err),
+                     AIPM_EINVALID);
+    assert_non_null(strstr(err.msg, "newer batch"));
+    expect_status(w, first.batch_id, "reverted");
+    assert_int_equal(visible(w, "events"), 10);
+    /* Reverting the new batch frees the keys; the old one comes back. */
+    memset(&err, 0, sizeof(err));
+    assert_int_equal(aipm_data_transition(w->st, again.batch_id, "revert",
+                                          "use the first", NULL, &err),
+                     AIPM_OK);
+    assert_int_equal(aipm_data_transition(w->st, first.batch_id, "accept",
+                                          "back", NULL, &err),
+                     AIPM_OK);
+    assert_int_equal(visible(w, "events"), 10);
+    aipm_ingest_result_clear(&first);
+    aipm_ingest_result_clear(&dup);
+    aipm_ingest_result_clear(&again);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -820,6 +865,8 @@ int main(void)
                                         ws_setup, ws_teardown),
         /* regression: the window is calendar years */
         cmocka_unit_test_setup_teardown(test_ingest_time_window, ws_setup,
+                                        ws_teardown),
+        cmocka_unit_test_setup_teardown(test_resend_after_revert, ws_setup,
                                         ws_teardown),
         cmocka_unit_test_setup_teardown(test_transitions, ws_setup,
                                         ws_teardown),

@@ -101,12 +101,15 @@ static const char *const migration_1 =
     " n_quarantined INTEGER,"
     " report TEXT);"
     "CREATE TABLE events("
-    " message_id TEXT NOT NULL UNIQUE,"
+    " message_id TEXT NOT NULL,"
     " batch_id INTEGER NOT NULL,"
     " type TEXT NOT NULL,"
     " user_id TEXT, anonymous_id TEXT, event TEXT, group_id TEXT,"
     " ts INTEGER NOT NULL,"
-    " payload TEXT);"
+    " payload TEXT,"
+    " live INTEGER DEFAULT 1);"
+    "CREATE UNIQUE INDEX events_message_id ON events(message_id)"
+    " WHERE live = 1;"
     "CREATE TABLE quarantine("
     " id INTEGER PRIMARY KEY,"
     " batch_id INTEGER NOT NULL, dataset TEXT NOT NULL, file TEXT NOT NULL,"
@@ -180,11 +183,13 @@ static int dataset_ddl(sqlite_store *s, const aipm_dataset_def *def,
                                                                   : "TEXT");
     if (rc == 0)
         rc = aipm_buf_printf(&sql,
-                             ", UNIQUE(key, row_sha));"
+                             ", live INTEGER DEFAULT 1);"
+                             "CREATE UNIQUE INDEX %s_key ON %s(key, row_sha)"
+                             " WHERE live = 1;"
                              "CREATE VIEW v_%s AS SELECT t.* FROM %s t"
                              " JOIN batches b ON b.id = t.batch_id"
                              " WHERE b.status = 'accepted';",
-                             def->name, def->name);
+                             def->name, def->name, def->name, def->name);
     if (rc == 0)
         rc = exec(s, aipm_buf_cstr(&sql), err);
     else
@@ -490,6 +495,52 @@ static int sq_batch_get(aipm_store *base, aipm_batch_info *out, int64_t id,
     return AIPM_OK;
 }
 
+static int csv_index(const char *dataset);
+
+/* A batch's rows hold their keys (dedupe) while the batch is live:
+ * loading, staged or accepted. A rejected or reverted batch lets its keys
+ * go (live = NULL, the rows stay), so a corrected re-send is stored, not
+ * counted as duplicates. Accepting such a batch again takes the keys back,
+ * which fails if a newer batch holds them now. */
+static int set_live(sqlite_store *s, int64_t id, const char *status,
+                    aipm_error *err)
+{
+    sqlite3_stmt *st = NULL;
+    char dataset[16] = "", sql[160];
+    int live =
+        strcmp(status, "rejected") != 0 && strcmp(status, "reverted") != 0;
+    int rc;
+
+    if (sqlite3_prepare_v2(s->db, "SELECT dataset FROM batches WHERE id=?1", -1,
+                           &st, NULL) != SQLITE_OK)
+        return db_error(s, err);
+    sqlite3_bind_int64(st, 1, id);
+    if (sqlite3_step(st) == SQLITE_ROW)
+        copy_col(dataset, sizeof(dataset), st, 0);
+    sqlite3_finalize(st);
+    if (strcmp(dataset, "events") != 0 && csv_index(dataset) < 0)
+        return AIPM_OK; /* no rows of ours */
+    /* dataset is one of our fixed table names (checked above). */
+    snprintf(sql, sizeof(sql),
+             "UPDATE %s SET live = %s WHERE batch_id = ?1 AND live IS %s",
+             dataset, live ? "1" : "NULL", live ? "NULL" : "1");
+    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
+        return db_error(s, err);
+    sqlite3_bind_int64(st, 1, id);
+    rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    if (rc == SQLITE_CONSTRAINT)
+        return aipm_error_set(err, AIPM_EINVALID,
+                              "batch %lld cannot be accepted again: a newer "
+                              "batch holds some of its keys (the rows were "
+                              "re-sent after it was hidden); revert that "
+                              "batch first",
+                              (long long)id);
+    if (rc != SQLITE_DONE)
+        return db_error(s, err);
+    return AIPM_OK;
+}
+
 static int sq_batch_set_status(aipm_store *base, int64_t id, const char *status,
                                aipm_error *err)
 {
@@ -506,7 +557,7 @@ static int sq_batch_set_status(aipm_store *base, int64_t id, const char *status,
     if (sqlite3_changes(s->db) == 0)
         return aipm_error_set(err, AIPM_ENOTFOUND, "no batch %lld",
                               (long long)id);
-    return AIPM_OK;
+    return set_live(s, id, status, err);
 }
 
 static int sq_batch_list(aipm_store *base, const char *dataset, int latest_only,
