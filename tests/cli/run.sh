@@ -853,6 +853,26 @@ case_unknown_dataset_name() {
 
 PASSED=0
 FAILED=0
+case_ingest_from_stdin() {
+    local W
+    mkws stdin; W=$WS
+    # gzip on a pipe: the same counts as the file (hand-written manifest)
+    gzip -c "$EX/events.ndjson" >"$T/ev.gz"
+    timeout 60 "$AIPM" -C "$W" ingest events - --json <"$T/ev.gz" >"$T/s.json" 2>"$ERR"
+    RC=$?
+    expect_rc 0 "ingest events - (gzip on stdin)"
+    pycheck "$T/s.json" '
+match_manifest(d, load(args[0]), "stdin")
+want(d["source"] == "(stdin)", "source %r, expected (stdin)" % d["source"])
+want(d["source_sha256"] == sha256_of(args[1]), "source_sha256 is not the sha256 of the bytes piped in")' \
+        "$DATA/examples_events.expect.json" "$T/ev.gz"
+    timeout 60 "$AIPM" -C "$W" ingest backlog --format csv - --json <"$EX/backlog.csv" >"$T/b.json" 2>"$ERR"
+    RC=$?
+    expect_rc 0 "ingest backlog --format csv -"
+    pycheck "$T/b.json" '
+want((d["read"], d["accepted"]) == (25, 25), "backlog on stdin: read/accepted %r" % ((d["read"], d["accepted"]),))'
+}
+
 run_case() {
     local name=${1#case_} rc why
     rm -f "$WHY"
@@ -903,6 +923,7 @@ case_audit_tamper_delete_last
 case_audit_tamper_reorder
 case_global_options_anywhere
 case_unknown_dataset_name
+case_ingest_from_stdin
 "
 # every case_* function must be listed (catches a forgotten one)
 for c in $(declare -F | awk '$3 ~ /^case_/ { print $3 }'); do

@@ -617,7 +617,9 @@ int aipm_ingest_file(aipm_store *st, const char *path,
         rc = aipm_error_set(err, AIPM_ENOMEM, "out of memory");
         goto done;
     }
-    if (realpath(path, b->source) == NULL)
+    if (strcmp(path, "-") == 0)
+        snprintf(b->source, sizeof(b->source), "(stdin)");
+    else if (realpath(path, b->source) == NULL)
         snprintf(b->source, sizeof(b->source), "%s", path);
     if ((rc = aipm_reader__open_file(&b->reader, path, opts->max_line, err)) !=
         0) {

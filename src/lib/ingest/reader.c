@@ -66,7 +66,8 @@ int aipm_reader__open_file(aipm_reader **out, const char *path, size_t max_line,
     int fd, rc;
 
     *out = NULL;
-    fd = open(path, O_RDONLY | O_CLOEXEC);
+    /* "-" is standard input: a pipe from an export, say. */
+    fd = strcmp(path, "-") == 0 ? dup(0) : open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
         return aipm_error_set(err, errno == ENOENT ? AIPM_ENOTFOUND : AIPM_EIO,
                               "%s: %s", path, strerror(errno));
@@ -81,7 +82,8 @@ int aipm_reader__open_file(aipm_reader **out, const char *path, size_t max_line,
     }
     r->fd = fd;
     r->raw_size = S_ISREG(sb.st_mode) ? (uint64_t)sb.st_size : 0;
-    snprintf(r->path, sizeof(r->path), "%s", path);
+    snprintf(r->path, sizeof(r->path), "%s",
+             strcmp(path, "-") == 0 ? "(stdin)" : path);
     *out = r;
     return AIPM_OK;
 }
