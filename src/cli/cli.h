@@ -50,6 +50,12 @@ int cli_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Print a JSON value to stdout, pretty, with a newline. */
 void cli_print_json(json_t *v);
 
+/* The message for an argument a command does not take: "OPT needs a
+ * value" when arg is one of the NULL-terminated value options and nothing
+ * follows it, else "unknown argument". Returns EXIT_USAGE. */
+int cli_bad_arg(const char *cmd, const char *arg, int is_last,
+                const char *const *value_opts);
+
 /* Parse a positive integer argument; returns 0 on success. */
 int cli_parse_i64(const char *s, int64_t *out);
 

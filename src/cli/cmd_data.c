@@ -84,8 +84,8 @@ static int versions(workspace *ws, int argc, char **argv)
         if (strcmp(argv[i], "--dataset") == 0 && i + 1 < argc)
             dataset = argv[++i];
         else
-            return cli_usage_error("unknown argument %s; see `aipm data -h`",
-                                   argv[i]);
+            return cli_bad_arg("data", argv[i], i + 1 == argc,
+                               (const char *const[]){"--dataset", NULL});
     }
     if (dataset && !aipm_ingest_dataset_known(dataset))
         return cli_usage_error("unknown dataset '%s' (events, backlog, "
@@ -148,9 +148,8 @@ static int transition(workspace *ws, const char *action, int argc, char **argv)
         else if (id == 0 && cli_parse_i64(argv[i], &id) == 0)
             ;
         else
-            return cli_usage_error("unexpected argument '%s'; usage: aipm "
-                                   "data %s BATCH --reason TEXT",
-                                   argv[i], action);
+            return cli_bad_arg("data", argv[i], i + 1 == argc,
+                               (const char *const[]){"--reason", NULL});
     }
     if (id == 0)
         return cli_usage_error("usage: aipm data %s BATCH --reason TEXT",

@@ -36,7 +36,7 @@ int cmd_ingest(int argc, char **argv)
     workspace ws;
     json_t *all = NULL;
     const char *dataset = NULL;
-    int i, rc, exit_code = EXIT_OK, n_files = 0;
+    int i, rc, exit_code = EXIT_OK, n_files = 0, only_files = 0;
     int64_t max_line = 0;
 
     if (g_cli.help) {
@@ -45,7 +45,18 @@ int cmd_ingest(int argc, char **argv)
     }
     memset(&opts, 0, sizeof(opts));
     for (i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--format") == 0 && i + 1 < argc) {
+        if (!only_files && strcmp(argv[i], "--") == 0) {
+            only_files = 1;
+        } else if (only_files) {
+            if (dataset == NULL)
+                dataset = argv[i];
+            else
+                argv[++n_files] = argv[i];
+        } else if ((strcmp(argv[i], "--format") == 0 ||
+                    strcmp(argv[i], "--max-line") == 0) &&
+                   i + 1 == argc) {
+            return cli_usage_error("%s needs a value", argv[i]);
+        } else if (strcmp(argv[i], "--format") == 0 && i + 1 < argc) {
             opts.format = argv[++i];
         } else if (strncmp(argv[i], "--format=", 9) == 0) {
             opts.format = argv[i] + 9;

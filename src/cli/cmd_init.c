@@ -55,8 +55,11 @@ int cmd_init(int argc, char **argv)
     fputs(aipm_config_template(), f);
     if (fclose(f) != 0)
         return cli_usage_error("cannot write %s: %s", yaml, strerror(errno));
-    if ((rc = aipm_store_open(&st, db, 1, &err)) != 0)
+    if ((rc = aipm_store_open(&st, db, 1, &err)) != 0) {
+        unlink(yaml); /* leave no half workspace that init would refuse */
+        unlink(db);
         return cli_fail(&err);
+    }
     if (realpath(dir, abs) == NULL)
         snprintf(abs, sizeof(abs), "%s", dir);
     {
@@ -78,6 +81,8 @@ int cmd_init(int argc, char **argv)
     if (rc) {
         aipm_store_rollback(st);
         aipm_store_close(st);
+        unlink(yaml);
+        unlink(db);
         return cli_fail(&err);
     }
     aipm_audit_checkpoint_write(cp, size, head, NULL);

@@ -79,9 +79,7 @@ int cmd_lineage(int argc, char **argv)
         if (strcmp(argv[i], "--openlineage") == 0)
             openlineage = 1;
         else
-            return cli_usage_error("unknown argument %s; see `aipm lineage "
-                                   "-h`",
-                                   argv[i]);
+            return cli_bad_arg("lineage", argv[i], i + 1 == argc, NULL);
     }
     if ((rc = ws_open(&ws)) != 0)
         return rc;

@@ -64,9 +64,9 @@ int cmd_quarantine(int argc, char **argv)
             if (cli_parse_i64(argv[++i], &batch) != 0)
                 return cli_usage_error("--batch needs a batch id");
         } else
-            return cli_usage_error("unknown argument %s; see `aipm "
-                                   "quarantine -h`",
-                                   argv[i]);
+            return cli_bad_arg(
+                "quarantine", argv[i], i + 1 == argc,
+                (const char *const[]){"--reason", "--limit", "--batch", NULL});
     }
     if (reason && !aipm_ingest_reason_known(reason))
         return cli_usage_error("unknown reason code '%s'; see `aipm "

@@ -117,6 +117,16 @@ void cli_print_json(json_t *v)
     }
 }
 
+int cli_bad_arg(const char *cmd, const char *arg, int is_last,
+                const char *const *value_opts)
+{
+    for (; value_opts && *value_opts; value_opts++)
+        if (is_last && strcmp(arg, *value_opts) == 0)
+            return cli_usage_error("%s needs a value; see `aipm %s -h`", arg,
+                                   cmd);
+    return cli_usage_error("unknown argument '%s'; see `aipm %s -h`", arg, cmd);
+}
+
 int cli_parse_i64(const char *s, int64_t *out)
 {
     char *end;
@@ -185,19 +195,17 @@ void cli_print_raw(FILE *out, const char *raw, size_t len, size_t max)
 
     for (i = 0; i < len && i < max; i++) {
         unsigned char c = (unsigned char)raw[i];
+        size_t n = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc0 ? 2 : 1;
 
-        if (c >= 0x20 && c < 0x7f)
+        if (c >= 0x20 && c < 0x7f) {
             fputc(c, out);
-        else if (c >= 0x80 &&
-                 aipm_utf8_valid(raw + i,
-                                 1 + (c >= 0xc0) + (c >= 0xe0) + (c >= 0xf0)) &&
-                 i + 1 + (c >= 0xe0) + (c >= 0xf0) < len) {
-            size_t n = 1 + (c >= 0xc0) + (c >= 0xe0) + (c >= 0xf0);
-
+        } else if (c >= 0xc0 && n <= len - i && aipm_utf8_valid(raw + i, n)) {
+            /* A whole, valid multi-byte character: print it as it is. */
             fwrite(raw + i, 1, n, out);
             i += n - 1;
-        } else
+        } else {
             fprintf(out, "\\x%02x", c);
+        }
     }
     if (len > max)
         fprintf(out, "... (%zu bytes)", len);

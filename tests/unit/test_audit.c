@@ -514,6 +514,20 @@ static void test_log_wrong_checkpoint(void **state)
     assert_int_equal(r.first_bad, N_ENTRIES);
 }
 
+/* Regression (code review): a checkpoint file that exists but is not a
+ * checkpoint must not be ignored, or cutting the log's tail and damaging
+ * the file would pass as intact. */
+static void test_log_damaged_checkpoint(void **state)
+{
+    fixture *f = *state;
+    aipm_audit_report r;
+
+    assert_int_equal(tu_write(f->checkpoint, "-1 zz\n", 6), 0);
+    verify(f, f->checkpoint, &r);
+    assert_int_not_equal(r.first_bad, 0);
+    assert_non_null(strstr(r.problem, "checkpoint"));
+}
+
 static void test_log_append_after_reopen(void **state)
 {
     fixture *f = *state;
@@ -566,6 +580,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_log_tamper_delete_last, setup_log,
                                         teardown_log),
         cmocka_unit_test_setup_teardown(test_log_tamper_reorder, setup_log,
+                                        teardown_log),
+        cmocka_unit_test_setup_teardown(test_log_damaged_checkpoint, setup_log,
                                         teardown_log),
         cmocka_unit_test_setup_teardown(test_log_wrong_checkpoint, setup_log,
                                         teardown_log),

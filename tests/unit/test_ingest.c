@@ -842,6 +842,147 @@ static void test_resend_after_revert(void **state)
     aipm_ingest_result_clear(&again);
 }
 
+/* ---- regressions from the code review ---- */
+
+/* Ingest text (written to a file in the workspace) as dataset. */
+static void ingest_text(ws *w, const char *dataset, const char *name,
+                        const char *text, const aipm_data_policy *p,
+                        aipm_ingest_result *res)
+{
+    aipm_ingest_opts opts;
+    aipm_error err = {0};
+    char path[400];
+
+    snprintf(path, sizeof(path), "%s/%s", w->dir, name);
+    assert_int_equal(tu_write(path, text, strlen(text)), 0);
+    memset(&opts, 0, sizeof(opts));
+    opts.dataset = dataset;
+    opts.policy = p;
+    if (aipm_ingest_file(w->st, path, &opts, res, &err) != AIPM_OK)
+        print_error("%s: %s\n", name, err.msg);
+    assert_non_null(res->report_json);
+}
+
+static size_t n_schema_changes(const aipm_ingest_result *res)
+{
+    json_error_t jerr;
+    json_t *r = json_loads(res->report_json, 0, &jerr);
+    size_t n = json_array_size(json_object_get(r, "schema_changes"));
+
+    json_decref(r);
+    return n;
+}
+
+#define EV(id, value)                                                          \
+    "{\"type\":\"track\",\"messageId\":\"" id "\",\"userId\":\"u\","           \
+    "\"event\":\"E\",\"timestamp\":\"2026-11-01T00:00:00Z\","                  \
+    "\"properties\":{\"p\":" value "}}\n"
+
+/* A rejected batch must not swallow what later batches learn: p is first
+ * seen in a batch that is rejected, learned again by an accepted batch,
+ * and a third batch that sends p as a string is a schema change (by
+ * construction: number then string is one change). */
+static void test_schema_after_reject(void **state)
+{
+    ws *w = *state;
+    aipm_ingest_result r1, r2, r3;
+    aipm_error err = {0};
+
+    ingest_text(w, "events", "a.ndjson", EV("a1", "1") "garbage\n", NULL, &r1);
+    assert_string_equal(r1.status, "staged"); /* 1 of 2 quarantined */
+    assert_int_equal(
+        aipm_data_transition(w->st, r1.batch_id, "reject", "bad", NULL, &err),
+        AIPM_OK);
+    ingest_text(w, "events", "b.ndjson", EV("b1", "2"), NULL, &r2);
+    assert_string_equal(r2.status, "accepted");
+    assert_int_equal(n_schema_changes(&r2), 0);
+    ingest_text(w, "events", "c.ndjson", EV("c1", "\"x\""), NULL, &r3);
+    assert_int_equal(n_schema_changes(&r3), 1);
+    assert_string_equal(r3.verdict, "warn");
+    aipm_ingest_result_clear(&r1);
+    aipm_ingest_result_clear(&r2);
+    aipm_ingest_result_clear(&r3);
+}
+
+/* A key repeated inside one properties object counts once (the first):
+ * two rows, one with {"p":1,"p":"x"} and one with {"q":1}, give p a null
+ * rate of 1 - 1/2 = 0.5 and no schema change. */
+static void test_repeated_property_key(void **state)
+{
+    ws *w = *state;
+    aipm_ingest_result r;
+    json_error_t jerr;
+    json_t *rep, *v;
+    size_t i;
+    double rate = -1;
+
+    ingest_text(w, "events", "dup.ndjson",
+                "{\"type\":\"track\",\"messageId\":\"d1\",\"userId\":\"u\","
+                "\"event\":\"E\",\"timestamp\":\"2026-11-01T00:00:00Z\","
+                "\"properties\":{\"p\":1,\"p\":\"x\"}}\n"
+                "{\"type\":\"track\",\"messageId\":\"d2\",\"userId\":\"u\","
+                "\"event\":\"E\",\"timestamp\":\"2026-11-01T00:00:00Z\","
+                "\"properties\":{\"q\":1}}\n",
+                NULL, &r);
+    assert_int_equal(r.accepted, 2);
+    assert_int_equal(n_schema_changes(&r), 0);
+    rep = json_loads(r.report_json, 0, &jerr);
+    json_array_foreach(json_object_get(rep, "null_rates"), i, v)
+    {
+        if (strcmp(json_string_value(json_object_get(v, "property")), "p") == 0)
+            rate = json_real_value(json_object_get(v, "null_rate"));
+    }
+    json_decref(rep);
+    aipm_ingest_result_clear(&r);
+    assert_true(rate > 0.499 && rate < 0.501);
+}
+
+/* CSV events: a properties cell must be exactly one JSON object; a cell
+ * that smuggles in a second top-level key is a bad_value, and the row it
+ * tried to overwrite (m1) is stored untouched. */
+static void test_csv_properties_cell_injection(void **state)
+{
+    ws *w = *state;
+    aipm_ingest_result r;
+
+    ingest_text(w, "events", "ev.csv",
+                "type,messageId,userId,timestamp,event,properties\n"
+                "track,m1,u,2026-11-01T00:00:00Z,E,{}\n"
+                "track,m2,u,2026-11-01T00:00:00Z,E,\"{},\"\"messageId\"\":"
+                "\"\"m1\"\"\"\n",
+                NULL, &r);
+    assert_int_equal(r.read, 2);
+    assert_int_equal(r.accepted, 1);
+    assert_int_equal(r.quarantined, 1);
+    assert_int_equal(raw_count(w, "SELECT count(*) FROM quarantine WHERE "
+                                  "reason = 'bad_value'"),
+                     1);
+    aipm_ingest_result_clear(&r);
+}
+
+/* CSV datasets: values are length-prefixed in the row hash, so moving a
+ * 0x1f byte from the end of one value to the start of the next is a new
+ * version, not a duplicate. */
+static void test_row_hash_no_separator_collision(void **state)
+{
+    ws *w = *state;
+    aipm_ingest_result r1, r2;
+
+    ingest_text(w, "feedback", "f1.csv",
+                "id,created_at,source,text,user_id\n"
+                "f1,2026-11-01,app,p\x1f,q\n",
+                NULL, &r1);
+    ingest_text(w, "feedback", "f2.csv",
+                "id,created_at,source,text,user_id\n"
+                "f1,2026-11-01,app,p,\x1fq\n",
+                NULL, &r2);
+    assert_int_equal(r1.accepted, 1);
+    assert_int_equal(r2.accepted, 1);
+    assert_int_equal(r2.duplicates, 0);
+    aipm_ingest_result_clear(&r1);
+    aipm_ingest_result_clear(&r2);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -866,6 +1007,14 @@ int main(void)
         /* regression: the window is calendar years */
         cmocka_unit_test_setup_teardown(test_ingest_time_window, ws_setup,
                                         ws_teardown),
+        cmocka_unit_test_setup_teardown(test_schema_after_reject, ws_setup,
+                                        ws_teardown),
+        cmocka_unit_test_setup_teardown(test_repeated_property_key, ws_setup,
+                                        ws_teardown),
+        cmocka_unit_test_setup_teardown(test_csv_properties_cell_injection,
+                                        ws_setup, ws_teardown),
+        cmocka_unit_test_setup_teardown(test_row_hash_no_separator_collision,
+                                        ws_setup, ws_teardown),
         cmocka_unit_test_setup_teardown(test_resend_after_revert, ws_setup,
                                         ws_teardown),
         cmocka_unit_test_setup_teardown(test_transitions, ws_setup,

@@ -162,6 +162,41 @@ static void test_reader_chunk_boundary(void **state)
     free(buf);
 }
 
+/* Regression (code review): a line of exactly max_line bytes plus CRLF is
+ * within the limit wherever the chunk boundary falls. Here the 118-byte
+ * line starts 60 bytes before the 256 KiB boundary, so it is assembled
+ * across two chunks; with max_line 118 it must not be too long. */
+static void test_reader_crlf_at_limit_across_chunks(void **state)
+{
+    size_t pre = CHUNK - 61, len = 118;
+    size_t total = pre + 1 + len + 2;
+    char *buf = malloc(total);
+    aipm_reader *r = NULL;
+    aipm_error err = {0};
+    aipm_line line;
+    int too_long = -1;
+    size_t got = 0;
+
+    (void)state;
+    assert_non_null(buf);
+    memset(buf, 'x', pre);
+    buf[pre] = '\n';
+    memset(buf + pre + 1, 'y', len);
+    buf[pre + 1 + len] = '\r';
+    buf[pre + 2 + len] = '\n';
+    /* Line 1 is far over the limit (too long, skipped); line 2 is the
+     * one under test. */
+    assert_int_equal(aipm_reader__open_mem(&r, buf, total, len, &err), AIPM_OK);
+    assert_int_equal(aipm_reader__next(r, &line, &err), 1); /* line 1 */
+    assert_int_equal(aipm_reader__next(r, &line, &err), 1); /* line 2 */
+    too_long = line.too_long;
+    got = line.full_len;
+    aipm_reader__free(r);
+    free(buf);
+    assert_int_equal(too_long, 0);
+    assert_int_equal(got, len);
+}
+
 static void test_reader_max_line(void **state)
 {
     /* max_line 100: a 100-byte line is fine, 101 is too long; a 5000-byte
@@ -976,6 +1011,7 @@ int main(void)
         cmocka_unit_test(test_csv_records),
         cmocka_unit_test(test_csv_bad_record_keeps_raw),
         cmocka_unit_test(test_csv_bare_cr_is_data),
+        cmocka_unit_test(test_reader_crlf_at_limit_across_chunks),
         cmocka_unit_test(test_ndjson_nul_in_field),
         cmocka_unit_test(test_csv_unterminated),
         cmocka_unit_test(test_csv_too_long),

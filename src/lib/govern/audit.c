@@ -187,6 +187,14 @@ int aipm_audit_checkpoint_write(const char *path, uint64_t size,
     return AIPM_OK;
 }
 
+static int hexval(char c)
+{
+    return c >= '0' && c <= '9'   ? c - '0'
+           : c >= 'a' && c <= 'f' ? c - 'a' + 10
+           : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                  : -1;
+}
+
 typedef struct verify_state {
     aipm_merkle m;
     aipm_audit_report *report;
@@ -205,6 +213,7 @@ static int bad(verify_state *vs, const char *problem)
 static int verify_row(void *ctx, const aipm_audit_row *row)
 {
     verify_state *vs = ctx;
+    aipm_merkle next;
     uint8_t leaf[32], root[32];
     json_t *entry, *seq;
     json_error_t jerr;
@@ -226,47 +235,57 @@ static int verify_row(void *ctx, const aipm_audit_row *row)
         return bad(vs, "content: the entry's own seq field does not match");
     }
     json_decref(entry);
-    aipm_merkle_push(&vs->m, leaf);
-    aipm_merkle_root(&vs->m, root);
-    if (memcmp(root, row->root, 32) != 0) {
-        vs->m.size--; /* report the position of this entry */
+    /* Push onto a copy, so that on a failure the range (and the head the
+     * report gives) stays that of the entries before this one. */
+    next = vs->m;
+    aipm_merkle_push(&next, leaf);
+    aipm_merkle_root(&next, root);
+    if (memcmp(root, row->root, 32) != 0)
         return bad(vs,
                    "tree head: the stored head differs from the recomputed one "
                    "(entries before it were rewritten or reordered)");
-    }
-    if (vs->have_cp && vs->m.size == vs->cp_size &&
-        memcmp(root, vs->cp_head, 32) != 0) {
-        vs->m.size--;
+    if (vs->have_cp && next.size == vs->cp_size &&
+        memcmp(root, vs->cp_head, 32) != 0)
         return bad(vs, "checkpoint: the tree head differs from the checkpoint "
                        "file");
-    }
+    vs->m = next;
     return 0;
 }
 
+/* Read "<size> <64 hex>\n". Returns 1 when read, 0 when there is no
+ * file, -1 when the file exists but is not a checkpoint (itself a sign of
+ * tampering: a missing head would otherwise hide a truncated log). */
 static int read_checkpoint(verify_state *vs, const char *path)
 {
     FILE *f = fopen(path, "r");
+    char text[160], *end;
     unsigned long long size;
-    char hex[80];
+    size_t n;
     int i;
 
     if (f == NULL)
         return 0;
-    if (fscanf(f, "%llu %64s", &size, hex) == 2 && strlen(hex) == 64) {
-        for (i = 0; i < 32; i++) {
-            unsigned v;
-
-            if (sscanf(hex + 2 * i, "%2x", &v) != 1)
-                break;
-            vs->cp_head[i] = (uint8_t)v;
-        }
-        if (i == 32) {
-            vs->cp_size = size;
-            vs->have_cp = 1;
-        }
-    }
+    n = fread(text, 1, sizeof(text) - 1, f);
     fclose(f);
-    return vs->have_cp;
+    text[n] = '\0';
+    if (text[0] < '0' || text[0] > '9')
+        return -1;
+    errno = 0;
+    size = strtoull(text, &end, 10);
+    if (errno || *end != ' ' || strlen(end + 1) < 64)
+        return -1;
+    for (i = 0; i < 32; i++) {
+        int hi = hexval(end[1 + 2 * i]), lo = hexval(end[2 + 2 * i]);
+
+        if (hi < 0 || lo < 0)
+            return -1;
+        vs->cp_head[i] = (uint8_t)(hi << 4 | lo);
+    }
+    if (end[65] != '\n' && end[65] != '\0')
+        return -1;
+    vs->cp_size = size;
+    vs->have_cp = 1;
+    return 1;
 }
 
 int aipm_audit_verify(aipm_store *st, const char *checkpoint_path,
@@ -280,8 +299,16 @@ int aipm_audit_verify(aipm_store *st, const char *checkpoint_path,
         return aipm_error_set(err, AIPM_ENOMEM, "out of memory");
     vs->report = report;
     aipm_merkle_init(&vs->m);
-    if (checkpoint_path)
-        read_checkpoint(vs, checkpoint_path);
+    if (checkpoint_path && read_checkpoint(vs, checkpoint_path) < 0) {
+        report->first_bad = 1;
+        snprintf(report->problem, sizeof(report->problem),
+                 "checkpoint: %s is not a checkpoint (size and head); it was "
+                 "damaged or replaced",
+                 checkpoint_path);
+        aipm_merkle_root(&vs->m, report->head);
+        free(vs);
+        return AIPM_OK;
+    }
     rc = aipm_store_audit_list(st, verify_row, vs, err);
     if (rc == 1)
         rc = AIPM_OK; /* stopped at the first bad entry */

@@ -31,8 +31,9 @@ typedef struct prop_stat {
     int event_idx;    /* index in batch.events */
     unsigned allowed; /* bit per aipm_jtype seen (null excluded) */
     int version;
-    int dirty;       /* new or changed in this batch: persist */
-    int64_t nonnull; /* accepted rows where it was present and not null */
+    int dirty;         /* new or changed in this batch: persist */
+    int64_t nonnull;   /* accepted rows where it was present and not null */
+    uint64_t seen_row; /* parser: the last row that had it (dedupe keys) */
 } prop_stat;
 
 #define MAX_EVENT_NAMES 20000
@@ -68,6 +69,7 @@ typedef struct batch {
     aipm_strmap props; /* "ns\x1fproperty" */
     prop_stat *prop_stats;
     int prop_idx[AIPM_MAX_PROPS]; /* the current row's property indexes */
+    uint64_t rows_parsed;         /* parser: rows through check_schema */
     int64_t untracked_props;
     void *schema_changes; /* json_t array */
 

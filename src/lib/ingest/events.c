@@ -148,6 +148,7 @@ static const char *check_schema(batch *b, int ns, const aipm_event *ev)
 {
     int i, added;
 
+    b->rows_parsed++;
     if (b->policy.schema_change_blocks)
         for (i = 0; i < ev->n_props; i++) {
             aipm_jtype t = ev->props[i].type;
@@ -180,6 +181,12 @@ static const char *check_schema(batch *b, int ns, const aipm_event *ev)
             continue;
         }
         s = &b->prop_stats[idx];
+        /* A key repeated inside one object counts once: the first. */
+        if (s->seen_row == b->rows_parsed) {
+            b->prop_idx[i] = -1;
+            continue;
+        }
+        s->seen_row = b->rows_parsed;
         if (t == AIPM_J_NULL || (s->allowed & (1u << t)))
             continue;
         if (s->allowed != 0 && !added) {
@@ -246,6 +253,35 @@ static const char *const csv_fields[] = {"type",        "messageId",  "userId",
                                          "groupId",     "properties", "traits"};
 #define N_CSV_FIELDS 9
 
+/* The properties/traits cells are pasted into the line as they are, so
+ * each must be exactly one JSON object: a cell such as {},"messageId":"x"
+ * would otherwise override the row's own columns. Returns the name of the
+ * first bad cell's column, or NULL. */
+static const char *bad_object_cell(const aipm_csv_record *rec,
+                                   const int *col_of)
+{
+    int i;
+
+    for (i = 7; i < N_CSV_FIELDS; i++) {
+        json_error_t jerr;
+        json_t *v;
+        const char *cell;
+        int ok;
+
+        if (col_of[i] < 0 || col_of[i] >= rec->n_fields)
+            continue;
+        cell = rec->fields[col_of[i]];
+        if (*cell == '\0')
+            continue;
+        v = json_loads(cell, JSON_DECODE_ANY, &jerr);
+        ok = v && json_is_object(v);
+        json_decref(v);
+        if (!ok)
+            return csv_fields[i];
+    }
+    return NULL;
+}
+
 static int csv_to_json(aipm_buf *out, const aipm_csv_record *rec,
                        const int *col_of)
 {
@@ -284,6 +320,7 @@ static int events_csv(batch *b, aipm_event_parser *parser, aipm_event *ev,
     aipm_csv *csv = NULL;
     aipm_csv_record rec;
     int col_of[N_CSV_FIELDS], n_header = 0, i, j, rc;
+    const char *bad_cell;
 
     if ((rc = aipm_ingest__csv_header(b, &csv, &rec, err)) != 0)
         goto done;
@@ -313,6 +350,12 @@ static int events_csv(batch *b, aipm_event_parser *parser, aipm_event *ev,
             snprintf(msg, sizeof(msg), "expected %d fields, got %d", n_header,
                      rec.n_fields);
             rc = quarantine(b, rec.lineno, R_MALFORMED_CSV, msg, rec.raw,
+                            rec.raw_len, err);
+        } else if ((bad_cell = bad_object_cell(&rec, col_of)) != NULL) {
+            char msg[96];
+
+            snprintf(msg, sizeof(msg), "%s: not one JSON object", bad_cell);
+            rc = quarantine(b, rec.lineno, R_BAD_VALUE, msg, rec.raw,
                             rec.raw_len, err);
         } else if ((rc = csv_to_json(&b->scratch, &rec, col_of)) != 0) {
             rc = aipm_error_set(err, AIPM_ENOMEM, "out of memory");

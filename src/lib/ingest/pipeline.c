@@ -22,6 +22,9 @@
 #include <string.h>
 
 #define N_BLOCKS 4
+
+/* n_props is stored in 16 bits. */
+_Static_assert(AIPM_MAX_PROPS <= UINT16_MAX, "n_props must fit rec.n_props");
 #define BLOCK_FLUSH ((size_t)1 << 20)
 #define NONE 0xffffffffu
 
@@ -144,7 +147,7 @@ static void *writer_main(void *arg)
 
     for (;;) {
         block *blk;
-        int rc;
+        int rc, failed;
 
         pthread_mutex_lock(&p->mu);
         while (p->q_len == 0 && !p->done)
@@ -156,9 +159,10 @@ static void *writer_main(void *arg)
         blk = p->queue[p->q_head];
         p->q_head = (p->q_head + 1) % N_BLOCKS;
         p->q_len--;
+        failed = p->failed; /* read under the lock: free() may set it */
         pthread_mutex_unlock(&p->mu);
 
-        rc = p->failed ? AIPM_OK : replay(p, blk);
+        rc = failed ? AIPM_OK : replay(p, blk);
 
         pthread_mutex_lock(&p->mu);
         if (rc && !p->failed) {
@@ -312,6 +316,8 @@ int aipm_pipe__event(aipm_pipe *p, uint64_t lineno, const aipm_event *ev,
     return AIPM_OK;
 }
 
+/* On an error here the block may hold a half-written record; that is
+ * harmless because every error aborts the batch (and its transaction). */
 int aipm_pipe__quarantine(aipm_pipe *p, uint64_t lineno, enum reason why,
                           const char *detail, const char *raw, size_t raw_len,
                           aipm_error *err)

@@ -52,7 +52,7 @@ static int reader_new(aipm_reader **out, size_t max_line, aipm_error *err)
     }
     r->fd = -1;
     r->max_line = max_line ? max_line : AIPM_DEFAULT_MAX_LINE;
-    aipm_buf_init(&r->line, r->max_line + 1);
+    aipm_buf_init(&r->line, r->max_line + 2);
     aipm_sha256_init(&r->sha);
     *out = r;
     return AIPM_OK;
@@ -218,14 +218,16 @@ static int refill(aipm_reader *r, aipm_error *err)
     }
 }
 
-/* Append to the line being assembled, keeping at most max_line bytes. */
+/* Append to the line being assembled, keeping at most max_line + 1 bytes:
+ * one more than the limit, so that a line of exactly max_line bytes plus
+ * the '\r' of a CRLF is judged the same wherever the chunk boundary falls. */
 static void line_append(aipm_reader *r, const unsigned char *p, size_t n)
 {
-    size_t room = r->max_line - r->line.len;
+    size_t keep = r->max_line + 1, room = keep - r->line.len;
 
     r->line_full += n;
     r->line_open = 1;
-    if (r->line.len < r->max_line)
+    if (r->line.len < keep)
         aipm_buf_put(&r->line, p, n < room ? n : room);
 }
 

@@ -149,22 +149,32 @@ static int put_row(batch *b, uint64_t lineno, const char **values,
     if (check_row(def, values, date_buf, &c) != 0)
         return aipm_ingest__quarantine(b, lineno, c.why, c.detail, raw, raw_len,
                                        err);
+    /* Both the key and the row hash are length-prefixed, so no choice of
+     * separator inside a value can make two different rows collide. A
+     * one-column key is the value itself (what a person would look for). */
     aipm_buf_reset(&b->scratch);
     for (i = 0; i < def->n_key_cols; i++) {
         const char *v = values[def->key_cols[i]];
 
-        if (i)
-            aipm_buf_put(&b->scratch, "\x1f", 1);
-        aipm_buf_puts(&b->scratch, v ? v : "");
+        if (def->n_key_cols == 1)
+            aipm_buf_puts(&b->scratch, v ? v : "");
+        else if (v)
+            aipm_buf_printf(&b->scratch, "%zu:%s;", strlen(v), v);
+        else
+            aipm_buf_puts(&b->scratch, "-;");
     }
     aipm_sha256_init(&h);
     for (i = 0; i < def->n_cols; i++) {
-        /* NUL marks an empty value, 0x1f separates values. */
+        /* 8-byte big-endian length, then the bytes; all ones for empty. */
+        uint64_t n = values[i] ? strlen(values[i]) : UINT64_MAX;
+        uint8_t len[8];
+        int k;
+
+        for (k = 0; k < 8; k++)
+            len[k] = (uint8_t)(n >> (56 - 8 * k));
+        aipm_sha256_update(&h, len, 8);
         if (values[i])
-            aipm_sha256_update(&h, values[i], strlen(values[i]));
-        else
-            aipm_sha256_update(&h, "", 1);
-        aipm_sha256_update(&h, "\x1f", 1);
+            aipm_sha256_update(&h, values[i], (size_t)n);
     }
     aipm_sha256_final(&h, digest);
     aipm_hex(sha_hex, digest, 32);

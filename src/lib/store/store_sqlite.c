@@ -66,7 +66,7 @@ static const char *const sql_text[S_COUNT] = {
                     "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
     [S_QUAR_PUT] = "INSERT INTO quarantine(batch_id, dataset, file, line, "
                    "reason, detail, raw) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-    [S_SCHEMA_PUT] = "INSERT OR IGNORE INTO event_schema(event, property, "
+    [S_SCHEMA_PUT] = "INSERT INTO event_schema(event, property, "
                      "type, version, batch_id) VALUES(?1, ?2, ?3, ?4, ?5)",
     [S_VOLUME_PUT] = "INSERT INTO daily_volume(dataset, day, batch_id, n) "
                      "VALUES(?1, ?2, ?3, ?4)",
@@ -118,7 +118,7 @@ static const char *const migration_1 =
     "CREATE TABLE event_schema("
     " event TEXT NOT NULL, property TEXT NOT NULL, type TEXT NOT NULL,"
     " version INTEGER NOT NULL, batch_id INTEGER NOT NULL,"
-    " PRIMARY KEY(event, property, version));"
+    " PRIMARY KEY(event, property, batch_id));"
     "CREATE TABLE daily_volume("
     " dataset TEXT NOT NULL, day INTEGER NOT NULL, batch_id INTEGER NOT NULL,"
     " n INTEGER NOT NULL);"
@@ -198,29 +198,47 @@ static int dataset_ddl(sqlite_store *s, const aipm_dataset_def *def,
     return rc;
 }
 
-static int migrate(sqlite_store *s, aipm_error *err)
+static int schema_version(sqlite_store *s, int *version, aipm_error *err)
 {
     sqlite3_stmt *st = NULL;
-    int version = 0, rc, i;
 
-    rc = exec(s,
-              "CREATE TABLE IF NOT EXISTS schema_migrations("
-              " version INTEGER PRIMARY KEY, applied_ms INTEGER NOT NULL)",
-              err);
-    if (rc)
-        return rc;
+    *version = 0;
     if (sqlite3_prepare_v2(s->db,
                            "SELECT coalesce(max(version), 0) "
                            "FROM schema_migrations",
                            -1, &st, NULL) != SQLITE_OK)
         return db_error(s, err);
     if (sqlite3_step(st) == SQLITE_ROW)
-        version = sqlite3_column_int(st, 0);
+        *version = sqlite3_column_int(st, 0);
     sqlite3_finalize(st);
+    return AIPM_OK;
+}
+
+static int migrate(sqlite_store *s, aipm_error *err)
+{
+    int version = 0, rc, i;
+
+    rc = exec(s,
+              "CREATE TABLE IF NOT EXISTS schema_migrations("
+              " version INTEGER PRIMARY KEY, applied_ms INTEGER NOT NULL)",
+              err);
+    if (rc == 0)
+        rc = schema_version(s, &version, err);
+    if (rc)
+        return rc;
 
     if (version < 1) {
         if ((rc = exec(s, "BEGIN IMMEDIATE", err)) != 0)
             return rc;
+        /* Another process may have migrated between our read and our
+         * write lock: read again under the lock. */
+        if ((rc = schema_version(s, &version, err)) != 0 || version >= 1) {
+            exec(s, "ROLLBACK", NULL);
+            if (rc)
+                return rc;
+            s->base.schema_version = version;
+            return AIPM_OK;
+        }
         rc = exec(s, migration_1, err);
         for (i = 0; rc == 0 && i < N_CSV; i++)
             rc = dataset_ddl(s, aipm_dataset_find(csv_names[i]), err);
@@ -784,11 +802,12 @@ static int sq_schema_load(aipm_store *base, aipm_schema_cb cb, void *ctx,
     /* Visible schema only: versions learned from accepted batches. */
     if (sqlite3_prepare_v2(
             s->db,
-            "SELECT event, property, type, version FROM event_schema es "
-            "WHERE version = (SELECT max(version) FROM event_schema e2 "
-            "JOIN batches b ON b.id = e2.batch_id WHERE b.status = "
-            "'accepted' AND e2.event = es.event AND "
-            "e2.property = es.property)",
+            "SELECT event, property, type, version FROM ("
+            " SELECT es.event, es.property, es.type, es.version,"
+            "  row_number() OVER (PARTITION BY es.event, es.property"
+            "   ORDER BY es.version DESC, es.batch_id DESC) AS rn"
+            " FROM event_schema es JOIN batches b ON b.id = es.batch_id"
+            " WHERE b.status = 'accepted') WHERE rn = 1",
             -1, &st, NULL) != SQLITE_OK)
         return db_error(s, err);
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
