@@ -22,7 +22,7 @@ build: deps
 	@cmake --build build/release -j $(JOBS) --target aipm
 
 demo: build
-	@scripts/demo $(AIPM)
+	@$(AIPM) demo demo-workspace
 
 test: deps format-check test-dev test-asan
 
@@ -40,6 +40,7 @@ test-asan:
 
 bench: build
 	@bench/ingest/run $(AIPM)
+	@bench/generate/run $(AIPM)
 
 fuzz: deps
 	@cmake --preset fuzz >/dev/null

@@ -5,6 +5,7 @@
 #include "aipm/audit.h"
 #include "aipm/config.h"
 #include "aipm/core.h"
+#include "aipm/demo.h"
 #include "aipm/ingest.h"
 #include "aipm/lineage.h"
 #include "aipm/store.h"

@@ -42,6 +42,12 @@ typedef struct workspace {
 int ws_open(workspace *ws);
 void ws_close(workspace *ws);
 
+/* Create a workspace in dir (made if missing) with aipm.yaml = yaml_text
+ * and a new store; the first audit entry records it. abs receives the
+ * absolute path. Prints a one-line error and returns an exit code. */
+int cli_workspace_create(const char *dir, const char *yaml_text, char *abs,
+                         size_t abs_cap);
+
 /* Print "aipm: <msg>" for err and return the exit code it maps to. */
 int cli_fail(const aipm_error *err);
 /* Print "aipm: <fmt>" (a usage or input problem) and return EXIT_USAGE. */
@@ -82,5 +88,6 @@ int cmd_lineage(int argc, char **argv);
 int cmd_audit(int argc, char **argv);
 int cmd_help(int argc, char **argv);
 int cmd_version(int argc, char **argv);
+int cmd_demo(int argc, char **argv);
 
 #endif

@@ -18,10 +18,10 @@ static void help(void)
            "The creation is the audit log's first entry.\n");
 }
 
-int cmd_init(int argc, char **argv)
+int cli_workspace_create(const char *dir, const char *yaml_text, char *abs,
+                         size_t abs_cap)
 {
-    const char *dir = argc > 1 ? argv[1] : g_cli.dir;
-    char yaml[4200], db[4200], cp[4200], abs[4096];
+    char yaml[4200], db[4200], cp[4200];
     aipm_error err = {0, ""};
     aipm_store *st = NULL;
     struct stat sb;
@@ -31,12 +31,6 @@ int cmd_init(int argc, char **argv)
     FILE *f;
     int fd, rc;
 
-    if (g_cli.help) {
-        help();
-        return EXIT_OK;
-    }
-    if (argc > 2)
-        return cli_usage_error("init takes one folder; see `aipm init -h`");
     if (mkdir(dir, 0755) != 0 && errno != EEXIST)
         return cli_usage_error("cannot create %s: %s", dir, strerror(errno));
     if (stat(dir, &sb) != 0 || !S_ISDIR(sb.st_mode))
@@ -52,7 +46,7 @@ int cmd_init(int argc, char **argv)
     fd = open(yaml, O_WRONLY | O_CREAT | O_EXCL, 0644);
     if (fd < 0 || (f = fdopen(fd, "w")) == NULL)
         return cli_usage_error("cannot write %s: %s", yaml, strerror(errno));
-    fputs(aipm_config_template(), f);
+    fputs(yaml_text, f);
     if (fclose(f) != 0)
         return cli_usage_error("cannot write %s: %s", yaml, strerror(errno));
     if ((rc = aipm_store_open(&st, db, 1, &err)) != 0) {
@@ -61,7 +55,7 @@ int cmd_init(int argc, char **argv)
         return cli_fail(&err);
     }
     if (realpath(dir, abs) == NULL)
-        snprintf(abs, sizeof(abs), "%s", dir);
+        snprintf(abs, abs_cap, "%s", dir);
     {
         json_t *d = json_pack("{s:s, s:s, s:i}", "workspace", abs, "store",
                               aipm_store_namespace(st), "schema_version",
@@ -87,9 +81,27 @@ int cmd_init(int argc, char **argv)
     }
     aipm_audit_checkpoint_write(cp, size, head, NULL);
     aipm_store_close(st);
+    return EXIT_OK;
+}
+
+int cmd_init(int argc, char **argv)
+{
+    const char *dir = argc > 1 ? argv[1] : g_cli.dir;
+    char abs[4096];
+    int rc;
+
+    if (g_cli.help) {
+        help();
+        return EXIT_OK;
+    }
+    if (argc > 2)
+        return cli_usage_error("init takes one folder; see `aipm init -h`");
+    if ((rc = cli_workspace_create(dir, aipm_config_template(), abs,
+                                   sizeof(abs))) != 0)
+        return rc;
     if (g_cli.json) {
         json_t *o = json_pack("{s:s, s:s, s:s}", "workspace", abs, "config",
-                              yaml, "store", db);
+                              "aipm.yaml", "store", "aipm.db");
 
         cli_print_json(o);
         json_decref(o);

@@ -1,0 +1,369 @@
+/* test_demo.c - the demo generator: determinism, its invariants against
+ * truth.json, bad rows and re-sends as ingest sees them, and a planted
+ * experiment effect recovered from the generated data. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <jansson.h>
+#include <math.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zlib.h>
+
+#include "aipm/demo.h"
+#include "aipm/ingest.h"
+#include "aipm/store.h"
+#include "testutil.h"
+
+static const char *const files[] = {"events.ndjson.gz", "backlog.csv",
+                                    "feedback.csv",     "signals.csv",
+                                    "graph.csv",        "aipm.yaml",
+                                    "truth.json"};
+#define N_FILES 7
+
+typedef struct fx {
+    char dir[256];
+    char out[300];
+    aipm_demo_stats stats;
+    json_t *truth;
+} fx;
+
+static void opts_small(aipm_demo_opts *o, uint64_t seed)
+{
+    aipm_demo_opts_init(o);
+    o->users = 3000;
+    o->days = 120;
+    o->seed = seed;
+    /* 2026-11-27: the day AIPM_NOW pins, so ingest accepts every date. */
+    aipm_time_parse(&o->end_ms, "2026-11-27", 10, 1);
+}
+
+static int setup(void **state)
+{
+    fx *f = calloc(1, sizeof(*f));
+    aipm_demo_opts o;
+    aipm_error err = {0};
+    char path[400];
+    json_error_t jerr;
+
+    if (f == NULL || tu_mkdtemp(f->dir, sizeof(f->dir)) == NULL)
+        return -1;
+    snprintf(f->out, sizeof(f->out), "%s/gen", f->dir);
+    opts_small(&o, 1);
+    if (aipm_demo_generate(f->out, &o, &f->stats, &err) != AIPM_OK) {
+        print_error("generate: %s\n", err.msg);
+        return -1;
+    }
+    snprintf(path, sizeof(path), "%s/truth.json", f->out);
+    f->truth = json_load_file(path, 0, &jerr);
+    if (f->truth == NULL)
+        return -1;
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    fx *f = *state;
+
+    if (f) {
+        json_decref(f->truth);
+        tu_rmtree(f->dir);
+        free(f);
+    }
+    return 0;
+}
+
+static json_int_t tget(json_t *t, const char *a, const char *b)
+{
+    return json_integer_value(json_object_get(json_object_get(t, a), b));
+}
+
+/* Same options, same bytes; another seed, other bytes. */
+static void test_deterministic(void **state)
+{
+    fx *f = *state;
+    aipm_demo_opts o;
+    aipm_error err = {0};
+    char again[300], other[300], a[400], b[400];
+    size_t la, lb;
+    int i;
+
+    snprintf(again, sizeof(again), "%s/again", f->dir);
+    snprintf(other, sizeof(other), "%s/other", f->dir);
+    opts_small(&o, 1);
+    assert_int_equal(aipm_demo_generate(again, &o, NULL, &err), AIPM_OK);
+    opts_small(&o, 2);
+    assert_int_equal(aipm_demo_generate(other, &o, NULL, &err), AIPM_OK);
+    for (i = 0; i < N_FILES; i++) {
+        char *x, *y, *z;
+
+        snprintf(a, sizeof(a), "%s/%s", f->out, files[i]);
+        snprintf(b, sizeof(b), "%s/%s", again, files[i]);
+        x = tu_read(a, &la);
+        y = tu_read(b, &lb);
+        assert_non_null(x);
+        assert_non_null(y);
+        assert_int_equal(la, lb);
+        assert_memory_equal(x, y, la);
+        free(y);
+        snprintf(b, sizeof(b), "%s/%s", other, files[i]);
+        z = tu_read(b, &lb);
+        assert_non_null(z);
+        assert_true(la != lb || memcmp(x, z, la) != 0);
+        free(x);
+        free(z);
+    }
+}
+
+/* truth.json agrees with the files: counted here from the files
+ * themselves (lines of each CSV, event lines by inflating with zlib). */
+static void test_counts_match_truth(void **state)
+{
+    fx *f = *state;
+    char path[400];
+    char *text;
+    size_t len, i, lines = 0;
+
+    assert_int_equal(tget(f->truth, "generator", "users"), 3000);
+    /* graph.csv: one edge a line after the header. */
+    snprintf(path, sizeof(path), "%s/graph.csv", f->out);
+    text = tu_read(path, &len);
+    assert_non_null(text);
+    for (i = 0; i < len; i++)
+        lines += text[i] == '\n';
+    free(text);
+    assert_int_equal(lines - 1, f->stats.edges);
+    /* backlog: 160 items in the truth, the stats and the contract. */
+    assert_int_equal(
+        json_array_size(json_object_get(json_object_get(f->truth, "backlog"),
+                                        "items")),
+        160);
+    assert_int_equal(f->stats.items, 160);
+    /* feedback: every row has its true item (or null) in the truth. */
+    assert_int_equal(
+        (int64_t)json_object_size(json_object_get(
+            json_object_get(f->truth, "feedback"), "item_of")),
+        tget(f->truth, "feedback", "rows"));
+    /* Event lines in the file (inflated here with zlib's gzread) are the
+     * good ones, the bad ones, the re-sends and the type-changed ones. */
+    {
+        gzFile gz;
+        char buf[65536];
+        int n;
+        int64_t nl = 0;
+
+        snprintf(path, sizeof(path), "%s/events.ndjson.gz", f->out);
+        gz = gzopen(path, "rb");
+        assert_non_null(gz);
+        while ((n = gzread(gz, buf, sizeof(buf))) > 0)
+            for (i = 0; i < (size_t)n; i++)
+                nl += buf[i] == '\n';
+        gzclose(gz);
+        assert_int_equal(nl, tget(f->truth, "events", "good_lines") +
+                                 tget(f->truth, "events", "bad_lines") +
+                                 tget(f->truth, "events", "resent_lines") +
+                                 json_integer_value(json_object_get(
+                                     f->truth, "type_mismatch_rows")));
+    }
+    assert_int_equal(tget(f->truth, "events", "good_lines"), f->stats.events);
+    assert_int_equal(tget(f->truth, "events", "bad_lines"),
+                     f->stats.bad_lines);
+    assert_int_equal(tget(f->truth, "events", "resent_lines"),
+                     f->stats.resent);
+    /* About a third of the backlog shipped (round(160/3) = 53). */
+    {
+        json_t *items = json_object_get(json_object_get(f->truth, "backlog"),
+                                        "items"),
+               *it;
+        size_t k;
+        int shipped = 0;
+
+        json_array_foreach(items, k, it) shipped +=
+            strcmp(json_string_value(json_object_get(it, "status")),
+                   "shipped") == 0;
+        assert_int_equal(shipped, 53);
+    }
+}
+
+static void ingest(const char *dir, aipm_store *st, const char *dataset,
+                   const char *file, json_t **report)
+{
+    aipm_ingest_opts o;
+    aipm_ingest_result r;
+    aipm_error err = {0};
+    json_error_t jerr;
+    char path[400];
+
+    memset(&o, 0, sizeof(o));
+    o.dataset = dataset;
+    snprintf(path, sizeof(path), "%s/%s", dir, file);
+    if (aipm_ingest_file(st, path, &o, &r, &err) != AIPM_OK)
+        print_error("%s: %s\n", file, err.msg);
+    assert_non_null(r.report_json);
+    *report = json_loads(r.report_json, 0, &jerr);
+    aipm_ingest_result_clear(&r);
+}
+
+/* What ingest quarantines, per reason, is what was planted; re-sends are
+ * the duplicates; everything else is accepted. */
+static void test_ingest_finds_what_was_planted(void **state)
+{
+    fx *f = *state;
+    static const char *const kinds[] = {
+        "malformed_json", "missing_field", "bad_timestamp", "unsupported_type",
+        "bad_value",      "invalid_utf8",  "line_too_long"};
+    aipm_store *st = NULL;
+    aipm_error err = {0};
+    json_t *ev, *bl, *fb, *planted, *v;
+    char db[400];
+    const char *key;
+    size_t k;
+    json_int_t sum;
+
+    snprintf(db, sizeof(db), "%s/aipm.db", f->dir);
+    assert_int_equal(aipm_store_open(&st, db, 1, &err), AIPM_OK);
+    ingest(f->out, st, "events", "events.ndjson.gz", &ev);
+    ingest(f->out, st, "backlog", "backlog.csv", &bl);
+    ingest(f->out, st, "feedback", "feedback.csv", &fb);
+    aipm_store_close(st);
+    for (k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++) {
+        json_int_t want = tget(f->truth, "event_bad_rows", kinds[k]);
+        json_int_t got = tget(ev, "quarantine_reasons", kinds[k]);
+
+        assert_true(want > 0);
+        assert_int_equal(got, want);
+    }
+    assert_int_equal(json_integer_value(json_object_get(ev, "duplicates")),
+                     tget(f->truth, "events", "resent_lines"));
+    assert_int_equal(json_integer_value(json_object_get(ev, "accepted")),
+                     tget(f->truth, "events", "good_lines") +
+                         json_integer_value(
+                             json_object_get(f->truth, "type_mismatch_rows")));
+    planted = json_object_get(json_object_get(f->truth, "csv_bad_rows"),
+                              "backlog");
+    sum = 0;
+    json_object_foreach(planted, key, v) sum += json_integer_value(v);
+    assert_int_equal(json_integer_value(json_object_get(bl, "quarantined")),
+                     sum);
+    assert_int_equal(json_integer_value(json_object_get(bl, "duplicates")),
+                     tget(f->truth, "csv_resent", "backlog"));
+    planted = json_object_get(json_object_get(f->truth, "csv_bad_rows"),
+                              "feedback");
+    sum = 0;
+    json_object_foreach(planted, key, v) sum += json_integer_value(v);
+    assert_int_equal(json_integer_value(json_object_get(fb, "quarantined")),
+                     sum);
+    json_decref(ev);
+    json_decref(bl);
+    json_decref(fb);
+}
+
+/* Per-variation mean of the metric event count per exposed user, counted
+ * from first exposure to the end of the experiment's last day; then the
+ * relative lift and its delta-method standard error (Deng et al. 2013:
+ * var(mt/mc) ~ vt/(nt mc^2) + mt^2 vc/(nc mc^4)). */
+static void lift_of(const char *db, const char *key, const char *event,
+                    const char *end, double *lift, double *se)
+{
+    static const char sql[] =
+        "WITH exp AS (SELECT user_id, min(ts) AS t0,"
+        "  json_extract(payload, '$.variation_id') AS v FROM v_events"
+        "  WHERE event = 'Experiment Viewed' AND"
+        "  json_extract(payload, '$.experiment_id') = ?1 GROUP BY user_id)"
+        " SELECT e.v, count(x.ts) FROM exp e LEFT JOIN v_events x"
+        "  ON x.user_id = e.user_id AND x.event = ?2 AND x.ts >= e.t0"
+        "  AND x.ts < ?3 GROUP BY e.user_id";
+    sqlite3 *h = NULL;
+    sqlite3_stmt *st = NULL;
+    double n[2] = {0, 0}, s[2] = {0, 0}, ss[2] = {0, 0}, m[2], var[2];
+    int64_t end_ms;
+    int i;
+
+    assert_int_equal(aipm_time_parse(&end_ms, end, strlen(end), 1), AIPM_OK);
+    end_ms += 86400000; /* through the last day */
+    assert_int_equal(sqlite3_open(db, &h), SQLITE_OK);
+    assert_int_equal(sqlite3_prepare_v2(h, sql, -1, &st, NULL), SQLITE_OK);
+    sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, event, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 3, end_ms);
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        const char *v = (const char *)sqlite3_column_text(st, 0);
+        double c = (double)sqlite3_column_int64(st, 1);
+
+        i = v && strcmp(v, "treatment") == 0;
+        n[i]++;
+        s[i] += c;
+        ss[i] += c * c;
+    }
+    sqlite3_finalize(st);
+    sqlite3_close(h);
+    for (i = 0; i < 2; i++) {
+        assert_true(n[i] > 100);
+        m[i] = s[i] / n[i];
+        var[i] = (ss[i] - n[i] * m[i] * m[i]) / (n[i] - 1);
+    }
+    *lift = m[1] / m[0] - 1;
+    *se = sqrt(var[1] / (n[1] * m[0] * m[0]) +
+               m[1] * m[1] * var[0] / (n[0] * pow(m[0], 4)));
+}
+
+/* The planted effects are visible in the data: the winner's estimated
+ * lift lies within 3 standard errors of the truth (+20%) and clear of 0;
+ * the null experiment's lies within 3 standard errors of 0. */
+static void test_planted_effects_visible(void **state)
+{
+    fx *f = *state;
+    aipm_store *st = NULL;
+    aipm_error err = {0};
+    json_t *ev, *exps, *x;
+    char db[400];
+    double lift, se, truth_lift;
+
+    snprintf(db, sizeof(db), "%s/effects.db", f->dir);
+    assert_int_equal(aipm_store_open(&st, db, 1, &err), AIPM_OK);
+    ingest(f->out, st, "events", "events.ndjson.gz", &ev);
+    json_decref(ev);
+    aipm_store_close(st);
+    exps = json_object_get(json_object_get(f->truth, "experiments"), "by_key");
+
+    x = json_object_get(exps, "onboarding_checklist");
+    truth_lift = json_real_value(json_object_get(x, "relative_lift"));
+    assert_true(truth_lift > 0.1); /* the winner */
+    lift_of(db, "onboarding_checklist",
+            json_string_value(json_object_get(x, "event")),
+            json_string_value(json_object_get(x, "end")), &lift, &se);
+    print_message("onboarding_checklist: lift %.4f se %.4f (truth %.2f)\n",
+                  lift, se, truth_lift);
+    assert_true(fabs(lift - truth_lift) < 3 * se);
+    assert_true(lift > 2 * se);
+
+    x = json_object_get(exps, "new_navigation");
+    assert_true(json_real_value(json_object_get(x, "relative_lift")) == 0);
+    lift_of(db, "new_navigation",
+            json_string_value(json_object_get(x, "event")),
+            json_string_value(json_object_get(x, "end")), &lift, &se);
+    print_message("new_navigation: lift %.4f se %.4f (truth 0)\n", lift, se);
+    assert_true(fabs(lift) < 3 * se);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_deterministic, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_counts_match_truth, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_ingest_finds_what_was_planted,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_planted_effects_visible, setup,
+                                        teardown),
+    };
+
+    setenv("AIPM_NOW", "2026-11-27T12:00:00Z", 1);
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
