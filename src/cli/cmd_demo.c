@@ -244,7 +244,7 @@ int cmd_demo(int argc, char **argv)
     aipm_demo_stats stats;
     const char *dir = NULL;
     char data[4200], path[8600], abs[4096], *yaml = NULL;
-    json_t *truth = NULL, *reports = json_object(), *checks = json_array();
+    json_t *truth = NULL, *reports = NULL, *checks = NULL;
     json_error_t jerr;
     workspace ws;
     int rc, i, all_ok = 1;
@@ -257,6 +257,8 @@ int cmd_demo(int argc, char **argv)
     if (argc > 1 && strcmp(argv[1], "generate") == 0)
         return cmd_generate(argc, argv);
     aipm_demo_opts_init(&o);
+    reports = json_object();
+    checks = json_array();
     if ((rc = parse_opts(argc, argv, 1, &o, &dir)) != 0)
         goto done;
     if (dir == NULL)
