@@ -19,12 +19,12 @@ extern "C" {
 #endif
 
 typedef struct aipm_demo_opts {
-    int64_t users;     /* total users signing up over the period */
-    int days;          /* length of the period */
-    uint64_t seed;     /* same seed and options -> byte-identical files */
-    int64_t end_ms;    /* the period's last day (UTC midnight is used) */
-    double bad_share;  /* share of extra bad event lines, of each kind */
-    double dup_share;  /* share of event lines re-sent exactly */
+    int64_t users;    /* total users signing up over the period */
+    int days;         /* length of the period */
+    uint64_t seed;    /* same seed and options -> byte-identical files */
+    int64_t end_ms;   /* the period's last day (UTC midnight is used) */
+    double bad_share; /* share of extra bad event lines, of each kind */
+    double dup_share; /* share of event lines re-sent exactly */
     aipm_progress_fn progress; /* days done / days */
     void *progress_ctx;
 } aipm_demo_opts;
@@ -34,9 +34,9 @@ typedef struct aipm_demo_opts {
 void aipm_demo_opts_init(aipm_demo_opts *o);
 
 typedef struct aipm_demo_stats {
-    int64_t events;      /* good event lines (before bad rows and re-sends) */
-    int64_t bad_lines;   /* bad event lines written */
-    int64_t resent;      /* exact re-sends written */
+    int64_t events;    /* good event lines (before bad rows and re-sends) */
+    int64_t bad_lines; /* bad event lines written */
+    int64_t resent;    /* exact re-sends written */
     int64_t accounts, items, feedback, signals, edges;
 } aipm_demo_stats;
 

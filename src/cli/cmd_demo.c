@@ -141,13 +141,19 @@ static int cmd_generate(int argc, char **argv)
  * (which has the marker file), whose own files are removed. */
 static int fresh_dir(const char *dir)
 {
-    static const char *const ours[] = {
-        "aipm.yaml",          "aipm.db",           "aipm.db-wal",
-        "aipm.db-shm",        "audit-checkpoint",  MARKER,
-        "demo-data/events.ndjson.gz", "demo-data/backlog.csv",
-        "demo-data/feedback.csv",     "demo-data/signals.csv",
-        "demo-data/graph.csv",        "demo-data/aipm.yaml",
-        "demo-data/truth.json"};
+    static const char *const ours[] = {"aipm.yaml",
+                                       "aipm.db",
+                                       "aipm.db-wal",
+                                       "aipm.db-shm",
+                                       "audit-checkpoint",
+                                       MARKER,
+                                       "demo-data/events.ndjson.gz",
+                                       "demo-data/backlog.csv",
+                                       "demo-data/feedback.csv",
+                                       "demo-data/signals.csv",
+                                       "demo-data/graph.csv",
+                                       "demo-data/aipm.yaml",
+                                       "demo-data/truth.json"};
     char path[4200];
     struct stat sb;
     DIR *dh;
@@ -236,10 +242,11 @@ static int check(json_t *checks, const char *what, long long planted,
 
 int cmd_demo(int argc, char **argv)
 {
-    static const char *const files[][2] = {
-        {"events", "events.ndjson.gz"}, {"backlog", "backlog.csv"},
-        {"feedback", "feedback.csv"},   {"signals", "signals.csv"},
-        {"graph", "graph.csv"}};
+    static const char *const files[][2] = {{"events", "events.ndjson.gz"},
+                                           {"backlog", "backlog.csv"},
+                                           {"feedback", "feedback.csv"},
+                                           {"signals", "signals.csv"},
+                                           {"graph", "graph.csv"}};
     aipm_demo_opts o;
     aipm_demo_stats stats;
     const char *dir = NULL;
@@ -296,8 +303,8 @@ int cmd_demo(int argc, char **argv)
                "in %lld accounts over %d days\n  workspace %s, data and "
                "truth.json in %s\n\n%-9s %9s %9s %6s %6s  %s\n",
                (unsigned long long)o.seed, (long long)o.users,
-               (long long)stats.accounts, o.days, abs, data, "DATASET",
-               "READ", "ACCEPTED", "DUPS", "QUAR", "VERDICT");
+               (long long)stats.accounts, o.days, abs, data, "DATASET", "READ",
+               "ACCEPTED", "DUPS", "QUAR", "VERDICT");
     for (i = 0; i < 5; i++) {
         aipm_ingest_opts io;
         aipm_ingest_result res;
@@ -334,7 +341,7 @@ int cmd_demo(int argc, char **argv)
     {
         json_t *ev = json_object_get(reports, "events");
         const char *kinds[] = {"malformed_json", "missing_field",
-                               "bad_timestamp", "unsupported_type",
+                               "bad_timestamp",  "unsupported_type",
                                "bad_value",      "invalid_utf8",
                                "line_too_long"};
         char what[80];
@@ -348,9 +355,9 @@ int cmd_demo(int argc, char **argv)
             snprintf(what, sizeof(what), "events quarantined: %s", kinds[k]);
             all_ok &= check(checks, what, jint(truth, tp), jint(ev, fp));
         }
-        all_ok &= check(checks, "events re-sent = duplicates",
-                        jint(truth, "events.resent_lines"),
-                        jint(ev, "duplicates"));
+        all_ok &=
+            check(checks, "events re-sent = duplicates",
+                  jint(truth, "events.resent_lines"), jint(ev, "duplicates"));
         all_ok &= check(checks, "events accepted = good + type-changed",
                         jint(truth, "events.good_lines") +
                             jint(truth, "type_mismatch_rows"),
@@ -375,8 +382,8 @@ int cmd_demo(int argc, char **argv)
     }
     if (g_cli.json) {
         json_t *j = json_pack("{s:s, s:s, s:o, s:o, s:b}", "workspace", abs,
-                              "data", data, "ingest", reports, "checks",
-                              checks, "all_checks_ok", all_ok);
+                              "data", data, "ingest", reports, "checks", checks,
+                              "all_checks_ok", all_ok);
 
         reports = checks = NULL;
         cli_print_json(j);

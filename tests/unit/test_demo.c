@@ -20,10 +20,9 @@
 #include "aipm/store.h"
 #include "testutil.h"
 
-static const char *const files[] = {"events.ndjson.gz", "backlog.csv",
-                                    "feedback.csv",     "signals.csv",
-                                    "graph.csv",        "aipm.yaml",
-                                    "truth.json"};
+static const char *const files[] = {
+    "events.ndjson.gz", "backlog.csv", "feedback.csv", "signals.csv",
+    "graph.csv",        "aipm.yaml",   "truth.json"};
 #define N_FILES 7
 
 typedef struct fx {
@@ -140,16 +139,14 @@ static void test_counts_match_truth(void **state)
     free(text);
     assert_int_equal(lines - 1, f->stats.edges);
     /* backlog: 160 items in the truth, the stats and the contract. */
-    assert_int_equal(
-        json_array_size(json_object_get(json_object_get(f->truth, "backlog"),
-                                        "items")),
-        160);
+    assert_int_equal(json_array_size(json_object_get(
+                         json_object_get(f->truth, "backlog"), "items")),
+                     160);
     assert_int_equal(f->stats.items, 160);
     /* feedback: every row has its true item (or null) in the truth. */
-    assert_int_equal(
-        (int64_t)json_object_size(json_object_get(
-            json_object_get(f->truth, "feedback"), "item_of")),
-        tget(f->truth, "feedback", "rows"));
+    assert_int_equal((int64_t)json_object_size(json_object_get(
+                         json_object_get(f->truth, "feedback"), "item_of")),
+                     tget(f->truth, "feedback", "rows"));
     /* Event lines in the file (inflated here with zlib's gzread) are the
      * good ones, the bad ones, the re-sends and the type-changed ones. */
     {
@@ -172,10 +169,8 @@ static void test_counts_match_truth(void **state)
                                      f->truth, "type_mismatch_rows")));
     }
     assert_int_equal(tget(f->truth, "events", "good_lines"), f->stats.events);
-    assert_int_equal(tget(f->truth, "events", "bad_lines"),
-                     f->stats.bad_lines);
-    assert_int_equal(tget(f->truth, "events", "resent_lines"),
-                     f->stats.resent);
+    assert_int_equal(tget(f->truth, "events", "bad_lines"), f->stats.bad_lines);
+    assert_int_equal(tget(f->truth, "events", "resent_lines"), f->stats.resent);
     /* About a third of the backlog shipped (round(160/3) = 53). */
     {
         json_t *items = json_object_get(json_object_get(f->truth, "backlog"),
@@ -245,16 +240,16 @@ static void test_ingest_finds_what_was_planted(void **state)
                      tget(f->truth, "events", "good_lines") +
                          json_integer_value(
                              json_object_get(f->truth, "type_mismatch_rows")));
-    planted = json_object_get(json_object_get(f->truth, "csv_bad_rows"),
-                              "backlog");
+    planted =
+        json_object_get(json_object_get(f->truth, "csv_bad_rows"), "backlog");
     sum = 0;
     json_object_foreach(planted, key, v) sum += json_integer_value(v);
     assert_int_equal(json_integer_value(json_object_get(bl, "quarantined")),
                      sum);
     assert_int_equal(json_integer_value(json_object_get(bl, "duplicates")),
                      tget(f->truth, "csv_resent", "backlog"));
-    planted = json_object_get(json_object_get(f->truth, "csv_bad_rows"),
-                              "feedback");
+    planted =
+        json_object_get(json_object_get(f->truth, "csv_bad_rows"), "feedback");
     sum = 0;
     json_object_foreach(planted, key, v) sum += json_integer_value(v);
     assert_int_equal(json_integer_value(json_object_get(fb, "quarantined")),

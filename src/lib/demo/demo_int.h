@@ -42,9 +42,9 @@ typedef struct demo_feature {
 typedef struct demo_experiment {
     const char *key, *metric_event, *metric_key, *guardrail_key;
     int start_day, end_day;
-    int new_users_only; /* exposure at signup (onboarding tests) */
-    double lift;        /* true relative lift of the metric event's rate */
-    double activity_lift; /* true relative change of daily activity */
+    int new_users_only;    /* exposure at signup (onboarding tests) */
+    double lift;           /* true relative lift of the metric event's rate */
+    double activity_lift;  /* true relative change of daily activity */
     double lost_exposures; /* share of treatment exposures not logged (SRM) */
     const char *kind;      /* winner, null, harms_guardrail, srm */
 } demo_experiment;
@@ -52,13 +52,13 @@ typedef struct demo_experiment {
 typedef struct demo_item {
     char id[16];
     char title[128];
-    char words[4][16]; /* the item's own vocabulary */
-    int area, feature;   /* feature index or -1 */
-    double effort;       /* person-weeks */
-    int status;          /* index into demo_statuses */
+    char words[4][16];            /* the item's own vocabulary */
+    int area, feature;            /* feature index or -1 */
+    double effort;                /* person-weeks */
+    int status;                   /* index into demo_statuses */
     int created_day, shipped_day; /* shipped_day < 0: not shipped */
-    double demand;       /* hidden: expected feedback rows */
-    double value;        /* true realised value: users per 10k DAU */
+    double demand;                /* hidden: expected feedback rows */
+    double value;                 /* true realised value: users per 10k DAU */
     int has_rice;
     double reach, impact, confidence;
 } demo_item;
@@ -79,8 +79,8 @@ typedef struct demo {
     uint8_t *acct_plan;
     uint8_t *acct_industry;
     int32_t *acct_seats;
-    int32_t *acct_members; /* signed up so far */
-    int32_t *acct_last;    /* the newest member, or -1 */
+    int32_t *acct_members;  /* signed up so far */
+    int32_t *acct_last;     /* the newest member, or -1 */
     uint32_t *acct_adopted; /* [account * MAX_FEATURES + f] adopters */
 
     /* users (index order = signup order) */

@@ -30,20 +30,17 @@
 #include <zlib.h>
 
 const char *const demo_plans[N_PLANS] = {"free", "pro", "enterprise"};
-const char *const demo_areas[N_AREAS] = {"reporting",     "dashboards",
-                                         "alerts",        "data",
-                                         "collaboration", "admin"};
+const char *const demo_areas[N_AREAS] = {"reporting", "dashboards",    "alerts",
+                                         "data",      "collaboration", "admin"};
 const char *const demo_bad_kinds[N_BAD_KINDS] = {
     "malformed_json", "missing_field", "bad_timestamp", "unsupported_type",
     "bad_value",      "invalid_utf8",  "line_too_long", "malformed_csv"};
 const char *const demo_statuses[5] = {"idea", "planned", "in_progress",
                                       "shipped", "dropped"};
 
-static const char *const industries[] = {"retail",    "fintech",
-                                         "healthcare", "media",
-                                         "logistics", "education"};
-static const char *const platforms[] = {"web", "web", "web", "ios",
-                                        "android"};
+static const char *const industries[] = {"retail", "fintech",   "healthcare",
+                                         "media",  "logistics", "education"};
+static const char *const platforms[] = {"web", "web", "web", "ios", "android"};
 
 /* Retention per plan: P(active at age a days) = r * (f + (1-f) e^(-a/tau)),
  * and always active on the signup day. */
@@ -58,8 +55,8 @@ static const struct core_event {
     double rate;
     int experiment;
 } core_events[] = {
-    {"Page Viewed", 0.7, -1},      {"Dashboard Viewed", 0.6, 0},
-    {"Report Viewed", 0.5, 1},     {"Notification Clicked", 0.3, 2},
+    {"Page Viewed", 0.7, -1},     {"Dashboard Viewed", 0.6, 0},
+    {"Report Viewed", 0.5, 1},    {"Notification Clicked", 0.3, 2},
     {"Search Performed", 0.4, 3},
 };
 #define N_CORE ((int)(sizeof(core_events) / sizeof(core_events[0])))
@@ -98,8 +95,7 @@ static void define_product(demo *d)
         double use_rate;
     } catalog[] = {
         {"export", "Report export", "Report Exported", 0, -0.25, -1, 0.35},
-        {"schedule", "Scheduled reports", "Report Scheduled", 0, 0.25, 0,
-         0.20},
+        {"schedule", "Scheduled reports", "Report Scheduled", 0, 0.25, 0, 0.20},
         {"dashboard", "Dashboards", "Dashboard Created", 1, -0.5, -1, 0.30},
         {"share", "Dashboard sharing", "Dashboard Shared", 1, -0.1, 2, 0.20},
         {"alerts", "Alerts", "Alert Configured", 2, -0.4, -1, 0.25},
@@ -221,10 +217,10 @@ static int make_population(demo *d, aipm_error *err)
 
         d->acct_plan[i] = (uint8_t)plan;
         d->acct_industry[i] = (uint8_t)gsl_rng_uniform_int(d->rng, 6);
-        d->acct_seats[i] = plan == 0   ? 1 + (int)gsl_rng_uniform_int(d->rng, 5)
-                           : plan == 1 ? 5 + (int)gsl_rng_uniform_int(d->rng, 46)
-                                       : 50 + (int)gsl_rng_uniform_int(d->rng,
-                                                                       451);
+        d->acct_seats[i] = plan == 0 ? 1 + (int)gsl_rng_uniform_int(d->rng, 5)
+                           : plan == 1
+                               ? 5 + (int)gsl_rng_uniform_int(d->rng, 46)
+                               : 50 + (int)gsl_rng_uniform_int(d->rng, 451);
         d->acct_last[i] = -1;
     }
     /* Users join accounts in proportion to seats (bigger accounts have
@@ -253,14 +249,13 @@ static int make_population(demo *d, aipm_error *err)
             d->user_signup_day[i] =
                 (int32_t)((double)i * (d->o.days * 0.9) / (double)n);
             d->user_account[i] = (int32_t)a;
-            d->user_inviter[i] = d->acct_last[a] >= 0 &&
-                                         gsl_rng_uniform(d->rng) < 0.35
-                                     ? d->acct_last[a]
-                                     : -1;
+            d->user_inviter[i] =
+                d->acct_last[a] >= 0 && gsl_rng_uniform(d->rng) < 0.35
+                    ? d->acct_last[a]
+                    : -1;
             d->acct_last[a] = (int32_t)i;
             for (f = 0; f < d->n_features; f++)
-                if (gsl_rng_uniform(d->rng) <
-                    d->features[f].m[d->acct_plan[a]])
+                if (gsl_rng_uniform(d->rng) < d->features[f].m[d->acct_plan[a]])
                     d->user_eligible[i] |= (uint16_t)(1u << f);
         }
         free(cum);
@@ -272,10 +267,10 @@ static int make_population(demo *d, aipm_error *err)
     for (f = 0; f < d->n_features; f++) {
         int a = d->features[f].area;
 
-        d->area_reach[a] += (0.6 * d->features[f].m[0] +
-                             0.3 * d->features[f].m[1] +
-                             0.1 * d->features[f].m[2]) /
-                            2.0;
+        d->area_reach[a] +=
+            (0.6 * d->features[f].m[0] + 0.3 * d->features[f].m[1] +
+             0.1 * d->features[f].m[2]) /
+            2.0;
     }
     for (i = 0; i < N_AREAS; i++)
         if (d->area_reach[i] > 1)
@@ -703,8 +698,7 @@ static int run_days(gen *g)
         int64_t day_ms = (d->day0 + day) * DAY_MS;
 
         /* Today's signups join their accounts. */
-        while (signed_up < d->o.users &&
-               d->user_signup_day[signed_up] <= day) {
+        while (signed_up < d->o.users && d->user_signup_day[signed_up] <= day) {
             int64_t a = d->user_account[signed_up];
 
             d->acct_members[a]++;
@@ -715,14 +709,13 @@ static int run_days(gen *g)
             int age = day - d->user_signup_day[u];
             double p_active =
                 age == 0 ? 1.0
-                         : ret_r[plan] * (ret_f[plan] +
-                                          (1 - ret_f[plan]) *
-                                              exp(-age / ret_tau[plan]));
+                         : ret_r[plan] *
+                               (ret_f[plan] +
+                                (1 - ret_f[plan]) * exp(-age / ret_tau[plan]));
             int64_t t0;
 
             for (e = 0; e < d->n_experiments; e++)
-                if (((d->user_exposed[u] >> e) & 1) &&
-                    variation(d, e, u) == 1)
+                if (((d->user_exposed[u] >> e) & 1) && variation(d, e, u) == 1)
                     p_active *= 1 + d->experiments[e].activity_lift;
             if (gsl_rng_uniform(d->rng) >= p_active)
                 continue;
@@ -873,12 +866,11 @@ int aipm_demo_generate(const char *outdir, const aipm_demo_opts *opts,
                                     json_integer(d->bad[i]));
         json_object_set_new(truth, "event_bad_rows", bad);
     }
-    json_object_set_new(
-        truth, "events",
-        json_pack("{s:I, s:I, s:I}", "good_lines",
-                  (json_int_t)d->stats.events, "bad_lines",
-                  (json_int_t)d->stats.bad_lines, "resent_lines",
-                  (json_int_t)d->stats.resent));
+    json_object_set_new(truth, "events",
+                        json_pack("{s:I, s:I, s:I}", "good_lines",
+                                  (json_int_t)d->stats.events, "bad_lines",
+                                  (json_int_t)d->stats.bad_lines,
+                                  "resent_lines", (json_int_t)d->stats.resent));
     snprintf(path, sizeof(path), "%s/truth.json", outdir);
     if ((rc = write_truth(d, truth, path, err)) != 0)
         goto done;

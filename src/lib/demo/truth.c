@@ -106,18 +106,17 @@ json_t *demo_truth_core(demo *d)
 
         for (k = 0; k < N_PLANS; k++)
             json_object_set_new(seg, demo_plans[k],
-                                json_pack("{s:f, s:f, s:f, s:f}", "p",
-                                          ft->p[k], "q", ft->q[k], "m",
-                                          ft->m[k], "graph_coef", ft->q[k]));
+                                json_pack("{s:f, s:f, s:f, s:f}", "p", ft->p[k],
+                                          "q", ft->q[k], "m", ft->m[k],
+                                          "graph_coef", ft->q[k]));
         demo_date(d, ft->launch_day, date);
         json_object_set_new(
             features, ft->key,
-            json_pack("{s:s, s:s, s:s, s:s, s:f, s:o}", "event", ft->event,
-                      "area", demo_areas[ft->area], "launched_at", date,
-                      "depends_on",
-                      ft->depends_on >= 0 ? d->features[ft->depends_on].key
-                                          : "",
-                      "use_rate", ft->use_rate, "segments", seg));
+            json_pack(
+                "{s:s, s:s, s:s, s:s, s:f, s:o}", "event", ft->event, "area",
+                demo_areas[ft->area], "launched_at", date, "depends_on",
+                ft->depends_on >= 0 ? d->features[ft->depends_on].key : "",
+                "use_rate", ft->use_rate, "segments", seg));
     }
     json_object_set_new(
         truth, "adoption",
