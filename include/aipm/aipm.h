@@ -8,6 +8,7 @@
 #include "aipm/demo.h"
 #include "aipm/ingest.h"
 #include "aipm/lineage.h"
+#include "aipm/stats.h"
 #include "aipm/store.h"
 
 #endif
