@@ -25,6 +25,54 @@ typedef struct aipm_feature {
     int n_depends_on;
 } aipm_feature;
 
+typedef enum aipm_metric_type {
+    AIPM_METRIC_COUNT,
+    AIPM_METRIC_CONVERSION,
+    AIPM_METRIC_RETENTION,
+    AIPM_METRIC_SUM,
+    AIPM_METRIC_RATIO,
+    AIPM_METRIC_ADOPTION
+} aipm_metric_type;
+
+/* metrics: one entry (DESIGN.md section 5.1). */
+typedef struct aipm_metric {
+    char *key;
+    aipm_metric_type type;
+    char *event;     /* count, conversion, sum */
+    char *property;  /* sum: the numeric property */
+    char *numerator; /* ratio: metric keys */
+    char *denominator;
+    char *feature;                 /* adoption: catalog feature key */
+    int window_days;               /* 0: no window */
+    int from_day, to_day;          /* retention */
+    int unit_account;              /* unit: account (else user) */
+    char *where_key, *where_value; /* one property equality filter */
+    double cap_percentile;         /* 0: none */
+    double cap_value;              /* 0: none */
+    int direction_down;            /* direction: down (a rise is bad) */
+} aipm_metric;
+
+typedef struct aipm_kpi {
+    char *key;
+    char *metric;
+    double target;
+    int has_target;
+    int direction_down;
+} aipm_kpi;
+
+typedef struct aipm_experiment_def {
+    char *key;
+    char **variations; /* the first is the control */
+    int n_variations;
+    double *weights; /* n_variations entries, summing to 1 */
+    char **metrics;
+    int n_metrics;
+    char **guardrails;
+    int n_guardrails;
+    int64_t start_ms; /* 0: none */
+    int64_t end_ms;   /* 0: open-ended (still running) */
+} aipm_experiment_def;
+
 /* policies.data: the ingest quality gates. */
 typedef struct aipm_data_policy {
     double max_quarantine_share; /* blocked above this share of rows */
@@ -39,6 +87,12 @@ typedef struct aipm_config {
     char *store; /* as written; relative paths are relative to the file */
     aipm_feature *catalog;
     int n_catalog;
+    aipm_metric *metrics;
+    int n_metrics;
+    aipm_kpi *kpis;
+    int n_kpis;
+    aipm_experiment_def *experiments;
+    int n_experiments;
     aipm_data_policy data;
 } aipm_config;
 
@@ -54,6 +108,12 @@ void aipm_config_free(aipm_config *cfg);
 /* A configuration with every default and an empty catalog, for a store
  * used without its aipm.yaml (--store alone). Free with aipm_config_free. */
 int aipm_config_new_default(aipm_config **out, aipm_error *err);
+
+/* Look-ups by key; NULL when absent. Borrowed from cfg. */
+const aipm_metric *aipm_config_metric(const aipm_config *cfg, const char *key);
+const aipm_experiment_def *aipm_config_experiment(const aipm_config *cfg,
+                                                  const char *key);
+const char *aipm_metric_type_name(aipm_metric_type t);
 
 /* The commented aipm.yaml that `aipm init` writes. Static. */
 const char *aipm_config_template(void);

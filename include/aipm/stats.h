@@ -45,11 +45,11 @@ double aipm_moments_var(const aipm_moments *m, int proportion);
 /* A two-group comparison: treatment against control. */
 typedef struct aipm_compare {
     double mean_c, mean_t, var_c, var_t, n_c, n_t;
-    double lift_abs, se_abs;      /* mean_t - mean_c, its standard error */
-    double lift_rel, se_rel;      /* mean_t / mean_c - 1, delta method */
-    double df;                    /* Welch-Satterthwaite */
-    double t_rel, p_value;        /* two-sided, on the relative lift */
-    double ci_low, ci_high;       /* for the relative lift, level 1-alpha */
+    double lift_abs, se_abs; /* mean_t - mean_c, its standard error */
+    double lift_rel, se_rel; /* mean_t / mean_c - 1, delta method */
+    double df;               /* Welch-Satterthwaite */
+    double t_rel, p_value;   /* two-sided, on the relative lift */
+    double ci_low, ci_high;  /* for the relative lift, level 1-alpha */
     double ci_abs_low, ci_abs_high;
 } aipm_compare;
 
@@ -73,8 +73,8 @@ int aipm_stats_sequential(aipm_compare *c, double alpha, double n_star);
  * loss (risk) of choosing each. */
 typedef struct aipm_bayes {
     double chance_to_win;
-    double risk_treatment; /* E[max(0, -lift)] */
-    double risk_control;   /* E[max(0,  lift)] */
+    double risk_treatment;  /* E[max(0, -lift)] */
+    double risk_control;    /* E[max(0,  lift)] */
     double ci_low, ci_high; /* credible interval, level 1-alpha */
 } aipm_bayes;
 
@@ -110,8 +110,8 @@ void aipm_stats_bh(double *adjusted, const double *p, int k);
 /* Units per variation for a two-sided test of a relative effect `mde` on
  * a metric with the given mean and variance (equal groups, normal
  * approximation): 2 var (z_{1-alpha/2} + z_power)^2 / (mde mean)^2. */
-double aipm_stats_sample_size(double mean, double var, double mde,
-                              double alpha, double power);
+double aipm_stats_sample_size(double mean, double var, double mde, double alpha,
+                              double power);
 
 #ifdef __cplusplus
 }

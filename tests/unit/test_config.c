@@ -144,7 +144,7 @@ static void test_catalog_depends(void **state)
                           "    events: [Report Scheduled]\n"
                           "    depends_on: [export]\n"
                           "metrics: []\n"
-                          "experiments: [{key: x}]\n",
+                          "later_section: {anything: 1}\n",
                           &cfg, &err),
                      AIPM_OK);
     assert_int_equal(cfg->n_catalog, 2);
@@ -153,6 +153,83 @@ static void test_catalog_depends(void **state)
     assert_int_equal(cfg->catalog[1].n_depends_on, 1);
     assert_string_equal(cfg->catalog[1].depends_on[0], "export");
     aipm_config_free(cfg);
+}
+
+/* metrics, kpis and experiments (DESIGN.md section 5.1's keys). */
+static void test_metrics_experiments(void **state)
+{
+    tmp *t = *state;
+    aipm_config *cfg = NULL;
+    aipm_error err;
+    const aipm_experiment_def *e;
+    const aipm_metric *m;
+
+    assert_int_equal(
+        load(t,
+             "metrics:\n"
+             "  - {key: exports, type: count, event: Report Exported}\n"
+             "  - {key: purchase, type: conversion, event: Order Completed,"
+             " window_days: 14}\n"
+             "  - {key: revenue, type: sum, event: Order Completed, property:"
+             " revenue, cap: {percentile: 0.99}, where: {plan: pro}}\n"
+             "  - {key: d7, type: retention, from_day: 7, to_day: 13}\n"
+             "  - {key: rps, type: ratio, numerator: revenue, denominator:"
+             " exports}\n"
+             "  - {key: churn, type: count, event: Cancelled, direction: down,"
+             " unit: account}\n"
+             "kpis:\n"
+             "  - {key: activation, metric: purchase, target: 0.40,"
+             " direction: up}\n"
+             "experiments:\n"
+             "  - key: onboarding\n"
+             "    variations: [control, a, b]\n"
+             "    weights: [2, 1, 1]\n"
+             "    metrics: [purchase, revenue]\n"
+             "    guardrails: [d7]\n"
+             "    start: 2026-05-01\n",
+             &cfg, &err),
+        AIPM_OK);
+    assert_int_equal(cfg->n_metrics, 6);
+    m = aipm_config_metric(cfg, "purchase");
+    assert_non_null(m);
+    assert_int_equal(m->type, AIPM_METRIC_CONVERSION);
+    assert_int_equal(m->window_days, 14);
+    m = aipm_config_metric(cfg, "revenue");
+    assert_string_equal(m->property, "revenue");
+    assert_true(m->cap_percentile == 0.99);
+    assert_string_equal(m->where_key, "plan");
+    assert_string_equal(m->where_value, "pro");
+    m = aipm_config_metric(cfg, "churn");
+    assert_int_equal(m->direction_down, 1);
+    assert_int_equal(m->unit_account, 1);
+    assert_int_equal(aipm_config_metric(cfg, "d7")->to_day, 13);
+    assert_int_equal(cfg->n_kpis, 1);
+    assert_true(cfg->kpis[0].target == 0.40);
+    e = aipm_config_experiment(cfg, "onboarding");
+    assert_non_null(e);
+    assert_int_equal(e->n_variations, 3);
+    /* weights normalised: 2/4, 1/4, 1/4 */
+    assert_true(e->weights[0] == 0.5 && e->weights[1] == 0.25);
+    assert_int_equal(e->n_guardrails, 1);
+    assert_int_equal(e->end_ms, 0); /* open-ended */
+    /* 2026-05-01T00:00Z = 1777593600 s (python: datetime(2026,5,1,
+     * tzinfo=timezone.utc).timestamp()) */
+    assert_true(e->start_ms == 1777593600000LL);
+    aipm_config_free(cfg);
+
+    /* An experiment naming an unknown metric is refused. */
+    assert_int_not_equal(
+        load(t,
+             "metrics: [{key: a, type: count, event: E}]\n"
+             "experiments: [{key: x, variations: [c, t], metrics: [b]}]\n",
+             &cfg, &err),
+        AIPM_OK);
+    assert_non_null(strstr(err.msg, "unknown metric"));
+    /* A bad metric type names its line. */
+    assert_int_not_equal(
+        load(t, "metrics:\n  - {key: a, type: median, event: E}\n", &cfg, &err),
+        AIPM_OK);
+    assert_non_null(strstr(err.msg, ":2:"));
 }
 
 static void test_errors(void **state)
@@ -259,6 +336,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_template, setup, teardown),
         cmocka_unit_test_setup_teardown(test_policy_values, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_metrics_experiments, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_catalog_depends, setup, teardown),
         cmocka_unit_test_setup_teardown(test_errors, setup, teardown),
         /* regression: the error names the feature's line */

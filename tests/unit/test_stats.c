@@ -27,9 +27,9 @@ static void test_welch_and_delta(void **state)
     aipm_compare c;
 
     (void)state;
-    assert_int_equal(aipm_stats_compare(&c, 10.0, 16.0, 1000, 10.5, 19.36,
-                                        1100, 0.05),
-                     AIPM_OK);
+    assert_int_equal(
+        aipm_stats_compare(&c, 10.0, 16.0, 1000, 10.5, 19.36, 1100, 0.05),
+        AIPM_OK);
     /* scipy ttest_ind_from_stats(equal_var=False): t = 2.72772362795,
      * p = 0.00643043723537; Welch df = 2097.99999567. */
     NEAR(c.lift_abs / c.se_abs, 2.72772362795, 1e-9);
@@ -112,9 +112,9 @@ static void test_sequential(void **state)
     aipm_compare c, fixed;
 
     (void)state;
-    assert_int_equal(aipm_stats_compare(&c, 10.0, 16.0, 1000, 10.5, 19.36,
-                                        1100, 0.05),
-                     AIPM_OK);
+    assert_int_equal(
+        aipm_stats_compare(&c, 10.0, 16.0, 1000, 10.5, 19.36, 1100, 0.05),
+        AIPM_OK);
     fixed = c;
     assert_int_equal(aipm_stats_sequential(&c, 0.05, 5000), AIPM_OK);
     /* The half-width, from the Waudby-Smith et al. formula evaluated in
@@ -125,8 +125,7 @@ static void test_sequential(void **state)
     assert_true(c.ci_high - c.ci_low > fixed.ci_high - fixed.ci_low);
     assert_true(c.p_value > fixed.p_value);
     /* Its p-value is the alpha at which the sequence touches zero. */
-    NEAR(aipm_stats_cs_halfwidth(c.se_rel * c.se_rel, 2100, c.p_value,
-                                 5000),
+    NEAR(aipm_stats_cs_halfwidth(c.se_rel * c.se_rel, 2100, c.p_value, 5000),
          c.lift_rel, 1e-6);
 }
 

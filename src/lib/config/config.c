@@ -203,6 +203,330 @@ static int load_catalog(walk *w, aipm_config *cfg, yaml_node_t *n)
     return AIPM_OK;
 }
 
+static void free_list(char **list, int n);
+
+static const char *const metric_types[] = {"count", "conversion", "retention",
+                                           "sum",   "ratio",      "adoption"};
+
+const char *aipm_metric_type_name(aipm_metric_type t)
+{
+    return (unsigned)t < 6 ? metric_types[t] : "?";
+}
+
+static int get_int(walk *w, yaml_node_t *map, const char *key, int *out)
+{
+    double v = *out;
+    int rc = get_num(w, map, key, &v);
+
+    if (rc == 0 && (v != floor(v) || v < 0 || v > 100000))
+        return bad(w, get(w, map, key), "expected a whole number");
+    *out = (int)v;
+    return rc;
+}
+
+static int get_direction(walk *w, yaml_node_t *map, int *down)
+{
+    yaml_node_t *n = get(w, map, "direction");
+    const char *s = scalar(n);
+
+    *down = 0;
+    if (n == NULL)
+        return AIPM_OK;
+    if (s && strcmp(s, "down") == 0)
+        *down = 1;
+    else if (!s || strcmp(s, "up") != 0)
+        return bad(w, n, "direction must be up or down");
+    return AIPM_OK;
+}
+
+static int get_date(walk *w, yaml_node_t *map, const char *key, int64_t *out)
+{
+    yaml_node_t *n = get(w, map, key);
+    const char *s = scalar(n);
+
+    *out = 0;
+    if (n == NULL)
+        return AIPM_OK;
+    if (s == NULL || aipm_time_parse(out, s, strlen(s), 1) != AIPM_OK) {
+        char msg[96];
+
+        snprintf(msg, sizeof(msg), "%s is not an ISO 8601 date", key);
+        return bad(w, n, msg);
+    }
+    return AIPM_OK;
+}
+
+static int load_metric(walk *w, aipm_metric *m, yaml_node_t *n)
+{
+    yaml_node_t *where = get(w, n, "where"), *cap = get(w, n, "cap");
+    char *type = NULL, *unit = NULL;
+    int rc, i, found = 0;
+
+    if (n == NULL || n->type != YAML_MAPPING_NODE)
+        return bad(w, n, "metrics: each metric is a mapping");
+    if ((rc = get_str(w, n, "key", &m->key)) != 0 ||
+        (rc = get_str(w, n, "type", &type)) != 0 ||
+        (rc = get_str(w, n, "event", &m->event)) != 0 ||
+        (rc = get_str(w, n, "property", &m->property)) != 0 ||
+        (rc = get_str(w, n, "numerator", &m->numerator)) != 0 ||
+        (rc = get_str(w, n, "denominator", &m->denominator)) != 0 ||
+        (rc = get_str(w, n, "feature", &m->feature)) != 0 ||
+        (rc = get_str(w, n, "unit", &unit)) != 0 ||
+        (rc = get_int(w, n, "window_days", &m->window_days)) != 0 ||
+        (rc = get_int(w, n, "from_day", &m->from_day)) != 0 ||
+        (rc = get_int(w, n, "to_day", &m->to_day)) != 0 ||
+        (rc = get_direction(w, n, &m->direction_down)) != 0)
+        goto done;
+    if (m->key == NULL || *m->key == '\0') {
+        rc = bad(w, n, "metrics: a metric needs a key");
+        goto done;
+    }
+    for (i = 0; type && i < 6; i++)
+        if (strcmp(type, metric_types[i]) == 0) {
+            m->type = (aipm_metric_type)i;
+            found = 1;
+        }
+    if (!found) {
+        rc = bad(w, n,
+                 "metrics: type must be count, conversion, retention, sum, "
+                 "ratio or adoption");
+        goto done;
+    }
+    if (unit && strcmp(unit, "account") == 0)
+        m->unit_account = 1;
+    else if (unit && strcmp(unit, "user") != 0) {
+        rc = bad(w, get(w, n, "unit"), "unit must be user or account");
+        goto done;
+    }
+    if ((m->type == AIPM_METRIC_COUNT || m->type == AIPM_METRIC_CONVERSION ||
+         m->type == AIPM_METRIC_SUM) &&
+        m->event == NULL) {
+        rc = bad(w, n, "metrics: count, conversion and sum need an event");
+        goto done;
+    }
+    if (m->type == AIPM_METRIC_SUM && m->property == NULL) {
+        rc = bad(w, n, "metrics: sum needs a property");
+        goto done;
+    }
+    if (m->type == AIPM_METRIC_RATIO &&
+        (m->numerator == NULL || m->denominator == NULL)) {
+        rc = bad(w, n, "metrics: ratio needs numerator and denominator");
+        goto done;
+    }
+    if (m->type == AIPM_METRIC_ADOPTION && m->feature == NULL) {
+        rc = bad(w, n, "metrics: adoption needs a feature");
+        goto done;
+    }
+    if (m->type == AIPM_METRIC_RETENTION && m->to_day < m->from_day) {
+        rc = bad(w, n, "metrics: retention needs from_day <= to_day");
+        goto done;
+    }
+    if (where) {
+        yaml_node_pair_t *p = where->type == YAML_MAPPING_NODE
+                                  ? where->data.mapping.pairs.start
+                                  : NULL;
+
+        if (p == NULL || where->data.mapping.pairs.top - p != 1 ||
+            !scalar(yaml_document_get_node(w->doc, p->key)) ||
+            !scalar(yaml_document_get_node(w->doc, p->value))) {
+            rc = bad(w, where,
+                     "where: one property and its value, e.g. "
+                     "{plan: pro}");
+            goto done;
+        }
+        m->where_key = strdup(scalar(yaml_document_get_node(w->doc, p->key)));
+        m->where_value =
+            strdup(scalar(yaml_document_get_node(w->doc, p->value)));
+    }
+    if (cap) {
+        if ((rc = get_num(w, cap, "percentile", &m->cap_percentile)) != 0 ||
+            (rc = get_num(w, cap, "value", &m->cap_value)) != 0)
+            goto done;
+        if (m->cap_percentile < 0 || m->cap_percentile >= 1 ||
+            m->cap_value < 0) {
+            rc = bad(w, cap, "cap: percentile in (0, 1) or a value >= 0");
+            goto done;
+        }
+    }
+done:
+    free(type);
+    free(unit);
+    return rc;
+}
+
+static int load_metrics(walk *w, aipm_config *cfg, yaml_node_t *n)
+{
+    yaml_node_item_t *it;
+    int rc, i;
+
+    if (n == NULL)
+        return AIPM_OK;
+    if (n->type != YAML_SEQUENCE_NODE)
+        return bad(w, n, "metrics: expected a list");
+    cfg->metrics = calloc(
+        (size_t)(n->data.sequence.items.top - n->data.sequence.items.start) + 1,
+        sizeof(aipm_metric));
+    if (cfg->metrics == NULL)
+        return aipm_error_set(w->err, AIPM_ENOMEM, "out of memory");
+    for (it = n->data.sequence.items.start; it < n->data.sequence.items.top;
+         it++) {
+        yaml_node_t *m = yaml_document_get_node(w->doc, *it);
+
+        if ((rc = load_metric(w, &cfg->metrics[cfg->n_metrics++], m)) != 0)
+            return rc;
+        for (i = 0; i < cfg->n_metrics - 1; i++)
+            if (strcmp(cfg->metrics[i].key,
+                       cfg->metrics[cfg->n_metrics - 1].key) == 0)
+                return bad(w, m, "metrics: duplicate key");
+    }
+    /* References must resolve. */
+    for (i = 0; i < cfg->n_metrics; i++) {
+        aipm_metric *m = &cfg->metrics[i];
+
+        if (m->type == AIPM_METRIC_RATIO &&
+            (!aipm_config_metric(cfg, m->numerator) ||
+             !aipm_config_metric(cfg, m->denominator)))
+            return bad(w, n, "metrics: a ratio names an unknown metric");
+    }
+    return AIPM_OK;
+}
+
+static int load_kpis(walk *w, aipm_config *cfg, yaml_node_t *n)
+{
+    yaml_node_item_t *it;
+    int rc;
+
+    if (n == NULL)
+        return AIPM_OK;
+    if (n->type != YAML_SEQUENCE_NODE)
+        return bad(w, n, "kpis: expected a list");
+    cfg->kpis = calloc(
+        (size_t)(n->data.sequence.items.top - n->data.sequence.items.start) + 1,
+        sizeof(aipm_kpi));
+    if (cfg->kpis == NULL)
+        return aipm_error_set(w->err, AIPM_ENOMEM, "out of memory");
+    for (it = n->data.sequence.items.start; it < n->data.sequence.items.top;
+         it++) {
+        yaml_node_t *k = yaml_document_get_node(w->doc, *it);
+        aipm_kpi *kpi = &cfg->kpis[cfg->n_kpis++];
+
+        if (k == NULL || k->type != YAML_MAPPING_NODE)
+            return bad(w, k, "kpis: each KPI is a mapping");
+        kpi->target = NAN;
+        if ((rc = get_str(w, k, "key", &kpi->key)) != 0 ||
+            (rc = get_str(w, k, "metric", &kpi->metric)) != 0 ||
+            (rc = get_num(w, k, "target", &kpi->target)) != 0 ||
+            (rc = get_direction(w, k, &kpi->direction_down)) != 0)
+            return rc;
+        kpi->has_target = !isnan(kpi->target);
+        if (kpi->key == NULL || kpi->metric == NULL)
+            return bad(w, k, "kpis: a KPI needs a key and a metric");
+        if (aipm_config_metric(cfg, kpi->metric) == NULL)
+            return bad(w, k, "kpis: the metric is not in metrics");
+    }
+    return AIPM_OK;
+}
+
+static int load_experiments(walk *w, aipm_config *cfg, yaml_node_t *n)
+{
+    yaml_node_item_t *it;
+    int rc, i;
+
+    if (n == NULL)
+        return AIPM_OK;
+    if (n->type != YAML_SEQUENCE_NODE)
+        return bad(w, n, "experiments: expected a list");
+    cfg->experiments = calloc(
+        (size_t)(n->data.sequence.items.top - n->data.sequence.items.start) + 1,
+        sizeof(aipm_experiment_def));
+    if (cfg->experiments == NULL)
+        return aipm_error_set(w->err, AIPM_ENOMEM, "out of memory");
+    for (it = n->data.sequence.items.start; it < n->data.sequence.items.top;
+         it++) {
+        yaml_node_t *x = yaml_document_get_node(w->doc, *it);
+        aipm_experiment_def *e = &cfg->experiments[cfg->n_experiments++];
+        char **weights = NULL;
+        int n_weights = 0;
+        double total = 0;
+
+        if (x == NULL || x->type != YAML_MAPPING_NODE)
+            return bad(w, x, "experiments: each experiment is a mapping");
+        if ((rc = get_str(w, x, "key", &e->key)) != 0 ||
+            (rc = get_list(w, x, "variations", &e->variations,
+                           &e->n_variations)) != 0 ||
+            (rc = get_list(w, x, "metrics", &e->metrics, &e->n_metrics)) != 0 ||
+            (rc = get_list(w, x, "guardrails", &e->guardrails,
+                           &e->n_guardrails)) != 0 ||
+            (rc = get_date(w, x, "start", &e->start_ms)) != 0 ||
+            (rc = get_date(w, x, "end", &e->end_ms)) != 0 ||
+            (rc = get_list(w, x, "weights", &weights, &n_weights)) != 0) {
+            free_list(weights, n_weights);
+            return rc;
+        }
+        if (e->key == NULL || e->n_variations < 2) {
+            free_list(weights, n_weights);
+            return bad(w, x,
+                       "experiments: a key and two or more "
+                       "variations are needed");
+        }
+        e->weights = calloc((size_t)e->n_variations, sizeof(double));
+        if (e->weights == NULL) {
+            free_list(weights, n_weights);
+            return aipm_error_set(w->err, AIPM_ENOMEM, "out of memory");
+        }
+        for (i = 0; i < e->n_variations; i++) {
+            e->weights[i] = n_weights
+                                ? (i < n_weights ? strtod(weights[i], NULL) : 0)
+                                : 1.0 / e->n_variations;
+            total += e->weights[i];
+        }
+        free_list(weights, n_weights);
+        if ((n_weights && n_weights != e->n_variations) || !(total > 0))
+            return bad(w, x,
+                       "experiments: weights must be one positive "
+                       "number per variation");
+        for (i = 0; i < e->n_variations; i++)
+            e->weights[i] /= total;
+        for (i = 0; i < e->n_metrics + e->n_guardrails; i++) {
+            const char *k = i < e->n_metrics ? e->metrics[i]
+                                             : e->guardrails[i - e->n_metrics];
+
+            if (aipm_config_metric(cfg, k) == NULL) {
+                char msg[200];
+
+                snprintf(msg, sizeof(msg),
+                         "experiments: '%.60s' uses unknown metric '%.60s'",
+                         e->key, k);
+                return bad(w, x, msg);
+            }
+        }
+        if (e->end_ms && e->start_ms && e->end_ms < e->start_ms)
+            return bad(w, x, "experiments: end is before start");
+    }
+    return AIPM_OK;
+}
+
+const aipm_metric *aipm_config_metric(const aipm_config *cfg, const char *key)
+{
+    int i;
+
+    for (i = 0; key && i < cfg->n_metrics; i++)
+        if (cfg->metrics[i].key && strcmp(cfg->metrics[i].key, key) == 0)
+            return &cfg->metrics[i];
+    return NULL;
+}
+
+const aipm_experiment_def *aipm_config_experiment(const aipm_config *cfg,
+                                                  const char *key)
+{
+    int i;
+
+    for (i = 0; key && i < cfg->n_experiments; i++)
+        if (strcmp(cfg->experiments[i].key, key) == 0)
+            return &cfg->experiments[i];
+    return NULL;
+}
+
 static int load_policies(walk *w, aipm_config *cfg, yaml_node_t *n)
 {
     yaml_node_t *data = get(w, n, "data"), *osc;
@@ -281,6 +605,9 @@ int aipm_config_load(aipm_config **out, const char *path, aipm_error *err)
     if ((rc = get_str(&w, root, "product", &cfg->product)) != 0 ||
         (rc = get_str(&w, root, "store", &cfg->store)) != 0 ||
         (rc = load_catalog(&w, cfg, get(&w, root, "catalog"))) != 0 ||
+        (rc = load_metrics(&w, cfg, get(&w, root, "metrics"))) != 0 ||
+        (rc = load_kpis(&w, cfg, get(&w, root, "kpis"))) != 0 ||
+        (rc = load_experiments(&w, cfg, get(&w, root, "experiments"))) != 0 ||
         (rc = load_policies(&w, cfg, get(&w, root, "policies"))) != 0)
         goto done;
 done:
@@ -330,6 +657,34 @@ void aipm_config_free(aipm_config *cfg)
         free_list(f->depends_on, f->n_depends_on);
     }
     free(cfg->catalog);
+    for (i = 0; i < cfg->n_metrics; i++) {
+        aipm_metric *m = &cfg->metrics[i];
+
+        free(m->key);
+        free(m->event);
+        free(m->property);
+        free(m->numerator);
+        free(m->denominator);
+        free(m->feature);
+        free(m->where_key);
+        free(m->where_value);
+    }
+    free(cfg->metrics);
+    for (i = 0; i < cfg->n_kpis; i++) {
+        free(cfg->kpis[i].key);
+        free(cfg->kpis[i].metric);
+    }
+    free(cfg->kpis);
+    for (i = 0; i < cfg->n_experiments; i++) {
+        aipm_experiment_def *e = &cfg->experiments[i];
+
+        free(e->key);
+        free_list(e->variations, e->n_variations);
+        free_list(e->metrics, e->n_metrics);
+        free_list(e->guardrails, e->n_guardrails);
+        free(e->weights);
+    }
+    free(cfg->experiments);
     free(cfg->product);
     free(cfg->store);
     free(cfg);

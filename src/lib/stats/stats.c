@@ -43,9 +43,8 @@ static double t_quantile(double alpha, double df)
     return gsl_cdf_tdist_Qinv(alpha / 2, df);
 }
 
-int aipm_stats_compare(aipm_compare *c, double mean_c, double var_c,
-                       double n_c, double mean_t, double var_t, double n_t,
-                       double alpha)
+int aipm_stats_compare(aipm_compare *c, double mean_c, double var_c, double n_c,
+                       double mean_t, double var_t, double n_t, double alpha)
 {
     double vc, vt, q;
 
@@ -61,12 +60,12 @@ int aipm_stats_compare(aipm_compare *c, double mean_c, double var_c,
     c->lift_abs = mean_t - mean_c;
     c->se_abs = sqrt(vc + vt);
     /* Welch-Satterthwaite degrees of freedom. */
-    c->df = (vc + vt) * (vc + vt) /
-            (vc * vc / (n_c - 1) + vt * vt / (n_t - 1));
+    c->df = (vc + vt) * (vc + vt) / (vc * vc / (n_c - 1) + vt * vt / (n_t - 1));
     /* Delta method for the ratio of means. */
     c->lift_rel = mean_t / mean_c - 1;
-    c->se_rel = sqrt(vt / (mean_c * mean_c) +
-                     mean_t * mean_t * vc / (mean_c * mean_c * mean_c * mean_c));
+    c->se_rel =
+        sqrt(vt / (mean_c * mean_c) +
+             mean_t * mean_t * vc / (mean_c * mean_c * mean_c * mean_c));
     c->t_rel = c->lift_rel / c->se_rel;
     c->p_value = two_sided_p(c->t_rel, c->df);
     q = t_quantile(alpha, c->df);
@@ -135,10 +134,10 @@ int aipm_stats_bayes(aipm_bayes *b, double lift, double se, double alpha)
     z = lift / se;
     b->chance_to_win = gsl_cdf_ugaussian_P(z);
     /* E[max(0, -X)] and E[max(0, X)] for X ~ N(lift, se^2). */
-    b->risk_treatment = se * gsl_ran_ugaussian_pdf(z) -
-                        lift * gsl_cdf_ugaussian_P(-z);
-    b->risk_control = se * gsl_ran_ugaussian_pdf(z) +
-                      lift * gsl_cdf_ugaussian_P(z);
+    b->risk_treatment =
+        se * gsl_ran_ugaussian_pdf(z) - lift * gsl_cdf_ugaussian_P(-z);
+    b->risk_control =
+        se * gsl_ran_ugaussian_pdf(z) + lift * gsl_cdf_ugaussian_P(z);
     b->ci_low = lift - gsl_cdf_ugaussian_Qinv(alpha / 2) * se;
     b->ci_high = lift + gsl_cdf_ugaussian_Qinv(alpha / 2) * se;
     return AIPM_OK;
@@ -146,9 +145,9 @@ int aipm_stats_bayes(aipm_bayes *b, double lift, double se, double alpha)
 
 static double cov(const aipm_cuped_group *g)
 {
-    return g->y.n > 1 ? (g->sum_xy - g->x.sum * g->y.sum / g->y.n) /
-                            (g->y.n - 1)
-                      : 0;
+    return g->y.n > 1
+               ? (g->sum_xy - g->x.sum * g->y.sum / g->y.n) / (g->y.n - 1)
+               : 0;
 }
 
 int aipm_stats_cuped(aipm_cuped *out, const aipm_cuped_group *c,
@@ -287,11 +286,11 @@ void aipm_stats_bh(double *adjusted, const double *p, int k)
     free(r);
 }
 
-double aipm_stats_sample_size(double mean, double var, double mde,
-                              double alpha, double power)
+double aipm_stats_sample_size(double mean, double var, double mde, double alpha,
+                              double power)
 {
-    double z = gsl_cdf_ugaussian_Qinv(alpha / 2) +
-               gsl_cdf_ugaussian_Pinv(power);
+    double z =
+        gsl_cdf_ugaussian_Qinv(alpha / 2) + gsl_cdf_ugaussian_Pinv(power);
     double effect = mde * mean;
 
     if (effect == 0 || var <= 0)
