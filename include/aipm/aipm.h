@@ -6,8 +6,10 @@
 #include "aipm/config.h"
 #include "aipm/core.h"
 #include "aipm/demo.h"
+#include "aipm/experiment.h"
 #include "aipm/ingest.h"
 #include "aipm/lineage.h"
+#include "aipm/metrics.h"
 #include "aipm/stats.h"
 #include "aipm/store.h"
 

@@ -194,6 +194,44 @@ int aipm_store_audit_list(aipm_store *st, aipm_audit_cb cb, void *ctx,
 int aipm_store_audit_last(aipm_store *st, int64_t *seq, uint8_t root[32],
                           int *found, aipm_error *err);
 
+/* ---- read-only push-down queries (metrics, analyses) ---- */
+
+/* A bound parameter: text (NULL binds SQL NULL), or a number. */
+typedef struct aipm_bind {
+    const char *text;
+    int64_t integer;
+    int is_text;
+} aipm_bind;
+
+#define AIPM_BIND_TEXT(s) ((aipm_bind){(s), 0, 1})
+#define AIPM_BIND_INT(i) ((aipm_bind){NULL, (i), 0})
+
+/* One result row: n columns, each as text (NULL for SQL NULL) and as a
+ * number. Borrowed for the callback. */
+typedef int (*aipm_row_cb)(void *ctx, int n, const char *const *text,
+                           const double *num);
+
+/* Run a read-only query (SQL from the metrics module's generator, never
+ * from input) with bound parameters ?1..?n. */
+int aipm_store_query(aipm_store *st, const char *sql, const aipm_bind *binds,
+                     int n_binds, aipm_row_cb cb, void *ctx, aipm_error *err);
+
+/* ---- decision records ---- */
+
+typedef struct aipm_decision_row {
+    const char *id; /* UUID */
+    int64_t time_ms;
+    const char *kind;    /* e.g. experiment */
+    const char *subject; /* e.g. the experiment key */
+    const char *decision;
+    const char *inputs; /* JSON: dataset batches */
+    const char *params; /* JSON */
+    const char *output_sha256;
+} aipm_decision_row;
+
+int aipm_store_decision_put(aipm_store *st, const aipm_decision_row *row,
+                            aipm_error *err);
+
 /* ---- the CSV dataset contracts (DESIGN.md section 4) ---- */
 
 typedef enum aipm_col_type {

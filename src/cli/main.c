@@ -30,6 +30,8 @@ static const struct command {
     {"quarantine", cmd_quarantine, "rows that broke the contract, with why"},
     {"lineage", cmd_lineage, "runs with their inputs and outputs"},
     {"audit", cmd_audit, "the tamper-evident audit log: log, verify"},
+    {"experiment", cmd_experiment,
+     "experiments: list, analyze (frequentist, Bayesian, sequential)"},
     {"demo", cmd_demo,
      "a demo product: generate its data, or run the whole job on it"},
     {"help", cmd_help, "list commands, or show one command's help"},

@@ -873,6 +873,64 @@ want(d["source_sha256"] == sha256_of(args[1]), "source_sha256 is not the sha256 
 want((d["read"], d["accepted"]) == (25, 25), "backlog on stdin: read/accepted %r" % ((d["read"], d["accepted"]),))'
 }
 
+# ------------------------------------------------- experiments on demo data
+
+case_experiment_verdicts_on_demo() {
+    local W=$T/demo-exp k
+    # seed 1, 3000 users, 120 days, ending the day AIPM_NOW pins
+    timeout 120 "$AIPM" demo "$W" --seed 1 >"$OUT" 2>"$ERR" </dev/null
+    RC=$?
+    expect_rc 0 "aipm demo"
+    for k in onboarding_checklist new_navigation aggressive_notifications search_redesign; do
+        A -C "$W" experiment analyze "$k" --json
+        expect_rc 0 "experiment analyze $k"
+        cp "$OUT" "$T/$k.json"
+    done
+    # What was planted (truth.json) decides what each verdict must be.
+    pycheck "$W/demo-data/truth.json" '
+import json, os
+ex = d["experiments"]["by_key"]
+def res(k):
+    return json.load(open(os.path.join(args[0], k + ".json")))
+w = res("onboarding_checklist")
+want(ex["onboarding_checklist"]["kind"] == "winner", "truth changed")
+want(w["verdict"]["decision"] == "ship", "planted winner: verdict %r" % w["verdict"])
+t = w["metrics"][0]["variations"][1]
+want(t["ci_low"] <= ex["onboarding_checklist"]["unit_lift"] <= t["ci_high"],
+     "winner: true lift %.3f outside [%.3f, %.3f]" % (ex["onboarding_checklist"]["unit_lift"], t["ci_low"], t["ci_high"]))
+want(w["srm"]["ok"] is True, "winner: SRM flagged")
+n = res("new_navigation")
+t = n["metrics"][0]["variations"][1]
+want(t["ci_low"] <= 0 <= t["ci_high"], "null experiment: 0 outside [%.3f, %.3f]" % (t["ci_low"], t["ci_high"]))
+want(n["verdict"]["decision"] in ("keep_running", "do_not_ship"), "null: verdict %r" % n["verdict"]["decision"])
+g = res("aggressive_notifications")
+want(g["verdict"]["decision"] == "do_not_ship", "guardrail breach: verdict %r" % g["verdict"]["decision"])
+want(any("guardrail" in r for r in g["verdict"]["reasons"]), "guardrail breach not named: %r" % g["verdict"]["reasons"])
+s = res("search_redesign")
+want(s["srm"]["ok"] is False and s["verdict"]["decision"] == "invalid", "SRM: srm %r verdict %r" % (s["srm"], s["verdict"]["decision"]))
+for r in (w, n, g, s):
+    for m in r["metrics"]:
+        for v in m["variations"]:
+            for f in ("key", "units", "mean", "stddev", "lift_abs", "lift_rel", "ci_low", "ci_high", "p_value", "chance_to_win", "expected_loss"):
+                want(f in v, "%s: variation lacks %s" % (r["experiment"], f))' "$T"
+    # The other engines run and agree on the winner.
+    A -C "$W" experiment analyze onboarding_checklist --engine bayesian --json
+    expect_rc 0 "bayesian"
+    pycheck "$OUT" '
+want(d["verdict"]["decision"] == "ship", "bayesian: %r" % d["verdict"])
+want(d["metrics"][0]["variations"][1]["chance_to_win"] > 0.95, "bayesian chance to win")'
+    A -C "$W" experiment analyze onboarding_checklist --engine sequential --json
+    expect_rc 0 "sequential"
+    cp "$OUT" "$T/seq.json"
+    pycheck "$T/seq.json" '
+import json, os
+f = json.load(open(os.path.join(args[0], "onboarding_checklist.json")))
+a, b = d["metrics"][0]["variations"][1], f["metrics"][0]["variations"][1]
+want(a["ci_high"] - a["ci_low"] > b["ci_high"] - b["ci_low"], "sequential interval not wider than the fixed one")' "$T"
+    [ "$(sql "$W/aipm.db" "select count(*) from decisions where kind = 'experiment'")" -ge 6 ] ||
+        fail "decision records were not stored"
+}
+
 run_case() {
     local name=${1#case_} rc why
     rm -f "$WHY"
@@ -924,6 +982,7 @@ case_audit_tamper_reorder
 case_global_options_anywhere
 case_unknown_dataset_name
 case_ingest_from_stdin
+case_experiment_verdicts_on_demo
 "
 # every case_* function must be listed (catches a forgotten one)
 for c in $(declare -F | awk '$3 ~ /^case_/ { print $3 }'); do

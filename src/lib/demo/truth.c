@@ -134,22 +134,25 @@ json_t *demo_truth_core(demo *d)
         demo_date(d, e->end_day, end);
         json_object_set_new(
             experiments, e->key,
-            json_pack("{s:s, s:s, s:s, s:s, s:f, s:f, s:f, s:b, s:s, s:s}",
-                      "kind", e->kind, "metric", e->metric_key, "event",
-                      e->metric_event, "guardrail", e->guardrail_key,
-                      "relative_lift", e->lift, "activity_lift",
-                      e->activity_lift, "lost_treatment_exposures",
-                      e->lost_exposures, "new_users_only", e->new_users_only,
-                      "start", start, "end", end));
+            json_pack(
+                "{s:s, s:s, s:s, s:s, s:f, s:f, s:f, s:f, s:b, s:s, s:s}",
+                "kind", e->kind, "metric", e->metric_key, "event",
+                e->metric_event, "guardrail", e->guardrail_key, "relative_lift",
+                e->lift, "activity_lift", e->activity_lift, "unit_lift",
+                (1 + e->lift) * (1 + e->activity_lift) - 1,
+                "lost_treatment_exposures", e->lost_exposures, "new_users_only",
+                e->new_users_only, "start", start, "end", end));
     }
     json_object_set_new(
         truth, "experiments",
         json_pack("{s:s, s:o}", "meaning",
                   "relative_lift: treatment multiplies the rate of the "
                   "metric's event on every active day after exposure, so the "
-                  "per-unit mean of the count metric changes by this "
-                  "fraction; activity_lift: the same for the daily "
-                  "probability of being active (sessions); "
+                  "metric's rate per active day changes by this fraction; "
+                  "activity_lift: the same for the daily probability of "
+                  "being active (sessions); unit_lift: the resulting change "
+                  "of the per-unit mean, (1 + relative_lift)(1 + "
+                  "activity_lift) - 1, what an analysis estimates; "
                   "lost_treatment_exposures: share of treatment exposure "
                   "events never logged (sample-ratio mismatch)",
                   "by_key", experiments));

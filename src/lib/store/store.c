@@ -191,3 +191,15 @@ int aipm_store_audit_last(aipm_store *st, int64_t *seq, uint8_t root[32],
 {
     return st->ops->audit_last(st, seq, root, found, err);
 }
+
+int aipm_store_query(aipm_store *st, const char *sql, const aipm_bind *binds,
+                     int n_binds, aipm_row_cb cb, void *ctx, aipm_error *err)
+{
+    return st->ops->query(st, sql, binds, n_binds, cb, ctx, err);
+}
+
+int aipm_store_decision_put(aipm_store *st, const aipm_decision_row *row,
+                            aipm_error *err)
+{
+    return st->ops->decision_put(st, row, err);
+}

@@ -56,6 +56,10 @@ typedef struct aipm_store_ops {
                       aipm_error *err);
     int (*audit_last)(aipm_store *st, int64_t *seq, uint8_t root[32],
                       int *found, aipm_error *err);
+    int (*query)(aipm_store *st, const char *sql, const aipm_bind *binds,
+                 int n_binds, aipm_row_cb cb, void *ctx, aipm_error *err);
+    int (*decision_put)(aipm_store *st, const aipm_decision_row *row,
+                        aipm_error *err);
 } aipm_store_ops;
 
 struct aipm_store {

@@ -137,6 +137,15 @@ static const char *const migration_1 =
     "CREATE VIEW v_events AS SELECT e.* FROM events e JOIN batches b"
     " ON b.id = e.batch_id WHERE b.status = 'accepted';";
 
+/* Migration 2: decision records (kept simple until the governance
+ * module: what was decided, from which inputs, with which parameters, and
+ * the digest of the full output). */
+static const char *const migration_2 =
+    "CREATE TABLE decisions("
+    " id TEXT PRIMARY KEY, time_ms INTEGER NOT NULL, kind TEXT NOT NULL,"
+    " subject TEXT NOT NULL, decision TEXT NOT NULL, inputs TEXT,"
+    " params TEXT, output_sha256 TEXT NOT NULL);";
+
 static int exec(sqlite_store *s, const char *sql, aipm_error *err)
 {
     char *msg = NULL;
@@ -257,6 +266,27 @@ static int migrate(sqlite_store *s, aipm_error *err)
         if ((rc = exec(s, "COMMIT", err)) != 0)
             return rc;
         version = 1;
+    }
+    if (version < 2) {
+        if ((rc = exec(s, "BEGIN IMMEDIATE", err)) != 0)
+            return rc;
+        if ((rc = schema_version(s, &version, err)) == 0 && version < 2) {
+            char sql[128];
+
+            rc = exec(s, migration_2, err);
+            snprintf(sql, sizeof(sql),
+                     "INSERT INTO schema_migrations VALUES(2, %lld)",
+                     (long long)aipm_now_ms());
+            if (rc == 0)
+                rc = exec(s, sql, err);
+        }
+        if (rc) {
+            exec(s, "ROLLBACK", NULL);
+            return rc;
+        }
+        if ((rc = exec(s, "COMMIT", err)) != 0)
+            return rc;
+        version = 2;
     }
     s->base.schema_version = version;
     return AIPM_OK;
@@ -1013,11 +1043,77 @@ static int sq_audit_last(aipm_store *base, int64_t *seq, uint8_t root[32],
     return rc == SQLITE_DONE ? AIPM_OK : db_error(s, err);
 }
 
+static int sq_query(aipm_store *base, const char *sql, const aipm_bind *binds,
+                    int n_binds, aipm_row_cb cb, void *ctx, aipm_error *err)
+{
+    sqlite_store *s = (sqlite_store *)base;
+    sqlite3_stmt *st = NULL;
+    const char *text[32];
+    double num[32];
+    int rc, i, n;
+
+    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
+        return db_error(s, err);
+    if (!sqlite3_stmt_readonly(st)) {
+        sqlite3_finalize(st);
+        return aipm_error_set(err, AIPM_ERROR, "store: not a read-only query");
+    }
+    for (i = 0; i < n_binds; i++) {
+        if (binds[i].is_text)
+            bind_text(st, i + 1, binds[i].text);
+        else
+            sqlite3_bind_int64(st, i + 1, binds[i].integer);
+    }
+    n = sqlite3_column_count(st);
+    if (n > 32)
+        n = 32;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        for (i = 0; i < n; i++) {
+            text[i] = (const char *)sqlite3_column_text(st, i);
+            num[i] = sqlite3_column_double(st, i);
+        }
+        if ((rc = cb(ctx, n, text, num)) != 0) {
+            sqlite3_finalize(st);
+            return rc;
+        }
+    }
+    rc = rc == SQLITE_DONE ? AIPM_OK : db_error(s, err);
+    sqlite3_finalize(st);
+    return rc;
+}
+
+static int sq_decision_put(aipm_store *base, const aipm_decision_row *row,
+                           aipm_error *err)
+{
+    sqlite_store *s = (sqlite_store *)base;
+    sqlite3_stmt *st = NULL;
+    int rc;
+
+    if (sqlite3_prepare_v2(s->db,
+                           "INSERT INTO decisions(id, time_ms, kind, subject, "
+                           "decision, inputs, params, output_sha256) "
+                           "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                           -1, &st, NULL) != SQLITE_OK)
+        return db_error(s, err);
+    bind_text(st, 1, row->id);
+    sqlite3_bind_int64(st, 2, row->time_ms);
+    bind_text(st, 3, row->kind);
+    bind_text(st, 4, row->subject);
+    bind_text(st, 5, row->decision);
+    bind_text(st, 6, row->inputs);
+    bind_text(st, 7, row->params);
+    bind_text(st, 8, row->output_sha256);
+    rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? AIPM_OK : db_error(s, err);
+}
+
 static const aipm_store_ops sqlite_ops = {
     sq_close,          sq_begin,           sq_commit,      sq_rollback,
     sq_batch_new,      sq_batch_finish,    sq_batch_get,   sq_batch_set_status,
     sq_batch_list,     sq_event_put,       sq_row_put,     sq_count_visible,
     sq_quarantine_put, sq_quarantine_list, sq_schema_load, sq_schema_put,
     sq_volume_put,     sq_volume_mean,     sq_run_put,     sq_run_list,
-    sq_audit_put,      sq_audit_list,      sq_audit_last,
+    sq_audit_put,      sq_audit_list,      sq_audit_last,  sq_query,
+    sq_decision_put,
 };

@@ -1,0 +1,51 @@
+/* metrics.h - metrics evaluated to sufficient statistics by the store.
+ *
+ * A metric (aipm.yaml) becomes per-unit values inside the store's SQL and
+ * comes back as per-group moments: units, sum and sum of squares of the
+ * metric, and for CUPED the same of its pre-exposure value plus the cross
+ * product. Raw events never travel into C. The SQL is generated in one
+ * place (sql.c), from fixed text and bound parameters only.
+ */
+#ifndef AIPM_METRICS_H
+#define AIPM_METRICS_H
+
+#include "aipm/config.h"
+#include "aipm/core.h"
+#include "aipm/store.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define AIPM_MAX_VARIATIONS 16
+
+typedef struct aipm_group_stats {
+    char variation[64];
+    double n;               /* units */
+    double sum, sum_sq;     /* the metric per unit */
+    double x_sum, x_sum_sq; /* its pre-exposure value (CUPED) */
+    double xy_sum;
+} aipm_group_stats;
+
+typedef struct aipm_exposures {
+    int n_groups;
+    aipm_group_stats groups[AIPM_MAX_VARIATIONS];
+    int64_t multi_exposed; /* units that saw more than one variation */
+} aipm_exposures;
+
+/* The metric's moments per variation of experiment e, over units exposed
+ * (first `Experiment Viewed`) in [start_ms, end_ms), counting each unit's
+ * events from its exposure (to exposure + window_days) until end_ms, and
+ * its pre-exposure value over pre_days before exposure (0: none). Units
+ * exposed to two variations are excluded and counted. Returns
+ * AIPM_EINVALID for a metric type this analysis cannot take yet. */
+int aipm_metrics_experiment(aipm_exposures *out, aipm_store *st,
+                            const aipm_config *cfg,
+                            const aipm_experiment_def *e, const aipm_metric *m,
+                            int64_t start_ms, int64_t end_ms, int pre_days,
+                            aipm_error *err);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,244 @@
+/* cmd_experiment.c - `aipm experiment list|analyze`. */
+#include "cli.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void help(void)
+{
+    printf("usage: aipm experiment list\n"
+           "       aipm experiment analyze KEY [--engine frequentist|"
+           "bayesian|sequential]\n"
+           "                 [--cuped] [--pre-days N] [--alpha A] [--bh]\n"
+           "                 [--n-star N] [--no-record]\n"
+           "\n"
+           "analyze compares every variation of experiment KEY (aipm.yaml)\n"
+           "with the control on each metric and guardrail: exposure is a\n"
+           "unit's first `Experiment Viewed`, metric events count from it to\n"
+           "the experiment's end. Sample-ratio mismatch (chi-square p <\n"
+           "0.001) makes the experiment invalid. Frequentist: Welch t-test,\n"
+           "delta-method relative lift; sequential: always-valid intervals\n"
+           "(N* = 5000); Bayesian: chance to win and expected loss. Holm\n"
+           "across metrics (--bh for Benjamini-Hochberg); guardrails are\n"
+           "judged alone. The verdict (ship, do_not_ship, keep_running,\n"
+           "invalid) is stored as a decision record.\n");
+}
+
+static int list(workspace *ws)
+{
+    json_t *arr = json_array();
+    int i, j;
+
+    for (i = 0; i < ws->config->n_experiments; i++) {
+        const aipm_experiment_def *e = &ws->config->experiments[i];
+        json_t *vars = json_array(), *mets = json_array();
+        char s[32] = "", en[32] = "";
+
+        for (j = 0; j < e->n_variations; j++)
+            json_array_append_new(vars, json_string(e->variations[j]));
+        for (j = 0; j < e->n_metrics; j++)
+            json_array_append_new(mets, json_string(e->metrics[j]));
+        if (e->start_ms)
+            aipm_time_format(s, e->start_ms);
+        if (e->end_ms)
+            aipm_time_format(en, e->end_ms);
+        s[10] = en[10] = '\0';
+        json_array_append_new(arr, json_pack("{s:s, s:o, s:o, s:s, s:s}",
+                                             "key", e->key, "variations",
+                                             vars, "metrics", mets, "start",
+                                             s, "end", en));
+        if (!g_cli.json)
+            printf("%-28s %-10s %-10s %d variations, metrics: %s%s\n",
+                   e->key, s[0] ? s : "-", en[0] ? en : "running",
+                   e->n_variations,
+                   e->n_metrics ? e->metrics[0] : "(none)",
+                   e->n_metrics > 1 ? ", ..." : "");
+    }
+    if (g_cli.json) {
+        json_t *o = json_pack("{s:o}", "experiments", arr);
+
+        cli_print_json(o);
+        json_decref(o);
+    } else {
+        if (ws->config->n_experiments == 0)
+            printf("no experiments in aipm.yaml\n");
+        json_decref(arr);
+    }
+    return EXIT_OK;
+}
+
+static void pct(char *out, size_t n, json_t *v)
+{
+    if (v == NULL || json_is_null(v))
+        snprintf(out, n, "-");
+    else
+        snprintf(out, n, "%+.1f%%", 100 * json_number_value(v));
+}
+
+static void print_human(const char *text)
+{
+    json_error_t jerr;
+    json_t *d = json_loads(text, 0, &jerr), *m, *v, *r;
+    size_t i, j;
+
+    if (d == NULL)
+        return;
+    printf("experiment %s  (%s%s, analysis to %s, %s)\n",
+           json_string_value(json_object_get(d, "experiment")),
+           json_string_value(json_object_get(d, "engine")),
+           json_is_true(json_object_get(d, "cuped")) ? " + CUPED" : "",
+           json_string_value(json_object_get(d, "analysis_end")),
+           json_is_true(json_object_get(d, "running")) ? "running" : "ended");
+    printf("  sample ratio: chi-square p = %.3g  %s\n",
+           json_number_value(
+               json_object_get(json_object_get(d, "srm"), "p_value")),
+           json_is_true(json_object_get(json_object_get(d, "srm"), "ok"))
+               ? "ok"
+               : "MISMATCH");
+    json_array_foreach(json_object_get(d, "metrics"), i, m)
+    {
+        printf("\n  %s%s (%s)\n", json_string_value(json_object_get(m, "metric")),
+               json_is_true(json_object_get(m, "guardrail")) ? " [guardrail]"
+                                                              : "",
+               json_string_value(json_object_get(m, "type")));
+        printf("    %-14s %9s %10s %9s %20s %9s %7s\n", "variation", "units",
+               "mean", "lift", "interval", "p", "P(win)");
+        json_array_foreach(json_object_get(m, "variations"), j, v)
+        {
+            char lift[32], lo[32], hi[32], iv[64], pv[32], cw[32];
+            json_t *p = json_object_get(v, "p_adjusted");
+
+            if (p == NULL)
+                p = json_object_get(v, "p_value");
+            pct(lift, sizeof(lift), json_object_get(v, "lift_rel"));
+            pct(lo, sizeof(lo), json_object_get(v, "ci_low"));
+            pct(hi, sizeof(hi), json_object_get(v, "ci_high"));
+            snprintf(iv, sizeof(iv), j ? "[%s, %s]" : "", lo, hi);
+            if (p && !json_is_null(p))
+                snprintf(pv, sizeof(pv), "%.3g", json_number_value(p));
+            else
+                snprintf(pv, sizeof(pv), "-");
+            if (json_is_number(json_object_get(v, "chance_to_win")))
+                snprintf(cw, sizeof(cw), "%.1f%%",
+                         100 * json_number_value(
+                                   json_object_get(v, "chance_to_win")));
+            else
+                snprintf(cw, sizeof(cw), "-");
+            printf("    %-14s %9lld %10.4g %9s %20s %9s %7s\n",
+                   json_string_value(json_object_get(v, "key")),
+                   (long long)json_integer_value(json_object_get(v, "units")),
+                   json_number_value(json_object_get(v, "mean")), lift, iv,
+                   pv, cw);
+        }
+        if ((r = json_object_get(m, "cuped")) != NULL)
+            printf("    CUPED: variance reduced by %.1f%% (theta %.3g)\n",
+                   100 * json_number_value(
+                             json_object_get(r, "variance_reduction")),
+                   json_number_value(json_object_get(r, "theta")));
+    }
+    r = json_object_get(d, "verdict");
+    printf("\n  verdict: %s (confidence %.1f%%)\n",
+           json_string_value(json_object_get(r, "decision")),
+           100 * json_number_value(json_object_get(r, "confidence")));
+    json_array_foreach(json_object_get(r, "reasons"), i, v)
+        printf("    - %s\n", json_string_value(v));
+    if (json_object_get(d, "warning"))
+        printf("  warning: %s\n",
+               json_string_value(json_object_get(d, "warning")));
+    json_decref(d);
+}
+
+static int analyze(workspace *ws, int argc, char **argv)
+{
+    aipm_analysis_opts o;
+    aipm_error err = {0, ""};
+    const char *key = NULL;
+    char *out = NULL;
+    int i, rc;
+
+    aipm_analysis_opts_init(&o);
+    for (i = 2; i < argc; i++) {
+        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+
+        if (strcmp(a, "--engine") == 0 && v) {
+            if (strcmp(v, "frequentist") == 0)
+                o.engine = AIPM_ENGINE_FREQUENTIST;
+            else if (strcmp(v, "bayesian") == 0)
+                o.engine = AIPM_ENGINE_BAYESIAN;
+            else if (strcmp(v, "sequential") == 0)
+                o.engine = AIPM_ENGINE_SEQUENTIAL;
+            else
+                return cli_usage_error("--engine is frequentist, bayesian "
+                                       "or sequential");
+            i++;
+        } else if (strcmp(a, "--cuped") == 0) {
+            o.cuped = 1;
+        } else if (strcmp(a, "--bh") == 0) {
+            o.benjamini_hochberg = 1;
+        } else if (strcmp(a, "--no-record") == 0) {
+            o.record = 0;
+        } else if ((strcmp(a, "--alpha") == 0 || strcmp(a, "--n-star") == 0 ||
+                    strcmp(a, "--pre-days") == 0) &&
+                   v) {
+            char *end;
+            double x = strtod(v, &end);
+
+            if (end == v || *end || !(x > 0))
+                return cli_usage_error("%s needs a positive number", a);
+            if (a[2] == 'a') {
+                if (x >= 0.5)
+                    return cli_usage_error("--alpha must be below 0.5");
+                o.alpha = x;
+            } else if (a[2] == 'n') {
+                o.n_star = x;
+            } else {
+                o.pre_days = (int)x;
+            }
+            i++;
+        } else if (a[0] == '-') {
+            return cli_bad_arg(
+                "experiment", a, v == NULL,
+                (const char *const[]){"--engine", "--alpha", "--n-star",
+                                      "--pre-days", NULL});
+        } else if (key == NULL) {
+            key = a;
+        } else {
+            return cli_usage_error("unexpected argument '%s'", a);
+        }
+    }
+    if (key == NULL)
+        return cli_usage_error("usage: aipm experiment analyze KEY");
+    rc = aipm_experiment_analyze(&out, ws->store, ws->config, key, &o, &err);
+    if (rc)
+        return cli_fail(&err);
+    if (g_cli.json)
+        printf("%s\n", out);
+    else
+        print_human(out);
+    free(out);
+    return EXIT_OK;
+}
+
+int cmd_experiment(int argc, char **argv)
+{
+    workspace ws;
+    const char *sub = argc > 1 ? argv[1] : NULL;
+    int rc;
+
+    if (g_cli.help || sub == NULL) {
+        if (g_cli.help)
+            help();
+        else
+            fprintf(stderr, "usage: aipm experiment list|analyze KEY; see "
+                            "`aipm experiment -h`\n");
+        return g_cli.help ? EXIT_OK : EXIT_USAGE;
+    }
+    if (strcmp(sub, "list") != 0 && strcmp(sub, "analyze") != 0)
+        return cli_usage_error("unknown subcommand 'experiment %s'", sub);
+    if ((rc = ws_open(&ws)) != 0)
+        return rc;
+    rc = strcmp(sub, "list") == 0 ? list(&ws) : analyze(&ws, argc, argv);
+    ws_close(&ws);
+    return rc;
+}

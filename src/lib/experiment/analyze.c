@@ -1,0 +1,483 @@
+/* analyze.c - one experiment: exposures, SRM, each metric by the chosen
+ * engine, multiple-testing correction, guardrails, and the verdict.
+ *
+ * The store returns per-variation moments (metrics/sql.c); everything
+ * here is arithmetic on them (stats.c). Rules of the verdict, in order:
+ * invalid when the sample-ratio test rejects at p < 0.001; keep_running
+ * with fewer than 8 units in a variation; do_not_ship when a guardrail is
+ * harmed significantly (outside the correction family) or a primary
+ * metric moves the wrong way; ship when a primary metric improves
+ * significantly after correction (Holm by default); otherwise keep_running
+ * while the experiment runs, do_not_ship once it has ended.
+ */
+#include "aipm/experiment.h"
+#include "aipm/metrics.h"
+#include "aipm/stats.h"
+
+#include <jansson.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define DAY_MS 86400000LL
+#define SRM_ALPHA 0.001
+#define MIN_UNITS 8
+
+void aipm_analysis_opts_init(aipm_analysis_opts *o)
+{
+    memset(o, 0, sizeof(*o));
+    o->engine = AIPM_ENGINE_FREQUENTIST;
+    o->pre_days = 14;
+    o->alpha = 0.05;
+    o->n_star = 5000;
+    o->now_ms = aipm_now_ms();
+    o->record = 1;
+}
+
+static int is_proportion(const aipm_metric *m)
+{
+    return m->type == AIPM_METRIC_CONVERSION ||
+           m->type == AIPM_METRIC_RETENTION || m->type == AIPM_METRIC_ADOPTION;
+}
+
+static json_t *num_or_null(double x)
+{
+    return isfinite(x) ? json_real(x) : json_null();
+}
+
+/* One treatment's result on one metric. */
+typedef struct cell {
+    int valid;
+    double lift_rel, p, chance;
+    int better, worse; /* significant, in the metric's good/bad direction */
+} cell;
+
+typedef struct batch_ids {
+    json_t *arr;
+} batch_ids;
+
+static int add_batch(void *ctx, const aipm_batch_info *b)
+{
+    if (strcmp(b->status, "accepted") == 0)
+        json_array_append_new(((batch_ids *)ctx)->arr, json_integer(b->id));
+    return 0;
+}
+
+static const char *engine_name(aipm_engine e)
+{
+    return e == AIPM_ENGINE_BAYESIAN     ? "bayesian"
+           : e == AIPM_ENGINE_SEQUENTIAL ? "sequential"
+                                         : "frequentist";
+}
+
+/* Analyse one metric for every treatment; fill its JSON and cells. */
+static int one_metric(json_t *out, cell *cells, const aipm_exposures *ex,
+                      const aipm_metric *m, const aipm_analysis_opts *o,
+                      json_t **cuped_info)
+{
+    const aipm_group_stats *gc = &ex->groups[0];
+    aipm_moments mc = {gc->n, gc->sum, gc->sum_sq};
+    json_t *vars = json_array();
+    int prop = is_proportion(m), i;
+    double mean_c = aipm_moments_mean(&mc), var_c = aipm_moments_var(&mc, prop);
+
+    *cuped_info = NULL;
+    json_array_append_new(
+        vars, json_pack("{s:s, s:I, s:o, s:o, s:n, s:n, s:n, s:n, s:n, s:n, "
+                        "s:n}",
+                        "key", gc->variation, "units", (json_int_t)gc->n,
+                        "mean", num_or_null(mean_c), "stddev",
+                        num_or_null(sqrt(var_c)), "lift_abs", "lift_rel",
+                        "ci_low", "ci_high", "p_value", "chance_to_win",
+                        "expected_loss"));
+    for (i = 1; i < ex->n_groups; i++) {
+        const aipm_group_stats *gt = &ex->groups[i];
+        aipm_moments mt = {gt->n, gt->sum, gt->sum_sq};
+        double mean_t = aipm_moments_mean(&mt),
+               var_t = aipm_moments_var(&mt, prop);
+        double c_mean = mean_c, c_var = var_c;
+        aipm_compare cmp;
+        aipm_bayes bay;
+        json_t *v;
+        int ok;
+
+        memset(&cells[i], 0, sizeof(cells[i]));
+        if (o->cuped) {
+            aipm_cuped_group a = {{gc->n, gc->sum, gc->sum_sq},
+                                  {gc->n, gc->x_sum, gc->x_sum_sq},
+                                  gc->xy_sum};
+            aipm_cuped_group b = {{gt->n, gt->sum, gt->sum_sq},
+                                  {gt->n, gt->x_sum, gt->x_sum_sq},
+                                  gt->xy_sum};
+            aipm_cuped cu;
+
+            if (aipm_stats_cuped(&cu, &a, &b) == AIPM_OK && cu.theta != 0) {
+                c_mean = cu.mean_c, c_var = cu.var_c;
+                mean_t = cu.mean_t, var_t = cu.var_t;
+                if (*cuped_info == NULL)
+                    *cuped_info =
+                        json_pack("{s:f, s:f, s:i}", "theta", cu.theta,
+                                  "variance_reduction", cu.variance_reduction,
+                                  "pre_days", o->pre_days);
+            }
+        }
+        ok = aipm_stats_compare(&cmp, c_mean, c_var, gc->n, mean_t, var_t,
+                                gt->n, o->alpha) == AIPM_OK;
+        if (ok && o->engine == AIPM_ENGINE_SEQUENTIAL)
+            aipm_stats_sequential(&cmp, o->alpha, o->n_star);
+        if (ok)
+            aipm_stats_bayes(&bay, cmp.lift_rel, cmp.se_rel, o->alpha);
+        if (ok && o->engine == AIPM_ENGINE_BAYESIAN) {
+            cmp.ci_low = bay.ci_low;
+            cmp.ci_high = bay.ci_high;
+        }
+        v = json_pack("{s:s, s:I, s:o, s:o}", "key", gt->variation, "units",
+                      (json_int_t)gt->n, "mean", num_or_null(mean_t),
+                      "stddev", num_or_null(sqrt(var_t)));
+        if (ok) {
+            json_object_set_new(v, "lift_abs", json_real(cmp.lift_abs));
+            json_object_set_new(v, "lift_rel", json_real(cmp.lift_rel));
+            json_object_set_new(v, "ci_low", json_real(cmp.ci_low));
+            json_object_set_new(v, "ci_high", json_real(cmp.ci_high));
+            json_object_set_new(v, "p_value",
+                                o->engine == AIPM_ENGINE_BAYESIAN
+                                    ? json_null()
+                                    : json_real(cmp.p_value));
+            json_object_set_new(v, "chance_to_win",
+                                json_real(m->direction_down
+                                              ? 1 - bay.chance_to_win
+                                              : bay.chance_to_win));
+            json_object_set_new(v, "expected_loss",
+                                json_real(m->direction_down
+                                              ? bay.risk_control
+                                              : bay.risk_treatment));
+            json_object_set_new(v, "df", json_real(cmp.df));
+            cells[i].valid = 1;
+            cells[i].lift_rel = cmp.lift_rel;
+            cells[i].p = cmp.p_value;
+            cells[i].chance = m->direction_down ? 1 - bay.chance_to_win
+                                                : bay.chance_to_win;
+        } else {
+            const char *k[] = {"lift_abs",      "lift_rel",     "ci_low",
+                               "ci_high",       "p_value",      "chance_to_win",
+                               "expected_loss"};
+            size_t j;
+
+            for (j = 0; j < 7; j++)
+                json_object_set_new(v, k[j], json_null());
+            json_object_set_new(v, "note",
+                                json_string("no estimate: too few units or "
+                                            "no variance"));
+        }
+        json_array_append_new(vars, v);
+    }
+    json_object_set_new(out, "variations", vars);
+    return AIPM_OK;
+}
+
+/* Decide significance per cell: after correction for primaries. */
+static void judge(cell *c, double p_adj, int down, const aipm_analysis_opts *o)
+{
+    int sig;
+
+    if (!c->valid)
+        return;
+    if (o->engine == AIPM_ENGINE_BAYESIAN) {
+        c->better = c->chance >= 1 - o->alpha / 2;
+        c->worse = c->chance <= o->alpha / 2;
+        return;
+    }
+    sig = p_adj < o->alpha;
+    c->better = sig && (down ? c->lift_rel < 0 : c->lift_rel > 0);
+    c->worse = sig && (down ? c->lift_rel > 0 : c->lift_rel < 0);
+}
+
+int aipm_experiment_analyze(char **json_out, aipm_store *st,
+                            const aipm_config *cfg, const char *key,
+                            const aipm_analysis_opts *o, aipm_error *err)
+{
+    const aipm_experiment_def *e = aipm_config_experiment(cfg, key);
+    int n_m, i, j, rc = AIPM_OK, running, min_units_ok = 1;
+    int64_t start, end;
+    json_t *doc = NULL, *metrics = NULL, *reasons = NULL;
+    cell(*cells)[AIPM_MAX_VARIATIONS] = NULL;
+    double *p = NULL, *p_adj = NULL, srm_chi2 = 0, srm_p = 1;
+    aipm_exposures ex0;
+    const char *decision;
+    double confidence = 0;
+    char *text = NULL;
+
+    *json_out = NULL;
+    if (e == NULL)
+        return aipm_error_set(err, AIPM_ENOTFOUND,
+                              "no experiment '%s' in aipm.yaml", key);
+    n_m = e->n_metrics + e->n_guardrails;
+    if (n_m == 0)
+        return aipm_error_set(err, AIPM_EINVALID,
+                              "experiment %s has no metrics or guardrails",
+                              key);
+    start = e->start_ms;
+    end = e->end_ms ? e->end_ms + DAY_MS : o->now_ms;
+    if (end > o->now_ms)
+        end = o->now_ms;
+    running = e->end_ms == 0 || e->end_ms + DAY_MS > o->now_ms;
+    cells = calloc((size_t)n_m, sizeof(*cells));
+    p = calloc((size_t)n_m * AIPM_MAX_VARIATIONS, sizeof(double));
+    p_adj = calloc((size_t)n_m * AIPM_MAX_VARIATIONS, sizeof(double));
+    metrics = json_array();
+    reasons = json_array();
+    if (!cells || !p || !p_adj || !metrics || !reasons) {
+        rc = aipm_error_set(err, AIPM_ENOMEM, "out of memory");
+        goto done;
+    }
+    memset(&ex0, 0, sizeof(ex0));
+    for (i = 0; i < n_m; i++) {
+        const char *mk = i < e->n_metrics ? e->metrics[i]
+                                          : e->guardrails[i - e->n_metrics];
+        const aipm_metric *m = aipm_config_metric(cfg, mk);
+        aipm_exposures ex;
+        json_t *mj, *cu = NULL;
+
+        rc = aipm_metrics_experiment(&ex, st, cfg, e, m, start, end,
+                                     o->cuped ? o->pre_days : 0, err);
+        if (rc)
+            goto done;
+        if (i == 0)
+            ex0 = ex;
+        mj = json_pack("{s:s, s:s, s:b, s:s}", "metric", mk, "type",
+                       aipm_metric_type_name(m->type), "guardrail",
+                       i >= e->n_metrics, "direction",
+                       m->direction_down ? "down" : "up");
+        one_metric(mj, cells[i], &ex, m, o, &cu);
+        if (cu)
+            json_object_set_new(mj, "cuped", cu);
+        json_array_append_new(metrics, mj);
+    }
+
+    /* Sample-ratio mismatch on the units of the first metric (the
+     * exposures are the same for every metric). */
+    {
+        double obs[AIPM_MAX_VARIATIONS];
+
+        for (i = 0; i < ex0.n_groups; i++) {
+            obs[i] = ex0.groups[i].n;
+            if (obs[i] < MIN_UNITS)
+                min_units_ok = 0;
+        }
+        if (aipm_stats_srm(&srm_chi2, &srm_p, obs, e->weights,
+                           ex0.n_groups) != AIPM_OK)
+            srm_p = 1, min_units_ok = 0;
+    }
+
+    /* Holm (or BH) across primary metrics x treatments; guardrails are
+     * judged on their own p-values. */
+    {
+        int k = 0;
+
+        for (i = 0; i < e->n_metrics; i++)
+            for (j = 1; j < ex0.n_groups; j++)
+                p[k++] = cells[i][j].valid ? cells[i][j].p : 1;
+        if (o->benjamini_hochberg)
+            aipm_stats_bh(p_adj, p, k);
+        else
+            aipm_stats_holm(p_adj, p, k);
+        k = 0;
+        for (i = 0; i < n_m; i++) {
+            const char *mk = i < e->n_metrics
+                                 ? e->metrics[i]
+                                 : e->guardrails[i - e->n_metrics];
+            const aipm_metric *m = aipm_config_metric(cfg, mk);
+            json_t *vars = json_object_get(json_array_get(metrics, (size_t)i),
+                                           "variations");
+
+            for (j = 1; j < ex0.n_groups; j++) {
+                double pa = i < e->n_metrics ? p_adj[k++] : cells[i][j].p;
+
+                judge(&cells[i][j], pa, m->direction_down, o);
+                if (cells[i][j].valid && o->engine != AIPM_ENGINE_BAYESIAN)
+                    json_object_set_new(json_array_get(vars, (size_t)j),
+                                        "p_adjusted", json_real(pa));
+            }
+        }
+    }
+
+    /* The verdict. */
+    {
+        char why[300];
+        int ship = -1, harmed = 0, worse = 0;
+        double best = 0;
+
+        if (ex0.n_groups >= 2 && srm_p < SRM_ALPHA) {
+            decision = "invalid";
+            confidence = 1 - srm_p;
+            snprintf(why, sizeof(why),
+                     "sample-ratio mismatch: the exposures do not match the "
+                     "configured weights (chi-square p = %.2g < 0.001); fix "
+                     "the assignment or exposure logging before reading any "
+                     "metric",
+                     srm_p);
+            json_array_append_new(reasons, json_string(why));
+            goto decided;
+        }
+        if (!min_units_ok) {
+            decision = "keep_running";
+            json_array_append_new(
+                reasons, json_string("not enough traffic: fewer than 8 units "
+                                     "in a variation"));
+            goto decided;
+        }
+        for (i = 0; i < n_m; i++) {
+            const char *mk = i < e->n_metrics
+                                 ? e->metrics[i]
+                                 : e->guardrails[i - e->n_metrics];
+
+            for (j = 1; j < ex0.n_groups; j++) {
+                cell *c = &cells[i][j];
+
+                if (i >= e->n_metrics && c->worse) {
+                    harmed = 1;
+                    confidence = fmax(confidence,
+                                      o->engine == AIPM_ENGINE_BAYESIAN
+                                          ? 1 - c->chance
+                                          : 1 - c->p);
+                    snprintf(why, sizeof(why),
+                             "guardrail %s harmed by %s: %+.1f%%", mk,
+                             e->variations[j], 100 * c->lift_rel);
+                    json_array_append_new(reasons, json_string(why));
+                } else if (i < e->n_metrics && c->worse) {
+                    worse = 1;
+                    snprintf(why, sizeof(why), "%s worse in %s: %+.1f%%", mk,
+                             e->variations[j], 100 * c->lift_rel);
+                    json_array_append_new(reasons, json_string(why));
+                } else if (i < e->n_metrics && c->better) {
+                    double conf = o->engine == AIPM_ENGINE_BAYESIAN
+                                      ? c->chance
+                                      : 1 - p_adj[i * (ex0.n_groups - 1) +
+                                                  (j - 1)];
+
+                    snprintf(why, sizeof(why), "%s better in %s: %+.1f%%",
+                             mk, e->variations[j], 100 * c->lift_rel);
+                    json_array_append_new(reasons, json_string(why));
+                    if (conf > best)
+                        best = conf, ship = j;
+                }
+            }
+        }
+        if (harmed || worse) {
+            decision = "do_not_ship";
+            if (!harmed)
+                confidence = 1 - o->alpha;
+        } else if (ship > 0) {
+            decision = "ship";
+            confidence = best;
+            snprintf(why, sizeof(why), "ship %s", e->variations[ship]);
+            json_array_append_new(reasons, json_string(why));
+        } else if (running) {
+            decision = "keep_running";
+            json_array_append_new(
+                reasons, json_string("no significant difference yet"));
+        } else {
+            decision = "do_not_ship";
+            confidence = 1 - o->alpha;
+            json_array_append_new(
+                reasons,
+                json_string("no significant difference by the end of the "
+                            "experiment"));
+        }
+    }
+decided:
+    doc = json_pack(
+        "{s:s, s:s, s:b, s:b, s:{s:o, s:f, s:b}, s:{s:I, s:f}, s:o, "
+        "s:{s:s, s:f, s:O}}",
+        "experiment", key, "engine", engine_name(o->engine), "cuped",
+        o->cuped, "running", running, "srm", "p_value", json_real(srm_p),
+        "chi2", srm_chi2, "ok", srm_p >= SRM_ALPHA, "exposure",
+        "multi_exposed_units", (json_int_t)ex0.multi_exposed,
+        "multi_exposed_share",
+        ex0.n_groups && ex0.groups[0].n > 0
+            ? (double)ex0.multi_exposed /
+                  (double)(ex0.multi_exposed + ex0.groups[0].n +
+                           (ex0.n_groups > 1 ? ex0.groups[1].n : 0))
+            : 0.0,
+        "metrics", metrics, "verdict", "decision", decision, "confidence",
+        confidence, "reasons", reasons);
+    metrics = NULL;
+    if (doc == NULL) {
+        rc = aipm_error_set(err, AIPM_ENOMEM, "out of memory");
+        goto done;
+    }
+    if (ex0.multi_exposed > 0 &&
+        json_real_value(json_object_get(json_object_get(doc, "exposure"),
+                                        "multi_exposed_share")) > 0.01)
+        json_object_set_new(
+            doc, "warning",
+            json_string("more than 1% of units saw two variations (they are "
+                        "excluded)"));
+    {
+        char end_s[32];
+
+        aipm_time_format(end_s, end);
+        json_object_set_new(doc, "analysis_end", json_string(end_s));
+        json_object_set_new(doc, "correction",
+                            json_string(o->benjamini_hochberg
+                                            ? "benjamini-hochberg"
+                                            : "holm"));
+    }
+    if (o->record) {
+        aipm_decision_row d;
+        batch_ids bi = {json_array()};
+        uint8_t dig[32];
+        char id[37], sha[65], *params_s = NULL, *inputs_s = NULL;
+        json_t *params, *inputs;
+
+        text = json_dumps(doc, JSON_COMPACT | JSON_SORT_KEYS);
+        aipm_store_batch_list(st, "events", 0, add_batch, &bi, NULL);
+        inputs = json_pack("{s:o}", "event_batches", bi.arr);
+        params = json_pack("{s:s, s:b, s:i, s:f, s:f, s:s}", "engine",
+                           engine_name(o->engine), "cuped", o->cuped,
+                           "pre_days", o->pre_days, "alpha", o->alpha,
+                           "n_star", o->n_star, "correction",
+                           o->benjamini_hochberg ? "bh" : "holm");
+        params_s = json_dumps(params, JSON_COMPACT | JSON_SORT_KEYS);
+        inputs_s = json_dumps(inputs, JSON_COMPACT | JSON_SORT_KEYS);
+        aipm_sha256_oneshot(dig, text ? text : "", text ? strlen(text) : 0);
+        aipm_hex(sha, dig, 32);
+        aipm_uuid4(id);
+        d.id = id;
+        d.time_ms = o->now_ms;
+        d.kind = "experiment";
+        d.subject = key;
+        d.decision = decision;
+        d.inputs = inputs_s;
+        d.params = params_s;
+        d.output_sha256 = sha;
+        rc = aipm_store_begin(st, err);
+        if (rc == 0)
+            rc = aipm_store_decision_put(st, &d, err);
+        if (rc == 0)
+            rc = aipm_store_commit(st, err);
+        else
+            aipm_store_rollback(st);
+        json_object_set_new(doc, "decision_id", json_string(id));
+        free(params_s);
+        free(inputs_s);
+        json_decref(params);
+        json_decref(inputs);
+        free(text);
+        text = NULL;
+        if (rc)
+            goto done;
+    }
+    *json_out = json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+    if (*json_out == NULL)
+        rc = aipm_error_set(err, AIPM_ENOMEM, "out of memory");
+done:
+    json_decref(doc);
+    json_decref(metrics);
+    json_decref(reasons);
+    free(cells);
+    free(p);
+    free(p_adj);
+    return rc;
+}

@@ -1,0 +1,178 @@
+/* sql.c - the metrics' SQL, generated in one place.
+ *
+ * Every metric of an experiment runs through one statement whose shape is
+ * fixed; what differs between metric types is bound, not spliced: the
+ * events that count (a JSON array bound as ?4, or NULL for any event), the
+ * window relative to exposure (?5, ?6), a numeric property to sum (?7, a
+ * JSON path) or 1 per event, a property filter (?8 path, ?9 value), the
+ * pre-exposure window for CUPED (?10) and whether the per-unit value is a
+ * 0/1 conversion (?11). The store scans the events once per metric and
+ * returns one row of moments per variation. A PostgreSQL or ClickHouse
+ * backend gets its own dialect of this text here, next to this one.
+ */
+#include "aipm/metrics.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define DAY_MS 86400000LL
+
+static const char experiment_sql[] =
+    "WITH exp AS MATERIALIZED ("
+    " SELECT user_id AS unit, min(ts) AS t0,"
+    "  min(json_extract(payload, '$.variation_id')) AS v,"
+    "  count(DISTINCT json_extract(payload, '$.variation_id')) AS nv"
+    " FROM v_events"
+    " WHERE event = 'Experiment Viewed'"
+    "  AND json_extract(payload, '$.experiment_id') = ?1"
+    "  AND ts >= ?2 AND ts < ?3 AND user_id IS NOT NULL"
+    " GROUP BY user_id),"
+    " per AS ("
+    " SELECT e.unit AS unit,"
+    "  total(CASE WHEN x.ts >= e.t0 + ?5 AND x.ts < min(e.t0 + ?6, ?3)"
+    "   THEN coalesce(json_extract(x.payload, ?7), CASE WHEN ?7 IS NULL"
+    "   THEN 1 ELSE 0 END) ELSE 0 END) AS y,"
+    "  total(CASE WHEN x.ts >= e.t0 - ?10 AND x.ts < e.t0"
+    "   THEN coalesce(json_extract(x.payload, ?7), CASE WHEN ?7 IS NULL"
+    "   THEN 1 ELSE 0 END) ELSE 0 END) AS xp"
+    " FROM exp e JOIN v_events x ON x.user_id = e.unit"
+    " WHERE e.nv = 1"
+    "  AND (?4 IS NULL OR x.event IN (SELECT value FROM json_each(?4)))"
+    "  AND x.event <> 'Experiment Viewed'"
+    "  AND x.ts >= e.t0 - ?10 AND x.ts < ?3"
+    "  AND (?8 IS NULL OR json_extract(x.payload, ?8) = ?9)"
+    " GROUP BY e.unit),"
+    " val AS ("
+    " SELECT e.v AS v,"
+    "  CASE WHEN ?11 THEN min(coalesce(p.y, 0), 1) ELSE coalesce(p.y, 0)"
+    "  END AS y,"
+    "  CASE WHEN ?11 THEN min(coalesce(p.xp, 0), 1) ELSE coalesce(p.xp, 0)"
+    "  END AS xp"
+    " FROM exp e LEFT JOIN per p ON p.unit = e.unit WHERE e.nv = 1)"
+    " SELECT v, count(*), total(y), total(y * y), total(xp), total(xp * xp),"
+    "  total(y * xp) FROM val GROUP BY v"
+    " UNION ALL SELECT NULL, count(*), 0, 0, 0, 0, 0 FROM exp WHERE nv > 1";
+
+typedef struct collect {
+    aipm_exposures *out;
+    const aipm_experiment_def *e;
+} collect;
+
+static int row(void *ctx, int n, const char *const *text, const double *num)
+{
+    collect *c = ctx;
+    aipm_group_stats *g;
+    int i;
+
+    if (n < 7)
+        return 0;
+    if (text[0] == NULL) {
+        c->out->multi_exposed = (int64_t)num[1];
+        return 0;
+    }
+    /* Only the configured variations; others (typos in the tracking) are
+     * not part of this experiment's analysis. */
+    for (i = 0; i < c->e->n_variations; i++)
+        if (strcmp(c->e->variations[i], text[0]) == 0)
+            break;
+    if (i == c->e->n_variations || i >= AIPM_MAX_VARIATIONS)
+        return 0;
+    g = &c->out->groups[i];
+    g->n = num[1];
+    g->sum = num[2];
+    g->sum_sq = num[3];
+    g->x_sum = num[4];
+    g->x_sum_sq = num[5];
+    g->xy_sum = num[6];
+    return 0;
+}
+
+int aipm_metrics_experiment(aipm_exposures *out, aipm_store *st,
+                            const aipm_config *cfg,
+                            const aipm_experiment_def *e, const aipm_metric *m,
+                            int64_t start_ms, int64_t end_ms, int pre_days,
+                            aipm_error *err)
+{
+    aipm_bind b[11];
+    collect c = {out, e};
+    char prop_path[300], where_path[300];
+    char *events = NULL;
+    int64_t lo = 0, hi = (int64_t)1 << 50;
+    int conversion = 0, i, rc;
+
+    memset(out, 0, sizeof(*out));
+    out->n_groups = e->n_variations < AIPM_MAX_VARIATIONS
+                        ? e->n_variations
+                        : AIPM_MAX_VARIATIONS;
+    for (i = 0; i < out->n_groups; i++)
+        snprintf(out->groups[i].variation, sizeof(out->groups[i].variation),
+                 "%s", e->variations[i]);
+
+    switch (m->type) {
+    case AIPM_METRIC_COUNT:
+    case AIPM_METRIC_SUM:
+    case AIPM_METRIC_CONVERSION:
+    {
+        json_t *arr = json_pack("[s]", m->event);
+
+        events = arr ? json_dumps(arr, JSON_COMPACT) : NULL;
+        json_decref(arr);
+        conversion = m->type == AIPM_METRIC_CONVERSION;
+        break;
+    }
+    case AIPM_METRIC_RETENTION:
+        /* Active (any event) in days [from_day, to_day] after exposure. */
+        lo = (int64_t)m->from_day * DAY_MS;
+        hi = ((int64_t)m->to_day + 1) * DAY_MS;
+        conversion = 1;
+        break;
+    case AIPM_METRIC_ADOPTION: {
+        const aipm_feature *f = NULL;
+        json_t *arr = json_array();
+
+        for (i = 0; i < cfg->n_catalog; i++)
+            if (strcmp(cfg->catalog[i].key, m->feature) == 0)
+                f = &cfg->catalog[i];
+        if (f == NULL) {
+            json_decref(arr);
+            return aipm_error_set(err, AIPM_EINVALID,
+                                  "metric %s: no catalog feature %s", m->key,
+                                  m->feature);
+        }
+        for (i = 0; i < f->n_events; i++)
+            json_array_append_new(arr, json_string(f->events[i]));
+        events = json_dumps(arr, JSON_COMPACT);
+        json_decref(arr);
+        conversion = 1;
+        break;
+    }
+    case AIPM_METRIC_RATIO:
+        return aipm_error_set(err, AIPM_EINVALID,
+                              "metric %s: ratio metrics are not analysed in "
+                              "experiments yet",
+                              m->key);
+    }
+    /* The window is [exposure, exposure + window_days) within the end. */
+    if (m->window_days > 0 && m->type != AIPM_METRIC_RETENTION)
+        hi = (int64_t)m->window_days * DAY_MS;
+    snprintf(prop_path, sizeof(prop_path), "$.\"%s\"",
+             m->property ? m->property : "");
+    snprintf(where_path, sizeof(where_path), "$.\"%s\"",
+             m->where_key ? m->where_key : "");
+    b[0] = AIPM_BIND_TEXT(e->key);
+    b[1] = AIPM_BIND_INT(start_ms);
+    b[2] = AIPM_BIND_INT(end_ms);
+    b[3] = AIPM_BIND_TEXT(events);
+    b[4] = AIPM_BIND_INT(lo);
+    b[5] = AIPM_BIND_INT(hi);
+    b[6] = AIPM_BIND_TEXT(m->type == AIPM_METRIC_SUM ? prop_path : NULL);
+    b[7] = AIPM_BIND_TEXT(m->where_key ? where_path : NULL);
+    b[8] = AIPM_BIND_TEXT(m->where_value);
+    b[9] = AIPM_BIND_INT((int64_t)pre_days * DAY_MS);
+    b[10] = AIPM_BIND_INT(conversion);
+    rc = aipm_store_query(st, experiment_sql, b, 11, row, &c, err);
+    free(events);
+    return rc;
+}
