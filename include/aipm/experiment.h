@@ -27,13 +27,13 @@ typedef enum aipm_engine {
 
 typedef struct aipm_analysis_opts {
     aipm_engine engine;
-    int cuped;          /* adjust by the pre-exposure value */
-    int pre_days;       /* CUPED window, default 14 */
-    double alpha;       /* default 0.05 */
-    double n_star;      /* sequential tuning, default 5000 */
+    int cuped;              /* adjust by the pre-exposure value */
+    int pre_days;           /* CUPED window, default 14 */
+    double alpha;           /* default 0.05 */
+    double n_star;          /* sequential tuning, default 5000 */
     int benjamini_hochberg; /* else Holm */
-    int64_t now_ms;     /* the analysis end for a running experiment */
-    int record;         /* store a decision record */
+    int64_t now_ms;         /* the analysis end for a running experiment */
+    int record;             /* store a decision record */
 } aipm_analysis_opts;
 
 void aipm_analysis_opts_init(aipm_analysis_opts *o);

@@ -380,6 +380,57 @@ int cmd_demo(int argc, char **argv)
             all_ok &= check(checks, what, sum, jint(r, "duplicates"));
         }
     }
+    /* The analyses so far: every experiment, its verdict against what was
+     * planted. */
+    if ((rc = ws_open(&ws)) != 0)
+        goto done;
+    if (!g_cli.json)
+        printf("\nexperiments (aipm experiment analyze):\n");
+    for (i = 0; i < ws.config->n_experiments; i++) {
+        const char *key = ws.config->experiments[i].key;
+        const char *kind = json_string_value(json_object_get(
+            json_object_get(
+                json_object_get(json_object_get(truth, "experiments"),
+                                "by_key"),
+                key),
+            "kind"));
+        aipm_analysis_opts ao;
+        aipm_error err = {0, ""};
+        char *out = NULL, what[120];
+        json_t *res;
+        const char *got;
+        int ok;
+
+        aipm_analysis_opts_init(&ao);
+        if (aipm_experiment_analyze(&out, ws.store, ws.config, key, &ao,
+                                    &err) != AIPM_OK) {
+            rc = cli_fail(&err);
+            ws_close(&ws);
+            goto done;
+        }
+        res = json_loads(out, 0, &jerr);
+        free(out);
+        got = json_string_value(
+            json_object_get(json_object_get(res, "verdict"), "decision"));
+        got = got ? got : "?";
+        kind = kind ? kind : "?";
+        ok = (strcmp(kind, "winner") == 0 && strcmp(got, "ship") == 0) ||
+             (strcmp(kind, "null") == 0 && strcmp(got, "ship") != 0 &&
+              strcmp(got, "invalid") != 0) ||
+             (strcmp(kind, "harms_guardrail") == 0 &&
+              strcmp(got, "do_not_ship") == 0) ||
+             (strcmp(kind, "srm") == 0 && strcmp(got, "invalid") == 0);
+        all_ok &= ok;
+        snprintf(what, sizeof(what), "experiment %s", key);
+        json_array_append_new(checks, json_pack("{s:s, s:s, s:s, s:b}", "check",
+                                                what, "planted", kind, "found",
+                                                got, "ok", ok));
+        if (!g_cli.json)
+            printf("  %-28s planted %-16s verdict %-13s %s\n", key, kind, got,
+                   ok ? "ok" : "MISMATCH");
+        json_decref(res);
+    }
+    ws_close(&ws);
     if (g_cli.json) {
         json_t *j = json_pack("{s:s, s:s, s:o, s:o, s:b}", "workspace", abs,
                               "data", data, "ingest", reports, "checks", checks,
@@ -389,25 +440,22 @@ int cmd_demo(int argc, char **argv)
         cli_print_json(j);
         json_decref(j);
     } else {
-        printf("\nplanted for the analyses to find (truth.json):\n"
-               "  experiments  onboarding_checklist (winner, +20%% "
-               "dashboards_viewed), new_navigation (null),\n"
-               "               aggressive_notifications (+15%% clicks, -15%% "
-               "sessions), search_redesign (sample-ratio mismatch)\n"
+        printf("\nplanted for the analyses still to come (truth.json):\n"
                "  adoption     Bass p, q, m and graph coefficient per feature "
                "and plan\n"
                "  backlog      the true value of every item; the item behind "
                "every feedback row\n"
                "\nWhere to look next:\n"
+               "  aipm -C %s experiment analyze onboarding_checklist\n"
                "  aipm -C %s quality\n"
                "  aipm -C %s quarantine --limit 10\n"
                "  aipm -C %s lineage --openlineage\n"
                "  aipm -C %s audit verify\n",
-               dir, dir, dir, dir);
+               dir, dir, dir, dir, dir);
     }
     rc = all_ok ? EXIT_OK : EXIT_INTERNAL;
     if (!all_ok)
-        fprintf(stderr, "aipm: demo: what ingest found differs from what "
+        fprintf(stderr, "aipm: demo: what aipm found differs from what "
                         "was planted (see MISMATCH above)\n");
 done:
     g_cli.dir = saved_dir;

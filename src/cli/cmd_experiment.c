@@ -44,14 +44,13 @@ static int list(workspace *ws)
         if (e->end_ms)
             aipm_time_format(en, e->end_ms);
         s[10] = en[10] = '\0';
-        json_array_append_new(arr, json_pack("{s:s, s:o, s:o, s:s, s:s}",
-                                             "key", e->key, "variations",
-                                             vars, "metrics", mets, "start",
-                                             s, "end", en));
+        json_array_append_new(arr,
+                              json_pack("{s:s, s:o, s:o, s:s, s:s}", "key",
+                                        e->key, "variations", vars, "metrics",
+                                        mets, "start", s, "end", en));
         if (!g_cli.json)
-            printf("%-28s %-10s %-10s %d variations, metrics: %s%s\n",
-                   e->key, s[0] ? s : "-", en[0] ? en : "running",
-                   e->n_variations,
+            printf("%-28s %-10s %-10s %d variations, metrics: %s%s\n", e->key,
+                   s[0] ? s : "-", en[0] ? en : "running", e->n_variations,
                    e->n_metrics ? e->metrics[0] : "(none)",
                    e->n_metrics > 1 ? ", ..." : "");
     }
@@ -98,10 +97,10 @@ static void print_human(const char *text)
                : "MISMATCH");
     json_array_foreach(json_object_get(d, "metrics"), i, m)
     {
-        printf("\n  %s%s (%s)\n", json_string_value(json_object_get(m, "metric")),
-               json_is_true(json_object_get(m, "guardrail")) ? " [guardrail]"
-                                                              : "",
-               json_string_value(json_object_get(m, "type")));
+        printf(
+            "\n  %s%s (%s)\n", json_string_value(json_object_get(m, "metric")),
+            json_is_true(json_object_get(m, "guardrail")) ? " [guardrail]" : "",
+            json_string_value(json_object_get(m, "type")));
         printf("    %-14s %9s %10s %9s %20s %9s %7s\n", "variation", "units",
                "mean", "lift", "interval", "p", "P(win)");
         json_array_foreach(json_object_get(m, "variations"), j, v)
@@ -128,8 +127,8 @@ static void print_human(const char *text)
             printf("    %-14s %9lld %10.4g %9s %20s %9s %7s\n",
                    json_string_value(json_object_get(v, "key")),
                    (long long)json_integer_value(json_object_get(v, "units")),
-                   json_number_value(json_object_get(v, "mean")), lift, iv,
-                   pv, cw);
+                   json_number_value(json_object_get(v, "mean")), lift, iv, pv,
+                   cw);
         }
         if ((r = json_object_get(m, "cuped")) != NULL)
             printf("    CUPED: variance reduced by %.1f%% (theta %.3g)\n",
@@ -197,10 +196,10 @@ static int analyze(workspace *ws, int argc, char **argv)
             }
             i++;
         } else if (a[0] == '-') {
-            return cli_bad_arg(
-                "experiment", a, v == NULL,
-                (const char *const[]){"--engine", "--alpha", "--n-star",
-                                      "--pre-days", NULL});
+            return cli_bad_arg("experiment", a, v == NULL,
+                               (const char *const[]){"--engine", "--alpha",
+                                                     "--n-star", "--pre-days",
+                                                     NULL});
         } else if (key == NULL) {
             key = a;
         } else {

@@ -84,13 +84,13 @@ static int one_metric(json_t *out, cell *cells, const aipm_exposures *ex,
 
     *cuped_info = NULL;
     json_array_append_new(
-        vars, json_pack("{s:s, s:I, s:o, s:o, s:n, s:n, s:n, s:n, s:n, s:n, "
-                        "s:n}",
-                        "key", gc->variation, "units", (json_int_t)gc->n,
-                        "mean", num_or_null(mean_c), "stddev",
-                        num_or_null(sqrt(var_c)), "lift_abs", "lift_rel",
-                        "ci_low", "ci_high", "p_value", "chance_to_win",
-                        "expected_loss"));
+        vars,
+        json_pack("{s:s, s:I, s:o, s:o, s:n, s:n, s:n, s:n, s:n, s:n, "
+                  "s:n}",
+                  "key", gc->variation, "units", (json_int_t)gc->n, "mean",
+                  num_or_null(mean_c), "stddev", num_or_null(sqrt(var_c)),
+                  "lift_abs", "lift_rel", "ci_low", "ci_high", "p_value",
+                  "chance_to_win", "expected_loss"));
     for (i = 1; i < ex->n_groups; i++) {
         const aipm_group_stats *gt = &ex->groups[i];
         aipm_moments mt = {gt->n, gt->sum, gt->sum_sq};
@@ -133,8 +133,8 @@ static int one_metric(json_t *out, cell *cells, const aipm_exposures *ex,
             cmp.ci_high = bay.ci_high;
         }
         v = json_pack("{s:s, s:I, s:o, s:o}", "key", gt->variation, "units",
-                      (json_int_t)gt->n, "mean", num_or_null(mean_t),
-                      "stddev", num_or_null(sqrt(var_t)));
+                      (json_int_t)gt->n, "mean", num_or_null(mean_t), "stddev",
+                      num_or_null(sqrt(var_t)));
         if (ok) {
             json_object_set_new(v, "lift_abs", json_real(cmp.lift_abs));
             json_object_set_new(v, "lift_rel", json_real(cmp.lift_rel));
@@ -156,11 +156,11 @@ static int one_metric(json_t *out, cell *cells, const aipm_exposures *ex,
             cells[i].valid = 1;
             cells[i].lift_rel = cmp.lift_rel;
             cells[i].p = cmp.p_value;
-            cells[i].chance = m->direction_down ? 1 - bay.chance_to_win
-                                                : bay.chance_to_win;
+            cells[i].chance =
+                m->direction_down ? 1 - bay.chance_to_win : bay.chance_to_win;
         } else {
-            const char *k[] = {"lift_abs",      "lift_rel",     "ci_low",
-                               "ci_high",       "p_value",      "chance_to_win",
+            const char *k[] = {"lift_abs",     "lift_rel", "ci_low",
+                               "ci_high",      "p_value",  "chance_to_win",
                                "expected_loss"};
             size_t j;
 
@@ -233,8 +233,8 @@ int aipm_experiment_analyze(char **json_out, aipm_store *st,
     }
     memset(&ex0, 0, sizeof(ex0));
     for (i = 0; i < n_m; i++) {
-        const char *mk = i < e->n_metrics ? e->metrics[i]
-                                          : e->guardrails[i - e->n_metrics];
+        const char *mk =
+            i < e->n_metrics ? e->metrics[i] : e->guardrails[i - e->n_metrics];
         const aipm_metric *m = aipm_config_metric(cfg, mk);
         aipm_exposures ex;
         json_t *mj, *cu = NULL;
@@ -265,8 +265,8 @@ int aipm_experiment_analyze(char **json_out, aipm_store *st,
             if (obs[i] < MIN_UNITS)
                 min_units_ok = 0;
         }
-        if (aipm_stats_srm(&srm_chi2, &srm_p, obs, e->weights,
-                           ex0.n_groups) != AIPM_OK)
+        if (aipm_stats_srm(&srm_chi2, &srm_p, obs, e->weights, ex0.n_groups) !=
+            AIPM_OK)
             srm_p = 1, min_units_ok = 0;
     }
 
@@ -284,9 +284,8 @@ int aipm_experiment_analyze(char **json_out, aipm_store *st,
             aipm_stats_holm(p_adj, p, k);
         k = 0;
         for (i = 0; i < n_m; i++) {
-            const char *mk = i < e->n_metrics
-                                 ? e->metrics[i]
-                                 : e->guardrails[i - e->n_metrics];
+            const char *mk = i < e->n_metrics ? e->metrics[i]
+                                              : e->guardrails[i - e->n_metrics];
             const aipm_metric *m = aipm_config_metric(cfg, mk);
             json_t *vars = json_object_get(json_array_get(metrics, (size_t)i),
                                            "variations");
@@ -328,19 +327,18 @@ int aipm_experiment_analyze(char **json_out, aipm_store *st,
             goto decided;
         }
         for (i = 0; i < n_m; i++) {
-            const char *mk = i < e->n_metrics
-                                 ? e->metrics[i]
-                                 : e->guardrails[i - e->n_metrics];
+            const char *mk = i < e->n_metrics ? e->metrics[i]
+                                              : e->guardrails[i - e->n_metrics];
 
             for (j = 1; j < ex0.n_groups; j++) {
                 cell *c = &cells[i][j];
 
                 if (i >= e->n_metrics && c->worse) {
                     harmed = 1;
-                    confidence = fmax(confidence,
-                                      o->engine == AIPM_ENGINE_BAYESIAN
-                                          ? 1 - c->chance
-                                          : 1 - c->p);
+                    confidence =
+                        fmax(confidence, o->engine == AIPM_ENGINE_BAYESIAN
+                                             ? 1 - c->chance
+                                             : 1 - c->p);
                     snprintf(why, sizeof(why),
                              "guardrail %s harmed by %s: %+.1f%%", mk,
                              e->variations[j], 100 * c->lift_rel);
@@ -351,13 +349,13 @@ int aipm_experiment_analyze(char **json_out, aipm_store *st,
                              e->variations[j], 100 * c->lift_rel);
                     json_array_append_new(reasons, json_string(why));
                 } else if (i < e->n_metrics && c->better) {
-                    double conf = o->engine == AIPM_ENGINE_BAYESIAN
-                                      ? c->chance
-                                      : 1 - p_adj[i * (ex0.n_groups - 1) +
-                                                  (j - 1)];
+                    double conf =
+                        o->engine == AIPM_ENGINE_BAYESIAN
+                            ? c->chance
+                            : 1 - p_adj[i * (ex0.n_groups - 1) + (j - 1)];
 
-                    snprintf(why, sizeof(why), "%s better in %s: %+.1f%%",
-                             mk, e->variations[j], 100 * c->lift_rel);
+                    snprintf(why, sizeof(why), "%s better in %s: %+.1f%%", mk,
+                             e->variations[j], 100 * c->lift_rel);
                     json_array_append_new(reasons, json_string(why));
                     if (conf > best)
                         best = conf, ship = j;
@@ -375,8 +373,8 @@ int aipm_experiment_analyze(char **json_out, aipm_store *st,
             json_array_append_new(reasons, json_string(why));
         } else if (running) {
             decision = "keep_running";
-            json_array_append_new(
-                reasons, json_string("no significant difference yet"));
+            json_array_append_new(reasons,
+                                  json_string("no significant difference yet"));
         } else {
             decision = "do_not_ship";
             confidence = 1 - o->alpha;
@@ -390,11 +388,10 @@ decided:
     doc = json_pack(
         "{s:s, s:s, s:b, s:b, s:{s:o, s:f, s:b}, s:{s:I, s:f}, s:o, "
         "s:{s:s, s:f, s:O}}",
-        "experiment", key, "engine", engine_name(o->engine), "cuped",
-        o->cuped, "running", running, "srm", "p_value", json_real(srm_p),
-        "chi2", srm_chi2, "ok", srm_p >= SRM_ALPHA, "exposure",
-        "multi_exposed_units", (json_int_t)ex0.multi_exposed,
-        "multi_exposed_share",
+        "experiment", key, "engine", engine_name(o->engine), "cuped", o->cuped,
+        "running", running, "srm", "p_value", json_real(srm_p), "chi2",
+        srm_chi2, "ok", srm_p >= SRM_ALPHA, "exposure", "multi_exposed_units",
+        (json_int_t)ex0.multi_exposed, "multi_exposed_share",
         ex0.n_groups && ex0.groups[0].n > 0
             ? (double)ex0.multi_exposed /
                   (double)(ex0.multi_exposed + ex0.groups[0].n +
@@ -419,10 +416,9 @@ decided:
 
         aipm_time_format(end_s, end);
         json_object_set_new(doc, "analysis_end", json_string(end_s));
-        json_object_set_new(doc, "correction",
-                            json_string(o->benjamini_hochberg
-                                            ? "benjamini-hochberg"
-                                            : "holm"));
+        json_object_set_new(
+            doc, "correction",
+            json_string(o->benjamini_hochberg ? "benjamini-hochberg" : "holm"));
     }
     if (o->record) {
         aipm_decision_row d;
@@ -434,11 +430,11 @@ decided:
         text = json_dumps(doc, JSON_COMPACT | JSON_SORT_KEYS);
         aipm_store_batch_list(st, "events", 0, add_batch, &bi, NULL);
         inputs = json_pack("{s:o}", "event_batches", bi.arr);
-        params = json_pack("{s:s, s:b, s:i, s:f, s:f, s:s}", "engine",
-                           engine_name(o->engine), "cuped", o->cuped,
-                           "pre_days", o->pre_days, "alpha", o->alpha,
-                           "n_star", o->n_star, "correction",
-                           o->benjamini_hochberg ? "bh" : "holm");
+        params =
+            json_pack("{s:s, s:b, s:i, s:f, s:f, s:s}", "engine",
+                      engine_name(o->engine), "cuped", o->cuped, "pre_days",
+                      o->pre_days, "alpha", o->alpha, "n_star", o->n_star,
+                      "correction", o->benjamini_hochberg ? "bh" : "holm");
         params_s = json_dumps(params, JSON_COMPACT | JSON_SORT_KEYS);
         inputs_s = json_dumps(inputs, JSON_COMPACT | JSON_SORT_KEYS);
         aipm_sha256_oneshot(dig, text ? text : "", text ? strlen(text) : 0);

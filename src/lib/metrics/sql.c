@@ -103,9 +103,8 @@ int aipm_metrics_experiment(aipm_exposures *out, aipm_store *st,
     int conversion = 0, i, rc;
 
     memset(out, 0, sizeof(*out));
-    out->n_groups = e->n_variations < AIPM_MAX_VARIATIONS
-                        ? e->n_variations
-                        : AIPM_MAX_VARIATIONS;
+    out->n_groups = e->n_variations < AIPM_MAX_VARIATIONS ? e->n_variations
+                                                          : AIPM_MAX_VARIATIONS;
     for (i = 0; i < out->n_groups; i++)
         snprintf(out->groups[i].variation, sizeof(out->groups[i].variation),
                  "%s", e->variations[i]);
@@ -113,8 +112,7 @@ int aipm_metrics_experiment(aipm_exposures *out, aipm_store *st,
     switch (m->type) {
     case AIPM_METRIC_COUNT:
     case AIPM_METRIC_SUM:
-    case AIPM_METRIC_CONVERSION:
-    {
+    case AIPM_METRIC_CONVERSION: {
         json_t *arr = json_pack("[s]", m->event);
 
         events = arr ? json_dumps(arr, JSON_COMPACT) : NULL;
