@@ -27,6 +27,12 @@ typedef struct aipm_group_stats {
     double xy_sum;
 } aipm_group_stats;
 
+/* n, sum and sum of squares (aipm_moments of stats.h, without the
+ * dependency). */
+typedef struct aipm_moments3 {
+    double n, sum, sum_sq;
+} aipm_moments3;
+
 typedef struct aipm_exposures {
     int n_groups;
     aipm_group_stats groups[AIPM_MAX_VARIATIONS];
@@ -44,6 +50,14 @@ int aipm_metrics_experiment(aipm_exposures *out, aipm_store *st,
                             const aipm_experiment_def *e, const aipm_metric *m,
                             int64_t start_ms, int64_t end_ms, int pre_days,
                             aipm_error *err);
+
+/* The metric over a population: per-unit values for every unit (user)
+ * active in [from_ms, to_ms), evaluated over that same window; returns
+ * their moments (n, sum, sum of squares). For sample sizes and baselines.
+ * Retention and ratio metrics are refused (AIPM_EINVALID). */
+int aipm_metrics_population(aipm_moments3 *out, aipm_store *st,
+                            const aipm_config *cfg, const aipm_metric *m,
+                            int64_t from_ms, int64_t to_ms, aipm_error *err);
 
 #ifdef __cplusplus
 }

@@ -12,6 +12,8 @@ static void help(void)
            "bayesian|sequential]\n"
            "                 [--cuped] [--pre-days N] [--alpha A] [--bh]\n"
            "                 [--n-star N] [--no-record]\n"
+           "       aipm experiment power --metric M --mde X [--alpha A] "
+           "[--power P] [--days N]\n"
            "\n"
            "analyze compares every variation of experiment KEY (aipm.yaml)\n"
            "with the control on each metric and guardrail: exposure is a\n"
@@ -22,7 +24,12 @@ static void help(void)
            "(N* = 5000); Bayesian: chance to win and expected loss. Holm\n"
            "across metrics (--bh for Benjamini-Hochberg); guardrails are\n"
            "judged alone. The verdict (ship, do_not_ship, keep_running,\n"
-           "invalid) is stored as a decision record.\n");
+           "invalid) is stored as a decision record.\n"
+           "\n"
+           "power gives the units per variation needed to detect a relative\n"
+           "change X of metric M (two-sided, equal groups), from the metric's\n"
+           "mean and variance over the users active in the last N days\n"
+           "(default 14).\n");
 }
 
 static int list(workspace *ws)
@@ -219,6 +226,88 @@ static int analyze(workspace *ws, int argc, char **argv)
     return EXIT_OK;
 }
 
+static int power(workspace *ws, int argc, char **argv)
+{
+    const char *metric = NULL;
+    double mde = 0, alpha = 0.05, pw = 0.8, days = 14;
+    aipm_error err = {0, ""};
+    aipm_moments3 mo;
+    aipm_moments mm;
+    const aipm_metric *m;
+    int64_t now = aipm_now_ms();
+    double mean, var, n;
+    int i;
+
+    for (i = 2; i < argc; i++) {
+        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        char *end;
+        double x;
+
+        if (strcmp(a, "--metric") == 0 && v) {
+            metric = v;
+            i++;
+            continue;
+        }
+        if (v == NULL || (strcmp(a, "--mde") != 0 && strcmp(a, "--alpha") &&
+                          strcmp(a, "--power") && strcmp(a, "--days")))
+            return cli_bad_arg("experiment", a, v == NULL,
+                               (const char *const[]){"--metric", "--mde",
+                                                     "--alpha", "--power",
+                                                     "--days", NULL});
+        x = strtod(v, &end);
+        if (end == v || *end || !(x > 0))
+            return cli_usage_error("%s needs a positive number", a);
+        if (strcmp(a, "--mde") == 0)
+            mde = x;
+        else if (strcmp(a, "--alpha") == 0)
+            alpha = x;
+        else if (strcmp(a, "--power") == 0)
+            pw = x;
+        else
+            days = x;
+        i++;
+    }
+    if (metric == NULL || mde <= 0)
+        return cli_usage_error("usage: aipm experiment power --metric M --mde "
+                               "X (a relative effect, e.g. 0.05)");
+    if (alpha >= 0.5 || pw >= 1 || pw <= 0.5)
+        return cli_usage_error("--alpha below 0.5, --power in (0.5, 1)");
+    if ((m = aipm_config_metric(ws->config, metric)) == NULL)
+        return cli_usage_error("no metric '%s' in aipm.yaml", metric);
+    if (aipm_metrics_population(&mo, ws->store, ws->config, m,
+                                now - (int64_t)(days * 86400000.0), now,
+                                &err) != AIPM_OK)
+        return cli_fail(&err);
+    mm.n = mo.n, mm.sum = mo.sum, mm.sum_sq = mo.sum_sq;
+    mean = aipm_moments_mean(&mm);
+    var = aipm_moments_var(&mm, m->type == AIPM_METRIC_CONVERSION ||
+                                    m->type == AIPM_METRIC_ADOPTION);
+    if (mo.n < 2 || mean == 0)
+        return cli_usage_error("metric %s has no data among users active in "
+                               "the last %g days",
+                               metric, days);
+    n = aipm_stats_sample_size(mean, var, mde, alpha, pw);
+    if (g_cli.json) {
+        json_t *o =
+            json_pack("{s:s, s:f, s:f, s:f, s:f, s:I, s:f, s:f, "
+                      "s:f}",
+                      "metric", metric, "mde", mde, "alpha", alpha, "power", pw,
+                      "days", days, "active_units", (json_int_t)mo.n, "mean",
+                      mean, "stddev", sqrt(var), "units_per_variation", n);
+
+        cli_print_json(o);
+        json_decref(o);
+    } else {
+        printf("metric %s over users active in the last %g days: %lld "
+               "users, mean %.4g, sd %.4g\n"
+               "to detect a %+.1f%% change (two-sided alpha %.3g, power "
+               "%.0f%%): %.0f units per variation\n",
+               metric, days, (long long)mo.n, mean, sqrt(var), 100 * mde, alpha,
+               100 * pw, n);
+    }
+    return EXIT_OK;
+}
+
 int cmd_experiment(int argc, char **argv)
 {
     workspace ws;
@@ -233,11 +322,14 @@ int cmd_experiment(int argc, char **argv)
                             "`aipm experiment -h`\n");
         return g_cli.help ? EXIT_OK : EXIT_USAGE;
     }
-    if (strcmp(sub, "list") != 0 && strcmp(sub, "analyze") != 0)
+    if (strcmp(sub, "list") != 0 && strcmp(sub, "analyze") != 0 &&
+        strcmp(sub, "power") != 0)
         return cli_usage_error("unknown subcommand 'experiment %s'", sub);
     if ((rc = ws_open(&ws)) != 0)
         return rc;
-    rc = strcmp(sub, "list") == 0 ? list(&ws) : analyze(&ws, argc, argv);
+    rc = strcmp(sub, "list") == 0    ? list(&ws)
+         : strcmp(sub, "power") == 0 ? power(&ws, argc, argv)
+                                     : analyze(&ws, argc, argv);
     ws_close(&ws);
     return rc;
 }

@@ -929,6 +929,24 @@ a, b = d["metrics"][0]["variations"][1], f["metrics"][0]["variations"][1]
 want(a["ci_high"] - a["ci_low"] > b["ci_high"] - b["ci_low"], "sequential interval not wider than the fixed one")' "$T"
     [ "$(sql "$W/aipm.db" "select count(*) from decisions where kind = 'experiment'")" -ge 6 ] ||
         fail "decision records were not stored"
+    # Sample size: recomputed here from the raw events (python's sqlite3
+    # and statistics.NormalDist), not from aipm's moments.
+    A -C "$W" experiment power --metric sessions --mde 0.05 --json
+    expect_rc 0 "experiment power"
+    pycheck "$OUT" '
+import sqlite3, math, statistics, datetime
+now = int(datetime.datetime(2026, 11, 27, tzinfo=datetime.timezone.utc).timestamp() * 1000)
+db = sqlite3.connect(args[0])
+lo = now - 14 * 86400000
+active = [r[0] for r in db.execute("select distinct user_id from v_events where ts >= ? and ts < ? and user_id is not null", (lo, now))]
+counts = dict(db.execute("select user_id, count(*) from v_events where event = ? and ts >= ? and ts < ? group by user_id", ("Session Started", lo, now)))
+vals = [counts.get(u, 0) for u in active]
+mean, var = statistics.fmean(vals), statistics.variance(vals)
+z = statistics.NormalDist().inv_cdf(0.975) + statistics.NormalDist().inv_cdf(0.8)
+n = math.ceil(2 * var * z * z / (0.05 * mean) ** 2)
+want(d["active_units"] == len(vals), "active units %d, expected %d" % (d["active_units"], len(vals)))
+want(abs(d["mean"] - mean) < 1e-9, "mean %r, expected %r" % (d["mean"], mean))
+want(d["units_per_variation"] == n, "units per variation %r, expected %r" % (d["units_per_variation"], n))' "$W/aipm.db"
 }
 
 run_case() {

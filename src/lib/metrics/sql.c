@@ -55,6 +55,23 @@ static const char experiment_sql[] =
     "  total(y * xp) FROM val GROUP BY v"
     " UNION ALL SELECT NULL, count(*), 0, 0, 0, 0, 0 FROM exp WHERE nv > 1";
 
+static const char population_sql[] =
+    "WITH act AS MATERIALIZED ("
+    " SELECT user_id AS unit FROM v_events"
+    " WHERE ts >= ?1 AND ts < ?2 AND user_id IS NOT NULL GROUP BY user_id),"
+    " per AS ("
+    " SELECT x.user_id AS unit, total(coalesce(json_extract(x.payload, ?4),"
+    "  CASE WHEN ?4 IS NULL THEN 1 ELSE 0 END)) AS y"
+    " FROM v_events x WHERE x.ts >= ?1 AND x.ts < ?2"
+    "  AND x.user_id IS NOT NULL"
+    "  AND (?3 IS NULL OR x.event IN (SELECT value FROM json_each(?3)))"
+    "  AND (?5 IS NULL OR json_extract(x.payload, ?5) = ?6)"
+    " GROUP BY x.user_id)"
+    " SELECT count(*), total(v), total(v * v) FROM ("
+    " SELECT CASE WHEN ?7 THEN min(coalesce(p.y, 0), 1)"
+    "  ELSE coalesce(p.y, 0) END AS v"
+    " FROM act a LEFT JOIN per p ON p.unit = a.unit)";
+
 typedef struct collect {
     aipm_exposures *out;
     const aipm_experiment_def *e;
@@ -89,6 +106,100 @@ static int row(void *ctx, int n, const char *const *text, const double *num)
     return 0;
 }
 
+/* The events a metric counts, as a JSON array for json_each (NULL: any
+ * event), and whether its per-unit value is a 0/1 conversion. */
+static int metric_events(char **events, int *conversion, const aipm_config *cfg,
+                         const aipm_metric *m, aipm_error *err)
+{
+    json_t *arr = NULL;
+    int i;
+
+    *events = NULL;
+    *conversion = m->type == AIPM_METRIC_CONVERSION ||
+                  m->type == AIPM_METRIC_RETENTION ||
+                  m->type == AIPM_METRIC_ADOPTION;
+    switch (m->type) {
+    case AIPM_METRIC_COUNT:
+    case AIPM_METRIC_SUM:
+    case AIPM_METRIC_CONVERSION:
+        arr = json_pack("[s]", m->event);
+        break;
+    case AIPM_METRIC_RETENTION:
+        return AIPM_OK; /* any event */
+    case AIPM_METRIC_ADOPTION: {
+        const aipm_feature *f = NULL;
+
+        for (i = 0; i < cfg->n_catalog; i++)
+            if (strcmp(cfg->catalog[i].key, m->feature) == 0)
+                f = &cfg->catalog[i];
+        if (f == NULL)
+            return aipm_error_set(err, AIPM_EINVALID,
+                                  "metric %s: no catalog feature %s", m->key,
+                                  m->feature);
+        arr = json_array();
+        for (i = 0; i < f->n_events; i++)
+            json_array_append_new(arr, json_string(f->events[i]));
+        break;
+    }
+    case AIPM_METRIC_RATIO:
+        return aipm_error_set(err, AIPM_EINVALID,
+                              "metric %s: ratio metrics are not analysed "
+                              "yet",
+                              m->key);
+    }
+    *events = arr ? json_dumps(arr, JSON_COMPACT) : NULL;
+    json_decref(arr);
+    if (*events == NULL)
+        return aipm_error_set(err, AIPM_ENOMEM, "out of memory");
+    return AIPM_OK;
+}
+
+static int population_row(void *ctx, int n, const char *const *text,
+                          const double *num)
+{
+    aipm_moments3 *o = ctx;
+
+    (void)text;
+    if (n >= 3) {
+        o->n = num[0];
+        o->sum = num[1];
+        o->sum_sq = num[2];
+    }
+    return 0;
+}
+
+int aipm_metrics_population(aipm_moments3 *out, aipm_store *st,
+                            const aipm_config *cfg, const aipm_metric *m,
+                            int64_t from_ms, int64_t to_ms, aipm_error *err)
+{
+    char prop_path[300], where_path[300], *events = NULL;
+    aipm_bind b[7];
+    int conversion, rc;
+
+    memset(out, 0, sizeof(*out));
+    if (m->type == AIPM_METRIC_RETENTION)
+        return aipm_error_set(err, AIPM_EINVALID,
+                              "metric %s: a retention metric has no value "
+                              "over a window of activity",
+                              m->key);
+    if ((rc = metric_events(&events, &conversion, cfg, m, err)) != 0)
+        return rc;
+    snprintf(prop_path, sizeof(prop_path), "$.\"%s\"",
+             m->property ? m->property : "");
+    snprintf(where_path, sizeof(where_path), "$.\"%s\"",
+             m->where_key ? m->where_key : "");
+    b[0] = AIPM_BIND_INT(from_ms);
+    b[1] = AIPM_BIND_INT(to_ms);
+    b[2] = AIPM_BIND_TEXT(events);
+    b[3] = AIPM_BIND_TEXT(m->type == AIPM_METRIC_SUM ? prop_path : NULL);
+    b[4] = AIPM_BIND_TEXT(m->where_key ? where_path : NULL);
+    b[5] = AIPM_BIND_TEXT(m->where_value);
+    b[6] = AIPM_BIND_INT(conversion);
+    rc = aipm_store_query(st, population_sql, b, 7, population_row, out, err);
+    free(events);
+    return rc;
+}
+
 int aipm_metrics_experiment(aipm_exposures *out, aipm_store *st,
                             const aipm_config *cfg,
                             const aipm_experiment_def *e, const aipm_metric *m,
@@ -109,48 +220,12 @@ int aipm_metrics_experiment(aipm_exposures *out, aipm_store *st,
         snprintf(out->groups[i].variation, sizeof(out->groups[i].variation),
                  "%s", e->variations[i]);
 
-    switch (m->type) {
-    case AIPM_METRIC_COUNT:
-    case AIPM_METRIC_SUM:
-    case AIPM_METRIC_CONVERSION: {
-        json_t *arr = json_pack("[s]", m->event);
-
-        events = arr ? json_dumps(arr, JSON_COMPACT) : NULL;
-        json_decref(arr);
-        conversion = m->type == AIPM_METRIC_CONVERSION;
-        break;
-    }
-    case AIPM_METRIC_RETENTION:
+    if ((rc = metric_events(&events, &conversion, cfg, m, err)) != 0)
+        return rc;
+    if (m->type == AIPM_METRIC_RETENTION) {
         /* Active (any event) in days [from_day, to_day] after exposure. */
         lo = (int64_t)m->from_day * DAY_MS;
         hi = ((int64_t)m->to_day + 1) * DAY_MS;
-        conversion = 1;
-        break;
-    case AIPM_METRIC_ADOPTION: {
-        const aipm_feature *f = NULL;
-        json_t *arr = json_array();
-
-        for (i = 0; i < cfg->n_catalog; i++)
-            if (strcmp(cfg->catalog[i].key, m->feature) == 0)
-                f = &cfg->catalog[i];
-        if (f == NULL) {
-            json_decref(arr);
-            return aipm_error_set(err, AIPM_EINVALID,
-                                  "metric %s: no catalog feature %s", m->key,
-                                  m->feature);
-        }
-        for (i = 0; i < f->n_events; i++)
-            json_array_append_new(arr, json_string(f->events[i]));
-        events = json_dumps(arr, JSON_COMPACT);
-        json_decref(arr);
-        conversion = 1;
-        break;
-    }
-    case AIPM_METRIC_RATIO:
-        return aipm_error_set(err, AIPM_EINVALID,
-                              "metric %s: ratio metrics are not analysed in "
-                              "experiments yet",
-                              m->key);
     }
     /* The window is [exposure, exposure + window_days) within the end. */
     if (m->window_days > 0 && m->type != AIPM_METRIC_RETENTION)
