@@ -37,6 +37,8 @@ typedef struct aipm_exposures {
     int n_groups;
     aipm_group_stats groups[AIPM_MAX_VARIATIONS];
     int64_t multi_exposed; /* units that saw more than one variation */
+    int capped;            /* per-unit values were capped at `cap` */
+    double cap;
 } aipm_exposures;
 
 /* The metric's moments per variation of experiment e, over units exposed

@@ -196,15 +196,17 @@ int aipm_store_audit_last(aipm_store *st, int64_t *seq, uint8_t root[32],
 
 /* ---- read-only push-down queries (metrics, analyses) ---- */
 
-/* A bound parameter: text (NULL binds SQL NULL), or a number. */
+/* A bound parameter: text (NULL binds SQL NULL), an integer or a real. */
 typedef struct aipm_bind {
     const char *text;
     int64_t integer;
-    int is_text;
+    int kind; /* 0 integer, 1 text, 2 real */
+    double real;
 } aipm_bind;
 
-#define AIPM_BIND_TEXT(s) ((aipm_bind){(s), 0, 1})
-#define AIPM_BIND_INT(i) ((aipm_bind){NULL, (i), 0})
+#define AIPM_BIND_TEXT(s) ((aipm_bind){(s), 0, 1, 0})
+#define AIPM_BIND_INT(i) ((aipm_bind){NULL, (i), 0, 0})
+#define AIPM_BIND_REAL(x) ((aipm_bind){NULL, 0, 2, (x)})
 
 /* One result row: n columns, each as text (NULL for SQL NULL) and as a
  * number. Borrowed for the callback. */

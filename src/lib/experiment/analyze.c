@@ -249,6 +249,8 @@ int aipm_experiment_analyze(char **json_out, aipm_store *st,
                        aipm_metric_type_name(m->type), "guardrail",
                        i >= e->n_metrics, "direction",
                        m->direction_down ? "down" : "up");
+        if (ex.capped)
+            json_object_set_new(mj, "capped_at", json_real(ex.cap));
         one_metric(mj, cells[i], &ex, m, o, &cu);
         if (cu)
             json_object_set_new(mj, "cuped", cu);

@@ -13,47 +13,59 @@
 #include "aipm/metrics.h"
 
 #include <jansson.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define DAY_MS 86400000LL
 
-static const char experiment_sql[] =
-    "WITH exp AS MATERIALIZED ("
-    " SELECT user_id AS unit, min(ts) AS t0,"
-    "  min(json_extract(payload, '$.variation_id')) AS v,"
-    "  count(DISTINCT json_extract(payload, '$.variation_id')) AS nv"
-    " FROM v_events"
-    " WHERE event = 'Experiment Viewed'"
-    "  AND json_extract(payload, '$.experiment_id') = ?1"
-    "  AND ts >= ?2 AND ts < ?3 AND user_id IS NOT NULL"
-    " GROUP BY user_id),"
-    " per AS ("
-    " SELECT e.unit AS unit,"
-    "  total(CASE WHEN x.ts >= e.t0 + ?5 AND x.ts < min(e.t0 + ?6, ?3)"
-    "   THEN coalesce(json_extract(x.payload, ?7), CASE WHEN ?7 IS NULL"
-    "   THEN 1 ELSE 0 END) ELSE 0 END) AS y,"
-    "  total(CASE WHEN x.ts >= e.t0 - ?10 AND x.ts < e.t0"
-    "   THEN coalesce(json_extract(x.payload, ?7), CASE WHEN ?7 IS NULL"
-    "   THEN 1 ELSE 0 END) ELSE 0 END) AS xp"
-    " FROM exp e JOIN v_events x ON x.user_id = e.unit"
-    " WHERE e.nv = 1"
-    "  AND (?4 IS NULL OR x.event IN (SELECT value FROM json_each(?4)))"
-    "  AND x.event <> 'Experiment Viewed'"
-    "  AND x.ts >= e.t0 - ?10 AND x.ts < ?3"
-    "  AND (?8 IS NULL OR json_extract(x.payload, ?8) = ?9)"
-    " GROUP BY e.unit),"
-    " val AS ("
-    " SELECT e.v AS v,"
-    "  CASE WHEN ?11 THEN min(coalesce(p.y, 0), 1) ELSE coalesce(p.y, 0)"
-    "  END AS y,"
-    "  CASE WHEN ?11 THEN min(coalesce(p.xp, 0), 1) ELSE coalesce(p.xp, 0)"
-    "  END AS xp"
+/* The common table expressions: exposures, per-unit values (capped at
+ * ?12 when it is not NULL), one row per unit and variation. */
+#define EXPERIMENT_CTES                                                        \
+    "WITH exp AS MATERIALIZED ("                                               \
+    " SELECT user_id AS unit, min(ts) AS t0,"                                  \
+    "  min(json_extract(payload, '$.variation_id')) AS v,"                     \
+    "  count(DISTINCT json_extract(payload, '$.variation_id')) AS nv"          \
+    " FROM v_events"                                                           \
+    " WHERE event = 'Experiment Viewed'"                                       \
+    "  AND json_extract(payload, '$.experiment_id') = ?1"                      \
+    "  AND ts >= ?2 AND ts < ?3 AND user_id IS NOT NULL"                       \
+    " GROUP BY user_id),"                                                      \
+    " per AS ("                                                                \
+    " SELECT e.unit AS unit,"                                                  \
+    "  total(CASE WHEN x.ts >= e.t0 + ?5 AND x.ts < min(e.t0 + ?6, ?3)"        \
+    "   THEN coalesce(json_extract(x.payload, ?7), CASE WHEN ?7 IS NULL"       \
+    "   THEN 1 ELSE 0 END) ELSE 0 END) AS y,"                                  \
+    "  total(CASE WHEN x.ts >= e.t0 - ?10 AND x.ts < e.t0"                     \
+    "   THEN coalesce(json_extract(x.payload, ?7), CASE WHEN ?7 IS NULL"       \
+    "   THEN 1 ELSE 0 END) ELSE 0 END) AS xp"                                  \
+    " FROM exp e JOIN v_events x ON x.user_id = e.unit"                        \
+    " WHERE e.nv = 1"                                                          \
+    "  AND (?4 IS NULL OR x.event IN (SELECT value FROM json_each(?4)))"       \
+    "  AND x.event <> 'Experiment Viewed'"                                     \
+    "  AND x.ts >= e.t0 - ?10 AND x.ts < ?3"                                   \
+    "  AND (?8 IS NULL OR json_extract(x.payload, ?8) = ?9)"                   \
+    " GROUP BY e.unit),"                                                       \
+    " val AS ("                                                                \
+    " SELECT e.v AS v,"                                                        \
+    "  min(CASE WHEN ?11 THEN min(coalesce(p.y, 0), 1)"                        \
+    "   ELSE coalesce(p.y, 0) END, coalesce(?12, 1e308)) AS y,"                \
+    "  min(CASE WHEN ?11 THEN min(coalesce(p.xp, 0), 1)"                       \
+    "   ELSE coalesce(p.xp, 0) END, coalesce(?12, 1e308)) AS xp"               \
     " FROM exp e LEFT JOIN per p ON p.unit = e.unit WHERE e.nv = 1)"
+
+static const char experiment_sql[] = EXPERIMENT_CTES
     " SELECT v, count(*), total(y), total(y * y), total(xp), total(xp * xp),"
     "  total(y * xp) FROM val GROUP BY v"
     " UNION ALL SELECT NULL, count(*), 0, 0, 0, 0, 0 FROM exp WHERE nv > 1";
+
+/* The value at a quantile (?13) of the per-unit values, for capping
+ * (winsorization) at a percentile, over all variations together. */
+static const char experiment_quantile_sql[] = EXPERIMENT_CTES
+    " SELECT y FROM val ORDER BY y"
+    " LIMIT 1 OFFSET (SELECT CAST(?13 * (count(*) - 1) AS INTEGER)"
+    " FROM val)";
 
 static const char population_sql[] =
     "WITH act AS MATERIALIZED ("
@@ -154,6 +166,14 @@ static int metric_events(char **events, int *conversion, const aipm_config *cfg,
     return AIPM_OK;
 }
 
+static int quantile(void *ctx, int n, const char *const *text,
+                    const double *num)
+{
+    if (n >= 1 && text[0])
+        *(double *)ctx = num[0];
+    return 0;
+}
+
 static int population_row(void *ctx, int n, const char *const *text,
                           const double *num)
 {
@@ -206,7 +226,7 @@ int aipm_metrics_experiment(aipm_exposures *out, aipm_store *st,
                             int64_t start_ms, int64_t end_ms, int pre_days,
                             aipm_error *err)
 {
-    aipm_bind b[11];
+    aipm_bind b[13];
     collect c = {out, e};
     char prop_path[300], where_path[300];
     char *events = NULL;
@@ -245,7 +265,27 @@ int aipm_metrics_experiment(aipm_exposures *out, aipm_store *st,
     b[8] = AIPM_BIND_TEXT(m->where_value);
     b[9] = AIPM_BIND_INT((int64_t)pre_days * DAY_MS);
     b[10] = AIPM_BIND_INT(conversion);
-    rc = aipm_store_query(st, experiment_sql, b, 11, row, &c, err);
+    b[11] = AIPM_BIND_TEXT(NULL); /* no cap */
+    rc = AIPM_OK;
+    if (m->cap_value > 0) {
+        b[11] = AIPM_BIND_REAL(m->cap_value);
+        out->cap = m->cap_value;
+        out->capped = 1;
+    } else if (m->cap_percentile > 0) {
+        /* Winsorize at the pooled percentile of the per-unit values. */
+        double cap = NAN;
+
+        b[12] = AIPM_BIND_REAL(m->cap_percentile);
+        rc = aipm_store_query(st, experiment_quantile_sql, b, 13, quantile,
+                              &cap, err);
+        if (rc == AIPM_OK && !isnan(cap)) {
+            b[11] = AIPM_BIND_REAL(cap);
+            out->cap = cap;
+            out->capped = 1;
+        }
+    }
+    if (rc == AIPM_OK)
+        rc = aipm_store_query(st, experiment_sql, b, 12, row, &c, err);
     free(events);
     return rc;
 }

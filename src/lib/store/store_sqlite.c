@@ -1059,8 +1059,10 @@ static int sq_query(aipm_store *base, const char *sql, const aipm_bind *binds,
         return aipm_error_set(err, AIPM_ERROR, "store: not a read-only query");
     }
     for (i = 0; i < n_binds; i++) {
-        if (binds[i].is_text)
+        if (binds[i].kind == 1)
             bind_text(st, i + 1, binds[i].text);
+        else if (binds[i].kind == 2)
+            sqlite3_bind_double(st, i + 1, binds[i].real);
         else
             sqlite3_bind_int64(st, i + 1, binds[i].integer);
     }
