@@ -53,6 +53,27 @@ int aipm_metrics_experiment(aipm_exposures *out, aipm_store *st,
                             int64_t start_ms, int64_t end_ms, int pre_days,
                             aipm_error *err);
 
+#define AIPM_MAX_LEVELS 21 /* the 20 biggest levels and "(other)" */
+
+typedef struct aipm_level {
+    char level[128];
+    aipm_exposures ex;
+} aipm_level;
+
+typedef struct aipm_levels {
+    int n;
+    aipm_level levels[AIPM_MAX_LEVELS];
+} aipm_levels;
+
+/* The same, broken down by a user trait (from identify calls) or, for
+ * users without it, their account's trait (from group calls). */
+int aipm_metrics_experiment_by(aipm_levels *out, aipm_store *st,
+                               const aipm_config *cfg,
+                               const aipm_experiment_def *e,
+                               const aipm_metric *m, const char *trait,
+                               int64_t start_ms, int64_t end_ms, int pre_days,
+                               aipm_error *err);
+
 /* The metric over a population: per-unit values for every unit (user)
  * active in [from_ms, to_ms), evaluated over that same window; returns
  * their moments (n, sum, sum of squares). For sample sizes and baselines.

@@ -11,6 +11,7 @@ static void help(void)
            "       aipm experiment analyze KEY [--engine frequentist|"
            "bayesian|sequential]\n"
            "                 [--cuped] [--pre-days N] [--alpha A] [--bh]\n"
+           "                 [--by TRAIT]\n"
            "                 [--n-star N] [--no-record]\n"
            "       aipm experiment power --metric M --mde X [--alpha A] "
            "[--power P] [--days N]\n"
@@ -137,6 +138,36 @@ static void print_human(const char *text)
                    json_number_value(json_object_get(v, "mean")), lift, iv, pv,
                    cw);
         }
+        if ((r = json_object_get(m, "by")) != NULL) {
+            json_t *lv;
+            size_t li;
+
+            printf("    by %s:\n",
+                   json_string_value(json_object_get(r, "trait")));
+            json_array_foreach(json_object_get(r, "levels"), li, lv)
+            {
+                json_t *t =
+                    json_array_get(json_object_get(lv, "variations"), 1);
+                char lift[32], lo[32], hi[32];
+
+                pct(lift, sizeof(lift), json_object_get(t, "lift_rel"));
+                pct(lo, sizeof(lo), json_object_get(t, "ci_low"));
+                pct(hi, sizeof(hi), json_object_get(t, "ci_high"));
+                printf(
+                    "      %-20s units %6lld + %6lld  lift %8s [%s, %s]"
+                    "%s\n",
+                    json_string_value(json_object_get(lv, "level")),
+                    (long long)json_integer_value(json_object_get(
+                        json_array_get(json_object_get(lv, "variations"), 0),
+                        "units")),
+                    (long long)json_integer_value(json_object_get(t, "units")),
+                    lift, lo, hi,
+                    json_is_true(
+                        json_object_get(json_object_get(lv, "srm"), "ok"))
+                        ? ""
+                        : "  SRM");
+            }
+        }
         if ((r = json_object_get(m, "cuped")) != NULL)
             printf("    CUPED: variance reduced by %.1f%% (theta %.3g)\n",
                    100 * json_number_value(
@@ -177,6 +208,9 @@ static int analyze(workspace *ws, int argc, char **argv)
             else
                 return cli_usage_error("--engine is frequentist, bayesian "
                                        "or sequential");
+            i++;
+        } else if (strcmp(a, "--by") == 0 && v) {
+            o.by = v;
             i++;
         } else if (strcmp(a, "--cuped") == 0) {
             o.cuped = 1;

@@ -929,6 +929,17 @@ a, b = d["metrics"][0]["variations"][1], f["metrics"][0]["variations"][1]
 want(a["ci_high"] - a["ci_low"] > b["ci_high"] - b["ci_low"], "sequential interval not wider than the fixed one")' "$T"
     [ "$(sql "$W/aipm.db" "select count(*) from decisions where kind = 'experiment'")" -ge 6 ] ||
         fail "decision records were not stored"
+    # --by plan: the levels are the plans, and their units add up to the
+    # whole (no unit lost or counted twice by the trait joins).
+    A -C "$W" experiment analyze onboarding_checklist --by plan --no-record --json
+    expect_rc 0 "analyze --by plan"
+    pycheck "$OUT" '
+m = d["metrics"][0]
+levels = m["by"]["levels"]
+want({l["level"] for l in levels} <= {"free", "pro", "enterprise"}, "levels %r" % [l["level"] for l in levels])
+for k in (0, 1):
+    total = sum(l["variations"][k]["units"] for l in levels)
+    want(total == m["variations"][k]["units"], "variation %d: levels add to %d, overall %d" % (k, total, m["variations"][k]["units"]))'
     # Sample size: recomputed here from the raw events (python's sqlite3
     # and statistics.NormalDist), not from aipm's moments.
     A -C "$W" experiment power --metric sessions --mde 0.05 --json

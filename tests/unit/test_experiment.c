@@ -78,12 +78,11 @@ static int setup(void **state)
                  "{\"experiment_id\":\"exp\",\"variation_id\":\"%s\"}",
                  u < 4 ? "control" : "treatment");
         snprintf(id, sizeof(id), "x%d", n++);
-        add_event(&b, id, users[u], "Experiment Viewed",
-                  "2026-10-05T12:00:00Z", props);
+        add_event(&b, id, users[u], "Experiment Viewed", "2026-10-05T12:00:00Z",
+                  props);
         for (k = 0; k < clicks[u]; k++) {
             snprintf(id, sizeof(id), "x%d", n++);
-            add_event(&b, id, users[u], "Click", "2026-10-06T10:00:00Z",
-                      NULL);
+            add_event(&b, id, users[u], "Click", "2026-10-06T10:00:00Z", NULL);
         }
         /* Not counted: before exposure, after the end, another event. */
         snprintf(id, sizeof(id), "x%d", n++);
@@ -142,10 +141,9 @@ static void moments(fx *f, const char *metric, aipm_exposures *ex)
     assert_int_equal(aipm_time_parse(&start, "2026-10-01", 10, 1), AIPM_OK);
     assert_int_equal(aipm_time_parse(&end, "2026-11-01", 10, 1), AIPM_OK);
     assert_int_equal(
-        aipm_metrics_experiment(ex, f->st, f->cfg,
-                                aipm_config_experiment(f->cfg, "exp"),
-                                aipm_config_metric(f->cfg, metric), start, end,
-                                1, &err),
+        aipm_metrics_experiment(
+            ex, f->st, f->cfg, aipm_config_experiment(f->cfg, "exp"),
+            aipm_config_metric(f->cfg, metric), start, end, 1, &err),
         AIPM_OK);
 }
 
@@ -212,8 +210,7 @@ static void test_analyze(void **state)
     aipm_analysis_opts_init(&o);
     aipm_time_parse(&o.now_ms, "2026-11-27", 10, 1);
     assert_int_equal(
-        aipm_experiment_analyze(&out, f->st, f->cfg, "exp", &o, &err),
-        AIPM_OK);
+        aipm_experiment_analyze(&out, f->st, f->cfg, "exp", &o, &err), AIPM_OK);
     d = json_loads(out, 0, &jerr);
     free(out);
     assert_non_null(d);
@@ -223,8 +220,7 @@ static void test_analyze(void **state)
         1);
     assert_true(fabs(json_real_value(json_object_get(v, "lift_rel")) -
                      (2.5 / 3.25 - 1)) < 1e-12);
-    assert_true(json_is_true(
-        json_object_get(json_object_get(d, "srm"), "ok")));
+    assert_true(json_is_true(json_object_get(json_object_get(d, "srm"), "ok")));
     /* 4 units per variation is below the 8 needed. */
     assert_string_equal(json_string_value(json_object_get(
                             json_object_get(d, "verdict"), "decision")),

@@ -176,6 +176,41 @@ static int one_metric(json_t *out, cell *cells, const aipm_exposures *ex,
     return AIPM_OK;
 }
 
+/* --by TRAIT: the same comparison per level, each with its own SRM. */
+static int breakdown(json_t *mj, aipm_store *st, const aipm_config *cfg,
+                     const aipm_experiment_def *e, const aipm_metric *m,
+                     const aipm_analysis_opts *o, int64_t start, int64_t end,
+                     aipm_error *err)
+{
+    aipm_levels *L = malloc(sizeof(*L));
+    cell cells[AIPM_MAX_VARIATIONS];
+    json_t *arr = json_array();
+    int rc, i, j;
+
+    if (L == NULL)
+        return aipm_error_set(err, AIPM_ENOMEM, "out of memory");
+    rc = aipm_metrics_experiment_by(L, st, cfg, e, m, o->by, start, end,
+                                    o->cuped ? o->pre_days : 0, err);
+    for (i = 0; rc == 0 && i < L->n; i++) {
+        double obs[AIPM_MAX_VARIATIONS], chi2 = 0, p = 1;
+        json_t *lj = json_pack("{s:s}", "level", L->levels[i].level), *cu;
+
+        for (j = 0; j < L->levels[i].ex.n_groups; j++)
+            obs[j] = L->levels[i].ex.groups[j].n;
+        aipm_stats_srm(&chi2, &p, obs, e->weights, L->levels[i].ex.n_groups);
+        json_object_set_new(
+            lj, "srm",
+            json_pack("{s:f, s:b}", "p_value", p, "ok", p >= SRM_ALPHA));
+        one_metric(lj, cells, &L->levels[i].ex, m, o, &cu);
+        json_decref(cu);
+        json_array_append_new(arr, lj);
+    }
+    json_object_set_new(mj, "by",
+                        json_pack("{s:s, s:o}", "trait", o->by, "levels", arr));
+    free(L);
+    return rc;
+}
+
 /* Decide significance per cell: after correction for primaries. */
 static void judge(cell *c, double p_adj, int down, const aipm_analysis_opts *o)
 {
@@ -254,6 +289,11 @@ int aipm_experiment_analyze(char **json_out, aipm_store *st,
         one_metric(mj, cells[i], &ex, m, o, &cu);
         if (cu)
             json_object_set_new(mj, "cuped", cu);
+        if (o->by &&
+            (rc = breakdown(mj, st, cfg, e, m, o, start, end, err)) != 0) {
+            json_decref(mj);
+            goto done;
+        }
         json_array_append_new(metrics, mj);
     }
 

@@ -48,7 +48,7 @@
     "  AND (?8 IS NULL OR json_extract(x.payload, ?8) = ?9)"                   \
     " GROUP BY e.unit),"                                                       \
     " val AS ("                                                                \
-    " SELECT e.v AS v,"                                                        \
+    " SELECT e.unit AS unit, e.v AS v,"                                        \
     "  min(CASE WHEN ?11 THEN min(coalesce(p.y, 0), 1)"                        \
     "   ELSE coalesce(p.y, 0) END, coalesce(?12, 1e308)) AS y,"                \
     "  min(CASE WHEN ?11 THEN min(coalesce(p.xp, 0), 1)"                       \
@@ -66,6 +66,30 @@ static const char experiment_quantile_sql[] = EXPERIMENT_CTES
     " SELECT y FROM val ORDER BY y"
     " LIMIT 1 OFFSET (SELECT CAST(?13 * (count(*) - 1) AS INTEGER)"
     " FROM val)";
+
+/* The same moments per level of a user or account trait (?14, a JSON
+ * path): a user's newest identify traits, else their account's newest
+ * group traits, else "(none)"; the 20 biggest levels, the rest as
+ * "(other)". */
+static const char experiment_by_sql[] = EXPERIMENT_CTES
+    ", ut AS (SELECT user_id AS unit, json_extract(payload, ?14) AS level,"
+    "  max(ts) FROM v_events WHERE type = 'identify'"
+    "  AND json_extract(payload, ?14) IS NOT NULL GROUP BY user_id),"
+    " ua AS (SELECT user_id AS unit, group_id AS acct, max(ts) FROM v_events"
+    "  WHERE type = 'group' GROUP BY user_id),"
+    " at AS (SELECT group_id AS acct, json_extract(payload, ?14) AS level,"
+    "  max(ts) FROM v_events WHERE type = 'group'"
+    "  AND json_extract(payload, ?14) IS NOT NULL GROUP BY group_id),"
+    " lv AS (SELECT val.v AS v, val.y AS y, val.xp AS xp,"
+    "  CAST(coalesce(ut.level, at.level, '(none)') AS TEXT) AS level"
+    "  FROM val LEFT JOIN ut ON ut.unit = val.unit"
+    "  LEFT JOIN ua ON ua.unit = val.unit LEFT JOIN at ON at.acct = ua.acct),"
+    " rk AS (SELECT level, row_number() OVER (ORDER BY count(*) DESC, level)"
+    "  AS rn FROM lv GROUP BY level)"
+    " SELECT CASE WHEN rk.rn <= 20 THEN lv.level ELSE '(other)' END AS lvl,"
+    "  v, count(*), total(y), total(y * y), total(xp), total(xp * xp),"
+    "  total(y * xp) FROM lv JOIN rk ON rk.level = lv.level"
+    " GROUP BY lvl, v ORDER BY min(rk.rn), v";
 
 static const char population_sql[] =
     "WITH act AS MATERIALIZED ("
@@ -220,13 +244,61 @@ int aipm_metrics_population(aipm_moments3 *out, aipm_store *st,
     return rc;
 }
 
-int aipm_metrics_experiment(aipm_exposures *out, aipm_store *st,
+typedef struct collect_by {
+    aipm_levels *out;
+    const aipm_experiment_def *e;
+} collect_by;
+
+static int row_by(void *ctx, int n, const char *const *text, const double *num)
+{
+    collect_by *c = ctx;
+    aipm_levels *L = c->out;
+    aipm_level *lv = NULL;
+    aipm_group_stats *g;
+    int i;
+
+    if (n < 8 || text[0] == NULL || text[1] == NULL)
+        return 0;
+    for (i = 0; i < L->n; i++)
+        if (strcmp(L->levels[i].level, text[0]) == 0)
+            lv = &L->levels[i];
+    if (lv == NULL) {
+        if (L->n == AIPM_MAX_LEVELS)
+            return 0;
+        lv = &L->levels[L->n++];
+        memset(lv, 0, sizeof(*lv));
+        snprintf(lv->level, sizeof(lv->level), "%s", text[0]);
+        lv->ex.n_groups = c->e->n_variations < AIPM_MAX_VARIATIONS
+                              ? c->e->n_variations
+                              : AIPM_MAX_VARIATIONS;
+        for (i = 0; i < lv->ex.n_groups; i++)
+            snprintf(lv->ex.groups[i].variation,
+                     sizeof(lv->ex.groups[i].variation), "%s",
+                     c->e->variations[i]);
+    }
+    for (i = 0; i < lv->ex.n_groups; i++)
+        if (strcmp(c->e->variations[i], text[1]) == 0)
+            break;
+    if (i == lv->ex.n_groups)
+        return 0;
+    g = &lv->ex.groups[i];
+    g->n = num[2];
+    g->sum = num[3];
+    g->sum_sq = num[4];
+    g->x_sum = num[5];
+    g->x_sum_sq = num[6];
+    g->xy_sum = num[7];
+    return 0;
+}
+
+static int experiment_stats(aipm_exposures *out, aipm_levels *levels,
+                            const char *trait, aipm_store *st,
                             const aipm_config *cfg,
                             const aipm_experiment_def *e, const aipm_metric *m,
                             int64_t start_ms, int64_t end_ms, int pre_days,
                             aipm_error *err)
 {
-    aipm_bind b[13];
+    aipm_bind b[14];
     collect c = {out, e};
     char prop_path[300], where_path[300];
     char *events = NULL;
@@ -284,8 +356,41 @@ int aipm_metrics_experiment(aipm_exposures *out, aipm_store *st,
             out->capped = 1;
         }
     }
-    if (rc == AIPM_OK)
+    if (rc == AIPM_OK && levels) {
+        collect_by cb = {levels, e};
+        char path[300];
+
+        snprintf(path, sizeof(path), "$.\"%s\"", trait);
+        b[12] = AIPM_BIND_REAL(0);
+        b[13] = AIPM_BIND_TEXT(path);
+        memset(levels, 0, sizeof(*levels));
+        rc = aipm_store_query(st, experiment_by_sql, b, 14, row_by, &cb, err);
+    } else if (rc == AIPM_OK) {
         rc = aipm_store_query(st, experiment_sql, b, 12, row, &c, err);
+    }
     free(events);
     return rc;
+}
+
+int aipm_metrics_experiment(aipm_exposures *out, aipm_store *st,
+                            const aipm_config *cfg,
+                            const aipm_experiment_def *e, const aipm_metric *m,
+                            int64_t start_ms, int64_t end_ms, int pre_days,
+                            aipm_error *err)
+{
+    return experiment_stats(out, NULL, NULL, st, cfg, e, m, start_ms, end_ms,
+                            pre_days, err);
+}
+
+int aipm_metrics_experiment_by(aipm_levels *out, aipm_store *st,
+                               const aipm_config *cfg,
+                               const aipm_experiment_def *e,
+                               const aipm_metric *m, const char *trait,
+                               int64_t start_ms, int64_t end_ms, int pre_days,
+                               aipm_error *err)
+{
+    aipm_exposures all;
+
+    return experiment_stats(&all, out, trait, st, cfg, e, m, start_ms, end_ms,
+                            pre_days, err);
 }
