@@ -113,33 +113,58 @@ typedef struct collect {
     const aipm_experiment_def *e;
 } collect;
 
-static int row(void *ctx, int n, const char *const *text, const double *num)
+/* Store one row's moments (columns from `num`) in the group of its
+ * variation; rows of variations not in aipm.yaml (tracking typos) are not
+ * part of the analysis. */
+static void fill_group(aipm_exposures *ex, const aipm_experiment_def *e,
+                       const char *variation, const double *num)
 {
-    collect *c = ctx;
     aipm_group_stats *g;
     int i;
 
+    for (i = 0; i < ex->n_groups; i++)
+        if (strcmp(e->variations[i], variation) == 0)
+            break;
+    if (i == ex->n_groups)
+        return;
+    g = &ex->groups[i];
+    g->n = num[0];
+    g->sum = num[1];
+    g->sum_sq = num[2];
+    g->x_sum = num[3];
+    g->x_sum_sq = num[4];
+    g->xy_sum = num[5];
+}
+
+static void init_groups(aipm_exposures *ex, const aipm_experiment_def *e)
+{
+    int i;
+
+    ex->n_groups = e->n_variations < AIPM_MAX_VARIATIONS ? e->n_variations
+                                                         : AIPM_MAX_VARIATIONS;
+    for (i = 0; i < ex->n_groups; i++)
+        snprintf(ex->groups[i].variation, sizeof(ex->groups[i].variation), "%s",
+                 e->variations[i]);
+}
+
+static int row(void *ctx, int n, const char *const *text, const double *num)
+{
+    collect *c = ctx;
+
     if (n < 7)
         return 0;
-    if (text[0] == NULL) {
+    if (text[0] == NULL)
         c->out->multi_exposed = (int64_t)num[1];
-        return 0;
-    }
-    /* Only the configured variations; others (typos in the tracking) are
-     * not part of this experiment's analysis. */
-    for (i = 0; i < c->e->n_variations; i++)
-        if (strcmp(c->e->variations[i], text[0]) == 0)
-            break;
-    if (i == c->e->n_variations || i >= AIPM_MAX_VARIATIONS)
-        return 0;
-    g = &c->out->groups[i];
-    g->n = num[1];
-    g->sum = num[2];
-    g->sum_sq = num[3];
-    g->x_sum = num[4];
-    g->x_sum_sq = num[5];
-    g->xy_sum = num[6];
+    else
+        fill_group(c->out, c->e, text[0], num + 1);
     return 0;
+}
+
+/* JSON paths of the metric's property and filter ('$."name"'). */
+static void paths(const aipm_metric *m, char prop[300], char where[300])
+{
+    snprintf(prop, 300, "$.\"%s\"", m->property ? m->property : "");
+    snprintf(where, 300, "$.\"%s\"", m->where_key ? m->where_key : "");
 }
 
 /* The events a metric counts, as a JSON array for json_each (NULL: any
@@ -228,10 +253,7 @@ int aipm_metrics_population(aipm_moments3 *out, aipm_store *st,
                               m->key);
     if ((rc = metric_events(&events, &conversion, cfg, m, err)) != 0)
         return rc;
-    snprintf(prop_path, sizeof(prop_path), "$.\"%s\"",
-             m->property ? m->property : "");
-    snprintf(where_path, sizeof(where_path), "$.\"%s\"",
-             m->where_key ? m->where_key : "");
+    paths(m, prop_path, where_path);
     b[0] = AIPM_BIND_INT(from_ms);
     b[1] = AIPM_BIND_INT(to_ms);
     b[2] = AIPM_BIND_TEXT(events);
@@ -254,7 +276,6 @@ static int row_by(void *ctx, int n, const char *const *text, const double *num)
     collect_by *c = ctx;
     aipm_levels *L = c->out;
     aipm_level *lv = NULL;
-    aipm_group_stats *g;
     int i;
 
     if (n < 8 || text[0] == NULL || text[1] == NULL)
@@ -268,26 +289,9 @@ static int row_by(void *ctx, int n, const char *const *text, const double *num)
         lv = &L->levels[L->n++];
         memset(lv, 0, sizeof(*lv));
         snprintf(lv->level, sizeof(lv->level), "%s", text[0]);
-        lv->ex.n_groups = c->e->n_variations < AIPM_MAX_VARIATIONS
-                              ? c->e->n_variations
-                              : AIPM_MAX_VARIATIONS;
-        for (i = 0; i < lv->ex.n_groups; i++)
-            snprintf(lv->ex.groups[i].variation,
-                     sizeof(lv->ex.groups[i].variation), "%s",
-                     c->e->variations[i]);
+        init_groups(&lv->ex, c->e);
     }
-    for (i = 0; i < lv->ex.n_groups; i++)
-        if (strcmp(c->e->variations[i], text[1]) == 0)
-            break;
-    if (i == lv->ex.n_groups)
-        return 0;
-    g = &lv->ex.groups[i];
-    g->n = num[2];
-    g->sum = num[3];
-    g->sum_sq = num[4];
-    g->x_sum = num[5];
-    g->x_sum_sq = num[6];
-    g->xy_sum = num[7];
+    fill_group(&lv->ex, c->e, text[1], num + 2);
     return 0;
 }
 
@@ -303,15 +307,10 @@ static int experiment_stats(aipm_exposures *out, aipm_levels *levels,
     char prop_path[300], where_path[300];
     char *events = NULL;
     int64_t lo = 0, hi = (int64_t)1 << 50;
-    int conversion = 0, i, rc;
+    int conversion = 0, rc;
 
     memset(out, 0, sizeof(*out));
-    out->n_groups = e->n_variations < AIPM_MAX_VARIATIONS ? e->n_variations
-                                                          : AIPM_MAX_VARIATIONS;
-    for (i = 0; i < out->n_groups; i++)
-        snprintf(out->groups[i].variation, sizeof(out->groups[i].variation),
-                 "%s", e->variations[i]);
-
+    init_groups(out, e);
     if ((rc = metric_events(&events, &conversion, cfg, m, err)) != 0)
         return rc;
     if (m->type == AIPM_METRIC_RETENTION) {
@@ -322,10 +321,7 @@ static int experiment_stats(aipm_exposures *out, aipm_levels *levels,
     /* The window is [exposure, exposure + window_days) within the end. */
     if (m->window_days > 0 && m->type != AIPM_METRIC_RETENTION)
         hi = (int64_t)m->window_days * DAY_MS;
-    snprintf(prop_path, sizeof(prop_path), "$.\"%s\"",
-             m->property ? m->property : "");
-    snprintf(where_path, sizeof(where_path), "$.\"%s\"",
-             m->where_key ? m->where_key : "");
+    paths(m, prop_path, where_path);
     b[0] = AIPM_BIND_TEXT(e->key);
     b[1] = AIPM_BIND_INT(start_ms);
     b[2] = AIPM_BIND_INT(end_ms);
