@@ -8,6 +8,7 @@
 #include "aipm/demo.h"
 #include "aipm/experiment.h"
 #include "aipm/ingest.h"
+#include "aipm/kpi.h"
 #include "aipm/lineage.h"
 #include "aipm/metrics.h"
 #include "aipm/stats.h"

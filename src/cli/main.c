@@ -30,6 +30,8 @@ static const struct command {
     {"quarantine", cmd_quarantine, "rows that broke the contract, with why"},
     {"lineage", cmd_lineage, "runs with their inputs and outputs"},
     {"audit", cmd_audit, "the tamper-evident audit log: log, verify"},
+    {"kpi", cmd_kpi,
+     "KPIs and product analytics: DAU/WAU/MAU, retention, adoption"},
     {"experiment", cmd_experiment,
      "experiments: list, analyze (frequentist, Bayesian, sequential)"},
     {"demo", cmd_demo,

@@ -960,6 +960,42 @@ want(abs(d["mean"] - mean) < 1e-9, "mean %r, expected %r" % (d["mean"], mean))
 want(d["units_per_variation"] == n, "units per variation %r, expected %r" % (d["units_per_variation"], n))' "$W/aipm.db"
 }
 
+case_kpi_on_demo() {
+    local W=$T/demo-kpi
+    timeout 120 "$AIPM" demo "$W" --seed 3 --users 800 --days 60 >"$OUT" 2>"$ERR" </dev/null
+    RC=$?
+    expect_rc 0 "aipm demo"
+    A -C "$W" kpi --by week --json
+    expect_rc 0 "aipm kpi"
+    # WAU, MAU and new users of every full week recomputed from the raw
+    # events with python's sqlite3 (users with a userId, any event).
+    pycheck "$OUT" '
+import sqlite3, datetime
+db = sqlite3.connect(args[0])
+days = {}
+for u, day in db.execute("select user_id, ts / 86400000 from v_events where user_id is not null group by 1, 2"):
+    days.setdefault(u, set()).add(day)
+first = {u: min(ds) for u, ds in days.items()}
+def day_of(s):
+    return (datetime.date.fromisoformat(s) - datetime.date(1970, 1, 1)).days
+checked = 0
+for p in d["periods"]:
+    if p.get("days", 7) != 7:
+        continue
+    end = day_of(p["start"]) + 6
+    wau = sum(1 for ds in days.values() if any(end - 6 <= x <= end for x in ds))
+    mau = sum(1 for ds in days.values() if any(end - 29 <= x <= end for x in ds))
+    new = sum(1 for f in first.values() if end - 6 <= f <= end)
+    want(p["wau"] == wau, "%s: wau %r, expected %r" % (p["start"], p["wau"], wau))
+    want(p["mau"] == mau, "%s: mau %r, expected %r" % (p["start"], p["mau"], mau))
+    want(p["new_users"] == new, "%s: new users %r, expected %r" % (p["start"], p["new_users"], new))
+    want(p["dau"] <= p["wau"] <= p["mau"], "%s: dau <= wau <= mau broken" % p["start"])
+    checked += 1
+want(checked >= 4, "only %d full weeks checked" % checked)' "$W/aipm.db"
+    A -C "$W" kpi nosuchkpi
+    expect_rc 1 "kpi with an unknown name"
+}
+
 run_case() {
     local name=${1#case_} rc why
     rm -f "$WHY"
@@ -1012,6 +1048,7 @@ case_global_options_anywhere
 case_unknown_dataset_name
 case_ingest_from_stdin
 case_experiment_verdicts_on_demo
+case_kpi_on_demo
 "
 # every case_* function must be listed (catches a forgotten one)
 for c in $(declare -F | awk '$3 ~ /^case_/ { print $3 }'); do
