@@ -218,6 +218,12 @@ typedef int (*aipm_row_cb)(void *ctx, int n, const char *const *text,
 int aipm_store_query(aipm_store *st, const char *sql, const aipm_bind *binds,
                      int n_binds, aipm_row_cb cb, void *ctx, aipm_error *err);
 
+/* Make sure the index analyses read events through exists:
+ * events(user_id, event, ts, batch_id). Built on first use (about 30 s for
+ * 20 million events here); ingest maintains it afterwards, at a cost (see
+ * the README's performance table). */
+int aipm_store_analysis_index(aipm_store *st, aipm_error *err);
+
 /* ---- decision records ---- */
 
 typedef struct aipm_decision_row {

@@ -257,6 +257,8 @@ int aipm_experiment_analyze(char **json_out, aipm_store *st,
     if (end > o->now_ms)
         end = o->now_ms;
     running = e->end_ms == 0 || e->end_ms + DAY_MS > o->now_ms;
+    if ((rc = aipm_store_analysis_index(st, err)) != 0)
+        return rc;
     cells = calloc((size_t)n_m, sizeof(*cells));
     p = calloc((size_t)n_m * AIPM_MAX_VARIATIONS, sizeof(double));
     p_adj = calloc((size_t)n_m * AIPM_MAX_VARIATIONS, sizeof(double));

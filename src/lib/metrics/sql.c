@@ -20,9 +20,14 @@
 
 #define DAY_MS 86400000LL
 
-/* The common table expressions: exposures, per-unit values (capped at
- * ?12 when it is not NULL), one row per unit and variation. */
-#define EXPERIMENT_CTES                                                        \
+/* The common table expressions: exposures; per unit, its metric value
+ * after exposure and (for CUPED) before it, each a correlated count over
+ * the unit's own events through the index events(user_id, event, ts,
+ * batch_id) (aipm_store_analysis_index), so the store reads only the
+ * exposed units' rows, in index order, with no sort of the joined rows;
+ * the payload is read only for a sum or a property filter. Values are
+ * capped at ?12 when it is not NULL. */
+#define EXPERIMENT_CTES(EVENTS)                                                \
     "WITH exp AS MATERIALIZED ("                                               \
     " SELECT user_id AS unit, min(ts) AS t0,"                                  \
     "  min(json_extract(payload, '$.variation_id')) AS v,"                     \
@@ -32,64 +37,86 @@
     "  AND json_extract(payload, '$.experiment_id') = ?1"                      \
     "  AND ts >= ?2 AND ts < ?3 AND user_id IS NOT NULL"                       \
     " GROUP BY user_id),"                                                      \
+    " ok AS MATERIALIZED (SELECT id FROM batches WHERE status = 'accepted'),"  \
     " per AS ("                                                                \
-    " SELECT e.unit AS unit,"                                                  \
-    "  total(CASE WHEN x.ts >= e.t0 + ?5 AND x.ts < min(e.t0 + ?6, ?3)"        \
-    "   THEN coalesce(json_extract(x.payload, ?7), CASE WHEN ?7 IS NULL"       \
-    "   THEN 1 ELSE 0 END) ELSE 0 END) AS y,"                                  \
-    "  total(CASE WHEN x.ts >= e.t0 - ?10 AND x.ts < e.t0"                     \
-    "   THEN coalesce(json_extract(x.payload, ?7), CASE WHEN ?7 IS NULL"       \
-    "   THEN 1 ELSE 0 END) ELSE 0 END) AS xp"                                  \
-    " FROM exp e JOIN v_events x ON x.user_id = e.unit"                        \
-    " WHERE e.nv = 1"                                                          \
-    "  AND (?4 IS NULL OR x.event IN (SELECT value FROM json_each(?4)))"       \
-    "  AND x.event <> 'Experiment Viewed'"                                     \
-    "  AND x.ts >= e.t0 - ?10 AND x.ts < ?3"                                   \
-    "  AND (?8 IS NULL OR json_extract(x.payload, ?8) = ?9)"                   \
-    " GROUP BY e.unit),"                                                       \
-    " val AS ("                                                                \
     " SELECT e.unit AS unit, e.v AS v,"                                        \
-    "  min(CASE WHEN ?11 THEN min(coalesce(p.y, 0), 1)"                        \
-    "   ELSE coalesce(p.y, 0) END, coalesce(?12, 1e308)) AS y,"                \
-    "  min(CASE WHEN ?11 THEN min(coalesce(p.xp, 0), 1)"                       \
-    "   ELSE coalesce(p.xp, 0) END, coalesce(?12, 1e308)) AS xp"               \
-    " FROM exp e LEFT JOIN per p ON p.unit = e.unit WHERE e.nv = 1)"
+    "  (SELECT total(CASE WHEN ?7 IS NULL THEN 1"                              \
+    "    ELSE coalesce(json_extract(x.payload, ?7), 0) END)"                   \
+    "   FROM events x WHERE x.user_id = e.unit"                                \
+    "    AND " EVENTS "    AND x.event <> 'Experiment Viewed'"                 \
+    "    AND x.ts >= e.t0 + ?5 AND x.ts < min(e.t0 + ?6, ?3)"                  \
+    "    AND x.batch_id IN ok"                                                 \
+    "    AND (?8 IS NULL OR json_extract(x.payload, ?8) = ?9)) AS y,"          \
+    "  CASE WHEN ?10 > 0 THEN"                                                 \
+    "  (SELECT total(CASE WHEN ?7 IS NULL THEN 1"                              \
+    "    ELSE coalesce(json_extract(x.payload, ?7), 0) END)"                   \
+    "   FROM events x WHERE x.user_id = e.unit"                                \
+    "    AND " EVENTS "    AND x.event <> 'Experiment Viewed'"                 \
+    "    AND x.ts >= e.t0 - ?10 AND x.ts < e.t0"                               \
+    "    AND x.batch_id IN ok"                                                 \
+    "    AND (?8 IS NULL OR json_extract(x.payload, ?8) = ?9)) ELSE 0 END AS " \
+    "xp"                                                                       \
+    " FROM exp e WHERE e.nv = 1),"                                             \
+    " val AS ("                                                                \
+    " SELECT unit, v,"                                                         \
+    "  min(CASE WHEN ?11 THEN min(y, 1) ELSE y END, coalesce(?12, 1e308)) AS " \
+    "y,"                                                                       \
+    "  min(CASE WHEN ?11 THEN min(xp, 1) ELSE xp END, coalesce(?12, 1e308))"   \
+    "  AS xp FROM per)"
 
-static const char experiment_sql[] = EXPERIMENT_CTES
-    " SELECT v, count(*), total(y), total(y * y), total(xp), total(xp * xp),"
-    "  total(y * xp) FROM val GROUP BY v"
-    " UNION ALL SELECT NULL, count(*), 0, 0, 0, 0, 0 FROM exp WHERE nv > 1";
+/* The event condition, as two statements rather than one with an OR, so
+ * that a list of events can use the index's second column. */
+#define EVENTS_LISTED "x.event IN (SELECT value FROM json_each(?4))"
+#define EVENTS_ANY "?4 IS NULL"
+
+#define MOMENTS                                                                \
+    " SELECT v, count(*), total(y), total(y * y), total(xp), total(xp * xp),"  \
+    "  total(y * xp) FROM val GROUP BY v"                                      \
+    " UNION ALL SELECT NULL, count(*), 0, 0, 0, 0, 0 FROM exp WHERE nv > 1"
+
+/* [0]: the metric's events are listed (?4); [1]: any event counts. */
+static const char *const experiment_sql[2] = {
+    EXPERIMENT_CTES(EVENTS_LISTED) MOMENTS,
+    EXPERIMENT_CTES(EVENTS_ANY) MOMENTS};
 
 /* The value at a quantile (?13) of the per-unit values, for capping
  * (winsorization) at a percentile, over all variations together. */
-static const char experiment_quantile_sql[] = EXPERIMENT_CTES
-    " SELECT y FROM val ORDER BY y"
-    " LIMIT 1 OFFSET (SELECT CAST(?13 * (count(*) - 1) AS INTEGER)"
-    " FROM val)";
+#define QUANTILE                                                               \
+    " SELECT y FROM val ORDER BY y"                                            \
+    " LIMIT 1 OFFSET (SELECT CAST(?13 * (count(*) - 1) AS INTEGER)"            \
+    " FROM val)"
+
+static const char *const experiment_quantile_sql[2] = {
+    EXPERIMENT_CTES(EVENTS_LISTED) QUANTILE,
+    EXPERIMENT_CTES(EVENTS_ANY) QUANTILE};
 
 /* The same moments per level of a user or account trait (?14, a JSON
  * path): a user's newest identify traits, else their account's newest
  * group traits, else "(none)"; the 20 biggest levels, the rest as
  * "(other)". */
-static const char experiment_by_sql[] = EXPERIMENT_CTES
-    ", ut AS (SELECT user_id AS unit, json_extract(payload, ?14) AS level,"
-    "  max(ts) FROM v_events WHERE type = 'identify'"
-    "  AND json_extract(payload, ?14) IS NOT NULL GROUP BY user_id),"
-    " ua AS (SELECT user_id AS unit, group_id AS acct, max(ts) FROM v_events"
-    "  WHERE type = 'group' GROUP BY user_id),"
-    " at AS (SELECT group_id AS acct, json_extract(payload, ?14) AS level,"
-    "  max(ts) FROM v_events WHERE type = 'group'"
-    "  AND json_extract(payload, ?14) IS NOT NULL GROUP BY group_id),"
-    " lv AS (SELECT val.v AS v, val.y AS y, val.xp AS xp,"
-    "  CAST(coalesce(ut.level, at.level, '(none)') AS TEXT) AS level"
-    "  FROM val LEFT JOIN ut ON ut.unit = val.unit"
-    "  LEFT JOIN ua ON ua.unit = val.unit LEFT JOIN at ON at.acct = ua.acct),"
-    " rk AS (SELECT level, row_number() OVER (ORDER BY count(*) DESC, level)"
-    "  AS rn FROM lv GROUP BY level)"
-    " SELECT CASE WHEN rk.rn <= 20 THEN lv.level ELSE '(other)' END AS lvl,"
-    "  v, count(*), total(y), total(y * y), total(xp), total(xp * xp),"
-    "  total(y * xp) FROM lv JOIN rk ON rk.level = lv.level"
-    " GROUP BY lvl, v ORDER BY min(rk.rn), v";
+#define BY_TRAIT                                                               \
+    ", ut AS (SELECT user_id AS unit, json_extract(payload, ?14) AS level,"    \
+    "  max(ts) FROM v_events WHERE type = 'identify'"                          \
+    "  AND json_extract(payload, ?14) IS NOT NULL GROUP BY user_id),"          \
+    " ua AS (SELECT user_id AS unit, group_id AS acct, max(ts) FROM v_events"  \
+    "  WHERE type = 'group' GROUP BY user_id),"                                \
+    " at AS (SELECT group_id AS acct, json_extract(payload, ?14) AS level,"    \
+    "  max(ts) FROM v_events WHERE type = 'group'"                             \
+    "  AND json_extract(payload, ?14) IS NOT NULL GROUP BY group_id),"         \
+    " lv AS (SELECT val.v AS v, val.y AS y, val.xp AS xp,"                     \
+    "  CAST(coalesce(ut.level, at.level, '(none)') AS TEXT) AS level"          \
+    "  FROM val LEFT JOIN ut ON ut.unit = val.unit"                            \
+    "  LEFT JOIN ua ON ua.unit = val.unit LEFT JOIN at ON at.acct = ua.acct)," \
+    " rk AS (SELECT level, row_number() OVER (ORDER BY count(*) DESC, level)"  \
+    "  AS rn FROM lv GROUP BY level)"                                          \
+    " SELECT CASE WHEN rk.rn <= 20 THEN lv.level ELSE '(other)' END AS lvl,"   \
+    "  v, count(*), total(y), total(y * y), total(xp), total(xp * xp),"        \
+    "  total(y * xp) FROM lv JOIN rk ON rk.level = lv.level"                   \
+    " GROUP BY lvl, v ORDER BY min(rk.rn), v"
+
+static const char *const experiment_by_sql[2] = {
+    EXPERIMENT_CTES(EVENTS_LISTED) BY_TRAIT,
+    EXPERIMENT_CTES(EVENTS_ANY) BY_TRAIT};
 
 static const char population_sql[] =
     "WITH act AS MATERIALIZED ("
@@ -344,8 +371,8 @@ static int experiment_stats(aipm_exposures *out, aipm_levels *levels,
         double cap = NAN;
 
         b[12] = AIPM_BIND_REAL(m->cap_percentile);
-        rc = aipm_store_query(st, experiment_quantile_sql, b, 13, quantile,
-                              &cap, err);
+        rc = aipm_store_query(st, experiment_quantile_sql[events == NULL], b,
+                              13, quantile, &cap, err);
         if (rc == AIPM_OK && !isnan(cap)) {
             b[11] = AIPM_BIND_REAL(cap);
             out->cap = cap;
@@ -360,9 +387,11 @@ static int experiment_stats(aipm_exposures *out, aipm_levels *levels,
         b[12] = AIPM_BIND_REAL(0);
         b[13] = AIPM_BIND_TEXT(path);
         memset(levels, 0, sizeof(*levels));
-        rc = aipm_store_query(st, experiment_by_sql, b, 14, row_by, &cb, err);
+        rc = aipm_store_query(st, experiment_by_sql[events == NULL], b, 14,
+                              row_by, &cb, err);
     } else if (rc == AIPM_OK) {
-        rc = aipm_store_query(st, experiment_sql, b, 12, row, &c, err);
+        rc = aipm_store_query(st, experiment_sql[events == NULL], b, 12, row,
+                              &c, err);
     }
     free(events);
     return rc;

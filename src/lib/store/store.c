@@ -203,3 +203,8 @@ int aipm_store_decision_put(aipm_store *st, const aipm_decision_row *row,
 {
     return st->ops->decision_put(st, row, err);
 }
+
+int aipm_store_analysis_index(aipm_store *st, aipm_error *err)
+{
+    return st->ops->analysis_index(st, err);
+}

@@ -60,6 +60,7 @@ typedef struct aipm_store_ops {
                  int n_binds, aipm_row_cb cb, void *ctx, aipm_error *err);
     int (*decision_put)(aipm_store *st, const aipm_decision_row *row,
                         aipm_error *err);
+    int (*analysis_index)(aipm_store *st, aipm_error *err);
 } aipm_store_ops;
 
 struct aipm_store {

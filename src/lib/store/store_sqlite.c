@@ -371,11 +371,12 @@ int aipm_store__sqlite_open(aipm_store **out, const char *path, int create,
     sqlite3_extended_result_codes(s->db, 0);
     /* WAL for concurrent readers; NORMAL sync is durable at each commit
      * boundary in WAL mode up to power loss of the last transaction. A
-     * 32 MB page cache bounds memory while keeping index pages hot. */
+     * 32 MB page cache bounds memory while keeping index pages hot, and
+     * large sorts (an index build, a GROUP BY) spill to temporary files
+     * rather than grow the process. */
     rc = exec(s,
               "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
-              "PRAGMA foreign_keys=ON; PRAGMA cache_size=-32768;"
-              "PRAGMA temp_store=MEMORY;",
+              "PRAGMA foreign_keys=ON; PRAGMA cache_size=-32768;",
               err);
     if (rc) {
         if (err && strstr(err->msg, "not a database"))
@@ -1110,6 +1111,16 @@ static int sq_decision_put(aipm_store *base, const aipm_decision_row *row,
     return rc == SQLITE_DONE ? AIPM_OK : db_error(s, err);
 }
 
+static int sq_analysis_index(aipm_store *base, aipm_error *err)
+{
+    sqlite_store *s = (sqlite_store *)base;
+
+    return exec(s,
+                "CREATE INDEX IF NOT EXISTS events_user_event ON "
+                "events(user_id, event, ts, batch_id)",
+                err);
+}
+
 static const aipm_store_ops sqlite_ops = {
     sq_close,          sq_begin,           sq_commit,      sq_rollback,
     sq_batch_new,      sq_batch_finish,    sq_batch_get,   sq_batch_set_status,
@@ -1117,5 +1128,5 @@ static const aipm_store_ops sqlite_ops = {
     sq_quarantine_put, sq_quarantine_list, sq_schema_load, sq_schema_put,
     sq_volume_put,     sq_volume_mean,     sq_run_put,     sq_run_list,
     sq_audit_put,      sq_audit_list,      sq_audit_last,  sq_query,
-    sq_decision_put,
+    sq_decision_put,   sq_analysis_index,
 };
