@@ -165,7 +165,7 @@ static void print_kpis(json_t *d, const char *period)
     json_t *kpis = json_object_get(d, "kpis"), *k;
     const char *head = strcmp(period, "week") == 0 ? "week of" : period;
     size_t i, j;
-    char s[32], t[32];
+    char s[32], t[48];
 
     if (json_array_size(kpis) == 0) {
         printf("\nno KPIs in aipm.yaml (kpis: [{key, metric, target, "
