@@ -42,6 +42,14 @@ typedef struct aipm_moments {
 double aipm_moments_mean(const aipm_moments *m);
 double aipm_moments_var(const aipm_moments *m, int proportion);
 
+/* A ratio metric per group (e.g. revenue per session): R = sum y / sum x
+ * over units, and the per-unit variance of R by the delta method (Deng,
+ * Knoblich and Lu 2018): n var(R) = var_y / mx^2 - 2 my cov_xy / mx^3 +
+ * my^2 var_x / mx^4, so that aipm_stats_compare(R, *var_unit, n, ...)
+ * analyses it like a mean. AIPM_EINVALID when n < 2 or sum x is 0. */
+int aipm_stats_ratio(double *ratio, double *var_unit, double n, double sum_y,
+                     double sum_yy, double sum_x, double sum_xx, double sum_xy);
+
 /* A two-group comparison: treatment against control. */
 typedef struct aipm_compare {
     double mean_c, mean_t, var_c, var_t, n_c, n_t;

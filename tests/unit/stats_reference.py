@@ -76,3 +76,15 @@ for k in (0, 1):
     yy, xx = y[g == k], x[g == k]
     print("cuped input %d: n=%d sy=%.17g syy=%.17g sx=%.17g sxx=%.17g sxy=%.17g" %
           (k, len(yy), yy.sum(), (yy * yy).sum(), xx.sum(), (xx * xx).sum(), (xx * yy).sum()))
+
+# Ratio metric by the delta method: per-unit (y, x) pairs; R = sum y / sum x,
+# n var(R) from the sample moments (Deng, Knoblich and Lu 2018), computed
+# here with numpy's cov.
+y = np.array([3.0, 0.0, 5.0, 2.0, 7.0, 1.0, 4.0, 6.0])
+x = np.array([2.0, 1.0, 3.0, 2.0, 4.0, 1.0, 2.0, 3.0])
+n = len(y)
+c = np.cov(y, x, ddof=1)
+my, mx = y.mean(), x.mean()
+var_unit = c[0, 0] / mx**2 - 2 * my * c[0, 1] / mx**3 + my**2 * c[1, 1] / mx**4
+print("ratio: n=%d sy=%g syy=%g sx=%g sxx=%g sxy=%g R=%.12g var_unit=%.12g" %
+      (n, y.sum(), (y * y).sum(), x.sum(), (x * x).sum(), (x * y).sum(), y.sum() / x.sum(), var_unit))

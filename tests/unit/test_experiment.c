@@ -32,10 +32,13 @@ static const char yaml[] =
     "  - {key: clicks_cap4, type: count, event: Click, cap: {value: 4}}\n"
     "  - {key: clicks_p50, type: count, event: Click, cap: {percentile: "
     "0.5}}\n"
+    "  - {key: others, type: count, event: Other}\n"
+    "  - {key: clicks_per_other, type: ratio, numerator: clicks, "
+    "denominator: others}\n"
     "experiments:\n"
     "  - key: exp\n"
     "    variations: [control, treatment]\n"
-    "    metrics: [clicks]\n"
+    "    metrics: [clicks, clicks_per_other]\n"
     "    start: 2026-10-01\n"
     "    end: 2026-10-31\n";
 
@@ -194,6 +197,21 @@ static void test_capping(void **state)
     assert_true(ex.groups[1].sum == 4 && ex.groups[1].sum_sq == 4);
 }
 
+/* A ratio metric: clicks per Other event, per unit the numerator in y and
+ * the denominator (one Other after exposure for every user) in x: control
+ * y = 0,1,2,10, x = 1,1,1,1: sums 13 and 4, sum of xy 13; treatment y =
+ * 1,1,3,5: sums 10 and 4. The ratio of sums is 13/4 and 10/4. */
+static void test_ratio_moments(void **state)
+{
+    aipm_exposures ex;
+
+    moments(*state, "clicks_per_other", &ex);
+    assert_true(ex.groups[0].sum == 13 && ex.groups[0].x_sum == 4);
+    assert_true(ex.groups[0].x_sum_sq == 4 && ex.groups[0].xy_sum == 13);
+    assert_true(ex.groups[1].sum == 10 && ex.groups[1].x_sum == 4);
+    assert_true(ex.groups[1].xy_sum == 10);
+}
+
 /* The engine on those moments: control mean 3.25, sd^2 = (105 - 13^2/4)/3
  * = 20.9167; treatment 2.5, (36 - 25)/3 = 3.6667: relative lift
  * 2.5/3.25 - 1 = -0.230769; with 4 units a variation the verdict is not
@@ -221,6 +239,13 @@ static void test_analyze(void **state)
     assert_true(fabs(json_real_value(json_object_get(v, "lift_rel")) -
                      (2.5 / 3.25 - 1)) < 1e-12);
     assert_true(json_is_true(json_object_get(json_object_get(d, "srm"), "ok")));
+    /* The ratio metric: (10/4) / (13/4) - 1 = 10/13 - 1. */
+    v = json_array_get(
+        json_object_get(json_array_get(json_object_get(d, "metrics"), 1),
+                        "variations"),
+        1);
+    assert_true(fabs(json_real_value(json_object_get(v, "lift_rel")) -
+                     (10.0 / 13 - 1)) < 1e-12);
     /* 4 units per variation is below the 8 needed. */
     assert_string_equal(json_string_value(json_object_get(
                             json_object_get(d, "verdict"), "decision")),
@@ -238,6 +263,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_conversion_moments, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_capping, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_ratio_moments, setup, teardown),
         cmocka_unit_test_setup_teardown(test_analyze, setup, teardown),
     };
 

@@ -179,6 +179,21 @@ static void test_cuped(void **state)
     NEAR(out.variance_reduction, 0.742891487587, 1e-9);
 }
 
+static void test_ratio_delta(void **state)
+{
+    double r, v;
+
+    (void)state;
+    /* numpy cov on y = 3,0,5,2,7,1,4,6 and x = 2,1,3,2,4,1,2,3
+     * (stats_reference.py): R = 28/18 = 1.55555555556, n var(R) =
+     * 0.204846822131. */
+    assert_int_equal(aipm_stats_ratio(&r, &v, 8, 28, 140, 18, 48, 80), AIPM_OK);
+    NEAR(r, 1.55555555556, 1e-10);
+    NEAR(v, 0.204846822131, 1e-11);
+    assert_int_equal(aipm_stats_ratio(&r, &v, 8, 28, 140, 0, 0, 0),
+                     AIPM_EINVALID);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -190,6 +205,7 @@ int main(void)
         cmocka_unit_test(test_multiple_testing),
         cmocka_unit_test(test_sample_size),
         cmocka_unit_test(test_cuped),
+        cmocka_unit_test(test_ratio_delta),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

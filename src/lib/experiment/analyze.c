@@ -79,8 +79,12 @@ static int one_metric(json_t *out, cell *cells, const aipm_exposures *ex,
     const aipm_group_stats *gc = &ex->groups[0];
     aipm_moments mc = {gc->n, gc->sum, gc->sum_sq};
     json_t *vars = json_array();
-    int prop = is_proportion(m), i;
+    int prop = is_proportion(m), ratio = m->type == AIPM_METRIC_RATIO, i;
     double mean_c = aipm_moments_mean(&mc), var_c = aipm_moments_var(&mc, prop);
+
+    if (ratio)
+        aipm_stats_ratio(&mean_c, &var_c, gc->n, gc->sum, gc->sum_sq, gc->x_sum,
+                         gc->x_sum_sq, gc->xy_sum);
 
     *cuped_info = NULL;
     json_array_append_new(
@@ -103,7 +107,10 @@ static int one_metric(json_t *out, cell *cells, const aipm_exposures *ex,
         int ok;
 
         memset(&cells[i], 0, sizeof(cells[i]));
-        if (o->cuped) {
+        if (ratio)
+            aipm_stats_ratio(&mean_t, &var_t, gt->n, gt->sum, gt->sum_sq,
+                             gt->x_sum, gt->x_sum_sq, gt->xy_sum);
+        if (o->cuped && !ratio) {
             aipm_cuped_group a = {{gc->n, gc->sum, gc->sum_sq},
                                   {gc->n, gc->x_sum, gc->x_sum_sq},
                                   gc->xy_sum};

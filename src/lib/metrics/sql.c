@@ -47,7 +47,14 @@
     "    AND x.ts >= e.t0 + ?5 AND x.ts < min(e.t0 + ?6, ?3)"                  \
     "    AND x.batch_id IN ok"                                                 \
     "    AND (?8 IS NULL OR json_extract(x.payload, ?8) = ?9)) AS y,"          \
-    "  CASE WHEN ?10 > 0 THEN"                                                 \
+    "  CASE WHEN ?15 IS NOT NULL THEN"                                         \
+    "  (SELECT total(CASE WHEN ?16 IS NULL THEN 1"                             \
+    "    ELSE coalesce(json_extract(x.payload, ?16), 0) END)"                  \
+    "   FROM events x WHERE x.user_id = e.unit"                                \
+    "    AND x.event IN (SELECT value FROM json_each(?15))"                    \
+    "    AND x.ts >= e.t0 + ?5 AND x.ts < min(e.t0 + ?6, ?3)"                  \
+    "    AND x.batch_id IN ok)"                                                \
+    "  WHEN ?10 > 0 THEN"                                                      \
     "  (SELECT total(CASE WHEN ?7 IS NULL THEN 1"                              \
     "    ELSE coalesce(json_extract(x.payload, ?7), 0) END)"                   \
     "   FROM events x WHERE x.user_id = e.unit"                                \
@@ -329,17 +336,39 @@ static int experiment_stats(aipm_exposures *out, aipm_levels *levels,
                             int64_t start_ms, int64_t end_ms, int pre_days,
                             aipm_error *err)
 {
-    aipm_bind b[14];
+    aipm_bind b[16];
     collect c = {out, e};
-    char prop_path[300], where_path[300];
-    char *events = NULL;
+    char prop_path[300], where_path[300], den_path[300], unused[300];
+    char *events = NULL, *den_events = NULL;
+    const aipm_metric *num = m, *den = NULL;
     int64_t lo = 0, hi = (int64_t)1 << 50;
-    int conversion = 0, rc;
+    int conversion = 0, den_conversion = 0, rc;
 
     memset(out, 0, sizeof(*out));
     init_groups(out, e);
-    if ((rc = metric_events(&events, &conversion, cfg, m, err)) != 0)
+    if (m->type == AIPM_METRIC_RATIO) {
+        /* A ratio of two count or sum metrics: y is the numerator and x
+         * (the CUPED slot) the denominator, per unit, over the same
+         * window; the delta method takes it from there. */
+        num = aipm_config_metric(cfg, m->numerator);
+        den = aipm_config_metric(cfg, m->denominator);
+        if (!num || !den ||
+            (num->type != AIPM_METRIC_COUNT && num->type != AIPM_METRIC_SUM) ||
+            (den->type != AIPM_METRIC_COUNT && den->type != AIPM_METRIC_SUM))
+            return aipm_error_set(err, AIPM_EINVALID,
+                                  "metric %s: a ratio of count or sum metrics "
+                                  "is analysed; %s / %s is not",
+                                  m->key, m->numerator, m->denominator);
+        pre_days = 0;
+        if ((rc = metric_events(&den_events, &den_conversion, cfg, den, err)) !=
+            0)
+            return rc;
+        paths(den, den_path, unused);
+    }
+    if ((rc = metric_events(&events, &conversion, cfg, num, err)) != 0) {
+        free(den_events);
         return rc;
+    }
     if (m->type == AIPM_METRIC_RETENTION) {
         /* Active (any event) in days [from_day, to_day] after exposure. */
         lo = (int64_t)m->from_day * DAY_MS;
@@ -348,19 +377,24 @@ static int experiment_stats(aipm_exposures *out, aipm_levels *levels,
     /* The window is [exposure, exposure + window_days) within the end. */
     if (m->window_days > 0 && m->type != AIPM_METRIC_RETENTION)
         hi = (int64_t)m->window_days * DAY_MS;
-    paths(m, prop_path, where_path);
+    paths(num, prop_path, where_path);
     b[0] = AIPM_BIND_TEXT(e->key);
     b[1] = AIPM_BIND_INT(start_ms);
     b[2] = AIPM_BIND_INT(end_ms);
     b[3] = AIPM_BIND_TEXT(events);
     b[4] = AIPM_BIND_INT(lo);
     b[5] = AIPM_BIND_INT(hi);
-    b[6] = AIPM_BIND_TEXT(m->type == AIPM_METRIC_SUM ? prop_path : NULL);
-    b[7] = AIPM_BIND_TEXT(m->where_key ? where_path : NULL);
-    b[8] = AIPM_BIND_TEXT(m->where_value);
+    b[6] = AIPM_BIND_TEXT(num->type == AIPM_METRIC_SUM ? prop_path : NULL);
+    b[7] = AIPM_BIND_TEXT(num->where_key ? where_path : NULL);
+    b[8] = AIPM_BIND_TEXT(num->where_value);
     b[9] = AIPM_BIND_INT((int64_t)pre_days * DAY_MS);
     b[10] = AIPM_BIND_INT(conversion);
     b[11] = AIPM_BIND_TEXT(NULL); /* no cap */
+    b[12] = AIPM_BIND_REAL(0);    /* ?13: the capping quantile */
+    b[13] = AIPM_BIND_TEXT(NULL); /* ?14: the --by trait path */
+    b[14] = AIPM_BIND_TEXT(den_events);
+    b[15] =
+        AIPM_BIND_TEXT(den && den->type == AIPM_METRIC_SUM ? den_path : NULL);
     rc = AIPM_OK;
     if (m->cap_value > 0) {
         b[11] = AIPM_BIND_REAL(m->cap_value);
@@ -372,7 +406,7 @@ static int experiment_stats(aipm_exposures *out, aipm_levels *levels,
 
         b[12] = AIPM_BIND_REAL(m->cap_percentile);
         rc = aipm_store_query(st, experiment_quantile_sql[events == NULL], b,
-                              13, quantile, &cap, err);
+                              16, quantile, &cap, err);
         if (rc == AIPM_OK && !isnan(cap)) {
             b[11] = AIPM_BIND_REAL(cap);
             out->cap = cap;
@@ -384,16 +418,16 @@ static int experiment_stats(aipm_exposures *out, aipm_levels *levels,
         char path[300];
 
         snprintf(path, sizeof(path), "$.\"%s\"", trait);
-        b[12] = AIPM_BIND_REAL(0);
         b[13] = AIPM_BIND_TEXT(path);
         memset(levels, 0, sizeof(*levels));
-        rc = aipm_store_query(st, experiment_by_sql[events == NULL], b, 14,
+        rc = aipm_store_query(st, experiment_by_sql[events == NULL], b, 16,
                               row_by, &cb, err);
     } else if (rc == AIPM_OK) {
-        rc = aipm_store_query(st, experiment_sql[events == NULL], b, 12, row,
+        rc = aipm_store_query(st, experiment_sql[events == NULL], b, 16, row,
                               &c, err);
     }
     free(events);
+    free(den_events);
     return rc;
 }
 

@@ -43,6 +43,25 @@ static double t_quantile(double alpha, double df)
     return gsl_cdf_tdist_Qinv(alpha / 2, df);
 }
 
+int aipm_stats_ratio(double *ratio, double *var_unit, double n, double sum_y,
+                     double sum_yy, double sum_x, double sum_xx, double sum_xy)
+{
+    double my, mx, vy, vx, cxy;
+
+    *ratio = *var_unit = 0;
+    if (n < 2 || sum_x == 0)
+        return AIPM_EINVALID;
+    my = sum_y / n;
+    mx = sum_x / n;
+    vy = (sum_yy - n * my * my) / (n - 1);
+    vx = (sum_xx - n * mx * mx) / (n - 1);
+    cxy = (sum_xy - n * my * mx) / (n - 1);
+    *ratio = sum_y / sum_x;
+    *var_unit = fmax(0, vy / (mx * mx) - 2 * my * cxy / (mx * mx * mx) +
+                            my * my * vx / (mx * mx * mx * mx));
+    return AIPM_OK;
+}
+
 int aipm_stats_compare(aipm_compare *c, double mean_c, double var_c, double n_c,
                        double mean_t, double var_t, double n_t, double alpha)
 {
