@@ -113,6 +113,8 @@ int aipm_config_new_default(aipm_config **out, aipm_error *err);
 const aipm_metric *aipm_config_metric(const aipm_config *cfg, const char *key);
 const aipm_experiment_def *aipm_config_experiment(const aipm_config *cfg,
                                                   const char *key);
+const aipm_feature *aipm_config_feature(const aipm_config *cfg,
+                                        const char *key);
 const char *aipm_metric_type_name(aipm_metric_type t);
 
 /* The commented aipm.yaml that `aipm init` writes. Static. */

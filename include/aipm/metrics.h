@@ -11,6 +11,7 @@
 
 #include "aipm/config.h"
 #include "aipm/core.h"
+#include "aipm/stats.h"
 #include "aipm/store.h"
 
 #ifdef __cplusplus
@@ -19,6 +20,10 @@ extern "C" {
 
 #define AIPM_MAX_VARIATIONS 16
 
+/* 1 for metrics whose per-unit value is 0/1 (conversion, retention,
+ * adoption): their variance is m(1 - m). */
+int aipm_metric_is_proportion(const aipm_metric *m);
+
 typedef struct aipm_group_stats {
     char variation[64];
     double n;               /* units */
@@ -26,12 +31,6 @@ typedef struct aipm_group_stats {
     double x_sum, x_sum_sq; /* its pre-exposure value (CUPED) */
     double xy_sum;
 } aipm_group_stats;
-
-/* n, sum and sum of squares (aipm_moments of stats.h, without the
- * dependency). */
-typedef struct aipm_moments3 {
-    double n, sum, sum_sq;
-} aipm_moments3;
 
 typedef struct aipm_exposures {
     int n_groups;
@@ -78,7 +77,7 @@ int aipm_metrics_experiment_by(aipm_levels *out, aipm_store *st,
  * active in [from_ms, to_ms), evaluated over that same window; returns
  * their moments (n, sum, sum of squares). For sample sizes and baselines.
  * Retention and ratio metrics are refused (AIPM_EINVALID). */
-int aipm_metrics_population(aipm_moments3 *out, aipm_store *st,
+int aipm_metrics_population(aipm_moments *out, aipm_store *st,
                             const aipm_config *cfg, const aipm_metric *m,
                             int64_t from_ms, int64_t to_ms, aipm_error *err);
 

@@ -265,8 +265,7 @@ static int power(workspace *ws, int argc, char **argv)
     const char *metric = NULL;
     double mde = 0, alpha = 0.05, pw = 0.8, days = 14;
     aipm_error err = {0, ""};
-    aipm_moments3 mo;
-    aipm_moments mm;
+    aipm_moments mo;
     const aipm_metric *m;
     int64_t now = aipm_now_ms();
     double mean, var, n;
@@ -312,10 +311,8 @@ static int power(workspace *ws, int argc, char **argv)
                                 now - (int64_t)(days * 86400000.0), now,
                                 &err) != AIPM_OK)
         return cli_fail(&err);
-    mm.n = mo.n, mm.sum = mo.sum, mm.sum_sq = mo.sum_sq;
-    mean = aipm_moments_mean(&mm);
-    var = aipm_moments_var(&mm, m->type == AIPM_METRIC_CONVERSION ||
-                                    m->type == AIPM_METRIC_ADOPTION);
+    mean = aipm_moments_mean(&mo);
+    var = aipm_moments_var(&mo, aipm_metric_is_proportion(m));
     if (mo.n < 2 || mean == 0)
         return cli_usage_error("metric %s has no data among users active in "
                                "the last %g days",

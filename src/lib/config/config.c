@@ -516,6 +516,16 @@ const aipm_metric *aipm_config_metric(const aipm_config *cfg, const char *key)
     return NULL;
 }
 
+const aipm_feature *aipm_config_feature(const aipm_config *cfg, const char *key)
+{
+    int i;
+
+    for (i = 0; key && i < cfg->n_catalog; i++)
+        if (strcmp(cfg->catalog[i].key, key) == 0)
+            return &cfg->catalog[i];
+    return NULL;
+}
+
 const aipm_experiment_def *aipm_config_experiment(const aipm_config *cfg,
                                                   const char *key)
 {

@@ -35,12 +35,6 @@ void aipm_analysis_opts_init(aipm_analysis_opts *o)
     o->record = 1;
 }
 
-static int is_proportion(const aipm_metric *m)
-{
-    return m->type == AIPM_METRIC_CONVERSION ||
-           m->type == AIPM_METRIC_RETENTION || m->type == AIPM_METRIC_ADOPTION;
-}
-
 static json_t *num_or_null(double x)
 {
     return isfinite(x) ? json_real(x) : json_null();
@@ -79,7 +73,8 @@ static int one_metric(json_t *out, cell *cells, const aipm_exposures *ex,
     const aipm_group_stats *gc = &ex->groups[0];
     aipm_moments mc = {gc->n, gc->sum, gc->sum_sq};
     json_t *vars = json_array();
-    int prop = is_proportion(m), ratio = m->type == AIPM_METRIC_RATIO, i;
+    int prop = aipm_metric_is_proportion(m),
+        ratio = m->type == AIPM_METRIC_RATIO, i;
     double mean_c = aipm_moments_mean(&mc), var_c = aipm_moments_var(&mc, prop);
 
     if (ratio)

@@ -24,6 +24,7 @@
  * not change as data arrives.
  */
 #include "aipm/kpi.h"
+#include "metrics/metrics_int.h"
 
 #include <jansson.h>
 #include <math.h>
@@ -378,24 +379,14 @@ static int run_features(report *r, aipm_store *st, const aipm_config *cfg,
     return rc;
 }
 
-static const aipm_feature *find_feature(const aipm_config *cfg, const char *key)
-{
-    int i;
-
-    for (i = 0; key && i < cfg->n_catalog; i++)
-        if (strcmp(cfg->catalog[i].key, key) == 0)
-            return &cfg->catalog[i];
-    return NULL;
-}
-
 /* The metric's value per period into vals (NAN: no value). *note gets a
  * static reason when the metric cannot be computed (values stay NAN). */
 static int metric_values(double *vals, const char **note, const report *r,
                          aipm_store *st, const aipm_config *cfg,
                          const aipm_metric *m, aipm_error *err)
 {
-    json_t *arr = NULL;
-    char *events = NULL, prop_path[300], where_path[300];
+    char *events = NULL, prop_path[AIPM_JSON_PATH_MAX],
+         where_path[AIPM_JSON_PATH_MAX];
     double *acc = NULL;
     aipm_bind b[7];
     cols c;
@@ -409,41 +400,22 @@ static int metric_values(double *vals, const char **note, const report *r,
                 "yet";
         return AIPM_OK;
     }
-    switch (m->type) {
-    case AIPM_METRIC_RATIO:
+    if (m->type == AIPM_METRIC_RATIO) {
         *note = "ratio metrics are not supported yet";
         return AIPM_OK;
-    case AIPM_METRIC_ADOPTION: {
-        const aipm_feature *f = find_feature(cfg, m->feature);
-
-        if (f == NULL) {
-            *note = "the metric's feature is not in the catalog";
-            return AIPM_OK;
-        }
-        arr = json_array();
-        for (i = 0; arr && i < f->n_events; i++)
-            json_array_append_new(arr, json_string(f->events[i]));
-        break;
     }
-    case AIPM_METRIC_RETENTION:
-        break;
-    default:
-        arr = json_pack("[s]", m->event);
+    if (m->type == AIPM_METRIC_ADOPTION &&
+        aipm_config_feature(cfg, m->feature) == NULL) {
+        *note = "the metric's feature is not in the catalog";
+        return AIPM_OK;
     }
-    if (m->type != AIPM_METRIC_RETENTION &&
-        (arr == NULL || (events = json_dumps(arr, JSON_COMPACT)) == NULL)) {
-        json_decref(arr);
-        return aipm_error_set(err, AIPM_ENOMEM, "out of memory");
-    }
-    json_decref(arr);
+    if ((rc = aipm_metrics__events(&events, cfg, m, err)) != 0)
+        return rc;
     if ((acc = calloc((size_t)r->n * 3, sizeof(double))) == NULL) {
         rc = aipm_error_set(err, AIPM_ENOMEM, "out of memory");
         goto done;
     }
-    snprintf(prop_path, sizeof(prop_path), "$.\"%s\"",
-             m->property ? m->property : "");
-    snprintf(where_path, sizeof(where_path), "$.\"%s\"",
-             m->where_key ? m->where_key : "");
+    aipm_metrics__paths(m, prop_path, where_path);
     b[0] = AIPM_BIND_INT(r->from);
     b[1] = AIPM_BIND_INT(r->to);
     b[2] = AIPM_BIND_TEXT(r->periods_json);

@@ -10,7 +10,7 @@
  * returns one row of moments per variation. A PostgreSQL or ClickHouse
  * backend gets its own dialect of this text here, next to this one.
  */
-#include "aipm/metrics.h"
+#include "metrics/metrics_int.h"
 
 #include <jansson.h>
 #include <math.h>
@@ -194,25 +194,29 @@ static int row(void *ctx, int n, const char *const *text, const double *num)
     return 0;
 }
 
-/* JSON paths of the metric's property and filter ('$."name"'). */
-static void paths(const aipm_metric *m, char prop[300], char where[300])
+void aipm_metrics__paths(const aipm_metric *m, char prop[AIPM_JSON_PATH_MAX],
+                         char where[AIPM_JSON_PATH_MAX])
 {
-    snprintf(prop, 300, "$.\"%s\"", m->property ? m->property : "");
-    snprintf(where, 300, "$.\"%s\"", m->where_key ? m->where_key : "");
+    snprintf(prop, AIPM_JSON_PATH_MAX, "$.\"%s\"",
+             m->property ? m->property : "");
+    snprintf(where, AIPM_JSON_PATH_MAX, "$.\"%s\"",
+             m->where_key ? m->where_key : "");
 }
 
-/* The events a metric counts, as a JSON array for json_each (NULL: any
- * event), and whether its per-unit value is a 0/1 conversion. */
-static int metric_events(char **events, int *conversion, const aipm_config *cfg,
+int aipm_metric_is_proportion(const aipm_metric *m)
+{
+    return m->type == AIPM_METRIC_CONVERSION ||
+           m->type == AIPM_METRIC_RETENTION || m->type == AIPM_METRIC_ADOPTION;
+}
+
+int aipm_metrics__events(char **events, const aipm_config *cfg,
                          const aipm_metric *m, aipm_error *err)
 {
     json_t *arr = NULL;
+    const aipm_feature *f;
     int i;
 
     *events = NULL;
-    *conversion = m->type == AIPM_METRIC_CONVERSION ||
-                  m->type == AIPM_METRIC_RETENTION ||
-                  m->type == AIPM_METRIC_ADOPTION;
     switch (m->type) {
     case AIPM_METRIC_COUNT:
     case AIPM_METRIC_SUM:
@@ -221,25 +225,18 @@ static int metric_events(char **events, int *conversion, const aipm_config *cfg,
         break;
     case AIPM_METRIC_RETENTION:
         return AIPM_OK; /* any event */
-    case AIPM_METRIC_ADOPTION: {
-        const aipm_feature *f = NULL;
-
-        for (i = 0; i < cfg->n_catalog; i++)
-            if (strcmp(cfg->catalog[i].key, m->feature) == 0)
-                f = &cfg->catalog[i];
-        if (f == NULL)
+    case AIPM_METRIC_ADOPTION:
+        if ((f = aipm_config_feature(cfg, m->feature)) == NULL)
             return aipm_error_set(err, AIPM_EINVALID,
                                   "metric %s: no catalog feature %s", m->key,
                                   m->feature);
         arr = json_array();
-        for (i = 0; i < f->n_events; i++)
+        for (i = 0; arr && i < f->n_events; i++)
             json_array_append_new(arr, json_string(f->events[i]));
         break;
-    }
     case AIPM_METRIC_RATIO:
         return aipm_error_set(err, AIPM_EINVALID,
-                              "metric %s: ratio metrics are not analysed "
-                              "yet",
+                              "metric %s: a ratio has no events of its own",
                               m->key);
     }
     *events = arr ? json_dumps(arr, JSON_COMPACT) : NULL;
@@ -260,7 +257,7 @@ static int quantile(void *ctx, int n, const char *const *text,
 static int population_row(void *ctx, int n, const char *const *text,
                           const double *num)
 {
-    aipm_moments3 *o = ctx;
+    aipm_moments *o = ctx;
 
     (void)text;
     if (n >= 3) {
@@ -271,11 +268,12 @@ static int population_row(void *ctx, int n, const char *const *text,
     return 0;
 }
 
-int aipm_metrics_population(aipm_moments3 *out, aipm_store *st,
+int aipm_metrics_population(aipm_moments *out, aipm_store *st,
                             const aipm_config *cfg, const aipm_metric *m,
                             int64_t from_ms, int64_t to_ms, aipm_error *err)
 {
-    char prop_path[300], where_path[300], *events = NULL;
+    char prop_path[AIPM_JSON_PATH_MAX], where_path[AIPM_JSON_PATH_MAX];
+    char *events = NULL;
     aipm_bind b[7];
     int conversion, rc;
 
@@ -285,9 +283,10 @@ int aipm_metrics_population(aipm_moments3 *out, aipm_store *st,
                               "metric %s: a retention metric has no value "
                               "over a window of activity",
                               m->key);
-    if ((rc = metric_events(&events, &conversion, cfg, m, err)) != 0)
+    if ((rc = aipm_metrics__events(&events, cfg, m, err)) != 0)
         return rc;
-    paths(m, prop_path, where_path);
+    conversion = aipm_metric_is_proportion(m);
+    aipm_metrics__paths(m, prop_path, where_path);
     b[0] = AIPM_BIND_INT(from_ms);
     b[1] = AIPM_BIND_INT(to_ms);
     b[2] = AIPM_BIND_TEXT(events);
@@ -338,11 +337,12 @@ static int experiment_stats(aipm_exposures *out, aipm_levels *levels,
 {
     aipm_bind b[16];
     collect c = {out, e};
-    char prop_path[300], where_path[300], den_path[300], unused[300];
+    char prop_path[AIPM_JSON_PATH_MAX], where_path[AIPM_JSON_PATH_MAX];
+    char den_path[AIPM_JSON_PATH_MAX], unused[AIPM_JSON_PATH_MAX];
     char *events = NULL, *den_events = NULL;
     const aipm_metric *num = m, *den = NULL;
     int64_t lo = 0, hi = (int64_t)1 << 50;
-    int conversion = 0, den_conversion = 0, rc;
+    int conversion, rc;
 
     memset(out, 0, sizeof(*out));
     init_groups(out, e);
@@ -360,15 +360,15 @@ static int experiment_stats(aipm_exposures *out, aipm_levels *levels,
                                   "is analysed; %s / %s is not",
                                   m->key, m->numerator, m->denominator);
         pre_days = 0;
-        if ((rc = metric_events(&den_events, &den_conversion, cfg, den, err)) !=
-            0)
+        if ((rc = aipm_metrics__events(&den_events, cfg, den, err)) != 0)
             return rc;
-        paths(den, den_path, unused);
+        aipm_metrics__paths(den, den_path, unused);
     }
-    if ((rc = metric_events(&events, &conversion, cfg, num, err)) != 0) {
+    if ((rc = aipm_metrics__events(&events, cfg, num, err)) != 0) {
         free(den_events);
         return rc;
     }
+    conversion = aipm_metric_is_proportion(num);
     if (m->type == AIPM_METRIC_RETENTION) {
         /* Active (any event) in days [from_day, to_day] after exposure. */
         lo = (int64_t)m->from_day * DAY_MS;
@@ -377,7 +377,7 @@ static int experiment_stats(aipm_exposures *out, aipm_levels *levels,
     /* The window is [exposure, exposure + window_days) within the end. */
     if (m->window_days > 0 && m->type != AIPM_METRIC_RETENTION)
         hi = (int64_t)m->window_days * DAY_MS;
-    paths(num, prop_path, where_path);
+    aipm_metrics__paths(num, prop_path, where_path);
     b[0] = AIPM_BIND_TEXT(e->key);
     b[1] = AIPM_BIND_INT(start_ms);
     b[2] = AIPM_BIND_INT(end_ms);
