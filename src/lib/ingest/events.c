@@ -65,18 +65,29 @@ static int grow_arrays(batch *b)
 }
 
 /* Index of the (ns, property) stat, adding it; -1 when the map is full. */
-static int prop_index(batch *b, int ns_idx, const char *prop, int *added)
+/* The map key of (namespace, property): "ns\x1fproperty" in key (512
+ * bytes); its length, or 0 when it does not fit (the property is then not
+ * tracked). */
+static size_t prop_key(char key[512], const batch *b, int ns_idx,
+                       const char *prop)
 {
-    char key[512];
     size_t ns_len = b->events.key_lens[ns_idx], plen = strlen(prop);
-    int idx;
 
-    if (ns_len + 1 + plen > sizeof(key))
-        return -1;
+    if (ns_len + 1 + plen > 512)
+        return 0;
     memcpy(key, b->events.keys[ns_idx], ns_len);
     key[ns_len] = '\x1f';
     memcpy(key + ns_len + 1, prop, plen);
-    if (aipm_strmap_put(&b->props, key, ns_len + 1 + plen, &idx, added) != 0)
+    return ns_len + 1 + plen;
+}
+
+static int prop_index(batch *b, int ns_idx, const char *prop, int *added)
+{
+    char key[512];
+    size_t len = prop_key(key, b, ns_idx, prop);
+    int idx;
+
+    if (len == 0 || aipm_strmap_put(&b->props, key, len, &idx, added) != 0)
         return -1;
     if (*added) {
         memset(&b->prop_stats[idx], 0, sizeof(prop_stat));
@@ -152,19 +163,13 @@ static const char *check_schema(batch *b, int ns, const aipm_event *ev)
     if (b->policy.schema_change_blocks)
         for (i = 0; i < ev->n_props; i++) {
             aipm_jtype t = ev->props[i].type;
-            int idx;
             char key[512];
-            size_t ns_len = b->events.key_lens[ns];
-            size_t plen = strlen(ev->props[i].key);
+            size_t len = prop_key(key, b, ns, ev->props[i].key);
+            int idx;
             unsigned allowed;
 
-            if (t == AIPM_J_NULL || ns_len + 1 + plen > sizeof(key))
-                continue;
-            memcpy(key, b->events.keys[ns], ns_len);
-            key[ns_len] = '\x1f';
-            memcpy(key + ns_len + 1, ev->props[i].key, plen);
-            idx = aipm_strmap_find(&b->props, key, ns_len + 1 + plen);
-            if (idx < 0)
+            if (t == AIPM_J_NULL || len == 0 ||
+                (idx = aipm_strmap_find(&b->props, key, len)) < 0)
                 continue;
             allowed = b->prop_stats[idx].allowed;
             if (allowed && !(allowed & (1u << t)))
