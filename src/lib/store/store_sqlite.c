@@ -609,13 +609,47 @@ static int sq_batch_set_status(aipm_store *base, int64_t id, const char *status,
     return set_live(s, id, status, err);
 }
 
+/* Step a prepared statement to its end, handing each row to fn (which
+ * maps the columns and calls the caller's callback), then finalize it.
+ * Returns fn's first non-zero result, a store error, or AIPM_OK. */
+typedef int (*row_fn)(sqlite3_stmt *st, void *ctx);
+
+/* The caller's callback and context, for the row mappers below. */
+typedef struct relay {
+    void (*cb)(void); /* cast back to its own type before the call */
+    void *ctx;
+} relay;
+
+static int each_row(sqlite_store *s, sqlite3_stmt *st, row_fn fn, void *ctx,
+                    aipm_error *err)
+{
+    int rc;
+
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+        if ((rc = fn(st, ctx)) != 0) {
+            sqlite3_finalize(st);
+            return rc;
+        }
+    rc = rc == SQLITE_DONE ? AIPM_OK : db_error(s, err);
+    sqlite3_finalize(st);
+    return rc;
+}
+
+static int batch_each(sqlite3_stmt *st, void *ctx)
+{
+    relay *r = ctx;
+    aipm_batch_info info;
+
+    memset(&info, 0, sizeof(info));
+    batch_row(&info, st);
+    return ((aipm_batch_cb)r->cb)(r->ctx, &info);
+}
+
 static int sq_batch_list(aipm_store *base, const char *dataset, int latest_only,
                          aipm_batch_cb cb, void *ctx, aipm_error *err)
 {
     sqlite_store *s = (sqlite_store *)base;
     sqlite3_stmt *st = NULL;
-    aipm_batch_info info;
-    int rc;
     const char *sql =
         latest_only
             ? "SELECT id, dataset, status, verdict, source_sha256, "
@@ -633,17 +667,7 @@ static int sq_batch_list(aipm_store *base, const char *dataset, int latest_only,
     if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
         return db_error(s, err);
     bind_text(st, 1, dataset);
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        memset(&info, 0, sizeof(info));
-        batch_row(&info, st);
-        if ((rc = cb(ctx, &info)) != 0) {
-            sqlite3_finalize(st);
-            return rc;
-        }
-    }
-    rc = rc == SQLITE_DONE ? AIPM_OK : db_error(s, err);
-    sqlite3_finalize(st);
-    return rc;
+    return each_row(s, st, batch_each, &(relay){(void (*)(void))cb, ctx}, err);
 }
 
 static int sq_event_put(aipm_store *base, int64_t batch_id,
@@ -785,14 +809,28 @@ static int sq_quarantine_put(aipm_store *base, const aipm_quarantine_row *row,
     return step_done(s, st, err);
 }
 
+static int quarantine_each(sqlite3_stmt *st, void *ctx)
+{
+    relay *r = ctx;
+    aipm_quarantine_row row;
+
+    row.batch_id = sqlite3_column_int64(st, 0);
+    row.dataset = (const char *)sqlite3_column_text(st, 1);
+    row.file = (const char *)sqlite3_column_text(st, 2);
+    row.line = sqlite3_column_int64(st, 3);
+    row.reason = (const char *)sqlite3_column_text(st, 4);
+    row.detail = (const char *)sqlite3_column_text(st, 5);
+    row.raw = sqlite3_column_blob(st, 6);
+    row.raw_len = (size_t)sqlite3_column_bytes(st, 6);
+    return ((aipm_quarantine_cb)r->cb)(r->ctx, &row);
+}
+
 static int sq_quarantine_list(aipm_store *base, const char *reason,
                               int64_t batch_id, int64_t limit,
                               aipm_quarantine_cb cb, void *ctx, aipm_error *err)
 {
     sqlite_store *s = (sqlite_store *)base;
     sqlite3_stmt *st = NULL;
-    aipm_quarantine_row row;
-    int rc;
 
     if (sqlite3_prepare_v2(
             s->db,
@@ -804,23 +842,18 @@ static int sq_quarantine_list(aipm_store *base, const char *reason,
     bind_text(st, 1, reason);
     sqlite3_bind_int64(st, 2, batch_id);
     sqlite3_bind_int64(st, 3, limit > 0 ? limit : -1);
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        row.batch_id = sqlite3_column_int64(st, 0);
-        row.dataset = (const char *)sqlite3_column_text(st, 1);
-        row.file = (const char *)sqlite3_column_text(st, 2);
-        row.line = sqlite3_column_int64(st, 3);
-        row.reason = (const char *)sqlite3_column_text(st, 4);
-        row.detail = (const char *)sqlite3_column_text(st, 5);
-        row.raw = sqlite3_column_blob(st, 6);
-        row.raw_len = (size_t)sqlite3_column_bytes(st, 6);
-        if ((rc = cb(ctx, &row)) != 0) {
-            sqlite3_finalize(st);
-            return rc;
-        }
-    }
-    rc = rc == SQLITE_DONE ? AIPM_OK : db_error(s, err);
-    sqlite3_finalize(st);
-    return rc;
+    return each_row(s, st, quarantine_each, &(relay){(void (*)(void))cb, ctx},
+                    err);
+}
+
+static int schema_each(sqlite3_stmt *st, void *ctx)
+{
+    relay *r = ctx;
+
+    return ((aipm_schema_cb)r->cb)(
+        r->ctx, (const char *)sqlite3_column_text(st, 0),
+        (const char *)sqlite3_column_text(st, 1),
+        (const char *)sqlite3_column_text(st, 2), sqlite3_column_int(st, 3));
 }
 
 static int sq_schema_load(aipm_store *base, aipm_schema_cb cb, void *ctx,
@@ -828,7 +861,6 @@ static int sq_schema_load(aipm_store *base, aipm_schema_cb cb, void *ctx,
 {
     sqlite_store *s = (sqlite_store *)base;
     sqlite3_stmt *st = NULL;
-    int rc;
 
     /* Visible schema only: versions learned from accepted batches. */
     if (sqlite3_prepare_v2(
@@ -841,19 +873,7 @@ static int sq_schema_load(aipm_store *base, aipm_schema_cb cb, void *ctx,
             " WHERE b.status = 'accepted') WHERE rn = 1",
             -1, &st, NULL) != SQLITE_OK)
         return db_error(s, err);
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        rc = cb(ctx, (const char *)sqlite3_column_text(st, 0),
-                (const char *)sqlite3_column_text(st, 1),
-                (const char *)sqlite3_column_text(st, 2),
-                sqlite3_column_int(st, 3));
-        if (rc) {
-            sqlite3_finalize(st);
-            return rc;
-        }
-    }
-    rc = rc == SQLITE_DONE ? AIPM_OK : db_error(s, err);
-    sqlite3_finalize(st);
-    return rc;
+    return each_row(s, st, schema_each, &(relay){(void (*)(void))cb, ctx}, err);
 }
 
 static int sq_schema_put(aipm_store *base, const char *event,
@@ -932,13 +952,27 @@ static int sq_run_put(aipm_store *base, const aipm_run_row *run,
     return step_done(s, st, err);
 }
 
+static int run_each(sqlite3_stmt *st, void *ctx)
+{
+    relay *r = ctx;
+    aipm_run_row run;
+
+    run.id = (const char *)sqlite3_column_text(st, 0);
+    run.job = (const char *)sqlite3_column_text(st, 1);
+    run.state = (const char *)sqlite3_column_text(st, 2);
+    run.started_ms = sqlite3_column_int64(st, 3);
+    run.ended_ms = sqlite3_column_int64(st, 4);
+    run.inputs = (const char *)sqlite3_column_text(st, 5);
+    run.outputs = (const char *)sqlite3_column_text(st, 6);
+    run.facets = (const char *)sqlite3_column_text(st, 7);
+    return ((aipm_run_cb)r->cb)(r->ctx, &run);
+}
+
 static int sq_run_list(aipm_store *base, aipm_run_cb cb, void *ctx,
                        aipm_error *err)
 {
     sqlite_store *s = (sqlite_store *)base;
     sqlite3_stmt *st = NULL;
-    aipm_run_row run;
-    int rc;
 
     if (sqlite3_prepare_v2(s->db,
                            "SELECT id, job, state, started_ms, ended_ms, "
@@ -946,23 +980,7 @@ static int sq_run_list(aipm_store *base, aipm_run_cb cb, void *ctx,
                            "ORDER BY started_ms, rowid",
                            -1, &st, NULL) != SQLITE_OK)
         return db_error(s, err);
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        run.id = (const char *)sqlite3_column_text(st, 0);
-        run.job = (const char *)sqlite3_column_text(st, 1);
-        run.state = (const char *)sqlite3_column_text(st, 2);
-        run.started_ms = sqlite3_column_int64(st, 3);
-        run.ended_ms = sqlite3_column_int64(st, 4);
-        run.inputs = (const char *)sqlite3_column_text(st, 5);
-        run.outputs = (const char *)sqlite3_column_text(st, 6);
-        run.facets = (const char *)sqlite3_column_text(st, 7);
-        if ((rc = cb(ctx, &run)) != 0) {
-            sqlite3_finalize(st);
-            return rc;
-        }
-    }
-    rc = rc == SQLITE_DONE ? AIPM_OK : db_error(s, err);
-    sqlite3_finalize(st);
-    return rc;
+    return each_row(s, st, run_each, &(relay){(void (*)(void))cb, ctx}, err);
 }
 
 static int sq_audit_put(aipm_store *base, const aipm_audit_row *row,
@@ -980,13 +998,29 @@ static int sq_audit_put(aipm_store *base, const aipm_audit_row *row,
     return step_done(s, st, err);
 }
 
+static int audit_each(sqlite3_stmt *st, void *ctx)
+{
+    static const uint8_t zero[32];
+    relay *r = ctx;
+    aipm_audit_row row;
+
+    row.seq = sqlite3_column_int64(st, 0);
+    row.entry = sqlite3_column_blob(st, 1);
+    row.entry_len = (size_t)sqlite3_column_bytes(st, 1);
+    row.leaf =
+        sqlite3_column_bytes(st, 2) == 32 ? sqlite3_column_blob(st, 2) : zero;
+    row.root =
+        sqlite3_column_bytes(st, 3) == 32 ? sqlite3_column_blob(st, 3) : zero;
+    if (row.entry == NULL)
+        row.entry = "";
+    return ((aipm_audit_cb)r->cb)(r->ctx, &row);
+}
+
 static int sq_audit_list(aipm_store *base, aipm_audit_cb cb, void *ctx,
                          aipm_error *err)
 {
     sqlite_store *s = (sqlite_store *)base;
     sqlite3_stmt *st = NULL;
-    aipm_audit_row row;
-    int rc;
 
     /* seq is the rowid, so this is seq order: a reordering or deletion
      * shows as an entry whose own seq field disagrees with its position,
@@ -996,28 +1030,7 @@ static int sq_audit_list(aipm_store *base, aipm_audit_cb cb, void *ctx,
                            "ORDER BY rowid",
                            -1, &st, NULL) != SQLITE_OK)
         return db_error(s, err);
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        static const uint8_t zero[32];
-
-        row.seq = sqlite3_column_int64(st, 0);
-        row.entry = sqlite3_column_blob(st, 1);
-        row.entry_len = (size_t)sqlite3_column_bytes(st, 1);
-        row.leaf = sqlite3_column_bytes(st, 2) == 32
-                       ? sqlite3_column_blob(st, 2)
-                       : zero;
-        row.root = sqlite3_column_bytes(st, 3) == 32
-                       ? sqlite3_column_blob(st, 3)
-                       : zero;
-        if (row.entry == NULL)
-            row.entry = "";
-        if ((rc = cb(ctx, &row)) != 0) {
-            sqlite3_finalize(st);
-            return rc;
-        }
-    }
-    rc = rc == SQLITE_DONE ? AIPM_OK : db_error(s, err);
-    sqlite3_finalize(st);
-    return rc;
+    return each_row(s, st, audit_each, &(relay){(void (*)(void))cb, ctx}, err);
 }
 
 static int sq_audit_last(aipm_store *base, int64_t *seq, uint8_t root[32],
@@ -1044,14 +1057,29 @@ static int sq_audit_last(aipm_store *base, int64_t *seq, uint8_t root[32],
     return rc == SQLITE_DONE ? AIPM_OK : db_error(s, err);
 }
 
+/* A push-down query's row: up to 32 columns, as text and as numbers. */
+static int query_each(sqlite3_stmt *st, void *ctx)
+{
+    relay *r = ctx;
+    const char *text[32];
+    double num[32];
+    int n = sqlite3_column_count(st), i;
+
+    if (n > 32)
+        n = 32;
+    for (i = 0; i < n; i++) {
+        text[i] = (const char *)sqlite3_column_text(st, i);
+        num[i] = sqlite3_column_double(st, i);
+    }
+    return ((aipm_row_cb)r->cb)(r->ctx, n, text, num);
+}
+
 static int sq_query(aipm_store *base, const char *sql, const aipm_bind *binds,
                     int n_binds, aipm_row_cb cb, void *ctx, aipm_error *err)
 {
     sqlite_store *s = (sqlite_store *)base;
     sqlite3_stmt *st = NULL;
-    const char *text[32];
-    double num[32];
-    int rc, i, n;
+    int i;
 
     if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
         return db_error(s, err);
@@ -1067,22 +1095,7 @@ static int sq_query(aipm_store *base, const char *sql, const aipm_bind *binds,
         else
             sqlite3_bind_int64(st, i + 1, binds[i].integer);
     }
-    n = sqlite3_column_count(st);
-    if (n > 32)
-        n = 32;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        for (i = 0; i < n; i++) {
-            text[i] = (const char *)sqlite3_column_text(st, i);
-            num[i] = sqlite3_column_double(st, i);
-        }
-        if ((rc = cb(ctx, n, text, num)) != 0) {
-            sqlite3_finalize(st);
-            return rc;
-        }
-    }
-    rc = rc == SQLITE_DONE ? AIPM_OK : db_error(s, err);
-    sqlite3_finalize(st);
-    return rc;
+    return each_row(s, st, query_each, &(relay){(void (*)(void))cb, ctx}, err);
 }
 
 static int sq_decision_put(aipm_store *base, const aipm_decision_row *row,
