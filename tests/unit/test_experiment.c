@@ -42,11 +42,7 @@ static const char yaml[] =
     "    start: 2026-10-01\n"
     "    end: 2026-10-31\n";
 
-typedef struct fx {
-    char dir[256];
-    aipm_store *st;
-    aipm_config *cfg;
-} fx;
+typedef tu_ws fx;
 
 static void add_event(aipm_buf *b, const char *id, const char *user,
                       const char *event, const char *ts, const char *props)
@@ -66,12 +62,11 @@ static int setup(void **state)
     fx *f = calloc(1, sizeof(*f));
     aipm_buf b;
     aipm_error err = {0};
-    aipm_ingest_opts io;
     aipm_ingest_result res;
-    char path[400], id[32];
+    char id[32];
     int u, k, n = 0;
 
-    if (f == NULL || tu_mkdtemp(f->dir, sizeof(f->dir)) == NULL)
+    if (f == NULL || tu_ws_open(f) != 0)
         return -1;
     aipm_buf_init(&b, 1 << 20);
     for (u = 0; u < 8; u++) {
@@ -100,25 +95,15 @@ static int setup(void **state)
               "{\"experiment_id\":\"exp\",\"variation_id\":\"control\"}");
     add_event(&b, "both2", "b1", "Experiment Viewed", "2026-10-06T12:00:00Z",
               "{\"experiment_id\":\"exp\",\"variation_id\":\"treatment\"}");
-    snprintf(path, sizeof(path), "%s/ev.ndjson", f->dir);
-    tu_write(path, b.ptr, b.len);
-    aipm_buf_free(&b);
-
-    snprintf(path, sizeof(path), "%s/aipm.db", f->dir);
-    if (aipm_store_open(&f->st, path, 1, &err) != AIPM_OK)
-        return -1;
-    memset(&io, 0, sizeof(io));
-    io.dataset = "events";
-    snprintf(path, sizeof(path), "%s/ev.ndjson", f->dir);
-    if (aipm_ingest_file(f->st, path, &io, &res, &err) != AIPM_OK)
-        return -1;
-    aipm_ingest_result_clear(&res);
-    snprintf(path, sizeof(path), "%s/aipm.yaml", f->dir);
-    tu_write(path, yaml, strlen(yaml));
-    if (aipm_config_load(&f->cfg, path, &err) != AIPM_OK) {
-        print_error("config: %s\n", err.msg);
+    if (tu_ws_ingest(f, "events", "ev.ndjson", b.ptr, b.len, NULL, &res,
+                     &err) != AIPM_OK) {
+        aipm_buf_free(&b);
         return -1;
     }
+    aipm_buf_free(&b);
+    aipm_ingest_result_clear(&res);
+    if (tu_ws_config(f, yaml) != 0)
+        return -1;
     *state = f;
     return 0;
 }
@@ -128,9 +113,7 @@ static int teardown(void **state)
     fx *f = *state;
 
     if (f) {
-        aipm_config_free(f->cfg);
-        aipm_store_close(f->st);
-        tu_rmtree(f->dir);
+        tu_ws_close(f);
         free(f);
     }
     return 0;

@@ -66,11 +66,7 @@ static const char yaml[] =
     "  - {key: week2, metric: week2}\n"
     "  - {key: ratio, metric: per_search}\n";
 
-typedef struct fx {
-    char dir[256];
-    aipm_store *st;
-    aipm_config *cfg;
-} fx;
+typedef tu_ws fx;
 
 typedef struct ev {
     const char *type, *user, *event;
@@ -115,12 +111,11 @@ static int setup(void **state)
     fx *f = calloc(1, sizeof(*f));
     aipm_buf b;
     aipm_error err = {0};
-    aipm_ingest_opts io;
     aipm_ingest_result res;
-    char path[400], ts[32];
+    char ts[32];
     int i;
 
-    if (f == NULL || tu_mkdtemp(f->dir, sizeof(f->dir)) == NULL)
+    if (f == NULL || tu_ws_open(f) != 0)
         return -1;
     aipm_buf_init(&b, 1 << 20);
     for (i = 0; i < N_EVENTS; i++) {
@@ -143,20 +138,13 @@ static int setup(void **state)
             aipm_buf_printf(&b, "\"traits\":{},");
         aipm_buf_printf(&b, "\"timestamp\":\"%s\"}\n", ts);
     }
-    snprintf(path, sizeof(path), "%s/ev.ndjson", f->dir);
-    tu_write(path, b.ptr, b.len);
-    aipm_buf_free(&b);
-
-    snprintf(path, sizeof(path), "%s/aipm.db", f->dir);
-    if (aipm_store_open(&f->st, path, 1, &err) != AIPM_OK)
-        return -1;
-    memset(&io, 0, sizeof(io));
-    io.dataset = "events";
-    snprintf(path, sizeof(path), "%s/ev.ndjson", f->dir);
-    if (aipm_ingest_file(f->st, path, &io, &res, &err) != AIPM_OK) {
+    if (tu_ws_ingest(f, "events", "ev.ndjson", b.ptr, b.len, NULL, &res,
+                     &err) != AIPM_OK) {
         print_error("ingest: %s\n", err.msg);
+        aipm_buf_free(&b);
         return -1;
     }
+    aipm_buf_free(&b);
     if (res.accepted != N_EVENTS || strcmp(res.status, "accepted") != 0) {
         print_error("ingest: %lld of %d accepted, %s\n",
                     (long long)res.accepted, N_EVENTS, res.status);
@@ -164,12 +152,8 @@ static int setup(void **state)
         return -1;
     }
     aipm_ingest_result_clear(&res);
-    snprintf(path, sizeof(path), "%s/aipm.yaml", f->dir);
-    tu_write(path, yaml, strlen(yaml));
-    if (aipm_config_load(&f->cfg, path, &err) != AIPM_OK) {
-        print_error("config: %s\n", err.msg);
+    if (tu_ws_config(f, yaml) != 0)
         return -1;
-    }
     *state = f;
     return 0;
 }
@@ -179,9 +163,7 @@ static int teardown(void **state)
     fx *f = *state;
 
     if (f) {
-        aipm_config_free(f->cfg);
-        aipm_store_close(f->st);
-        tu_rmtree(f->dir);
+        tu_ws_close(f);
         free(f);
     }
     return 0;

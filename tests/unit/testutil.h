@@ -139,4 +139,72 @@ static TU_UNUSED void tu_hex(char *out, const unsigned char *in, size_t n)
     out[2 * n] = '\0';
 }
 
+/* ---- a test workspace: a temporary folder, its store, a configuration ---- */
+
+#include "aipm/config.h"
+#include "aipm/ingest.h"
+#include "aipm/store.h"
+
+typedef struct tu_ws {
+    char dir[256];
+    aipm_store *st;
+    aipm_config *cfg;
+} tu_ws;
+
+/* A new temporary folder with an empty store aipm.db. 0 or -1. */
+static TU_UNUSED int tu_ws_open(tu_ws *w)
+{
+    aipm_error err = {0};
+    char path[400];
+
+    memset(w, 0, sizeof(*w));
+    if (tu_mkdtemp(w->dir, sizeof(w->dir)) == NULL)
+        return -1;
+    snprintf(path, sizeof(path), "%s/aipm.db", w->dir);
+    return aipm_store_open(&w->st, path, 1, &err) == AIPM_OK ? 0 : -1;
+}
+
+/* Write text to the folder as `name` and ingest it as `dataset` with the
+ * policy (NULL: defaults). Returns aipm_ingest_file's code. */
+static TU_UNUSED int tu_ws_ingest(tu_ws *w, const char *dataset,
+                                  const char *name, const char *text,
+                                  size_t len, const aipm_data_policy *policy,
+                                  aipm_ingest_result *res, aipm_error *err)
+{
+    aipm_ingest_opts io;
+    char path[400];
+
+    snprintf(path, sizeof(path), "%s/%s", w->dir, name);
+    if (tu_write(path, text, len) != 0)
+        return AIPM_EIO;
+    memset(&io, 0, sizeof(io));
+    io.dataset = dataset;
+    io.policy = policy;
+    return aipm_ingest_file(w->st, path, &io, res, err);
+}
+
+/* Write yaml as the folder's aipm.yaml and load it into w->cfg. 0 or -1. */
+static TU_UNUSED int tu_ws_config(tu_ws *w, const char *yaml)
+{
+    aipm_error err = {0};
+    char path[400];
+
+    snprintf(path, sizeof(path), "%s/aipm.yaml", w->dir);
+    if (tu_write(path, yaml, strlen(yaml)) != 0)
+        return -1;
+    if (aipm_config_load(&w->cfg, path, &err) != AIPM_OK) {
+        fprintf(stderr, "config: %s\n", err.msg);
+        return -1;
+    }
+    return 0;
+}
+
+static TU_UNUSED void tu_ws_close(tu_ws *w)
+{
+    aipm_config_free(w->cfg);
+    aipm_store_close(w->st);
+    tu_rmtree(w->dir);
+    memset(w, 0, sizeof(*w));
+}
+
 #endif
