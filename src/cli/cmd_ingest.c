@@ -25,11 +25,6 @@ static void help(void)
         "staged until `aipm data accept`), 1 when a file is unusable.\n");
 }
 
-static int report_blocked(const char *verdict)
-{
-    return strcmp(verdict, "blocked") == 0;
-}
-
 int cmd_ingest(int argc, char **argv)
 {
     aipm_ingest_opts opts;
@@ -122,7 +117,7 @@ int cmd_ingest(int argc, char **argv)
                 putchar('\n');
             cli_print_report(stdout, res.report_json);
         }
-        if (report_blocked(res.verdict)) {
+        if (strcmp(res.verdict, "blocked") == 0) {
             if (!g_cli.json)
                 fprintf(stderr,
                         "aipm: batch %lld was blocked by a quality gate: it "

@@ -776,15 +776,6 @@ static void demo_free(demo *d)
         gsl_rng_free(d->rng);
 }
 
-static int write_truth(demo *d, json_t *truth, const char *path,
-                       aipm_error *err)
-{
-    if (json_dump_file(truth, path, JSON_INDENT(1) | JSON_SORT_KEYS) != 0)
-        return aipm_error_set(err, AIPM_EIO, "cannot write %s", path);
-    (void)d;
-    return AIPM_OK;
-}
-
 int aipm_demo_generate(const char *outdir, const aipm_demo_opts *opts,
                        aipm_demo_stats *stats, aipm_error *err)
 {
@@ -872,8 +863,10 @@ int aipm_demo_generate(const char *outdir, const aipm_demo_opts *opts,
                                   (json_int_t)d->stats.bad_lines,
                                   "resent_lines", (json_int_t)d->stats.resent));
     snprintf(path, sizeof(path), "%s/truth.json", outdir);
-    if ((rc = write_truth(d, truth, path, err)) != 0)
+    if (json_dump_file(truth, path, JSON_INDENT(1) | JSON_SORT_KEYS) != 0) {
+        rc = aipm_error_set(err, AIPM_EIO, "cannot write %s", path);
         goto done;
+    }
     d->stats.accounts = d->n_accounts;
     d->stats.items = d->n_items;
     d->stats.feedback = d->n_feedback;
