@@ -7,11 +7,13 @@
 #include "aipm/core.h"
 #include "aipm/demo.h"
 #include "aipm/experiment.h"
+#include "aipm/feedback.h"
 #include "aipm/ingest.h"
 #include "aipm/kpi.h"
 #include "aipm/lineage.h"
 #include "aipm/metrics.h"
 #include "aipm/stats.h"
 #include "aipm/store.h"
+#include "aipm/text.h"
 
 #endif

@@ -65,7 +65,8 @@ typedef struct aipm_levels {
 } aipm_levels;
 
 /* The same, broken down by a user trait (from identify calls) or, for
- * users without it, their account's trait (from group calls). */
+ * users without it, their account's trait (from group calls); for a
+ * metric over accounts, the account's trait. */
 int aipm_metrics_experiment_by(aipm_levels *out, aipm_store *st,
                                const aipm_config *cfg,
                                const aipm_experiment_def *e,

@@ -240,6 +240,15 @@ typedef struct aipm_decision_row {
 int aipm_store_decision_put(aipm_store *st, const aipm_decision_row *row,
                             aipm_error *err);
 
+/* ---- feedback link corrections ---- */
+
+/* Record a person's link of a feedback row to an item (item_id NULL: to
+ * no item), replacing an earlier one. Read back with aipm_store_query on
+ * feedback_links(feedback_id, item_id, actor, time_ms). */
+int aipm_store_link_put(aipm_store *st, const char *feedback_id,
+                        const char *item_id, const char *actor, int64_t time_ms,
+                        aipm_error *err);
+
 /* ---- the CSV dataset contracts (DESIGN.md section 4) ---- */
 
 typedef enum aipm_col_type {

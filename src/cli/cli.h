@@ -91,5 +91,6 @@ int cmd_version(int argc, char **argv);
 int cmd_demo(int argc, char **argv);
 int cmd_experiment(int argc, char **argv);
 int cmd_kpi(int argc, char **argv);
+int cmd_feedback(int argc, char **argv);
 
 #endif

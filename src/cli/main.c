@@ -34,6 +34,8 @@ static const struct command {
      "KPIs and product analytics: DAU/WAU/MAU, retention, adoption"},
     {"experiment", cmd_experiment,
      "experiments: list, analyze (frequentist, Bayesian, sequential)"},
+    {"feedback", cmd_feedback,
+     "feedback linked to backlog items: links, link, unlink"},
     {"demo", cmd_demo,
      "a demo product: generate its data, or run the whole job on it"},
     {"help", cmd_help, "list commands, or show one command's help"},

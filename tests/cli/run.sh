@@ -72,7 +72,8 @@ expect_one_line_stderr() {
 }
 
 # pycheck JSONFILE CODE [ARGS...]: run a Python check (see clilib.py);
-# JSONFILE '-' means no file. The case fails with the check's message.
+# JSONFILE '-' means no file. The case fails with the check's message; on
+# success, the lines it prints that start with "# " are shown on stderr.
 pycheck() {
     local f=$1 code=$2 msg
     shift 2
@@ -81,6 +82,8 @@ sys.path.insert(0, os.environ["CLI_DIR"])
 import clilib
 sys.exit(clilib.run(sys.argv[1], sys.argv[2:]))' "$code" "$f" "$@" 2>&1) ||
         fail "${msg:-python check failed}"
+    # A check's own report lines ("# ...") go to the test's output.
+    printf '%s\n' "$msg" | grep '^# ' >&2 || true
 }
 
 # mkws NAME: a fresh workspace $T/NAME; its path in $WS.
@@ -115,7 +118,7 @@ example_manifest() {
     echo "$T/example_$1.expect.json"
 }
 
-COMMANDS="init ingest data quality quarantine lineage audit help version"
+COMMANDS="init ingest data quality quarantine lineage audit kpi experiment feedback demo help version"
 
 # ------------------------------------------------ 1. init, help, unknown ---
 
@@ -960,6 +963,79 @@ want(abs(d["mean"] - mean) < 1e-9, "mean %r, expected %r" % (d["mean"], mean))
 want(d["units_per_variation"] == n, "units per variation %r, expected %r" % (d["units_per_variation"], n))' "$W/aipm.db"
 }
 
+case_feedback_links_on_demo() {
+    local W=$T/demo-fb fb
+    timeout 120 "$AIPM" demo "$W" --seed 2 >"$OUT" 2>"$ERR" </dev/null
+    RC=$?
+    expect_rc 0 "aipm demo"
+    A -C "$W" feedback links --json
+    expect_rc 0 "feedback links"
+    cp "$OUT" "$T/links.json"
+    # Against truth.json: every row once; top-1 accuracy of the counted
+    # links (given, linked) on rows about an item; rows about no item
+    # (10% noise) mostly not counted.
+    pycheck "$W/demo-data/truth.json" '
+import json
+links = json.load(open(args[0]))["links"]
+truth = d["feedback"]["item_of"]
+want(len(links) == d["feedback"]["rows"] == len(truth), "%d links for %d rows" % (len(links), d["feedback"]["rows"]))
+want(len({l["feedback_id"] for l in links}) == len(links), "a row linked twice")
+for l in links:
+    for f in ("feedback_id", "item_id", "score", "status"):
+        want(f in l, "a link lacks %s" % f)
+    want(l["status"] in ("given", "linked", "needs_review"), "status %r" % l["status"])
+counted = [l for l in links if l["status"] in ("given", "linked")]
+about = [l for l in counted if truth[l["feedback_id"]] is not None]
+right = sum(1 for l in about if l["item_id"] == truth[l["feedback_id"]])
+items = sum(1 for v in truth.values() if v is not None)
+noise = [l for l in links if truth[l["feedback_id"]] is None]
+noise_counted = sum(1 for l in noise if l["status"] in ("given", "linked"))
+print("# feedback linking: top-1 accuracy %.4f (%d of %d counted), %d of %d item rows counted, %d of %d noise rows counted" % (
+    right / len(about), right, len(about), len(about), items, noise_counted, len(noise)))
+want(right / len(about) >= 0.97, "top-1 accuracy %.3f below 0.97" % (right / len(about)))
+want(len(about) >= 0.9 * items, "only %d of %d item rows linked" % (len(about), items))
+want(noise_counted <= 0.1 * len(noise), "%d of %d noise rows counted as demand" % (noise_counted, len(noise)))' "$T/links.json"
+    # --item and --review filter.
+    A -C "$W" feedback links --item BL-1 --json
+    expect_rc 0 "links --item"
+    pycheck "$OUT" 'want(d["links"] and all(l["item_id"] == "BL-1" for l in d["links"]), "--item BL-1 shows other items")'
+    A -C "$W" feedback links --review --json
+    expect_rc 0 "links --review"
+    pycheck "$OUT" 'want(all(l["status"] == "needs_review" for l in d["links"]), "--review shows other rows")'
+    # A correction wins over the model, is audited, and unlink clears it.
+    fb=$("$PY" -c 'import json, sys
+print(next(l["feedback_id"] for l in json.load(open(sys.argv[1]))["links"] if l["status"] == "linked" and l["item_id"] != "BL-2"))' "$T/links.json")
+    A -C "$W" feedback link "$fb" BL-2
+    expect_rc 0 "feedback link"
+    A -C "$W" feedback links --item BL-2 --json
+    pycheck "$OUT" 'want(any(l["feedback_id"] == args[0] and l["status"] == "corrected" for l in d["links"]), "correction not shown")' "$fb"
+    A -C "$W" feedback unlink "$fb" BL-2 --json
+    expect_rc 0 "feedback unlink"
+    A -C "$W" feedback links --json
+    pycheck "$OUT" '
+l = next(l for l in d["links"] if l["feedback_id"] == args[0])
+want(l["status"] == "corrected" and l["item_id"] is None, "after unlink: %r" % l)
+want(d["summary"]["corrected"] == 1, "summary %r" % d["summary"])' "$fb"
+    A -C "$W" audit log --json
+    grep -q 'feedback.link' "$OUT" && grep -q 'feedback.unlink' "$OUT" || fail "corrections not in the audit log"
+    A -C "$W" audit verify
+    expect_rc 0 "audit verify after corrections"
+    # Unknown rows and items: one clear line, nothing recorded.
+    A -C "$W" feedback link FB-nope BL-1
+    expect_rc 1 "link an unknown feedback row"
+    expect_one_line_stderr "unknown feedback row"
+    A -C "$W" feedback link "$fb" BL-nope
+    expect_rc 1 "link to an unknown item"
+    expect_one_line_stderr "unknown item"
+    A -C "$W" feedback link "$fb"
+    expect_rc 1 "link without an item"
+    [ "$(sql "$W/aipm.db" "select count(*) from feedback_links")" = 1 ] || fail "a refused correction was stored"
+    # Human output ends with the summary.
+    A -C "$W" feedback links
+    expect_rc 0 "feedback links (human)"
+    tail -n 1 "$OUT" | grep -q 'feedback rows over 160 items' || fail "no summary line: $(tail -n 1 "$OUT")"
+}
+
 case_kpi_on_demo() {
     local W=$T/demo-kpi
     timeout 120 "$AIPM" demo "$W" --seed 3 --users 800 --days 60 >"$OUT" 2>"$ERR" </dev/null
@@ -1049,6 +1125,7 @@ case_unknown_dataset_name
 case_ingest_from_stdin
 case_experiment_verdicts_on_demo
 case_kpi_on_demo
+case_feedback_links_on_demo
 "
 # every case_* function must be listed (catches a forgotten one)
 for c in $(declare -F | awk '$3 ~ /^case_/ { print $3 }'); do

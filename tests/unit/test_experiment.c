@@ -5,6 +5,13 @@
  * 0, 1, 2, 10; treatment 1, 1, 3, 5. One more user sees both variations
  * (excluded, counted); events before exposure, after the end, or of other
  * names do not count.
+ *
+ * Accounts (group calls): A1 = {c1, c2, c5}, A2 = {c3}, A3 = {c4}, B1 =
+ * {t1, t2}, B2 = {t3}, B3 = {t4}, M = {b1}. c5 is never exposed but makes
+ * 2 Clicks after A1's exposure; t2 first sat in A2 and moved to B1 (the
+ * newest group call wins). Over accounts, control counts A1 = 0 + 1 + 2,
+ * A2 = 2, A3 = 10 and treatment B1 = 1 + 1, B2 = 3, B3 = 5; M is in both
+ * variations (excluded, counted).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -35,6 +42,8 @@ static const char yaml[] =
     "  - {key: others, type: count, event: Other}\n"
     "  - {key: clicks_per_other, type: ratio, numerator: clicks, "
     "denominator: others}\n"
+    "  - {key: acct_clicks, type: count, event: Click, unit: account}\n"
+    "  - {key: acct_clicked, type: conversion, event: Click, unit: account}\n"
     "experiments:\n"
     "  - key: exp\n"
     "    variations: [control, treatment]\n"
@@ -52,6 +61,16 @@ static void add_event(aipm_buf *b, const char *id, const char *user,
                     "\"%s\",\"event\":\"%s\",\"timestamp\":\"%s\","
                     "\"properties\":%s}\n",
                     id, user, event, ts, props ? props : "{}");
+}
+
+static void add_group(aipm_buf *b, const char *id, const char *user,
+                      const char *account, const char *ts)
+{
+    aipm_buf_printf(b,
+                    "{\"type\":\"group\",\"messageId\":\"%s\",\"userId\":"
+                    "\"%s\",\"groupId\":\"%s\",\"timestamp\":\"%s\","
+                    "\"traits\":{\"plan\":\"%s\"}}\n",
+                    id, user, account, ts, account[0] == 'A' ? "pro" : "free");
 }
 
 static int setup(void **state)
@@ -90,6 +109,22 @@ static int setup(void **state)
         snprintf(id, sizeof(id), "x%d", n++);
         add_event(&b, id, users[u], "Other", "2026-10-06T10:00:00Z", NULL);
     }
+    /* Accounts, and c5: a member of A1 who is never exposed. */
+    {
+        static const char *const member[][2] = {
+            {"c1", "A1"}, {"c2", "A1"}, {"c5", "A1"}, {"c3", "A2"},
+            {"c4", "A3"}, {"t1", "B1"}, {"t2", "B1"}, {"t3", "B2"},
+            {"t4", "B3"}, {"b1", "M"}};
+
+        add_group(&b, "g-old", "t2", "A2", "2026-09-01T00:00:00Z");
+        for (u = 0; u < 10; u++) {
+            snprintf(id, sizeof(id), "g%d", u);
+            add_group(&b, id, member[u][0], member[u][1],
+                      "2026-09-02T00:00:00Z");
+        }
+        add_event(&b, "c5a", "c5", "Click", "2026-10-06T10:00:00Z", NULL);
+        add_event(&b, "c5b", "c5", "Click", "2026-10-07T10:00:00Z", NULL);
+    }
     /* A user in both variations: excluded. */
     add_event(&b, "both1", "b1", "Experiment Viewed", "2026-10-05T12:00:00Z",
               "{\"experiment_id\":\"exp\",\"variation_id\":\"control\"}");
@@ -119,13 +154,19 @@ static int teardown(void **state)
     return 0;
 }
 
+/* The analysis window: October 2026. */
+static void october(int64_t *start, int64_t *end)
+{
+    assert_int_equal(aipm_time_parse(start, "2026-10-01", 10, 1), AIPM_OK);
+    assert_int_equal(aipm_time_parse(end, "2026-11-01", 10, 1), AIPM_OK);
+}
+
 static void moments(fx *f, const char *metric, aipm_exposures *ex)
 {
     aipm_error err = {0};
     int64_t start, end;
 
-    assert_int_equal(aipm_time_parse(&start, "2026-10-01", 10, 1), AIPM_OK);
-    assert_int_equal(aipm_time_parse(&end, "2026-11-01", 10, 1), AIPM_OK);
+    october(&start, &end);
     assert_int_equal(
         aipm_metrics_experiment(
             ex, f->st, f->cfg, aipm_config_experiment(f->cfg, "exp"),
@@ -178,6 +219,76 @@ static void test_capping(void **state)
     assert_true(ex.capped && ex.cap == 1);
     assert_true(ex.groups[0].sum == 3 && ex.groups[0].sum_sq == 3);
     assert_true(ex.groups[1].sum == 4 && ex.groups[1].sum_sq == 4);
+}
+
+/* Over accounts: control 3, 2, 10 (sum 15, squares 9 + 4 + 100 = 113),
+ * treatment 2, 3, 5 (10, 4 + 9 + 25 = 38); M saw both. The pre-exposure
+ * day holds one Click per exposed member: A1 2, A2 1, A3 1; B1 2, B2 1,
+ * B3 1 (sums 4, squares 6; xy control 2*3 + 2 + 10 = 18). Conversion:
+ * every account clicked. */
+static void test_account_moments(void **state)
+{
+    aipm_exposures ex;
+
+    moments(*state, "acct_clicks", &ex);
+    assert_true(ex.groups[0].n == 3 && ex.groups[1].n == 3);
+    assert_true(ex.groups[0].sum == 15 && ex.groups[0].sum_sq == 113);
+    assert_true(ex.groups[1].sum == 10 && ex.groups[1].sum_sq == 38);
+    assert_true(ex.groups[0].x_sum == 4 && ex.groups[0].x_sum_sq == 6);
+    assert_true(ex.groups[0].xy_sum == 18);
+    assert_true(ex.groups[1].x_sum == 4 &&
+                ex.groups[1].xy_sum == 2 * 2 + 3 + 5);
+    assert_int_equal(ex.multi_exposed, 1);
+    moments(*state, "acct_clicked", &ex);
+    assert_true(ex.groups[0].n == 3 && ex.groups[0].sum == 3);
+    assert_true(ex.groups[1].n == 3 && ex.groups[1].sum == 3);
+}
+
+/* The population of accounts active in October (for power): every
+ * user's events there: c1..c4 and t1..t4 their clicks plus the one before
+ * exposure, c5 2, b1 none. A1 = 1 + 2 + 2, A2 = 3, A3 = 11, B1 = 2 + 2,
+ * B2 = 4, B3 = 6, M = 0: n 7, sum 33, squares 25 + 9 + 121 + 16 + 16 + 36
+ * = 223. */
+static void test_account_population(void **state)
+{
+    fx *f = *state;
+    aipm_moments mo;
+    aipm_error err = {0};
+    int64_t start, end;
+
+    october(&start, &end);
+    assert_int_equal(
+        aipm_metrics_population(&mo, f->st, f->cfg,
+                                aipm_config_metric(f->cfg, "acct_clicks"),
+                                start, end, &err),
+        AIPM_OK);
+    assert_true(mo.n == 7 && mo.sum == 33 && mo.sum_sq == 223);
+}
+
+/* By the account trait plan: A accounts are "pro" (all control), B and M
+ * "free" (all treatment; M excluded): two levels of 3 accounts each. */
+static void test_account_by_trait(void **state)
+{
+    fx *f = *state;
+    aipm_levels L;
+    aipm_error err = {0};
+    int64_t start, end;
+
+    october(&start, &end);
+    assert_int_equal(
+        aipm_metrics_experiment_by(&L, f->st, f->cfg,
+                                   aipm_config_experiment(f->cfg, "exp"),
+                                   aipm_config_metric(f->cfg, "acct_clicks"),
+                                   "plan", start, end, 0, &err),
+        AIPM_OK);
+    assert_int_equal(L.n, 2);
+    assert_string_equal(L.levels[0].level, "free");
+    assert_true(L.levels[0].ex.groups[0].n == 0);
+    assert_true(L.levels[0].ex.groups[1].n == 3);
+    assert_true(L.levels[0].ex.groups[1].sum == 10);
+    assert_string_equal(L.levels[1].level, "pro");
+    assert_true(L.levels[1].ex.groups[0].n == 3);
+    assert_true(L.levels[1].ex.groups[0].sum == 15);
 }
 
 /* A ratio metric: clicks per Other event, per unit the numerator in y and
@@ -247,6 +358,10 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_capping, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ratio_moments, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_account_moments, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_account_by_trait, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_account_population, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_analyze, setup, teardown),
     };
 

@@ -16,6 +16,10 @@
  *   G     d12 Dashboard, d14 Export(pages 9) (after the report's end)
  *   -     d1 Dashboard with an anonymousId only (not a user)
  *
+ * Accounts, from group calls on days the user is active anyway (so the
+ * user figures do not move): X = {A, B}, Y = {C, D}, Z = {E, G}; F has
+ * none.
+ *
  * Users active per day: d0 A,B; d1 A; d2 B,E; d3 B,C; d4 C; d7 A; d9 D;
  * d10 C,D; d11 D; d12 D,G; d13 D. Every expected value below is derived
  * from this table by hand, next to its assertion.
@@ -55,6 +59,12 @@ static const char yaml[] =
     "  - {key: week2, type: retention, from_day: 7, to_day: 8}\n"
     "  - {key: per_search, type: ratio, numerator: dashboards_viewed, "
     "denominator: searches}\n"
+    "  - {key: a_dash, type: count, event: Dashboard Viewed, unit: account}\n"
+    "  - {key: a_search, type: adoption, feature: search, unit: account}\n"
+    "  - {key: a_exported, type: conversion, event: Report Exported, "
+    "window_days: 2, unit: account}\n"
+    "  - {key: a_week2, type: retention, from_day: 7, to_day: 8, "
+    "unit: account}\n"
     "kpis:\n"
     "  - {key: activation, metric: exported, target: 0.5, direction: up}\n"
     "  - {key: export_rate, metric: exported_7d}\n"
@@ -64,20 +74,29 @@ static const char yaml[] =
     "  - {key: pages, metric: pages}\n"
     "  - {key: search_adoption, metric: search_adoption}\n"
     "  - {key: week2, metric: week2}\n"
-    "  - {key: ratio, metric: per_search}\n";
+    "  - {key: ratio, metric: per_search}\n"
+    "  - {key: a_dash, metric: a_dash}\n"
+    "  - {key: a_search, metric: a_search}\n"
+    "  - {key: a_exported, metric: a_exported}\n"
+    "  - {key: a_week2, metric: a_week2}\n";
 
 typedef tu_ws fx;
 
 typedef struct ev {
     const char *type, *user, *event;
-    int day; /* days after 2026-03-02 */
-    const char *props;
+    int day;           /* days after 2026-03-02 */
+    const char *props; /* track: properties; group: the account */
 } ev;
 
 static const ev events[] = {
     {"track", "A", "Dashboard Viewed", 0, NULL},
     {"track", "A", "Report Exported", 1, "{\"pages\":3}"},
     {"track", "A", "Dashboard Viewed", 7, NULL},
+    {"group", "A", NULL, 0, "X"},
+    {"group", "B", NULL, 0, "X"},
+    {"group", "C", NULL, 3, "Y"},
+    {"group", "E", NULL, 2, "Z"},
+    {"group", "G", NULL, 12, "Z"},
     {"identify", "B", NULL, 0, NULL},
     {"track", "B", "Search Performed", 2, NULL},
     {"track", "B", "Dashboard Viewed", 3, NULL},
@@ -88,7 +107,7 @@ static const ev events[] = {
     {"track", "D", "Dashboard Viewed", 10, NULL},
     {"track", "D", "Dashboard Viewed", 11, NULL},
     {"track", "D", "Report Exported", 12, "{\"pages\":4}"},
-    {"group", "D", NULL, 13, NULL},
+    {"group", "D", NULL, 13, "Y"},
     {"track", "E", "Dashboard Viewed", -5, NULL},
     {"track", "E", "Dashboard Viewed", 2, NULL},
     {"track", "F", "Search Performed", -10, NULL},
@@ -133,7 +152,7 @@ static int setup(void **state)
             aipm_buf_printf(&b, "\"event\":\"%s\",\"properties\":%s,", e->event,
                             e->props ? e->props : "{}");
         else if (strcmp(e->type, "group") == 0)
-            aipm_buf_printf(&b, "\"groupId\":\"acct-1\",\"traits\":{},");
+            aipm_buf_printf(&b, "\"groupId\":\"%s\",\"traits\":{},", e->props);
         else
             aipm_buf_printf(&b, "\"traits\":{},");
         aipm_buf_printf(&b, "\"timestamp\":\"%s\"}\n", ts);
@@ -306,7 +325,7 @@ static void test_weekly_kpis(void **state)
 {
     json_t *d = report(*state, AIPM_KPI_WEEK, "2026-03-02", "2026-03-15", NULL);
 
-    assert_int_equal(json_array_size(json_object_get(d, "kpis")), 9);
+    assert_int_equal(json_array_size(json_object_get(d, "kpis")), 13);
     /* activation: 2/3 >= 0.5 met; 0 < 0.5 not met (see above). */
     near(kpi_value(d, "activation", 0, "value"), 2.0 / 3);
     assert_true(json_is_true(kpi_value(d, "activation", 0, "meets_target")));
@@ -355,6 +374,35 @@ static void test_weekly_kpis(void **state)
         assert_non_null(strstr(json_string_value(json_object_get(k, "note")),
                                "not supported"));
     }
+    json_decref(d);
+}
+
+/* Over accounts (unit: account). Active accounts: W1 users A, B, C, E =
+ * X, Y, Z; W2 A, C, D, G = X, Y, Z. */
+static void test_account_kpis(void **state)
+{
+    json_t *d = report(*state, AIPM_KPI_WEEK, "2026-03-02", "2026-03-15", NULL);
+    json_t *k = json_array_get(json_object_get(d, "kpis"), 9);
+
+    assert_string_equal(json_string_value(json_object_get(k, "unit")),
+                        "account");
+    assert_null(json_object_get(k, "note"));
+    /* Dashboards per active account: W1 A, B, E = 3 / 3; W2 A, D x3, G =
+     * 5 / 3. */
+    near(kpi_value(d, "a_dash", 0, "value"), 1);
+    near(kpi_value(d, "a_dash", 1, "value"), 5.0 / 3);
+    /* Search adoption: W1 B (X), C (Y) = 2/3; W2 C (Y) = 1/3. */
+    near(kpi_value(d, "a_search", 0, "value"), 2.0 / 3);
+    near(kpi_value(d, "a_search", 1, "value"), 1.0 / 3);
+    /* Exported within 2 days of the account's first event: X first seen
+     * d0, A exported d1: yes; Y first seen d3 (C), C exported d4: yes;
+     * Z was first seen on d-5 (E), before the range. W1 = 2/2, W2 has no
+     * new account: null. */
+    near(kpi_value(d, "a_exported", 0, "value"), 1);
+    assert_true(json_is_null(kpi_value(d, "a_exported", 1, "value")));
+    /* Active on day 7 or 8 after the first day: X (d0) on d7 (A) yes; Y
+     * (d3) on d10 (C, D) yes = 2/2, where the users' figure is 2/3. */
+    near(kpi_value(d, "a_week2", 0, "value"), 1);
     json_decref(d);
 }
 
@@ -509,6 +557,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_weekly_standard),
         cmocka_unit_test(test_weekly_kpis),
+        cmocka_unit_test(test_account_kpis),
         cmocka_unit_test(test_daily),
         cmocka_unit_test(test_monthly),
         cmocka_unit_test(test_default_range),

@@ -284,8 +284,9 @@ int aipm_experiment_analyze(char **json_out, aipm_store *st,
             goto done;
         if (i == 0)
             ex0 = ex;
-        mj = json_pack("{s:s, s:s, s:b, s:s}", "metric", mk, "type",
-                       aipm_metric_type_name(m->type), "guardrail",
+        mj = json_pack("{s:s, s:s, s:s, s:b, s:s}", "metric", mk, "type",
+                       aipm_metric_type_name(m->type), "unit",
+                       m->unit_account ? "account" : "user", "guardrail",
                        i >= e->n_metrics, "direction",
                        m->direction_down ? "down" : "up");
         if (ex.capped)
@@ -302,7 +303,8 @@ int aipm_experiment_analyze(char **json_out, aipm_store *st,
     }
 
     /* Sample-ratio mismatch on the units of the first metric (the
-     * exposures are the same for every metric). */
+     * exposures are the same for every metric over the same unit; the
+     * first metric's unit is the randomization unit). */
     {
         double obs[AIPM_MAX_VARIATIONS];
 

@@ -52,40 +52,56 @@
 /* Activity: distinct (user, UTC day) pairs with any event up to the last
  * day, and each user's first day. Anonymous events (no user_id) are not
  * users. */
-#define USER_DAYS_CTE                                                          \
+#define USER_DAYS_CTE(UNIT, FROM)                                              \
     " ud(u, day) AS MATERIALIZED ("                                            \
-    "  SELECT user_id, ts / 86400000 FROM v_events"                            \
-    "  WHERE user_id IS NOT NULL"                                              \
-    "  AND type IN ('track', 'identify', 'group')"                             \
-    "  AND ts < (?2 + 1) * 86400000 GROUP BY 1, 2),"                           \
+    "  SELECT " UNIT ", x.ts / 86400000 FROM " FROM "  WHERE " UNIT            \
+    " IS NOT NULL"                                                             \
+    "  AND x.type IN ('track', 'identify', 'group')"                           \
+    "  AND x.ts < (?2 + 1) * 86400000 GROUP BY 1, 2),"                         \
     " fs(u, d0) AS MATERIALIZED (SELECT u, min(day) FROM ud GROUP BY u)"
 
-static const char standard_sql[] = PERIODS_CTE
-    "," USER_DAYS_CTE ","
-    " seq(k) AS (SELECT 0 UNION ALL SELECT k + 1 FROM seq WHERE k < 29),"
-    " win(p, day, in7) AS MATERIALIZED ("
-    "  SELECT per.p, per.d1 - seq.k, seq.k < 7 FROM per JOIN seq),"
-    " nu(u, d0, r1, r7, r30) AS ("
-    "  SELECT f.u, f.d0, max(x.day = f.d0 + 1), max(x.day = f.d0 + 7),"
-    "  max(x.day = f.d0 + 30) FROM fs f JOIN ud x ON x.u = f.u"
-    "  WHERE f.d0 BETWEEN ?1 AND ?2 AND x.day <= f.d0 + 30"
-    "  GROUP BY f.u, f.d0)"
-    " SELECT 'a', dp.p, count(*), count(DISTINCT ud.u), 0, 0, 0, 0, 0"
-    " FROM ud JOIN dp ON dp.day = ud.day GROUP BY dp.p"
-    " UNION ALL"
-    " SELECT 'w', win.p, count(DISTINCT CASE WHEN win.in7 THEN ud.u END),"
-    "  count(DISTINCT ud.u), 0, 0, 0, 0, 0"
-    " FROM ud JOIN win ON win.day = ud.day GROUP BY win.p"
-    " UNION ALL"
-    " SELECT 'n', dp.p, count(*), total(nu.r1), total(nu.d0 + 1 <= ?2),"
-    "  total(nu.r7), total(nu.d0 + 7 <= ?2), total(nu.r30),"
-    "  total(nu.d0 + 30 <= ?2)"
-    " FROM nu JOIN dp ON dp.day = nu.d0 GROUP BY dp.p"
-    " UNION ALL"
-    " SELECT 'c', (f.d0 + 3) / 7, (x.day + 3) / 7 - (f.d0 + 3) / 7,"
-    "  count(DISTINCT f.u), 0, 0, 0, 0, 0"
-    " FROM fs f JOIN ud x ON x.u = f.u WHERE f.d0 BETWEEN ?1 AND ?2"
-    " GROUP BY 2, 3";
+/* The unit of a KPI's metric and the rows that carry it: a user, or the
+ * account of the event's user (unit: account, AIPM_MEMBERS_CTE). */
+#define USERS "", "x.user_id", "v_events x"
+#define ACCOUNTS                                                               \
+    "," AIPM_MEMBERS_CTE, "m.acct",                                            \
+        "v_events x JOIN mem m ON m.user_id = x.user_id"
+
+static const char standard_sql[] = PERIODS_CTE "," USER_DAYS_CTE(
+    "x.user_id",
+    "v_events x") ","
+                  " seq(k) AS (SELECT 0 UNION ALL SELECT k + 1 FROM seq WHERE "
+                  "k < 29),"
+                  " win(p, day, in7) AS MATERIALIZED ("
+                  "  SELECT per.p, per.d1 - seq.k, seq.k < 7 FROM per JOIN "
+                  "seq),"
+                  " nu(u, d0, r1, r7, r30) AS ("
+                  "  SELECT f.u, f.d0, max(x.day = f.d0 + 1), max(x.day = f.d0 "
+                  "+ 7),"
+                  "  max(x.day = f.d0 + 30) FROM fs f JOIN ud x ON x.u = f.u"
+                  "  WHERE f.d0 BETWEEN ?1 AND ?2 AND x.day <= f.d0 + 30"
+                  "  GROUP BY f.u, f.d0)"
+                  " SELECT 'a', dp.p, count(*), count(DISTINCT ud.u), 0, 0, 0, "
+                  "0, 0"
+                  " FROM ud JOIN dp ON dp.day = ud.day GROUP BY dp.p"
+                  " UNION ALL"
+                  " SELECT 'w', win.p, count(DISTINCT CASE WHEN win.in7 THEN "
+                  "ud.u END),"
+                  "  count(DISTINCT ud.u), 0, 0, 0, 0, 0"
+                  " FROM ud JOIN win ON win.day = ud.day GROUP BY win.p"
+                  " UNION ALL"
+                  " SELECT 'n', dp.p, count(*), total(nu.r1), total(nu.d0 + 1 "
+                  "<= ?2),"
+                  "  total(nu.r7), total(nu.d0 + 7 <= ?2), total(nu.r30),"
+                  "  total(nu.d0 + 30 <= ?2)"
+                  " FROM nu JOIN dp ON dp.day = nu.d0 GROUP BY dp.p"
+                  " UNION ALL"
+                  " SELECT 'c', (f.d0 + 3) / 7, (x.day + 3) / 7 - (f.d0 + 3) / "
+                  "7,"
+                  "  count(DISTINCT f.u), 0, 0, 0, 0, 0"
+                  " FROM fs f JOIN ud x ON x.u = f.u WHERE f.d0 BETWEEN ?1 AND "
+                  "?2"
+                  " GROUP BY 2, 3";
 
 /* Users of each catalog feature per period. ?4: [[event, feature], ...]. */
 static const char features_sql[] = PERIODS_CTE
@@ -99,45 +115,74 @@ static const char features_sql[] = PERIODS_CTE
     "  AND e.ts < (?2 + 1) * 86400000"
     " GROUP BY 1, 2";
 
-/* Conversion: per period, users first seen in it and those whose first
+/* Conversion: per period, units first seen in it and those whose first
  * metric event (?4 names, ?6/?7 property filter) came within ?5 ms of
  * their first event. */
-static const char conversion_sql[] = PERIODS_CTE
-    ","
-    " fs(u, t0, t1) AS MATERIALIZED ("
-    "  SELECT user_id, min(ts), min(CASE WHEN event IN"
-    "   (SELECT value FROM json_each(?4))"
-    "   AND (?6 IS NULL OR json_extract(payload, ?6) = ?7) THEN ts END)"
-    "  FROM v_events WHERE user_id IS NOT NULL"
-    "  AND type IN ('track', 'identify', 'group')"
-    "  AND ts < (?2 + 1) * 86400000 GROUP BY user_id)"
-    " SELECT dp.p, count(*), total(fs.t1 < fs.t0 + ?5)"
-    " FROM fs JOIN dp ON dp.day = fs.t0 / 86400000 GROUP BY dp.p";
+#define CONVERSION(WITH, UNIT, FROM)                                           \
+    PERIODS_CTE WITH                                                           \
+        ","                                                                    \
+        " fs(u, t0, t1) AS MATERIALIZED ("                                     \
+        "  SELECT " UNIT ", min(x.ts), min(CASE WHEN x.event IN"               \
+        "   (SELECT value FROM json_each(?4))"                                 \
+        "   AND (?6 IS NULL OR json_extract(x.payload, ?6) = ?7) THEN x.ts "   \
+        "END)"                                                                 \
+        "  FROM " FROM " WHERE " UNIT " IS NOT NULL"                           \
+        "  AND x.type IN ('track', 'identify', 'group')"                       \
+        "  AND x.ts < (?2 + 1) * 86400000 GROUP BY 1)"                         \
+        " SELECT dp.p, count(*), total(fs.t1 < fs.t0 + ?5)"                    \
+        " FROM fs JOIN dp ON dp.day = fs.t0 / 86400000 GROUP BY dp.p"
 
-/* Retention: per period, users first seen in it whose days ?4..?5 after
+/* Retention: per period, units first seen in it whose days ?4..?5 after
  * the first day have all passed by the last day, and those of them
  * active on any of those days. */
-static const char retention_sql[] = PERIODS_CTE
-    "," USER_DAYS_CTE ","
-    " r(u, d0, hit) AS ("
-    "  SELECT f.u, f.d0, max(x.day BETWEEN f.d0 + ?4 AND f.d0 + ?5)"
-    "  FROM fs f JOIN ud x ON x.u = f.u WHERE f.d0 BETWEEN ?1 AND ?2"
-    "  GROUP BY f.u, f.d0)"
-    " SELECT dp.p, total(r.d0 + ?5 <= ?2), total(r.hit AND r.d0 + ?5 <= ?2)"
-    " FROM r JOIN dp ON dp.day = r.d0 GROUP BY dp.p";
+#define RETENTION(WITH, UNIT, FROM)                                            \
+    PERIODS_CTE WITH "," USER_DAYS_CTE(                                        \
+        UNIT,                                                                  \
+        FROM) ","                                                              \
+              " r(u, d0, hit) AS ("                                            \
+              "  SELECT f.u, f.d0, max(x.day BETWEEN f.d0 + ?4 AND f.d0 + ?5)" \
+              "  FROM fs f JOIN ud x ON x.u = f.u WHERE f.d0 BETWEEN ?1 AND "  \
+              "?2"                                                             \
+              "  GROUP BY f.u, f.d0)"                                          \
+              " SELECT dp.p, total(r.d0 + ?5 <= ?2), total(r.hit AND r.d0 + "  \
+              "?5 <= ?2)"                                                      \
+              " FROM r JOIN dp ON dp.day = r.d0 GROUP BY dp.p"
 
 /* Count, sum and adoption: per period, the metric's events (?4), the sum
  * of a numeric property (?5, a JSON path; NULL: 1 per event) and the
- * distinct users who did them, with the ?6/?7 property filter. */
-static const char events_sql[] = PERIODS_CTE
-    " SELECT dp.p, count(*), total(coalesce(json_extract(e.payload, ?5),"
-    "  CASE WHEN ?5 IS NULL THEN 1 ELSE 0 END)), count(DISTINCT e.user_id)"
-    " FROM v_events e JOIN dp ON dp.day = e.ts / 86400000"
-    " WHERE e.user_id IS NOT NULL AND e.ts >= ?1 * 86400000"
-    "  AND e.ts < (?2 + 1) * 86400000"
-    "  AND e.event IN (SELECT value FROM json_each(?4))"
-    "  AND (?6 IS NULL OR json_extract(e.payload, ?6) = ?7)"
-    " GROUP BY dp.p";
+ * distinct units who did them, with the ?6/?7 property filter. */
+#define EVENTS(WITH, UNIT, FROM)                                               \
+    PERIODS_CTE WITH                                                           \
+        " SELECT dp.p, count(*), total(coalesce(json_extract(x.payload, ?5),"  \
+        "  CASE WHEN ?5 IS NULL THEN 1 ELSE 0 END)), count(DISTINCT " UNIT ")" \
+        " FROM " FROM " JOIN dp ON dp.day = x.ts / 86400000"                   \
+        " WHERE " UNIT " IS NOT NULL AND x.ts >= ?1 * 86400000"                \
+        "  AND x.ts < (?2 + 1) * 86400000"                                     \
+        "  AND x.event IN (SELECT value FROM json_each(?4))"                   \
+        "  AND (?6 IS NULL OR json_extract(x.payload, ?6) = ?7)"               \
+        " GROUP BY dp.p"
+
+/* Active units per period (the denominator of count, sum and adoption);
+ * for users it comes with standard_sql, for accounts from here. */
+#define ACTIVE(WITH, UNIT, FROM)                                               \
+    PERIODS_CTE WITH                                                           \
+        " SELECT dp.p, count(DISTINCT " UNIT ")"                               \
+        " FROM " FROM " JOIN dp ON dp.day = x.ts / 86400000"                   \
+        " WHERE " UNIT " IS NOT NULL AND x.ts >= ?1 * 86400000"                \
+        "  AND x.ts < (?2 + 1) * 86400000"                                     \
+        "  AND x.type IN ('track', 'identify', 'group') GROUP BY dp.p"
+
+/* Expand a macro's arguments before the call (USERS, ACCOUNTS). */
+#define APPLY(M, ARGS) M(ARGS)
+
+/* [0]: users, [1]: accounts. */
+static const char *const conversion_sql[2] = {APPLY(CONVERSION, USERS),
+                                              APPLY(CONVERSION, ACCOUNTS)};
+static const char *const retention_sql[2] = {APPLY(RETENTION, USERS),
+                                             APPLY(RETENTION, ACCOUNTS)};
+static const char *const events_sql[2] = {APPLY(EVENTS, USERS),
+                                          APPLY(EVENTS, ACCOUNTS)};
+static const char active_accounts_sql[] = APPLY(ACTIVE, ACCOUNTS);
 
 typedef struct period {
     int64_t start;       /* aligned start day (the period's label) */
@@ -390,16 +435,11 @@ static int metric_values(double *vals, const char **note, const report *r,
     double *acc = NULL;
     aipm_bind b[7];
     cols c;
-    int i, rc = AIPM_OK;
+    int i, a = m->unit_account != 0, rc = AIPM_OK;
 
     *note = NULL;
     for (i = 0; i < r->n; i++)
         vals[i] = NAN;
-    if (m->unit_account) {
-        *note = "metrics over accounts (unit: account) are not supported "
-                "yet";
-        return AIPM_OK;
-    }
     if (m->type == AIPM_METRIC_RATIO) {
         *note = "ratio metrics are not supported yet";
         return AIPM_OK;
@@ -411,7 +451,7 @@ static int metric_values(double *vals, const char **note, const report *r,
     }
     if ((rc = aipm_metrics__events(&events, cfg, m, err)) != 0)
         return rc;
-    if ((acc = calloc((size_t)r->n * 3, sizeof(double))) == NULL) {
+    if ((acc = calloc((size_t)r->n * 4, sizeof(double))) == NULL) {
         rc = aipm_error_set(err, AIPM_ENOMEM, "out of memory");
         goto done;
     }
@@ -431,7 +471,7 @@ static int metric_values(double *vals, const char **note, const report *r,
                                                        : DEFAULT_WINDOW_DAYS) *
                           DAY_MS);
         c.width = 2;
-        rc = aipm_store_query(st, conversion_sql, b, 7, cols_row, &c, err);
+        rc = aipm_store_query(st, conversion_sql[a], b, 7, cols_row, &c, err);
         for (i = 0; rc == AIPM_OK && i < r->n; i++)
             if (acc[2 * i] > 0)
                 vals[i] = acc[2 * i + 1] / acc[2 * i];
@@ -440,7 +480,7 @@ static int metric_values(double *vals, const char **note, const report *r,
         b[3] = AIPM_BIND_INT(m->from_day);
         b[4] = AIPM_BIND_INT(m->to_day);
         c.width = 2;
-        rc = aipm_store_query(st, retention_sql, b, 5, cols_row, &c, err);
+        rc = aipm_store_query(st, retention_sql[a], b, 5, cols_row, &c, err);
         for (i = 0; rc == AIPM_OK && i < r->n; i++)
             if (acc[2 * i] > 0)
                 vals[i] = acc[2 * i + 1] / acc[2 * i];
@@ -448,14 +488,23 @@ static int metric_values(double *vals, const char **note, const report *r,
     default: /* count, sum, adoption: per active user of the period */
         b[4] = AIPM_BIND_TEXT(m->type == AIPM_METRIC_SUM ? prop_path : NULL);
         c.width = 3;
-        rc = aipm_store_query(st, events_sql, b, 7, cols_row, &c, err);
+        rc = aipm_store_query(st, events_sql[a], b, 7, cols_row, &c, err);
+        /* The active units per period: users from the standard set,
+         * accounts counted here (into acc[3n..4n)). */
+        if (rc == AIPM_OK && a) {
+            cols act = {r->n, 1, acc + 3 * r->n};
+
+            rc = aipm_store_query(st, active_accounts_sql, b, 3, cols_row, &act,
+                                  err);
+        }
         for (i = 0; rc == AIPM_OK && i < r->n; i++) {
             double num = m->type == AIPM_METRIC_COUNT ? acc[3 * i]
                          : m->type == AIPM_METRIC_SUM ? acc[3 * i + 1]
                                                       : acc[3 * i + 2];
+            double active = a ? acc[3 * r->n + i] : r->p[i].active;
 
-            if (r->p[i].active > 0)
-                vals[i] = num / r->p[i].active;
+            if (active > 0)
+                vals[i] = num / active;
         }
     }
 done:
@@ -495,8 +544,9 @@ static json_t *kpi_json(const report *r, const aipm_kpi *k,
                                                 "value", number(vals[i]),
                                                 "meets_target", meets));
     }
-    o = json_pack("{s:s, s:s, s:s, s:o, s:s, s:o}", "key", k->key, "metric",
-                  k->metric, "type", aipm_metric_type_name(m->type), "target",
+    o = json_pack("{s:s, s:s, s:s, s:s, s:o, s:s, s:o}", "key", k->key,
+                  "metric", k->metric, "type", aipm_metric_type_name(m->type),
+                  "unit", m->unit_account ? "account" : "user", "target",
                   k->has_target ? json_real(k->target) : json_null(),
                   "direction", k->direction_down ? "down" : "up", "values",
                   values);

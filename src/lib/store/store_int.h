@@ -61,6 +61,9 @@ typedef struct aipm_store_ops {
     int (*decision_put)(aipm_store *st, const aipm_decision_row *row,
                         aipm_error *err);
     int (*analysis_index)(aipm_store *st, aipm_error *err);
+    int (*link_put)(aipm_store *st, const char *feedback_id,
+                    const char *item_id, const char *actor, int64_t time_ms,
+                    aipm_error *err);
 } aipm_store_ops;
 
 struct aipm_store {

@@ -146,6 +146,17 @@ static const char *const migration_2 =
     " subject TEXT NOT NULL, decision TEXT NOT NULL, inputs TEXT,"
     " params TEXT, output_sha256 TEXT NOT NULL);";
 
+/* Migration 3: a person's corrections of feedback links, which win over
+ * the model (item_id NULL: about no item). */
+static const char *const migration_3 =
+    "CREATE TABLE feedback_links("
+    " feedback_id TEXT PRIMARY KEY, item_id TEXT, actor TEXT NOT NULL,"
+    " time_ms INTEGER NOT NULL);";
+
+/* Migrations after the first, in order: migration n is later[n - 2]. */
+static const char *const later[] = {migration_2, migration_3};
+#define N_LATER ((int)(sizeof(later) / sizeof(later[0])))
+
 static int exec(sqlite_store *s, const char *sql, aipm_error *err)
 {
     char *msg = NULL;
@@ -267,15 +278,19 @@ static int migrate(sqlite_store *s, aipm_error *err)
             return rc;
         version = 1;
     }
-    if (version < 2) {
+    for (i = 0; i < N_LATER; i++) {
+        int v = i + 2;
+
+        if (version >= v)
+            continue;
         if ((rc = exec(s, "BEGIN IMMEDIATE", err)) != 0)
             return rc;
-        if ((rc = schema_version(s, &version, err)) == 0 && version < 2) {
+        if ((rc = schema_version(s, &version, err)) == 0 && version < v) {
             char sql[128];
 
-            rc = exec(s, migration_2, err);
+            rc = exec(s, later[i], err);
             snprintf(sql, sizeof(sql),
-                     "INSERT INTO schema_migrations VALUES(2, %lld)",
+                     "INSERT INTO schema_migrations VALUES(%d, %lld)", v,
                      (long long)aipm_now_ms());
             if (rc == 0)
                 rc = exec(s, sql, err);
@@ -286,7 +301,7 @@ static int migrate(sqlite_store *s, aipm_error *err)
         }
         if ((rc = exec(s, "COMMIT", err)) != 0)
             return rc;
-        version = 2;
+        version = v;
     }
     s->base.schema_version = version;
     return AIPM_OK;
@@ -1124,6 +1139,28 @@ static int sq_decision_put(aipm_store *base, const aipm_decision_row *row,
     return rc == SQLITE_DONE ? AIPM_OK : db_error(s, err);
 }
 
+static int sq_link_put(aipm_store *base, const char *feedback_id,
+                       const char *item_id, const char *actor, int64_t time_ms,
+                       aipm_error *err)
+{
+    sqlite_store *s = (sqlite_store *)base;
+    sqlite3_stmt *st = NULL;
+    int rc;
+
+    if (sqlite3_prepare_v2(s->db,
+                           "INSERT OR REPLACE INTO feedback_links(feedback_id,"
+                           " item_id, actor, time_ms) VALUES(?1, ?2, ?3, ?4)",
+                           -1, &st, NULL) != SQLITE_OK)
+        return db_error(s, err);
+    bind_text(st, 1, feedback_id);
+    bind_text(st, 2, item_id);
+    bind_text(st, 3, actor);
+    sqlite3_bind_int64(st, 4, time_ms);
+    rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? AIPM_OK : db_error(s, err);
+}
+
 static int sq_analysis_index(aipm_store *base, aipm_error *err)
 {
     sqlite_store *s = (sqlite_store *)base;
@@ -1141,5 +1178,5 @@ static const aipm_store_ops sqlite_ops = {
     sq_quarantine_put, sq_quarantine_list, sq_schema_load, sq_schema_put,
     sq_volume_put,     sq_volume_mean,     sq_run_put,     sq_run_list,
     sq_audit_put,      sq_audit_list,      sq_audit_last,  sq_query,
-    sq_decision_put,   sq_analysis_index,
+    sq_decision_put,   sq_analysis_index,  sq_link_put,
 };

@@ -1,0 +1,78 @@
+/* text.h - text matching: normalised, stemmed tokens and BM25 retrieval.
+ *
+ * The tokenizer turns UTF-8 text into the terms that feedback is matched
+ * on: Unicode compatibility decomposition, case folding and removal of
+ * combining marks (utf8proc), split on anything that is not a letter or a
+ * digit, English stop words dropped, each word reduced to its Snowball
+ * (Porter 2) stem (libstemmer). Invalid UTF-8 bytes separate words; they
+ * are never an error.
+ *
+ * The BM25 index holds a fixed set of documents (backlog items) and
+ * scores a query (a feedback text) against all of them at once, with the
+ * Okapi BM25 weight of Robertson and Zaragoza, "The Probabilistic
+ * Relevance Framework: BM25 and Beyond" (2009), eq. 3.15, and the
+ * non-negative idf log(1 + (N - n + 0.5) / (n + 0.5)) that Lucene uses.
+ */
+#ifndef AIPM_TEXT_H
+#define AIPM_TEXT_H
+
+#include "aipm/core.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* The longest term kept, in bytes; longer words are dropped. */
+#define AIPM_TERM_MAX 64
+
+typedef struct aipm_tokenizer aipm_tokenizer;
+
+int aipm_tokenizer_new(aipm_tokenizer **out, aipm_error *err);
+void aipm_tokenizer_free(aipm_tokenizer *t);
+
+/* Called once per term, in text order; term is NUL-terminated and valid
+ * during the call. A non-zero return stops the walk and is returned. */
+typedef int (*aipm_term_fn)(void *ctx, const char *term, size_t len);
+
+/* The terms of text[0..len). Not thread-safe on one tokenizer. */
+int aipm_tokenize(aipm_tokenizer *t, const char *text, size_t len,
+                  aipm_term_fn fn, void *ctx);
+
+/* 1 when word (already case-folded) is an English stop word. */
+int aipm_text_stopword(const char *word, size_t len);
+
+/* ---- BM25 ---- */
+
+#define AIPM_BM25_K1 1.2
+#define AIPM_BM25_B 0.75
+
+typedef struct aipm_bm25 aipm_bm25;
+
+typedef struct aipm_bm25_hit {
+    int doc; /* index in the order documents were added */
+    double score;
+} aipm_bm25_hit;
+
+int aipm_bm25_new(aipm_bm25 **out, aipm_error *err);
+void aipm_bm25_free(aipm_bm25 *ix);
+
+/* Add the next document (its index is the number added before it). */
+int aipm_bm25_add(aipm_bm25 *ix, aipm_tokenizer *t, const char *text,
+                  size_t len, aipm_error *err);
+
+/* Freeze the index: term statistics, lengths, postings. No adds after. */
+int aipm_bm25_finish(aipm_bm25 *ix, aipm_error *err);
+
+int aipm_bm25_n_docs(const aipm_bm25 *ix);
+
+/* The k best documents for a query, best first (score > 0 only); returns
+ * how many were found (0..k) or a negative aipm error code. Each distinct
+ * query term counts once. Not thread-safe on one index (a scratch array
+ * is reused). */
+int aipm_bm25_query(aipm_bm25 *ix, aipm_tokenizer *t, const char *text,
+                    size_t len, aipm_bm25_hit *hits, int k);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,189 @@
+/* test_text.c - the tokenizer and the BM25 index.
+ *
+ * Expected terms are worked by hand: utf8proc's NFKD + case fold + mark
+ * stripping (Unicode's own tables: U+FB01 LATIN SMALL LIGATURE FI is
+ * "fi", U+FF25 FULLWIDTH E is "e"), then the Porter 2 (Snowball English)
+ * rules: "running" -> "run" (step 1b: -ing deleted, double n undoubled),
+ * "exports" -> "export" (step 1a: -s deleted), "connections" -> "connect"
+ * (step 1a, then -ion deleted in step 4 after t). BM25 scores are the
+ * formula of bm25.c evaluated by hand (python3, shown next to them).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "aipm/text.h"
+
+typedef struct terms {
+    char all[512];
+    int n;
+} terms;
+
+static int collect(void *ctx, const char *term, size_t len)
+{
+    terms *t = ctx;
+    size_t used = strlen(t->all);
+
+    assert_int_equal(strlen(term), len);
+    snprintf(t->all + used, sizeof(t->all) - used, "%s%s", t->n ? " " : "",
+             term);
+    t->n++;
+    return 0;
+}
+
+static void expect_terms(const char *text, size_t len, const char *want)
+{
+    aipm_tokenizer *tok;
+    aipm_error err = {0};
+    terms t = {{0}, 0};
+
+    assert_int_equal(aipm_tokenizer_new(&tok, &err), AIPM_OK);
+    assert_int_equal(aipm_tokenize(tok, text, len, collect, &t), 0);
+    if (strcmp(t.all, want) != 0)
+        print_error("tokens of \"%.*s\": got \"%s\", want \"%s\"\n", (int)len,
+                    text, t.all, want);
+    assert_string_equal(t.all, want);
+    aipm_tokenizer_free(tok);
+}
+
+#define EXPECT(text, want) expect_terms(text, sizeof(text) - 1, want)
+
+static void test_tokens(void **state)
+{
+    (void)state;
+    /* Stop words (the, s, are, and) go; "'" and "-" and "!" separate. */
+    EXPECT("The Café's \xef\xac\x81le-Exports are RUNNING!",
+           "cafe file export run");
+    EXPECT("connections", "connect");
+    /* Fullwidth letters fold to ASCII. */
+    EXPECT("\xef\xbc\xa5\xef\xbc\xb8\xef\xbc\xb0\xef\xbc\xaf\xef\xbc\xb2"
+           "\xef\xbc\xb4",
+           "export");
+    /* Digits are word characters; an invalid byte separates. */
+    EXPECT("v2 ab\xff"
+           "cd",
+           "v2 ab cd");
+    /* A combining acute (U+0301) is stripped, not a separator. */
+    EXPECT("cafe\xcc\x81 menu", "cafe menu");
+    /* A truncated sequence at the end is a separator, not a read past. */
+    EXPECT("pdf \xe2\x82", "pdf");
+    EXPECT("", "");
+    EXPECT("the and of", "");
+}
+
+static void test_long_word(void **state)
+{
+    char text[200];
+
+    (void)state;
+    memset(text, 'x', 100);
+    memcpy(text + 100, " pdf", 5);
+    /* A 100-letter word is over AIPM_TERM_MAX: dropped. */
+    expect_terms(text, strlen(text), "pdf");
+}
+
+static void test_stopwords(void **state)
+{
+    (void)state;
+    assert_true(aipm_text_stopword("the", 3));
+    assert_true(aipm_text_stopword("yourselves", 10));
+    assert_true(aipm_text_stopword("a", 1));
+    assert_false(aipm_text_stopword("export", 6));
+    assert_false(aipm_text_stopword("", 0));
+}
+
+/* A tokenizer and an index of n documents. */
+static void build(aipm_tokenizer **tok, aipm_bm25 **ix, const char *const *docs,
+                  int n)
+{
+    aipm_error err = {0};
+    int i;
+
+    assert_int_equal(aipm_tokenizer_new(tok, &err), AIPM_OK);
+    assert_int_equal(aipm_bm25_new(ix, &err), AIPM_OK);
+    for (i = 0; i < n; i++)
+        assert_int_equal(
+            aipm_bm25_add(*ix, *tok, docs[i], strlen(docs[i]), &err), AIPM_OK);
+    assert_int_equal(aipm_bm25_finish(*ix, &err), AIPM_OK);
+    assert_int_equal(aipm_bm25_n_docs(*ix), n);
+}
+
+/* d0 "export report pdf" (dl 3), d1 "export csv" (2), d2 "dashboard
+ * share" (2): N = 3, avgdl = 7/3, k1 = 1.2, b = 0.75. Query "exports to
+ * PDF": idf(export) = log(1 + 1.5/2.5), idf(pdf) = log(1 + 2.5/1.5).
+ *   w = idf * tf * 2.2 / (tf + 1.2 * (0.25 + 0.75 * dl / avgdl))
+ * python3: d0 = w(2,1,3) + w(1,1,3) = 1.2990015341142391,
+ *          d1 = w(2,1,2) = 0.4991762683023676; d2 no match. */
+static void test_bm25(void **state)
+{
+    static const char *const docs[] = {"export report pdf", "export csv",
+                                       "dashboard share"};
+    aipm_tokenizer *tok;
+    aipm_bm25 *ix;
+    aipm_bm25_hit hits[3];
+    int n;
+
+    (void)state;
+    build(&tok, &ix, docs, 3);
+
+    n = aipm_bm25_query(ix, tok, "exports to PDF", 14, hits, 3);
+    assert_int_equal(n, 2);
+    assert_int_equal(hits[0].doc, 0);
+    assert_true(fabs(hits[0].score - 1.2990015341142391) < 1e-12);
+    assert_int_equal(hits[1].doc, 1);
+    assert_true(fabs(hits[1].score - 0.4991762683023676) < 1e-12);
+
+    /* A repeated query term counts once; k = 1 keeps the best. */
+    n = aipm_bm25_query(ix, tok, "pdf pdf export", 14, hits, 1);
+    assert_int_equal(n, 1);
+    assert_int_equal(hits[0].doc, 0);
+    assert_true(fabs(hits[0].score - 1.2990015341142391) < 1e-12);
+
+    /* The scratch scores were reset: the same query, the same scores. */
+    n = aipm_bm25_query(ix, tok, "exports to PDF", 14, hits, 3);
+    assert_true(n == 2 && fabs(hits[1].score - 0.4991762683023676) < 1e-12);
+
+    /* No known term: no hit. */
+    assert_int_equal(aipm_bm25_query(ix, tok, "kanban", 6, hits, 3), 0);
+    aipm_bm25_free(ix);
+    aipm_tokenizer_free(tok);
+}
+
+/* A term in two documents with tf 2 in the longer one: d0 "pdf pdf
+ * export" (dl 3), d1 "pdf csv" (2), d2 "share" (1), avgdl = 2. python3:
+ * d0 = w(n=2, tf=2, dl=3) = 0.5665797174469143, d1 = w(2, 1, 2) =
+ * 0.47000362924573563. */
+static void test_bm25_tf(void **state)
+{
+    static const char *const docs[] = {"pdf pdf export", "pdf csv", "share"};
+    aipm_tokenizer *tok;
+    aipm_bm25 *ix;
+    aipm_bm25_hit hits[3];
+
+    (void)state;
+    build(&tok, &ix, docs, 3);
+    assert_int_equal(aipm_bm25_query(ix, tok, "pdf", 3, hits, 3), 2);
+    assert_int_equal(hits[0].doc, 0);
+    assert_true(fabs(hits[0].score - 0.5665797174469143) < 1e-12);
+    assert_int_equal(hits[1].doc, 1);
+    assert_true(fabs(hits[1].score - 0.47000362924573563) < 1e-12);
+    aipm_bm25_free(ix);
+    aipm_tokenizer_free(tok);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_tokens),    cmocka_unit_test(test_long_word),
+        cmocka_unit_test(test_stopwords), cmocka_unit_test(test_bm25),
+        cmocka_unit_test(test_bm25_tf),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
