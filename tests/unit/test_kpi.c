@@ -364,16 +364,12 @@ static void test_weekly_kpis(void **state)
     near(kpi_value(d, "week2", 0, "value"), 2.0 / 3);
     assert_true(json_is_null(kpi_value(d, "week2", 1, "value")));
     assert_true(json_is_null(kpi_value(d, "week2", 1, "meets_target")));
-    /* ratio: not supported yet, said rather than failed. */
-    assert_true(json_is_null(kpi_value(d, "ratio", 0, "value")));
-    {
-        json_t *k = json_array_get(json_object_get(d, "kpis"), 8);
-
-        assert_string_equal(json_string_value(json_object_get(k, "key")),
-                            "ratio");
-        assert_non_null(strstr(json_string_value(json_object_get(k, "note")),
-                               "not supported"));
-    }
+    /* ratio (dashboards viewed per search): W1 3 dashboards / 1 search
+     * (B) = 3; W2 5 / 1 (C) = 5. */
+    near(kpi_value(d, "ratio", 0, "value"), 3);
+    near(kpi_value(d, "ratio", 1, "value"), 5);
+    assert_null(
+        json_object_get(json_array_get(json_object_get(d, "kpis"), 8), "note"));
     json_decref(d);
 }
 

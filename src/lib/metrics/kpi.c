@@ -441,8 +441,33 @@ static int metric_values(double *vals, const char **note, const report *r,
     for (i = 0; i < r->n; i++)
         vals[i] = NAN;
     if (m->type == AIPM_METRIC_RATIO) {
-        *note = "ratio metrics are not supported yet";
-        return AIPM_OK;
+        /* The period's numerator total over its denominator total: both
+         * per active unit of the ratio's unit, whose count cancels. */
+        const aipm_metric *nm = aipm_config_metric(cfg, m->numerator);
+        const aipm_metric *dm = aipm_config_metric(cfg, m->denominator);
+        aipm_metric part[2];
+        double *den;
+        const char *unused;
+
+        if (!nm || !dm ||
+            (nm->type != AIPM_METRIC_COUNT && nm->type != AIPM_METRIC_SUM) ||
+            (dm->type != AIPM_METRIC_COUNT && dm->type != AIPM_METRIC_SUM)) {
+            *note = "a ratio of two count or sum metrics has a KPI value; "
+                    "this one has not";
+            return AIPM_OK;
+        }
+        if ((den = malloc((size_t)r->n * sizeof(double))) == NULL)
+            return aipm_error_set(err, AIPM_ENOMEM, "out of memory");
+        part[0] = *nm;
+        part[1] = *dm;
+        part[0].unit_account = part[1].unit_account = m->unit_account;
+        rc = metric_values(vals, &unused, r, st, cfg, &part[0], err);
+        if (rc == AIPM_OK)
+            rc = metric_values(den, &unused, r, st, cfg, &part[1], err);
+        for (i = 0; i < r->n; i++)
+            vals[i] = rc == AIPM_OK && den[i] > 0 ? vals[i] / den[i] : NAN;
+        free(den);
+        return rc;
     }
     if (m->type == AIPM_METRIC_ADOPTION &&
         aipm_config_feature(cfg, m->feature) == NULL) {
