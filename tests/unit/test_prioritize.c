@@ -1,0 +1,241 @@
+/* test_prioritize.c - the regression, the summaries, the knapsack and
+ * Spearman's correlation of the prioritization module.
+ *
+ * References: numpy (matrix algebra of the conjugate posterior, written
+ * independently from the C code with numpy.linalg.inv; percentiles with
+ * numpy.percentile), scipy.stats (t.ppf, spearmanr), and brute force for
+ * the knapsack. The python3 lines are quoted next to the constants.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "prioritize/prioritize_int.h"
+
+#define NEAR(a, b, tol) assert_true(fabs((a) - (b)) <= (tol))
+
+/* X = [1, x] for x = 0.5, 1.5, 2, 3.5, 4, 5.5; y = 1.2, 2.1, 2.9, 4.8, 5.1,
+ * 7.3; V0 = diag(100, 100), a0 = b0 = 1. numpy:
+ *   Ln = inv(V0) + X.T @ X; cov = inv(Ln); mn = cov @ X.T @ y
+ *   an = a0 + n/2; bn = b0 + (y @ y - mn @ Ln @ mn) / 2
+ *   at x* = [1, 3]: loc = x* @ mn, scale = sqrt(bn/an (1 + x* cov x*)) */
+static const double X[] = {1, 0.5, 1, 1.5, 1, 2.0, 1, 3.5, 1, 4.0, 1, 5.5};
+static const double Y[] = {1.2, 2.1, 2.9, 4.8, 5.1, 7.3};
+
+static void test_blr_posterior(void **state)
+{
+    static const double v0[] = {100, 100};
+    aipm_blr m;
+    aipm_error err = {0};
+    double x[] = {1, 3}, loc, scale, dof;
+
+    (void)state;
+    assert_int_equal(aipm_blr_fit(&m, X, Y, 6, 2, v0, 1, 1, &err), AIPM_OK);
+    NEAR(m.mn[0], 0.43195316885933854, 1e-12);
+    NEAR(m.mn[1], 1.223762438538552, 1e-12);
+    NEAR(m.cov[0], 0.6391695613316671, 1e-12);
+    NEAR(m.cov[1], -0.16714170962372465, 1e-12);
+    NEAR(m.cov[3], 0.05908951028462266, 1e-12);
+    NEAR(m.an, 4.0, 0);
+    NEAR(m.bn, 1.073669969845632, 1e-12);
+    aipm_blr_predict(&m, x, &loc, &scale, &dof);
+    NEAR(loc, 4.103240484474995, 1e-12);
+    NEAR(scale, 0.5599510295611334, 1e-12);
+    NEAR(dof, 8, 0);
+    /* The Cholesky factor reproduces the covariance. */
+    NEAR(m.chol[0] * m.chol[0], m.cov[0], 1e-12);
+    NEAR(m.chol[2] * m.chol[0], m.cov[2], 1e-12);
+    NEAR(m.chol[2] * m.chol[2] + m.chol[3] * m.chol[3], m.cov[3], 1e-12);
+}
+
+/* With a vague prior the posterior mean is the least-squares fit:
+ * numpy.linalg.lstsq(X, y) = 0.4326732673267316, 1.2237623762376242. */
+static void test_blr_vague_is_ols(void **state)
+{
+    static const double v0[] = {1e12, 1e12};
+    aipm_blr m;
+    aipm_error err = {0};
+
+    (void)state;
+    assert_int_equal(aipm_blr_fit(&m, X, Y, 6, 2, v0, 1, 1, &err), AIPM_OK);
+    NEAR(m.mn[0], 0.4326732673267316, 1e-8);
+    NEAR(m.mn[1], 1.2237623762376242, 1e-8);
+}
+
+/* Intercept only, prior variance v: mn = n ybar / (n + 1/v) by hand:
+ * n = 6, sum y = 23.4, v = 1: 23.4 / 7. */
+static void test_blr_intercept_by_hand(void **state)
+{
+    static const double ones[] = {1, 1, 1, 1, 1, 1}, v0[] = {1};
+    aipm_blr m;
+    aipm_error err = {0};
+
+    (void)state;
+    assert_int_equal(aipm_blr_fit(&m, ones, Y, 6, 1, v0, 1, 1, &err),
+                     AIPM_OK);
+    NEAR(m.mn[0], 23.4 / 7, 1e-12);
+    NEAR(m.cov[0], 1.0 / 7, 1e-12);
+}
+
+static void test_blr_bad(void **state)
+{
+    static const double v0[] = {1, -1};
+    aipm_blr m;
+    aipm_error err = {0};
+
+    (void)state;
+    assert_int_equal(aipm_blr_fit(&m, X, Y, 6, 2, v0, 1, 1, &err),
+                     AIPM_EINVALID);
+    assert_int_equal(aipm_blr_fit(&m, X, Y, 6, 0, v0, 1, 1, &err),
+                     AIPM_EINVALID);
+}
+
+/* numpy.percentile(range(1, 11), [10, 50, 90]) = 1.9, 5.5, 9.1; of
+ * [3, 1, 4, 1, 5, 9, 2, 6, 5, 3, 5]: 1, 4, 6. CVaR at 10% of 1..10 is the
+ * lowest one draw (1); of 1..100 the mean of 1..10 (5.5). */
+static void test_summaries(void **state)
+{
+    double a[10] = {7, 3, 10, 1, 9, 2, 8, 5, 4, 6};
+    double b[11] = {3, 1, 4, 1, 5, 9, 2, 6, 5, 3, 5};
+    double c[100];
+    aipm_draw_summary s;
+    int i;
+
+    (void)state;
+    aipm_draws_summarize(&s, a, 10, 0.10);
+    NEAR(s.q[0], 1.9, 1e-12);
+    NEAR(s.q[1], 5.5, 1e-12);
+    NEAR(s.q[2], 9.1, 1e-12);
+    NEAR(s.mean, 5.5, 1e-12);
+    NEAR(s.cvar, 1, 0);
+    aipm_draws_summarize(&s, b, 11, 0.10);
+    NEAR(s.q[0], 1, 1e-12);
+    NEAR(s.q[1], 4, 1e-12);
+    NEAR(s.q[2], 6, 1e-12);
+    for (i = 0; i < 100; i++)
+        c[i] = (double)((i * 37) % 100 + 1); /* 1..100, shuffled */
+    aipm_draws_summarize(&s, c, 100, 0.10);
+    NEAR(s.cvar, 5.5, 1e-12);
+    NEAR(s.q[1], 50.5, 1e-12);
+}
+
+/* A xorshift generator for the tests' own random numbers. */
+static uint64_t rng_state = 88172645463325252ULL;
+
+static double uniform(void)
+{
+    rng_state ^= rng_state << 13;
+    rng_state ^= rng_state >> 7;
+    rng_state ^= rng_state << 17;
+    return (double)(rng_state >> 11) / 9007199254740992.0;
+}
+
+/* Summaries of draws from known distributions: standard normal (Box-
+ * Muller) P10/P50/P90 = -1.2816, 0, 1.2816 (scipy.stats.norm.ppf); the
+ * lower 10% CVaR of N(0, 1) is -phi(1.2816) / 0.1 = -1.7550. */
+static void test_summaries_normal(void **state)
+{
+    enum { N = 200000 };
+    double *x = malloc(N * sizeof(double));
+    aipm_draw_summary s;
+    int i;
+
+    (void)state;
+    assert_non_null(x);
+    for (i = 0; i < N; i += 2) {
+        double u1 = uniform(), u2 = uniform(), r;
+
+        if (u1 <= 0)
+            u1 = 1e-300;
+        r = sqrt(-2 * log(u1));
+        x[i] = r * cos(2 * M_PI * u2);
+        x[i + 1] = r * sin(2 * M_PI * u2);
+    }
+    aipm_draws_summarize(&s, x, N, 0.10);
+    NEAR(s.q[0], -1.2815515655446004, 0.015);
+    NEAR(s.q[1], 0, 0.01);
+    NEAR(s.q[2], 1.2815515655446004, 0.015);
+    NEAR(s.mean, 0, 0.01);
+    NEAR(s.cvar, -1.7549833193248685, 0.02);
+    free(x);
+}
+
+/* The knapsack against brute force on 300 random cases of up to 12 items. */
+static void test_knapsack_brute_force(void **state)
+{
+    int t;
+
+    (void)state;
+    for (t = 0; t < 300; t++) {
+        int n = 1 + (int)(uniform() * 12), cap = (int)(uniform() * 30), i;
+        int w[12];
+        double v[12], best = 0, got, check = 0;
+        unsigned char chosen[12];
+        int used = 0;
+        unsigned mask;
+
+        for (i = 0; i < n; i++) {
+            w[i] = 1 + (int)(uniform() * 10);
+            v[i] = uniform() * 10 - 1; /* some are not worth doing */
+        }
+        for (mask = 0; mask < (1u << n); mask++) {
+            double val = 0;
+            int wt = 0, ok = 1;
+
+            for (i = 0; i < n; i++)
+                if (mask >> i & 1u) {
+                    wt += w[i];
+                    val += v[i];
+                    ok &= v[i] > 0;
+                }
+            if (ok && wt <= cap && val > best)
+                best = val;
+        }
+        got = aipm_knapsack(w, v, n, cap, chosen);
+        for (i = 0; i < n; i++)
+            if (chosen[i]) {
+                used += w[i];
+                check += v[i];
+            }
+        NEAR(got, best, 1e-9);
+        NEAR(check, best, 1e-9);
+        assert_true(used <= cap);
+    }
+}
+
+/* scipy.stats.spearmanr([3,1,4,1,5,9,2,6], [2,7,1,8,2,8,1,8]) =
+ * 0.19885368120992467 (ties on both sides). */
+static void test_spearman(void **state)
+{
+    static const double x[] = {3, 1, 4, 1, 5, 9, 2, 6};
+    static const double y[] = {2, 7, 1, 8, 2, 8, 1, 8};
+    static const double z[] = {1, 2, 3, 4, 5, 6, 7, 8};
+
+    (void)state;
+    NEAR(aipm_spearman(x, y, 8), 0.19885368120992467, 1e-12);
+    NEAR(aipm_spearman(z, z, 8), 1, 1e-12);
+    assert_true(isnan(aipm_spearman(x, y, 2)));
+    assert_true(isnan(aipm_spearman(x, (const double[]){1, 1, 1}, 3)));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_blr_posterior),
+        cmocka_unit_test(test_blr_vague_is_ols),
+        cmocka_unit_test(test_blr_intercept_by_hand),
+        cmocka_unit_test(test_blr_bad),
+        cmocka_unit_test(test_summaries),
+        cmocka_unit_test(test_summaries_normal),
+        cmocka_unit_test(test_knapsack_brute_force),
+        cmocka_unit_test(test_spearman),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
