@@ -119,6 +119,11 @@ int aipm_buf_put_json_str(aipm_buf *b, const char *s, size_t len);
 /* NUL-terminated view of the contents (the buffer keeps a NUL after len). */
 const char *aipm_buf_cstr(aipm_buf *b);
 
+/* Grow the array *ptrp (a pointer to the array pointer) of elements of
+ * elem bytes so that it holds at least need, doubling; new elements are
+ * zeroed. Returns AIPM_OK or AIPM_ENOMEM (the array is then unchanged). */
+int aipm_grow(void *ptrp, size_t *cap, size_t need, size_t elem);
+
 /* ---- UTF-8 ---- */
 
 /* 1 when s[0..len) is valid UTF-8 (no overlongs, no surrogates), else 0. */

@@ -36,6 +36,8 @@ static const struct command {
      "experiments: list, analyze (frequentist, Bayesian, sequential)"},
     {"feedback", cmd_feedback,
      "feedback linked to backlog items: links, link, unlink"},
+    {"prioritize", cmd_prioritize,
+     "the backlog ranked by learned value, with a release plan"},
     {"demo", cmd_demo,
      "a demo product: generate its data, or run the whole job on it"},
     {"help", cmd_help, "list commands, or show one command's help"},

@@ -1036,6 +1036,112 @@ want(d["summary"]["corrected"] == 1, "summary %r" % d["summary"])' "$fb"
     tail -n 1 "$OUT" | grep -q 'feedback rows over 160 items' || fail "no summary line: $(tail -n 1 "$OUT")"
 }
 
+case_prioritize_on_demo() {
+    local W=$T/demo-pz
+    timeout 120 "$AIPM" demo "$W" --seed 2 >"$OUT" 2>"$ERR" </dev/null
+    RC=$?
+    expect_rc 0 "aipm demo"
+    A -C "$W" prioritize --capacity 10 --json
+    expect_rc 0 "prioritize"
+    cp "$OUT" "$T/pz.json"
+    # The shape, the order, the plan; and the expected values against the
+    # true values the generator planted (truth.json).
+    pycheck "$W/demo-data/truth.json" '
+import json
+p = json.load(open(args[0]))
+truth = {i["id"]: i for i in d["backlog"]["items"]}
+items = p["items"]
+want(p["model"]["kind"] == "bayesian_linear" and p["model"]["trained_on"] >= 10, "model %r" % p["model"])
+want([i["rank"] for i in items] == list(range(1, len(items) + 1)), "ranks are not 1..n")
+want(all(a["score"] >= b["score"] for a, b in zip(items, items[1:])), "not sorted by score")
+open_items = [k for k, v in truth.items() if v["status"] in ("idea", "planned", "in_progress")]
+want(sorted(i["id"] for i in items) == sorted(open_items), "candidates are not the open items")
+for i in items:
+    for f in ("rank", "id", "title", "expected_value", "p10", "p50", "p90", "effort", "score", "confidence", "linked_feedback", "contributions"):
+        want(f in i, "item lacks %s" % f)
+    want(i["p10"] <= i["p50"] <= i["p90"], "%s: quantiles out of order" % i["id"])
+    want(0 <= i["confidence"] <= 1, "%s: confidence %r" % (i["id"], i["confidence"]))
+    want(i["contributions"] and all({"factor", "share", "text"} <= set(c) for c in i["contributions"]), "%s: contributions" % i["id"])
+    want(i["effort"] == truth[i["id"]]["effort"], "%s: effort" % i["id"])
+plan = p["plan"]
+want(plan["capacity"] == 10 and plan["effort"] <= 10, "plan over capacity: %r" % plan["effort"])
+ids = {i["id"]: i for i in items}
+want(all(x in ids for x in plan["items"]), "plan names an unknown item")
+want(abs(sum(ids[x]["effort"] for x in plan["items"]) - plan["effort"]) < 0.51 * len(plan["items"]) + 1e-9, "plan effort")
+want(plan["p10"] <= plan["expected_value"] <= plan["p90"] * 1.5, "plan interval %r" % plan)
+ev = [i["expected_value"] for i in items]
+tv = [truth[i["id"]]["value"] for i in items]
+def ranks(v):
+    s = sorted(range(len(v)), key=lambda k: v[k])
+    r = [0] * len(v)
+    for n, k in enumerate(s):
+        r[k] = n
+    return r
+ra, rb = ranks(ev), ranks(tv)
+n = len(ev)
+rho = 1 - 6 * sum((x - y) ** 2 for x, y in zip(ra, rb)) / (n * (n * n - 1))
+print("# prioritize: Spearman of expected vs true value over %d open items: %.3f" % (n, rho))
+want(rho >= 0.4, "expected values rank the true values with Spearman %.3f < 0.4" % rho)' "$T/pz.json"
+    [ "$(sql "$W/aipm.db" "select count(*) from decisions where kind = 'prioritize'")" = 1 ] ||
+        fail "no decision record for the run"
+    # The same seed gives the same numbers; --no-record stores nothing.
+    A -C "$W" prioritize --capacity 10 --json --no-record
+    expect_rc 0 "prioritize again"
+    pycheck "$OUT" '
+import json
+a = json.load(open(args[0]))
+want([(i["id"], i["expected_value"], i["p90"]) for i in a["items"]] == [(i["id"], i["expected_value"], i["p90"]) for i in d["items"]], "same seed, different numbers")' "$T/pz.json"
+    [ "$(sql "$W/aipm.db" "select count(*) from decisions where kind = 'prioritize'")" = 1 ] ||
+        fail "--no-record stored a decision"
+    # The backtest: time-ordered, against the PM's RICE, on three demo
+    # products (one backtest has only ~25 items on each side: one seed is
+    # too noisy a floor).
+    A -C "$W" prioritize --backtest --json
+    expect_rc 0 "prioritize --backtest"
+    cp "$OUT" "$T/bt-2.json"
+    for s in 1 3; do
+        timeout 120 "$AIPM" demo "$T/demo-bt$s" --seed $s >"$OUT" 2>"$ERR" </dev/null
+        RC=$?
+        expect_rc 0 "aipm demo --seed $s"
+        A -C "$T/demo-bt$s" prioritize --backtest --json --no-record
+        expect_rc 0 "prioritize --backtest, seed $s"
+        cp "$OUT" "$T/bt-$s.json"
+    done
+    pycheck - '
+import json, os
+rho = []
+for s in (1, 2, 3):
+    b = json.load(open(os.path.join(args[0], "bt-%d.json" % s)))["backtest"]
+    print("# prioritize --backtest, seed %d: Spearman %.3f (model, %d items; %.3f on the %d with RICE) vs %.3f (RICE); P10..P90 coverage %.2f" % (
+        s, b["spearman"], b["tested_on"], b["model_spearman_on_rice_items"], b["rice_items"], b["rice_spearman"], b["p10_p90_coverage"]))
+    want(b["trained_on"] >= 10 and b["tested_on"] >= 10, "seed %d: backtest sizes %r" % (s, b))
+    want(b["spearman"] >= 0.2, "seed %d: backtest Spearman %.3f below 0.2" % (s, b["spearman"]))
+    rho.append(b["spearman"])
+want(sum(rho) / 3 >= 0.45, "mean backtest Spearman %.3f below 0.45" % (sum(rho) / 3))' "$T"
+    A -C "$W" prioritize
+    expect_rc 0 "prioritize (human)"
+    grep -q '^   1  BL-' "$OUT" || fail "no ranked rows in the human output"
+    for bad in "--capacity -1" "--risk-aversion 2" "--draws 5" "--cutoff 2026-01-01" "--frobnicate"; do
+        A -C "$W" prioritize $bad
+        expect_rc 1 "prioritize $bad"
+        expect_one_line_stderr "prioritize $bad"
+    done
+}
+
+case_prioritize_rice_fallback() {
+    mkws pz-rice
+    A -C "$WS" ingest backlog "$EX/backlog.csv"
+    expect_rc 0 "ingest backlog"
+    A -C "$WS" ingest feedback "$EX/feedback.csv"
+    expect_rc 0 "ingest feedback"
+    A -C "$WS" prioritize --json --no-record
+    expect_rc 0 "prioritize"
+    pycheck "$OUT" '
+want(d["model"]["kind"] == "rice" and "fewer than 10" in d["model"]["note"], "model %r" % d["model"])
+want(len(d["items"]) > 0, "no items")
+want(all(c["factor"] == "rice" for i in d["items"] for c in i["contributions"]), "RICE ranking explains other factors")'
+}
+
 case_kpi_on_demo() {
     local W=$T/demo-kpi
     timeout 120 "$AIPM" demo "$W" --seed 3 --users 800 --days 60 >"$OUT" 2>"$ERR" </dev/null
@@ -1126,6 +1232,8 @@ case_ingest_from_stdin
 case_experiment_verdicts_on_demo
 case_kpi_on_demo
 case_feedback_links_on_demo
+case_prioritize_on_demo
+case_prioritize_rice_fallback
 "
 # every case_* function must be listed (catches a forgotten one)
 for c in $(declare -F | awk '$3 ~ /^case_/ { print $3 }'); do

@@ -36,7 +36,8 @@ static void test_blr_posterior(void **state)
     double x[] = {1, 3}, loc, scale, dof;
 
     (void)state;
-    assert_int_equal(aipm_blr_fit(&m, X, Y, 6, 2, v0, 1, 1, &err), AIPM_OK);
+    assert_int_equal(aipm_blr_fit(&m, X, Y, 6, 2, NULL, v0, 1, 1, &err),
+                     AIPM_OK);
     NEAR(m.mn[0], 0.43195316885933854, 1e-12);
     NEAR(m.mn[1], 1.223762438538552, 1e-12);
     NEAR(m.cov[0], 0.6391695613316671, 1e-12);
@@ -63,9 +64,26 @@ static void test_blr_vague_is_ols(void **state)
     aipm_error err = {0};
 
     (void)state;
-    assert_int_equal(aipm_blr_fit(&m, X, Y, 6, 2, v0, 1, 1, &err), AIPM_OK);
+    assert_int_equal(aipm_blr_fit(&m, X, Y, 6, 2, NULL, v0, 1, 1, &err),
+                     AIPM_OK);
     NEAR(m.mn[0], 0.4326732673267316, 1e-8);
     NEAR(m.mn[1], 1.2237623762376242, 1e-8);
+}
+
+/* A prior mean: m0 = (0, 1), V0 = diag(100, 0.5). numpy:
+ *   mn = inv(Ln) @ (inv(V0) @ m0 + X.T @ y)
+ *   bn = b0 + (y @ y + m0 @ inv(V0) @ m0 - mn @ Ln @ mn) / 2 */
+static void test_blr_prior_mean(void **state)
+{
+    static const double v0[] = {100, 0.5}, m0[] = {0, 1};
+    aipm_blr m;
+    aipm_error err = {0};
+
+    (void)state;
+    assert_int_equal(aipm_blr_fit(&m, X, Y, 6, 2, m0, v0, 1, 1, &err), AIPM_OK);
+    NEAR(m.mn[0], 0.4970528723497871, 1e-12);
+    NEAR(m.mn[1], 1.200747778657517, 1e-12);
+    NEAR(m.bn, 1.1112426321808542, 1e-12);
 }
 
 /* Intercept only, prior variance v: mn = n ybar / (n + 1/v) by hand:
@@ -77,7 +95,7 @@ static void test_blr_intercept_by_hand(void **state)
     aipm_error err = {0};
 
     (void)state;
-    assert_int_equal(aipm_blr_fit(&m, ones, Y, 6, 1, v0, 1, 1, &err),
+    assert_int_equal(aipm_blr_fit(&m, ones, Y, 6, 1, NULL, v0, 1, 1, &err),
                      AIPM_OK);
     NEAR(m.mn[0], 23.4 / 7, 1e-12);
     NEAR(m.cov[0], 1.0 / 7, 1e-12);
@@ -90,9 +108,9 @@ static void test_blr_bad(void **state)
     aipm_error err = {0};
 
     (void)state;
-    assert_int_equal(aipm_blr_fit(&m, X, Y, 6, 2, v0, 1, 1, &err),
+    assert_int_equal(aipm_blr_fit(&m, X, Y, 6, 2, NULL, v0, 1, 1, &err),
                      AIPM_EINVALID);
-    assert_int_equal(aipm_blr_fit(&m, X, Y, 6, 0, v0, 1, 1, &err),
+    assert_int_equal(aipm_blr_fit(&m, X, Y, 6, 0, NULL, v0, 1, 1, &err),
                      AIPM_EINVALID);
 }
 
@@ -229,6 +247,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_blr_posterior),
         cmocka_unit_test(test_blr_vague_is_ols),
+        cmocka_unit_test(test_blr_prior_mean),
         cmocka_unit_test(test_blr_intercept_by_hand),
         cmocka_unit_test(test_blr_bad),
         cmocka_unit_test(test_summaries),

@@ -26,6 +26,26 @@ void aipm_buf_free(aipm_buf *b)
     b->len = b->cap = 0;
 }
 
+int aipm_grow(void *ptrp, size_t *cap, size_t need, size_t elem)
+{
+    void *old, *p;
+    size_t n = *cap ? *cap : 16;
+
+    if (need <= *cap)
+        return AIPM_OK;
+    while (n < need)
+        n *= 2;
+    if (elem && n > SIZE_MAX / elem)
+        return AIPM_ENOMEM;
+    memcpy(&old, ptrp, sizeof(old));
+    if ((p = realloc(old, n * elem)) == NULL)
+        return AIPM_ENOMEM;
+    memset((char *)p + *cap * elem, 0, (n - *cap) * elem);
+    memcpy(ptrp, &p, sizeof(p));
+    *cap = n;
+    return AIPM_OK;
+}
+
 void aipm_buf_reset(aipm_buf *b)
 {
     b->len = 0;

@@ -10,6 +10,7 @@
  * significantly after correction (Holm by default); otherwise keep_running
  * while the experiment runs, do_not_ship once it has ended.
  */
+#include "aipm/decision.h"
 #include "aipm/experiment.h"
 #include "aipm/metrics.h"
 #include "aipm/stats.h"
@@ -46,17 +47,6 @@ typedef struct cell {
     double lift_rel, p, chance;
     int better, worse; /* significant, in the metric's good/bad direction */
 } cell;
-
-typedef struct batch_ids {
-    json_t *arr;
-} batch_ids;
-
-static int add_batch(void *ctx, const aipm_batch_info *b)
-{
-    if (strcmp(b->status, "accepted") == 0)
-        json_array_append_new(((batch_ids *)ctx)->arr, json_integer(b->id));
-    return 0;
-}
 
 static const char *engine_name(aipm_engine e)
 {
@@ -243,7 +233,6 @@ int aipm_experiment_analyze(char **json_out, aipm_store *st,
     aipm_exposures ex0;
     const char *decision;
     double confidence = 0;
-    char *text = NULL;
 
     *json_out = NULL;
     if (e == NULL)
@@ -469,49 +458,20 @@ decided:
             json_string(o->benjamini_hochberg ? "benjamini-hochberg" : "holm"));
     }
     if (o->record) {
-        aipm_decision_row d;
-        batch_ids bi = {json_array()};
-        uint8_t dig[32];
-        char id[37], sha[65], *params_s = NULL, *inputs_s = NULL;
-        json_t *params, *inputs;
-
-        text = json_dumps(doc, JSON_COMPACT | JSON_SORT_KEYS);
-        aipm_store_batch_list(st, "events", 0, add_batch, &bi, NULL);
-        inputs = json_pack("{s:o}", "event_batches", bi.arr);
-        params =
+        static const char *const inputs[] = {"events", NULL};
+        json_t *params =
             json_pack("{s:s, s:b, s:i, s:f, s:f, s:s}", "engine",
                       engine_name(o->engine), "cuped", o->cuped, "pre_days",
                       o->pre_days, "alpha", o->alpha, "n_star", o->n_star,
                       "correction", o->benjamini_hochberg ? "bh" : "holm");
-        params_s = json_dumps(params, JSON_COMPACT | JSON_SORT_KEYS);
-        inputs_s = json_dumps(inputs, JSON_COMPACT | JSON_SORT_KEYS);
-        aipm_sha256_oneshot(dig, text ? text : "", text ? strlen(text) : 0);
-        aipm_hex(sha, dig, 32);
-        aipm_uuid4(id);
-        d.id = id;
-        d.time_ms = o->now_ms;
-        d.kind = "experiment";
-        d.subject = key;
-        d.decision = decision;
-        d.inputs = inputs_s;
-        d.params = params_s;
-        d.output_sha256 = sha;
-        rc = aipm_store_begin(st, err);
-        if (rc == 0)
-            rc = aipm_store_decision_put(st, &d, err);
-        if (rc == 0)
-            rc = aipm_store_commit(st, err);
-        else
-            aipm_store_rollback(st);
-        json_object_set_new(doc, "decision_id", json_string(id));
-        free(params_s);
-        free(inputs_s);
+        char id[37];
+
+        rc = aipm_decision_record(st, "experiment", key, decision, doc, params,
+                                  inputs, o->now_ms, id, err);
         json_decref(params);
-        json_decref(inputs);
-        free(text);
-        text = NULL;
         if (rc)
             goto done;
+        json_object_set_new(doc, "decision_id", json_string(id));
     }
     *json_out = json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
     if (*json_out == NULL)

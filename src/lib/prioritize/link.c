@@ -9,6 +9,7 @@
 #include "aipm/feedback.h"
 #include "aipm/audit.h"
 #include "aipm/text.h"
+#include "prioritize/prioritize_int.h"
 
 #include <jansson.h>
 #include <math.h>
@@ -18,15 +19,10 @@
 #define MAX_ITEMS (1 << 22)
 #define MAX_CORRECTIONS (1 << 24)
 
-/* The newest accepted version of each row of a CSV dataset. */
-#define NEWEST(T)                                                              \
-    " FROM v_" T " WHERE rid IN (SELECT max(rid) FROM v_" T " GROUP BY key)"   \
-    " ORDER BY rid"
-
 static const char items_sql[] =
-    "SELECT id, title, coalesce(description, '')" NEWEST("backlog");
+    "SELECT id, title, coalesce(description, '')" AIPM_NEWEST("backlog");
 static const char feedback_sql[] =
-    "SELECT id, text, item_id, account_id, created_at" NEWEST("feedback");
+    "SELECT id, text, item_id, account_id, created_at" AIPM_NEWEST("feedback");
 static const char count_sql[] = "SELECT count(DISTINCT key) FROM v_feedback";
 static const char corrections_sql[] =
     "SELECT feedback_id, item_id FROM feedback_links";
@@ -37,7 +33,7 @@ typedef struct linker {
     aipm_strmap items; /* item id -> document index */
     aipm_strmap corr;  /* feedback id -> corrections[] */
     char **corr_item;  /* by correction index; NULL: no item */
-    int n_corr_cap;
+    size_t n_corr_cap;
     double threshold;
     aipm_link_cb cb;
     void *ctx;
@@ -110,18 +106,10 @@ static int add_correction(void *ctx, int n, const char *const *text,
         L->failed = 1;
         return aipm_error_set(L->err, rc, "too many feedback corrections");
     }
-    if (idx >= L->n_corr_cap) {
-        int cap = L->n_corr_cap ? L->n_corr_cap * 2 : 64;
-        char **p = realloc(L->corr_item, (size_t)cap * sizeof(*p));
-
-        if (p == NULL) {
-            L->failed = 1;
-            return aipm_error_set(L->err, AIPM_ENOMEM, "out of memory");
-        }
-        memset(p + L->n_corr_cap, 0,
-               (size_t)(cap - L->n_corr_cap) * sizeof(*p));
-        L->corr_item = p;
-        L->n_corr_cap = cap;
+    if (aipm_grow(&L->corr_item, &L->n_corr_cap, (size_t)idx + 1,
+                  sizeof(*L->corr_item)) != 0) {
+        L->failed = 1;
+        return aipm_error_set(L->err, AIPM_ENOMEM, "out of memory");
     }
     if (text[1] && (L->corr_item[idx] = strdup(text[1])) == NULL) {
         L->failed = 1;
@@ -212,7 +200,7 @@ static void linker_free(linker *L)
     aipm_bm25_free(L->ix);
     aipm_tokenizer_free(L->tok);
     aipm_strmap_free(&L->items);
-    for (i = 0; i < L->corr.n_keys && i < L->n_corr_cap; i++)
+    for (i = 0; i < L->corr.n_keys && (size_t)i < L->n_corr_cap; i++)
         free(L->corr_item[i]);
     free(L->corr_item);
     aipm_strmap_free(&L->corr);

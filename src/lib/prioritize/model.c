@@ -14,11 +14,11 @@
 #include <string.h>
 
 int aipm_blr_fit(aipm_blr *m, const double *X, const double *y, int n, int p,
-                 const double *prior_var, double a0, double b0,
-                 aipm_error *err)
+                 const double *prior_mean, const double *prior_var, double a0,
+                 double b0, aipm_error *err)
 {
     double prec[AIPM_BLR_MAX_P * AIPM_BLR_MAX_P], xty[AIPM_BLR_MAX_P];
-    double yty = 0, quad = 0;
+    double yty = 0, quad = 0, m0;
     gsl_matrix_view L;
     gsl_error_handler_t *old;
     int i, j, k, status;
@@ -32,7 +32,10 @@ int aipm_blr_fit(aipm_blr *m, const double *X, const double *y, int n, int p,
         if (!(prior_var[i] > 0))
             return aipm_error_set(err, AIPM_EINVALID,
                                   "regression: prior variances must be > 0");
-        xty[i] = 0;
+        /* V0^-1 m0 starts the right-hand side; m0' V0^-1 m0 joins y'y. */
+        m0 = prior_mean ? prior_mean[i] : 0;
+        xty[i] = m0 / prior_var[i];
+        yty += m0 * m0 / prior_var[i];
         for (j = 0; j < p; j++)
             prec[i * p + j] = i == j ? 1 / prior_var[i] : 0;
     }

@@ -19,26 +19,26 @@
 #define AIPM_BLR_MAX_P 12
 
 /* The posterior of y = X b + e, e ~ N(0, s2), with the prior
- * b | s2 ~ N(0, s2 V0), V0 = diag(prior_var), s2 ~ InvGamma(a0, b0):
- *   Ln = V0^-1 + X'X, mn = Ln^-1 X'y, an = a0 + n/2,
- *   bn = b0 + (y'y - mn' Ln mn) / 2
+ * b | s2 ~ N(m0, s2 V0), V0 = diag(prior_var), s2 ~ InvGamma(a0, b0):
+ *   Ln = V0^-1 + X'X, mn = Ln^-1 (V0^-1 m0 + X'y), an = a0 + n/2,
+ *   bn = b0 + (y'y + m0' V0^-1 m0 - mn' Ln mn) / 2
  * (Murphy, "Conjugate Bayesian analysis of the Gaussian distribution",
  * 2007, section 9; Bishop, PRML, 2006, section 3.3 for the known-variance
  * case). */
 typedef struct aipm_blr {
     int p, n;
     double mn[AIPM_BLR_MAX_P];
-    double cov[AIPM_BLR_MAX_P * AIPM_BLR_MAX_P]; /* Ln^-1 */
+    double cov[AIPM_BLR_MAX_P * AIPM_BLR_MAX_P];  /* Ln^-1 */
     double chol[AIPM_BLR_MAX_P * AIPM_BLR_MAX_P]; /* lower L, L L' = Ln^-1 */
     double an, bn;
 } aipm_blr;
 
 /* Fit on n rows of p features (X row-major, n x p; include a column of
- * ones for an intercept). AIPM_EINVALID when p is out of range or the
- * posterior precision is not positive definite. */
+ * ones for an intercept); prior_mean NULL is 0. AIPM_EINVALID when p is
+ * out of range or the posterior precision is not positive definite. */
 int aipm_blr_fit(aipm_blr *m, const double *X, const double *y, int n, int p,
-                 const double *prior_var, double a0, double b0,
-                 aipm_error *err);
+                 const double *prior_mean, const double *prior_var, double a0,
+                 double b0, aipm_error *err);
 
 /* The predictive distribution at x: Student t with dof 2 an, location
  * x' mn, scale^2 (bn / an) (1 + x' Ln^-1 x). */
@@ -73,5 +73,104 @@ double aipm_knapsack(const int *weight, const double *value, int n,
 /* Spearman's rank correlation of x and y (average ranks for ties); NAN
  * for fewer than 3 pairs or a constant side. */
 double aipm_spearman(const double *x, const double *y, int n);
+
+/* ---- signals.c ---- */
+
+#include "aipm/config.h"
+#include "aipm/feedback.h"
+#include "aipm/store.h"
+
+/* The newest accepted version of each row of a CSV dataset T. */
+#define AIPM_NEWEST(T)                                                         \
+    " FROM v_" T " WHERE rid IN (SELECT max(rid) FROM v_" T " GROUP BY key)"   \
+    " ORDER BY rid"
+
+#define PZ_DAY_MS 86400000LL
+#define PZ_REACH_DAYS 30  /* reach: the 30 days before the as-of day */
+#define PZ_MARKET_DAYS 90 /* market trend: the 90 days before it */
+#define PZ_HALF_LIFE 90.0 /* demand: a feedback's weight halves in 90 days */
+#define PZ_MIN_OUTCOME_DAYS 7
+
+typedef struct pz_item {
+    char *id, *title, *area, *feature_key, *status;
+    double effort;
+    int64_t created_day, shipped_day; /* days since 1970; shipped: -1 */
+    double rice_reach, rice_impact, rice_conf; /* NAN when not given */
+    int64_t asof_day; /* features are computed from data before this day */
+    /* signals as of asof_day */
+    double demand;      /* accounts, weighted by ARR and recency */
+    double demand_rate; /* the same per 30 days of the item's life */
+    int n_accounts, n_enterprise;
+    int64_t n_feedback; /* counted rows before asof_day */
+    int64_t n_review;   /* rows whose best match it is, needing review */
+    double reach;       /* area users / daily actives, mean over 30 days */
+    double market;      /* relative trend of the area's signals, per 30 days */
+    int has_market;
+} pz_item;
+
+typedef struct pz_usage {
+    int item;
+    int64_t day;
+    double users;
+} pz_usage;
+
+typedef struct pz_signal {
+    int area;   /* index into areas */
+    int signal; /* index into signal names */
+    int64_t day;
+    double value;
+} pz_signal;
+
+typedef struct pz_account {
+    double arr;
+    int enterprise;
+} pz_account;
+
+typedef struct pz_data {
+    pz_item *items;
+    int n_items;
+    size_t cap_items;
+    aipm_strmap item_ids;
+    /* daily actives and area / feature users per day, over [day0, day0 +
+     * n_days) */
+    int64_t day0;
+    int n_days;
+    size_t cap_days;
+    double *dau;
+    aipm_strmap keys;  /* "a:AREA" or "f:FEATURE" */
+    double *key_users; /* keys.n_keys x n_days, after loading */
+    /* item users per day (events carrying the item's id), by item */
+    pz_usage *usage;
+    size_t n_usage, cap_usage;
+    size_t *usage_start; /* item i's rows: usage[start[i] .. start[i + 1]) */
+    /* market signals */
+    pz_signal *sig;
+    size_t n_sig, cap_sig;
+    aipm_strmap areas, signal_names;
+    /* accounts: ARR and enterprise flag */
+    aipm_strmap accounts;
+    pz_account *accts;
+    size_t cap_accts;
+    double mean_arr;
+    int64_t now_day;
+    aipm_link_stats links;
+} pz_data;
+
+/* Load the backlog, accounts, telemetry and signals. */
+int pz_load(pz_data *d, aipm_store *st, const aipm_config *cfg, int64_t now_ms,
+            aipm_error *err);
+void pz_free(pz_data *d);
+
+/* Every item's signals as of its asof_day (set by the caller): reach and
+ * market from the loaded data, demand from the feedback links (one pass
+ * over the feedback). */
+int pz_signals(pz_data *d, aipm_store *st, double link_threshold,
+               aipm_progress_fn progress, void *progress_ctx, aipm_error *err);
+
+/* A shipped item's realized value: distinct daily users of the item per
+ * 10,000 daily active users over [shipped day, end_day) - users of events
+ * carrying its item_id, else of its catalog feature's events. NAN when
+ * not shipped by then, or with fewer than PZ_MIN_OUTCOME_DAYS days. */
+double pz_outcome(const pz_data *d, int item, int64_t end_day);
 
 #endif

@@ -38,7 +38,8 @@ struct aipm_bm25 {
     triple *tri; /* while adding */
     size_t n_tri, cap_tri;
     int *doc_len;
-    int n_docs, cap_docs;
+    int n_docs;
+    size_t cap_docs;
     /* after finish */
     size_t *start; /* n_terms + 1 */
     posting *post;
@@ -137,26 +138,11 @@ int aipm_bm25_add(aipm_bm25 *ix, aipm_tokenizer *t, const char *text,
                               "out of memory (or more than %d terms) in the "
                               "text index",
                               MAX_TERMS);
-    if (ix->n_docs == ix->cap_docs) {
-        int cap = ix->cap_docs ? ix->cap_docs * 2 : 256;
-        int *dl = realloc(ix->doc_len, (size_t)cap * sizeof(*dl));
-
-        if (dl == NULL)
-            return aipm_error_set(err, AIPM_ENOMEM, "out of memory");
-        ix->doc_len = dl;
-        ix->cap_docs = cap;
-    }
-    if (ix->n_tri + (size_t)g.n > ix->cap_tri) {
-        size_t cap = ix->cap_tri ? ix->cap_tri * 2 : 4096;
-        triple *tri;
-
-        while (cap < ix->n_tri + (size_t)g.n)
-            cap *= 2;
-        if ((tri = realloc(ix->tri, cap * sizeof(*tri))) == NULL)
-            return aipm_error_set(err, AIPM_ENOMEM, "out of memory");
-        ix->tri = tri;
-        ix->cap_tri = cap;
-    }
+    if (aipm_grow(&ix->doc_len, &ix->cap_docs, (size_t)ix->n_docs + 1,
+                  sizeof(*ix->doc_len)) != 0 ||
+        aipm_grow(&ix->tri, &ix->cap_tri, ix->n_tri + (size_t)g.n,
+                  sizeof(*ix->tri)) != 0)
+        return aipm_error_set(err, AIPM_ENOMEM, "out of memory");
     for (i = 0; i < g.n; i++) {
         triple *x = &ix->tri[ix->n_tri++];
 

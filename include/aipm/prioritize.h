@@ -1,0 +1,55 @@
+/* prioritize.h - the backlog ranked by value learned from shipped items.
+ *
+ * Every candidate item (status idea, planned or in_progress) gets a value
+ * distribution, not a number: a Bayesian linear regression of shipped
+ * items' realized value (log(1 + distinct daily users of the item per
+ * 10,000 daily actives)) on their signals as of their decision day -
+ * demand from linked feedback, reach of their area, the market trend, the
+ * PM's RICE guess - predicts each candidate's value; Monte Carlo draws of
+ * value (from the posterior predictive, one coefficient draw shared by all
+ * items per draw) and effort (lognormal around the estimate) give its
+ * P10/P50/P90, a risk-adjusted score per effort, and a capacity-limited
+ * release plan. With fewer than AIPM_PZ_MIN_TRAIN shipped items with an
+ * outcome, it falls back to the PM's RICE scores and says so.
+ */
+#ifndef AIPM_PRIORITIZE_H
+#define AIPM_PRIORITIZE_H
+
+#include "aipm/config.h"
+#include "aipm/core.h"
+#include "aipm/store.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define AIPM_PZ_MIN_TRAIN 10
+#define AIPM_PZ_DEFAULT_DRAWS 4000
+#define AIPM_PZ_DEFAULT_RISK 0.5
+#define AIPM_PZ_EFFORT_SIGMA 0.5 /* log-sd of effort around the estimate */
+#define AIPM_PZ_TAIL 0.10        /* CVaR: the mean of the worst 10% */
+
+typedef struct aipm_pz_opts {
+    double capacity_weeks; /* > 0: also plan a release within it */
+    double risk_aversion;  /* L in [0, 1]: score = mean - L (mean - CVaR) */
+    int draws;
+    uint64_t seed;
+    double link_threshold; /* 0: the default of feedback.h */
+    int64_t now_ms;
+    int record; /* store the run as a decision record */
+    int backtest;
+    int64_t cutoff_ms; /* backtest: 0 = the median ship day */
+    aipm_progress_fn progress;
+    void *progress_ctx;
+} aipm_pz_opts;
+
+void aipm_pz_opts_init(aipm_pz_opts *o);
+
+/* The ranked backlog (and plan) as a JSON document (caller frees). */
+int aipm_prioritize(char **json_out, aipm_store *st, const aipm_config *cfg,
+                    const aipm_pz_opts *o, aipm_error *err);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,70 @@
+/* decision.c - decision records (see decision.h). */
+#include "aipm/decision.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int add_batch(void *ctx, const aipm_batch_info *b)
+{
+    if (strcmp(b->status, "accepted") == 0)
+        json_array_append_new((json_t *)ctx, json_integer(b->id));
+    return 0;
+}
+
+int aipm_decision_record(aipm_store *st, const char *kind, const char *subject,
+                         const char *decision, const json_t *doc,
+                         const json_t *params, const char *const *datasets,
+                         int64_t now_ms, char id_out[37], aipm_error *err)
+{
+    aipm_decision_row d;
+    json_t *inputs = json_object();
+    char *text = json_dumps(doc, JSON_COMPACT | JSON_SORT_KEYS);
+    char *inputs_s = NULL, *params_s = NULL, sha[65], name[64];
+    uint8_t dig[32];
+    int i, rc;
+
+    for (i = 0; inputs && datasets && datasets[i]; i++) {
+        json_t *arr = json_array();
+
+        rc = aipm_store_batch_list(st, datasets[i], 0, add_batch, arr, err);
+        if (rc) {
+            json_decref(arr);
+            json_decref(inputs);
+            free(text);
+            return rc;
+        }
+        snprintf(name, sizeof(name), "%s_batches", datasets[i]);
+        json_object_set_new(inputs, name, arr);
+    }
+    inputs_s =
+        inputs ? json_dumps(inputs, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+    params_s =
+        params ? json_dumps(params, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+    if (text == NULL || inputs_s == NULL || (params && params_s == NULL)) {
+        rc = aipm_error_set(err, AIPM_ENOMEM, "out of memory");
+        goto done;
+    }
+    aipm_sha256_oneshot(dig, text, strlen(text));
+    aipm_hex(sha, dig, 32);
+    aipm_uuid4(id_out);
+    d.id = id_out;
+    d.time_ms = now_ms;
+    d.kind = kind;
+    d.subject = subject;
+    d.decision = decision;
+    d.inputs = inputs_s;
+    d.params = params_s;
+    d.output_sha256 = sha;
+    if ((rc = aipm_store_begin(st, err)) == 0 &&
+        (rc = aipm_store_decision_put(st, &d, err)) == 0)
+        rc = aipm_store_commit(st, err);
+    else
+        aipm_store_rollback(st);
+done:
+    json_decref(inputs);
+    free(text);
+    free(inputs_s);
+    free(params_s);
+    return rc;
+}

@@ -1,0 +1,817 @@
+/* prioritize.c - train, draw, rank, plan and explain (see prioritize.h).
+ *
+ * Features of an item (FEATURES below): log(1 + demand), reach, market,
+ * and the PM's RICE guess as log(1 + reach x impact x confidence) with an
+ * indicator of whether it was given - never ignored, never trusted alone:
+ * the regression decides its weight from what shipped items delivered.
+ * A shipped item's features are taken as of its decision day: the ship
+ * day less its effort estimate, not before it was created. Nothing after
+ * that day feeds them (no leakage); its outcome is measured from the ship
+ * day on.
+ *
+ * The Monte Carlo: for draw k, s2_k ~ InvGamma(an, bn) and b_k ~ N(mn,
+ * s2_k Ln^-1) are shared by all items (so the plan's total has the right
+ * correlation); item i's log value is x_i'b_k + s_k e_ik and its effort
+ * estimate x exp(0.5 h_ik), e and h standard normal from the item's own
+ * generator (seeded by the seed and the item's index, so one item's draws
+ * do not depend on the others). Value = max(0, exp(y) - 1). The
+ * predictive has no finite mean on this scale (a Student t under exp), so
+ * the expected value is the mean of the draws capped at their 99.9th
+ * percentile.
+ */
+#include "aipm/prioritize.h"
+#include "aipm/decision.h"
+#include "prioritize/prioritize_int.h"
+
+#include <gsl/gsl_randist.h>
+#include <gsl/gsl_rng.h>
+#include <jansson.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum {
+    F_ONE,
+    F_DEMAND,
+    F_REACH,
+    F_MARKET,
+    F_HAS_RICE,
+    F_RICE_REACH,
+    F_RICE_IMPACT,
+    F_RICE_CONF,
+    P
+};
+
+/* Prior variances of the coefficients. Features other than the intercept
+ * are standardized on the training items (z-scores), so a variance of 1
+ * says: one standard deviation of a feature is unlikely to move log value
+ * by much more than 2 - a ridge-like shrinkage that matters with a few
+ * dozen shipped items, and fades as more ship. */
+static const double prior_var[P] = {100,  0.25, 0.25, 0.25,
+                                    0.25, 0.25, 0.25, 0.25};
+#define PRIOR_A0 1.0
+#define PRIOR_B0 0.1
+#define CAP_Q 0.999
+
+typedef struct cand {
+    int item;
+    double x[P];
+    aipm_draw_summary v, s; /* value, score per effort */
+    double mean_v, effort_mean, risk_v, score, confidence;
+    int rice_fallback_guess; /* RICE model: no RICE given, median used */
+} cand;
+
+void aipm_pz_opts_init(aipm_pz_opts *o)
+{
+    memset(o, 0, sizeof(*o));
+    o->risk_aversion = AIPM_PZ_DEFAULT_RISK;
+    o->draws = AIPM_PZ_DEFAULT_DRAWS;
+    o->seed = 1;
+    o->record = 1;
+}
+
+static double rice_of(const pz_item *it)
+{
+    if (isfinite(it->rice_reach) && isfinite(it->rice_impact) &&
+        isfinite(it->rice_conf))
+        return it->rice_reach * it->rice_impact * it->rice_conf;
+    return NAN;
+}
+
+/* The raw features; the PM's three RICE numbers are separate features
+ * (NAN when not given: standardize() puts the training mean of those
+ * given in their place, and the indicator carries the difference), so
+ * the regression learns how much each of them is worth. */
+static void features(const pz_item *it, double x[P])
+{
+    int has = isfinite(rice_of(it));
+
+    x[F_ONE] = 1;
+    x[F_DEMAND] = log1p(it->demand_rate);
+    x[F_REACH] = it->reach;
+    x[F_MARKET] = it->market;
+    x[F_HAS_RICE] = has;
+    x[F_RICE_REACH] = has ? log1p(fmax(it->rice_reach, 0)) : NAN;
+    x[F_RICE_IMPACT] = has ? log(fmax(it->rice_impact, 1e-3)) : NAN;
+    x[F_RICE_CONF] = has ? log(fmax(it->rice_conf, 1e-3)) : NAN;
+}
+
+static int64_t decision_day(const pz_item *it)
+{
+    int64_t d = it->shipped_day - (int64_t)ceil(it->effort * 7);
+
+    return d < it->created_day ? it->created_day : d;
+}
+
+static int is_candidate(const pz_item *it)
+{
+    return strcmp(it->status, "idea") == 0 ||
+           strcmp(it->status, "planned") == 0 ||
+           strcmp(it->status, "in_progress") == 0;
+}
+
+/* ---- the model ---- */
+
+typedef struct model {
+    int bayes; /* else RICE */
+    aipm_blr blr;
+    double mu[P], sd[P]; /* standardization of the training features */
+    int n_train;
+    double rice_median;
+    /* posterior draws shared by all items */
+    int draws;
+    double *beta; /* draws x P */
+    double *sigma;
+} model;
+
+/* Features to the z-scores of the training items (in place); a missing
+ * one is at the mean. */
+static void standardize(const model *m, double x[P])
+{
+    int j;
+
+    for (j = 1; j < P; j++)
+        x[j] = isfinite(x[j]) ? (x[j] - m->mu[j]) / m->sd[j] : 0;
+}
+
+static int fit(model *m, pz_data *d, const int *train, const double *y, int n,
+               aipm_error *err)
+{
+    double *X = malloc((size_t)(n ? n : 1) * P * sizeof(double));
+    double m0[P];
+    int i, j, rc, cnt[P] = {0};
+
+    if (X == NULL)
+        return aipm_error_set(err, AIPM_ENOMEM, "out of memory");
+    for (j = 0; j < P; j++)
+        m->mu[j] = m->sd[j] = 0;
+    for (i = 0; i < n; i++) {
+        features(&d->items[train[i]], X + (size_t)i * P);
+        for (j = 1; j < P; j++)
+            if (isfinite(X[(size_t)i * P + j])) {
+                m->mu[j] += X[(size_t)i * P + j];
+                cnt[j]++;
+            }
+    }
+    for (j = 1; j < P; j++)
+        m->mu[j] = cnt[j] ? m->mu[j] / cnt[j] : 0;
+    for (i = 0; i < n; i++)
+        for (j = 1; j < P; j++)
+            if (isfinite(X[(size_t)i * P + j]))
+                m->sd[j] += pow(X[(size_t)i * P + j] - m->mu[j], 2);
+    m->sd[0] = 1;
+    for (j = 1; j < P; j++)
+        m->sd[j] = cnt[j] && m->sd[j] > 1e-24 ? sqrt(m->sd[j] / cnt[j]) : 1;
+    for (i = 0; i < n; i++)
+        standardize(m, X + (size_t)i * P);
+    /* The prior mean: log value moves one for one with log R, log I and
+     * log C (RICE's own claim, that value is proportional to R x I x C),
+     * per standard deviation of each; nothing else. */
+    for (j = 0; j < P; j++)
+        m0[j] = 0;
+    m0[F_RICE_REACH] = m->sd[F_RICE_REACH];
+    m0[F_RICE_IMPACT] = m->sd[F_RICE_IMPACT];
+    m0[F_RICE_CONF] = m->sd[F_RICE_CONF];
+    rc = aipm_blr_fit(&m->blr, X, y, n, P, m0, prior_var, PRIOR_A0, PRIOR_B0,
+                      err);
+    free(X);
+    m->bayes = rc == AIPM_OK;
+    m->n_train = n;
+    return rc;
+}
+
+static int draw_posterior(model *m, uint64_t seed, aipm_error *err)
+{
+    gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
+    int k, i, j;
+
+    m->beta = malloc((size_t)m->draws * P * sizeof(double));
+    m->sigma = malloc((size_t)m->draws * sizeof(double));
+    if (r == NULL || m->beta == NULL || m->sigma == NULL) {
+        gsl_rng_free(r);
+        return aipm_error_set(err, AIPM_ENOMEM, "out of memory");
+    }
+    gsl_rng_set(r, (unsigned long)seed);
+    for (k = 0; k < m->draws; k++) {
+        double z[P], s2 = 1 / gsl_ran_gamma(r, m->blr.an, 1 / m->blr.bn);
+        double s = sqrt(s2);
+
+        for (j = 0; j < P; j++)
+            z[j] = gsl_ran_gaussian_ziggurat(r, 1);
+        for (i = 0; i < P; i++) {
+            double b = m->blr.mn[i];
+
+            for (j = 0; j <= i; j++)
+                b += s * m->blr.chol[i * P + j] * z[j];
+            m->beta[(size_t)k * P + i] = b;
+        }
+        m->sigma[k] = s;
+    }
+    gsl_rng_free(r);
+    return AIPM_OK;
+}
+
+/* Item i's value draws (and, when effort is not NULL, effort draws). */
+static void item_draws(const model *m, const pz_item *it, const double *x,
+                       int index, uint64_t seed, gsl_rng *r, double *value,
+                       double *effort)
+{
+    double ric = rice_of(it);
+    int k, j;
+
+    gsl_rng_set(r, (unsigned long)(seed * 1000003ULL + (uint64_t)index + 1));
+    if (!isfinite(ric))
+        ric = m->rice_median;
+    for (k = 0; k < m->draws; k++) {
+        double y;
+
+        if (m->bayes) {
+            const double *b = m->beta + (size_t)k * P;
+
+            y = 0;
+            for (j = 0; j < P; j++)
+                y += x[j] * b[j];
+            y += m->sigma[k] * gsl_ran_gaussian_ziggurat(r, 1);
+            value[k] = y > 0 ? expm1(y) : 0;
+        } else /* RICE: lognormal with mean R x I x C, log-sd 1 */
+            value[k] = ric * exp(gsl_ran_gaussian_ziggurat(r, 1) - 0.5);
+        if (effort)
+            effort[k] = it->effort * exp(AIPM_PZ_EFFORT_SIGMA *
+                                         gsl_ran_gaussian_ziggurat(r, 1));
+    }
+}
+
+/* Mean of x capped at its CAP_Q quantile (x is reordered). */
+static double capped_mean(double *x, int n)
+{
+    double cap = aipm_select(x, n, (int)floor(CAP_Q * (n - 1))), sum = 0;
+    int k;
+
+    for (k = 0; k < n; k++)
+        sum += x[k] < cap ? x[k] : cap;
+    return sum / n;
+}
+
+static double median_rice(const pz_data *d)
+{
+    double *v = malloc((size_t)(d->n_items ? d->n_items : 1) * sizeof(double));
+    double med = 1;
+    int i, n = 0;
+
+    if (v == NULL)
+        return med;
+    for (i = 0; i < d->n_items; i++)
+        if (isfinite(rice_of(&d->items[i])))
+            v[n++] = rice_of(&d->items[i]);
+    if (n > 0)
+        med = aipm_select(v, n, (n - 1) / 2);
+    free(v);
+    return med;
+}
+
+/* Draw and summarise every candidate. */
+static int score_all(cand *c, int n, const model *m, const pz_data *d,
+                     const aipm_pz_opts *o, aipm_error *err)
+{
+    double *value = malloc((size_t)m->draws * sizeof(double));
+    double *effort = malloc((size_t)m->draws * sizeof(double));
+    double *score = malloc((size_t)m->draws * sizeof(double));
+    gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
+    double L = o->risk_aversion;
+    int i, k;
+
+    if (!value || !effort || !score || !r) {
+        free(value);
+        free(effort);
+        free(score);
+        gsl_rng_free(r);
+        return aipm_error_set(err, AIPM_ENOMEM, "out of memory");
+    }
+    for (i = 0; i < n; i++) {
+        const pz_item *it = &d->items[c[i].item];
+        double e_sum = 0;
+
+        item_draws(m, it, c[i].x, c[i].item, o->seed, r, value, effort);
+        for (k = 0; k < m->draws; k++) {
+            score[k] = value[k] / effort[k];
+            e_sum += effort[k];
+        }
+        c[i].effort_mean = e_sum / m->draws;
+        aipm_draws_summarize(&c[i].s, score, m->draws, AIPM_PZ_TAIL);
+        aipm_draws_summarize(&c[i].v, value, m->draws, AIPM_PZ_TAIL);
+        c[i].mean_v = capped_mean(value, m->draws);
+        c[i].risk_v = c[i].mean_v - L * (c[i].mean_v - c[i].v.cvar);
+        c[i].score = c[i].s.mean - L * (c[i].s.mean - c[i].s.cvar);
+        c[i].confidence =
+            c[i].v.q[2] + c[i].v.q[0] > 0
+                ? 1 - (c[i].v.q[2] - c[i].v.q[0]) / (c[i].v.q[2] + c[i].v.q[0])
+                : 0;
+        c[i].rice_fallback_guess = !m->bayes && !isfinite(rice_of(it));
+        if (o->progress && (i & 255) == 0)
+            o->progress(o->progress_ctx, (uint64_t)i, (uint64_t)n);
+    }
+    free(value);
+    free(effort);
+    free(score);
+    gsl_rng_free(r);
+    return AIPM_OK;
+}
+
+static int cmp_cand(const void *a, const void *b)
+{
+    const cand *x = a, *y = b;
+
+    if (x->score != y->score)
+        return x->score > y->score ? -1 : 1;
+    return x->item - y->item;
+}
+
+/* ---- explanations ---- */
+
+static const char *pct(char *buf, size_t n, double effect)
+{
+    snprintf(buf, n, "%+.0f%%", 100 * effect);
+    return buf;
+}
+
+static json_t *contributions(const model *m, const cand *c, const pz_item *it)
+{
+    json_t *arr = json_array();
+    double con[4], total = 0;
+    int order[4] = {0, 1, 2, 3}, i, j;
+    static const char *const names[4] = {"demand", "reach", "market", "rice"};
+
+    if (!m->bayes) {
+        char text[200];
+
+        if (c->rice_fallback_guess)
+            snprintf(text, sizeof(text),
+                     "no RICE given: the backlog's median RICE value %.0f "
+                     "is assumed",
+                     m->rice_median);
+        else
+            snprintf(text, sizeof(text),
+                     "the PM's RICE: reach %g x impact %g x confidence %g",
+                     it->rice_reach, it->rice_impact, it->rice_conf);
+        json_array_append_new(arr,
+                              json_pack("{s:s, s:f, s:s}", "factor", "rice",
+                                        "share", 1.0, "text", text));
+        return arr;
+    }
+    /* c->x is standardized: the deviation from the training mean. */
+    con[0] = m->blr.mn[F_DEMAND] * c->x[F_DEMAND];
+    con[1] = m->blr.mn[F_REACH] * c->x[F_REACH];
+    con[2] = m->blr.mn[F_MARKET] * c->x[F_MARKET];
+    con[3] = 0;
+    for (i = F_HAS_RICE; i < P; i++)
+        con[3] += m->blr.mn[i] * c->x[i];
+    for (i = 0; i < 4; i++)
+        total += fabs(con[i]);
+    for (i = 1; i < 4; i++) /* by size, largest first */
+        for (j = i; j > 0 && fabs(con[order[j]]) > fabs(con[order[j - 1]]);
+             j--) {
+            int t = order[j];
+
+            order[j] = order[j - 1];
+            order[j - 1] = t;
+        }
+    for (i = 0; i < 4; i++) {
+        int f = order[i];
+        char text[300], p[32];
+
+        pct(p, sizeof(p), expm1(con[f]));
+        switch (f) {
+        case 0:
+            snprintf(text, sizeof(text),
+                     "%s from demand: %d accounts, %d enterprise, %lld "
+                     "feedback rows (%.1f weighted accounts a month)",
+                     p, it->n_accounts, it->n_enterprise,
+                     (long long)it->n_feedback, it->demand_rate);
+            break;
+        case 1:
+            snprintf(text, sizeof(text),
+                     "%s from reach: %.1f%% of daily actives use %s (last "
+                     "30 days)",
+                     p, 100 * it->reach, it->area[0] ? it->area : "its area");
+            break;
+        case 2:
+            if (it->has_market)
+                snprintf(text, sizeof(text),
+                         "%s from market: %s signals %s %.1f%% a month", p,
+                         it->area, it->market >= 0 ? "rising" : "falling",
+                         100 * fabs(it->market));
+            else
+                snprintf(text, sizeof(text),
+                         "%s from market: no signals for %s", p,
+                         it->area[0] ? it->area : "its area");
+            break;
+        default:
+            if (isfinite(rice_of(it)))
+                snprintf(text, sizeof(text),
+                         "%s from the PM's RICE: reach %g x impact %g x "
+                         "confidence %g",
+                         p, it->rice_reach, it->rice_impact, it->rice_conf);
+            else
+                snprintf(text, sizeof(text),
+                         "%s from the PM's RICE: none given", p);
+        }
+        json_array_append_new(
+            arr, json_pack("{s:s, s:f, s:f, s:s}", "factor", names[f], "share",
+                           total > 0 ? con[f] / total : 0.0, "effect",
+                           expm1(con[f]), "text", text));
+    }
+    return arr;
+}
+
+/* ---- the run ---- */
+
+static json_t *model_json(const model *m, int n_candidates)
+{
+    json_t *o;
+
+    if (!m->bayes)
+        return json_pack("{s:s, s:i, s:i, s:s}", "kind", "rice", "trained_on",
+                         m->n_train, "candidates", n_candidates, "note",
+                         "fewer than 10 shipped items with an observed "
+                         "outcome: ranked by the PM's RICE scores");
+    o = json_pack(
+        "{s:s, s:i, s:i, s:f, s:f}", "kind", "bayesian_linear", "trained_on",
+        m->n_train, "candidates", n_candidates, "residual_sd",
+        sqrt(m->blr.bn / (m->blr.an - 1 > 0 ? m->blr.an - 1 : m->blr.an)),
+        "dof", 2 * m->blr.an);
+    /* Per standard deviation of each feature over the training items. */
+    json_object_set_new(
+        o, "coefficients_per_sd",
+        json_pack("{s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f}", "intercept",
+                  m->blr.mn[F_ONE], "log1p_demand", m->blr.mn[F_DEMAND],
+                  "reach", m->blr.mn[F_REACH], "market", m->blr.mn[F_MARKET],
+                  "has_rice", m->blr.mn[F_HAS_RICE], "log1p_rice_reach",
+                  m->blr.mn[F_RICE_REACH], "rice_impact",
+                  m->blr.mn[F_RICE_IMPACT], "rice_confidence",
+                  m->blr.mn[F_RICE_CONF]));
+    return o;
+}
+
+/* The release plan: the knapsack on risk-adjusted value, effort in
+ * half-weeks; then the chosen items' draws summed per draw. */
+static json_t *plan_json(const cand *c, int n, const model *m, const pz_data *d,
+                         const aipm_pz_opts *o, aipm_error *err)
+{
+    int cap = (int)floor(2 * o->capacity_weeks + 1e-9), i, k;
+    int *w = malloc((size_t)(n ? n : 1) * sizeof(int));
+    double *v = malloc((size_t)(n ? n : 1) * sizeof(double));
+    unsigned char *chosen = calloc((size_t)(n ? n : 1), 1);
+    double *total = calloc((size_t)m->draws, sizeof(double));
+    double *value = malloc((size_t)m->draws * sizeof(double));
+    gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
+    json_t *ids = json_array(), *out = NULL;
+    double best, used = 0, expected = 0;
+    aipm_draw_summary s;
+
+    if (!w || !v || !chosen || !total || !value || !r || !ids) {
+        aipm_error_set(err, AIPM_ENOMEM, "out of memory");
+        goto done;
+    }
+    for (i = 0; i < n; i++) {
+        w[i] = (int)ceil(2 * d->items[c[i].item].effort - 1e-9);
+        v[i] = c[i].risk_v;
+    }
+    best = aipm_knapsack(w, v, n, cap, chosen);
+    if (isnan(best)) {
+        aipm_error_set(err, AIPM_ENOMEM, "out of memory");
+        goto done;
+    }
+    for (i = 0; i < n; i++) {
+        if (!chosen[i])
+            continue;
+        json_array_append_new(ids, json_string(d->items[c[i].item].id));
+        used += w[i] / 2.0;
+        expected += c[i].mean_v;
+        item_draws(m, &d->items[c[i].item], c[i].x, c[i].item, o->seed, r,
+                   value, NULL);
+        for (k = 0; k < m->draws; k++)
+            total[k] += value[k];
+    }
+    aipm_draws_summarize(&s, total, m->draws, AIPM_PZ_TAIL);
+    out = json_pack("{s:f, s:f, s:O, s:f, s:f, s:f, s:f}", "capacity",
+                    o->capacity_weeks, "effort", used, "items", ids,
+                    "expected_value", expected, "risk_adjusted_value", best,
+                    "p10", s.q[0], "p90", s.q[2]);
+done:
+    json_decref(ids);
+    free(w);
+    free(v);
+    free(chosen);
+    free(total);
+    free(value);
+    gsl_rng_free(r);
+    return out;
+}
+
+static json_t *num(double x)
+{
+    return isfinite(x) ? json_real(x) : json_null();
+}
+
+static json_t *item_json(const cand *c, int rank, const model *m,
+                         const pz_data *d)
+{
+    const pz_item *it = &d->items[c->item];
+
+    return json_pack(
+        "{s:i, s:s, s:s, s:s, s:o, s:o, s:o, s:o, s:f, s:f, s:f, s:f, s:f, "
+        "s:I, s:I, s:o, s:{s:f, s:f, s:i, s:i, s:f, s:o}}",
+        "rank", rank, "id", it->id, "title", it->title, "area", it->area,
+        "expected_value", num(c->mean_v), "p10", num(c->v.q[0]), "p50",
+        num(c->v.q[1]), "p90", num(c->v.q[2]), "effort", it->effort,
+        "effort_mean", c->effort_mean, "risk_adjusted_value", c->risk_v,
+        "score", c->score, "confidence", c->confidence, "linked_feedback",
+        (json_int_t)it->n_feedback, "needs_review", (json_int_t)it->n_review,
+        "contributions", contributions(m, c, it), "signals", "demand",
+        it->demand, "demand_per_month", it->demand_rate, "accounts",
+        it->n_accounts, "enterprise_accounts", it->n_enterprise, "reach",
+        it->reach, "market",
+        it->has_market ? json_real(it->market) : json_null());
+}
+
+static void model_free(model *m)
+{
+    free(m->beta);
+    free(m->sigma);
+    m->beta = m->sigma = NULL;
+}
+
+/* Train on the shipped items whose outcome is known by end_day. */
+static int train(model *m, pz_data *d, int64_t end_day, int64_t before_day,
+                 uint64_t seed, aipm_error *err)
+{
+    int *idx = malloc((size_t)(d->n_items ? d->n_items : 1) * sizeof(int));
+    double *y = malloc((size_t)(d->n_items ? d->n_items : 1) * sizeof(double));
+    int i, n = 0, rc = AIPM_OK;
+
+    if (idx == NULL || y == NULL) {
+        free(idx);
+        free(y);
+        return aipm_error_set(err, AIPM_ENOMEM, "out of memory");
+    }
+    for (i = 0; i < d->n_items; i++) {
+        const pz_item *it = &d->items[i];
+        double v;
+
+        if (it->shipped_day < 0 || it->shipped_day >= before_day)
+            continue;
+        v = pz_outcome(d, i, end_day);
+        if (!isfinite(v))
+            continue;
+        idx[n] = i;
+        y[n++] = log1p(v);
+    }
+    m->rice_median = median_rice(d);
+    m->n_train = n;
+    m->bayes = 0;
+    if (n >= AIPM_PZ_MIN_TRAIN) {
+        aipm_error ferr = {0, ""};
+
+        /* A fit that fails (collinear features) falls back to RICE. */
+        if (fit(m, d, idx, y, n, &ferr) != AIPM_OK)
+            m->bayes = 0;
+    }
+    if (m->bayes)
+        rc = draw_posterior(m, seed, err);
+    free(idx);
+    free(y);
+    return rc;
+}
+
+static int run_backtest(json_t *doc, pz_data *d, aipm_store *st,
+                        const aipm_pz_opts *o, model *m, aipm_error *err);
+
+int aipm_prioritize(char **json_out, aipm_store *st, const aipm_config *cfg,
+                    const aipm_pz_opts *o, aipm_error *err)
+{
+    pz_data d;
+    model m;
+    cand *c = NULL;
+    json_t *doc = NULL, *items = NULL;
+    int i, n = 0, rc;
+    char now_s[32];
+
+    *json_out = NULL;
+    memset(&m, 0, sizeof(m));
+    m.draws = o->draws > 0 ? o->draws : AIPM_PZ_DEFAULT_DRAWS;
+    if ((rc = pz_load(&d, st, cfg, o->now_ms, err)) != 0)
+        goto done;
+    aipm_time_format(now_s, o->now_ms);
+    now_s[10] = '\0';
+    if (o->backtest) {
+        doc = json_object();
+        rc = doc ? run_backtest(doc, &d, st, o, &m, err)
+                 : aipm_error_set(err, AIPM_ENOMEM, "out of memory");
+        goto output;
+    }
+    for (i = 0; i < d.n_items; i++)
+        d.items[i].asof_day = d.items[i].shipped_day >= 0
+                                  ? decision_day(&d.items[i])
+                                  : d.now_day + 1;
+    if ((rc = pz_signals(&d, st, o->link_threshold, NULL, NULL, err)) != 0 ||
+        (rc = train(&m, &d, d.now_day + 1, d.now_day + 1, o->seed, err)) != 0)
+        goto done;
+    c = calloc((size_t)(d.n_items ? d.n_items : 1), sizeof(*c));
+    if (c == NULL) {
+        rc = aipm_error_set(err, AIPM_ENOMEM, "out of memory");
+        goto done;
+    }
+    for (i = 0; i < d.n_items; i++)
+        if (is_candidate(&d.items[i])) {
+            c[n].item = i;
+            features(&d.items[i], c[n].x);
+            if (m.bayes)
+                standardize(&m, c[n].x);
+            n++;
+        }
+    if ((rc = score_all(c, n, &m, &d, o, err)) != 0)
+        goto done;
+    qsort(c, (size_t)n, sizeof(*c), cmp_cand);
+    items = json_array();
+    for (i = 0; items && i < n; i++)
+        json_array_append_new(items, item_json(&c[i], i + 1, &m, &d));
+    doc = json_pack("{s:s, s:o, s:o, s:{s:f, s:i, s:I, s:f}}", "as_of", now_s,
+                    "items", items, "model", model_json(&m, n), "parameters",
+                    "risk_aversion", o->risk_aversion, "draws", m.draws, "seed",
+                    (json_int_t)o->seed, "effort_log_sd", AIPM_PZ_EFFORT_SIGMA);
+    items = NULL;
+    if (doc == NULL) {
+        rc = aipm_error_set(err, AIPM_ENOMEM, "out of memory");
+        goto done;
+    }
+    json_object_set_new(doc, "feedback",
+                        json_pack("{s:I, s:I, s:I, s:I, s:I}", "rows",
+                                  (json_int_t)d.links.rows, "given",
+                                  (json_int_t)d.links.given, "linked",
+                                  (json_int_t)d.links.linked, "needs_review",
+                                  (json_int_t)d.links.review, "corrected",
+                                  (json_int_t)d.links.corrected));
+    if (o->capacity_weeks > 0) {
+        json_t *plan = plan_json(c, n, &m, &d, o, err);
+
+        if (plan == NULL) {
+            rc = AIPM_ENOMEM;
+            goto done;
+        }
+        json_object_set_new(doc, "plan", plan);
+    }
+output:
+    if (rc == AIPM_OK && o->record) {
+        static const char *const inputs[] = {"backlog", "feedback", "events",
+                                             "signals", NULL};
+        json_t *params = json_pack(
+            "{s:f, s:f, s:i, s:I, s:f, s:b}", "capacity_weeks",
+            o->capacity_weeks, "risk_aversion", o->risk_aversion, "draws",
+            m.draws, "seed", (json_int_t)o->seed, "link_threshold",
+            o->link_threshold > 0 ? o->link_threshold : AIPM_LINK_THRESHOLD,
+            "backtest", o->backtest);
+        const char *top = o->backtest ? "backtest"
+                          : n > 0     ? d.items[c[0].item].id
+                                      : "none";
+        char id[37];
+
+        rc = aipm_decision_record(st, "prioritize", "backlog", top, doc, params,
+                                  inputs, o->now_ms, id, err);
+        json_decref(params);
+        if (rc == AIPM_OK)
+            json_object_set_new(doc, "decision_id", json_string(id));
+    }
+    if (rc == AIPM_OK) {
+        *json_out = json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+        if (*json_out == NULL)
+            rc = aipm_error_set(err, AIPM_ENOMEM, "out of memory");
+    }
+done:
+    json_decref(items);
+    json_decref(doc);
+    free(c);
+    model_free(&m);
+    pz_free(&d);
+    return rc;
+}
+
+/* ---- the backtest ---- */
+
+static int cmp_day(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+
+    return (x > y) - (x < y);
+}
+
+static int run_backtest(json_t *doc, pz_data *d, aipm_store *st,
+                        const aipm_pz_opts *o, model *m, aipm_error *err)
+{
+    int64_t cutoff, *days = malloc((size_t)(d->n_items + 1) * sizeof(int64_t));
+    cand *c = calloc((size_t)(d->n_items + 1), sizeof(*c));
+    double *pred = malloc((size_t)(d->n_items + 1) * sizeof(double));
+    double *real = malloc((size_t)(d->n_items + 1) * sizeof(double));
+    double *rice = malloc((size_t)(d->n_items + 1) * sizeof(double));
+    double *pred_r = malloc((size_t)(d->n_items + 1) * sizeof(double));
+    double *real_r = malloc((size_t)(d->n_items + 1) * sizeof(double));
+    json_t *rows = json_array();
+    int i, n_ship = 0, n = 0, n_r = 0, rc = AIPM_OK;
+    char cut_s[32];
+
+    if (!days || !c || !pred || !real || !rice || !pred_r || !real_r || !rows) {
+        rc = aipm_error_set(err, AIPM_ENOMEM, "out of memory");
+        goto done;
+    }
+    for (i = 0; i < d->n_items; i++)
+        if (d->items[i].shipped_day >= 0)
+            days[n_ship++] = d->items[i].shipped_day;
+    if (o->cutoff_ms > 0)
+        cutoff = o->cutoff_ms / PZ_DAY_MS;
+    else if (n_ship > 0) {
+        qsort(days, (size_t)n_ship, sizeof(int64_t), cmp_day);
+        cutoff = days[n_ship / 2];
+    } else
+        cutoff = d->now_day;
+    /* As of its decision day, and never after the cutoff. */
+    for (i = 0; i < d->n_items; i++) {
+        pz_item *it = &d->items[i];
+        int64_t asof = it->shipped_day >= 0 ? decision_day(it) : cutoff;
+
+        it->asof_day = asof < cutoff ? asof : cutoff;
+    }
+    if ((rc = pz_signals(d, st, o->link_threshold, NULL, NULL, err)) != 0 ||
+        (rc = train(m, d, cutoff, cutoff, o->seed, err)) != 0)
+        goto done;
+    /* The items shipped from the cutoff on, with their realized value. */
+    for (i = 0; i < d->n_items; i++) {
+        const pz_item *it = &d->items[i];
+        double v;
+
+        if (it->shipped_day < cutoff)
+            continue;
+        v = pz_outcome(d, i, d->now_day + 1);
+        if (!isfinite(v))
+            continue;
+        c[n].item = i;
+        features(it, c[n].x);
+        if (m->bayes)
+            standardize(m, c[n].x);
+        real[n] = v;
+        n++;
+    }
+    if ((rc = score_all(c, n, m, d, o, err)) != 0)
+        goto done;
+    for (i = 0; i < n; i++) {
+        const pz_item *it = &d->items[c[i].item];
+        double r = rice_of(it);
+
+        pred[i] = c[i].mean_v;
+        if (isfinite(r)) {
+            rice[n_r] = r / it->effort;
+            pred_r[n_r] = pred[i];
+            real_r[n_r++] = real[i];
+        }
+        json_array_append_new(
+            rows,
+            json_pack("{s:s, s:f, s:f, s:f, s:f, s:o, s:{s:f, s:f, s:o}}", "id",
+                      it->id, "predicted", pred[i], "p10", c[i].v.q[0], "p90",
+                      c[i].v.q[2], "realized", real[i], "rice",
+                      isfinite(r) ? json_real(r / it->effort) : json_null(),
+                      "signals", "demand", it->demand, "reach", it->reach,
+                      "market",
+                      it->has_market ? json_real(it->market) : json_null()));
+    }
+    aipm_time_format(cut_s, cutoff * PZ_DAY_MS);
+    cut_s[10] = '\0';
+    json_object_set_new(
+        doc, "backtest",
+        json_pack("{s:s, s:s, s:i, s:i, s:o, s:i, s:o, s:o, s:o}", "cutoff",
+                  cut_s, "model", m->bayes ? "bayesian_linear" : "rice",
+                  "trained_on", m->n_train, "tested_on", n, "spearman",
+                  num(aipm_spearman(pred, real, n)), "rice_items", n_r,
+                  "rice_spearman", num(aipm_spearman(rice, real_r, n_r)),
+                  "model_spearman_on_rice_items",
+                  num(aipm_spearman(pred_r, real_r, n_r)), "items", rows));
+    rows = NULL;
+    json_object_set_new(doc, "model", model_json(m, n));
+    {
+        int covered = 0;
+
+        for (i = 0; i < n; i++)
+            covered += real[i] >= c[i].v.q[0] && real[i] <= c[i].v.q[2];
+        json_object_set_new(json_object_get(doc, "backtest"),
+                            "p10_p90_coverage",
+                            n ? json_real((double)covered / n) : json_null());
+    }
+done:
+    json_decref(rows);
+    free(days);
+    free(c);
+    free(pred);
+    free(real);
+    free(rice);
+    free(pred_r);
+    free(real_r);
+    return rc;
+}

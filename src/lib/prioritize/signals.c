@@ -1,0 +1,593 @@
+/* signals.c - what the store says about each backlog item.
+ *
+ * pz_load reads, each in one statement pushed down to the store: the
+ * backlog (newest accepted version of each item), the accounts' newest
+ * group traits (ARR, plan), daily active users, the daily users of each
+ * catalog area and feature, the daily users of each item (events whose
+ * properties carry its item_id), and the market signals. Everything kept
+ * is per day or per item, never per event.
+ *
+ * pz_signals then computes, for each item as of its own day (so that a
+ * shipped item's features are what was known when it was decided):
+ *  - demand: the accounts whose feedback is linked to it (given, linked
+ *    or corrected; not needs_review), each counted once with weight
+ *    (1 + ARR / mean ARR) x 2^(-age / 90 days) of its newest row; and as
+ *    a rate per 30 days of the item's life, so that an item decided soon
+ *    after it was written and one that waited a year compare;
+ *  - reach: users of the item's area's catalog features per daily active
+ *    user, over the 30 days before;
+ *  - market: the least-squares slope of each of the area's signals over
+ *    the 90 days before, per 30 days, relative to the signal's mean;
+ *    averaged over the signals.
+ */
+#include "prioritize/prioritize_int.h"
+
+#include <jansson.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_ITEMS (1 << 22)
+#define MAX_KEYS (1 << 16)
+#define MAX_ACCOUNTS (1 << 24)
+#define MAX_PAIRS (1 << 26)
+#define MAX_DAYS 36600
+
+static const char items_sql[] =
+    "SELECT id, title, area, feature_key, status, effort, created_at,"
+    " shipped_at, reach, impact, confidence" AIPM_NEWEST("backlog");
+
+static const char accounts_sql[] =
+    "SELECT group_id, json_extract(payload, '$.arr'),"
+    " json_extract(payload, '$.plan'), max(ts) FROM v_events"
+    " WHERE type = 'group' AND group_id IS NOT NULL GROUP BY group_id";
+
+static const char dau_sql[] =
+    "SELECT ts / 86400000, count(DISTINCT user_id) FROM v_events"
+    " WHERE user_id IS NOT NULL GROUP BY 1";
+
+/* ?1: [[event, key], ...] with key "a:AREA" or "f:FEATURE". */
+static const char key_users_sql[] =
+    "WITH fe(ev, k) AS MATERIALIZED (SELECT json_extract(value, '$[0]'),"
+    " json_extract(value, '$[1]') FROM json_each(?1))"
+    " SELECT fe.k, e.ts / 86400000, count(DISTINCT e.user_id)"
+    " FROM v_events e JOIN fe ON fe.ev = e.event"
+    " WHERE e.user_id IS NOT NULL GROUP BY 1, 2";
+
+static const char item_users_sql[] =
+    "SELECT json_extract(payload, '$.item_id'), ts / 86400000,"
+    " count(DISTINCT user_id) FROM v_events"
+    " WHERE type = 'track' AND user_id IS NOT NULL"
+    " AND payload LIKE '%\"item\\_id\"%' ESCAPE '\\' GROUP BY 1, 2";
+
+static const char signals_sql[] =
+    "SELECT coalesce(area, ''), signal, date, value FROM v_signals";
+
+typedef struct loader {
+    pz_data *d;
+    aipm_error *err;
+} loader;
+
+static int64_t day_of(const char *s)
+{
+    int64_t ms;
+
+    if (s == NULL || aipm_time_parse(&ms, s, strlen(s), 1) != AIPM_OK)
+        return -1;
+    return ms >= 0 ? ms / PZ_DAY_MS : (ms - PZ_DAY_MS + 1) / PZ_DAY_MS;
+}
+
+static char *dup_or_null(const char *s)
+{
+    return s && *s ? strdup(s) : NULL;
+}
+
+static double num_or_nan(const char *text, double num)
+{
+    return text && *text ? num : NAN;
+}
+
+static int item_row(void *ctx, int n, const char *const *text,
+                    const double *num)
+{
+    loader *L = ctx;
+    pz_data *d = L->d;
+    pz_item *it;
+    int idx, added, rc;
+
+    if (n < 11 || text[0] == NULL)
+        return 0;
+    rc = aipm_strmap_put(&d->item_ids, text[0], strlen(text[0]), &idx, &added);
+    if (rc)
+        return aipm_error_set(L->err, rc, "too many backlog items");
+    if (!added)
+        return 0;
+    if (aipm_grow(&d->items, &d->cap_items, (size_t)d->n_items + 1,
+                  sizeof(*d->items)) != 0)
+        return aipm_error_set(L->err, AIPM_ENOMEM, "out of memory");
+    it = &d->items[d->n_items++];
+    memset(it, 0, sizeof(*it));
+    it->id = strdup(text[0]);
+    it->title = strdup(text[1] ? text[1] : "");
+    it->area = strdup(text[2] ? text[2] : "");
+    it->feature_key = dup_or_null(text[3]);
+    it->status = strdup(text[4] ? text[4] : "");
+    if (!it->id || !it->title || !it->area || !it->status ||
+        (text[3] && *text[3] && !it->feature_key))
+        return aipm_error_set(L->err, AIPM_ENOMEM, "out of memory");
+    it->effort = num[5] > 0 ? num[5] : 1;
+    it->created_day = day_of(text[6]);
+    it->shipped_day = strcmp(it->status, "shipped") == 0 ? day_of(text[7]) : -1;
+    it->rice_reach = num_or_nan(text[8], num[8]);
+    it->rice_impact = num_or_nan(text[9], num[9]);
+    it->rice_conf = num_or_nan(text[10], num[10]);
+    it->market = 0;
+    return 0;
+}
+
+static int account_row(void *ctx, int n, const char *const *text,
+                       const double *num)
+{
+    loader *L = ctx;
+    pz_data *d = L->d;
+    int idx, added, rc;
+
+    if (n < 3 || text[0] == NULL)
+        return 0;
+    rc = aipm_strmap_put(&d->accounts, text[0], strlen(text[0]), &idx, &added);
+    if (rc)
+        return aipm_error_set(L->err, rc, "too many accounts");
+    if (aipm_grow(&d->accts, &d->cap_accts, (size_t)idx + 1,
+                  sizeof(*d->accts)) != 0)
+        return aipm_error_set(L->err, AIPM_ENOMEM, "out of memory");
+    d->accts[idx].arr = text[1] && num[1] > 0 ? num[1] : 0;
+    d->accts[idx].enterprise = text[2] && strcmp(text[2], "enterprise") == 0;
+    return 0;
+}
+
+/* Daily actives: the day range is the data's. */
+static int dau_row(void *ctx, int n, const char *const *text, const double *num)
+{
+    loader *L = ctx;
+    pz_data *d = L->d;
+    int64_t day = (int64_t)num[0];
+
+    (void)text;
+    if (n < 2)
+        return 0;
+    if (d->n_days == 0) {
+        d->day0 = day; /* rows come in day order (GROUP BY) */
+    }
+    if (day < d->day0 || day - d->day0 >= MAX_DAYS)
+        return 0;
+    if (day - d->day0 >= d->n_days) {
+        if (aipm_grow(&d->dau, &d->cap_days, (size_t)(day - d->day0 + 1),
+                      sizeof(*d->dau)) != 0)
+            return aipm_error_set(L->err, AIPM_ENOMEM, "out of memory");
+        d->n_days = (int)(day - d->day0 + 1);
+    }
+    d->dau[day - d->day0] = num[1];
+    return 0;
+}
+
+static int key_row(void *ctx, int n, const char *const *text, const double *num)
+{
+    loader *L = ctx;
+    pz_data *d = L->d;
+    int64_t day = (int64_t)num[1];
+    int k;
+
+    if (n < 3 || text[0] == NULL || day < d->day0 || day - d->day0 >= d->n_days)
+        return 0;
+    if ((k = aipm_strmap_find(&d->keys, text[0], strlen(text[0]))) < 0)
+        return 0;
+    d->key_users[(size_t)k * d->n_days + (size_t)(day - d->day0)] = num[2];
+    return 0;
+}
+
+static int usage_row(void *ctx, int n, const char *const *text,
+                     const double *num)
+{
+    loader *L = ctx;
+    pz_data *d = L->d;
+    int item;
+
+    if (n < 3 || text[0] == NULL)
+        return 0;
+    if ((item = aipm_strmap_find(&d->item_ids, text[0], strlen(text[0]))) < 0)
+        return 0;
+    if (aipm_grow(&d->usage, &d->cap_usage, d->n_usage + 1,
+                  sizeof(*d->usage)) != 0)
+        return aipm_error_set(L->err, AIPM_ENOMEM, "out of memory");
+    d->usage[d->n_usage].item = item;
+    d->usage[d->n_usage].day = (int64_t)num[1];
+    d->usage[d->n_usage].users = num[2];
+    d->n_usage++;
+    return 0;
+}
+
+static int signal_row(void *ctx, int n, const char *const *text,
+                      const double *num)
+{
+    loader *L = ctx;
+    pz_data *d = L->d;
+    int a, s, added, rc;
+    int64_t day;
+
+    if (n < 4 || text[0] == NULL || text[1] == NULL ||
+        (day = day_of(text[2])) < 0 || !isfinite(num[3]))
+        return 0;
+    if ((rc = aipm_strmap_put(&d->areas, text[0], strlen(text[0]), &a,
+                              &added)) != 0 ||
+        (rc = aipm_strmap_put(&d->signal_names, text[1], strlen(text[1]), &s,
+                              &added)) != 0)
+        return aipm_error_set(L->err, rc, "too many market signals");
+    if (aipm_grow(&d->sig, &d->cap_sig, d->n_sig + 1, sizeof(*d->sig)) != 0)
+        return aipm_error_set(L->err, AIPM_ENOMEM, "out of memory");
+    d->sig[d->n_sig].area = a;
+    d->sig[d->n_sig].signal = s;
+    d->sig[d->n_sig].day = day;
+    d->sig[d->n_sig].value = num[3];
+    d->n_sig++;
+    return 0;
+}
+
+/* The catalog's events as [[event, "a:AREA"], [event, "f:FEATURE"], ...],
+ * registering each key. */
+static char *catalog_keys(pz_data *d, const aipm_config *cfg)
+{
+    json_t *arr = json_array();
+    char key[512];
+    char *text;
+    int f, e, idx, added;
+
+    for (f = 0; arr && f < cfg->n_catalog; f++) {
+        const aipm_feature *ft = &cfg->catalog[f];
+
+        for (e = 0; e < ft->n_events; e++) {
+            if (ft->area) {
+                snprintf(key, sizeof(key), "a:%s", ft->area);
+                aipm_strmap_put(&d->keys, key, strlen(key), &idx, &added);
+                json_array_append_new(arr,
+                                      json_pack("[s, s]", ft->events[e], key));
+            }
+            snprintf(key, sizeof(key), "f:%s", ft->key);
+            aipm_strmap_put(&d->keys, key, strlen(key), &idx, &added);
+            json_array_append_new(arr, json_pack("[s, s]", ft->events[e], key));
+        }
+    }
+    text = arr ? json_dumps(arr, JSON_COMPACT) : NULL;
+    json_decref(arr);
+    return text;
+}
+
+/* Sort the item usage rows by item (counting sort) and index them. */
+static int index_usage(pz_data *d, aipm_error *err)
+{
+    pz_usage *sorted = malloc((d->n_usage ? d->n_usage : 1) * sizeof(*sorted));
+    size_t *fill, i;
+    int k;
+
+    d->usage_start = calloc((size_t)d->n_items + 1, sizeof(size_t));
+    fill = calloc((size_t)d->n_items + 1, sizeof(size_t));
+    if (sorted == NULL || d->usage_start == NULL || fill == NULL) {
+        free(sorted);
+        free(fill);
+        return aipm_error_set(err, AIPM_ENOMEM, "out of memory");
+    }
+    for (i = 0; i < d->n_usage; i++)
+        d->usage_start[d->usage[i].item + 1]++;
+    for (k = 0; k < d->n_items; k++)
+        d->usage_start[k + 1] += d->usage_start[k];
+    memcpy(fill, d->usage_start, ((size_t)d->n_items + 1) * sizeof(size_t));
+    for (i = 0; i < d->n_usage; i++)
+        sorted[fill[d->usage[i].item]++] = d->usage[i];
+    free(fill);
+    free(d->usage);
+    d->usage = sorted;
+    d->cap_usage = d->n_usage;
+    return AIPM_OK;
+}
+
+int pz_load(pz_data *d, aipm_store *st, const aipm_config *cfg, int64_t now_ms,
+            aipm_error *err)
+{
+    loader L = {d, err};
+    char *keys = NULL;
+    aipm_bind b;
+    int rc, i, n_arr = 0;
+    double arr_sum = 0;
+
+    memset(d, 0, sizeof(*d));
+    aipm_strmap_init(&d->item_ids, MAX_ITEMS);
+    aipm_strmap_init(&d->keys, MAX_KEYS);
+    aipm_strmap_init(&d->areas, MAX_KEYS);
+    aipm_strmap_init(&d->signal_names, MAX_KEYS);
+    aipm_strmap_init(&d->accounts, MAX_ACCOUNTS);
+    d->now_day = now_ms / PZ_DAY_MS;
+    if ((rc = aipm_store_query(st, items_sql, NULL, 0, item_row, &L, err)) !=
+            0 ||
+        (rc = aipm_store_query(st, accounts_sql, NULL, 0, account_row, &L,
+                               err)) != 0 ||
+        (rc = aipm_store_query(st, dau_sql, NULL, 0, dau_row, &L, err)) != 0)
+        return rc;
+    if ((keys = catalog_keys(d, cfg)) == NULL)
+        return aipm_error_set(err, AIPM_ENOMEM, "out of memory");
+    if (d->keys.n_keys > 0 && d->n_days > 0) {
+        d->key_users =
+            calloc((size_t)d->keys.n_keys * (size_t)d->n_days, sizeof(double));
+        if (d->key_users == NULL) {
+            free(keys);
+            return aipm_error_set(err, AIPM_ENOMEM, "out of memory");
+        }
+        b = AIPM_BIND_TEXT(keys);
+        rc = aipm_store_query(st, key_users_sql, &b, 1, key_row, &L, err);
+    }
+    free(keys);
+    if (rc == 0)
+        rc = aipm_store_query(st, item_users_sql, NULL, 0, usage_row, &L, err);
+    if (rc == 0)
+        rc = index_usage(d, err);
+    if (rc == 0)
+        rc = aipm_store_query(st, signals_sql, NULL, 0, signal_row, &L, err);
+    for (i = 0; i < d->accounts.n_keys; i++)
+        if (d->accts[i].arr > 0) {
+            arr_sum += d->accts[i].arr;
+            n_arr++;
+        }
+    d->mean_arr = n_arr ? arr_sum / n_arr : 0;
+    return rc;
+}
+
+void pz_free(pz_data *d)
+{
+    int i;
+
+    for (i = 0; i < d->n_items; i++) {
+        free(d->items[i].id);
+        free(d->items[i].title);
+        free(d->items[i].area);
+        free(d->items[i].feature_key);
+        free(d->items[i].status);
+    }
+    free(d->items);
+    aipm_strmap_free(&d->item_ids);
+    free(d->dau);
+    aipm_strmap_free(&d->keys);
+    free(d->key_users);
+    free(d->usage);
+    free(d->usage_start);
+    free(d->sig);
+    aipm_strmap_free(&d->areas);
+    aipm_strmap_free(&d->signal_names);
+    aipm_strmap_free(&d->accounts);
+    free(d->accts);
+    memset(d, 0, sizeof(*d));
+}
+
+/* Sum of users of key k and of daily actives over days [from, to). */
+static void key_window(const pz_data *d, int k, int64_t from, int64_t to,
+                       double *users, double *actives)
+{
+    int64_t day;
+
+    *users = *actives = 0;
+    for (day = from; day < to; day++) {
+        int64_t i = day - d->day0;
+
+        if (i < 0 || i >= d->n_days)
+            continue;
+        *actives += d->dau[i];
+        if (k >= 0)
+            *users += d->key_users[(size_t)k * d->n_days + (size_t)i];
+    }
+}
+
+static int key_index(const pz_data *d, char kind, const char *name)
+{
+    char key[512];
+
+    if (name == NULL)
+        return -1;
+    snprintf(key, sizeof(key), "%c:%s", kind, name);
+    return aipm_strmap_find(&d->keys, key, strlen(key));
+}
+
+double pz_outcome(const pz_data *d, int item, int64_t end_day)
+{
+    const pz_item *it = &d->items[item];
+    double users = 0, actives = 0, dummy;
+    int64_t from = it->shipped_day;
+    size_t i;
+    int any = 0;
+
+    if (from < 0 || end_day - from < PZ_MIN_OUTCOME_DAYS)
+        return NAN;
+    for (i = d->usage_start[item]; i < d->usage_start[item + 1]; i++) {
+        any = 1;
+        if (d->usage[i].day >= from && d->usage[i].day < end_day)
+            users += d->usage[i].users;
+    }
+    if (any)
+        key_window(d, -1, from, end_day, &dummy, &actives);
+    else {
+        int k = key_index(d, 'f', it->feature_key);
+
+        if (k < 0)
+            return NAN; /* no instrumentation: nothing observed */
+        key_window(d, k, from, end_day, &users, &actives);
+    }
+    return actives > 0 ? 10000 * users / actives : NAN;
+}
+
+/* The market trend of an area as of a day (see the file comment). */
+static int market_trend(const pz_data *d, const char *area, int64_t asof,
+                        double *out)
+{
+    int a = aipm_strmap_find(&d->areas, area, strlen(area));
+    int s, n_trends = 0;
+    double total = 0;
+
+    *out = 0;
+    if (a < 0)
+        return 0;
+    for (s = 0; s < d->signal_names.n_keys; s++) {
+        double sx = 0, sy = 0, sxx = 0, sxy = 0, n = 0, slope, mean;
+        size_t i;
+
+        for (i = 0; i < d->n_sig; i++) {
+            const pz_signal *g = &d->sig[i];
+            double x;
+
+            if (g->area != a || g->signal != s || g->day >= asof ||
+                g->day < asof - PZ_MARKET_DAYS)
+                continue;
+            x = (double)(g->day - asof);
+            sx += x;
+            sy += g->value;
+            sxx += x * x;
+            sxy += x * g->value;
+            n++;
+        }
+        if (n < 3 || n * sxx - sx * sx <= 0)
+            continue;
+        slope = (n * sxy - sx * sy) / (n * sxx - sx * sx);
+        mean = sy / n;
+        if (mean == 0)
+            continue;
+        total += slope * 30 / fabs(mean);
+        n_trends++;
+    }
+    if (n_trends == 0)
+        return 0;
+    *out = total / n_trends;
+    return 1;
+}
+
+/* ---- demand, from one pass over the feedback links ---- */
+
+typedef struct pair {
+    int item, acct; /* acct: index into accounts, or -1 */
+    int64_t last;   /* the day of the newest row */
+} pair;
+
+typedef struct demand {
+    pz_data *d;
+    aipm_strmap pairs; /* "<item>\x1f<account>" */
+    pair *pair;
+    size_t cap;
+    aipm_error *err;
+} demand;
+
+static int link_seen(void *ctx, const aipm_link *l)
+{
+    demand *m = ctx;
+    pz_data *d = m->d;
+    char key[600];
+    const char *who;
+    int item, pi, added, rc, acct;
+    int64_t day;
+
+    if (l->status == AIPM_LINK_REVIEW) {
+        if (l->model_item &&
+            (item = aipm_strmap_find(&d->item_ids, l->model_item,
+                                     strlen(l->model_item))) >= 0)
+            d->items[item].n_review++;
+        return 0;
+    }
+    if (l->item_id == NULL || (item = aipm_strmap_find(&d->item_ids, l->item_id,
+                                                       strlen(l->item_id))) < 0)
+        return 0;
+    day = day_of(l->created_at);
+    if (day < 0 || day >= d->items[item].asof_day)
+        return 0;
+    d->items[item].n_feedback++;
+    who = l->account_id && *l->account_id ? l->account_id : l->feedback_id;
+    snprintf(key, sizeof(key), "%d\x1f%s", item, who);
+    rc = aipm_strmap_put(&m->pairs, key, strlen(key), &pi, &added);
+    if (rc)
+        return aipm_error_set(m->err, rc, "too many (item, account) pairs");
+    if (aipm_grow(&m->pair, &m->cap, (size_t)pi + 1, sizeof(*m->pair)) != 0)
+        return aipm_error_set(m->err, AIPM_ENOMEM, "out of memory");
+    acct = l->account_id ? aipm_strmap_find(&d->accounts, l->account_id,
+                                            strlen(l->account_id))
+                         : -1;
+    if (added || day > m->pair[pi].last) {
+        m->pair[pi].item = item;
+        m->pair[pi].acct = acct;
+        m->pair[pi].last = day;
+    }
+    return 0;
+}
+
+int pz_signals(pz_data *d, aipm_store *st, double link_threshold,
+               aipm_progress_fn progress, void *progress_ctx, aipm_error *err)
+{
+    demand m;
+    aipm_link_opts o;
+    int i, rc;
+    double mean_reach = 0;
+    int n_reach = 0;
+
+    /* Reach and market from the loaded data. */
+    for (i = 0; i < d->n_items; i++) {
+        pz_item *it = &d->items[i];
+        double users, actives;
+        int k = key_index(d, 'a', it->area);
+
+        key_window(d, k, it->asof_day - PZ_REACH_DAYS, it->asof_day, &users,
+                   &actives);
+        it->reach = actives > 0 && k >= 0 ? users / actives
+                    : actives > 0         ? 0
+                                          : NAN;
+        if (isfinite(it->reach)) {
+            mean_reach += it->reach;
+            n_reach++;
+        }
+        it->has_market = market_trend(d, it->area, it->asof_day, &it->market);
+        it->demand = 0;
+        it->n_accounts = it->n_enterprise = 0;
+        it->n_feedback = it->n_review = 0;
+    }
+    /* Before any telemetry, reach is unknown: the mean of the others. */
+    for (i = 0; i < d->n_items; i++)
+        if (!isfinite(d->items[i].reach))
+            d->items[i].reach = n_reach ? mean_reach / n_reach : 0;
+
+    memset(&m, 0, sizeof(m));
+    m.d = d;
+    m.err = err;
+    aipm_strmap_init(&m.pairs, MAX_PAIRS);
+    memset(&o, 0, sizeof(o));
+    o.threshold = link_threshold;
+    o.progress = progress;
+    o.progress_ctx = progress_ctx;
+    rc = aipm_feedback_links(st, &o, link_seen, &m, &d->links, err);
+    for (i = 0; rc == AIPM_OK && i < m.pairs.n_keys; i++) {
+        const pair *pr = &m.pair[i];
+        pz_item *it = &d->items[pr->item];
+        double arr = pr->acct >= 0 ? d->accts[pr->acct].arr : 0;
+        double w = 1 + (d->mean_arr > 0 ? arr / d->mean_arr : 0);
+        double age = (double)(it->asof_day - 1 - pr->last);
+
+        it->demand += w * pow(2, -age / PZ_HALF_LIFE);
+        it->n_accounts++;
+        if (pr->acct >= 0 && d->accts[pr->acct].enterprise)
+            it->n_enterprise++;
+    }
+    /* The rate: demand over the decayed length of the item's life so far,
+     * (90 / ln 2)(1 - 2^(-W / 90)) days for a life of W days (what a
+     * constant stream of one account a day would sum to), per 30 days. */
+    for (i = 0; i < d->n_items; i++) {
+        pz_item *it = &d->items[i];
+        double W = it->created_day >= 0 && it->created_day < it->asof_day
+                       ? (double)(it->asof_day - it->created_day)
+                       : PZ_HALF_LIFE;
+        double E = PZ_HALF_LIFE / log(2) * (1 - pow(2, -W / PZ_HALF_LIFE));
+
+        it->demand_rate = 30 * it->demand / (E > 1 ? E : 1);
+    }
+    aipm_strmap_free(&m.pairs);
+    free(m.pair);
+    return rc;
+}
