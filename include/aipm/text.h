@@ -65,6 +65,11 @@ int aipm_bm25_finish(aipm_bm25 *ix, aipm_error *err);
 
 int aipm_bm25_n_docs(const aipm_bm25 *ix);
 
+/* In an index of at least this many documents, a term found in more than
+ * half of them is a stop word of that corpus: queries ignore it (its idf
+ * is below log 2; scikit-learn calls this max_df = 0.5). */
+#define AIPM_BM25_COMMON_MIN_DOCS 50
+
 /* The k best documents for a query, best first (score > 0 only); returns
  * how many were found (0..k) or a negative aipm error code. Each distinct
  * query term counts once. Not thread-safe on one index (a scratch array

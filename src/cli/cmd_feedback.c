@@ -8,7 +8,7 @@
 static void help(void)
 {
     printf("usage: aipm feedback links [--item ID] [--review] "
-           "[--threshold X]\n"
+           "[--threshold X] [--summary]\n"
            "       aipm feedback link FEEDBACK ITEM\n"
            "       aipm feedback unlink FEEDBACK ITEM\n"
            "\n"
@@ -18,7 +18,8 @@ static void help(void)
            "titles and descriptions, confidence >= the threshold, default\n"
            "0.5) or `needs_review` (a weaker match: not counted as demand).\n"
            "--item keeps the rows linked to one item, --review the rows\n"
-           "that need review. The confidence is a softmax of the five best\n"
+           "that need review, --summary only the counts. The confidence is a "
+           "softmax of the five best\n"
            "items' BM25 scores against a 'none of them' score of 4.\n"
            "\n"
            "link and unlink correct one row (audited; a correction wins\n"
@@ -28,7 +29,7 @@ static void help(void)
 
 typedef struct show {
     const char *item;
-    int review_only;
+    int review_only, summary_only;
     int64_t shown;
     int first;
 } show;
@@ -46,6 +47,8 @@ static int one(void *ctx, const aipm_link *l)
     if (s->review_only && l->status != AIPM_LINK_REVIEW)
         return 0;
     if (s->item && (l->item_id == NULL || strcmp(l->item_id, s->item) != 0))
+        return 0;
+    if (s->summary_only)
         return 0;
     s->shown++;
     if (g_cli.json) {
@@ -81,7 +84,7 @@ static int links(int argc, char **argv)
     aipm_error err = {0, ""};
     aipm_link_opts o;
     aipm_link_stats st;
-    show s = {NULL, 0, 0, 1};
+    show s = {NULL, 0, 0, 0, 1};
     int i, rc;
 
     memset(&o, 0, sizeof(o));
@@ -90,6 +93,8 @@ static int links(int argc, char **argv)
             s.item = argv[++i];
         else if (strcmp(argv[i], "--review") == 0)
             s.review_only = 1;
+        else if (strcmp(argv[i], "--summary") == 0)
+            s.summary_only = 1;
         else if (strcmp(argv[i], "--threshold") == 0 && i + 1 < argc) {
             char *end;
 
@@ -109,7 +114,7 @@ static int links(int argc, char **argv)
     }
     if (g_cli.json)
         printf("{\n  \"links\": [");
-    else
+    else if (!s.summary_only)
         printf("%-14s %-12s %7s %5s  %s\n", "feedback", "item", "score", "conf",
                "status");
     rc = aipm_feedback_links(ws.store, &o, one, &s, &st, &err);
@@ -123,11 +128,11 @@ static int links(int argc, char **argv)
                (long long)st.corrected, (long long)st.items,
                o.threshold > 0 ? o.threshold : AIPM_LINK_THRESHOLD);
     else if (rc == AIPM_OK)
-        printf("\n%lld feedback rows over %lld items: %lld given, %lld "
+        printf("%s%lld feedback rows over %lld items: %lld given, %lld "
                "linked, %lld need review, %lld corrected%s\n",
-               (long long)st.rows, (long long)st.items, (long long)st.given,
-               (long long)st.linked, (long long)st.review,
-               (long long)st.corrected,
+               s.summary_only ? "" : "\n", (long long)st.rows,
+               (long long)st.items, (long long)st.given, (long long)st.linked,
+               (long long)st.review, (long long)st.corrected,
                st.items == 0 ? " (no backlog: ingest backlog.csv first)" : "");
     if (rc)
         rc = cli_fail(&err);

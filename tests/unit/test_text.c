@@ -177,12 +177,103 @@ static void test_bm25_tf(void **state)
     aipm_tokenizer_free(tok);
 }
 
+/* A random corpus with a skewed vocabulary (some terms in most
+ * documents), every query's top 5 against scores computed here from the
+ * formula over all documents; terms in more than half of the documents
+ * are stop words (text.h). */
+static void test_bm25_random_corpora(void **state)
+{
+    enum { DOCS = 300, VOCAB = 40, QUERIES = 300, K = 5 };
+    static char docs[DOCS][200];
+    static int tf[DOCS][VOCAB], dl[DOCS];
+    const char *ptrs[DOCS];
+    aipm_tokenizer *tok;
+    aipm_bm25 *ix;
+    uint64_t x = 12345;
+    int d, q, v, df[VOCAB] = {0};
+    double avgdl = 0;
+
+    (void)state;
+    for (d = 0; d < DOCS; d++) {
+        int n = 3 + (int)((x = x * 6364136223846793005ULL + 1) >> 33) % 10;
+        size_t len = 0;
+
+        for (v = 0; v < n; v++) {
+            double u = (double)((x = x * 6364136223846793005ULL + 1) >> 11) /
+                       9007199254740992.0;
+            int w = (int)(VOCAB * u * u * u); /* skewed to low ids */
+
+            len += (size_t)snprintf(docs[d] + len, sizeof(docs[d]) - len,
+                                    "%sq%dz", v ? " " : "", w);
+            if (tf[d][w]++ == 0)
+                df[w]++;
+        }
+        dl[d] = n;
+        avgdl += n;
+        ptrs[d] = docs[d];
+    }
+    avgdl /= DOCS;
+    build(&tok, &ix, ptrs, DOCS);
+    for (q = 0; q < QUERIES; q++) {
+        char query[200];
+        int seen[VOCAB] = {0}, n = 1 + (q % 8), best[K], nb = 0, i, got;
+        double ref[DOCS];
+        aipm_bm25_hit hits[K];
+        size_t len = 0;
+
+        for (v = 0; v < n; v++) {
+            int w = (int)(((x = x * 6364136223846793005ULL + 1) >> 33) % VOCAB);
+
+            len += (size_t)snprintf(query + len, sizeof(query) - len, "%sq%dz",
+                                    v ? " " : "", w);
+            seen[w] = 1;
+        }
+        for (d = 0; d < DOCS; d++) {
+            ref[d] = 0;
+            for (v = 0; v < VOCAB; v++)
+                if (seen[v] && tf[d][v] && 2 * df[v] <= DOCS) {
+                    double idf = log(1 + (DOCS - df[v] + 0.5) / (df[v] + 0.5));
+
+                    ref[d] += idf * tf[d][v] * 2.2 /
+                              (tf[d][v] + 1.2 * (0.25 + 0.75 * dl[d] / avgdl));
+                }
+        }
+        for (i = 0; i < K; i++) { /* the top K by (score desc, doc asc) */
+            int arg = -1;
+
+            for (d = 0; d < DOCS; d++) {
+                int used = 0, j;
+
+                for (j = 0; j < nb; j++)
+                    used |= best[j] == d;
+                if (!used && ref[d] > 0 && (arg < 0 || ref[d] > ref[arg]))
+                    arg = d;
+            }
+            if (arg >= 0)
+                best[nb++] = arg;
+        }
+        got = aipm_bm25_query(ix, tok, query, len, hits, K);
+        assert_int_equal(got, nb);
+        for (i = 0; i < nb; i++) {
+            assert_true(fabs(hits[i].score - ref[best[i]]) < 1e-9);
+            /* Ties may order differently only among equal scores. */
+            assert_true(hits[i].doc == best[i] ||
+                        fabs(ref[hits[i].doc] - ref[best[i]]) < 1e-12);
+        }
+    }
+    aipm_bm25_free(ix);
+    aipm_tokenizer_free(tok);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_tokens),    cmocka_unit_test(test_long_word),
-        cmocka_unit_test(test_stopwords), cmocka_unit_test(test_bm25),
+        cmocka_unit_test(test_tokens),
+        cmocka_unit_test(test_long_word),
+        cmocka_unit_test(test_stopwords),
+        cmocka_unit_test(test_bm25),
         cmocka_unit_test(test_bm25_tf),
+        cmocka_unit_test(test_bm25_random_corpora),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -45,6 +45,7 @@ struct aipm_bm25 {
     posting *post;
     double *score; /* scratch, n_docs */
     int *touched;
+    unsigned char *common; /* per term: in more than half the documents */
     int finished;
 };
 
@@ -80,6 +81,7 @@ void aipm_bm25_free(aipm_bm25 *ix)
     free(ix->post);
     free(ix->score);
     free(ix->touched);
+    free(ix->common);
     free(ix);
 }
 
@@ -117,7 +119,8 @@ static int bag_term(void *ctx, const char *term, size_t len)
             g->failed = 1;
             return 1;
         }
-    } else if ((id = aipm_strmap_find(&g->ix->terms, term, len)) < 0)
+    } else if ((id = aipm_strmap_find(&g->ix->terms, term, len)) < 0 ||
+               g->ix->common[id])
         return 0;
     return bag_count(g, id);
 }
@@ -166,7 +169,9 @@ int aipm_bm25_finish(aipm_bm25 *ix, aipm_error *err)
     ix->post = malloc((ix->n_tri ? ix->n_tri : 1) * sizeof(*ix->post));
     ix->score = calloc((size_t)(ix->n_docs ? ix->n_docs : 1), sizeof(double));
     ix->touched = malloc((size_t)(ix->n_docs ? ix->n_docs : 1) * sizeof(int));
-    if (!ix->start || !fill || !ix->post || !ix->score || !ix->touched) {
+    ix->common = calloc((size_t)n_terms + 1, 1);
+    if (!ix->start || !fill || !ix->post || !ix->score || !ix->touched ||
+        !ix->common) {
         free(fill);
         return aipm_error_set(err, AIPM_ENOMEM, "out of memory");
     }
@@ -193,6 +198,9 @@ int aipm_bm25_finish(aipm_bm25 *ix, aipm_error *err)
 
         p->doc = x->doc;
         p->w = idf * x->tf * (AIPM_BM25_K1 + 1) / (x->tf + norm);
+        if (ix->n_docs >= AIPM_BM25_COMMON_MIN_DOCS &&
+            2 * n_t > (size_t)ix->n_docs)
+            ix->common[x->term] = 1; /* too common: a stop word here */
     }
     free(fill);
     free(ix->tri);
@@ -221,8 +229,9 @@ int aipm_bm25_query(aipm_bm25 *ix, aipm_tokenizer *t, const char *text,
         return AIPM_EINVALID;
     if (k <= 0)
         return 0;
-    memset(&g, 0, sizeof(g));
     g.ix = ix;
+    g.add = 0;
+    g.n = g.total = g.failed = 0;
     aipm_tokenize(t, text, len, bag_term, &g);
     for (i = 0; i < g.n; i++) {
         size_t j;
@@ -241,8 +250,6 @@ int aipm_bm25_query(aipm_bm25 *ix, aipm_tokenizer *t, const char *text,
         int j;
 
         ix->score[h.doc] = 0;
-        if (h.score <= 0)
-            continue;
         if (n_hits == k && cmp_hit(&h, &hits[k - 1]) >= 0)
             continue;
         j = n_hits < k ? n_hits++ : k - 1;

@@ -10,6 +10,7 @@
 #include "aipm/text.h"
 
 #include <libstemmer.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <utf8proc.h>
@@ -23,8 +24,15 @@
 /* A decomposition longer than this (none in Unicode 15 is) is dropped. */
 #define MAX_DECOMPOSED 18
 
+/* The stop words as an open-addressing hash set (a power of two, at
+ * least twice their number), filled by aipm_tokenizer_new: the set is
+ * asked once per word of every text, where a binary search took 7 string
+ * compares. */
+#define STOP_SLOTS 512
+
 struct aipm_tokenizer {
     struct sb_stemmer *stemmer;
+    const char *stop[STOP_SLOTS];
     char word[AIPM_TERM_MAX + 8];
     size_t len;
     int too_long; /* the current word passed AIPM_TERM_MAX: drop it */
@@ -73,13 +81,43 @@ int aipm_text_stopword(const char *word, size_t len)
                    sizeof(stopwords[0]), cmp_word) != NULL;
 }
 
+/* FNV-1a. */
+static uint32_t hash_word(const char *w, size_t len)
+{
+    uint32_t h = 2166136261u;
+    size_t i;
+
+    for (i = 0; i < len; i++)
+        h = (h ^ (unsigned char)w[i]) * 16777619u;
+    return h;
+}
+
+static int is_stop(const aipm_tokenizer *t, const char *w, size_t len)
+{
+    uint32_t i = hash_word(w, len) & (STOP_SLOTS - 1);
+
+    for (; t->stop[i]; i = (i + 1) & (STOP_SLOTS - 1))
+        if (strncmp(t->stop[i], w, len) == 0 && t->stop[i][len] == '\0')
+            return 1;
+    return 0;
+}
+
 int aipm_tokenizer_new(aipm_tokenizer **out, aipm_error *err)
 {
     aipm_tokenizer *t = calloc(1, sizeof(*t));
+    size_t k;
 
     *out = NULL;
     if (t == NULL)
         return aipm_error_set(err, AIPM_ENOMEM, "out of memory");
+    for (k = 0; k < sizeof(stopwords) / sizeof(stopwords[0]); k++) {
+        const char *w = stopwords[k];
+        uint32_t i = hash_word(w, strlen(w)) & (STOP_SLOTS - 1);
+
+        while (t->stop[i])
+            i = (i + 1) & (STOP_SLOTS - 1);
+        t->stop[i] = w;
+    }
     t->stemmer = sb_stemmer_new("english", "UTF_8");
     if (t->stemmer == NULL) {
         free(t);
@@ -110,7 +148,7 @@ static int flush(aipm_tokenizer *t, aipm_term_fn fn, void *ctx)
     if (len == 0 || too_long)
         return 0;
     t->word[len] = '\0';
-    if (aipm_text_stopword(t->word, len))
+    if (is_stop(t, t->word, len))
         return 0;
     stem = sb_stemmer_stem(t->stemmer, (const sb_symbol *)t->word, (int)len);
     if (stem == NULL) /* out of memory in the stemmer: keep the word */
