@@ -132,6 +132,10 @@ static void test_summaries(void **state)
     NEAR(s.q[2], 9.1, 1e-12);
     NEAR(s.mean, 5.5, 1e-12);
     NEAR(s.cvar, 1, 0);
+    /* The cap: order statistic floor(0.999 * 9) = 8, the value 9; the
+     * capped mean (1 + ... + 9 + 9) / 10. */
+    NEAR(s.cap, 9, 0);
+    NEAR(s.capped_mean, 5.4, 1e-12);
     aipm_draws_summarize(&s, b, 11, 0.10);
     NEAR(s.q[0], 1, 1e-12);
     NEAR(s.q[1], 4, 1e-12);
@@ -182,6 +186,52 @@ static void test_summaries_normal(void **state)
     NEAR(s.mean, 0, 0.01);
     NEAR(s.cvar, -1.7549833193248685, 0.02);
     free(x);
+}
+
+static int cmp_dbl(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+
+    return (x > y) - (x < y);
+}
+
+/* The nested partitions against a sort, for every n from 1 to 80 and
+ * values with ties: type 7 quantiles, CVaR, cap and capped mean. */
+static void test_summaries_against_sort(void **state)
+{
+    double x[80], sorted[80];
+    aipm_draw_summary s;
+    int n, t, i;
+
+    (void)state;
+    for (n = 1; n <= 80; n++)
+        for (t = 0; t < 20; t++) {
+            static const double probs[3] = {0.10, 0.50, 0.90};
+            double tail = 0, cap, cm = 0;
+            int m = (int)ceil(0.10 * n - 1e-9);
+
+            for (i = 0; i < n; i++)
+                x[i] = sorted[i] = floor(uniform() * 12); /* ties */
+            qsort(sorted, (size_t)n, sizeof(double), cmp_dbl);
+            aipm_draws_summarize(&s, x, n, 0.10);
+            for (i = 0; i < 3; i++) {
+                double h = (n - 1) * probs[i];
+                int k = (int)floor(h);
+                double want =
+                    sorted[k] +
+                    (k + 1 < n ? (h - k) * (sorted[k + 1] - sorted[k]) : 0);
+
+                NEAR(s.q[i], want, 1e-9);
+            }
+            for (i = 0; i < (m < 1 ? 1 : m); i++)
+                tail += sorted[i];
+            NEAR(s.cvar, tail / (m < 1 ? 1 : m), 1e-9);
+            cap = sorted[(int)floor(0.999 * (n - 1))];
+            NEAR(s.cap, cap, 0);
+            for (i = 0; i < n; i++)
+                cm += sorted[i] < cap ? sorted[i] : cap;
+            NEAR(s.capped_mean, cm / n, 1e-9);
+        }
 }
 
 /* The knapsack against brute force on 300 random cases of up to 12 items. */
@@ -252,6 +302,7 @@ int main(void)
         cmocka_unit_test(test_blr_bad),
         cmocka_unit_test(test_summaries),
         cmocka_unit_test(test_summaries_normal),
+        cmocka_unit_test(test_summaries_against_sort),
         cmocka_unit_test(test_knapsack_brute_force),
         cmocka_unit_test(test_spearman),
     };

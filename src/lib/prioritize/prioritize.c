@@ -30,6 +30,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pthread.h>
+#include <unistd.h>
 
 enum {
     F_ONE,
@@ -50,9 +52,12 @@ enum {
  * dozen shipped items, and fades as more ship. */
 static const double prior_var[P] = {100,  0.25, 0.25, 0.25,
                                     0.25, 0.25, 0.25, 0.25};
+#define MAX_THREADS 8
 #define PRIOR_A0 1.0
 #define PRIOR_B0 0.1
-#define CAP_Q 0.999
+/* Recorded with every decision: change it when the features, the prior or
+ * the outcome change, so that records say which model made them. */
+#define MODEL_VERSION "bayesian_linear/1 (8 features, RICE prior)"
 
 typedef struct cand {
     int item;
@@ -242,17 +247,6 @@ static void item_draws(const model *m, const pz_item *it, const double *x,
     }
 }
 
-/* Mean of x capped at its CAP_Q quantile (x is reordered). */
-static double capped_mean(double *x, int n)
-{
-    double cap = aipm_select(x, n, (int)floor(CAP_Q * (n - 1))), sum = 0;
-    int k;
-
-    for (k = 0; k < n; k++)
-        sum += x[k] < cap ? x[k] : cap;
-    return sum / n;
-}
-
 static double median_rice(const pz_data *d)
 {
     double *v = malloc((size_t)(d->n_items ? d->n_items : 1) * sizeof(double));
@@ -270,52 +264,99 @@ static double median_rice(const pz_data *d)
     return med;
 }
 
-/* Draw and summarise every candidate. */
-static int score_all(cand *c, int n, const model *m, const pz_data *d,
-                     const aipm_pz_opts *o, aipm_error *err)
+/* One thread's share of the candidates: [from, to). Every item's draws
+ * come from its own generator, so the results do not depend on how the
+ * items are split. */
+typedef struct scorer {
+    cand *c;
+    int from, to;
+    const model *m;
+    const pz_data *d;
+    const aipm_pz_opts *o;
+    int failed;
+} scorer;
+
+static void *score_range(void *arg)
 {
+    scorer *w = arg;
+    const model *m = w->m;
     double *value = malloc((size_t)m->draws * sizeof(double));
     double *effort = malloc((size_t)m->draws * sizeof(double));
     double *score = malloc((size_t)m->draws * sizeof(double));
     gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
-    double L = o->risk_aversion;
+    double L = w->o->risk_aversion;
     int i, k;
 
     if (!value || !effort || !score || !r) {
-        free(value);
-        free(effort);
-        free(score);
-        gsl_rng_free(r);
-        return aipm_error_set(err, AIPM_ENOMEM, "out of memory");
+        w->failed = 1;
+        goto done;
     }
-    for (i = 0; i < n; i++) {
-        const pz_item *it = &d->items[c[i].item];
+    for (i = w->from; i < w->to; i++) {
+        cand *c = &w->c[i];
+        const pz_item *it = &w->d->items[c->item];
         double e_sum = 0;
 
-        item_draws(m, it, c[i].x, c[i].item, o->seed, r, value, effort);
+        item_draws(m, it, c->x, c->item, w->o->seed, r, value, effort);
         for (k = 0; k < m->draws; k++) {
             score[k] = value[k] / effort[k];
             e_sum += effort[k];
         }
-        c[i].effort_mean = e_sum / m->draws;
-        aipm_draws_summarize(&c[i].s, score, m->draws, AIPM_PZ_TAIL);
-        aipm_draws_summarize(&c[i].v, value, m->draws, AIPM_PZ_TAIL);
-        c[i].mean_v = capped_mean(value, m->draws);
-        c[i].risk_v = c[i].mean_v - L * (c[i].mean_v - c[i].v.cvar);
-        c[i].score = c[i].s.mean - L * (c[i].s.mean - c[i].s.cvar);
-        c[i].confidence =
-            c[i].v.q[2] + c[i].v.q[0] > 0
-                ? 1 - (c[i].v.q[2] - c[i].v.q[0]) / (c[i].v.q[2] + c[i].v.q[0])
+        c->effort_mean = e_sum / m->draws;
+        aipm_draws_summarize(&c->s, score, m->draws, AIPM_PZ_TAIL);
+        aipm_draws_summarize(&c->v, value, m->draws, AIPM_PZ_TAIL);
+        c->mean_v = c->v.capped_mean;
+        c->risk_v = c->mean_v - L * (c->mean_v - c->v.cvar);
+        c->score = c->s.mean - L * (c->s.mean - c->s.cvar);
+        c->confidence =
+            c->v.q[2] + c->v.q[0] > 0
+                ? 1 - (c->v.q[2] - c->v.q[0]) / (c->v.q[2] + c->v.q[0])
                 : 0;
-        c[i].rice_fallback_guess = !m->bayes && !isfinite(rice_of(it));
-        if (o->progress && (i & 255) == 0)
-            o->progress(o->progress_ctx, (uint64_t)i, (uint64_t)n);
+        c->rice_fallback_guess = !m->bayes && !isfinite(rice_of(it));
     }
+done:
     free(value);
     free(effort);
     free(score);
     gsl_rng_free(r);
-    return AIPM_OK;
+    return NULL;
+}
+
+/* Draw and summarise every candidate, on up to MAX_THREADS threads (one
+ * per online CPU). */
+static int score_all(cand *c, int n, const model *m, const pz_data *d,
+                     const aipm_pz_opts *o, aipm_error *err)
+{
+    scorer w[MAX_THREADS];
+    pthread_t th[MAX_THREADS];
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    int nt = cpus < 1 ? 1 : cpus > MAX_THREADS ? MAX_THREADS : (int)cpus;
+    int t, started[MAX_THREADS] = {0}, failed = 0;
+
+    if (n < 64)
+        nt = 1;
+    for (t = 0; t < nt; t++) {
+        w[t].c = c;
+        w[t].from = (int)((int64_t)n * t / nt);
+        w[t].to = (int)((int64_t)n * (t + 1) / nt);
+        w[t].m = m;
+        w[t].d = d;
+        w[t].o = o;
+        w[t].failed = 0;
+        if (t > 0)
+            started[t] = pthread_create(&th[t], NULL, score_range, &w[t]) == 0;
+    }
+    score_range(&w[0]);
+    for (t = 1; t < nt; t++) {
+        if (started[t])
+            pthread_join(th[t], NULL);
+        else
+            score_range(&w[t]); /* no thread: do its share here */
+    }
+    for (t = 0; t < nt; t++)
+        failed |= w[t].failed;
+    if (o->progress)
+        o->progress(o->progress_ctx, (uint64_t)n, (uint64_t)n);
+    return failed ? aipm_error_set(err, AIPM_ENOMEM, "out of memory") : AIPM_OK;
 }
 
 static int cmp_cand(const void *a, const void *b)
@@ -376,31 +417,38 @@ static json_t *contributions(const model *m, const cand *c, const pz_item *it)
             order[j] = order[j - 1];
             order[j - 1] = t;
         }
+    /* Each contribution is against the average shipped item (the
+     * features are deviations from it), so the text names that average. */
     for (i = 0; i < 4; i++) {
         int f = order[i];
-        char text[300], p[32];
+        char text[400], p[32];
 
         pct(p, sizeof(p), expm1(con[f]));
         switch (f) {
         case 0:
             snprintf(text, sizeof(text),
                      "%s from demand: %d accounts, %d enterprise, %lld "
-                     "feedback rows (%.1f weighted accounts a month)",
+                     "feedback rows (%.1f weighted accounts a month; "
+                     "shipped items averaged %.1f)",
                      p, it->n_accounts, it->n_enterprise,
-                     (long long)it->n_feedback, it->demand_rate);
+                     (long long)it->n_feedback, it->demand_rate,
+                     expm1(m->mu[F_DEMAND]));
             break;
         case 1:
             snprintf(text, sizeof(text),
-                     "%s from reach: %.1f%% of daily actives use %s (last "
-                     "30 days)",
-                     p, 100 * it->reach, it->area[0] ? it->area : "its area");
+                     "%s from reach: %.1f%% of daily actives (%.0f users a "
+                     "day) use %s in the last 30 days (shipped items: "
+                     "%.1f%%)",
+                     p, 100 * it->reach, it->reach_users,
+                     it->area[0] ? it->area : "its area", 100 * m->mu[F_REACH]);
             break;
         case 2:
             if (it->has_market)
                 snprintf(text, sizeof(text),
-                         "%s from market: %s signals %s %.1f%% a month", p,
-                         it->area, it->market >= 0 ? "rising" : "falling",
-                         100 * fabs(it->market));
+                         "%s from market: %s signals %s %.1f%% a month "
+                         "(shipped items: %+.1f%%)",
+                         p, it->area, it->market >= 0 ? "rising" : "falling",
+                         100 * fabs(it->market), 100 * m->mu[F_MARKET]);
             else
                 snprintf(text, sizeof(text),
                          "%s from market: no signals for %s", p,
@@ -521,7 +569,7 @@ static json_t *item_json(const cand *c, int rank, const model *m,
 
     return json_pack(
         "{s:i, s:s, s:s, s:s, s:o, s:o, s:o, s:o, s:f, s:f, s:f, s:f, s:f, "
-        "s:I, s:I, s:o, s:{s:f, s:f, s:i, s:i, s:f, s:o}}",
+        "s:I, s:I, s:o, s:{s:f, s:f, s:i, s:i, s:f, s:f, s:o}}",
         "rank", rank, "id", it->id, "title", it->title, "area", it->area,
         "expected_value", num(c->mean_v), "p10", num(c->v.q[0]), "p50",
         num(c->v.q[1]), "p90", num(c->v.q[2]), "effort", it->effort,
@@ -531,7 +579,7 @@ static json_t *item_json(const cand *c, int rank, const model *m,
         "contributions", contributions(m, c, it), "signals", "demand",
         it->demand, "demand_per_month", it->demand_rate, "accounts",
         it->n_accounts, "enterprise_accounts", it->n_enterprise, "reach",
-        it->reach, "market",
+        it->reach, "reach_daily_users", it->reach_users, "market",
         it->has_market ? json_real(it->market) : json_null());
 }
 
@@ -666,11 +714,12 @@ output:
         static const char *const inputs[] = {"backlog", "feedback", "events",
                                              "signals", NULL};
         json_t *params = json_pack(
-            "{s:f, s:f, s:i, s:I, s:f, s:b}", "capacity_weeks",
+            "{s:f, s:f, s:i, s:I, s:f, s:b, s:s, s:i}", "capacity_weeks",
             o->capacity_weeks, "risk_aversion", o->risk_aversion, "draws",
             m.draws, "seed", (json_int_t)o->seed, "link_threshold",
             o->link_threshold > 0 ? o->link_threshold : AIPM_LINK_THRESHOLD,
-            "backtest", o->backtest);
+            "backtest", o->backtest, "model", m.bayes ? MODEL_VERSION : "rice",
+            "trained_on", m.n_train);
         const char *top = o->backtest ? "backtest"
                           : n > 0     ? d.items[c[0].item].id
                                       : "none";

@@ -47,13 +47,15 @@ void aipm_blr_predict(const aipm_blr *m, const double *x, double *loc,
 
 /* ---- plan.c ---- */
 
-/* Summaries of n draws (reordered in place): the quantiles q[k] of the
- * probabilities probs[k] (type 7, as numpy and R default: linear between
- * order statistics), the mean, and the mean of the lowest
- * ceil(alpha * n) draws (the lower-tail CVaR). */
+/* Summaries of n draws (reordered in place): P10, P50 and P90 (type 7,
+ * as numpy and R default: linear between order statistics), the mean, the
+ * mean of the lowest ceil(alpha * n) draws (the lower-tail CVaR), and the
+ * mean capped at the 99.9th percentile. */
 typedef struct aipm_draw_summary {
     double mean, cvar;
-    double q[3]; /* P10, P50, P90 with the default probabilities */
+    double q[3];        /* P10, P50, P90 */
+    double cap;         /* order statistic floor(0.999 (n - 1)) */
+    double capped_mean; /* the mean with the draws above cap set to it */
 } aipm_draw_summary;
 
 void aipm_draws_summarize(aipm_draw_summary *out, double *x, int n,
@@ -104,6 +106,7 @@ typedef struct pz_item {
     int64_t n_feedback; /* counted rows before asof_day */
     int64_t n_review;   /* rows whose best match it is, needing review */
     double reach;       /* area users / daily actives, mean over 30 days */
+    double reach_users; /* the area's mean daily users over those days */
     double market;      /* relative trend of the area's signals, per 30 days */
     int has_market;
 } pz_item;

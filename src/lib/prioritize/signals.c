@@ -537,6 +537,7 @@ int pz_signals(pz_data *d, aipm_store *st, double link_threshold,
 
         key_window(d, k, it->asof_day - PZ_REACH_DAYS, it->asof_day, &users,
                    &actives);
+        it->reach_users = users / PZ_REACH_DAYS;
         it->reach = actives > 0 && k >= 0 ? users / actives
                     : actives > 0         ? 0
                                           : NAN;
