@@ -9,6 +9,7 @@
 #include "aipm/demo.h"
 #include "aipm/experiment.h"
 #include "aipm/feedback.h"
+#include "aipm/forecast.h"
 #include "aipm/ingest.h"
 #include "aipm/kpi.h"
 #include "aipm/lineage.h"

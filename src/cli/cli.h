@@ -93,5 +93,6 @@ int cmd_experiment(int argc, char **argv);
 int cmd_kpi(int argc, char **argv);
 int cmd_feedback(int argc, char **argv);
 int cmd_prioritize(int argc, char **argv);
+int cmd_forecast(int argc, char **argv);
 
 #endif

@@ -38,6 +38,8 @@ static const struct command {
      "feedback linked to backlog items: links, link, unlink"},
     {"prioritize", cmd_prioritize,
      "the backlog ranked by learned value, with a release plan"},
+    {"forecast", cmd_forecast,
+     "adoption forecasts: a Bass fit of a series (forecast bass)"},
     {"demo", cmd_demo,
      "a demo product: generate its data, or run the whole job on it"},
     {"help", cmd_help, "list commands, or show one command's help"},

@@ -118,7 +118,7 @@ example_manifest() {
     echo "$T/example_$1.expect.json"
 }
 
-COMMANDS="init ingest data quality quarantine lineage audit kpi experiment feedback demo help version"
+COMMANDS="init ingest data quality quarantine lineage audit kpi experiment feedback prioritize forecast demo help version"
 
 # ------------------------------------------------ 1. init, help, unknown ---
 
@@ -1142,6 +1142,49 @@ want(len(d["items"]) > 0, "no items")
 want(all(c["factor"] == "rice" for i in d["items"] for c in i["contributions"]), "RICE ranking explains other factors")'
 }
 
+case_forecast_bass_series() {
+    local F=$T/vcr.csv
+    # US home VCR sales 1980-1989, thousand units; the density-form fit of
+    # Cowpertwait and Metcalfe (2009, section 3.3.4): m 6.798e4,
+    # p 6.594e-3, q 0.6381.
+    printf 'period,adopters\n1980,840\n1981,1470\n1982,2110\n1983,4000\n1984,7590\n1985,10950\n1986,10530\n1987,9470\n1988,7790\n1989,5890\n' > "$F"
+    mkws fc
+    A -C "$WS" forecast bass --series "$F" --form density --horizon 5 --json
+    expect_rc 0 "forecast bass"
+    pycheck "$OUT" '
+want(abs(d["m"] / 6.798e4 - 1) < 1e-3 and abs(d["p"] / 6.594e-3 - 1) < 1e-3 and abs(d["q"] / 0.6381 - 1) < 1e-3, "fit %r" % {k: d[k] for k in ("p", "q", "m")})
+want(all(d["se"][k] > 0 for k in ("p", "q", "m")), "standard errors %r" % d["se"])
+want(len(d["fitted"]) == 10 and d["fitted"][0]["period"] == "1980", "fitted values")
+want(len(d["forecast"]) == 5 and d["forecast"][0]["t"] == 11, "forecast %r" % d["forecast"][:1])
+want(d["holdout_mape"] is None and "decision_id" in d, "holdout / record")'
+    [ "$(sql "$WS/aipm.db" "select count(*) from decisions where kind = 'forecast'")" = 1 ] ||
+        fail "the fit was not recorded"
+    A -C "$WS" forecast bass --series "$F" --holdout 3 --no-record --json
+    expect_rc 0 "forecast bass --holdout"
+    pycheck "$OUT" '
+want(d["fitted_on"] == 7 and d["form"] == "per-period", "fitted_on %r" % d["fitted_on"])
+h = [r for r in d["forecast"] if "observed" in r]
+want(len(h) == 3 and h[0]["period"] == "1987", "held-out rows %r" % h)
+mape = sum(abs(r["adopters"] - r["observed"]) / r["observed"] for r in h) / 3
+want(abs(d["holdout_mape"] - mape) < 1e-9, "holdout MAPE %r vs %r" % (d["holdout_mape"], mape))'
+    [ "$(sql "$WS/aipm.db" "select count(*) from decisions where kind = 'forecast'")" = 1 ] ||
+        fail "--no-record recorded"
+    # Outside a workspace it still fits, and says it did not record.
+    mkdir -p "$T/nows" && cd "$T/nows" || fail "cd"
+    A forecast bass --series "$F"
+    expect_rc 0 "forecast bass outside a workspace"
+    grep -q 'not recorded' "$ERR" || fail "no note that the fit was not recorded"
+    # Bad input: one line, exit 1.
+    printf 'period,adopters\n1,5\n2,x\n' > "$T/bad.csv"
+    for bad in "--series $T/bad.csv" "--series $T/missing.csv" "--series $T" "--series $F --form cubic" "--series $F --holdout 8" ""; do
+        A forecast bass $bad --no-record
+        expect_rc 1 "forecast bass $bad"
+        expect_one_line_stderr "forecast bass $bad"
+    done
+    A forecast bass --series "$T/bad.csv" --no-record
+    grep -q 'line 3' "$ERR" || fail "the bad line is not named: $(errtext)"
+}
+
 case_kpi_on_demo() {
     local W=$T/demo-kpi
     timeout 120 "$AIPM" demo "$W" --seed 3 --users 800 --days 60 >"$OUT" 2>"$ERR" </dev/null
@@ -1234,6 +1277,7 @@ case_kpi_on_demo
 case_feedback_links_on_demo
 case_prioritize_on_demo
 case_prioritize_rice_fallback
+case_forecast_bass_series
 "
 # every case_* function must be listed (catches a forgotten one)
 for c in $(declare -F | awk '$3 ~ /^case_/ { print $3 }'); do
