@@ -161,15 +161,15 @@ static int bass(int argc, char **argv)
         }
         json_array_append_new(forecast, row);
     }
-    doc = json_pack("{s:s, s:s, s:f, s:f, s:f, s:{s:o, s:o, s:o}, s:f, s:i, "
-                    "s:o, s:o, s:o}",
-                    "model", "bass", "form",
-                    form == AIPM_BASS_DENSITY ? "density" : "per-period", "p",
-                    b.p, "q", b.q, "m", b.m, "se", "p", num(b.se_p), "q",
-                    num(b.se_q), "m", num(b.se_m), "rss", b.rss, "fitted_on",
-                    n_fit, "fitted", fitted, "forecast", forecast,
-                    "holdout_mape",
-                    n_ape ? json_real(ape / n_ape) : json_null());
+    doc =
+        json_pack("{s:s, s:s, s:f, s:f, s:f, s:{s:o, s:o, s:o}, s:f, s:i, "
+                  "s:o, s:o, s:o}",
+                  "model", "bass", "form",
+                  form == AIPM_BASS_DENSITY ? "density" : "per-period", "p",
+                  b.p, "q", b.q, "m", b.m, "se", "p", num(b.se_p), "q",
+                  num(b.se_q), "m", num(b.se_m), "rss", b.rss, "fitted_on",
+                  n_fit, "fitted", fitted, "forecast", forecast, "holdout_mape",
+                  n_ape ? json_real(ape / n_ape) : json_null());
     if (b.q < 1e-6 || b.p > 1)
         json_object_set_new(
             doc, "warning",
@@ -192,12 +192,10 @@ static int bass(int argc, char **argv)
     }
     if (record) {
         workspace ws;
-        json_t *params = json_pack("{s:s, s:s, s:I, s:I}", "series", path,
-                                   "form", form == AIPM_BASS_DENSITY
-                                               ? "density"
-                                               : "per-period",
-                                   "holdout", (json_int_t)holdout, "horizon",
-                                   (json_int_t)horizon);
+        json_t *params = json_pack(
+            "{s:s, s:s, s:I, s:I}", "series", path, "form",
+            form == AIPM_BASS_DENSITY ? "density" : "per-period", "holdout",
+            (json_int_t)holdout, "horizon", (json_int_t)horizon);
         char id[37], decision[96];
 
         if ((rc = ws_open(&ws)) != 0) {

@@ -77,8 +77,8 @@ static void test_recovery(void **state)
 
     (void)state;
     for (c = 0; c < 3; c++) {
-        aipm_bass truth_b = {truth[c][0], truth[c][1], truth[c][2], 0, 0, 0,
-                             0, 0};
+        aipm_bass truth_b = {truth[c][0], truth[c][1], truth[c][2], 0,
+                             0,           0,           0,           0};
         double y[30], noisy[30];
         aipm_bass b;
         aipm_error err = {0};
@@ -169,9 +169,12 @@ static void test_parse_bad(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_vcr_density), cmocka_unit_test(test_vcr_per_period),
-        cmocka_unit_test(test_recovery),    cmocka_unit_test(test_bad_series),
-        cmocka_unit_test(test_parse),       cmocka_unit_test(test_parse_bad),
+        cmocka_unit_test(test_vcr_density),
+        cmocka_unit_test(test_vcr_per_period),
+        cmocka_unit_test(test_recovery),
+        cmocka_unit_test(test_bad_series),
+        cmocka_unit_test(test_parse),
+        cmocka_unit_test(test_parse_bad),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -28,8 +28,7 @@ double aipm_bass_share(double p, double q, double t)
     return (1 - e) / (1 + q / p * e);
 }
 
-static double model(aipm_bass_form form, double p, double q, double m,
-                    double t)
+static double model(aipm_bass_form form, double p, double q, double m, double t)
 {
     if (form == AIPM_BASS_DENSITY) {
         double e = exp(-(p + q) * t), d = 1 + q / p * e;
@@ -107,8 +106,8 @@ static int solve(const series *s, const double start[3], double theta[3],
         gsl_blas_ddot(f, f, rss);
         for (i = 0; i < 3; i++)
             theta[i] = gsl_vector_get(pos, (size_t)i);
-        status = gsl_multifit_nlinear_covar(gsl_multifit_nlinear_jac(w), 0.0,
-                                            covar);
+        status =
+            gsl_multifit_nlinear_covar(gsl_multifit_nlinear_jac(w), 0.0, covar);
         for (i = 0; i < 3; i++)
             for (j = 0; j < 3; j++)
                 cov[i * 3 + j] = gsl_matrix_get(covar, (size_t)i, (size_t)j);

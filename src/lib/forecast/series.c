@@ -80,8 +80,8 @@ int aipm_series_parse(aipm_series *out, const char *text, size_t len,
             continue;
         if (!aipm_utf8_valid(s, (size_t)(e - s)) ||
             memchr(s, '\0', (size_t)(e - s))) {
-            rc = aipm_error_set(err, AIPM_EINVALID,
-                                "line %d: not UTF-8 text", line);
+            rc = aipm_error_set(err, AIPM_EINVALID, "line %d: not UTF-8 text",
+                                line);
             goto fail;
         }
         comma = memchr(s, ',', (size_t)(e - s));
@@ -100,8 +100,8 @@ int aipm_series_parse(aipm_series *out, const char *text, size_t len,
         trim(&ls, &le);
         trim(&vs, &ve);
         if (!header) {
-            if (le - ls != 6 || strncmp(ls, "period", 6) != 0 ||
-                ve - vs != 8 || strncmp(vs, "adopters", 8) != 0) {
+            if (le - ls != 6 || strncmp(ls, "period", 6) != 0 || ve - vs != 8 ||
+                strncmp(vs, "adopters", 8) != 0) {
                 rc = aipm_error_set(err, AIPM_EINVALID,
                                     "line %d: the header must be "
                                     "period,adopters",
@@ -119,9 +119,9 @@ int aipm_series_parse(aipm_series *out, const char *text, size_t len,
             goto fail;
         }
         if (ve == vs || (size_t)(ve - vs) >= sizeof(num)) {
-            rc = aipm_error_set(err, AIPM_EINVALID,
-                                "line %d: adopters must be a number >= 0",
-                                line);
+            rc =
+                aipm_error_set(err, AIPM_EINVALID,
+                               "line %d: adopters must be a number >= 0", line);
             goto fail;
         }
         memcpy(num, vs, (size_t)(ve - vs));
@@ -135,8 +135,8 @@ int aipm_series_parse(aipm_series *out, const char *text, size_t len,
             goto fail;
         }
         if (out->n == MAX_ROWS) {
-            rc = aipm_error_set(err, AIPM_EINVALID,
-                                "more than %d periods", MAX_ROWS);
+            rc = aipm_error_set(err, AIPM_EINVALID, "more than %d periods",
+                                MAX_ROWS);
             goto fail;
         }
         if (add_row(out, &cap, ls, (size_t)(le - ls), v) != AIPM_OK) {
