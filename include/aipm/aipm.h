@@ -10,6 +10,7 @@
 #include "aipm/experiment.h"
 #include "aipm/feedback.h"
 #include "aipm/forecast.h"
+#include "aipm/graph.h"
 #include "aipm/ingest.h"
 #include "aipm/kpi.h"
 #include "aipm/lineage.h"

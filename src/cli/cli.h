@@ -94,5 +94,6 @@ int cmd_kpi(int argc, char **argv);
 int cmd_feedback(int argc, char **argv);
 int cmd_prioritize(int argc, char **argv);
 int cmd_forecast(int argc, char **argv);
+int cmd_graph(int argc, char **argv);
 
 #endif

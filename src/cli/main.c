@@ -38,6 +38,9 @@ static const struct command {
      "feedback linked to backlog items: links, link, unlink"},
     {"prioritize", cmd_prioritize,
      "the backlog ranked by learned value, with a release plan"},
+    {"graph", cmd_graph,
+     "the knowledge graph of users, accounts and features: stats, "
+     "neighbors"},
     {"forecast", cmd_forecast,
      "adoption forecasts: a Bass fit of a series (forecast bass)"},
     {"demo", cmd_demo,

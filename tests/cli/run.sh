@@ -118,7 +118,7 @@ example_manifest() {
     echo "$T/example_$1.expect.json"
 }
 
-COMMANDS="init ingest data quality quarantine lineage audit kpi experiment feedback prioritize forecast demo help version"
+COMMANDS="init ingest data quality quarantine lineage audit kpi experiment feedback prioritize graph forecast demo help version"
 
 # ------------------------------------------------ 1. init, help, unknown ---
 
@@ -1185,6 +1185,36 @@ want(abs(d["holdout_mape"] - mape) < 1e-9, "holdout MAPE %r vs %r" % (d["holdout
     grep -q 'line 3' "$ERR" || fail "the bad line is not named: $(errtext)"
 }
 
+case_graph_on_demo() {
+    local W=$T/demo-graph users members invited
+    timeout 120 "$AIPM" demo "$W" --seed 4 --users 800 --days 60 >"$OUT" 2>"$ERR" </dev/null
+    RC=$?
+    expect_rc 0 "aipm demo"
+    A -C "$W" graph stats --json
+    expect_rc 0 "graph stats"
+    # Recounted from the store with the sqlite3 shell.
+    users=$(sql "$W/aipm.db" "select count(distinct user_id) from v_events where user_id is not null")
+    members=$(sql "$W/aipm.db" "select count(*) from (select distinct user_id, group_id from v_events where type = 'group' and user_id is not null and group_id is not null)")
+    invited=$(sql "$W/aipm.db" "select count(*) from v_graph where relation = 'invited'")
+    pycheck "$OUT" '
+want(d["nodes"]["user"] == int(args[0]), "users %r, store %s" % (d["nodes"]["user"], args[0]))
+want(d["edges"]["member_of"] == int(args[1]), "member_of %r, store %s" % (d["edges"]["member_of"], args[1]))
+want(d["edges"]["invited"] == int(args[2]), "invited %r, store %s" % (d["edges"]["invited"], args[2]))
+want(d["nodes"]["feature"] == 10 and d["edges"]["depends_on"] >= 1, "catalog %r" % d)
+want(d["edges_total"] == sum(d["edges"].values()), "edge total")' "$users" "$members" "$invited"
+    A -C "$W" graph neighbors user:u-1 --json
+    expect_rc 0 "graph neighbors"
+    pycheck "$OUT" '
+want(d["kind"] == "user" and any(n["relation"] == "member_of" for n in d["neighbors"]), "user:u-1 %r" % d)'
+    A -C "$W" graph neighbors user:nobody
+    expect_rc 1 "unknown node"
+    expect_one_line_stderr "unknown node"
+    A -C "$W" graph neighbors user:u-1 --relation knows
+    expect_rc 1 "unknown relation"
+    A -C "$W" graph frobnicate
+    expect_rc 1 "unknown graph command"
+}
+
 case_kpi_on_demo() {
     local W=$T/demo-kpi
     timeout 120 "$AIPM" demo "$W" --seed 3 --users 800 --days 60 >"$OUT" 2>"$ERR" </dev/null
@@ -1278,6 +1308,7 @@ case_feedback_links_on_demo
 case_prioritize_on_demo
 case_prioritize_rice_fallback
 case_forecast_bass_series
+case_graph_on_demo
 "
 # every case_* function must be listed (catches a forgotten one)
 for c in $(declare -F | awk '$3 ~ /^case_/ { print $3 }'); do

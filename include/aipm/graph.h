@@ -1,0 +1,81 @@
+/* graph.h - the knowledge graph of users, accounts and product features.
+ *
+ * Nodes have typed ids: `user:ID`, `account:ID`, `feature:KEY` (and any
+ * other `kind:ID` that graph.csv names). Edges, each with the time it
+ * began (ms, 0 when unknown):
+ *  - user member_of account: every (user, account) of the group calls,
+ *    from the first call;
+ *  - user uses feature: the user's first event of the feature's catalog
+ *    events;
+ *  - feature depends_on feature: the catalog's depends_on;
+ *  - whatever graph.csv holds (e.g. user invited user), newest version of
+ *    each (src, relation, dst), with its weight.
+ * Every user with an event is a node, with edges or without.
+ *
+ * Built from the store in one scan of the events (one GROUP BY statement)
+ * plus the graph dataset, held as two CSR arrays (edges by source and by
+ * destination) so that both directions are one slice each.
+ */
+#ifndef AIPM_GRAPH_H
+#define AIPM_GRAPH_H
+
+#include "aipm/config.h"
+#include "aipm/core.h"
+#include "aipm/store.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum aipm_node_kind {
+    AIPM_NODE_USER,
+    AIPM_NODE_ACCOUNT,
+    AIPM_NODE_FEATURE,
+    AIPM_NODE_OTHER,
+    AIPM_NODE_KINDS
+} aipm_node_kind;
+
+typedef struct aipm_graph aipm_graph;
+
+/* An edge as seen from one node: the other end, the relation, whether it
+ * goes out of the node (1) or into it (0), its start time and weight. */
+typedef struct aipm_edge {
+    int node;
+    int relation;
+    int out;
+    int64_t t_ms;
+    double weight;
+} aipm_edge;
+
+int aipm_graph_build(aipm_graph **out, aipm_store *st, const aipm_config *cfg,
+                     aipm_error *err);
+void aipm_graph_free(aipm_graph *g);
+
+int aipm_graph_n_nodes(const aipm_graph *g);
+int64_t aipm_graph_n_edges(const aipm_graph *g);
+/* The node of a typed id, or -1. */
+int aipm_graph_find(const aipm_graph *g, const char *id);
+const char *aipm_graph_node_id(const aipm_graph *g, int node);
+aipm_node_kind aipm_graph_node_kind(const aipm_graph *g, int node);
+const char *aipm_node_kind_name(aipm_node_kind k);
+int aipm_graph_n_relations(const aipm_graph *g);
+const char *aipm_graph_relation(const aipm_graph *g, int relation);
+/* The relation's index, or -1. */
+int aipm_graph_relation_find(const aipm_graph *g, const char *name);
+/* Out-degree plus in-degree. */
+int aipm_graph_degree(const aipm_graph *g, int node);
+
+/* Call cb for each edge at node (relation -1: any), out-edges first; a
+ * non-zero return stops and is returned. */
+typedef int (*aipm_edge_cb)(void *ctx, const aipm_edge *e);
+int aipm_graph_neighbors(const aipm_graph *g, int node, int relation,
+                         aipm_edge_cb cb, void *ctx);
+
+/* Node and edge counts by kind and relation, and the degree distribution,
+ * as a JSON text (caller frees). */
+char *aipm_graph_stats_json(const aipm_graph *g);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

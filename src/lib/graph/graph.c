@@ -1,0 +1,419 @@
+/* graph.c - the knowledge graph in CSR form (see graph.h).
+ *
+ * Loading appends (src, dst, relation, time, weight) edges to one array,
+ * interning node ids and relation names in string maps; finishing sorts
+ * the edges by source and by destination with two counting sorts into
+ * the out- and in-adjacency arrays. Node ids are the map's keys, so each
+ * is stored once.
+ */
+#include "aipm/graph.h"
+
+#include <jansson.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_NODES (1 << 28)
+#define MAX_RELATIONS 1024
+
+typedef struct raw_edge {
+    int src, dst, rel;
+    int64_t t;
+    double w;
+} raw_edge;
+
+typedef struct adj {
+    int node, rel;
+    int64_t t;
+    double w;
+} adj;
+
+struct aipm_graph {
+    aipm_strmap nodes, relations;
+    unsigned char *kind;
+    size_t cap_kind;
+    raw_edge *raw;
+    size_t n_raw, cap_raw;
+    size_t *out_start, *in_start; /* n_nodes + 1 */
+    adj *out, *in;
+    aipm_error *err;
+};
+
+/* One scan of the events: per user, each account of its group calls
+ * ("a:" + group_id) and each catalog feature it used ("f:" + key, ?1 maps
+ * event names to feature keys), with the first time; rows with k NULL
+ * only say the user exists. */
+static const char events_sql[] =
+    "WITH fe(ev, f) AS MATERIALIZED (SELECT json_extract(value, '$[0]'),"
+    " json_extract(value, '$[1]') FROM json_each(?1))"
+    " SELECT e.user_id, CASE WHEN e.type = 'group' AND e.group_id IS NOT NULL"
+    "  THEN 'a:' || e.group_id WHEN fe.f IS NOT NULL THEN 'f:' || fe.f END,"
+    "  min(e.ts)"
+    " FROM v_events e LEFT JOIN fe ON fe.ev = e.event AND e.type = 'track'"
+    " WHERE e.user_id IS NOT NULL GROUP BY 1, 2";
+
+static const char graph_sql[] =
+    "SELECT src, relation, dst, weight FROM v_graph"
+    " WHERE rid IN (SELECT max(rid) FROM v_graph GROUP BY key) ORDER BY rid";
+
+const char *aipm_node_kind_name(aipm_node_kind k)
+{
+    switch (k) {
+    case AIPM_NODE_USER:
+        return "user";
+    case AIPM_NODE_ACCOUNT:
+        return "account";
+    case AIPM_NODE_FEATURE:
+        return "feature";
+    default:
+        return "other";
+    }
+}
+
+static aipm_node_kind kind_of(const char *id)
+{
+    if (strncmp(id, "user:", 5) == 0)
+        return AIPM_NODE_USER;
+    if (strncmp(id, "account:", 8) == 0)
+        return AIPM_NODE_ACCOUNT;
+    if (strncmp(id, "feature:", 8) == 0)
+        return AIPM_NODE_FEATURE;
+    return AIPM_NODE_OTHER;
+}
+
+/* The node of "<prefix><name>", added when new; -1 on error (set). */
+static int node(aipm_graph *g, const char *prefix, const char *name)
+{
+    char buf[600];
+    int idx, added, n;
+
+    n = snprintf(buf, sizeof(buf), "%s%s", prefix, name);
+    if (n < 0 || (size_t)n >= sizeof(buf)) {
+        aipm_error_set(g->err, AIPM_EINVALID, "node id too long: %.40s...",
+                       name);
+        return -1;
+    }
+    if (aipm_strmap_put(&g->nodes, buf, (size_t)n, &idx, &added) != 0 ||
+        aipm_grow(&g->kind, &g->cap_kind, (size_t)idx + 1, 1) != 0) {
+        aipm_error_set(g->err, AIPM_ENOMEM, "out of memory (graph nodes)");
+        return -1;
+    }
+    if (added)
+        g->kind[idx] = (unsigned char)kind_of(buf);
+    return idx;
+}
+
+static int relation(aipm_graph *g, const char *name)
+{
+    int idx, added;
+
+    if (aipm_strmap_put(&g->relations, name, strlen(name), &idx, &added) != 0) {
+        aipm_error_set(g->err, AIPM_EINVALID,
+                       "more than %d relations in the graph", MAX_RELATIONS);
+        return -1;
+    }
+    return idx;
+}
+
+static int edge(aipm_graph *g, int src, int dst, int rel, int64_t t, double w)
+{
+    raw_edge *e;
+
+    if (src < 0 || dst < 0 || rel < 0)
+        return AIPM_ERROR;
+    if (aipm_grow(&g->raw, &g->cap_raw, g->n_raw + 1, sizeof(*g->raw)) != 0)
+        return aipm_error_set(g->err, AIPM_ENOMEM,
+                              "out of memory (graph edges)");
+    e = &g->raw[g->n_raw++];
+    e->src = src;
+    e->dst = dst;
+    e->rel = rel;
+    e->t = t;
+    e->w = w;
+    return AIPM_OK;
+}
+
+typedef struct loader {
+    aipm_graph *g;
+    int member_of, uses;
+} loader;
+
+static int event_row(void *ctx, int n, const char *const *text,
+                     const double *num)
+{
+    loader *L = ctx;
+    int u, other;
+
+    if (n < 3 || text[0] == NULL)
+        return 0;
+    if ((u = node(L->g, "user:", text[0])) < 0)
+        return AIPM_ERROR;
+    if (text[1] == NULL)
+        return 0;
+    other =
+        node(L->g, text[1][0] == 'a' ? "account:" : "feature:", text[1] + 2);
+    return edge(L->g, u, other, text[1][0] == 'a' ? L->member_of : L->uses,
+                (int64_t)num[2], 1);
+}
+
+static int graph_row(void *ctx, int n, const char *const *text,
+                     const double *num)
+{
+    loader *L = ctx;
+    int s, d, r;
+
+    if (n < 4 || !text[0] || !text[1] || !text[2])
+        return 0;
+    if ((s = node(L->g, "", text[0])) < 0 ||
+        (d = node(L->g, "", text[2])) < 0 || (r = relation(L->g, text[1])) < 0)
+        return AIPM_ERROR;
+    return edge(L->g, s, d, r, 0, text[3] ? num[3] : 1);
+}
+
+/* The CSR of the raw edges keyed by source (by_src) or destination. */
+static int csr(aipm_graph *g, int by_src, size_t **start_out, adj **out)
+{
+    size_t n_nodes = (size_t)g->nodes.n_keys, i;
+    size_t *start = calloc(n_nodes + 1, sizeof(*start));
+    size_t *fill = calloc(n_nodes + 1, sizeof(*fill));
+    adj *a = malloc((g->n_raw ? g->n_raw : 1) * sizeof(*a));
+
+    if (!start || !fill || !a) {
+        free(start);
+        free(fill);
+        free(a);
+        return aipm_error_set(g->err, AIPM_ENOMEM,
+                              "out of memory (graph arrays)");
+    }
+    for (i = 0; i < g->n_raw; i++)
+        start[(by_src ? g->raw[i].src : g->raw[i].dst) + 1]++;
+    for (i = 0; i < n_nodes; i++)
+        start[i + 1] += start[i];
+    memcpy(fill, start, (n_nodes + 1) * sizeof(*fill));
+    for (i = 0; i < g->n_raw; i++) {
+        const raw_edge *e = &g->raw[i];
+        adj *x = &a[fill[by_src ? e->src : e->dst]++];
+
+        x->node = by_src ? e->dst : e->src;
+        x->rel = e->rel;
+        x->t = e->t;
+        x->w = e->w;
+    }
+    free(fill);
+    *start_out = start;
+    *out = a;
+    return AIPM_OK;
+}
+
+int aipm_graph_build(aipm_graph **out, aipm_store *st, const aipm_config *cfg,
+                     aipm_error *err)
+{
+    aipm_graph *g = calloc(1, sizeof(*g));
+    json_t *fe = json_array();
+    char *fe_text = NULL;
+    loader L;
+    aipm_bind b;
+    int f, e, rc = AIPM_OK;
+
+    *out = NULL;
+    if (g == NULL || fe == NULL) {
+        free(g);
+        json_decref(fe);
+        return aipm_error_set(err, AIPM_ENOMEM, "out of memory");
+    }
+    g->err = err;
+    aipm_strmap_init(&g->nodes, MAX_NODES);
+    aipm_strmap_init(&g->relations, MAX_RELATIONS);
+    L.g = g;
+    L.member_of = relation(g, "member_of");
+    L.uses = relation(g, "uses");
+    relation(g, "depends_on");
+    for (f = 0; f < cfg->n_catalog; f++)
+        for (e = 0; e < cfg->catalog[f].n_events; e++)
+            json_array_append_new(fe,
+                                  json_pack("[s, s]", cfg->catalog[f].events[e],
+                                            cfg->catalog[f].key));
+    fe_text = json_dumps(fe, JSON_COMPACT);
+    json_decref(fe);
+    if (fe_text == NULL) {
+        rc = aipm_error_set(err, AIPM_ENOMEM, "out of memory");
+        goto done;
+    }
+    b = AIPM_BIND_TEXT(fe_text);
+    rc = aipm_store_query(st, events_sql, &b, 1, event_row, &L, err);
+    if (rc == AIPM_OK)
+        rc = aipm_store_query(st, graph_sql, NULL, 0, graph_row, &L, err);
+    /* The catalog: every feature is a node; depends_on edges. */
+    for (f = 0; rc == AIPM_OK && f < cfg->n_catalog; f++) {
+        const aipm_feature *ft = &cfg->catalog[f];
+        int a = node(g, "feature:", ft->key), k;
+
+        if (a < 0)
+            rc = AIPM_ERROR;
+        for (k = 0; rc == AIPM_OK && k < ft->n_depends_on; k++)
+            rc = edge(g, a, node(g, "feature:", ft->depends_on[k]),
+                      relation(g, "depends_on"), 0, 1);
+    }
+    if (rc == AIPM_OK)
+        rc = csr(g, 1, &g->out_start, &g->out);
+    if (rc == AIPM_OK)
+        rc = csr(g, 0, &g->in_start, &g->in);
+done:
+    free(fe_text);
+    free(g->raw);
+    g->raw = NULL;
+    g->n_raw = g->cap_raw = 0;
+    if (rc != AIPM_OK) {
+        if (err->msg[0] == '\0')
+            aipm_error_set(err, AIPM_ERROR, "could not build the graph");
+        aipm_graph_free(g);
+        return rc < 0 ? rc : AIPM_ERROR;
+    }
+    g->err = NULL;
+    *out = g;
+    return AIPM_OK;
+}
+
+void aipm_graph_free(aipm_graph *g)
+{
+    if (g == NULL)
+        return;
+    aipm_strmap_free(&g->nodes);
+    aipm_strmap_free(&g->relations);
+    free(g->kind);
+    free(g->raw);
+    free(g->out_start);
+    free(g->in_start);
+    free(g->out);
+    free(g->in);
+    free(g);
+}
+
+int aipm_graph_n_nodes(const aipm_graph *g)
+{
+    return g->nodes.n_keys;
+}
+
+int64_t aipm_graph_n_edges(const aipm_graph *g)
+{
+    return g->out_start ? (int64_t)g->out_start[g->nodes.n_keys] : 0;
+}
+
+int aipm_graph_find(const aipm_graph *g, const char *id)
+{
+    return aipm_strmap_find(&g->nodes, id, strlen(id));
+}
+
+const char *aipm_graph_node_id(const aipm_graph *g, int n)
+{
+    return g->nodes.keys[n];
+}
+
+aipm_node_kind aipm_graph_node_kind(const aipm_graph *g, int n)
+{
+    return (aipm_node_kind)g->kind[n];
+}
+
+int aipm_graph_n_relations(const aipm_graph *g)
+{
+    return g->relations.n_keys;
+}
+
+const char *aipm_graph_relation(const aipm_graph *g, int r)
+{
+    return g->relations.keys[r];
+}
+
+int aipm_graph_relation_find(const aipm_graph *g, const char *name)
+{
+    return aipm_strmap_find(&g->relations, name, strlen(name));
+}
+
+int aipm_graph_degree(const aipm_graph *g, int n)
+{
+    return (int)(g->out_start[n + 1] - g->out_start[n] + g->in_start[n + 1] -
+                 g->in_start[n]);
+}
+
+int aipm_graph_neighbors(const aipm_graph *g, int n, int rel, aipm_edge_cb cb,
+                         void *ctx)
+{
+    int dir, rc;
+
+    for (dir = 1; dir >= 0; dir--) {
+        const size_t *start = dir ? g->out_start : g->in_start;
+        const adj *a = dir ? g->out : g->in;
+        size_t i;
+
+        for (i = start[n]; i < start[n + 1]; i++) {
+            aipm_edge e;
+
+            if (rel >= 0 && a[i].rel != rel)
+                continue;
+            e.node = a[i].node;
+            e.relation = a[i].rel;
+            e.out = dir;
+            e.t_ms = a[i].t;
+            e.weight = a[i].w;
+            if ((rc = cb(ctx, &e)) != 0)
+                return rc;
+        }
+    }
+    return 0;
+}
+
+static int cmp_int(const void *a, const void *b)
+{
+    int x = *(const int *)a, y = *(const int *)b;
+
+    return (x > y) - (x < y);
+}
+
+char *aipm_graph_stats_json(const aipm_graph *g)
+{
+    int n = g->nodes.n_keys, i, k;
+    int64_t by_kind[AIPM_NODE_KINDS] = {0}, *by_rel;
+    int *deg = malloc((size_t)(n ? n : 1) * sizeof(int));
+    json_t *nodes = json_object(), *edges = json_object(), *doc;
+    double sum = 0;
+    char *text;
+
+    by_rel = calloc((size_t)g->relations.n_keys + 1, sizeof(int64_t));
+    if (!deg || !by_rel || !nodes || !edges) {
+        free(deg);
+        free(by_rel);
+        json_decref(nodes);
+        json_decref(edges);
+        return NULL;
+    }
+    for (i = 0; i < n; i++) {
+        size_t j;
+
+        by_kind[g->kind[i]]++;
+        deg[i] = aipm_graph_degree(g, i);
+        sum += deg[i];
+        for (j = g->out_start[i]; j < g->out_start[i + 1]; j++)
+            by_rel[g->out[j].rel]++;
+    }
+    for (k = 0; k < AIPM_NODE_KINDS; k++)
+        if (by_kind[k] || k != AIPM_NODE_OTHER)
+            json_object_set_new(nodes, aipm_node_kind_name((aipm_node_kind)k),
+                                json_integer(by_kind[k]));
+    for (k = 0; k < g->relations.n_keys; k++)
+        json_object_set_new(edges, g->relations.keys[k],
+                            json_integer(by_rel[k]));
+    qsort(deg, (size_t)n, sizeof(int), cmp_int);
+    doc = json_pack(
+        "{s:i, s:I, s:o, s:o, s:{s:i, s:i, s:i, s:i, s:i, s:f}}", "nodes_total",
+        n, "edges_total", (json_int_t)aipm_graph_n_edges(g), "nodes", nodes,
+        "edges", edges, "degree", "min", n ? deg[0] : 0, "median",
+        n ? deg[(n - 1) / 2] : 0, "p90", n ? deg[(int)(0.9 * (n - 1))] : 0,
+        "p99", n ? deg[(int)(0.99 * (n - 1))] : 0, "max", n ? deg[n - 1] : 0,
+        "mean", n ? sum / n : 0.0);
+    text = doc ? json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
+    json_decref(doc);
+    free(deg);
+    free(by_rel);
+    return text;
+}

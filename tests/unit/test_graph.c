@@ -1,0 +1,218 @@
+/* test_graph.c - the knowledge graph on a hand-made store.
+ *
+ * Users a, b, c, d. Group calls: a and b in account X (a twice: its first
+ * call's time counts), c in Y, then c again in X (two memberships). Track
+ * events: a uses Export (feature export) on 03-02 and 03-05 (first use
+ * 03-02), b uses Search (feature search), d only an event of no feature.
+ * The catalog: export, search (depends_on export). graph.csv: a invited b,
+ * b invited c. By hand: nodes 4 users + 2 accounts + 2 features = 8;
+ * edges member_of 4 (a-X, b-X, c-Y, c-X), uses 2, depends_on 1, invited 2
+ * = 9; degrees: a 3 (X, export, invited b), b 4, c 3, d 0, X 3, Y 1,
+ * export 2, search 2.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "aipm/config.h"
+#include "aipm/graph.h"
+#include "aipm/ingest.h"
+#include "aipm/store.h"
+#include "testutil.h"
+
+static const char yaml[] =
+    "catalog:\n"
+    "  - {key: export, area: reporting, events: [Export]}\n"
+    "  - {key: search, area: search, events: [Search], depends_on: "
+    "[export]}\n";
+
+static const char events[] =
+    "{\"type\":\"group\",\"messageId\":\"g1\",\"userId\":\"a\",\"groupId\":"
+    "\"X\",\"timestamp\":\"2026-03-01T10:00:00Z\",\"traits\":{}}\n"
+    "{\"type\":\"group\",\"messageId\":\"g2\",\"userId\":\"a\",\"groupId\":"
+    "\"X\",\"timestamp\":\"2026-03-09T10:00:00Z\",\"traits\":{}}\n"
+    "{\"type\":\"group\",\"messageId\":\"g3\",\"userId\":\"b\",\"groupId\":"
+    "\"X\",\"timestamp\":\"2026-03-01T11:00:00Z\",\"traits\":{}}\n"
+    "{\"type\":\"group\",\"messageId\":\"g4\",\"userId\":\"c\",\"groupId\":"
+    "\"Y\",\"timestamp\":\"2026-03-01T12:00:00Z\",\"traits\":{}}\n"
+    "{\"type\":\"group\",\"messageId\":\"g5\",\"userId\":\"c\",\"groupId\":"
+    "\"X\",\"timestamp\":\"2026-03-04T12:00:00Z\",\"traits\":{}}\n"
+    "{\"type\":\"track\",\"messageId\":\"t1\",\"userId\":\"a\",\"event\":"
+    "\"Export\",\"timestamp\":\"2026-03-05T10:00:00Z\",\"properties\":{}}\n"
+    "{\"type\":\"track\",\"messageId\":\"t2\",\"userId\":\"a\",\"event\":"
+    "\"Export\",\"timestamp\":\"2026-03-02T10:00:00Z\",\"properties\":{}}\n"
+    "{\"type\":\"track\",\"messageId\":\"t3\",\"userId\":\"b\",\"event\":"
+    "\"Search\",\"timestamp\":\"2026-03-03T10:00:00Z\",\"properties\":{}}\n"
+    "{\"type\":\"track\",\"messageId\":\"t4\",\"userId\":\"d\",\"event\":"
+    "\"Login\",\"timestamp\":\"2026-03-03T10:00:00Z\",\"properties\":{}}\n";
+
+static const char graph_csv[] = "src,relation,dst\n"
+                                "user:a,invited,user:b\n"
+                                "user:b,invited,user:c\n";
+
+typedef tu_ws fx;
+
+static int setup(void **state)
+{
+    fx *f = calloc(1, sizeof(*f));
+    aipm_error err = {0};
+    aipm_ingest_result res;
+
+    if (f == NULL || tu_ws_open(f) != 0)
+        return -1;
+    if (tu_ws_ingest(f, "events", "ev.ndjson", events, sizeof(events) - 1, NULL,
+                     &res, &err) != AIPM_OK)
+        return -1;
+    aipm_ingest_result_clear(&res);
+    if (tu_ws_ingest(f, "graph", "graph.csv", graph_csv, sizeof(graph_csv) - 1,
+                     NULL, &res, &err) != AIPM_OK)
+        return -1;
+    aipm_ingest_result_clear(&res);
+    if (tu_ws_config(f, yaml) != 0)
+        return -1;
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    fx *f = *state;
+
+    if (f) {
+        tu_ws_close(f);
+        free(f);
+    }
+    return 0;
+}
+
+static aipm_graph *build(fx *f)
+{
+    aipm_graph *g = NULL;
+    aipm_error err = {0};
+
+    if (aipm_graph_build(&g, f->st, f->cfg, &err) != AIPM_OK)
+        print_error("graph: %s\n", err.msg);
+    assert_non_null(g);
+    return g;
+}
+
+static int degree_of(const aipm_graph *g, const char *id)
+{
+    int n = aipm_graph_find(g, id);
+
+    assert_true(n >= 0);
+    return aipm_graph_degree(g, n);
+}
+
+static void test_counts(void **state)
+{
+    aipm_graph *g = build(*state);
+
+    assert_int_equal(aipm_graph_n_nodes(g), 8);
+    assert_int_equal(aipm_graph_n_edges(g), 9);
+    assert_int_equal(degree_of(g, "user:a"), 3);
+    assert_int_equal(degree_of(g, "user:b"), 4);
+    assert_int_equal(degree_of(g, "user:c"), 3);
+    assert_int_equal(degree_of(g, "user:d"), 0);
+    assert_int_equal(degree_of(g, "account:X"), 3);
+    assert_int_equal(degree_of(g, "account:Y"), 1);
+    assert_int_equal(degree_of(g, "feature:export"), 2);
+    assert_int_equal(degree_of(g, "feature:search"), 2);
+    assert_int_equal(aipm_graph_node_kind(g, aipm_graph_find(g, "account:X")),
+                     AIPM_NODE_ACCOUNT);
+    assert_int_equal(aipm_graph_find(g, "user:nobody"), -1);
+    aipm_graph_free(g);
+}
+
+typedef struct seen {
+    const aipm_graph *g;
+    char list[512];
+    int64_t t_export;
+} seen;
+
+static int note(void *ctx, const aipm_edge *e)
+{
+    seen *s = ctx;
+    size_t n = strlen(s->list);
+
+    snprintf(s->list + n, sizeof(s->list) - n, "%s%s%s ", e->out ? ">" : "<",
+             aipm_graph_relation(s->g, e->relation),
+             aipm_graph_node_id(s->g, e->node));
+    if (strcmp(aipm_graph_node_id(s->g, e->node), "feature:export") == 0)
+        s->t_export = e->t_ms;
+    return 0;
+}
+
+/* a: out member_of X, uses export (first use 03-02), invited b. b: out
+ * member_of X, uses search, invited c; in invited from a. */
+static void test_neighbors(void **state)
+{
+    aipm_graph *g = build(*state);
+    seen s = {g, "", 0};
+    int64_t want;
+
+    aipm_graph_neighbors(g, aipm_graph_find(g, "user:a"), -1, note, &s);
+    assert_non_null(strstr(s.list, ">member_ofaccount:X "));
+    assert_non_null(strstr(s.list, ">usesfeature:export "));
+    assert_non_null(strstr(s.list, ">inviteduser:b "));
+    assert_int_equal(aipm_time_parse(&want, "2026-03-02T10:00:00Z", 20, 0),
+                     AIPM_OK);
+    assert_true(s.t_export == want);
+    s.list[0] = '\0';
+    aipm_graph_neighbors(g, aipm_graph_find(g, "user:b"),
+                         aipm_graph_relation_find(g, "invited"), note, &s);
+    assert_string_equal(s.list, ">inviteduser:c <inviteduser:a ");
+    s.list[0] = '\0';
+    aipm_graph_neighbors(g, aipm_graph_find(g, "feature:search"), -1, note, &s);
+    assert_string_equal(s.list, ">depends_onfeature:export <usesuser:b ");
+    aipm_graph_free(g);
+}
+
+static void test_stats(void **state)
+{
+    aipm_graph *g = build(*state);
+    char *text = aipm_graph_stats_json(g);
+    json_error_t jerr;
+    json_t *d = json_loads(text, 0, &jerr);
+
+    assert_non_null(d);
+    assert_int_equal(json_integer_value(
+                         json_object_get(json_object_get(d, "nodes"), "user")),
+                     4);
+    assert_int_equal(json_integer_value(json_object_get(
+                         json_object_get(d, "edges"), "member_of")),
+                     4);
+    assert_int_equal(json_integer_value(json_object_get(
+                         json_object_get(d, "edges"), "invited")),
+                     2);
+    /* Degrees 0,1,2,2,3,3,3,4: median (index 3) 2, max 4, mean 18/8. */
+    assert_int_equal(json_integer_value(json_object_get(
+                         json_object_get(d, "degree"), "median")),
+                     2);
+    assert_int_equal(json_integer_value(
+                         json_object_get(json_object_get(d, "degree"), "max")),
+                     4);
+    assert_true(json_real_value(json_object_get(json_object_get(d, "degree"),
+                                                "mean")) == 18.0 / 8);
+    json_decref(d);
+    free(text);
+    aipm_graph_free(g);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_counts, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_neighbors, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_stats, setup, teardown),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
