@@ -71,6 +71,24 @@ typedef int (*aipm_edge_cb)(void *ctx, const aipm_edge *e);
 int aipm_graph_neighbors(const aipm_graph *g, int node, int relation,
                          aipm_edge_cb cb, void *ctx);
 
+/* ---- the graph signal ---- */
+
+/* Each node's first use of feature node f (the `uses` edges into f), in
+ * out[n_nodes]: the time in ms, or INT64_MAX when it never used it. */
+int aipm_graph_adoption_times(const aipm_graph *g, int f, int64_t *out);
+
+/* A user's neighbours for the graph signal: the other members of its
+ * accounts and the users it invited or was invited by (any graph.csv
+ * relation between two users), each once. Their adoption times (from
+ * adopt, aipm_graph_adoption_times) go to times[], sorted ascending, at
+ * most cap of them; returns how many neighbours there are (which may be
+ * more than cap), or a negative aipm error code. The share of them who
+ * had adopted by day t is the count of times below t over that number.
+ * mark is scratch of n_nodes ints, zero the first time and reused. */
+int aipm_graph_neighbour_times(const aipm_graph *g, int user,
+                               const int64_t *adopt, int *mark, int stamp,
+                               int64_t *times, int cap);
+
 /* Node and edge counts by kind and relation, and the degree distribution,
  * as a JSON text (caller frees). */
 char *aipm_graph_stats_json(const aipm_graph *g);

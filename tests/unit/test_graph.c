@@ -175,6 +175,49 @@ static void test_neighbors(void **state)
     aipm_graph_free(g);
 }
 
+/* The signal: a's neighbours are b (account X and invited) and c (account
+ * X), once each. b first used search on 03-03 10:00: the share of a's
+ * neighbours who had adopted search is 0 before, 1/2 after. Export: a is
+ * its only user, so b's neighbours (a via X and the invite, c via X and
+ * the invite) have one adopter at 03-02 10:00. d has no neighbours. */
+static void test_signal(void **state)
+{
+    aipm_graph *g = build(*state);
+    int n = aipm_graph_n_nodes(g), *mark = calloc((size_t)n, sizeof(int));
+    int64_t *adopt = malloc((size_t)n * sizeof(int64_t)), t[8], when;
+
+    assert_non_null(mark);
+    assert_non_null(adopt);
+    assert_int_equal(aipm_graph_adoption_times(
+                         g, aipm_graph_find(g, "feature:search"), adopt),
+                     AIPM_OK);
+    assert_int_equal(aipm_graph_neighbour_times(g, aipm_graph_find(g, "user:a"),
+                                                adopt, mark, 1, t, 8),
+                     2);
+    assert_int_equal(aipm_time_parse(&when, "2026-03-03T10:00:00Z", 20, 0),
+                     AIPM_OK);
+    assert_true(t[0] == when && t[1] == INT64_MAX);
+    assert_int_equal(aipm_graph_adoption_times(
+                         g, aipm_graph_find(g, "feature:export"), adopt),
+                     AIPM_OK);
+    assert_int_equal(aipm_graph_neighbour_times(g, aipm_graph_find(g, "user:b"),
+                                                adopt, mark, 2, t, 8),
+                     2);
+    assert_int_equal(aipm_time_parse(&when, "2026-03-02T10:00:00Z", 20, 0),
+                     AIPM_OK);
+    assert_true(t[0] == when && t[1] == INT64_MAX);
+    /* cap 1: the count is still 2, one time is returned. */
+    assert_int_equal(aipm_graph_neighbour_times(g, aipm_graph_find(g, "user:c"),
+                                                adopt, mark, 3, t, 1),
+                     2);
+    assert_int_equal(aipm_graph_neighbour_times(g, aipm_graph_find(g, "user:d"),
+                                                adopt, mark, 4, t, 8),
+                     0);
+    free(mark);
+    free(adopt);
+    aipm_graph_free(g);
+}
+
 static void test_stats(void **state)
 {
     aipm_graph *g = build(*state);
@@ -211,6 +254,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_counts, setup, teardown),
         cmocka_unit_test_setup_teardown(test_neighbors, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_signal, setup, teardown),
         cmocka_unit_test_setup_teardown(test_stats, setup, teardown),
     };
 

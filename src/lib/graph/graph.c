@@ -10,6 +10,7 @@
 
 #include <jansson.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -361,6 +362,71 @@ int aipm_graph_neighbors(const aipm_graph *g, int n, int rel, aipm_edge_cb cb,
         }
     }
     return 0;
+}
+
+int aipm_graph_adoption_times(const aipm_graph *g, int f, int64_t *out)
+{
+    int uses = aipm_graph_relation_find(g, "uses"), i;
+    size_t j;
+
+    for (i = 0; i < g->nodes.n_keys; i++)
+        out[i] = INT64_MAX;
+    if (f < 0 || f >= g->nodes.n_keys)
+        return AIPM_EINVALID;
+    for (j = g->in_start[f]; j < g->in_start[f + 1]; j++)
+        if (g->in[j].rel == uses && g->in[j].t < out[g->in[j].node])
+            out[g->in[j].node] = g->in[j].t;
+    return AIPM_OK;
+}
+
+static int cmp_i64(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+
+    return (x > y) - (x < y);
+}
+
+/* Add user v (not u, not seen in this call) to the neighbours. */
+static void take(const aipm_graph *g, int u, int v, const int64_t *adopt,
+                 int *mark, int stamp, int64_t *times, int cap, int *n)
+{
+    if (v == u || g->kind[v] != AIPM_NODE_USER || mark[v] == stamp)
+        return;
+    mark[v] = stamp;
+    if (*n < cap)
+        times[*n] = adopt[v];
+    (*n)++;
+}
+
+int aipm_graph_neighbour_times(const aipm_graph *g, int u, const int64_t *adopt,
+                               int *mark, int stamp, int64_t *times, int cap)
+{
+    int member_of = aipm_graph_relation_find(g, "member_of"), n = 0, dir;
+    size_t i, j;
+
+    if (u < 0 || u >= g->nodes.n_keys)
+        return AIPM_EINVALID;
+    mark[u] = stamp;
+    for (dir = 1; dir >= 0; dir--) {
+        const size_t *start = dir ? g->out_start : g->in_start;
+        const adj *a = dir ? g->out : g->in;
+
+        for (i = start[u]; i < start[u + 1]; i++) {
+            int v = a[i].node;
+
+            if (dir && a[i].rel == member_of &&
+                g->kind[v] == AIPM_NODE_ACCOUNT) {
+                /* The account's members: its member_of in-edges. */
+                for (j = g->in_start[v]; j < g->in_start[v + 1]; j++)
+                    if (g->in[j].rel == member_of)
+                        take(g, u, g->in[j].node, adopt, mark, stamp, times,
+                             cap, &n);
+            } else if (g->kind[v] == AIPM_NODE_USER)
+                take(g, u, v, adopt, mark, stamp, times, cap, &n);
+        }
+    }
+    qsort(times, (size_t)(n < cap ? n : cap), sizeof(int64_t), cmp_i64);
+    return n;
 }
 
 static int cmp_int(const void *a, const void *b)
