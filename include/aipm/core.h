@@ -136,7 +136,7 @@ int aipm_utf8_valid(const char *s, size_t len);
 typedef struct aipm_strmap {
     char **keys; /* by index */
     size_t *key_lens;
-    int32_t *slots; /* hash table of index + 1, 0 = empty */
+    uint64_t *slots; /* index + 1 | the hash's high 32 bits << 32; 0 = empty */
     size_t n_slots;
     int n_keys;
     int max_keys;

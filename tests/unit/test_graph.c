@@ -218,6 +218,65 @@ static void test_signal(void **state)
     aipm_graph_free(g);
 }
 
+typedef struct wsum {
+    const aipm_graph *g;
+    int n;
+    double weight_b;
+} wsum;
+
+static int weigh(void *ctx, const aipm_edge *e)
+{
+    wsum *w = ctx;
+
+    w->n++;
+    if (strcmp(aipm_graph_node_id(w->g, e->node), "user:b") == 0)
+        w->weight_b = e->weight;
+    return 0;
+}
+
+/* A newer version of a graph.csv row replaces the older (the edge stays
+ * one, with the new weight), also among more edges than one merge run:
+ * a invites z0..z39 in a second batch, then z7 and b again (weights 2, 5)
+ * in a third. a's invited edges: b and z0..z39 = 41. */
+static void test_newest_edge_wins(void **state)
+{
+    fx *f = *state;
+    aipm_buf b;
+    aipm_error err = {0};
+    aipm_ingest_result res;
+    aipm_graph *g;
+    wsum w = {NULL, 0, 0};
+    int i;
+
+    aipm_buf_init(&b, 1 << 20);
+    aipm_buf_printf(&b, "src,relation,dst\n");
+    for (i = 0; i < 40; i++)
+        aipm_buf_printf(&b, "user:a,invited,user:z%d\n", i);
+    assert_int_equal(
+        tu_ws_ingest(f, "graph", "g2.csv", b.ptr, b.len, NULL, &res, &err),
+        AIPM_OK);
+    aipm_ingest_result_clear(&res);
+    aipm_buf_free(&b);
+    {
+        static const char newer[] = "src,relation,dst,weight\n"
+                                    "user:a,invited,user:z7,2\n"
+                                    "user:a,invited,user:b,5\n";
+
+        assert_int_equal(tu_ws_ingest(f, "graph", "g3.csv", newer,
+                                      sizeof(newer) - 1, NULL, &res, &err),
+                         AIPM_OK);
+        aipm_ingest_result_clear(&res);
+    }
+    g = build(f);
+    w.g = g;
+    aipm_graph_neighbors(g, aipm_graph_find(g, "user:a"),
+                         aipm_graph_relation_find(g, "invited"), weigh, &w);
+    assert_int_equal(w.n, 41);
+    assert_true(w.weight_b == 5);
+    assert_int_equal(degree_of(g, "user:z7"), 1);
+    aipm_graph_free(g);
+}
+
 static void test_stats(void **state)
 {
     aipm_graph *g = build(*state);
@@ -255,6 +314,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_counts, setup, teardown),
         cmocka_unit_test_setup_teardown(test_neighbors, setup, teardown),
         cmocka_unit_test_setup_teardown(test_signal, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_newest_edge_wins, setup, teardown),
         cmocka_unit_test_setup_teardown(test_stats, setup, teardown),
     };
 

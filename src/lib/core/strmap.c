@@ -1,10 +1,15 @@
 /* strmap.c - a bounded string-to-index hash map.
  *
  * Open addressing with linear probing over a power-of-two table kept at
- * most half full; slots hold index + 1 so zeroed memory is an empty table.
- * Hash: 64-bit FNV-1a, which is plenty for keys we generate or that a
- * bounded map caps (max_keys), so a hostile input cannot grow it without
- * limit.
+ * most half full. A slot holds the key's index + 1 in its low 32 bits (so
+ * zeroed memory is an empty table) and the high 32 bits of its hash above
+ * them, so a probe that meets another key is told apart without reading
+ * that key: in a map of a million ids that is the difference between one
+ * cache miss a lookup and three. Hash: 64-bit FNV-1a finished with
+ * MurmurHash3's fmix64 (ids that differ only in their last digits spread
+ * over the low bits the table uses); plenty for keys we generate or that
+ * a bounded map caps (max_keys), so a hostile input cannot grow it
+ * without limit.
  */
 #include "aipm/core.h"
 
@@ -20,8 +25,18 @@ static uint64_t fnv1a(const char *s, size_t n)
         h ^= (unsigned char)s[i];
         h *= 1099511628211ULL;
     }
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdULL;
+    h ^= h >> 33;
+    h *= 0xc4ceb9fe1a85ec53ULL;
+    h ^= h >> 33;
     return h;
 }
+
+#define SLOT(idx, h)                                                           \
+    ((uint64_t)(h) >> 32 << 32 | (uint64_t)(uint32_t)((idx) + 1))
+#define SLOT_IDX(s) ((int)(uint32_t)(s)-1)
+#define SLOT_TAG(s) ((s) >> 32)
 
 void aipm_strmap_init(aipm_strmap *m, int max_keys)
 {
@@ -44,14 +59,17 @@ void aipm_strmap_free(aipm_strmap *m)
 int aipm_strmap_find(const aipm_strmap *m, const char *key, size_t len)
 {
     size_t mask, i;
+    uint64_t h;
 
     if (m->n_slots == 0)
         return -1;
     mask = m->n_slots - 1;
-    for (i = (size_t)fnv1a(key, len) & mask; m->slots[i]; i = (i + 1) & mask) {
-        int idx = m->slots[i] - 1;
+    h = fnv1a(key, len);
+    for (i = (size_t)h & mask; m->slots[i]; i = (i + 1) & mask) {
+        int idx = SLOT_IDX(m->slots[i]);
 
-        if (m->key_lens[idx] == len && memcmp(m->keys[idx], key, len) == 0)
+        if (SLOT_TAG(m->slots[i]) == h >> 32 && m->key_lens[idx] == len &&
+            memcmp(m->keys[idx], key, len) == 0)
             return idx;
     }
     return -1;
@@ -59,18 +77,19 @@ int aipm_strmap_find(const aipm_strmap *m, const char *key, size_t len)
 
 static int rehash(aipm_strmap *m, size_t n_slots)
 {
-    int32_t *slots = calloc(n_slots, sizeof(*slots));
+    uint64_t *slots = calloc(n_slots, sizeof(*slots));
     size_t mask = n_slots - 1;
     int idx;
 
     if (slots == NULL)
         return AIPM_ENOMEM;
     for (idx = 0; idx < m->n_keys; idx++) {
-        size_t i = (size_t)fnv1a(m->keys[idx], m->key_lens[idx]) & mask;
+        uint64_t h = fnv1a(m->keys[idx], m->key_lens[idx]);
+        size_t i = (size_t)h & mask;
 
         while (slots[i])
             i = (i + 1) & mask;
-        slots[i] = idx + 1;
+        slots[i] = SLOT(idx, h);
     }
     free(m->slots);
     m->slots = slots;
@@ -84,6 +103,7 @@ int aipm_strmap_put(aipm_strmap *m, const char *key, size_t len, int *idx,
     int found = aipm_strmap_find(m, key, len), n;
     char **keys;
     size_t *lens, i, mask;
+    uint64_t h;
 
     *added = 0;
     if (found >= 0) {
@@ -114,9 +134,10 @@ int aipm_strmap_put(aipm_strmap *m, const char *key, size_t len, int *idx,
     m->keys[n][len] = '\0';
     m->key_lens[n] = len;
     mask = m->n_slots - 1;
-    for (i = (size_t)fnv1a(key, len) & mask; m->slots[i]; i = (i + 1) & mask)
+    h = fnv1a(key, len);
+    for (i = (size_t)h & mask; m->slots[i]; i = (i + 1) & mask)
         ;
-    m->slots[i] = n + 1;
+    m->slots[i] = SLOT(n, h);
     m->n_keys++;
     *idx = n;
     *added = 1;

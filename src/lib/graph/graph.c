@@ -2,9 +2,15 @@
  *
  * Loading appends (src, dst, relation, time, weight) edges to one array,
  * interning node ids and relation names in string maps; finishing sorts
- * the edges by source and by destination with two counting sorts into
- * the out- and in-adjacency arrays. Node ids are the map's keys, so each
- * is stored once.
+ * the edges by source with a counting sort into the out-adjacency array
+ * (stable: within a node, in load order), keeps the last of any repeated
+ * (relation, destination) there - graph.csv rows are read in ingest order
+ * without asking the store for the newest version of each key, which
+ * costs a sort of the whole dataset - frees the load array, and sorts the
+ * out-adjacency by destination into the in-adjacency. Node ids are the
+ * map's keys, so each is stored once. Edge times are kept in minutes
+ * (int32: to the year 6053), the weight as a float: 16 bytes an edge a
+ * direction.
  */
 #include "aipm/graph.h"
 
@@ -19,23 +25,27 @@
 #define MAX_RELATIONS 1024
 
 typedef struct raw_edge {
-    int src, dst, rel;
-    int64_t t;
-    double w;
+    int32_t src, dst;
+    int32_t t; /* minutes since 1970 */
+    float w;
+    uint16_t rel;
 } raw_edge;
 
 typedef struct adj {
-    int node, rel;
-    int64_t t;
-    double w;
+    int32_t node;
+    int32_t t;
+    float w;
+    uint16_t rel;
 } adj;
+
+#define MINUTE_MS 60000
 
 struct aipm_graph {
     aipm_strmap nodes, relations;
     unsigned char *kind;
     size_t cap_kind;
     raw_edge *raw;
-    size_t n_raw, cap_raw;
+    size_t n_raw, cap_raw, n_raw_total;
     size_t *out_start, *in_start; /* n_nodes + 1 */
     adj *out, *in;
     aipm_error *err;
@@ -55,8 +65,7 @@ static const char events_sql[] =
     " WHERE e.user_id IS NOT NULL GROUP BY 1, 2";
 
 static const char graph_sql[] =
-    "SELECT src, relation, dst, weight FROM v_graph"
-    " WHERE rid IN (SELECT max(rid) FROM v_graph GROUP BY key) ORDER BY rid";
+    "SELECT src, relation, dst, weight FROM v_graph ORDER BY rid";
 
 const char *aipm_node_kind_name(aipm_node_kind k)
 {
@@ -129,15 +138,17 @@ static int edge(aipm_graph *g, int src, int dst, int rel, int64_t t, double w)
     e = &g->raw[g->n_raw++];
     e->src = src;
     e->dst = dst;
-    e->rel = rel;
-    e->t = t;
-    e->w = w;
+    e->rel = (uint16_t)rel;
+    e->t = (int32_t)(t / MINUTE_MS);
+    e->w = (float)w;
     return AIPM_OK;
 }
 
 typedef struct loader {
     aipm_graph *g;
     int member_of, uses;
+    char last_user[520]; /* rows come grouped by user: skip repeat lookups */
+    int last_node;
 } loader;
 
 static int event_row(void *ctx, int n, const char *const *text,
@@ -148,8 +159,14 @@ static int event_row(void *ctx, int n, const char *const *text,
 
     if (n < 3 || text[0] == NULL)
         return 0;
-    if ((u = node(L->g, "user:", text[0])) < 0)
+    if (L->last_node >= 0 && strcmp(L->last_user, text[0]) == 0)
+        u = L->last_node;
+    else if ((u = node(L->g, "user:", text[0])) < 0)
         return AIPM_ERROR;
+    else if (strlen(text[0]) < sizeof(L->last_user)) {
+        strcpy(L->last_user, text[0]);
+        L->last_node = u;
+    }
     if (text[1] == NULL)
         return 0;
     other =
@@ -172,38 +189,136 @@ static int graph_row(void *ctx, int n, const char *const *text,
     return edge(L->g, s, d, r, 0, text[3] ? num[3] : 1);
 }
 
-/* The CSR of the raw edges keyed by source (by_src) or destination. */
-static int csr(aipm_graph *g, int by_src, size_t **start_out, adj **out)
+static int cmp_adj(const void *a, const void *b)
 {
-    size_t n_nodes = (size_t)g->nodes.n_keys, i;
-    size_t *start = calloc(n_nodes + 1, sizeof(*start));
-    size_t *fill = calloc(n_nodes + 1, sizeof(*fill));
-    adj *a = malloc((g->n_raw ? g->n_raw : 1) * sizeof(*a));
+    const adj *x = a, *y = b;
 
-    if (!start || !fill || !a) {
-        free(start);
+    if (x->rel != y->rel)
+        return x->rel < y->rel ? -1 : 1;
+    if (x->node != y->node)
+        return x->node < y->node ? -1 : 1;
+    return 0;
+}
+
+/* Sort a[0..n) by (relation, node), keeping equal ones in their order:
+ * insertion for short runs, then bottom-up merges through scratch. */
+static int stable_sort(adj *a, size_t n, adj **scratch, size_t *cap)
+{
+    size_t i, j, w;
+
+    for (i = 0; i < n; i += 16) { /* runs of 16 by insertion */
+        size_t end = i + 16 < n ? i + 16 : n;
+
+        for (j = i + 1; j < end; j++) {
+            adj v = a[j];
+            size_t k;
+
+            for (k = j; k > i && cmp_adj(&a[k - 1], &v) > 0; k--)
+                a[k] = a[k - 1];
+            a[k] = v;
+        }
+    }
+    if (n <= 16)
+        return 0;
+    if (aipm_grow(scratch, cap, n, sizeof(adj)) != 0)
+        return AIPM_ENOMEM;
+    for (w = 16; w < n; w *= 2) {
+        for (i = 0; i < n; i += 2 * w) {
+            size_t mid = i + w < n ? i + w : n;
+            size_t end = i + 2 * w < n ? i + 2 * w : n, l = i, r = mid, o = i;
+
+            while (l < mid && r < end) /* ties take the left: stable */
+                (*scratch)[o++] = cmp_adj(&a[r], &a[l]) < 0 ? a[r++] : a[l++];
+            while (l < mid)
+                (*scratch)[o++] = a[l++];
+            while (r < end)
+                (*scratch)[o++] = a[r++];
+        }
+        memcpy(a, *scratch, n * sizeof(adj));
+    }
+    return 0;
+}
+
+/* The out-CSR of the raw edges (which it frees), each repeated (source,
+ * relation, destination) kept once with its last-loaded time and weight;
+ * then the in-CSR from it. */
+static int csr(aipm_graph *g)
+{
+    size_t n_nodes = (size_t)g->nodes.n_keys, i, j, m, scratch_cap = 0;
+    size_t *fill = calloc(n_nodes + 1, sizeof(*fill));
+    adj *tmp, *scratch = NULL;
+
+    g->out_start = calloc(n_nodes + 1, sizeof(size_t));
+    g->in_start = calloc(n_nodes + 1, sizeof(size_t));
+    g->out = malloc((g->n_raw ? g->n_raw : 1) * sizeof(adj));
+    if (!fill || !g->out_start || !g->in_start || !g->out) {
         free(fill);
-        free(a);
         return aipm_error_set(g->err, AIPM_ENOMEM,
                               "out of memory (graph arrays)");
     }
     for (i = 0; i < g->n_raw; i++)
-        start[(by_src ? g->raw[i].src : g->raw[i].dst) + 1]++;
+        g->out_start[g->raw[i].src + 1]++;
     for (i = 0; i < n_nodes; i++)
-        start[i + 1] += start[i];
-    memcpy(fill, start, (n_nodes + 1) * sizeof(*fill));
+        g->out_start[i + 1] += g->out_start[i];
+    memcpy(fill, g->out_start, (n_nodes + 1) * sizeof(*fill));
     for (i = 0; i < g->n_raw; i++) {
         const raw_edge *e = &g->raw[i];
-        adj *x = &a[fill[by_src ? e->src : e->dst]++];
+        adj *x = &g->out[fill[e->src]++];
 
-        x->node = by_src ? e->dst : e->src;
+        x->node = e->dst;
         x->rel = e->rel;
         x->t = e->t;
         x->w = e->w;
     }
+    free(g->raw);
+    g->raw = NULL;
+    g->n_raw = g->cap_raw = 0;
+    /* Per source: by (relation, destination), the last loaded of equal
+     * ones wins (a stable order: equal keys are sorted by position). */
+    m = 0;
+    for (i = 0; i < n_nodes; i++) {
+        size_t lo = g->out_start[i], hi = g->out_start[i + 1];
+
+        g->out_start[i] = m;
+        if (hi - lo > 1 &&
+            stable_sort(g->out + lo, hi - lo, &scratch, &scratch_cap) != 0) {
+            free(fill);
+            free(scratch);
+            return aipm_error_set(g->err, AIPM_ENOMEM,
+                                  "out of memory (graph arrays)");
+        }
+        for (j = lo; j < hi; j++) {
+            if (j + 1 < hi && cmp_adj(&g->out[j], &g->out[j + 1]) == 0)
+                continue; /* a later one of the same key follows */
+            g->out[m++] = g->out[j];
+        }
+    }
+    g->out_start[n_nodes] = m;
+    free(scratch);
+    if (m < g->n_raw_total &&
+        (tmp = realloc(g->out, (m ? m : 1) * sizeof(adj))) != NULL)
+        g->out = tmp;
+    /* The in-CSR, by destination. */
+    g->in = malloc((m ? m : 1) * sizeof(adj));
+    if (g->in == NULL) {
+        free(fill);
+        return aipm_error_set(g->err, AIPM_ENOMEM,
+                              "out of memory (graph arrays)");
+    }
+    memset(fill, 0, (n_nodes + 1) * sizeof(*fill));
+    for (i = 0; i < m; i++)
+        g->in_start[g->out[i].node + 1]++;
+    for (i = 0; i < n_nodes; i++)
+        g->in_start[i + 1] += g->in_start[i];
+    memcpy(fill, g->in_start, (n_nodes + 1) * sizeof(*fill));
+    for (i = 0; i < n_nodes; i++)
+        for (j = g->out_start[i]; j < g->out_start[i + 1]; j++) {
+            adj *x = &g->in[fill[g->out[j].node]++];
+
+            *x = g->out[j];
+            x->node = (int32_t)i;
+        }
     free(fill);
-    *start_out = start;
-    *out = a;
     return AIPM_OK;
 }
 
@@ -227,6 +342,7 @@ int aipm_graph_build(aipm_graph **out, aipm_store *st, const aipm_config *cfg,
     aipm_strmap_init(&g->nodes, MAX_NODES);
     aipm_strmap_init(&g->relations, MAX_RELATIONS);
     L.g = g;
+    L.last_node = -1;
     L.member_of = relation(g, "member_of");
     L.uses = relation(g, "uses");
     relation(g, "depends_on");
@@ -256,10 +372,9 @@ int aipm_graph_build(aipm_graph **out, aipm_store *st, const aipm_config *cfg,
             rc = edge(g, a, node(g, "feature:", ft->depends_on[k]),
                       relation(g, "depends_on"), 0, 1);
     }
+    g->n_raw_total = g->n_raw;
     if (rc == AIPM_OK)
-        rc = csr(g, 1, &g->out_start, &g->out);
-    if (rc == AIPM_OK)
-        rc = csr(g, 0, &g->in_start, &g->in);
+        rc = csr(g);
 done:
     free(fe_text);
     free(g->raw);
@@ -355,7 +470,7 @@ int aipm_graph_neighbors(const aipm_graph *g, int n, int rel, aipm_edge_cb cb,
             e.node = a[i].node;
             e.relation = a[i].rel;
             e.out = dir;
-            e.t_ms = a[i].t;
+            e.t_ms = (int64_t)a[i].t * MINUTE_MS;
             e.weight = a[i].w;
             if ((rc = cb(ctx, &e)) != 0)
                 return rc;
@@ -374,8 +489,9 @@ int aipm_graph_adoption_times(const aipm_graph *g, int f, int64_t *out)
     if (f < 0 || f >= g->nodes.n_keys)
         return AIPM_EINVALID;
     for (j = g->in_start[f]; j < g->in_start[f + 1]; j++)
-        if (g->in[j].rel == uses && g->in[j].t < out[g->in[j].node])
-            out[g->in[j].node] = g->in[j].t;
+        if (g->in[j].rel == uses &&
+            (int64_t)g->in[j].t * MINUTE_MS < out[g->in[j].node])
+            out[g->in[j].node] = (int64_t)g->in[j].t * MINUTE_MS;
     return AIPM_OK;
 }
 
