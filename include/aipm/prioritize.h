@@ -45,6 +45,10 @@ typedef struct aipm_pz_opts {
 
 void aipm_pz_opts_init(aipm_pz_opts *o);
 
+/* Spearman's rank correlation of x and y (average ranks for ties); NAN
+ * for fewer than 3 pairs or a constant side. */
+double aipm_spearman(const double *x, const double *y, int n);
+
 /* The ranked backlog (and plan) as a JSON document (caller frees). */
 int aipm_prioritize(char **json_out, aipm_store *st, const aipm_config *cfg,
                     const aipm_pz_opts *o, aipm_error *err);

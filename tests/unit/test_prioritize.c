@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "aipm/prioritize.h"
 #include "prioritize/prioritize_int.h"
 
 #define NEAR(a, b, tol) assert_true(fabs((a) - (b)) <= (tol))

@@ -5,6 +5,7 @@
  * over capacities (best[c] = max(best[c], best[c - w] + v), capacities
  * descending), with one bit per (item, capacity) to read the choice back.
  */
+#include "aipm/prioritize.h"
 #include "prioritize/prioritize_int.h"
 
 #include <math.h>

@@ -72,10 +72,6 @@ double aipm_select(double *x, int n, int k);
 double aipm_knapsack(const int *weight, const double *value, int n,
                      int capacity, unsigned char *chosen);
 
-/* Spearman's rank correlation of x and y (average ranks for ties); NAN
- * for fewer than 3 pairs or a constant side. */
-double aipm_spearman(const double *x, const double *y, int n);
-
 /* ---- signals.c ---- */
 
 #include "aipm/config.h"
