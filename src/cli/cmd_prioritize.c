@@ -34,6 +34,16 @@ static void help(void)
         "that of the PM's RICE scores.\n");
 }
 
+/* A number, or "n/a" for null (too few items for a correlation). */
+static const char *fmt3(char *buf, size_t n, json_t *v)
+{
+    if (json_is_number(v))
+        snprintf(buf, n, "%.3f", json_number_value(v));
+    else
+        snprintf(buf, n, "n/a");
+    return buf;
+}
+
 static void print_human(const char *text, int64_t limit)
 {
     json_error_t jerr;
@@ -49,16 +59,23 @@ static void print_human(const char *text, int64_t limit)
                json_string_value(json_object_get(b, "model")),
                (long long)json_integer_value(json_object_get(b, "trained_on")),
                (long long)json_integer_value(json_object_get(b, "tested_on")));
-        printf("  Spearman, predicted vs realized value: %.3f\n",
-               json_number_value(json_object_get(b, "spearman")));
-        printf("  Spearman of the PM's RICE scores:      %.3f (%lld items; "
-               "the model on them: %.3f)\n",
-               json_number_value(json_object_get(b, "rice_spearman")),
+        char x[32], y[32];
+
+        printf("  Spearman, predicted vs realized value: %s\n",
+               fmt3(x, sizeof(x), json_object_get(b, "spearman")));
+        printf("  Spearman of the PM's RICE scores:      %s (%lld items; "
+               "the model on them: %s)\n",
+               fmt3(x, sizeof(x), json_object_get(b, "rice_spearman")),
                (long long)json_integer_value(json_object_get(b, "rice_items")),
-               json_number_value(
-                   json_object_get(b, "model_spearman_on_rice_items")));
-        printf("  realized value inside P10..P90: %.0f%%\n",
-               100 * json_number_value(json_object_get(b, "p10_p90_coverage")));
+               fmt3(y, sizeof(y),
+                    json_object_get(b, "model_spearman_on_rice_items")));
+        if (json_is_number(json_object_get(b, "p10_p90_coverage")))
+            printf("  realized value inside P10..P90: %.0f%%\n",
+                   100 * json_number_value(
+                             json_object_get(b, "p10_p90_coverage")));
+        if (json_integer_value(json_object_get(b, "tested_on")) < 3)
+            printf("  (fewer than 3 items shipped after the cutoff with an "
+                   "outcome: nothing to correlate)\n");
         json_decref(d);
         return;
     }
@@ -69,6 +86,12 @@ static void print_human(const char *text, int64_t limit)
            (long long)json_integer_value(json_object_get(m, "trained_on")));
     if (json_object_get(m, "note"))
         printf("  note: %s\n", json_string_value(json_object_get(m, "note")));
+    if (json_array_size(json_object_get(d, "items")) == 0) {
+        printf("\nno open items (idea, planned, in_progress) in the backlog: "
+               "ingest backlog.csv first\n");
+        json_decref(d);
+        return;
+    }
     printf("\n%4s  %-10s %-40s %8s %17s %6s %7s %5s\n", "rank", "id", "title",
            "value", "P10..P90", "effort", "score", "conf");
     json_array_foreach(json_object_get(d, "items"), i, it)
