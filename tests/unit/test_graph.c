@@ -3,7 +3,9 @@
  * Users a, b, c, d. Group calls: a and b in account X (a twice: its first
  * call's time counts), c in Y, then c again in X (two memberships). Track
  * events: a uses Export (feature export) on 03-02 and 03-05 (first use
- * 03-02), b uses Search (feature search), d only an event of no feature.
+ * 03-02), b uses Search on 03-03 and Search Filtered on 03-01 09:00 (both
+ * of feature search: first use 03-01 09:00, one edge), d only an event of
+ * no feature.
  * The catalog: export, search (depends_on export). graph.csv: a invited b,
  * b invited c. By hand: nodes 4 users + 2 accounts + 2 features = 8;
  * edges member_of 4 (a-X, b-X, c-Y, c-X), uses 2, depends_on 1, invited 2
@@ -30,8 +32,8 @@
 static const char yaml[] =
     "catalog:\n"
     "  - {key: export, area: reporting, events: [Export]}\n"
-    "  - {key: search, area: search, events: [Search], depends_on: "
-    "[export]}\n";
+    "  - {key: search, area: search, events: [Search, Search Filtered], "
+    "depends_on: [export]}\n";
 
 static const char events[] =
     "{\"type\":\"group\",\"messageId\":\"g1\",\"userId\":\"a\",\"groupId\":"
@@ -50,6 +52,9 @@ static const char events[] =
     "\"Export\",\"timestamp\":\"2026-03-02T10:00:00Z\",\"properties\":{}}\n"
     "{\"type\":\"track\",\"messageId\":\"t3\",\"userId\":\"b\",\"event\":"
     "\"Search\",\"timestamp\":\"2026-03-03T10:00:00Z\",\"properties\":{}}\n"
+    "{\"type\":\"track\",\"messageId\":\"t5\",\"userId\":\"b\",\"event\":"
+    "\"Search Filtered\",\"timestamp\":\"2026-03-01T09:00:00Z\","
+    "\"properties\":{}}\n"
     "{\"type\":\"track\",\"messageId\":\"t4\",\"userId\":\"d\",\"event\":"
     "\"Login\",\"timestamp\":\"2026-03-03T10:00:00Z\",\"properties\":{}}\n";
 
@@ -176,10 +181,10 @@ static void test_neighbors(void **state)
 }
 
 /* The signal: a's neighbours are b (account X and invited) and c (account
- * X), once each. b first used search on 03-03 10:00: the share of a's
- * neighbours who had adopted search is 0 before, 1/2 after. Export: a is
- * its only user, so b's neighbours (a via X and the invite, c via X and
- * the invite) have one adopter at 03-02 10:00. d has no neighbours. */
+ * X), once each. b first used search on 03-01 09:00 (Search Filtered): the
+ * share of a's neighbours who had adopted search is 0 before, 1/2 after.
+ * Export: a is its only user, so b's neighbours (a via X and the invite, c via
+ * X and the invite) have one adopter at 03-02 10:00. d has no neighbours. */
 static void test_signal(void **state)
 {
     aipm_graph *g = build(*state);
@@ -194,7 +199,7 @@ static void test_signal(void **state)
     assert_int_equal(aipm_graph_neighbour_times(g, aipm_graph_find(g, "user:a"),
                                                 adopt, mark, 1, t, 8),
                      2);
-    assert_int_equal(aipm_time_parse(&when, "2026-03-03T10:00:00Z", 20, 0),
+    assert_int_equal(aipm_time_parse(&when, "2026-03-01T09:00:00Z", 20, 0),
                      AIPM_OK);
     assert_true(t[0] == when && t[1] == INT64_MAX);
     assert_int_equal(aipm_graph_adoption_times(

@@ -51,18 +51,20 @@ struct aipm_graph {
     aipm_error *err;
 };
 
-/* One scan of the events: per user, each account of its group calls
- * ("a:" + group_id) and each catalog feature it used ("f:" + key, ?1 maps
- * event names to feature keys), with the first time; rows with k NULL
- * only say the user exists. */
-static const char events_sql[] =
-    "WITH fe(ev, f) AS MATERIALIZED (SELECT json_extract(value, '$[0]'),"
-    " json_extract(value, '$[1]') FROM json_each(?1))"
-    " SELECT e.user_id, CASE WHEN e.type = 'group' AND e.group_id IS NOT NULL"
-    "  THEN 'a:' || e.group_id WHEN fe.f IS NOT NULL THEN 'f:' || fe.f END,"
-    "  min(e.ts)"
-    " FROM v_events e LEFT JOIN fe ON fe.ev = e.event AND e.type = 'track'"
-    " WHERE e.user_id IS NOT NULL GROUP BY 1, 2";
+/* Each user's first time for each event name (rows grouped by user; the
+ * analysis index events(user_id, event, ts, batch_id), when the store has
+ * it, serves them in order without a sort), and each (user, account) of
+ * the group calls from the first. */
+static const char firsts_sql[] =
+    "SELECT user_id, event, min(ts) FROM events"
+    " WHERE user_id IS NOT NULL"
+    "  AND batch_id IN (SELECT id FROM batches WHERE status = 'accepted')"
+    " GROUP BY user_id, event";
+
+static const char members_sql[] =
+    "SELECT user_id, group_id, min(ts) FROM v_events"
+    " WHERE type = 'group' AND user_id IS NOT NULL AND group_id IS NOT NULL"
+    " GROUP BY user_id, group_id";
 
 static const char graph_sql[] =
     "SELECT src, relation, dst, weight FROM v_graph ORDER BY rid";
@@ -149,30 +151,150 @@ typedef struct loader {
     int member_of, uses;
     char last_user[520]; /* rows come grouped by user: skip repeat lookups */
     int last_node;
+    /* event name -> the catalog features it belongs to */
+    aipm_strmap events;
+    int *ev_start, *ev_feat; /* features of event i: ev_feat[start[i]..] */
+    int n_feat, *feat_node;
+    int64_t *first_t; /* the current user's first use of each feature */
+    int *touched, n_touched, cur_user;
 } loader;
 
-static int event_row(void *ctx, int n, const char *const *text,
+/* The user node of id, through the one-entry cache. */
+static int user_node(loader *L, const char *id)
+{
+    int u;
+
+    if (L->last_node >= 0 && strcmp(L->last_user, id) == 0)
+        return L->last_node;
+    if ((u = node(L->g, "user:", id)) >= 0 &&
+        strlen(id) < sizeof(L->last_user)) {
+        strcpy(L->last_user, id);
+        L->last_node = u;
+    }
+    return u;
+}
+
+/* The current user's uses edges, one per feature at its first time. */
+static int flush_user(loader *L)
+{
+    int i, rc = AIPM_OK;
+
+    for (i = 0; i < L->n_touched; i++) {
+        int f = L->touched[i];
+
+        if (rc == AIPM_OK)
+            rc = edge(L->g, L->cur_user, L->feat_node[f], L->uses,
+                      L->first_t[f], 1);
+        L->first_t[f] = INT64_MAX;
+    }
+    L->n_touched = 0;
+    return rc;
+}
+
+static int first_row(void *ctx, int n, const char *const *text,
                      const double *num)
 {
     loader *L = ctx;
-    int u, other;
+    int u, ev, k, rc;
 
     if (n < 3 || text[0] == NULL)
         return 0;
-    if (L->last_node >= 0 && strcmp(L->last_user, text[0]) == 0)
-        u = L->last_node;
-    else if ((u = node(L->g, "user:", text[0])) < 0)
+    if ((u = user_node(L, text[0])) < 0)
         return AIPM_ERROR;
-    else if (strlen(text[0]) < sizeof(L->last_user)) {
-        strcpy(L->last_user, text[0]);
-        L->last_node = u;
+    if (u != L->cur_user) {
+        if ((rc = flush_user(L)) != AIPM_OK)
+            return rc;
+        L->cur_user = u;
     }
-    if (text[1] == NULL)
+    if (text[1] == NULL ||
+        (ev = aipm_strmap_find(&L->events, text[1], strlen(text[1]))) < 0)
         return 0;
-    other =
-        node(L->g, text[1][0] == 'a' ? "account:" : "feature:", text[1] + 2);
-    return edge(L->g, u, other, text[1][0] == 'a' ? L->member_of : L->uses,
+    for (k = L->ev_start[ev]; k < L->ev_start[ev + 1]; k++) {
+        int f = L->ev_feat[k];
+        int64_t t = (int64_t)num[2];
+
+        if (L->first_t[f] == INT64_MAX)
+            L->touched[L->n_touched++] = f;
+        if (t < L->first_t[f])
+            L->first_t[f] = t;
+    }
+    return 0;
+}
+
+static int member_row(void *ctx, int n, const char *const *text,
+                      const double *num)
+{
+    loader *L = ctx;
+    int u;
+
+    if (n < 3 || text[0] == NULL || text[1] == NULL)
+        return 0;
+    if ((u = user_node(L, text[0])) < 0)
+        return AIPM_ERROR;
+    return edge(L->g, u, node(L->g, "account:", text[1]), L->member_of,
                 (int64_t)num[2], 1);
+}
+
+/* The catalog's event -> features map, and a node for every feature. */
+static int catalog_map(loader *L, const aipm_config *cfg)
+{
+    int f, e, i, n_ev = 0, added, idx, *fill;
+
+    L->n_feat = cfg->n_catalog;
+    aipm_strmap_init(&L->events, 1 << 20);
+    L->feat_node = calloc((size_t)L->n_feat + 1, sizeof(int));
+    L->first_t = malloc(((size_t)L->n_feat + 1) * sizeof(int64_t));
+    L->touched = calloc((size_t)L->n_feat + 1, sizeof(int));
+    if (!L->feat_node || !L->first_t || !L->touched)
+        return aipm_error_set(L->g->err, AIPM_ENOMEM, "out of memory");
+    for (f = 0; f < L->n_feat; f++) {
+        L->first_t[f] = INT64_MAX;
+        if ((L->feat_node[f] = node(L->g, "feature:", cfg->catalog[f].key)) < 0)
+            return AIPM_ERROR;
+        for (e = 0; e < cfg->catalog[f].n_events; e++) {
+            const char *name = cfg->catalog[f].events[e];
+
+            if (aipm_strmap_put(&L->events, name, strlen(name), &idx, &added) !=
+                0)
+                return aipm_error_set(L->g->err, AIPM_ENOMEM, "out of memory");
+            n_ev++;
+        }
+    }
+    L->ev_start = calloc((size_t)L->events.n_keys + 1, sizeof(int));
+    L->ev_feat = calloc((size_t)n_ev + 1, sizeof(int));
+    fill = calloc((size_t)L->events.n_keys + 1, sizeof(int));
+    if (!L->ev_start || !L->ev_feat || !fill) {
+        free(fill);
+        return aipm_error_set(L->g->err, AIPM_ENOMEM, "out of memory");
+    }
+    for (f = 0; f < L->n_feat; f++)
+        for (e = 0; e < cfg->catalog[f].n_events; e++) {
+            const char *name = cfg->catalog[f].events[e];
+
+            L->ev_start[aipm_strmap_find(&L->events, name, strlen(name)) + 1]++;
+        }
+    for (i = 0; i < L->events.n_keys; i++)
+        L->ev_start[i + 1] += L->ev_start[i];
+    memcpy(fill, L->ev_start, ((size_t)L->events.n_keys + 1) * sizeof(int));
+    for (f = 0; f < L->n_feat; f++)
+        for (e = 0; e < cfg->catalog[f].n_events; e++) {
+            const char *name = cfg->catalog[f].events[e];
+
+            L->ev_feat[fill[aipm_strmap_find(&L->events, name,
+                                             strlen(name))]++] = f;
+        }
+    free(fill);
+    return AIPM_OK;
+}
+
+static void loader_free(loader *L)
+{
+    aipm_strmap_free(&L->events);
+    free(L->ev_start);
+    free(L->ev_feat);
+    free(L->feat_node);
+    free(L->first_t);
+    free(L->touched);
 }
 
 static int graph_row(void *ctx, int n, const char *const *text,
@@ -326,57 +448,44 @@ int aipm_graph_build(aipm_graph **out, aipm_store *st, const aipm_config *cfg,
                      aipm_error *err)
 {
     aipm_graph *g = calloc(1, sizeof(*g));
-    json_t *fe = json_array();
-    char *fe_text = NULL;
     loader L;
-    aipm_bind b;
-    int f, e, rc = AIPM_OK;
+    int f, rc = AIPM_OK;
 
     *out = NULL;
-    if (g == NULL || fe == NULL) {
-        free(g);
-        json_decref(fe);
+    if (g == NULL)
         return aipm_error_set(err, AIPM_ENOMEM, "out of memory");
-    }
+    memset(&L, 0, sizeof(L));
     g->err = err;
     aipm_strmap_init(&g->nodes, MAX_NODES);
     aipm_strmap_init(&g->relations, MAX_RELATIONS);
     L.g = g;
     L.last_node = -1;
+    L.cur_user = -1;
     L.member_of = relation(g, "member_of");
     L.uses = relation(g, "uses");
     relation(g, "depends_on");
-    for (f = 0; f < cfg->n_catalog; f++)
-        for (e = 0; e < cfg->catalog[f].n_events; e++)
-            json_array_append_new(fe,
-                                  json_pack("[s, s]", cfg->catalog[f].events[e],
-                                            cfg->catalog[f].key));
-    fe_text = json_dumps(fe, JSON_COMPACT);
-    json_decref(fe);
-    if (fe_text == NULL) {
-        rc = aipm_error_set(err, AIPM_ENOMEM, "out of memory");
-        goto done;
-    }
-    b = AIPM_BIND_TEXT(fe_text);
-    rc = aipm_store_query(st, events_sql, &b, 1, event_row, &L, err);
+    rc = catalog_map(&L, cfg);
+    if (rc == AIPM_OK)
+        rc = aipm_store_query(st, firsts_sql, NULL, 0, first_row, &L, err);
+    if (rc == AIPM_OK && L.cur_user >= 0)
+        rc = flush_user(&L);
+    if (rc == AIPM_OK)
+        rc = aipm_store_query(st, members_sql, NULL, 0, member_row, &L, err);
     if (rc == AIPM_OK)
         rc = aipm_store_query(st, graph_sql, NULL, 0, graph_row, &L, err);
-    /* The catalog: every feature is a node; depends_on edges. */
+    /* The catalog's depends_on edges. */
     for (f = 0; rc == AIPM_OK && f < cfg->n_catalog; f++) {
         const aipm_feature *ft = &cfg->catalog[f];
-        int a = node(g, "feature:", ft->key), k;
+        int k;
 
-        if (a < 0)
-            rc = AIPM_ERROR;
         for (k = 0; rc == AIPM_OK && k < ft->n_depends_on; k++)
-            rc = edge(g, a, node(g, "feature:", ft->depends_on[k]),
+            rc = edge(g, L.feat_node[f], node(g, "feature:", ft->depends_on[k]),
                       relation(g, "depends_on"), 0, 1);
     }
     g->n_raw_total = g->n_raw;
     if (rc == AIPM_OK)
         rc = csr(g);
-done:
-    free(fe_text);
+    loader_free(&L);
     free(g->raw);
     g->raw = NULL;
     g->n_raw = g->cap_raw = 0;
