@@ -129,13 +129,16 @@ static int bass(int argc, char **argv)
         aipm_error_set(&e2, rc, "%s: %s", path, err.msg);
         return cli_fail(&e2);
     }
-    n_fit = s.n - (int)holdout;
-    if (holdout > 0 && n_fit < 4) {
+    /* Compared as 64-bit numbers: a huge --holdout must not wrap. */
+    if (holdout > 0 && holdout > (int64_t)s.n - 4) {
+        int left = holdout < s.n ? s.n - (int)holdout : 0;
+
         aipm_series_free(&s);
         return cli_usage_error("--holdout %lld leaves %d periods to fit; "
                                "a fit needs 4",
-                               (long long)holdout, n_fit < 0 ? 0 : n_fit);
+                               (long long)holdout, left);
     }
+    n_fit = s.n - (int)holdout;
     if ((rc = aipm_bass_fit(&b, s.values, n_fit, form, &err)) != AIPM_OK) {
         aipm_series_free(&s);
         return cli_fail(&err);

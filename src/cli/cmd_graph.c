@@ -1,6 +1,7 @@
 /* cmd_graph.c - `aipm graph stats|neighbors`. */
 #include "cli.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -40,9 +41,10 @@ static int one(void *ctx, const aipm_edge *e)
         aipm_time_format(when, e->t_ms);
     if (s->arr) {
         json_t *o = json_pack(
-            "{s:s, s:s, s:s, s:f}", "node", aipm_graph_node_id(s->g, e->node),
+            "{s:s, s:s, s:s, s:o}", "node", aipm_graph_node_id(s->g, e->node),
             "relation", aipm_graph_relation(s->g, e->relation), "direction",
-            e->out ? "out" : "in", "weight", e->weight);
+            e->out ? "out" : "in", "weight",
+            isfinite(e->weight) ? json_real(e->weight) : json_null());
 
         json_object_set_new(o, "since",
                             when[0] ? json_string(when) : json_null());

@@ -1142,6 +1142,18 @@ case_prioritize_rice_fallback() {
 want(d["model"]["kind"] == "rice" and "fewer than 10" in d["model"]["note"], "model %r" % d["model"])
 want(len(d["items"]) > 0, "no items")
 want(all(c["factor"] == "rice" for i in d["items"] for c in i["contributions"]), "RICE ranking explains other factors")'
+    # Extreme but contract-valid efforts: every open item is still ranked
+    # (review finding: a NaN score used to drop an item silently).
+    mkws pz-extreme
+    printf 'id,title,description,area,effort,status,created_at,shipped_at,feature_key,reach,impact,confidence\nX-1,Tiny,,data,1e-307,idea,2026-01-01,,,100,1,1\nX-2,Huge,,data,1e300,idea,2026-01-01,,,100,1,1\nX-3,Plain,,data,2,idea,2026-01-01,,,100,1,1\n' > "$T/extreme.csv"
+    A -C "$WS" ingest backlog "$T/extreme.csv"
+    expect_rc 0 "ingest extreme backlog"
+    A -C "$WS" prioritize --json --no-record --capacity 4
+    expect_rc 0 "prioritize extreme efforts"
+    pycheck "$OUT" '
+want(sorted(i["id"] for i in d["items"]) == ["X-1", "X-2", "X-3"], "items %r" % [i["id"] for i in d["items"]])
+want(all(i["score"] is not None for i in d["items"]), "a null score")
+want(d["plan"]["effort"] <= 4, "plan over capacity")'
 }
 
 case_forecast_bass_series() {
@@ -1178,7 +1190,7 @@ want(abs(d["holdout_mape"] - mape) < 1e-9, "holdout MAPE %r vs %r" % (d["holdout
     grep -q 'not recorded' "$ERR" || fail "no note that the fit was not recorded"
     # Bad input: one line, exit 1.
     printf 'period,adopters\n1,5\n2,x\n' > "$T/bad.csv"
-    for bad in "--series $T/bad.csv" "--series $T/missing.csv" "--series $T" "--series $F --form cubic" "--series $F --holdout 8" ""; do
+    for bad in "--series $T/bad.csv" "--series $T/missing.csv" "--series $T" "--series $F --form cubic" "--series $F --holdout 8" "--series $F --holdout 4294967276" ""; do
         A forecast bass $bad --no-record
         expect_rc 1 "forecast bass $bad"
         expect_one_line_stderr "forecast bass $bad"
@@ -1188,7 +1200,7 @@ want(abs(d["holdout_mape"] - mape) < 1e-9, "holdout MAPE %r vs %r" % (d["holdout
 }
 
 case_graph_on_demo() {
-    local W=$T/demo-graph users members invited
+    local W=$T/demo-graph users members invited long
     timeout 120 "$AIPM" demo "$W" --seed 4 --users 800 --days 60 >"$OUT" 2>"$ERR" </dev/null
     RC=$?
     expect_rc 0 "aipm demo"
@@ -1208,6 +1220,19 @@ want(d["edges_total"] == sum(d["edges"].values()), "edge total")' "$users" "$mem
     expect_rc 0 "graph neighbors"
     pycheck "$OUT" '
 want(d["kind"] == "user" and any(n["relation"] == "member_of" for n in d["neighbors"]), "user:u-1 %r" % d)'
+    # A weight too large for a float and an id longer than any buffer: the
+    # graph still builds and shows both (review findings, 2026-11-27).
+    long=$(printf 'x%.0s' $(seq 1 700))
+    printf 'src,relation,dst,weight\nuser:u-1,likes,user:u-2,1e300\nuser:%s,likes,user:u-1,1\n' "$long" > "$T/odd-graph.csv"
+    A -C "$W" ingest graph "$T/odd-graph.csv"
+    expect_rc 0 "ingest odd graph rows"
+    A -C "$W" graph neighbors user:u-1 --relation likes --json
+    expect_rc 0 "graph neighbors after odd rows"
+    pycheck "$OUT" '
+n = d["neighbors"]
+want(len(n) == 2 == d["edges"], "likes edges %r" % n)
+want(any(e["node"] == "user:u-2" and e["weight"] is None for e in n), "inf weight not shown as null: %r" % n)
+want(any(len(e["node"]) == 705 for e in n), "the long id is missing")'
     A -C "$W" graph neighbors user:nobody
     expect_rc 1 "unknown node"
     expect_one_line_stderr "unknown node"

@@ -97,22 +97,26 @@ static aipm_node_kind kind_of(const char *id)
 /* The node of "<prefix><name>", added when new; -1 on error (set). */
 static int node(aipm_graph *g, const char *prefix, const char *name)
 {
-    char buf[600];
-    int idx, added, n;
+    char stack[600], *buf = stack;
+    size_t lp = strlen(prefix), ln = strlen(name), n = lp + ln;
+    int idx, added, rc;
 
-    n = snprintf(buf, sizeof(buf), "%s%s", prefix, name);
-    if (n < 0 || (size_t)n >= sizeof(buf)) {
-        aipm_error_set(g->err, AIPM_EINVALID, "node id too long: %.40s...",
-                       name);
+    if (n >= sizeof(stack) && (buf = malloc(n + 1)) == NULL) {
+        aipm_error_set(g->err, AIPM_ENOMEM, "out of memory (graph nodes)");
         return -1;
     }
-    if (aipm_strmap_put(&g->nodes, buf, (size_t)n, &idx, &added) != 0 ||
-        aipm_grow(&g->kind, &g->cap_kind, (size_t)idx + 1, 1) != 0) {
+    memcpy(buf, prefix, lp);
+    memcpy(buf + lp, name, ln);
+    buf[n] = '\0';
+    rc = aipm_strmap_put(&g->nodes, buf, n, &idx, &added);
+    if (buf != stack)
+        free(buf);
+    if (rc != 0 || aipm_grow(&g->kind, &g->cap_kind, (size_t)idx + 1, 1) != 0) {
         aipm_error_set(g->err, AIPM_ENOMEM, "out of memory (graph nodes)");
         return -1;
     }
     if (added)
-        g->kind[idx] = (unsigned char)kind_of(buf);
+        g->kind[idx] = (unsigned char)kind_of(g->nodes.keys[idx]);
     return idx;
 }
 
@@ -490,7 +494,7 @@ int aipm_graph_build(aipm_graph **out, aipm_store *st, const aipm_config *cfg,
     g->raw = NULL;
     g->n_raw = g->cap_raw = 0;
     if (rc != AIPM_OK) {
-        if (err->msg[0] == '\0')
+        if (err && err->msg[0] == '\0')
             aipm_error_set(err, AIPM_ERROR, "could not build the graph");
         aipm_graph_free(g);
         return rc < 0 ? rc : AIPM_ERROR;

@@ -64,7 +64,7 @@
  * account of the event's user (unit: account, AIPM_MEMBERS_CTE). */
 #define USERS "", "x.user_id", "v_events x"
 #define ACCOUNTS                                                               \
-    "," AIPM_MEMBERS_CTE, "m.acct",                                            \
+    "," AIPM_MEMBERS_CTE("(?2 + 1) * 86400000"), "m.acct",                     \
         "v_events x JOIN mem m ON m.user_id = x.user_id"
 
 static const char standard_sql[] = PERIODS_CTE "," USER_DAYS_CTE(

@@ -12,13 +12,15 @@
 #define AIPM_JSON_PATH_MAX 300
 
 /* mem(user_id, acct): each user's account, the group_id of their newest
- * group call. A common table expression for the statements of metrics
- * over accounts (unit: account). */
-#define AIPM_MEMBERS_CTE                                                       \
+ * group call before BOUND (an SQL expression in ms: the end of what the
+ * statement reads, so that a past period's figures do not change as data
+ * arrives). A common table expression for the statements of metrics over
+ * accounts (unit: account). */
+#define AIPM_MEMBERS_CTE(BOUND)                                                \
     " mem(user_id, acct) AS MATERIALIZED (SELECT user_id, acct FROM ("         \
     "  SELECT user_id, group_id AS acct, max(ts) FROM v_events"                \
     "  WHERE type = 'group' AND user_id IS NOT NULL"                           \
-    "  AND group_id IS NOT NULL GROUP BY user_id))"
+    "  AND group_id IS NOT NULL AND ts < " BOUND " GROUP BY user_id))"
 
 /* The events metric m counts, as a JSON array text for json_each (*events,
  * caller frees; NULL for retention: any event). AIPM_EINVALID for a ratio

@@ -46,8 +46,8 @@
                                  "v FROM exp WHERE nv = 1),"
 
 #define UNITS_ACCOUNT                                                          \
-    "WITH" USER_EXPOSURES(                                                     \
-        "xu") "," AIPM_MEMBERS_CTE ","                                         \
+    "WITH" USER_EXPOSURES("xu") "," AIPM_MEMBERS_CTE(                          \
+        "?3") ","                                                              \
               " exp AS MATERIALIZED (SELECT m.acct AS unit, min(xu.t0) AS t0," \
               "  min(xu.v) AS v, CASE WHEN max(xu.nv) > 1 OR min(xu.v) <> "    \
               "max(xu.v)"                                                      \
@@ -203,7 +203,7 @@ static const char *const experiment_by_sql[2][2] =
 
 static const char *const population_sql[2] = {
     POPULATION("", "x.user_id", "v_events x"),
-    POPULATION(AIPM_MEMBERS_CTE ",", "m.acct",
+    POPULATION(AIPM_MEMBERS_CTE("?2") ",", "m.acct",
                "v_events x JOIN mem m ON m.user_id = x.user_id")};
 
 typedef struct collect {

@@ -229,7 +229,7 @@ static void item_draws(const model *m, const pz_item *it, const double *x,
     if (!isfinite(ric))
         ric = m->rice_median;
     for (k = 0; k < m->draws; k++) {
-        double y;
+        double y, h;
 
         if (m->bayes) {
             const double *b = m->beta + (size_t)k * P;
@@ -241,9 +241,11 @@ static void item_draws(const model *m, const pz_item *it, const double *x,
             value[k] = y > 0 ? expm1(y) : 0;
         } else /* RICE: lognormal with mean R x I x C, log-sd 1 */
             value[k] = ric * exp(gsl_ran_gaussian_ziggurat(r, 1) - 0.5);
+        /* Drawn even when not kept, so that draw k is the same in the
+         * plan as in the item's ranking. */
+        h = gsl_ran_gaussian_ziggurat(r, 1);
         if (effort)
-            effort[k] = it->effort * exp(AIPM_PZ_EFFORT_SIGMA *
-                                         gsl_ran_gaussian_ziggurat(r, 1));
+            effort[k] = it->effort * exp(AIPM_PZ_EFFORT_SIGMA * h);
     }
 }
 
@@ -363,8 +365,11 @@ static int cmp_cand(const void *a, const void *b)
 {
     const cand *x = a, *y = b;
 
-    if (x->score != y->score)
-        return x->score > y->score ? -1 : 1;
+    double sx = isnan(x->score) ? -INFINITY : x->score;
+    double sy = isnan(y->score) ? -INFINITY : y->score;
+
+    if (sx != sy)
+        return sx > sy ? -1 : 1;
     return x->item - y->item;
 }
 
@@ -568,18 +573,19 @@ static json_t *item_json(const cand *c, int rank, const model *m,
     const pz_item *it = &d->items[c->item];
 
     return json_pack(
-        "{s:i, s:s, s:s, s:s, s:o, s:o, s:o, s:o, s:f, s:f, s:f, s:f, s:f, "
+        "{s:i, s:s, s:s, s:s, s:o, s:o, s:o, s:o, s:f, s:o, s:o, s:o, s:o, "
         "s:I, s:I, s:o, s:{s:f, s:f, s:i, s:i, s:f, s:f, s:o}}",
         "rank", rank, "id", it->id, "title", it->title, "area", it->area,
         "expected_value", num(c->mean_v), "p10", num(c->v.q[0]), "p50",
         num(c->v.q[1]), "p90", num(c->v.q[2]), "effort", it->effort,
-        "effort_mean", c->effort_mean, "risk_adjusted_value", c->risk_v,
-        "score", c->score, "confidence", c->confidence, "linked_feedback",
-        (json_int_t)it->n_feedback, "needs_review", (json_int_t)it->n_review,
-        "contributions", contributions(m, c, it), "signals", "demand",
-        it->demand, "demand_per_month", it->demand_rate, "accounts",
-        it->n_accounts, "enterprise_accounts", it->n_enterprise, "reach",
-        it->reach, "reach_daily_users", it->reach_users, "market",
+        "effort_mean", num(c->effort_mean), "risk_adjusted_value",
+        num(c->risk_v), "score", num(c->score), "confidence",
+        num(c->confidence), "linked_feedback", (json_int_t)it->n_feedback,
+        "needs_review", (json_int_t)it->n_review, "contributions",
+        contributions(m, c, it), "signals", "demand", it->demand,
+        "demand_per_month", it->demand_rate, "accounts", it->n_accounts,
+        "enterprise_accounts", it->n_enterprise, "reach", it->reach,
+        "reach_daily_users", it->reach_users, "market",
         it->has_market ? json_real(it->market) : json_null());
 }
 
@@ -682,8 +688,17 @@ int aipm_prioritize(char **json_out, aipm_store *st, const aipm_config *cfg,
         goto done;
     qsort(c, (size_t)n, sizeof(*c), cmp_cand);
     items = json_array();
-    for (i = 0; items && i < n; i++)
-        json_array_append_new(items, item_json(&c[i], i + 1, &m, &d));
+    for (i = 0; items && i < n; i++) {
+        json_t *ij = item_json(&c[i], i + 1, &m, &d);
+
+        if (ij == NULL) { /* a field json_pack refused: never drop an item */
+            rc = aipm_error_set(err, AIPM_ERROR,
+                                "item %s: could not write its result",
+                                d.items[c[i].item].id);
+            goto done;
+        }
+        json_array_append_new(items, ij);
+    }
     doc = json_pack("{s:s, s:o, s:o, s:{s:f, s:i, s:I, s:f}}", "as_of", now_s,
                     "items", items, "model", model_json(&m, n), "parameters",
                     "risk_aversion", o->risk_aversion, "draws", m.draws, "seed",
@@ -782,6 +797,9 @@ static int run_backtest(json_t *doc, pz_data *d, aipm_store *st,
         cutoff = days[n_ship / 2];
     } else
         cutoff = d->now_day;
+    /* Account traits as known at the cutoff. */
+    if ((rc = pz_accounts(d, st, cutoff * PZ_DAY_MS, err)) != 0)
+        goto done;
     /* As of its decision day, and never after the cutoff. */
     for (i = 0; i < d->n_items; i++) {
         pz_item *it = &d->items[i];

@@ -160,6 +160,10 @@ int pz_load(pz_data *d, aipm_store *st, const aipm_config *cfg, int64_t now_ms,
             aipm_error *err);
 void pz_free(pz_data *d);
 
+/* (Re)load the accounts' ARR and plan from their newest group traits
+ * before before_ms (the backtest's cutoff: no trait from after it). */
+int pz_accounts(pz_data *d, aipm_store *st, int64_t before_ms, aipm_error *err);
+
 /* Every item's signals as of its asof_day (set by the caller): reach and
  * market from the loaded data, demand from the feedback links (one pass
  * over the feedback). */

@@ -37,10 +37,12 @@ static const char items_sql[] =
     "SELECT id, title, area, feature_key, status, effort, created_at,"
     " shipped_at, reach, impact, confidence" AIPM_NEWEST("backlog");
 
+/* Each account's newest group traits before ?1 (the as-of time). */
 static const char accounts_sql[] =
     "SELECT group_id, json_extract(payload, '$.arr'),"
     " json_extract(payload, '$.plan'), max(ts) FROM v_events"
-    " WHERE type = 'group' AND group_id IS NOT NULL GROUP BY group_id";
+    " WHERE type = 'group' AND group_id IS NOT NULL AND ts < ?1"
+    " GROUP BY group_id";
 
 static const char dau_sql[] =
     "SELECT ts / 86400000, count(DISTINCT user_id) FROM v_events"
@@ -115,7 +117,12 @@ static int item_row(void *ctx, int n, const char *const *text,
     if (!it->id || !it->title || !it->area || !it->status ||
         (text[3] && *text[3] && !it->feature_key))
         return aipm_error_set(L->err, AIPM_ENOMEM, "out of memory");
+    /* Effort in person-weeks, kept in [0.05, 1000]: a contract-valid but
+     * absurd estimate must not overflow a score or a plan's half-weeks. */
     it->effort = num[5] > 0 ? num[5] : 1;
+    it->effort = it->effort < 0.05   ? 0.05
+                 : it->effort > 1000 ? 1000
+                                     : it->effort;
     it->created_day = day_of(text[6]);
     it->shipped_day = strcmp(it->status, "shipped") == 0 ? day_of(text[7]) : -1;
     it->rice_reach = num_or_nan(text[8], num[8]);
@@ -295,8 +302,7 @@ int pz_load(pz_data *d, aipm_store *st, const aipm_config *cfg, int64_t now_ms,
     loader L = {d, err};
     char *keys = NULL;
     aipm_bind b;
-    int rc, i, n_arr = 0;
-    double arr_sum = 0;
+    int rc;
 
     memset(d, 0, sizeof(*d));
     aipm_strmap_init(&d->item_ids, MAX_ITEMS);
@@ -307,8 +313,7 @@ int pz_load(pz_data *d, aipm_store *st, const aipm_config *cfg, int64_t now_ms,
     d->now_day = now_ms / PZ_DAY_MS;
     if ((rc = aipm_store_query(st, items_sql, NULL, 0, item_row, &L, err)) !=
             0 ||
-        (rc = aipm_store_query(st, accounts_sql, NULL, 0, account_row, &L,
-                               err)) != 0 ||
+        (rc = pz_accounts(d, st, now_ms + PZ_DAY_MS, err)) != 0 ||
         (rc = aipm_store_query(st, dau_sql, NULL, 0, dau_row, &L, err)) != 0)
         return rc;
     if ((keys = catalog_keys(d, cfg)) == NULL)
@@ -330,7 +335,20 @@ int pz_load(pz_data *d, aipm_store *st, const aipm_config *cfg, int64_t now_ms,
         rc = index_usage(d, err);
     if (rc == 0)
         rc = aipm_store_query(st, signals_sql, NULL, 0, signal_row, &L, err);
-    for (i = 0; i < d->accounts.n_keys; i++)
+    return rc;
+}
+
+int pz_accounts(pz_data *d, aipm_store *st, int64_t before_ms, aipm_error *err)
+{
+    loader L = {d, err};
+    aipm_bind b = AIPM_BIND_INT(before_ms);
+    double arr_sum = 0;
+    int i, n_arr = 0, rc;
+
+    aipm_strmap_free(&d->accounts);
+    aipm_strmap_init(&d->accounts, MAX_ACCOUNTS);
+    rc = aipm_store_query(st, accounts_sql, &b, 1, account_row, &L, err);
+    for (i = 0; rc == AIPM_OK && i < d->accounts.n_keys; i++)
         if (d->accts[i].arr > 0) {
             arr_sum += d->accts[i].arr;
             n_arr++;
@@ -503,8 +521,23 @@ static int link_seen(void *ctx, const aipm_link *l)
         return 0;
     d->items[item].n_feedback++;
     who = l->account_id && *l->account_id ? l->account_id : l->feedback_id;
-    snprintf(key, sizeof(key), "%d\x1f%s", item, who);
-    rc = aipm_strmap_put(&m->pairs, key, strlen(key), &pi, &added);
+    {
+        /* "<item>\x1f<account>"; a long account id gets a heap key, not
+         * a truncated one (two ids must never merge). */
+        int len = snprintf(key, sizeof(key), "%d\x1f%s", item, who);
+        char *k = key;
+
+        if (len < 0)
+            return aipm_error_set(m->err, AIPM_ERROR, "bad account id");
+        if ((size_t)len >= sizeof(key)) {
+            if ((k = malloc((size_t)len + 1)) == NULL)
+                return aipm_error_set(m->err, AIPM_ENOMEM, "out of memory");
+            snprintf(k, (size_t)len + 1, "%d\x1f%s", item, who);
+        }
+        rc = aipm_strmap_put(&m->pairs, k, (size_t)len, &pi, &added);
+        if (k != key)
+            free(k);
+    }
     if (rc)
         return aipm_error_set(m->err, rc, "too many (item, account) pairs");
     if (aipm_grow(&m->pair, &m->cap, (size_t)pi + 1, sizeof(*m->pair)) != 0)
