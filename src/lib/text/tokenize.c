@@ -10,6 +10,7 @@
 #include "aipm/text.h"
 
 #include <libstemmer.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,21 +26,22 @@
 #define MAX_DECOMPOSED 18
 
 /* The stop words as an open-addressing hash set (a power of two, at
- * least twice their number), filled by aipm_tokenizer_new: the set is
- * asked once per word of every text, where a binary search took 7 string
- * compares. */
+ * least twice their number), filled once: the set is asked once per word
+ * of every text, where a binary search took 7 string compares. */
 #define STOP_SLOTS 512
+
+static const char *stop_set[STOP_SLOTS];
+static pthread_once_t stop_once = PTHREAD_ONCE_INIT;
 
 struct aipm_tokenizer {
     struct sb_stemmer *stemmer;
-    const char *stop[STOP_SLOTS];
     char word[AIPM_TERM_MAX + 8];
     size_t len;
     int too_long; /* the current word passed AIPM_TERM_MAX: drop it */
 };
 
 /* English function words: articles, pronouns, auxiliaries, prepositions,
- * conjunctions and the commonest adverbs; sorted for bsearch. */
+ * conjunctions and the commonest adverbs. */
 static const char *const stopwords[] = {
     "a",         "about",   "above",   "after",  "again",      "against",
     "all",       "am",      "an",      "and",    "any",        "are",
@@ -64,23 +66,6 @@ static const char *const stopwords[] = {
     "with",      "would",   "you",     "your",   "yours",      "yourself",
     "yourselves"};
 
-static int cmp_word(const void *key, const void *elem)
-{
-    return strcmp((const char *)key, *(const char *const *)elem);
-}
-
-int aipm_text_stopword(const char *word, size_t len)
-{
-    char w[16];
-
-    if (len == 0 || len >= sizeof(w))
-        return 0;
-    memcpy(w, word, len);
-    w[len] = '\0';
-    return bsearch(w, stopwords, sizeof(stopwords) / sizeof(stopwords[0]),
-                   sizeof(stopwords[0]), cmp_word) != NULL;
-}
-
 /* FNV-1a. */
 static uint32_t hash_word(const char *w, size_t len)
 {
@@ -92,12 +77,28 @@ static uint32_t hash_word(const char *w, size_t len)
     return h;
 }
 
-static int is_stop(const aipm_tokenizer *t, const char *w, size_t len)
+static void fill_stop_set(void)
 {
-    uint32_t i = hash_word(w, len) & (STOP_SLOTS - 1);
+    size_t k;
 
-    for (; t->stop[i]; i = (i + 1) & (STOP_SLOTS - 1))
-        if (strncmp(t->stop[i], w, len) == 0 && t->stop[i][len] == '\0')
+    for (k = 0; k < sizeof(stopwords) / sizeof(stopwords[0]); k++) {
+        const char *w = stopwords[k];
+        uint32_t i = hash_word(w, strlen(w)) & (STOP_SLOTS - 1);
+
+        while (stop_set[i])
+            i = (i + 1) & (STOP_SLOTS - 1);
+        stop_set[i] = w;
+    }
+}
+
+int aipm_text_stopword(const char *word, size_t len)
+{
+    uint32_t i;
+
+    pthread_once(&stop_once, fill_stop_set);
+    for (i = hash_word(word, len) & (STOP_SLOTS - 1); stop_set[i];
+         i = (i + 1) & (STOP_SLOTS - 1))
+        if (strncmp(stop_set[i], word, len) == 0 && stop_set[i][len] == '\0')
             return 1;
     return 0;
 }
@@ -105,19 +106,11 @@ static int is_stop(const aipm_tokenizer *t, const char *w, size_t len)
 int aipm_tokenizer_new(aipm_tokenizer **out, aipm_error *err)
 {
     aipm_tokenizer *t = calloc(1, sizeof(*t));
-    size_t k;
 
     *out = NULL;
     if (t == NULL)
         return aipm_error_set(err, AIPM_ENOMEM, "out of memory");
-    for (k = 0; k < sizeof(stopwords) / sizeof(stopwords[0]); k++) {
-        const char *w = stopwords[k];
-        uint32_t i = hash_word(w, strlen(w)) & (STOP_SLOTS - 1);
-
-        while (t->stop[i])
-            i = (i + 1) & (STOP_SLOTS - 1);
-        t->stop[i] = w;
-    }
+    pthread_once(&stop_once, fill_stop_set);
     t->stemmer = sb_stemmer_new("english", "UTF_8");
     if (t->stemmer == NULL) {
         free(t);
@@ -148,7 +141,7 @@ static int flush(aipm_tokenizer *t, aipm_term_fn fn, void *ctx)
     if (len == 0 || too_long)
         return 0;
     t->word[len] = '\0';
-    if (is_stop(t, t->word, len))
+    if (aipm_text_stopword(t->word, len))
         return 0;
     stem = sb_stemmer_stem(t->stemmer, (const sb_symbol *)t->word, (int)len);
     if (stem == NULL) /* out of memory in the stemmer: keep the word */
