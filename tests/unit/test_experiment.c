@@ -143,17 +143,6 @@ static int setup(void **state)
     return 0;
 }
 
-static int teardown(void **state)
-{
-    fx *f = *state;
-
-    if (f) {
-        tu_ws_close(f);
-        free(f);
-    }
-    return 0;
-}
-
 /* The analysis window: October 2026. */
 static void october(int64_t *start, int64_t *end)
 {
@@ -353,16 +342,20 @@ static void test_analyze(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_count_moments, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_count_moments, setup,
+                                        tu_ws_teardown),
         cmocka_unit_test_setup_teardown(test_conversion_moments, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_capping, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_ratio_moments, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_account_moments, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_account_by_trait, setup, teardown),
+                                        tu_ws_teardown),
+        cmocka_unit_test_setup_teardown(test_capping, setup, tu_ws_teardown),
+        cmocka_unit_test_setup_teardown(test_ratio_moments, setup,
+                                        tu_ws_teardown),
+        cmocka_unit_test_setup_teardown(test_account_moments, setup,
+                                        tu_ws_teardown),
+        cmocka_unit_test_setup_teardown(test_account_by_trait, setup,
+                                        tu_ws_teardown),
         cmocka_unit_test_setup_teardown(test_account_population, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_analyze, setup, teardown),
+                                        tu_ws_teardown),
+        cmocka_unit_test_setup_teardown(test_analyze, setup, tu_ws_teardown),
     };
 
     setenv("AIPM_NOW", "2026-11-27T00:00:00Z", 1);

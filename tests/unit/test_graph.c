@@ -86,17 +86,6 @@ static int setup(void **state)
     return 0;
 }
 
-static int teardown(void **state)
-{
-    fx *f = *state;
-
-    if (f) {
-        tu_ws_close(f);
-        free(f);
-    }
-    return 0;
-}
-
 static aipm_graph *build(fx *f)
 {
     aipm_graph *g = NULL;
@@ -136,6 +125,15 @@ static void test_counts(void **state)
     aipm_graph_free(g);
 }
 
+/* The ms of an RFC 3339 time. */
+static int64_t at(const char *ts)
+{
+    int64_t ms;
+
+    assert_int_equal(aipm_time_parse(&ms, ts, strlen(ts), 0), AIPM_OK);
+    return ms;
+}
+
 typedef struct seen {
     const aipm_graph *g;
     char list[512];
@@ -161,15 +159,12 @@ static void test_neighbors(void **state)
 {
     aipm_graph *g = build(*state);
     seen s = {g, "", 0};
-    int64_t want;
 
     aipm_graph_neighbors(g, aipm_graph_find(g, "user:a"), -1, note, &s);
     assert_non_null(strstr(s.list, ">member_ofaccount:X "));
     assert_non_null(strstr(s.list, ">usesfeature:export "));
     assert_non_null(strstr(s.list, ">inviteduser:b "));
-    assert_int_equal(aipm_time_parse(&want, "2026-03-02T10:00:00Z", 20, 0),
-                     AIPM_OK);
-    assert_true(s.t_export == want);
+    assert_true(s.t_export == at("2026-03-02T10:00:00Z"));
     s.list[0] = '\0';
     aipm_graph_neighbors(g, aipm_graph_find(g, "user:b"),
                          aipm_graph_relation_find(g, "invited"), note, &s);
@@ -185,42 +180,46 @@ static void test_neighbors(void **state)
  * share of a's neighbours who had adopted search is 0 before, 1/2 after.
  * Export: a is its only user, so b's neighbours (a via X and the invite, c via
  * X and the invite) have one adopter at 03-02 10:00. d has no neighbours. */
+/* The scratch of the signal calls, and one call: the neighbours of user
+ * for feature (its adoption times recomputed when feature changes). */
+typedef struct sig {
+    aipm_graph *g;
+    int *mark, stamp;
+    int64_t *adopt, t[8];
+} sig;
+
+static int neighbours(sig *x, const char *feature, const char *user, int cap)
+{
+    if (feature)
+        assert_int_equal(aipm_graph_adoption_times(
+                             x->g, aipm_graph_find(x->g, feature), x->adopt),
+                         AIPM_OK);
+    return aipm_graph_neighbour_times(x->g, aipm_graph_find(x->g, user),
+                                      x->adopt, x->mark, ++x->stamp, x->t, cap);
+}
+
 static void test_signal(void **state)
 {
-    aipm_graph *g = build(*state);
-    int n = aipm_graph_n_nodes(g), *mark = calloc((size_t)n, sizeof(int));
-    int64_t *adopt = malloc((size_t)n * sizeof(int64_t)), t[8], when;
+    sig x;
+    int n;
 
-    assert_non_null(mark);
-    assert_non_null(adopt);
-    assert_int_equal(aipm_graph_adoption_times(
-                         g, aipm_graph_find(g, "feature:search"), adopt),
-                     AIPM_OK);
-    assert_int_equal(aipm_graph_neighbour_times(g, aipm_graph_find(g, "user:a"),
-                                                adopt, mark, 1, t, 8),
-                     2);
-    assert_int_equal(aipm_time_parse(&when, "2026-03-01T09:00:00Z", 20, 0),
-                     AIPM_OK);
-    assert_true(t[0] == when && t[1] == INT64_MAX);
-    assert_int_equal(aipm_graph_adoption_times(
-                         g, aipm_graph_find(g, "feature:export"), adopt),
-                     AIPM_OK);
-    assert_int_equal(aipm_graph_neighbour_times(g, aipm_graph_find(g, "user:b"),
-                                                adopt, mark, 2, t, 8),
-                     2);
-    assert_int_equal(aipm_time_parse(&when, "2026-03-02T10:00:00Z", 20, 0),
-                     AIPM_OK);
-    assert_true(t[0] == when && t[1] == INT64_MAX);
+    x.g = build(*state);
+    n = aipm_graph_n_nodes(x.g);
+    x.mark = calloc((size_t)n, sizeof(int));
+    x.adopt = malloc((size_t)n * sizeof(int64_t));
+    x.stamp = 0;
+    assert_non_null(x.mark);
+    assert_non_null(x.adopt);
+    assert_int_equal(neighbours(&x, "feature:search", "user:a", 8), 2);
+    assert_true(x.t[0] == at("2026-03-01T09:00:00Z") && x.t[1] == INT64_MAX);
+    assert_int_equal(neighbours(&x, "feature:export", "user:b", 8), 2);
+    assert_true(x.t[0] == at("2026-03-02T10:00:00Z") && x.t[1] == INT64_MAX);
     /* cap 1: the count is still 2, one time is returned. */
-    assert_int_equal(aipm_graph_neighbour_times(g, aipm_graph_find(g, "user:c"),
-                                                adopt, mark, 3, t, 1),
-                     2);
-    assert_int_equal(aipm_graph_neighbour_times(g, aipm_graph_find(g, "user:d"),
-                                                adopt, mark, 4, t, 8),
-                     0);
-    free(mark);
-    free(adopt);
-    aipm_graph_free(g);
+    assert_int_equal(neighbours(&x, NULL, "user:c", 1), 2);
+    assert_int_equal(neighbours(&x, NULL, "user:d", 8), 0);
+    free(x.mark);
+    free(x.adopt);
+    aipm_graph_free(x.g);
 }
 
 typedef struct wsum {
@@ -316,11 +315,12 @@ static void test_stats(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_counts, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_neighbors, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_signal, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_newest_edge_wins, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_stats, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_counts, setup, tu_ws_teardown),
+        cmocka_unit_test_setup_teardown(test_neighbors, setup, tu_ws_teardown),
+        cmocka_unit_test_setup_teardown(test_signal, setup, tu_ws_teardown),
+        cmocka_unit_test_setup_teardown(test_newest_edge_wins, setup,
+                                        tu_ws_teardown),
+        cmocka_unit_test_setup_teardown(test_stats, setup, tu_ws_teardown),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -177,17 +177,6 @@ static int setup(void **state)
     return 0;
 }
 
-static int teardown(void **state)
-{
-    fx *f = *state;
-
-    if (f) {
-        tu_ws_close(f);
-        free(f);
-    }
-    return 0;
-}
-
 /* The report for [from, to] by period, parsed. */
 static json_t *report(fx *f, aipm_kpi_period period, const char *from,
                       const char *to, const char *kpi)
@@ -562,5 +551,5 @@ int main(void)
     };
 
     setenv("AIPM_NOW", "2026-03-20T12:00:00Z", 1);
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, setup, tu_ws_teardown);
 }

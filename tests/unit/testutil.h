@@ -207,4 +207,16 @@ static TU_UNUSED void tu_ws_close(tu_ws *w)
     memset(w, 0, sizeof(*w));
 }
 
+/* A cmocka teardown for a heap tu_ws in *state: close and free it. */
+static TU_UNUSED int tu_ws_teardown(void **state)
+{
+    tu_ws *w = *state;
+
+    if (w) {
+        tu_ws_close(w);
+        free(w);
+    }
+    return 0;
+}
+
 #endif
