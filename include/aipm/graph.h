@@ -58,7 +58,6 @@ int aipm_graph_find(const aipm_graph *g, const char *id);
 const char *aipm_graph_node_id(const aipm_graph *g, int node);
 aipm_node_kind aipm_graph_node_kind(const aipm_graph *g, int node);
 const char *aipm_node_kind_name(aipm_node_kind k);
-int aipm_graph_n_relations(const aipm_graph *g);
 const char *aipm_graph_relation(const aipm_graph *g, int relation);
 /* The relation's index, or -1. */
 int aipm_graph_relation_find(const aipm_graph *g, const char *name);

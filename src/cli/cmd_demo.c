@@ -280,7 +280,7 @@ static int backlog_checks(workspace *ws, json_t *truth, json_t *checks)
     aipm_error err = {0, ""};
     aipm_pz_opts o;
     char *out = NULL;
-    json_t *items, *res, *it, *truth_items;
+    json_t *items, *res, *it, *truth_value;
     double *ev = NULL, *tv = NULL, rho = NAN, acc;
     size_t i, j;
     int n = 0, ok = 1, ok_link, trained;
@@ -309,24 +309,26 @@ static int backlog_checks(workspace *ws, json_t *truth, json_t *checks)
     res = json_loads(out, 0, &jerr);
     free(out);
     items = json_object_get(res, "items");
-    truth_items = json_object_get(json_object_get(truth, "backlog"), "items");
+    /* The true value of each item, by id. */
+    truth_value = json_object();
+    json_array_foreach(
+        json_object_get(json_object_get(truth, "backlog"), "items"), j, it)
+        json_object_set(truth_value,
+                        json_string_value(json_object_get(it, "id")),
+                        json_object_get(it, "value"));
     ev = calloc(json_array_size(items) + 1, sizeof(double));
     tv = calloc(json_array_size(items) + 1, sizeof(double));
     json_array_foreach(items, i, it)
     {
-        json_t *x;
         const char *id = json_string_value(json_object_get(it, "id"));
+        json_t *v = id ? json_object_get(truth_value, id) : NULL;
 
-        json_array_foreach(
-            truth_items, j,
-            x) if (ev && tv && id &&
-                   strcmp(json_string_value(json_object_get(x, "id")), id) == 0)
-        {
+        if (ev && tv && v) {
             ev[n] = json_number_value(json_object_get(it, "expected_value"));
-            tv[n++] = json_number_value(json_object_get(x, "value"));
-            break;
+            tv[n++] = json_number_value(v);
         }
     }
+    json_decref(truth_value);
     rho = aipm_spearman(ev, tv, n);
     {
         const char *kind = json_string_value(

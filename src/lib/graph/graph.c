@@ -45,7 +45,7 @@ struct aipm_graph {
     unsigned char *kind;
     size_t cap_kind;
     raw_edge *raw;
-    size_t n_raw, cap_raw, n_raw_total;
+    size_t n_raw, cap_raw;
     size_t *out_start, *in_start; /* n_nodes + 1 */
     adj *out, *in;
     aipm_error *err;
@@ -370,7 +370,8 @@ static int stable_sort(adj *a, size_t n, adj **scratch, size_t *cap)
  * then the in-CSR from it. */
 static int csr(aipm_graph *g)
 {
-    size_t n_nodes = (size_t)g->nodes.n_keys, i, j, m, scratch_cap = 0;
+    size_t n_nodes = (size_t)g->nodes.n_keys, n_edges = g->n_raw, i, j, m;
+    size_t scratch_cap = 0;
     size_t *fill = calloc(n_nodes + 1, sizeof(*fill));
     adj *tmp, *scratch = NULL;
 
@@ -421,7 +422,7 @@ static int csr(aipm_graph *g)
     }
     g->out_start[n_nodes] = m;
     free(scratch);
-    if (m < g->n_raw_total &&
+    if (m < n_edges &&
         (tmp = realloc(g->out, (m ? m : 1) * sizeof(adj))) != NULL)
         g->out = tmp;
     /* The in-CSR, by destination. */
@@ -486,7 +487,6 @@ int aipm_graph_build(aipm_graph **out, aipm_store *st, const aipm_config *cfg,
             rc = edge(g, L.feat_node[f], node(g, "feature:", ft->depends_on[k]),
                       relation(g, "depends_on"), 0, 1);
     }
-    g->n_raw_total = g->n_raw;
     if (rc == AIPM_OK)
         rc = csr(g);
     loader_free(&L);
@@ -542,11 +542,6 @@ const char *aipm_graph_node_id(const aipm_graph *g, int n)
 aipm_node_kind aipm_graph_node_kind(const aipm_graph *g, int n)
 {
     return (aipm_node_kind)g->kind[n];
-}
-
-int aipm_graph_n_relations(const aipm_graph *g)
-{
-    return g->relations.n_keys;
 }
 
 const char *aipm_graph_relation(const aipm_graph *g, int r)

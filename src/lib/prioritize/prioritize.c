@@ -63,8 +63,7 @@ typedef struct cand {
     int item;
     double x[P];
     aipm_draw_summary v, s; /* value, score per effort */
-    double mean_v, effort_mean, risk_v, score, confidence;
-    int rice_fallback_guess; /* RICE model: no RICE given, median used */
+    double effort_mean, risk_v, score, confidence;
 } cand;
 
 void aipm_pz_opts_init(aipm_pz_opts *o)
@@ -306,14 +305,12 @@ static void *score_range(void *arg)
         c->effort_mean = e_sum / m->draws;
         aipm_draws_summarize(&c->s, score, m->draws, AIPM_PZ_TAIL);
         aipm_draws_summarize(&c->v, value, m->draws, AIPM_PZ_TAIL);
-        c->mean_v = c->v.capped_mean;
-        c->risk_v = c->mean_v - L * (c->mean_v - c->v.cvar);
+        c->risk_v = c->v.capped_mean - L * (c->v.capped_mean - c->v.cvar);
         c->score = c->s.mean - L * (c->s.mean - c->s.cvar);
         c->confidence =
             c->v.q[2] + c->v.q[0] > 0
                 ? 1 - (c->v.q[2] - c->v.q[0]) / (c->v.q[2] + c->v.q[0])
                 : 0;
-        c->rice_fallback_guess = !m->bayes && !isfinite(rice_of(it));
     }
 done:
     free(value);
@@ -391,7 +388,7 @@ static json_t *contributions(const model *m, const cand *c, const pz_item *it)
     if (!m->bayes) {
         char text[200];
 
-        if (c->rice_fallback_guess)
+        if (!isfinite(rice_of(it)))
             snprintf(text, sizeof(text),
                      "no RICE given: the backlog's median RICE value %.0f "
                      "is assumed",
@@ -540,7 +537,7 @@ static json_t *plan_json(const cand *c, int n, const model *m, const pz_data *d,
             continue;
         json_array_append_new(ids, json_string(d->items[c[i].item].id));
         used += w[i] / 2.0;
-        expected += c[i].mean_v;
+        expected += c[i].v.capped_mean;
         item_draws(m, &d->items[c[i].item], c[i].x, c[i].item, o->seed, r,
                    value, NULL);
         for (k = 0; k < m->draws; k++)
@@ -576,7 +573,7 @@ static json_t *item_json(const cand *c, int rank, const model *m,
         "{s:i, s:s, s:s, s:s, s:o, s:o, s:o, s:o, s:f, s:o, s:o, s:o, s:o, "
         "s:I, s:I, s:o, s:{s:f, s:f, s:i, s:i, s:f, s:f, s:o}}",
         "rank", rank, "id", it->id, "title", it->title, "area", it->area,
-        "expected_value", num(c->mean_v), "p10", num(c->v.q[0]), "p50",
+        "expected_value", num(c->v.capped_mean), "p10", num(c->v.q[0]), "p50",
         num(c->v.q[1]), "p90", num(c->v.q[2]), "effort", it->effort,
         "effort_mean", num(c->effort_mean), "risk_adjusted_value",
         num(c->risk_v), "score", num(c->score), "confidence",
@@ -668,7 +665,8 @@ int aipm_prioritize(char **json_out, aipm_store *st, const aipm_config *cfg,
         d.items[i].asof_day = d.items[i].shipped_day >= 0
                                   ? decision_day(&d.items[i])
                                   : d.now_day + 1;
-    if ((rc = pz_signals(&d, st, o->link_threshold, NULL, NULL, err)) != 0 ||
+    if ((rc = pz_accounts(&d, st, o->now_ms + PZ_DAY_MS, err)) != 0 ||
+        (rc = pz_signals(&d, st, o->link_threshold, NULL, NULL, err)) != 0 ||
         (rc = train(&m, &d, d.now_day + 1, d.now_day + 1, o->seed, err)) != 0)
         goto done;
     c = calloc((size_t)(d.n_items ? d.n_items : 1), sizeof(*c));
@@ -833,7 +831,7 @@ static int run_backtest(json_t *doc, pz_data *d, aipm_store *st,
         const pz_item *it = &d->items[c[i].item];
         double r = rice_of(it);
 
-        pred[i] = c[i].mean_v;
+        pred[i] = c[i].v.capped_mean;
         if (isfinite(r)) {
             rice[n_r] = r / it->effort;
             pred_r[n_r] = pred[i];

@@ -155,13 +155,14 @@ typedef struct pz_data {
     aipm_link_stats links;
 } pz_data;
 
-/* Load the backlog, accounts, telemetry and signals. */
+/* Load the backlog, telemetry and signals; the accounts come with
+ * pz_accounts, as of the time the caller needs. */
 int pz_load(pz_data *d, aipm_store *st, const aipm_config *cfg, int64_t now_ms,
             aipm_error *err);
 void pz_free(pz_data *d);
 
-/* (Re)load the accounts' ARR and plan from their newest group traits
- * before before_ms (the backtest's cutoff: no trait from after it). */
+/* Load the accounts' ARR and plan from their newest group traits before
+ * before_ms (now, or the backtest's cutoff: no trait from after it). */
 int pz_accounts(pz_data *d, aipm_store *st, int64_t before_ms, aipm_error *err);
 
 /* Every item's signals as of its asof_day (set by the caller): reach and

@@ -313,7 +313,6 @@ int pz_load(pz_data *d, aipm_store *st, const aipm_config *cfg, int64_t now_ms,
     d->now_day = now_ms / PZ_DAY_MS;
     if ((rc = aipm_store_query(st, items_sql, NULL, 0, item_row, &L, err)) !=
             0 ||
-        (rc = pz_accounts(d, st, now_ms + PZ_DAY_MS, err)) != 0 ||
         (rc = aipm_store_query(st, dau_sql, NULL, 0, dau_row, &L, err)) != 0)
         return rc;
     if ((keys = catalog_keys(d, cfg)) == NULL)
