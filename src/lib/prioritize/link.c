@@ -165,27 +165,28 @@ static int link_row(void *ctx, int n, const char *const *text,
     if ((c = aipm_strmap_find(&L->corr, text[0], strlen(text[0]))) >= 0) {
         l.status = AIPM_LINK_CORRECTED;
         l.item_id = L->corr_item[c];
+        if (l.item_id)
+            doc = aipm_strmap_find(&L->items, l.item_id, strlen(l.item_id));
         L->stats.corrected++;
     } else if (text[2] && (doc = aipm_strmap_find(&L->items, text[2],
                                                   strlen(text[2]))) >= 0) {
         l.status = AIPM_LINK_GIVEN;
         l.item_id = L->items.keys[doc];
         L->stats.given++;
-    } else if (k && l.confidence >= L->threshold) {
-        l.status = AIPM_LINK_LINKED;
-        l.item_id = l.model_item;
-        L->stats.linked++;
     } else {
-        l.status = AIPM_LINK_REVIEW;
+        l.status = k && l.confidence >= L->threshold ? AIPM_LINK_LINKED
+                                                     : AIPM_LINK_REVIEW;
         l.item_id = l.model_item;
-        L->stats.review++;
+        doc = k ? hits[0].doc : -1;
+        if (l.status == AIPM_LINK_LINKED)
+            L->stats.linked++;
+        else
+            L->stats.review++;
     }
-    if (l.item_id) {
-        doc = aipm_strmap_find(&L->items, l.item_id, strlen(l.item_id));
-        for (i = 0; i < k; i++)
-            if (hits[i].doc == doc)
-                l.score = hits[i].score;
-    }
+    /* The model's score of the linked item, when it is among its best. */
+    for (i = 0; doc >= 0 && i < k; i++)
+        if (hits[i].doc == doc)
+            l.score = hits[i].score;
     L->stats.rows++;
     if (L->o && L->o->progress && (L->stats.rows & 4095) == 0)
         L->o->progress(L->o->progress_ctx, (uint64_t)L->stats.rows,
