@@ -153,9 +153,10 @@ static const char *const migration_3 =
     " feedback_id TEXT PRIMARY KEY, item_id TEXT, actor TEXT NOT NULL,"
     " time_ms INTEGER NOT NULL);";
 
-/* Migrations after the first, in order: migration n is later[n - 2]. */
-static const char *const later[] = {migration_2, migration_3};
-#define N_LATER ((int)(sizeof(later) / sizeof(later[0])))
+/* The migrations in order: migration n is migrations[n - 1] (the first
+ * also creates the CSV datasets' tables, from their contracts). */
+static const char *const migrations[] = {migration_1, migration_2, migration_3};
+#define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
 
 static int exec(sqlite_store *s, const char *sql, aipm_error *err)
 {
@@ -236,7 +237,7 @@ static int schema_version(sqlite_store *s, int *version, aipm_error *err)
 
 static int migrate(sqlite_store *s, aipm_error *err)
 {
-    int version = 0, rc, i;
+    int version = 0, rc, i, k;
 
     rc = exec(s,
               "CREATE TABLE IF NOT EXISTS schema_migrations("
@@ -246,49 +247,21 @@ static int migrate(sqlite_store *s, aipm_error *err)
         rc = schema_version(s, &version, err);
     if (rc)
         return rc;
-
-    if (version < 1) {
-        if ((rc = exec(s, "BEGIN IMMEDIATE", err)) != 0)
-            return rc;
-        /* Another process may have migrated between our read and our
-         * write lock: read again under the lock. */
-        if ((rc = schema_version(s, &version, err)) != 0 || version >= 1) {
-            exec(s, "ROLLBACK", NULL);
-            if (rc)
-                return rc;
-            s->base.schema_version = version;
-            return AIPM_OK;
-        }
-        rc = exec(s, migration_1, err);
-        for (i = 0; rc == 0 && i < N_CSV; i++)
-            rc = dataset_ddl(s, aipm_dataset_find(csv_names[i]), err);
-        if (rc == 0) {
-            char sql[128];
-
-            snprintf(sql, sizeof(sql),
-                     "INSERT INTO schema_migrations VALUES(1, %lld)",
-                     (long long)aipm_now_ms());
-            rc = exec(s, sql, err);
-        }
-        if (rc) {
-            exec(s, "ROLLBACK", NULL);
-            return rc;
-        }
-        if ((rc = exec(s, "COMMIT", err)) != 0)
-            return rc;
-        version = 1;
-    }
-    for (i = 0; i < N_LATER; i++) {
-        int v = i + 2;
+    for (i = 0; i < N_MIGRATIONS; i++) {
+        int v = i + 1;
 
         if (version >= v)
             continue;
         if ((rc = exec(s, "BEGIN IMMEDIATE", err)) != 0)
             return rc;
+        /* Another process may have migrated between our read and our
+         * write lock: read again under the lock. */
         if ((rc = schema_version(s, &version, err)) == 0 && version < v) {
             char sql[128];
 
-            rc = exec(s, later[i], err);
+            rc = exec(s, migrations[i], err);
+            for (k = 0; rc == 0 && v == 1 && k < N_CSV; k++)
+                rc = dataset_ddl(s, aipm_dataset_find(csv_names[k]), err);
             snprintf(sql, sizeof(sql),
                      "INSERT INTO schema_migrations VALUES(%d, %lld)", v,
                      (long long)aipm_now_ms());
@@ -301,7 +274,8 @@ static int migrate(sqlite_store *s, aipm_error *err)
         }
         if ((rc = exec(s, "COMMIT", err)) != 0)
             return rc;
-        version = v;
+        if (version < v)
+            version = v;
     }
     s->base.schema_version = version;
     return AIPM_OK;
