@@ -91,16 +91,22 @@ static void fill_stop_set(void)
     }
 }
 
-int aipm_text_stopword(const char *word, size_t len)
+/* The set's lookup, once it is filled. */
+static int is_stop(const char *word, size_t len)
 {
     uint32_t i;
 
-    pthread_once(&stop_once, fill_stop_set);
     for (i = hash_word(word, len) & (STOP_SLOTS - 1); stop_set[i];
          i = (i + 1) & (STOP_SLOTS - 1))
         if (strncmp(stop_set[i], word, len) == 0 && stop_set[i][len] == '\0')
             return 1;
     return 0;
+}
+
+int aipm_text_stopword(const char *word, size_t len)
+{
+    pthread_once(&stop_once, fill_stop_set);
+    return is_stop(word, len);
 }
 
 int aipm_tokenizer_new(aipm_tokenizer **out, aipm_error *err)
@@ -141,7 +147,7 @@ static int flush(aipm_tokenizer *t, aipm_term_fn fn, void *ctx)
     if (len == 0 || too_long)
         return 0;
     t->word[len] = '\0';
-    if (aipm_text_stopword(t->word, len))
+    if (is_stop(t->word, len)) /* filled by aipm_tokenizer_new */
         return 0;
     stem = sb_stemmer_stem(t->stemmer, (const sb_symbol *)t->word, (int)len);
     if (stem == NULL) /* out of memory in the stemmer: keep the word */
