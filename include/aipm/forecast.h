@@ -30,7 +30,8 @@ typedef struct aipm_bass {
     double p, q, m;
     double se_p, se_q, se_m; /* from s^2 (J'J)^-1 at the optimum */
     double rss;
-    int n; /* periods fitted */
+    int n;         /* periods fitted */
+    double cov[9]; /* s^2 (J'J)^-1 of (log p, log q, log m), row-major */
 } aipm_bass;
 
 /* F(t), the share adopted by time t. */
@@ -58,6 +59,55 @@ typedef struct aipm_series {
 int aipm_series_parse(aipm_series *out, const char *text, size_t len,
                       aipm_error *err);
 void aipm_series_free(aipm_series *s);
+
+/* ---- the hazard model on user-days ---- */
+
+/* A discrete-time hazard with a cure fraction (Kuk and Chen 1992; Sy and
+ * Taylor 2000): a user is eligible with probability pi, and an eligible
+ * user who has not adopted adopts on an active day with probability
+ *   h(s) = 1 / (1 + e^-(alpha + beta s)),
+ * s the day's graph signal (the share of the user's neighbours who had
+ * adopted before that day). alpha is the innovation, beta the imitation
+ * on the log-odds scale. Fitted by EM (eligibility the missing data) with
+ * Newton steps for alpha and beta; standard errors from the numerically
+ * differentiated observed information of the marginal likelihood in
+ * (alpha, beta, logit pi).
+ *
+ * The data, per user i: runs [run_start[i], run_start[i+1]) of active
+ * at-risk days without adoption, run k having run_days[k] days at signal
+ * run_s[k]; event_s[i] the signal on the day of adoption, or NaN when
+ * the user did not adopt. */
+typedef struct aipm_hazard_data {
+    int n_users;
+    const int64_t *run_start; /* n_users + 1 */
+    const double *run_s;
+    const int32_t *run_days;
+    const double *event_s;
+} aipm_hazard_data;
+
+typedef struct aipm_hazard {
+    double alpha, beta, pi;
+    double se_alpha, se_beta, se_pi;
+    double cov[9]; /* of (alpha, beta, logit pi), row-major; 0 if unknown */
+    double ame;    /* beta's average marginal effect on the daily
+                      adoption probability of eligible at-risk days:
+                      mean of beta h (1 - h), comparable to a linear
+                      hazard p + q s's q */
+    double loglik;
+    int iterations;
+    int n_users, n_events;
+    int64_t n_days; /* at-risk active user-days */
+} aipm_hazard;
+
+/* Fit; w (n_users, may be NULL) receives each user's posterior
+ * probability of eligibility (1 for adopters). fixed_pi in (0, 1]: pi is
+ * held there (1: no cure fraction); 0: estimated. AIPM_EINVALID when
+ * there is no event or no at-risk day. */
+int aipm_hazard_fit(aipm_hazard *out, const aipm_hazard_data *d,
+                    double fixed_pi, double *w, aipm_error *err);
+
+/* h(s) of a fit. */
+double aipm_hazard_prob(double alpha, double beta, double s);
 
 #ifdef __cplusplus
 }

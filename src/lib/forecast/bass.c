@@ -167,6 +167,9 @@ int aipm_bass_fit(aipm_bass *out, const double *y, int n, aipm_bass_form form,
     if (n > 3) {
         double s2 = best / (n - 3);
 
+        for (i = 0; i < 9; i++)
+            out->cov[i] = s2 * best_cov[i];
+
         out->se_p = out->p * sqrt(s2 * best_cov[0]);
         out->se_q = out->q * sqrt(s2 * best_cov[4]);
         out->se_m = out->m * sqrt(s2 * best_cov[8]);
