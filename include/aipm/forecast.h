@@ -15,7 +15,11 @@
 #ifndef AIPM_FORECAST_H
 #define AIPM_FORECAST_H
 
+#include "aipm/config.h"
 #include "aipm/core.h"
+#include "aipm/store.h"
+
+#include <jansson.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -108,6 +112,45 @@ int aipm_hazard_fit(aipm_hazard *out, const aipm_hazard_data *d,
 
 /* h(s) of a fit. */
 double aipm_hazard_prob(double alpha, double beta, double s);
+
+/* ---- adoption forecasts from the store ---- */
+
+/* The data a feature's adoption forecast reads, loaded once and shared by
+ * any number of features: the knowledge graph (first uses, neighbours),
+ * every user's first day, active days and segment. With holdout > 0 it is
+ * a backtest's data: models see only the days before the last holdout
+ * days (the segments are the users' trait values before that cutoff too;
+ * users first seen later, who count only in the observed adopters, take
+ * their first value). by: NULL (one segment, "all"), "cohort" (the month
+ * of the user's first event), or a trait: the user's newest identify
+ * trait, else their account's newest group trait, else "(none)"; the 20
+ * biggest levels, the rest as "(other)". */
+typedef struct aipm_adoption aipm_adoption;
+
+int aipm_adoption_open(aipm_adoption **out, aipm_store *st,
+                       const aipm_config *cfg, const char *by, int holdout,
+                       aipm_error *err);
+void aipm_adoption_free(aipm_adoption *a);
+
+typedef enum aipm_adoption_model {
+    AIPM_ADOPTION_AUTO, /* the one with the lower backtest WAPE */
+    AIPM_ADOPTION_BASS,
+    AIPM_ADOPTION_HAZARD
+} aipm_adoption_model;
+
+typedef struct aipm_adoption_opts {
+    int horizon; /* days forecast (backtest: the holdout) */
+    aipm_adoption_model model;
+    int draws; /* parameter draws for the intervals */
+    uint64_t seed;
+} aipm_adoption_opts;
+
+/* A feature's forecast (a forecast's data) or backtest (a backtest's
+ * data) as the JSON document of `aipm forecast adoption|backtest --json`
+ * (*out, caller decrefs). AIPM_ENOTFOUND for a feature not in the
+ * catalog; AIPM_EINVALID when there is nothing to forecast from. */
+int aipm_adoption_run(json_t **out, aipm_adoption *a, const char *feature,
+                      const aipm_adoption_opts *o, aipm_error *err);
 
 #ifdef __cplusplus
 }

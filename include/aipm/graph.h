@@ -78,15 +78,14 @@ int aipm_graph_adoption_times(const aipm_graph *g, int f, int64_t *out);
 
 /* A user's neighbours for the graph signal: the other members of its
  * accounts and the users it invited or was invited by (any graph.csv
- * relation between two users), each once. Their adoption times (from
- * adopt, aipm_graph_adoption_times) go to times[], sorted ascending, at
- * most cap of them; returns how many neighbours there are (which may be
- * more than cap), or a negative aipm error code. The share of them who
- * had adopted by day t is the count of times below t over that number.
- * mark is scratch of n_nodes ints, zero the first time and reused. */
-int aipm_graph_neighbour_times(const aipm_graph *g, int user,
-                               const int64_t *adopt, int *mark, int stamp,
-                               int64_t *times, int cap);
+ * relation between two users), each once. Their nodes go to nodes[], at
+ * most cap of them, in no particular order; returns how many neighbours
+ * there are (which may be more than cap), or a negative aipm error code.
+ * The signal on day t is the share of them whose adoption time
+ * (aipm_graph_adoption_times) is before t. mark is scratch of n_nodes
+ * ints, zero the first time and reused with a new stamp each call. */
+int aipm_graph_user_neighbours(const aipm_graph *g, int user, int *mark,
+                               int stamp, int *nodes, int cap);
 
 /* Node and edge counts by kind and relation, and the degree distribution,
  * as a JSON text (caller frees). */

@@ -1,4 +1,6 @@
-/* cmd_forecast.c - `aipm forecast bass`: a Bass fit of a user's series. */
+/* cmd_forecast.c - `aipm forecast adoption|backtest|bass`: feature adoption
+ * forecasts from the store, their backtests, and a Bass fit of a user's
+ * own series. */
 #include "cli.h"
 
 #include <errno.h>
@@ -245,15 +247,253 @@ static int bass(int argc, char **argv)
     return EXIT_OK;
 }
 
+static void help_adoption(void)
+{
+    printf(
+        "usage: aipm forecast adoption FEATURE... [--by plan|industry|cohort|"
+        "TRAIT]\n"
+        "                              [--horizon DAYS] [--model "
+        "auto|bass|hazard]\n"
+        "                              [--draws N] [--seed N] [--no-record]\n"
+        "       aipm forecast backtest FEATURE... [--holdout DAYS] [--by ...]\n"
+        "                              [--model ...] [--draws N] [--seed N]\n"
+        "\n"
+        "adoption forecasts the cumulative adopters of a catalog feature, a\n"
+        "day at a time for DAYS days (default 30), per segment: the users'\n"
+        "trait (plan, industry or any other; their newest identify trait,\n"
+        "else their account's), or cohort (the month of their first "
+        "event).\n"
+        "Two models are fitted per segment and compared on every run:\n"
+        "  bass    the Bass diffusion of the daily new adopters (p, q, m),\n"
+        "  hazard  a daily adoption probability on each user's active days,\n"
+        "          logistic in an innovation term plus the graph signal (the\n"
+        "          share of the user's account members and invite contacts\n"
+        "          who adopted before), with a share never eligible;\n"
+        "          graph_coef is its effect on the daily probability.\n"
+        "The one with the lower error (WAPE) in a backtest on the last days\n"
+        "gives the forecast, with 80%% and 95%% intervals (parameter draws,\n"
+        "default 200, and the count noise). A feature without adopters gets\n"
+        "a prior from the features in its area or linked by depends_on.\n"
+        "Each forecast is stored as a decision record (--no-record: not).\n"
+        "\n"
+        "backtest fits on the data before the last DAYS days (default 14),\n"
+        "nothing later read, and reports per segment the MAPE and WAPE of\n"
+        "both models and of two naive baselines (last value carried "
+        "forward,\n"
+        "linear trend of the last 14 days).\n");
+}
+
+static int adoption(int argc, char **argv, int backtest)
+{
+    const char *by = NULL, *features[64];
+    int n_features = 0, record = !backtest, i, rc = EXIT_OK;
+    int64_t horizon = 30, holdout = 14, draws = 200, seed = 1;
+    aipm_adoption_model model = AIPM_ADOPTION_AUTO;
+    aipm_error err = {0, ""};
+    workspace ws;
+    aipm_adoption *a = NULL;
+    json_t *all = json_array();
+
+    for (i = 2; i < argc; i++) {
+        if (strcmp(argv[i], "--by") == 0 && i + 1 < argc)
+            by = argv[++i];
+        else if (!backtest && strcmp(argv[i], "--horizon") == 0 &&
+                 i + 1 < argc) {
+            if (cli_parse_i64(argv[++i], &horizon) != 0 || horizon > 3650)
+                return cli_usage_error("--horizon needs a number of days "
+                                       "from 1 to 3650");
+        } else if (backtest && strcmp(argv[i], "--holdout") == 0 &&
+                   i + 1 < argc) {
+            if (cli_parse_i64(argv[++i], &holdout) != 0 || holdout < 3 ||
+                holdout > 3650)
+                return cli_usage_error("--holdout needs a number of days "
+                                       "from 3 to 3650");
+        } else if (strcmp(argv[i], "--draws") == 0 && i + 1 < argc) {
+            if (cli_parse_i64(argv[++i], &draws) != 0 || draws > 100000)
+                return cli_usage_error("--draws needs a number from 1 to "
+                                       "100000");
+        } else if (strcmp(argv[i], "--seed") == 0 && i + 1 < argc) {
+            if (cli_parse_i64(argv[++i], &seed) != 0)
+                return cli_usage_error("--seed needs a positive number");
+        } else if (strcmp(argv[i], "--model") == 0 && i + 1 < argc) {
+            const char *m = argv[++i];
+
+            if (strcmp(m, "auto") == 0)
+                model = AIPM_ADOPTION_AUTO;
+            else if (strcmp(m, "bass") == 0)
+                model = AIPM_ADOPTION_BASS;
+            else if (strcmp(m, "hazard") == 0)
+                model = AIPM_ADOPTION_HAZARD;
+            else
+                return cli_usage_error("--model is auto, bass or hazard");
+        } else if (strcmp(argv[i], "--no-record") == 0)
+            record = 0;
+        else if (argv[i][0] != '-' && n_features < 64)
+            features[n_features++] = argv[i];
+        else
+            return cli_bad_arg(
+                backtest ? "forecast backtest" : "forecast adoption", argv[i],
+                i + 1 == argc,
+                backtest ? (const char *const[]){"--holdout", "--by", "--model",
+                                                 "--draws", "--seed", NULL}
+                         : (const char *const[]){"--horizon", "--by", "--model",
+                                                 "--draws", "--seed",
+                                                 "--no-record", NULL});
+    }
+    if (n_features == 0)
+        return cli_usage_error("forecast %s needs a catalog FEATURE",
+                               backtest ? "backtest" : "adoption");
+    if (by && strlen(by) > 200)
+        return cli_usage_error("--by: a trait name of at most 200 bytes");
+    if (all == NULL)
+        return cli_usage_error("out of memory");
+    if ((rc = ws_open(&ws)) != 0) {
+        json_decref(all);
+        return rc;
+    }
+    if (aipm_adoption_open(&a, ws.store, ws.config, by,
+                           backtest ? (int)holdout : 0, &err) != AIPM_OK) {
+        ws_close(&ws);
+        json_decref(all);
+        return cli_fail(&err);
+    }
+    for (i = 0; i < n_features; i++) {
+        aipm_adoption_opts o = {(int)horizon, model, (int)draws,
+                                (uint64_t)seed};
+        json_t *doc;
+        size_t k;
+        json_t *sg;
+
+        if (aipm_adoption_run(&doc, a, features[i], &o, &err) != AIPM_OK) {
+            rc = cli_fail(&err);
+            break;
+        }
+        if (record) {
+            json_t *params =
+                json_pack("{s:s, s:o, s:I, s:s, s:I, s:I}", "feature",
+                          features[i], "by", by ? json_string(by) : json_null(),
+                          "horizon", (json_int_t)horizon, "model",
+                          model == AIPM_ADOPTION_BASS     ? "bass"
+                          : model == AIPM_ADOPTION_HAZARD ? "hazard"
+                                                          : "auto",
+                          "draws", (json_int_t)draws, "seed", (json_int_t)seed);
+            static const char *const datasets[] = {"events", "graph", NULL};
+            char id[37], decision[128];
+
+            snprintf(decision, sizeof(decision),
+                     "adoption forecast: %s, %d "
+                     "days, by %s",
+                     json_string_value(json_object_get(doc, "model")),
+                     (int)horizon, by ? by : "all");
+            if (aipm_decision_record(ws.store, "forecast", features[i],
+                                     decision, doc, params, datasets,
+                                     aipm_now_ms(), id, &err) != AIPM_OK) {
+                json_decref(params);
+                json_decref(doc);
+                rc = cli_fail(&err);
+                break;
+            }
+            json_decref(params);
+            json_object_set_new(doc, "decision_id", json_string(id));
+        }
+        if (!g_cli.json) {
+            json_t *bt = json_object_get(doc, "backtest");
+
+            printf("%s %s: model %s, as of %s (launch %s)\n",
+                   backtest ? "Backtest of" : "Adoption of", features[i],
+                   json_string_value(json_object_get(doc, "model")),
+                   json_string_value(json_object_get(doc, "as_of")),
+                   json_string_value(json_object_get(doc, "launch")));
+            if (json_is_object(json_object_get(doc, "prior")))
+                printf("  %s\n", json_string_value(json_object_get(
+                                     json_object_get(doc, "prior"), "note")));
+            if (json_is_object(bt))
+                printf(
+                    "  backtest from %s over %lld days, WAPE: bass %.1f%%, "
+                    "hazard %.1f%%, last value %.1f%%, trend %.1f%%\n",
+                    json_string_value(json_object_get(bt, "cutoff")),
+                    (long long)json_integer_value(json_object_get(bt, "days")),
+                    100 * json_number_value(json_object_get(bt, "bass_wape")),
+                    100 * json_number_value(json_object_get(bt, "hazard_wape")),
+                    100 * json_number_value(json_object_get(bt, "naive_wape")),
+                    100 * json_number_value(json_object_get(bt, "trend_wape")));
+            printf("  %-14s %7s %8s %8s %8s %8s %10s  %s\n", "segment", "users",
+                   "adopted", "p", "q", "m", "graph_coef",
+                   backtest ? "at the end (observed) [80%]"
+                            : "at the horizon [80%] [95%]");
+            json_array_foreach(json_object_get(doc, "segments"), k, sg)
+            {
+                json_t *fc = json_object_get(sg, "forecast");
+                json_t *last = json_array_get(fc, json_array_size(fc) - 1);
+                json_t *gc = json_object_get(sg, "graph_coef");
+                char gcs[32] = "-";
+
+                if (json_is_number(gc))
+                    snprintf(gcs, sizeof(gcs), "%.4f", json_number_value(gc));
+
+                printf(
+                    "  %-14.14s %7lld %8.0f %8.4f %8.3f %8.0f %10s  ",
+                    json_string_value(json_object_get(sg, "segment")),
+                    (long long)json_integer_value(json_object_get(sg, "users")),
+                    json_number_value(json_object_get(sg, "adopters")),
+                    json_number_value(json_object_get(sg, "p")),
+                    json_number_value(json_object_get(sg, "q")),
+                    json_number_value(json_object_get(sg, "m")), gcs);
+                if (last && backtest)
+                    printf("%.0f (%.0f) [%.0f, %.0f]",
+                           json_number_value(json_object_get(last, "adopters")),
+                           json_number_value(json_object_get(last, "observed")),
+                           json_number_value(json_object_get(last, "lo80")),
+                           json_number_value(json_object_get(last, "hi80")));
+                else if (last)
+                    printf("%.0f [%.0f, %.0f] [%.0f, %.0f]",
+                           json_number_value(json_object_get(last, "adopters")),
+                           json_number_value(json_object_get(last, "lo80")),
+                           json_number_value(json_object_get(last, "hi80")),
+                           json_number_value(json_object_get(last, "lo95")),
+                           json_number_value(json_object_get(last, "hi95")));
+                printf("\n");
+            }
+            json_decref(doc);
+        } else {
+            json_array_append_new(all, doc);
+        }
+    }
+    aipm_adoption_free(a);
+    ws_close(&ws);
+    if (rc == EXIT_OK && g_cli.json) {
+        if (json_array_size(all) == 1)
+            cli_print_json(json_array_get(all, 0));
+        else {
+            json_t *w = json_pack("{s:O}", "forecasts", all);
+
+            cli_print_json(w);
+            json_decref(w);
+        }
+    }
+    json_decref(all);
+    return rc;
+}
+
 int cmd_forecast(int argc, char **argv)
 {
+    if (argc >= 2 && (strcmp(argv[1], "adoption") == 0 ||
+                      strcmp(argv[1], "backtest") == 0)) {
+        if (g_cli.help) {
+            help_adoption();
+            return EXIT_OK;
+        }
+        return adoption(argc, argv, argv[1][0] == 'b');
+    }
     if (g_cli.help || argc < 2) {
         help();
+        if (argc < 2)
+            help_adoption();
         return argc < 2 && !g_cli.help ? EXIT_USAGE : EXIT_OK;
     }
     if (strcmp(argv[1], "bass") == 0)
         return bass(argc, argv);
-    return cli_usage_error("unknown forecast command '%s' (bass; adoption "
-                           "and backtest come with the knowledge graph)",
+    return cli_usage_error("unknown forecast command '%s' (adoption, "
+                           "backtest, bass)",
                            argv[1]);
 }

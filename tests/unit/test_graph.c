@@ -181,21 +181,35 @@ static void test_neighbors(void **state)
  * Export: a is its only user, so b's neighbours (a via X and the invite, c via
  * X and the invite) have one adopter at 03-02 10:00. d has no neighbours. */
 /* The scratch of the signal calls, and one call: the neighbours of user
- * for feature (its adoption times recomputed when feature changes). */
+ * for feature (its adoption times recomputed when feature changes), their
+ * adoption times sorted. */
 typedef struct sig {
     aipm_graph *g;
-    int *mark, stamp;
+    int *mark, stamp, nb[8];
     int64_t *adopt, t[8];
 } sig;
 
+static int cmp_time(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+
+    return (x > y) - (x < y);
+}
+
 static int neighbours(sig *x, const char *feature, const char *user, int cap)
 {
+    int n, i;
+
     if (feature)
         assert_int_equal(aipm_graph_adoption_times(
                              x->g, aipm_graph_find(x->g, feature), x->adopt),
                          AIPM_OK);
-    return aipm_graph_neighbour_times(x->g, aipm_graph_find(x->g, user),
-                                      x->adopt, x->mark, ++x->stamp, x->t, cap);
+    n = aipm_graph_user_neighbours(x->g, aipm_graph_find(x->g, user), x->mark,
+                                   ++x->stamp, x->nb, cap);
+    for (i = 0; i < n && i < cap; i++)
+        x->t[i] = x->adopt[x->nb[i]];
+    qsort(x->t, (size_t)(n < cap ? n : cap), sizeof(int64_t), cmp_time);
+    return n;
 }
 
 static void test_signal(void **state)

@@ -36,7 +36,7 @@ typedef struct demo_feature {
      * eligible adopts with probability p + q * share, share = fraction of
      * the user's neighbours (account members signed up earlier, and the
      * inviter) who had adopted before that day. m = P(eligible). */
-    double p[N_PLANS], q[N_PLANS], m[N_PLANS];
+    double p[N_PLANS], g[N_PLANS], m[N_PLANS]; /* adoption, gen.c */
 } demo_feature;
 
 typedef struct demo_experiment {

@@ -9,11 +9,13 @@
  * experiments act on, the events of the features they adopted, and the
  * events of shipped backlog items (property item_id).
  *
- * Adoption is a Bass diffusion per feature and plan driven by the graph: an
+ * Adoption is a diffusion per feature and plan driven by the graph: an
  * eligible user (probability m) who has not adopted adopts on an active day
- * with probability p + q * share, share = the fraction of their neighbours
- * (earlier members of their account, and their inviter) who adopted before
- * that day. Adoptions take effect at the end of the day, so "before" holds.
+ * with probability h = 1 / (1 + e^-(logit p + g * share)), share = the
+ * fraction of their neighbours (earlier members of their account, and
+ * their inviter) who adopted before that day: p the innovation, g the
+ * graph coefficient on the log-odds scale. Adoptions take effect at the
+ * end of the day, so "before" holds.
  *
  * Memory: a few arrays of one entry per user and per account (about 20
  * bytes a user); events are formatted into a 1 MB buffer and streamed to
@@ -122,7 +124,7 @@ static void define_product(demo *d)
         f->use_rate = catalog[i].use_rate;
         for (k = 0; k < N_PLANS; k++) {
             f->p[k] = 0.002 + 0.010 * gsl_rng_uniform(d->rng);
-            f->q[k] = 0.05 + 0.30 * gsl_rng_uniform(d->rng);
+            f->g[k] = 1.5 + 4.0 * gsl_rng_uniform(d->rng);
             f->m[k] = m_lo[k] + (m_hi[k] - m_lo[k]) * gsl_rng_uniform(d->rng);
         }
         if (strcmp(f->key, "sso") == 0) /* an enterprise feature */
@@ -561,16 +563,18 @@ static int pend(gen *g, int64_t user, int f)
     return AIPM_OK;
 }
 
-/* The share of a user's neighbours who adopted f before today. */
+/* The share of a user's neighbours who adopted f before today: the other
+ * members of the account signed up so far, and the inviter (counted once:
+ * here always a member of the same account). */
 static double neighbour_share(const demo *d, int64_t user, int f)
 {
     int64_t a = d->user_account[user], inv = d->user_inviter[user];
     double adopted = d->acct_adopted[a * MAX_FEATURES + f];
-    double n = d->acct_members[a] - 1; /* the others signed up so far */
+    double n = d->acct_members[a] - 1;
 
     if (d->user_adopted[user] & (1u << f))
         adopted -= 1;
-    if (inv >= 0) {
+    if (inv >= 0 && d->user_account[inv] != a) {
         n += 1;
         adopted += (d->user_adopted[inv] >> f) & 1;
     }
@@ -643,7 +647,9 @@ static int active_day(gen *g, int64_t user, int day, int64_t t0)
                 track(g, user, ts, ft->event, NULL);
             }
         } else if (d->user_eligible[user] & (1u << f)) {
-            double h = ft->p[plan] + ft->q[plan] * neighbour_share(d, user, f);
+            double z = log(ft->p[plan] / (1 - ft->p[plan])) +
+                       ft->g[plan] * neighbour_share(d, user, f);
+            double h = 1 / (1 + exp(-z));
 
             if (gsl_rng_uniform(d->rng) < h) {
                 ts += 5000 + (int64_t)gsl_rng_uniform_int(d->rng, 120000);
@@ -653,7 +659,8 @@ static int active_day(gen *g, int64_t user, int day, int64_t t0)
             }
         }
     }
-    /* Shipped backlog items: used by value/10000 of active users a day. */
+    /* Shipped backlog items: used by value/10000 of active users a day, as
+     * "Item Used" (a feature's own events mean its adoption). */
     for (k = 0; k < d->n_items; k++) {
         demo_item *it = &d->items[k];
 
@@ -662,10 +669,7 @@ static int active_day(gen *g, int64_t user, int day, int64_t t0)
         if (gsl_rng_uniform(d->rng) < it->value / 10000.0) {
             ts += 5000 + (int64_t)gsl_rng_uniform_int(d->rng, 120000);
             snprintf(extra, sizeof(extra), ",\"item_id\":\"%s\"", it->id);
-            track(g, user, ts,
-                  it->feature >= 0 ? d->features[it->feature].event
-                                   : "Item Used",
-                  extra);
+            track(g, user, ts, "Item Used", extra);
         }
     }
     return AIPM_OK;

@@ -106,9 +106,8 @@ json_t *demo_truth_core(demo *d)
 
         for (k = 0; k < N_PLANS; k++)
             json_object_set_new(seg, demo_plans[k],
-                                json_pack("{s:f, s:f, s:f, s:f}", "p", ft->p[k],
-                                          "q", ft->q[k], "m", ft->m[k],
-                                          "graph_coef", ft->q[k]));
+                                json_pack("{s:f, s:f, s:f}", "p", ft->p[k], "m",
+                                          ft->m[k], "graph_coef", ft->g[k]));
         demo_date(d, ft->launch_day, date);
         json_object_set_new(
             features, ft->key,
@@ -123,9 +122,11 @@ json_t *demo_truth_core(demo *d)
         json_pack("{s:s, s:o}", "meaning",
                   "per feature and plan: on an active day an eligible user "
                   "(probability m) who has not adopted adopts with "
-                  "probability p + q * share, share = fraction of the user's "
-                  "neighbours (account members signed up earlier, and the "
-                  "inviter) who adopted before that day; graph_coef = q",
+                  "probability 1 / (1 + exp(-(logit(p) + graph_coef * "
+                  "share))), share = fraction of the user's neighbours "
+                  "(the other members of their account signed up so far, "
+                  "and their inviter, each once) who adopted before that "
+                  "day",
                   "features", features));
     for (i = 0; i < d->n_experiments; i++) {
         const demo_experiment *e = &d->experiments[i];

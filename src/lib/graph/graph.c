@@ -603,27 +603,20 @@ int aipm_graph_adoption_times(const aipm_graph *g, int f, int64_t *out)
     return AIPM_OK;
 }
 
-static int cmp_i64(const void *a, const void *b)
-{
-    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-
-    return (x > y) - (x < y);
-}
-
 /* Add user v (not u, not seen in this call) to the neighbours. */
-static void take(const aipm_graph *g, int u, int v, const int64_t *adopt,
-                 int *mark, int stamp, int64_t *times, int cap, int *n)
+static void take(const aipm_graph *g, int u, int v, int *mark, int stamp,
+                 int *nodes, int cap, int *n)
 {
     if (v == u || g->kind[v] != AIPM_NODE_USER || mark[v] == stamp)
         return;
     mark[v] = stamp;
     if (*n < cap)
-        times[*n] = adopt[v];
+        nodes[*n] = v;
     (*n)++;
 }
 
-int aipm_graph_neighbour_times(const aipm_graph *g, int u, const int64_t *adopt,
-                               int *mark, int stamp, int64_t *times, int cap)
+int aipm_graph_user_neighbours(const aipm_graph *g, int u, int *mark, int stamp,
+                               int *nodes, int cap)
 {
     int member_of = aipm_graph_relation_find(g, "member_of"), n = 0, dir;
     size_t i, j;
@@ -643,13 +636,11 @@ int aipm_graph_neighbour_times(const aipm_graph *g, int u, const int64_t *adopt,
                 /* The account's members: its member_of in-edges. */
                 for (j = g->in_start[v]; j < g->in_start[v + 1]; j++)
                     if (g->in[j].rel == member_of)
-                        take(g, u, g->in[j].node, adopt, mark, stamp, times,
-                             cap, &n);
+                        take(g, u, g->in[j].node, mark, stamp, nodes, cap, &n);
             } else if (g->kind[v] == AIPM_NODE_USER)
-                take(g, u, v, adopt, mark, stamp, times, cap, &n);
+                take(g, u, v, mark, stamp, nodes, cap, &n);
         }
     }
-    qsort(times, (size_t)(n < cap ? n : cap), sizeof(int64_t), cmp_i64);
     return n;
 }
 

@@ -1,0 +1,1238 @@
+/* adopt_run.c - one feature's adoption forecast or backtest.
+ *
+ * Per segment, from the days before a cutoff C (no later event, adoption
+ * or membership is read, the graph signal included):
+ *  - the Bass model on the daily new adopters since launch (bass.c);
+ *  - the hazard model on the active user-days at risk (hazard.c), the
+ *    signal on day t being the share of the user's neighbours first seen
+ *    by t who adopted before t.
+ * Forecasts, as cumulative adopters from the observed count at C - 1:
+ *  - Bass: base + m (F(n + h) - F(n)), n the days since launch;
+ *  - hazard: forward in expectation (mean field): each user at risk keeps
+ *    the probability R of being eligible and not adopted yet (at C its
+ *    posterior eligibility), adopts on day t with R A(age) h(s), A the
+ *    segment's share of users active at that age, s its neighbours'
+ *    expected adopted share; new users arrive at the segment's recent
+ *    signup rate with signal 0.
+ * Intervals: D draws of the parameters from the normal approximation of
+ * their estimates (Bass: (log p, log q, log m); hazard: (alpha, beta,
+ * logit pi)), each giving a mean path and a binomial (Poisson for Bass)
+ * variance; the 80% and 95% intervals are quantiles of the mixture of
+ * normals over the draws.
+ * The model: the one with the lower WAPE over all segments in a backtest
+ * on the last min(horizon, a third of the days since launch) days; the
+ * naive baselines are the last value carried forward and the linear
+ * trend of the last 14 days.
+ * Before launch (no adopter before C): a Bass prior from the features in
+ * the same area or linked by depends_on, per segment the median of their
+ * p, q and share of users adopting (m / users).
+ */
+#include "forecast/forecast_int.h"
+
+#include <gsl/gsl_cdf.h>
+#include <gsl/gsl_randist.h>
+#include <gsl/gsl_rng.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define MAX_AGE 400
+#define PLATEAU_AGE 28
+#define TREND_DAYS 14
+#define SIGNUP_DAYS 14
+#define PI_BOUND 0.98
+
+/* One segment's fit at a cutoff. */
+typedef struct seg {
+    int64_t users;   /* first seen before the cutoff */
+    int64_t at_risk; /* of them, not adopted before it */
+    double base;     /* adopters before the cutoff */
+    double signups;  /* new users a day, recently */
+    double act[MAX_AGE + 1];
+    aipm_bass bass;
+    int bass_ok;
+    aipm_hazard hz;
+    int hz_ok;
+    /* the hazard data: runs per user at risk */
+    int nu;
+    int *user;
+    int64_t *start;
+    double *rs, *ev, *w;
+    int32_t *rd;
+    size_t cap_u, cap_r;
+} seg;
+
+typedef struct run {
+    aipm_adoption *a;
+    aipm_error *err;
+    int32_t *adopt; /* user -> adoption day (any time), NO_DAY */
+    int32_t launch;
+    seg *segs;
+    /* scratch of the signal and the simulation */
+    int32_t *ta, *tf;
+    double *R, *E, *dq, *P;
+    int *den;
+    double *cum, *pre;       /* observed cumulative adopters (cumulate()) */
+    double bass_s, hazard_s; /* time spent fitting each model */
+} run;
+
+static double clock_s(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static void seg_clear(seg *s)
+{
+    free(s->user);
+    free(s->start);
+    free(s->rs);
+    free(s->ev);
+    free(s->w);
+    free(s->rd);
+    memset(s, 0, sizeof(*s));
+}
+
+static int cmp_i32(const void *x, const void *y)
+{
+    int32_t a = *(const int32_t *)x, b = *(const int32_t *)y;
+
+    return (a > b) - (a < b);
+}
+
+/* Append a run (or lengthen the last one of this user). */
+static int add_run(seg *s, double sig)
+{
+    int64_t k = s->start[s->nu];
+
+    if (k > s->start[s->nu - 1] && s->rs[k - 1] == sig) {
+        s->rd[k - 1]++;
+        return 0;
+    }
+    if ((size_t)k + 1 > s->cap_r) {
+        size_t c = s->cap_r;
+
+        if (aipm_grow(&s->rs, &c, (size_t)k + 1, sizeof(double)) ||
+            aipm_grow(&s->rd, &s->cap_r, (size_t)k + 1, sizeof(int32_t)))
+            return -1;
+    }
+    s->rs[k] = sig;
+    s->rd[k] = 1;
+    s->start[s->nu]++;
+    return 0;
+}
+
+/* Open the next user's runs. */
+static int add_user(seg *s, int u)
+{
+    size_t need = (size_t)s->nu + 2;
+
+    if (need > s->cap_u) {
+        size_t c1 = s->cap_u, c2 = s->cap_u, c3 = s->cap_u;
+
+        if (aipm_grow(&s->user, &c1, need, sizeof(int)) ||
+            aipm_grow(&s->start, &c2, need, sizeof(int64_t)) ||
+            aipm_grow(&s->ev, &c3, need, sizeof(double)))
+            return -1;
+        s->cap_u = c1;
+    }
+    if (s->nu == 0)
+        s->start[0] = 0;
+    s->user[s->nu] = u;
+    s->ev[s->nu] = NAN;
+    s->nu++;
+    s->start[s->nu] = s->start[s->nu - 1];
+    return 0;
+}
+
+/* The hazard data of every segment at cutoff C: user u's active days from
+ * max(launch, first) to min(adoption, C - 1). */
+static int hazard_data(run *r, int32_t C)
+{
+    aipm_adoption *a = r->a;
+    int u;
+
+    for (u = 0; u < a->n; u++) {
+        seg *s = &r->segs[a->seg[u]];
+        int32_t t0 = a->first[u] > r->launch ? a->first[u] : r->launch;
+        int32_t t1 = r->adopt[u] < C ? r->adopt[u] : C - 1, t;
+        int64_t k, nb = a->nb_start[u + 1] - a->nb_start[u];
+        int na = 0, nf = 0, ia = 0, jf = 0;
+
+        if (a->first[u] >= C || t0 > t1)
+            continue;
+        for (k = 0; k < nb; k++) {
+            int v = a->nb[a->nb_start[u] + k];
+
+            if (r->adopt[v] < C)
+                r->ta[na++] = r->adopt[v];
+            if (a->first[v] < C)
+                r->tf[nf++] = a->first[v];
+        }
+        qsort(r->ta, (size_t)na, sizeof(int32_t), cmp_i32);
+        qsort(r->tf, (size_t)nf, sizeof(int32_t), cmp_i32);
+        if (add_user(s, u))
+            return aipm_error_set(r->err, AIPM_ENOMEM, "out of memory");
+        for (t = t0; t <= t1; t++) {
+            double sig;
+
+            if (!adoption_active(a, u, t))
+                continue;
+            while (ia < na && r->ta[ia] < t)
+                ia++;
+            while (jf < nf && r->tf[jf] <= t)
+                jf++;
+            sig = jf > 0 ? (double)(ia < jf ? ia : jf) / jf : 0;
+            if (t == r->adopt[u])
+                s->ev[s->nu - 1] = sig;
+            else if (add_run(s, sig))
+                return aipm_error_set(r->err, AIPM_ENOMEM, "out of memory");
+        }
+    }
+    return AIPM_OK;
+}
+
+/* Counts at cutoff C: users, adopters, the daily new adopters since
+ * launch (daily[seg][d], d < C - launch), the activity by age, signups. */
+static int observe(run *r, int32_t C, double **daily)
+{
+    aipm_adoption *a = r->a;
+    int n_days = C - r->launch, u, k;
+    double(*obs)[MAX_AGE + 1] = calloc((size_t)a->n_segs, sizeof(*obs));
+
+    if (obs == NULL)
+        return aipm_error_set(r->err, AIPM_ENOMEM, "out of memory");
+    for (u = 0; u < a->n; u++) {
+        seg *s = &r->segs[a->seg[u]];
+        int32_t f = a->first[u], t;
+
+        if (f >= C)
+            continue;
+        s->users++;
+        if (r->adopt[u] < C) {
+            s->base++;
+            if (r->adopt[u] >= r->launch)
+                daily[a->seg[u]][r->adopt[u] - r->launch]++;
+        } else {
+            s->at_risk++;
+        }
+        if (f >= C - SIGNUP_DAYS)
+            s->signups += 1.0 / SIGNUP_DAYS;
+        for (t = f; t < C && t - f <= MAX_AGE; t++) {
+            if (t < a->day0)
+                continue;
+            obs[a->seg[u]][t - f]++;
+            s->act[t - f] += adoption_active(a, u, t);
+        }
+    }
+    /* Ages with few users, and all from PLATEAU_AGE on: the pooled rate. */
+    for (k = 0; k < a->n_segs; k++) {
+        seg *s = &r->segs[k];
+        double pa = 0, po = 0;
+        int age;
+
+        for (age = PLATEAU_AGE; age <= MAX_AGE; age++) {
+            pa += s->act[age];
+            po += obs[k][age];
+        }
+        for (age = 0; age <= MAX_AGE; age++) {
+            if (age < PLATEAU_AGE && obs[k][age] >= 30)
+                s->act[age] /= obs[k][age];
+            else
+                s->act[age] = po > 0 ? pa / po : age > 0 ? s->act[age - 1] : 0;
+        }
+        (void)n_days;
+    }
+    free(obs);
+    return AIPM_OK;
+}
+
+static double act_at(const seg *s, int64_t age)
+{
+    return s->act[age < 0 ? 0 : age > MAX_AGE ? MAX_AGE : age];
+}
+
+/* Fit both models in every segment at cutoff C (which = 1 Bass, 2 hazard,
+ * 3 both). */
+static int fit_at(run *r, int32_t C, int which)
+{
+    aipm_adoption *a = r->a;
+    int n_days = C - r->launch, k, rc;
+    double **daily = calloc((size_t)a->n_segs, sizeof(double *));
+
+    if (daily == NULL)
+        return aipm_error_set(r->err, AIPM_ENOMEM, "out of memory");
+    for (k = 0; k < a->n_segs; k++) {
+        seg_clear(&r->segs[k]);
+        if ((daily[k] = calloc((size_t)(n_days > 0 ? n_days : 1),
+                               sizeof(double))) == NULL) {
+            rc = aipm_error_set(r->err, AIPM_ENOMEM, "out of memory");
+            goto done;
+        }
+    }
+    if ((rc = observe(r, C, daily)) != 0 ||
+        ((which & 2) && (rc = hazard_data(r, C)) != 0))
+        goto done;
+    for (k = 0; k < a->n_segs; k++) {
+        seg *s = &r->segs[k];
+        aipm_error e2 = {0, ""};
+        double t0 = clock_s();
+
+        if ((which & 1) && n_days >= 4 && s->base > 0)
+            s->bass_ok = aipm_bass_fit(&s->bass, daily[k], n_days,
+                                       AIPM_BASS_PER_PERIOD, &e2) == AIPM_OK;
+        r->bass_s += clock_s() - t0;
+        t0 = clock_s();
+        if ((which & 2) && s->nu > 0) {
+            aipm_hazard_data d = {s->nu, s->start, s->rs, s->rd, s->ev};
+
+            if ((s->w = malloc((size_t)s->nu * sizeof(double))) == NULL) {
+                rc = aipm_error_set(r->err, AIPM_ENOMEM, "out of memory");
+                goto done;
+            }
+            s->hz_ok = aipm_hazard_fit(&s->hz, &d, 0, s->w, &e2) == AIPM_OK;
+            /* pi at its bound: no sign of never-eligible users, and the
+             * normal approximation of logit pi breaks down there. */
+            if (s->hz_ok && s->hz.pi > PI_BOUND)
+                s->hz_ok = aipm_hazard_fit(&s->hz, &d, 1, s->w, &e2) == AIPM_OK;
+        }
+        r->hazard_s += clock_s() - t0;
+    }
+done:
+    for (k = 0; k < a->n_segs; k++)
+        free(daily[k]);
+    free(daily);
+    return rc;
+}
+
+/* ---- forecasts: per draw, a mean path and a variance per segment ---- */
+
+/* L L' = c (3x3), in place into l; 0 when c is not positive definite
+ * (then l is zero: draws are the estimate). */
+static int chol3(const double c[9], double l[9])
+{
+    int i, j, k;
+
+    memset(l, 0, 9 * sizeof(double));
+    for (j = 0; j < 3; j++) {
+        double s = c[j * 3 + j];
+
+        for (k = 0; k < j; k++)
+            s -= l[j * 3 + k] * l[j * 3 + k];
+        if (!(s > 0) || !isfinite(s)) {
+            memset(l, 0, 9 * sizeof(double));
+            return 0;
+        }
+        l[j * 3 + j] = sqrt(s);
+        for (i = j + 1; i < 3; i++) {
+            double t = c[i * 3 + j];
+
+            for (k = 0; k < j; k++)
+                t -= l[i * 3 + k] * l[j * 3 + k];
+            l[i * 3 + j] = t / l[j * 3 + j];
+        }
+    }
+    return 1;
+}
+
+/* theta + L z, z standard normal (draw 0: the estimate itself). */
+static void draw3(const double th[3], const double l[9], gsl_rng *rng, int draw,
+                  double out[3])
+{
+    double z[3];
+    int i, j;
+
+    for (i = 0; i < 3; i++)
+        z[i] = draw ? gsl_ran_gaussian_ziggurat(rng, 1) : 0;
+    for (i = 0; i < 3; i++) {
+        out[i] = th[i];
+        for (j = 0; j <= i; j++)
+            out[i] += l[i * 3 + j] * z[j];
+    }
+}
+
+/* Bass: mu[h] and var[h] for h = 0..H-1 (days C..C+H-1). */
+static void bass_path(const seg *s, int32_t n, const double th[3], int H,
+                      double *mu, double *var)
+{
+    double p = exp(th[0]), q = exp(th[1]), m = exp(th[2]);
+    double f0 = aipm_bass_share(p, q, n);
+    int h;
+
+    for (h = 0; h < H; h++) {
+        double add = m * (aipm_bass_share(p, q, n + h + 1) - f0);
+
+        mu[h] = s->base + add;
+        var[h] = add; /* Poisson */
+    }
+}
+
+/* Hazard, every segment at once for one parameter draw per segment
+ * (th[k]): mu[k * H + h], var[k * H + h]. */
+static void hazard_paths(run *r, int32_t C, int H, double (*th)[3], double *mu,
+                         double *var)
+{
+    aipm_adoption *a = r->a;
+    int k, i, h, j;
+
+    for (k = 0; k < a->n_segs; k++)
+        for (h = 0; h < H; h++)
+            mu[k * H + h] = r->segs[k].base, var[k * H + h] = 0;
+    /* Start: R = posterior eligibility under the draw; E = adopted
+     * neighbours; den = neighbours seen by C. */
+    for (i = 0; i < a->n; i++)
+        r->R[i] = 0, r->P[i] = 0;
+    for (k = 0; k < a->n_segs; k++) {
+        seg *s = &r->segs[k];
+        double pi = 1 / (1 + exp(-th[k][2]));
+
+        if (!s->hz_ok)
+            continue;
+        for (j = 0; j < s->nu; j++) {
+            double ls = 0;
+            int64_t q;
+
+            if (!isnan(s->ev[j]))
+                continue; /* adopted before C */
+            for (q = s->start[j]; q < s->start[j + 1]; q++)
+                ls += s->rd[q] *
+                      log1p(-aipm_hazard_prob(th[k][0], th[k][1], s->rs[q]));
+            r->R[s->user[j]] =
+                th[k][2] >= 40 ? 1 : 1 / (1 + exp(-(th[k][2] + ls)));
+            (void)pi;
+        }
+    }
+    /* Users at risk with no active day yet since launch are not in the
+     * runs: their eligibility is the prior pi. */
+    for (i = 0; i < a->n; i++) {
+        const seg *s = &r->segs[a->seg[i]];
+        int64_t q;
+
+        r->E[i] = 0;
+        r->den[i] = 0;
+        for (q = a->nb_start[i]; q < a->nb_start[i + 1]; q++) {
+            int v = a->nb[q];
+
+            r->E[i] += r->adopt[v] < C;
+            r->den[i] += a->first[v] < C;
+        }
+        if (s->hz_ok && a->first[i] < C && r->adopt[i] >= C && r->R[i] == 0 &&
+            a->first[i] + 0 >= 0) {
+            int32_t t0 = a->first[i] > r->launch ? a->first[i] : r->launch, t;
+            int any = 0;
+
+            for (t = t0; t < C && !any; t++)
+                any = adoption_active(a, i, t);
+            if (!any)
+                r->R[i] = 1 / (1 + exp(-th[a->seg[i]][2]));
+        }
+    }
+    for (h = 0; h < H; h++) {
+        int32_t t = C + h;
+
+        for (i = 0; i < a->n; i++) {
+            const seg *s = &r->segs[a->seg[i]];
+            double sig, q;
+            int kk = a->seg[i];
+
+            r->dq[i] = 0;
+            if (r->R[i] <= 0 || !s->hz_ok)
+                continue;
+            sig = r->den[i] > 0 ? r->E[i] / r->den[i] : 0;
+            if (sig > 1)
+                sig = 1;
+            q = r->R[i] * act_at(s, t - a->first[i]) *
+                aipm_hazard_prob(th[kk][0], th[kk][1], sig);
+            r->R[i] -= q;
+            r->P[i] += q;
+            r->dq[i] = q;
+        }
+        for (i = 0; i < a->n; i++) {
+            int64_t q;
+
+            if (r->dq[i] > 0)
+                for (q = a->nb_start[i]; q < a->nb_start[i + 1]; q++)
+                    r->E[a->nb[q]] += r->dq[i];
+        }
+        for (i = 0; i < a->n; i++)
+            if (r->P[i] > 0) {
+                mu[a->seg[i] * H + h] += r->P[i];
+                var[a->seg[i] * H + h] += r->P[i] * (1 - r->P[i]);
+            }
+    }
+    /* New users: a cohort a day at the signup rate, signal 0 (giving them
+     * their first day's mean signal instead overshot on the demo, whose
+     * signups stop before its end). */
+    for (k = 0; k < a->n_segs; k++) {
+        const seg *s = &r->segs[k];
+        double pi = th[k][2] >= 40 ? 1 : 1 / (1 + exp(-th[k][2]));
+        double h0 = aipm_hazard_prob(th[k][0], th[k][1], 0);
+
+        if (!s->hz_ok || s->signups <= 0)
+            continue;
+        for (j = 0; j < H; j++) {
+            double R = pi, P = 0;
+
+            for (h = j; h < H; h++) {
+                double q = R * act_at(s, h - j) * h0;
+
+                R -= q;
+                P += q;
+                mu[k * H + h] += s->signups * P;
+                var[k * H + h] += s->signups * P * (1 - P);
+            }
+        }
+    }
+}
+
+/* The p-quantile of the mixture of normals (mu[d], sd[d]), d < D. */
+static double mix_quantile(const double *mu, const double *var, int D, double p)
+{
+    double lo = INFINITY, hi = -INFINITY;
+    int d, it;
+
+    for (d = 0; d < D; d++) {
+        double sd = sqrt(var[d] > 0 ? var[d] : 0) + 1e-9;
+
+        if (mu[d] - 8 * sd < lo)
+            lo = mu[d] - 8 * sd;
+        if (mu[d] + 8 * sd > hi)
+            hi = mu[d] + 8 * sd;
+    }
+    for (it = 0; it < 80; it++) {
+        double mid = (lo + hi) / 2, c = 0;
+
+        for (d = 0; d < D; d++)
+            c += gsl_cdf_ugaussian_P((mid - mu[d]) /
+                                     (sqrt(var[d] > 0 ? var[d] : 0) + 1e-9));
+        if (c / D < p)
+            lo = mid;
+        else
+            hi = mid;
+    }
+    return (lo + hi) / 2;
+}
+
+/* Forecast paths of model m (1 Bass, 2 hazard) from C: D draws into
+ * mu[(d * n_segs + k) * H + h] and var likewise; ok[k] whether the
+ * segment has the model. */
+static int paths(run *r, int32_t C, int H, int model, int D, uint64_t seed,
+                 double *mu, double *var, int *ok)
+{
+    aipm_adoption *a = r->a;
+    int ns = a->n_segs, k, d;
+    gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
+    double(*th)[3] = malloc((size_t)ns * sizeof(*th));
+    double(*l)[9] = malloc((size_t)ns * sizeof(*l));
+    double(*est)[3] = malloc((size_t)ns * sizeof(*est));
+
+    if (!rng || !th || !l || !est) {
+        gsl_rng_free(rng);
+        free(th);
+        free(l);
+        free(est);
+        return aipm_error_set(r->err, AIPM_ENOMEM, "out of memory");
+    }
+    gsl_rng_set(rng, (unsigned long)(seed ? seed : 1));
+    for (k = 0; k < ns; k++) {
+        const seg *s = &r->segs[k];
+
+        if (model == 1) {
+            ok[k] = s->bass_ok;
+            est[k][0] = log(s->bass.p);
+            est[k][1] = log(s->bass.q);
+            est[k][2] = log(s->bass.m);
+            if (!ok[k] || !chol3(s->bass.cov, l[k]))
+                memset(l[k], 0, sizeof(l[k]));
+        } else {
+            ok[k] = s->hz_ok;
+            est[k][0] = s->hz.alpha;
+            est[k][1] = s->hz.beta;
+            est[k][2] = s->hz.pi >= 1 ? 40 : log(s->hz.pi / (1 - s->hz.pi));
+            if (!ok[k] || !chol3(s->hz.cov, l[k]))
+                memset(l[k], 0, sizeof(l[k]));
+        }
+    }
+    for (d = 0; d < D; d++) {
+        for (k = 0; k < ns; k++)
+            draw3(est[k], l[k], rng, d, th[k]);
+        if (model == 1) {
+            for (k = 0; k < ns; k++)
+                if (ok[k])
+                    bass_path(&r->segs[k], C - r->launch, th[k], H,
+                              mu + ((size_t)d * ns + k) * H,
+                              var + ((size_t)d * ns + k) * H);
+        } else {
+            hazard_paths(r, C, H, th, mu + (size_t)d * ns * H,
+                         var + (size_t)d * ns * H);
+        }
+    }
+    gsl_rng_free(rng);
+    free(th);
+    free(l);
+    free(est);
+    return AIPM_OK;
+}
+
+/* ---- the document ---- */
+
+static json_t *num(double x)
+{
+    return isfinite(x) ? json_real(x) : json_null();
+}
+
+static void day_label(char out[16], int32_t day)
+{
+    char t[32];
+
+    aipm_time_format(t, (int64_t)day * DAY_MS);
+    memcpy(out, t, 10);
+    out[10] = '\0';
+}
+
+/* Observed cumulative adopters of segment k by day t (inclusive), from
+ * the table of cumulate(). */
+static double observed(const run *r, int k, int32_t t)
+{
+    int64_t d = (int64_t)t - r->launch, w = r->a->end - r->launch;
+
+    if (d < 0)
+        return r->pre[k];
+    return r->cum[k * w + (d < w ? d : w - 1)];
+}
+
+static int cumulate(run *r)
+{
+    const aipm_adoption *a = r->a;
+    int64_t w = a->end - r->launch, k, d;
+    int u;
+
+    free(r->cum);
+    free(r->pre);
+    r->cum = calloc((size_t)(a->n_segs * w) + 1, sizeof(double));
+    r->pre = calloc((size_t)a->n_segs + 1, sizeof(double));
+    if (!r->cum || !r->pre)
+        return aipm_error_set(r->err, AIPM_ENOMEM, "out of memory");
+    for (u = 0; u < a->n; u++) {
+        if (r->adopt[u] == NO_DAY || r->adopt[u] >= a->end)
+            continue;
+        if (r->adopt[u] < r->launch)
+            r->pre[a->seg[u]]++;
+        else
+            r->cum[a->seg[u] * w + (r->adopt[u] - r->launch)]++;
+    }
+    for (k = 0; k < a->n_segs; k++) {
+        double c = r->pre[k];
+
+        for (d = 0; d < w; d++)
+            r->cum[k * w + d] = c += r->cum[k * w + d];
+    }
+    return AIPM_OK;
+}
+
+typedef struct errs {
+    double ape, n_ape, abs_err, actual;
+} errs;
+
+static void errs_add(errs *e, double f, double y)
+{
+    e->abs_err += fabs(f - y);
+    e->actual += y;
+    if (y > 0) {
+        e->ape += fabs(f - y) / y;
+        e->n_ape++;
+    }
+}
+
+static json_t *errs_json(const errs *e, const char *mape, const char *wape,
+                         json_t *obj)
+{
+    json_object_set_new(obj, mape,
+                        e->n_ape ? json_real(e->ape / e->n_ape) : json_null());
+    json_object_set_new(obj, wape,
+                        e->actual > 0 ? json_real(e->abs_err / e->actual)
+                                      : json_null());
+    return obj;
+}
+
+/* A backtest at C - hb over hb days: per segment and model the errors of
+ * the point forecast (the estimate's path), and the baselines'. */
+typedef struct backtest {
+    errs *bass, *hz, *last, *trend; /* per segment */
+    errs all_bass, all_hz, all_last, all_trend;
+    int hb;
+    int32_t cut;
+    double *obs; /* [k * hb + h] */
+    double *f_bass, *f_hz;
+} backtest;
+
+static void backtest_free(backtest *b)
+{
+    free(b->bass);
+    free(b->hz);
+    free(b->last);
+    free(b->trend);
+    free(b->obs);
+    free(b->f_bass);
+    free(b->f_hz);
+    memset(b, 0, sizeof(*b));
+}
+
+static int run_backtest(run *r, int32_t C, int hb, backtest *b)
+{
+    aipm_adoption *a = r->a;
+    int ns = a->n_segs, k, h, rc, *ok = malloc((size_t)ns * sizeof(int) + 1);
+    int32_t Cb = C - hb;
+    double *vb = malloc((size_t)ns * hb * sizeof(double) + 1);
+
+    memset(b, 0, sizeof(*b));
+    b->hb = hb;
+    b->cut = Cb;
+    b->bass = calloc((size_t)ns, sizeof(errs));
+    b->hz = calloc((size_t)ns, sizeof(errs));
+    b->last = calloc((size_t)ns, sizeof(errs));
+    b->trend = calloc((size_t)ns, sizeof(errs));
+    b->obs = malloc((size_t)ns * hb * sizeof(double) + 1);
+    b->f_bass = calloc((size_t)ns * hb + 1, sizeof(double));
+    b->f_hz = calloc((size_t)ns * hb + 1, sizeof(double));
+    if (!ok || !vb || !b->bass || !b->hz || !b->last || !b->trend || !b->obs ||
+        !b->f_bass || !b->f_hz) {
+        rc = aipm_error_set(r->err, AIPM_ENOMEM, "out of memory");
+        goto done;
+    }
+    if ((rc = fit_at(r, Cb, 3)) != 0 ||
+        (rc = paths(r, Cb, hb, 1, 1, 1, b->f_bass, vb, ok)) != 0)
+        goto done;
+    for (k = 0; k < ns; k++)
+        if (!ok[k])
+            for (h = 0; h < hb; h++)
+                b->f_bass[k * hb + h] = NAN;
+    if ((rc = paths(r, Cb, hb, 2, 1, 1, b->f_hz, vb, ok)) != 0)
+        goto done;
+    for (k = 0; k < ns; k++) {
+        double y0 = observed(r, k, Cb - 1);
+        int w =
+            Cb - 1 - r->launch < TREND_DAYS ? Cb - 1 - r->launch : TREND_DAYS;
+        double slope = w > 0 ? (y0 - observed(r, k, Cb - 1 - w)) / w : 0;
+
+        for (h = 0; h < hb; h++) {
+            double y = observed(r, k, Cb + h);
+            double fb = b->f_bass[k * hb + h];
+            double fh = ok[k] ? b->f_hz[k * hb + h] : NAN;
+
+            b->obs[k * hb + h] = y;
+            if (!ok[k])
+                b->f_hz[k * hb + h] = NAN;
+            /* A segment without a model counts at the last value, so the
+             * totals compare the same days. */
+            errs_add(&b->bass[k], isnan(fb) ? y0 : fb, y);
+            errs_add(&b->all_bass, isnan(fb) ? y0 : fb, y);
+            errs_add(&b->hz[k], isnan(fh) ? y0 : fh, y);
+            errs_add(&b->all_hz, isnan(fh) ? y0 : fh, y);
+            errs_add(&b->last[k], y0, y);
+            errs_add(&b->all_last, y0, y);
+            errs_add(&b->trend[k], y0 + slope * (h + 1), y);
+            errs_add(&b->all_trend, y0 + slope * (h + 1), y);
+        }
+    }
+done:
+    free(ok);
+    free(vb);
+    return rc;
+}
+
+static double wape(const errs *e)
+{
+    return e->actual > 0 ? e->abs_err / e->actual : INFINITY;
+}
+
+/* ---- the prior before launch ---- */
+
+typedef struct prior {
+    int n_peers;
+    json_t *from;
+    double *p, *q, *share; /* [peer * n_segs + k], NaN when not fitted */
+} prior;
+
+static int cmp_dbl(const void *x, const void *y)
+{
+    double a = *(const double *)x, b = *(const double *)y;
+
+    return (a > b) - (a < b);
+}
+
+static double median_of(const double *v, int stride, int n, double *tmp)
+{
+    int i, m = 0;
+
+    for (i = 0; i < n; i++)
+        if (!isnan(v[(size_t)i * stride]))
+            tmp[m++] = v[(size_t)i * stride];
+    if (m == 0)
+        return NAN;
+    qsort(tmp, (size_t)m, sizeof(double), cmp_dbl);
+    return m % 2 ? tmp[m / 2] : (tmp[m / 2 - 1] + tmp[m / 2]) / 2;
+}
+
+static int feature_days(run *r, const aipm_feature *f, int32_t *launch);
+
+/* Peers: same area, or depends_on either way; each fitted at C. */
+static int build_prior(run *r, const aipm_feature *f, int32_t C, prior *pr)
+{
+    aipm_adoption *a = r->a;
+    const aipm_config *cfg = a->cfg;
+    int i, j, k, ns = a->n_segs, rc = AIPM_OK;
+    int32_t keep_launch = r->launch;
+    int32_t *keep_adopt = r->adopt;
+
+    memset(pr, 0, sizeof(*pr));
+    pr->from = json_array();
+    pr->p = malloc((size_t)cfg->n_catalog * ns * sizeof(double) + 1);
+    pr->q = malloc((size_t)cfg->n_catalog * ns * sizeof(double) + 1);
+    pr->share = malloc((size_t)cfg->n_catalog * ns * sizeof(double) + 1);
+    r->adopt = malloc((size_t)a->n * sizeof(int32_t) + 1);
+    if (!pr->from || !pr->p || !pr->q || !pr->share || !r->adopt) {
+        rc = aipm_error_set(r->err, AIPM_ENOMEM, "out of memory");
+        goto done;
+    }
+    for (i = 0; i < cfg->n_catalog; i++) {
+        const aipm_feature *g = &cfg->catalog[i];
+        int linked =
+            g != f && f->area && g->area && strcmp(f->area, g->area) == 0;
+
+        for (j = 0; g != f && j < f->n_depends_on; j++)
+            linked |= strcmp(f->depends_on[j], g->key) == 0;
+        for (j = 0; g != f && j < g->n_depends_on; j++)
+            linked |= strcmp(g->depends_on[j], f->key) == 0;
+        if (!linked || feature_days(r, g, &r->launch) != AIPM_OK ||
+            r->launch >= C - 4)
+            continue;
+        if ((rc = fit_at(r, C, 1)) != 0)
+            goto done;
+        for (k = 0; k < ns; k++) {
+            const seg *s = &r->segs[k];
+            size_t at = (size_t)pr->n_peers * ns + k;
+
+            pr->p[at] = s->bass_ok ? s->bass.p : NAN;
+            pr->q[at] = s->bass_ok ? s->bass.q : NAN;
+            pr->share[at] = s->bass_ok && s->users > 0
+                                ? fmin(s->bass.m / s->users, 1)
+                                : NAN;
+        }
+        json_array_append_new(pr->from, json_string(g->key));
+        pr->n_peers++;
+    }
+done:
+    free(r->adopt);
+    r->adopt = keep_adopt;
+    r->launch = keep_launch;
+    return rc;
+}
+
+static void prior_free(prior *pr)
+{
+    json_decref(pr->from);
+    free(pr->p);
+    free(pr->q);
+    free(pr->share);
+}
+
+/* The adoption days of feature f, and its launch: the catalog's
+ * launched_at, else its first adoption; AIPM_ENOTFOUND with neither. */
+static int feature_days(run *r, const aipm_feature *f, int32_t *launch)
+{
+    aipm_adoption *a = r->a;
+    int nn = aipm_graph_n_nodes(a->g), u, node;
+    char id[600];
+    int64_t *t = malloc((size_t)nn * sizeof(int64_t) + 1), ms;
+    int32_t first = NO_DAY;
+
+    if (t == NULL)
+        return aipm_error_set(r->err, AIPM_ENOMEM, "out of memory");
+    snprintf(id, sizeof(id), "feature:%s", f->key);
+    node = aipm_graph_find(a->g, id);
+    for (u = 0; u < a->n; u++)
+        r->adopt[u] = NO_DAY;
+    if (node >= 0 && aipm_graph_adoption_times(a->g, node, t) == AIPM_OK)
+        for (u = 0; u < a->n; u++)
+            if (t[a->node[u]] != INT64_MAX) {
+                int64_t d = t[a->node[u]] / DAY_MS;
+
+                r->adopt[u] = (int32_t)d;
+                if (d < first)
+                    first = (int32_t)d;
+            }
+    free(t);
+    *launch = first;
+    if (f->launched_at &&
+        aipm_time_parse(&ms, f->launched_at, strlen(f->launched_at), 1) == 0)
+        *launch = (int32_t)(ms / DAY_MS);
+    if (first < *launch) /* used before its launch date: a beta */
+        *launch = first;
+    return *launch == NO_DAY ? AIPM_ENOTFOUND : AIPM_OK;
+}
+
+/* ---- the run ---- */
+
+static json_t *hazard_json(const aipm_hazard *h)
+{
+    return json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:I, s:I}", "alpha",
+                     num(h->alpha), "beta", num(h->beta), "pi", num(h->pi),
+                     "graph_effect", num(h->ame), "se_alpha", num(h->se_alpha),
+                     "se_beta", num(h->se_beta), "se_pi", num(h->se_pi),
+                     "events", (json_int_t)h->n_events, "user_days",
+                     (json_int_t)h->n_days);
+}
+
+static const char *model_name(int m)
+{
+    return m == 1 ? "bass" : m == 2 ? "hazard" : "prior";
+}
+
+int aipm_adoption_run(json_t **out, aipm_adoption *a, const char *feature,
+                      const aipm_adoption_opts *o, aipm_error *err)
+{
+    const aipm_feature *f = aipm_config_feature(a->cfg, feature);
+    int ns = a->n_segs, H = o->horizon > 0 ? o->horizon : 30, k, h, rc;
+    int D = o->draws > 0 ? o->draws : 200, model = 0, hb = 0, prior_mode = 0;
+    int backtest_mode = a->holdout > 0, *ok = NULL;
+    int32_t C = a->cut, start;
+    run r;
+    backtest bt;
+    prior pr;
+    double *mu = NULL, *var = NULL, *cm = NULL, *cv = NULL;
+    json_t *doc = NULL, *segs;
+
+    *out = NULL;
+    memset(&r, 0, sizeof(r));
+    memset(&bt, 0, sizeof(bt));
+    memset(&pr, 0, sizeof(pr));
+    if (f == NULL)
+        return aipm_error_set(err, AIPM_ENOTFOUND,
+                              "feature '%s' is not in the catalog of "
+                              "aipm.yaml",
+                              feature);
+    if (backtest_mode)
+        H = a->holdout;
+    r.a = a;
+    r.err = err;
+    r.segs = calloc((size_t)ns, sizeof(seg));
+    r.adopt = malloc((size_t)a->n * sizeof(int32_t) + 1);
+    r.ta = malloc(MAX_NEIGHBOURS * sizeof(int32_t));
+    r.tf = malloc(MAX_NEIGHBOURS * sizeof(int32_t));
+    r.R = malloc((size_t)a->n * sizeof(double) + 1);
+    r.E = malloc((size_t)a->n * sizeof(double) + 1);
+    r.dq = malloc((size_t)a->n * sizeof(double) + 1);
+    r.P = malloc((size_t)a->n * sizeof(double) + 1);
+    r.den = malloc((size_t)a->n * sizeof(int) + 1);
+    ok = malloc((size_t)ns * sizeof(int) + 1);
+    if (!r.segs || !r.adopt || !r.ta || !r.tf || !r.R || !r.E || !r.dq ||
+        !r.P || !r.den || !ok) {
+        rc = aipm_error_set(err, AIPM_ENOMEM, "out of memory");
+        goto done;
+    }
+    rc = feature_days(&r, f, &r.launch);
+    if (rc == AIPM_ENOMEM)
+        goto done;
+    {
+        int any = 0, u;
+
+        for (u = 0; u < a->n && !any; u++)
+            any = r.adopt[u] < C;
+        prior_mode = rc == AIPM_ENOTFOUND || !any || r.launch >= C;
+    }
+    if (prior_mode && backtest_mode) {
+        rc = aipm_error_set(err, AIPM_EINVALID,
+                            "feature '%s' has no adopters before the "
+                            "backtest's cutoff: nothing to test",
+                            feature);
+        goto done;
+    }
+    if (prior_mode) {
+        if ((rc = build_prior(&r, f, C, &pr)) != 0)
+            goto done;
+        if (pr.n_peers == 0) {
+            rc = aipm_error_set(err, AIPM_EINVALID,
+                                "feature '%s' has no adopters yet, and no "
+                                "feature in its area or linked by "
+                                "depends_on has enough history for a prior",
+                                feature);
+            goto done;
+        }
+        if (r.launch == NO_DAY || r.launch < C)
+            r.launch = C; /* launched, no adopter yet: from now */
+    }
+    if (!prior_mode && (rc = cumulate(&r)) != 0)
+        goto done;
+    /* The model: a backtest decides, unless one is asked for. */
+    if (!prior_mode) {
+        int since = C - r.launch;
+
+        hb = backtest_mode ? H : (H < since / 3 ? H : since / 3);
+        if (backtest_mode || (hb >= 3 && C - hb - r.launch >= 7)) {
+            if ((rc = run_backtest(&r, backtest_mode ? a->end : C, hb, &bt)) !=
+                0)
+                goto done;
+        } else {
+            hb = 0;
+        }
+        model = o->model == AIPM_ADOPTION_BASS     ? 1
+                : o->model == AIPM_ADOPTION_HAZARD ? 2
+                : hb > 0 ? (wape(&bt.all_bass) < wape(&bt.all_hz) ? 1 : 2)
+                         : 2;
+        if ((rc = fit_at(&r, C,
+                         o->model == AIPM_ADOPTION_BASS     ? 1
+                         : o->model == AIPM_ADOPTION_HAZARD ? 2
+                                                            : 3)) != 0)
+            goto done;
+        if (hb == 0 && o->model == AIPM_ADOPTION_AUTO) {
+            int any_hz = 0;
+
+            for (k = 0; k < ns; k++)
+                any_hz |= r.segs[k].hz_ok;
+            model = any_hz ? 2 : 1;
+        }
+    } else {
+        model = 3;
+        D = pr.n_peers;
+    }
+    start = prior_mode ? (r.launch > C ? r.launch : C) : C;
+    mu = calloc((size_t)D * ns * H + 1, sizeof(double));
+    var = calloc((size_t)D * ns * H + 1, sizeof(double));
+    cm = malloc((size_t)D * sizeof(double) + 1);
+    cv = malloc((size_t)D * sizeof(double) + 1);
+    if (!mu || !var || !cm || !cv) {
+        rc = aipm_error_set(err, AIPM_ENOMEM, "out of memory");
+        goto done;
+    }
+    if (model == 3) {
+        double *tmp = malloc((size_t)pr.n_peers * ns * sizeof(double) + 1);
+        int j;
+
+        if (tmp == NULL) {
+            rc = aipm_error_set(err, AIPM_ENOMEM, "out of memory");
+            goto done;
+        }
+        if ((rc = fit_at(&r, C, 0)) != 0) { /* the users per segment */
+            free(tmp);
+            goto done;
+        }
+        for (k = 0; k < ns; k++) {
+            seg *s = &r.segs[k];
+            double pooled[3] = {median_of(pr.p, 1, pr.n_peers * ns, tmp),
+                                median_of(pr.q, 1, pr.n_peers * ns, tmp),
+                                median_of(pr.share, 1, pr.n_peers * ns, tmp)};
+            double mine[3] = {median_of(pr.p + k, ns, pr.n_peers, tmp),
+                              median_of(pr.q + k, ns, pr.n_peers, tmp),
+                              median_of(pr.share + k, ns, pr.n_peers, tmp)};
+            int32_t n0 = start - r.launch;
+
+            s->bass_ok = 1;
+            s->bass.p = isnan(mine[0]) ? pooled[0] : mine[0];
+            s->bass.q = isnan(mine[1]) ? pooled[1] : mine[1];
+            s->bass.m = (isnan(mine[2]) ? pooled[2] : mine[2]) * s->users;
+            for (j = 0; j < D; j++) {
+                size_t at = (size_t)j * ns + k;
+                double th[3] = {
+                    log(isnan(pr.p[at]) ? s->bass.p : pr.p[at]),
+                    log(isnan(pr.q[at]) ? s->bass.q : pr.q[at]),
+                    log((isnan(pr.share[at]) ? s->bass.m / fmax(s->users, 1)
+                                             : pr.share[at]) *
+                            fmax(s->users, 1) +
+                        1e-12)};
+
+                bass_path(s, n0, th, H, mu + ((size_t)j * ns + k) * H,
+                          var + ((size_t)j * ns + k) * H);
+            }
+            ok[k] = 1;
+        }
+        free(tmp);
+    } else {
+        if ((rc = paths(&r, start, H, model, D, o->seed, mu, var, ok)) != 0)
+            goto done;
+        /* A segment without the chosen model gets the other. */
+        for (k = 0; k < ns; k++) {
+            if (ok[k])
+                continue;
+            if ((model == 1 && r.segs[k].hz_ok) ||
+                (model == 2 && r.segs[k].bass_ok)) {
+                double *m2 = calloc((size_t)D * ns * H, sizeof(double));
+                double *v2 = calloc((size_t)D * ns * H, sizeof(double));
+                int *ok2 = malloc((size_t)ns * sizeof(int)), d;
+
+                if (!m2 || !v2 || !ok2 ||
+                    (rc = paths(&r, start, H, 3 - model, D, o->seed, m2, v2,
+                                ok2)) != 0) {
+                    free(m2);
+                    free(v2);
+                    free(ok2);
+                    if (rc == 0)
+                        rc = aipm_error_set(err, AIPM_ENOMEM, "out of memory");
+                    goto done;
+                }
+                for (d = 0; d < D; d++)
+                    for (h = 0; h < H; h++) {
+                        size_t at = ((size_t)d * ns + k) * H + h;
+
+                        mu[at] = m2[at];
+                        var[at] = v2[at];
+                    }
+                ok[k] = 2; /* the other model */
+                free(m2);
+                free(v2);
+                free(ok2);
+            } else {
+                int d;
+
+                for (d = 0; d < D; d++)
+                    for (h = 0; h < H; h++)
+                        mu[((size_t)d * ns + k) * H + h] = r.segs[k].base;
+            }
+        }
+    }
+    /* The document. */
+    segs = json_array();
+    doc = json_object();
+    if (!segs || !doc) {
+        json_decref(segs);
+        json_decref(doc);
+        doc = NULL;
+        rc = aipm_error_set(err, AIPM_ENOMEM, "out of memory");
+        goto done;
+    }
+    for (k = 0; k < ns; k++) {
+        seg *s = &r.segs[k];
+        json_t *fc = json_array(), *row;
+        const char *seg_model = model_name(model == 3   ? 3
+                                           : ok[k] == 1 ? model
+                                           : ok[k] == 2 ? 3 - model
+                                                        : 0);
+
+        if (model != 3 && !ok[k])
+            seg_model = "last_value";
+        for (h = 0; h < H; h++) {
+            char day[16];
+            int d;
+
+            for (d = 0; d < D; d++) {
+                cm[d] = mu[((size_t)d * ns + k) * H + h];
+                cv[d] = var[((size_t)d * ns + k) * H + h];
+            }
+            day_label(day, start + h);
+            {
+                /* Never below the adopters already counted; in order. */
+                double lo95 = fmax(mix_quantile(cm, cv, D, 0.025), s->base);
+                double lo80 = fmax(mix_quantile(cm, cv, D, 0.10), lo95);
+                double hi80 = fmax(mix_quantile(cm, cv, D, 0.90), lo80);
+                double hi95 = fmax(mix_quantile(cm, cv, D, 0.975), hi80);
+
+                row = json_pack("{s:s, s:f, s:f, s:f, s:f, s:f}", "day", day,
+                                "adopters", cm[0], "lo80", lo80, "hi80", hi80,
+                                "lo95", lo95, "hi95", hi95);
+            }
+            if (backtest_mode)
+                json_object_set_new(row, "observed",
+                                    json_real(bt.obs[k * bt.hb + h]));
+            json_array_append_new(fc, row);
+        }
+        row = json_pack("{s:s, s:s, s:I, s:f, s:o, s:o, s:o, s:o, s:o, s:o}",
+                        "segment", a->seg_names[k], "model", seg_model, "users",
+                        (json_int_t)s->users, "adopters", s->base, "p",
+                        s->bass_ok ? json_real(s->bass.p) : json_null(), "q",
+                        s->bass_ok ? json_real(s->bass.q) : json_null(), "m",
+                        s->bass_ok ? json_real(s->bass.m) : json_null(),
+                        "graph_coef", s->hz_ok ? num(s->hz.beta) : json_null(),
+                        "forecast", fc, "hazard",
+                        s->hz_ok ? hazard_json(&s->hz) : json_null());
+        if (s->bass_ok && model != 3)
+            json_object_set_new(
+                row, "se",
+                json_pack("{s:o, s:o, s:o}", "p", num(s->bass.se_p), "q",
+                          num(s->bass.se_q), "m", num(s->bass.se_m)));
+        if (hb > 0) {
+            const errs *mine = model == 1 ? &bt.bass[k] : &bt.hz[k];
+            json_t *b = json_object();
+
+            errs_json(mine, "mape", "wape", b);
+            errs_json(&bt.last[k], "naive_mape", "naive_wape", b);
+            errs_json(&bt.trend[k], "trend_mape", "trend_wape", b);
+            errs_json(&bt.bass[k], "bass_mape", "bass_wape", b);
+            errs_json(&bt.hz[k], "hazard_mape", "hazard_wape", b);
+            json_object_set_new(row, "backtest", b);
+        } else {
+            json_object_set_new(row, "backtest", json_null());
+        }
+        json_array_append_new(segs, row);
+    }
+    {
+        char as_of[16], launch[16];
+
+        day_label(as_of, C - 1);
+        day_label(launch, r.launch);
+        json_object_set_new(doc, "feature", json_string(f->key));
+        json_object_set_new(doc, "model", json_string(model_name(model)));
+        json_object_set_new(doc, "by",
+                            a->by ? json_string(a->by) : json_null());
+        json_object_set_new(doc, "as_of", json_string(as_of));
+        json_object_set_new(doc, "launch", json_string(launch));
+        json_object_set_new(doc, "horizon", json_integer(H));
+        json_object_set_new(doc, "draws", json_integer(D));
+        json_object_set_new(
+            doc, "fit_seconds",
+            json_pack("{s:f, s:f}", "bass", r.bass_s, "hazard", r.hazard_s));
+    }
+    if (hb > 0) {
+        char cut[16];
+        json_t *b = json_object();
+
+        day_label(cut, bt.cut);
+        json_object_set_new(b, "cutoff", json_string(cut));
+        json_object_set_new(b, "days", json_integer(hb));
+        json_object_set_new(b, "bass_wape", num(wape(&bt.all_bass)));
+        json_object_set_new(b, "hazard_wape", num(wape(&bt.all_hz)));
+        json_object_set_new(b, "naive_wape", num(wape(&bt.all_last)));
+        json_object_set_new(b, "trend_wape", num(wape(&bt.all_trend)));
+        json_object_set_new(doc, "backtest", b);
+    } else {
+        json_object_set_new(doc, "backtest", json_null());
+    }
+    if (model == 3) {
+        json_object_set_new(
+            doc, "prior",
+            json_pack("{s:O, s:s}", "from", pr.from, "note",
+                      "no adopters yet: a Bass prior from the features in "
+                      "the same area or linked by depends_on (per segment "
+                      "the median of their p, q and adopting share; the "
+                      "intervals span them)"));
+    } else {
+        json_object_set_new(doc, "prior", json_null());
+    }
+    json_object_set_new(doc, "segments", segs);
+    *out = doc;
+    rc = AIPM_OK;
+done:
+    free(mu);
+    free(var);
+    free(cm);
+    free(cv);
+    free(r.cum);
+    free(r.pre);
+    backtest_free(&bt);
+    prior_free(&pr);
+    for (k = 0; r.segs && k < ns; k++)
+        seg_clear(&r.segs[k]);
+    free(r.segs);
+    free(r.adopt);
+    free(r.ta);
+    free(r.tf);
+    free(r.R);
+    free(r.E);
+    free(r.dq);
+    free(r.P);
+    free(r.den);
+    free(ok);
+    return rc;
+}

@@ -1,0 +1,423 @@
+/* adoption.c - the data of the adoption forecasts, loaded once.
+ *
+ * Three reads of the store: the knowledge graph (aipm_graph_build: first
+ * uses of the catalog features, accounts, invitations), one scan of the
+ * events in user order (the analysis index serves it without a sort)
+ * that gives every user's first day and a bitmap of active days, and the
+ * segment trait per user. Memory: the graph, plus about (days / 8 + 24)
+ * bytes a user and 4 bytes a neighbour.
+ */
+#include "forecast/forecast_int.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static const char range_sql[] =
+    "SELECT min(v.day), max(v.day) FROM daily_volume v"
+    " JOIN batches b ON b.id = v.batch_id"
+    " WHERE v.dataset = 'events' AND b.status = 'accepted'";
+
+static const char scan_sql[] =
+    "SELECT user_id, ts FROM events WHERE user_id IS NOT NULL"
+    " AND batch_id IN (SELECT id FROM batches WHERE status = 'accepted')"
+    " ORDER BY user_id";
+
+/* A user's newest identify trait (?1, a JSON path) before ?2 ... */
+static const char user_trait_sql[] =
+    "SELECT user_id, CAST(json_extract(payload, ?1) AS TEXT), max(ts)"
+    " FROM v_events WHERE type = 'identify' AND user_id IS NOT NULL"
+    " AND ts < ?2 AND json_extract(payload, ?1) IS NOT NULL GROUP BY user_id";
+
+/* ... else the newest trait, before ?2, of their newest account then. */
+static const char account_trait_sql[] =
+    "WITH ua AS (SELECT user_id, group_id AS acct, max(ts) FROM v_events"
+    "  WHERE type = 'group' AND user_id IS NOT NULL AND group_id IS NOT NULL"
+    "  AND ts < ?2 GROUP BY user_id),"
+    " at AS (SELECT group_id AS acct,"
+    "  CAST(json_extract(payload, ?1) AS TEXT) AS lvl, max(ts) FROM v_events"
+    "  WHERE type = 'group' AND ts < ?2"
+    "  AND json_extract(payload, ?1) IS NOT NULL GROUP BY group_id)"
+    " SELECT ua.user_id, at.lvl FROM ua JOIN at ON at.acct = ua.acct";
+
+#define MAX_WINDOW_DAYS 4096
+#define UNSET_SEG 0xffff
+
+typedef struct loader {
+    aipm_adoption *a;
+    aipm_error *err;
+    char *prev; /* the scan's current user id */
+    size_t cap_prev, cap_users;
+    int cur; /* its user index, -1 if it has no graph node */
+    int have_range;
+    int32_t lo, hi;
+    aipm_strmap levels;
+    int64_t *level_n;
+    size_t cap_level_n;
+    int32_t *lvl; /* user -> level index, -1 unset */
+} loader;
+
+static int on_range(void *ctx, int n, const char *const *text,
+                    const double *num)
+{
+    loader *L = ctx;
+
+    (void)n;
+    if (text[0] && text[1]) {
+        L->lo = (int32_t)num[0];
+        L->hi = (int32_t)num[1];
+        L->have_range = 1;
+    }
+    return 0;
+}
+
+static int32_t day_of(int64_t ms)
+{
+    return (int32_t)(ms >= 0 ? ms / DAY_MS : -((-ms + DAY_MS - 1) / DAY_MS));
+}
+
+/* The graph node of user id, or -1. */
+static int user_node(const aipm_graph *g, const char *id)
+{
+    char stack[256], *buf = stack;
+    size_t n = strlen(id);
+    int node;
+
+    if (n + 6 > sizeof(stack) && (buf = malloc(n + 6)) == NULL)
+        return -1;
+    memcpy(buf, "user:", 5);
+    memcpy(buf + 5, id, n + 1);
+    node = aipm_graph_find(g, buf);
+    if (buf != stack)
+        free(buf);
+    return node;
+}
+
+static int new_user(loader *L, int node)
+{
+    aipm_adoption *a = L->a;
+    size_t cap = L->cap_users, need = (size_t)a->n + 1;
+
+    if (need > cap) {
+        size_t c1 = cap, c2 = cap, c3 = cap;
+
+        if (aipm_grow(&a->node, &c1, need, sizeof(int)) ||
+            aipm_grow(&a->first, &c2, need, sizeof(int32_t)) ||
+            aipm_grow(&a->seg, &c3, need, sizeof(uint16_t)))
+            return -1;
+        cap = c1;
+        {
+            uint64_t *bits =
+                realloc(a->bits, cap * (size_t)a->nw * sizeof(uint64_t));
+
+            if (bits == NULL)
+                return -1;
+            a->bits = bits;
+        }
+        L->cap_users = cap;
+    }
+    a->node[a->n] = node;
+    a->first[a->n] = NO_DAY;
+    a->seg[a->n] = UNSET_SEG;
+    memset(a->bits + (size_t)a->n * (size_t)a->nw, 0,
+           (size_t)a->nw * sizeof(uint64_t));
+    a->of_node[node] = a->n;
+    return a->n++;
+}
+
+static int on_event(void *ctx, int n, const char *const *text,
+                    const double *num)
+{
+    loader *L = ctx;
+    aipm_adoption *a = L->a;
+    int32_t day;
+    int64_t b;
+
+    (void)n;
+    if (L->prev == NULL || strcmp(L->prev, text[0]) != 0) {
+        size_t len = strlen(text[0]) + 1;
+        int node;
+
+        if (aipm_grow(&L->prev, &L->cap_prev, len, 1))
+            return aipm_error_set(L->err, AIPM_ENOMEM,
+                                  "out of memory (adoption users)");
+        memcpy(L->prev, text[0], len);
+        node = user_node(a->g, text[0]);
+        L->cur = -1;
+        if (node >= 0 && a->of_node[node] < 0 &&
+            (L->cur = new_user(L, node)) < 0)
+            return aipm_error_set(L->err, AIPM_ENOMEM,
+                                  "out of memory (adoption users)");
+        if (node >= 0 && L->cur < 0)
+            L->cur = a->of_node[node];
+    }
+    if (L->cur < 0)
+        return 0;
+    day = day_of((int64_t)num[1]);
+    if (day < a->first[L->cur])
+        a->first[L->cur] = day;
+    b = (int64_t)day - a->day0;
+    if (b >= 0 && day < a->end)
+        a->bits[(int64_t)L->cur * a->nw + (b >> 6)] |= (uint64_t)1 << (b & 63);
+    return 0;
+}
+
+static int level_index(loader *L, const char *s, size_t len)
+{
+    int idx, added;
+
+    if (aipm_strmap_put(&L->levels, s, len, &idx, &added) != 0)
+        return -1;
+    if (added) {
+        if (aipm_grow(&L->level_n, &L->cap_level_n, (size_t)idx + 1,
+                      sizeof(int64_t)))
+            return -1;
+        L->level_n[idx] = 0;
+    }
+    return idx;
+}
+
+static int on_level(void *ctx, int n, const char *const *text,
+                    const double *num)
+{
+    loader *L = ctx;
+    int node, u, idx;
+
+    (void)n;
+    (void)num;
+    if (!text[0] || !text[1] || (node = user_node(L->a->g, text[0])) < 0 ||
+        (u = L->a->of_node[node]) < 0 || L->lvl[u] >= 0)
+        return 0;
+    if ((idx = level_index(L, text[1], strlen(text[1]))) < 0)
+        return aipm_error_set(L->err, AIPM_ENOMEM, "out of memory (segments)");
+    L->lvl[u] = idx;
+    return 0;
+}
+
+typedef struct level {
+    int64_t n;
+    const char *name;
+    int idx;
+} level;
+
+static int cmp_level(const void *x, const void *y)
+{
+    const level *a = x, *b = y;
+
+    if (a->n != b->n)
+        return a->n > b->n ? -1 : 1;
+    return strcmp(a->name, b->name);
+}
+
+/* Each user's level, then the 20 biggest as segments. */
+static int load_segments(loader *L, const char *by)
+{
+    aipm_adoption *a = L->a;
+    int u, i, n_lv, *seg_of = NULL, rc = AIPM_OK;
+    level *order = NULL;
+
+    if ((L->lvl = malloc(((size_t)a->n + 1) * sizeof(int32_t))) == NULL)
+        return aipm_error_set(L->err, AIPM_ENOMEM, "out of memory (segments)");
+    for (u = 0; u < a->n; u++)
+        L->lvl[u] = -1;
+    if (by == NULL) {
+        if (level_index(L, "all", 3) < 0)
+            return aipm_error_set(L->err, AIPM_ENOMEM, "out of memory");
+        for (u = 0; u < a->n; u++)
+            L->lvl[u] = 0;
+    } else if (strcmp(by, "cohort") == 0) {
+        for (u = 0; u < a->n; u++) {
+            char month[32];
+            int idx;
+
+            aipm_time_format(month, (int64_t)a->first[u] * DAY_MS);
+            if ((idx = level_index(L, month, 7)) < 0)
+                return aipm_error_set(L->err, AIPM_ENOMEM, "out of memory");
+            L->lvl[u] = idx;
+        }
+    } else {
+        char path[300];
+        int pass;
+
+        snprintf(path, sizeof(path), "$.\"%s\"", by);
+        /* Before the cutoff; then, for users first seen after it, any. */
+        for (pass = 0; pass < (a->holdout > 0 ? 2 : 1); pass++) {
+            aipm_bind b[2] = {AIPM_BIND_TEXT(path),
+                              AIPM_BIND_INT(pass == 0 ? (int64_t)a->cut * DAY_MS
+                                                      : INT64_MAX)};
+
+            if ((rc = aipm_store_query(a->st, user_trait_sql, b, 2, on_level, L,
+                                       L->err)) != 0 ||
+                (rc = aipm_store_query(a->st, account_trait_sql, b, 2, on_level,
+                                       L, L->err)) != 0)
+                return rc;
+        }
+        for (u = 0; u < a->n; u++)
+            if (L->lvl[u] < 0 && (L->lvl[u] = level_index(L, "(none)", 6)) < 0)
+                return aipm_error_set(L->err, AIPM_ENOMEM, "out of memory");
+    }
+    for (u = 0; u < a->n; u++)
+        L->level_n[L->lvl[u]]++;
+    n_lv = L->levels.n_keys;
+    order = malloc((size_t)n_lv * sizeof(level) + 1);
+    seg_of = malloc((size_t)n_lv * sizeof(int) + 1);
+    if (!order || !seg_of) {
+        rc = aipm_error_set(L->err, AIPM_ENOMEM, "out of memory (segments)");
+        goto done;
+    }
+    for (i = 0; i < n_lv; i++) {
+        order[i].n = L->level_n[i];
+        order[i].name = L->levels.keys[i];
+        order[i].idx = i;
+    }
+    qsort(order, (size_t)n_lv, sizeof(level), cmp_level);
+    a->n_segs = n_lv < MAX_SEGMENTS ? n_lv : MAX_SEGMENTS;
+    for (i = 0; i < n_lv; i++)
+        seg_of[order[i].idx] = i < MAX_SEGMENTS ? i : MAX_SEGMENTS;
+    for (i = 0; i < a->n_segs; i++)
+        if ((a->seg_names[i] = strdup(order[i].name)) == NULL)
+            rc = aipm_error_set(L->err, AIPM_ENOMEM, "out of memory");
+    if (n_lv > MAX_SEGMENTS &&
+        (a->seg_names[a->n_segs++] = strdup("(other)")) == NULL)
+        rc = aipm_error_set(L->err, AIPM_ENOMEM, "out of memory");
+    for (u = 0; u < a->n; u++)
+        a->seg[u] = (uint16_t)seg_of[L->lvl[u]];
+done:
+    free(order);
+    free(seg_of);
+    return rc;
+}
+
+/* Each user's neighbours, as user indexes. */
+static int load_neighbours(aipm_adoption *a, aipm_error *err)
+{
+    int nn = aipm_graph_n_nodes(a->g),
+        *mark = calloc((size_t)nn + 1, sizeof(int));
+    int *tmp = malloc(MAX_NEIGHBOURS * sizeof(int)), u, k;
+    size_t cap = 0;
+    int64_t used = 0;
+
+    a->nb_start = malloc(((size_t)a->n + 1) * sizeof(int64_t));
+    if (!mark || !tmp || !a->nb_start) {
+        free(mark);
+        free(tmp);
+        return aipm_error_set(err, AIPM_ENOMEM, "out of memory (neighbours)");
+    }
+    for (u = 0; u < a->n; u++) {
+        int c = aipm_graph_user_neighbours(a->g, a->node[u], mark, u + 1, tmp,
+                                           MAX_NEIGHBOURS);
+
+        a->nb_start[u] = used;
+        if (c > MAX_NEIGHBOURS)
+            c = MAX_NEIGHBOURS;
+        if (c > 0 && aipm_grow(&a->nb, &cap, (size_t)(used + c), sizeof(int))) {
+            free(mark);
+            free(tmp);
+            return aipm_error_set(err, AIPM_ENOMEM,
+                                  "out of memory (neighbours)");
+        }
+        for (k = 0; k < c; k++) {
+            int v = a->of_node[tmp[k]];
+
+            if (v >= 0)
+                a->nb[used++] = v;
+        }
+    }
+    a->nb_start[a->n] = used;
+    free(mark);
+    free(tmp);
+    return AIPM_OK;
+}
+
+int aipm_adoption_open(aipm_adoption **out, aipm_store *st,
+                       const aipm_config *cfg, const char *by, int holdout,
+                       aipm_error *err)
+{
+    aipm_adoption *a = calloc(1, sizeof(*a));
+    loader L;
+    int rc, i, nn;
+
+    *out = NULL;
+    memset(&L, 0, sizeof(L));
+    if (a == NULL)
+        return aipm_error_set(err, AIPM_ENOMEM, "out of memory");
+    a->cfg = cfg;
+    a->st = st;
+    a->holdout = holdout;
+    L.a = a;
+    L.err = err;
+    aipm_strmap_init(&L.levels, 1 << 20);
+    if ((rc = aipm_store_query(st, range_sql, NULL, 0, on_range, &L, err)) != 0)
+        goto fail;
+    if (!L.have_range) {
+        rc = aipm_error_set(err, AIPM_EINVALID,
+                            "no events in the store: nothing to forecast "
+                            "from (aipm ingest events first)");
+        goto fail;
+    }
+    a->end = L.hi + 1;
+    a->day0 = L.lo;
+    if (a->end - a->day0 > MAX_WINDOW_DAYS)
+        a->day0 = a->end - MAX_WINDOW_DAYS;
+    if (holdout < 0 || holdout >= a->end - L.lo - 6) {
+        rc = aipm_error_set(err, AIPM_EINVALID,
+                            "a holdout of %d days leaves less than a week "
+                            "of the %d days of data",
+                            holdout, a->end - L.lo);
+        goto fail;
+    }
+    a->cut = a->end - holdout;
+    a->nw = (a->end - a->day0 + 63) / 64;
+    if ((by && (a->by = strdup(by)) == NULL)) {
+        rc = aipm_error_set(err, AIPM_ENOMEM, "out of memory");
+        goto fail;
+    }
+    if ((rc = aipm_graph_build(&a->g, st, cfg, err)) != 0 ||
+        (rc = aipm_store_analysis_index(st, err)) != 0)
+        goto fail;
+    nn = aipm_graph_n_nodes(a->g);
+    if ((a->of_node = malloc(((size_t)nn + 1) * sizeof(int))) == NULL) {
+        rc = aipm_error_set(err, AIPM_ENOMEM, "out of memory");
+        goto fail;
+    }
+    for (i = 0; i < nn; i++)
+        a->of_node[i] = -1;
+    L.cur = -1;
+    if ((rc = aipm_store_query(st, scan_sql, NULL, 0, on_event, &L, err)) !=
+            0 ||
+        (rc = load_segments(&L, by)) != 0 ||
+        (rc = load_neighbours(a, err)) != 0)
+        goto fail;
+    free(L.prev);
+    free(L.level_n);
+    free(L.lvl);
+    aipm_strmap_free(&L.levels);
+    *out = a;
+    return AIPM_OK;
+fail:
+    free(L.prev);
+    free(L.level_n);
+    free(L.lvl);
+    aipm_strmap_free(&L.levels);
+    aipm_adoption_free(a);
+    return rc;
+}
+
+void aipm_adoption_free(aipm_adoption *a)
+{
+    int i;
+
+    if (a == NULL)
+        return;
+    aipm_graph_free(a->g);
+    free(a->node);
+    free(a->of_node);
+    free(a->first);
+    free(a->seg);
+    free(a->bits);
+    free(a->nb_start);
+    free(a->nb);
+    for (i = 0; i < a->n_segs; i++)
+        free(a->seg_names[i]);
+    free(a->by);
+    free(a);
+}

@@ -1,0 +1,48 @@
+/* forecast_int.h - the loaded data of the adoption forecasts, shared by
+ * the loader (adoption.c) and the per-feature models (adopt_run.c). */
+#ifndef AIPM_FORECAST_INT_H
+#define AIPM_FORECAST_INT_H
+
+#include "aipm/forecast.h"
+#include "aipm/graph.h"
+
+#define DAY_MS 86400000LL
+#define MAX_SEGMENTS 20
+#define MAX_NEIGHBOURS 1000 /* a user's neighbours kept for the signal */
+#define NO_DAY INT32_MAX
+
+struct aipm_adoption {
+    const aipm_config *cfg;
+    aipm_store *st;
+    aipm_graph *g;
+    int holdout;
+    /* days are UTC day numbers (ms / DAY_MS, floored) */
+    int32_t day0; /* the first day with data */
+    int32_t end;  /* one past the last day with data */
+    int32_t cut;  /* models see days < cut (end - holdout) */
+    int n;        /* users */
+    int *node;    /* user -> graph node */
+    int *of_node; /* graph node -> user, or -1 */
+    int32_t *first;
+    uint16_t *seg;
+    uint64_t *bits; /* active days: user u's day d is bit d - day0 of
+                       words [u * nw, (u + 1) * nw) */
+    int nw;
+    int64_t *nb_start; /* n + 1: neighbours (user indexes), each once */
+    int *nb;
+    char *seg_names[MAX_SEGMENTS + 1];
+    int n_segs;
+    char *by;
+};
+
+static inline int adoption_active(const struct aipm_adoption *a, int u,
+                                  int32_t day)
+{
+    int64_t b = day - a->day0;
+
+    if (b < 0 || day >= a->end)
+        return 0;
+    return (int)((a->bits[(int64_t)u * a->nw + (b >> 6)] >> (b & 63)) & 1);
+}
+
+#endif
