@@ -17,6 +17,7 @@
 
 #include "aipm/demo.h"
 #include "aipm/ingest.h"
+#include "aipm/forecast.h"
 #include "aipm/store.h"
 #include "testutil.h"
 
@@ -347,6 +348,85 @@ static void test_planted_effects_visible(void **state)
     assert_true(fabs(lift) < 3 * se);
 }
 
+/* The adoption forecast and backtest on the demo store, end to end (the
+ * command-level test checks the numbers on a bigger demo): three plan
+ * segments, paths that start from the counted adopters, ordered
+ * intervals, and a backtest whose WAPE is the rows' (recomputed here). */
+static void test_adoption_forecast(void **state)
+{
+    fx *f = *state;
+    aipm_store *st = NULL;
+    aipm_config *cfg = NULL;
+    aipm_error err = {0};
+    aipm_adoption *a = NULL;
+    aipm_adoption_opts o = {10, AIPM_ADOPTION_AUTO, 10, 1};
+    json_t *rep, *doc, *s, *r;
+    char db[400], yaml[400];
+    size_t i, j;
+
+    snprintf(db, sizeof(db), "%s/adopt.db", f->dir);
+    snprintf(yaml, sizeof(yaml), "%s/aipm.yaml", f->out);
+    assert_int_equal(aipm_store_open(&st, db, 1, &err), AIPM_OK);
+    assert_int_equal(aipm_config_load(&cfg, yaml, &err), AIPM_OK);
+    ingest(f->out, st, "events", "events.ndjson.gz", &rep);
+    json_decref(rep);
+    ingest(f->out, st, "graph", "graph.csv", &rep);
+    json_decref(rep);
+    assert_int_equal(aipm_adoption_open(&a, st, cfg, "plan", 0, &err), AIPM_OK);
+    assert_int_equal(aipm_adoption_run(&doc, a, "query", &o, &err), AIPM_OK);
+    assert_int_equal(json_array_size(json_object_get(doc, "segments")), 3);
+    json_array_foreach(json_object_get(doc, "segments"), i, s)
+    {
+        double base = json_number_value(json_object_get(s, "adopters"));
+
+        assert_int_equal(json_array_size(json_object_get(s, "forecast")), 10);
+        json_array_foreach(json_object_get(s, "forecast"), j, r)
+        {
+            double lo95 = json_number_value(json_object_get(r, "lo95"));
+            double lo80 = json_number_value(json_object_get(r, "lo80"));
+            double hi80 = json_number_value(json_object_get(r, "hi80"));
+            double hi95 = json_number_value(json_object_get(r, "hi95"));
+
+            assert_true(base <= lo95 && lo95 <= lo80 && lo80 <= hi80 &&
+                        hi80 <= hi95);
+            assert_true(json_number_value(json_object_get(r, "adopters")) >=
+                        base - 1e-9);
+        }
+    }
+    json_decref(doc);
+    assert_int_equal(aipm_adoption_run(&doc, a, "nosuch", &o, &err),
+                     AIPM_ENOTFOUND);
+    aipm_adoption_free(a);
+    assert_int_equal(aipm_adoption_open(&a, st, cfg, "plan", 14, &err),
+                     AIPM_OK);
+    assert_int_equal(aipm_adoption_run(&doc, a, "query", &o, &err), AIPM_OK);
+    json_array_foreach(json_object_get(doc, "segments"), i, s)
+    {
+        double err_sum = 0, obs_sum = 0;
+
+        assert_int_equal(json_array_size(json_object_get(s, "forecast")), 14);
+        json_array_foreach(json_object_get(s, "forecast"), j, r)
+        {
+            double y = json_number_value(json_object_get(r, "observed"));
+
+            err_sum +=
+                fabs(json_number_value(json_object_get(r, "adopters")) - y);
+            obs_sum += y;
+        }
+        if (obs_sum > 0 &&
+            strcmp(json_string_value(json_object_get(s, "model")),
+                   json_string_value(json_object_get(doc, "model"))) == 0)
+            assert_true(fabs(err_sum / obs_sum -
+                             json_number_value(json_object_get(
+                                 json_object_get(s, "backtest"), "wape"))) <
+                        1e-9);
+    }
+    json_decref(doc);
+    aipm_adoption_free(a);
+    aipm_config_free(cfg);
+    aipm_store_close(st);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -356,6 +436,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_ingest_finds_what_was_planted,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(test_planted_effects_visible, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_adoption_forecast, setup,
                                         teardown),
     };
 
