@@ -200,7 +200,7 @@ static int hazard_data(run *r, int32_t C)
 static int observe(run *r, int32_t C, double **daily)
 {
     aipm_adoption *a = r->a;
-    int n_days = C - r->launch, u, k;
+    int u, k;
     double(*obs)[MAX_AGE + 1] = calloc((size_t)a->n_segs, sizeof(*obs));
 
     if (obs == NULL)
@@ -244,7 +244,6 @@ static int observe(run *r, int32_t C, double **daily)
             else
                 s->act[age] = po > 0 ? pa / po : age > 0 ? s->act[age - 1] : 0;
         }
-        (void)n_days;
     }
     free(obs);
     return AIPM_OK;
@@ -310,34 +309,6 @@ done:
 
 /* ---- forecasts: per draw, a mean path and a variance per segment ---- */
 
-/* L L' = c (3x3), in place into l; 0 when c is not positive definite
- * (then l is zero: draws are the estimate). */
-static int chol3(const double c[9], double l[9])
-{
-    int i, j, k;
-
-    memset(l, 0, 9 * sizeof(double));
-    for (j = 0; j < 3; j++) {
-        double s = c[j * 3 + j];
-
-        for (k = 0; k < j; k++)
-            s -= l[j * 3 + k] * l[j * 3 + k];
-        if (!(s > 0) || !isfinite(s)) {
-            memset(l, 0, 9 * sizeof(double));
-            return 0;
-        }
-        l[j * 3 + j] = sqrt(s);
-        for (i = j + 1; i < 3; i++) {
-            double t = c[i * 3 + j];
-
-            for (k = 0; k < j; k++)
-                t -= l[i * 3 + k] * l[j * 3 + k];
-            l[i * 3 + j] = t / l[j * 3 + j];
-        }
-    }
-    return 1;
-}
-
 /* theta + L z, z standard normal (draw 0: the estimate itself). */
 static void draw3(const double th[3], const double l[9], gsl_rng *rng, int draw,
                   double out[3])
@@ -387,8 +358,6 @@ static void hazard_paths(run *r, int32_t C, int H, double (*th)[3], double *mu,
         r->R[i] = 0, r->P[i] = 0;
     for (k = 0; k < a->n_segs; k++) {
         seg *s = &r->segs[k];
-        double pi = 1 / (1 + exp(-th[k][2]));
-
         if (!s->hz_ok)
             continue;
         for (j = 0; j < s->nu; j++) {
@@ -402,7 +371,6 @@ static void hazard_paths(run *r, int32_t C, int H, double (*th)[3], double *mu,
                       log1p(-aipm_hazard_prob(th[k][0], th[k][1], s->rs[q]));
             r->R[s->user[j]] =
                 th[k][2] >= 40 ? 1 : 1 / (1 + exp(-(th[k][2] + ls)));
-            (void)pi;
         }
     }
     /* Users at risk with no active day yet since launch are not in the
@@ -419,8 +387,7 @@ static void hazard_paths(run *r, int32_t C, int H, double (*th)[3], double *mu,
             r->E[i] += r->adopt[v] < C;
             r->den[i] += a->first[v] < C;
         }
-        if (s->hz_ok && a->first[i] < C && r->adopt[i] >= C && r->R[i] == 0 &&
-            a->first[i] + 0 >= 0) {
+        if (s->hz_ok && a->first[i] < C && r->adopt[i] >= C && r->R[i] == 0) {
             int32_t t0 = a->first[i] > r->launch ? a->first[i] : r->launch, t;
             int any = 0;
 
@@ -545,14 +512,14 @@ static int paths(run *r, int32_t C, int H, int model, int D, uint64_t seed,
             est[k][0] = log(s->bass.p);
             est[k][1] = log(s->bass.q);
             est[k][2] = log(s->bass.m);
-            if (!ok[k] || !chol3(s->bass.cov, l[k]))
+            if (!ok[k] || !aipm_forecast__chol3(s->bass.cov, l[k]))
                 memset(l[k], 0, sizeof(l[k]));
         } else {
             ok[k] = s->hz_ok;
             est[k][0] = s->hz.alpha;
             est[k][1] = s->hz.beta;
             est[k][2] = s->hz.pi >= 1 ? 40 : log(s->hz.pi / (1 - s->hz.pi));
-            if (!ok[k] || !chol3(s->hz.cov, l[k]))
+            if (!ok[k] || !aipm_forecast__chol3(s->hz.cov, l[k]))
                 memset(l[k], 0, sizeof(l[k]));
         }
     }

@@ -13,7 +13,7 @@
  * alpha trade off. A weak normal prior (sd 20) on alpha and beta
  * keeps them finite when the data separate.
  */
-#include "aipm/forecast.h"
+#include "forecast/forecast_int.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -148,29 +148,41 @@ static void newton(const aipm_hazard_data *d, const double *w, double *a,
     }
 }
 
-/* The inverse of a symmetric positive definite 3x3 (Cholesky); 0 if it is
- * not positive definite. */
-static int inv3(const double m[9], double out[9])
+int aipm_forecast__chol3(const double c[9], double l[9])
 {
-    double l[9] = {0}, x[9];
     int i, j, k;
 
+    memset(l, 0, 9 * sizeof(double));
     for (j = 0; j < 3; j++) {
-        double s = m[j * 3 + j];
+        double s = c[j * 3 + j];
 
         for (k = 0; k < j; k++)
             s -= l[j * 3 + k] * l[j * 3 + k];
-        if (!(s > 0))
+        if (!(s > 0) || !isfinite(s)) {
+            memset(l, 0, 9 * sizeof(double));
             return 0;
+        }
         l[j * 3 + j] = sqrt(s);
         for (i = j + 1; i < 3; i++) {
-            double t = m[i * 3 + j];
+            double t = c[i * 3 + j];
 
             for (k = 0; k < j; k++)
                 t -= l[i * 3 + k] * l[j * 3 + k];
             l[i * 3 + j] = t / l[j * 3 + j];
         }
     }
+    return 1;
+}
+
+/* The inverse of a symmetric positive definite 3x3 (Cholesky); 0 if it is
+ * not positive definite. */
+static int inv3(const double m[9], double out[9])
+{
+    double l[9], x[9];
+    int i, j, k;
+
+    if (!aipm_forecast__chol3(m, l))
+        return 0;
     /* Solve L L' x = e_c for each column c. */
     for (k = 0; k < 3; k++) {
         double y[3];
