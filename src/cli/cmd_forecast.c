@@ -407,16 +407,28 @@ static int adoption(int argc, char **argv, int backtest)
             if (json_is_object(json_object_get(doc, "prior")))
                 printf("  %s\n", json_string_value(json_object_get(
                                      json_object_get(doc, "prior"), "note")));
-            if (json_is_object(bt))
+            if (json_is_object(bt)) {
+                static const char *const keys[] = {"bass_wape", "hazard_wape",
+                                                   "naive_wape", "trend_wape"};
+                char w[4][16];
+                int j;
+
+                for (j = 0; j < 4; j++) {
+                    json_t *v = json_object_get(bt, keys[j]);
+
+                    if (json_is_number(v))
+                        snprintf(w[j], sizeof(w[j]), "%.1f%%",
+                                 100 * json_number_value(v));
+                    else
+                        snprintf(w[j], sizeof(w[j]), "-");
+                }
                 printf(
-                    "  backtest from %s over %lld days, WAPE: bass %.1f%%, "
-                    "hazard %.1f%%, last value %.1f%%, trend %.1f%%\n",
+                    "  backtest from %s over %lld days, WAPE: bass %s, "
+                    "hazard %s, last value %s, trend %s\n",
                     json_string_value(json_object_get(bt, "cutoff")),
                     (long long)json_integer_value(json_object_get(bt, "days")),
-                    100 * json_number_value(json_object_get(bt, "bass_wape")),
-                    100 * json_number_value(json_object_get(bt, "hazard_wape")),
-                    100 * json_number_value(json_object_get(bt, "naive_wape")),
-                    100 * json_number_value(json_object_get(bt, "trend_wape")));
+                    w[0], w[1], w[2], w[3]);
+            }
             printf("  %-14s %7s %8s %8s %8s %8s %10s  %s\n", "segment", "users",
                    "adopted", "p", "q", "m", "graph_coef",
                    backtest ? "at the end (observed) [80%]"

@@ -648,7 +648,9 @@ static void backtest_free(backtest *b)
     memset(b, 0, sizeof(*b));
 }
 
-static int run_backtest(run *r, int32_t C, int hb, backtest *b)
+/* which: the models to fit (1 Bass, 2 hazard, 3 both); one not fitted
+ * counts at the last value. */
+static int run_backtest(run *r, int32_t C, int hb, int which, backtest *b)
 {
     aipm_adoption *a = r->a;
     int ns = a->n_segs, k, h, rc, *ok = malloc((size_t)ns * sizeof(int) + 1);
@@ -670,14 +672,16 @@ static int run_backtest(run *r, int32_t C, int hb, backtest *b)
         rc = aipm_error_set(r->err, AIPM_ENOMEM, "out of memory");
         goto done;
     }
-    if ((rc = fit_at(r, Cb, 3)) != 0 ||
+    if ((rc = fit_at(r, Cb, which)) != 0 ||
         (rc = paths(r, Cb, hb, 1, 1, 1, b->f_bass, vb, ok)) != 0)
         goto done;
     for (k = 0; k < ns; k++)
         if (!ok[k])
             for (h = 0; h < hb; h++)
                 b->f_bass[k * hb + h] = NAN;
-    if ((rc = paths(r, Cb, hb, 2, 1, 1, b->f_hz, vb, ok)) != 0)
+    if (!(which & 2))
+        memset(ok, 0, (size_t)ns * sizeof(int));
+    else if ((rc = paths(r, Cb, hb, 2, 1, 1, b->f_hz, vb, ok)) != 0)
         goto done;
     for (k = 0; k < ns; k++) {
         double y0 = observed(r, k, Cb - 1);
@@ -940,8 +944,11 @@ int aipm_adoption_run(json_t **out, aipm_adoption *a, const char *feature,
 
         hb = backtest_mode ? H : (H < since / 3 ? H : since / 3);
         if (backtest_mode || (hb >= 3 && C - hb - r.launch >= 7)) {
-            if ((rc = run_backtest(&r, backtest_mode ? a->end : C, hb, &bt)) !=
-                0)
+            if ((rc = run_backtest(&r, backtest_mode ? a->end : C, hb,
+                                   o->model == AIPM_ADOPTION_BASS     ? 1
+                                   : o->model == AIPM_ADOPTION_HAZARD ? 2
+                                                                      : 3,
+                                   &bt)) != 0)
                 goto done;
         } else {
             hb = 0;
@@ -1126,8 +1133,10 @@ int aipm_adoption_run(json_t **out, aipm_adoption *a, const char *feature,
             errs_json(mine, "mape", "wape", b);
             errs_json(&bt.last[k], "naive_mape", "naive_wape", b);
             errs_json(&bt.trend[k], "trend_mape", "trend_wape", b);
-            errs_json(&bt.bass[k], "bass_mape", "bass_wape", b);
-            errs_json(&bt.hz[k], "hazard_mape", "hazard_wape", b);
+            if (o->model != AIPM_ADOPTION_HAZARD)
+                errs_json(&bt.bass[k], "bass_mape", "bass_wape", b);
+            if (o->model != AIPM_ADOPTION_BASS)
+                errs_json(&bt.hz[k], "hazard_mape", "hazard_wape", b);
             json_object_set_new(row, "backtest", b);
         } else {
             json_object_set_new(row, "backtest", json_null());
@@ -1158,8 +1167,15 @@ int aipm_adoption_run(json_t **out, aipm_adoption *a, const char *feature,
         day_label(cut, bt.cut);
         json_object_set_new(b, "cutoff", json_string(cut));
         json_object_set_new(b, "days", json_integer(hb));
-        json_object_set_new(b, "bass_wape", num(wape(&bt.all_bass)));
-        json_object_set_new(b, "hazard_wape", num(wape(&bt.all_hz)));
+        /* A model not asked for was not fitted: no figure. */
+        json_object_set_new(b, "bass_wape",
+                            o->model == AIPM_ADOPTION_HAZARD
+                                ? json_null()
+                                : num(wape(&bt.all_bass)));
+        json_object_set_new(b, "hazard_wape",
+                            o->model == AIPM_ADOPTION_BASS
+                                ? json_null()
+                                : num(wape(&bt.all_hz)));
         json_object_set_new(b, "naive_wape", num(wape(&bt.all_last)));
         json_object_set_new(b, "trend_wape", num(wape(&bt.all_trend)));
         json_object_set_new(doc, "backtest", b);

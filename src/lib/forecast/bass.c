@@ -1,13 +1,15 @@
 /* bass.c - the Bass diffusion model fitted by nonlinear least squares.
  *
  * The residuals are model(t) - y(t) over the periods; GSL's trust-region
- * solver (Levenberg-Marquardt steps, finite-difference Jacobian) works on
- * theta = (log p, log q, log m). Starting points: p in {0.003, 0.01,
- * 0.03}, q in {0.1, 0.4, 0.8}, m in {1.5, 3} x the series' total; the fit
- * with the least residual sum of squares wins. Standard errors: the
- * covariance s^2 (J'J)^-1 in theta, s^2 = RSS / (n - 3), carried to p, q,
- * m by the delta method (se_p = p se_log_p), which is what nls in R and
- * scipy's curve_fit report for the raw parameters at the optimum.
+ * solver (Levenberg-Marquardt steps; the per-period form's Jacobian is
+ * analytic, the density form's by finite differences) works on
+ * theta = (log p, log q, log m). Starting points: Bass's own regression
+ * (y_t on 1, Y_{t-1}, Y_{t-1}^2), then a grid of p in {0.003, 0.01,
+ * 0.03}, q in {0.1, 0.4, 0.8}, m in {1.5, 3} x the series' total, until
+ * two starts reach the same least residual sum of squares.
+ * Standard errors: the covariance s^2 (J'J)^-1 in theta, s^2 = RSS / (n - 3),
+ * carried to p, q, m by the delta method (se_p = p se_log_p), which is what nls
+ * in R and scipy's curve_fit report for the raw parameters at the optimum.
  */
 #include "aipm/forecast.h"
 
@@ -67,6 +69,53 @@ static int residuals(const gsl_vector *theta, void *params, gsl_vector *f)
     return GSL_SUCCESS;
 }
 
+/* F(t) and its derivatives in log p and log q (p dF/dp, q dF/dq). With
+ * e = e^-(p+q)t and r = q/p: dF/de = -(1 + r) / (1 + r e)^2,
+ * dF/dr = -(1 - e) e / (1 + r e)^2, de/dp = de/dq = -t e, dr/dp = -q/p^2,
+ * dr/dq = 1/p. */
+static void share_grad(double p, double q, double t, double *F, double *dlp,
+                       double *dlq)
+{
+    double e, r = q / p, d, dfe, dfr;
+
+    if (t <= 0) {
+        *F = *dlp = *dlq = 0;
+        return;
+    }
+    e = exp(-(p + q) * t);
+    d = 1 + r * e;
+    dfe = -(1 + r) / (d * d);
+    dfr = -(1 - e) * e / (d * d);
+    *F = (1 - e) / d;
+    *dlp = p * (dfe * -t * e + dfr * -q / (p * p));
+    *dlq = q * (dfe * -t * e + dfr / p);
+}
+
+/* The per-period form's Jacobian in theta: m (F(t) - F(t-1)) by log p,
+ * log q and log m. */
+static int jacobian(const gsl_vector *theta, void *params, gsl_matrix *J)
+{
+    const series *s = params;
+    double p = exp(gsl_vector_get(theta, 0));
+    double q = exp(gsl_vector_get(theta, 1));
+    double m = exp(gsl_vector_get(theta, 2));
+    double F0 = 0, a0 = 0, b0 = 0;
+    int i;
+
+    for (i = 0; i < s->n; i++) {
+        double F1, a1, b1;
+
+        share_grad(p, q, i + 1, &F1, &a1, &b1);
+        gsl_matrix_set(J, (size_t)i, 0, m * (a1 - a0));
+        gsl_matrix_set(J, (size_t)i, 1, m * (b1 - b0));
+        gsl_matrix_set(J, (size_t)i, 2, m * (F1 - F0));
+        if (!isfinite(m * (a1 - a0)) || !isfinite(m * (b1 - b0)))
+            return GSL_EDOM;
+        F0 = F1, a0 = a1, b0 = b1;
+    }
+    return GSL_SUCCESS;
+}
+
 /* One start: the fitted theta and RSS (GSL_SUCCESS or an error). */
 static int solve(const series *s, const double start[3], double theta[3],
                  double *rss, double cov[9])
@@ -84,7 +133,8 @@ static int solve(const series *s, const double start[3], double theta[3],
     memcpy(x0, start, sizeof(x0));
     memset(&fdf, 0, sizeof(fdf));
     fdf.f = residuals;
-    fdf.df = NULL; /* finite differences */
+    /* analytic for the per-period form; finite differences for density */
+    fdf.df = s->form == AIPM_BASS_PER_PERIOD ? jacobian : NULL;
     fdf.n = (size_t)s->n;
     fdf.p = 3;
     fdf.params = (void *)s;
@@ -117,6 +167,56 @@ static int solve(const series *s, const double start[3], double theta[3],
     return status;
 }
 
+/* Bass (1969)'s start: the least-squares fit of y_t = a + b Y + c Y^2, Y
+ * the adopters before period t, gives m from c m^2 + b m + a = 0,
+ * p = a / m, q = -c m. 0 when the regression does not give a valid
+ * Bass model. */
+static int ols_start(const double *y, int n, double start[3])
+{
+    double S[3][4] = {{0}}, Y = 0, a, b, c, det, disc, m;
+    int i, j, k;
+
+    for (i = 0; i < n; i++) {
+        double x[3] = {1, Y, Y * Y};
+
+        for (j = 0; j < 3; j++) {
+            for (k = 0; k < 3; k++)
+                S[j][k] += x[j] * x[k];
+            S[j][3] += x[j] * y[i];
+        }
+        Y += y[i];
+    }
+    /* Cramer's rule on the 3x3 normal equations. */
+#define DET3(a00, a01, a02, a10, a11, a12, a20, a21, a22)                      \
+    ((a00) * ((a11) * (a22) - (a12) * (a21)) -                                 \
+     (a01) * ((a10) * (a22) - (a12) * (a20)) +                                 \
+     (a02) * ((a10) * (a21) - (a11) * (a20)))
+    det = DET3(S[0][0], S[0][1], S[0][2], S[1][0], S[1][1], S[1][2], S[2][0],
+               S[2][1], S[2][2]);
+    if (!(fabs(det) > 0) || !isfinite(det))
+        return 0;
+    a = DET3(S[0][3], S[0][1], S[0][2], S[1][3], S[1][1], S[1][2], S[2][3],
+             S[2][1], S[2][2]) /
+        det;
+    b = DET3(S[0][0], S[0][3], S[0][2], S[1][0], S[1][3], S[1][2], S[2][0],
+             S[2][3], S[2][2]) /
+        det;
+    c = DET3(S[0][0], S[0][1], S[0][3], S[1][0], S[1][1], S[1][3], S[2][0],
+             S[2][1], S[2][3]) /
+        det;
+#undef DET3
+    disc = b * b - 4 * a * c;
+    if (!(c < 0) || !(a > 0) || !(disc >= 0))
+        return 0;
+    m = (-b - sqrt(disc)) / (2 * c);
+    if (!(m > 0) || !isfinite(m) || !(-c * m > 0))
+        return 0;
+    start[0] = log(a / m);
+    start[1] = log(-c * m);
+    start[2] = log(m);
+    return isfinite(start[0]) && isfinite(start[1]) && isfinite(start[2]);
+}
+
 int aipm_bass_fit(aipm_bass *out, const double *y, int n, aipm_bass_form form,
                   aipm_error *err)
 {
@@ -125,7 +225,7 @@ int aipm_bass_fit(aipm_bass *out, const double *y, int n, aipm_bass_form form,
     series s = {y, n, form};
     double total = 0, best = INFINITY, best_theta[3] = {0}, best_cov[9] = {0};
     gsl_error_handler_t *old;
-    int i, j, k;
+    int i, agree;
 
     memset(out, 0, sizeof(*out));
     if (n < 4)
@@ -142,19 +242,30 @@ int aipm_bass_fit(aipm_bass *out, const double *y, int n, aipm_bass_form form,
         return aipm_error_set(err, AIPM_EINVALID,
                               "no adopters in the series: nothing to fit");
     old = gsl_set_error_handler_off();
-    for (i = 0; i < 3; i++)
-        for (j = 0; j < 3; j++)
-            for (k = 0; k < 2; k++) {
-                double start[3] = {log(p0[i]), log(q0[j]), log(m0[k] * total)};
-                double theta[3], rss, cov[9];
+    /* Bass's own regression first, then the grid; stop once two starts
+     * have reached the best optimum (within 1e-9 of its RSS). */
+    for (i = -1, agree = 0; i < 18 && agree < 2; i++) {
+        double start[3], theta[3], rss, cov[9];
 
-                if (solve(&s, start, theta, &rss, cov) == GSL_SUCCESS &&
-                    isfinite(rss) && rss < best) {
-                    best = rss;
-                    memcpy(best_theta, theta, sizeof(theta));
-                    memcpy(best_cov, cov, sizeof(cov));
-                }
-            }
+        if (i < 0) {
+            if (!ols_start(y, n, start))
+                continue;
+        } else {
+            start[0] = log(p0[i / 6]);
+            start[1] = log(q0[(i / 2) % 3]);
+            start[2] = log(m0[i % 2] * total);
+        }
+        if (solve(&s, start, theta, &rss, cov) != GSL_SUCCESS || !isfinite(rss))
+            continue;
+        if (rss < best * (1 - 1e-9)) {
+            agree = fabs(rss - best) <= 1e-9 * rss ? agree + 1 : 1;
+            best = rss;
+            memcpy(best_theta, theta, sizeof(theta));
+            memcpy(best_cov, cov, sizeof(cov));
+        } else if (rss <= best * (1 + 1e-9)) {
+            agree++;
+        }
+    }
     gsl_set_error_handler(old);
     if (!isfinite(best))
         return aipm_error_set(err, AIPM_EINVALID,
