@@ -272,7 +272,7 @@ static void help_adoption(void)
         "          graph_coef is its effect on the daily probability.\n"
         "The one with the lower error (WAPE) in a backtest on the last days\n"
         "gives the forecast, with 80%% and 95%% intervals (parameter draws,\n"
-        "default 200, and the count noise). A feature without adopters gets\n"
+        "default 50, and the count noise). A feature without adopters gets\n"
         "a prior from the features in its area or linked by depends_on.\n"
         "Each forecast is stored as a decision record (--no-record: not).\n"
         "\n"
@@ -287,7 +287,7 @@ static int adoption(int argc, char **argv, int backtest)
 {
     const char *by = NULL, *features[64];
     int n_features = 0, record = !backtest, i, rc = EXIT_OK;
-    int64_t horizon = 30, holdout = 14, draws = 200, seed = 1;
+    int64_t horizon = 30, holdout = 14, draws = 50, seed = 1;
     aipm_adoption_model model = AIPM_ADOPTION_AUTO;
     aipm_error err = {0, ""};
     workspace ws;

@@ -33,15 +33,42 @@
 #include <gsl/gsl_randist.h>
 #include <gsl/gsl_rng.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #define MAX_AGE 400
 #define PLATEAU_AGE 28
 #define TREND_DAYS 14
 #define SIGNUP_DAYS 14
 #define PI_BOUND 0.98
+
+/* A forward run's state per user (one per thread). */
+typedef struct scratch {
+    double *R, *E, *dq, *P;
+    int *den;
+} scratch;
+
+static void scratch_free(scratch *x)
+{
+    free(x->R);
+    free(x->E);
+    free(x->dq);
+    free(x->P);
+    free(x->den);
+}
+
+static int scratch_alloc(scratch *x, int n)
+{
+    x->R = malloc((size_t)n * sizeof(double) + 1);
+    x->E = malloc((size_t)n * sizeof(double) + 1);
+    x->dq = malloc((size_t)n * sizeof(double) + 1);
+    x->P = malloc((size_t)n * sizeof(double) + 1);
+    x->den = malloc((size_t)n * sizeof(int) + 1);
+    return x->R && x->E && x->dq && x->P && x->den;
+}
 
 /* One segment's fit at a cutoff. */
 typedef struct seg {
@@ -69,10 +96,8 @@ typedef struct run {
     int32_t *adopt; /* user -> adoption day (any time), NO_DAY */
     int32_t launch;
     seg *segs;
-    /* scratch of the signal and the simulation */
+    /* scratch of the signal */
     int32_t *ta, *tf;
-    double *R, *E, *dq, *P;
-    int *den;
     double *cum, *pre;       /* observed cumulative adopters (cumulate()) */
     double bass_s, hazard_s; /* time spent fitting each model */
 } run;
@@ -343,10 +368,10 @@ static void bass_path(const seg *s, int32_t n, const double th[3], int H,
 
 /* Hazard, every segment at once for one parameter draw per segment
  * (th[k]): mu[k * H + h], var[k * H + h]. */
-static void hazard_paths(run *r, int32_t C, int H, double (*th)[3], double *mu,
-                         double *var)
+static void hazard_paths(const run *r, scratch *x, int32_t C, int H,
+                         const double (*th)[3], double *mu, double *var)
 {
-    aipm_adoption *a = r->a;
+    const aipm_adoption *a = r->a;
     int k, i, h, j;
 
     for (k = 0; k < a->n_segs; k++)
@@ -355,9 +380,9 @@ static void hazard_paths(run *r, int32_t C, int H, double (*th)[3], double *mu,
     /* Start: R = posterior eligibility under the draw; E = adopted
      * neighbours; den = neighbours seen by C. */
     for (i = 0; i < a->n; i++)
-        r->R[i] = 0, r->P[i] = 0;
+        x->R[i] = 0, x->P[i] = 0;
     for (k = 0; k < a->n_segs; k++) {
-        seg *s = &r->segs[k];
+        const seg *s = &r->segs[k];
         if (!s->hz_ok)
             continue;
         for (j = 0; j < s->nu; j++) {
@@ -369,7 +394,7 @@ static void hazard_paths(run *r, int32_t C, int H, double (*th)[3], double *mu,
             for (q = s->start[j]; q < s->start[j + 1]; q++)
                 ls += s->rd[q] *
                       log1p(-aipm_hazard_prob(th[k][0], th[k][1], s->rs[q]));
-            r->R[s->user[j]] =
+            x->R[s->user[j]] =
                 th[k][2] >= 40 ? 1 : 1 / (1 + exp(-(th[k][2] + ls)));
         }
     }
@@ -379,22 +404,22 @@ static void hazard_paths(run *r, int32_t C, int H, double (*th)[3], double *mu,
         const seg *s = &r->segs[a->seg[i]];
         int64_t q;
 
-        r->E[i] = 0;
-        r->den[i] = 0;
+        x->E[i] = 0;
+        x->den[i] = 0;
         for (q = a->nb_start[i]; q < a->nb_start[i + 1]; q++) {
             int v = a->nb[q];
 
-            r->E[i] += r->adopt[v] < C;
-            r->den[i] += a->first[v] < C;
+            x->E[i] += r->adopt[v] < C;
+            x->den[i] += a->first[v] < C;
         }
-        if (s->hz_ok && a->first[i] < C && r->adopt[i] >= C && r->R[i] == 0) {
+        if (s->hz_ok && a->first[i] < C && r->adopt[i] >= C && x->R[i] == 0) {
             int32_t t0 = a->first[i] > r->launch ? a->first[i] : r->launch, t;
             int any = 0;
 
             for (t = t0; t < C && !any; t++)
                 any = adoption_active(a, i, t);
             if (!any)
-                r->R[i] = 1 / (1 + exp(-th[a->seg[i]][2]));
+                x->R[i] = 1 / (1 + exp(-th[a->seg[i]][2]));
         }
     }
     for (h = 0; h < H; h++) {
@@ -405,29 +430,29 @@ static void hazard_paths(run *r, int32_t C, int H, double (*th)[3], double *mu,
             double sig, q;
             int kk = a->seg[i];
 
-            r->dq[i] = 0;
-            if (r->R[i] <= 0 || !s->hz_ok)
+            x->dq[i] = 0;
+            if (x->R[i] <= 0 || !s->hz_ok)
                 continue;
-            sig = r->den[i] > 0 ? r->E[i] / r->den[i] : 0;
+            sig = x->den[i] > 0 ? x->E[i] / x->den[i] : 0;
             if (sig > 1)
                 sig = 1;
-            q = r->R[i] * act_at(s, t - a->first[i]) *
+            q = x->R[i] * act_at(s, t - a->first[i]) *
                 aipm_hazard_prob(th[kk][0], th[kk][1], sig);
-            r->R[i] -= q;
-            r->P[i] += q;
-            r->dq[i] = q;
+            x->R[i] -= q;
+            x->P[i] += q;
+            x->dq[i] = q;
         }
         for (i = 0; i < a->n; i++) {
             int64_t q;
 
-            if (r->dq[i] > 0)
+            if (x->dq[i] > 0)
                 for (q = a->nb_start[i]; q < a->nb_start[i + 1]; q++)
-                    r->E[a->nb[q]] += r->dq[i];
+                    x->E[a->nb[q]] += x->dq[i];
         }
         for (i = 0; i < a->n; i++)
-            if (r->P[i] > 0) {
-                mu[a->seg[i] * H + h] += r->P[i];
-                var[a->seg[i] * H + h] += r->P[i] * (1 - r->P[i]);
+            if (x->P[i] > 0) {
+                mu[a->seg[i] * H + h] += x->P[i];
+                var[a->seg[i] * H + h] += x->P[i] * (1 - x->P[i]);
             }
     }
     /* New users: a cohort a day at the signup rate, signal 0 (giving them
@@ -483,6 +508,72 @@ static double mix_quantile(const double *mu, const double *var, int D, double p)
     return (lo + hi) / 2;
 }
 
+/* The hazard model's draws on one thread per CPU (each its own state;
+ * the parameters were drawn before, so the numbers do not depend on the
+ * number of threads). */
+typedef struct draw_job {
+    const run *r;
+    scratch x;
+    int32_t C;
+    int H, D, first, step;
+    const double (*th)[3];
+    double *mu, *var;
+} draw_job;
+
+static void *draw_range(void *arg)
+{
+    draw_job *j = arg;
+    int ns = j->r->a->n_segs, d;
+
+    for (d = j->first; d < j->D; d += j->step)
+        hazard_paths(j->r, &j->x, j->C, j->H, j->th + (size_t)d * ns,
+                     j->mu + (size_t)d * ns * j->H,
+                     j->var + (size_t)d * ns * j->H);
+    return NULL;
+}
+
+static int hazard_draws(const run *r, int32_t C, int H, int D,
+                        const double (*th)[3], double *mu, double *var)
+{
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    int T = cpus < 1 ? 1 : cpus > 16 ? 16 : (int)cpus, t, rc = AIPM_OK;
+    draw_job job[16];
+    pthread_t tid[16];
+    int started[16] = {0};
+
+    if (T > D)
+        T = D;
+    memset(job, 0, sizeof(job));
+    for (t = 0; t < T && rc == AIPM_OK; t++) {
+        job[t].r = r;
+        job[t].C = C;
+        job[t].H = H;
+        job[t].D = D;
+        job[t].first = t;
+        job[t].step = T;
+        job[t].th = th;
+        job[t].mu = mu;
+        job[t].var = var;
+        if (!scratch_alloc(&job[t].x, r->a->n))
+            rc = aipm_error_set(r->err, AIPM_ENOMEM, "out of memory");
+    }
+    if (rc == AIPM_OK) {
+        for (t = 1; t < T; t++)
+            started[t] =
+                pthread_create(&tid[t], NULL, draw_range, &job[t]) == 0;
+        draw_range(&job[0]);
+        for (t = 1; t < T; t++) {
+            if (started[t])
+                pthread_join(tid[t], NULL);
+            else
+                draw_range(&job[t]); /* no thread: its share here */
+        }
+    }
+    for (t = 0; t < T; t++)
+        scratch_free(&job[t].x);
+    return rc;
+}
+
 /* Forecast paths of model m (1 Bass, 2 hazard) from C: D draws into
  * mu[(d * n_segs + k) * H + h] and var likewise; ok[k] whether the
  * segment has the model. */
@@ -490,9 +581,9 @@ static int paths(run *r, int32_t C, int H, int model, int D, uint64_t seed,
                  double *mu, double *var, int *ok)
 {
     aipm_adoption *a = r->a;
-    int ns = a->n_segs, k, d;
+    int ns = a->n_segs, k, d, rc;
     gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
-    double(*th)[3] = malloc((size_t)ns * sizeof(*th));
+    double(*th)[3] = malloc((size_t)D * ns * sizeof(*th));
     double(*l)[9] = malloc((size_t)ns * sizeof(*l));
     double(*est)[3] = malloc((size_t)ns * sizeof(*est));
 
@@ -525,23 +616,22 @@ static int paths(run *r, int32_t C, int H, int model, int D, uint64_t seed,
     }
     for (d = 0; d < D; d++) {
         for (k = 0; k < ns; k++)
-            draw3(est[k], l[k], rng, d, th[k]);
-        if (model == 1) {
+            draw3(est[k], l[k], rng, d, th[(size_t)d * ns + k]);
+        if (model == 1)
             for (k = 0; k < ns; k++)
                 if (ok[k])
-                    bass_path(&r->segs[k], C - r->launch, th[k], H,
+                    bass_path(&r->segs[k], C - r->launch,
+                              th[(size_t)d * ns + k], H,
                               mu + ((size_t)d * ns + k) * H,
                               var + ((size_t)d * ns + k) * H);
-        } else {
-            hazard_paths(r, C, H, th, mu + (size_t)d * ns * H,
-                         var + (size_t)d * ns * H);
-        }
     }
+    rc = model == 2 ? hazard_draws(r, C, H, D, (const double(*)[3])th, mu, var)
+                    : AIPM_OK;
     gsl_rng_free(rng);
     free(th);
     free(l);
     free(est);
-    return AIPM_OK;
+    return rc;
 }
 
 /* ---- the document ---- */
@@ -868,7 +958,7 @@ int aipm_adoption_run(json_t **out, aipm_adoption *a, const char *feature,
 {
     const aipm_feature *f = aipm_config_feature(a->cfg, feature);
     int ns = a->n_segs, H = o->horizon > 0 ? o->horizon : 30, k, h, rc;
-    int D = o->draws > 0 ? o->draws : 200, model = 0, hb = 0, prior_mode = 0;
+    int D = o->draws > 0 ? o->draws : 50, model = 0, hb = 0, prior_mode = 0;
     int backtest_mode = a->holdout > 0, *ok = NULL;
     int32_t C = a->cut, start;
     run r;
@@ -894,14 +984,8 @@ int aipm_adoption_run(json_t **out, aipm_adoption *a, const char *feature,
     r.adopt = malloc((size_t)a->n * sizeof(int32_t) + 1);
     r.ta = malloc(MAX_NEIGHBOURS * sizeof(int32_t));
     r.tf = malloc(MAX_NEIGHBOURS * sizeof(int32_t));
-    r.R = malloc((size_t)a->n * sizeof(double) + 1);
-    r.E = malloc((size_t)a->n * sizeof(double) + 1);
-    r.dq = malloc((size_t)a->n * sizeof(double) + 1);
-    r.P = malloc((size_t)a->n * sizeof(double) + 1);
-    r.den = malloc((size_t)a->n * sizeof(int) + 1);
     ok = malloc((size_t)ns * sizeof(int) + 1);
-    if (!r.segs || !r.adopt || !r.ta || !r.tf || !r.R || !r.E || !r.dq ||
-        !r.P || !r.den || !ok) {
+    if (!r.segs || !r.adopt || !r.ta || !r.tf || !ok) {
         rc = aipm_error_set(err, AIPM_ENOMEM, "out of memory");
         goto done;
     }
@@ -1211,11 +1295,6 @@ done:
     free(r.adopt);
     free(r.ta);
     free(r.tf);
-    free(r.R);
-    free(r.E);
-    free(r.dq);
-    free(r.P);
-    free(r.den);
     free(ok);
     return rc;
 }
