@@ -1209,8 +1209,9 @@ want(abs(d["holdout_mape"] - mape) < 1e-9, "holdout MAPE %r vs %r" % (d["holdout
 # errors each, and the adopters-weighted mean ratio to the truth within
 # 0.75..1.33; the chosen model's backtest WAPE below the last value's for
 # every feature and below both baselines pooled over the 10 features;
-# ordered intervals; the record; the backtest's rows against its figures;
-# the prior of a feature nobody has used yet.
+# ordered intervals and their coverage in a backtest; the record; the
+# backtest's rows against its figures; the prior of a feature nobody has
+# used yet.
 case_forecast_adoption_on_demo() {
     local W=$T/demo-adopt feats="export dashboard query alerts comments invites share schedule connectors sso"
     timeout 300 "$AIPM" demo "$W" --seed 3 --users 20000 --days 150 >"$OUT" 2>"$ERR" </dev/null
@@ -1270,6 +1271,23 @@ for s in d["segments"]:
         continue
     wape = sum(abs(r["adopters"] - r["observed"]) for r in rows) / sum(r["observed"] for r in rows)
     want(abs(wape - s["backtest"]["wape"]) < 1e-9, "%s: WAPE %r vs rows %r" % (s["segment"], s["backtest"]["wape"], wape))'
+    # The intervals' coverage in a 14-day backtest (calibrated on the days
+    # before its cutoff): the last day's observed adopters of segments with
+    # 50+ adopters, inside the 80% and 95% intervals.
+    A -C "$W" forecast backtest $feats --by plan --holdout 14 --json
+    expect_rc 0 "forecast backtest, all features"
+    pycheck "$OUT" '
+n = in80 = in95 = 0
+for f in d["forecasts"]:
+    for s in f["segments"]:
+        if s["adopters"] < 50:
+            continue
+        r = s["forecast"][-1]
+        n += 1
+        in80 += r["lo80"] <= r["observed"] <= r["hi80"]
+        in95 += r["lo95"] <= r["observed"] <= r["hi95"]
+want(n >= 12 and in80 >= 0.6 * n and in95 >= 0.85 * n, "coverage: 80%% %d of %d, 95%% %d of %d" % (in80, n, in95, n))
+print("# interval coverage in the backtest: 80%% %d of %d, 95%% %d of %d" % (in80, n, in95, n))'
     # A feature nobody used yet, in the reporting area: a prior.
     printf '  - key: pdf\n    name: PDF export\n    area: reporting\n    events: [PDF Exported]\n' > "$T/pdf.yaml"
     awk -v add="$(cat "$T/pdf.yaml")" '{ print } /^catalog:/ { print add }' "$W/aipm.yaml" > "$T/a.yaml" && cp "$T/a.yaml" "$W/aipm.yaml"

@@ -17,8 +17,9 @@
  * Intervals: D draws of the parameters from the normal approximation of
  * their estimates (Bass: (log p, log q, log m); hazard: (alpha, beta,
  * logit pi)), each giving a mean path and a binomial (Poisson for Bass)
- * variance; the 80% and 95% intervals are quantiles of the mixture of
- * normals over the draws.
+ * variance, times the calibration factor (the model's backtest squared
+ * errors over its variances, at least 1); the 80% and 95% intervals are
+ * quantiles of the mixture of normals over the draws.
  * The model: the one with the lower WAPE over all segments in a backtest
  * on the last min(horizon, a third of the days since launch) days; the
  * naive baselines are the last value carried forward and the linear
@@ -724,7 +725,19 @@ typedef struct backtest {
     int32_t cut;
     double *obs; /* [k * hb + h] */
     double *f_bass, *f_hz;
+    /* squared errors over the paths' variances, for calibration */
+    double z2_bass, n_bass, z2_hz, n_hz;
 } backtest;
+
+/* The factor the model's variances need to match its backtest errors
+ * (at least 1: never narrower than the model's own). */
+static double var_scale(const backtest *b, int model)
+{
+    double z2 = model == 1 ? b->z2_bass : b->z2_hz;
+    double n = model == 1 ? b->n_bass : b->n_hz;
+
+    return n > 0 && z2 / n > 1 ? z2 / n : 1;
+}
 
 static void backtest_free(backtest *b)
 {
@@ -746,6 +759,7 @@ static int run_backtest(run *r, int32_t C, int hb, int which, backtest *b)
     int ns = a->n_segs, k, h, rc, *ok = malloc((size_t)ns * sizeof(int) + 1);
     int32_t Cb = C - hb;
     double *vb = malloc((size_t)ns * hb * sizeof(double) + 1);
+    double *vh = calloc((size_t)ns * hb + 1, sizeof(double));
 
     memset(b, 0, sizeof(*b));
     b->hb = hb;
@@ -757,8 +771,8 @@ static int run_backtest(run *r, int32_t C, int hb, int which, backtest *b)
     b->obs = malloc((size_t)ns * hb * sizeof(double) + 1);
     b->f_bass = calloc((size_t)ns * hb + 1, sizeof(double));
     b->f_hz = calloc((size_t)ns * hb + 1, sizeof(double));
-    if (!ok || !vb || !b->bass || !b->hz || !b->last || !b->trend || !b->obs ||
-        !b->f_bass || !b->f_hz) {
+    if (!ok || !vb || !vh || !b->bass || !b->hz || !b->last || !b->trend ||
+        !b->obs || !b->f_bass || !b->f_hz) {
         rc = aipm_error_set(r->err, AIPM_ENOMEM, "out of memory");
         goto done;
     }
@@ -771,7 +785,7 @@ static int run_backtest(run *r, int32_t C, int hb, int which, backtest *b)
                 b->f_bass[k * hb + h] = NAN;
     if (!(which & 2))
         memset(ok, 0, (size_t)ns * sizeof(int));
-    else if ((rc = paths(r, Cb, hb, 2, 1, 1, b->f_hz, vb, ok)) != 0)
+    else if ((rc = paths(r, Cb, hb, 2, 1, 1, b->f_hz, vh, ok)) != 0)
         goto done;
     for (k = 0; k < ns; k++) {
         double y0 = observed(r, k, Cb - 1);
@@ -787,6 +801,14 @@ static int run_backtest(run *r, int32_t C, int hb, int which, backtest *b)
             b->obs[k * hb + h] = y;
             if (!ok[k])
                 b->f_hz[k * hb + h] = NAN;
+            if (!isnan(fb) && vb[k * hb + h] > 0) {
+                b->z2_bass += (y - fb) * (y - fb) / vb[k * hb + h];
+                b->n_bass++;
+            }
+            if (!isnan(fh) && vh[k * hb + h] > 0) {
+                b->z2_hz += (y - fh) * (y - fh) / vh[k * hb + h];
+                b->n_hz++;
+            }
             /* A segment without a model counts at the last value, so the
              * totals compare the same days. */
             errs_add(&b->bass[k], isnan(fb) ? y0 : fb, y);
@@ -802,6 +824,7 @@ static int run_backtest(run *r, int32_t C, int hb, int which, backtest *b)
 done:
     free(ok);
     free(vb);
+    free(vh);
     return rc;
 }
 
@@ -962,14 +985,16 @@ int aipm_adoption_run(json_t **out, aipm_adoption *a, const char *feature,
     int backtest_mode = a->holdout > 0, *ok = NULL;
     int32_t C = a->cut, start;
     run r;
-    backtest bt;
+    backtest bt, cal;
     prior pr;
+    double scale = 1;
     double *mu = NULL, *var = NULL, *cm = NULL, *cv = NULL;
     json_t *doc = NULL, *segs;
 
     *out = NULL;
     memset(&r, 0, sizeof(r));
     memset(&bt, 0, sizeof(bt));
+    memset(&cal, 0, sizeof(cal));
     memset(&pr, 0, sizeof(pr));
     if (f == NULL)
         return aipm_error_set(err, AIPM_ENOTFOUND,
@@ -1041,6 +1066,20 @@ int aipm_adoption_run(json_t **out, aipm_adoption *a, const char *feature,
                 : o->model == AIPM_ADOPTION_HAZARD ? 2
                 : hb > 0 ? (wape(&bt.all_bass) < wape(&bt.all_hz) ? 1 : 2)
                          : 2;
+        /* The intervals' calibration: a forecast's own backtest; a
+         * backtest's, one more before its cutoff (nothing after it read). */
+        if (hb > 0 && !backtest_mode) {
+            scale = var_scale(&bt, model);
+        } else if (backtest_mode) {
+            int hc = hb < since / 3 ? hb : since / 3;
+
+            if (hc >= 3 && C - hc - r.launch >= 7) {
+                if ((rc = run_backtest(&r, C, hc, model == 1 ? 1 : 2, &cal)) !=
+                    0)
+                    goto done;
+                scale = var_scale(&cal, model);
+            }
+        }
         if ((rc = fit_at(&r, C,
                          o->model == AIPM_ADOPTION_BASS     ? 1
                          : o->model == AIPM_ADOPTION_HAZARD ? 2
@@ -1111,6 +1150,8 @@ int aipm_adoption_run(json_t **out, aipm_adoption *a, const char *feature,
     } else {
         if ((rc = paths(&r, start, H, model, D, o->seed, mu, var, ok)) != 0)
             goto done;
+        for (h = 0; h < D * ns * H; h++)
+            var[h] *= scale;
         /* A segment without the chosen model gets the other. */
         for (k = 0; k < ns; k++) {
             if (ok[k])
@@ -1240,6 +1281,7 @@ int aipm_adoption_run(json_t **out, aipm_adoption *a, const char *feature,
         json_object_set_new(doc, "launch", json_string(launch));
         json_object_set_new(doc, "horizon", json_integer(H));
         json_object_set_new(doc, "draws", json_integer(D));
+        json_object_set_new(doc, "variance_scale", json_real(scale));
         json_object_set_new(
             doc, "fit_seconds",
             json_pack("{s:f, s:f}", "bass", r.bass_s, "hazard", r.hazard_s));
@@ -1288,6 +1330,7 @@ done:
     free(r.cum);
     free(r.pre);
     backtest_free(&bt);
+    backtest_free(&cal);
     prior_free(&pr);
     for (k = 0; r.segs && k < ns; k++)
         seg_clear(&r.segs[k]);
