@@ -72,10 +72,10 @@ void aipm_series_free(aipm_series *s);
  *   h(s) = 1 / (1 + e^-(alpha + beta s)),
  * s the day's graph signal (the share of the user's neighbours who had
  * adopted before that day). alpha is the innovation, beta the imitation
- * on the log-odds scale. Fitted by EM (eligibility the missing data) with
- * Newton steps for alpha and beta; standard errors from the numerically
- * differentiated observed information of the marginal likelihood in
- * (alpha, beta, logit pi).
+ * on the log-odds scale. Fitted by maximum likelihood: a few EM steps
+ * (eligibility the missing data), then Newton-Raphson on the marginal
+ * likelihood with its analytic Hessian; standard errors from the inverse
+ * of the observed information in (alpha, beta, logit pi).
  *
  * The data, per user i: runs [run_start[i], run_start[i+1]) of active
  * at-risk days without adoption, run k having run_days[k] days at signal

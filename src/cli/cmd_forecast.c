@@ -292,7 +292,7 @@ static int adoption(int argc, char **argv, int backtest)
     aipm_error err = {0, ""};
     workspace ws;
     aipm_adoption *a = NULL;
-    json_t *all = json_array();
+    json_t *all;
 
     for (i = 2; i < argc; i++) {
         if (strcmp(argv[i], "--by") == 0 && i + 1 < argc)
@@ -328,9 +328,11 @@ static int adoption(int argc, char **argv, int backtest)
                 return cli_usage_error("--model is auto, bass or hazard");
         } else if (strcmp(argv[i], "--no-record") == 0)
             record = 0;
-        else if (argv[i][0] != '-' && n_features < 64)
+        else if (argv[i][0] != '-') {
+            if (n_features == 64)
+                return cli_usage_error("at most 64 features a run");
             features[n_features++] = argv[i];
-        else
+        } else
             return cli_bad_arg(
                 backtest ? "forecast backtest" : "forecast adoption", argv[i],
                 i + 1 == argc,
@@ -343,9 +345,10 @@ static int adoption(int argc, char **argv, int backtest)
     if (n_features == 0)
         return cli_usage_error("forecast %s needs a catalog FEATURE",
                                backtest ? "backtest" : "adoption");
-    if (by && strlen(by) > 200)
-        return cli_usage_error("--by: a trait name of at most 200 bytes");
-    if (all == NULL)
+    if (by && (strlen(by) > 200 || !aipm_utf8_valid(by, strlen(by))))
+        return cli_usage_error("--by: a trait name of at most 200 bytes of "
+                               "UTF-8");
+    if ((all = json_array()) == NULL)
         return cli_usage_error("out of memory");
     if ((rc = ws_open(&ws)) != 0) {
         json_decref(all);

@@ -32,10 +32,11 @@ typedef struct demo_feature {
     int launch_day;                 /* day index; <= 0: before the period */
     int depends_on;                 /* feature index or -1 */
     double use_rate;                /* P(use on an active day) once adopted */
-    /* Bass diffusion per plan: on an active day a not-yet-adopter who is
-     * eligible adopts with probability p + q * share, share = fraction of
-     * the user's neighbours (account members signed up earlier, and the
-     * inviter) who had adopted before that day. m = P(eligible). */
+    /* Adoption per plan: on an active day a not-yet-adopter who is
+     * eligible adopts with probability 1 / (1 + e^-(logit p + g share)),
+     * share = fraction of the user's neighbours (the account's other
+     * members so far, and the inviter) who had adopted before that day.
+     * m = P(eligible). */
     double p[N_PLANS], g[N_PLANS], m[N_PLANS]; /* adoption, gen.c */
 } demo_feature;
 

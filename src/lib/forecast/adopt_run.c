@@ -45,6 +45,7 @@
 #define TREND_DAYS 14
 #define SIGNUP_DAYS 14
 #define PI_BOUND 0.98
+#define MAX_CELLS 20000000 /* draws x segments x days */
 
 /* A forward run's state per user (one per thread). */
 typedef struct scratch {
@@ -86,7 +87,7 @@ typedef struct seg {
     int nu;
     int *user;
     int64_t *start;
-    double *rs, *ev, *w;
+    double *rs, *ev;
     int32_t *rd;
     size_t cap_u, cap_r;
 } seg;
@@ -117,7 +118,6 @@ static void seg_clear(seg *s)
     free(s->start);
     free(s->rs);
     free(s->ev);
-    free(s->w);
     free(s->rd);
     memset(s, 0, sizeof(*s));
 }
@@ -226,7 +226,7 @@ static int hazard_data(run *r, int32_t C)
 static int observe(run *r, int32_t C, double **daily)
 {
     aipm_adoption *a = r->a;
-    int u, k;
+    int u, k, by_cohort = a->by && strcmp(a->by, "cohort") == 0;
     double(*obs)[MAX_AGE + 1] = calloc((size_t)a->n_segs, sizeof(*obs));
 
     if (obs == NULL)
@@ -245,7 +245,8 @@ static int observe(run *r, int32_t C, double **daily)
         } else {
             s->at_risk++;
         }
-        if (f >= C - SIGNUP_DAYS)
+        /* (by cohort, new users start new cohorts: no inflow) */
+        if (f >= C - SIGNUP_DAYS && !by_cohort)
             s->signups += 1.0 / SIGNUP_DAYS;
         for (t = f; t < C && t - f <= MAX_AGE; t++) {
             if (t < a->day0)
@@ -314,15 +315,17 @@ static int fit_at(run *r, int32_t C, int which)
         if ((which & 2) && s->nu > 0) {
             aipm_hazard_data d = {s->nu, s->start, s->rs, s->rd, s->ev};
 
-            if ((s->w = malloc((size_t)s->nu * sizeof(double))) == NULL) {
+            int hr = aipm_hazard_fit(&s->hz, &d, 0, NULL, &e2);
+
+            /* pi at its bound: no sign of never-eligible users, and the
+             * normal approximation of logit pi breaks down there. */
+            if (hr == AIPM_OK && s->hz.pi > PI_BOUND)
+                hr = aipm_hazard_fit(&s->hz, &d, 1, NULL, &e2);
+            if (hr == AIPM_ENOMEM) {
                 rc = aipm_error_set(r->err, AIPM_ENOMEM, "out of memory");
                 goto done;
             }
-            s->hz_ok = aipm_hazard_fit(&s->hz, &d, 0, s->w, &e2) == AIPM_OK;
-            /* pi at its bound: no sign of never-eligible users, and the
-             * normal approximation of logit pi breaks down there. */
-            if (s->hz_ok && s->hz.pi > PI_BOUND)
-                s->hz_ok = aipm_hazard_fit(&s->hz, &d, 1, s->w, &e2) == AIPM_OK;
+            s->hz_ok = hr == AIPM_OK;
         }
         r->hazard_s += clock_s() - t0;
     }
@@ -475,7 +478,7 @@ static void hazard_paths(const run *r, scratch *x, int32_t C, int H,
                 R -= q;
                 P += q;
                 mu[k * H + h] += s->signups * P;
-                var[k * H + h] += s->signups * P * (1 - P);
+                var[k * H + h] += s->signups * P; /* Poisson arrivals */
             }
         }
     }
@@ -485,28 +488,40 @@ static void hazard_paths(const run *r, scratch *x, int32_t C, int H,
 static double mix_quantile(const double *mu, const double *var, int D, double p)
 {
     double lo = INFINITY, hi = -INFINITY;
-    int d, it;
+    int d, it, used = 0;
 
     for (d = 0; d < D; d++) {
         double sd = sqrt(var[d] > 0 ? var[d] : 0) + 1e-9;
 
+        if (!isfinite(mu[d]) || !isfinite(sd))
+            continue; /* a draw that overflowed (a flat m): left out */
+        used++;
         if (mu[d] - 8 * sd < lo)
             lo = mu[d] - 8 * sd;
         if (mu[d] + 8 * sd > hi)
             hi = mu[d] + 8 * sd;
     }
+    if (used == 0)
+        return NAN;
     for (it = 0; it < 80; it++) {
         double mid = (lo + hi) / 2, c = 0;
 
         for (d = 0; d < D; d++)
-            c += gsl_cdf_ugaussian_P((mid - mu[d]) /
-                                     (sqrt(var[d] > 0 ? var[d] : 0) + 1e-9));
-        if (c / D < p)
+            if (isfinite(mu[d]) && isfinite(var[d]))
+                c += gsl_cdf_ugaussian_P(
+                    (mid - mu[d]) / (sqrt(var[d] > 0 ? var[d] : 0) + 1e-9));
+        if (c / used < p)
             lo = mid;
         else
             hi = mid;
     }
     return (lo + hi) / 2;
+}
+
+/* A quantile, or the point forecast when no draw was finite. */
+static double q_or(double q, double point)
+{
+    return isfinite(q) ? q : point;
 }
 
 /* The hazard model's draws on one thread per CPU (each its own state;
@@ -868,7 +883,7 @@ static int build_prior(run *r, const aipm_feature *f, int32_t C, prior *pr)
 {
     aipm_adoption *a = r->a;
     const aipm_config *cfg = a->cfg;
-    int i, j, k, ns = a->n_segs, rc = AIPM_OK;
+    int i, j, k, ns = a->n_segs, rc = AIPM_OK, fitted;
     int32_t keep_launch = r->launch;
     int32_t *keep_adopt = r->adopt;
 
@@ -891,12 +906,18 @@ static int build_prior(run *r, const aipm_feature *f, int32_t C, prior *pr)
             linked |= strcmp(f->depends_on[j], g->key) == 0;
         for (j = 0; g != f && j < g->n_depends_on; j++)
             linked |= strcmp(g->depends_on[j], f->key) == 0;
-        if (!linked || feature_days(r, g, &r->launch) != AIPM_OK ||
-            r->launch >= C - 4)
+        if (!linked)
             continue;
+        if ((rc = feature_days(r, g, &r->launch)) == AIPM_ENOMEM)
+            goto done;
+        rc = AIPM_OK;
+        if (r->launch == NO_DAY || r->launch >= C - 4)
+            continue;
+        if (r->launch < a->day0)
+            r->launch = a->day0;
         if ((rc = fit_at(r, C, 1)) != 0)
             goto done;
-        for (k = 0; k < ns; k++) {
+        for (k = 0, fitted = 0; k < ns; k++) {
             const seg *s = &r->segs[k];
             size_t at = (size_t)pr->n_peers * ns + k;
 
@@ -905,7 +926,10 @@ static int build_prior(run *r, const aipm_feature *f, int32_t C, prior *pr)
             pr->share[at] = s->bass_ok && s->users > 0
                                 ? fmin(s->bass.m / s->users, 1)
                                 : NAN;
+            fitted += s->bass_ok;
         }
+        if (fitted == 0) /* no adopters to learn from: not a peer */
+            continue;
         json_array_append_new(pr->from, json_string(g->key));
         pr->n_peers++;
     }
@@ -983,11 +1007,12 @@ int aipm_adoption_run(json_t **out, aipm_adoption *a, const char *feature,
     int ns = a->n_segs, H = o->horizon > 0 ? o->horizon : 30, k, h, rc;
     int D = o->draws > 0 ? o->draws : 50, model = 0, hb = 0, prior_mode = 0;
     int backtest_mode = a->holdout > 0, *ok = NULL;
-    int32_t C = a->cut, start;
+    int32_t C = a->cut, start, launch_shown = NO_DAY;
     run r;
     backtest bt, cal;
     prior pr;
     double scale = 1;
+    size_t cell;
     double *mu = NULL, *var = NULL, *cm = NULL, *cv = NULL;
     json_t *doc = NULL, *segs;
 
@@ -1017,6 +1042,11 @@ int aipm_adoption_run(json_t **out, aipm_adoption *a, const char *feature,
     rc = feature_days(&r, f, &r.launch);
     if (rc == AIPM_ENOMEM)
         goto done;
+    /* Launched before the data begin: the series start with the data (the
+     * days before are unseen, not days without adopters). */
+    launch_shown = r.launch;
+    if (r.launch != NO_DAY && r.launch < a->day0)
+        r.launch = a->day0;
     {
         int any = 0, u;
 
@@ -1062,21 +1092,26 @@ int aipm_adoption_run(json_t **out, aipm_adoption *a, const char *feature,
         } else {
             hb = 0;
         }
+        /* A forecast's model is its backtest's winner; a backtest's, the
+         * winner of one more backtest before its cutoff (its own holdout
+         * only measures). That one also calibrates the intervals. */
         model = o->model == AIPM_ADOPTION_BASS     ? 1
                 : o->model == AIPM_ADOPTION_HAZARD ? 2
-                : hb > 0 ? (wape(&bt.all_bass) < wape(&bt.all_hz) ? 1 : 2)
-                         : 2;
-        /* The intervals' calibration: a forecast's own backtest; a
-         * backtest's, one more before its cutoff (nothing after it read). */
+                : hb > 0 && !backtest_mode
+                    ? (wape(&bt.all_bass) < wape(&bt.all_hz) ? 1 : 2)
+                    : 2;
         if (hb > 0 && !backtest_mode) {
             scale = var_scale(&bt, model);
         } else if (backtest_mode) {
             int hc = hb < since / 3 ? hb : since / 3;
 
             if (hc >= 3 && C - hc - r.launch >= 7) {
-                if ((rc = run_backtest(&r, C, hc, model == 1 ? 1 : 2, &cal)) !=
-                    0)
+                if ((rc = run_backtest(
+                         &r, C, hc, o->model == AIPM_ADOPTION_AUTO ? 3 : model,
+                         &cal)) != 0)
                     goto done;
+                if (o->model == AIPM_ADOPTION_AUTO)
+                    model = wape(&cal.all_bass) < wape(&cal.all_hz) ? 1 : 2;
                 scale = var_scale(&cal, model);
             }
         }
@@ -1097,6 +1132,14 @@ int aipm_adoption_run(json_t **out, aipm_adoption *a, const char *feature,
         D = pr.n_peers;
     }
     start = prior_mode ? (r.launch > C ? r.launch : C) : C;
+    if ((size_t)D * ns * H > MAX_CELLS) {
+        rc = aipm_error_set(err, AIPM_EINVALID,
+                            "%d draws x %d segments x %d days is more than "
+                            "%d million forecast cells; use fewer --draws or "
+                            "a shorter --horizon",
+                            D, ns, H, MAX_CELLS / 1000000);
+        goto done;
+    }
     mu = calloc((size_t)D * ns * H + 1, sizeof(double));
     var = calloc((size_t)D * ns * H + 1, sizeof(double));
     cm = malloc((size_t)D * sizeof(double) + 1);
@@ -1150,8 +1193,8 @@ int aipm_adoption_run(json_t **out, aipm_adoption *a, const char *feature,
     } else {
         if ((rc = paths(&r, start, H, model, D, o->seed, mu, var, ok)) != 0)
             goto done;
-        for (h = 0; h < D * ns * H; h++)
-            var[h] *= scale;
+        for (cell = 0; cell < (size_t)D * ns * H; cell++)
+            var[cell] *= scale;
         /* A segment without the chosen model gets the other. */
         for (k = 0; k < ns; k++) {
             if (ok[k])
@@ -1223,13 +1266,18 @@ int aipm_adoption_run(json_t **out, aipm_adoption *a, const char *feature,
             day_label(day, start + h);
             {
                 /* Never below the adopters already counted; in order. */
-                double lo95 = fmax(mix_quantile(cm, cv, D, 0.025), s->base);
-                double lo80 = fmax(mix_quantile(cm, cv, D, 0.10), lo95);
-                double hi80 = fmax(mix_quantile(cm, cv, D, 0.90), lo80);
-                double hi95 = fmax(mix_quantile(cm, cv, D, 0.975), hi80);
+                double pt = isfinite(cm[0]) ? cm[0] : s->base;
+                double lo95 =
+                    fmax(q_or(mix_quantile(cm, cv, D, 0.025), pt), s->base);
+                double lo80 =
+                    fmax(q_or(mix_quantile(cm, cv, D, 0.10), pt), lo95);
+                double hi80 =
+                    fmax(q_or(mix_quantile(cm, cv, D, 0.90), pt), lo80);
+                double hi95 =
+                    fmax(q_or(mix_quantile(cm, cv, D, 0.975), pt), hi80);
 
                 row = json_pack("{s:s, s:f, s:f, s:f, s:f, s:f}", "day", day,
-                                "adopters", cm[0], "lo80", lo80, "hi80", hi80,
+                                "adopters", pt, "lo80", lo80, "hi80", hi80,
                                 "lo95", lo95, "hi95", hi95);
             }
             if (backtest_mode)
@@ -1237,15 +1285,23 @@ int aipm_adoption_run(json_t **out, aipm_adoption *a, const char *feature,
                                     json_real(bt.obs[k * bt.hb + h]));
             json_array_append_new(fc, row);
         }
-        row = json_pack("{s:s, s:s, s:I, s:f, s:o, s:o, s:o, s:o, s:o, s:o}",
-                        "segment", a->seg_names[k], "model", seg_model, "users",
-                        (json_int_t)s->users, "adopters", s->base, "p",
-                        s->bass_ok ? json_real(s->bass.p) : json_null(), "q",
-                        s->bass_ok ? json_real(s->bass.q) : json_null(), "m",
-                        s->bass_ok ? json_real(s->bass.m) : json_null(),
-                        "graph_coef", s->hz_ok ? num(s->hz.beta) : json_null(),
-                        "forecast", fc, "hazard",
-                        s->hz_ok ? hazard_json(&s->hz) : json_null());
+        row = json_pack(
+            "{s:s, s:s, s:I, s:f, s:o, s:o, s:o, s:o, s:o, s:o}", "segment",
+            a->seg_names[k], "model", seg_model, "users", (json_int_t)s->users,
+            "adopters", s->base, "p", s->bass_ok ? num(s->bass.p) : json_null(),
+            "q", s->bass_ok ? num(s->bass.q) : json_null(), "m",
+            s->bass_ok ? num(s->bass.m) : json_null(), "graph_coef",
+            s->hz_ok ? num(s->hz.beta) : json_null(), "forecast", fc, "hazard",
+            s->hz_ok ? hazard_json(&s->hz) : json_null());
+        if (row == NULL) {
+            json_decref(segs);
+            json_decref(doc);
+            doc = NULL;
+            rc = aipm_error_set(err, AIPM_ERROR,
+                                "segment %s: a figure could not be written",
+                                a->seg_names[k]);
+            goto done;
+        }
         if (s->bass_ok && model != 3)
             json_object_set_new(
                 row, "se",
@@ -1272,7 +1328,7 @@ int aipm_adoption_run(json_t **out, aipm_adoption *a, const char *feature,
         char as_of[16], launch[16];
 
         day_label(as_of, C - 1);
-        day_label(launch, r.launch);
+        day_label(launch, launch_shown != NO_DAY ? launch_shown : r.launch);
         json_object_set_new(doc, "feature", json_string(f->key));
         json_object_set_new(doc, "model", json_string(model_name(model)));
         json_object_set_new(doc, "by",

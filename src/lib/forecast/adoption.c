@@ -54,6 +54,7 @@ typedef struct loader {
     int64_t *level_n;
     size_t cap_level_n;
     int32_t *lvl; /* user -> level index, -1 unset */
+    int pass;     /* 1: only users first seen after the cutoff */
 } loader;
 
 static int on_range(void *ctx, int n, const char *const *text,
@@ -185,7 +186,8 @@ static int on_level(void *ctx, int n, const char *const *text,
     (void)n;
     (void)num;
     if (!text[0] || !text[1] || (node = user_node(L->a->g, text[0])) < 0 ||
-        (u = L->a->of_node[node]) < 0 || L->lvl[u] >= 0)
+        (u = L->a->of_node[node]) < 0 || L->lvl[u] >= 0 ||
+        (L->pass == 1 && L->a->first[u] < L->a->cut))
         return 0;
     if ((idx = level_index(L, text[1], strlen(text[1]))) < 0)
         return aipm_error_set(L->err, AIPM_ENOMEM, "out of memory (segments)");
@@ -239,8 +241,10 @@ static int load_segments(loader *L, const char *by)
         int pass;
 
         snprintf(path, sizeof(path), "$.\"%s\"", by);
-        /* Before the cutoff; then, for users first seen after it, any. */
+        /* Before the cutoff; then, for users first seen after it (only
+         * counted as observed adopters), their newest value. */
         for (pass = 0; pass < (a->holdout > 0 ? 2 : 1); pass++) {
+            L->pass = pass;
             aipm_bind b[2] = {AIPM_BIND_TEXT(path),
                               AIPM_BIND_INT(pass == 0 ? (int64_t)a->cut * DAY_MS
                                                       : INT64_MAX)};
@@ -255,8 +259,9 @@ static int load_segments(loader *L, const char *by)
             if (L->lvl[u] < 0 && (L->lvl[u] = level_index(L, "(none)", 6)) < 0)
                 return aipm_error_set(L->err, AIPM_ENOMEM, "out of memory");
     }
+    /* The biggest levels among the users seen before the cutoff. */
     for (u = 0; u < a->n; u++)
-        L->level_n[L->lvl[u]]++;
+        L->level_n[L->lvl[u]] += a->first[u] < a->cut;
     n_lv = L->levels.n_keys;
     order = malloc((size_t)n_lv * sizeof(level) + 1);
     seg_of = malloc((size_t)n_lv * sizeof(int) + 1);

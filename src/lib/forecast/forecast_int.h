@@ -35,8 +35,9 @@ struct aipm_adoption {
     char *by;
 };
 
-/* L L' = c for a symmetric 3x3 c (row-major), L lower triangular; 0 (and L
- * zero) when c is not positive definite. */
+/* L L' = c for a symmetric 3x3 c (row-major), L lower triangular; a
+ * coordinate with zero variance (a parameter held fixed) gets a zero
+ * column. 0 (and L zero) when c is otherwise not positive definite. */
 int aipm_forecast__chol3(const double c[9], double l[9]);
 
 static inline int adoption_active(const struct aipm_adoption *a, int u,

@@ -158,6 +158,8 @@ int aipm_forecast__chol3(const double c[9], double l[9])
 
         for (k = 0; k < j; k++)
             s -= l[j * 3 + k] * l[j * 3 + k];
+        if (c[j * 3 + j] == 0 && s == 0)
+            continue; /* a parameter held fixed: its column stays zero */
         if (!(s > 0) || !isfinite(s)) {
             memset(l, 0, 9 * sizeof(double));
             return 0;
@@ -181,7 +183,7 @@ static int inv3(const double m[9], double out[9])
     double l[9], x[9];
     int i, j, k;
 
-    if (!aipm_forecast__chol3(m, l))
+    if (!aipm_forecast__chol3(m, l) || l[0] == 0 || l[4] == 0 || l[8] == 0)
         return 0;
     /* Solve L L' x = e_c for each column c. */
     for (k = 0; k < 3; k++) {
