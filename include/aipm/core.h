@@ -152,6 +152,18 @@ int aipm_strmap_put(aipm_strmap *m, const char *key, size_t len, int *idx,
 /* Index of key or -1. */
 int aipm_strmap_find(const aipm_strmap *m, const char *key, size_t len);
 
+/* For batches of lookups: the key's hash, the same calls given it, and a
+ * prefetch of what a lookup of hash h will read: stage 0 its slot, 1 (once
+ * the slot is in cache) the key's entry, 2 (after that) the key's bytes.
+ * Issuing one stage for a whole batch before the next hides the cache
+ * misses of a big map behind each other. */
+uint64_t aipm_strmap_hash(const char *key, size_t len);
+void aipm_strmap_prefetch(const aipm_strmap *m, uint64_t h, int stage);
+int aipm_strmap_find_h(const aipm_strmap *m, const char *key, size_t len,
+                       uint64_t h);
+int aipm_strmap_put_h(aipm_strmap *m, const char *key, size_t len, uint64_t h,
+                      int *idx, int *added);
+
 /* ---- logging and progress (the front-end installs the sink) ---- */
 
 typedef void (*aipm_progress_fn)(void *ctx, uint64_t done, uint64_t total);

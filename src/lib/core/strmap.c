@@ -56,15 +56,47 @@ void aipm_strmap_free(aipm_strmap *m)
     memset(m, 0, sizeof(*m));
 }
 
+uint64_t aipm_strmap_hash(const char *key, size_t len)
+{
+    return fnv1a(key, len);
+}
+
+void aipm_strmap_prefetch(const aipm_strmap *m, uint64_t h, int stage)
+{
+    size_t i;
+    int idx;
+
+    if (m->n_slots == 0)
+        return;
+    i = (size_t)h & (m->n_slots - 1);
+    if (stage == 0) {
+        __builtin_prefetch(&m->slots[i]);
+        return;
+    }
+    if (!m->slots[i] || SLOT_TAG(m->slots[i]) != h >> 32)
+        return;
+    idx = SLOT_IDX(m->slots[i]);
+    if (stage == 1) {
+        __builtin_prefetch(&m->keys[idx]);
+        __builtin_prefetch(&m->key_lens[idx]);
+    } else {
+        __builtin_prefetch(m->keys[idx]);
+    }
+}
+
 int aipm_strmap_find(const aipm_strmap *m, const char *key, size_t len)
 {
+    return aipm_strmap_find_h(m, key, len, fnv1a(key, len));
+}
+
+int aipm_strmap_find_h(const aipm_strmap *m, const char *key, size_t len,
+                       uint64_t h)
+{
     size_t mask, i;
-    uint64_t h;
 
     if (m->n_slots == 0)
         return -1;
     mask = m->n_slots - 1;
-    h = fnv1a(key, len);
     for (i = (size_t)h & mask; m->slots[i]; i = (i + 1) & mask) {
         int idx = SLOT_IDX(m->slots[i]);
 
@@ -100,10 +132,15 @@ static int rehash(aipm_strmap *m, size_t n_slots)
 int aipm_strmap_put(aipm_strmap *m, const char *key, size_t len, int *idx,
                     int *added)
 {
-    int found = aipm_strmap_find(m, key, len), n;
+    return aipm_strmap_put_h(m, key, len, fnv1a(key, len), idx, added);
+}
+
+int aipm_strmap_put_h(aipm_strmap *m, const char *key, size_t len, uint64_t h,
+                      int *idx, int *added)
+{
+    int found = aipm_strmap_find_h(m, key, len, h), n;
     char **keys;
     size_t *lens, i, mask;
-    uint64_t h;
 
     *added = 0;
     if (found >= 0) {
@@ -134,7 +171,6 @@ int aipm_strmap_put(aipm_strmap *m, const char *key, size_t len, int *idx,
     m->keys[n][len] = '\0';
     m->key_lens[n] = len;
     mask = m->n_slots - 1;
-    h = fnv1a(key, len);
     for (i = (size_t)h & mask; m->slots[i]; i = (i + 1) & mask)
         ;
     m->slots[i] = SLOT(n, h);

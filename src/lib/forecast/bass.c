@@ -1,17 +1,17 @@
 /* bass.c - the Bass diffusion model fitted by nonlinear least squares.
  *
- * The residuals are model(t) - y(t) over the periods; GSL's trust-region
- * solver (Levenberg-Marquardt steps; the per-period form's Jacobian is
- * analytic, the density form's by finite differences) works on
- * theta = (log p, log q, log m). Starting points: Bass's own regression
- * (y_t on 1, Y_{t-1}, Y_{t-1}^2), then a grid of p in {0.003, 0.01,
- * 0.03}, q in {0.1, 0.4, 0.8}, m in {1.5, 3} x the series' total, until
- * two starts reach the same least residual sum of squares.
+ * The residuals are model(t) - y(t) over the periods, minimised over
+ * theta = (log p, log q, log m): the per-period form by the
+ * three-parameter Levenberg-Marquardt below (analytic Jacobian), the
+ * density form by GSL's trust-region solver (finite differences). Starting
+ * points: Bass's own regression (y_t on 1, Y_{t-1}, Y_{t-1}^2), then a grid of
+ * p in {0.003, 0.01, 0.03}, q in {0.1, 0.4, 0.8}, m in {1.5, 3} x the series'
+ * total, until two starts reach the same least residual sum of squares.
  * Standard errors: the covariance s^2 (J'J)^-1 in theta, s^2 = RSS / (n - 3),
  * carried to p, q, m by the delta method (se_p = p se_log_p), which is what nls
  * in R and scipy's curve_fit report for the raw parameters at the optimum.
  */
-#include "aipm/forecast.h"
+#include "forecast/forecast_int.h"
 
 #include <gsl/gsl_blas.h>
 #include <gsl/gsl_errno.h>
@@ -99,28 +99,147 @@ static void share_grad(double p, double q, double t, double e, double *F,
     *dlq = q * (dfe * -t * e + dfr / p);
 }
 
-/* The per-period form's Jacobian in theta: m (F(t) - F(t-1)) by log p,
- * log q and log m. */
-static int jacobian(const gsl_vector *theta, void *params, gsl_matrix *J)
+/* ---- the per-period form: a three-parameter Levenberg-Marquardt ----
+ *
+ * GSL's general solver spent more than half of a fit in BLAS calls on
+ * 3-column matrices (norms, J'f, J'J through the reference CBLAS). This
+ * one keeps only what three parameters need: one pass over the periods
+ * gives 1/2 RSS, the gradient g = J'r and A = J'J; the step solves
+ * (A + mu I) h = -g by Cholesky, mu updated by the gain ratio (Madsen,
+ * Nielsen and Tingleff, Methods for Non-Linear Least Squares Problems,
+ * 2004, algorithm 3.16). It stops, as GSL's driver did, when the step or
+ * the scaled gradient is below 1e-10, or the RSS stops falling. The
+ * covariance is A^-1 at the optimum (the caller scales it by s^2). */
+static int pp_eval(const series *s, const double th[3], double A[9],
+                   double g[3], double *half_rss)
 {
-    const series *s = params;
-    double p = exp(gsl_vector_get(theta, 0));
-    double q = exp(gsl_vector_get(theta, 1));
-    double m = exp(gsl_vector_get(theta, 2));
-    double F0 = 0, a0 = 0, b0 = 0, e1 = exp(-(p + q)), e = 1;
-    int i;
+    double p = exp(th[0]), q = exp(th[1]), m = exp(th[2]);
+    double F0 = 0, a0 = 0, b0 = 0, e1 = exp(-(p + q)), e = 1, f = 0;
+    int i, j, k;
 
+    memset(A, 0, 9 * sizeof(double));
+    memset(g, 0, 3 * sizeof(double));
     for (i = 0; i < s->n; i++) {
-        double F1, a1, b1;
+        double F1, a1, b1, jr[3], r;
 
-        e *= e1; /* e^-(p+q)t, as in residuals() */
+        e *= e1;
         share_grad(p, q, i + 1, e, &F1, &a1, &b1);
-        gsl_matrix_set(J, (size_t)i, 0, m * (a1 - a0));
-        gsl_matrix_set(J, (size_t)i, 1, m * (b1 - b0));
-        gsl_matrix_set(J, (size_t)i, 2, m * (F1 - F0));
-        if (!isfinite(m * (a1 - a0)) || !isfinite(m * (b1 - b0)))
-            return GSL_EDOM;
+        jr[0] = m * (a1 - a0);
+        jr[1] = m * (b1 - b0);
+        jr[2] = m * (F1 - F0);
+        r = jr[2] - s->y[i];
+        f += r * r;
+        for (j = 0; j < 3; j++) {
+            g[j] += jr[j] * r;
+            for (k = 0; k <= j; k++)
+                A[j * 3 + k] += jr[j] * jr[k];
+        }
         F0 = F1, a0 = a1, b0 = b1;
+    }
+    A[1] = A[3], A[2] = A[6], A[5] = A[7];
+    *half_rss = f / 2;
+    for (j = 0; j < 9; j++)
+        if (!isfinite(A[j]))
+            return -1;
+    return isfinite(f) && isfinite(g[0]) && isfinite(g[1]) && isfinite(g[2])
+               ? 0
+               : -1;
+}
+
+/* x = M^-1 b for a symmetric positive definite 3x3 M; 0 if it is not. */
+static int spd_solve3(const double M[9], const double b[3], double x[3])
+{
+    double l[9], y[3];
+    int i, j;
+
+    if (!aipm_forecast__chol3(M, l) || l[0] == 0 || l[4] == 0 || l[8] == 0)
+        return 0;
+    for (i = 0; i < 3; i++) {
+        double t = b[i];
+
+        for (j = 0; j < i; j++)
+            t -= l[i * 3 + j] * y[j];
+        y[i] = t / l[i * 3 + i];
+    }
+    for (i = 2; i >= 0; i--) {
+        double t = y[i];
+
+        for (j = i + 1; j < 3; j++)
+            t -= l[j * 3 + i] * x[j];
+        x[i] = t / l[i * 3 + i];
+    }
+    return 1;
+}
+
+static int lm3(const series *s, const double start[3], double theta[3],
+               double *rss, double cov[9])
+{
+    double th[3], A[9], g[3], F, mu, nu = 2;
+    int it, i;
+
+    memcpy(th, start, sizeof(th));
+    if (pp_eval(s, th, A, g, &F) != 0)
+        return GSL_EDOM;
+    mu = 1e-3 * fmax(A[0], fmax(A[4], A[8]));
+    for (it = 0; it < 500; it++) {
+        double M[9], h[3], ng[3] = {-g[0], -g[1], -g[2]}, tn[3], An[9], gn[3];
+        double Fn, pred, rho, gmax = 0, hmax = 0;
+
+        for (i = 0; i < 3; i++)
+            gmax = fmax(gmax, fabs(g[i]) * fmax(fabs(th[i]), 1));
+        if (gmax <= 1e-10 * fmax(2 * F, 1))
+            break;
+        memcpy(M, A, sizeof(M));
+        for (i = 0; i < 3; i++)
+            M[i * 4] += mu;
+        if (!spd_solve3(M, ng, h)) {
+            mu *= nu;
+            nu *= 2;
+            continue;
+        }
+        for (i = 0; i < 3; i++) {
+            hmax = fmax(hmax, fabs(h[i]) / (fabs(th[i]) + 1e-10));
+            tn[i] = th[i] + h[i];
+        }
+        if (hmax <= 1e-10)
+            break;
+        pred = 0.5 * (mu * (h[0] * h[0] + h[1] * h[1] + h[2] * h[2]) -
+                      (h[0] * g[0] + h[1] * g[1] + h[2] * g[2]));
+        rho =
+            pp_eval(s, tn, An, gn, &Fn) == 0 && pred > 0 ? (F - Fn) / pred : -1;
+        if (rho > 0) {
+            int flat = F - Fn <= 1e-15 * F;
+            double c = 2 * rho - 1;
+
+            memcpy(th, tn, sizeof(th));
+            memcpy(A, An, sizeof(A));
+            memcpy(g, gn, sizeof(g));
+            F = Fn;
+            mu *= fmax(1.0 / 3, 1 - c * c * c);
+            nu = 2;
+            if (flat)
+                break;
+        } else {
+            mu *= nu;
+            nu *= 2;
+        }
+        if (!isfinite(mu) || mu > 1e300)
+            break;
+    }
+    memcpy(theta, th, sizeof(th));
+    *rss = 2 * F;
+    /* the covariance: A^-1, column by column */
+    for (i = 0; i < 3; i++) {
+        double e[3] = {i == 0, i == 1, i == 2}, col[3];
+
+        if (!spd_solve3(A, e, col)) {
+            for (i = 0; i < 9; i++)
+                cov[i] = NAN;
+            return GSL_SUCCESS;
+        }
+        cov[0 * 3 + i] = col[0];
+        cov[1 * 3 + i] = col[1];
+        cov[2 * 3 + i] = col[2];
     }
     return GSL_SUCCESS;
 }
@@ -245,15 +364,17 @@ int aipm_bass_fit(aipm_bass *out, const double *y, int n, aipm_bass_form form,
     fp.scale = gsl_multifit_nlinear_scale_levenberg;
     memset(&fdf, 0, sizeof(fdf));
     fdf.f = residuals;
-    /* analytic for the per-period form; finite differences for density */
-    fdf.df = form == AIPM_BASS_PER_PERIOD ? jacobian : NULL;
+    fdf.df = NULL; /* the density form: finite differences */
     fdf.n = (size_t)n;
     fdf.p = 3;
     fdf.params = &s;
-    w = gsl_multifit_nlinear_alloc(gsl_multifit_nlinear_trust, &fp, (size_t)n,
-                                   3);
-    covar = gsl_matrix_alloc(3, 3);
-    if (w == NULL || covar == NULL) {
+    /* GSL's solver for the density form only */
+    w = form == AIPM_BASS_DENSITY
+            ? gsl_multifit_nlinear_alloc(gsl_multifit_nlinear_trust, &fp,
+                                         (size_t)n, 3)
+            : NULL;
+    covar = w ? gsl_matrix_alloc(3, 3) : NULL;
+    if (form == AIPM_BASS_DENSITY && (w == NULL || covar == NULL)) {
         gsl_matrix_free(covar);
         if (w)
             gsl_multifit_nlinear_free(w);
@@ -278,7 +399,9 @@ int aipm_bass_fit(aipm_bass *out, const double *y, int n, aipm_bass_form form,
             start[1] = log(q0[(i / 2) % 3]);
             start[2] = log(m0[i % 2] * total);
         }
-        if (solve(w, &fdf, covar, start, theta, &rss, cov) != GSL_SUCCESS ||
+        if ((form == AIPM_BASS_PER_PERIOD ? lm3(&s, start, theta, &rss, cov)
+                                          : solve(w, &fdf, covar, start, theta,
+                                                  &rss, cov)) != GSL_SUCCESS ||
             !isfinite(rss))
             continue;
         if (rss < best * (1 - 1e-9)) {
@@ -292,7 +415,8 @@ int aipm_bass_fit(aipm_bass *out, const double *y, int n, aipm_bass_form form,
     }
     gsl_set_error_handler(old);
     gsl_matrix_free(covar);
-    gsl_multifit_nlinear_free(w);
+    if (w)
+        gsl_multifit_nlinear_free(w);
     if (!isfinite(best))
         return aipm_error_set(err, AIPM_EINVALID,
                               "the Bass model did not fit this series");

@@ -16,6 +16,7 @@
 
 #include <jansson.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -94,12 +95,27 @@ static aipm_node_kind kind_of(const char *id)
     return AIPM_NODE_OTHER;
 }
 
+/* The node of key (hash h), added when new; -1 on error (set). */
+static int node_key(aipm_graph *g, const char *key, size_t n, uint64_t h)
+{
+    int idx, added;
+
+    if (aipm_strmap_put_h(&g->nodes, key, n, h, &idx, &added) != 0 ||
+        aipm_grow(&g->kind, &g->cap_kind, (size_t)idx + 1, 1) != 0) {
+        aipm_error_set(g->err, AIPM_ENOMEM, "out of memory (graph nodes)");
+        return -1;
+    }
+    if (added)
+        g->kind[idx] = (unsigned char)kind_of(g->nodes.keys[idx]);
+    return idx;
+}
+
 /* The node of "<prefix><name>", added when new; -1 on error (set). */
 static int node(aipm_graph *g, const char *prefix, const char *name)
 {
     char stack[600], *buf = stack;
     size_t lp = strlen(prefix), ln = strlen(name), n = lp + ln;
-    int idx, added, rc;
+    int idx;
 
     if (n >= sizeof(stack) && (buf = malloc(n + 1)) == NULL) {
         aipm_error_set(g->err, AIPM_ENOMEM, "out of memory (graph nodes)");
@@ -108,15 +124,9 @@ static int node(aipm_graph *g, const char *prefix, const char *name)
     memcpy(buf, prefix, lp);
     memcpy(buf + lp, name, ln);
     buf[n] = '\0';
-    rc = aipm_strmap_put(&g->nodes, buf, n, &idx, &added);
+    idx = node_key(g, buf, n, aipm_strmap_hash(buf, n));
     if (buf != stack)
         free(buf);
-    if (rc != 0 || aipm_grow(&g->kind, &g->cap_kind, (size_t)idx + 1, 1) != 0) {
-        aipm_error_set(g->err, AIPM_ENOMEM, "out of memory (graph nodes)");
-        return -1;
-    }
-    if (added)
-        g->kind[idx] = (unsigned char)kind_of(g->nodes.keys[idx]);
     return idx;
 }
 
@@ -150,6 +160,8 @@ static int edge(aipm_graph *g, int src, int dst, int rel, int64_t t, double w)
     return AIPM_OK;
 }
 
+#define GRAPH_BATCH 512
+
 typedef struct loader {
     aipm_graph *g;
     int member_of, uses;
@@ -161,6 +173,15 @@ typedef struct loader {
     int n_feat, *feat_node;
     int64_t *first_t; /* the current user's first use of each feature */
     int *touched, n_touched, cur_user;
+    /* graph.csv rows waiting for their nodes, a batch at a time */
+    char *arena;
+    size_t arena_len, arena_cap;
+    struct pending {
+        size_t src, dst, src_len, dst_len;
+        int rel;
+        double w;
+    } pend[GRAPH_BATCH];
+    int n_pend;
 } loader;
 
 /* The user node of id, through the one-entry cache. */
@@ -223,6 +244,135 @@ static int first_row(void *ctx, int n, const char *const *text,
             L->first_t[f] = t;
     }
     return 0;
+}
+
+/* ---- the first uses, read on a second connection in a thread ----
+ *
+ * The GROUP BY over the events is the longest read; a second read-only
+ * connection runs it while the main one reads the memberships and
+ * graph.csv. The thread only collects: each user's id and, per catalog
+ * feature, the first time (the event map it consults is read-only by
+ * then); the main thread then makes the nodes and edges in order. */
+typedef struct firsts {
+    const loader *L;
+    aipm_store *st;
+    aipm_error err;
+    int rc;
+    char *ids; /* user ids, NUL-terminated, in order */
+    size_t ids_len, ids_cap;
+    size_t *id_at; /* user i's id at ids + id_at[i] */
+    size_t n_users, cap_users;
+    struct use {
+        size_t user;
+        int f;
+        int64_t t;
+    } * uses;
+    size_t n_uses, cap_uses;
+    char *cur; /* the current user's id (a copy) */
+    size_t cap_cur;
+    int64_t *first_t;
+    int *touched, n_touched;
+} firsts;
+
+static int firsts_flush(firsts *F)
+{
+    int i;
+
+    for (i = 0; i < F->n_touched; i++) {
+        int f = F->touched[i];
+
+        if (aipm_grow(&F->uses, &F->cap_uses, F->n_uses + 1, sizeof(*F->uses)))
+            return AIPM_ENOMEM;
+        F->uses[F->n_uses].user = F->n_users - 1;
+        F->uses[F->n_uses].f = f;
+        F->uses[F->n_uses++].t = F->first_t[f];
+        F->first_t[f] = INT64_MAX;
+    }
+    F->n_touched = 0;
+    return AIPM_OK;
+}
+
+static int firsts_row(void *ctx, int n, const char *const *text,
+                      const double *num)
+{
+    firsts *F = ctx;
+    const loader *L = F->L;
+    int ev, k;
+
+    if (n < 3 || text[0] == NULL)
+        return 0;
+    if (F->n_users == 0 || strcmp(F->cur, text[0]) != 0) {
+        size_t len = strlen(text[0]) + 1;
+
+        if (F->n_users > 0 && firsts_flush(F))
+            return AIPM_ENOMEM;
+        if (aipm_grow(&F->ids, &F->ids_cap, F->ids_len + len, 1) ||
+            aipm_grow(&F->id_at, &F->cap_users, F->n_users + 1,
+                      sizeof(size_t)) ||
+            aipm_grow(&F->cur, &F->cap_cur, len, 1))
+            return AIPM_ENOMEM;
+        memcpy(F->ids + F->ids_len, text[0], len);
+        memcpy(F->cur, text[0], len);
+        F->id_at[F->n_users++] = F->ids_len;
+        F->ids_len += len;
+    }
+    if (text[1] == NULL ||
+        (ev = aipm_strmap_find(&L->events, text[1], strlen(text[1]))) < 0)
+        return 0;
+    for (k = L->ev_start[ev]; k < L->ev_start[ev + 1]; k++) {
+        int f = L->ev_feat[k];
+        int64_t t = (int64_t)num[2];
+
+        if (F->first_t[f] == INT64_MAX)
+            F->touched[F->n_touched++] = f;
+        if (t < F->first_t[f])
+            F->first_t[f] = t;
+    }
+    return 0;
+}
+
+static void *firsts_main(void *arg)
+{
+    firsts *F = arg;
+
+    F->rc =
+        aipm_store_query(F->st, firsts_sql, NULL, 0, firsts_row, F, &F->err);
+    if (F->rc == AIPM_OK && F->n_users > 0)
+        F->rc = firsts_flush(F);
+    return NULL;
+}
+
+/* The collected users' nodes and uses edges, in order. */
+static int firsts_apply(loader *L, const firsts *F)
+{
+    size_t i, j = 0;
+
+    for (i = 0; i < F->n_users; i++) {
+        int u = user_node(L, F->ids + F->id_at[i]);
+
+        if (u < 0)
+            return AIPM_ERROR;
+        for (; j < F->n_uses && F->uses[j].user == i; j++) {
+            int rc = edge(L->g, u, L->feat_node[F->uses[j].f], L->uses,
+                          F->uses[j].t, 1);
+
+            if (rc != AIPM_OK)
+                return rc;
+        }
+    }
+    return AIPM_OK;
+}
+
+static void firsts_free(firsts *F)
+{
+    free(F->ids);
+    free(F->id_at);
+    free(F->uses);
+    free(F->cur);
+    free(F->first_t);
+    free(F->touched);
+    if (F->st)
+        aipm_store_close(F->st);
 }
 
 static int member_row(void *ctx, int n, const char *const *text,
@@ -293,6 +443,7 @@ static int catalog_map(loader *L, const aipm_config *cfg)
 
 static void loader_free(loader *L)
 {
+    free(L->arena);
     aipm_strmap_free(&L->events);
     free(L->ev_start);
     free(L->ev_feat);
@@ -301,18 +452,65 @@ static void loader_free(loader *L)
     free(L->touched);
 }
 
+/* The batch's nodes and edges, in row order. Hashing a million ids is
+ * cache misses, so the batch first prefetches every key's slot, then its
+ * entry, then its bytes, each stage over the whole batch, and only then
+ * looks them up. */
+static int flush_graph(loader *L)
+{
+    uint64_t h[2 * GRAPH_BATCH];
+    int i, stage, rc = AIPM_OK;
+
+    for (i = 0; i < L->n_pend; i++) {
+        const struct pending *p = &L->pend[i];
+
+        h[2 * i] = aipm_strmap_hash(L->arena + p->src, p->src_len);
+        h[2 * i + 1] = aipm_strmap_hash(L->arena + p->dst, p->dst_len);
+    }
+    for (stage = 0; stage < 3; stage++)
+        for (i = 0; i < 2 * L->n_pend; i++)
+            aipm_strmap_prefetch(&L->g->nodes, h[i], stage);
+    for (i = 0; i < L->n_pend && rc == AIPM_OK; i++) {
+        const struct pending *p = &L->pend[i];
+        int s = node_key(L->g, L->arena + p->src, p->src_len, h[2 * i]);
+        int d = node_key(L->g, L->arena + p->dst, p->dst_len, h[2 * i + 1]);
+
+        rc = s < 0 || d < 0 ? AIPM_ERROR : edge(L->g, s, d, p->rel, 0, p->w);
+    }
+    L->n_pend = 0;
+    L->arena_len = 0;
+    return rc;
+}
+
 static int graph_row(void *ctx, int n, const char *const *text,
                      const double *num)
 {
     loader *L = ctx;
-    int s, d, r;
+    struct pending *p;
+    size_t ls, ld;
+    int r;
 
     if (n < 4 || !text[0] || !text[1] || !text[2])
         return 0;
-    if ((s = node(L->g, "", text[0])) < 0 ||
-        (d = node(L->g, "", text[2])) < 0 || (r = relation(L->g, text[1])) < 0)
+    if ((r = relation(L->g, text[1])) < 0)
         return AIPM_ERROR;
-    return edge(L->g, s, d, r, 0, text[3] ? num[3] : 1);
+    ls = strlen(text[0]);
+    ld = strlen(text[2]);
+    if (aipm_grow(&L->arena, &L->arena_cap, L->arena_len + ls + ld + 2, 1))
+        return aipm_error_set(L->g->err, AIPM_ENOMEM,
+                              "out of memory (graph rows)");
+    p = &L->pend[L->n_pend++];
+    p->src = L->arena_len;
+    p->src_len = ls;
+    memcpy(L->arena + L->arena_len, text[0], ls + 1);
+    L->arena_len += ls + 1;
+    p->dst = L->arena_len;
+    p->dst_len = ld;
+    memcpy(L->arena + L->arena_len, text[2], ld + 1);
+    L->arena_len += ld + 1;
+    p->rel = r;
+    p->w = text[3] ? num[3] : 1;
+    return L->n_pend == GRAPH_BATCH ? flush_graph(L) : 0;
 }
 
 static int cmp_adj(const void *a, const void *b)
@@ -454,7 +652,9 @@ int aipm_graph_build(aipm_graph **out, aipm_store *st, const aipm_config *cfg,
 {
     aipm_graph *g = calloc(1, sizeof(*g));
     loader L;
-    int f, rc = AIPM_OK;
+    firsts F;
+    pthread_t tid;
+    int f, rc = AIPM_OK, threaded = 0;
 
     *out = NULL;
     if (g == NULL)
@@ -470,14 +670,43 @@ int aipm_graph_build(aipm_graph **out, aipm_store *st, const aipm_config *cfg,
     L.uses = relation(g, "uses");
     relation(g, "depends_on");
     rc = catalog_map(&L, cfg);
-    if (rc == AIPM_OK)
+    /* The first uses on a second connection, in a thread, when one opens;
+     * else here, first. */
+    memset(&F, 0, sizeof(F));
+    F.L = &L;
+    if (rc == AIPM_OK && aipm_store_open(&F.st, aipm_store_namespace(st), 0,
+                                         &F.err) == AIPM_OK) {
+        F.first_t = malloc(((size_t)L.n_feat + 1) * sizeof(int64_t));
+        F.touched = calloc((size_t)L.n_feat + 1, sizeof(int));
+        if (!F.first_t || !F.touched) {
+            rc = aipm_error_set(err, AIPM_ENOMEM, "out of memory");
+        } else {
+            for (f = 0; f < L.n_feat; f++)
+                F.first_t[f] = INT64_MAX;
+            threaded = pthread_create(&tid, NULL, firsts_main, &F) == 0;
+        }
+    }
+    if (rc == AIPM_OK && !threaded) {
         rc = aipm_store_query(st, firsts_sql, NULL, 0, first_row, &L, err);
-    if (rc == AIPM_OK && L.cur_user >= 0)
-        rc = flush_user(&L);
+        if (rc == AIPM_OK && L.cur_user >= 0)
+            rc = flush_user(&L);
+    }
     if (rc == AIPM_OK)
         rc = aipm_store_query(st, members_sql, NULL, 0, member_row, &L, err);
     if (rc == AIPM_OK)
         rc = aipm_store_query(st, graph_sql, NULL, 0, graph_row, &L, err);
+    if (rc == AIPM_OK && L.n_pend > 0)
+        rc = flush_graph(&L);
+    if (threaded) {
+        pthread_join(tid, NULL);
+        if (rc == AIPM_OK && F.rc != AIPM_OK)
+            rc = F.rc == AIPM_ENOMEM
+                     ? aipm_error_set(err, AIPM_ENOMEM, "out of memory")
+                     : aipm_error_set(err, F.rc, "%s", F.err.msg);
+        if (rc == AIPM_OK)
+            rc = firsts_apply(&L, &F);
+    }
+    firsts_free(&F);
     /* The catalog's depends_on edges. */
     for (f = 0; rc == AIPM_OK && f < cfg->n_catalog; f++) {
         const aipm_feature *ft = &cfg->catalog[f];
