@@ -262,10 +262,10 @@ typedef struct firsts {
     size_t ids_len, ids_cap;
     size_t *id_at; /* user i's id at ids + id_at[i] */
     size_t n_users, cap_users;
-    struct use {
-        size_t user;
-        int f;
-        int64_t t;
+    struct use { /* 12 bytes: there is one per (user, feature) */
+        uint32_t user;
+        int32_t f;
+        int32_t t; /* minutes, as the edges keep it */
     } * uses;
     size_t n_uses, cap_uses;
     char *cur; /* the current user's id (a copy) */
@@ -283,9 +283,9 @@ static int firsts_flush(firsts *F)
 
         if (aipm_grow(&F->uses, &F->cap_uses, F->n_uses + 1, sizeof(*F->uses)))
             return AIPM_ENOMEM;
-        F->uses[F->n_uses].user = F->n_users - 1;
+        F->uses[F->n_uses].user = (uint32_t)(F->n_users - 1);
         F->uses[F->n_uses].f = f;
-        F->uses[F->n_uses++].t = F->first_t[f];
+        F->uses[F->n_uses++].t = (int32_t)(F->first_t[f] / MINUTE_MS);
         F->first_t[f] = INT64_MAX;
     }
     F->n_touched = 0;
@@ -354,7 +354,7 @@ static int firsts_apply(loader *L, const firsts *F)
             return AIPM_ERROR;
         for (; j < F->n_uses && F->uses[j].user == i; j++) {
             int rc = edge(L->g, u, L->feat_node[F->uses[j].f], L->uses,
-                          F->uses[j].t, 1);
+                          (int64_t)F->uses[j].t * MINUTE_MS, 1);
 
             if (rc != AIPM_OK)
                 return rc;
