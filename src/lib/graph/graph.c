@@ -260,7 +260,8 @@ typedef struct firsts {
     int rc;
     char *ids; /* user ids, NUL-terminated, in order */
     size_t ids_len, ids_cap;
-    size_t *id_at; /* user i's id at ids + id_at[i] */
+    size_t *id_at;  /* user i's node id ("user:ID") at ids + id_at[i] */
+    uint64_t *hash; /* and its hash */
     size_t n_users, cap_users;
     struct use { /* 12 bytes: there is one per (user, feature) */
         uint32_t user;
@@ -306,15 +307,21 @@ static int firsts_row(void *ctx, int n, const char *const *text,
 
         if (F->n_users > 0 && firsts_flush(F))
             return AIPM_ENOMEM;
-        if (aipm_grow(&F->ids, &F->ids_cap, F->ids_len + len, 1) ||
-            aipm_grow(&F->id_at, &F->cap_users, F->n_users + 1,
-                      sizeof(size_t)) ||
+        size_t cap = F->cap_users;
+
+        if (aipm_grow(&F->ids, &F->ids_cap, F->ids_len + len + 5, 1) ||
+            aipm_grow(&F->id_at, &cap, F->n_users + 1, sizeof(size_t)) ||
+            aipm_grow(&F->hash, &F->cap_users, F->n_users + 1,
+                      sizeof(uint64_t)) ||
             aipm_grow(&F->cur, &F->cap_cur, len, 1))
             return AIPM_ENOMEM;
-        memcpy(F->ids + F->ids_len, text[0], len);
+        /* the node id, "user:" and the id, and its hash, made here */
+        memcpy(F->ids + F->ids_len, "user:", 5);
+        memcpy(F->ids + F->ids_len + 5, text[0], len);
         memcpy(F->cur, text[0], len);
+        F->hash[F->n_users] = aipm_strmap_hash(F->ids + F->ids_len, len + 4);
         F->id_at[F->n_users++] = F->ids_len;
-        F->ids_len += len;
+        F->ids_len += len + 5;
     }
     if (text[1] == NULL ||
         (ev = aipm_strmap_find(&L->events, text[1], strlen(text[1]))) < 0)
@@ -345,12 +352,17 @@ static void *firsts_main(void *arg)
 /* The collected users' nodes and uses edges, in order. */
 static int firsts_apply(loader *L, const firsts *F)
 {
-    size_t i, j = 0;
+    size_t i, j = 0, k;
 
     for (i = 0; i < F->n_users; i++) {
-        int u = user_node(L, F->ids + F->id_at[i]);
+        const char *id = F->ids + F->id_at[i];
+        int u, stage;
 
-        if (u < 0)
+        if (i % GRAPH_BATCH == 0) /* prefetch the next batch's nodes */
+            for (stage = 0; stage < 3; stage++)
+                for (k = i; k < i + GRAPH_BATCH && k < F->n_users; k++)
+                    aipm_strmap_prefetch(&L->g->nodes, F->hash[k], stage);
+        if ((u = node_key(L->g, id, strlen(id), F->hash[i])) < 0)
             return AIPM_ERROR;
         for (; j < F->n_uses && F->uses[j].user == i; j++) {
             int rc = edge(L->g, u, L->feat_node[F->uses[j].f], L->uses,
@@ -367,6 +379,7 @@ static void firsts_free(firsts *F)
 {
     free(F->ids);
     free(F->id_at);
+    free(F->hash);
     free(F->uses);
     free(F->cur);
     free(F->first_t);
