@@ -267,6 +267,93 @@ static int tally_link(void *ctx, const aipm_link *l)
     return 0;
 }
 
+/* Forecast every catalog feature's adoption by plan and check it against
+ * the generator: the chosen models' backtest WAPE, over the features,
+ * below the last value's (a small demo's last days may not move, so not
+ * every feature's: the count is reported), and every
+ * plan-feature graph coefficient the data pin down (standard error below
+ * 1.5, 100+ adopters) within 3 standard errors of the planted one. */
+static int adoption_checks(workspace *ws, json_t *truth, json_t *checks)
+{
+    json_t *feats =
+        json_object_get(json_object_get(truth, "adoption"), "features");
+    aipm_adoption_opts o = {14, AIPM_ADOPTION_AUTO, 10, 1};
+    aipm_adoption *a = NULL;
+    aipm_error err = {0, ""};
+    int n_bt = 0, beat = 0, pinned = 0, within = 0, f, ok_bt, ok_g;
+    double chosen = 0, last = 0;
+
+    if (aipm_adoption_open(&a, ws->store, ws->config, "plan", 0, &err) !=
+        AIPM_OK) {
+        cli_fail(&err);
+        return 0;
+    }
+    for (f = 0; f < ws->config->n_catalog; f++) {
+        const char *key = ws->config->catalog[f].key;
+        json_t *doc, *bt, *sg;
+        size_t k;
+
+        if (aipm_adoption_run(&doc, a, key, &o, &err) != AIPM_OK)
+            continue; /* e.g. no adopters and no peers: nothing to check */
+        bt = json_object_get(doc, "backtest");
+        if (json_is_object(bt)) {
+            char name[32];
+            double mine, naive;
+
+            snprintf(name, sizeof(name), "%s_wape",
+                     json_string_value(json_object_get(doc, "model")));
+            mine = json_number_value(json_object_get(bt, name));
+            naive = json_number_value(json_object_get(bt, "naive_wape"));
+            n_bt++;
+            beat += mine < naive;
+            chosen += mine;
+            last += naive;
+        }
+        json_array_foreach(json_object_get(doc, "segments"), k, sg)
+        {
+            json_t *h = json_object_get(sg, "hazard");
+            json_t *tr = json_object_get(
+                json_object_get(
+                    json_object_get(json_object_get(feats, key), "segments"),
+                    json_string_value(json_object_get(sg, "segment"))),
+                "graph_coef");
+            double se = json_number_value(json_object_get(h, "se_beta"));
+
+            if (!json_is_object(h) || !json_is_number(tr) || !(se < 1.5) ||
+                json_number_value(json_object_get(sg, "adopters")) < 100)
+                continue;
+            pinned++;
+            within += fabs(json_number_value(json_object_get(h, "beta")) -
+                           json_number_value(tr)) < 3 * se;
+        }
+        json_decref(doc);
+    }
+    aipm_adoption_free(a);
+    ok_bt = n_bt == 0 || chosen < last;
+    ok_g = within == pinned;
+    json_array_append_new(
+        checks,
+        json_pack("{s:s, s:i, s:i, s:f, s:f, s:b}", "check",
+                  "adoption: backtest beats the last value", "features", n_bt,
+                  "beaten", beat, "mean_wape", n_bt ? chosen / n_bt : 0.0,
+                  "mean_naive_wape", n_bt ? last / n_bt : 0.0, "ok", ok_bt));
+    json_array_append_new(
+        checks, json_pack("{s:s, s:i, s:i, s:b}", "check",
+                          "adoption: graph coefficient vs truth", "pinned",
+                          pinned, "within_3_se", within, "ok", ok_g));
+    if (!g_cli.json) {
+        printf("\nadoption (aipm forecast adoption --by plan):\n");
+        printf("  backtest         mean WAPE of the chosen models %.3f, of the "
+               "last value %.3f (below it for %d of %d features)  %s\n",
+               n_bt ? chosen / n_bt : 0, n_bt ? last / n_bt : 0, beat, n_bt,
+               ok_bt ? "ok" : "MISMATCH");
+        printf("  graph coef       %d plan-feature pairs pinned down; %d "
+               "within 3 standard errors of the planted value  %s\n",
+               pinned, within, ok_g ? "ok" : "MISMATCH");
+    }
+    return ok_bt && ok_g;
+}
+
 /* Link the feedback and rank the backlog, each checked against what the
  * generator planted: the share of counted links that name the true item
  * (at least 95%), and the Spearman correlation of the open items'
@@ -579,6 +666,7 @@ int cmd_demo(int argc, char **argv)
         json_decref(res);
     }
     all_ok &= backlog_checks(&ws, truth, checks);
+    all_ok &= adoption_checks(&ws, truth, checks);
     ws_close(&ws);
     if (g_cli.json) {
         json_t *j = json_pack("{s:s, s:s, s:o, s:o, s:b}", "workspace", abs,
@@ -589,10 +677,8 @@ int cmd_demo(int argc, char **argv)
         cli_print_json(j);
         json_decref(j);
     } else {
-        printf("\nplanted for the analyses still to come (truth.json):\n"
-               "  adoption     Bass p, q, m and graph coefficient per feature "
-               "and plan\n"
-               "\nWhere to look next:\n"
+        printf("\nWhere to look next:\n"
+               "  aipm -C %s forecast adoption query --by plan\n"
                "  aipm -C %s experiment analyze onboarding_checklist\n"
                "  aipm -C %s prioritize --capacity 12\n"
                "  aipm -C %s feedback links --review\n"
@@ -601,7 +687,7 @@ int cmd_demo(int argc, char **argv)
                "  aipm -C %s quarantine --limit 10\n"
                "  aipm -C %s lineage --openlineage\n"
                "  aipm -C %s audit verify\n",
-               dir, dir, dir, dir, dir, dir, dir, dir);
+               dir, dir, dir, dir, dir, dir, dir, dir, dir);
     }
     rc = all_ok ? EXIT_OK : EXIT_INTERNAL;
     if (!all_ok)
