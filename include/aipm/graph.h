@@ -12,9 +12,11 @@
  *    each (src, relation, dst), with its weight.
  * Every user with an event is a node, with edges or without.
  *
- * Built from the store in one scan of the events (one GROUP BY statement)
- * plus the graph dataset, held as two CSR arrays (edges by source and by
- * destination) so that both directions are one slice each.
+ * Built from the store in one scan of the events (one GROUP BY statement,
+ * on a second read-only connection in a thread when one opens, so the
+ * build sees committed data only) plus the graph dataset, held as two CSR
+ * arrays (edges by source and by destination) so that both directions
+ * are one slice each.
  */
 #ifndef AIPM_GRAPH_H
 #define AIPM_GRAPH_H

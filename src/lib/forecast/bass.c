@@ -146,31 +146,6 @@ static int pp_eval(const series *s, const double th[3], double A[9],
                : -1;
 }
 
-/* x = M^-1 b for a symmetric positive definite 3x3 M; 0 if it is not. */
-static int spd_solve3(const double M[9], const double b[3], double x[3])
-{
-    double l[9], y[3];
-    int i, j;
-
-    if (!aipm_forecast__chol3(M, l) || l[0] == 0 || l[4] == 0 || l[8] == 0)
-        return 0;
-    for (i = 0; i < 3; i++) {
-        double t = b[i];
-
-        for (j = 0; j < i; j++)
-            t -= l[i * 3 + j] * y[j];
-        y[i] = t / l[i * 3 + i];
-    }
-    for (i = 2; i >= 0; i--) {
-        double t = y[i];
-
-        for (j = i + 1; j < 3; j++)
-            t -= l[j * 3 + i] * x[j];
-        x[i] = t / l[i * 3 + i];
-    }
-    return 1;
-}
-
 static int lm3(const series *s, const double start[3], double theta[3],
                double *rss, double cov[9])
 {
@@ -192,7 +167,7 @@ static int lm3(const series *s, const double start[3], double theta[3],
         memcpy(M, A, sizeof(M));
         for (i = 0; i < 3; i++)
             M[i * 4] += mu;
-        if (!spd_solve3(M, ng, h)) {
+        if (!aipm_forecast__solve3(M, ng, h)) {
             mu *= nu;
             nu *= 2;
             continue;
@@ -228,19 +203,9 @@ static int lm3(const series *s, const double start[3], double theta[3],
     }
     memcpy(theta, th, sizeof(th));
     *rss = 2 * F;
-    /* the covariance: A^-1, column by column */
-    for (i = 0; i < 3; i++) {
-        double e[3] = {i == 0, i == 1, i == 2}, col[3];
-
-        if (!spd_solve3(A, e, col)) {
-            for (i = 0; i < 9; i++)
-                cov[i] = NAN;
-            return GSL_SUCCESS;
-        }
-        cov[0 * 3 + i] = col[0];
-        cov[1 * 3 + i] = col[1];
-        cov[2 * 3 + i] = col[2];
-    }
+    if (!aipm_forecast__inv3(A, cov)) /* the covariance: A^-1 */
+        for (i = 0; i < 9; i++)
+            cov[i] = NAN;
     return GSL_SUCCESS;
 }
 

@@ -40,6 +40,13 @@ struct aipm_adoption {
  * column. 0 (and L zero) when c is otherwise not positive definite. */
 int aipm_forecast__chol3(const double c[9], double l[9]);
 
+/* x = M^-1 b for a symmetric positive definite 3x3 M; 0 if it is not. */
+int aipm_forecast__solve3(const double M[9], const double b[3], double x[3]);
+
+/* The inverse of a symmetric positive definite 3x3, column by column; 0
+ * if it is not positive definite. */
+int aipm_forecast__inv3(const double m[9], double out[9]);
+
 static inline int adoption_active(const struct aipm_adoption *a, int u,
                                   int32_t day)
 {

@@ -176,35 +176,43 @@ int aipm_forecast__chol3(const double c[9], double l[9])
     return 1;
 }
 
-/* The inverse of a symmetric positive definite 3x3 (Cholesky); 0 if it is
- * not positive definite. */
-static int inv3(const double m[9], double out[9])
+int aipm_forecast__solve3(const double M[9], const double b[3], double x[3])
 {
-    double l[9], x[9];
-    int i, j, k;
+    double l[9], y[3];
+    int i, j;
 
-    if (!aipm_forecast__chol3(m, l) || l[0] == 0 || l[4] == 0 || l[8] == 0)
+    if (!aipm_forecast__chol3(M, l) || l[0] == 0 || l[4] == 0 || l[8] == 0)
         return 0;
-    /* Solve L L' x = e_c for each column c. */
-    for (k = 0; k < 3; k++) {
-        double y[3];
+    for (i = 0; i < 3; i++) {
+        double t = b[i];
 
-        for (i = 0; i < 3; i++) {
-            double t = i == k;
-
-            for (j = 0; j < i; j++)
-                t -= l[i * 3 + j] * y[j];
-            y[i] = t / l[i * 3 + i];
-        }
-        for (i = 2; i >= 0; i--) {
-            double t = y[i];
-
-            for (j = i + 1; j < 3; j++)
-                t -= l[j * 3 + i] * x[j * 3 + k];
-            x[i * 3 + k] = t / l[i * 3 + i];
-        }
+        for (j = 0; j < i; j++)
+            t -= l[i * 3 + j] * y[j];
+        y[i] = t / l[i * 3 + i];
     }
-    memcpy(out, x, sizeof(x));
+    for (i = 2; i >= 0; i--) {
+        double t = y[i];
+
+        for (j = i + 1; j < 3; j++)
+            t -= l[j * 3 + i] * x[j];
+        x[i] = t / l[i * 3 + i];
+    }
+    return 1;
+}
+
+int aipm_forecast__inv3(const double m[9], double out[9])
+{
+    int c;
+
+    for (c = 0; c < 3; c++) {
+        double e[3] = {c == 0, c == 1, c == 2}, col[3];
+
+        if (!aipm_forecast__solve3(m, e, col))
+            return 0;
+        out[c] = col[0];
+        out[3 + c] = col[1];
+        out[6 + c] = col[2];
+    }
     return 1;
 }
 
@@ -307,7 +315,7 @@ static int maximise(const aipm_hazard_data *d, double th[3], int np)
             }
             for (i = 0; i < 3; i++)
                 A[i * 3 + i] += lambda;
-            ok = inv3(A, inv);
+            ok = aipm_forecast__inv3(A, inv);
             lambda =
                 lambda ? lambda * 10 : 1e-6 * (1 + fabs(A[0]) + fabs(A[4]));
         }
@@ -392,7 +400,7 @@ int aipm_hazard_fit(aipm_hazard *out, const aipm_hazard_data *d,
         info[2] = info[5] = info[6] = info[7] = 0;
         info[8] = 1;
     }
-    if (inv3(info, cov)) {
+    if (aipm_forecast__inv3(info, cov)) {
         if (np < 3)
             cov[2] = cov[5] = cov[6] = cov[7] = cov[8] = 0;
         memcpy(out->cov, cov, sizeof(cov));

@@ -171,8 +171,6 @@ typedef struct loader {
     aipm_strmap events;
     int *ev_start, *ev_feat; /* features of event i: ev_feat[start[i]..] */
     int n_feat, *feat_node;
-    int64_t *first_t; /* the current user's first use of each feature */
-    int *touched, n_touched, cur_user;
     /* graph.csv rows waiting for their nodes, a batch at a time */
     char *arena;
     size_t arena_len, arena_cap;
@@ -197,53 +195,6 @@ static int user_node(loader *L, const char *id)
         L->last_node = u;
     }
     return u;
-}
-
-/* The current user's uses edges, one per feature at its first time. */
-static int flush_user(loader *L)
-{
-    int i, rc = AIPM_OK;
-
-    for (i = 0; i < L->n_touched; i++) {
-        int f = L->touched[i];
-
-        if (rc == AIPM_OK)
-            rc = edge(L->g, L->cur_user, L->feat_node[f], L->uses,
-                      L->first_t[f], 1);
-        L->first_t[f] = INT64_MAX;
-    }
-    L->n_touched = 0;
-    return rc;
-}
-
-static int first_row(void *ctx, int n, const char *const *text,
-                     const double *num)
-{
-    loader *L = ctx;
-    int u, ev, k, rc;
-
-    if (n < 3 || text[0] == NULL)
-        return 0;
-    if ((u = user_node(L, text[0])) < 0)
-        return AIPM_ERROR;
-    if (u != L->cur_user) {
-        if ((rc = flush_user(L)) != AIPM_OK)
-            return rc;
-        L->cur_user = u;
-    }
-    if (text[1] == NULL ||
-        (ev = aipm_strmap_find(&L->events, text[1], strlen(text[1]))) < 0)
-        return 0;
-    for (k = L->ev_start[ev]; k < L->ev_start[ev + 1]; k++) {
-        int f = L->ev_feat[k];
-        int64_t t = (int64_t)num[2];
-
-        if (L->first_t[f] == INT64_MAX)
-            L->touched[L->n_touched++] = f;
-        if (t < L->first_t[f])
-            L->first_t[f] = t;
-    }
-    return 0;
 }
 
 /* ---- the first uses, read on a second connection in a thread ----
@@ -410,12 +361,9 @@ static int catalog_map(loader *L, const aipm_config *cfg)
     L->n_feat = cfg->n_catalog;
     aipm_strmap_init(&L->events, 1 << 20);
     L->feat_node = calloc((size_t)L->n_feat + 1, sizeof(int));
-    L->first_t = malloc(((size_t)L->n_feat + 1) * sizeof(int64_t));
-    L->touched = calloc((size_t)L->n_feat + 1, sizeof(int));
-    if (!L->feat_node || !L->first_t || !L->touched)
+    if (!L->feat_node)
         return aipm_error_set(L->g->err, AIPM_ENOMEM, "out of memory");
     for (f = 0; f < L->n_feat; f++) {
-        L->first_t[f] = INT64_MAX;
         if ((L->feat_node[f] = node(L->g, "feature:", cfg->catalog[f].key)) < 0)
             return AIPM_ERROR;
         for (e = 0; e < cfg->catalog[f].n_events; e++) {
@@ -461,8 +409,6 @@ static void loader_free(loader *L)
     free(L->ev_start);
     free(L->ev_feat);
     free(L->feat_node);
-    free(L->first_t);
-    free(L->touched);
 }
 
 /* The batch's nodes and edges, in row order. Hashing a million ids is
@@ -678,31 +624,31 @@ int aipm_graph_build(aipm_graph **out, aipm_store *st, const aipm_config *cfg,
     aipm_strmap_init(&g->relations, MAX_RELATIONS);
     L.g = g;
     L.last_node = -1;
-    L.cur_user = -1;
     L.member_of = relation(g, "member_of");
     L.uses = relation(g, "uses");
     relation(g, "depends_on");
     rc = catalog_map(&L, cfg);
     /* The first uses on a second connection, in a thread, when one opens;
-     * else here, first. */
+     * else on this one, first. Either way collected, then applied. */
     memset(&F, 0, sizeof(F));
     F.L = &L;
-    if (rc == AIPM_OK && aipm_store_open(&F.st, aipm_store_namespace(st), 0,
-                                         &F.err) == AIPM_OK) {
+    if (rc == AIPM_OK) {
         F.first_t = malloc(((size_t)L.n_feat + 1) * sizeof(int64_t));
         F.touched = calloc((size_t)L.n_feat + 1, sizeof(int));
-        if (!F.first_t || !F.touched) {
+        if (!F.first_t || !F.touched)
             rc = aipm_error_set(err, AIPM_ENOMEM, "out of memory");
-        } else {
-            for (f = 0; f < L.n_feat; f++)
-                F.first_t[f] = INT64_MAX;
-            threaded = pthread_create(&tid, NULL, firsts_main, &F) == 0;
-        }
+        for (f = 0; F.first_t && f < L.n_feat; f++)
+            F.first_t[f] = INT64_MAX;
     }
+    if (rc == AIPM_OK &&
+        aipm_store_open(&F.st, aipm_store_namespace(st), 0, &F.err) == AIPM_OK)
+        threaded = pthread_create(&tid, NULL, firsts_main, &F) == 0;
     if (rc == AIPM_OK && !threaded) {
-        rc = aipm_store_query(st, firsts_sql, NULL, 0, first_row, &L, err);
-        if (rc == AIPM_OK && L.cur_user >= 0)
-            rc = flush_user(&L);
+        if (F.st)
+            aipm_store_close(F.st);
+        F.st = st;
+        firsts_main(&F);
+        F.st = NULL; /* not ours to close */
     }
     if (rc == AIPM_OK)
         rc = aipm_store_query(st, members_sql, NULL, 0, member_row, &L, err);
@@ -710,15 +656,14 @@ int aipm_graph_build(aipm_graph **out, aipm_store *st, const aipm_config *cfg,
         rc = aipm_store_query(st, graph_sql, NULL, 0, graph_row, &L, err);
     if (rc == AIPM_OK && L.n_pend > 0)
         rc = flush_graph(&L);
-    if (threaded) {
+    if (threaded)
         pthread_join(tid, NULL);
-        if (rc == AIPM_OK && F.rc != AIPM_OK)
-            rc = F.rc == AIPM_ENOMEM
-                     ? aipm_error_set(err, AIPM_ENOMEM, "out of memory")
-                     : aipm_error_set(err, F.rc, "%s", F.err.msg);
-        if (rc == AIPM_OK)
-            rc = firsts_apply(&L, &F);
-    }
+    if (rc == AIPM_OK && F.rc != AIPM_OK)
+        rc = F.rc == AIPM_ENOMEM
+                 ? aipm_error_set(err, AIPM_ENOMEM, "out of memory")
+                 : aipm_error_set(err, F.rc, "%s", F.err.msg);
+    if (rc == AIPM_OK)
+        rc = firsts_apply(&L, &F);
     firsts_free(&F);
     /* The catalog's depends_on edges. */
     for (f = 0; rc == AIPM_OK && f < cfg->n_catalog; f++) {
