@@ -81,13 +81,17 @@ int aipm_graph_adoption_times(const aipm_graph *g, int f, int64_t *out);
 /* A user's neighbours for the graph signal: the other members of its
  * accounts and the users it invited or was invited by (any graph.csv
  * relation between two users), each once. Their nodes go to nodes[], at
- * most cap of them, in no particular order; returns how many neighbours
- * there are (which may be more than cap), or a negative aipm error code.
- * The signal on day t is the share of them whose adoption time
- * (aipm_graph_adoption_times) is before t. mark is scratch of n_nodes
- * ints, zero the first time and reused with a new stamp each call. */
+ * most cap of them, in no particular order, and, when since is not NULL,
+ * the time (ms) each link began to since[]: for an account's members the
+ * later of the two first group calls, for a direct edge its time (0 when
+ * graph.csv gave none); the earliest over the paths to a neighbour.
+ * Returns how many neighbours there are (which may be more than cap), or
+ * a negative aipm error code. The signal on day t is the share of the
+ * neighbours linked by t whose adoption time (aipm_graph_adoption_times)
+ * is before t. mark is scratch of n_nodes ints, zero the first time and
+ * reused with a new stamp each call. */
 int aipm_graph_user_neighbours(const aipm_graph *g, int user, int *mark,
-                               int stamp, int *nodes, int cap);
+                               int stamp, int *nodes, int64_t *since, int cap);
 
 /* Node and edge counts by kind and relation, and the degree distribution,
  * as a JSON text (caller frees). */

@@ -186,7 +186,7 @@ static void test_neighbors(void **state)
 typedef struct sig {
     aipm_graph *g;
     int *mark, stamp, nb[8];
-    int64_t *adopt, t[8];
+    int64_t *adopt, t[8], since[8];
 } sig;
 
 static int cmp_time(const void *a, const void *b)
@@ -205,11 +205,22 @@ static int neighbours(sig *x, const char *feature, const char *user, int cap)
                              x->g, aipm_graph_find(x->g, feature), x->adopt),
                          AIPM_OK);
     n = aipm_graph_user_neighbours(x->g, aipm_graph_find(x->g, user), x->mark,
-                                   ++x->stamp, x->nb, cap);
+                                   ++x->stamp, x->nb, x->since, cap);
     for (i = 0; i < n && i < cap; i++)
         x->t[i] = x->adopt[x->nb[i]];
     qsort(x->t, (size_t)(n < cap ? n : cap), sizeof(int64_t), cmp_time);
     return n;
+}
+
+/* The link time the last call gave for neighbour id, or -1. */
+static int64_t since_of(const sig *x, int n, const char *id)
+{
+    int i, node = aipm_graph_find(x->g, id);
+
+    for (i = 0; i < n && i < 8; i++)
+        if (x->nb[i] == node)
+            return x->since[i];
+    return -1;
 }
 
 static void test_signal(void **state)
@@ -228,6 +239,15 @@ static void test_signal(void **state)
     assert_true(x.t[0] == at("2026-03-01T09:00:00Z") && x.t[1] == INT64_MAX);
     assert_int_equal(neighbours(&x, "feature:export", "user:b", 8), 2);
     assert_true(x.t[0] == at("2026-03-02T10:00:00Z") && x.t[1] == INT64_MAX);
+    /* Links: c joined X on 03-04 12:00 (a and b were in it by 03-01 11:00);
+     * an invitation has no time in graph.csv (0), and the earliest path to
+     * a neighbour counts. */
+    assert_int_equal(neighbours(&x, NULL, "user:a", 8), 2);
+    assert_true(since_of(&x, 2, "user:c") == at("2026-03-04T12:00:00Z"));
+    assert_true(since_of(&x, 2, "user:b") == 0);
+    assert_int_equal(neighbours(&x, NULL, "user:c", 8), 2);
+    assert_true(since_of(&x, 2, "user:a") == at("2026-03-04T12:00:00Z"));
+    assert_true(since_of(&x, 2, "user:b") == 0);
     /* cap 1: the count is still 2, one time is returned. */
     assert_int_equal(neighbours(&x, NULL, "user:c", 1), 2);
     assert_int_equal(neighbours(&x, NULL, "user:d", 8), 0);

@@ -190,13 +190,18 @@ static int hazard_data(run *r, int32_t C)
 
         if (a->first[u] >= C || t0 > t1)
             continue;
+        /* tf: the days the links began; ta: the first day on which a
+         * linked neighbour counts as adopted (linked, and adopted the
+         * day before or earlier) */
         for (k = 0; k < nb; k++) {
             int v = a->nb[a->nb_start[u] + k];
+            int32_t since = a->nb_since[a->nb_start[u] + k];
 
+            if (since >= C)
+                continue;
+            r->tf[nf++] = since;
             if (r->adopt[v] < C)
-                r->ta[na++] = r->adopt[v];
-            if (a->first[v] < C)
-                r->tf[nf++] = a->first[v];
+                r->ta[na++] = since > r->adopt[v] ? since : r->adopt[v] + 1;
         }
         qsort(r->ta, (size_t)na, sizeof(int32_t), cmp_i32);
         qsort(r->tf, (size_t)nf, sizeof(int32_t), cmp_i32);
@@ -207,7 +212,7 @@ static int hazard_data(run *r, int32_t C)
 
             if (!adoption_active(a, u, t))
                 continue;
-            while (ia < na && r->ta[ia] < t)
+            while (ia < na && r->ta[ia] <= t)
                 ia++;
             while (jf < nf && r->tf[jf] <= t)
                 jf++;
@@ -413,8 +418,10 @@ static void hazard_paths(const run *r, scratch *x, int32_t C, int H,
         for (q = a->nb_start[i]; q < a->nb_start[i + 1]; q++) {
             int v = a->nb[q];
 
-            x->E[i] += r->adopt[v] < C;
-            x->den[i] += a->first[v] < C;
+            if (a->nb_since[q] < C) { /* linked by the cutoff */
+                x->E[i] += r->adopt[v] < C;
+                x->den[i]++;
+            }
         }
         if (s->hz_ok && a->first[i] < C && r->adopt[i] >= C && x->R[i] == 0) {
             int32_t t0 = a->first[i] > r->launch ? a->first[i] : r->launch, t;

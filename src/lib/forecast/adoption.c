@@ -292,45 +292,52 @@ done:
     return rc;
 }
 
-/* Each user's neighbours, as user indexes. */
+/* Each user's neighbours, as user indexes, with the day each link began
+ * (never before the neighbour's first day). */
 static int load_neighbours(aipm_adoption *a, aipm_error *err)
 {
     int nn = aipm_graph_n_nodes(a->g),
         *mark = calloc((size_t)nn + 1, sizeof(int));
-    int *tmp = malloc(MAX_NEIGHBOURS * sizeof(int)), u, k;
-    size_t cap = 0;
+    int *tmp = malloc(MAX_NEIGHBOURS * sizeof(int)), u, k, rc = AIPM_OK;
+    int64_t *since = malloc(MAX_NEIGHBOURS * sizeof(int64_t));
+    size_t cap = 0, cap_s = 0;
     int64_t used = 0;
 
     a->nb_start = malloc(((size_t)a->n + 1) * sizeof(int64_t));
-    if (!mark || !tmp || !a->nb_start) {
-        free(mark);
-        free(tmp);
-        return aipm_error_set(err, AIPM_ENOMEM, "out of memory (neighbours)");
+    if (!mark || !tmp || !since || !a->nb_start) {
+        rc = aipm_error_set(err, AIPM_ENOMEM, "out of memory (neighbours)");
+        goto done;
     }
     for (u = 0; u < a->n; u++) {
         int c = aipm_graph_user_neighbours(a->g, a->node[u], mark, u + 1, tmp,
-                                           MAX_NEIGHBOURS);
+                                           since, MAX_NEIGHBOURS);
 
         a->nb_start[u] = used;
         if (c > MAX_NEIGHBOURS)
             c = MAX_NEIGHBOURS;
-        if (c > 0 && aipm_grow(&a->nb, &cap, (size_t)(used + c), sizeof(int))) {
-            free(mark);
-            free(tmp);
-            return aipm_error_set(err, AIPM_ENOMEM,
-                                  "out of memory (neighbours)");
+        if (c > 0 &&
+            (aipm_grow(&a->nb, &cap, (size_t)(used + c), sizeof(int)) ||
+             aipm_grow(&a->nb_since, &cap_s, (size_t)(used + c),
+                       sizeof(int32_t)))) {
+            rc = aipm_error_set(err, AIPM_ENOMEM, "out of memory (neighbours)");
+            goto done;
         }
         for (k = 0; k < c; k++) {
             int v = a->of_node[tmp[k]];
+            int32_t d = day_of(since[k]);
 
-            if (v >= 0)
-                a->nb[used++] = v;
+            if (v < 0)
+                continue;
+            a->nb[used] = v;
+            a->nb_since[used++] = d > a->first[v] ? d : a->first[v];
         }
     }
     a->nb_start[a->n] = used;
+done:
     free(mark);
     free(tmp);
-    return AIPM_OK;
+    free(since);
+    return rc;
 }
 
 int aipm_adoption_open(aipm_adoption **out, aipm_store *st,
@@ -421,6 +428,7 @@ void aipm_adoption_free(aipm_adoption *a)
     free(a->bits);
     free(a->nb_start);
     free(a->nb);
+    free(a->nb_since);
     for (i = 0; i < a->n_segs; i++)
         free(a->seg_names[i]);
     free(a->by);

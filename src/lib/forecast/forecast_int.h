@@ -30,6 +30,7 @@ struct aipm_adoption {
     int nw;
     int64_t *nb_start; /* n + 1: neighbours (user indexes), each once */
     int *nb;
+    int32_t *nb_since; /* the day each link began */
     char *seg_names[MAX_SEGMENTS + 1];
     int n_segs;
     char *by;

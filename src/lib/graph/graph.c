@@ -791,19 +791,32 @@ int aipm_graph_adoption_times(const aipm_graph *g, int f, int64_t *out)
 }
 
 /* Add user v (not u, not seen in this call) to the neighbours. */
-static void take(const aipm_graph *g, int u, int v, int *mark, int stamp,
-                 int *nodes, int cap, int *n)
+/* Add user v (not u) to the neighbours, linked since t (ms); seen before
+ * in this call, keep its earliest link. */
+static void take(const aipm_graph *g, int u, int v, int64_t t, int *mark,
+                 int stamp, int *nodes, int64_t *since, int cap, int *n)
 {
-    if (v == u || g->kind[v] != AIPM_NODE_USER || mark[v] == stamp)
+    int k;
+
+    if (v == u || g->kind[v] != AIPM_NODE_USER)
         return;
+    if (mark[v] == stamp) { /* another path to v: rare, a short scan */
+        for (k = 0; since && k < *n && k < cap; k++)
+            if (nodes[k] == v && t < since[k])
+                since[k] = t;
+        return;
+    }
     mark[v] = stamp;
-    if (*n < cap)
+    if (*n < cap) {
         nodes[*n] = v;
+        if (since)
+            since[*n] = t;
+    }
     (*n)++;
 }
 
 int aipm_graph_user_neighbours(const aipm_graph *g, int u, int *mark, int stamp,
-                               int *nodes, int cap)
+                               int *nodes, int64_t *since, int cap)
 {
     int member_of = aipm_graph_relation_find(g, "member_of"), n = 0, dir;
     size_t i, j;
@@ -817,15 +830,20 @@ int aipm_graph_user_neighbours(const aipm_graph *g, int u, int *mark, int stamp,
 
         for (i = start[u]; i < start[u + 1]; i++) {
             int v = a[i].node;
+            int64_t tu = (int64_t)a[i].t * MINUTE_MS;
 
             if (dir && a[i].rel == member_of &&
                 g->kind[v] == AIPM_NODE_ACCOUNT) {
-                /* The account's members: its member_of in-edges. */
-                for (j = g->in_start[v]; j < g->in_start[v + 1]; j++)
+                /* The account's members, from when both were in it. */
+                for (j = g->in_start[v]; j < g->in_start[v + 1]; j++) {
+                    int64_t tv = (int64_t)g->in[j].t * MINUTE_MS;
+
                     if (g->in[j].rel == member_of)
-                        take(g, u, g->in[j].node, mark, stamp, nodes, cap, &n);
+                        take(g, u, g->in[j].node, tu > tv ? tu : tv, mark,
+                             stamp, nodes, since, cap, &n);
+                }
             } else if (g->kind[v] == AIPM_NODE_USER)
-                take(g, u, v, mark, stamp, nodes, cap, &n);
+                take(g, u, v, tu, mark, stamp, nodes, since, cap, &n);
         }
     }
     return n;
