@@ -46,11 +46,11 @@
 #define SIGNUP_DAYS 14
 #define PI_BOUND 0.98
 #define MAX_CELLS 20000000 /* draws x segments x days */
+#define LOGIT_ONE 40       /* logit pi standing for pi held at 1 */
 
 /* A forward run's state per user (one per thread). */
 typedef struct scratch {
     double *R, *E, *dq, *P;
-    int *den;
 } scratch;
 
 static void scratch_free(scratch *x)
@@ -59,7 +59,6 @@ static void scratch_free(scratch *x)
     free(x->E);
     free(x->dq);
     free(x->P);
-    free(x->den);
 }
 
 static int scratch_alloc(scratch *x, int n)
@@ -68,16 +67,28 @@ static int scratch_alloc(scratch *x, int n)
     x->E = malloc((size_t)n * sizeof(double) + 1);
     x->dq = malloc((size_t)n * sizeof(double) + 1);
     x->P = malloc((size_t)n * sizeof(double) + 1);
-    x->den = malloc((size_t)n * sizeof(int) + 1);
-    return x->R && x->E && x->dq && x->P && x->den;
+    return x->R && x->E && x->dq && x->P;
+}
+
+/* The forward runs' common start at cutoff C, the same for every draw:
+ * per user the neighbours linked by C (den) and those of them adopted
+ * (E0). */
+typedef struct links {
+    double *E0;
+    int *den;
+} links;
+
+/* pi from its logit, 1 when held there (LOGIT_ONE). */
+static double pi_of(double logit)
+{
+    return logit >= LOGIT_ONE ? 1 : 1 / (1 + exp(-logit));
 }
 
 /* One segment's fit at a cutoff. */
 typedef struct seg {
-    int64_t users;   /* first seen before the cutoff */
-    int64_t at_risk; /* of them, not adopted before it */
-    double base;     /* adopters before the cutoff */
-    double signups;  /* new users a day, recently */
+    int64_t users;  /* first seen before the cutoff */
+    double base;    /* adopters before the cutoff */
+    double signups; /* new users a day, recently */
     double act[MAX_AGE + 1];
     aipm_bass bass;
     int bass_ok;
@@ -247,8 +258,6 @@ static int observe(run *r, int32_t C, double **daily)
             s->base++;
             if (r->adopt[u] >= r->launch)
                 daily[a->seg[u]][r->adopt[u] - r->launch]++;
-        } else {
-            s->at_risk++;
         }
         /* (by cohort, new users start new cohorts: no inflow) */
         if (f >= C - SIGNUP_DAYS && !by_cohort)
@@ -377,8 +386,8 @@ static void bass_path(const seg *s, int32_t n, const double th[3], int H,
 
 /* Hazard, every segment at once for one parameter draw per segment
  * (th[k]): mu[k * H + h], var[k * H + h]. */
-static void hazard_paths(const run *r, scratch *x, int32_t C, int H,
-                         const double (*th)[3], double *mu, double *var)
+static void hazard_paths(const run *r, const links *L, scratch *x, int32_t C,
+                         int H, const double (*th)[3], double *mu, double *var)
 {
     const aipm_adoption *a = r->a;
     int k, i, h, j;
@@ -386,12 +395,14 @@ static void hazard_paths(const run *r, scratch *x, int32_t C, int H,
     for (k = 0; k < a->n_segs; k++)
         for (h = 0; h < H; h++)
             mu[k * H + h] = r->segs[k].base, var[k * H + h] = 0;
-    /* Start: R = posterior eligibility under the draw; E = adopted
-     * neighbours; den = neighbours seen by C. */
-    for (i = 0; i < a->n; i++)
-        x->R[i] = 0, x->P[i] = 0;
+    /* Start: R = posterior eligibility under the draw (every user at risk
+     * has runs, maybe none: then it is pi); E = adopted neighbours. */
+    memset(x->R, 0, (size_t)a->n * sizeof(double));
+    memset(x->P, 0, (size_t)a->n * sizeof(double));
+    memcpy(x->E, L->E0, (size_t)a->n * sizeof(double));
     for (k = 0; k < a->n_segs; k++) {
         const seg *s = &r->segs[k];
+
         if (!s->hz_ok)
             continue;
         for (j = 0; j < s->nu; j++) {
@@ -404,33 +415,7 @@ static void hazard_paths(const run *r, scratch *x, int32_t C, int H,
                 ls += s->rd[q] *
                       log1p(-aipm_hazard_prob(th[k][0], th[k][1], s->rs[q]));
             x->R[s->user[j]] =
-                th[k][2] >= 40 ? 1 : 1 / (1 + exp(-(th[k][2] + ls)));
-        }
-    }
-    /* Users at risk with no active day yet since launch are not in the
-     * runs: their eligibility is the prior pi. */
-    for (i = 0; i < a->n; i++) {
-        const seg *s = &r->segs[a->seg[i]];
-        int64_t q;
-
-        x->E[i] = 0;
-        x->den[i] = 0;
-        for (q = a->nb_start[i]; q < a->nb_start[i + 1]; q++) {
-            int v = a->nb[q];
-
-            if (a->nb_since[q] < C) { /* linked by the cutoff */
-                x->E[i] += r->adopt[v] < C;
-                x->den[i]++;
-            }
-        }
-        if (s->hz_ok && a->first[i] < C && r->adopt[i] >= C && x->R[i] == 0) {
-            int32_t t0 = a->first[i] > r->launch ? a->first[i] : r->launch, t;
-            int any = 0;
-
-            for (t = t0; t < C && !any; t++)
-                any = adoption_active(a, i, t);
-            if (!any)
-                x->R[i] = 1 / (1 + exp(-th[a->seg[i]][2]));
+                th[k][2] >= LOGIT_ONE ? 1 : 1 / (1 + exp(-(th[k][2] + ls)));
         }
     }
     for (h = 0; h < H; h++) {
@@ -444,9 +429,7 @@ static void hazard_paths(const run *r, scratch *x, int32_t C, int H,
             x->dq[i] = 0;
             if (x->R[i] <= 0 || !s->hz_ok)
                 continue;
-            sig = x->den[i] > 0 ? x->E[i] / x->den[i] : 0;
-            if (sig > 1)
-                sig = 1;
+            sig = L->den[i] > 0 ? x->E[i] / L->den[i] : 0;
             q = x->R[i] * act_at(s, t - a->first[i]) *
                 aipm_hazard_prob(th[kk][0], th[kk][1], sig);
             x->R[i] -= q;
@@ -456,9 +439,10 @@ static void hazard_paths(const run *r, scratch *x, int32_t C, int H,
         for (i = 0; i < a->n; i++) {
             int64_t q;
 
-            if (x->dq[i] > 0)
+            if (x->dq[i] > 0) /* along the links that count by C */
                 for (q = a->nb_start[i]; q < a->nb_start[i + 1]; q++)
-                    x->E[a->nb[q]] += x->dq[i];
+                    if (a->nb_since[q] < C)
+                        x->E[a->nb[q]] += x->dq[i];
         }
         for (i = 0; i < a->n; i++)
             if (x->P[i] > 0) {
@@ -471,7 +455,7 @@ static void hazard_paths(const run *r, scratch *x, int32_t C, int H,
      * signups stop before its end). */
     for (k = 0; k < a->n_segs; k++) {
         const seg *s = &r->segs[k];
-        double pi = th[k][2] >= 40 ? 1 : 1 / (1 + exp(-th[k][2]));
+        double pi = pi_of(th[k][2]);
         double h0 = aipm_hazard_prob(th[k][0], th[k][1], 0);
 
         if (!s->hz_ok || s->signups <= 0)
@@ -536,6 +520,7 @@ static double q_or(double q, double point)
  * number of threads). */
 typedef struct draw_job {
     const run *r;
+    const links *L;
     scratch x;
     int32_t C;
     int H, D, first, step;
@@ -549,7 +534,7 @@ static void *draw_range(void *arg)
     int ns = j->r->a->n_segs, d;
 
     for (d = j->first; d < j->D; d += j->step)
-        hazard_paths(j->r, &j->x, j->C, j->H, j->th + (size_t)d * ns,
+        hazard_paths(j->r, j->L, &j->x, j->C, j->H, j->th + (size_t)d * ns,
                      j->mu + (size_t)d * ns * j->H,
                      j->var + (size_t)d * ns * j->H);
     return NULL;
@@ -562,13 +547,29 @@ static int hazard_draws(const run *r, int32_t C, int H, int D,
     int T = cpus < 1 ? 1 : cpus > 16 ? 16 : (int)cpus, t, rc = AIPM_OK;
     draw_job job[16];
     pthread_t tid[16];
-    int started[16] = {0};
+    int started[16] = {0}, i;
+    const aipm_adoption *a = r->a;
+    links L = {malloc((size_t)a->n * sizeof(double) + 1),
+               calloc((size_t)a->n + 1, sizeof(int))};
 
     if (T > D)
         T = D;
     memset(job, 0, sizeof(job));
+    if (!L.E0 || !L.den)
+        rc = aipm_error_set(r->err, AIPM_ENOMEM, "out of memory");
+    for (i = 0; rc == AIPM_OK && i < a->n; i++) {
+        int64_t q;
+
+        L.E0[i] = 0;
+        for (q = a->nb_start[i]; q < a->nb_start[i + 1]; q++)
+            if (a->nb_since[q] < C) { /* linked by the cutoff */
+                L.E0[i] += r->adopt[a->nb[q]] < C;
+                L.den[i]++;
+            }
+    }
     for (t = 0; t < T && rc == AIPM_OK; t++) {
         job[t].r = r;
+        job[t].L = &L;
         job[t].C = C;
         job[t].H = H;
         job[t].D = D;
@@ -594,6 +595,8 @@ static int hazard_draws(const run *r, int32_t C, int H, int D,
     }
     for (t = 0; t < T; t++)
         scratch_free(&job[t].x);
+    free(L.E0);
+    free(L.den);
     return rc;
 }
 
@@ -632,7 +635,8 @@ static int paths(run *r, int32_t C, int H, int model, int D, uint64_t seed,
             ok[k] = s->hz_ok;
             est[k][0] = s->hz.alpha;
             est[k][1] = s->hz.beta;
-            est[k][2] = s->hz.pi >= 1 ? 40 : log(s->hz.pi / (1 - s->hz.pi));
+            est[k][2] =
+                s->hz.pi >= 1 ? LOGIT_ONE : log(s->hz.pi / (1 - s->hz.pi));
             if (!ok[k] || !aipm_forecast__chol3(s->hz.cov, l[k]))
                 memset(l[k], 0, sizeof(l[k]));
         }
@@ -1018,7 +1022,8 @@ int aipm_adoption_run(json_t **out, aipm_adoption *a, const char *feature,
     run r;
     backtest bt, cal;
     prior pr;
-    double scale = 1;
+    double scale = 1, *m2 = NULL, *v2 = NULL; /* the other model's paths */
+    int *ok2 = NULL;
     size_t cell;
     double *mu = NULL, *var = NULL, *cm = NULL, *cv = NULL;
     json_t *doc = NULL, *segs;
@@ -1202,40 +1207,36 @@ int aipm_adoption_run(json_t **out, aipm_adoption *a, const char *feature,
             goto done;
         for (cell = 0; cell < (size_t)D * ns * H; cell++)
             var[cell] *= scale;
-        /* A segment without the chosen model gets the other. */
+        /* A segment without the chosen model gets the other (its paths
+         * made once, if any segment needs them), else its last value. */
         for (k = 0; k < ns; k++) {
+            int d;
+
             if (ok[k])
                 continue;
             if ((model == 1 && r.segs[k].hz_ok) ||
                 (model == 2 && r.segs[k].bass_ok)) {
-                double *m2 = calloc((size_t)D * ns * H, sizeof(double));
-                double *v2 = calloc((size_t)D * ns * H, sizeof(double));
-                int *ok2 = malloc((size_t)ns * sizeof(int)), d;
-
-                if (!m2 || !v2 || !ok2 ||
-                    (rc = paths(&r, start, H, 3 - model, D, o->seed, m2, v2,
-                                ok2)) != 0) {
-                    free(m2);
-                    free(v2);
-                    free(ok2);
-                    if (rc == 0)
+                if (m2 == NULL) {
+                    if ((m2 = calloc((size_t)D * ns * H, sizeof(double))) ==
+                            NULL ||
+                        (v2 = calloc((size_t)D * ns * H, sizeof(double))) ==
+                            NULL ||
+                        (ok2 = malloc((size_t)ns * sizeof(int))) == NULL) {
                         rc = aipm_error_set(err, AIPM_ENOMEM, "out of memory");
-                    goto done;
-                }
-                for (d = 0; d < D; d++)
-                    for (h = 0; h < H; h++) {
-                        size_t at = ((size_t)d * ns + k) * H + h;
-
-                        mu[at] = m2[at];
-                        var[at] = v2[at];
+                        goto done;
                     }
-                ok[k] = 2; /* the other model */
-                free(m2);
-                free(v2);
-                free(ok2);
-            } else {
-                int d;
+                    if ((rc = paths(&r, start, H, 3 - model, D, o->seed, m2, v2,
+                                    ok2)) != 0)
+                        goto done;
+                }
+                for (d = 0; d < D; d++) {
+                    size_t at = ((size_t)d * ns + k) * H;
 
+                    memcpy(mu + at, m2 + at, (size_t)H * sizeof(double));
+                    memcpy(var + at, v2 + at, (size_t)H * sizeof(double));
+                }
+                ok[k] = 2; /* the other model */
+            } else {
                 for (d = 0; d < D; d++)
                     for (h = 0; h < H; h++)
                         mu[((size_t)d * ns + k) * H + h] = r.segs[k].base;
@@ -1386,6 +1387,9 @@ int aipm_adoption_run(json_t **out, aipm_adoption *a, const char *feature,
     *out = doc;
     rc = AIPM_OK;
 done:
+    free(m2);
+    free(v2);
+    free(ok2);
     free(mu);
     free(var);
     free(cm);
