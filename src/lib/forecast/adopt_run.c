@@ -887,7 +887,8 @@ static double median_of(const double *v, int stride, int n, double *tmp)
     return m % 2 ? tmp[m / 2] : (tmp[m / 2 - 1] + tmp[m / 2]) / 2;
 }
 
-static int feature_days(run *r, const aipm_feature *f, int32_t *launch);
+static int feature_days(run *r, const aipm_feature *f, int32_t *launch,
+                        int32_t *shown);
 
 /* Peers: same area, or depends_on either way; each fitted at C. */
 static int build_prior(run *r, const aipm_feature *f, int32_t C, prior *pr)
@@ -919,13 +920,11 @@ static int build_prior(run *r, const aipm_feature *f, int32_t C, prior *pr)
             linked |= strcmp(g->depends_on[j], f->key) == 0;
         if (!linked)
             continue;
-        if ((rc = feature_days(r, g, &r->launch)) == AIPM_ENOMEM)
+        if ((rc = feature_days(r, g, &r->launch, NULL)) == AIPM_ENOMEM)
             goto done;
         rc = AIPM_OK;
         if (r->launch == NO_DAY || r->launch >= C - 4)
             continue;
-        if (r->launch < a->day0)
-            r->launch = a->day0;
         if ((rc = fit_at(r, C, 1)) != 0)
             goto done;
         for (k = 0, fitted = 0; k < ns; k++) {
@@ -960,8 +959,12 @@ static void prior_free(prior *pr)
 }
 
 /* The adoption days of feature f, and its launch: the catalog's
- * launched_at, else its first adoption; AIPM_ENOTFOUND with neither. */
-static int feature_days(run *r, const aipm_feature *f, int32_t *launch)
+ * launched_at, else its first adoption (*shown, may be NULL); *launch is
+ * the day its series start: the launch, or the first day with data when
+ * it launched before the data begin (the days before are unseen, not days
+ * without adopters). AIPM_ENOTFOUND with neither. */
+static int feature_days(run *r, const aipm_feature *f, int32_t *launch,
+                        int32_t *shown)
 {
     aipm_adoption *a = r->a;
     int nn = aipm_graph_n_nodes(a->g), u, node;
@@ -978,19 +981,23 @@ static int feature_days(run *r, const aipm_feature *f, int32_t *launch)
     if (node >= 0 && aipm_graph_adoption_times(a->g, node, t) == AIPM_OK)
         for (u = 0; u < a->n; u++)
             if (t[a->node[u]] != INT64_MAX) {
-                int64_t d = t[a->node[u]] / DAY_MS;
+                int32_t d = day_of_ms(t[a->node[u]]);
 
-                r->adopt[u] = (int32_t)d;
+                r->adopt[u] = d;
                 if (d < first)
-                    first = (int32_t)d;
+                    first = d;
             }
     free(t);
     *launch = first;
     if (f->launched_at &&
         aipm_time_parse(&ms, f->launched_at, strlen(f->launched_at), 1) == 0)
-        *launch = (int32_t)(ms / DAY_MS);
+        *launch = day_of_ms(ms);
     if (first < *launch) /* used before its launch date: a beta */
         *launch = first;
+    if (shown)
+        *shown = *launch;
+    if (*launch != NO_DAY && *launch < a->day0)
+        *launch = a->day0;
     return *launch == NO_DAY ? AIPM_ENOTFOUND : AIPM_OK;
 }
 
@@ -1051,14 +1058,9 @@ int aipm_adoption_run(json_t **out, aipm_adoption *a, const char *feature,
         rc = aipm_error_set(err, AIPM_ENOMEM, "out of memory");
         goto done;
     }
-    rc = feature_days(&r, f, &r.launch);
+    rc = feature_days(&r, f, &r.launch, &launch_shown);
     if (rc == AIPM_ENOMEM)
         goto done;
-    /* Launched before the data begin: the series start with the data (the
-     * days before are unseen, not days without adopters). */
-    launch_shown = r.launch;
-    if (r.launch != NO_DAY && r.launch < a->day0)
-        r.launch = a->day0;
     {
         int any = 0, u;
 

@@ -71,11 +71,6 @@ static int on_range(void *ctx, int n, const char *const *text,
     return 0;
 }
 
-static int32_t day_of(int64_t ms)
-{
-    return (int32_t)(ms >= 0 ? ms / DAY_MS : -((-ms + DAY_MS - 1) / DAY_MS));
-}
-
 /* The graph node of user id, or -1. */
 static int user_node(const aipm_graph *g, const char *id)
 {
@@ -153,7 +148,7 @@ static int on_event(void *ctx, int n, const char *const *text,
     }
     if (L->cur < 0)
         return 0;
-    day = day_of((int64_t)num[1]);
+    day = day_of_ms((int64_t)num[1]);
     if (day < a->first[L->cur])
         a->first[L->cur] = day;
     b = (int64_t)day - a->day0;
@@ -324,7 +319,7 @@ static int load_neighbours(aipm_adoption *a, aipm_error *err)
         }
         for (k = 0; k < c; k++) {
             int v = a->of_node[tmp[k]];
-            int32_t d = day_of(since[k]);
+            int32_t d = day_of_ms(since[k]);
 
             if (v < 0)
                 continue;

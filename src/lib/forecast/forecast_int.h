@@ -48,6 +48,12 @@ int aipm_forecast__solve3(const double M[9], const double b[3], double x[3]);
  * if it is not positive definite. */
 int aipm_forecast__inv3(const double m[9], double out[9]);
 
+/* The UTC day of a time in ms (floored, also before 1970). */
+static inline int32_t day_of_ms(int64_t ms)
+{
+    return (int32_t)(ms >= 0 ? ms / DAY_MS : -((-ms + DAY_MS - 1) / DAY_MS));
+}
+
 static inline int adoption_active(const struct aipm_adoption *a, int u,
                                   int32_t day)
 {
