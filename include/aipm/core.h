@@ -153,12 +153,11 @@ int aipm_strmap_put(aipm_strmap *m, const char *key, size_t len, int *idx,
 int aipm_strmap_find(const aipm_strmap *m, const char *key, size_t len);
 
 /* For batches of lookups: the key's hash, the same calls given it, and a
- * prefetch of what a lookup of hash h will read: stage 0 its slot, 1 (once
- * the slot is in cache) the key's entry, 2 (after that) the key's bytes.
- * Issuing one stage for a whole batch before the next hides the cache
- * misses of a big map behind each other. */
+ * prefetch of what the lookups of hashes h[0..n) will read: their slots,
+ * then the keys' entries, then the keys' bytes, each stage over the whole
+ * batch, which hides the cache misses of a big map behind each other. */
 uint64_t aipm_strmap_hash(const char *key, size_t len);
-void aipm_strmap_prefetch(const aipm_strmap *m, uint64_t h, int stage);
+void aipm_strmap_prefetch(const aipm_strmap *m, const uint64_t *h, size_t n);
 int aipm_strmap_find_h(const aipm_strmap *m, const char *key, size_t len,
                        uint64_t h);
 int aipm_strmap_put_h(aipm_strmap *m, const char *key, size_t len, uint64_t h,

@@ -61,27 +61,33 @@ uint64_t aipm_strmap_hash(const char *key, size_t len)
     return fnv1a(key, len);
 }
 
-void aipm_strmap_prefetch(const aipm_strmap *m, uint64_t h, int stage)
+void aipm_strmap_prefetch(const aipm_strmap *m, const uint64_t *h, size_t n)
 {
-    size_t i;
-    int idx;
+    size_t k, mask = m->n_slots - 1;
+    int stage;
 
     if (m->n_slots == 0)
         return;
-    i = (size_t)h & (m->n_slots - 1);
-    if (stage == 0) {
-        __builtin_prefetch(&m->slots[i]);
-        return;
-    }
-    if (!m->slots[i] || SLOT_TAG(m->slots[i]) != h >> 32)
-        return;
-    idx = SLOT_IDX(m->slots[i]);
-    if (stage == 1) {
-        __builtin_prefetch(&m->keys[idx]);
-        __builtin_prefetch(&m->key_lens[idx]);
-    } else {
-        __builtin_prefetch(m->keys[idx]);
-    }
+    /* each stage over the whole batch, so its misses overlap */
+    for (stage = 0; stage < 3; stage++)
+        for (k = 0; k < n; k++) {
+            const uint64_t *slot = &m->slots[(size_t)h[k] & mask];
+            int idx;
+
+            if (stage == 0) {
+                __builtin_prefetch(slot);
+                continue;
+            }
+            if (!*slot || SLOT_TAG(*slot) != h[k] >> 32)
+                continue;
+            idx = SLOT_IDX(*slot);
+            if (stage == 1) {
+                __builtin_prefetch(&m->keys[idx]);
+                __builtin_prefetch(&m->key_lens[idx]);
+            } else {
+                __builtin_prefetch(m->keys[idx]);
+            }
+        }
 }
 
 int aipm_strmap_find(const aipm_strmap *m, const char *key, size_t len)

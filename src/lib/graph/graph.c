@@ -303,16 +303,16 @@ static void *firsts_main(void *arg)
 /* The collected users' nodes and uses edges, in order. */
 static int firsts_apply(loader *L, const firsts *F)
 {
-    size_t i, j = 0, k;
+    size_t i, j = 0;
 
     for (i = 0; i < F->n_users; i++) {
         const char *id = F->ids + F->id_at[i];
-        int u, stage;
+        int u;
 
         if (i % GRAPH_BATCH == 0) /* prefetch the next batch's nodes */
-            for (stage = 0; stage < 3; stage++)
-                for (k = i; k < i + GRAPH_BATCH && k < F->n_users; k++)
-                    aipm_strmap_prefetch(&L->g->nodes, F->hash[k], stage);
+            aipm_strmap_prefetch(&L->g->nodes, F->hash + i,
+                                 F->n_users - i < GRAPH_BATCH ? F->n_users - i
+                                                              : GRAPH_BATCH);
         if ((u = node_key(L->g, id, strlen(id), F->hash[i])) < 0)
             return AIPM_ERROR;
         for (; j < F->n_uses && F->uses[j].user == i; j++) {
@@ -418,7 +418,7 @@ static void loader_free(loader *L)
 static int flush_graph(loader *L)
 {
     uint64_t h[2 * GRAPH_BATCH];
-    int i, stage, rc = AIPM_OK;
+    int i, rc = AIPM_OK;
 
     for (i = 0; i < L->n_pend; i++) {
         const struct pending *p = &L->pend[i];
@@ -426,9 +426,7 @@ static int flush_graph(loader *L)
         h[2 * i] = aipm_strmap_hash(L->arena + p->src, p->src_len);
         h[2 * i + 1] = aipm_strmap_hash(L->arena + p->dst, p->dst_len);
     }
-    for (stage = 0; stage < 3; stage++)
-        for (i = 0; i < 2 * L->n_pend; i++)
-            aipm_strmap_prefetch(&L->g->nodes, h[i], stage);
+    aipm_strmap_prefetch(&L->g->nodes, h, (size_t)(2 * L->n_pend));
     for (i = 0; i < L->n_pend && rc == AIPM_OK; i++) {
         const struct pending *p = &L->pend[i];
         int s = node_key(L->g, L->arena + p->src, p->src_len, h[2 * i]);
