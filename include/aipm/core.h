@@ -136,6 +136,7 @@ int aipm_utf8_valid(const char *s, size_t len);
 typedef struct aipm_strmap {
     char **keys; /* by index */
     size_t *key_lens;
+    size_t cap_keys; /* room in keys and key_lens */
     uint64_t *slots; /* index + 1 | the hash's high 32 bits << 32; 0 = empty */
     size_t n_slots;
     int n_keys;
@@ -162,6 +163,9 @@ int aipm_strmap_find_h(const aipm_strmap *m, const char *key, size_t len,
                        uint64_t h);
 int aipm_strmap_put_h(aipm_strmap *m, const char *key, size_t len, uint64_t h,
                       int *idx, int *added);
+/* Room for n keys in all, so that adding them never rehashes (a map
+ * loaded from a known count). AIPM_OK or AIPM_ENOMEM. */
+int aipm_strmap_reserve(aipm_strmap *m, int n);
 
 /* ---- logging and progress (the front-end installs the sink) ---- */
 

@@ -33,6 +33,7 @@ typedef struct workspace {
     char yaml[4200];
     char store_url[4200];
     char checkpoint[4200];
+    char graph_snapshot[4200]; /* beside the checkpoint */
     aipm_config *config;
     aipm_store *store;
 } workspace;

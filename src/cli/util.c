@@ -82,6 +82,13 @@ int ws_open(workspace *ws)
     } else if ((rc = aipm_config_load(&ws->config, ws->yaml, &err)) != 0) {
         return cli_fail(&err);
     }
+    {
+        const char *slash = strrchr(ws->checkpoint, '/');
+
+        snprintf(ws->graph_snapshot, sizeof(ws->graph_snapshot),
+                 "%.*sgraph.snapshot",
+                 slash ? (int)(slash - ws->checkpoint + 1) : 0, ws->checkpoint);
+    }
     if (g_cli.store_url)
         snprintf(ws->store_url, sizeof(ws->store_url), "%s", g_cli.store_url);
     else if (ws->config->store && ws->config->store[0] != '/' &&

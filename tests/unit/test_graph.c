@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "aipm/config.h"
 #include "aipm/graph.h"
@@ -346,6 +347,278 @@ static void test_stats(void **state)
     aipm_graph_free(g);
 }
 
+/* ---- the snapshot and incremental builds ---- */
+
+/* The whole graph as text: each node, and each edge from both ends as
+ * "node ->|<- relation other time weight", the lines sorted - the same
+ * for two graphs whatever their node numbers. */
+typedef struct dump {
+    const aipm_graph *g;
+    int src;
+    char **lines;
+    size_t n, cap;
+} dump;
+
+static int dump_edge(void *ctx, const aipm_edge *e)
+{
+    dump *d = ctx;
+    char line[400];
+
+    snprintf(line, sizeof(line), "%s %s %s %s %lld %g",
+             aipm_graph_node_id(d->g, d->src), e->out ? "->" : "<-",
+             aipm_graph_relation(d->g, e->relation),
+             aipm_graph_node_id(d->g, e->node), (long long)e->t_ms, e->weight);
+    assert_int_equal(aipm_grow(&d->lines, &d->cap, d->n + 1, sizeof(char *)),
+                     0);
+    d->lines[d->n++] = strdup(line);
+    return 0;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static char *dump_graph(const aipm_graph *g)
+{
+    dump d = {g, 0, NULL, 0, 0};
+    aipm_buf b;
+    size_t i;
+    char *text;
+
+    for (d.src = 0; d.src < aipm_graph_n_nodes(g); d.src++) {
+        aipm_graph_neighbors(g, d.src, -1, dump_edge, &d);
+        assert_int_equal(aipm_grow(&d.lines, &d.cap, d.n + 1, sizeof(char *)),
+                         0);
+        d.lines[d.n++] = strdup(aipm_graph_node_id(g, d.src)); /* the node */
+    }
+    qsort(d.lines, d.n, sizeof(char *), cmp_str);
+    aipm_buf_init(&b, 1 << 24);
+    for (i = 0; i < d.n; i++) {
+        aipm_buf_printf(&b, "%s\n", d.lines[i]);
+        free(d.lines[i]);
+    }
+    free(d.lines);
+    text = strdup(aipm_buf_cstr(&b));
+    aipm_buf_free(&b);
+    return text;
+}
+
+/* Open through the snapshot in the fixture's folder; the mode it took. */
+static aipm_graph *open_snap(fx *f, aipm_graph_build_info *info)
+{
+    char path[400];
+    aipm_graph *g = NULL;
+    aipm_error err = {0};
+
+    snprintf(path, sizeof(path), "%s/graph.snapshot", f->dir);
+    assert_int_equal(aipm_graph_open(&g, f->st, f->cfg, path, 0, info, &err),
+                     AIPM_OK);
+    assert_string_equal(info->save_error, "");
+    return g;
+}
+
+/* The graph through the snapshot is the full build's, edge for edge. */
+static void same_as_full(fx *f, const aipm_graph *g)
+{
+    aipm_graph *full = build(f);
+    char *a = dump_graph(g), *b = dump_graph(full);
+
+    assert_string_equal(a, b);
+    free(a);
+    free(b);
+    aipm_graph_free(full);
+}
+
+static void ingest(fx *f, const char *dataset, const char *name,
+                   const char *text)
+{
+    aipm_ingest_result res;
+    aipm_error err = {0};
+
+    assert_int_equal(
+        tu_ws_ingest(f, dataset, name, text, strlen(text), NULL, &res, &err),
+        AIPM_OK);
+    aipm_ingest_result_clear(&res);
+}
+
+/* The time and weight of edge src -relation-> dst. */
+static void edge_of(const aipm_graph *g, const char *src, const char *rel,
+                    const char *dst, int64_t *t, double *w)
+{
+    dump d = {g, aipm_graph_find(g, src), NULL, 0, 0};
+    char want[200];
+    size_t i, k = 0;
+
+    snprintf(want, sizeof(want), "%s -> %s %s ", src, rel, dst);
+    aipm_graph_neighbors(g, d.src, aipm_graph_relation_find(g, rel), dump_edge,
+                         &d);
+    for (i = 0; i < d.n; i++) {
+        if (strncmp(d.lines[i], want, strlen(want)) == 0) {
+            long long ms;
+
+            assert_int_equal(
+                sscanf(d.lines[i] + strlen(want), "%lld %lf", &ms, w), 2);
+            *t = ms;
+            k++;
+        }
+        free(d.lines[i]);
+    }
+    free(d.lines);
+    assert_int_equal(k, 1);
+}
+
+/* Batch 3 (events): a uses Export earlier (03-01 08:00: its first use
+ * moves back), b searches later (no change), c calls into X earlier
+ * (03-02 12:00), new user e joins new account Z and uses Export. Batch 4
+ * (graph): a invited b again with weight 5 (the newest wins), e invited a
+ * twice, weights 1 then 3. By hand: users a-e 5, accounts X Y Z 3,
+ * features 2 = 10 nodes; member_of 5, uses 3, depends_on 1, invited 3 =
+ * 12 edges. */
+static const char more_events[] =
+    "{\"type\":\"track\",\"messageId\":\"n1\",\"userId\":\"a\",\"event\":"
+    "\"Export\",\"timestamp\":\"2026-03-01T08:00:00Z\",\"properties\":{}}\n"
+    "{\"type\":\"track\",\"messageId\":\"n2\",\"userId\":\"b\",\"event\":"
+    "\"Search\",\"timestamp\":\"2026-03-09T10:00:00Z\",\"properties\":{}}\n"
+    "{\"type\":\"group\",\"messageId\":\"n3\",\"userId\":\"c\",\"groupId\":"
+    "\"X\",\"timestamp\":\"2026-03-02T12:00:00Z\",\"traits\":{}}\n"
+    "{\"type\":\"group\",\"messageId\":\"n4\",\"userId\":\"e\",\"groupId\":"
+    "\"Z\",\"timestamp\":\"2026-03-06T12:00:00Z\",\"traits\":{}}\n"
+    "{\"type\":\"track\",\"messageId\":\"n5\",\"userId\":\"e\",\"event\":"
+    "\"Export\",\"timestamp\":\"2026-03-07T10:00:00Z\",\"properties\":{}}\n";
+
+static const char more_graph[] = "src,relation,dst,weight\n"
+                                 "user:a,invited,user:b,5\n"
+                                 "user:e,invited,user:a,1\n"
+                                 "user:e,invited,user:a,3\n";
+
+static void test_snapshot_incremental(void **state)
+{
+    fx *f = *state;
+    aipm_graph_build_info info;
+    aipm_graph *g;
+    int64_t t;
+    double w;
+
+    g = open_snap(f, &info);
+    assert_string_equal(info.mode, "full");
+    assert_string_equal(info.why, "no snapshot yet");
+    aipm_graph_free(g);
+    g = open_snap(f, &info);
+    assert_string_equal(info.mode, "snapshot");
+    assert_int_equal(aipm_graph_n_nodes(g), 8);
+    assert_int_equal(aipm_graph_n_edges(g), 9);
+    assert_int_equal(degree_of(g, "user:b"), 4);
+    same_as_full(f, g);
+    aipm_graph_free(g);
+
+    ingest(f, "events", "more.ndjson", more_events);
+    ingest(f, "graph", "more.csv", more_graph);
+    g = open_snap(f, &info);
+    assert_string_equal(info.mode, "incremental");
+    assert_int_equal(info.new_batches, 2);
+    assert_int_equal(aipm_graph_n_nodes(g), 10);
+    assert_int_equal(aipm_graph_n_edges(g), 12);
+    edge_of(g, "user:a", "uses", "feature:export", &t, &w);
+    assert_true(t == at("2026-03-01T08:00:00Z"));
+    edge_of(g, "user:b", "uses", "feature:search", &t, &w);
+    assert_true(t == at("2026-03-01T09:00:00Z"));
+    edge_of(g, "user:c", "member_of", "account:X", &t, &w);
+    assert_true(t == at("2026-03-02T12:00:00Z"));
+    edge_of(g, "user:a", "invited", "user:b", &t, &w);
+    assert_true(w == 5);
+    edge_of(g, "user:e", "invited", "user:a", &t, &w);
+    assert_true(w == 3);
+    /* e's neighbours for the signal: a (invite); Z has no one else */
+    assert_int_equal(degree_of(g, "user:e"), 3);
+    same_as_full(f, g);
+    aipm_graph_free(g);
+    g = open_snap(f, &info); /* the incremental build was saved */
+    assert_string_equal(info.mode, "snapshot");
+    same_as_full(f, g);
+    aipm_graph_free(g);
+}
+
+/* Every change a delta cannot express builds in full, and says why. */
+static void test_snapshot_full(void **state)
+{
+    fx *f = *state;
+    aipm_graph_build_info info;
+    aipm_error err = {0};
+    aipm_graph *g;
+    char path[400];
+    FILE *fp;
+    long size;
+    int c;
+
+    aipm_graph_free(open_snap(f, &info));
+    ingest(f, "events", "more.ndjson", more_events); /* batch 3 */
+    aipm_graph_free(open_snap(f, &info));
+    assert_string_equal(info.mode, "incremental");
+    assert_int_equal(
+        aipm_data_transition(f->st, 3, "revert", "test", NULL, &err), AIPM_OK);
+    g = open_snap(f, &info);
+    assert_string_equal(info.mode, "full");
+    assert_string_equal(info.why, "batch 3 is no longer accepted");
+    same_as_full(f, g);
+    aipm_graph_free(g);
+    assert_int_equal(
+        aipm_data_transition(f->st, 3, "accept", "test", NULL, &err), AIPM_OK);
+    g = open_snap(f, &info);
+    assert_string_equal(info.mode, "full");
+    assert_string_equal(info.why, "batch 3 was accepted since the snapshot");
+    same_as_full(f, g);
+    aipm_graph_free(g);
+
+    /* A damaged file: a flipped byte in the edges, then a short file. */
+    snprintf(path, sizeof(path), "%s/graph.snapshot", f->dir);
+    fp = fopen(path, "r+b");
+    assert_non_null(fp);
+    fseek(fp, 0, SEEK_END);
+    size = ftell(fp);
+    fseek(fp, size - 5, SEEK_SET); /* the last edge's weight */
+    c = fgetc(fp);
+    fseek(fp, size - 5, SEEK_SET);
+    fputc(c ^ 0x10, fp);
+    fclose(fp);
+    aipm_graph_free(open_snap(f, &info));
+    assert_string_equal(info.mode, "full");
+    assert_string_equal(info.why, "the snapshot is damaged (checksum)");
+    assert_int_equal(truncate(path, size - 16), 0);
+    aipm_graph_free(open_snap(f, &info));
+    assert_string_equal(info.why, "the snapshot is damaged (sizes)");
+
+    /* The catalog changes. */
+    aipm_graph_free(open_snap(f, &info));
+    assert_string_equal(info.mode, "snapshot");
+    aipm_config_free(f->cfg);
+    f->cfg = NULL;
+    assert_int_equal(tu_ws_config(f, "catalog:\n"
+                                     "  - {key: export, events: [Export]}\n"),
+                     0);
+    aipm_graph_free(open_snap(f, &info));
+    assert_string_equal(info.why, "the catalog changed");
+
+    /* graph.csv rows of a built-in relation. */
+    ingest(f, "graph", "uses.csv",
+           "src,relation,dst\nuser:d,uses,feature:export\n");
+    g = open_snap(f, &info);
+    assert_string_equal(info.mode, "full");
+    assert_string_equal(info.why, "graph.csv's new rows use a built-in "
+                                  "relation (member_of, uses or depends_on)");
+    same_as_full(f, g);
+    aipm_graph_free(g);
+    aipm_graph_free(open_snap(f, &info));
+    assert_string_equal(info.why,
+                        "graph.csv has member_of, uses or depends_on rows");
+
+    /* --rebuild */
+    assert_int_equal(aipm_graph_open(&g, f->st, f->cfg, path, 1, &info, &err),
+                     AIPM_OK);
+    assert_string_equal(info.why, "asked to rebuild");
+    aipm_graph_free(g);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -355,6 +628,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_newest_edge_wins, setup,
                                         tu_ws_teardown),
         cmocka_unit_test_setup_teardown(test_stats, setup, tu_ws_teardown),
+        cmocka_unit_test_setup_teardown(test_snapshot_incremental, setup,
+                                        tu_ws_teardown),
+        cmocka_unit_test_setup_teardown(test_snapshot_full, setup,
+                                        tu_ws_teardown),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

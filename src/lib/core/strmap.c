@@ -135,6 +135,32 @@ static int rehash(aipm_strmap *m, size_t n_slots)
     return AIPM_OK;
 }
 
+int aipm_strmap_reserve(aipm_strmap *m, int n)
+{
+    size_t slots = m->n_slots ? m->n_slots : 64, cap;
+    char **keys;
+    size_t *lens;
+
+    if (n <= m->n_keys)
+        return AIPM_OK;
+    while ((size_t)n * 2 > slots)
+        slots *= 2;
+    if (slots != m->n_slots && rehash(m, slots) != 0)
+        return AIPM_ENOMEM;
+    if ((cap = (size_t)n) > m->cap_keys) {
+        keys = realloc(m->keys, cap * sizeof(*keys));
+        if (keys == NULL)
+            return AIPM_ENOMEM;
+        m->keys = keys;
+        lens = realloc(m->key_lens, cap * sizeof(*lens));
+        if (lens == NULL)
+            return AIPM_ENOMEM;
+        m->key_lens = lens;
+        m->cap_keys = cap;
+    }
+    return AIPM_OK;
+}
+
 int aipm_strmap_put(aipm_strmap *m, const char *key, size_t len, int *idx,
                     int *added)
 {
@@ -159,7 +185,7 @@ int aipm_strmap_put_h(aipm_strmap *m, const char *key, size_t len, uint64_t h,
         rehash(m, m->n_slots ? m->n_slots * 2 : 64) != 0)
         return AIPM_ENOMEM;
     n = m->n_keys;
-    if ((n & (n - 1)) == 0) { /* grow the key arrays at powers of two */
+    if ((size_t)n == m->cap_keys) { /* grow the key arrays by doubling */
         size_t cap = n ? (size_t)n * 2 : 16;
 
         keys = realloc(m->keys, cap * sizeof(*keys));
@@ -170,6 +196,7 @@ int aipm_strmap_put_h(aipm_strmap *m, const char *key, size_t len, uint64_t h,
         if (lens == NULL)
             return AIPM_ENOMEM;
         m->key_lens = lens;
+        m->cap_keys = cap;
     }
     if ((m->keys[n] = malloc(len + 1)) == NULL)
         return AIPM_ENOMEM;

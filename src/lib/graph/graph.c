@@ -12,7 +12,7 @@
  * (int32: to the year 6053), the weight as a float: 16 bytes an edge a
  * direction.
  */
-#include "aipm/graph.h"
+#include "graph/graph_int.h"
 
 #include <jansson.h>
 #include <math.h>
@@ -21,54 +21,57 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#define MAX_NODES (1 << 28)
-#define MAX_RELATIONS 1024
-
-typedef struct raw_edge {
-    int32_t src, dst;
-    int32_t t; /* minutes since 1970 */
-    float w;
-    uint16_t rel;
-} raw_edge;
-
-typedef struct adj {
-    int32_t node;
-    int32_t t;
-    float w;
-    uint16_t rel;
-} adj;
-
-#define MINUTE_MS 60000
-
-struct aipm_graph {
-    aipm_strmap nodes, relations;
-    unsigned char *kind;
-    size_t cap_kind;
-    raw_edge *raw;
-    size_t n_raw, cap_raw;
-    size_t *out_start, *in_start; /* n_nodes + 1 */
-    adj *out, *in;
-    aipm_error *err;
-};
+#include <sys/mman.h>
+#include <time.h>
 
 /* Each user's first time for each event name (rows grouped by user; the
  * analysis index events(user_id, event, ts, batch_id), when the store has
- * it, serves them in order without a sort), and each (user, account) of
- * the group calls from the first. */
+ * it, serves them in order without a sort), each (user, account) of the
+ * group calls from the first, and graph.csv in ingest order. Every read
+ * stops at the newest batch listed for the version (?1), so what the
+ * graph holds is exactly what its version says, whatever is ingested
+ * meanwhile. */
 static const char firsts_sql[] =
     "SELECT user_id, event, min(ts) FROM events"
-    " WHERE user_id IS NOT NULL"
-    "  AND batch_id IN (SELECT id FROM batches WHERE status = 'accepted')"
+    " WHERE user_id IS NOT NULL AND batch_id IN (SELECT id FROM batches"
+    "  WHERE status = 'accepted' AND id <= ?1)"
     " GROUP BY user_id, event";
 
 static const char members_sql[] =
-    "SELECT user_id, group_id, min(ts) FROM v_events"
+    "SELECT user_id, group_id, min(ts) FROM events"
     " WHERE type = 'group' AND user_id IS NOT NULL AND group_id IS NOT NULL"
+    "  AND batch_id IN (SELECT id FROM batches"
+    "   WHERE status = 'accepted' AND id <= ?1)"
     " GROUP BY user_id, group_id";
 
-static const char graph_sql[] =
-    "SELECT src, relation, dst, weight FROM v_graph ORDER BY rid";
+static const char graph_sql[] = "SELECT src, relation, dst, weight FROM graph"
+                                " WHERE batch_id IN (SELECT id FROM batches"
+                                "  WHERE status = 'accepted' AND id <= ?1)"
+                                " ORDER BY rid";
+
+/* The same over the rows a snapshot lacks: those of the batches after its
+ * newest (?2) up to ?1, which lie after its newest row (?3), read by
+ * rowid (NOT INDEXED keeps the planner off the analysis index, which
+ * would scan every row for the order). */
+static const char firsts_delta_sql[] =
+    "SELECT user_id, event, min(ts) FROM events NOT INDEXED"
+    " WHERE rowid > ?3 AND user_id IS NOT NULL"
+    "  AND batch_id IN (SELECT id FROM batches"
+    "   WHERE status = 'accepted' AND id > ?2 AND id <= ?1)"
+    " GROUP BY user_id, event";
+
+static const char members_delta_sql[] =
+    "SELECT user_id, group_id, min(ts) FROM events NOT INDEXED"
+    " WHERE rowid > ?3 AND type = 'group' AND user_id IS NOT NULL"
+    "  AND group_id IS NOT NULL AND batch_id IN (SELECT id FROM batches"
+    "   WHERE status = 'accepted' AND id > ?2 AND id <= ?1)"
+    " GROUP BY user_id, group_id";
+
+static const char graph_delta_sql[] =
+    "SELECT src, relation, dst, weight FROM graph"
+    " WHERE rid > ?3 AND batch_id IN (SELECT id FROM batches"
+    "  WHERE status = 'accepted' AND id > ?2 AND id <= ?1)"
+    " ORDER BY rid";
 
 const char *aipm_node_kind_name(aipm_node_kind k)
 {
@@ -95,8 +98,7 @@ static aipm_node_kind kind_of(const char *id)
     return AIPM_NODE_OTHER;
 }
 
-/* The node of key (hash h), added when new; -1 on error (set). */
-static int node_key(aipm_graph *g, const char *key, size_t n, uint64_t h)
+int aipm_graph__node(aipm_graph *g, const char *key, size_t n, uint64_t h)
 {
     int idx, added;
 
@@ -124,7 +126,7 @@ static int node(aipm_graph *g, const char *prefix, const char *name)
     memcpy(buf, prefix, lp);
     memcpy(buf + lp, name, ln);
     buf[n] = '\0';
-    idx = node_key(g, buf, n, aipm_strmap_hash(buf, n));
+    idx = aipm_graph__node(g, buf, n, aipm_strmap_hash(buf, n));
     if (buf != stack)
         free(buf);
     return idx;
@@ -207,6 +209,9 @@ static int user_node(loader *L, const char *id)
 typedef struct firsts {
     const loader *L;
     aipm_store *st;
+    const char *sql;
+    const aipm_bind *binds;
+    int n_binds;
     aipm_error err;
     int rc;
     char *ids; /* user ids, NUL-terminated, in order */
@@ -293,8 +298,8 @@ static void *firsts_main(void *arg)
 {
     firsts *F = arg;
 
-    F->rc =
-        aipm_store_query(F->st, firsts_sql, NULL, 0, firsts_row, F, &F->err);
+    F->rc = aipm_store_query(F->st, F->sql, F->binds, F->n_binds, firsts_row, F,
+                             &F->err);
     if (F->rc == AIPM_OK && F->n_users > 0)
         F->rc = firsts_flush(F);
     return NULL;
@@ -313,7 +318,7 @@ static int firsts_apply(loader *L, const firsts *F)
             aipm_strmap_prefetch(&L->g->nodes, F->hash + i,
                                  F->n_users - i < GRAPH_BATCH ? F->n_users - i
                                                               : GRAPH_BATCH);
-        if ((u = node_key(L->g, id, strlen(id), F->hash[i])) < 0)
+        if ((u = aipm_graph__node(L->g, id, strlen(id), F->hash[i])) < 0)
             return AIPM_ERROR;
         for (; j < F->n_uses && F->uses[j].user == i; j++) {
             int rc = edge(L->g, u, L->feat_node[F->uses[j].f], L->uses,
@@ -429,8 +434,9 @@ static int flush_graph(loader *L)
     aipm_strmap_prefetch(&L->g->nodes, h, (size_t)(2 * L->n_pend));
     for (i = 0; i < L->n_pend && rc == AIPM_OK; i++) {
         const struct pending *p = &L->pend[i];
-        int s = node_key(L->g, L->arena + p->src, p->src_len, h[2 * i]);
-        int d = node_key(L->g, L->arena + p->dst, p->dst_len, h[2 * i + 1]);
+        int s = aipm_graph__node(L->g, L->arena + p->src, p->src_len, h[2 * i]);
+        int d =
+            aipm_graph__node(L->g, L->arena + p->dst, p->dst_len, h[2 * i + 1]);
 
         rc = s < 0 || d < 0 ? AIPM_ERROR : edge(L->g, s, d, p->rel, 0, p->w);
     }
@@ -451,6 +457,8 @@ static int graph_row(void *ctx, int n, const char *const *text,
         return 0;
     if ((r = relation(L->g, text[1])) < 0)
         return AIPM_ERROR;
+    if (r < N_BUILTIN_RELATIONS)
+        L->g->csv_builtin = 1;
     ls = strlen(text[0]);
     ld = strlen(text[2]);
     if (aipm_grow(&L->arena, &L->arena_cap, L->arena_len + ls + ld + 2, 1))
@@ -470,10 +478,8 @@ static int graph_row(void *ctx, int n, const char *const *text,
     return L->n_pend == GRAPH_BATCH ? flush_graph(L) : 0;
 }
 
-static int cmp_adj(const void *a, const void *b)
+int aipm_graph__cmp(const adj *x, const adj *y)
 {
-    const adj *x = a, *y = b;
-
     if (x->rel != y->rel)
         return x->rel < y->rel ? -1 : 1;
     if (x->node != y->node)
@@ -483,7 +489,7 @@ static int cmp_adj(const void *a, const void *b)
 
 /* Sort a[0..n) by (relation, node), keeping equal ones in their order:
  * insertion for short runs, then bottom-up merges through scratch. */
-static int stable_sort(adj *a, size_t n, adj **scratch, size_t *cap)
+int aipm_graph__sort(adj *a, size_t n, adj **scratch, size_t *cap)
 {
     size_t i, j, w;
 
@@ -494,7 +500,7 @@ static int stable_sort(adj *a, size_t n, adj **scratch, size_t *cap)
             adj v = a[j];
             size_t k;
 
-            for (k = j; k > i && cmp_adj(&a[k - 1], &v) > 0; k--)
+            for (k = j; k > i && aipm_graph__cmp(&a[k - 1], &v) > 0; k--)
                 a[k] = a[k - 1];
             a[k] = v;
         }
@@ -509,7 +515,8 @@ static int stable_sort(adj *a, size_t n, adj **scratch, size_t *cap)
             size_t end = i + 2 * w < n ? i + 2 * w : n, l = i, r = mid, o = i;
 
             while (l < mid && r < end) /* ties take the left: stable */
-                (*scratch)[o++] = cmp_adj(&a[r], &a[l]) < 0 ? a[r++] : a[l++];
+                (*scratch)[o++] =
+                    aipm_graph__cmp(&a[r], &a[l]) < 0 ? a[r++] : a[l++];
             while (l < mid)
                 (*scratch)[o++] = a[l++];
             while (r < end)
@@ -520,74 +527,106 @@ static int stable_sort(adj *a, size_t n, adj **scratch, size_t *cap)
     return 0;
 }
 
-/* The out-CSR of the raw edges (which it frees), each repeated (source,
- * relation, destination) kept once with its last-loaded time and weight;
- * then the in-CSR from it. */
-static int csr(aipm_graph *g)
+/* When a key (source, relation, destination) comes again: the later
+ * edge replaces the kept one (graph.csv: the newest version wins), except
+ * that a delta's member_of or uses edge only moves the time earlier (the
+ * first call or use over all the batches). */
+static void combine(adj *kept, const adj *later, int keep_first)
 {
-    size_t n_nodes = (size_t)g->nodes.n_keys, n_edges = g->n_raw, i, j, m;
-    size_t scratch_cap = 0;
-    size_t *fill = calloc(n_nodes + 1, sizeof(*fill));
-    adj *tmp, *scratch = NULL;
+    if (keep_first && (kept->rel == REL_MEMBER_OF || kept->rel == REL_USES)) {
+        if (later->t < kept->t)
+            kept->t = later->t;
+    } else
+        *kept = *later;
+}
 
-    g->out_start = calloc(n_nodes + 1, sizeof(size_t));
-    g->in_start = calloc(n_nodes + 1, sizeof(size_t));
-    g->out = malloc((g->n_raw ? g->n_raw : 1) * sizeof(adj));
-    if (!fill || !g->out_start || !g->in_start || !g->out) {
-        free(fill);
-        return aipm_error_set(g->err, AIPM_ENOMEM,
-                              "out of memory (graph arrays)");
-    }
+/* The raw edges (which it frees) by source, each source's sorted by
+ * (relation, destination) and each key once (combine, in load order):
+ * *start_out[n_nodes + 1] and *adj_out. */
+static int by_source(aipm_graph *g, int keep_first, size_t **start_out,
+                     adj **adj_out)
+{
+    size_t n_nodes = (size_t)g->nodes.n_keys, i, j, m = 0, scratch_cap = 0;
+    size_t *start = calloc(n_nodes + 1, sizeof(size_t));
+    size_t *fill = malloc((n_nodes + 1) * sizeof(size_t));
+    adj *a = malloc((g->n_raw ? g->n_raw : 1) * sizeof(adj)), *tmp;
+    adj *scratch = NULL;
+    int rc = AIPM_ENOMEM;
+
+    if (!start || !fill || !a)
+        goto done;
     for (i = 0; i < g->n_raw; i++)
-        g->out_start[g->raw[i].src + 1]++;
+        start[g->raw[i].src + 1]++;
     for (i = 0; i < n_nodes; i++)
-        g->out_start[i + 1] += g->out_start[i];
-    memcpy(fill, g->out_start, (n_nodes + 1) * sizeof(*fill));
+        start[i + 1] += start[i];
+    memcpy(fill, start, (n_nodes + 1) * sizeof(*fill));
     for (i = 0; i < g->n_raw; i++) {
         const raw_edge *e = &g->raw[i];
-        adj *x = &g->out[fill[e->src]++];
+        adj *x = &a[fill[e->src]++];
 
         x->node = e->dst;
         x->rel = e->rel;
+        x->unused = 0;
         x->t = e->t;
         x->w = e->w;
     }
     free(g->raw);
     g->raw = NULL;
     g->n_raw = g->cap_raw = 0;
-    /* Per source: by (relation, destination), the last loaded of equal
-     * ones wins (a stable order: equal keys are sorted by position). */
-    m = 0;
     for (i = 0; i < n_nodes; i++) {
-        size_t lo = g->out_start[i], hi = g->out_start[i + 1];
+        size_t lo = start[i], hi = start[i + 1];
 
-        g->out_start[i] = m;
+        start[i] = m;
         if (hi - lo > 1 &&
-            stable_sort(g->out + lo, hi - lo, &scratch, &scratch_cap) != 0) {
-            free(fill);
-            free(scratch);
-            return aipm_error_set(g->err, AIPM_ENOMEM,
-                                  "out of memory (graph arrays)");
-        }
+            aipm_graph__sort(a + lo, hi - lo, &scratch, &scratch_cap) != 0)
+            goto done;
         for (j = lo; j < hi; j++) {
-            if (j + 1 < hi && cmp_adj(&g->out[j], &g->out[j + 1]) == 0)
-                continue; /* a later one of the same key follows */
-            g->out[m++] = g->out[j];
+            if (m > start[i] && aipm_graph__cmp(&a[m - 1], &a[j]) == 0)
+                combine(&a[m - 1], &a[j], keep_first);
+            else
+                a[m++] = a[j];
         }
     }
-    g->out_start[n_nodes] = m;
+    start[n_nodes] = m;
+    if ((tmp = realloc(a, (m ? m : 1) * sizeof(adj))) != NULL)
+        a = tmp;
+    *start_out = start;
+    *adj_out = a;
+    start = NULL;
+    a = NULL;
+    rc = AIPM_OK;
+done:
+    free(start);
+    free(fill);
+    free(a);
     free(scratch);
-    if (m < n_edges &&
-        (tmp = realloc(g->out, (m ? m : 1) * sizeof(adj))) != NULL)
-        g->out = tmp;
-    /* The in-CSR, by destination. */
+    return rc == AIPM_OK ? AIPM_OK
+                         : aipm_error_set(g->err, AIPM_ENOMEM,
+                                          "out of memory (graph arrays)");
+}
+
+void aipm_graph__drop(aipm_graph *g, adj *a)
+{
+    const char *p = (const char *)a, *map = g->map;
+
+    if (map == NULL || p < map || p >= map + g->map_len)
+        free(a);
+}
+
+int aipm_graph__in_csr(aipm_graph *g)
+{
+    size_t n_nodes = (size_t)g->nodes.n_keys, m = g->out_start[n_nodes], i, j;
+    size_t *fill = malloc((n_nodes + 1) * sizeof(*fill));
+
+    aipm_graph__drop(g, g->in);
+    free(g->in_start);
+    g->in_start = calloc(n_nodes + 1, sizeof(size_t));
     g->in = malloc((m ? m : 1) * sizeof(adj));
-    if (g->in == NULL) {
+    if (!fill || !g->in_start || !g->in) {
         free(fill);
         return aipm_error_set(g->err, AIPM_ENOMEM,
                               "out of memory (graph arrays)");
     }
-    memset(fill, 0, (n_nodes + 1) * sizeof(*fill));
     for (i = 0; i < m; i++)
         g->in_start[g->out[i].node + 1]++;
     for (i = 0; i < n_nodes; i++)
@@ -604,41 +643,204 @@ static int csr(aipm_graph *g)
     return AIPM_OK;
 }
 
-int aipm_graph_build(aipm_graph **out, aipm_store *st, const aipm_config *cfg,
-                     aipm_error *err)
+/* An in-adjacency order: by the other end, then relation. */
+int aipm_graph__cmp_in(const adj *x, const adj *y)
+{
+    if (x->node != y->node)
+        return x->node < y->node ? -1 : 1;
+    if (x->rel != y->rel)
+        return x->rel < y->rel ? -1 : 1;
+    return 0;
+}
+
+/* The in-adjacency after a merge: each destination's old slice (by
+ * source, relation) merged with the edges the delta added or changed,
+ * ch[0..n_ch) as (destination in .t's place, edge from the source),
+ * made in source order. One counting sort of the changes, stable, then
+ * one pass. */
+typedef struct change {
+    int32_t dst;
+    adj e; /* e.node: the source */
+} change;
+
+static int merge_in(aipm_graph *g, size_t n_old, const change *ch, size_t n_ch)
+{
+    size_t n = (size_t)g->nodes.n_keys, i, m = 0;
+    size_t *c_start = calloc(n + 1, sizeof(size_t)), *fill = NULL;
+    size_t *start = malloc((n + 1) * sizeof(size_t));
+    adj *c = malloc((n_ch + 1) * sizeof(adj)), *in = NULL;
+    int rc = AIPM_ENOMEM;
+
+    if (!c_start || !start || !c ||
+        (fill = malloc((n + 1) * sizeof(size_t))) == NULL ||
+        (in = malloc((g->in_start[n_old] + n_ch + 1) * sizeof(adj))) == NULL)
+        goto done;
+    for (i = 0; i < n_ch; i++)
+        c_start[ch[i].dst + 1]++;
+    for (i = 0; i < n; i++)
+        c_start[i + 1] += c_start[i];
+    memcpy(fill, c_start, (n + 1) * sizeof(size_t));
+    for (i = 0; i < n_ch; i++)
+        c[fill[ch[i].dst]++] = ch[i].e;
+    for (i = 0; i < n; i++) {
+        size_t a = i < n_old ? g->in_start[i] : 0;
+        size_t a_end = i < n_old ? g->in_start[i + 1] : 0;
+        size_t b = c_start[i], b_end = c_start[i + 1];
+
+        start[i] = m;
+        while (a < a_end || b < b_end) {
+            int k = a == a_end   ? 1
+                    : b == b_end ? -1
+                                 : aipm_graph__cmp_in(&g->in[a], &c[b]);
+
+            if (k < 0)
+                in[m++] = g->in[a++];
+            else {
+                in[m++] = c[b++];
+                a += k == 0; /* the change replaces it */
+            }
+        }
+    }
+    start[n] = m;
+    aipm_graph__drop(g, g->in);
+    free(g->in_start);
+    g->in = in;
+    g->in_start = start;
+    in = NULL;
+    start = NULL;
+    rc = AIPM_OK;
+done:
+    free(c_start);
+    free(fill);
+    free(start);
+    free(c);
+    free(in);
+    return rc == AIPM_OK ? rc
+                         : aipm_error_set(g->err, AIPM_ENOMEM, "out of memory");
+}
+
+/* Fold a delta's raw edges into the adjacency of a snapshot's first
+ * n_old nodes: per node, one merge of two sorted lists, out then in. */
+static int merge(aipm_graph *g, size_t n_old)
+{
+    size_t n = (size_t)g->nodes.n_keys, i, m = 0, n_ch = 0;
+    size_t *d_start = NULL, *start = malloc((n + 1) * sizeof(size_t));
+    adj *d = NULL, *out = NULL;
+    change *ch = NULL;
+    int rc;
+
+    if (start == NULL)
+        return aipm_error_set(g->err, AIPM_ENOMEM, "out of memory");
+    if ((rc = by_source(g, 1, &d_start, &d)) != AIPM_OK)
+        goto done;
+    out = malloc((g->out_start[n_old] + d_start[n] + 1) * sizeof(adj));
+    ch = malloc((d_start[n] + 1) * sizeof(change));
+    if (out == NULL || ch == NULL) {
+        rc = aipm_error_set(g->err, AIPM_ENOMEM, "out of memory");
+        goto done;
+    }
+    for (i = 0; i < n; i++) {
+        size_t a = i < n_old ? g->out_start[i] : 0;
+        size_t a_end = i < n_old ? g->out_start[i + 1] : 0;
+        size_t b = d_start[i], b_end = d_start[i + 1];
+
+        start[i] = m;
+        while (a < a_end || b < b_end) {
+            int c = a == a_end   ? 1
+                    : b == b_end ? -1
+                                 : aipm_graph__cmp(&g->out[a], &d[b]);
+
+            if (c < 0) {
+                out[m++] = g->out[a++];
+                continue;
+            }
+            if (c > 0)
+                out[m] = d[b++];
+            else {
+                out[m] = g->out[a++];
+                combine(&out[m], &d[b++], 1);
+            }
+            ch[n_ch].dst = out[m].node;
+            ch[n_ch].e = out[m++];
+            ch[n_ch++].e.node = (int32_t)i;
+        }
+    }
+    start[n] = m;
+    aipm_graph__drop(g, g->out);
+    free(g->out_start);
+    g->out = out;
+    g->out_start = start;
+    out = NULL;
+    start = NULL;
+    rc = merge_in(g, n_old, ch, n_ch);
+done:
+    free(start);
+    free(out);
+    free(d_start);
+    free(d);
+    free(ch);
+    return rc;
+}
+
+aipm_graph *aipm_graph__new(aipm_error *err)
 {
     aipm_graph *g = calloc(1, sizeof(*g));
-    loader L;
-    firsts F;
-    pthread_t tid;
-    int f, rc = AIPM_OK, threaded = 0;
 
-    *out = NULL;
-    if (g == NULL)
-        return aipm_error_set(err, AIPM_ENOMEM, "out of memory");
-    memset(&L, 0, sizeof(L));
+    if (g == NULL) {
+        aipm_error_set(err, AIPM_ENOMEM, "out of memory");
+        return NULL;
+    }
     g->err = err;
     aipm_strmap_init(&g->nodes, MAX_NODES);
     aipm_strmap_init(&g->relations, MAX_RELATIONS);
+    if (relation(g, "member_of") != REL_MEMBER_OF ||
+        relation(g, "uses") != REL_USES ||
+        relation(g, "depends_on") != REL_DEPENDS_ON) {
+        aipm_graph_free(g);
+        aipm_error_set(err, AIPM_ENOMEM, "out of memory");
+        return NULL;
+    }
+    return g;
+}
+
+/* Load the version's rows into g's raw edges: all of them (was NULL), or
+ * those after version was (a delta on a restored graph). */
+static int load(aipm_graph *g, aipm_store *st, const aipm_config *cfg,
+                const graph_version *v, const graph_version *was)
+{
+    aipm_bind events_binds[3], graph_binds[3];
+    int n_binds = was ? 3 : 1;
+    loader L;
+    firsts F;
+    pthread_t tid;
+    int f, rc, threaded = 0;
+
+    events_binds[0] = graph_binds[0] = AIPM_BIND_INT(v->max_batch);
+    events_binds[1] = graph_binds[1] = AIPM_BIND_INT(was ? was->max_batch : 0);
+    events_binds[2] = AIPM_BIND_INT(was ? was->events_rowid : 0);
+    graph_binds[2] = AIPM_BIND_INT(was ? was->graph_rid : 0);
+    memset(&L, 0, sizeof(L));
     L.g = g;
     L.last_node = -1;
-    L.member_of = relation(g, "member_of");
-    L.uses = relation(g, "uses");
-    relation(g, "depends_on");
+    L.member_of = REL_MEMBER_OF;
+    L.uses = REL_USES;
     rc = catalog_map(&L, cfg);
     /* The first uses on a second connection, in a thread, when one opens;
      * else on this one, first. Either way collected, then applied. */
     memset(&F, 0, sizeof(F));
     F.L = &L;
+    F.sql = was ? firsts_delta_sql : firsts_sql;
+    F.binds = events_binds;
+    F.n_binds = n_binds;
     if (rc == AIPM_OK) {
         F.first_t = malloc(((size_t)L.n_feat + 1) * sizeof(int64_t));
         F.touched = calloc((size_t)L.n_feat + 1, sizeof(int));
         if (!F.first_t || !F.touched)
-            rc = aipm_error_set(err, AIPM_ENOMEM, "out of memory");
+            rc = aipm_error_set(g->err, AIPM_ENOMEM, "out of memory");
         for (f = 0; F.first_t && f < L.n_feat; f++)
             F.first_t[f] = INT64_MAX;
     }
-    if (rc == AIPM_OK &&
+    if (rc == AIPM_OK && was == NULL &&
         aipm_store_open(&F.st, aipm_store_namespace(st), 0, &F.err) == AIPM_OK)
         threaded = pthread_create(&tid, NULL, firsts_main, &F) == 0;
     if (rc == AIPM_OK && !threaded) {
@@ -649,35 +851,137 @@ int aipm_graph_build(aipm_graph **out, aipm_store *st, const aipm_config *cfg,
         F.st = NULL; /* not ours to close */
     }
     if (rc == AIPM_OK)
-        rc = aipm_store_query(st, members_sql, NULL, 0, member_row, &L, err);
+        rc = aipm_store_query(st, was ? members_delta_sql : members_sql,
+                              events_binds, n_binds, member_row, &L, g->err);
     if (rc == AIPM_OK)
-        rc = aipm_store_query(st, graph_sql, NULL, 0, graph_row, &L, err);
+        rc = aipm_store_query(st, was ? graph_delta_sql : graph_sql,
+                              graph_binds, n_binds, graph_row, &L, g->err);
     if (rc == AIPM_OK && L.n_pend > 0)
         rc = flush_graph(&L);
     if (threaded)
         pthread_join(tid, NULL);
     if (rc == AIPM_OK && F.rc != AIPM_OK)
         rc = F.rc == AIPM_ENOMEM
-                 ? aipm_error_set(err, AIPM_ENOMEM, "out of memory")
-                 : aipm_error_set(err, F.rc, "%s", F.err.msg);
+                 ? aipm_error_set(g->err, AIPM_ENOMEM, "out of memory")
+                 : aipm_error_set(g->err, F.rc, "%s", F.err.msg);
     if (rc == AIPM_OK)
         rc = firsts_apply(&L, &F);
     firsts_free(&F);
-    /* The catalog's depends_on edges. */
-    for (f = 0; rc == AIPM_OK && f < cfg->n_catalog; f++) {
+    /* The catalog's depends_on edges (a snapshot has them: the catalog is
+     * part of its version). */
+    for (f = 0; rc == AIPM_OK && was == NULL && f < cfg->n_catalog; f++) {
         const aipm_feature *ft = &cfg->catalog[f];
         int k;
 
         for (k = 0; rc == AIPM_OK && k < ft->n_depends_on; k++)
             rc = edge(g, L.feat_node[f], node(g, "feature:", ft->depends_on[k]),
-                      relation(g, "depends_on"), 0, 1);
+                      REL_DEPENDS_ON, 0, 1);
     }
-    if (rc == AIPM_OK)
-        rc = csr(g);
     loader_free(&L);
-    free(g->raw);
-    g->raw = NULL;
-    g->n_raw = g->cap_raw = 0;
+    return rc;
+}
+
+static double seconds_since(const struct timespec *t0)
+{
+    struct timespec t1;
+
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    return (double)(t1.tv_sec - t0->tv_sec) +
+           (double)(t1.tv_nsec - t0->tv_nsec) / 1e9;
+}
+
+/* Bring the snapshot's graph to version v, or say why not (*g freed and
+ * NULL): a delta of graph.csv rows of a built-in relation is read as the
+ * full build would, last-loaded wins, so it needs one. */
+static int apply_delta(aipm_graph **gp, aipm_store *st, const aipm_config *cfg,
+                       const graph_version *v, const graph_version *was,
+                       aipm_graph_build_info *info)
+{
+    aipm_graph *g = *gp;
+    size_t n_old = (size_t)g->nodes.n_keys;
+    int rc = load(g, st, cfg, v, was);
+
+    if (rc == AIPM_OK && g->csv_builtin) {
+        snprintf(info->why, sizeof(info->why),
+                 "graph.csv's new rows use a built-in relation (member_of, "
+                 "uses or depends_on)");
+        aipm_graph_free(g);
+        *gp = NULL;
+        return AIPM_OK;
+    }
+    return rc == AIPM_OK ? merge(g, n_old) : rc;
+}
+
+static int count_new(const graph_version *v, const graph_version *was)
+{
+    size_t i;
+    int n = 0;
+
+    for (i = 0; i < v->n_batches; i++)
+        n += v->batches[i].id > was->max_batch;
+    return n;
+}
+
+int aipm_graph_open(aipm_graph **out, aipm_store *st, const aipm_config *cfg,
+                    const char *snapshot, int rebuild,
+                    aipm_graph_build_info *info, aipm_error *err)
+{
+    aipm_graph_build_info scratch;
+    graph_version v, was;
+    aipm_graph *g = NULL;
+    struct timespec t0;
+    int rc;
+
+    *out = NULL;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    if (info == NULL)
+        info = &scratch;
+    memset(info, 0, sizeof(*info));
+    memset(&v, 0, sizeof(v));
+    memset(&was, 0, sizeof(was));
+    snprintf(info->mode, sizeof(info->mode), "full");
+    if ((rc = aipm_graph__version(&v, st, cfg, err)) != AIPM_OK)
+        goto done;
+    if (snapshot && rebuild)
+        snprintf(info->why, sizeof(info->why), "asked to rebuild");
+    else if (snapshot &&
+             (rc = aipm_graph__restore(&g, &was, &v, snapshot, info->why,
+                                       sizeof(info->why), err)) != AIPM_OK)
+        goto done;
+    if (g) {
+        g->err = err;
+        info->new_batches = count_new(&v, &was);
+        snprintf(info->mode, sizeof(info->mode),
+                 info->new_batches ? "incremental" : "snapshot");
+        if (info->new_batches &&
+            (rc = apply_delta(&g, st, cfg, &v, &was, info)) != AIPM_OK)
+            goto done;
+    }
+    if (g == NULL) { /* the full build */
+        snprintf(info->mode, sizeof(info->mode), "full");
+        info->new_batches = 0;
+        if ((g = aipm_graph__new(err)) == NULL) {
+            rc = AIPM_ENOMEM;
+            goto done;
+        }
+        if ((rc = load(g, st, cfg, &v, NULL)) != AIPM_OK ||
+            (rc = by_source(g, 0, &g->out_start, &g->out)) != AIPM_OK)
+            goto done;
+    }
+    if (strcmp(info->mode, "full") == 0 && (rc = aipm_graph__in_csr(g)) != 0)
+        goto done;
+    info->seconds = seconds_since(&t0);
+    if (snapshot && strcmp(info->mode, "snapshot") != 0) {
+        aipm_error serr = {0, ""};
+
+        if (aipm_graph__save(g, &v, snapshot, &serr) != AIPM_OK)
+            snprintf(info->save_error, sizeof(info->save_error), "%.190s",
+                     serr.msg);
+        info->save_seconds = seconds_since(&t0) - info->seconds;
+    }
+done:
+    aipm_graph__version_free(&v);
+    aipm_graph__version_free(&was);
     if (rc != AIPM_OK) {
         if (err && err->msg[0] == '\0')
             aipm_error_set(err, AIPM_ERROR, "could not build the graph");
@@ -687,6 +991,12 @@ int aipm_graph_build(aipm_graph **out, aipm_store *st, const aipm_config *cfg,
     g->err = NULL;
     *out = g;
     return AIPM_OK;
+}
+
+int aipm_graph_build(aipm_graph **out, aipm_store *st, const aipm_config *cfg,
+                     aipm_error *err)
+{
+    return aipm_graph_open(out, st, cfg, NULL, 0, NULL, err);
 }
 
 void aipm_graph_free(aipm_graph *g)
@@ -699,8 +1009,10 @@ void aipm_graph_free(aipm_graph *g)
     free(g->raw);
     free(g->out_start);
     free(g->in_start);
-    free(g->out);
-    free(g->in);
+    aipm_graph__drop(g, g->out);
+    aipm_graph__drop(g, g->in);
+    if (g->map)
+        munmap(g->map, g->map_len);
     free(g);
 }
 
