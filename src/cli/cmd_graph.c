@@ -109,14 +109,18 @@ static int neighbors(const aipm_graph *g, int argc, char **argv)
         if (strcmp(argv[k], "--relation") == 0 && k + 1 < argc)
             rel_name = argv[++k];
         else if (strcmp(argv[k], "--limit") == 0 && k + 1 < argc) {
-            if (cli_parse_i64(argv[++k], &limit) != 0 || limit < 0)
+            if (strcmp(argv[++k], "0") == 0)
+                limit = 0;
+            else if (cli_parse_i64(argv[k], &limit) != 0)
                 return cli_usage_error("--limit needs a number (0: all)");
-        } else if (argv[k][0] != '-' && id == NULL)
+        } else if (strcmp(argv[k], "--rebuild") == 0)
+            continue;
+        else if (argv[k][0] != '-' && id == NULL)
             id = argv[k];
         else
-            return cli_bad_arg("graph neighbors", argv[k], k + 1 == argc,
-                               (const char *const[]){"--relation", "--limit",
-                                                     "--rebuild", NULL});
+            return cli_bad_arg(
+                "graph neighbors", argv[k], k + 1 == argc,
+                (const char *const[]){"--relation", "--limit", NULL});
     }
     if (id == NULL)
         return cli_usage_error("graph neighbors needs a NODE (user:ID, "

@@ -1336,7 +1336,11 @@ want(d["nodes"]["user"] == int(args[0]), "users %r, store %s" % (d["nodes"]["use
 want(d["edges"]["member_of"] == int(args[1]), "member_of %r, store %s" % (d["edges"]["member_of"], args[1]))
 want(d["edges"]["invited"] == int(args[2]), "invited %r, store %s" % (d["edges"]["invited"], args[2]))
 want(d["nodes"]["feature"] == 10 and d["edges"]["depends_on"] >= 1, "catalog %r" % d)
-want(d["edges_total"] == sum(d["edges"].values()), "edge total")' "$users" "$members" "$invited"
+want(d["edges_total"] == sum(d["edges"].values()), "edge total")
+want(d["build"]["mode"] == "full" and d["build"]["why"] == "no snapshot yet", "build %r" % d["build"])' "$users" "$members" "$invited"
+    [ "$(stat -c %a "$W/graph.snapshot" 2>/dev/null)" = 600 ] || fail "graph.snapshot missing or not 0600"
+    A -C "$W" graph stats --json
+    pycheck "$OUT" 'want(d["build"]["mode"] == "snapshot" and d["build"]["new_batches"] == 0, "second build %r" % d["build"])'
     A -C "$W" graph neighbors user:u-1 --json
     expect_rc 0 "graph neighbors"
     pycheck "$OUT" '
@@ -1354,6 +1358,34 @@ n = d["neighbors"]
 want(len(n) == 2 == d["edges"], "likes edges %r" % n)
 want(any(e["node"] == "user:u-2" and e["weight"] is None for e in n), "inf weight not shown as null: %r" % n)
 want(any(len(e["node"]) == 705 for e in n), "the long id is missing")'
+    # That build was incremental (one new batch) and saved: the stats are
+    # a full build's, and the edges are listed out then in, by relation
+    # and node id.
+    A -C "$W" graph stats --json
+    cp "$OUT" "$T/graph-snap.json"
+    A -C "$W" graph stats --rebuild --json
+    pycheck "$OUT" '
+s = json.load(open(args[0]))
+want(s["build"]["mode"] == "snapshot", "after the incremental build: %r" % s["build"])
+want(d["build"]["mode"] == "full" and d["build"]["why"] == "asked to rebuild", "rebuild %r" % d["build"])
+s.pop("build"); d.pop("build")
+want(s == d, "the snapshot differs from a full build")' "$T/graph-snap.json"
+    A -C "$W" graph neighbors user:u-1 --limit 0 --json
+    pycheck "$OUT" '
+key = [(e["direction"] != "out", e["relation"], e["node"]) for e in d["neighbors"]]
+want(key == sorted(key) and len(key) == d["edges"] == d["degree"], "order %r" % key)'
+    A -C "$W" --json data versions
+    id=$(python3 -c 'import json,sys; print([b["batch_id"] for b in json.load(sys.stdin)["batches"] if b["dataset"] == "graph"][0])' < "$OUT")
+    A -C "$W" data revert "$id" --reason "test: the graph goes back"
+    expect_rc 0 "revert the odd graph rows"
+    A -C "$W" graph stats --json
+    pycheck "$OUT" 'want(d["build"]["mode"] == "full" and d["build"]["why"] == "batch %s is no longer accepted" % args[0] and "likes" not in d["edges"], "after revert %r" % d["build"])' "$id"
+    printf 'not a snapshot' > "$W/graph.snapshot"
+    A -C "$W" graph stats
+    expect_rc 0 "a damaged snapshot"
+    grep -q "built in full: the snapshot is of another format" "$OUT" || fail "damaged snapshot not reported: $(tail -1 "$OUT")"
+    A -C "$W" graph stats --bogus
+    expect_rc 1 "unknown graph stats option"
     A -C "$W" graph neighbors user:nobody
     expect_rc 1 "unknown node"
     expect_one_line_stderr "unknown node"
