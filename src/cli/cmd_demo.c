@@ -283,8 +283,9 @@ static int adoption_checks(workspace *ws, json_t *truth, json_t *checks)
     int n_bt = 0, beat = 0, pinned = 0, within = 0, f, ok_bt, ok_g;
     double chosen = 0, last = 0;
 
-    if (aipm_adoption_open(&a, ws->store, ws->config, "plan", 0, &err) !=
-        AIPM_OK) {
+    if (aipm_adoption_open(&a, ws->store, ws->config, "plan", 0,
+                           ws->graph_snapshot[0] ? ws->graph_snapshot : NULL,
+                           &err) != AIPM_OK) {
         cli_fail(&err);
         return 0;
     }

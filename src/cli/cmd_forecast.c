@@ -355,7 +355,8 @@ static int adoption(int argc, char **argv, int backtest)
         return rc;
     }
     if (aipm_adoption_open(&a, ws.store, ws.config, by,
-                           backtest ? (int)holdout : 0, &err) != AIPM_OK) {
+                           backtest ? (int)holdout : 0, ws.graph_snapshot,
+                           &err) != AIPM_OK) {
         ws_close(&ws);
         json_decref(all);
         return cli_fail(&err);

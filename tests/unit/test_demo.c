@@ -372,7 +372,8 @@ static void test_adoption_forecast(void **state)
     json_decref(rep);
     ingest(f->out, st, "graph", "graph.csv", &rep);
     json_decref(rep);
-    assert_int_equal(aipm_adoption_open(&a, st, cfg, "plan", 0, &err), AIPM_OK);
+    assert_int_equal(aipm_adoption_open(&a, st, cfg, "plan", 0, NULL, &err),
+                     AIPM_OK);
     assert_int_equal(aipm_adoption_run(&doc, a, "query", &o, &err), AIPM_OK);
     assert_int_equal(json_array_size(json_object_get(doc, "segments")), 3);
     json_array_foreach(json_object_get(doc, "segments"), i, s)
@@ -397,7 +398,7 @@ static void test_adoption_forecast(void **state)
     assert_int_equal(aipm_adoption_run(&doc, a, "nosuch", &o, &err),
                      AIPM_ENOTFOUND);
     aipm_adoption_free(a);
-    assert_int_equal(aipm_adoption_open(&a, st, cfg, "plan", 14, &err),
+    assert_int_equal(aipm_adoption_open(&a, st, cfg, "plan", 14, NULL, &err),
                      AIPM_OK);
     assert_int_equal(aipm_adoption_run(&doc, a, "query", &o, &err), AIPM_OK);
     json_array_foreach(json_object_get(doc, "segments"), i, s)

@@ -135,11 +135,25 @@ static int rehash(aipm_strmap *m, size_t n_slots)
     return AIPM_OK;
 }
 
+/* Room for cap keys in the key arrays. */
+static int grow_keys(aipm_strmap *m, size_t cap)
+{
+    char **keys = realloc(m->keys, cap * sizeof(*keys));
+    size_t *lens;
+
+    if (keys == NULL)
+        return AIPM_ENOMEM;
+    m->keys = keys;
+    if ((lens = realloc(m->key_lens, cap * sizeof(*lens))) == NULL)
+        return AIPM_ENOMEM;
+    m->key_lens = lens;
+    m->cap_keys = cap;
+    return AIPM_OK;
+}
+
 int aipm_strmap_reserve(aipm_strmap *m, int n)
 {
-    size_t slots = m->n_slots ? m->n_slots : 64, cap;
-    char **keys;
-    size_t *lens;
+    size_t slots = m->n_slots ? m->n_slots : 64;
 
     if (n <= m->n_keys)
         return AIPM_OK;
@@ -147,18 +161,7 @@ int aipm_strmap_reserve(aipm_strmap *m, int n)
         slots *= 2;
     if (slots != m->n_slots && rehash(m, slots) != 0)
         return AIPM_ENOMEM;
-    if ((cap = (size_t)n) > m->cap_keys) {
-        keys = realloc(m->keys, cap * sizeof(*keys));
-        if (keys == NULL)
-            return AIPM_ENOMEM;
-        m->keys = keys;
-        lens = realloc(m->key_lens, cap * sizeof(*lens));
-        if (lens == NULL)
-            return AIPM_ENOMEM;
-        m->key_lens = lens;
-        m->cap_keys = cap;
-    }
-    return AIPM_OK;
+    return (size_t)n > m->cap_keys ? grow_keys(m, (size_t)n) : AIPM_OK;
 }
 
 int aipm_strmap_put(aipm_strmap *m, const char *key, size_t len, int *idx,
@@ -171,8 +174,7 @@ int aipm_strmap_put_h(aipm_strmap *m, const char *key, size_t len, uint64_t h,
                       int *idx, int *added)
 {
     int found = aipm_strmap_find_h(m, key, len, h), n;
-    char **keys;
-    size_t *lens, i, mask;
+    size_t i, mask;
 
     *added = 0;
     if (found >= 0) {
@@ -185,19 +187,8 @@ int aipm_strmap_put_h(aipm_strmap *m, const char *key, size_t len, uint64_t h,
         rehash(m, m->n_slots ? m->n_slots * 2 : 64) != 0)
         return AIPM_ENOMEM;
     n = m->n_keys;
-    if ((size_t)n == m->cap_keys) { /* grow the key arrays by doubling */
-        size_t cap = n ? (size_t)n * 2 : 16;
-
-        keys = realloc(m->keys, cap * sizeof(*keys));
-        if (keys == NULL)
-            return AIPM_ENOMEM;
-        m->keys = keys;
-        lens = realloc(m->key_lens, cap * sizeof(*lens));
-        if (lens == NULL)
-            return AIPM_ENOMEM;
-        m->key_lens = lens;
-        m->cap_keys = cap;
-    }
+    if ((size_t)n == m->cap_keys && grow_keys(m, n ? (size_t)n * 2 : 16) != 0)
+        return AIPM_ENOMEM; /* the key arrays grow by doubling */
     if ((m->keys[n] = malloc(len + 1)) == NULL)
         return AIPM_ENOMEM;
     memcpy(m->keys[n], key, len);

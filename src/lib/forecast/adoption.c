@@ -287,35 +287,57 @@ done:
     return rc;
 }
 
-/* Each user's neighbours, as user indexes, with the day each link began
- * (never before the neighbour's first day). */
+typedef struct nb_link {
+    int v;
+    int32_t day;
+} nb_link;
+
+static int cmp_link(const void *a, const void *b)
+{
+    const nb_link *x = a, *y = b;
+
+    return (x->v > y->v) - (x->v < y->v);
+}
+
+/* Each user's neighbours, as user indexes in increasing order, with the
+ * day each link began (never before the neighbour's first day): an order,
+ * and a choice of the MAX_NEIGHBOURS kept, that do not depend on how the
+ * graph numbered its nodes (a graph from a snapshot numbers new nodes
+ * last), so the forecasts do not either. */
 static int load_neighbours(aipm_adoption *a, aipm_error *err)
 {
     int nn = aipm_graph_n_nodes(a->g),
         *mark = calloc((size_t)nn + 1, sizeof(int));
-    int *tmp = malloc(MAX_NEIGHBOURS * sizeof(int)), u, k, rc = AIPM_OK;
-    int64_t *since = malloc(MAX_NEIGHBOURS * sizeof(int64_t));
+    int cap_nb = MAX_NEIGHBOURS, *tmp = malloc((size_t)cap_nb * sizeof(int));
+    int64_t *since = malloc((size_t)cap_nb * sizeof(int64_t));
+    nb_link *links = malloc((size_t)cap_nb * sizeof(nb_link));
+    int u, k, rc = AIPM_OK;
     size_t cap = 0, cap_s = 0;
     int64_t used = 0;
 
     a->nb_start = malloc(((size_t)a->n + 1) * sizeof(int64_t));
-    if (!mark || !tmp || !since || !a->nb_start) {
-        rc = aipm_error_set(err, AIPM_ENOMEM, "out of memory (neighbours)");
-        goto done;
-    }
+    if (!mark || !tmp || !since || !links || !a->nb_start)
+        goto nomem;
     for (u = 0; u < a->n; u++) {
         int c = aipm_graph_user_neighbours(a->g, a->node[u], mark, u + 1, tmp,
-                                           since, MAX_NEIGHBOURS);
+                                           since, cap_nb),
+            n = 0;
 
-        a->nb_start[u] = used;
-        if (c > MAX_NEIGHBOURS)
-            c = MAX_NEIGHBOURS;
-        if (c > 0 &&
-            (aipm_grow(&a->nb, &cap, (size_t)(used + c), sizeof(int)) ||
-             aipm_grow(&a->nb_since, &cap_s, (size_t)(used + c),
-                       sizeof(int32_t)))) {
-            rc = aipm_error_set(err, AIPM_ENOMEM, "out of memory (neighbours)");
-            goto done;
+        if (c > cap_nb) { /* all of them, to choose the kept ones by order */
+            int *t2 = realloc(tmp, (size_t)c * sizeof(int));
+            int64_t *s2 =
+                t2 ? realloc(since, (size_t)c * sizeof(int64_t)) : NULL;
+            nb_link *l2 =
+                s2 ? realloc(links, (size_t)c * sizeof(nb_link)) : NULL;
+
+            tmp = t2 ? t2 : tmp;
+            since = s2 ? s2 : since;
+            links = l2 ? l2 : links;
+            if (l2 == NULL)
+                goto nomem;
+            cap_nb = c;
+            c = aipm_graph_user_neighbours(a->g, a->node[u], mark, a->n + u + 1,
+                                           tmp, since, cap_nb);
         }
         for (k = 0; k < c; k++) {
             int v = a->of_node[tmp[k]];
@@ -323,21 +345,38 @@ static int load_neighbours(aipm_adoption *a, aipm_error *err)
 
             if (v < 0)
                 continue;
-            a->nb[used] = v;
-            a->nb_since[used++] = d > a->first[v] ? d : a->first[v];
+            links[n].v = v;
+            links[n++].day = d > a->first[v] ? d : a->first[v];
+        }
+        qsort(links, (size_t)n, sizeof(*links), cmp_link);
+        if (n > MAX_NEIGHBOURS)
+            n = MAX_NEIGHBOURS;
+        a->nb_start[u] = used;
+        if (n > 0 &&
+            (aipm_grow(&a->nb, &cap, (size_t)(used + n), sizeof(int)) ||
+             aipm_grow(&a->nb_since, &cap_s, (size_t)(used + n),
+                       sizeof(int32_t))))
+            goto nomem;
+        for (k = 0; k < n; k++) {
+            a->nb[used] = links[k].v;
+            a->nb_since[used++] = links[k].day;
         }
     }
     a->nb_start[a->n] = used;
+    goto done;
+nomem:
+    rc = aipm_error_set(err, AIPM_ENOMEM, "out of memory (neighbours)");
 done:
     free(mark);
     free(tmp);
     free(since);
+    free(links);
     return rc;
 }
 
 int aipm_adoption_open(aipm_adoption **out, aipm_store *st,
                        const aipm_config *cfg, const char *by, int holdout,
-                       aipm_error *err)
+                       const char *graph_snapshot, aipm_error *err)
 {
     aipm_adoption *a = calloc(1, sizeof(*a));
     loader L;
@@ -378,7 +417,8 @@ int aipm_adoption_open(aipm_adoption **out, aipm_store *st,
         rc = aipm_error_set(err, AIPM_ENOMEM, "out of memory");
         goto fail;
     }
-    if ((rc = aipm_graph_build(&a->g, st, cfg, err)) != 0 ||
+    if ((rc = aipm_graph_open(&a->g, st, cfg, graph_snapshot, 0, NULL, err)) !=
+            0 ||
         (rc = aipm_store_analysis_index(st, err)) != 0)
         goto fail;
     nn = aipm_graph_n_nodes(a->g);

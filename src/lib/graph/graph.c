@@ -653,19 +653,61 @@ int aipm_graph__cmp_in(const adj *x, const adj *y)
     return 0;
 }
 
-/* The in-adjacency after a merge: each destination's old slice (by
- * source, relation) merged with the edges the delta added or changed,
- * ch[0..n_ch) as (destination in .t's place, edge from the source),
- * made in source order. One counting sort of the changes, stable, then
- * one pass. */
+/* An edge the delta added or changed, for the in-adjacency: its
+ * destination, and the edge as seen from there (node: the source). */
 typedef struct change {
     int32_t dst;
-    adj e; /* e.node: the source */
+    adj e;
 } change;
 
+/* Per node, the old sorted slice a[a_start[i]..) (nodes below n_old) and
+ * the new one b[b_start[i]..) merged by cmp into out and start[0..n]; an
+ * equal key is the old edge combined with the new (combine). Each edge
+ * that comes from b goes to ch too, when given. */
+static void merge_lists(const size_t *a_start, const adj *a, size_t n_old,
+                        const size_t *b_start, const adj *b, size_t n,
+                        int (*cmp)(const adj *, const adj *), int keep_first,
+                        adj *out, size_t *start, change *ch, size_t *n_ch)
+{
+    size_t i, m = 0;
+
+    for (i = 0; i < n; i++) {
+        size_t x = i < n_old ? a_start[i] : 0;
+        size_t x_end = i < n_old ? a_start[i + 1] : 0;
+        size_t y = b_start[i], y_end = b_start[i + 1];
+
+        start[i] = m;
+        while (x < x_end || y < y_end) {
+            int c = x == x_end ? 1 : y == y_end ? -1 : cmp(&a[x], &b[y]);
+
+            if (c < 0) {
+                out[m++] = a[x++];
+                continue;
+            }
+            if (c > 0)
+                out[m] = b[y++];
+            else {
+                out[m] = a[x++];
+                combine(&out[m], &b[y++], keep_first);
+            }
+            if (ch) {
+                ch[*n_ch].dst = out[m].node;
+                ch[*n_ch].e = out[m];
+                ch[(*n_ch)++].e.node = (int32_t)i;
+            }
+            m++;
+        }
+    }
+    start[n] = m;
+}
+
+/* The in-adjacency after a merge: each destination's old slice (by
+ * source, relation) merged with the changes (made in source order, so a
+ * stable counting sort by destination leaves each destination's in that
+ * order too); a change replaces the old edge it equals. */
 static int merge_in(aipm_graph *g, size_t n_old, const change *ch, size_t n_ch)
 {
-    size_t n = (size_t)g->nodes.n_keys, i, m = 0;
+    size_t n = (size_t)g->nodes.n_keys, i;
     size_t *c_start = calloc(n + 1, sizeof(size_t)), *fill = NULL;
     size_t *start = malloc((n + 1) * sizeof(size_t));
     adj *c = malloc((n_ch + 1) * sizeof(adj)), *in = NULL;
@@ -682,26 +724,8 @@ static int merge_in(aipm_graph *g, size_t n_old, const change *ch, size_t n_ch)
     memcpy(fill, c_start, (n + 1) * sizeof(size_t));
     for (i = 0; i < n_ch; i++)
         c[fill[ch[i].dst]++] = ch[i].e;
-    for (i = 0; i < n; i++) {
-        size_t a = i < n_old ? g->in_start[i] : 0;
-        size_t a_end = i < n_old ? g->in_start[i + 1] : 0;
-        size_t b = c_start[i], b_end = c_start[i + 1];
-
-        start[i] = m;
-        while (a < a_end || b < b_end) {
-            int k = a == a_end   ? 1
-                    : b == b_end ? -1
-                                 : aipm_graph__cmp_in(&g->in[a], &c[b]);
-
-            if (k < 0)
-                in[m++] = g->in[a++];
-            else {
-                in[m++] = c[b++];
-                a += k == 0; /* the change replaces it */
-            }
-        }
-    }
-    start[n] = m;
+    merge_lists(g->in_start, g->in, n_old, c_start, c, n, aipm_graph__cmp_in, 0,
+                in, start, NULL, NULL);
     aipm_graph__drop(g, g->in);
     free(g->in_start);
     g->in = in;
@@ -723,7 +747,7 @@ done:
  * n_old nodes: per node, one merge of two sorted lists, out then in. */
 static int merge(aipm_graph *g, size_t n_old)
 {
-    size_t n = (size_t)g->nodes.n_keys, i, m = 0, n_ch = 0;
+    size_t n = (size_t)g->nodes.n_keys, n_ch = 0;
     size_t *d_start = NULL, *start = malloc((n + 1) * sizeof(size_t));
     adj *d = NULL, *out = NULL;
     change *ch = NULL;
@@ -739,33 +763,8 @@ static int merge(aipm_graph *g, size_t n_old)
         rc = aipm_error_set(g->err, AIPM_ENOMEM, "out of memory");
         goto done;
     }
-    for (i = 0; i < n; i++) {
-        size_t a = i < n_old ? g->out_start[i] : 0;
-        size_t a_end = i < n_old ? g->out_start[i + 1] : 0;
-        size_t b = d_start[i], b_end = d_start[i + 1];
-
-        start[i] = m;
-        while (a < a_end || b < b_end) {
-            int c = a == a_end   ? 1
-                    : b == b_end ? -1
-                                 : aipm_graph__cmp(&g->out[a], &d[b]);
-
-            if (c < 0) {
-                out[m++] = g->out[a++];
-                continue;
-            }
-            if (c > 0)
-                out[m] = d[b++];
-            else {
-                out[m] = g->out[a++];
-                combine(&out[m], &d[b++], 1);
-            }
-            ch[n_ch].dst = out[m].node;
-            ch[n_ch].e = out[m++];
-            ch[n_ch++].e.node = (int32_t)i;
-        }
-    }
-    start[n] = m;
+    merge_lists(g->out_start, g->out, n_old, d_start, d, n, aipm_graph__cmp, 1,
+                out, start, ch, &n_ch);
     aipm_graph__drop(g, g->out);
     free(g->out_start);
     g->out = out;
@@ -909,7 +908,11 @@ static int apply_delta(aipm_graph **gp, aipm_store *st, const aipm_config *cfg,
         *gp = NULL;
         return AIPM_OK;
     }
-    return rc == AIPM_OK ? merge(g, n_old) : rc;
+    if (rc == AIPM_OK && (rc = merge(g, n_old)) == AIPM_OK && g->map) {
+        munmap(g->map, g->map_len); /* the merge copied what it needed */
+        g->map = NULL;
+    }
+    return rc;
 }
 
 static int count_new(const graph_version *v, const graph_version *was)

@@ -83,6 +83,12 @@ int aipm_graph__restore(aipm_graph **out, graph_version *was,
 int aipm_graph__save(const aipm_graph *g, const graph_version *v,
                      const char *path, aipm_error *err);
 
+/* For the fuzz target: make the snapshot in buf[0..len) pass the checks
+ * before its contents are parsed (magic, format, byte order, checksum)
+ * and *cur a version it can be brought to (free it). 0, or -1 when its
+ * sizes do not add up. */
+int aipm_graph__seal(void *buf, size_t len, graph_version *cur);
+
 /* New, empty graph (relations member_of, uses, depends_on) and free. */
 aipm_graph *aipm_graph__new(aipm_error *err);
 /* The node of id (kind from its prefix), added when new; -1 on error. */

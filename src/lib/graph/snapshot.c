@@ -418,9 +418,8 @@ static int names(aipm_graph *g, aipm_strmap *map, const char *blob,
  * edge's node and relation, and of the order merges rely on (cmp: each
  * node's edges strictly increasing). 0, 1 when it does not add up, or
  * AIPM_ENOMEM. */
-static int adjacency(size_t **start_out, const uint32_t *degree,
-                     const adj *a, const snap_header *h,
-                     int (*cmp)(const adj *, const adj *))
+static int adjacency(size_t **start_out, const uint32_t *degree, const adj *a,
+                     const snap_header *h, int (*cmp)(const adj *, const adj *))
 {
     size_t *start = malloc((h->n_nodes + 1) * sizeof(size_t)), i, j;
 
@@ -455,8 +454,9 @@ int aipm_graph__restore(aipm_graph **out, graph_version *was,
     *out = NULL;
     memset(was, 0, sizeof(*was));
     if ((fd = open(path, O_RDONLY)) < 0) {
-        snprintf(why, why_len, errno == ENOENT ? "no snapshot yet"
-                                               : "the snapshot cannot be read");
+        snprintf(why, why_len,
+                 errno == ENOENT ? "no snapshot yet"
+                                 : "the snapshot cannot be read");
         return AIPM_OK;
     }
     if (fstat(fd, &sb) != 0 || (uint64_t)sb.st_size < sizeof(h) ||
@@ -491,8 +491,7 @@ int aipm_graph__restore(aipm_graph **out, graph_version *was,
         sec[k] = map + total;
         total += size[k];
     }
-    if (!reachable(&h, (const snap_batch *)sec[SEC_BATCHES], cur, why,
-                   why_len))
+    if (!reachable(&h, (const snap_batch *)sec[SEC_BATCHES], cur, why, why_len))
         goto done;
     for (k = 0; k < N_SECTIONS; k++)
         sum = checksum(sum, sec[k], size[k]);
@@ -516,7 +515,8 @@ int aipm_graph__restore(aipm_graph **out, graph_version *was,
         (rc = adjacency(&g->out_start, (const uint32_t *)sec[SEC_OUT_DEGREE],
                         (const adj *)sec[SEC_OUT], &h, aipm_graph__cmp)) == 0 &&
         (rc = adjacency(&g->in_start, (const uint32_t *)sec[SEC_IN_DEGREE],
-                        (const adj *)sec[SEC_IN], &h, aipm_graph__cmp_in)) == 0 &&
+                        (const adj *)sec[SEC_IN], &h, aipm_graph__cmp_in)) ==
+            0 &&
         (strcmp(g->relations.keys[REL_MEMBER_OF], "member_of") != 0 ||
          strcmp(g->relations.keys[REL_USES], "uses") != 0 ||
          strcmp(g->relations.keys[REL_DEPENDS_ON], "depends_on") != 0))
@@ -544,4 +544,52 @@ done:
     close(fd);
     aipm_graph_free(g);
     return rc;
+}
+
+/* ---- for the fuzz target ---- */
+
+int aipm_graph__seal(void *buf, size_t len, graph_version *cur)
+{
+    snap_header h;
+    uint64_t size[N_SECTIONS], total = sizeof(h), sum = 0;
+    const snap_batch *b;
+    const char *p = buf;
+    size_t i;
+    int k;
+
+    memset(cur, 0, sizeof(*cur));
+    if (len < sizeof(h))
+        return -1;
+    memcpy(&h, buf, sizeof(h));
+    memcpy(h.magic, SNAP_MAGIC, 8);
+    h.format = SNAP_FORMAT;
+    h.byte_order = BYTE_ORDER_MARK;
+    if (section_sizes(&h, size) != 0)
+        return -1;
+    for (k = 0; k < N_SECTIONS; k++) {
+        if (size[k] > len - total)
+            return -1;
+        sum = checksum(sum, p + total, size[k]);
+        total += size[k];
+    }
+    if (total != len)
+        return -1;
+    h.checksum = sum;
+    memcpy(buf, &h, sizeof(h));
+    memcpy(cur->catalog, h.catalog, 32);
+    cur->max_batch = h.max_batch;
+    cur->events_rowid = h.events_rowid;
+    cur->graph_rid = h.graph_rid;
+    b = (const snap_batch *)(p + sizeof(h));
+    for (i = 0; i < h.n_batches; i++) {
+        if (aipm_grow(&cur->batches, &cur->cap_batches, cur->n_batches + 1,
+                      sizeof(*cur->batches)) != 0)
+            return -1;
+        cur->batches[i].id = b[i].id;
+        cur->batches[i].dataset = b[i].dataset;
+        memcpy(cur->batches[i].sha, b[i].sha, 64);
+        cur->batches[i].sha[64] = '\0';
+        cur->n_batches++;
+    }
+    return 0;
 }
