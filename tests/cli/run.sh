@@ -1411,6 +1411,11 @@ want(key == sorted(key) and len(key) == d["edges"] == d["degree"], "order %r" % 
     expect_rc 0 "revert the odd graph rows"
     A -C "$W" graph stats --json
     pycheck "$OUT" 'want(d["build"]["mode"] == "full" and d["build"]["why"] == "batch %s is no longer accepted" % args[0] and "likes" not in d["edges"], "after revert %r" % d["build"])' "$id"
+    # A copy of the workspace is another store: its first build is full.
+    cp -r "$W" "$T/demo-graph-copy"
+    A -C "$T/demo-graph-copy" graph stats --json
+    pycheck "$OUT" 'want(d["build"]["why"] == "the snapshot is of another store", "copy %r" % d["build"])'
+    rm -rf "$T/demo-graph-copy"
     printf 'not a snapshot' > "$W/graph.snapshot"
     A -C "$W" graph stats
     expect_rc 0 "a damaged snapshot"

@@ -378,6 +378,48 @@ static void test_strmap_grow(void **state)
     aipm_strmap_free(&m);
 }
 
+/* reserve: room for n keys in one step, so that adding them neither
+ * rehashes (the slot array stays the same one) nor moves the key arrays;
+ * then it grows on as usual. 3000 keys need 8192 slots (load below 1/2). */
+static void test_strmap_reserve(void **state)
+{
+    aipm_strmap m;
+    char key[32];
+    const uint64_t *slots;
+    char **keys;
+    int i, idx, added;
+
+    (void)state;
+    aipm_strmap_init(&m, 0);
+    assert_int_equal(aipm_strmap_put(&m, "first", 5, &idx, &added), AIPM_OK);
+    assert_int_equal(aipm_strmap_reserve(&m, 3000), AIPM_OK);
+    assert_int_equal(m.n_slots, 8192);
+    assert_true(m.cap_keys >= 3000);
+    assert_int_equal(aipm_strmap_find(&m, "first", 5), 0); /* rehashed */
+    slots = m.slots;
+    keys = m.keys;
+    for (i = 1; i < 3000; i++) {
+        snprintf(key, sizeof(key), "key-%d", i);
+        assert_int_equal(aipm_strmap_put(&m, key, strlen(key), &idx, &added),
+                         AIPM_OK);
+        assert_int_equal(idx, i);
+    }
+    assert_ptr_equal(m.slots, slots);
+    assert_ptr_equal(m.keys, keys);
+    assert_int_equal(aipm_strmap_reserve(&m, 10), AIPM_OK); /* no-op */
+    assert_ptr_equal(m.slots, slots);
+    for (i = 3000; i < 6000; i++) {
+        snprintf(key, sizeof(key), "key-%d", i);
+        assert_int_equal(aipm_strmap_put(&m, key, strlen(key), &idx, &added),
+                         AIPM_OK);
+    }
+    for (i = 1; i < 6000; i++) {
+        snprintf(key, sizeof(key), "key-%d", i);
+        assert_int_equal(aipm_strmap_find(&m, key, strlen(key)), i);
+    }
+    aipm_strmap_free(&m);
+}
+
 static void test_strmap_max_keys(void **state)
 {
     aipm_strmap m;
@@ -543,6 +585,7 @@ int main(void)
         cmocka_unit_test(test_buf_json_str),
         cmocka_unit_test(test_buf_json_str_round_trip),
         cmocka_unit_test(test_strmap_grow),
+        cmocka_unit_test(test_strmap_reserve),
         cmocka_unit_test(test_strmap_max_keys),
         cmocka_unit_test(test_sha256),
         cmocka_unit_test(test_sha256_1mb_pieces),

@@ -28,6 +28,7 @@
 #include "aipm/graph.h"
 #include "aipm/ingest.h"
 #include "aipm/store.h"
+#include "graph/graph_int.h"
 #include "testutil.h"
 
 static const char yaml[] =
@@ -619,6 +620,36 @@ static void test_snapshot_full(void **state)
     aipm_graph_free(g);
 }
 
+/* A version still holds when only batches past its newest were added;
+ * not when one of its batches went or came back changed, or one at or
+ * below its newest was accepted meanwhile (a build that read around such
+ * a change is not saved). v: batches 1 and 2, newest batch id 5. */
+static int holds(const graph_batch *later, size_t n)
+{
+    graph_batch mine[2] = {{1, 0, "aa"}, {2, 1, "bb"}};
+    graph_version v = {5, 0, 0, {0}, {0}, mine, 2, 2};
+    graph_version w = {9, 0, 0, {0}, {0}, (graph_batch *)later, n, n};
+
+    return aipm_graph__version_holds(&v, &w);
+}
+
+static void test_version_holds(void **state)
+{
+    const graph_batch same[2] = {{1, 0, "aa"}, {2, 1, "bb"}};
+    const graph_batch newer[3] = {{1, 0, "aa"}, {2, 1, "bb"}, {6, 0, "cc"}};
+    const graph_batch staged[3] = {{1, 0, "aa"}, {2, 1, "bb"}, {4, 0, "cc"}};
+    const graph_batch gone[1] = {{2, 1, "bb"}};
+    const graph_batch changed[2] = {{1, 0, "aa"}, {2, 1, "bc"}};
+
+    (void)state;
+    assert_true(holds(same, 2));
+    assert_true(holds(newer, 3));
+    assert_false(holds(staged, 3));
+    assert_false(holds(gone, 1));
+    assert_false(holds(changed, 2));
+    assert_false(holds(same, 1));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -632,6 +663,7 @@ int main(void)
                                         tu_ws_teardown),
         cmocka_unit_test_setup_teardown(test_snapshot_full, setup,
                                         tu_ws_teardown),
+        cmocka_unit_test(test_version_holds),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -63,6 +63,7 @@ typedef struct graph_version {
     int64_t events_rowid; /* the newest events rowid */
     int64_t graph_rid;    /* the newest graph row id */
     uint8_t catalog[32];  /* SHA-256 of the catalog's features and events */
+    uint8_t store[32];    /* SHA-256 of the store's namespace (its path) */
     graph_batch *batches; /* accepted events and graph batches, by id */
     size_t n_batches, cap_batches;
 } graph_version;
@@ -70,6 +71,11 @@ typedef struct graph_version {
 int aipm_graph__version(graph_version *v, aipm_store *st,
                         const aipm_config *cfg, aipm_error *err);
 void aipm_graph__version_free(graph_version *v);
+/* Whether later still lists the batches of v as v does: the same
+ * accepted batches up to v's newest, nothing reverted or accepted among
+ * them meanwhile. */
+int aipm_graph__version_holds(const graph_version *v,
+                              const graph_version *later);
 
 /* The graph as it stood at the snapshot in path, if its version can be
  * brought to cur: *out gets the graph (out-adjacency only) and *was its

@@ -3,16 +3,13 @@
  *
  * The file, native byte order (another machine's file is only rebuilt):
  *
- *   header       136 bytes: magic, format, byte-order mark, the version
- *                (catalog digest, newest batch, newest events rowid and
- *                graph rid), section sizes, a checksum of the sections
- *   batches      80 bytes each: id, dataset, content SHA-256
- *   relations    names, each NUL-terminated, in index order
- *   node ids     each NUL-terminated, in node order
- *   out-degrees  4 bytes a node
- *   in-degrees   4 bytes a node
- *   out-edges    16 bytes each (struct adj), by source, each source's by
- *                (relation, destination)
+ *   header       168 bytes: magic, format, byte-order mark, the version
+ *                (store and catalog digests, newest batch, newest events rowid
+ * and graph rid), section sizes, a checksum of the sections batches      80
+ * bytes each: id, dataset, content SHA-256 relations    names, each
+ * NUL-terminated, in index order node ids     each NUL-terminated, in node
+ * order out-degrees  4 bytes a node in-degrees   4 bytes a node out-edges    16
+ * bytes each (struct adj), by source, each source's by (relation, destination)
  *   in-edges     the same by destination, each destination's by source
  *
  * each section padded with zeros to a multiple of 8 bytes. The file is
@@ -42,6 +39,7 @@ typedef struct snap_header {
     char magic[8];
     uint32_t format, byte_order;
     uint8_t catalog[32];
+    uint8_t store[32];
     int64_t max_batch, events_rowid, graph_rid;
     uint64_t n_batches, relations_len, n_relations, n_nodes, ids_len, n_edges;
     uint64_t flags; /* SNAP_CSV_BUILTIN */
@@ -60,7 +58,7 @@ typedef struct snap_batch {
     int32_t unused;
 } snap_batch;
 
-_Static_assert(sizeof(snap_header) == 136, "the header has no padding");
+_Static_assert(sizeof(snap_header) == 168, "the header has no padding");
 _Static_assert(sizeof(snap_batch) == 80, "a batch entry has no padding");
 _Static_assert(sizeof(adj) == 16, "an edge has no padding");
 
@@ -129,12 +127,29 @@ int aipm_graph__version(graph_version *v, aipm_store *st,
 {
     int rc;
 
+    const char *ns = aipm_store_namespace(st);
+
     memset(v, 0, sizeof(*v));
     catalog_digest(cfg, v->catalog);
+    aipm_sha256_oneshot(v->store, ns, strlen(ns));
     rc = aipm_store_query(st, version_sql, NULL, 0, on_batch, v, err);
     if (rc == AIPM_ENOMEM)
         rc = aipm_error_set(err, AIPM_ENOMEM, "out of memory");
     return rc;
+}
+
+int aipm_graph__version_holds(const graph_version *v,
+                              const graph_version *later)
+{
+    size_t i, j = 0;
+
+    for (i = 0; i < later->n_batches && later->batches[i].id <= v->max_batch;
+         i++, j++)
+        if (j == v->n_batches || later->batches[i].id != v->batches[j].id ||
+            later->batches[i].dataset != v->batches[j].dataset ||
+            strcmp(later->batches[i].sha, v->batches[j].sha) != 0)
+            return 0;
+    return j == v->n_batches;
 }
 
 void aipm_graph__version_free(graph_version *v)
@@ -259,6 +274,7 @@ int aipm_graph__save(const aipm_graph *g, const graph_version *v,
     h.format = SNAP_FORMAT;
     h.byte_order = BYTE_ORDER_MARK;
     memcpy(h.catalog, v->catalog, 32);
+    memcpy(h.store, v->store, 32);
     h.max_batch = v->max_batch;
     h.events_rowid = v->events_rowid;
     h.graph_rid = v->graph_rid;
@@ -289,13 +305,19 @@ int aipm_graph__save(const aipm_graph *g, const graph_version *v,
         batches[i].dataset = v->batches[i].dataset;
         memcpy(batches[i].sha, v->batches[i].sha, 64);
     }
+    /* A new file of our own: whatever lies at the temporary name (a
+     * leftover of a killed run, a link) is replaced, never written
+     * through. */
     sprintf(tmp, "%s.tmp%ld", path, (long)getpid());
-    if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0600)) < 0 ||
-        (w.f = fdopen(fd, "wb")) == NULL) {
+    unlink(tmp);
+    if ((fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0600)) < 0 ||
+        fchmod(fd, 0600) != 0 || (w.f = fdopen(fd, "wb")) == NULL) {
         rc = aipm_error_set(err, AIPM_EIO, "cannot write %s: %s", tmp,
                             strerror(errno));
-        if (fd >= 0)
+        if (fd >= 0) {
             close(fd);
+            unlink(tmp);
+        }
         goto done;
     }
     put(&w, &h, sizeof(h));
@@ -314,7 +336,8 @@ int aipm_graph__save(const aipm_graph *g, const graph_version *v,
         w.failed = 1;
     if (w.failed || rename(tmp, path) != 0) {
         rc = aipm_error_set(err, AIPM_EIO, "cannot write %s: %s", path,
-                            strerror(errno ? errno : EIO));
+                            w.failed ? "write failed (disk full?)"
+                                     : strerror(errno));
         unlink(tmp);
         goto done;
     }
@@ -340,6 +363,10 @@ static int reachable(const snap_header *h, const snap_batch *b,
 {
     size_t i, j = 0;
 
+    if (memcmp(h->store, cur->store, 32) != 0) {
+        snprintf(why, why_len, "the snapshot is of another store");
+        return 0;
+    }
     if (memcmp(h->catalog, cur->catalog, 32) != 0) {
         snprintf(why, why_len, "the catalog changed");
         return 0;
@@ -453,13 +480,14 @@ int aipm_graph__restore(aipm_graph **out, graph_version *was,
 
     *out = NULL;
     memset(was, 0, sizeof(*was));
-    if ((fd = open(path, O_RDONLY)) < 0) {
+    if ((fd = open(path, O_RDONLY | O_NONBLOCK | O_NOFOLLOW)) < 0) {
         snprintf(why, why_len,
                  errno == ENOENT ? "no snapshot yet"
                                  : "the snapshot cannot be read");
         return AIPM_OK;
     }
-    if (fstat(fd, &sb) != 0 || (uint64_t)sb.st_size < sizeof(h) ||
+    if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode) ||
+        (uint64_t)sb.st_size < sizeof(h) ||
         pread(fd, &h, sizeof(h), 0) != (ssize_t)sizeof(h) ||
         memcmp(h.magic, SNAP_MAGIC, 8) != 0 || h.format != SNAP_FORMAT ||
         h.byte_order != BYTE_ORDER_MARK) {
@@ -533,6 +561,7 @@ int aipm_graph__restore(aipm_graph **out, graph_version *was,
     was->events_rowid = h.events_rowid;
     was->graph_rid = h.graph_rid;
     memcpy(was->catalog, h.catalog, 32);
+    memcpy(was->store, h.store, 32);
     *out = g;
     g = NULL;
     why[0] = '\0';
@@ -577,6 +606,7 @@ int aipm_graph__seal(void *buf, size_t len, graph_version *cur)
     h.checksum = sum;
     memcpy(buf, &h, sizeof(h));
     memcpy(cur->catalog, h.catalog, 32);
+    memcpy(cur->store, h.store, 32);
     cur->max_batch = h.max_batch;
     cur->events_rowid = h.events_rowid;
     cur->graph_rid = h.graph_rid;
