@@ -22,8 +22,10 @@
  */
 #include "graph/graph_int.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -256,6 +258,45 @@ static uint32_t *degrees(const size_t *start, size_t n_nodes)
     return d;
 }
 
+/* Remove the temporary files of saves whose process is gone (killed
+ * mid-write: each is as big as a snapshot): PATH.tmpPID, PID not alive. */
+static void sweep(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    const char *base = slash ? slash + 1 : path;
+    size_t base_len = strlen(base);
+    char dir[4096];
+    struct dirent *e;
+    DIR *d;
+
+    if (slash == NULL)
+        strcpy(dir, ".");
+    else if (slash == path)
+        strcpy(dir, "/");
+    else if ((size_t)(slash - path) < sizeof(dir)) {
+        memcpy(dir, path, (size_t)(slash - path));
+        dir[slash - path] = '\0';
+    } else
+        return;
+    if ((d = opendir(dir)) == NULL)
+        return;
+    while ((e = readdir(d)) != NULL) {
+        const char *tail = e->d_name + base_len;
+        char *end;
+        long pid;
+
+        if (strncmp(e->d_name, base, base_len) != 0 ||
+            strncmp(tail, ".tmp", 4) != 0)
+            continue;
+        pid = strtol(tail + 4, &end, 10);
+        if (end == tail + 4 || *end != '\0' || pid <= 0 ||
+            kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+            continue; /* not a temporary name, or its process lives */
+        unlinkat(dirfd(d), e->d_name, 0);
+    }
+    closedir(d);
+}
+
 int aipm_graph__save(const aipm_graph *g, const graph_version *v,
                      const char *path, aipm_error *err)
 {
@@ -341,6 +382,7 @@ int aipm_graph__save(const aipm_graph *g, const graph_version *v,
         unlink(tmp);
         goto done;
     }
+    sweep(path);
     rc = AIPM_OK;
 done:
     if (rc == AIPM_ENOMEM)
