@@ -57,11 +57,11 @@ typedef struct aipm_edge {
 
 /* How aipm_graph_open made the graph. */
 typedef struct aipm_graph_build_info {
-    char mode[16];   /* "full", "snapshot" (as saved) or "incremental" */
-    char why[200];   /* full with a snapshot path: why it was not used */
-    int new_batches; /* incremental: batches folded in */
-    double seconds;  /* the build, the snapshot's saving not included */
-    double save_seconds;
+    char mode[16];        /* "full", "snapshot" (as saved) or "incremental" */
+    char why[200];        /* full with a snapshot path: why it was not used */
+    int new_batches;      /* incremental: batches folded in */
+    double seconds;       /* the build, the snapshot's saving not included */
+    double save_seconds;  /* the saving (0: not saved) */
     char save_error[200]; /* the snapshot could not be saved: why */
 } aipm_graph_build_info;
 

@@ -284,8 +284,7 @@ static int adoption_checks(workspace *ws, json_t *truth, json_t *checks)
     double chosen = 0, last = 0;
 
     if (aipm_adoption_open(&a, ws->store, ws->config, "plan", 0,
-                           ws->graph_snapshot[0] ? ws->graph_snapshot : NULL,
-                           &err) != AIPM_OK) {
+                           ws->graph_snapshot, &err) != AIPM_OK) {
         cli_fail(&err);
         return 0;
     }

@@ -35,7 +35,6 @@ static void help(void)
  * depend on how the graph numbered its nodes (a snapshot's additions come
  * last): out before in, then by relation and node id. */
 typedef struct nb {
-    const aipm_graph *g;
     aipm_edge *edges;
     size_t n, cap;
     int failed;
@@ -70,28 +69,22 @@ static int cmp_edge(const void *a, const void *b)
                   aipm_graph_node_id(sort_graph, y->node));
 }
 
-static json_t *edge_json(const aipm_graph *g, const aipm_edge *e)
+/* One edge, in JSON or as a line; when: its start time as text, or "". */
+static json_t *edge_json(const aipm_graph *g, const aipm_edge *e,
+                         const char *when)
 {
-    char when[32] = "";
-    json_t *o;
+    json_t *o = json_pack(
+        "{s:s, s:s, s:s, s:o}", "node", aipm_graph_node_id(g, e->node),
+        "relation", aipm_graph_relation(g, e->relation), "direction",
+        e->out ? "out" : "in", "weight",
+        isfinite(e->weight) ? json_real(e->weight) : json_null());
 
-    if (e->t_ms > 0)
-        aipm_time_format(when, e->t_ms);
-    o = json_pack("{s:s, s:s, s:s, s:o}", "node",
-                  aipm_graph_node_id(g, e->node), "relation",
-                  aipm_graph_relation(g, e->relation), "direction",
-                  e->out ? "out" : "in", "weight",
-                  isfinite(e->weight) ? json_real(e->weight) : json_null());
     json_object_set_new(o, "since", when[0] ? json_string(when) : json_null());
     return o;
 }
 
-static void edge_text(const aipm_graph *g, const aipm_edge *e)
+static void edge_text(const aipm_graph *g, const aipm_edge *e, const char *when)
 {
-    char when[32] = "";
-
-    if (e->t_ms > 0)
-        aipm_time_format(when, e->t_ms);
     printf("  %s %-12s %-32s %s\n", e->out ? "->" : "<-",
            aipm_graph_relation(g, e->relation), aipm_graph_node_id(g, e->node),
            when);
@@ -100,7 +93,8 @@ static void edge_text(const aipm_graph *g, const aipm_edge *e)
 static int neighbors(const aipm_graph *g, int argc, char **argv)
 {
     const char *id = NULL, *rel_name = NULL;
-    nb s = {g, NULL, 0, 0, 0};
+    nb s = {NULL, 0, 0, 0};
+    json_t *arr = NULL;
     int64_t limit = 100;
     size_t i, shown;
     int node, rel = -1, k;
@@ -140,34 +134,42 @@ static int neighbors(const aipm_graph *g, int argc, char **argv)
     sort_graph = g;
     qsort(s.edges, s.n, sizeof(*s.edges), cmp_edge);
     shown = limit > 0 && (size_t)limit < s.n ? (size_t)limit : s.n;
-    if (g_cli.json) {
-        json_t *arr = json_array(), *o;
-
-        for (i = 0; i < shown; i++)
-            json_array_append_new(arr, edge_json(g, &s.edges[i]));
-        o = json_pack("{s:s, s:s, s:i, s:I, s:o}", "node", id, "kind",
-                      aipm_node_kind_name(aipm_graph_node_kind(g, node)),
-                      "degree", aipm_graph_degree(g, node), "edges",
-                      (json_int_t)s.n, "neighbors", arr);
-        cli_print_json(o);
-        json_decref(o);
-    } else {
+    if (g_cli.json)
+        arr = json_array();
+    else
         printf("%s (%s, degree %d)\n", id,
                aipm_node_kind_name(aipm_graph_node_kind(g, node)),
                aipm_graph_degree(g, node));
-        for (i = 0; i < shown; i++)
-            edge_text(g, &s.edges[i]);
-        if (s.n > shown)
-            printf("  ... %zu more (--limit 0 shows all)\n", s.n - shown);
+    for (i = 0; i < shown; i++) {
+        char when[32] = "";
+
+        if (s.edges[i].t_ms > 0)
+            aipm_time_format(when, s.edges[i].t_ms);
+        if (arr)
+            json_array_append_new(arr, edge_json(g, &s.edges[i], when));
+        else
+            edge_text(g, &s.edges[i], when);
     }
+    if (arr) {
+        json_t *o =
+            json_pack("{s:s, s:s, s:i, s:I, s:o}", "node", id, "kind",
+                      aipm_node_kind_name(aipm_graph_node_kind(g, node)),
+                      "degree", aipm_graph_degree(g, node), "edges",
+                      (json_int_t)s.n, "neighbors", arr);
+
+        cli_print_json(o);
+        json_decref(o);
+    } else if (s.n > shown)
+        printf("  ... %zu more (--limit 0 shows all)\n", s.n - shown);
     free(s.edges);
     return EXIT_OK;
 }
 
 static json_t *build_json(const aipm_graph_build_info *b)
 {
-    json_t *o = json_pack("{s:s, s:i, s:f}", "mode", b->mode, "new_batches",
-                          b->new_batches, "seconds", b->seconds);
+    json_t *o = json_pack("{s:s, s:i, s:f, s:f}", "mode", b->mode,
+                          "new_batches", b->new_batches, "seconds", b->seconds,
+                          "save_seconds", b->save_seconds);
 
     json_object_set_new(o, "why",
                         b->why[0] ? json_string(b->why) : json_null());

@@ -530,12 +530,25 @@ static void test_snapshot_incremental(void **state)
     assert_true(w == 5);
     edge_of(g, "user:e", "invited", "user:a", &t, &w);
     assert_true(w == 3);
-    /* e's neighbours for the signal: a (invite); Z has no one else */
+    /* e: member of Z, uses export, invited a */
     assert_int_equal(degree_of(g, "user:e"), 3);
     same_as_full(f, g);
     aipm_graph_free(g);
     g = open_snap(f, &info); /* the incremental build was saved */
     assert_string_equal(info.mode, "snapshot");
+    same_as_full(f, g);
+    aipm_graph_free(g);
+}
+
+/* A build through the snapshot that is full for this reason, and gives
+ * the full build's graph. */
+static void full_because(fx *f, const char *why)
+{
+    aipm_graph_build_info info;
+    aipm_graph *g = open_snap(f, &info);
+
+    assert_string_equal(info.mode, "full");
+    assert_string_equal(info.why, why);
     same_as_full(f, g);
     aipm_graph_free(g);
 }
@@ -558,18 +571,10 @@ static void test_snapshot_full(void **state)
     assert_string_equal(info.mode, "incremental");
     assert_int_equal(
         aipm_data_transition(f->st, 3, "revert", "test", NULL, &err), AIPM_OK);
-    g = open_snap(f, &info);
-    assert_string_equal(info.mode, "full");
-    assert_string_equal(info.why, "batch 3 is no longer accepted");
-    same_as_full(f, g);
-    aipm_graph_free(g);
+    full_because(f, "batch 3 is no longer accepted");
     assert_int_equal(
         aipm_data_transition(f->st, 3, "accept", "test", NULL, &err), AIPM_OK);
-    g = open_snap(f, &info);
-    assert_string_equal(info.mode, "full");
-    assert_string_equal(info.why, "batch 3 was accepted since the snapshot");
-    same_as_full(f, g);
-    aipm_graph_free(g);
+    full_because(f, "batch 3 was accepted since the snapshot");
 
     /* A damaged file: a flipped byte in the edges, then a short file. */
     snprintf(path, sizeof(path), "%s/graph.snapshot", f->dir);
@@ -603,12 +608,8 @@ static void test_snapshot_full(void **state)
     /* graph.csv rows of a built-in relation. */
     ingest(f, "graph", "uses.csv",
            "src,relation,dst\nuser:d,uses,feature:export\n");
-    g = open_snap(f, &info);
-    assert_string_equal(info.mode, "full");
-    assert_string_equal(info.why, "graph.csv's new rows use a built-in "
-                                  "relation (member_of, uses or depends_on)");
-    same_as_full(f, g);
-    aipm_graph_free(g);
+    full_because(f, "graph.csv's new rows use a built-in relation "
+                    "(member_of, uses or depends_on)");
     aipm_graph_free(open_snap(f, &info));
     assert_string_equal(info.why,
                         "graph.csv has member_of, uses or depends_on rows");

@@ -166,7 +166,6 @@ static int edge(aipm_graph *g, int src, int dst, int rel, int64_t t, double w)
 
 typedef struct loader {
     aipm_graph *g;
-    int member_of, uses;
     char last_user[520]; /* rows come grouped by user: skip repeat lookups */
     int last_node;
     /* event name -> the catalog features it belongs to */
@@ -321,7 +320,7 @@ static int firsts_apply(loader *L, const firsts *F)
         if ((u = aipm_graph__node(L->g, id, strlen(id), F->hash[i])) < 0)
             return AIPM_ERROR;
         for (; j < F->n_uses && F->uses[j].user == i; j++) {
-            int rc = edge(L->g, u, L->feat_node[F->uses[j].f], L->uses,
+            int rc = edge(L->g, u, L->feat_node[F->uses[j].f], REL_USES,
                           (int64_t)F->uses[j].t * MINUTE_MS, 1);
 
             if (rc != AIPM_OK)
@@ -354,7 +353,7 @@ static int member_row(void *ctx, int n, const char *const *text,
         return 0;
     if ((u = user_node(L, text[0])) < 0)
         return AIPM_ERROR;
-    return edge(L->g, u, node(L->g, "account:", text[1]), L->member_of,
+    return edge(L->g, u, node(L->g, "account:", text[1]), REL_MEMBER_OF,
                 (int64_t)num[2], 1);
 }
 
@@ -489,7 +488,7 @@ int aipm_graph__cmp(const adj *x, const adj *y)
 
 /* Sort a[0..n) by (relation, node), keeping equal ones in their order:
  * insertion for short runs, then bottom-up merges through scratch. */
-int aipm_graph__sort(adj *a, size_t n, adj **scratch, size_t *cap)
+static int sort_adj(adj *a, size_t n, adj **scratch, size_t *cap)
 {
     size_t i, j, w;
 
@@ -578,7 +577,7 @@ static int by_source(aipm_graph *g, int keep_first, size_t **start_out,
 
         start[i] = m;
         if (hi - lo > 1 &&
-            aipm_graph__sort(a + lo, hi - lo, &scratch, &scratch_cap) != 0)
+            sort_adj(a + lo, hi - lo, &scratch, &scratch_cap) != 0)
             goto done;
         for (j = lo; j < hi; j++) {
             if (m > start[i] && aipm_graph__cmp(&a[m - 1], &a[j]) == 0)
@@ -605,7 +604,8 @@ done:
                                           "out of memory (graph arrays)");
 }
 
-void aipm_graph__drop(aipm_graph *g, adj *a)
+/* Free an adjacency array of g (nothing when it lies in the mapping). */
+static void drop(aipm_graph *g, adj *a)
 {
     const char *p = (const char *)a, *map = g->map;
 
@@ -613,12 +613,13 @@ void aipm_graph__drop(aipm_graph *g, adj *a)
         free(a);
 }
 
-int aipm_graph__in_csr(aipm_graph *g)
+/* The in-adjacency from the out-adjacency. */
+static int in_csr(aipm_graph *g)
 {
     size_t n_nodes = (size_t)g->nodes.n_keys, m = g->out_start[n_nodes], i, j;
     size_t *fill = malloc((n_nodes + 1) * sizeof(*fill));
 
-    aipm_graph__drop(g, g->in);
+    drop(g, g->in);
     free(g->in_start);
     g->in_start = calloc(n_nodes + 1, sizeof(size_t));
     g->in = malloc((m ? m : 1) * sizeof(adj));
@@ -726,7 +727,7 @@ static int merge_in(aipm_graph *g, size_t n_old, const change *ch, size_t n_ch)
         c[fill[ch[i].dst]++] = ch[i].e;
     merge_lists(g->in_start, g->in, n_old, c_start, c, n, aipm_graph__cmp_in, 0,
                 in, start, NULL, NULL);
-    aipm_graph__drop(g, g->in);
+    drop(g, g->in);
     free(g->in_start);
     g->in = in;
     g->in_start = start;
@@ -765,7 +766,7 @@ static int merge(aipm_graph *g, size_t n_old)
     }
     merge_lists(g->out_start, g->out, n_old, d_start, d, n, aipm_graph__cmp, 1,
                 out, start, ch, &n_ch);
-    aipm_graph__drop(g, g->out);
+    drop(g, g->out);
     free(g->out_start);
     g->out = out;
     g->out_start = start;
@@ -821,8 +822,6 @@ static int load(aipm_graph *g, aipm_store *st, const aipm_config *cfg,
     memset(&L, 0, sizeof(L));
     L.g = g;
     L.last_node = -1;
-    L.member_of = REL_MEMBER_OF;
-    L.uses = REL_USES;
     rc = catalog_map(&L, cfg);
     /* The first uses on a second connection, in a thread, when one opens;
      * else on this one, first. Either way collected, then applied. */
@@ -952,6 +951,8 @@ int aipm_graph_open(aipm_graph **out, aipm_store *st, const aipm_config *cfg,
                     const char *snapshot, int rebuild,
                     aipm_graph_build_info *info, aipm_error *err)
 {
+    static const char *const mode_name[] = {"full", "snapshot", "incremental"};
+    enum { FULL, SNAPSHOT, INCREMENTAL } mode = FULL;
     aipm_graph_build_info scratch;
     graph_version v, was;
     aipm_graph *g = NULL;
@@ -965,7 +966,6 @@ int aipm_graph_open(aipm_graph **out, aipm_store *st, const aipm_config *cfg,
     memset(info, 0, sizeof(*info));
     memset(&v, 0, sizeof(v));
     memset(&was, 0, sizeof(was));
-    snprintf(info->mode, sizeof(info->mode), "full");
     if ((rc = aipm_graph__version(&v, st, cfg, err)) != AIPM_OK)
         goto done;
     if (snapshot && rebuild)
@@ -977,29 +977,29 @@ int aipm_graph_open(aipm_graph **out, aipm_store *st, const aipm_config *cfg,
     if (g) {
         g->err = err;
         info->new_batches = count_new(&v, &was);
-        snprintf(info->mode, sizeof(info->mode),
-                 info->new_batches ? "incremental" : "snapshot");
-        if (info->new_batches &&
+        mode = info->new_batches ? INCREMENTAL : SNAPSHOT;
+        if (mode == INCREMENTAL &&
             (rc = apply_delta(&g, st, cfg, &v, &was, info)) != AIPM_OK)
             goto done;
     }
     if (g == NULL) { /* the full build */
-        snprintf(info->mode, sizeof(info->mode), "full");
+        mode = FULL;
         info->new_batches = 0;
         if ((g = aipm_graph__new(err)) == NULL) {
             rc = AIPM_ENOMEM;
             goto done;
         }
         if ((rc = load(g, st, cfg, &v, NULL)) != AIPM_OK ||
-            (rc = by_source(g, 0, &g->out_start, &g->out)) != AIPM_OK)
+            (rc = by_source(g, 0, &g->out_start, &g->out)) != AIPM_OK ||
+            (rc = in_csr(g)) != AIPM_OK)
             goto done;
     }
-    if (strcmp(info->mode, "full") == 0 && (rc = aipm_graph__in_csr(g)) != 0)
-        goto done;
+    snprintf(info->mode, sizeof(info->mode), "%s", mode_name[mode]);
     info->seconds = seconds_since(&t0);
-    if (snapshot && strcmp(info->mode, "snapshot") != 0)
+    if (snapshot && mode != SNAPSHOT) {
         save(g, st, cfg, &v, snapshot, info);
-    info->save_seconds = snapshot ? seconds_since(&t0) - info->seconds : 0;
+        info->save_seconds = seconds_since(&t0) - info->seconds;
+    }
 done:
     aipm_graph__version_free(&v);
     aipm_graph__version_free(&was);
@@ -1030,8 +1030,8 @@ void aipm_graph_free(aipm_graph *g)
     free(g->raw);
     free(g->out_start);
     free(g->in_start);
-    aipm_graph__drop(g, g->out);
-    aipm_graph__drop(g, g->in);
+    drop(g, g->out);
+    drop(g, g->in);
     if (g->map)
         munmap(g->map, g->map_len);
     free(g);

@@ -45,9 +45,6 @@ struct aipm_graph {
     aipm_error *err;
 };
 
-/* Free an adjacency array of g (nothing when it lies in the mapping). */
-void aipm_graph__drop(aipm_graph *g, adj *a);
-
 /* The state of the store a graph is built from: what an incremental
  * build compares. Batches that analyses see (accepted) of the two
  * datasets the graph reads, and bounds taken when they were listed: every
@@ -78,8 +75,9 @@ int aipm_graph__version_holds(const graph_version *v,
                               const graph_version *later);
 
 /* The graph as it stood at the snapshot in path, if its version can be
- * brought to cur: *out gets the graph (out-adjacency only) and *was its
- * version; else *out is NULL and why says why (a full build follows).
+ * brought to cur: *out gets the graph (both adjacencies, in the file's
+ * mapping) and *was the snapshot's bounds (max_batch, events_rowid,
+ * graph_rid); else *out is NULL and why says why (a full build follows).
  * Errors only on memory. */
 int aipm_graph__restore(aipm_graph **out, graph_version *was,
                         const graph_version *cur, const char *path, char *why,
@@ -99,12 +97,9 @@ int aipm_graph__seal(void *buf, size_t len, graph_version *cur);
 aipm_graph *aipm_graph__new(aipm_error *err);
 /* The node of id (kind from its prefix), added when new; -1 on error. */
 int aipm_graph__node(aipm_graph *g, const char *id, size_t len, uint64_t h);
-/* Sort adjacency a[0..n) by (relation, node), stable. */
-int aipm_graph__sort(adj *a, size_t n, adj **scratch, size_t *cap);
+/* The out-adjacency's order, by (relation, node), and the in-adjacency's,
+ * by (node, relation): each node's edges strictly increasing. */
 int aipm_graph__cmp(const adj *x, const adj *y);
-/* The in-adjacency's order: by (node, relation). */
 int aipm_graph__cmp_in(const adj *x, const adj *y);
-/* The in-adjacency from the out-adjacency. */
-int aipm_graph__in_csr(aipm_graph *g);
 
 #endif

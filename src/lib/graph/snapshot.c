@@ -4,12 +4,15 @@
  * The file, native byte order (another machine's file is only rebuilt):
  *
  *   header       168 bytes: magic, format, byte-order mark, the version
- *                (store and catalog digests, newest batch, newest events rowid
- * and graph rid), section sizes, a checksum of the sections batches      80
- * bytes each: id, dataset, content SHA-256 relations    names, each
- * NUL-terminated, in index order node ids     each NUL-terminated, in node
- * order out-degrees  4 bytes a node in-degrees   4 bytes a node out-edges    16
- * bytes each (struct adj), by source, each source's by (relation, destination)
+ *                (store and catalog digests, newest batch, events rowid
+ *                and graph rid), section sizes, the sections' checksum
+ *   batches      80 bytes each: id, dataset, content SHA-256
+ *   relations    names, each NUL-terminated, in index order
+ *   node ids     each NUL-terminated, in node order
+ *   out-degrees  4 bytes a node
+ *   in-degrees   4 bytes a node
+ *   out-edges    16 bytes each (struct adj), by source, each source's by
+ *                (relation, destination)
  *   in-edges     the same by destination, each destination's by source
  *
  * each section padded with zeros to a multiple of 8 bytes. The file is
@@ -127,9 +130,8 @@ static void catalog_digest(const aipm_config *cfg, uint8_t out[32])
 int aipm_graph__version(graph_version *v, aipm_store *st,
                         const aipm_config *cfg, aipm_error *err)
 {
-    int rc;
-
     const char *ns = aipm_store_namespace(st);
+    int rc;
 
     memset(v, 0, sizeof(*v));
     catalog_digest(cfg, v->catalog);
@@ -233,6 +235,37 @@ static int section_sizes(const snap_header *h, uint64_t size[N_SECTIONS])
     return 0;
 }
 
+/* Where each section starts in a file of file_size bytes whose header is
+ * h, off[], and its size, size[]. 0, or -1 when the sections do not add
+ * up to the file. */
+static int layout(const snap_header *h, uint64_t file_size,
+                  uint64_t off[N_SECTIONS], uint64_t size[N_SECTIONS])
+{
+    uint64_t total = sizeof(*h);
+    int k;
+
+    if (file_size < sizeof(*h) || section_sizes(h, size) != 0)
+        return -1;
+    for (k = 0; k < N_SECTIONS; k++) {
+        if (size[k] > file_size - total)
+            return -1;
+        off[k] = total;
+        total += size[k];
+    }
+    return total == file_size ? 0 : -1;
+}
+
+/* The checksum of the sections of the file at p. */
+static uint64_t sections_checksum(const char *p, const uint64_t off[N_SECTIONS],
+                                  const uint64_t size[N_SECTIONS])
+{
+    uint64_t sum = 0;
+    int k;
+
+    for (k = 0; k < N_SECTIONS; k++)
+        sum = checksum(sum, p + off[k], size[k]);
+    return sum;
+}
 /* ---- saving ---- */
 
 typedef struct writer {
@@ -352,7 +385,7 @@ int aipm_graph__save(const aipm_graph *g, const graph_version *v,
     sprintf(tmp, "%s.tmp%ld", path, (long)getpid());
     unlink(tmp);
     if ((fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0600)) < 0 ||
-        fchmod(fd, 0600) != 0 || (w.f = fdopen(fd, "wb")) == NULL) {
+        (w.f = fdopen(fd, "wb")) == NULL) {
         rc = aipm_error_set(err, AIPM_EIO, "cannot write %s: %s", tmp,
                             strerror(errno));
         if (fd >= 0) {
@@ -361,8 +394,8 @@ int aipm_graph__save(const aipm_graph *g, const graph_version *v,
         }
         goto done;
     }
-    put(&w, &h, sizeof(h));
-    w.sum = 0; /* the checksum covers what follows the header */
+    if (fwrite(&h, sizeof(h), 1, w.f) != 1) /* again, with the checksum */
+        w.failed = 1;
     put(&w, batches, size[SEC_BATCHES]);
     put(&w, rel, size[SEC_RELATIONS]);
     put(&w, ids, size[SEC_IDS]);
@@ -398,12 +431,13 @@ done:
 
 /* ---- restoring ---- */
 
-/* Whether the snapshot at version was can be brought to cur: 1 yes, 0 no
- * (why says why). */
+/* Whether the snapshot at version h can be brought to cur: 1 yes, 0 no
+ * (why says why). Both lists of batches go by id: one pass over the
+ * two. */
 static int reachable(const snap_header *h, const snap_batch *b,
                      const graph_version *cur, char *why, size_t why_len)
 {
-    size_t i, j = 0;
+    size_t i = 0, j = 0;
 
     if (memcmp(h->store, cur->store, 32) != 0) {
         snprintf(why, why_len, "the snapshot is of another store");
@@ -413,39 +447,36 @@ static int reachable(const snap_header *h, const snap_batch *b,
         snprintf(why, why_len, "the catalog changed");
         return 0;
     }
-    for (i = 0; i < h->n_batches; i++) {
-        if (i > 0 && b[i].id <= b[i - 1].id) {
+    while (i < h->n_batches || j < cur->n_batches) {
+        const graph_batch *c = j < cur->n_batches ? &cur->batches[j] : NULL;
+
+        if (i > 0 && i < h->n_batches && b[i].id <= b[i - 1].id) {
             snprintf(why, why_len, "the snapshot is damaged (batches)");
             return 0;
         }
-        while (j < cur->n_batches && cur->batches[j].id < b[i].id) {
-            if (cur->batches[j].id <= h->max_batch) {
-                snprintf(why, why_len,
-                         "batch %lld was accepted since the snapshot",
-                         (long long)cur->batches[j].id);
-                return 0;
-            }
-            j++;
-        }
-        if (j == cur->n_batches || cur->batches[j].id != b[i].id) {
+        if (i < h->n_batches && (c == NULL || b[i].id < c->id)) {
             snprintf(why, why_len, "batch %lld is no longer accepted",
                      (long long)b[i].id);
             return 0;
         }
-        if (cur->batches[j].dataset != b[i].dataset ||
-            strncmp(cur->batches[j].sha, b[i].sha, 64) != 0) {
+        if (i == h->n_batches || c->id < b[i].id) { /* not in the snapshot */
+            if (c->id <= h->max_batch) {
+                snprintf(why, why_len,
+                         "batch %lld was accepted since the snapshot",
+                         (long long)c->id);
+                return 0;
+            }
+            j++;
+            continue;
+        }
+        if (c->dataset != b[i].dataset || strncmp(c->sha, b[i].sha, 64) != 0) {
             snprintf(why, why_len, "batch %lld is not the one snapshotted",
                      (long long)b[i].id);
             return 0;
         }
+        i++;
         j++;
     }
-    for (; j < cur->n_batches; j++)
-        if (cur->batches[j].id <= h->max_batch) {
-            snprintf(why, why_len, "batch %lld was accepted since the snapshot",
-                     (long long)cur->batches[j].id);
-            return 0;
-        }
     if (cur->max_batch < h->max_batch || cur->events_rowid < h->events_rowid ||
         cur->graph_rid < h->graph_rid) {
         snprintf(why, why_len, "the store is older than the snapshot");
@@ -513,12 +544,12 @@ int aipm_graph__restore(aipm_graph **out, graph_version *was,
                         size_t why_len, aipm_error *err)
 {
     snap_header h;
-    uint64_t size[N_SECTIONS], total, sum = 0;
+    uint64_t off[N_SECTIONS], size[N_SECTIONS];
     const char *sec[N_SECTIONS];
     aipm_graph *g = NULL;
     char *map = MAP_FAILED;
     struct stat sb;
-    int fd, k, rc = AIPM_OK, bad;
+    int fd, k, rc = AIPM_OK;
 
     *out = NULL;
     memset(was, 0, sizeof(*was));
@@ -542,11 +573,8 @@ int aipm_graph__restore(aipm_graph **out, graph_version *was,
         goto done;
     }
     /* The sizes must add up to the file's before anything is read. */
-    bad = section_sizes(&h, size) != 0 || h.n_relations > MAX_RELATIONS ||
-          h.n_relations < N_BUILTIN_RELATIONS;
-    for (k = 0, total = sizeof(h); !bad && k < N_SECTIONS; k++)
-        total += size[k];
-    if (bad || total != (uint64_t)sb.st_size) {
+    if (layout(&h, (uint64_t)sb.st_size, off, size) != 0 ||
+        h.n_relations > MAX_RELATIONS || h.n_relations < N_BUILTIN_RELATIONS) {
         snprintf(why, why_len, "the snapshot is damaged (sizes)");
         goto done;
     }
@@ -557,15 +585,11 @@ int aipm_graph__restore(aipm_graph **out, graph_version *was,
         snprintf(why, why_len, "the snapshot cannot be read");
         goto done;
     }
-    for (k = 0, total = sizeof(h); k < N_SECTIONS; k++) {
-        sec[k] = map + total;
-        total += size[k];
-    }
+    for (k = 0; k < N_SECTIONS; k++)
+        sec[k] = map + off[k];
     if (!reachable(&h, (const snap_batch *)sec[SEC_BATCHES], cur, why, why_len))
         goto done;
-    for (k = 0; k < N_SECTIONS; k++)
-        sum = checksum(sum, sec[k], size[k]);
-    if (sum != h.checksum) {
+    if (sections_checksum(map, off, size) != h.checksum) {
         snprintf(why, why_len, "the snapshot is damaged (checksum)");
         goto done;
     }
@@ -602,8 +626,6 @@ int aipm_graph__restore(aipm_graph **out, graph_version *was,
     was->max_batch = h.max_batch;
     was->events_rowid = h.events_rowid;
     was->graph_rid = h.graph_rid;
-    memcpy(was->catalog, h.catalog, 32);
-    memcpy(was->store, h.store, 32);
     *out = g;
     g = NULL;
     why[0] = '\0';
@@ -622,11 +644,9 @@ done:
 int aipm_graph__seal(void *buf, size_t len, graph_version *cur)
 {
     snap_header h;
-    uint64_t size[N_SECTIONS], total = sizeof(h), sum = 0;
-    const snap_batch *b;
-    const char *p = buf;
+    uint64_t off[N_SECTIONS], size[N_SECTIONS];
+    const snap_batch *b = (const snap_batch *)((char *)buf + sizeof(h));
     size_t i;
-    int k;
 
     memset(cur, 0, sizeof(*cur));
     if (len < sizeof(h))
@@ -635,24 +655,15 @@ int aipm_graph__seal(void *buf, size_t len, graph_version *cur)
     memcpy(h.magic, SNAP_MAGIC, 8);
     h.format = SNAP_FORMAT;
     h.byte_order = BYTE_ORDER_MARK;
-    if (section_sizes(&h, size) != 0)
+    if (layout(&h, len, off, size) != 0)
         return -1;
-    for (k = 0; k < N_SECTIONS; k++) {
-        if (size[k] > len - total)
-            return -1;
-        sum = checksum(sum, p + total, size[k]);
-        total += size[k];
-    }
-    if (total != len)
-        return -1;
-    h.checksum = sum;
+    h.checksum = sections_checksum(buf, off, size);
     memcpy(buf, &h, sizeof(h));
     memcpy(cur->catalog, h.catalog, 32);
     memcpy(cur->store, h.store, 32);
     cur->max_batch = h.max_batch;
     cur->events_rowid = h.events_rowid;
     cur->graph_rid = h.graph_rid;
-    b = (const snap_batch *)(p + sizeof(h));
     for (i = 0; i < h.n_batches; i++) {
         if (aipm_grow(&cur->batches, &cur->cap_batches, cur->n_batches + 1,
                       sizeof(*cur->batches)) != 0)
