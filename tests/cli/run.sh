@@ -1467,6 +1467,14 @@ want(checked >= 4, "only %d full weeks checked" % checked)' "$W/aipm.db"
     expect_rc 1 "kpi with an unknown name"
 }
 
+# More cases, one file per area (tests/cli/cases/*.sh): each defines case_*
+# functions with the helpers above; the loop below finds them by name.
+for f in "$HERE"/cases/*.sh; do
+    [ -e "$f" ] || continue
+    # shellcheck source=/dev/null
+    . "$f"
+done
+
 run_case() {
     local name=${1#case_} rc why
     rm -f "$WHY"
