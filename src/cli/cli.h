@@ -63,11 +63,40 @@ void cli_print_json(json_t *v);
 int cli_bad_arg(const char *cmd, const char *arg, int is_last,
                 const char *const *value_opts);
 
+/* The same with the command's options without a value (flag_opts,
+ * NULL-terminated, may be NULL): an unknown option gets "did you mean"
+ * the closest of all its options, "--opt=V" for a value option says to
+ * write it as two arguments, a word that is no option "unexpected
+ * argument". Returns EXIT_USAGE. */
+int cli_bad_option(const char *cmd, const char *arg, int is_last,
+                   const char *const *value_opts, const char *const *flag_opts);
+
+/* "unknown subcommand 'aipm CMD SUB'" with the closest of subs (NULL-
+ * terminated), or the list of them. Returns EXIT_USAGE. */
+int cli_bad_subcommand(const char *cmd, const char *sub,
+                       const char *const *subs);
+
+/* The candidate (NULL-terminated list) closest to word by edit distance
+ * (adjacent transpositions count one), if it is close enough to be a
+ * typo of it: one edit for names up to 4 letters, two from 5; else NULL. */
+const char *cli_suggest(const char *word, const char *const *candidates);
+
+/* Text from data (titles, feedback, ids, names) made safe for a terminal:
+ * C0 controls (\n, \t too), DEL and bytes of no valid UTF-8 character as
+ * \xNN (\n \t \r as such), C1 controls (U+0080..U+009F, CSI among them)
+ * as \uNNNN; valid UTF-8 text is kept. Returns one of 8 rotating static
+ * buffers (so one printf can take several), cut with "..." past ~2 KB.
+ * Human output only: JSON output is escaped by jansson. */
+const char *cli_text(const char *s);
+
 /* Parse a positive integer argument; returns 0 on success. */
 int cli_parse_i64(const char *s, int64_t *out);
 
-/* The progress bar (stderr, only on a terminal). */
+/* The progress bar (stderr, only on a terminal); ctx is its label.
+ * cli_progress counts bytes (MB and MB/s), cli_progress_count items or
+ * rows ("N of M"). */
 void cli_progress(void *ctx, uint64_t done, uint64_t total);
+void cli_progress_count(void *ctx, uint64_t done, uint64_t total);
 void cli_progress_end(void);
 
 /* Human output of an ingest quality report (JSON text). */

@@ -190,9 +190,10 @@ int cmd_data(int argc, char **argv)
     if (strcmp(sub, "versions") != 0 && strcmp(sub, "show") != 0 &&
         strcmp(sub, "accept") != 0 && strcmp(sub, "reject") != 0 &&
         strcmp(sub, "revert") != 0)
-        return cli_usage_error("unknown subcommand 'data %s'; see `aipm "
-                               "data -h`",
-                               sub);
+        return cli_bad_subcommand("data", sub,
+                                  (const char *const[]){"versions", "show",
+                                                        "accept", "reject",
+                                                        "revert", NULL});
     if ((rc = ws_open(&ws)) != 0)
         return rc;
     if (strcmp(sub, "versions") == 0) {

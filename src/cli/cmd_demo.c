@@ -73,7 +73,10 @@ static int parse_opts(int argc, char **argv, int first, aipm_demo_opts *o,
                 return cli_usage_error("--end needs a date (YYYY-MM-DD)");
             i++;
         } else if (a[0] == '-' && a[1] != '\0') {
-            return cli_bad_arg("demo", a, v == NULL, NULL);
+            return cli_bad_arg(
+                "demo", a, v == NULL,
+                (const char *const[]){"--users", "--days", "--seed", "--end",
+                                      "--bad-share", "--dup-share", NULL});
         } else if (*dir == NULL) {
             *dir = a;
         } else {

@@ -237,10 +237,11 @@ static int analyze(workspace *ws, int argc, char **argv)
             }
             i++;
         } else if (a[0] == '-') {
-            return cli_bad_arg("experiment", a, v == NULL,
-                               (const char *const[]){"--engine", "--alpha",
-                                                     "--n-star", "--pre-days",
-                                                     NULL});
+            return cli_bad_option(
+                "experiment analyze", a, v == NULL,
+                (const char *const[]){"--engine", "--alpha", "--n-star",
+                                      "--pre-days", "--by", NULL},
+                (const char *const[]){"--cuped", "--bh", "--no-record", NULL});
         } else if (key == NULL) {
             key = a;
         } else {
@@ -283,7 +284,7 @@ static int power(workspace *ws, int argc, char **argv)
         }
         if (v == NULL || (strcmp(a, "--mde") != 0 && strcmp(a, "--alpha") &&
                           strcmp(a, "--power") && strcmp(a, "--days")))
-            return cli_bad_arg("experiment", a, v == NULL,
+            return cli_bad_arg("experiment power", a, v == NULL,
                                (const char *const[]){"--metric", "--mde",
                                                      "--alpha", "--power",
                                                      "--days", NULL});
@@ -355,7 +356,9 @@ int cmd_experiment(int argc, char **argv)
     }
     if (strcmp(sub, "list") != 0 && strcmp(sub, "analyze") != 0 &&
         strcmp(sub, "power") != 0)
-        return cli_usage_error("unknown subcommand 'experiment %s'", sub);
+        return cli_bad_subcommand(
+            "experiment", sub,
+            (const char *const[]){"list", "analyze", "power", NULL});
     if ((rc = ws_open(&ws)) != 0)
         return rc;
     rc = strcmp(sub, "list") == 0    ? list(&ws)

@@ -102,9 +102,10 @@ static int links(int argc, char **argv)
             if (*end || !(o.threshold > 0 && o.threshold <= 1))
                 return cli_usage_error("--threshold needs a number in (0, 1]");
         } else
-            return cli_bad_arg(
+            return cli_bad_option(
                 "feedback links", argv[i], i + 1 == argc,
-                (const char *const[]){"--item", "--threshold", NULL});
+                (const char *const[]){"--item", "--threshold", NULL},
+                (const char *const[]){"--review", "--summary", NULL});
     }
     if ((rc = ws_open(&ws)) != 0)
         return rc;
@@ -187,7 +188,7 @@ int cmd_feedback(int argc, char **argv)
         return correct(argc, argv, 0);
     if (strcmp(argv[1], "unlink") == 0)
         return correct(argc, argv, 1);
-    return cli_usage_error("unknown feedback command '%s' (links, link, "
-                           "unlink)",
-                           argv[1]);
+    return cli_bad_subcommand(
+        "feedback", argv[1],
+        (const char *const[]){"links", "link", "unlink", NULL});
 }

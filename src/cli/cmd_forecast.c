@@ -114,10 +114,11 @@ static int bass(int argc, char **argv)
         } else if (strcmp(argv[i], "--no-record") == 0)
             record = 0;
         else
-            return cli_bad_arg("forecast bass", argv[i], i + 1 == argc,
-                               (const char *const[]){"--series", "--form",
-                                                     "--holdout", "--horizon",
-                                                     NULL});
+            return cli_bad_option("forecast bass", argv[i], i + 1 == argc,
+                                  (const char *const[]){"--series", "--form",
+                                                        "--holdout",
+                                                        "--horizon", NULL},
+                                  (const char *const[]){"--no-record", NULL});
     }
     if (path == NULL)
         return cli_usage_error("forecast bass needs --series FILE.csv");
@@ -333,14 +334,14 @@ static int adoption(int argc, char **argv, int backtest)
                 return cli_usage_error("at most 64 features a run");
             features[n_features++] = argv[i];
         } else
-            return cli_bad_arg(
+            return cli_bad_option(
                 backtest ? "forecast backtest" : "forecast adoption", argv[i],
                 i + 1 == argc,
                 backtest ? (const char *const[]){"--holdout", "--by", "--model",
                                                  "--draws", "--seed", NULL}
                          : (const char *const[]){"--horizon", "--by", "--model",
-                                                 "--draws", "--seed",
-                                                 "--no-record", NULL});
+                                                 "--draws", "--seed", NULL},
+                backtest ? NULL : (const char *const[]){"--no-record", NULL});
     }
     if (n_features == 0)
         return cli_usage_error("forecast %s needs a catalog FEATURE",
@@ -509,7 +510,7 @@ int cmd_forecast(int argc, char **argv)
     }
     if (strcmp(argv[1], "bass") == 0)
         return bass(argc, argv);
-    return cli_usage_error("unknown forecast command '%s' (adoption, "
-                           "backtest, bass)",
-                           argv[1]);
+    return cli_bad_subcommand(
+        "forecast", argv[1],
+        (const char *const[]){"adoption", "backtest", "bass", NULL});
 }

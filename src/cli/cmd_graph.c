@@ -249,14 +249,15 @@ int cmd_graph(int argc, char **argv)
         return argc < 2 && !g_cli.help ? EXIT_USAGE : EXIT_OK;
     }
     if (strcmp(argv[1], "stats") != 0 && strcmp(argv[1], "neighbors") != 0)
-        return cli_usage_error("unknown graph command '%s' (stats, "
-                               "neighbors)",
-                               argv[1]);
+        return cli_bad_subcommand(
+            "graph", argv[1],
+            (const char *const[]){"stats", "neighbors", NULL});
     for (i = 2; i < argc; i++)
         if (strcmp(argv[i], "--rebuild") == 0)
             rebuild = 1;
         else if (strcmp(argv[1], "stats") == 0)
-            return cli_bad_arg("graph stats", argv[i], i + 1 == argc, NULL);
+            return cli_bad_option("graph stats", argv[i], i + 1 == argc, NULL,
+                                  (const char *const[]){"--rebuild", NULL});
     if ((rc = ws_open(&ws)) != 0)
         return rc;
     if (aipm_graph_open(&g, ws.store, ws.config, ws.graph_snapshot, rebuild,

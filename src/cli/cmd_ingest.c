@@ -59,8 +59,9 @@ int cmd_ingest(int argc, char **argv)
             if (cli_parse_i64(argv[++i], &max_line) != 0)
                 return cli_usage_error("--max-line needs a positive number");
         } else if (argv[i][0] == '-' && argv[i][1] != '\0') {
-            return cli_usage_error("unknown option %s; see `aipm ingest -h`",
-                                   argv[i]);
+            return cli_bad_option(
+                "ingest", argv[i], 0,
+                (const char *const[]){"--format", "--max-line", NULL}, NULL);
         } else if (dataset == NULL) {
             dataset = argv[i];
         } else {

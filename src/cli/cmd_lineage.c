@@ -79,7 +79,8 @@ int cmd_lineage(int argc, char **argv)
         if (strcmp(argv[i], "--openlineage") == 0)
             openlineage = 1;
         else
-            return cli_bad_arg("lineage", argv[i], i + 1 == argc, NULL);
+            return cli_bad_option("lineage", argv[i], i + 1 == argc, NULL,
+                                  (const char *const[]){"--openlineage", NULL});
     }
     if ((rc = ws_open(&ws)) != 0)
         return rc;

@@ -200,11 +200,12 @@ int cmd_prioritize(int argc, char **argv)
             if (aipm_time_parse(&o.cutoff_ms, s, strlen(s), 1) != AIPM_OK)
                 return cli_usage_error("--cutoff needs a date (YYYY-MM-DD)");
         } else
-            return cli_bad_arg(
+            return cli_bad_option(
                 "prioritize", a, i + 1 == argc,
                 (const char *const[]){"--capacity", "--risk-aversion",
                                       "--draws", "--seed", "--threshold",
-                                      "--limit", "--cutoff", NULL});
+                                      "--limit", "--cutoff", NULL},
+                (const char *const[]){"--no-record", "--backtest", NULL});
     }
     if (o.cutoff_ms && !o.backtest)
         return cli_usage_error("--cutoff goes with --backtest");

@@ -77,6 +77,36 @@ static void usage(FILE *out)
                  "`aipm help COMMAND` or `aipm COMMAND --help` for more.\n");
 }
 
+/* "aipm: 'X' is not an aipm command", with the closest command if X
+ * looks like a typo of one, or "unknown option" for a dash. */
+static int not_a_command(const char *word)
+{
+    static const char *const globals[] = {"--store", "--json", "--help",
+                                          "--version", NULL};
+    const char *names[N_COMMANDS + 1], *hint;
+    int i;
+
+    if (word[0] == '-') {
+        if ((hint = cli_suggest(word, globals)) != NULL)
+            return cli_usage_error("unknown option '%s'; did you mean '%s'? "
+                                   "(see `aipm help`)",
+                                   word, hint);
+        return cli_usage_error("unknown option '%s'; see `aipm help` for the "
+                               "global options and `aipm COMMAND -h` for a "
+                               "command's",
+                               word);
+    }
+    for (i = 0; i < N_COMMANDS; i++)
+        names[i] = commands[i].name;
+    names[N_COMMANDS] = NULL;
+    if ((hint = cli_suggest(word, names)) != NULL)
+        return cli_usage_error("'%s' is not an aipm command; did you mean "
+                               "'%s'? (see `aipm help`)",
+                               word, hint);
+    return cli_usage_error("'%s' is not an aipm command; see `aipm help`",
+                           word);
+}
+
 int cmd_help(int argc, char **argv)
 {
     int i;
@@ -89,7 +119,7 @@ int cmd_help(int argc, char **argv)
                 g_cli.help = 1;
                 return commands[i].run(1, args);
             }
-        return cli_usage_error("no command '%s'; see `aipm help`", argv[1]);
+        return not_a_command(argv[1]);
     }
     usage(stdout);
     return EXIT_OK;
@@ -169,6 +199,5 @@ int main(int argc, char **argv)
     for (i = 0; i < N_COMMANDS; i++)
         if (strcmp(commands[i].name, argv[0]) == 0)
             return commands[i].run(argc, argv);
-    return cli_usage_error("'%s' is not an aipm command; see `aipm help`",
-                           argv[0]);
+    return not_a_command(argv[0]);
 }

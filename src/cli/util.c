@@ -124,14 +124,126 @@ void cli_print_json(json_t *v)
     }
 }
 
+/* ---- did you mean ---- */
+
+/* The optimal string alignment distance (Damerau-Levenshtein restricted
+ * to adjacent transpositions: "ingset" is one edit from "ingest"), three
+ * rolling rows; words longer than 63 bytes are never close to anything. */
+static int edit_distance(const char *a, const char *b)
+{
+    size_t la = strlen(a), lb = strlen(b), i, j;
+    int rows[3][64], *prev2 = rows[0], *prev = rows[1], *cur = rows[2];
+
+    if (la > 63 || lb > 63)
+        return 64;
+    for (j = 0; j <= lb; j++)
+        prev[j] = (int)j;
+    for (i = 1; i <= la; i++) {
+        int *t;
+
+        cur[0] = (int)i;
+        for (j = 1; j <= lb; j++) {
+            int cost = a[i - 1] != b[j - 1], d = prev[j - 1] + cost;
+
+            if (prev[j] + 1 < d)
+                d = prev[j] + 1;
+            if (cur[j - 1] + 1 < d)
+                d = cur[j - 1] + 1;
+            if (i > 1 && j > 1 && a[i - 1] == b[j - 2] &&
+                a[i - 2] == b[j - 1] && prev2[j - 2] + 1 < d)
+                d = prev2[j - 2] + 1;
+            cur[j] = d;
+        }
+        t = prev2;
+        prev2 = prev;
+        prev = cur;
+        cur = t;
+    }
+    return prev[lb];
+}
+
+const char *cli_suggest(const char *word, const char *const *candidates)
+{
+    const char *best = NULL;
+    int best_d = 3;
+
+    for (; candidates && *candidates; candidates++) {
+        const char *c = *candidates;
+        size_t letters = strlen(c) - strspn(c, "-");
+        /* One edit for short names, two from five letters on: "kpo" is
+         * kpi, but "ab" is not "kpi". */
+        int d = edit_distance(word, c), allowed = letters >= 5 ? 2 : 1;
+
+        if (d <= allowed && d < best_d) {
+            best = c;
+            best_d = d;
+        }
+    }
+    return best;
+}
+
+static const char *find_opt(const char *arg, size_t len,
+                            const char *const *opts)
+{
+    for (; opts && *opts; opts++)
+        if (strlen(*opts) == len && strncmp(arg, *opts, len) == 0)
+            return *opts;
+    return NULL;
+}
+
+int cli_bad_option(const char *cmd, const char *arg, int is_last,
+                   const char *const *value_opts, const char *const *flag_opts)
+{
+    const char *eq = strchr(arg, '='), *hint;
+    const char *all[64];
+    int n = 0;
+
+    if (is_last && find_opt(arg, strlen(arg), value_opts))
+        return cli_usage_error("%s needs a value; see `aipm %s -h`", arg, cmd);
+    if (arg[0] != '-' || arg[1] == '\0')
+        return cli_usage_error("unexpected argument '%s'; see `aipm %s -h`",
+                               arg, cmd);
+    if (eq && find_opt(arg, (size_t)(eq - arg), value_opts))
+        return cli_usage_error("write '%.*s %s' as two arguments; see `aipm "
+                               "%s -h`",
+                               (int)(eq - arg), arg, eq + 1, cmd);
+    for (; value_opts && *value_opts && n < 63; value_opts++)
+        all[n++] = *value_opts;
+    for (; flag_opts && *flag_opts && n < 63; flag_opts++)
+        all[n++] = *flag_opts;
+    all[n] = NULL;
+    if ((hint = cli_suggest(arg, all)) != NULL)
+        return cli_usage_error("unknown option '%s' for `aipm %s`; did you "
+                               "mean '%s'? (see `aipm %s -h`)",
+                               arg, cmd, hint, cmd);
+    return cli_usage_error("unknown option '%s' for `aipm %s`; see `aipm %s "
+                           "-h`",
+                           arg, cmd, cmd);
+}
+
+int cli_bad_subcommand(const char *cmd, const char *sub,
+                       const char *const *subs)
+{
+    const char *hint = cli_suggest(sub, subs);
+    char list[256] = "";
+    size_t n = 0;
+
+    for (; subs && *subs && n < sizeof(list); subs++)
+        n += (size_t)snprintf(list + n, sizeof(list) - n, "%s%s", n ? ", " : "",
+                              *subs);
+    if (hint)
+        return cli_usage_error("unknown subcommand 'aipm %s %s'; did you mean "
+                               "'aipm %s %s'?",
+                               cmd, sub, cmd, hint);
+    return cli_usage_error("unknown subcommand 'aipm %s %s' (%s); see `aipm "
+                           "%s -h`",
+                           cmd, sub, list, cmd);
+}
+
 int cli_bad_arg(const char *cmd, const char *arg, int is_last,
                 const char *const *value_opts)
 {
-    for (; value_opts && *value_opts; value_opts++)
-        if (is_last && strcmp(arg, *value_opts) == 0)
-            return cli_usage_error("%s needs a value; see `aipm %s -h`", arg,
-                                   cmd);
-    return cli_usage_error("unknown argument '%s'; see `aipm %s -h`", arg, cmd);
+    return cli_bad_option(cmd, arg, is_last, value_opts, NULL);
 }
 
 int cli_parse_i64(const char *s, int64_t *out)
@@ -154,13 +266,15 @@ static struct {
     int shown;
 } bar;
 
-void cli_progress(void *ctx, uint64_t done, uint64_t total)
+/* One bar: "label [####......]  42%  <tail>", at most ten a second, on
+ * stderr and only when it is a terminal (a log file or a pipe gets no
+ * carriage returns). */
+static void draw(const char *label, uint64_t done, uint64_t total,
+                 const char *tail)
 {
-    const char *label = ctx;
     int64_t now = aipm_clock_ms();
-    char line[160];
+    char line[200];
     int width = 30, fill, n;
-    double secs, mb = (double)done / 1e6;
 
     if (!g_cli.tty)
         return;
@@ -169,20 +283,42 @@ void cli_progress(void *ctx, uint64_t done, uint64_t total)
     if (now - bar.last_ms < 100 && done < total)
         return;
     bar.last_ms = now;
-    secs = (double)(now - bar.started_ms) / 1000.0;
     fill = total ? (int)((double)done / (double)total * width) : 0;
     if (fill > width)
         fill = width;
     n = snprintf(line, sizeof(line), "\r%-20.20s [", label ? label : "");
     for (int i = 0; i < width && n < (int)sizeof(line) - 1; i++)
         line[n++] = i < fill ? '#' : '.';
-    snprintf(line + n, sizeof(line) - (size_t)n,
-             "] %3.0f%%  %.1f MB  %.1f MB/s ",
-             total ? 100.0 * (double)done / (double)total : 0.0, mb,
-             secs > 0 ? mb / secs : 0.0);
+    snprintf(line + n, sizeof(line) - (size_t)n, "] %3.0f%%  %s ",
+             total ? 100.0 * (double)done / (double)total : 0.0, tail);
     fputs(line, stderr);
     fflush(stderr);
     bar.shown = 1;
+}
+
+void cli_progress(void *ctx, uint64_t done, uint64_t total)
+{
+    double secs, mb = (double)done / 1e6;
+    char tail[64];
+
+    if (!g_cli.tty)
+        return;
+    secs = bar.started_ms ? (double)(aipm_clock_ms() - bar.started_ms) / 1000.0
+                          : 0.0;
+    snprintf(tail, sizeof(tail), "%.1f MB  %.1f MB/s", mb,
+             secs > 0 ? mb / secs : 0.0);
+    draw(ctx, done, total, tail);
+}
+
+void cli_progress_count(void *ctx, uint64_t done, uint64_t total)
+{
+    char tail[64];
+
+    if (!g_cli.tty)
+        return;
+    snprintf(tail, sizeof(tail), "%llu of %llu", (unsigned long long)done,
+             (unsigned long long)total);
+    draw(ctx, done, total, tail);
 }
 
 void cli_progress_end(void)
@@ -192,6 +328,51 @@ void cli_progress_end(void)
     bar.shown = 0;
     bar.started_ms = 0;
     bar.last_ms = 0;
+}
+
+/* ---- text from data ---- */
+
+const char *cli_text(const char *s)
+{
+    /* Rotating buffers so that one printf can take several; the CLI
+     * prints from one thread. */
+    static char bufs[8][2048];
+    static int next;
+    char *out = bufs[next], *p = out;
+    const char *end = out + sizeof(bufs[0]) - 12; /* an escape, "..." */
+    size_t len = s ? strlen(s) : 0, i;
+
+    next = (next + 1) % 8;
+    for (i = 0; i < len && p < end; i++) {
+        unsigned char c = (unsigned char)s[i];
+        size_t n = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc0 ? 2 : 1;
+
+        if (c >= 0x20 && c < 0x7f) {
+            *p++ = (char)c;
+        } else if (c == 0xc2 && i + 1 < len &&
+                   (unsigned char)s[i + 1] >= 0x80 &&
+                   (unsigned char)s[i + 1] <= 0x9f) {
+            /* A C1 control (U+0080..U+009F): CSI is U+009B. */
+            p += snprintf(p, 8, "\\u%04x", (unsigned char)s[++i]);
+        } else if (c >= 0xc0 && n <= len - i && aipm_utf8_valid(s + i, n) &&
+                   p + n < end) {
+            memcpy(p, s + i, n);
+            p += n;
+            i += n - 1;
+        } else if (c == '\n' || c == '\t' || c == '\r') {
+            *p++ = '\\';
+            *p++ = c == '\n' ? 'n' : c == '\t' ? 't' : 'r';
+        } else {
+            /* C0 controls, DEL, bytes of no valid UTF-8 character. */
+            p += snprintf(p, 8, "\\x%02x", c);
+        }
+    }
+    if (i < len) {
+        memcpy(p, "...", 3);
+        p += 3;
+    }
+    *p = '\0';
+    return out;
 }
 
 /* ---- raw bytes ---- */
@@ -206,6 +387,10 @@ void cli_print_raw(FILE *out, const char *raw, size_t len, size_t max)
 
         if (c >= 0x20 && c < 0x7f) {
             fputc(c, out);
+        } else if (c == 0xc2 && i + 1 < len &&
+                   (unsigned char)raw[i + 1] <= 0x9f) {
+            /* A C1 control (U+0080..U+009F) or a broken sequence. */
+            fprintf(out, "\\x%02x", c);
         } else if (c >= 0xc0 && n <= len - i && aipm_utf8_valid(raw + i, n)) {
             /* A whole, valid multi-byte character: print it as it is. */
             fwrite(raw + i, 1, n, out);
