@@ -69,7 +69,7 @@ static int list_one(void *ctx, const aipm_batch_info *b)
            (long long)b->id, b->dataset, b->status, b->verdict,
            (long long)b->n_read, (long long)b->n_accepted,
            (long long)b->n_duplicates, (long long)b->n_quarantined, when,
-           b->source ? b->source : "");
+           cli_text(b->source));
     return 0;
 }
 

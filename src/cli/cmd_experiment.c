@@ -57,9 +57,10 @@ static int list(workspace *ws)
                                         e->key, "variations", vars, "metrics",
                                         mets, "start", s, "end", en));
         if (!g_cli.json)
-            printf("%-28s %-10s %-10s %d variations, metrics: %s%s\n", e->key,
-                   s[0] ? s : "-", en[0] ? en : "running", e->n_variations,
-                   e->n_metrics ? e->metrics[0] : "(none)",
+            printf("%-28s %-10s %-10s %d variations, metrics: %s%s\n",
+                   cli_text(e->key), s[0] ? s : "-", en[0] ? en : "running",
+                   e->n_variations,
+                   e->n_metrics ? cli_text(e->metrics[0]) : "(none)",
                    e->n_metrics > 1 ? ", ..." : "");
     }
     if (g_cli.json) {
@@ -92,7 +93,7 @@ static void print_human(const char *text)
     if (d == NULL)
         return;
     printf("experiment %s  (%s%s, analysis to %s, %s)\n",
-           json_string_value(json_object_get(d, "experiment")),
+           cli_text(json_string_value(json_object_get(d, "experiment"))),
            json_string_value(json_object_get(d, "engine")),
            json_is_true(json_object_get(d, "cuped")) ? " + CUPED" : "",
            json_string_value(json_object_get(d, "analysis_end")),
@@ -105,10 +106,11 @@ static void print_human(const char *text)
                : "MISMATCH");
     json_array_foreach(json_object_get(d, "metrics"), i, m)
     {
-        printf(
-            "\n  %s%s (%s)\n", json_string_value(json_object_get(m, "metric")),
-            json_is_true(json_object_get(m, "guardrail")) ? " [guardrail]" : "",
-            json_string_value(json_object_get(m, "type")));
+        printf("\n  %s%s (%s)\n",
+               cli_text(json_string_value(json_object_get(m, "metric"))),
+               json_is_true(json_object_get(m, "guardrail")) ? " [guardrail]"
+                                                             : "",
+               json_string_value(json_object_get(m, "type")));
         printf("    %-14s %9s %10s %9s %20s %9s %7s\n", "variation", "units",
                "mean", "lift", "interval", "p", "P(win)");
         json_array_foreach(json_object_get(m, "variations"), j, v)
@@ -133,7 +135,7 @@ static void print_human(const char *text)
             else
                 snprintf(cw, sizeof(cw), "-");
             printf("    %-14s %9lld %10.4g %9s %20s %9s %7s\n",
-                   json_string_value(json_object_get(v, "key")),
+                   cli_text(json_string_value(json_object_get(v, "key"))),
                    (long long)json_integer_value(json_object_get(v, "units")),
                    json_number_value(json_object_get(v, "mean")), lift, iv, pv,
                    cw);
@@ -156,7 +158,7 @@ static void print_human(const char *text)
                 printf(
                     "      %-20s units %6lld + %6lld  lift %8s [%s, %s]"
                     "%s\n",
-                    json_string_value(json_object_get(lv, "level")),
+                    cli_text(json_string_value(json_object_get(lv, "level"))),
                     (long long)json_integer_value(json_object_get(
                         json_array_get(json_object_get(lv, "variations"), 0),
                         "units")),
@@ -179,7 +181,7 @@ static void print_human(const char *text)
            json_string_value(json_object_get(r, "decision")),
            100 * json_number_value(json_object_get(r, "confidence")));
     json_array_foreach(json_object_get(r, "reasons"), i, v)
-        printf("    - %s\n", json_string_value(v));
+        printf("    - %s\n", cli_text(json_string_value(v)));
     if (json_object_get(d, "warning"))
         printf("  warning: %s\n",
                json_string_value(json_object_get(d, "warning")));

@@ -72,8 +72,8 @@ static int one(void *ctx, const aipm_link *l)
         snprintf(sc, sizeof(sc), "%.2f", l->score);
     if (isfinite(l->confidence))
         snprintf(cf, sizeof(cf), "%.2f", l->confidence);
-    printf("%-14s %-12s %7s %5s  %s\n", l->feedback_id,
-           l->item_id ? l->item_id : "-", sc, cf,
+    printf("%-14s %-12s %7s %5s  %s\n", cli_text(l->feedback_id),
+           l->item_id ? cli_text(l->item_id) : "-", sc, cf,
            aipm_link_status_name(l->status));
     return 0;
 }
@@ -166,10 +166,10 @@ static int correct(int argc, char **argv, int unlink)
         } else if (unlink)
             printf("feedback %s is not about %s (recorded in the audit "
                    "log)\n",
-                   argv[2], argv[3]);
+                   cli_text(argv[2]), cli_text(argv[3]));
         else
             printf("feedback %s linked to %s (recorded in the audit log)\n",
-                   argv[2], argv[3]);
+                   cli_text(argv[2]), cli_text(argv[3]));
     } else
         rc = cli_fail(&err);
     ws_close(&ws);

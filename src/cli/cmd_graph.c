@@ -86,8 +86,8 @@ static json_t *edge_json(const aipm_graph *g, const aipm_edge *e,
 static void edge_text(const aipm_graph *g, const aipm_edge *e, const char *when)
 {
     printf("  %s %-12s %-32s %s\n", e->out ? "->" : "<-",
-           aipm_graph_relation(g, e->relation), aipm_graph_node_id(g, e->node),
-           when);
+           cli_text(aipm_graph_relation(g, e->relation)),
+           cli_text(aipm_graph_node_id(g, e->node)), when);
 }
 
 static int neighbors(const aipm_graph *g, int argc, char **argv)
@@ -137,7 +137,7 @@ static int neighbors(const aipm_graph *g, int argc, char **argv)
     if (g_cli.json)
         arr = json_array();
     else
-        printf("%s (%s, degree %d)\n", id,
+        printf("%s (%s, degree %d)\n", cli_text(id),
                aipm_node_kind_name(aipm_graph_node_kind(g, node)),
                aipm_graph_degree(g, node));
     for (i = 0; i < shown; i++) {

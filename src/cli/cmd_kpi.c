@@ -121,7 +121,7 @@ static void print_standard(json_t *d, const char *period)
         printf("\n");
         json_object_foreach(json_object_get(p, "adoption"), key, v)
         {
-            printf("%-22.22s", key);
+            printf("%-22.22s", cli_text(key));
             for (j = first; j < json_array_size(ps); j++) {
                 fmt(s[0], sizeof(s[0]),
                     json_object_get(
@@ -175,7 +175,7 @@ static void print_kpis(json_t *d, const char *period)
     printf("\nKPIs (aipm.yaml): value, and whether it meets the target\n");
     printf("%-10s", head);
     json_array_foreach(kpis, j, k)
-        printf(" %*.*s", KPI_COL_MAX, KPI_COL_MAX, str(k, "key"));
+        printf(" %*.*s", KPI_COL_MAX, KPI_COL_MAX, cli_text(str(k, "key")));
     printf("\n");
     k = json_array_get(kpis, 0);
     for (i = 0; i < json_array_size(json_object_get(k, "values")); i++) {
@@ -200,8 +200,8 @@ static void print_kpis(json_t *d, const char *period)
     {
         fmt(s, sizeof(s), json_object_get(k, "target"),
             is_share(str(k, "type")));
-        printf("  %s: metric %s (%s), target %s %s", str(k, "key"),
-               str(k, "metric"), str(k, "type"),
+        printf("  %s: metric %s (%s), target %s %s", cli_text(str(k, "key")),
+               cli_text(str(k, "metric")), str(k, "type"),
                strcmp(str(k, "direction"), "down") == 0 ? "<=" : ">=", s);
         if (json_object_get(k, "note"))
             printf(" - %s", str(k, "note"));

@@ -16,8 +16,8 @@ static void names(json_t *datasets)
 
     json_array_foreach(datasets, i, d)
         printf("%s%s:%s", i ? ", " : "",
-               json_string_value(json_object_get(d, "namespace")),
-               json_string_value(json_object_get(d, "name")));
+               cli_text(json_string_value(json_object_get(d, "namespace"))),
+               cli_text(json_string_value(json_object_get(d, "name"))));
 }
 
 static int one(void *ctx, const aipm_run_row *r)

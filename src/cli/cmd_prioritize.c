@@ -85,7 +85,8 @@ static void print_human(const char *text, int64_t limit)
            json_string_value(json_object_get(m, "kind")),
            (long long)json_integer_value(json_object_get(m, "trained_on")));
     if (json_object_get(m, "note"))
-        printf("  note: %s\n", json_string_value(json_object_get(m, "note")));
+        printf("  note: %s\n",
+               cli_text(json_string_value(json_object_get(m, "note"))));
     if (json_array_size(json_object_get(d, "items")) == 0) {
         printf("\nno open items (idea, planned, in_progress) in the backlog: "
                "ingest backlog.csv first\n");
@@ -105,8 +106,8 @@ static void print_human(const char *text, int64_t limit)
                  json_number_value(json_object_get(it, "p90")));
         printf("%4lld  %-10s %-40.40s %8.1f %17s %6.1f %7.2f %5.2f\n",
                (long long)json_integer_value(json_object_get(it, "rank")),
-               json_string_value(json_object_get(it, "id")),
-               json_string_value(json_object_get(it, "title")),
+               cli_text(json_string_value(json_object_get(it, "id"))),
+               cli_text(json_string_value(json_object_get(it, "title"))),
                json_number_value(json_object_get(it, "expected_value")), range,
                json_number_value(json_object_get(it, "effort")),
                json_number_value(json_object_get(it, "score")),
@@ -115,7 +116,8 @@ static void print_human(const char *text, int64_t limit)
         {
             if (j >= 2)
                 break;
-            printf("      %s\n", json_string_value(json_object_get(m, "text")));
+            printf("      %s\n",
+                   cli_text(json_string_value(json_object_get(m, "text"))));
         }
     }
     if ((b = json_object_get(d, "plan")) != NULL) {
@@ -128,7 +130,7 @@ static void print_human(const char *text, int64_t limit)
                json_number_value(json_object_get(b, "p10")),
                json_number_value(json_object_get(b, "p90")));
         json_array_foreach(json_object_get(b, "items"), i, it)
-            printf("%s%s", i ? ", " : "", json_string_value(it));
+            printf("%s%s", i ? ", " : "", cli_text(json_string_value(it)));
         printf("\n");
     }
     printf("\nvalue: distinct daily users per 10,000 daily actives; effort: "

@@ -24,8 +24,9 @@ static int one(void *ctx, const aipm_quarantine_row *r)
         return 0;
     }
     q->n++;
-    printf("%s:%lld  batch %lld  %s: %s\n    ", r->file, (long long)r->line,
-           (long long)r->batch_id, r->reason, r->detail ? r->detail : "");
+    printf("%s:%lld  batch %lld  %s: %s\n    ", cli_text(r->file),
+           (long long)r->line, (long long)r->batch_id, r->reason,
+           cli_text(r->detail));
     cli_print_raw(stdout, r->raw, r->raw_len, 200);
     putchar('\n');
     return 0;

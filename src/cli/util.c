@@ -34,7 +34,7 @@ int cli_fail(const aipm_error *err)
     for (i = 0; line[i]; i++)
         if (line[i] == '\n' || line[i] == '\r')
             line[i] = ' ';
-    fprintf(stderr, "aipm: %s\n", line);
+    fprintf(stderr, "aipm: %s\n", cli_text(line));
     switch (code) {
     case AIPM_EINVALID:
     case AIPM_ENOTFOUND:
@@ -429,9 +429,8 @@ json_t *cli_raw_json(const char *raw, size_t len)
 
 static const char *str(json_t *o, const char *k)
 {
-    const char *s = json_string_value(json_object_get(o, k));
-
-    return s ? s : "";
+    /* Names in a report come from data (events, properties, sources). */
+    return cli_text(json_string_value(json_object_get(o, k)));
 }
 
 static long long num(json_t *o, const char *k)

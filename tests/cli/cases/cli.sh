@@ -73,3 +73,50 @@ case_cli_unknown_option_and_did_you_mean() {
     expect_rc 1 "data verions"
     cli_err_has "did you mean 'aipm data versions'?" "data verions"
 }
+
+# A backlog title with an ANSI escape (ESC [31m), a C1 CSI (U+009B, bytes
+# C2 9B), a tab and a BEL reaches no terminal as such: prioritize, data
+# versions (the source file name) and quarantine show them escaped. JSON
+# keeps the text as it is (jansson escapes it).
+case_cli_data_text_escaped() {
+    local f
+    mkws cli-esc
+    f=$T/$(printf 'evil\033[2Jname').csv
+    printf 'id,title,description,area,effort,status,created_at,shipped_at,feature_key,reach,impact,confidence\n' >"$f"
+    printf 'X-1,"Red \033[31mALERT\033[0m title",,data,2,idea,2026-01-01,,,100,1,1\n' >>"$f"
+    printf 'X-2,"C1 \302\233""31m csi\ttab\007bel",,data,3,idea,2026-01-01,,,100,1,1\n' >>"$f"
+    printf 'X-3,Plain caf\303\251,,data,1,idea,2026-01-01,,,100,1,1\n' >>"$f"
+    A -C "$WS" ingest backlog "$f"
+    expect_rc 0 "ingest backlog"
+    # A quarantined row whose raw text holds an ESC (its batch is blocked).
+    head -1 "$f" >"$T/bad.csv"
+    printf 'X-\033[5m4,Bad effort,,data,abc,idea,2026-01-01,,,100,1,1\n' >>"$T/bad.csv"
+    A -C "$WS" ingest backlog "$T/bad.csv"
+    grep -q "$(printf '\033')" "$OUT" && fail "ingest report wrote an ESC byte"
+    A -C "$WS" prioritize --no-record
+    expect_rc 0 "prioritize"
+    grep -q 'ALERT' "$OUT" || fail "prioritize does not show the titles: $(head -c 300 "$OUT")"
+    grep -q "$(printf '\033')" "$OUT" && fail "prioritize wrote an ESC byte to the terminal"
+    LC_ALL=C grep -q "$(printf '\302\233')" "$OUT" && fail "prioritize wrote a C1 CSI to the terminal"
+    grep -q "$(printf '\007')" "$OUT" && fail "prioritize wrote a BEL"
+    grep -qF '\x1b[31mALERT' "$OUT" || fail "ESC not shown as \\x1b: $(grep X-1 "$OUT")"
+    grep -qF '\u009b' "$OUT" || fail "C1 CSI not shown as \\u009b: $(grep X-2 "$OUT")"
+    grep -qF "$(printf 'caf\303\251')" "$OUT" || fail "valid UTF-8 text was escaped"
+    A -C "$WS" prioritize --no-record --json
+    expect_rc 0 "prioritize --json"
+    pycheck "$OUT" '
+t = {i["id"]: i["title"] for i in d["items"]}
+want(t["X-1"] == "Red \x1b[31mALERT\x1b[0m title", "JSON title changed: %r" % t["X-1"])'
+    A -C "$WS" data versions
+    expect_rc 0 "data versions"
+    grep -q "$(printf '\033')" "$OUT" && fail "data versions wrote an ESC byte (source name)"
+    grep -qF 'evil\x1b[2Jname' "$OUT" || fail "data versions: source not escaped: $(cat "$OUT")"
+    A -C "$WS" quarantine
+    expect_rc 0 "quarantine"
+    grep -q "$(printf '\033')" "$OUT" && fail "quarantine wrote an ESC byte"
+    A -C "$WS" quality
+    grep -q "$(printf '\033')" "$OUT" && fail "quality wrote an ESC byte"
+    A -C "$WS" lineage
+    grep -q "$(printf '\033')" "$OUT" && fail "lineage wrote an ESC byte"
+    true
+}
