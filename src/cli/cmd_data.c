@@ -107,6 +107,16 @@ static int versions(workspace *ws, int argc, char **argv)
     return EXIT_OK;
 }
 
+/* A batch that does not exist says where the ids are. */
+static int batch_fail(const aipm_error *err, int64_t id)
+{
+    if (err->code == AIPM_ENOTFOUND)
+        return cli_usage_error("no batch %lld; list them with `aipm data "
+                               "versions`",
+                               (long long)id);
+    return cli_fail(err);
+}
+
 static int show(workspace *ws, int64_t id)
 {
     aipm_batch_info b;
@@ -114,7 +124,7 @@ static int show(workspace *ws, int64_t id)
     char when[32];
 
     if (aipm_store_batch_get(ws->store, &b, id, &err) != 0)
-        return cli_fail(&err);
+        return batch_fail(&err, id);
     if (g_cli.json) {
         json_t *o = batch_json(&b, 1);
 
@@ -160,7 +170,7 @@ static int transition(workspace *ws, const char *action, int argc, char **argv)
                                action, (long long)id);
     if (aipm_data_transition(ws->store, id, action, reason, ws->checkpoint,
                              &err) != 0)
-        return cli_fail(&err);
+        return batch_fail(&err, id);
     if (aipm_store_batch_get(ws->store, &b, id, &err) != 0)
         return cli_fail(&err);
     if (g_cli.json) {

@@ -188,6 +188,27 @@ static void print_human(const char *text)
     json_decref(d);
 }
 
+/* "no experiment 'x'" with the keys aipm.yaml has (the first few). */
+static int no_experiment(const aipm_config *cfg, const char *key)
+{
+    char keys[400] = "";
+    size_t n = 0;
+    int i;
+
+    if (cfg->n_experiments == 0)
+        return cli_usage_error("no experiment '%s': aipm.yaml has no "
+                               "experiments (add them under experiments:)",
+                               cli_text(key));
+    for (i = 0; i < cfg->n_experiments && n < sizeof(keys) - 1; i++)
+        n += (size_t)snprintf(keys + n, sizeof(keys) - n, "%s%s", i ? ", " : "",
+                              cli_text(cfg->experiments[i].key));
+    if (n >= sizeof(keys) - 1)
+        snprintf(keys + sizeof(keys) - 5, 5, "...");
+    return cli_usage_error("no experiment '%s' in aipm.yaml; its experiments: "
+                           "%s (see `aipm experiment list`)",
+                           cli_text(key), keys);
+}
+
 static int analyze(workspace *ws, int argc, char **argv)
 {
     aipm_analysis_opts o;
@@ -252,6 +273,8 @@ static int analyze(workspace *ws, int argc, char **argv)
     }
     if (key == NULL)
         return cli_usage_error("usage: aipm experiment analyze KEY");
+    if (aipm_config_experiment(ws->config, key) == NULL)
+        return no_experiment(ws->config, key);
     rc = aipm_experiment_analyze(&out, ws->store, ws->config, key, &o, &err);
     if (rc)
         return cli_fail(&err);

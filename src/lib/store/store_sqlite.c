@@ -13,6 +13,7 @@
  */
 #include "store/store_int.h"
 
+#include <errno.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -158,13 +159,43 @@ static const char *const migration_3 =
 static const char *const migrations[] = {migration_1, migration_2, migration_3};
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
 
+/* The message of a failed SQLite call. A full disk and a file that is
+ * not SQLite name the file and what to do: SQLite's own words ("database
+ * or disk is full", "file is not a database") say neither. */
+static int store_error(sqlite_store *s, int code, const char *msg,
+                       aipm_error *err)
+{
+    const char *file = sqlite3_db_filename(s->db, "main");
+    int full = code == SQLITE_FULL ||
+               (code == SQLITE_IOERR && sqlite3_system_errno(s->db) == ENOSPC);
+
+    if (file == NULL || file[0] == '\0')
+        file = "the store";
+    if (full)
+        return aipm_error_set(err, AIPM_EIO,
+                              "the disk holding %s is full (%s): free some "
+                              "space, then run the command again",
+                              file, msg);
+    if (code == SQLITE_NOTADB)
+        return aipm_error_set(err, AIPM_EIO,
+                              "store %s: file is not a database (not an "
+                              "SQLite file): check -C DIR or --store",
+                              file);
+    return aipm_error_set(
+        err,
+        code == SQLITE_IOERR || code == SQLITE_CORRUPT ? AIPM_EIO : AIPM_ERROR,
+        "store: %s", msg);
+}
+
 static int exec(sqlite_store *s, const char *sql, aipm_error *err)
 {
     char *msg = NULL;
 
     if (sqlite3_exec(s->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
-        aipm_error_set(err, AIPM_EIO, "store: %s",
-                       msg ? msg : sqlite3_errmsg(s->db));
+        store_error(s, sqlite3_errcode(s->db),
+                    msg ? msg : sqlite3_errmsg(s->db), err);
+        if (err)
+            err->code = AIPM_EIO;
         sqlite3_free(msg);
         return AIPM_EIO;
     }
@@ -173,15 +204,7 @@ static int exec(sqlite_store *s, const char *sql, aipm_error *err)
 
 static int db_error(sqlite_store *s, aipm_error *err)
 {
-    int code = sqlite3_errcode(s->db);
-
-    return aipm_error_set(err,
-                          code == SQLITE_FULL || code == SQLITE_IOERR ||
-                                  code == SQLITE_CORRUPT ||
-                                  code == SQLITE_NOTADB
-                              ? AIPM_EIO
-                              : AIPM_ERROR,
-                          "store: %s", sqlite3_errmsg(s->db));
+    return store_error(s, sqlite3_errcode(s->db), sqlite3_errmsg(s->db), err);
 }
 
 /* The DDL of a CSV dataset's table and its visibility view, from its

@@ -120,3 +120,53 @@ want(t["X-1"] == "Red \x1b[31mALERT\x1b[0m title", "JSON title changed: %r" % t[
     grep -q "$(printf '\033')" "$OUT" && fail "lineage wrote an ESC byte"
     true
 }
+
+# Errors that say what to do next: a missing batch, a missing experiment,
+# a file that is not a store, a full disk.
+case_cli_messages_say_what_next() {
+    local W
+    mkws cli-msg
+    W=$WS
+    A -C "$W" data show 999
+    expect_rc 1 "data show 999"
+    expect_one_line_stderr "data show 999"
+    cli_err_has 'no batch 999; list them with `aipm data versions`' "data show 999"
+    A -C "$W" data accept 999 --reason test
+    expect_rc 1 "data accept 999"
+    cli_err_has 'list them with `aipm data versions`' "data accept 999"
+    # The demo's aipm.yaml has experiments; a fresh one has none.
+    A -C "$W" experiment analyze nosuch
+    expect_rc 1 "experiment analyze nosuch (no experiments)"
+    cli_err_has "aipm.yaml has no experiments" "experiment analyze, none configured"
+    cli_demo
+    A -C "$WS" experiment analyze onbording
+    expect_rc 1 "experiment analyze onbording"
+    expect_one_line_stderr "experiment analyze onbording"
+    cli_err_has "no experiment 'onbording'" "experiment analyze onbording"
+    cli_err_has "onboarding_checklist, new_navigation" "experiment analyze onbording (the keys)"
+    # Not an SQLite file: the message names it.
+    printf 'hello, not a database\n' >"$T/notdb.db"
+    A --store "$T/notdb.db" data versions
+    expect_rc 1 "data versions on a text file"
+    expect_one_line_stderr "data versions on a text file"
+    cli_err_has "$T/notdb.db" "not a database names the file"
+    cli_err_has "not a database" "not a database"
+    # A full disk: a 400 KB tmpfs in a private mount namespace (skipped
+    # where namespaces or mounts are not allowed).
+    if unshare -rm sh -c "mount -t tmpfs -o size=400k tmpfs '$T' 2>/dev/null" 2>/dev/null; then
+        "$PY" -c '
+print("id,title,description,area,effort,status,created_at,shipped_at,feature_key,reach,impact,confidence")
+for i in range(20000):
+    print("X-%d,Title %d %s,,data,2,idea,2026-01-01,,,100,1,1" % (i, i, "x" * 50))' >"$T/big.csv"
+        mkdir -p "$T/full"
+        unshare -rm sh -c "mount -t tmpfs -o size=400k tmpfs '$T/full' &&
+            '$AIPM' init '$T/full/ws' >/dev/null &&
+            '$AIPM' -C '$T/full/ws' ingest backlog '$T/big.csv' >'$OUT' 2>'$ERR'"
+        RC=$?
+        expect_rc 1 "ingest onto a full disk"
+        expect_one_line_stderr "ingest onto a full disk"
+        cli_err_has "the disk holding $T/full/ws/aipm.db is full" "full disk"
+    else
+        echo "# cli_messages_say_what_next: no mount namespace, full-disk check skipped" >&2
+    fi
+}
