@@ -56,12 +56,16 @@ static int list(workspace *ws)
                               json_pack("{s:s, s:o, s:o, s:s, s:s}", "key",
                                         e->key, "variations", vars, "metrics",
                                         mets, "start", s, "end", en));
-        if (!g_cli.json)
-            printf("%-28s %-10s %-10s %d variations, metrics: %s%s\n",
-                   cli_text(e->key), s[0] ? s : "-", en[0] ? en : "running",
-                   e->n_variations,
-                   e->n_metrics ? cli_text(e->metrics[0]) : "(none)",
-                   e->n_metrics > 1 ? ", ..." : "");
+        if (!g_cli.json && i == 0)
+            printf("%-28s %-10s %-10s %10s  %s\n", "KEY", "START", "END",
+                   "VARIATIONS", "METRICS");
+        if (!g_cli.json) {
+            printf("%-28s %-10s %-10s %10d  ", cli_text(e->key), s[0] ? s : "-",
+                   en[0] ? en : "running", e->n_variations);
+            for (j = 0; j < e->n_metrics; j++)
+                printf("%s%s", j ? ", " : "", cli_text(e->metrics[j]));
+            printf("%s\n", e->n_metrics ? "" : "(none)");
+        }
     }
     if (g_cli.json) {
         json_t *o = json_pack("{s:o}", "experiments", arr);

@@ -120,6 +120,11 @@ static void print_human(const char *text, int64_t limit)
                    cli_text(json_string_value(json_object_get(m, "text"))));
         }
     }
+    if (limit > 0 &&
+        json_array_size(json_object_get(d, "items")) > (size_t)limit)
+        printf("\n%zu more item(s) not shown (--limit N shows N, --limit 0 "
+               "all)\n",
+               json_array_size(json_object_get(d, "items")) - (size_t)limit);
     if ((b = json_object_get(d, "plan")) != NULL) {
         printf("\nrelease plan within %.1f weeks (%.1f used): %zu items, "
                "expected value %.1f (P10 %.1f, P90 %.1f)\n  ",

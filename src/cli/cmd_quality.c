@@ -1,4 +1,8 @@
-/* cmd_quality.c - `aipm quality`: the latest report of each dataset. */
+/* cmd_quality.c - `aipm quality`: the latest report of each dataset.
+ *
+ * Human output opens with one table, a line per dataset (its latest
+ * batch, status, verdict and counts), then each batch's full report; the
+ * store is listed twice rather than the reports held in memory. */
 #include "cli.h"
 
 #include <string.h>
@@ -7,6 +11,20 @@ typedef struct q_ctx {
     json_t *arr;
     int n;
 } q_ctx;
+
+static int summary_line(void *ctx, const aipm_batch_info *b)
+{
+    q_ctx *q = ctx;
+
+    if (q->n++ == 0)
+        printf("%-9s %6s %-9s %-8s %9s %9s %6s %11s\n", "DATASET", "BATCH",
+               "STATUS", "VERDICT", "READ", "ACCEPTED", "DUPS", "QUARANTINED");
+    printf("%-9s %6lld %-9s %-8s %9lld %9lld %6lld %11lld\n", b->dataset,
+           (long long)b->id, b->status, b->verdict, (long long)b->n_read,
+           (long long)b->n_accepted, (long long)b->n_duplicates,
+           (long long)b->n_quarantined);
+    return 0;
+}
 
 static int one(void *ctx, const aipm_batch_info *b)
 {
@@ -45,7 +63,8 @@ int cmd_quality(int argc, char **argv)
                "\n"
                "The quality report of the latest batch of each dataset (or\n"
                "of DATASET): counts, quarantine reasons, schema changes,\n"
-               "null rates, freshness, volume, and the gate verdict.\n");
+               "null rates, freshness, volume, and the gate verdict. It\n"
+               "opens with a summary, a line per dataset.\n");
         return EXIT_OK;
     }
     if (argc > 2)
@@ -60,7 +79,12 @@ int cmd_quality(int argc, char **argv)
         return rc;
     if (g_cli.json)
         q.arr = json_array();
-    rc = aipm_store_batch_list(ws.store, dataset, 1, one, &q, &err);
+    else
+        rc =
+            aipm_store_batch_list(ws.store, dataset, 1, summary_line, &q, &err);
+    /* The reports follow the table after an empty line. */
+    if (rc == AIPM_OK)
+        rc = aipm_store_batch_list(ws.store, dataset, 1, one, &q, &err);
     if (rc) {
         json_decref(q.arr);
         ws_close(&ws);

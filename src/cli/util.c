@@ -463,6 +463,10 @@ static void print_gate(FILE *out, json_t *g)
             fprintf(out, "  %-18s newest %s, %.1f h old (not gated)",
                     "freshness", str(g, "newest"),
                     json_real_value(json_object_get(g, "age_hours")));
+    } else if (strcmp(name, "future_timestamps") == 0) {
+        fprintf(out, "  %-18s newest %s, %.1f h after now", "future rows",
+                str(g, "newest"),
+                json_real_value(json_object_get(g, "hours_ahead")));
     } else if (strcmp(name, "volume") == 0) {
         json_t *t = json_object_get(g, "trailing_daily_mean");
 

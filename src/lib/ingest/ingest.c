@@ -234,6 +234,16 @@ static int evaluate(batch *b, gates *g, aipm_error *err)
         char newest[32];
 
         aipm_time_format(newest, b->max_ts);
+        /* Rows dated after now are no age: freshness says 0 h, and rows
+         * more than 5 minutes ahead (a clock's drift) are a warning of
+         * their own. */
+        if (age_h < 0) {
+            if (-age_h > 5.0 / 60)
+                gate(g, "future_timestamps", 1,
+                     json_pack("{s:s, s:f}", "newest", newest, "hours_ahead",
+                               -age_h));
+            age_h = 0;
+        }
         /* Only telemetry is expected to be fresh; a backlog or a feedback
          * export may rightly be weeks old, so for them it is reported but
          * not gated. */

@@ -170,3 +170,69 @@ for i in range(20000):
         echo "# cli_messages_say_what_next: no mount namespace, full-disk check skipped" >&2
     fi
 }
+
+# prioritize says how many items --limit hid; experiment list has column
+# headers; quality opens with a table, a line per dataset.
+case_cli_summaries_and_headers() {
+    local n
+    cli_demo
+    A -C "$WS" prioritize --no-record --json
+    expect_rc 0 "prioritize --json"
+    n=$("$PY" -c 'import json, sys; print(len(json.load(open(sys.argv[1]))["items"]))' "$OUT")
+    [ "$n" -gt 3 ] || fail "the demo backlog has only $n open items"
+    A -C "$WS" prioritize --no-record --limit 3
+    expect_rc 0 "prioritize --limit 3"
+    grep -q "^$((n - 3)) more item(s) not shown" "$OUT" ||
+        fail "prioritize --limit 3 does not say $((n - 3)) more: $(tail -n 4 "$OUT" | tr '\n' ' ')"
+    A -C "$WS" prioritize --no-record --limit 0
+    expect_rc 0 "prioritize --limit 0"
+    grep -q "not shown" "$OUT" && fail "--limit 0 shows all, yet says some were not shown"
+    A -C "$WS" experiment list
+    expect_rc 0 "experiment list"
+    head -n 1 "$OUT" | grep -Eq '^KEY +START +END +VARIATIONS +METRICS$' ||
+        fail "experiment list header: $(head -n 1 "$OUT")"
+    [ "$(awk 'END { print NR }' "$OUT")" -eq 5 ] || fail "experiment list: $(awk 'END { print NR }' "$OUT") lines, expected a header and 4 experiments"
+    A -C "$WS" quality
+    expect_rc 0 "quality"
+    head -n 1 "$OUT" | grep -Eq '^DATASET +BATCH +STATUS +VERDICT +READ +ACCEPTED +DUPS +QUARANTINED$' ||
+        fail "quality does not open with the summary header: $(head -n 1 "$OUT")"
+    A -C "$WS" data versions --json
+    cp "$OUT" "$T/versions.json"
+    A -C "$WS" quality
+    # Each summary line matches that dataset's latest batch (data versions).
+    pycheck "$T/versions.json" '
+rows = {}
+for line in open(args[0]).read().split("\n\n")[0].splitlines()[1:]:
+    f = line.split()
+    rows[f[0]] = f
+want(len(rows) == 5, "summary has %d datasets: %r" % (len(rows), sorted(rows)))
+for ds in rows:
+    b = max((v for v in d["batches"] if v["dataset"] == ds), key=lambda v: v["batch_id"])
+    want(rows[ds][1:] == [str(b["batch_id"]), b["status"], b["verdict"], str(b["read"]), str(b["accepted"]), str(b["duplicates"]), str(b["quarantined"])],
+         "%s: summary %r, batch %r" % (ds, rows[ds], b))' "$OUT"
+}
+
+# Freshness is never negative: rows dated after now say 0 h and are a
+# warning of their own (future_timestamps), naming how far ahead.
+case_cli_future_rows_warn() {
+    mkws cli-future
+    # AIPM_NOW is 2026-11-27T00:00:00Z (run.sh); the newest row is 12 h
+    # later (events more than a day ahead are quarantined as bad_timestamp).
+    printf '%s\n' \
+        '{"type":"track","messageId":"f-1","userId":"u-1","event":"Page Viewed","timestamp":"2026-11-26T10:00:00.000Z"}' \
+        '{"type":"track","messageId":"f-2","userId":"u-1","event":"Page Viewed","timestamp":"2026-11-27T12:00:00.000Z"}' \
+        >"$T/future.ndjson"
+    A -C "$WS" ingest events "$T/future.ndjson"
+    expect_rc 0 "ingest future-dated events"
+    grep -q -- '-[0-9.]* h old' "$OUT" && fail "negative age: $(grep freshness "$OUT")"
+    grep -q 'freshness .* 0.0 h old' "$OUT" || fail "freshness: $(grep freshness "$OUT")"
+    grep -q 'future rows .*2026-11-27T12:00:00.000Z, 12.0 h after now *warn' "$OUT" ||
+        fail "no future-rows warning: $(tr '\n' ' ' <"$OUT")"
+    A -C "$WS" quality --json
+    pycheck "$OUT" '
+g = {x["gate"]: x for x in d["datasets"][0]["gates"]}
+want(g["freshness"]["age_hours"] == 0, "age_hours %r" % g["freshness"]["age_hours"])
+want(g["future_timestamps"]["result"] == "warn", "future gate %r" % g.get("future_timestamps"))
+want(abs(g["future_timestamps"]["hours_ahead"] - 12) < 1e-9, "hours_ahead %r" % g["future_timestamps"]["hours_ahead"])
+want(d["datasets"][0]["verdict"] == "warn", "verdict %r" % d["datasets"][0]["verdict"])'
+}
