@@ -26,14 +26,17 @@ typedef enum aipm_kpi_period {
 } aipm_kpi_period;
 
 typedef struct aipm_kpi_opts {
-    aipm_kpi_period period; /* default AIPM_KPI_WEEK */
-    int64_t from_ms;        /* first day of the report (its UTC day);
-                               -1: 89 days before the last day, moved
-                               back to the start of its period */
-    int64_t to_ms;          /* last day, inclusive; -1: today (aipm_now_ms,
-                               which AIPM_NOW overrides) */
-    const char *kpi;        /* only this KPI of aipm.yaml; NULL: the whole
-                               report */
+    aipm_kpi_period period;    /* default AIPM_KPI_WEEK */
+    int64_t from_ms;           /* first day of the report (its UTC day);
+                                  -1: 89 days before the last day, moved
+                                  back to the start of its period */
+    int64_t to_ms;             /* last day, inclusive; -1: today (aipm_now_ms,
+                                  which AIPM_NOW overrides) */
+    const char *kpi;           /* only this KPI of aipm.yaml; NULL: the whole
+                                  report */
+    aipm_progress_fn progress; /* steps done / steps: the standard set,
+                                  the features, each KPI (may be NULL) */
+    void *progress_ctx;
 } aipm_kpi_opts;
 
 /* Defaults: weekly periods over the last 90 days, the whole report. */

@@ -95,8 +95,8 @@ static int generate(const char *outdir, const aipm_demo_opts *o,
     aipm_demo_opts opts = *o;
     int rc;
 
-    opts.progress = cli_progress;
-    opts.progress_ctx = (void *)"generate";
+    opts.progress = cli_progress_count; /* days generated */
+    opts.progress_ctx = (void *)"generate (days)";
     rc = aipm_demo_generate(outdir, &opts, stats, &err);
     cli_progress_end();
     return rc ? cli_fail(&err) : EXIT_OK;
@@ -296,6 +296,8 @@ static int adoption_checks(workspace *ws, json_t *truth, json_t *checks)
         json_t *doc, *bt, *sg;
         size_t k;
 
+        cli_progress_count((void *)"forecast features", (uint64_t)f,
+                           (uint64_t)ws->config->n_catalog);
         if (aipm_adoption_run(&doc, a, key, &o, &err) != AIPM_OK)
             continue; /* e.g. no adopters and no peers: nothing to check */
         bt = json_object_get(doc, "backtest");
@@ -331,6 +333,7 @@ static int adoption_checks(workspace *ws, json_t *truth, json_t *checks)
         }
         json_decref(doc);
     }
+    cli_progress_end();
     aipm_adoption_free(a);
     ok_bt = n_bt == 0 || chosen < last;
     ok_g = within == pinned;
@@ -368,16 +371,18 @@ static int backlog_checks(workspace *ws, json_t *truth, json_t *checks)
         json_object_get(json_object_get(truth, "feedback"), "item_of"), 0, 0, 0,
         0};
     aipm_error err = {0, ""};
+    aipm_link_opts lo = {0, cli_progress_count, (void *)"feedback links"};
     aipm_pz_opts o;
     char *out = NULL;
     json_t *items, *res, *it, *truth_value;
     double *ev = NULL, *tv = NULL, rho = NAN, acc;
     size_t i, j;
-    int n = 0, ok = 1, ok_link, trained;
+    int n = 0, ok = 1, ok_link, trained, rc;
     json_error_t jerr;
 
-    if (aipm_feedback_links(ws->store, NULL, tally_link, &t, NULL, &err) !=
-        AIPM_OK) {
+    rc = aipm_feedback_links(ws->store, &lo, tally_link, &t, NULL, &err);
+    cli_progress_end();
+    if (rc != AIPM_OK) {
         cli_fail(&err);
         return 0;
     }
@@ -392,7 +397,11 @@ static int backlog_checks(workspace *ws, json_t *truth, json_t *checks)
     aipm_pz_opts_init(&o);
     o.now_ms = aipm_now_ms();
     o.capacity_weeks = 12;
-    if (aipm_prioritize(&out, ws->store, ws->config, &o, &err) != AIPM_OK) {
+    o.progress = cli_progress_count;
+    o.progress_ctx = (void *)"prioritize";
+    rc = aipm_prioritize(&out, ws->store, ws->config, &o, &err);
+    cli_progress_end();
+    if (rc != AIPM_OK) {
         cli_fail(&err);
         return 0;
     }
@@ -621,8 +630,11 @@ int cmd_demo(int argc, char **argv)
         int ok, underpowered;
 
         aipm_analysis_opts_init(&ao);
-        if (aipm_experiment_analyze(&out, ws.store, ws.config, key, &ao,
-                                    &err) != AIPM_OK) {
+        cli_progress_count((void *)"analyze", (uint64_t)i,
+                           (uint64_t)ws.config->n_experiments);
+        rc = aipm_experiment_analyze(&out, ws.store, ws.config, key, &ao, &err);
+        cli_progress_end();
+        if (rc != AIPM_OK) {
             rc = cli_fail(&err);
             ws_close(&ws);
             goto done;

@@ -109,9 +109,10 @@ static int links(int argc, char **argv)
     }
     if ((rc = ws_open(&ws)) != 0)
         return rc;
-    if (g_cli.tty) {
-        o.progress = cli_progress;
-        o.progress_ctx = NULL;
+    /* A bar between table rows on the same terminal would garble them. */
+    if (!g_cli.stdout_tty || s.summary_only || g_cli.json) {
+        o.progress = cli_progress_count; /* feedback rows */
+        o.progress_ctx = (void *)"feedback links";
     }
     if (g_cli.json)
         printf("{\n  \"links\": [");

@@ -369,7 +369,11 @@ static int adoption(int argc, char **argv, int backtest)
         size_t k;
         json_t *sg;
 
-        if (aipm_adoption_run(&doc, a, features[i], &o, &err) != AIPM_OK) {
+        cli_progress_count((void *)"forecast features", (uint64_t)i,
+                           (uint64_t)n_features);
+        rc = aipm_adoption_run(&doc, a, features[i], &o, &err);
+        cli_progress_end(); /* before this feature's output */
+        if (rc != AIPM_OK) {
             rc = cli_fail(&err);
             break;
         }

@@ -280,7 +280,11 @@ int cmd_kpi(int argc, char **argv)
     }
     if ((rc = ws_open(&ws)) != 0)
         return rc;
-    if (aipm_kpi_report(&out, ws.store, ws.config, &o, &err) != AIPM_OK) {
+    o.progress = cli_progress_count; /* steps: standard set, features, KPIs */
+    o.progress_ctx = (void *)"kpi";
+    rc = aipm_kpi_report(&out, ws.store, ws.config, &o, &err);
+    cli_progress_end();
+    if (rc != AIPM_OK) {
         rc = cli_fail(&err);
     } else if (g_cli.json) {
         printf("%s\n", out);

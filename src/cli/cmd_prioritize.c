@@ -219,7 +219,10 @@ int cmd_prioritize(int argc, char **argv)
     if ((rc = ws_open(&ws)) != 0)
         return rc;
     o.now_ms = aipm_now_ms();
+    o.progress = cli_progress_count; /* feedback rows linked, then items */
+    o.progress_ctx = (void *)"prioritize";
     rc = aipm_prioritize(&text, ws.store, ws.config, &o, &err);
+    cli_progress_end();
     if (rc == AIPM_OK) {
         if (g_cli.json)
             printf("%s\n", text);

@@ -714,9 +714,14 @@ int aipm_kpi_report(char **json_out, aipm_store *st, const aipm_config *cfg,
     b[0] = AIPM_BIND_INT(r.from);
     b[1] = AIPM_BIND_INT(r.to);
     b[2] = AIPM_BIND_TEXT(r.periods_json);
+    if (opts->progress)
+        opts->progress(opts->progress_ctx, 0, (uint64_t)cfg->n_kpis + 2);
     if ((rc = aipm_store_query(st, standard_sql, b, 3, standard_row, &r,
-                               err)) != 0 ||
-        (!opts->kpi && (rc = run_features(&r, st, cfg, err)) != 0))
+                               err)) != 0)
+        goto done;
+    if (opts->progress)
+        opts->progress(opts->progress_ctx, 1, (uint64_t)cfg->n_kpis + 2);
+    if (!opts->kpi && (rc = run_features(&r, st, cfg, err)) != 0)
         goto done;
 
     doc = json_pack("{s:s}", "period", aipm_kpi_period_name(opts->period));
@@ -744,6 +749,9 @@ int aipm_kpi_report(char **json_out, aipm_store *st, const aipm_config *cfg,
             continue;
         if (m == NULL)
             continue; /* config.c refuses this; be safe */
+        if (opts->progress)
+            opts->progress(opts->progress_ctx, (uint64_t)i + 2,
+                           (uint64_t)cfg->n_kpis + 2);
         if ((rc = metric_values(vals, &note, &r, st, cfg, m, err)) != 0)
             goto done;
         json_array_append_new(kpis, kpi_json(&r, k, m, vals, note));

@@ -236,3 +236,43 @@ want(g["future_timestamps"]["result"] == "warn", "future gate %r" % g.get("futur
 want(abs(g["future_timestamps"]["hours_ahead"] - 12) < 1e-9, "hours_ahead %r" % g["future_timestamps"]["hours_ahead"])
 want(d["datasets"][0]["verdict"] == "warn", "verdict %r" % d["datasets"][0]["verdict"])'
 }
+
+# Progress bars: on a terminal, demo generate counts days (not "0.0 MB"),
+# and kpi, prioritize and feedback links show a bar; stderr that is not a
+# terminal gets no bar at all (no carriage return, no label).
+case_cli_progress_only_on_terminal() {
+    local tty
+    cli_demo
+    A demo generate "$T/gen-notty" --users 300 --days 30 --seed 1
+    expect_rc 0 "demo generate (stderr a file)"
+    [ -s "$ERR" ] && fail "demo generate wrote to a non-terminal stderr: $(errtext)"
+    A -C "$WS" kpi
+    expect_rc 0 "kpi"
+    [ -s "$ERR" ] && fail "kpi wrote to a non-terminal stderr: $(errtext)"
+    A -C "$WS" prioritize --no-record
+    expect_rc 0 "prioritize"
+    [ -s "$ERR" ] && fail "prioritize wrote to a non-terminal stderr: $(errtext)"
+    grep -q "$(printf '\r')" "$OUT" && fail "prioritize put a carriage return on stdout"
+    A -C "$WS" feedback links --summary
+    expect_rc 0 "feedback links --summary"
+    [ -s "$ERR" ] && fail "feedback links wrote to a non-terminal stderr: $(errtext)"
+    if ! command -v script >/dev/null 2>&1; then
+        echo "# cli_progress_only_on_terminal: no script(1), terminal half skipped" >&2
+        return 0
+    fi
+    tty=$T/tty.out
+    script -qc "'$AIPM' demo generate '$T/gen-tty' --users 300 --days 30 --seed 1" /dev/null >"$tty" </dev/null ||
+        fail "demo generate under script failed: $(tail -c 300 "$tty")"
+    grep -q 'generate (days) *\[#*\] 100%  30 of 30' "$tty" ||
+        fail "demo generate shows no day count: $(tr '\r' '\n' <"$tty" | head -c 300)"
+    grep -q 'MB' "$tty" && fail "demo generate still shows a byte bar: $(tr '\r' '\n' <"$tty" | grep MB | head -1)"
+    script -qc "'$AIPM' -C '$WS' kpi" /dev/null >"$tty" </dev/null || fail "kpi under script failed"
+    grep -q 'kpi  *\[#*\.*\] *[0-9]*%  [0-9] of [0-9]' "$tty" || fail "kpi shows no bar on a terminal"
+    script -qc "'$AIPM' -C '$WS' prioritize --no-record" /dev/null >"$tty" </dev/null || fail "prioritize under script failed"
+    grep -q 'prioritize  *\[#*\.*\] *100%  [0-9]* of [0-9]*' "$tty" || fail "prioritize shows no bar on a terminal"
+    script -qc "'$AIPM' -C '$WS' feedback links --summary" /dev/null >"$tty" </dev/null || fail "feedback links under script failed"
+    grep -q 'feedback links  *\[#*\] 100%  [0-9]* of [0-9]*' "$tty" ||
+        fail "feedback links shows no row count: $(tr '\r' '\n' <"$tty" | head -c 300)"
+    grep -q 'MB' "$tty" && fail "feedback links still shows a byte bar"
+    true
+}
