@@ -40,7 +40,10 @@ typedef struct aipm_analysis_opts {
 void aipm_analysis_opts_init(aipm_analysis_opts *o);
 
 /* Analyse experiment `key`. *json_out (caller frees) receives the result.
- * Returns AIPM_ENOTFOUND for an unknown experiment. */
+ * Returns AIPM_ENOTFOUND for an unknown experiment. When the analysis is
+ * done but its decision record cannot be written (o->record), *json_out
+ * still receives the result, with "record_error" in place of
+ * "decision_id", and the record's error code is returned: free it too. */
 int aipm_experiment_analyze(char **json_out, aipm_store *st,
                             const aipm_config *cfg, const char *key,
                             const aipm_analysis_opts *opts, aipm_error *err);

@@ -635,6 +635,7 @@ int cmd_demo(int argc, char **argv)
         rc = aipm_experiment_analyze(&out, ws.store, ws.config, key, &ao, &err);
         cli_progress_end();
         if (rc != AIPM_OK) {
+            free(out); /* a result whose record failed */
             rc = cli_fail(&err);
             ws_close(&ws);
             goto done;

@@ -280,13 +280,26 @@ static int analyze(workspace *ws, int argc, char **argv)
     if (aipm_config_experiment(ws->config, key) == NULL)
         return no_experiment(ws->config, key);
     rc = aipm_experiment_analyze(&out, ws->store, ws->config, key, &o, &err);
-    if (rc)
+    if (rc && out == NULL)
         return cli_fail(&err);
+    /* Even when the decision record could not be written, the analysis is
+     * shown (with record_error in --json), then the error, exit non-zero. */
     if (g_cli.json)
         printf("%s\n", out);
     else
         print_human(out);
     free(out);
+    if (rc) {
+        aipm_error why = err;
+
+        fflush(stdout);
+        snprintf(why.msg, sizeof(why.msg),
+                 "the analysis above is NOT recorded as a decision: %.300s; "
+                 "run it again once the store can be written (--no-record "
+                 "skips the record)",
+                 err.msg);
+        return cli_fail(&why);
+    }
     return EXIT_OK;
 }
 

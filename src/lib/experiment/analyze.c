@@ -469,12 +469,17 @@ decided:
         rc = aipm_decision_record(st, "experiment", key, decision, doc, params,
                                   inputs, o->now_ms, id, err);
         json_decref(params);
+        /* A record that cannot be written (a lock, a full disk, a
+         * read-only store) does not throw the analysis away: the result
+         * goes out with why it is not recorded, and rc says so. */
         if (rc)
-            goto done;
-        json_object_set_new(doc, "decision_id", json_string(id));
+            json_object_set_new(doc, "record_error",
+                                json_string(err ? err->msg : "not recorded"));
+        else
+            json_object_set_new(doc, "decision_id", json_string(id));
     }
     *json_out = json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-    if (*json_out == NULL)
+    if (*json_out == NULL && rc == AIPM_OK)
         rc = aipm_error_set(err, AIPM_ENOMEM, "out of memory");
 done:
     json_decref(doc);

@@ -276,3 +276,32 @@ case_cli_progress_only_on_terminal() {
     grep -q 'MB' "$tty" && fail "feedback links still shows a byte bar"
     true
 }
+
+# experiment analyze whose decision record cannot be written (a trigger
+# refuses every new decision, as a lock or a full disk would) still shows
+# the analysis, then says it is not recorded, and exits non-zero.
+case_cli_analyze_kept_when_record_fails() {
+    local W
+    cli_demo
+    W=$T/cli-norecord
+    cp -r "$WS" "$W" || fail "copy the demo workspace"
+    sql "$W/aipm.db" "CREATE TRIGGER cli_test_no_decisions BEFORE INSERT ON decisions BEGIN SELECT RAISE(ABORT, 'decisions are frozen'); END;" >/dev/null
+    A -C "$W" experiment analyze onboarding_checklist
+    [ "$RC" -ne 0 ] || fail "exit 0 although the record failed"
+    grep -q 'verdict: ' "$OUT" || fail "the analysis was not shown: $(head -c 200 "$OUT")"
+    expect_one_line_stderr "analyze, record refused"
+    cli_err_has "NOT recorded as a decision" "analyze, record refused"
+    cli_err_has "decisions are frozen" "analyze, record refused (the cause)"
+    A -C "$W" experiment analyze onboarding_checklist --json
+    [ "$RC" -ne 0 ] || fail "--json: exit 0 although the record failed"
+    pycheck "$OUT" '
+want("decisions are frozen" in d.get("record_error", ""), "record_error %r" % d.get("record_error"))
+want("decision_id" not in d, "a decision_id for a record that failed")
+want(d["verdict"]["decision"] in ("ship", "do_not_ship", "keep_running", "invalid"), "verdict %r" % d["verdict"])'
+    [ "$(sql "$W/aipm.db" "select count(*) from decisions where kind = 'experiment' and subject = 'onboarding_checklist'")" = \
+      "$(sql "$WS/aipm.db" "select count(*) from decisions where kind = 'experiment' and subject = 'onboarding_checklist'")" ] ||
+        fail "a decision was written despite the trigger"
+    # --no-record is unaffected.
+    A -C "$W" experiment analyze onboarding_checklist --no-record
+    expect_rc 0 "analyze --no-record"
+}
