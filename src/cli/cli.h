@@ -85,7 +85,7 @@ const char *cli_suggest(const char *word, const char *const *candidates);
  * C0 controls (\n, \t too), DEL and bytes of no valid UTF-8 character as
  * \xNN (\n \t \r as such), C1 controls (U+0080..U+009F, CSI among them)
  * as \uNNNN; valid UTF-8 text is kept. Returns one of 8 rotating static
- * buffers (so one printf can take several), cut with "..." past ~2 KB.
+ * buffers (so one printf can take several), cut with "..." past ~4 KB.
  * Human output only: JSON output is escaped by jansson. */
 const char *cli_text(const char *s);
 

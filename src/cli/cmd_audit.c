@@ -36,10 +36,10 @@ static int one(void *ctx, const aipm_audit_row *r)
 
         printf("%5lld  %s  %-10s %-8s %-12s %s\n", (long long)r->seq,
                json_string_value(json_object_get(e, "time")),
-               json_string_value(json_object_get(e, "actor")),
+               cli_text(json_string_value(json_object_get(e, "actor"))),
                json_string_value(json_object_get(e, "action")),
-               json_string_value(json_object_get(e, "object")),
-               detail ? detail : "");
+               cli_text(json_string_value(json_object_get(e, "object"))),
+               cli_text(detail));
         free(detail);
     }
     json_decref(e);

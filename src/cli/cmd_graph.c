@@ -218,10 +218,10 @@ static int stats(const aipm_graph *g, const aipm_graph_build_info *b)
     printf("%lld nodes, %lld edges\n",
            (long long)json_integer_value(json_object_get(d, "nodes_total")),
            (long long)json_integer_value(json_object_get(d, "edges_total")));
-    json_object_foreach(json_object_get(d, "nodes"), k, v)
-        printf("  %-12s %lld nodes\n", k, (long long)json_integer_value(v));
-    json_object_foreach(json_object_get(d, "edges"), k, v)
-        printf("  %-12s %lld edges\n", k, (long long)json_integer_value(v));
+    json_object_foreach(json_object_get(d, "nodes"), k, v) printf(
+        "  %-12s %lld nodes\n", cli_text(k), (long long)json_integer_value(v));
+    json_object_foreach(json_object_get(d, "edges"), k, v) printf(
+        "  %-12s %lld edges\n", cli_text(k), (long long)json_integer_value(v));
     v = json_object_get(d, "degree");
     printf("degree: min %lld, median %lld, p90 %lld, p99 %lld, max %lld, "
            "mean %.2f\n",

@@ -336,7 +336,7 @@ const char *cli_text(const char *s)
 {
     /* Rotating buffers so that one printf can take several; the CLI
      * prints from one thread. */
-    static char bufs[8][2048];
+    static char bufs[8][4096];
     static int next;
     char *out = bufs[next], *p = out;
     const char *end = out + sizeof(bufs[0]) - 12; /* an escape, "..." */

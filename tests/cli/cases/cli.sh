@@ -118,6 +118,8 @@ want(t["X-1"] == "Red \x1b[31mALERT\x1b[0m title", "JSON title changed: %r" % t[
     grep -q "$(printf '\033')" "$OUT" && fail "quality wrote an ESC byte"
     A -C "$WS" lineage
     grep -q "$(printf '\033')" "$OUT" && fail "lineage wrote an ESC byte"
+    A -C "$WS" audit log
+    grep -q "$(printf '\033')" "$OUT" && fail "audit log wrote an ESC byte"
     true
 }
 
