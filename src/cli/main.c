@@ -90,11 +90,11 @@ static int not_a_command(const char *word)
         if ((hint = cli_suggest(word, globals)) != NULL)
             return cli_usage_error("unknown option '%s'; did you mean '%s'? "
                                    "(see `aipm help`)",
-                                   word, hint);
+                                   cli_text(word), hint);
         return cli_usage_error("unknown option '%s'; see `aipm help` for the "
                                "global options and `aipm COMMAND -h` for a "
                                "command's",
-                               word);
+                               cli_text(word));
     }
     for (i = 0; i < N_COMMANDS; i++)
         names[i] = commands[i].name;
@@ -102,9 +102,9 @@ static int not_a_command(const char *word)
     if ((hint = cli_suggest(word, names)) != NULL)
         return cli_usage_error("'%s' is not an aipm command; did you mean "
                                "'%s'? (see `aipm help`)",
-                               word, hint);
+                               cli_text(word), hint);
     return cli_usage_error("'%s' is not an aipm command; see `aipm help`",
-                           word);
+                           cli_text(word));
 }
 
 int cmd_help(int argc, char **argv)

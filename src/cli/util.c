@@ -200,13 +200,14 @@ int cli_bad_option(const char *cmd, const char *arg, int is_last,
 
     if (is_last && find_opt(arg, strlen(arg), value_opts))
         return cli_usage_error("%s needs a value; see `aipm %s -h`", arg, cmd);
+    /* What was typed may hold anything: it is echoed escaped. */
     if (arg[0] != '-' || arg[1] == '\0')
         return cli_usage_error("unexpected argument '%s'; see `aipm %s -h`",
-                               arg, cmd);
+                               cli_text(arg), cmd);
     if (eq && find_opt(arg, (size_t)(eq - arg), value_opts))
         return cli_usage_error("write '%.*s %s' as two arguments; see `aipm "
                                "%s -h`",
-                               (int)(eq - arg), arg, eq + 1, cmd);
+                               (int)(eq - arg), arg, cli_text(eq + 1), cmd);
     for (; value_opts && *value_opts && n < 63; value_opts++)
         all[n++] = *value_opts;
     for (; flag_opts && *flag_opts && n < 63; flag_opts++)
@@ -215,10 +216,10 @@ int cli_bad_option(const char *cmd, const char *arg, int is_last,
     if ((hint = cli_suggest(arg, all)) != NULL)
         return cli_usage_error("unknown option '%s' for `aipm %s`; did you "
                                "mean '%s'? (see `aipm %s -h`)",
-                               arg, cmd, hint, cmd);
+                               cli_text(arg), cmd, hint, cmd);
     return cli_usage_error("unknown option '%s' for `aipm %s`; see `aipm %s "
                            "-h`",
-                           arg, cmd, cmd);
+                           cli_text(arg), cmd, cmd);
 }
 
 int cli_bad_subcommand(const char *cmd, const char *sub,
@@ -234,10 +235,10 @@ int cli_bad_subcommand(const char *cmd, const char *sub,
     if (hint)
         return cli_usage_error("unknown subcommand 'aipm %s %s'; did you mean "
                                "'aipm %s %s'?",
-                               cmd, sub, cmd, hint);
+                               cmd, cli_text(sub), cmd, hint);
     return cli_usage_error("unknown subcommand 'aipm %s %s' (%s); see `aipm "
                            "%s -h`",
-                           cmd, sub, list, cmd);
+                           cmd, cli_text(sub), list, cmd);
 }
 
 int cli_bad_arg(const char *cmd, const char *arg, int is_last,
