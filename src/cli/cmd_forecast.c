@@ -454,7 +454,7 @@ static int adoption(int argc, char **argv, int backtest)
 
                 printf(
                     "  %-14.14s %7lld %8.0f %8.4f %8.3f %8.0f %10s  ",
-                    json_string_value(json_object_get(sg, "segment")),
+                    cli_text(json_string_value(json_object_get(sg, "segment"))),
                     (long long)json_integer_value(json_object_get(sg, "users")),
                     json_number_value(json_object_get(sg, "adopters")),
                     json_number_value(json_object_get(sg, "p")),
