@@ -11,11 +11,16 @@ cli_err_has() {
 
 # cli_demo: a small demo workspace (seed 1, 2000 users, 60 days) in $WS,
 # made once per run and shared by the cases that only read it.
+# Only the workspace matters here: a demo whose own checks differ from
+# the truth (exit 2 with that message) still serves.
 cli_demo() {
+    local rc
     WS=$T/cli-demo
     if [ ! -f "$WS/.cli-ready" ]; then
         timeout 120 "$AIPM" demo "$WS" --seed 1 --users 2000 --days 60 \
-            >"$T/.cli-demo.out" 2>&1 </dev/null ||
+            >"$T/.cli-demo.out" 2>&1 </dev/null
+        rc=$?
+        [ "$rc" -eq 0 ] || { [ "$rc" -eq 2 ] && grep -q 'demo: what aipm found differs' "$T/.cli-demo.out"; } ||
             fail "aipm demo for the cli cases failed: $(tail -c 300 "$T/.cli-demo.out")"
         : >"$WS/.cli-ready"
     fi
