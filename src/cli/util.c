@@ -10,15 +10,25 @@
 #include <sys/stat.h>
 #include <time.h>
 
+/* A message that ends in strerror(ENOSPC) from any file aipm writes (the
+ * store's own full disk is said by the store) gets what to do. */
+static const char *full_disk_hint(const char *line)
+{
+    return strstr(line, strerror(ENOSPC))
+               ? ": the disk is full; free some space, then run the command "
+                 "again"
+               : "";
+}
+
 int cli_usage_error(const char *fmt, ...)
 {
+    char line[1024];
     va_list ap;
 
-    fputs("aipm: ", stderr);
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
+    vsnprintf(line, sizeof(line), fmt, ap);
     va_end(ap);
-    fputc('\n', stderr);
+    fprintf(stderr, "aipm: %s%s\n", line, full_disk_hint(line));
     return EXIT_USAGE;
 }
 
@@ -34,7 +44,7 @@ int cli_fail(const aipm_error *err)
     for (i = 0; line[i]; i++)
         if (line[i] == '\n' || line[i] == '\r')
             line[i] = ' ';
-    fprintf(stderr, "aipm: %s\n", cli_text(line));
+    fprintf(stderr, "aipm: %s%s\n", cli_text(line), full_disk_hint(line));
     switch (code) {
     case AIPM_EINVALID:
     case AIPM_ENOTFOUND:

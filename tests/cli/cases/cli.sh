@@ -173,6 +173,15 @@ for i in range(20000):
         expect_rc 1 "ingest onto a full disk"
         expect_one_line_stderr "ingest onto a full disk"
         cli_err_has "the disk holding $T/full/ws/aipm.db is full" "full disk"
+        # A file aipm writes itself (aipm.yaml at init) on a full disk.
+        mkdir -p "$T/full2"
+        unshare -rm sh -c "mount -t tmpfs -o size=8k tmpfs '$T/full2' &&
+            head -c 8192 /dev/zero >'$T/full2/filler' 2>/dev/null;
+            '$AIPM' init '$T/full2/ws' >'$OUT' 2>'$ERR'"
+        RC=$?
+        expect_rc 1 "init onto a full disk"
+        expect_one_line_stderr "init onto a full disk"
+        cli_err_has "the disk is full; free some space" "init onto a full disk"
     else
         echo "# cli_messages_say_what_next: no mount namespace, full-disk check skipped" >&2
     fi
