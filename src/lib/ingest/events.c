@@ -330,6 +330,7 @@ static int events_csv(batch *b, aipm_event_parser *parser, aipm_event *ev,
     if ((rc = aipm_ingest__csv_header(b, &csv, &rec, err)) != 0)
         goto done;
     n_header = rec.n_fields;
+    aipm_csv__expect_fields(csv, n_header);
     for (i = 0; i < N_CSV_FIELDS; i++) {
         col_of[i] = -1;
         for (j = 0; j < rec.n_fields; j++)

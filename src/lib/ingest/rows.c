@@ -228,6 +228,7 @@ static int rows_csv(batch *b, aipm_error *err)
     if ((rc = aipm_ingest__csv_header(b, &csv, &rec, err)) != 0)
         goto done;
     n_header = rec.n_fields;
+    aipm_csv__expect_fields(csv, n_header);
     for (i = 0; i < def->n_cols; i++) {
         col_of[i] = -1;
         for (j = 0; j < rec.n_fields; j++)
