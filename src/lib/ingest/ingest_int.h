@@ -34,6 +34,11 @@ int aipm_reader__open_mem(aipm_reader **out, const void *data, size_t len,
 /* Next line: 1 with *line filled, 0 at the end, or a negative error (a
  * truncated or corrupt gzip stream, a read error). */
 int aipm_reader__next(aipm_reader *r, aipm_line *line, aipm_error *err);
+/* Before the first _next: the first byte that is not white space in the
+ * first decoded chunk (*byte = -1 when there is none), without consuming
+ * anything; how standard input tells NDJSON ('{') from CSV. Returns
+ * AIPM_OK or a read error. */
+int aipm_reader__peek(aipm_reader *r, int *byte, aipm_error *err);
 /* SHA-256 (hex) of the raw bytes read so far: the source file's hash once
  * the reader reached its end. */
 void aipm_reader__sha256(aipm_reader *r, char hex[65]);
