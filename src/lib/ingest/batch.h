@@ -78,9 +78,8 @@ typedef struct batch {
     const aipm_dataset_def *def;
     int64_t col_nonnull[64];
     void *ignored_columns; /* json_t array */
-    aipm_strmap file_keys; /* keys met in this file -> index */
-    uint64_t *key_sha;     /* by index: the first 8 bytes of its row hash */
-    size_t cap_key_sha;
+    uint64_t *key_table;   /* keys met in this file (rows.c, track_key) */
+    size_t key_slots, n_file_keys;
     int64_t key_conflicts;  /* rows whose key came earlier, other content */
     void *conflict_samples; /* json_t array: the first few such keys */
 

@@ -463,8 +463,7 @@ static void batch_free(batch *b)
     free(b->prop_stats);
     json_decref(b->schema_changes);
     json_decref(b->ignored_columns);
-    aipm_strmap_free(&b->file_keys);
-    free(b->key_sha);
+    free(b->key_table);
     json_decref(b->conflict_samples);
     aipm_buf_free(&b->scratch);
     free(b);

@@ -171,36 +171,83 @@ static int check_row(const aipm_dataset_def *def, const char **values,
     return 0;
 }
 
-#define MAX_FILE_KEYS 20000000
+/* Keys tracked per file for key_conflicts: past this many, new keys are
+ * not tracked, so the table never passes 2^21 slots of 16 bytes (32 MiB). */
+#define MAX_FILE_KEYS ((size_t)1 << 20)
 #define MAX_CONFLICT_SAMPLES 10
+
+/* The slot of a key hash in a table of 2^bits slots (Fibonacci hashing:
+ * the multiply spreads FNV-1a's bits into the top ones we keep). */
+static size_t key_slot(uint64_t kh, size_t slots)
+{
+    int bits = 0;
+
+    while (((size_t)1 << bits) < slots)
+        bits++;
+    return (size_t)((kh * 0x9E3779B97F4A7C15ULL) >> (64 - bits));
+}
+
+/* Open addressing, linear probing, load at most 1/2: slot i holds the
+ * key's 64-bit hash (low bit set, so 0 means empty) and the first 8 bytes
+ * of its row hash. Returns AIPM_OK or AIPM_ENOMEM. */
+static int key_table_grow(batch *b)
+{
+    size_t slots = b->key_slots ? 2 * b->key_slots : 4096, i, mask = slots - 1;
+    uint64_t *t = calloc(2 * slots, sizeof(*t));
+
+    if (t == NULL)
+        return AIPM_ENOMEM;
+    for (i = 0; i < b->key_slots; i++) {
+        uint64_t kh = b->key_table[2 * i];
+        size_t j = key_slot(kh, slots);
+
+        if (kh == 0)
+            continue;
+        while (t[2 * j])
+            j = (j + 1) & mask;
+        t[2 * j] = kh;
+        t[2 * j + 1] = b->key_table[2 * i + 1];
+    }
+    free(b->key_table);
+    b->key_table = t;
+    b->key_slots = slots;
+    return AIPM_OK;
+}
 
 /* A key met earlier in this file with other content (b->scratch holds the
  * key) is counted: the store keeps both as versions, which is right across
- * files but in one file usually means an export joined two snapshots. Past
- * MAX_FILE_KEYS keys, new keys are no longer tracked. */
+ * files but in one file usually means an export joined two snapshots. Keys
+ * are compared by a 64-bit hash, contents by 64 bits of their SHA-256. */
 static int track_key(batch *b, const uint8_t digest[32], aipm_error *err)
 {
-    uint64_t sha = 0;
-    int idx, added, k;
+    uint64_t kh = aipm_strmap_hash(b->scratch.ptr, b->scratch.len) | 1, rh = 0;
+    size_t i, mask;
+    int k;
 
+    if (b->n_file_keys >= b->key_slots / 2 && b->n_file_keys < MAX_FILE_KEYS &&
+        key_table_grow(b) != 0)
+        return aipm_error_set(err, AIPM_ENOMEM, "out of memory");
     for (k = 0; k < 8; k++)
-        sha = sha << 8 | digest[k];
-    if (aipm_strmap_put(&b->file_keys, b->scratch.ptr, b->scratch.len, &idx,
-                        &added) != 0)
-        return AIPM_OK; /* full (or no memory): stop tracking */
-    if (added) {
-        if (aipm_grow(&b->key_sha, &b->cap_key_sha, (size_t)idx + 1,
-                      sizeof(*b->key_sha)) != 0)
-            return aipm_error_set(err, AIPM_ENOMEM, "out of memory");
-        b->key_sha[idx] = sha;
+        rh = rh << 8 | digest[k];
+    mask = b->key_slots - 1;
+    for (i = key_slot(kh, b->key_slots); b->key_table[2 * i];
+         i = (i + 1) & mask) {
+        if (b->key_table[2 * i] != kh)
+            continue;
+        if (b->key_table[2 * i + 1] != rh) {
+            b->key_conflicts++;
+            b->key_table[2 * i + 1] = rh;
+            if (json_array_size(b->conflict_samples) < MAX_CONFLICT_SAMPLES)
+                json_array_append_new(
+                    b->conflict_samples,
+                    json_stringn(b->scratch.ptr, b->scratch.len));
+        }
         return AIPM_OK;
     }
-    if (b->key_sha[idx] != sha) {
-        b->key_conflicts++;
-        b->key_sha[idx] = sha;
-        if (json_array_size(b->conflict_samples) < MAX_CONFLICT_SAMPLES)
-            json_array_append_new(b->conflict_samples,
-                                  json_stringn(b->scratch.ptr, b->scratch.len));
+    if (b->n_file_keys < MAX_FILE_KEYS) {
+        b->key_table[2 * i] = kh;
+        b->key_table[2 * i + 1] = rh;
+        b->n_file_keys++;
     }
     return AIPM_OK;
 }
@@ -572,6 +619,5 @@ int aipm_ingest__rows(batch *b, int csv, aipm_error *err)
     if ((b->ignored_columns = json_array()) == NULL ||
         (b->conflict_samples = json_array()) == NULL)
         return aipm_error_set(err, AIPM_ENOMEM, "out of memory");
-    aipm_strmap_init(&b->file_keys, MAX_FILE_KEYS);
     return csv ? rows_csv(b, err) : rows_ndjson(b, err);
 }
