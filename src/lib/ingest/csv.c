@@ -66,7 +66,7 @@ struct aipm_csv {
     int expected_fields; /* 0: unknown */
     size_t rec_bytes;    /* raw bytes of the record so far */
     size_t max_record;
-    char detail[160];
+    char detail[256];
 };
 
 static void on_field(void *data, size_t len, void *ctx)
