@@ -75,12 +75,13 @@ typedef struct aipm_experiment_def {
 
 /* policies.data: the ingest quality gates. */
 typedef struct aipm_data_policy {
-    double max_quarantine_share;   /* blocked above this share of rows */
-    int schema_change_blocks;      /* on_schema_change: block (else warn) */
-    double max_staleness_hours;    /* warn when the newest row is older */
-    double volume_low;             /* warn below this x trailing daily mean */
-    double volume_high;            /* warn above this x trailing daily mean */
-    double max_quarantine_samples; /* raw rows stored per reason per batch */
+    double max_quarantine_share; /* blocked above this share of rows */
+    int schema_change_blocks;    /* on_schema_change: block (else warn) */
+    double max_staleness_hours;  /* warn when the newest row is older */
+    double volume_low;           /* warn below this x trailing daily mean */
+    double volume_high;          /* warn above this x trailing daily mean */
+    /* raw rows of quarantine stored per reason per batch (all are counted) */
+    double max_quarantine_samples;
 } aipm_data_policy;
 
 typedef struct aipm_config {

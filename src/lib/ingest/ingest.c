@@ -13,6 +13,11 @@
  * newest row is older than max_staleness_hours) and volume (warn when the
  * batch's mean rows per day falls outside [volume_low, volume_high] times
  * the trailing 28-day mean of accepted batches). The verdict is the worst.
+ *
+ * Quarantine is bounded: every bad row is counted, but only the first
+ * max_quarantine_samples of each reason in a batch are stored, each with
+ * at most AIPM_RAW_KEEP bytes of raw text; the report's
+ * quarantine_not_stored says how many per reason were counted only.
  */
 #include "ingest/batch.h"
 

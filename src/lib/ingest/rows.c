@@ -6,8 +6,11 @@
  * column by column in contract order, dates are normalised to RFC 3339
  * UTC, and the record is stored under its key with a SHA-256 of its
  * normalised values: an identical re-send is a duplicate, a changed row
- * under the same key is a new version. The same contract is accepted as
- * NDJSON (one object per line, keys = column names), read with jansson.
+ * under the same key is a new version (counted as a key conflict when both
+ * come from the same file). Numbers must be plain decimals. The same
+ * contract is accepted as NDJSON (one object per line, keys = column
+ * names), read with jansson. A header (or a first NDJSON object) that fits
+ * another dataset, or NDJSON given as CSV, refuses the file with a hint.
  */
 #include "ingest/batch.h"
 
