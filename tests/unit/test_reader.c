@@ -1109,7 +1109,18 @@ static void test_csv_stray_quote_resync(void **state)
                                      {4, NULL, 2},
                                      {5, NULL, 2}};
 
+    /* A quoted field over two lines that closes properly but holds a byte
+     * that is not UTF-8 is one bad record (invalid_utf8) from line 2;
+     * line 4 follows. */
+    static const char in5[] = "a,b\n"
+                              "1,\"x\n"
+                              "\xff\"\n"
+                              "2,y\n";
+    static const want_rec want5[] = {
+        {1, NULL, 2}, {2, "invalid_utf8", 0}, {4, NULL, 2}};
+
     (void)state;
+    expect_records(in5, strlen(in5), 0, 2, want5, 3);
     expect_records(in, strlen(in), 0, 3, want, 7);
     expect_records(in2, strlen(in2), 0, 4, want2, 4);
     expect_records(in3, strlen(in3), 0, 2, want3, 3);

@@ -238,8 +238,8 @@ static int bad_record(aipm_csv *c, aipm_csv_record *rec, const char *reason,
 static int resync(aipm_csv *c, aipm_csv_record *rec, const char *why)
 {
     snprintf(c->detail, sizeof(c->detail),
-             "a quote opened on this line is never closed properly (%s); "
-             "the lines after it were read again as rows",
+             "a quoted field opened on this line runs into the next lines "
+             "and fails there (%s); those lines were read again as rows",
              why);
     c->next = c->first + 1;
     return bad_record(c, rec, "malformed_csv", c->detail);
@@ -315,6 +315,9 @@ int aipm_csv__next(aipm_csv *c, aipm_csv_record *rec, aipm_error *err)
                 return resync(c, rec,
                               c->too_many ? "too many fields"
                                           : "a later line breaks the quoting");
+            if (c->bad_utf8) /* the line's first fault, as before parsing */
+                return bad_record(c, rec, "invalid_utf8",
+                                  "bytes that are not UTF-8");
             return bad_record(c, rec, "malformed_csv",
                               c->too_many
                                   ? "too many fields"
