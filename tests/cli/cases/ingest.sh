@@ -128,7 +128,6 @@ want(d.get("quarantine_not_stored") == {"bad_value": 15000}, "not stored %r" % d
     [ "$n" = 10000 ] || fail "$n quarantine rows stored, expected 10000"
     # 10,000 rows of ~1,040 bytes (+ detail) is ~11 MB; all 25,000 would be 26 MB
     [ $((after - before)) -lt 16000000 ] || fail "the store grew by $((after - before)) bytes"
-    A -C "$W" data show 1
     A -C "$W" ingest signals "$T/s.csv"
     grep -q "not stored.*15000 bad_value" "$OUT" ||
         fail "human report lacks the not-stored line: $(head -c 600 "$OUT")"
