@@ -80,6 +80,8 @@ typedef struct aipm_data_policy {
     double max_staleness_hours;  /* warn when the newest row is older */
     double volume_low;           /* warn below this x trailing daily mean */
     double volume_high;          /* warn above this x trailing daily mean */
+    /* raw rows of quarantine stored per reason per batch (all are counted) */
+    double max_quarantine_samples;
 } aipm_data_policy;
 
 typedef struct aipm_config {

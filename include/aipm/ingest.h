@@ -1,7 +1,8 @@
 /* ingest.h - read a file into the store as one batch behind quality gates.
  *
  * One call ingests one file as one batch in one transaction: rows that
- * break the contract go to quarantine (file, line, reason, raw text), repeats
+ * break the contract go to quarantine (file, line, reason, raw text; every
+ * row counted, a bounded sample per reason stored), repeats
  * are counted as duplicates, the rest are stored; then the gates of the data
  * policy decide the verdict (pass, warn, blocked). A blocked batch is stored
  * but staged, invisible to analyses until `data accept`. The batch, its
@@ -21,7 +22,8 @@ extern "C" {
 
 typedef struct aipm_ingest_opts {
     const char *dataset; /* events, backlog, feedback, signals, graph */
-    const char *format;  /* ndjson or csv; NULL: from the file name */
+    const char *format;  /* ndjson or csv; NULL: from the file name (for
+                            "-", standard input, from its first byte) */
     size_t max_line;     /* 0: 1 MiB */
     const aipm_data_policy *policy; /* NULL: defaults */
     const aipm_config *config;      /* catalog coverage; may be NULL */
@@ -40,7 +42,8 @@ typedef struct aipm_ingest_result {
 
 /* Ingest path. Returns AIPM_OK when a batch was stored, whatever its
  * verdict; AIPM_ENOTFOUND, AIPM_EINVALID (unusable input: empty, truncated
- * gzip, a directory, a CSV header without the contract's columns) or
+ * gzip, a directory, a CSV header without the contract's columns, another
+ * dataset's file) or
  * AIPM_EIO otherwise, with nothing stored. */
 int aipm_ingest_file(aipm_store *st, const char *path,
                      const aipm_ingest_opts *opts, aipm_ingest_result *res,

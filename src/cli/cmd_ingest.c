@@ -19,7 +19,8 @@ static void help(void)
         "                    .gz files are decompressed)\n"
         "  --max-line BYTES  longest line accepted (default 1048576)\n"
         "\n"
-        "FILE may be - for standard input (give --format for CSV).\n"
+        "FILE may be - for standard input; without --format its first\n"
+        "byte decides ({ is NDJSON, anything else CSV).\n"
         "\n"
         "Exit status 3 when a batch was blocked by a gate (it is stored but\n"
         "staged until `aipm data accept`), 1 when a file is unusable.\n");

@@ -520,6 +520,38 @@ void cli_print_report(FILE *out, const char *report_json)
         fprintf(out, "%s%s %lld", shown++ ? ", " : "  (", key,
                 (long long)json_integer_value(v));
     fprintf(out, "%s\n", shown ? ")" : "");
+    shown = 0;
+    json_object_foreach(json_object_get(r, "quarantine_not_stored"), key, v)
+    {
+        if (shown++ == 0)
+            fprintf(out, "  %-18s", "not stored");
+        fprintf(out, "%s%lld %s", shown > 1 ? ", " : " ",
+                (long long)json_integer_value(v), key);
+    }
+    if (shown)
+        fprintf(out,
+                "  (counted; raw text kept for the first %lld per "
+                "reason: max_quarantine_samples)\n",
+                num(r, "max_quarantine_samples"));
+    if (json_object_get(r, "key_conflicts")) {
+        fprintf(out, "  %-18s %lld", "key conflicts", num(r, "key_conflicts"));
+        shown = 0;
+        json_array_foreach(json_object_get(r, "key_conflict_samples"), i, v)
+            fprintf(out, "%s%s",
+                    shown++ ? ", "
+                            : "  (same key, other "
+                              "content in this file: ",
+                    json_string_value(v));
+        if (shown && num(r, "key_conflicts") > shown)
+            fprintf(out, ", ...");
+        fprintf(out, "%s\n", shown ? ")" : "");
+    }
+    shown = 0;
+    json_array_foreach(json_object_get(r, "ignored_columns"), i, v)
+        fprintf(out, "%s%s", shown++ ? ", " : "  ignored columns    ",
+                json_string_value(v));
+    if (shown)
+        fprintf(out, "  (not in the contract)\n");
     fprintf(out, "  %-18s %zu\n", "schema changes",
             json_array_size(json_object_get(r, "schema_changes")));
     json_array_foreach(json_object_get(r, "schema_changes"), i, v) fprintf(

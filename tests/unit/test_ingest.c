@@ -983,6 +983,122 @@ static void test_row_hash_no_separator_collision(void **state)
     aipm_ingest_result_clear(&r2);
 }
 
+/* Issue 12: at most max_quarantine_samples raw rows per reason are stored
+ * per batch, every row is counted, and every stored raw text is cut to
+ * 4 KiB whatever its reason. Hand count: 30 rows whose value is a word
+ * (bad_value), cap 10 -> 30 counted, 10 stored, 20 not stored; one more row
+ * with an empty value and a 9,000-byte area (missing_field, its own reason
+ * under the cap) is stored with 4096 bytes of raw text. */
+static void test_ingest_quarantine_samples_cap(void **state)
+{
+    ws *w = *state;
+    aipm_ingest_opts opts;
+    aipm_ingest_result res;
+    aipm_data_policy policy;
+    aipm_error err = {0};
+    aipm_buf text;
+    char path[400];
+    json_t *report;
+    int i;
+
+    aipm_buf_init(&text, 1 << 20);
+    aipm_buf_puts(&text, "date,signal,area,value\n");
+    for (i = 0; i < 30; i++)
+        aipm_buf_printf(&text, "2026-09-01,s%d,,many\n", i);
+    aipm_buf_puts(&text, "2026-09-01,long,");
+    for (i = 0; i < 9000; i++)
+        aipm_buf_put(&text, "a", 1);
+    aipm_buf_puts(&text, ",\n");
+    snprintf(path, sizeof(path), "%s/capped.csv", w->dir);
+    assert_int_equal(tu_write(path, text.ptr, text.len), 0);
+    aipm_buf_free(&text);
+    aipm_data_policy_defaults(&policy);
+    assert_true(policy.max_quarantine_samples == 10000); /* README */
+    policy.max_quarantine_samples = 10;
+    memset(&opts, 0, sizeof(opts));
+    opts.dataset = "signals";
+    opts.policy = &policy;
+    assert_int_equal(aipm_ingest_file(w->st, path, &opts, &res, &err), AIPM_OK);
+    report = json_loads(res.report_json, 0, NULL);
+    {
+        int64_t quarantined = res.quarantined;
+        json_int_t not_stored = json_integer_value(json_object_get(
+            json_object_get(report, "quarantine_not_stored"), "bad_value"));
+
+        json_decref(report);
+        aipm_ingest_result_clear(&res);
+        assert_int_equal(quarantined, 31);
+        assert_int_equal(not_stored, 20);
+    }
+    assert_int_equal(raw_count(w,
+                               "SELECT count(*) FROM quarantine WHERE reason = "
+                               "'bad_value'"),
+                     10);
+    assert_int_equal(raw_count(w, "SELECT length(raw) FROM quarantine WHERE "
+                                  "reason = 'missing_field'"),
+                     4096);
+}
+
+/* Issue 12: numbers are decimals only and are stored as REAL. 0x10 passed
+ * strtod and was stored as TEXT. Hand count: BL-1 (2) and BL-2 (1e1) are
+ * stored as real, BL-3 (0x10) and BL-4 (inf) are bad_value. */
+static void test_ingest_numbers_decimal_real(void **state)
+{
+    static const char text[] = "id,title,effort,status,created_at\n"
+                               "BL-1,a,2,idea,2026-09-01\n"
+                               "BL-2,b,1e1,idea,2026-09-01\n"
+                               "BL-3,c,0x10,idea,2026-09-01\n"
+                               "BL-4,d,inf,idea,2026-09-01\n";
+    ws *w = *state;
+    aipm_ingest_opts opts;
+    aipm_ingest_result res;
+    aipm_error err = {0};
+    char path[400];
+    int64_t accepted, quarantined;
+
+    snprintf(path, sizeof(path), "%s/numbers.csv", w->dir);
+    assert_int_equal(tu_write(path, text, strlen(text)), 0);
+    memset(&opts, 0, sizeof(opts));
+    opts.dataset = "backlog";
+    assert_int_equal(aipm_ingest_file(w->st, path, &opts, &res, &err), AIPM_OK);
+    accepted = res.accepted;
+    quarantined = res.quarantined;
+    aipm_ingest_result_clear(&res);
+    assert_int_equal(accepted, 2);
+    assert_int_equal(quarantined, 2);
+    assert_int_equal(raw_count(w, "SELECT count(*) FROM backlog WHERE "
+                                  "typeof(effort) = 'real'"),
+                     2);
+    assert_int_equal(raw_count(w, "SELECT count(*) FROM quarantine WHERE "
+                                  "reason = 'bad_value'"),
+                     2);
+}
+
+/* Issue 12: events fed to a CSV dataset are refused (EINVALID, no batch),
+ * not stored as a batch of quarantined rows. */
+static void test_ingest_wrong_dataset_refused(void **state)
+{
+    static const char text[] =
+        "{\"type\":\"track\",\"messageId\":\"m-1\",\"userId\":\"u\","
+        "\"event\":\"E\",\"timestamp\":\"2026-10-01T00:00:00Z\"}\n";
+    ws *w = *state;
+    aipm_ingest_opts opts;
+    aipm_ingest_result res;
+    aipm_error err = {0};
+    char path[400];
+    int rc;
+
+    snprintf(path, sizeof(path), "%s/events.ndjson", w->dir);
+    assert_int_equal(tu_write(path, text, strlen(text)), 0);
+    memset(&opts, 0, sizeof(opts));
+    opts.dataset = "backlog";
+    rc = aipm_ingest_file(w->st, path, &opts, &res, &err);
+    assert_int_equal(rc, AIPM_EINVALID);
+    assert_non_null(strstr(err.msg, "aipm ingest events"));
+    assert_int_equal(n_batches_listed(w), 0);
+    assert_int_equal(raw_count(w, "SELECT count(*) FROM quarantine"), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1017,6 +1133,12 @@ int main(void)
                                         ws_setup, ws_teardown),
         cmocka_unit_test_setup_teardown(test_resend_after_revert, ws_setup,
                                         ws_teardown),
+        cmocka_unit_test_setup_teardown(test_ingest_quarantine_samples_cap,
+                                        ws_setup, ws_teardown),
+        cmocka_unit_test_setup_teardown(test_ingest_numbers_decimal_real,
+                                        ws_setup, ws_teardown),
+        cmocka_unit_test_setup_teardown(test_ingest_wrong_dataset_refused,
+                                        ws_setup, ws_teardown),
         cmocka_unit_test_setup_teardown(test_transitions, ws_setup,
                                         ws_teardown),
     };

@@ -947,12 +947,21 @@ static void test_csv_unterminated(void **state)
     assert_int_equal(aipm_csv__new(&c, r, 0, &err), AIPM_OK);
     assert_int_equal(aipm_csv__next(c, &rec, &err), 1);
     assert_null(rec.error);
-    /* The quote opened on line 2 never closes: one bad record from line 2
-     * to the end, then the end. */
+    /* The quote opened on line 2 never closes: line 2 alone is the bad
+     * record (issue 12: it used to swallow line 3 too), then line 3 is
+     * read again as a record of its own. */
     assert_int_equal(aipm_csv__next(c, &rec, &err), 1);
     assert_non_null(rec.error);
     assert_string_equal(rec.error, "malformed_csv");
     assert_int_equal(rec.lineno, 2);
+    assert_int_equal(rec.raw_len, strlen("1,\"open"));
+    assert_memory_equal(rec.raw, "1,\"open", rec.raw_len);
+    assert_int_equal(aipm_csv__next(c, &rec, &err), 1);
+    assert_null(rec.error);
+    assert_int_equal(rec.lineno, 3);
+    assert_int_equal(rec.n_fields, 2);
+    assert_string_equal(rec.fields[0], "2");
+    assert_string_equal(rec.fields[1], "x");
     assert_int_equal(aipm_csv__next(c, &rec, &err), 0);
     aipm_csv__free(c);
     aipm_reader__free(r);
@@ -991,6 +1000,146 @@ static void test_csv_too_long(void **state)
     aipm_reader__free(r);
 }
 
+/* Issue 12: a stray quote in one field must cost that line only. Each
+ * case lists, for a small input, the records expected as (first line,
+ * error or NULL, field count), worked out by hand from the CSV rules:
+ * a quote opened on a line and never properly closed makes that line the
+ * bad record and every line after it is read again. */
+typedef struct want_rec {
+    uint64_t lineno;
+    const char *error;
+    int n_fields;
+} want_rec;
+
+static void expect_records(const char *in, size_t len, size_t max_record,
+                           int expected_fields, const want_rec *want,
+                           int n_want)
+{
+    aipm_reader *r = NULL;
+    aipm_csv *c = NULL;
+    aipm_csv_record rec;
+    aipm_error err = {0};
+    uint64_t got_line[32];
+    const char *got_error[32];
+    int got_fields[32], n = 0, rc, i;
+
+    assert_int_equal(aipm_reader__open_mem(&r, in, len, max_record, &err),
+                     AIPM_OK);
+    assert_int_equal(aipm_csv__new(&c, r, max_record, &err), AIPM_OK);
+    aipm_csv__expect_fields(c, expected_fields);
+    while (n < 32 && (rc = aipm_csv__next(c, &rec, &err)) == 1) {
+        got_line[n] = rec.lineno;
+        got_error[n] = rec.error;
+        got_fields[n] = rec.n_fields;
+        n++;
+    }
+    aipm_csv__free(c);
+    aipm_reader__free(r);
+    for (i = 0; i < n && i < n_want; i++)
+        if (got_line[i] != want[i].lineno ||
+            (got_error[i] == NULL) != (want[i].error == NULL) ||
+            (got_error[i] && strcmp(got_error[i], want[i].error) != 0) ||
+            (!want[i].error && got_fields[i] != want[i].n_fields))
+            print_error("record %d: line %llu %s %d, want line %llu %s %d\n", i,
+                        (unsigned long long)got_line[i],
+                        got_error[i] ? got_error[i] : "ok", got_fields[i],
+                        (unsigned long long)want[i].lineno,
+                        want[i].error ? want[i].error : "ok", want[i].n_fields);
+    assert_int_equal(n, n_want);
+    for (i = 0; i < n; i++) {
+        assert_int_equal(got_line[i], want[i].lineno);
+        if (want[i].error == NULL) {
+            assert_null(got_error[i]);
+            assert_int_equal(got_fields[i], want[i].n_fields);
+        } else {
+            assert_non_null(got_error[i]);
+            assert_string_equal(got_error[i], want[i].error);
+        }
+    }
+}
+
+static void test_csv_stray_quote_resync(void **state)
+{
+    /* Line 3's quote never closes; lines 4-6 have no quote, line 7 does:
+     * its first quote would close line 3's field and "b" after it breaks
+     * strict quoting. Before the fix: one bad record (line 3), lines 4-7
+     * lost. Now: 3 bad, 4, 5, 6 and 7 fine. */
+    static const char in[] = "a,b,c\n"       /* 1 header */
+                             "1,x,y\n"       /* 2 */
+                             "2,\"stray,y\n" /* 3 stray quote */
+                             "3,x,y\n"       /* 4 */
+                             "4,x,y\n"       /* 5 */
+                             "5,x,y\n"       /* 6 */
+                             "6,\"b\",y\n";  /* 7 quoted field */
+    static const want_rec want[] = {
+        {1, NULL, 3}, {2, NULL, 3}, {3, "malformed_csv", 0},
+        {4, NULL, 3}, {5, NULL, 3}, {6, NULL, 3},
+        {7, NULL, 3}};
+    /* Line 2's quote closes at the end of line 4 ("z,x" then a quote and
+     * the newline): lines 2-4 form one record of 2 fields ("1" and the
+     * rest), not the header's 4, so line 2 alone is bad; line 3 is a
+     * record, and line 4 alone breaks strict quoting (a quote inside an
+     * unquoted field). */
+    static const char in2[] = "a,b,c,d\n"  /* 1 */
+                              "1,\"open\n" /* 2 */
+                              "2,x,y,z\n"  /* 3 */
+                              "z,x\"\n";   /* 4 */
+    static const want_rec want2[] = {{1, NULL, 4},
+                                     {2, "malformed_csv", 0},
+                                     {3, NULL, 4},
+                                     {4, "malformed_csv", 0}};
+    /* A legitimate quoted field over three lines is one record. */
+    static const char in3[] = "a,b\n"
+                              "1,\"one\n"
+                              "two\n"
+                              "three\"\n"
+                              "2,x\n";
+    static const want_rec want3[] = {{1, NULL, 2}, {2, NULL, 2}, {5, NULL, 2}};
+    /* Past the record limit (40 bytes): the record opened on line 2 runs
+     * over it on line 4 (11 + 1 + 12 + 1 + 20 = 45 > 40); line 2 alone is
+     * bad, 3, 4 and 5 are records. */
+    static const char in4[] = "a,b\n"
+                              "1,\"open....\n"         /* 11 bytes */
+                              "2,xxxxxxxxxx\n"         /* 12 bytes */
+                              "3,xxxxxxxxxxxxxxxxxx\n" /* 20 bytes */
+                              "4,x\n";
+    static const want_rec want4[] = {{1, NULL, 2},
+                                     {2, "malformed_csv", 0},
+                                     {3, NULL, 2},
+                                     {4, NULL, 2},
+                                     {5, NULL, 2}};
+
+    /* A quoted field over two lines that closes properly but holds a byte
+     * that is not UTF-8 is one bad record (invalid_utf8) from line 2;
+     * line 4 follows. */
+    static const char in5[] = "a,b\n"
+                              "1,\"x\n"
+                              "\xff\"\n"
+                              "2,y\n";
+    static const want_rec want5[] = {
+        {1, NULL, 2}, {2, "invalid_utf8", 0}, {4, NULL, 2}};
+
+    (void)state;
+    expect_records(in5, strlen(in5), 0, 2, want5, 3);
+    expect_records(in, strlen(in), 0, 3, want, 7);
+    expect_records(in2, strlen(in2), 0, 4, want2, 4);
+    expect_records(in3, strlen(in3), 0, 2, want3, 3);
+    expect_records(in4, strlen(in4), 40, 2, want4, 5);
+}
+
+/* Issue 12: a raw NUL inside a quoted field used to cut the value short
+ * (the field is a C string); the record is now a bad_value, and the
+ * record after it is fine. */
+static void test_csv_nul_in_field(void **state)
+{
+    static const char in[] = "a,b\n1,\"x\0y\"\n2,z\n";
+    static const want_rec want[] = {
+        {1, NULL, 2}, {2, "bad_value", 0}, {3, NULL, 2}};
+
+    (void)state;
+    expect_records(in, sizeof(in) - 1, 0, 2, want, 3);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1014,6 +1163,8 @@ int main(void)
         cmocka_unit_test(test_reader_crlf_at_limit_across_chunks),
         cmocka_unit_test(test_ndjson_nul_in_field),
         cmocka_unit_test(test_csv_unterminated),
+        cmocka_unit_test(test_csv_stray_quote_resync),
+        cmocka_unit_test(test_csv_nul_in_field),
         cmocka_unit_test(test_csv_too_long),
     };
 

@@ -21,6 +21,7 @@ void aipm_data_policy_defaults(aipm_data_policy *p)
     p->max_staleness_hours = 48;
     p->volume_low = 0.5;
     p->volume_high = 2.0;
+    p->max_quarantine_samples = 10000;
 }
 
 typedef struct walk {
@@ -552,8 +553,14 @@ static int load_policies(walk *w, aipm_config *cfg, yaml_node_t *n)
         (rc = get_num(w, data, "max_staleness_hours",
                       &p->max_staleness_hours)) != 0 ||
         (rc = get_num(w, data, "volume_low", &p->volume_low)) != 0 ||
-        (rc = get_num(w, data, "volume_high", &p->volume_high)) != 0)
+        (rc = get_num(w, data, "volume_high", &p->volume_high)) != 0 ||
+        (rc = get_num(w, data, "max_quarantine_samples",
+                      &p->max_quarantine_samples)) != 0)
         return rc;
+    if (p->max_quarantine_samples < 0 ||
+        p->max_quarantine_samples != floor(p->max_quarantine_samples))
+        return bad(w, get(w, data, "max_quarantine_samples"),
+                   "max_quarantine_samples must be a whole number, 0 or more");
     if (p->max_quarantine_share < 0 || p->max_quarantine_share > 1)
         return bad(w, get(w, data, "max_quarantine_share"),
                    "max_quarantine_share must be between 0 and 1");

@@ -55,7 +55,8 @@ typedef struct batch {
 
     int64_t read, accepted, duplicates, quarantined;
     int64_t reasons[R_COUNT];
-    aipm_sha256 content; /* over accepted row keys */
+    int64_t not_stored[R_COUNT]; /* counted, raw text not stored (cap) */
+    aipm_sha256 content;         /* over accepted row keys */
     int64_t max_ts, min_ts;
     int have_ts;
     uint64_t lines_since_progress;
@@ -77,6 +78,10 @@ typedef struct batch {
     const aipm_dataset_def *def;
     int64_t col_nonnull[64];
     void *ignored_columns; /* json_t array */
+    uint64_t *key_table;   /* keys met in this file (rows.c, track_key) */
+    size_t key_slots, n_file_keys;
+    int64_t key_conflicts;  /* rows whose key came earlier, other content */
+    void *conflict_samples; /* json_t array: the first few such keys */
 
     aipm_buf scratch;
     struct aipm_pipe *pipe; /* events: the writer thread (pipeline.c) */
@@ -86,7 +91,9 @@ typedef struct batch {
 
 /* Count a read row, reporting progress now and then. */
 void aipm_ingest__row_read(batch *b);
-/* Quarantine one row (counted). */
+/* Quarantine one row: always counted; its raw text (first AIPM_RAW_KEEP
+ * bytes) is stored while its reason has fewer than the policy's
+ * max_quarantine_samples rows stored in this batch. */
 int aipm_ingest__quarantine(batch *b, uint64_t lineno, enum reason why,
                             const char *detail, const char *raw, size_t raw_len,
                             aipm_error *err);
@@ -100,6 +107,12 @@ enum reason aipm_ingest__reason(const char *code);
  * an empty file or an unreadable header is an error (rows.c). */
 int aipm_ingest__csv_header(batch *b, aipm_csv **csv, aipm_csv_record *rec,
                             aipm_error *err);
+
+/* The dataset (other than not_this) whose contract the column names fit:
+ * "events" for Segment fields, else a CSV dataset all of whose required
+ * columns are there; NULL when none fits. For the wrong-file hints. */
+const char *aipm_ingest__guess_dataset(const char *const *names, int n,
+                                       const char *not_this);
 
 /* The dataset loops. */
 int aipm_ingest__events(batch *b, int csv, aipm_error *err);

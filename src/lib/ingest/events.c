@@ -330,6 +330,7 @@ static int events_csv(batch *b, aipm_event_parser *parser, aipm_event *ev,
     if ((rc = aipm_ingest__csv_header(b, &csv, &rec, err)) != 0)
         goto done;
     n_header = rec.n_fields;
+    aipm_csv__expect_fields(csv, n_header);
     for (i = 0; i < N_CSV_FIELDS; i++) {
         col_of[i] = -1;
         for (j = 0; j < rec.n_fields; j++)
@@ -337,11 +338,22 @@ static int events_csv(batch *b, aipm_event_parser *parser, aipm_event *ev,
                 col_of[i] = j;
     }
     if (col_of[0] < 0 || col_of[1] < 0 || col_of[4] < 0) {
-        rc = aipm_error_set(err, AIPM_EINVALID,
-                            "%s: the CSV header needs the columns type, "
-                            "messageId and timestamp (and userId or "
-                            "anonymousId)",
-                            b->path);
+        const char *guess = aipm_ingest__guess_dataset(
+            (const char *const *)rec.fields, rec.n_fields, "events");
+
+        if (guess)
+            rc = aipm_error_set(err, AIPM_EINVALID,
+                                "%s: the CSV header lacks the event columns "
+                                "type, messageId and timestamp; its columns "
+                                "look like the %s dataset: did you mean "
+                                "`aipm ingest %s`?",
+                                b->path, guess, guess);
+        else
+            rc = aipm_error_set(err, AIPM_EINVALID,
+                                "%s: the CSV header needs the columns type, "
+                                "messageId and timestamp (and userId or "
+                                "anonymousId)",
+                                b->path);
         goto done;
     }
     while ((rc = aipm_csv__next(csv, &rec, err)) == 1) {

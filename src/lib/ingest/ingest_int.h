@@ -10,7 +10,7 @@
 #include "aipm/core.h"
 
 #define AIPM_DEFAULT_MAX_LINE ((size_t)1 << 20) /* 1 MiB */
-#define AIPM_RAW_KEEP 4096 /* bytes of an over-long line kept in quarantine */
+#define AIPM_RAW_KEEP 4096 /* bytes of a quarantined row's raw text kept */
 
 /* ---- reader: file (plain or gzip, by magic bytes) -> lines ---- */
 
@@ -34,6 +34,11 @@ int aipm_reader__open_mem(aipm_reader **out, const void *data, size_t len,
 /* Next line: 1 with *line filled, 0 at the end, or a negative error (a
  * truncated or corrupt gzip stream, a read error). */
 int aipm_reader__next(aipm_reader *r, aipm_line *line, aipm_error *err);
+/* Before the first _next: the first byte that is not white space in the
+ * first decoded chunk (*byte = -1 when there is none), without consuming
+ * anything; how standard input tells NDJSON ('{') from CSV. Returns
+ * AIPM_OK or a read error. */
+int aipm_reader__peek(aipm_reader *r, int *byte, aipm_error *err);
 /* SHA-256 (hex) of the raw bytes read so far: the source file's hash once
  * the reader reached its end. */
 void aipm_reader__sha256(aipm_reader *r, char hex[65]);
@@ -101,7 +106,7 @@ typedef struct aipm_csv_record {
     size_t raw_len;
     uint64_t lineno;   /* first line of the record */
     const char *error; /* NULL, or "malformed_csv" / "invalid_utf8" /
-                          "line_too_long" for a bad record */
+                          "line_too_long" / "bad_value" (a NUL byte) */
     const char *detail;
 } aipm_csv_record;
 
@@ -109,7 +114,15 @@ typedef struct aipm_csv_record {
  * (quoted newlines), at most max_record bytes. */
 int aipm_csv__new(aipm_csv **out, aipm_reader *r, size_t max_record,
                   aipm_error *err);
-/* 1 with *rec, 0 at the end, negative on a reader error. */
+/* Tell the splitter the header's field count: a record spanning lines
+ * that closes with another count is then taken for a stray quote, and its
+ * first line alone is the bad record (see csv.c). 0: unknown. */
+void aipm_csv__expect_fields(aipm_csv *c, int n_fields);
+/* 1 with *rec, 0 at the end, negative on a reader error. A bad record
+ * (rec->error set) is either one physical line (a stray quote, a line too
+ * long) or a whole record that parsed but holds bytes that are not UTF-8
+ * or a NUL; the lines a failed multi-line record swallowed come back as
+ * records of their own. */
 int aipm_csv__next(aipm_csv *c, aipm_csv_record *rec, aipm_error *err);
 void aipm_csv__free(aipm_csv *c);
 

@@ -295,6 +295,26 @@ int aipm_reader__next(aipm_reader *r, aipm_line *out, aipm_error *err)
     }
 }
 
+int aipm_reader__peek(aipm_reader *r, int *byte, aipm_error *err)
+{
+    size_t i;
+    int rc;
+
+    *byte = -1;
+    if (r->cur_len == 0 && r->lineno == 0 && !r->line_open) {
+        rc = refill(r, err);
+        if (rc <= 0)
+            return rc;
+    }
+    for (i = 0; i < r->cur_len; i++)
+        if (r->cur[i] != ' ' && r->cur[i] != '\t' && r->cur[i] != '\r' &&
+            r->cur[i] != '\n') {
+            *byte = r->cur[i];
+            break;
+        }
+    return AIPM_OK;
+}
+
 void aipm_reader__sha256(aipm_reader *r, char hex[65])
 {
     aipm_sha256 copy = r->sha;

@@ -6,8 +6,11 @@
  * column by column in contract order, dates are normalised to RFC 3339
  * UTC, and the record is stored under its key with a SHA-256 of its
  * normalised values: an identical re-send is a duplicate, a changed row
- * under the same key is a new version. The same contract is accepted as
- * NDJSON (one object per line, keys = column names), read with jansson.
+ * under the same key is a new version (counted as a key conflict when both
+ * come from the same file). Numbers must be plain decimals. The same
+ * contract is accepted as NDJSON (one object per line, keys = column
+ * names), read with jansson. A header (or a first NDJSON object) that fits
+ * another dataset, or NDJSON given as CSV, refuses the file with a hint.
  */
 #include "ingest/batch.h"
 
@@ -34,11 +37,48 @@ static int set_bad(row_check *c, enum reason why, const char *col,
     return -1;
 }
 
+static int is_digit(char ch)
+{
+    return ch >= '0' && ch <= '9';
+}
+
+/* A plain decimal number: optional sign, digits with an optional fraction
+ * (at least one digit in all), optional exponent. strtod alone would also
+ * take hex (0x10), inf, nan and leading spaces, which then reached the
+ * store as text. */
+static int is_decimal(const char *s)
+{
+    int digits = 0;
+
+    if (*s == '+' || *s == '-')
+        s++;
+    for (; is_digit(*s); s++)
+        digits++;
+    if (*s == '.')
+        for (s++; is_digit(*s); s++)
+            digits++;
+    if (digits == 0)
+        return 0;
+    if (*s == 'e' || *s == 'E') {
+        s++;
+        if (*s == '+' || *s == '-')
+            s++;
+        if (!is_digit(*s))
+            return 0;
+        while (is_digit(*s))
+            s++;
+    }
+    return *s == '\0';
+}
+
 static int check_number(const aipm_column *col, const char *v, row_check *c)
 {
     char *end;
     double d;
 
+    if (!is_decimal(v))
+        return set_bad(c, R_BAD_VALUE, col->name,
+                       "not a decimal number (like 3, -0.5 or 1e3)", v);
     errno = 0;
     d = strtod(v, &end);
     if (end == v || *end != '\0' || errno == ERANGE || !isfinite(d))
@@ -134,6 +174,87 @@ static int check_row(const aipm_dataset_def *def, const char **values,
     return 0;
 }
 
+/* Keys tracked per file for key_conflicts: past this many, new keys are
+ * not tracked, so the table never passes 2^21 slots of 16 bytes (32 MiB). */
+#define MAX_FILE_KEYS ((size_t)1 << 20)
+#define MAX_CONFLICT_SAMPLES 10
+
+/* The slot of a key hash in a table of 2^bits slots (Fibonacci hashing:
+ * the multiply spreads FNV-1a's bits into the top ones we keep). */
+static size_t key_slot(uint64_t kh, size_t slots)
+{
+    int bits = 0;
+
+    while (((size_t)1 << bits) < slots)
+        bits++;
+    return (size_t)((kh * 0x9E3779B97F4A7C15ULL) >> (64 - bits));
+}
+
+/* Open addressing, linear probing, load at most 1/2: slot i holds the
+ * key's 64-bit hash (low bit set, so 0 means empty) and the first 8 bytes
+ * of its row hash. Returns AIPM_OK or AIPM_ENOMEM. */
+static int key_table_grow(batch *b)
+{
+    size_t slots = b->key_slots ? 2 * b->key_slots : 4096, i, mask = slots - 1;
+    uint64_t *t = calloc(2 * slots, sizeof(*t));
+
+    if (t == NULL)
+        return AIPM_ENOMEM;
+    for (i = 0; i < b->key_slots; i++) {
+        uint64_t kh = b->key_table[2 * i];
+        size_t j = key_slot(kh, slots);
+
+        if (kh == 0)
+            continue;
+        while (t[2 * j])
+            j = (j + 1) & mask;
+        t[2 * j] = kh;
+        t[2 * j + 1] = b->key_table[2 * i + 1];
+    }
+    free(b->key_table);
+    b->key_table = t;
+    b->key_slots = slots;
+    return AIPM_OK;
+}
+
+/* A key met earlier in this file with other content (b->scratch holds the
+ * key) is counted: the store keeps both as versions, which is right across
+ * files but in one file usually means an export joined two snapshots. Keys
+ * are compared by a 64-bit hash, contents by 64 bits of their SHA-256. */
+static int track_key(batch *b, const uint8_t digest[32], aipm_error *err)
+{
+    uint64_t kh = aipm_strmap_hash(b->scratch.ptr, b->scratch.len) | 1, rh = 0;
+    size_t i, mask;
+    int k;
+
+    if (b->n_file_keys >= b->key_slots / 2 && b->n_file_keys < MAX_FILE_KEYS &&
+        key_table_grow(b) != 0)
+        return aipm_error_set(err, AIPM_ENOMEM, "out of memory");
+    for (k = 0; k < 8; k++)
+        rh = rh << 8 | digest[k];
+    mask = b->key_slots - 1;
+    for (i = key_slot(kh, b->key_slots); b->key_table[2 * i];
+         i = (i + 1) & mask) {
+        if (b->key_table[2 * i] != kh)
+            continue;
+        if (b->key_table[2 * i + 1] != rh) {
+            b->key_conflicts++;
+            b->key_table[2 * i + 1] = rh;
+            if (json_array_size(b->conflict_samples) < MAX_CONFLICT_SAMPLES)
+                json_array_append_new(
+                    b->conflict_samples,
+                    json_stringn(b->scratch.ptr, b->scratch.len));
+        }
+        return AIPM_OK;
+    }
+    if (b->n_file_keys < MAX_FILE_KEYS) {
+        b->key_table[2 * i] = kh;
+        b->key_table[2 * i + 1] = rh;
+        b->n_file_keys++;
+    }
+    return AIPM_OK;
+}
+
 /* Store one validated row. */
 static int put_row(batch *b, uint64_t lineno, const char **values,
                    const char *raw, size_t raw_len, aipm_error *err)
@@ -178,6 +299,8 @@ static int put_row(batch *b, uint64_t lineno, const char **values,
     }
     aipm_sha256_final(&h, digest);
     aipm_hex(sha_hex, digest, 32);
+    if ((rc = track_key(b, digest, err)) != 0)
+        return rc;
     rc = aipm_store_row_put(b->st, def->name, b->id, aipm_buf_cstr(&b->scratch),
                             sha_hex, (const char *const *)values, &inserted,
                             err);
@@ -198,9 +321,89 @@ static int put_row(batch *b, uint64_t lineno, const char **values,
     return AIPM_OK;
 }
 
+static int has_name(const char *const *names, int n, const char *name)
+{
+    int i;
+
+    for (i = 0; i < n; i++)
+        if (strcmp(names[i], name) == 0)
+            return 1;
+    return 0;
+}
+
+const char *aipm_ingest__guess_dataset(const char *const *names, int n,
+                                       const char *not_this)
+{
+    static const char *const csv_sets[] = {"backlog", "feedback", "signals",
+                                           "graph"};
+    int d, i;
+
+    if (strcmp(not_this, "events") != 0 && has_name(names, n, "messageId") &&
+        (has_name(names, n, "event") || has_name(names, n, "type")))
+        return "events";
+    for (d = 0; d < 4; d++) {
+        const aipm_dataset_def *def = aipm_dataset_find(csv_sets[d]);
+        int fits = 1;
+
+        if (strcmp(csv_sets[d], not_this) == 0)
+            continue;
+        for (i = 0; i < def->n_cols && fits; i++)
+            fits =
+                !def->cols[i].required || has_name(names, n, def->cols[i].name);
+        if (fits)
+            return csv_sets[d];
+    }
+    return NULL;
+}
+
+/* A JSON object's keys (at most max of them) into names[]. */
+static int json_keys(json_t *obj, const char **names, int max)
+{
+    const char *key;
+    json_t *v;
+    int n = 0;
+
+    json_object_foreach(obj, key, v)
+    {
+        if (n == max)
+            break;
+        names[n++] = key;
+    }
+    return n;
+}
+
+/* A CSV header that is really a JSON object: say so, and which command
+ * the file is for when its keys tell. */
+static int ndjson_as_csv(batch *b, const aipm_csv_record *rec, aipm_error *err)
+{
+    json_t *obj = json_loadb(rec->raw, rec->raw_len, 0, NULL);
+    const char *names[MAX_COLS], *guess = NULL;
+    int n, rc;
+
+    if (obj && json_is_object(obj)) {
+        n = json_keys(obj, names, MAX_COLS);
+        guess = aipm_ingest__guess_dataset(names, n, b->dataset);
+    }
+    if (guess)
+        rc = aipm_error_set(err, AIPM_EINVALID,
+                            "%s: this looks like NDJSON (a JSON object per "
+                            "line), not CSV, with the %s dataset's fields: "
+                            "did you mean `aipm ingest %s`?",
+                            b->path, guess, guess);
+    else
+        rc = aipm_error_set(err, AIPM_EINVALID,
+                            "%s: this looks like NDJSON (a JSON object per "
+                            "line), not CSV: pass --format ndjson or name "
+                            "the file .ndjson",
+                            b->path);
+    json_decref(obj);
+    return rc;
+}
+
 int aipm_ingest__csv_header(batch *b, aipm_csv **csv, aipm_csv_record *rec,
                             aipm_error *err)
 {
+    size_t i = 0;
     int rc;
 
     if ((rc = aipm_csv__new(csv, b->reader, b->opts->max_line, err)) != 0)
@@ -208,6 +411,11 @@ int aipm_ingest__csv_header(batch *b, aipm_csv **csv, aipm_csv_record *rec,
     rc = aipm_csv__next(*csv, rec, err);
     if (rc == 0)
         return aipm_error_set(err, AIPM_EINVALID, "%s: empty file", b->path);
+    while (rc > 0 && i < rec->raw_len &&
+           (rec->raw[i] == ' ' || rec->raw[i] == '\t'))
+        i++;
+    if (rc > 0 && i < rec->raw_len && rec->raw[i] == '{')
+        return ndjson_as_csv(b, rec, err);
     if (rc > 0 && rec->error)
         return aipm_error_set(err, AIPM_EINVALID,
                               "%s: the header row is unreadable (%s)", b->path,
@@ -228,6 +436,7 @@ static int rows_csv(batch *b, aipm_error *err)
     if ((rc = aipm_ingest__csv_header(b, &csv, &rec, err)) != 0)
         goto done;
     n_header = rec.n_fields;
+    aipm_csv__expect_fields(csv, n_header);
     for (i = 0; i < def->n_cols; i++) {
         col_of[i] = -1;
         for (j = 0; j < rec.n_fields; j++)
@@ -238,11 +447,22 @@ static int rows_csv(batch *b, aipm_error *err)
                             def->cols[i].name);
     }
     if (missing.len) {
-        rc = aipm_error_set(err, AIPM_EINVALID,
-                            "%s: the header lacks the %s column(s) %s; is "
-                            "this a %s file?",
-                            b->path, def->name, aipm_buf_cstr(&missing),
-                            def->name);
+        const char *guess = aipm_ingest__guess_dataset(
+            (const char *const *)rec.fields, rec.n_fields, def->name);
+
+        if (guess)
+            rc = aipm_error_set(err, AIPM_EINVALID,
+                                "%s: the header lacks the %s column(s) %s; "
+                                "its columns look like the %s dataset: did "
+                                "you mean `aipm ingest %s`?",
+                                b->path, def->name, aipm_buf_cstr(&missing),
+                                guess, guess);
+        else
+            rc = aipm_error_set(err, AIPM_EINVALID,
+                                "%s: the header lacks the %s column(s) %s; "
+                                "is this a %s file?",
+                                b->path, def->name, aipm_buf_cstr(&missing),
+                                def->name);
         goto done;
     }
     for (j = 0; j < rec.n_fields; j++) {
@@ -313,13 +533,46 @@ static int json_values(const aipm_dataset_def *def, json_t *obj,
     return 0;
 }
 
+/* The first object of an NDJSON file acts as its header: when it lacks
+ * some required column and either fits another dataset or has none of
+ * this one's columns at all, the file is the wrong one (events fed to
+ * `ingest backlog`, say): refuse it rather than quarantine every row. */
+static int ndjson_header(batch *b, json_t *obj, aipm_error *err)
+{
+    const aipm_dataset_def *def = b->def;
+    const char *names[MAX_COLS], *guess;
+    int n = json_keys(obj, names, MAX_COLS), i, missing = 0, known = 0;
+
+    for (i = 0; i < def->n_cols; i++) {
+        int here = json_object_get(obj, def->cols[i].name) != NULL;
+
+        known += here;
+        missing += def->cols[i].required && !here;
+    }
+    if (missing == 0)
+        return AIPM_OK;
+    guess = aipm_ingest__guess_dataset(names, n, def->name);
+    if (guess)
+        return aipm_error_set(err, AIPM_EINVALID,
+                              "%s: its first row has the %s dataset's fields, "
+                              "not the %s columns: did you mean `aipm ingest "
+                              "%s`?",
+                              b->path, guess, def->name, guess);
+    if (known == 0)
+        return aipm_error_set(err, AIPM_EINVALID,
+                              "%s: its first row has none of the %s columns; "
+                              "is this a %s file?",
+                              b->path, def->name, def->name);
+    return AIPM_OK;
+}
+
 static int rows_ndjson(batch *b, aipm_error *err)
 {
     const char *values[MAX_COLS];
     char store[MAX_COLS][64];
     aipm_line line;
     row_check c;
-    int rc;
+    int rc, first = 1;
 
     while ((rc = aipm_reader__next(b->reader, &line, err)) == 1) {
         json_t *obj;
@@ -343,7 +596,10 @@ static int rows_ndjson(batch *b, aipm_error *err)
             rc = aipm_ingest__quarantine(b, line.lineno, R_MALFORMED_JSON,
                                          obj ? "not a JSON object" : jerr.text,
                                          line.ptr, line.len, err);
+        } else if (first && (rc = ndjson_header(b, obj, err)) != 0) {
+            json_decref(obj);
         } else {
+            first = 0;
             if (json_values(b->def, obj, values, store, &c) != 0)
                 rc = aipm_ingest__quarantine(b, line.lineno, c.why, c.detail,
                                              line.ptr, line.len, err);
@@ -363,7 +619,8 @@ int aipm_ingest__rows(batch *b, int csv, aipm_error *err)
     if (b->def == NULL || b->def->n_cols > MAX_COLS)
         return aipm_error_set(err, AIPM_EINVALID, "unknown dataset '%s'",
                               b->dataset);
-    if ((b->ignored_columns = json_array()) == NULL)
+    if ((b->ignored_columns = json_array()) == NULL ||
+        (b->conflict_samples = json_array()) == NULL)
         return aipm_error_set(err, AIPM_ENOMEM, "out of memory");
     return csv ? rows_csv(b, err) : rows_ndjson(b, err);
 }

@@ -767,7 +767,11 @@ static int sq_row_put(aipm_store *base, const char *dataset, int64_t batch_id,
     bind_text(st, 2, key);
     bind_text(st, 3, row_sha);
     for (i = 0; i < def->n_cols; i++)
-        bind_text(st, 4 + i, values[i]);
+        if (values[i] && def->cols[i].type == AIPM_COL_NUMBER)
+            /* ingest checked it is a finite decimal number */
+            sqlite3_bind_double(st, 4 + i, strtod(values[i], NULL));
+        else
+            bind_text(st, 4 + i, values[i]);
     rc = sqlite3_step(st);
     sqlite3_reset(st);
     if (rc != SQLITE_DONE)
