@@ -111,3 +111,96 @@ case_config_templates_load() {
     expect_rc 0 "experiment list on the demo's aipm.yaml"
     [ "$(wc -l <"$OUT")" -ge 4 ] || fail "demo experiments not listed"
 }
+
+# A workspace with a clear experiment winner: 150 users a variation seen
+# on 2026-11-10, control 0, 1 or 2 "Report Viewed" (by user number mod 3),
+# treatment 2, 3 or 4; in both arms every other user has one "Error Shown"
+# (no harm); every user one "Report Exported" (a catalog event).
+config_exp_ws() {
+    mkws "$1"
+    "$PY" - "$WS/ev.ndjson" <<'PY' || fail "could not write the events"
+import json, sys
+rows = []
+n = 0
+def ev(user, name, ts, props=None):
+    global n
+    n += 1
+    rows.append({"type": "track", "messageId": "m%d" % n, "userId": user,
+                 "event": name, "timestamp": ts, "properties": props or {}})
+for arm, base in (("control", 0), ("treatment", 2)):
+    for u in range(150):
+        user = "%s-%d" % (arm, u)
+        ev(user, "Experiment Viewed", "2026-11-10T10:00:00Z",
+           {"experiment_id": "checkout", "variation_id": arm})
+        for k in range(base + u % 3):
+            ev(user, "Report Viewed", "2026-11-11T10:%02d:00Z" % k)
+        if u % 2:
+            ev(user, "Error Shown", "2026-11-12T10:00:00Z")
+        ev(user, "Report Exported", "2026-11-12T11:00:00Z")
+with open(sys.argv[1], "w") as f:
+    for r in rows:
+        f.write(json.dumps(r) + "\n")
+PY
+    A -C "$WS" ingest events "$WS/ev.ndjson"
+    expect_rc 0 "ingest the experiment events"
+    cat >"$WS/aipm.yaml" <<YAML
+product: P
+store: aipm.db
+catalog:
+  - {key: export, events: [Report Exported]}
+  - {key: share, events: [Report Shaerd]}
+metrics:
+  - {key: views, type: count, event: Report Viewed}
+  - {key: errors, type: count, event: $2, direction: down}
+kpis:
+  - {key: err_rate, metric: errors}
+experiments:
+  - key: checkout
+    variations: [control, treatment]
+    metrics: [views]
+    guardrails: [errors]
+    start: 2026-11-01
+    end: 2026-11-20
+YAML
+}
+
+# A guardrail whose event never occurs (misspelled) gave a zero guardrail
+# and `ship`: now a warning naming it, and the verdict is `invalid`.
+case_config_unseen_guardrail_event() {
+    config_exp_ws cfg-exp-ok "Error Shown"
+    A -C "$WS" experiment analyze checkout --json --no-record
+    expect_rc 0 "analyze with the right guardrail event"
+    pycheck "$OUT" '
+want(d["verdict"]["decision"] == "ship", "verdict %r, expected ship" % d["verdict"]["decision"])
+want(d["warnings"] == [], "warnings %r" % d["warnings"])'
+    config_exp_ws cfg-exp-typo "Error Shwon"
+    A -C "$WS" experiment analyze checkout --json --no-record
+    expect_rc 0 "analyze with the misspelled guardrail event"
+    pycheck "$OUT" '
+v = d["verdict"]
+want(v["decision"] == "invalid", "verdict %r, expected invalid" % v["decision"])
+want(any("guardrail errors cannot be judged" in r and "Error Shwon" in r for r in v["reasons"]), "reasons %r" % v["reasons"])
+want(len(d["warnings"]) == 1 and "guardrail errors: event '"'"'Error Shwon'"'"' never occurs" in d["warnings"][0], "warnings %r" % d["warnings"])'
+    # Text mode: the warning on stderr, the verdict on stdout.
+    A -C "$WS" experiment analyze checkout --no-record
+    expect_rc 0 "analyze (text) with the misspelled guardrail event"
+    grep -q "^aipm: warning: guardrail errors: event 'Error Shwon' never occurs in the accepted events" "$ERR" ||
+        fail "no warning on stderr: $(errtext)"
+    grep -q "verdict: invalid" "$OUT" || fail "text verdict: $(head -c 300 "$OUT")"
+}
+
+# kpi warns about catalog events and KPI metric events that never occur.
+case_config_unseen_kpi_events() {
+    config_exp_ws cfg-kpi "Error Shwon"
+    A -C "$WS" kpi --json
+    expect_rc 0 "kpi --json"
+    pycheck "$OUT" '
+w = d["warnings"]
+want(len(w) == 2, "expected 2 warnings, got %r" % w)
+want(any(x.startswith("feature share: event '"'"'Report Shaerd'"'"' never occurs") for x in w), "no catalog warning: %r" % w)
+want(any(x.startswith("KPI err_rate: event '"'"'Error Shwon'"'"' never occurs") for x in w), "no KPI warning: %r" % w)
+want(not any("Report Exported" in x for x in w), "a warning for an event that occurs: %r" % w)'
+    A -C "$WS" kpi
+    expect_rc 0 "kpi (text)"
+    [ "$(grep -c '^aipm: warning: ' "$ERR")" -eq 2 ] || fail "kpi text warnings: $(errtext)"
+}
