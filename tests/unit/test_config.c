@@ -413,6 +413,18 @@ static void test_unknown_keys(void **state)
     expect_message(
         t, "metrics: [{key: a, type: count, event: E, x: 1}]\n", 1,
         (const char *const[]){"unknown key 'x'", "the known ones", NULL});
+    /* A value that is not a mapping where one is expected would hide its
+     * keys from the check: cap: 0.99 (line 2), policies: block (line 1). */
+    expect_message(t,
+                   "metrics:\n"
+                   "  - {key: r, type: sum, event: E, property: v, cap: "
+                   "0.99}\n",
+                   2, (const char *const[]){"cap: {percentile", NULL});
+    expect_message(t, "policies: block\n", 1,
+                   (const char *const[]){"policies: expected a mapping", NULL});
+    /* policies: with nothing under it is no policy. */
+    assert_int_equal(load(t, "policies:\n", &cfg, &err), AIPM_OK);
+    aipm_config_free(cfg);
     /* The ingest's quarantine bound (another branch) is a known key, and
      * where: takes any property name. */
     assert_int_equal(load(t,

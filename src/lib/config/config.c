@@ -542,6 +542,10 @@ static int load_metric(walk *w, aipm_metric *m, yaml_node_t *n)
         m->where_value =
             strdup(scalar(yaml_document_get_node(w->doc, p->value)));
     }
+    if (cap && cap->type != YAML_MAPPING_NODE) {
+        rc = bad(w, cap, "cap: {percentile: P} or {value: X}");
+        goto done;
+    }
     if (cap) {
         if ((rc = get_num(w, cap, "percentile", &m->cap_percentile)) != 0 ||
             (rc = get_num(w, cap, "value", &m->cap_value)) != 0)
@@ -786,6 +790,11 @@ static int load_policies(walk *w, aipm_config *cfg, yaml_node_t *n)
     aipm_data_policy *p = &cfg->data;
     int rc;
 
+    /* policies: with nothing under it is no policy; any other value that
+     * is not a mapping would hide its policies, so it is refused. */
+    if (n && n->type != YAML_MAPPING_NODE &&
+        !(n->type == YAML_SCALAR_NODE && n->data.scalar.length == 0))
+        return bad(w, n, "policies: expected a mapping, e.g. data: {...}");
     if (data == NULL)
         return AIPM_OK;
     if (data->type != YAML_MAPPING_NODE)
