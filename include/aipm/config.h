@@ -1,9 +1,11 @@
 /* config.h - the workspace file, aipm.yaml (DESIGN.md section 5.1).
  *
- * Loaded whole with libyaml into plain structs owned by aipm_config. Only
- * the keys that do something yet are interpreted (product, store, catalog,
- * policies.data); the other sections are accepted and kept for the issues
- * that give them meaning.
+ * Loaded whole with libyaml into plain structs owned by aipm_config. Every
+ * key at every level must be one aipm knows (docs/config.md lists them): a
+ * typo is refused with its line and a did-you-mean, never ignored, because
+ * an ignored key can silently change a decision. Duplicate keys, YAML
+ * aliases and more than one document are refused too, and so are files
+ * over AIPM_CONFIG_MAX_BYTES or nested deeper than AIPM_CONFIG_MAX_DEPTH.
  */
 #ifndef AIPM_CONFIG_H
 #define AIPM_CONFIG_H
@@ -98,6 +100,10 @@ typedef struct aipm_config {
     aipm_data_policy data;
 } aipm_config;
 
+/* The loader's limits: an aipm.yaml is a few kilobytes and a few levels. */
+#define AIPM_CONFIG_MAX_BYTES (1024 * 1024)
+#define AIPM_CONFIG_MAX_DEPTH 64
+
 /* The policy defaults, used when aipm.yaml does not say. */
 void aipm_data_policy_defaults(aipm_data_policy *p);
 
@@ -105,6 +111,11 @@ void aipm_data_policy_defaults(aipm_data_policy *p);
  * it does not exist, AIPM_EINVALID for bad YAML or a bad value. Free the
  * result with aipm_config_free. */
 int aipm_config_load(aipm_config **out, const char *path, aipm_error *err);
+
+/* The same from len bytes in memory; name stands for the file in error
+ * messages. Same errors and ownership as aipm_config_load. */
+int aipm_config_load_buffer(aipm_config **out, const char *data, size_t len,
+                            const char *name, aipm_error *err);
 void aipm_config_free(aipm_config *cfg);
 
 /* A configuration with every default and an empty catalog, for a store

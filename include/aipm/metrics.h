@@ -82,6 +82,16 @@ int aipm_metrics_population(aipm_moments *out, aipm_store *st,
                             const aipm_config *cfg, const aipm_metric *m,
                             int64_t from_ms, int64_t to_ms, aipm_error *err);
 
+/* The events metric m reads that never occur in the accepted events: a
+ * count, conversion or sum metric's event, a ratio's two metrics' events,
+ * an adoption metric's catalog events (retention reads any event, so
+ * none). cb(ctx, event) once per such event; a non-zero return stops and
+ * is returned. A misspelled event otherwise reads as a silent zero. */
+typedef int (*aipm_event_cb)(void *ctx, const char *event);
+int aipm_metrics_unseen_events(aipm_store *st, const aipm_config *cfg,
+                               const aipm_metric *m, aipm_event_cb cb,
+                               void *ctx, aipm_error *err);
+
 #ifdef __cplusplus
 }
 #endif

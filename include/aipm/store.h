@@ -218,6 +218,12 @@ typedef int (*aipm_row_cb)(void *ctx, int n, const char *const *text,
 int aipm_store_query(aipm_store *st, const char *sql, const aipm_bind *binds,
                      int n_binds, aipm_row_cb cb, void *ctx, aipm_error *err);
 
+/* How many track events named `event` the accepted batches hold, counting
+ * at most cap of them (cap <= 0: all). cap 1 asks "does it ever occur",
+ * which analyses use to warn about a misspelled event in aipm.yaml. */
+int aipm_store_event_count(aipm_store *st, const char *event, int64_t cap,
+                           int64_t *out, aipm_error *err);
+
 /* Make sure the index analyses read events through exists:
  * events(user_id, event, ts, batch_id). Built on first use (about 30 s for
  * 20 million events here); ingest maintains it afterwards, at a cost (see

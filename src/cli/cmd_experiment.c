@@ -189,6 +189,9 @@ static void print_human(const char *text)
     if (json_object_get(d, "warning"))
         printf("  warning: %s\n",
                json_string_value(json_object_get(d, "warning")));
+    /* Events that never occur: on stderr (in --json, "warnings"). */
+    json_array_foreach(json_object_get(d, "warnings"), i, v)
+        fprintf(stderr, "aipm: warning: %s\n", json_string_value(v));
     json_decref(d);
 }
 

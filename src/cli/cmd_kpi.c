@@ -227,6 +227,9 @@ static void print_human(const char *text)
     print_kpis(d, period);
     json_array_foreach(json_object_get(d, "notes"), i, v)
         printf("note: %s\n", json_string_value(v));
+    /* Events that never occur: on stderr (in --json, "warnings"). */
+    json_array_foreach(json_object_get(d, "warnings"), i, v)
+        fprintf(stderr, "aipm: warning: %s\n", json_string_value(v));
     json_decref(d);
 }
 

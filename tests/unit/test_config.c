@@ -12,6 +12,11 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <math.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
 #include "aipm/config.h"
 #include "testutil.h"
 
@@ -143,8 +148,7 @@ static void test_catalog_depends(void **state)
                           "  - key: schedule\n"
                           "    events: [Report Scheduled]\n"
                           "    depends_on: [export]\n"
-                          "metrics: []\n"
-                          "later_section: {anything: 1}\n",
+                          "metrics: []\n",
                           &cfg, &err),
                      AIPM_OK);
     assert_int_equal(cfg->n_catalog, 2);
@@ -183,7 +187,7 @@ static void test_metrics_experiments(void **state)
              "experiments:\n"
              "  - key: onboarding\n"
              "    variations: [control, a, b]\n"
-             "    weights: [2, 1, 1]\n"
+             "    weights: [0.5, 0.25, 0.25]\n"
              "    metrics: [purchase, revenue]\n"
              "    guardrails: [d7]\n"
              "    start: 2026-05-01\n",
@@ -208,7 +212,7 @@ static void test_metrics_experiments(void **state)
     e = aipm_config_experiment(cfg, "onboarding");
     assert_non_null(e);
     assert_int_equal(e->n_variations, 3);
-    /* weights normalised: 2/4, 1/4, 1/4 */
+    /* weights as written: 0.5, 0.25, 0.25 (exact in binary) */
     assert_true(e->weights[0] == 0.5 && e->weights[1] == 0.25);
     assert_int_equal(e->n_guardrails, 1);
     assert_int_equal(e->end_ms, 0); /* open-ended */
@@ -318,6 +322,287 @@ static void test_error_depends_on_unknown(void **state)
     assert_true(strstr(err.msg, on_feature) || strstr(err.msg, on_item));
 }
 
+/* Load yaml; expect EINVALID with path:line: and every piece of want[] in
+ * the message (issue 12: a typo must never change a decision silently). */
+static void expect_message(tmp *t, const char *yaml, int line,
+                           const char *const *want)
+{
+    aipm_config *cfg = (aipm_config *)1;
+    aipm_error err;
+
+    expect_error(t, yaml, line);
+    assert_int_equal(load(t, yaml, &cfg, &err), AIPM_EINVALID);
+    for (; *want; want++) {
+        if (strstr(err.msg, *want) == NULL)
+            print_error("want '%s' in '%s'\n", *want, err.msg);
+        assert_non_null(strstr(err.msg, *want));
+    }
+}
+
+/* Unknown keys at every level are errors with a did-you-mean; before the
+ * fix each of these loaded (the guardrail typo dropped the guardrail). */
+static void test_unknown_keys(void **state)
+{
+    tmp *t = *state;
+    aipm_config *cfg = NULL;
+    aipm_error err;
+
+    /* The issue's case: guardrail: on line 8. Damerau-Levenshtein
+     * distance to "guardrails" is 1 (one letter missing). */
+    expect_message(t,
+                   "metrics:\n"
+                   "  - {key: a, type: count, event: E}\n"
+                   "  - {key: g, type: count, event: G}\n"
+                   "experiments:\n"
+                   "  - key: x\n"
+                   "    variations: [c, t]\n"
+                   "    metrics: [a]\n"
+                   "    guardrail: [g]\n",
+                   8,
+                   (const char *const[]){"unknown key 'guardrail'",
+                                         "in experiments",
+                                         "did you mean 'guardrails'", NULL});
+    /* A top-level section (line 2): "polcies" lacks an i, distance 1. */
+    expect_message(t, "product: P\npolcies: {}\n", 2,
+                   (const char *const[]){"unknown section 'polcies'",
+                                         "did you mean 'policies'", NULL});
+    /* A transposition counts 1 (OSA): "stroe" -> "store", line 1. */
+    expect_message(t, "stroe: x.db\n", 1,
+                   (const char *const[]){"did you mean 'store'", NULL});
+    /* A section nothing is near: the known ones are listed (line 3). */
+    expect_message(t, "product: P\nstore: s\nlater_section: {a: 1}\n", 3,
+                   (const char *const[]){"unknown section 'later_section'",
+                                         "product, store, catalog", NULL});
+    /* policies.data, line 4: max_quarantine_shares (one extra letter). */
+    expect_message(t,
+                   "policies:\n"
+                   "  data:\n"
+                   "    on_schema_change: block\n"
+                   "    max_quarantine_shares: 0.1\n",
+                   4,
+                   (const char *const[]){"in policies.data",
+                                         "did you mean 'max_quarantine_share'",
+                                         NULL});
+    /* policies itself, line 2. */
+    expect_message(
+        t, "policies:\n  dta: {}\n", 2,
+        (const char *const[]){"in policies", "did you mean 'data'", NULL});
+    /* A catalog feature (line 3): event -> events. */
+    expect_message(
+        t,
+        "catalog:\n"
+        "  - key: export\n"
+        "    event: [Report Exported]\n",
+        3, (const char *const[]){"in catalog", "did you mean 'events'", NULL});
+    /* A metric's cap (line 2), case differs: Percentile -> percentile. */
+    expect_message(t,
+                   "metrics:\n"
+                   "  - {key: r, type: sum, event: E, property: v, cap: "
+                   "{Percentile: 0.99}}\n",
+                   2,
+                   (const char *const[]){"in metrics.cap",
+                                         "did you mean 'percentile'", NULL});
+    /* A KPI (line 2): traget -> target. */
+    expect_message(
+        t,
+        "metrics: [{key: a, type: count, event: E}]\n"
+        "kpis: [{key: k, metric: a, traget: 3}]\n",
+        2, (const char *const[]){"in kpis", "did you mean 'target'", NULL});
+    /* A one-letter key suggests nothing (a suggestion must be closer
+     * than the key's own length), the known keys are listed instead. */
+    expect_message(
+        t, "metrics: [{key: a, type: count, event: E, x: 1}]\n", 1,
+        (const char *const[]){"unknown key 'x'", "the known ones", NULL});
+    /* A value that is not a mapping where one is expected would hide its
+     * keys from the check: cap: 0.99 (line 2), policies: block (line 1). */
+    expect_message(t,
+                   "metrics:\n"
+                   "  - {key: r, type: sum, event: E, property: v, cap: "
+                   "0.99}\n",
+                   2, (const char *const[]){"cap: {percentile", NULL});
+    expect_message(t, "policies: block\n", 1,
+                   (const char *const[]){"policies: expected a mapping", NULL});
+    /* policies: with nothing under it is no policy. */
+    assert_int_equal(load(t, "policies:\n", &cfg, &err), AIPM_OK);
+    aipm_config_free(cfg);
+    /* The ingest's quarantine bound (another branch) is a known key, and
+     * where: takes any property name. */
+    assert_int_equal(load(t,
+                          "policies:\n"
+                          "  data: {max_quarantine_samples: 100}\n"
+                          "metrics: [{key: a, type: count, event: E, "
+                          "where: {plan: pro}}]\n",
+                          &cfg, &err),
+                     AIPM_OK);
+    aipm_config_free(cfg);
+}
+
+/* A key given twice in one mapping is an error naming both lines; before
+ * the fix the first one won silently. */
+static void test_duplicate_keys(void **state)
+{
+    tmp *t = *state;
+
+    expect_message(t,
+                   "product: P\n"
+                   "catalog: []\n"
+                   "store: s\n"
+                   "catalog: []\n",
+                   4,
+                   (const char *const[]){"'catalog' is given twice",
+                                         "first on line 2", NULL});
+    expect_message(
+        t,
+        "metrics:\n"
+        "  - {key: a, type: count, event: E, event: F}\n",
+        2, (const char *const[]){"'event' is given twice", "in metrics", NULL});
+}
+
+/* Weights: positive, one per variation, summing to 1 within 1e-6. Each
+ * sum below is by hand. Before the fix [0.3, 0.3, 0.3] was normalised,
+ * [1.5, -0.25, -0.25] and [0.5, half, 0.5] (half read as 0) loaded. */
+static void test_weights(void **state)
+{
+    tmp *t = *state;
+    aipm_config *cfg = NULL;
+    aipm_error err;
+    const char *head = "metrics: [{key: a, type: count, event: E}]\n"
+                       "experiments:\n"
+                       "  - key: x\n"
+                       "    variations: [c, t, u]\n"
+                       "    metrics: [a]\n";
+    char yaml[512];
+
+    /* 0.3 + 0.3 + 0.3 = 0.9: refused on the weights line (6). */
+    snprintf(yaml, sizeof(yaml), "%s    weights: [0.3, 0.3, 0.3]\n", head);
+    expect_message(t, yaml, 6,
+                   (const char *const[]){"sum to 0.9", "not 1", NULL});
+    /* 2 weights for 3 variations (line 6). */
+    snprintf(yaml, sizeof(yaml), "%s    weights: [0.5, 0.5]\n", head);
+    expect_message(t, yaml, 6,
+                   (const char *const[]){"2 weights for 3 variations", NULL});
+    /* 1.5 - 0.25 - 0.25 = 1 but two are negative: the first named. */
+    snprintf(yaml, sizeof(yaml), "%s    weights: [1.5, -0.25, -0.25]\n", head);
+    expect_message(t, yaml, 6,
+                   (const char *const[]){"'-0.25' is not a positive", NULL});
+    /* A zero weight and a word (block list: the item's own line, 8). */
+    snprintf(yaml, sizeof(yaml),
+             "%s    weights:\n      - 0.5\n      - half\n      - 0.5\n", head);
+    expect_message(t, yaml, 8,
+                   (const char *const[]){"'half' is not a positive", NULL});
+    snprintf(yaml, sizeof(yaml), "%s    weights: [0.5, 0, 0.5]\n", head);
+    expect_message(t, yaml, 6,
+                   (const char *const[]){"'0' is not a positive", NULL});
+    /* 0.3333333 * 3 = 0.9999999, 1e-7 from 1: inside the tolerance. */
+    snprintf(yaml, sizeof(yaml),
+             "%s    weights: [0.3333333, 0.3333333, 0.3333333]\n", head);
+    assert_int_equal(load(t, yaml, &cfg, &err), AIPM_OK);
+    assert_true(fabs(cfg->experiments[0].weights[2] - 1.0 / 3) < 1e-12);
+    aipm_config_free(cfg);
+    /* 0.333333 * 2 + 0.333330 = 0.999996, 4e-6 from 1: outside. */
+    snprintf(yaml, sizeof(yaml),
+             "%s    weights: [0.333333, 0.333333, 0.33333]\n", head);
+    expect_message(t, yaml, 6, (const char *const[]){"sum to 0.999996", NULL});
+    /* Absent: equal weights, 1/3 each. */
+    assert_int_equal(load(t, head, &cfg, &err), AIPM_OK);
+    assert_true(fabs(cfg->experiments[0].weights[1] - 1.0 / 3) < 1e-15);
+    aipm_config_free(cfg);
+}
+
+static double seconds_now(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* Depth, size, aliases, a second document, a FIFO: refused quickly. */
+static void test_limits(void **state)
+{
+    tmp *t = *state;
+    aipm_config *cfg = (aipm_config *)1;
+    aipm_error err;
+    size_t depth = 80000, i;
+    char *deep = malloc(2 * depth + 2);
+    double t0, elapsed;
+
+    /* The issue's file: 80,000 [ then 80,000 ] (took 33 s before). */
+    assert_non_null(deep);
+    for (i = 0; i < depth; i++) {
+        deep[i] = '[';
+        deep[depth + i] = ']';
+    }
+    deep[2 * depth] = '\n';
+    deep[2 * depth + 1] = '\0';
+    t0 = seconds_now();
+    expect_message(t, deep, 1,
+                   (const char *const[]){"nested more than 64 levels", NULL});
+    elapsed = seconds_now() - t0;
+    /* Both loads of expect_message together; each took 33 s before. */
+    assert_true(elapsed < 1.0);
+    /* From memory too. */
+    memset(&err, 0, sizeof(err));
+    assert_int_equal(
+        aipm_config_load_buffer(&cfg, deep, strlen(deep), "mem.yaml", &err),
+        AIPM_EINVALID);
+    assert_null(cfg);
+    assert_non_null(strstr(err.msg, "mem.yaml:1:"));
+    /* product: + 63 [ is 64 levels with the top mapping: past the depth
+     * check, refused by the loader as not text; 64 [ is 65 levels. */
+    memcpy(deep, "product: ", 9);
+    for (i = 0; i < 63; i++) {
+        deep[9 + i] = '[';
+        deep[9 + 63 + i] = ']';
+    }
+    memcpy(deep + 9 + 126, "\n", 2);
+    expect_message(t, deep, 1,
+                   (const char *const[]){"expected a text value", NULL});
+    for (i = 0; i < 64; i++) {
+        deep[9 + i] = '[';
+        deep[9 + 64 + i] = ']';
+    }
+    memcpy(deep + 9 + 128, "\n", 2);
+    expect_message(t, deep, 1,
+                   (const char *const[]){"nested more than 64", NULL});
+    free(deep);
+
+    /* 1 MiB + 1 byte of comment: refused by size (the message has no
+     * line: the name and "bytes"). */
+    {
+        size_t big = AIPM_CONFIG_MAX_BYTES + 1;
+        char *text = malloc(big + 1);
+
+        assert_non_null(text);
+        memset(text, '#', big);
+        text[big - 1] = '\n';
+        text[big] = '\0';
+        memset(&err, 0, sizeof(err));
+        assert_int_equal(load(t, text, &cfg, &err), AIPM_EINVALID);
+        assert_non_null(strstr(err.msg, "1048577 bytes"));
+        /* Exactly 1 MiB of comment loads (all defaults). */
+        text[big - 2] = '\n';
+        text[big - 1] = '\0';
+        assert_int_equal(load(t, text, &cfg, &err), AIPM_OK);
+        aipm_config_free(cfg);
+        free(text);
+    }
+
+    /* An alias (line 2) and a second document (line 2). */
+    expect_message(t, "product: &p P\nstore: *p\n", 2,
+                   (const char *const[]){"aliases", NULL});
+    expect_message(t, "product: P\n---\nproduct: Q\n", 2,
+                   (const char *const[]){"second YAML document", NULL});
+
+    /* A FIFO named aipm.yaml: an error, not a hang. */
+    unlink(t->path);
+    assert_int_equal(mkfifo(t->path, 0600), 0);
+    memset(&err, 0, sizeof(err));
+    assert_int_equal(aipm_config_load(&cfg, t->path, &err), AIPM_EINVALID);
+    assert_non_null(strstr(err.msg, "not a regular file"));
+    unlink(t->path);
+}
+
 static void test_missing_file(void **state)
 {
     tmp *t = *state;
@@ -344,6 +629,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_error_depends_on_unknown, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_missing_file, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_unknown_keys, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_duplicate_keys, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_weights, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_limits, setup, teardown),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

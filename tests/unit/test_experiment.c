@@ -339,6 +339,71 @@ static void test_analyze(void **state)
         AIPM_ENOTFOUND);
 }
 
+/* Issue 12: an event of aipm.yaml that never occurs. The store's count
+ * by hand from setup(): Click = the 23 counted (0+1+2+10+1+1+3+5) + 2 a
+ * user (before exposure, after the end) x 8 + c5's 2 = 41; Other = 8;
+ * Clik = 0. The analysis warns about Clik (a guardrail and, through the
+ * ratio, a metric's denominator) and never about Click. */
+static void test_unseen_events(void **state)
+{
+    fx *f = *state;
+    aipm_analysis_opts o;
+    aipm_error err = {0};
+    char *out = NULL;
+    int64_t n = -1;
+    json_t *d, *w;
+    json_error_t jerr;
+
+    assert_int_equal(aipm_store_event_count(f->st, "Click", 0, &n, &err),
+                     AIPM_OK);
+    assert_int_equal(n, 41);
+    assert_int_equal(aipm_store_event_count(f->st, "Click", 1, &n, &err),
+                     AIPM_OK);
+    assert_int_equal(n, 1);
+    assert_int_equal(aipm_store_event_count(f->st, "Other", 100, &n, &err),
+                     AIPM_OK);
+    assert_int_equal(n, 8);
+    assert_int_equal(aipm_store_event_count(f->st, "Clik", 0, &n, &err),
+                     AIPM_OK);
+    assert_int_equal(n, 0);
+
+    aipm_config_free(f->cfg);
+    f->cfg = NULL;
+    assert_int_equal(
+        tu_ws_config(f, "metrics:\n"
+                        "  - {key: clicks, type: count, event: Click}\n"
+                        "  - {key: typo, type: count, event: Clik}\n"
+                        "  - {key: per_typo, type: ratio, numerator: "
+                        "clicks, denominator: typo}\n"
+                        "experiments:\n"
+                        "  - key: exp\n"
+                        "    variations: [control, treatment]\n"
+                        "    metrics: [clicks, per_typo]\n"
+                        "    guardrails: [typo]\n"
+                        "    start: 2026-10-01\n"
+                        "    end: 2026-10-31\n"),
+        0);
+    aipm_analysis_opts_init(&o);
+    o.record = 0;
+    aipm_time_parse(&o.now_ms, "2026-11-27", 10, 1);
+    assert_int_equal(
+        aipm_experiment_analyze(&out, f->st, f->cfg, "exp", &o, &err), AIPM_OK);
+    d = json_loads(out, 0, &jerr);
+    free(out);
+    assert_non_null(d);
+    w = json_object_get(d, "warnings");
+    assert_int_equal(json_array_size(w), 2);
+    assert_non_null(strstr(json_string_value(json_array_get(w, 0)),
+                           "metric per_typo: event 'Clik' never occurs"));
+    assert_non_null(strstr(json_string_value(json_array_get(w, 1)),
+                           "guardrail typo: event 'Clik' never occurs"));
+    /* 4 units a variation: not enough traffic comes first, never ship. */
+    assert_string_not_equal(json_string_value(json_object_get(
+                                json_object_get(d, "verdict"), "decision")),
+                            "ship");
+    json_decref(d);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -356,6 +421,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_account_population, setup,
                                         tu_ws_teardown),
         cmocka_unit_test_setup_teardown(test_analyze, setup, tu_ws_teardown),
+        cmocka_unit_test_setup_teardown(test_unseen_events, setup,
+                                        tu_ws_teardown),
     };
 
     setenv("AIPM_NOW", "2026-11-27T00:00:00Z", 1);

@@ -1,17 +1,29 @@
 /* config.c - read aipm.yaml with libyaml's document API.
  *
  * The file is small, so it is loaded as one YAML document and walked as a
- * tree of nodes. Unknown top-level sections are allowed (later issues give
- * them meaning); known keys with the wrong shape are errors that name the
+ * tree of nodes, in three passes. First libyaml's event parser reads the
+ * bytes once to refuse what the tree must never hold: nesting deeper than
+ * AIPM_CONFIG_MAX_DEPTH (an 80,000-deep sequence used to cost half a
+ * minute), aliases (a node reachable twice, or from itself) and a second
+ * document (it would be ignored). Then the tree is checked against the
+ * table of known keys below: an unknown key at any level, or a key given
+ * twice in one mapping, is an error naming its line, with a did-you-mean
+ * from the known keys of that mapping (a `guardrail:` that was ignored once
+ * turned a do_not_ship into keep_running). Last the typed loaders read the
+ * values; a known key with the wrong shape is an error that names the
  * line, because a silently ignored policy is worse than a refusal.
  */
 #include "aipm/config.h"
 
+#include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <yaml.h>
 
 void aipm_data_policy_defaults(aipm_data_policy *p)
@@ -41,6 +53,198 @@ static const char *scalar(yaml_node_t *n)
 {
     return n && n->type == YAML_SCALAR_NODE ? (const char *)n->data.scalar.value
                                             : NULL;
+}
+
+/* The known keys, one table per mapping. sub: the keys of the mapping the
+ * value holds (or of each mapping in the list it holds); free: any keys
+ * (where: {property: value}, checked by its loader). DESIGN.md section 5.1
+ * names no section beyond these, so no other section is reserved: every
+ * other key is an error (docs/config.md says so). */
+typedef struct keyspec {
+    const char *name;
+    const struct keyspec *sub;
+    int free;
+} keyspec;
+
+static const keyspec feature_keys[] = {
+    {"key", NULL, 0},    {"name", NULL, 0},        {"area", NULL, 0},
+    {"events", NULL, 0}, {"launched_at", NULL, 0}, {"depends_on", NULL, 0},
+    {NULL, NULL, 0}};
+static const keyspec cap_keys[] = {
+    {"percentile", NULL, 0}, {"value", NULL, 0}, {NULL, NULL, 0}};
+static const keyspec metric_keys[] = {
+    {"key", NULL, 0},      {"type", NULL, 0},      {"event", NULL, 0},
+    {"property", NULL, 0}, {"numerator", NULL, 0}, {"denominator", NULL, 0},
+    {"feature", NULL, 0},  {"unit", NULL, 0},      {"window_days", NULL, 0},
+    {"from_day", NULL, 0}, {"to_day", NULL, 0},    {"direction", NULL, 0},
+    {"where", NULL, 1},    {"cap", cap_keys, 0},   {NULL, NULL, 0}};
+static const keyspec kpi_keys[] = {{"key", NULL, 0},
+                                   {"metric", NULL, 0},
+                                   {"target", NULL, 0},
+                                   {"direction", NULL, 0},
+                                   {NULL, NULL, 0}};
+static const keyspec experiment_keys[] = {
+    {"key", NULL, 0},     {"variations", NULL, 0}, {"weights", NULL, 0},
+    {"metrics", NULL, 0}, {"guardrails", NULL, 0}, {"start", NULL, 0},
+    {"end", NULL, 0},     {NULL, NULL, 0}};
+/* max_quarantine_samples: read by the ingest's quarantine bound. */
+static const keyspec data_keys[] = {{"max_quarantine_share", NULL, 0},
+                                    {"on_schema_change", NULL, 0},
+                                    {"max_staleness_hours", NULL, 0},
+                                    {"volume_low", NULL, 0},
+                                    {"volume_high", NULL, 0},
+                                    {"max_quarantine_samples", NULL, 0},
+                                    {NULL, NULL, 0}};
+static const keyspec policy_keys[] = {{"data", data_keys, 0}, {NULL, NULL, 0}};
+static const keyspec top_keys[] = {
+    {"product", NULL, 0},         {"store", NULL, 0},
+    {"catalog", feature_keys, 0}, {"metrics", metric_keys, 0},
+    {"kpis", kpi_keys, 0},        {"experiments", experiment_keys, 0},
+    {"policies", policy_keys, 0}, {NULL, NULL, 0}};
+
+/* Optimal string alignment distance (Damerau-Levenshtein without
+ * repeated edits of one substring), case-insensitive: a swap, a missing,
+ * extra or wrong letter each count 1. Words over 63 bytes: 99. */
+static int edit_distance(const char *a, const char *b)
+{
+    int d[64][64];
+    size_t la = strlen(a), lb = strlen(b), i, j;
+
+    if (la > 63 || lb > 63)
+        return 99;
+    for (i = 0; i <= la; i++)
+        d[i][0] = (int)i;
+    for (j = 0; j <= lb; j++)
+        d[0][j] = (int)j;
+    for (i = 1; i <= la; i++)
+        for (j = 1; j <= lb; j++) {
+            int cost = tolower((unsigned char)a[i - 1]) !=
+                       tolower((unsigned char)b[j - 1]);
+            int best = d[i - 1][j - 1] + cost;
+
+            if (d[i - 1][j] + 1 < best)
+                best = d[i - 1][j] + 1;
+            if (d[i][j - 1] + 1 < best)
+                best = d[i][j - 1] + 1;
+            if (i > 1 && j > 1 &&
+                tolower((unsigned char)a[i - 1]) ==
+                    tolower((unsigned char)b[j - 2]) &&
+                tolower((unsigned char)a[i - 2]) ==
+                    tolower((unsigned char)b[j - 1]) &&
+                d[i - 2][j - 2] + 1 < best)
+                best = d[i - 2][j - 2] + 1;
+            d[i][j] = best;
+        }
+    return d[la][lb];
+}
+
+/* The known key nearest to key when it is within 2 edits and closer than
+ * the key's own length (so "x" suggests nothing); NULL otherwise. */
+static const char *nearest_key(const char *key, const keyspec *spec)
+{
+    const char *best = NULL;
+    int best_d = 3;
+
+    for (; spec->name; spec++) {
+        int dist = edit_distance(key, spec->name);
+
+        if (dist < best_d && dist < (int)strlen(key)) {
+            best = spec->name;
+            best_d = dist;
+        }
+    }
+    return best;
+}
+
+static int unknown_key(walk *w, yaml_node_t *k, const char *key,
+                       const keyspec *spec, const char *where)
+{
+    const char *near = nearest_key(key, spec);
+    char known[300] = "";
+    size_t used = 0;
+
+    if (near)
+        return aipm_error_set(
+            w->err, AIPM_EINVALID,
+            "%s:%lu: unknown %s '%.60s'%s%s; did you mean '%s'? "
+            "(docs/config.md lists every key)",
+            w->path, (unsigned long)k->start_mark.line + 1,
+            *where ? "key" : "section", key, *where ? " in " : "", where, near);
+    for (; spec->name && used < sizeof(known); spec++) {
+        int n = snprintf(known + used, sizeof(known) - used, "%s%s",
+                         used ? ", " : "", spec->name);
+
+        if (n < 0)
+            break;
+        used += (size_t)n;
+    }
+    return aipm_error_set(w->err, AIPM_EINVALID,
+                          "%s:%lu: unknown %s '%.60s'%s%s; the known ones "
+                          "are %s (docs/config.md)",
+                          w->path, (unsigned long)k->start_mark.line + 1,
+                          *where ? "key" : "section", key, *where ? " in " : "",
+                          where, known);
+}
+
+/* Check the keys of n (a mapping, or a list of mappings) against spec,
+ * where naming the mapping in messages ("" at the top). The shape of the
+ * values is left to the loaders; the depth is bounded by the event pass. */
+static int check_keys(walk *w, yaml_node_t *n, const keyspec *spec,
+                      const char *where)
+{
+    yaml_node_pair_t *p, *q;
+    int rc;
+
+    if (n == NULL)
+        return AIPM_OK;
+    if (n->type == YAML_SEQUENCE_NODE) {
+        yaml_node_item_t *it;
+
+        for (it = n->data.sequence.items.start; it < n->data.sequence.items.top;
+             it++) {
+            yaml_node_t *item = yaml_document_get_node(w->doc, *it);
+
+            if (item && item->type == YAML_MAPPING_NODE &&
+                (rc = check_keys(w, item, spec, where)) != 0)
+                return rc;
+        }
+        return AIPM_OK;
+    }
+    if (n->type != YAML_MAPPING_NODE)
+        return AIPM_OK;
+    for (p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top; p++) {
+        yaml_node_t *k = yaml_document_get_node(w->doc, p->key);
+        const char *key = scalar(k);
+        const keyspec *s;
+        char inner[128];
+
+        if (key == NULL)
+            return bad(w, k ? k : n, "a key must be plain text");
+        for (s = spec; s->name && strcmp(s->name, key) != 0; s++)
+            ;
+        if (s->name == NULL)
+            return unknown_key(w, k, key, spec, where);
+        for (q = n->data.mapping.pairs.start; q < p; q++) {
+            yaml_node_t *first = yaml_document_get_node(w->doc, q->key);
+
+            if (strcmp(scalar(first), key) == 0)
+                return aipm_error_set(
+                    w->err, AIPM_EINVALID,
+                    "%s:%lu: '%s' is given twice%s%s (first on line %lu); "
+                    "keep one",
+                    w->path, (unsigned long)k->start_mark.line + 1, key,
+                    *where ? " in " : "", where,
+                    (unsigned long)first->start_mark.line + 1);
+        }
+        if (s->sub == NULL)
+            continue;
+        snprintf(inner, sizeof(inner), "%s%s%s", where, *where ? "." : "",
+                 s->name);
+        if ((rc = check_keys(w, yaml_document_get_node(w->doc, p->value),
+                             s->sub, inner)) != 0)
+            return rc;
+    }
+    return AIPM_OK;
 }
 
 static yaml_node_t *get(walk *w, yaml_node_t *map, const char *key)
@@ -339,6 +543,10 @@ static int load_metric(walk *w, aipm_metric *m, yaml_node_t *n)
         m->where_value =
             strdup(scalar(yaml_document_get_node(w->doc, p->value)));
     }
+    if (cap && cap->type != YAML_MAPPING_NODE) {
+        rc = bad(w, cap, "cap: {percentile: P} or {value: X}");
+        goto done;
+    }
     if (cap) {
         if ((rc = get_num(w, cap, "percentile", &m->cap_percentile)) != 0 ||
             (rc = get_num(w, cap, "value", &m->cap_value)) != 0)
@@ -428,6 +636,69 @@ static int load_kpis(walk *w, aipm_config *cfg, yaml_node_t *n)
     return AIPM_OK;
 }
 
+/* weights: one positive number per variation, summing to 1 (within 1e-6,
+ * for decimals such as [0.333333, 0.333333, 0.333334]); absent, equal
+ * weights. They are what the sample-ratio check expects, so a wrong count
+ * or sum is refused rather than normalised into something not meant. */
+static int load_weights(walk *w, aipm_experiment_def *e, yaml_node_t *n)
+{
+    yaml_node_item_t *it;
+    double total = 0;
+    char msg[200];
+    int i = 0, count;
+
+    e->weights = calloc((size_t)e->n_variations, sizeof(double));
+    if (e->weights == NULL)
+        return aipm_error_set(w->err, AIPM_ENOMEM, "out of memory");
+    if (n == NULL) {
+        for (i = 0; i < e->n_variations; i++)
+            e->weights[i] = 1.0 / e->n_variations;
+        return AIPM_OK;
+    }
+    if (n->type != YAML_SEQUENCE_NODE)
+        return bad(w, n,
+                   "experiments: weights is a list, one number per "
+                   "variation, e.g. [0.5, 0.5]");
+    count = (int)(n->data.sequence.items.top - n->data.sequence.items.start);
+    if (count != e->n_variations) {
+        snprintf(msg, sizeof(msg),
+                 "experiments: %d weights for %d variations; give one "
+                 "weight per variation",
+                 count, e->n_variations);
+        return bad(w, n, msg);
+    }
+    for (it = n->data.sequence.items.start; it < n->data.sequence.items.top;
+         it++, i++) {
+        yaml_node_t *item = yaml_document_get_node(w->doc, *it);
+        const char *s = scalar(item);
+        char *end = NULL;
+        double v = 0;
+
+        if (s && *s) {
+            errno = 0;
+            v = strtod(s, &end);
+        }
+        if (s == NULL || *s == '\0' || *end != '\0' || errno || !isfinite(v) ||
+            !(v > 0)) {
+            snprintf(msg, sizeof(msg),
+                     "experiments: weight '%.40s' is not a positive number",
+                     s ? s : "(a list or mapping)");
+            return bad(w, item ? item : n, msg);
+        }
+        e->weights[i] = v;
+        total += v;
+    }
+    if (fabs(total - 1) > 1e-6) {
+        snprintf(msg, sizeof(msg),
+                 "experiments: weights sum to %.9g, not 1; e.g. [0.5, 0.5]",
+                 total);
+        return bad(w, n, msg);
+    }
+    for (i = 0; i < e->n_variations; i++)
+        e->weights[i] /= total;
+    return AIPM_OK;
+}
+
 static int load_experiments(walk *w, aipm_config *cfg, yaml_node_t *n)
 {
     yaml_node_item_t *it;
@@ -446,9 +717,6 @@ static int load_experiments(walk *w, aipm_config *cfg, yaml_node_t *n)
          it++) {
         yaml_node_t *x = yaml_document_get_node(w->doc, *it);
         aipm_experiment_def *e = &cfg->experiments[cfg->n_experiments++];
-        char **weights = NULL;
-        int n_weights = 0;
-        double total = 0;
 
         if (x == NULL || x->type != YAML_MAPPING_NODE)
             return bad(w, x, "experiments: each experiment is a mapping");
@@ -459,35 +727,14 @@ static int load_experiments(walk *w, aipm_config *cfg, yaml_node_t *n)
             (rc = get_list(w, x, "guardrails", &e->guardrails,
                            &e->n_guardrails)) != 0 ||
             (rc = get_date(w, x, "start", &e->start_ms)) != 0 ||
-            (rc = get_date(w, x, "end", &e->end_ms)) != 0 ||
-            (rc = get_list(w, x, "weights", &weights, &n_weights)) != 0) {
-            free_list(weights, n_weights);
+            (rc = get_date(w, x, "end", &e->end_ms)) != 0)
             return rc;
-        }
-        if (e->key == NULL || e->n_variations < 2) {
-            free_list(weights, n_weights);
+        if (e->key == NULL || e->n_variations < 2)
             return bad(w, x,
                        "experiments: a key and two or more "
                        "variations are needed");
-        }
-        e->weights = calloc((size_t)e->n_variations, sizeof(double));
-        if (e->weights == NULL) {
-            free_list(weights, n_weights);
-            return aipm_error_set(w->err, AIPM_ENOMEM, "out of memory");
-        }
-        for (i = 0; i < e->n_variations; i++) {
-            e->weights[i] = n_weights
-                                ? (i < n_weights ? strtod(weights[i], NULL) : 0)
-                                : 1.0 / e->n_variations;
-            total += e->weights[i];
-        }
-        free_list(weights, n_weights);
-        if ((n_weights && n_weights != e->n_variations) || !(total > 0))
-            return bad(w, x,
-                       "experiments: weights must be one positive "
-                       "number per variation");
-        for (i = 0; i < e->n_variations; i++)
-            e->weights[i] /= total;
+        if ((rc = load_weights(w, e, get(w, x, "weights"))) != 0)
+            return rc;
         for (i = 0; i < e->n_metrics + e->n_guardrails; i++) {
             const char *k = i < e->n_metrics ? e->metrics[i]
                                              : e->guardrails[i - e->n_metrics];
@@ -544,6 +791,11 @@ static int load_policies(walk *w, aipm_config *cfg, yaml_node_t *n)
     aipm_data_policy *p = &cfg->data;
     int rc;
 
+    /* policies: with nothing under it is no policy; any other value that
+     * is not a mapping would hide its policies, so it is refused. */
+    if (n && n->type != YAML_MAPPING_NODE &&
+        !(n->type == YAML_SCALAR_NODE && n->data.scalar.length == 0))
+        return bad(w, n, "policies: expected a mapping, e.g. data: {...}");
     if (data == NULL)
         return AIPM_OK;
     if (data->type != YAML_MAPPING_NODE)
@@ -578,32 +830,96 @@ static int load_policies(walk *w, aipm_config *cfg, yaml_node_t *n)
     return AIPM_OK;
 }
 
-int aipm_config_load(aipm_config **out, const char *path, aipm_error *err)
+/* The event pass: refuse nesting deeper than AIPM_CONFIG_MAX_DEPTH before
+ * any tree is built (the parser stops at the first level too many, so a
+ * deep file costs microseconds), aliases, and a second document. YAML
+ * syntax errors are reported here, with their line. */
+static int check_events(const char *data, size_t len, const char *name,
+                        aipm_error *err)
+{
+    yaml_parser_t parser;
+    yaml_event_t ev;
+    int depth = 0, docs = 0, done = 0, rc = AIPM_OK;
+
+    if (!yaml_parser_initialize(&parser))
+        return aipm_error_set(err, AIPM_ENOMEM, "out of memory");
+    yaml_parser_set_input_string(&parser, (const unsigned char *)data, len);
+    while (!done && rc == AIPM_OK) {
+        unsigned long line;
+
+        if (!yaml_parser_parse(&parser, &ev)) {
+            rc = aipm_error_set(err, AIPM_EINVALID, "%s:%lu: %s", name,
+                                (unsigned long)parser.problem_mark.line + 1,
+                                parser.problem ? parser.problem : "bad YAML");
+            break;
+        }
+        line = (unsigned long)ev.start_mark.line + 1;
+        switch (ev.type) {
+        case YAML_SEQUENCE_START_EVENT:
+        case YAML_MAPPING_START_EVENT:
+            if (++depth > AIPM_CONFIG_MAX_DEPTH)
+                rc = aipm_error_set(err, AIPM_EINVALID,
+                                    "%s:%lu: nested more than %d levels "
+                                    "deep; an aipm.yaml needs a few "
+                                    "(docs/config.md)",
+                                    name, line, AIPM_CONFIG_MAX_DEPTH);
+            break;
+        case YAML_SEQUENCE_END_EVENT:
+        case YAML_MAPPING_END_EVENT:
+            depth--;
+            break;
+        case YAML_ALIAS_EVENT:
+            rc = aipm_error_set(err, AIPM_EINVALID,
+                                "%s:%lu: YAML aliases (*%.40s) are not "
+                                "supported in aipm.yaml; write the value "
+                                "out",
+                                name, line, (const char *)ev.data.alias.anchor);
+            break;
+        case YAML_DOCUMENT_START_EVENT:
+            if (++docs > 1)
+                rc = aipm_error_set(err, AIPM_EINVALID,
+                                    "%s:%lu: a second YAML document (---); "
+                                    "aipm.yaml holds one, remove the rest",
+                                    name, line);
+            break;
+        case YAML_STREAM_END_EVENT:
+            done = 1;
+            break;
+        default:
+            break;
+        }
+        yaml_event_delete(&ev);
+    }
+    yaml_parser_delete(&parser);
+    return rc;
+}
+
+int aipm_config_load_buffer(aipm_config **out, const char *data, size_t len,
+                            const char *name, aipm_error *err)
 {
     yaml_parser_t parser;
     yaml_document_t doc;
     yaml_node_t *root;
     aipm_config *cfg = NULL;
-    walk w = {&doc, path, err};
-    FILE *f;
+    walk w = {&doc, name, err};
     int rc = AIPM_OK;
 
     *out = NULL;
-    f = fopen(path, "rb");
-    if (f == NULL)
-        return aipm_error_set(err, errno == ENOENT ? AIPM_ENOTFOUND : AIPM_EIO,
-                              "%s: %s", path, strerror(errno));
-    if (!yaml_parser_initialize(&parser)) {
-        fclose(f);
+    if (len > AIPM_CONFIG_MAX_BYTES)
+        return aipm_error_set(err, AIPM_EINVALID,
+                              "%s: %zu bytes, over the %d an aipm.yaml may "
+                              "have; is it the right file?",
+                              name, len, AIPM_CONFIG_MAX_BYTES);
+    if ((rc = check_events(data, len, name, err)) != 0)
+        return rc;
+    if (!yaml_parser_initialize(&parser))
         return aipm_error_set(err, AIPM_ENOMEM, "out of memory");
-    }
-    yaml_parser_set_input_file(&parser, f);
+    yaml_parser_set_input_string(&parser, (const unsigned char *)data, len);
     if (!yaml_parser_load(&parser, &doc)) {
-        rc = aipm_error_set(err, AIPM_EINVALID, "%s:%lu: %s", path,
+        rc = aipm_error_set(err, AIPM_EINVALID, "%s:%lu: %s", name,
                             (unsigned long)parser.problem_mark.line + 1,
                             parser.problem ? parser.problem : "bad YAML");
         yaml_parser_delete(&parser);
-        fclose(f);
         return rc;
     }
     cfg = calloc(1, sizeof(*cfg));
@@ -619,7 +935,8 @@ int aipm_config_load(aipm_config **out, const char *path, aipm_error *err)
         rc = bad(&w, root, "expected a mapping at the top level");
         goto done;
     }
-    if ((rc = get_str(&w, root, "product", &cfg->product)) != 0 ||
+    if ((rc = check_keys(&w, root, top_keys, "")) != 0 ||
+        (rc = get_str(&w, root, "product", &cfg->product)) != 0 ||
         (rc = get_str(&w, root, "store", &cfg->store)) != 0 ||
         (rc = load_catalog(&w, cfg, get(&w, root, "catalog"))) != 0 ||
         (rc = load_metrics(&w, cfg, get(&w, root, "metrics"))) != 0 ||
@@ -630,13 +947,66 @@ int aipm_config_load(aipm_config **out, const char *path, aipm_error *err)
 done:
     yaml_document_delete(&doc);
     yaml_parser_delete(&parser);
-    fclose(f);
     if (rc) {
         aipm_config_free(cfg);
         return rc;
     }
     *out = cfg;
     return AIPM_OK;
+}
+
+int aipm_config_load(aipm_config **out, const char *path, aipm_error *err)
+{
+    struct stat sb;
+    char *data = NULL;
+    size_t len = 0;
+    ssize_t n;
+    int fd, rc;
+
+    *out = NULL;
+    /* O_NONBLOCK: a FIFO named aipm.yaml must not hang the open. */
+    fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0)
+        return aipm_error_set(err, errno == ENOENT ? AIPM_ENOTFOUND : AIPM_EIO,
+                              "%s: %s", path, strerror(errno));
+    if (fstat(fd, &sb) != 0) {
+        rc = aipm_error_set(err, AIPM_EIO, "%s: %s", path, strerror(errno));
+        goto done;
+    }
+    if (!S_ISREG(sb.st_mode)) {
+        rc = aipm_error_set(err, AIPM_EINVALID,
+                            "%s is not a regular file; aipm.yaml must be one",
+                            path);
+        goto done;
+    }
+    if (sb.st_size > AIPM_CONFIG_MAX_BYTES) {
+        rc = aipm_error_set(err, AIPM_EINVALID,
+                            "%s: %lld bytes, over the %d an aipm.yaml may "
+                            "have; is it the right file?",
+                            path, (long long)sb.st_size, AIPM_CONFIG_MAX_BYTES);
+        goto done;
+    }
+    /* One byte more than the limit, to see a file that grew meanwhile. */
+    if ((data = malloc((size_t)AIPM_CONFIG_MAX_BYTES + 2)) == NULL) {
+        rc = aipm_error_set(err, AIPM_ENOMEM, "out of memory");
+        goto done;
+    }
+    while (len <= AIPM_CONFIG_MAX_BYTES &&
+           (n = read(fd, data + len, AIPM_CONFIG_MAX_BYTES + 1 - len)) != 0) {
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            rc = aipm_error_set(err, AIPM_EIO, "%s: %s", path, strerror(errno));
+            goto done;
+        }
+        len += (size_t)n;
+    }
+    data[len] = '\0';
+    rc = aipm_config_load_buffer(out, data, len, path, err);
+done:
+    free(data);
+    close(fd);
+    return rc;
 }
 
 int aipm_config_new_default(aipm_config **out, aipm_error *err)
@@ -710,7 +1080,8 @@ void aipm_config_free(aipm_config *cfg)
 const char *aipm_config_template(void)
 {
     return "# aipm.yaml - the workspace file. `aipm help` lists the commands;\n"
-           "# the README documents every key. Dates are ISO 8601.\n"
+           "# docs/config.md documents every key. Dates are ISO 8601. An\n"
+           "# unknown or misspelled key is an error naming its line.\n"
            "\n"
            "product: My Product\n"
            "store: aipm.db            # a path (SQLite, relative to this file)"
@@ -728,8 +1099,8 @@ const char *aipm_config_template(void)
            "    depends_on: []\n"
            "\n"
            "# Metrics over units (user by default). Used by `aipm kpi` and\n"
-           "# `aipm experiment` (coming): count | conversion | retention |\n"
-           "# sum | ratio | adoption.\n"
+           "# `aipm experiment`: count | conversion | retention | sum |\n"
+           "# ratio | adoption.\n"
            "metrics: []\n"
            "#  - {key: exports, type: count, event: Report Exported}\n"
            "\n"
@@ -738,7 +1109,8 @@ const char *aipm_config_template(void)
            "#  - {key: activation, metric: purchase, target: 0.40, "
            "direction: up}\n"
            "\n"
-           "# A/B experiments (the first variation is the control).\n"
+           "# A/B experiments (the first variation is the control; weights:\n"
+           "# one positive number per variation, summing to 1).\n"
            "experiments: []\n"
            "#  - key: new_onboarding\n"
            "#    variations: [control, treatment]\n"

@@ -6,9 +6,12 @@
  * invalid when the sample-ratio test rejects at p < 0.001; keep_running
  * with fewer than 8 units in a variation; do_not_ship when a guardrail is
  * harmed significantly (outside the correction family) or a primary
- * metric moves the wrong way; ship when a primary metric improves
- * significantly after correction (Holm by default); otherwise keep_running
- * while the experiment runs, do_not_ship once it has ended.
+ * metric moves the wrong way; invalid when a guardrail reads an event that
+ * never occurs in the accepted events (it cannot be judged, so nothing may
+ * ship on it); ship when a primary metric improves significantly after
+ * correction (Holm by default); otherwise keep_running while the
+ * experiment runs, do_not_ship once it has ended. Every metric's or
+ * guardrail's event that never occurs is also listed in "warnings".
  */
 #include "aipm/decision.h"
 #include "aipm/experiment.h"
@@ -220,6 +223,31 @@ static void judge(cell *c, double p_adj, int down, const aipm_analysis_opts *o)
     c->worse = sig && (down ? c->lift_rel > 0 : c->lift_rel < 0);
 }
 
+/* aipm_metrics_unseen_events' callback: one warning per event. */
+typedef struct unseen {
+    json_t *warnings;
+    const char *metric;
+    int guardrail;
+    int n; /* events of this metric that never occur */
+    char first[200];
+} unseen;
+
+static int on_unseen(void *ctx, const char *event)
+{
+    unseen *u = ctx;
+    char msg[400];
+
+    snprintf(msg, sizeof(msg),
+             "%s %s: event '%.120s' never occurs in the accepted events; "
+             "check its name in aipm.yaml (or the instrumentation)",
+             u->guardrail ? "guardrail" : "metric", u->metric, event);
+    if (u->n++ == 0)
+        snprintf(u->first, sizeof(u->first), "%s", event);
+    return json_array_append_new(u->warnings, json_string(msg)) == 0
+               ? AIPM_OK
+               : AIPM_ENOMEM;
+}
+
 int aipm_experiment_analyze(char **json_out, aipm_store *st,
                             const aipm_config *cfg, const char *key,
                             const aipm_analysis_opts *o, aipm_error *err)
@@ -227,8 +255,9 @@ int aipm_experiment_analyze(char **json_out, aipm_store *st,
     const aipm_experiment_def *e = aipm_config_experiment(cfg, key);
     int n_m, i, j, rc = AIPM_OK, running, min_units_ok = 1;
     int64_t start, end;
-    json_t *doc = NULL, *metrics = NULL, *reasons = NULL;
+    json_t *doc = NULL, *metrics = NULL, *reasons = NULL, *warnings = NULL;
     cell(*cells)[AIPM_MAX_VARIATIONS] = NULL;
+    char blind_guardrail[400] = ""; /* a guardrail that cannot be judged */
     double *p = NULL, *p_adj = NULL, srm_chi2 = 0, srm_p = 1;
     aipm_exposures ex0;
     const char *decision;
@@ -255,9 +284,31 @@ int aipm_experiment_analyze(char **json_out, aipm_store *st,
     p_adj = calloc((size_t)n_m * AIPM_MAX_VARIATIONS, sizeof(double));
     metrics = json_array();
     reasons = json_array();
-    if (!cells || !p || !p_adj || !metrics || !reasons) {
+    warnings = json_array();
+    if (!cells || !p || !p_adj || !metrics || !reasons || !warnings) {
         rc = aipm_error_set(err, AIPM_ENOMEM, "out of memory");
         goto done;
+    }
+    /* Events of the metrics and guardrails that never occur (issue 12: a
+     * misspelled guardrail event read as zero harm and the verdict was
+     * ship). */
+    for (i = 0; i < n_m; i++) {
+        unseen u = {warnings, NULL, i >= e->n_metrics, 0, ""};
+
+        u.metric =
+            i < e->n_metrics ? e->metrics[i] : e->guardrails[i - e->n_metrics];
+        rc = aipm_metrics_unseen_events(
+            st, cfg, aipm_config_metric(cfg, u.metric), on_unseen, &u, err);
+        if (rc == AIPM_ENOMEM)
+            rc = aipm_error_set(err, AIPM_ENOMEM, "out of memory");
+        if (rc)
+            goto done;
+        if (u.guardrail && u.n > 0 && blind_guardrail[0] == '\0')
+            snprintf(blind_guardrail, sizeof(blind_guardrail),
+                     "guardrail %s cannot be judged: its event '%s' never "
+                     "occurs in the accepted events; fix the name in "
+                     "aipm.yaml or the instrumentation, then analyse again",
+                     u.metric, u.first);
     }
     memset(&ex0, 0, sizeof(ex0));
     for (i = 0; i < n_m; i++) {
@@ -403,6 +454,10 @@ int aipm_experiment_analyze(char **json_out, aipm_store *st,
             decision = "do_not_ship";
             if (!harmed)
                 confidence = 1 - o->alpha;
+        } else if (blind_guardrail[0]) {
+            decision = "invalid";
+            confidence = 0;
+            json_array_append_new(reasons, json_string(blind_guardrail));
         } else if (ship > 0) {
             decision = "ship";
             confidence = best;
@@ -448,6 +503,8 @@ decided:
             doc, "warning",
             json_string("more than 1% of units saw two variations (they are "
                         "excluded)"));
+    json_object_set_new(doc, "warnings", warnings);
+    warnings = NULL;
     {
         char end_s[32];
 
@@ -485,6 +542,7 @@ done:
     json_decref(doc);
     json_decref(metrics);
     json_decref(reasons);
+    json_decref(warnings);
     free(cells);
     free(p);
     free(p_adj);

@@ -688,12 +688,77 @@ static int resolve_range(report *r, const aipm_kpi_opts *o, aipm_error *err)
     return AIPM_OK;
 }
 
+/* aipm_metrics_unseen_events' callback for a KPI's metric. */
+typedef struct unseen {
+    json_t *warnings;
+    const char *kpi;
+} unseen;
+
+static int on_unseen(void *ctx, const char *event)
+{
+    unseen *u = ctx;
+    char msg[400];
+
+    snprintf(msg, sizeof(msg),
+             "KPI %s: event '%.120s' never occurs in the accepted events; "
+             "check its name in aipm.yaml (or the instrumentation)",
+             u->kpi, event);
+    return json_array_append_new(u->warnings, json_string(msg)) == 0
+               ? AIPM_OK
+               : AIPM_ENOMEM;
+}
+
+/* Warnings for the events of aipm.yaml that never occur in the accepted
+ * events (issue 12: a misspelled event reads as a silent zero): every
+ * catalog feature's events (unless one KPI is asked for) and every
+ * reported KPI's metric's events. */
+static int unseen_events(json_t *warnings, aipm_store *st,
+                         const aipm_config *cfg, const aipm_kpi_opts *opts,
+                         aipm_error *err)
+{
+    int i, j, rc;
+
+    for (i = 0; !opts->kpi && i < cfg->n_catalog; i++)
+        for (j = 0; j < cfg->catalog[i].n_events; j++) {
+            const char *ev = cfg->catalog[i].events[j];
+            char msg[400];
+            int64_t n = 0;
+
+            if ((rc = aipm_store_event_count(st, ev, 1, &n, err)) != 0)
+                return rc;
+            if (n > 0)
+                continue;
+            snprintf(msg, sizeof(msg),
+                     "feature %.60s: event '%.120s' never occurs in the "
+                     "accepted events; check its name in the catalog of "
+                     "aipm.yaml (or the instrumentation)",
+                     cfg->catalog[i].key, ev);
+            if (json_array_append_new(warnings, json_string(msg)) != 0)
+                return aipm_error_set(err, AIPM_ENOMEM, "out of memory");
+        }
+    for (i = 0; i < cfg->n_kpis; i++) {
+        unseen u = {warnings, cfg->kpis[i].key};
+
+        if (opts->kpi && strcmp(opts->kpi, cfg->kpis[i].key) != 0)
+            continue;
+        rc = aipm_metrics_unseen_events(
+            st, cfg, aipm_config_metric(cfg, cfg->kpis[i].metric), on_unseen,
+            &u, err);
+        if (rc == AIPM_ENOMEM)
+            rc = aipm_error_set(err, AIPM_ENOMEM, "out of memory");
+        if (rc)
+            return rc;
+    }
+    return AIPM_OK;
+}
+
 int aipm_kpi_report(char **json_out, aipm_store *st, const aipm_config *cfg,
                     const aipm_kpi_opts *opts, aipm_error *err)
 {
     report r;
     aipm_kpi_opts defaults;
     json_t *doc = NULL, *periods = NULL, *kpis = NULL, *notes = NULL;
+    json_t *warnings = NULL;
     double *vals = NULL, *activation = NULL;
     const aipm_kpi *act = NULL;
     aipm_bind b[3];
@@ -727,11 +792,15 @@ int aipm_kpi_report(char **json_out, aipm_store *st, const aipm_config *cfg,
     doc = json_pack("{s:s}", "period", aipm_kpi_period_name(opts->period));
     kpis = json_array();
     notes = json_array();
+    warnings = json_array();
     vals = calloc((size_t)r.n, sizeof(double));
-    if (doc == NULL || kpis == NULL || notes == NULL || vals == NULL) {
+    if (doc == NULL || kpis == NULL || notes == NULL || warnings == NULL ||
+        vals == NULL) {
         rc = aipm_error_set(err, AIPM_ENOMEM, "out of memory");
         goto done;
     }
+    if ((rc = unseen_events(warnings, st, cfg, opts, err)) != 0)
+        goto done;
     day_str(d, r.from);
     json_object_set_new(doc, "from", json_string(d));
     day_str(d, r.to);
@@ -781,6 +850,8 @@ int aipm_kpi_report(char **json_out, aipm_store *st, const aipm_config *cfg,
     }
     json_object_set_new(doc, "kpis", kpis);
     kpis = NULL;
+    json_object_set_new(doc, "warnings", warnings);
+    warnings = NULL;
     if (!opts->kpi) {
         json_object_set_new(doc, "cohorts", cohorts_json(&r));
         json_object_set_new(doc, "notes", notes);
@@ -794,6 +865,7 @@ done:
     json_decref(doc);
     json_decref(kpis);
     json_decref(notes);
+    json_decref(warnings);
     free(vals);
     free(activation);
     free(r.p);

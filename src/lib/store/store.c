@@ -122,6 +122,12 @@ int aipm_store_count_visible(aipm_store *st, const char *dataset, int64_t *out,
     return st->ops->count_visible(st, dataset, out, err);
 }
 
+int aipm_store_event_count(aipm_store *st, const char *event, int64_t cap,
+                           int64_t *out, aipm_error *err)
+{
+    return st->ops->event_count(st, event, cap, out, err);
+}
+
 int aipm_store_quarantine_put(aipm_store *st, const aipm_quarantine_row *row,
                               aipm_error *err)
 {

@@ -1172,6 +1172,36 @@ static int sq_analysis_index(aipm_store *base, aipm_error *err)
                 err);
 }
 
+/* A capped count: the scan stops at the cap-th row (LIMIT -1: no cap). No
+ * index starts with the event name, so an event that never occurs costs
+ * one scan of the events; one that occurs stops at its first rows. */
+static int sq_event_count(aipm_store *base, const char *event, int64_t cap,
+                          int64_t *out, aipm_error *err)
+{
+    sqlite_store *s = (sqlite_store *)base;
+    sqlite3_stmt *st = NULL;
+    int rc;
+
+    if (sqlite3_prepare_v2(s->db,
+                           "SELECT count(*) FROM (SELECT 1 FROM events"
+                           " WHERE event = ?1 AND batch_id IN"
+                           " (SELECT id FROM batches WHERE status ="
+                           " 'accepted') LIMIT ?2)",
+                           -1, &st, NULL) != SQLITE_OK)
+        return db_error(s, err);
+    sqlite3_bind_text(st, 1, event, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(st, 2, cap > 0 ? cap : -1);
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        *out = sqlite3_column_int64(st, 0);
+        rc = AIPM_OK;
+    } else {
+        rc = db_error(s, err);
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
 static const aipm_store_ops sqlite_ops = {
     sq_close,          sq_begin,           sq_commit,      sq_rollback,
     sq_batch_new,      sq_batch_finish,    sq_batch_get,   sq_batch_set_status,
@@ -1179,5 +1209,5 @@ static const aipm_store_ops sqlite_ops = {
     sq_quarantine_put, sq_quarantine_list, sq_schema_load, sq_schema_put,
     sq_volume_put,     sq_volume_mean,     sq_run_put,     sq_run_list,
     sq_audit_put,      sq_audit_list,      sq_audit_last,  sq_query,
-    sq_decision_put,   sq_analysis_index,  sq_link_put,
+    sq_decision_put,   sq_analysis_index,  sq_link_put,    sq_event_count,
 };
