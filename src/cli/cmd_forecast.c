@@ -432,6 +432,9 @@ static int adoption(int argc, char **argv, int backtest)
                     json_string_value(json_object_get(bt, "cutoff")),
                     (long long)json_integer_value(json_object_get(bt, "days")),
                     w[0], w[1], w[2], w[3]);
+                if (json_is_string(json_object_get(bt, "note")))
+                    printf("  note: %s\n",
+                           json_string_value(json_object_get(bt, "note")));
             }
             printf("  %-14s %7s %8s %8s %8s %8s %10s  %s\n", "segment", "users",
                    "adopted", "p", "q", "m", "graph_coef",
@@ -469,6 +472,17 @@ static int adoption(int argc, char **argv, int backtest)
                            json_number_value(json_object_get(last, "lo95")),
                            json_number_value(json_object_get(last, "hi95")));
                 printf("\n");
+            }
+            json_array_foreach(json_object_get(doc, "segments"), k, sg)
+            {
+                json_t *why = json_object_get(sg, "bass_rejected");
+
+                if (json_is_string(why))
+                    printf("  %s: %s: that fit is not used (this segment: "
+                           "%s)\n",
+                           json_string_value(json_object_get(sg, "segment")),
+                           json_string_value(why),
+                           json_string_value(json_object_get(sg, "model")));
             }
             json_decref(doc);
         } else {
