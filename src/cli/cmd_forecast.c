@@ -83,7 +83,7 @@ static int bass(int argc, char **argv)
     char *text = NULL;
     size_t len = 0;
     json_t *fitted, *forecast, *doc;
-    double ape = 0;
+    double ape = 0, counted;
     int n_ape = 0;
 
     for (i = 2; i < argc; i++) {
@@ -175,7 +175,18 @@ static int bass(int argc, char **argv)
                   num(b.se_q), "m", num(b.se_m), "rss", b.rss, "fitted_on",
                   n_fit, "fitted", fitted, "forecast", forecast, "holdout_mape",
                   n_ape ? json_real(ape / n_ape) : json_null());
-    if (b.q < 1e-6 || b.p > 1)
+    for (i = 0, counted = 0; i < n_fit; i++)
+        counted += s.values[i];
+    if (b.m < counted) {
+        /* The curve cannot even reach the past: its forecast is no use. */
+        char w[200];
+
+        snprintf(w, sizeof(w),
+                 "m = %.4g is below the %.4g adopters already counted in "
+                 "the fitted periods: do not use this fit's forecast",
+                 b.m, counted);
+        json_object_set_new(doc, "warning", json_string(w));
+    } else if (b.q < 1e-6 || b.p > 1)
         json_object_set_new(
             doc, "warning",
             json_string(b.q < 1e-6

@@ -68,3 +68,17 @@ print("# forecast seed 3: %d Bass fits rejected, %d baselines beat the model" % 
     grep -q 'that fit is not used (this segment: ' "$OUT" || fail "no rejected-fit line in the text output"
     grep -q '^  note: the naive baseline' "$OUT" || fail "no baseline note in the text output"
 }
+
+# forecast bass on a user's series: an m below the adopters the series
+# already counts (100, 1, 1, 1, 1: m = 101 < 104) is a warning.
+case_forecast_bass_m_below_counted() {
+    printf 'period,adopters\n1,100\n2,1\n3,1\n4,1\n5,1\n' >"$T/fall.csv"
+    A forecast bass --series "$T/fall.csv" --no-record --json
+    expect_rc 0 "forecast bass"
+    pycheck "$OUT" '
+counted = 104  # 100 + 1 + 1 + 1 + 1
+want(d["m"] < counted and "below the 104 adopters already counted" in (d.get("warning") or ""), "m %r warning %r" % (d["m"], d.get("warning")))'
+    A forecast bass --series "$T/fall.csv" --no-record
+    expect_rc 0 "forecast bass (text)"
+    grep -q 'warning: m = .* below the 104 adopters' "$OUT" || fail "no warning in the text output"
+}
