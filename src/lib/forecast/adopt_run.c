@@ -19,11 +19,17 @@
  * logit pi)), each giving a mean path and a binomial (Poisson for Bass)
  * variance, times the calibration factor (the model's backtest squared
  * errors over its variances, at least 1); the 80% and 95% intervals are
- * quantiles of the mixture of normals over the draws.
+ * quantiles of the mixture of normals over the draws, widened to include
+ * the point forecast (the estimate's own path, draw 0).
+ * A Bass fit whose m is below the segment's adopters already counted, or
+ * above BASS_MAX_M_PER_USER times its users, is not used (bass_why says
+ * why): the segment counts at its last value in backtests, and in the
+ * forecast takes the hazard model when that is the chosen one, else its
+ * last value.
  * The model: the one with the lower WAPE over all segments in a backtest
  * on the last min(horizon, a third of the days since launch) days; the
  * naive baselines are the last value carried forward and the linear
- * trend of the last 14 days.
+ * trend of the last 14 days (a note says when one beat the chosen model).
  * Before launch (no adopter before C): a Bass prior from the features in
  * the same area or linked by depends_on, per segment the median of their
  * p, q and share of users adopting (m / users).
@@ -1095,7 +1101,7 @@ static void baseline_note(json_t *obj, const backtest *b, int model)
              "backtest: WAPE %.1f%% against %.1f%%",
              trend ? "linear trend of the last 14 days"
                    : "last value carried forward",
-             model_name(model), 100 * bw, isfinite(mw) ? 100 * mw : INFINITY);
+             model_name(model), 100 * bw, 100 * mw);
     json_object_set_new(obj, "baseline_beats_model",
                         json_string(trend ? "trend" : "last_value"));
     json_object_set_new(obj, "note", json_string(note));
