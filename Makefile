@@ -2,7 +2,8 @@
 # first (scripts/install-deps), then drives CMake presets.
 #   make            build (release) -> build/release/aipm
 #   make demo       build and run the main job on the embedded store
-#   make test       unit + command-level tests, then unit tests under ASan+UBSan
+#   make test       unit + command-level tests (a CTest test per CLI group),
+#                   the figures they report, then unit tests under ASan+UBSan
 #   make bench      benchmarks (bench/), with their peers
 #   make fuzz       each libFuzzer target for FUZZ_SECONDS (default 60)
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
@@ -29,7 +30,10 @@ test: deps format-check test-dev test-asan
 test-dev:
 	@cmake --preset $(if $(CI),ci,dev) >/dev/null
 	@cmake --build build/$(if $(CI),ci,dev) -j $(JOBS)
-	@cd build/$(if $(CI),ci,dev) && ctest --output-on-failure -j $(JOBS)
+	@cd build/$(if $(CI),ci,dev) && rm -rf cli-figures && \
+	    { ctest --output-on-failure -j $(JOBS); rc=$$?; \
+	      echo "Figures from the command-level tests (README):"; \
+	      cat cli-figures/*.txt 2>/dev/null; exit $$rc; }
 
 test-asan:
 	@cmake --preset asan >/dev/null

@@ -83,7 +83,7 @@ static int bass(int argc, char **argv)
     char *text = NULL;
     size_t len = 0;
     json_t *fitted, *forecast, *doc;
-    double ape = 0;
+    double ape = 0, counted;
     int n_ape = 0;
 
     for (i = 2; i < argc; i++) {
@@ -176,7 +176,18 @@ static int bass(int argc, char **argv)
                   num(b.se_q), "m", num(b.se_m), "rss", b.rss, "fitted_on",
                   n_fit, "fitted", fitted, "forecast", forecast, "holdout_mape",
                   n_ape ? json_real(ape / n_ape) : json_null());
-    if (b.q < 1e-6 || b.p > 1)
+    for (i = 0, counted = 0; i < n_fit; i++)
+        counted += s.values[i];
+    if (b.m < counted) {
+        /* The curve cannot even reach the past: its forecast is no use. */
+        char w[200];
+
+        snprintf(w, sizeof(w),
+                 "m = %.4g is below the %.4g adopters already counted in "
+                 "the fitted periods: do not use this fit's forecast",
+                 b.m, counted);
+        json_object_set_new(doc, "warning", json_string(w));
+    } else if (b.q < 1e-6 || b.p > 1)
         json_object_set_new(
             doc, "warning",
             json_string(b.q < 1e-6
@@ -437,6 +448,9 @@ static int adoption(int argc, char **argv, int backtest)
                     json_string_value(json_object_get(bt, "cutoff")),
                     (long long)json_integer_value(json_object_get(bt, "days")),
                     w[0], w[1], w[2], w[3]);
+                if (json_is_string(json_object_get(bt, "note")))
+                    printf("  note: %s\n",
+                           json_string_value(json_object_get(bt, "note")));
             }
             printf("  %-14s %7s %8s %8s %8s %8s %10s  %s\n", "segment", "users",
                    "adopted", "p", "q", "m", "graph_coef",
@@ -474,6 +488,17 @@ static int adoption(int argc, char **argv, int backtest)
                            json_number_value(json_object_get(last, "lo95")),
                            json_number_value(json_object_get(last, "hi95")));
                 printf("\n");
+            }
+            json_array_foreach(json_object_get(doc, "segments"), k, sg)
+            {
+                json_t *why = json_object_get(sg, "bass_rejected");
+
+                if (json_is_string(why))
+                    printf("  %s: %s: that fit is not used (this segment: "
+                           "%s)\n",
+                           json_string_value(json_object_get(sg, "segment")),
+                           json_string_value(why),
+                           json_string_value(json_object_get(sg, "model")));
             }
             json_decref(doc);
         } else {

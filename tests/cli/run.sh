@@ -1,8 +1,14 @@
 #!/usr/bin/env bash
 # Command-level tests for the aipm CLI.
 #
-#   tests/cli/run.sh /path/to/aipm
+#   tests/cli/run.sh /path/to/aipm [GROUP | cases/NAME | case_NAME]...
 #
+# With no selection every case runs. A GROUP is one of the core groups
+# below (setup ingestion audit analysis adoption, and other: any core case
+# not in one), cases/NAME the cases of tests/cli/cases/NAME.sh; CTest runs
+# one test per group (CMakeLists.txt). With CLI_FIGURES=FILE the "# "
+# figure lines the checks print are also written to FILE (`make test`
+# prints them after ctest, which hides a passing test's output).
 # Each case is a function named case_*; it runs in its own subshell inside a
 # fresh temporary directory, so one failing case never stops the others.
 # Expected counts come from the hand-written manifests in tests/data/*.expect.json
@@ -11,10 +17,12 @@
 set -u
 
 if [ $# -lt 1 ]; then
-    echo "usage: $0 /path/to/aipm" >&2
+    echo "usage: $0 /path/to/aipm [GROUP | cases/NAME | case_NAME]..." >&2
     exit 2
 fi
 AIPM=$1
+shift
+SELECTION=("$@")
 case $AIPM in /*) ;; *) AIPM=$PWD/$AIPM ;; esac
 if [ ! -x "$AIPM" ]; then
     echo "$0: $AIPM is not an executable" >&2
@@ -83,7 +91,7 @@ import clilib
 sys.exit(clilib.run(sys.argv[1], sys.argv[2:]))' "$code" "$f" "$@" 2>&1) ||
         fail "${msg:-python check failed}"
     # A check's own report lines ("# ...") go to the test's output.
-    printf '%s\n' "$msg" | grep '^# ' >&2 || true
+    printf '%s\n' "$msg" | grep '^# ' | tee -a "${CLI_FIGURES:-/dev/null}" >&2 || true
 }
 
 # mkws NAME: a fresh workspace $T/NAME; its path in $WS.
@@ -1469,10 +1477,16 @@ want(checked >= 4, "only %d full weeks checked" % checked)' "$W/aipm.db"
 
 # More cases, one file per area (tests/cli/cases/*.sh): each defines case_*
 # functions with the helpers above; the loop below finds them by name.
+# FILE_CASES[NAME]: the cases tests/cli/cases/NAME.sh defined.
+declare -A FILE_CASES
 for f in "$HERE"/cases/*.sh; do
     [ -e "$f" ] || continue
+    before=$(declare -F | awk '$3 ~ /^case_/ { print $3 }' | sort)
     # shellcheck source=/dev/null
     . "$f"
+    name=$(basename "$f" .sh)
+    FILE_CASES[$name]=$(comm -13 <(echo "$before") \
+        <(declare -F | awk '$3 ~ /^case_/ { print $3 }' | sort) | tr '\n' ' ')
 done
 
 run_case() {
@@ -1543,6 +1557,64 @@ for c in $(declare -F | awk '$3 ~ /^case_/ { print $3 }'); do
     esac
 done
 
+# The core groups (one CTest test each; keep CMakeLists.txt's CLI_GROUPS
+# in step). "other" takes any core case not in a group, so none is lost.
+group_cases() {
+    case $1 in
+    setup) echo case_init_creates_workspace case_init_twice_refused \
+        case_help_lists_commands case_every_command_help \
+        case_unknown_command case_outside_workspace \
+        case_global_options_anywhere case_unknown_dataset_name ;;
+    ingestion) echo case_ingest_examples_json case_reingest_is_all_duplicates \
+        case_bad_events_ndjson case_bad_events_gz \
+        case_bad_events_max_line_1024 case_quarantine_by_reason \
+        case_quarantine_limit case_quarantine_detail_is_one_line \
+        case_bad_csv_files case_events_csv case_schema_warn \
+        case_schema_block case_data_versions_lifecycle case_unusable_inputs \
+        case_binary_input case_huge_line_bounded_memory \
+        case_kill_during_ingest case_ingest_from_stdin ;;
+    audit) echo case_lineage_runs_and_openlineage \
+        case_lineage_failed_ingest_names_input case_audit_verify_intact \
+        case_audit_tamper_edit case_audit_tamper_delete \
+        case_audit_tamper_delete_last case_audit_tamper_reorder ;;
+    analysis) echo case_experiment_verdicts_on_demo case_kpi_on_demo \
+        case_feedback_links_on_demo case_prioritize_on_demo \
+        case_prioritize_rice_fallback ;;
+    adoption) echo case_forecast_bass_series case_forecast_adoption_on_demo \
+        case_graph_on_demo ;;
+    other)
+        local c taken=" $(group_cases setup) $(group_cases ingestion) $(group_cases audit) $(group_cases analysis) $(group_cases adoption) ${FILE_CASES[*]} "
+        for c in $CASES; do
+            case $taken in *" $c "*) ;; *) echo "$c" ;; esac
+        done ;;
+    *) return 1 ;;
+    esac
+}
+
+if [ ${#SELECTION[@]} -gt 0 ]; then
+    picked=""
+    for s in "${SELECTION[@]}"; do
+        case $s in
+        case_*) picked="$picked $s" ;;
+        cases/*)
+            [ -n "${FILE_CASES[${s#cases/}]+set}" ] || {
+                echo "$0: no tests/cli/cases/${s#cases/}.sh" >&2
+                exit 2
+            }
+            picked="$picked ${FILE_CASES[${s#cases/}]}" ;;
+        *)
+            g=$(group_cases "$s") || {
+                echo "$0: no group '$s' (setup ingestion audit analysis adoption other, or cases/NAME)" >&2
+                exit 2
+            }
+            picked="$picked $g" ;;
+        esac
+    done
+    CASES=$picked
+fi
+if [ -n "${CLI_FIGURES:-}" ]; then
+    mkdir -p "$(dirname "$CLI_FIGURES")" && : >"$CLI_FIGURES"
+fi
 # CLI_CASES="case_a case_b" runs only those (while working on them).
 [ -n "${CLI_CASES:-}" ] && CASES=$CLI_CASES
 for c in $CASES; do

@@ -5,7 +5,8 @@
  * and Metcalfe, Introductory Time Series with R, 2009, section 3.3.4);
  * more digits and the standard errors from scipy.optimize.curve_fit on the
  * same model (python3 lines next to the constants); simulated series for
- * recovery.
+ * recovery; the forecast's bounds and the Bass fit's plausibility
+ * check on hand-computed cases.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -19,6 +20,7 @@
 #include <string.h>
 
 #include "aipm/forecast.h"
+#include "forecast/forecast_int.h"
 
 #define REL(a, b, tol) assert_true(fabs((a) - (b)) <= (tol)*fabs(b))
 
@@ -301,6 +303,87 @@ static void test_hazard_recovery(void **state)
     free(ev);
 }
 
+/* The point forecast inside its own intervals. 50 draws with no count
+ * noise, the estimate (draw 0) at 100 and the 49 others at 200: the
+ * mixture puts 1/50 = 2% of its mass at 100, less than the 2.5% below the
+ * 95% interval, so every quantile is 200 (by hand) and the estimate lay
+ * outside both intervals before they were widened to include it. */
+static void test_bounds_hold_the_point(void **state)
+{
+    double mu[50], var[50], b[5];
+    int d;
+
+    (void)state;
+    for (d = 0; d < 50; d++) {
+        mu[d] = d == 0 ? 100 : 200;
+        var[d] = 0;
+    }
+    aipm_forecast__bounds(mu, var, 50, 0, b);
+    assert_true(fabs(b[0] - 100) < 1e-6); /* point */
+    assert_true(fabs(b[1] - 100) < 1e-6); /* lo80 */
+    assert_true(fabs(b[2] - 200) < 1e-6); /* hi80 */
+    assert_true(fabs(b[3] - 100) < 1e-6); /* lo95 */
+    assert_true(fabs(b[4] - 200) < 1e-6); /* hi95 */
+    assert_true(b[3] <= b[1] && b[1] <= b[0] && b[0] <= b[2] && b[2] <= b[4]);
+}
+
+/* One draw N(100, 10^2): the normal quantiles, from python3
+ * statistics.NormalDist(100, 10).inv_cdf(p) for p = 0.1, 0.9, 0.025,
+ * 0.975: 87.184484344554, 112.815515655446, 80.40036015459947,
+ * 119.59963984540053. With 12 adopters counted and a draw at 10, every
+ * figure is 12 (never below the counted). */
+static void test_bounds_normal_and_base(void **state)
+{
+    double mu = 100, var = 100, b[5];
+
+    (void)state;
+    aipm_forecast__bounds(&mu, &var, 1, 0, b);
+    assert_true(fabs(b[0] - 100) < 1e-9);
+    assert_true(fabs(b[1] - 87.184484344554) < 1e-6);
+    assert_true(fabs(b[2] - 112.815515655446) < 1e-6);
+    assert_true(fabs(b[3] - 80.40036015459947) < 1e-6);
+    assert_true(fabs(b[4] - 119.59963984540053) < 1e-6);
+    mu = 10;
+    var = 0;
+    aipm_forecast__bounds(&mu, &var, 1, 12, b);
+    for (int i = 0; i < 5; i++)
+        assert_true(fabs(b[i] - 12) < 1e-6);
+}
+
+/* An implausible Bass m is rejected with a reason: below the adopters
+ * counted (m 50 < 60), more than BASS_MAX_M_PER_USER (10) times the
+ * users (3e11 > 10 x 1000, the backtest's case; 10001 > 10000), or not
+ * finite; 9999 of 1000 users with 10 counted is kept. */
+static void test_bass_reject(void **state)
+{
+    aipm_bass b;
+    char why[160];
+
+    (void)state;
+    memset(&b, 0, sizeof(b));
+    b.m = 50;
+    assert_int_equal(aipm_forecast__bass_reject(&b, 60, 1000, why, sizeof(why)),
+                     1);
+    assert_non_null(strstr(why, "below the 60 adopters already counted"));
+    b.m = 3e11;
+    assert_int_equal(aipm_forecast__bass_reject(&b, 60, 1000, why, sizeof(why)),
+                     1);
+    assert_non_null(strstr(why, "more than 10 times the segment's 1000"));
+    b.m = 10001;
+    assert_int_equal(aipm_forecast__bass_reject(&b, 10, 1000, why, sizeof(why)),
+                     1);
+    b.m = NAN;
+    assert_int_equal(aipm_forecast__bass_reject(&b, 10, 1000, why, sizeof(why)),
+                     1);
+    b.m = 9999;
+    assert_int_equal(aipm_forecast__bass_reject(&b, 10, 1000, why, sizeof(why)),
+                     0);
+    assert_string_equal(why, "");
+    b.m = 60; /* exactly the counted: the series saturated, kept */
+    assert_int_equal(aipm_forecast__bass_reject(&b, 60, 1000, why, sizeof(why)),
+                     0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -312,6 +395,9 @@ int main(void)
         cmocka_unit_test(test_parse_bad),
         cmocka_unit_test(test_hazard_reference),
         cmocka_unit_test(test_hazard_recovery),
+        cmocka_unit_test(test_bounds_hold_the_point),
+        cmocka_unit_test(test_bounds_normal_and_base),
+        cmocka_unit_test(test_bass_reject),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

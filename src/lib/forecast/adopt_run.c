@@ -19,11 +19,17 @@
  * logit pi)), each giving a mean path and a binomial (Poisson for Bass)
  * variance, times the calibration factor (the model's backtest squared
  * errors over its variances, at least 1); the 80% and 95% intervals are
- * quantiles of the mixture of normals over the draws.
+ * quantiles of the mixture of normals over the draws, widened to include
+ * the point forecast (the estimate's own path, draw 0).
+ * A Bass fit whose m is below the segment's adopters already counted, or
+ * above BASS_MAX_M_PER_USER times its users, is not used (bass_why says
+ * why): the segment counts at its last value in backtests, and in the
+ * forecast takes the hazard model when that is the chosen one, else its
+ * last value.
  * The model: the one with the lower WAPE over all segments in a backtest
  * on the last min(horizon, a third of the days since launch) days; the
  * naive baselines are the last value carried forward and the linear
- * trend of the last 14 days.
+ * trend of the last 14 days (a note says when one beat the chosen model).
  * Before launch (no adopter before C): a Bass prior from the features in
  * the same area or linked by depends_on, per segment the median of their
  * p, q and share of users adopting (m / users).
@@ -35,6 +41,7 @@
 #include <gsl/gsl_rng.h>
 #include <math.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -92,6 +99,7 @@ typedef struct seg {
     double act[MAX_AGE + 1];
     aipm_bass bass;
     int bass_ok;
+    char bass_why[160]; /* why a Bass fit was not used, or "" */
     aipm_hazard hz;
     int hz_ok;
     /* the hazard data: runs per user at risk */
@@ -324,6 +332,12 @@ static int fit_at(run *r, int32_t C, int which)
         if ((which & 1) && n_days >= 4 && s->base > 0)
             s->bass_ok = aipm_bass_fit(&s->bass, daily[k], n_days,
                                        AIPM_BASS_PER_PERIOD, &e2) == AIPM_OK;
+        /* An implausible m: the fit is reported, never used (the segment
+         * falls back to the other model or its last value). */
+        if (s->bass_ok &&
+            aipm_forecast__bass_reject(&s->bass, s->base, (double)s->users,
+                                       s->bass_why, sizeof(s->bass_why)))
+            s->bass_ok = 0;
         r->bass_s += clock_s() - t0;
         t0 = clock_s();
         if ((which & 2) && s->nu > 0) {
@@ -513,6 +527,51 @@ static double mix_quantile(const double *mu, const double *var, int D, double p)
 static double q_or(double q, double point)
 {
     return isfinite(q) ? q : point;
+}
+
+void aipm_forecast__bounds(const double *mu, const double *var, int D,
+                           double base, double out[5])
+{
+    /* The point: the estimate's own path (draw 0), never below the
+     * adopters already counted. The draws' quantiles can miss it: the
+     * paths are nonlinear in the parameters drawn (e.g. m (F(n + h) -
+     * F(n)) in log p, log q, log m), so the mixture is skewed and its
+     * central 80% need not hold the estimate's path. The intervals are
+     * then widened to include the point rather than the point moved: the
+     * point stays the forecast the backtest scored. */
+    double pt = isfinite(mu[0]) ? fmax(mu[0], base) : base;
+    double lo95 = fmax(q_or(mix_quantile(mu, var, D, 0.025), pt), base);
+    double lo80 = fmax(q_or(mix_quantile(mu, var, D, 0.10), pt), lo95);
+    double hi80 = fmax(q_or(mix_quantile(mu, var, D, 0.90), pt), lo80);
+    double hi95 = fmax(q_or(mix_quantile(mu, var, D, 0.975), pt), hi80);
+
+    out[0] = pt;
+    out[1] = fmin(lo80, pt);
+    out[2] = fmax(hi80, pt);
+    out[3] = fmin(lo95, pt);
+    out[4] = fmax(hi95, pt);
+}
+
+int aipm_forecast__bass_reject(const aipm_bass *b, double counted, double users,
+                               char *why, size_t n)
+{
+    if (n > 0)
+        why[0] = '\0';
+    if (!isfinite(b->m) || b->m < counted) {
+        snprintf(why, n,
+                 "Bass m = %.4g is below the %.0f adopters already "
+                 "counted",
+                 b->m, counted);
+        return 1;
+    }
+    if (b->m > BASS_MAX_M_PER_USER * users) {
+        snprintf(why, n,
+                 "Bass m = %.4g is more than %d times the segment's %.0f "
+                 "users",
+                 b->m, BASS_MAX_M_PER_USER, users);
+        return 1;
+    }
+    return 0;
 }
 
 /* The hazard model's draws on one thread per CPU (each its own state;
@@ -1018,6 +1077,36 @@ static const char *model_name(int m)
     return m == 1 ? "bass" : m == 2 ? "hazard" : "prior";
 }
 
+/* "baseline_beats_model" (the better naive baseline, or null) and a
+ * "note" saying so when the last value carried forward or the trend had
+ * a lower WAPE than the chosen model in the backtest b. */
+static void baseline_note(json_t *obj, const backtest *b, int model)
+{
+    double mw = wape(model == 1 ? &b->all_bass : &b->all_hz);
+    double lw = wape(&b->all_last), tw = wape(&b->all_trend);
+    int trend = tw < lw;
+    double bw = trend ? tw : lw;
+    char note[240];
+
+    if (model != 1 && model != 2) {
+        json_object_set_new(obj, "baseline_beats_model", json_null());
+        return;
+    }
+    if (!(bw < mw) || !isfinite(bw)) {
+        json_object_set_new(obj, "baseline_beats_model", json_null());
+        return;
+    }
+    snprintf(note, sizeof(note),
+             "the naive baseline (%s) beat the chosen model %s in the "
+             "backtest: WAPE %.1f%% against %.1f%%",
+             trend ? "linear trend of the last 14 days"
+                   : "last value carried forward",
+             model_name(model), 100 * bw, 100 * mw);
+    json_object_set_new(obj, "baseline_beats_model",
+                        json_string(trend ? "trend" : "last_value"));
+    json_object_set_new(obj, "note", json_string(note));
+}
+
 int aipm_adoption_run(json_t **out, aipm_adoption *a, const char *feature,
                       const aipm_adoption_opts *o, aipm_error *err)
 {
@@ -1216,7 +1305,9 @@ int aipm_adoption_run(json_t **out, aipm_adoption *a, const char *feature,
 
             if (ok[k])
                 continue;
-            if ((model == 1 && r.segs[k].hz_ok) ||
+            /* (A rejected Bass fit's segment takes its last value: the
+             * hazard's draws for one segment cost a whole forward run.) */
+            if ((model == 1 && r.segs[k].hz_ok && !r.segs[k].bass_why[0]) ||
                 (model == 2 && r.segs[k].bass_ok)) {
                 if (m2 == NULL) {
                     if ((m2 = calloc((size_t)D * ns * H, sizeof(double))) ==
@@ -1275,20 +1366,12 @@ int aipm_adoption_run(json_t **out, aipm_adoption *a, const char *feature,
             }
             day_label(day, start + h);
             {
-                /* Never below the adopters already counted; in order. */
-                double pt = isfinite(cm[0]) ? cm[0] : s->base;
-                double lo95 =
-                    fmax(q_or(mix_quantile(cm, cv, D, 0.025), pt), s->base);
-                double lo80 =
-                    fmax(q_or(mix_quantile(cm, cv, D, 0.10), pt), lo95);
-                double hi80 =
-                    fmax(q_or(mix_quantile(cm, cv, D, 0.90), pt), lo80);
-                double hi95 =
-                    fmax(q_or(mix_quantile(cm, cv, D, 0.975), pt), hi80);
+                double b5[5];
 
+                aipm_forecast__bounds(cm, cv, D, s->base, b5);
                 row = json_pack("{s:s, s:f, s:f, s:f, s:f, s:f}", "day", day,
-                                "adopters", pt, "lo80", lo80, "hi80", hi80,
-                                "lo95", lo95, "hi95", hi95);
+                                "adopters", b5[0], "lo80", b5[1], "hi80", b5[2],
+                                "lo95", b5[3], "hi95", b5[4]);
             }
             if (backtest_mode)
                 json_object_set_new(row, "observed",
@@ -1312,6 +1395,10 @@ int aipm_adoption_run(json_t **out, aipm_adoption *a, const char *feature,
                                 a->seg_names[k]);
             goto done;
         }
+        json_object_set_new(row, "bass_rejected",
+                            s->bass_why[0] && model != 3
+                                ? json_string(s->bass_why)
+                                : json_null());
         if (s->bass_ok && model != 3)
             json_object_set_new(
                 row, "se",
@@ -1370,6 +1457,7 @@ int aipm_adoption_run(json_t **out, aipm_adoption *a, const char *feature,
                                 : num(wape(&bt.all_hz)));
         json_object_set_new(b, "naive_wape", num(wape(&bt.all_last)));
         json_object_set_new(b, "trend_wape", num(wape(&bt.all_trend)));
+        baseline_note(b, &bt, model);
         json_object_set_new(doc, "backtest", b);
     } else {
         json_object_set_new(doc, "backtest", json_null());

@@ -48,6 +48,27 @@ int aipm_forecast__solve3(const double M[9], const double b[3], double x[3]);
  * if it is not positive definite. */
 int aipm_forecast__inv3(const double m[9], double out[9]);
 
+/* A Bass fit is not used when its m is below the adopters already counted
+ * (the curve cannot even reach the past) or more than this many times the
+ * segment's users (3e11 was seen in a backtest: a flat series lets m run
+ * off). */
+#define BASS_MAX_M_PER_USER 10
+
+/* 1 and a one-line reason in why[n] when the Bass fit b must not be used
+ * for a segment of `users` users of whom `counted` adopted already; 0
+ * (why = "") when it may. */
+int aipm_forecast__bass_reject(const aipm_bass *b, double counted, double users,
+                               char *why, size_t n);
+
+/* A forecast day's figures from the D draws' means mu[d] and variances
+ * var[d] (draw 0 the estimate): out = {point, lo80, hi80, lo95, hi95}.
+ * The point is draw 0's mean (the path the backtest measured); the
+ * intervals are quantiles of the mixture of normals over the draws, never
+ * below base (the adopters counted), in order, and widened to include the
+ * point. */
+void aipm_forecast__bounds(const double *mu, const double *var, int D,
+                           double base, double out[5]);
+
 /* The UTC day of a time in ms (floored, also before 1970). */
 static inline int32_t day_of_ms(int64_t ms)
 {
