@@ -193,7 +193,9 @@ int cmd_data(int argc, char **argv)
         return cli_usage_error("unknown subcommand 'data %s'; see `aipm "
                                "data -h`",
                                sub);
-    if ((rc = ws_open(&ws)) != 0)
+    if ((rc = strcmp(sub, "versions") == 0 || strcmp(sub, "show") == 0
+                  ? ws_open_ro(&ws)
+                  : ws_open(&ws)) != 0)
         return rc;
     if (strcmp(sub, "versions") == 0) {
         rc = versions(&ws, argc, argv);

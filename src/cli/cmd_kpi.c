@@ -278,7 +278,7 @@ int cmd_kpi(int argc, char **argv)
             return cli_usage_error("unexpected argument '%s'", a);
         }
     }
-    if ((rc = ws_open(&ws)) != 0)
+    if ((rc = ws_open_ro(&ws)) != 0)
         return rc;
     if (aipm_kpi_report(&out, ws.store, ws.config, &o, &err) != AIPM_OK) {
         rc = cli_fail(&err);

@@ -81,7 +81,7 @@ int cmd_lineage(int argc, char **argv)
         else
             return cli_bad_arg("lineage", argv[i], i + 1 == argc, NULL);
     }
-    if ((rc = ws_open(&ws)) != 0)
+    if ((rc = ws_open_ro(&ws)) != 0)
         return rc;
     if (openlineage) {
         rc = aipm_lineage_openlineage(ws.store, emit, NULL, &err);

@@ -14,7 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
-cli g_cli = {".", NULL, 0, 0, 0, 0};
+cli g_cli = {".", NULL, 0, 0, 0, 0, -1};
 
 static const struct command {
     const char *name;
@@ -56,7 +56,8 @@ static void usage(FILE *out)
     int i;
 
     fprintf(out,
-            "usage: aipm [-C DIR] [--store URL] [--json] <command> [<args>]\n"
+            "usage: aipm [-C DIR] [--store URL] [--wait SECONDS] [--json]\n"
+            "            <command> [<args>]\n"
             "\n"
             "aipm turns product telemetry, feedback, a backlog and market\n"
             "signals into traceable product decisions.\n"
@@ -64,17 +65,21 @@ static void usage(FILE *out)
             "Commands:\n");
     for (i = 0; i < N_COMMANDS; i++)
         fprintf(out, "  %-12s %s\n", commands[i].name, commands[i].summary);
-    fprintf(out, "\n"
-                 "Global options (any command):\n"
-                 "  -C DIR        the workspace folder (default: .)\n"
-                 "  --store URL   the store (default: the workspace's SQLite "
-                 "file)\n"
-                 "  --json        machine-readable output on stdout\n"
-                 "  -h, --help    help for the command\n"
-                 "\n"
-                 "Exit codes: 0 ok, 1 usage or input error, 2 internal error,\n"
-                 "3 a gate or policy said no, 4 monitoring alert.\n"
-                 "`aipm help COMMAND` or `aipm COMMAND --help` for more.\n");
+    fprintf(out,
+            "\n"
+            "Global options (any command):\n"
+            "  -C DIR        the workspace folder (default: .)\n"
+            "  --store URL   the store (default: the workspace's SQLite "
+            "file)\n"
+            "  --wait SECONDS  how long a write waits for another aipm\n"
+            "                writing to the store (default: as long as it\n"
+            "                takes, saying so every few seconds)\n"
+            "  --json        machine-readable output on stdout\n"
+            "  -h, --help    help for the command\n"
+            "\n"
+            "Exit codes: 0 ok, 1 usage or input error, 2 internal error,\n"
+            "3 a gate or policy said no, 4 monitoring alert.\n"
+            "`aipm help COMMAND` or `aipm COMMAND --help` for more.\n");
 }
 
 int cmd_help(int argc, char **argv)
@@ -134,6 +139,20 @@ static int take_globals(int argc, char **argv)
                 g_cli.dir = argv[++i];
             else
                 g_cli.store_url = argv[++i];
+        } else if (strcmp(a, "--wait") == 0 || strncmp(a, "--wait=", 7) == 0) {
+            const char *v = a[6] == '='    ? a + 7
+                            : i + 1 < argc ? argv[++i]
+                                           : NULL;
+            char *end = NULL;
+
+            if (v)
+                g_cli.wait_seconds = strtod(v, &end);
+            if (v == NULL || end == v || *end != '\0' ||
+                !(g_cli.wait_seconds >= 0 && g_cli.wait_seconds < 1e9)) {
+                cli_usage_error("--wait needs a number of seconds (0 or "
+                                "more), e.g. --wait 30");
+                return -1;
+            }
         } else if (strncmp(a, "--store=", 8) == 0) {
             g_cli.store_url = a + 8;
         } else if (strncmp(a, "-C", 2) == 0 && a[2]) {
