@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdarg.h>
+#include <stdio.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -187,6 +188,21 @@ int aipm_file_tmp_open(int *fd, char *tmp, size_t tmp_cap, const char *path,
 int aipm_file_tmp_commit(int fd, const char *tmp, const char *path,
                          aipm_error *err);
 void aipm_file_tmp_abort(int fd, const char *tmp);
+
+/* The same as a stdio stream: _open gives o->f (a new temporary file
+ * beside path), _commit flushes it, fsyncs, renames it over path and
+ * closes it; _abort closes it and removes the temporary file. On a
+ * failed _commit the temporary file is removed and o is closed. */
+typedef struct aipm_file_out {
+    FILE *f;
+    int fd;
+    char path[4200];
+    char tmp[4240];
+} aipm_file_out;
+int aipm_file_out_open(aipm_file_out *o, const char *path, unsigned mode,
+                       aipm_error *err);
+int aipm_file_out_commit(aipm_file_out *o, aipm_error *err);
+void aipm_file_out_abort(aipm_file_out *o);
 
 /* AIPM_OK when path is absent, a regular file or a link (which a rename
  * replaces); AIPM_EINVALID naming what it is (a folder, a FIFO...). */

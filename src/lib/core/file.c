@@ -242,3 +242,56 @@ done:
     close(fd);
     return rc;
 }
+
+int aipm_file_out_open(aipm_file_out *o, const char *path, unsigned mode,
+                       aipm_error *err)
+{
+    int rc;
+
+    memset(o, 0, sizeof(*o));
+    o->fd = -1;
+    snprintf(o->path, sizeof(o->path), "%s", path);
+    if ((rc = aipm_file_tmp_open(&o->fd, o->tmp, sizeof(o->tmp), path, mode,
+                                 err)) != 0)
+        return rc;
+    if ((o->f = fdopen(o->fd, "w")) == NULL) {
+        rc = aipm_error_set(err, AIPM_EIO, "cannot write %s: %s", path,
+                            strerror(errno));
+        aipm_file_tmp_abort(o->fd, o->tmp);
+        o->fd = -1;
+        return rc;
+    }
+    return AIPM_OK;
+}
+
+int aipm_file_out_commit(aipm_file_out *o, aipm_error *err)
+{
+    int rc;
+
+    if (o->f == NULL)
+        return aipm_error_set(err, AIPM_EIO, "cannot write %s", o->path);
+    if (fflush(o->f) != 0 || ferror(o->f)) {
+        rc = aipm_error_set(err, AIPM_EIO, "cannot write %s: %s%s", o->path,
+                            strerror(errno),
+                            errno == ENOSPC ? " (the disk is full)" : "");
+        aipm_file_out_abort(o);
+        return rc;
+    }
+    rc = aipm_file_tmp_commit(o->fd, o->tmp, o->path, err);
+    fclose(o->f); /* closes fd */
+    o->f = NULL;
+    o->fd = -1;
+    return rc;
+}
+
+void aipm_file_out_abort(aipm_file_out *o)
+{
+    if (o->f) {
+        fclose(o->f);
+        unlink(o->tmp);
+    } else if (o->fd >= 0) {
+        aipm_file_tmp_abort(o->fd, o->tmp);
+    }
+    o->f = NULL;
+    o->fd = -1;
+}
