@@ -432,6 +432,15 @@ static int check_aipm(sqlite_store *s, const char *path, aipm_error *err)
                                   "SQLite database); check the path, or "
                                   "restore the file from a backup",
                                   path);
+        if ((rc == SQLITE_READONLY || rc == SQLITE_CANTOPEN ||
+             rc == SQLITE_PERM) &&
+            s->readonly)
+            return aipm_error_set(
+                err, AIPM_EIO,
+                "store '%s' cannot be read in this read-only folder: its "
+                "-wal file holds changes and SQLite needs a -shm file beside "
+                "it; run any aipm command once with write access",
+                path);
         if (rc == SQLITE_READONLY || rc == SQLITE_CANTOPEN || rc == SQLITE_PERM)
             return aipm_error_set(err, AIPM_EIO,
                                   "store '%s' cannot be written (a read-only "
@@ -585,6 +594,7 @@ int aipm_store__sqlite_open(aipm_store **out, const char *path, int flags,
     }
     sqlite3_busy_handler(s->db, on_busy, s);
     sqlite3_extended_result_codes(s->db, 0);
+    s->readonly = readonly;
     if (!create && (rc = check_aipm(s, path, err)) != 0)
         goto fail;
     if (readonly) {
@@ -600,7 +610,6 @@ int aipm_store__sqlite_open(aipm_store **out, const char *path, int flags,
                                 path, s->base.schema_version, N_MIGRATIONS);
         if (rc)
             goto fail;
-        s->readonly = 1;
     } else {
         /* WAL for concurrent readers; NORMAL sync is durable at each
          * commit boundary in WAL mode up to power loss of the last
