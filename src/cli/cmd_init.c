@@ -176,8 +176,9 @@ int cli_workspace_create(const char *dir, const char *yaml_text, char *abs,
                     continue;
                 pid = strtol(p + 11, &end, 10);
                 if (*end != '\0' || pid <= 0 ||
-                    (pid != (long)getpid() && kill((pid_t)pid, 0) == 0))
-                    continue;
+                    (pid != (long)getpid() &&
+                     (kill((pid_t)pid, 0) == 0 || errno != ESRCH)))
+                    continue; /* not ours, or its process lives */
                 snprintf(from, sizeof(from), "%s/%s", where, e->d_name);
                 sweep_dead(from);
             }
