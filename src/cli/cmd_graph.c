@@ -257,7 +257,7 @@ int cmd_graph(int argc, char **argv)
             rebuild = 1;
         else if (strcmp(argv[1], "stats") == 0)
             return cli_bad_arg("graph stats", argv[i], i + 1 == argc, NULL);
-    if ((rc = ws_open(&ws)) != 0)
+    if ((rc = ws_open_ro(&ws)) != 0) /* the snapshot is a file, not the store */
         return rc;
     if (aipm_graph_open(&g, ws.store, ws.config, ws.graph_snapshot, rebuild,
                         &info, &err) != AIPM_OK) {

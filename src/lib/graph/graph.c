@@ -839,7 +839,8 @@ static int load(aipm_graph *g, aipm_store *st, const aipm_config *cfg,
             F.first_t[f] = INT64_MAX;
     }
     if (rc == AIPM_OK && was == NULL &&
-        aipm_store_open(&F.st, aipm_store_namespace(st), 0, &F.err) == AIPM_OK)
+        aipm_store_open(&F.st, aipm_store_namespace(st), AIPM_STORE_READONLY,
+                        &F.err) == AIPM_OK)
         threaded = pthread_create(&tid, NULL, firsts_main, &F) == 0;
     if (rc == AIPM_OK && !threaded) {
         if (F.st)

@@ -87,7 +87,7 @@ case_files_readonly_workspace() {
     fi
     sum1=$(cd "$W" && sha256sum aipm.db aipm.yaml audit-checkpoint)
     for c in "data versions" "data show 1" "quality" "kpi" "audit verify" \
-        "audit log" "quarantine" "lineage" "experiment list"; do
+        "audit log" "quarantine" "lineage" "experiment list" "graph stats"; do
         # shellcheck disable=SC2086
         timeout 60 $run "$AIPM" -C "$W" $c >"$OUT" 2>"$ERR" </dev/null
         RC=$?
