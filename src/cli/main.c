@@ -56,8 +56,7 @@ static void usage(FILE *out)
     int i;
 
     fprintf(out,
-            "usage: aipm [-C DIR] [--store URL] [--wait SECONDS] [--json]\n"
-            "            <command> [<args>]\n"
+            "usage: aipm [-C DIR] [--store URL] [--json] <command> [<args>]\n"
             "\n"
             "aipm turns product telemetry, feedback, a backlog and market\n"
             "signals into traceable product decisions.\n"
@@ -65,21 +64,20 @@ static void usage(FILE *out)
             "Commands:\n");
     for (i = 0; i < N_COMMANDS; i++)
         fprintf(out, "  %-12s %s\n", commands[i].name, commands[i].summary);
-    fprintf(out,
-            "\n"
-            "Global options (any command):\n"
-            "  -C DIR        the workspace folder (default: .)\n"
-            "  --store URL   the store (default: the workspace's SQLite "
-            "file)\n"
-            "  --wait SECONDS  how long a write waits for another aipm\n"
-            "                writing to the store (default: as long as it\n"
-            "                takes, saying so every few seconds)\n"
-            "  --json        machine-readable output on stdout\n"
-            "  -h, --help    help for the command\n"
-            "\n"
-            "Exit codes: 0 ok, 1 usage or input error, 2 internal error,\n"
-            "3 a gate or policy said no, 4 monitoring alert.\n"
-            "`aipm help COMMAND` or `aipm COMMAND --help` for more.\n");
+    fprintf(out, "\n"
+                 "Global options (any command):\n"
+                 "  -C DIR        the workspace folder (default: .)\n"
+                 "  --store URL   the store (default: the workspace's SQLite "
+                 "file)\n"
+                 "  --wait SECS   how long a write waits for another writer's "
+                 "lock\n"
+                 "                (default: as long as it takes)\n"
+                 "  --json        machine-readable output on stdout\n"
+                 "  -h, --help    help for the command\n"
+                 "\n"
+                 "Exit codes: 0 ok, 1 usage or input error, 2 internal error,\n"
+                 "3 a gate or policy said no, 4 monitoring alert.\n"
+                 "`aipm help COMMAND` or `aipm COMMAND --help` for more.\n");
 }
 
 int cmd_help(int argc, char **argv)
