@@ -53,20 +53,44 @@ int aipm_audit_append(aipm_store *st, const char *action, const char *object,
                       const char *detail_json, uint64_t *size_out,
                       uint8_t head_out[32], aipm_error *err);
 
-/* Write/read the checkpoint file: "<size> <hex head>\n". */
+/* Write the checkpoint file: "<size> <hex head>\n", 0600, through
+ * aipm_file_write (a temporary file renamed into place). */
 int aipm_audit_checkpoint_write(const char *path, uint64_t size,
                                 const uint8_t head[32], aipm_error *err);
+
+/* Repair a checkpoint that lags the log (a command killed between its
+ * commit and the checkpoint's write): when the file is missing while the
+ * log has entries, or holds an older head of this same log, append a
+ * "checkpoint_repair" entry saying what was found and write the
+ * checkpoint; *repaired is then 1. A checkpoint that disagrees with the
+ * log (ahead of it, or another head) is left alone for verify to report.
+ * Errors: the path is a FIFO, folder or link (AIPM_EINVALID, refused, never
+ * waited on), or the store or file cannot be written. Call it with no
+ * transaction open. */
+int aipm_audit_checkpoint_sync(aipm_store *st, const char *path, int *repaired,
+                               aipm_error *err);
+
+/* The checkpoint's state as verify found it. */
+enum {
+    AIPM_CHECKPOINT_OK = 0,      /* matches the log (or no log yet) */
+    AIPM_CHECKPOINT_MISSING = 1, /* no file while the log has entries */
+    AIPM_CHECKPOINT_BEHIND = 2   /* an older head of this log */
+};
 
 typedef struct aipm_audit_report {
     uint64_t size;     /* entries read */
     uint8_t head[32];  /* recomputed tree head */
     int64_t first_bad; /* 1-based position of the first bad entry, or 0 */
     char problem[256]; /* what is wrong with it */
+    int checkpoint;    /* AIPM_CHECKPOINT_*, when the log is intact */
+    uint64_t checkpoint_size; /* entries the checkpoint records */
 } aipm_audit_report;
 
 /* Recompute every leaf and tree head. Returns AIPM_OK when the check ran
- * (the report says whether the log is intact: first_bad == 0), or an error
- * when the store could not be read. checkpoint_path may be NULL. */
+ * (the report says whether the log is intact: first_bad == 0, and whether
+ * the checkpoint is missing or behind), or an error when the store could
+ * not be read or the checkpoint path is a FIFO, folder or link (refused,
+ * never waited on). checkpoint_path may be NULL. */
 int aipm_audit_verify(aipm_store *st, const char *checkpoint_path,
                       aipm_audit_report *report, aipm_error *err);
 

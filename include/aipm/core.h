@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdarg.h>
+#include <stdio.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -166,6 +167,53 @@ int aipm_strmap_put_h(aipm_strmap *m, const char *key, size_t len, uint64_t h,
 /* Room for n keys in all, so that adding them never rehashes (a map
  * loaded from a known count). AIPM_OK or AIPM_ENOMEM. */
 int aipm_strmap_reserve(aipm_strmap *m, int n);
+
+/* ---- files: the one way aipm writes a file (core/file.c) ---- */
+
+/* Write data to path safely: a new temporary file beside it (O_CREAT |
+ * O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode & ~umask; use 0600 for anything
+ * holding user data), fsync, rename over path, fsync the folder. Never
+ * writes through a symbolic link; a path that is a folder, FIFO, socket or
+ * device is refused (AIPM_EINVALID). AIPM_EIO when the write fails. */
+int aipm_file_write(const char *path, const void *data, size_t len,
+                    unsigned mode, aipm_error *err);
+
+/* The same in steps, for files written piece by piece: open the temporary
+ * file (its name into tmp, tmp_cap bytes), write to *fd, then
+ * aipm_file_tmp_commit (fsync, rename, fsync the folder; fd stays open, the
+ * caller closes it; on failure the temporary file is removed) or
+ * aipm_file_tmp_abort (closes fd and removes the temporary file). */
+int aipm_file_tmp_open(int *fd, char *tmp, size_t tmp_cap, const char *path,
+                       unsigned mode, aipm_error *err);
+int aipm_file_tmp_commit(int fd, const char *tmp, const char *path,
+                         aipm_error *err);
+void aipm_file_tmp_abort(int fd, const char *tmp);
+
+/* The same as a stdio stream: _open gives o->f (a new temporary file
+ * beside path), _commit flushes it, fsyncs, renames it over path and
+ * closes it; _abort closes it and removes the temporary file. On a
+ * failed _commit the temporary file is removed and o is closed. */
+typedef struct aipm_file_out {
+    FILE *f;
+    int fd;
+    char path[4200];
+    char tmp[4240];
+} aipm_file_out;
+int aipm_file_out_open(aipm_file_out *o, const char *path, unsigned mode,
+                       aipm_error *err);
+int aipm_file_out_commit(aipm_file_out *o, aipm_error *err);
+void aipm_file_out_abort(aipm_file_out *o);
+
+/* AIPM_OK when path is absent, a regular file or a link (which a rename
+ * replaces); AIPM_EINVALID naming what it is (a folder, a FIFO...). */
+int aipm_file_check_dest(const char *path, aipm_error *err);
+
+/* Read a regular file of at most max bytes whole into *out (malloc'd,
+ * NUL-terminated, *len bytes; the caller frees). Opens with O_NONBLOCK |
+ * O_NOFOLLOW: a FIFO, folder or link is refused (AIPM_EINVALID), never
+ * waited on. AIPM_ENOTFOUND when it does not exist, AIPM_EIO otherwise. */
+int aipm_file_read(char **out, size_t *len, const char *path, size_t max,
+                   aipm_error *err);
 
 /* ---- logging and progress (the front-end installs the sink) ---- */
 

@@ -22,12 +22,40 @@ extern "C" {
 
 typedef struct aipm_store aipm_store;
 
-/* Open (create when `create` is set) the store at url. Runs schema
- * migrations. Returns AIPM_ENOTFOUND when the store does not exist and
- * create is 0, AIPM_EIO when it cannot be opened. Free with _close. */
-int aipm_store_open(aipm_store **out, const char *url, int create,
+/* Flags of aipm_store_open (1 keeps its old meaning, "create"). */
+enum {
+    AIPM_STORE_CREATE = 1,  /* create a new store (the file must not exist);
+                               its files are made 0600 */
+    AIPM_STORE_READONLY = 2 /* nothing will be written: open read-only, no
+                               migrations (a store that needs one is an
+                               error), no -wal/-shm created by us */
+};
+
+/* Open the store at url with flags (AIPM_STORE_*; 0 for read-write). Runs
+ * schema migrations unless read-only. Returns AIPM_ENOTFOUND when the store
+ * does not exist and CREATE is not set; AIPM_EINVALID when the file is not
+ * an aipm store (another application's SQLite file, a text file, an empty
+ * file) - it is then left untouched; AIPM_EIO when it cannot be opened.
+ * Messages never show a password given in the URL. Free with _close. */
+int aipm_store_open(aipm_store **out, const char *url, int flags,
                     aipm_error *err);
 void aipm_store_close(aipm_store *st);
+
+/* The URL with any password replaced by "***" (scheme://user:***@host...),
+ * into out (cap bytes): for messages. */
+void aipm_store_url_redact(char *out, size_t cap, const char *url);
+
+/* How a writer waits for another process's write lock, for every store
+ * opened after the call (process-wide; the front-end sets it once).
+ * max_seconds < 0: wait as long as it takes; 0: do not wait. Every few
+ * seconds of waiting, notify(ctx, store path, seconds waited) is called
+ * (may be NULL) so the front-end can say why nothing happens. When the
+ * wait runs out the operation fails with AIPM_EBLOCKED and a message
+ * naming the store and the wait. */
+typedef void (*aipm_store_wait_fn)(void *ctx, const char *store,
+                                   double waited_seconds);
+void aipm_store_set_wait(double max_seconds, aipm_store_wait_fn notify,
+                         void *ctx);
 
 /* The schema version the store is at after migrations. */
 int aipm_store_schema_version(aipm_store *st);

@@ -24,6 +24,7 @@ typedef struct cli {
     int help;              /* -h / --help anywhere */
     int tty;               /* stderr is a terminal: progress bars */
     int stdout_tty;        /* stdout is a terminal: colour, widths */
+    double wait_seconds;   /* --wait: lock wait, < 0 as long as it takes */
 } cli;
 
 extern cli g_cli;
@@ -39,8 +40,12 @@ typedef struct workspace {
 } workspace;
 
 /* Open the workspace of g_cli (config and store). Prints a one-line error
- * and returns non-zero (an exit code) on failure. */
+ * and returns non-zero (an exit code) on failure. ws_open is for commands
+ * that write: it also repairs an audit checkpoint that lags the log.
+ * ws_open_ro is for commands that write nothing: the store is opened
+ * read-only, so they work on a read-only workspace or a full disk. */
 int ws_open(workspace *ws);
+int ws_open_ro(workspace *ws);
 void ws_close(workspace *ws);
 
 /* Create a workspace in dir (made if missing) with aipm.yaml = yaml_text
@@ -88,6 +93,9 @@ const char *cli_suggest(const char *word, const char *const *candidates);
  * buffers (so one printf can take several), cut with "..." past ~4 KB.
  * Human output only: JSON output is escaped by jansson. */
 const char *cli_text(const char *s);
+
+/* 1 when one of argv[1..argc) is exactly arg. */
+int cli_has_arg(int argc, char **argv, const char *arg);
 
 /* Parse a positive integer argument; returns 0 on success. */
 int cli_parse_i64(const char *s, int64_t *out);

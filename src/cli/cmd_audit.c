@@ -64,6 +64,13 @@ static int verify(workspace *ws)
             json_object_set_new(o, "first_bad_entry",
                                 json_integer(rep.first_bad));
             json_object_set_new(o, "problem", json_string(rep.problem));
+        } else {
+            json_object_set_new(
+                o, "checkpoint",
+                json_string(
+                    rep.checkpoint == AIPM_CHECKPOINT_MISSING  ? "missing"
+                    : rep.checkpoint == AIPM_CHECKPOINT_BEHIND ? "behind"
+                                                               : "ok"));
         }
         cli_print_json(o);
         json_decref(o);
@@ -71,6 +78,23 @@ static int verify(workspace *ws)
         printf("audit log intact: %llu entries, tree head %s\n",
                (unsigned long long)rep.size, head);
     }
+    /* The log is intact but its copy of the head outside the store lags:
+     * deleting the newest entries would go unnoticed until it is
+     * repaired, which the next write command does. */
+    if (rep.checkpoint == AIPM_CHECKPOINT_MISSING)
+        fprintf(stderr,
+                "aipm: warning: the audit checkpoint %s is missing, so "
+                "deleted newest entries could not be detected; the next "
+                "write command recreates it (with an audit entry)\n",
+                ws->checkpoint);
+    else if (rep.checkpoint == AIPM_CHECKPOINT_BEHIND)
+        fprintf(stderr,
+                "aipm: warning: the audit checkpoint %s records %llu entries "
+                "but the log has %llu (a command was interrupted after its "
+                "commit); the next write command repairs it (with an audit "
+                "entry)\n",
+                ws->checkpoint, (unsigned long long)rep.checkpoint_size,
+                (unsigned long long)rep.size);
     if (rep.first_bad) {
         fprintf(stderr, "aipm: audit log NOT intact: entry %lld: %s\n",
                 (long long)rep.first_bad, rep.problem);
@@ -102,7 +126,7 @@ int cmd_audit(int argc, char **argv)
     }
     if (argc > 2 || (strcmp(sub, "log") != 0 && strcmp(sub, "verify") != 0))
         return cli_usage_error("usage: aipm audit log|verify");
-    if ((rc = ws_open(&ws)) != 0)
+    if ((rc = ws_open_ro(&ws)) != 0)
         return rc;
     if (strcmp(sub, "verify") == 0) {
         rc = verify(&ws);

@@ -204,7 +204,9 @@ int cmd_data(int argc, char **argv)
                                   (const char *const[]){"versions", "show",
                                                         "accept", "reject",
                                                         "revert", NULL});
-    if ((rc = ws_open(&ws)) != 0)
+    if ((rc = strcmp(sub, "versions") == 0 || strcmp(sub, "show") == 0
+                  ? ws_open_ro(&ws)
+                  : ws_open(&ws)) != 0)
         return rc;
     if (strcmp(sub, "versions") == 0) {
         rc = versions(&ws, argc, argv);

@@ -516,10 +516,12 @@ int cmd_demo(int argc, char **argv)
         goto done;
     snprintf(path, sizeof(path), "%s/%s", dir, MARKER);
     {
-        FILE *m = fopen(path, "w");
+        aipm_error merr = {0, ""};
 
-        if (m)
-            fclose(m);
+        if (aipm_file_write(path, "", 0, 0600, &merr) != 0) {
+            rc = cli_fail(&merr);
+            goto done;
+        }
     }
     snprintf(path, sizeof(path), "%s/truth.json", data);
     truth = json_load_file(path, 0, &jerr);

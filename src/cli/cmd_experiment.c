@@ -404,7 +404,10 @@ int cmd_experiment(int argc, char **argv)
         return cli_bad_subcommand(
             "experiment", sub,
             (const char *const[]){"list", "analyze", "power", NULL});
-    if ((rc = ws_open(&ws)) != 0)
+    if ((rc = strcmp(sub, "analyze") != 0 ||
+                      cli_has_arg(argc, argv, "--no-record")
+                  ? ws_open_ro(&ws)
+                  : ws_open(&ws)) != 0)
         return rc;
     rc = strcmp(sub, "list") == 0    ? list(&ws)
          : strcmp(sub, "power") == 0 ? power(&ws, argc, argv)

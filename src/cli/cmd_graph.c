@@ -258,7 +258,7 @@ int cmd_graph(int argc, char **argv)
         else if (strcmp(argv[1], "stats") == 0)
             return cli_bad_option("graph stats", argv[i], i + 1 == argc, NULL,
                                   (const char *const[]){"--rebuild", NULL});
-    if ((rc = ws_open(&ws)) != 0)
+    if ((rc = ws_open_ro(&ws)) != 0) /* the snapshot is a file, not the store */
         return rc;
     if (aipm_graph_open(&g, ws.store, ws.config, ws.graph_snapshot, rebuild,
                         &info, &err) != AIPM_OK) {

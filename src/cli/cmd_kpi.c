@@ -281,7 +281,7 @@ int cmd_kpi(int argc, char **argv)
             return cli_usage_error("unexpected argument '%s'", a);
         }
     }
-    if ((rc = ws_open(&ws)) != 0)
+    if ((rc = ws_open_ro(&ws)) != 0)
         return rc;
     o.progress = cli_progress_count; /* steps: standard set, features, KPIs */
     o.progress_ctx = (void *)"kpi";

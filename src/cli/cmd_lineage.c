@@ -82,7 +82,7 @@ int cmd_lineage(int argc, char **argv)
             return cli_bad_option("lineage", argv[i], i + 1 == argc, NULL,
                                   (const char *const[]){"--openlineage", NULL});
     }
-    if ((rc = ws_open(&ws)) != 0)
+    if ((rc = ws_open_ro(&ws)) != 0)
         return rc;
     if (openlineage) {
         rc = aipm_lineage_openlineage(ws.store, emit, NULL, &err);

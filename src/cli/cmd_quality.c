@@ -75,7 +75,7 @@ int cmd_quality(int argc, char **argv)
         return cli_usage_error("unknown dataset '%s' (events, backlog, "
                                "feedback, signals, graph)",
                                dataset);
-    if ((rc = ws_open(&ws)) != 0)
+    if ((rc = ws_open_ro(&ws)) != 0)
         return rc;
     if (g_cli.json)
         q.arr = json_array();

@@ -73,7 +73,7 @@ int cmd_quarantine(int argc, char **argv)
         return cli_usage_error("unknown reason code '%s'; see `aipm "
                                "quarantine -h` for the list",
                                reason);
-    if ((rc = ws_open(&ws)) != 0)
+    if ((rc = ws_open_ro(&ws)) != 0)
         return rc;
     if (g_cli.json)
         q.arr = json_array();

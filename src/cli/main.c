@@ -14,7 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
-cli g_cli = {".", NULL, 0, 0, 0, 0};
+cli g_cli = {".", NULL, 0, 0, 0, 0, -1};
 
 static const struct command {
     const char *name;
@@ -69,6 +69,9 @@ static void usage(FILE *out)
                  "  -C DIR        the workspace folder (default: .)\n"
                  "  --store URL   the store (default: the workspace's SQLite "
                  "file)\n"
+                 "  --wait SECS   how long a write waits for another writer's "
+                 "lock\n"
+                 "                (default: as long as it takes)\n"
                  "  --json        machine-readable output on stdout\n"
                  "  -h, --help    help for the command\n"
                  "\n"
@@ -81,8 +84,8 @@ static void usage(FILE *out)
  * looks like a typo of one, or "unknown option" for a dash. */
 static int not_a_command(const char *word)
 {
-    static const char *const globals[] = {"--store", "--json", "--help",
-                                          "--version", NULL};
+    static const char *const globals[] = {"--store",   "--json", "--help",
+                                          "--version", "--wait", NULL};
     const char *names[N_COMMANDS + 1], *hint;
     int i;
 
@@ -164,6 +167,20 @@ static int take_globals(int argc, char **argv)
                 g_cli.dir = argv[++i];
             else
                 g_cli.store_url = argv[++i];
+        } else if (strcmp(a, "--wait") == 0 || strncmp(a, "--wait=", 7) == 0) {
+            const char *v = a[6] == '='    ? a + 7
+                            : i + 1 < argc ? argv[++i]
+                                           : NULL;
+            char *end = NULL;
+
+            if (v)
+                g_cli.wait_seconds = strtod(v, &end);
+            if (v == NULL || end == v || *end != '\0' ||
+                !(g_cli.wait_seconds >= 0 && g_cli.wait_seconds < 1e9)) {
+                cli_usage_error("--wait needs a number of seconds (0 or "
+                                "more), e.g. --wait 30");
+                return -1;
+            }
         } else if (strncmp(a, "--store=", 8) == 0) {
             g_cli.store_url = a + 8;
         } else if (strncmp(a, "-C", 2) == 0 && a[2]) {

@@ -58,13 +58,26 @@ int cli_fail(const aipm_error *err)
     }
 }
 
-int ws_open(workspace *ws)
+/* The store's lock wait: a line on stderr every few seconds. */
+static void on_wait(void *ctx, const char *store, double waited)
+{
+    (void)ctx;
+    fprintf(stderr,
+            "aipm: waiting for another aipm writing to %s (%.0f s so far%s)"
+            "...\n",
+            store, waited,
+            g_cli.wait_seconds >= 0 ? "; --wait bounds it" : "; Ctrl-C stops");
+}
+
+static int ws_open_mode(workspace *ws, int readonly)
 {
     aipm_error err = {0, ""};
     struct stat sb;
-    int rc;
+    const char *store;
+    int rc, repaired = 0;
 
     memset(ws, 0, sizeof(*ws));
+    aipm_store_set_wait(g_cli.wait_seconds, on_wait, NULL);
     if (realpath(g_cli.dir, ws->dir) == NULL)
         return cli_usage_error("workspace '%s': %s", g_cli.dir,
                                strerror(errno));
@@ -99,20 +112,49 @@ int ws_open(workspace *ws)
                  "%.*sgraph.snapshot",
                  slash ? (int)(slash - ws->checkpoint + 1) : 0, ws->checkpoint);
     }
+    /* The store: --store as given (relative to the current folder, like
+     * any path on the command line); else aipm.yaml's `store:`, a relative
+     * path being relative to the workspace (not to where aipm runs, so -C
+     * works from anywhere); else the workspace's own aipm.db. */
+    store = ws->config->store && ws->config->store[0] ? ws->config->store
+                                                      : "aipm.db";
+    if (strncmp(store, "sqlite:", 7) == 0 && strstr(store, "://") == NULL)
+        store += 7;
     if (g_cli.store_url)
         snprintf(ws->store_url, sizeof(ws->store_url), "%s", g_cli.store_url);
-    else if (ws->config->store && ws->config->store[0] != '/' &&
-             strstr(ws->config->store, "://") == NULL)
-        snprintf(ws->store_url, sizeof(ws->store_url), "%s/%s", ws->dir,
-                 ws->config->store);
+    else if (store[0] != '/' && strstr(store, "://") == NULL)
+        snprintf(ws->store_url, sizeof(ws->store_url), "%s/%s", ws->dir, store);
     else
-        snprintf(ws->store_url, sizeof(ws->store_url), "%s",
-                 ws->config->store ? ws->config->store : "aipm.db");
-    if ((rc = aipm_store_open(&ws->store, ws->store_url, 0, &err)) != 0) {
+        snprintf(ws->store_url, sizeof(ws->store_url), "%s", store);
+    if ((rc = aipm_store_open(&ws->store, ws->store_url,
+                              readonly ? AIPM_STORE_READONLY : 0, &err)) != 0) {
         ws_close(ws);
         return cli_fail(&err);
     }
+    /* A writer first brings a lagging audit checkpoint up to the log (a
+     * command killed between its commit and the checkpoint's write), with
+     * an audit entry saying so. */
+    if (!readonly && (rc = aipm_audit_checkpoint_sync(ws->store, ws->checkpoint,
+                                                      &repaired, &err)) != 0) {
+        ws_close(ws);
+        return cli_fail(&err);
+    }
+    if (repaired)
+        fprintf(stderr,
+                "aipm: note: the audit checkpoint %s lagged the log; it was "
+                "repaired (see `aipm audit log`)\n",
+                ws->checkpoint);
     return EXIT_OK;
+}
+
+int ws_open(workspace *ws)
+{
+    return ws_open_mode(ws, 0);
+}
+
+int ws_open_ro(workspace *ws)
+{
+    return ws_open_mode(ws, 1);
 }
 
 void ws_close(workspace *ws)
@@ -255,6 +297,16 @@ int cli_bad_arg(const char *cmd, const char *arg, int is_last,
                 const char *const *value_opts)
 {
     return cli_bad_option(cmd, arg, is_last, value_opts, NULL);
+}
+
+int cli_has_arg(int argc, char **argv, const char *arg)
+{
+    int i;
+
+    for (i = 1; i < argc; i++)
+        if (strcmp(argv[i], arg) == 0)
+            return 1;
+    return 0;
 }
 
 int cli_parse_i64(const char *s, int64_t *out)

@@ -16,6 +16,8 @@
 
 #include <sodium.h>
 #include <sqlite3.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "aipm/audit.h"
 #include "aipm/store.h"
@@ -556,6 +558,168 @@ static void test_log_append_after_reopen(void **state)
     assert_int_equal(r.size, N_ENTRIES + 1);
 }
 
+/* Regression (issue 12): the checkpoint went through fopen(path.tmp, "w"),
+ * which follows a symbolic link planted there and overwrote a file
+ * outside the workspace. Links at the old temporary name and at the
+ * writer's own (path.tmp.<pid>) are never written through. */
+static void test_log_checkpoint_no_symlink(void **state)
+{
+    fixture *f = *state;
+    char victim[400], old_tmp[400], new_tmp[400], want[128], hex[65], *text;
+
+    snprintf(victim, sizeof(victim), "%s/victim", f->dir);
+    snprintf(old_tmp, sizeof(old_tmp), "%s.tmp", f->checkpoint);
+    snprintf(new_tmp, sizeof(new_tmp), "%s.tmp.%ld", f->checkpoint,
+             (long)getpid());
+    assert_int_equal(tu_write(victim, "precious\n", 9), 0);
+    assert_int_equal(symlink(victim, old_tmp), 0);
+    assert_int_equal(symlink(victim, new_tmp), 0);
+    assert_int_equal(
+        aipm_audit_checkpoint_write(f->checkpoint, f->size, f->head, NULL),
+        AIPM_OK);
+    text = tu_read(victim, NULL);
+    assert_string_equal(text, "precious\n");
+    free(text);
+    tu_hex(hex, f->head, 32);
+    snprintf(want, sizeof(want), "%d %s\n", N_ENTRIES, hex); /* audit.h */
+    text = tu_read(f->checkpoint, NULL);
+    assert_string_equal(text, want);
+    free(text);
+    {
+        struct stat sb;
+
+        assert_int_equal(lstat(f->checkpoint, &sb), 0);
+        assert_true(S_ISREG(sb.st_mode));
+        assert_int_equal(sb.st_mode & 0777, 0600); /* private: issue 12 */
+        assert_int_equal(lstat(new_tmp, &sb), -1); /* the link was removed */
+    }
+}
+
+/* A checkpoint path that is a FIFO or a folder is refused with a message,
+ * never opened for a blocking read (which waited for a writer forever). */
+static void test_log_checkpoint_fifo_dir(void **state)
+{
+    fixture *f = *state;
+    aipm_audit_report r;
+    aipm_error err = {0};
+    int repaired = 0;
+
+    assert_int_equal(mkfifo(f->checkpoint, 0600), 0);
+    assert_int_equal(aipm_audit_verify(f->st, f->checkpoint, &r, &err),
+                     AIPM_EINVALID);
+    assert_non_null(strstr(err.msg, "FIFO"));
+    memset(&err, 0, sizeof(err));
+    assert_int_equal(
+        aipm_audit_checkpoint_sync(f->st, f->checkpoint, &repaired, &err),
+        AIPM_EINVALID);
+    memset(&err, 0, sizeof(err));
+    assert_int_equal(
+        aipm_audit_checkpoint_write(f->checkpoint, f->size, f->head, &err),
+        AIPM_EINVALID);
+    assert_non_null(strstr(err.msg, "FIFO"));
+    assert_int_equal(unlink(f->checkpoint), 0);
+    assert_int_equal(mkdir(f->checkpoint, 0700), 0);
+    memset(&err, 0, sizeof(err));
+    assert_int_equal(aipm_audit_verify(f->st, f->checkpoint, &r, &err),
+                     AIPM_EINVALID);
+    assert_non_null(strstr(err.msg, "folder"));
+    memset(&err, 0, sizeof(err));
+    assert_int_equal(
+        aipm_audit_checkpoint_write(f->checkpoint, f->size, f->head, &err),
+        AIPM_EINVALID);
+    rmdir(f->checkpoint);
+}
+
+/* The last entry's action and detail, parsed by hand from its JSON. */
+static void last_entry(fixture *f, int64_t seq, const char *want_action,
+                       const char *want_detail)
+{
+    size_t len = 0;
+    char *e = raw_entry(f->db, seq, &len);
+
+    assert_non_null(e);
+    assert_non_null(strstr(e, want_action));
+    assert_non_null(strstr(e, want_detail));
+    free(e);
+}
+
+/* A checkpoint that lags the log (a command killed after its commit) is
+ * reported by verify and repaired, with an entry saying so; one that
+ * disagrees with the log is left for verify. The head at 3 entries is the
+ * reference MTH over the first three stored leaves (not the code's). */
+static void test_log_checkpoint_lag(void **state)
+{
+    fixture *f = *state;
+    aipm_audit_report r;
+    aipm_error err = {0};
+    uint8_t leaves[N_ENTRIES][32], head3[32], bad3[32];
+    char want[128], hex[65], *text;
+    int i, repaired = -1;
+
+    for (i = 0; i < 3; i++) {
+        size_t len = 0;
+        char *e = raw_entry(f->db, i + 1, &len);
+
+        ref_leaf(leaves[i], (const uint8_t *)e, len);
+        free(e);
+    }
+    ref_mth(head3, leaves, 3);
+    /* Another head at size 3: not a lag, left alone. */
+    memcpy(bad3, head3, 32);
+    bad3[5] ^= 0x40;
+    assert_int_equal(aipm_audit_checkpoint_write(f->checkpoint, 3, bad3, NULL),
+                     AIPM_OK);
+    assert_int_equal(
+        aipm_audit_checkpoint_sync(f->st, f->checkpoint, &repaired, &err),
+        AIPM_OK);
+    assert_int_equal(repaired, 0);
+    verify(f, f->checkpoint, &r);
+    assert_int_equal(r.first_bad, 3);
+    /* Behind: warned, then repaired. */
+    assert_int_equal(aipm_audit_checkpoint_write(f->checkpoint, 3, head3, NULL),
+                     AIPM_OK);
+    verify(f, f->checkpoint, &r);
+    assert_int_equal(r.first_bad, 0);
+    assert_int_equal(r.checkpoint, AIPM_CHECKPOINT_BEHIND);
+    assert_int_equal(r.checkpoint_size, 3);
+    assert_int_equal(
+        aipm_audit_checkpoint_sync(f->st, f->checkpoint, &repaired, &err),
+        AIPM_OK);
+    assert_int_equal(repaired, 1);
+    last_entry(f, N_ENTRIES + 1, "\"action\":\"checkpoint_repair\"",
+               "{\"checkpoint\":\"behind\",\"checkpoint_entries\":3,"
+               "\"log_entries\":5}");
+    verify(f, f->checkpoint, &r);
+    assert_int_equal(r.first_bad, 0);
+    assert_int_equal(r.size, N_ENTRIES + 1);
+    assert_int_equal(r.checkpoint, AIPM_CHECKPOINT_OK);
+    tu_hex(hex, r.head, 32);
+    snprintf(want, sizeof(want), "%d %s\n", N_ENTRIES + 1, hex);
+    text = tu_read(f->checkpoint, NULL);
+    assert_string_equal(text, want);
+    free(text);
+    /* Up to date: nothing to do. */
+    assert_int_equal(
+        aipm_audit_checkpoint_sync(f->st, f->checkpoint, &repaired, &err),
+        AIPM_OK);
+    assert_int_equal(repaired, 0);
+    /* Missing: warned, then recreated. */
+    assert_int_equal(unlink(f->checkpoint), 0);
+    verify(f, f->checkpoint, &r);
+    assert_int_equal(r.first_bad, 0);
+    assert_int_equal(r.checkpoint, AIPM_CHECKPOINT_MISSING);
+    assert_int_equal(
+        aipm_audit_checkpoint_sync(f->st, f->checkpoint, &repaired, &err),
+        AIPM_OK);
+    assert_int_equal(repaired, 1);
+    last_entry(f, N_ENTRIES + 2, "\"action\":\"checkpoint_repair\"",
+               "{\"checkpoint\":\"missing\",\"checkpoint_entries\":0,"
+               "\"log_entries\":6}");
+    verify(f, f->checkpoint, &r);
+    assert_int_equal(r.checkpoint, AIPM_CHECKPOINT_OK);
+    assert_int_equal(r.size, N_ENTRIES + 2);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -580,6 +744,12 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_log_tamper_delete_last, setup_log,
                                         teardown_log),
         cmocka_unit_test_setup_teardown(test_log_tamper_reorder, setup_log,
+                                        teardown_log),
+        cmocka_unit_test_setup_teardown(test_log_checkpoint_no_symlink,
+                                        setup_log, teardown_log),
+        cmocka_unit_test_setup_teardown(test_log_checkpoint_fifo_dir, setup_log,
+                                        teardown_log),
+        cmocka_unit_test_setup_teardown(test_log_checkpoint_lag, setup_log,
                                         teardown_log),
         cmocka_unit_test_setup_teardown(test_log_damaged_checkpoint, setup_log,
                                         teardown_log),

@@ -12,6 +12,11 @@
 #include <cmocka.h>
 
 #include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "aipm/core.h"
 #include "testutil.h"
@@ -569,6 +574,98 @@ static void test_error_set_once(void **state)
     assert_int_equal(aipm_error_set(NULL, AIPM_ENOMEM, "x"), AIPM_ENOMEM);
 }
 
+/* ---- files (core/file.c) ---- */
+
+/* The safe writer: content and a private mode; a link planted at its
+ * temporary name (path.tmp.<pid>) removed, not written through; a
+ * destination that is a FIFO or a folder refused, not waited on. The
+ * expected bytes are the ones written; the mode is 0600 by issue 12. */
+static void test_file_write(void **state)
+{
+    char dir[256], path[300], victim[300], tmp[400], *text;
+    aipm_error err = {0};
+    struct stat sb;
+    mode_t old = umask(022);
+
+    (void)state;
+    assert_non_null(tu_mkdtemp(dir, sizeof(dir)));
+    snprintf(path, sizeof(path), "%s/out", dir);
+    snprintf(victim, sizeof(victim), "%s/victim", dir);
+    snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", path, (long)getpid());
+    assert_int_equal(tu_write(victim, "keep", 4), 0);
+    assert_int_equal(symlink(victim, tmp), 0);
+    assert_int_equal(aipm_file_write(path, "hello\n", 6, 0600, &err), AIPM_OK);
+    text = tu_read(victim, NULL);
+    assert_string_equal(text, "keep");
+    free(text);
+    text = tu_read(path, NULL);
+    assert_string_equal(text, "hello\n");
+    free(text);
+    assert_int_equal(lstat(path, &sb), 0);
+    assert_true(S_ISREG(sb.st_mode));
+    assert_int_equal(sb.st_mode & 0777, 0600);
+    assert_int_equal(lstat(tmp, &sb), -1);
+    /* Replacing: a link at the destination itself is replaced, the file
+     * it pointed to untouched. */
+    assert_int_equal(unlink(path), 0);
+    assert_int_equal(symlink(victim, path), 0);
+    assert_int_equal(aipm_file_write(path, "new", 3, 0600, &err), AIPM_OK);
+    text = tu_read(victim, NULL);
+    assert_string_equal(text, "keep");
+    free(text);
+    assert_int_equal(lstat(path, &sb), 0);
+    assert_true(S_ISREG(sb.st_mode));
+    /* A FIFO or a folder at the destination: refused, with what it is. */
+    assert_int_equal(unlink(path), 0);
+    assert_int_equal(mkfifo(path, 0600), 0);
+    assert_int_equal(aipm_file_write(path, "x", 1, 0600, &err), AIPM_EINVALID);
+    assert_non_null(strstr(err.msg, "a FIFO"));
+    assert_int_equal(unlink(path), 0);
+    assert_int_equal(mkdir(path, 0700), 0);
+    aipm_error_clear(&err);
+    assert_int_equal(aipm_file_write(path, "x", 1, 0600, &err), AIPM_EINVALID);
+    assert_non_null(strstr(err.msg, "a folder"));
+    assert_int_equal(rmdir(path), 0);
+    umask(old);
+    tu_rmtree(dir);
+}
+
+/* The reader: whole regular files only; a FIFO is refused at once (a
+ * blocking open would wait for a writer forever), a link refused. */
+static void test_file_read(void **state)
+{
+    char dir[256], path[400], link_path[400], *text = NULL;
+    aipm_error err = {0};
+    size_t len = 0;
+
+    (void)state;
+    assert_non_null(tu_mkdtemp(dir, sizeof(dir)));
+    snprintf(path, sizeof(path), "%s/in", dir);
+    snprintf(link_path, sizeof(link_path), "%s/link", dir);
+    assert_int_equal(aipm_file_read(&text, &len, path, 100, &err),
+                     AIPM_ENOTFOUND);
+    assert_int_equal(tu_write(path, "abc\0def", 7), 0);
+    assert_int_equal(aipm_file_read(&text, &len, path, 100, &err), AIPM_OK);
+    assert_int_equal(len, 7);
+    assert_memory_equal(text, "abc\0def", 8); /* and the NUL after */
+    free(text);
+    aipm_error_clear(&err);
+    assert_int_equal(aipm_file_read(&text, &len, path, 6, &err),
+                     AIPM_EINVALID); /* larger than max */
+    assert_int_equal(symlink(path, link_path), 0);
+    aipm_error_clear(&err);
+    assert_int_equal(aipm_file_read(&text, &len, link_path, 100, &err),
+                     AIPM_EINVALID);
+    assert_int_equal(unlink(path), 0);
+    assert_int_equal(mkfifo(path, 0600), 0);
+    aipm_error_clear(&err);
+    assert_int_equal(aipm_file_read(&text, &len, path, 100, &err),
+                     AIPM_EINVALID);
+    assert_non_null(strstr(err.msg, "a FIFO"));
+    assert_null(text);
+    tu_rmtree(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -592,6 +689,8 @@ int main(void)
         cmocka_unit_test(test_hex),
         cmocka_unit_test(test_uuid4),
         cmocka_unit_test(test_error_set_once),
+        cmocka_unit_test(test_file_write),
+        cmocka_unit_test(test_file_read),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -18,10 +18,12 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <fcntl.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "aipm/config.h"
@@ -633,6 +635,44 @@ static void test_snapshot_full(void **state)
     }
 }
 
+/* A snapshot in use is truncated, then overwritten in place (another
+ * process rewriting it, a disk tool): the graph opened from it keeps its
+ * edges, with no crash. It was mapped before, so the truncation gave
+ * SIGBUS on the next read of an edge and the overwrite changed the edges
+ * after they were checked. The reference is the full build from the
+ * store, which never reads the file. */
+static void test_snapshot_changed_in_use(void **state)
+{
+    fx *f = *state;
+    aipm_graph_build_info info;
+    aipm_graph *g;
+    char path[400], junk[4096];
+    struct stat sb;
+    int fd;
+
+    aipm_graph_free(open_snap(f, &info)); /* full, saved */
+    g = open_snap(f, &info);
+    assert_string_equal(info.mode, "snapshot");
+    snprintf(path, sizeof(path), "%s/graph.snapshot", f->dir);
+    assert_int_equal(stat(path, &sb), 0);
+    assert_int_equal(truncate(path, 0), 0);
+    same_as_full(f, g);
+    assert_int_equal(aipm_graph_n_edges(g), 9); /* as test_counts */
+    memset(junk, 0x5a, sizeof(junk));
+    fd = open(path, O_WRONLY);
+    assert_true(fd >= 0);
+    for (off_t at = 0; at < sb.st_size; at += (off_t)sizeof(junk))
+        assert_true(write(fd, junk, sizeof(junk)) == (ssize_t)sizeof(junk));
+    close(fd);
+    same_as_full(f, g);
+    assert_int_equal(degree_of(g, "user:b"), 4); /* as test_snapshot_incr. */
+    aipm_graph_free(g);
+    /* The rewritten file itself is never used: a full build, and why. */
+    aipm_graph_free(open_snap(f, &info));
+    assert_string_equal(info.mode, "full");
+    assert_string_equal(info.why, "the snapshot is of another format");
+}
+
 /* A version still holds when only batches past its newest were added;
  * not when one of its batches went or came back changed, or one at or
  * below its newest was accepted meanwhile (a build that read around such
@@ -673,6 +713,8 @@ int main(void)
                                         tu_ws_teardown),
         cmocka_unit_test_setup_teardown(test_stats, setup, tu_ws_teardown),
         cmocka_unit_test_setup_teardown(test_snapshot_incremental, setup,
+                                        tu_ws_teardown),
+        cmocka_unit_test_setup_teardown(test_snapshot_changed_in_use, setup,
                                         tu_ws_teardown),
         cmocka_unit_test_setup_teardown(test_snapshot_full, setup,
                                         tu_ws_teardown),

@@ -415,17 +415,17 @@ static int write_csv(const char *outdir, const char *name, const char *header,
                      size_t n_extras, aipm_error *err)
 {
     char path[4200];
+    aipm_file_out out;
     FILE *f;
     size_t g, e = 0;
-    int ok;
+    int rc;
 
     snprintf(path, sizeof(path), "%s/%s", outdir, name);
     if (n_extras)
         qsort(extras, n_extras, sizeof(*extras), cmp_extra);
-    f = fopen(path, "w");
-    if (f == NULL)
-        return aipm_error_set(err, AIPM_EIO, "cannot write %s: %s", path,
-                              strerror(errno));
+    if ((rc = aipm_file_out_open(&out, path, 0600, err)) != 0)
+        return rc;
+    f = out.f;
     fputs(header, f);
     fputc('\n', f);
     for (g = 0; g <= good->n; g++) {
@@ -440,11 +440,7 @@ static int write_csv(const char *outdir, const char *name, const char *header,
             fwrite(good->text.ptr + good->off[g], 1,
                    good->off[g + 1] - good->off[g], f);
     }
-    ok = !ferror(f);
-    if (fclose(f) != 0 || !ok)
-        return aipm_error_set(err, AIPM_EIO, "cannot write %s: %s", path,
-                              strerror(errno));
-    return AIPM_OK;
+    return aipm_file_out_commit(&out, err);
 }
 
 /* Exact re-sends: max(1, round(share * rows)) good lines (drawn with

@@ -29,6 +29,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include <zlib.h>
 
 const char *const demo_plans[N_PLANS] = {"free", "pro", "enterprise"};
@@ -744,11 +745,14 @@ static int run_days(gen *g)
 
 static int write_graph(demo *d, const char *path, aipm_error *err)
 {
-    FILE *f = fopen(path, "w");
+    aipm_file_out file;
+    FILE *f;
     int64_t u;
+    int rc;
 
-    if (f == NULL)
-        return aipm_error_set(err, AIPM_EIO, "%s: %s", path, strerror(errno));
+    if ((rc = aipm_file_out_open(&file, path, 0600, err)) != 0)
+        return rc;
+    f = file.f;
     fputs("src,relation,dst\n", f);
     for (u = 0; u < d->o.users; u++)
         if (d->user_inviter[u] >= 0) {
@@ -756,9 +760,7 @@ static int write_graph(demo *d, const char *path, aipm_error *err)
                     (long long)d->user_inviter[u], (long long)u);
             d->stats.edges++;
         }
-    if (fclose(f) != 0)
-        return aipm_error_set(err, AIPM_EIO, "%s: %s", path, strerror(errno));
-    return AIPM_OK;
+    return aipm_file_out_commit(&file, err);
 }
 
 static void demo_free(demo *d)
@@ -786,8 +788,8 @@ int aipm_demo_generate(const char *outdir, const aipm_demo_opts *opts,
     demo *d = NULL;
     gen *g = NULL;
     json_t *truth = NULL;
-    char path[4200];
-    int rc = AIPM_OK, i;
+    char path[4200], gz_tmp[4240];
+    int rc = AIPM_OK, i, gz_fd = -1;
 
     if (opts->users < 1 || opts->users > 100000000 || opts->days < 14 ||
         opts->days > 3650 || opts->bad_share < 0 || opts->bad_share > 0.1 ||
@@ -825,10 +827,22 @@ int aipm_demo_generate(const char *outdir, const aipm_demo_opts *opts,
         goto done;
 
     snprintf(path, sizeof(path), "%s/events.ndjson.gz", outdir);
-    g->o.gz = gzopen(path, "wb1");
-    if (g->o.gz == NULL) {
-        rc = aipm_error_set(err, AIPM_EIO, "cannot write %s", path);
+    /* Through core's safe writer: zlib writes to a duplicate of the
+     * temporary file's descriptor, which the commit then syncs and
+     * renames. */
+    if ((rc = aipm_file_tmp_open(&gz_fd, gz_tmp, sizeof(gz_tmp), path, 0600,
+                                 err)) != 0)
         goto done;
+    {
+        int dup_fd = dup(gz_fd);
+
+        g->o.gz = dup_fd >= 0 ? gzdopen(dup_fd, "wb1") : NULL;
+        if (g->o.gz == NULL) {
+            if (dup_fd >= 0)
+                close(dup_fd);
+            rc = aipm_error_set(err, AIPM_EIO, "cannot write %s", path);
+            goto done;
+        }
     }
     gzbuffer(g->o.gz, 256 * 1024);
     rc = run_days(g);
@@ -839,6 +853,13 @@ int aipm_demo_generate(const char *outdir, const aipm_demo_opts *opts,
         goto done;
     }
     g->o.gz = NULL;
+    if (rc == 0) {
+        rc = aipm_file_tmp_commit(gz_fd, gz_tmp, path, err);
+        close(gz_fd);
+        gz_fd = -1;
+        if (rc)
+            goto done;
+    }
     if (rc) {
         rc = aipm_error_set(err, rc, "demo: out of memory");
         goto done;
@@ -867,9 +888,17 @@ int aipm_demo_generate(const char *outdir, const aipm_demo_opts *opts,
                                   (json_int_t)d->stats.bad_lines,
                                   "resent_lines", (json_int_t)d->stats.resent));
     snprintf(path, sizeof(path), "%s/truth.json", outdir);
-    if (json_dump_file(truth, path, JSON_INDENT(1) | JSON_SORT_KEYS) != 0) {
-        rc = aipm_error_set(err, AIPM_EIO, "cannot write %s", path);
-        goto done;
+    {
+        char *text = json_dumps(truth, JSON_INDENT(1) | JSON_SORT_KEYS);
+
+        if (text == NULL) {
+            rc = aipm_error_set(err, AIPM_ENOMEM, "out of memory");
+            goto done;
+        }
+        rc = aipm_file_write(path, text, strlen(text), 0600, err);
+        free(text);
+        if (rc)
+            goto done;
     }
     d->stats.accounts = d->n_accounts;
     d->stats.items = d->n_items;
@@ -878,9 +907,13 @@ int aipm_demo_generate(const char *outdir, const aipm_demo_opts *opts,
     if (stats)
         *stats = d->stats;
 done:
+    if (g && g->o.gz) {
+        gzclose(g->o.gz);
+        g->o.gz = NULL;
+    }
+    if (gz_fd >= 0)
+        aipm_file_tmp_abort(gz_fd, gz_tmp);
     if (g) {
-        if (g->o.gz)
-            gzclose(g->o.gz);
         aipm_buf_free(&g->o.buf);
         aipm_buf_free(&g->line);
         for (i = 0; i < RING; i++)

@@ -15,13 +15,14 @@
 int demo_write_yaml(demo *d, const char *outdir, aipm_error *err)
 {
     char path[4200], date[16];
+    aipm_file_out out;
     FILE *f;
-    int i;
+    int i, rc;
 
     snprintf(path, sizeof(path), "%s/aipm.yaml", outdir);
-    f = fopen(path, "w");
-    if (f == NULL)
-        return aipm_error_set(err, AIPM_EIO, "%s: %s", path, strerror(errno));
+    if ((rc = aipm_file_out_open(&out, path, 0600, err)) != 0)
+        return rc;
+    f = out.f;
     fprintf(f,
             "# aipm.yaml of the generated demo product (aipm demo "
             "generate --seed %llu)\n"
@@ -76,9 +77,7 @@ int demo_write_yaml(demo *d, const char *outdir, aipm_error *err)
     fputs("\npolicies:\n  data: {max_quarantine_share: 0.05, "
           "on_schema_change: warn}\n",
           f);
-    if (fclose(f) != 0)
-        return aipm_error_set(err, AIPM_EIO, "%s: %s", path, strerror(errno));
-    return AIPM_OK;
+    return aipm_file_out_commit(&out, err);
 }
 
 json_t *demo_truth_core(demo *d)

@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 void aipm_merkle_leaf(uint8_t out[32], const void *data, size_t len)
@@ -170,21 +171,15 @@ done:
 int aipm_audit_checkpoint_write(const char *path, uint64_t size,
                                 const uint8_t head[32], aipm_error *err)
 {
-    char hex[65], tmp[4096];
-    FILE *f;
+    char hex[65], text[96];
+    int n;
 
     aipm_hex(hex, head, 32);
-    if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= sizeof(tmp))
-        return aipm_error_set(err, AIPM_EINVALID, "path too long");
-    f = fopen(tmp, "w");
-    if (f == NULL)
-        return aipm_error_set(err, AIPM_EIO, "cannot write %s: %s", tmp,
-                              strerror(errno));
-    fprintf(f, "%llu %s\n", (unsigned long long)size, hex);
-    if (fclose(f) != 0 || rename(tmp, path) != 0)
-        return aipm_error_set(err, AIPM_EIO, "cannot write %s: %s", path,
-                              strerror(errno));
-    return AIPM_OK;
+    n = snprintf(text, sizeof(text), "%llu %s\n", (unsigned long long)size,
+                 hex);
+    /* Through the one safe writer: a new 0600 file renamed into place,
+     * never written through a link planted at the temporary name. */
+    return aipm_file_write(path, text, (size_t)n, 0600, err);
 }
 
 static int hexval(char c)
@@ -252,22 +247,15 @@ static int verify_row(void *ctx, const aipm_audit_row *row)
     return 0;
 }
 
-/* Read "<size> <64 hex>\n". Returns 1 when read, 0 when there is no
- * file, -1 when the file exists but is not a checkpoint (itself a sign of
- * tampering: a missing head would otherwise hide a truncated log). */
-static int read_checkpoint(verify_state *vs, const char *path)
+/* Parse "<size> <64 hex>\n" (the newline optional). 0, or -1 when the
+ * text is not a checkpoint. */
+static int parse_checkpoint(const char *text, uint64_t *size_out,
+                            uint8_t head[32])
 {
-    FILE *f = fopen(path, "r");
-    char text[160], *end;
+    char *end;
     unsigned long long size;
-    size_t n;
     int i;
 
-    if (f == NULL)
-        return 0;
-    n = fread(text, 1, sizeof(text) - 1, f);
-    fclose(f);
-    text[n] = '\0';
     if (text[0] < '0' || text[0] > '9')
         return -1;
     errno = 0;
@@ -279,35 +267,162 @@ static int read_checkpoint(verify_state *vs, const char *path)
 
         if (hi < 0 || lo < 0)
             return -1;
-        vs->cp_head[i] = (uint8_t)(hi << 4 | lo);
+        head[i] = (uint8_t)(hi << 4 | lo);
     }
     if (end[65] != '\n' && end[65] != '\0')
         return -1;
-    vs->cp_size = size;
-    vs->have_cp = 1;
-    return 1;
+    if (end[65] == '\n' && end[66] != '\0')
+        return -1;
+    *size_out = size;
+    return 0;
+}
+
+/* Read the checkpoint file. *state: 1 read (size, head set), 0 no file,
+ * -1 a regular file that is not a checkpoint (itself a sign of tampering:
+ * a missing head would otherwise hide a truncated log). Returns an error
+ * (and says so) when the path is a FIFO, a folder or a link, or cannot be
+ * read: refused, never waited on. */
+static int read_checkpoint(int *state, uint64_t *size, uint8_t head[32],
+                           const char *path, aipm_error *err)
+{
+    aipm_error rerr = {0, ""};
+    struct stat sb;
+    char *text = NULL;
+    size_t len = 0;
+    int rc;
+
+    *state = 0;
+    /* A regular file far larger than "<size> <64 hex>\n" is not one. */
+    if (lstat(path, &sb) == 0 && S_ISREG(sb.st_mode) && sb.st_size > 4096) {
+        *state = -1;
+        return AIPM_OK;
+    }
+    rc = aipm_file_read(&text, &len, path, 4096, &rerr);
+    if (rc == AIPM_ENOTFOUND)
+        return AIPM_OK;
+    if (rc != AIPM_OK)
+        return aipm_error_set(err, rc, "audit checkpoint: %s", rerr.msg);
+    *state =
+        strlen(text) == len && parse_checkpoint(text, size, head) == 0 ? 1 : -1;
+    free(text);
+    return AIPM_OK;
+}
+
+typedef struct root_at {
+    int64_t seq;
+    uint8_t root[32];
+    int found;
+} root_at;
+
+static int find_root(void *ctx, const aipm_audit_row *row)
+{
+    root_at *r = ctx;
+
+    if (row->seq != r->seq)
+        return 0;
+    memcpy(r->root, row->root, 32);
+    r->found = 1;
+    return 1; /* stop */
+}
+
+/* Whether the checkpoint (state, cp_size, cp_head) lags a log whose last
+ * entry is last_seq: 1 yes, 0 no; or an error. */
+static int lags(aipm_store *st, int state, uint64_t cp_size,
+                const uint8_t cp_head[32], int64_t *last_seq, aipm_error *err)
+{
+    uint8_t last_root[32];
+    root_at at;
+    int found = 0, rc;
+
+    if ((rc = aipm_store_audit_last(st, last_seq, last_root, &found, err)) != 0)
+        return rc;
+    if (!found)
+        return 0; /* no log yet */
+    if (state == 0)
+        return 1; /* missing */
+    if (cp_size >= (uint64_t)*last_seq)
+        return 0; /* up to date, or ahead (deleted entries: verify says) */
+    /* Behind: a lag only when the checkpoint is the log's own head at that
+     * size, i.e. the write after a commit never happened. */
+    memset(&at, 0, sizeof(at));
+    at.seq = (int64_t)cp_size;
+    if (cp_size == 0) {
+        aipm_sha256_oneshot(at.root, "", 0);
+        at.found = 1;
+    } else if ((rc = aipm_store_audit_list(st, find_root, &at, err)) != 0 &&
+               rc != 1) {
+        return rc;
+    }
+    return at.found && memcmp(at.root, cp_head, 32) == 0;
+}
+
+int aipm_audit_checkpoint_sync(aipm_store *st, const char *path, int *repaired,
+                               aipm_error *err)
+{
+    uint8_t cp_head[32], head[32];
+    uint64_t cp_size = 0, size = 0;
+    int64_t last_seq = 0, seq_locked = 0;
+    char detail[256];
+    int state, rc;
+
+    *repaired = 0;
+    if ((rc = read_checkpoint(&state, &cp_size, cp_head, path, err)) != 0)
+        return rc;
+    if (state < 0)
+        return AIPM_OK; /* not a checkpoint: verify reports it */
+    if ((rc = lags(st, state, cp_size, cp_head, &last_seq, err)) <= 0)
+        return rc;
+    /* Again under the write lock: another writer may have appended (and
+     * will write the checkpoint itself). */
+    if ((rc = aipm_store_begin(st, err)) != 0)
+        return rc;
+    if ((rc = lags(st, state, cp_size, cp_head, &seq_locked, err)) <= 0 ||
+        seq_locked != last_seq) {
+        aipm_store_rollback(st);
+        return rc < 0 ? rc : AIPM_OK;
+    }
+    snprintf(detail, sizeof(detail),
+             "{\"checkpoint\":\"%s\",\"checkpoint_entries\":%llu,"
+             "\"log_entries\":%lld}",
+             state == 1 ? "behind" : "missing",
+             (unsigned long long)(state == 1 ? cp_size : 0),
+             (long long)last_seq);
+    if ((rc = aipm_audit_append(st, "checkpoint_repair", "audit-checkpoint",
+                                detail, &size, head, err)) != 0 ||
+        (rc = aipm_store_commit(st, err)) != 0) {
+        aipm_store_rollback(st);
+        return rc;
+    }
+    if ((rc = aipm_audit_checkpoint_write(path, size, head, err)) != 0)
+        return rc;
+    *repaired = 1;
+    return AIPM_OK;
 }
 
 int aipm_audit_verify(aipm_store *st, const char *checkpoint_path,
                       aipm_audit_report *report, aipm_error *err)
 {
     verify_state *vs = calloc(1, sizeof(*vs));
-    int rc;
+    int rc = AIPM_OK, state = 0;
 
     memset(report, 0, sizeof(*report));
     if (vs == NULL)
         return aipm_error_set(err, AIPM_ENOMEM, "out of memory");
     vs->report = report;
     aipm_merkle_init(&vs->m);
-    if (checkpoint_path && read_checkpoint(vs, checkpoint_path) < 0) {
+    if (checkpoint_path &&
+        (rc = read_checkpoint(&state, &vs->cp_size, vs->cp_head,
+                              checkpoint_path, err)) != 0)
+        goto done;
+    vs->have_cp = state == 1;
+    if (state < 0) {
         report->first_bad = 1;
         snprintf(report->problem, sizeof(report->problem),
                  "checkpoint: %s is not a checkpoint (size and head); it was "
                  "damaged or replaced",
                  checkpoint_path);
         aipm_merkle_root(&vs->m, report->head);
-        free(vs);
-        return AIPM_OK;
+        goto done;
     }
     rc = aipm_store_audit_list(st, verify_row, vs, err);
     if (rc == 1)
@@ -323,6 +438,14 @@ int aipm_audit_verify(aipm_store *st, const char *checkpoint_path,
     }
     report->size = vs->m.size;
     aipm_merkle_root(&vs->m, report->head);
+    report->checkpoint_size = vs->cp_size;
+    if (checkpoint_path && report->first_bad == 0 && vs->m.size > 0) {
+        if (!vs->have_cp)
+            report->checkpoint = AIPM_CHECKPOINT_MISSING;
+        else if (vs->cp_size < vs->m.size)
+            report->checkpoint = AIPM_CHECKPOINT_BEHIND;
+    }
+done:
     free(vs);
     return rc;
 }

@@ -21,7 +21,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <time.h>
 
 /* Each user's first time for each event name (rows grouped by user; the
@@ -604,7 +603,8 @@ done:
                                           "out of memory (graph arrays)");
 }
 
-/* Free an adjacency array of g (nothing when it lies in the mapping). */
+/* Free an adjacency array of g (nothing when it lies in the snapshot's
+ * buffer). */
 static void drop(aipm_graph *g, adj *a)
 {
     const char *p = (const char *)a, *map = g->map;
@@ -839,7 +839,8 @@ static int load(aipm_graph *g, aipm_store *st, const aipm_config *cfg,
             F.first_t[f] = INT64_MAX;
     }
     if (rc == AIPM_OK && was == NULL &&
-        aipm_store_open(&F.st, aipm_store_namespace(st), 0, &F.err) == AIPM_OK)
+        aipm_store_open(&F.st, aipm_store_namespace(st), AIPM_STORE_READONLY,
+                        &F.err) == AIPM_OK)
         threaded = pthread_create(&tid, NULL, firsts_main, &F) == 0;
     if (rc == AIPM_OK && !threaded) {
         if (F.st)
@@ -908,7 +909,7 @@ static int apply_delta(aipm_graph **gp, aipm_store *st, const aipm_config *cfg,
         return AIPM_OK;
     }
     if (rc == AIPM_OK && (rc = merge(g, n_old)) == AIPM_OK && g->map) {
-        munmap(g->map, g->map_len); /* the merge copied what it needed */
+        free(g->map); /* the merge copied what it needed */
         g->map = NULL;
     }
     return rc;
@@ -1032,8 +1033,7 @@ void aipm_graph_free(aipm_graph *g)
     free(g->in_start);
     drop(g, g->out);
     drop(g, g->in);
-    if (g->map)
-        munmap(g->map, g->map_len);
+    free(g->map);
     free(g);
 }
 

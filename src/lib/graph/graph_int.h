@@ -40,7 +40,7 @@ struct aipm_graph {
     size_t *out_start, *in_start; /* n_nodes + 1 */
     adj *out, *in;
     int csv_builtin; /* graph.csv gave member_of, uses or depends_on edges */
-    void *map;       /* a snapshot mapped, out and in may point into it */
+    void *map;       /* a snapshot read whole, out and in may point into it */
     size_t map_len;
     aipm_error *err;
 };
@@ -75,10 +75,10 @@ int aipm_graph__version_holds(const graph_version *v,
                               const graph_version *later);
 
 /* The graph as it stood at the snapshot in path, if its version can be
- * brought to cur: *out gets the graph (both adjacencies, in the file's
- * mapping) and *was the snapshot's bounds (max_batch, events_rowid,
- * graph_rid); else *out is NULL and why says why (a full build follows).
- * Errors only on memory. */
+ * brought to cur: *out gets the graph (both adjacencies, in the buffer
+ * the file was read into) and *was the snapshot's bounds (max_batch,
+ * events_rowid, graph_rid); else *out is NULL and why says why (a full build
+ * follows). Errors only on memory. */
 int aipm_graph__restore(aipm_graph **out, graph_version *was,
                         const graph_version *cur, const char *path, char *why,
                         size_t why_len, aipm_error *err);

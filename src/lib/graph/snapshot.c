@@ -16,12 +16,15 @@
  *   in-edges     the same by destination, each destination's by source
  *
  * each section padded with zeros to a multiple of 8 bytes. The file is
- * mapped, not read, and the edges used where they lie: restoring costs
- * the checksum, the node ids' map and one check of every edge. A file
+ * read whole into one buffer (not mapped: a file truncated or rewritten in
+ * place while in use must not crash us or change what was checked), and
+ * the edges used where they lie in it: restoring costs the read, the
+ * checksum, the node ids' map and one check of every edge. A file
  * that does not add up - sizes, counts, node numbers, order, the checksum
  * - is never used; the build is full and says why. The file holds user
- * ids, so it is written 0600, to a temporary name renamed over the old
- * one (a reader sees one or the other, whole).
+ * ids, so it is written 0600 through core's safe writer (a temporary
+ * name, fsync, renamed over the old one: a reader sees one or the other,
+ * whole).
  */
 #include "graph/graph_int.h"
 
@@ -32,7 +35,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -321,6 +323,8 @@ static void sweep(const char *path)
         if (strncmp(e->d_name, base, base_len) != 0 ||
             strncmp(tail, ".tmp", 4) != 0)
             continue;
+        if (tail[4] == '.') /* aipm_file_tmp_open's "<path>.tmp.<pid>" */
+            tail++;
         pid = strtol(tail + 4, &end, 10);
         if (end == tail + 4 || *end != '\0' || pid <= 0 ||
             kill((pid_t)pid, 0) == 0 || errno != ESRCH)
@@ -335,7 +339,7 @@ int aipm_graph__save(const aipm_graph *g, const graph_version *v,
 {
     size_t n_nodes = (size_t)g->nodes.n_keys, i, at;
     uint64_t size[N_SECTIONS] = {0};
-    char *tmp = malloc(strlen(path) + 32), *ids = NULL, *rel = NULL;
+    char tmp[4200], *ids = NULL, *rel = NULL;
     uint32_t *out_degree = degrees(g->out_start, n_nodes);
     uint32_t *in_degree = degrees(g->in_start, n_nodes);
     snap_batch *batches = calloc(v->n_batches + 1, sizeof(snap_batch));
@@ -362,7 +366,7 @@ int aipm_graph__save(const aipm_graph *g, const graph_version *v,
     for (i = 0; i < (size_t)g->relations.n_keys; i++)
         h.relations_len += g->relations.key_lens[i] + 1;
     section_sizes(&h, size);
-    if (!tmp || !out_degree || !in_degree || !batches ||
+    if (!out_degree || !in_degree || !batches ||
         (ids = calloc(size[SEC_IDS] + 8, 1)) == NULL ||
         (rel = calloc(size[SEC_RELATIONS] + 8, 1)) == NULL)
         goto done;
@@ -379,19 +383,16 @@ int aipm_graph__save(const aipm_graph *g, const graph_version *v,
         batches[i].dataset = v->batches[i].dataset;
         memcpy(batches[i].sha, v->batches[i].sha, 64);
     }
-    /* A new file of our own: whatever lies at the temporary name (a
-     * leftover of a killed run, a link) is replaced, never written
-     * through. */
-    sprintf(tmp, "%s.tmp%ld", path, (long)getpid());
-    unlink(tmp);
-    if ((fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0600)) < 0 ||
-        (w.f = fdopen(fd, "wb")) == NULL) {
+    /* A new file of our own through core's safe writer: whatever lies at
+     * the temporary name (a leftover of a killed run, a link) is replaced,
+     * never written through. */
+    if ((rc = aipm_file_tmp_open(&fd, tmp, sizeof(tmp), path, 0600, err)) != 0)
+        goto done;
+    rc = AIPM_ENOMEM;
+    if ((w.f = fdopen(fd, "wb")) == NULL) {
         rc = aipm_error_set(err, AIPM_EIO, "cannot write %s: %s", tmp,
                             strerror(errno));
-        if (fd >= 0) {
-            close(fd);
-            unlink(tmp);
-        }
+        aipm_file_tmp_abort(fd, tmp);
         goto done;
     }
     if (fwrite(&h, sizeof(h), 1, w.f) != 1) /* again, with the checksum */
@@ -406,21 +407,27 @@ int aipm_graph__save(const aipm_graph *g, const graph_version *v,
     h.checksum = w.sum;
     if (fseek(w.f, 0, SEEK_SET) != 0 || fwrite(&h, sizeof(h), 1, w.f) != 1)
         w.failed = 1;
-    if (fclose(w.f) != 0)
+    if (fflush(w.f) != 0)
         w.failed = 1;
-    if (w.failed || rename(tmp, path) != 0) {
+    if (w.failed) {
         rc = aipm_error_set(err, AIPM_EIO, "cannot write %s: %s", path,
-                            w.failed ? "write failed (disk full?)"
-                                     : strerror(errno));
+                            "write failed (disk full?)");
+        fclose(w.f);
         unlink(tmp);
         goto done;
     }
+    /* fsync, rename over the old snapshot, fsync the folder. */
+    rc = aipm_file_tmp_commit(fd, tmp, path, err);
+    if (fclose(w.f) != 0 && rc == AIPM_OK)
+        rc = aipm_error_set(err, AIPM_EIO, "cannot write %s: %s", path,
+                            strerror(errno));
+    if (rc != AIPM_OK)
+        goto done;
     sweep(path);
     rc = AIPM_OK;
 done:
     if (rc == AIPM_ENOMEM)
         aipm_error_set(err, AIPM_ENOMEM, "out of memory");
-    free(tmp);
     free(ids);
     free(rel);
     free(out_degree);
@@ -547,8 +554,9 @@ int aipm_graph__restore(aipm_graph **out, graph_version *was,
     uint64_t off[N_SECTIONS], size[N_SECTIONS];
     const char *sec[N_SECTIONS];
     aipm_graph *g = NULL;
-    char *map = MAP_FAILED;
+    char *map = NULL;
     struct stat sb;
+    size_t got = 0;
     int fd, k, rc = AIPM_OK;
 
     *out = NULL;
@@ -578,11 +586,26 @@ int aipm_graph__restore(aipm_graph **out, graph_version *was,
         snprintf(why, why_len, "the snapshot is damaged (sizes)");
         goto done;
     }
-    /* Mapped, not read: the edges are used where they lie. */
-    map = mmap(NULL, (size_t)sb.st_size, PROT_READ, MAP_PRIVATE | MAP_POPULATE,
-               fd, 0);
-    if (map == MAP_FAILED) {
-        snprintf(why, why_len, "the snapshot cannot be read");
+    /* Read into memory, not mapped: what is checked below is what is
+     * used, even if the file is truncated or rewritten in place meanwhile
+     * (a mapping would then give SIGBUS or changed bytes after the
+     * checks). The edges are then used where they lie in this buffer. */
+    if ((map = malloc((size_t)sb.st_size)) == NULL) {
+        rc = AIPM_ENOMEM;
+        goto done;
+    }
+    while (got < (size_t)sb.st_size) {
+        ssize_t n = pread(fd, map + got, (size_t)sb.st_size - got, (off_t)got);
+
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            break;
+        got += (size_t)n;
+    }
+    if (got != (size_t)sb.st_size ||
+        memcmp(map, &h, sizeof(h)) != 0) { /* shrank, or changed under us */
+        snprintf(why, why_len, "the snapshot changed while it was read");
         goto done;
     }
     for (k = 0; k < N_SECTIONS; k++)
@@ -599,7 +622,7 @@ int aipm_graph__restore(aipm_graph **out, graph_version *was,
     }
     g->map = map;
     g->map_len = (size_t)sb.st_size;
-    map = MAP_FAILED; /* g has it */
+    map = NULL; /* g has it */
     /* The relations again, the snapshot's: the built-in ones first. */
     aipm_strmap_free(&g->relations);
     aipm_strmap_init(&g->relations, MAX_RELATIONS);
@@ -632,8 +655,7 @@ int aipm_graph__restore(aipm_graph **out, graph_version *was,
 done:
     if (rc == AIPM_ENOMEM)
         aipm_error_set(err, AIPM_ENOMEM, "out of memory");
-    if (map != MAP_FAILED)
-        munmap(map, (size_t)sb.st_size);
+    free(map);
     close(fd);
     aipm_graph_free(g);
     return rc;

@@ -6,10 +6,54 @@
  */
 #include "store/store_int.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-int aipm_store_open(aipm_store **out, const char *url, int create,
+/* A "password=" parameter's value (libpq takes one in the query) becomes
+ * "***", in place. */
+static void redact_query(char *s)
+{
+    char *p = strstr(s, "password="), *v, *end;
+
+    if (p == NULL)
+        return;
+    v = p + 9;
+    end = v + strcspn(v, "&#");
+    if (end - v >= 3) {
+        memcpy(v, "***", 3);
+        memmove(v + 3, end, strlen(end) + 1);
+    } else {
+        memset(v, '*', (size_t)(end - v));
+    }
+}
+
+void aipm_store_url_redact(char *out, size_t cap, const char *url)
+{
+    const char *scheme = strstr(url, "://"), *at, *colon, *end;
+
+    if (cap == 0)
+        return;
+    if (scheme == NULL) {
+        snprintf(out, cap, "%s", url);
+        return;
+    }
+    /* The authority ends at the first '/', '?' or '#' after "://"; a
+     * password is what lies between the first ':' and the last '@' in it. */
+    end = scheme + 3 + strcspn(scheme + 3, "/?#");
+    for (at = end; at > scheme + 3 && at[-1] != '@'; at--)
+        ;
+    colon = memchr(scheme + 3, ':', (size_t)(end - scheme - 3));
+    if (at == scheme + 3 || colon == NULL || colon > at) {
+        snprintf(out, cap, "%s", url);
+        redact_query(out);
+        return;
+    }
+    snprintf(out, cap, "%.*s:***%s", (int)(colon - url), url, at - 1);
+    redact_query(out);
+}
+
+int aipm_store_open(aipm_store **out, const char *url, int flags,
                     aipm_error *err)
 {
     *out = NULL;
@@ -17,14 +61,18 @@ int aipm_store_open(aipm_store **out, const char *url, int create,
         return aipm_error_set(err, AIPM_EINVALID, "empty store URL");
     if (strncmp(url, "postgresql://", 13) == 0 ||
         strncmp(url, "postgres://", 11) == 0 ||
-        strncmp(url, "clickhouse://", 13) == 0)
+        strncmp(url, "clickhouse://", 13) == 0) {
+        char shown[1024];
+
+        aipm_store_url_redact(shown, sizeof(shown), url);
         return aipm_error_set(err, AIPM_EINVALID,
                               "store '%s': this build supports only the "
                               "embedded SQLite store so far",
-                              url);
+                              shown);
+    }
     if (strncmp(url, "sqlite:", 7) == 0)
         url += 7;
-    return aipm_store__sqlite_open(out, url, create, err);
+    return aipm_store__sqlite_open(out, url, flags, err);
 }
 
 void aipm_store_close(aipm_store *st)

@@ -75,7 +75,7 @@ struct aipm_store {
 };
 
 /* The SQLite backend (store_sqlite.c). */
-int aipm_store__sqlite_open(aipm_store **out, const char *path, int create,
+int aipm_store__sqlite_open(aipm_store **out, const char *path, int flags,
                             aipm_error *err);
 
 #endif

@@ -14,6 +14,7 @@
 #include "store/store_int.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -47,6 +48,10 @@ typedef struct sqlite_store {
     sqlite3_stmt *stmts[S_COUNT];
     sqlite3_stmt *row_stmts[N_CSV];
     int in_tx;
+    int readonly;
+    int waited_out;                        /* the busy handler gave up */
+    int64_t wait_started_ms, wait_told_ms; /* the current wait */
+    char path[1024];                       /* for messages */
 } sqlite_store;
 
 static const char *const sql_text[S_COUNT] = {
@@ -159,9 +164,17 @@ static const char *const migration_3 =
 static const char *const migrations[] = {migration_1, migration_2, migration_3};
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
 
-/* The message of a failed SQLite call. A full disk and a file that is
- * not SQLite name the file and what to do: SQLite's own words ("database
- * or disk is full", "file is not a database") say neither. */
+static double wait_seconds(void);
+
+#define BUSY_TEXT                                                              \
+    "store '%s' is locked by another process writing to it; gave up after "    \
+    "waiting %.0f s (--wait); try again when it ends, or wait longer with "    \
+    "--wait SECONDS"
+
+/* The message of a failed SQLite call. A lock held too long, a read-only
+ * store, a full disk and a file that is not SQLite name the file and what
+ * to do: SQLite's own words ("database is locked", "database or disk is
+ * full", "file is not a database") say neither. */
 static int store_error(sqlite_store *s, int code, const char *msg,
                        aipm_error *err)
 {
@@ -171,6 +184,14 @@ static int store_error(sqlite_store *s, int code, const char *msg,
 
     if (file == NULL || file[0] == '\0')
         file = "the store";
+    if (code == SQLITE_BUSY)
+        return aipm_error_set(err, AIPM_EIO, BUSY_TEXT, s->path,
+                              wait_seconds());
+    if (code == SQLITE_READONLY)
+        return aipm_error_set(err, AIPM_EIO,
+                              "store '%s' is read-only (%s); this command "
+                              "writes: run it with write access",
+                              s->path, msg);
     if (full)
         return aipm_error_set(err, AIPM_EIO,
                               "the disk holding %s is full (%s): free some "
@@ -190,10 +211,11 @@ static int store_error(sqlite_store *s, int code, const char *msg,
 static int exec(sqlite_store *s, const char *sql, aipm_error *err)
 {
     char *msg = NULL;
+    int code;
 
-    if (sqlite3_exec(s->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
-        store_error(s, sqlite3_errcode(s->db),
-                    msg ? msg : sqlite3_errmsg(s->db), err);
+    s->waited_out = 0;
+    if ((code = sqlite3_exec(s->db, sql, NULL, NULL, &msg)) != SQLITE_OK) {
+        store_error(s, code, msg ? msg : sqlite3_errmsg(s->db), err);
         if (err)
             err->code = AIPM_EIO;
         sqlite3_free(msg);
@@ -344,23 +366,226 @@ static int step_done(sqlite_store *s, sqlite3_stmt *st, aipm_error *err)
 
 static const aipm_store_ops sqlite_ops;
 
-int aipm_store__sqlite_open(aipm_store **out, const char *path, int create,
+/* ---- waiting for another writer's lock ---- */
+
+static struct {
+    double max_seconds; /* < 0: as long as it takes */
+    aipm_store_wait_fn notify;
+    void *ctx;
+} wait_cfg = {-1, NULL, NULL};
+
+static double wait_seconds(void)
+{
+    return wait_cfg.max_seconds;
+}
+
+void aipm_store_set_wait(double max_seconds, aipm_store_wait_fn notify,
+                         void *ctx)
+{
+    wait_cfg.max_seconds = max_seconds;
+    wait_cfg.notify = notify;
+    wait_cfg.ctx = ctx;
+}
+
+/* SQLite's busy handler: count is 0 at the start of each wait. Sleeps in
+ * short steps, tells the front-end every 3 s, and gives up (SQLITE_BUSY)
+ * when the configured wait has passed. */
+static int on_busy(void *ctx, int count)
+{
+    sqlite_store *s = ctx;
+    int64_t now = aipm_clock_ms();
+    double waited;
+
+    if (count == 0) {
+        s->wait_started_ms = now;
+        s->wait_told_ms = now;
+    }
+    waited = (double)(now - s->wait_started_ms) / 1000.0;
+    if (wait_cfg.max_seconds >= 0 && waited >= wait_cfg.max_seconds) {
+        s->waited_out = 1;
+        return 0;
+    }
+    if (wait_cfg.notify && now - s->wait_told_ms >= 3000) {
+        s->wait_told_ms = now;
+        wait_cfg.notify(wait_cfg.ctx, s->path, waited);
+    } else if (wait_cfg.notify && count == 20) {
+        /* The first message after 1 s, not 3: a short wait says nothing,
+         * a real one says why nothing happens. */
+        wait_cfg.notify(wait_cfg.ctx, s->path, waited);
+    }
+    sqlite3_sleep(50);
+    return 1;
+}
+
+/* ---- opening ---- */
+
+/* Whether the file at fd starts as a SQLite database. 1 yes, 0 no (or
+ * empty: *empty set). */
+static int sqlite_header(int fd, int *empty)
+{
+    char head[16];
+    ssize_t n = pread(fd, head, sizeof(head), 0);
+
+    *empty = n == 0;
+    return n == (ssize_t)sizeof(head) &&
+           memcmp(head, "SQLite format 3", 16) == 0;
+}
+
+/* An existing file must be an aipm store: a SQLite database with aipm's
+ * schema_migrations table. Nothing is written to anything else. */
+static int check_aipm(sqlite_store *s, const char *path, aipm_error *err)
+{
+    sqlite3_stmt *st = NULL;
+    int n_tables = 0, has_migrations = 0, rc;
+
+    if (sqlite3_prepare_v2(s->db,
+                           "SELECT count(*), coalesce(sum(name = "
+                           "'schema_migrations'), 0) FROM sqlite_master "
+                           "WHERE type = 'table'",
+                           -1, &st, NULL) != SQLITE_OK) {
+        rc = sqlite3_errcode(s->db);
+        if (rc == SQLITE_NOTADB)
+            return aipm_error_set(err, AIPM_EINVALID,
+                                  "store '%s' is not an aipm store (not a "
+                                  "SQLite database); check the path, or "
+                                  "restore the file from a backup",
+                                  path);
+        if ((rc == SQLITE_READONLY || rc == SQLITE_CANTOPEN ||
+             rc == SQLITE_PERM) &&
+            s->readonly)
+            return aipm_error_set(
+                err, AIPM_EIO,
+                "store '%s' cannot be read in this read-only folder: its "
+                "-wal file holds changes and SQLite needs a -shm file beside "
+                "it; run any aipm command once with write access",
+                path);
+        if (rc == SQLITE_READONLY || rc == SQLITE_CANTOPEN || rc == SQLITE_PERM)
+            return aipm_error_set(err, AIPM_EIO,
+                                  "store '%s' cannot be written (a read-only "
+                                  "file or folder) and this command writes; "
+                                  "run it with write access",
+                                  path);
+        if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED)
+            return aipm_error_set(err, AIPM_EBLOCKED,
+                                  "store '%s' is locked by another process "
+                                  "writing to it; try again when it ends",
+                                  path);
+        return aipm_error_set(err, AIPM_EIO, "cannot read store '%s': %s", path,
+                              sqlite3_errmsg(s->db));
+    }
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        n_tables = sqlite3_column_int(st, 0);
+        has_migrations = sqlite3_column_int(st, 1);
+    }
+    sqlite3_finalize(st);
+    if (has_migrations)
+        return AIPM_OK;
+    return aipm_error_set(err, AIPM_EINVALID,
+                          "store '%s' is not an aipm store (a SQLite "
+                          "database with %d table(s), none of aipm's); "
+                          "nothing was changed; check the path or --store",
+                          path, n_tables);
+}
+
+/* Whether a read works on db (a read-only connection to a WAL database
+ * needs its -shm file, which it cannot create in a read-only folder). */
+static int readable(sqlite3 *db)
+{
+    return sqlite3_exec(db, "SELECT count(*) FROM sqlite_master", NULL, NULL,
+                        NULL) == SQLITE_OK;
+}
+
+/* A read-only folder holding a WAL database without its -wal and -shm
+ * files (the last writer checkpointed and removed them, so the database
+ * file is complete): open it as immutable, which needs neither. Not when
+ * a -wal file exists: its committed pages would be missed. 0, or
+ * AIPM_EIO (the message is left to the caller's checks). */
+static int reopen_immutable(sqlite_store *s, const char *path)
+{
+    char wal[1100], uri[3400];
+    struct stat sb;
+    size_t n = 0;
+    const char *p;
+
+    snprintf(wal, sizeof(wal), "%s-wal", path);
+    if (stat(wal, &sb) == 0)
+        return AIPM_OK; /* keep the connection: its error says why */
+    n = (size_t)snprintf(uri, sizeof(uri), "file:");
+    for (p = path; *p && n + 4 < sizeof(uri); p++) {
+        unsigned char c = (unsigned char)*p;
+
+        if (c == '?' || c == '#' || c == '%' || c < 0x21 || c >= 0x7f)
+            n += (size_t)snprintf(uri + n, sizeof(uri) - n, "%%%02X", c);
+        else
+            uri[n++] = (char)c;
+    }
+    if (*p || n + 16 >= sizeof(uri))
+        return AIPM_OK;
+    snprintf(uri + n, sizeof(uri) - n, "?immutable=1");
+    sqlite3_close(s->db);
+    s->db = NULL;
+    if (sqlite3_open_v2(uri, &s->db,
+                        SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX |
+                            SQLITE_OPEN_URI,
+                        NULL) != SQLITE_OK)
+        return AIPM_EIO;
+    return AIPM_OK;
+}
+
+int aipm_store__sqlite_open(aipm_store **out, const char *path, int flags,
                             aipm_error *err)
 {
-    sqlite_store *s;
+    sqlite_store *s = NULL;
     struct stat sb;
     char *abs = NULL;
-    int rc, flags = SQLITE_OPEN_READWRITE;
+    int rc, fd = -1, empty = 0, is_db,
+            oflags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX;
+    int create = flags & AIPM_STORE_CREATE,
+        readonly = (flags & AIPM_STORE_READONLY) && !create;
 
     *out = NULL;
-    if (stat(path, &sb) != 0) {
-        if (!create)
-            return aipm_error_set(err, AIPM_ENOTFOUND,
-                                  "store '%s' does not exist", path);
-        flags |= SQLITE_OPEN_CREATE;
-    } else if (!S_ISREG(sb.st_mode)) {
-        return aipm_error_set(err, AIPM_EINVALID,
-                              "store '%s' is not a regular file", path);
+    if (create) {
+        /* Our own new file, 0600 (it holds user ids and emails; SQLite
+         * gives its -wal and -shm the same mode), never through a link
+         * and never over an existing file. */
+        fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+                  0600);
+        if (fd < 0)
+            return aipm_error_set(
+                err, errno == EEXIST ? AIPM_EEXISTS : AIPM_EIO,
+                "cannot create store '%s': %s", path, strerror(errno));
+        close(fd);
+        fd = -1;
+    } else {
+        if ((fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)) < 0) {
+            if (errno == ENOENT)
+                return aipm_error_set(err, AIPM_ENOTFOUND,
+                                      "store '%s' does not exist", path);
+            return aipm_error_set(err, AIPM_EIO, "cannot open store '%s': %s",
+                                  path, strerror(errno));
+        }
+        if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
+            close(fd);
+            return aipm_error_set(err, AIPM_EINVALID,
+                                  "store '%s' is not a regular file", path);
+        }
+        is_db = sqlite_header(fd, &empty);
+        close(fd);
+        fd = -1;
+        if (empty)
+            return aipm_error_set(
+                err, AIPM_EINVALID,
+                "store '%s' is empty (0 bytes), not an aipm store; restore it "
+                "from a backup, or move it away and run `aipm init`",
+                path);
+        if (!is_db)
+            return aipm_error_set(err, AIPM_EINVALID,
+                                  "store '%s' is not an aipm store (not a "
+                                  "SQLite database); check the path, or "
+                                  "restore the file from a backup",
+                                  path);
+        if (readonly)
+            oflags = SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX;
     }
     /* No global memory statistics: they take a mutex on every allocation.
      * This must precede SQLite's initialisation; later calls are refused
@@ -370,33 +595,54 @@ int aipm_store__sqlite_open(aipm_store **out, const char *path, int create,
     if (s == NULL)
         return aipm_error_set(err, AIPM_ENOMEM, "out of memory");
     s->base.ops = &sqlite_ops;
+    snprintf(s->path, sizeof(s->path), "%s", path);
     /* NOMUTEX: a store handle is used by one thread at a time (the ingest
      * pipeline hands it to its writer thread and back), so the per-call
-     * connection mutex is pure cost. */
-    flags |= SQLITE_OPEN_NOMUTEX;
-    if (sqlite3_open_v2(path, &s->db, flags, NULL) != SQLITE_OK) {
+     * connection mutex is pure cost. The file exists by now (made above
+     * when creating), so SQLite never creates it with its own mode. */
+    if (sqlite3_open_v2(path, &s->db, oflags, NULL) != SQLITE_OK) {
         rc = aipm_error_set(err, AIPM_EIO, "cannot open store '%s': %s", path,
                             s->db ? sqlite3_errmsg(s->db) : "out of memory");
         goto fail;
     }
-    sqlite3_busy_timeout(s->db, 10000);
-    sqlite3_extended_result_codes(s->db, 0);
-    /* WAL for concurrent readers; NORMAL sync is durable at each commit
-     * boundary in WAL mode up to power loss of the last transaction. A
-     * 32 MB page cache bounds memory while keeping index pages hot, and
-     * large sorts (an index build, a GROUP BY) spill to temporary files
-     * rather than grow the process. */
-    rc = exec(s,
-              "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
-              "PRAGMA foreign_keys=ON; PRAGMA cache_size=-32768;",
-              err);
-    if (rc) {
-        if (err && strstr(err->msg, "not a database"))
-            err->code = AIPM_EIO;
+    if (readonly && !readable(s->db) && reopen_immutable(s, path) != 0) {
+        rc = aipm_error_set(err, AIPM_EIO, "cannot open store '%s': %s", path,
+                            s->db ? sqlite3_errmsg(s->db) : "out of memory");
         goto fail;
     }
-    if ((rc = migrate(s, err)) != 0)
+    sqlite3_busy_handler(s->db, on_busy, s);
+    sqlite3_extended_result_codes(s->db, 0);
+    s->readonly = readonly;
+    if (!create && (rc = check_aipm(s, path, err)) != 0)
         goto fail;
+    if (readonly) {
+        /* Read-only: no journal mode change, no migrations (both write). */
+        rc = exec(s, "PRAGMA foreign_keys=ON; PRAGMA cache_size=-32768;", err);
+        if (rc == 0)
+            rc = schema_version(s, &s->base.schema_version, err);
+        if (rc == 0 && s->base.schema_version < N_MIGRATIONS)
+            rc = aipm_error_set(err, AIPM_EINVALID,
+                                "store '%s' needs an upgrade (schema %d of "
+                                "%d); run any aipm write command on it once "
+                                "with write access",
+                                path, s->base.schema_version, N_MIGRATIONS);
+        if (rc)
+            goto fail;
+    } else {
+        /* WAL for concurrent readers; NORMAL sync is durable at each
+         * commit boundary in WAL mode up to power loss of the last
+         * transaction. A 32 MB page cache bounds memory while keeping
+         * index pages hot, and large sorts (an index build, a GROUP BY)
+         * spill to temporary files rather than grow the process. */
+        rc = exec(s,
+                  "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
+                  "PRAGMA foreign_keys=ON; PRAGMA cache_size=-32768;",
+                  err);
+        if (rc)
+            goto fail;
+        if ((rc = migrate(s, err)) != 0)
+            goto fail;
+    }
     abs = realpath(path, NULL);
     snprintf(s->base.ns, sizeof(s->base.ns), "sqlite:%s", abs ? abs : path);
     free(abs);
@@ -405,6 +651,8 @@ int aipm_store__sqlite_open(aipm_store **out, const char *path, int create,
 fail:
     sqlite3_close(s->db);
     free(s);
+    if (create)
+        unlink(path); /* ours, made above: leave nothing half made */
     return rc;
 }
 
@@ -1166,6 +1414,8 @@ static int sq_analysis_index(aipm_store *base, aipm_error *err)
 {
     sqlite_store *s = (sqlite_store *)base;
 
+    if (s->readonly)
+        return AIPM_OK; /* an index is only speed: read without it */
     return exec(s,
                 "CREATE INDEX IF NOT EXISTS events_user_event ON "
                 "events(user_id, event, ts, batch_id)",

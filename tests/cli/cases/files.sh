@@ -1,0 +1,261 @@
+# tests/cli/cases/files.sh - files, store and workspace (issue 12): the one
+# safe writer, private modes, the store's place, read-only workspaces,
+# foreign stores, atomic init, the audit checkpoint, passwords in URLs and
+# waiting for another writer's lock. Sourced by tests/cli/run.sh.
+
+# A link planted at the checkpoint's temporary name pointing outside the
+# workspace is never written through (fopen("w") followed it).
+case_files_checkpoint_symlink_not_followed() {
+    local W
+    mkws fsym; W=$WS
+    printf 'precious\n' >"$T/fsym-victim"
+    ln -s "$T/fsym-victim" "$W/audit-checkpoint.tmp"
+    A -C "$W" ingest events "$EX/events.ndjson"
+    expect_rc 0 "ingest with a planted link"
+    [ "$(cat "$T/fsym-victim")" = precious ] ||
+        fail "the file behind audit-checkpoint.tmp was overwritten"
+    [ -f "$W/audit-checkpoint" ] && [ ! -L "$W/audit-checkpoint" ] ||
+        fail "audit-checkpoint is not a regular file"
+    A -C "$W" audit verify
+    expect_rc 0 "audit verify"
+}
+
+# The store (and its -wal/-shm), the checkpoint, aipm.yaml and the graph
+# snapshot are private to the owner: 0600 (README "Files and permissions").
+case_files_private_modes() {
+    local W f m
+    mkws fmode; W=$WS
+    A -C "$W" ingest events "$EX/events.ndjson"
+    expect_rc 0 "ingest"
+    # Hold a reader open so the -wal and -shm files exist to be checked.
+    A -C "$W" graph stats
+    expect_rc 0 "graph stats"
+    for f in aipm.db aipm.yaml audit-checkpoint graph.snapshot; do
+        [ -e "$W/$f" ] || fail "$f missing"
+        m=$(stat -c %a "$W/$f")
+        [ "$m" = 600 ] || fail "$f has mode $m, expected 600"
+    done
+    sqlite3 "$W/aipm.db" 'PRAGMA journal_mode' >/dev/null # may create -shm
+    for f in aipm.db-wal aipm.db-shm; do
+        [ -e "$W/$f" ] || continue
+        m=$(stat -c %a "$W/$f")
+        [ "$m" = 600 ] || fail "$f has mode $m, expected 600"
+    done
+}
+
+# Without `store:` in aipm.yaml the store is the workspace's own aipm.db,
+# also with -C from another folder (it resolved against the current one).
+case_files_store_default_from_elsewhere() {
+    local W
+    mkws fdef; W=$WS
+    sed -i '/^store:/d' "$W/aipm.yaml"
+    grep -q '^store:' "$W/aipm.yaml" && fail "could not remove store:"
+    mkdir -p "$T/fdef-elsewhere"
+    cd "$T/fdef-elsewhere" || fail "cd"
+    A -C "$W" ingest events "$EX/events.ndjson"
+    expect_rc 0 "ingest with -C from another folder, no store: key"
+    A -C ../fdef data versions --json
+    expect_rc 0 "data versions with a relative -C"
+    [ ! -e aipm.db ] || fail "an aipm.db was created in the current folder"
+    [ "$(sql "$W/aipm.db" 'select count(*) from batches')" = 1 ] ||
+        fail "the batch is not in the workspace's aipm.db"
+}
+
+# Read-only commands work on a read-only workspace. Permission bits do not
+# stop root, so as root the commands run as nobody (setpriv) on a workspace
+# nobody may read but not write; otherwise the folder and files are chmod
+# a-w. Either way the store is opened read-only: nothing is created or
+# changed, and a write command says the store cannot be written.
+case_files_readonly_workspace() {
+    local W run sum1 sum2 c
+    mkws fro; W=$WS
+    A -C "$W" ingest events "$EX/events.ndjson"
+    expect_rc 0 "ingest"
+    A -C "$W" ingest backlog "$EX/backlog.csv"
+    expect_rc 0 "ingest backlog"
+    rm -f "$W/aipm.db-wal" "$W/aipm.db-shm"
+    [ ! -e "$W/aipm.db-wal" ] || fail "a -wal file remained after the writers"
+    if [ "$(id -u)" = 0 ]; then
+        command -v setpriv >/dev/null || fail "root without setpriv: cannot test"
+        chmod 711 "$T"
+        chmod 755 "$W"
+        chmod 644 "$W"/*
+        run="setpriv --reuid=65534 --regid=65534 --clear-groups"
+    else
+        chmod a-w "$W" "$W"/*
+        run=""
+    fi
+    sum1=$(cd "$W" && sha256sum aipm.db aipm.yaml audit-checkpoint)
+    for c in "data versions" "data show 1" "quality" "kpi" "audit verify" \
+        "audit log" "quarantine" "lineage" "experiment list" "graph stats"; do
+        # shellcheck disable=SC2086
+        timeout 60 $run "$AIPM" -C "$W" $c >"$OUT" 2>"$ERR" </dev/null
+        RC=$?
+        expect_rc 0 "aipm $c on a read-only workspace"
+    done
+    # shellcheck disable=SC2086
+    timeout 60 $run "$AIPM" -C "$W" ingest signals "$EX/signals.csv" \
+        >"$OUT" 2>"$ERR" </dev/null
+    RC=$?
+    chmod u+w "$W" "$W"/* 2>/dev/null
+    expect_rc 1 "ingest on a read-only workspace"
+    expect_one_line_stderr "ingest on a read-only workspace"
+    grep -q "write access" "$ERR" || fail "the error does not say why: $(errtext)"
+    sum2=$(cd "$W" && sha256sum aipm.db aipm.yaml audit-checkpoint)
+    [ "$sum1" = "$sum2" ] || fail "a read-only command changed the workspace"
+    [ ! -e "$W/aipm.db-wal" ] || fail "a read-only command created aipm.db-wal"
+}
+
+# A file that is not an aipm store is refused, named, and left untouched;
+# an empty aipm.db beside an audit checkpoint is an error, not a new store.
+case_files_not_an_aipm_store() {
+    local W
+    sqlite3 "$T/other.db" 'create table notes(x); insert into notes values(1);'
+    A --store "$T/other.db" data versions
+    expect_rc 1 "another application's SQLite file"
+    expect_one_line_stderr "another application's SQLite file"
+    grep -q "$T/other.db' is not an aipm store" "$ERR" ||
+        fail "the message does not name the file: $(errtext)"
+    [ "$(sqlite3 "$T/other.db" .tables)" = notes ] ||
+        fail "aipm tables were added to another application's file"
+    printf 'just text\n' >"$T/text.db"
+    A --store "$T/text.db" data versions
+    expect_rc 1 "a text file as the store"
+    grep -q "not an aipm store" "$ERR" || fail "text file: $(errtext)"
+    [ "$(cat "$T/text.db")" = "just text" ] || fail "the text file was changed"
+
+    mkws fempty; W=$WS
+    : >"$W/aipm.db"
+    rm -f "$W/aipm.db-wal" "$W/aipm.db-shm"
+    A -C "$W" ingest events "$EX/events.ndjson"
+    expect_rc 1 "an empty aipm.db"
+    expect_one_line_stderr "an empty aipm.db"
+    grep -q "empty" "$ERR" || fail "empty store: $(errtext)"
+    [ ! -s "$W/aipm.db" ] || fail "the empty aipm.db was re-initialised"
+}
+
+# init is atomic: killed after building everything but before moving it
+# into place (the test hook AIPM_TEST_KILL_AT), it leaves no workspace,
+# and the next init succeeds (and removes the dead build folder).
+case_files_init_killed_leaves_nothing() {
+    local rc
+    { AIPM_TEST_KILL_AT=init-built "$AIPM" init "$T/fkill" >/dev/null 2>&1; } 2>/dev/null
+    rc=$?
+    [ "$rc" -eq 137 ] || fail "init with the kill hook exited $rc, expected 137"
+    [ ! -e "$T/fkill" ] || fail "a killed init left $T/fkill"
+    mkdir "$T/fkill2"
+    { AIPM_TEST_KILL_AT=init-built "$AIPM" init "$T/fkill2" >/dev/null 2>&1; } 2>/dev/null
+    [ ! -e "$T/fkill2/aipm.yaml" ] && [ ! -e "$T/fkill2/aipm.db" ] ||
+        fail "a killed init into an existing folder left workspace files"
+    A init "$T/fkill"
+    expect_rc 0 "init after a killed init"
+    A init "$T/fkill2"
+    expect_rc 0 "init into the folder after a killed init"
+    # shellcheck disable=SC2012
+    [ "$(ls -A "$T/fkill2" | grep -c aipm-init)" = 0 ] ||
+        fail "the dead build folder was not removed"
+    ls "$T" | grep -q 'fkill.aipm-init' && fail "a dead build folder remains"
+    A -C "$T/fkill2" audit log --json
+    expect_rc 0 "audit log"
+    pycheck "$OUT" '
+e = d["entries"]
+want(len(e) == 1 and e[0]["entry"]["action"] == "init", "entries: %r" % e)'
+}
+
+# A checkpoint path that is a FIFO or a folder: a message, never a hang.
+case_files_checkpoint_fifo_or_folder() {
+    local W
+    mkws ffifo; W=$WS
+    rm -f "$W/audit-checkpoint"
+    mkfifo "$W/audit-checkpoint"
+    A -C "$W" audit verify
+    [ "$RC" -ne 124 ] || fail "audit verify hung on a FIFO checkpoint"
+    expect_rc 1 "audit verify, FIFO checkpoint"
+    expect_one_line_stderr "audit verify, FIFO checkpoint"
+    grep -q "FIFO" "$ERR" || fail "the message does not say FIFO: $(errtext)"
+    A -C "$W" ingest events "$EX/events.ndjson"
+    [ "$RC" -ne 124 ] || fail "ingest hung on a FIFO checkpoint"
+    expect_rc 1 "ingest, FIFO checkpoint"
+    rm -f "$W/audit-checkpoint"
+    mkdir "$W/audit-checkpoint"
+    A -C "$W" audit verify
+    expect_rc 1 "audit verify, folder checkpoint"
+    grep -q "folder" "$ERR" || fail "the message does not say folder: $(errtext)"
+}
+
+# A checkpoint that lags the log (a command killed between its commit and
+# the checkpoint's write) or is missing: verify warns (stderr and JSON),
+# the next write command repairs it with an audit entry saying so.
+case_files_checkpoint_lag() {
+    local W
+    mkws flag; W=$WS
+    cp "$W/audit-checkpoint" "$T/flag-cp1" # 1 entry: init
+    A -C "$W" ingest events "$EX/events.ndjson"
+    expect_rc 0 "ingest"
+    cp "$T/flag-cp1" "$W/audit-checkpoint" # as if the write never happened
+    A -C "$W" audit verify --json
+    expect_rc 0 "audit verify, checkpoint behind"
+    grep -q "warning: the audit checkpoint .* records 1 entries but the log has 2" "$ERR" ||
+        fail "no warning for a lagging checkpoint: $(errtext)"
+    pycheck "$OUT" 'want(d["checkpoint"] == "behind", "checkpoint: %r" % d.get("checkpoint"))'
+    A -C "$W" ingest backlog "$EX/backlog.csv"
+    expect_rc 0 "ingest after the lag"
+    grep -q "lagged the log; it was repaired" "$ERR" || fail "no repair note: $(errtext)"
+    A -C "$W" audit log --json
+    pycheck "$OUT" '
+acts = [e["entry"]["action"] for e in d["entries"]]
+want(acts[2] == "checkpoint_repair", "actions: %r" % acts)
+det = d["entries"][2]["entry"]["detail"]
+want(det == {"checkpoint": "behind", "checkpoint_entries": 1, "log_entries": 2}, "detail %r" % det)'
+    A -C "$W" audit verify --json
+    expect_rc 0 "audit verify after the repair"
+    pycheck "$OUT" 'want(d["checkpoint"] == "ok", "checkpoint: %r" % d.get("checkpoint"))'
+    [ ! -s "$ERR" ] || fail "a warning after the repair: $(errtext)"
+    rm "$W/audit-checkpoint"
+    A -C "$W" audit verify --json
+    expect_rc 0 "audit verify, checkpoint missing"
+    grep -q "warning: the audit checkpoint .* is missing" "$ERR" ||
+        fail "no warning for a missing checkpoint: $(errtext)"
+    pycheck "$OUT" 'want(d["checkpoint"] == "missing", "checkpoint: %r" % d.get("checkpoint"))'
+}
+
+# A password in a store URL is never echoed.
+case_files_store_password_hidden() {
+    A --store 'postgresql://u:s3cr3tpw@db.example/aipm' data versions
+    expect_rc 1 "a PostgreSQL URL"
+    grep -q s3cr3tpw "$ERR" && fail "the password was printed: $(errtext)"
+    grep -q 'postgresql://u:\*\*\*@db.example/aipm' "$ERR" ||
+        fail "the URL is not shown redacted: $(errtext)"
+    A --store 'postgresql://db.example/aipm?user=u&password=s3cr3tpw' data versions
+    expect_rc 1 "a PostgreSQL URL with password="
+    grep -q s3cr3tpw "$ERR" && fail "the password was printed: $(errtext)"
+    true
+}
+
+# Another process holds the write lock: --wait bounds the wait (a clear
+# message, exit 1); without it the writer waits, says so, and succeeds
+# when the holder ends.
+case_files_lock_wait() {
+    local W holder pid rc
+    mkws flock; W=$WS
+    A -C "$W" ingest events "$EX/events.ndjson"
+    expect_rc 0 "ingest"
+    { echo 'BEGIN IMMEDIATE;'; echo 'SELECT 1;'; sleep 6; echo 'COMMIT;'; } |
+        sqlite3 "$W/aipm.db" >/dev/null 2>&1 &
+    holder=$!
+    sleep 1
+    A --wait 2 -C "$W" ingest backlog "$EX/backlog.csv"
+    expect_rc 1 "ingest --wait 2 while locked"
+    grep -q "is locked by another process writing to it; gave up after waiting 2 s" "$ERR" ||
+        fail "no clear message after --wait: $(errtext)"
+    timeout 60 "$AIPM" -C "$W" ingest backlog "$EX/backlog.csv" >"$OUT" 2>"$ERR" </dev/null &
+    pid=$!
+    wait "$pid"
+    rc=$?
+    wait "$holder"
+    [ "$rc" -eq 0 ] || fail "ingest without --wait exited $rc: $(errtext)"
+    grep -q "waiting for another aipm writing to" "$ERR" ||
+        fail "no waiting message: $(errtext)"
+    [ "$(sql "$W/aipm.db" "select count(*) from batches where dataset='backlog' and status='accepted'")" = 1 ] ||
+        fail "the backlog batch was not accepted after the wait"
+}
