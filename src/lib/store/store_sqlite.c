@@ -1028,22 +1028,13 @@ static int sq_row_put(aipm_store *base, const char *dataset, int64_t batch_id,
     return AIPM_OK;
 }
 
-static int sq_count_visible(aipm_store *base, const char *dataset, int64_t *out,
-                            aipm_error *err)
+/* Steps a statement that yields one count, finalizes it, and returns the
+ * count in *out. */
+static int step_count(sqlite_store *s, sqlite3_stmt *st, int64_t *out,
+                      aipm_error *err)
 {
-    sqlite_store *s = (sqlite_store *)base;
-    sqlite3_stmt *st = NULL;
-    char sql[128];
-    int rc;
+    int rc = sqlite3_step(st);
 
-    if (strcmp(dataset, "events") != 0 && csv_index(dataset) < 0)
-        return aipm_error_set(err, AIPM_EINVALID, "unknown dataset '%s'",
-                              dataset);
-    /* dataset is one of our fixed names (checked above), never input. */
-    snprintf(sql, sizeof(sql), "SELECT count(*) FROM v_%s", dataset);
-    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
-        return db_error(s, err);
-    rc = sqlite3_step(st);
     if (rc == SQLITE_ROW) {
         *out = sqlite3_column_int64(st, 0);
         rc = AIPM_OK;
@@ -1052,6 +1043,23 @@ static int sq_count_visible(aipm_store *base, const char *dataset, int64_t *out,
     }
     sqlite3_finalize(st);
     return rc;
+}
+
+static int sq_count_visible(aipm_store *base, const char *dataset, int64_t *out,
+                            aipm_error *err)
+{
+    sqlite_store *s = (sqlite_store *)base;
+    sqlite3_stmt *st = NULL;
+    char sql[128];
+
+    if (strcmp(dataset, "events") != 0 && csv_index(dataset) < 0)
+        return aipm_error_set(err, AIPM_EINVALID, "unknown dataset '%s'",
+                              dataset);
+    /* dataset is one of our fixed names (checked above), never input. */
+    snprintf(sql, sizeof(sql), "SELECT count(*) FROM v_%s", dataset);
+    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
+        return db_error(s, err);
+    return step_count(s, st, out, err);
 }
 
 static int sq_quarantine_put(aipm_store *base, const aipm_quarantine_row *row,
@@ -1430,7 +1438,6 @@ static int sq_event_count(aipm_store *base, const char *event, int64_t cap,
 {
     sqlite_store *s = (sqlite_store *)base;
     sqlite3_stmt *st = NULL;
-    int rc;
 
     if (sqlite3_prepare_v2(s->db,
                            "SELECT count(*) FROM (SELECT 1 FROM events"
@@ -1441,15 +1448,7 @@ static int sq_event_count(aipm_store *base, const char *event, int64_t cap,
         return db_error(s, err);
     sqlite3_bind_text(st, 1, event, -1, SQLITE_TRANSIENT);
     sqlite3_bind_int64(st, 2, cap > 0 ? cap : -1);
-    rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW) {
-        *out = sqlite3_column_int64(st, 0);
-        rc = AIPM_OK;
-    } else {
-        rc = db_error(s, err);
-    }
-    sqlite3_finalize(st);
-    return rc;
+    return step_count(s, st, out, err);
 }
 
 static const aipm_store_ops sqlite_ops = {
