@@ -48,14 +48,22 @@ void aipm_store_url_redact(char *out, size_t cap, const char *url);
 /* How a writer waits for another process's write lock, for every store
  * opened after the call (process-wide; the front-end sets it once).
  * max_seconds < 0: wait as long as it takes; 0: do not wait. Every few
- * seconds of waiting, notify(ctx, store path, seconds waited) is called
+ * seconds of waiting, notify(ctx, store path, holder, seconds waited) is called
  * (may be NULL) so the front-end can say why nothing happens. When the
  * wait runs out the operation fails with AIPM_EBLOCKED and a message
  * naming the store and the wait. */
 typedef void (*aipm_store_wait_fn)(void *ctx, const char *store,
-                                   double waited_seconds);
+                                   const char *holder, double waited_seconds);
 void aipm_store_set_wait(double max_seconds, aipm_store_wait_fn notify,
                          void *ctx);
+
+/* What this process writes, in a few words (the front-end passes its
+ * command line; process-wide, copied, NULL for nothing). While one of its
+ * write transactions is open, an aipm process waiting for the lock gets it
+ * as notify's holder ("aipm ingest events x.ndjson (pid 4242)"); holder is
+ * NULL when the lock is held by something that left no such note (the
+ * sqlite3 shell, a process that died). */
+void aipm_store_set_activity(const char *what);
 
 /* The schema version the store is at after migrations. */
 int aipm_store_schema_version(aipm_store *st);

@@ -197,6 +197,20 @@ static int take_globals(int argc, char **argv)
     return n;
 }
 
+/* The command line, without the global options (so no store URL), as
+ * the store's activity: another aipm waiting for our write lock names it. */
+static void set_activity(int argc, char **argv)
+{
+    char line[256];
+    size_t len;
+    int i;
+
+    len = (size_t)snprintf(line, sizeof(line), "aipm");
+    for (i = 0; i < argc && len < sizeof(line); i++)
+        len += (size_t)snprintf(line + len, sizeof(line) - len, " %s", argv[i]);
+    aipm_store_set_activity(line);
+}
+
 int main(int argc, char **argv)
 {
     int i;
@@ -214,7 +228,9 @@ int main(int argc, char **argv)
     if (strcmp(argv[0], "--version") == 0)
         return cmd_version(argc, argv);
     for (i = 0; i < N_COMMANDS; i++)
-        if (strcmp(commands[i].name, argv[0]) == 0)
+        if (strcmp(commands[i].name, argv[0]) == 0) {
+            set_activity(argc, argv);
             return commands[i].run(argc, argv);
+        }
     return not_a_command(argv[0]);
 }

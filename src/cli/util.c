@@ -59,13 +59,12 @@ int cli_fail(const aipm_error *err)
 }
 
 /* The store's lock wait: a line on stderr every few seconds. */
-static void on_wait(void *ctx, const char *store, double waited)
+static void on_wait(void *ctx, const char *store, const char *holder,
+                    double waited)
 {
     (void)ctx;
-    fprintf(stderr,
-            "aipm: waiting for another aipm writing to %s (%.0f s so far%s)"
-            "...\n",
-            store, waited,
+    fprintf(stderr, "aipm: waiting for %s writing to %s (%.0f s so far%s)...\n",
+            holder ? cli_text(holder) : "another process", store, waited,
             g_cli.wait_seconds >= 0 ? "; --wait bounds it" : "; Ctrl-C stops");
 }
 

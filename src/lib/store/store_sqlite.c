@@ -14,6 +14,7 @@
 #include "store/store_int.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <fcntl.h>
 #include <sqlite3.h>
 #include <stdio.h>
@@ -50,6 +51,7 @@ typedef struct sqlite_store {
     int in_tx;
     int readonly;
     int waited_out;                        /* the busy handler gave up */
+    int noted;                             /* our writer note exists */
     int64_t wait_started_ms, wait_told_ms; /* the current wait */
     char path[1024];                       /* for messages */
 } sqlite_store;
@@ -379,6 +381,74 @@ static double wait_seconds(void)
     return wait_cfg.max_seconds;
 }
 
+/* The writer note: "<pid> <activity>\n" in <store>-writer, written once a
+ * write transaction holds the lock (so no two writers race for it) and
+ * removed when the transaction ends. A waiter reads it to say whom it
+ * waits for; a note whose process is gone is ignored. It is advisory: a
+ * failure to write it changes nothing else. */
+static char activity[256];
+
+void aipm_store_set_activity(const char *what)
+{
+    size_t i;
+
+    snprintf(activity, sizeof(activity), "%s", what ? what : "");
+    for (i = 0; activity[i]; i++)
+        if ((unsigned char)activity[i] < 0x20)
+            activity[i] = ' ';
+}
+
+static int note_path(const sqlite_store *s, char *out, size_t cap)
+{
+    int n = snprintf(out, cap, "%s-writer", s->path);
+
+    return s->path[0] != '\0' && s->path[0] != ':' && n > 0 && (size_t)n < cap;
+}
+
+static void note_write(sqlite_store *s)
+{
+    char path[sizeof(s->path) + 16], text[sizeof(activity) + 32];
+    int n;
+
+    if (activity[0] == '\0' || s->readonly || !note_path(s, path, sizeof(path)))
+        return;
+    n = snprintf(text, sizeof(text), "%ld %s\n", (long)getpid(), activity);
+    if (n > 0 && aipm_file_write(path, text, (size_t)n, 0600, NULL) == 0)
+        s->noted = 1;
+}
+
+static void note_remove(sqlite_store *s)
+{
+    char path[sizeof(s->path) + 16];
+
+    if (s->noted && note_path(s, path, sizeof(path)))
+        unlink(path);
+    s->noted = 0;
+}
+
+/* The holder named by the note, "ACTIVITY (pid N)", into out; 0 when there
+ * is no note or its process is gone. */
+static int note_read(const sqlite_store *s, char *out, size_t cap)
+{
+    char path[sizeof(s->path) + 16], *text = NULL, *end;
+    size_t len;
+    long pid;
+    int ok = 0;
+
+    if (!note_path(s, path, sizeof(path)) ||
+        aipm_file_read(&text, &len, path, sizeof(activity) + 32, NULL) != 0)
+        return 0;
+    pid = strtol(text, &end, 10);
+    if (pid > 0 && *end == ' ' &&
+        (kill((pid_t)pid, 0) == 0 || errno == EPERM)) {
+        end[strcspn(end, "\n")] = '\0';
+        snprintf(out, cap, "%s (pid %ld)", end + 1, pid);
+        ok = 1;
+    }
+    free(text);
+    return ok;
+}
+
 void aipm_store_set_wait(double max_seconds, aipm_store_wait_fn notify,
                          void *ctx)
 {
@@ -405,13 +475,17 @@ static int on_busy(void *ctx, int count)
         s->waited_out = 1;
         return 0;
     }
-    if (wait_cfg.notify && now - s->wait_told_ms >= 3000) {
+    if (wait_cfg.notify &&
+        (now - s->wait_told_ms >= 3000 ||
+         /* The first message after 1 s, not 3: a short wait says
+          * nothing, a real one says why nothing happens. */
+         count == 20)) {
+        char holder[sizeof(activity) + 32];
+
         s->wait_told_ms = now;
-        wait_cfg.notify(wait_cfg.ctx, s->path, waited);
-    } else if (wait_cfg.notify && count == 20) {
-        /* The first message after 1 s, not 3: a short wait says nothing,
-         * a real one says why nothing happens. */
-        wait_cfg.notify(wait_cfg.ctx, s->path, waited);
+        wait_cfg.notify(wait_cfg.ctx, s->path,
+                        note_read(s, holder, sizeof(holder)) ? holder : NULL,
+                        waited);
     }
     sqlite3_sleep(50);
     return 1;
@@ -661,6 +735,7 @@ static void sq_close(aipm_store *base)
     sqlite_store *s = (sqlite_store *)base;
     int i;
 
+    note_remove(s);
     if (s->in_tx)
         exec(s, "ROLLBACK", NULL);
     for (i = 0; i < S_COUNT; i++)
@@ -676,17 +751,22 @@ static int sq_begin(aipm_store *base, aipm_error *err)
     sqlite_store *s = (sqlite_store *)base;
     int rc = exec(s, "BEGIN IMMEDIATE", err);
 
-    if (rc == 0)
+    if (rc == 0) {
         s->in_tx = 1;
+        note_write(s);
+    }
     return rc;
 }
 
 static int sq_commit(aipm_store *base, aipm_error *err)
 {
     sqlite_store *s = (sqlite_store *)base;
-    int rc = exec(s, "COMMIT", err);
+    int rc;
 
-    if (rc == 0)
+    /* The note goes first, while the lock is still ours: after COMMIT the
+     * next writer may already have written its own. */
+    note_remove(s);
+    if ((rc = exec(s, "COMMIT", err)) == 0)
         s->in_tx = 0;
     return rc;
 }
@@ -695,6 +775,7 @@ static void sq_rollback(aipm_store *base)
 {
     sqlite_store *s = (sqlite_store *)base;
 
+    note_remove(s);
     if (s->in_tx)
         exec(s, "ROLLBACK", NULL);
     s->in_tx = 0;

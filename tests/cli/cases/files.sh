@@ -254,8 +254,43 @@ case_files_lock_wait() {
     rc=$?
     wait "$holder"
     [ "$rc" -eq 0 ] || fail "ingest without --wait exited $rc: $(errtext)"
-    grep -q "waiting for another aipm writing to" "$ERR" ||
+    grep -q "waiting for another process writing to" "$ERR" ||
         fail "no waiting message: $(errtext)"
     [ "$(sql "$W/aipm.db" "select count(*) from batches where dataset='backlog' and status='accepted'")" = 1 ] ||
         fail "the backlog batch was not accepted after the wait"
+}
+
+# A writer waiting for another aipm names it: the command line and its pid
+# (from the holder's note, <store>-writer, gone when the holder commits).
+case_files_lock_wait_names_holder() {
+    local W holder rc
+    mkws flockn; W=$WS
+    # The holder: an ingest from a pipe that stalls for 4 s mid-file, inside
+    # its transaction.
+    { head -3 "$EX/feedback.csv"; sleep 4; tail -n +4 "$EX/feedback.csv"; } |
+        timeout 60 "$AIPM" -C "$W" ingest feedback - --format csv >/dev/null 2>&1 &
+    holder=$!
+    sleep 1
+    [ -f "$W/aipm.db-writer" ] || fail "no writer note while the ingest runs"
+    A -C "$W" ingest backlog "$EX/backlog.csv"
+    rc=$RC
+    wait "$holder" || fail "the holding ingest failed"
+    [ "$rc" -eq 0 ] || fail "the waiting ingest exited $rc: $(errtext)"
+    grep -q "waiting for aipm ingest feedback - --format csv (pid [0-9]*) writing to $W/aipm.db" "$ERR" ||
+        fail "the wait does not name the holder: $(errtext)"
+    [ ! -e "$W/aipm.db-writer" ] || fail "the writer note outlived its transaction"
+    [ "$(sql "$W/aipm.db" "select count(*) from batches where status='accepted'")" = 2 ] ||
+        fail "both batches should be accepted"
+    # A note left by a process that is gone names nobody.
+    echo "999999999 aipm ingest events gone.ndjson" >"$W/aipm.db-writer"
+    { echo 'BEGIN IMMEDIATE;'; echo 'SELECT 1;'; sleep 3; echo 'COMMIT;'; } |
+        sqlite3 "$W/aipm.db" >/dev/null 2>&1 &
+    holder=$!
+    sleep 1
+    A --wait 1.5 -C "$W" ingest signals "$EX/signals.csv"
+    wait "$holder"
+    expect_rc 1 "ingest --wait 1.5 under the shell's lock"
+    ! grep -q "gone.ndjson" "$ERR" || fail "a dead holder's note was believed: $(errtext)"
+    grep -q "waiting for another process writing to" "$ERR" ||
+        fail "no waiting message under the shell's lock: $(errtext)"
 }
