@@ -27,18 +27,27 @@ static void help(void)
            "The creation is the audit log's first entry.\n");
 }
 
+/* out = dir/name; -1 when it does not fit in cap (nothing is cut). */
+static int path_in(char *out, size_t cap, const char *dir, const char *name)
+{
+    int n = snprintf(out, cap, "%s/%s", dir, name);
+
+    return n < 0 || (size_t)n >= cap ? -1 : 0;
+}
+
 /* A build folder of a killed init (.aipm-init.<pid>, in or beside the
  * target) whose process is gone: removed with what it holds. */
 static void sweep_dead(const char *build)
 {
-    static const char *const names[] = {"aipm.db", "aipm.db-wal", "aipm.db-shm",
+    static const char *const names[] = {"aipm.db",          "aipm.db-wal",
+                                        "aipm.db-shm",      "aipm.db-writer",
                                         "audit-checkpoint", "aipm.yaml"};
     char path[4300];
     size_t i;
 
     for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-        snprintf(path, sizeof(path), "%s/%s", build, names[i]);
-        unlink(path);
+        if (path_in(path, sizeof(path), build, names[i]) == 0)
+            unlink(path);
     }
     rmdir(build);
 }
@@ -56,15 +65,16 @@ static int build_files(const char *build, const char *final,
     uint64_t size = 0;
     int rc;
 
-    snprintf(path, sizeof(path), "%s/aipm.db", build);
+    if (path_in(path, sizeof(path), build, "aipm.db") != 0 ||
+        path_in(ns, sizeof(ns), final, "aipm.db") != 0)
+        return cli_usage_error("workspace path too long: %s", final);
     if ((rc = aipm_store_open(&st, path, AIPM_STORE_CREATE, &err)) != 0)
         return cli_fail(&err);
     /* The entry names where the workspace will be, not the build folder. */
-    snprintf(ns, sizeof(ns), "sqlite:%s/aipm.db", final);
     {
-        json_t *d =
-            json_pack("{s:s, s:s, s:i}", "workspace", final, "store", ns,
-                      "schema_version", aipm_store_schema_version(st));
+        json_t *d = json_pack("{s:s, s:s+, s:i}", "workspace", final, "store",
+                              "sqlite:", ns, "schema_version",
+                              aipm_store_schema_version(st));
         char *t = d ? json_dumps(d, JSON_COMPACT) : NULL;
 
         snprintf(detail, sizeof(detail), "%s", t ? t : "{}");
@@ -82,10 +92,12 @@ static int build_files(const char *build, const char *final,
     aipm_store_close(st); /* the last connection: -wal and -shm go away */
     if (rc)
         return cli_fail(&err);
-    snprintf(path, sizeof(path), "%s/audit-checkpoint", build);
+    if (path_in(path, sizeof(path), build, "audit-checkpoint") != 0)
+        return cli_usage_error("workspace path too long: %s", build);
     if ((rc = aipm_audit_checkpoint_write(path, size, head, &err)) != 0)
         return cli_fail(&err);
-    snprintf(path, sizeof(path), "%s/aipm.yaml", build);
+    if (path_in(path, sizeof(path), build, "aipm.yaml") != 0)
+        return cli_usage_error("workspace path too long: %s", build);
     if ((rc = aipm_file_write(path, yaml_text, strlen(yaml_text), 0600,
                               &err)) != 0)
         return cli_fail(&err);
