@@ -1,11 +1,18 @@
 /* cmd_init.c - `aipm init [DIR]`: a new workspace.
  *
- * Creation is atomic: the store (with the `init` audit entry), the audit
- * checkpoint and aipm.yaml are built in a private folder .aipm-init.<pid>
- * and then moved into place (a new folder renamed whole; into an existing
- * folder file by file, aipm.yaml last), so a killed init leaves no half
- * workspace that a later init or command would trip on. Every file is
- * 0600: the store holds user ids and emails. */
+ * The store (with the `init` audit entry), the audit checkpoint and
+ * aipm.yaml are built in a private folder <name>.aipm-init.<pid> beside a
+ * new target (.aipm-init.<pid> inside an existing one), then moved into
+ * place, never over an existing file (renameat2 RENAME_NOREPLACE, so of
+ * two racing inits the second fails): a new folder is renamed whole
+ * (atomic); into an existing folder file by file, aipm.yaml last. A folder
+ * holding any workspace file (aipm.db, its -wal/-shm/-writer, aipm.yaml,
+ * audit-checkpoint) is refused, naming the file. A killed init leaves
+ * either its build folder, which the next init removes (only a real folder
+ * of ours with that exact name, never through a link), or, killed between
+ * two moves, aipm.db without aipm.yaml, which init and every command name
+ * as such. Every file is 0600: the store holds user ids and emails. */
+#define _GNU_SOURCE /* renameat2, RENAME_NOREPLACE (glibc 2.28) */
 #include "cli.h"
 
 #include <dirent.h>
@@ -35,22 +42,124 @@ static int path_in(char *out, size_t cap, const char *dir, const char *name)
     return n < 0 || (size_t)n >= cap ? -1 : 0;
 }
 
-/* A build folder of a killed init (.aipm-init.<pid>, in or beside the
- * target) whose process is gone: removed with what it holds. */
-static void sweep_dead(const char *build)
-{
-    static const char *const names[] = {"aipm.db",          "aipm.db-wal",
-                                        "aipm.db-shm",      "aipm.db-writer",
-                                        "audit-checkpoint", "aipm.yaml"};
-    char path[4300];
-    size_t i;
+/* The files a workspace is made of, and those SQLite or aipm put beside
+ * the store: a folder holding any of them is not a place for a new one (a
+ * stale -wal would be replayed onto the new store). */
+static const char *const ws_names[] = {"aipm.db",          "aipm.db-wal",
+                                       "aipm.db-shm",      "aipm.db-writer",
+                                       "audit-checkpoint", "aipm.yaml"};
+#define N_WS_NAMES (sizeof(ws_names) / sizeof(ws_names[0]))
 
-    for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-        if (path_in(path, sizeof(path), build, names[i]) == 0)
-            unlink(path);
-    }
-    rmdir(build);
+/* Whether name is exactly prefix ".aipm-init." pid (pid: digits, no sign,
+ * no leading zero), the name of an init's build folder; the pid in *pid. */
+static int build_name(const char *name, const char *prefix, long *pid)
+{
+    size_t n = strlen(prefix);
+    const char *p = name + n + 11;
+    char *end;
+
+    if (strncmp(name, prefix, n) != 0 ||
+        strncmp(name + n, ".aipm-init.", 11) != 0 || *p < '1' || *p > '9')
+        return 0;
+    errno = 0;
+    *pid = strtol(p, &end, 10);
+    return *end == '\0' && errno == 0 && *pid > 0;
 }
+
+/* Remove the build folder name in the folder parent_fd with what an init
+ * puts in it. Only a real folder owned by us: never through a symbolic
+ * link (O_NOFOLLOW), and the files are unlinked relative to the folder's
+ * own descriptor, so a link or a swapped folder cannot point the removal
+ * at another workspace. */
+static void sweep_dead(int parent_fd, const char *name)
+{
+    struct stat sb, fsb;
+    size_t i;
+    int fd;
+
+    if (fstatat(parent_fd, name, &sb, AT_SYMLINK_NOFOLLOW) != 0 ||
+        !S_ISDIR(sb.st_mode) || sb.st_uid != geteuid())
+        return;
+    fd = openat(parent_fd, name,
+                O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0)
+        return;
+    if (fstat(fd, &fsb) == 0 && fsb.st_dev == sb.st_dev &&
+        fsb.st_ino == sb.st_ino && fsb.st_uid == geteuid()) {
+        for (i = 0; i < N_WS_NAMES; i++)
+            unlinkat(fd, ws_names[i], 0);
+    }
+    close(fd);
+    unlinkat(parent_fd, name, AT_REMOVEDIR); /* fails unless now empty */
+}
+
+/* Remove the build folders of killed inits (prefix.aipm-init.<pid> in the
+ * folder parent_fd) whose process is gone, and one of our own pid. */
+static void sweep_leftovers(int parent_fd, const char *prefix)
+{
+    struct dirent *e;
+    DIR *d;
+    long pid;
+    int fd = dup(parent_fd);
+
+    if (fd < 0 || (d = fdopendir(fd)) == NULL) {
+        if (fd >= 0)
+            close(fd);
+        return;
+    }
+    while ((e = readdir(d)) != NULL) {
+        if (!build_name(e->d_name, prefix, &pid))
+            continue;
+        if (pid != (long)getpid() &&
+            (kill((pid_t)pid, 0) == 0 || errno != ESRCH))
+            continue; /* its process lives */
+        sweep_dead(parent_fd, e->d_name);
+    }
+    closedir(d);
+}
+
+/* rename(from, to), but never over an existing to: two inits racing for
+ * one folder, the second fails with EEXIST. renameat2(RENAME_NOREPLACE)
+ * where the kernel and file system have it; else link()+unlink() for a
+ * file (link refuses an existing name) and, for a folder, rename() after
+ * a check (rename refuses a non-empty folder; the window left is an empty
+ * folder made between the check and the rename). */
+static int move_noreplace(const char *from, const char *to, int is_dir)
+{
+    struct stat sb;
+
+#ifdef RENAME_NOREPLACE
+    if (renameat2(AT_FDCWD, from, AT_FDCWD, to, RENAME_NOREPLACE) == 0)
+        return 0;
+    if (errno != EINVAL && errno != ENOSYS)
+        return -1;
+#endif
+    if (is_dir) {
+        if (lstat(to, &sb) == 0) {
+            errno = EEXIST;
+            return -1;
+        }
+        return rename(from, to);
+    }
+    if (link(from, to) != 0)
+        return -1;
+    unlink(from); /* a failure leaves a second name the sweep removes */
+    return 0;
+}
+
+#ifdef AIPM_TEST_HOOKS
+/* For the tests of atomicity (dev, ci and asan builds only): die at the
+ * named point as a kill -9 would. */
+static void test_kill_at(const char *point)
+{
+    const char *kill_at = getenv("AIPM_TEST_KILL_AT");
+
+    if (kill_at && strcmp(kill_at, point) == 0)
+        raise(SIGKILL);
+}
+#else
+#define test_kill_at(point) ((void)0)
+#endif
 
 /* Build the workspace's files in the folder build, as if it were at
  * final (the absolute path the workspace will have): the store with the
@@ -101,13 +210,36 @@ static int build_files(const char *build, const char *final,
     if ((rc = aipm_file_write(path, yaml_text, strlen(yaml_text), 0600,
                               &err)) != 0)
         return cli_fail(&err);
-    /* For the tests of atomicity: die here, with everything built and
-     * nothing in place, as a kill -9 would. */
-    {
-        const char *kill_at = getenv("AIPM_TEST_KILL_AT");
+    test_kill_at("init-built"); /* everything built, nothing in place */
+    return EXIT_OK;
+}
 
-        if (kill_at && strcmp(kill_at, "init-built") == 0)
-            raise(SIGKILL);
+/* Whether the folder abs may receive a workspace: none of ws_names in it.
+ * A store without aipm.yaml is named as what it most likely is, the
+ * leftover of an init killed while moving files into place. */
+static int check_target(const char *dir, const char *abs)
+{
+    char path[4400];
+    struct stat sb;
+    size_t i;
+    int has_yaml;
+
+    snprintf(path, sizeof(path), "%s/aipm.yaml", abs);
+    has_yaml = lstat(path, &sb) == 0;
+    for (i = 0; i < N_WS_NAMES; i++) {
+        snprintf(path, sizeof(path), "%s/%s", abs, ws_names[i]);
+        if (lstat(path, &sb) != 0)
+            continue;
+        if (has_yaml)
+            return cli_usage_error("%s already holds an aipm workspace "
+                                   "(aipm.yaml); nothing was changed",
+                                   dir);
+        return cli_usage_error(
+            "%s holds %s but no aipm.yaml (left by an interrupted `aipm "
+            "init`, or by a workspace whose aipm.yaml was removed); nothing "
+            "was changed; move aipm.db, aipm.db-* and audit-checkpoint "
+            "away, then run init again",
+            dir, ws_names[i]);
     }
     return EXIT_OK;
 }
@@ -117,10 +249,12 @@ int cli_workspace_create(const char *dir, const char *yaml_text, char *abs,
 {
     static const char *const files[] = {"aipm.db", "audit-checkpoint",
                                         "aipm.yaml"}; /* aipm.yaml last */
-    char build[4300], from[4400], to[4400], parent[4096], *slash;
+    char build[4300], from[4400], to[4400], parent[4096], where[4096],
+        bname[600], *slash;
+    const char *prefix;
     struct stat sb;
     size_t i;
-    int rc, exists;
+    int rc, exists, wfd = -1;
 
     exists = stat(dir, &sb) == 0;
     if (exists && !S_ISDIR(sb.st_mode))
@@ -150,83 +284,81 @@ int cli_workspace_create(const char *dir, const char *yaml_text, char *abs,
         snprintf(abs, abs_cap, "%s/%s", strcmp(build, "/") ? build : "",
                  slash ? slash + 1 : copy);
     }
-    for (i = 0; exists && i < sizeof(files) / sizeof(files[0]); i++) {
-        snprintf(to, sizeof(to), "%s/%s", abs, files[i]);
-        if (strcmp(files[i], "audit-checkpoint") != 0 && lstat(to, &sb) == 0)
-            return cli_usage_error("%s already holds an aipm workspace (%s); "
-                                   "nothing was changed",
-                                   dir, files[i]);
-    }
-    /* Everything is built in a folder of its own, then moved into place:
-     * a new workspace folder is renamed as a whole (atomic); into an
-     * existing folder the files are renamed one by one, aipm.yaml (what
-     * makes a folder a workspace) last. A killed init leaves only the
-     * build folder, which the next init removes. */
-    if (exists)
-        snprintf(build, sizeof(build), "%s/.aipm-init.%ld", abs,
-                 (long)getpid());
-    else
-        snprintf(build, sizeof(build), "%s.aipm-init.%ld", abs, (long)getpid());
-    {
-        /* A leftover of a killed init of the same pid, or of a dead one. */
-        DIR *d;
-        struct dirent *e;
-        char where[4096];
-
-        if (exists)
-            snprintf(where, sizeof(where), "%s", abs);
-        else
-            snprintf(where, sizeof(where), "%.*s",
-                     (int)(strrchr(abs, '/') - abs), abs);
-        if ((d = opendir(where[0] ? where : "/")) != NULL) {
-            while ((e = readdir(d)) != NULL) {
-                const char *p = strstr(e->d_name, ".aipm-init.");
-                char *end;
-                long pid;
-
-                if (p == NULL)
-                    continue;
-                pid = strtol(p + 11, &end, 10);
-                if (*end != '\0' || pid <= 0 ||
-                    (pid != (long)getpid() &&
-                     (kill((pid_t)pid, 0) == 0 || errno != ESRCH)))
-                    continue; /* not ours, or its process lives */
-                snprintf(from, sizeof(from), "%s/%s", where, e->d_name);
-                sweep_dead(from);
-            }
-            closedir(d);
-        }
-    }
-    if (mkdir(build, 0700) != 0)
-        return cli_usage_error("cannot create %s: %s", build, strerror(errno));
-    if ((rc = build_files(build, abs, yaml_text)) != 0) {
-        sweep_dead(build);
+    if (exists && (rc = check_target(dir, abs)) != 0)
         return rc;
+    /* Everything is built in a folder of its own, then moved into place,
+     * never over an existing file or folder (move_noreplace): a new
+     * workspace folder is renamed as a whole (atomic); into an existing
+     * folder the files are moved one by one, aipm.yaml (what makes a
+     * folder a workspace) last. A killed init leaves the build folder,
+     * which the next init removes, or (killed between two moves) aipm.db
+     * without aipm.yaml, which check_target names. */
+    if (exists) {
+        snprintf(where, sizeof(where), "%s", abs);
+        prefix = "";
+    } else {
+        slash = strrchr(abs, '/');
+        snprintf(where, sizeof(where), "%.*s", (int)(slash - abs), abs);
+        if (where[0] == '\0')
+            snprintf(where, sizeof(where), "/");
+        prefix = slash + 1;
     }
+    if (snprintf(bname, sizeof(bname), "%s.aipm-init.%ld", prefix,
+                 (long)getpid()) >= (int)sizeof(bname) ||
+        path_in(build, sizeof(build), where, bname) != 0)
+        return cli_usage_error("workspace path too long: %s", abs);
+    if ((wfd = open(where, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+        return cli_usage_error("cannot create %s: %s", dir, strerror(errno));
+    sweep_leftovers(wfd, prefix); /* of killed inits, or ours of old */
+    if (mkdirat(wfd, bname, 0700) != 0) {
+        rc = cli_usage_error("cannot create %s: %s", build, strerror(errno));
+        goto done;
+    }
+    if ((rc = build_files(build, abs, yaml_text)) != 0)
+        goto fail;
     if (!exists) {
-        if (chmod(build, 0755) != 0 || rename(build, abs) != 0) {
-            rc = cli_usage_error("cannot create %s: %s", dir, strerror(errno));
-            sweep_dead(build);
-            return rc;
+        if (chmod(build, 0755) != 0 || move_noreplace(build, abs, 1) != 0) {
+            if (errno == EEXIST || errno == ENOTEMPTY)
+                rc = cli_usage_error("cannot create %s: it was created "
+                                     "meanwhile (by another `aipm init`?); "
+                                     "nothing was changed",
+                                     dir);
+            else
+                rc = cli_usage_error("cannot create %s: %s", dir,
+                                     strerror(errno));
+            goto fail;
         }
-        return EXIT_OK;
+        goto done;
     }
     for (i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
         snprintf(from, sizeof(from), "%s/%s", build, files[i]);
         snprintf(to, sizeof(to), "%s/%s", abs, files[i]);
-        if (rename(from, to) != 0) {
-            rc = cli_usage_error("cannot create %s: %s", to, strerror(errno));
-            while (i-- > 0) { /* put back what was moved */
+        if (move_noreplace(from, to, 0) != 0) {
+            if (errno == EEXIST)
+                rc = cli_usage_error("%s already holds an aipm workspace "
+                                     "(%s, made meanwhile by another "
+                                     "process); nothing was changed",
+                                     dir, files[i]);
+            else
+                rc = cli_usage_error("cannot create %s: %s", to,
+                                     strerror(errno));
+            while (i-- > 0) { /* put back what was moved: ours */
                 snprintf(from, sizeof(from), "%s/%s", build, files[i]);
                 snprintf(to, sizeof(to), "%s/%s", abs, files[i]);
                 rename(to, from);
             }
-            sweep_dead(build);
-            return rc;
+            goto fail;
         }
+        if (i == 0)
+            test_kill_at("init-moved-db"); /* aipm.db in place, no yaml */
     }
-    rmdir(build);
-    return EXIT_OK;
+    unlinkat(wfd, bname, AT_REMOVEDIR);
+    goto done;
+fail:
+    sweep_dead(wfd, bname);
+done:
+    close(wfd);
+    return rc;
 }
 
 int cmd_init(int argc, char **argv)

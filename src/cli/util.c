@@ -83,10 +83,22 @@ static int ws_open_mode(workspace *ws, int readonly)
     snprintf(ws->yaml, sizeof(ws->yaml), "%s/aipm.yaml", ws->dir);
     snprintf(ws->checkpoint, sizeof(ws->checkpoint), "%s/audit-checkpoint",
              ws->dir);
-    if (stat(ws->yaml, &sb) != 0 && g_cli.store_url == NULL)
+    if (stat(ws->yaml, &sb) != 0 && g_cli.store_url == NULL) {
+        char db[4200];
+
+        /* What an init killed between its moves leaves (cmd_init.c). */
+        snprintf(db, sizeof(db), "%s/aipm.db", ws->dir);
+        if (lstat(db, &sb) == 0)
+            return cli_usage_error("%s holds aipm.db but no aipm.yaml (left "
+                                   "by an interrupted `aipm init`?); move "
+                                   "aipm.db, aipm.db-* and audit-checkpoint "
+                                   "away and run `aipm init %s`, or pass "
+                                   "--store",
+                                   ws->dir, g_cli.dir);
         return cli_usage_error("no aipm workspace in %s (no aipm.yaml); run "
                                "`aipm init %s` or pass -C DIR",
                                ws->dir, g_cli.dir);
+    }
     if (stat(ws->yaml, &sb) != 0) {
         /* --store without a workspace: defaults, and the audit checkpoint
          * beside the store file. */
