@@ -16,6 +16,7 @@
 #include <errno.h>
 #include <signal.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -43,6 +44,11 @@ enum {
 static const char *const csv_names[N_CSV] = {"backlog", "feedback", "signals",
                                              "graph"};
 
+/* PRAGMA application_id of an aipm store: "aipm" in ASCII. It tells an
+ * aipm store from any other SQLite file (a schema_migrations table alone
+ * does not: Rails and golang-migrate have one too). */
+#define AIPM_APPLICATION_ID 0x6169706d
+
 typedef struct sqlite_store {
     struct aipm_store base;
     sqlite3 *db;
@@ -50,8 +56,9 @@ typedef struct sqlite_store {
     sqlite3_stmt *row_stmts[N_CSV];
     int in_tx;
     int readonly;
-    int waited_out;                        /* the busy handler gave up */
-    int noted;                             /* our writer note exists */
+    int unstamped;  /* an aipm store of before application_id: stamp it */
+    int waited_out; /* the busy handler gave up */
+    int noted;      /* our writer note exists */
     int64_t wait_started_ms, wait_told_ms; /* the current wait */
     char path[1024];                       /* for messages */
 } sqlite_store;
@@ -269,6 +276,7 @@ static int dataset_ddl(sqlite_store *s, const aipm_dataset_def *def,
 static int schema_version(sqlite_store *s, int *version, aipm_error *err)
 {
     sqlite3_stmt *st = NULL;
+    sqlite3_int64 v = 0;
 
     *version = 0;
     if (sqlite3_prepare_v2(s->db,
@@ -277,9 +285,30 @@ static int schema_version(sqlite_store *s, int *version, aipm_error *err)
                            -1, &st, NULL) != SQLITE_OK)
         return db_error(s, err);
     if (sqlite3_step(st) == SQLITE_ROW)
-        *version = sqlite3_column_int(st, 0);
+        v = sqlite3_column_int64(st, 0);
     sqlite3_finalize(st);
+    if (v < 0 || v > INT_MAX)
+        return aipm_error_set(err, AIPM_EINVALID,
+                              "store '%s' records schema version %lld, which "
+                              "no aipm has; check the path or --store",
+                              s->path, (long long)v);
+    *version = (int)v;
     return AIPM_OK;
+}
+
+/* Give a store of before application_id its id, inside the caller's write
+ * transaction (never in a read-only open). */
+static int stamp(sqlite_store *s, aipm_error *err)
+{
+    char sql[64];
+    int rc;
+
+    if (!s->unstamped)
+        return AIPM_OK;
+    snprintf(sql, sizeof(sql), "PRAGMA application_id=%d", AIPM_APPLICATION_ID);
+    if ((rc = exec(s, sql, err)) == 0)
+        s->unstamped = 0;
+    return rc;
 }
 
 static int migrate(sqlite_store *s, aipm_error *err)
@@ -301,9 +330,11 @@ static int migrate(sqlite_store *s, aipm_error *err)
             continue;
         if ((rc = exec(s, "BEGIN IMMEDIATE", err)) != 0)
             return rc;
+        rc = stamp(s, err);
         /* Another process may have migrated between our read and our
          * write lock: read again under the lock. */
-        if ((rc = schema_version(s, &version, err)) == 0 && version < v) {
+        if (rc == 0 && (rc = schema_version(s, &version, err)) == 0 &&
+            version < v) {
             char sql[128];
 
             rc = exec(s, migrations[i], err);
@@ -505,18 +536,27 @@ static int sqlite_header(int fd, int *empty)
            memcmp(head, "SQLite format 3", 16) == 0;
 }
 
-/* An existing file must be an aipm store: a SQLite database with aipm's
- * schema_migrations table. Nothing is written to anything else. */
+/* An existing file must be an aipm store: a SQLite database whose
+ * application_id is AIPM_APPLICATION_ID, or (a store made before aipm set
+ * it: application_id 0) one with aipm's own shape, a schema_migrations
+ * table with aipm's columns and the audit table; such a store is given
+ * its id by the first write transaction (stamp). Nothing is written to
+ * anything else. */
 static int check_aipm(sqlite_store *s, const char *path, aipm_error *err)
 {
     sqlite3_stmt *st = NULL;
-    int n_tables = 0, has_migrations = 0, rc;
+    sqlite3_int64 app_id = 0;
+    int n_tables = 0, aipm_shape = 0, rc;
 
-    if (sqlite3_prepare_v2(s->db,
-                           "SELECT count(*), coalesce(sum(name = "
-                           "'schema_migrations'), 0) FROM sqlite_master "
-                           "WHERE type = 'table'",
-                           -1, &st, NULL) != SQLITE_OK) {
+    if (sqlite3_prepare_v2(
+            s->db,
+            "SELECT (SELECT application_id FROM pragma_application_id), "
+            "(SELECT count(*) FROM sqlite_master WHERE type = 'table'), "
+            "(SELECT count(*) FROM pragma_table_info('schema_migrations') "
+            "WHERE name IN ('version', 'applied_ms')) = 2 AND "
+            "(SELECT count(*) FROM sqlite_master WHERE type = 'table' AND "
+            "name = 'audit') = 1",
+            -1, &st, NULL) != SQLITE_OK) {
         rc = sqlite3_errcode(s->db);
         if (rc == SQLITE_NOTADB)
             return aipm_error_set(err, AIPM_EINVALID,
@@ -548,15 +588,27 @@ static int check_aipm(sqlite_store *s, const char *path, aipm_error *err)
                               sqlite3_errmsg(s->db));
     }
     if (sqlite3_step(st) == SQLITE_ROW) {
-        n_tables = sqlite3_column_int(st, 0);
-        has_migrations = sqlite3_column_int(st, 1);
+        app_id = sqlite3_column_int64(st, 0);
+        n_tables = sqlite3_column_int(st, 1);
+        aipm_shape = sqlite3_column_int(st, 2);
     }
     sqlite3_finalize(st);
-    if (has_migrations)
+    if (app_id == AIPM_APPLICATION_ID)
         return AIPM_OK;
+    if (app_id == 0 && aipm_shape) {
+        s->unstamped = 1;
+        return AIPM_OK;
+    }
+    if (app_id != 0)
+        return aipm_error_set(err, AIPM_EINVALID,
+                              "store '%s' is not an aipm store (the SQLite "
+                              "database of another application: "
+                              "application_id 0x%08llx); nothing was "
+                              "changed; check the path or --store",
+                              path, (unsigned long long)(uint32_t)app_id);
     return aipm_error_set(err, AIPM_EINVALID,
                           "store '%s' is not an aipm store (a SQLite "
-                          "database with %d table(s), none of aipm's); "
+                          "database with %d table(s), not aipm's); "
                           "nothing was changed; check the path or --store",
                           path, n_tables);
 }
@@ -712,6 +764,8 @@ int aipm_store__sqlite_open(aipm_store **out, const char *path, int flags,
                   "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
                   "PRAGMA foreign_keys=ON; PRAGMA cache_size=-32768;",
                   err);
+        if (create)
+            s->unstamped = 1; /* stamped by the first migration */
         if (rc)
             goto fail;
         if ((rc = migrate(s, err)) != 0)
@@ -754,6 +808,11 @@ static int sq_begin(aipm_store *base, aipm_error *err)
     if (rc == 0) {
         s->in_tx = 1;
         note_write(s);
+        if ((rc = stamp(s, err)) != 0) {
+            note_remove(s);
+            exec(s, "ROLLBACK", NULL);
+            s->in_tx = 0;
+        }
     }
     return rc;
 }

@@ -118,6 +118,36 @@ case_files_not_an_aipm_store() {
         fail "the message does not name the file: $(errtext)"
     [ "$(sqlite3 "$T/other.db" .tables)" = notes ] ||
         fail "aipm tables were added to another application's file"
+    # golang-migrate (and Rails) have a schema_migrations table too.
+    sqlite3 "$T/gm.db" 'CREATE TABLE schema_migrations(version uint64, dirty bool);
+        INSERT INTO schema_migrations VALUES(20240101120000, 0); CREATE TABLE users(id);'
+    A --store "$T/gm.db" ingest backlog "$EX/backlog.csv"
+    expect_rc 1 "a golang-migrate database"
+    expect_one_line_stderr "a golang-migrate database"
+    grep -q "$T/gm.db' is not an aipm store" "$ERR" || fail "golang-migrate: $(errtext)"
+    [ "$(sqlite3 "$T/gm.db" .tables | tr -s ' \n' ' ')" = "schema_migrations users " ] ||
+        fail "aipm tables were added to a golang-migrate database: $(sqlite3 "$T/gm.db" .tables)"
+    # Another application's id, even with aipm's table names: refused.
+    sqlite3 "$T/app.db" 'PRAGMA application_id=42;
+        CREATE TABLE schema_migrations(version INTEGER PRIMARY KEY, applied_ms INTEGER);
+        CREATE TABLE audit(seq);'
+    A --store "$T/app.db" data versions
+    expect_rc 1 "another application_id"
+    grep -q "application_id 0x0000002a" "$ERR" || fail "application_id: $(errtext)"
+    # A store made before aipm set its application_id: read as is, given
+    # the id by the first write.
+    mkws fnoid; W=$WS
+    [ "$(sqlite3 "$W/aipm.db" 'PRAGMA application_id')" = 1634300013 ] ||
+        fail "a new store's application_id is not 0x6169706d"
+    sqlite3 "$W/aipm.db" 'PRAGMA application_id=0'
+    A -C "$W" data versions
+    expect_rc 0 "data versions on a store without application_id"
+    [ "$(sqlite3 "$W/aipm.db" 'PRAGMA application_id')" = 0 ] ||
+        fail "a read-only command set the application_id"
+    A -C "$W" ingest events "$EX/events.ndjson"
+    expect_rc 0 "ingest on a store without application_id"
+    [ "$(sqlite3 "$W/aipm.db" 'PRAGMA application_id')" = 1634300013 ] ||
+        fail "the first write did not set the application_id"
     printf 'just text\n' >"$T/text.db"
     A --store "$T/text.db" data versions
     expect_rc 1 "a text file as the store"

@@ -1,0 +1,208 @@
+/* test_store.c - unit tests of opening the SQLite store: what counts as an
+ * aipm store, and read-only opens that leave no files behind.
+ *
+ * Each test works in a fresh temporary directory. Foreign databases are
+ * made with the sqlite3 API directly, as another application would. The
+ * expected application_id is the ASCII of "aipm": 0x61 0x69 0x70 0x6d
+ * ('a' 'i' 'p' 'm', the ASCII table), 0x6169706d = 1634300013 (python3:
+ * int.from_bytes(b"aipm", "big")).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <sqlite3.h>
+
+#include "aipm/store.h"
+#include "testutil.h"
+
+#define AIPM_ID 1634300013 /* int.from_bytes(b"aipm", "big"), python3 */
+
+typedef struct tdir {
+    char dir[256];
+    char db[300];
+} tdir;
+
+static int dir_setup(void **state)
+{
+    tdir *t = calloc(1, sizeof(*t));
+
+    if (t == NULL || tu_mkdtemp(t->dir, sizeof(t->dir)) == NULL) {
+        free(t);
+        return -1;
+    }
+    snprintf(t->db, sizeof(t->db), "%s/aipm.db", t->dir);
+    *state = t;
+    return 0;
+}
+
+static int dir_teardown(void **state)
+{
+    tdir *t = *state;
+
+    tu_rmtree(t->dir);
+    free(t);
+    return 0;
+}
+
+/* Run sql on the database at path (made if missing), outside aipm. */
+static void raw_exec(const char *path, const char *sql)
+{
+    sqlite3 *db = NULL;
+
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+}
+
+/* The database's application_id, read outside aipm. */
+static int64_t raw_app_id(const char *path)
+{
+    sqlite3 *db = NULL;
+    sqlite3_stmt *st = NULL;
+    int64_t id = -1;
+
+    assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL),
+                     SQLITE_OK);
+    assert_int_equal(
+        sqlite3_prepare_v2(db, "PRAGMA application_id", -1, &st, NULL),
+        SQLITE_OK);
+    if (sqlite3_step(st) == SQLITE_ROW)
+        id = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return id;
+}
+
+/* The number of tables, read outside aipm. */
+static int raw_tables(const char *path)
+{
+    sqlite3 *db = NULL;
+    sqlite3_stmt *st = NULL;
+    int n = -1;
+
+    assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL),
+                     SQLITE_OK);
+    assert_int_equal(
+        sqlite3_prepare_v2(
+            db, "SELECT count(*) FROM sqlite_master WHERE type = 'table'", -1,
+            &st, NULL),
+        SQLITE_OK);
+    if (sqlite3_step(st) == SQLITE_ROW)
+        n = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return n;
+}
+
+/* A new store carries aipm's application_id. */
+static void test_new_store_has_application_id(void **state)
+{
+    tdir *t = *state;
+    aipm_error err = {0, ""};
+    aipm_store *st = NULL;
+
+    assert_int_equal(aipm_store_open(&st, t->db, AIPM_STORE_CREATE, &err),
+                     AIPM_OK);
+    aipm_store_close(st);
+    assert_int_equal(raw_app_id(t->db), AIPM_ID);
+}
+
+/* regression: a golang-migrate database (a schema_migrations table of its
+ * own) was taken for an aipm store and had aipm's tables added. */
+static void test_golang_migrate_refused(void **state)
+{
+    tdir *t = *state;
+    aipm_error err = {0, ""};
+    aipm_store *st = NULL;
+
+    raw_exec(t->db, "CREATE TABLE schema_migrations(version uint64, dirty "
+                    "bool); INSERT INTO schema_migrations "
+                    "VALUES(20240101120000, 0); CREATE TABLE users(id);");
+    assert_int_equal(aipm_store_open(&st, t->db, 0, &err), AIPM_EINVALID);
+    assert_null(st);
+    assert_non_null(strstr(err.msg, "is not an aipm store"));
+    assert_int_equal(raw_tables(t->db), 2); /* untouched */
+    assert_int_equal(raw_app_id(t->db), 0);
+}
+
+/* Another application's id is refused even with aipm's table names. */
+static void test_other_application_id_refused(void **state)
+{
+    tdir *t = *state;
+    aipm_error err = {0, ""};
+    aipm_store *st = NULL;
+
+    raw_exec(t->db, "PRAGMA application_id=42; CREATE TABLE "
+                    "schema_migrations(version INTEGER PRIMARY KEY, "
+                    "applied_ms INTEGER NOT NULL); CREATE TABLE audit(seq);");
+    assert_int_equal(aipm_store_open(&st, t->db, 0, &err), AIPM_EINVALID);
+    assert_non_null(strstr(err.msg, "0x0000002a")); /* 42 in hex */
+    assert_int_equal(raw_tables(t->db), 2);
+}
+
+/* A store made before aipm set application_id (id 0, aipm's shape) opens;
+ * a read-only open leaves it as is, the first write transaction stamps
+ * it. */
+static void test_store_without_id_stamped_by_first_write(void **state)
+{
+    tdir *t = *state;
+    aipm_error err = {0, ""};
+    aipm_store *st = NULL;
+
+    assert_int_equal(aipm_store_open(&st, t->db, AIPM_STORE_CREATE, &err),
+                     AIPM_OK);
+    aipm_store_close(st);
+    st = NULL;
+    raw_exec(t->db, "PRAGMA application_id=0");
+    assert_int_equal(aipm_store_open(&st, t->db, AIPM_STORE_READONLY, &err),
+                     AIPM_OK);
+    aipm_store_close(st);
+    st = NULL;
+    assert_int_equal(raw_app_id(t->db), 0);
+    assert_int_equal(aipm_store_open(&st, t->db, 0, &err), AIPM_OK);
+    assert_int_equal(aipm_store_begin(st, &err), AIPM_OK);
+    assert_int_equal(aipm_store_commit(st, &err), AIPM_OK);
+    aipm_store_close(st);
+    assert_int_equal(raw_app_id(t->db), AIPM_ID);
+}
+
+/* A schema version past an int (a timestamp-style version) is an error,
+ * not a wrapped number. */
+static void test_huge_schema_version_refused(void **state)
+{
+    tdir *t = *state;
+    aipm_error err = {0, ""};
+    aipm_store *st = NULL;
+
+    assert_int_equal(aipm_store_open(&st, t->db, AIPM_STORE_CREATE, &err),
+                     AIPM_OK);
+    aipm_store_close(st);
+    st = NULL;
+    /* 2^32 + 1 = 4294967297 would read as 1 through sqlite3_column_int. */
+    raw_exec(t->db, "INSERT INTO schema_migrations VALUES(4294967297, 0)");
+    assert_int_equal(aipm_store_open(&st, t->db, AIPM_STORE_READONLY, &err),
+                     AIPM_EINVALID);
+    assert_non_null(strstr(err.msg, "4294967297"));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_new_store_has_application_id,
+                                        dir_setup, dir_teardown),
+        cmocka_unit_test_setup_teardown(test_golang_migrate_refused, dir_setup,
+                                        dir_teardown),
+        cmocka_unit_test_setup_teardown(test_other_application_id_refused,
+                                        dir_setup, dir_teardown),
+        cmocka_unit_test_setup_teardown(
+            test_store_without_id_stamped_by_first_write, dir_setup,
+            dir_teardown),
+        cmocka_unit_test_setup_teardown(test_huge_schema_version_refused,
+                                        dir_setup, dir_teardown),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
