@@ -613,29 +613,73 @@ static int check_aipm(sqlite_store *s, const char *path, aipm_error *err)
                           path, n_tables);
 }
 
-/* Whether a read works on db (a read-only connection to a WAL database
- * needs its -shm file, which it cannot create in a read-only folder). */
-static int readable(sqlite3 *db)
+/* The result of a first read on db: a read-only connection to a WAL
+ * database must create the -wal and -shm files when they are missing,
+ * which fails in a read-only folder (CANTOPEN, READONLY, PERM) or on a full
+ * disk (IOERR, FULL). */
+static int first_read(sqlite3 *db)
 {
     return sqlite3_exec(db, "SELECT count(*) FROM sqlite_master", NULL, NULL,
-                        NULL) == SQLITE_OK;
+                        NULL);
 }
 
-/* A read-only folder holding a WAL database without its -wal and -shm
- * files (the last writer checkpointed and removed them, so the database
- * file is complete): open it as immutable, which needs neither. Not when
- * a -wal file exists: its committed pages would be missed. 0, or
- * AIPM_EIO (the message is left to the caller's checks). */
-static int reopen_immutable(sqlite_store *s, const char *path)
+static int cannot_make_wal_files(int rc)
 {
-    char wal[1100], uri[3400];
+    return rc == SQLITE_CANTOPEN || rc == SQLITE_READONLY ||
+           rc == SQLITE_PERM || rc == SQLITE_IOERR || rc == SQLITE_FULL;
+}
+
+/* SQLite's unix VFS locks (os.h, "File Locking And Concurrency in SQLite
+ * Version 3"): SHARED is a read lock on the 510 bytes from PENDING_BYTE + 2,
+ * held by every connection to a WAL database for as long as it is open. */
+#define SQLITE_PENDING_BYTE 0x40000000
+#define SQLITE_SHARED_FIRST (SQLITE_PENDING_BYTE + 2)
+#define SQLITE_SHARED_SIZE 510
+
+/* Remove the -wal and -shm files that a failed read-only open of path made
+ * itself (had_wal, had_shm: whether each existed before it), and only
+ * while no connection has the database open: a write lock over SQLite's
+ * SHARED range, taken without waiting, proves that and keeps a new
+ * connection out until the files are gone. A -wal is removed only empty:
+ * one with content holds commits. Best effort: nothing is removed when the
+ * lock cannot be had. */
+static void remove_own_wal_files(const char *path, int had_wal, int had_shm)
+{
+    char wal[1100], shm[1100];
+    struct flock lk;
     struct stat sb;
+    int fd;
+
+    if ((had_wal && had_shm) ||
+        (size_t)snprintf(wal, sizeof(wal), "%s-wal", path) >= sizeof(wal) ||
+        (size_t)snprintf(shm, sizeof(shm), "%s-shm", path) >= sizeof(shm))
+        return;
+    if ((fd = open(path, O_RDWR | O_NOFOLLOW | O_CLOEXEC)) < 0)
+        return;
+    memset(&lk, 0, sizeof(lk));
+    lk.l_type = F_WRLCK;
+    lk.l_whence = SEEK_SET;
+    lk.l_start = SQLITE_SHARED_FIRST;
+    lk.l_len = SQLITE_SHARED_SIZE;
+    if (fcntl(fd, F_SETLK, &lk) == 0) {
+        if (!had_wal && lstat(wal, &sb) == 0 && S_ISREG(sb.st_mode) &&
+            sb.st_size == 0)
+            unlink(wal);
+        if (!had_shm && lstat(shm, &sb) == 0 && S_ISREG(sb.st_mode))
+            unlink(shm);
+    }
+    close(fd); /* releases the lock */
+}
+
+/* Open path as immutable (URI immutable=1: no locks, no -wal, no -shm).
+ * Only for a WAL database with no -wal file, whose database file is then
+ * complete. 0, or AIPM_EIO. */
+static int open_immutable(sqlite_store *s, const char *path)
+{
+    char uri[3400];
     size_t n = 0;
     const char *p;
 
-    snprintf(wal, sizeof(wal), "%s-wal", path);
-    if (stat(wal, &sb) == 0)
-        return AIPM_OK; /* keep the connection: its error says why */
     n = (size_t)snprintf(uri, sizeof(uri), "file:");
     for (p = path; *p && n + 4 < sizeof(uri); p++) {
         unsigned char c = (unsigned char)*p;
@@ -646,15 +690,42 @@ static int reopen_immutable(sqlite_store *s, const char *path)
             uri[n++] = (char)c;
     }
     if (*p || n + 16 >= sizeof(uri))
-        return AIPM_OK;
+        return AIPM_EIO;
     snprintf(uri + n, sizeof(uri) - n, "?immutable=1");
-    sqlite3_close(s->db);
-    s->db = NULL;
     if (sqlite3_open_v2(uri, &s->db,
                         SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX |
                             SQLITE_OPEN_URI,
                         NULL) != SQLITE_OK)
         return AIPM_EIO;
+    return AIPM_OK;
+}
+
+/* The read-only open, after SQLite could not make the -wal/-shm files it
+ * needs (a read-only folder, a full disk): remove what the attempt made
+ * itself, then, when there is no -wal (the last writer checkpointed and
+ * removed it, so the database file is complete), open immutable. With a
+ * -wal, its commits need a -shm file: an error that says so. */
+static int reopen_readonly(sqlite_store *s, const char *path, int had_wal,
+                           int had_shm, aipm_error *err)
+{
+    char wal[1100];
+    struct stat sb;
+
+    sqlite3_close(s->db);
+    s->db = NULL;
+    remove_own_wal_files(path, had_wal, had_shm);
+    snprintf(wal, sizeof(wal), "%s-wal", path);
+    if (had_wal || lstat(wal, &sb) == 0)
+        return aipm_error_set(
+            err, AIPM_EIO,
+            "store '%s' cannot be read: it has a -wal file, which SQLite reads "
+            "only with a -shm file beside it, and it could not make one (a "
+            "read-only folder or a full disk); free some space, or run any "
+            "aipm command once with write access",
+            path);
+    if (open_immutable(s, path) != 0)
+        return aipm_error_set(err, AIPM_EIO, "cannot open store '%s': %s", path,
+                              s->db ? sqlite3_errmsg(s->db) : "out of memory");
     return AIPM_OK;
 }
 
@@ -664,7 +735,7 @@ int aipm_store__sqlite_open(aipm_store **out, const char *path, int flags,
     sqlite_store *s = NULL;
     struct stat sb;
     char *abs = NULL;
-    int rc, fd = -1, empty = 0, is_db,
+    int rc, fd = -1, empty = 0, is_db, had_wal = 0, had_shm = 0,
             oflags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX;
     int create = flags & AIPM_STORE_CREATE,
         readonly = (flags & AIPM_STORE_READONLY) && !create;
@@ -710,8 +781,17 @@ int aipm_store__sqlite_open(aipm_store **out, const char *path, int flags,
                                   "SQLite database); check the path, or "
                                   "restore the file from a backup",
                                   path);
-        if (readonly)
+        if (readonly) {
+            /* Which of -wal and -shm exist before SQLite may make them:
+             * only those it made may be removed after a failed open. */
+            char side[1100];
+
             oflags = SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX;
+            snprintf(side, sizeof(side), "%s-wal", path);
+            had_wal = lstat(side, &sb) == 0;
+            snprintf(side, sizeof(side), "%s-shm", path);
+            had_shm = lstat(side, &sb) == 0;
+        }
     }
     /* No global memory statistics: they take a mutex on every allocation.
      * This must precede SQLite's initialisation; later calls are refused
@@ -731,11 +811,9 @@ int aipm_store__sqlite_open(aipm_store **out, const char *path, int flags,
                             s->db ? sqlite3_errmsg(s->db) : "out of memory");
         goto fail;
     }
-    if (readonly && !readable(s->db) && reopen_immutable(s, path) != 0) {
-        rc = aipm_error_set(err, AIPM_EIO, "cannot open store '%s': %s", path,
-                            s->db ? sqlite3_errmsg(s->db) : "out of memory");
+    if (readonly && cannot_make_wal_files(first_read(s->db)) &&
+        (rc = reopen_readonly(s, path, had_wal, had_shm, err)) != 0)
         goto fail;
-    }
     sqlite3_busy_handler(s->db, on_busy, s);
     sqlite3_extended_result_codes(s->db, 0);
     s->readonly = readonly;

@@ -186,6 +186,23 @@ for i in range(20000):
         grep -q "is full" "$ERR" && grep -q "free some space" "$ERR" ||
             fail "init onto a full disk: no full-disk hint: $(errtext)"
         [ ! -e "$T/full2/ws" ] || fail "init onto a full disk left $T/full2/ws"
+        # Read-only commands on a workspace copied to a full disk (no -wal
+        # or -shm, as a writer leaves it): they work and leave no -wal/-shm.
+        "$AIPM" init "$T/rows" >/dev/null && "$AIPM" -C "$T/rows" ingest events \
+            "$EX/events.ndjson" >/dev/null || fail "making the workspace to copy"
+        rm -f "$T/rows/aipm.db-wal" "$T/rows/aipm.db-shm"
+        mkdir -p "$T/full3"
+        unshare -rm sh -c "mount -t tmpfs -o size=400k tmpfs '$T/full3' &&
+            cp -r '$T/rows' '$T/full3/ws' &&
+            { head -c 1000000 /dev/zero >'$T/full3/filler'; } 2>/dev/null;
+            for c in 'data versions' quality kpi 'audit verify' lineage 'graph stats'; do
+                '$AIPM' -C '$T/full3/ws' \$c >/dev/null 2>'$T/full3.err' ||
+                    echo \"rc \$? for \$c: \$(head -c 200 '$T/full3.err')\"
+            done >'$OUT';
+            ls -A '$T/full3/ws' >'$T/full3.ls'"
+        [ ! -s "$OUT" ] || fail "read-only commands on a full disk: $(cat "$OUT")"
+        [ "$(tr '\n' ' ' <"$T/full3.ls")" = "aipm.db aipm.yaml audit-checkpoint " ] ||
+            fail "read-only commands on a full disk left: $(tr '\n' ' ' <"$T/full3.ls")"
     else
         echo "# cli_messages_say_what_next: no mount namespace, full-disk check skipped" >&2
     fi
