@@ -587,11 +587,14 @@ static int check_aipm(sqlite_store *s, const char *path, aipm_error *err)
         return aipm_error_set(err, AIPM_EIO, "cannot read store '%s': %s", path,
                               sqlite3_errmsg(s->db));
     }
-    if (sqlite3_step(st) == SQLITE_ROW) {
-        app_id = sqlite3_column_int64(st, 0);
-        n_tables = sqlite3_column_int(st, 1);
-        aipm_shape = sqlite3_column_int(st, 2);
+    if ((rc = sqlite3_step(st)) != SQLITE_ROW) {
+        sqlite3_finalize(st);
+        return aipm_error_set(err, AIPM_EIO, "cannot read store '%s': %s", path,
+                              sqlite3_errmsg(s->db));
     }
+    app_id = sqlite3_column_int64(st, 0);
+    n_tables = sqlite3_column_int(st, 1);
+    aipm_shape = sqlite3_column_int(st, 2);
     sqlite3_finalize(st);
     if (app_id == AIPM_APPLICATION_ID)
         return AIPM_OK;
