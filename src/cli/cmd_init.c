@@ -30,7 +30,8 @@ static void help(void)
            "\n"
            "Create a workspace in DIR (default: the -C folder, or .): a\n"
            "commented aipm.yaml and the embedded SQLite store aipm.db.\n"
-           "Refuses to touch a folder that already holds a workspace.\n"
+           "Refuses a folder that holds a workspace or any of its files\n"
+           "(aipm.db, aipm.db-wal, -shm, -writer, audit-checkpoint).\n"
            "The creation is the audit log's first entry.\n");
 }
 
@@ -55,11 +56,14 @@ static const char *const ws_names[] = {"aipm.db",          "aipm.db-wal",
 static int build_name(const char *name, const char *prefix, long *pid)
 {
     size_t n = strlen(prefix);
-    const char *p = name + n + 11;
+    const char *p;
     char *end;
 
     if (strncmp(name, prefix, n) != 0 ||
-        strncmp(name + n, ".aipm-init.", 11) != 0 || *p < '1' || *p > '9')
+        strncmp(name + n, ".aipm-init.", 11) != 0)
+        return 0;
+    p = name + n + 11;
+    if (*p < '1' || *p > '9')
         return 0;
     errno = 0;
     *pid = strtol(p, &end, 10);
