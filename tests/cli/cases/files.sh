@@ -319,6 +319,20 @@ case_files_store_password_hidden() {
     A --store 'postgresql://db.example/aipm?user=u&password=s3cr3tpw' data versions
     expect_rc 1 "a PostgreSQL URL with password="
     grep -q s3cr3tpw "$ERR" && fail "the password was printed: $(errtext)"
+    # Every password= (not only the first), userinfo passwords holding '?'
+    # or '#', other schemes and any case of the scheme, and a libpq
+    # key=value string, whichever backend's message shows them.
+    local u
+    for u in 'postgresql://h/db?sslpassword=x&password=s3cr3tpw' \
+        'postgresql://u:s3c?r3tpw@h/db' 'postgresql://u:s3c#r3tpw@h/db' \
+        'mysql://u:s3cr3tpw@h/db' 'Postgresql://u:s3cr3tpw@h/db' \
+        'sqlite://u:s3cr3tpw@h/db' 'host=h password=s3cr3tpw'; do
+        A --store "$u" data versions
+        expect_rc 1 "--store $u"
+        expect_one_line_stderr "--store $u"
+        grep -q 'r3tpw' "$ERR" && fail "the password was printed for $u: $(errtext)"
+        grep -qF '***' "$ERR" || fail "no *** for $u: $(errtext)"
+    done
     true
 }
 
