@@ -376,12 +376,17 @@ static int lock_checkpoint(int *fd_out, const char *path, aipm_error *err)
         return aipm_error_set(err, AIPM_EINVALID, "path too long: %s", path);
     fd = open(lock, O_RDWR | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC,
               0600);
+    if (fd < 0 && (errno == ELOOP || errno == EISDIR))
+        return aipm_error_set(err, AIPM_EINVALID,
+                              "cannot lock the audit checkpoint: %s is a %s; "
+                              "move it away and run the command again",
+                              lock,
+                              errno == ELOOP ? "symbolic link" : "folder");
     if (fd < 0)
-        return aipm_error_set(
-            err, errno == ELOOP ? AIPM_EINVALID : AIPM_EIO,
-            "cannot lock the audit checkpoint: %s: %s; move it away and run "
-            "the command again",
-            lock, errno == ELOOP ? "a symbolic link" : strerror(errno));
+        return aipm_error_set(err, AIPM_EIO,
+                              "cannot lock the audit checkpoint: %s: %s; the "
+                              "folder of the checkpoint must be writable",
+                              lock, strerror(errno));
     if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
         close(fd);
         return aipm_error_set(err, AIPM_EINVALID,

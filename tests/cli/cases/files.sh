@@ -43,7 +43,7 @@ case_files_checkpoint_lock_symlink() {
     A -C "$W" ingest events "$EX/events.ndjson"
     expect_rc 1 "ingest with a link at audit-checkpoint.lock"
     expect_one_line_stderr "ingest with a link at audit-checkpoint.lock"
-    grep -q "audit-checkpoint.lock: a symbolic link; move it away" "$ERR" ||
+    grep -q "audit-checkpoint.lock is a symbolic link; move it away" "$ERR" ||
         fail "the error does not say what to do: $(errtext)"
     [ "$(cat "$T/flsym-victim")" = precious ] || fail "the link was followed"
     [ "$(sql "$W/aipm.db" 'select count(*) from audit')" = 1 ] ||
