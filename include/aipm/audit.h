@@ -58,6 +58,18 @@ int aipm_audit_append(aipm_store *st, const char *action, const char *object,
 int aipm_audit_checkpoint_write(const char *path, uint64_t size,
                                 const uint8_t head[32], aipm_error *err);
 
+/* Commit the store's open transaction, whose last audit entry made a log
+ * of size entries with this head, then write the checkpoint at path (when
+ * not NULL), both under an exclusive lock on "<path>.lock": a concurrent
+ * aipm_audit_checkpoint_sync never mistakes the moment between the commit
+ * and the write for a lag, and the checkpoint never goes backwards (one
+ * already recording as many entries or more is kept). Returns the commit's
+ * error, or an error before committing when the lock cannot be taken (the
+ * lock file is a link, a FIFO, a folder); the caller then rolls back. A
+ * checkpoint write that fails after the commit is left to the next sync. */
+int aipm_audit_commit(aipm_store *st, const char *path, uint64_t size,
+                      const uint8_t head[32], aipm_error *err);
+
 /* Repair a checkpoint that lags the log (a command killed between its
  * commit and the checkpoint's write): when the file is missing while the
  * log has entries, or holds an older head of this same log, append a

@@ -97,7 +97,7 @@ static int verify(workspace *ws)
                 (unsigned long long)rep.size);
     if (rep.first_bad) {
         fprintf(stderr, "aipm: audit log NOT intact: entry %lld: %s\n",
-                (long long)rep.first_bad, rep.problem);
+                (long long)rep.first_bad, cli_text(rep.problem));
         return EXIT_BLOCKED;
     }
     return EXIT_OK;

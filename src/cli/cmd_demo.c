@@ -150,6 +150,7 @@ static int fresh_dir(const char *dir)
                                        "aipm.db-wal",
                                        "aipm.db-shm",
                                        "audit-checkpoint",
+                                       "audit-checkpoint.lock",
                                        MARKER,
                                        "demo-data/events.ndjson.gz",
                                        "demo-data/backlog.csv",

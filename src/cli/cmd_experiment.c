@@ -149,7 +149,7 @@ static void print_human(const char *text)
             size_t li;
 
             printf("    by %s:\n",
-                   json_string_value(json_object_get(r, "trait")));
+                   cli_text(json_string_value(json_object_get(r, "trait"))));
             json_array_foreach(json_object_get(r, "levels"), li, lv)
             {
                 json_t *t =
@@ -188,10 +188,10 @@ static void print_human(const char *text)
         printf("    - %s\n", cli_text(json_string_value(v)));
     if (json_object_get(d, "warning"))
         printf("  warning: %s\n",
-               json_string_value(json_object_get(d, "warning")));
+               cli_text(json_string_value(json_object_get(d, "warning"))));
     /* Events that never occur: on stderr (in --json, "warnings"). */
     json_array_foreach(json_object_get(d, "warnings"), i, v)
-        fprintf(stderr, "aipm: warning: %s\n", json_string_value(v));
+        fprintf(stderr, "aipm: warning: %s\n", cli_text(json_string_value(v)));
     json_decref(d);
 }
 
@@ -379,8 +379,8 @@ static int power(workspace *ws, int argc, char **argv)
                "users, mean %.4g, sd %.4g\n"
                "to detect a %+.1f%% change (two-sided alpha %.3g, power "
                "%.0f%%): %.0f units per variation\n",
-               metric, days, (long long)mo.n, mean, sqrt(var), 100 * mde, alpha,
-               100 * pw, n);
+               cli_text(metric), days, (long long)mo.n, mean, sqrt(var),
+               100 * mde, alpha, 100 * pw, n);
     }
     return EXIT_OK;
 }

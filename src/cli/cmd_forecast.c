@@ -244,8 +244,8 @@ static int bass(int argc, char **argv)
         printf("  q (imitation)  = %.5g  (se %.2g)\n", b.q, b.se_q);
         printf("  m (market)     = %.6g  (se %.3g)\n", b.m, b.se_m);
         if (json_object_get(doc, "warning"))
-            printf("  warning: %s\n",
-                   json_string_value(json_object_get(doc, "warning")));
+            printf("  warning: %s\n", cli_text(json_string_value(
+                                          json_object_get(doc, "warning"))));
         if (n_ape)
             printf("  holdout MAPE over %d periods: %.1f%%\n", n_ape,
                    100 * ape / n_ape);
@@ -420,13 +420,14 @@ static int adoption(int argc, char **argv, int backtest)
             json_t *bt = json_object_get(doc, "backtest");
 
             printf("%s %s: model %s, as of %s (launch %s)\n",
-                   backtest ? "Backtest of" : "Adoption of", features[i],
+                   backtest ? "Backtest of" : "Adoption of",
+                   cli_text(features[i]),
                    json_string_value(json_object_get(doc, "model")),
                    json_string_value(json_object_get(doc, "as_of")),
                    json_string_value(json_object_get(doc, "launch")));
             if (json_is_object(json_object_get(doc, "prior")))
-                printf("  %s\n", json_string_value(json_object_get(
-                                     json_object_get(doc, "prior"), "note")));
+                printf("  %s\n", cli_text(json_string_value(json_object_get(
+                                     json_object_get(doc, "prior"), "note"))));
             if (json_is_object(bt)) {
                 static const char *const keys[] = {"bass_wape", "hazard_wape",
                                                    "naive_wape", "trend_wape"};
@@ -449,8 +450,8 @@ static int adoption(int argc, char **argv, int backtest)
                     (long long)json_integer_value(json_object_get(bt, "days")),
                     w[0], w[1], w[2], w[3]);
                 if (json_is_string(json_object_get(bt, "note")))
-                    printf("  note: %s\n",
-                           json_string_value(json_object_get(bt, "note")));
+                    printf("  note: %s\n", cli_text(json_string_value(
+                                               json_object_get(bt, "note"))));
             }
             printf("  %-14s %7s %8s %8s %8s %8s %10s  %s\n", "segment", "users",
                    "adopted", "p", "q", "m", "graph_coef",
@@ -496,9 +497,11 @@ static int adoption(int argc, char **argv, int backtest)
                 if (json_is_string(why))
                     printf("  %s: %s: that fit is not used (this segment: "
                            "%s)\n",
-                           json_string_value(json_object_get(sg, "segment")),
-                           json_string_value(why),
-                           json_string_value(json_object_get(sg, "model")));
+                           cli_text(json_string_value(
+                               json_object_get(sg, "segment"))),
+                           cli_text(json_string_value(why)),
+                           cli_text(json_string_value(
+                               json_object_get(sg, "model"))));
             }
             json_decref(doc);
         } else {

@@ -188,10 +188,10 @@ static void build_text(const aipm_graph_build_info *b)
         printf("built from the snapshot and %d new batch%s (%.2f s)\n",
                b->new_batches, b->new_batches == 1 ? "" : "es", b->seconds);
     else
-        printf("built in full: %s (%.2f s)\n", b->why[0] ? b->why : "-",
-               b->seconds);
+        printf("built in full: %s (%.2f s)\n",
+               b->why[0] ? cli_text(b->why) : "-", b->seconds);
     if (b->save_error[0])
-        printf("the snapshot was not saved: %s\n", b->save_error);
+        printf("the snapshot was not saved: %s\n", cli_text(b->save_error));
 }
 
 static int stats(const aipm_graph *g, const aipm_graph_build_info *b)

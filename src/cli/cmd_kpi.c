@@ -204,7 +204,7 @@ static void print_kpis(json_t *d, const char *period)
                cli_text(str(k, "metric")), str(k, "type"),
                strcmp(str(k, "direction"), "down") == 0 ? "<=" : ">=", s);
         if (json_object_get(k, "note"))
-            printf(" - %s", str(k, "note"));
+            printf(" - %s", cli_text(str(k, "note")));
         printf("\n");
     }
 }
@@ -226,10 +226,10 @@ static void print_human(const char *text)
         print_standard(d, period);
     print_kpis(d, period);
     json_array_foreach(json_object_get(d, "notes"), i, v)
-        printf("note: %s\n", json_string_value(v));
+        printf("note: %s\n", cli_text(json_string_value(v)));
     /* Events that never occur: on stderr (in --json, "warnings"). */
     json_array_foreach(json_object_get(d, "warnings"), i, v)
-        fprintf(stderr, "aipm: warning: %s\n", json_string_value(v));
+        fprintf(stderr, "aipm: warning: %s\n", cli_text(json_string_value(v)));
     json_decref(d);
 }
 

@@ -580,7 +580,7 @@ void cli_print_report(FILE *out, const char *report_json)
     fprintf(out, "  %-18s %lld\n", "duplicates", num(r, "duplicates"));
     fprintf(out, "  %-18s %lld", "quarantined", num(r, "quarantined"));
     json_object_foreach(json_object_get(r, "quarantine_reasons"), key, v)
-        fprintf(out, "%s%s %lld", shown++ ? ", " : "  (", key,
+        fprintf(out, "%s%s %lld", shown++ ? ", " : "  (", cli_text(key),
                 (long long)json_integer_value(v));
     fprintf(out, "%s\n", shown ? ")" : "");
     shown = 0;
@@ -589,7 +589,7 @@ void cli_print_report(FILE *out, const char *report_json)
         if (shown++ == 0)
             fprintf(out, "  %-18s", "not stored");
         fprintf(out, "%s%lld %s", shown > 1 ? ", " : " ",
-                (long long)json_integer_value(v), key);
+                (long long)json_integer_value(v), cli_text(key));
     }
     if (shown)
         fprintf(out,
@@ -604,7 +604,7 @@ void cli_print_report(FILE *out, const char *report_json)
                     shown++ ? ", "
                             : "  (same key, other "
                               "content in this file: ",
-                    json_string_value(v));
+                    cli_text(json_string_value(v)));
         if (shown && num(r, "key_conflicts") > shown)
             fprintf(out, ", ...");
         fprintf(out, "%s\n", shown ? ")" : "");
@@ -612,7 +612,7 @@ void cli_print_report(FILE *out, const char *report_json)
     shown = 0;
     json_array_foreach(json_object_get(r, "ignored_columns"), i, v)
         fprintf(out, "%s%s", shown++ ? ", " : "  ignored columns    ",
-                json_string_value(v));
+                cli_text(json_string_value(v)));
     if (shown)
         fprintf(out, "  (not in the contract)\n");
     fprintf(out, "  %-18s %zu\n", "schema changes",

@@ -643,6 +643,70 @@ static void last_entry(fixture *f, int64_t seq, const char *want_action,
     free(e);
 }
 
+/* Regression (fix audit): writers wrote their checkpoint after releasing
+ * the store's lock and unconditionally, so a slower writer could put back
+ * an older checkpoint. aipm_audit_commit writes under "<checkpoint>.lock"
+ * (0600) and keeps a checkpoint recording more entries. The expected
+ * texts are built by hand from the sizes and heads the test holds. */
+static void test_log_commit_never_backwards(void **state)
+{
+    fixture *f = *state;
+    aipm_error err = {0};
+    uint8_t head6[32], other[32];
+    uint64_t size6 = 0;
+    char lock[320], want[128], hex[65], *text;
+    struct stat sb;
+
+    memset(other, 0xab, sizeof(other));
+    tu_hex(hex, other, 32);
+    /* A later writer already recorded 7 entries. */
+    snprintf(want, sizeof(want), "7 %s\n", hex);
+    assert_int_equal(tu_write(f->checkpoint, want, strlen(want)), 0);
+    assert_int_equal(aipm_store_begin(f->st, &err), AIPM_OK);
+    assert_int_equal(
+        aipm_audit_append(f->st, "test", "obj-6", "{}", &size6, head6, &err),
+        AIPM_OK);
+    assert_int_equal(size6, N_ENTRIES + 1);
+    assert_int_equal(
+        aipm_audit_commit(f->st, f->checkpoint, size6, head6, &err), AIPM_OK);
+    text = tu_read(f->checkpoint, NULL);
+    assert_string_equal(text, want); /* not moved back to 6 */
+    free(text);
+    snprintf(lock, sizeof(lock), "%s.lock", f->checkpoint);
+    assert_int_equal(lstat(lock, &sb), 0);
+    assert_true(S_ISREG(sb.st_mode));
+    assert_int_equal(sb.st_mode & 0777, 0600);
+    /* Behind the commit (5 entries): moved forward to 6. */
+    assert_int_equal(
+        aipm_audit_checkpoint_write(f->checkpoint, f->size, f->head, NULL),
+        AIPM_OK);
+    assert_int_equal(aipm_store_begin(f->st, &err), AIPM_OK);
+    assert_int_equal(
+        aipm_audit_append(f->st, "test", "obj-7", "{}", &size6, head6, &err),
+        AIPM_OK);
+    assert_int_equal(
+        aipm_audit_commit(f->st, f->checkpoint, size6, head6, &err), AIPM_OK);
+    tu_hex(hex, head6, 32);
+    snprintf(want, sizeof(want), "%d %s\n", N_ENTRIES + 2, hex);
+    text = tu_read(f->checkpoint, NULL);
+    assert_string_equal(text, want);
+    free(text);
+    /* A link at the lock file: refused before the commit, not followed. */
+    assert_int_equal(unlink(lock), 0);
+    assert_int_equal(symlink("/nonexistent-aipm-victim", lock), 0);
+    assert_int_equal(aipm_store_begin(f->st, &err), AIPM_OK);
+    assert_int_equal(
+        aipm_audit_append(f->st, "test", "obj-8", "{}", &size6, head6, &err),
+        AIPM_OK);
+    assert_int_equal(
+        aipm_audit_commit(f->st, f->checkpoint, size6, head6, &err),
+        AIPM_EINVALID);
+    assert_non_null(strstr(err.msg, "symbolic link"));
+    aipm_store_rollback(f->st);
+    assert_int_equal(lstat("/nonexistent-aipm-victim", &sb), -1);
+    unlink(lock);
+}
+
 /* A checkpoint that lags the log (a command killed after its commit) is
  * reported by verify and repaired, with an entry saying so; one that
  * disagrees with the log is left for verify. The head at 3 entries is the
@@ -749,6 +813,8 @@ int main(void)
                                         setup_log, teardown_log),
         cmocka_unit_test_setup_teardown(test_log_checkpoint_fifo_dir, setup_log,
                                         teardown_log),
+        cmocka_unit_test_setup_teardown(test_log_commit_never_backwards,
+                                        setup_log, teardown_log),
         cmocka_unit_test_setup_teardown(test_log_checkpoint_lag, setup_log,
                                         teardown_log),
         cmocka_unit_test_setup_teardown(test_log_damaged_checkpoint, setup_log,

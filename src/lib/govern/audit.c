@@ -14,11 +14,13 @@
 #include "aipm/audit.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <jansson.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -356,31 +358,122 @@ static int lags(aipm_store *st, int state, uint64_t cp_size,
     return at.found && memcmp(at.root, cp_head, 32) == 0;
 }
 
+/* The checkpoint lock: an exclusive flock on "<path>.lock" (0600, opened
+ * O_NOFOLLOW and only if it is a regular file, so a planted link or FIFO is
+ * refused, never followed or waited on). Lock order: the store's write lock
+ * first (BEGIN), then this one; a writer keeps it from just before its
+ * COMMIT until its checkpoint is written, so whoever holds both locks sees
+ * no committed entry whose checkpoint is still to come. Released by
+ * close(), or by the kernel when the holder dies. */
+static int lock_checkpoint(int *fd_out, const char *path, aipm_error *err)
+{
+    char lock[4200];
+    struct stat sb;
+    int fd;
+
+    *fd_out = -1;
+    if ((size_t)snprintf(lock, sizeof(lock), "%s.lock", path) >= sizeof(lock))
+        return aipm_error_set(err, AIPM_EINVALID, "path too long: %s", path);
+    fd = open(lock, O_RDWR | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC,
+              0600);
+    if (fd < 0 && (errno == ELOOP || errno == EISDIR))
+        return aipm_error_set(err, AIPM_EINVALID,
+                              "cannot lock the audit checkpoint: %s is a %s; "
+                              "move it away and run the command again",
+                              lock,
+                              errno == ELOOP ? "symbolic link" : "folder");
+    if (fd < 0)
+        return aipm_error_set(err, AIPM_EIO,
+                              "cannot lock the audit checkpoint: %s: %s; the "
+                              "folder of the checkpoint must be writable",
+                              lock, strerror(errno));
+    if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
+        close(fd);
+        return aipm_error_set(err, AIPM_EINVALID,
+                              "cannot lock the audit checkpoint: %s is not a "
+                              "regular file; move it away and run the "
+                              "command again",
+                              lock);
+    }
+    while (flock(fd, LOCK_EX) != 0) {
+        if (errno != EINTR) {
+            int e = errno;
+
+            close(fd);
+            return aipm_error_set(err, AIPM_EIO,
+                                  "cannot lock the audit checkpoint %s: %s",
+                                  lock, strerror(e));
+        }
+    }
+    *fd_out = fd;
+    return AIPM_OK;
+}
+
+/* Write the checkpoint for a log of size entries unless the one on disk
+ * already records as many or more (a later writer got there first): the
+ * checkpoint never goes backwards. Call with the checkpoint lock held. */
+static int write_forward(const char *path, uint64_t size,
+                         const uint8_t head[32], aipm_error *err)
+{
+    uint8_t cp_head[32];
+    uint64_t cp_size = 0;
+    int state, rc;
+
+    if ((rc = read_checkpoint(&state, &cp_size, cp_head, path, err)) != 0)
+        return rc;
+    if (state == 1 && cp_size >= size)
+        return AIPM_OK;
+    return aipm_audit_checkpoint_write(path, size, head, err);
+}
+
+int aipm_audit_commit(aipm_store *st, const char *path, uint64_t size,
+                      const uint8_t head[32], aipm_error *err)
+{
+    int lock_fd = -1, rc;
+
+    if (path && (rc = lock_checkpoint(&lock_fd, path, err)) != 0)
+        return rc;
+    rc = aipm_store_commit(st, err);
+    /* The change is committed: a checkpoint that cannot be written now is
+     * repaired by the next writer's sync (and verify says it lags). */
+    if (rc == AIPM_OK && path)
+        (void)write_forward(path, size, head, NULL);
+    if (lock_fd >= 0)
+        close(lock_fd);
+    return rc;
+}
+
 int aipm_audit_checkpoint_sync(aipm_store *st, const char *path, int *repaired,
                                aipm_error *err)
 {
     uint8_t cp_head[32], head[32];
     uint64_t cp_size = 0, size = 0;
-    int64_t last_seq = 0, seq_locked = 0;
+    int64_t last_seq = 0;
     char detail[256];
-    int state, rc;
+    int state, rc, lock_fd = -1, in_tx = 0;
 
     *repaired = 0;
+    /* A first look without locks: the common case (no lag) costs no
+     * write lock. */
     if ((rc = read_checkpoint(&state, &cp_size, cp_head, path, err)) != 0)
         return rc;
     if (state < 0)
         return AIPM_OK; /* not a checkpoint: verify reports it */
     if ((rc = lags(st, state, cp_size, cp_head, &last_seq, err)) <= 0)
         return rc;
-    /* Again under the write lock: another writer may have appended (and
-     * will write the checkpoint itself). */
+    /* Again under the store's write lock and the checkpoint lock, reading
+     * the checkpoint afresh: a writer that has committed but not yet
+     * written its checkpoint holds the checkpoint lock, so what is seen
+     * now is a real lag (a writer killed in between). */
     if ((rc = aipm_store_begin(st, err)) != 0)
         return rc;
-    if ((rc = lags(st, state, cp_size, cp_head, &seq_locked, err)) <= 0 ||
-        seq_locked != last_seq) {
-        aipm_store_rollback(st);
-        return rc < 0 ? rc : AIPM_OK;
-    }
+    in_tx = 1;
+    if ((rc = lock_checkpoint(&lock_fd, path, err)) != 0 ||
+        (rc = read_checkpoint(&state, &cp_size, cp_head, path, err)) != 0)
+        goto done;
+    if (state < 0 ||
+        (rc = lags(st, state, cp_size, cp_head, &last_seq, err)) <= 0)
+        goto done;
     snprintf(detail, sizeof(detail),
              "{\"checkpoint\":\"%s\",\"checkpoint_entries\":%llu,"
              "\"log_entries\":%lld}",
@@ -389,14 +482,17 @@ int aipm_audit_checkpoint_sync(aipm_store *st, const char *path, int *repaired,
              (long long)last_seq);
     if ((rc = aipm_audit_append(st, "checkpoint_repair", "audit-checkpoint",
                                 detail, &size, head, err)) != 0 ||
-        (rc = aipm_store_commit(st, err)) != 0) {
+        (rc = aipm_store_commit(st, err)) != 0)
+        goto done;
+    in_tx = 0;
+    if ((rc = write_forward(path, size, head, err)) == AIPM_OK)
+        *repaired = 1;
+done:
+    if (in_tx)
         aipm_store_rollback(st);
-        return rc;
-    }
-    if ((rc = aipm_audit_checkpoint_write(path, size, head, err)) != 0)
-        return rc;
-    *repaired = 1;
-    return AIPM_OK;
+    if (lock_fd >= 0)
+        close(lock_fd);
+    return rc < 0 ? rc : AIPM_OK;
 }
 
 int aipm_audit_verify(aipm_store *st, const char *checkpoint_path,

@@ -716,12 +716,11 @@ int aipm_ingest_file(aipm_store *st, const char *path,
                        aipm_reader__raw_size(b->reader));
     if ((rc = finish(b, format, res, err)) != 0)
         goto done;
-    if ((rc = aipm_store_commit(st, err)) != 0)
+    /* The checkpoint is written under its lock, held across the commit. */
+    if ((rc = aipm_audit_commit(st, opts->checkpoint_path, b->audit_size,
+                                b->audit_head, err)) != 0)
         goto done;
     in_tx = 0;
-    if (opts->checkpoint_path)
-        aipm_audit_checkpoint_write(opts->checkpoint_path, b->audit_size,
-                                    b->audit_head, NULL);
 done:
     if (in_tx) {
         aipm_store_rollback(st);

@@ -67,12 +67,11 @@ int aipm_data_transition(aipm_store *st, int64_t id, const char *action,
     if ((rc = aipm_audit_append(st, action, object, text, &size, head, err)) !=
         0)
         goto done;
-    rc = aipm_store_commit(st, err);
+    /* The checkpoint is written under its lock, held across the commit. */
+    rc = aipm_audit_commit(st, checkpoint_path, size, head, err);
 done:
     if (rc)
         aipm_store_rollback(st);
-    else if (checkpoint_path)
-        aipm_audit_checkpoint_write(checkpoint_path, size, head, NULL);
     aipm_batch_info_clear(&info);
     json_decref(detail);
     free(text);

@@ -303,12 +303,11 @@ int aipm_feedback_correct(aipm_store *st, const char *feedback_id,
         rc = aipm_audit_append(st, unlink ? "feedback.unlink" : "feedback.link",
                                object, text, &size, head, err);
     }
+    /* The checkpoint is written under its lock, held across the commit. */
     if (rc == AIPM_OK)
-        rc = aipm_store_commit(st, err);
+        rc = aipm_audit_commit(st, checkpoint_path, size, head, err);
     if (rc)
         aipm_store_rollback(st);
-    else if (checkpoint_path)
-        aipm_audit_checkpoint_write(checkpoint_path, size, head, NULL);
     json_decref(detail);
     free(text);
     return rc;

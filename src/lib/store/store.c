@@ -9,59 +9,215 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
-/* A "password=" parameter's value (libpq takes one in the query) becomes
- * "***", in place. */
-static void redact_query(char *s)
+/* ---- passwords out of messages ----
+ *
+ * A store URL may carry a password two ways: as the userinfo of any
+ * scheme ("scheme://user:PASS@host/..."; libpq ends the authority only at
+ * '/', so the password runs from the first ':' to the LAST '@' before the
+ * first '/', and may hold '?', '#' or '@'), and as key=value or key: value
+ * parameters ("?password=PASS&...", "host=h password=PASS", "sslpassword=",
+ * quoted values, any case of the key). secret_ranges finds every such
+ * value; the redacted form replaces each with "***". */
+
+typedef struct span {
+    size_t start, end; /* [start, end) in the URL */
+} span;
+
+#define MAX_SPANS 16
+
+/* Whether a "password" key starts at s (any case, e.g. the tail of
+ * "sslpassword"): its value's span, relative to s, into *v; *after is
+ * where scanning resumes. 1 yes, 0 no. */
+static int password_key(const char *s, span *v, size_t *after)
 {
-    char *p = strstr(s, "password="), *v, *end;
+    size_t j = 8;
 
-    if (p == NULL)
-        return;
-    v = p + 9;
-    end = v + strcspn(v, "&#");
-    if (end - v >= 3) {
-        memcpy(v, "***", 3);
-        memmove(v + 3, end, strlen(end) + 1);
-    } else {
-        memset(v, '*', (size_t)(end - v));
+    if (strncasecmp(s, "password", 8) != 0)
+        return 0;
+    if (s[j] == '"' || s[j] == '\'')
+        j++; /* a quoted key: "password": "x" */
+    while (s[j] == ' ' || s[j] == '\t')
+        j++;
+    if (s[j] != '=' && s[j] != ':')
+        return 0;
+    j++;
+    while (s[j] == ' ' || s[j] == '\t')
+        j++;
+    if (s[j] == '\'' || s[j] == '"') {
+        const char *close = strchr(s + j + 1, s[j]);
+
+        v->start = j + 1;
+        v->end = close ? (size_t)(close - s) : strlen(s);
+        *after = close ? v->end + 1 : v->end;
+        return 1;
     }
+    v->start = j;
+    v->end = j + strcspn(s + j, " \t\r\n&#;,}\"'");
+    *after = v->end;
+    return 1;
+}
+
+/* The spans of every password in url, in order, into spans (at most
+ * MAX_SPANS; past that the rest of the URL is one span). Returns the
+ * count. */
+static size_t secret_ranges(const char *url, span spans[MAX_SPANS])
+{
+    const char *scheme = strstr(url, "://");
+    size_t n = 0, i = 0, len = strlen(url);
+    span ui = {0, 0};
+
+    if (scheme) {
+        const char *host = scheme + 3, *slash = host + strcspn(host, "/");
+        const char *at = slash, *colon;
+
+        while (at > host && at[-1] != '@')
+            at--;
+        if (at > host) {
+            at--; /* the last '@' of the authority */
+            colon = memchr(host, ':', (size_t)(at - host));
+            if (colon && colon + 1 < at) {
+                ui.start = (size_t)(colon + 1 - url);
+                ui.end = (size_t)(at - url);
+            }
+        }
+    }
+    while (i < len) {
+        span v;
+        size_t after;
+
+        if (n == MAX_SPANS - 1) {
+            spans[n].start = i; /* too many: hide the rest */
+            spans[n++].end = len;
+            break;
+        }
+        if (ui.end > ui.start && i == ui.start) {
+            spans[n++] = ui;
+            i = ui.end;
+        } else if (password_key(url + i, &v, &after)) {
+            v.start += i;
+            v.end += i;
+            after += i;
+            if (ui.end > ui.start && ui.start >= i && ui.start < after) {
+                /* the key's value runs into the userinfo: hide both */
+                if (ui.end > v.end)
+                    v.end = after = ui.end;
+                ui.end = ui.start;
+            }
+            if (v.end > v.start)
+                spans[n++] = v;
+            i = after > i ? after : i + 1;
+        } else {
+            i++;
+        }
+    }
+    return n;
 }
 
 void aipm_store_url_redact(char *out, size_t cap, const char *url)
 {
-    const char *scheme = strstr(url, "://"), *at, *colon, *end;
+    span spans[MAX_SPANS];
+    size_t n, k, from = 0, used = 0;
 
     if (cap == 0)
         return;
-    if (scheme == NULL) {
-        snprintf(out, cap, "%s", url);
-        return;
+    out[0] = '\0';
+    n = secret_ranges(url, spans);
+    for (k = 0; k <= n; k++) {
+        size_t to = k < n ? spans[k].start : strlen(url);
+        int w = snprintf(out + used, cap - used, "%.*s%s", (int)(to - from),
+                         url + from, k < n ? "***" : "");
+
+        if (w < 0 || (size_t)w >= cap - used)
+            return; /* truncated, still NUL-terminated */
+        used += (size_t)w;
+        from = k < n ? spans[k].end : to;
     }
-    /* The authority ends at the first '/', '?' or '#' after "://"; a
-     * password is what lies between the first ':' and the last '@' in it. */
-    end = scheme + 3 + strcspn(scheme + 3, "/?#");
-    for (at = end; at > scheme + 3 && at[-1] != '@'; at--)
-        ;
-    colon = memchr(scheme + 3, ':', (size_t)(end - scheme - 3));
-    if (at == scheme + 3 || colon == NULL || colon > at) {
-        snprintf(out, cap, "%s", url);
-        redact_query(out);
+}
+
+/* Replace every occurrence of from (not empty) in msg (cap bytes) with to;
+ * what does not fit is cut. */
+static void msg_replace(char *msg, size_t cap, const char *from, const char *to)
+{
+    char buf[sizeof(((aipm_error *)0)->msg)];
+    size_t from_len = strlen(from), used = 0;
+    const char *p = msg, *hit;
+
+    if (from_len == 0 || strstr(msg, from) == NULL)
         return;
+    buf[0] = '\0';
+    while ((hit = strstr(p, from)) != NULL && used < sizeof(buf)) {
+        int w = snprintf(buf + used, sizeof(buf) - used, "%.*s%s",
+                         (int)(hit - p), p, to);
+
+        used = w < 0 ? sizeof(buf) : used + (size_t)w;
+        p = hit + from_len;
     }
-    snprintf(out, cap, "%.*s:***%s", (int)(colon - url), url, at - 1);
-    redact_query(out);
+    if (used < sizeof(buf))
+        snprintf(buf + used, sizeof(buf) - used, "%s", p);
+    snprintf(msg, cap, "%s", buf);
+}
+
+/* Take every password of url out of err's message, whichever backend
+ * wrote it: the URL as given (and as the backend got it) is replaced by
+ * its redacted form, then any password still left (a backend may have
+ * rewritten the path around it) by "***". */
+static void redact_error(aipm_error *err, const char *url,
+                         const char *backend_url)
+{
+    char shown[1024], secret[1024];
+    span spans[MAX_SPANS];
+    size_t n, k;
+
+    if (err == NULL)
+        return;
+    aipm_store_url_redact(shown, sizeof(shown), url);
+    msg_replace(err->msg, sizeof(err->msg), url, shown);
+    if (backend_url != url) {
+        aipm_store_url_redact(shown, sizeof(shown), backend_url);
+        msg_replace(err->msg, sizeof(err->msg), backend_url, shown);
+    }
+    n = secret_ranges(url, spans);
+    for (k = 0; k < n; k++) {
+        size_t len = spans[k].end - spans[k].start;
+
+        /* "***" itself, and 1-2 characters that would blot out ordinary
+         * words, are left: the URL forms above already hid them. */
+        if (len < 3 || len >= sizeof(secret))
+            continue;
+        snprintf(secret, sizeof(secret), "%.*s", (int)len,
+                 url + spans[k].start);
+        if (strcmp(secret, "***") != 0)
+            msg_replace(err->msg, sizeof(err->msg), secret, "***");
+    }
+}
+
+/* Network stores this build recognizes but does not have (any case of
+ * the scheme: schemes are case-insensitive, RFC 3986 3.1). */
+static int network_scheme(const char *url)
+{
+    static const char *const schemes[] = {"postgresql://", "postgres://",
+                                          "clickhouse://", "mysql://",
+                                          "mariadb://"};
+    size_t i;
+
+    for (i = 0; i < sizeof(schemes) / sizeof(schemes[0]); i++)
+        if (strncasecmp(url, schemes[i], strlen(schemes[i])) == 0)
+            return 1;
+    return 0;
 }
 
 int aipm_store_open(aipm_store **out, const char *url, int flags,
                     aipm_error *err)
 {
+    const char *path = url;
+    int rc;
+
     *out = NULL;
     if (url == NULL || *url == '\0')
         return aipm_error_set(err, AIPM_EINVALID, "empty store URL");
-    if (strncmp(url, "postgresql://", 13) == 0 ||
-        strncmp(url, "postgres://", 11) == 0 ||
-        strncmp(url, "clickhouse://", 13) == 0) {
+    if (network_scheme(url)) {
         char shown[1024];
 
         aipm_store_url_redact(shown, sizeof(shown), url);
@@ -71,8 +227,10 @@ int aipm_store_open(aipm_store **out, const char *url, int flags,
                               shown);
     }
     if (strncmp(url, "sqlite:", 7) == 0)
-        url += 7;
-    return aipm_store__sqlite_open(out, url, flags, err);
+        path += 7;
+    if ((rc = aipm_store__sqlite_open(out, path, flags, err)) != 0)
+        redact_error(err, url, path);
+    return rc;
 }
 
 void aipm_store_close(aipm_store *st)

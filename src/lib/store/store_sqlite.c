@@ -175,10 +175,13 @@ static const char *const migrations[] = {migration_1, migration_2, migration_3};
 
 static double wait_seconds(void);
 
+#define BUSY_LOCKED "store '%s' is locked by another process writing to it; "
 #define BUSY_TEXT                                                              \
-    "store '%s' is locked by another process writing to it; gave up after "    \
-    "waiting %.0f s (--wait); try again when it ends, or wait longer with "    \
-    "--wait SECONDS"
+    BUSY_LOCKED "gave up after waiting %.0f s (--wait); try again when it "    \
+                "ends, or wait longer with --wait SECONDS"
+/* SQLITE_BUSY with no limit set (SQLite gave up without asking the busy
+ * handler, e.g. to break a deadlock): no seconds to name. */
+#define BUSY_TEXT_NO_LIMIT BUSY_LOCKED "try again when it ends"
 
 /* The message of a failed SQLite call. A lock held too long, a read-only
  * store, a full disk and a file that is not SQLite name the file and what
@@ -193,6 +196,8 @@ static int store_error(sqlite_store *s, int code, const char *msg,
 
     if (file == NULL || file[0] == '\0')
         file = "the store";
+    if (code == SQLITE_BUSY && wait_seconds() < 0)
+        return aipm_error_set(err, AIPM_EIO, BUSY_TEXT_NO_LIMIT, s->path);
     if (code == SQLITE_BUSY)
         return aipm_error_set(err, AIPM_EIO, BUSY_TEXT, s->path,
                               wait_seconds());

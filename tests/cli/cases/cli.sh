@@ -84,7 +84,7 @@ case_cli_unknown_option_and_did_you_mean() {
 # versions (the source file name) and quarantine show them escaped. JSON
 # keeps the text as it is (jansson escapes it).
 case_cli_data_text_escaped() {
-    local f
+    local f b
     mkws cli-esc
     f=$T/$(printf 'evil\033[2Jname').csv
     printf 'id,title,description,area,effort,status,created_at,shipped_at,feature_key,reach,impact,confidence\n' >"$f"
@@ -125,6 +125,25 @@ want(t["X-1"] == "Red \x1b[31mALERT\x1b[0m title", "JSON title changed: %r" % t[
     grep -q "$(printf '\033')" "$OUT" && fail "lineage wrote an ESC byte"
     A -C "$WS" audit log
     grep -q "$(printf '\033')" "$OUT" && fail "audit log wrote an ESC byte"
+    # A header column (an OSC title sequence, ESC ] 0 ; ... ESC \) that is
+    # not in the contract, and a key with ESC [2J given twice with other
+    # content: the report's "ignored columns" and "key conflicts" lines.
+    f=$T/cli-esc-cols.csv
+    printf 'id,title,description,area,effort,status,created_at,shipped_at,feature_key,reach,impact,confidence,\033]0;PWNED\033\\\n' >"$f"
+    printf 'BL-\033[2J1,First,,data,2,idea,2026-01-01,,,100,1,1,x\n' >>"$f"
+    printf 'BL-\033[2J1,Other,,data,3,idea,2026-01-01,,,100,1,1,y\n' >>"$f"
+    A -C "$WS" ingest backlog "$f"
+    grep -q "$(printf '\033')" "$OUT" "$ERR" && fail "ingest wrote an ESC byte (column or key)"
+    grep -qF '\x1b]0;PWNED\x1b\' "$OUT" || fail "ingest: the column is not shown escaped: $(cat "$OUT")"
+    grep -qF 'BL-\x1b[2J1' "$OUT" || fail "ingest: the key conflict is not shown escaped: $(cat "$OUT")"
+    A -C "$WS" data versions --json
+    b=$("$PY" -c 'import json,sys; print(max(v["batch_id"] for v in json.load(open(sys.argv[1]))["batches"]))' "$OUT" 2>/dev/null) ||
+        fail "data versions --json: no batches: $(head -c 200 "$OUT")"
+    A -C "$WS" data show "$b"
+    grep -q "$(printf '\033')" "$OUT" "$ERR" && fail "data show wrote an ESC byte"
+    grep -qF '\x1b]0;PWNED' "$OUT" || fail "data show: the column is not shown escaped: $(cat "$OUT")"
+    A -C "$WS" quality
+    grep -q "$(printf '\033')" "$OUT" "$ERR" && fail "quality wrote an ESC byte (column or key)"
     true
 }
 

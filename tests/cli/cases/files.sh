@@ -3,21 +3,111 @@
 # foreign stores, atomic init, the audit checkpoint, passwords in URLs and
 # waiting for another writer's lock. Sourced by tests/cli/run.sh.
 
-# A link planted at the checkpoint's temporary name pointing outside the
-# workspace is never written through (fopen("w") followed it).
+# A link planted AT audit-checkpoint pointing outside the workspace is
+# never written through: the writer refuses (the checkpoint cannot be read
+# through a link) or replaces the link; the outside file stays as it was.
+# (The temporary name is <path>.tmp.<pid>, covered by test_core's unit
+# test: a link cannot be planted at every pid the next command may get.)
 case_files_checkpoint_symlink_not_followed() {
     local W
     mkws fsym; W=$WS
-    printf 'precious\n' >"$T/fsym-victim"
-    ln -s "$T/fsym-victim" "$W/audit-checkpoint.tmp"
+    cp "$W/audit-checkpoint" "$T/fsym-victim"
+    printf 'precious\n' >>"$T/fsym-victim"
+    cp "$T/fsym-victim" "$T/fsym-victim.orig"
+    rm "$W/audit-checkpoint"
+    ln -s "$T/fsym-victim" "$W/audit-checkpoint"
     A -C "$W" ingest events "$EX/events.ndjson"
-    expect_rc 0 "ingest with a planted link"
-    [ "$(cat "$T/fsym-victim")" = precious ] ||
-        fail "the file behind audit-checkpoint.tmp was overwritten"
-    [ -f "$W/audit-checkpoint" ] && [ ! -L "$W/audit-checkpoint" ] ||
-        fail "audit-checkpoint is not a regular file"
-    A -C "$W" audit verify
+    cmp -s "$T/fsym-victim" "$T/fsym-victim.orig" ||
+        fail "the file behind the audit-checkpoint link was changed"
+    if [ "$RC" -eq 0 ]; then
+        [ -f "$W/audit-checkpoint" ] && [ ! -L "$W/audit-checkpoint" ] ||
+            fail "ingest succeeded but audit-checkpoint is still a link"
+        A -C "$W" audit verify
+        expect_rc 0 "audit verify"
+    else
+        expect_rc 1 "ingest through a checkpoint link"
+        expect_one_line_stderr "ingest through a checkpoint link"
+        grep -q "symbolic link" "$ERR" || fail "the error does not say why: $(errtext)"
+        [ "$(sql "$W/aipm.db" 'select count(*) from batches')" = 0 ] ||
+            fail "ingest refused but stored a batch"
+    fi
+}
+
+# A link planted at the checkpoint's lock file (<checkpoint>.lock) is
+# refused before anything is committed, never followed.
+case_files_checkpoint_lock_symlink() {
+    local W
+    mkws flsym; W=$WS
+    printf 'precious\n' >"$T/flsym-victim"
+    ln -s "$T/flsym-victim" "$W/audit-checkpoint.lock"
+    A -C "$W" ingest events "$EX/events.ndjson"
+    expect_rc 1 "ingest with a link at audit-checkpoint.lock"
+    expect_one_line_stderr "ingest with a link at audit-checkpoint.lock"
+    grep -q "audit-checkpoint.lock is a symbolic link; move it away" "$ERR" ||
+        fail "the error does not say what to do: $(errtext)"
+    [ "$(cat "$T/flsym-victim")" = precious ] || fail "the link was followed"
+    [ "$(sql "$W/aipm.db" 'select count(*) from audit')" = 1 ] ||
+        fail "an audit entry was committed"
+    rm "$W/audit-checkpoint.lock"
+    A -C "$W" ingest events "$EX/events.ndjson"
+    expect_rc 0 "ingest once the link is gone"
+    [ "$(stat -c %a "$W/audit-checkpoint.lock")" = 600 ] ||
+        fail "audit-checkpoint.lock is not 0600"
+}
+
+# Writers running side by side: the moment between one writer's commit and
+# its checkpoint write is not a lag, so no checkpoint_repair entry appears
+# and the checkpoint never goes backwards (it ended at the log's size).
+case_files_checkpoint_concurrent_writers() {
+    local W loop i
+    mkws fconc; W=$WS
+    A -C "$W" ingest events "$EX/events.ndjson"
+    expect_rc 0 "ingest"
+    for loop in 1 2 3; do
+        (
+            for i in 1 2 3 4 5 6 7 8 9 10; do
+                "$AIPM" -C "$W" data revert 1 --reason "loop $loop" >/dev/null 2>&1
+                "$AIPM" -C "$W" data accept 1 --reason "loop $loop" >/dev/null 2>&1
+            done
+        ) &
+    done
+    wait
+    [ "$(sql "$W/aipm.db" "select count(*) from audit where entry like '%checkpoint_repair%'")" = 0 ] ||
+        fail "concurrent writers made checkpoint_repair entries"
+    [ "$(cut -d' ' -f1 "$W/audit-checkpoint")" = "$(sql "$W/aipm.db" 'select max(seq) from audit')" ] ||
+        fail "the checkpoint does not record the whole log: $(cat "$W/audit-checkpoint")"
+    A -C "$W" audit verify --json
+    expect_rc 0 "audit verify after concurrent writers"
+    pycheck "$OUT" 'want(d["checkpoint"] == "ok", "checkpoint: %r" % d.get("checkpoint"))'
+}
+
+# The same race made certain: a writer has committed but not yet written
+# its checkpoint (simulated: the older checkpoint back in place while the
+# checkpoint lock is held, the up-to-date one written before release). The
+# next writer waits for the lock and sees no lag: no checkpoint_repair
+# (before the fix it "repaired" what was only an unfinished write).
+case_files_checkpoint_write_in_progress() {
+    local W holder
+    mkws fprog; W=$WS
+    A -C "$W" ingest events "$EX/events.ndjson"
+    expect_rc 0 "ingest"
+    cp "$W/audit-checkpoint" "$T/fprog-cp2"
+    printf '1 %s\n' "$(sql "$W/aipm.db" "select hex(root) from audit where seq = 1" | tr A-F a-f)" \
+        >"$T/fprog-cp1"
+    flock "$W/audit-checkpoint.lock" sh -c \
+        "cp '$T/fprog-cp1' '$W/audit-checkpoint'; touch '$T/fprog-held'; sleep 1; cp '$T/fprog-cp2' '$W/audit-checkpoint'" &
+    holder=$!
+    for _ in $(seq 50); do [ -e "$T/fprog-held" ] && break; sleep 0.1; done
+    [ -e "$T/fprog-held" ] || fail "the lock holder did not start"
+    A -C "$W" data revert 1 --reason "while a write is in progress"
+    wait "$holder"
+    expect_rc 0 "data revert while another checkpoint write is in progress"
+    grep -q "lagged the log" "$ERR" && fail "a false repair note: $(errtext)"
+    [ "$(sql "$W/aipm.db" "select count(*) from audit where entry like '%checkpoint_repair%'")" = 0 ] ||
+        fail "an unfinished checkpoint write was taken for a lag"
+    A -C "$W" audit verify --json
     expect_rc 0 "audit verify"
+    pycheck "$OUT" 'want(d["checkpoint"] == "ok" and d["entries"] == 3, "report: %r" % d)'
 }
 
 # The store (and its -wal/-shm), the checkpoint, aipm.yaml and the graph
@@ -359,6 +449,20 @@ case_files_store_password_hidden() {
     A --store 'postgresql://db.example/aipm?user=u&password=s3cr3tpw' data versions
     expect_rc 1 "a PostgreSQL URL with password="
     grep -q s3cr3tpw "$ERR" && fail "the password was printed: $(errtext)"
+    # Every password= (not only the first), userinfo passwords holding '?'
+    # or '#', other schemes and any case of the scheme, and a libpq
+    # key=value string, whichever backend's message shows them.
+    local u
+    for u in 'postgresql://h/db?sslpassword=x&password=s3cr3tpw' \
+        'postgresql://u:s3c?r3tpw@h/db' 'postgresql://u:s3c#r3tpw@h/db' \
+        'mysql://u:s3cr3tpw@h/db' 'Postgresql://u:s3cr3tpw@h/db' \
+        'sqlite://u:s3cr3tpw@h/db' 'host=h password=s3cr3tpw'; do
+        A --store "$u" data versions
+        expect_rc 1 "--store $u"
+        expect_one_line_stderr "--store $u"
+        grep -q 'r3tpw' "$ERR" && fail "the password was printed for $u: $(errtext)"
+        grep -qF '***' "$ERR" || fail "no *** for $u: $(errtext)"
+    done
     true
 }
 
