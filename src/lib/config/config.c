@@ -282,7 +282,6 @@ static int get_num(walk *w, yaml_node_t *map, const char *key, double *out)
 {
     yaml_node_t *n = get(w, map, key);
     const char *s;
-    char *end;
     double v;
 
     if (n == NULL)
@@ -290,13 +289,14 @@ static int get_num(walk *w, yaml_node_t *map, const char *key, double *out)
     s = scalar(n);
     if (s == NULL || *s == '\0')
         return bad(w, n, "expected a number");
-    errno = 0;
-    v = strtod(s, &end);
-    if (*end != '\0' || errno || !isfinite(v)) {
+    /* Plain decimals only, as in the data (no hex such as 0x1p-1). */
+    if (aipm_decimal_parse(s, &v) != 0) {
         char msg[128];
 
-        snprintf(msg, sizeof(msg), "%s: expected a number, got '%.40s'", key,
-                 s);
+        snprintf(msg, sizeof(msg),
+                 "%s: expected a decimal number (like 3 or 0.05), got "
+                 "'%.40s'",
+                 key, s);
         return bad(w, n, msg);
     }
     *out = v;
@@ -671,15 +671,9 @@ static int load_weights(walk *w, aipm_experiment_def *e, yaml_node_t *n)
          it++, i++) {
         yaml_node_t *item = yaml_document_get_node(w->doc, *it);
         const char *s = scalar(item);
-        char *end = NULL;
         double v = 0;
 
-        if (s && *s) {
-            errno = 0;
-            v = strtod(s, &end);
-        }
-        if (s == NULL || *s == '\0' || *end != '\0' || errno || !isfinite(v) ||
-            !(v > 0)) {
+        if (s == NULL || aipm_decimal_parse(s, &v) != 0 || !(v > 0)) {
             snprintf(msg, sizeof(msg),
                      "experiments: weight '%.40s' is not a positive number",
                      s ? s : "(a list or mapping)");

@@ -195,8 +195,8 @@ static int window_add(aipm_csv *c, const aipm_line *line, aipm_error *err)
     l->len = line->len;
     l->lineno = line->lineno;
     l->too_long = line->too_long || line->len > c->max_record;
-    if (l->too_long && l->len > AIPM_RAW_KEEP)
-        l->len = AIPM_RAW_KEEP;
+    if (l->too_long) /* kept whole characters only */
+        l->len = aipm_utf8_cut(line->ptr, l->len, AIPM_RAW_KEEP);
     if (aipm_buf_put(&c->win, line->ptr, l->len) != 0 ||
         aipm_buf_put(&c->win, "\n", 1) != 0)
         return aipm_error_set(err, AIPM_ENOMEM, "out of memory");

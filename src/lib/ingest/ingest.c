@@ -88,8 +88,9 @@ int aipm_ingest__quarantine(batch *b, uint64_t lineno, enum reason why,
         b->not_stored[why]++;
         return AIPM_OK;
     }
-    if (raw_len > AIPM_RAW_KEEP)
-        raw_len = AIPM_RAW_KEEP;
+    /* Cut on a character boundary: a split character would make the
+     * whole kept text invalid UTF-8. */
+    raw_len = aipm_utf8_cut(raw, raw_len, AIPM_RAW_KEEP);
     q.batch_id = b->id;
     q.dataset = b->dataset;
     q.file = b->source;

@@ -14,7 +14,6 @@
  */
 #include "ingest/batch.h"
 
-#include <errno.h>
 #include <jansson.h>
 #include <math.h>
 #include <stdio.h>
@@ -37,52 +36,18 @@ static int set_bad(row_check *c, enum reason why, const char *col,
     return -1;
 }
 
-static int is_digit(char ch)
-{
-    return ch >= '0' && ch <= '9';
-}
-
-/* A plain decimal number: optional sign, digits with an optional fraction
- * (at least one digit in all), optional exponent. strtod alone would also
- * take hex (0x10), inf, nan and leading spaces, which then reached the
- * store as text. */
-static int is_decimal(const char *s)
-{
-    int digits = 0;
-
-    if (*s == '+' || *s == '-')
-        s++;
-    for (; is_digit(*s); s++)
-        digits++;
-    if (*s == '.')
-        for (s++; is_digit(*s); s++)
-            digits++;
-    if (digits == 0)
-        return 0;
-    if (*s == 'e' || *s == 'E') {
-        s++;
-        if (*s == '+' || *s == '-')
-            s++;
-        if (!is_digit(*s))
-            return 0;
-        while (is_digit(*s))
-            s++;
-    }
-    return *s == '\0';
-}
-
 static int check_number(const aipm_column *col, const char *v, row_check *c)
 {
-    char *end;
-    double d;
+    double d = 0;
 
-    if (!is_decimal(v))
+    /* Plain decimals only: strtod alone would also take hex (0x10), inf,
+     * nan and leading spaces, which then reached the store as text. */
+    if (!aipm_decimal_valid(v))
         return set_bad(c, R_BAD_VALUE, col->name,
                        "not a decimal number (like 3, -0.5 or 1e3)", v);
-    errno = 0;
-    d = strtod(v, &end);
-    if (end == v || *end != '\0' || errno == ERANGE || !isfinite(d))
-        return set_bad(c, R_BAD_VALUE, col->name, "not a number", v);
+    if (aipm_decimal_parse(v, &d) != 0)
+        return set_bad(c, R_BAD_VALUE, col->name,
+                       "too large for a number (beyond 1.8e308)", v);
     if (!isnan(col->min_exclusive) && !(d > col->min_exclusive))
         return set_bad(c, R_BAD_VALUE, col->name, "must be greater than 0", v);
     if (!isnan(col->min_inclusive) && d < col->min_inclusive)

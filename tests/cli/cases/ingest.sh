@@ -190,3 +190,52 @@ want(d["duplicates"] == 1, "duplicates %r (the second BL-2)" % d["duplicates"])'
     grep -q "key conflicts *1 .*BL-1" "$OUT" || fail "no key conflicts line: $(head -c 600 "$OUT")"
     grep -q "ignored columns *owner" "$OUT" || fail "no ignored columns line: $(head -c 600 "$OUT")"
 }
+
+# The 4 KiB raw cap backs up to a character boundary: "BL-1,Longx," is 11
+# bytes and each 'é' 2, so a byte cut at 4096 would split the 2,043rd 'é'
+# (11 + 2*2042 = 4095); kept: 4095 bytes of valid UTF-8, and the JSON raw
+# shows the text as is. A raw text with one invalid byte (\xff) escapes
+# only that byte: 'Café \xff'.
+case_ingest_raw_cut_utf8() {
+    local W n
+    mkws rawutf8; W=$WS
+    "$PY" - "$T/b.csv" <<'EOF'
+import sys
+with open(sys.argv[1], "wb") as f:
+    f.write(b"id,title,description,effort,status,created_at\n")
+    f.write(("BL-1,Longx," + "\u00e9" * 5000 + ",lots,idea,2026-09-01\n").encode())
+    f.write(b"BL-2,Caf\xc3\xa9 \xff,x,2,idea,2026-09-01\n")
+    f.write(b"BL-3,Short,ok,2,idea,2026-09-01\n")
+EOF
+    ingest_json "$W" backlog "$T/b.csv" "$T/r.json"
+    expect_rc 3 "ingest backlog (2 of 3 quarantined: blocked)"
+    n=$(sql "$W/aipm.db" "SELECT length(CAST(raw AS BLOB)) FROM quarantine WHERE line = 2")
+    [ "$n" = 4095 ] || fail "kept $n bytes of the long raw text, expected 4095"
+    A -C "$W" quarantine --json
+    expect_rc 0 "quarantine --json"
+    cp "$OUT" "$T/q.json"
+    pycheck "$T/q.json" '
+raw = {r["line"]: r["raw"] for r in d["rows"]}
+want(raw[2] == "BL-1,Longx," + "\u00e9" * 2042, "long raw garbled: %r" % raw[2][:40])
+want(raw[3] == "BL-2,Caf\u00e9 \\xff,x,2,idea,2026-09-01", "invalid raw: %r" % raw[3])'
+}
+
+# A subnormal decimal (1e-310) is a number (strtod flags its underflow
+# with ERANGE; it rounds toward 0); 1e400 overflows a double and is not.
+case_ingest_subnormal_number() {
+    local W got
+    mkws subn; W=$WS
+    cat >"$T/b.csv" <<'EOF'
+id,title,effort,status,created_at
+BL-1,a,1e-310,idea,2026-09-01
+BL-2,b,1e400,idea,2026-09-01
+BL-3,c,2,idea,2026-09-01
+EOF
+    ingest_json "$W" backlog "$T/b.csv" "$T/r.json"
+    expect_rc 3 "ingest backlog with one overflowing number of 3"
+    pycheck "$T/r.json" '
+got = (d["read"], d["accepted"], d["quarantined"])
+want(got == (3, 2, 1), "read/accepted/quarantined %r, expected (3, 2, 1)" % (got,))'
+    got=$(sql "$W/aipm.db" "SELECT group_concat(id || '=' || typeof(effort), ' ') FROM (SELECT * FROM backlog ORDER BY rid)")
+    [ "$got" = "BL-1=real BL-3=real" ] || fail "stored efforts: $got"
+}
