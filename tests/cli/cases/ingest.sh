@@ -239,3 +239,45 @@ want(got == (3, 2, 1), "read/accepted/quarantined %r, expected (3, 2, 1)" % (got
     got=$(sql "$W/aipm.db" "SELECT group_concat(id || '=' || typeof(effort), ' ') FROM (SELECT * FROM backlog ORDER BY rid)")
     [ "$got" = "BL-1=real BL-3=real" ] || fail "stored efforts: $got"
 }
+
+# A feedback NDJSON given to `ingest events` is refused by its first
+# object (no messageId/type, the feedback columns) with a hint, and
+# nothing is stored: it used to be staged with every row missing_field.
+case_ingest_events_wrong_ndjson() {
+    local W
+    mkws evwrong; W=$WS
+    cat >"$T/fb.ndjson" <<'EOF'
+{"id":"FB-1","created_at":"2026-09-01","source":"nps","text":"hi"}
+{"id":"FB-2","created_at":"2026-09-01","source":"nps","text":"ho"}
+EOF
+    A -C "$W" ingest events "$T/fb.ndjson"
+    expect_rc 1 "ingest events fb.ndjson (feedback NDJSON)"
+    expect_one_line_stderr "ingest events fb.ndjson"
+    grep -q 'feedback dataset.*aipm ingest feedback' "$ERR" || fail "no hint: $(errtext)"
+    [ "$(sql "$W/aipm.db" "SELECT count(*) FROM batches")" = 0 ] || fail "a batch was stored"
+    [ "$(sql "$W/aipm.db" "SELECT count(*) FROM quarantine")" = 0 ] || fail "rows were quarantined"
+}
+
+# A file whose name has no known extension (f.txt, none) is sniffed like
+# standard input: CSV here (2 rows, both accepted), NDJSON when it starts
+# with '{'; the report says the format came from the content.
+case_ingest_unknown_extension_sniffed() {
+    local W
+    mkws sniff; W=$WS
+    printf 'id,created_at,source,text\nFB-1,2026-09-01,nps,hi\nFB-2,2026-09-01,nps,ho\n' >"$T/f.txt"
+    ingest_json "$W" feedback "$T/f.txt" "$T/r.json"
+    expect_rc 0 "ingest feedback f.txt (CSV)"
+    pycheck "$T/r.json" '
+got = (d["read"], d["accepted"], d["quarantined"], d["format"], d.get("format_from"))
+want(got == (2, 2, 0, "csv", "content"), "read/accepted/quarantined/format %r" % (got,))
+want("read as CSV, detected from the content" in d.get("note", ""), "note %r" % d.get("note"))'
+    printf '{"id":"FB-3","created_at":"2026-09-01","source":"nps","text":"hi"}\n' >"$T/fbnoext"
+    ingest_json "$W" feedback "$T/fbnoext" "$T/r2.json"
+    expect_rc 0 "ingest feedback fbnoext (NDJSON)"
+    pycheck "$T/r2.json" '
+got = (d["read"], d["accepted"], d["format"], d.get("format_from"))
+want(got == (1, 1, "ndjson", "content"), "read/accepted/format %r" % (got,))'
+    A -C "$W" ingest feedback "$T/f.txt"
+    grep -q "note *read as CSV, detected from the content" "$OUT" ||
+        fail "human report does not say the format: $(head -c 600 "$OUT")"
+}
