@@ -1119,7 +1119,34 @@ static void test_csv_stray_quote_resync(void **state)
     static const want_rec want5[] = {
         {1, NULL, 2}, {2, "invalid_utf8", 0}, {4, NULL, 2}};
 
+    /* Review finding: a stray quote on line 2 closed by line 4's quote
+     * gave one 4-field record swallowing line 3. Line 3 alone is a full
+     * 4-field record, so the quote is stray: line 2 bad, line 3 fine,
+     * line 4 alone breaks strict quoting (a quote in an unquoted field),
+     * line 5 fine. */
+    static const char in6[] = "id,created_at,source,text\n"
+                              "1,2024-01-01,app,\"oops\n"
+                              "2,2024-01-01,app,x\n"
+                              "3,2024-01-01,app,y\"\n"
+                              "4,2024-01-01,app,z\n";
+    static const want_rec want6[] = {{1, NULL, 4},
+                                     {2, "malformed_csv", 0},
+                                     {3, NULL, 4},
+                                     {4, "malformed_csv", 0},
+                                     {5, NULL, 4}};
+    /* A legitimate text over three lines with commas inside: its inner
+     * line "second, with, commas" has 3 fields, not the header's 4, so
+     * lines 2-4 stay one record; line 5 follows. */
+    static const char in7[] = "a,b,c,d\n"
+                              "1,x,y,\"first line\n"
+                              "second, with, commas\n"
+                              "end\"\n"
+                              "2,x,y,z\n";
+    static const want_rec want7[] = {{1, NULL, 4}, {2, NULL, 4}, {5, NULL, 4}};
+
     (void)state;
+    expect_records(in6, strlen(in6), 0, 4, want6, 5);
+    expect_records(in7, strlen(in7), 0, 4, want7, 3);
     expect_records(in5, strlen(in5), 0, 2, want5, 3);
     expect_records(in, strlen(in), 0, 3, want, 7);
     expect_records(in2, strlen(in2), 0, 4, want2, 4);

@@ -281,3 +281,45 @@ want(got == (1, 1, "ndjson", "content"), "read/accepted/format %r" % (got,))'
     grep -q "note *read as CSV, detected from the content" "$OUT" ||
         fail "human report does not say the format: $(head -c 600 "$OUT")"
 }
+
+# A stray quote closed by a later line with the header's field count used
+# to make one "valid" record swallowing the lines between (read 2,
+# accepted 2). Lines 2..4 of the review's repro after the header: line 3
+# alone is a full record, so the quote on line 2 is stray. Hand count:
+# records 2 (bad), 3, 4 (bad: `y"` breaks strict quoting alone), 5 ->
+# read 4, accepted 2, quarantined 2. A legit 3-line text with commas
+# (FB-9; inner line has 3 fields, not 8) stays one record.
+case_ingest_stray_quote_closed_later() {
+    local W
+    mkws strayclosed; W=$WS
+    cat >"$T/fb.csv" <<'EOF'
+id,created_at,source,text
+1,2024-01-01,app,"oops
+2,2024-01-01,app,x
+3,2024-01-01,app,y"
+4,2024-01-01,app,z
+EOF
+    ingest_json "$W" feedback "$T/fb.csv" "$T/r.json"
+    expect_rc 3 "ingest feedback with a stray quote closed later (2 of 4 bad)"
+    pycheck "$T/r.json" '
+got = (d["read"], d["accepted"], d["duplicates"], d["quarantined"])
+want(got == (4, 2, 0, 2), "read/accepted/duplicates/quarantined %r, expected (4, 2, 0, 2)" % (got,))'
+    [ "$(sql "$W/aipm.db" "SELECT group_concat(id, ' ') FROM (SELECT id FROM feedback ORDER BY id)")" = "2 4" ] ||
+        fail "stored ids: $(sql "$W/aipm.db" "SELECT group_concat(id, ' ') FROM feedback")"
+    mkws legit; W=$WS
+    cat >"$T/fb2.csv" <<'EOF'
+id,created_at,source,user_id,account_id,score,item_id,text
+FB-8,2026-09-01,nps,u-8,,5,,plain
+FB-9,2026-09-01,nps,u-9,,5,,"first line
+second, with, three, commas
+end"
+FB-10,2026-09-01,nps,u-10,,5,,plain
+EOF
+    ingest_json "$W" feedback "$T/fb2.csv" "$T/r2.json"
+    expect_rc 0 "ingest feedback with a legit multi-line text"
+    pycheck "$T/r2.json" '
+got = (d["read"], d["accepted"], d["quarantined"])
+want(got == (3, 3, 0), "read/accepted/quarantined %r, expected (3, 3, 0)" % (got,))'
+    [ "$(sql "$W/aipm.db" "SELECT text FROM feedback WHERE id = 'FB-9'" | wc -l)" = 3 ] ||
+        fail "the 3-line text of FB-9 was not kept whole"
+}
