@@ -323,3 +323,25 @@ want(got == (3, 3, 0), "read/accepted/quarantined %r, expected (3, 3, 0)" % (got
     [ "$(sql "$W/aipm.db" "SELECT text FROM feedback WHERE id = 'FB-9'" | wc -l)" = 3 ] ||
         fail "the 3-line text of FB-9 was not kept whole"
 }
+
+# Signals (a 3-column key: date, signal, area): a key changed twice in one
+# file counts 2 conflicts but is sampled once, shown as its values
+# ("-" for the empty area), not the internal length-prefixed key
+# `24:2024-01-01T00:00:00.000Z;1:s;-;`. The date is stored normalised
+# (RFC 3339 UTC, README input contract).
+case_ingest_key_conflict_samples_readable() {
+    local W
+    mkws keysig; W=$WS
+    cat >"$T/s.csv" <<'EOF'
+date,signal,value
+2024-01-01,s,1
+2024-01-01,s,2
+2024-01-01,s,3
+2024-01-02,s,1
+EOF
+    ingest_json "$W" signals "$T/s.csv" "$T/r.json"
+    expect_rc 0 "ingest signals with a key changed twice"
+    pycheck "$T/r.json" '
+want(d.get("key_conflicts") == 2, "key_conflicts %r, expected 2" % d.get("key_conflicts"))
+want(d.get("key_conflict_samples") == ["2024-01-01T00:00:00.000Z, s, -"], "samples %r" % d.get("key_conflict_samples"))'
+}
