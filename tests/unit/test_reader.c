@@ -284,6 +284,38 @@ static void test_reader_too_long_last_line(void **state)
     free(buf);
 }
 
+/* Review finding: the 4 KiB kept of a too-long line was cut in the middle
+ * of a 2-byte character. "a" then 3,000 'é' (0xc3 0xa9) is 6,001 bytes,
+ * over a 5,000-byte limit; byte 4,096 (index 4095) is the 0xa9 of the
+ * 2,048th 'é', so the cut backs up to 1 + 2 * 2047 = 4,095 bytes, valid
+ * UTF-8. */
+static void test_reader_too_long_cut_utf8(void **state)
+{
+    size_t n = 1 + 2 * 3000, i;
+    char *buf = malloc(n + 1);
+    aipm_reader *r = NULL;
+    aipm_error err = {0};
+    aipm_line line;
+
+    (void)state;
+    assert_non_null(buf);
+    buf[0] = 'a';
+    for (i = 0; i < 3000; i++) {
+        buf[1 + 2 * i] = (char)0xc3;
+        buf[2 + 2 * i] = (char)0xa9;
+    }
+    buf[n] = '\n';
+    assert_int_equal(aipm_reader__open_mem(&r, buf, n + 1, 5000, &err),
+                     AIPM_OK);
+    assert_int_equal(aipm_reader__next(r, &line, &err), 1);
+    assert_true(line.too_long);
+    assert_int_equal(line.full_len, n);
+    assert_int_equal(line.len, 4095);
+    assert_true(aipm_utf8_valid(line.ptr, line.len));
+    aipm_reader__free(r);
+    free(buf);
+}
+
 static void test_reader_open_errors(void **state)
 {
     aipm_reader *r = (aipm_reader *)1;
@@ -1175,6 +1207,7 @@ int main(void)
         cmocka_unit_test(test_reader_chunk_boundary),
         cmocka_unit_test(test_reader_max_line),
         cmocka_unit_test(test_reader_too_long_last_line),
+        cmocka_unit_test(test_reader_too_long_cut_utf8),
         cmocka_unit_test(test_reader_open_errors),
         cmocka_unit_test(test_reader_file_plain_vs_gzip),
         cmocka_unit_test(test_reader_gzip_members),
