@@ -129,6 +129,21 @@ int aipm_grow(void *ptrp, size_t *cap, size_t need, size_t elem);
 
 /* 1 when s[0..len) is valid UTF-8 (no overlongs, no surrogates), else 0. */
 int aipm_utf8_valid(const char *s, size_t len);
+/* The longest prefix of s[0..len) of at most max bytes that does not end
+ * inside a multi-byte UTF-8 character: a cut backs up over at most 3
+ * continuation bytes, so kept text stays valid where the whole was. */
+size_t aipm_utf8_cut(const char *s, size_t len, size_t max);
+
+/* ---- numbers ---- */
+
+/* 1 when s is a plain decimal: optional sign, digits with an optional
+ * fraction (at least one digit in all), optional exponent; no hex, inf,
+ * nan or spaces (strtod alone takes them). Else 0. */
+int aipm_decimal_valid(const char *s);
+/* Parse a plain decimal into *out. Underflow rounds toward 0 and is
+ * accepted (1e-310 is a number); AIPM_EINVALID when s is not a plain
+ * decimal or overflows a double. */
+int aipm_decimal_parse(const char *s, double *out);
 
 /* ---- string -> dense index map (open addressing, bounded) ---- */
 

@@ -485,14 +485,21 @@ json_t *cli_raw_json(const char *raw, size_t len)
 
     if (aipm_utf8_valid(raw, len))
         return json_stringn(raw, len);
+    /* Escape only the bytes that are not part of a valid character, as
+     * cli_print_raw does: one bad byte must not garble the rest. */
     aipm_buf_init(&b, len * 4 + 16);
     for (i = 0; i < len; i++) {
         unsigned char c = (unsigned char)raw[i];
+        size_t n = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc0 ? 2 : 1;
 
-        if (c < 0x80)
+        if (c < 0x80) {
             aipm_buf_put(&b, raw + i, 1);
-        else
+        } else if (c >= 0xc0 && n <= len - i && aipm_utf8_valid(raw + i, n)) {
+            aipm_buf_put(&b, raw + i, n);
+            i += n - 1;
+        } else {
             aipm_buf_printf(&b, "\\x%02x", c);
+        }
     }
     v = json_stringn(aipm_buf_cstr(&b), b.len);
     aipm_buf_free(&b);

@@ -226,6 +226,48 @@ static void test_utf8(void **state)
     assert_int_equal(aipm_utf8_valid("", 0), 1);
 }
 
+/* aipm_utf8_cut backs a cut up to a character boundary. Bytes by hand:
+ * "xé€😀" is 78 | c3 a9 | e2 82 ac | f0 9f 98 80 (10 bytes). */
+static void test_utf8_cut(void **state)
+{
+    static const char s[] = "x\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80";
+    /* want[max]: the longest prefix of at most max bytes ending on a
+     * boundary: boundaries at 0, 1, 3, 6, 10. */
+    static const size_t want[11] = {0, 1, 1, 3, 3, 3, 6, 6, 6, 6, 10};
+    size_t max;
+
+    (void)state;
+    for (max = 0; max <= 10; max++)
+        assert_int_equal(aipm_utf8_cut(s, 10, max), want[max]);
+    assert_int_equal(aipm_utf8_cut(s, 3, 100), 3); /* shorter than max */
+    /* Not UTF-8 (continuation bytes only): a plain byte cut. */
+    assert_int_equal(aipm_utf8_cut("\x80\x80\x80\x80\x80", 5, 4), 4);
+}
+
+/* aipm_decimal_parse: plain decimals only; underflow is a number (1e-310
+ * is subnormal, strtod sets ERANGE), overflow (1e400 > DBL_MAX ~1.8e308)
+ * is not. */
+static void test_decimal_parse(void **state)
+{
+    double d = -1;
+
+    (void)state;
+    assert_int_equal(aipm_decimal_parse("1e-310", &d), AIPM_OK);
+    assert_true(d > 0 && d < 1e-300);
+    assert_int_equal(aipm_decimal_parse("1e-400", &d), AIPM_OK);
+    assert_true(d == 0);
+    assert_int_equal(aipm_decimal_parse("-2.5e1", &d), AIPM_OK);
+    assert_true(d == -25);
+    assert_int_equal(aipm_decimal_parse("1e400", &d), AIPM_EINVALID);
+    assert_int_equal(aipm_decimal_parse("-1e400", &d), AIPM_EINVALID);
+    assert_int_equal(aipm_decimal_parse("0x10", &d), AIPM_EINVALID);
+    assert_int_equal(aipm_decimal_parse("0x1p-1", &d), AIPM_EINVALID);
+    assert_int_equal(aipm_decimal_parse("inf", &d), AIPM_EINVALID);
+    assert_int_equal(aipm_decimal_parse(" 1", &d), AIPM_EINVALID);
+    assert_int_equal(aipm_decimal_parse("", &d), AIPM_EINVALID);
+    assert_int_equal(aipm_decimal_parse(".", &d), AIPM_EINVALID);
+}
+
 static void test_utf8_in_long_ascii(void **state)
 {
     /* The bad byte sits after 8-byte-aligned ASCII runs and at the very
@@ -749,6 +791,8 @@ int main(void)
         cmocka_unit_test(test_now_env),
         cmocka_unit_test(test_utf8),
         cmocka_unit_test(test_utf8_in_long_ascii),
+        cmocka_unit_test(test_utf8_cut),
+        cmocka_unit_test(test_decimal_parse),
         cmocka_unit_test(test_buf_max),
         cmocka_unit_test(test_buf_json_str),
         cmocka_unit_test(test_buf_json_str_round_trip),

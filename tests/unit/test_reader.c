@@ -284,6 +284,38 @@ static void test_reader_too_long_last_line(void **state)
     free(buf);
 }
 
+/* Review finding: the 4 KiB kept of a too-long line was cut in the middle
+ * of a 2-byte character. "a" then 3,000 'é' (0xc3 0xa9) is 6,001 bytes,
+ * over a 5,000-byte limit; byte 4,096 (index 4095) is the 0xa9 of the
+ * 2,048th 'é', so the cut backs up to 1 + 2 * 2047 = 4,095 bytes, valid
+ * UTF-8. */
+static void test_reader_too_long_cut_utf8(void **state)
+{
+    size_t n = 1 + 2 * 3000, i;
+    char *buf = malloc(n + 1);
+    aipm_reader *r = NULL;
+    aipm_error err = {0};
+    aipm_line line;
+
+    (void)state;
+    assert_non_null(buf);
+    buf[0] = 'a';
+    for (i = 0; i < 3000; i++) {
+        buf[1 + 2 * i] = (char)0xc3;
+        buf[2 + 2 * i] = (char)0xa9;
+    }
+    buf[n] = '\n';
+    assert_int_equal(aipm_reader__open_mem(&r, buf, n + 1, 5000, &err),
+                     AIPM_OK);
+    assert_int_equal(aipm_reader__next(r, &line, &err), 1);
+    assert_true(line.too_long);
+    assert_int_equal(line.full_len, n);
+    assert_int_equal(line.len, 4095);
+    assert_true(aipm_utf8_valid(line.ptr, line.len));
+    aipm_reader__free(r);
+    free(buf);
+}
+
 static void test_reader_open_errors(void **state)
 {
     aipm_reader *r = (aipm_reader *)1;
@@ -1119,7 +1151,34 @@ static void test_csv_stray_quote_resync(void **state)
     static const want_rec want5[] = {
         {1, NULL, 2}, {2, "invalid_utf8", 0}, {4, NULL, 2}};
 
+    /* Review finding: a stray quote on line 2 closed by line 4's quote
+     * gave one 4-field record swallowing line 3. Line 3 alone is a full
+     * 4-field record, so the quote is stray: line 2 bad, line 3 fine,
+     * line 4 alone breaks strict quoting (a quote in an unquoted field),
+     * line 5 fine. */
+    static const char in6[] = "id,created_at,source,text\n"
+                              "1,2024-01-01,app,\"oops\n"
+                              "2,2024-01-01,app,x\n"
+                              "3,2024-01-01,app,y\"\n"
+                              "4,2024-01-01,app,z\n";
+    static const want_rec want6[] = {{1, NULL, 4},
+                                     {2, "malformed_csv", 0},
+                                     {3, NULL, 4},
+                                     {4, "malformed_csv", 0},
+                                     {5, NULL, 4}};
+    /* A legitimate text over three lines with commas inside: its inner
+     * line "second, with, commas" has 3 fields, not the header's 4, so
+     * lines 2-4 stay one record; line 5 follows. */
+    static const char in7[] = "a,b,c,d\n"
+                              "1,x,y,\"first line\n"
+                              "second, with, commas\n"
+                              "end\"\n"
+                              "2,x,y,z\n";
+    static const want_rec want7[] = {{1, NULL, 4}, {2, NULL, 4}, {5, NULL, 4}};
+
     (void)state;
+    expect_records(in6, strlen(in6), 0, 4, want6, 5);
+    expect_records(in7, strlen(in7), 0, 4, want7, 3);
     expect_records(in5, strlen(in5), 0, 2, want5, 3);
     expect_records(in, strlen(in), 0, 3, want, 7);
     expect_records(in2, strlen(in2), 0, 4, want2, 4);
@@ -1148,6 +1207,7 @@ int main(void)
         cmocka_unit_test(test_reader_chunk_boundary),
         cmocka_unit_test(test_reader_max_line),
         cmocka_unit_test(test_reader_too_long_last_line),
+        cmocka_unit_test(test_reader_too_long_cut_utf8),
         cmocka_unit_test(test_reader_open_errors),
         cmocka_unit_test(test_reader_file_plain_vs_gzip),
         cmocka_unit_test(test_reader_gzip_members),

@@ -1,4 +1,5 @@
-/* buf.c - growable byte buffers with a ceiling, and UTF-8 validation.
+/* buf.c - growable byte buffers with a ceiling, UTF-8 validation and cuts,
+ * and the plain-decimal number check shared by ingest and config.
  *
  * An aipm_buf always keeps one NUL byte after its contents so it can be
  * read as a C string; growth doubles and is overflow-checked against the
@@ -7,6 +8,7 @@
  */
 #include "aipm/core.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -223,4 +225,66 @@ int aipm_utf8_valid(const char *str, size_t len)
         }
     }
     return 1;
+}
+
+size_t aipm_utf8_cut(const char *s, size_t len, size_t max)
+{
+    size_t n = len < max ? len : max, back = 0;
+
+    if (n == len)
+        return n;
+    /* s[n] is the first byte dropped: while it continues a character,
+     * that character would be split, so drop its first bytes too. */
+    while (back < 3 && n > back && ((unsigned char)s[n - back] & 0xc0) == 0x80)
+        back++;
+    if (((unsigned char)s[n - back] & 0xc0) == 0x80)
+        return n; /* not UTF-8 at all: a plain byte cut is as good */
+    return n - back;
+}
+
+static int is_digit(char ch)
+{
+    return ch >= '0' && ch <= '9';
+}
+
+int aipm_decimal_valid(const char *s)
+{
+    int digits = 0;
+
+    if (*s == '+' || *s == '-')
+        s++;
+    for (; is_digit(*s); s++)
+        digits++;
+    if (*s == '.')
+        for (s++; is_digit(*s); s++)
+            digits++;
+    if (digits == 0)
+        return 0;
+    if (*s == 'e' || *s == 'E') {
+        s++;
+        if (*s == '+' || *s == '-')
+            s++;
+        if (!is_digit(*s))
+            return 0;
+        while (is_digit(*s))
+            s++;
+    }
+    return *s == '\0';
+}
+
+int aipm_decimal_parse(const char *s, double *out)
+{
+    char *end;
+    double d;
+
+    if (!aipm_decimal_valid(s))
+        return AIPM_EINVALID;
+    d = strtod(s, &end);
+    /* errno is not looked at: ERANGE also flags underflow (a tiny or
+     * subnormal result, rounded toward 0), which is a fine number; an
+     * overflow is +-HUGE_VAL, caught as not finite. */
+    if (*end != '\0' || !isfinite(d))
+        return AIPM_EINVALID;
+    *out = d;
+    return AIPM_OK;
 }

@@ -80,6 +80,7 @@ typedef struct batch {
     void *ignored_columns; /* json_t array */
     uint64_t *key_table;   /* keys met in this file (rows.c, track_key) */
     size_t key_slots, n_file_keys;
+    int format_sniffed;     /* the format came from the first byte */
     int64_t key_conflicts;  /* rows whose key came earlier, other content */
     void *conflict_samples; /* json_t array: the first few such keys */
 

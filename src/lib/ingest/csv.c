@@ -16,7 +16,14 @@
  * a bad record, and parsing restarts at the next line: the lines the failed
  * record had swallowed are fed again from the window. So one stray quote
  * costs one line, not every row up to the limit. A record that closes
- * properly, however many lines it spans, is one record.
+ * properly, however many lines it spans, is one record -- unless its inner
+ * lines (every line after the first but the closing one) each parse alone
+ * as a complete record with the header's field count. Then the opening
+ * quote is taken as stray, and the first line is returned bad and the rest
+ * read again as above: `1,a,b,"oops` / `2,a,b,x` / `3,a,b,y"` would
+ * otherwise be one valid record swallowing row 2. A legitimate multi-line
+ * text rarely has a line that is itself a full record of the header's
+ * width; one that does is split, and costs its first and last lines.
  *
  * Cost: a record that fails after k lines is re-read from its second line.
  * Those lines held no unescaped quote of their own (each would have closed
@@ -195,8 +202,8 @@ static int window_add(aipm_csv *c, const aipm_line *line, aipm_error *err)
     l->len = line->len;
     l->lineno = line->lineno;
     l->too_long = line->too_long || line->len > c->max_record;
-    if (l->too_long && l->len > AIPM_RAW_KEEP)
-        l->len = AIPM_RAW_KEEP;
+    if (l->too_long) /* kept whole characters only */
+        l->len = aipm_utf8_cut(line->ptr, l->len, AIPM_RAW_KEEP);
     if (aipm_buf_put(&c->win, line->ptr, l->len) != 0 ||
         aipm_buf_put(&c->win, "\n", 1) != 0)
         return aipm_error_set(err, AIPM_ENOMEM, "out of memory");
@@ -213,6 +220,55 @@ static void record_clear(aipm_csv *c)
     c->bad_utf8 = 0;
     c->row_done = 0;
     c->rec_bytes = 0;
+}
+
+typedef struct probe_count {
+    int fields, rows;
+} probe_count;
+
+static void probe_field(void *data, size_t len, void *ctx)
+{
+    (void)data;
+    (void)len;
+    ((probe_count *)ctx)->fields++;
+}
+
+static void probe_row(int ch, void *ctx)
+{
+    (void)ch;
+    ((probe_count *)ctx)->rows++;
+}
+
+/* 1 when the line alone parses as one complete record of n fields. */
+static int line_is_record(const char *p, size_t len, int n)
+{
+    struct csv_parser probe;
+    probe_count count = {0, 0};
+    int ok;
+
+    if (csv_init(&probe, CSV_STRICT | CSV_STRICT_FINI | CSV_EMPTY_IS_NULL))
+        return 0;
+    csv_set_term_func(&probe, is_lf);
+    ok = csv_parse(&probe, p, len, probe_field, probe_row, &count) == len &&
+         csv_parse(&probe, "\n", 1, probe_field, probe_row, &count) == 1 &&
+         count.rows == 1 && count.fields == n;
+    csv_free(&probe);
+    return ok;
+}
+
+/* 1 when the record [first, next) has inner lines and each of them is a
+ * complete record of the expected width: its opening quote was stray. */
+static int inner_lines_are_records(const aipm_csv *c)
+{
+    size_t i;
+
+    if (c->expected_fields <= 0 || c->next - c->first < 3)
+        return 0;
+    for (i = c->first + 1; i + 1 < c->next; i++)
+        if (!line_is_record(c->win.ptr + c->lines[i].off, c->lines[i].len,
+                            c->expected_fields))
+            return 0;
+    return 1;
 }
 
 /* Return the lines [first, next) as one bad record. */
@@ -334,6 +390,8 @@ int aipm_csv__next(aipm_csv *c, aipm_csv_record *rec, aipm_error *err)
                  c->n_fields, c->expected_fields);
         return resync(c, rec, why);
     }
+    if (inner_lines_are_records(c))
+        return resync(c, rec, "the lines inside it are complete rows");
     if (c->bad_utf8)
         return bad_record(c, rec, "invalid_utf8", "bytes that are not UTF-8");
     if (c->has_nul)

@@ -388,8 +388,46 @@ done:
     return rc;
 }
 
+/* The first NDJSON object acts as a header, as for the CSV datasets: when
+ * it lacks the Segment fields (messageId and type) and its keys fit a CSV
+ * dataset's columns (feedback NDJSON given to `ingest events`), the file
+ * is the wrong one: refuse it before anything is stored rather than
+ * quarantine every row as missing_field. */
+static int first_object_check(batch *b, const char *text, size_t len,
+                              aipm_error *err)
+{
+    json_t *obj = json_loadb(text, len, 0, NULL), *v;
+    const char *names[64], *key, *guess = NULL;
+    int n = 0;
+
+    if (obj && json_is_object(obj) &&
+        !(json_object_get(obj, "messageId") && json_object_get(obj, "type"))) {
+        json_object_foreach(obj, key, v)
+        {
+            if (n == (int)(sizeof(names) / sizeof(names[0])))
+                break;
+            names[n++] = key;
+        }
+        guess = aipm_ingest__guess_dataset(names, n, "events");
+    }
+    if (guess) {
+        int rc = aipm_error_set(err, AIPM_EINVALID,
+                                "%s: its first row has the %s dataset's "
+                                "fields, not an event's (messageId, type): "
+                                "did you mean `aipm ingest %s`?",
+                                b->path, guess, guess);
+
+        json_decref(obj);
+        return rc;
+    }
+    json_decref(obj);
+    return AIPM_OK;
+}
+
 int aipm_ingest__events(batch *b, int csv, aipm_error *err)
 {
+    int first = 1;
+
     aipm_event_parser *parser = NULL;
     aipm_event *ev = NULL;
     aipm_line line;
@@ -426,10 +464,14 @@ int aipm_ingest__events(batch *b, int csv, aipm_error *err)
             rc =
                 quarantine(b, line.lineno, R_INVALID_UTF8,
                            "bytes that are not UTF-8", line.ptr, line.len, err);
+        } else if (first &&
+                   (rc = first_object_check(b, line.ptr, line.len, err)) != 0) {
+            goto done;
         } else {
             rc = event_line(b, parser, ev, line.lineno, line.ptr, line.len,
                             line.ptr, line.len, err);
         }
+        first = 0;
         if (rc)
             goto done;
     }

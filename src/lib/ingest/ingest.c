@@ -88,8 +88,9 @@ int aipm_ingest__quarantine(batch *b, uint64_t lineno, enum reason why,
         b->not_stored[why]++;
         return AIPM_OK;
     }
-    if (raw_len > AIPM_RAW_KEEP)
-        raw_len = AIPM_RAW_KEEP;
+    /* Cut on a character boundary: a split character would make the
+     * whole kept text invalid UTF-8. */
+    raw_len = aipm_utf8_cut(raw, raw_len, AIPM_RAW_KEEP);
     q.batch_id = b->id;
     q.dataset = b->dataset;
     q.file = b->source;
@@ -464,7 +465,13 @@ static const char *format_of(const char *path, const char *forced)
         n -= 3;
     if (n >= 4 && strncmp(path + n - 4, ".csv", 4) == 0)
         return "csv";
-    return "ndjson";
+    if ((n >= 7 && strncmp(path + n - 7, ".ndjson", 7) == 0) ||
+        (n >= 6 && strncmp(path + n - 6, ".jsonl", 6) == 0) ||
+        (n >= 5 && strncmp(path + n - 5, ".json", 5) == 0))
+        return "ndjson";
+    /* No known extension (f.txt, none): the content decides, as for
+     * standard input; reading a CSV as NDJSON quarantined every row. */
+    return "auto";
 }
 
 static void batch_free(batch *b)
@@ -495,8 +502,10 @@ static int finish(batch *b, const char *format, aipm_ingest_result *res,
     char src_sha[65], content_sha[65], object[48], *text = NULL,
                                                    *detail_text = NULL;
     uint8_t digest[32];
+    aipm_buf note;
     int i, rc;
 
+    aipm_buf_init(&note, 1024);
     if ((rc = evaluate(b, &g, err)) != 0)
         goto done;
     aipm_reader__sha256(b->reader, src_sha);
@@ -550,10 +559,25 @@ static int finish(batch *b, const char *format, aipm_ingest_result *res,
     }
     if (b->ignored_columns && json_array_size(b->ignored_columns))
         json_object_set(report, "ignored_columns", b->ignored_columns);
+    if (b->format_sniffed) {
+        /* Say how the format was chosen: the name did not tell. */
+        json_object_set_new(report, "format_from", json_string("content"));
+        aipm_buf_printf(&note,
+                        "read as %s, detected from the content (%s); "
+                        "--format sets it",
+                        strcmp(format, "csv") == 0 ? "CSV" : "NDJSON",
+                        strcmp(b->path, "-") == 0
+                            ? "standard input"
+                            : "no .csv, .ndjson or .jsonl extension");
+    }
     if (b->accepted == 0 && b->duplicates > 0)
+        aipm_buf_printf(&note,
+                        "%snothing new: every valid row was already "
+                        "stored (re-sent data)",
+                        note.len ? "; " : "");
+    if (note.len)
         json_object_set_new(report, "note",
-                            json_string("nothing new: every valid row was "
-                                        "already stored (re-sent data)"));
+                            json_stringn(aipm_buf_cstr(&note), note.len));
     text = json_dumps(report, JSON_COMPACT);
     if (text == NULL) {
         rc = aipm_error_set(err, AIPM_ENOMEM, "out of memory");
@@ -612,6 +636,7 @@ static int finish(batch *b, const char *format, aipm_ingest_result *res,
     res->report_json = text;
     text = NULL;
 done:
+    aipm_buf_free(&note);
     json_decref(g.list);
     free(text);
     free(detail_text);
@@ -682,6 +707,7 @@ int aipm_ingest_file(aipm_store *st, const char *path,
             goto done;
         }
         format = first == '{' ? "ndjson" : "csv";
+        b->format_sniffed = 1;
     }
     csv = strcmp(format, "csv") == 0;
 

@@ -326,8 +326,8 @@ int aipm_pipe__quarantine(aipm_pipe *p, uint64_t lineno, enum reason why,
     rec hdr;
     int rc;
 
-    if (raw_len > AIPM_RAW_KEEP) /* all the store keeps of it */
-        raw_len = AIPM_RAW_KEEP;
+    /* All the store keeps of it, cut on a character boundary. */
+    raw_len = aipm_utf8_cut(raw, raw_len, AIPM_RAW_KEEP);
     if ((rc = begin_rec(p, &start, err)) != 0)
         return rc;
     memset(&hdr, 0, sizeof(hdr));

@@ -242,8 +242,8 @@ static void finish(aipm_reader *r, aipm_line *out, const char *p, size_t n,
     out->len = n;
     out->full_len = full;
     out->too_long = full > r->max_line;
-    if (out->too_long && out->len > AIPM_RAW_KEEP)
-        out->len = AIPM_RAW_KEEP;
+    if (out->too_long) /* kept whole characters only */
+        out->len = aipm_utf8_cut(p, out->len, AIPM_RAW_KEEP);
     out->lineno = ++r->lineno;
 }
 

@@ -14,7 +14,6 @@
  */
 #include "ingest/batch.h"
 
-#include <errno.h>
 #include <jansson.h>
 #include <math.h>
 #include <stdio.h>
@@ -37,52 +36,18 @@ static int set_bad(row_check *c, enum reason why, const char *col,
     return -1;
 }
 
-static int is_digit(char ch)
-{
-    return ch >= '0' && ch <= '9';
-}
-
-/* A plain decimal number: optional sign, digits with an optional fraction
- * (at least one digit in all), optional exponent. strtod alone would also
- * take hex (0x10), inf, nan and leading spaces, which then reached the
- * store as text. */
-static int is_decimal(const char *s)
-{
-    int digits = 0;
-
-    if (*s == '+' || *s == '-')
-        s++;
-    for (; is_digit(*s); s++)
-        digits++;
-    if (*s == '.')
-        for (s++; is_digit(*s); s++)
-            digits++;
-    if (digits == 0)
-        return 0;
-    if (*s == 'e' || *s == 'E') {
-        s++;
-        if (*s == '+' || *s == '-')
-            s++;
-        if (!is_digit(*s))
-            return 0;
-        while (is_digit(*s))
-            s++;
-    }
-    return *s == '\0';
-}
-
 static int check_number(const aipm_column *col, const char *v, row_check *c)
 {
-    char *end;
-    double d;
+    double d = 0;
 
-    if (!is_decimal(v))
+    /* Plain decimals only: strtod alone would also take hex (0x10), inf,
+     * nan and leading spaces, which then reached the store as text. */
+    if (!aipm_decimal_valid(v))
         return set_bad(c, R_BAD_VALUE, col->name,
                        "not a decimal number (like 3, -0.5 or 1e3)", v);
-    errno = 0;
-    d = strtod(v, &end);
-    if (end == v || *end != '\0' || errno == ERANGE || !isfinite(d))
-        return set_bad(c, R_BAD_VALUE, col->name, "not a number", v);
+    if (aipm_decimal_parse(v, &d) != 0)
+        return set_bad(c, R_BAD_VALUE, col->name,
+                       "too large for a number (beyond 1.8e308)", v);
     if (!isnan(col->min_exclusive) && !(d > col->min_exclusive))
         return set_bad(c, R_BAD_VALUE, col->name, "must be greater than 0", v);
     if (!isnan(col->min_inclusive) && d < col->min_inclusive)
@@ -217,11 +182,45 @@ static int key_table_grow(batch *b)
     return AIPM_OK;
 }
 
+/* A conflicting key as a person reads it: the key values joined by ", ",
+ * "-" for an empty one (the stored key of a multi-column key is
+ * length-prefixed, `24:2024-01-01T00:00:00.000Z;1:s;-;`). Added to the
+ * report's samples unless already there: a key changed three times is
+ * listed once. */
+static void sample_key(batch *b, const char *const *values)
+{
+    const aipm_dataset_def *def = b->def;
+    aipm_buf text;
+    size_t i, n = json_array_size(b->conflict_samples);
+    int k;
+
+    if (n >= MAX_CONFLICT_SAMPLES)
+        return;
+    aipm_buf_init(&text, 0);
+    for (k = 0; k < def->n_key_cols; k++) {
+        const char *v = values[def->key_cols[k]];
+
+        aipm_buf_printf(&text, "%s%s", k ? ", " : "", v ? v : "-");
+    }
+    for (i = 0; i < n; i++) {
+        json_t *old = json_array_get(b->conflict_samples, i);
+
+        if (json_string_length(old) == text.len &&
+            memcmp(json_string_value(old), aipm_buf_cstr(&text), text.len) == 0)
+            break;
+    }
+    if (i == n)
+        json_array_append_new(b->conflict_samples,
+                              json_stringn(aipm_buf_cstr(&text), text.len));
+    aipm_buf_free(&text);
+}
+
 /* A key met earlier in this file with other content (b->scratch holds the
  * key) is counted: the store keeps both as versions, which is right across
  * files but in one file usually means an export joined two snapshots. Keys
  * are compared by a 64-bit hash, contents by 64 bits of their SHA-256. */
-static int track_key(batch *b, const uint8_t digest[32], aipm_error *err)
+static int track_key(batch *b, const char *const *values,
+                     const uint8_t digest[32], aipm_error *err)
 {
     uint64_t kh = aipm_strmap_hash(b->scratch.ptr, b->scratch.len) | 1, rh = 0;
     size_t i, mask;
@@ -240,10 +239,7 @@ static int track_key(batch *b, const uint8_t digest[32], aipm_error *err)
         if (b->key_table[2 * i + 1] != rh) {
             b->key_conflicts++;
             b->key_table[2 * i + 1] = rh;
-            if (json_array_size(b->conflict_samples) < MAX_CONFLICT_SAMPLES)
-                json_array_append_new(
-                    b->conflict_samples,
-                    json_stringn(b->scratch.ptr, b->scratch.len));
+            sample_key(b, values);
         }
         return AIPM_OK;
     }
@@ -299,7 +295,7 @@ static int put_row(batch *b, uint64_t lineno, const char **values,
     }
     aipm_sha256_final(&h, digest);
     aipm_hex(sha_hex, digest, 32);
-    if ((rc = track_key(b, digest, err)) != 0)
+    if ((rc = track_key(b, (const char *const *)values, digest, err)) != 0)
         return rc;
     rc = aipm_store_row_put(b->st, def->name, b->id, aipm_buf_cstr(&b->scratch),
                             sha_hex, (const char *const *)values, &inserted,

@@ -204,3 +204,28 @@ want(not any("Report Exported" in x for x in w), "a warning for an event that oc
     expect_rc 0 "kpi (text)"
     [ "$(grep -c '^aipm: warning: ' "$ERR")" -eq 2 ] || fail "kpi text warnings: $(errtext)"
 }
+
+# A KPI key given twice (lines 3 and 4) used to load: analysis took the
+# first and ignored the copy. Now a one-line error naming both lines.
+case_config_duplicate_list_keys() {
+    config_ws cfg-dupkpi <<'YAML'
+metrics: [{key: a, type: count, event: E}]
+kpis:
+  - {key: act, metric: a, target: 1}
+  - {key: act, metric: a, target: 2}
+YAML
+    A -C "$WS" kpi
+    expect_rc 1 "kpi with a KPI key given twice"
+    expect_one_line_stderr "duplicate KPI key"
+    grep -q "aipm.yaml:4: kpis: key 'act' is given twice (first on line 3)" "$ERR" ||
+        fail "duplicate KPI: $(errtext)"
+    config_ws cfg-dupvar <<'YAML'
+metrics: [{key: a, type: count, event: E}]
+experiments:
+  - {key: x, variations: [c, c], metrics: [a]}
+YAML
+    A -C "$WS" experiment list
+    expect_rc 1 "variations: [c, c]"
+    grep -q "aipm.yaml:3: experiments: variation 'c' is given twice (first on line 3)" "$ERR" ||
+        fail "duplicate variation: $(errtext)"
+}

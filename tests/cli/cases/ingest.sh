@@ -190,3 +190,158 @@ want(d["duplicates"] == 1, "duplicates %r (the second BL-2)" % d["duplicates"])'
     grep -q "key conflicts *1 .*BL-1" "$OUT" || fail "no key conflicts line: $(head -c 600 "$OUT")"
     grep -q "ignored columns *owner" "$OUT" || fail "no ignored columns line: $(head -c 600 "$OUT")"
 }
+
+# The 4 KiB raw cap backs up to a character boundary: "BL-1,Longx," is 11
+# bytes and each 'é' 2, so a byte cut at 4096 would split the 2,043rd 'é'
+# (11 + 2*2042 = 4095); kept: 4095 bytes of valid UTF-8, and the JSON raw
+# shows the text as is. A raw text with one invalid byte (\xff) escapes
+# only that byte: 'Café \xff'.
+case_ingest_raw_cut_utf8() {
+    local W n
+    mkws rawutf8; W=$WS
+    "$PY" - "$T/b.csv" <<'EOF'
+import sys
+with open(sys.argv[1], "wb") as f:
+    f.write(b"id,title,description,effort,status,created_at\n")
+    f.write(("BL-1,Longx," + "\u00e9" * 5000 + ",lots,idea,2026-09-01\n").encode())
+    f.write(b"BL-2,Caf\xc3\xa9 \xff,x,2,idea,2026-09-01\n")
+    f.write(b"BL-3,Short,ok,2,idea,2026-09-01\n")
+EOF
+    ingest_json "$W" backlog "$T/b.csv" "$T/r.json"
+    expect_rc 3 "ingest backlog (2 of 3 quarantined: blocked)"
+    n=$(sql "$W/aipm.db" "SELECT length(CAST(raw AS BLOB)) FROM quarantine WHERE line = 2")
+    [ "$n" = 4095 ] || fail "kept $n bytes of the long raw text, expected 4095"
+    A -C "$W" quarantine --json
+    expect_rc 0 "quarantine --json"
+    cp "$OUT" "$T/q.json"
+    pycheck "$T/q.json" '
+raw = {r["line"]: r["raw"] for r in d["rows"]}
+want(raw[2] == "BL-1,Longx," + "\u00e9" * 2042, "long raw garbled: %r" % raw[2][:40])
+want(raw[3] == "BL-2,Caf\u00e9 \\xff,x,2,idea,2026-09-01", "invalid raw: %r" % raw[3])'
+}
+
+# A subnormal decimal (1e-310) is a number (strtod flags its underflow
+# with ERANGE; it rounds toward 0); 1e400 overflows a double and is not.
+case_ingest_subnormal_number() {
+    local W got
+    mkws subn; W=$WS
+    cat >"$T/b.csv" <<'EOF'
+id,title,effort,status,created_at
+BL-1,a,1e-310,idea,2026-09-01
+BL-2,b,1e400,idea,2026-09-01
+BL-3,c,2,idea,2026-09-01
+EOF
+    ingest_json "$W" backlog "$T/b.csv" "$T/r.json"
+    expect_rc 3 "ingest backlog with one overflowing number of 3"
+    pycheck "$T/r.json" '
+got = (d["read"], d["accepted"], d["quarantined"])
+want(got == (3, 2, 1), "read/accepted/quarantined %r, expected (3, 2, 1)" % (got,))'
+    got=$(sql "$W/aipm.db" "SELECT group_concat(id || '=' || typeof(effort), ' ') FROM (SELECT * FROM backlog ORDER BY rid)")
+    [ "$got" = "BL-1=real BL-3=real" ] || fail "stored efforts: $got"
+}
+
+# A feedback NDJSON given to `ingest events` is refused by its first
+# object (no messageId/type, the feedback columns) with a hint, and
+# nothing is stored: it used to be staged with every row missing_field.
+case_ingest_events_wrong_ndjson() {
+    local W
+    mkws evwrong; W=$WS
+    cat >"$T/fb.ndjson" <<'EOF'
+{"id":"FB-1","created_at":"2026-09-01","source":"nps","text":"hi"}
+{"id":"FB-2","created_at":"2026-09-01","source":"nps","text":"ho"}
+EOF
+    A -C "$W" ingest events "$T/fb.ndjson"
+    expect_rc 1 "ingest events fb.ndjson (feedback NDJSON)"
+    expect_one_line_stderr "ingest events fb.ndjson"
+    grep -q 'feedback dataset.*aipm ingest feedback' "$ERR" || fail "no hint: $(errtext)"
+    [ "$(sql "$W/aipm.db" "SELECT count(*) FROM batches")" = 0 ] || fail "a batch was stored"
+    [ "$(sql "$W/aipm.db" "SELECT count(*) FROM quarantine")" = 0 ] || fail "rows were quarantined"
+}
+
+# A file whose name has no known extension (f.txt, none) is sniffed like
+# standard input: CSV here (2 rows, both accepted), NDJSON when it starts
+# with '{'; the report says the format came from the content.
+case_ingest_unknown_extension_sniffed() {
+    local W
+    mkws sniff; W=$WS
+    printf 'id,created_at,source,text\nFB-1,2026-09-01,nps,hi\nFB-2,2026-09-01,nps,ho\n' >"$T/f.txt"
+    ingest_json "$W" feedback "$T/f.txt" "$T/r.json"
+    expect_rc 0 "ingest feedback f.txt (CSV)"
+    pycheck "$T/r.json" '
+got = (d["read"], d["accepted"], d["quarantined"], d["format"], d.get("format_from"))
+want(got == (2, 2, 0, "csv", "content"), "read/accepted/quarantined/format %r" % (got,))
+want("read as CSV, detected from the content" in d.get("note", ""), "note %r" % d.get("note"))'
+    printf '{"id":"FB-3","created_at":"2026-09-01","source":"nps","text":"hi"}\n' >"$T/fbnoext"
+    ingest_json "$W" feedback "$T/fbnoext" "$T/r2.json"
+    expect_rc 0 "ingest feedback fbnoext (NDJSON)"
+    pycheck "$T/r2.json" '
+got = (d["read"], d["accepted"], d["format"], d.get("format_from"))
+want(got == (1, 1, "ndjson", "content"), "read/accepted/format %r" % (got,))'
+    A -C "$W" ingest feedback "$T/f.txt"
+    grep -q "note *read as CSV, detected from the content" "$OUT" ||
+        fail "human report does not say the format: $(head -c 600 "$OUT")"
+}
+
+# A stray quote closed by a later line with the header's field count used
+# to make one "valid" record swallowing the lines between (read 2,
+# accepted 2). Lines 2..4 of the review's repro after the header: line 3
+# alone is a full record, so the quote on line 2 is stray. Hand count:
+# records 2 (bad), 3, 4 (bad: `y"` breaks strict quoting alone), 5 ->
+# read 4, accepted 2, quarantined 2. A legit 3-line text with commas
+# (FB-9; inner line has 3 fields, not 8) stays one record.
+case_ingest_stray_quote_closed_later() {
+    local W
+    mkws strayclosed; W=$WS
+    cat >"$T/fb.csv" <<'EOF'
+id,created_at,source,text
+1,2024-01-01,app,"oops
+2,2024-01-01,app,x
+3,2024-01-01,app,y"
+4,2024-01-01,app,z
+EOF
+    ingest_json "$W" feedback "$T/fb.csv" "$T/r.json"
+    expect_rc 3 "ingest feedback with a stray quote closed later (2 of 4 bad)"
+    pycheck "$T/r.json" '
+got = (d["read"], d["accepted"], d["duplicates"], d["quarantined"])
+want(got == (4, 2, 0, 2), "read/accepted/duplicates/quarantined %r, expected (4, 2, 0, 2)" % (got,))'
+    [ "$(sql "$W/aipm.db" "SELECT group_concat(id, ' ') FROM (SELECT id FROM feedback ORDER BY id)")" = "2 4" ] ||
+        fail "stored ids: $(sql "$W/aipm.db" "SELECT group_concat(id, ' ') FROM feedback")"
+    mkws legit; W=$WS
+    cat >"$T/fb2.csv" <<'EOF'
+id,created_at,source,user_id,account_id,score,item_id,text
+FB-8,2026-09-01,nps,u-8,,5,,plain
+FB-9,2026-09-01,nps,u-9,,5,,"first line
+second, with, three, commas
+end"
+FB-10,2026-09-01,nps,u-10,,5,,plain
+EOF
+    ingest_json "$W" feedback "$T/fb2.csv" "$T/r2.json"
+    expect_rc 0 "ingest feedback with a legit multi-line text"
+    pycheck "$T/r2.json" '
+got = (d["read"], d["accepted"], d["quarantined"])
+want(got == (3, 3, 0), "read/accepted/quarantined %r, expected (3, 3, 0)" % (got,))'
+    [ "$(sql "$W/aipm.db" "SELECT text FROM feedback WHERE id = 'FB-9'" | wc -l)" = 3 ] ||
+        fail "the 3-line text of FB-9 was not kept whole"
+}
+
+# Signals (a 3-column key: date, signal, area): a key changed twice in one
+# file counts 2 conflicts but is sampled once, shown as its values
+# ("-" for the empty area), not the internal length-prefixed key
+# `24:2024-01-01T00:00:00.000Z;1:s;-;`. The date is stored normalised
+# (RFC 3339 UTC, README input contract).
+case_ingest_key_conflict_samples_readable() {
+    local W
+    mkws keysig; W=$WS
+    cat >"$T/s.csv" <<'EOF'
+date,signal,value
+2024-01-01,s,1
+2024-01-01,s,2
+2024-01-01,s,3
+2024-01-02,s,1
+EOF
+    ingest_json "$W" signals "$T/s.csv" "$T/r.json"
+    expect_rc 0 "ingest signals with a key changed twice"
+    pycheck "$T/r.json" '
+want(d.get("key_conflicts") == 2, "key_conflicts %r, expected 2" % d.get("key_conflicts"))
+want(d.get("key_conflict_samples") == ["2024-01-01T00:00:00.000Z, s, -"], "samples %r" % d.get("key_conflict_samples"))'
+}
