@@ -59,6 +59,7 @@ typedef struct sqlite_store {
     int unstamped;  /* an aipm store of before application_id: stamp it */
     int waited_out; /* the busy handler gave up */
     int noted;      /* our writer note exists */
+    int64_t note_batch; /* the batch the open transaction writes, or 0 */
     int64_t wait_started_ms, wait_told_ms; /* the current wait */
     char path[1024];                       /* for messages */
 } sqlite_store;
@@ -417,12 +418,15 @@ static double wait_seconds(void)
     return wait_cfg.max_seconds;
 }
 
-/* The writer note: "<pid> <activity>\n" in <store>-writer, written once a
- * write transaction holds the lock (so no two writers race for it) and
- * removed when the transaction ends. A waiter reads it to say whom it
+/* The writer note: "<pid> <activity>[, batch N]\n" in <store>-writer,
+ * written once a write transaction holds the lock (so no two writers race
+ * for it), rewritten when the transaction makes a batch, and removed when
+ * the transaction ends. A waiter reads it to say whom it
  * waits for; a note whose process is gone is ignored. It is advisory: a
  * failure to write it changes nothing else. */
 static char activity[256];
+/* A note's longest text: pid, activity, ", batch N", newline. */
+#define NOTE_MAX (sizeof(activity) + 64)
 
 void aipm_store_set_activity(const char *what)
 {
@@ -443,12 +447,16 @@ static int note_path(const sqlite_store *s, char *out, size_t cap)
 
 static void note_write(sqlite_store *s)
 {
-    char path[sizeof(s->path) + 16], text[sizeof(activity) + 32];
+    char path[sizeof(s->path) + 16], text[NOTE_MAX];
     int n;
 
     if (activity[0] == '\0' || s->readonly || !note_path(s, path, sizeof(path)))
         return;
-    n = snprintf(text, sizeof(text), "%ld %s\n", (long)getpid(), activity);
+    if (s->note_batch > 0)
+        n = snprintf(text, sizeof(text), "%ld %s, batch %lld\n",
+                     (long)getpid(), activity, (long long)s->note_batch);
+    else
+        n = snprintf(text, sizeof(text), "%ld %s\n", (long)getpid(), activity);
     if (n > 0 && aipm_file_write(path, text, (size_t)n, 0600, NULL) == 0)
         s->noted = 1;
 }
@@ -460,6 +468,7 @@ static void note_remove(sqlite_store *s)
     if (s->noted && note_path(s, path, sizeof(path)))
         unlink(path);
     s->noted = 0;
+    s->note_batch = 0;
 }
 
 /* The holder named by the note, "ACTIVITY (pid N)", into out; 0 when there
@@ -472,7 +481,7 @@ static int note_read(const sqlite_store *s, char *out, size_t cap)
     int ok = 0;
 
     if (!note_path(s, path, sizeof(path)) ||
-        aipm_file_read(&text, &len, path, sizeof(activity) + 32, NULL) != 0)
+        aipm_file_read(&text, &len, path, NOTE_MAX, NULL) != 0)
         return 0;
     pid = strtol(text, &end, 10);
     if (pid > 0 && *end == ' ' &&
@@ -516,7 +525,7 @@ static int on_busy(void *ctx, int count)
          /* The first message after 1 s, not 3: a short wait says
           * nothing, a real one says why nothing happens. */
          count == 20)) {
-        char holder[sizeof(activity) + 32];
+        char holder[NOTE_MAX];
 
         s->wait_told_ms = now;
         wait_cfg.notify(wait_cfg.ctx, s->path,
@@ -944,6 +953,10 @@ static int sq_batch_new(aipm_store *base, int64_t *out_id, const char *dataset,
     if ((rc = step_done(s, st, err)) != 0)
         return rc;
     *out_id = sqlite3_last_insert_rowid(s->db);
+    if (s->noted) {
+        s->note_batch = *out_id; /* a waiter names the batch it waits for */
+        note_write(s);
+    }
     return AIPM_OK;
 }
 

@@ -510,7 +510,7 @@ case_files_lock_wait_names_holder() {
     rc=$RC
     wait "$holder" || fail "the holding ingest failed"
     [ "$rc" -eq 0 ] || fail "the waiting ingest exited $rc: $(errtext)"
-    grep -q "waiting for aipm ingest feedback - --format csv (pid [0-9]*) writing to $W/aipm.db" "$ERR" ||
+    grep -q "waiting for aipm ingest feedback - --format csv, batch 1 (pid [0-9]*) writing to $W/aipm.db" "$ERR" ||
         fail "the wait does not name the holder: $(errtext)"
     [ ! -e "$W/aipm.db-writer" ] || fail "the writer note outlived its transaction"
     [ "$(sql "$W/aipm.db" "select count(*) from batches where status='accepted'")" = 2 ] ||
