@@ -92,6 +92,11 @@ int aipm_metrics_unseen_events(aipm_store *st, const aipm_config *cfg,
                                const aipm_metric *m, aipm_event_cb cb,
                                void *ctx, aipm_error *err);
 
+/* The analyses' one wording of that warning, into out: "WHO: event 'E'
+ * never occurs in the accepted events; check its name ...". */
+void aipm_metrics_unseen_text(char *out, size_t cap, const char *who,
+                              const char *event);
+
 #ifdef __cplusplus
 }
 #endif

@@ -235,12 +235,11 @@ typedef struct unseen {
 static int on_unseen(void *ctx, const char *event)
 {
     unseen *u = ctx;
-    char msg[400];
+    char who[160], msg[400];
 
-    snprintf(msg, sizeof(msg),
-             "%s %s: event '%.120s' never occurs in the accepted events; "
-             "check its name in aipm.yaml (or the instrumentation)",
-             u->guardrail ? "guardrail" : "metric", u->metric, event);
+    snprintf(who, sizeof(who), "%s %.120s",
+             u->guardrail ? "guardrail" : "metric", u->metric);
+    aipm_metrics_unseen_text(msg, sizeof(msg), who, event);
     if (u->n++ == 0)
         snprintf(u->first, sizeof(u->first), "%s", event);
     return json_array_append_new(u->warnings, json_string(msg)) == 0

@@ -697,12 +697,10 @@ typedef struct unseen {
 static int on_unseen(void *ctx, const char *event)
 {
     unseen *u = ctx;
-    char msg[400];
+    char who[160], msg[400];
 
-    snprintf(msg, sizeof(msg),
-             "KPI %s: event '%.120s' never occurs in the accepted events; "
-             "check its name in aipm.yaml (or the instrumentation)",
-             u->kpi, event);
+    snprintf(who, sizeof(who), "KPI %.120s", u->kpi);
+    aipm_metrics_unseen_text(msg, sizeof(msg), who, event);
     return json_array_append_new(u->warnings, json_string(msg)) == 0
                ? AIPM_OK
                : AIPM_ENOMEM;

@@ -10,6 +10,7 @@
  */
 #include "aipm/metrics.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #define MAX_RATIO_DEPTH 4
@@ -68,4 +69,13 @@ int aipm_metrics_unseen_events(aipm_store *st, const aipm_config *cfg,
                                void *ctx, aipm_error *err)
 {
     return walk_metric(st, cfg, m, cb, ctx, 0, err);
+}
+
+void aipm_metrics_unseen_text(char *out, size_t cap, const char *who,
+                              const char *event)
+{
+    snprintf(out, cap,
+             "%s: event '%.120s' never occurs in the accepted events; "
+             "check its name in aipm.yaml (or the instrumentation)",
+             who, event);
 }

@@ -56,9 +56,9 @@ typedef struct sqlite_store {
     sqlite3_stmt *row_stmts[N_CSV];
     int in_tx;
     int readonly;
-    int unstamped;  /* an aipm store of before application_id: stamp it */
-    int waited_out; /* the busy handler gave up */
-    int noted;      /* our writer note exists */
+    int unstamped;      /* an aipm store of before application_id: stamp it */
+    int waited_out;     /* the busy handler gave up */
+    int noted;          /* our writer note exists */
     int64_t note_batch; /* the batch the open transaction writes, or 0 */
     int64_t wait_started_ms, wait_told_ms; /* the current wait */
     char path[1024];                       /* for messages */
@@ -453,8 +453,8 @@ static void note_write(sqlite_store *s)
     if (activity[0] == '\0' || s->readonly || !note_path(s, path, sizeof(path)))
         return;
     if (s->note_batch > 0)
-        n = snprintf(text, sizeof(text), "%ld %s, batch %lld\n",
-                     (long)getpid(), activity, (long long)s->note_batch);
+        n = snprintf(text, sizeof(text), "%ld %s, batch %lld\n", (long)getpid(),
+                     activity, (long long)s->note_batch);
     else
         n = snprintf(text, sizeof(text), "%ld %s\n", (long)getpid(), activity);
     if (n > 0 && aipm_file_write(path, text, (size_t)n, 0600, NULL) == 0)
