@@ -77,6 +77,53 @@ int aipm_bm25_n_docs(const aipm_bm25 *ix);
 int aipm_bm25_query(aipm_bm25 *ix, aipm_tokenizer *t, const char *text,
                     size_t len, aipm_bm25_hit *hits, int k);
 
+/* The term ids of a frozen index, for queries built by the caller (a
+ * term weighted below 1, e.g. a typo's correction). The id of term, or -1
+ * when the index does not hold it or holds it as a corpus stop word. */
+int aipm_bm25_term_id(const aipm_bm25 *ix, const char *term, size_t len);
+int aipm_bm25_n_terms(const aipm_bm25 *ix);
+/* Term id's text (NUL-terminated) and its length. */
+const char *aipm_bm25_term(const aipm_bm25 *ix, int id, size_t *len);
+
+/* aipm_bm25_query with the query given as n distinct term ids (-1 ids are
+ * skipped), each posting weight multiplied by w[i] (w NULL: 1). */
+int aipm_bm25_query_ids(aipm_bm25 *ix, const int *ids, const double *w, int n,
+                        aipm_bm25_hit *hits, int k);
+
+/* The score of one document for such a query (0 when no term is in it):
+ * a binary search in each term's postings. */
+double aipm_bm25_doc_score(const aipm_bm25 *ix, const int *ids, const double *w,
+                           int n, int doc);
+
+/* ---- fuzzy term matching (fuzzy.c) ---- */
+
+/* Vocabulary terms within a few typos of a word: optimal string alignment
+ * distance (insert, delete, substitute, swap adjacent) of at most
+ * aipm_fuzzy_max_distance(len) - Lucene FuzzyQuery's 1 edit for 5 to 7
+ * bytes, 2 for 8 or more, 0 below 5. */
+typedef struct aipm_fuzzy aipm_fuzzy;
+
+typedef struct aipm_fuzzy_hit {
+    int id;           /* vocabulary index, in the order terms were added */
+    int distance;     /* 1 or 2 */
+    const char *term; /* the vocabulary's text, valid with the matcher */
+} aipm_fuzzy_hit;
+
+int aipm_fuzzy_new(aipm_fuzzy **out, aipm_error *err);
+void aipm_fuzzy_free(aipm_fuzzy *f);
+/* Add a vocabulary term (again: no effect; shorter than 4 bytes: never a
+ * match for anything, not stored). */
+int aipm_fuzzy_add(aipm_fuzzy *f, const char *term, size_t len,
+                   aipm_error *err);
+/* The k nearest vocabulary terms within the distance, nearest first (the
+ * term itself, when in the vocabulary, is not a match). Returns 0..k. */
+int aipm_fuzzy_match(aipm_fuzzy *f, const char *term, size_t len,
+                     aipm_fuzzy_hit *hits, int k);
+int aipm_fuzzy_max_distance(size_t len);
+/* The distance of a and b, or max + 1 when above max. */
+int aipm_osa_distance(const char *a, size_t la, const char *b, size_t lb,
+                      int max);
+
 #ifdef __cplusplus
 }
 #endif

@@ -1041,7 +1041,9 @@ want(d["summary"]["corrected"] == 1, "summary %r" % d["summary"])' "$fb"
     # Human output ends with the summary.
     A -C "$W" feedback links
     expect_rc 0 "feedback links (human)"
-    tail -n 1 "$OUT" | grep -q 'feedback rows over 160 items' || fail "no summary line: $(tail -n 1 "$OUT")"
+    tail -n 3 "$OUT" | grep -q 'feedback rows over 160 items' || fail "no summary line: $(tail -n 3 "$OUT")"
+    tail -n 2 "$OUT" | grep -q '^model: learnt from [0-9]* labelled rows; 5-fold cross-validation' ||
+        fail "no model line: $(tail -n 2 "$OUT")"
 }
 
 case_prioritize_on_demo() {

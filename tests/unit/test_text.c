@@ -265,6 +265,101 @@ static void test_bm25_random_corpora(void **state)
     aipm_tokenizer_free(tok);
 }
 
+/* Queries by term id, weighted, and one document's score, on the corpus of
+ * test_bm25. python3 (the formula above): w(export, d0) =
+ * 0.42081720292932145, w(pdf, d0) = 0.8781843311849177, so export + 0.5 *
+ * pdf on d0 = 0.8599093685217802; d1 = w(export, d1) = 0.4991762683023676. */
+static void test_bm25_ids(void **state)
+{
+    static const char *const docs[] = {"export report pdf", "export csv",
+                                       "dashboard share"};
+    aipm_tokenizer *tok;
+    aipm_bm25 *ix;
+    aipm_bm25_hit hits[3];
+    int ids[3];
+    double w[3] = {1, 0.5, 1};
+    int n;
+
+    (void)state;
+    build(&tok, &ix, docs, 3);
+    ids[0] = aipm_bm25_term_id(ix, "export", 6);
+    ids[1] = aipm_bm25_term_id(ix, "pdf", 3);
+    ids[2] = aipm_bm25_term_id(ix, "kanban", 6);
+    assert_true(ids[0] >= 0 && ids[1] >= 0);
+    assert_int_equal(ids[2], -1);
+    assert_string_equal(aipm_bm25_term(ix, ids[1], NULL), "pdf");
+    n = aipm_bm25_query_ids(ix, ids, w, 3, hits, 3);
+    assert_int_equal(n, 2);
+    assert_int_equal(hits[0].doc, 0);
+    assert_true(fabs(hits[0].score - 0.8599093685217802) < 1e-12);
+    assert_true(fabs(hits[1].score - 0.4991762683023676) < 1e-12);
+    assert_true(fabs(aipm_bm25_doc_score(ix, ids, w, 3, 0) -
+                     0.8599093685217802) < 1e-12);
+    assert_true(fabs(aipm_bm25_doc_score(ix, ids, w, 3, 1) -
+                     0.4991762683023676) < 1e-12);
+    assert_true(aipm_bm25_doc_score(ix, ids, w, 3, 2) == 0);
+    aipm_bm25_free(ix);
+    aipm_tokenizer_free(tok);
+}
+
+/* Optimal string alignment distances, by hand: one swap, one drop, one
+ * substitution; kitten/sitting is 3 (two substitutions, one insertion);
+ * "ca" to "abc" is 3 in OSA (true Damerau-Levenshtein would say 2: the
+ * swapped pair cannot be edited again), the case that tells them apart. */
+static void test_osa(void **state)
+{
+    (void)state;
+    assert_int_equal(aipm_osa_distance("wtihout", 7, "without", 7, 2), 1);
+    assert_int_equal(aipm_osa_distance("impotr", 6, "import", 6, 2), 1);
+    assert_int_equal(aipm_osa_distance("notiyf", 6, "notify", 6, 2), 1);
+    assert_int_equal(aipm_osa_distance("expor", 5, "export", 6, 2), 1);
+    assert_int_equal(aipm_osa_distance("exporrt", 7, "export", 6, 2), 1);
+    assert_int_equal(aipm_osa_distance("kitten", 6, "sitting", 7, 3), 3);
+    assert_int_equal(aipm_osa_distance("kitten", 6, "sitting", 7, 2), 3);
+    assert_int_equal(aipm_osa_distance("ca", 2, "abc", 3, 5), 3);
+    assert_int_equal(aipm_osa_distance("same", 4, "same", 4, 0), 0);
+}
+
+/* The typo matcher: Lucene's distances (1 edit from 5 bytes, 2 from 8),
+ * the nearest first, a known term never its own match. */
+static void test_fuzzy(void **state)
+{
+    static const char *const vocab[] = {"export", "import",    "notify",
+                                        "report", "dashboard", "pdf"};
+    aipm_fuzzy *f;
+    aipm_fuzzy_hit h[3];
+    aipm_error err = {0, ""};
+    size_t i;
+
+    (void)state;
+    assert_int_equal(aipm_fuzzy_new(&f, &err), AIPM_OK);
+    for (i = 0; i < sizeof(vocab) / sizeof(vocab[0]); i++)
+        assert_int_equal(aipm_fuzzy_add(f, vocab[i], strlen(vocab[i]), &err),
+                         AIPM_OK);
+    assert_int_equal(aipm_fuzzy_match(f, "impotr", 6, h, 3), 1);
+    assert_string_equal(h[0].term, "import");
+    assert_int_equal(h[0].distance, 1);
+    assert_int_equal(aipm_fuzzy_match(f, "notiyf", 6, h, 3), 1);
+    assert_string_equal(h[0].term, "notify");
+    /* "exprot": export (a swap); import is 3 edits away. */
+    assert_int_equal(aipm_fuzzy_match(f, "exprot", 6, h, 3), 1);
+    assert_string_equal(h[0].term, "export");
+    /* 8 bytes or more: two edits ("dashbrd": 7 bytes, 2 drops: none). */
+    assert_int_equal(aipm_fuzzy_match(f, "dshbaord", 8, h, 3), 1);
+    assert_string_equal(h[0].term, "dashboard");
+    assert_int_equal(h[0].distance, 2);
+    assert_int_equal(aipm_fuzzy_match(f, "dashbrd", 7, h, 3), 0);
+    /* "eport" is one edit from both export and report: both, in the order
+     * they were added. */
+    assert_int_equal(aipm_fuzzy_match(f, "eport", 5, h, 3), 2);
+    assert_string_equal(h[0].term, "export");
+    assert_string_equal(h[1].term, "report");
+    /* Short words and known terms: no match. */
+    assert_int_equal(aipm_fuzzy_match(f, "pfd", 3, h, 3), 0);
+    assert_int_equal(aipm_fuzzy_match(f, "export", 6, h, 3), 0);
+    aipm_fuzzy_free(f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -274,6 +369,9 @@ int main(void)
         cmocka_unit_test(test_bm25),
         cmocka_unit_test(test_bm25_tf),
         cmocka_unit_test(test_bm25_random_corpora),
+        cmocka_unit_test(test_bm25_ids),
+        cmocka_unit_test(test_osa),
+        cmocka_unit_test(test_fuzzy),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

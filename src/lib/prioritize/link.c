@@ -1,23 +1,64 @@
 /* link.c - feedback rows linked to backlog items (see feedback.h).
  *
- * The backlog (the newest accepted version of each item: title and
- * description) becomes a BM25 index; the corrections a string map. The
- * feedback rows then stream out of the store one by one, each scored
- * against the index and handed to the caller, so memory holds the backlog,
- * never the feedback.
+ * Order of work:
+ *  1. the backlog (the newest accepted version of each item) becomes a BM25
+ *     index of titles and descriptions; the corrections a string map;
+ *  2. a first pass over the feedback keeps the labelled rows (a correction
+ *     to an item, or a given item_id of the backlog): their text and item;
+ *  3. the labelled rows are split in N_FOLDS folds by a hash of their id;
+ *     for each fold, and for all of them, a second BM25 index holds per
+ *     item the text of its labelled rows outside the fold (customers' own
+ *     words for it);
+ *  4. a query is the text's distinct terms; a term that neither index knows
+ *     is replaced by the known terms within a typo or two (fuzzy.c), with
+ *     a weight below an exact match;
+ *  5. the candidates are the best CAND_TOP items of each index; each gets
+ *     three features (item-text score, labelled-text score, the log of its
+ *     share of the labels), and "none" two (a constant, log(1 + terms));
+ *     a conditional logit (McFadden) over the candidates and "none" gives
+ *     the confidences;
+ *  6. its five weights are fitted by Newton's method on the held-out rows
+ *     of every fold (each scored against the fold's index, so a row never
+ *     sees its own text): the true item is the answer, and the same row
+ *     with its item taken out of the candidates, weighted NEG_WEIGHT, has
+ *     "none" as the answer (a row about an item that is not in the backlog
+ *     is what chatter looks like to the model);
+ *  7. the held-out predictions give the threshold (the lowest confidence at
+ *     which the links are still AIPM_LINK_TARGET_PRECISION right) and the
+ *     reported accuracy;
+ *  8. a second pass streams every row through the model with the index of
+ *     all labelled rows; a text of several sentences also has each
+ *     sentence scored, and each sentence's best item above the threshold
+ *     is linked too.
+ * Memory holds the backlog and the labelled rows, never the other rows.
  */
-#include "aipm/feedback.h"
 #include "aipm/audit.h"
+#include "aipm/feedback.h"
 #include "aipm/text.h"
 #include "prioritize/prioritize_int.h"
 
+#include <ctype.h>
 #include <jansson.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #define MAX_ITEMS (1 << 22)
 #define MAX_CORRECTIONS (1 << 24)
+#define MAX_LABELLED (1 << 24)
+
+#define N_FOLDS 5
+#define CV_MAX_ROWS 20000
+#define CAND_TOP 10
+#define MAX_CAND (2 * CAND_TOP + 1)
+#define N_W 5
+#define NEG_WEIGHT 0.25
+#define MAX_Q 256    /* distinct terms of a query */
+#define FUZZY_K 3    /* known terms that may stand for one typo */
+#define FUZZY_W1 0.7 /* weight of a term one edit away */
+#define FUZZY_W2 0.5 /* two edits */
+#define MAX_SEGMENTS 6
 
 static const char items_sql[] =
     "SELECT id, title, coalesce(description, '')" AIPM_NEWEST("backlog");
@@ -27,13 +68,49 @@ static const char count_sql[] = "SELECT count(DISTINCT key) FROM v_feedback";
 static const char corrections_sql[] =
     "SELECT feedback_id, item_id FROM feedback_links";
 
+/* A query: distinct terms with weights and their ids in each index. */
+typedef struct query {
+    int n, n_terms; /* entries; distinct terms of the text */
+    int id_item[MAX_Q], id_lab[MAX_Q];
+    double w[MAX_Q];
+} query;
+
+/* One option of the conditional logit: an item (or -1: none). */
+typedef struct option {
+    int item;
+    double x[N_W];
+} option;
+
+typedef struct example {
+    int n_opt, answer; /* answer: index into the options */
+    int added;         /* the answer was not retrieved: added, last */
+    double weight;
+    option opt[MAX_CAND + 1];
+} example;
+
+typedef struct labelled {
+    char *text;
+    int item, fold, cv;
+} labelled;
+
 typedef struct linker {
     aipm_tokenizer *tok;
-    aipm_bm25 *ix;
+    aipm_bm25 *ix;                  /* item titles and descriptions */
+    aipm_bm25 *lab[N_FOLDS + 1];    /* labelled text; [N_FOLDS]: all */
+    int64_t *n_lab[N_FOLDS + 1];    /* labelled rows per item in each */
+    int64_t lab_total[N_FOLDS + 1]; /* and in all */
+    aipm_fuzzy *fuzzy;
     aipm_strmap items; /* item id -> document index */
-    aipm_strmap corr;  /* feedback id -> corrections[] */
-    char **corr_item;  /* by correction index; NULL: no item */
+    char **titles;
+    size_t cap_titles;
+    aipm_strmap corr; /* feedback id -> corrections[] */
+    char **corr_item; /* by correction index; NULL: no item */
     size_t n_corr_cap;
+    labelled *lab_rows;
+    size_t n_lab_rows, cap_lab_rows;
+    struct pred *pred; /* held-out predictions */
+    size_t n_pred;
+    double w[N_W];
     double threshold;
     aipm_link_cb cb;
     void *ctx;
@@ -59,6 +136,8 @@ const char *aipm_link_status_name(aipm_link_status s)
     return "?";
 }
 
+/* ---- loading ---- */
+
 static int add_item(void *ctx, int n, const char *const *text,
                     const double *num)
 {
@@ -79,6 +158,12 @@ static int add_item(void *ctx, int n, const char *const *text,
     }
     if (!added) /* the same id twice in the newest rows: keep the first */
         return 0;
+    if (aipm_grow(&L->titles, &L->cap_titles, (size_t)idx + 1,
+                  sizeof(*L->titles)) != 0 ||
+        (L->titles[idx] = strdup(text[1] ? text[1] : "")) == NULL) {
+        L->failed = 1;
+        return aipm_error_set(L->err, AIPM_ENOMEM, "out of memory");
+    }
     aipm_buf_init(&doc, (size_t)1 << 24);
     if (aipm_buf_printf(&doc, "%s\n%s", text[1] ? text[1] : "", text[2]) != 0) {
         aipm_buf_free(&doc);
@@ -127,66 +212,703 @@ static int count_row(void *ctx, int n, const char *const *text,
     return 0;
 }
 
-/* The softmax weight of the best hit against the others and "none". */
-static double confidence(const aipm_bm25_hit *hits, int k)
+/* The item a row is known to be about: a correction's, else its own
+ * item_id's when the backlog has it; -1 none (an unlink: no item). *how
+ * tells which rule applied (AIPM_LINK_REVIEW: none). */
+static int known_item(const linker *L, const char *const *text,
+                      aipm_link_status *how, const char **item_id)
 {
-    double top = fmax(hits[0].score, AIPM_LINK_NONE_SCORE), sum;
+    int c, doc;
+
+    *item_id = NULL;
+    if ((c = aipm_strmap_find(&L->corr, text[0], strlen(text[0]))) >= 0) {
+        *how = AIPM_LINK_CORRECTED;
+        *item_id = L->corr_item[c];
+        return *item_id
+                   ? aipm_strmap_find(&L->items, *item_id, strlen(*item_id))
+                   : -1;
+    }
+    if (text[2] &&
+        (doc = aipm_strmap_find(&L->items, text[2], strlen(text[2]))) >= 0) {
+        *how = AIPM_LINK_GIVEN;
+        *item_id = L->items.keys[doc];
+        return doc;
+    }
+    *how = AIPM_LINK_REVIEW;
+    return -1;
+}
+
+static int keep_labelled(void *ctx, int n, const char *const *text,
+                         const double *num)
+{
+    linker *L = ctx;
+    aipm_link_status how;
+    const char *id;
+    labelled *r;
+    int item;
+
+    (void)num;
+    if (n < 5 || text[0] == NULL || text[1] == NULL)
+        return 0;
+    if ((item = known_item(L, text, &how, &id)) < 0)
+        return 0;
+    if (L->n_lab_rows >= MAX_LABELLED)
+        return 0; /* enough to learn from */
+    if (aipm_grow(&L->lab_rows, &L->cap_lab_rows, L->n_lab_rows + 1,
+                  sizeof(*L->lab_rows)) != 0)
+        return aipm_error_set(L->err, AIPM_ENOMEM, "out of memory");
+    r = &L->lab_rows[L->n_lab_rows];
+    if ((r->text = strdup(text[1])) == NULL)
+        return aipm_error_set(L->err, AIPM_ENOMEM, "out of memory");
+    r->item = item;
+    /* The fold and the CV sample from the id's hash: the same rows every
+     * run, whatever the order. */
+    r->fold = (int)(aipm_strmap_hash(text[0], strlen(text[0])) % N_FOLDS);
+    r->cv = 0;
+    L->n_lab_rows++;
+    return 0;
+}
+
+/* The labelled-text indexes: per fold (its rows left out) and for all. */
+static int build_label_indexes(linker *L)
+{
+    int n_items = L->items.n_keys, f, rc = AIPM_OK;
+    int *order = NULL;
+    size_t i, j, n = L->n_lab_rows, *at = NULL;
+    aipm_buf doc;
+
+    /* The rows in item order (a counting sort, stable). */
+    aipm_buf_init(&doc, (size_t)1 << 30);
+    order = malloc((n ? n : 1) * sizeof(*order));
+    at = calloc((size_t)n_items + 1, sizeof(*at));
+    if (order == NULL || at == NULL) {
+        free(order);
+        free(at);
+        return aipm_error_set(L->err, AIPM_ENOMEM, "out of memory");
+    }
+    for (i = 0; i < n; i++)
+        at[L->lab_rows[i].item + 1]++;
+    for (j = 0; j < (size_t)n_items; j++)
+        at[j + 1] += at[j];
+    for (i = 0; i < n; i++)
+        order[at[L->lab_rows[i].item]++] = (int)i;
+    free(at);
+    for (f = 0; f <= N_FOLDS && rc == AIPM_OK; f++) {
+        if ((rc = aipm_bm25_new(&L->lab[f], L->err)) != 0)
+            break;
+        L->n_lab[f] = calloc((size_t)(n_items ? n_items : 1), sizeof(int64_t));
+        if (L->n_lab[f] == NULL) {
+            rc = aipm_error_set(L->err, AIPM_ENOMEM, "out of memory");
+            break;
+        }
+        for (i = 0, j = 0; rc == AIPM_OK && (int)j < n_items; j++) {
+            aipm_buf_reset(&doc);
+            for (; i < n && L->lab_rows[order[i]].item == (int)j; i++) {
+                const labelled *r = &L->lab_rows[order[i]];
+
+                if (r->fold == f)
+                    continue;
+                L->n_lab[f][j]++;
+                L->lab_total[f]++;
+                if (aipm_buf_printf(&doc, "%s\n", r->text) != 0) {
+                    rc = aipm_error_set(L->err, AIPM_ENOMEM, "out of memory");
+                    break;
+                }
+            }
+            if (rc == AIPM_OK)
+                rc = aipm_bm25_add(L->lab[f], L->tok, doc.ptr ? doc.ptr : "",
+                                   doc.len, L->err);
+        }
+        if (rc == AIPM_OK)
+            rc = aipm_bm25_finish(L->lab[f], L->err);
+    }
+    aipm_buf_free(&doc);
+    free(order);
+    return rc;
+}
+
+/* Every term either index knows, for the typo matcher. */
+static int build_fuzzy(linker *L)
+{
+    const aipm_bm25 *both[2] = {L->ix, L->lab[N_FOLDS]};
+    int k, t, rc;
+
+    if ((rc = aipm_fuzzy_new(&L->fuzzy, L->err)) != 0)
+        return rc;
+    for (k = 0; k < 2; k++)
+        for (t = 0; t < aipm_bm25_n_terms(both[k]); t++) {
+            size_t len;
+            const char *term = aipm_bm25_term(both[k], t, &len);
+
+            if ((rc = aipm_fuzzy_add(L->fuzzy, term, len, L->err)) != 0)
+                return rc;
+        }
+    return AIPM_OK;
+}
+
+/* ---- queries and the model ---- */
+
+typedef struct qbuild {
+    linker *L;
+    const aipm_bm25 *lab;
+    query *q;
+} qbuild;
+
+static void q_put(query *q, int id_item, int id_lab, double w)
+{
     int i;
 
-    sum = exp(AIPM_LINK_NONE_SCORE - top);
+    if (id_item < 0 && id_lab < 0)
+        return;
+    for (i = 0; i < q->n; i++)
+        if (q->id_item[i] == id_item && q->id_lab[i] == id_lab) {
+            if (w > q->w[i])
+                q->w[i] = w;
+            return;
+        }
+    if (q->n == MAX_Q)
+        return;
+    q->id_item[q->n] = id_item;
+    q->id_lab[q->n] = id_lab;
+    q->w[q->n++] = w;
+}
+
+static int q_term(void *ctx, const char *term, size_t len)
+{
+    qbuild *b = ctx;
+    query *q = b->q;
+    int a = aipm_bm25_term_id(b->L->ix, term, len);
+    int c = aipm_bm25_term_id(b->lab, term, len);
+
+    q->n_terms++;
+    if (a >= 0 || c >= 0) {
+        q_put(q, a, c, 1);
+    } else if (aipm_fuzzy_max_distance(len) > 0) {
+        aipm_fuzzy_hit hits[FUZZY_K];
+        int k = aipm_fuzzy_match(b->L->fuzzy, term, len, hits, FUZZY_K), i;
+
+        /* Only the nearest: "impotr" is "import", not also "importer". */
+        for (i = 0; i < k && hits[i].distance == hits[0].distance; i++) {
+            size_t tl = strlen(hits[i].term);
+
+            q_put(q, aipm_bm25_term_id(b->L->ix, hits[i].term, tl),
+                  aipm_bm25_term_id(b->lab, hits[i].term, tl),
+                  hits[i].distance == 1 ? FUZZY_W1 : FUZZY_W2);
+        }
+    }
+    return 0;
+}
+
+static void make_query(linker *L, const aipm_bm25 *lab, const char *text,
+                       size_t len, query *q)
+{
+    qbuild b = {L, lab, q};
+
+    q->n = q->n_terms = 0;
+    aipm_tokenize(L->tok, text, len, q_term, &b);
+}
+
+/* The features of item j for query q against label index f. */
+static void features(const linker *L, int f, const query *q, int j, double *x)
+{
+    x[0] = aipm_bm25_doc_score(L->ix, q->id_item, q->w, q->n, j);
+    x[1] = aipm_bm25_doc_score(L->lab[f], q->id_lab, q->w, q->n, j);
+    x[2] = log(((double)L->n_lab[f][j] + 1) /
+               ((double)L->lab_total[f] + L->items.n_keys));
+    x[3] = x[4] = 0;
+}
+
+static void add_option(const linker *L, int f, const query *q, example *e,
+                       int item)
+{
+    int i;
+
+    for (i = 0; i < e->n_opt; i++)
+        if (e->opt[i].item == item)
+            return;
+    e->opt[e->n_opt].item = item;
+    if (item < 0) {
+        memset(e->opt[e->n_opt].x, 0, sizeof(e->opt[e->n_opt].x));
+        e->opt[e->n_opt].x[3] = 1;
+        e->opt[e->n_opt].x[4] = log1p((double)q->n_terms);
+    } else {
+        features(L, f, q, item, e->opt[e->n_opt].x);
+    }
+    e->n_opt++;
+}
+
+/* The candidates of a query (best of each index) and "none", first. */
+static int candidates(linker *L, int f, const query *q, example *e)
+{
+    aipm_bm25_hit hits[CAND_TOP];
+    int k, i;
+
+    e->n_opt = 0;
+    add_option(L, f, q, e, -1);
+    k = aipm_bm25_query_ids(L->ix, q->id_item, q->w, q->n, hits, CAND_TOP);
+    if (k < 0)
+        return k;
     for (i = 0; i < k; i++)
-        sum += exp(hits[i].score - top);
-    return exp(hits[0].score - top) / sum;
+        add_option(L, f, q, e, hits[i].doc);
+    k = aipm_bm25_query_ids(L->lab[f], q->id_lab, q->w, q->n, hits, CAND_TOP);
+    if (k < 0)
+        return k;
+    for (i = 0; i < k; i++)
+        add_option(L, f, q, e, hits[i].doc);
+    return AIPM_OK;
+}
+
+/* Probabilities of the options under weights w, into p; returns the
+ * log-sum-exp. */
+static double softmax(const example *e, const double *w, double *p)
+{
+    double top = -INFINITY, sum = 0;
+    int i, k;
+
+    for (i = 0; i < e->n_opt; i++) {
+        double s = 0;
+
+        for (k = 0; k < N_W; k++)
+            s += w[k] * e->opt[i].x[k];
+        p[i] = s;
+        if (s > top)
+            top = s;
+    }
+    for (i = 0; i < e->n_opt; i++)
+        sum += (p[i] = exp(p[i] - top));
+    for (i = 0; i < e->n_opt; i++)
+        p[i] /= sum;
+    return top + log(sum);
+}
+
+/* Solve (A) x = b for a symmetric positive definite n x n A (Cholesky);
+ * 0 or -1 when A is not positive definite. */
+static int spd_solve(double A[N_W][N_W], const double *b, double *x)
+{
+    double Lm[N_W][N_W], y[N_W];
+    int i, j, k;
+
+    memset(Lm, 0, sizeof(Lm));
+    for (i = 0; i < N_W; i++)
+        for (j = 0; j <= i; j++) {
+            double s = A[i][j];
+
+            for (k = 0; k < j; k++)
+                s -= Lm[i][k] * Lm[j][k];
+            if (i == j) {
+                if (s <= 0)
+                    return -1;
+                Lm[i][i] = sqrt(s);
+            } else {
+                Lm[i][j] = s / Lm[j][j];
+            }
+        }
+    for (i = 0; i < N_W; i++) {
+        double s = b[i];
+
+        for (k = 0; k < i; k++)
+            s -= Lm[i][k] * y[k];
+        y[i] = s / Lm[i][i];
+    }
+    for (i = N_W - 1; i >= 0; i--) {
+        double s = y[i];
+
+        for (k = i + 1; k < N_W; k++)
+            s -= Lm[k][i] * x[k];
+        x[i] = s / Lm[i][i];
+    }
+    return 0;
+}
+
+/* Maximum a posteriori weights of the conditional logit by Newton's
+ * method with step halving (the log-likelihood is concave). The ridge is a
+ * normal prior of variance 1 on the weights, almost none on the "none"
+ * constant: it keeps the weights finite when a few labelled rows separate
+ * the items perfectly (they would grow without bound and every confidence
+ * would be 0 or 1), and is negligible against thousands of rows. */
+static const double ridge[N_W] = {1, 1, 1, 0.01, 1};
+
+static double loglik(const example *ex, size_t n, const double *w)
+{
+    double ll = 0, p[MAX_CAND + 1];
+    size_t i;
+
+    for (i = 0; i < n; i++) {
+        const example *e = &ex[i];
+        double lse = softmax(e, w, p), s = 0;
+        int k;
+
+        for (k = 0; k < N_W; k++)
+            s += w[k] * e->opt[e->answer].x[k];
+        ll += e->weight * (s - lse);
+    }
+    for (i = 0; i < N_W; i++)
+        ll -= 0.5 * ridge[i] * w[i] * w[i];
+    return ll;
+}
+
+static void fit(const example *ex, size_t n, double *w)
+{
+    double ll = loglik(ex, n, w);
+    int it;
+
+    for (it = 0; it < 50; it++) {
+        double g[N_W] = {0}, H[N_W][N_W], step[N_W], p[MAX_CAND + 1], t = 1;
+        double trial[N_W], ll2 = ll;
+        size_t i;
+        int a, b, k;
+
+        memset(H, 0, sizeof(H));
+        for (i = 0; i < n; i++) {
+            const example *e = &ex[i];
+            double mean[N_W] = {0};
+
+            softmax(e, w, p);
+            for (k = 0; k < e->n_opt; k++)
+                for (a = 0; a < N_W; a++)
+                    mean[a] += p[k] * e->opt[k].x[a];
+            for (a = 0; a < N_W; a++)
+                g[a] += e->weight * (e->opt[e->answer].x[a] - mean[a]);
+            for (k = 0; k < e->n_opt; k++)
+                for (a = 0; a < N_W; a++)
+                    for (b = 0; b <= a; b++)
+                        H[a][b] += e->weight * p[k] *
+                                   (e->opt[k].x[a] - mean[a]) *
+                                   (e->opt[k].x[b] - mean[b]);
+        }
+        for (a = 0; a < N_W; a++) {
+            for (b = 0; b < a; b++)
+                H[b][a] = H[a][b];
+            H[a][a] += ridge[a];
+            g[a] -= ridge[a] * w[a]; /* the ridge's gradient */
+        }
+        if (spd_solve(H, g, step) != 0)
+            break;
+        for (; t > 1e-4; t /= 2) {
+            for (a = 0; a < N_W; a++)
+                trial[a] = w[a] + t * step[a];
+            if ((ll2 = loglik(ex, n, trial)) >= ll)
+                break;
+        }
+        if (t <= 1e-4)
+            break;
+        memcpy(w, trial, sizeof(trial));
+        if (ll2 - ll < 1e-9 * (1 + fabs(ll))) {
+            ll = ll2;
+            break;
+        }
+        ll = ll2;
+    }
+}
+
+typedef struct pred {
+    double conf; /* of the best item (not none) */
+    int right, in3;
+} pred;
+
+static int cmp_pred(const void *a, const void *b)
+{
+    const pred *x = a, *y = b;
+
+    if (x->conf != y->conf)
+        return x->conf > y->conf ? -1 : 1;
+    return 0;
+}
+
+/* The n best items of an example (indexes of options, best first, ties
+ * by option order); "none" is never one. Returns how many (0..n). */
+static int best_items(const example *e, const double *p, int *order, int n)
+{
+    int i, k, m = 0;
+
+    for (i = 0; i < e->n_opt; i++) {
+        if (e->opt[i].item < 0)
+            continue;
+        if (m == n && p[order[n - 1]] >= p[i])
+            continue;
+        k = m < n ? m++ : n - 1;
+        for (; k > 0 && p[order[k - 1]] < p[i]; k--)
+            order[k] = order[k - 1];
+        order[k] = i;
+    }
+    return m;
+}
+
+/* Steps 6 and 7: the held-out examples, the fit, the threshold, the
+ * figures. */
+static int cross_validate(linker *L)
+{
+    aipm_link_eval *ev = &L->stats.eval;
+    example *ex = NULL;
+    pred *pr = NULL;
+    size_t n_cv = 0, i, n_ex = 0, stride;
+    int rc = AIPM_OK;
+
+    ev->labelled = (int64_t)L->n_lab_rows;
+    if (L->n_lab_rows < AIPM_LINK_MIN_LABELLED)
+        return AIPM_OK;
+    stride = (L->n_lab_rows + CV_MAX_ROWS - 1) / CV_MAX_ROWS;
+    for (i = 0; i < L->n_lab_rows; i += stride) {
+        L->lab_rows[i].cv = 1;
+        n_cv++;
+    }
+    ex = malloc(2 * n_cv * sizeof(*ex));
+    pr = L->pred = malloc(n_cv * sizeof(*pr));
+    if (ex == NULL || pr == NULL) {
+        rc = aipm_error_set(L->err, AIPM_ENOMEM, "out of memory");
+        goto done;
+    }
+    for (i = 0; i < L->n_lab_rows; i++) {
+        const labelled *r = &L->lab_rows[i];
+        example *pos = &ex[n_ex], *neg;
+        query q;
+        int k, j;
+
+        if (!r->cv)
+            continue;
+        make_query(L, L->lab[r->fold], r->text, strlen(r->text), &q);
+        if ((rc = candidates(L, r->fold, &q, pos)) != 0) {
+            rc = aipm_error_set(L->err, rc, "text index not ready");
+            goto done;
+        }
+        k = pos->n_opt;
+        add_option(L, r->fold, &q, pos, r->item);
+        pos->added = pos->n_opt > k;
+        pos->weight = 1;
+        for (k = 0; k < pos->n_opt; k++)
+            if (pos->opt[k].item == r->item)
+                pos->answer = k;
+        neg = &ex[n_ex + 1];
+        neg->n_opt = 0;
+        neg->weight = NEG_WEIGHT;
+        neg->answer = 0; /* none is option 0 */
+        neg->added = 0;
+        for (k = 0, j = 0; k < pos->n_opt; k++)
+            if (pos->opt[k].item != r->item)
+                neg->opt[j++] = pos->opt[k];
+        neg->n_opt = j;
+        n_ex += 2;
+    }
+    fit(ex, n_ex, L->w);
+    ev->fitted = 1;
+    /* The held-out predictions. The answer was added to the candidates for
+     * the fit; a prediction sees only what retrieval found. */
+    for (i = 0; i < n_ex; i += 2) {
+        example e = ex[i];
+        double p[MAX_CAND + 1];
+        int order[3], m, k;
+        pred *d = &pr[i / 2];
+        int answer_item = e.opt[e.answer].item;
+
+        if (e.added)
+            e.n_opt--; /* retrieval did not find it */
+        softmax(&e, L->w, p);
+        m = best_items(&e, p, order, 3);
+        d->conf = m ? p[order[0]] : 0;
+        d->right = m && e.opt[order[0]].item == answer_item;
+        d->in3 = 0;
+        for (k = 0; k < m; k++)
+            d->in3 |= e.opt[order[k]].item == answer_item;
+    }
+    ev->cv_rows = (int64_t)n_cv;
+    {
+        size_t n_right = 0, n_in3 = 0, best_n = 0, run_right = 0;
+        double best_t = 1.01;
+
+        for (i = 0; i < n_cv; i++) {
+            n_right += (size_t)pr[i].right;
+            n_in3 += (size_t)pr[i].in3;
+        }
+        ev->top1 = (double)n_right / (double)n_cv;
+        ev->top3 = (double)n_in3 / (double)n_cv;
+        /* The threshold: the longest prefix, by falling confidence, whose
+         * links are at least the target precision right (ties kept
+         * together). */
+        qsort(pr, n_cv, sizeof(*pr), cmp_pred);
+        for (i = 0; i < n_cv; i++) {
+            run_right += (size_t)pr[i].right;
+            if (i + 1 < n_cv && pr[i + 1].conf == pr[i].conf)
+                continue;
+            if (pr[i].conf > 0 &&
+                (double)run_right >=
+                    AIPM_LINK_TARGET_PRECISION * (double)(i + 1)) {
+                best_n = i + 1;
+                best_t = pr[i].conf;
+            }
+        }
+        ev->threshold_cv = best_n > 0;
+        L->threshold = best_t;
+        L->n_pred = n_cv;
+    }
+done:
+    free(ex);
+    return rc;
+}
+
+/* Precision and recall of the held-out rows at the threshold in use
+ * (chosen or given). */
+static void cv_figures(linker *L)
+{
+    aipm_link_eval *ev = &L->stats.eval;
+    size_t i, linked = 0, linked_right = 0, review = 0, review_right = 0;
+
+    if (!ev->fitted || L->n_pred == 0)
+        return;
+    for (i = 0; i < L->n_pred; i++) {
+        const pred *d = &L->pred[i];
+
+        if (d->conf > 0 && d->conf >= L->threshold) {
+            linked++;
+            linked_right += (size_t)d->right;
+        } else {
+            review++;
+            review_right += (size_t)d->right;
+        }
+    }
+    ev->linked_precision = linked ? (double)linked_right / (double)linked : NAN;
+    ev->linked_recall = (double)linked_right / (double)L->n_pred;
+    ev->review_share = (double)review / (double)L->n_pred;
+    ev->review_top1 = review ? (double)review_right / (double)review : NAN;
+}
+
+/* ---- step 8: every row ---- */
+
+/* The model on text against the index of all labelled rows: the
+ * candidates with their probabilities, best item first in order[]. */
+static int score_text(linker *L, const char *text, size_t len, example *e,
+                      double *p, int *order, int n_order, query *q)
+{
+    make_query(L, L->lab[N_FOLDS], text, len, q);
+    if (candidates(L, N_FOLDS, q, e) != 0)
+        return -1;
+    softmax(e, L->w, p);
+    return best_items(e, p, order, n_order);
+}
+
+/* Sentences of a text: split at . ! ? ; and new lines, and before
+ * "also". Fills starts/lens; returns how many (at most MAX_SEGMENTS, the
+ * last one taking the rest). */
+static int segments(const char *t, size_t len, size_t *starts, size_t *lens)
+{
+    size_t i, s = 0;
+    int n = 0;
+
+    for (i = 0; i <= len && n < MAX_SEGMENTS; i++) {
+        int mark = i < len && strchr(".!?;\n", t[i]) != NULL;
+        int also = !mark && i < len && i > s && i + 4 <= len &&
+                   t[i - 1] == ' ' && strncasecmp(t + i, "also", 4) == 0 &&
+                   (i + 4 == len || !isalpha((unsigned char)t[i + 4]));
+
+        if (!mark && !also && i < len)
+            continue;
+        if (i > s) {
+            starts[n] = s;
+            lens[n++] = i - s;
+        }
+        /* A mark ends its sentence; "also" begins the next one. */
+        s = mark ? i + 1 : i;
+    }
+    if (n == MAX_SEGMENTS && starts[n - 1] + lens[n - 1] < len)
+        lens[n - 1] = len - starts[n - 1];
+    return n;
+}
+
+static void add_link(aipm_link *l, const char *item, double conf)
+{
+    int i;
+
+    for (i = 0; i < l->n_items; i++)
+        if (strcmp(l->items[i], item) == 0)
+            return;
+    if (l->n_items == AIPM_LINK_MAX_ITEMS)
+        return;
+    l->items[l->n_items] = item;
+    l->item_conf[l->n_items++] = conf;
 }
 
 static int link_row(void *ctx, int n, const char *const *text,
                     const double *num)
 {
     linker *L = ctx;
-    aipm_bm25_hit hits[AIPM_LINK_TOP];
+    example e;
+    query q;
+    double p[MAX_CAND + 1];
+    int order[AIPM_LINK_CANDS], m, i, known;
     aipm_link l;
-    const char *body;
-    int k, i, c, doc = -1;
+    aipm_link_status how;
+    const char *body, *kid;
+    size_t blen;
 
     (void)num;
     if (n < 5 || text[0] == NULL)
         return 0;
     body = text[1] ? text[1] : "";
-    k = aipm_bm25_query(L->ix, L->tok, body, strlen(body), hits, AIPM_LINK_TOP);
-    if (k < 0)
-        return aipm_error_set(L->err, k, "text index not ready");
+    blen = strlen(body);
     memset(&l, 0, sizeof(l));
     l.feedback_id = text[0];
+    l.text = body;
     l.account_id = text[3];
     l.created_at = text[4];
-    l.model_item = k ? L->items.keys[hits[0].doc] : NULL;
-    l.confidence = k ? confidence(hits, k) : NAN;
     l.score = NAN;
-    if ((c = aipm_strmap_find(&L->corr, text[0], strlen(text[0]))) >= 0) {
-        l.status = AIPM_LINK_CORRECTED;
-        l.item_id = L->corr_item[c];
-        if (l.item_id)
-            doc = aipm_strmap_find(&L->items, l.item_id, strlen(l.item_id));
-        L->stats.corrected++;
-    } else if (text[2] && (doc = aipm_strmap_find(&L->items, text[2],
-                                                  strlen(text[2]))) >= 0) {
-        l.status = AIPM_LINK_GIVEN;
-        l.item_id = L->items.keys[doc];
-        L->stats.given++;
+    l.confidence = NAN;
+    if ((m = score_text(L, body, blen, &e, p, order, AIPM_LINK_CANDS, &q)) < 0)
+        return aipm_error_set(L->err, AIPM_EINVALID, "text index not ready");
+    for (i = 0; i < m; i++) {
+        l.cands[i].item_id = L->items.keys[e.opt[order[i]].item];
+        l.cands[i].title = L->titles[e.opt[order[i]].item];
+        l.cands[i].confidence = p[order[i]];
+    }
+    l.n_cands = m;
+    l.model_item = m ? l.cands[0].item_id : NULL;
+    l.confidence = m ? p[order[0]] : NAN;
+    known = known_item(L, text, &how, &kid);
+    if (how != AIPM_LINK_REVIEW) {
+        l.status = how;
+        if (kid && known >= 0)
+            add_link(&l, L->items.keys[known], NAN);
+        if (how == AIPM_LINK_CORRECTED)
+            L->stats.corrected++;
+        else
+            L->stats.given++;
     } else {
-        l.status = k && l.confidence >= L->threshold ? AIPM_LINK_LINKED
-                                                     : AIPM_LINK_REVIEW;
-        l.item_id = l.model_item;
-        doc = k ? hits[0].doc : -1;
+        if (m && p[order[0]] >= L->threshold)
+            add_link(&l, l.model_item, p[order[0]]);
+    }
+    /* Several asks: each sentence's own best item. A person's correction
+     * stands alone. */
+    if (how != AIPM_LINK_CORRECTED) {
+        size_t st[MAX_SEGMENTS], ln[MAX_SEGMENTS];
+        int ns = segments(body, blen, st, ln), s;
+
+        for (s = 0; ns > 1 && s < ns; s++) {
+            example es;
+            query qs;
+            double ps[MAX_CAND + 1];
+            int os[1];
+
+            if (score_text(L, body + st[s], ln[s], &es, ps, os, 1, &qs) > 0 &&
+                qs.n_terms >= 2 && ps[os[0]] >= L->threshold)
+                add_link(&l, L->items.keys[es.opt[os[0]].item], ps[os[0]]);
+        }
+    }
+    if (how == AIPM_LINK_REVIEW) {
+        l.status = l.n_items ? AIPM_LINK_LINKED : AIPM_LINK_REVIEW;
         if (l.status == AIPM_LINK_LINKED)
             L->stats.linked++;
         else
             L->stats.review++;
     }
-    /* The model's score of the linked item, when it is among its best. */
-    for (i = 0; doc >= 0 && i < k; i++)
-        if (hits[i].doc == doc)
-            l.score = hits[i].score;
+    if (l.n_items) {
+        int doc = aipm_strmap_find(&L->items, l.items[0], strlen(l.items[0]));
+
+        l.item_id = l.items[0];
+        if (doc >= 0)
+            l.score = aipm_bm25_doc_score(L->ix, q.id_item, q.w, q.n, doc);
+    } else if (l.status == AIPM_LINK_REVIEW) {
+        l.item_id = l.model_item; /* the suggestion to review */
+    }
+    if (l.n_items > 1)
+        L->stats.multi++;
     L->stats.rows++;
     if (L->o && L->o->progress && (L->stats.rows & 4095) == 0)
         L->o->progress(L->o->progress_ctx, (uint64_t)L->stats.rows,
@@ -196,21 +918,37 @@ static int link_row(void *ctx, int n, const char *const *text,
 
 static void linker_free(linker *L)
 {
-    int i;
+    size_t i;
+    int f;
 
     aipm_bm25_free(L->ix);
+    for (f = 0; f <= N_FOLDS; f++) {
+        aipm_bm25_free(L->lab[f]);
+        free(L->n_lab[f]);
+    }
+    aipm_fuzzy_free(L->fuzzy);
     aipm_tokenizer_free(L->tok);
+    for (i = 0; i < (size_t)L->items.n_keys && i < L->cap_titles; i++)
+        free(L->titles[i]);
+    free(L->titles);
     aipm_strmap_free(&L->items);
-    for (i = 0; i < L->corr.n_keys && (size_t)i < L->n_corr_cap; i++)
+    for (i = 0; i < (size_t)L->corr.n_keys && i < L->n_corr_cap; i++)
         free(L->corr_item[i]);
     free(L->corr_item);
     aipm_strmap_free(&L->corr);
+    for (i = 0; i < L->n_lab_rows; i++)
+        free(L->lab_rows[i].text);
+    free(L->lab_rows);
+    free(L->pred);
 }
 
 int aipm_feedback_links(aipm_store *st, const aipm_link_opts *o,
                         aipm_link_cb cb, void *ctx, aipm_link_stats *stats,
                         aipm_error *err)
 {
+    /* The weights when nothing is learnt: the item-text BM25 score against
+     * a "none" of AIPM_LINK_NONE_SCORE (the linker before labels). */
+    static const double fixed[N_W] = {1, 0, 0, AIPM_LINK_NONE_SCORE, 0};
     linker L;
     int rc;
 
@@ -219,7 +957,8 @@ int aipm_feedback_links(aipm_store *st, const aipm_link_opts *o,
     L.err = err;
     L.cb = cb;
     L.ctx = ctx;
-    L.threshold = o && o->threshold > 0 ? o->threshold : AIPM_LINK_THRESHOLD;
+    memcpy(L.w, fixed, sizeof(L.w));
+    L.threshold = AIPM_LINK_THRESHOLD;
     aipm_strmap_init(&L.items, MAX_ITEMS);
     aipm_strmap_init(&L.corr, MAX_CORRECTIONS);
     if ((rc = aipm_tokenizer_new(&L.tok, err)) != 0 ||
@@ -231,6 +970,21 @@ int aipm_feedback_links(aipm_store *st, const aipm_link_opts *o,
     if (rc == AIPM_OK)
         rc = aipm_store_query(st, corrections_sql, NULL, 0, add_correction, &L,
                               err);
+    if (rc == AIPM_OK)
+        rc =
+            aipm_store_query(st, feedback_sql, NULL, 0, keep_labelled, &L, err);
+    if (rc == AIPM_OK)
+        rc = build_label_indexes(&L);
+    if (rc == AIPM_OK)
+        rc = build_fuzzy(&L);
+    if (rc == AIPM_OK)
+        rc = cross_validate(&L);
+    if (rc == AIPM_OK && o && o->threshold > 0)
+        L.threshold = o->threshold;
+    if (rc == AIPM_OK)
+        cv_figures(&L);
+    L.stats.eval.threshold = L.threshold;
+    memcpy(L.stats.eval.weights, L.w, sizeof(L.w));
     if (rc == AIPM_OK && o && o->progress)
         rc = aipm_store_query(st, count_sql, NULL, 0, count_row, &L.total, err);
     L.stats.items = aipm_bm25_n_docs(L.ix);

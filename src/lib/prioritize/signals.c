@@ -496,14 +496,14 @@ typedef struct demand {
     aipm_error *err;
 } demand;
 
+static int item_seen(demand *m, const aipm_link *l, const char *item_id);
+
+/* A row linked to several items (several asks) is demand for each, once. */
 static int link_seen(void *ctx, const aipm_link *l)
 {
     demand *m = ctx;
     pz_data *d = m->d;
-    char key[600];
-    const char *who;
-    int item, pi, added, rc, acct;
-    int64_t day;
+    int item, i, rc;
 
     if (l->status == AIPM_LINK_REVIEW) {
         if (l->model_item &&
@@ -512,8 +512,22 @@ static int link_seen(void *ctx, const aipm_link *l)
             d->items[item].n_review++;
         return 0;
     }
-    if (l->item_id == NULL || (item = aipm_strmap_find(&d->item_ids, l->item_id,
-                                                       strlen(l->item_id))) < 0)
+    for (i = 0; i < l->n_items; i++)
+        if ((rc = item_seen(m, l, l->items[i])) != 0)
+            return rc;
+    return 0;
+}
+
+static int item_seen(demand *m, const aipm_link *l, const char *item_id)
+{
+    pz_data *d = m->d;
+    char key[600];
+    const char *who;
+    int item, pi, added, rc, acct;
+    int64_t day;
+
+    if (item_id == NULL ||
+        (item = aipm_strmap_find(&d->item_ids, item_id, strlen(item_id))) < 0)
         return 0;
     day = day_of(l->created_at);
     if (day < 0 || day >= d->items[item].asof_day)

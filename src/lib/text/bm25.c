@@ -219,29 +219,80 @@ static int cmp_hit(const void *a, const void *b)
     return x->doc - y->doc;
 }
 
-int aipm_bm25_query(aipm_bm25 *ix, aipm_tokenizer *t, const char *text,
-                    size_t len, aipm_bm25_hit *hits, int k)
+int aipm_bm25_term_id(const aipm_bm25 *ix, const char *term, size_t len)
 {
-    bag g;
+    int id;
+
+    if (!ix->finished || (id = aipm_strmap_find(&ix->terms, term, len)) < 0 ||
+        ix->common[id])
+        return -1;
+    return id;
+}
+
+int aipm_bm25_n_terms(const aipm_bm25 *ix)
+{
+    return ix->terms.n_keys;
+}
+
+const char *aipm_bm25_term(const aipm_bm25 *ix, int id, size_t *len)
+{
+    if (len)
+        *len = ix->terms.key_lens[id];
+    return ix->terms.keys[id];
+}
+
+double aipm_bm25_doc_score(const aipm_bm25 *ix, const int *ids, const double *w,
+                           int n, int doc)
+{
+    double score = 0;
+    int i;
+
+    if (!ix->finished)
+        return 0;
+    for (i = 0; i < n; i++) {
+        /* A term's postings are in document order (added so, and the
+         * counting sort is stable). */
+        size_t lo, hi;
+
+        if (ids[i] < 0)
+            continue;
+        lo = ix->start[ids[i]];
+        hi = ix->start[ids[i] + 1];
+        while (lo < hi) {
+            size_t mid = lo + (hi - lo) / 2;
+
+            if (ix->post[mid].doc < doc)
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
+        if (lo < ix->start[ids[i] + 1] && ix->post[lo].doc == doc)
+            score += ix->post[lo].w * (w ? w[i] : 1);
+    }
+    return score;
+}
+
+int aipm_bm25_query_ids(aipm_bm25 *ix, const int *ids, const double *w, int n,
+                        aipm_bm25_hit *hits, int k)
+{
     int i, n_touched = 0, n_hits = 0;
 
     if (!ix->finished)
         return AIPM_EINVALID;
     if (k <= 0)
         return 0;
-    g.ix = ix;
-    g.add = 0;
-    g.n = g.total = g.failed = 0;
-    aipm_tokenize(t, text, len, bag_term, &g);
-    for (i = 0; i < g.n; i++) {
+    for (i = 0; i < n; i++) {
+        double wi = w ? w[i] : 1;
         size_t j;
 
-        for (j = ix->start[g.ids[i]]; j < ix->start[g.ids[i] + 1]; j++) {
+        if (ids[i] < 0)
+            continue;
+        for (j = ix->start[ids[i]]; j < ix->start[ids[i] + 1]; j++) {
             const posting *p = &ix->post[j];
 
             if (ix->score[p->doc] == 0)
                 ix->touched[n_touched++] = p->doc;
-            ix->score[p->doc] += p->w;
+            ix->score[p->doc] += p->w * wi;
         }
     }
     /* Keep the k best in hits[], sorted, by insertion. */
@@ -260,4 +311,18 @@ int aipm_bm25_query(aipm_bm25 *ix, aipm_tokenizer *t, const char *text,
         hits[j] = h;
     }
     return n_hits;
+}
+
+int aipm_bm25_query(aipm_bm25 *ix, aipm_tokenizer *t, const char *text,
+                    size_t len, aipm_bm25_hit *hits, int k)
+{
+    bag g;
+
+    if (!ix->finished)
+        return AIPM_EINVALID;
+    g.ix = ix;
+    g.add = 0;
+    g.n = g.total = g.failed = 0;
+    aipm_tokenize(t, text, len, bag_term, &g);
+    return aipm_bm25_query_ids(ix, g.ids, NULL, g.n, hits, k);
 }
