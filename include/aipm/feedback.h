@@ -99,7 +99,7 @@ typedef struct aipm_link_opts {
 /* What cross-validation on the labelled rows says of the model. */
 typedef struct aipm_link_eval {
     int64_t labelled;  /* rows with a known item (given or corrected) */
-    int64_t cv_rows;   /* of them held out (at most 20,000 sampled) */
+    int64_t cv_rows;   /* of them held out (at most 10,000 sampled) */
     int fitted;        /* 0: too few labelled rows, fixed weights */
     double threshold;  /* used for `linked` */
     int threshold_cv;  /* 1: chosen by cross-validation */

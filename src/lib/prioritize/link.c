@@ -49,7 +49,7 @@
 #define MAX_LABELLED (1 << 24)
 
 #define N_FOLDS 5
-#define CV_MAX_ROWS 20000
+#define CV_MAX_ROWS 10000
 #define CAND_TOP 10
 #define MAX_CAND (2 * CAND_TOP + 1)
 #define N_W 5
