@@ -477,6 +477,8 @@ void demo_lang_typos(gsl_rng *r, char *text, size_t cap)
             len += typo(r, text + i, j - i, out + len);
             i = j;
         } else if (j > i) {
+            if (len + (j - i) + 1 >= sizeof(out))
+                break;
             memcpy(out + len, text + i, j - i);
             len += j - i;
             i = j;
