@@ -262,8 +262,13 @@ static int among(json_t *items, const char *id)
 
     if (id == NULL)
         return 0;
-    json_array_foreach(items, k,
-                       v) if (strcmp(json_string_value(v), id) == 0) return 1;
+    json_array_foreach(items, k, v)
+    {
+        const char *s = json_string_value(v);
+
+        if (s && strcmp(s, id) == 0)
+            return 1;
+    }
     return 0;
 }
 
@@ -449,16 +454,7 @@ static int apply_corrections(workspace *ws, json_t *truth, json_t *checks)
  * is reported only. */
 static int backlog_checks(workspace *ws, json_t *truth, json_t *checks)
 {
-    link_tally t = {
-        json_object_get(json_object_get(truth, "feedback"), "items_of"),
-        0,
-        0,
-        0,
-        0,
-        0,
-        0,
-        0,
-        0};
+    link_tally t = {0};
     aipm_error err = {0, ""};
     aipm_link_opts lo = {0, cli_progress_count, (void *)"feedback links"};
     aipm_pz_opts o;
@@ -469,6 +465,8 @@ static int backlog_checks(workspace *ws, json_t *truth, json_t *checks)
     int n = 0, ok = 1, ok_link, trained, rc;
     json_error_t jerr;
 
+    t.items_of =
+        json_object_get(json_object_get(truth, "feedback"), "items_of");
     rc = aipm_feedback_links(ws->store, &lo, tally_link, &t, NULL, &err);
     cli_progress_end();
     if (rc != AIPM_OK) {
