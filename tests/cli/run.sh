@@ -979,30 +979,45 @@ case_feedback_links_on_demo() {
     A -C "$W" feedback links --json
     expect_rc 0 "feedback links"
     cp "$OUT" "$T/links.json"
-    # Against truth.json: every row once; top-1 accuracy of the counted
-    # links (given, linked) on rows about an item; rows about no item
-    # (10% noise) mostly not counted.
+    # Against truth.json: every row once; the model's top-1 item on the
+    # untagged rows about an item (right when it is any of the row's
+    # items_of: a row may carry 2-3 asks), the share of `linked` rows that
+    # are right, how many item rows count, how few rows about no item do.
+    # The demo's text is realistic (customers' own words, typos, several
+    # asks, chatter); the floors sit just below what the BM25 linker
+    # reached on seed 2 on 2026-12-05 (top-1 0.354, linked right 0.674,
+    # 474 of 965 item rows counted, 22 of 135 noise rows counted): the new
+    # linker (issue 13) raises them. The demo job made 40 corrections.
     pycheck "$W/demo-data/truth.json" '
 import json
 links = json.load(open(args[0]))["links"]
-truth = d["feedback"]["item_of"]
+truth = d["feedback"]["items_of"]
 want(len(links) == d["feedback"]["rows"] == len(truth), "%d links for %d rows" % (len(links), d["feedback"]["rows"]))
 want(len({l["feedback_id"] for l in links}) == len(links), "a row linked twice")
 for l in links:
-    for f in ("feedback_id", "item_id", "score", "status"):
+    for f in ("feedback_id", "item_id", "score", "status", "model_item"):
         want(f in l, "a link lacks %s" % f)
-    want(l["status"] in ("given", "linked", "needs_review"), "status %r" % l["status"])
-counted = [l for l in links if l["status"] in ("given", "linked")]
-about = [l for l in counted if truth[l["feedback_id"]] is not None]
-right = sum(1 for l in about if l["item_id"] == truth[l["feedback_id"]])
-items = sum(1 for v in truth.values() if v is not None)
-noise = [l for l in links if truth[l["feedback_id"]] is None]
-noise_counted = sum(1 for l in noise if l["status"] in ("given", "linked"))
-print("# feedback linking: top-1 accuracy %.4f (%d of %d counted), %d of %d item rows counted, %d of %d noise rows counted" % (
-    right / len(about), right, len(about), len(about), items, noise_counted, len(noise)))
-want(right / len(about) >= 0.97, "top-1 accuracy %.3f below 0.97" % (right / len(about)))
-want(len(about) >= 0.9 * items, "only %d of %d item rows linked" % (len(about), items))
-want(noise_counted <= 0.1 * len(noise), "%d of %d noise rows counted as demand" % (noise_counted, len(noise)))' "$T/links.json"
+    want(l["status"] in ("given", "linked", "needs_review", "corrected"), "status %r" % l["status"])
+corr = {c["feedback_id"]: c["item_id"] for c in d["feedback"]["corrections"]}
+want(len(corr) == 40, "%d corrections planned" % len(corr))
+for l in links:
+    if l["feedback_id"] in corr:
+        want(l["status"] == "corrected" and l["item_id"] == corr[l["feedback_id"]], "correction not applied: %r" % l)
+untagged = [l for l in links if truth[l["feedback_id"]] and l["status"] != "given"]
+top1 = sum(1 for l in untagged if l["model_item"] in truth[l["feedback_id"]])
+linked = [l for l in links if l["status"] == "linked"]
+linked_right = sum(1 for l in linked if l["item_id"] in truth[l["feedback_id"]])
+counted = [l for l in links if l["status"] in ("given", "linked", "corrected")]
+about = [l for l in counted if truth[l["feedback_id"]]]
+items = sum(1 for v in truth.values() if v)
+noise = [l for l in links if not truth[l["feedback_id"]]]
+noise_counted = sum(1 for l in noise if l["status"] in ("given", "linked", "corrected"))
+print("# feedback linking: top-1 accuracy %.4f (%d of %d untagged item rows), linked precision %.4f (%d of %d), %d of %d item rows counted, %d of %d noise rows counted" % (
+    top1 / len(untagged), top1, len(untagged), linked_right / len(linked), linked_right, len(linked), len(about), items, noise_counted, len(noise)))
+want(top1 / len(untagged) >= 0.30, "top-1 accuracy %.3f below 0.30" % (top1 / len(untagged)))
+want(linked_right / len(linked) >= 0.62, "linked precision %.3f below 0.62" % (linked_right / len(linked)))
+want(len(about) >= 0.45 * items, "only %d of %d item rows counted" % (len(about), items))
+want(noise_counted <= 0.2 * len(noise), "%d of %d noise rows counted as demand" % (noise_counted, len(noise)))' "$T/links.json"
     # --item and --review filter.
     A -C "$W" feedback links --item BL-1 --json
     expect_rc 0 "links --item"
@@ -1023,7 +1038,7 @@ print(next(l["feedback_id"] for l in json.load(open(sys.argv[1]))["links"] if l[
     pycheck "$OUT" '
 l = next(l for l in d["links"] if l["feedback_id"] == args[0])
 want(l["status"] == "corrected" and l["item_id"] is None, "after unlink: %r" % l)
-want(d["summary"]["corrected"] == 1, "summary %r" % d["summary"])' "$fb"
+want(d["summary"]["corrected"] == 41, "summary %r (the demo made 40)" % d["summary"])' "$fb"
     A -C "$W" audit log --json
     grep -q 'feedback.link' "$OUT" && grep -q 'feedback.unlink' "$OUT" || fail "corrections not in the audit log"
     A -C "$W" audit verify
@@ -1037,7 +1052,7 @@ want(d["summary"]["corrected"] == 1, "summary %r" % d["summary"])' "$fb"
     expect_one_line_stderr "unknown item"
     A -C "$W" feedback link "$fb"
     expect_rc 1 "link without an item"
-    [ "$(sql "$W/aipm.db" "select count(*) from feedback_links")" = 1 ] || fail "a refused correction was stored"
+    [ "$(sql "$W/aipm.db" "select count(*) from feedback_links")" = 41 ] || fail "a refused correction was stored"
     # Human output ends with the summary.
     A -C "$W" feedback links
     expect_rc 0 "feedback links (human)"

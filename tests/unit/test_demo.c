@@ -527,6 +527,283 @@ static void test_null_false_positive_rate(void **state)
     assert_true(high > 15);
 }
 
+/* ---- the feedback's language (issue 13) ---- */
+
+/* Read a CSV file (RFC 4180: quoted fields, doubled quotes) into an object
+ * keyed by the first field of each good row (ids starting with prefix and
+ * a digit; a re-send is kept once): {fields[a], fields[b]} as an array of
+ * two strings. Written here, independent of the generator and of ingest. */
+static json_t *read_csv(const char *path, const char *prefix, int a, int b)
+{
+    size_t len, i = 0, plen = strlen(prefix);
+    char *text = tu_read(path, &len);
+    json_t *rows = json_object();
+
+    assert_non_null(text);
+    while (i < len) {
+        char field[16][1024];
+        int nf = 0;
+
+        for (;;) { /* one record */
+            size_t n = 0;
+
+            if (i < len && text[i] == '"') {
+                for (i++; i < len; i++) {
+                    if (text[i] == '"' && i + 1 < len && text[i + 1] == '"')
+                        i++;
+                    else if (text[i] == '"') {
+                        i++;
+                        break;
+                    }
+                    if (n + 1 < sizeof(field[0]))
+                        field[nf < 16 ? nf : 15][n++] = text[i];
+                }
+            }
+            for (; i < len && text[i] != ',' && text[i] != '\n'; i++)
+                if (n + 1 < sizeof(field[0]))
+                    field[nf < 16 ? nf : 15][n++] = text[i];
+            field[nf < 16 ? nf : 15][n] = '\0';
+            nf++;
+            if (i >= len || text[i] == '\n') {
+                i++;
+                break;
+            }
+            i++; /* the comma */
+        }
+        if (nf > a && nf > b && strncmp(field[0], prefix, plen) == 0 &&
+            field[0][plen] >= '0' && field[0][plen] <= '9')
+            json_object_set_new(rows, field[0],
+                                json_pack("[s, s]", field[a], field[b]));
+    }
+    free(text);
+    return rows;
+}
+
+/* Count the lowercase letter runs of s: `content` (in the vocabulary with
+ * 5+ letters, or not in it with 4+: a word of 5+ letters with a typo) and
+ * `typos` (not in it). */
+static void count_words(const char *s, json_t *vocab, int *content, int *typos)
+{
+    char w[64];
+    size_t n = 0;
+
+    *content = *typos = 0;
+    for (;; s++) {
+        if (*s && ((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z'))) {
+            if (n + 1 < sizeof(w))
+                w[n++] = (char)(*s | 0x20);
+            continue;
+        }
+        w[n] = '\0';
+        if (n >= 4 && json_object_get(vocab, w) == NULL) {
+            (*content)++;
+            (*typos)++;
+        } else if (n >= 5) {
+            (*content)++;
+        }
+        n = 0;
+        if (!*s)
+            break;
+    }
+}
+
+/* Letter runs of 5+ letters in s. */
+static int long_words(const char *s)
+{
+    int n = 0, run = 0;
+
+    for (;; s++) {
+        if (*s && ((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z'))) {
+            run++;
+            continue;
+        }
+        n += run >= 5;
+        run = 0;
+        if (!*s)
+            break;
+    }
+    return n;
+}
+
+static int contains_ci(const char *hay, const char *needle)
+{
+    size_t n = strlen(needle), i, k;
+
+    for (i = 0; hay[i]; i++) {
+        for (k = 0;
+             k < n && hay[i + k] && (hay[i + k] | 0x20) == (needle[k] | 0x20);
+             k++)
+            ;
+        if (k == n)
+            return 1;
+    }
+    return 0;
+}
+
+/* The shares the feedback was designed with (truth.json
+ * "feedback.language"), measured here from feedback.csv and the truth:
+ * rows about no item 0.14 / 1.14 of all rows; 2-3 asks on 15% of the rows
+ * about an item; item_id given on 15% of them, always their first ask;
+ * a typo in 1 of 6 words of 5+ letters; and the truth consistent with
+ * itself (item_of is the first of items_of; 40 corrections of untagged
+ * rows to their item). Tolerances: 3.5 binomial standard errors. */
+static void test_feedback_language(void **state)
+{
+    fx *f = *state;
+    json_t *fb = json_object_get(f->truth, "feedback");
+    json_t *item_of = json_object_get(fb, "item_of");
+    json_t *items_of = json_object_get(fb, "items_of");
+    json_t *lang = json_object_get(fb, "language"), *vocab = json_object();
+    json_t *rows, *row, *v, *c;
+    char path[400];
+    const char *id;
+    size_t k;
+    int n = 0, noise = 0, multi = 0, three = 0, tagged = 0;
+    int content = 0, typos = 0, rows_typo = 0, corr = 0;
+    double want_rows_typo = 0, p, se;
+
+    json_array_foreach(json_object_get(lang, "vocabulary"), k, v)
+        json_object_set_new(vocab, json_string_value(v), json_true());
+    assert_true(json_object_size(vocab) > 300);
+    snprintf(path, sizeof(path), "%s/feedback.csv", f->out);
+    rows = read_csv(path, "FB-", 3, 7); /* text, item_id */
+    assert_int_equal((json_int_t)json_object_size(rows),
+                     tget(f->truth, "feedback", "rows"));
+    json_object_foreach(rows, id, row)
+    {
+        json_t *all = json_object_get(items_of, id);
+        json_t *first = json_object_get(item_of, id);
+        const char *given = json_string_value(json_array_get(row, 1));
+        int nc, nt;
+
+        assert_true(json_is_array(all));
+        n++;
+        /* item_of is the first of items_of, null for none */
+        if (json_array_size(all) == 0) {
+            assert_true(json_is_null(first));
+            noise++;
+            assert_string_equal(given, ""); /* support tags no chatter */
+        } else {
+            assert_string_equal(json_string_value(first),
+                                json_string_value(json_array_get(all, 0)));
+            multi += json_array_size(all) > 1;
+            three += json_array_size(all) == 3;
+            if (given[0]) {
+                tagged++;
+                assert_string_equal(given, json_string_value(first));
+            }
+        }
+        count_words(json_string_value(json_array_get(row, 0)), vocab, &nc, &nt);
+        content += nc;
+        typos += nt;
+        rows_typo += nt > 0;
+        want_rows_typo += 1 - pow(5 / 6.0, nc); /* P(any typo | nc words) */
+    }
+    print_message("feedback: %d rows, %d about no item, %d multi-ask (%d with "
+                  "3), %d tagged; %d of %d words of 5+ letters with a typo; "
+                  "%d rows with a typo (%.0f expected)\n",
+                  n, noise, multi, three, tagged, typos, content, rows_typo,
+                  want_rows_typo);
+    /* noise: round(0.14 * item rows) rows, so 0.14 / 1.14 = 0.1228 of all
+     * up to rounding */
+    assert_true(fabs((double)noise / n - 0.14 / 1.14) < 0.002);
+    p = 0.15, se = sqrt(p * (1 - p) / (n - noise));
+    assert_true(fabs((double)multi / (n - noise) - p) < 3.5 * se);
+    assert_true(fabs((double)tagged / (n - noise) - p) < 3.5 * se);
+    /* of the multi-ask rows, 3 asks with probability 0.3 */
+    assert_true(fabs((double)three / multi - 0.3) <
+                3.5 * sqrt(0.3 * 0.7 / multi));
+    /* typos: 1 in 6; a typo that makes another word of the vocabulary is
+     * not seen (rare), so a little below */
+    p = 1 / 6.0, se = sqrt(p * (1 - p) / content);
+    assert_true(fabs((double)typos / content - p) < 3.5 * se + 0.005);
+    assert_true(fabs(rows_typo - want_rows_typo) <
+                3.5 * sqrt(want_rows_typo) + 0.01 * n);
+    /* corrections: untagged rows about an item, to their (first) item */
+    json_array_foreach(json_object_get(fb, "corrections"), k, c)
+    {
+        const char *cid = json_string_value(json_object_get(c, "feedback_id"));
+
+        row = json_object_get(rows, cid);
+        assert_non_null(row);
+        assert_string_equal(json_string_value(json_array_get(row, 1)), "");
+        assert_string_equal(json_string_value(json_object_get(c, "item_id")),
+                            json_string_value(json_object_get(item_of, cid)));
+        corr++;
+    }
+    assert_int_equal(corr, 40);
+    json_decref(rows);
+    json_decref(vocab);
+}
+
+/* Rows about one item name its concept with a customer phrasing that the
+ * item's own title and description do not contain, in the designed share:
+ * 1 - own_term_share = 0.6 of the asks, seen when no typo hit the phrase
+ * (each word of 5+ letters escapes with probability 5/6), so the expected
+ * share is 0.6 times the mean survival of the concept's phrasings. */
+static void test_customer_phrasings(void **state)
+{
+    fx *f = *state;
+    json_t *fb = json_object_get(f->truth, "feedback");
+    json_t *items_of = json_object_get(fb, "items_of");
+    json_t *items = json_object(), *it, *rows, *backlog, *row;
+    char path[400];
+    const char *id;
+    size_t k;
+    int n = 0, seen = 0;
+    double want = 0;
+
+    json_array_foreach(
+        json_object_get(json_object_get(f->truth, "backlog"), "items"), k, it)
+        json_object_set(items, json_string_value(json_object_get(it, "id")),
+                        it);
+    snprintf(path, sizeof(path), "%s/backlog.csv", f->out);
+    backlog = read_csv(path, "BL-", 1, 2); /* title, description */
+    snprintf(path, sizeof(path), "%s/feedback.csv", f->out);
+    rows = read_csv(path, "FB-", 3, 7);
+    json_object_foreach(rows, id, row)
+    {
+        json_t *all = json_object_get(items_of, id), *ph, *bl;
+        const char *item, *text = json_string_value(json_array_get(row, 0));
+        double survive = 0;
+        int hit = 0, n_ph = 0;
+        size_t j;
+
+        if (json_array_size(all) != 1)
+            continue;
+        item = json_string_value(json_array_get(all, 0));
+        bl = json_object_get(backlog, item);
+        assert_non_null(bl);
+        json_array_foreach(
+            json_object_get(json_object_get(items, item), "concept_phrases"), j,
+            ph)
+        {
+            const char *s = json_string_value(ph);
+
+            /* not in the item's own text */
+            assert_false(
+                contains_ci(json_string_value(json_array_get(bl, 0)), s));
+            assert_false(
+                contains_ci(json_string_value(json_array_get(bl, 1)), s));
+            hit |= contains_ci(text, s);
+            survive += pow(5 / 6.0, long_words(s));
+            n_ph++;
+        }
+        assert_true(n_ph >= 2);
+        want += 0.6 * survive / n_ph;
+        seen += hit;
+        n++;
+    }
+    print_message("customer phrasings in %d of %d single-ask rows (%.0f "
+                  "expected)\n",
+                  seen, n, want);
+    assert_true(n > 500);
+    assert_true(fabs(seen - want) < 3.5 * sqrt(want * (1 - want / n)) + 5);
+    json_decref(rows);
+    json_decref(backlog);
+    json_decref(items);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -540,6 +817,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_null_false_positive_rate, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_adoption_forecast, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_feedback_language, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_customer_phrasings, setup,
                                         teardown),
     };
 

@@ -1,15 +1,20 @@
 /* backlog.c - the demo's backlog, feedback and market signals, with truth.
  *
  * demo_backlog_make draws N_ITEMS backlog items once the product and the
- * users exist: each has an area, maybe a catalog feature, four pseudo-words
- * of its own (its vocabulary, unique across items, which is what links a
- * feedback text to its item), an effort, a hidden demand (the expected
- * number of feedback rows) and a true value (users per 10,000 DAU) from a
- * log-linear model of demand and the area's hidden reach and trend. About
- * three in four items carry the PM's RICE guesses: informative, but noisy.
+ * users exist: each is a product concept and an action (language.c; no
+ * two items share both, and the concept sets the area), maybe a catalog
+ * feature, an effort, a hidden demand (the expected number of feedback
+ * rows) and a true value (users per 10,000 DAU) from a log-linear model of
+ * demand and the area's hidden reach and trend. About three in four items
+ * carry the PM's RICE guesses: informative, but noisy.
  *
  * demo_backlog_write writes backlog.csv, feedback.csv and signals.csv and
- * adds their truth. A CSV file is built in memory as a list of good lines,
+ * adds their truth. Feedback is written the way customers write
+ * (language.c): their own words for a feature, typos, several asks in one
+ * message, chatter about no item; a few rows carry the item_id support
+ * gave them, and DEMO_CORRECTIONS untagged rows are the links a PM makes
+ * while reviewing (truth.json "feedback.corrections"; `aipm demo` applies
+ * them). A CSV file is built in memory as a list of good lines,
  * a list of bad lines and a list of "extras" (a bad line, or an exact
  * re-send of a good line) each placed before a good line. Bad lines go at
  * random positions, re-sends after their original; each bad line breaks
@@ -28,8 +33,7 @@
 #include <string.h>
 
 #define N_ITEMS 160
-#define N_WORDS 4
-#define TEXT_MAX 320
+#define TEXT_MAX DEMO_TEXT_MAX
 
 /* The value model (truth.json "backlog.value_model"). */
 #define V_INTERCEPT 1.0
@@ -37,25 +41,6 @@
 #define V_AREA_REACH 2.0
 #define V_AREA_TREND 1.5
 #define V_NOISE_SD 0.35
-
-static const char *const syllables[] = {
-    "zor", "blax", "ven", "tri", "mok", "qua", "dex", "lum", "pir", "sna",
-    "gol", "fen",  "rik", "taz", "bru", "xel", "nox", "vim", "kra", "dul",
-    "sep", "yor",  "zin", "pla", "gru", "wex", "tok", "mir", "jas", "cor",
-    "hul", "bex",  "fra", "lod", "sku", "tev", "oma", "rin", "pux", "gav"};
-
-static const char *const generic[] = {
-    "please",    "export",  "slow",   "need",   "would",   "love",
-    "dashboard", "team",    "report", "broken", "again",   "customers",
-    "when",      "really",  "fast",   "help",   "missing", "can",
-    "we",        "get",     "better", "option", "page",    "data",
-    "every",     "time",    "our",    "users",  "want",    "manager",
-    "keeps",     "failing", "asked",  "about",  "still",   "waiting",
-    "great",     "feature", "hard",   "find",   "setting", "the"};
-
-static const char *const title_prefix[] = {
-    "Bulk",      "Faster",   "Smart",     "Custom", "Shared",
-    "Scheduled", "Improved", "Automatic", "Better", "Self-serve"};
 
 static const char *const sources[] = {"support", "sales_call", "nps",
                                       "community", "in_app"};
@@ -110,72 +95,21 @@ static int64_t share_count(double share, int64_t rows)
 
 /* ---- making the items ---- */
 
-/* Is w already somebody's word, a generic word or an area name? */
-static int word_taken(const demo_item *items, int n_items, int n_last,
-                      const char *w)
-{
-    int i, k;
-
-    for (i = 0; i < N(generic); i++)
-        if (strcmp(generic[i], w) == 0)
-            return 1;
-    for (i = 0; i < N_AREAS; i++)
-        if (strcmp(demo_areas[i], w) == 0)
-            return 1;
-    for (i = 0; i <= n_items; i++)
-        for (k = 0; k < (i < n_items ? N_WORDS : n_last); k++)
-            if (strcmp(items[i].words[k], w) == 0)
-                return 1;
-    return 0;
-}
-
-/* Draw the vocabulary of items[idx]: words of 2-3 syllables, redrawn
- * until unused (40^2 + 40^3 words, 640 in use: a redraw is rare). */
-static void make_words(gsl_rng *r, demo_item *items, int idx)
+/* Draw the concept and action of items[idx], redrawn until no earlier
+ * item has both (160 of 504 pairs in use: a redraw is cheap). */
+static void make_concept(gsl_rng *r, demo_item *items, int idx)
 {
     demo_item *it = &items[idx];
-    int k;
+    int i, taken;
 
-    for (k = 0; k < N_WORDS; k++) {
-        do {
-            int n_syl = 2 + (gsl_rng_uniform(r) < 0.4);
-            int s;
-            size_t len = 0;
-
-            it->words[k][0] = '\0';
-            for (s = 0; s < n_syl; s++) {
-                const char *syl =
-                    syllables[uniform_int(r, 0, N(syllables) - 1)];
-                int w = snprintf(it->words[k] + len, sizeof(it->words[k]) - len,
-                                 "%s", syl);
-
-                len += (size_t)w;
-            }
-        } while (word_taken(items, idx, k, it->words[k]));
-    }
-}
-
-static void make_title(gsl_rng *r, demo_item *it)
-{
-    const char *area = demo_areas[it->area];
-    const char *prefix = title_prefix[uniform_int(r, 0, N(title_prefix) - 1)];
-    const char *w0 = it->words[0], *w1 = it->words[1];
-    size_t cap = 120; /* titles stay under 120 characters */
-
-    switch (uniform_int(r, 0, 3)) {
-    case 0:
-        snprintf(it->title, cap, "%s %s for %s with %s", prefix, w0, area, w1);
-        break;
-    case 1:
-        snprintf(it->title, cap, "%s %s %s in %s", prefix, w0, w1, area);
-        break;
-    case 2:
-        snprintf(it->title, cap, "Add %s %s to %s", w0, w1, area);
-        break;
-    default:
-        snprintf(it->title, cap, "%s: %s support for %s", area, w0, w1);
-        break;
-    }
+    do {
+        it->concept = uniform_int(r, 0, DEMO_N_CONCEPTS - 1);
+        it->action = uniform_int(r, 0, DEMO_N_ACTIONS - 1);
+        for (taken = 0, i = 0; i < idx && !taken; i++)
+        taken =
+            items[i].concept == it->concept && items[i].action == it->action;
+    } while (taken);
+    it->area = demo_concepts[it->concept].area;
 }
 
 typedef struct ranked {
@@ -219,7 +153,7 @@ int demo_backlog_make(demo *d, aipm_error *err)
         double log_value;
 
         snprintf(it->id, sizeof(it->id), "BL-%d", i + 1);
-        it->area = uniform_int(r, 0, N_AREAS - 1);
+        make_concept(r, items, i);
         it->feature = -1;
         if (gsl_rng_uniform(r) < 0.7) {
             int n_in_area = 0, pick;
@@ -233,8 +167,7 @@ int demo_backlog_make(demo *d, aipm_error *err)
                         it->feature = k;
             }
         }
-        make_words(r, items, i);
-        make_title(r, it);
+        demo_lang_title(r, it, it->title, 120);
         /* Effort: lognormal, median 3 person-weeks, to the half week. */
         it->effort = gsl_ran_lognormal(r, log(3.0), 0.8);
         it->effort = fmin(20.0, fmax(0.5, round(it->effort * 2) / 2));
@@ -533,33 +466,26 @@ static void backlog_fields(const demo *d, const demo_item *it, const char *desc,
     row->f[11] = it->has_rice ? row->conf : NULL;
 }
 
-static void make_description(gsl_rng *r, const demo_item *it, char *out,
-                             size_t cap)
+/* Add the item's concept and action and the customers' phrasings of each
+ * to its truth object o; returns o. */
+static json_t *item_language(const demo_item *it, json_t *o)
 {
-    const char *area = demo_areas[it->area];
-    const char *w2 = it->words[2], *w3 = it->words[3];
+    const demo_concept *c = &demo_concepts[it->concept];
+    const demo_action *a = &demo_actions[it->action];
+    json_t *cp = json_array(), *ap = json_array();
+    int k;
 
-    switch (uniform_int(r, 0, 3)) {
-    case 0:
-        snprintf(out, cap,
-                 "Customers want %s alongside %s, so that %s work gets "
-                 "done faster.",
-                 w2, w3, area);
-        break;
-    case 1:
-        snprintf(out, cap, "Today the %s flow has no %s; teams ask for %s.",
-                 area, w2, w3);
-        break;
-    case 2:
-        snprintf(out, cap,
-                 "Follow-up from the \"%s\" requests: make %s work with %s.",
-                 w2, w3, area);
-        break;
-    default:
-        snprintf(out, cap, "Let admins turn on %s and %s for the %s pages.", w2,
-                 w3, area);
-        break;
+    for (k = 0; k < DEMO_MAX_PHRASES; k++) {
+        if (c->phrases[k])
+            json_array_append_new(cp, json_string(c->phrases[k]));
+        if (a->phrases[k])
+            json_array_append_new(ap, json_string(a->phrases[k]));
     }
+    json_object_set_new(o, "concept", json_string(c->term));
+    json_object_set_new(o, "action", json_string(a->title));
+    json_object_set_new(o, "concept_phrases", cp);
+    json_object_set_new(o, "action_phrases", ap);
+    return o;
 }
 
 static int write_backlog(demo *d, const char *outdir, json_t *truth,
@@ -594,25 +520,27 @@ static int write_backlog(demo *d, const char *outdir, json_t *truth,
         bl_row row;
         char shipped[16];
 
-        make_description(r, it, desc[i], sizeof(desc[i]));
+        demo_lang_description(r, it, desc[i], sizeof(desc[i]));
         backlog_fields(d, it, desc[i], &row);
         put_record(&good, row.f, 12, 0);
         if (it->shipped_day >= 0)
             demo_date(d, it->shipped_day, shipped);
         json_array_append_new(
             items_json,
-            json_pack(
-                "{s:s, s:s, s:o, s:s, s:o, s:o, s:f, s:f, s:f, s:I}", "id",
-                it->id, "area", demo_areas[it->area], "feature_key",
-                it->feature >= 0 ? json_string(d->features[it->feature].key)
-                                 : json_null(),
-                "status", demo_statuses[it->status], "shipped_day",
-                it->shipped_day >= 0 ? json_integer(it->shipped_day)
+            item_language(
+                it,
+                json_pack(
+                    "{s:s, s:s, s:o, s:s, s:o, s:o, s:f, s:f, s:f, s:I}", "id",
+                    it->id, "area", demo_areas[it->area], "feature_key",
+                    it->feature >= 0 ? json_string(d->features[it->feature].key)
                                      : json_null(),
-                "shipped_at",
-                it->shipped_day >= 0 ? json_string(shipped) : json_null(),
-                "effort", it->effort, "demand", it->demand, "value", it->value,
-                "feedback_rows", (json_int_t)feedback_rows[i]));
+                    "status", demo_statuses[it->status], "shipped_day",
+                    it->shipped_day >= 0 ? json_integer(it->shipped_day)
+                                         : json_null(),
+                    "shipped_at",
+                    it->shipped_day >= 0 ? json_string(shipped) : json_null(),
+                    "effort", it->effort, "demand", it->demand, "value",
+                    it->value, "feedback_rows", (json_int_t)feedback_rows[i])));
     }
 
     /* Bad rows: a copy of a random item under a new id (BL-X<n>), with
@@ -696,6 +624,7 @@ done:
 typedef struct fb_row {
     int day, item, source, score, tagged; /* item -1: about no item;
                                              score 0: none */
+    int n_asks, asks[3]; /* asks[0] == item; more: other items */
     int64_t user;
     size_t seq;
     char text[TEXT_MAX];
@@ -710,61 +639,42 @@ static int cmp_fb(const void *a, const void *b)
     return x->seq < y->seq ? -1 : x->seq > y->seq;
 }
 
-/* A feedback text: 6-12 generic words and 2-3 of the item's words (none
- * for it == NULL) in random order; unless plain, sometimes a comma, a
- * quoted word, a capital and an end mark. */
-static void make_text(gsl_rng *r, const demo_item *it, int plain, char *out,
-                      size_t cap)
+/* A feedback text: a greeting, the asks about the items in asks (none:
+ * chatter about no item), a sign-off and an end mark, then typos. Unless
+ * plain, sometimes an ask's concept in quotes (a "" in the CSV), a
+ * capital; plain text has no comma or quote. */
+static void make_text(demo *d, gsl_rng *r, const int *asks, int n_asks,
+                      int plain, char *out, size_t cap)
 {
-    struct token {
-        const char *word;
-        int own; /* one of the item's words */
-    } tokens[16];
-    int n = 0, n_generic = uniform_int(r, 6, 12), quote = -1, i;
     size_t len = 0;
+    int i;
 
-    for (i = 0; i < n_generic; i++) {
-        tokens[n].word = generic[uniform_int(r, 0, N(generic) - 1)];
-        tokens[n++].own = 0;
-    }
-    if (it) {
-        int pick[N_WORDS] = {0, 1, 2, 3};
-        int n_item = 2 + (gsl_rng_uniform(r) < 0.5);
-
-        gsl_ran_shuffle(r, pick, N_WORDS, sizeof(int));
-        for (i = 0; i < n_item; i++) {
-            tokens[n].word = it->words[pick[i]];
-            tokens[n++].own = 1;
-        }
-    }
-    gsl_ran_shuffle(r, tokens, (size_t)n, sizeof(tokens[0]));
-    /* Sometimes one of the item's words in quotes (a "" in the CSV). */
-    if (!plain && it && gsl_rng_uniform(r) < 0.1)
-        for (i = 0; i < n && quote < 0; i++)
-            if (tokens[i].own)
-                quote = i;
     out[0] = '\0';
-    for (i = 0; i < n && len + 1 < cap; i++) {
-        const char *q = i == quote ? "\"" : "";
-        int w = snprintf(out + len, cap - len, "%s%s%s%s", i ? " " : "", q,
-                         tokens[i].word, q);
-
-        len += w > 0 ? (size_t)w : 0;
-        if (len >= cap)
-            len = cap - 1;
-        if (!plain && i > 0 && i + 1 < n && gsl_rng_uniform(r) < 0.08 &&
-            len + 2 < cap) {
-            out[len++] = ',';
-            out[len] = '\0';
-        }
+    len = demo_lang_opener(r, out, cap, len);
+    if (n_asks == 0)
+        len = demo_lang_noise(r, out, cap, len);
+    for (i = 0; i < n_asks; i++) {
+        if (i)
+            len = demo_lang_joiner(r, out, cap, len);
+        len = demo_lang_ask(r, &d->items[asks[i]], !plain, out, cap, len);
     }
+    len = demo_lang_closer(r, out, cap, len);
     if (!plain) {
         double u = gsl_rng_uniform(r);
         const char *mark = u < 0.4 ? "." : u < 0.55 ? "!" : u < 0.65 ? "?" : "";
 
         snprintf(out + len, cap - len, "%s", mark);
-        if (gsl_rng_uniform(r) < 0.5 && islower((unsigned char)out[0]))
-            out[0] = (char)toupper((unsigned char)out[0]);
+    }
+    demo_lang_typos(r, out, cap);
+    if (plain) {
+        char *w = out, *c;
+
+        for (c = out; *c; c++)
+            if (*c != ',' && *c != '"')
+                *w++ = *c;
+        *w = '\0';
+    } else if (gsl_rng_uniform(r) < 0.5 && islower((unsigned char)out[0])) {
+        out[0] = (char)toupper((unsigned char)out[0]);
     }
 }
 
@@ -810,8 +720,25 @@ static void fill_row(demo *d, gsl_rng *r, fb_row *row, int item)
                      : u < 0.75 ? 4
                                 : 5;
     }
-    row->tagged = it && gsl_rng_uniform(r) < 0.15;
-    make_text(r, it, 0, row->text, sizeof(row->text));
+    row->tagged = it && gsl_rng_uniform(r) < DEMO_TAGGED_SHARE;
+    row->n_asks = 0;
+    if (it) {
+        row->asks[row->n_asks++] = item;
+        if (gsl_rng_uniform(r) < DEMO_MULTI_ASK_SHARE) {
+            int want = gsl_rng_uniform(r) < 0.7 ? 2 : 3;
+
+            /* Other items, each once. */
+            while (row->n_asks < want) {
+                int other = uniform_int(r, 0, d->n_items - 1), k, dup = 0;
+
+                for (k = 0; k < row->n_asks; k++)
+                    dup |= row->asks[k] == other;
+                if (!dup)
+                    row->asks[row->n_asks++] = other;
+            }
+        }
+    }
+    make_text(d, r, row->asks, row->n_asks, 0, row->text, sizeof(row->text));
 }
 
 typedef struct fb_fields {
@@ -852,14 +779,17 @@ static int write_feedback(demo *d, const char *outdir, json_t *truth,
     int64_t per_kind = 0, n_item_rows = 0, n_noise;
     lines good, bad;
     extra *extras = NULL;
-    json_t *item_of = json_object();
+    json_t *item_of = json_object(), *items_of = json_object();
+    json_t *corrections = json_array();
+    size_t *cand = NULL, *chosen = NULL, n_cand = 0, n_chosen;
     int k, rc = AIPM_OK, n_bad_id = 0;
 
     lines_init(&good);
     lines_init(&bad);
     scale = scale < 0.2 ? 0.2 : scale > 20 ? 20 : scale;
     counts = calloc((size_t)d->n_items, sizeof(*counts));
-    if (counts == NULL || item_of == NULL) {
+    if (counts == NULL || item_of == NULL || items_of == NULL ||
+        corrections == NULL) {
         rc = aipm_error_set(err, AIPM_ENOMEM, "out of memory");
         goto done;
     }
@@ -867,7 +797,7 @@ static int write_feedback(demo *d, const char *outdir, json_t *truth,
         counts[k] = gsl_ran_poisson(r, d->items[k].demand * scale);
         n_item_rows += counts[k];
     }
-    n_noise = (int64_t)llround(0.1 * (double)n_item_rows);
+    n_noise = (int64_t)llround(DEMO_NOISE_PER_ITEM * (double)n_item_rows);
     cap = (size_t)(n_item_rows + n_noise);
     rows = calloc(cap ? cap : 1, sizeof(*rows));
     if (rows == NULL) {
@@ -898,6 +828,37 @@ static int write_feedback(demo *d, const char *outdir, json_t *truth,
                             rows[i].item >= 0
                                 ? json_string(d->items[rows[i].item].id)
                                 : json_null());
+        {
+            json_t *all = json_array();
+            int a;
+
+            for (a = 0; a < rows[i].n_asks; a++)
+                json_array_append_new(
+                    all, json_string(d->items[rows[i].asks[a]].id));
+            json_object_set_new(items_of, ff.id, all);
+        }
+    }
+    /* The PM's corrections: untagged rows about an item, linked to their
+     * (first) item, chosen at random in id order. */
+    cand = calloc(n_rows + 1, sizeof(*cand));
+    chosen = calloc(DEMO_CORRECTIONS, sizeof(*chosen));
+    if (cand == NULL || chosen == NULL) {
+        rc = aipm_error_set(err, AIPM_ENOMEM, "out of memory");
+        goto done;
+    }
+    for (i = 0; i < n_rows; i++)
+        if (rows[i].item >= 0 && !rows[i].tagged)
+            cand[n_cand++] = i;
+    n_chosen = n_cand < DEMO_CORRECTIONS ? n_cand : DEMO_CORRECTIONS;
+    if (n_chosen > 0)
+        gsl_ran_choose(r, chosen, n_chosen, cand, n_cand, sizeof(*cand));
+    for (i = 0; i < n_chosen; i++) {
+        char id[24];
+
+        snprintf(id, sizeof(id), "FB-%lld", (long long)chosen[i] + 1);
+        json_array_append_new(
+            corrections, json_pack("{s:s, s:s}", "feedback_id", id, "item_id",
+                                   d->items[rows[chosen[i]].item].id));
     }
 
     if (d->o.bad_share > 0)
@@ -934,7 +895,7 @@ static int write_feedback(demo *d, const char *outdir, json_t *truth,
                 } else { /* a stray quote inside an unquoted text */
                     char plain[TEXT_MAX];
 
-                    make_text(r, NULL, 1, plain, sizeof(plain));
+                    make_text(d, r, NULL, 0, 1, plain, sizeof(plain));
                     insert_byte(text, sizeof(text), plain, 2, "\"");
                     f[3] = text;
                     raw = 1u << 3;
@@ -970,10 +931,16 @@ static int write_feedback(demo *d, const char *outdir, json_t *truth,
         goto done;
     d->n_feedback = (int64_t)n_rows;
     json_object_set_new(truth, "feedback",
-                        json_pack("{s:I, s:O}", "rows", (json_int_t)n_rows,
-                                  "item_of", item_of));
+                        json_pack("{s:I, s:O, s:O, s:O, s:o}", "rows",
+                                  (json_int_t)n_rows, "item_of", item_of,
+                                  "items_of", items_of, "corrections",
+                                  corrections, "language", demo_lang_truth()));
 done:
     json_decref(item_of);
+    json_decref(items_of);
+    json_decref(corrections);
+    free(cand);
+    free(chosen);
     free(extras);
     free(rows);
     free(counts);

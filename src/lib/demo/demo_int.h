@@ -53,7 +53,7 @@ typedef struct demo_experiment {
 typedef struct demo_item {
     char id[16];
     char title[128];
-    char words[4][16];            /* the item's own vocabulary */
+    int concept, action;          /* demo_concepts, demo_actions */
     int area, feature;            /* feature index or -1 */
     double effort;                /* person-weeks */
     int status;                   /* index into demo_statuses */
@@ -111,6 +111,50 @@ extern const char *const demo_statuses[5]; /* idea planned in_progress
 int demo_backlog_make(demo *d, aipm_error *err);
 int demo_backlog_write(demo *d, const char *outdir, json_t *truth,
                        aipm_error *err);
+
+/* language.c: the words of the backlog and the feedback. */
+#define DEMO_N_CONCEPTS 42
+#define DEMO_N_ACTIONS 12
+#define DEMO_MAX_PHRASES 4
+#define DEMO_TEXT_MAX 640
+#define DEMO_OWN_TERM_SHARE 0.4   /* an ask uses the item's own term */
+#define DEMO_TYPO_SHARE (1 / 6.0) /* per word of 5+ letters */
+#define DEMO_TYPO_MIN_LETTERS 5
+#define DEMO_MULTI_ASK_SHARE 0.15 /* item rows with 2-3 asks */
+#define DEMO_NOISE_PER_ITEM 0.14  /* rows about no item per item row */
+#define DEMO_TAGGED_SHARE 0.15    /* item rows with item_id given */
+#define DEMO_CORRECTIONS 40       /* links a PM makes in `aipm demo` */
+
+typedef struct demo_concept {
+    int area;                              /* index into demo_areas */
+    const char *term;                      /* the PM's word for it */
+    const char *phrases[DEMO_MAX_PHRASES]; /* customers' (NULL: fewer) */
+} demo_concept;
+
+typedef struct demo_action {
+    const char *title, *desc; /* the PM's words */
+    const char *phrases[DEMO_MAX_PHRASES];
+} demo_action;
+
+extern const demo_concept demo_concepts[DEMO_N_CONCEPTS];
+extern const demo_action demo_actions[DEMO_N_ACTIONS];
+
+void demo_lang_title(gsl_rng *r, const demo_item *it, char *out, size_t cap);
+void demo_lang_description(gsl_rng *r, const demo_item *it, char *out,
+                           size_t cap);
+/* Append to out[len..cap) and return the new length: one ask about it
+ * (quote: maybe its concept in quotes), one row about no item, a greeting
+ * (often none), a sign-off (often none), a joiner between asks. */
+size_t demo_lang_ask(gsl_rng *r, const demo_item *it, int quote, char *out,
+                     size_t cap, size_t len);
+size_t demo_lang_noise(gsl_rng *r, char *out, size_t cap, size_t len);
+size_t demo_lang_opener(gsl_rng *r, char *out, size_t cap, size_t len);
+size_t demo_lang_closer(gsl_rng *r, char *out, size_t cap, size_t len);
+size_t demo_lang_joiner(gsl_rng *r, char *out, size_t cap, size_t len);
+/* Typos in place (text of at most DEMO_TEXT_MAX bytes). */
+void demo_lang_typos(gsl_rng *r, char *text, size_t cap);
+/* truth.json "feedback.language": the shares and the vocabulary. */
+json_t *demo_lang_truth(void);
 
 /* truth.c */
 int demo_write_yaml(demo *d, const char *outdir, aipm_error *err);
