@@ -538,7 +538,7 @@ def main():
                                             hour=rng.randint(8, 18))
             linked = []
         else:
-            k = 1 + (rng.random() < 0.15) + (rng.random() < 0.05)
+            k = 1 + (rng.random() < 0.12) + (rng.random() < 0.04)  # 2-3 asks: 15.5%
             linked = []
             while len(linked) < k:
                 it = rng.choices(items, weights)[0]
