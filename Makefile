@@ -43,6 +43,7 @@ test-asan:
 	    ctest --output-on-failure -j $(JOBS)
 
 bench: build
+	@scripts/install-deps --bench
 	@bench/ingest/run $(AIPM)
 	@bench/generate/run $(AIPM)
 

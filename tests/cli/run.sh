@@ -972,7 +972,7 @@ want(d["units_per_variation"] == n, "units per variation %r, expected %r" % (d["
 }
 
 case_feedback_links_on_demo() {
-    local W=$T/demo-fb fb
+    local W=$T/demo-fb fb it
     timeout 120 "$AIPM" demo "$W" --seed 2 >"$OUT" 2>"$ERR" </dev/null
     RC=$?
     expect_rc 0 "aipm demo"
@@ -1014,14 +1014,21 @@ noise = [l for l in links if not truth[l["feedback_id"]]]
 noise_counted = sum(1 for l in noise if l["status"] in ("given", "linked", "corrected"))
 print("# feedback linking: top-1 accuracy %.4f (%d of %d untagged item rows), linked precision %.4f (%d of %d), %d of %d item rows counted, %d of %d noise rows counted" % (
     top1 / len(untagged), top1, len(untagged), linked_right / len(linked), linked_right, len(linked), len(about), items, noise_counted, len(noise)))
-want(top1 / len(untagged) >= 0.30, "top-1 accuracy %.3f below 0.30" % (top1 / len(untagged)))
-want(linked_right / len(linked) >= 0.62, "linked precision %.3f below 0.62" % (linked_right / len(linked)))
-want(len(about) >= 0.45 * items, "only %d of %d item rows counted" % (len(about), items))
-want(noise_counted <= 0.2 * len(noise), "%d of %d noise rows counted as demand" % (noise_counted, len(noise)))' "$T/links.json"
+# Measured on 2026-12-05 with the learnt linker (seed 2): top-1 0.463,
+# linked precision 0.917 (33 of 36), 229 of 965 item rows counted, 2 of 135
+# noise rows counted (the BM25-only linker: 0.35, 0.67, 0.45 counted, 22 of
+# 135 noise). The threshold trades recall for the 0.9 precision target.
+want(top1 / len(untagged) >= 0.40, "top-1 accuracy %.3f below 0.40" % (top1 / len(untagged)))
+want(linked_right / len(linked) >= 0.85, "linked precision %.3f below 0.85" % (linked_right / len(linked)))
+want(len(about) >= 0.2 * items, "only %d of %d item rows counted" % (len(about), items))
+want(noise_counted <= 0.05 * len(noise), "%d of %d noise rows counted as demand" % (noise_counted, len(noise)))
+' "$T/links.json"
     # --item and --review filter.
-    A -C "$W" feedback links --item BL-1 --json
+    it=$("$PY" -c 'import json, sys
+print(next(l["items"][0]["item_id"] for l in json.load(open(sys.argv[1]))["links"] if l["status"] == "linked"))' "$T/links.json")
+    A -C "$W" feedback links --item "$it" --json
     expect_rc 0 "links --item"
-    pycheck "$OUT" 'want(d["links"] and all(l["item_id"] == "BL-1" for l in d["links"]), "--item BL-1 shows other items")'
+    pycheck "$OUT" 'want(d["links"] and all(args[0] in [x["item_id"] for x in l["items"]] for l in d["links"]), "--item %s shows rows not linked to it" % args[0])' "$it"
     A -C "$W" feedback links --review --json
     expect_rc 0 "links --review"
     pycheck "$OUT" 'want(all(l["status"] == "needs_review" for l in d["links"]), "--review shows other rows")'
