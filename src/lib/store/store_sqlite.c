@@ -10,11 +10,14 @@
  * Visibility: rows carry their batch_id; analyses see a row only when its
  * batch's status is 'accepted' (views v_events, v_backlog, ...). Nothing is
  * ever deleted; the audit table refuses UPDATE and DELETE by trigger.
+ *
+ * This file opens stores and runs the operations; the migrations' SQL is in
+ * sqlite_schema.c, the wait for another writer's lock and the writer note
+ * in sqlite_lock.c, and what they share in sqlite_int.h.
  */
-#include "store/store_int.h"
+#include "store/sqlite_int.h"
 
 #include <errno.h>
-#include <signal.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <sqlite3.h>
@@ -24,23 +27,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-enum {
-    S_BATCH_NEW,
-    S_BATCH_FINISH,
-    S_BATCH_GET,
-    S_BATCH_STATUS,
-    S_EVENT_PUT,
-    S_QUAR_PUT,
-    S_SCHEMA_PUT,
-    S_VOLUME_PUT,
-    S_VOLUME_MEAN,
-    S_RUN_PUT,
-    S_AUDIT_PUT,
-    S_AUDIT_LAST,
-    S_COUNT
-};
-
-#define N_CSV 4
+/* The CSV datasets' names, in the order of row_stmts (N_CSV). */
 static const char *const csv_names[N_CSV] = {"backlog", "feedback", "signals",
                                              "graph"};
 
@@ -48,21 +35,6 @@ static const char *const csv_names[N_CSV] = {"backlog", "feedback", "signals",
  * aipm store from any other SQLite file (a schema_migrations table alone
  * does not: Rails and golang-migrate have one too). */
 #define AIPM_APPLICATION_ID 0x6169706d
-
-typedef struct sqlite_store {
-    struct aipm_store base;
-    sqlite3 *db;
-    sqlite3_stmt *stmts[S_COUNT];
-    sqlite3_stmt *row_stmts[N_CSV];
-    int in_tx;
-    int readonly;
-    int unstamped;      /* an aipm store of before application_id: stamp it */
-    int waited_out;     /* the busy handler gave up */
-    int noted;          /* our writer note exists */
-    int64_t note_batch; /* the batch the open transaction writes, or 0 */
-    int64_t wait_started_ms, wait_told_ms; /* the current wait */
-    char path[1024];                       /* for messages */
-} sqlite_store;
 
 static const char *const sql_text[S_COUNT] = {
     [S_BATCH_NEW] = "INSERT INTO batches(dataset, source, source_sha256, "
@@ -99,83 +71,6 @@ static const char *const sql_text[S_COUNT] = {
     [S_AUDIT_LAST] = "SELECT seq, root FROM audit ORDER BY seq DESC LIMIT 1",
 };
 
-/* ---- migrations ---- */
-
-static const char *const migration_1 =
-    "CREATE TABLE batches("
-    " id INTEGER PRIMARY KEY,"
-    " dataset TEXT NOT NULL,"
-    " source TEXT NOT NULL,"
-    " source_sha256 TEXT NOT NULL,"
-    " content_sha256 TEXT,"
-    " run_id TEXT,"
-    " created_ms INTEGER NOT NULL,"
-    " status TEXT NOT NULL CHECK(status IN ('loading','accepted','staged',"
-    "  'rejected','reverted')),"
-    " verdict TEXT,"
-    " n_read INTEGER, n_accepted INTEGER, n_duplicates INTEGER,"
-    " n_quarantined INTEGER,"
-    " report TEXT);"
-    "CREATE TABLE events("
-    " message_id TEXT NOT NULL,"
-    " batch_id INTEGER NOT NULL,"
-    " type TEXT NOT NULL,"
-    " user_id TEXT, anonymous_id TEXT, event TEXT, group_id TEXT,"
-    " ts INTEGER NOT NULL,"
-    " payload TEXT,"
-    " live INTEGER DEFAULT 1);"
-    "CREATE UNIQUE INDEX events_message_id ON events(message_id)"
-    " WHERE live = 1;"
-    "CREATE TABLE quarantine("
-    " id INTEGER PRIMARY KEY,"
-    " batch_id INTEGER NOT NULL, dataset TEXT NOT NULL, file TEXT NOT NULL,"
-    " line INTEGER NOT NULL, reason TEXT NOT NULL, detail TEXT, raw BLOB);"
-    "CREATE INDEX quarantine_reason ON quarantine(reason);"
-    "CREATE TABLE event_schema("
-    " event TEXT NOT NULL, property TEXT NOT NULL, type TEXT NOT NULL,"
-    " version INTEGER NOT NULL, batch_id INTEGER NOT NULL,"
-    " PRIMARY KEY(event, property, batch_id));"
-    "CREATE TABLE daily_volume("
-    " dataset TEXT NOT NULL, day INTEGER NOT NULL, batch_id INTEGER NOT NULL,"
-    " n INTEGER NOT NULL);"
-    "CREATE INDEX daily_volume_day ON daily_volume(dataset, day);"
-    "CREATE TABLE runs("
-    " id TEXT PRIMARY KEY, job TEXT NOT NULL, state TEXT NOT NULL,"
-    " started_ms INTEGER NOT NULL, ended_ms INTEGER,"
-    " inputs TEXT, outputs TEXT, facets TEXT);"
-    "CREATE TABLE audit("
-    " seq INTEGER PRIMARY KEY, entry BLOB NOT NULL, leaf BLOB NOT NULL,"
-    " root BLOB NOT NULL);"
-    "CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit"
-    " BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;"
-    "CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit"
-    " BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;"
-    "CREATE VIEW v_events AS SELECT e.* FROM events e JOIN batches b"
-    " ON b.id = e.batch_id WHERE b.status = 'accepted';";
-
-/* Migration 2: decision records (kept simple until the governance
- * module: what was decided, from which inputs, with which parameters, and
- * the digest of the full output). */
-static const char *const migration_2 =
-    "CREATE TABLE decisions("
-    " id TEXT PRIMARY KEY, time_ms INTEGER NOT NULL, kind TEXT NOT NULL,"
-    " subject TEXT NOT NULL, decision TEXT NOT NULL, inputs TEXT,"
-    " params TEXT, output_sha256 TEXT NOT NULL);";
-
-/* Migration 3: a person's corrections of feedback links, which win over
- * the model (item_id NULL: about no item). */
-static const char *const migration_3 =
-    "CREATE TABLE feedback_links("
-    " feedback_id TEXT PRIMARY KEY, item_id TEXT, actor TEXT NOT NULL,"
-    " time_ms INTEGER NOT NULL);";
-
-/* The migrations in order: migration n is migrations[n - 1] (the first
- * also creates the CSV datasets' tables, from their contracts). */
-static const char *const migrations[] = {migration_1, migration_2, migration_3};
-#define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
-
-static double wait_seconds(void);
-
 #define BUSY_LOCKED "store '%s' is locked by another process writing to it; "
 #define BUSY_TEXT                                                              \
     BUSY_LOCKED "gave up after waiting %.0f s (--wait); try again when it "    \
@@ -197,11 +92,11 @@ static int store_error(sqlite_store *s, int code, const char *msg,
 
     if (file == NULL || file[0] == '\0')
         file = "the store";
-    if (code == SQLITE_BUSY && wait_seconds() < 0)
+    if (code == SQLITE_BUSY && aipm_store__wait_seconds() < 0)
         return aipm_error_set(err, AIPM_EIO, BUSY_TEXT_NO_LIMIT, s->path);
     if (code == SQLITE_BUSY)
         return aipm_error_set(err, AIPM_EIO, BUSY_TEXT, s->path,
-                              wait_seconds());
+                              aipm_store__wait_seconds());
     if (code == SQLITE_READONLY)
         return aipm_error_set(err, AIPM_EIO,
                               "store '%s' is read-only (%s); this command "
@@ -329,7 +224,7 @@ static int migrate(sqlite_store *s, aipm_error *err)
         rc = schema_version(s, &version, err);
     if (rc)
         return rc;
-    for (i = 0; i < N_MIGRATIONS; i++) {
+    for (i = 0; i < aipm_store__n_migrations; i++) {
         int v = i + 1;
 
         if (version >= v)
@@ -343,7 +238,7 @@ static int migrate(sqlite_store *s, aipm_error *err)
             version < v) {
             char sql[128];
 
-            rc = exec(s, migrations[i], err);
+            rc = exec(s, aipm_store__migrations[i], err);
             for (k = 0; rc == 0 && v == 1 && k < N_CSV; k++)
                 rc = dataset_ddl(s, aipm_dataset_find(csv_names[k]), err);
             snprintf(sql, sizeof(sql),
@@ -404,137 +299,6 @@ static int step_done(sqlite_store *s, sqlite3_stmt *st, aipm_error *err)
 }
 
 static const aipm_store_ops sqlite_ops;
-
-/* ---- waiting for another writer's lock ---- */
-
-static struct {
-    double max_seconds; /* < 0: as long as it takes */
-    aipm_store_wait_fn notify;
-    void *ctx;
-} wait_cfg = {-1, NULL, NULL};
-
-static double wait_seconds(void)
-{
-    return wait_cfg.max_seconds;
-}
-
-/* The writer note: "<pid> <activity>[, batch N]\n" in <store>-writer,
- * written once a write transaction holds the lock (so no two writers race
- * for it), rewritten when the transaction makes a batch, and removed when
- * the transaction ends. A waiter reads it to say whom it
- * waits for; a note whose process is gone is ignored. It is advisory: a
- * failure to write it changes nothing else. */
-static char activity[256];
-/* A note's longest text: pid, activity, ", batch N", newline. */
-#define NOTE_MAX (sizeof(activity) + 64)
-
-void aipm_store_set_activity(const char *what)
-{
-    size_t i;
-
-    snprintf(activity, sizeof(activity), "%s", what ? what : "");
-    for (i = 0; activity[i]; i++)
-        if ((unsigned char)activity[i] < 0x20)
-            activity[i] = ' ';
-}
-
-static int note_path(const sqlite_store *s, char *out, size_t cap)
-{
-    int n = snprintf(out, cap, "%s-writer", s->path);
-
-    return s->path[0] != '\0' && s->path[0] != ':' && n > 0 && (size_t)n < cap;
-}
-
-static void note_write(sqlite_store *s)
-{
-    char path[sizeof(s->path) + 16], text[NOTE_MAX];
-    int n;
-
-    if (activity[0] == '\0' || s->readonly || !note_path(s, path, sizeof(path)))
-        return;
-    if (s->note_batch > 0)
-        n = snprintf(text, sizeof(text), "%ld %s, batch %lld\n", (long)getpid(),
-                     activity, (long long)s->note_batch);
-    else
-        n = snprintf(text, sizeof(text), "%ld %s\n", (long)getpid(), activity);
-    if (n > 0 && aipm_file_write(path, text, (size_t)n, 0600, NULL) == 0)
-        s->noted = 1;
-}
-
-static void note_remove(sqlite_store *s)
-{
-    char path[sizeof(s->path) + 16];
-
-    if (s->noted && note_path(s, path, sizeof(path)))
-        unlink(path);
-    s->noted = 0;
-    s->note_batch = 0;
-}
-
-/* The holder named by the note, "ACTIVITY (pid N)", into out; 0 when there
- * is no note or its process is gone. */
-static int note_read(const sqlite_store *s, char *out, size_t cap)
-{
-    char path[sizeof(s->path) + 16], *text = NULL, *end;
-    size_t len;
-    long pid;
-    int ok = 0;
-
-    if (!note_path(s, path, sizeof(path)) ||
-        aipm_file_read(&text, &len, path, NOTE_MAX, NULL) != 0)
-        return 0;
-    pid = strtol(text, &end, 10);
-    if (pid > 0 && *end == ' ' &&
-        (kill((pid_t)pid, 0) == 0 || errno == EPERM)) {
-        end[strcspn(end, "\n")] = '\0';
-        snprintf(out, cap, "%s (pid %ld)", end + 1, pid);
-        ok = 1;
-    }
-    free(text);
-    return ok;
-}
-
-void aipm_store_set_wait(double max_seconds, aipm_store_wait_fn notify,
-                         void *ctx)
-{
-    wait_cfg.max_seconds = max_seconds;
-    wait_cfg.notify = notify;
-    wait_cfg.ctx = ctx;
-}
-
-/* SQLite's busy handler: count is 0 at the start of each wait. Sleeps in
- * short steps, tells the front-end every 3 s, and gives up (SQLITE_BUSY)
- * when the configured wait has passed. */
-static int on_busy(void *ctx, int count)
-{
-    sqlite_store *s = ctx;
-    int64_t now = aipm_clock_ms();
-    double waited;
-
-    if (count == 0) {
-        s->wait_started_ms = now;
-        s->wait_told_ms = now;
-    }
-    waited = (double)(now - s->wait_started_ms) / 1000.0;
-    if (wait_cfg.max_seconds >= 0 && waited >= wait_cfg.max_seconds) {
-        s->waited_out = 1;
-        return 0;
-    }
-    if (wait_cfg.notify &&
-        (now - s->wait_told_ms >= 3000 ||
-         /* The first message after 1 s, not 3: a short wait says
-          * nothing, a real one says why nothing happens. */
-         count == 20)) {
-        char holder[NOTE_MAX];
-
-        s->wait_told_ms = now;
-        wait_cfg.notify(wait_cfg.ctx, s->path,
-                        note_read(s, holder, sizeof(holder)) ? holder : NULL,
-                        waited);
-    }
-    sqlite3_sleep(50);
-    return 1;
-}
 
 /* ---- opening ---- */
 
@@ -831,7 +595,7 @@ int aipm_store__sqlite_open(aipm_store **out, const char *path, int flags,
     if (readonly && cannot_make_wal_files(first_read(s->db)) &&
         (rc = reopen_readonly(s, path, had_wal, had_shm, err)) != 0)
         goto fail;
-    sqlite3_busy_handler(s->db, on_busy, s);
+    sqlite3_busy_handler(s->db, aipm_store__on_busy, s);
     sqlite3_extended_result_codes(s->db, 0);
     s->readonly = readonly;
     if (!create && (rc = check_aipm(s, path, err)) != 0)
@@ -841,12 +605,13 @@ int aipm_store__sqlite_open(aipm_store **out, const char *path, int flags,
         rc = exec(s, "PRAGMA foreign_keys=ON; PRAGMA cache_size=-32768;", err);
         if (rc == 0)
             rc = schema_version(s, &s->base.schema_version, err);
-        if (rc == 0 && s->base.schema_version < N_MIGRATIONS)
+        if (rc == 0 && s->base.schema_version < aipm_store__n_migrations)
             rc = aipm_error_set(err, AIPM_EINVALID,
                                 "store '%s' needs an upgrade (schema %d of "
                                 "%d); run any aipm write command on it once "
                                 "with write access",
-                                path, s->base.schema_version, N_MIGRATIONS);
+                                path, s->base.schema_version,
+                                aipm_store__n_migrations);
         if (rc)
             goto fail;
     } else {
@@ -884,7 +649,7 @@ static void sq_close(aipm_store *base)
     sqlite_store *s = (sqlite_store *)base;
     int i;
 
-    note_remove(s);
+    aipm_store__note_remove(s);
     if (s->in_tx)
         exec(s, "ROLLBACK", NULL);
     for (i = 0; i < S_COUNT; i++)
@@ -902,9 +667,9 @@ static int sq_begin(aipm_store *base, aipm_error *err)
 
     if (rc == 0) {
         s->in_tx = 1;
-        note_write(s);
+        aipm_store__note_write(s);
         if ((rc = stamp(s, err)) != 0) {
-            note_remove(s);
+            aipm_store__note_remove(s);
             exec(s, "ROLLBACK", NULL);
             s->in_tx = 0;
         }
@@ -919,7 +684,7 @@ static int sq_commit(aipm_store *base, aipm_error *err)
 
     /* The note goes first, while the lock is still ours: after COMMIT the
      * next writer may already have written its own. */
-    note_remove(s);
+    aipm_store__note_remove(s);
     if ((rc = exec(s, "COMMIT", err)) == 0)
         s->in_tx = 0;
     return rc;
@@ -929,7 +694,7 @@ static void sq_rollback(aipm_store *base)
 {
     sqlite_store *s = (sqlite_store *)base;
 
-    note_remove(s);
+    aipm_store__note_remove(s);
     if (s->in_tx)
         exec(s, "ROLLBACK", NULL);
     s->in_tx = 0;
@@ -955,7 +720,7 @@ static int sq_batch_new(aipm_store *base, int64_t *out_id, const char *dataset,
     *out_id = sqlite3_last_insert_rowid(s->db);
     if (s->noted) {
         s->note_batch = *out_id; /* a waiter names the batch it waits for */
-        note_write(s);
+        aipm_store__note_write(s);
     }
     return AIPM_OK;
 }

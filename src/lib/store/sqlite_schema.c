@@ -1,0 +1,89 @@
+/* sqlite_schema.c - the SQLite store's schema, as numbered migrations.
+ *
+ * Each migration is SQL text that store_sqlite.c's migrate() applies in one
+ * transaction at open and records in schema_migrations; a store's schema
+ * version is the number of the last one applied. Migrations are only ever
+ * appended: a released one never changes, so every store reaches the same
+ * schema whatever version it starts from. The CSV datasets' tables are not
+ * here: migration 1 is followed by their DDL, built from the contracts in
+ * datasets.c. Visibility views (v_events, ...) show a row only when its
+ * batch is 'accepted'; the audit table refuses UPDATE and DELETE by
+ * trigger.
+ */
+#include "store/sqlite_int.h"
+
+static const char migration_1[] =
+    "CREATE TABLE batches("
+    " id INTEGER PRIMARY KEY,"
+    " dataset TEXT NOT NULL,"
+    " source TEXT NOT NULL,"
+    " source_sha256 TEXT NOT NULL,"
+    " content_sha256 TEXT,"
+    " run_id TEXT,"
+    " created_ms INTEGER NOT NULL,"
+    " status TEXT NOT NULL CHECK(status IN ('loading','accepted','staged',"
+    "  'rejected','reverted')),"
+    " verdict TEXT,"
+    " n_read INTEGER, n_accepted INTEGER, n_duplicates INTEGER,"
+    " n_quarantined INTEGER,"
+    " report TEXT);"
+    "CREATE TABLE events("
+    " message_id TEXT NOT NULL,"
+    " batch_id INTEGER NOT NULL,"
+    " type TEXT NOT NULL,"
+    " user_id TEXT, anonymous_id TEXT, event TEXT, group_id TEXT,"
+    " ts INTEGER NOT NULL,"
+    " payload TEXT,"
+    " live INTEGER DEFAULT 1);"
+    "CREATE UNIQUE INDEX events_message_id ON events(message_id)"
+    " WHERE live = 1;"
+    "CREATE TABLE quarantine("
+    " id INTEGER PRIMARY KEY,"
+    " batch_id INTEGER NOT NULL, dataset TEXT NOT NULL, file TEXT NOT NULL,"
+    " line INTEGER NOT NULL, reason TEXT NOT NULL, detail TEXT, raw BLOB);"
+    "CREATE INDEX quarantine_reason ON quarantine(reason);"
+    "CREATE TABLE event_schema("
+    " event TEXT NOT NULL, property TEXT NOT NULL, type TEXT NOT NULL,"
+    " version INTEGER NOT NULL, batch_id INTEGER NOT NULL,"
+    " PRIMARY KEY(event, property, batch_id));"
+    "CREATE TABLE daily_volume("
+    " dataset TEXT NOT NULL, day INTEGER NOT NULL, batch_id INTEGER NOT NULL,"
+    " n INTEGER NOT NULL);"
+    "CREATE INDEX daily_volume_day ON daily_volume(dataset, day);"
+    "CREATE TABLE runs("
+    " id TEXT PRIMARY KEY, job TEXT NOT NULL, state TEXT NOT NULL,"
+    " started_ms INTEGER NOT NULL, ended_ms INTEGER,"
+    " inputs TEXT, outputs TEXT, facets TEXT);"
+    "CREATE TABLE audit("
+    " seq INTEGER PRIMARY KEY, entry BLOB NOT NULL, leaf BLOB NOT NULL,"
+    " root BLOB NOT NULL);"
+    "CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit"
+    " BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;"
+    "CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit"
+    " BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;"
+    "CREATE VIEW v_events AS SELECT e.* FROM events e JOIN batches b"
+    " ON b.id = e.batch_id WHERE b.status = 'accepted';";
+
+/* Migration 2: decision records (kept simple until the governance
+ * module: what was decided, from which inputs, with which parameters, and
+ * the digest of the full output). */
+static const char migration_2[] =
+    "CREATE TABLE decisions("
+    " id TEXT PRIMARY KEY, time_ms INTEGER NOT NULL, kind TEXT NOT NULL,"
+    " subject TEXT NOT NULL, decision TEXT NOT NULL, inputs TEXT,"
+    " params TEXT, output_sha256 TEXT NOT NULL);";
+
+/* Migration 3: a person's corrections of feedback links, which win over
+ * the model (item_id NULL: about no item). */
+static const char migration_3[] =
+    "CREATE TABLE feedback_links("
+    " feedback_id TEXT PRIMARY KEY, item_id TEXT, actor TEXT NOT NULL,"
+    " time_ms INTEGER NOT NULL);";
+
+/* The migrations in order: migration n is aipm_store__migrations[n - 1]
+ * (the first also creates the CSV datasets' tables, from their
+ * contracts). */
+const char *const aipm_store__migrations[] = {migration_1, migration_2,
+                                              migration_3};
+const int aipm_store__n_migrations =
+    (int)(sizeof(aipm_store__migrations) / sizeof(aipm_store__migrations[0]));
