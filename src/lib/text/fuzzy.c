@@ -84,30 +84,64 @@ static int file_under(aipm_fuzzy *f, const char *key, size_t len, int v)
     return AIPM_OK;
 }
 
-int aipm_fuzzy_add(aipm_fuzzy *f, const char *term, size_t len, aipm_error *err)
+/* What each_delete calls on each string: 0 to go on. */
+typedef int (*delete_fn)(void *ctx, const char *key, size_t key_len);
+
+/* Call fn(ctx, key, key_len) on term[0..len) itself, then on every string
+ * made by deleting one of its bytes and, when max_deletes is 2, two of
+ * them: each single delete followed by the double deletes that extend it
+ * (deleting byte i, then a byte at or after i of what is left, so each pair
+ * of positions once). The same string may come more than once ("sleep"
+ * minus either e). Stops at the first nonzero return of fn and returns it;
+ * 0 when all were called. len is at most AIPM_TERM_MAX. */
+static int each_delete(const char *term, size_t len, int max_deletes,
+                       delete_fn fn, void *ctx)
 {
     char d1[AIPM_TERM_MAX], d2[AIPM_TERM_MAX];
-    int v, added, rc = AIPM_OK;
     size_t i, j;
+    int rc = fn(ctx, term, len);
 
-    if (len < 4 || len > AIPM_TERM_MAX)
-        return AIPM_OK; /* never the answer for a 5-byte query */
-    if (aipm_strmap_put(&f->vocab, term, len, &v, &added) != 0)
-        return aipm_error_set(err, AIPM_ENOMEM, "out of memory");
-    if (!added)
-        return AIPM_OK;
-    rc = file_under(f, term, len, v);
     for (i = 0; rc == 0 && i < len; i++) {
         memcpy(d1, term, i);
         memcpy(d1 + i, term + i + 1, len - i - 1);
-        rc = file_under(f, d1, len - 1, v);
-        for (j = i; rc == 0 && len >= 7 && j < len - 1; j++) {
+        rc = fn(ctx, d1, len - 1);
+        for (j = i; rc == 0 && max_deletes >= 2 && j < len - 1; j++) {
             memcpy(d2, d1, j);
             memcpy(d2 + j, d1 + j + 1, len - 2 - j);
-            rc = file_under(f, d2, len - 2, v);
+            rc = fn(ctx, d2, len - 2);
         }
     }
-    return rc ? aipm_error_set(err, AIPM_ENOMEM, "out of memory") : AIPM_OK;
+    return rc;
+}
+
+typedef struct filing {
+    aipm_fuzzy *f;
+    int v; /* the vocabulary index of the term being added */
+} filing;
+
+static int file_delete(void *ctx, const char *key, size_t len)
+{
+    filing *fl = ctx;
+
+    return file_under(fl->f, key, len, fl->v);
+}
+
+int aipm_fuzzy_add(aipm_fuzzy *f, const char *term, size_t len, aipm_error *err)
+{
+    filing fl;
+    int added;
+
+    if (len < 4 || len > AIPM_TERM_MAX)
+        return AIPM_OK; /* never the answer for a 5-byte query */
+    if (aipm_strmap_put(&f->vocab, term, len, &fl.v, &added) != 0)
+        return aipm_error_set(err, AIPM_ENOMEM, "out of memory");
+    if (!added)
+        return AIPM_OK;
+    fl.f = f;
+    /* Deletes of two bytes only from terms of 7 or more (file header). */
+    if (each_delete(term, len, len >= 7 ? 2 : 1, file_delete, &fl) != 0)
+        return aipm_error_set(err, AIPM_ENOMEM, "out of memory");
+    return AIPM_OK;
 }
 
 int aipm_fuzzy_max_distance(size_t len)
@@ -161,18 +195,23 @@ int aipm_osa_distance(const char *a, size_t la, const char *b, size_t lb,
 }
 
 typedef struct found {
+    aipm_fuzzy *f;
     aipm_fuzzy_hit *hits;
     int n, k, max;
     const char *q;
     size_t lq;
 } found;
 
-static void consider(aipm_fuzzy *f, found *fd, const char *key, size_t len)
+/* The terms filed under key[0..len) that are within fd->max of the query,
+ * into fd's hits. Always 0: an each_delete callback that never stops. */
+static int consider(void *ctx, const char *key, size_t len)
 {
+    found *fd = ctx;
+    aipm_fuzzy *f = fd->f;
     int idx = aipm_strmap_find(&f->deletes, key, len), e;
 
     if (idx < 0)
-        return;
+        return 0;
     for (e = f->head[idx]; e >= 0; e = f->next[e]) {
         int v = f->term[e], d, i, pos;
 
@@ -205,15 +244,15 @@ static void consider(aipm_fuzzy *f, found *fd, const char *key, size_t len)
         fd->hits[pos].distance = d;
         fd->hits[pos].term = f->vocab.keys[v];
     }
+    return 0;
 }
 
 int aipm_fuzzy_match(aipm_fuzzy *f, const char *term, size_t len,
                      aipm_fuzzy_hit *hits, int k)
 {
-    char d1[AIPM_TERM_MAX], d2[AIPM_TERM_MAX];
     found fd;
-    size_t i, j;
 
+    fd.f = f;
     fd.hits = hits;
     fd.n = 0;
     fd.k = k;
@@ -222,16 +261,6 @@ int aipm_fuzzy_match(aipm_fuzzy *f, const char *term, size_t len,
     fd.max = aipm_fuzzy_max_distance(len);
     if (fd.max == 0 || k <= 0 || len > AIPM_TERM_MAX)
         return 0;
-    consider(f, &fd, term, len);
-    for (i = 0; i < len; i++) {
-        memcpy(d1, term, i);
-        memcpy(d1 + i, term + i + 1, len - i - 1);
-        consider(f, &fd, d1, len - 1);
-        for (j = i; fd.max >= 2 && j < len - 1; j++) {
-            memcpy(d2, d1, j);
-            memcpy(d2 + j, d1 + j + 1, len - 2 - j);
-            consider(f, &fd, d2, len - 2);
-        }
-    }
+    each_delete(term, len, fd.max, consider, &fd);
     return fd.n;
 }
