@@ -13,12 +13,15 @@
  * each sentence whose own best item passes the threshold adds it.
  *
  * The model (link.c) learns from the rows whose item is known (given or
- * corrected): each item is scored by BM25 against its title and
- * description and, separately, against the text of its labelled feedback
- * (customers' own words for it), with typos matched to known terms within
- * a small edit distance; a conditional logit over the best candidates and
- * a "none of them" option turns the scores into confidences, its weights
- * fitted on the labelled rows by 5-fold cross-validation. The threshold is
+ * corrected; an unlinked row is about no item): each item is scored by
+ * BM25 against its title and description, separately against the text of
+ * its labelled feedback (customers' own words for it), and against the
+ * item-text words that customers' words were learnt to stand for, with
+ * typos matched to known words within a small edit distance; a
+ * conditional logit over the best candidates and a "none of them" option
+ * (scored against the unlinked rows' text) turns the scores into
+ * confidences, its weights fitted on the labelled rows by 5-fold
+ * cross-validation. The threshold is
  * the lowest confidence at which the held-out labelled rows' links are
  * still at least 90% right; the cross-validated accuracy is reported in
  * the stats. With fewer than AIPM_LINK_MIN_LABELLED labelled rows the model
@@ -44,6 +47,7 @@ extern "C" {
 #define AIPM_LINK_NONE_SCORE 4.0
 #define AIPM_LINK_THRESHOLD 0.5
 #define AIPM_LINK_MIN_LABELLED 30
+#define AIPM_LINK_MAX_LABELLED 200000
 #define AIPM_LINK_TARGET_PRECISION 0.9
 #define AIPM_LINK_MAX_ITEMS 4 /* links of one row */
 #define AIPM_LINK_CANDS 3     /* candidates shown for review */
@@ -94,21 +98,28 @@ typedef struct aipm_link_opts {
                          with too few labelled rows) */
     aipm_progress_fn progress;
     void *progress_ctx;
+    int64_t max_labelled; /* labelled rows learnt from, at most (a sample
+                             of the rows whose ids hash lowest); 0:
+                             AIPM_LINK_MAX_LABELLED */
 } aipm_link_opts;
 
 /* What cross-validation on the labelled rows says of the model. */
 typedef struct aipm_link_eval {
-    int64_t labelled;  /* rows with a known item (given or corrected) */
-    int64_t cv_rows;   /* of them held out (at most 10,000 sampled) */
-    int fitted;        /* 0: too few labelled rows, fixed weights */
-    double threshold;  /* used for `linked` */
-    int threshold_cv;  /* 1: chosen by cross-validation */
-    double top1, top3; /* the true item first, among the best three */
+    int64_t labelled;    /* rows with a known item (given or corrected) */
+    int64_t learnt_from; /* of them, in the sample learnt from (all, up to
+                            AIPM_LINK_MAX_LABELLED) */
+    int64_t cv_rows;     /* of them held out (at most 10,000 sampled) */
+    int64_t cv_none;     /* of those, unlinked rows: about no item */
+    int fitted;          /* 0: too few labelled rows, fixed weights */
+    double threshold;    /* used for `linked` */
+    int threshold_cv;    /* 1: chosen by cross-validation */
+    double top1, top3;   /* the true item first, among the best three */
     double linked_precision, linked_recall; /* of held-out rows */
     double review_share, review_top1;       /* rows below the threshold; their
                                                best item right */
-    double weights[5]; /* item text, labelled text, log prior; none:
-                          constant, log(1 + terms) */
+    double weights[6]; /* item text, labelled text, log prior; none:
+                          constant, log(1 + terms); learnt associations
+                          (none also has a labelled-text score) */
 } aipm_link_eval;
 
 typedef struct aipm_link_stats {

@@ -284,12 +284,14 @@ int aipm_store_decision_put(aipm_store *st, const aipm_decision_row *row,
 
 /* ---- feedback link corrections ---- */
 
-/* Record a person's link of a feedback row to an item (item_id NULL: to
- * no item), replacing an earlier one. Read back with aipm_store_query on
- * feedback_links(feedback_id, item_id, actor, time_ms). */
+/* Record a person's link of a feedback row to an item (a row may be linked
+ * to several), or an unlink: the row is not about the item; when no item
+ * a person linked is left, the row is about no item (item_id ''). Read
+ * back with aipm_store_query on feedback_links(feedback_id, item_id,
+ * actor, time_ms). */
 int aipm_store_link_put(aipm_store *st, const char *feedback_id,
-                        const char *item_id, const char *actor, int64_t time_ms,
-                        aipm_error *err);
+                        const char *item_id, int unlink, const char *actor,
+                        int64_t time_ms, aipm_error *err);
 
 /* ---- the CSV dataset contracts (DESIGN.md section 4) ---- */
 

@@ -38,6 +38,11 @@ typedef int (*aipm_term_fn)(void *ctx, const char *term, size_t len);
 int aipm_tokenize(aipm_tokenizer *t, const char *text, size_t len,
                   aipm_term_fn fn, void *ctx);
 
+/* Inside an aipm_term_fn called by aipm_tokenize: the word the term was
+ * stemmed from (case-folded, marks stripped; NUL-terminated), e.g. a typo
+ * to correct before its stem is taken. */
+const char *aipm_tokenizer_word(const aipm_tokenizer *t, size_t *len);
+
 /* 1 when word (already case-folded) is an English stop word. */
 int aipm_text_stopword(const char *word, size_t len);
 
@@ -94,6 +99,18 @@ int aipm_bm25_query_ids(aipm_bm25 *ix, const int *ids, const double *w, int n,
  * a binary search in each term's postings. */
 double aipm_bm25_doc_score(const aipm_bm25 *ix, const int *ids, const double *w,
                            int n, int doc);
+
+/* One posting of a term: a document holding it and the term's BM25 weight
+ * there. */
+typedef struct aipm_bm25_posting {
+    int doc;
+    double w;
+} aipm_bm25_posting;
+
+/* The postings of term id in a frozen index, in document order, into *out;
+ * returns how many (0 for a corpus stop word, as aipm_bm25_term_id). */
+size_t aipm_bm25_postings(const aipm_bm25 *ix, int id,
+                          const aipm_bm25_posting **out);
 
 /* ---- fuzzy term matching (fuzzy.c) ---- */
 

@@ -30,9 +30,10 @@ static void help(void)
            "figures; --threshold X overrides the chosen threshold.\n"
            "\n"
            "link and unlink correct one row (audited; a correction wins\n"
-           "over the model and teaches it): link ties FEEDBACK to ITEM,\n"
-           "unlink records that it is not about ITEM (it is then about no\n"
-           "item).\n");
+           "over the model and teaches it): link ties FEEDBACK to ITEM (a\n"
+           "message with several asks is linked once per item); unlink\n"
+           "records that it is not about ITEM: the items linked by hand\n"
+           "stay, and a row left with none is about no item.\n");
 }
 
 typedef struct show {
@@ -135,9 +136,12 @@ static int one(void *ctx, const aipm_link *l)
 static json_t *eval_json(const aipm_link_eval *e)
 {
     return json_pack(
-        "{s:I, s:I, s:b, s:f, s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:[fffff]}",
-        "labelled", (json_int_t)e->labelled, "cv_rows", (json_int_t)e->cv_rows,
-        "fitted", e->fitted, "threshold", e->threshold, "threshold_from",
+        "{s:I, s:I, s:I, s:I, s:b, s:f, s:s, s:o, s:o, s:o, s:o, s:o, s:o, "
+        "s:[ffffff]}",
+        "labelled", (json_int_t)e->labelled, "learnt_from",
+        (json_int_t)e->learnt_from, "cv_rows", (json_int_t)e->cv_rows,
+        "cv_none", (json_int_t)e->cv_none, "fitted", e->fitted, "threshold",
+        e->threshold, "threshold_from",
         e->threshold_cv ? "cross-validation" : "default or --threshold", "top1",
         num_or_null(e->fitted ? e->top1 : NAN), "top3",
         num_or_null(e->fitted ? e->top3 : NAN), "linked_precision",
@@ -145,7 +149,8 @@ static json_t *eval_json(const aipm_link_eval *e)
         num_or_null(e->fitted ? e->linked_recall : NAN), "review_share",
         num_or_null(e->fitted ? e->review_share : NAN), "review_top1",
         num_or_null(e->fitted ? e->review_top1 : NAN), "weights", e->weights[0],
-        e->weights[1], e->weights[2], e->weights[3], e->weights[4]);
+        e->weights[1], e->weights[2], e->weights[3], e->weights[4],
+        e->weights[5]);
 }
 
 static void print_eval(const aipm_link_eval *e)
@@ -157,9 +162,13 @@ static void print_eval(const aipm_link_eval *e)
                (long long)e->labelled, AIPM_LINK_MIN_LABELLED, e->threshold);
         return;
     }
-    printf("model: learnt from %lld labelled rows; 5-fold cross-validation on "
-           "%lld of them: top-1 %.3f, top-3 %.3f\n",
-           (long long)e->labelled, (long long)e->cv_rows, e->top1, e->top3);
+    printf("model: learnt from %lld labelled rows", (long long)e->learnt_from);
+    if (e->learnt_from < e->labelled)
+        printf(" (a sample of the %lld)", (long long)e->labelled);
+    printf("; 5-fold cross-validation on %lld of them", (long long)e->cv_rows);
+    if (e->cv_none > 0)
+        printf(" (%lld unlinked: about no item)", (long long)e->cv_none);
+    printf(": top-1 %.3f, top-3 %.3f\n", e->top1, e->top3);
     printf("threshold %.3f (%s): linked precision %.3f, recall %.3f; "
            "needs_review %.1f%% of rows, their best item right %.3f\n",
            e->threshold,

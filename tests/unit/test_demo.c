@@ -719,17 +719,36 @@ static void test_feedback_language(void **state)
     assert_true(fabs((double)typos / content - p) < 3.5 * se + 0.005);
     assert_true(fabs(rows_typo - want_rows_typo) <
                 3.5 * sqrt(want_rows_typo) + 0.01 * n);
-    /* corrections: untagged rows about an item, to their (first) item */
-    json_array_foreach(json_object_get(fb, "corrections"), k, c)
+    /* corrections: untagged rows about an item, linked to each item they
+     * ask for, in order (items_of); then untagged rows about no item,
+     * unlinked */
     {
-        const char *cid = json_string_value(json_object_get(c, "feedback_id"));
+        const char *prev = "";
+        int at = 0, unlinks = 0;
 
-        row = json_object_get(rows, cid);
-        assert_non_null(row);
-        assert_string_equal(json_string_value(json_array_get(row, 1)), "");
-        assert_string_equal(json_string_value(json_object_get(c, "item_id")),
-                            json_string_value(json_object_get(item_of, cid)));
-        corr++;
+        json_array_foreach(json_object_get(fb, "corrections"), k, c)
+        {
+            const char *cid =
+                json_string_value(json_object_get(c, "feedback_id"));
+            json_t *asks = json_object_get(items_of, cid);
+
+            row = json_object_get(rows, cid);
+            assert_non_null(row);
+            assert_string_equal(json_string_value(json_array_get(row, 1)), "");
+            if (json_is_true(json_object_get(c, "unlink"))) {
+                assert_true(json_is_null(json_object_get(item_of, cid)));
+                unlinks++;
+                continue;
+            }
+            at = strcmp(prev, cid) == 0 ? at + 1 : 0;
+            if (at == 0)
+                corr++;
+            prev = cid;
+            assert_string_equal(
+                json_string_value(json_object_get(c, "item_id")),
+                json_string_value(json_array_get(asks, (size_t)at)));
+        }
+        assert_int_equal(unlinks, 15);
     }
     assert_int_equal(corr, 40);
     json_decref(rows);

@@ -16,8 +16,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "aipm/feedback.h"
 #include "aipm/prioritize.h"
 #include "prioritize/prioritize_int.h"
+#include "testutil.h"
 
 #define NEAR(a, b, tol) assert_true(fabs((a) - (b)) <= (tol))
 
@@ -293,6 +295,93 @@ static void test_spearman(void **state)
     assert_true(isnan(aipm_spearman(x, (const double[]){1, 1, 1}, 3)));
 }
 
+static int count_link(void *ctx, const aipm_link *l)
+{
+    (void)l;
+    ++*(int *)ctx;
+    return 0;
+}
+
+/* A workspace of four items and 100 rows tagged with them (25 each, in the
+ * item's own words), written in the given order. */
+static void sample_ws(tu_ws *w, int reversed)
+{
+    static const char *const words[] = {"pivot table", "pdf export",
+                                        "slack alerts", "saml login"};
+    aipm_error err = {0, ""};
+    aipm_ingest_result res;
+    char fb[16384];
+    size_t len;
+    int i, k;
+
+    assert_int_equal(tu_ws_open(w), 0);
+    len = (size_t)snprintf(
+        fb, sizeof(fb),
+        "id,title,description,area,effort,status,created_at\n"
+        "BL-1,Pivot tables,pivot table reports,r,1,planned,2026-08-01\n"
+        "BL-2,PDF export,pdf export of boards,r,1,planned,2026-08-01\n"
+        "BL-3,Slack alerts,slack alerts channel,r,1,planned,2026-08-01\n"
+        "BL-4,SAML login,saml login provider,r,1,planned,2026-08-01\n");
+    assert_int_equal(
+        tu_ws_ingest(w, "backlog", "b.csv", fb, len, NULL, &res, &err),
+        AIPM_OK);
+    len = (size_t)snprintf(fb, sizeof(fb),
+                           "id,created_at,source,user_id,account_id,score,"
+                           "item_id,text\n");
+    for (k = 0; k < 100; k++) {
+        i = reversed ? 99 - k : k;
+        len += (size_t)snprintf(fb + len, sizeof(fb) - len,
+                                "FB-%d,2026-09-01T10:00:00Z,support,u-1,a-1,,"
+                                "BL-%d,we want %s number %d\n",
+                                i, i % 4 + 1, words[i % 4], i);
+    }
+    assert_true(len < sizeof(fb));
+    assert_int_equal(
+        tu_ws_ingest(w, "feedback", "f.csv", fb, len, NULL, &res, &err),
+        AIPM_OK);
+}
+
+/* Beyond max_labelled rows the model learns from a sample of that many,
+ * the same whatever order the rows come in. */
+static void test_link_sample(void **state)
+{
+    aipm_link_opts o;
+    aipm_link_stats a, b, all;
+    aipm_error err = {0, ""};
+    tu_ws w;
+    int n = 0, k;
+
+    (void)state;
+    memset(&o, 0, sizeof(o));
+    o.max_labelled = 40;
+    sample_ws(&w, 0);
+    assert_int_equal(aipm_feedback_links(w.st, &o, count_link, &n, &a, &err),
+                     AIPM_OK);
+    o.max_labelled = 0;
+    assert_int_equal(aipm_feedback_links(w.st, &o, count_link, &n, &all, &err),
+                     AIPM_OK);
+    tu_ws_close(&w);
+    o.max_labelled = 40;
+    sample_ws(&w, 1);
+    assert_int_equal(aipm_feedback_links(w.st, &o, count_link, &n, &b, &err),
+                     AIPM_OK);
+    tu_ws_close(&w);
+    assert_int_equal(n, 300); /* every row is still linked each time */
+    assert_int_equal(a.eval.labelled, 100);
+    assert_int_equal(a.eval.learnt_from, 40);
+    assert_int_equal(all.eval.learnt_from, 100);
+    assert_int_equal(a.eval.cv_rows, 40);
+    assert_true(a.eval.fitted);
+    /* The same 40 rows: the same fit, but for the order of the sums (a
+     * different sample moves the weights by far more than 1e-9). */
+    assert_int_equal(b.eval.learnt_from, 40);
+    for (k = 0; k < 6; k++)
+        NEAR(a.eval.weights[k], b.eval.weights[k],
+             1e-9 * (1 + fabs(a.eval.weights[k])));
+    assert_true(a.eval.top1 == b.eval.top1 &&
+                a.eval.threshold == b.eval.threshold);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -306,6 +395,7 @@ int main(void)
         cmocka_unit_test(test_summaries_against_sort),
         cmocka_unit_test(test_knapsack_brute_force),
         cmocka_unit_test(test_spearman),
+        cmocka_unit_test(test_link_sample),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

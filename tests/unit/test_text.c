@@ -306,6 +306,67 @@ static void test_bm25_ids(void **state)
  * substitution; kitten/sitting is 3 (two substitutions, one insertion);
  * "ca" to "abc" is 3 in OSA (true Damerau-Levenshtein would say 2: the
  * swapped pair cannot be edited again), the case that tells them apart. */
+/* The postings of a term, and the word a stem came from. */
+static void test_bm25_postings(void **state)
+{
+    static const char *const docs[] = {"export report pdf", "export csv",
+                                       "dashboard share"};
+    aipm_tokenizer *tok;
+    aipm_bm25 *ix;
+    const aipm_bm25_posting *p;
+    size_t n;
+
+    (void)state;
+    build(&tok, &ix, docs, 3);
+    n = aipm_bm25_postings(ix, aipm_bm25_term_id(ix, "export", 6), &p);
+    assert_int_equal(n, 2);
+    assert_int_equal(p[0].doc, 0);
+    assert_int_equal(p[1].doc, 1);
+    /* idf log(1 + 1.5 / 2.5); tf 1; lengths 3 and 2, average 7/3 (python:
+     * idf * 2.2 / (1 + 1.2 * (0.25 + 0.75 * dl / (7 / 3)))). */
+    assert_true(fabs(p[0].w - 0.42081720292932145) < 1e-12);
+    assert_true(fabs(p[1].w - 0.4991762683023676) < 1e-12);
+    assert_int_equal(aipm_bm25_postings(ix, -1, &p), 0);
+    assert_null(p);
+    aipm_bm25_free(ix);
+    aipm_tokenizer_free(tok);
+}
+
+typedef struct words {
+    aipm_tokenizer *t;
+    char out[256];
+    size_t len;
+} words;
+
+/* Appends "term<-word " for each term. */
+static int word_of(void *ctx, const char *term, size_t len)
+{
+    words *w = ctx;
+    size_t wlen;
+    const char *word = aipm_tokenizer_word(w->t, &wlen);
+    int n = snprintf(w->out + w->len, sizeof(w->out) - w->len, "%.*s<-%.*s ",
+                     (int)len, term, (int)wlen, word);
+
+    if (n > 0 && (size_t)n < sizeof(w->out) - w->len)
+        w->len += (size_t)n;
+    return 0;
+}
+
+static void test_tokenizer_word(void **state)
+{
+    aipm_error err = {0, ""};
+    words w = {NULL, "", 0};
+
+    (void)state;
+    assert_int_equal(aipm_tokenizer_new(&w.t, &err), AIPM_OK);
+    /* Snowball English: "changes" -> "chang", "Chages" (a typo) ->
+     * "chage"; the words come case-folded, the stop word "the" not at
+     * all. */
+    aipm_tokenize(w.t, "Apply the changes, Chages", 25, word_of, &w);
+    assert_string_equal(w.out, "appli<-apply chang<-changes chage<-chages ");
+    aipm_tokenizer_free(w.t);
+}
+
 static void test_osa(void **state)
 {
     (void)state;
@@ -370,6 +431,8 @@ int main(void)
         cmocka_unit_test(test_bm25_tf),
         cmocka_unit_test(test_bm25_random_corpora),
         cmocka_unit_test(test_bm25_ids),
+        cmocka_unit_test(test_bm25_postings),
+        cmocka_unit_test(test_tokenizer_word),
         cmocka_unit_test(test_osa),
         cmocka_unit_test(test_fuzzy),
     };

@@ -838,8 +838,9 @@ static int write_feedback(demo *d, const char *outdir, json_t *truth,
             json_object_set_new(items_of, ff.id, all);
         }
     }
-    /* The PM's corrections: untagged rows about an item, linked to their
-     * (first) item, chosen at random in id order. */
+    /* The PM's corrections: untagged rows about an item, linked to each
+     * item they ask for (one entry per item), chosen at random in id
+     * order. */
     cand = calloc(n_rows + 1, sizeof(*cand));
     chosen = calloc(DEMO_CORRECTIONS, sizeof(*chosen));
     if (cand == NULL || chosen == NULL) {
@@ -854,12 +855,28 @@ static int write_feedback(demo *d, const char *outdir, json_t *truth,
         gsl_ran_choose(r, chosen, n_chosen, cand, n_cand, sizeof(*cand));
     for (i = 0; i < n_chosen; i++) {
         char id[24];
+        int a;
 
         snprintf(id, sizeof(id), "FB-%lld", (long long)chosen[i] + 1);
-        json_array_append_new(
-            corrections, json_pack("{s:s, s:s}", "feedback_id", id, "item_id",
-                                   d->items[rows[chosen[i]].item].id));
+        for (a = 0; a < rows[chosen[i]].n_asks; a++)
+            json_array_append_new(
+                corrections,
+                json_pack("{s:s, s:s}", "feedback_id", id, "item_id",
+                          d->items[rows[chosen[i]].asks[a]].id));
     }
+    /* And rows about no item that the PM unlinks (from the first item:
+     * an unlink leaves a row with no item whatever it was linked to):
+     * every eighth untagged one in id order, without a draw, so the
+     * random stream stays as it was. */
+    for (i = 0, n_cand = 0; i < n_rows && n_cand < DEMO_UNLINKS * 8; i++)
+        if (rows[i].item < 0 && !rows[i].tagged && n_cand++ % 8 == 3) {
+            char id[24];
+
+            snprintf(id, sizeof(id), "FB-%lld", (long long)i + 1);
+            json_array_append_new(
+                corrections, json_pack("{s:s, s:s, s:b}", "feedback_id", id,
+                                       "item_id", d->items[0].id, "unlink", 1));
+        }
 
     if (d->o.bad_share > 0)
         per_kind = share_count(d->o.bad_share, (int64_t)n_rows);

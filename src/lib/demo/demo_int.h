@@ -124,6 +124,7 @@ int demo_backlog_write(demo *d, const char *outdir, json_t *truth,
 #define DEMO_NOISE_PER_ITEM 0.14  /* rows about no item per item row */
 #define DEMO_TAGGED_SHARE 0.15    /* item rows with item_id given */
 #define DEMO_CORRECTIONS 40       /* links a PM makes in `aipm demo` */
+#define DEMO_UNLINKS 15 /* rows about no item a PM unlinks in `aipm demo` */
 
 typedef struct demo_concept {
     int area;                              /* index into demo_areas */

@@ -3,31 +3,41 @@
  * Order of work:
  *  1. the backlog (the newest accepted version of each item) becomes a BM25
  *     index of titles and descriptions; the corrections a string map;
- *  2. a first pass over the feedback keeps the labelled rows (a correction
- *     to an item, or a given item_id of the backlog): their text and item;
+ *  2. a first pass over the feedback keeps the labelled rows: a correction
+ *     to an item or a given item_id of the backlog (about that item), or an
+ *     unlink (about no item); their text and item;
  *  3. the labelled rows are split in N_FOLDS folds by a hash of their id;
  *     for each fold, and for all of them, a second BM25 index holds per
  *     item the text of its labelled rows outside the fold (customers' own
- *     words for it);
- *  4. a query is the text's distinct terms; a term that neither index knows
- *     is replaced by the known terms within a typo or two (fuzzy.c), with
- *     a weight below an exact match;
- *  5. the candidates are the best CAND_TOP items of each index; each gets
- *     three features (item-text score, labelled-text score, the log of its
- *     share of the labels), and "none" two (a constant, log(1 + terms));
- *     a conditional logit (McFadden) over the candidates and "none" gives
- *     the confidences;
- *  6. its five weights are fitted by Newton's method on the held-out rows
- *     of every fold (each scored against the fold's index, so a row never
- *     sees its own text): the true item is the answer, and the same row
- *     with its item taken out of the candidates, weighted NEG_WEIGHT, has
- *     "none" as the answer (a row about an item that is not in the backlog
- *     is what chatter looks like to the model);
- *  7. the held-out predictions give the threshold (the lowest confidence at
- *     which the links are still AIPM_LINK_TARGET_PRECISION right) and the
- *     reported accuracy;
- *  8. a second pass streams every row through the model with the index of
- *     all labelled rows; a text of several sentences also has each
+ *     words for it), and one more document the unlinked rows' text;
+ *  4. from the same rows, learnt associations of customers' words with
+ *     item-text words ("voice" with "phone" and "calls"): they carry a
+ *     word learnt on one item to its siblings that nobody labelled;
+ *  5. a query is the text's distinct terms; a word that no index knows is
+ *     replaced by the known words within a typo or two (fuzzy.c, on the
+ *     words as written, before stemming), with a weight below an exact
+ *     match; the associations add the item-text terms its terms stand for;
+ *  6. the candidates are the best CAND_TOP items of the item index, the
+ *     labelled-text index and the associations; each gets four features
+ *     (item-text score, labelled-text score, the log of its share of the
+ *     labels, the associations' score), and "none" three (its
+ *     labelled-text score against the unlinked rows, a constant,
+ *     log(1 + terms)); a conditional logit (McFadden) over the candidates
+ *     and "none" gives the confidences;
+ *  7. its six weights are fitted by Newton's method on the held-out rows
+ *     of every fold (each scored against the fold's indexes, so a row never
+ *     sees its own text): the true item (or "none" for an unlinked row) is
+ *     the answer; the same row with its item taken out of the candidates,
+ *     weighted NEG_WEIGHT, has "none" as the answer (a row about an item
+ *     that is not in the backlog is what chatter looks like to the model);
+ *     and the same row with its item's labels hidden, weighted
+ *     COLD_WEIGHT, has its item as the answer (an item nobody has labelled
+ *     yet must still win on its own words);
+ *  8. the held-out predictions give the threshold (the lowest confidence at
+ *     which the links are still AIPM_LINK_TARGET_PRECISION right, ending
+ *     in a right link) and the reported accuracy;
+ *  9. a second pass streams every row through the model with the indexes
+ *     of all labelled rows; a text of several sentences also has each
  *     sentence scored, and each sentence's best item above the threshold
  *     is linked too.
  * Memory holds the backlog and the labelled rows, never the other rows.
@@ -46,19 +56,33 @@
 
 #define MAX_ITEMS (1 << 22)
 #define MAX_CORRECTIONS (1 << 24)
-#define MAX_LABELLED (1 << 24)
+
+#define MAX_SURF (1 << 24)
 
 #define N_FOLDS 5
 #define CV_MAX_ROWS 10000
 #define CAND_TOP 10
-#define MAX_CAND (2 * CAND_TOP + 1)
-#define N_W 5
+#define MAX_CAND (3 * CAND_TOP + 1)
+#define N_W 6
 #define NEG_WEIGHT 0.25
+#define COLD_WEIGHT 0.25
+#define EX_PER_ROW 3
 #define MAX_Q 256    /* distinct terms of a query */
 #define FUZZY_K 3    /* known terms that may stand for one typo */
 #define FUZZY_W1 0.7 /* weight of a term one edit away */
 #define FUZZY_W2 0.5 /* two edits */
 #define MAX_SEGMENTS 6
+/* Learnt associations of a feedback term with item-text terms: kept when
+ * at least ASSOC_SUPPORT labelled rows hold the term, the share of them
+ * whose item's text holds the item term (smoothed toward its share among
+ * all labelled rows, prior weight ASSOC_PRIOR) is at least ASSOC_MIN and
+ * ASSOC_LIFT times that base share; the ASSOC_K strongest per term. */
+#define ASSOC_SUPPORT 2
+#define ASSOC_PRIOR 1.0
+#define ASSOC_MIN 0.4
+#define ASSOC_LIFT 3.0
+#define ASSOC_K 5
+#define MAX_X 512 /* item terms an expanded query holds */
 
 static const char items_sql[] =
     "SELECT id, title, coalesce(description, '')" AIPM_NEWEST("backlog");
@@ -66,14 +90,28 @@ static const char feedback_sql[] =
     "SELECT id, text, item_id, account_id, created_at" AIPM_NEWEST("feedback");
 static const char count_sql[] = "SELECT count(DISTINCT key) FROM v_feedback";
 static const char corrections_sql[] =
-    "SELECT feedback_id, item_id FROM feedback_links";
+    "SELECT feedback_id, item_id FROM feedback_links ORDER BY time_ms, item_id";
 
-/* A query: distinct terms with weights and their ids in each index. */
+/* A query: distinct terms with weights and their ids in each index (id_u:
+ * in the index of all labelled rows, for the associations), and the item
+ * terms the associations add (xid, xw). */
 typedef struct query {
     int n, n_terms; /* entries; distinct terms of the text */
-    int id_item[MAX_Q], id_lab[MAX_Q];
+    int id_item[MAX_Q], id_lab[MAX_Q], id_u[MAX_Q];
     double w[MAX_Q];
+    int nx;
+    int xid[MAX_X];
+    double xw[MAX_X];
 } query;
+
+/* Associations of one fold: for feedback term u (an id of the index of all
+ * labelled rows), the item terms v[start[u] .. start[u + 1]) with their
+ * strengths. */
+typedef struct assoc {
+    size_t *start;
+    int *v;
+    float *a;
+} assoc;
 
 /* One option of the conditional logit: an item (or -1: none). */
 typedef struct option {
@@ -83,6 +121,7 @@ typedef struct option {
 
 typedef struct example {
     int n_opt, answer; /* answer: index into the options */
+    int row;           /* of L->lab_rows, in cross-validation */
     int added;         /* the answer was not retrieved: added, last */
     double weight;
     option opt[MAX_CAND + 1];
@@ -90,8 +129,28 @@ typedef struct example {
 
 typedef struct labelled {
     char *text;
-    int item, fold, cv;
+    uint64_t key; /* the sample keeps the smallest keys */
+    int n_items;  /* 0: about no item (unlinked) */
+    int items[AIPM_LINK_MAX_ITEMS];
+    int fold, cv;
 } labelled;
+
+/* A person's corrections of one row: the items they linked it to (those
+ * still in the backlog), or that it is about no item. */
+typedef struct correction {
+    int n, none;
+    int item[AIPM_LINK_MAX_ITEMS];
+} correction;
+
+static int has_item(const int *items, int n, int item)
+{
+    int i;
+
+    for (i = 0; i < n; i++)
+        if (items[i] == item)
+            return 1;
+    return 0;
+}
 
 typedef struct linker {
     aipm_tokenizer *tok;
@@ -99,15 +158,22 @@ typedef struct linker {
     aipm_bm25 *lab[N_FOLDS + 1];    /* labelled text; [N_FOLDS]: all */
     int64_t *n_lab[N_FOLDS + 1];    /* labelled rows per item in each */
     int64_t lab_total[N_FOLDS + 1]; /* and in all */
-    aipm_fuzzy *fuzzy;
-    aipm_strmap items; /* item id -> document index */
+    aipm_fuzzy *fuzzy; /* the words of the items and labelled rows */
+    aipm_strmap surf;  /* such a word -> its stem in surf_stem[] */
+    char **surf_stem;
+    size_t cap_surf;
+    assoc ax[N_FOLDS + 1]; /* learnt from the same rows as lab[] */
+    int *x_at;             /* item term -> 1 + its place in a query */
+    double *xs;            /* per item: the associations' score */
+    int *xs_touched, n_xs; /* items with xs != 0 */
+    aipm_strmap items;     /* item id -> document index */
     char **titles;
     size_t cap_titles;
-    aipm_strmap corr; /* feedback id -> corrections[] */
-    char **corr_item; /* by correction index; NULL: no item */
+    aipm_strmap corr;           /* feedback id -> corrections[] */
+    struct correction *corr_of; /* by correction index */
     size_t n_corr_cap;
     labelled *lab_rows;
-    size_t n_lab_rows, cap_lab_rows;
+    size_t n_lab_rows, cap_lab_rows, max_lab;
     struct pred *pred; /* held-out predictions */
     size_t n_pred;
     double w[N_W];
@@ -137,6 +203,30 @@ const char *aipm_link_status_name(aipm_link_status s)
 }
 
 /* ---- loading ---- */
+
+/* A word of the vocabulary, for the typo matcher, and its stem. The
+ * matcher compares words as written, not stems: a typo changes how a word
+ * stems ("chages" -> "chage", "changes" -> "chang": two edits apart as
+ * stems, one as words). */
+static int surf_term(void *ctx, const char *term, size_t len)
+{
+    linker *L = ctx;
+    size_t wlen;
+    const char *word = aipm_tokenizer_word(L->tok, &wlen);
+    int idx, added, rc;
+
+    if (aipm_fuzzy_max_distance(wlen) == 0)
+        return 0; /* never corrected, never a correction's target */
+    if ((rc = aipm_strmap_put(&L->surf, word, wlen, &idx, &added)) != 0)
+        return aipm_error_set(L->err, rc, "out of memory");
+    if (!added)
+        return 0;
+    if (aipm_grow(&L->surf_stem, &L->cap_surf, (size_t)idx + 1,
+                  sizeof(*L->surf_stem)) != 0 ||
+        (L->surf_stem[idx] = strndup(term, len)) == NULL)
+        return aipm_error_set(L->err, AIPM_ENOMEM, "out of memory");
+    return aipm_fuzzy_add(L->fuzzy, word, wlen, L->err);
+}
 
 static int add_item(void *ctx, int n, const char *const *text,
                     const double *num)
@@ -171,6 +261,8 @@ static int add_item(void *ctx, int n, const char *const *text,
         return aipm_error_set(L->err, AIPM_ENOMEM, "out of memory");
     }
     rc = aipm_bm25_add(L->ix, L->tok, doc.ptr, doc.len, L->err);
+    if (rc == AIPM_OK)
+        rc = aipm_tokenize(L->tok, doc.ptr, doc.len, surf_term, L);
     aipm_buf_free(&doc);
     if (rc)
         L->failed = 1;
@@ -181,7 +273,8 @@ static int add_correction(void *ctx, int n, const char *const *text,
                           const double *num)
 {
     linker *L = ctx;
-    int idx, added, rc;
+    correction *c;
+    int idx, added, rc, doc;
 
     (void)num;
     if (n < 2 || text[0] == NULL)
@@ -191,15 +284,22 @@ static int add_correction(void *ctx, int n, const char *const *text,
         L->failed = 1;
         return aipm_error_set(L->err, rc, "too many feedback corrections");
     }
-    if (aipm_grow(&L->corr_item, &L->n_corr_cap, (size_t)idx + 1,
-                  sizeof(*L->corr_item)) != 0) {
+    if (aipm_grow(&L->corr_of, &L->n_corr_cap, (size_t)idx + 1,
+                  sizeof(*L->corr_of)) != 0) {
         L->failed = 1;
         return aipm_error_set(L->err, AIPM_ENOMEM, "out of memory");
     }
-    if (text[1] && (L->corr_item[idx] = strdup(text[1])) == NULL) {
-        L->failed = 1;
-        return aipm_error_set(L->err, AIPM_ENOMEM, "out of memory");
+    c = &L->corr_of[idx];
+    if (added)
+        memset(c, 0, sizeof(*c));
+    if (text[1] == NULL || text[1][0] == '\0') {
+        c->none = 1;
+        return 0;
     }
+    /* An item no longer in the backlog links nothing. */
+    doc = aipm_strmap_find(&L->items, text[1], strlen(text[1]));
+    if (doc >= 0 && c->n < AIPM_LINK_MAX_ITEMS && !has_item(c->item, c->n, doc))
+        c->item[c->n++] = doc;
     return 0;
 }
 
@@ -212,30 +312,66 @@ static int count_row(void *ctx, int n, const char *const *text,
     return 0;
 }
 
-/* The item a row is known to be about: a correction's, else its own
- * item_id's when the backlog has it; -1 none (an unlink: no item). *how
- * tells which rule applied (AIPM_LINK_REVIEW: none). */
-static int known_item(const linker *L, const char *const *text,
-                      aipm_link_status *how, const char **item_id)
+/* The items a row is known to be about, into items[] (how many returned):
+ * a person's corrections, else its own item_id when the backlog has it.
+ * *how tells which rule applied (AIPM_LINK_REVIEW: none); *none is 1 when
+ * a person said the row is about no item. */
+static int known_items(const linker *L, const char *const *text,
+                       aipm_link_status *how, int *items, int *none)
 {
     int c, doc;
 
-    *item_id = NULL;
+    *none = 0;
     if ((c = aipm_strmap_find(&L->corr, text[0], strlen(text[0]))) >= 0) {
+        const correction *k = &L->corr_of[c];
+
         *how = AIPM_LINK_CORRECTED;
-        *item_id = L->corr_item[c];
-        return *item_id
-                   ? aipm_strmap_find(&L->items, *item_id, strlen(*item_id))
-                   : -1;
+        *none = k->none && k->n == 0;
+        memcpy(items, k->item, (size_t)k->n * sizeof(*items));
+        return k->n;
     }
     if (text[2] &&
         (doc = aipm_strmap_find(&L->items, text[2], strlen(text[2]))) >= 0) {
         *how = AIPM_LINK_GIVEN;
-        *item_id = L->items.keys[doc];
-        return doc;
+        items[0] = doc;
+        return 1;
     }
     *how = AIPM_LINK_REVIEW;
-    return -1;
+    return 0;
+}
+
+static void sift_down(labelled *a, size_t n, size_t i)
+{
+    for (;;) {
+        size_t l = 2 * i + 1, r = l + 1, m = i;
+        labelled x;
+
+        if (l < n && a[l].key > a[m].key)
+            m = l;
+        if (r < n && a[r].key > a[m].key)
+            m = r;
+        if (m == i)
+            return;
+        x = a[i];
+        a[i] = a[m];
+        a[m] = x;
+        i = m;
+    }
+}
+
+/* The labelled rows as a max-heap on their keys: built whole when they
+ * first fill it (top 0), restored from the top after a replacement
+ * (top 1). */
+static void heap_fix(labelled *a, size_t n, int top)
+{
+    size_t i;
+
+    if (top) {
+        sift_down(a, n, 0);
+        return;
+    }
+    for (i = n / 2; i-- > 0;)
+        sift_down(a, n, i);
 }
 
 static int keep_labelled(void *ctx, int n, const char *const *text,
@@ -243,73 +379,117 @@ static int keep_labelled(void *ctx, int n, const char *const *text,
 {
     linker *L = ctx;
     aipm_link_status how;
-    const char *id;
     labelled *r;
-    int item;
+    uint64_t h, key;
+    char *t;
+    int items[AIPM_LINK_MAX_ITEMS], n_items, none;
 
     (void)num;
     if (n < 5 || text[0] == NULL || text[1] == NULL)
         return 0;
-    if ((item = known_item(L, text, &how, &id)) < 0)
+    /* An unlink (a correction to no item) is labelled too: about none. */
+    if ((n_items = known_items(L, text, &how, items, &none)) == 0 && !none)
         return 0;
-    if (L->n_lab_rows >= MAX_LABELLED)
-        return 0; /* enough to learn from */
-    if (aipm_grow(&L->lab_rows, &L->cap_lab_rows, L->n_lab_rows + 1,
-                  sizeof(*L->lab_rows)) != 0)
-        return aipm_error_set(L->err, AIPM_ENOMEM, "out of memory");
-    r = &L->lab_rows[L->n_lab_rows];
-    if ((r->text = strdup(text[1])) == NULL)
-        return aipm_error_set(L->err, AIPM_ENOMEM, "out of memory");
-    r->item = item;
+    h = aipm_strmap_hash(text[0], strlen(text[0]));
+    key = h * UINT64_C(0x9E3779B97F4A7C15); /* other bits than the fold's */
+    L->stats.eval.labelled++;
+    /* Beyond max_lab rows, a sample of max_lab: those whose keys are the
+     * smallest (the same sample whatever the order), so memory does not
+     * grow with the data. */
+    if (L->n_lab_rows == L->max_lab) {
+        /* Full: a max-heap on the key; this row replaces the top when its
+         * key is smaller. */
+        if (key >= L->lab_rows[0].key)
+            return 0;
+        if ((t = strdup(text[1])) == NULL)
+            return aipm_error_set(L->err, AIPM_ENOMEM, "out of memory");
+        free(L->lab_rows[0].text);
+        r = &L->lab_rows[0];
+    } else {
+        if (aipm_grow(&L->lab_rows, &L->cap_lab_rows, L->n_lab_rows + 1,
+                      sizeof(*L->lab_rows)) != 0 ||
+            (t = strdup(text[1])) == NULL)
+            return aipm_error_set(L->err, AIPM_ENOMEM, "out of memory");
+        r = &L->lab_rows[L->n_lab_rows++];
+    }
+    r->text = t;
+    r->key = key;
+    r->n_items = n_items;
+    memcpy(r->items, items, (size_t)n_items * sizeof(*items));
     /* The fold and the CV sample from the id's hash: the same rows every
      * run, whatever the order. */
-    r->fold = (int)(aipm_strmap_hash(text[0], strlen(text[0])) % N_FOLDS);
+    r->fold = (int)(h % N_FOLDS);
     r->cv = 0;
-    L->n_lab_rows++;
+    if (L->n_lab_rows == L->max_lab)
+        heap_fix(L->lab_rows, L->max_lab, r == L->lab_rows);
     return 0;
 }
 
-/* The labelled-text indexes: per fold (its rows left out) and for all. */
+/* The labelled-text indexes: per fold (its rows left out) and for all.
+ * Document j < n_items holds the text of item j's labelled rows; document
+ * n_items that of the unlinked rows (about no item), which the "none"
+ * option is scored against, as an item against its own. */
 static int build_label_indexes(linker *L)
 {
     int n_items = L->items.n_keys, f, rc = AIPM_OK;
     int *order = NULL;
-    size_t i, j, n = L->n_lab_rows, *at = NULL;
+    size_t i, n = 0, *at = NULL, *start = NULL;
+    int g, k;
     aipm_buf doc;
 
-    /* The rows in item order (a counting sort, stable). */
+    /* The (row, item) pairs by group (item + 1; 0: no item) by a counting
+     * sort: group g is the rows order[start[g] .. start[g + 1]). A row of
+     * several items is in each of their groups. */
+    for (i = 0; i < L->n_lab_rows; i++)
+        n += L->lab_rows[i].n_items ? (size_t)L->lab_rows[i].n_items : 1;
     aipm_buf_init(&doc, (size_t)1 << 30);
     order = malloc((n ? n : 1) * sizeof(*order));
-    at = calloc((size_t)n_items + 1, sizeof(*at));
-    if (order == NULL || at == NULL) {
-        free(order);
-        free(at);
-        return aipm_error_set(L->err, AIPM_ENOMEM, "out of memory");
+    at = calloc((size_t)n_items + 2, sizeof(*at));
+    start = calloc((size_t)n_items + 2, sizeof(*start));
+    if (order == NULL || at == NULL || start == NULL) {
+        rc = aipm_error_set(L->err, AIPM_ENOMEM, "out of memory");
+        goto done;
     }
-    for (i = 0; i < n; i++)
-        at[L->lab_rows[i].item + 1]++;
-    for (j = 0; j < (size_t)n_items; j++)
-        at[j + 1] += at[j];
-    for (i = 0; i < n; i++)
-        order[at[L->lab_rows[i].item]++] = (int)i;
-    free(at);
+    for (i = 0; i < L->n_lab_rows; i++) {
+        const labelled *r = &L->lab_rows[i];
+
+        if (r->n_items == 0)
+            at[1]++;
+        for (k = 0; k < r->n_items; k++)
+            at[r->items[k] + 2]++;
+    }
+    for (g = 0; g <= n_items; g++)
+        at[g + 1] += at[g];
+    memcpy(start, at, ((size_t)n_items + 2) * sizeof(*start));
+    for (i = 0; i < L->n_lab_rows; i++) {
+        const labelled *r = &L->lab_rows[i];
+
+        if (r->n_items == 0)
+            order[at[0]++] = (int)i;
+        for (k = 0; k < r->n_items; k++)
+            order[at[r->items[k] + 1]++] = (int)i;
+    }
     for (f = 0; f <= N_FOLDS && rc == AIPM_OK; f++) {
         if ((rc = aipm_bm25_new(&L->lab[f], L->err)) != 0)
             break;
-        L->n_lab[f] = calloc((size_t)(n_items ? n_items : 1), sizeof(int64_t));
+        L->n_lab[f] = calloc((size_t)n_items + 1, sizeof(int64_t));
         if (L->n_lab[f] == NULL) {
             rc = aipm_error_set(L->err, AIPM_ENOMEM, "out of memory");
             break;
         }
-        for (i = 0, j = 0; rc == AIPM_OK && (int)j < n_items; j++) {
+        /* Items first (documents 0 .. n_items - 1), then no item. */
+        for (g = 1; rc == AIPM_OK && g <= n_items + 1; g++) {
+            int grp = g <= n_items ? g : 0, j = grp - 1 < 0 ? n_items : grp - 1;
+
             aipm_buf_reset(&doc);
-            for (; i < n && L->lab_rows[order[i]].item == (int)j; i++) {
+            for (i = start[grp]; i < start[grp + 1]; i++) {
                 const labelled *r = &L->lab_rows[order[i]];
 
                 if (r->fold == f)
                     continue;
                 L->n_lab[f][j]++;
-                L->lab_total[f]++;
+                if (grp > 0)
+                    L->lab_total[f]++;
                 if (aipm_buf_printf(&doc, "%s\n", r->text) != 0) {
                     rc = aipm_error_set(L->err, AIPM_ENOMEM, "out of memory");
                     break;
@@ -322,27 +502,268 @@ static int build_label_indexes(linker *L)
         if (rc == AIPM_OK)
             rc = aipm_bm25_finish(L->lab[f], L->err);
     }
+done:
     aipm_buf_free(&doc);
     free(order);
+    free(at);
+    free(start);
     return rc;
 }
 
-/* Every term either index knows, for the typo matcher. */
+/* ---- learnt term associations ----
+ *
+ * A customer's word for a thing ("voice" for phone calls, "gamification"
+ * for team goals) is learnt from the labelled rows that hold it: the item
+ * terms that most of their items' texts share. Unlike a labelled row's
+ * text, which speaks for one item, an association speaks for every item
+ * whose text holds the item terms, so a word learnt from the rows of one
+ * item carries to its siblings (the same surface, the same feature) that
+ * no row was labelled with. Each fold's associations come from the rows
+ * outside it, as its label index does. */
+
+typedef struct urow {
+    int u, item, fold;
+} urow;
+
+typedef struct ucollect {
+    const aipm_bm25 *lab;
+    int ids[MAX_Q];
+    int n;
+} ucollect;
+
+static int u_term(void *ctx, const char *term, size_t len)
+{
+    ucollect *c = ctx;
+    int id = aipm_bm25_term_id(c->lab, term, len), i;
+
+    if (id < 0 || c->n == MAX_Q)
+        return 0;
+    for (i = 0; i < c->n; i++)
+        if (c->ids[i] == id)
+            return 0;
+    c->ids[c->n++] = id;
+    return 0;
+}
+
+/* Item j's terms: fwd[start[j] .. start[j + 1]) (a transpose of the item
+ * index's postings). */
+static int item_terms(const aipm_bm25 *ix, int n_items, size_t **start,
+                      int **fwd)
+{
+    int n_v = aipm_bm25_n_terms(ix), v, j;
+    size_t k, n, *fill;
+
+    *start = calloc((size_t)n_items + 2, sizeof(**start));
+    if (*start == NULL)
+        return -1;
+    for (v = 0; v < n_v; v++) {
+        const aipm_bm25_posting *p;
+
+        n = aipm_bm25_postings(ix, v, &p);
+        for (k = 0; k < n; k++)
+            (*start)[p[k].doc + 1]++;
+    }
+    for (j = 0; j < n_items; j++)
+        (*start)[j + 1] += (*start)[j];
+    *fwd = malloc(((*start)[n_items] ? (*start)[n_items] : 1) * sizeof(**fwd));
+    fill = malloc(((size_t)n_items + 1) * sizeof(*fill));
+    if (*fwd == NULL || fill == NULL) {
+        free(fill);
+        return -1;
+    }
+    memcpy(fill, *start, ((size_t)n_items + 1) * sizeof(*fill));
+    for (v = 0; v < n_v; v++) {
+        const aipm_bm25_posting *p;
+
+        n = aipm_bm25_postings(ix, v, &p);
+        for (k = 0; k < n; k++)
+            (*fwd)[fill[p[k].doc]++] = v;
+    }
+    free(fill);
+    return 0;
+}
+
+typedef struct top_v {
+    int v;
+    double a, lift;
+} top_v;
+
+/* Insert (v, a, lift) into the ASSOC_K strongest, best first. */
+static void top_put(top_v *top, int *n, int v, double a, double lift)
+{
+    int k;
+
+    if (*n == ASSOC_K &&
+        (a < top[*n - 1].a || (a == top[*n - 1].a && lift <= top[*n - 1].lift)))
+        return;
+    k = *n < ASSOC_K ? (*n)++ : ASSOC_K - 1;
+    for (; k > 0 &&
+           (top[k - 1].a < a || (top[k - 1].a == a && top[k - 1].lift < lift));
+         k--)
+        top[k] = top[k - 1];
+    top[k].v = v;
+    top[k].a = a;
+    top[k].lift = lift;
+}
+
+/* Append term u's strongest associations (its entries end at
+ * start[u + 1]); cap[0], cap[1]: the capacities of v and a. */
+static int assoc_append(assoc *x, size_t *cap, int u, const top_v *top, int n)
+{
+    size_t at = x->start[u], i;
+
+    if (aipm_grow(&x->v, &cap[0], at + (size_t)n, sizeof(*x->v)) != 0 ||
+        aipm_grow(&x->a, &cap[1], at + (size_t)n, sizeof(*x->a)) != 0)
+        return -1;
+    for (i = 0; i < (size_t)n; i++) {
+        x->v[at + i] = top[i].v;
+        x->a[at + i] = (float)top[i].a;
+    }
+    x->start[u + 1] = at + (size_t)n;
+    return 0;
+}
+
+static int build_assoc(linker *L)
+{
+    const aipm_bm25 *lab = L->lab[N_FOLDS];
+    int n_items = L->items.n_keys, n_u = aipm_bm25_n_terms(lab);
+    int n_v = aipm_bm25_n_terms(L->ix), f, u, rc = AIPM_OK;
+    size_t *fstart = NULL, *ustart = NULL, n_rows = 0, cap_rows = 0, i, k;
+    size_t cap[N_FOLDS + 1][2] = {{0}};
+    int *fwd = NULL, *touched = NULL;
+    urow *rows = NULL, *sorted = NULL;
+    double *base = NULL;
+    int *acc = NULL;
+
+    if (n_items == 0 || L->n_lab_rows == 0)
+        return AIPM_OK;
+    if (item_terms(L->ix, n_items, &fstart, &fwd) != 0)
+        goto nomem;
+    /* Each labelled row's distinct terms. */
+    for (i = 0; i < L->n_lab_rows; i++) {
+        const labelled *r = &L->lab_rows[i];
+        ucollect c;
+        int m, x;
+
+        if (r->n_items == 0)
+            continue;
+        c.lab = lab;
+        c.n = 0;
+        aipm_tokenize(L->tok, r->text, strlen(r->text), u_term, &c);
+        if (aipm_grow(&rows, &cap_rows,
+                      n_rows + (size_t)c.n * (size_t)r->n_items,
+                      sizeof(*rows)) != 0)
+            goto nomem;
+        for (x = 0; x < r->n_items; x++)
+            for (m = 0; m < c.n; m++) {
+                rows[n_rows].u = c.ids[m];
+                rows[n_rows].item = r->items[x];
+                rows[n_rows++].fold = r->fold;
+            }
+    }
+    /* ... in term order (a counting sort). */
+    ustart = calloc((size_t)n_u + 2, sizeof(*ustart));
+    sorted = malloc((n_rows ? n_rows : 1) * sizeof(*sorted));
+    if (ustart == NULL || sorted == NULL)
+        goto nomem;
+    for (i = 0; i < n_rows; i++)
+        ustart[rows[i].u + 1]++;
+    for (u = 0; u < n_u; u++)
+        ustart[u + 1] += ustart[u];
+    for (i = 0; i < n_rows; i++)
+        sorted[ustart[rows[i].u]++] = rows[i];
+    memmove(ustart + 1, ustart, (size_t)n_u * sizeof(*ustart));
+    ustart[0] = 0;
+    free(rows);
+    rows = NULL;
+    /* The base share of each item term in each fold's labelled rows. */
+    base = calloc((size_t)(n_v ? n_v : 1) * (N_FOLDS + 1), sizeof(*base));
+    acc = calloc((size_t)(n_v ? n_v : 1) * (N_FOLDS + 1), sizeof(*acc));
+    touched = malloc((size_t)(n_v ? n_v : 1) * sizeof(*touched));
+    if (base == NULL || acc == NULL || touched == NULL)
+        goto nomem;
+    for (f = 0; f <= N_FOLDS; f++)
+        for (u = 0; u < n_items; u++)
+            for (k = fstart[u]; k < fstart[u + 1]; k++)
+                base[(size_t)fwd[k] * (N_FOLDS + 1) + (size_t)f] +=
+                    (double)L->n_lab[f][u] /
+                    (double)(L->lab_total[f] ? L->lab_total[f] : 1);
+    for (f = 0; f <= N_FOLDS; f++) {
+        L->ax[f].start = calloc((size_t)n_u + 1, sizeof(size_t));
+        if (L->ax[f].start == NULL)
+            goto nomem;
+    }
+    /* Per term: acc[v][fold] counts its rows in each fold whose item holds
+     * v, acc[v][N_FOLDS] all of them. */
+    for (u = 0; u < n_u; u++) {
+        int n_t = 0, t, per[N_FOLDS + 1] = {0};
+
+        for (i = ustart[u]; i < ustart[u + 1]; i++) {
+            const urow *r = &sorted[i];
+
+            per[r->fold]++;
+            per[N_FOLDS]++;
+            for (k = fstart[r->item]; k < fstart[r->item + 1]; k++) {
+                int *a = &acc[(size_t)fwd[k] * (N_FOLDS + 1)];
+
+                if (a[N_FOLDS] == 0)
+                    touched[n_t++] = fwd[k];
+                a[r->fold]++;
+                a[N_FOLDS]++;
+            }
+        }
+        for (f = 0; f <= N_FOLDS; f++) {
+            top_v top[ASSOC_K];
+            int n_top = 0;
+            double support = f < N_FOLDS ? per[N_FOLDS] - per[f] : per[N_FOLDS];
+
+            for (t = 0; support >= ASSOC_SUPPORT && t < n_t; t++) {
+                const int *a = &acc[(size_t)touched[t] * (N_FOLDS + 1)];
+                double b = base[(size_t)touched[t] * (N_FOLDS + 1) + (size_t)f];
+                double cnt = f < N_FOLDS ? a[N_FOLDS] - a[f] : a[N_FOLDS];
+                double sh = (cnt + ASSOC_PRIOR * b) / (support + ASSOC_PRIOR);
+
+                if (b > 0 && sh >= ASSOC_MIN && sh >= ASSOC_LIFT * b)
+                    top_put(top, &n_top, touched[t], sh, sh / b);
+            }
+            if (assoc_append(&L->ax[f], cap[f], u, top, n_top) != 0)
+                goto nomem;
+        }
+        for (t = 0; t < n_t; t++)
+            memset(&acc[(size_t)touched[t] * (N_FOLDS + 1)], 0,
+                   (N_FOLDS + 1) * sizeof(*acc));
+    }
+    L->x_at = calloc((size_t)(n_v ? n_v : 1), sizeof(*L->x_at));
+    L->xs = calloc((size_t)n_items, sizeof(*L->xs));
+    L->xs_touched = malloc((size_t)n_items * sizeof(*L->xs_touched));
+    if (L->x_at == NULL || L->xs == NULL || L->xs_touched == NULL)
+        goto nomem;
+    goto done;
+nomem:
+    rc = aipm_error_set(L->err, AIPM_ENOMEM, "out of memory");
+done:
+    free(fstart);
+    free(fwd);
+    free(rows);
+    free(sorted);
+    free(ustart);
+    free(base);
+    free(acc);
+    free(touched);
+    return rc;
+}
+
+/* The words of the labelled rows join the items' in the typo matcher. */
 static int build_fuzzy(linker *L)
 {
-    const aipm_bm25 *both[2] = {L->ix, L->lab[N_FOLDS]};
-    int k, t, rc;
+    size_t i;
+    int rc;
 
-    if ((rc = aipm_fuzzy_new(&L->fuzzy, L->err)) != 0)
-        return rc;
-    for (k = 0; k < 2; k++)
-        for (t = 0; t < aipm_bm25_n_terms(both[k]); t++) {
-            size_t len;
-            const char *term = aipm_bm25_term(both[k], t, &len);
-
-            if ((rc = aipm_fuzzy_add(L->fuzzy, term, len, L->err)) != 0)
-                return rc;
-        }
+    for (i = 0; i < L->n_lab_rows; i++)
+        if ((rc = aipm_tokenize(L->tok, L->lab_rows[i].text,
+                                strlen(L->lab_rows[i].text), surf_term, L)) !=
+            0)
+            return rc;
     return AIPM_OK;
 }
 
@@ -354,7 +775,7 @@ typedef struct qbuild {
     query *q;
 } qbuild;
 
-static void q_put(query *q, int id_item, int id_lab, double w)
+static void q_put(query *q, int id_item, int id_lab, int id_u, double w)
 {
     int i;
 
@@ -370,6 +791,7 @@ static void q_put(query *q, int id_item, int id_lab, double w)
         return;
     q->id_item[q->n] = id_item;
     q->id_lab[q->n] = id_lab;
+    q->id_u[q->n] = id_u;
     q->w[q->n++] = w;
 }
 
@@ -382,30 +804,72 @@ static int q_term(void *ctx, const char *term, size_t len)
 
     q->n_terms++;
     if (a >= 0 || c >= 0) {
-        q_put(q, a, c, 1);
-    } else if (aipm_fuzzy_max_distance(len) > 0) {
+        q_put(q, a, c, aipm_bm25_term_id(b->L->lab[N_FOLDS], term, len), 1);
+    } else {
+        size_t wlen;
+        const char *word = aipm_tokenizer_word(b->L->tok, &wlen);
         aipm_fuzzy_hit hits[FUZZY_K];
-        int k = aipm_fuzzy_match(b->L->fuzzy, term, len, hits, FUZZY_K), i;
+        int k = aipm_fuzzy_max_distance(wlen) > 0
+                    ? aipm_fuzzy_match(b->L->fuzzy, word, wlen, hits, FUZZY_K)
+                    : 0,
+            i;
 
         /* Only the nearest: "impotr" is "import", not also "importer". */
         for (i = 0; i < k && hits[i].distance == hits[0].distance; i++) {
-            size_t tl = strlen(hits[i].term);
+            int s = aipm_strmap_find(&b->L->surf, hits[i].term,
+                                     strlen(hits[i].term));
+            const char *st = s >= 0 ? b->L->surf_stem[s] : hits[i].term;
+            size_t tl = strlen(st);
 
-            q_put(q, aipm_bm25_term_id(b->L->ix, hits[i].term, tl),
-                  aipm_bm25_term_id(b->lab, hits[i].term, tl),
+            q_put(q, aipm_bm25_term_id(b->L->ix, st, tl),
+                  aipm_bm25_term_id(b->lab, st, tl),
+                  aipm_bm25_term_id(b->L->lab[N_FOLDS], st, tl),
                   hits[i].distance == 1 ? FUZZY_W1 : FUZZY_W2);
         }
     }
     return 0;
 }
 
-static void make_query(linker *L, const aipm_bm25 *lab, const char *text,
-                       size_t len, query *q)
+/* The item terms the query's terms are associated with in fold f, each
+ * weighted by the term's weight times the association's strength (the
+ * strongest when several terms give the same item term). */
+static void expand(linker *L, int f, query *q)
 {
-    qbuild b = {L, lab, q};
+    const assoc *x = &L->ax[f];
+    int i;
+    size_t k;
+
+    q->nx = 0;
+    if (x->start == NULL)
+        return;
+    for (i = 0; i < q->n; i++) {
+        if (q->id_u[i] < 0)
+            continue;
+        for (k = x->start[q->id_u[i]]; k < x->start[q->id_u[i] + 1]; k++) {
+            double w = q->w[i] * x->a[k];
+            int *at = &L->x_at[x->v[k]];
+
+            if (*at) {
+                if (w > q->xw[*at - 1])
+                    q->xw[*at - 1] = w;
+            } else if (q->nx < MAX_X) {
+                q->xid[q->nx] = x->v[k];
+                q->xw[q->nx++] = w;
+                *at = q->nx;
+            }
+        }
+    }
+    for (i = 0; i < q->nx; i++)
+        L->x_at[q->xid[i]] = 0;
+}
+
+static void make_query(linker *L, int f, const char *text, size_t len, query *q)
+{
+    qbuild b = {L, L->lab[f], q};
 
     q->n = q->n_terms = 0;
     aipm_tokenize(L->tok, text, len, q_term, &b);
+    expand(L, f, q);
 }
 
 /* The features of item j for query q against label index f. */
@@ -416,6 +880,7 @@ static void features(const linker *L, int f, const query *q, int j, double *x)
     x[2] = log(((double)L->n_lab[f][j] + 1) /
                ((double)L->lab_total[f] + L->items.n_keys));
     x[3] = x[4] = 0;
+    x[5] = L->xs ? L->xs[j] : 0;
 }
 
 static void add_option(const linker *L, int f, const query *q, example *e,
@@ -429,6 +894,9 @@ static void add_option(const linker *L, int f, const query *q, example *e,
     e->opt[e->n_opt].item = item;
     if (item < 0) {
         memset(e->opt[e->n_opt].x, 0, sizeof(e->opt[e->n_opt].x));
+        if (L->lab[f] != NULL && L->n_lab[f][L->items.n_keys] > 0)
+            e->opt[e->n_opt].x[1] = aipm_bm25_doc_score(
+                L->lab[f], q->id_lab, q->w, q->n, L->items.n_keys);
         e->opt[e->n_opt].x[3] = 1;
         e->opt[e->n_opt].x[4] = log1p((double)q->n_terms);
     } else {
@@ -437,11 +905,62 @@ static void add_option(const linker *L, int f, const query *q, example *e,
     e->n_opt++;
 }
 
-/* The candidates of a query (best of each index) and "none", first. */
+/* The associations' score of every item for query q, into L->xs (the
+ * items touched in L->xs_touched), and the CAND_TOP best into hits. */
+static int assoc_scores(linker *L, const query *q, aipm_bm25_hit *hits)
+{
+    int i, n_hits = 0;
+    size_t k, n;
+
+    L->n_xs = 0;
+    if (L->xs == NULL)
+        return 0;
+    for (i = 0; i < q->nx; i++) {
+        const aipm_bm25_posting *p;
+
+        n = aipm_bm25_postings(L->ix, q->xid[i], &p);
+        for (k = 0; k < n; k++) {
+            if (L->xs[p[k].doc] == 0)
+                L->xs_touched[L->n_xs++] = p[k].doc;
+            L->xs[p[k].doc] += p[k].w * q->xw[i];
+        }
+    }
+    for (i = 0; i < L->n_xs; i++) {
+        aipm_bm25_hit h = {L->xs_touched[i], L->xs[L->xs_touched[i]]};
+        int j;
+
+        if (n_hits == CAND_TOP && (h.score < hits[CAND_TOP - 1].score ||
+                                   (h.score == hits[CAND_TOP - 1].score &&
+                                    h.doc > hits[CAND_TOP - 1].doc)))
+            continue;
+        j = n_hits < CAND_TOP ? n_hits++ : CAND_TOP - 1;
+        for (; j > 0 &&
+               (hits[j - 1].score < h.score ||
+                (hits[j - 1].score == h.score && hits[j - 1].doc > h.doc));
+             j--)
+            hits[j] = hits[j - 1];
+        hits[j] = h;
+    }
+    return n_hits;
+}
+
+/* Clear L->xs after an example's features are taken. */
+static void assoc_clear(linker *L)
+{
+    int i;
+
+    for (i = 0; i < L->n_xs; i++)
+        L->xs[L->xs_touched[i]] = 0;
+    L->n_xs = 0;
+}
+
+/* The candidates of a query (best of each index and of the associations)
+ * and "none", first. L->xs stays filled for more options of the same
+ * query until assoc_clear. */
 static int candidates(linker *L, int f, const query *q, example *e)
 {
-    aipm_bm25_hit hits[CAND_TOP];
-    int k, i;
+    aipm_bm25_hit hits[CAND_TOP], xhits[CAND_TOP];
+    int k, i, nx = assoc_scores(L, q, xhits);
 
     e->n_opt = 0;
     add_option(L, f, q, e, -1);
@@ -454,7 +973,10 @@ static int candidates(linker *L, int f, const query *q, example *e)
     if (k < 0)
         return k;
     for (i = 0; i < k; i++)
-        add_option(L, f, q, e, hits[i].doc);
+        if (hits[i].doc < L->items.n_keys) /* not the unlinked rows' */
+            add_option(L, f, q, e, hits[i].doc);
+    for (i = 0; i < nx; i++)
+        add_option(L, f, q, e, xhits[i].doc);
     return AIPM_OK;
 }
 
@@ -526,7 +1048,7 @@ static int spd_solve(double A[N_W][N_W], const double *b, double *x)
  * constant: it keeps the weights finite when a few labelled rows separate
  * the items perfectly (they would grow without bound and every confidence
  * would be 0 or 1), and is negligible against thousands of rows. */
-static const double ridge[N_W] = {1, 1, 1, 0.01, 1};
+static const double ridge[N_W] = {1, 1, 1, 0.01, 1, 1};
 
 static double loglik(const example *ex, size_t n, const double *w)
 {
@@ -604,6 +1126,7 @@ static void fit(const example *ex, size_t n, double *w)
 typedef struct pred {
     double conf; /* of the best item (not none) */
     int right, in3;
+    int none; /* the row is about no item (unlinked) */
 } pred;
 
 static int cmp_pred(const void *a, const void *b)
@@ -644,7 +1167,7 @@ static int cross_validate(linker *L)
     size_t n_cv = 0, i, n_ex = 0, stride;
     int rc = AIPM_OK;
 
-    ev->labelled = (int64_t)L->n_lab_rows;
+    ev->learnt_from = (int64_t)L->n_lab_rows;
     if (L->n_lab_rows < AIPM_LINK_MIN_LABELLED)
         return AIPM_OK;
     stride = (L->n_lab_rows + CV_MAX_ROWS - 1) / CV_MAX_ROWS;
@@ -652,7 +1175,7 @@ static int cross_validate(linker *L)
         L->lab_rows[i].cv = 1;
         n_cv++;
     }
-    ex = malloc(2 * n_cv * sizeof(*ex));
+    ex = malloc(EX_PER_ROW * n_cv * sizeof(*ex));
     pr = L->pred = malloc(n_cv * sizeof(*pr));
     if (ex == NULL || pr == NULL) {
         rc = aipm_error_set(L->err, AIPM_ENOMEM, "out of memory");
@@ -660,23 +1183,37 @@ static int cross_validate(linker *L)
     }
     for (i = 0; i < L->n_lab_rows; i++) {
         const labelled *r = &L->lab_rows[i];
-        example *pos = &ex[n_ex], *neg;
+        example *pos = &ex[n_ex], *neg, *cold;
         query q;
-        int k, j;
+        int k, j, item = r->n_items ? r->items[0] : -1;
 
         if (!r->cv)
             continue;
-        make_query(L, L->lab[r->fold], r->text, strlen(r->text), &q);
+        make_query(L, r->fold, r->text, strlen(r->text), &q);
         if ((rc = candidates(L, r->fold, &q, pos)) != 0) {
             rc = aipm_error_set(L->err, rc, "text index not ready");
             goto done;
         }
+        /* The answer is the row's first item (any of its items is right in
+         * the figures below). */
         k = pos->n_opt;
-        add_option(L, r->fold, &q, pos, r->item);
+        if (item >= 0)
+            add_option(L, r->fold, &q, pos, item);
+        assoc_clear(L);
         pos->added = pos->n_opt > k;
         pos->weight = 1;
+        pos->row = (int)i;
+        if (item < 0) {
+            /* An unlinked row: "none" is the answer; nothing to take out
+             * or to make cold. */
+            pos->answer = 0;
+            ex[n_ex + 1] = ex[n_ex + 2] = *pos;
+            ex[n_ex + 1].weight = ex[n_ex + 2].weight = 0;
+            n_ex += EX_PER_ROW;
+            continue;
+        }
         for (k = 0; k < pos->n_opt; k++)
-            if (pos->opt[k].item == r->item)
+            if (pos->opt[k].item == item)
                 pos->answer = k;
         neg = &ex[n_ex + 1];
         neg->n_opt = 0;
@@ -684,52 +1221,66 @@ static int cross_validate(linker *L)
         neg->answer = 0; /* none is option 0 */
         neg->added = 0;
         for (k = 0, j = 0; k < pos->n_opt; k++)
-            if (pos->opt[k].item != r->item)
+            if (!has_item(r->items, r->n_items, pos->opt[k].item))
                 neg->opt[j++] = pos->opt[k];
         neg->n_opt = j;
-        n_ex += 2;
+        cold = &ex[n_ex + 2];
+        *cold = *pos;
+        cold->weight = COLD_WEIGHT;
+        cold->opt[cold->answer].x[1] = 0;
+        cold->opt[cold->answer].x[2] =
+            log(1 / ((double)L->lab_total[r->fold] + L->items.n_keys));
+        n_ex += EX_PER_ROW;
     }
     fit(ex, n_ex, L->w);
     ev->fitted = 1;
     /* The held-out predictions. The answer was added to the candidates for
      * the fit; a prediction sees only what retrieval found. */
-    for (i = 0; i < n_ex; i += 2) {
+    for (i = 0; i < n_ex; i += EX_PER_ROW) {
         example e = ex[i];
         double p[MAX_CAND + 1];
         int order[3], m, k;
-        pred *d = &pr[i / 2];
-        int answer_item = e.opt[e.answer].item;
+        pred *d = &pr[i / EX_PER_ROW];
+        const labelled *r = &L->lab_rows[e.row];
 
         if (e.added)
             e.n_opt--; /* retrieval did not find it */
         softmax(&e, L->w, p);
         m = best_items(&e, p, order, 3);
         d->conf = m ? p[order[0]] : 0;
-        d->right = m && e.opt[order[0]].item == answer_item;
+        d->none = r->n_items == 0;
+        d->right = m && has_item(r->items, r->n_items, e.opt[order[0]].item);
         d->in3 = 0;
         for (k = 0; k < m; k++)
-            d->in3 |= e.opt[order[k]].item == answer_item;
+            d->in3 |= has_item(r->items, r->n_items, e.opt[order[k]].item);
     }
     ev->cv_rows = (int64_t)n_cv;
     {
-        size_t n_right = 0, n_in3 = 0, best_n = 0, run_right = 0;
+        size_t n_right = 0, n_in3 = 0, n_about = 0, best_n = 0, run_right = 0;
         double best_t = 1.01;
 
         for (i = 0; i < n_cv; i++) {
             n_right += (size_t)pr[i].right;
             n_in3 += (size_t)pr[i].in3;
+            n_about += (size_t)!pr[i].none;
         }
-        ev->top1 = (double)n_right / (double)n_cv;
-        ev->top3 = (double)n_in3 / (double)n_cv;
+        ev->cv_none = (int64_t)(n_cv - n_about);
+        ev->top1 = n_about ? (double)n_right / (double)n_about : NAN;
+        ev->top3 = n_about ? (double)n_in3 / (double)n_about : NAN;
         /* The threshold: the longest prefix, by falling confidence, whose
          * links are at least the target precision right (ties kept
-         * together). */
+         * together) and that ends in a right link: wrong links below the
+         * last right one would spend the precision for no recall (a row
+         * people unlinked at a confidence of 0.0001 would set the
+         * threshold there). */
         qsort(pr, n_cv, sizeof(*pr), cmp_pred);
         for (i = 0; i < n_cv; i++) {
+            size_t before = run_right;
+
             run_right += (size_t)pr[i].right;
-            if (i + 1 < n_cv && pr[i + 1].conf == pr[i].conf)
-                continue;
-            if (pr[i].conf > 0 &&
+            for (; i + 1 < n_cv && pr[i + 1].conf == pr[i].conf; i++)
+                run_right += (size_t)pr[i + 1].right;
+            if (pr[i].conf > 0 && run_right > before &&
                 (double)run_right >=
                     AIPM_LINK_TARGET_PRECISION * (double)(i + 1)) {
                 best_n = i + 1;
@@ -751,24 +1302,30 @@ static void cv_figures(linker *L)
 {
     aipm_link_eval *ev = &L->stats.eval;
     size_t i, linked = 0, linked_right = 0, review = 0, review_right = 0;
+    size_t about = 0, review_about = 0;
 
     if (!ev->fitted || L->n_pred == 0)
         return;
     for (i = 0; i < L->n_pred; i++) {
         const pred *d = &L->pred[i];
 
+        about += (size_t)!d->none;
         if (d->conf > 0 && d->conf >= L->threshold) {
-            linked++;
+            linked++; /* an unlinked row linked is a wrong link */
             linked_right += (size_t)d->right;
         } else {
             review++;
+            review_about += (size_t)!d->none;
             review_right += (size_t)d->right;
         }
     }
+    /* Recall and the review queue's top-1 are over the rows about an item;
+     * precision and the review share over all. */
     ev->linked_precision = linked ? (double)linked_right / (double)linked : NAN;
-    ev->linked_recall = (double)linked_right / (double)L->n_pred;
+    ev->linked_recall = about ? (double)linked_right / (double)about : NAN;
     ev->review_share = (double)review / (double)L->n_pred;
-    ev->review_top1 = review ? (double)review_right / (double)review : NAN;
+    ev->review_top1 =
+        review_about ? (double)review_right / (double)review_about : NAN;
 }
 
 /* ---- step 8: every row ---- */
@@ -778,8 +1335,12 @@ static void cv_figures(linker *L)
 static int score_text(linker *L, const char *text, size_t len, example *e,
                       double *p, int *order, int n_order, query *q)
 {
-    make_query(L, L->lab[N_FOLDS], text, len, q);
-    if (candidates(L, N_FOLDS, q, e) != 0)
+    int rc;
+
+    make_query(L, N_FOLDS, text, len, q);
+    rc = candidates(L, N_FOLDS, q, e);
+    assoc_clear(L);
+    if (rc != 0)
         return -1;
     softmax(e, L->w, p);
     return best_items(e, p, order, n_order);
@@ -833,10 +1394,11 @@ static int link_row(void *ctx, int n, const char *const *text,
     example e;
     query q;
     double p[MAX_CAND + 1];
-    int order[AIPM_LINK_CANDS], m, i, known;
+    int order[AIPM_LINK_CANDS], m, i, n_known, none;
+    int known[AIPM_LINK_MAX_ITEMS];
     aipm_link l;
     aipm_link_status how;
-    const char *body, *kid;
+    const char *body;
     size_t blen;
 
     (void)num;
@@ -861,11 +1423,11 @@ static int link_row(void *ctx, int n, const char *const *text,
     l.n_cands = m;
     l.model_item = m ? l.cands[0].item_id : NULL;
     l.confidence = m ? p[order[0]] : NAN;
-    known = known_item(L, text, &how, &kid);
+    n_known = known_items(L, text, &how, known, &none);
     if (how != AIPM_LINK_REVIEW) {
         l.status = how;
-        if (kid && known >= 0)
-            add_link(&l, L->items.keys[known], NAN);
+        for (i = 0; i < n_known; i++)
+            add_link(&l, L->items.keys[known[i]], NAN);
         if (how == AIPM_LINK_CORRECTED)
             L->stats.corrected++;
         else
@@ -927,15 +1489,25 @@ static void linker_free(linker *L)
         free(L->n_lab[f]);
     }
     aipm_fuzzy_free(L->fuzzy);
+    for (f = 0; f <= N_FOLDS; f++) {
+        free(L->ax[f].start);
+        free(L->ax[f].v);
+        free(L->ax[f].a);
+    }
+    free(L->x_at);
+    free(L->xs);
+    free(L->xs_touched);
     aipm_tokenizer_free(L->tok);
     for (i = 0; i < (size_t)L->items.n_keys && i < L->cap_titles; i++)
         free(L->titles[i]);
     free(L->titles);
     aipm_strmap_free(&L->items);
-    for (i = 0; i < (size_t)L->corr.n_keys && i < L->n_corr_cap; i++)
-        free(L->corr_item[i]);
-    free(L->corr_item);
+    free(L->corr_of);
     aipm_strmap_free(&L->corr);
+    for (i = 0; i < (size_t)L->surf.n_keys && i < L->cap_surf; i++)
+        free(L->surf_stem[i]);
+    free(L->surf_stem);
+    aipm_strmap_free(&L->surf);
     for (i = 0; i < L->n_lab_rows; i++)
         free(L->lab_rows[i].text);
     free(L->lab_rows);
@@ -948,7 +1520,7 @@ int aipm_feedback_links(aipm_store *st, const aipm_link_opts *o,
 {
     /* The weights when nothing is learnt: the item-text BM25 score against
      * a "none" of AIPM_LINK_NONE_SCORE (the linker before labels). */
-    static const double fixed[N_W] = {1, 0, 0, AIPM_LINK_NONE_SCORE, 0};
+    static const double fixed[N_W] = {1, 0, 0, AIPM_LINK_NONE_SCORE, 0, 0};
     linker L;
     int rc;
 
@@ -959,9 +1531,13 @@ int aipm_feedback_links(aipm_store *st, const aipm_link_opts *o,
     L.ctx = ctx;
     memcpy(L.w, fixed, sizeof(L.w));
     L.threshold = AIPM_LINK_THRESHOLD;
+    L.max_lab = o && o->max_labelled > 0 ? (size_t)o->max_labelled
+                                         : AIPM_LINK_MAX_LABELLED;
     aipm_strmap_init(&L.items, MAX_ITEMS);
     aipm_strmap_init(&L.corr, MAX_CORRECTIONS);
+    aipm_strmap_init(&L.surf, MAX_SURF);
     if ((rc = aipm_tokenizer_new(&L.tok, err)) != 0 ||
+        (rc = aipm_fuzzy_new(&L.fuzzy, err)) != 0 ||
         (rc = aipm_bm25_new(&L.ix, err)) != 0)
         goto done;
     rc = aipm_store_query(st, items_sql, NULL, 0, add_item, &L, err);
@@ -975,6 +1551,8 @@ int aipm_feedback_links(aipm_store *st, const aipm_link_opts *o,
             aipm_store_query(st, feedback_sql, NULL, 0, keep_labelled, &L, err);
     if (rc == AIPM_OK)
         rc = build_label_indexes(&L);
+    if (rc == AIPM_OK)
+        rc = build_assoc(&L);
     if (rc == AIPM_OK)
         rc = build_fuzzy(&L);
     if (rc == AIPM_OK)
@@ -1043,7 +1621,7 @@ int aipm_feedback_correct(aipm_store *st, const char *feedback_id,
         rc = aipm_error_set(err, AIPM_ENOTFOUND,
                             "no backlog item %s in the accepted data", item_id);
     if (rc == AIPM_OK)
-        rc = aipm_store_link_put(st, feedback_id, unlink ? NULL : item_id,
+        rc = aipm_store_link_put(st, feedback_id, item_id, unlink,
                                  aipm_audit_actor(), aipm_now_ms(), err);
     if (rc == AIPM_OK) {
         detail = json_pack("{s:s, s:s}", unlink ? "not_item" : "item", item_id,

@@ -80,10 +80,22 @@ static const char migration_3[] =
     " feedback_id TEXT PRIMARY KEY, item_id TEXT, actor TEXT NOT NULL,"
     " time_ms INTEGER NOT NULL);";
 
+/* Migration 4: a row may be corrected to several items (a message with
+ * several asks), so the key is (feedback_id, item_id); '' marks a row
+ * about no item (it was NULL). */
+static const char migration_4[] =
+    "CREATE TABLE feedback_links_4("
+    " feedback_id TEXT NOT NULL, item_id TEXT NOT NULL, actor TEXT NOT NULL,"
+    " time_ms INTEGER NOT NULL, PRIMARY KEY(feedback_id, item_id));"
+    "INSERT INTO feedback_links_4 SELECT feedback_id, coalesce(item_id, ''),"
+    " actor, time_ms FROM feedback_links;"
+    "DROP TABLE feedback_links;"
+    "ALTER TABLE feedback_links_4 RENAME TO feedback_links;";
+
 /* The migrations in order: migration n is aipm_store__migrations[n - 1]
  * (the first also creates the CSV datasets' tables, from their
  * contracts). */
 const char *const aipm_store__migrations[] = {migration_1, migration_2,
-                                              migration_3};
+                                              migration_3, migration_4};
 const int aipm_store__n_migrations =
     (int)(sizeof(aipm_store__migrations) / sizeof(aipm_store__migrations[0]));

@@ -422,8 +422,9 @@ int aipm_store_analysis_index(aipm_store *st, aipm_error *err)
 }
 
 int aipm_store_link_put(aipm_store *st, const char *feedback_id,
-                        const char *item_id, const char *actor, int64_t time_ms,
-                        aipm_error *err)
+                        const char *item_id, int unlink, const char *actor,
+                        int64_t time_ms, aipm_error *err)
 {
-    return st->ops->link_put(st, feedback_id, item_id, actor, time_ms, err);
+    return st->ops->link_put(st, feedback_id, item_id, unlink, actor, time_ms,
+                             err);
 }

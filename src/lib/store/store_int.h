@@ -62,8 +62,8 @@ typedef struct aipm_store_ops {
                         aipm_error *err);
     int (*analysis_index)(aipm_store *st, aipm_error *err);
     int (*link_put)(aipm_store *st, const char *feedback_id,
-                    const char *item_id, const char *actor, int64_t time_ms,
-                    aipm_error *err);
+                    const char *item_id, int unlink, const char *actor,
+                    int64_t time_ms, aipm_error *err);
     int (*event_count)(aipm_store *st, const char *event, int64_t cap,
                        int64_t *out, aipm_error *err);
 } aipm_store_ops;

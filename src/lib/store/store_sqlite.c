@@ -1400,25 +1400,42 @@ static int sq_decision_put(aipm_store *base, const aipm_decision_row *row,
     return rc == SQLITE_DONE ? AIPM_OK : db_error(s, err);
 }
 
+/* A link adds (feedback, item) and drops a "no item" mark; an unlink
+ * drops (feedback, item) and, when no item is left, marks the row about
+ * no item (''). One statement each, in the caller's transaction. */
 static int sq_link_put(aipm_store *base, const char *feedback_id,
-                       const char *item_id, const char *actor, int64_t time_ms,
-                       aipm_error *err)
+                       const char *item_id, int unlink, const char *actor,
+                       int64_t time_ms, aipm_error *err)
 {
+    static const char *const link_sql[] = {
+        "DELETE FROM feedback_links WHERE feedback_id = ?1 AND item_id = ''",
+        "INSERT OR REPLACE INTO feedback_links(feedback_id, item_id, actor,"
+        " time_ms) VALUES(?1, ?2, ?3, ?4)"};
+    static const char *const unlink_sql[] = {
+        "DELETE FROM feedback_links WHERE feedback_id = ?1 AND item_id = ?2",
+        "INSERT OR REPLACE INTO feedback_links(feedback_id, item_id, actor,"
+        " time_ms) SELECT ?1, '', ?3, ?4 WHERE NOT EXISTS (SELECT 1 FROM"
+        " feedback_links WHERE feedback_id = ?1)"};
+    const char *const *sql = unlink ? unlink_sql : link_sql;
     sqlite_store *s = (sqlite_store *)base;
-    sqlite3_stmt *st = NULL;
-    int rc;
+    int k, rc = SQLITE_DONE;
 
-    if (sqlite3_prepare_v2(s->db,
-                           "INSERT OR REPLACE INTO feedback_links(feedback_id,"
-                           " item_id, actor, time_ms) VALUES(?1, ?2, ?3, ?4)",
-                           -1, &st, NULL) != SQLITE_OK)
-        return db_error(s, err);
-    bind_text(st, 1, feedback_id);
-    bind_text(st, 2, item_id);
-    bind_text(st, 3, actor);
-    sqlite3_bind_int64(st, 4, time_ms);
-    rc = sqlite3_step(st);
-    sqlite3_finalize(st);
+    for (k = 0; k < 2 && rc == SQLITE_DONE; k++) {
+        sqlite3_stmt *st = NULL;
+
+        if (sqlite3_prepare_v2(s->db, sql[k], -1, &st, NULL) != SQLITE_OK)
+            return db_error(s, err);
+        /* A parameter a statement does not use is ignored by its bind. */
+        bind_text(st, 1, feedback_id);
+        if (sqlite3_bind_parameter_count(st) >= 2)
+            bind_text(st, 2, item_id);
+        if (sqlite3_bind_parameter_count(st) >= 3) {
+            bind_text(st, 3, actor);
+            sqlite3_bind_int64(st, 4, time_ms);
+        }
+        rc = sqlite3_step(st);
+        sqlite3_finalize(st);
+    }
     return rc == SQLITE_DONE ? AIPM_OK : db_error(s, err);
 }
 

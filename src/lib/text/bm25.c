@@ -28,10 +28,7 @@ typedef struct triple {
     int term, doc, tf;
 } triple;
 
-typedef struct posting {
-    int doc;
-    double w;
-} posting;
+typedef aipm_bm25_posting posting;
 
 struct aipm_bm25 {
     aipm_strmap terms;
@@ -270,6 +267,16 @@ double aipm_bm25_doc_score(const aipm_bm25 *ix, const int *ids, const double *w,
             score += ix->post[lo].w * (w ? w[i] : 1);
     }
     return score;
+}
+
+size_t aipm_bm25_postings(const aipm_bm25 *ix, int id,
+                          const aipm_bm25_posting **out)
+{
+    *out = NULL;
+    if (!ix->finished || id < 0 || id >= ix->terms.n_keys || ix->common[id])
+        return 0;
+    *out = &ix->post[ix->start[id]];
+    return ix->start[id + 1] - ix->start[id];
 }
 
 int aipm_bm25_query_ids(aipm_bm25 *ix, const int *ids, const double *w, int n,

@@ -37,7 +37,8 @@ struct aipm_tokenizer {
     struct sb_stemmer *stemmer;
     char word[AIPM_TERM_MAX + 8];
     size_t len;
-    int too_long; /* the current word passed AIPM_TERM_MAX: drop it */
+    int too_long;   /* the current word passed AIPM_TERM_MAX: drop it */
+    size_t flushed; /* length of the word handed to the callback */
 };
 
 /* English function words: articles, pronouns, auxiliaries, prepositions,
@@ -127,6 +128,12 @@ int aipm_tokenizer_new(aipm_tokenizer **out, aipm_error *err)
     return AIPM_OK;
 }
 
+const char *aipm_tokenizer_word(const aipm_tokenizer *t, size_t *len)
+{
+    *len = t->flushed;
+    return t->word;
+}
+
 void aipm_tokenizer_free(aipm_tokenizer *t)
 {
     if (t == NULL)
@@ -147,6 +154,7 @@ static int flush(aipm_tokenizer *t, aipm_term_fn fn, void *ctx)
     if (len == 0 || too_long)
         return 0;
     t->word[len] = '\0';
+    t->flushed = len;
     if (is_stop(t->word, len)) /* filled by aipm_tokenizer_new */
         return 0;
     stem = sb_stemmer_stem(t->stemmer, (const sb_symbol *)t->word, (int)len);

@@ -1,7 +1,8 @@
 # The demo's realistic feedback (issue 13, sourced by tests/cli/run.sh).
 
-# `aipm demo` links the 40 rows truth.json lists as the PM's corrections,
-# each through the audited path, and reports the linker's top-1 and the
+# `aipm demo` links the 40 rows truth.json lists as the PM's corrections
+# (each to every item it asks for) and unlinks 15 rows about no item, each
+# through the audited path, and reports the linker's top-1 and the
 # precision of `linked` against items_of (a multi-ask row is right when
 # the link names any of its items).
 case_demo13_corrections_and_checks() {
@@ -13,16 +14,23 @@ case_demo13_corrections_and_checks() {
     pycheck "$W/demo-data/truth.json" '
 import json
 fb = d["feedback"]
-corr = fb["corrections"]
-want(len(corr) == 40 and len({c["feedback_id"] for c in corr}) == 40, "corrections %d" % len(corr))
+corr = [c for c in fb["corrections"] if not c.get("unlink")]
+unl = [c for c in fb["corrections"] if c.get("unlink")]
+want(len({c["feedback_id"] for c in corr}) == 40 and len(unl) == 15, "corrections %d, unlinks %d" % (len(corr), len(unl)))
+by = {}
 for c in corr:
-    want(fb["items_of"][c["feedback_id"]] and fb["items_of"][c["feedback_id"]][0] == c["item_id"] == fb["item_of"][c["feedback_id"]], "correction %r" % c)
+    by.setdefault(c["feedback_id"], []).append(c["item_id"])
+for k, v in by.items():
+    want(v == fb["items_of"][k], "correction of %s: %r, items_of %r" % (k, v, fb["items_of"][k]))
+for c in unl:
+    want(fb["item_of"][c["feedback_id"]] is None, "unlink of a row about an item: %r" % c)
+n_corr = len(fb["corrections"])
 for k, v in fb["item_of"].items():
     want(v == (fb["items_of"][k][0] if fb["items_of"][k] else None), "%s: item_of %r, items_of %r" % (k, v, fb["items_of"][k]))
 j = json.load(open(args[0]))
 want(j["all_checks_ok"] is True, "all_checks_ok %r" % j["all_checks_ok"])
 c = [x for x in j["checks"] if x["check"] == "feedback corrections"]
-want(len(c) == 1 and c[0]["applied"] == 40, "corrections check %r" % c)
+want(len(c) == 1 and c[0]["applied"] == n_corr, "corrections check %r" % c)
 l = [x for x in j["checks"] if x["check"] == "feedback links"][0]
 for f in ("top1", "linked_precision", "untagged", "linked"):
     want(f in l, "links check lacks %s" % f)
@@ -42,9 +50,10 @@ right = sum(1 for x in lk if x["item_id"] in io[x["feedback_id"]])
 want((len(unt), top1) == (l["untagged"], l["top1_right"]), "top-1 %d of %d, the demo says %r" % (top1, len(unt), l))
 want((len(lk), right) == (l["linked"], l["linked_right"]), "linked %d of %d, the demo says %r" % (right, len(lk), l))
 c = {x["feedback_id"]: x for x in links if x["status"] == "corrected"}
-want(sorted(c) == sorted(x["feedback_id"] for x in d["feedback"]["corrections"]), "corrected rows differ from truth")' "$OUT" "$T/demo13.json"
+want(sorted(c) == sorted({x["feedback_id"] for x in d["feedback"]["corrections"]}), "corrected rows differ from truth")' "$OUT" "$T/demo13.json"
     A -C "$W" audit log --json
-    [ "$(grep -o 'feedback\.link' "$OUT" | wc -l)" -ge 40 ] || fail "the 40 corrections are not in the audit log"
+    [ "$(grep -o 'feedback\.link' "$OUT" | wc -l)" -ge 40 ] || fail "the 40 rows' links are not in the audit log"
+    [ "$(grep -o 'feedback\.unlink' "$OUT" | wc -l)" -ge 15 ] || fail "the 15 unlinks are not in the audit log"
     A -C "$W" audit verify
     expect_rc 0 "audit verify after the demo's corrections"
 }
