@@ -2,11 +2,19 @@
 # labelled rows, matches typos, links several asks, and reports its
 # cross-validated accuracy (issue 13).
 
+# The end of each corpus script: feedback.csv from its rows and tests,
+# lists of (id, text, item_id).
+LINK_FEEDBACK_CSV='with open(os.path.join(out, "feedback.csv"), "w", newline="") as f:
+    w = csv.writer(f)
+    w.writerow(["id", "created_at", "source", "user_id", "account_id", "score", "item_id", "text"])
+    for i, t, item in rows + tests:
+        w.writerow([i, "2026-09-01T10:00:00Z", "support", "u-1", "acct-1", "", item, t])'
+
 # A small product: four items; 48 labelled rows in customers' own words
 # (none of which the item texts contain: "cross tab", "okta", "ping",
 # "printout"); then rows the model must link.
 link_corpus() {
-    "$PY" - "$1" <<'PYEOF'
+    { cat <<'PYEOF'
 import csv, os, random, sys
 out = sys.argv[1]
 items = [
@@ -47,22 +55,24 @@ tests = [
     ("FB-T4", "Please add okta login. Also a crosstab for the sales numbers.", ""),
     ("FB-T5", "billing question about our invoice", ""),
 ]
-with open(os.path.join(out, "feedback.csv"), "w", newline="") as f:
-    w = csv.writer(f)
-    w.writerow(["id", "created_at", "source", "user_id", "account_id", "score", "item_id", "text"])
-    for i, t, item in rows + tests:
-        w.writerow([i, "2026-09-01T10:00:00Z", "support", "u-1", "acct-1", "", item, t])
 PYEOF
+    echo "$LINK_FEEDBACK_CSV"; } | "$PY" - "$1"
+}
+
+# A workspace named NAME with the corpus MAKER writes into $T/NAME-data
+# ingested: link_ws NAME MAKER; the workspace is $WS.
+link_ws() {
+    mkws "$1"
+    mkdir -p "$T/$1-data" && "$2" "$T/$1-data" || fail "making the corpus"
+    A -C "$WS" ingest backlog "$T/$1-data/backlog.csv"
+    expect_rc 0 "ingest backlog"
+    A -C "$WS" ingest feedback "$T/$1-data/feedback.csv"
+    expect_rc 0 "ingest feedback"
 }
 
 case_link_learns_words_typos_and_asks() {
     local W
-    mkws lk; W=$WS
-    mkdir -p "$T/lk-data" && link_corpus "$T/lk-data" || fail "making the corpus"
-    A -C "$W" ingest backlog "$T/lk-data/backlog.csv"
-    expect_rc 0 "ingest backlog"
-    A -C "$W" ingest feedback "$T/lk-data/feedback.csv"
-    expect_rc 0 "ingest feedback"
+    link_ws lk link_corpus; W=$WS
     A -C "$W" feedback links --json
     expect_rc 0 "feedback links --json"
     pycheck "$OUT" '
@@ -124,7 +134,7 @@ case_link_too_few_labels() {
 # inbox, "voice" only of CSV export for calls; "mass update in voice" is
 # bulk edit for phone calls.
 grid_corpus() {
-    "$PY" - "$1" <<'PYEOF'
+    { cat <<'PYEOF'
 import csv, os, sys
 out = sys.argv[1]
 features = [("Bulk edit", "Select many {s} and apply changes to all of them at once."),
@@ -180,22 +190,13 @@ for key, texts in labels.items():
         rows.append(("FB-L%d" % n, t, items[key]))
 tests = [("FB-G1", "mass update in voice", ""),
          ("FB-G2", "let us apply chages to many phone calls", "")]
-with open(os.path.join(out, "feedback.csv"), "w", newline="") as f:
-    w = csv.writer(f)
-    w.writerow(["id", "created_at", "source", "user_id", "account_id", "score", "item_id", "text"])
-    for i, t, item in rows + tests:
-        w.writerow([i, "2026-09-01T10:00:00Z", "support", "u-1", "acct-1", "", item, t])
 PYEOF
+    echo "$LINK_FEEDBACK_CSV"; } | "$PY" - "$1"
 }
 
 case_link_words_carry_to_siblings() {
     local W
-    mkws lkg; W=$WS
-    mkdir -p "$T/lkg-data" && grid_corpus "$T/lkg-data" || fail "making the corpus"
-    A -C "$W" ingest backlog "$T/lkg-data/backlog.csv"
-    expect_rc 0 "ingest backlog"
-    A -C "$W" ingest feedback "$T/lkg-data/feedback.csv"
-    expect_rc 0 "ingest feedback"
+    link_ws lkg grid_corpus; W=$WS
     A -C "$W" feedback links --json
     expect_rc 0 "feedback links --json"
     pycheck "$OUT" '
@@ -210,16 +211,11 @@ want(links["FB-G1"]["model_item"] == "BL-2", "G1 %r" % links["FB-G1"])
 want(links["FB-G2"]["model_item"] == "BL-2", "G2 %r" % links["FB-G2"])'
 }
 
-# Unlinked rows are labelled too: about no item. Eight billing rows that
-# people unlinked teach the model that billing talk is no ask, so new
-# billing rows that matched an item's learnt words ("number", "pdf") stop
-# being linked; the asks stay linked; the threshold is not dragged down to
-# the unlinked rows' near-zero confidence.
-case_link_learns_from_unlinks() {
-    local W k
-    mkws lku; W=$WS
-    mkdir -p "$T/lku-data" && link_corpus "$T/lku-data" || fail "making the corpus"
-    "$PY" - "$T/lku-data/feedback.csv" <<'PYEOF'
+# link_corpus and eight billing rows about no item (FB-C1..8), then two
+# new billing rows (FB-N1, FB-N2).
+unlink_corpus() {
+    link_corpus "$1" || return 1
+    "$PY" - "$1/feedback.csv" <<'PYEOF'
 import csv, sys
 chat = ["billing question about the pdf invoice", "the pdf invoice shows the wrong billing address",
         "refund for the invoice pdf please", "invoice pdf was sent twice",
@@ -233,10 +229,16 @@ with open(sys.argv[1], "a", newline="") as f:
     for k, t in enumerate(new):
         w.writerow(["FB-N%d" % (k + 1), "2026-09-01T10:00:00Z", "support", "u-1", "acct-1", "", "", t])
 PYEOF
-    A -C "$W" ingest backlog "$T/lku-data/backlog.csv"
-    expect_rc 0 "ingest backlog"
-    A -C "$W" ingest feedback "$T/lku-data/feedback.csv"
-    expect_rc 0 "ingest feedback"
+}
+
+# Unlinked rows are labelled too: about no item. Eight billing rows that
+# people unlinked teach the model that billing talk is no ask, so new
+# billing rows that matched an item's learnt words ("number", "pdf") stop
+# being linked; the asks stay linked; the threshold is not dragged down to
+# the unlinked rows' near-zero confidence.
+case_link_learns_from_unlinks() {
+    local W k
+    link_ws lku unlink_corpus; W=$WS
     A -C "$W" feedback links --json
     expect_rc 0 "feedback links --json (before)"
     cp "$OUT" "$T/lku-before.json"
@@ -273,12 +275,7 @@ want(m["threshold"] > 0.5, "threshold %r" % m["threshold"])' "$T/lku-before.json
 # asks); an unlink removes one; a row left with none is about no item.
 case_link_corrections_several_items() {
     local W
-    mkws lkm; W=$WS
-    mkdir -p "$T/lkm-data" && link_corpus "$T/lkm-data" || fail "making the corpus"
-    A -C "$W" ingest backlog "$T/lkm-data/backlog.csv"
-    expect_rc 0 "ingest backlog"
-    A -C "$W" ingest feedback "$T/lkm-data/feedback.csv"
-    expect_rc 0 "ingest feedback"
+    link_ws lkm link_corpus; W=$WS
     A -C "$W" feedback link FB-T5 BL-2
     expect_rc 0 "link FB-T5 BL-2"
     A -C "$W" feedback link FB-T5 BL-3
@@ -320,12 +317,7 @@ want(l["status"] == "corrected" and l["items"] == [], "about no item: %r" % l)'
 # item) keeps its corrections when a write command migrates it.
 case_link_store_migration() {
     local W
-    mkws lkmig; W=$WS
-    mkdir -p "$T/lkmig-data" && link_corpus "$T/lkmig-data" || fail "making the corpus"
-    A -C "$W" ingest backlog "$T/lkmig-data/backlog.csv"
-    expect_rc 0 "ingest backlog"
-    A -C "$W" ingest feedback "$T/lkmig-data/feedback.csv"
-    expect_rc 0 "ingest feedback"
+    link_ws lkmig link_corpus; W=$WS
     # Migration 3's table, as a store of 2026-12-04 had it.
     sqlite3 "$W/aipm.db" "DROP TABLE feedback_links;
         CREATE TABLE feedback_links(feedback_id TEXT PRIMARY KEY, item_id TEXT, actor TEXT NOT NULL, time_ms INTEGER NOT NULL);
