@@ -325,6 +325,7 @@ static void sample_ws(tu_ws *w, int reversed)
     assert_int_equal(
         tu_ws_ingest(w, "backlog", "b.csv", fb, len, NULL, &res, &err),
         AIPM_OK);
+    aipm_ingest_result_clear(&res);
     len = (size_t)snprintf(fb, sizeof(fb),
                            "id,created_at,source,user_id,account_id,score,"
                            "item_id,text\n");
@@ -339,6 +340,7 @@ static void sample_ws(tu_ws *w, int reversed)
     assert_int_equal(
         tu_ws_ingest(w, "feedback", "f.csv", fb, len, NULL, &res, &err),
         AIPM_OK);
+    aipm_ingest_result_clear(&res);
 }
 
 /* Beyond max_labelled rows the model learns from a sample of that many,
