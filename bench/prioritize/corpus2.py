@@ -489,22 +489,31 @@ def make_items(rng, n_items):
 
 
 def ask_text(rng, it):
-    """One ask about item `it` in a customer's words."""
+    """One ask about item `it` in a customer's words: (text, how it was
+    written), the second as [kind, scope, phrase] with kind "pain" (a pain
+    sentence), "cust" (the feature in customers' words) or "item" (in the
+    item's words), scope "none" (not named), "cust" or "item", and phrase
+    the pain sentence or the words used for the feature."""
     _, _, _, _, iph, cph, pains, _ = FEATURES[it["feature"]]
     s_item, s_cust = SCOPES[it["scope"]]
     r = rng.random()
     if r < 0.1:  # a pain sentence: customers' words only
         pain = rng.choice(pains)
+        how = ["pain", "none", pain]
         if rng.random() < 0.6:
             pain += " in " + rng.choice(s_cust)
-        return rng.choice(PAIN_FRAMES).format(pain=pain)
+            how[1] = "cust"
+        return rng.choice(PAIN_FRAMES).format(pain=pain), how
     # customers' words for the feature in about half of all asks
-    feat = rng.choice(cph) if rng.random() < 0.45 else rng.choice(iph)
+    cust = rng.random() < 0.45
+    feat = rng.choice(cph) if cust else rng.choice(iph)
+    kind = "cust" if cust else "item"
     u = rng.random()
     if u < 0.15:
-        return rng.choice(ASKS_NOSCOPE).format(feat=feat)
+        return rng.choice(ASKS_NOSCOPE).format(feat=feat), [kind, "none", feat]
     scope = rng.choice(s_cust) if u < 0.55 else s_item
-    return rng.choice(ASKS).format(feat=feat, scope=scope)
+    return (rng.choice(ASKS).format(feat=feat, scope=scope),
+            [kind, "cust" if u < 0.55 else "item", feat])
 
 
 def cap(s):
@@ -527,7 +536,7 @@ def main():
     items = make_items(rng, a.items)
     weights = [it["weight"] for it in items]
     by_id = {it["id"]: it for it in items}
-    rows, item_of, items_of = [], {}, {}
+    rows, item_of, items_of, asks = [], {}, {}, {}
     start = datetime.datetime(2026, 3, 1, 8, 0, 0)
     stamps = sorted(rng.randrange(0, 180 * 86400) for _ in range(a.rows))
     for n in range(a.rows):
@@ -544,7 +553,9 @@ def main():
                 it = rng.choices(items, weights)[0]
                 if it["id"] not in linked:
                     linked.append(it["id"])
-            parts = [ask_text(rng, by_id[i]) for i in linked]
+            written = [ask_text(rng, by_id[i]) for i in linked]
+            parts = [p for p, _ in written]
+            asks[fid] = [[i] + how for i, (_, how) in zip(linked, written)]
             text = rng.choice(OPENERS) + parts[0]
             for p in parts[1:]:
                 text += rng.choice(JOINERS) + p
@@ -581,7 +592,8 @@ def main():
                       "items": a.items, "rows": a.rows},
         "backlog": {it["id"]: {"feature": FEATURES[it["feature"]][0], "scope": it["scope"],
                                "weight": round(it["weight"], 6)} for it in items},
-        "feedback": {"rows": a.rows, "item_of": item_of, "items_of": items_of},
+        "feedback": {"rows": a.rows, "item_of": item_of, "items_of": items_of,
+                     "asks": asks},
     }
     with open(os.path.join(a.out, "truth.json"), "w") as fh:
         json.dump(truth, fh, indent=1, sort_keys=True)
