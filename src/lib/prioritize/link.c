@@ -76,12 +76,15 @@
  * at least ASSOC_SUPPORT labelled rows hold the term, the share of them
  * whose item's text holds the item term (smoothed toward its share among
  * all labelled rows, prior weight ASSOC_PRIOR) is at least ASSOC_MIN and
- * ASSOC_LIFT times that base share; the ASSOC_K strongest per term. */
-#define ASSOC_SUPPORT 2
+ * ASSOC_LIFT times that base share; per term the ASSOC_K with the highest
+ * share times log(lift), so a word seen in one labelled row points at its
+ * item's rarest words (the feature's), not at the ones every item of a
+ * surface shares. */
+#define ASSOC_SUPPORT 1
 #define ASSOC_PRIOR 1.0
 #define ASSOC_MIN 0.4
 #define ASSOC_LIFT 3.0
-#define ASSOC_K 5
+#define ASSOC_K 3
 #define MAX_X 512 /* item terms an expanded query holds */
 
 static const char items_sql[] =
@@ -585,25 +588,26 @@ static int item_terms(const aipm_bm25 *ix, int n_items, size_t **start,
 
 typedef struct top_v {
     int v;
-    double a, lift;
+    double a, key; /* the share; share times log(lift) */
 } top_v;
 
-/* Insert (v, a, lift) into the ASSOC_K strongest, best first. */
-static void top_put(top_v *top, int *n, int v, double a, double lift)
+/* Insert (v, a, key) into the ASSOC_K of highest key, best first (ties:
+ * the higher share). */
+static void top_put(top_v *top, int *n, int v, double a, double key)
 {
     int k;
 
-    if (*n == ASSOC_K &&
-        (a < top[*n - 1].a || (a == top[*n - 1].a && lift <= top[*n - 1].lift)))
+    if (*n == ASSOC_K && (key < top[*n - 1].key ||
+                          (key == top[*n - 1].key && a <= top[*n - 1].a)))
         return;
     k = *n < ASSOC_K ? (*n)++ : ASSOC_K - 1;
-    for (; k > 0 &&
-           (top[k - 1].a < a || (top[k - 1].a == a && top[k - 1].lift < lift));
+    for (; k > 0 && (top[k - 1].key < key ||
+                     (top[k - 1].key == key && top[k - 1].a < a));
          k--)
         top[k] = top[k - 1];
     top[k].v = v;
     top[k].a = a;
-    top[k].lift = lift;
+    top[k].key = key;
 }
 
 /* Append term u's strongest associations (its entries end at
@@ -724,7 +728,7 @@ static int build_assoc(linker *L)
                 double sh = (cnt + ASSOC_PRIOR * b) / (support + ASSOC_PRIOR);
 
                 if (b > 0 && sh >= ASSOC_MIN && sh >= ASSOC_LIFT * b)
-                    top_put(top, &n_top, touched[t], sh, sh / b);
+                    top_put(top, &n_top, touched[t], sh, sh * log(sh / b));
             }
             if (assoc_append(&L->ax[f], cap[f], u, top, n_top) != 0)
                 goto nomem;
