@@ -442,7 +442,7 @@ static int apply_corrections(workspace *ws, json_t *truth, json_t *checks)
  * 0.265-0.354); share of `linked` rows that name one of their true items
  * 0.858-1.000 where 50 or more rows were linked (seeds 2 and 9 linked 18
  * and 5: the threshold comes from about 200 labelled rows); prioritize
- * Spearman of expected vs true value 0.597-0.801. Over seeds 6..40 of the
+ * Spearman of expected vs true value 0.591-0.823. Over seeds 6..40 of the
  * BM25-only linker the Spearman went down to 0.331, so its floor stays at
  * 0.3. Smaller demos (fewer than SMALL_UNTAGGED untagged rows about an
  * item) give the model fewer labelled rows to learn from: at --users 800
