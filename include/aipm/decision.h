@@ -1,8 +1,10 @@
 /* decision.h - decision records: what was decided, from which data, with
- * which parameters, and the digest of the full output.
+ * which parameters, the full output and its digest.
  *
- * Kept simple until the governance issue builds approvals on it: one row
- * per decision in the store's `decisions` table.
+ * One row per decision in the store's `decisions` table, and one audit
+ * entry ("decision") naming it and its output digest, in the same
+ * transaction. Approvals come with the governance issue; until then every
+ * record is "proposed".
  */
 #ifndef AIPM_DECISION_H
 #define AIPM_DECISION_H
@@ -19,12 +21,18 @@ extern "C" {
 /* Store a decision record in its own transaction: a new UUID (into id_out),
  * the time, kind ("experiment", "prioritize", ...), subject and decision,
  * the inputs as {"<dataset>_batches": [accepted batch ids]} for each of the
- * NULL-terminated datasets, params (JSON, may be NULL) and the SHA-256 of
- * doc in canonical form (compact, sorted keys). */
+ * NULL-terminated datasets, params (JSON, may be NULL), doc in canonical
+ * form (compact, sorted keys) and its SHA-256; and its audit entry. The
+ * audit checkpoint at checkpoint (NULL: none) follows the commit. */
 int aipm_decision_record(aipm_store *st, const char *kind, const char *subject,
                          const char *decision, const json_t *doc,
                          const json_t *params, const char *const *datasets,
-                         int64_t now_ms, char id_out[37], aipm_error *err);
+                         int64_t now_ms, const char *checkpoint,
+                         char id_out[37], aipm_error *err);
+
+/* The SHA-256 of a stored output (hex, into sha_out): what the record's
+ * output_sha256 must be. */
+void aipm_decision_digest(const char *output, char sha_out[65]);
 
 #ifdef __cplusplus
 }

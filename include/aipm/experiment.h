@@ -34,6 +34,7 @@ typedef struct aipm_analysis_opts {
     int benjamini_hochberg; /* else Holm */
     int64_t now_ms;         /* the analysis end for a running experiment */
     int record;             /* store a decision record */
+    const char *checkpoint; /* the audit checkpoint to keep (NULL: none) */
     const char *by; /* break down by this user or account trait, or NULL */
 } aipm_analysis_opts;
 

@@ -277,10 +277,29 @@ typedef struct aipm_decision_row {
     const char *inputs; /* JSON: dataset batches */
     const char *params; /* JSON */
     const char *output_sha256;
+    const char *output; /* the full output, canonical JSON; NULL for a
+                         * record made before migration 5, or when a list
+                         * did not ask for it */
+    const char *status; /* proposed (the only one until approvals) */
 } aipm_decision_row;
 
+/* Stores row (its status is "proposed"). */
 int aipm_store_decision_put(aipm_store *st, const aipm_decision_row *row,
                             aipm_error *err);
+
+/* Which decision records aipm_store_decision_list returns: each non-NULL
+ * field must match; with_output also reads the full output. */
+typedef struct aipm_decision_filter {
+    const char *id, *kind, *status;
+    int with_output;
+} aipm_decision_filter;
+
+typedef int (*aipm_decision_cb)(void *ctx, const aipm_decision_row *row);
+
+/* The matching records, oldest first; strings are borrowed for the call.
+ * A non-zero return from cb stops the walk and is returned. */
+int aipm_store_decision_list(aipm_store *st, const aipm_decision_filter *f,
+                             aipm_decision_cb cb, void *ctx, aipm_error *err);
 
 /* ---- feedback link corrections ---- */
 

@@ -130,6 +130,7 @@ int cmd_demo(int argc, char **argv);
 int cmd_experiment(int argc, char **argv);
 int cmd_kpi(int argc, char **argv);
 int cmd_feedback(int argc, char **argv);
+int cmd_decisions(int argc, char **argv);
 int cmd_prioritize(int argc, char **argv);
 int cmd_forecast(int argc, char **argv);
 int cmd_graph(int argc, char **argv);

@@ -504,6 +504,7 @@ static int backlog_checks(workspace *ws, json_t *truth, json_t *checks)
                   ok_link));
     aipm_pz_opts_init(&o);
     o.now_ms = aipm_now_ms();
+    o.checkpoint = ws->checkpoint;
     o.capacity_weeks = 12;
     o.progress = cli_progress_count;
     o.progress_ctx = (void *)"prioritize";
@@ -744,6 +745,7 @@ int cmd_demo(int argc, char **argv)
         int ok, underpowered, false_positive;
 
         aipm_analysis_opts_init(&ao);
+        ao.checkpoint = ws.checkpoint;
         cli_progress_count((void *)"analyze", (uint64_t)i,
                            (uint64_t)ws.config->n_experiments);
         rc = aipm_experiment_analyze(&out, ws.store, ws.config, key, &ao, &err);
@@ -840,12 +842,13 @@ int cmd_demo(int argc, char **argv)
                "  aipm -C %s experiment analyze onboarding_checklist\n"
                "  aipm -C %s prioritize --capacity 12\n"
                "  aipm -C %s feedback links --review\n"
+               "  aipm -C %s decisions list\n"
                "  aipm -C %s graph stats\n"
                "  aipm -C %s quality\n"
                "  aipm -C %s quarantine --limit 10\n"
                "  aipm -C %s lineage --openlineage\n"
                "  aipm -C %s audit verify\n",
-               dir, dir, dir, dir, dir, dir, dir, dir, dir);
+               dir, dir, dir, dir, dir, dir, dir, dir, dir, dir);
     }
     rc = all_ok ? EXIT_OK : EXIT_INTERNAL;
     if (!all_ok)

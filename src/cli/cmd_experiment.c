@@ -282,6 +282,7 @@ static int analyze(workspace *ws, int argc, char **argv)
         return cli_usage_error("usage: aipm experiment analyze KEY");
     if (aipm_config_experiment(ws->config, key) == NULL)
         return no_experiment(ws->config, key);
+    o.checkpoint = ws->checkpoint;
     rc = aipm_experiment_analyze(&out, ws->store, ws->config, key, &o, &err);
     if (rc && out == NULL)
         return cli_fail(&err);

@@ -224,7 +224,8 @@ static int bass(int argc, char **argv)
         snprintf(decision, sizeof(decision), "p=%.4g q=%.4g m=%.4g", b.p, b.q,
                  b.m);
         rc = aipm_decision_record(ws.store, "forecast", path, decision, doc,
-                                  params, NULL, aipm_now_ms(), id, &err);
+                                  params, NULL, aipm_now_ms(), ws.checkpoint,
+                                  id, &err);
         json_decref(params);
         ws_close(&ws);
         if (rc != AIPM_OK) {
@@ -407,7 +408,8 @@ static int adoption(int argc, char **argv, int backtest)
                      (int)horizon, by ? by : "all");
             if (aipm_decision_record(ws.store, "forecast", features[i],
                                      decision, doc, params, datasets,
-                                     aipm_now_ms(), id, &err) != AIPM_OK) {
+                                     aipm_now_ms(), ws.checkpoint, id,
+                                     &err) != AIPM_OK) {
                 json_decref(params);
                 json_decref(doc);
                 rc = cli_fail(&err);

@@ -219,6 +219,7 @@ int cmd_prioritize(int argc, char **argv)
     if ((rc = ws_open(&ws)) != 0)
         return rc;
     o.now_ms = aipm_now_ms();
+    o.checkpoint = ws.checkpoint;
     o.progress = cli_progress_count; /* feedback rows linked, then items */
     o.progress_ctx = (void *)"prioritize";
     rc = aipm_prioritize(&text, ws.store, ws.config, &o, &err);

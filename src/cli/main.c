@@ -36,6 +36,8 @@ static const struct command {
      "experiments: list, analyze (frequentist, Bayesian, sequential)"},
     {"feedback", cmd_feedback,
      "feedback linked to backlog items: links, link, unlink"},
+    {"decisions", cmd_decisions,
+     "decision records of the analyses: list, show"},
     {"prioritize", cmd_prioritize,
      "the backlog ranked by learned value, with a release plan"},
     {"graph", cmd_graph,

@@ -11,6 +11,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 #include <cmocka.h>
 
 #include <sqlite3.h>
@@ -188,6 +189,79 @@ static void test_huge_schema_version_refused(void **state)
     assert_non_null(strstr(err.msg, "4294967297"));
 }
 
+typedef struct seen {
+    int n;
+    char ids[4][37];
+    char output[64];
+} seen;
+
+static int collect(void *ctx, const aipm_decision_row *r)
+{
+    seen *s = ctx;
+
+    if (s->n < 4)
+        snprintf(s->ids[s->n], sizeof(s->ids[0]), "%s", r->id);
+    s->n++;
+    assert_string_equal(r->status, "proposed");
+    snprintf(s->output, sizeof(s->output), "%s",
+             r->output ? r->output : "(null)");
+    return 0;
+}
+
+/* Decision records come back oldest first, filtered by id, kind and
+ * status, with the output only when asked for. */
+static void test_decision_list(void **state)
+{
+    tdir *t = *state;
+    aipm_error err = {0, ""};
+    aipm_store *st = NULL;
+    static const char *const ids[] = {"id-a", "id-b", "id-c"};
+    static const char *const kinds[] = {"experiment", "prioritize",
+                                        "experiment"};
+    static const int64_t times[] = {30, 10, 20};
+    aipm_decision_filter f = {NULL, NULL, NULL, 0};
+    seen s;
+    int i;
+
+    assert_int_equal(aipm_store_open(&st, t->db, AIPM_STORE_CREATE, &err),
+                     AIPM_OK);
+    for (i = 0; i < 3; i++) {
+        aipm_decision_row d = {ids[i], times[i], kinds[i], "subj",      "ship",
+                               "{}",   NULL,     "sha",    "{\"k\":1}", NULL};
+
+        assert_int_equal(aipm_store_decision_put(st, &d, &err), AIPM_OK);
+    }
+    memset(&s, 0, sizeof(s));
+    assert_int_equal(aipm_store_decision_list(st, &f, collect, &s, &err),
+                     AIPM_OK);
+    assert_int_equal(s.n, 3); /* by time: b (10), c (20), a (30) */
+    assert_string_equal(s.ids[0], "id-b");
+    assert_string_equal(s.ids[1], "id-c");
+    assert_string_equal(s.ids[2], "id-a");
+    assert_string_equal(s.output, "(null)"); /* not asked for */
+    memset(&s, 0, sizeof(s));
+    f.kind = "experiment";
+    assert_int_equal(aipm_store_decision_list(st, &f, collect, &s, &err),
+                     AIPM_OK);
+    assert_int_equal(s.n, 2);
+    assert_string_equal(s.ids[0], "id-c");
+    memset(&s, 0, sizeof(s));
+    f.kind = NULL;
+    f.id = "id-a";
+    f.with_output = 1;
+    assert_int_equal(aipm_store_decision_list(st, &f, collect, &s, &err),
+                     AIPM_OK);
+    assert_int_equal(s.n, 1);
+    assert_string_equal(s.output, "{\"k\":1}");
+    memset(&s, 0, sizeof(s));
+    f.id = NULL;
+    f.status = "approved";
+    assert_int_equal(aipm_store_decision_list(st, &f, collect, &s, &err),
+                     AIPM_OK);
+    assert_int_equal(s.n, 0);
+    aipm_store_close(st);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -202,6 +276,8 @@ int main(void)
             dir_teardown),
         cmocka_unit_test_setup_teardown(test_huge_schema_version_refused,
                                         dir_setup, dir_teardown),
+        cmocka_unit_test_setup_teardown(test_decision_list, dir_setup,
+                                        dir_teardown),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -523,7 +523,7 @@ decided:
         char id[37];
 
         rc = aipm_decision_record(st, "experiment", key, decision, doc, params,
-                                  inputs, o->now_ms, id, err);
+                                  inputs, o->now_ms, o->checkpoint, id, err);
         json_decref(params);
         /* A record that cannot be written (a lock, a full disk, a
          * read-only store) does not throw the analysis away: the result

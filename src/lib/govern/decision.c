@@ -1,6 +1,8 @@
 /* decision.c - decision records (see decision.h). */
 #include "aipm/decision.h"
 
+#include "aipm/audit.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,16 +14,26 @@ static int add_batch(void *ctx, const aipm_batch_info *b)
     return 0;
 }
 
+void aipm_decision_digest(const char *output, char sha_out[65])
+{
+    uint8_t dig[32];
+
+    aipm_sha256_oneshot(dig, output, strlen(output));
+    aipm_hex(sha_out, dig, 32);
+}
+
 int aipm_decision_record(aipm_store *st, const char *kind, const char *subject,
                          const char *decision, const json_t *doc,
                          const json_t *params, const char *const *datasets,
-                         int64_t now_ms, char id_out[37], aipm_error *err)
+                         int64_t now_ms, const char *checkpoint,
+                         char id_out[37], aipm_error *err)
 {
     aipm_decision_row d;
     json_t *inputs = json_object();
     char *text = json_dumps(doc, JSON_COMPACT | JSON_SORT_KEYS);
-    char *inputs_s = NULL, *params_s = NULL, sha[65], name[64];
-    uint8_t dig[32];
+    char *inputs_s = NULL, *params_s = NULL, *detail = NULL, sha[65], name[64];
+    uint8_t head[32];
+    uint64_t size;
     int i, rc;
 
     for (i = 0; inputs && datasets && datasets[i]; i++) {
@@ -45,8 +57,7 @@ int aipm_decision_record(aipm_store *st, const char *kind, const char *subject,
         rc = aipm_error_set(err, AIPM_ENOMEM, "out of memory");
         goto done;
     }
-    aipm_sha256_oneshot(dig, text, strlen(text));
-    aipm_hex(sha, dig, 32);
+    aipm_decision_digest(text, sha);
     aipm_uuid4(id_out);
     d.id = id_out;
     d.time_ms = now_ms;
@@ -56,13 +67,31 @@ int aipm_decision_record(aipm_store *st, const char *kind, const char *subject,
     d.inputs = inputs_s;
     d.params = params_s;
     d.output_sha256 = sha;
-    if ((rc = aipm_store_begin(st, err)) == 0 &&
-        (rc = aipm_store_decision_put(st, &d, err)) == 0)
-        rc = aipm_store_commit(st, err);
-    else
+    d.output = text;
+    d.status = "proposed";
+    {
+        json_t *dj =
+            json_pack("{s:s, s:s, s:s, s:s}", "kind", kind, "subject", subject,
+                      "decision", decision, "output_sha256", sha);
+
+        detail = dj ? json_dumps(dj, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+        json_decref(dj);
+    }
+    if (detail == NULL) {
+        rc = aipm_error_set(err, AIPM_ENOMEM, "out of memory");
+        goto done;
+    }
+    if ((rc = aipm_store_begin(st, err)) != 0)
+        goto done;
+    if ((rc = aipm_store_decision_put(st, &d, err)) == 0 &&
+        (rc = aipm_audit_append(st, "decision", id_out, detail, &size, head,
+                                err)) == 0)
+        rc = aipm_audit_commit(st, checkpoint, size, head, err);
+    if (rc)
         aipm_store_rollback(st);
 done:
     json_decref(inputs);
+    free(detail);
     free(text);
     free(inputs_s);
     free(params_s);

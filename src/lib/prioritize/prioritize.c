@@ -739,7 +739,7 @@ output:
         char id[37];
 
         rc = aipm_decision_record(st, "prioritize", "backlog", top, doc, params,
-                                  inputs, o->now_ms, id, err);
+                                  inputs, o->now_ms, o->checkpoint, id, err);
         json_decref(params);
         if (rc == AIPM_OK)
             json_object_set_new(doc, "decision_id", json_string(id));

@@ -92,10 +92,18 @@ static const char migration_4[] =
     "DROP TABLE feedback_links;"
     "ALTER TABLE feedback_links_4 RENAME TO feedback_links;";
 
+/* Migration 5: a decision record keeps its full output (canonical JSON,
+ * whose SHA-256 is output_sha256), so it can be shown and compared later,
+ * and a status (proposed until the approvals of the governance issue). */
+static const char migration_5[] =
+    "ALTER TABLE decisions ADD COLUMN output TEXT;"
+    "ALTER TABLE decisions ADD COLUMN status TEXT NOT NULL"
+    " DEFAULT 'proposed';";
+
 /* The migrations in order: migration n is aipm_store__migrations[n - 1]
  * (the first also creates the CSV datasets' tables, from their
  * contracts). */
-const char *const aipm_store__migrations[] = {migration_1, migration_2,
-                                              migration_3, migration_4};
+const char *const aipm_store__migrations[] = {
+    migration_1, migration_2, migration_3, migration_4, migration_5};
 const int aipm_store__n_migrations =
     (int)(sizeof(aipm_store__migrations) / sizeof(aipm_store__migrations[0]));

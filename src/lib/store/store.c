@@ -416,6 +416,12 @@ int aipm_store_decision_put(aipm_store *st, const aipm_decision_row *row,
     return st->ops->decision_put(st, row, err);
 }
 
+int aipm_store_decision_list(aipm_store *st, const aipm_decision_filter *f,
+                             aipm_decision_cb cb, void *ctx, aipm_error *err)
+{
+    return st->ops->decision_list(st, f, cb, ctx, err);
+}
+
 int aipm_store_analysis_index(aipm_store *st, aipm_error *err)
 {
     return st->ops->analysis_index(st, err);

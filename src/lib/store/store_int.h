@@ -60,6 +60,8 @@ typedef struct aipm_store_ops {
                  int n_binds, aipm_row_cb cb, void *ctx, aipm_error *err);
     int (*decision_put)(aipm_store *st, const aipm_decision_row *row,
                         aipm_error *err);
+    int (*decision_list)(aipm_store *st, const aipm_decision_filter *f,
+                         aipm_decision_cb cb, void *ctx, aipm_error *err);
     int (*analysis_index)(aipm_store *st, aipm_error *err);
     int (*link_put)(aipm_store *st, const char *feedback_id,
                     const char *item_id, int unlink, const char *actor,

@@ -1383,8 +1383,8 @@ static int sq_decision_put(aipm_store *base, const aipm_decision_row *row,
 
     if (sqlite3_prepare_v2(s->db,
                            "INSERT INTO decisions(id, time_ms, kind, subject, "
-                           "decision, inputs, params, output_sha256) "
-                           "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                           "decision, inputs, params, output_sha256, output) "
+                           "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
                            -1, &st, NULL) != SQLITE_OK)
         return db_error(s, err);
     bind_text(st, 1, row->id);
@@ -1395,9 +1395,51 @@ static int sq_decision_put(aipm_store *base, const aipm_decision_row *row,
     bind_text(st, 6, row->inputs);
     bind_text(st, 7, row->params);
     bind_text(st, 8, row->output_sha256);
+    bind_text(st, 9, row->output);
     rc = sqlite3_step(st);
     sqlite3_finalize(st);
     return rc == SQLITE_DONE ? AIPM_OK : db_error(s, err);
+}
+
+static int decision_each(sqlite3_stmt *st, void *ctx)
+{
+    relay *r = ctx;
+    aipm_decision_row row;
+
+    row.id = (const char *)sqlite3_column_text(st, 0);
+    row.time_ms = sqlite3_column_int64(st, 1);
+    row.kind = (const char *)sqlite3_column_text(st, 2);
+    row.subject = (const char *)sqlite3_column_text(st, 3);
+    row.decision = (const char *)sqlite3_column_text(st, 4);
+    row.inputs = (const char *)sqlite3_column_text(st, 5);
+    row.params = (const char *)sqlite3_column_text(st, 6);
+    row.output_sha256 = (const char *)sqlite3_column_text(st, 7);
+    row.status = (const char *)sqlite3_column_text(st, 8);
+    row.output = (const char *)sqlite3_column_text(st, 9);
+    return ((aipm_decision_cb)r->cb)(r->ctx, &row);
+}
+
+static int sq_decision_list(aipm_store *base, const aipm_decision_filter *f,
+                            aipm_decision_cb cb, void *ctx, aipm_error *err)
+{
+    sqlite_store *s = (sqlite_store *)base;
+    sqlite3_stmt *st = NULL;
+
+    if (sqlite3_prepare_v2(
+            s->db,
+            "SELECT id, time_ms, kind, subject, decision, inputs, params,"
+            " output_sha256, status, CASE WHEN ?4 THEN output END"
+            " FROM decisions WHERE (?1 IS NULL OR id = ?1) AND"
+            " (?2 IS NULL OR kind = ?2) AND (?3 IS NULL OR status = ?3)"
+            " ORDER BY time_ms, rowid",
+            -1, &st, NULL) != SQLITE_OK)
+        return db_error(s, err);
+    bind_text(st, 1, f ? f->id : NULL);
+    bind_text(st, 2, f ? f->kind : NULL);
+    bind_text(st, 3, f ? f->status : NULL);
+    sqlite3_bind_int(st, 4, f && f->with_output);
+    return each_row(s, st, decision_each, &(relay){(void (*)(void))cb, ctx},
+                    err);
 }
 
 /* A link adds (feedback, item) and drops a "no item" mark; an unlink
@@ -1473,11 +1515,19 @@ static int sq_event_count(aipm_store *base, const char *event, int64_t cap,
 }
 
 static const aipm_store_ops sqlite_ops = {
-    sq_close,          sq_begin,           sq_commit,      sq_rollback,
-    sq_batch_new,      sq_batch_finish,    sq_batch_get,   sq_batch_set_status,
-    sq_batch_list,     sq_event_put,       sq_row_put,     sq_count_visible,
-    sq_quarantine_put, sq_quarantine_list, sq_schema_load, sq_schema_put,
-    sq_volume_put,     sq_volume_mean,     sq_run_put,     sq_run_list,
-    sq_audit_put,      sq_audit_list,      sq_audit_last,  sq_query,
-    sq_decision_put,   sq_analysis_index,  sq_link_put,    sq_event_count,
+    sq_close,          sq_begin,
+    sq_commit,         sq_rollback,
+    sq_batch_new,      sq_batch_finish,
+    sq_batch_get,      sq_batch_set_status,
+    sq_batch_list,     sq_event_put,
+    sq_row_put,        sq_count_visible,
+    sq_quarantine_put, sq_quarantine_list,
+    sq_schema_load,    sq_schema_put,
+    sq_volume_put,     sq_volume_mean,
+    sq_run_put,        sq_run_list,
+    sq_audit_put,      sq_audit_list,
+    sq_audit_last,     sq_query,
+    sq_decision_put,   sq_decision_list,
+    sq_analysis_index, sq_link_put,
+    sq_event_count,
 };

@@ -1,0 +1,259 @@
+/* cmd_decisions.c - `aipm decisions list|show`: the decision records that
+ * analyses (experiment analyze, prioritize, forecast) write. */
+#include "aipm/decision.h"
+#include "cli.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static void help(void)
+{
+    printf("usage: aipm decisions list [--kind K] [--status S]\n"
+           "       aipm decisions show ID\n"
+           "\n"
+           "Every recommendation an analysis makes is a decision record:\n"
+           "what was decided, about what, from which dataset batches, with\n"
+           "which parameters, its full output and the SHA-256 of that\n"
+           "output, each with an audit entry (`aipm audit log`).\n"
+           "\n"
+           "  list   the records, oldest first; --kind keeps one kind\n"
+           "         (experiment, prioritize, forecast), --status one status\n"
+           "         (proposed: approvals come with the governance issue)\n"
+           "  show   one record in full (an id or a unique prefix of one);\n"
+           "         its stored output is hashed again and compared with the\n"
+           "         recorded digest: a difference (the output was edited in\n"
+           "         the store) exits with 3\n"
+           "\n"
+           "--json: list gives {\"decisions\": [{\"id\", \"time\", \"kind\",\n"
+           "\"subject\", \"decision\", \"status\", \"output_sha256\"}]}; show\n"
+           "gives the record with \"inputs\", \"params\", \"output\" and\n"
+           "\"output_check\" (\"ok\", \"differs\" or \"not stored\").\n");
+}
+
+/* A record's fields as JSON (inputs and params parsed). */
+static json_t *record_json(const aipm_decision_row *r, int full)
+{
+    char when[32];
+    json_t *o;
+
+    aipm_time_format(when, r->time_ms);
+    o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "id", r->id, "time",
+                  when, "kind", r->kind, "subject", r->subject, "decision",
+                  r->decision, "status", r->status ? r->status : "proposed",
+                  "output_sha256", r->output_sha256);
+    if (o && full) {
+        json_error_t jerr;
+        json_t *in = r->inputs ? json_loads(r->inputs, 0, &jerr) : NULL;
+        json_t *pa = r->params ? json_loads(r->params, 0, &jerr) : NULL;
+        json_t *out = r->output ? json_loads(r->output, 0, &jerr) : NULL;
+
+        json_object_set_new(o, "inputs", in ? in : json_null());
+        json_object_set_new(o, "params", pa ? pa : json_null());
+        json_object_set_new(o, "output", out ? out : json_null());
+    }
+    return o;
+}
+
+typedef struct list_ctx {
+    json_t *arr; /* --json */
+    int n;
+} list_ctx;
+
+static int list_one(void *ctx, const aipm_decision_row *r)
+{
+    list_ctx *l = ctx;
+    char when[32];
+
+    l->n++;
+    if (l->arr) {
+        json_array_append_new(l->arr, record_json(r, 0));
+        return 0;
+    }
+    if (l->n == 1)
+        printf("%-36s  %-24s  %-10s  %-8s  %s\n", "id", "time", "kind",
+               "status", "subject: decision");
+    aipm_time_format(when, r->time_ms);
+    printf("%-36s  %-24s  %-10s  %-8s  %s: %s\n", cli_text(r->id), when,
+           cli_text(r->kind), cli_text(r->status ? r->status : "proposed"),
+           cli_text(r->subject), cli_text(r->decision));
+    return 0;
+}
+
+static int list(int argc, char **argv)
+{
+    static const char *const value_opts[] = {"--kind", "--status", NULL};
+    aipm_decision_filter f = {NULL, NULL, NULL, 0};
+    aipm_error err = {0, ""};
+    list_ctx l = {NULL, 0};
+    workspace ws;
+    int i, rc;
+
+    for (i = 2; i < argc; i++) {
+        if (strcmp(argv[i], "--kind") == 0 && i + 1 < argc)
+            f.kind = argv[++i];
+        else if (strcmp(argv[i], "--status") == 0 && i + 1 < argc)
+            f.status = argv[++i];
+        else
+            return cli_bad_option("decisions list", argv[i], i + 1 == argc,
+                                  value_opts, NULL);
+    }
+    if ((rc = ws_open_ro(&ws)) != 0)
+        return rc;
+    if (g_cli.json)
+        l.arr = json_array();
+    rc = aipm_store_decision_list(ws.store, &f, list_one, &l, &err);
+    ws_close(&ws);
+    if (rc != AIPM_OK) {
+        json_decref(l.arr);
+        return cli_fail(&err);
+    }
+    if (l.arr) {
+        json_t *doc = json_pack("{s:o}", "decisions", l.arr);
+
+        cli_print_json(doc);
+        json_decref(doc);
+    } else if (l.n == 0)
+        printf("no decision records%s (analyses write one: experiment "
+               "analyze, prioritize, forecast)\n",
+               f.kind || f.status ? " match" : " yet");
+    return EXIT_OK;
+}
+
+typedef struct show_ctx {
+    const char *prefix;
+    size_t len;
+    int n;           /* records whose id starts with prefix */
+    json_t *doc;     /* the first one's */
+    char check[16];  /* its output_check */
+    char first[37];  /* ids, for an ambiguous prefix */
+    char second[37];
+} show_ctx;
+
+static int show_one(void *ctx, const aipm_decision_row *r)
+{
+    show_ctx *s = ctx;
+
+    if (strncmp(r->id, s->prefix, s->len) != 0)
+        return 0;
+    if (++s->n > 1) {
+        snprintf(s->second, sizeof(s->second), "%s", r->id);
+        return 1; /* ambiguous: stop */
+    }
+    snprintf(s->first, sizeof(s->first), "%s", r->id);
+    if (r->output == NULL) {
+        snprintf(s->check, sizeof(s->check), "not stored");
+    } else {
+        char sha[65];
+
+        aipm_decision_digest(r->output, sha);
+        snprintf(s->check, sizeof(s->check), "%s",
+                 strcmp(sha, r->output_sha256) == 0 ? "ok" : "differs");
+    }
+    s->doc = record_json(r, 1);
+    if (s->doc)
+        json_object_set_new(s->doc, "output_check", json_string(s->check));
+    return 0;
+}
+
+static void show_human(const json_t *d)
+{
+    json_t *out = json_object_get(d, "output");
+    char *in = json_dumps(json_object_get(d, "inputs"), JSON_COMPACT);
+    char *pa = json_dumps(json_object_get(d, "params"), JSON_COMPACT);
+    const char *check =
+        json_string_value(json_object_get(d, "output_check"));
+
+    printf("decision %s\n", cli_text(json_string_value(json_object_get(d, "id"))));
+    printf("  time      %s\n", json_string_value(json_object_get(d, "time")));
+    printf("  kind      %s\n",
+           cli_text(json_string_value(json_object_get(d, "kind"))));
+    printf("  subject   %s\n",
+           cli_text(json_string_value(json_object_get(d, "subject"))));
+    printf("  decision  %s\n",
+           cli_text(json_string_value(json_object_get(d, "decision"))));
+    printf("  status    %s\n",
+           cli_text(json_string_value(json_object_get(d, "status"))));
+    printf("  inputs    %s\n", cli_text(in ? in : "null"));
+    printf("  params    %s\n", cli_text(pa ? pa : "null"));
+    printf("  output    sha256 %s: %s\n",
+           json_string_value(json_object_get(d, "output_sha256")),
+           strcmp(check, "ok") == 0 ? "matches the stored output"
+           : strcmp(check, "differs") == 0
+               ? "DIFFERS from the stored output (edited in the store)"
+               : "the output is not stored (a record made before "
+                 "2026-12-05)");
+    if (json_is_object(out))
+        printf("            %zu fields (`--json` shows them)\n",
+               json_object_size(out));
+    free(in);
+    free(pa);
+}
+
+static int show(int argc, char **argv)
+{
+    aipm_decision_filter f = {NULL, NULL, NULL, 1};
+    aipm_error err = {0, ""};
+    show_ctx s;
+    workspace ws;
+    int rc;
+
+    if (argc != 3 || argv[2][0] == '-')
+        return argc > 3 || (argc == 3 && argv[2][0] == '-')
+                   ? cli_bad_option("decisions show", argv[argc - 1], 1, NULL,
+                                    NULL)
+                   : cli_usage_error("usage: aipm decisions show ID");
+    memset(&s, 0, sizeof(s));
+    s.prefix = argv[2];
+    s.len = strlen(argv[2]);
+    if (s.len == 36)
+        f.id = argv[2]; /* a whole id: one indexed lookup */
+    if ((rc = ws_open_ro(&ws)) != 0)
+        return rc;
+    rc = aipm_store_decision_list(ws.store, &f, show_one, &s, &err);
+    ws_close(&ws);
+    if (rc != AIPM_OK && rc != 1) {
+        json_decref(s.doc);
+        return cli_fail(&err);
+    }
+    if (s.n == 0)
+        return cli_usage_error("no decision record '%s' (`aipm decisions "
+                               "list` shows them)",
+                               cli_text(argv[2]));
+    if (s.n > 1) {
+        json_decref(s.doc);
+        return cli_usage_error("'%s' is the start of several decision ids "
+                               "(%s, %s, ...): give more of it",
+                               cli_text(argv[2]), s.first, s.second);
+    }
+    if (s.doc == NULL) {
+        aipm_error_set(&err, AIPM_ENOMEM, "out of memory");
+        return cli_fail(&err);
+    }
+    if (g_cli.json)
+        cli_print_json(s.doc);
+    else
+        show_human(s.doc);
+    json_decref(s.doc);
+    if (strcmp(s.check, "differs") == 0) {
+        fprintf(stderr,
+                "aipm: decision %s: its stored output does not hash to its "
+                "recorded digest\n",
+                s.first);
+        return EXIT_BLOCKED;
+    }
+    return EXIT_OK;
+}
+
+int cmd_decisions(int argc, char **argv)
+{
+    if (g_cli.help || argc < 2) {
+        help();
+        return argc < 2 && !g_cli.help ? EXIT_USAGE : EXIT_OK;
+    }
+    if (strcmp(argv[1], "list") == 0)
+        return list(argc, argv);
+    if (strcmp(argv[1], "show") == 0)
+        return show(argc, argv);
+    return cli_bad_subcommand("decisions", argv[1],
+                              (const char *const[]){"list", "show", NULL});
+}
