@@ -122,10 +122,10 @@ static int list(int argc, char **argv)
 typedef struct show_ctx {
     const char *prefix;
     size_t len;
-    int n;           /* records whose id starts with prefix */
-    json_t *doc;     /* the first one's */
-    char check[16];  /* its output_check */
-    char first[37];  /* ids, for an ambiguous prefix */
+    int n;          /* records whose id starts with prefix */
+    json_t *doc;    /* the first one's */
+    char check[16]; /* its output_check */
+    char first[37]; /* ids, for an ambiguous prefix */
     char second[37];
 } show_ctx;
 
@@ -160,10 +160,10 @@ static void show_human(const json_t *d)
     json_t *out = json_object_get(d, "output");
     char *in = json_dumps(json_object_get(d, "inputs"), JSON_COMPACT);
     char *pa = json_dumps(json_object_get(d, "params"), JSON_COMPACT);
-    const char *check =
-        json_string_value(json_object_get(d, "output_check"));
+    const char *check = json_string_value(json_object_get(d, "output_check"));
 
-    printf("decision %s\n", cli_text(json_string_value(json_object_get(d, "id"))));
+    printf("decision %s\n",
+           cli_text(json_string_value(json_object_get(d, "id"))));
     printf("  time      %s\n", json_string_value(json_object_get(d, "time")));
     printf("  kind      %s\n",
            cli_text(json_string_value(json_object_get(d, "kind"))));
