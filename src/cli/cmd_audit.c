@@ -3,6 +3,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 typedef struct a_ctx {
     json_t *arr;
@@ -46,24 +47,45 @@ static int one(void *ctx, const aipm_audit_row *r)
     return 0;
 }
 
-static int verify(workspace *ws)
+/* verify against the workspace's checkpoint, then, when the log is intact
+ * and kept is not NULL, against a checkpoint kept outside the workspace:
+ * the log must extend it (the head recomputed at its size must be its
+ * head), which catches a rewrite by someone who could also rewrite the
+ * workspace's own checkpoint. */
+static int verify(workspace *ws, const char *kept)
 {
-    aipm_audit_report rep;
+    aipm_audit_report rep, krep;
     aipm_error err = {0, ""};
-    char head[65];
+    char head[65], problem[600];
 
     if (aipm_audit_verify(ws->store, ws->checkpoint, &rep, &err) != 0)
         return cli_fail(&err);
+    memset(&krep, 0, sizeof(krep));
+    if (kept && rep.first_bad == 0) {
+        if (aipm_audit_verify(ws->store, kept, &krep, &err) != 0)
+            return cli_fail(&err);
+        if (krep.first_bad)
+            rep.first_bad = krep.first_bad;
+    }
+    if (krep.first_bad)
+        snprintf(problem, sizeof(problem), "against the kept checkpoint %s: %s",
+                 kept, krep.problem);
+    else
+        snprintf(problem, sizeof(problem), "%s", rep.problem);
     aipm_hex(head, rep.head, 32);
     if (g_cli.json) {
         json_t *o =
             json_pack("{s:b, s:I, s:s}", "intact", rep.first_bad == 0,
                       "entries", (json_int_t)rep.size, "tree_head", head);
 
+        if (kept)
+            json_object_set_new(o, "kept_checkpoint",
+                                json_pack("{s:s, s:I}", "file", kept, "entries",
+                                          (json_int_t)krep.checkpoint_size));
         if (rep.first_bad) {
             json_object_set_new(o, "first_bad_entry",
                                 json_integer(rep.first_bad));
-            json_object_set_new(o, "problem", json_string(rep.problem));
+            json_object_set_new(o, "problem", json_string(problem));
         } else {
             json_object_set_new(
                 o, "checkpoint",
@@ -77,6 +99,9 @@ static int verify(workspace *ws)
     } else if (rep.first_bad == 0) {
         printf("audit log intact: %llu entries, tree head %s\n",
                (unsigned long long)rep.size, head);
+        if (kept)
+            printf("it extends the kept checkpoint %s (%llu entries)\n",
+                   cli_text(kept), (unsigned long long)krep.checkpoint_size);
     }
     /* The log is intact but its copy of the head outside the store lags:
      * deleting the newest entries would go unnoticed until it is
@@ -97,7 +122,7 @@ static int verify(workspace *ws)
                 (unsigned long long)rep.size);
     if (rep.first_bad) {
         fprintf(stderr, "aipm: audit log NOT intact: entry %lld: %s\n",
-                (long long)rep.first_bad, cli_text(rep.problem));
+                (long long)rep.first_bad, cli_text(problem));
         return EXIT_BLOCKED;
     }
     return EXIT_OK;
@@ -114,25 +139,49 @@ int cmd_audit(int argc, char **argv)
     if (g_cli.help || sub == NULL) {
         fprintf(g_cli.help ? stdout : stderr,
                 "usage: aipm audit log\n"
-                "       aipm audit verify\n"
+                "       aipm audit verify [--checkpoint FILE]\n"
                 "\n"
-                "Every state change (init, ingest, accept, reject, revert) is\n"
-                "an entry of an append-only log. Each entry is an RFC 6962\n"
-                "Merkle leaf; the tree head after every entry is kept, and a\n"
-                "copy of the latest in the workspace's audit-checkpoint file.\n"
-                "verify recomputes all of it: exit 0 when intact, 3 naming\n"
-                "the first entry that was edited, deleted or reordered.\n");
+                "Every state change (init, ingest, accept, reject, revert,\n"
+                "feedback links, decision records) is an entry of an\n"
+                "append-only log. Each entry is an RFC 6962 Merkle leaf; the\n"
+                "tree head after every entry is kept, and a copy of the\n"
+                "latest in the workspace's audit-checkpoint file. verify\n"
+                "recomputes all of it: exit 0 when intact, 3 naming the\n"
+                "first entry that was edited, deleted or reordered.\n"
+                "\n"
+                "--checkpoint FILE also checks the log against a copy of\n"
+                "audit-checkpoint kept outside the workspace (cp it away\n"
+                "after a command): the log must extend it. Someone who can\n"
+                "write the workspace can rewrite the log and its checkpoint\n"
+                "together; they cannot rewrite the copy you kept.\n");
         return g_cli.help ? EXIT_OK : EXIT_USAGE;
     }
-    if (argc > 2 || (strcmp(sub, "log") != 0 && strcmp(sub, "verify") != 0))
-        return cli_usage_error("usage: aipm audit log|verify");
-    if ((rc = ws_open_ro(&ws)) != 0)
-        return rc;
     if (strcmp(sub, "verify") == 0) {
-        rc = verify(&ws);
+        static const char *const value_opts[] = {"--checkpoint", NULL};
+        const char *kept = NULL;
+        struct stat sb;
+        int i;
+
+        for (i = 2; i < argc; i++) {
+            if (strcmp(argv[i], "--checkpoint") == 0 && i + 1 < argc)
+                kept = argv[++i];
+            else
+                return cli_bad_option("audit verify", argv[i], i + 1 == argc,
+                                      value_opts, NULL);
+        }
+        if (kept && (stat(kept, &sb) != 0 || !S_ISREG(sb.st_mode)))
+            return cli_usage_error("--checkpoint %s: no such checkpoint file",
+                                   cli_text(kept));
+        if ((rc = ws_open_ro(&ws)) != 0)
+            return rc;
+        rc = verify(&ws, kept);
         ws_close(&ws);
         return rc;
     }
+    if (argc > 2 || strcmp(sub, "log") != 0)
+        return cli_usage_error("usage: aipm audit log|verify");
+    if ((rc = ws_open_ro(&ws)) != 0)
+        return rc;
     if (g_cli.json)
         a.arr = json_array();
     rc = aipm_store_audit_list(ws.store, one, &a, &err);
