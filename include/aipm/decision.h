@@ -34,6 +34,27 @@ int aipm_decision_record(aipm_store *st, const char *kind, const char *subject,
  * output_sha256 must be. */
 void aipm_decision_digest(const char *output, char sha_out[65]);
 
+/* What aipm_decision_verify found. */
+typedef struct aipm_decision_check {
+    int64_t records;    /* decision records read */
+    int64_t not_stored; /* made before outputs were stored: not checkable */
+    int64_t bad;        /* records with a problem (each reported) */
+} aipm_decision_check;
+
+typedef void (*aipm_decision_problem_fn)(void *ctx, const char *id,
+                                         const char *problem);
+
+/* Check every decision record against its data: its stored output must
+ * hash to its output_sha256, and the "decision" entry of the audit log
+ * naming it must hold the same digest (so an output edited together with
+ * its digest column is caught by the log, whose own integrity `audit
+ * verify` checks). A record with no stored output (made before
+ * 2026-12-05) is counted, not judged. fn (may be NULL) gets each problem.
+ * Returns AIPM_OK when the check ran. */
+int aipm_decision_verify(aipm_store *st, aipm_decision_check *out,
+                         aipm_decision_problem_fn fn, void *ctx,
+                         aipm_error *err);
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,4 +1,5 @@
 /* cmd_audit.c - `aipm audit log|verify`. */
+#include "aipm/decision.h"
 #include "cli.h"
 
 #include <stdlib.h>
@@ -47,16 +48,30 @@ static int one(void *ctx, const aipm_audit_row *r)
     return 0;
 }
 
+/* --data: each decision record against its output and its audit entry. */
+static void data_problem(void *ctx, const char *id, const char *problem)
+{
+    json_t *arr = ctx;
+
+    if (arr)
+        json_array_append_new(
+            arr, json_pack("{s:s, s:s}", "decision", id, "problem", problem));
+    else
+        fprintf(stderr, "aipm: decision %s: %s\n", cli_text(id), problem);
+}
+
 /* verify against the workspace's checkpoint, then, when the log is intact
  * and kept is not NULL, against a checkpoint kept outside the workspace:
  * the log must extend it (the head recomputed at its size must be its
  * head), which catches a rewrite by someone who could also rewrite the
  * workspace's own checkpoint. */
-static int verify(workspace *ws, const char *kept)
+static int verify(workspace *ws, const char *kept, int data)
 {
     aipm_audit_report rep, krep;
+    aipm_decision_check dc;
     aipm_error err = {0, ""};
     char head[65], problem[600];
+    json_t *data_bad = g_cli.json ? json_array() : NULL;
 
     if (aipm_audit_verify(ws->store, ws->checkpoint, &rep, &err) != 0)
         return cli_fail(&err);
@@ -66,6 +81,13 @@ static int verify(workspace *ws, const char *kept)
             return cli_fail(&err);
         if (krep.first_bad)
             rep.first_bad = krep.first_bad;
+    }
+    memset(&dc, 0, sizeof(dc));
+    if (data && rep.first_bad == 0 &&
+        aipm_decision_verify(ws->store, &dc, data_problem, data_bad, &err) !=
+            AIPM_OK) {
+        json_decref(data_bad);
+        return cli_fail(&err);
     }
     if (krep.first_bad)
         snprintf(problem, sizeof(problem), "against the kept checkpoint %s: %s",
@@ -78,6 +100,13 @@ static int verify(workspace *ws, const char *kept)
             json_pack("{s:b, s:I, s:s}", "intact", rep.first_bad == 0,
                       "entries", (json_int_t)rep.size, "tree_head", head);
 
+        if (data)
+            json_object_set_new(
+                o, "data",
+                json_pack("{s:b, s:I, s:I, s:o}", "intact", dc.bad == 0,
+                          "decisions", (json_int_t)dc.records, "not_stored",
+                          (json_int_t)dc.not_stored, "problems",
+                          data_bad ? json_incref(data_bad) : json_array()));
         if (kept)
             json_object_set_new(o, "kept_checkpoint",
                                 json_pack("{s:s, s:I}", "file", kept, "entries",
@@ -102,7 +131,15 @@ static int verify(workspace *ws, const char *kept)
         if (kept)
             printf("it extends the kept checkpoint %s (%llu entries)\n",
                    cli_text(kept), (unsigned long long)krep.checkpoint_size);
+        if (data && dc.bad == 0)
+            printf("data: %lld decision records, each output matches its "
+                   "digest and its audit entry%s\n",
+                   (long long)(dc.records - dc.not_stored),
+                   dc.not_stored ? " (older records without a stored "
+                                   "output are not checked)"
+                                 : "");
     }
+    json_decref(data_bad);
     /* The log is intact but its copy of the head outside the store lags:
      * deleting the newest entries would go unnoticed until it is
      * repaired, which the next write command does. */
@@ -125,6 +162,13 @@ static int verify(workspace *ws, const char *kept)
                 (long long)rep.first_bad, cli_text(problem));
         return EXIT_BLOCKED;
     }
+    if (dc.bad) {
+        fprintf(stderr,
+                "aipm: data NOT intact: %lld of %lld decision records differ "
+                "from what was recorded\n",
+                (long long)dc.bad, (long long)dc.records);
+        return EXIT_BLOCKED;
+    }
     return EXIT_OK;
 }
 
@@ -139,7 +183,7 @@ int cmd_audit(int argc, char **argv)
     if (g_cli.help || sub == NULL) {
         fprintf(g_cli.help ? stdout : stderr,
                 "usage: aipm audit log\n"
-                "       aipm audit verify [--checkpoint FILE]\n"
+                "       aipm audit verify [--checkpoint FILE] [--data]\n"
                 "\n"
                 "Every state change (init, ingest, accept, reject, revert,\n"
                 "feedback links, decision records) is an entry of an\n"
@@ -153,28 +197,36 @@ int cmd_audit(int argc, char **argv)
                 "audit-checkpoint kept outside the workspace (cp it away\n"
                 "after a command): the log must extend it. Someone who can\n"
                 "write the workspace can rewrite the log and its checkpoint\n"
-                "together; they cannot rewrite the copy you kept.\n");
+                "together; they cannot rewrite the copy you kept.\n"
+                "\n"
+                "--data also checks every decision record: its stored output\n"
+                "must hash to its recorded digest, and its audit entry must\n"
+                "hold the same digest. Exit 3 names each record that\n"
+                "differs. (Dataset batches' content hashes come later.)\n");
         return g_cli.help ? EXIT_OK : EXIT_USAGE;
     }
     if (strcmp(sub, "verify") == 0) {
         static const char *const value_opts[] = {"--checkpoint", NULL};
+        static const char *const flag_opts[] = {"--data", NULL};
         const char *kept = NULL;
         struct stat sb;
-        int i;
+        int i, data = 0;
 
         for (i = 2; i < argc; i++) {
             if (strcmp(argv[i], "--checkpoint") == 0 && i + 1 < argc)
                 kept = argv[++i];
+            else if (strcmp(argv[i], "--data") == 0)
+                data = 1;
             else
                 return cli_bad_option("audit verify", argv[i], i + 1 == argc,
-                                      value_opts, NULL);
+                                      value_opts, flag_opts);
         }
         if (kept && (stat(kept, &sb) != 0 || !S_ISREG(sb.st_mode)))
             return cli_usage_error("--checkpoint %s: no such checkpoint file",
                                    cli_text(kept));
         if ((rc = ws_open_ro(&ws)) != 0)
             return rc;
-        rc = verify(&ws, kept);
+        rc = verify(&ws, kept, data);
         ws_close(&ws);
         return rc;
     }

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "aipm/audit.h"
+#include "aipm/decision.h"
 #include "aipm/store.h"
 #include "testutil.h"
 
@@ -784,6 +785,82 @@ static void test_log_checkpoint_lag(void **state)
     assert_int_equal(r.size, N_ENTRIES + 2);
 }
 
+static void count_problem(void *ctx, const char *id, const char *problem)
+{
+    (void)id;
+    (void)problem;
+    (*(int *)ctx)++;
+}
+
+/* A decision record commits with its audit entry; aipm_decision_verify
+ * catches an output edited alone, one edited with its digest, and a
+ * record that no entry records. The digest is checked against
+ * SHA-256 computed here with libsodium over the canonical text jansson
+ * makes ({"a":1,"b":"x"}: keys sorted, compact). */
+static void test_decision_verify(void **state)
+{
+    fixture *f = *state;
+    aipm_decision_check dc;
+    aipm_error err = {0};
+    json_t *doc = json_pack("{s:s, s:i}", "b", "x", "a", 1);
+    char id[37], sql[400], hex[65], got[65];
+    uint8_t want[32];
+    int n = 0;
+
+    assert_int_equal(aipm_decision_record(f->st, "test", "subj", "yes", doc,
+                                          NULL, NULL, 1000, f->checkpoint, id,
+                                          &err),
+                     AIPM_OK);
+    json_decref(doc);
+    crypto_hash_sha256(want, (const unsigned char *)"{\"a\":1,\"b\":\"x\"}",
+                       15);
+    aipm_hex(hex, want, 32);
+    aipm_decision_digest("{\"a\":1,\"b\":\"x\"}", got);
+    assert_string_equal(got, hex);
+    assert_int_equal(aipm_decision_verify(f->st, &dc, count_problem, &n, &err),
+                     AIPM_OK);
+    assert_int_equal(dc.records, 1);
+    assert_int_equal(dc.bad, 0);
+    /* The log grew by one entry and the checkpoint followed. */
+    {
+        aipm_audit_report r;
+
+        verify(f, f->checkpoint, &r);
+        assert_int_equal(r.first_bad, 0);
+        assert_int_equal(r.size, N_ENTRIES + 1);
+    }
+    /* The output edited alone. */
+    snprintf(sql, sizeof(sql),
+             "UPDATE decisions SET output = '{\"a\":2,\"b\":\"x\"}' WHERE "
+             "id = '%s'",
+             id);
+    assert_int_equal(raw_exec(f->db, sql), 0);
+    assert_int_equal(aipm_decision_verify(f->st, &dc, count_problem, &n, &err),
+                     AIPM_OK);
+    assert_int_equal(dc.bad, 1);
+    /* ... and with its digest: the audit entry still disagrees. */
+    crypto_hash_sha256(want, (const unsigned char *)"{\"a\":2,\"b\":\"x\"}",
+                       15);
+    aipm_hex(hex, want, 32);
+    snprintf(sql, sizeof(sql),
+             "UPDATE decisions SET output_sha256 = '%s' WHERE id = '%s'", hex,
+             id);
+    assert_int_equal(raw_exec(f->db, sql), 0);
+    /* A record nobody audited. */
+    snprintf(sql, sizeof(sql),
+             "INSERT INTO decisions(id, time_ms, kind, subject, decision, "
+             "output_sha256, output) VALUES('forged', 1, 'test', 's', 'd', "
+             "'%s', '{\"a\":2,\"b\":\"x\"}')",
+             hex);
+    assert_int_equal(raw_exec(f->db, sql), 0);
+    n = 0;
+    assert_int_equal(aipm_decision_verify(f->st, &dc, count_problem, &n, &err),
+                     AIPM_OK);
+    assert_int_equal(dc.records, 2);
+    assert_int_equal(dc.bad, 2);
+    assert_int_equal(n, 2);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -822,6 +899,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_log_wrong_checkpoint, setup_log,
                                         teardown_log),
         cmocka_unit_test_setup_teardown(test_log_append_after_reopen, setup_log,
+                                        teardown_log),
+        cmocka_unit_test_setup_teardown(test_decision_verify, setup_log,
                                         teardown_log),
     };
 

@@ -97,3 +97,85 @@ done:
     free(params_s);
     return rc;
 }
+
+/* ---- verification against the data and the audit log ---- */
+
+typedef struct vctx {
+    json_t *audited; /* record id -> the digest its audit entry holds */
+    aipm_decision_check *out;
+    aipm_decision_problem_fn fn;
+    void *ctx;
+} vctx;
+
+static int collect_entry(void *ctx, const aipm_audit_row *r)
+{
+    vctx *v = ctx;
+    json_error_t jerr;
+    json_t *e = json_loadb(r->entry, r->entry_len, 0, &jerr);
+    const char *action = json_string_value(json_object_get(e, "action"));
+    const char *object = json_string_value(json_object_get(e, "object"));
+    json_t *sha =
+        json_object_get(json_object_get(e, "detail"), "output_sha256");
+
+    if (action && object && strcmp(action, "decision") == 0 &&
+        json_is_string(sha))
+        json_object_set(v->audited, object, sha);
+    json_decref(e);
+    return 0;
+}
+
+static void problem(vctx *v, const char *id, const char *what)
+{
+    v->out->bad++;
+    if (v->fn)
+        v->fn(v->ctx, id, what);
+}
+
+static int check_record(void *ctx, const aipm_decision_row *r)
+{
+    vctx *v = ctx;
+    const char *logged = json_string_value(json_object_get(v->audited, r->id));
+    char sha[65];
+
+    v->out->records++;
+    if (r->output == NULL) {
+        v->out->not_stored++;
+        return 0;
+    }
+    aipm_decision_digest(r->output, sha);
+    if (strcmp(sha, r->output_sha256) != 0)
+        problem(v, r->id,
+                "its stored output does not hash to its recorded digest (the "
+                "output was edited)");
+    else if (logged == NULL)
+        problem(v, r->id,
+                "no audit entry records it (it was added outside "
+                "aipm, or its entry was removed)");
+    else if (strcmp(logged, r->output_sha256) != 0)
+        problem(v, r->id,
+                "its digest differs from the one its audit entry holds (the "
+                "output and its digest were edited together)");
+    return 0;
+}
+
+int aipm_decision_verify(aipm_store *st, aipm_decision_check *out,
+                         aipm_decision_problem_fn fn, void *ctx,
+                         aipm_error *err)
+{
+    aipm_decision_filter f = {NULL, NULL, NULL, 1};
+    vctx v;
+    int rc;
+
+    memset(out, 0, sizeof(*out));
+    v.audited = json_object();
+    v.out = out;
+    v.fn = fn;
+    v.ctx = ctx;
+    if (v.audited == NULL)
+        return aipm_error_set(err, AIPM_ENOMEM, "out of memory");
+    rc = aipm_store_audit_list(st, collect_entry, &v, err);
+    if (rc == AIPM_OK)
+        rc = aipm_store_decision_list(st, &f, check_record, &v, err);
+    json_decref(v.audited);
+    return rc;
+}

@@ -65,6 +65,31 @@ want(d["params"]["seed"] == 1 and d["params"]["draws"] > 0, "params %r" % d["par
     expect_rc 3 "decisions show after the edit"
     pycheck "$OUT" 'want(d["output_check"] == "differs", "output_check %r" % d["output_check"])'
     grep -q "does not hash to its recorded digest" "$ERR" || fail "stderr: $(errtext)"
+    A -C "$W" audit verify
+    expect_rc 0 "plain verify: the log itself is intact"
+    A -C "$W" --json audit verify --data
+    expect_rc 3 "verify --data after the edit"
+    pycheck "$OUT" '
+want(d["intact"] and not d["data"]["intact"] and d["data"]["decisions"] == 5, "report %r" % d)
+want([(p["decision"], "edited" in p["problem"]) for p in d["data"]["problems"]] == [(args[0], True)], "problems %r" % d["data"]["problems"])' "$id"
+    # The output and its digest column edited together: the audit entry
+    # still holds the old digest.
+    "$PY" - "$W/aipm.db" "$id" <<'PYEOF' || fail "editing output and digest"
+import hashlib, sqlite3, sys
+con = sqlite3.connect(sys.argv[1])
+out, = con.execute("select output from decisions where id = ?", (sys.argv[2],)).fetchone()
+con.execute("update decisions set output_sha256 = ? where id = ?", (hashlib.sha256(out.encode()).hexdigest(), sys.argv[2]))
+con.execute("insert into decisions(id, time_ms, kind, subject, decision, inputs, params, output_sha256, output)"
+            " values('forged', 1, 'prioritize', 'backlog', 'BL-1', '{}', '{}', ?, '{}')", (hashlib.sha256(b"{}").hexdigest(),))
+con.commit()
+PYEOF
+    A -C "$W" decisions show "$id"
+    expect_rc 0 "show: the output matches the edited digest"
+    A -C "$W" audit verify --data
+    expect_rc 3 "verify --data after editing output and digest"
+    grep -q "decision $id: its digest differs from the one its audit entry holds" "$ERR" || fail "stderr: $(errtext)"
+    grep -q "decision forged: no audit entry records it" "$ERR" || fail "stderr: $(errtext)"
+    grep -q "2 of 6 decision records differ" "$ERR" || fail "stderr: $(errtext)"
 }
 
 # A store from before migration 5 (no stored output, no status) is
@@ -83,4 +108,7 @@ case_decisions_old_store() {
     A -C "$W" --json decisions show "$id"
     expect_rc 0 "show an old record"
     pycheck "$OUT" 'want(d["output_check"] == "not stored" and d["output"] is None and d["status"] == "proposed", "old record %r" % d)'
+    A -C "$W" --json audit verify --data
+    expect_rc 0 "verify --data on old records"
+    pycheck "$OUT" 'want(d["data"] == {"intact": True, "decisions": 5, "not_stored": 5, "problems": []}, "data %r" % d["data"])'
 }
