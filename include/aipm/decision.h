@@ -34,6 +34,10 @@ int aipm_decision_record(aipm_store *st, const char *kind, const char *subject,
  * output_sha256 must be. */
 void aipm_decision_digest(const char *output, char sha_out[65]);
 
+/* A record's stored output against its digest: "ok", "differs" or "not
+ * stored" (a record made before outputs were stored). */
+const char *aipm_decision_output_check(const aipm_decision_row *r);
+
 /* What aipm_decision_verify found. */
 typedef struct aipm_decision_check {
     int64_t records;    /* decision records read */

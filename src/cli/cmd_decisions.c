@@ -140,15 +140,7 @@ static int show_one(void *ctx, const aipm_decision_row *r)
         return 1; /* ambiguous: stop */
     }
     snprintf(s->first, sizeof(s->first), "%s", r->id);
-    if (r->output == NULL) {
-        snprintf(s->check, sizeof(s->check), "not stored");
-    } else {
-        char sha[65];
-
-        aipm_decision_digest(r->output, sha);
-        snprintf(s->check, sizeof(s->check), "%s",
-                 strcmp(sha, r->output_sha256) == 0 ? "ok" : "differs");
-    }
+    snprintf(s->check, sizeof(s->check), "%s", aipm_decision_output_check(r));
     s->doc = record_json(r, 1);
     if (s->doc)
         json_object_set_new(s->doc, "output_check", json_string(s->check));
