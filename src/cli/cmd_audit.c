@@ -48,6 +48,58 @@ static int one(void *ctx, const aipm_audit_row *r)
     return 0;
 }
 
+/* `audit export`: one JSON line per entry, in log order: its seq, its
+ * exact bytes (as a string, or as hex when they are not UTF-8), its leaf
+ * hash and the tree head after it, as stored. Streams: memory does not
+ * grow with the log. */
+static int export_one(void *ctx, const aipm_audit_row *r)
+{
+    char leaf[65], root[65];
+    json_t *o;
+    char *line;
+
+    (void)ctx;
+    aipm_hex(leaf, r->leaf, 32);
+    aipm_hex(root, r->root, 32);
+    o = json_pack("{s:I, s:s, s:s}", "seq", (json_int_t)r->seq, "leaf_hash",
+                  leaf, "tree_head", root);
+    if (o == NULL)
+        return -1;
+    if (aipm_utf8_valid(r->entry, r->entry_len) &&
+        memchr(r->entry, 0, r->entry_len) == NULL)
+        json_object_set_new(o, "entry", json_stringn(r->entry, r->entry_len));
+    else {
+        char *hex = malloc(2 * r->entry_len + 1);
+
+        if (hex == NULL) {
+            json_decref(o);
+            return -1;
+        }
+        aipm_hex(hex, (const uint8_t *)r->entry, r->entry_len);
+        json_object_set_new(o, "entry_hex", json_string(hex));
+        free(hex);
+    }
+    line = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    json_decref(o);
+    if (line == NULL)
+        return -1;
+    puts(line);
+    free(line);
+    return 0;
+}
+
+static int export(workspace *ws)
+{
+    aipm_error err = {0, ""};
+    int rc = aipm_store_audit_list(ws->store, export_one, NULL, &err);
+
+    if (rc == -1)
+        aipm_error_set(&err, AIPM_ENOMEM, "out of memory");
+    if (rc)
+        return cli_fail(&err);
+    return fflush(stdout) == 0 ? EXIT_OK : EXIT_INTERNAL;
+}
+
 /* --data: each decision record against its output and its audit entry. */
 static void data_problem(void *ctx, const char *id, const char *problem)
 {
@@ -184,6 +236,7 @@ int cmd_audit(int argc, char **argv)
         fprintf(g_cli.help ? stdout : stderr,
                 "usage: aipm audit log\n"
                 "       aipm audit verify [--checkpoint FILE] [--data]\n"
+                "       aipm audit export [--format jsonl]\n"
                 "\n"
                 "Every state change (init, ingest, accept, reject, revert,\n"
                 "feedback links, decision records) is an entry of an\n"
@@ -202,7 +255,13 @@ int cmd_audit(int argc, char **argv)
                 "--data also checks every decision record: its stored output\n"
                 "must hash to its recorded digest, and its audit entry must\n"
                 "hold the same digest. Exit 3 names each record that\n"
-                "differs. (Dataset batches' content hashes come later.)\n");
+                "differs. (Dataset batches' content hashes come later.)\n"
+                "\n"
+                "export writes the log for an auditor, one JSON object per\n"
+                "line, oldest first: seq, entry (its exact bytes; entry_hex\n"
+                "when they are not UTF-8), leaf_hash and tree_head. The\n"
+                "README's \"Verifying an export\" says how to check it with\n"
+                "nothing but SHA-256.\n");
         return g_cli.help ? EXIT_OK : EXIT_USAGE;
     }
     if (strcmp(sub, "verify") == 0) {
@@ -230,8 +289,30 @@ int cmd_audit(int argc, char **argv)
         ws_close(&ws);
         return rc;
     }
+    if (strcmp(sub, "export") == 0) {
+        static const char *const value_opts[] = {"--format", NULL};
+        int i;
+
+        for (i = 2; i < argc; i++) {
+            if (strcmp(argv[i], "--format") == 0 && i + 1 < argc) {
+                if (strcmp(argv[++i], "jsonl") != 0)
+                    return cli_usage_error(
+                        "--format %s: the export format is jsonl",
+                        cli_text(argv[i]));
+            } else
+                return cli_bad_option("audit export", argv[i], i + 1 == argc,
+                                      value_opts, NULL);
+        }
+        if ((rc = ws_open_ro(&ws)) != 0)
+            return rc;
+        rc = export(&ws);
+        ws_close(&ws);
+        return rc;
+    }
     if (argc > 2 || strcmp(sub, "log") != 0)
-        return cli_usage_error("usage: aipm audit log|verify");
+        return cli_bad_subcommand(
+            "audit", sub,
+            (const char *const[]){"log", "verify", "export", NULL});
     if ((rc = ws_open_ro(&ws)) != 0)
         return rc;
     if (g_cli.json)
