@@ -230,6 +230,17 @@ int aipm_store_audit_list(aipm_store *st, aipm_audit_cb cb, void *ctx,
 int aipm_store_audit_last(aipm_store *st, int64_t *seq, uint8_t root[32],
                           int *found, aipm_error *err);
 
+/* The log's frontier: the state an append continues from (the roots of
+ * its perfect subtrees, opaque bytes of govern/audit) after size entries,
+ * so an append need not read the log. Get: *found = 0 when none is kept
+ * (a store of before migration 6) or it does not fit cap. Put replaces
+ * it, in the caller's transaction. */
+int aipm_store_audit_frontier_get(aipm_store *st, int64_t *size, void *buf,
+                                  size_t cap, size_t *len, int *found,
+                                  aipm_error *err);
+int aipm_store_audit_frontier_put(aipm_store *st, int64_t size, const void *buf,
+                                  size_t len, aipm_error *err);
+
 /* ---- read-only push-down queries (metrics, analyses) ---- */
 
 /* A bound parameter: text (NULL binds SQL NULL), an integer or a real. */

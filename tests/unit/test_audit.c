@@ -785,6 +785,46 @@ static void test_log_checkpoint_lag(void **state)
     assert_int_equal(r.size, N_ENTRIES + 2);
 }
 
+/* An append continues from the kept frontier; a frontier that is gone,
+ * or that does not agree with the log's last head, is rebuilt from the
+ * leaves: either way the heads stay the reference RFC 6962 heads. */
+static void test_log_frontier(void **state)
+{
+    fixture *f = *state;
+    aipm_audit_report r;
+    aipm_error err = {0};
+    uint8_t leaves[N_ENTRIES + 3][32], want[32], head[32];
+    uint64_t size;
+    int i, round;
+    static const char *const damage[] = {
+        NULL, "DELETE FROM audit_frontier",
+        "UPDATE audit_frontier SET nodes = zeroblob(length(nodes))"};
+
+    for (round = 0; round < 3; round++) {
+        if (damage[round])
+            assert_int_equal(raw_exec(f->db, damage[round]), 0);
+        assert_int_equal(aipm_store_begin(f->st, &err), AIPM_OK);
+        assert_int_equal(
+            aipm_audit_append(f->st, "test", "more", NULL, &size, head, &err),
+            AIPM_OK);
+        assert_int_equal(aipm_store_commit(f->st, &err), AIPM_OK);
+        assert_int_equal(size, N_ENTRIES + round + 1);
+    }
+    verify(f, NULL, &r);
+    assert_int_equal(r.first_bad, 0);
+    assert_int_equal(r.size, N_ENTRIES + 3);
+    for (i = 0; i < N_ENTRIES + 3; i++) {
+        size_t len = 0;
+        char *e = raw_entry(f->db, i + 1, &len);
+
+        assert_non_null(e);
+        ref_leaf(leaves[i], (const uint8_t *)e, len);
+        free(e);
+    }
+    ref_mth(want, leaves, N_ENTRIES + 3);
+    assert_memory_equal(head, want, 32);
+}
+
 static void count_problem(void *ctx, const char *id, const char *problem)
 {
     (void)id;
@@ -901,6 +941,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_log_append_after_reopen, setup_log,
                                         teardown_log),
         cmocka_unit_test_setup_teardown(test_decision_verify, setup_log,
+                                        teardown_log),
+        cmocka_unit_test_setup_teardown(test_log_frontier, setup_log,
                                         teardown_log),
     };
 

@@ -113,6 +113,33 @@ static int push_leaf(void *ctx, const aipm_audit_row *row)
     return 0;
 }
 
+/* The state an append continues from: the kept frontier when it agrees
+ * with the log's last entry (its size and tree head), else rebuilt from
+ * every leaf (a store of before the frontier, or one whose frontier was
+ * lost or does not agree). */
+static int load_frontier(aipm_store *st, aipm_merkle *m, aipm_error *err)
+{
+    int64_t size = 0, last = 0;
+    size_t len = 0;
+    int found = 0, have_last = 0, rc;
+    uint8_t root[32], last_root[32];
+
+    rc = aipm_store_audit_frontier_get(st, &size, m, sizeof(*m), &len, &found,
+                                       err);
+    if (rc == 0 && found && len == sizeof(*m) && (int64_t)m->size == size &&
+        (rc = aipm_store_audit_last(st, &last, last_root, &have_last, err)) ==
+            0) {
+        aipm_merkle_root(m, root);
+        if (have_last ? last == size && memcmp(root, last_root, 32) == 0
+                      : size == 0)
+            return 0;
+    }
+    if (rc)
+        return rc;
+    aipm_merkle_init(m);
+    return aipm_store_audit_list(st, push_leaf, m, err);
+}
+
 int aipm_audit_append(aipm_store *st, const char *action, const char *object,
                       const char *detail_json, uint64_t *size_out,
                       uint8_t head_out[32], aipm_error *err)
@@ -128,8 +155,7 @@ int aipm_audit_append(aipm_store *st, const char *action, const char *object,
     m = malloc(sizeof(*m));
     if (m == NULL)
         return aipm_error_set(err, AIPM_ENOMEM, "out of memory");
-    aipm_merkle_init(m);
-    if ((rc = aipm_store_audit_list(st, push_leaf, m, err)) != 0)
+    if ((rc = load_frontier(st, m, err)) != 0)
         goto done;
     detail = detail_json ? json_loads(detail_json, 0, &jerr) : json_object();
     if (detail == NULL || !json_is_object(detail)) {
@@ -156,7 +182,9 @@ int aipm_audit_append(aipm_store *st, const char *action, const char *object,
     row.entry_len = strlen(text);
     row.leaf = leaf;
     row.root = root;
-    if ((rc = aipm_store_audit_put(st, &row, err)) != 0)
+    if ((rc = aipm_store_audit_put(st, &row, err)) != 0 ||
+        (rc = aipm_store_audit_frontier_put(st, (int64_t)m->size, m, sizeof(*m),
+                                            err)) != 0)
         goto done;
     if (size_out)
         *size_out = m->size;

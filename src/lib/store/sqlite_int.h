@@ -32,6 +32,8 @@ enum {
     S_RUN_PUT,
     S_AUDIT_PUT,
     S_AUDIT_LAST,
+    S_FRONTIER_GET,
+    S_FRONTIER_PUT,
     S_COUNT
 };
 

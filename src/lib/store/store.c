@@ -410,6 +410,19 @@ int aipm_store_query(aipm_store *st, const char *sql, const aipm_bind *binds,
     return st->ops->query(st, sql, binds, n_binds, cb, ctx, err);
 }
 
+int aipm_store_audit_frontier_get(aipm_store *st, int64_t *size, void *buf,
+                                  size_t cap, size_t *len, int *found,
+                                  aipm_error *err)
+{
+    return st->ops->audit_frontier_get(st, size, buf, cap, len, found, err);
+}
+
+int aipm_store_audit_frontier_put(aipm_store *st, int64_t size, const void *buf,
+                                  size_t len, aipm_error *err)
+{
+    return st->ops->audit_frontier_put(st, size, buf, len, err);
+}
+
 int aipm_store_decision_put(aipm_store *st, const aipm_decision_row *row,
                             aipm_error *err)
 {

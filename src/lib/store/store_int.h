@@ -58,6 +58,11 @@ typedef struct aipm_store_ops {
                       int *found, aipm_error *err);
     int (*query)(aipm_store *st, const char *sql, const aipm_bind *binds,
                  int n_binds, aipm_row_cb cb, void *ctx, aipm_error *err);
+    int (*audit_frontier_get)(aipm_store *st, int64_t *size, void *buf,
+                              size_t cap, size_t *len, int *found,
+                              aipm_error *err);
+    int (*audit_frontier_put)(aipm_store *st, int64_t size, const void *buf,
+                              size_t len, aipm_error *err);
     int (*decision_put)(aipm_store *st, const aipm_decision_row *row,
                         aipm_error *err);
     int (*decision_list)(aipm_store *st, const aipm_decision_filter *f,

@@ -69,6 +69,9 @@ static const char *const sql_text[S_COUNT] = {
     [S_AUDIT_PUT] =
         "INSERT INTO audit(seq, entry, leaf, root) VALUES(?1, ?2, ?3, ?4)",
     [S_AUDIT_LAST] = "SELECT seq, root FROM audit ORDER BY seq DESC LIMIT 1",
+    [S_FRONTIER_GET] = "SELECT size, nodes FROM audit_frontier WHERE id = 1",
+    [S_FRONTIER_PUT] = "INSERT OR REPLACE INTO audit_frontier(id, size, nodes)"
+                       " VALUES(1, ?1, ?2)",
 };
 
 #define BUSY_LOCKED "store '%s' is locked by another process writing to it; "
@@ -1514,20 +1517,81 @@ static int sq_event_count(aipm_store *base, const char *event, int64_t cap,
     return step_count(s, st, out, err);
 }
 
+static int sq_audit_frontier_get(aipm_store *base, int64_t *size, void *buf,
+                                 size_t cap, size_t *len, int *found,
+                                 aipm_error *err)
+{
+    sqlite_store *s = (sqlite_store *)base;
+    sqlite3_stmt *st;
+    int rc;
+
+    *found = 0;
+    if (s->base.schema_version < 6)
+        return AIPM_OK; /* no frontier kept yet: read the log */
+    if ((st = stmt(s, S_FRONTIER_GET, err)) == NULL)
+        return AIPM_ERROR;
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        size_t n = (size_t)sqlite3_column_bytes(st, 1);
+
+        if (n <= cap) {
+            *size = sqlite3_column_int64(st, 0);
+            if (n)
+                memcpy(buf, sqlite3_column_blob(st, 1), n);
+            *len = n;
+            *found = 1;
+        }
+        rc = SQLITE_DONE;
+    }
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE ? AIPM_OK : db_error(s, err);
+}
+
+static int sq_audit_frontier_put(aipm_store *base, int64_t size,
+                                 const void *buf, size_t len, aipm_error *err)
+{
+    sqlite_store *s = (sqlite_store *)base;
+    sqlite3_stmt *st;
+
+    if (s->base.schema_version < 6)
+        return AIPM_OK;
+    if ((st = stmt(s, S_FRONTIER_PUT, err)) == NULL)
+        return AIPM_ERROR;
+    sqlite3_bind_int64(st, 1, size);
+    sqlite3_bind_blob(st, 2, buf, (int)len, SQLITE_STATIC);
+    return step_done(s, st, err);
+}
+
 static const aipm_store_ops sqlite_ops = {
-    sq_close,          sq_begin,
-    sq_commit,         sq_rollback,
-    sq_batch_new,      sq_batch_finish,
-    sq_batch_get,      sq_batch_set_status,
-    sq_batch_list,     sq_event_put,
-    sq_row_put,        sq_count_visible,
-    sq_quarantine_put, sq_quarantine_list,
-    sq_schema_load,    sq_schema_put,
-    sq_volume_put,     sq_volume_mean,
-    sq_run_put,        sq_run_list,
-    sq_audit_put,      sq_audit_list,
-    sq_audit_last,     sq_query,
-    sq_decision_put,   sq_decision_list,
-    sq_analysis_index, sq_link_put,
+    sq_close,
+    sq_begin,
+    sq_commit,
+    sq_rollback,
+    sq_batch_new,
+    sq_batch_finish,
+    sq_batch_get,
+    sq_batch_set_status,
+    sq_batch_list,
+    sq_event_put,
+    sq_row_put,
+    sq_count_visible,
+    sq_quarantine_put,
+    sq_quarantine_list,
+    sq_schema_load,
+    sq_schema_put,
+    sq_volume_put,
+    sq_volume_mean,
+    sq_run_put,
+    sq_run_list,
+    sq_audit_put,
+    sq_audit_list,
+    sq_audit_last,
+    sq_query,
+    sq_audit_frontier_get,
+    sq_audit_frontier_put,
+    sq_decision_put,
+    sq_decision_list,
+    sq_analysis_index,
+    sq_link_put,
     sq_event_count,
 };
