@@ -96,6 +96,8 @@ typedef struct aipm_audit_report {
     char problem[256]; /* what is wrong with it */
     int checkpoint;    /* AIPM_CHECKPOINT_*, when the log is intact */
     uint64_t checkpoint_size; /* entries the checkpoint records */
+    uint64_t kept_size;       /* entries the kept checkpoint records */
+    int kept_bad;             /* first_bad is against the kept checkpoint */
 } aipm_audit_report;
 
 /* Recompute every leaf and tree head. Returns AIPM_OK when the check ran
@@ -105,6 +107,14 @@ typedef struct aipm_audit_report {
  * never waited on). checkpoint_path may be NULL. */
 int aipm_audit_verify(aipm_store *st, const char *checkpoint_path,
                       aipm_audit_report *report, aipm_error *err);
+
+/* The same, in the same pass, also against a checkpoint kept outside the
+ * workspace (kept_path): the log must extend it, its head recomputed at
+ * the kept size being the kept head. A kept file that is missing or not a
+ * checkpoint is a bad entry 1 (kept_bad set), as is any disagreement. */
+int aipm_audit_verify_kept(aipm_store *st, const char *checkpoint_path,
+                           const char *kept_path, aipm_audit_report *report,
+                           aipm_error *err);
 
 #ifdef __cplusplus
 }

@@ -119,20 +119,16 @@ static void data_problem(void *ctx, const char *id, const char *problem)
  * workspace's own checkpoint. */
 static int verify(workspace *ws, const char *kept, int data)
 {
-    aipm_audit_report rep, krep;
+    aipm_audit_report rep;
     aipm_decision_check dc;
     aipm_error err = {0, ""};
     char head[65], problem[600];
     json_t *data_bad = g_cli.json ? json_array() : NULL;
 
-    if (aipm_audit_verify(ws->store, ws->checkpoint, &rep, &err) != 0)
+    if (aipm_audit_verify_kept(ws->store, ws->checkpoint, kept, &rep, &err) !=
+        0) {
+        json_decref(data_bad);
         return cli_fail(&err);
-    memset(&krep, 0, sizeof(krep));
-    if (kept && rep.first_bad == 0) {
-        if (aipm_audit_verify(ws->store, kept, &krep, &err) != 0)
-            return cli_fail(&err);
-        if (krep.first_bad)
-            rep.first_bad = krep.first_bad;
     }
     memset(&dc, 0, sizeof(dc));
     if (data && rep.first_bad == 0 &&
@@ -141,9 +137,9 @@ static int verify(workspace *ws, const char *kept, int data)
         json_decref(data_bad);
         return cli_fail(&err);
     }
-    if (krep.first_bad)
+    if (rep.kept_bad)
         snprintf(problem, sizeof(problem), "against the kept checkpoint %s: %s",
-                 kept, krep.problem);
+                 kept, rep.problem);
     else
         snprintf(problem, sizeof(problem), "%s", rep.problem);
     aipm_hex(head, rep.head, 32);
@@ -162,7 +158,7 @@ static int verify(workspace *ws, const char *kept, int data)
         if (kept)
             json_object_set_new(o, "kept_checkpoint",
                                 json_pack("{s:s, s:I}", "file", kept, "entries",
-                                          (json_int_t)krep.checkpoint_size));
+                                          (json_int_t)rep.kept_size));
         if (rep.first_bad) {
             json_object_set_new(o, "first_bad_entry",
                                 json_integer(rep.first_bad));
@@ -182,7 +178,7 @@ static int verify(workspace *ws, const char *kept, int data)
                (unsigned long long)rep.size, head);
         if (kept)
             printf("it extends the kept checkpoint %s (%llu entries)\n",
-                   cli_text(kept), (unsigned long long)krep.checkpoint_size);
+                   cli_text(kept), (unsigned long long)rep.kept_size);
         if (data && dc.bad == 0)
             printf("data: %lld decision records, each output matches its "
                    "digest and its audit entry%s\n",

@@ -223,9 +223,9 @@ static int hexval(char c)
 typedef struct verify_state {
     aipm_merkle m;
     aipm_audit_report *report;
-    uint64_t cp_size;
-    uint8_t cp_head[32];
-    int have_cp;
+    uint64_t cp_size, kept_size;
+    uint8_t cp_head[32], kept_head[32];
+    int have_cp, have_kept;
 } verify_state;
 
 static int bad(verify_state *vs, const char *problem)
@@ -273,6 +273,12 @@ static int verify_row(void *ctx, const aipm_audit_row *row)
         memcmp(root, vs->cp_head, 32) != 0)
         return bad(vs, "checkpoint: the tree head differs from the checkpoint "
                        "file");
+    if (vs->have_kept && next.size == vs->kept_size &&
+        memcmp(root, vs->kept_head, 32) != 0) {
+        vs->report->kept_bad = 1;
+        return bad(vs, "kept checkpoint: the tree head differs from it (the "
+                       "log was rewritten)");
+    }
     vs->m = next;
     return 0;
 }
@@ -526,8 +532,15 @@ done:
 int aipm_audit_verify(aipm_store *st, const char *checkpoint_path,
                       aipm_audit_report *report, aipm_error *err)
 {
+    return aipm_audit_verify_kept(st, checkpoint_path, NULL, report, err);
+}
+
+int aipm_audit_verify_kept(aipm_store *st, const char *checkpoint_path,
+                           const char *kept_path, aipm_audit_report *report,
+                           aipm_error *err)
+{
     verify_state *vs = calloc(1, sizeof(*vs));
-    int rc = AIPM_OK, state = 0;
+    int rc = AIPM_OK, state = 0, kept_state = 0;
 
     memset(report, 0, sizeof(*report));
     if (vs == NULL)
@@ -548,6 +561,20 @@ int aipm_audit_verify(aipm_store *st, const char *checkpoint_path,
         aipm_merkle_root(&vs->m, report->head);
         goto done;
     }
+    if (kept_path && (rc = read_checkpoint(&kept_state, &vs->kept_size,
+                                           vs->kept_head, kept_path, err)) != 0)
+        goto done;
+    vs->have_kept = kept_state == 1;
+    if (kept_path && kept_state != 1) {
+        report->first_bad = 1;
+        report->kept_bad = 1;
+        snprintf(report->problem, sizeof(report->problem),
+                 "kept checkpoint: %s is %s", kept_path,
+                 kept_state == 0 ? "missing"
+                                 : "not a checkpoint (size and head)");
+        aipm_merkle_root(&vs->m, report->head);
+        goto done;
+    }
     rc = aipm_store_audit_list(st, verify_row, vs, err);
     if (rc == 1)
         rc = AIPM_OK; /* stopped at the first bad entry */
@@ -560,7 +587,18 @@ int aipm_audit_verify(aipm_store *st, const char *checkpoint_path,
                  (unsigned long long)vs->cp_size,
                  (unsigned long long)vs->m.size);
     }
+    if (rc == AIPM_OK && report->first_bad == 0 && vs->have_kept &&
+        vs->m.size < vs->kept_size) {
+        report->first_bad = (int64_t)vs->m.size + 1;
+        report->kept_bad = 1;
+        snprintf(report->problem, sizeof(report->problem),
+                 "missing: the kept checkpoint records %llu entries but the "
+                 "log has %llu (entries were deleted)",
+                 (unsigned long long)vs->kept_size,
+                 (unsigned long long)vs->m.size);
+    }
     report->size = vs->m.size;
+    report->kept_size = vs->kept_size;
     aipm_merkle_root(&vs->m, report->head);
     report->checkpoint_size = vs->cp_size;
     if (checkpoint_path && report->first_bad == 0 && vs->m.size > 0) {
