@@ -81,4 +81,49 @@ void aipm_store__note_write(sqlite_store *s);
 /* Remove s's writer note, if it wrote one, and forget its batch. */
 void aipm_store__note_remove(sqlite_store *s);
 
+/* ---- shared by store_sqlite.c and sqlite_records.c ---- */
+
+/* The cached prepared statement `which` (sql_text), reset for new binds;
+ * NULL (err set) when it cannot be prepared. */
+sqlite3_stmt *aipm_sqlite__stmt(sqlite_store *s, int which, aipm_error *err);
+/* Bind text, or NULL as SQL NULL (SQLITE_STATIC: v outlives the step). */
+void aipm_sqlite__bind_text(sqlite3_stmt *st, int i, const char *v);
+/* Step a statement that returns no rows. */
+int aipm_sqlite__step_done(sqlite_store *s, sqlite3_stmt *st, aipm_error *err);
+/* The connection's last error as a store error. */
+int aipm_sqlite__db_error(sqlite_store *s, aipm_error *err);
+
+/* Step a prepared statement to its end, handing each row to fn (which
+ * maps the columns and calls the caller's callback), then finalize it.
+ * Returns fn's first non-zero result, a store error, or AIPM_OK. */
+typedef int (*aipm_sqlite__row_fn)(sqlite3_stmt *st, void *ctx);
+int aipm_sqlite__each_row(sqlite_store *s, sqlite3_stmt *st,
+                          aipm_sqlite__row_fn fn, void *ctx, aipm_error *err);
+
+/* The caller's callback and context, for the row mappers. */
+typedef struct aipm_sqlite__relay {
+    void (*cb)(void); /* cast back to its own type before the call */
+    void *ctx;
+} aipm_sqlite__relay;
+
+/* sqlite_records.c: operations of the store's table (store_int.h). */
+int sq_run_put(aipm_store *base, const aipm_run_row *run, aipm_error *err);
+int sq_run_list(aipm_store *base, aipm_run_cb cb, void *ctx, aipm_error *err);
+int sq_audit_put(aipm_store *base, const aipm_audit_row *row, aipm_error *err);
+int sq_audit_list(aipm_store *base, aipm_audit_cb cb, void *ctx,
+                  aipm_error *err);
+int sq_audit_last(aipm_store *base, int64_t *seq, uint8_t root[32], int *found,
+                  aipm_error *err);
+int sq_decision_put(aipm_store *base, const aipm_decision_row *row,
+                    aipm_error *err);
+int sq_decision_list(aipm_store *base, const aipm_decision_filter *f,
+                     aipm_decision_cb cb, void *ctx, aipm_error *err);
+int sq_link_put(aipm_store *base, const char *feedback_id, const char *item_id,
+                int unlink, const char *actor, int64_t time_ms,
+                aipm_error *err);
+int sq_audit_frontier_get(aipm_store *base, int64_t *size, void *buf,
+                          size_t cap, size_t *len, int *found, aipm_error *err);
+int sq_audit_frontier_put(aipm_store *base, int64_t size, const void *buf,
+                          size_t len, aipm_error *err);
+
 #endif

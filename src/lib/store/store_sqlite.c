@@ -11,9 +11,11 @@
  * batch's status is 'accepted' (views v_events, v_backlog, ...). Nothing is
  * ever deleted; the audit table refuses UPDATE and DELETE by trigger.
  *
- * This file opens stores and runs the operations; the migrations' SQL is in
- * sqlite_schema.c, the wait for another writer's lock and the writer note
- * in sqlite_lock.c, and what they share in sqlite_int.h.
+ * This file opens stores and runs the datasets' operations; the records of
+ * what happened (lineage runs, the audit log, decisions, link corrections)
+ * are in sqlite_records.c, the migrations' SQL in sqlite_schema.c, the
+ * wait for another writer's lock and the writer note in sqlite_lock.c, and
+ * what they share in sqlite_int.h.
  */
 #include "store/sqlite_int.h"
 
@@ -137,7 +139,7 @@ static int exec(sqlite_store *s, const char *sql, aipm_error *err)
     return AIPM_OK;
 }
 
-static int db_error(sqlite_store *s, aipm_error *err)
+int aipm_sqlite__db_error(sqlite_store *s, aipm_error *err)
 {
     return store_error(s, sqlite3_errcode(s->db), sqlite3_errmsg(s->db), err);
 }
@@ -187,7 +189,7 @@ static int schema_version(sqlite_store *s, int *version, aipm_error *err)
                            "SELECT coalesce(max(version), 0) "
                            "FROM schema_migrations",
                            -1, &st, NULL) != SQLITE_OK)
-        return db_error(s, err);
+        return aipm_sqlite__db_error(s, err);
     if (sqlite3_step(st) == SQLITE_ROW)
         v = sqlite3_column_int64(st, 0);
     sqlite3_finalize(st);
@@ -263,7 +265,7 @@ static int migrate(sqlite_store *s, aipm_error *err)
     return AIPM_OK;
 }
 
-static sqlite3_stmt *stmt(sqlite_store *s, int which, aipm_error *err)
+sqlite3_stmt *aipm_sqlite__stmt(sqlite_store *s, int which, aipm_error *err)
 {
     sqlite3_stmt *st = s->stmts[which];
 
@@ -271,7 +273,7 @@ static sqlite3_stmt *stmt(sqlite_store *s, int which, aipm_error *err)
         if (sqlite3_prepare_v3(s->db, sql_text[which], -1,
                                SQLITE_PREPARE_PERSISTENT, &st,
                                NULL) != SQLITE_OK) {
-            db_error(s, err);
+            aipm_sqlite__db_error(s, err);
             return NULL;
         }
         s->stmts[which] = st;
@@ -282,7 +284,7 @@ static sqlite3_stmt *stmt(sqlite_store *s, int which, aipm_error *err)
     return st;
 }
 
-static void bind_text(sqlite3_stmt *st, int i, const char *v)
+void aipm_sqlite__bind_text(sqlite3_stmt *st, int i, const char *v)
 {
     if (v)
         sqlite3_bind_text(st, i, v, -1, SQLITE_STATIC);
@@ -291,13 +293,13 @@ static void bind_text(sqlite3_stmt *st, int i, const char *v)
 }
 
 /* Step a statement that returns no rows. */
-static int step_done(sqlite_store *s, sqlite3_stmt *st, aipm_error *err)
+int aipm_sqlite__step_done(sqlite_store *s, sqlite3_stmt *st, aipm_error *err)
 {
     int rc = sqlite3_step(st);
 
     sqlite3_reset(st);
     if (rc != SQLITE_DONE)
-        return db_error(s, err);
+        return aipm_sqlite__db_error(s, err);
     return AIPM_OK;
 }
 
@@ -708,17 +710,17 @@ static int sq_batch_new(aipm_store *base, int64_t *out_id, const char *dataset,
                         const char *run_id, int64_t created_ms, aipm_error *err)
 {
     sqlite_store *s = (sqlite_store *)base;
-    sqlite3_stmt *st = stmt(s, S_BATCH_NEW, err);
+    sqlite3_stmt *st = aipm_sqlite__stmt(s, S_BATCH_NEW, err);
     int rc;
 
     if (st == NULL)
         return AIPM_ERROR;
-    bind_text(st, 1, dataset);
-    bind_text(st, 2, source);
-    bind_text(st, 3, source_sha256);
-    bind_text(st, 4, run_id);
+    aipm_sqlite__bind_text(st, 1, dataset);
+    aipm_sqlite__bind_text(st, 2, source);
+    aipm_sqlite__bind_text(st, 3, source_sha256);
+    aipm_sqlite__bind_text(st, 4, run_id);
     sqlite3_bind_int64(st, 5, created_ms);
-    if ((rc = step_done(s, st, err)) != 0)
+    if ((rc = aipm_sqlite__step_done(s, st, err)) != 0)
         return rc;
     *out_id = sqlite3_last_insert_rowid(s->db);
     if (s->noted) {
@@ -732,21 +734,21 @@ static int sq_batch_finish(aipm_store *base, const aipm_batch_info *info,
                            aipm_error *err)
 {
     sqlite_store *s = (sqlite_store *)base;
-    sqlite3_stmt *st = stmt(s, S_BATCH_FINISH, err);
+    sqlite3_stmt *st = aipm_sqlite__stmt(s, S_BATCH_FINISH, err);
 
     if (st == NULL)
         return AIPM_ERROR;
     sqlite3_bind_int64(st, 1, info->id);
-    bind_text(st, 2, info->status);
-    bind_text(st, 3, info->verdict);
-    bind_text(st, 4, info->content_sha256);
+    aipm_sqlite__bind_text(st, 2, info->status);
+    aipm_sqlite__bind_text(st, 3, info->verdict);
+    aipm_sqlite__bind_text(st, 4, info->content_sha256);
     sqlite3_bind_int64(st, 5, info->n_read);
     sqlite3_bind_int64(st, 6, info->n_accepted);
     sqlite3_bind_int64(st, 7, info->n_duplicates);
     sqlite3_bind_int64(st, 8, info->n_quarantined);
-    bind_text(st, 9, info->report);
-    bind_text(st, 10, info->source_sha256);
-    return step_done(s, st, err);
+    aipm_sqlite__bind_text(st, 9, info->report);
+    aipm_sqlite__bind_text(st, 10, info->source_sha256);
+    return aipm_sqlite__step_done(s, st, err);
 }
 
 static void copy_col(char *dst, size_t cap, sqlite3_stmt *st, int col)
@@ -786,7 +788,7 @@ static int sq_batch_get(aipm_store *base, aipm_batch_info *out, int64_t id,
                         aipm_error *err)
 {
     sqlite_store *s = (sqlite_store *)base;
-    sqlite3_stmt *st = stmt(s, S_BATCH_GET, err);
+    sqlite3_stmt *st = aipm_sqlite__stmt(s, S_BATCH_GET, err);
     int rc;
 
     memset(out, 0, sizeof(*out));
@@ -800,7 +802,7 @@ static int sq_batch_get(aipm_store *base, aipm_batch_info *out, int64_t id,
                               (long long)id);
     }
     if (rc != SQLITE_ROW) {
-        rc = db_error(s, err);
+        rc = aipm_sqlite__db_error(s, err);
         sqlite3_reset(st);
         return rc;
     }
@@ -829,7 +831,7 @@ static int set_live(sqlite_store *s, int64_t id, const char *status,
 
     if (sqlite3_prepare_v2(s->db, "SELECT dataset FROM batches WHERE id=?1", -1,
                            &st, NULL) != SQLITE_OK)
-        return db_error(s, err);
+        return aipm_sqlite__db_error(s, err);
     sqlite3_bind_int64(st, 1, id);
     if (sqlite3_step(st) == SQLITE_ROW)
         copy_col(dataset, sizeof(dataset), st, 0);
@@ -841,7 +843,7 @@ static int set_live(sqlite_store *s, int64_t id, const char *status,
              "UPDATE %s SET live = %s WHERE batch_id = ?1 AND live IS %s",
              dataset, live ? "1" : "NULL", live ? "NULL" : "1");
     if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
-        return db_error(s, err);
+        return aipm_sqlite__db_error(s, err);
     sqlite3_bind_int64(st, 1, id);
     rc = sqlite3_step(st);
     sqlite3_finalize(st);
@@ -853,7 +855,7 @@ static int set_live(sqlite_store *s, int64_t id, const char *status,
                               "batch first",
                               (long long)id);
     if (rc != SQLITE_DONE)
-        return db_error(s, err);
+        return aipm_sqlite__db_error(s, err);
     return AIPM_OK;
 }
 
@@ -861,14 +863,14 @@ static int sq_batch_set_status(aipm_store *base, int64_t id, const char *status,
                                aipm_error *err)
 {
     sqlite_store *s = (sqlite_store *)base;
-    sqlite3_stmt *st = stmt(s, S_BATCH_STATUS, err);
+    sqlite3_stmt *st = aipm_sqlite__stmt(s, S_BATCH_STATUS, err);
     int rc;
 
     if (st == NULL)
         return AIPM_ERROR;
     sqlite3_bind_int64(st, 1, id);
-    bind_text(st, 2, status);
-    if ((rc = step_done(s, st, err)) != 0)
+    aipm_sqlite__bind_text(st, 2, status);
+    if ((rc = aipm_sqlite__step_done(s, st, err)) != 0)
         return rc;
     if (sqlite3_changes(s->db) == 0)
         return aipm_error_set(err, AIPM_ENOTFOUND, "no batch %lld",
@@ -876,19 +878,8 @@ static int sq_batch_set_status(aipm_store *base, int64_t id, const char *status,
     return set_live(s, id, status, err);
 }
 
-/* Step a prepared statement to its end, handing each row to fn (which
- * maps the columns and calls the caller's callback), then finalize it.
- * Returns fn's first non-zero result, a store error, or AIPM_OK. */
-typedef int (*row_fn)(sqlite3_stmt *st, void *ctx);
-
-/* The caller's callback and context, for the row mappers below. */
-typedef struct relay {
-    void (*cb)(void); /* cast back to its own type before the call */
-    void *ctx;
-} relay;
-
-static int each_row(sqlite_store *s, sqlite3_stmt *st, row_fn fn, void *ctx,
-                    aipm_error *err)
+int aipm_sqlite__each_row(sqlite_store *s, sqlite3_stmt *st,
+                          aipm_sqlite__row_fn fn, void *ctx, aipm_error *err)
 {
     int rc;
 
@@ -897,14 +888,14 @@ static int each_row(sqlite_store *s, sqlite3_stmt *st, row_fn fn, void *ctx,
             sqlite3_finalize(st);
             return rc;
         }
-    rc = rc == SQLITE_DONE ? AIPM_OK : db_error(s, err);
+    rc = rc == SQLITE_DONE ? AIPM_OK : aipm_sqlite__db_error(s, err);
     sqlite3_finalize(st);
     return rc;
 }
 
 static int batch_each(sqlite3_stmt *st, void *ctx)
 {
-    relay *r = ctx;
+    aipm_sqlite__relay *r = ctx;
     aipm_batch_info info;
 
     memset(&info, 0, sizeof(info));
@@ -932,9 +923,10 @@ static int sq_batch_list(aipm_store *base, const char *dataset, int latest_only,
               "ORDER BY id DESC";
 
     if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
-        return db_error(s, err);
-    bind_text(st, 1, dataset);
-    return each_row(s, st, batch_each, &(relay){(void (*)(void))cb, ctx}, err);
+        return aipm_sqlite__db_error(s, err);
+    aipm_sqlite__bind_text(st, 1, dataset);
+    return aipm_sqlite__each_row(
+        s, st, batch_each, &(aipm_sqlite__relay){(void (*)(void))cb, ctx}, err);
 }
 
 static int sq_event_put(aipm_store *base, int64_t batch_id,
@@ -946,15 +938,15 @@ static int sq_event_put(aipm_store *base, int64_t batch_id,
     int rc;
 
     /* The hot path: no clear_bindings, every parameter is rebound. */
-    if (st == NULL && (st = stmt(s, S_EVENT_PUT, err)) == NULL)
+    if (st == NULL && (st = aipm_sqlite__stmt(s, S_EVENT_PUT, err)) == NULL)
         return AIPM_ERROR;
-    bind_text(st, 1, row->message_id);
+    aipm_sqlite__bind_text(st, 1, row->message_id);
     sqlite3_bind_int64(st, 2, batch_id);
-    bind_text(st, 3, row->type);
-    bind_text(st, 4, row->user_id);
-    bind_text(st, 5, row->anonymous_id);
-    bind_text(st, 6, row->event);
-    bind_text(st, 7, row->group_id);
+    aipm_sqlite__bind_text(st, 3, row->type);
+    aipm_sqlite__bind_text(st, 4, row->user_id);
+    aipm_sqlite__bind_text(st, 5, row->anonymous_id);
+    aipm_sqlite__bind_text(st, 6, row->event);
+    aipm_sqlite__bind_text(st, 7, row->group_id);
     sqlite3_bind_int64(st, 8, row->ts_ms);
     if (row->payload)
         sqlite3_bind_text(st, 9, row->payload, (int)row->payload_len,
@@ -964,7 +956,7 @@ static int sq_event_put(aipm_store *base, int64_t batch_id,
     rc = sqlite3_step(st);
     sqlite3_reset(st);
     if (rc != SQLITE_DONE)
-        return db_error(s, err);
+        return aipm_sqlite__db_error(s, err);
     *inserted = sqlite3_changes(s->db) > 0;
     return AIPM_OK;
 }
@@ -1011,7 +1003,7 @@ static int sq_row_put(aipm_store *base, const char *dataset, int64_t batch_id,
         if (rc == 0 && sqlite3_prepare_v3(s->db, aipm_buf_cstr(&sql), -1,
                                           SQLITE_PREPARE_PERSISTENT, &st,
                                           NULL) != SQLITE_OK)
-            rc = db_error(s, err);
+            rc = aipm_sqlite__db_error(s, err);
         aipm_buf_free(&sql);
         if (rc)
             return rc == AIPM_ENOMEM ? aipm_error_set(err, rc, "out of memory")
@@ -1019,18 +1011,18 @@ static int sq_row_put(aipm_store *base, const char *dataset, int64_t batch_id,
         s->row_stmts[idx] = st;
     }
     sqlite3_bind_int64(st, 1, batch_id);
-    bind_text(st, 2, key);
-    bind_text(st, 3, row_sha);
+    aipm_sqlite__bind_text(st, 2, key);
+    aipm_sqlite__bind_text(st, 3, row_sha);
     for (i = 0; i < def->n_cols; i++)
         if (values[i] && def->cols[i].type == AIPM_COL_NUMBER)
             /* ingest checked it is a finite decimal number */
             sqlite3_bind_double(st, 4 + i, strtod(values[i], NULL));
         else
-            bind_text(st, 4 + i, values[i]);
+            aipm_sqlite__bind_text(st, 4 + i, values[i]);
     rc = sqlite3_step(st);
     sqlite3_reset(st);
     if (rc != SQLITE_DONE)
-        return db_error(s, err);
+        return aipm_sqlite__db_error(s, err);
     *inserted = sqlite3_changes(s->db) > 0;
     return AIPM_OK;
 }
@@ -1046,7 +1038,7 @@ static int step_count(sqlite_store *s, sqlite3_stmt *st, int64_t *out,
         *out = sqlite3_column_int64(st, 0);
         rc = AIPM_OK;
     } else {
-        rc = db_error(s, err);
+        rc = aipm_sqlite__db_error(s, err);
     }
     sqlite3_finalize(st);
     return rc;
@@ -1065,7 +1057,7 @@ static int sq_count_visible(aipm_store *base, const char *dataset, int64_t *out,
     /* dataset is one of our fixed names (checked above), never input. */
     snprintf(sql, sizeof(sql), "SELECT count(*) FROM v_%s", dataset);
     if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
-        return db_error(s, err);
+        return aipm_sqlite__db_error(s, err);
     return step_count(s, st, out, err);
 }
 
@@ -1073,24 +1065,24 @@ static int sq_quarantine_put(aipm_store *base, const aipm_quarantine_row *row,
                              aipm_error *err)
 {
     sqlite_store *s = (sqlite_store *)base;
-    sqlite3_stmt *st = stmt(s, S_QUAR_PUT, err);
+    sqlite3_stmt *st = aipm_sqlite__stmt(s, S_QUAR_PUT, err);
 
     if (st == NULL)
         return AIPM_ERROR;
     sqlite3_bind_int64(st, 1, row->batch_id);
-    bind_text(st, 2, row->dataset);
-    bind_text(st, 3, row->file);
+    aipm_sqlite__bind_text(st, 2, row->dataset);
+    aipm_sqlite__bind_text(st, 3, row->file);
     sqlite3_bind_int64(st, 4, row->line);
-    bind_text(st, 5, row->reason);
-    bind_text(st, 6, row->detail);
+    aipm_sqlite__bind_text(st, 5, row->reason);
+    aipm_sqlite__bind_text(st, 6, row->detail);
     sqlite3_bind_blob(st, 7, row->raw ? row->raw : "", (int)row->raw_len,
                       SQLITE_STATIC);
-    return step_done(s, st, err);
+    return aipm_sqlite__step_done(s, st, err);
 }
 
 static int quarantine_each(sqlite3_stmt *st, void *ctx)
 {
-    relay *r = ctx;
+    aipm_sqlite__relay *r = ctx;
     aipm_quarantine_row row;
 
     row.batch_id = sqlite3_column_int64(st, 0);
@@ -1117,17 +1109,18 @@ static int sq_quarantine_list(aipm_store *base, const char *reason,
             "FROM quarantine WHERE (?1 IS NULL OR reason = ?1) AND "
             "(?2 = 0 OR batch_id = ?2) ORDER BY id DESC LIMIT ?3",
             -1, &st, NULL) != SQLITE_OK)
-        return db_error(s, err);
-    bind_text(st, 1, reason);
+        return aipm_sqlite__db_error(s, err);
+    aipm_sqlite__bind_text(st, 1, reason);
     sqlite3_bind_int64(st, 2, batch_id);
     sqlite3_bind_int64(st, 3, limit > 0 ? limit : -1);
-    return each_row(s, st, quarantine_each, &(relay){(void (*)(void))cb, ctx},
-                    err);
+    return aipm_sqlite__each_row(s, st, quarantine_each,
+                                 &(aipm_sqlite__relay){(void (*)(void))cb, ctx},
+                                 err);
 }
 
 static int schema_each(sqlite3_stmt *st, void *ctx)
 {
-    relay *r = ctx;
+    aipm_sqlite__relay *r = ctx;
 
     return ((aipm_schema_cb)r->cb)(
         r->ctx, (const char *)sqlite3_column_text(st, 0),
@@ -1151,8 +1144,10 @@ static int sq_schema_load(aipm_store *base, aipm_schema_cb cb, void *ctx,
             " FROM event_schema es JOIN batches b ON b.id = es.batch_id"
             " WHERE b.status = 'accepted') WHERE rn = 1",
             -1, &st, NULL) != SQLITE_OK)
-        return db_error(s, err);
-    return each_row(s, st, schema_each, &(relay){(void (*)(void))cb, ctx}, err);
+        return aipm_sqlite__db_error(s, err);
+    return aipm_sqlite__each_row(s, st, schema_each,
+                                 &(aipm_sqlite__relay){(void (*)(void))cb, ctx},
+                                 err);
 }
 
 static int sq_schema_put(aipm_store *base, const char *event,
@@ -1160,31 +1155,31 @@ static int sq_schema_put(aipm_store *base, const char *event,
                          int64_t batch_id, aipm_error *err)
 {
     sqlite_store *s = (sqlite_store *)base;
-    sqlite3_stmt *st = stmt(s, S_SCHEMA_PUT, err);
+    sqlite3_stmt *st = aipm_sqlite__stmt(s, S_SCHEMA_PUT, err);
 
     if (st == NULL)
         return AIPM_ERROR;
-    bind_text(st, 1, event);
-    bind_text(st, 2, property);
-    bind_text(st, 3, type);
+    aipm_sqlite__bind_text(st, 1, event);
+    aipm_sqlite__bind_text(st, 2, property);
+    aipm_sqlite__bind_text(st, 3, type);
     sqlite3_bind_int(st, 4, version);
     sqlite3_bind_int64(st, 5, batch_id);
-    return step_done(s, st, err);
+    return aipm_sqlite__step_done(s, st, err);
 }
 
 static int sq_volume_put(aipm_store *base, const char *dataset, int64_t day,
                          int64_t batch_id, int64_t n, aipm_error *err)
 {
     sqlite_store *s = (sqlite_store *)base;
-    sqlite3_stmt *st = stmt(s, S_VOLUME_PUT, err);
+    sqlite3_stmt *st = aipm_sqlite__stmt(s, S_VOLUME_PUT, err);
 
     if (st == NULL)
         return AIPM_ERROR;
-    bind_text(st, 1, dataset);
+    aipm_sqlite__bind_text(st, 1, dataset);
     sqlite3_bind_int64(st, 2, day);
     sqlite3_bind_int64(st, 3, batch_id);
     sqlite3_bind_int64(st, 4, n);
-    return step_done(s, st, err);
+    return aipm_sqlite__step_done(s, st, err);
 }
 
 static int sq_volume_mean(aipm_store *base, const char *dataset,
@@ -1192,17 +1187,17 @@ static int sq_volume_mean(aipm_store *base, const char *dataset,
                           int64_t *days, aipm_error *err)
 {
     sqlite_store *s = (sqlite_store *)base;
-    sqlite3_stmt *st = stmt(s, S_VOLUME_MEAN, err);
+    sqlite3_stmt *st = aipm_sqlite__stmt(s, S_VOLUME_MEAN, err);
     int rc;
 
     if (st == NULL)
         return AIPM_ERROR;
-    bind_text(st, 1, dataset);
+    aipm_sqlite__bind_text(st, 1, dataset);
     sqlite3_bind_int64(st, 2, from_day);
     sqlite3_bind_int64(st, 3, to_day);
     rc = sqlite3_step(st);
     if (rc != SQLITE_ROW) {
-        rc = db_error(s, err);
+        rc = aipm_sqlite__db_error(s, err);
         sqlite3_reset(st);
         return rc;
     }
@@ -1212,134 +1207,10 @@ static int sq_volume_mean(aipm_store *base, const char *dataset,
     return AIPM_OK;
 }
 
-static int sq_run_put(aipm_store *base, const aipm_run_row *run,
-                      aipm_error *err)
-{
-    sqlite_store *s = (sqlite_store *)base;
-    sqlite3_stmt *st = stmt(s, S_RUN_PUT, err);
-
-    if (st == NULL)
-        return AIPM_ERROR;
-    bind_text(st, 1, run->id);
-    bind_text(st, 2, run->job);
-    bind_text(st, 3, run->state);
-    sqlite3_bind_int64(st, 4, run->started_ms);
-    sqlite3_bind_int64(st, 5, run->ended_ms);
-    bind_text(st, 6, run->inputs);
-    bind_text(st, 7, run->outputs);
-    bind_text(st, 8, run->facets);
-    return step_done(s, st, err);
-}
-
-static int run_each(sqlite3_stmt *st, void *ctx)
-{
-    relay *r = ctx;
-    aipm_run_row run;
-
-    run.id = (const char *)sqlite3_column_text(st, 0);
-    run.job = (const char *)sqlite3_column_text(st, 1);
-    run.state = (const char *)sqlite3_column_text(st, 2);
-    run.started_ms = sqlite3_column_int64(st, 3);
-    run.ended_ms = sqlite3_column_int64(st, 4);
-    run.inputs = (const char *)sqlite3_column_text(st, 5);
-    run.outputs = (const char *)sqlite3_column_text(st, 6);
-    run.facets = (const char *)sqlite3_column_text(st, 7);
-    return ((aipm_run_cb)r->cb)(r->ctx, &run);
-}
-
-static int sq_run_list(aipm_store *base, aipm_run_cb cb, void *ctx,
-                       aipm_error *err)
-{
-    sqlite_store *s = (sqlite_store *)base;
-    sqlite3_stmt *st = NULL;
-
-    if (sqlite3_prepare_v2(s->db,
-                           "SELECT id, job, state, started_ms, ended_ms, "
-                           "inputs, outputs, facets FROM runs "
-                           "ORDER BY started_ms, rowid",
-                           -1, &st, NULL) != SQLITE_OK)
-        return db_error(s, err);
-    return each_row(s, st, run_each, &(relay){(void (*)(void))cb, ctx}, err);
-}
-
-static int sq_audit_put(aipm_store *base, const aipm_audit_row *row,
-                        aipm_error *err)
-{
-    sqlite_store *s = (sqlite_store *)base;
-    sqlite3_stmt *st = stmt(s, S_AUDIT_PUT, err);
-
-    if (st == NULL)
-        return AIPM_ERROR;
-    sqlite3_bind_int64(st, 1, row->seq);
-    sqlite3_bind_blob(st, 2, row->entry, (int)row->entry_len, SQLITE_STATIC);
-    sqlite3_bind_blob(st, 3, row->leaf, 32, SQLITE_STATIC);
-    sqlite3_bind_blob(st, 4, row->root, 32, SQLITE_STATIC);
-    return step_done(s, st, err);
-}
-
-static int audit_each(sqlite3_stmt *st, void *ctx)
-{
-    static const uint8_t zero[32];
-    relay *r = ctx;
-    aipm_audit_row row;
-
-    row.seq = sqlite3_column_int64(st, 0);
-    row.entry = sqlite3_column_blob(st, 1);
-    row.entry_len = (size_t)sqlite3_column_bytes(st, 1);
-    row.leaf =
-        sqlite3_column_bytes(st, 2) == 32 ? sqlite3_column_blob(st, 2) : zero;
-    row.root =
-        sqlite3_column_bytes(st, 3) == 32 ? sqlite3_column_blob(st, 3) : zero;
-    if (row.entry == NULL)
-        row.entry = "";
-    return ((aipm_audit_cb)r->cb)(r->ctx, &row);
-}
-
-static int sq_audit_list(aipm_store *base, aipm_audit_cb cb, void *ctx,
-                         aipm_error *err)
-{
-    sqlite_store *s = (sqlite_store *)base;
-    sqlite3_stmt *st = NULL;
-
-    /* seq is the rowid, so this is seq order: a reordering or deletion
-     * shows as an entry whose own seq field disagrees with its position,
-     * or as a gap (audit.c's verify). */
-    if (sqlite3_prepare_v2(s->db,
-                           "SELECT seq, entry, leaf, root FROM audit "
-                           "ORDER BY rowid",
-                           -1, &st, NULL) != SQLITE_OK)
-        return db_error(s, err);
-    return each_row(s, st, audit_each, &(relay){(void (*)(void))cb, ctx}, err);
-}
-
-static int sq_audit_last(aipm_store *base, int64_t *seq, uint8_t root[32],
-                         int *found, aipm_error *err)
-{
-    sqlite_store *s = (sqlite_store *)base;
-    sqlite3_stmt *st = stmt(s, S_AUDIT_LAST, err);
-    int rc;
-
-    if (st == NULL)
-        return AIPM_ERROR;
-    rc = sqlite3_step(st);
-    *found = 0;
-    if (rc == SQLITE_ROW) {
-        *found = 1;
-        *seq = sqlite3_column_int64(st, 0);
-        if (sqlite3_column_bytes(st, 1) == 32)
-            memcpy(root, sqlite3_column_blob(st, 1), 32);
-        else
-            memset(root, 0, 32);
-        rc = SQLITE_DONE;
-    }
-    sqlite3_reset(st);
-    return rc == SQLITE_DONE ? AIPM_OK : db_error(s, err);
-}
-
 /* A push-down query's row: up to 32 columns, as text and as numbers. */
 static int query_each(sqlite3_stmt *st, void *ctx)
 {
-    relay *r = ctx;
+    aipm_sqlite__relay *r = ctx;
     const char *text[32];
     double num[32];
     int n = sqlite3_column_count(st), i;
@@ -1361,127 +1232,21 @@ static int sq_query(aipm_store *base, const char *sql, const aipm_bind *binds,
     int i;
 
     if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
-        return db_error(s, err);
+        return aipm_sqlite__db_error(s, err);
     if (!sqlite3_stmt_readonly(st)) {
         sqlite3_finalize(st);
         return aipm_error_set(err, AIPM_ERROR, "store: not a read-only query");
     }
     for (i = 0; i < n_binds; i++) {
         if (binds[i].kind == 1)
-            bind_text(st, i + 1, binds[i].text);
+            aipm_sqlite__bind_text(st, i + 1, binds[i].text);
         else if (binds[i].kind == 2)
             sqlite3_bind_double(st, i + 1, binds[i].real);
         else
             sqlite3_bind_int64(st, i + 1, binds[i].integer);
     }
-    return each_row(s, st, query_each, &(relay){(void (*)(void))cb, ctx}, err);
-}
-
-static int sq_decision_put(aipm_store *base, const aipm_decision_row *row,
-                           aipm_error *err)
-{
-    sqlite_store *s = (sqlite_store *)base;
-    sqlite3_stmt *st = NULL;
-    int rc;
-
-    if (sqlite3_prepare_v2(s->db,
-                           "INSERT INTO decisions(id, time_ms, kind, subject, "
-                           "decision, inputs, params, output_sha256, output) "
-                           "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-                           -1, &st, NULL) != SQLITE_OK)
-        return db_error(s, err);
-    bind_text(st, 1, row->id);
-    sqlite3_bind_int64(st, 2, row->time_ms);
-    bind_text(st, 3, row->kind);
-    bind_text(st, 4, row->subject);
-    bind_text(st, 5, row->decision);
-    bind_text(st, 6, row->inputs);
-    bind_text(st, 7, row->params);
-    bind_text(st, 8, row->output_sha256);
-    bind_text(st, 9, row->output);
-    rc = sqlite3_step(st);
-    sqlite3_finalize(st);
-    return rc == SQLITE_DONE ? AIPM_OK : db_error(s, err);
-}
-
-static int decision_each(sqlite3_stmt *st, void *ctx)
-{
-    relay *r = ctx;
-    aipm_decision_row row;
-
-    row.id = (const char *)sqlite3_column_text(st, 0);
-    row.time_ms = sqlite3_column_int64(st, 1);
-    row.kind = (const char *)sqlite3_column_text(st, 2);
-    row.subject = (const char *)sqlite3_column_text(st, 3);
-    row.decision = (const char *)sqlite3_column_text(st, 4);
-    row.inputs = (const char *)sqlite3_column_text(st, 5);
-    row.params = (const char *)sqlite3_column_text(st, 6);
-    row.output_sha256 = (const char *)sqlite3_column_text(st, 7);
-    row.status = (const char *)sqlite3_column_text(st, 8);
-    row.output = (const char *)sqlite3_column_text(st, 9);
-    return ((aipm_decision_cb)r->cb)(r->ctx, &row);
-}
-
-static int sq_decision_list(aipm_store *base, const aipm_decision_filter *f,
-                            aipm_decision_cb cb, void *ctx, aipm_error *err)
-{
-    sqlite_store *s = (sqlite_store *)base;
-    sqlite3_stmt *st = NULL;
-
-    if (sqlite3_prepare_v2(
-            s->db,
-            "SELECT id, time_ms, kind, subject, decision, inputs, params,"
-            " output_sha256, status, CASE WHEN ?4 THEN output END"
-            " FROM decisions WHERE (?1 IS NULL OR id = ?1) AND"
-            " (?2 IS NULL OR kind = ?2) AND (?3 IS NULL OR status = ?3)"
-            " ORDER BY time_ms, rowid",
-            -1, &st, NULL) != SQLITE_OK)
-        return db_error(s, err);
-    bind_text(st, 1, f ? f->id : NULL);
-    bind_text(st, 2, f ? f->kind : NULL);
-    bind_text(st, 3, f ? f->status : NULL);
-    sqlite3_bind_int(st, 4, f && f->with_output);
-    return each_row(s, st, decision_each, &(relay){(void (*)(void))cb, ctx},
-                    err);
-}
-
-/* A link adds (feedback, item) and drops a "no item" mark; an unlink
- * drops (feedback, item) and, when no item is left, marks the row about
- * no item (''). One statement each, in the caller's transaction. */
-static int sq_link_put(aipm_store *base, const char *feedback_id,
-                       const char *item_id, int unlink, const char *actor,
-                       int64_t time_ms, aipm_error *err)
-{
-    static const char *const link_sql[] = {
-        "DELETE FROM feedback_links WHERE feedback_id = ?1 AND item_id = ''",
-        "INSERT OR REPLACE INTO feedback_links(feedback_id, item_id, actor,"
-        " time_ms) VALUES(?1, ?2, ?3, ?4)"};
-    static const char *const unlink_sql[] = {
-        "DELETE FROM feedback_links WHERE feedback_id = ?1 AND item_id = ?2",
-        "INSERT OR REPLACE INTO feedback_links(feedback_id, item_id, actor,"
-        " time_ms) SELECT ?1, '', ?3, ?4 WHERE NOT EXISTS (SELECT 1 FROM"
-        " feedback_links WHERE feedback_id = ?1)"};
-    const char *const *sql = unlink ? unlink_sql : link_sql;
-    sqlite_store *s = (sqlite_store *)base;
-    int k, rc = SQLITE_DONE;
-
-    for (k = 0; k < 2 && rc == SQLITE_DONE; k++) {
-        sqlite3_stmt *st = NULL;
-
-        if (sqlite3_prepare_v2(s->db, sql[k], -1, &st, NULL) != SQLITE_OK)
-            return db_error(s, err);
-        /* A parameter a statement does not use is ignored by its bind. */
-        bind_text(st, 1, feedback_id);
-        if (sqlite3_bind_parameter_count(st) >= 2)
-            bind_text(st, 2, item_id);
-        if (sqlite3_bind_parameter_count(st) >= 3) {
-            bind_text(st, 3, actor);
-            sqlite3_bind_int64(st, 4, time_ms);
-        }
-        rc = sqlite3_step(st);
-        sqlite3_finalize(st);
-    }
-    return rc == SQLITE_DONE ? AIPM_OK : db_error(s, err);
+    return aipm_sqlite__each_row(
+        s, st, query_each, &(aipm_sqlite__relay){(void (*)(void))cb, ctx}, err);
 }
 
 static int sq_analysis_index(aipm_store *base, aipm_error *err)
@@ -1511,55 +1276,10 @@ static int sq_event_count(aipm_store *base, const char *event, int64_t cap,
                            " (SELECT id FROM batches WHERE status ="
                            " 'accepted') LIMIT ?2)",
                            -1, &st, NULL) != SQLITE_OK)
-        return db_error(s, err);
+        return aipm_sqlite__db_error(s, err);
     sqlite3_bind_text(st, 1, event, -1, SQLITE_TRANSIENT);
     sqlite3_bind_int64(st, 2, cap > 0 ? cap : -1);
     return step_count(s, st, out, err);
-}
-
-static int sq_audit_frontier_get(aipm_store *base, int64_t *size, void *buf,
-                                 size_t cap, size_t *len, int *found,
-                                 aipm_error *err)
-{
-    sqlite_store *s = (sqlite_store *)base;
-    sqlite3_stmt *st;
-    int rc;
-
-    *found = 0;
-    if (s->base.schema_version < 6)
-        return AIPM_OK; /* no frontier kept yet: read the log */
-    if ((st = stmt(s, S_FRONTIER_GET, err)) == NULL)
-        return AIPM_ERROR;
-    rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW) {
-        size_t n = (size_t)sqlite3_column_bytes(st, 1);
-
-        if (n <= cap) {
-            *size = sqlite3_column_int64(st, 0);
-            if (n)
-                memcpy(buf, sqlite3_column_blob(st, 1), n);
-            *len = n;
-            *found = 1;
-        }
-        rc = SQLITE_DONE;
-    }
-    sqlite3_reset(st);
-    return rc == SQLITE_DONE ? AIPM_OK : db_error(s, err);
-}
-
-static int sq_audit_frontier_put(aipm_store *base, int64_t size,
-                                 const void *buf, size_t len, aipm_error *err)
-{
-    sqlite_store *s = (sqlite_store *)base;
-    sqlite3_stmt *st;
-
-    if (s->base.schema_version < 6)
-        return AIPM_OK;
-    if ((st = stmt(s, S_FRONTIER_PUT, err)) == NULL)
-        return AIPM_ERROR;
-    sqlite3_bind_int64(st, 1, size);
-    sqlite3_bind_blob(st, 2, buf, (int)len, SQLITE_STATIC);
-    return step_done(s, st, err);
 }
 
 static const aipm_store_ops sqlite_ops = {

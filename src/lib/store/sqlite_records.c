@@ -1,0 +1,283 @@
+/* sqlite_records.c - the SQLite store's records of what happened: lineage
+ * runs, the audit log and its frontier, decision records and people's
+ * feedback-link corrections (the operations of store_int.h's table that
+ * are not datasets). */
+#include "store/sqlite_int.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int sq_run_put(aipm_store *base, const aipm_run_row *run, aipm_error *err)
+{
+    sqlite_store *s = (sqlite_store *)base;
+    sqlite3_stmt *st = aipm_sqlite__stmt(s, S_RUN_PUT, err);
+
+    if (st == NULL)
+        return AIPM_ERROR;
+    aipm_sqlite__bind_text(st, 1, run->id);
+    aipm_sqlite__bind_text(st, 2, run->job);
+    aipm_sqlite__bind_text(st, 3, run->state);
+    sqlite3_bind_int64(st, 4, run->started_ms);
+    sqlite3_bind_int64(st, 5, run->ended_ms);
+    aipm_sqlite__bind_text(st, 6, run->inputs);
+    aipm_sqlite__bind_text(st, 7, run->outputs);
+    aipm_sqlite__bind_text(st, 8, run->facets);
+    return aipm_sqlite__step_done(s, st, err);
+}
+
+static int run_each(sqlite3_stmt *st, void *ctx)
+{
+    aipm_sqlite__relay *r = ctx;
+    aipm_run_row run;
+
+    run.id = (const char *)sqlite3_column_text(st, 0);
+    run.job = (const char *)sqlite3_column_text(st, 1);
+    run.state = (const char *)sqlite3_column_text(st, 2);
+    run.started_ms = sqlite3_column_int64(st, 3);
+    run.ended_ms = sqlite3_column_int64(st, 4);
+    run.inputs = (const char *)sqlite3_column_text(st, 5);
+    run.outputs = (const char *)sqlite3_column_text(st, 6);
+    run.facets = (const char *)sqlite3_column_text(st, 7);
+    return ((aipm_run_cb)r->cb)(r->ctx, &run);
+}
+
+int sq_run_list(aipm_store *base, aipm_run_cb cb, void *ctx, aipm_error *err)
+{
+    sqlite_store *s = (sqlite_store *)base;
+    sqlite3_stmt *st = NULL;
+
+    if (sqlite3_prepare_v2(s->db,
+                           "SELECT id, job, state, started_ms, ended_ms, "
+                           "inputs, outputs, facets FROM runs "
+                           "ORDER BY started_ms, rowid",
+                           -1, &st, NULL) != SQLITE_OK)
+        return aipm_sqlite__db_error(s, err);
+    return aipm_sqlite__each_row(
+        s, st, run_each, &(aipm_sqlite__relay){(void (*)(void))cb, ctx}, err);
+}
+
+int sq_audit_put(aipm_store *base, const aipm_audit_row *row, aipm_error *err)
+{
+    sqlite_store *s = (sqlite_store *)base;
+    sqlite3_stmt *st = aipm_sqlite__stmt(s, S_AUDIT_PUT, err);
+
+    if (st == NULL)
+        return AIPM_ERROR;
+    sqlite3_bind_int64(st, 1, row->seq);
+    sqlite3_bind_blob(st, 2, row->entry, (int)row->entry_len, SQLITE_STATIC);
+    sqlite3_bind_blob(st, 3, row->leaf, 32, SQLITE_STATIC);
+    sqlite3_bind_blob(st, 4, row->root, 32, SQLITE_STATIC);
+    return aipm_sqlite__step_done(s, st, err);
+}
+
+static int audit_each(sqlite3_stmt *st, void *ctx)
+{
+    static const uint8_t zero[32];
+    aipm_sqlite__relay *r = ctx;
+    aipm_audit_row row;
+
+    row.seq = sqlite3_column_int64(st, 0);
+    row.entry = sqlite3_column_blob(st, 1);
+    row.entry_len = (size_t)sqlite3_column_bytes(st, 1);
+    row.leaf =
+        sqlite3_column_bytes(st, 2) == 32 ? sqlite3_column_blob(st, 2) : zero;
+    row.root =
+        sqlite3_column_bytes(st, 3) == 32 ? sqlite3_column_blob(st, 3) : zero;
+    if (row.entry == NULL)
+        row.entry = "";
+    return ((aipm_audit_cb)r->cb)(r->ctx, &row);
+}
+
+int sq_audit_list(aipm_store *base, aipm_audit_cb cb, void *ctx,
+                  aipm_error *err)
+{
+    sqlite_store *s = (sqlite_store *)base;
+    sqlite3_stmt *st = NULL;
+
+    /* seq is the rowid, so this is seq order: a reordering or deletion
+     * shows as an entry whose own seq field disagrees with its position,
+     * or as a gap (audit.c's verify). */
+    if (sqlite3_prepare_v2(s->db,
+                           "SELECT seq, entry, leaf, root FROM audit "
+                           "ORDER BY rowid",
+                           -1, &st, NULL) != SQLITE_OK)
+        return aipm_sqlite__db_error(s, err);
+    return aipm_sqlite__each_row(
+        s, st, audit_each, &(aipm_sqlite__relay){(void (*)(void))cb, ctx}, err);
+}
+
+int sq_audit_last(aipm_store *base, int64_t *seq, uint8_t root[32], int *found,
+                  aipm_error *err)
+{
+    sqlite_store *s = (sqlite_store *)base;
+    sqlite3_stmt *st = aipm_sqlite__stmt(s, S_AUDIT_LAST, err);
+    int rc;
+
+    if (st == NULL)
+        return AIPM_ERROR;
+    rc = sqlite3_step(st);
+    *found = 0;
+    if (rc == SQLITE_ROW) {
+        *found = 1;
+        *seq = sqlite3_column_int64(st, 0);
+        if (sqlite3_column_bytes(st, 1) == 32)
+            memcpy(root, sqlite3_column_blob(st, 1), 32);
+        else
+            memset(root, 0, 32);
+        rc = SQLITE_DONE;
+    }
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE ? AIPM_OK : aipm_sqlite__db_error(s, err);
+}
+
+int sq_decision_put(aipm_store *base, const aipm_decision_row *row,
+                    aipm_error *err)
+{
+    sqlite_store *s = (sqlite_store *)base;
+    sqlite3_stmt *st = NULL;
+    int rc;
+
+    if (sqlite3_prepare_v2(s->db,
+                           "INSERT INTO decisions(id, time_ms, kind, subject, "
+                           "decision, inputs, params, output_sha256, output) "
+                           "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                           -1, &st, NULL) != SQLITE_OK)
+        return aipm_sqlite__db_error(s, err);
+    aipm_sqlite__bind_text(st, 1, row->id);
+    sqlite3_bind_int64(st, 2, row->time_ms);
+    aipm_sqlite__bind_text(st, 3, row->kind);
+    aipm_sqlite__bind_text(st, 4, row->subject);
+    aipm_sqlite__bind_text(st, 5, row->decision);
+    aipm_sqlite__bind_text(st, 6, row->inputs);
+    aipm_sqlite__bind_text(st, 7, row->params);
+    aipm_sqlite__bind_text(st, 8, row->output_sha256);
+    aipm_sqlite__bind_text(st, 9, row->output);
+    rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? AIPM_OK : aipm_sqlite__db_error(s, err);
+}
+
+static int decision_each(sqlite3_stmt *st, void *ctx)
+{
+    aipm_sqlite__relay *r = ctx;
+    aipm_decision_row row;
+
+    row.id = (const char *)sqlite3_column_text(st, 0);
+    row.time_ms = sqlite3_column_int64(st, 1);
+    row.kind = (const char *)sqlite3_column_text(st, 2);
+    row.subject = (const char *)sqlite3_column_text(st, 3);
+    row.decision = (const char *)sqlite3_column_text(st, 4);
+    row.inputs = (const char *)sqlite3_column_text(st, 5);
+    row.params = (const char *)sqlite3_column_text(st, 6);
+    row.output_sha256 = (const char *)sqlite3_column_text(st, 7);
+    row.status = (const char *)sqlite3_column_text(st, 8);
+    row.output = (const char *)sqlite3_column_text(st, 9);
+    return ((aipm_decision_cb)r->cb)(r->ctx, &row);
+}
+
+int sq_decision_list(aipm_store *base, const aipm_decision_filter *f,
+                     aipm_decision_cb cb, void *ctx, aipm_error *err)
+{
+    sqlite_store *s = (sqlite_store *)base;
+    sqlite3_stmt *st = NULL;
+
+    if (sqlite3_prepare_v2(
+            s->db,
+            "SELECT id, time_ms, kind, subject, decision, inputs, params,"
+            " output_sha256, status, CASE WHEN ?4 THEN output END"
+            " FROM decisions WHERE (?1 IS NULL OR id = ?1) AND"
+            " (?2 IS NULL OR kind = ?2) AND (?3 IS NULL OR status = ?3)"
+            " ORDER BY time_ms, rowid",
+            -1, &st, NULL) != SQLITE_OK)
+        return aipm_sqlite__db_error(s, err);
+    aipm_sqlite__bind_text(st, 1, f ? f->id : NULL);
+    aipm_sqlite__bind_text(st, 2, f ? f->kind : NULL);
+    aipm_sqlite__bind_text(st, 3, f ? f->status : NULL);
+    sqlite3_bind_int(st, 4, f && f->with_output);
+    return aipm_sqlite__each_row(s, st, decision_each,
+                                 &(aipm_sqlite__relay){(void (*)(void))cb, ctx},
+                                 err);
+}
+
+/* A link adds (feedback, item) and drops a "no item" mark; an unlink
+ * drops (feedback, item) and, when no item is left, marks the row about
+ * no item (''). One statement each, in the caller's transaction. */
+int sq_link_put(aipm_store *base, const char *feedback_id, const char *item_id,
+                int unlink, const char *actor, int64_t time_ms, aipm_error *err)
+{
+    static const char *const link_sql[] = {
+        "DELETE FROM feedback_links WHERE feedback_id = ?1 AND item_id = ''",
+        "INSERT OR REPLACE INTO feedback_links(feedback_id, item_id, actor,"
+        " time_ms) VALUES(?1, ?2, ?3, ?4)"};
+    static const char *const unlink_sql[] = {
+        "DELETE FROM feedback_links WHERE feedback_id = ?1 AND item_id = ?2",
+        "INSERT OR REPLACE INTO feedback_links(feedback_id, item_id, actor,"
+        " time_ms) SELECT ?1, '', ?3, ?4 WHERE NOT EXISTS (SELECT 1 FROM"
+        " feedback_links WHERE feedback_id = ?1)"};
+    const char *const *sql = unlink ? unlink_sql : link_sql;
+    sqlite_store *s = (sqlite_store *)base;
+    int k, rc = SQLITE_DONE;
+
+    for (k = 0; k < 2 && rc == SQLITE_DONE; k++) {
+        sqlite3_stmt *st = NULL;
+
+        if (sqlite3_prepare_v2(s->db, sql[k], -1, &st, NULL) != SQLITE_OK)
+            return aipm_sqlite__db_error(s, err);
+        /* A parameter a statement does not use is ignored by its bind. */
+        aipm_sqlite__bind_text(st, 1, feedback_id);
+        if (sqlite3_bind_parameter_count(st) >= 2)
+            aipm_sqlite__bind_text(st, 2, item_id);
+        if (sqlite3_bind_parameter_count(st) >= 3) {
+            aipm_sqlite__bind_text(st, 3, actor);
+            sqlite3_bind_int64(st, 4, time_ms);
+        }
+        rc = sqlite3_step(st);
+        sqlite3_finalize(st);
+    }
+    return rc == SQLITE_DONE ? AIPM_OK : aipm_sqlite__db_error(s, err);
+}
+
+int sq_audit_frontier_get(aipm_store *base, int64_t *size, void *buf,
+                          size_t cap, size_t *len, int *found, aipm_error *err)
+{
+    sqlite_store *s = (sqlite_store *)base;
+    sqlite3_stmt *st;
+    int rc;
+
+    *found = 0;
+    if (s->base.schema_version < 6)
+        return AIPM_OK; /* no frontier kept yet: read the log */
+    if ((st = aipm_sqlite__stmt(s, S_FRONTIER_GET, err)) == NULL)
+        return AIPM_ERROR;
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        size_t n = (size_t)sqlite3_column_bytes(st, 1);
+
+        if (n <= cap) {
+            *size = sqlite3_column_int64(st, 0);
+            if (n)
+                memcpy(buf, sqlite3_column_blob(st, 1), n);
+            *len = n;
+            *found = 1;
+        }
+        rc = SQLITE_DONE;
+    }
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE ? AIPM_OK : aipm_sqlite__db_error(s, err);
+}
+
+int sq_audit_frontier_put(aipm_store *base, int64_t size, const void *buf,
+                          size_t len, aipm_error *err)
+{
+    sqlite_store *s = (sqlite_store *)base;
+    sqlite3_stmt *st;
+
+    if (s->base.schema_version < 6)
+        return AIPM_OK;
+    if ((st = aipm_sqlite__stmt(s, S_FRONTIER_PUT, err)) == NULL)
+        return AIPM_ERROR;
+    sqlite3_bind_int64(st, 1, size);
+    sqlite3_bind_blob(st, 2, buf, (int)len, SQLITE_STATIC);
+    return aipm_sqlite__step_done(s, st, err);
+}
