@@ -41,6 +41,8 @@
  *     sentence scored, and each sentence's best item above the threshold
  *     is linked too.
  * Memory holds the backlog and the labelled rows, never the other rows.
+ * The associations (step 4, and their use in queries) are in
+ * link_assoc.c; what the two share is in link_int.h.
  */
 #include "aipm/audit.h"
 #include "aipm/feedback.h"

@@ -4,6 +4,7 @@
 
 #include "aipm/core.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
