@@ -127,12 +127,21 @@ typedef struct show_ctx {
     char check[16]; /* its output_check */
     char first[37]; /* ids, for an ambiguous prefix */
     char second[37];
+    int full; /* second pass: the one record, with its output */
 } show_ctx;
 
 static int show_one(void *ctx, const aipm_decision_row *r)
 {
     show_ctx *s = ctx;
 
+    if (s->full) {
+        snprintf(s->check, sizeof(s->check), "%s",
+                 aipm_decision_output_check(r));
+        s->doc = record_json(r, 1);
+        if (s->doc)
+            json_object_set_new(s->doc, "output_check", json_string(s->check));
+        return 0;
+    }
     if (strncmp(r->id, s->prefix, s->len) != 0)
         return 0;
     if (++s->n > 1) {
@@ -140,10 +149,6 @@ static int show_one(void *ctx, const aipm_decision_row *r)
         return 1; /* ambiguous: stop */
     }
     snprintf(s->first, sizeof(s->first), "%s", r->id);
-    snprintf(s->check, sizeof(s->check), "%s", aipm_decision_output_check(r));
-    s->doc = record_json(r, 1);
-    if (s->doc)
-        json_object_set_new(s->doc, "output_check", json_string(s->check));
     return 0;
 }
 
@@ -183,7 +188,7 @@ static void show_human(const json_t *d)
 
 static int show(int argc, char **argv)
 {
-    aipm_decision_filter f = {NULL, NULL, NULL, 1};
+    aipm_decision_filter f = {NULL, NULL, NULL, 0};
     aipm_error err = {0, ""};
     show_ctx s;
     workspace ws;
@@ -201,7 +206,14 @@ static int show(int argc, char **argv)
         f.id = argv[2]; /* a whole id: one indexed lookup */
     if ((rc = ws_open_ro(&ws)) != 0)
         return rc;
+    /* Resolve the prefix without reading outputs, then read the one. */
     rc = aipm_store_decision_list(ws.store, &f, show_one, &s, &err);
+    if (rc == AIPM_OK && s.n == 1) {
+        f.id = s.first;
+        f.with_output = 1;
+        s.full = 1;
+        rc = aipm_store_decision_list(ws.store, &f, show_one, &s, &err);
+    }
     ws_close(&ws);
     if (rc != AIPM_OK && rc != 1) {
         json_decref(s.doc);
