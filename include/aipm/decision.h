@@ -3,8 +3,8 @@
  *
  * One row per decision in the store's `decisions` table, and one audit
  * entry ("decision") naming it and its output digest, in the same
- * transaction. Approvals come with the governance issue; until then every
- * record is "proposed".
+ * transaction. A record is "proposed" until a person approves, rejects or
+ * overrides it (govern.h).
  */
 #ifndef AIPM_DECISION_H
 #define AIPM_DECISION_H
@@ -58,6 +58,24 @@ typedef void (*aipm_decision_problem_fn)(void *ctx, const char *id,
 int aipm_decision_verify(aipm_store *st, aipm_decision_check *out,
                          aipm_decision_problem_fn fn, void *ctx,
                          aipm_error *err);
+
+/* What aipm_batch_verify found. */
+typedef struct aipm_batch_check {
+    int64_t batches;    /* batches read */
+    int64_t rows;       /* rows hashed */
+    int64_t not_hashed; /* ingested before rows were hashed: status only */
+    int64_t bad;        /* problems (each reported) */
+} aipm_batch_check;
+
+/* Check every dataset batch against the audit log: its status must be
+ * the one its ingest entry and later accept, reject and revert entries
+ * give it, and its stored rows must hash (aipm_store_rows_digest) to the
+ * rows_sha256 its ingest entry holds, so a row edited, added or deleted
+ * in the store is named with its batch. fn (may be NULL) gets each
+ * problem with "batch:N". One scan per dataset. Returns AIPM_OK when the
+ * check ran. */
+int aipm_batch_verify(aipm_store *st, aipm_batch_check *out,
+                      aipm_decision_problem_fn fn, void *ctx, aipm_error *err);
 
 #ifdef __cplusplus
 }

@@ -291,7 +291,7 @@ typedef struct aipm_decision_row {
     const char *output; /* the full output, canonical JSON; NULL for a
                          * record made before migration 5, or when a list
                          * did not ask for it */
-    const char *status; /* proposed (the only one until approvals) */
+    const char *status; /* proposed, approved, rejected, overridden */
 } aipm_decision_row;
 
 /* Stores row (its status is "proposed"). */
@@ -311,6 +311,65 @@ typedef int (*aipm_decision_cb)(void *ctx, const aipm_decision_row *row);
  * A non-zero return from cb stops the walk and is returned. */
 int aipm_store_decision_list(aipm_store *st, const aipm_decision_filter *f,
                              aipm_decision_cb cb, void *ctx, aipm_error *err);
+
+/* Set a decision record's status (approved, rejected, overridden,
+ * superseded, stale); AIPM_ENOTFOUND when there is no record id. */
+int aipm_store_decision_set_status(aipm_store *st, const char *id,
+                                   const char *status, aipm_error *err);
+
+/* ---- people and their approvals (the rules live in govern/people) ---- */
+
+typedef struct aipm_user_row {
+    const char *name;
+    const char *role;         /* viewer, analyst, approver or admin */
+    const char *verifier_key; /* C2SP verifier key text; NULL: none yet */
+    int64_t time_ms;          /* when added or last changed */
+} aipm_user_row;
+
+/* Add the user or replace its row. */
+int aipm_store_user_put(aipm_store *st, const aipm_user_row *row,
+                        aipm_error *err);
+typedef int (*aipm_user_cb)(void *ctx, const aipm_user_row *row);
+/* Users by name (name NULL: all). */
+int aipm_store_user_list(aipm_store *st, const char *name, aipm_user_cb cb,
+                         void *ctx, aipm_error *err);
+
+typedef struct aipm_approval_row {
+    int64_t seq; /* the audit entry that records it */
+    const char *decision_id;
+    const char *action; /* approve, reject or override */
+    const char *user;
+    int64_t time_ms;
+    const char *reason;
+    const char *value;     /* an override's value (canonical JSON) */
+    const char *message;   /* the exact text the user signed */
+    const char *signature; /* base64(key ID || ed25519 signature) */
+} aipm_approval_row;
+
+int aipm_store_approval_put(aipm_store *st, const aipm_approval_row *row,
+                            aipm_error *err);
+typedef int (*aipm_approval_cb)(void *ctx, const aipm_approval_row *row);
+/* A decision's approvals in log order (decision_id NULL: all). */
+int aipm_store_approval_list(aipm_store *st, const char *decision_id,
+                             aipm_approval_cb cb, void *ctx, aipm_error *err);
+
+/* ---- the digest of the rows a batch stored ---- */
+
+typedef int (*aipm_rows_digest_cb)(void *ctx, int64_t batch_id, int64_t rows,
+                                   const uint8_t sha[32]);
+
+/* The SHA-256 of the rows each batch of dataset (events, or a CSV
+ * dataset) stored, with how many: batch_id 0 reads every batch in one scan
+ * of the table, else only that batch. Rows are taken in the order they
+ * were stored, and each contributes its columns in table order, without
+ * the row id, batch_id and live (which revert changes), each encoded by
+ * its type: 'n' for NULL; 'i' and 8 bytes big-endian for an integer; 'r'
+ * and the 8 bytes of the IEEE 754 double, big-endian, for a real; 't' or
+ * 'b', the length as 8 bytes big-endian, and the bytes, for text or a
+ * blob (docs/storage.md). A batch with no rows is not reported. */
+int aipm_store_rows_digest(aipm_store *st, const char *dataset,
+                           int64_t batch_id, aipm_rows_digest_cb cb, void *ctx,
+                           aipm_error *err);
 
 /* ---- feedback link corrections ---- */
 

@@ -134,5 +134,7 @@ int cmd_decisions(int argc, char **argv);
 int cmd_prioritize(int argc, char **argv);
 int cmd_forecast(int argc, char **argv);
 int cmd_graph(int argc, char **argv);
+int cmd_users(int argc, char **argv);
+int cmd_keys(int argc, char **argv);
 
 #endif

@@ -1,5 +1,6 @@
 /* cmd_audit.c - `aipm audit log|verify`. */
 #include "aipm/decision.h"
+#include "aipm/govern.h"
 #include "cli.h"
 
 #include <stdlib.h>
@@ -112,6 +113,62 @@ static void data_problem(void *ctx, const char *id, const char *problem)
         fprintf(stderr, "aipm: decision %s: %s\n", cli_text(id), problem);
 }
 
+/* Signatures: people, keys and acts replayed from the log (govern.h). */
+static void sig_problem(void *ctx, const char *where, const char *problem)
+{
+    json_t *arr = ctx;
+
+    if (arr)
+        json_array_append_new(
+            arr, json_pack("{s:s, s:s}", "at", where, "problem", problem));
+    else
+        fprintf(stderr, "aipm: %s %s: %s\n",
+                strspn(where, "0123456789") == strlen(where) ? "entry"
+                                                             : "record",
+                cli_text(where), problem);
+}
+
+/* Check them; their report into o (--json) or on stdout. The number of
+ * problems, or -1 with err set. */
+static int64_t check_signatures(workspace *ws, json_t *o, aipm_error *err)
+{
+    aipm_govern_check gc;
+    json_t *bad = o ? json_array() : NULL;
+
+    if (aipm_govern_verify(ws->store, &gc, sig_problem, bad, err) != AIPM_OK) {
+        json_decref(bad);
+        return -1;
+    }
+    if (o)
+        json_object_set_new(
+            o, "signatures",
+            json_pack("{s:b, s:I, s:I, s:I, s:I, s:I, s:o}", "intact",
+                      gc.bad == 0, "users", (json_int_t)gc.users, "keys",
+                      (json_int_t)gc.keys, "acts", (json_int_t)gc.acts, "valid",
+                      (json_int_t)gc.signatures, "bootstrap",
+                      (json_int_t)gc.bootstrap, "problems",
+                      bad ? bad : json_array()));
+    else if (gc.bad == 0 && gc.users + gc.keys + gc.acts > 0)
+        printf("people: %lld user and %lld key changes, %lld approvals, "
+               "rejections and overrides; %lld signatures valid%s\n",
+               (long long)gc.users, (long long)gc.keys, (long long)gc.acts,
+               (long long)gc.signatures,
+               gc.bootstrap ? " (the first admin's setup is unsigned)" : "");
+    return gc.bad;
+}
+
+/* --data: each batch against its ingest entry and status changes. */
+static void batch_problem(void *ctx, const char *object, const char *problem)
+{
+    json_t *arr = ctx;
+
+    if (arr)
+        json_array_append_new(arr, json_pack("{s:s, s:s}", "batch", object + 6,
+                                             "problem", problem));
+    else
+        fprintf(stderr, "aipm: %s: %s\n", cli_text(object), problem);
+}
+
 /* verify against the workspace's checkpoint, then, when the log is intact
  * and kept is not NULL, against a checkpoint kept outside the workspace:
  * the log must extend it (the head recomputed at its size must be its
@@ -121,9 +178,12 @@ static int verify(workspace *ws, const char *kept, int data)
 {
     aipm_audit_report rep;
     aipm_decision_check dc;
+    aipm_batch_check bc;
     aipm_error err = {0, ""};
     char head[65], problem[600];
     json_t *data_bad = g_cli.json ? json_array() : NULL;
+    json_t *o = NULL;
+    int64_t sig_bad = 0;
 
     if (aipm_audit_verify_kept(ws->store, ws->checkpoint, kept, &rep, &err) !=
         0) {
@@ -131,9 +191,12 @@ static int verify(workspace *ws, const char *kept, int data)
         return cli_fail(&err);
     }
     memset(&dc, 0, sizeof(dc));
+    memset(&bc, 0, sizeof(bc));
     if (data && rep.first_bad == 0 &&
-        aipm_decision_verify(ws->store, &dc, data_problem, data_bad, &err) !=
-            AIPM_OK) {
+        (aipm_decision_verify(ws->store, &dc, data_problem, data_bad, &err) !=
+             AIPM_OK ||
+         aipm_batch_verify(ws->store, &bc, batch_problem, data_bad, &err) !=
+             AIPM_OK)) {
         json_decref(data_bad);
         return cli_fail(&err);
     }
@@ -144,16 +207,19 @@ static int verify(workspace *ws, const char *kept, int data)
         snprintf(problem, sizeof(problem), "%s", rep.problem);
     aipm_hex(head, rep.head, 32);
     if (g_cli.json) {
-        json_t *o =
-            json_pack("{s:b, s:I, s:s}", "intact", rep.first_bad == 0,
+        o = json_pack("{s:b, s:I, s:s}", "intact", rep.first_bad == 0,
                       "entries", (json_int_t)rep.size, "tree_head", head);
 
         if (data)
             json_object_set_new(
                 o, "data",
-                json_pack("{s:b, s:I, s:I, s:o}", "intact", dc.bad == 0,
-                          "decisions", (json_int_t)dc.records, "not_stored",
-                          (json_int_t)dc.not_stored, "problems",
+                json_pack("{s:b, s:I, s:I, s:I, s:I, s:I, s:o}", "intact",
+                          dc.bad == 0 && bc.bad == 0, "decisions",
+                          (json_int_t)dc.records, "not_stored",
+                          (json_int_t)dc.not_stored, "batches",
+                          (json_int_t)bc.batches, "rows", (json_int_t)bc.rows,
+                          "batches_not_hashed", (json_int_t)bc.not_hashed,
+                          "problems",
                           data_bad ? json_incref(data_bad) : json_array()));
         if (kept)
             json_object_set_new(o, "kept_checkpoint",
@@ -170,8 +236,10 @@ static int verify(workspace *ws, const char *kept, int data)
                     rep.checkpoint == AIPM_CHECKPOINT_MISSING  ? "missing"
                     : rep.checkpoint == AIPM_CHECKPOINT_BEHIND ? "behind"
                                                                : "ok"));
+            sig_bad = check_signatures(ws, o, &err);
         }
-        cli_print_json(o);
+        if (sig_bad >= 0)
+            cli_print_json(o);
         json_decref(o);
     } else if (rep.first_bad == 0) {
         printf("audit log intact: %llu entries, tree head %s\n",
@@ -186,8 +254,18 @@ static int verify(workspace *ws, const char *kept, int data)
                    dc.not_stored ? " (older records without a stored "
                                    "output are not checked)"
                                  : "");
+        if (data && bc.bad == 0)
+            printf("data: %lld dataset batches, each status as the log says; "
+                   "%lld stored rows hash to their ingest entries%s\n",
+                   (long long)bc.batches, (long long)bc.rows,
+                   bc.not_hashed ? " (batches ingested before rows were "
+                                   "hashed: status only)"
+                                 : "");
+        sig_bad = check_signatures(ws, NULL, &err);
     }
     json_decref(data_bad);
+    if (sig_bad < 0)
+        return cli_fail(&err);
     /* The log is intact but its copy of the head outside the store lags:
      * deleting the newest entries would go unnoticed until it is
      * repaired, which the next write command does. */
@@ -210,11 +288,22 @@ static int verify(workspace *ws, const char *kept, int data)
                 (long long)rep.first_bad, cli_text(problem));
         return EXIT_BLOCKED;
     }
-    if (dc.bad) {
+    if (sig_bad) {
         fprintf(stderr,
-                "aipm: data NOT intact: %lld of %lld decision records differ "
-                "from what was recorded\n",
-                (long long)dc.bad, (long long)dc.records);
+                "aipm: signatures NOT intact: %lld problems with people, "
+                "keys or approvals\n",
+                (long long)sig_bad);
+        return EXIT_BLOCKED;
+    }
+    if (dc.bad || bc.bad) {
+        fprintf(stderr, "aipm: data NOT intact:");
+        if (dc.bad)
+            fprintf(stderr, " %lld of %lld decision records%s",
+                    (long long)dc.bad, (long long)dc.records,
+                    bc.bad ? " and" : "");
+        if (bc.bad)
+            fprintf(stderr, " %lld batch problems", (long long)bc.bad);
+        fprintf(stderr, " differ from what was recorded\n");
         return EXIT_BLOCKED;
     }
     return EXIT_OK;
@@ -240,7 +329,10 @@ int cmd_audit(int argc, char **argv)
                 "tree head after every entry is kept, and a copy of the\n"
                 "latest in the workspace's audit-checkpoint file. verify\n"
                 "recomputes all of it: exit 0 when intact, 3 naming the\n"
-                "first entry that was edited, deleted or reordered.\n"
+                "first entry that was edited, deleted or reordered. It also\n"
+                "replays the people, keys and approvals the log records and\n"
+                "checks every signature against the key registered then\n"
+                "(exit 3 names each forged or unauthorised one).\n"
                 "\n"
                 "--checkpoint FILE also checks the log against a copy of\n"
                 "audit-checkpoint kept outside the workspace (cp it away\n"
@@ -250,8 +342,10 @@ int cmd_audit(int argc, char **argv)
                 "\n"
                 "--data also checks every decision record: its stored output\n"
                 "must hash to its recorded digest, and its audit entry must\n"
-                "hold the same digest. Exit 3 names each record that\n"
-                "differs. (Dataset batches' content hashes come later.)\n"
+                "hold the same digest; and every dataset batch: its status\n"
+                "must be the one the log gives it, and its stored rows must\n"
+                "hash to the rows_sha256 of its ingest entry. Exit 3 names\n"
+                "each record or batch that differs.\n"
                 "\n"
                 "export writes the log for an auditor, one JSON object per\n"
                 "line, oldest first: seq, entry (its exact bytes; entry_hex\n"

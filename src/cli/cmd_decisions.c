@@ -1,6 +1,8 @@
-/* cmd_decisions.c - `aipm decisions list|show`: the decision records that
- * analyses (experiment analyze, prioritize, forecast) write. */
+/* cmd_decisions.c - `aipm decisions list|show|approve|reject|override`:
+ * the decision records that analyses (experiment analyze, prioritize,
+ * forecast) write, and people's signed acts on them. */
 #include "aipm/decision.h"
+#include "aipm/govern.h"
 #include "cli.h"
 
 #include <stdlib.h>
@@ -8,26 +10,41 @@
 
 static void help(void)
 {
-    printf("usage: aipm decisions list [--kind K] [--status S]\n"
-           "       aipm decisions show ID\n"
-           "\n"
-           "Every recommendation an analysis makes is a decision record:\n"
-           "what was decided, about what, from which dataset batches, with\n"
-           "which parameters, its full output and the SHA-256 of that\n"
-           "output, each with an audit entry (`aipm audit log`).\n"
-           "\n"
-           "  list   the records, oldest first; --kind keeps one kind\n"
-           "         (experiment, prioritize, forecast), --status one status\n"
-           "         (proposed: approvals come with the governance issue)\n"
-           "  show   one record in full (an id or a unique prefix of one);\n"
-           "         its stored output is hashed again and compared with the\n"
-           "         recorded digest: a difference (the output was edited in\n"
-           "         the store) exits with 3\n"
-           "\n"
-           "--json: list gives {\"decisions\": [{\"id\", \"time\", \"kind\",\n"
-           "\"subject\", \"decision\", \"status\", \"output_sha256\"}]}; show\n"
-           "gives the record with \"inputs\", \"params\", \"output\" and\n"
-           "\"output_check\" (\"ok\", \"differs\" or \"not stored\").\n");
+    printf(
+        "usage: aipm decisions list [--kind K] [--status S]\n"
+        "       aipm decisions show ID\n"
+        "       aipm decisions approve|reject ID --as USER --reason TEXT\n"
+        "       aipm decisions override ID --as USER --reason TEXT "
+        "--value JSON\n"
+        "\n"
+        "Every recommendation an analysis makes is a decision record:\n"
+        "what was decided, about what, from which dataset batches, with\n"
+        "which parameters, its full output and the SHA-256 of that\n"
+        "output, each with an audit entry (`aipm audit log`).\n"
+        "\n"
+        "  list   the records, oldest first; --kind keeps one kind\n"
+        "         (experiment, prioritize, forecast), --status one status\n"
+        "         (proposed, approved, rejected, overridden)\n"
+        "  show   one record in full (an id or a unique prefix of one);\n"
+        "         its stored output is hashed again and compared with the\n"
+        "         recorded digest: a difference (the output was edited in\n"
+        "         the store) exits with 3; then who approved, rejected or\n"
+        "         overrode it, when and why\n"
+        "  approve, reject, override\n"
+        "         a person's act on a proposed record, signed with their\n"
+        "         key (`aipm keys generate --as USER`) and logged; it needs\n"
+        "         the approver or admin role (else exit 3). An override\n"
+        "         replaces the recommendation with --value (any JSON); the\n"
+        "         original output stays on record\n"
+        "\n"
+        "--json: list gives {\"decisions\": [{\"id\", \"time\", \"kind\",\n"
+        "\"subject\", \"decision\", \"status\", \"output_sha256\"}]}; show\n"
+        "gives the record with \"inputs\", \"params\", \"output\" and\n"
+        "\"output_check\" (\"ok\", \"differs\" or \"not stored\") and "
+        "\"acts\"\n"
+        "[{\"seq\", \"action\", \"user\", \"time\", \"reason\", \"value\"}];\n"
+        "approve, reject and override give {\"id\", \"action\", "
+        "\"status\"}.\n");
 }
 
 /* A record's fields as JSON (inputs and params parsed). */
@@ -70,10 +87,10 @@ static int list_one(void *ctx, const aipm_decision_row *r)
         return 0;
     }
     if (l->n == 1)
-        printf("%-36s  %-24s  %-10s  %-8s  %s\n", "id", "time", "kind",
+        printf("%-36s  %-24s  %-10s  %-10s  %s\n", "id", "time", "kind",
                "status", "subject: decision");
     aipm_time_format(when, r->time_ms);
-    printf("%-36s  %-24s  %-10s  %-8s  %s: %s\n", cli_text(r->id), when,
+    printf("%-36s  %-24s  %-10s  %-10s  %s: %s\n", cli_text(r->id), when,
            cli_text(r->kind), cli_text(r->status ? r->status : "proposed"),
            cli_text(r->subject), cli_text(r->decision));
     return 0;
@@ -186,65 +203,201 @@ static void show_human(const json_t *d)
     free(pa);
 }
 
-static int show(int argc, char **argv)
+/* Resolve an id or a unique prefix of one into id_out; an exit code. */
+static int resolve(workspace *ws, const char *prefix, char id_out[37])
 {
     aipm_decision_filter f = {NULL, NULL, NULL, 0};
     aipm_error err = {0, ""};
     show_ctx s;
+    int rc;
+
+    memset(&s, 0, sizeof(s));
+    s.prefix = prefix;
+    s.len = strlen(prefix);
+    if (s.len == 36)
+        f.id = prefix; /* a whole id: one indexed lookup */
+    rc = aipm_store_decision_list(ws->store, &f, show_one, &s, &err);
+    if (rc != AIPM_OK && rc != 1)
+        return cli_fail(&err);
+    if (s.n == 0)
+        return cli_usage_error("no decision record '%s' (`aipm decisions "
+                               "list` shows them)",
+                               cli_text(prefix));
+    if (s.n > 1)
+        return cli_usage_error("'%s' is the start of several decision ids "
+                               "(%s, %s, ...): give more of it",
+                               cli_text(prefix), s.first, s.second);
+    snprintf(id_out, 37, "%s", s.first);
+    return EXIT_OK;
+}
+
+static int act_json(void *ctx, const aipm_approval_row *a)
+{
+    char when[32];
+    json_error_t jerr;
+    json_t *v = a->value ? json_loads(a->value, 0, &jerr) : NULL;
+
+    aipm_time_format(when, a->time_ms);
+    json_array_append_new((json_t *)ctx,
+                          json_pack("{s:I, s:s, s:s, s:s, s:s, s:o}", "seq",
+                                    (json_int_t)a->seq, "action", a->action,
+                                    "user", a->user, "time", when, "reason",
+                                    a->reason, "value", v ? v : json_null()));
+    return 0;
+}
+
+static void show_acts(const json_t *d)
+{
+    json_t *acts = json_object_get(d, "acts"), *a;
+    size_t i;
+
+    if (json_array_size(acts) == 0) {
+        printf("  acts      none yet (approve, reject or override it)\n");
+        return;
+    }
+    json_array_foreach(acts, i, a)
+    {
+        char *v = json_dumps(json_object_get(a, "value"),
+                             JSON_COMPACT | JSON_ENCODE_ANY);
+
+        printf("  %-9s %s %s by %s: %s", i == 0 ? "acts" : "",
+               json_string_value(json_object_get(a, "time")),
+               json_string_value(json_object_get(a, "action")),
+               cli_text(json_string_value(json_object_get(a, "user"))),
+               cli_text(json_string_value(json_object_get(a, "reason"))));
+        if (v && strcmp(v, "null") != 0)
+            printf(" (value %s)", cli_text(v));
+        printf("\n");
+        free(v);
+    }
+}
+
+static int show(int argc, char **argv)
+{
+    aipm_decision_filter f = {NULL, NULL, NULL, 1};
+    aipm_error err = {0, ""};
+    char id[37];
+    json_t *acts = json_array();
+    show_ctx s;
     workspace ws;
     int rc;
 
-    if (argc != 3 || argv[2][0] == '-')
+    if (argc != 3 || argv[2][0] == '-') {
+        json_decref(acts);
         return argc > 3 || (argc == 3 && argv[2][0] == '-')
                    ? cli_bad_option("decisions show", argv[argc - 1], 1, NULL,
                                     NULL)
                    : cli_usage_error("usage: aipm decisions show ID");
-    memset(&s, 0, sizeof(s));
-    s.prefix = argv[2];
-    s.len = strlen(argv[2]);
-    if (s.len == 36)
-        f.id = argv[2]; /* a whole id: one indexed lookup */
-    if ((rc = ws_open_ro(&ws)) != 0)
-        return rc;
-    /* Resolve the prefix without reading outputs, then read the one. */
-    rc = aipm_store_decision_list(ws.store, &f, show_one, &s, &err);
-    if (rc == AIPM_OK && s.n == 1) {
-        f.id = s.first;
-        f.with_output = 1;
-        s.full = 1;
-        rc = aipm_store_decision_list(ws.store, &f, show_one, &s, &err);
     }
+    if ((rc = ws_open_ro(&ws)) != 0) {
+        json_decref(acts);
+        return rc;
+    }
+    /* Resolve the prefix without reading outputs, then read the one. */
+    if ((rc = resolve(&ws, argv[2], id)) != EXIT_OK) {
+        ws_close(&ws);
+        json_decref(acts);
+        return rc;
+    }
+    memset(&s, 0, sizeof(s));
+    f.id = id;
+    s.full = 1;
+    rc = aipm_store_decision_list(ws.store, &f, show_one, &s, &err);
+    if (rc == AIPM_OK && acts)
+        rc = aipm_store_approval_list(ws.store, id, act_json, acts, &err);
     ws_close(&ws);
-    if (rc != AIPM_OK && rc != 1) {
+    if (rc != AIPM_OK) {
         json_decref(s.doc);
+        json_decref(acts);
         return cli_fail(&err);
     }
-    if (s.n == 0)
-        return cli_usage_error("no decision record '%s' (`aipm decisions "
-                               "list` shows them)",
-                               cli_text(argv[2]));
-    if (s.n > 1) {
+    if (s.doc == NULL || acts == NULL) {
         json_decref(s.doc);
-        return cli_usage_error("'%s' is the start of several decision ids "
-                               "(%s, %s, ...): give more of it",
-                               cli_text(argv[2]), s.first, s.second);
-    }
-    if (s.doc == NULL) {
+        json_decref(acts);
         aipm_error_set(&err, AIPM_ENOMEM, "out of memory");
         return cli_fail(&err);
     }
+    json_object_set_new(s.doc, "acts", acts);
     if (g_cli.json)
         cli_print_json(s.doc);
-    else
+    else {
         show_human(s.doc);
+        show_acts(s.doc);
+    }
     json_decref(s.doc);
     if (strcmp(s.check, "differs") == 0) {
         fprintf(stderr,
                 "aipm: decision %s: its stored output does not hash to its "
                 "recorded digest\n",
-                s.first);
+                id);
         return EXIT_BLOCKED;
     }
+    return EXIT_OK;
+}
+
+/* `decisions approve|reject|override ID --as USER --reason TEXT [--value
+ * JSON]`. */
+static int act(int argc, char **argv)
+{
+    static const char *const value_opts[] = {"--as", "--reason", "--value",
+                                             NULL};
+    const char *action = argv[1], *user = NULL, *reason = NULL, *prefix = NULL;
+    const char *value_s = NULL;
+    aipm_error err = {0, ""};
+    char id[37], status[16];
+    json_t *value = NULL;
+    workspace ws;
+    int i, rc;
+
+    for (i = 2; i < argc; i++) {
+        if (strcmp(argv[i], "--as") == 0 && i + 1 < argc)
+            user = argv[++i];
+        else if (strcmp(argv[i], "--reason") == 0 && i + 1 < argc)
+            reason = argv[++i];
+        else if (strcmp(argv[i], "--value") == 0 && i + 1 < argc &&
+                 strcmp(action, "override") == 0)
+            value_s = argv[++i];
+        else if (argv[i][0] != '-' && prefix == NULL)
+            prefix = argv[i];
+        else
+            return cli_bad_option(action, argv[i], i + 1 == argc, value_opts,
+                                  NULL);
+    }
+    if (prefix == NULL || user == NULL || reason == NULL ||
+        (strcmp(action, "override") == 0 && value_s == NULL))
+        return cli_usage_error(
+            "usage: aipm decisions %s ID --as USER --reason TEXT%s", action,
+            strcmp(action, "override") == 0 ? " --value JSON" : "");
+    if (value_s) {
+        json_error_t jerr;
+
+        value = json_loads(value_s, JSON_DECODE_ANY, &jerr);
+        if (value == NULL)
+            return cli_usage_error("--value is not JSON: %s (column %d)",
+                                   jerr.text, jerr.column);
+    }
+    if ((rc = ws_open(&ws)) != 0) {
+        json_decref(value);
+        return rc;
+    }
+    if ((rc = resolve(&ws, prefix, id)) == EXIT_OK) {
+        rc = aipm_decision_act(ws.store, id, action, user, reason, value,
+                               aipm_now_ms(), ws.checkpoint, status, &err);
+        rc = rc == AIPM_OK ? EXIT_OK : cli_fail(&err);
+    }
+    ws_close(&ws);
+    json_decref(value);
+    if (rc != EXIT_OK)
+        return rc;
+    if (g_cli.json) {
+        json_t *doc = json_pack("{s:s, s:s, s:s}", "id", id, "action", action,
+                                "status", status);
+
+        cli_print_json(doc);
+        json_decref(doc);
+    } else
+        printf("decision %s: %s by %s (signed, logged)\n", id, status,
+               cli_text(user));
     return EXIT_OK;
 }
 
@@ -258,6 +411,11 @@ int cmd_decisions(int argc, char **argv)
         return list(argc, argv);
     if (strcmp(argv[1], "show") == 0)
         return show(argc, argv);
+    if (strcmp(argv[1], "approve") == 0 || strcmp(argv[1], "reject") == 0 ||
+        strcmp(argv[1], "override") == 0)
+        return act(argc, argv);
     return cli_bad_subcommand("decisions", argv[1],
-                              (const char *const[]){"list", "show", NULL});
+                              (const char *const[]){"list", "show", "approve",
+                                                    "reject", "override",
+                                                    NULL});
 }

@@ -51,6 +51,9 @@ typedef struct sqlite_store {
     int waited_out;     /* the busy handler gave up */
     int noted;          /* our writer note exists */
     int64_t note_batch; /* the batch the open transaction writes, or 0 */
+    int64_t first_batch, first_rowid;      /* the row id of the first row the
+                                            * batch being loaded stored, so its
+                                            * digest reads only its own rows */
     int64_t wait_started_ms, wait_told_ms; /* the current wait */
     char path[1024];                       /* for messages */
 } sqlite_store;
@@ -118,6 +121,17 @@ int sq_decision_put(aipm_store *base, const aipm_decision_row *row,
                     aipm_error *err);
 int sq_decision_list(aipm_store *base, const aipm_decision_filter *f,
                      aipm_decision_cb cb, void *ctx, aipm_error *err);
+int sq_decision_set_status(aipm_store *base, const char *id, const char *status,
+                           aipm_error *err);
+int sq_user_put(aipm_store *base, const aipm_user_row *row, aipm_error *err);
+int sq_user_list(aipm_store *base, const char *name, aipm_user_cb cb, void *ctx,
+                 aipm_error *err);
+int sq_approval_put(aipm_store *base, const aipm_approval_row *row,
+                    aipm_error *err);
+int sq_approval_list(aipm_store *base, const char *decision_id,
+                     aipm_approval_cb cb, void *ctx, aipm_error *err);
+int sq_rows_digest(aipm_store *base, const char *dataset, int64_t batch_id,
+                   aipm_rows_digest_cb cb, void *ctx, aipm_error *err);
 int sq_link_put(aipm_store *base, const char *feedback_id, const char *item_id,
                 int unlink, const char *actor, int64_t time_ms,
                 aipm_error *err);

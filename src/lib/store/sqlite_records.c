@@ -200,6 +200,139 @@ int sq_decision_list(aipm_store *base, const aipm_decision_filter *f,
                                  err);
 }
 
+int sq_decision_set_status(aipm_store *base, const char *id, const char *status,
+                           aipm_error *err)
+{
+    sqlite_store *s = (sqlite_store *)base;
+    sqlite3_stmt *st = NULL;
+    int rc;
+
+    if (sqlite3_prepare_v2(s->db,
+                           "UPDATE decisions SET status = ?2 WHERE id = ?1", -1,
+                           &st, NULL) != SQLITE_OK)
+        return aipm_sqlite__db_error(s, err);
+    aipm_sqlite__bind_text(st, 1, id);
+    aipm_sqlite__bind_text(st, 2, status);
+    rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE)
+        return aipm_sqlite__db_error(s, err);
+    if (sqlite3_changes(s->db) == 0)
+        return aipm_error_set(err, AIPM_ENOTFOUND, "no decision %s", id);
+    return AIPM_OK;
+}
+
+int sq_user_put(aipm_store *base, const aipm_user_row *row, aipm_error *err)
+{
+    sqlite_store *s = (sqlite_store *)base;
+    sqlite3_stmt *st = NULL;
+    int rc;
+
+    if (sqlite3_prepare_v2(s->db,
+                           "INSERT OR REPLACE INTO people(name, role, "
+                           "verifier_key, time_ms) VALUES(?1, ?2, ?3, ?4)",
+                           -1, &st, NULL) != SQLITE_OK)
+        return aipm_sqlite__db_error(s, err);
+    aipm_sqlite__bind_text(st, 1, row->name);
+    aipm_sqlite__bind_text(st, 2, row->role);
+    aipm_sqlite__bind_text(st, 3, row->verifier_key);
+    sqlite3_bind_int64(st, 4, row->time_ms);
+    rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? AIPM_OK : aipm_sqlite__db_error(s, err);
+}
+
+static int user_each(sqlite3_stmt *st, void *ctx)
+{
+    aipm_sqlite__relay *r = ctx;
+    aipm_user_row row;
+
+    row.name = (const char *)sqlite3_column_text(st, 0);
+    row.role = (const char *)sqlite3_column_text(st, 1);
+    row.verifier_key = (const char *)sqlite3_column_text(st, 2);
+    row.time_ms = sqlite3_column_int64(st, 3);
+    return ((aipm_user_cb)r->cb)(r->ctx, &row);
+}
+
+int sq_user_list(aipm_store *base, const char *name, aipm_user_cb cb, void *ctx,
+                 aipm_error *err)
+{
+    sqlite_store *s = (sqlite_store *)base;
+    sqlite3_stmt *st = NULL;
+
+    if (sqlite3_prepare_v2(s->db,
+                           "SELECT name, role, verifier_key, time_ms FROM "
+                           "people WHERE ?1 IS NULL OR name = ?1 ORDER BY name",
+                           -1, &st, NULL) != SQLITE_OK)
+        return aipm_sqlite__db_error(s, err);
+    aipm_sqlite__bind_text(st, 1, name);
+    return aipm_sqlite__each_row(
+        s, st, user_each, &(aipm_sqlite__relay){(void (*)(void))cb, ctx}, err);
+}
+
+int sq_approval_put(aipm_store *base, const aipm_approval_row *row,
+                    aipm_error *err)
+{
+    sqlite_store *s = (sqlite_store *)base;
+    sqlite3_stmt *st = NULL;
+    int rc;
+
+    if (sqlite3_prepare_v2(s->db,
+                           "INSERT INTO approvals(seq, decision_id, action, "
+                           "user, time_ms, reason, value, message, signature)"
+                           " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                           -1, &st, NULL) != SQLITE_OK)
+        return aipm_sqlite__db_error(s, err);
+    sqlite3_bind_int64(st, 1, row->seq);
+    aipm_sqlite__bind_text(st, 2, row->decision_id);
+    aipm_sqlite__bind_text(st, 3, row->action);
+    aipm_sqlite__bind_text(st, 4, row->user);
+    sqlite3_bind_int64(st, 5, row->time_ms);
+    aipm_sqlite__bind_text(st, 6, row->reason);
+    aipm_sqlite__bind_text(st, 7, row->value);
+    aipm_sqlite__bind_text(st, 8, row->message);
+    aipm_sqlite__bind_text(st, 9, row->signature);
+    rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? AIPM_OK : aipm_sqlite__db_error(s, err);
+}
+
+static int approval_each(sqlite3_stmt *st, void *ctx)
+{
+    aipm_sqlite__relay *r = ctx;
+    aipm_approval_row row;
+
+    row.seq = sqlite3_column_int64(st, 0);
+    row.decision_id = (const char *)sqlite3_column_text(st, 1);
+    row.action = (const char *)sqlite3_column_text(st, 2);
+    row.user = (const char *)sqlite3_column_text(st, 3);
+    row.time_ms = sqlite3_column_int64(st, 4);
+    row.reason = (const char *)sqlite3_column_text(st, 5);
+    row.value = (const char *)sqlite3_column_text(st, 6);
+    row.message = (const char *)sqlite3_column_text(st, 7);
+    row.signature = (const char *)sqlite3_column_text(st, 8);
+    return ((aipm_approval_cb)r->cb)(r->ctx, &row);
+}
+
+int sq_approval_list(aipm_store *base, const char *decision_id,
+                     aipm_approval_cb cb, void *ctx, aipm_error *err)
+{
+    sqlite_store *s = (sqlite_store *)base;
+    sqlite3_stmt *st = NULL;
+
+    if (sqlite3_prepare_v2(
+            s->db,
+            "SELECT seq, decision_id, action, user, time_ms, reason, value,"
+            " message, signature FROM approvals"
+            " WHERE ?1 IS NULL OR decision_id = ?1 ORDER BY seq",
+            -1, &st, NULL) != SQLITE_OK)
+        return aipm_sqlite__db_error(s, err);
+    aipm_sqlite__bind_text(st, 1, decision_id);
+    return aipm_sqlite__each_row(s, st, approval_each,
+                                 &(aipm_sqlite__relay){(void (*)(void))cb, ctx},
+                                 err);
+}
+
 /* A link adds (feedback, item) and drops a "no item" mark; an unlink
  * drops (feedback, item) and, when no item is left, marks the row about
  * no item (''). One statement each, in the caller's transaction. */

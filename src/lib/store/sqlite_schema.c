@@ -110,11 +110,27 @@ static const char migration_6[] =
     " id INTEGER PRIMARY KEY CHECK (id = 1), size INTEGER NOT NULL,"
     " nodes BLOB NOT NULL);";
 
+/* Migration 7: people and their acts. people holds each person's role and
+ * verifier key (the secret stays in the person's key folder); approvals
+ * holds each approve, reject or override of a decision with the message
+ * the person signed and the signature. Both are indexes of the audit log,
+ * which holds the same messages and signatures and is what verify trusts. */
+static const char migration_7[] =
+    "CREATE TABLE people("
+    " name TEXT PRIMARY KEY, role TEXT NOT NULL, verifier_key TEXT,"
+    " time_ms INTEGER NOT NULL);"
+    "CREATE TABLE approvals("
+    " seq INTEGER PRIMARY KEY, decision_id TEXT NOT NULL,"
+    " action TEXT NOT NULL, user TEXT NOT NULL, time_ms INTEGER NOT NULL,"
+    " reason TEXT NOT NULL, value TEXT, message TEXT NOT NULL,"
+    " signature TEXT NOT NULL);"
+    "CREATE INDEX approvals_decision ON approvals(decision_id);";
+
 /* The migrations in order: migration n is aipm_store__migrations[n - 1]
  * (the first also creates the CSV datasets' tables, from their
  * contracts). */
-const char *const aipm_store__migrations[] = {migration_1, migration_2,
-                                              migration_3, migration_4,
-                                              migration_5, migration_6};
+const char *const aipm_store__migrations[] = {
+    migration_1, migration_2, migration_3, migration_4,
+    migration_5, migration_6, migration_7};
 const int aipm_store__n_migrations =
     (int)(sizeof(aipm_store__migrations) / sizeof(aipm_store__migrations[0]));

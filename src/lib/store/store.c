@@ -435,6 +435,43 @@ int aipm_store_decision_list(aipm_store *st, const aipm_decision_filter *f,
     return st->ops->decision_list(st, f, cb, ctx, err);
 }
 
+int aipm_store_decision_set_status(aipm_store *st, const char *id,
+                                   const char *status, aipm_error *err)
+{
+    return st->ops->decision_set_status(st, id, status, err);
+}
+
+int aipm_store_user_put(aipm_store *st, const aipm_user_row *row,
+                        aipm_error *err)
+{
+    return st->ops->user_put(st, row, err);
+}
+
+int aipm_store_user_list(aipm_store *st, const char *name, aipm_user_cb cb,
+                         void *ctx, aipm_error *err)
+{
+    return st->ops->user_list(st, name, cb, ctx, err);
+}
+
+int aipm_store_approval_put(aipm_store *st, const aipm_approval_row *row,
+                            aipm_error *err)
+{
+    return st->ops->approval_put(st, row, err);
+}
+
+int aipm_store_approval_list(aipm_store *st, const char *decision_id,
+                             aipm_approval_cb cb, void *ctx, aipm_error *err)
+{
+    return st->ops->approval_list(st, decision_id, cb, ctx, err);
+}
+
+int aipm_store_rows_digest(aipm_store *st, const char *dataset,
+                           int64_t batch_id, aipm_rows_digest_cb cb, void *ctx,
+                           aipm_error *err)
+{
+    return st->ops->rows_digest(st, dataset, batch_id, cb, ctx, err);
+}
+
 int aipm_store_analysis_index(aipm_store *st, aipm_error *err)
 {
     return st->ops->analysis_index(st, err);

@@ -67,12 +67,23 @@ typedef struct aipm_store_ops {
                         aipm_error *err);
     int (*decision_list)(aipm_store *st, const aipm_decision_filter *f,
                          aipm_decision_cb cb, void *ctx, aipm_error *err);
+    int (*decision_set_status)(aipm_store *st, const char *id,
+                               const char *status, aipm_error *err);
+    int (*user_put)(aipm_store *st, const aipm_user_row *row, aipm_error *err);
+    int (*user_list)(aipm_store *st, const char *name, aipm_user_cb cb,
+                     void *ctx, aipm_error *err);
+    int (*approval_put)(aipm_store *st, const aipm_approval_row *row,
+                        aipm_error *err);
+    int (*approval_list)(aipm_store *st, const char *decision_id,
+                         aipm_approval_cb cb, void *ctx, aipm_error *err);
     int (*analysis_index)(aipm_store *st, aipm_error *err);
     int (*link_put)(aipm_store *st, const char *feedback_id,
                     const char *item_id, int unlink, const char *actor,
                     int64_t time_ms, aipm_error *err);
     int (*event_count)(aipm_store *st, const char *event, int64_t cap,
                        int64_t *out, aipm_error *err);
+    int (*rows_digest)(aipm_store *st, const char *dataset, int64_t batch_id,
+                       aipm_rows_digest_cb cb, void *ctx, aipm_error *err);
 } aipm_store_ops;
 
 struct aipm_store {

@@ -723,6 +723,7 @@ static int sq_batch_new(aipm_store *base, int64_t *out_id, const char *dataset,
     if ((rc = aipm_sqlite__step_done(s, st, err)) != 0)
         return rc;
     *out_id = sqlite3_last_insert_rowid(s->db);
+    s->first_batch = 0;
     if (s->noted) {
         s->note_batch = *out_id; /* a waiter names the batch it waits for */
         aipm_store__note_write(s);
@@ -929,6 +930,15 @@ static int sq_batch_list(aipm_store *base, const char *dataset, int latest_only,
         s, st, batch_each, &(aipm_sqlite__relay){(void (*)(void))cb, ctx}, err);
 }
 
+/* Remember the row id of the first row a batch stores (sq_rows_digest). */
+static void note_first_row(sqlite_store *s, int64_t batch_id, int inserted)
+{
+    if (inserted && s->first_batch != batch_id) {
+        s->first_batch = batch_id;
+        s->first_rowid = sqlite3_last_insert_rowid(s->db);
+    }
+}
+
 static int sq_event_put(aipm_store *base, int64_t batch_id,
                         const aipm_event_row *row, int *inserted,
                         aipm_error *err)
@@ -958,6 +968,7 @@ static int sq_event_put(aipm_store *base, int64_t batch_id,
     if (rc != SQLITE_DONE)
         return aipm_sqlite__db_error(s, err);
     *inserted = sqlite3_changes(s->db) > 0;
+    note_first_row(s, batch_id, *inserted);
     return AIPM_OK;
 }
 
@@ -1024,6 +1035,7 @@ static int sq_row_put(aipm_store *base, const char *dataset, int64_t batch_id,
     if (rc != SQLITE_DONE)
         return aipm_sqlite__db_error(s, err);
     *inserted = sqlite3_changes(s->db) > 0;
+    note_first_row(s, batch_id, *inserted);
     return AIPM_OK;
 }
 
@@ -1311,7 +1323,13 @@ static const aipm_store_ops sqlite_ops = {
     sq_audit_frontier_put,
     sq_decision_put,
     sq_decision_list,
+    sq_decision_set_status,
+    sq_user_put,
+    sq_user_list,
+    sq_approval_put,
+    sq_approval_list,
     sq_analysis_index,
     sq_link_put,
     sq_event_count,
+    sq_rows_digest,
 };

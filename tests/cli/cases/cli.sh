@@ -177,7 +177,7 @@ case_cli_messages_say_what_next() {
     expect_one_line_stderr "data versions on a text file"
     cli_err_has "$T/notdb.db" "not a database names the file"
     cli_err_has "not an aipm store" "not a database"
-    # A full disk: a 400 KB tmpfs in a private mount namespace (skipped
+    # A full disk: an 800 KB tmpfs (room for a new store and its WAL) in a private mount namespace (skipped
     # where namespaces or mounts are not allowed).
     if unshare -rm sh -c "mount -t tmpfs -o size=400k tmpfs '$T' 2>/dev/null" 2>/dev/null; then
         "$PY" -c '
@@ -185,7 +185,7 @@ print("id,title,description,area,effort,status,created_at,shipped_at,feature_key
 for i in range(20000):
     print("X-%d,Title %d %s,,data,2,idea,2026-01-01,,,100,1,1" % (i, i, "x" * 50))' >"$T/big.csv"
         mkdir -p "$T/full"
-        unshare -rm sh -c "mount -t tmpfs -o size=400k tmpfs '$T/full' &&
+        unshare -rm sh -c "mount -t tmpfs -o size=800k tmpfs '$T/full' &&
             '$AIPM' init '$T/full/ws' >/dev/null &&
             '$AIPM' -C '$T/full/ws' ingest backlog '$T/big.csv' >'$OUT' 2>'$ERR'"
         RC=$?
