@@ -7,13 +7,17 @@
  * (RFC 6962 section 2.1) after every entry, so `verify` can name the first
  * entry whose bytes, position or tree head no longer agree. A copy of the
  * latest head is also written outside the store (the workspace's checkpoint
- * file) so that deleting the newest entries is caught too; signed
- * checkpoints and consistency proofs come with the governance module.
+ * file) so that deleting the newest entries is caught too. Inclusion and
+ * consistency proofs (RFC 9162 section 2.1.3 and 2.1.4) and checkpoints
+ * signed as C2SP tlog-checkpoint notes let someone holding only a kept
+ * checkpoint check that the log still extends it, or that an entry is in
+ * it, with nothing but SHA-256.
  */
 #ifndef AIPM_AUDIT_H
 #define AIPM_AUDIT_H
 
 #include "aipm/core.h"
+#include "aipm/keys.h"
 #include "aipm/store.h"
 
 #ifdef __cplusplus
@@ -39,6 +43,56 @@ void aipm_merkle_init(aipm_merkle *m);
 void aipm_merkle_push(aipm_merkle *m, const uint8_t leaf_hash[32]);
 /* The Merkle tree head over all leaves pushed; SHA-256("") when empty. */
 void aipm_merkle_root(const aipm_merkle *m, uint8_t out[32]);
+
+/* ---- proofs (RFC 9162 section 2.1.3 inclusion, 2.1.4 consistency) ---- */
+
+/* The most hashes a proof holds: one per level of a tree of up to 2^64
+ * leaves, and a consistency proof's seed (the old tree's own subtree). */
+#define AIPM_PROOF_MAX 65
+
+typedef struct aipm_merkle_proof {
+    uint64_t first; /* inclusion: the leaf index (0-based); consistency: the
+                     * old tree size */
+    uint64_t size;  /* the tree size the proof is for */
+    size_t count;   /* hashes in path */
+    uint8_t path[AIPM_PROOF_MAX][32]; /* in the RFC's order: the hash
+                                       * nearest the leaf (or the old
+                                       * tree) first */
+    uint8_t root[32];       /* the tree head at size, from the same leaves */
+    uint8_t first_root[32]; /* consistency: the tree head at first */
+    uint8_t leaf[32];       /* inclusion: the leaf hash at index first */
+} aipm_merkle_proof;
+
+/* RFC 9162 section 2.1.3.2: 1 when path (count hashes of 32 bytes, one
+ * after the other) proves that leaf is leaf number index (0-based) of the
+ * tree of size leaves whose head is root; else 0. */
+int aipm_merkle_inclusion_verify(uint64_t index, uint64_t size,
+                                 const uint8_t leaf[32], const uint8_t *path,
+                                 size_t count, const uint8_t root[32]);
+
+/* RFC 9162 section 2.1.4.2: 1 when path (count hashes) proves that the
+ * tree of size2 leaves with head root2 extends the tree of size1 leaves
+ * with head root1; else 0. Equal sizes need an empty path and equal
+ * heads; size1 0 (the empty tree) an empty path. */
+int aipm_merkle_consistency_verify(uint64_t size1, uint64_t size2,
+                                   const uint8_t root1[32],
+                                   const uint8_t root2[32], const uint8_t *path,
+                                   size_t count);
+
+/* The inclusion proof of leaf index (0-based) in the log's tree of size
+ * entries, from the stored leaf hashes in one pass that stops after leaf
+ * size; memory does not grow with the log. Fills proof (with the leaf, and
+ * the head at size). Errors: index >= size (AIPM_EINVALID), a log of
+ * fewer than size entries (AIPM_ENOTFOUND), a row out of place (AIPM_ERROR:
+ * run verify), or the store's. */
+int aipm_audit_inclusion_proof(aipm_store *st, uint64_t index, uint64_t size,
+                               aipm_merkle_proof *proof, aipm_error *err);
+
+/* The consistency proof from the log's tree of first entries to that of
+ * size entries, the same way (with both heads). first > size is
+ * AIPM_EINVALID; other errors as above. */
+int aipm_audit_consistency_proof(aipm_store *st, uint64_t first, uint64_t size,
+                                 aipm_merkle_proof *proof, aipm_error *err);
 
 /* ---- the log ---- */
 
