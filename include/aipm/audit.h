@@ -94,6 +94,70 @@ int aipm_audit_inclusion_proof(aipm_store *st, uint64_t index, uint64_t size,
 int aipm_audit_consistency_proof(aipm_store *st, uint64_t first, uint64_t size,
                                  aipm_merkle_proof *proof, aipm_error *err);
 
+/* ---- signed checkpoints (C2SP tlog-checkpoint and signed-note) ---- */
+
+/* "aipm.local/log/" and 16 hex digits, with its NUL. */
+#define AIPM_ORIGIN_MAX 32
+/* Signature lines a note may carry: C2SP signed-note asks verifiers to
+ * take at least 16; more is refused as malformed. */
+#define AIPM_NOTE_SIGS_MAX 16
+/* The largest checkpoint note read. */
+#define AIPM_NOTE_MAX 65536
+
+typedef struct aipm_note_sig {
+    char name[AIPM_KEY_NAME_MAX + 1];
+    uint32_t id; /* the key ID (big-endian number) */
+    uint8_t sig[64];
+    int ed25519; /* the line held 64 signature bytes (an ed25519 size) */
+} aipm_note_sig;
+
+/* A checkpoint note, parsed: the signed text and its signature lines. */
+typedef struct aipm_checkpoint {
+    char origin[AIPM_KEY_NAME_MAX + 1];
+    uint64_t size;
+    uint8_t root[32];
+    char text[AIPM_KEY_NAME_MAX + 96]; /* the note text, as signed */
+    size_t text_len;
+    size_t n_sigs;
+    aipm_note_sig sigs[AIPM_NOTE_SIGS_MAX];
+} aipm_checkpoint;
+
+/* What a note's signature lines say of one key. */
+enum {
+    AIPM_NOTE_UNCHECKED = 0, /* no key to check it with */
+    AIPM_NOTE_SIGNED = 1,    /* a line of the key's name and ID verifies */
+    AIPM_NOTE_UNSIGNED = 2,  /* no line of the key's name and ID */
+    AIPM_NOTE_BAD = 3        /* such a line does not verify: rejected */
+};
+
+/* The log's origin, the name of its checkpoints and of the key that signs
+ * them: "aipm.local/log/" and the first 16 hex digits of entry 1's leaf
+ * hash (fixed for a log, different for another log). AIPM_ENOTFOUND on an
+ * empty log. */
+int aipm_audit_origin(aipm_store *st, char out[AIPM_ORIGIN_MAX],
+                      aipm_error *err);
+
+/* The checkpoint note of the tree of size entries with head root, signed
+ * by k (which holds its secret):
+ *   <origin>\n<size>\n<base64 root>\n\n— <k's name> <base64(id || sig)>\n
+ * into *out (NUL-terminated, the caller frees it). */
+int aipm_checkpoint_sign(char **out, const char *origin, uint64_t size,
+                         const uint8_t root[32], const aipm_key *k,
+                         aipm_error *err);
+
+/* Parse a checkpoint note strictly: UTF-8 with no control bytes but
+ * newlines, the text (origin, decimal size without leading zeros, base64
+ * of a 32-byte root; no extension lines), a blank line, then 1 to
+ * AIPM_NOTE_SIGS_MAX signature lines "— <name> <base64(id || sig)>". A
+ * note that is not one is AIPM_EINVALID with a one-line reason. */
+int aipm_checkpoint_parse(aipm_checkpoint *cp, const char *note, size_t len,
+                          aipm_error *err);
+
+/* Whether cp is signed by k (C2SP signed-note: lines of another name or ID
+ * are ignored; one of k's name and ID that fails rejects the note):
+ * AIPM_NOTE_SIGNED, AIPM_NOTE_UNSIGNED or AIPM_NOTE_BAD. */
+int aipm_checkpoint_signed_by(const aipm_checkpoint *cp, const aipm_key *k);
+
 /* ---- the log ---- */
 
 /* Who is acting: $AIPM_ACTOR, else the login name. Borrowed, static. */
@@ -152,6 +216,9 @@ typedef struct aipm_audit_report {
     uint64_t checkpoint_size; /* entries the checkpoint records */
     uint64_t kept_size;       /* entries the kept checkpoint records */
     int kept_bad;             /* first_bad is against the kept checkpoint */
+    int kept_note;            /* the kept checkpoint is a signed note */
+    int kept_signature;       /* AIPM_NOTE_*: the note's signature by the key */
+    char kept_origin[AIPM_KEY_NAME_MAX + 1]; /* the note's origin */
 } aipm_audit_report;
 
 /* Recompute every leaf and tree head. Returns AIPM_OK when the check ran
@@ -169,6 +236,18 @@ int aipm_audit_verify(aipm_store *st, const char *checkpoint_path,
 int aipm_audit_verify_kept(aipm_store *st, const char *checkpoint_path,
                            const char *kept_path, aipm_audit_report *report,
                            aipm_error *err);
+
+/* The same for a kept checkpoint in either form: the plain one, or a
+ * signed note (aipm audit checkpoint). A note must be well formed, signed
+ * by vkey when vkey is not NULL (else kept_signature stays
+ * AIPM_NOTE_UNCHECKED), of this log's origin, of no more entries than the
+ * log, and the log must extend it: the consistency proof from its size to
+ * the log's, made in the same pass from the leaves it checks, must verify
+ * against its root and the recomputed head (RFC 9162 section 2.1.4.2).
+ * Any failure is a bad entry (kept_bad set) with the reason. */
+int aipm_audit_verify_signed(aipm_store *st, const char *checkpoint_path,
+                             const char *kept_path, const aipm_key *vkey,
+                             aipm_audit_report *report, aipm_error *err);
 
 #ifdef __cplusplus
 }

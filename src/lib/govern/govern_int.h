@@ -1,4 +1,5 @@
-/* govern_int.h - what the files of govern/ share: the streaming prover.
+/* govern_int.h - what the files of govern/ share: the streaming prover
+ * and the log's origin.
  *
  * A proof (RFC 9162 section 2.1.3 and 2.1.4) is a list of the heads of a
  * few disjoint ranges of leaves, at most one per level of the tree. The
@@ -38,5 +39,8 @@ void aipm_audit__prover_init(aipm_audit__prover *p, aipm_merkle_proof *proof,
 /* Take the next leaf hash. Returns 1 once the leaf of number size has
  * been taken (the proof is complete; later leaves are ignored), else 0. */
 int aipm_audit__prover_push(aipm_audit__prover *p, const uint8_t leaf[32]);
+
+/* The origin of the log whose entry 1 has leaf hash leaf1. */
+void aipm_audit__origin(char out[AIPM_ORIGIN_MAX], const uint8_t leaf1[32]);
 
 #endif
