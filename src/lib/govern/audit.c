@@ -574,7 +574,7 @@ static int read_note(aipm_store *st, verify_state *vs, const char *path,
     aipm_error perr = {0, ""};
     uint8_t last_root[32];
     int64_t last = 0;
-    char *text = NULL;
+    char *text = NULL, origin[AIPM_ORIGIN_MAX];
     size_t len = 0;
     int found = 0, rc;
 
@@ -599,6 +599,19 @@ static int read_note(aipm_store *st, verify_state *vs, const char *path,
     report->kept_size = vs->note->size;
     snprintf(report->kept_origin, sizeof(report->kept_origin), "%s",
              vs->note->origin);
+    /* Another log's checkpoint is named as such before its signature is
+     * found not to be by this log's key (check_note looks again, at the
+     * entry the pass has checked). */
+    rc = aipm_audit_origin(st, origin, &perr);
+    if (rc != AIPM_OK && rc != AIPM_ENOTFOUND)
+        return aipm_error_set(err, rc, "%s", perr.msg);
+    if (rc == AIPM_OK && strcmp(origin, vs->note->origin) != 0) {
+        kept_fail(report, 1,
+                  "kept checkpoint: its origin %s is not this log's, %s (a "
+                  "checkpoint of another log, or entry 1 was rewritten)",
+                  vs->note->origin, origin);
+        return AIPM_OK;
+    }
     if (vkey) {
         report->kept_signature = aipm_checkpoint_signed_by(vs->note, vkey);
         if (report->kept_signature == AIPM_NOTE_UNSIGNED) {
