@@ -10,6 +10,13 @@
  * which are state changes, not events: thousands, not millions). Entries
  * are canonical JSON made with jansson (sorted keys, compact), so the bytes
  * that are hashed are the bytes that are stored.
+ *
+ * Verify is one pass over the log. A kept checkpoint in the plain form is
+ * compared with the head recomputed at its size; a signed note
+ * (checkpoint.c) is checked for its signature and origin first, and the
+ * pass also feeds the leaves it has checked to the prover (proof.c), so
+ * the consistency proof from the note's size to the log's costs no second
+ * read of the log.
  */
 #include "govern/govern_int.h"
 
