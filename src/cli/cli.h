@@ -124,6 +124,13 @@ int cmd_quality(int argc, char **argv);
 int cmd_quarantine(int argc, char **argv);
 int cmd_lineage(int argc, char **argv);
 int cmd_audit(int argc, char **argv);
+/* `audit checkpoint` and `audit prove` (cmd_audit_proof.c). */
+int cmd_audit_checkpoint(int argc, char **argv);
+int cmd_audit_prove(int argc, char **argv);
+/* The workspace key (named as the log's origin) from the key folder into
+ * k, its path into path; *found 0 when there is none yet. Prints nothing. */
+int cli_workspace_key(aipm_key *k, char *path, size_t cap, aipm_store *st,
+                      int *found, aipm_error *err);
 int cmd_help(int argc, char **argv);
 int cmd_version(int argc, char **argv);
 int cmd_demo(int argc, char **argv);

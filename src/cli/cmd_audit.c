@@ -1,4 +1,5 @@
-/* cmd_audit.c - `aipm audit log|verify`. */
+/* cmd_audit.c - `aipm audit log|verify|export` (checkpoint and prove:
+ * cmd_audit_proof.c). */
 #include "aipm/decision.h"
 #include "aipm/govern.h"
 #include "cli.h"
@@ -169,12 +170,28 @@ static void batch_problem(void *ctx, const char *object, const char *problem)
         fprintf(stderr, "aipm: %s: %s\n", cli_text(object), problem);
 }
 
+/* The kept checkpoint's part of verify's JSON. */
+static json_t *kept_json(const char *kept, const aipm_audit_report *rep)
+{
+    static const char *const sig[] = {"unchecked", "ok", "not_signed", "bad"};
+    json_t *o = json_pack("{s:s, s:I, s:b}", "file", kept, "entries",
+                          (json_int_t)rep->kept_size, "signed", rep->kept_note);
+
+    if (rep->kept_note) {
+        json_object_set_new(o, "origin", json_string(rep->kept_origin));
+        json_object_set_new(o, "signature",
+                            json_string(sig[rep->kept_signature & 3]));
+    }
+    return o;
+}
+
 /* verify against the workspace's checkpoint, then, when the log is intact
  * and kept is not NULL, against a checkpoint kept outside the workspace:
  * the log must extend it (the head recomputed at its size must be its
  * head), which catches a rewrite by someone who could also rewrite the
  * workspace's own checkpoint. */
-static int verify(workspace *ws, const char *kept, int data)
+static int verify(workspace *ws, const char *kept, const aipm_key *vkey,
+                  int data)
 {
     aipm_audit_report rep;
     aipm_decision_check dc;
@@ -185,8 +202,8 @@ static int verify(workspace *ws, const char *kept, int data)
     json_t *o = NULL;
     int64_t sig_bad = 0;
 
-    if (aipm_audit_verify_kept(ws->store, ws->checkpoint, kept, &rep, &err) !=
-        0) {
+    if (aipm_audit_verify_signed(ws->store, ws->checkpoint, kept, vkey, &rep,
+                                 &err) != 0) {
         json_decref(data_bad);
         return cli_fail(&err);
     }
@@ -222,9 +239,7 @@ static int verify(workspace *ws, const char *kept, int data)
                           "problems",
                           data_bad ? json_incref(data_bad) : json_array()));
         if (kept)
-            json_object_set_new(o, "kept_checkpoint",
-                                json_pack("{s:s, s:I}", "file", kept, "entries",
-                                          (json_int_t)rep.kept_size));
+            json_object_set_new(o, "kept_checkpoint", kept_json(kept, &rep));
         if (rep.first_bad) {
             json_object_set_new(o, "first_bad_entry",
                                 json_integer(rep.first_bad));
@@ -245,8 +260,11 @@ static int verify(workspace *ws, const char *kept, int data)
         printf("audit log intact: %llu entries, tree head %s\n",
                (unsigned long long)rep.size, head);
         if (kept)
-            printf("it extends the kept checkpoint %s (%llu entries)\n",
-                   cli_text(kept), (unsigned long long)rep.kept_size);
+            printf("it extends the kept %scheckpoint %s (%llu entries)%s\n",
+                   rep.kept_note ? "signed " : "", cli_text(kept),
+                   (unsigned long long)rep.kept_size,
+                   rep.kept_signature == AIPM_NOTE_SIGNED ? ", signature good"
+                                                          : "");
         if (data && dc.bad == 0)
             printf("data: %lld decision records, each output matches its "
                    "digest and its audit entry%s\n",
@@ -266,6 +284,13 @@ static int verify(workspace *ws, const char *kept, int data)
     json_decref(data_bad);
     if (sig_bad < 0)
         return cli_fail(&err);
+    if (rep.first_bad == 0 && rep.kept_note &&
+        rep.kept_signature == AIPM_NOTE_UNCHECKED)
+        fprintf(stderr,
+                "aipm: warning: the signature of %s was not checked: no "
+                "verifier key (give --key FILE, or keep the workspace key in "
+                "the key folder)\n",
+                cli_text(kept));
     /* The log is intact but its copy of the head outside the store lags:
      * deleting the newest entries would go unnoticed until it is
      * repaired, which the next write command does. */
@@ -309,6 +334,25 @@ static int verify(workspace *ws, const char *kept, int data)
     return EXIT_OK;
 }
 
+/* --key FILE: a verifier key text. */
+static int read_verifier(aipm_key *k, const char *path)
+{
+    aipm_error err = {0, ""};
+    char *text = NULL;
+    size_t len = 0;
+    int rc;
+
+    if ((rc = aipm_file_read(&text, &len, path, 4096, &err)) != 0)
+        return cli_usage_error("--key %s: %s", cli_text(path), err.msg);
+    rc = strlen(text) != len ? AIPM_EINVALID
+                             : aipm_key_parse_verifier(k, text, &err);
+    free(text);
+    if (rc != 0)
+        return cli_usage_error("--key %s: %s", cli_text(path),
+                               err.msg[0] ? err.msg : "not a verifier key");
+    return EXIT_OK;
+}
+
 int cmd_audit(int argc, char **argv)
 {
     workspace ws;
@@ -320,8 +364,11 @@ int cmd_audit(int argc, char **argv)
     if (g_cli.help || sub == NULL) {
         fprintf(g_cli.help ? stdout : stderr,
                 "usage: aipm audit log\n"
-                "       aipm audit verify [--checkpoint FILE] [--data]\n"
+                "       aipm audit verify [--checkpoint FILE [--key VKEY]] "
+                "[--data]\n"
                 "       aipm audit export [--format jsonl]\n"
+                "       aipm audit checkpoint [--out FILE] [--key-out FILE]\n"
+                "       aipm audit prove SEQ [--size N | --checkpoint FILE]\n"
                 "\n"
                 "Every state change (init, ingest, accept, reject, revert,\n"
                 "feedback links, decision records) is an entry of an\n"
@@ -339,6 +386,24 @@ int cmd_audit(int argc, char **argv)
                 "after a command): the log must extend it. Someone who can\n"
                 "write the workspace can rewrite the log and its checkpoint\n"
                 "together; they cannot rewrite the copy you kept.\n"
+                "FILE may also be a signed checkpoint (below): its signature\n"
+                "is checked with the verifier key in VKEY (a file), else the\n"
+                "workspace key's, and the log must extend it by an RFC 9162\n"
+                "consistency proof from its size to the log's.\n"
+                "\n"
+                "checkpoint signs the log's current size and root hash as a\n"
+                "C2SP tlog-checkpoint note (stdout, or --out FILE, 0600),\n"
+                "with the workspace key: ed25519, named as the log's origin,\n"
+                "made on first use in the key folder ($AIPM_KEYS, else\n"
+                "~/.config/aipm/keys), outside the workspace. It prints the\n"
+                "verifier key (--key-out FILE writes it) and records an audit\n"
+                "entry. Keep the note, and the verifier key, elsewhere.\n"
+                "\n"
+                "prove prints an RFC 9162 inclusion proof of entry SEQ in the\n"
+                "tree of N entries (default: the whole log; --checkpoint:\n"
+                "the checkpoint's size, whose root it must have): the entry,\n"
+                "its leaf hash, the root hash and the audit path. The README\n"
+                "checks one with a few lines of Python.\n"
                 "\n"
                 "--data also checks every decision record: its stored output\n"
                 "must hash to its recorded digest, and its audit entry must\n"
@@ -355,15 +420,18 @@ int cmd_audit(int argc, char **argv)
         return g_cli.help ? EXIT_OK : EXIT_USAGE;
     }
     if (strcmp(sub, "verify") == 0) {
-        static const char *const value_opts[] = {"--checkpoint", NULL};
+        static const char *const value_opts[] = {"--checkpoint", "--key", NULL};
         static const char *const flag_opts[] = {"--data", NULL};
-        const char *kept = NULL;
+        const char *kept = NULL, *key_file = NULL;
+        aipm_key vkey;
         struct stat sb;
-        int i, data = 0;
+        int i, data = 0, have_key = 0;
 
         for (i = 2; i < argc; i++) {
             if (strcmp(argv[i], "--checkpoint") == 0 && i + 1 < argc)
                 kept = argv[++i];
+            else if (strcmp(argv[i], "--key") == 0 && i + 1 < argc)
+                key_file = argv[++i];
             else if (strcmp(argv[i], "--data") == 0)
                 data = 1;
             else
@@ -373,12 +441,34 @@ int cmd_audit(int argc, char **argv)
         if (kept && (stat(kept, &sb) != 0 || !S_ISREG(sb.st_mode)))
             return cli_usage_error("--checkpoint %s: no such checkpoint file",
                                    cli_text(kept));
+        if (key_file && kept == NULL)
+            return cli_usage_error("--key checks a signed --checkpoint FILE; "
+                                   "give one");
+        if (key_file && (rc = read_verifier(&vkey, key_file)) != 0)
+            return rc;
+        have_key = key_file != NULL;
         if ((rc = ws_open_ro(&ws)) != 0)
             return rc;
-        rc = verify(&ws, kept, data);
+        /* Without --key, the workspace key's verifier, when it is in the
+         * key folder. */
+        if (kept && !have_key) {
+            char path[4300];
+
+            if (cli_workspace_key(&vkey, path, sizeof(path), ws.store,
+                                  &have_key, &err) != 0) {
+                fprintf(stderr, "aipm: warning: %s\n", err.msg);
+                have_key = 0;
+            }
+        }
+        rc = verify(&ws, kept, have_key ? &vkey : NULL, data);
+        explicit_bzero(&vkey, sizeof(vkey));
         ws_close(&ws);
         return rc;
     }
+    if (strcmp(sub, "checkpoint") == 0)
+        return cmd_audit_checkpoint(argc, argv);
+    if (strcmp(sub, "prove") == 0)
+        return cmd_audit_prove(argc, argv);
     if (strcmp(sub, "export") == 0) {
         static const char *const value_opts[] = {"--format", NULL};
         int i;
@@ -400,9 +490,10 @@ int cmd_audit(int argc, char **argv)
         return rc;
     }
     if (argc > 2 || strcmp(sub, "log") != 0)
-        return cli_bad_subcommand(
-            "audit", sub,
-            (const char *const[]){"log", "verify", "export", NULL});
+        return cli_bad_subcommand("audit", sub,
+                                  (const char *const[]){"log", "verify",
+                                                        "export", "checkpoint",
+                                                        "prove", NULL});
     if ((rc = ws_open_ro(&ws)) != 0)
         return rc;
     if (g_cli.json)

@@ -10,13 +10,21 @@
  * which are state changes, not events: thousands, not millions). Entries
  * are canonical JSON made with jansson (sorted keys, compact), so the bytes
  * that are hashed are the bytes that are stored.
+ *
+ * Verify is one pass over the log. A kept checkpoint in the plain form is
+ * compared with the head recomputed at its size; a signed note
+ * (checkpoint.c) is checked for its signature and origin first, and the
+ * pass also feeds the leaves it has checked to the prover (proof.c), so
+ * the consistency proof from the note's size to the log's costs no second
+ * read of the log.
  */
-#include "aipm/audit.h"
+#include "govern/govern_int.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
 #include <pwd.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -226,6 +234,13 @@ typedef struct verify_state {
     uint64_t cp_size, kept_size;
     uint8_t cp_head[32], kept_head[32];
     int have_cp, have_kept;
+    /* A kept signed note: the consistency proof from its size to the
+     * log's is made from the leaves this pass checks. */
+    aipm_checkpoint *note;
+    int proving;
+    aipm_audit__prover prover;
+    aipm_merkle_proof proof;
+    uint8_t first_leaf[32]; /* entry 1's: the log's origin */
 } verify_state;
 
 static int bad(verify_state *vs, const char *problem)
@@ -280,6 +295,10 @@ static int verify_row(void *ctx, const aipm_audit_row *row)
                        "log was rewritten)");
     }
     vs->m = next;
+    if (next.size == 1)
+        memcpy(vs->first_leaf, leaf, 32);
+    if (vs->proving)
+        (void)aipm_audit__prover_push(&vs->prover, leaf);
     return 0;
 }
 
@@ -535,9 +554,148 @@ int aipm_audit_verify(aipm_store *st, const char *checkpoint_path,
     return aipm_audit_verify_kept(st, checkpoint_path, NULL, report, err);
 }
 
+/* The kept report's failure: a bad entry at pos, against the kept
+ * checkpoint, for the reason given. */
+static void kept_fail(aipm_audit_report *report, int64_t pos, const char *fmt,
+                      ...) __attribute__((format(printf, 3, 4)));
+static void kept_fail(aipm_audit_report *report, int64_t pos, const char *fmt,
+                      ...)
+{
+    va_list ap;
+
+    report->first_bad = pos;
+    report->kept_bad = 1;
+    va_start(ap, fmt);
+    vsnprintf(report->problem, sizeof(report->problem), fmt, ap);
+    va_end(ap);
+}
+
+/* Read the kept checkpoint at path as a signed note: parse it, check its
+ * signature by vkey (when given) and set up the consistency proof from
+ * its size to the log's, for the pass. A note that fails is reported, not
+ * returned as an error. */
+static int read_note(aipm_store *st, verify_state *vs, const char *path,
+                     const aipm_key *vkey, aipm_error *err)
+{
+    aipm_audit_report *report = vs->report;
+    aipm_error perr = {0, ""};
+    uint8_t last_root[32];
+    int64_t last = 0;
+    char *text = NULL, origin[AIPM_ORIGIN_MAX];
+    size_t len = 0;
+    int found = 0, rc;
+
+    rc = aipm_file_read(&text, &len, path, AIPM_NOTE_MAX, &perr);
+    if (rc == AIPM_EINVALID || rc == AIPM_ENOTFOUND) {
+        kept_fail(report, 1, "kept checkpoint: %s: %s", path, perr.msg);
+        return AIPM_OK;
+    }
+    if (rc != AIPM_OK)
+        return aipm_error_set(err, rc, "kept checkpoint: %s", perr.msg);
+    if ((vs->note = malloc(sizeof(*vs->note))) == NULL) {
+        free(text);
+        return aipm_error_set(err, AIPM_ENOMEM, "out of memory");
+    }
+    rc = aipm_checkpoint_parse(vs->note, text, len, &perr);
+    free(text);
+    if (rc != AIPM_OK) {
+        kept_fail(report, 1, "kept checkpoint: %s is %s", path, perr.msg);
+        return AIPM_OK;
+    }
+    report->kept_note = 1;
+    report->kept_size = vs->note->size;
+    snprintf(report->kept_origin, sizeof(report->kept_origin), "%s",
+             vs->note->origin);
+    /* Another log's checkpoint is named as such before its signature is
+     * found not to be by this log's key (check_note looks again, at the
+     * entry the pass has checked). */
+    rc = aipm_audit_origin(st, origin, &perr);
+    if (rc != AIPM_OK && rc != AIPM_ENOTFOUND)
+        return aipm_error_set(err, rc, "%s", perr.msg);
+    if (rc == AIPM_OK && strcmp(origin, vs->note->origin) != 0) {
+        kept_fail(report, 1,
+                  "kept checkpoint: its origin %s is not this log's, %s (a "
+                  "checkpoint of another log, or entry 1 was rewritten)",
+                  vs->note->origin, origin);
+        return AIPM_OK;
+    }
+    if (vkey) {
+        report->kept_signature = aipm_checkpoint_signed_by(vs->note, vkey);
+        if (report->kept_signature == AIPM_NOTE_UNSIGNED) {
+            kept_fail(report, 1,
+                      "kept checkpoint: it is not signed by the key %s+%08x "
+                      "(another key signed it)",
+                      vkey->name, (unsigned)vkey->id);
+            return AIPM_OK;
+        }
+        if (report->kept_signature == AIPM_NOTE_BAD) {
+            kept_fail(report, 1,
+                      "kept checkpoint: its signature by %s+%08x does not "
+                      "verify (the note was edited or forged)",
+                      vkey->name, (unsigned)vkey->id);
+            return AIPM_OK;
+        }
+    }
+    if ((rc = aipm_store_audit_last(st, &last, last_root, &found, err)) != 0)
+        return rc;
+    if (vs->note->size <= (uint64_t)last) {
+        aipm_audit__prover_init(&vs->prover, &vs->proof, 0, vs->note->size,
+                                (uint64_t)last);
+        vs->proving = 1;
+    }
+    return AIPM_OK;
+}
+
+/* After an intact pass: the note is of this log, no larger than it, and
+ * the log extends it (RFC 9162 section 2.1.4.2). */
+static void check_note(verify_state *vs)
+{
+    aipm_audit_report *report = vs->report;
+    const aipm_checkpoint *note = vs->note;
+    const aipm_merkle_proof *proof = &vs->proof;
+    char origin[AIPM_ORIGIN_MAX] = "(none: the log is empty)";
+
+    if (vs->m.size > 0)
+        aipm_audit__origin(origin, vs->first_leaf);
+    if (strcmp(origin, note->origin) != 0) {
+        kept_fail(report, 1,
+                  "kept checkpoint: its origin %s is not this log's, %s (a "
+                  "checkpoint of another log, or entry 1 was rewritten)",
+                  note->origin, origin);
+        return;
+    }
+    if (note->size > vs->m.size || !vs->proving ||
+        vs->prover.pushed < proof->size) {
+        kept_fail(report, (int64_t)vs->m.size + 1,
+                  "missing: the kept checkpoint records %llu entries but the "
+                  "log has %llu (entries were deleted)",
+                  (unsigned long long)note->size,
+                  (unsigned long long)vs->m.size);
+        return;
+    }
+    if (!aipm_merkle_consistency_verify(note->size, proof->size, note->root,
+                                        proof->root, &proof->path[0][0],
+                                        proof->count))
+        kept_fail(report, note->size > 0 ? (int64_t)note->size : 1,
+                  "kept checkpoint: the log does not extend it: the "
+                  "consistency proof from %llu to %llu entries fails against "
+                  "its root (the log was rewritten, or the checkpoint is of "
+                  "another history)",
+                  (unsigned long long)note->size,
+                  (unsigned long long)proof->size);
+}
+
 int aipm_audit_verify_kept(aipm_store *st, const char *checkpoint_path,
                            const char *kept_path, aipm_audit_report *report,
                            aipm_error *err)
+{
+    return aipm_audit_verify_signed(st, checkpoint_path, kept_path, NULL,
+                                    report, err);
+}
+
+int aipm_audit_verify_signed(aipm_store *st, const char *checkpoint_path,
+                             const char *kept_path, const aipm_key *vkey,
+                             aipm_audit_report *report, aipm_error *err)
 {
     verify_state *vs = calloc(1, sizeof(*vs));
     int rc = AIPM_OK, state = 0, kept_state = 0;
@@ -565,7 +723,15 @@ int aipm_audit_verify_kept(aipm_store *st, const char *checkpoint_path,
                                            vs->kept_head, kept_path, err)) != 0)
         goto done;
     vs->have_kept = kept_state == 1;
-    if (kept_path && kept_state != 1) {
+    if (kept_path && kept_state < 0) {
+        /* Not the plain form: a signed note, or damaged. */
+        if ((rc = read_note(st, vs, kept_path, vkey, err)) != 0)
+            goto done;
+        if (report->first_bad) {
+            aipm_merkle_root(&vs->m, report->head);
+            goto done;
+        }
+    } else if (kept_path && kept_state != 1) {
         report->first_bad = 1;
         report->kept_bad = 1;
         snprintf(report->problem, sizeof(report->problem),
@@ -597,8 +763,11 @@ int aipm_audit_verify_kept(aipm_store *st, const char *checkpoint_path,
                  (unsigned long long)vs->kept_size,
                  (unsigned long long)vs->m.size);
     }
+    if (rc == AIPM_OK && report->first_bad == 0 && vs->note)
+        check_note(vs);
     report->size = vs->m.size;
-    report->kept_size = vs->kept_size;
+    if (vs->note == NULL)
+        report->kept_size = vs->kept_size;
     aipm_merkle_root(&vs->m, report->head);
     report->checkpoint_size = vs->cp_size;
     if (checkpoint_path && report->first_bad == 0 && vs->m.size > 0) {
@@ -608,6 +777,8 @@ int aipm_audit_verify_kept(aipm_store *st, const char *checkpoint_path,
             report->checkpoint = AIPM_CHECKPOINT_BEHIND;
     }
 done:
+    if (vs)
+        free(vs->note);
     free(vs);
     return rc;
 }
