@@ -104,6 +104,11 @@ typedef struct aipm_config {
 #define AIPM_CONFIG_MAX_BYTES (1024 * 1024)
 #define AIPM_CONFIG_MAX_DEPTH 64
 
+/* The SHA-256 (hex) of the policies in force, defaults included, in a
+ * canonical form (compact JSON, sorted keys): the policy version a
+ * decision record names. */
+void aipm_config_policy_sha256(const aipm_config *cfg, char out[65]);
+
 /* The policy defaults, used when aipm.yaml does not say. */
 void aipm_data_policy_defaults(aipm_data_policy *p);
 

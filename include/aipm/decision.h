@@ -18,17 +18,36 @@
 extern "C" {
 #endif
 
+/* What an analysis says about the decision it records. */
+typedef struct aipm_decision_spec {
+    const char *kind;            /* "experiment", "prioritize", "forecast" */
+    const char *subject;         /* e.g. the experiment key */
+    const char *decision;        /* the recommendation, short */
+    const json_t *doc;           /* the full output */
+    const json_t *params;        /* parameters and seed (may be NULL) */
+    const char *const *datasets; /* NULL-terminated datasets read (may be
+                                  * NULL) */
+    const char *model;         /* name and version, e.g. "bayesian_linear/2" */
+    const char *rationale;     /* why, in words (may be NULL) */
+    double confidence;         /* 0..1, or NAN when the method gives none */
+    const char *policy_sha256; /* the policies in force (may be NULL) */
+} aipm_decision_spec;
+
 /* Store a decision record in its own transaction: a new UUID (into id_out),
- * the time, kind ("experiment", "prioritize", ...), subject and decision,
- * the inputs as {"<dataset>_batches": [accepted batch ids]} for each of the
- * NULL-terminated datasets, params (JSON, may be NULL), doc in canonical
- * form (compact, sorted keys) and its SHA-256; and its audit entry. The
- * audit checkpoint at checkpoint (NULL: none) follows the commit. */
-int aipm_decision_record(aipm_store *st, const char *kind, const char *subject,
-                         const char *decision, const json_t *doc,
-                         const json_t *params, const char *const *datasets,
+ * the time, the spec's fields; the inputs as {"<dataset>_batches": [{"id",
+ * "rows_sha256"}]} for the accepted batches of each dataset (and a
+ * decision_inputs row per batch, so a later revert marks it stale); the
+ * code version (git describe of the build); doc in canonical form
+ * (compact, sorted keys) and its SHA-256; and its audit entry. Earlier
+ * records of the same kind and subject still proposed become superseded
+ * (named in the entry's "supersedes"). The audit checkpoint at checkpoint
+ * (NULL: none) follows the commit. */
+int aipm_decision_record(aipm_store *st, const aipm_decision_spec *spec,
                          int64_t now_ms, const char *checkpoint,
                          char id_out[37], aipm_error *err);
+
+/* The code version compiled in: git describe of the source tree. */
+const char *aipm_code_version(void);
 
 /* The SHA-256 of a stored output (hex, into sha_out): what the record's
  * output_sha256 must be. */

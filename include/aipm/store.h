@@ -85,6 +85,8 @@ typedef struct aipm_batch_info {
     char verdict[12]; /* pass, warn, blocked */
     char source_sha256[65];
     char content_sha256[65];
+    char rows_sha256[65]; /* the rows stored (aipm_store_rows_digest); ""
+                           * for a batch ingested before migration 8 */
     char run_id[37];
     int64_t created_ms;
     int64_t n_read, n_accepted, n_duplicates, n_quarantined;
@@ -288,10 +290,16 @@ typedef struct aipm_decision_row {
     const char *inputs; /* JSON: dataset batches */
     const char *params; /* JSON */
     const char *output_sha256;
-    const char *output; /* the full output, canonical JSON; NULL for a
-                         * record made before migration 5, or when a list
-                         * did not ask for it */
-    const char *status; /* proposed, approved, rejected, overridden */
+    const char *output;        /* the full output, canonical JSON; NULL for a
+                                * record made before migration 5, or when a list
+                                * did not ask for it */
+    const char *status;        /* proposed, approved, rejected, overridden,
+                                * superseded, stale */
+    const char *model;         /* name/version; NULL before migration 8 */
+    const char *rationale;     /* in words */
+    double confidence;         /* 0..1; NAN when there is none */
+    const char *code_version;  /* git describe of the build */
+    const char *policy_sha256; /* the policies in force */
 } aipm_decision_row;
 
 /* Stores row (its status is "proposed"). */
@@ -311,6 +319,16 @@ typedef int (*aipm_decision_cb)(void *ctx, const aipm_decision_row *row);
  * A non-zero return from cb stops the walk and is returned. */
 int aipm_store_decision_list(aipm_store *st, const aipm_decision_filter *f,
                              aipm_decision_cb cb, void *ctx, aipm_error *err);
+
+/* Record that decision_id read batch_id. */
+int aipm_store_decision_input_put(aipm_store *st, const char *decision_id,
+                                  int64_t batch_id, aipm_error *err);
+/* The records that read batch_id, with their status. */
+typedef int (*aipm_decision_ref_cb)(void *ctx, const char *id,
+                                    const char *status);
+int aipm_store_decisions_reading(aipm_store *st, int64_t batch_id,
+                                 aipm_decision_ref_cb cb, void *ctx,
+                                 aipm_error *err);
 
 /* Set a decision record's status (approved, rejected, overridden,
  * superseded, stale); AIPM_ENOTFOUND when there is no record id. */

@@ -35,6 +35,7 @@ typedef struct workspace {
     char store_url[4200];
     char checkpoint[4200];
     char graph_snapshot[4200]; /* beside the checkpoint */
+    char policy_sha256[65];    /* the policies in force (config) */
     aipm_config *config;
     aipm_store *store;
 } workspace;

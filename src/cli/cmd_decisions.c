@@ -5,6 +5,7 @@
 #include "aipm/govern.h"
 #include "cli.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -64,6 +65,20 @@ static json_t *record_json(const aipm_decision_row *r, int full)
         json_t *pa = r->params ? json_loads(r->params, 0, &jerr) : NULL;
         json_t *out = r->output ? json_loads(r->output, 0, &jerr) : NULL;
 
+        json_object_set_new(o, "model",
+                            r->model ? json_string(r->model) : json_null());
+        json_object_set_new(o, "rationale",
+                            r->rationale ? json_string(r->rationale)
+                                         : json_null());
+        json_object_set_new(o, "confidence",
+                            isnan(r->confidence) ? json_null()
+                                                 : json_real(r->confidence));
+        json_object_set_new(o, "code_version",
+                            r->code_version ? json_string(r->code_version)
+                                            : json_null());
+        json_object_set_new(o, "policy_sha256",
+                            r->policy_sha256 ? json_string(r->policy_sha256)
+                                             : json_null());
         json_object_set_new(o, "inputs", in ? in : json_null());
         json_object_set_new(o, "params", pa ? pa : json_null());
         json_object_set_new(o, "output", out ? out : json_null());
@@ -187,6 +202,26 @@ static void show_human(const json_t *d)
            cli_text(json_string_value(json_object_get(d, "decision"))));
     printf("  status    %s\n",
            cli_text(json_string_value(json_object_get(d, "status"))));
+    {
+        json_t *c = json_object_get(d, "confidence");
+        const char *m = json_string_value(json_object_get(d, "model"));
+        const char *why = json_string_value(json_object_get(d, "rationale"));
+        const char *code =
+            json_string_value(json_object_get(d, "code_version"));
+        const char *pol =
+            json_string_value(json_object_get(d, "policy_sha256"));
+
+        if (why)
+            printf("  why       %s\n", cli_text(why));
+        if (json_is_number(c))
+            printf("  confidence %.3f\n", json_number_value(c));
+        if (m)
+            printf("  model     %s\n", cli_text(m));
+        if (code)
+            printf("  code      %s\n", cli_text(code));
+        if (pol)
+            printf("  policy    sha256 %s\n", cli_text(pol));
+    }
     printf("  inputs    %s\n", cli_text(in ? in : "null"));
     printf("  params    %s\n", cli_text(pa ? pa : "null"));
     printf("  output    sha256 %s: %s\n",

@@ -223,9 +223,23 @@ static int bass(int argc, char **argv)
         }
         snprintf(decision, sizeof(decision), "p=%.4g q=%.4g m=%.4g", b.p, b.q,
                  b.m);
-        rc = aipm_decision_record(ws.store, "forecast", path, decision, doc,
-                                  params, NULL, aipm_now_ms(), ws.checkpoint,
-                                  id, &err);
+        {
+            aipm_decision_spec spec;
+
+            memset(&spec, 0, sizeof(spec));
+            spec.kind = "forecast";
+            spec.subject = path;
+            spec.decision = decision;
+            spec.doc = doc;
+            spec.params = params;
+            spec.model = "bass-nls/1";
+            spec.rationale = "a Bass diffusion curve fitted by nonlinear "
+                             "least squares to the series";
+            spec.confidence = NAN;
+            spec.policy_sha256 = ws.policy_sha256;
+            rc = aipm_decision_record(ws.store, &spec, aipm_now_ms(),
+                                      ws.checkpoint, id, &err);
+        }
         json_decref(params);
         ws_close(&ws);
         if (rc != AIPM_OK) {
@@ -406,10 +420,25 @@ static int adoption(int argc, char **argv, int backtest)
                      "days, by %s",
                      json_string_value(json_object_get(doc, "model")),
                      (int)horizon, by ? by : "all");
-            if (aipm_decision_record(ws.store, "forecast", features[i],
-                                     decision, doc, params, datasets,
-                                     aipm_now_ms(), ws.checkpoint, id,
-                                     &err) != AIPM_OK) {
+            aipm_decision_spec spec;
+            char model[48];
+
+            snprintf(model, sizeof(model), "adoption-%s/1",
+                     json_string_value(json_object_get(doc, "model")));
+            memset(&spec, 0, sizeof(spec));
+            spec.kind = "forecast";
+            spec.subject = features[i];
+            spec.decision = decision;
+            spec.doc = doc;
+            spec.params = params;
+            spec.datasets = datasets;
+            spec.model = model;
+            spec.rationale = "adoption of the feature forecast from its "
+                             "adopters so far and its users' graph";
+            spec.confidence = NAN;
+            spec.policy_sha256 = ws.policy_sha256;
+            if (aipm_decision_record(ws.store, &spec, aipm_now_ms(),
+                                     ws.checkpoint, id, &err) != AIPM_OK) {
                 json_decref(params);
                 json_decref(doc);
                 rc = cli_fail(&err);

@@ -6,6 +6,7 @@
  * every command accepts them the same way. Adding a command is adding a
  * cmd_<verb>.c file and one row in `commands`.
  */
+#include "aipm/decision.h"
 #include "cli.h"
 
 #include <errno.h>
@@ -140,13 +141,18 @@ int cmd_version(int argc, char **argv)
     if (g_cli.help) {
         printf("usage: aipm version [--json]\n"
                "\n"
-               "Print aipm's version.\n");
+               "Print aipm's version and the code version compiled in (git\n"
+               "describe of the source tree), which decision records name.\n");
         return EXIT_OK;
     }
-    if (g_cli.json)
-        printf("{\"version\": \"%s\"}\n", AIPM_VERSION);
-    else
-        printf("aipm %s\n", AIPM_VERSION);
+    if (g_cli.json) {
+        json_t *o = json_pack("{s:s, s:s}", "version", AIPM_VERSION, "code",
+                              aipm_code_version());
+
+        cli_print_json(o);
+        json_decref(o);
+    } else
+        printf("aipm %s (%s)\n", AIPM_VERSION, aipm_code_version());
     return EXIT_OK;
 }
 

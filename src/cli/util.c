@@ -116,6 +116,7 @@ static int ws_open_mode(workspace *ws, int readonly)
     } else if ((rc = aipm_config_load(&ws->config, ws->yaml, &err)) != 0) {
         return cli_fail(&err);
     }
+    aipm_config_policy_sha256(ws->config, ws->policy_sha256);
     {
         const char *slash = strrchr(ws->checkpoint, '/');
 

@@ -37,6 +37,28 @@ void aipm_data_policy_defaults(aipm_data_policy *p)
     p->max_quarantine_samples = 10000;
 }
 
+void aipm_config_policy_sha256(const aipm_config *cfg, char out[65])
+{
+    const aipm_data_policy *p = &cfg->data;
+    char text[512];
+    uint8_t d[32];
+    int n;
+
+    /* Keys sorted, numbers in the shortest form that reads back exactly. */
+    n = snprintf(text, sizeof(text),
+                 "{\"data\":{\"max_quarantine_samples\":%.17g,"
+                 "\"max_quarantine_share\":%.17g,"
+                 "\"max_staleness_hours\":%.17g,"
+                 "\"on_schema_change\":\"%s\","
+                 "\"volume_high\":%.17g,\"volume_low\":%.17g}}",
+                 p->max_quarantine_samples, p->max_quarantine_share,
+                 p->max_staleness_hours,
+                 p->schema_change_blocks ? "block" : "warn", p->volume_high,
+                 p->volume_low);
+    aipm_sha256_oneshot(d, text, n > 0 ? (size_t)n : 0);
+    aipm_hex(out, d, 32);
+}
+
 typedef struct walk {
     yaml_document_t *doc;
     const char *path;

@@ -520,10 +520,38 @@ decided:
                       engine_name(o->engine), "cuped", o->cuped, "pre_days",
                       o->pre_days, "alpha", o->alpha, "n_star", o->n_star,
                       "correction", o->benjamini_hochberg ? "bh" : "holm");
-        char id[37];
+        json_t *verdict = json_object_get(doc, "verdict"), *why;
+        char id[37], rationale[512] = "", model[48];
+        aipm_decision_spec spec;
+        size_t ri, rn = 0;
 
-        rc = aipm_decision_record(st, "experiment", key, decision, doc, params,
-                                  inputs, o->now_ms, o->checkpoint, id, err);
+        /* the verdict's reasons, in words */
+        json_array_foreach(json_object_get(verdict, "reasons"), ri, why)
+        {
+            int k = snprintf(rationale + rn, sizeof(rationale) - rn, "%s%s",
+                             ri ? "; " : "", json_string_value(why));
+
+            if (k < 0 || (size_t)k >= sizeof(rationale) - rn)
+                break;
+            rn += (size_t)k;
+        }
+        snprintf(model, sizeof(model), "experiment-%s/1",
+                 engine_name(o->engine));
+        memset(&spec, 0, sizeof(spec));
+        spec.kind = "experiment";
+        spec.subject = key;
+        spec.decision = decision;
+        spec.doc = doc;
+        spec.params = params;
+        spec.datasets = inputs;
+        spec.model = model;
+        spec.rationale = rationale;
+        spec.confidence =
+            json_is_number(json_object_get(verdict, "confidence"))
+                ? json_number_value(json_object_get(verdict, "confidence"))
+                : NAN;
+        spec.policy_sha256 = o->policy_sha256;
+        rc = aipm_decision_record(st, &spec, o->now_ms, o->checkpoint, id, err);
         json_decref(params);
         /* A record that cannot be written (a lock, a full disk, a
          * read-only store) does not throw the analysis away: the result

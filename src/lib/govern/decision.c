@@ -2,15 +2,33 @@
 #include "aipm/decision.h"
 
 #include "aipm/audit.h"
+#include "aipm_gitversion.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+const char *aipm_code_version(void)
+{
+    return AIPM_GIT_DESCRIBE;
+}
+
+typedef struct inputs_ctx {
+    json_t *arr; /* the dataset's batches, for the record */
+    json_t *ids; /* every batch id read, for decision_inputs */
+} inputs_ctx;
+
 static int add_batch(void *ctx, const aipm_batch_info *b)
 {
-    if (strcmp(b->status, "accepted") == 0)
-        json_array_append_new((json_t *)ctx, json_integer(b->id));
+    inputs_ctx *in = ctx;
+
+    if (strcmp(b->status, "accepted") != 0)
+        return 0;
+    json_array_append_new(in->arr,
+                          json_pack("{s:I, s:s?}", "id", (json_int_t)b->id,
+                                    "rows_sha256",
+                                    b->rows_sha256[0] ? b->rows_sha256 : NULL));
+    json_array_append_new(in->ids, json_integer(b->id));
     return 0;
 }
 
@@ -22,75 +40,133 @@ void aipm_decision_digest(const char *output, char sha_out[65])
     aipm_hex(sha_out, dig, 32);
 }
 
-int aipm_decision_record(aipm_store *st, const char *kind, const char *subject,
-                         const char *decision, const json_t *doc,
-                         const json_t *params, const char *const *datasets,
+typedef struct older_ctx {
+    const char *subject;
+    json_t *ids;
+} older_ctx;
+
+/* Earlier records of the kind and subject, still proposed. */
+static int add_older(void *ctx, const aipm_decision_row *r)
+{
+    older_ctx *o = ctx;
+
+    if (strcmp(r->subject, o->subject) == 0)
+        json_array_append_new(o->ids, json_string(r->id));
+    return 0;
+}
+
+/* The record's writes, in the open transaction: the row, its inputs, the
+ * records it supersedes, its audit entry. */
+static int write_record(aipm_store *st, const aipm_decision_row *d, json_t *ids,
+                        json_t *older, const char *detail, uint64_t *size,
+                        uint8_t head[32], aipm_error *err)
+{
+    size_t i;
+    json_t *v;
+    int rc;
+
+    if ((rc = aipm_store_decision_put(st, d, err)) != 0)
+        return rc;
+    json_array_foreach(ids, i, v)
+    {
+        if ((rc = aipm_store_decision_input_put(st, d->id,
+                                                json_integer_value(v), err)))
+            return rc;
+    }
+    json_array_foreach(older, i, v)
+    {
+        if ((rc = aipm_store_decision_set_status(st, json_string_value(v),
+                                                 "superseded", err)))
+            return rc;
+    }
+    return aipm_audit_append(st, "decision", d->id, detail, size, head, err);
+}
+
+int aipm_decision_record(aipm_store *st, const aipm_decision_spec *spec,
                          int64_t now_ms, const char *checkpoint,
                          char id_out[37], aipm_error *err)
 {
+    aipm_decision_filter f = {NULL, spec->kind, "proposed", 0};
     aipm_decision_row d;
-    json_t *inputs = json_object();
-    char *text = json_dumps(doc, JSON_COMPACT | JSON_SORT_KEYS);
+    json_t *inputs = json_object(), *ids = json_array(), *older = json_array();
+    char *text = json_dumps(spec->doc, JSON_COMPACT | JSON_SORT_KEYS);
     char *inputs_s = NULL, *params_s = NULL, *detail = NULL, sha[65], name[64];
+    older_ctx oc;
     uint8_t head[32];
     uint64_t size;
-    int i, rc;
+    int i, rc = AIPM_OK;
 
-    for (i = 0; inputs && datasets && datasets[i]; i++) {
-        json_t *arr = json_array();
-
-        rc = aipm_store_batch_list(st, datasets[i], 0, add_batch, arr, err);
-        if (rc) {
-            json_decref(arr);
-            json_decref(inputs);
-            free(text);
-            return rc;
-        }
-        snprintf(name, sizeof(name), "%s_batches", datasets[i]);
-        json_object_set_new(inputs, name, arr);
+    if (!inputs || !ids || !older || !text) {
+        rc = aipm_error_set(err, AIPM_ENOMEM, "out of memory");
+        goto done;
     }
-    inputs_s =
-        inputs ? json_dumps(inputs, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
-    params_s =
-        params ? json_dumps(params, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
-    if (text == NULL || inputs_s == NULL || (params && params_s == NULL)) {
+    for (i = 0; spec->datasets && spec->datasets[i]; i++) {
+        inputs_ctx in = {json_array(), ids};
+
+        if (in.arr == NULL) {
+            rc = aipm_error_set(err, AIPM_ENOMEM, "out of memory");
+            goto done;
+        }
+        rc = aipm_store_batch_list(st, spec->datasets[i], 0, add_batch, &in,
+                                   err);
+        snprintf(name, sizeof(name), "%s_batches", spec->datasets[i]);
+        json_object_set_new(inputs, name, in.arr);
+        if (rc)
+            goto done;
+    }
+    inputs_s = json_dumps(inputs, JSON_COMPACT | JSON_SORT_KEYS);
+    params_s = spec->params
+                   ? json_dumps(spec->params, JSON_COMPACT | JSON_SORT_KEYS)
+                   : NULL;
+    if (inputs_s == NULL || (spec->params && params_s == NULL)) {
         rc = aipm_error_set(err, AIPM_ENOMEM, "out of memory");
         goto done;
     }
     aipm_decision_digest(text, sha);
     aipm_uuid4(id_out);
+    memset(&d, 0, sizeof(d));
     d.id = id_out;
     d.time_ms = now_ms;
-    d.kind = kind;
-    d.subject = subject;
-    d.decision = decision;
+    d.kind = spec->kind;
+    d.subject = spec->subject;
+    d.decision = spec->decision;
     d.inputs = inputs_s;
     d.params = params_s;
     d.output_sha256 = sha;
     d.output = text;
     d.status = "proposed";
-    {
-        json_t *dj =
-            json_pack("{s:s, s:s, s:s, s:s}", "kind", kind, "subject", subject,
-                      "decision", decision, "output_sha256", sha);
+    d.model = spec->model;
+    d.rationale = spec->rationale;
+    d.confidence = spec->confidence;
+    d.code_version = aipm_code_version();
+    d.policy_sha256 = spec->policy_sha256;
+    if ((rc = aipm_store_begin(st, err)) != 0)
+        goto done;
+    oc.subject = spec->subject;
+    oc.ids = older;
+    rc = aipm_store_decision_list(st, &f, add_older, &oc, err);
+    if (rc == 0) {
+        json_t *dj = json_pack("{s:s, s:s, s:s, s:s, s:s?, s:s, s:O}", "kind",
+                               spec->kind, "subject", spec->subject, "decision",
+                               spec->decision, "output_sha256", sha, "model",
+                               spec->model, "code_version", d.code_version,
+                               "supersedes", older);
 
         detail = dj ? json_dumps(dj, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
         json_decref(dj);
+        if (detail == NULL)
+            rc = aipm_error_set(err, AIPM_ENOMEM, "out of memory");
     }
-    if (detail == NULL) {
-        rc = aipm_error_set(err, AIPM_ENOMEM, "out of memory");
-        goto done;
-    }
-    if ((rc = aipm_store_begin(st, err)) != 0)
-        goto done;
-    if ((rc = aipm_store_decision_put(st, &d, err)) == 0 &&
-        (rc = aipm_audit_append(st, "decision", id_out, detail, &size, head,
-                                err)) == 0)
+    if (rc == 0)
+        rc = write_record(st, &d, ids, older, detail, &size, head, err);
+    if (rc == 0)
         rc = aipm_audit_commit(st, checkpoint, size, head, err);
     if (rc)
         aipm_store_rollback(st);
 done:
     json_decref(inputs);
+    json_decref(ids);
+    json_decref(older);
     free(detail);
     free(text);
     free(inputs_s);

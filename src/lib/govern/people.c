@@ -430,6 +430,10 @@ int aipm_decision_act(aipm_store *st, const char *id, const char *action,
         return rc;
     if (!d.found)
         return aipm_error_set(err, AIPM_ENOTFOUND, "no decision %s", id);
+    if (strcmp(d.status, "proposed") != 0)
+        return aipm_error_set(err, AIPM_EBLOCKED,
+                              "decision %s is %s, no longer proposed", id,
+                              d.status);
     if (!p.found)
         return aipm_error_set(err, AIPM_ENOTFOUND, "no user %s", user);
     if (p.role < AIPM_ROLE_APPROVER)
@@ -438,10 +442,6 @@ int aipm_decision_act(aipm_store *st, const char *id, const char *action,
                               "a decision",
                               user, p.role == AIPM_ROLE_VIEWER ? "a" : "an",
                               aipm_role_name(p.role), action);
-    if (strcmp(d.status, "proposed") != 0)
-        return aipm_error_set(err, AIPM_EBLOCKED,
-                              "decision %s is %s, no longer proposed", id,
-                              d.status);
     if ((rc = load_signer(&k, user, p.vkey, err)) != AIPM_OK)
         return rc;
     aipm_time_format(when, now_ms);
@@ -718,11 +718,26 @@ static int replay_entry(void *ctx, const aipm_audit_row *r)
         return 0; /* unreadable entries are audit verify's to report */
     }
     d = json_object_get(e, "detail");
-    if (strcmp(action, "decision") == 0) {
-        json_t *sha = json_object_get(d, "output_sha256");
+    if (strcmp(action, "decision") == 0 || strcmp(action, "revert") == 0) {
+        json_t *sha = json_object_get(d, "output_sha256"), *v;
+        size_t i;
 
         if (json_is_string(sha))
             json_object_set(g->digests, object, sha);
+        /* a new record supersedes older proposed ones of its subject; a
+         * revert makes the records that read the batch stale */
+        json_array_foreach(json_object_get(d, "supersedes"), i, v)
+        {
+            if (json_is_string(v))
+                json_object_set_new(g->statuses, json_string_value(v),
+                                    json_string("superseded"));
+        }
+        json_array_foreach(json_object_get(d, "stale_decisions"), i, v)
+        {
+            if (json_is_string(v))
+                json_object_set_new(g->statuses, json_string_value(v),
+                                    json_string("stale"));
+        }
         json_decref(e);
         return 0;
     }

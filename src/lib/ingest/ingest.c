@@ -607,6 +607,14 @@ static int finish(batch *b, const char *format, aipm_ingest_result *res,
     info.n_duplicates = b->duplicates;
     info.n_quarantined = b->quarantined;
     info.report = text;
+    /* The digest of the rows as stored, for decision records and `audit
+     * verify --data`: none stored is the digest of nothing. */
+    aipm_sha256_oneshot(digest, "", 0);
+    aipm_hex(rows_sha, digest, 32);
+    if ((rc = aipm_store_rows_digest(b->st, b->dataset, b->id, take_rows_digest,
+                                     rows_sha, err)) != 0)
+        goto done;
+    snprintf(info.rows_sha256, sizeof(info.rows_sha256), "%s", rows_sha);
     if ((rc = aipm_store_batch_finish(b->st, &info, err)) != 0)
         goto done;
     if (b->def == NULL && (rc = aipm_ingest__schema_save(b, err)) != 0)
@@ -617,13 +625,6 @@ static int finish(batch *b, const char *format, aipm_ingest_result *res,
             goto done;
     lineage(b, &inputs, &outputs);
     if ((rc = record_run(b, "COMPLETE", inputs, outputs, NULL, err)) != 0)
-        goto done;
-    /* The digest of the rows as stored, for `audit verify --data`: none
-     * stored is the digest of nothing. */
-    aipm_sha256_oneshot(digest, "", 0);
-    aipm_hex(rows_sha, digest, 32);
-    if ((rc = aipm_store_rows_digest(b->st, b->dataset, b->id, take_rows_digest,
-                                     rows_sha, err)) != 0)
         goto done;
     detail = json_pack(
         "{s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:s, "

@@ -28,6 +28,35 @@ static const char *target_of(const char *action, const char *from)
     return NULL;
 }
 
+/* The records still in force that read a batch being reverted. */
+static int add_stale(void *ctx, const char *id, const char *status)
+{
+    if (strcmp(status, "proposed") == 0 || strcmp(status, "approved") == 0)
+        json_array_append_new((json_t *)ctx, json_string(id));
+    return 0;
+}
+
+/* Mark them stale; their ids go into the audit entry's detail. */
+static int mark_stale(aipm_store *st, int64_t id, json_t *detail,
+                      aipm_error *err)
+{
+    json_t *ids = json_array(), *v;
+    size_t i;
+    int rc;
+
+    if (ids == NULL)
+        return aipm_error_set(err, AIPM_ENOMEM, "out of memory");
+    rc = aipm_store_decisions_reading(st, id, add_stale, ids, err);
+    json_array_foreach(ids, i, v)
+    {
+        if (rc == AIPM_OK)
+            rc = aipm_store_decision_set_status(st, json_string_value(v),
+                                                "stale", err);
+    }
+    json_object_set_new(detail, "stale_decisions", ids);
+    return rc;
+}
+
 int aipm_data_transition(aipm_store *st, int64_t id, const char *action,
                          const char *reason, const char *checkpoint_path,
                          aipm_error *err)
@@ -58,6 +87,10 @@ int aipm_data_transition(aipm_store *st, int64_t id, const char *action,
         goto done;
     detail = json_pack("{s:s, s:s, s:s, s:s}", "dataset", info.dataset, "from",
                        info.status, "to", to, "reason", reason);
+    /* A decision that read a reverted batch no longer stands. */
+    if (detail && strcmp(to, "reverted") == 0 &&
+        (rc = mark_stale(st, id, detail, err)) != 0)
+        goto done;
     text = detail ? json_dumps(detail, JSON_COMPACT) : NULL;
     if (text == NULL) {
         rc = aipm_error_set(err, AIPM_ENOMEM, "out of memory");

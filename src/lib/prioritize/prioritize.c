@@ -736,10 +736,43 @@ output:
         const char *top = o->backtest ? "backtest"
                           : n > 0     ? d.items[c[0].item].id
                                       : "none";
-        char id[37];
+        json_t *first = json_array_get(json_object_get(doc, "items"), 0);
+        json_t *why;
+        char id[37], rationale[768];
+        aipm_decision_spec spec;
+        size_t ri, rn;
 
-        rc = aipm_decision_record(st, "prioritize", "backlog", top, doc, params,
-                                  inputs, o->now_ms, o->checkpoint, id, err);
+        /* the first item and the factors that put it there, in words */
+        rn = (size_t)snprintf(rationale, sizeof(rationale), "%s ranks first",
+                              top);
+        json_array_foreach(json_object_get(first, "contributions"), ri, why)
+        {
+            const char *t = json_string_value(json_object_get(why, "text"));
+            int k;
+
+            if (o->backtest || ri >= 3 || t == NULL)
+                break;
+            k = snprintf(rationale + rn, sizeof(rationale) - rn, "%s%s",
+                         ri ? "; " : ": ", t);
+            if (k < 0 || (size_t)k >= sizeof(rationale) - rn)
+                break;
+            rn += (size_t)k;
+        }
+        memset(&spec, 0, sizeof(spec));
+        spec.kind = "prioritize";
+        spec.subject = "backlog";
+        spec.decision = top;
+        spec.doc = doc;
+        spec.params = params;
+        spec.datasets = inputs;
+        spec.model = m.bayes ? MODEL_VERSION : "rice";
+        spec.rationale = o->backtest ? "a backtest of the model" : rationale;
+        spec.confidence =
+            !o->backtest && json_is_number(json_object_get(first, "confidence"))
+                ? json_number_value(json_object_get(first, "confidence"))
+                : NAN;
+        spec.policy_sha256 = o->policy_sha256;
+        rc = aipm_decision_record(st, &spec, o->now_ms, o->checkpoint, id, err);
         json_decref(params);
         if (rc == AIPM_OK)
             json_object_set_new(doc, "decision_id", json_string(id));

@@ -121,6 +121,10 @@ int sq_decision_put(aipm_store *base, const aipm_decision_row *row,
                     aipm_error *err);
 int sq_decision_list(aipm_store *base, const aipm_decision_filter *f,
                      aipm_decision_cb cb, void *ctx, aipm_error *err);
+int sq_decision_input_put(aipm_store *base, const char *decision_id,
+                          int64_t batch_id, aipm_error *err);
+int sq_decisions_reading(aipm_store *base, int64_t batch_id,
+                         aipm_decision_ref_cb cb, void *ctx, aipm_error *err);
 int sq_decision_set_status(aipm_store *base, const char *id, const char *status,
                            aipm_error *err);
 int sq_user_put(aipm_store *base, const aipm_user_row *row, aipm_error *err);

@@ -4,6 +4,7 @@
  * are not datasets). */
 #include "store/sqlite_int.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -140,8 +141,10 @@ int sq_decision_put(aipm_store *base, const aipm_decision_row *row,
 
     if (sqlite3_prepare_v2(s->db,
                            "INSERT INTO decisions(id, time_ms, kind, subject, "
-                           "decision, inputs, params, output_sha256, output) "
-                           "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                           "decision, inputs, params, output_sha256, output, "
+                           "model, rationale, confidence, code_version, "
+                           "policy_sha256) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, "
+                           "?8, ?9, ?10, ?11, ?12, ?13, ?14)",
                            -1, &st, NULL) != SQLITE_OK)
         return aipm_sqlite__db_error(s, err);
     aipm_sqlite__bind_text(st, 1, row->id);
@@ -153,6 +156,14 @@ int sq_decision_put(aipm_store *base, const aipm_decision_row *row,
     aipm_sqlite__bind_text(st, 7, row->params);
     aipm_sqlite__bind_text(st, 8, row->output_sha256);
     aipm_sqlite__bind_text(st, 9, row->output);
+    aipm_sqlite__bind_text(st, 10, row->model);
+    aipm_sqlite__bind_text(st, 11, row->rationale);
+    if (isnan(row->confidence))
+        sqlite3_bind_null(st, 12);
+    else
+        sqlite3_bind_double(st, 12, row->confidence);
+    aipm_sqlite__bind_text(st, 13, row->code_version);
+    aipm_sqlite__bind_text(st, 14, row->policy_sha256);
     rc = sqlite3_step(st);
     sqlite3_finalize(st);
     return rc == SQLITE_DONE ? AIPM_OK : aipm_sqlite__db_error(s, err);
@@ -173,6 +184,13 @@ static int decision_each(sqlite3_stmt *st, void *ctx)
     row.output_sha256 = (const char *)sqlite3_column_text(st, 7);
     row.status = (const char *)sqlite3_column_text(st, 8);
     row.output = (const char *)sqlite3_column_text(st, 9);
+    row.model = (const char *)sqlite3_column_text(st, 10);
+    row.rationale = (const char *)sqlite3_column_text(st, 11);
+    row.confidence = sqlite3_column_type(st, 12) == SQLITE_NULL
+                         ? NAN
+                         : sqlite3_column_double(st, 12);
+    row.code_version = (const char *)sqlite3_column_text(st, 13);
+    row.policy_sha256 = (const char *)sqlite3_column_text(st, 14);
     return ((aipm_decision_cb)r->cb)(r->ctx, &row);
 }
 
@@ -185,7 +203,8 @@ int sq_decision_list(aipm_store *base, const aipm_decision_filter *f,
     if (sqlite3_prepare_v2(
             s->db,
             "SELECT id, time_ms, kind, subject, decision, inputs, params,"
-            " output_sha256, status, CASE WHEN ?4 THEN output END"
+            " output_sha256, status, CASE WHEN ?4 THEN output END, model,"
+            " rationale, confidence, code_version, policy_sha256"
             " FROM decisions WHERE (?1 IS NULL OR id = ?1) AND"
             " (?2 IS NULL OR kind = ?2) AND (?3 IS NULL OR status = ?3)"
             " ORDER BY time_ms, rowid",
@@ -198,6 +217,51 @@ int sq_decision_list(aipm_store *base, const aipm_decision_filter *f,
     return aipm_sqlite__each_row(s, st, decision_each,
                                  &(aipm_sqlite__relay){(void (*)(void))cb, ctx},
                                  err);
+}
+
+int sq_decision_input_put(aipm_store *base, const char *decision_id,
+                          int64_t batch_id, aipm_error *err)
+{
+    sqlite_store *s = (sqlite_store *)base;
+    sqlite3_stmt *st = NULL;
+    int rc;
+
+    if (sqlite3_prepare_v2(s->db,
+                           "INSERT OR IGNORE INTO decision_inputs(batch_id, "
+                           "decision_id) VALUES(?1, ?2)",
+                           -1, &st, NULL) != SQLITE_OK)
+        return aipm_sqlite__db_error(s, err);
+    sqlite3_bind_int64(st, 1, batch_id);
+    aipm_sqlite__bind_text(st, 2, decision_id);
+    rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? AIPM_OK : aipm_sqlite__db_error(s, err);
+}
+
+static int ref_each(sqlite3_stmt *st, void *ctx)
+{
+    aipm_sqlite__relay *r = ctx;
+
+    return ((aipm_decision_ref_cb)r->cb)(
+        r->ctx, (const char *)sqlite3_column_text(st, 0),
+        (const char *)sqlite3_column_text(st, 1));
+}
+
+int sq_decisions_reading(aipm_store *base, int64_t batch_id,
+                         aipm_decision_ref_cb cb, void *ctx, aipm_error *err)
+{
+    sqlite_store *s = (sqlite_store *)base;
+    sqlite3_stmt *st = NULL;
+
+    if (sqlite3_prepare_v2(s->db,
+                           "SELECT d.id, d.status FROM decision_inputs i JOIN "
+                           "decisions d ON d.id = i.decision_id WHERE "
+                           "i.batch_id = ?1 ORDER BY d.time_ms, d.rowid",
+                           -1, &st, NULL) != SQLITE_OK)
+        return aipm_sqlite__db_error(s, err);
+    sqlite3_bind_int64(st, 1, batch_id);
+    return aipm_sqlite__each_row(
+        s, st, ref_each, &(aipm_sqlite__relay){(void (*)(void))cb, ctx}, err);
 }
 
 int sq_decision_set_status(aipm_store *base, const char *id, const char *status,

@@ -126,11 +126,26 @@ static const char migration_7[] =
     " signature TEXT NOT NULL);"
     "CREATE INDEX approvals_decision ON approvals(decision_id);";
 
+/* Migration 8: what a decision record says about itself (the model, the
+ * rationale in words, the confidence, the code and policy versions), the
+ * batches each record read (so reverting one marks the records stale),
+ * and the digest of each batch's stored rows. */
+static const char migration_8[] =
+    "ALTER TABLE decisions ADD COLUMN model TEXT;"
+    "ALTER TABLE decisions ADD COLUMN rationale TEXT;"
+    "ALTER TABLE decisions ADD COLUMN confidence REAL;"
+    "ALTER TABLE decisions ADD COLUMN code_version TEXT;"
+    "ALTER TABLE decisions ADD COLUMN policy_sha256 TEXT;"
+    "ALTER TABLE batches ADD COLUMN rows_sha256 TEXT;"
+    "CREATE TABLE decision_inputs("
+    " batch_id INTEGER NOT NULL, decision_id TEXT NOT NULL,"
+    " PRIMARY KEY(batch_id, decision_id));";
+
 /* The migrations in order: migration n is aipm_store__migrations[n - 1]
  * (the first also creates the CSV datasets' tables, from their
  * contracts). */
 const char *const aipm_store__migrations[] = {
     migration_1, migration_2, migration_3, migration_4,
-    migration_5, migration_6, migration_7};
+    migration_5, migration_6, migration_7, migration_8};
 const int aipm_store__n_migrations =
     (int)(sizeof(aipm_store__migrations) / sizeof(aipm_store__migrations[0]));

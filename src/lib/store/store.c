@@ -435,6 +435,19 @@ int aipm_store_decision_list(aipm_store *st, const aipm_decision_filter *f,
     return st->ops->decision_list(st, f, cb, ctx, err);
 }
 
+int aipm_store_decision_input_put(aipm_store *st, const char *decision_id,
+                                  int64_t batch_id, aipm_error *err)
+{
+    return st->ops->decision_input_put(st, decision_id, batch_id, err);
+}
+
+int aipm_store_decisions_reading(aipm_store *st, int64_t batch_id,
+                                 aipm_decision_ref_cb cb, void *ctx,
+                                 aipm_error *err)
+{
+    return st->ops->decisions_reading(st, batch_id, cb, ctx, err);
+}
+
 int aipm_store_decision_set_status(aipm_store *st, const char *id,
                                    const char *status, aipm_error *err)
 {

@@ -67,6 +67,11 @@ typedef struct aipm_store_ops {
                         aipm_error *err);
     int (*decision_list)(aipm_store *st, const aipm_decision_filter *f,
                          aipm_decision_cb cb, void *ctx, aipm_error *err);
+    int (*decision_input_put)(aipm_store *st, const char *decision_id,
+                              int64_t batch_id, aipm_error *err);
+    int (*decisions_reading)(aipm_store *st, int64_t batch_id,
+                             aipm_decision_ref_cb cb, void *ctx,
+                             aipm_error *err);
     int (*decision_set_status)(aipm_store *st, const char *id,
                                const char *status, aipm_error *err);
     int (*user_put)(aipm_store *st, const aipm_user_row *row, aipm_error *err);

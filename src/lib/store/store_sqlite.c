@@ -45,11 +45,11 @@ static const char *const sql_text[S_COUNT] = {
     [S_BATCH_FINISH] =
         "UPDATE batches SET status=?2, verdict=?3, content_sha256=?4, "
         "n_read=?5, n_accepted=?6, n_duplicates=?7, n_quarantined=?8, "
-        "report=?9, source_sha256=?10 WHERE id=?1",
+        "report=?9, source_sha256=?10, rows_sha256=?11 WHERE id=?1",
     [S_BATCH_GET] = "SELECT id, dataset, status, verdict, source_sha256, "
                     "content_sha256, run_id, created_ms, n_read, n_accepted, "
-                    "n_duplicates, n_quarantined, source, report "
-                    "FROM batches WHERE id=?1",
+                    "n_duplicates, n_quarantined, source, report, "
+                    "rows_sha256 FROM batches WHERE id=?1",
     [S_BATCH_STATUS] = "UPDATE batches SET status=?2 WHERE id=?1",
     [S_EVENT_PUT] = "INSERT OR IGNORE INTO events(message_id, batch_id, type, "
                     "user_id, anonymous_id, event, group_id, ts, payload) "
@@ -749,6 +749,8 @@ static int sq_batch_finish(aipm_store *base, const aipm_batch_info *info,
     sqlite3_bind_int64(st, 8, info->n_quarantined);
     aipm_sqlite__bind_text(st, 9, info->report);
     aipm_sqlite__bind_text(st, 10, info->source_sha256);
+    aipm_sqlite__bind_text(st, 11,
+                           info->rows_sha256[0] ? info->rows_sha256 : NULL);
     return aipm_sqlite__step_done(s, st, err);
 }
 
@@ -783,6 +785,7 @@ static void batch_row(aipm_batch_info *info, sqlite3_stmt *st)
     info->n_quarantined = sqlite3_column_int64(st, 11);
     info->source = (const char *)sqlite3_column_text(st, 12);
     info->report = (const char *)sqlite3_column_text(st, 13);
+    copy_col(info->rows_sha256, sizeof(info->rows_sha256), st, 14);
 }
 
 static int sq_batch_get(aipm_store *base, aipm_batch_info *out, int64_t id,
@@ -913,14 +916,16 @@ static int sq_batch_list(aipm_store *base, const char *dataset, int latest_only,
         latest_only
             ? "SELECT id, dataset, status, verdict, source_sha256, "
               "content_sha256, run_id, created_ms, n_read, n_accepted, "
-              "n_duplicates, n_quarantined, source, report FROM batches "
-              "WHERE id IN (SELECT max(id) FROM batches WHERE status <> "
+              "n_duplicates, n_quarantined, source, report, rows_sha256 "
+              "FROM batches WHERE id IN (SELECT max(id) FROM batches WHERE "
+              "status <> "
               "'loading' GROUP BY dataset) AND (?1 IS NULL OR dataset = ?1) "
               "ORDER BY dataset"
             : "SELECT id, dataset, status, verdict, source_sha256, "
               "content_sha256, run_id, created_ms, n_read, n_accepted, "
-              "n_duplicates, n_quarantined, source, report FROM batches "
-              "WHERE status <> 'loading' AND (?1 IS NULL OR dataset = ?1) "
+              "n_duplicates, n_quarantined, source, report, rows_sha256 "
+              "FROM batches WHERE status <> 'loading' AND (?1 IS NULL OR "
+              "dataset = ?1) "
               "ORDER BY id DESC";
 
     if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
@@ -1323,6 +1328,8 @@ static const aipm_store_ops sqlite_ops = {
     sq_audit_frontier_put,
     sq_decision_put,
     sq_decision_list,
+    sq_decision_input_put,
+    sq_decisions_reading,
     sq_decision_set_status,
     sq_user_put,
     sq_user_list,
