@@ -421,9 +421,9 @@ static int adoption(int argc, char **argv, int backtest)
                      json_string_value(json_object_get(doc, "model")),
                      (int)horizon, by ? by : "all");
             aipm_decision_spec spec;
-            char model[48];
+            char model_name[48];
 
-            snprintf(model, sizeof(model), "adoption-%s/1",
+            snprintf(model_name, sizeof(model_name), "adoption-%s/1",
                      json_string_value(json_object_get(doc, "model")));
             memset(&spec, 0, sizeof(spec));
             spec.kind = "forecast";
@@ -432,7 +432,7 @@ static int adoption(int argc, char **argv, int backtest)
             spec.doc = doc;
             spec.params = params;
             spec.datasets = datasets;
-            spec.model = model;
+            spec.model = model_name;
             spec.rationale = "adoption of the feature forecast from its "
                              "adopters so far and its users' graph";
             spec.confidence = NAN;

@@ -14,6 +14,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <math.h>
 #include <sodium.h>
 #include <sqlite3.h>
 #include <sys/stat.h>
@@ -847,10 +848,12 @@ static void test_decision_verify(void **state)
     uint8_t want[32];
     int n = 0;
 
-    assert_int_equal(aipm_decision_record(f->st, "test", "subj", "yes", doc,
-                                          NULL, NULL, 1000, f->checkpoint, id,
-                                          &err),
-                     AIPM_OK);
+    aipm_decision_spec spec = {"test", "subj", "yes", doc, NULL, NULL,
+                               "test/1", "a test", NAN, NULL};
+
+    assert_int_equal(
+        aipm_decision_record(f->st, &spec, 1000, f->checkpoint, id, &err),
+        AIPM_OK);
     json_decref(doc);
     crypto_hash_sha256(want, (const unsigned char *)"{\"a\":1,\"b\":\"x\"}",
                        15);
