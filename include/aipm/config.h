@@ -12,6 +12,8 @@
 
 #include "aipm/core.h"
 
+#include <jansson.h>
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -86,6 +88,15 @@ typedef struct aipm_data_policy {
     double max_quarantine_samples;
 } aipm_data_policy;
 
+/* policies.decisions: who must approve a kind of decision record. */
+typedef struct aipm_decision_policy {
+    char *kind;             /* experiment, prioritize, forecast, or "*" */
+    int approvals;          /* distinct approvals needed, >= 1 */
+    int admin_only;         /* role: admin (else approver: approver or admin) */
+    double auto_confidence; /* a record at or above this confidence counts
+                             * without review; NAN: every record waits */
+} aipm_decision_policy;
+
 typedef struct aipm_config {
     char *product;
     char *store; /* as written; relative paths are relative to the file */
@@ -98,15 +109,29 @@ typedef struct aipm_config {
     aipm_experiment_def *experiments;
     int n_experiments;
     aipm_data_policy data;
+    aipm_decision_policy *decision_rules; /* policies.decisions */
+    int n_decision_rules;
+    char **pii; /* policies.pii: names that may not be model features */
+    int n_pii;
 } aipm_config;
+
+/* The decision rule for kind: its own, else the "*" rule, else the
+ * default (1 approval by an approver, no automatic approval). Never NULL.
+ * *index gets its position in policies.decisions, or -1 for the default. */
+const aipm_decision_policy *
+aipm_config_decision_rule(const aipm_config *cfg, const char *kind, int *index);
+
+/* The policies in force, defaults included, as a new JSON object (the
+ * caller frees it): {"data": {...}, "decisions": [...], "pii": [...]}. */
+json_t *aipm_config_policies_json(const aipm_config *cfg);
 
 /* The loader's limits: an aipm.yaml is a few kilobytes and a few levels. */
 #define AIPM_CONFIG_MAX_BYTES (1024 * 1024)
 #define AIPM_CONFIG_MAX_DEPTH 64
 
-/* The SHA-256 (hex) of the policies in force, defaults included, in a
- * canonical form (compact JSON, sorted keys): the policy version a
- * decision record names. */
+/* The SHA-256 (hex) of aipm_config_policies_json in canonical form
+ * (compact, sorted keys, numbers as %.15g): the policy version a decision
+ * record names. */
 void aipm_config_policy_sha256(const aipm_config *cfg, char out[65]);
 
 /* The policy defaults, used when aipm.yaml does not say. */

@@ -9,6 +9,7 @@
 #ifndef AIPM_DECISION_H
 #define AIPM_DECISION_H
 
+#include "aipm/config.h"
 #include "aipm/core.h"
 #include "aipm/store.h"
 
@@ -30,7 +31,7 @@ typedef struct aipm_decision_spec {
     const char *model;         /* name and version, e.g. "bayesian_linear/2" */
     const char *rationale;     /* why, in words (may be NULL) */
     double confidence;         /* 0..1, or NAN when the method gives none */
-    const char *policy_sha256; /* the policies in force (may be NULL) */
+    const aipm_config *config; /* the policies in force (NULL: defaults) */
 } aipm_decision_spec;
 
 /* Store a decision record in its own transaction: a new UUID (into id_out),

@@ -27,15 +27,14 @@ typedef enum aipm_engine {
 
 typedef struct aipm_analysis_opts {
     aipm_engine engine;
-    int cuped;                 /* adjust by the pre-exposure value */
-    int pre_days;              /* CUPED window, default 14 */
-    double alpha;              /* default 0.05 */
-    double n_star;             /* sequential tuning, default 5000 */
-    int benjamini_hochberg;    /* else Holm */
-    int64_t now_ms;            /* the analysis end for a running experiment */
-    int record;                /* store a decision record */
-    const char *checkpoint;    /* the audit checkpoint to keep (NULL: none) */
-    const char *policy_sha256; /* the policies in force (NULL: unknown) */
+    int cuped;              /* adjust by the pre-exposure value */
+    int pre_days;           /* CUPED window, default 14 */
+    double alpha;           /* default 0.05 */
+    double n_star;          /* sequential tuning, default 5000 */
+    int benjamini_hochberg; /* else Holm */
+    int64_t now_ms;         /* the analysis end for a running experiment */
+    int record;             /* store a decision record */
+    const char *checkpoint; /* the audit checkpoint to keep (NULL: none) */
     const char *by; /* break down by this user or account trait, or NULL */
 } aipm_analysis_opts;
 

@@ -60,16 +60,34 @@ int aipm_user_key_set(aipm_store *st, const char *name, const aipm_key *k,
                       const char *by, int64_t now_ms, const char *checkpoint,
                       aipm_error *err);
 
-/* A person's act on a proposed decision: action "approve", "reject" or
- * "override" (value: the replacement, any JSON; the original output stays
- * on record), signed with user's key from the key folder. The record's new
- * status goes into status_out. AIPM_EBLOCKED when user's role may not act
- * or the decision is no longer proposed; AIPM_ENOTFOUND for an unknown
- * decision or user. id may be a unique prefix of the record's id. */
-int aipm_decision_act(aipm_store *st, const char *id, const char *action,
-                      const char *user, const char *reason, const json_t *value,
-                      int64_t now_ms, const char *checkpoint,
-                      char status_out[16], aipm_error *err);
+/* A person's act on a proposed decision record. */
+typedef struct aipm_act {
+    const char *id;      /* the record's whole id */
+    const char *action;  /* approve, reject or override */
+    const char *user;    /* who; signs with their key from the key folder */
+    const char *reason;  /* why, required */
+    const json_t *value; /* override: the replacement (any JSON) */
+    const aipm_config *config; /* its policies.decisions (NULL: defaults) */
+} aipm_act;
+
+/* What the act did. */
+typedef struct aipm_act_result {
+    char status[16]; /* the record's status now */
+    int approvals;   /* approvals it has (approve) */
+    int needed;      /* approvals its rule needs */
+    char rule[64];   /* the rule that applied, e.g. "decisions[prioritize]" */
+} aipm_act_result;
+
+/* Record the act, signed and logged. An approval counts once per person;
+ * the record becomes approved when its rule's number of approvals is
+ * reached (until then it stays proposed). A rejection or an override
+ * (the original output stays on record) decides it at once. AIPM_EBLOCKED,
+ * naming the rule, when the user's role may not act, the user already
+ * approved, or the record is no longer proposed; AIPM_ENOTFOUND for an
+ * unknown record or user. */
+int aipm_decision_act(aipm_store *st, const aipm_act *act, int64_t now_ms,
+                      const char *checkpoint, aipm_act_result *res,
+                      aipm_error *err);
 
 /* What aipm_govern_verify found. */
 typedef struct aipm_govern_check {

@@ -36,9 +36,8 @@ typedef struct aipm_pz_opts {
     uint64_t seed;
     double link_threshold; /* 0: the default of feedback.h */
     int64_t now_ms;
-    int record;                /* store the run as a decision record */
-    const char *checkpoint;    /* the audit checkpoint to keep (NULL: none) */
-    const char *policy_sha256; /* the policies in force (NULL: unknown) */
+    int record;             /* store the run as a decision record */
+    const char *checkpoint; /* the audit checkpoint to keep (NULL: none) */
     int backtest;
     int64_t cutoff_ms; /* backtest: 0 = the median ship day */
     aipm_progress_fn progress;

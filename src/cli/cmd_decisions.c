@@ -379,7 +379,8 @@ static int act(int argc, char **argv)
     const char *action = argv[1], *user = NULL, *reason = NULL, *prefix = NULL;
     const char *value_s = NULL;
     aipm_error err = {0, ""};
-    char id[37], status[16];
+    char id[37];
+    aipm_act_result res;
     json_t *value = NULL;
     workspace ws;
     int i, rc;
@@ -416,8 +417,10 @@ static int act(int argc, char **argv)
         return rc;
     }
     if ((rc = resolve(&ws, prefix, id)) == EXIT_OK) {
-        rc = aipm_decision_act(ws.store, id, action, user, reason, value,
-                               aipm_now_ms(), ws.checkpoint, status, &err);
+        aipm_act a = {id, action, user, reason, value, ws.config};
+
+        rc = aipm_decision_act(ws.store, &a, aipm_now_ms(), ws.checkpoint, &res,
+                               &err);
         rc = rc == AIPM_OK ? EXIT_OK : cli_fail(&err);
     }
     ws_close(&ws);
@@ -425,13 +428,23 @@ static int act(int argc, char **argv)
     if (rc != EXIT_OK)
         return rc;
     if (g_cli.json) {
-        json_t *doc = json_pack("{s:s, s:s, s:s}", "id", id, "action", action,
-                                "status", status);
+        json_t *doc = json_pack("{s:s, s:s, s:s, s:s}", "id", id, "action",
+                                action, "status", res.status, "rule", res.rule);
 
+        if (doc && strcmp(action, "approve") == 0) {
+            json_object_set_new(doc, "approvals", json_integer(res.approvals));
+            json_object_set_new(doc, "approvals_needed",
+                                json_integer(res.needed));
+        }
         cli_print_json(doc);
         json_decref(doc);
-    } else
-        printf("decision %s: %s by %s (signed, logged)\n", id, status,
+    } else if (strcmp(res.status, "proposed") == 0)
+        printf("decision %s: approval %d of %d by %s (signed, logged); "
+               "policy %s needs %d more\n",
+               id, res.approvals, res.needed, cli_text(user), res.rule,
+               res.needed - res.approvals);
+    else
+        printf("decision %s: %s by %s (signed, logged)\n", id, res.status,
                cli_text(user));
     return EXIT_OK;
 }

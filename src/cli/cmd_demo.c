@@ -505,7 +505,6 @@ static int backlog_checks(workspace *ws, json_t *truth, json_t *checks)
     aipm_pz_opts_init(&o);
     o.now_ms = aipm_now_ms();
     o.checkpoint = ws->checkpoint;
-    o.policy_sha256 = ws->policy_sha256;
     o.capacity_weeks = 12;
     o.progress = cli_progress_count;
     o.progress_ctx = (void *)"prioritize";
@@ -747,7 +746,6 @@ int cmd_demo(int argc, char **argv)
 
         aipm_analysis_opts_init(&ao);
         ao.checkpoint = ws.checkpoint;
-        ao.policy_sha256 = ws.policy_sha256;
         cli_progress_count((void *)"analyze", (uint64_t)i,
                            (uint64_t)ws.config->n_experiments);
         rc = aipm_experiment_analyze(&out, ws.store, ws.config, key, &ao, &err);

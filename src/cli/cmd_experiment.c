@@ -283,7 +283,6 @@ static int analyze(workspace *ws, int argc, char **argv)
     if (aipm_config_experiment(ws->config, key) == NULL)
         return no_experiment(ws->config, key);
     o.checkpoint = ws->checkpoint;
-    o.policy_sha256 = ws->policy_sha256;
     rc = aipm_experiment_analyze(&out, ws->store, ws->config, key, &o, &err);
     if (rc && out == NULL)
         return cli_fail(&err);

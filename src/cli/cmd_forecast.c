@@ -236,7 +236,7 @@ static int bass(int argc, char **argv)
             spec.rationale = "a Bass diffusion curve fitted by nonlinear "
                              "least squares to the series";
             spec.confidence = NAN;
-            spec.policy_sha256 = ws.policy_sha256;
+            spec.config = ws.config;
             rc = aipm_decision_record(ws.store, &spec, aipm_now_ms(),
                                       ws.checkpoint, id, &err);
         }
@@ -436,7 +436,7 @@ static int adoption(int argc, char **argv, int backtest)
             spec.rationale = "adoption of the feature forecast from its "
                              "adopters so far and its users' graph";
             spec.confidence = NAN;
-            spec.policy_sha256 = ws.policy_sha256;
+            spec.config = ws.config;
             if (aipm_decision_record(ws.store, &spec, aipm_now_ms(),
                                      ws.checkpoint, id, &err) != AIPM_OK) {
                 json_decref(params);

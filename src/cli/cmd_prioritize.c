@@ -220,7 +220,6 @@ int cmd_prioritize(int argc, char **argv)
         return rc;
     o.now_ms = aipm_now_ms();
     o.checkpoint = ws.checkpoint;
-    o.policy_sha256 = ws.policy_sha256;
     o.progress = cli_progress_count; /* feedback rows linked, then items */
     o.progress_ctx = (void *)"prioritize";
     rc = aipm_prioritize(&text, ws.store, ws.config, &o, &err);

@@ -848,8 +848,8 @@ static void test_decision_verify(void **state)
     uint8_t want[32];
     int n = 0;
 
-    aipm_decision_spec spec = {"test", "subj", "yes", doc, NULL, NULL,
-                               "test/1", "a test", NAN, NULL};
+    aipm_decision_spec spec = {"test", "subj",   "yes",    doc, NULL,
+                               NULL,   "test/1", "a test", NAN, NULL};
 
     assert_int_equal(
         aipm_decision_record(f->st, &spec, 1000, f->checkpoint, id, &err),

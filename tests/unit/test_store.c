@@ -226,10 +226,9 @@ static void test_decision_list(void **state)
     assert_int_equal(aipm_store_open(&st, t->db, AIPM_STORE_CREATE, &err),
                      AIPM_OK);
     for (i = 0; i < 3; i++) {
-        aipm_decision_row d = {ids[i], times[i], kinds[i],  "subj",
-                               "ship", "{}",     NULL,      "sha",
-                               "{\"k\":1}", NULL, "test/1", "why",
-                               0.5,    "v1",     NULL};
+        aipm_decision_row d = {
+            ids[i],      times[i], kinds[i], "subj", "ship", "{}", NULL, "sha",
+            "{\"k\":1}", NULL,     "test/1", "why",  0.5,    "v1", NULL};
 
         assert_int_equal(aipm_store_decision_put(st, &d, &err), AIPM_OK);
     }

@@ -37,26 +37,70 @@ void aipm_data_policy_defaults(aipm_data_policy *p)
     p->max_quarantine_samples = 10000;
 }
 
-void aipm_config_policy_sha256(const aipm_config *cfg, char out[65])
+static const aipm_decision_policy default_rule = {"*", 1, 0, NAN};
+
+const aipm_decision_policy *
+aipm_config_decision_rule(const aipm_config *cfg, const char *kind, int *index)
+{
+    int i, star = -1;
+
+    for (i = 0; i < cfg->n_decision_rules; i++) {
+        if (strcmp(cfg->decision_rules[i].kind, kind) == 0) {
+            if (index)
+                *index = i;
+            return &cfg->decision_rules[i];
+        }
+        if (strcmp(cfg->decision_rules[i].kind, "*") == 0)
+            star = i;
+    }
+    if (index)
+        *index = star;
+    return star >= 0 ? &cfg->decision_rules[star] : &default_rule;
+}
+
+json_t *aipm_config_policies_json(const aipm_config *cfg)
 {
     const aipm_data_policy *p = &cfg->data;
-    char text[512];
-    uint8_t d[32];
-    int n;
+    json_t *rules = json_array(), *pii = json_array(), *o;
+    int i;
 
-    /* Keys sorted, numbers in the shortest form that reads back exactly. */
-    n = snprintf(text, sizeof(text),
-                 "{\"data\":{\"max_quarantine_samples\":%.17g,"
-                 "\"max_quarantine_share\":%.17g,"
-                 "\"max_staleness_hours\":%.17g,"
-                 "\"on_schema_change\":\"%s\","
-                 "\"volume_high\":%.17g,\"volume_low\":%.17g}}",
-                 p->max_quarantine_samples, p->max_quarantine_share,
-                 p->max_staleness_hours,
-                 p->schema_change_blocks ? "block" : "warn", p->volume_high,
-                 p->volume_low);
-    aipm_sha256_oneshot(d, text, n > 0 ? (size_t)n : 0);
+    for (i = 0; rules && i < cfg->n_decision_rules; i++) {
+        const aipm_decision_policy *r = &cfg->decision_rules[i];
+
+        json_array_append_new(rules,
+                              json_pack("{s:s, s:i, s:s, s:o}", "kind", r->kind,
+                                        "approvals", r->approvals, "role",
+                                        r->admin_only ? "admin" : "approver",
+                                        "auto_approve_confidence",
+                                        isnan(r->auto_confidence)
+                                            ? json_null()
+                                            : json_real(r->auto_confidence)));
+    }
+    for (i = 0; pii && i < cfg->n_pii; i++)
+        json_array_append_new(pii, json_string(cfg->pii[i]));
+    o = json_pack(
+        "{s:{s:f, s:f, s:f, s:s, s:f, s:f}, s:o, s:o}", "data",
+        "max_quarantine_samples", p->max_quarantine_samples,
+        "max_quarantine_share", p->max_quarantine_share, "max_staleness_hours",
+        p->max_staleness_hours, "on_schema_change",
+        p->schema_change_blocks ? "block" : "warn", "volume_high",
+        p->volume_high, "volume_low", p->volume_low, "decisions",
+        rules ? rules : json_array(), "pii", pii ? pii : json_array());
+    return o;
+}
+
+void aipm_config_policy_sha256(const aipm_config *cfg, char out[65])
+{
+    json_t *o = aipm_config_policies_json(cfg);
+    char *text = o ? json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS |
+                                       JSON_REAL_PRECISION(15))
+                   : NULL;
+    uint8_t d[32];
+
+    aipm_sha256_oneshot(d, text ? text : "", text ? strlen(text) : 0);
     aipm_hex(out, d, 32);
+    free(text);
+    json_decref(o);
 }
 
 typedef struct walk {
@@ -118,7 +162,16 @@ static const keyspec data_keys[] = {{"max_quarantine_share", NULL, 0},
                                     {"volume_high", NULL, 0},
                                     {"max_quarantine_samples", NULL, 0},
                                     {NULL, NULL, 0}};
-static const keyspec policy_keys[] = {{"data", data_keys, 0}, {NULL, NULL, 0}};
+static const keyspec decision_rule_keys[] = {
+    {"kind", NULL, 0},
+    {"approvals", NULL, 0},
+    {"role", NULL, 0},
+    {"auto_approve_confidence", NULL, 0},
+    {NULL, NULL, 0}};
+static const keyspec policy_keys[] = {{"data", data_keys, 0},
+                                      {"decisions", decision_rule_keys, 0},
+                                      {"pii", NULL, 0},
+                                      {NULL, NULL, 0}};
 static const keyspec top_keys[] = {
     {"product", NULL, 0},         {"store", NULL, 0},
     {"catalog", feature_keys, 0}, {"metrics", metric_keys, 0},
@@ -889,6 +942,85 @@ const aipm_experiment_def *aipm_config_experiment(const aipm_config *cfg,
     return NULL;
 }
 
+/* policies.decisions: a list of rules, one per kind (or "*"). */
+static int load_decision_rules(walk *w, aipm_config *cfg, yaml_node_t *n)
+{
+    static const char *const kinds[] = {"experiment", "prioritize", "forecast",
+                                        "*"};
+    yaml_node_item_t *it;
+    int rc, i, j;
+
+    if (n == NULL)
+        return AIPM_OK;
+    if (n->type != YAML_SEQUENCE_NODE)
+        return bad(w, n,
+                   "policies.decisions: expected a list of rules, e.g. "
+                   "- {kind: prioritize, approvals: 2}");
+    cfg->decision_rules = calloc(
+        (size_t)(n->data.sequence.items.top - n->data.sequence.items.start) + 1,
+        sizeof(aipm_decision_policy));
+    if (cfg->decision_rules == NULL)
+        return aipm_error_set(w->err, AIPM_ENOMEM, "out of memory");
+    for (it = n->data.sequence.items.start; it < n->data.sequence.items.top;
+         it++) {
+        yaml_node_t *x = yaml_document_get_node(w->doc, *it);
+        aipm_decision_policy *r = &cfg->decision_rules[cfg->n_decision_rules];
+        double approvals = 1, conf = NAN;
+        char *role = NULL;
+        int known = 0;
+
+        if (x == NULL || x->type != YAML_MAPPING_NODE)
+            return bad(w, x, "policies.decisions: each rule is a mapping");
+        cfg->n_decision_rules++;
+        r->auto_confidence = NAN;
+        if ((rc = get_str(w, x, "kind", &r->kind)) != 0 ||
+            (rc = get_num(w, x, "approvals", &approvals)) != 0 ||
+            (rc = get_num(w, x, "auto_approve_confidence", &conf)) != 0 ||
+            (rc = get_str(w, x, "role", &role)) != 0) {
+            free(role);
+            return rc;
+        }
+        if (r->kind == NULL) {
+            free(role);
+            return bad(w, x,
+                       "policies.decisions: a rule needs kind "
+                       "(experiment, prioritize, forecast or \"*\")");
+        }
+        for (j = 0; j < 4; j++)
+            known |= strcmp(r->kind, kinds[j]) == 0;
+        if (!known) {
+            free(role);
+            return bad(w, get(w, x, "kind"),
+                       "kind must be experiment, prioritize, forecast or "
+                       "\"*\"");
+        }
+        for (i = 0; i + 1 < cfg->n_decision_rules; i++)
+            if (strcmp(cfg->decision_rules[i].kind, r->kind) == 0) {
+                free(role);
+                return bad(w, get(w, x, "kind"),
+                           "policies.decisions: a second rule for this kind");
+            }
+        if (approvals < 1 || approvals > 100 || approvals != floor(approvals)) {
+            free(role);
+            return bad(w, get(w, x, "approvals"),
+                       "approvals must be a whole number from 1 to 100");
+        }
+        r->approvals = (int)approvals;
+        if (role && strcmp(role, "admin") == 0)
+            r->admin_only = 1;
+        else if (role && strcmp(role, "approver") != 0) {
+            free(role);
+            return bad(w, get(w, x, "role"), "role must be approver or admin");
+        }
+        free(role);
+        if (!isnan(conf) && (conf < 0 || conf > 1))
+            return bad(w, get(w, x, "auto_approve_confidence"),
+                       "auto_approve_confidence must be between 0 and 1");
+        r->auto_confidence = conf;
+    }
+    return AIPM_OK;
+}
+
 static int load_policies(walk *w, aipm_config *cfg, yaml_node_t *n)
 {
     yaml_node_t *data = get(w, n, "data"), *osc;
@@ -900,6 +1032,9 @@ static int load_policies(walk *w, aipm_config *cfg, yaml_node_t *n)
     if (n && n->type != YAML_MAPPING_NODE &&
         !(n->type == YAML_SCALAR_NODE && n->data.scalar.length == 0))
         return bad(w, n, "policies: expected a mapping, e.g. data: {...}");
+    if ((rc = load_decision_rules(w, cfg, get(w, n, "decisions"))) != 0 ||
+        (rc = get_list(w, n, "pii", &cfg->pii, &cfg->n_pii)) != 0)
+        return rc;
     if (data == NULL)
         return AIPM_OK;
     if (data->type != YAML_MAPPING_NODE)
@@ -1176,6 +1311,10 @@ void aipm_config_free(aipm_config *cfg)
         free(e->weights);
     }
     free(cfg->experiments);
+    for (i = 0; i < cfg->n_decision_rules; i++)
+        free(cfg->decision_rules[i].kind);
+    free(cfg->decision_rules);
+    free_list(cfg->pii, cfg->n_pii);
     free(cfg->product);
     free(cfg->store);
     free(cfg);

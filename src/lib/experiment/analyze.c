@@ -550,7 +550,7 @@ decided:
             json_is_number(json_object_get(verdict, "confidence"))
                 ? json_number_value(json_object_get(verdict, "confidence"))
                 : NAN;
-        spec.policy_sha256 = o->policy_sha256;
+        spec.config = cfg;
         rc = aipm_decision_record(st, &spec, o->now_ms, o->checkpoint, id, err);
         json_decref(params);
         /* A record that cannot be written (a lock, a full disk, a

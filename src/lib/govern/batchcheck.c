@@ -16,6 +16,9 @@ typedef struct bctx {
 } bctx;
 
 static void bproblem(bctx *b, const char *object, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void bproblem(bctx *b, const char *object, const char *fmt, ...)
 {
     char msg[400];
     va_list ap;

@@ -4,6 +4,7 @@
 #include "aipm/audit.h"
 #include "aipm_gitversion.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -67,6 +68,9 @@ static int write_record(aipm_store *st, const aipm_decision_row *d, json_t *ids,
 
     if ((rc = aipm_store_decision_put(st, d, err)) != 0)
         return rc;
+    if (strcmp(d->status, "proposed") != 0 &&
+        (rc = aipm_store_decision_set_status(st, d->id, d->status, err)) != 0)
+        return rc;
     json_array_foreach(ids, i, v)
     {
         if ((rc = aipm_store_decision_input_put(st, d->id,
@@ -91,6 +95,10 @@ int aipm_decision_record(aipm_store *st, const aipm_decision_spec *spec,
     json_t *inputs = json_object(), *ids = json_array(), *older = json_array();
     char *text = json_dumps(spec->doc, JSON_COMPACT | JSON_SORT_KEYS);
     char *inputs_s = NULL, *params_s = NULL, *detail = NULL, sha[65], name[64];
+    char policy_sha[65];
+    const aipm_decision_policy *rule;
+    aipm_config *defaults = NULL;
+    json_t *auto_ok = NULL;
     older_ctx oc;
     uint8_t head[32];
     uint64_t size;
@@ -123,6 +131,20 @@ int aipm_decision_record(aipm_store *st, const aipm_decision_spec *spec,
         goto done;
     }
     aipm_decision_digest(text, sha);
+    /* The policies in force: the workspace's, else the defaults. */
+    if (spec->config == NULL &&
+        (rc = aipm_config_new_default(&defaults, err)) != 0)
+        goto done;
+    aipm_config_policy_sha256(spec->config ? spec->config : defaults,
+                              policy_sha);
+    rule = aipm_config_decision_rule(spec->config ? spec->config : defaults,
+                                     spec->kind, &i);
+    /* A rule may let a confident enough record count without review. */
+    if (!isnan(rule->auto_confidence) && !isnan(spec->confidence) &&
+        spec->confidence >= rule->auto_confidence)
+        auto_ok = json_pack("{s:s, s:f, s:f}", "rule", rule->kind,
+                            "auto_approve_confidence", rule->auto_confidence,
+                            "confidence", spec->confidence);
     aipm_uuid4(id_out);
     memset(&d, 0, sizeof(d));
     d.id = id_out;
@@ -134,23 +156,24 @@ int aipm_decision_record(aipm_store *st, const aipm_decision_spec *spec,
     d.params = params_s;
     d.output_sha256 = sha;
     d.output = text;
-    d.status = "proposed";
+    d.status = auto_ok ? "approved" : "proposed";
     d.model = spec->model;
     d.rationale = spec->rationale;
     d.confidence = spec->confidence;
     d.code_version = aipm_code_version();
-    d.policy_sha256 = spec->policy_sha256;
+    d.policy_sha256 = policy_sha;
     if ((rc = aipm_store_begin(st, err)) != 0)
         goto done;
     oc.subject = spec->subject;
     oc.ids = older;
     rc = aipm_store_decision_list(st, &f, add_older, &oc, err);
     if (rc == 0) {
-        json_t *dj = json_pack("{s:s, s:s, s:s, s:s, s:s?, s:s, s:O}", "kind",
-                               spec->kind, "subject", spec->subject, "decision",
-                               spec->decision, "output_sha256", sha, "model",
-                               spec->model, "code_version", d.code_version,
-                               "supersedes", older);
+        json_t *dj = json_pack(
+            "{s:s, s:s, s:s, s:s, s:s?, s:s, s:s, s:O, s:O?}", "kind",
+            spec->kind, "subject", spec->subject, "decision", spec->decision,
+            "output_sha256", sha, "model", spec->model, "code_version",
+            d.code_version, "policy_sha256", policy_sha, "supersedes", older,
+            "auto_approved", auto_ok);
 
         detail = dj ? json_dumps(dj, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
         json_decref(dj);
@@ -167,6 +190,8 @@ done:
     json_decref(inputs);
     json_decref(ids);
     json_decref(older);
+    json_decref(auto_ok);
+    aipm_config_free(defaults);
     free(detail);
     free(text);
     free(inputs_s);

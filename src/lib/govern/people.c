@@ -60,6 +60,7 @@ static int sign_b64(const aipm_key *k, const char *msg, char out[SIG_B64],
 static int sig_ok(const aipm_key *v, const char *msg, const char *b64)
 {
     uint8_t blob[80];
+    char again[SIG_B64];
     size_t n = 0;
     uint32_t id;
 
@@ -67,6 +68,12 @@ static int sig_ok(const aipm_key *v, const char *msg, const char *b64)
         sodium_base642bin(blob, sizeof(blob), b64, strlen(b64), NULL, &n, NULL,
                           sodium_base64_VARIANT_ORIGINAL) != 0 ||
         n != 68)
+        return 0;
+    /* One spelling only: libsodium 1.0.18 reads bytes >= 0x80 as '/', so
+     * a signature must encode back to exactly the text stored. */
+    sodium_bin2base64(again, sizeof(again), blob, n,
+                      sodium_base64_VARIANT_ORIGINAL);
+    if (strcmp(again, b64) != 0)
         return 0;
     id = (uint32_t)blob[0] << 24 | (uint32_t)blob[1] << 16 |
          (uint32_t)blob[2] << 8 | blob[3];
@@ -372,6 +379,7 @@ typedef struct drec {
     int found;
     char status[16];
     char sha[65];
+    char kind[32];
 } drec;
 
 static int get_decision(void *ctx, const aipm_decision_row *r)
@@ -381,6 +389,7 @@ static int get_decision(void *ctx, const aipm_decision_row *r)
     d->found = 1;
     snprintf(d->status, sizeof(d->status), "%s", r->status);
     snprintf(d->sha, sizeof(d->sha), "%s", r->output_sha256);
+    snprintf(d->kind, sizeof(d->kind), "%s", r->kind);
     return 0;
 }
 
@@ -395,14 +404,67 @@ static const char *status_after(const char *action)
     return NULL;
 }
 
-int aipm_decision_act(aipm_store *st, const char *id, const char *action,
-                      const char *user, const char *reason, const json_t *value,
-                      int64_t now_ms, const char *checkpoint,
-                      char status_out[16], aipm_error *err)
+typedef struct approvers {
+    const char *user;
+    int n, again; /* approvals so far; user is among them */
+} approvers;
+
+static int count_approval(void *ctx, const aipm_approval_row *r)
 {
-    aipm_decision_filter f = {id, NULL, NULL, 0};
+    approvers *a = ctx;
+
+    if (strcmp(r->action, "approve") == 0) {
+        a->n++;
+        a->again |= strcmp(r->user, a->user) == 0;
+    }
+    return 0;
+}
+
+/* The act's checks against its rule; the approvals it would have. */
+static int act_allowed(aipm_store *st, const aipm_act *act, const person *p,
+                       const aipm_decision_policy *rule, aipm_act_result *res,
+                       aipm_error *err)
+{
+    approvers ap = {act->user, 0, 0};
+    int rc;
+
+    if (p->role < AIPM_ROLE_APPROVER ||
+        (rule->admin_only && p->role < AIPM_ROLE_ADMIN))
+        return aipm_error_set(err, AIPM_EBLOCKED,
+                              "policy %s: only %s may %s this decision; %s is "
+                              "%s %s",
+                              res->rule,
+                              rule->admin_only ? "admins"
+                                               : "approvers and "
+                                                 "admins",
+                              act->action, act->user,
+                              p->role == AIPM_ROLE_VIEWER ? "a" : "an",
+                              aipm_role_name(p->role));
+    if (strcmp(act->action, "approve") != 0)
+        return AIPM_OK;
+    if ((rc = aipm_store_approval_list(st, act->id, count_approval, &ap,
+                                       err)) != AIPM_OK)
+        return rc;
+    if (ap.again)
+        return aipm_error_set(err, AIPM_EBLOCKED,
+                              "policy %s: %s already approved it; it needs "
+                              "%d approvals from different people",
+                              res->rule, act->user, rule->approvals);
+    res->approvals = ap.n + 1;
+    return AIPM_OK;
+}
+
+int aipm_decision_act(aipm_store *st, const aipm_act *act, int64_t now_ms,
+                      const char *checkpoint, aipm_act_result *res,
+                      aipm_error *err)
+{
+    aipm_decision_filter f = {act->id, NULL, NULL, 0};
+    const char *action = act->action, *user = act->user, *id = act->id;
     const char *status = action ? status_after(action) : NULL;
-    char when[32], *msg = NULL, *value_s = NULL;
+    const aipm_decision_policy *rule;
+    aipm_config *defaults = NULL;
+    const aipm_config *cfg = act->config;
+    char when[32], policy_sha[65], *msg = NULL, *value_s = NULL;
     json_t *m = NULL, *sigs = NULL;
     aipm_approval_row a;
     aipm_key k;
@@ -410,18 +472,19 @@ int aipm_decision_act(aipm_store *st, const char *id, const char *action,
     drec d;
     uint8_t head[32];
     int64_t seq = 0;
-    int rc;
+    int rc, idx;
 
     memset(&k, 0, sizeof(k));
     memset(&d, 0, sizeof(d));
+    memset(res, 0, sizeof(*res));
     if (status == NULL)
         return aipm_error_set(err, AIPM_EINVALID,
                               "unknown act '%s': approve, reject or override",
                               action ? action : "");
-    if (reason == NULL || *reason == '\0')
+    if (act->reason == NULL || *act->reason == '\0')
         return aipm_error_set(err, AIPM_EINVALID,
                               "a reason is required (--reason TEXT)");
-    if (strcmp(action, "override") == 0 && value == NULL)
+    if (strcmp(action, "override") == 0 && act->value == NULL)
         return aipm_error_set(err, AIPM_EINVALID,
                               "an override needs the value that replaces the "
                               "recommendation (--value JSON)");
@@ -436,23 +499,34 @@ int aipm_decision_act(aipm_store *st, const char *id, const char *action,
                               d.status);
     if (!p.found)
         return aipm_error_set(err, AIPM_ENOTFOUND, "no user %s", user);
-    if (p.role < AIPM_ROLE_APPROVER)
-        return aipm_error_set(err, AIPM_EBLOCKED,
-                              "%s is %s %s; only approvers and admins may %s "
-                              "a decision",
-                              user, p.role == AIPM_ROLE_VIEWER ? "a" : "an",
-                              aipm_role_name(p.role), action);
-    if ((rc = load_signer(&k, user, p.vkey, err)) != AIPM_OK)
-        return rc;
-    aipm_time_format(when, now_ms);
-    m = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "action", action,
-                  "decision", id, "output_sha256", d.sha, "reason", reason,
-                  "time", when, "user", user);
-    if (m && value) {
-        json_object_set(m, "value", (json_t *)value);
-        value_s = canon(value);
+    if (cfg == NULL) {
+        if ((rc = aipm_config_new_default(&defaults, err)) != AIPM_OK)
+            return rc;
+        cfg = defaults;
     }
-    if (m == NULL || (msg = canon(m)) == NULL || (value && !value_s)) {
+    rule = aipm_config_decision_rule(cfg, d.kind, &idx);
+    aipm_config_policy_sha256(cfg, policy_sha);
+    if (idx >= 0)
+        snprintf(res->rule, sizeof(res->rule), "decisions[%s]", rule->kind);
+    else
+        snprintf(res->rule, sizeof(res->rule), "default (1 approval)");
+    res->needed = rule->approvals;
+    if ((rc = act_allowed(st, act, &p, rule, res, err)) != AIPM_OK ||
+        (rc = load_signer(&k, user, p.vkey, err)) != AIPM_OK)
+        goto done;
+    if (strcmp(action, "approve") == 0 && res->approvals < rule->approvals)
+        status = "proposed"; /* more approvals to come */
+    aipm_time_format(when, now_ms);
+    m = json_pack(
+        "{s:s, s:s, s:s, s:s, s:s, s:s, s:i, s:s, s:s}", "action", action,
+        "decision", id, "output_sha256", d.sha, "reason", act->reason, "time",
+        when, "user", user, "approvals_needed", rule->approvals, "role",
+        rule->admin_only ? "admin" : "approver", "policy_sha256", policy_sha);
+    if (m && act->value) {
+        json_object_set(m, "value", (json_t *)act->value);
+        value_s = canon(act->value);
+    }
+    if (m == NULL || (msg = canon(m)) == NULL || (act->value && !value_s)) {
         rc = aipm_error_set(err, AIPM_ENOMEM, "out of memory");
         goto done;
     }
@@ -473,20 +547,21 @@ int aipm_decision_act(aipm_store *st, const char *id, const char *action,
         a.action = action;
         a.user = user;
         a.time_ms = now_ms;
-        a.reason = reason;
+        a.reason = act->reason;
         a.value = value_s;
         a.message = msg;
         a.signature =
             json_string_value(json_object_get(json_array_get(sigs, 0), "sig"));
         rc = aipm_store_approval_put(st, &a, err);
     }
-    if (rc == AIPM_OK)
+    if (rc == AIPM_OK && strcmp(status, "proposed") != 0)
         rc = aipm_store_decision_set_status(st, id, status, err);
     rc = finish(st, rc, checkpoint, seq, head, err);
     if (rc == AIPM_OK)
-        snprintf(status_out, 16, "%s", status);
+        snprintf(res->status, sizeof(res->status), "%s", status);
 done:
     sodium_memzero(&k, sizeof(k));
+    aipm_config_free(defaults);
     json_decref(m);
     json_decref(sigs);
     free(msg);
@@ -500,11 +575,15 @@ typedef struct gctx {
     aipm_govern_check *out;
     aipm_decision_problem_fn fn;
     void *ctx;
-    json_t *people;   /* name -> {"role": n, "key": vkey} */
-    json_t *digests;  /* decision id -> output digest its entry logged */
-    json_t *statuses; /* decision id -> status the acts give it */
-    json_t *acts;     /* "<seq>" -> message + "\n" + signature */
+    json_t *people;    /* name -> {"role": n, "key": vkey} */
+    json_t *digests;   /* decision id -> output digest its entry logged */
+    json_t *statuses;  /* decision id -> status the acts give it */
+    json_t *acts;      /* "<seq>" -> message + "\n" + signature */
+    json_t *approvers; /* decision id -> [users who approved it] */
 } gctx;
+
+static void gproblem(gctx *g, const char *what, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 static void gproblem(gctx *g, const char *what, const char *fmt, ...)
 {
@@ -655,20 +734,25 @@ static void on_act(gctx *g, const char *seq, const char *action,
     const char *logged = json_string_value(json_object_get(g->digests, dec));
     const char *now =
         json_string_value(json_object_get(g->statuses, dec ? dec : ""));
+    const char *role = json_string_value(json_object_get(m, "role"));
+    json_int_t needed =
+        json_integer_value(json_object_get(m, "approvals_needed"));
+    int min_role = role && strcmp(role, "admin") == 0 ? AIPM_ROLE_ADMIN
+                                                      : AIPM_ROLE_APPROVER;
     char *both;
     size_t n;
 
     g->out->acts++;
+    if (needed < 1)
+        needed = 1; /* a message from before policies: one approval */
     if (user == NULL || dec == NULL || act == NULL ||
         strcmp(dec, object) != 0 || strcmp(act, action) != 0) {
         gproblem(g, seq, "an %s entry whose message does not match it", action);
         return;
     }
-    if (logged_role(g, user) < AIPM_ROLE_APPROVER) {
-        gproblem(g, seq,
-                 "%s of %s by %s, who did not hold the approver "
-                 "role then",
-                 action, dec, user);
+    if (logged_role(g, user) < min_role) {
+        gproblem(g, seq, "%s of %s by %s, who did not hold the %s role then",
+                 action, dec, user, aipm_role_name(min_role));
         return;
     }
     if (!signed_ok(g, sigs, user, msg, 0)) {
@@ -687,7 +771,28 @@ static void on_act(gctx *g, const char *seq, const char *action,
         gproblem(g, seq, "%s of %s, which was already %s", action, dec, now);
         return;
     }
-    json_object_set_new(g->statuses, dec, json_string(status_after(action)));
+    if (strcmp(action, "approve") == 0) {
+        json_t *who = json_object_get(g->approvers, dec), *v;
+        size_t i;
+
+        if (who == NULL) {
+            who = json_array();
+            json_object_set_new(g->approvers, dec, who);
+        }
+        json_array_foreach(who, i, v)
+        {
+            if (strcmp(json_string_value(v), user) == 0) {
+                gproblem(g, seq, "%s approved %s a second time", user, dec);
+                return;
+            }
+        }
+        json_array_append_new(who, json_string(user));
+        /* the record is approved once its rule's count is reached */
+        if ((json_int_t)json_array_size(who) >= needed)
+            json_object_set_new(g->statuses, dec, json_string("approved"));
+    } else
+        json_object_set_new(g->statuses, dec,
+                            json_string(status_after(action)));
     /* what the approvals table must hold at this seq */
     {
         const char *sig =
@@ -732,6 +837,8 @@ static int replay_entry(void *ctx, const aipm_audit_row *r)
                 json_object_set_new(g->statuses, json_string_value(v),
                                     json_string("superseded"));
         }
+        if (json_is_object(json_object_get(d, "auto_approved")))
+            json_object_set_new(g->statuses, object, json_string("approved"));
         json_array_foreach(json_object_get(d, "stale_decisions"), i, v)
         {
             if (json_is_string(v))
@@ -846,7 +953,8 @@ int aipm_govern_verify(aipm_store *st, aipm_govern_check *out,
     g.digests = json_object();
     g.statuses = json_object();
     g.acts = json_object();
-    if (!g.people || !g.digests || !g.statuses || !g.acts) {
+    g.approvers = json_object();
+    if (!g.people || !g.digests || !g.statuses || !g.acts || !g.approvers) {
         rc = aipm_error_set(err, AIPM_ENOMEM, "out of memory");
         goto done;
     }
@@ -875,5 +983,6 @@ done:
     json_decref(g.digests);
     json_decref(g.statuses);
     json_decref(g.acts);
+    json_decref(g.approvers);
     return rc;
 }

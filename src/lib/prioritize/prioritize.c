@@ -771,7 +771,7 @@ output:
             !o->backtest && json_is_number(json_object_get(first, "confidence"))
                 ? json_number_value(json_object_get(first, "confidence"))
                 : NAN;
-        spec.policy_sha256 = o->policy_sha256;
+        spec.config = cfg;
         rc = aipm_decision_record(st, &spec, o->now_ms, o->checkpoint, id, err);
         json_decref(params);
         if (rc == AIPM_OK)

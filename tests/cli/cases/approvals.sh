@@ -93,7 +93,7 @@ want(sk.startswith("PRIVATE+KEY+alice+" + kid + "+"), "secret key file %r" % sk[
     expect_rc 0 "carol approves"
     A -C "$W" --json decisions reject "$d2" --as carol --reason "too early"
     expect_rc 0 "carol rejects"
-    pycheck "$OUT" 'want(d == {"id": args[0], "action": "reject", "status": "rejected"}, "%r" % d)' "$d2"
+    pycheck "$OUT" 'want(d == {"id": args[0], "action": "reject", "status": "rejected", "rule": "default (1 approval)"}, "%r" % d)' "$d2"
     A -C "$W" decisions override "$d3" --as alice --reason "board call" --value '{"decision": "ship"}'
     expect_rc 0 "alice overrides"
     A -C "$W" decisions override "$d3" --as alice --reason "x" --value '{bad'

@@ -141,15 +141,18 @@ case_decisions_lifecycle() {
     A -C "$W" --json decisions show "$first"
     expect_rc 0 "show the ranking"
     # policy_sha256: SHA-256 of the policies in force in the documented
-    # canonical form (%.17g numbers), from aipm.yaml's values and defaults.
+    # canonical form (compact, sorted keys), from aipm.yaml's values and
+    # the defaults (docs/config.md), by Python's json.
     pycheck "$OUT" '
 import hashlib, sqlite3
 want(d["model"].startswith("bayesian_linear/") and d["code_version"] == args[0], "model %r code %r" % (d["model"], d["code_version"]))
 top = d["output"]["items"][0]
 want(d["rationale"].startswith(d["decision"] + " ranks first: ") and top["contributions"][0]["text"] in d["rationale"], "rationale %r" % d["rationale"])
 want(abs(d["confidence"] - top["confidence"]) < 1e-12, "confidence %r vs %r" % (d["confidence"], top["confidence"]))
-text = ("{\"data\":{\"max_quarantine_samples\":%.17g,\"max_quarantine_share\":%.17g,\"max_staleness_hours\":%.17g,"
-        "\"on_schema_change\":\"warn\",\"volume_high\":%.17g,\"volume_low\":%.17g}}") % (10000, 0.05, 48, 2.0, 0.5)
+import json
+pol = {"data": {"max_quarantine_samples": 10000.0, "max_quarantine_share": 0.05, "max_staleness_hours": 48.0,
+                "on_schema_change": "warn", "volume_high": 2.0, "volume_low": 0.5}, "decisions": [], "pii": []}
+text = json.dumps(pol, sort_keys=True, separators=(",", ":"))
 want(d["policy_sha256"] == hashlib.sha256(text.encode()).hexdigest(), "policy %s" % d["policy_sha256"])
 con = sqlite3.connect(args[1])
 for ds in ("backlog", "events", "feedback", "signals"):

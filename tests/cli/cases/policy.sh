@@ -1,0 +1,118 @@
+# tests/cli/cases/policy.sh - policies as code (issue 14): the rules of
+# aipm.yaml's policies.decisions (how many approvals, from which role,
+# which records count without review) applied to people's signed acts,
+# replayed by `audit verify`, and refused with exit 3 naming the rule.
+
+# policy_ws W RULES: a small demo workspace at W with alice (admin), carol
+# and dave (approvers), keys in $AIPM_KEYS, and RULES (YAML lines, each
+# indented for the list) as policies.decisions.
+policy_ws() {
+    local W=$1 rules=$2 u
+    timeout 120 "$AIPM" demo "$W" --seed 5 --users 800 --days 60 >"$OUT" 2>"$ERR" </dev/null
+    RC=$?
+    expect_rc 0 "aipm demo"
+    "$PY" - "$W/aipm.yaml" "$rules" <<'PYEOF' || fail "editing aipm.yaml"
+import sys
+p, rules = sys.argv[1], sys.argv[2]
+text = open(p).read()
+assert "\npolicies:\n" in text
+text = text.replace("\npolicies:\n", "\npolicies:\n  decisions:\n" + rules + "\n", 1)
+open(p, "w").write(text)
+PYEOF
+    A -C "$W" users add alice --role admin
+    expect_rc 0 "users add alice"
+    A -C "$W" keys generate --as alice
+    expect_rc 0 "alice's key"
+    for u in carol dave; do
+        A -C "$W" users add $u --role approver --by alice
+        expect_rc 0 "users add $u"
+        A -C "$W" keys generate --as $u --by alice
+        expect_rc 0 "$u's key"
+    done
+}
+
+case_policy_approvals_and_roles() {
+    local W=$T/pol rank ex
+    export AIPM_KEYS=$T/keys
+    policy_ws "$W" '    - {kind: prioritize, approvals: 2}
+    - {kind: experiment, role: admin}'
+    rank=$(sql "$W/aipm.db" "select id from decisions where kind = 'prioritize'")
+    ex=$(sql "$W/aipm.db" "select id from decisions where kind = 'experiment' limit 1")
+    # Two approvals from different people.
+    A -C "$W" --json decisions approve "$rank" --as carol --reason "value holds"
+    expect_rc 0 "the first of two approvals"
+    pycheck "$OUT" 'want(d["status"] == "proposed" and d["approvals"] == 1 and d["approvals_needed"] == 2 and d["rule"] == "decisions[prioritize]", "%r" % d)'
+    A -C "$W" decisions approve "$rank" --as carol --reason "again"
+    expect_rc 3 "the same person approves twice"
+    expect_one_line_stderr "a second approval by the same person"
+    grep -q "policy decisions\[prioritize\]: carol already approved it; it needs 2 approvals" "$ERR" || fail "stderr: $(errtext)"
+    A -C "$W" decisions approve "$rank" --as dave --reason "agreed"
+    expect_rc 0 "the second approval"
+    grep -q "approved by dave" "$OUT" || fail "stdout: $(cat "$OUT")"
+    [ "$(sql "$W/aipm.db" "select status from decisions where id = '$rank'")" = approved ] || fail "not approved after two"
+    # Experiments need an admin.
+    A -C "$W" decisions approve "$ex" --as carol --reason "fine"
+    expect_rc 3 "an approver where the rule needs an admin"
+    grep -q "policy decisions\[experiment\]: only admins may approve this decision; carol is an approver" "$ERR" || fail "stderr: $(errtext)"
+    A -C "$W" decisions approve "$ex" --as alice --reason "fine"
+    expect_rc 0 "an admin approves"
+    A -C "$W" --json audit verify
+    expect_rc 0 "verify replays the rules"
+    pycheck "$OUT" 'want(d["signatures"]["acts"] == 3 and d["signatures"]["intact"], "%r" % d["signatures"])'
+    # The approvals' messages name the rule's count and role, signed.
+    A -C "$W" --json audit log
+    pycheck "$OUT" '
+m = [json.loads(e["entry"]["detail"]["message"]) for e in d["entries"] if e["entry"]["action"] == "decision.approve"]
+want([(x["user"], x["approvals_needed"], x["role"]) for x in m] == [("carol", 2, "approver"), ("dave", 2, "approver"), ("alice", 1, "admin")], "%r" % m)
+want(all(len(x["policy_sha256"]) == 64 for x in m), "policy versions")'
+    # A record made approved by SQL after one approval of two is named.
+    sql "$W/aipm.db" "update decisions set status = 'proposed' where id = '$rank'" >/dev/null
+    A -C "$W" audit verify
+    expect_rc 3 "verify after a status edit"
+    grep -q "status proposed in the store, approved by the log" "$ERR" || fail "stderr: $(errtext)"
+}
+
+# A rule may let records at or above a confidence count without review;
+# the log says which rule approved them.
+case_policy_auto_approve() {
+    local W=$T/auto key
+    export AIPM_KEYS=$T/keys
+    policy_ws "$W" '    - {kind: experiment, auto_approve_confidence: 0.9}
+    - {kind: "*", approvals: 1}'
+    key=$(sql "$W/aipm.db" "select subject from decisions where kind = 'experiment' limit 1")
+    A -C "$W" experiment analyze "$key"
+    expect_rc 0 "experiment analyze"
+    [ "$(sql "$W/aipm.db" "select status || ' ' || confidence from decisions where kind = 'experiment' order by rowid desc limit 1")" = "approved 0.95" ] ||
+        fail "the new record: $(sql "$W/aipm.db" "select status, confidence from decisions where kind = 'experiment' order by rowid desc limit 1")"
+    A -C "$W" --json audit log
+    pycheck "$OUT" '
+e = [x["entry"]["detail"] for x in d["entries"] if x["entry"]["action"] == "decision"][-1]
+want(e["auto_approved"] == {"rule": "experiment", "auto_approve_confidence": 0.9, "confidence": 0.95}, "%r" % e.get("auto_approved"))'
+    A -C "$W" audit verify
+    expect_rc 0 "verify accepts the rule's approval"
+}
+
+# Rules are checked when aipm.yaml is loaded: a mistake is an error naming
+# its line, never a different decision.
+case_policy_bad_rules() {
+    local r
+    mkws pbad
+    for r in '    - {kind: prioritize, approvals: 0}' '    - {kind: prioritise}' \
+        '    - {kind: prioritize, aprovals: 2}' '    - {kind: prioritize, role: owner}' \
+        '    - {kind: forecast, auto_approve_confidence: 1.5}' '    - {approvals: 2}' \
+        '    - {kind: forecast}
+    - {kind: forecast}'; do
+        cp "$WS/aipm.yaml" "$T/pbad.yaml"
+        "$PY" -c 'import sys
+p, r = sys.argv[1:3]
+t = open(p).read()
+assert "\npolicies:\n" in t
+open(p, "w").write(t.replace("\npolicies:\n", "\npolicies:\n  decisions:\n" + r + "\n", 1))' "$WS/aipm.yaml" "$r" || fail "editing aipm.yaml"
+        A -C "$WS" decisions list
+        expect_rc 1 "a bad rule: $r"
+        expect_one_line_stderr "a bad rule: $r"
+        grep -q "aipm.yaml:[0-9]" "$ERR" || fail "no line for '$r': $(errtext)"
+        grep -q "duplicate" "$ERR" && fail "a duplicate key, not the rule: $(errtext)"
+        cp "$T/pbad.yaml" "$WS/aipm.yaml"
+    done
+}
