@@ -93,6 +93,8 @@ static void test_bad_verifiers(void **state)
         "PeterNeumann+c74f20a+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW",
         "PeterNeumann+C74F20A3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW",
         "Peter Neumann+c74f20a3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW",
+        /* a byte 0x80-0xff for '/': libsodium 1.0.18 decodes it as '/' */
+        "PeterNeumann+c74f20a3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq\xa0LDE4izWy10TW",
         "",
     };
     aipm_key v;
@@ -125,6 +127,10 @@ static void test_parse_signer(void **state)
         /* the key ID no longer matches the name */
         {"PRIVATE+KEY+PeterNeumanN+c74f20a3+"
          "AYEKFALVFGyNhPJEMzD1QIDr+Y7hfZx09iUvxdXHKDFz",
+         0},
+        /* a byte 0x80-0xff for '+' in the base64 */
+        {"PRIVATE+KEY+PeterNeumann+c74f20a3+"
+         "AYEKFALVFGyNhPJEMzD1QIDr\xabY7hfZx09iUvxdXHKDFz",
          0},
         /* two newlines; a NUL and more after the key */
         {"PRIVATE+KEY+PeterNeumann+c74f20a3+"

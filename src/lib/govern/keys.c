@@ -187,7 +187,10 @@ int aipm_key_save(const aipm_key *k, const char *path, int overwrite,
 }
 
 /* Split "<name>+<hex8>+<base64>" (text ends at its first newline) into
- * name, id and the 32 key bytes after the algorithm byte. */
+ * name, id and the 32 key bytes after the algorithm byte. The base64 must
+ * be the canonical spelling (encoding the bytes again gives the same
+ * text), so one key has one text: libsodium 1.0.18's decoder alone takes
+ * any byte from 0x80 up as '/' (found by tests/fuzz/keys_fuzzer.c). */
 static int parse_key_text(const char *text, char name[AIPM_KEY_NAME_MAX + 1],
                           uint32_t *id, uint8_t key[32])
 {
@@ -195,7 +198,7 @@ static int parse_key_text(const char *text, char name[AIPM_KEY_NAME_MAX + 1],
     const char *p1, *p2;
     uint8_t raw[40];
     size_t rawlen = 0;
-    char hex[9], *hend;
+    char hex[9], *hend, again[48];
     int ok;
 
     if (*end == '\n' && end[1] != '\0')
@@ -217,6 +220,13 @@ static int parse_key_text(const char *text, char name[AIPM_KEY_NAME_MAX + 1],
     ok = sodium_base642bin(raw, sizeof(raw), p2 + 1, (size_t)(end - p2 - 1),
                            NULL, &rawlen, NULL,
                            sodium_base64_VARIANT_ORIGINAL) == 0;
+    if (ok && rawlen == 33) {
+        sodium_bin2base64(again, sizeof(again), raw, rawlen,
+                          sodium_base64_VARIANT_ORIGINAL);
+        ok = strlen(again) == (size_t)(end - p2 - 1) &&
+             memcmp(again, p2 + 1, (size_t)(end - p2 - 1)) == 0;
+        sodium_memzero(again, sizeof(again));
+    }
     if (!ok || rawlen != 33 || raw[0] != ALG_ED25519 ||
         !aipm_key_name_valid(name)) {
         sodium_memzero(raw, sizeof(raw));
