@@ -58,8 +58,16 @@ int aipm_key_save(const aipm_key *k, const char *path, int overwrite,
                   aipm_error *err);
 
 /* Read a signer key file. A file readable by group or others is refused
- * (AIPM_EINVALID, saying to chmod 600), as are links and non-files. */
+ * (AIPM_EINVALID, saying to chmod 600), as are links and non-files; the
+ * text is then parsed as by aipm_key_parse_signer. */
 int aipm_key_load(aipm_key *k, const char *path, aipm_error *err);
+
+/* Parse a signer key text of len bytes (one trailing newline allowed, no
+ * NUL) into k, with its secret. The key ID must match the name and the key
+ * the seed makes. AIPM_EINVALID for any other text, and k is then zeroed;
+ * the caller wipes its copy of text. */
+int aipm_key_parse_signer(aipm_key *k, const char *text, size_t len,
+                          aipm_error *err);
 
 /* The path of name's secret key in the key folder: <dir>/<name>.key, with
  * every '/' in name written as '_'. */

@@ -93,6 +93,8 @@ static void test_bad_verifiers(void **state)
         "PeterNeumann+c74f20a+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW",
         "PeterNeumann+C74F20A3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW",
         "Peter Neumann+c74f20a3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW",
+        /* a byte 0x80-0xff for '/': libsodium 1.0.18 decodes it as '/' */
+        "PeterNeumann+c74f20a3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq\xa0LDE4izWy10TW",
         "",
     };
     aipm_key v;
@@ -103,6 +105,114 @@ static void test_bad_verifiers(void **state)
     for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
         assert_int_equal(aipm_key_parse_verifier(&v, bad[i], &err),
                          AIPM_EINVALID);
+}
+
+static int all_zero(const void *p, size_t n)
+{
+    const unsigned char *b = p;
+    size_t i;
+
+    for (i = 0; i < n; i++)
+        if (b[i] != 0)
+            return 0;
+    return 1;
+}
+
+static void test_parse_signer(void **state)
+{
+    static const struct {
+        const char *text;
+        size_t len; /* 0: strlen */
+    } bad[] = {
+        /* the key ID no longer matches the name */
+        {"PRIVATE+KEY+PeterNeumanN+c74f20a3+"
+         "AYEKFALVFGyNhPJEMzD1QIDr+Y7hfZx09iUvxdXHKDFz",
+         0},
+        /* a byte 0x80-0xff for '+' in the base64 */
+        {"PRIVATE+KEY+PeterNeumann+c74f20a3+"
+         "AYEKFALVFGyNhPJEMzD1QIDr\xabY7hfZx09iUvxdXHKDFz",
+         0},
+        /* two newlines; a NUL and more after the key */
+        {"PRIVATE+KEY+PeterNeumann+c74f20a3+"
+         "AYEKFALVFGyNhPJEMzD1QIDr+Y7hfZx09iUvxdXHKDFz\n\n",
+         0},
+        {"PRIVATE+KEY+PeterNeumann+c74f20a3+"
+         "AYEKFALVFGyNhPJEMzD1QIDr+Y7hfZx09iUvxdXHKDFz\0x",
+         80}, /* the 78-byte key, a NUL, an x */
+        /* no prefix: a verifier key is not a signer key */
+        {"PeterNeumann+c74f20a3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW",
+         0},
+        {"private+key+PeterNeumann+c74f20a3+"
+         "AYEKFALVFGyNhPJEMzD1QIDr+Y7hfZx09iUvxdXHKDFz",
+         0},
+        {"PRIVATE+KEY+", 0},
+        {"", 0},
+    };
+    char vk[AIPM_VKEY_MAX], line[128], big[400];
+    aipm_key k;
+    aipm_error err = {0};
+    size_t i;
+
+    (void)state;
+    /* the reference signer key (Go), with and without its newline, makes
+     * the reference verifier key */
+    assert_int_equal(aipm_key_parse_signer(&k, SKEY, strlen(SKEY), &err),
+                     AIPM_OK);
+    assert_string_equal(k.name, "PeterNeumann");
+    assert_int_equal(k.id, 0xc74f20a3u);
+    assert_int_equal(k.has_secret, 1);
+    aipm_key_verifier(&k, vk);
+    assert_string_equal(vk, VKEY);
+    snprintf(line, sizeof(line), "%s\n", SKEY);
+    assert_int_equal(aipm_key_parse_signer(&k, line, strlen(line), &err),
+                     AIPM_OK);
+    aipm_key_verifier(&k, vk);
+    assert_string_equal(vk, VKEY);
+    /* a length shorter than the text parses only that much */
+    assert_int_equal(aipm_key_parse_signer(&k, line, 20, &err), AIPM_EINVALID);
+
+    for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        size_t len = bad[i].len ? bad[i].len : strlen(bad[i].text);
+
+        aipm_error_clear(&err);
+        memset(&k, 0xaa, sizeof(k));
+        assert_int_equal(aipm_key_parse_signer(&k, bad[i].text, len, &err),
+                         AIPM_EINVALID);
+        assert_true(err.msg[0] != '\0');
+        /* nothing of a refused key is left, secret or not */
+        assert_true(all_zero(&k, sizeof(k)));
+    }
+    /* longer than any key */
+    memset(big, 'A', sizeof(big));
+    memcpy(big, "PRIVATE+KEY+", 12);
+    assert_int_equal(aipm_key_parse_signer(&k, big, sizeof(big), &err),
+                     AIPM_EINVALID);
+}
+
+/* aipm_key_load parses through aipm_key_parse_signer; its refusals name
+ * the file. */
+static void test_load_bad_file(void **state)
+{
+    char dir[256], path[400];
+    aipm_key k;
+    aipm_error err = {0};
+
+    (void)state;
+    assert_non_null(tu_mkdtemp(dir, sizeof(dir)));
+    snprintf(path, sizeof(path), "%s/bad.key", dir);
+    write_file(path, VKEY, 0600);
+    assert_int_equal(aipm_key_load(&k, path, &err), AIPM_EINVALID);
+    assert_non_null(strstr(err.msg, path));
+    assert_non_null(strstr(err.msg, "not an aipm secret key"));
+    write_file(path,
+               "PRIVATE+KEY+PeterNeumanN+c74f20a3+"
+               "AYEKFALVFGyNhPJEMzD1QIDr+Y7hfZx09iUvxdXHKDFz\n",
+               0600);
+    aipm_error_clear(&err);
+    assert_int_equal(aipm_key_load(&k, path, &err), AIPM_EINVALID);
+    assert_non_null(strstr(err.msg, path));
+    assert_non_null(strstr(err.msg, "key ID does not match"));
+    tu_rmtree(dir);
 }
 
 static void test_generate_save_load(void **state)
@@ -153,6 +263,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_reference_vector),
         cmocka_unit_test(test_bad_verifiers),
+        cmocka_unit_test(test_parse_signer),
+        cmocka_unit_test(test_load_bad_file),
         cmocka_unit_test(test_generate_save_load),
     };
 

@@ -150,10 +150,12 @@ static int parse_sig(aipm_note_sig *sig, const char *line, size_t len,
         return bad_note(err, "a signature line's key name holds a '+' or a "
                              "byte that is not printable ASCII");
     len -= (size_t)(space + 1 - line);
+    if (len == 0)
+        return bad_note(err, "a signature is not base64 of a key ID and a "
+                             "signature");
     if ((blob = malloc(len)) == NULL)
         return aipm_error_set(err, AIPM_ENOMEM, "out of memory");
-    if (len == 0 || unbase64(blob, len, &blob_len, space + 1, len) != 0 ||
-        blob_len < 5) {
+    if (unbase64(blob, len, &blob_len, space + 1, len) != 0 || blob_len < 5) {
         free(blob);
         return bad_note(err, "a signature is not base64 of a key ID and a "
                              "signature");

@@ -187,7 +187,10 @@ int aipm_key_save(const aipm_key *k, const char *path, int overwrite,
 }
 
 /* Split "<name>+<hex8>+<base64>" (text ends at its first newline) into
- * name, id and the 32 key bytes after the algorithm byte. */
+ * name, id and the 32 key bytes after the algorithm byte. The base64 must
+ * be the canonical spelling (encoding the bytes again gives the same
+ * text), so one key has one text: libsodium 1.0.18's decoder alone takes
+ * any byte from 0x80 up as '/' (found by tests/fuzz/keys_fuzzer.c). */
 static int parse_key_text(const char *text, char name[AIPM_KEY_NAME_MAX + 1],
                           uint32_t *id, uint8_t key[32])
 {
@@ -195,7 +198,7 @@ static int parse_key_text(const char *text, char name[AIPM_KEY_NAME_MAX + 1],
     const char *p1, *p2;
     uint8_t raw[40];
     size_t rawlen = 0;
-    char hex[9], *hend;
+    char hex[9], *hend, again[48];
     int ok;
 
     if (*end == '\n' && end[1] != '\0')
@@ -217,6 +220,13 @@ static int parse_key_text(const char *text, char name[AIPM_KEY_NAME_MAX + 1],
     ok = sodium_base642bin(raw, sizeof(raw), p2 + 1, (size_t)(end - p2 - 1),
                            NULL, &rawlen, NULL,
                            sodium_base64_VARIANT_ORIGINAL) == 0;
+    if (ok && rawlen == 33) {
+        sodium_bin2base64(again, sizeof(again), raw, rawlen,
+                          sodium_base64_VARIANT_ORIGINAL);
+        ok = strlen(again) == (size_t)(end - p2 - 1) &&
+             memcmp(again, p2 + 1, (size_t)(end - p2 - 1)) == 0;
+        sodium_memzero(again, sizeof(again));
+    }
     if (!ok || rawlen != 33 || raw[0] != ALG_ED25519 ||
         !aipm_key_name_valid(name)) {
         sodium_memzero(raw, sizeof(raw));
@@ -247,39 +257,71 @@ int aipm_key_parse_verifier(aipm_key *k, const char *text, aipm_error *err)
     return AIPM_OK;
 }
 
-int aipm_key_load(aipm_key *k, const char *path, aipm_error *err)
+/* The signer key text, as aipm_key_parse_signer; source names the text in
+ * messages (a file's path), or is NULL. */
+static int parse_signer(aipm_key *k, const char *text, size_t len,
+                        const char *source, aipm_error *err)
 {
-    char *text = NULL, name[AIPM_KEY_NAME_MAX + 1];
+    /* "PRIVATE+KEY+", a name, "+", 8 hex digits, "+", 44 base64 bytes and
+     * a newline fit with room to spare; a longer text is not a key. */
+    char buf[AIPM_KEY_NAME_MAX + 96], name[AIPM_KEY_NAME_MAX + 1];
     uint8_t seed[32];
-    struct stat sb;
     uint32_t id;
-    size_t len;
-    int rc, bad;
+    int bad;
 
-    if (lstat(path, &sb) == 0 && S_ISREG(sb.st_mode) && (sb.st_mode & 077) != 0)
-        return aipm_error_set(err, AIPM_EINVALID,
-                              "%s can be read by others: run chmod 600 %s",
-                              path, path);
-    if ((rc = aipm_file_read(&text, &len, path, 4096, err)) != AIPM_OK)
-        return rc;
-    bad = strncmp(text, "PRIVATE+KEY+", 12) != 0 ||
-          parse_key_text(text + 12, name, &id, seed) != 0;
-    sodium_memzero(text, len);
-    free(text);
+    memset(k, 0, sizeof(*k));
+    bad = len >= sizeof(buf) || memchr(text, '\0', len) != NULL;
+    if (!bad) {
+        memcpy(buf, text, len);
+        buf[len] = '\0';
+        bad = strncmp(buf, "PRIVATE+KEY+", 12) != 0 ||
+              parse_key_text(buf + 12, name, &id, seed) != 0;
+        sodium_memzero(buf, sizeof(buf));
+    }
     if (bad)
         return aipm_error_set(err, AIPM_EINVALID,
-                              "%s is not an aipm secret key", path);
+                              "%s is not an aipm secret key "
+                              "(PRIVATE+KEY+name+id+base64 of an ed25519 seed)",
+                              source ? source : "the text");
     if (sodium_init() < 0 || from_seed(k, name, seed) != 0) {
         sodium_memzero(seed, sizeof(seed));
+        sodium_memzero(k, sizeof(*k));
         return aipm_error_set(err, AIPM_ERROR, "ed25519 key load failed");
     }
     sodium_memzero(seed, sizeof(seed));
     if (k->id != id) {
         sodium_memzero(k, sizeof(*k));
         return aipm_error_set(err, AIPM_EINVALID,
-                              "%s: the key ID does not match the key", path);
+                              "%s: the key ID does not match the key",
+                              source ? source : "secret key");
     }
     return AIPM_OK;
+}
+
+int aipm_key_parse_signer(aipm_key *k, const char *text, size_t len,
+                          aipm_error *err)
+{
+    return parse_signer(k, text, len, NULL, err);
+}
+
+int aipm_key_load(aipm_key *k, const char *path, aipm_error *err)
+{
+    char *text = NULL;
+    struct stat sb;
+    size_t len;
+    int rc;
+
+    memset(k, 0, sizeof(*k));
+    if (lstat(path, &sb) == 0 && S_ISREG(sb.st_mode) && (sb.st_mode & 077) != 0)
+        return aipm_error_set(err, AIPM_EINVALID,
+                              "%s can be read by others: run chmod 600 %s",
+                              path, path);
+    if ((rc = aipm_file_read(&text, &len, path, 4096, err)) != AIPM_OK)
+        return rc;
+    rc = parse_signer(k, text, len, path, err);
+    sodium_memzero(text, len);
+    free(text);
+    return rc;
 }
 
 int aipm_key_sign(const aipm_key *k, const void *msg, size_t len,
