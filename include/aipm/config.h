@@ -121,6 +121,10 @@ typedef struct aipm_config {
 const aipm_decision_policy *
 aipm_config_decision_rule(const aipm_config *cfg, const char *kind, int *index);
 
+/* Whether policies.pii marks "dataset.column": it names the pair, or the
+ * column alone. */
+int aipm_config_pii_marked(const aipm_config *cfg, const char *ds_column);
+
 /* The policies in force, defaults included, as a new JSON object (the
  * caller frees it): {"data": {...}, "decisions": [...], "pii": [...]}. */
 json_t *aipm_config_policies_json(const aipm_config *cfg);

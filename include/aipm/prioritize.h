@@ -51,6 +51,12 @@ void aipm_pz_opts_init(aipm_pz_opts *o);
 double aipm_spearman(const double *x, const double *y, int n);
 
 /* The ranked backlog (and plan) as a JSON document (caller frees). */
+/* The columns whose values the ranking model's features are computed
+ * from (dataset.column), NULL-terminated: policies.pii may mark none of
+ * them (aipm_prioritize refuses with AIPM_EBLOCKED). Identifiers that are
+ * only counted (events.user_id, feedback.account_id) are not features. */
+extern const char *const aipm_pz_feature_columns[];
+
 int aipm_prioritize(char **json_out, aipm_store *st, const aipm_config *cfg,
                     const aipm_pz_opts *o, aipm_error *err);
 

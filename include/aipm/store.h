@@ -371,6 +371,24 @@ typedef int (*aipm_approval_cb)(void *ctx, const aipm_approval_row *row);
 int aipm_store_approval_list(aipm_store *st, const char *decision_id,
                              aipm_approval_cb cb, void *ctx, aipm_error *err);
 
+/* ---- policy versions ---- */
+
+typedef struct aipm_policy_row {
+    int64_t seq; /* its audit entry */
+    int64_t time_ms;
+    const char *policy_sha256;
+    const char *policies; /* canonical JSON */
+    const char *actor;
+    const char *reason;
+} aipm_policy_row;
+
+int aipm_store_policy_put(aipm_store *st, const aipm_policy_row *row,
+                          aipm_error *err);
+typedef int (*aipm_policy_cb)(void *ctx, const aipm_policy_row *row);
+/* The versions, newest first; latest_only: the newest alone. */
+int aipm_store_policy_list(aipm_store *st, int latest_only, aipm_policy_cb cb,
+                           void *ctx, aipm_error *err);
+
 /* ---- the digest of the rows a batch stored ---- */
 
 typedef int (*aipm_rows_digest_cb)(void *ctx, int64_t batch_id, int64_t rows,

@@ -25,6 +25,7 @@ typedef struct cli {
     int tty;               /* stderr is a terminal: progress bars */
     int stdout_tty;        /* stdout is a terminal: colour, widths */
     double wait_seconds;   /* --wait: lock wait, < 0 as long as it takes */
+    int no_policy_detect;  /* `policy set` records the version itself */
 } cli;
 
 extern cli g_cli;
@@ -144,5 +145,6 @@ int cmd_forecast(int argc, char **argv);
 int cmd_graph(int argc, char **argv);
 int cmd_users(int argc, char **argv);
 int cmd_keys(int argc, char **argv);
+int cmd_policy(int argc, char **argv);
 
 #endif

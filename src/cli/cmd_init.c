@@ -171,8 +171,10 @@ static void test_kill_at(const char *point)
 static int build_files(const char *build, const char *final,
                        const char *yaml_text)
 {
-    char path[4300], detail[8600], ns[4300];
+    char path[4300], detail[8600], ns[4300], sha[65], *pol_s;
     aipm_error err = {0, ""};
+    aipm_config *cfg = NULL;
+    json_t *pol;
     aipm_store *st = NULL;
     uint8_t head[32];
     uint64_t size = 0;
@@ -181,13 +183,31 @@ static int build_files(const char *build, const char *final,
     if (path_in(path, sizeof(path), build, "aipm.db") != 0 ||
         path_in(ns, sizeof(ns), final, "aipm.db") != 0)
         return cli_usage_error("workspace path too long: %s", final);
-    if ((rc = aipm_store_open(&st, path, AIPM_STORE_CREATE, &err)) != 0)
+    /* The first policy version is the file's, named by the init entry. */
+    if ((rc = aipm_config_load_buffer(&cfg, yaml_text, strlen(yaml_text),
+                                      "aipm.yaml", &err)) != 0)
         return cli_fail(&err);
+    pol = aipm_config_policies_json(cfg);
+    pol_s = pol ? json_dumps(pol, JSON_COMPACT | JSON_SORT_KEYS |
+                                      JSON_REAL_PRECISION(15))
+                : NULL;
+    aipm_config_policy_sha256(cfg, sha);
+    aipm_config_free(cfg);
+    json_decref(pol);
+    if (pol_s == NULL) {
+        aipm_error_set(&err, AIPM_ENOMEM, "out of memory");
+        return cli_fail(&err);
+    }
+    if ((rc = aipm_store_open(&st, path, AIPM_STORE_CREATE, &err)) != 0) {
+        free(pol_s);
+        return cli_fail(&err);
+    }
     /* The entry names where the workspace will be, not the build folder. */
     {
-        json_t *d = json_pack("{s:s, s:s+, s:i}", "workspace", final, "store",
-                              "sqlite:", ns, "schema_version",
-                              aipm_store_schema_version(st));
+        json_t *d =
+            json_pack("{s:s, s:s+, s:i, s:s}", "workspace", final, "store",
+                      "sqlite:", ns, "schema_version",
+                      aipm_store_schema_version(st), "policy_sha256", sha);
         char *t = d ? json_dumps(d, JSON_COMPACT) : NULL;
 
         snprintf(detail, sizeof(detail), "%s", t ? t : "{}");
@@ -198,6 +218,18 @@ static int build_files(const char *build, const char *final,
     if (rc == 0)
         rc = aipm_audit_append(st, "init", "workspace", detail, &size, head,
                                &err);
+    if (rc == 0) {
+        aipm_policy_row pr = {(int64_t)size,
+                              aipm_now_ms(),
+                              sha,
+                              pol_s,
+                              aipm_audit_actor(),
+                              "the workspace's first "
+                              "policies"};
+
+        rc = aipm_store_policy_put(st, &pr, &err);
+    }
+    free(pol_s);
     if (rc == 0)
         rc = aipm_store_commit(st, &err);
     if (rc)

@@ -15,7 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 
-cli g_cli = {".", NULL, 0, 0, 0, 0, -1};
+cli g_cli = {".", NULL, 0, 0, 0, 0, -1, 0};
 
 static const struct command {
     const char *name;
@@ -42,6 +42,8 @@ static const struct command {
      "decision records: list, show, approve, reject, override"},
     {"users", cmd_users, "people and their roles: add, list"},
     {"keys", cmd_keys, "signing keys for approvals: generate, show"},
+    {"policy", cmd_policy,
+     "the policies of aipm.yaml: check, set (a new version), log"},
     {"prioritize", cmd_prioritize,
      "the backlog ranked by learned value, with a release plan"},
     {"graph", cmd_graph,

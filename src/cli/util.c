@@ -1,5 +1,6 @@
 /* util.c - the command line's shared helpers: workspace, errors, output,
  * the progress bar and the human form of a quality report. */
+#include "aipm/policy.h"
 #include "cli.h"
 
 #include <errno.h>
@@ -156,6 +157,23 @@ static int ws_open_mode(workspace *ws, int readonly)
                 "aipm: note: the audit checkpoint %s lagged the log; it was "
                 "repaired (see `aipm audit log`)\n",
                 ws->checkpoint);
+    /* A writer also records the policies of aipm.yaml when they changed
+     * since the last version recorded (an edit, found here). */
+    if (!readonly && !g_cli.no_policy_detect) {
+        int recorded = 0;
+
+        if ((rc = aipm_policy_record(ws->store, ws->config, NULL, aipm_now_ms(),
+                                     ws->checkpoint, &recorded, &err)) != 0) {
+            ws_close(ws);
+            return cli_fail(&err);
+        }
+        if (recorded && g_cli.tty)
+            fprintf(stderr,
+                    "aipm: note: the policies of aipm.yaml changed; version "
+                    "%.12s is recorded in the audit log (`aipm policy set "
+                    "--reason` says why)\n",
+                    ws->policy_sha256);
+    }
     return EXIT_OK;
 }
 

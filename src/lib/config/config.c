@@ -58,6 +58,18 @@ aipm_config_decision_rule(const aipm_config *cfg, const char *kind, int *index)
     return star >= 0 ? &cfg->decision_rules[star] : &default_rule;
 }
 
+int aipm_config_pii_marked(const aipm_config *cfg, const char *ds_column)
+{
+    const char *dot = strchr(ds_column, '.');
+    int i;
+
+    for (i = 0; i < cfg->n_pii; i++)
+        if (strcmp(cfg->pii[i], ds_column) == 0 ||
+            (dot && strcmp(cfg->pii[i], dot + 1) == 0))
+            return 1;
+    return 0;
+}
+
 json_t *aipm_config_policies_json(const aipm_config *cfg)
 {
     const aipm_data_policy *p = &cfg->data;

@@ -83,6 +83,12 @@ static double rice_of(const pz_item *it)
     return NAN;
 }
 
+const char *const aipm_pz_feature_columns[] = {
+    "backlog.title",      "backlog.description", "backlog.area",
+    "backlog.effort",     "backlog.reach",       "backlog.impact",
+    "backlog.confidence", "feedback.text",       "feedback.score",
+    "signals.value",      "signals.area",        NULL};
+
 /* The raw features; the PM's three RICE numbers are separate features
  * (NAN when not given: standardize() puts the training mean of those
  * given in their place, and the indicator carries the difference), so
@@ -649,6 +655,14 @@ int aipm_prioritize(char **json_out, aipm_store *st, const aipm_config *cfg,
     char now_s[32];
 
     *json_out = NULL;
+    /* Personal data may not be a model feature (policies.pii). */
+    for (i = 0; cfg && aipm_pz_feature_columns[i]; i++)
+        if (aipm_config_pii_marked(cfg, aipm_pz_feature_columns[i]))
+            return aipm_error_set(err, AIPM_EBLOCKED,
+                                  "policy pii: the ranking model's features "
+                                  "read %s, which policies.pii marks as "
+                                  "personal data",
+                                  aipm_pz_feature_columns[i]);
     memset(&m, 0, sizeof(m));
     m.draws = o->draws > 0 ? o->draws : AIPM_PZ_DEFAULT_DRAWS;
     if ((rc = pz_load(&d, st, cfg, o->now_ms, err)) != 0)

@@ -134,6 +134,10 @@ int sq_approval_put(aipm_store *base, const aipm_approval_row *row,
                     aipm_error *err);
 int sq_approval_list(aipm_store *base, const char *decision_id,
                      aipm_approval_cb cb, void *ctx, aipm_error *err);
+int sq_policy_put(aipm_store *base, const aipm_policy_row *row,
+                  aipm_error *err);
+int sq_policy_list(aipm_store *base, int latest_only, aipm_policy_cb cb,
+                   void *ctx, aipm_error *err);
 int sq_rows_digest(aipm_store *base, const char *dataset, int64_t batch_id,
                    aipm_rows_digest_cb cb, void *ctx, aipm_error *err);
 int sq_link_put(aipm_store *base, const char *feedback_id, const char *item_id,

@@ -478,3 +478,58 @@ int sq_audit_frontier_put(aipm_store *base, int64_t size, const void *buf,
     sqlite3_bind_blob(st, 2, buf, (int)len, SQLITE_STATIC);
     return aipm_sqlite__step_done(s, st, err);
 }
+
+int sq_policy_put(aipm_store *base, const aipm_policy_row *row, aipm_error *err)
+{
+    sqlite_store *s = (sqlite_store *)base;
+    sqlite3_stmt *st = NULL;
+    int rc;
+
+    if (sqlite3_prepare_v2(s->db,
+                           "INSERT INTO policy_versions(seq, time_ms, "
+                           "policy_sha256, policies, actor, reason) "
+                           "VALUES(?1, ?2, ?3, ?4, ?5, ?6)",
+                           -1, &st, NULL) != SQLITE_OK)
+        return aipm_sqlite__db_error(s, err);
+    sqlite3_bind_int64(st, 1, row->seq);
+    sqlite3_bind_int64(st, 2, row->time_ms);
+    aipm_sqlite__bind_text(st, 3, row->policy_sha256);
+    aipm_sqlite__bind_text(st, 4, row->policies);
+    aipm_sqlite__bind_text(st, 5, row->actor);
+    aipm_sqlite__bind_text(st, 6, row->reason);
+    rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? AIPM_OK : aipm_sqlite__db_error(s, err);
+}
+
+static int policy_each(sqlite3_stmt *st, void *ctx)
+{
+    aipm_sqlite__relay *r = ctx;
+    aipm_policy_row row;
+
+    row.seq = sqlite3_column_int64(st, 0);
+    row.time_ms = sqlite3_column_int64(st, 1);
+    row.policy_sha256 = (const char *)sqlite3_column_text(st, 2);
+    row.policies = (const char *)sqlite3_column_text(st, 3);
+    row.actor = (const char *)sqlite3_column_text(st, 4);
+    row.reason = (const char *)sqlite3_column_text(st, 5);
+    return ((aipm_policy_cb)r->cb)(r->ctx, &row);
+}
+
+int sq_policy_list(aipm_store *base, int latest_only, aipm_policy_cb cb,
+                   void *ctx, aipm_error *err)
+{
+    sqlite_store *s = (sqlite_store *)base;
+    sqlite3_stmt *st = NULL;
+
+    if (sqlite3_prepare_v2(s->db,
+                           "SELECT seq, time_ms, policy_sha256, policies, "
+                           "actor, reason FROM policy_versions ORDER BY seq "
+                           "DESC LIMIT CASE WHEN ?1 THEN 1 ELSE -1 END",
+                           -1, &st, NULL) != SQLITE_OK)
+        return aipm_sqlite__db_error(s, err);
+    sqlite3_bind_int(st, 1, latest_only);
+    return aipm_sqlite__each_row(s, st, policy_each,
+                                 &(aipm_sqlite__relay){(void (*)(void))cb, ctx},
+                                 err);
+}

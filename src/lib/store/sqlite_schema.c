@@ -141,11 +141,19 @@ static const char migration_8[] =
     " batch_id INTEGER NOT NULL, decision_id TEXT NOT NULL,"
     " PRIMARY KEY(batch_id, decision_id));";
 
+/* Migration 9: the policy versions in force over time (the latest is the
+ * one to compare aipm.yaml with), each also an audit entry "policy". */
+static const char migration_9[] =
+    "CREATE TABLE policy_versions("
+    " seq INTEGER PRIMARY KEY, time_ms INTEGER NOT NULL,"
+    " policy_sha256 TEXT NOT NULL, policies TEXT NOT NULL,"
+    " actor TEXT NOT NULL, reason TEXT NOT NULL);";
+
 /* The migrations in order: migration n is aipm_store__migrations[n - 1]
  * (the first also creates the CSV datasets' tables, from their
  * contracts). */
 const char *const aipm_store__migrations[] = {
-    migration_1, migration_2, migration_3, migration_4,
-    migration_5, migration_6, migration_7, migration_8};
+    migration_1, migration_2, migration_3, migration_4, migration_5,
+    migration_6, migration_7, migration_8, migration_9};
 const int aipm_store__n_migrations =
     (int)(sizeof(aipm_store__migrations) / sizeof(aipm_store__migrations[0]));

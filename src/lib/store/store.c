@@ -478,6 +478,18 @@ int aipm_store_approval_list(aipm_store *st, const char *decision_id,
     return st->ops->approval_list(st, decision_id, cb, ctx, err);
 }
 
+int aipm_store_policy_put(aipm_store *st, const aipm_policy_row *row,
+                          aipm_error *err)
+{
+    return st->ops->policy_put(st, row, err);
+}
+
+int aipm_store_policy_list(aipm_store *st, int latest_only, aipm_policy_cb cb,
+                           void *ctx, aipm_error *err)
+{
+    return st->ops->policy_list(st, latest_only, cb, ctx, err);
+}
+
 int aipm_store_rows_digest(aipm_store *st, const char *dataset,
                            int64_t batch_id, aipm_rows_digest_cb cb, void *ctx,
                            aipm_error *err)

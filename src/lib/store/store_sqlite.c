@@ -1338,5 +1338,7 @@ static const aipm_store_ops sqlite_ops = {
     sq_analysis_index,
     sq_link_put,
     sq_event_count,
+    sq_policy_put,
+    sq_policy_list,
     sq_rows_digest,
 };

@@ -116,3 +116,62 @@ open(p, "w").write(t.replace("\npolicies:\n", "\npolicies:\n  decisions:\n" + r 
         cp "$T/pbad.yaml" "$WS/aipm.yaml"
     done
 }
+
+# The policy version over time: the workspace's first, an edit found by
+# the next command that writes, a version set with a reason; `policy
+# check` says what each rule holds, and a rule not satisfied exits 3.
+case_policy_check_set_log() {
+    local W=$T/pcs rank
+    export AIPM_KEYS=$T/keys
+    policy_ws "$W" '    - {kind: prioritize, approvals: 2}'
+    rank=$(sql "$W/aipm.db" "select id from decisions where kind = 'prioritize'")
+    A -C "$W" --json policy log
+    expect_rc 0 "policy log"
+    pycheck "$OUT" '
+v = d["versions"]
+want([x["reason"] for x in v] == ["aipm.yaml changed (found by the next command)", "the workspace'"'"'s first policies"], "versions %r" % v)
+want(v[1]["seq"] == 1, "the first version is the init entry: %r" % v[1])'
+    # The version is the SHA-256 of the policies in canonical form,
+    # recomputed with Python's json from aipm.yaml's values and defaults.
+    A -C "$W" --json policy check
+    expect_rc 0 "policy check"
+    pycheck "$OUT" '
+import hashlib
+pol = {"data": {"max_quarantine_samples": 10000.0, "max_quarantine_share": 0.05, "max_staleness_hours": 48.0,
+                "on_schema_change": "warn", "volume_high": 2.0, "volume_low": 0.5},
+       "decisions": [{"kind": "prioritize", "approvals": 2, "role": "approver", "auto_approve_confidence": None}], "pii": []}
+sha = hashlib.sha256(json.dumps(pol, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+want(d["policy_sha256"] == sha and d["recorded"] and d["versions"] == 2, "version %r, want %s" % ({k: d[k] for k in ("policy_sha256", "recorded", "versions")}, sha))
+r = {x["rule"]: x for x in d["rules"]}
+want(sorted(r) == ["data", "decisions (default)", "decisions[prioritize]", "pii"], "rules %r" % sorted(r))
+h = r["decisions[prioritize]"]["holds"]
+want([(x["decision"], x["approvals"], x["approvals_needed"]) for x in h] == [(args[0], 0, 2)], "holds %r" % h)
+want(len(r["decisions (default)"]["holds"]) == 4 and all(x["kind"] == "experiment" for x in r["decisions (default)"]["holds"]), "default holds %r" % r["decisions (default)"]["holds"])' "$rank"
+    A -C "$W" decisions approve "$rank" --as carol --reason "ok"
+    expect_rc 0 "one approval of two"
+    A -C "$W" --json policy check
+    pycheck "$OUT" 'r = {x["rule"]: x for x in d["rules"]}; want(r["decisions[prioritize]"]["holds"][0]["approvals"] == 1, "%r" % r)'
+    A -C "$W" policy set
+    expect_rc 1 "policy set without a reason"
+    AIPM_ACTOR=lead A -C "$W" policy set --reason "rankings need two approvals"
+    expect_rc 0 "policy set"
+    A -C "$W" --json audit log
+    pycheck "$OUT" '
+p = [e["entry"] for e in d["entries"] if e["entry"]["action"] == "policy"]
+want(len(p) == 2 and p[-1]["actor"] == "lead" and p[-1]["detail"]["reason"] == "rankings need two approvals" and not p[-1]["detail"]["changed"], "policy entries %r" % p)
+want(p[0]["detail"]["changed"] and p[0]["detail"]["policies"]["decisions"][0]["approvals"] == 2, "the edit %r" % p[0]["detail"])'
+    # Personal data marked: the ranking may not read it.
+    "$PY" -c 'import sys
+p = sys.argv[1]
+t = open(p).read()
+open(p, "w").write(t.replace("\npolicies:\n", "\npolicies:\n  pii: [email, text]\n", 1))' "$W/aipm.yaml"
+    A -C "$W" policy check
+    expect_rc 3 "policy check with a PII feature"
+    grep -q "policy pii: the prioritize model's features read feedback.text" "$ERR" || fail "stderr: $(errtext)"
+    A -C "$W" prioritize
+    expect_rc 3 "prioritize with a PII feature"
+    expect_one_line_stderr "prioritize refused"
+    grep -q "policy pii" "$ERR" || fail "stderr: $(errtext)"
+    A -C "$W" audit verify
+    expect_rc 0 "verify after the policy changes"
+}
