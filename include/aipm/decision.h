@@ -97,6 +97,38 @@ typedef struct aipm_batch_check {
 int aipm_batch_verify(aipm_store *st, aipm_batch_check *out,
                       aipm_decision_problem_fn fn, void *ctx, aipm_error *err);
 
+/* ---- replay ---- */
+
+/* Runs the analysis of record r again (with r's parameters, as of r's
+ * time, recording nothing) and hands back its output document. */
+typedef int (*aipm_replay_fn)(void *ctx, const aipm_decision_row *r,
+                              json_t **doc, aipm_error *err);
+
+typedef struct aipm_replay_result {
+    int matches;          /* the new output's digest is the recorded one */
+    char digest[65];      /* the new output's */
+    char recorded[65];    /* the record's output_sha256 */
+    int inputs_changed;   /* input batches whose rows no longer hash to the
+                           * digest the record names */
+    char changed[256];    /* the first of them, e.g. "events batch 1" */
+    char first_diff[256]; /* where the outputs first differ, e.g.
+                           * "items[0].score: 1.2 then 1.3" */
+    int code_differs;     /* this build is not the record's code version */
+    int policy_differs;   /* the policies in force are not the record's */
+} aipm_replay_result;
+
+/* Replay record id: in a transaction that is rolled back, the batches of
+ * each dataset the record read are made exactly the ones it read
+ * (reverted ones included as they were, newer ones set aside), each
+ * one's rows are hashed against the digest the record names, run is
+ * called, and the canonical form of its output is hashed and compared
+ * with the record's. cfg gives the policy version now (may be NULL).
+ * *doc_out (may be NULL) receives the new output. AIPM_OK when the replay
+ * ran, whatever it found; AIPM_ENOTFOUND for an unknown record. */
+int aipm_decision_replay(aipm_store *st, const char *id, const aipm_config *cfg,
+                         aipm_replay_fn run, void *ctx, aipm_replay_result *res,
+                         json_t **doc_out, aipm_error *err);
+
 #ifdef __cplusplus
 }
 #endif

@@ -14,6 +14,7 @@ static void help(void)
     printf(
         "usage: aipm decisions list [--kind K] [--status S]\n"
         "       aipm decisions show ID\n"
+        "       aipm decisions replay ID\n"
         "       aipm decisions approve|reject ID --as USER --reason TEXT\n"
         "       aipm decisions override ID --as USER --reason TEXT "
         "--value JSON\n"
@@ -31,6 +32,13 @@ static void help(void)
         "         recorded digest: a difference (the output was edited in\n"
         "         the store) exits with 3; then who approved, rejected or\n"
         "         overrode it, when and why\n"
+        "  replay runs the record's analysis again with its parameters,\n"
+        "         as of its time, on exactly the batches it read\n"
+        "         (reverted ones as they were; nothing is written) and\n"
+        "         compares the output's digest: exit 3, with the first\n"
+        "         difference, when it is not reproduced. Notes say when\n"
+        "         an input batch's rows, the code or the policies changed\n"
+        "         (experiment and prioritize records)\n"
         "  approve, reject, override\n"
         "         a person's act on a proposed record, signed with their\n"
         "         key (`aipm keys generate --as USER`) and logged; it needs\n"
@@ -449,6 +457,150 @@ static int act(int argc, char **argv)
     return EXIT_OK;
 }
 
+/* ---- replay ---- */
+
+static double num_param(const json_t *p, const char *k, double dflt)
+{
+    json_t *v = json_object_get(p, k);
+
+    return json_is_number(v) ? json_number_value(v) : dflt;
+}
+
+/* The record's analysis again: its parameters, as of its time, recording
+ * nothing (aipm_replay_fn). */
+static int run_again(void *ctx, const aipm_decision_row *r, json_t **doc,
+                     aipm_error *err)
+{
+    workspace *ws = ctx;
+    json_error_t jerr;
+    json_t *p = r->params ? json_loads(r->params, 0, &jerr) : json_object();
+    char *text = NULL;
+    int rc;
+
+    if (p == NULL)
+        return aipm_error_set(err, AIPM_EINVALID,
+                              "decision %s: its parameters are not JSON",
+                              r->id);
+    if (strcmp(r->kind, "experiment") == 0) {
+        aipm_analysis_opts o;
+        const char *engine = json_string_value(json_object_get(p, "engine"));
+
+        aipm_analysis_opts_init(&o);
+        o.engine = engine && strcmp(engine, "bayesian") == 0
+                       ? AIPM_ENGINE_BAYESIAN
+                   : engine && strcmp(engine, "sequential") == 0
+                       ? AIPM_ENGINE_SEQUENTIAL
+                       : AIPM_ENGINE_FREQUENTIST;
+        o.cuped = json_is_true(json_object_get(p, "cuped"));
+        o.pre_days = (int)num_param(p, "pre_days", o.pre_days);
+        o.alpha = num_param(p, "alpha", o.alpha);
+        o.n_star = num_param(p, "n_star", o.n_star);
+        o.benjamini_hochberg =
+            json_string_value(json_object_get(p, "correction")) &&
+            strcmp(json_string_value(json_object_get(p, "correction")), "bh") ==
+                0;
+        o.by = json_string_value(json_object_get(p, "by"));
+        o.now_ms = r->time_ms;
+        o.record = 0;
+        rc = aipm_experiment_analyze(&text, ws->store, ws->config, r->subject,
+                                     &o, err);
+    } else if (strcmp(r->kind, "prioritize") == 0) {
+        aipm_pz_opts o;
+
+        aipm_pz_opts_init(&o);
+        o.capacity_weeks = num_param(p, "capacity_weeks", 0);
+        o.risk_aversion = num_param(p, "risk_aversion", o.risk_aversion);
+        o.draws = (int)num_param(p, "draws", o.draws);
+        o.seed = (uint64_t)num_param(p, "seed", 1);
+        o.link_threshold = num_param(p, "link_threshold", 0);
+        o.backtest = json_is_true(json_object_get(p, "backtest"));
+        o.cutoff_ms = (int64_t)num_param(p, "cutoff_ms", 0);
+        o.now_ms = r->time_ms;
+        o.record = 0;
+        rc = aipm_prioritize(&text, ws->store, ws->config, &o, err);
+    } else
+        rc = aipm_error_set(err, AIPM_EINVALID,
+                            "replay of %s records is not supported yet "
+                            "(experiment and prioritize records are)",
+                            r->kind);
+    json_decref(p);
+    if (rc == AIPM_OK && (*doc = json_loads(text, 0, &jerr)) == NULL)
+        rc = aipm_error_set(err, AIPM_ERROR, "the replay's output is not JSON");
+    free(text);
+    return rc;
+}
+
+static int replay(int argc, char **argv)
+{
+    aipm_error err = {0, ""};
+    aipm_replay_result res;
+    char id[37];
+    workspace ws;
+    int rc;
+
+    if (argc != 3 || argv[2][0] == '-')
+        return argc > 3 || (argc == 3 && argv[2][0] == '-')
+                   ? cli_bad_option("decisions replay", argv[argc - 1], 1, NULL,
+                                    NULL)
+                   : cli_usage_error("usage: aipm decisions replay ID");
+    /* It writes nothing (a transaction rolled back), but it needs the
+     * write lock to set the batches as they were. */
+    g_cli.no_policy_detect = 1;
+    if ((rc = ws_open(&ws)) != 0)
+        return rc;
+    if ((rc = resolve(&ws, argv[2], id)) == EXIT_OK)
+        rc = aipm_decision_replay(ws.store, id, ws.config, run_again, &ws, &res,
+                                  NULL, &err) == AIPM_OK
+                 ? EXIT_OK
+                 : cli_fail(&err);
+    ws_close(&ws);
+    if (rc != EXIT_OK)
+        return rc;
+    if (g_cli.json) {
+        json_t *doc = json_pack(
+            "{s:s, s:b, s:s, s:s, s:s?, s:i, s:s?, s:b, s:b}", "id", id,
+            "matches", res.matches, "recorded_sha256", res.recorded,
+            "replay_sha256", res.digest, "first_difference",
+            res.matches ? NULL : res.first_diff, "inputs_changed",
+            res.inputs_changed, "first_changed_input",
+            res.inputs_changed ? res.changed : NULL, "code_differs",
+            res.code_differs, "policy_differs", res.policy_differs);
+
+        cli_print_json(doc);
+        json_decref(doc);
+    } else if (res.matches)
+        printf("decision %s: replayed; the output matches the record "
+               "(sha256 %s)\n",
+               id, res.digest);
+    else
+        printf("decision %s: replayed; the output DIFFERS from the record\n"
+               "  recorded sha256 %s\n  replay   sha256 %s\n"
+               "  first difference: %s\n",
+               id, res.recorded, res.digest, cli_text(res.first_diff));
+    if (res.inputs_changed)
+        fprintf(stderr,
+                "aipm: note: %d input batch%s no longer hash to the digest "
+                "the record names (the first: %s): the data was edited\n",
+                res.inputs_changed, res.inputs_changed == 1 ? "" : "es",
+                res.changed);
+    if (res.code_differs)
+        fprintf(stderr,
+                "aipm: note: this build (%s) is not the record's code "
+                "version\n",
+                aipm_code_version());
+    if (res.policy_differs)
+        fprintf(stderr, "aipm: note: the policies in force are not the "
+                        "record's policy version\n");
+    if (!res.matches) {
+        fprintf(stderr,
+                "aipm: decision %s: the replay does not reproduce the "
+                "recorded output (%s)\n",
+                id, cli_text(res.first_diff));
+        return EXIT_BLOCKED;
+    }
+    return EXIT_OK;
+}
+
 int cmd_decisions(int argc, char **argv)
 {
     if (g_cli.help || argc < 2) {
@@ -459,11 +611,13 @@ int cmd_decisions(int argc, char **argv)
         return list(argc, argv);
     if (strcmp(argv[1], "show") == 0)
         return show(argc, argv);
+    if (strcmp(argv[1], "replay") == 0)
+        return replay(argc, argv);
     if (strcmp(argv[1], "approve") == 0 || strcmp(argv[1], "reject") == 0 ||
         strcmp(argv[1], "override") == 0)
         return act(argc, argv);
     return cli_bad_subcommand("decisions", argv[1],
-                              (const char *const[]){"list", "show", "approve",
-                                                    "reject", "override",
-                                                    NULL});
+                              (const char *const[]){"list", "show", "replay",
+                                                    "approve", "reject",
+                                                    "override", NULL});
 }

@@ -515,11 +515,11 @@ decided:
     }
     if (o->record) {
         static const char *const inputs[] = {"events", NULL};
-        json_t *params =
-            json_pack("{s:s, s:b, s:i, s:f, s:f, s:s}", "engine",
-                      engine_name(o->engine), "cuped", o->cuped, "pre_days",
-                      o->pre_days, "alpha", o->alpha, "n_star", o->n_star,
-                      "correction", o->benjamini_hochberg ? "bh" : "holm");
+        json_t *params = json_pack(
+            "{s:s, s:b, s:i, s:f, s:f, s:s, s:s?}", "engine",
+            engine_name(o->engine), "cuped", o->cuped, "pre_days", o->pre_days,
+            "alpha", o->alpha, "n_star", o->n_star, "correction",
+            o->benjamini_hochberg ? "bh" : "holm", "by", o->by);
         json_t *verdict = json_object_get(doc, "verdict"), *why;
         char id[37], rationale[512] = "", model[48];
         aipm_decision_spec spec;

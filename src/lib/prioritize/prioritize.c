@@ -740,13 +740,15 @@ output:
     if (rc == AIPM_OK && o->record) {
         static const char *const inputs[] = {"backlog", "feedback", "events",
                                              "signals", NULL};
+        /* link_threshold null: the linker's own threshold (calibrated on
+         * the labelled rows), not a fixed value - replay passes it on. */
         json_t *params = json_pack(
-            "{s:f, s:f, s:i, s:I, s:f, s:b, s:s, s:i}", "capacity_weeks",
+            "{s:f, s:f, s:i, s:I, s:o, s:b, s:s, s:i, s:I}", "capacity_weeks",
             o->capacity_weeks, "risk_aversion", o->risk_aversion, "draws",
             m.draws, "seed", (json_int_t)o->seed, "link_threshold",
-            o->link_threshold > 0 ? o->link_threshold : AIPM_LINK_THRESHOLD,
+            o->link_threshold > 0 ? json_real(o->link_threshold) : json_null(),
             "backtest", o->backtest, "model", m.bayes ? MODEL_VERSION : "rice",
-            "trained_on", m.n_train);
+            "trained_on", m.n_train, "cutoff_ms", (json_int_t)o->cutoff_ms);
         const char *top = o->backtest ? "backtest"
                           : n > 0     ? d.items[c[0].item].id
                                       : "none";

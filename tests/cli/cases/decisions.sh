@@ -192,3 +192,43 @@ want(len(rev["detail"]["stale_decisions"]) == 5 and args[0] in rev["detail"]["st
     expect_rc 3 "verify after a stale record was made proposed again"
     grep -q "status proposed in the store, stale by the log" "$ERR" || fail "stderr: $(errtext)"
 }
+
+# `decisions replay` runs a record's analysis again on exactly the batches
+# it read and compares the output's digest (issue 14): newer batches are
+# set aside, a reverted one is used as it was, nothing is written; rows
+# edited in the store make it differ (exit 3) and are named.
+case_decisions_replay() {
+    local W=$T/rep id state
+    timeout 120 "$AIPM" demo "$W" --seed 3 --users 800 --days 60 >"$OUT" 2>"$ERR" </dev/null
+    RC=$?
+    expect_rc 0 "aipm demo"
+    for id in $(sql "$W/aipm.db" "select id from decisions order by time_ms, rowid"); do
+        A -C "$W" --json decisions replay "${id:0:8}"
+        expect_rc 0 "replay $id"
+        pycheck "$OUT" 'want(d["matches"] and d["replay_sha256"] == d["recorded_sha256"] and d["inputs_changed"] == 0 and not d["code_differs"], "%r" % d)'
+    done
+    # More data later, and the events batch reverted: the records still
+    # replay as they were made.
+    A -C "$W" ingest events "$EX/events.ndjson"
+    expect_rc 0 "a newer events batch"
+    A -C "$W" data revert 1 --reason "replay test"
+    expect_rc 0 "revert the batch the records read"
+    state="$(sql "$W/aipm.db" "select group_concat(id || status) from batches")|$(sql "$W/aipm.db" "select count(*) from audit")|$(sql "$W/aipm.db" "select group_concat(status) from decisions")"
+    for id in $(sql "$W/aipm.db" "select id from decisions order by time_ms, rowid"); do
+        A -C "$W" decisions replay "$id"
+        expect_rc 0 "replay $id after a newer batch and a revert"
+        grep -q "output matches the record" "$OUT" || fail "stdout: $(cat "$OUT")"
+    done
+    [ "$state" = "$(sql "$W/aipm.db" "select group_concat(id || status) from batches")|$(sql "$W/aipm.db" "select count(*) from audit")|$(sql "$W/aipm.db" "select group_concat(status) from decisions")" ] ||
+        fail "replay changed the store"
+    # Event rows edited in the store: the experiments no longer reproduce.
+    id=$(sql "$W/aipm.db" "select id from decisions where kind = 'experiment' order by time_ms, rowid limit 1")
+    sql "$W/aipm.db" "update events set ts = ts + 40 * 86400000 where batch_id = 1 and rowid % 3 = 0" >/dev/null
+    A -C "$W" --json decisions replay "$id"
+    expect_rc 3 "replay after event rows were edited"
+    pycheck "$OUT" 'want(not d["matches"] and d["first_difference"] and d["inputs_changed"] == 1 and d["first_changed_input"] == "events batch 1", "%r" % d)'
+    grep -q "does not reproduce the recorded output" "$ERR" || fail "stderr: $(errtext)"
+    grep -q "events batch 1" "$ERR" || fail "the edited batch is not named: $(errtext)"
+    A -C "$W" decisions replay 00000000
+    expect_rc 1 "replay of an unknown record"
+}
