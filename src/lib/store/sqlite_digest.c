@@ -55,6 +55,30 @@ static void put_be64(uint8_t out[8], uint64_t v)
         out[i] = (uint8_t)v;
 }
 
+void aipm_sqlite__digest_text(aipm_sha256 *h, const char *v, size_t len)
+{
+    uint8_t head[9];
+
+    if (v == NULL) {
+        aipm_sha256_update(h, "n", 1);
+        return;
+    }
+    head[0] = 't';
+    put_be64(head + 1, (uint64_t)len);
+    aipm_sha256_update(h, head, 9);
+    if (len > 0)
+        aipm_sha256_update(h, v, len);
+}
+
+void aipm_sqlite__digest_int(aipm_sha256 *h, int64_t v)
+{
+    uint8_t head[9];
+
+    head[0] = 'i';
+    put_be64(head + 1, (uint64_t)v);
+    aipm_sha256_update(h, head, 9);
+}
+
 /* Fold column i of the current row into h, tagged by its type. */
 static void hash_value(aipm_sha256 *h, sqlite3_stmt *st, int i)
 {
@@ -67,9 +91,7 @@ static void hash_value(aipm_sha256 *h, sqlite3_stmt *st, int i)
 
     switch (type) {
     case SQLITE_INTEGER:
-        head[0] = 'i';
-        put_be64(head + 1, (uint64_t)sqlite3_column_int64(st, i));
-        aipm_sha256_update(h, head, 9);
+        aipm_sqlite__digest_int(h, sqlite3_column_int64(st, i));
         return;
     case SQLITE_FLOAT:
         head[0] = 'r';
@@ -79,10 +101,13 @@ static void hash_value(aipm_sha256 *h, sqlite3_stmt *st, int i)
         aipm_sha256_update(h, head, 9);
         return;
     case SQLITE_TEXT:
+        p = sqlite3_column_text(st, i);
+        n = sqlite3_column_bytes(st, i);
+        aipm_sqlite__digest_text(h, p, (size_t)n);
+        return;
     case SQLITE_BLOB:
-        head[0] = type == SQLITE_TEXT ? 't' : 'b';
-        p = type == SQLITE_TEXT ? (const void *)sqlite3_column_text(st, i)
-                                : sqlite3_column_blob(st, i);
+        head[0] = 'b';
+        p = sqlite3_column_blob(st, i);
         n = sqlite3_column_bytes(st, i);
         put_be64(head + 1, (uint64_t)n);
         aipm_sha256_update(h, head, 9);
@@ -90,8 +115,7 @@ static void hash_value(aipm_sha256 *h, sqlite3_stmt *st, int i)
             aipm_sha256_update(h, p, (size_t)n);
         return;
     default:
-        head[0] = 'n';
-        aipm_sha256_update(h, head, 1);
+        aipm_sha256_update(h, "n", 1);
     }
 }
 
@@ -115,6 +139,15 @@ int sq_rows_digest(aipm_store *base, const char *dataset, int64_t batch_id,
     else
         return aipm_error_set(err, AIPM_EINVALID, "unknown dataset '%s'",
                               dataset);
+    /* The events batch being loaded was hashed as it was inserted. */
+    if (batch_id != 0 && strcmp(table, "events") == 0 &&
+        s->ev_batch == batch_id) {
+        aipm_sha256 h = s->ev_hash;
+        uint8_t sha[32];
+
+        aipm_sha256_final(&h, sha);
+        return cb(ctx, batch_id, s->ev_rows, sha);
+    }
     /* The batch being loaded: only its own rows, from its first. */
     if (batch_id != 0 && s->first_batch == batch_id)
         from = s->first_rowid;

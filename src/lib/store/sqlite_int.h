@@ -51,9 +51,14 @@ typedef struct sqlite_store {
     int waited_out;     /* the busy handler gave up */
     int noted;          /* our writer note exists */
     int64_t note_batch; /* the batch the open transaction writes, or 0 */
-    int64_t first_batch, first_rowid;      /* the row id of the first row the
-                                            * batch being loaded stored, so its
-                                            * digest reads only its own rows */
+    int64_t first_batch, first_rowid; /* the row id of the first row the
+                                       * batch being loaded stored, so its
+                                       * digest reads only its own rows */
+    /* The events batch being loaded, hashed as its rows are inserted (the
+     * same bytes sq_rows_digest reads back; a rescan cost a third of the
+     * ingest time): its id (0: none), rows and running digest. */
+    int64_t ev_batch, ev_rows;
+    aipm_sha256 ev_hash;
     int64_t wait_started_ms, wait_told_ms; /* the current wait */
     char path[1024];                       /* for messages */
 } sqlite_store;
@@ -138,6 +143,10 @@ int sq_policy_put(aipm_store *base, const aipm_policy_row *row,
                   aipm_error *err);
 int sq_policy_list(aipm_store *base, int latest_only, aipm_policy_cb cb,
                    void *ctx, aipm_error *err);
+/* sqlite_digest.c: fold one value into a rows digest, as its column would
+ * read back (text: NULL for none; an integer). */
+void aipm_sqlite__digest_text(aipm_sha256 *h, const char *v, size_t len);
+void aipm_sqlite__digest_int(aipm_sha256 *h, int64_t v);
 int sq_rows_digest(aipm_store *base, const char *dataset, int64_t batch_id,
                    aipm_rows_digest_cb cb, void *ctx, aipm_error *err);
 int sq_link_put(aipm_store *base, const char *feedback_id, const char *item_id,

@@ -724,6 +724,7 @@ static int sq_batch_new(aipm_store *base, int64_t *out_id, const char *dataset,
         return rc;
     *out_id = sqlite3_last_insert_rowid(s->db);
     s->first_batch = 0;
+    s->ev_batch = 0;
     if (s->noted) {
         s->note_batch = *out_id; /* a waiter names the batch it waits for */
         aipm_store__note_write(s);
@@ -935,6 +936,11 @@ static int sq_batch_list(aipm_store *base, const char *dataset, int latest_only,
         s, st, batch_each, &(aipm_sqlite__relay){(void (*)(void))cb, ctx}, err);
 }
 
+static void digest_opt(aipm_sha256 *h, const char *v)
+{
+    aipm_sqlite__digest_text(h, v, v ? strlen(v) : 0);
+}
+
 /* Remember the row id of the first row a batch stores (sq_rows_digest). */
 static void note_first_row(sqlite_store *s, int64_t batch_id, int inserted)
 {
@@ -974,6 +980,24 @@ static int sq_event_put(aipm_store *base, int64_t batch_id,
         return aipm_sqlite__db_error(s, err);
     *inserted = sqlite3_changes(s->db) > 0;
     note_first_row(s, batch_id, *inserted);
+    if (*inserted) {
+        /* The row as it reads back, in table order, without batch_id and
+         * live (sq_rows_digest). */
+        if (s->ev_batch != batch_id) {
+            s->ev_batch = batch_id;
+            s->ev_rows = 0;
+            aipm_sha256_init(&s->ev_hash);
+        }
+        s->ev_rows++;
+        digest_opt(&s->ev_hash, row->message_id);
+        digest_opt(&s->ev_hash, row->type);
+        digest_opt(&s->ev_hash, row->user_id);
+        digest_opt(&s->ev_hash, row->anonymous_id);
+        digest_opt(&s->ev_hash, row->event);
+        digest_opt(&s->ev_hash, row->group_id);
+        aipm_sqlite__digest_int(&s->ev_hash, row->ts_ms);
+        aipm_sqlite__digest_text(&s->ev_hash, row->payload, row->payload_len);
+    }
     return AIPM_OK;
 }
 
