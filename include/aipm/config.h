@@ -97,6 +97,15 @@ typedef struct aipm_decision_policy {
                              * without review; NAN: every record waits */
 } aipm_decision_policy;
 
+/* policies.fairness: a metric's lift may not differ between segments by
+ * more than max_gap for a record to count without review. */
+typedef struct aipm_fairness_policy {
+    char *metric;     /* a metric key of the experiment */
+    char *by;         /* the user or account trait that makes the segments */
+    double max_gap;   /* largest gap in relative lift between segments */
+    double min_units; /* segments with fewer units in an arm are left out */
+} aipm_fairness_policy;
+
 typedef struct aipm_config {
     char *product;
     char *store; /* as written; relative paths are relative to the file */
@@ -113,6 +122,8 @@ typedef struct aipm_config {
     int n_decision_rules;
     char **pii; /* policies.pii: names that may not be model features */
     int n_pii;
+    aipm_fairness_policy *fairness; /* policies.fairness */
+    int n_fairness;
 } aipm_config;
 
 /* The decision rule for kind: its own, else the "*" rule, else the

@@ -15,8 +15,9 @@ static void help(void)
         "\n"
         "Policies live in aipm.yaml under policies: (docs/config.md):\n"
         "data (the ingest gates), decisions (how many approvals, from\n"
-        "which role, which records count without review) and pii (names\n"
-        "that may not be model features).\n"
+        "which role, which records count without review), pii (names\n"
+        "that may not be model features) and fairness (a metric's lift\n"
+        "gap between segments above which a record waits for people).\n"
         "\n"
         "  check  every rule, whether it is satisfied now, and what it\n"
         "         holds: staged batches, records awaiting approvals. Exit\n"
@@ -70,7 +71,15 @@ static void print_check(const json_t *doc)
         printf("\n");
         json_array_foreach(holds, j, h)
         {
-            if (json_object_get(h, "batch"))
+            if (json_object_get(h, "gap"))
+                printf("      experiment %s (%s): a lift gap of %.3g between "
+                       "segments, above %.3g: it waits for people\n",
+                       json_string_value(json_object_get(h, "decision")),
+                       cli_text(json_string_value(
+                           json_object_get(h, "subject"))),
+                       json_number_value(json_object_get(h, "gap")),
+                       json_number_value(json_object_get(r, "max_gap")));
+            else if (json_object_get(h, "batch"))
                 printf(
                     "      batch %lld (%s, %s): staged until accepted or "
                     "rejected\n",

@@ -73,8 +73,15 @@ int aipm_config_pii_marked(const aipm_config *cfg, const char *ds_column)
 json_t *aipm_config_policies_json(const aipm_config *cfg)
 {
     const aipm_data_policy *p = &cfg->data;
-    json_t *rules = json_array(), *pii = json_array(), *o;
+    json_t *rules = json_array(), *pii = json_array(), *fair = json_array(), *o;
     int i;
+
+    for (i = 0; fair && i < cfg->n_fairness; i++)
+        json_array_append_new(
+            fair, json_pack("{s:s, s:s, s:f, s:f}", "metric",
+                            cfg->fairness[i].metric, "by", cfg->fairness[i].by,
+                            "max_gap", cfg->fairness[i].max_gap, "min_units",
+                            cfg->fairness[i].min_units));
 
     for (i = 0; rules && i < cfg->n_decision_rules; i++) {
         const aipm_decision_policy *r = &cfg->decision_rules[i];
@@ -91,13 +98,14 @@ json_t *aipm_config_policies_json(const aipm_config *cfg)
     for (i = 0; pii && i < cfg->n_pii; i++)
         json_array_append_new(pii, json_string(cfg->pii[i]));
     o = json_pack(
-        "{s:{s:f, s:f, s:f, s:s, s:f, s:f}, s:o, s:o}", "data",
+        "{s:{s:f, s:f, s:f, s:s, s:f, s:f}, s:o, s:o, s:o}", "data",
         "max_quarantine_samples", p->max_quarantine_samples,
         "max_quarantine_share", p->max_quarantine_share, "max_staleness_hours",
         p->max_staleness_hours, "on_schema_change",
         p->schema_change_blocks ? "block" : "warn", "volume_high",
         p->volume_high, "volume_low", p->volume_low, "decisions",
-        rules ? rules : json_array(), "pii", pii ? pii : json_array());
+        rules ? rules : json_array(), "pii", pii ? pii : json_array(),
+        "fairness", fair ? fair : json_array());
     return o;
 }
 
@@ -180,9 +188,15 @@ static const keyspec decision_rule_keys[] = {
     {"role", NULL, 0},
     {"auto_approve_confidence", NULL, 0},
     {NULL, NULL, 0}};
+static const keyspec fairness_keys[] = {{"metric", NULL, 0},
+                                        {"by", NULL, 0},
+                                        {"max_gap", NULL, 0},
+                                        {"min_units", NULL, 0},
+                                        {NULL, NULL, 0}};
 static const keyspec policy_keys[] = {{"data", data_keys, 0},
                                       {"decisions", decision_rule_keys, 0},
                                       {"pii", NULL, 0},
+                                      {"fairness", fairness_keys, 0},
                                       {NULL, NULL, 0}};
 static const keyspec top_keys[] = {
     {"product", NULL, 0},         {"store", NULL, 0},
@@ -1033,6 +1047,55 @@ static int load_decision_rules(walk *w, aipm_config *cfg, yaml_node_t *n)
     return AIPM_OK;
 }
 
+/* policies.fairness: a list of {metric, by, max_gap[, min_units]}. */
+static int load_fairness(walk *w, aipm_config *cfg, yaml_node_t *n)
+{
+    yaml_node_item_t *it;
+    int rc;
+
+    if (n == NULL)
+        return AIPM_OK;
+    if (n->type != YAML_SEQUENCE_NODE)
+        return bad(w, n,
+                   "policies.fairness: expected a list of rules, e.g. - "
+                   "{metric: purchase, by: plan, max_gap: 0.1}");
+    cfg->fairness = calloc(
+        (size_t)(n->data.sequence.items.top - n->data.sequence.items.start) + 1,
+        sizeof(aipm_fairness_policy));
+    if (cfg->fairness == NULL)
+        return aipm_error_set(w->err, AIPM_ENOMEM, "out of memory");
+    for (it = n->data.sequence.items.start; it < n->data.sequence.items.top;
+         it++) {
+        yaml_node_t *x = yaml_document_get_node(w->doc, *it);
+        aipm_fairness_policy *f = &cfg->fairness[cfg->n_fairness];
+
+        if (x == NULL || x->type != YAML_MAPPING_NODE)
+            return bad(w, x, "policies.fairness: each rule is a mapping");
+        cfg->n_fairness++;
+        f->max_gap = NAN;
+        f->min_units = 30;
+        if ((rc = get_str(w, x, "metric", &f->metric)) != 0 ||
+            (rc = get_str(w, x, "by", &f->by)) != 0 ||
+            (rc = get_num(w, x, "max_gap", &f->max_gap)) != 0 ||
+            (rc = get_num(w, x, "min_units", &f->min_units)) != 0)
+            return rc;
+        if (f->metric == NULL || f->by == NULL || isnan(f->max_gap))
+            return bad(w, x, "policies.fairness: a rule needs metric, by and "
+                             "max_gap");
+        if (aipm_config_metric(cfg, f->metric) == NULL)
+            return bad(w, get(w, x, "metric"),
+                       "policies.fairness: no such metric in metrics:");
+        if (!(f->max_gap > 0))
+            return bad(w, get(w, x, "max_gap"),
+                       "max_gap must be above 0 (a relative lift gap, e.g. "
+                       "0.1)");
+        if (f->min_units < 2 || f->min_units != floor(f->min_units))
+            return bad(w, get(w, x, "min_units"),
+                       "min_units must be a whole number, 2 or more");
+    }
+    return AIPM_OK;
+}
+
 static int load_policies(walk *w, aipm_config *cfg, yaml_node_t *n)
 {
     yaml_node_t *data = get(w, n, "data"), *osc;
@@ -1045,6 +1108,7 @@ static int load_policies(walk *w, aipm_config *cfg, yaml_node_t *n)
         !(n->type == YAML_SCALAR_NODE && n->data.scalar.length == 0))
         return bad(w, n, "policies: expected a mapping, e.g. data: {...}");
     if ((rc = load_decision_rules(w, cfg, get(w, n, "decisions"))) != 0 ||
+        (rc = load_fairness(w, cfg, get(w, n, "fairness"))) != 0 ||
         (rc = get_list(w, n, "pii", &cfg->pii, &cfg->n_pii)) != 0)
         return rc;
     if (data == NULL)
@@ -1327,6 +1391,11 @@ void aipm_config_free(aipm_config *cfg)
         free(cfg->decision_rules[i].kind);
     free(cfg->decision_rules);
     free_list(cfg->pii, cfg->n_pii);
+    for (i = 0; i < cfg->n_fairness; i++) {
+        free(cfg->fairness[i].metric);
+        free(cfg->fairness[i].by);
+    }
+    free(cfg->fairness);
     free(cfg->product);
     free(cfg->store);
     free(cfg);

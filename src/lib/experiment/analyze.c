@@ -247,9 +247,136 @@ static int on_unseen(void *ctx, const char *event)
                : AIPM_ENOMEM;
 }
 
+static int analyze(char **json_out, aipm_store *st, const aipm_config *cfg,
+                   const char *key, const aipm_analysis_opts *o, int fairness,
+                   aipm_error *err);
+
+/* Whether the experiment measures metric (as a metric or a guardrail). */
+static int measures(const aipm_experiment_def *e, const char *metric)
+{
+    int i;
+
+    for (i = 0; i < e->n_metrics; i++)
+        if (strcmp(e->metrics[i], metric) == 0)
+            return 1;
+    for (i = 0; i < e->n_guardrails; i++)
+        if (strcmp(e->guardrails[i], metric) == 0)
+            return 1;
+    return 0;
+}
+
+/* The largest gap in relative lift between the segments of a metric's
+ * breakdown (the "by" of one_metric), over each treatment, leaving out
+ * segments with fewer than min_units units in either arm; NAN when fewer
+ * than two segments are left. *lo, *hi name the segments. */
+static double lift_gap(const json_t *by, double min_units, const char **lo,
+                       const char **hi)
+{
+    json_t *levels = json_object_get(by, "levels"), *lv;
+    double gap = NAN;
+    size_t i, k;
+
+    *lo = *hi = NULL;
+    for (k = 1; k < AIPM_MAX_VARIATIONS; k++) {
+        double min = INFINITY, max = -INFINITY;
+        const char *min_l = NULL, *max_l = NULL;
+        int n = 0;
+
+        json_array_foreach(levels, i, lv)
+        {
+            json_t *vars = json_object_get(lv, "variations");
+            json_t *c = json_array_get(vars, 0), *t = json_array_get(vars, k);
+            double lift;
+
+            if (c == NULL || t == NULL)
+                continue;
+            lift = json_number_value(json_object_get(t, "lift_rel"));
+            if (!json_is_number(json_object_get(t, "lift_rel")) ||
+                json_number_value(json_object_get(c, "units")) < min_units ||
+                json_number_value(json_object_get(t, "units")) < min_units)
+                continue;
+            n++;
+            if (lift < min)
+                min = lift, min_l = json_string_value(json_object_get(lv, "level"));
+            if (lift > max)
+                max = lift, max_l = json_string_value(json_object_get(lv, "level"));
+        }
+        if (n >= 2 && (isnan(gap) || max - min > gap)) {
+            gap = max - min;
+            *lo = min_l;
+            *hi = max_l;
+        }
+    }
+    return gap;
+}
+
+/* policies.fairness: for each rule on a metric this experiment measures,
+ * the gap between segments of the trait, from a breakdown by it (this
+ * analysis's own when it is by that trait). */
+static int fairness_checks(json_t *doc, aipm_store *st, const aipm_config *cfg,
+                           const aipm_experiment_def *e, const char *key,
+                           const aipm_analysis_opts *o, aipm_error *err)
+{
+    json_t *out = json_array();
+    int i, rc = AIPM_OK;
+
+    if (out == NULL)
+        return aipm_error_set(err, AIPM_ENOMEM, "out of memory");
+    for (i = 0; i < cfg->n_fairness && rc == AIPM_OK; i++) {
+        const aipm_fairness_policy *f = &cfg->fairness[i];
+        json_t *src = NULL, *m, *by = NULL;
+        const char *lo, *hi;
+        char *text = NULL;
+        double gap;
+        size_t k;
+
+        if (!measures(e, f->metric))
+            continue;
+        if (o->by && strcmp(o->by, f->by) == 0)
+            src = json_incref(doc);
+        else {
+            aipm_analysis_opts q = *o;
+            json_error_t jerr;
+
+            q.by = f->by;
+            q.record = 0;
+            if ((rc = analyze(&text, st, cfg, key, &q, 0, err)) != AIPM_OK)
+                break;
+            src = json_loads(text, 0, &jerr);
+            free(text);
+        }
+        json_array_foreach(json_object_get(src, "metrics"), k, m)
+        {
+            if (strcmp(json_string_value(json_object_get(m, "metric")),
+                       f->metric) == 0)
+                by = json_object_get(m, "by");
+        }
+        gap = lift_gap(by, f->min_units, &lo, &hi);
+        json_array_append_new(
+            out,
+            json_pack("{s:s, s:s, s:f, s:o, s:s?, s:s?, s:b}", "metric",
+                      f->metric, "by", f->by, "max_gap", f->max_gap, "gap",
+                      isnan(gap) ? json_null() : json_real(gap), "lowest",
+                      lo, "highest", hi, "held", !isnan(gap) && gap > f->max_gap));
+        json_decref(src);
+    }
+    if (rc == AIPM_OK && json_array_size(out) > 0)
+        json_object_set_new(doc, "fairness", out);
+    else
+        json_decref(out);
+    return rc;
+}
+
 int aipm_experiment_analyze(char **json_out, aipm_store *st,
                             const aipm_config *cfg, const char *key,
                             const aipm_analysis_opts *o, aipm_error *err)
+{
+    return analyze(json_out, st, cfg, key, o, 1, err);
+}
+
+static int analyze(char **json_out, aipm_store *st, const aipm_config *cfg,
+                   const char *key, const aipm_analysis_opts *o, int fairness,
+                   aipm_error *err)
 {
     const aipm_experiment_def *e = aipm_config_experiment(cfg, key);
     int n_m, i, j, rc = AIPM_OK, running, min_units_ok = 1;
@@ -504,6 +631,8 @@ decided:
                         "excluded)"));
     json_object_set_new(doc, "warnings", warnings);
     warnings = NULL;
+    if (fairness && (rc = fairness_checks(doc, st, cfg, e, key, o, err)) != 0)
+        goto done;
     {
         char end_s[32];
 

@@ -99,6 +99,7 @@ int aipm_decision_record(aipm_store *st, const aipm_decision_spec *spec,
     const aipm_decision_policy *rule;
     aipm_config *defaults = NULL;
     json_t *auto_ok = NULL;
+    int held_fair = 0;
     older_ctx oc;
     uint8_t head[32];
     uint64_t size;
@@ -139,9 +140,20 @@ int aipm_decision_record(aipm_store *st, const aipm_decision_spec *spec,
                               policy_sha);
     rule = aipm_config_decision_rule(spec->config ? spec->config : defaults,
                                      spec->kind, &i);
-    /* A rule may let a confident enough record count without review. */
-    if (!isnan(rule->auto_confidence) && !isnan(spec->confidence) &&
-        spec->confidence >= rule->auto_confidence)
+    /* A rule may let a confident enough record count without review,
+     * unless a fairness rule holds it (policies.fairness). */
+    {
+        json_t *fr;
+        size_t k;
+
+        json_array_foreach(json_object_get(spec->doc, "fairness"), k, fr)
+        {
+            if (json_is_true(json_object_get(fr, "held")))
+                held_fair = 1;
+        }
+    }
+    if (!held_fair && !isnan(rule->auto_confidence) &&
+        !isnan(spec->confidence) && spec->confidence >= rule->auto_confidence)
         auto_ok = json_pack("{s:s, s:f, s:f}", "rule", rule->kind,
                             "auto_approve_confidence", rule->auto_confidence,
                             "confidence", spec->confidence);

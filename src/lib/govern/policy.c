@@ -176,6 +176,35 @@ static json_t *decision_rule_json(const aipm_decision_policy *r,
         "holds", held ? held : json_array());
 }
 
+/* Proposed experiment records a fairness rule kept from counting
+ * without review: their output's "fairness" entry for the rule is held. */
+static int fair_held(void *ctx, const aipm_decision_row *d)
+{
+    json_t *rules = ctx, *doc, *f, *r;
+    json_error_t jerr;
+    size_t i, j;
+
+    if (d->output == NULL || (doc = json_loads(d->output, 0, &jerr)) == NULL)
+        return 0;
+    json_array_foreach(json_object_get(doc, "fairness"), i, f)
+    {
+        if (!json_is_true(json_object_get(f, "held")))
+            continue;
+        json_array_foreach(rules, j, r)
+        {
+            if (json_equal(json_object_get(r, "metric"),
+                           json_object_get(f, "metric")) &&
+                json_equal(json_object_get(r, "by"), json_object_get(f, "by")))
+                json_array_append_new(
+                    json_object_get(r, "holds"),
+                    json_pack("{s:s, s:s, s:O}", "decision", d->id, "subject",
+                              d->subject, "gap", json_object_get(f, "gap")));
+        }
+    }
+    json_decref(doc);
+    return 0;
+}
+
 int aipm_policy_check(aipm_store *st, const aipm_config *cfg, json_t **out,
                       int *violated, aipm_error *err)
 {
@@ -229,6 +258,35 @@ int aipm_policy_check(aipm_store *st, const aipm_config *cfg, json_t **out,
         json_array_append_new(
             rules,
             decision_rule_json(r, name, json_object_get(h.by_rule, name)));
+    }
+    /* fairness: the records each rule holds back from counting without
+     * review */
+    {
+        aipm_decision_filter ff = {NULL, "experiment", "proposed", 1};
+        json_t *fr = json_array();
+
+        for (i = 0; fr && i < cfg->n_fairness; i++) {
+            const aipm_fairness_policy *fp = &cfg->fairness[i];
+
+            snprintf(name, sizeof(name), "fairness[%s by %s]", fp->metric,
+                     fp->by);
+            json_array_append_new(
+                fr, json_pack("{s:s, s:b, s:s, s:s, s:f, s:f, s:[]}", "rule",
+                              name, "satisfied", 1, "metric", fp->metric, "by",
+                              fp->by, "max_gap", fp->max_gap, "min_units",
+                              fp->min_units, "holds"));
+        }
+        if (fr == NULL) {
+            rc = aipm_error_set(err, AIPM_ENOMEM, "out of memory");
+            goto done;
+        }
+        if (json_array_size(fr) &&
+            (rc = aipm_store_decision_list(st, &ff, fair_held, fr, err)) != 0) {
+            json_decref(fr);
+            goto done;
+        }
+        json_array_extend(rules, fr);
+        json_decref(fr);
     }
     /* pii: no model feature reads a marked column */
     for (i = 0; aipm_pz_feature_columns[i]; i++)

@@ -139,7 +139,7 @@ want(v[1]["seq"] == 1, "the first version is the init entry: %r" % v[1])'
 import hashlib
 pol = {"data": {"max_quarantine_samples": 10000.0, "max_quarantine_share": 0.05, "max_staleness_hours": 48.0,
                 "on_schema_change": "warn", "volume_high": 2.0, "volume_low": 0.5},
-       "decisions": [{"kind": "prioritize", "approvals": 2, "role": "approver", "auto_approve_confidence": None}], "pii": []}
+       "decisions": [{"kind": "prioritize", "approvals": 2, "role": "approver", "auto_approve_confidence": None}], "pii": [], "fairness": []}
 sha = hashlib.sha256(json.dumps(pol, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
 want(d["policy_sha256"] == sha and d["recorded"] and d["versions"] == 2, "version %r, want %s" % ({k: d[k] for k in ("policy_sha256", "recorded", "versions")}, sha))
 r = {x["rule"]: x for x in d["rules"]}
@@ -174,4 +174,65 @@ open(p, "w").write(t.replace("\npolicies:\n", "\npolicies:\n  pii: [email, text]
     grep -q "policy pii" "$ERR" || fail "stderr: $(errtext)"
     A -C "$W" audit verify
     expect_rc 0 "verify after the policy changes"
+}
+
+# A fairness rule: an experiment's lift on a metric may not differ between
+# segments of a trait by more than max_gap for the record to count without
+# review. The gap is recomputed here from the breakdown `experiment
+# analyze --by` prints (segments under min_units, here 20, units in an arm
+# left out), and a rule it breaks keeps the record proposed where the
+# confidence rule would have approved it.
+case_policy_fairness() {
+    local W=$T/fair key
+    export AIPM_KEYS=$T/keys
+    policy_ws "$W" '    - {kind: experiment, auto_approve_confidence: 0.9}'
+    key=$(sql "$W/aipm.db" "select subject from decisions where kind = 'experiment' limit 1")
+    A -C "$W" --json experiment analyze "$key" --by plan --no-record
+    expect_rc 0 "the breakdown by plan"
+    cp "$OUT" "$T/by.json"
+    metric=$("$PY" -c 'import json, sys; print(json.load(open(sys.argv[1]))["metrics"][0]["metric"])' "$T/by.json")
+    gap=$("$PY" - "$T/by.json" <<'PYEOF'
+import json, sys
+d = json.load(open(sys.argv[1]))
+m = d["metrics"][0]["by"]["levels"]
+best = None
+for k in range(1, len(m[0]["variations"])):
+    lifts = [lv["variations"][k]["lift_rel"] for lv in m
+             if lv["variations"][k]["lift_rel"] is not None
+             and lv["variations"][0]["units"] >= 20 and lv["variations"][k]["units"] >= 20]
+    if len(lifts) >= 2:
+        g = max(lifts) - min(lifts)
+        best = g if best is None else max(best, g)
+print(best)
+PYEOF
+)
+    [ "$gap" != None ] || fail "no two segments with 20 units in the demo's breakdown"
+    # A bound below the gap holds the record; one above lets it through.
+    "$PY" -c 'import sys
+p, m, b = sys.argv[1:4]
+t = open(p).read()
+open(p, "w").write(t.replace("\npolicies:\n", "\npolicies:\n  fairness:\n    - {metric: %s, by: plan, min_units: 20, max_gap: %s}\n" % (m, b), 1))' "$W/aipm.yaml" "$metric" "$("$PY" -c "print($gap * 0.5)")"
+    A -C "$W" --json experiment analyze "$key"
+    expect_rc 0 "analyze under a fairness rule it breaks"
+    pycheck "$OUT" '
+f = d["fairness"][0]
+want(f["metric"] == args[0] and f["by"] == "plan" and abs(f["gap"] - float(args[1])) < 1e-12 and f["held"], "fairness %r, want gap %s" % (f, args[1]))' "$metric" "$gap"
+    [ "$(sql "$W/aipm.db" "select status from decisions where kind = 'experiment' order by rowid desc limit 1")" = proposed ] ||
+        fail "a record the fairness rule holds was approved by the confidence rule"
+    A -C "$W" --json policy check
+    pycheck "$OUT" '
+r = [x for x in d["rules"] if x["rule"].startswith("fairness[")]
+want(len(r) == 1 and len(r[0]["holds"]) == 1, "fairness rule %r" % r)'
+    sed -i "s/max_gap: [0-9.e-]*}/max_gap: $("$PY" -c "print($gap * 2)")}/" "$W/aipm.yaml"
+    A -C "$W" experiment analyze "$key"
+    expect_rc 0 "analyze under a fairness rule it keeps"
+    [ "$(sql "$W/aipm.db" "select status from decisions where kind = 'experiment' order by rowid desc limit 1")" = approved ] ||
+        fail "a record the fairness rule lets through was not approved by the confidence rule"
+    A -C "$W" audit verify
+    expect_rc 0 "verify"
+    # A rule on a metric that does not exist is an error naming its line.
+    sed -i "s/metric: $metric, by: plan/metric: nosuch, by: plan/" "$W/aipm.yaml"
+    A -C "$W" policy check
+    expect_rc 1 "a fairness rule on an unknown metric"
+    grep -q "aipm.yaml:[0-9]" "$ERR" || fail "stderr: $(errtext)"
 }
