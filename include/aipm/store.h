@@ -75,6 +75,9 @@ const char *aipm_store_namespace(aipm_store *st);
 int aipm_store_begin(aipm_store *st, aipm_error *err);
 int aipm_store_commit(aipm_store *st, aipm_error *err);
 void aipm_store_rollback(aipm_store *st);
+/* Whether a transaction is open on this connection: what it wrote is seen
+ * by no other connection (a reader on a second connection would miss it). */
+int aipm_store_in_transaction(aipm_store *st);
 
 /* ---- batches (dataset versions) ---- */
 

@@ -38,7 +38,7 @@ static void help(void)
         "         compares the output's digest: exit 3, with the first\n"
         "         difference, when it is not reproduced. Notes say when\n"
         "         an input batch's rows, the code or the policies changed\n"
-        "         (experiment and prioritize records)\n"
+        "         (experiment, prioritize and adoption forecast records)\n"
         "  approve, reject, override\n"
         "         a person's act on a proposed record, signed with their\n"
         "         key (`aipm keys generate --as USER`) and logged; it needs\n"
@@ -518,10 +518,37 @@ static int run_again(void *ctx, const aipm_decision_row *r, json_t **doc,
         o.now_ms = r->time_ms;
         o.record = 0;
         rc = aipm_prioritize(&text, ws->store, ws->config, &o, err);
+    } else if (strcmp(r->kind, "forecast") == 0 &&
+               json_is_string(json_object_get(p, "feature"))) {
+        /* an adoption forecast (a Bass fit of a series file is not: the
+         * record does not hold the file) */
+        const char *m = json_string_value(json_object_get(p, "model"));
+        aipm_adoption_opts o = {
+            (int)num_param(p, "horizon", 90),
+            m && strcmp(m, "bass") == 0     ? AIPM_ADOPTION_BASS
+            : m && strcmp(m, "hazard") == 0 ? AIPM_ADOPTION_HAZARD
+                                            : AIPM_ADOPTION_AUTO,
+            (int)num_param(p, "draws", 0), (uint64_t)num_param(p, "seed", 1)};
+        aipm_adoption *a = NULL;
+
+        rc = aipm_adoption_open(&a, ws->store, ws->config,
+                                json_string_value(json_object_get(p, "by")), 0,
+                                NULL, err);
+        if (rc == AIPM_OK)
+            rc = aipm_adoption_run(
+                doc, a, json_string_value(json_object_get(p, "feature")), &o,
+                err);
+        if (rc == AIPM_OK) /* not recorded: a wall-clock time */
+            json_object_del(*doc, "fit_seconds");
+        aipm_adoption_free(a);
+        json_decref(p);
+        return rc;
     } else
         rc = aipm_error_set(err, AIPM_EINVALID,
-                            "replay of %s records is not supported yet "
-                            "(experiment and prioritize records are)",
+                            "replay of this %s record is not supported yet "
+                            "(experiment, prioritize and adoption forecast "
+                            "records are; a Bass fit of a series file is "
+                            "not, its file is not kept)",
                             r->kind);
     json_decref(p);
     if (rc == AIPM_OK && (*doc = json_loads(text, 0, &jerr)) == NULL)

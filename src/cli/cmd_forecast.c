@@ -421,6 +421,7 @@ static int adoption(int argc, char **argv, int backtest)
                      json_string_value(json_object_get(doc, "model")),
                      (int)horizon, by ? by : "all");
             aipm_decision_spec spec;
+            json_t *recorded;
             char model_name[48];
 
             snprintf(model_name, sizeof(model_name), "adoption-%s/1",
@@ -429,7 +430,12 @@ static int adoption(int argc, char **argv, int backtest)
             spec.kind = "forecast";
             spec.subject = features[i];
             spec.decision = decision;
-            spec.doc = doc;
+            /* The record keeps what the data and parameters decide: the
+             * fit's wall-clock time is left out, so a replay can match. */
+            recorded = json_deep_copy(doc);
+            if (recorded)
+                json_object_del(recorded, "fit_seconds");
+            spec.doc = recorded ? recorded : doc;
             spec.params = params;
             spec.datasets = datasets;
             spec.model = model_name;
@@ -437,8 +443,10 @@ static int adoption(int argc, char **argv, int backtest)
                              "adopters so far and its users' graph";
             spec.confidence = NAN;
             spec.config = ws.config;
-            if (aipm_decision_record(ws.store, &spec, aipm_now_ms(),
-                                     ws.checkpoint, id, &err) != AIPM_OK) {
+            rc = aipm_decision_record(ws.store, &spec, aipm_now_ms(),
+                                      ws.checkpoint, id, &err);
+            json_decref(recorded);
+            if (rc != AIPM_OK) {
                 json_decref(params);
                 json_decref(doc);
                 rc = cli_fail(&err);

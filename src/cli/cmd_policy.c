@@ -72,13 +72,13 @@ static void print_check(const json_t *doc)
         json_array_foreach(holds, j, h)
         {
             if (json_object_get(h, "gap"))
-                printf("      experiment %s (%s): a lift gap of %.3g between "
-                       "segments, above %.3g: it waits for people\n",
-                       json_string_value(json_object_get(h, "decision")),
-                       cli_text(json_string_value(
-                           json_object_get(h, "subject"))),
-                       json_number_value(json_object_get(h, "gap")),
-                       json_number_value(json_object_get(r, "max_gap")));
+                printf(
+                    "      experiment %s (%s): a lift gap of %.3g between "
+                    "segments, above %.3g: it waits for people\n",
+                    json_string_value(json_object_get(h, "decision")),
+                    cli_text(json_string_value(json_object_get(h, "subject"))),
+                    json_number_value(json_object_get(h, "gap")),
+                    json_number_value(json_object_get(r, "max_gap")));
             else if (json_object_get(h, "batch"))
                 printf(
                     "      batch %lld (%s, %s): staged until accepted or "

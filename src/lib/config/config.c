@@ -97,15 +97,15 @@ json_t *aipm_config_policies_json(const aipm_config *cfg)
     }
     for (i = 0; pii && i < cfg->n_pii; i++)
         json_array_append_new(pii, json_string(cfg->pii[i]));
-    o = json_pack(
-        "{s:{s:f, s:f, s:f, s:s, s:f, s:f}, s:o, s:o, s:o}", "data",
-        "max_quarantine_samples", p->max_quarantine_samples,
-        "max_quarantine_share", p->max_quarantine_share, "max_staleness_hours",
-        p->max_staleness_hours, "on_schema_change",
-        p->schema_change_blocks ? "block" : "warn", "volume_high",
-        p->volume_high, "volume_low", p->volume_low, "decisions",
-        rules ? rules : json_array(), "pii", pii ? pii : json_array(),
-        "fairness", fair ? fair : json_array());
+    o = json_pack("{s:{s:f, s:f, s:f, s:s, s:f, s:f}, s:o, s:o, s:o}", "data",
+                  "max_quarantine_samples", p->max_quarantine_samples,
+                  "max_quarantine_share", p->max_quarantine_share,
+                  "max_staleness_hours", p->max_staleness_hours,
+                  "on_schema_change",
+                  p->schema_change_blocks ? "block" : "warn", "volume_high",
+                  p->volume_high, "volume_low", p->volume_low, "decisions",
+                  rules ? rules : json_array(), "pii", pii ? pii : json_array(),
+                  "fairness", fair ? fair : json_array());
     return o;
 }
 
@@ -1080,8 +1080,9 @@ static int load_fairness(walk *w, aipm_config *cfg, yaml_node_t *n)
             (rc = get_num(w, x, "min_units", &f->min_units)) != 0)
             return rc;
         if (f->metric == NULL || f->by == NULL || isnan(f->max_gap))
-            return bad(w, x, "policies.fairness: a rule needs metric, by and "
-                             "max_gap");
+            return bad(w, x,
+                       "policies.fairness: a rule needs metric, by and "
+                       "max_gap");
         if (aipm_config_metric(cfg, f->metric) == NULL)
             return bad(w, get(w, x, "metric"),
                        "policies.fairness: no such metric in metrics:");

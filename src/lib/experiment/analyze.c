@@ -297,9 +297,11 @@ static double lift_gap(const json_t *by, double min_units, const char **lo,
                 continue;
             n++;
             if (lift < min)
-                min = lift, min_l = json_string_value(json_object_get(lv, "level"));
+                min = lift,
+                min_l = json_string_value(json_object_get(lv, "level"));
             if (lift > max)
-                max = lift, max_l = json_string_value(json_object_get(lv, "level"));
+                max = lift,
+                max_l = json_string_value(json_object_get(lv, "level"));
         }
         if (n >= 2 && (isnan(gap) || max - min > gap)) {
             gap = max - min;
@@ -356,8 +358,8 @@ static int fairness_checks(json_t *doc, aipm_store *st, const aipm_config *cfg,
             out,
             json_pack("{s:s, s:s, s:f, s:o, s:s?, s:s?, s:b}", "metric",
                       f->metric, "by", f->by, "max_gap", f->max_gap, "gap",
-                      isnan(gap) ? json_null() : json_real(gap), "lowest",
-                      lo, "highest", hi, "held", !isnan(gap) && gap > f->max_gap));
+                      isnan(gap) ? json_null() : json_real(gap), "lowest", lo,
+                      "highest", hi, "held", !isnan(gap) && gap > f->max_gap));
         json_decref(src);
     }
     if (rc == AIPM_OK && json_array_size(out) > 0)

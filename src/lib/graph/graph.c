@@ -838,7 +838,9 @@ static int load(aipm_graph *g, aipm_store *st, const aipm_config *cfg,
         for (f = 0; F.first_t && f < L.n_feat; f++)
             F.first_t[f] = INT64_MAX;
     }
-    if (rc == AIPM_OK && was == NULL &&
+    /* Not while a transaction is open here (a replay's): a second
+     * connection would not see what it changed. */
+    if (rc == AIPM_OK && was == NULL && !aipm_store_in_transaction(st) &&
         aipm_store_open(&F.st, aipm_store_namespace(st), AIPM_STORE_READONLY,
                         &F.err) == AIPM_OK)
         threaded = pthread_create(&tid, NULL, firsts_main, &F) == 0;

@@ -478,6 +478,11 @@ int aipm_store_approval_list(aipm_store *st, const char *decision_id,
     return st->ops->approval_list(st, decision_id, cb, ctx, err);
 }
 
+int aipm_store_in_transaction(aipm_store *st)
+{
+    return st->ops->in_transaction(st);
+}
+
 int aipm_store_policy_put(aipm_store *st, const aipm_policy_row *row,
                           aipm_error *err)
 {

@@ -87,6 +87,7 @@ typedef struct aipm_store_ops {
                     int64_t time_ms, aipm_error *err);
     int (*event_count)(aipm_store *st, const char *event, int64_t cap,
                        int64_t *out, aipm_error *err);
+    int (*in_transaction)(aipm_store *st);
     int (*policy_put)(aipm_store *st, const aipm_policy_row *row,
                       aipm_error *err);
     int (*policy_list)(aipm_store *st, int latest_only, aipm_policy_cb cb,

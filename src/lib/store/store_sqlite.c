@@ -665,6 +665,11 @@ static void sq_close(aipm_store *base)
     free(s);
 }
 
+static int sq_in_transaction(aipm_store *base)
+{
+    return ((sqlite_store *)base)->in_tx;
+}
+
 static int sq_begin(aipm_store *base, aipm_error *err)
 {
     sqlite_store *s = (sqlite_store *)base;
@@ -1362,6 +1367,7 @@ static const aipm_store_ops sqlite_ops = {
     sq_analysis_index,
     sq_link_put,
     sq_event_count,
+    sq_in_transaction,
     sq_policy_put,
     sq_policy_list,
     sq_rows_digest,

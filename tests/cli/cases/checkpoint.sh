@@ -225,7 +225,7 @@ case_audit_prove_recipe() {
         grep -q "entry $seq is in the checkpoint's tree" "$OUT" || fail "recipe said: $(cat "$OUT")"
     done
     # Against another root, the recipe says no.
-    sed '3s/^./A/' "$T/pr.note" >"$T/pr-edited.note"
+    sed '3{s/^A/B/;t;s/^./A/}' "$T/pr.note" >"$T/pr-edited.note"
     ! /usr/bin/python3 "$T/prove.py" "$T/proof.json" "$T/pr-edited.note" >/dev/null 2>&1 ||
         fail "the recipe accepted another root"
     # The current log, and a chosen size; errors.
@@ -255,7 +255,7 @@ case_audit_signed_checkpoint_tamper() {
     A -C "$W" --json audit verify --checkpoint "$T/st-size.note"
     expect_rc 3 "a note with an edited size"
     pycheck "$OUT" 'want(not d["intact"] and d["kept_checkpoint"]["signature"] == "bad" and "does not verify" in d["problem"], "%r" % d)'
-    sed '3s/^./A/' "$T/st.note" >"$T/st-root.note"
+    sed '3{s/^A/B/;t;s/^./A/}' "$T/st.note" >"$T/st-root.note"
     A -C "$W" audit verify --checkpoint "$T/st-root.note"
     expect_rc 3 "a note with an edited root"
     grep -q "does not verify (the note was edited or forged)" "$ERR" || fail "stderr: $(errtext)"

@@ -194,7 +194,9 @@ want(len(rev["detail"]["stale_decisions"]) == 5 and args[0] in rev["detail"]["st
 }
 
 # `decisions replay` runs a record's analysis again on exactly the batches
-# it read and compares the output's digest (issue 14): newer batches are
+# it read and compares the output's digest (issue 14); experiment,
+# prioritize and adoption forecast records (the graph's second connection
+# must not miss the replay's batches): newer batches are
 # set aside, a reverted one is used as it was, nothing is written; rows
 # edited in the store make it differ (exit 3) and are named.
 case_decisions_replay() {
@@ -202,7 +204,16 @@ case_decisions_replay() {
     timeout 120 "$AIPM" demo "$W" --seed 3 --users 800 --days 60 >"$OUT" 2>"$ERR" </dev/null
     RC=$?
     expect_rc 0 "aipm demo"
-    for id in $(sql "$W/aipm.db" "select id from decisions order by time_ms, rowid"); do
+    A -C "$W" forecast adoption export --by plan
+    expect_rc 0 "an adoption forecast, recorded"
+    printf 'period,adopters\n1,10\n2,25\n3,45\n4,60\n5,55\n6,40\n' >"$T/series.csv"
+    A -C "$W" forecast bass --series "$T/series.csv"
+    expect_rc 0 "a Bass fit of a series, recorded"
+    id=$(sql "$W/aipm.db" "select id from decisions where kind = 'forecast' order by rowid desc limit 1")
+    A -C "$W" decisions replay "$id"
+    expect_rc 1 "replay of a series fit (its file is not kept)"
+    expect_one_line_stderr "series fit replay refused"
+    for id in $(sql "$W/aipm.db" "select id from decisions where params not like '%\"series\"%' order by time_ms, rowid"); do
         A -C "$W" --json decisions replay "${id:0:8}"
         expect_rc 0 "replay $id"
         pycheck "$OUT" 'want(d["matches"] and d["replay_sha256"] == d["recorded_sha256"] and d["inputs_changed"] == 0 and not d["code_differs"], "%r" % d)'
@@ -214,7 +225,7 @@ case_decisions_replay() {
     A -C "$W" data revert 1 --reason "replay test"
     expect_rc 0 "revert the batch the records read"
     state="$(sql "$W/aipm.db" "select group_concat(id || status) from batches")|$(sql "$W/aipm.db" "select count(*) from audit")|$(sql "$W/aipm.db" "select group_concat(status) from decisions")"
-    for id in $(sql "$W/aipm.db" "select id from decisions order by time_ms, rowid"); do
+    for id in $(sql "$W/aipm.db" "select id from decisions where params not like '%\"series\"%' order by time_ms, rowid"); do
         A -C "$W" decisions replay "$id"
         expect_rc 0 "replay $id after a newer batch and a revert"
         grep -q "output matches the record" "$OUT" || fail "stdout: $(cat "$OUT")"
