@@ -265,12 +265,34 @@ static int finish(aipm_store *st, int rc, const char *checkpoint, int64_t seq,
     return rc;
 }
 
+/* Canonicalize m, sign it (with self too, its possession signature, when
+ * not NULL; by the admin unless boot), and store row with its entry. */
+static int sign_person(aipm_store *st, json_t *m, const aipm_user_row *row,
+                       const char *action, const aipm_key *self, int boot,
+                       const aipm_key *admin, const char *by,
+                       const char *checkpoint, aipm_error *err)
+{
+    char *msg, pos[SIG_B64];
+    json_t *sigs = NULL;
+    int rc;
+
+    if (m == NULL || (msg = canon(m)) == NULL)
+        return aipm_error_set(err, AIPM_ENOMEM, "out of memory");
+    if ((self == NULL || (rc = sign_b64(self, msg, pos, err)) == AIPM_OK) &&
+        (rc = admin_sigs(boot, admin, by, msg, &sigs, err)) == AIPM_OK)
+        rc = write_person(st, row, action, msg, sigs, self ? pos : NULL,
+                          checkpoint, err);
+    json_decref(sigs);
+    free(msg);
+    return rc;
+}
+
 int aipm_user_set(aipm_store *st, const char *name, const char *role,
                   const char *by, int64_t now_ms, const char *checkpoint,
                   aipm_error *err)
 {
-    char when[32], *msg = NULL;
-    json_t *m = NULL, *sigs = NULL;
+    char when[32];
+    json_t *m;
     aipm_key admin;
     aipm_user_row row;
     person old;
@@ -297,22 +319,14 @@ int aipm_user_set(aipm_store *st, const char *name, const char *role,
                   "role", role, "time", when);
     if (m)
         json_object_set_new(m, "by", by ? json_string(by) : json_null());
-    if (m == NULL || (msg = canon(m)) == NULL) {
-        rc = aipm_error_set(err, AIPM_ENOMEM, "out of memory");
-        goto done;
-    }
-    if ((rc = admin_sigs(boot, &admin, by, msg, &sigs, err)) != AIPM_OK)
-        goto done;
     row.name = name;
     row.role = role;
     row.verifier_key = old.found && *old.vkey ? old.vkey : NULL;
     row.time_ms = now_ms;
-    rc = write_person(st, &row, "user", msg, sigs, NULL, checkpoint, err);
-done:
+    rc = sign_person(st, m, &row, "user", NULL, boot, &admin, by, checkpoint,
+                     err);
     sodium_memzero(&admin, sizeof(admin));
     json_decref(m);
-    json_decref(sigs);
-    free(msg);
     return rc;
 }
 
@@ -320,8 +334,8 @@ int aipm_user_key_set(aipm_store *st, const char *name, const aipm_key *k,
                       const char *by, int64_t now_ms, const char *checkpoint,
                       aipm_error *err)
 {
-    char when[32], vkey[AIPM_VKEY_MAX], pos[SIG_B64], *msg = NULL;
-    json_t *m = NULL, *sigs = NULL;
+    char when[32], vkey[AIPM_VKEY_MAX];
+    json_t *m;
     aipm_key admin;
     aipm_user_row row;
     person p;
@@ -352,24 +366,13 @@ int aipm_user_key_set(aipm_store *st, const char *name, const aipm_key *k,
     if (m)
         json_object_set_new(m, "by",
                             by && !boot ? json_string(by) : json_null());
-    if (m == NULL || (msg = canon(m)) == NULL) {
-        rc = aipm_error_set(err, AIPM_ENOMEM, "out of memory");
-        goto done;
-    }
-    if ((rc = sign_b64(k, msg, pos, err)) != AIPM_OK)
-        goto done;
-    if ((rc = admin_sigs(boot, &admin, by, msg, &sigs, err)) != AIPM_OK)
-        goto done;
     row.name = name;
     row.role = aipm_role_name(p.role);
     row.verifier_key = vkey;
     row.time_ms = now_ms;
-    rc = write_person(st, &row, "key", msg, sigs, pos, checkpoint, err);
-done:
+    rc = sign_person(st, m, &row, "key", k, boot, &admin, by, checkpoint, err);
     sodium_memzero(&admin, sizeof(admin));
     json_decref(m);
-    json_decref(sigs);
-    free(msg);
     return rc;
 }
 
