@@ -95,7 +95,17 @@ typedef struct aipm_decision_policy {
     int admin_only;         /* role: admin (else approver: approver or admin) */
     double auto_confidence; /* a record at or above this confidence counts
                              * without review; NAN: every record waits */
+    double auto_max_risk;   /* ... and at or below this risk (NAN: any) */
 } aipm_decision_policy;
+
+/* policies.models: when a model is used, and when its forecasts count
+ * without review. */
+typedef struct aipm_model_policy {
+    double min_trained;       /* the ranking model is used over RICE once it
+                               * learns from this many shipped items (10) */
+    double max_backtest_wape; /* a forecast whose model did worse in its
+                               * backtest waits for people (NAN: none) */
+} aipm_model_policy;
 
 /* policies.fairness: a metric's lift may not differ between segments by
  * more than max_gap for a record to count without review. */
@@ -124,6 +134,7 @@ typedef struct aipm_config {
     int n_pii;
     aipm_fairness_policy *fairness; /* policies.fairness */
     int n_fairness;
+    aipm_model_policy models; /* policies.models */
 } aipm_config;
 
 /* The decision rule for kind: its own, else the "*" rule, else the

@@ -71,7 +71,13 @@ static void print_check(const json_t *doc)
         printf("\n");
         json_array_foreach(holds, j, h)
         {
-            if (json_object_get(h, "gap"))
+            if (json_object_get(h, "backtest_wape"))
+                printf(
+                    "      forecast %s (%s): its model's backtest WAPE is "
+                    "above the bound (or unknown): it waits for people\n",
+                    json_string_value(json_object_get(h, "decision")),
+                    cli_text(json_string_value(json_object_get(h, "subject"))));
+            else if (json_object_get(h, "gap"))
                 printf(
                     "      experiment %s (%s): a lift gap of %.3g between "
                     "segments, above %.3g: it waits for people\n",

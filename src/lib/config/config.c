@@ -27,6 +27,12 @@
 #include <unistd.h>
 #include <yaml.h>
 
+static void model_policy_defaults(aipm_model_policy *m)
+{
+    m->min_trained = 10;
+    m->max_backtest_wape = NAN;
+}
+
 void aipm_data_policy_defaults(aipm_data_policy *p)
 {
     p->max_quarantine_share = 0.05;
@@ -37,7 +43,7 @@ void aipm_data_policy_defaults(aipm_data_policy *p)
     p->max_quarantine_samples = 10000;
 }
 
-static const aipm_decision_policy default_rule = {"*", 1, 0, NAN};
+static const aipm_decision_policy default_rule = {"*", 1, 0, NAN, NAN};
 
 const aipm_decision_policy *
 aipm_config_decision_rule(const aipm_config *cfg, const char *kind, int *index)
@@ -94,6 +100,11 @@ json_t *aipm_config_policies_json(const aipm_config *cfg)
                                         isnan(r->auto_confidence)
                                             ? json_null()
                                             : json_real(r->auto_confidence)));
+        json_object_set_new(json_array_get(rules, json_array_size(rules) - 1),
+                            "auto_approve_max_risk",
+                            isnan(r->auto_max_risk)
+                                ? json_null()
+                                : json_real(r->auto_max_risk));
     }
     for (i = 0; pii && i < cfg->n_pii; i++)
         json_array_append_new(pii, json_string(cfg->pii[i]));
@@ -106,6 +117,14 @@ json_t *aipm_config_policies_json(const aipm_config *cfg)
                   p->volume_high, "volume_low", p->volume_low, "decisions",
                   rules ? rules : json_array(), "pii", pii ? pii : json_array(),
                   "fairness", fair ? fair : json_array());
+    if (o)
+        json_object_set_new(
+            o, "models",
+            json_pack("{s:f, s:o}", "min_trained", cfg->models.min_trained,
+                      "max_backtest_wape",
+                      isnan(cfg->models.max_backtest_wape)
+                          ? json_null()
+                          : json_real(cfg->models.max_backtest_wape)));
     return o;
 }
 
@@ -187,17 +206,19 @@ static const keyspec decision_rule_keys[] = {
     {"approvals", NULL, 0},
     {"role", NULL, 0},
     {"auto_approve_confidence", NULL, 0},
+    {"auto_approve_max_risk", NULL, 0},
     {NULL, NULL, 0}};
+static const keyspec model_keys[] = {
+    {"min_trained", NULL, 0}, {"max_backtest_wape", NULL, 0}, {NULL, NULL, 0}};
 static const keyspec fairness_keys[] = {{"metric", NULL, 0},
                                         {"by", NULL, 0},
                                         {"max_gap", NULL, 0},
                                         {"min_units", NULL, 0},
                                         {NULL, NULL, 0}};
-static const keyspec policy_keys[] = {{"data", data_keys, 0},
-                                      {"decisions", decision_rule_keys, 0},
-                                      {"pii", NULL, 0},
-                                      {"fairness", fairness_keys, 0},
-                                      {NULL, NULL, 0}};
+static const keyspec policy_keys[] = {
+    {"data", data_keys, 0},    {"decisions", decision_rule_keys, 0},
+    {"pii", NULL, 0},          {"fairness", fairness_keys, 0},
+    {"models", model_keys, 0}, {NULL, NULL, 0}};
 static const keyspec top_keys[] = {
     {"product", NULL, 0},         {"store", NULL, 0},
     {"catalog", feature_keys, 0}, {"metrics", metric_keys, 0},
@@ -991,7 +1012,7 @@ static int load_decision_rules(walk *w, aipm_config *cfg, yaml_node_t *n)
          it++) {
         yaml_node_t *x = yaml_document_get_node(w->doc, *it);
         aipm_decision_policy *r = &cfg->decision_rules[cfg->n_decision_rules];
-        double approvals = 1, conf = NAN;
+        double approvals = 1, conf = NAN, risk = NAN;
         char *role = NULL;
         int known = 0;
 
@@ -999,9 +1020,11 @@ static int load_decision_rules(walk *w, aipm_config *cfg, yaml_node_t *n)
             return bad(w, x, "policies.decisions: each rule is a mapping");
         cfg->n_decision_rules++;
         r->auto_confidence = NAN;
+        r->auto_max_risk = NAN;
         if ((rc = get_str(w, x, "kind", &r->kind)) != 0 ||
             (rc = get_num(w, x, "approvals", &approvals)) != 0 ||
             (rc = get_num(w, x, "auto_approve_confidence", &conf)) != 0 ||
+            (rc = get_num(w, x, "auto_approve_max_risk", &risk)) != 0 ||
             (rc = get_str(w, x, "role", &role)) != 0) {
             free(role);
             return rc;
@@ -1043,6 +1066,14 @@ static int load_decision_rules(walk *w, aipm_config *cfg, yaml_node_t *n)
             return bad(w, get(w, x, "auto_approve_confidence"),
                        "auto_approve_confidence must be between 0 and 1");
         r->auto_confidence = conf;
+        if (!isnan(risk) && (risk < 0 || risk > 1))
+            return bad(w, get(w, x, "auto_approve_max_risk"),
+                       "auto_approve_max_risk must be between 0 and 1");
+        if (!isnan(risk) && isnan(conf))
+            return bad(w, get(w, x, "auto_approve_max_risk"),
+                       "auto_approve_max_risk bounds auto_approve_confidence: "
+                       "set that too");
+        r->auto_max_risk = risk;
     }
     return AIPM_OK;
 }
@@ -1097,6 +1128,30 @@ static int load_fairness(walk *w, aipm_config *cfg, yaml_node_t *n)
     return AIPM_OK;
 }
 
+/* policies.models: {min_trained, max_backtest_wape}. */
+static int load_models(walk *w, aipm_config *cfg, yaml_node_t *n)
+{
+    aipm_model_policy *m = &cfg->models;
+    int rc;
+
+    if (n == NULL)
+        return AIPM_OK;
+    if (n->type != YAML_MAPPING_NODE)
+        return bad(w, n,
+                   "policies.models: expected a mapping, e.g. "
+                   "{min_trained: 10}");
+    if ((rc = get_num(w, n, "min_trained", &m->min_trained)) != 0 ||
+        (rc = get_num(w, n, "max_backtest_wape", &m->max_backtest_wape)) != 0)
+        return rc;
+    if (m->min_trained < 3 || m->min_trained != floor(m->min_trained))
+        return bad(w, get(w, n, "min_trained"),
+                   "min_trained must be a whole number, 3 or more");
+    if (!isnan(m->max_backtest_wape) && !(m->max_backtest_wape > 0))
+        return bad(w, get(w, n, "max_backtest_wape"),
+                   "max_backtest_wape must be above 0 (0.3: 30%)");
+    return AIPM_OK;
+}
+
 static int load_policies(walk *w, aipm_config *cfg, yaml_node_t *n)
 {
     yaml_node_t *data = get(w, n, "data"), *osc;
@@ -1110,6 +1165,7 @@ static int load_policies(walk *w, aipm_config *cfg, yaml_node_t *n)
         return bad(w, n, "policies: expected a mapping, e.g. data: {...}");
     if ((rc = load_decision_rules(w, cfg, get(w, n, "decisions"))) != 0 ||
         (rc = load_fairness(w, cfg, get(w, n, "fairness"))) != 0 ||
+        (rc = load_models(w, cfg, get(w, n, "models"))) != 0 ||
         (rc = get_list(w, n, "pii", &cfg->pii, &cfg->n_pii)) != 0)
         return rc;
     if (data == NULL)
@@ -1244,6 +1300,7 @@ int aipm_config_load_buffer(aipm_config **out, const char *data, size_t len,
         goto done;
     }
     aipm_data_policy_defaults(&cfg->data);
+    model_policy_defaults(&cfg->models);
     root = yaml_document_get_root_node(&doc);
     if (root == NULL)
         goto done; /* an empty file: all defaults */
@@ -1331,6 +1388,7 @@ int aipm_config_new_default(aipm_config **out, aipm_error *err)
     if (*out == NULL)
         return aipm_error_set(err, AIPM_ENOMEM, "out of memory");
     aipm_data_policy_defaults(&(*out)->data);
+    model_policy_defaults(&(*out)->models);
     return AIPM_OK;
 }
 

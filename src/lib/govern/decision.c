@@ -56,6 +56,79 @@ static int add_older(void *ctx, const aipm_decision_row *r)
     return 0;
 }
 
+/* The record's risk, 0 to 1, from its output (NAN when the analysis has
+ * none): for a ranking, the share of the top item's expected value its
+ * downside takes (expected minus risk-adjusted, over expected); for an
+ * experiment that ships, the chance the shipped treatment is not better
+ * (1 - its chance to win on the first metric). */
+static double record_risk(const aipm_decision_spec *spec)
+{
+    const json_t *doc = spec->doc;
+
+    if (strcmp(spec->kind, "prioritize") == 0) {
+        json_t *it = json_array_get(json_object_get(doc, "items"), 0);
+        double ev = json_number_value(json_object_get(it, "expected_value"));
+        double ra =
+            json_number_value(json_object_get(it, "risk_adjusted_value"));
+
+        if (it == NULL || !(ev > 0))
+            return NAN;
+        return fmin(1, fmax(0, (ev - ra) / ev));
+    }
+    if (strcmp(spec->kind, "experiment") == 0 &&
+        strcmp(spec->decision, "ship") == 0) {
+        json_t *m = json_array_get(json_object_get(doc, "metrics"), 0), *v;
+        double best = NAN;
+        size_t i;
+
+        json_array_foreach(json_object_get(m, "variations"), i, v)
+        {
+            json_t *c = json_object_get(v, "chance_to_win");
+
+            if (i > 0 && json_is_number(c) &&
+                (isnan(best) || json_number_value(c) > best))
+                best = json_number_value(c);
+        }
+        return isnan(best) ? NAN : 1 - best;
+    }
+    return NAN;
+}
+
+/* What keeps the record from counting without review, whatever its
+ * confidence: a fairness rule it breaks (its output's "fairness"), a
+ * forecast whose model did worse in its backtest than policies.models
+ * allows. A new array (empty: nothing), NULL without memory. */
+static json_t *holds(const aipm_decision_spec *spec, const aipm_config *cfg)
+{
+    json_t *out = json_array(), *fr;
+    double bound = cfg->models.max_backtest_wape;
+    size_t k;
+
+    if (out == NULL)
+        return NULL;
+    json_array_foreach(json_object_get(spec->doc, "fairness"), k, fr)
+    {
+        if (json_is_true(json_object_get(fr, "held")))
+            json_array_append_new(
+                out,
+                json_sprintf("fairness[%s by %s]",
+                             json_string_value(json_object_get(fr, "metric")),
+                             json_string_value(json_object_get(fr, "by"))));
+    }
+    if (strcmp(spec->kind, "forecast") == 0 && !isnan(bound)) {
+        const char *model =
+            json_string_value(json_object_get(spec->doc, "model"));
+        char key[48];
+        json_t *w;
+
+        snprintf(key, sizeof(key), "%s_wape", model ? model : "");
+        w = json_object_get(json_object_get(spec->doc, "backtest"), key);
+        if (!json_is_number(w) || json_number_value(w) > bound)
+            json_array_append_new(out, json_string("models.max_backtest_wape"));
+    }
+    return out;
+}
+
 /* The record's writes, in the open transaction: the row, its inputs, the
  * records it supersedes, its audit entry. */
 static int write_record(aipm_store *st, const aipm_decision_row *d, json_t *ids,
@@ -98,8 +171,8 @@ int aipm_decision_record(aipm_store *st, const aipm_decision_spec *spec,
     char policy_sha[65];
     const aipm_decision_policy *rule;
     aipm_config *defaults = NULL;
-    json_t *auto_ok = NULL;
-    int held_fair = 0;
+    json_t *auto_ok = NULL, *held = NULL;
+    double risk;
     older_ctx oc;
     uint8_t head[32];
     uint64_t size;
@@ -140,20 +213,18 @@ int aipm_decision_record(aipm_store *st, const aipm_decision_spec *spec,
                               policy_sha);
     rule = aipm_config_decision_rule(spec->config ? spec->config : defaults,
                                      spec->kind, &i);
-    /* A rule may let a confident enough record count without review,
-     * unless a fairness rule holds it (policies.fairness). */
-    {
-        json_t *fr;
-        size_t k;
-
-        json_array_foreach(json_object_get(spec->doc, "fairness"), k, fr)
-        {
-            if (json_is_true(json_object_get(fr, "held")))
-                held_fair = 1;
-        }
+    /* A rule may let a confident enough record, of low enough risk,
+     * count without review, unless another rule holds it. */
+    risk = record_risk(spec);
+    held = holds(spec, spec->config ? spec->config : defaults);
+    if (held == NULL) {
+        rc = aipm_error_set(err, AIPM_ENOMEM, "out of memory");
+        goto done;
     }
-    if (!held_fair && !isnan(rule->auto_confidence) &&
-        !isnan(spec->confidence) && spec->confidence >= rule->auto_confidence)
+    if (json_array_size(held) == 0 && !isnan(rule->auto_confidence) &&
+        !isnan(spec->confidence) && spec->confidence >= rule->auto_confidence &&
+        (isnan(rule->auto_max_risk) ||
+         (!isnan(risk) && risk <= rule->auto_max_risk)))
         auto_ok = json_pack("{s:s, s:f, s:f}", "rule", rule->kind,
                             "auto_approve_confidence", rule->auto_confidence,
                             "confidence", spec->confidence);
@@ -187,6 +258,13 @@ int aipm_decision_record(aipm_store *st, const aipm_decision_spec *spec,
             d.code_version, "policy_sha256", policy_sha, "supersedes", older,
             "auto_approved", auto_ok);
 
+        if (dj) {
+            json_object_set_new(dj, "risk",
+                                isnan(risk) ? json_null() : json_real(risk));
+            if (json_array_size(held))
+                json_object_set(dj, "held", held);
+        }
+
         detail = dj ? json_dumps(dj, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
         json_decref(dj);
         if (detail == NULL)
@@ -203,6 +281,7 @@ done:
     json_decref(ids);
     json_decref(older);
     json_decref(auto_ok);
+    json_decref(held);
     aipm_config_free(defaults);
     free(detail);
     free(text);

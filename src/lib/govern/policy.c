@@ -205,6 +205,37 @@ static int fair_held(void *ctx, const aipm_decision_row *d)
     return 0;
 }
 
+typedef struct model_ctx {
+    double bound;
+    json_t *holds;
+} model_ctx;
+
+/* Proposed forecasts whose model's backtest WAPE is over the bound (or
+ * that have no backtest): they wait for people. */
+static int model_held(void *ctx, const aipm_decision_row *d)
+{
+    model_ctx *mc = ctx;
+    json_error_t jerr;
+    json_t *doc, *w;
+    char key[48];
+
+    if (d->output == NULL || (doc = json_loads(d->output, 0, &jerr)) == NULL)
+        return 0;
+    snprintf(key, sizeof(key), "%s_wape",
+             json_string_value(json_object_get(doc, "model"))
+                 ? json_string_value(json_object_get(doc, "model"))
+                 : "");
+    w = json_object_get(json_object_get(doc, "backtest"), key);
+    if (json_object_get(doc, "model") &&
+        (!json_is_number(w) || json_number_value(w) > mc->bound))
+        json_array_append_new(mc->holds,
+                              json_pack("{s:s, s:s, s:O}", "decision", d->id,
+                                        "subject", d->subject, "backtest_wape",
+                                        w ? w : json_null()));
+    json_decref(doc);
+    return 0;
+}
+
 int aipm_policy_check(aipm_store *st, const aipm_config *cfg, json_t **out,
                       int *violated, aipm_error *err)
 {
@@ -287,6 +318,28 @@ int aipm_policy_check(aipm_store *st, const aipm_config *cfg, json_t **out,
         }
         json_array_extend(rules, fr);
         json_decref(fr);
+    }
+    /* models: when the ranking model is used; which forecasts wait */
+    {
+        aipm_decision_filter mf = {NULL, "forecast", "proposed", 1};
+        model_ctx mc = {cfg->models.max_backtest_wape, json_array()};
+
+        if (mc.holds == NULL) {
+            rc = aipm_error_set(err, AIPM_ENOMEM, "out of memory");
+            goto done;
+        }
+        if (!isnan(mc.bound) && (rc = aipm_store_decision_list(
+                                     st, &mf, model_held, &mc, err)) != 0) {
+            json_decref(mc.holds);
+            goto done;
+        }
+        json_array_append_new(
+            rules,
+            json_pack("{s:s, s:b, s:f, s:o, s:o}", "rule", "models",
+                      "satisfied", 1, "min_trained", cfg->models.min_trained,
+                      "max_backtest_wape",
+                      isnan(mc.bound) ? json_null() : json_real(mc.bound),
+                      "holds", mc.holds));
     }
     /* pii: no model feature reads a marked column */
     for (i = 0; aipm_pz_feature_columns[i]; i++)

@@ -124,7 +124,8 @@ static int is_candidate(const pz_item *it)
 /* ---- the model ---- */
 
 typedef struct model {
-    int bayes; /* else RICE */
+    int bayes;     /* else RICE */
+    int min_train; /* policies.models.min_trained (0: AIPM_PZ_MIN_TRAIN) */
     aipm_blr blr;
     double mu[P], sd[P]; /* standardization of the training features */
     int n_train;
@@ -486,11 +487,17 @@ static json_t *model_json(const model *m, int n_candidates)
 {
     json_t *o;
 
-    if (!m->bayes)
+    if (!m->bayes) {
+        char note[160];
+
+        snprintf(note, sizeof(note),
+                 "fewer than %d shipped items with an observed outcome "
+                 "(policies.models.min_trained): ranked by the PM's RICE "
+                 "scores",
+                 m->min_train > 0 ? m->min_train : AIPM_PZ_MIN_TRAIN);
         return json_pack("{s:s, s:i, s:i, s:s}", "kind", "rice", "trained_on",
-                         m->n_train, "candidates", n_candidates, "note",
-                         "fewer than 10 shipped items with an observed "
-                         "outcome: ranked by the PM's RICE scores");
+                         m->n_train, "candidates", n_candidates, "note", note);
+    }
     o = json_pack(
         "{s:s, s:i, s:i, s:f, s:f}", "kind", "bayesian_linear", "trained_on",
         m->n_train, "candidates", n_candidates, "residual_sd",
@@ -627,7 +634,7 @@ static int train(model *m, pz_data *d, int64_t end_day, int64_t before_day,
     m->rice_median = median_rice(d);
     m->n_train = n;
     m->bayes = 0;
-    if (n >= AIPM_PZ_MIN_TRAIN) {
+    if (n >= (m->min_train > 0 ? m->min_train : AIPM_PZ_MIN_TRAIN)) {
         aipm_error ferr = {0, ""};
 
         /* A fit that fails (collinear features) falls back to RICE. */
@@ -664,6 +671,7 @@ int aipm_prioritize(char **json_out, aipm_store *st, const aipm_config *cfg,
                                   "personal data",
                                   aipm_pz_feature_columns[i]);
     memset(&m, 0, sizeof(m));
+    m.min_train = cfg ? (int)cfg->models.min_trained : 0;
     m.draws = o->draws > 0 ? o->draws : AIPM_PZ_DEFAULT_DRAWS;
     if ((rc = pz_load(&d, st, cfg, o->now_ms, err)) != 0)
         goto done;

@@ -151,7 +151,8 @@ want(d["rationale"].startswith(d["decision"] + " ranks first: ") and top["contri
 want(abs(d["confidence"] - top["confidence"]) < 1e-12, "confidence %r vs %r" % (d["confidence"], top["confidence"]))
 import json
 pol = {"data": {"max_quarantine_samples": 10000.0, "max_quarantine_share": 0.05, "max_staleness_hours": 48.0,
-                "on_schema_change": "warn", "volume_high": 2.0, "volume_low": 0.5}, "decisions": [], "pii": [], "fairness": []}
+                "on_schema_change": "warn", "volume_high": 2.0, "volume_low": 0.5}, "decisions": [], "pii": [], "fairness": [],
+       "models": {"min_trained": 10.0, "max_backtest_wape": None}}
 text = json.dumps(pol, sort_keys=True, separators=(",", ":"))
 want(d["policy_sha256"] == hashlib.sha256(text.encode()).hexdigest(), "policy %s" % d["policy_sha256"])
 con = sqlite3.connect(args[1])

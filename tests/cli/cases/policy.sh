@@ -100,6 +100,7 @@ case_policy_bad_rules() {
     for r in '    - {kind: prioritize, approvals: 0}' '    - {kind: prioritise}' \
         '    - {kind: prioritize, aprovals: 2}' '    - {kind: prioritize, role: owner}' \
         '    - {kind: forecast, auto_approve_confidence: 1.5}' '    - {approvals: 2}' \
+        '    - {kind: prioritize, auto_approve_max_risk: 0.5}' \
         '    - {kind: forecast}
     - {kind: forecast}'; do
         cp "$WS/aipm.yaml" "$T/pbad.yaml"
@@ -139,11 +140,12 @@ want(v[1]["seq"] == 1, "the first version is the init entry: %r" % v[1])'
 import hashlib
 pol = {"data": {"max_quarantine_samples": 10000.0, "max_quarantine_share": 0.05, "max_staleness_hours": 48.0,
                 "on_schema_change": "warn", "volume_high": 2.0, "volume_low": 0.5},
-       "decisions": [{"kind": "prioritize", "approvals": 2, "role": "approver", "auto_approve_confidence": None}], "pii": [], "fairness": []}
+       "decisions": [{"kind": "prioritize", "approvals": 2, "role": "approver", "auto_approve_confidence": None, "auto_approve_max_risk": None}],
+       "pii": [], "fairness": [], "models": {"min_trained": 10.0, "max_backtest_wape": None}}
 sha = hashlib.sha256(json.dumps(pol, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
 want(d["policy_sha256"] == sha and d["recorded"] and d["versions"] == 2, "version %r, want %s" % ({k: d[k] for k in ("policy_sha256", "recorded", "versions")}, sha))
 r = {x["rule"]: x for x in d["rules"]}
-want(sorted(r) == ["data", "decisions (default)", "decisions[prioritize]", "pii"], "rules %r" % sorted(r))
+want(sorted(r) == ["data", "decisions (default)", "decisions[prioritize]", "models", "pii"], "rules %r" % sorted(r))
 h = r["decisions[prioritize]"]["holds"]
 want([(x["decision"], x["approvals"], x["approvals_needed"]) for x in h] == [(args[0], 0, 2)], "holds %r" % h)
 want(len(r["decisions (default)"]["holds"]) == 4 and all(x["kind"] == "experiment" for x in r["decisions (default)"]["holds"]), "default holds %r" % r["decisions (default)"]["holds"])' "$rank"
@@ -234,5 +236,63 @@ want(len(r) == 1 and len(r[0]["holds"]) == 1, "fairness rule %r" % r)'
     sed -i "s/metric: $metric, by: plan/metric: nosuch, by: plan/" "$W/aipm.yaml"
     A -C "$W" policy check
     expect_rc 1 "a fairness rule on an unknown metric"
+    grep -q "aipm.yaml:[0-9]" "$ERR" || fail "stderr: $(errtext)"
+}
+
+# Risk and models: a record above auto_approve_max_risk waits for people
+# (the ranking's risk, recomputed here from its output, is the share of
+# the top item's expected value its downside takes); policies.models sets
+# when the ranking model is used over RICE and which forecasts wait.
+case_policy_risk_and_models() {
+    local W=$T/risk risk
+    export AIPM_KEYS=$T/keys
+    policy_ws "$W" '    - {kind: "*", approvals: 1}'
+    A -C "$W" --json prioritize --no-record
+    expect_rc 0 "a ranking, not recorded"
+    risk=$("$PY" -c 'import json, sys
+it = json.load(open(sys.argv[1]))["items"][0]
+print(min(1, max(0, (it["expected_value"] - it["risk_adjusted_value"]) / it["expected_value"])))' "$OUT")
+    for case in "0.9 proposed" "1.1 approved"; do
+        set -- $case
+        "$PY" -c 'import sys, re
+p, b = sys.argv[1:3]
+t = open(p).read()
+t = re.sub(r"\n  decisions:\n(    - .*\n)+", "\n  decisions:\n    - {kind: prioritize, auto_approve_confidence: 0.0, auto_approve_max_risk: %s}\n" % b, t, count=1)
+open(p, "w").write(t)' "$W/aipm.yaml" "$("$PY" -c "print(min(1, $risk * $1))")"
+        A -C "$W" prioritize
+        expect_rc 0 "prioritize with the risk bound at $1 x the risk"
+        [ "$(sql "$W/aipm.db" "select status from decisions where kind = 'prioritize' order by rowid desc limit 1")" = "$2" ] ||
+            fail "bound $1 x risk: the record is $(sql "$W/aipm.db" "select status from decisions where kind = 'prioritize' order by rowid desc limit 1"), expected $2"
+    done
+    A -C "$W" --json audit log
+    pycheck "$OUT" '
+e = [x["entry"]["detail"] for x in d["entries"] if x["entry"]["action"] == "decision" and x["entry"]["detail"]["kind"] == "prioritize"][-1]
+want(abs(e["risk"] - float(args[0])) < 1e-9 and e["auto_approved"]["rule"] == "prioritize", "%r" % e)' "$risk"
+    # min_trained: above the shipped items the model can learn from, RICE.
+    "$PY" -c 'import sys
+p = sys.argv[1]
+t = open(p).read()
+open(p, "w").write(t.replace("\npolicies:\n", "\npolicies:\n  models: {min_trained: 1000, max_backtest_wape: 0.01}\n", 1))' "$W/aipm.yaml"
+    A -C "$W" --json prioritize --no-record
+    expect_rc 0 "prioritize with min_trained 1000"
+    pycheck "$OUT" 'want(d["model"]["kind"] == "rice" and "fewer than 1000 shipped items" in d["model"]["note"], "%r" % d["model"])'
+    # A forecast whose model's backtest WAPE is above 1% waits.
+    A -C "$W" forecast adoption export
+    expect_rc 0 "an adoption forecast"
+    A -C "$W" --json policy check
+    expect_rc 0 "policy check"
+    pycheck "$OUT" '
+r = [x for x in d["rules"] if x["rule"] == "models"][0]
+want(r["min_trained"] == 1000 and r["max_backtest_wape"] == 0.01 and len(r["holds"]) == 1, "%r" % r)'
+    A -C "$W" --json audit log
+    pycheck "$OUT" '
+e = [x["entry"]["detail"] for x in d["entries"] if x["entry"]["action"] == "decision"][-1]
+want(e["kind"] == "forecast" and e["held"] == ["models.max_backtest_wape"], "%r" % e)'
+    A -C "$W" audit verify
+    expect_rc 0 "verify"
+    # Bounds that make no sense are errors naming their line.
+    sed -i 's/min_trained: 1000/min_trained: 2/' "$W/aipm.yaml"
+    A -C "$W" policy check
+    expect_rc 1 "min_trained below 3"
     grep -q "aipm.yaml:[0-9]" "$ERR" || fail "stderr: $(errtext)"
 }
