@@ -38,7 +38,8 @@ static void help(void)
         "         compares the output's digest: exit 3, with the first\n"
         "         difference, when it is not reproduced. Notes say when\n"
         "         an input batch's rows, the code or the policies changed\n"
-        "         (experiment, prioritize and adoption forecast records)\n"
+        "         (every kind; a Bass fit of a series file over 1 MB\n"
+        "         keeps only the file's digest, so it cannot be replayed)\n"
         "  approve, reject, override\n"
         "         a person's act on a proposed record, signed with their\n"
         "         key (`aipm keys generate --as USER`) and logged; it needs\n"
@@ -543,12 +544,29 @@ static int run_again(void *ctx, const aipm_decision_row *r, json_t **doc,
         aipm_adoption_free(a);
         json_decref(p);
         return rc;
+    } else if (strcmp(r->kind, "forecast") == 0 &&
+               json_is_string(json_object_get(p, "series_csv"))) {
+        /* a Bass fit of the series the record kept */
+        const char *csv = json_string_value(json_object_get(p, "series_csv"));
+        const char *form = json_string_value(json_object_get(p, "form"));
+        aipm_series s = {0};
+
+        rc = aipm_series_parse(&s, csv, strlen(csv), err);
+        if (rc == AIPM_OK)
+            rc = cli_bass_doc(&s,
+                              form && strcmp(form, "density") == 0
+                                  ? AIPM_BASS_DENSITY
+                                  : AIPM_BASS_PER_PERIOD,
+                              (int64_t)num_param(p, "holdout", 0),
+                              (int64_t)num_param(p, "horizon", 8), doc, err);
+        aipm_series_free(&s);
+        json_decref(p);
+        return rc;
     } else
         rc = aipm_error_set(err, AIPM_EINVALID,
-                            "replay of this %s record is not supported yet "
-                            "(experiment, prioritize and adoption forecast "
-                            "records are; a Bass fit of a series file is "
-                            "not, its file is not kept)",
+                            "this %s record cannot be replayed: it does not "
+                            "keep its input series (a file over 1 MB, or a "
+                            "record made before 2026-12-06)",
                             r->kind);
     json_decref(p);
     if (rc == AIPM_OK && (*doc = json_loads(text, 0, &jerr)) == NULL)

@@ -71,81 +71,23 @@ static json_t *num(double x)
     return isfinite(x) ? json_real(x) : json_null();
 }
 
-static int bass(int argc, char **argv)
+/* Fit the Bass model to s (the last holdout periods held out) and
+ * describe it, forecasting horizon periods on: the output of `forecast
+ * bass` and of its replay. */
+int cli_bass_doc(const aipm_series *sr, int bass_form, int64_t holdout,
+                 int64_t horizon, json_t **out, aipm_error *err)
 {
-    const char *path = NULL;
-    aipm_bass_form form = AIPM_BASS_PER_PERIOD;
-    int64_t holdout = 0, horizon = 8;
-    int record = 1, i, rc, n_fit;
-    aipm_error err = {0, ""};
-    aipm_series s = {0};
-    aipm_bass b;
-    char *text = NULL;
-    size_t len = 0;
+    aipm_bass_form form = (aipm_bass_form)bass_form;
+    const aipm_series s = *sr;
     json_t *fitted, *forecast, *doc;
     double ape = 0, counted;
-    int n_ape = 0;
+    int i, rc, n_fit, n_ape = 0;
+    aipm_bass b;
 
-    for (i = 2; i < argc; i++) {
-        if (strcmp(argv[i], "--series") == 0 && i + 1 < argc)
-            path = argv[++i];
-        else if (strcmp(argv[i], "--form") == 0 && i + 1 < argc) {
-            const char *f = argv[++i];
-
-            if (strcmp(f, "per-period") == 0)
-                form = AIPM_BASS_PER_PERIOD;
-            else if (strcmp(f, "density") == 0)
-                form = AIPM_BASS_DENSITY;
-            else
-                return cli_usage_error("--form is per-period or density");
-        } else if (strcmp(argv[i], "--holdout") == 0 && i + 1 < argc) {
-            if (strcmp(argv[i + 1], "0") == 0)
-                i++;
-            else if (cli_parse_i64(argv[++i], &holdout) != 0)
-                return cli_usage_error("--holdout needs a number of periods");
-        } else if (strcmp(argv[i], "--horizon") == 0 && i + 1 < argc) {
-            if (strcmp(argv[i + 1], "0") == 0) {
-                horizon = 0;
-                i++;
-            } else if (cli_parse_i64(argv[++i], &horizon) != 0 ||
-                       horizon > 10000)
-                return cli_usage_error("--horizon needs a number of periods "
-                                       "(at most 10000)");
-        } else if (strcmp(argv[i], "--no-record") == 0)
-            record = 0;
-        else
-            return cli_bad_option("forecast bass", argv[i], i + 1 == argc,
-                                  (const char *const[]){"--series", "--form",
-                                                        "--holdout",
-                                                        "--horizon", NULL},
-                                  (const char *const[]){"--no-record", NULL});
-    }
-    if (path == NULL)
-        return cli_usage_error("forecast bass needs --series FILE.csv");
-    if (read_all(path, MAX_SERIES_BYTES, &text, &len, &err) != AIPM_OK)
-        return cli_fail(&err);
-    rc = aipm_series_parse(&s, text, len, &err);
-    free(text);
-    if (rc != AIPM_OK) {
-        aipm_error e2 = {0, ""};
-
-        aipm_error_set(&e2, rc, "%s: %s", path, err.msg);
-        return cli_fail(&e2);
-    }
-    /* Compared as 64-bit numbers: a huge --holdout must not wrap. */
-    if (holdout > 0 && holdout > (int64_t)s.n - 4) {
-        int left = holdout < s.n ? s.n - (int)holdout : 0;
-
-        aipm_series_free(&s);
-        return cli_usage_error("--holdout %lld leaves %d periods to fit; "
-                               "a fit needs 4",
-                               (long long)holdout, left);
-    }
+    *out = NULL;
     n_fit = s.n - (int)holdout;
-    if ((rc = aipm_bass_fit(&b, s.values, n_fit, form, &err)) != AIPM_OK) {
-        aipm_series_free(&s);
-        return cli_fail(&err);
-    }
+    if ((rc = aipm_bass_fit(&b, s.values, n_fit, form, err)) != AIPM_OK)
+        return rc;
     fitted = json_array();
     forecast = json_array();
     for (i = 0; i < n_fit; i++)
@@ -195,6 +137,84 @@ static int bass(int argc, char **argv)
                               "before it falls (q is about 0)"
                             : "p above 1: nearly everyone adopts in the "
                               "first period; the series may start late"));
+    *out = doc;
+    return doc ? AIPM_OK : aipm_error_set(err, AIPM_ENOMEM, "out of memory");
+}
+
+static int bass(int argc, char **argv)
+{
+    const char *path = NULL;
+    aipm_bass_form form = AIPM_BASS_PER_PERIOD;
+    int64_t holdout = 0, horizon = 8;
+    int record = 1, i, rc;
+    aipm_error err = {0, ""};
+    aipm_series s = {0};
+    char *text = NULL;
+    size_t len = 0;
+    json_t *doc;
+
+    for (i = 2; i < argc; i++) {
+        if (strcmp(argv[i], "--series") == 0 && i + 1 < argc)
+            path = argv[++i];
+        else if (strcmp(argv[i], "--form") == 0 && i + 1 < argc) {
+            const char *f = argv[++i];
+
+            if (strcmp(f, "per-period") == 0)
+                form = AIPM_BASS_PER_PERIOD;
+            else if (strcmp(f, "density") == 0)
+                form = AIPM_BASS_DENSITY;
+            else
+                return cli_usage_error("--form is per-period or density");
+        } else if (strcmp(argv[i], "--holdout") == 0 && i + 1 < argc) {
+            if (strcmp(argv[i + 1], "0") == 0)
+                i++;
+            else if (cli_parse_i64(argv[++i], &holdout) != 0)
+                return cli_usage_error("--holdout needs a number of periods");
+        } else if (strcmp(argv[i], "--horizon") == 0 && i + 1 < argc) {
+            if (strcmp(argv[i + 1], "0") == 0) {
+                horizon = 0;
+                i++;
+            } else if (cli_parse_i64(argv[++i], &horizon) != 0 ||
+                       horizon > 10000)
+                return cli_usage_error("--horizon needs a number of periods "
+                                       "(at most 10000)");
+        } else if (strcmp(argv[i], "--no-record") == 0)
+            record = 0;
+        else
+            return cli_bad_option("forecast bass", argv[i], i + 1 == argc,
+                                  (const char *const[]){"--series", "--form",
+                                                        "--holdout",
+                                                        "--horizon", NULL},
+                                  (const char *const[]){"--no-record", NULL});
+    }
+    if (path == NULL)
+        return cli_usage_error("forecast bass needs --series FILE.csv");
+    if (read_all(path, MAX_SERIES_BYTES, &text, &len, &err) != AIPM_OK)
+        return cli_fail(&err);
+    rc = aipm_series_parse(&s, text, len, &err);
+    if (rc != AIPM_OK) {
+        aipm_error e2 = {0, ""};
+
+        free(text);
+        aipm_error_set(&e2, rc, "%s: %s", path, err.msg);
+        return cli_fail(&e2);
+    }
+    /* Compared as 64-bit numbers: a huge --holdout must not wrap. */
+    if (holdout > 0 && holdout > (int64_t)s.n - 4) {
+        int left = holdout < s.n ? s.n - (int)holdout : 0;
+
+        aipm_series_free(&s);
+        free(text);
+        return cli_usage_error("--holdout %lld leaves %d periods to fit; "
+                               "a fit needs 4",
+                               (long long)holdout, left);
+    }
+    if ((rc = cli_bass_doc(&s, form, holdout, horizon, &doc, &err)) !=
+        AIPM_OK) {
+        aipm_series_free(&s);
+        free(text);
+        return cli_fail(&err);
+    }
     if (record && g_cli.store_url == NULL) {
         /* Outside a workspace there is nowhere to record: say so, once. */
         struct stat sb;
@@ -209,20 +229,29 @@ static int bass(int argc, char **argv)
     }
     if (record) {
         workspace ws;
-        json_t *params = json_pack(
-            "{s:s, s:s, s:I, s:I}", "series", path, "form",
-            form == AIPM_BASS_DENSITY ? "density" : "per-period", "holdout",
-            (json_int_t)holdout, "horizon", (json_int_t)horizon);
-        char id[37], decision[96];
+        /* The series itself is kept (a series is small; over 1 MB only
+         * its digest), so `decisions replay` can fit it again. */
+        char id[37], decision[96], sha[65];
+        json_t *params;
 
+        aipm_decision_digest(text, sha);
+        params = json_pack(
+            "{s:s, s:s, s:I, s:I, s:s, s:s?}", "series", path, "form",
+            form == AIPM_BASS_DENSITY ? "density" : "per-period", "holdout",
+            (json_int_t)holdout, "horizon", (json_int_t)horizon,
+            "series_sha256", sha, "series_csv",
+            len <= (1 << 20) && aipm_utf8_valid(text, len) ? text : NULL);
         if ((rc = ws_open(&ws)) != 0) {
             json_decref(params);
             json_decref(doc);
             aipm_series_free(&s);
+            free(text);
             return rc;
         }
-        snprintf(decision, sizeof(decision), "p=%.4g q=%.4g m=%.4g", b.p, b.q,
-                 b.m);
+        snprintf(decision, sizeof(decision), "p=%.4g q=%.4g m=%.4g",
+                 json_number_value(json_object_get(doc, "p")),
+                 json_number_value(json_object_get(doc, "q")),
+                 json_number_value(json_object_get(doc, "m")));
         {
             aipm_decision_spec spec;
 
@@ -245,6 +274,7 @@ static int bass(int argc, char **argv)
         if (rc != AIPM_OK) {
             json_decref(doc);
             aipm_series_free(&s);
+            free(text);
             return cli_fail(&err);
         }
         json_object_set_new(doc, "decision_id", json_string(id));
@@ -252,25 +282,43 @@ static int bass(int argc, char **argv)
     if (g_cli.json)
         cli_print_json(doc);
     else {
+        json_t *se = json_object_get(doc, "se"), *fc, *row;
+        json_t *mape = json_object_get(doc, "holdout_mape");
+        int n_fit = (int)json_integer_value(json_object_get(doc, "fitted_on"));
+        size_t k;
+
         printf("Bass fit (%s form) on %d periods of %s\n",
                form == AIPM_BASS_DENSITY ? "density" : "per-period", n_fit,
                path);
-        printf("  p (innovation) = %.5g  (se %.2g)\n", b.p, b.se_p);
-        printf("  q (imitation)  = %.5g  (se %.2g)\n", b.q, b.se_q);
-        printf("  m (market)     = %.6g  (se %.3g)\n", b.m, b.se_m);
+        printf("  p (innovation) = %.5g  (se %.2g)\n",
+               json_number_value(json_object_get(doc, "p")),
+               json_number_value(json_object_get(se, "p")));
+        printf("  q (imitation)  = %.5g  (se %.2g)\n",
+               json_number_value(json_object_get(doc, "q")),
+               json_number_value(json_object_get(se, "q")));
+        printf("  m (market)     = %.6g  (se %.3g)\n",
+               json_number_value(json_object_get(doc, "m")),
+               json_number_value(json_object_get(se, "m")));
         if (json_object_get(doc, "warning"))
             printf("  warning: %s\n", cli_text(json_string_value(
                                           json_object_get(doc, "warning"))));
-        if (n_ape)
-            printf("  holdout MAPE over %d periods: %.1f%%\n", n_ape,
-                   100 * ape / n_ape);
+        if (json_is_number(mape))
+            printf("  holdout MAPE over %lld periods: %.1f%%\n",
+                   (long long)holdout, 100 * json_number_value(mape));
         printf("  forecast:");
-        for (i = n_fit; i < s.n + horizon && i < n_fit + 12; i++)
-            printf(" %.4g", aipm_bass_period(form, &b, i + 1));
-        printf("%s\n", s.n + horizon > n_fit + 12 ? " ..." : "");
+        fc = json_object_get(doc, "forecast");
+        json_array_foreach(fc, k, row)
+        {
+            if (k >= 12)
+                break;
+            printf(" %.4g",
+                   json_number_value(json_object_get(row, "adopters")));
+        }
+        printf("%s\n", json_array_size(fc) > 12 ? " ..." : "");
     }
     json_decref(doc);
     aipm_series_free(&s);
+    free(text);
     return EXIT_OK;
 }
 

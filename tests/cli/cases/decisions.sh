@@ -210,9 +210,17 @@ case_decisions_replay() {
     printf 'period,adopters\n1,10\n2,25\n3,45\n4,60\n5,55\n6,40\n' >"$T/series.csv"
     A -C "$W" forecast bass --series "$T/series.csv"
     expect_rc 0 "a Bass fit of a series, recorded"
+    # The series is kept with the record: the fit replays after the file
+    # is gone; the record's digest of it is the file's SHA-256.
     id=$(sql "$W/aipm.db" "select id from decisions where kind = 'forecast' order by rowid desc limit 1")
+    [ "$(sql "$W/aipm.db" "select json_extract(params, '$.series_sha256') from decisions where id = '$id'")" = "$(sha256sum "$T/series.csv" | cut -d' ' -f1)" ] ||
+        fail "the series digest is not the file's SHA-256"
+    rm "$T/series.csv"
     A -C "$W" decisions replay "$id"
-    expect_rc 1 "replay of a series fit (its file is not kept)"
+    expect_rc 0 "replay of a series fit"
+    sql "$W/aipm.db" "update decisions set params = json_remove(params, '$.series_csv') where id = '$id'" >/dev/null
+    A -C "$W" decisions replay "$id"
+    expect_rc 1 "replay of a series fit that did not keep its series"
     expect_one_line_stderr "series fit replay refused"
     for id in $(sql "$W/aipm.db" "select id from decisions where params not like '%\"series\"%' order by time_ms, rowid"); do
         A -C "$W" --json decisions replay "${id:0:8}"
