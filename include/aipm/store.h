@@ -374,6 +374,36 @@ typedef int (*aipm_approval_cb)(void *ctx, const aipm_approval_row *row);
 int aipm_store_approval_list(aipm_store *st, const char *decision_id,
                              aipm_approval_cb cb, void *ctx, aipm_error *err);
 
+/* ---- typed reads of the datasets for the feedback linker ----
+ * Each reads the accepted batches only, the newest row of each key, in
+ * the order the rows were stored. */
+
+typedef struct aipm_backlog_text {
+    const char *id, *title, *description; /* description: "" for none */
+} aipm_backlog_text;
+typedef int (*aipm_backlog_text_cb)(void *ctx, const aipm_backlog_text *r);
+int aipm_store_backlog_texts(aipm_store *st, aipm_backlog_text_cb cb,
+                             void *ctx, aipm_error *err);
+
+typedef struct aipm_feedback_text {
+    const char *id, *text, *item_id, *account_id, *created_at; /* NULL: none */
+} aipm_feedback_text;
+typedef int (*aipm_feedback_text_cb)(void *ctx, const aipm_feedback_text *r);
+int aipm_store_feedback_texts(aipm_store *st, aipm_feedback_text_cb cb,
+                              void *ctx, aipm_error *err);
+/* How many feedback keys the accepted batches hold. */
+int aipm_store_feedback_count(aipm_store *st, int64_t *n, aipm_error *err);
+
+/* People's link corrections, oldest first: item_id "" for about no item. */
+typedef int (*aipm_link_fix_cb)(void *ctx, const char *feedback_id,
+                                const char *item_id);
+int aipm_store_link_list(aipm_store *st, aipm_link_fix_cb cb, void *ctx,
+                         aipm_error *err);
+
+/* Whether the accepted rows of a CSV dataset hold a row with this id. */
+int aipm_store_row_visible(aipm_store *st, const char *dataset, const char *id,
+                           int *found, aipm_error *err);
+
 /* ---- policy versions ---- */
 
 typedef struct aipm_policy_row {

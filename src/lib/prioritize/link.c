@@ -57,13 +57,6 @@
 #include <string.h>
 #include <strings.h>
 
-static const char items_sql[] =
-    "SELECT id, title, coalesce(description, '')" AIPM_NEWEST("backlog");
-static const char feedback_sql[] =
-    "SELECT id, text, item_id, account_id, created_at" AIPM_NEWEST("feedback");
-static const char count_sql[] = "SELECT count(DISTINCT key) FROM v_feedback";
-static const char corrections_sql[] =
-    "SELECT feedback_id, item_id FROM feedback_links ORDER BY time_ms, item_id";
 
 static int has_item(const int *items, int n, int item)
 {
@@ -116,17 +109,15 @@ static int surf_term(void *ctx, const char *term, size_t len)
     return aipm_fuzzy_add(L->fuzzy, word, wlen, L->err);
 }
 
-static int add_item(void *ctx, int n, const char *const *text,
-                    const double *num)
+static int add_item(void *ctx, const aipm_backlog_text *r)
 {
     linker *L = ctx;
     aipm_buf doc;
     int idx, added, rc;
 
-    (void)num;
-    if (n < 3 || text[0] == NULL)
+    if (r->id == NULL)
         return 0;
-    if ((rc = aipm_strmap_put(&L->items, text[0], strlen(text[0]), &idx,
+    if ((rc = aipm_strmap_put(&L->items, r->id, strlen(r->id), &idx,
                               &added)) != 0) {
         L->failed = 1;
         return aipm_error_set(L->err, rc,
@@ -138,12 +129,12 @@ static int add_item(void *ctx, int n, const char *const *text,
         return 0;
     if (aipm_grow(&L->titles, &L->cap_titles, (size_t)idx + 1,
                   sizeof(*L->titles)) != 0 ||
-        (L->titles[idx] = strdup(text[1] ? text[1] : "")) == NULL) {
+        (L->titles[idx] = strdup(r->title ? r->title : "")) == NULL) {
         L->failed = 1;
         return aipm_error_set(L->err, AIPM_ENOMEM, "out of memory");
     }
     aipm_buf_init(&doc, (size_t)1 << 24);
-    if (aipm_buf_printf(&doc, "%s\n%s", text[1] ? text[1] : "", text[2]) != 0) {
+    if (aipm_buf_printf(&doc, "%s\n%s", r->title ? r->title : "", r->description) != 0) {
         aipm_buf_free(&doc);
         L->failed = 1;
         return aipm_error_set(L->err, AIPM_ENOMEM, "out of memory");
@@ -157,17 +148,16 @@ static int add_item(void *ctx, int n, const char *const *text,
     return rc;
 }
 
-static int add_correction(void *ctx, int n, const char *const *text,
-                          const double *num)
+static int add_correction(void *ctx, const char *feedback_id,
+                          const char *item_id)
 {
     linker *L = ctx;
     correction *c;
     int idx, added, rc, doc;
 
-    (void)num;
-    if (n < 2 || text[0] == NULL)
+    if (feedback_id == NULL)
         return 0;
-    if ((rc = aipm_strmap_put(&L->corr, text[0], strlen(text[0]), &idx,
+    if ((rc = aipm_strmap_put(&L->corr, feedback_id, strlen(feedback_id), &idx,
                               &added)) != 0) {
         L->failed = 1;
         return aipm_error_set(L->err, rc, "too many feedback corrections");
@@ -180,23 +170,14 @@ static int add_correction(void *ctx, int n, const char *const *text,
     c = &L->corr_of[idx];
     if (added)
         memset(c, 0, sizeof(*c));
-    if (text[1] == NULL || text[1][0] == '\0') {
+    if (item_id == NULL || item_id[0] == '\0') {
         c->none = 1;
         return 0;
     }
     /* An item no longer in the backlog links nothing. */
-    doc = aipm_strmap_find(&L->items, text[1], strlen(text[1]));
+    doc = aipm_strmap_find(&L->items, item_id, strlen(item_id));
     if (doc >= 0 && c->n < AIPM_LINK_MAX_ITEMS && !has_item(c->item, c->n, doc))
         c->item[c->n++] = doc;
-    return 0;
-}
-
-static int count_row(void *ctx, int n, const char *const *text,
-                     const double *num)
-{
-    (void)text;
-    if (n >= 1)
-        *(int64_t *)ctx = (int64_t)num[0];
     return 0;
 }
 
@@ -204,13 +185,13 @@ static int count_row(void *ctx, int n, const char *const *text,
  * a person's corrections, else its own item_id when the backlog has it.
  * *how tells which rule applied (AIPM_LINK_REVIEW: none); *none is 1 when
  * a person said the row is about no item. */
-static int known_items(const linker *L, const char *const *text,
+static int known_items(const linker *L, const aipm_feedback_text *r,
                        aipm_link_status *how, int *items, int *none)
 {
     int c, doc;
 
     *none = 0;
-    if ((c = aipm_strmap_find(&L->corr, text[0], strlen(text[0]))) >= 0) {
+    if ((c = aipm_strmap_find(&L->corr, r->id, strlen(r->id))) >= 0) {
         const correction *k = &L->corr_of[c];
 
         *how = AIPM_LINK_CORRECTED;
@@ -218,8 +199,8 @@ static int known_items(const linker *L, const char *const *text,
         memcpy(items, k->item, (size_t)k->n * sizeof(*items));
         return k->n;
     }
-    if (text[2] &&
-        (doc = aipm_strmap_find(&L->items, text[2], strlen(text[2]))) >= 0) {
+    if (r->item_id &&
+        (doc = aipm_strmap_find(&L->items, r->item_id, strlen(r->item_id))) >= 0) {
         *how = AIPM_LINK_GIVEN;
         items[0] = doc;
         return 1;
@@ -262,8 +243,7 @@ static void heap_fix(labelled *a, size_t n, int top)
         sift_down(a, n, i);
 }
 
-static int keep_labelled(void *ctx, int n, const char *const *text,
-                         const double *num)
+static int keep_labelled(void *ctx, const aipm_feedback_text *fb)
 {
     linker *L = ctx;
     aipm_link_status how;
@@ -272,13 +252,12 @@ static int keep_labelled(void *ctx, int n, const char *const *text,
     char *t;
     int items[AIPM_LINK_MAX_ITEMS], n_items, none;
 
-    (void)num;
-    if (n < 5 || text[0] == NULL || text[1] == NULL)
+    if (fb->id == NULL || fb->text == NULL)
         return 0;
     /* An unlink (a correction to no item) is labelled too: about none. */
-    if ((n_items = known_items(L, text, &how, items, &none)) == 0 && !none)
+    if ((n_items = known_items(L, fb, &how, items, &none)) == 0 && !none)
         return 0;
-    h = aipm_strmap_hash(text[0], strlen(text[0]));
+    h = aipm_strmap_hash(fb->id, strlen(fb->id));
     key = h * UINT64_C(0x9E3779B97F4A7C15); /* other bits than the fold's */
     L->stats.eval.labelled++;
     /* Beyond max_lab rows, a sample of max_lab: those whose keys are the
@@ -289,14 +268,14 @@ static int keep_labelled(void *ctx, int n, const char *const *text,
          * key is smaller. */
         if (key >= L->lab_rows[0].key)
             return 0;
-        if ((t = strdup(text[1])) == NULL)
+        if ((t = strdup(fb->text)) == NULL)
             return aipm_error_set(L->err, AIPM_ENOMEM, "out of memory");
         free(L->lab_rows[0].text);
         r = &L->lab_rows[0];
     } else {
         if (aipm_grow(&L->lab_rows, &L->cap_lab_rows, L->n_lab_rows + 1,
                       sizeof(*L->lab_rows)) != 0 ||
-            (t = strdup(text[1])) == NULL)
+            (t = strdup(fb->text)) == NULL)
             return aipm_error_set(L->err, AIPM_ENOMEM, "out of memory");
         r = &L->lab_rows[L->n_lab_rows++];
     }
@@ -950,8 +929,7 @@ static void add_link(aipm_link *l, const char *item, double conf)
     l->item_conf[l->n_items++] = conf;
 }
 
-static int link_row(void *ctx, int n, const char *const *text,
-                    const double *num)
+static int link_row(void *ctx, const aipm_feedback_text *fb)
 {
     linker *L = ctx;
     example e;
@@ -964,16 +942,15 @@ static int link_row(void *ctx, int n, const char *const *text,
     const char *body;
     size_t blen;
 
-    (void)num;
-    if (n < 5 || text[0] == NULL)
+    if (fb->id == NULL)
         return 0;
-    body = text[1] ? text[1] : "";
+    body = fb->text ? fb->text : "";
     blen = strlen(body);
     memset(&l, 0, sizeof(l));
-    l.feedback_id = text[0];
+    l.feedback_id = fb->id;
     l.text = body;
-    l.account_id = text[3];
-    l.created_at = text[4];
+    l.account_id = fb->account_id;
+    l.created_at = fb->created_at;
     l.score = NAN;
     l.confidence = NAN;
     if ((m = score_text(L, body, blen, &e, p, order, AIPM_LINK_CANDS, &q)) < 0)
@@ -986,7 +963,7 @@ static int link_row(void *ctx, int n, const char *const *text,
     l.n_cands = m;
     l.model_item = m ? l.cands[0].item_id : NULL;
     l.confidence = m ? p[order[0]] : NAN;
-    n_known = known_items(L, text, &how, known, &none);
+    n_known = known_items(L, fb, &how, known, &none);
     if (how != AIPM_LINK_REVIEW) {
         l.status = how;
         for (i = 0; i < n_known; i++)
@@ -1103,15 +1080,13 @@ int aipm_feedback_links(aipm_store *st, const aipm_link_opts *o,
         (rc = aipm_fuzzy_new(&L.fuzzy, err)) != 0 ||
         (rc = aipm_bm25_new(&L.ix, err)) != 0)
         goto done;
-    rc = aipm_store_query(st, items_sql, NULL, 0, add_item, &L, err);
+    rc = aipm_store_backlog_texts(st, add_item, &L, err);
     if (rc == AIPM_OK)
         rc = aipm_bm25_finish(L.ix, err);
     if (rc == AIPM_OK)
-        rc = aipm_store_query(st, corrections_sql, NULL, 0, add_correction, &L,
-                              err);
+        rc = aipm_store_link_list(st, add_correction, &L, err);
     if (rc == AIPM_OK)
-        rc =
-            aipm_store_query(st, feedback_sql, NULL, 0, keep_labelled, &L, err);
+        rc = aipm_store_feedback_texts(st, keep_labelled, &L, err);
     if (rc == AIPM_OK)
         rc = build_label_indexes(&L);
     if (rc == AIPM_OK)
@@ -1127,10 +1102,10 @@ int aipm_feedback_links(aipm_store *st, const aipm_link_opts *o,
     L.stats.eval.threshold = L.threshold;
     memcpy(L.stats.eval.weights, L.w, sizeof(L.w));
     if (rc == AIPM_OK && o && o->progress)
-        rc = aipm_store_query(st, count_sql, NULL, 0, count_row, &L.total, err);
+        rc = aipm_store_feedback_count(st, &L.total, err);
     L.stats.items = aipm_bm25_n_docs(L.ix);
     if (rc == AIPM_OK)
-        rc = aipm_store_query(st, feedback_sql, NULL, 0, link_row, &L, err);
+        rc = aipm_store_feedback_texts(st, link_row, &L, err);
     if (rc == AIPM_OK && o && o->progress)
         o->progress(o->progress_ctx, (uint64_t)L.stats.rows, (uint64_t)L.total);
 done:
@@ -1138,25 +1113,6 @@ done:
         *stats = L.stats;
     linker_free(&L);
     return rc;
-}
-
-static int exists_row(void *ctx, int n, const char *const *text,
-                      const double *num)
-{
-    (void)n;
-    (void)text;
-    (void)num;
-    *(int *)ctx = 1;
-    return 0;
-}
-
-static int exists(aipm_store *st, const char *sql, const char *id, int *found,
-                  aipm_error *err)
-{
-    aipm_bind b = AIPM_BIND_TEXT(id);
-
-    *found = 0;
-    return aipm_store_query(st, sql, &b, 1, exists_row, found, err);
 }
 
 int aipm_feedback_correct(aipm_store *st, const char *feedback_id,
@@ -1171,15 +1127,13 @@ int aipm_feedback_correct(aipm_store *st, const char *feedback_id,
 
     if ((rc = aipm_store_begin(st, err)) != 0)
         return rc;
-    rc = exists(st, "SELECT 1 FROM v_feedback WHERE id = ?1 LIMIT 1",
-                feedback_id, &found, err);
+    rc = aipm_store_row_visible(st, "feedback", feedback_id, &found, err);
     if (rc == AIPM_OK && !found)
         rc = aipm_error_set(err, AIPM_ENOTFOUND,
                             "no feedback row %s in the accepted data",
                             feedback_id);
     if (rc == AIPM_OK)
-        rc = exists(st, "SELECT 1 FROM v_backlog WHERE id = ?1 LIMIT 1",
-                    item_id, &found, err);
+        rc = aipm_store_row_visible(st, "backlog", item_id, &found, err);
     if (rc == AIPM_OK && !found)
         rc = aipm_error_set(err, AIPM_ENOTFOUND,
                             "no backlog item %s in the accepted data", item_id);

@@ -139,6 +139,16 @@ int sq_approval_put(aipm_store *base, const aipm_approval_row *row,
                     aipm_error *err);
 int sq_approval_list(aipm_store *base, const char *decision_id,
                      aipm_approval_cb cb, void *ctx, aipm_error *err);
+/* sqlite_reads.c: typed reads for the analyses. */
+int sq_backlog_texts(aipm_store *base, aipm_backlog_text_cb cb, void *ctx,
+                     aipm_error *err);
+int sq_feedback_texts(aipm_store *base, aipm_feedback_text_cb cb, void *ctx,
+                      aipm_error *err);
+int sq_feedback_count(aipm_store *base, int64_t *n, aipm_error *err);
+int sq_link_list(aipm_store *base, aipm_link_fix_cb cb, void *ctx,
+                 aipm_error *err);
+int sq_row_visible(aipm_store *base, const char *dataset, const char *id,
+                   int *found, aipm_error *err);
 int sq_policy_put(aipm_store *base, const aipm_policy_row *row,
                   aipm_error *err);
 int sq_policy_list(aipm_store *base, int latest_only, aipm_policy_cb cb,

@@ -478,6 +478,35 @@ int aipm_store_approval_list(aipm_store *st, const char *decision_id,
     return st->ops->approval_list(st, decision_id, cb, ctx, err);
 }
 
+int aipm_store_backlog_texts(aipm_store *st, aipm_backlog_text_cb cb,
+                             void *ctx, aipm_error *err)
+{
+    return st->ops->backlog_texts(st, cb, ctx, err);
+}
+
+int aipm_store_feedback_texts(aipm_store *st, aipm_feedback_text_cb cb,
+                              void *ctx, aipm_error *err)
+{
+    return st->ops->feedback_texts(st, cb, ctx, err);
+}
+
+int aipm_store_feedback_count(aipm_store *st, int64_t *n, aipm_error *err)
+{
+    return st->ops->feedback_count(st, n, err);
+}
+
+int aipm_store_link_list(aipm_store *st, aipm_link_fix_cb cb, void *ctx,
+                         aipm_error *err)
+{
+    return st->ops->link_list(st, cb, ctx, err);
+}
+
+int aipm_store_row_visible(aipm_store *st, const char *dataset, const char *id,
+                           int *found, aipm_error *err)
+{
+    return st->ops->row_visible(st, dataset, id, found, err);
+}
+
 int aipm_store_in_transaction(aipm_store *st)
 {
     return st->ops->in_transaction(st);

@@ -88,6 +88,15 @@ typedef struct aipm_store_ops {
     int (*event_count)(aipm_store *st, const char *event, int64_t cap,
                        int64_t *out, aipm_error *err);
     int (*in_transaction)(aipm_store *st);
+    int (*backlog_texts)(aipm_store *st, aipm_backlog_text_cb cb, void *ctx,
+                         aipm_error *err);
+    int (*feedback_texts)(aipm_store *st, aipm_feedback_text_cb cb, void *ctx,
+                          aipm_error *err);
+    int (*feedback_count)(aipm_store *st, int64_t *n, aipm_error *err);
+    int (*link_list)(aipm_store *st, aipm_link_fix_cb cb, void *ctx,
+                     aipm_error *err);
+    int (*row_visible)(aipm_store *st, const char *dataset, const char *id,
+                       int *found, aipm_error *err);
     int (*policy_put)(aipm_store *st, const aipm_policy_row *row,
                       aipm_error *err);
     int (*policy_list)(aipm_store *st, int latest_only, aipm_policy_cb cb,
