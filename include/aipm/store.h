@@ -382,8 +382,8 @@ typedef struct aipm_backlog_text {
     const char *id, *title, *description; /* description: "" for none */
 } aipm_backlog_text;
 typedef int (*aipm_backlog_text_cb)(void *ctx, const aipm_backlog_text *r);
-int aipm_store_backlog_texts(aipm_store *st, aipm_backlog_text_cb cb,
-                             void *ctx, aipm_error *err);
+int aipm_store_backlog_texts(aipm_store *st, aipm_backlog_text_cb cb, void *ctx,
+                             aipm_error *err);
 
 typedef struct aipm_feedback_text {
     const char *id, *text, *item_id, *account_id, *created_at; /* NULL: none */

@@ -57,7 +57,6 @@
 #include <string.h>
 #include <strings.h>
 
-
 static int has_item(const int *items, int n, int item)
 {
     int i;
@@ -117,8 +116,8 @@ static int add_item(void *ctx, const aipm_backlog_text *r)
 
     if (r->id == NULL)
         return 0;
-    if ((rc = aipm_strmap_put(&L->items, r->id, strlen(r->id), &idx,
-                              &added)) != 0) {
+    if ((rc = aipm_strmap_put(&L->items, r->id, strlen(r->id), &idx, &added)) !=
+        0) {
         L->failed = 1;
         return aipm_error_set(L->err, rc,
                               rc == AIPM_EINVALID ? "more than %d backlog items"
@@ -134,7 +133,8 @@ static int add_item(void *ctx, const aipm_backlog_text *r)
         return aipm_error_set(L->err, AIPM_ENOMEM, "out of memory");
     }
     aipm_buf_init(&doc, (size_t)1 << 24);
-    if (aipm_buf_printf(&doc, "%s\n%s", r->title ? r->title : "", r->description) != 0) {
+    if (aipm_buf_printf(&doc, "%s\n%s", r->title ? r->title : "",
+                        r->description) != 0) {
         aipm_buf_free(&doc);
         L->failed = 1;
         return aipm_error_set(L->err, AIPM_ENOMEM, "out of memory");
@@ -199,8 +199,8 @@ static int known_items(const linker *L, const aipm_feedback_text *r,
         memcpy(items, k->item, (size_t)k->n * sizeof(*items));
         return k->n;
     }
-    if (r->item_id &&
-        (doc = aipm_strmap_find(&L->items, r->item_id, strlen(r->item_id))) >= 0) {
+    if (r->item_id && (doc = aipm_strmap_find(&L->items, r->item_id,
+                                              strlen(r->item_id))) >= 0) {
         *how = AIPM_LINK_GIVEN;
         items[0] = doc;
         return 1;

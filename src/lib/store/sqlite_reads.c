@@ -31,10 +31,10 @@ int sq_backlog_texts(aipm_store *base, aipm_backlog_text_cb cb, void *ctx,
     sqlite_store *s = (sqlite_store *)base;
     sqlite3_stmt *st = NULL;
 
-    if (sqlite3_prepare_v2(s->db,
-                           "SELECT id, title, coalesce(description, '')" NEWEST(
-                               "backlog"),
-                           -1, &st, NULL) != SQLITE_OK)
+    if (sqlite3_prepare_v2(
+            s->db,
+            "SELECT id, title, coalesce(description, '')" NEWEST("backlog"), -1,
+            &st, NULL) != SQLITE_OK)
         return aipm_sqlite__db_error(s, err);
     return aipm_sqlite__each_row(s, st, backlog_each,
                                  &(aipm_sqlite__relay){(void (*)(void))cb, ctx},
@@ -79,7 +79,7 @@ int sq_feedback_count(aipm_store *base, int64_t *n, aipm_error *err)
     if ((rc = sqlite3_step(st)) == SQLITE_ROW)
         *n = sqlite3_column_int64(st, 0);
     rc = rc == SQLITE_ROW || rc == SQLITE_DONE ? AIPM_OK
-                                                : aipm_sqlite__db_error(s, err);
+                                               : aipm_sqlite__db_error(s, err);
     sqlite3_finalize(st);
     return rc;
 }
@@ -102,9 +102,8 @@ int sq_link_list(aipm_store *base, aipm_link_fix_cb cb, void *ctx,
                            "ORDER BY time_ms, item_id",
                            -1, &st, NULL) != SQLITE_OK)
         return aipm_sqlite__db_error(s, err);
-    return aipm_sqlite__each_row(s, st, link_each,
-                                 &(aipm_sqlite__relay){(void (*)(void))cb, ctx},
-                                 err);
+    return aipm_sqlite__each_row(
+        s, st, link_each, &(aipm_sqlite__relay){(void (*)(void))cb, ctx}, err);
 }
 
 int sq_row_visible(aipm_store *base, const char *dataset, const char *id,
@@ -129,7 +128,7 @@ int sq_row_visible(aipm_store *base, const char *dataset, const char *id,
     rc = sqlite3_step(st);
     *found = rc == SQLITE_ROW;
     rc = rc == SQLITE_ROW || rc == SQLITE_DONE ? AIPM_OK
-                                                : aipm_sqlite__db_error(s, err);
+                                               : aipm_sqlite__db_error(s, err);
     sqlite3_finalize(st);
     return rc;
 }

@@ -478,8 +478,8 @@ int aipm_store_approval_list(aipm_store *st, const char *decision_id,
     return st->ops->approval_list(st, decision_id, cb, ctx, err);
 }
 
-int aipm_store_backlog_texts(aipm_store *st, aipm_backlog_text_cb cb,
-                             void *ctx, aipm_error *err)
+int aipm_store_backlog_texts(aipm_store *st, aipm_backlog_text_cb cb, void *ctx,
+                             aipm_error *err)
 {
     return st->ops->backlog_texts(st, cb, ctx, err);
 }
