@@ -13,7 +13,7 @@
  * values; a known key with the wrong shape is an error that names the
  * line, because a silently ignored policy is worse than a refusal.
  */
-#include "aipm/config.h"
+#include "config/config_int.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -27,135 +27,14 @@
 #include <unistd.h>
 #include <yaml.h>
 
-static void model_policy_defaults(aipm_model_policy *m)
-{
-    m->min_trained = 10;
-    m->max_backtest_wape = NAN;
-}
-
-void aipm_data_policy_defaults(aipm_data_policy *p)
-{
-    p->max_quarantine_share = 0.05;
-    p->schema_change_blocks = 0;
-    p->max_staleness_hours = 48;
-    p->volume_low = 0.5;
-    p->volume_high = 2.0;
-    p->max_quarantine_samples = 10000;
-}
-
-static const aipm_decision_policy default_rule = {"*", 1, 0, NAN, NAN};
-
-const aipm_decision_policy *
-aipm_config_decision_rule(const aipm_config *cfg, const char *kind, int *index)
-{
-    int i, star = -1;
-
-    for (i = 0; i < cfg->n_decision_rules; i++) {
-        if (strcmp(cfg->decision_rules[i].kind, kind) == 0) {
-            if (index)
-                *index = i;
-            return &cfg->decision_rules[i];
-        }
-        if (strcmp(cfg->decision_rules[i].kind, "*") == 0)
-            star = i;
-    }
-    if (index)
-        *index = star;
-    return star >= 0 ? &cfg->decision_rules[star] : &default_rule;
-}
-
-int aipm_config_pii_marked(const aipm_config *cfg, const char *ds_column)
-{
-    const char *dot = strchr(ds_column, '.');
-    int i;
-
-    for (i = 0; i < cfg->n_pii; i++)
-        if (strcmp(cfg->pii[i], ds_column) == 0 ||
-            (dot && strcmp(cfg->pii[i], dot + 1) == 0))
-            return 1;
-    return 0;
-}
-
-json_t *aipm_config_policies_json(const aipm_config *cfg)
-{
-    const aipm_data_policy *p = &cfg->data;
-    json_t *rules = json_array(), *pii = json_array(), *fair = json_array(), *o;
-    int i;
-
-    for (i = 0; fair && i < cfg->n_fairness; i++)
-        json_array_append_new(
-            fair, json_pack("{s:s, s:s, s:f, s:f}", "metric",
-                            cfg->fairness[i].metric, "by", cfg->fairness[i].by,
-                            "max_gap", cfg->fairness[i].max_gap, "min_units",
-                            cfg->fairness[i].min_units));
-
-    for (i = 0; rules && i < cfg->n_decision_rules; i++) {
-        const aipm_decision_policy *r = &cfg->decision_rules[i];
-
-        json_array_append_new(rules,
-                              json_pack("{s:s, s:i, s:s, s:o}", "kind", r->kind,
-                                        "approvals", r->approvals, "role",
-                                        r->admin_only ? "admin" : "approver",
-                                        "auto_approve_confidence",
-                                        isnan(r->auto_confidence)
-                                            ? json_null()
-                                            : json_real(r->auto_confidence)));
-        json_object_set_new(json_array_get(rules, json_array_size(rules) - 1),
-                            "auto_approve_max_risk",
-                            isnan(r->auto_max_risk)
-                                ? json_null()
-                                : json_real(r->auto_max_risk));
-    }
-    for (i = 0; pii && i < cfg->n_pii; i++)
-        json_array_append_new(pii, json_string(cfg->pii[i]));
-    o = json_pack("{s:{s:f, s:f, s:f, s:s, s:f, s:f}, s:o, s:o, s:o}", "data",
-                  "max_quarantine_samples", p->max_quarantine_samples,
-                  "max_quarantine_share", p->max_quarantine_share,
-                  "max_staleness_hours", p->max_staleness_hours,
-                  "on_schema_change",
-                  p->schema_change_blocks ? "block" : "warn", "volume_high",
-                  p->volume_high, "volume_low", p->volume_low, "decisions",
-                  rules ? rules : json_array(), "pii", pii ? pii : json_array(),
-                  "fairness", fair ? fair : json_array());
-    if (o)
-        json_object_set_new(
-            o, "models",
-            json_pack("{s:f, s:o}", "min_trained", cfg->models.min_trained,
-                      "max_backtest_wape",
-                      isnan(cfg->models.max_backtest_wape)
-                          ? json_null()
-                          : json_real(cfg->models.max_backtest_wape)));
-    return o;
-}
-
-void aipm_config_policy_sha256(const aipm_config *cfg, char out[65])
-{
-    json_t *o = aipm_config_policies_json(cfg);
-    char *text = o ? json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS |
-                                       JSON_REAL_PRECISION(15))
-                   : NULL;
-    uint8_t d[32];
-
-    aipm_sha256_oneshot(d, text ? text : "", text ? strlen(text) : 0);
-    aipm_hex(out, d, 32);
-    free(text);
-    json_decref(o);
-}
-
-typedef struct walk {
-    yaml_document_t *doc;
-    const char *path;
-    aipm_error *err;
-} walk;
-
-static int bad(walk *w, yaml_node_t *n, const char *what)
+int aipm_config__bad(walk *w, yaml_node_t *n, const char *what)
 {
     return aipm_error_set(w->err, AIPM_EINVALID, "%s:%lu: %s", w->path,
                           n ? (unsigned long)n->start_mark.line + 1 : 0UL,
                           what);
 }
 
-static const char *scalar(yaml_node_t *n)
+const char *aipm_config__scalar(yaml_node_t *n)
 {
     return n && n->type == YAML_SCALAR_NODE ? (const char *)n->data.scalar.value
                                             : NULL;
@@ -337,12 +216,12 @@ static int check_keys(walk *w, yaml_node_t *n, const keyspec *spec,
         return AIPM_OK;
     for (p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top; p++) {
         yaml_node_t *k = yaml_document_get_node(w->doc, p->key);
-        const char *key = scalar(k);
+        const char *key = aipm_config__scalar(k);
         const keyspec *s;
         char inner[128];
 
         if (key == NULL)
-            return bad(w, k ? k : n, "a key must be plain text");
+            return aipm_config__bad(w, k ? k : n, "a key must be plain text");
         for (s = spec; s->name && strcmp(s->name, key) != 0; s++)
             ;
         if (s->name == NULL)
@@ -350,7 +229,7 @@ static int check_keys(walk *w, yaml_node_t *n, const keyspec *spec,
         for (q = n->data.mapping.pairs.start; q < p; q++) {
             yaml_node_t *first = yaml_document_get_node(w->doc, q->key);
 
-            if (strcmp(scalar(first), key) == 0)
+            if (strcmp(aipm_config__scalar(first), key) == 0)
                 return aipm_error_set(
                     w->err, AIPM_EINVALID,
                     "%s:%lu: '%s' is given twice%s%s (first on line %lu); "
@@ -370,7 +249,7 @@ static int check_keys(walk *w, yaml_node_t *n, const keyspec *spec,
     return AIPM_OK;
 }
 
-static yaml_node_t *get(walk *w, yaml_node_t *map, const char *key)
+yaml_node_t *aipm_config__get(walk *w, yaml_node_t *map, const char *key)
 {
     yaml_node_pair_t *p;
 
@@ -378,7 +257,8 @@ static yaml_node_t *get(walk *w, yaml_node_t *map, const char *key)
         return NULL;
     for (p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top;
          p++) {
-        const char *k = scalar(yaml_document_get_node(w->doc, p->key));
+        const char *k =
+            aipm_config__scalar(yaml_document_get_node(w->doc, p->key));
 
         if (k && strcmp(k, key) == 0)
             return yaml_document_get_node(w->doc, p->value);
@@ -386,32 +266,33 @@ static yaml_node_t *get(walk *w, yaml_node_t *map, const char *key)
     return NULL;
 }
 
-static int get_str(walk *w, yaml_node_t *map, const char *key, char **out)
+int aipm_config__get_str(walk *w, yaml_node_t *map, const char *key, char **out)
 {
-    yaml_node_t *n = get(w, map, key);
+    yaml_node_t *n = aipm_config__get(w, map, key);
     const char *s;
 
     *out = NULL;
     if (n == NULL)
         return AIPM_OK;
-    if ((s = scalar(n)) == NULL)
-        return bad(w, n, "expected a text value");
+    if ((s = aipm_config__scalar(n)) == NULL)
+        return aipm_config__bad(w, n, "expected a text value");
     if ((*out = strdup(s)) == NULL)
         return aipm_error_set(w->err, AIPM_ENOMEM, "out of memory");
     return AIPM_OK;
 }
 
-static int get_num(walk *w, yaml_node_t *map, const char *key, double *out)
+int aipm_config__get_num(walk *w, yaml_node_t *map, const char *key,
+                         double *out)
 {
-    yaml_node_t *n = get(w, map, key);
+    yaml_node_t *n = aipm_config__get(w, map, key);
     const char *s;
     double v;
 
     if (n == NULL)
         return AIPM_OK;
-    s = scalar(n);
+    s = aipm_config__scalar(n);
     if (s == NULL || *s == '\0')
-        return bad(w, n, "expected a number");
+        return aipm_config__bad(w, n, "expected a number");
     /* Plain decimals only, as in the data (no hex such as 0x1p-1). */
     if (aipm_decimal_parse(s, &v) != 0) {
         char msg[128];
@@ -420,17 +301,17 @@ static int get_num(walk *w, yaml_node_t *map, const char *key, double *out)
                  "%s: expected a decimal number (like 3 or 0.05), got "
                  "'%.40s'",
                  key, s);
-        return bad(w, n, msg);
+        return aipm_config__bad(w, n, msg);
     }
     *out = v;
     return AIPM_OK;
 }
 
 /* A YAML sequence of scalars (or one scalar) into a string array. */
-static int get_list(walk *w, yaml_node_t *map, const char *key, char ***out,
-                    int *n_out)
+int aipm_config__get_list(walk *w, yaml_node_t *map, const char *key,
+                          char ***out, int *n_out)
 {
-    yaml_node_t *n = get(w, map, key);
+    yaml_node_t *n = aipm_config__get(w, map, key);
     yaml_node_item_t *it;
     int count = 0;
 
@@ -440,23 +321,23 @@ static int get_list(walk *w, yaml_node_t *map, const char *key, char ***out,
         return AIPM_OK;
     if (n->type == YAML_SCALAR_NODE) {
         if ((*out = calloc(1, sizeof(char *))) == NULL ||
-            ((*out)[0] = strdup(scalar(n))) == NULL)
+            ((*out)[0] = strdup(aipm_config__scalar(n))) == NULL)
             return aipm_error_set(w->err, AIPM_ENOMEM, "out of memory");
         *n_out = 1;
         return AIPM_OK;
     }
     if (n->type != YAML_SEQUENCE_NODE)
-        return bad(w, n, "expected a list");
+        return aipm_config__bad(w, n, "expected a list");
     count = (int)(n->data.sequence.items.top - n->data.sequence.items.start);
     if ((*out = calloc((size_t)count + 1, sizeof(char *))) == NULL)
         return aipm_error_set(w->err, AIPM_ENOMEM, "out of memory");
     for (it = n->data.sequence.items.start; it < n->data.sequence.items.top;
          it++) {
         yaml_node_t *item = yaml_document_get_node(w->doc, *it);
-        const char *s = scalar(item);
+        const char *s = aipm_config__scalar(item);
 
         if (s == NULL)
-            return bad(w, item, "expected a text list item");
+            return aipm_config__bad(w, item, "expected a text list item");
         if (((*out)[(*n_out)++] = strdup(s)) == NULL)
             return aipm_error_set(w->err, AIPM_ENOMEM, "out of memory");
     }
@@ -497,7 +378,7 @@ static int refuse_duplicates(walk *w, yaml_node_t *seq, const char *what,
                      "must be unique",
                      what, keys[i],
                      first ? (unsigned long)first->start_mark.line + 1 : 0UL);
-            return bad(w, again, msg);
+            return aipm_config__bad(w, again, msg);
         }
     }
     return AIPM_OK;
@@ -537,7 +418,7 @@ static int load_catalog(walk *w, aipm_config *cfg, yaml_node_t *n)
     if (n == NULL)
         return AIPM_OK;
     if (n->type != YAML_SEQUENCE_NODE)
-        return bad(w, n, "catalog: expected a list of features");
+        return aipm_config__bad(w, n, "catalog: expected a list of features");
     cfg->catalog = calloc(
         (size_t)(n->data.sequence.items.top - n->data.sequence.items.start) + 1,
         sizeof(aipm_feature));
@@ -549,27 +430,30 @@ static int load_catalog(walk *w, aipm_config *cfg, yaml_node_t *n)
         aipm_feature *feat = &cfg->catalog[cfg->n_catalog++];
 
         if (f == NULL || f->type != YAML_MAPPING_NODE)
-            return bad(w, f, "catalog: each feature is a mapping");
-        if ((rc = get_str(w, f, "key", &feat->key)) != 0 ||
-            (rc = get_str(w, f, "name", &feat->name)) != 0 ||
-            (rc = get_str(w, f, "area", &feat->area)) != 0 ||
-            (rc = get_str(w, f, "launched_at", &feat->launched_at)) != 0 ||
-            (rc = get_list(w, f, "events", &feat->events, &feat->n_events)) !=
-                0 ||
-            (rc = get_list(w, f, "depends_on", &feat->depends_on,
-                           &feat->n_depends_on)) != 0)
+            return aipm_config__bad(w, f, "catalog: each feature is a mapping");
+        if ((rc = aipm_config__get_str(w, f, "key", &feat->key)) != 0 ||
+            (rc = aipm_config__get_str(w, f, "name", &feat->name)) != 0 ||
+            (rc = aipm_config__get_str(w, f, "area", &feat->area)) != 0 ||
+            (rc = aipm_config__get_str(w, f, "launched_at",
+                                       &feat->launched_at)) != 0 ||
+            (rc = aipm_config__get_list(w, f, "events", &feat->events,
+                                        &feat->n_events)) != 0 ||
+            (rc = aipm_config__get_list(w, f, "depends_on", &feat->depends_on,
+                                        &feat->n_depends_on)) != 0)
             return rc;
         if (feat->key == NULL || *feat->key == '\0')
-            return bad(w, f, "catalog: a feature needs a key");
+            return aipm_config__bad(w, f, "catalog: a feature needs a key");
         if (feat->n_events == 0)
-            return bad(w, f, "catalog: a feature needs events: [...]");
+            return aipm_config__bad(w, f,
+                                    "catalog: a feature needs events: [...]");
         if (feat->launched_at) {
             int64_t ms;
 
             if (aipm_time_parse(&ms, feat->launched_at,
                                 strlen(feat->launched_at), 1) != 0)
-                return bad(w, get(w, f, "launched_at"),
-                           "catalog: launched_at is not an ISO 8601 date");
+                return aipm_config__bad(
+                    w, aipm_config__get(w, f, "launched_at"),
+                    "catalog: launched_at is not an ISO 8601 date");
         }
     }
     /* Keys are unique, and depends_on must name features of the catalog:
@@ -597,7 +481,8 @@ static int load_catalog(walk *w, aipm_config *cfg, yaml_node_t *n)
                          "catalog: '%.60s' depends on unknown feature "
                          "'%.60s'",
                          cfg->catalog[i].key, dep);
-                rc = bad(w, yaml_document_get_node(w->doc, *it), msg);
+                rc = aipm_config__bad(w, yaml_document_get_node(w->doc, *it),
+                                      msg);
                 goto done;
             }
         }
@@ -620,18 +505,19 @@ const char *aipm_metric_type_name(aipm_metric_type t)
 static int get_int(walk *w, yaml_node_t *map, const char *key, int *out)
 {
     double v = *out;
-    int rc = get_num(w, map, key, &v);
+    int rc = aipm_config__get_num(w, map, key, &v);
 
     if (rc == 0 && (v != floor(v) || v < 0 || v > 100000))
-        return bad(w, get(w, map, key), "expected a whole number");
+        return aipm_config__bad(w, aipm_config__get(w, map, key),
+                                "expected a whole number");
     *out = (int)v;
     return rc;
 }
 
 static int get_direction(walk *w, yaml_node_t *map, int *down)
 {
-    yaml_node_t *n = get(w, map, "direction");
-    const char *s = scalar(n);
+    yaml_node_t *n = aipm_config__get(w, map, "direction");
+    const char *s = aipm_config__scalar(n);
 
     *down = 0;
     if (n == NULL)
@@ -639,14 +525,14 @@ static int get_direction(walk *w, yaml_node_t *map, int *down)
     if (s && strcmp(s, "down") == 0)
         *down = 1;
     else if (!s || strcmp(s, "up") != 0)
-        return bad(w, n, "direction must be up or down");
+        return aipm_config__bad(w, n, "direction must be up or down");
     return AIPM_OK;
 }
 
 static int get_date(walk *w, yaml_node_t *map, const char *key, int64_t *out)
 {
-    yaml_node_t *n = get(w, map, key);
-    const char *s = scalar(n);
+    yaml_node_t *n = aipm_config__get(w, map, key);
+    const char *s = aipm_config__scalar(n);
 
     *out = 0;
     if (n == NULL)
@@ -655,34 +541,36 @@ static int get_date(walk *w, yaml_node_t *map, const char *key, int64_t *out)
         char msg[96];
 
         snprintf(msg, sizeof(msg), "%s is not an ISO 8601 date", key);
-        return bad(w, n, msg);
+        return aipm_config__bad(w, n, msg);
     }
     return AIPM_OK;
 }
 
 static int load_metric(walk *w, aipm_metric *m, yaml_node_t *n)
 {
-    yaml_node_t *where = get(w, n, "where"), *cap = get(w, n, "cap");
+    yaml_node_t *where = aipm_config__get(w, n, "where"),
+                *cap = aipm_config__get(w, n, "cap");
     char *type = NULL, *unit = NULL;
     int rc, i, found = 0;
 
     if (n == NULL || n->type != YAML_MAPPING_NODE)
-        return bad(w, n, "metrics: each metric is a mapping");
-    if ((rc = get_str(w, n, "key", &m->key)) != 0 ||
-        (rc = get_str(w, n, "type", &type)) != 0 ||
-        (rc = get_str(w, n, "event", &m->event)) != 0 ||
-        (rc = get_str(w, n, "property", &m->property)) != 0 ||
-        (rc = get_str(w, n, "numerator", &m->numerator)) != 0 ||
-        (rc = get_str(w, n, "denominator", &m->denominator)) != 0 ||
-        (rc = get_str(w, n, "feature", &m->feature)) != 0 ||
-        (rc = get_str(w, n, "unit", &unit)) != 0 ||
+        return aipm_config__bad(w, n, "metrics: each metric is a mapping");
+    if ((rc = aipm_config__get_str(w, n, "key", &m->key)) != 0 ||
+        (rc = aipm_config__get_str(w, n, "type", &type)) != 0 ||
+        (rc = aipm_config__get_str(w, n, "event", &m->event)) != 0 ||
+        (rc = aipm_config__get_str(w, n, "property", &m->property)) != 0 ||
+        (rc = aipm_config__get_str(w, n, "numerator", &m->numerator)) != 0 ||
+        (rc = aipm_config__get_str(w, n, "denominator", &m->denominator)) !=
+            0 ||
+        (rc = aipm_config__get_str(w, n, "feature", &m->feature)) != 0 ||
+        (rc = aipm_config__get_str(w, n, "unit", &unit)) != 0 ||
         (rc = get_int(w, n, "window_days", &m->window_days)) != 0 ||
         (rc = get_int(w, n, "from_day", &m->from_day)) != 0 ||
         (rc = get_int(w, n, "to_day", &m->to_day)) != 0 ||
         (rc = get_direction(w, n, &m->direction_down)) != 0)
         goto done;
     if (m->key == NULL || *m->key == '\0') {
-        rc = bad(w, n, "metrics: a metric needs a key");
+        rc = aipm_config__bad(w, n, "metrics: a metric needs a key");
         goto done;
     }
     for (i = 0; type && i < 6; i++)
@@ -691,38 +579,43 @@ static int load_metric(walk *w, aipm_metric *m, yaml_node_t *n)
             found = 1;
         }
     if (!found) {
-        rc = bad(w, n,
-                 "metrics: type must be count, conversion, retention, sum, "
-                 "ratio or adoption");
+        rc = aipm_config__bad(
+            w, n,
+            "metrics: type must be count, conversion, retention, sum, "
+            "ratio or adoption");
         goto done;
     }
     if (unit && strcmp(unit, "account") == 0)
         m->unit_account = 1;
     else if (unit && strcmp(unit, "user") != 0) {
-        rc = bad(w, get(w, n, "unit"), "unit must be user or account");
+        rc = aipm_config__bad(w, aipm_config__get(w, n, "unit"),
+                              "unit must be user or account");
         goto done;
     }
     if ((m->type == AIPM_METRIC_COUNT || m->type == AIPM_METRIC_CONVERSION ||
          m->type == AIPM_METRIC_SUM) &&
         m->event == NULL) {
-        rc = bad(w, n, "metrics: count, conversion and sum need an event");
+        rc = aipm_config__bad(
+            w, n, "metrics: count, conversion and sum need an event");
         goto done;
     }
     if (m->type == AIPM_METRIC_SUM && m->property == NULL) {
-        rc = bad(w, n, "metrics: sum needs a property");
+        rc = aipm_config__bad(w, n, "metrics: sum needs a property");
         goto done;
     }
     if (m->type == AIPM_METRIC_RATIO &&
         (m->numerator == NULL || m->denominator == NULL)) {
-        rc = bad(w, n, "metrics: ratio needs numerator and denominator");
+        rc = aipm_config__bad(w, n,
+                              "metrics: ratio needs numerator and denominator");
         goto done;
     }
     if (m->type == AIPM_METRIC_ADOPTION && m->feature == NULL) {
-        rc = bad(w, n, "metrics: adoption needs a feature");
+        rc = aipm_config__bad(w, n, "metrics: adoption needs a feature");
         goto done;
     }
     if (m->type == AIPM_METRIC_RETENTION && m->to_day < m->from_day) {
-        rc = bad(w, n, "metrics: retention needs from_day <= to_day");
+        rc = aipm_config__bad(w, n,
+                              "metrics: retention needs from_day <= to_day");
         goto done;
     }
     if (where) {
@@ -731,28 +624,31 @@ static int load_metric(walk *w, aipm_metric *m, yaml_node_t *n)
                                   : NULL;
 
         if (p == NULL || where->data.mapping.pairs.top - p != 1 ||
-            !scalar(yaml_document_get_node(w->doc, p->key)) ||
-            !scalar(yaml_document_get_node(w->doc, p->value))) {
-            rc = bad(w, where,
-                     "where: one property and its value, e.g. "
-                     "{plan: pro}");
+            !aipm_config__scalar(yaml_document_get_node(w->doc, p->key)) ||
+            !aipm_config__scalar(yaml_document_get_node(w->doc, p->value))) {
+            rc = aipm_config__bad(w, where,
+                                  "where: one property and its value, e.g. "
+                                  "{plan: pro}");
             goto done;
         }
-        m->where_key = strdup(scalar(yaml_document_get_node(w->doc, p->key)));
-        m->where_value =
-            strdup(scalar(yaml_document_get_node(w->doc, p->value)));
+        m->where_key =
+            strdup(aipm_config__scalar(yaml_document_get_node(w->doc, p->key)));
+        m->where_value = strdup(
+            aipm_config__scalar(yaml_document_get_node(w->doc, p->value)));
     }
     if (cap && cap->type != YAML_MAPPING_NODE) {
-        rc = bad(w, cap, "cap: {percentile: P} or {value: X}");
+        rc = aipm_config__bad(w, cap, "cap: {percentile: P} or {value: X}");
         goto done;
     }
     if (cap) {
-        if ((rc = get_num(w, cap, "percentile", &m->cap_percentile)) != 0 ||
-            (rc = get_num(w, cap, "value", &m->cap_value)) != 0)
+        if ((rc = aipm_config__get_num(w, cap, "percentile",
+                                       &m->cap_percentile)) != 0 ||
+            (rc = aipm_config__get_num(w, cap, "value", &m->cap_value)) != 0)
             goto done;
         if (m->cap_percentile < 0 || m->cap_percentile >= 1 ||
             m->cap_value < 0) {
-            rc = bad(w, cap, "cap: percentile in (0, 1) or a value >= 0");
+            rc = aipm_config__bad(w, cap,
+                                  "cap: percentile in (0, 1) or a value >= 0");
             goto done;
         }
     }
@@ -770,7 +666,7 @@ static int load_metrics(walk *w, aipm_config *cfg, yaml_node_t *n)
     if (n == NULL)
         return AIPM_OK;
     if (n->type != YAML_SEQUENCE_NODE)
-        return bad(w, n, "metrics: expected a list");
+        return aipm_config__bad(w, n, "metrics: expected a list");
     cfg->metrics = calloc(
         (size_t)(n->data.sequence.items.top - n->data.sequence.items.start) + 1,
         sizeof(aipm_metric));
@@ -793,7 +689,8 @@ static int load_metrics(walk *w, aipm_config *cfg, yaml_node_t *n)
         if (m->type == AIPM_METRIC_RATIO &&
             (!aipm_config_metric(cfg, m->numerator) ||
              !aipm_config_metric(cfg, m->denominator)))
-            return bad(w, n, "metrics: a ratio names an unknown metric");
+            return aipm_config__bad(w, n,
+                                    "metrics: a ratio names an unknown metric");
     }
     return AIPM_OK;
 }
@@ -806,7 +703,7 @@ static int load_kpis(walk *w, aipm_config *cfg, yaml_node_t *n)
     if (n == NULL)
         return AIPM_OK;
     if (n->type != YAML_SEQUENCE_NODE)
-        return bad(w, n, "kpis: expected a list");
+        return aipm_config__bad(w, n, "kpis: expected a list");
     cfg->kpis = calloc(
         (size_t)(n->data.sequence.items.top - n->data.sequence.items.start) + 1,
         sizeof(aipm_kpi));
@@ -818,18 +715,19 @@ static int load_kpis(walk *w, aipm_config *cfg, yaml_node_t *n)
         aipm_kpi *kpi = &cfg->kpis[cfg->n_kpis++];
 
         if (k == NULL || k->type != YAML_MAPPING_NODE)
-            return bad(w, k, "kpis: each KPI is a mapping");
+            return aipm_config__bad(w, k, "kpis: each KPI is a mapping");
         kpi->target = NAN;
-        if ((rc = get_str(w, k, "key", &kpi->key)) != 0 ||
-            (rc = get_str(w, k, "metric", &kpi->metric)) != 0 ||
-            (rc = get_num(w, k, "target", &kpi->target)) != 0 ||
+        if ((rc = aipm_config__get_str(w, k, "key", &kpi->key)) != 0 ||
+            (rc = aipm_config__get_str(w, k, "metric", &kpi->metric)) != 0 ||
+            (rc = aipm_config__get_num(w, k, "target", &kpi->target)) != 0 ||
             (rc = get_direction(w, k, &kpi->direction_down)) != 0)
             return rc;
         kpi->has_target = !isnan(kpi->target);
         if (kpi->key == NULL || kpi->metric == NULL)
-            return bad(w, k, "kpis: a KPI needs a key and a metric");
+            return aipm_config__bad(w, k,
+                                    "kpis: a KPI needs a key and a metric");
         if (aipm_config_metric(cfg, kpi->metric) == NULL)
-            return bad(w, k, "kpis: the metric is not in metrics");
+            return aipm_config__bad(w, k, "kpis: the metric is not in metrics");
     }
     /* Analysis takes the first of two KPIs with one key: refuse the copy. */
     return unique_keys(w, n, "kpis: key", cfg->kpis, sizeof(cfg->kpis[0]),
@@ -856,28 +754,29 @@ static int load_weights(walk *w, aipm_experiment_def *e, yaml_node_t *n)
         return AIPM_OK;
     }
     if (n->type != YAML_SEQUENCE_NODE)
-        return bad(w, n,
-                   "experiments: weights is a list, one number per "
-                   "variation, e.g. [0.5, 0.5]");
+        return aipm_config__bad(
+            w, n,
+            "experiments: weights is a list, one number per "
+            "variation, e.g. [0.5, 0.5]");
     count = (int)(n->data.sequence.items.top - n->data.sequence.items.start);
     if (count != e->n_variations) {
         snprintf(msg, sizeof(msg),
                  "experiments: %d weights for %d variations; give one "
                  "weight per variation",
                  count, e->n_variations);
-        return bad(w, n, msg);
+        return aipm_config__bad(w, n, msg);
     }
     for (it = n->data.sequence.items.start; it < n->data.sequence.items.top;
          it++, i++) {
         yaml_node_t *item = yaml_document_get_node(w->doc, *it);
-        const char *s = scalar(item);
+        const char *s = aipm_config__scalar(item);
         double v = 0;
 
         if (s == NULL || aipm_decimal_parse(s, &v) != 0 || !(v > 0)) {
             snprintf(msg, sizeof(msg),
                      "experiments: weight '%.40s' is not a positive number",
                      s ? s : "(a list or mapping)");
-            return bad(w, item ? item : n, msg);
+            return aipm_config__bad(w, item ? item : n, msg);
         }
         e->weights[i] = v;
         total += v;
@@ -886,7 +785,7 @@ static int load_weights(walk *w, aipm_experiment_def *e, yaml_node_t *n)
         snprintf(msg, sizeof(msg),
                  "experiments: weights sum to %.9g, not 1; e.g. [0.5, 0.5]",
                  total);
-        return bad(w, n, msg);
+        return aipm_config__bad(w, n, msg);
     }
     for (i = 0; i < e->n_variations; i++)
         e->weights[i] /= total;
@@ -902,7 +801,7 @@ static int load_experiments(walk *w, aipm_config *cfg, yaml_node_t *n)
     if (n == NULL)
         return AIPM_OK;
     if (n->type != YAML_SEQUENCE_NODE)
-        return bad(w, n, "experiments: expected a list");
+        return aipm_config__bad(w, n, "experiments: expected a list");
     cfg->experiments = calloc(
         (size_t)(n->data.sequence.items.top - n->data.sequence.items.start) + 1,
         sizeof(aipm_experiment_def));
@@ -914,28 +813,30 @@ static int load_experiments(walk *w, aipm_config *cfg, yaml_node_t *n)
         aipm_experiment_def *e = &cfg->experiments[cfg->n_experiments++];
 
         if (x == NULL || x->type != YAML_MAPPING_NODE)
-            return bad(w, x, "experiments: each experiment is a mapping");
-        if ((rc = get_str(w, x, "key", &e->key)) != 0 ||
-            (rc = get_list(w, x, "variations", &e->variations,
-                           &e->n_variations)) != 0 ||
-            (rc = get_list(w, x, "metrics", &e->metrics, &e->n_metrics)) != 0 ||
-            (rc = get_list(w, x, "guardrails", &e->guardrails,
-                           &e->n_guardrails)) != 0 ||
+            return aipm_config__bad(
+                w, x, "experiments: each experiment is a mapping");
+        if ((rc = aipm_config__get_str(w, x, "key", &e->key)) != 0 ||
+            (rc = aipm_config__get_list(w, x, "variations", &e->variations,
+                                        &e->n_variations)) != 0 ||
+            (rc = aipm_config__get_list(w, x, "metrics", &e->metrics,
+                                        &e->n_metrics)) != 0 ||
+            (rc = aipm_config__get_list(w, x, "guardrails", &e->guardrails,
+                                        &e->n_guardrails)) != 0 ||
             (rc = get_date(w, x, "start", &e->start_ms)) != 0 ||
             (rc = get_date(w, x, "end", &e->end_ms)) != 0)
             return rc;
         if (e->key == NULL || e->n_variations < 2)
-            return bad(w, x,
-                       "experiments: a key and two or more "
-                       "variations are needed");
+            return aipm_config__bad(w, x,
+                                    "experiments: a key and two or more "
+                                    "variations are needed");
         aipm_strmap_init(&names, e->n_variations + 1);
-        rc = refuse_duplicates(w, get(w, x, "variations"),
+        rc = refuse_duplicates(w, aipm_config__get(w, x, "variations"),
                                "experiments: variation", e->variations,
                                e->n_variations, &names);
         aipm_strmap_free(&names);
         if (rc != 0)
             return rc;
-        if ((rc = load_weights(w, e, get(w, x, "weights"))) != 0)
+        if ((rc = load_weights(w, e, aipm_config__get(w, x, "weights"))) != 0)
             return rc;
         for (i = 0; i < e->n_metrics + e->n_guardrails; i++) {
             const char *k = i < e->n_metrics ? e->metrics[i]
@@ -947,11 +848,11 @@ static int load_experiments(walk *w, aipm_config *cfg, yaml_node_t *n)
                 snprintf(msg, sizeof(msg),
                          "experiments: '%.60s' uses unknown metric '%.60s'",
                          e->key, k);
-                return bad(w, x, msg);
+                return aipm_config__bad(w, x, msg);
             }
         }
         if (e->end_ms && e->start_ms && e->end_ms < e->start_ms)
-            return bad(w, x, "experiments: end is before start");
+            return aipm_config__bad(w, x, "experiments: end is before start");
     }
     /* Analysis takes the first of two experiments with one key. */
     return unique_keys(w, n, "experiments: key", cfg->experiments,
@@ -987,219 +888,6 @@ const aipm_experiment_def *aipm_config_experiment(const aipm_config *cfg,
         if (strcmp(cfg->experiments[i].key, key) == 0)
             return &cfg->experiments[i];
     return NULL;
-}
-
-/* policies.decisions: a list of rules, one per kind (or "*"). */
-static int load_decision_rules(walk *w, aipm_config *cfg, yaml_node_t *n)
-{
-    static const char *const kinds[] = {"experiment", "prioritize", "forecast",
-                                        "*"};
-    yaml_node_item_t *it;
-    int rc, i, j;
-
-    if (n == NULL)
-        return AIPM_OK;
-    if (n->type != YAML_SEQUENCE_NODE)
-        return bad(w, n,
-                   "policies.decisions: expected a list of rules, e.g. "
-                   "- {kind: prioritize, approvals: 2}");
-    cfg->decision_rules = calloc(
-        (size_t)(n->data.sequence.items.top - n->data.sequence.items.start) + 1,
-        sizeof(aipm_decision_policy));
-    if (cfg->decision_rules == NULL)
-        return aipm_error_set(w->err, AIPM_ENOMEM, "out of memory");
-    for (it = n->data.sequence.items.start; it < n->data.sequence.items.top;
-         it++) {
-        yaml_node_t *x = yaml_document_get_node(w->doc, *it);
-        aipm_decision_policy *r = &cfg->decision_rules[cfg->n_decision_rules];
-        double approvals = 1, conf = NAN, risk = NAN;
-        char *role = NULL;
-        int known = 0;
-
-        if (x == NULL || x->type != YAML_MAPPING_NODE)
-            return bad(w, x, "policies.decisions: each rule is a mapping");
-        cfg->n_decision_rules++;
-        r->auto_confidence = NAN;
-        r->auto_max_risk = NAN;
-        if ((rc = get_str(w, x, "kind", &r->kind)) != 0 ||
-            (rc = get_num(w, x, "approvals", &approvals)) != 0 ||
-            (rc = get_num(w, x, "auto_approve_confidence", &conf)) != 0 ||
-            (rc = get_num(w, x, "auto_approve_max_risk", &risk)) != 0 ||
-            (rc = get_str(w, x, "role", &role)) != 0) {
-            free(role);
-            return rc;
-        }
-        if (r->kind == NULL) {
-            free(role);
-            return bad(w, x,
-                       "policies.decisions: a rule needs kind "
-                       "(experiment, prioritize, forecast or \"*\")");
-        }
-        for (j = 0; j < 4; j++)
-            known |= strcmp(r->kind, kinds[j]) == 0;
-        if (!known) {
-            free(role);
-            return bad(w, get(w, x, "kind"),
-                       "kind must be experiment, prioritize, forecast or "
-                       "\"*\"");
-        }
-        for (i = 0; i + 1 < cfg->n_decision_rules; i++)
-            if (strcmp(cfg->decision_rules[i].kind, r->kind) == 0) {
-                free(role);
-                return bad(w, get(w, x, "kind"),
-                           "policies.decisions: a second rule for this kind");
-            }
-        if (approvals < 1 || approvals > 100 || approvals != floor(approvals)) {
-            free(role);
-            return bad(w, get(w, x, "approvals"),
-                       "approvals must be a whole number from 1 to 100");
-        }
-        r->approvals = (int)approvals;
-        if (role && strcmp(role, "admin") == 0)
-            r->admin_only = 1;
-        else if (role && strcmp(role, "approver") != 0) {
-            free(role);
-            return bad(w, get(w, x, "role"), "role must be approver or admin");
-        }
-        free(role);
-        if (!isnan(conf) && (conf < 0 || conf > 1))
-            return bad(w, get(w, x, "auto_approve_confidence"),
-                       "auto_approve_confidence must be between 0 and 1");
-        r->auto_confidence = conf;
-        if (!isnan(risk) && (risk < 0 || risk > 1))
-            return bad(w, get(w, x, "auto_approve_max_risk"),
-                       "auto_approve_max_risk must be between 0 and 1");
-        if (!isnan(risk) && isnan(conf))
-            return bad(w, get(w, x, "auto_approve_max_risk"),
-                       "auto_approve_max_risk bounds auto_approve_confidence: "
-                       "set that too");
-        r->auto_max_risk = risk;
-    }
-    return AIPM_OK;
-}
-
-/* policies.fairness: a list of {metric, by, max_gap[, min_units]}. */
-static int load_fairness(walk *w, aipm_config *cfg, yaml_node_t *n)
-{
-    yaml_node_item_t *it;
-    int rc;
-
-    if (n == NULL)
-        return AIPM_OK;
-    if (n->type != YAML_SEQUENCE_NODE)
-        return bad(w, n,
-                   "policies.fairness: expected a list of rules, e.g. - "
-                   "{metric: purchase, by: plan, max_gap: 0.1}");
-    cfg->fairness = calloc(
-        (size_t)(n->data.sequence.items.top - n->data.sequence.items.start) + 1,
-        sizeof(aipm_fairness_policy));
-    if (cfg->fairness == NULL)
-        return aipm_error_set(w->err, AIPM_ENOMEM, "out of memory");
-    for (it = n->data.sequence.items.start; it < n->data.sequence.items.top;
-         it++) {
-        yaml_node_t *x = yaml_document_get_node(w->doc, *it);
-        aipm_fairness_policy *f = &cfg->fairness[cfg->n_fairness];
-
-        if (x == NULL || x->type != YAML_MAPPING_NODE)
-            return bad(w, x, "policies.fairness: each rule is a mapping");
-        cfg->n_fairness++;
-        f->max_gap = NAN;
-        f->min_units = 30;
-        if ((rc = get_str(w, x, "metric", &f->metric)) != 0 ||
-            (rc = get_str(w, x, "by", &f->by)) != 0 ||
-            (rc = get_num(w, x, "max_gap", &f->max_gap)) != 0 ||
-            (rc = get_num(w, x, "min_units", &f->min_units)) != 0)
-            return rc;
-        if (f->metric == NULL || f->by == NULL || isnan(f->max_gap))
-            return bad(w, x,
-                       "policies.fairness: a rule needs metric, by and "
-                       "max_gap");
-        if (aipm_config_metric(cfg, f->metric) == NULL)
-            return bad(w, get(w, x, "metric"),
-                       "policies.fairness: no such metric in metrics:");
-        if (!(f->max_gap > 0))
-            return bad(w, get(w, x, "max_gap"),
-                       "max_gap must be above 0 (a relative lift gap, e.g. "
-                       "0.1)");
-        if (f->min_units < 2 || f->min_units != floor(f->min_units))
-            return bad(w, get(w, x, "min_units"),
-                       "min_units must be a whole number, 2 or more");
-    }
-    return AIPM_OK;
-}
-
-/* policies.models: {min_trained, max_backtest_wape}. */
-static int load_models(walk *w, aipm_config *cfg, yaml_node_t *n)
-{
-    aipm_model_policy *m = &cfg->models;
-    int rc;
-
-    if (n == NULL)
-        return AIPM_OK;
-    if (n->type != YAML_MAPPING_NODE)
-        return bad(w, n,
-                   "policies.models: expected a mapping, e.g. "
-                   "{min_trained: 10}");
-    if ((rc = get_num(w, n, "min_trained", &m->min_trained)) != 0 ||
-        (rc = get_num(w, n, "max_backtest_wape", &m->max_backtest_wape)) != 0)
-        return rc;
-    if (m->min_trained < 3 || m->min_trained != floor(m->min_trained))
-        return bad(w, get(w, n, "min_trained"),
-                   "min_trained must be a whole number, 3 or more");
-    if (!isnan(m->max_backtest_wape) && !(m->max_backtest_wape > 0))
-        return bad(w, get(w, n, "max_backtest_wape"),
-                   "max_backtest_wape must be above 0 (0.3: 30%)");
-    return AIPM_OK;
-}
-
-static int load_policies(walk *w, aipm_config *cfg, yaml_node_t *n)
-{
-    yaml_node_t *data = get(w, n, "data"), *osc;
-    aipm_data_policy *p = &cfg->data;
-    int rc;
-
-    /* policies: with nothing under it is no policy; any other value that
-     * is not a mapping would hide its policies, so it is refused. */
-    if (n && n->type != YAML_MAPPING_NODE &&
-        !(n->type == YAML_SCALAR_NODE && n->data.scalar.length == 0))
-        return bad(w, n, "policies: expected a mapping, e.g. data: {...}");
-    if ((rc = load_decision_rules(w, cfg, get(w, n, "decisions"))) != 0 ||
-        (rc = load_fairness(w, cfg, get(w, n, "fairness"))) != 0 ||
-        (rc = load_models(w, cfg, get(w, n, "models"))) != 0 ||
-        (rc = get_list(w, n, "pii", &cfg->pii, &cfg->n_pii)) != 0)
-        return rc;
-    if (data == NULL)
-        return AIPM_OK;
-    if (data->type != YAML_MAPPING_NODE)
-        return bad(w, data, "policies.data: expected a mapping");
-    if ((rc = get_num(w, data, "max_quarantine_share",
-                      &p->max_quarantine_share)) != 0 ||
-        (rc = get_num(w, data, "max_staleness_hours",
-                      &p->max_staleness_hours)) != 0 ||
-        (rc = get_num(w, data, "volume_low", &p->volume_low)) != 0 ||
-        (rc = get_num(w, data, "volume_high", &p->volume_high)) != 0 ||
-        (rc = get_num(w, data, "max_quarantine_samples",
-                      &p->max_quarantine_samples)) != 0)
-        return rc;
-    if (p->max_quarantine_samples < 0 ||
-        p->max_quarantine_samples != floor(p->max_quarantine_samples))
-        return bad(w, get(w, data, "max_quarantine_samples"),
-                   "max_quarantine_samples must be a whole number, 0 or more");
-    if (p->max_quarantine_share < 0 || p->max_quarantine_share > 1)
-        return bad(w, get(w, data, "max_quarantine_share"),
-                   "max_quarantine_share must be between 0 and 1");
-    osc = get(w, data, "on_schema_change");
-    if (osc) {
-        const char *s = scalar(osc);
-
-        if (s && strcmp(s, "block") == 0)
-            p->schema_change_blocks = 1;
-        else if (s && strcmp(s, "warn") == 0)
-            p->schema_change_blocks = 0;
-        else
-            return bad(w, osc, "on_schema_change must be warn or block");
-    }
-    return AIPM_OK;
 }
 
 /* The event pass: refuse nesting deeper than AIPM_CONFIG_MAX_DEPTH before
@@ -1300,22 +988,26 @@ int aipm_config_load_buffer(aipm_config **out, const char *data, size_t len,
         goto done;
     }
     aipm_data_policy_defaults(&cfg->data);
-    model_policy_defaults(&cfg->models);
+    aipm_config__model_defaults(&cfg->models);
     root = yaml_document_get_root_node(&doc);
     if (root == NULL)
         goto done; /* an empty file: all defaults */
     if (root->type != YAML_MAPPING_NODE) {
-        rc = bad(&w, root, "expected a mapping at the top level");
+        rc = aipm_config__bad(&w, root, "expected a mapping at the top level");
         goto done;
     }
     if ((rc = check_keys(&w, root, top_keys, "")) != 0 ||
-        (rc = get_str(&w, root, "product", &cfg->product)) != 0 ||
-        (rc = get_str(&w, root, "store", &cfg->store)) != 0 ||
-        (rc = load_catalog(&w, cfg, get(&w, root, "catalog"))) != 0 ||
-        (rc = load_metrics(&w, cfg, get(&w, root, "metrics"))) != 0 ||
-        (rc = load_kpis(&w, cfg, get(&w, root, "kpis"))) != 0 ||
-        (rc = load_experiments(&w, cfg, get(&w, root, "experiments"))) != 0 ||
-        (rc = load_policies(&w, cfg, get(&w, root, "policies"))) != 0)
+        (rc = aipm_config__get_str(&w, root, "product", &cfg->product)) != 0 ||
+        (rc = aipm_config__get_str(&w, root, "store", &cfg->store)) != 0 ||
+        (rc = load_catalog(&w, cfg, aipm_config__get(&w, root, "catalog"))) !=
+            0 ||
+        (rc = load_metrics(&w, cfg, aipm_config__get(&w, root, "metrics"))) !=
+            0 ||
+        (rc = load_kpis(&w, cfg, aipm_config__get(&w, root, "kpis"))) != 0 ||
+        (rc = load_experiments(
+             &w, cfg, aipm_config__get(&w, root, "experiments"))) != 0 ||
+        (rc = aipm_config__load_policies(
+             &w, cfg, aipm_config__get(&w, root, "policies"))) != 0)
         goto done;
 done:
     yaml_document_delete(&doc);
@@ -1388,7 +1080,7 @@ int aipm_config_new_default(aipm_config **out, aipm_error *err)
     if (*out == NULL)
         return aipm_error_set(err, AIPM_ENOMEM, "out of memory");
     aipm_data_policy_defaults(&(*out)->data);
-    model_policy_defaults(&(*out)->models);
+    aipm_config__model_defaults(&(*out)->models);
     return AIPM_OK;
 }
 
@@ -1446,15 +1138,7 @@ void aipm_config_free(aipm_config *cfg)
         free(e->weights);
     }
     free(cfg->experiments);
-    for (i = 0; i < cfg->n_decision_rules; i++)
-        free(cfg->decision_rules[i].kind);
-    free(cfg->decision_rules);
-    free_list(cfg->pii, cfg->n_pii);
-    for (i = 0; i < cfg->n_fairness; i++) {
-        free(cfg->fairness[i].metric);
-        free(cfg->fairness[i].by);
-    }
-    free(cfg->fairness);
+    aipm_config__free_policies(cfg);
     free(cfg->product);
     free(cfg->store);
     free(cfg);

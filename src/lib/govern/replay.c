@@ -62,13 +62,6 @@ static void rec_free(rec *c)
 
 /* ---- the batches the record read ---- */
 
-typedef struct set_ctx {
-    aipm_store *st;
-    json_t *wanted; /* the recorded batches of the dataset: "<id>" -> true */
-    int rc;
-    aipm_error *err;
-} set_ctx;
-
 static int collect_batch(void *ctx, const aipm_batch_info *b)
 {
     json_t *arr = ctx;

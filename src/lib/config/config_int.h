@@ -1,0 +1,37 @@
+/* config_int.h - the pieces of the aipm.yaml loader shared by config.c
+ * (the passes, the catalog, metrics, KPIs and experiments) and policy.c
+ * (the policies). Private to src/lib/config. */
+#ifndef AIPM_CONFIG_INT_H
+#define AIPM_CONFIG_INT_H
+
+#include "aipm/config.h"
+
+#include <yaml.h>
+
+/* The typed pass over one document. */
+typedef struct walk {
+    yaml_document_t *doc;
+    const char *path;
+    aipm_error *err;
+} walk;
+
+/* An error naming the file and n's line (AIPM_EINVALID). */
+int aipm_config__bad(walk *w, yaml_node_t *n, const char *what);
+/* n's text when it is a scalar, else NULL. */
+const char *aipm_config__scalar(yaml_node_t *n);
+/* The value of key in mapping map, or NULL. */
+yaml_node_t *aipm_config__get(walk *w, yaml_node_t *map, const char *key);
+/* Typed values of key (left as they are when the key is absent). */
+int aipm_config__get_str(walk *w, yaml_node_t *map, const char *key,
+                         char **out);
+int aipm_config__get_num(walk *w, yaml_node_t *map, const char *key,
+                         double *out);
+int aipm_config__get_list(walk *w, yaml_node_t *map, const char *key,
+                          char ***out, int *n);
+
+/* policy.c */
+void aipm_config__model_defaults(aipm_model_policy *m);
+int aipm_config__load_policies(walk *w, aipm_config *cfg, yaml_node_t *n);
+void aipm_config__free_policies(aipm_config *cfg);
+
+#endif
