@@ -98,6 +98,9 @@ sqlite3_stmt *aipm_sqlite__stmt(sqlite_store *s, int which, aipm_error *err);
 void aipm_sqlite__bind_text(sqlite3_stmt *st, int i, const char *v);
 /* Step a statement that returns no rows. */
 int aipm_sqlite__step_done(sqlite_store *s, sqlite3_stmt *st, aipm_error *err);
+/* Step a statement that yields one count into *out, then finalize it. */
+int aipm_sqlite__step_count(sqlite_store *s, sqlite3_stmt *st, int64_t *out,
+                            aipm_error *err);
 /* The connection's last error as a store error. */
 int aipm_sqlite__db_error(sqlite_store *s, aipm_error *err);
 

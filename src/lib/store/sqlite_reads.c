@@ -70,18 +70,12 @@ int sq_feedback_count(aipm_store *base, int64_t *n, aipm_error *err)
 {
     sqlite_store *s = (sqlite_store *)base;
     sqlite3_stmt *st = NULL;
-    int rc;
 
     *n = 0;
     if (sqlite3_prepare_v2(s->db, "SELECT count(DISTINCT key) FROM v_feedback",
                            -1, &st, NULL) != SQLITE_OK)
         return aipm_sqlite__db_error(s, err);
-    if ((rc = sqlite3_step(st)) == SQLITE_ROW)
-        *n = sqlite3_column_int64(st, 0);
-    rc = rc == SQLITE_ROW || rc == SQLITE_DONE ? AIPM_OK
-                                               : aipm_sqlite__db_error(s, err);
-    sqlite3_finalize(st);
-    return rc;
+    return aipm_sqlite__step_count(s, st, n, err);
 }
 
 static int link_each(sqlite3_stmt *st, void *ctx)

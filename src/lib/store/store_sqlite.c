@@ -1073,10 +1073,8 @@ static int sq_row_put(aipm_store *base, const char *dataset, int64_t batch_id,
     return AIPM_OK;
 }
 
-/* Steps a statement that yields one count, finalizes it, and returns the
- * count in *out. */
-static int step_count(sqlite_store *s, sqlite3_stmt *st, int64_t *out,
-                      aipm_error *err)
+int aipm_sqlite__step_count(sqlite_store *s, sqlite3_stmt *st, int64_t *out,
+                            aipm_error *err)
 {
     int rc = sqlite3_step(st);
 
@@ -1104,7 +1102,7 @@ static int sq_count_visible(aipm_store *base, const char *dataset, int64_t *out,
     snprintf(sql, sizeof(sql), "SELECT count(*) FROM v_%s", dataset);
     if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
         return aipm_sqlite__db_error(s, err);
-    return step_count(s, st, out, err);
+    return aipm_sqlite__step_count(s, st, out, err);
 }
 
 static int sq_quarantine_put(aipm_store *base, const aipm_quarantine_row *row,
@@ -1325,7 +1323,7 @@ static int sq_event_count(aipm_store *base, const char *event, int64_t cap,
         return aipm_sqlite__db_error(s, err);
     sqlite3_bind_text(st, 1, event, -1, SQLITE_TRANSIENT);
     sqlite3_bind_int64(st, 2, cap > 0 ? cap : -1);
-    return step_count(s, st, out, err);
+    return aipm_sqlite__step_count(s, st, out, err);
 }
 
 static const aipm_store_ops sqlite_ops = {
