@@ -208,6 +208,22 @@ static int network_scheme(const char *url)
     return 0;
 }
 
+/* A backend whose ops table is of another layout than this build's is
+ * closed again, not called through the wrong slots. */
+static int check_ops(aipm_store **st, aipm_error *err)
+{
+    unsigned int v = (*st)->ops->version;
+
+    if (v == AIPM_STORE_OPS_VERSION)
+        return AIPM_OK;
+    (*st)->ops->close(*st);
+    *st = NULL;
+    return aipm_error_set(err, AIPM_EINVALID,
+                          "store backend implements version %u of the store "
+                          "operations; this build needs version %d",
+                          v, AIPM_STORE_OPS_VERSION);
+}
+
 int aipm_store_open(aipm_store **out, const char *url, int flags,
                     aipm_error *err)
 {
@@ -228,9 +244,11 @@ int aipm_store_open(aipm_store **out, const char *url, int flags,
     }
     if (strncmp(url, "sqlite:", 7) == 0)
         path += 7;
-    if ((rc = aipm_store__sqlite_open(out, path, flags, err)) != 0)
+    if ((rc = aipm_store__sqlite_open(out, path, flags, err)) != 0) {
         redact_error(err, url, path);
-    return rc;
+        return rc;
+    }
+    return check_ops(out, err);
 }
 
 void aipm_store_close(aipm_store *st)

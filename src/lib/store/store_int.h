@@ -10,7 +10,14 @@
 
 #include "aipm/store.h"
 
+/* The version of the ops table below; a backend sets .version to it, and
+ * store.c refuses a table of another version (a backend built against an
+ * older layout) instead of calling through the wrong slots. Raised when a
+ * slot is added, removed or changes its meaning. */
+#define AIPM_STORE_OPS_VERSION 2
+
 typedef struct aipm_store_ops {
+    unsigned int version;
     void (*close)(aipm_store *st);
     int (*begin)(aipm_store *st, aipm_error *err);
     int (*commit)(aipm_store *st, aipm_error *err);
@@ -111,7 +118,7 @@ struct aipm_store {
     char ns[1100]; /* OpenLineage namespace, e.g. sqlite:/abs/path.db */
 };
 
-/* The SQLite backend (store_sqlite.c). */
+/* The SQLite backend (sqlite/store.c). */
 int aipm_store__sqlite_open(aipm_store **out, const char *path, int flags,
                             aipm_error *err);
 

@@ -1,8 +1,8 @@
-/* sqlite_records.c - the SQLite store's records of what happened: lineage
+/* records.c - the SQLite store's records of what happened: lineage
  * runs, the audit log and its frontier, decision records and people's
  * feedback-link corrections (the operations of store_int.h's table that
  * are not datasets). */
-#include "store/sqlite_int.h"
+#include "store/sqlite/sqlite_int.h"
 
 #include <math.h>
 #include <stdio.h>

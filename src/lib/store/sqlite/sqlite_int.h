@@ -1,9 +1,9 @@
 /* sqlite_int.h - the pieces of the SQLite backend (private).
  *
- * store_sqlite.c: opening a store, the statement cache, transactions and
+ * sqlite/store.c: opening a store, the statement cache, transactions and
  *   every operation of the backend's ops table;
- * sqlite_schema.c: the numbered migrations, the schema's only source;
- * sqlite_lock.c: waiting for another writer's lock (SQLite's busy handler)
+ * sqlite/schema.c: the numbered migrations, the schema's only source;
+ * sqlite/lock.c: waiting for another writer's lock (SQLite's busy handler)
  *   and the writer note that tells a waiter whom it waits for.
  *
  * One `sqlite_store` is one connection, used by one thread at a time; the
@@ -17,7 +17,7 @@
 #include <sqlite3.h>
 #include <stdint.h>
 
-/* The statements prepared once per connection (store_sqlite.c's
+/* The statements prepared once per connection (sqlite/store.c's
  * sql_text). */
 enum {
     S_BATCH_NEW,
@@ -37,7 +37,7 @@ enum {
     S_COUNT
 };
 
-/* The CSV datasets, each with its own table (store_sqlite.c's csv_names). */
+/* The CSV datasets, each with its own table (sqlite/store.c's csv_names). */
 #define N_CSV 4
 
 typedef struct sqlite_store {
@@ -63,7 +63,7 @@ typedef struct sqlite_store {
     char path[1024];                       /* for messages */
 } sqlite_store;
 
-/* ---- sqlite_schema.c ---- */
+/* ---- sqlite/schema.c ---- */
 
 /* The migrations in order: migration n is aipm_store__migrations[n - 1],
  * SQL text applied in one transaction (the first also creates the CSV
@@ -72,7 +72,7 @@ extern const char *const aipm_store__migrations[];
 /* How many there are: the schema version of an up-to-date store. */
 extern const int aipm_store__n_migrations;
 
-/* ---- sqlite_lock.c ---- */
+/* ---- sqlite/lock.c ---- */
 
 /* The longest wait for another writer's lock, in seconds (set by
  * aipm_store_set_wait); < 0: as long as it takes. */
@@ -89,7 +89,7 @@ void aipm_store__note_write(sqlite_store *s);
 /* Remove s's writer note, if it wrote one, and forget its batch. */
 void aipm_store__note_remove(sqlite_store *s);
 
-/* ---- shared by store_sqlite.c and sqlite_records.c ---- */
+/* ---- shared by sqlite/store.c and sqlite/records.c ---- */
 
 /* The cached prepared statement `which` (sql_text), reset for new binds;
  * NULL (err set) when it cannot be prepared. */
@@ -117,7 +117,7 @@ typedef struct aipm_sqlite__relay {
     void *ctx;
 } aipm_sqlite__relay;
 
-/* sqlite_records.c: operations of the store's table (store_int.h). */
+/* sqlite/records.c: operations of the store's table (store_int.h). */
 int sq_run_put(aipm_store *base, const aipm_run_row *run, aipm_error *err);
 int sq_run_list(aipm_store *base, aipm_run_cb cb, void *ctx, aipm_error *err);
 int sq_audit_put(aipm_store *base, const aipm_audit_row *row, aipm_error *err);
@@ -142,7 +142,7 @@ int sq_approval_put(aipm_store *base, const aipm_approval_row *row,
                     aipm_error *err);
 int sq_approval_list(aipm_store *base, const char *decision_id,
                      aipm_approval_cb cb, void *ctx, aipm_error *err);
-/* sqlite_reads.c: typed reads for the analyses. */
+/* sqlite/reads.c: typed reads for the analyses. */
 int sq_backlog_texts(aipm_store *base, aipm_backlog_text_cb cb, void *ctx,
                      aipm_error *err);
 int sq_feedback_texts(aipm_store *base, aipm_feedback_text_cb cb, void *ctx,
@@ -156,7 +156,7 @@ int sq_policy_put(aipm_store *base, const aipm_policy_row *row,
                   aipm_error *err);
 int sq_policy_list(aipm_store *base, int latest_only, aipm_policy_cb cb,
                    void *ctx, aipm_error *err);
-/* sqlite_digest.c: fold one value into a rows digest, as its column would
+/* sqlite/digest.c: fold one value into a rows digest, as its column would
  * read back (text: NULL for none; an integer). */
 void aipm_sqlite__digest_text(aipm_sha256 *h, const char *v, size_t len);
 void aipm_sqlite__digest_int(aipm_sha256 *h, int64_t v);

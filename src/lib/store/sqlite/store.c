@@ -1,4 +1,4 @@
-/* store_sqlite.c - the embedded SQLite backend, the reference store.
+/* store.c - the embedded SQLite backend, the reference store.
  *
  * One database file in WAL mode. Schema changes are numbered migrations
  * recorded in schema_migrations and applied in one transaction each at open.
@@ -13,11 +13,11 @@
  *
  * This file opens stores and runs the datasets' operations; the records of
  * what happened (lineage runs, the audit log, decisions, link corrections)
- * are in sqlite_records.c, the migrations' SQL in sqlite_schema.c, the
- * wait for another writer's lock and the writer note in sqlite_lock.c, and
+ * are in sqlite/records.c, the migrations' SQL in sqlite/schema.c, the
+ * wait for another writer's lock and the writer note in sqlite/lock.c, and
  * what they share in sqlite_int.h.
  */
-#include "store/sqlite_int.h"
+#include "store/sqlite/sqlite_int.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -1327,51 +1327,52 @@ static int sq_event_count(aipm_store *base, const char *event, int64_t cap,
 }
 
 static const aipm_store_ops sqlite_ops = {
-    sq_close,
-    sq_begin,
-    sq_commit,
-    sq_rollback,
-    sq_batch_new,
-    sq_batch_finish,
-    sq_batch_get,
-    sq_batch_set_status,
-    sq_batch_list,
-    sq_event_put,
-    sq_row_put,
-    sq_count_visible,
-    sq_quarantine_put,
-    sq_quarantine_list,
-    sq_schema_load,
-    sq_schema_put,
-    sq_volume_put,
-    sq_volume_mean,
-    sq_run_put,
-    sq_run_list,
-    sq_audit_put,
-    sq_audit_list,
-    sq_audit_last,
-    sq_query,
-    sq_audit_frontier_get,
-    sq_audit_frontier_put,
-    sq_decision_put,
-    sq_decision_list,
-    sq_decision_input_put,
-    sq_decisions_reading,
-    sq_decision_set_status,
-    sq_user_put,
-    sq_user_list,
-    sq_approval_put,
-    sq_approval_list,
-    sq_analysis_index,
-    sq_link_put,
-    sq_event_count,
-    sq_in_transaction,
-    sq_backlog_texts,
-    sq_feedback_texts,
-    sq_feedback_count,
-    sq_link_list,
-    sq_row_visible,
-    sq_policy_put,
-    sq_policy_list,
-    sq_rows_digest,
+    .version = AIPM_STORE_OPS_VERSION,
+    .close = sq_close,
+    .begin = sq_begin,
+    .commit = sq_commit,
+    .rollback = sq_rollback,
+    .batch_new = sq_batch_new,
+    .batch_finish = sq_batch_finish,
+    .batch_get = sq_batch_get,
+    .batch_set_status = sq_batch_set_status,
+    .batch_list = sq_batch_list,
+    .event_put = sq_event_put,
+    .row_put = sq_row_put,
+    .count_visible = sq_count_visible,
+    .quarantine_put = sq_quarantine_put,
+    .quarantine_list = sq_quarantine_list,
+    .schema_load = sq_schema_load,
+    .schema_put = sq_schema_put,
+    .volume_put = sq_volume_put,
+    .volume_mean = sq_volume_mean,
+    .run_put = sq_run_put,
+    .run_list = sq_run_list,
+    .audit_put = sq_audit_put,
+    .audit_list = sq_audit_list,
+    .audit_last = sq_audit_last,
+    .query = sq_query,
+    .audit_frontier_get = sq_audit_frontier_get,
+    .audit_frontier_put = sq_audit_frontier_put,
+    .decision_put = sq_decision_put,
+    .decision_list = sq_decision_list,
+    .decision_input_put = sq_decision_input_put,
+    .decisions_reading = sq_decisions_reading,
+    .decision_set_status = sq_decision_set_status,
+    .user_put = sq_user_put,
+    .user_list = sq_user_list,
+    .approval_put = sq_approval_put,
+    .approval_list = sq_approval_list,
+    .analysis_index = sq_analysis_index,
+    .link_put = sq_link_put,
+    .event_count = sq_event_count,
+    .in_transaction = sq_in_transaction,
+    .backlog_texts = sq_backlog_texts,
+    .feedback_texts = sq_feedback_texts,
+    .feedback_count = sq_feedback_count,
+    .link_list = sq_link_list,
+    .row_visible = sq_row_visible,
+    .policy_put = sq_policy_put,
+    .policy_list = sq_policy_list,
+    .rows_digest = sq_rows_digest,
 };

@@ -1,7 +1,7 @@
-/* sqlite_reads.c - typed reads of the datasets for the analyses (store.h):
+/* reads.c - typed reads of the datasets for the analyses (store.h):
  * the SQL, and what "visible" means (accepted batches only, through the
  * v_* views), live here rather than in the analysis modules. */
-#include "store/sqlite_int.h"
+#include "store/sqlite/sqlite_int.h"
 
 #include <sqlite3.h>
 #include <stdio.h>

@@ -1,7 +1,7 @@
-/* sqlite_digest.c - the digest of the rows each batch stored (store.h,
+/* digest.c - the digest of the rows each batch stored (store.h,
  * aipm_store_rows_digest), so `audit verify --data` can tell rows edited
  * in the store from the rows an ingest wrote. */
-#include "store/sqlite_int.h"
+#include "store/sqlite/sqlite_int.h"
 
 #include <sqlite3.h>
 #include <stdio.h>

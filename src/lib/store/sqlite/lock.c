@@ -1,4 +1,4 @@
-/* sqlite_lock.c - waiting for another writer's lock, and saying for whom.
+/* lock.c - waiting for another writer's lock, and saying for whom.
  *
  * SQLite lets one writer at a time hold a store; a second one gets
  * SQLITE_BUSY unless a busy handler waits. aipm_store__on_busy waits in
@@ -13,7 +13,7 @@
  * The settings are process-wide and set by the front-end before any store
  * opens; the wait state lives in each sqlite_store.
  */
-#include "store/sqlite_int.h"
+#include "store/sqlite/sqlite_int.h"
 
 #include <errno.h>
 #include <signal.h>

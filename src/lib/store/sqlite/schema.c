@@ -1,6 +1,6 @@
-/* sqlite_schema.c - the SQLite store's schema, as numbered migrations.
+/* schema.c - the SQLite store's schema, as numbered migrations.
  *
- * Each migration is SQL text that store_sqlite.c's migrate() applies in one
+ * Each migration is SQL text that sqlite/store.c's migrate() applies in one
  * transaction at open and records in schema_migrations; a store's schema
  * version is the number of the last one applied. Migrations are only ever
  * appended: a released one never changes, so every store reaches the same
@@ -10,7 +10,7 @@
  * batch is 'accepted'; the audit table refuses UPDATE and DELETE by
  * trigger.
  */
-#include "store/sqlite_int.h"
+#include "store/sqlite/sqlite_int.h"
 
 static const char migration_1[] =
     "CREATE TABLE batches("
