@@ -482,6 +482,166 @@ typedef struct aipm_dataset_def {
 /* The contract of a CSV dataset by name, or NULL. Borrowed, static. */
 const aipm_dataset_def *aipm_dataset_find(const char *name);
 
+/* ---- push-down reads for the metrics: experiments and KPIs ----
+ *
+ * The store computes what the analyses need of the events and returns
+ * sufficient statistics, never the events. Each reads the events of
+ * accepted batches only. Where a metric's unit is the account, a user's
+ * account is the group_id of their newest `group` call (largest ts) before
+ * the end of what the operation reads; users with no group call have no
+ * account and are not counted. */
+
+/* Which events a metric counts, and what each is worth. */
+typedef struct aipm_event_measure {
+    int any_event;             /* 1: every event counts (events ignored) */
+    const char *const *events; /* else the track event names that count */
+    int n_events;              /* (0: none counts) */
+    const char *sum_property;  /* NULL: each event is worth 1; else the
+                                * value of this payload property, a missing
+                                * one counting 0 */
+    const char *where_key;     /* non-NULL: only events whose payload
+                                * property where_key is the string */
+    const char *where_value;   /* where_value */
+} aipm_event_measure;
+
+/* The units of an experiment and the metric measured on each.
+ *
+ * Exposure: a user is exposed at their first 'Experiment Viewed' event
+ * with properties experiment_id = experiment in [start_ms, end_ms), to the
+ * smallest variation_id they saw there; a user who saw two variations is
+ * multi-exposed and left out. An account is exposed when its first
+ * exposed member is, at that time, to the smallest variation its members
+ * saw; it is multi-exposed when its members saw two. An account's value
+ * is the sum of all its members' values, exposed or not.
+ *
+ * Value y of a unit exposed at t0: the measure `y` over the unit's events
+ * other than 'Experiment Viewed' with t0 + lo_ms <= ts < min(t0 + hi_ms,
+ * end_ms). Covariate x: with x non-NULL, the measure *x over the same
+ * window ('Experiment Viewed' not excluded: a ratio's denominator);
+ * else with pre_ms > 0, the measure y over [t0 - pre_ms, t0) (CUPED);
+ * else 0. With conversion, y and x are each clipped to 1; then both are
+ * capped at cap unless cap is NAN. */
+typedef struct aipm_exposure_query {
+    const char *experiment;
+    int64_t start_ms, end_ms;
+    int by_account;
+    aipm_event_measure y;
+    int64_t lo_ms, hi_ms;
+    int64_t pre_ms;
+    const aipm_event_measure *x;
+    int conversion;
+    double cap;
+} aipm_exposure_query;
+
+/* The moments of a group of units: count, sums of y, y^2, x, x^2, x*y. */
+typedef struct aipm_unit_moments {
+    double n, sum, sum_sq, x_sum, x_sum_sq, xy_sum;
+} aipm_unit_moments;
+
+/* level: the trait level (NULL without a breakdown); variation: the group
+ * (NULL for the one row whose n is the number of multi-exposed units). */
+typedef int (*aipm_moments_cb)(void *ctx, const char *level,
+                               const char *variation,
+                               const aipm_unit_moments *m);
+
+/* The moments per variation, then (variation NULL) the multi-exposed
+ * count. With by_trait non-NULL, instead one row per (level, variation),
+ * levels ordered by unit count (descending, then by level): a user's level
+ * is the trait by_trait of their newest identify call that has it, else of
+ * their account's newest group call that has it, else "(none)"; an
+ * account's is its newest group call's; the 20 biggest levels are kept,
+ * the rest pooled as "(other)". Variations appear as stored, including
+ * ones aipm.yaml does not name. */
+int aipm_store_exposure_moments(aipm_store *st, const aipm_exposure_query *q,
+                                const char *by_trait, aipm_moments_cb cb,
+                                void *ctx, aipm_error *err);
+
+/* The per-unit value y at quantile p (0..1) over all variations (the
+ * value of rank floor(p * (n - 1)) in ascending order, before any cap);
+ * NAN when there are no units. */
+int aipm_store_exposure_quantile(aipm_store *st, const aipm_exposure_query *q,
+                                 double p, double *out, aipm_error *err);
+
+/* The moments (n, sum, sum_sq) of measure m over the units (users, or
+ * accounts with by_account) active - any event - in [from_ms, to_ms), each
+ * unit's value the measure over its events in that range (0 for none),
+ * clipped to 1 with conversion. */
+int aipm_store_population_moments(aipm_store *st, const aipm_event_measure *m,
+                                  int by_account, int conversion,
+                                  int64_t from_ms, int64_t to_ms,
+                                  aipm_unit_moments *out, aipm_error *err);
+
+/* The periods of a KPI report: the UTC days [from_day, to_day] (days since
+ * 1970-01-01) cut into n periods, period i the days [first[i], last[i]].
+ * Every KPI operation fills arrays of n values, one per period, zero where
+ * there is nothing; nothing after to_day is read. Activity is any track,
+ * identify or group event of a unit; a unit's first day is the day of its
+ * first such event. */
+typedef struct aipm_periods {
+    int64_t from_day, to_day;
+    const int64_t *first, *last;
+    int n;
+} aipm_periods;
+
+typedef struct aipm_period_activity {
+    double dau_sum;         /* sum over its days of the users active */
+    double active;          /* distinct users active in it */
+    double wau, mau;        /* distinct users active in the 7 and 30 days
+                             * ending at its last day */
+    double new_users;       /* users whose first day is in it */
+    double ret[3], elig[3]; /* of those, D1, D7, D30: active on day 1, 7,
+                             * 30 after the first day; eligible: that day
+                             * is <= to_day */
+} aipm_period_activity;
+
+/* Weekly cohorts: users whose first day is in ISO week `week` ((day + 3)
+ * / 7, for first days in the range) active in the week `lag` weeks
+ * later. */
+typedef int (*aipm_cohort_cb)(void *ctx, int64_t week, int64_t lag,
+                              double users);
+
+/* Users' activity per period into out[n], and the cohort cells through
+ * cohort (may be NULL). */
+int aipm_store_kpi_activity(aipm_store *st, const aipm_periods *p,
+                            aipm_period_activity *out, aipm_cohort_cb cohort,
+                            void *ctx, aipm_error *err);
+
+/* Users of each feature per period: event i belongs to feature
+ * feature_of[i] (0..n_features-1); out[period * n_features + feature] is
+ * the number of distinct users with one of its events in the period. */
+int aipm_store_kpi_feature_users(aipm_store *st, const aipm_periods *p,
+                                 const char *const *events,
+                                 const int *feature_of, int n_events,
+                                 int n_features, double *out, aipm_error *err);
+
+/* Per period: units whose first day is in it (first[]), and of them
+ * those whose first event of measure m (its events and filter) came
+ * less than window_ms after their first event (converted[]). */
+int aipm_store_kpi_conversion(aipm_store *st, const aipm_periods *p,
+                              const aipm_event_measure *m, int by_account,
+                              int64_t window_ms, double *first,
+                              double *converted, aipm_error *err);
+
+/* Per period: units whose first day d0 is in it and d0 + to_day <=
+ * p->to_day (eligible[]), and of them those active on a day in [d0 +
+ * from_day, d0 + to_day] (retained[]). */
+int aipm_store_kpi_retention(aipm_store *st, const aipm_periods *p,
+                             int by_account, int from_day, int to_day,
+                             double *eligible, double *retained,
+                             aipm_error *err);
+
+/* Per period: the events of measure m (count[]), their summed value
+ * (sum[]: the property, or 1 each) and the distinct units that did them
+ * (units[]). */
+int aipm_store_kpi_events(aipm_store *st, const aipm_periods *p,
+                          const aipm_event_measure *m, int by_account,
+                          double *count, double *sum, double *units,
+                          aipm_error *err);
+
+/* Per period: the distinct accounts active in it. */
+int aipm_store_kpi_active_accounts(aipm_store *st, const aipm_periods *p,
+                                   double *out, aipm_error *err);
+
 #ifdef __cplusplus
 }
 #endif

@@ -43,6 +43,9 @@ static const char yaml[] =
     "  - {key: clicks_per_other, type: ratio, numerator: clicks, "
     "denominator: others}\n"
     "  - {key: acct_clicks, type: count, event: Click, unit: account}\n"
+    "  - {key: other_pro, type: count, event: Other, where: {plan: pro}}\n"
+    "  - {key: clicks_per_other_pro, type: ratio, numerator: clicks, "
+    "denominator: other_pro}\n"
     "  - {key: acct_clicked, type: conversion, event: Click, unit: account}\n"
     "experiments:\n"
     "  - key: exp\n"
@@ -295,6 +298,19 @@ static void test_ratio_moments(void **state)
     assert_true(ex.groups[1].xy_sum == 10);
 }
 
+/* The denominator's own filter holds in a ratio: the Other events carry
+ * no plan, so no unit has a denominator event (x = 0 for all), while the
+ * numerator is that of test_ratio_moments. */
+static void test_ratio_filtered_denominator(void **state)
+{
+    aipm_exposures ex;
+
+    moments(*state, "clicks_per_other_pro", &ex);
+    assert_true(ex.groups[0].sum == 13 && ex.groups[0].x_sum == 0);
+    assert_true(ex.groups[0].n == 4 && ex.groups[0].xy_sum == 0);
+    assert_true(ex.groups[1].sum == 10 && ex.groups[1].x_sum == 0);
+}
+
 /* The engine on those moments: control mean 3.25, sd^2 = (105 - 13^2/4)/3
  * = 20.9167; treatment 2.5, (36 - 25)/3 = 3.6667: relative lift
  * 2.5/3.25 - 1 = -0.230769; with 4 units a variation the verdict is not
@@ -413,6 +429,8 @@ int main(void)
                                         tu_ws_teardown),
         cmocka_unit_test_setup_teardown(test_capping, setup, tu_ws_teardown),
         cmocka_unit_test_setup_teardown(test_ratio_moments, setup,
+                                        tu_ws_teardown),
+        cmocka_unit_test_setup_teardown(test_ratio_filtered_denominator, setup,
                                         tu_ws_teardown),
         cmocka_unit_test_setup_teardown(test_account_moments, setup,
                                         tu_ws_teardown),

@@ -1,27 +1,14 @@
-/* kpi.c - KPIs and product analytics, pushed down to the store as SQL.
+/* kpi.c - KPIs and product analytics, computed in the store.
  *
  * The report covers the UTC days [from, to] cut into periods (days, ISO
  * weeks from Monday, calendar months), each clipped to the range. The
- * periods travel into SQL as one bound JSON array of [first, last] day
- * pairs (?3, with the range's first and last day as ?1 and ?2), which
- * every statement expands into a day -> period table, dp; the events then
- * join dp on their UTC day (ts / 86400000), one equi-join. Nothing from
- * input or aipm.yaml is spliced into the text: event names, JSON paths,
- * windows and days are all bound, as in sql.c.
- *
- * Statements, each one scan of the events:
- *  - standard_sql: distinct (user, day) pairs of activity up to `to` (ud)
- *    and each user's first day (fs), then four kinds of rows: daily
- *    actives per period ('a'), WAU and MAU at each period's last day
- *    through a period x 30-day table ('w'), new users and their D1/D7/D30
- *    ('n'), and weekly cohort cells ('c');
- *  - features_sql: users of each catalog feature per period;
- *  - one per KPI: conversion_sql (first event of the metric against the
- *    user's first seen), retention_sql, or events_sql (count, sum and
- *    adoption over the period's events).
- * Only counts per period come back; the C side divides and writes JSON.
- * Nothing after the last day is read, so a report of a past range does
- * not change as data arrives.
+ * store's KPI reads (aipm_store_kpi_*) return counts per period, each one
+ * scan of the events: users' activity (daily actives, WAU and MAU at each
+ * period's last day, new users with their D1/D7/D30, weekly cohorts), the
+ * users of each catalog feature, and per KPI the counts of its metric
+ * (conversion against the first seen, retention, or events, sums and
+ * units). The C side divides and writes JSON. Nothing after the last day
+ * is read, so a report of a past range does not change as data arrives.
  */
 #include "aipm/kpi.h"
 #include "metrics/metrics_int.h"
@@ -37,153 +24,6 @@
 #define MAX_DAYS 3660
 #define DEFAULT_WINDOW_DAYS 7
 
-/* ?1, ?2: first and last day of the range (days since 1970-01-01, UTC);
- * ?3: the periods, [[first, last], ...], their index the period number. */
-#define PERIODS_CTE                                                            \
-    "WITH RECURSIVE"                                                           \
-    " per(p, d0, d1) AS MATERIALIZED ("                                        \
-    "  SELECT key, json_extract(value, '$[0]'), json_extract(value, '$[1]')"   \
-    "  FROM json_each(?3)),"                                                   \
-    " days(day) AS (SELECT ?1 UNION ALL SELECT day + 1 FROM days"              \
-    "  WHERE day < ?2),"                                                       \
-    " dp(day, p) AS MATERIALIZED (SELECT d.day, per.p FROM days d"             \
-    "  JOIN per ON d.day BETWEEN per.d0 AND per.d1)"
-
-/* Activity: distinct (user, UTC day) pairs with any event up to the last
- * day, and each user's first day. Anonymous events (no user_id) are not
- * users. */
-#define USER_DAYS_CTE(UNIT, FROM)                                              \
-    " ud(u, day) AS MATERIALIZED ("                                            \
-    "  SELECT " UNIT ", x.ts / 86400000 FROM " FROM "  WHERE " UNIT            \
-    " IS NOT NULL"                                                             \
-    "  AND x.type IN ('track', 'identify', 'group')"                           \
-    "  AND x.ts < (?2 + 1) * 86400000 GROUP BY 1, 2),"                         \
-    " fs(u, d0) AS MATERIALIZED (SELECT u, min(day) FROM ud GROUP BY u)"
-
-/* The unit of a KPI's metric and the rows that carry it: a user, or the
- * account of the event's user (unit: account, AIPM_MEMBERS_CTE). */
-#define USERS "", "x.user_id", "v_events x"
-#define ACCOUNTS                                                               \
-    "," AIPM_MEMBERS_CTE("(?2 + 1) * 86400000"), "m.acct",                     \
-        "v_events x JOIN mem m ON m.user_id = x.user_id"
-
-static const char standard_sql[] = PERIODS_CTE "," USER_DAYS_CTE(
-    "x.user_id",
-    "v_events x") ","
-                  " seq(k) AS (SELECT 0 UNION ALL SELECT k + 1 FROM seq WHERE "
-                  "k < 29),"
-                  " win(p, day, in7) AS MATERIALIZED ("
-                  "  SELECT per.p, per.d1 - seq.k, seq.k < 7 FROM per JOIN "
-                  "seq),"
-                  " nu(u, d0, r1, r7, r30) AS ("
-                  "  SELECT f.u, f.d0, max(x.day = f.d0 + 1), max(x.day = f.d0 "
-                  "+ 7),"
-                  "  max(x.day = f.d0 + 30) FROM fs f JOIN ud x ON x.u = f.u"
-                  "  WHERE f.d0 BETWEEN ?1 AND ?2 AND x.day <= f.d0 + 30"
-                  "  GROUP BY f.u, f.d0)"
-                  " SELECT 'a', dp.p, count(*), count(DISTINCT ud.u), 0, 0, 0, "
-                  "0, 0"
-                  " FROM ud JOIN dp ON dp.day = ud.day GROUP BY dp.p"
-                  " UNION ALL"
-                  " SELECT 'w', win.p, count(DISTINCT CASE WHEN win.in7 THEN "
-                  "ud.u END),"
-                  "  count(DISTINCT ud.u), 0, 0, 0, 0, 0"
-                  " FROM ud JOIN win ON win.day = ud.day GROUP BY win.p"
-                  " UNION ALL"
-                  " SELECT 'n', dp.p, count(*), total(nu.r1), total(nu.d0 + 1 "
-                  "<= ?2),"
-                  "  total(nu.r7), total(nu.d0 + 7 <= ?2), total(nu.r30),"
-                  "  total(nu.d0 + 30 <= ?2)"
-                  " FROM nu JOIN dp ON dp.day = nu.d0 GROUP BY dp.p"
-                  " UNION ALL"
-                  " SELECT 'c', (f.d0 + 3) / 7, (x.day + 3) / 7 - (f.d0 + 3) / "
-                  "7,"
-                  "  count(DISTINCT f.u), 0, 0, 0, 0, 0"
-                  " FROM fs f JOIN ud x ON x.u = f.u WHERE f.d0 BETWEEN ?1 AND "
-                  "?2"
-                  " GROUP BY 2, 3";
-
-/* Users of each catalog feature per period. ?4: [[event, feature], ...]. */
-static const char features_sql[] = PERIODS_CTE
-    ","
-    " fe(ev, f) AS MATERIALIZED (SELECT json_extract(value, '$[0]'),"
-    "  json_extract(value, '$[1]') FROM json_each(?4))"
-    " SELECT dp.p, fe.f, count(DISTINCT e.user_id)"
-    " FROM v_events e JOIN fe ON fe.ev = e.event"
-    " JOIN dp ON dp.day = e.ts / 86400000"
-    " WHERE e.user_id IS NOT NULL AND e.ts >= ?1 * 86400000"
-    "  AND e.ts < (?2 + 1) * 86400000"
-    " GROUP BY 1, 2";
-
-/* Conversion: per period, units first seen in it and those whose first
- * metric event (?4 names, ?6/?7 property filter) came within ?5 ms of
- * their first event. */
-#define CONVERSION(WITH, UNIT, FROM)                                           \
-    PERIODS_CTE WITH                                                           \
-        ","                                                                    \
-        " fs(u, t0, t1) AS MATERIALIZED ("                                     \
-        "  SELECT " UNIT ", min(x.ts), min(CASE WHEN x.event IN"               \
-        "   (SELECT value FROM json_each(?4))"                                 \
-        "   AND (?6 IS NULL OR json_extract(x.payload, ?6) = ?7) THEN x.ts "   \
-        "END)"                                                                 \
-        "  FROM " FROM " WHERE " UNIT " IS NOT NULL"                           \
-        "  AND x.type IN ('track', 'identify', 'group')"                       \
-        "  AND x.ts < (?2 + 1) * 86400000 GROUP BY 1)"                         \
-        " SELECT dp.p, count(*), total(fs.t1 < fs.t0 + ?5)"                    \
-        " FROM fs JOIN dp ON dp.day = fs.t0 / 86400000 GROUP BY dp.p"
-
-/* Retention: per period, units first seen in it whose days ?4..?5 after
- * the first day have all passed by the last day, and those of them
- * active on any of those days. */
-#define RETENTION(WITH, UNIT, FROM)                                            \
-    PERIODS_CTE WITH "," USER_DAYS_CTE(                                        \
-        UNIT,                                                                  \
-        FROM) ","                                                              \
-              " r(u, d0, hit) AS ("                                            \
-              "  SELECT f.u, f.d0, max(x.day BETWEEN f.d0 + ?4 AND f.d0 + ?5)" \
-              "  FROM fs f JOIN ud x ON x.u = f.u WHERE f.d0 BETWEEN ?1 AND "  \
-              "?2"                                                             \
-              "  GROUP BY f.u, f.d0)"                                          \
-              " SELECT dp.p, total(r.d0 + ?5 <= ?2), total(r.hit AND r.d0 + "  \
-              "?5 <= ?2)"                                                      \
-              " FROM r JOIN dp ON dp.day = r.d0 GROUP BY dp.p"
-
-/* Count, sum and adoption: per period, the metric's events (?4), the sum
- * of a numeric property (?5, a JSON path; NULL: 1 per event) and the
- * distinct units who did them, with the ?6/?7 property filter. */
-#define EVENTS(WITH, UNIT, FROM)                                               \
-    PERIODS_CTE WITH                                                           \
-        " SELECT dp.p, count(*), total(coalesce(json_extract(x.payload, ?5),"  \
-        "  CASE WHEN ?5 IS NULL THEN 1 ELSE 0 END)), count(DISTINCT " UNIT ")" \
-        " FROM " FROM " JOIN dp ON dp.day = x.ts / 86400000"                   \
-        " WHERE " UNIT " IS NOT NULL AND x.ts >= ?1 * 86400000"                \
-        "  AND x.ts < (?2 + 1) * 86400000"                                     \
-        "  AND x.event IN (SELECT value FROM json_each(?4))"                   \
-        "  AND (?6 IS NULL OR json_extract(x.payload, ?6) = ?7)"               \
-        " GROUP BY dp.p"
-
-/* Active units per period (the denominator of count, sum and adoption);
- * for users it comes with standard_sql, for accounts from here. */
-#define ACTIVE(WITH, UNIT, FROM)                                               \
-    PERIODS_CTE WITH                                                           \
-        " SELECT dp.p, count(DISTINCT " UNIT ")"                               \
-        " FROM " FROM " JOIN dp ON dp.day = x.ts / 86400000"                   \
-        " WHERE " UNIT " IS NOT NULL AND x.ts >= ?1 * 86400000"                \
-        "  AND x.ts < (?2 + 1) * 86400000"                                     \
-        "  AND x.type IN ('track', 'identify', 'group') GROUP BY dp.p"
-
-/* Expand a macro's arguments before the call (USERS, ACCOUNTS). */
-#define APPLY(M, ARGS) M(ARGS)
-
-/* [0]: users, [1]: accounts. */
-static const char *const conversion_sql[2] = {APPLY(CONVERSION, USERS),
-                                              APPLY(CONVERSION, ACCOUNTS)};
-static const char *const retention_sql[2] = {APPLY(RETENTION, USERS),
-                                             APPLY(RETENTION, ACCOUNTS)};
-static const char *const events_sql[2] = {APPLY(EVENTS, USERS),
-                                          APPLY(EVENTS, ACCOUNTS)};
-static const char active_accounts_sql[] = APPLY(ACTIVE, ACCOUNTS);
-
 typedef struct period {
     int64_t start;       /* aligned start day (the period's label) */
     int64_t first, last; /* the days counted: clipped to the range */
@@ -198,7 +38,8 @@ typedef struct report {
     int64_t from, to; /* day numbers */
     period *p;
     int n;
-    char *periods_json;
+    int64_t *firsts, *lasts; /* the periods' days, for the store */
+    aipm_periods span;
     int64_t week0; /* ISO week number of `from`: (day + 3) / 7 */
     int n_weeks;
     double *cohort;   /* n_weeks x n_weeks: [cohort][weeks after] users */
@@ -281,33 +122,29 @@ static int64_t period_next(aipm_kpi_period kind, int64_t start)
 
 static int build_periods(report *r, aipm_kpi_period kind, aipm_error *err)
 {
-    aipm_buf b;
     int64_t s;
     int cap = (int)(r->to - r->from) + 2;
 
-    if ((r->p = calloc((size_t)cap, sizeof(period))) == NULL)
+    r->p = calloc((size_t)cap, sizeof(period));
+    r->firsts = calloc((size_t)cap, sizeof(int64_t));
+    r->lasts = calloc((size_t)cap, sizeof(int64_t));
+    if (r->p == NULL || r->firsts == NULL || r->lasts == NULL)
         return aipm_error_set(err, AIPM_ENOMEM, "out of memory");
-    aipm_buf_init(&b, 1 << 20);
-    aipm_buf_puts(&b, "[");
     for (s = period_start(kind, r->from); s <= r->to && r->n < cap;
          s = period_next(kind, s)) {
         period *p = &r->p[r->n];
         int64_t end = period_next(kind, s) - 1;
 
         p->start = s;
-        p->first = s < r->from ? r->from : s;
-        p->last = end > r->to ? r->to : end;
-        if (aipm_buf_printf(&b, "%s[%lld,%lld]", r->n ? "," : "",
-                            (long long)p->first, (long long)p->last) != 0)
-            break;
+        p->first = r->firsts[r->n] = s < r->from ? r->from : s;
+        p->last = r->lasts[r->n] = end > r->to ? r->to : end;
         r->n++;
     }
-    if (aipm_buf_puts(&b, "]") != 0 ||
-        (r->periods_json = strdup(aipm_buf_cstr(&b))) == NULL) {
-        aipm_buf_free(&b);
-        return aipm_error_set(err, AIPM_ENOMEM, "out of memory");
-    }
-    aipm_buf_free(&b);
+    r->span.from_day = r->from;
+    r->span.to_day = r->to;
+    r->span.first = r->firsts;
+    r->span.last = r->lasts;
+    r->span.n = r->n;
     r->week0 = week_of(r->from);
     r->n_weeks = (int)(week_of(r->to) - r->week0 + 1);
     r->cohort = calloc((size_t)r->n_weeks * (size_t)r->n_weeks, sizeof(double));
@@ -316,111 +153,73 @@ static int build_periods(report *r, aipm_kpi_period kind, aipm_error *err)
     return AIPM_OK;
 }
 
-/* ---- queries ---- */
+/* ---- reads ---- */
 
-static int standard_row(void *ctx, int n, const char *const *text,
-                        const double *num)
+static int on_cohort(void *ctx, int64_t week, int64_t lag, double users)
 {
     report *r = ctx;
-    period *p;
-    int i;
+    int64_t cohort = week - r->week0;
 
-    if (n < 9 || text[0] == NULL)
-        return 0;
-    if (text[0][0] == 'c') {
-        int64_t cohort = (int64_t)num[1] - r->week0, lag = (int64_t)num[2];
+    if (cohort >= 0 && lag >= 0 && cohort + lag < r->n_weeks)
+        r->cohort[cohort * r->n_weeks + lag] = users;
+    return 0;
+}
 
-        if (cohort >= 0 && lag >= 0 && cohort + lag < r->n_weeks)
-            r->cohort[cohort * r->n_weeks + lag] = num[3];
-        return 0;
-    }
-    if (num[1] < 0 || num[1] >= r->n)
-        return 0;
-    p = &r->p[(int)num[1]];
-    switch (text[0][0]) {
-    case 'a':
-        p->dau_sum = num[2];
-        p->active = num[3];
-        break;
-    case 'w':
-        p->wau = num[2];
-        p->mau = num[3];
-        break;
-    case 'n':
-        p->new_users = num[2];
-        for (i = 0; i < 3; i++) {
-            p->ret[i] = num[3 + 2 * i];
-            p->elig[i] = num[4 + 2 * i];
+/* The users' activity per period and the weekly cohorts. */
+static int run_activity(report *r, aipm_store *st, aipm_error *err)
+{
+    aipm_period_activity *a = calloc((size_t)r->n + 1, sizeof(*a));
+    int i, k, rc;
+
+    if (a == NULL)
+        return aipm_error_set(err, AIPM_ENOMEM, "out of memory");
+    rc = aipm_store_kpi_activity(st, &r->span, a, on_cohort, r, err);
+    for (i = 0; rc == AIPM_OK && i < r->n; i++) {
+        period *p = &r->p[i];
+
+        p->dau_sum = a[i].dau_sum;
+        p->active = a[i].active;
+        p->wau = a[i].wau;
+        p->mau = a[i].mau;
+        p->new_users = a[i].new_users;
+        for (k = 0; k < 3; k++) {
+            p->ret[k] = a[i].ret[k];
+            p->elig[k] = a[i].elig[k];
         }
-        break;
     }
-    return 0;
-}
-
-/* Per-period rows (period, c1, c2, ...) into out[p * width + j]. */
-typedef struct cols {
-    int n_periods, width;
-    double *out;
-} cols;
-
-static int cols_row(void *ctx, int n, const char *const *text,
-                    const double *num)
-{
-    cols *c = ctx;
-    int j;
-
-    (void)text;
-    if (n < c->width + 1 || num[0] < 0 || num[0] >= c->n_periods)
-        return 0;
-    for (j = 0; j < c->width; j++)
-        c->out[(int)num[0] * c->width + j] = num[1 + j];
-    return 0;
-}
-
-static int feature_row(void *ctx, int n, const char *const *text,
-                       const double *num)
-{
-    report *r = ctx;
-
-    (void)text;
-    if (n < 3 || num[0] < 0 || num[0] >= r->n || num[1] < 0 ||
-        num[1] >= r->n_features)
-        return 0;
-    r->adoption[(int)num[0] * r->n_features + (int)num[1]] = num[2];
-    return 0;
+    free(a);
+    return rc;
 }
 
 static int run_features(report *r, aipm_store *st, const aipm_config *cfg,
                         aipm_error *err)
 {
-    json_t *pairs = json_array();
-    char *text = NULL;
-    aipm_bind b[4];
-    int i, j, rc = AIPM_OK;
+    const char **events = NULL;
+    int *feature_of = NULL;
+    int i, j, n = 0, rc;
 
     r->n_features = cfg->n_catalog;
-    if (cfg->n_catalog == 0) {
-        json_decref(pairs);
+    if (cfg->n_catalog == 0)
         return AIPM_OK;
-    }
+    for (i = 0; i < cfg->n_catalog; i++)
+        n += cfg->catalog[i].n_events;
     r->adoption = calloc((size_t)r->n * (size_t)cfg->n_catalog, sizeof(double));
-    for (i = 0; pairs && i < cfg->n_catalog; i++)
-        for (j = 0; j < cfg->catalog[i].n_events; j++)
-            json_array_append_new(
-                pairs, json_pack("[s, i]", cfg->catalog[i].events[j], i));
-    if (pairs)
-        text = json_dumps(pairs, JSON_COMPACT);
-    json_decref(pairs);
-    if (r->adoption == NULL || text == NULL) {
-        free(text);
-        return aipm_error_set(err, AIPM_ENOMEM, "out of memory");
+    events = calloc((size_t)n + 1, sizeof(*events));
+    feature_of = calloc((size_t)n + 1, sizeof(*feature_of));
+    if (r->adoption == NULL || events == NULL || feature_of == NULL) {
+        rc = aipm_error_set(err, AIPM_ENOMEM, "out of memory");
+        goto done;
     }
-    b[0] = AIPM_BIND_INT(r->from);
-    b[1] = AIPM_BIND_INT(r->to);
-    b[2] = AIPM_BIND_TEXT(r->periods_json);
-    b[3] = AIPM_BIND_TEXT(text);
-    rc = aipm_store_query(st, features_sql, b, 4, feature_row, r, err);
-    free(text);
+    for (i = 0, n = 0; i < cfg->n_catalog; i++)
+        for (j = 0; j < cfg->catalog[i].n_events; j++) {
+            events[n] = cfg->catalog[i].events[j];
+            feature_of[n++] = i;
+        }
+    rc = aipm_store_kpi_feature_users(st, &r->span, events, feature_of, n,
+                                      cfg->n_catalog, r->adoption, err);
+done:
+    free(events);
+    free(feature_of);
     return rc;
 }
 
@@ -430,12 +229,9 @@ static int metric_values(double *vals, const char **note, const report *r,
                          aipm_store *st, const aipm_config *cfg,
                          const aipm_metric *m, aipm_error *err)
 {
-    char *events = NULL, prop_path[AIPM_JSON_PATH_MAX],
-         where_path[AIPM_JSON_PATH_MAX];
+    aipm_event_measure y;
     double *acc = NULL;
-    aipm_bind b[7];
-    cols c;
-    int i, a = m->unit_account != 0, rc = AIPM_OK;
+    int i, a = m->unit_account != 0, n = r->n, rc = AIPM_OK;
 
     *note = NULL;
     for (i = 0; i < r->n; i++)
@@ -474,67 +270,47 @@ static int metric_values(double *vals, const char **note, const report *r,
         *note = "the metric's feature is not in the catalog";
         return AIPM_OK;
     }
-    if ((rc = aipm_metrics__events(&events, cfg, m, err)) != 0)
+    if ((rc = aipm_metrics__measure(&y, cfg, m, err)) != 0)
         return rc;
-    if ((acc = calloc((size_t)r->n * 4, sizeof(double))) == NULL) {
-        rc = aipm_error_set(err, AIPM_ENOMEM, "out of memory");
-        goto done;
-    }
-    aipm_metrics__paths(m, prop_path, where_path);
-    b[0] = AIPM_BIND_INT(r->from);
-    b[1] = AIPM_BIND_INT(r->to);
-    b[2] = AIPM_BIND_TEXT(r->periods_json);
-    b[3] = AIPM_BIND_TEXT(events);
-    b[5] = AIPM_BIND_TEXT(m->where_key ? where_path : NULL);
-    b[6] = AIPM_BIND_TEXT(m->where_value);
-    c.n_periods = r->n;
-    c.out = acc;
+    if ((acc = calloc((size_t)n * 4 + 1, sizeof(double))) == NULL)
+        return aipm_error_set(err, AIPM_ENOMEM, "out of memory");
     switch (m->type) {
     case AIPM_METRIC_CONVERSION:
-        b[4] =
-            AIPM_BIND_INT((int64_t)(m->window_days > 0 ? m->window_days
-                                                       : DEFAULT_WINDOW_DAYS) *
-                          DAY_MS);
-        c.width = 2;
-        rc = aipm_store_query(st, conversion_sql[a], b, 7, cols_row, &c, err);
-        for (i = 0; rc == AIPM_OK && i < r->n; i++)
-            if (acc[2 * i] > 0)
-                vals[i] = acc[2 * i + 1] / acc[2 * i];
+        rc = aipm_store_kpi_conversion(st, &r->span, &y, a,
+                                       (int64_t)(m->window_days > 0
+                                                     ? m->window_days
+                                                     : DEFAULT_WINDOW_DAYS) *
+                                           DAY_MS,
+                                       acc, acc + n, err);
+        for (i = 0; rc == AIPM_OK && i < n; i++)
+            if (acc[i] > 0)
+                vals[i] = acc[n + i] / acc[i];
         break;
     case AIPM_METRIC_RETENTION:
-        b[3] = AIPM_BIND_INT(m->from_day);
-        b[4] = AIPM_BIND_INT(m->to_day);
-        c.width = 2;
-        rc = aipm_store_query(st, retention_sql[a], b, 5, cols_row, &c, err);
-        for (i = 0; rc == AIPM_OK && i < r->n; i++)
-            if (acc[2 * i] > 0)
-                vals[i] = acc[2 * i + 1] / acc[2 * i];
+        rc = aipm_store_kpi_retention(st, &r->span, a, m->from_day, m->to_day,
+                                      acc, acc + n, err);
+        for (i = 0; rc == AIPM_OK && i < n; i++)
+            if (acc[i] > 0)
+                vals[i] = acc[n + i] / acc[i];
         break;
-    default: /* count, sum, adoption: per active user of the period */
-        b[4] = AIPM_BIND_TEXT(m->type == AIPM_METRIC_SUM ? prop_path : NULL);
-        c.width = 3;
-        rc = aipm_store_query(st, events_sql[a], b, 7, cols_row, &c, err);
-        /* The active units per period: users from the standard set,
-         * accounts counted here (into acc[3n..4n)). */
-        if (rc == AIPM_OK && a) {
-            cols act = {r->n, 1, acc + 3 * r->n};
-
-            rc = aipm_store_query(st, active_accounts_sql, b, 3, cols_row, &act,
-                                  err);
-        }
-        for (i = 0; rc == AIPM_OK && i < r->n; i++) {
-            double num = m->type == AIPM_METRIC_COUNT ? acc[3 * i]
-                         : m->type == AIPM_METRIC_SUM ? acc[3 * i + 1]
-                                                      : acc[3 * i + 2];
-            double active = a ? acc[3 * r->n + i] : r->p[i].active;
+    default: /* count, sum, adoption: per active unit of the period */
+        rc = aipm_store_kpi_events(st, &r->span, &y, a, acc, acc + n,
+                                   acc + 2 * n, err);
+        /* The active units per period: users from the activity read,
+         * accounts counted here. */
+        if (rc == AIPM_OK && a)
+            rc = aipm_store_kpi_active_accounts(st, &r->span, acc + 3 * n, err);
+        for (i = 0; rc == AIPM_OK && i < n; i++) {
+            double num = m->type == AIPM_METRIC_COUNT ? acc[i]
+                         : m->type == AIPM_METRIC_SUM ? acc[n + i]
+                                                      : acc[2 * n + i];
+            double active = a ? acc[3 * n + i] : r->p[i].active;
 
             if (active > 0)
                 vals[i] = num / active;
         }
     }
-done:
     free(acc);
-    free(events);
     return rc;
 }
 
@@ -759,7 +535,6 @@ int aipm_kpi_report(char **json_out, aipm_store *st, const aipm_config *cfg,
     json_t *warnings = NULL;
     double *vals = NULL, *activation = NULL;
     const aipm_kpi *act = NULL;
-    aipm_bind b[3];
     char d[16];
     int i, rc;
 
@@ -774,13 +549,9 @@ int aipm_kpi_report(char **json_out, aipm_store *st, const aipm_config *cfg,
     if ((rc = resolve_range(&r, opts, err)) != 0 ||
         (rc = build_periods(&r, opts->period, err)) != 0)
         goto done;
-    b[0] = AIPM_BIND_INT(r.from);
-    b[1] = AIPM_BIND_INT(r.to);
-    b[2] = AIPM_BIND_TEXT(r.periods_json);
     if (opts->progress)
         opts->progress(opts->progress_ctx, 0, (uint64_t)cfg->n_kpis + 2);
-    if ((rc = aipm_store_query(st, standard_sql, b, 3, standard_row, &r,
-                               err)) != 0)
+    if ((rc = run_activity(&r, st, err)) != 0)
         goto done;
     if (opts->progress)
         opts->progress(opts->progress_ctx, 1, (uint64_t)cfg->n_kpis + 2);
@@ -867,7 +638,8 @@ done:
     free(vals);
     free(activation);
     free(r.p);
-    free(r.periods_json);
+    free(r.firsts);
+    free(r.lasts);
     free(r.cohort);
     free(r.adoption);
     return rc;

@@ -561,3 +561,75 @@ int aipm_store_link_put(aipm_store *st, const char *feedback_id,
     return st->ops->link_put(st, feedback_id, item_id, unlink, actor, time_ms,
                              err);
 }
+
+/* ---- the metrics' push-down reads ---- */
+
+int aipm_store_exposure_moments(aipm_store *st, const aipm_exposure_query *q,
+                                const char *by_trait, aipm_moments_cb cb,
+                                void *ctx, aipm_error *err)
+{
+    return st->ops->exposure_moments(st, q, by_trait, cb, ctx, err);
+}
+
+int aipm_store_exposure_quantile(aipm_store *st, const aipm_exposure_query *q,
+                                 double p, double *out, aipm_error *err)
+{
+    return st->ops->exposure_quantile(st, q, p, out, err);
+}
+
+int aipm_store_population_moments(aipm_store *st, const aipm_event_measure *m,
+                                  int by_account, int conversion,
+                                  int64_t from_ms, int64_t to_ms,
+                                  aipm_unit_moments *out, aipm_error *err)
+{
+    return st->ops->population_moments(st, m, by_account, conversion, from_ms,
+                                       to_ms, out, err);
+}
+
+int aipm_store_kpi_activity(aipm_store *st, const aipm_periods *p,
+                            aipm_period_activity *out, aipm_cohort_cb cohort,
+                            void *ctx, aipm_error *err)
+{
+    return st->ops->kpi_activity(st, p, out, cohort, ctx, err);
+}
+
+int aipm_store_kpi_feature_users(aipm_store *st, const aipm_periods *p,
+                                 const char *const *events,
+                                 const int *feature_of, int n_events,
+                                 int n_features, double *out, aipm_error *err)
+{
+    return st->ops->kpi_feature_users(st, p, events, feature_of, n_events,
+                                      n_features, out, err);
+}
+
+int aipm_store_kpi_conversion(aipm_store *st, const aipm_periods *p,
+                              const aipm_event_measure *m, int by_account,
+                              int64_t window_ms, double *first,
+                              double *converted, aipm_error *err)
+{
+    return st->ops->kpi_conversion(st, p, m, by_account, window_ms, first,
+                                   converted, err);
+}
+
+int aipm_store_kpi_retention(aipm_store *st, const aipm_periods *p,
+                             int by_account, int from_day, int to_day,
+                             double *eligible, double *retained,
+                             aipm_error *err)
+{
+    return st->ops->kpi_retention(st, p, by_account, from_day, to_day, eligible,
+                                  retained, err);
+}
+
+int aipm_store_kpi_events(aipm_store *st, const aipm_periods *p,
+                          const aipm_event_measure *m, int by_account,
+                          double *count, double *sum, double *units,
+                          aipm_error *err)
+{
+    return st->ops->kpi_events(st, p, m, by_account, count, sum, units, err);
+}
+
+int aipm_store_kpi_active_accounts(aipm_store *st, const aipm_periods *p,
+                                   double *out, aipm_error *err)
+{
+    return st->ops->kpi_active_accounts(st, p, out, err);
+}

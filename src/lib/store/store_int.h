@@ -110,6 +110,36 @@ typedef struct aipm_store_ops {
                        void *ctx, aipm_error *err);
     int (*rows_digest)(aipm_store *st, const char *dataset, int64_t batch_id,
                        aipm_rows_digest_cb cb, void *ctx, aipm_error *err);
+    /* the metrics' push-down reads (experiments, KPIs) */
+    int (*exposure_moments)(aipm_store *st, const aipm_exposure_query *q,
+                            const char *by_trait, aipm_moments_cb cb, void *ctx,
+                            aipm_error *err);
+    int (*exposure_quantile)(aipm_store *st, const aipm_exposure_query *q,
+                             double p, double *out, aipm_error *err);
+    int (*population_moments)(aipm_store *st, const aipm_event_measure *m,
+                              int by_account, int conversion, int64_t from_ms,
+                              int64_t to_ms, aipm_unit_moments *out,
+                              aipm_error *err);
+    int (*kpi_activity)(aipm_store *st, const aipm_periods *p,
+                        aipm_period_activity *out, aipm_cohort_cb cohort,
+                        void *ctx, aipm_error *err);
+    int (*kpi_feature_users)(aipm_store *st, const aipm_periods *p,
+                             const char *const *events, const int *feature_of,
+                             int n_events, int n_features, double *out,
+                             aipm_error *err);
+    int (*kpi_conversion)(aipm_store *st, const aipm_periods *p,
+                          const aipm_event_measure *m, int by_account,
+                          int64_t window_ms, double *first, double *converted,
+                          aipm_error *err);
+    int (*kpi_retention)(aipm_store *st, const aipm_periods *p, int by_account,
+                         int from_day, int to_day, double *eligible,
+                         double *retained, aipm_error *err);
+    int (*kpi_events)(aipm_store *st, const aipm_periods *p,
+                      const aipm_event_measure *m, int by_account,
+                      double *count, double *sum, double *units,
+                      aipm_error *err);
+    int (*kpi_active_accounts)(aipm_store *st, const aipm_periods *p,
+                               double *out, aipm_error *err);
 } aipm_store_ops;
 
 struct aipm_store {

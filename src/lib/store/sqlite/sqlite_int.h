@@ -170,4 +170,53 @@ int sq_audit_frontier_get(aipm_store *base, int64_t *size, void *buf,
 int sq_audit_frontier_put(aipm_store *base, int64_t size, const void *buf,
                           size_t len, aipm_error *err);
 
+/* mem(user_id, acct): each user's account, the group_id of their newest
+ * group call before BOUND (an SQL expression in ms: the end of what the
+ * statement reads, so that a past period's figures do not change as data
+ * arrives). A common table expression for the statements of metrics over
+ * accounts (unit: account): sqlite/metrics.c and sqlite/kpi.c. */
+#define AIPM_MEMBERS_CTE(BOUND)                                                \
+    " mem(user_id, acct) AS MATERIALIZED (SELECT user_id, acct FROM ("         \
+    "  SELECT user_id, group_id AS acct, max(ts) FROM v_events"                \
+    "  WHERE type = 'group' AND user_id IS NOT NULL"                           \
+    "  AND group_id IS NOT NULL AND ts < " BOUND " GROUP BY user_id))"
+
+/* sqlite/metrics.c, sqlite/kpi.c: the metrics' push-down reads. */
+int sq_exposure_moments(aipm_store *base, const aipm_exposure_query *q,
+                        const char *by_trait, aipm_moments_cb cb, void *ctx,
+                        aipm_error *err);
+int sq_exposure_quantile(aipm_store *base, const aipm_exposure_query *q,
+                         double p, double *out, aipm_error *err);
+int sq_population_moments(aipm_store *base, const aipm_event_measure *m,
+                          int by_account, int conversion, int64_t from_ms,
+                          int64_t to_ms, aipm_unit_moments *out,
+                          aipm_error *err);
+int sq_kpi_activity(aipm_store *base, const aipm_periods *p,
+                    aipm_period_activity *out, aipm_cohort_cb cohort, void *ctx,
+                    aipm_error *err);
+int sq_kpi_feature_users(aipm_store *base, const aipm_periods *p,
+                         const char *const *events, const int *feature_of,
+                         int n_events, int n_features, double *out,
+                         aipm_error *err);
+int sq_kpi_conversion(aipm_store *base, const aipm_periods *p,
+                      const aipm_event_measure *m, int by_account,
+                      int64_t window_ms, double *first, double *converted,
+                      aipm_error *err);
+int sq_kpi_retention(aipm_store *base, const aipm_periods *p, int by_account,
+                     int from_day, int to_day, double *eligible,
+                     double *retained, aipm_error *err);
+int sq_kpi_events(aipm_store *base, const aipm_periods *p,
+                  const aipm_event_measure *m, int by_account, double *count,
+                  double *sum, double *units, aipm_error *err);
+int sq_kpi_active_accounts(aipm_store *base, const aipm_periods *p, double *out,
+                           aipm_error *err);
+
+/* Bind a measure's events (?events: a JSON array text, NULL for any
+ * event), its summed property and its filter (?prop, ?where: JSON paths
+ * '$."name"' or NULL; ?value), each at its index (0: not bound). */
+int aipm_sqlite__bind_measure(sqlite3_stmt *st, const aipm_event_measure *m,
+                              int events, int prop, int where, int value);
+/* Bind a JSON path '$."name"' for name (NULL: SQL NULL) at i. */
+void aipm_sqlite__bind_path(sqlite3_stmt *st, int i, const char *name);
+
 #endif

@@ -1375,4 +1375,13 @@ static const aipm_store_ops sqlite_ops = {
     .policy_put = sq_policy_put,
     .policy_list = sq_policy_list,
     .rows_digest = sq_rows_digest,
+    .exposure_moments = sq_exposure_moments,
+    .exposure_quantile = sq_exposure_quantile,
+    .population_moments = sq_population_moments,
+    .kpi_activity = sq_kpi_activity,
+    .kpi_feature_users = sq_kpi_feature_users,
+    .kpi_conversion = sq_kpi_conversion,
+    .kpi_retention = sq_kpi_retention,
+    .kpi_events = sq_kpi_events,
+    .kpi_active_accounts = sq_kpi_active_accounts,
 };
