@@ -1375,4 +1375,11 @@ static const aipm_store_ops sqlite_ops = {
     .policy_put = sq_policy_put,
     .policy_list = sq_policy_list,
     .rows_digest = sq_rows_digest,
+    /* push-down reads for prioritize (signals) */
+    .backlog_items = sq_backlog_items,
+    .daily_active_users = sq_daily_active_users,
+    .event_daily_users = sq_event_daily_users,
+    .item_daily_users = sq_item_daily_users,
+    .market_signals = sq_market_signals,
+    .account_arr_plan = sq_account_arr_plan,
 };
