@@ -641,6 +641,116 @@ int aipm_store_kpi_events(aipm_store *st, const aipm_periods *p,
 /* Per period: the distinct accounts active in it. */
 int aipm_store_kpi_active_accounts(aipm_store *st, const aipm_periods *p,
                                    double *out, aipm_error *err);
+/* ---- push-down reads for prioritize (signals) ----
+ * What the backlog prioritizer reads of the store (prioritize/signals.c).
+ * Each reads the accepted batches only. "Day" is ts_ms / 86400000 in
+ * integer division truncated toward zero (C's `/`, SQL's integer `/`), so
+ * a timestamp before 1970 belongs to the day that rounds toward zero.
+ * Strings handed to callbacks are borrowed for the call; a non-zero
+ * return from a callback stops the read and is returned. Each returns
+ * AIPM_OK, that return, or a negative code: AIPM_EIO when the store
+ * cannot be read, AIPM_ENOMEM, AIPM_ERROR for another failure. */
+
+/* A backlog item (the backlog dataset's contract, DESIGN.md section 4).
+ * Text columns are NULL where the column is empty; dates are the stored
+ * normalised text (YYYY-MM-DD or RFC 3339, UTC). Number columns are the
+ * stored number, and NAN where the column is empty (effort is required,
+ * so NAN there only for a row stored outside ingest). */
+typedef struct aipm_backlog_item {
+    const char *id, *title, *area, *feature_key, *status;
+    double effort; /* person-weeks */
+    const char *created_at, *shipped_at;
+    double reach, impact, confidence; /* the PM's RICE inputs */
+} aipm_backlog_item;
+typedef int (*aipm_backlog_item_cb)(void *ctx, const aipm_backlog_item *r);
+
+/* The newest stored row of each backlog id, in the order the rows were
+ * stored (oldest first). */
+int aipm_store_backlog_items(aipm_store *st, aipm_backlog_item_cb cb, void *ctx,
+                             aipm_error *err);
+
+/* A count of distinct users on one day, for a key (what the key is
+ * depends on the read; NULL when the read has none). */
+typedef struct aipm_daily_users {
+    const char *key;
+    int64_t day;
+    int64_t users; /* >= 1: days without users are not reported */
+} aipm_daily_users;
+typedef int (*aipm_daily_users_cb)(void *ctx, const aipm_daily_users *r);
+
+/* Daily active users: for each day with events, how many distinct
+ * user_ids the events of that day carry (events of any type; events with
+ * no user_id, anonymous only, are not counted). key is NULL. In ascending
+ * day order, each day once. */
+int aipm_store_daily_active_users(aipm_store *st, aipm_daily_users_cb cb,
+                                  void *ctx, aipm_error *err);
+
+/* Users of labelled events: events[i] carries the label labels[i], for
+ * i < n (an event may carry several labels, a label several events; a
+ * repeated pair counts once). For each label and day, how many distinct
+ * user_ids the events (of any type) named one of the label's events carry,
+ * not counting events with no user_id; key is the label. In no particular
+ * order, each (label, day) once. A pair whose event or label is NULL or
+ * not valid UTF-8 is ignored. n = 0 reports nothing. */
+int aipm_store_event_daily_users(aipm_store *st, const char *const *events,
+                                 const char *const *labels, int n,
+                                 aipm_daily_users_cb cb, void *ctx,
+                                 aipm_error *err);
+
+/* Users of each backlog item, by the instrumentation convention: track
+ * events with a user_id whose properties hold a top-level item_id. For
+ * each item_id value and day, how many distinct user_ids; key is the
+ * item_id as text (the "JSON value as text" rule below). An item_id of
+ * JSON null is no item_id. Only events whose stored properties text
+ * contains "item_id" with its quotes, literally, are read (a key written
+ * with JSON escapes is not seen). In no particular order, each (item_id,
+ * day) once.
+ *
+ * A JSON value as text, here and in aipm_store_account_arr_plan: a string
+ * as itself (unescaped); an integer in decimal; any other number as
+ * SQLite prints a real (e.g. 4.5); true and false as 1 and 0; an object or
+ * an array as compact JSON text. */
+int aipm_store_item_daily_users(aipm_store *st, aipm_daily_users_cb cb,
+                                void *ctx, aipm_error *err);
+
+/* A row of the signals dataset (market signals). */
+typedef struct aipm_market_signal {
+    const char *area;   /* "" when the column is empty */
+    const char *signal; /* NULL when empty (required: never, via ingest) */
+    const char *date;   /* the stored normalised date; NULL when empty */
+    double value;       /* NAN when empty (required: never, via ingest) */
+} aipm_market_signal;
+typedef int (*aipm_market_signal_cb)(void *ctx, const aipm_market_signal *r);
+
+/* Every stored row of the signals dataset, every version of a key (not
+ * only the newest), in the order the rows were stored (oldest first). */
+int aipm_store_market_signals(aipm_store *st, aipm_market_signal_cb cb,
+                              void *ctx, aipm_error *err);
+
+/* An account's ARR and plan, from the traits of its newest group event. */
+typedef struct aipm_account_arr_plan {
+    const char *account_id; /* the group events' group_id */
+    /* The trait arr as a number: a JSON number as itself, true 1, false
+     * 0, a string as the decimal number its text begins with after
+     * leading spaces (0 when none: SQLite's text-to-real conversion), an
+     * object or array 0; NAN when the trait is absent, JSON null or the
+     * empty string. */
+    double arr;
+    /* The trait plan as text (a JSON value as text, see
+     * aipm_store_item_daily_users); NULL when absent or JSON null. */
+    const char *plan;
+    int64_t time_ms; /* the timestamp of the group event read */
+} aipm_account_arr_plan;
+typedef int (*aipm_account_arr_plan_cb)(void *ctx,
+                                        const aipm_account_arr_plan *r);
+
+/* For each account (group_id) of the group events with a timestamp before
+ * before_ms, the traits arr and plan of its newest such event (on a tie of
+ * timestamps, of any one of them). In ascending account_id order (byte
+ * order), each account once. */
+int aipm_store_account_arr_plan(aipm_store *st, int64_t before_ms,
+                                aipm_account_arr_plan_cb cb, void *ctx,
+                                aipm_error *err);
 
 #ifdef __cplusplus
 }

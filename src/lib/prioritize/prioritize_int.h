@@ -78,11 +78,6 @@ double aipm_knapsack(const int *weight, const double *value, int n,
 #include "aipm/feedback.h"
 #include "aipm/store.h"
 
-/* The newest accepted version of each row of a CSV dataset T. */
-#define AIPM_NEWEST(T)                                                         \
-    " FROM v_" T " WHERE rid IN (SELECT max(rid) FROM v_" T " GROUP BY key)"   \
-    " ORDER BY rid"
-
 #define PZ_DAY_MS 86400000LL
 #define PZ_REACH_DAYS 30  /* reach: the 30 days before the as-of day */
 #define PZ_MARKET_DAYS 90 /* market trend: the 90 days before it */

@@ -1,11 +1,12 @@
 /* signals.c - what the store says about each backlog item.
  *
- * pz_load reads, each in one statement pushed down to the store: the
- * backlog (newest accepted version of each item), the accounts' newest
- * group traits (ARR, plan), daily active users, the daily users of each
- * catalog area and feature, the daily users of each item (events whose
- * properties carry its item_id), and the market signals. Everything kept
- * is per day or per item, never per event.
+ * pz_load reads, each in one typed read the store pushes down (store.h,
+ * "push-down reads for prioritize"): the backlog (newest accepted version
+ * of each item), the accounts' newest group traits (ARR, plan), daily
+ * active users, the daily users of each catalog area and feature, the
+ * daily users of each item (events whose properties carry its item_id),
+ * and the market signals. Everything kept is per day or per item, never
+ * per event.
  *
  * pz_signals then computes, for each item as of its own day (so that a
  * shipped item's features are what was known when it was decided):
@@ -22,8 +23,9 @@
  */
 #include "prioritize/prioritize_int.h"
 
-#include <jansson.h>
+#include <limits.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -32,38 +34,6 @@
 #define MAX_ACCOUNTS (1 << 24)
 #define MAX_PAIRS (1 << 26)
 #define MAX_DAYS 36600
-
-static const char items_sql[] =
-    "SELECT id, title, area, feature_key, status, effort, created_at,"
-    " shipped_at, reach, impact, confidence" AIPM_NEWEST("backlog");
-
-/* Each account's newest group traits before ?1 (the as-of time). */
-static const char accounts_sql[] =
-    "SELECT group_id, json_extract(payload, '$.arr'),"
-    " json_extract(payload, '$.plan'), max(ts) FROM v_events"
-    " WHERE type = 'group' AND group_id IS NOT NULL AND ts < ?1"
-    " GROUP BY group_id";
-
-static const char dau_sql[] =
-    "SELECT ts / 86400000, count(DISTINCT user_id) FROM v_events"
-    " WHERE user_id IS NOT NULL GROUP BY 1";
-
-/* ?1: [[event, key], ...] with key "a:AREA" or "f:FEATURE". */
-static const char key_users_sql[] =
-    "WITH fe(ev, k) AS MATERIALIZED (SELECT json_extract(value, '$[0]'),"
-    " json_extract(value, '$[1]') FROM json_each(?1))"
-    " SELECT fe.k, e.ts / 86400000, count(DISTINCT e.user_id)"
-    " FROM v_events e JOIN fe ON fe.ev = e.event"
-    " WHERE e.user_id IS NOT NULL GROUP BY 1, 2";
-
-static const char item_users_sql[] =
-    "SELECT json_extract(payload, '$.item_id'), ts / 86400000,"
-    " count(DISTINCT user_id) FROM v_events"
-    " WHERE type = 'track' AND user_id IS NOT NULL"
-    " AND payload LIKE '%\"item\\_id\"%' ESCAPE '\\' GROUP BY 1, 2";
-
-static const char signals_sql[] =
-    "SELECT coalesce(area, ''), signal, date, value FROM v_signals";
 
 typedef struct loader {
     pz_data *d;
@@ -84,22 +54,16 @@ static char *dup_or_null(const char *s)
     return s && *s ? strdup(s) : NULL;
 }
 
-static double num_or_nan(const char *text, double num)
-{
-    return text && *text ? num : NAN;
-}
-
-static int item_row(void *ctx, int n, const char *const *text,
-                    const double *num)
+static int item_row(void *ctx, const aipm_backlog_item *r)
 {
     loader *L = ctx;
     pz_data *d = L->d;
     pz_item *it;
     int idx, added, rc;
 
-    if (n < 11 || text[0] == NULL)
+    if (r->id == NULL)
         return 0;
-    rc = aipm_strmap_put(&d->item_ids, text[0], strlen(text[0]), &idx, &added);
+    rc = aipm_strmap_put(&d->item_ids, r->id, strlen(r->id), &idx, &added);
     if (rc)
         return aipm_error_set(L->err, rc, "too many backlog items");
     if (!added)
@@ -109,61 +73,60 @@ static int item_row(void *ctx, int n, const char *const *text,
         return aipm_error_set(L->err, AIPM_ENOMEM, "out of memory");
     it = &d->items[d->n_items++];
     memset(it, 0, sizeof(*it));
-    it->id = strdup(text[0]);
-    it->title = strdup(text[1] ? text[1] : "");
-    it->area = strdup(text[2] ? text[2] : "");
-    it->feature_key = dup_or_null(text[3]);
-    it->status = strdup(text[4] ? text[4] : "");
+    it->id = strdup(r->id);
+    it->title = strdup(r->title ? r->title : "");
+    it->area = strdup(r->area ? r->area : "");
+    it->feature_key = dup_or_null(r->feature_key);
+    it->status = strdup(r->status ? r->status : "");
     if (!it->id || !it->title || !it->area || !it->status ||
-        (text[3] && *text[3] && !it->feature_key))
+        (r->feature_key && *r->feature_key && !it->feature_key))
         return aipm_error_set(L->err, AIPM_ENOMEM, "out of memory");
     /* Effort in person-weeks, kept in [0.05, 1000]: a contract-valid but
-     * absurd estimate must not overflow a score or a plan's half-weeks. */
-    it->effort = num[5] > 0 ? num[5] : 1;
+     * absurd estimate must not overflow a score or a plan's half-weeks
+     * (none, NAN, is 1). */
+    it->effort = r->effort > 0 ? r->effort : 1;
     it->effort = it->effort < 0.05   ? 0.05
                  : it->effort > 1000 ? 1000
                                      : it->effort;
-    it->created_day = day_of(text[6]);
-    it->shipped_day = strcmp(it->status, "shipped") == 0 ? day_of(text[7]) : -1;
-    it->rice_reach = num_or_nan(text[8], num[8]);
-    it->rice_impact = num_or_nan(text[9], num[9]);
-    it->rice_conf = num_or_nan(text[10], num[10]);
+    it->created_day = day_of(r->created_at);
+    it->shipped_day =
+        strcmp(it->status, "shipped") == 0 ? day_of(r->shipped_at) : -1;
+    it->rice_reach = r->reach; /* NAN: the PM gave none */
+    it->rice_impact = r->impact;
+    it->rice_conf = r->confidence;
     it->market = 0;
     return 0;
 }
 
-static int account_row(void *ctx, int n, const char *const *text,
-                       const double *num)
+static int account_row(void *ctx, const aipm_account_arr_plan *r)
 {
     loader *L = ctx;
     pz_data *d = L->d;
     int idx, added, rc;
 
-    if (n < 3 || text[0] == NULL)
+    if (r->account_id == NULL)
         return 0;
-    rc = aipm_strmap_put(&d->accounts, text[0], strlen(text[0]), &idx, &added);
+    rc = aipm_strmap_put(&d->accounts, r->account_id, strlen(r->account_id),
+                         &idx, &added);
     if (rc)
         return aipm_error_set(L->err, rc, "too many accounts");
     if (aipm_grow(&d->accts, &d->cap_accts, (size_t)idx + 1,
                   sizeof(*d->accts)) != 0)
         return aipm_error_set(L->err, AIPM_ENOMEM, "out of memory");
-    d->accts[idx].arr = text[1] && num[1] > 0 ? num[1] : 0;
-    d->accts[idx].enterprise = text[2] && strcmp(text[2], "enterprise") == 0;
+    d->accts[idx].arr = r->arr > 0 ? r->arr : 0; /* none (NAN) is 0 */
+    d->accts[idx].enterprise = r->plan && strcmp(r->plan, "enterprise") == 0;
     return 0;
 }
 
 /* Daily actives: the day range is the data's. */
-static int dau_row(void *ctx, int n, const char *const *text, const double *num)
+static int dau_row(void *ctx, const aipm_daily_users *r)
 {
     loader *L = ctx;
     pz_data *d = L->d;
-    int64_t day = (int64_t)num[0];
+    int64_t day = r->day;
 
-    (void)text;
-    if (n < 2)
-        return 0;
     if (d->n_days == 0) {
-        d->day0 = day; /* rows come in day order (GROUP BY) */
+        d->day0 = day; /* the store gives the days in ascending order */
     }
     if (day < d->day0 || day - d->day0 >= MAX_DAYS)
         return 0;
@@ -173,99 +136,127 @@ static int dau_row(void *ctx, int n, const char *const *text, const double *num)
             return aipm_error_set(L->err, AIPM_ENOMEM, "out of memory");
         d->n_days = (int)(day - d->day0 + 1);
     }
-    d->dau[day - d->day0] = num[1];
+    d->dau[day - d->day0] = (double)r->users;
     return 0;
 }
 
-static int key_row(void *ctx, int n, const char *const *text, const double *num)
+static int key_row(void *ctx, const aipm_daily_users *r)
 {
     loader *L = ctx;
     pz_data *d = L->d;
-    int64_t day = (int64_t)num[1];
+    int64_t day = r->day;
     int k;
 
-    if (n < 3 || text[0] == NULL || day < d->day0 || day - d->day0 >= d->n_days)
+    if (r->key == NULL || day < d->day0 || day - d->day0 >= d->n_days)
         return 0;
-    if ((k = aipm_strmap_find(&d->keys, text[0], strlen(text[0]))) < 0)
+    if ((k = aipm_strmap_find(&d->keys, r->key, strlen(r->key))) < 0)
         return 0;
-    d->key_users[(size_t)k * d->n_days + (size_t)(day - d->day0)] = num[2];
+    d->key_users[(size_t)k * d->n_days + (size_t)(day - d->day0)] =
+        (double)r->users;
     return 0;
 }
 
-static int usage_row(void *ctx, int n, const char *const *text,
-                     const double *num)
+static int usage_row(void *ctx, const aipm_daily_users *r)
 {
     loader *L = ctx;
     pz_data *d = L->d;
     int item;
 
-    if (n < 3 || text[0] == NULL)
+    if (r->key == NULL)
         return 0;
-    if ((item = aipm_strmap_find(&d->item_ids, text[0], strlen(text[0]))) < 0)
+    if ((item = aipm_strmap_find(&d->item_ids, r->key, strlen(r->key))) < 0)
         return 0;
     if (aipm_grow(&d->usage, &d->cap_usage, d->n_usage + 1,
                   sizeof(*d->usage)) != 0)
         return aipm_error_set(L->err, AIPM_ENOMEM, "out of memory");
     d->usage[d->n_usage].item = item;
-    d->usage[d->n_usage].day = (int64_t)num[1];
-    d->usage[d->n_usage].users = num[2];
+    d->usage[d->n_usage].day = r->day;
+    d->usage[d->n_usage].users = (double)r->users;
     d->n_usage++;
     return 0;
 }
 
-static int signal_row(void *ctx, int n, const char *const *text,
-                      const double *num)
+static int signal_row(void *ctx, const aipm_market_signal *r)
 {
     loader *L = ctx;
     pz_data *d = L->d;
     int a, s, added, rc;
     int64_t day;
 
-    if (n < 4 || text[0] == NULL || text[1] == NULL ||
-        (day = day_of(text[2])) < 0 || !isfinite(num[3]))
+    if (r->area == NULL || r->signal == NULL || (day = day_of(r->date)) < 0 ||
+        !isfinite(r->value))
         return 0;
-    if ((rc = aipm_strmap_put(&d->areas, text[0], strlen(text[0]), &a,
+    if ((rc = aipm_strmap_put(&d->areas, r->area, strlen(r->area), &a,
                               &added)) != 0 ||
-        (rc = aipm_strmap_put(&d->signal_names, text[1], strlen(text[1]), &s,
-                              &added)) != 0)
+        (rc = aipm_strmap_put(&d->signal_names, r->signal, strlen(r->signal),
+                              &s, &added)) != 0)
         return aipm_error_set(L->err, rc, "too many market signals");
     if (aipm_grow(&d->sig, &d->cap_sig, d->n_sig + 1, sizeof(*d->sig)) != 0)
         return aipm_error_set(L->err, AIPM_ENOMEM, "out of memory");
     d->sig[d->n_sig].area = a;
     d->sig[d->n_sig].signal = s;
     d->sig[d->n_sig].day = day;
-    d->sig[d->n_sig].value = num[3];
+    d->sig[d->n_sig].value = r->value;
     d->n_sig++;
     return 0;
 }
 
-/* The catalog's events as [[event, "a:AREA"], [event, "f:FEATURE"], ...],
- * registering each key. */
-static char *catalog_keys(pz_data *d, const aipm_config *cfg)
-{
-    json_t *arr = json_array();
-    char key[512];
-    char *text;
-    int f, e, idx, added;
+/* The catalog's events with their labels, for
+ * aipm_store_event_daily_users (the strings are borrowed). */
+typedef struct labelled {
+    const char **events, **labels;
+    int n;
+} labelled;
 
-    for (f = 0; arr && f < cfg->n_catalog; f++) {
+/* Give event the label "KIND:NAME" and register the label as a key. A
+ * label the full key map cannot hold is left out: no users could be kept
+ * for it. */
+static int add_label(pz_data *d, labelled *p, const char *event, char kind,
+                     const char *name, aipm_error *err)
+{
+    char key[512];
+    int idx, added, rc;
+
+    snprintf(key, sizeof(key), "%c:%s", kind, name);
+    rc = aipm_strmap_put(&d->keys, key, strlen(key), &idx, &added);
+    if (rc == AIPM_ENOMEM)
+        return aipm_error_set(err, rc, "out of memory");
+    if (rc == AIPM_OK) {
+        p->events[p->n] = event;
+        p->labels[p->n++] = d->keys.keys[idx];
+    }
+    return AIPM_OK;
+}
+
+/* Each event of a catalog feature is labelled "a:AREA" (when the feature
+ * has an area) and "f:FEATURE". p's arrays are malloc'd, for the caller
+ * to free. */
+static int catalog_keys(pz_data *d, const aipm_config *cfg, labelled *p,
+                        aipm_error *err)
+{
+    size_t cap = 1;
+    int f, e, rc;
+
+    for (f = 0; f < cfg->n_catalog; f++)
+        cap += (size_t)cfg->catalog[f].n_events * 2;
+    if (cap > INT_MAX)
+        return aipm_error_set(err, AIPM_EINVALID, "too many catalog events");
+    p->events = malloc(cap * sizeof(*p->events));
+    p->labels = malloc(cap * sizeof(*p->labels));
+    if (p->events == NULL || p->labels == NULL)
+        return aipm_error_set(err, AIPM_ENOMEM, "out of memory");
+    for (f = 0; f < cfg->n_catalog; f++) {
         const aipm_feature *ft = &cfg->catalog[f];
 
         for (e = 0; e < ft->n_events; e++) {
-            if (ft->area) {
-                snprintf(key, sizeof(key), "a:%s", ft->area);
-                aipm_strmap_put(&d->keys, key, strlen(key), &idx, &added);
-                json_array_append_new(arr,
-                                      json_pack("[s, s]", ft->events[e], key));
-            }
-            snprintf(key, sizeof(key), "f:%s", ft->key);
-            aipm_strmap_put(&d->keys, key, strlen(key), &idx, &added);
-            json_array_append_new(arr, json_pack("[s, s]", ft->events[e], key));
+            if (ft->area &&
+                (rc = add_label(d, p, ft->events[e], 'a', ft->area, err)) != 0)
+                return rc;
+            if ((rc = add_label(d, p, ft->events[e], 'f', ft->key, err)) != 0)
+                return rc;
         }
     }
-    text = arr ? json_dumps(arr, JSON_COMPACT) : NULL;
-    json_decref(arr);
-    return text;
+    return AIPM_OK;
 }
 
 /* Sort the item usage rows by item (counting sort) and index them. */
@@ -300,8 +291,7 @@ int pz_load(pz_data *d, aipm_store *st, const aipm_config *cfg, int64_t now_ms,
             aipm_error *err)
 {
     loader L = {d, err};
-    char *keys = NULL;
-    aipm_bind b;
+    labelled pairs = {NULL, NULL, 0};
     int rc;
 
     memset(d, 0, sizeof(*d));
@@ -311,42 +301,38 @@ int pz_load(pz_data *d, aipm_store *st, const aipm_config *cfg, int64_t now_ms,
     aipm_strmap_init(&d->signal_names, MAX_KEYS);
     aipm_strmap_init(&d->accounts, MAX_ACCOUNTS);
     d->now_day = now_ms / PZ_DAY_MS;
-    if ((rc = aipm_store_query(st, items_sql, NULL, 0, item_row, &L, err)) !=
-            0 ||
-        (rc = aipm_store_query(st, dau_sql, NULL, 0, dau_row, &L, err)) != 0)
+    if ((rc = aipm_store_backlog_items(st, item_row, &L, err)) != 0 ||
+        (rc = aipm_store_daily_active_users(st, dau_row, &L, err)) != 0)
         return rc;
-    if ((keys = catalog_keys(d, cfg)) == NULL)
-        return aipm_error_set(err, AIPM_ENOMEM, "out of memory");
-    if (d->keys.n_keys > 0 && d->n_days > 0) {
+    rc = catalog_keys(d, cfg, &pairs, err);
+    if (rc == 0 && d->keys.n_keys > 0 && d->n_days > 0) {
         d->key_users =
             calloc((size_t)d->keys.n_keys * (size_t)d->n_days, sizeof(double));
-        if (d->key_users == NULL) {
-            free(keys);
-            return aipm_error_set(err, AIPM_ENOMEM, "out of memory");
-        }
-        b = AIPM_BIND_TEXT(keys);
-        rc = aipm_store_query(st, key_users_sql, &b, 1, key_row, &L, err);
+        rc = d->key_users == NULL
+                 ? aipm_error_set(err, AIPM_ENOMEM, "out of memory")
+                 : aipm_store_event_daily_users(st, pairs.events, pairs.labels,
+                                                pairs.n, key_row, &L, err);
     }
-    free(keys);
+    free(pairs.events);
+    free(pairs.labels);
     if (rc == 0)
-        rc = aipm_store_query(st, item_users_sql, NULL, 0, usage_row, &L, err);
+        rc = aipm_store_item_daily_users(st, usage_row, &L, err);
     if (rc == 0)
         rc = index_usage(d, err);
     if (rc == 0)
-        rc = aipm_store_query(st, signals_sql, NULL, 0, signal_row, &L, err);
+        rc = aipm_store_market_signals(st, signal_row, &L, err);
     return rc;
 }
 
 int pz_accounts(pz_data *d, aipm_store *st, int64_t before_ms, aipm_error *err)
 {
     loader L = {d, err};
-    aipm_bind b = AIPM_BIND_INT(before_ms);
     double arr_sum = 0;
     int i, n_arr = 0, rc;
 
     aipm_strmap_free(&d->accounts);
     aipm_strmap_init(&d->accounts, MAX_ACCOUNTS);
-    rc = aipm_store_query(st, accounts_sql, &b, 1, account_row, &L, err);
+    rc = aipm_store_account_arr_plan(st, before_ms, account_row, &L, err);
     for (i = 0; rc == AIPM_OK && i < d->accounts.n_keys; i++)
         if (d->accts[i].arr > 0) {
             arr_sum += d->accts[i].arr;

@@ -632,4 +632,43 @@ int aipm_store_kpi_active_accounts(aipm_store *st, const aipm_periods *p,
                                    double *out, aipm_error *err)
 {
     return st->ops->kpi_active_accounts(st, p, out, err);
+/* ---- push-down reads for prioritize (signals) ---- */
+
+int aipm_store_backlog_items(aipm_store *st, aipm_backlog_item_cb cb, void *ctx,
+                             aipm_error *err)
+{
+    return st->ops->backlog_items(st, cb, ctx, err);
+}
+
+int aipm_store_daily_active_users(aipm_store *st, aipm_daily_users_cb cb,
+                                  void *ctx, aipm_error *err)
+{
+    return st->ops->daily_active_users(st, cb, ctx, err);
+}
+
+int aipm_store_event_daily_users(aipm_store *st, const char *const *events,
+                                 const char *const *labels, int n,
+                                 aipm_daily_users_cb cb, void *ctx,
+                                 aipm_error *err)
+{
+    return st->ops->event_daily_users(st, events, labels, n, cb, ctx, err);
+}
+
+int aipm_store_item_daily_users(aipm_store *st, aipm_daily_users_cb cb,
+                                void *ctx, aipm_error *err)
+{
+    return st->ops->item_daily_users(st, cb, ctx, err);
+}
+
+int aipm_store_market_signals(aipm_store *st, aipm_market_signal_cb cb,
+                              void *ctx, aipm_error *err)
+{
+    return st->ops->market_signals(st, cb, ctx, err);
+}
+
+int aipm_store_account_arr_plan(aipm_store *st, int64_t before_ms,
+                                aipm_account_arr_plan_cb cb, void *ctx,
+                                aipm_error *err)
+{
+    return st->ops->account_arr_plan(st, before_ms, cb, ctx, err);
 }

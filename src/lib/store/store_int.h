@@ -14,7 +14,7 @@
  * store.c refuses a table of another version (a backend built against an
  * older layout) instead of calling through the wrong slots. Raised when a
  * slot is added, removed or changes its meaning. */
-#define AIPM_STORE_OPS_VERSION 2
+#define AIPM_STORE_OPS_VERSION 3
 
 typedef struct aipm_store_ops {
     unsigned int version;
@@ -140,6 +140,22 @@ typedef struct aipm_store_ops {
                       aipm_error *err);
     int (*kpi_active_accounts)(aipm_store *st, const aipm_periods *p,
                                double *out, aipm_error *err);
+    /* push-down reads for prioritize (signals) */
+    int (*backlog_items)(aipm_store *st, aipm_backlog_item_cb cb, void *ctx,
+                         aipm_error *err);
+    int (*daily_active_users)(aipm_store *st, aipm_daily_users_cb cb, void *ctx,
+                              aipm_error *err);
+    int (*event_daily_users)(aipm_store *st, const char *const *events,
+                             const char *const *labels, int n,
+                             aipm_daily_users_cb cb, void *ctx,
+                             aipm_error *err);
+    int (*item_daily_users)(aipm_store *st, aipm_daily_users_cb cb, void *ctx,
+                            aipm_error *err);
+    int (*market_signals)(aipm_store *st, aipm_market_signal_cb cb, void *ctx,
+                          aipm_error *err);
+    int (*account_arr_plan)(aipm_store *st, int64_t before_ms,
+                            aipm_account_arr_plan_cb cb, void *ctx,
+                            aipm_error *err);
 } aipm_store_ops;
 
 struct aipm_store {

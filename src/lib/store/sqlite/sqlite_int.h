@@ -218,5 +218,20 @@ int aipm_sqlite__bind_measure(sqlite3_stmt *st, const aipm_event_measure *m,
                               int events, int prop, int where, int value);
 /* Bind a JSON path '$."name"' for name (NULL: SQL NULL) at i. */
 void aipm_sqlite__bind_path(sqlite3_stmt *st, int i, const char *name);
+/* ---- sqlite/prioritize.c: push-down reads for prioritize (signals) ---- */
+int sq_backlog_items(aipm_store *base, aipm_backlog_item_cb cb, void *ctx,
+                     aipm_error *err);
+int sq_daily_active_users(aipm_store *base, aipm_daily_users_cb cb, void *ctx,
+                          aipm_error *err);
+int sq_event_daily_users(aipm_store *base, const char *const *events,
+                         const char *const *labels, int n,
+                         aipm_daily_users_cb cb, void *ctx, aipm_error *err);
+int sq_item_daily_users(aipm_store *base, aipm_daily_users_cb cb, void *ctx,
+                        aipm_error *err);
+int sq_market_signals(aipm_store *base, aipm_market_signal_cb cb, void *ctx,
+                      aipm_error *err);
+int sq_account_arr_plan(aipm_store *base, int64_t before_ms,
+                        aipm_account_arr_plan_cb cb, void *ctx,
+                        aipm_error *err);
 
 #endif

@@ -1384,4 +1384,11 @@ static const aipm_store_ops sqlite_ops = {
     .kpi_retention = sq_kpi_retention,
     .kpi_events = sq_kpi_events,
     .kpi_active_accounts = sq_kpi_active_accounts,
+    /* push-down reads for prioritize (signals) */
+    .backlog_items = sq_backlog_items,
+    .daily_active_users = sq_daily_active_users,
+    .event_daily_users = sq_event_daily_users,
+    .item_daily_users = sq_item_daily_users,
+    .market_signals = sq_market_signals,
+    .account_arr_plan = sq_account_arr_plan,
 };
