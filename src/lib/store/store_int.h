@@ -14,7 +14,7 @@
  * store.c refuses a table of another version (a backend built against an
  * older layout) instead of calling through the wrong slots. Raised when a
  * slot is added, removed or changes its meaning. */
-#define AIPM_STORE_OPS_VERSION 2
+#define AIPM_STORE_OPS_VERSION 3
 
 typedef struct aipm_store_ops {
     unsigned int version;
@@ -110,6 +110,26 @@ typedef struct aipm_store_ops {
                        void *ctx, aipm_error *err);
     int (*rows_digest)(aipm_store *st, const char *dataset, int64_t batch_id,
                        aipm_rows_digest_cb cb, void *ctx, aipm_error *err);
+    /* push-down reads for the graph and the adoption forecasts */
+    int (*batch_states)(aipm_store *st, aipm_batch_state_cb cb, void *ctx,
+                        aipm_store_mark *mark, aipm_error *err);
+    int (*first_uses)(aipm_store *st, int64_t through_batch,
+                      const aipm_store_mark *since, aipm_first_use_cb cb,
+                      void *ctx, aipm_error *err);
+    int (*first_memberships)(aipm_store *st, int64_t through_batch,
+                             const aipm_store_mark *since,
+                             aipm_membership_cb cb, void *ctx, aipm_error *err);
+    int (*graph_rows)(aipm_store *st, int64_t through_batch,
+                      const aipm_store_mark *since, aipm_graph_csv_cb cb,
+                      void *ctx, aipm_error *err);
+    int (*event_day_range)(aipm_store *st, int64_t *first_day,
+                           int64_t *last_day, int *found, aipm_error *err);
+    int (*user_event_times)(aipm_store *st, aipm_user_time_cb cb, void *ctx,
+                            aipm_error *err);
+    int (*user_traits)(aipm_store *st, const char *trait, int64_t before_ms,
+                       aipm_user_value_cb cb, void *ctx, aipm_error *err);
+    int (*account_traits)(aipm_store *st, const char *trait, int64_t before_ms,
+                          aipm_user_value_cb cb, void *ctx, aipm_error *err);
 } aipm_store_ops;
 
 struct aipm_store {

@@ -1375,4 +1375,13 @@ static const aipm_store_ops sqlite_ops = {
     .policy_put = sq_policy_put,
     .policy_list = sq_policy_list,
     .rows_digest = sq_rows_digest,
+    /* push-down reads for the graph and the adoption forecasts */
+    .batch_states = sq_batch_states,
+    .first_uses = sq_first_uses,
+    .first_memberships = sq_first_memberships,
+    .graph_rows = sq_graph_rows,
+    .event_day_range = sq_event_day_range,
+    .user_event_times = sq_user_event_times,
+    .user_traits = sq_user_traits,
+    .account_traits = sq_account_traits,
 };
