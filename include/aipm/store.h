@@ -752,6 +752,136 @@ int aipm_store_account_arr_plan(aipm_store *st, int64_t before_ms,
                                 aipm_account_arr_plan_cb cb, void *ctx,
                                 aipm_error *err);
 
+/* ---- push-down reads for the graph and the adoption forecasts ----
+ *
+ * "Accepted" below means a batch whose status is accepted when the read
+ * runs; every read is one statement, so one consistent view of the
+ * store. Times are ms since 1970 (the events' ts), days UTC day numbers
+ * (ms / 86,400,000, floored). Strings handed to callbacks are borrowed
+ * for the call; a non-zero callback return stops the read and is
+ * returned. */
+
+/* Where the store's history stood at one moment: each batch created
+ * later has a greater id, and each events row or graph.csv row stored
+ * later a greater position. Positions are the backend's own insertion
+ * order (SQLite: the events rowid and the graph table's rid); a mark is
+ * only ever handed back to the backend that gave it. Each field is 0 when
+ * there was none yet. */
+typedef struct aipm_store_mark {
+    int64_t batch;     /* the newest batch id, of any dataset and status */
+    int64_t event_row; /* the newest events row's position, any batch */
+    int64_t graph_row; /* the newest graph.csv row's position, any batch */
+} aipm_store_mark;
+
+typedef struct aipm_batch_state {
+    int64_t id;
+    const char *dataset;        /* events, backlog, feedback, signals, graph */
+    const char *status;         /* loading, accepted, staged, rejected, ... */
+    const char *content_sha256; /* "" when none is recorded (NULL stored) */
+} aipm_batch_state;
+typedef int (*aipm_batch_state_cb)(void *ctx, const aipm_batch_state *b);
+
+/* Every batch, of every dataset and status, by id ascending, and in *mark
+ * where the history stood as of the same read (a batch or row stored
+ * meanwhile is in neither). With no batch at all cb is never called and
+ * *mark is {0, 0, 0}. */
+int aipm_store_batch_states(aipm_store *st, aipm_batch_state_cb cb, void *ctx,
+                            aipm_store_mark *mark, aipm_error *err);
+
+/* The three reads below (the graph's rows) see the accepted batches whose
+ * id is at most through_batch, so what they return is exactly what a
+ * version listed up to that batch holds, whatever is ingested meanwhile.
+ * since NULL reads all of them; else only the rows a graph made at mark
+ * *since lacks: those of the accepted batches with since->batch < id <=
+ * through_batch whose position is after since's (event_row for events,
+ * graph_row for graph.csv). */
+
+typedef struct aipm_first_use {
+    const char *user_id; /* never NULL */
+    const char *event;   /* NULL for the events without a name (identify,
+                          * group) */
+    int64_t ts_ms;       /* the earliest ts of the user's rows of event */
+} aipm_first_use;
+typedef int (*aipm_first_use_cb)(void *ctx, const aipm_first_use *r);
+
+/* One row per (user_id, event) of the events read that have a user_id
+ * (every type: track, identify, group), with the earliest ts. Ordered by
+ * user_id, then event (NULL first), comparing bytes: a user's rows are
+ * consecutive, and the order of the users is the order the graph numbers
+ * their nodes in. */
+int aipm_store_first_uses(aipm_store *st, int64_t through_batch,
+                          const aipm_store_mark *since, aipm_first_use_cb cb,
+                          void *ctx, aipm_error *err);
+
+typedef struct aipm_membership {
+    const char *user_id, *account_id; /* never NULL (account_id: groupId) */
+    int64_t ts_ms; /* the earliest group call of the user to the account */
+} aipm_membership;
+typedef int (*aipm_membership_cb)(void *ctx, const aipm_membership *r);
+
+/* One row per (user_id, group_id) of the group events read that have
+ * both, with the earliest ts. Ordered by user_id, then group_id,
+ * comparing bytes. */
+int aipm_store_first_memberships(aipm_store *st, int64_t through_batch,
+                                 const aipm_store_mark *since,
+                                 aipm_membership_cb cb, void *ctx,
+                                 aipm_error *err);
+
+typedef struct aipm_graph_csv_row {
+    const char *src, *relation, *dst; /* as stored: the contract requires
+                                       * them, NULL only in a damaged store */
+    double weight;                    /* NAN when the row has none */
+} aipm_graph_csv_row;
+typedef int (*aipm_graph_csv_cb)(void *ctx, const aipm_graph_csv_row *r);
+
+/* Every graph.csv row read (each version of a key, not only the newest),
+ * in the order the rows were stored. */
+int aipm_store_graph_rows(aipm_store *st, int64_t through_batch,
+                          const aipm_store_mark *since, aipm_graph_csv_cb cb,
+                          void *ctx, aipm_error *err);
+
+/* The first and last day with events: the least and greatest day
+ * aipm_store_volume_put recorded for dataset events in an accepted batch.
+ * *found = 0 (days 0) when there is none. */
+int aipm_store_event_day_range(aipm_store *st, int64_t *first_day,
+                               int64_t *last_day, int *found, aipm_error *err);
+
+/* Every event of the accepted batches that has a user_id (any type), as
+ * (user_id, ts): ordered by user_id comparing bytes, so a user's events
+ * are consecutive (the order the forecasts number users in); within a
+ * user, in no particular order. user_id is never NULL. */
+typedef int (*aipm_user_time_cb)(void *ctx, const char *user_id, int64_t ts_ms);
+int aipm_store_user_event_times(aipm_store *st, aipm_user_time_cb cb, void *ctx,
+                                aipm_error *err);
+
+/* A trait value per user, for segmenting: trait is the name of a
+ * top-level key of the traits object (the JSON path $."<trait>"); a key
+ * whose value is JSON null counts as absent. The value comes as text: a
+ * string as it is, a number as SQLite's CAST AS TEXT prints it (an
+ * integer in decimal; a real with up to 15 significant digits and always
+ * a point or exponent: 2.0, 0.1, 1.0e+20), true "1", false "0", an object
+ * or array as its compact JSON text ([1,2]). user_id and value are
+ * never NULL; at most one row per user, in no particular order (callers
+ * must not depend on it). Only events with ts < before_ms are read
+ * (INT64_MAX: all). */
+typedef int (*aipm_user_value_cb)(void *ctx, const char *user_id,
+                                  const char *value);
+
+/* The user's own trait: from the newest (greatest ts) identify event of
+ * the user in the accepted batches that carries the trait (ties: any one
+ * of them). */
+int aipm_store_user_traits(aipm_store *st, const char *trait, int64_t before_ms,
+                           aipm_user_value_cb cb, void *ctx, aipm_error *err);
+
+/* The trait of the user's account: the user's account is the group_id of
+ * the user's newest group event (any group event with both ids, trait or
+ * not); its trait is taken from the newest group event of that account
+ * that carries it, by any user (ties: any one of them). Both from the
+ * accepted batches. A user whose account has no such event gets no row. */
+int aipm_store_account_traits(aipm_store *st, const char *trait,
+                              int64_t before_ms, aipm_user_value_cb cb,
+                              void *ctx, aipm_error *err);
+
 #ifdef __cplusplus
 }
 #endif

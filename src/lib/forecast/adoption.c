@@ -12,33 +12,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char range_sql[] =
-    "SELECT min(v.day), max(v.day) FROM daily_volume v"
-    " JOIN batches b ON b.id = v.batch_id"
-    " WHERE v.dataset = 'events' AND b.status = 'accepted'";
-
-static const char scan_sql[] =
-    "SELECT user_id, ts FROM events WHERE user_id IS NOT NULL"
-    " AND batch_id IN (SELECT id FROM batches WHERE status = 'accepted')"
-    " ORDER BY user_id";
-
-/* A user's newest identify trait (?1, a JSON path) before ?2 ... */
-static const char user_trait_sql[] =
-    "SELECT user_id, CAST(json_extract(payload, ?1) AS TEXT), max(ts)"
-    " FROM v_events WHERE type = 'identify' AND user_id IS NOT NULL"
-    " AND ts < ?2 AND json_extract(payload, ?1) IS NOT NULL GROUP BY user_id";
-
-/* ... else the newest trait, before ?2, of their newest account then. */
-static const char account_trait_sql[] =
-    "WITH ua AS (SELECT user_id, group_id AS acct, max(ts) FROM v_events"
-    "  WHERE type = 'group' AND user_id IS NOT NULL AND group_id IS NOT NULL"
-    "  AND ts < ?2 GROUP BY user_id),"
-    " at AS (SELECT group_id AS acct,"
-    "  CAST(json_extract(payload, ?1) AS TEXT) AS lvl, max(ts) FROM v_events"
-    "  WHERE type = 'group' AND ts < ?2"
-    "  AND json_extract(payload, ?1) IS NOT NULL GROUP BY group_id)"
-    " SELECT ua.user_id, at.lvl FROM ua JOIN at ON at.acct = ua.acct";
-
 #define MAX_WINDOW_DAYS 4096
 #define UNSET_SEG 0xffff
 
@@ -48,28 +21,12 @@ typedef struct loader {
     char *prev; /* the scan's current user id */
     size_t cap_prev, cap_users;
     int cur; /* its user index, -1 if it has no graph node */
-    int have_range;
-    int32_t lo, hi;
     aipm_strmap levels;
     int64_t *level_n;
     size_t cap_level_n;
     int32_t *lvl; /* user -> level index, -1 unset */
     int pass;     /* 1: only users first seen after the cutoff */
 } loader;
-
-static int on_range(void *ctx, int n, const char *const *text,
-                    const double *num)
-{
-    loader *L = ctx;
-
-    (void)n;
-    if (text[0] && text[1]) {
-        L->lo = (int32_t)num[0];
-        L->hi = (int32_t)num[1];
-        L->have_range = 1;
-    }
-    return 0;
-}
 
 /* The graph node of user id, or -1. */
 static int user_node(const aipm_graph *g, const char *id)
@@ -120,24 +77,22 @@ static int new_user(loader *L, int node)
     return a->n++;
 }
 
-static int on_event(void *ctx, int n, const char *const *text,
-                    const double *num)
+static int on_event(void *ctx, const char *user_id, int64_t ts_ms)
 {
     loader *L = ctx;
     aipm_adoption *a = L->a;
     int32_t day;
     int64_t b;
 
-    (void)n;
-    if (L->prev == NULL || strcmp(L->prev, text[0]) != 0) {
-        size_t len = strlen(text[0]) + 1;
+    if (L->prev == NULL || strcmp(L->prev, user_id) != 0) {
+        size_t len = strlen(user_id) + 1;
         int node;
 
         if (aipm_grow(&L->prev, &L->cap_prev, len, 1))
             return aipm_error_set(L->err, AIPM_ENOMEM,
                                   "out of memory (adoption users)");
-        memcpy(L->prev, text[0], len);
-        node = user_node(a->g, text[0]);
+        memcpy(L->prev, user_id, len);
+        node = user_node(a->g, user_id);
         L->cur = -1;
         if (node >= 0 && a->of_node[node] < 0 &&
             (L->cur = new_user(L, node)) < 0)
@@ -148,7 +103,7 @@ static int on_event(void *ctx, int n, const char *const *text,
     }
     if (L->cur < 0)
         return 0;
-    day = day_of_ms((int64_t)num[1]);
+    day = day_of_ms(ts_ms);
     if (day < a->first[L->cur])
         a->first[L->cur] = day;
     b = (int64_t)day - a->day0;
@@ -172,19 +127,16 @@ static int level_index(loader *L, const char *s, size_t len)
     return idx;
 }
 
-static int on_level(void *ctx, int n, const char *const *text,
-                    const double *num)
+static int on_level(void *ctx, const char *user_id, const char *value)
 {
     loader *L = ctx;
     int node, u, idx;
 
-    (void)n;
-    (void)num;
-    if (!text[0] || !text[1] || (node = user_node(L->a->g, text[0])) < 0 ||
+    if ((node = user_node(L->a->g, user_id)) < 0 ||
         (u = L->a->of_node[node]) < 0 || L->lvl[u] >= 0 ||
         (L->pass == 1 && L->a->first[u] < L->a->cut))
         return 0;
-    if ((idx = level_index(L, text[1], strlen(text[1]))) < 0)
+    if ((idx = level_index(L, value, strlen(value))) < 0)
         return aipm_error_set(L->err, AIPM_ENOMEM, "out of memory (segments)");
     L->lvl[u] = idx;
     return 0;
@@ -232,22 +184,20 @@ static int load_segments(loader *L, const char *by)
             L->lvl[u] = idx;
         }
     } else {
-        char path[300];
         int pass;
 
-        snprintf(path, sizeof(path), "$.\"%s\"", by);
-        /* Before the cutoff; then, for users first seen after it (only
-         * counted as observed adopters), their newest value. */
+        /* A user's newest trait of their own, else their newest account's
+         * (the first level a user gets stays), before the cutoff; then,
+         * for users first seen after it (only counted as observed
+         * adopters), their newest value. */
         for (pass = 0; pass < (a->holdout > 0 ? 2 : 1); pass++) {
-            L->pass = pass;
-            aipm_bind b[2] = {AIPM_BIND_TEXT(path),
-                              AIPM_BIND_INT(pass == 0 ? (int64_t)a->cut * DAY_MS
-                                                      : INT64_MAX)};
+            int64_t before = pass == 0 ? (int64_t)a->cut * DAY_MS : INT64_MAX;
 
-            if ((rc = aipm_store_query(a->st, user_trait_sql, b, 2, on_level, L,
-                                       L->err)) != 0 ||
-                (rc = aipm_store_query(a->st, account_trait_sql, b, 2, on_level,
-                                       L, L->err)) != 0)
+            L->pass = pass;
+            if ((rc = aipm_store_user_traits(a->st, by, before, on_level, L,
+                                             L->err)) != 0 ||
+                (rc = aipm_store_account_traits(a->st, by, before, on_level, L,
+                                                L->err)) != 0)
                 return rc;
         }
         for (u = 0; u < a->n; u++)
@@ -380,7 +330,9 @@ int aipm_adoption_open(aipm_adoption **out, aipm_store *st,
 {
     aipm_adoption *a = calloc(1, sizeof(*a));
     loader L;
-    int rc, i, nn;
+    int64_t first_day, last_day;
+    int32_t lo, hi;
+    int rc, i, nn, found;
 
     *out = NULL;
     memset(&L, 0, sizeof(L));
@@ -392,23 +344,26 @@ int aipm_adoption_open(aipm_adoption **out, aipm_store *st,
     L.a = a;
     L.err = err;
     aipm_strmap_init(&L.levels, 1 << 20);
-    if ((rc = aipm_store_query(st, range_sql, NULL, 0, on_range, &L, err)) != 0)
+    if ((rc = aipm_store_event_day_range(st, &first_day, &last_day, &found,
+                                         err)) != 0)
         goto fail;
-    if (!L.have_range) {
+    if (!found) {
         rc = aipm_error_set(err, AIPM_EINVALID,
                             "no events in the store: nothing to forecast "
                             "from (aipm ingest events first)");
         goto fail;
     }
-    a->end = L.hi + 1;
-    a->day0 = L.lo;
+    lo = (int32_t)first_day;
+    hi = (int32_t)last_day;
+    a->end = hi + 1;
+    a->day0 = lo;
     if (a->end - a->day0 > MAX_WINDOW_DAYS)
         a->day0 = a->end - MAX_WINDOW_DAYS;
-    if (holdout < 0 || holdout >= a->end - L.lo - 6) {
+    if (holdout < 0 || holdout >= a->end - lo - 6) {
         rc = aipm_error_set(err, AIPM_EINVALID,
                             "a holdout of %d days leaves less than a week "
                             "of the %d days of data",
-                            holdout, a->end - L.lo);
+                            holdout, a->end - lo);
         goto fail;
     }
     a->cut = a->end - holdout;
@@ -429,8 +384,7 @@ int aipm_adoption_open(aipm_adoption **out, aipm_store *st,
     for (i = 0; i < nn; i++)
         a->of_node[i] = -1;
     L.cur = -1;
-    if ((rc = aipm_store_query(st, scan_sql, NULL, 0, on_event, &L, err)) !=
-            0 ||
+    if ((rc = aipm_store_user_event_times(st, on_event, &L, err)) != 0 ||
         (rc = load_segments(&L, by)) != 0 ||
         (rc = load_neighbours(a, err)) != 0)
         goto fail;

@@ -23,55 +23,6 @@
 #include <string.h>
 #include <time.h>
 
-/* Each user's first time for each event name (rows grouped by user; the
- * analysis index events(user_id, event, ts, batch_id), when the store has
- * it, serves them in order without a sort), each (user, account) of the
- * group calls from the first, and graph.csv in ingest order. Every read
- * stops at the newest batch listed for the version (?1), so what the
- * graph holds is exactly what its version says, whatever is ingested
- * meanwhile. */
-static const char firsts_sql[] =
-    "SELECT user_id, event, min(ts) FROM events"
-    " WHERE user_id IS NOT NULL AND batch_id IN (SELECT id FROM batches"
-    "  WHERE status = 'accepted' AND id <= ?1)"
-    " GROUP BY user_id, event";
-
-static const char members_sql[] =
-    "SELECT user_id, group_id, min(ts) FROM events"
-    " WHERE type = 'group' AND user_id IS NOT NULL AND group_id IS NOT NULL"
-    "  AND batch_id IN (SELECT id FROM batches"
-    "   WHERE status = 'accepted' AND id <= ?1)"
-    " GROUP BY user_id, group_id";
-
-static const char graph_sql[] = "SELECT src, relation, dst, weight FROM graph"
-                                " WHERE batch_id IN (SELECT id FROM batches"
-                                "  WHERE status = 'accepted' AND id <= ?1)"
-                                " ORDER BY rid";
-
-/* The same over the rows a snapshot lacks: those of the batches after its
- * newest (?2) up to ?1, which lie after its newest row (?3), read by
- * rowid (NOT INDEXED keeps the planner off the analysis index, which
- * would scan every row for the order). */
-static const char firsts_delta_sql[] =
-    "SELECT user_id, event, min(ts) FROM events NOT INDEXED"
-    " WHERE rowid > ?3 AND user_id IS NOT NULL"
-    "  AND batch_id IN (SELECT id FROM batches"
-    "   WHERE status = 'accepted' AND id > ?2 AND id <= ?1)"
-    " GROUP BY user_id, event";
-
-static const char members_delta_sql[] =
-    "SELECT user_id, group_id, min(ts) FROM events NOT INDEXED"
-    " WHERE rowid > ?3 AND type = 'group' AND user_id IS NOT NULL"
-    "  AND group_id IS NOT NULL AND batch_id IN (SELECT id FROM batches"
-    "   WHERE status = 'accepted' AND id > ?2 AND id <= ?1)"
-    " GROUP BY user_id, group_id";
-
-static const char graph_delta_sql[] =
-    "SELECT src, relation, dst, weight FROM graph"
-    " WHERE rid > ?3 AND batch_id IN (SELECT id FROM batches"
-    "  WHERE status = 'accepted' AND id > ?2 AND id <= ?1)"
-    " ORDER BY rid";
-
 const char *aipm_node_kind_name(aipm_node_kind k)
 {
     switch (k) {
@@ -199,7 +150,7 @@ static int user_node(loader *L, const char *id)
 
 /* ---- the first uses, read on a second connection in a thread ----
  *
- * The GROUP BY over the events is the longest read; a second read-only
+ * The grouping of the events is the longest read; a second read-only
  * connection runs it while the main one reads the memberships and
  * graph.csv. The thread only collects: each user's id and, per catalog
  * feature, the first time (the event map it consults is read-only by
@@ -207,9 +158,8 @@ static int user_node(loader *L, const char *id)
 typedef struct firsts {
     const loader *L;
     aipm_store *st;
-    const char *sql;
-    const aipm_bind *binds;
-    int n_binds;
+    int64_t through;              /* the version's newest batch */
+    const aipm_store_mark *since; /* NULL: a full build */
     aipm_error err;
     int rc;
     char *ids; /* user ids, NUL-terminated, in order */
@@ -247,17 +197,14 @@ static int firsts_flush(firsts *F)
     return AIPM_OK;
 }
 
-static int firsts_row(void *ctx, int n, const char *const *text,
-                      const double *num)
+static int firsts_row(void *ctx, const aipm_first_use *r)
 {
     firsts *F = ctx;
     const loader *L = F->L;
     int ev, k;
 
-    if (n < 3 || text[0] == NULL)
-        return 0;
-    if (F->n_users == 0 || strcmp(F->cur, text[0]) != 0) {
-        size_t len = strlen(text[0]) + 1;
+    if (F->n_users == 0 || strcmp(F->cur, r->user_id) != 0) {
+        size_t len = strlen(r->user_id) + 1;
 
         if (F->n_users > 0 && firsts_flush(F))
             return AIPM_ENOMEM;
@@ -271,18 +218,18 @@ static int firsts_row(void *ctx, int n, const char *const *text,
             return AIPM_ENOMEM;
         /* the node id, "user:" and the id, and its hash, made here */
         memcpy(F->ids + F->ids_len, "user:", 5);
-        memcpy(F->ids + F->ids_len + 5, text[0], len);
-        memcpy(F->cur, text[0], len);
+        memcpy(F->ids + F->ids_len + 5, r->user_id, len);
+        memcpy(F->cur, r->user_id, len);
         F->hash[F->n_users] = aipm_strmap_hash(F->ids + F->ids_len, len + 4);
         F->id_at[F->n_users++] = F->ids_len;
         F->ids_len += len + 5;
     }
-    if (text[1] == NULL ||
-        (ev = aipm_strmap_find(&L->events, text[1], strlen(text[1]))) < 0)
+    if (r->event == NULL ||
+        (ev = aipm_strmap_find(&L->events, r->event, strlen(r->event))) < 0)
         return 0;
     for (k = L->ev_start[ev]; k < L->ev_start[ev + 1]; k++) {
         int f = L->ev_feat[k];
-        int64_t t = (int64_t)num[2];
+        int64_t t = r->ts_ms;
 
         if (F->first_t[f] == INT64_MAX)
             F->touched[F->n_touched++] = f;
@@ -296,8 +243,8 @@ static void *firsts_main(void *arg)
 {
     firsts *F = arg;
 
-    F->rc = aipm_store_query(F->st, F->sql, F->binds, F->n_binds, firsts_row, F,
-                             &F->err);
+    F->rc = aipm_store_first_uses(F->st, F->through, F->since, firsts_row, F,
+                                  &F->err);
     if (F->rc == AIPM_OK && F->n_users > 0)
         F->rc = firsts_flush(F);
     return NULL;
@@ -342,18 +289,15 @@ static void firsts_free(firsts *F)
         aipm_store_close(F->st);
 }
 
-static int member_row(void *ctx, int n, const char *const *text,
-                      const double *num)
+static int member_row(void *ctx, const aipm_membership *r)
 {
     loader *L = ctx;
     int u;
 
-    if (n < 3 || text[0] == NULL || text[1] == NULL)
-        return 0;
-    if ((u = user_node(L, text[0])) < 0)
+    if ((u = user_node(L, r->user_id)) < 0)
         return AIPM_ERROR;
-    return edge(L->g, u, node(L->g, "account:", text[1]), REL_MEMBER_OF,
-                (int64_t)num[2], 1);
+    return edge(L->g, u, node(L->g, "account:", r->account_id), REL_MEMBER_OF,
+                r->ts_ms, 1);
 }
 
 /* The catalog's event -> features map, and a node for every feature. */
@@ -443,36 +387,35 @@ static int flush_graph(loader *L)
     return rc;
 }
 
-static int graph_row(void *ctx, int n, const char *const *text,
-                     const double *num)
+static int graph_row(void *ctx, const aipm_graph_csv_row *row)
 {
     loader *L = ctx;
     struct pending *p;
     size_t ls, ld;
     int r;
 
-    if (n < 4 || !text[0] || !text[1] || !text[2])
+    if (!row->src || !row->relation || !row->dst)
         return 0;
-    if ((r = relation(L->g, text[1])) < 0)
+    if ((r = relation(L->g, row->relation)) < 0)
         return AIPM_ERROR;
     if (r < N_BUILTIN_RELATIONS)
         L->g->csv_builtin = 1;
-    ls = strlen(text[0]);
-    ld = strlen(text[2]);
+    ls = strlen(row->src);
+    ld = strlen(row->dst);
     if (aipm_grow(&L->arena, &L->arena_cap, L->arena_len + ls + ld + 2, 1))
         return aipm_error_set(L->g->err, AIPM_ENOMEM,
                               "out of memory (graph rows)");
     p = &L->pend[L->n_pend++];
     p->src = L->arena_len;
     p->src_len = ls;
-    memcpy(L->arena + L->arena_len, text[0], ls + 1);
+    memcpy(L->arena + L->arena_len, row->src, ls + 1);
     L->arena_len += ls + 1;
     p->dst = L->arena_len;
     p->dst_len = ld;
-    memcpy(L->arena + L->arena_len, text[2], ld + 1);
+    memcpy(L->arena + L->arena_len, row->dst, ld + 1);
     L->arena_len += ld + 1;
     p->rel = r;
-    p->w = text[3] ? num[3] : 1;
+    p->w = isnan(row->weight) ? 1 : row->weight;
     return L->n_pend == GRAPH_BATCH ? flush_graph(L) : 0;
 }
 
@@ -804,21 +747,28 @@ aipm_graph *aipm_graph__new(aipm_error *err)
 }
 
 /* Load the version's rows into g's raw edges: all of them (was NULL), or
- * those after version was (a delta on a restored graph). */
+ * those after version was (a delta on a restored graph). Three store
+ * reads, each stopping at the version's newest batch so that what the
+ * graph holds is exactly what its version says, whatever is ingested
+ * meanwhile: each user's first time for each event name, rows grouped by
+ * user; each (user, account) of the group calls from the first; and
+ * graph.csv in ingest order (aipm_store_first_uses and the two after it,
+ * store.h). */
 static int load(aipm_graph *g, aipm_store *st, const aipm_config *cfg,
                 const graph_version *v, const graph_version *was)
 {
-    aipm_bind events_binds[3], graph_binds[3];
-    int n_binds = was ? 3 : 1;
+    aipm_store_mark mark, *since = NULL;
     loader L;
     firsts F;
     pthread_t tid;
     int f, rc, threaded = 0;
 
-    events_binds[0] = graph_binds[0] = AIPM_BIND_INT(v->max_batch);
-    events_binds[1] = graph_binds[1] = AIPM_BIND_INT(was ? was->max_batch : 0);
-    events_binds[2] = AIPM_BIND_INT(was ? was->events_rowid : 0);
-    graph_binds[2] = AIPM_BIND_INT(was ? was->graph_rid : 0);
+    if (was) { /* the delta: what the snapshot's version lacks */
+        mark.batch = was->max_batch;
+        mark.event_row = was->events_rowid;
+        mark.graph_row = was->graph_rid;
+        since = &mark;
+    }
     memset(&L, 0, sizeof(L));
     L.g = g;
     L.last_node = -1;
@@ -827,9 +777,8 @@ static int load(aipm_graph *g, aipm_store *st, const aipm_config *cfg,
      * else on this one, first. Either way collected, then applied. */
     memset(&F, 0, sizeof(F));
     F.L = &L;
-    F.sql = was ? firsts_delta_sql : firsts_sql;
-    F.binds = events_binds;
-    F.n_binds = n_binds;
+    F.through = v->max_batch;
+    F.since = since;
     if (rc == AIPM_OK) {
         F.first_t = malloc(((size_t)L.n_feat + 1) * sizeof(int64_t));
         F.touched = calloc((size_t)L.n_feat + 1, sizeof(int));
@@ -852,11 +801,11 @@ static int load(aipm_graph *g, aipm_store *st, const aipm_config *cfg,
         F.st = NULL; /* not ours to close */
     }
     if (rc == AIPM_OK)
-        rc = aipm_store_query(st, was ? members_delta_sql : members_sql,
-                              events_binds, n_binds, member_row, &L, g->err);
+        rc = aipm_store_first_memberships(st, v->max_batch, since, member_row,
+                                          &L, g->err);
     if (rc == AIPM_OK)
-        rc = aipm_store_query(st, was ? graph_delta_sql : graph_sql,
-                              graph_binds, n_binds, graph_row, &L, g->err);
+        rc = aipm_store_graph_rows(st, v->max_batch, since, graph_row, &L,
+                                   g->err);
     if (rc == AIPM_OK && L.n_pend > 0)
         rc = flush_graph(&L);
     if (threaded)

@@ -71,38 +71,26 @@ _Static_assert(sizeof(adj) == 16, "an edge has no padding");
 
 /* ---- the version ---- */
 
-/* One statement, so one read of the store: the batches and, as of the
- * same moment, the newest rows. */
-static const char version_sql[] =
-    "SELECT b.id, b.dataset, b.status, coalesce(b.content_sha256, ''),"
-    " (SELECT coalesce(max(rowid), 0) FROM events),"
-    " (SELECT coalesce(max(rid), 0) FROM graph)"
-    " FROM batches b ORDER BY b.id";
-
-static int on_batch(void *ctx, int n, const char *const *text,
-                    const double *num)
+/* The accepted events and graph batches of the store's batches (read
+ * with, as of the same moment, the newest batch and rows: one read). */
+static int on_batch(void *ctx, const aipm_batch_state *row)
 {
     graph_version *v = ctx;
     graph_batch *b;
     int dataset;
 
-    if (n < 6 || !text[1] || !text[2])
-        return 0;
-    v->max_batch = (int64_t)num[0];
-    v->events_rowid = (int64_t)num[4];
-    v->graph_rid = (int64_t)num[5];
-    dataset = strcmp(text[1], "events") == 0  ? 0
-              : strcmp(text[1], "graph") == 0 ? 1
-                                              : -1;
-    if (dataset < 0 || strcmp(text[2], "accepted") != 0)
+    dataset = strcmp(row->dataset, "events") == 0  ? 0
+              : strcmp(row->dataset, "graph") == 0 ? 1
+                                                   : -1;
+    if (dataset < 0 || strcmp(row->status, "accepted") != 0)
         return 0;
     if (aipm_grow(&v->batches, &v->cap_batches, v->n_batches + 1,
                   sizeof(*v->batches)) != 0)
         return AIPM_ENOMEM;
     b = &v->batches[v->n_batches++];
-    b->id = (int64_t)num[0];
+    b->id = row->id;
     b->dataset = dataset;
-    snprintf(b->sha, sizeof(b->sha), "%s", text[3] ? text[3] : "");
+    snprintf(b->sha, sizeof(b->sha), "%s", row->content_sha256);
     return 0;
 }
 
@@ -133,12 +121,16 @@ int aipm_graph__version(graph_version *v, aipm_store *st,
                         const aipm_config *cfg, aipm_error *err)
 {
     const char *ns = aipm_store_namespace(st);
+    aipm_store_mark mark = {0, 0, 0};
     int rc;
 
     memset(v, 0, sizeof(*v));
     catalog_digest(cfg, v->catalog);
     aipm_sha256_oneshot(v->store, ns, strlen(ns));
-    rc = aipm_store_query(st, version_sql, NULL, 0, on_batch, v, err);
+    rc = aipm_store_batch_states(st, on_batch, v, &mark, err);
+    v->max_batch = mark.batch;
+    v->events_rowid = mark.event_row;
+    v->graph_rid = mark.graph_row;
     if (rc == AIPM_ENOMEM)
         rc = aipm_error_set(err, AIPM_ENOMEM, "out of memory");
     return rc;

@@ -671,4 +671,55 @@ int aipm_store_account_arr_plan(aipm_store *st, int64_t before_ms,
                                 aipm_error *err)
 {
     return st->ops->account_arr_plan(st, before_ms, cb, ctx, err);
+int aipm_store_batch_states(aipm_store *st, aipm_batch_state_cb cb, void *ctx,
+                            aipm_store_mark *mark, aipm_error *err)
+{
+    return st->ops->batch_states(st, cb, ctx, mark, err);
+}
+
+int aipm_store_first_uses(aipm_store *st, int64_t through_batch,
+                          const aipm_store_mark *since, aipm_first_use_cb cb,
+                          void *ctx, aipm_error *err)
+{
+    return st->ops->first_uses(st, through_batch, since, cb, ctx, err);
+}
+
+int aipm_store_first_memberships(aipm_store *st, int64_t through_batch,
+                                 const aipm_store_mark *since,
+                                 aipm_membership_cb cb, void *ctx,
+                                 aipm_error *err)
+{
+    return st->ops->first_memberships(st, through_batch, since, cb, ctx, err);
+}
+
+int aipm_store_graph_rows(aipm_store *st, int64_t through_batch,
+                          const aipm_store_mark *since, aipm_graph_csv_cb cb,
+                          void *ctx, aipm_error *err)
+{
+    return st->ops->graph_rows(st, through_batch, since, cb, ctx, err);
+}
+
+int aipm_store_event_day_range(aipm_store *st, int64_t *first_day,
+                               int64_t *last_day, int *found, aipm_error *err)
+{
+    return st->ops->event_day_range(st, first_day, last_day, found, err);
+}
+
+int aipm_store_user_event_times(aipm_store *st, aipm_user_time_cb cb, void *ctx,
+                                aipm_error *err)
+{
+    return st->ops->user_event_times(st, cb, ctx, err);
+}
+
+int aipm_store_user_traits(aipm_store *st, const char *trait, int64_t before_ms,
+                           aipm_user_value_cb cb, void *ctx, aipm_error *err)
+{
+    return st->ops->user_traits(st, trait, before_ms, cb, ctx, err);
+}
+
+int aipm_store_account_traits(aipm_store *st, const char *trait,
+                              int64_t before_ms, aipm_user_value_cb cb,
+                              void *ctx, aipm_error *err)
+{
+    return st->ops->account_traits(st, trait, before_ms, cb, ctx, err);
 }

@@ -156,6 +156,26 @@ typedef struct aipm_store_ops {
     int (*account_arr_plan)(aipm_store *st, int64_t before_ms,
                             aipm_account_arr_plan_cb cb, void *ctx,
                             aipm_error *err);
+    /* push-down reads for the graph and the adoption forecasts */
+    int (*batch_states)(aipm_store *st, aipm_batch_state_cb cb, void *ctx,
+                        aipm_store_mark *mark, aipm_error *err);
+    int (*first_uses)(aipm_store *st, int64_t through_batch,
+                      const aipm_store_mark *since, aipm_first_use_cb cb,
+                      void *ctx, aipm_error *err);
+    int (*first_memberships)(aipm_store *st, int64_t through_batch,
+                             const aipm_store_mark *since,
+                             aipm_membership_cb cb, void *ctx, aipm_error *err);
+    int (*graph_rows)(aipm_store *st, int64_t through_batch,
+                      const aipm_store_mark *since, aipm_graph_csv_cb cb,
+                      void *ctx, aipm_error *err);
+    int (*event_day_range)(aipm_store *st, int64_t *first_day,
+                           int64_t *last_day, int *found, aipm_error *err);
+    int (*user_event_times)(aipm_store *st, aipm_user_time_cb cb, void *ctx,
+                            aipm_error *err);
+    int (*user_traits)(aipm_store *st, const char *trait, int64_t before_ms,
+                       aipm_user_value_cb cb, void *ctx, aipm_error *err);
+    int (*account_traits)(aipm_store *st, const char *trait, int64_t before_ms,
+                          aipm_user_value_cb cb, void *ctx, aipm_error *err);
 } aipm_store_ops;
 
 struct aipm_store {

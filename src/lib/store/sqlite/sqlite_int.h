@@ -169,6 +169,27 @@ int sq_audit_frontier_get(aipm_store *base, int64_t *size, void *buf,
                           size_t cap, size_t *len, int *found, aipm_error *err);
 int sq_audit_frontier_put(aipm_store *base, int64_t size, const void *buf,
                           size_t len, aipm_error *err);
+/* sqlite/graph.c: the graph's reads (its version and rows). */
+int sq_batch_states(aipm_store *base, aipm_batch_state_cb cb, void *ctx,
+                    aipm_store_mark *mark, aipm_error *err);
+int sq_first_uses(aipm_store *base, int64_t through_batch,
+                  const aipm_store_mark *since, aipm_first_use_cb cb, void *ctx,
+                  aipm_error *err);
+int sq_first_memberships(aipm_store *base, int64_t through_batch,
+                         const aipm_store_mark *since, aipm_membership_cb cb,
+                         void *ctx, aipm_error *err);
+int sq_graph_rows(aipm_store *base, int64_t through_batch,
+                  const aipm_store_mark *since, aipm_graph_csv_cb cb, void *ctx,
+                  aipm_error *err);
+/* sqlite/forecast.c: the adoption forecasts' reads. */
+int sq_event_day_range(aipm_store *base, int64_t *first_day, int64_t *last_day,
+                       int *found, aipm_error *err);
+int sq_user_event_times(aipm_store *base, aipm_user_time_cb cb, void *ctx,
+                        aipm_error *err);
+int sq_user_traits(aipm_store *base, const char *trait, int64_t before_ms,
+                   aipm_user_value_cb cb, void *ctx, aipm_error *err);
+int sq_account_traits(aipm_store *base, const char *trait, int64_t before_ms,
+                      aipm_user_value_cb cb, void *ctx, aipm_error *err);
 
 /* mem(user_id, acct): each user's account, the group_id of their newest
  * group call before BOUND (an SQL expression in ms: the end of what the

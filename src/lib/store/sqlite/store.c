@@ -1391,4 +1391,13 @@ static const aipm_store_ops sqlite_ops = {
     .item_daily_users = sq_item_daily_users,
     .market_signals = sq_market_signals,
     .account_arr_plan = sq_account_arr_plan,
+    /* push-down reads for the graph and the adoption forecasts */
+    .batch_states = sq_batch_states,
+    .first_uses = sq_first_uses,
+    .first_memberships = sq_first_memberships,
+    .graph_rows = sq_graph_rows,
+    .event_day_range = sq_event_day_range,
+    .user_event_times = sq_user_event_times,
+    .user_traits = sq_user_traits,
+    .account_traits = sq_account_traits,
 };
