@@ -246,29 +246,7 @@ int aipm_store_audit_frontier_get(aipm_store *st, int64_t *size, void *buf,
 int aipm_store_audit_frontier_put(aipm_store *st, int64_t size, const void *buf,
                                   size_t len, aipm_error *err);
 
-/* ---- read-only push-down queries (metrics, analyses) ---- */
-
-/* A bound parameter: text (NULL binds SQL NULL), an integer or a real. */
-typedef struct aipm_bind {
-    const char *text;
-    int64_t integer;
-    int kind; /* 0 integer, 1 text, 2 real */
-    double real;
-} aipm_bind;
-
-#define AIPM_BIND_TEXT(s) ((aipm_bind){(s), 0, 1, 0})
-#define AIPM_BIND_INT(i) ((aipm_bind){NULL, (i), 0, 0})
-#define AIPM_BIND_REAL(x) ((aipm_bind){NULL, 0, 2, (x)})
-
-/* One result row: n columns, each as text (NULL for SQL NULL) and as a
- * number. Borrowed for the callback. */
-typedef int (*aipm_row_cb)(void *ctx, int n, const char *const *text,
-                           const double *num);
-
-/* Run a read-only query (SQL from the metrics module's generator, never
- * from input) with bound parameters ?1..?n. */
-int aipm_store_query(aipm_store *st, const char *sql, const aipm_bind *binds,
-                     int n_binds, aipm_row_cb cb, void *ctx, aipm_error *err);
+/* ---- counts and the analyses' index ---- */
 
 /* How many track events named `event` the accepted batches hold, counting
  * at most cap of them (cap <= 0: all). cap 1 asks "does it ever occur",
@@ -641,6 +619,7 @@ int aipm_store_kpi_events(aipm_store *st, const aipm_periods *p,
 /* Per period: the distinct accounts active in it. */
 int aipm_store_kpi_active_accounts(aipm_store *st, const aipm_periods *p,
                                    double *out, aipm_error *err);
+
 /* ---- push-down reads for prioritize (signals) ----
  * What the backlog prioritizer reads of the store (prioritize/signals.c).
  * Each reads the accepted batches only. "Day" is ts_ms / 86400000 in

@@ -422,12 +422,6 @@ int aipm_store_audit_last(aipm_store *st, int64_t *seq, uint8_t root[32],
     return st->ops->audit_last(st, seq, root, found, err);
 }
 
-int aipm_store_query(aipm_store *st, const char *sql, const aipm_bind *binds,
-                     int n_binds, aipm_row_cb cb, void *ctx, aipm_error *err)
-{
-    return st->ops->query(st, sql, binds, n_binds, cb, ctx, err);
-}
-
 int aipm_store_audit_frontier_get(aipm_store *st, int64_t *size, void *buf,
                                   size_t cap, size_t *len, int *found,
                                   aipm_error *err)
@@ -632,6 +626,8 @@ int aipm_store_kpi_active_accounts(aipm_store *st, const aipm_periods *p,
                                    double *out, aipm_error *err)
 {
     return st->ops->kpi_active_accounts(st, p, out, err);
+}
+
 /* ---- push-down reads for prioritize (signals) ---- */
 
 int aipm_store_backlog_items(aipm_store *st, aipm_backlog_item_cb cb, void *ctx,
@@ -671,6 +667,10 @@ int aipm_store_account_arr_plan(aipm_store *st, int64_t before_ms,
                                 aipm_error *err)
 {
     return st->ops->account_arr_plan(st, before_ms, cb, ctx, err);
+}
+
+/* ---- push-down reads for the graph and the adoption forecasts ---- */
+
 int aipm_store_batch_states(aipm_store *st, aipm_batch_state_cb cb, void *ctx,
                             aipm_store_mark *mark, aipm_error *err)
 {

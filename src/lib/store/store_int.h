@@ -14,7 +14,7 @@
  * store.c refuses a table of another version (a backend built against an
  * older layout) instead of calling through the wrong slots. Raised when a
  * slot is added, removed or changes its meaning. */
-#define AIPM_STORE_OPS_VERSION 3
+#define AIPM_STORE_OPS_VERSION 4
 
 typedef struct aipm_store_ops {
     unsigned int version;
@@ -63,8 +63,6 @@ typedef struct aipm_store_ops {
                       aipm_error *err);
     int (*audit_last)(aipm_store *st, int64_t *seq, uint8_t root[32],
                       int *found, aipm_error *err);
-    int (*query)(aipm_store *st, const char *sql, const aipm_bind *binds,
-                 int n_binds, aipm_row_cb cb, void *ctx, aipm_error *err);
     int (*audit_frontier_get)(aipm_store *st, int64_t *size, void *buf,
                               size_t cap, size_t *len, int *found,
                               aipm_error *err);

@@ -14,11 +14,11 @@
 static const char range_sql[] =
     "SELECT min(v.day), max(v.day) FROM daily_volume v"
     " JOIN batches b ON b.id = v.batch_id"
-    " WHERE v.dataset = 'events' AND b.status = 'accepted'";
+    " WHERE v.dataset = 'events' AND b." SQ_ACCEPTED;
 
 static const char scan_sql[] =
     "SELECT user_id, ts FROM events WHERE user_id IS NOT NULL"
-    " AND batch_id IN (SELECT id FROM batches WHERE status = 'accepted')"
+    " AND batch_id IN (SELECT id FROM batches WHERE " SQ_ACCEPTED ")"
     " ORDER BY user_id";
 
 /* A user's newest identify trait (?1, a JSON path) before ?2 ... */

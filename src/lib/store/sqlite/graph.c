@@ -28,19 +28,19 @@ static const char version_sql[] =
 static const char firsts_sql[] =
     "SELECT user_id, event, min(ts) FROM events"
     " WHERE user_id IS NOT NULL AND batch_id IN (SELECT id FROM batches"
-    "  WHERE status = 'accepted' AND id <= ?1)"
+    "  WHERE " SQ_ACCEPTED " AND id <= ?1)"
     " GROUP BY user_id, event";
 
 static const char members_sql[] =
     "SELECT user_id, group_id, min(ts) FROM events"
     " WHERE type = 'group' AND user_id IS NOT NULL AND group_id IS NOT NULL"
     "  AND batch_id IN (SELECT id FROM batches"
-    "   WHERE status = 'accepted' AND id <= ?1)"
+    "   WHERE " SQ_ACCEPTED " AND id <= ?1)"
     " GROUP BY user_id, group_id";
 
 static const char graph_sql[] = "SELECT src, relation, dst, weight FROM graph"
                                 " WHERE batch_id IN (SELECT id FROM batches"
-                                "  WHERE status = 'accepted' AND id <= ?1)"
+                                "  WHERE " SQ_ACCEPTED " AND id <= ?1)"
                                 " ORDER BY rid";
 
 /* The same over the rows a snapshot lacks: those of the batches after its
@@ -51,20 +51,20 @@ static const char firsts_delta_sql[] =
     "SELECT user_id, event, min(ts) FROM events NOT INDEXED"
     " WHERE rowid > ?3 AND user_id IS NOT NULL"
     "  AND batch_id IN (SELECT id FROM batches"
-    "   WHERE status = 'accepted' AND id > ?2 AND id <= ?1)"
+    "   WHERE " SQ_ACCEPTED " AND id > ?2 AND id <= ?1)"
     " GROUP BY user_id, event";
 
 static const char members_delta_sql[] =
     "SELECT user_id, group_id, min(ts) FROM events NOT INDEXED"
     " WHERE rowid > ?3 AND type = 'group' AND user_id IS NOT NULL"
     "  AND group_id IS NOT NULL AND batch_id IN (SELECT id FROM batches"
-    "   WHERE status = 'accepted' AND id > ?2 AND id <= ?1)"
+    "   WHERE " SQ_ACCEPTED " AND id > ?2 AND id <= ?1)"
     " GROUP BY user_id, group_id";
 
 static const char graph_delta_sql[] =
     "SELECT src, relation, dst, weight FROM graph"
     " WHERE rid > ?3 AND batch_id IN (SELECT id FROM batches"
-    "  WHERE status = 'accepted' AND id > ?2 AND id <= ?1)"
+    "  WHERE " SQ_ACCEPTED " AND id > ?2 AND id <= ?1)"
     " ORDER BY rid";
 
 static const char *col(sqlite3_stmt *st, int i)

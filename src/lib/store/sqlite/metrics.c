@@ -77,7 +77,7 @@
  * ?12 when it is not NULL. */
 #define EXPERIMENT_CTES(UNITS, EVENTS, VALUES)                                 \
     UNITS " ok AS MATERIALIZED (SELECT id FROM batches"                        \
-          " WHERE status = 'accepted'),"                                       \
+          " WHERE " SQ_ACCEPTED "),"                                           \
           " per AS MATERIALIZED ("                                             \
           " SELECT s.unit AS unit, s.v AS v,"                                  \
           "  (SELECT total(CASE WHEN ?7 IS NULL THEN 1"                        \

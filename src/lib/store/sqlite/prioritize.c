@@ -1,13 +1,11 @@
 /* prioritize.c - the push-down reads of the backlog prioritizer (store.h,
  * "push-down reads for prioritize (signals)").
  *
- * The statements prioritize/signals.c used to send through
- * aipm_store_query live here, unchanged, with the mapping of their columns
- * to typed rows. Each is prepared for its call (they run once or a few
- * times a run) and reads through the v_* views, so it sees the accepted
- * batches only. A number column read as text first, as the old generic
- * rows did, keeps its exact meaning: empty is NAN, anything else is
- * SQLite's conversion to a real.
+ * The statements, with the mapping of their columns to typed rows. Each is
+ * prepared for its call (they run once or a few times a run) and reads through
+ * the v_* views, so it sees the accepted batches only. A number column read as
+ * text first, as the old generic rows did, keeps its exact meaning: empty is
+ * NAN, anything else is SQLite's conversion to a real.
  */
 #include "store/sqlite/sqlite_int.h"
 

@@ -62,7 +62,7 @@ static const char migration_1[] =
     "CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit"
     " BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;"
     "CREATE VIEW v_events AS SELECT e.* FROM events e JOIN batches b"
-    " ON b.id = e.batch_id WHERE b.status = 'accepted';";
+    " ON b.id = e.batch_id WHERE b." SQ_ACCEPTED ";";
 
 /* Migration 2: decision records (kept simple until the governance
  * module: what was decided, from which inputs, with which parameters, and

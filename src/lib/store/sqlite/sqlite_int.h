@@ -37,6 +37,12 @@ enum {
     S_COUNT
 };
 
+/* Visibility, defined once: the rows analyses see are those of batches
+ * whose status is accepted. The v_* views (schema.c) are built on it, and
+ * the statements that read a base table for its index name it through it
+ * instead of spelling it again. */
+#define SQ_ACCEPTED "status = 'accepted'"
+
 /* The CSV datasets, each with its own table (sqlite/store.c's csv_names). */
 #define N_CSV 4
 

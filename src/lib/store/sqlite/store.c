@@ -63,7 +63,7 @@ static const char *const sql_text[S_COUNT] = {
     [S_VOLUME_MEAN] =
         "SELECT count(*), coalesce(sum(n), 0) FROM (SELECT v.day, "
         "sum(v.n) AS n FROM daily_volume v JOIN batches b "
-        "ON b.id = v.batch_id WHERE b.status = 'accepted' AND "
+        "ON b.id = v.batch_id WHERE b." SQ_ACCEPTED " AND "
         "v.dataset = ?1 AND v.day >= ?2 AND v.day < ?3 GROUP BY v.day)",
     [S_RUN_PUT] = "INSERT INTO runs(id, job, state, started_ms, ended_ms, "
                   "inputs, outputs, facets) "
@@ -169,7 +169,7 @@ static int dataset_ddl(sqlite_store *s, const aipm_dataset_def *def,
                              " WHERE live = 1;"
                              "CREATE VIEW v_%s AS SELECT t.* FROM %s t"
                              " JOIN batches b ON b.id = t.batch_id"
-                             " WHERE b.status = 'accepted';",
+                             " WHERE b." SQ_ACCEPTED ";",
                              def->name, def->name, def->name, def->name);
     if (rc == 0)
         rc = exec(s, aipm_buf_cstr(&sql), err);
@@ -1186,7 +1186,7 @@ static int sq_schema_load(aipm_store *base, aipm_schema_cb cb, void *ctx,
             "  row_number() OVER (PARTITION BY es.event, es.property"
             "   ORDER BY es.version DESC, es.batch_id DESC) AS rn"
             " FROM event_schema es JOIN batches b ON b.id = es.batch_id"
-            " WHERE b.status = 'accepted') WHERE rn = 1",
+            " WHERE b." SQ_ACCEPTED ") WHERE rn = 1",
             -1, &st, NULL) != SQLITE_OK)
         return aipm_sqlite__db_error(s, err);
     return aipm_sqlite__each_row(s, st, schema_each,
@@ -1251,48 +1251,6 @@ static int sq_volume_mean(aipm_store *base, const char *dataset,
     return AIPM_OK;
 }
 
-/* A push-down query's row: up to 32 columns, as text and as numbers. */
-static int query_each(sqlite3_stmt *st, void *ctx)
-{
-    aipm_sqlite__relay *r = ctx;
-    const char *text[32];
-    double num[32];
-    int n = sqlite3_column_count(st), i;
-
-    if (n > 32)
-        n = 32;
-    for (i = 0; i < n; i++) {
-        text[i] = (const char *)sqlite3_column_text(st, i);
-        num[i] = sqlite3_column_double(st, i);
-    }
-    return ((aipm_row_cb)r->cb)(r->ctx, n, text, num);
-}
-
-static int sq_query(aipm_store *base, const char *sql, const aipm_bind *binds,
-                    int n_binds, aipm_row_cb cb, void *ctx, aipm_error *err)
-{
-    sqlite_store *s = (sqlite_store *)base;
-    sqlite3_stmt *st = NULL;
-    int i;
-
-    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
-        return aipm_sqlite__db_error(s, err);
-    if (!sqlite3_stmt_readonly(st)) {
-        sqlite3_finalize(st);
-        return aipm_error_set(err, AIPM_ERROR, "store: not a read-only query");
-    }
-    for (i = 0; i < n_binds; i++) {
-        if (binds[i].kind == 1)
-            aipm_sqlite__bind_text(st, i + 1, binds[i].text);
-        else if (binds[i].kind == 2)
-            sqlite3_bind_double(st, i + 1, binds[i].real);
-        else
-            sqlite3_bind_int64(st, i + 1, binds[i].integer);
-    }
-    return aipm_sqlite__each_row(
-        s, st, query_each, &(aipm_sqlite__relay){(void (*)(void))cb, ctx}, err);
-}
-
 static int sq_analysis_index(aipm_store *base, aipm_error *err)
 {
     sqlite_store *s = (sqlite_store *)base;
@@ -1317,8 +1275,8 @@ static int sq_event_count(aipm_store *base, const char *event, int64_t cap,
     if (sqlite3_prepare_v2(s->db,
                            "SELECT count(*) FROM (SELECT 1 FROM events"
                            " WHERE event = ?1 AND batch_id IN"
-                           " (SELECT id FROM batches WHERE status ="
-                           " 'accepted') LIMIT ?2)",
+                           " (SELECT id FROM batches WHERE " SQ_ACCEPTED
+                           ") LIMIT ?2)",
                            -1, &st, NULL) != SQLITE_OK)
         return aipm_sqlite__db_error(s, err);
     sqlite3_bind_text(st, 1, event, -1, SQLITE_TRANSIENT);
@@ -1351,7 +1309,6 @@ static const aipm_store_ops sqlite_ops = {
     .audit_put = sq_audit_put,
     .audit_list = sq_audit_list,
     .audit_last = sq_audit_last,
-    .query = sq_query,
     .audit_frontier_get = sq_audit_frontier_get,
     .audit_frontier_put = sq_audit_frontier_put,
     .decision_put = sq_decision_put,
