@@ -165,6 +165,37 @@ static void test_kill_at(const char *point)
 #define test_kill_at(point) ((void)0)
 #endif
 
+/* Whether init makes its store at --store (a PostgreSQL URL) instead of
+ * the workspace's own aipm.db. */
+static int network_store(void)
+{
+    return g_cli.store_url && strstr(g_cli.store_url, "://") &&
+           strncmp(g_cli.store_url, "sqlite:", 7) != 0;
+}
+
+/* The template with `store:` naming url (which holds no password). */
+static char *yaml_for(const char *tmpl, const char *url)
+{
+    const char *line = strstr(tmpl, "\nstore: "), *end;
+    aipm_buf b;
+    char *out;
+
+    if (line == NULL)
+        return strdup(tmpl);
+    line++;
+    end = strchr(line, '\n');
+    aipm_buf_init(&b, 1 << 20);
+    if (aipm_buf_put(&b, tmpl, (size_t)(line - tmpl)) != 0 ||
+        aipm_buf_printf(&b, "store: \"%s\"   # the store (PostgreSQL)", url) !=
+            0 ||
+        aipm_buf_puts(&b, end ? end : "\n") != 0)
+        out = NULL;
+    else
+        out = strdup(aipm_buf_cstr(&b));
+    aipm_buf_free(&b);
+    return out;
+}
+
 /* Build the workspace's files in the folder build, as if it were at
  * final (the absolute path the workspace will have): the store with the
  * `init` audit entry, the checkpoint, and aipm.yaml last. */
@@ -183,6 +214,8 @@ static int build_files(const char *build, const char *final,
     if (path_in(path, sizeof(path), build, "aipm.db") != 0 ||
         path_in(ns, sizeof(ns), final, "aipm.db") != 0)
         return cli_usage_error("workspace path too long: %s", final);
+    if (network_store())
+        snprintf(path, sizeof(path), "%s", g_cli.store_url);
     /* The first policy version is the file's, named by the init entry. */
     if ((rc = aipm_config_load_buffer(&cfg, yaml_text, strlen(yaml_text),
                                       "aipm.yaml", &err)) != 0)
@@ -205,9 +238,14 @@ static int build_files(const char *build, const char *final,
     /* The entry names where the workspace will be, not the build folder. */
     {
         json_t *d =
-            json_pack("{s:s, s:s+, s:i, s:s}", "workspace", final, "store",
-                      "sqlite:", ns, "schema_version",
-                      aipm_store_schema_version(st), "policy_sha256", sha);
+            network_store()
+                ? json_pack("{s:s, s:s, s:i, s:s}", "workspace", final, "store",
+                            aipm_store_namespace(st), "schema_version",
+                            aipm_store_schema_version(st), "policy_sha256", sha)
+                : json_pack("{s:s, s:s+, s:i, s:s}", "workspace", final,
+                            "store", "sqlite:", ns, "schema_version",
+                            aipm_store_schema_version(st), "policy_sha256",
+                            sha);
         char *t = d ? json_dumps(d, JSON_COMPACT) : NULL;
 
         snprintf(detail, sizeof(detail), "%s", t ? t : "{}");
@@ -369,6 +407,8 @@ int cli_workspace_create(const char *dir, const char *yaml_text, char *abs,
     for (i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
         snprintf(from, sizeof(from), "%s/%s", build, files[i]);
         snprintf(to, sizeof(to), "%s/%s", abs, files[i]);
+        if (i == 0 && network_store())
+            continue; /* the store is elsewhere */
         if (move_noreplace(from, to, 0) != 0) {
             if (errno == EEXIST)
                 rc = cli_usage_error("%s already holds an aipm workspace "
@@ -409,12 +449,30 @@ int cmd_init(int argc, char **argv)
     }
     if (argc > 2)
         return cli_usage_error("init takes one folder; see `aipm init -h`");
-    if ((rc = cli_workspace_create(dir, aipm_config_template(), abs,
-                                   sizeof(abs))) != 0)
+    if (network_store()) {
+        char shown[1024];
+        char *yaml;
+
+        aipm_store_url_redact(shown, sizeof(shown), g_cli.store_url);
+        if (strcmp(shown, g_cli.store_url) != 0)
+            return cli_usage_error(
+                "--store %s holds a password, which aipm.yaml would keep in "
+                "clear; give it in ~/.pgpass or PGPASSWORD instead",
+                shown);
+        if ((yaml = yaml_for(aipm_config_template(), g_cli.store_url)) == NULL)
+            return cli_usage_error("out of memory");
+        rc = cli_workspace_create(dir, yaml, abs, sizeof(abs));
+        free(yaml);
+    } else {
+        rc =
+            cli_workspace_create(dir, aipm_config_template(), abs, sizeof(abs));
+    }
+    if (rc != 0)
         return rc;
     if (g_cli.json) {
         json_t *o = json_pack("{s:s, s:s, s:s}", "workspace", abs, "config",
-                              "aipm.yaml", "store", "aipm.db");
+                              "aipm.yaml", "store",
+                              network_store() ? g_cli.store_url : "aipm.db");
 
         cli_print_json(o);
         json_decref(o);
@@ -422,9 +480,10 @@ int cmd_init(int argc, char **argv)
         printf("Created an aipm workspace in %s\n"
                "  aipm.yaml  the workspace file: catalog, KPIs, experiments, "
                "policies\n"
-               "  aipm.db    the store (SQLite)\n"
+               "  %s    the store (%s)\n"
                "Next: aipm -C %s ingest events FILE.ndjson\n",
-               abs, dir);
+               abs, network_store() ? g_cli.store_url : "aipm.db",
+               network_store() ? "PostgreSQL" : "SQLite", dir);
     }
     return EXIT_OK;
 }

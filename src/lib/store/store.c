@@ -193,19 +193,32 @@ static void redact_error(aipm_error *err, const char *url,
     }
 }
 
-/* Network stores this build recognizes but does not have (any case of
- * the scheme: schemes are case-insensitive, RFC 3986 3.1). */
-static int network_scheme(const char *url)
+static int has_scheme(const char *url, const char *const *schemes, size_t n)
 {
-    static const char *const schemes[] = {"postgresql://", "postgres://",
-                                          "clickhouse://", "mysql://",
-                                          "mariadb://"};
     size_t i;
 
-    for (i = 0; i < sizeof(schemes) / sizeof(schemes[0]); i++)
+    for (i = 0; i < n; i++)
         if (strncasecmp(url, schemes[i], strlen(schemes[i])) == 0)
             return 1;
     return 0;
+}
+
+/* PostgreSQL's URI schemes (libpq), any case: schemes are
+ * case-insensitive, RFC 3986 3.1. */
+static int pg_scheme(const char *url)
+{
+    static const char *const schemes[] = {"postgresql://", "postgres://"};
+
+    return has_scheme(url, schemes, sizeof(schemes) / sizeof(schemes[0]));
+}
+
+/* Network stores this build recognizes but does not have. */
+static int network_scheme(const char *url)
+{
+    static const char *const schemes[] = {"clickhouse://", "mysql://",
+                                          "mariadb://"};
+
+    return has_scheme(url, schemes, sizeof(schemes) / sizeof(schemes[0]));
 }
 
 /* A backend whose ops table is of another layout than this build's is
@@ -238,9 +251,17 @@ int aipm_store_open(aipm_store **out, const char *url, int flags,
 
         aipm_store_url_redact(shown, sizeof(shown), url);
         return aipm_error_set(err, AIPM_EINVALID,
-                              "store '%s': this build supports only the "
-                              "embedded SQLite store so far",
+                              "store '%s': this build supports the "
+                              "embedded SQLite store and PostgreSQL "
+                              "(postgresql://...) as stores",
                               shown);
+    }
+    if (pg_scheme(url)) {
+        if ((rc = aipm_store__pg_open(out, url, flags, err)) != 0) {
+            redact_error(err, url, url);
+            return rc;
+        }
+        return check_ops(out, err);
     }
     if (strncmp(url, "sqlite:", 7) == 0)
         path += 7;
@@ -556,19 +577,33 @@ int aipm_store_link_put(aipm_store *st, const char *feedback_id,
                              err);
 }
 
-/* ---- the metrics' push-down reads ---- */
+/* ---- the metrics' push-down reads ----
+ * A backend may leave an analysis's slot empty until it computes it: the
+ * call then fails with a message that says so, never a wrong answer. */
+
+static int missing(aipm_store *st, const char *op, aipm_error *err)
+{
+    return aipm_error_set(err, AIPM_EINVALID,
+                          "store '%s': this analysis (%s) does not run on "
+                          "this kind of store yet",
+                          st->ns, op);
+}
 
 int aipm_store_exposure_moments(aipm_store *st, const aipm_exposure_query *q,
                                 const char *by_trait, aipm_moments_cb cb,
                                 void *ctx, aipm_error *err)
 {
-    return st->ops->exposure_moments(st, q, by_trait, cb, ctx, err);
+    return st->ops->exposure_moments
+               ? st->ops->exposure_moments(st, q, by_trait, cb, ctx, err)
+               : missing(st, "exposure_moments", err);
 }
 
 int aipm_store_exposure_quantile(aipm_store *st, const aipm_exposure_query *q,
                                  double p, double *out, aipm_error *err)
 {
-    return st->ops->exposure_quantile(st, q, p, out, err);
+    return st->ops->exposure_quantile
+               ? st->ops->exposure_quantile(st, q, p, out, err)
+               : missing(st, "exposure_quantile", err);
 }
 
 int aipm_store_population_moments(aipm_store *st, const aipm_event_measure *m,
@@ -576,15 +611,19 @@ int aipm_store_population_moments(aipm_store *st, const aipm_event_measure *m,
                                   int64_t from_ms, int64_t to_ms,
                                   aipm_unit_moments *out, aipm_error *err)
 {
-    return st->ops->population_moments(st, m, by_account, conversion, from_ms,
-                                       to_ms, out, err);
+    return st->ops->population_moments
+               ? st->ops->population_moments(st, m, by_account, conversion,
+                                             from_ms, to_ms, out, err)
+               : missing(st, "population_moments", err);
 }
 
 int aipm_store_kpi_activity(aipm_store *st, const aipm_periods *p,
                             aipm_period_activity *out, aipm_cohort_cb cohort,
                             void *ctx, aipm_error *err)
 {
-    return st->ops->kpi_activity(st, p, out, cohort, ctx, err);
+    return st->ops->kpi_activity
+               ? st->ops->kpi_activity(st, p, out, cohort, ctx, err)
+               : missing(st, "kpi_activity", err);
 }
 
 int aipm_store_kpi_feature_users(aipm_store *st, const aipm_periods *p,
@@ -592,8 +631,10 @@ int aipm_store_kpi_feature_users(aipm_store *st, const aipm_periods *p,
                                  const int *feature_of, int n_events,
                                  int n_features, double *out, aipm_error *err)
 {
-    return st->ops->kpi_feature_users(st, p, events, feature_of, n_events,
-                                      n_features, out, err);
+    return st->ops->kpi_feature_users
+               ? st->ops->kpi_feature_users(st, p, events, feature_of, n_events,
+                                            n_features, out, err)
+               : missing(st, "kpi_feature_users", err);
 }
 
 int aipm_store_kpi_conversion(aipm_store *st, const aipm_periods *p,
@@ -601,8 +642,10 @@ int aipm_store_kpi_conversion(aipm_store *st, const aipm_periods *p,
                               int64_t window_ms, double *first,
                               double *converted, aipm_error *err)
 {
-    return st->ops->kpi_conversion(st, p, m, by_account, window_ms, first,
-                                   converted, err);
+    return st->ops->kpi_conversion
+               ? st->ops->kpi_conversion(st, p, m, by_account, window_ms, first,
+                                         converted, err)
+               : missing(st, "kpi_conversion", err);
 }
 
 int aipm_store_kpi_retention(aipm_store *st, const aipm_periods *p,
@@ -610,8 +653,10 @@ int aipm_store_kpi_retention(aipm_store *st, const aipm_periods *p,
                              double *eligible, double *retained,
                              aipm_error *err)
 {
-    return st->ops->kpi_retention(st, p, by_account, from_day, to_day, eligible,
-                                  retained, err);
+    return st->ops->kpi_retention
+               ? st->ops->kpi_retention(st, p, by_account, from_day, to_day,
+                                        eligible, retained, err)
+               : missing(st, "kpi_retention", err);
 }
 
 int aipm_store_kpi_events(aipm_store *st, const aipm_periods *p,
@@ -619,13 +664,17 @@ int aipm_store_kpi_events(aipm_store *st, const aipm_periods *p,
                           double *count, double *sum, double *units,
                           aipm_error *err)
 {
-    return st->ops->kpi_events(st, p, m, by_account, count, sum, units, err);
+    return st->ops->kpi_events ? st->ops->kpi_events(st, p, m, by_account,
+                                                     count, sum, units, err)
+                               : missing(st, "kpi_events", err);
 }
 
 int aipm_store_kpi_active_accounts(aipm_store *st, const aipm_periods *p,
                                    double *out, aipm_error *err)
 {
-    return st->ops->kpi_active_accounts(st, p, out, err);
+    return st->ops->kpi_active_accounts
+               ? st->ops->kpi_active_accounts(st, p, out, err)
+               : missing(st, "kpi_active_accounts", err);
 }
 
 /* ---- push-down reads for prioritize (signals) ---- */

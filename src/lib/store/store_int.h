@@ -182,8 +182,46 @@ struct aipm_store {
     char ns[1100]; /* OpenLineage namespace, e.g. sqlite:/abs/path.db */
 };
 
+/* ---- digest.c: what a rows digest folds, the same in every backend ---- */
+
+/* One value by its stored type: text (v NULL: NULL), blob, integer, real,
+ * NULL (store.h, aipm_store_rows_digest, gives the bytes). */
+void aipm_store__digest_text(aipm_sha256 *h, const char *v, size_t len);
+void aipm_store__digest_blob(aipm_sha256 *h, const void *v, size_t len);
+void aipm_store__digest_int(aipm_sha256 *h, int64_t v);
+void aipm_store__digest_real(aipm_sha256 *h, double v);
+void aipm_store__digest_null(aipm_sha256 *h);
+
+/* The running digests of a scan, one per batch met. */
+typedef struct aipm_store__batch_sum {
+    int64_t id, rows;
+    aipm_sha256 h;
+} aipm_store__batch_sum;
+
+typedef struct aipm_store__sums {
+    aipm_store__batch_sum *v;
+    size_t n, cap, last; /* last: the one the previous row went to */
+} aipm_store__sums;
+
+/* The batch's running digest, made on its first row (NULL: out of
+ * memory). Rows of a batch are stored together, so the previous row's
+ * batch is almost always the one. */
+aipm_store__batch_sum *aipm_store__sum_of(aipm_store__sums *s, int64_t id);
+/* When rc is AIPM_OK, hand each batch's digest to cb in the order met;
+ * then free s. Returns rc, or cb's first non-zero result. */
+int aipm_store__sums_report(aipm_store__sums *s, int rc, aipm_rows_digest_cb cb,
+                            void *ctx);
+
+/* The longest wait for another writer's lock, in seconds (set by
+ * aipm_store_set_wait, kept in sqlite/lock.c); < 0: as long as it
+ * takes. Every backend's writers honour it. */
+double aipm_store__wait_seconds(void);
+
 /* The SQLite backend (sqlite/store.c). */
 int aipm_store__sqlite_open(aipm_store **out, const char *path, int flags,
                             aipm_error *err);
+/* The PostgreSQL backend (pg/store.c): url is a libpq connection URI. */
+int aipm_store__pg_open(aipm_store **out, const char *url, int flags,
+                        aipm_error *err);
 
 #endif

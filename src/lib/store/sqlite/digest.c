@@ -9,113 +9,31 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* The running digest of one batch. */
-typedef struct batch_sum {
-    int64_t id, rows;
-    aipm_sha256 h;
-} batch_sum;
-
-typedef struct sums {
-    batch_sum *v;
-    size_t n, cap, last; /* last: the one the previous row went to */
-} sums;
-
-/* The batch's digest, made on its first row. Rows of a batch are stored
- * together, so the previous row's batch is almost always the one. */
-static batch_sum *sum_of(sums *s, int64_t id)
-{
-    size_t i;
-
-    if (s->n && s->v[s->last].id == id)
-        return &s->v[s->last];
-    for (i = 0; i < s->n; i++)
-        if (s->v[i].id == id)
-            return &s->v[s->last = i];
-    if (s->n == s->cap) {
-        size_t cap = s->cap ? 2 * s->cap : 16;
-        batch_sum *v = realloc(s->v, cap * sizeof(*v));
-
-        if (v == NULL)
-            return NULL;
-        s->v = v;
-        s->cap = cap;
-    }
-    s->v[s->n].id = id;
-    s->v[s->n].rows = 0;
-    aipm_sha256_init(&s->v[s->n].h);
-    s->last = s->n;
-    return &s->v[s->n++];
-}
-
-static void put_be64(uint8_t out[8], uint64_t v)
-{
-    int i;
-
-    for (i = 7; i >= 0; i--, v >>= 8)
-        out[i] = (uint8_t)v;
-}
-
-void aipm_sqlite__digest_text(aipm_sha256 *h, const char *v, size_t len)
-{
-    uint8_t head[9];
-
-    if (v == NULL) {
-        aipm_sha256_update(h, "n", 1);
-        return;
-    }
-    head[0] = 't';
-    put_be64(head + 1, (uint64_t)len);
-    aipm_sha256_update(h, head, 9);
-    if (len > 0)
-        aipm_sha256_update(h, v, len);
-}
-
-void aipm_sqlite__digest_int(aipm_sha256 *h, int64_t v)
-{
-    uint8_t head[9];
-
-    head[0] = 'i';
-    put_be64(head + 1, (uint64_t)v);
-    aipm_sha256_update(h, head, 9);
-}
-
 /* Fold column i of the current row into h, tagged by its type. */
 static void hash_value(aipm_sha256 *h, sqlite3_stmt *st, int i)
 {
-    uint8_t head[9];
-    double d;
-    uint64_t bits;
-    int type = sqlite3_column_type(st, i);
     const void *p;
     int n;
 
-    switch (type) {
+    switch (sqlite3_column_type(st, i)) {
     case SQLITE_INTEGER:
-        aipm_sqlite__digest_int(h, sqlite3_column_int64(st, i));
+        aipm_store__digest_int(h, sqlite3_column_int64(st, i));
         return;
     case SQLITE_FLOAT:
-        head[0] = 'r';
-        d = sqlite3_column_double(st, i);
-        memcpy(&bits, &d, 8);
-        put_be64(head + 1, bits);
-        aipm_sha256_update(h, head, 9);
+        aipm_store__digest_real(h, sqlite3_column_double(st, i));
         return;
     case SQLITE_TEXT:
         p = sqlite3_column_text(st, i);
         n = sqlite3_column_bytes(st, i);
-        aipm_sqlite__digest_text(h, p, (size_t)n);
+        aipm_store__digest_text(h, p, (size_t)n);
         return;
     case SQLITE_BLOB:
-        head[0] = 'b';
         p = sqlite3_column_blob(st, i);
         n = sqlite3_column_bytes(st, i);
-        put_be64(head + 1, (uint64_t)n);
-        aipm_sha256_update(h, head, 9);
-        if (n > 0)
-            aipm_sha256_update(h, p, (size_t)n);
+        aipm_store__digest_blob(h, p, (size_t)n);
         return;
     default:
-        aipm_sha256_update(h, "n", 1);
+        aipm_store__digest_null(h);
     }
 }
 
@@ -126,11 +44,10 @@ int sq_rows_digest(aipm_store *base, const char *dataset, int64_t batch_id,
     const aipm_dataset_def *def = aipm_dataset_find(dataset);
     const char *table = NULL, *rowid = "rowid";
     sqlite3_stmt *st = NULL;
-    sums sm = {NULL, 0, 0, 0};
+    aipm_store__sums sm = {NULL, 0, 0, 0};
     char sql[256];
     int64_t from = 0;
     int i, ncol, rc;
-    size_t k;
 
     if (strcmp(dataset, "events") == 0)
         table = "events";
@@ -161,7 +78,8 @@ int sq_rows_digest(aipm_store *base, const char *dataset, int64_t batch_id,
     sqlite3_bind_int64(st, 2, from);
     ncol = sqlite3_column_count(st);
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        batch_sum *b = sum_of(&sm, sqlite3_column_int64(st, 0));
+        aipm_store__batch_sum *b =
+            aipm_store__sum_of(&sm, sqlite3_column_int64(st, 0));
 
         if (b == NULL) {
             rc = SQLITE_NOMEM;
@@ -184,12 +102,5 @@ int sq_rows_digest(aipm_store *base, const char *dataset, int64_t batch_id,
     else
         rc = AIPM_OK;
     sqlite3_finalize(st);
-    for (k = 0; rc == AIPM_OK && k < sm.n; k++) {
-        uint8_t sha[32];
-
-        aipm_sha256_final(&sm.v[k].h, sha);
-        rc = cb(ctx, sm.v[k].id, sm.v[k].rows, sha);
-    }
-    free(sm.v);
-    return rc;
+    return aipm_store__sums_report(&sm, rc, cb, ctx);
 }

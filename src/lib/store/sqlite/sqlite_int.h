@@ -80,10 +80,6 @@ extern const int aipm_store__n_migrations;
 
 /* ---- sqlite/lock.c ---- */
 
-/* The longest wait for another writer's lock, in seconds (set by
- * aipm_store_set_wait); < 0: as long as it takes. */
-double aipm_store__wait_seconds(void);
-
 /* SQLite's busy handler, ctx the sqlite_store: 1 to wait on, 0 to give up
  * (and s->waited_out set). Installed with sqlite3_busy_handler. */
 int aipm_store__on_busy(void *ctx, int count);
@@ -162,10 +158,7 @@ int sq_policy_put(aipm_store *base, const aipm_policy_row *row,
                   aipm_error *err);
 int sq_policy_list(aipm_store *base, int latest_only, aipm_policy_cb cb,
                    void *ctx, aipm_error *err);
-/* sqlite/digest.c: fold one value into a rows digest, as its column would
- * read back (text: NULL for none; an integer). */
-void aipm_sqlite__digest_text(aipm_sha256 *h, const char *v, size_t len);
-void aipm_sqlite__digest_int(aipm_sha256 *h, int64_t v);
+/* sqlite/digest.c */
 int sq_rows_digest(aipm_store *base, const char *dataset, int64_t batch_id,
                    aipm_rows_digest_cb cb, void *ctx, aipm_error *err);
 int sq_link_put(aipm_store *base, const char *feedback_id, const char *item_id,

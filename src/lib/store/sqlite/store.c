@@ -943,7 +943,7 @@ static int sq_batch_list(aipm_store *base, const char *dataset, int latest_only,
 
 static void digest_opt(aipm_sha256 *h, const char *v)
 {
-    aipm_sqlite__digest_text(h, v, v ? strlen(v) : 0);
+    aipm_store__digest_text(h, v, v ? strlen(v) : 0);
 }
 
 /* Remember the row id of the first row a batch stores (sq_rows_digest). */
@@ -1000,8 +1000,8 @@ static int sq_event_put(aipm_store *base, int64_t batch_id,
         digest_opt(&s->ev_hash, row->anonymous_id);
         digest_opt(&s->ev_hash, row->event);
         digest_opt(&s->ev_hash, row->group_id);
-        aipm_sqlite__digest_int(&s->ev_hash, row->ts_ms);
-        aipm_sqlite__digest_text(&s->ev_hash, row->payload, row->payload_len);
+        aipm_store__digest_int(&s->ev_hash, row->ts_ms);
+        aipm_store__digest_text(&s->ev_hash, row->payload, row->payload_len);
     }
     return AIPM_OK;
 }

@@ -1,0 +1,195 @@
+/* conn.c - statements over libpq for the PostgreSQL backend: parameters,
+ * streamed rows, and messages that name the store. */
+#include "store/pg/pg_int.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int room(pg_params *p)
+{
+    return p->n < PG_MAX_PARAMS;
+}
+
+void aipm_pg__text(pg_params *p, const char *v)
+{
+    if (!room(p))
+        return;
+    p->v[p->n] = v;
+    p->len[p->n] = 0;
+    p->fmt[p->n] = 0;
+    p->n++;
+}
+
+void aipm_pg__int(pg_params *p, int64_t v)
+{
+    if (!room(p))
+        return;
+    snprintf(p->num[p->n], sizeof(p->num[0]), "%lld", (long long)v);
+    aipm_pg__text(p, p->num[p->n]);
+}
+
+void aipm_pg__real(pg_params *p, double v)
+{
+    if (!room(p))
+        return;
+    if (isnan(v)) {
+        aipm_pg__text(p, NULL);
+        return;
+    }
+    snprintf(p->num[p->n], sizeof(p->num[0]), "%.17g", v);
+    aipm_pg__text(p, p->num[p->n]);
+}
+
+void aipm_pg__bytes(pg_params *p, const void *v, size_t len)
+{
+    if (!room(p))
+        return;
+    p->v[p->n] = v ? (const char *)v : "";
+    p->len[p->n] = (int)len;
+    p->fmt[p->n] = 1;
+    p->n++;
+}
+
+/* The first line of libpq's message, without its "ERROR:  " prefix. */
+static void first_line(char *out, size_t cap, const char *msg)
+{
+    size_t n;
+
+    if (msg == NULL)
+        msg = "";
+    if (strncmp(msg, "ERROR:  ", 8) == 0)
+        msg += 8;
+    n = strcspn(msg, "\n");
+    snprintf(out, cap, "%.*s", (int)n, msg);
+}
+
+int aipm_pg__error(pg_store *s, PGresult *r, aipm_error *err)
+{
+    const char *state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
+    char msg[400];
+
+    first_line(msg, sizeof(msg),
+               r ? PQresultErrorMessage(r) : PQerrorMessage(s->conn));
+    if (PQstatus(s->conn) != CONNECTION_OK)
+        return aipm_error_set(err, AIPM_EIO,
+                              "store '%s': the connection to PostgreSQL was "
+                              "lost (%s)",
+                              s->url, msg);
+    if (state && strcmp(state, "25006") == 0) /* read_only_sql_transaction */
+        return aipm_error_set(err, AIPM_EIO,
+                              "store '%s' is read-only (%s); this command "
+                              "writes: run it with write access",
+                              s->url, msg);
+    if (state && strcmp(state, "53100") == 0) /* disk_full */
+        return aipm_error_set(err, AIPM_EIO,
+                              "the disk of store '%s' is full (%s): free some "
+                              "space, then run the command again",
+                              s->url, msg);
+    if (state && strncmp(state, "23", 2) == 0) /* integrity violation */
+        return aipm_error_set(err, AIPM_EINVALID, "store: %s", msg);
+    return aipm_error_set(err, AIPM_ERROR, "store: %s", msg);
+}
+
+/* Without parameters, sql may hold several statements (migrations). */
+static PGresult *run(pg_store *s, const char *sql, const pg_params *p)
+{
+    if (p == NULL || p->n == 0)
+        return PQexec(s->conn, sql);
+    return PQexecParams(s->conn, sql, p->n, NULL, p->v, p->len, p->fmt, 0);
+}
+
+int aipm_pg__exec(pg_store *s, const char *sql, const pg_params *p,
+                  int64_t *changed, aipm_error *err)
+{
+    PGresult *r = run(s, sql, p);
+    ExecStatusType st = PQresultStatus(r);
+    int rc = AIPM_OK;
+
+    if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK)
+        rc = aipm_pg__error(s, r, err);
+    else if (changed)
+        *changed = strtoll(PQcmdTuples(r), NULL, 10);
+    PQclear(r);
+    return rc;
+}
+
+int aipm_pg__each_row(pg_store *s, const char *sql, const pg_params *p,
+                      aipm_pg__row_fn fn, void *ctx, aipm_error *err)
+{
+    PGresult *r;
+    int sent, rc = AIPM_OK, stop = 0;
+
+    if (p == NULL || p->n == 0)
+        sent = PQsendQueryParams(s->conn, sql, 0, NULL, NULL, NULL, NULL, 0);
+    else
+        sent = PQsendQueryParams(s->conn, sql, p->n, NULL, p->v, p->len, p->fmt,
+                                 0);
+    if (!sent)
+        return aipm_pg__error(s, NULL, err);
+    PQsetSingleRowMode(s->conn);
+    while ((r = PQgetResult(s->conn)) != NULL) {
+        ExecStatusType st = PQresultStatus(r);
+
+        if (st == PGRES_SINGLE_TUPLE && !stop) {
+            if ((rc = fn(r, ctx)) != 0)
+                stop = 1; /* drain the rest: the connection stays usable */
+        } else if (st != PGRES_SINGLE_TUPLE && st != PGRES_TUPLES_OK &&
+                   st != PGRES_COMMAND_OK && rc == AIPM_OK) {
+            rc = aipm_pg__error(s, r, err);
+            stop = 1;
+        }
+        PQclear(r);
+    }
+    return rc;
+}
+
+static int int_row(PGresult *r, void *ctx)
+{
+    *(int64_t *)ctx = aipm_pg__col_int(r, 0);
+    return 0;
+}
+
+int aipm_pg__int64(pg_store *s, const char *sql, const pg_params *p,
+                   int64_t *out, aipm_error *err)
+{
+    *out = 0;
+    return aipm_pg__each_row(s, sql, p, int_row, out, err);
+}
+
+const char *aipm_pg__col(PGresult *r, int col)
+{
+    return PQgetisnull(r, 0, col) ? NULL : PQgetvalue(r, 0, col);
+}
+
+int64_t aipm_pg__col_int(PGresult *r, int col)
+{
+    const char *v = aipm_pg__col(r, col);
+
+    return v ? strtoll(v, NULL, 10) : 0;
+}
+
+double aipm_pg__col_real(PGresult *r, int col)
+{
+    const char *v = aipm_pg__col(r, col);
+
+    return v ? strtod(v, NULL) : 0;
+}
+
+unsigned char *aipm_pg__col_bytes(PGresult *r, int col, size_t *len)
+{
+    const char *v = aipm_pg__col(r, col);
+    unsigned char *raw, *out;
+
+    *len = 0;
+    if (v == NULL ||
+        (raw = PQunescapeBytea((const unsigned char *)v, len)) == NULL)
+        return NULL;
+    /* libpq's buffer is freed with PQfreemem: hand back a malloc'd copy. */
+    out = malloc(*len ? *len : 1);
+    if (out)
+        memcpy(out, raw, *len);
+    PQfreemem(raw);
+    return out;
+}

@@ -1,0 +1,155 @@
+/* pg_int.h - the pieces of the PostgreSQL backend (private).
+ *
+ * pg/conn.c: parameters, statements, streaming rows and error messages
+ *   over libpq;
+ * pg/schema.c: the migrations in PostgreSQL's dialect;
+ * pg/store.c: opening a store, transactions, batches, rows, quarantine,
+ *   learned schema and volume;
+ * pg/records.c: lineage runs, the audit log, decisions, people,
+ *   approvals, policy versions and link corrections;
+ * pg/reads.c: the typed reads of the datasets and the rows digests.
+ *
+ * A store is the schema "aipm" of a PostgreSQL database: its tables, the
+ * visibility views (v_events, v_backlog, ...: rows of accepted batches)
+ * and schema_migrations. One `pg_store` is one connection, used by one
+ * thread at a time. Writers serialize per store on a transaction-level
+ * advisory lock (AIPM_PG_LOCK), as SQLite's writers do on its file lock.
+ */
+#ifndef AIPM_STORE_PG_INT_H
+#define AIPM_STORE_PG_INT_H
+
+#include "store/store_int.h"
+
+#include <libpq-fe.h>
+#include <stdint.h>
+
+/* The advisory lock every write transaction takes first: "aipm" in
+ * ASCII, in the key space of pg_advisory_xact_lock(bigint). */
+#define AIPM_PG_LOCK 0x6169706dLL
+
+typedef struct pg_store {
+    struct aipm_store base;
+    PGconn *conn;
+    int in_tx;
+    int readonly;
+    /* The events batch being loaded, hashed as its rows are inserted (as
+     * the SQLite backend does): its id (0: none), rows, running digest. */
+    int64_t ev_batch, ev_rows;
+    aipm_sha256 ev_hash;
+    char url[1024]; /* redacted, for messages */
+} pg_store;
+
+/* ---- pg/conn.c ---- */
+
+/* The parameters of one statement, as text (libpq's text format), or
+ * binary for bytea. Numbers are formatted into the struct's own space. */
+#define PG_MAX_PARAMS 24
+typedef struct pg_params {
+    int n;
+    const char *v[PG_MAX_PARAMS];
+    int len[PG_MAX_PARAMS];
+    int fmt[PG_MAX_PARAMS];
+    char num[PG_MAX_PARAMS][32];
+} pg_params;
+
+void aipm_pg__text(pg_params *p, const char *v); /* NULL: SQL NULL */
+void aipm_pg__int(pg_params *p, int64_t v);
+void aipm_pg__real(pg_params *p, double v); /* NAN: SQL NULL */
+void aipm_pg__bytes(pg_params *p, const void *v, size_t len);
+
+/* Run a statement that returns no rows (p may be NULL); *changed, when not
+ * NULL, receives the rows it changed. */
+int aipm_pg__exec(pg_store *s, const char *sql, const pg_params *p,
+                  int64_t *changed, aipm_error *err);
+
+/* Run a query and hand each row to fn, streamed (single-row mode: memory
+ * does not grow with the result). fn's first non-zero result stops the
+ * walk (the rest of the result is drained) and is returned. */
+typedef int (*aipm_pg__row_fn)(PGresult *r, void *ctx);
+int aipm_pg__each_row(pg_store *s, const char *sql, const pg_params *p,
+                      aipm_pg__row_fn fn, void *ctx, aipm_error *err);
+
+/* A query's single integer (0 when it returns no row or NULL). */
+int aipm_pg__int64(pg_store *s, const char *sql, const pg_params *p,
+                   int64_t *out, aipm_error *err);
+
+/* Column accessors of a row-mode result (row 0). text: NULL for NULL. */
+const char *aipm_pg__col(PGresult *r, int col);
+int64_t aipm_pg__col_int(PGresult *r, int col);
+double aipm_pg__col_real(PGresult *r, int col); /* NULL: 0 */
+/* A bytea column (hex text) decoded into a malloc'd buffer (*len); NULL
+ * for NULL or out of memory. */
+unsigned char *aipm_pg__col_bytes(PGresult *r, int col, size_t *len);
+
+/* The store error of a failed result (or of the connection when r is
+ * NULL): one line, naming the store. */
+int aipm_pg__error(pg_store *s, PGresult *r, aipm_error *err);
+
+/* ---- pg/schema.c ---- */
+
+/* Migration n is aipm_pg__migrations[n - 1]; version n means the same
+ * logical schema as SQLite's migration n (the first holds everything up to
+ * the version this backend began at, the rest are empty until a change). */
+extern const char *const aipm_pg__migrations[];
+extern const int aipm_pg__n_migrations;
+
+/* The DDL of a CSV dataset's table and view, from its contract, into
+ * buf (cap bytes). 0, or -1 when it does not fit. */
+int aipm_pg__dataset_ddl(char *buf, size_t cap, const aipm_dataset_def *def);
+
+/* ---- pg/records.c, pg/reads.c: operations of the ops table ---- */
+
+int pg_run_put(aipm_store *base, const aipm_run_row *run, aipm_error *err);
+int pg_run_list(aipm_store *base, aipm_run_cb cb, void *ctx, aipm_error *err);
+int pg_audit_put(aipm_store *base, const aipm_audit_row *row, aipm_error *err);
+int pg_audit_list(aipm_store *base, aipm_audit_cb cb, void *ctx,
+                  aipm_error *err);
+int pg_audit_last(aipm_store *base, int64_t *seq, uint8_t root[32], int *found,
+                  aipm_error *err);
+int pg_audit_frontier_get(aipm_store *base, int64_t *size, void *buf,
+                          size_t cap, size_t *len, int *found, aipm_error *err);
+int pg_audit_frontier_put(aipm_store *base, int64_t size, const void *buf,
+                          size_t len, aipm_error *err);
+int pg_decision_put(aipm_store *base, const aipm_decision_row *row,
+                    aipm_error *err);
+int pg_decision_list(aipm_store *base, const aipm_decision_filter *f,
+                     aipm_decision_cb cb, void *ctx, aipm_error *err);
+int pg_decision_input_put(aipm_store *base, const char *decision_id,
+                          int64_t batch_id, aipm_error *err);
+int pg_decisions_reading(aipm_store *base, int64_t batch_id,
+                         aipm_decision_ref_cb cb, void *ctx, aipm_error *err);
+int pg_decision_set_status(aipm_store *base, const char *id, const char *status,
+                           aipm_error *err);
+int pg_user_put(aipm_store *base, const aipm_user_row *row, aipm_error *err);
+int pg_user_list(aipm_store *base, const char *name, aipm_user_cb cb, void *ctx,
+                 aipm_error *err);
+int pg_approval_put(aipm_store *base, const aipm_approval_row *row,
+                    aipm_error *err);
+int pg_approval_list(aipm_store *base, const char *decision_id,
+                     aipm_approval_cb cb, void *ctx, aipm_error *err);
+int pg_policy_put(aipm_store *base, const aipm_policy_row *row,
+                  aipm_error *err);
+int pg_policy_list(aipm_store *base, int latest_only, aipm_policy_cb cb,
+                   void *ctx, aipm_error *err);
+int pg_link_put(aipm_store *base, const char *feedback_id, const char *item_id,
+                int unlink, const char *actor, int64_t time_ms,
+                aipm_error *err);
+int pg_link_list(aipm_store *base, aipm_link_fix_cb cb, void *ctx,
+                 aipm_error *err);
+int pg_backlog_texts(aipm_store *base, aipm_backlog_text_cb cb, void *ctx,
+                     aipm_error *err);
+int pg_feedback_texts(aipm_store *base, aipm_feedback_text_cb cb, void *ctx,
+                      aipm_error *err);
+int pg_feedback_count(aipm_store *base, int64_t *n, aipm_error *err);
+int pg_row_visible(aipm_store *base, const char *dataset, const char *id,
+                   int *found, aipm_error *err);
+int pg_rows_digest(aipm_store *base, const char *dataset, int64_t batch_id,
+                   aipm_rows_digest_cb cb, void *ctx, aipm_error *err);
+
+/* The caller's callback and context, for the row mappers. */
+typedef struct aipm_pg__relay {
+    void (*cb)(void);
+    void *ctx;
+} aipm_pg__relay;
+
+#endif

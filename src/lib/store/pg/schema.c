@@ -1,0 +1,133 @@
+/* schema.c - the PostgreSQL store's schema, as numbered migrations.
+ *
+ * The tables are those of the SQLite backend (sqlite/schema.c), in this
+ * dialect: BIGINT for integers, DOUBLE PRECISION for reals, BYTEA for
+ * blobs, and an explicit insertion-order column (rid) where SQLite has its
+ * rowid. Version numbers mean the same logical schema in both dialects:
+ * there were no PostgreSQL stores before version 9, so migration 1 holds
+ * all of it and 2..9 are empty. Later migrations are appended to both. The
+ * audit table refuses UPDATE and DELETE by trigger; the v_* views show a
+ * row only when its batch is 'accepted'.
+ */
+#include "store/pg/pg_int.h"
+
+#include <stdio.h>
+
+static const char migration_1[] =
+    "CREATE TABLE batches("
+    " id BIGSERIAL PRIMARY KEY,"
+    " dataset TEXT NOT NULL,"
+    " source TEXT NOT NULL,"
+    " source_sha256 TEXT NOT NULL,"
+    " content_sha256 TEXT,"
+    " run_id TEXT,"
+    " created_ms BIGINT NOT NULL,"
+    " status TEXT NOT NULL CHECK(status IN ('loading','accepted','staged',"
+    "  'rejected','reverted')),"
+    " verdict TEXT,"
+    " n_read BIGINT, n_accepted BIGINT, n_duplicates BIGINT,"
+    " n_quarantined BIGINT,"
+    " report TEXT,"
+    " rows_sha256 TEXT);"
+    "CREATE TABLE events("
+    " rid BIGSERIAL PRIMARY KEY,"
+    " message_id TEXT NOT NULL,"
+    " batch_id BIGINT NOT NULL,"
+    " type TEXT NOT NULL,"
+    " user_id TEXT, anonymous_id TEXT, event TEXT, group_id TEXT,"
+    " ts BIGINT NOT NULL,"
+    " payload TEXT,"
+    " live SMALLINT DEFAULT 1);"
+    "CREATE UNIQUE INDEX events_message_id ON events(message_id)"
+    " WHERE live = 1;"
+    "CREATE INDEX events_batch ON events(batch_id);"
+    "CREATE TABLE quarantine("
+    " id BIGSERIAL PRIMARY KEY,"
+    " batch_id BIGINT NOT NULL, dataset TEXT NOT NULL, file TEXT NOT NULL,"
+    " line BIGINT NOT NULL, reason TEXT NOT NULL, detail TEXT, raw BYTEA);"
+    "CREATE INDEX quarantine_reason ON quarantine(reason);"
+    "CREATE TABLE event_schema("
+    " event TEXT NOT NULL, property TEXT NOT NULL, type TEXT NOT NULL,"
+    " version INTEGER NOT NULL, batch_id BIGINT NOT NULL,"
+    " PRIMARY KEY(event, property, batch_id));"
+    "CREATE TABLE daily_volume("
+    " dataset TEXT NOT NULL, day BIGINT NOT NULL, batch_id BIGINT NOT NULL,"
+    " n BIGINT NOT NULL);"
+    "CREATE INDEX daily_volume_day ON daily_volume(dataset, day);"
+    "CREATE TABLE runs("
+    " rid BIGSERIAL,"
+    " id TEXT PRIMARY KEY, job TEXT NOT NULL, state TEXT NOT NULL,"
+    " started_ms BIGINT NOT NULL, ended_ms BIGINT,"
+    " inputs TEXT, outputs TEXT, facets TEXT);"
+    "CREATE TABLE audit("
+    " seq BIGINT PRIMARY KEY, entry BYTEA NOT NULL, leaf BYTEA NOT NULL,"
+    " root BYTEA NOT NULL);"
+    "CREATE FUNCTION audit_append_only() RETURNS trigger LANGUAGE plpgsql AS"
+    " $$BEGIN RAISE EXCEPTION 'the audit log is append-only'; END$$;"
+    "CREATE TRIGGER audit_no_update BEFORE UPDATE OR DELETE ON audit"
+    " FOR EACH ROW EXECUTE FUNCTION audit_append_only();"
+    "CREATE TRIGGER audit_no_truncate BEFORE TRUNCATE ON audit"
+    " FOR EACH STATEMENT EXECUTE FUNCTION audit_append_only();"
+    "CREATE VIEW v_events AS SELECT e.* FROM events e JOIN batches b"
+    " ON b.id = e.batch_id WHERE b.status = 'accepted';"
+    "CREATE TABLE decisions("
+    " rid BIGSERIAL,"
+    " id TEXT PRIMARY KEY, time_ms BIGINT NOT NULL, kind TEXT NOT NULL,"
+    " subject TEXT NOT NULL, decision TEXT NOT NULL, inputs TEXT,"
+    " params TEXT, output_sha256 TEXT NOT NULL, output TEXT,"
+    " status TEXT NOT NULL DEFAULT 'proposed', model TEXT, rationale TEXT,"
+    " confidence DOUBLE PRECISION, code_version TEXT, policy_sha256 TEXT);"
+    "CREATE TABLE feedback_links("
+    " rid BIGSERIAL,"
+    " feedback_id TEXT NOT NULL, item_id TEXT NOT NULL, actor TEXT NOT NULL,"
+    " time_ms BIGINT NOT NULL, PRIMARY KEY(feedback_id, item_id));"
+    "CREATE TABLE audit_frontier("
+    " id INTEGER PRIMARY KEY CHECK (id = 1), size BIGINT NOT NULL,"
+    " nodes BYTEA NOT NULL);"
+    "CREATE TABLE people("
+    " name TEXT PRIMARY KEY, role TEXT NOT NULL, verifier_key TEXT,"
+    " time_ms BIGINT NOT NULL);"
+    "CREATE TABLE approvals("
+    " seq BIGINT PRIMARY KEY, decision_id TEXT NOT NULL,"
+    " action TEXT NOT NULL, \"user\" TEXT NOT NULL, time_ms BIGINT NOT NULL,"
+    " reason TEXT NOT NULL, value TEXT, message TEXT NOT NULL,"
+    " signature TEXT NOT NULL);"
+    "CREATE INDEX approvals_decision ON approvals(decision_id);"
+    "CREATE TABLE decision_inputs("
+    " batch_id BIGINT NOT NULL, decision_id TEXT NOT NULL,"
+    " PRIMARY KEY(batch_id, decision_id));"
+    "CREATE TABLE policy_versions("
+    " seq BIGINT PRIMARY KEY, time_ms BIGINT NOT NULL,"
+    " policy_sha256 TEXT NOT NULL, policies TEXT NOT NULL,"
+    " actor TEXT NOT NULL, reason TEXT NOT NULL);";
+
+const char *const aipm_pg__migrations[] = {migration_1, "", "", "", "",
+                                           "",          "", "", ""};
+const int aipm_pg__n_migrations =
+    (int)(sizeof(aipm_pg__migrations) / sizeof(aipm_pg__migrations[0]));
+
+int aipm_pg__dataset_ddl(char *buf, size_t cap, const aipm_dataset_def *def)
+{
+    size_t n;
+    int i;
+
+    n = (size_t)snprintf(buf, cap,
+                         "CREATE TABLE %s(rid BIGSERIAL PRIMARY KEY,"
+                         " batch_id BIGINT NOT NULL, key TEXT NOT NULL,"
+                         " row_sha TEXT NOT NULL",
+                         def->name);
+    for (i = 0; n < cap && i < def->n_cols; i++)
+        n += (size_t)snprintf(
+            buf + n, cap - n, ", \"%s\" %s", def->cols[i].name,
+            def->cols[i].type == AIPM_COL_NUMBER ? "DOUBLE PRECISION" : "TEXT");
+    if (n < cap)
+        n += (size_t)snprintf(buf + n, cap - n,
+                              ", live SMALLINT DEFAULT 1);"
+                              "CREATE UNIQUE INDEX %s_key ON %s(key, row_sha)"
+                              " WHERE live = 1;"
+                              "CREATE VIEW v_%s AS SELECT t.* FROM %s t"
+                              " JOIN batches b ON b.id = t.batch_id"
+                              " WHERE b.status = 'accepted';",
+                              def->name, def->name, def->name, def->name);
+    return n < cap ? 0 : -1;
+}
