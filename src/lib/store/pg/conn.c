@@ -3,6 +3,12 @@
 #include "store/pg/pg_int.h"
 
 #include <math.h>
+
+/* Type OIDs of PostgreSQL's catalog (pg_type.dat), stable across versions. */
+#define BYTEAOID 17
+#define INT8OID 20
+#define TEXTOID 25
+#define FLOAT8OID 701
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,14 +18,19 @@ static int room(pg_params *p)
     return p->n < PG_MAX_PARAMS;
 }
 
+static void put(pg_params *p, const char *v, int len, int fmt, Oid type)
+{
+    p->v[p->n] = v;
+    p->len[p->n] = len;
+    p->fmt[p->n] = fmt;
+    p->type[p->n] = type;
+    p->n++;
+}
+
 void aipm_pg__text(pg_params *p, const char *v)
 {
-    if (!room(p))
-        return;
-    p->v[p->n] = v;
-    p->len[p->n] = 0;
-    p->fmt[p->n] = 0;
-    p->n++;
+    if (room(p))
+        put(p, v, 0, 0, TEXTOID);
 }
 
 void aipm_pg__int(pg_params *p, int64_t v)
@@ -27,7 +38,7 @@ void aipm_pg__int(pg_params *p, int64_t v)
     if (!room(p))
         return;
     snprintf(p->num[p->n], sizeof(p->num[0]), "%lld", (long long)v);
-    aipm_pg__text(p, p->num[p->n]);
+    put(p, p->num[p->n], 0, 0, INT8OID);
 }
 
 void aipm_pg__real(pg_params *p, double v)
@@ -35,21 +46,18 @@ void aipm_pg__real(pg_params *p, double v)
     if (!room(p))
         return;
     if (isnan(v)) {
-        aipm_pg__text(p, NULL);
+        put(p, NULL, 0, 0, FLOAT8OID);
         return;
     }
     snprintf(p->num[p->n], sizeof(p->num[0]), "%.17g", v);
-    aipm_pg__text(p, p->num[p->n]);
+    put(p, p->num[p->n], 0, 0, FLOAT8OID);
 }
 
 void aipm_pg__bytes(pg_params *p, const void *v, size_t len)
 {
     if (!room(p))
         return;
-    p->v[p->n] = v ? (const char *)v : "";
-    p->len[p->n] = (int)len;
-    p->fmt[p->n] = 1;
-    p->n++;
+    put(p, v ? (const char *)v : "", (int)len, 1, BYTEAOID);
 }
 
 /* The first line of libpq's message, without its "ERROR:  " prefix. */
@@ -97,7 +105,7 @@ static PGresult *run(pg_store *s, const char *sql, const pg_params *p)
 {
     if (p == NULL || p->n == 0)
         return PQexec(s->conn, sql);
-    return PQexecParams(s->conn, sql, p->n, NULL, p->v, p->len, p->fmt, 0);
+    return PQexecParams(s->conn, sql, p->n, p->type, p->v, p->len, p->fmt, 0);
 }
 
 int aipm_pg__exec(pg_store *s, const char *sql, const pg_params *p,
@@ -124,8 +132,8 @@ int aipm_pg__each_row(pg_store *s, const char *sql, const pg_params *p,
     if (p == NULL || p->n == 0)
         sent = PQsendQueryParams(s->conn, sql, 0, NULL, NULL, NULL, NULL, 0);
     else
-        sent = PQsendQueryParams(s->conn, sql, p->n, NULL, p->v, p->len, p->fmt,
-                                 0);
+        sent = PQsendQueryParams(s->conn, sql, p->n, p->type, p->v, p->len,
+                                 p->fmt, 0);
     if (!sent)
         return aipm_pg__error(s, NULL, err);
     PQsetSingleRowMode(s->conn);

@@ -49,6 +49,8 @@ typedef struct pg_params {
     const char *v[PG_MAX_PARAMS];
     int len[PG_MAX_PARAMS];
     int fmt[PG_MAX_PARAMS];
+    Oid type[PG_MAX_PARAMS]; /* int8, text, float8 or bytea: no casts
+                              * needed in the SQL to type a parameter */
     char num[PG_MAX_PARAMS][32];
 } pg_params;
 
@@ -145,6 +147,36 @@ int pg_row_visible(aipm_store *base, const char *dataset, const char *id,
                    int *found, aipm_error *err);
 int pg_rows_digest(aipm_store *base, const char *dataset, int64_t batch_id,
                    aipm_rows_digest_cb cb, void *ctx, aipm_error *err);
+
+/* pg/metrics.c, pg/kpi.c: the metrics' push-down reads. */
+int pg_exposure_moments(aipm_store *base, const aipm_exposure_query *q,
+                        const char *by_trait, aipm_moments_cb cb, void *ctx,
+                        aipm_error *err);
+int pg_exposure_quantile(aipm_store *base, const aipm_exposure_query *q,
+                         double p, double *out, aipm_error *err);
+int pg_population_moments(aipm_store *base, const aipm_event_measure *m,
+                          int by_account, int conversion, int64_t from_ms,
+                          int64_t to_ms, aipm_unit_moments *out,
+                          aipm_error *err);
+int pg_kpi_activity(aipm_store *base, const aipm_periods *p,
+                    aipm_period_activity *out, aipm_cohort_cb cohort, void *ctx,
+                    aipm_error *err);
+int pg_kpi_feature_users(aipm_store *base, const aipm_periods *p,
+                         const char *const *events, const int *feature_of,
+                         int n_events, int n_features, double *out,
+                         aipm_error *err);
+int pg_kpi_conversion(aipm_store *base, const aipm_periods *p,
+                      const aipm_event_measure *m, int by_account,
+                      int64_t window_ms, double *first, double *converted,
+                      aipm_error *err);
+int pg_kpi_retention(aipm_store *base, const aipm_periods *p, int by_account,
+                     int from_day, int to_day, double *eligible,
+                     double *retained, aipm_error *err);
+int pg_kpi_events(aipm_store *base, const aipm_periods *p,
+                  const aipm_event_measure *m, int by_account, double *count,
+                  double *sum, double *units, aipm_error *err);
+int pg_kpi_active_accounts(aipm_store *base, const aipm_periods *p, double *out,
+                           aipm_error *err);
 
 /* The caller's callback and context, for the row mappers. */
 typedef struct aipm_pg__relay {

@@ -96,6 +96,29 @@ static const char migration_1[] =
     "CREATE TABLE decision_inputs("
     " batch_id BIGINT NOT NULL, decision_id TEXT NOT NULL,"
     " PRIMARY KEY(batch_id, decision_id));"
+    /* The analyses' reading of a payload property, as SQLite's JSON
+     * functions read it (pg/metrics.c, pg/kpi.c): aipm_get is the value
+     * or NULL (missing or JSON null); aipm_num its number as SQLite's
+     * total() adds it (a string's leading number, true 1, anything else
+     * 0); aipm_text its text as SQLite shows it (true '1', false '0'). */
+    "CREATE FUNCTION aipm_get(payload text, key text) RETURNS jsonb"
+    " LANGUAGE sql IMMUTABLE PARALLEL SAFE AS"
+    " $$SELECT nullif(payload::jsonb -> key, 'null'::jsonb)$$;"
+    "CREATE FUNCTION aipm_num(v jsonb) RETURNS double precision"
+    " LANGUAGE sql IMMUTABLE PARALLEL SAFE AS"
+    " $$SELECT CASE jsonb_typeof(v)"
+    "  WHEN 'number' THEN (v #>> '{}')::double precision"
+    "  WHEN 'boolean' THEN CASE WHEN v = 'true'::jsonb THEN 1 ELSE 0 END"
+    "  WHEN 'string' THEN coalesce(substring(v #>> '{}' from"
+    "   '^\\s*([-+]?([0-9]+\\.?[0-9]*|\\.[0-9]+)([eE][-+]?[0-9]+)?)')"
+    "   ::double precision, 0)"
+    "  ELSE 0 END$$;"
+    "CREATE FUNCTION aipm_text(v jsonb) RETURNS text"
+    " LANGUAGE sql IMMUTABLE PARALLEL SAFE AS"
+    " $$SELECT CASE jsonb_typeof(v)"
+    "  WHEN 'string' THEN v #>> '{}'"
+    "  WHEN 'boolean' THEN CASE WHEN v = 'true'::jsonb THEN '1' ELSE '0' END"
+    "  ELSE v::text END$$;"
     "CREATE TABLE policy_versions("
     " seq BIGINT PRIMARY KEY, time_ms BIGINT NOT NULL,"
     " policy_sha256 TEXT NOT NULL, policies TEXT NOT NULL,"

@@ -339,9 +339,13 @@ static int pg_batch_new(aipm_store *base, int64_t *out_id, const char *dataset,
     s->ev_batch = 0;
     *out_id = 0;
     return aipm_pg__each_row(s,
-                             "INSERT INTO batches(dataset, source,"
+                             /* max + 1 under the write lock, as SQLite
+                              * numbers rows: a rolled-back batch leaves
+                              * no gap (a sequence would) */
+                             "INSERT INTO batches(id, dataset, source,"
                              " source_sha256, run_id, created_ms, status)"
-                             " VALUES($1, $2, $3, $4, $5, 'loading')"
+                             " VALUES((SELECT coalesce(max(id), 0) + 1 FROM"
+                             " batches), $1, $2, $3, $4, $5, 'loading')"
                              " RETURNING id",
                              &p, id_row, out_id, err);
 }
@@ -459,7 +463,7 @@ static int set_live(pg_store *s, int64_t id, const char *status,
 
     aipm_pg__int(&p, id);
     r = PQexecParams(s->conn, "SELECT dataset FROM batches WHERE id=$1", 1,
-                     NULL, p.v, p.len, p.fmt, 0);
+                     p.type, p.v, p.len, p.fmt, 0);
     if (PQresultStatus(r) != PGRES_TUPLES_OK) {
         rc = aipm_pg__error(s, r, err);
         PQclear(r);
@@ -474,7 +478,7 @@ static int set_live(pg_store *s, int64_t id, const char *status,
     snprintf(sql, sizeof(sql),
              "UPDATE %s SET live = %s WHERE batch_id = $1 AND live IS %s",
              dataset, live ? "1" : "NULL", live ? "NULL" : "NOT NULL");
-    r = PQexecParams(s->conn, sql, 1, NULL, p.v, p.len, p.fmt, 0);
+    r = PQexecParams(s->conn, sql, 1, p.type, p.v, p.len, p.fmt, 0);
     state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
     if (PQresultStatus(r) == PGRES_COMMAND_OK)
         rc = AIPM_OK;
@@ -642,10 +646,10 @@ static int pg_row_put(aipm_store *base, const char *dataset, int64_t batch_id,
     aipm_pg__text(&p, key);
     aipm_pg__text(&p, row_sha);
     for (i = 0; i < def->n_cols; i++)
-        if (values[i] && def->cols[i].type == AIPM_COL_NUMBER)
+        if (def->cols[i].type == AIPM_COL_NUMBER)
             /* ingest checked it is a finite decimal number; the same
-             * double the SQLite backend stores */
-            aipm_pg__real(&p, strtod(values[i], NULL));
+             * double the SQLite backend stores (NAN: NULL) */
+            aipm_pg__real(&p, values[i] ? strtod(values[i], NULL) : NAN);
         else
             aipm_pg__text(&p, values[i]);
     rc = aipm_pg__exec(s, sql, &p, &changed, err);
@@ -913,4 +917,13 @@ static const aipm_store_ops pg_ops = {
     .policy_put = pg_policy_put,
     .policy_list = pg_policy_list,
     .rows_digest = pg_rows_digest,
+    .exposure_moments = pg_exposure_moments,
+    .exposure_quantile = pg_exposure_quantile,
+    .population_moments = pg_population_moments,
+    .kpi_activity = pg_kpi_activity,
+    .kpi_feature_users = pg_kpi_feature_users,
+    .kpi_conversion = pg_kpi_conversion,
+    .kpi_retention = pg_kpi_retention,
+    .kpi_events = pg_kpi_events,
+    .kpi_active_accounts = pg_kpi_active_accounts,
 };
