@@ -682,13 +682,16 @@ int aipm_store_kpi_active_accounts(aipm_store *st, const aipm_periods *p,
 int aipm_store_backlog_items(aipm_store *st, aipm_backlog_item_cb cb, void *ctx,
                              aipm_error *err)
 {
-    return st->ops->backlog_items(st, cb, ctx, err);
+    return st->ops->backlog_items ? st->ops->backlog_items(st, cb, ctx, err)
+                                  : missing(st, "backlog_items", err);
 }
 
 int aipm_store_daily_active_users(aipm_store *st, aipm_daily_users_cb cb,
                                   void *ctx, aipm_error *err)
 {
-    return st->ops->daily_active_users(st, cb, ctx, err);
+    return st->ops->daily_active_users
+               ? st->ops->daily_active_users(st, cb, ctx, err)
+               : missing(st, "daily_active_users", err);
 }
 
 int aipm_store_event_daily_users(aipm_store *st, const char *const *events,
@@ -696,26 +699,33 @@ int aipm_store_event_daily_users(aipm_store *st, const char *const *events,
                                  aipm_daily_users_cb cb, void *ctx,
                                  aipm_error *err)
 {
-    return st->ops->event_daily_users(st, events, labels, n, cb, ctx, err);
+    return st->ops->event_daily_users
+               ? st->ops->event_daily_users(st, events, labels, n, cb, ctx, err)
+               : missing(st, "event_daily_users", err);
 }
 
 int aipm_store_item_daily_users(aipm_store *st, aipm_daily_users_cb cb,
                                 void *ctx, aipm_error *err)
 {
-    return st->ops->item_daily_users(st, cb, ctx, err);
+    return st->ops->item_daily_users
+               ? st->ops->item_daily_users(st, cb, ctx, err)
+               : missing(st, "item_daily_users", err);
 }
 
 int aipm_store_market_signals(aipm_store *st, aipm_market_signal_cb cb,
                               void *ctx, aipm_error *err)
 {
-    return st->ops->market_signals(st, cb, ctx, err);
+    return st->ops->market_signals ? st->ops->market_signals(st, cb, ctx, err)
+                                   : missing(st, "market_signals", err);
 }
 
 int aipm_store_account_arr_plan(aipm_store *st, int64_t before_ms,
                                 aipm_account_arr_plan_cb cb, void *ctx,
                                 aipm_error *err)
 {
-    return st->ops->account_arr_plan(st, before_ms, cb, ctx, err);
+    return st->ops->account_arr_plan
+               ? st->ops->account_arr_plan(st, before_ms, cb, ctx, err)
+               : missing(st, "account_arr_plan", err);
 }
 
 /* ---- push-down reads for the graph and the adoption forecasts ---- */
@@ -723,14 +733,17 @@ int aipm_store_account_arr_plan(aipm_store *st, int64_t before_ms,
 int aipm_store_batch_states(aipm_store *st, aipm_batch_state_cb cb, void *ctx,
                             aipm_store_mark *mark, aipm_error *err)
 {
-    return st->ops->batch_states(st, cb, ctx, mark, err);
+    return st->ops->batch_states ? st->ops->batch_states(st, cb, ctx, mark, err)
+                                 : missing(st, "batch_states", err);
 }
 
 int aipm_store_first_uses(aipm_store *st, int64_t through_batch,
                           const aipm_store_mark *since, aipm_first_use_cb cb,
                           void *ctx, aipm_error *err)
 {
-    return st->ops->first_uses(st, through_batch, since, cb, ctx, err);
+    return st->ops->first_uses
+               ? st->ops->first_uses(st, through_batch, since, cb, ctx, err)
+               : missing(st, "first_uses", err);
 }
 
 int aipm_store_first_memberships(aipm_store *st, int64_t through_batch,
@@ -738,37 +751,50 @@ int aipm_store_first_memberships(aipm_store *st, int64_t through_batch,
                                  aipm_membership_cb cb, void *ctx,
                                  aipm_error *err)
 {
-    return st->ops->first_memberships(st, through_batch, since, cb, ctx, err);
+    return st->ops->first_memberships
+               ? st->ops->first_memberships(st, through_batch, since, cb, ctx,
+                                            err)
+               : missing(st, "first_memberships", err);
 }
 
 int aipm_store_graph_rows(aipm_store *st, int64_t through_batch,
                           const aipm_store_mark *since, aipm_graph_csv_cb cb,
                           void *ctx, aipm_error *err)
 {
-    return st->ops->graph_rows(st, through_batch, since, cb, ctx, err);
+    return st->ops->graph_rows
+               ? st->ops->graph_rows(st, through_batch, since, cb, ctx, err)
+               : missing(st, "graph_rows", err);
 }
 
 int aipm_store_event_day_range(aipm_store *st, int64_t *first_day,
                                int64_t *last_day, int *found, aipm_error *err)
 {
-    return st->ops->event_day_range(st, first_day, last_day, found, err);
+    return st->ops->event_day_range
+               ? st->ops->event_day_range(st, first_day, last_day, found, err)
+               : missing(st, "event_day_range", err);
 }
 
 int aipm_store_user_event_times(aipm_store *st, aipm_user_time_cb cb, void *ctx,
                                 aipm_error *err)
 {
-    return st->ops->user_event_times(st, cb, ctx, err);
+    return st->ops->user_event_times
+               ? st->ops->user_event_times(st, cb, ctx, err)
+               : missing(st, "user_event_times", err);
 }
 
 int aipm_store_user_traits(aipm_store *st, const char *trait, int64_t before_ms,
                            aipm_user_value_cb cb, void *ctx, aipm_error *err)
 {
-    return st->ops->user_traits(st, trait, before_ms, cb, ctx, err);
+    return st->ops->user_traits
+               ? st->ops->user_traits(st, trait, before_ms, cb, ctx, err)
+               : missing(st, "user_traits", err);
 }
 
 int aipm_store_account_traits(aipm_store *st, const char *trait,
                               int64_t before_ms, aipm_user_value_cb cb,
                               void *ctx, aipm_error *err)
 {
-    return st->ops->account_traits(st, trait, before_ms, cb, ctx, err);
+    return st->ops->account_traits
+               ? st->ops->account_traits(st, trait, before_ms, cb, ctx, err)
+               : missing(st, "account_traits", err);
 }

@@ -78,7 +78,7 @@
 #define EXPERIMENT_CTES(UNITS, EVENTS, VALUES)                                                                                                  \
     UNITS                                                                                                                                       \
     " ok AS MATERIALIZED (SELECT id FROM batches"                                                                                               \
-    " WHERE status = 'accepted'),"                                                                                                              \
+    " WHERE " PG_ACCEPTED "),"                                                                                                                  \
     " per AS MATERIALIZED ("                                                                                                                    \
     " SELECT s.unit AS unit, s.v AS v,"                                                                                                         \
     "  (SELECT " WORTH(                                                                                                                         \

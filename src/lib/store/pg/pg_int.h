@@ -27,6 +27,11 @@
  * ASCII, in the key space of pg_advisory_xact_lock(bigint). */
 #define AIPM_PG_LOCK 0x6169706dLL
 
+/* Visibility, defined once: the rows analyses see are those of batches
+ * whose status is accepted (the v_* views, and every statement that reads
+ * a base table for its index). */
+#define PG_ACCEPTED "status = 'accepted'"
+
 typedef struct pg_store {
     struct aipm_store base;
     PGconn *conn;

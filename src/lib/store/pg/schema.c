@@ -69,7 +69,7 @@ static const char migration_1[] =
     "CREATE TRIGGER audit_no_truncate BEFORE TRUNCATE ON audit"
     " FOR EACH STATEMENT EXECUTE FUNCTION audit_append_only();"
     "CREATE VIEW v_events AS SELECT e.* FROM events e JOIN batches b"
-    " ON b.id = e.batch_id WHERE b.status = 'accepted';"
+    " ON b.id = e.batch_id WHERE b." PG_ACCEPTED ";"
     "CREATE TABLE decisions("
     " rid BIGSERIAL,"
     " id TEXT PRIMARY KEY, time_ms BIGINT NOT NULL, kind TEXT NOT NULL,"
@@ -150,7 +150,7 @@ int aipm_pg__dataset_ddl(char *buf, size_t cap, const aipm_dataset_def *def)
                               " WHERE live = 1;"
                               "CREATE VIEW v_%s AS SELECT t.* FROM %s t"
                               " JOIN batches b ON b.id = t.batch_id"
-                              " WHERE b.status = 'accepted';",
+                              " WHERE b." PG_ACCEPTED ";",
                               def->name, def->name, def->name, def->name);
     return n < cap ? 0 : -1;
 }

@@ -682,8 +682,8 @@ static int pg_event_count(aipm_store *base, const char *event, int64_t cap,
     return aipm_pg__int64((pg_store *)base,
                           "SELECT count(*) FROM (SELECT 1 FROM events"
                           " WHERE event = $1 AND batch_id IN"
-                          " (SELECT id FROM batches WHERE status ="
-                          " 'accepted') LIMIT $2::bigint) x",
+                          " (SELECT id FROM batches WHERE " PG_ACCEPTED
+                          ") LIMIT $2::bigint) x",
                           &p, out, err);
 }
 
@@ -781,7 +781,7 @@ static int pg_schema_load(aipm_store *base, aipm_schema_cb cb, void *ctx,
         "  row_number() OVER (PARTITION BY es.event, es.property"
         "   ORDER BY es.version DESC, es.batch_id DESC) AS rn"
         " FROM event_schema es JOIN batches b ON b.id = es.batch_id"
-        " WHERE b.status = 'accepted') x WHERE rn = 1",
+        " WHERE b." PG_ACCEPTED ") x WHERE rn = 1",
         NULL, schema_each, &(aipm_pg__relay){(void (*)(void))cb, ctx}, err);
 }
 
@@ -845,27 +845,12 @@ static int pg_volume_mean(aipm_store *base, const char *dataset,
         (pg_store *)base,
         "SELECT count(*), coalesce(sum(n), 0) FROM (SELECT v.day,"
         " sum(v.n) AS n FROM daily_volume v JOIN batches b"
-        " ON b.id = v.batch_id WHERE b.status = 'accepted' AND"
+        " ON b.id = v.batch_id WHERE b." PG_ACCEPTED " AND"
         " v.dataset = $1 AND v.day >= $2 AND v.day < $3 GROUP BY v.day) x",
         &p, volume_row, &v, err);
     *days = v.days;
     *mean = v.days ? (double)v.total / (double)v.days : 0;
     return rc;
-}
-
-/* The raw-SQL escape hatch is SQLite's alone (and on its way out). */
-static int pg_query(aipm_store *base, const char *sql, const aipm_bind *binds,
-                    int n_binds, aipm_row_cb cb, void *ctx, aipm_error *err)
-{
-    (void)sql;
-    (void)binds;
-    (void)n_binds;
-    (void)cb;
-    (void)ctx;
-    return aipm_error_set(err, AIPM_EINVALID,
-                          "store '%s': this analysis does not run on a "
-                          "PostgreSQL store yet",
-                          ((pg_store *)base)->url);
 }
 
 static const aipm_store_ops pg_ops = {
@@ -893,7 +878,6 @@ static const aipm_store_ops pg_ops = {
     .audit_put = pg_audit_put,
     .audit_list = pg_audit_list,
     .audit_last = pg_audit_last,
-    .query = pg_query,
     .audit_frontier_get = pg_audit_frontier_get,
     .audit_frontier_put = pg_audit_frontier_put,
     .decision_put = pg_decision_put,
