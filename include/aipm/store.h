@@ -138,6 +138,14 @@ int aipm_store_event_put(aipm_store *st, int64_t batch_id,
                          const aipm_event_row *row, int *inserted,
                          aipm_error *err);
 
+/* Insert rows[0..n) into batch in order, as n calls of
+ * aipm_store_event_put would: inserted[i] is 1, or 0 for a duplicate (of
+ * a stored row or of an earlier row of the call). A backend may send them
+ * as one bulk write. */
+int aipm_store_event_put_many(aipm_store *st, int64_t batch_id,
+                              const aipm_event_row *rows, size_t n,
+                              unsigned char *inserted, aipm_error *err);
+
 /* The CSV datasets: backlog, feedback, signals, graph. `values` holds one
  * string (or NULL for empty) per column of the dataset's contract, in the
  * order aipm_dataset_columns() gives. key identifies the record; row_sha the

@@ -51,6 +51,15 @@ typedef struct block {
     int n;
 } block;
 
+/* The events of a block between two quarantine rows, stored in one call
+ * (a backend may send them as one bulk write: PostgreSQL's COPY). */
+typedef struct run {
+    aipm_event_row *rows;
+    const rec **recs;
+    unsigned char *inserted;
+    int n, cap;
+} run;
+
 struct aipm_pipe {
     batch *b;
     pthread_t writer;
@@ -66,6 +75,7 @@ struct aipm_pipe {
     aipm_error err;
     int rc;
     block *cur; /* the parser's block being filled */
+    run run;    /* the writer's events being stored */
     block blocks[N_BLOCKS];
 };
 
@@ -89,27 +99,31 @@ static const char *get_str(const rec *r, uint32_t off)
 
 /* ---- the writer thread ---- */
 
-static int store_event(batch *b, const rec *r, aipm_error *err)
+static void event_row(aipm_event_row *row, const rec *r)
+{
+    row->message_id = get_str(r, r->str[0]);
+    row->type = get_str(r, r->str[1]);
+    row->user_id = get_str(r, r->str[2]);
+    row->anonymous_id = get_str(r, r->str[3]);
+    row->event = get_str(r, r->str[4]);
+    row->group_id = get_str(r, r->str[5]);
+    row->payload = get_str(r, r->str[6]);
+    row->payload_len = r->payload_len;
+    row->ts_ms = r->ts_ms;
+}
+
+/* Count one event the store took (inserted) or had already (a
+ * duplicate). */
+static void counted(batch *b, const rec *r, int inserted)
 {
     const int32_t *props =
         (const int32_t *)(const void *)((const char *)r + r->props);
-    aipm_event_row row;
-    int inserted, rc, i;
+    const char *id = get_str(r, r->str[0]);
+    int i;
 
-    row.message_id = get_str(r, r->str[0]);
-    row.type = get_str(r, r->str[1]);
-    row.user_id = get_str(r, r->str[2]);
-    row.anonymous_id = get_str(r, r->str[3]);
-    row.event = get_str(r, r->str[4]);
-    row.group_id = get_str(r, r->str[5]);
-    row.payload = get_str(r, r->str[6]);
-    row.payload_len = r->payload_len;
-    row.ts_ms = r->ts_ms;
-    if ((rc = aipm_store_event_put(b->st, b->id, &row, &inserted, err)) != 0)
-        return rc;
     if (!inserted) {
         b->duplicates++;
-        return AIPM_OK;
+        return;
     }
     if (r->ns >= 0) {
         b->event_rows[r->ns]++;
@@ -117,9 +131,45 @@ static int store_event(batch *b, const rec *r, aipm_error *err)
             if (props[i] >= 0)
                 b->prop_stats[props[i]].nonnull++;
     }
-    aipm_ingest__accepted(b, row.message_id, strlen(row.message_id), 1,
-                          r->ts_ms);
+    aipm_ingest__accepted(b, id, strlen(id), 1, r->ts_ms);
+}
+
+static int run_add(run *u, const rec *r)
+{
+    if (u->n == u->cap) {
+        int cap = u->cap ? 2 * u->cap : 1024;
+        aipm_event_row *rows = realloc(u->rows, (size_t)cap * sizeof(*rows));
+        const rec **recs;
+        unsigned char *ins;
+
+        if (rows == NULL)
+            return AIPM_ENOMEM;
+        u->rows = rows;
+        if ((recs = realloc(u->recs, (size_t)cap * sizeof(*recs))) == NULL)
+            return AIPM_ENOMEM;
+        u->recs = recs;
+        if ((ins = realloc(u->inserted, (size_t)cap)) == NULL)
+            return AIPM_ENOMEM;
+        u->inserted = ins;
+        u->cap = cap;
+    }
+    event_row(&u->rows[u->n], r);
+    u->recs[u->n++] = r;
     return AIPM_OK;
+}
+
+static int run_flush(batch *b, run *u, aipm_error *err)
+{
+    int i, rc;
+
+    if (u->n == 0)
+        return AIPM_OK;
+    rc = aipm_store_event_put_many(b->st, b->id, u->rows, (size_t)u->n,
+                                   u->inserted, err);
+    for (i = 0; rc == AIPM_OK && i < u->n; i++)
+        counted(b, u->recs[i], u->inserted[i]);
+    u->n = 0;
+    return rc;
 }
 
 static int replay(aipm_pipe *p, block *blk)
@@ -130,14 +180,19 @@ static int replay(aipm_pipe *p, block *blk)
     for (i = 0; i < blk->n && rc == AIPM_OK; i++) {
         const rec *r = (const rec *)(const void *)(blk->data.ptr + off);
 
-        if (r->kind == K_EVENT)
-            rc = store_event(p->b, r, &p->err);
-        else
+        if (r->kind == K_EVENT) {
+            if (run_add(&p->run, r) != AIPM_OK)
+                rc = aipm_error_set(&p->err, AIPM_ENOMEM, "out of memory");
+        } else if ((rc = run_flush(p->b, &p->run, &p->err)) == AIPM_OK) {
             rc = aipm_ingest__quarantine(
                 p->b, r->lineno, (enum reason)r->reason, get_str(r, r->str[0]),
                 get_str(r, r->str[1]), r->payload_len, &p->err);
+        }
         off += r->size;
     }
+    if (rc == AIPM_OK)
+        rc = run_flush(p->b, &p->run, &p->err);
+    p->run.n = 0;
     return rc;
 }
 
@@ -380,6 +435,9 @@ void aipm_pipe__free(aipm_pipe *p)
     }
     for (i = 0; i < N_BLOCKS; i++)
         aipm_buf_free(&p->blocks[i].data);
+    free(p->run.rows);
+    free(p->run.recs);
+    free(p->run.inserted);
     pthread_mutex_destroy(&p->mu);
     pthread_cond_destroy(&p->cv);
     free(p);

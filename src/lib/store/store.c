@@ -352,6 +352,23 @@ int aipm_store_event_put(aipm_store *st, int64_t batch_id,
     return st->ops->event_put(st, batch_id, row, inserted, err);
 }
 
+int aipm_store_event_put_many(aipm_store *st, int64_t batch_id,
+                              const aipm_event_row *rows, size_t n,
+                              unsigned char *inserted, aipm_error *err)
+{
+    size_t i;
+    int rc, one;
+
+    if (st->ops->event_put_many)
+        return st->ops->event_put_many(st, batch_id, rows, n, inserted, err);
+    for (i = 0; i < n; i++) {
+        if ((rc = st->ops->event_put(st, batch_id, &rows[i], &one, err)) != 0)
+            return rc;
+        inserted[i] = (unsigned char)one;
+    }
+    return AIPM_OK;
+}
+
 int aipm_store_row_put(aipm_store *st, const char *dataset, int64_t batch_id,
                        const char *key, const char *row_sha,
                        const char *const *values, int *inserted,

@@ -14,7 +14,7 @@
  * store.c refuses a table of another version (a backend built against an
  * older layout) instead of calling through the wrong slots. Raised when a
  * slot is added, removed or changes its meaning. */
-#define AIPM_STORE_OPS_VERSION 4
+#define AIPM_STORE_OPS_VERSION 5
 
 typedef struct aipm_store_ops {
     unsigned int version;
@@ -174,6 +174,10 @@ typedef struct aipm_store_ops {
                        aipm_user_value_cb cb, void *ctx, aipm_error *err);
     int (*account_traits)(aipm_store *st, const char *trait, int64_t before_ms,
                           aipm_user_value_cb cb, void *ctx, aipm_error *err);
+    /* optional: NULL stores the rows one event_put at a time */
+    int (*event_put_many)(aipm_store *st, int64_t batch_id,
+                          const aipm_event_row *rows, size_t n,
+                          unsigned char *inserted, aipm_error *err);
 } aipm_store_ops;
 
 struct aipm_store {

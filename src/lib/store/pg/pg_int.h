@@ -153,6 +153,11 @@ int pg_row_visible(aipm_store *base, const char *dataset, const char *id,
 int pg_rows_digest(aipm_store *base, const char *dataset, int64_t batch_id,
                    aipm_rows_digest_cb cb, void *ctx, aipm_error *err);
 
+/* pg/copy.c: bulk event ingest through the staging table ev_stage. */
+int pg_event_put_many(aipm_store *base, int64_t batch_id,
+                      const aipm_event_row *rows, size_t n,
+                      unsigned char *inserted, aipm_error *err);
+
 /* pg/metrics.c, pg/kpi.c: the metrics' push-down reads. */
 int pg_exposure_moments(aipm_store *base, const aipm_exposure_query *q,
                         const char *by_trait, aipm_moments_cb cb, void *ctx,

@@ -41,6 +41,10 @@ static const char migration_1[] =
     "CREATE UNIQUE INDEX events_message_id ON events(message_id)"
     " WHERE live = 1;"
     "CREATE INDEX events_batch ON events(batch_id);"
+    /* The analyses' index (SQLite builds it on first use, store.h's
+     * aipm_store_analysis_index): here from the start, so an analysis on
+     * a read-only connection has it too. */
+    "CREATE INDEX events_user_event ON events(user_id, event, ts, batch_id);"
     "CREATE TABLE quarantine("
     " id BIGSERIAL PRIMARY KEY,"
     " batch_id BIGINT NOT NULL, dataset TEXT NOT NULL, file TEXT NOT NULL,"

@@ -214,6 +214,14 @@ int aipm_store__pg_open(aipm_store **out, const char *url, int flags,
                                 aipm_pg__n_migrations);
     } else {
         rc = migrate(s, err);
+        /* the staging table of bulk ingest (pg/copy.c), this session's */
+        if (rc == 0)
+            rc = aipm_pg__exec(s,
+                               "CREATE TEMP TABLE ev_stage(seq BIGINT,"
+                               " message_id TEXT, type TEXT, user_id TEXT,"
+                               " anonymous_id TEXT, event TEXT,"
+                               " group_id TEXT, ts BIGINT, payload TEXT)",
+                               NULL, NULL, err);
     }
     if (rc) {
         if (create)
@@ -910,4 +918,5 @@ static const aipm_store_ops pg_ops = {
     .kpi_retention = pg_kpi_retention,
     .kpi_events = pg_kpi_events,
     .kpi_active_accounts = pg_kpi_active_accounts,
+    .event_put_many = pg_event_put_many,
 };

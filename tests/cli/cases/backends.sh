@@ -1,0 +1,187 @@
+# tests/cli/cases/backends.sh - the same data on SQLite and on PostgreSQL
+# give the same outputs (issue 15). Runs when the suite has a PostgreSQL
+# server (AIPM_TEST_PG_DIR: CTest's fixture `pg`); without one each case
+# is skipped. The reference is the SQLite backend's output on the same
+# files; nothing here is computed by the PostgreSQL backend alone.
+
+# needs_pg: skip the case when there is no server.
+needs_pg() {
+    if ! on_pg; then
+        printf 'SKIP needs a PostgreSQL server (AIPM_TEST_PG_DIR)' >"$WHY"
+        exit 77
+    fi
+}
+
+# pair NAME SEED: demo files of SEED in $T/NAME-data, and two workspaces
+# with the demo's aipm.yaml that ingested them in the same order: $SQ on
+# SQLite, $PGW on PostgreSQL.
+pair() {
+    local ds f url
+    A demo generate "$T/$1-data" --seed "$2" --users 800 --days 90
+    expect_rc 0 "demo generate"
+    SQ=$T/$1-sqlite PGW=$T/$1-pg
+    "$AIPM" init "$SQ" >/dev/null 2>&1 || fail "init $SQ"
+    url=$(pg_url "$1")
+    "$AIPM" --store "$url" init "$PGW" >/dev/null 2>"$T/.init.err" ||
+        fail "init on PostgreSQL: $(head -c 200 "$T/.init.err")"
+    cp "$T/$1-data/aipm.yaml" "$SQ/aipm.yaml"
+    { echo "store: \"$url\""; grep -v '^store:' "$T/$1-data/aipm.yaml"; } >"$PGW/aipm.yaml"
+    for ds in events backlog feedback signals graph; do
+        f=$T/$1-data/$ds.csv
+        [ "$ds" = events ] && f=$T/$1-data/events.ndjson.gz
+        A -C "$SQ" ingest "$ds" "$f" --json
+        cp "$OUT" "$T/ingest-$ds-sqlite.json"
+        A -C "$PGW" ingest "$ds" "$f" --json
+        # the same report but for the run's own id and its time
+        "$PY" - "$T/ingest-$ds-sqlite.json" "$OUT" <<'PYEOF' || fail "ingest $ds: the reports differ"
+import json, sys
+a, b = (json.load(open(p)) for p in sys.argv[1:])
+for d in (a, b):
+    d.pop("run_id", None)
+    d.pop("elapsed_s", None)
+if a != b:
+    print([k for k in set(a) | set(b) if a.get(k) != b.get(k)], file=sys.stderr)
+    sys.exit(1)
+PYEOF
+    done
+}
+
+# same ARGS...: the command's stdout and exit status are the same on both
+# (but for the random ids of the ingest runs and their times).
+same() {
+    A -C "$SQ" "$@"
+    grep -Ev '"(run_id|elapsed_s)"' "$OUT" >"$T/same.sqlite"
+    local rc=$RC
+    A -C "$PGW" "$@"
+    grep -Ev '"(run_id|elapsed_s)"' "$OUT" >"$T/same.pg"
+    [ "$RC" = "$rc" ] || fail "aipm $*: exit $rc on SQLite, $RC on PostgreSQL: $(errtext)"
+    cmp -s "$T/same.pg" "$T/same.sqlite" ||
+        fail "aipm $*: outputs differ: $(diff "$T/same.sqlite" "$T/same.pg" | head -c 400)"
+    N_SAME=$((N_SAME + 1))
+}
+
+case_backends_same_outputs() {
+    local e exps
+    needs_pg
+    N_SAME=0
+    pair bo 4
+    same data versions --json
+    same data versions
+    same quality --json
+    same quarantine --json --limit 50
+    same quarantine --reason duplicate_message_id --json
+    same kpi --json
+    same kpi --period day --json
+    same kpi --period month
+    exps=$("$PY" -c 'import json, sys; print(" ".join(e["key"] for e in json.load(open(sys.argv[1]))["experiments"]))' \
+        <(cd "$SQ" && "$AIPM" experiment list --json)) || fail "experiment list"
+    [ -n "$exps" ] || fail "the demo has no experiments"
+    for e in $exps; do
+        same experiment analyze "$e" --json --no-record
+        same experiment analyze "$e" --engine bayesian --json --no-record
+        same experiment analyze "$e" --by plan --json --no-record
+    done
+    # Each batch's rows digest, as each backend recorded it at ingest.
+    A -C "$SQ" audit log --json
+    grep '"rows_sha256"' "$OUT" >"$T/digests.sqlite"
+    A -C "$PGW" audit log --json
+    grep '"rows_sha256"' "$OUT" >"$T/digests.pg"
+    [ "$(wc -l <"$T/digests.pg")" -eq 5 ] || fail "expected 5 rows digests, got $(wc -l <"$T/digests.pg")"
+    cmp -s "$T/digests.sqlite" "$T/digests.pg" || fail "the rows digests differ"
+    A -C "$PGW" audit verify --data
+    expect_rc 0 "audit verify --data on PostgreSQL"
+    echo "# backends: $N_SAME commands give identical output on SQLite and PostgreSQL (demo seed 4, $(echo $exps | wc -w) experiments)" |
+        tee -a "${CLI_FIGURES:-/dev/null}" >&2
+}
+
+# A record made on PostgreSQL replays there, and an edit of a row in the
+# store is named by audit verify --data, as on SQLite.
+case_backends_pg_records_and_tamper() {
+    local id url
+    needs_pg
+    pair br 2
+    A -C "$PGW" experiment analyze onboarding_checklist --json
+    expect_rc 0 "experiment analyze (recorded)"
+    id=$("$PY" -c 'import json, sys; print(json.load(open(sys.argv[1]))["decision_id"])' "$OUT") ||
+        fail "no decision_id in the output"
+    A -C "$PGW" decisions replay "$id"
+    expect_rc 0 "decisions replay on PostgreSQL"
+    url=$(store_of "$PGW")
+    psql -X -q -d "$url" -c "UPDATE aipm.events SET user_id = 'someone-else' WHERE rid = 10" >/dev/null 2>&1 ||
+        fail "could not edit a row"
+    A -C "$PGW" audit verify --data
+    expect_rc 3 "audit verify --data after an edited event row"
+    grep -q 'batch:1:' "$ERR" || fail "the edited batch is not named: $(errtext)"
+}
+
+# init on PostgreSQL: the workspace names the store; a second init on the
+# same database, a password in the URL and an unreachable server are one
+# clear line each, and change nothing.
+case_backends_pg_init() {
+    local url dead
+    needs_pg
+    url=$(pg_url pi)
+    A --store "$url" init "$T/pi"
+    expect_rc 0 "init --store URL"
+    grep -qF "store: \"$url\"" "$T/pi/aipm.yaml" || fail "aipm.yaml does not name the store"
+    [ ! -e "$T/pi/aipm.db" ] || fail "an aipm.db was made beside a PostgreSQL store"
+    A -C "$T/pi" audit log --json
+    pycheck "$OUT" '
+e = d["entries"]
+want(len(e) == 1 and e[0]["entry"]["action"] == "init", "entries: %r" % e)
+want(e[0]["entry"]["detail"]["store"].startswith("postgresql://"), "init names %r" % e[0]["entry"]["detail"]["store"])'
+    A --store "$url" init "$T/pi2"
+    expect_rc 1 "a second init on the same database"
+    expect_one_line_stderr "a second init"
+    grep -q 'already holds an aipm store' "$ERR" || fail "unclear: $(errtext)"
+    [ ! -e "$T/pi2/aipm.yaml" ] || fail "the refused init left a workspace"
+    A --store "postgresql://u:s3cr3tpw@127.0.0.1:1/x" init "$T/pi3"
+    expect_rc 1 "init with a password in the URL"
+    expect_one_line_stderr "password in the URL"
+    grep -q s3cr3tpw "$ERR" && fail "the password was printed"
+    dead="postgresql://aipm@127.0.0.1:1/nothing"
+    A --store "$dead" data versions
+    expect_rc 1 "an unreachable server"
+    expect_one_line_stderr "an unreachable server"
+    grep -q 'cannot connect to store' "$ERR" || fail "unclear: $(errtext)"
+    true
+}
+
+# Two ingests of one PostgreSQL workspace at once serialize on the store's
+# advisory lock: both finish, the batches are numbered in turn, no row is
+# lost and the audit log verifies.
+case_backends_pg_concurrent_ingest() {
+    local W p1 p2 rc1 rc2
+    needs_pg
+    mkws_pg_required
+    mkws conc; W=$WS
+    "$PY" - "$T/c1.ndjson" "$T/c2.ndjson" <<'PYEOF' || fail "could not write the files"
+import sys
+for k, path in enumerate(sys.argv[1:]):
+    with open(path, "w") as f:
+        for i in range(40000):
+            f.write('{"type":"track","messageId":"c%d-%06d","userId":"u-%d","event":"Query Run",'
+                    '"timestamp":"2026-11-%02dT10:00:00Z","properties":{"rows":%d}}\n'
+                    % (k, i, i % 300, 1 + i % 25, i))
+PYEOF
+    "$AIPM" -C "$W" ingest events "$T/c1.ndjson" >"$T/c1.out" 2>&1 </dev/null &
+    p1=$!
+    "$AIPM" -C "$W" ingest events "$T/c2.ndjson" >"$T/c2.out" 2>&1 </dev/null &
+    p2=$!
+    wait "$p1"; rc1=$?
+    wait "$p2"; rc2=$?
+    [ "$rc1" -eq 0 ] && [ "$rc2" -eq 0 ] ||
+        fail "concurrent ingests exited $rc1 and $rc2: $(head -c 200 "$T/c1.out") / $(head -c 200 "$T/c2.out")"
+    A -C "$W" data versions --json
+    pycheck "$OUT" '
+b = sorted(d["batches"], key=lambda x: x["batch_id"])
+want([x["batch_id"] for x in b] == [1, 2], "batch ids %r" % [x["batch_id"] for x in b])
+want(all(x["accepted"] == 40000 and x["status"] == "accepted" for x in b), "batches %r" % b)'
+    [ "$(sql "$W/aipm.db" 'SELECT count(*) FROM v_events')" = 80000 ] ||
+        fail "v_events holds $(sql "$W/aipm.db" 'SELECT count(*) FROM v_events') rows, expected 80000"
+    A -C "$W" audit verify --data
+    expect_rc 0 "audit verify --data after concurrent ingests"
+}
+
+# mkws makes PostgreSQL workspaces only with a server (needs_pg checked).
+mkws_pg_required() { on_pg || fail "no server"; }
