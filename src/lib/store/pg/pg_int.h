@@ -194,4 +194,20 @@ typedef struct aipm_pg__relay {
     void *ctx;
 } aipm_pg__relay;
 
+/* pg/prioritize.c: the backlog prioritizer's push-down reads. */
+int pg_backlog_items(aipm_store *base, aipm_backlog_item_cb cb, void *ctx,
+                     aipm_error *err);
+int pg_daily_active_users(aipm_store *base, aipm_daily_users_cb cb, void *ctx,
+                          aipm_error *err);
+int pg_event_daily_users(aipm_store *base, const char *const *events,
+                         const char *const *labels, int n,
+                         aipm_daily_users_cb cb, void *ctx, aipm_error *err);
+int pg_item_daily_users(aipm_store *base, aipm_daily_users_cb cb, void *ctx,
+                        aipm_error *err);
+int pg_market_signals(aipm_store *base, aipm_market_signal_cb cb, void *ctx,
+                      aipm_error *err);
+int pg_account_arr_plan(aipm_store *base, int64_t before_ms,
+                        aipm_account_arr_plan_cb cb, void *ctx,
+                        aipm_error *err);
+
 #endif

@@ -919,4 +919,10 @@ static const aipm_store_ops pg_ops = {
     .kpi_events = pg_kpi_events,
     .kpi_active_accounts = pg_kpi_active_accounts,
     .event_put_many = pg_event_put_many,
+    .backlog_items = pg_backlog_items,
+    .daily_active_users = pg_daily_active_users,
+    .event_daily_users = pg_event_daily_users,
+    .item_daily_users = pg_item_daily_users,
+    .market_signals = pg_market_signals,
+    .account_arr_plan = pg_account_arr_plan,
 };
