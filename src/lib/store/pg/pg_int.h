@@ -210,4 +210,31 @@ int pg_account_arr_plan(aipm_store *base, int64_t before_ms,
                         aipm_account_arr_plan_cb cb, void *ctx,
                         aipm_error *err);
 
+/* pg/graph.c, pg/forecast.c: the graph's and the adoption forecasts'
+ * push-down reads. */
+int pg_batch_states(aipm_store *base, aipm_batch_state_cb cb, void *ctx,
+                    aipm_store_mark *mark, aipm_error *err);
+int pg_first_uses(aipm_store *base, int64_t through_batch,
+                  const aipm_store_mark *since, aipm_first_use_cb cb, void *ctx,
+                  aipm_error *err);
+int pg_first_memberships(aipm_store *base, int64_t through_batch,
+                         const aipm_store_mark *since, aipm_membership_cb cb,
+                         void *ctx, aipm_error *err);
+int pg_graph_rows(aipm_store *base, int64_t through_batch,
+                  const aipm_store_mark *since, aipm_graph_csv_cb cb, void *ctx,
+                  aipm_error *err);
+int pg_event_day_range(aipm_store *base, int64_t *first_day, int64_t *last_day,
+                       int *found, aipm_error *err);
+int pg_user_event_times(aipm_store *base, aipm_user_time_cb cb, void *ctx,
+                        aipm_error *err);
+int pg_user_traits(aipm_store *base, const char *trait, int64_t before_ms,
+                   aipm_user_value_cb cb, void *ctx, aipm_error *err);
+int pg_account_traits(aipm_store *base, const char *trait, int64_t before_ms,
+                      aipm_user_value_cb cb, void *ctx, aipm_error *err);
+
+/* pg/reopen.c: the URL a namespace this process made was opened with
+ * (malloc'd; NULL when url is no such namespace), and remembering it. */
+char *aipm_pg__known_url(const char *url);
+void aipm_pg__remember(const char *ns, const char *url);
+
 #endif

@@ -140,6 +140,7 @@ int aipm_store__pg_open(aipm_store **out, const char *url, int flags,
                         aipm_error *err)
 {
     pg_store *s;
+    char *known = NULL;
     int create = flags & AIPM_STORE_CREATE,
         readonly = (flags & AIPM_STORE_READONLY) && !create;
     int found = 0, rc;
@@ -150,7 +151,9 @@ int aipm_store__pg_open(aipm_store **out, const char *url, int flags,
     s->base.ops = &pg_ops;
     s->readonly = readonly;
     aipm_store_url_redact(s->url, sizeof(s->url), url);
-    s->conn = PQconnectdb(url);
+    /* A namespace this process made connects as its store did (reopen.c). */
+    known = aipm_pg__known_url(url);
+    s->conn = PQconnectdb(known ? known : url);
     if (s->conn == NULL || PQstatus(s->conn) != CONNECTION_OK) {
         char msg[400];
         size_t n;
@@ -230,9 +233,12 @@ int aipm_store__pg_open(aipm_store **out, const char *url, int flags,
     }
     snprintf(s->base.ns, sizeof(s->base.ns), "postgresql://%s:%s/%s",
              PQhost(s->conn), PQport(s->conn), PQdb(s->conn));
+    aipm_pg__remember(s->base.ns, known ? known : url);
+    free(known);
     *out = &s->base;
     return AIPM_OK;
 fail:
+    free(known);
     PQfinish(s->conn);
     free(s);
     return rc;
@@ -925,4 +931,12 @@ static const aipm_store_ops pg_ops = {
     .item_daily_users = pg_item_daily_users,
     .market_signals = pg_market_signals,
     .account_arr_plan = pg_account_arr_plan,
+    .batch_states = pg_batch_states,
+    .first_uses = pg_first_uses,
+    .first_memberships = pg_first_memberships,
+    .graph_rows = pg_graph_rows,
+    .event_day_range = pg_event_day_range,
+    .user_event_times = pg_user_event_times,
+    .user_traits = pg_user_traits,
+    .account_traits = pg_account_traits,
 };
