@@ -173,22 +173,25 @@ static int network_store(void)
            strncmp(g_cli.store_url, "sqlite:", 7) != 0;
 }
 
-/* The template with `store:` naming url (which holds no password). */
-static char *yaml_for(const char *tmpl, const char *url)
+/* yaml_text with its `store:` line (or a new first line) naming url. */
+static char *yaml_for(const char *yaml_text, const char *url)
 {
-    const char *line = strstr(tmpl, "\nstore: "), *end;
+    const char *line = strncmp(yaml_text, "store: ", 7) == 0
+                           ? yaml_text
+                           : strstr(yaml_text, "\nstore: "),
+               *end;
     aipm_buf b;
     char *out;
 
-    if (line == NULL)
-        return strdup(tmpl);
-    line++;
-    end = strchr(line, '\n');
-    aipm_buf_init(&b, 1 << 20);
-    if (aipm_buf_put(&b, tmpl, (size_t)(line - tmpl)) != 0 ||
-        aipm_buf_printf(&b, "store: \"%s\"   # the store (PostgreSQL)", url) !=
+    if (line && line != yaml_text)
+        line++;
+    end = line ? strchr(line, '\n') : NULL;
+    aipm_buf_init(&b, 1 << 24);
+    if (aipm_buf_put(&b, yaml_text, line ? (size_t)(line - yaml_text) : 0) !=
             0 ||
-        aipm_buf_puts(&b, end ? end : "\n") != 0)
+        aipm_buf_printf(&b, "store: \"%s\"   # the store (PostgreSQL)\n",
+                        url) != 0 ||
+        aipm_buf_puts(&b, line ? (end ? end + 1 : "") : yaml_text) != 0)
         out = NULL;
     else
         out = strdup(aipm_buf_cstr(&b));
@@ -318,8 +321,8 @@ static int check_target(const char *dir, const char *abs)
     return EXIT_OK;
 }
 
-int cli_workspace_create(const char *dir, const char *yaml_text, char *abs,
-                         size_t abs_cap)
+static int workspace_create(const char *dir, const char *yaml_text, char *abs,
+                            size_t abs_cap)
 {
     static const char *const files[] = {"aipm.db", "audit-checkpoint",
                                         "aipm.yaml"}; /* aipm.yaml last */
@@ -437,6 +440,30 @@ done:
     return rc;
 }
 
+/* With --store naming a PostgreSQL database, the workspace's store is
+ * made there and aipm.yaml's `store:` names it; the URL must hold no
+ * password, which aipm.yaml would keep in clear. */
+int cli_workspace_create(const char *dir, const char *yaml_text, char *abs,
+                         size_t abs_cap)
+{
+    char shown[1024], *yaml;
+    int rc;
+
+    if (!network_store())
+        return workspace_create(dir, yaml_text, abs, abs_cap);
+    aipm_store_url_redact(shown, sizeof(shown), g_cli.store_url);
+    if (strcmp(shown, g_cli.store_url) != 0)
+        return cli_usage_error("--store %s holds a password, which aipm.yaml "
+                               "would keep in clear; give it in ~/.pgpass or "
+                               "PGPASSWORD instead",
+                               shown);
+    if ((yaml = yaml_for(yaml_text, g_cli.store_url)) == NULL)
+        return cli_usage_error("out of memory");
+    rc = workspace_create(dir, yaml, abs, abs_cap);
+    free(yaml);
+    return rc;
+}
+
 int cmd_init(int argc, char **argv)
 {
     const char *dir = argc > 1 ? argv[1] : g_cli.dir;
@@ -449,24 +476,7 @@ int cmd_init(int argc, char **argv)
     }
     if (argc > 2)
         return cli_usage_error("init takes one folder; see `aipm init -h`");
-    if (network_store()) {
-        char shown[1024];
-        char *yaml;
-
-        aipm_store_url_redact(shown, sizeof(shown), g_cli.store_url);
-        if (strcmp(shown, g_cli.store_url) != 0)
-            return cli_usage_error(
-                "--store %s holds a password, which aipm.yaml would keep in "
-                "clear; give it in ~/.pgpass or PGPASSWORD instead",
-                shown);
-        if ((yaml = yaml_for(aipm_config_template(), g_cli.store_url)) == NULL)
-            return cli_usage_error("out of memory");
-        rc = cli_workspace_create(dir, yaml, abs, sizeof(abs));
-        free(yaml);
-    } else {
-        rc =
-            cli_workspace_create(dir, aipm_config_template(), abs, sizeof(abs));
-    }
+    rc = cli_workspace_create(dir, aipm_config_template(), abs, sizeof(abs));
     if (rc != 0)
         return rc;
     if (g_cli.json) {

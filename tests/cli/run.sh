@@ -100,6 +100,9 @@ sys.exit(clilib.run(sys.argv[1], sys.argv[2:]))' "$code" "$f" "$@" 2>&1) ||
 # reads the SQLite file itself says so with sqlite_only and is skipped.
 PGDIR=${AIPM_TEST_PG_DIR:-}
 on_pg() { [ -n "$PGDIR" ]; }
+# The insertion-order column tests' SQL names (SQLite's rowid).
+RID=rowid
+on_pg && RID=rid
 
 # pg_url NAME: the URL of a fresh database for workspace NAME.
 pg_url() {
@@ -107,6 +110,35 @@ pg_url() {
     name=$(printf 'w_%s_%s' "${T##*.}" "$1" | tr 'A-Z' 'a-z' | tr -c 'a-z0-9_\n' '_')
     "$ROOT/tests/pg/server.sh" newdb "$PGDIR" "${name:0:60}" 2>"$T/.pg.err" ||
         fail "no database for $1: $(head -c 200 "$T/.pg.err")"
+}
+
+# demo_store DIR: the global option that gives `aipm demo DIR` its store
+# on PostgreSQL (nothing on SQLite): "$AIPM" $(demo_store "$W") demo "$W".
+demo_store() {
+    on_pg && printf -- '--store %s' "$(pg_url "$(basename "$1")")"
+}
+
+# put_yaml W: stdin becomes W's aipm.yaml; on PostgreSQL its `store:`
+# line is kept, last (so line numbers stay the text's; a `store:` of the
+# text is dropped).
+put_yaml() {
+    local keep=""
+    on_pg && keep=$(grep '^store:' "$1/aipm.yaml")
+    if [ -n "$keep" ]; then
+        { grep -v '^store:'; echo; echo "$keep"; } >"$1/aipm.yaml.new"
+        mv "$1/aipm.yaml.new" "$1/aipm.yaml"
+    else
+        cat >"$1/aipm.yaml"
+    fi
+}
+
+# store_bytes W: the size of W's store in bytes.
+store_bytes() {
+    if on_pg; then
+        sql "$1/aipm.db" "SELECT pg_database_size(current_database())"
+    else
+        stat -c %s "$1/aipm.db"
+    fi
 }
 
 # store_of W: what --store names for workspace W's store.
@@ -167,7 +199,9 @@ sql() {
     if on_pg; then
         local url
         url=$(sed -n 's/^store: "\(.*\)".*/\1/p' "$(dirname "$1")/aipm.yaml")
-        psql -X -q -A -t -d "$url" -c "SET search_path TO aipm" -c "$2" 2>&1
+        # SQLite's group_concat(x, sep) is string_agg(x, sep) here
+        psql -X -q -A -t -d "$url" -c "SET search_path TO aipm" \
+            -c "${2//group_concat(/string_agg(}" 2>&1
     else
         sqlite3 "$1" "$2" 2>&1
     fi
@@ -788,22 +822,31 @@ make_audit_ws() { # NAME -> workspace with init + 3 ingests + accept
 }
 
 # tamper_copy SRC NAME SQL: copy the workspace and run SQL on the copy ($TC).
-# tamper_copy W NAME SQL [PGSQL]: a copy of workspace W as $T/NAME (in
-# $TC) whose store was edited by SQL with the audit log's guards off, as
-# someone with write access to the store could; on PostgreSQL the copy is
-# a database made from W's as a template, edited by PGSQL (default SQL).
-tamper_copy() {
+# ws_copy W DEST: a copy of workspace W at DEST with a store of its own
+# (on PostgreSQL a database made from W's as a template).
+ws_copy() {
     local msg url new
-    rm -rf "${T:?}/$2"
-    cp -a "$1" "$T/$2" || fail "cp"
+    rm -rf "${2:?}"
+    cp -a "$1" "$2" || fail "cp"
     if on_pg; then
         url=$(store_of "$1")
-        new=$(pg_url "$2") || fail "no database for $2"
+        new=$(pg_url "$(basename "$2")") || fail "no database for $2"
         msg=$(psql -X -q -d "${url%/*}/postgres" -c "DROP DATABASE \"${new##*/}\"" \
             -c "CREATE DATABASE \"${new##*/}\" TEMPLATE \"${url##*/}\"" 2>&1) ||
             fail "copying the database failed: $msg"
-        sed -i "s|^store: \".*\"|store: \"$new\"|" "$T/$2/aipm.yaml"
-        msg=$(psql -X -q -v ON_ERROR_STOP=1 -d "$new" -c "SET search_path TO aipm" \
+        sed -i "s|^store: \".*\"|store: \"$new\"|" "$2/aipm.yaml"
+    fi
+}
+
+# tamper_copy W NAME SQL [PGSQL]: a copy of workspace W as $T/NAME (in
+# $TC) whose store was edited by SQL with the audit log's guards off, as
+# someone with write access to the store could; on PostgreSQL by PGSQL
+# (default SQL).
+tamper_copy() {
+    local msg
+    ws_copy "$1" "$T/$2"
+    if on_pg; then
+        msg=$(psql -X -q -v ON_ERROR_STOP=1 -d "$(store_of "$T/$2")" -c "SET search_path TO aipm" \
             -c "ALTER TABLE audit DISABLE TRIGGER USER" -c "${4:-$3}" 2>&1) ||
             fail "tampering with psql failed: $msg"
     else
@@ -965,9 +1008,10 @@ want((d["read"], d["accepted"]) == (25, 25), "backlog on stdin: read/accepted %r
 # ------------------------------------------------- experiments on demo data
 
 case_experiment_verdicts_on_demo() {
+    sqlite_only "its reference values are read from the SQLite file (cases/backends.sh: PostgreSQL gives SQLite's outputs)"
     local W=$T/demo-exp k
     # seed 1, 3000 users, 120 days, ending the day AIPM_NOW pins
-    timeout 120 "$AIPM" demo "$W" --seed 1 >"$OUT" 2>"$ERR" </dev/null
+    timeout 120 "$AIPM" $(demo_store "$W") demo "$W" --seed 1 >"$OUT" 2>"$ERR" </dev/null
     RC=$?
     expect_rc 0 "aipm demo"
     for k in onboarding_checklist new_navigation aggressive_notifications search_redesign; do
@@ -1051,7 +1095,7 @@ want(d["units_per_variation"] == n, "units per variation %r, expected %r" % (d["
 
 case_feedback_links_on_demo() {
     local W=$T/demo-fb fb it
-    timeout 120 "$AIPM" demo "$W" --seed 2 >"$OUT" 2>"$ERR" </dev/null
+    timeout 120 "$AIPM" $(demo_store "$W") demo "$W" --seed 2 >"$OUT" 2>"$ERR" </dev/null
     RC=$?
     expect_rc 0 "aipm demo"
     A -C "$W" feedback links --json
@@ -1155,7 +1199,7 @@ want(d["summary"]["corrected"] == 56, "summary %r (the demo corrected 55 rows)" 
 
 case_prioritize_on_demo() {
     local W=$T/demo-pz before
-    timeout 120 "$AIPM" demo "$W" --seed 2 >"$OUT" 2>"$ERR" </dev/null
+    timeout 120 "$AIPM" $(demo_store "$W") demo "$W" --seed 2 >"$OUT" 2>"$ERR" </dev/null
     RC=$?
     expect_rc 0 "aipm demo"
     # The demo job ranked the backlog once already (a decision record).
@@ -1222,7 +1266,7 @@ want([(i["id"], i["expected_value"], i["p90"]) for i in a["items"]] == [(i["id"]
     expect_rc 0 "prioritize --backtest"
     cp "$OUT" "$T/bt-2.json"
     for s in 1 4; do
-        timeout 120 "$AIPM" demo "$T/demo-bt$s" --seed $s >"$OUT" 2>"$ERR" </dev/null
+        timeout 120 "$AIPM" $(demo_store "$T/demo-bt$s") demo "$T/demo-bt$s" --seed $s >"$OUT" 2>"$ERR" </dev/null
         RC=$?
         expect_rc 0 "aipm demo --seed $s"
         A -C "$T/demo-bt$s" prioritize --backtest --json --no-record
@@ -1332,7 +1376,7 @@ want(abs(d["holdout_mape"] - mape) < 1e-9, "holdout MAPE %r vs %r" % (d["holdout
 # used yet.
 case_forecast_adoption_on_demo() {
     local W=$T/demo-adopt feats="export dashboard query alerts comments invites share schedule connectors sso"
-    timeout 300 "$AIPM" demo "$W" --seed 3 --users 20000 --days 150 >"$OUT" 2>"$ERR" </dev/null
+    timeout 300 "$AIPM" $(demo_store "$W") demo "$W" --seed 3 --users 20000 --days 150 >"$OUT" 2>"$ERR" </dev/null
     RC=$?
     expect_rc 0 "aipm demo"
     A -C "$W" forecast adoption $feats --by plan --draws 20 --no-record --json
@@ -1471,14 +1515,14 @@ want(sum(s["adopters"] for s in b["segments"]) > 0, "no adopters")' "$T/adopt-in
 
 case_graph_on_demo() {
     local W=$T/demo-graph users members invited long
-    timeout 120 "$AIPM" demo "$W" --seed 4 --users 800 --days 60 >"$OUT" 2>"$ERR" </dev/null
+    timeout 120 "$AIPM" $(demo_store "$W") demo "$W" --seed 4 --users 800 --days 60 >"$OUT" 2>"$ERR" </dev/null
     RC=$?
     expect_rc 0 "aipm demo"
     A -C "$W" graph stats --json
     expect_rc 0 "graph stats"
     # Recounted from the store with the sqlite3 shell.
     users=$(sql "$W/aipm.db" "select count(distinct user_id) from v_events where user_id is not null")
-    members=$(sql "$W/aipm.db" "select count(*) from (select distinct user_id, group_id from v_events where type = 'group' and user_id is not null and group_id is not null)")
+    members=$(sql "$W/aipm.db" "select count(*) from (select distinct user_id, group_id from v_events where type = 'group' and user_id is not null and group_id is not null) x")
     invited=$(sql "$W/aipm.db" "select count(*) from v_graph where relation = 'invited'")
     pycheck "$OUT" '
 want(d["nodes"]["user"] == int(args[0]), "users %r, store %s" % (d["nodes"]["user"], args[0]))
@@ -1530,7 +1574,7 @@ want(key == sorted(key) and len(key) == d["edges"] == d["degree"], "order %r" % 
     A -C "$W" graph stats --json
     pycheck "$OUT" 'want(d["build"]["mode"] == "full" and d["build"]["why"] == "batch %s is no longer accepted" % args[0] and "likes" not in d["edges"], "after revert %r" % d["build"])' "$id"
     # A copy of the workspace is another store: its first build is full.
-    cp -r "$W" "$T/demo-graph-copy"
+    ws_copy "$W" "$T/demo-graph-copy"
     A -C "$T/demo-graph-copy" graph stats --json
     pycheck "$OUT" 'want(d["build"]["why"] == "the snapshot is of another store", "copy %r" % d["build"])'
     rm -rf "$T/demo-graph-copy"
@@ -1550,8 +1594,9 @@ want(key == sorted(key) and len(key) == d["edges"] == d["degree"], "order %r" % 
 }
 
 case_kpi_on_demo() {
+    sqlite_only "its reference values are read from the SQLite file (cases/backends.sh: PostgreSQL gives SQLite's outputs)"
     local W=$T/demo-kpi
-    timeout 120 "$AIPM" demo "$W" --seed 3 --users 800 --days 60 >"$OUT" 2>"$ERR" </dev/null
+    timeout 120 "$AIPM" $(demo_store "$W") demo "$W" --seed 3 --users 800 --days 60 >"$OUT" 2>"$ERR" </dev/null
     RC=$?
     expect_rc 0 "aipm demo"
     A -C "$W" kpi --by week --json

@@ -12,7 +12,7 @@ SYSPY=/usr/bin/python3
 # with a key in $AIPM_KEYS.
 people_ws() {
     local W=$1
-    timeout 120 "$AIPM" demo "$W" --seed 3 --users 800 --days 60 >"$OUT" 2>"$ERR" </dev/null
+    timeout 120 "$AIPM" $(demo_store "$W") demo "$W" --seed 3 --users 800 --days 60 >"$OUT" 2>"$ERR" </dev/null
     RC=$?
     expect_rc 0 "aipm demo"
     A -C "$W" users add alice --role admin
@@ -31,13 +31,13 @@ people_ws() {
 
 # decision_id W N: the id of the N-th decision record (1-based, oldest first).
 decision_id() {
-    sql "$1/aipm.db" "select id from decisions order by time_ms, rowid limit 1 offset $(($2 - 1))"
+    sql "$1/aipm.db" "select id from decisions order by time_ms, $RID limit 1 offset $(($2 - 1))"
 }
 
 case_approvals_roles_and_signatures() {
     local W=$T/ap d1 d2 d3
     export AIPM_KEYS=$T/keys
-    timeout 120 "$AIPM" demo "$W" --seed 3 --users 800 --days 60 >"$OUT" 2>"$ERR" </dev/null
+    timeout 120 "$AIPM" $(demo_store "$W") demo "$W" --seed 3 --users 800 --days 60 >"$OUT" 2>"$ERR" </dev/null
     RC=$?
     expect_rc 0 "aipm demo"
     # The bootstrap: people may be added unsigned, but the first key goes
@@ -101,7 +101,7 @@ want(sk.startswith("PRIVATE+KEY+alice+" + kid + "+"), "secret key file %r" % sk[
     A -C "$W" decisions approve "$d1" --as alice --reason "again"
     expect_rc 3 "acting on a decision no longer proposed"
     grep -q "no longer proposed" "$ERR" || fail "stderr: $(errtext)"
-    [ "$(sql "$W/aipm.db" "select group_concat(status, ',') from (select status from decisions order by time_ms, rowid)")" = "approved,rejected,overridden,proposed,proposed" ] ||
+    [ "$(sql "$W/aipm.db" "select group_concat(status, ',') from (select status from decisions order by time_ms, $RID) x")" = "approved,rejected,overridden,proposed,proposed" ] ||
         fail "statuses $(sql "$W/aipm.db" "select group_concat(status) from decisions")"
     A -C "$W" --json decisions show "$d3"
     expect_rc 0 "decisions show"
@@ -150,6 +150,7 @@ PYEOF
 # Tampering through SQLite or with a key the log never registered: each is
 # caught by `audit verify` (exit 3) and named.
 case_approvals_tampering() {
+    sqlite_only "rewrites the SQLite file's log with Python"
     local W=$T/tw V d4 evil
     export AIPM_KEYS=$T/keys
     people_ws "$W"
@@ -162,7 +163,7 @@ case_approvals_tampering() {
     # A forged approval: someone with write access puts their own key in
     # carol's people row and signs as carol. The writer trusts the row; the
     # log registered another key.
-    V=$T/forge; cp -r "$W" "$V"
+    V=$T/forge; ws_copy "$W" "$V"
     "$AIPM" init "$T/evilws" >/dev/null 2>&1
     AIPM_KEYS=$T/evil "$AIPM" -C "$T/evilws" users add carol --role admin >/dev/null 2>&1
     evil=$(AIPM_KEYS=$T/evil "$AIPM" -C "$T/evilws" --json keys generate --as carol | "$PY" -c 'import json, sys; print(json.load(sys.stdin)["verifier_key"])')
@@ -179,14 +180,14 @@ case_approvals_tampering() {
     grep -q "status proposed in the store, approved by the log" "$ERR" || fail "status edit not named: $(errtext)"
 
     # An approver added straight into the people table.
-    V=$T/adduser; cp -r "$W" "$V"
+    V=$T/adduser; ws_copy "$W" "$V"
     sql "$V/aipm.db" "insert into people values('eve', 'approver', NULL, 0)" >/dev/null
     A -C "$V" audit verify
     expect_rc 3 "verify after a user added by SQL"
     grep -q "user eve: no signed entry in the log adds them" "$ERR" || fail "stderr: $(errtext)"
 
     # An approval's reason edited in its row.
-    V=$T/reason; cp -r "$W" "$V"
+    V=$T/reason; ws_copy "$W" "$V"
     sql "$V/aipm.db" "update approvals set reason = 'edited' where decision_id = '$d4'" >/dev/null
     sql "$V/aipm.db" "update approvals set message = replace(message, '\"ok\"', '\"edited\"') where decision_id = '$d4'" >/dev/null
     A -C "$V" audit verify
@@ -196,7 +197,7 @@ case_approvals_tampering() {
     # The signed message edited inside the log, every tree head recomputed
     # and the checkpoint rewritten: the hash chain passes, the signature
     # does not.
-    V=$T/relog; cp -r "$W" "$V"
+    V=$T/relog; ws_copy "$W" "$V"
     rewrite_log "$V/aipm.db" "$V/audit-checkpoint" \
         "UPDATE audit SET entry = CAST(replace(CAST(entry AS TEXT), 'reason\\\":\\\"ok', 'reason\\\":\\\"OK') AS BLOB) WHERE seq = (SELECT max(seq) FROM audit);" ||
         fail "rewriting the log"

@@ -33,6 +33,7 @@ PYEOF
 }
 
 case_batches_rows_digest() {
+    sqlite_only "recomputes the digests from the SQLite file (cases/backends.sh: PostgreSQL's digests equal SQLite's)"
     local W V
     mkws bd; W=$WS
     A -C "$W" ingest events "$EX/events.ndjson"
@@ -62,13 +63,13 @@ want(x["intact"] and x["batches"] == 3 and x["rows"] == int(args[0]) and x["batc
     expect_rc 0 "verify --data after a revert"
 
     # Event rows edited, as the issue measured (their timestamps moved).
-    V=$T/bd-ev; cp -r "$W" "$V"
-    sql "$V/aipm.db" "update events set ts = ts + 86400000 where rowid in (select rowid from events where batch_id = 1 limit 50)" >/dev/null
+    V=$T/bd-ev; ws_copy "$W" "$V"
+    sql "$V/aipm.db" "update events set ts = ts + 86400000 where $RID in (select $RID from events where batch_id = 1 limit 50)" >/dev/null
     A -C "$V" audit verify --data
     expect_rc 3 "verify --data after event rows were edited"
     grep -q "batch:1: its 300 stored rows do not hash" "$ERR" || fail "stderr: $(errtext)"
     # A backlog row deleted, and one added to a batch.
-    V=$T/bd-del; cp -r "$W" "$V"
+    V=$T/bd-del; ws_copy "$W" "$V"
     sql "$V/aipm.db" "delete from backlog where rid = (select min(rid) from backlog)" >/dev/null
     sql "$V/aipm.db" "insert into feedback(batch_id, key, row_sha, live) select batch_id, key || 'x', row_sha, live from feedback limit 1" >/dev/null
     A -C "$V" --json audit verify --data
@@ -77,7 +78,7 @@ want(x["intact"] and x["batches"] == 3 and x["rows"] == int(args[0]) and x["batc
 p = sorted((x["batch"], "do not hash" in x["problem"]) for x in d["data"]["problems"])
 want(p == [("2", True), ("3", True)], "problems %r" % d["data"]["problems"])'
     # A status changed by SQL: a reverted batch made visible again.
-    V=$T/bd-st; cp -r "$W" "$V"
+    V=$T/bd-st; ws_copy "$W" "$V"
     sql "$V/aipm.db" "update batches set status = 'accepted' where id = 3" >/dev/null
     A -C "$V" audit verify --data
     expect_rc 3 "verify --data after a status edit"

@@ -38,8 +38,9 @@ PYEOF
 }
 
 case_audit_kept_checkpoint() {
+    sqlite_only "recomputes the log from the SQLite file"
     local W=$T/kept n
-    timeout 120 "$AIPM" demo "$W" --seed 3 --users 800 --days 60 >"$OUT" 2>"$ERR" </dev/null
+    timeout 120 "$AIPM" $(demo_store "$W") demo "$W" --seed 3 --users 800 --days 60 >"$OUT" 2>"$ERR" </dev/null
     RC=$?
     expect_rc 0 "aipm demo"
     cp "$W/audit-checkpoint" "$T/kept-checkpoint"
@@ -76,6 +77,7 @@ want(not d["intact"] and d["first_bad_entry"] == int(args[0]) and "kept checkpoi
 # The newest entries deleted and the workspace checkpoint rewritten to
 # match: the kept copy, which recorded more, names the first missing one.
 case_audit_kept_checkpoint_truncation() {
+    sqlite_only "truncates the SQLite file's log"
     local W
     mkws kt; W=$WS
     A -C "$W" ingest backlog "$EX/backlog.csv"
@@ -102,7 +104,7 @@ case_audit_kept_checkpoint_truncation() {
 # and the last head is the workspace's checkpoint.
 case_audit_export_verifies() {
     local W=$T/exp
-    timeout 120 "$AIPM" demo "$W" --seed 4 --users 800 --days 60 >"$OUT" 2>"$ERR" </dev/null
+    timeout 120 "$AIPM" $(demo_store "$W") demo "$W" --seed 4 --users 800 --days 60 >"$OUT" 2>"$ERR" </dev/null
     RC=$?
     expect_rc 0 "aipm demo"
     A -C "$W" audit export --format jsonl
@@ -154,6 +156,7 @@ sc_setup() {
 }
 
 case_audit_signed_checkpoint() {
+    sqlite_only "recomputes the log from the SQLite file"
     local W
     sc_setup sc
     # The note's lines from the formats (c2sp.org/tlog-checkpoint and
@@ -248,6 +251,7 @@ case_audit_prove_recipe() {
 
 # Each way of getting round a signed checkpoint is caught, with its reason.
 case_audit_signed_checkpoint_tamper() {
+    sqlite_only "rewrites the SQLite file's log"
     local W
     sc_setup st
     # A note with an edited size or root: the signature fails.
@@ -276,7 +280,7 @@ case_audit_signed_checkpoint_tamper() {
     expect_rc 3 "the right note, checked with another key"
     # A fork: the same log up to here, then two different histories; a
     # note of the fork, signed by the same key, is not extended by ours.
-    cp -r "$W" "$T/st-fork"
+    ws_copy "$W" "$T/st-fork"
     A -C "$T/st-fork" ingest signals "$EX/signals.csv"
     expect_rc 0 "the fork's write"
     A -C "$T/st-fork" audit checkpoint --out "$T/fork.note"
@@ -292,7 +296,7 @@ case_audit_signed_checkpoint_tamper() {
     pycheck "$OUT" 'want(d["kept_checkpoint"]["signature"] == "ok" and "does not extend it" in d["problem"] and d["first_bad_entry"] == 6, "%r" % d)'
     # The tail deleted (and every head and the workspace checkpoint
     # recomputed): the note records more entries than the log has.
-    cp -r "$W" "$T/st-trunc"
+    ws_copy "$W" "$T/st-trunc"
     rewrite_log "$T/st-trunc/aipm.db" "$T/st-trunc/audit-checkpoint" "DELETE FROM audit WHERE seq > 5;" ||
         fail "truncating the log"
     A -C "$T/st-trunc" audit verify

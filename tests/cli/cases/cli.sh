@@ -17,7 +17,7 @@ cli_demo() {
     local rc
     WS=$T/cli-demo
     if [ ! -f "$WS/.cli-ready" ]; then
-        timeout 120 "$AIPM" demo "$WS" --seed 1 --users 2000 --days 60 \
+        timeout 120 "$AIPM" $(demo_store "$WS") demo "$WS" --seed 1 --users 2000 --days 60 \
             >"$T/.cli-demo.out" 2>&1 </dev/null
         rc=$?
         [ "$rc" -eq 0 ] || { [ "$rc" -eq 2 ] && grep -q 'demo: what aipm found differs' "$T/.cli-demo.out"; } ||
@@ -341,8 +341,12 @@ case_cli_analyze_kept_when_record_fails() {
     local W
     cli_demo
     W=$T/cli-norecord
-    cp -r "$WS" "$W" || fail "copy the demo workspace"
-    sql "$W/aipm.db" "CREATE TRIGGER cli_test_no_decisions BEFORE INSERT ON decisions BEGIN SELECT RAISE(ABORT, 'decisions are frozen'); END;" >/dev/null
+    ws_copy "$WS" "$W"
+    if on_pg; then
+        sql "$W/aipm.db" "CREATE FUNCTION cli_frozen() RETURNS trigger LANGUAGE plpgsql AS \$\$BEGIN RAISE EXCEPTION 'decisions are frozen'; END\$\$; CREATE TRIGGER cli_test_no_decisions BEFORE INSERT ON decisions FOR EACH ROW EXECUTE FUNCTION cli_frozen();" >/dev/null
+    else
+        sql "$W/aipm.db" "CREATE TRIGGER cli_test_no_decisions BEFORE INSERT ON decisions BEGIN SELECT RAISE(ABORT, 'decisions are frozen'); END;" >/dev/null
+    fi
     A -C "$W" experiment analyze onboarding_checklist
     [ "$RC" -ne 0 ] || fail "exit 0 although the record failed"
     grep -q 'verdict: ' "$OUT" || fail "the analysis was not shown: $(head -c 200 "$OUT")"

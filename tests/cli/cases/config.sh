@@ -4,7 +4,7 @@
 # A workspace whose aipm.yaml is the text on stdin; its path in $WS.
 config_ws() {
     mkws "$1"
-    cat >"$WS/aipm.yaml"
+    put_yaml "$WS"
 }
 
 # The issue's case: `guardrail:` (line 9) used to be ignored, so the
@@ -106,7 +106,7 @@ case_config_templates_load() {
     expect_rc 0 "experiment list on the init template"
     A demo generate "$T/cfg-demo" --users 200 --days 30 --seed 1
     expect_rc 0 "demo generate"
-    cp "$T/cfg-demo/aipm.yaml" "$WS/aipm.yaml"
+    put_yaml "$WS" <"$T/cfg-demo/aipm.yaml"
     A -C "$WS" experiment list
     expect_rc 0 "experiment list on the demo's aipm.yaml"
     [ "$(wc -l <"$OUT")" -ge 4 ] || fail "demo experiments not listed"
@@ -143,7 +143,7 @@ with open(sys.argv[1], "w") as f:
 PY
     A -C "$WS" ingest events "$WS/ev.ndjson"
     expect_rc 0 "ingest the experiment events"
-    cat >"$WS/aipm.yaml" <<YAML
+    put_yaml "$WS" <<YAML
 product: P
 store: aipm.db
 catalog:

@@ -5,8 +5,9 @@
 # decision record. Counts and digests are recounted from the store with
 # the sqlite3 shell and Python's hashlib, never taken from aipm.
 case_decisions_list_show() {
+    sqlite_only "reads the SQLite file with Python"
     local W=$T/dec id
-    timeout 120 "$AIPM" demo "$W" --seed 1 --users 800 --days 60 >"$OUT" 2>"$ERR" </dev/null
+    timeout 120 "$AIPM" $(demo_store "$W") demo "$W" --seed 1 --users 800 --days 60 >"$OUT" 2>"$ERR" </dev/null
     RC=$?
     expect_rc 0 "aipm demo"
     A -C "$W" --json decisions list
@@ -105,8 +106,9 @@ undo_migration_8() {
 # A store from before migration 5 (no stored output, no status) is
 # migrated by the next write; its old records show "not stored".
 case_decisions_old_store() {
+    sqlite_only "makes a store of an older SQLite schema"
     local W=$T/decold id
-    timeout 120 "$AIPM" demo "$W" --seed 2 --users 800 --days 60 >"$OUT" 2>"$ERR" </dev/null
+    timeout 120 "$AIPM" $(demo_store "$W") demo "$W" --seed 2 --users 800 --days 60 >"$OUT" 2>"$ERR" </dev/null
     RC=$?
     expect_rc 0 "aipm demo"
     sqlite3 "$W/aipm.db" "ALTER TABLE decisions DROP COLUMN output; ALTER TABLE decisions DROP COLUMN status;
@@ -129,9 +131,10 @@ case_decisions_old_store() {
 # subject supersedes an older proposed one; reverting a batch makes the
 # records that read it stale; the log replays both (issue 14).
 case_decisions_lifecycle() {
+    sqlite_only "reads the SQLite file with Python"
     local W=$T/life first second code
     export AIPM_KEYS=$T/keys
-    timeout 120 "$AIPM" demo "$W" --seed 2 --users 800 --days 60 >"$OUT" 2>"$ERR" </dev/null
+    timeout 120 "$AIPM" $(demo_store "$W") demo "$W" --seed 2 --users 800 --days 60 >"$OUT" 2>"$ERR" </dev/null
     RC=$?
     expect_rc 0 "aipm demo"
     A --json version
@@ -176,8 +179,8 @@ want(d["model"] == "experiment-%s/1" % d["params"]["engine"] and d["confidence"]
     # Reverting the events batch makes every record that read it stale.
     A -C "$W" data revert 1 --reason "bad tracking"
     expect_rc 0 "data revert"
-    [ "$(sql "$W/aipm.db" "select group_concat(status, ',') from (select status from decisions order by time_ms, rowid)")" = "stale,stale,stale,stale,superseded,stale" ] ||
-        fail "statuses after the revert: $(sql "$W/aipm.db" "select group_concat(status, ',') from (select status from decisions order by time_ms, rowid)")"
+    [ "$(sql "$W/aipm.db" "select group_concat(status, ',') from (select status from decisions order by time_ms, $RID) x")" = "stale,stale,stale,stale,superseded,stale" ] ||
+        fail "statuses after the revert: $(sql "$W/aipm.db" "select group_concat(status, ',') from (select status from decisions order by time_ms, $RID) x")"
     A -C "$W" --json audit log
     pycheck "$OUT" '
 e = [x["entry"] for x in d["entries"]]
@@ -201,8 +204,9 @@ want(len(rev["detail"]["stale_decisions"]) == 5 and args[0] in rev["detail"]["st
 # set aside, a reverted one is used as it was, nothing is written; rows
 # edited in the store make it differ (exit 3) and are named.
 case_decisions_replay() {
+    sqlite_only "reads the SQLite file with Python"
     local W=$T/rep id state
-    timeout 120 "$AIPM" demo "$W" --seed 3 --users 800 --days 60 >"$OUT" 2>"$ERR" </dev/null
+    timeout 120 "$AIPM" $(demo_store "$W") demo "$W" --seed 3 --users 800 --days 60 >"$OUT" 2>"$ERR" </dev/null
     RC=$?
     expect_rc 0 "aipm demo"
     A -C "$W" forecast adoption export --by plan
@@ -212,7 +216,7 @@ case_decisions_replay() {
     expect_rc 0 "a Bass fit of a series, recorded"
     # The series is kept with the record: the fit replays after the file
     # is gone; the record's digest of it is the file's SHA-256.
-    id=$(sql "$W/aipm.db" "select id from decisions where kind = 'forecast' order by rowid desc limit 1")
+    id=$(sql "$W/aipm.db" "select id from decisions where kind = 'forecast' order by $RID desc limit 1")
     [ "$(sql "$W/aipm.db" "select json_extract(params, '$.series_sha256') from decisions where id = '$id'")" = "$(sha256sum "$T/series.csv" | cut -d' ' -f1)" ] ||
         fail "the series digest is not the file's SHA-256"
     rm "$T/series.csv"
@@ -222,7 +226,7 @@ case_decisions_replay() {
     A -C "$W" decisions replay "$id"
     expect_rc 1 "replay of a series fit that did not keep its series"
     expect_one_line_stderr "series fit replay refused"
-    for id in $(sql "$W/aipm.db" "select id from decisions where params not like '%\"series\"%' order by time_ms, rowid"); do
+    for id in $(sql "$W/aipm.db" "select id from decisions where params not like '%\"series\"%' order by time_ms, $RID"); do
         A -C "$W" --json decisions replay "${id:0:8}"
         expect_rc 0 "replay $id"
         pycheck "$OUT" 'want(d["matches"] and d["replay_sha256"] == d["recorded_sha256"] and d["inputs_changed"] == 0 and not d["code_differs"], "%r" % d)'
@@ -234,7 +238,7 @@ case_decisions_replay() {
     A -C "$W" data revert 1 --reason "replay test"
     expect_rc 0 "revert the batch the records read"
     state="$(sql "$W/aipm.db" "select group_concat(id || status) from batches")|$(sql "$W/aipm.db" "select count(*) from audit")|$(sql "$W/aipm.db" "select group_concat(status) from decisions")"
-    for id in $(sql "$W/aipm.db" "select id from decisions where params not like '%\"series\"%' order by time_ms, rowid"); do
+    for id in $(sql "$W/aipm.db" "select id from decisions where params not like '%\"series\"%' order by time_ms, $RID"); do
         A -C "$W" decisions replay "$id"
         expect_rc 0 "replay $id after a newer batch and a revert"
         grep -q "output matches the record" "$OUT" || fail "stdout: $(cat "$OUT")"
@@ -242,8 +246,8 @@ case_decisions_replay() {
     [ "$state" = "$(sql "$W/aipm.db" "select group_concat(id || status) from batches")|$(sql "$W/aipm.db" "select count(*) from audit")|$(sql "$W/aipm.db" "select group_concat(status) from decisions")" ] ||
         fail "replay changed the store"
     # Event rows edited in the store: the experiments no longer reproduce.
-    id=$(sql "$W/aipm.db" "select id from decisions where kind = 'experiment' order by time_ms, rowid limit 1")
-    sql "$W/aipm.db" "update events set ts = ts + 40 * 86400000 where batch_id = 1 and rowid % 3 = 0" >/dev/null
+    id=$(sql "$W/aipm.db" "select id from decisions where kind = 'experiment' order by time_ms, $RID limit 1")
+    sql "$W/aipm.db" "update events set ts = ts + 40 * 86400000 where batch_id = 1 and $RID % 3 = 0" >/dev/null
     A -C "$W" --json decisions replay "$id"
     expect_rc 3 "replay after event rows were edited"
     pycheck "$OUT" 'want(not d["matches"] and d["first_difference"] and d["inputs_changed"] == 1 and d["first_changed_input"] == "events batch 1", "%r" % d)'

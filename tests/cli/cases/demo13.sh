@@ -7,7 +7,7 @@
 # the link names any of its items).
 case_demo13_corrections_and_checks() {
     local W=$T/demo13
-    timeout 120 "$AIPM" demo "$W" --seed 5 --json >"$OUT" 2>"$ERR" </dev/null
+    timeout 120 "$AIPM" $(demo_store "$W") demo "$W" --seed 5 --json >"$OUT" 2>"$ERR" </dev/null
     RC=$?
     expect_rc 0 "aipm demo --seed 5"
     cp "$OUT" "$T/demo13.json"

@@ -113,6 +113,7 @@ case_files_checkpoint_write_in_progress() {
 # The store (and its -wal/-shm), the checkpoint, aipm.yaml and the graph
 # snapshot are private to the owner: 0600 (README "Files and permissions").
 case_files_private_modes() {
+    sqlite_only "checks the aipm.db file's mode"
     local W f m
     mkws fmode; W=$WS
     A -C "$W" ingest events "$EX/events.ndjson"
@@ -136,6 +137,7 @@ case_files_private_modes() {
 # Without `store:` in aipm.yaml the store is the workspace's own aipm.db,
 # also with -C from another folder (it resolved against the current one).
 case_files_store_default_from_elsewhere() {
+    sqlite_only "the default aipm.db beside aipm.yaml"
     local W
     mkws fdef; W=$WS
     sed -i '/^store:/d' "$W/aipm.yaml"
@@ -157,6 +159,7 @@ case_files_store_default_from_elsewhere() {
 # a-w. Either way the store is opened read-only: nothing is created or
 # changed, and a write command says the store cannot be written.
 case_files_readonly_workspace() {
+    sqlite_only "a read-only folder holding the SQLite file"
     local W run sum1 sum2 c
     mkws fro; W=$WS
     A -C "$W" ingest events "$EX/events.ndjson"
@@ -199,6 +202,7 @@ case_files_readonly_workspace() {
 # A file that is not an aipm store is refused, named, and left untouched;
 # an empty aipm.db beside an audit checkpoint is an error, not a new store.
 case_files_not_an_aipm_store() {
+    sqlite_only "checks SQLite files of other applications"
     local W
     sqlite3 "$T/other.db" 'create table notes(x); insert into notes values(1);'
     A --store "$T/other.db" data versions
@@ -308,6 +312,7 @@ want(len(e) == 1 and e[0]["entry"]["action"] == "init", "entries: %r" % e)'
 # <name>.aipm-init.<pid> link to another workspace leaves that workspace
 # whole; only exact build-folder names that are our own real folders go.
 case_files_init_sweep_no_symlink() {
+    sqlite_only "checks the aipm.db files of workspaces"
     local sum1 sum2
     mkws fprecious
     sum1=$(cd "$T/fprecious" && sha256sum aipm.db aipm.yaml audit-checkpoint)
@@ -470,6 +475,7 @@ case_files_store_password_hidden() {
 # message, exit 1); without it the writer waits, says so, and succeeds
 # when the holder ends.
 case_files_lock_wait() {
+    sqlite_only "holds SQLite's file lock with the sqlite3 shell"
     local W holder pid rc
     mkws flock; W=$WS
     A -C "$W" ingest events "$EX/events.ndjson"
@@ -497,6 +503,7 @@ case_files_lock_wait() {
 # A writer waiting for another aipm names it: the command line and its pid
 # (from the holder's note, <store>-writer, gone when the holder commits).
 case_files_lock_wait_names_holder() {
+    sqlite_only "reads the SQLite store's writer note"
     local W holder rc
     mkws flockn; W=$WS
     # The holder: an ingest from a pipe that stalls for 4 s mid-file, inside

@@ -8,7 +8,7 @@
 # warning in the output and the JSON, exit 0.
 case_forecast_demo_null_false_positive() {
     local W=$T/demo-null
-    timeout 120 "$AIPM" demo "$W" --seed 3 --json >"$OUT" 2>"$ERR" </dev/null
+    timeout 120 "$AIPM" $(demo_store "$W") demo "$W" --seed 3 --json >"$OUT" 2>"$ERR" </dev/null
     RC=$?
     expect_rc 0 "aipm demo --seed 3 (its null ships by chance)"
     pycheck "$OUT" '
@@ -28,7 +28,7 @@ print("# demo seed 3 null experiment: %s (%s)" % (c["found"], c["warning"]))'
 # says when a naive baseline beat the chosen model in the backtest.
 case_forecast_points_flags_baselines() {
     local W=$T/demo-fc feats="export dashboard query alerts comments invites share schedule connectors sso"
-    timeout 120 "$AIPM" demo "$W" --seed 3 >/dev/null 2>"$ERR" </dev/null
+    timeout 120 "$AIPM" $(demo_store "$W") demo "$W" --seed 3 >/dev/null 2>"$ERR" </dev/null
     RC=$?
     expect_rc 0 "aipm demo --seed 3"
     A -C "$W" forecast adoption $feats --by plan --draws 20 --no-record --json

@@ -59,6 +59,7 @@ EOF
 # 5 rows pass (3, 2.5, 1e2, +4, .5), 6 are bad_value (0x10, inf, nan, 1e,
 # " 1" quoted, 1.2.3).
 case_ingest_decimal_numbers() {
+    sqlite_only "reads SQLite's storage classes (typeof)"
     local W got
     mkws num; W=$WS
     cat >"$T/b.csv" <<'EOF'
@@ -116,10 +117,10 @@ with open(sys.argv[1], "w") as f:
     for i in range(25000):
         f.write("2026-09-01,s%d,%s,notanumber\n" % (i, "a" * 1000))
 EOF
-    before=$(stat -c %s "$W/aipm.db")
+    before=$(store_bytes "$W")
     ingest_json "$W" signals "$T/s.csv" "$T/r.json"
     expect_rc 3 "ingest 25,000 bad rows (blocked)"
-    after=$(stat -c %s "$W/aipm.db")
+    after=$(store_bytes "$W")
     pycheck "$T/r.json" '
 want(d["quarantined"] == 25000, "quarantined %r" % d["quarantined"])
 want(d["quarantine_reasons"] == {"bad_value": 25000}, "reasons %r" % d["quarantine_reasons"])
@@ -197,6 +198,7 @@ want(d["duplicates"] == 1, "duplicates %r (the second BL-2)" % d["duplicates"])'
 # shows the text as is. A raw text with one invalid byte (\xff) escapes
 # only that byte: 'Café \xff'.
 case_ingest_raw_cut_utf8() {
+    sqlite_only "reads SQLite's blob lengths"
     local W n
     mkws rawutf8; W=$WS
     "$PY" - "$T/b.csv" <<'EOF'
@@ -223,6 +225,7 @@ want(raw[3] == "BL-2,Caf\u00e9 \\xff,x,2,idea,2026-09-01", "invalid raw: %r" % r
 # A subnormal decimal (1e-310) is a number (strtod flags its underflow
 # with ERANGE; it rounds toward 0); 1e400 overflows a double and is not.
 case_ingest_subnormal_number() {
+    sqlite_only "reads SQLite's storage classes (typeof)"
     local W got
     mkws subn; W=$WS
     cat >"$T/b.csv" <<'EOF'
@@ -304,7 +307,7 @@ EOF
     pycheck "$T/r.json" '
 got = (d["read"], d["accepted"], d["duplicates"], d["quarantined"])
 want(got == (4, 2, 0, 2), "read/accepted/duplicates/quarantined %r, expected (4, 2, 0, 2)" % (got,))'
-    [ "$(sql "$W/aipm.db" "SELECT group_concat(id, ' ') FROM (SELECT id FROM feedback ORDER BY id)")" = "2 4" ] ||
+    [ "$(sql "$W/aipm.db" "SELECT group_concat(id, ' ') FROM (SELECT id FROM feedback ORDER BY id) x")" = "2 4" ] ||
         fail "stored ids: $(sql "$W/aipm.db" "SELECT group_concat(id, ' ') FROM feedback")"
     mkws legit; W=$WS
     cat >"$T/fb2.csv" <<'EOF'

@@ -8,7 +8,7 @@
 # indented for the list) as policies.decisions.
 policy_ws() {
     local W=$1 rules=$2 u
-    timeout 120 "$AIPM" demo "$W" --seed 5 --users 800 --days 60 >"$OUT" 2>"$ERR" </dev/null
+    timeout 120 "$AIPM" $(demo_store "$W") demo "$W" --seed 5 --users 800 --days 60 >"$OUT" 2>"$ERR" </dev/null
     RC=$?
     expect_rc 0 "aipm demo"
     "$PY" - "$W/aipm.yaml" "$rules" <<'PYEOF' || fail "editing aipm.yaml"
@@ -82,8 +82,8 @@ case_policy_auto_approve() {
     key=$(sql "$W/aipm.db" "select subject from decisions where kind = 'experiment' limit 1")
     A -C "$W" experiment analyze "$key"
     expect_rc 0 "experiment analyze"
-    [ "$(sql "$W/aipm.db" "select status || ' ' || confidence from decisions where kind = 'experiment' order by rowid desc limit 1")" = "approved 0.95" ] ||
-        fail "the new record: $(sql "$W/aipm.db" "select status, confidence from decisions where kind = 'experiment' order by rowid desc limit 1")"
+    [ "$(sql "$W/aipm.db" "select status || ' ' || confidence from decisions where kind = 'experiment' order by $RID desc limit 1")" = "approved 0.95" ] ||
+        fail "the new record: $(sql "$W/aipm.db" "select status, confidence from decisions where kind = 'experiment' order by $RID desc limit 1")"
     A -C "$W" --json audit log
     pycheck "$OUT" '
 e = [x["entry"]["detail"] for x in d["entries"] if x["entry"]["action"] == "decision"][-1]
@@ -219,7 +219,7 @@ open(p, "w").write(t.replace("\npolicies:\n", "\npolicies:\n  fairness:\n    - {
     pycheck "$OUT" '
 f = d["fairness"][0]
 want(f["metric"] == args[0] and f["by"] == "plan" and abs(f["gap"] - float(args[1])) < 1e-12 and f["held"], "fairness %r, want gap %s" % (f, args[1]))' "$metric" "$gap"
-    [ "$(sql "$W/aipm.db" "select status from decisions where kind = 'experiment' order by rowid desc limit 1")" = proposed ] ||
+    [ "$(sql "$W/aipm.db" "select status from decisions where kind = 'experiment' order by $RID desc limit 1")" = proposed ] ||
         fail "a record the fairness rule holds was approved by the confidence rule"
     A -C "$W" --json policy check
     pycheck "$OUT" '
@@ -228,7 +228,7 @@ want(len(r) == 1 and len(r[0]["holds"]) == 1, "fairness rule %r" % r)'
     sed -i "s/max_gap: [0-9.e-]*}/max_gap: $("$PY" -c "print($gap * 2)")}/" "$W/aipm.yaml"
     A -C "$W" experiment analyze "$key"
     expect_rc 0 "analyze under a fairness rule it keeps"
-    [ "$(sql "$W/aipm.db" "select status from decisions where kind = 'experiment' order by rowid desc limit 1")" = approved ] ||
+    [ "$(sql "$W/aipm.db" "select status from decisions where kind = 'experiment' order by $RID desc limit 1")" = approved ] ||
         fail "a record the fairness rule lets through was not approved by the confidence rule"
     A -C "$W" audit verify
     expect_rc 0 "verify"
@@ -261,8 +261,8 @@ t = re.sub(r"\n  decisions:\n(    - .*\n)+", "\n  decisions:\n    - {kind: prior
 open(p, "w").write(t)' "$W/aipm.yaml" "$("$PY" -c "print(min(1, $risk * $1))")"
         A -C "$W" prioritize
         expect_rc 0 "prioritize with the risk bound at $1 x the risk"
-        [ "$(sql "$W/aipm.db" "select status from decisions where kind = 'prioritize' order by rowid desc limit 1")" = "$2" ] ||
-            fail "bound $1 x risk: the record is $(sql "$W/aipm.db" "select status from decisions where kind = 'prioritize' order by rowid desc limit 1"), expected $2"
+        [ "$(sql "$W/aipm.db" "select status from decisions where kind = 'prioritize' order by $RID desc limit 1")" = "$2" ] ||
+            fail "bound $1 x risk: the record is $(sql "$W/aipm.db" "select status from decisions where kind = 'prioritize' order by $RID desc limit 1"), expected $2"
     done
     A -C "$W" --json audit log
     pycheck "$OUT" '

@@ -123,33 +123,97 @@ int aipm_pg__exec(pg_store *s, const char *sql, const pg_params *p,
     return rc;
 }
 
+/* The row of a result the accessors read: the walk below sets it before
+ * each call of the row function (and a nested walk restores it). Per
+ * thread: the graph reads on a second connection in a thread of its own. */
+static _Thread_local int cur_row;
+
+/* Rows come through a cursor, FETCH_ROWS at a time: memory stays bounded
+ * whatever the result, and a row function may itself use the store (read
+ * a decision while walking the batches, say), which libpq's single-row
+ * mode forbids. A cursor lives in a transaction: the caller's, or one
+ * opened here for the walk (s->walks counts the walks under it). */
+#define FETCH_ROWS 5000
+
+static int fetch_all(pg_store *s, const char *cursor, aipm_pg__row_fn fn,
+                     void *ctx, aipm_error *err)
+{
+    char sql[96];
+    int rc = AIPM_OK, saved = cur_row;
+
+    snprintf(sql, sizeof(sql), "FETCH %d FROM %s", FETCH_ROWS, cursor);
+    for (;;) {
+        PGresult *r = PQexec(s->conn, sql);
+        int i, n;
+
+        if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+            rc = aipm_pg__error(s, r, err);
+            PQclear(r);
+            break;
+        }
+        n = PQntuples(r);
+        for (i = 0; i < n && rc == AIPM_OK; i++) {
+            cur_row = i;
+            rc = fn(r, ctx);
+        }
+        PQclear(r);
+        if (rc != AIPM_OK || n < FETCH_ROWS)
+            break;
+    }
+    cur_row = saved;
+    return rc;
+}
+
 int aipm_pg__each_row(pg_store *s, const char *sql, const pg_params *p,
                       aipm_pg__row_fn fn, void *ctx, aipm_error *err)
 {
-    PGresult *r;
-    int sent, rc = AIPM_OK, stop = 0;
+    char cursor[32], *decl;
+    size_t len = strlen(sql) + 64;
+    int own = !s->in_tx && s->walks == 0, rc;
 
-    if (p == NULL || p->n == 0)
-        sent = PQsendQueryParams(s->conn, sql, 0, NULL, NULL, NULL, NULL, 0);
-    else
-        sent = PQsendQueryParams(s->conn, sql, p->n, p->type, p->v, p->len,
-                                 p->fmt, 0);
-    if (!sent)
-        return aipm_pg__error(s, NULL, err);
-    PQsetSingleRowMode(s->conn);
-    while ((r = PQgetResult(s->conn)) != NULL) {
-        ExecStatusType st = PQresultStatus(r);
+    if ((decl = malloc(len)) == NULL)
+        return aipm_error_set(err, AIPM_ENOMEM, "out of memory");
+    snprintf(cursor, sizeof(cursor), "aipm_c%d", ++s->cursors);
+    snprintf(decl, len, "DECLARE %s NO SCROLL CURSOR FOR %s", cursor, sql);
+    rc = own ? aipm_pg__exec(s, "BEGIN", NULL, NULL, err) : AIPM_OK;
+    if (rc == AIPM_OK) {
+        s->walks++;
+        rc = aipm_pg__exec(s, decl, p, NULL, err);
+        if (rc == AIPM_OK) {
+            char close[48];
 
-        if (st == PGRES_SINGLE_TUPLE && !stop) {
-            if ((rc = fn(r, ctx)) != 0)
-                stop = 1; /* drain the rest: the connection stays usable */
-        } else if (st != PGRES_SINGLE_TUPLE && st != PGRES_TUPLES_OK &&
-                   st != PGRES_COMMAND_OK && rc == AIPM_OK) {
-            rc = aipm_pg__error(s, r, err);
-            stop = 1;
+            rc = fetch_all(s, cursor, fn, ctx, err);
+            snprintf(close, sizeof(close), "CLOSE %s", cursor);
+            if (rc == AIPM_OK)
+                rc = aipm_pg__exec(s, close, NULL, NULL, err);
         }
-        PQclear(r);
+        s->walks--;
+        if (own)
+            aipm_pg__exec(s, rc == AIPM_OK ? "COMMIT" : "ROLLBACK", NULL, NULL,
+                          rc == AIPM_OK ? err : NULL);
     }
+    free(decl);
+    return rc;
+}
+
+int aipm_pg__rows(pg_store *s, const char *sql, const pg_params *p,
+                  aipm_pg__row_fn fn, void *ctx, aipm_error *err)
+{
+    PGresult *r = run(s, sql, p);
+    int i, n, rc = AIPM_OK, saved = cur_row;
+
+    if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+        rc = aipm_pg__error(s, r, err);
+        PQclear(r);
+        return rc;
+    }
+    n = PQntuples(r);
+    for (i = 0; i < n && rc == AIPM_OK; i++) {
+        cur_row = i;
+        rc = fn(r, ctx);
+    }
+    cur_row = saved;
+    PQclear(r);
     return rc;
 }
 
@@ -168,7 +232,12 @@ int aipm_pg__int64(pg_store *s, const char *sql, const pg_params *p,
 
 const char *aipm_pg__col(PGresult *r, int col)
 {
-    return PQgetisnull(r, 0, col) ? NULL : PQgetvalue(r, 0, col);
+    return PQgetisnull(r, cur_row, col) ? NULL : PQgetvalue(r, cur_row, col);
+}
+
+size_t aipm_pg__col_len(PGresult *r, int col)
+{
+    return (size_t)PQgetlength(r, cur_row, col);
 }
 
 int64_t aipm_pg__col_int(PGresult *r, int col)

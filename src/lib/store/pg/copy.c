@@ -142,14 +142,14 @@ int pg_event_put_many(aipm_store *base, int64_t batch_id,
         return rc;
     aipm_strmap_init(&ids, (int)n + 1);
     aipm_pg__int(&p, batch_id);
-    rc = aipm_pg__each_row(s,
-                           "INSERT INTO events(message_id, batch_id, type,"
-                           " user_id, anonymous_id, event, group_id, ts,"
-                           " payload) SELECT message_id, $1, type, user_id,"
-                           " anonymous_id, event, group_id, ts, payload FROM"
-                           " ev_stage ORDER BY seq ON CONFLICT (message_id)"
-                           " WHERE live = 1 DO NOTHING RETURNING message_id",
-                           &p, stored_id, &ids, err);
+    rc = aipm_pg__rows(s,
+                       "INSERT INTO events(message_id, batch_id, type,"
+                       " user_id, anonymous_id, event, group_id, ts,"
+                       " payload) SELECT message_id, $1, type, user_id,"
+                       " anonymous_id, event, group_id, ts, payload FROM"
+                       " ev_stage ORDER BY seq ON CONFLICT (message_id)"
+                       " WHERE live = 1 DO NOTHING RETURNING message_id",
+                       &p, stored_id, &ids, err);
     if (rc == AIPM_ENOMEM ||
         (rc == AIPM_OK && (claimed = calloc(n, 1)) == NULL))
         rc = aipm_error_set(err, AIPM_ENOMEM, "out of memory");

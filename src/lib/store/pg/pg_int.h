@@ -37,6 +37,8 @@ typedef struct pg_store {
     PGconn *conn;
     int in_tx;
     int readonly;
+    int walks;   /* row walks under way (aipm_pg__each_row) */
+    int cursors; /* cursors declared, for unique names */
     /* The events batch being loaded, hashed as its rows are inserted (as
      * the SQLite backend does): its id (0: none), rows, running digest. */
     int64_t ev_batch, ev_rows;
@@ -69,21 +71,28 @@ void aipm_pg__bytes(pg_params *p, const void *v, size_t len);
 int aipm_pg__exec(pg_store *s, const char *sql, const pg_params *p,
                   int64_t *changed, aipm_error *err);
 
-/* Run a query and hand each row to fn, streamed (single-row mode: memory
- * does not grow with the result). fn's first non-zero result stops the
- * walk (the rest of the result is drained) and is returned. */
+/* Run a query and hand each row to fn, a few thousand rows at a time
+ * through a cursor (memory does not grow with the result; fn may use the
+ * store meanwhile, but not begin or end a transaction). fn's first
+ * non-zero result stops the walk and is returned. */
 typedef int (*aipm_pg__row_fn)(PGresult *r, void *ctx);
 int aipm_pg__each_row(pg_store *s, const char *sql, const pg_params *p,
                       aipm_pg__row_fn fn, void *ctx, aipm_error *err);
+
+/* The same for a statement whose rows come back whole (INSERT ...
+ * RETURNING, which no cursor takes): for results known to be small. */
+int aipm_pg__rows(pg_store *s, const char *sql, const pg_params *p,
+                  aipm_pg__row_fn fn, void *ctx, aipm_error *err);
 
 /* A query's single integer (0 when it returns no row or NULL). */
 int aipm_pg__int64(pg_store *s, const char *sql, const pg_params *p,
                    int64_t *out, aipm_error *err);
 
-/* Column accessors of a row-mode result (row 0). text: NULL for NULL. */
+/* Column accessors of the row fn is given. text: NULL for NULL. */
 const char *aipm_pg__col(PGresult *r, int col);
 int64_t aipm_pg__col_int(PGresult *r, int col);
 double aipm_pg__col_real(PGresult *r, int col); /* NULL: 0 */
+size_t aipm_pg__col_len(PGresult *r, int col);
 /* A bytea column (hex text) decoded into a malloc'd buffer (*len); NULL
  * for NULL or out of memory. */
 unsigned char *aipm_pg__col_bytes(PGresult *r, int col, size_t *len);

@@ -122,7 +122,7 @@ static void fold(aipm_sha256 *h, PGresult *r, int col, char type)
     else if (type == 'r')
         aipm_store__digest_real(h, strtod(v, NULL));
     else
-        aipm_store__digest_text(h, v, (size_t)PQgetlength(r, 0, col));
+        aipm_store__digest_text(h, v, aipm_pg__col_len(r, col));
 }
 
 static int digest_row(PGresult *r, void *ctx)

@@ -304,8 +304,13 @@ static int pg_in_transaction(aipm_store *base)
 static int pg_begin(aipm_store *base, aipm_error *err)
 {
     pg_store *s = (pg_store *)base;
-    int rc = aipm_pg__exec(s, "BEGIN", NULL, NULL, err);
+    int rc;
 
+    if (s->walks > 0 || s->in_tx)
+        return aipm_error_set(err, AIPM_ERROR,
+                              "store: a write transaction began inside a "
+                              "read of the store");
+    rc = aipm_pg__exec(s, "BEGIN", NULL, NULL, err);
     if (rc == 0 && (rc = lock_store(s, err)) != 0)
         aipm_pg__exec(s, "ROLLBACK", NULL, NULL, NULL);
     s->in_tx = rc == 0;
@@ -352,16 +357,16 @@ static int pg_batch_new(aipm_store *base, int64_t *out_id, const char *dataset,
     aipm_pg__int(&p, created_ms);
     s->ev_batch = 0;
     *out_id = 0;
-    return aipm_pg__each_row(s,
-                             /* max + 1 under the write lock, as SQLite
-                              * numbers rows: a rolled-back batch leaves
-                              * no gap (a sequence would) */
-                             "INSERT INTO batches(id, dataset, source,"
-                             " source_sha256, run_id, created_ms, status)"
-                             " VALUES((SELECT coalesce(max(id), 0) + 1 FROM"
-                             " batches), $1, $2, $3, $4, $5, 'loading')"
-                             " RETURNING id",
-                             &p, id_row, out_id, err);
+    return aipm_pg__rows(s,
+                         /* max + 1 under the write lock, as SQLite
+                          * numbers rows: a rolled-back batch leaves
+                          * no gap (a sequence would) */
+                         "INSERT INTO batches(id, dataset, source,"
+                         " source_sha256, run_id, created_ms, status)"
+                         " VALUES((SELECT coalesce(max(id), 0) + 1 FROM"
+                         " batches), $1, $2, $3, $4, $5, 'loading')"
+                         " RETURNING id",
+                         &p, id_row, out_id, err);
 }
 
 static int pg_batch_finish(aipm_store *base, const aipm_batch_info *info,
