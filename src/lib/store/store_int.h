@@ -216,6 +216,41 @@ aipm_store__batch_sum *aipm_store__sum_of(aipm_store__sums *s, int64_t id);
 int aipm_store__sums_report(aipm_store__sums *s, int rc, aipm_rows_digest_cb cb,
                             void *ctx);
 
+/* ---- shared.c: what every backend's analysis statements share ---- */
+
+/* The JSON texts the statements expand (malloc'd; NULL when out of
+ * memory): a measure's events (NULL and *oom 0 for any event), the
+ * periods as [[first, last], ...], (event, label) and (event, feature)
+ * pairs. */
+char *aipm_store__events_json(const aipm_event_measure *m, int *oom);
+char *aipm_store__periods_json(const aipm_periods *p);
+char *aipm_store__label_pairs_json(const char *const *events,
+                                   const char *const *labels, int n);
+char *aipm_store__feature_pairs_json(const char *const *events,
+                                     const int *feature_of, int n);
+
+/* The KPI activity statement's rows: kind 'a', 'w' or 'n' for period i
+ * with its numbers v[0..7), 'c' for a cohort cell (week i, lag v[0], users
+ * v[1]); filed into out or handed to cohort. */
+typedef struct aipm_store__activity {
+    const aipm_periods *p;
+    aipm_period_activity *out;
+    aipm_cohort_cb cohort;
+    void *ctx;
+} aipm_store__activity;
+int aipm_store__activity_row(const aipm_store__activity *a, char kind,
+                             int64_t i, const double v[7]);
+
+/* Per-period columns of a KPI statement: row (period i, v[0..width))
+ * into cols[j][i]; zero sets every column to 0 first. */
+typedef struct aipm_store__period_cols {
+    int n, width;
+    double *cols[3];
+} aipm_store__period_cols;
+void aipm_store__period_cols_zero(aipm_store__period_cols *c);
+void aipm_store__period_cols_put(aipm_store__period_cols *c, int64_t i,
+                                 const double *v);
+
 /* The longest wait for another writer's lock, in seconds (set by
  * aipm_store_set_wait, kept in sqlite/lock.c); < 0: as long as it
  * takes. Every backend's writers honour it. */

@@ -152,29 +152,10 @@ static const char *const events_sql[2] = {APPLY(EVENTS, USERS),
                                           APPLY(EVENTS, ACCOUNTS)};
 static const char active_accounts_sql[] = APPLY(ACTIVE, ACCOUNTS);
 
-/* The periods as JSON [[first, last], ...]; NULL when out of memory. */
-static char *periods_json(const aipm_periods *p)
-{
-    json_t *arr = json_array();
-    char *text;
-    int i;
-
-    for (i = 0; arr && i < p->n; i++)
-        if (json_array_append_new(arr,
-                                  json_pack("[I, I]", (json_int_t)p->first[i],
-                                            (json_int_t)p->last[i])) != 0) {
-            json_decref(arr);
-            arr = NULL;
-        }
-    text = arr ? json_dumps(arr, JSON_COMPACT) : NULL;
-    json_decref(arr);
-    return text;
-}
-
 /* $1..$3 (the range and the periods; *text: the caller frees it). */
 static int add_periods(pg_params *pp, const aipm_periods *p, char **text)
 {
-    if ((*text = periods_json(p)) == NULL)
+    if ((*text = aipm_store__periods_json(p)) == NULL)
         return AIPM_ENOMEM;
     aipm_pg__int(pp, p->from_day);
     aipm_pg__int(pp, p->to_day);
@@ -182,96 +163,48 @@ static int add_periods(pg_params *pp, const aipm_periods *p, char **text)
     return AIPM_OK;
 }
 
-/* A measure's events as JSON (never "any" here); NULL when out of memory. */
+/* A measure's events as JSON (a KPI's measure always lists them); NULL
+ * when out of memory. */
 static char *events_json(const aipm_event_measure *m)
 {
-    json_t *arr = json_array();
-    char *text;
-    int i;
+    int oom;
 
-    for (i = 0; arr && !m->any_event && i < m->n_events; i++)
-        if (json_array_append_new(arr, json_string(m->events[i])) != 0) {
-            json_decref(arr);
-            arr = NULL;
-        }
-    text = arr ? json_dumps(arr, JSON_COMPACT) : NULL;
-    json_decref(arr);
-    return text;
+    return aipm_store__events_json(m, &oom);
 }
-
-typedef struct per_period {
-    int n, width;
-    double *cols[3];
-} per_period;
 
 static int period_each(PGresult *r, void *ctx)
 {
-    per_period *c = ctx;
-    int64_t i = aipm_pg__col_int(r, 0);
+    double v[3] = {0, 0, 0};
     int j;
 
-    if (i < 0 || i >= c->n)
-        return 0;
-    for (j = 0; j < c->width; j++)
-        c->cols[j][i] = aipm_pg__col_real(r, 1 + j);
+    for (j = 0; j < 3 && j + 1 < PQnfields(r); j++)
+        v[j] = aipm_pg__col_real(r, 1 + j);
+    aipm_store__period_cols_put(ctx, aipm_pg__col_int(r, 0), v);
     return 0;
 }
 
-/* Run sql into the columns, zeroed first; frees the texts. */
+/* Run sql into the columns, zeroed first. */
 static int run_periods(pg_store *s, const char *sql, const pg_params *pp,
                        const aipm_periods *p, int width, double *a, double *b,
                        double *c, aipm_error *err)
 {
-    per_period pc = {p->n, width, {a, b, c}};
-    int j;
+    aipm_store__period_cols pc = {p->n, width, {a, b, c}};
 
-    for (j = 0; j < width; j++)
-        memset(pc.cols[j], 0, (size_t)p->n * sizeof(double));
+    aipm_store__period_cols_zero(&pc);
     return aipm_pg__each_row(s, sql, pp, period_each, &pc, err);
 }
 
-typedef struct activity {
-    const aipm_periods *p;
-    aipm_period_activity *out;
-    aipm_cohort_cb cohort;
-    void *ctx;
-} activity;
-
 static int activity_each(PGresult *r, void *ctx)
 {
-    activity *a = ctx;
     const char *kind = aipm_pg__col(r, 0);
-    int64_t i = aipm_pg__col_int(r, 1);
-    aipm_period_activity *o;
-    int k;
+    double v[7];
+    int j;
 
     if (kind == NULL)
         return 0;
-    if (kind[0] == 'c')
-        return a->cohort ? a->cohort(a->ctx, i, aipm_pg__col_int(r, 2),
-                                     aipm_pg__col_real(r, 3))
-                         : 0;
-    if (i < 0 || i >= a->p->n)
-        return 0;
-    o = &a->out[i];
-    switch (kind[0]) {
-    case 'a':
-        o->dau_sum = aipm_pg__col_real(r, 2);
-        o->active = aipm_pg__col_real(r, 3);
-        break;
-    case 'w':
-        o->wau = aipm_pg__col_real(r, 2);
-        o->mau = aipm_pg__col_real(r, 3);
-        break;
-    case 'n':
-        o->new_users = aipm_pg__col_real(r, 2);
-        for (k = 0; k < 3; k++) {
-            o->ret[k] = aipm_pg__col_real(r, 3 + 2 * k);
-            o->elig[k] = aipm_pg__col_real(r, 4 + 2 * k);
-        }
-        break;
-    }
-    return 0;
+    for (j = 0; j < 7; j++)
+        v[j] = aipm_pg__col_real(r, 2 + j);
+    return aipm_store__activity_row(ctx, kind[0], aipm_pg__col_int(r, 1), v);
 }
 
 static int oom(aipm_error *err)
@@ -283,7 +216,7 @@ int pg_kpi_activity(aipm_store *base, const aipm_periods *p,
                     aipm_period_activity *out, aipm_cohort_cb cohort, void *ctx,
                     aipm_error *err)
 {
-    activity a = {p, out, cohort, ctx};
+    aipm_store__activity a = {p, out, cohort, ctx};
     pg_params pp = {0};
     char *text;
     int rc;
@@ -320,17 +253,12 @@ int pg_kpi_feature_users(aipm_store *base, const aipm_periods *p,
 {
     features f = {p->n, n_features, out};
     pg_params pp = {0};
-    json_t *pairs = json_array();
-    char *text = NULL, *pairs_text = NULL;
-    int i, rc;
+    char *text = NULL,
+         *pairs_text =
+             aipm_store__feature_pairs_json(events, feature_of, n_events);
+    int rc;
 
     memset(out, 0, (size_t)p->n * (size_t)n_features * sizeof(double));
-    for (i = 0; pairs && i < n_events; i++)
-        json_array_append_new(pairs,
-                              json_pack("[s, i]", events[i], feature_of[i]));
-    if (pairs)
-        pairs_text = json_dumps(pairs, JSON_COMPACT);
-    json_decref(pairs);
     if (pairs_text == NULL || add_periods(&pp, p, &text) != 0) {
         free(pairs_text);
         return oom(err);

@@ -305,29 +305,6 @@ static const char *const population_sql[2] = {
     POPULATION(PG_MEMBERS_CTE("$2") ",", "m.acct",
                "v_events x JOIN mem m ON m.user_id = x.user_id")};
 
-/* The measure's events as a JSON array text (NULL for any event; *oom on
- * failure). Caller frees. */
-static char *events_json(const aipm_event_measure *m, int *oom)
-{
-    json_t *arr;
-    char *text;
-    int i;
-
-    *oom = 0;
-    if (m->any_event)
-        return NULL;
-    arr = json_array();
-    for (i = 0; arr && i < m->n_events; i++)
-        if (json_array_append_new(arr, json_string(m->events[i])) != 0) {
-            json_decref(arr);
-            arr = NULL;
-        }
-    text = arr ? json_dumps(arr, JSON_COMPACT) : NULL;
-    json_decref(arr);
-    *oom = text == NULL;
-    return text;
-}
-
 /* Add a measure's four parameters: events, property, filter key, value
  * (*events_text: the caller frees it after the statement). */
 static int add_measure(pg_params *p, const aipm_event_measure *m,
@@ -335,7 +312,7 @@ static int add_measure(pg_params *p, const aipm_event_measure *m,
 {
     int oom;
 
-    *events_text = events_json(m, &oom);
+    *events_text = aipm_store__events_json(m, &oom);
     if (oom)
         return AIPM_ENOMEM;
     aipm_pg__text(p, *events_text);

@@ -405,23 +405,6 @@ int pg_daily_active_users(aipm_store *base, aipm_daily_users_cb cb, void *ctx,
                              RELAY(cb, ctx), err);
 }
 
-/* The pairs as the JSON array key_users_sql expands. A pair jansson
- * refuses (NULL, or a string that is not valid UTF-8) is left out, as
- * store.h says. NULL when out of memory. */
-static char *label_pairs(const char *const *events, const char *const *labels,
-                         int n)
-{
-    json_t *arr = json_array();
-    char *text;
-    int i;
-
-    for (i = 0; arr && i < n; i++)
-        json_array_append_new(arr, json_pack("[s, s]", events[i], labels[i]));
-    text = arr ? json_dumps(arr, JSON_COMPACT) : NULL;
-    json_decref(arr);
-    return text;
-}
-
 int pg_event_daily_users(aipm_store *base, const char *const *events,
                          const char *const *labels, int n,
                          aipm_daily_users_cb cb, void *ctx, aipm_error *err)
@@ -432,7 +415,7 @@ int pg_event_daily_users(aipm_store *base, const char *const *events,
 
     if (n <= 0)
         return AIPM_OK;
-    if ((pairs = label_pairs(events, labels, n)) == NULL)
+    if ((pairs = aipm_store__label_pairs_json(events, labels, n)) == NULL)
         return aipm_error_set(err, AIPM_ENOMEM, "out of memory");
     aipm_pg__text(&p, pairs);
     rc = aipm_pg__each_row((pg_store *)base, key_users_sql, &p, users_each,

@@ -174,26 +174,6 @@ static const char *const events_sql[2] = {APPLY(EVENTS, USERS),
                                           APPLY(EVENTS, ACCOUNTS)};
 static const char active_accounts_sql[] = APPLY(ACTIVE, ACCOUNTS);
 
-/* The periods as the JSON text ?3 expands, [[first, last], ...]; NULL when
- * out of memory. Caller frees. */
-static char *periods_json(const aipm_periods *p)
-{
-    json_t *arr = json_array();
-    char *text;
-    int i;
-
-    for (i = 0; arr && i < p->n; i++)
-        if (json_array_append_new(arr,
-                                  json_pack("[I, I]", (json_int_t)p->first[i],
-                                            (json_int_t)p->last[i])) != 0) {
-            json_decref(arr);
-            arr = NULL;
-        }
-    text = arr ? json_dumps(arr, JSON_COMPACT) : NULL;
-    json_decref(arr);
-    return text;
-}
-
 /* Prepare sql with the periods bound as ?1..?3. */
 static int prepare(sqlite_store *s, sqlite3_stmt **st, const char *sql,
                    const aipm_periods *p, aipm_error *err)
@@ -202,7 +182,7 @@ static int prepare(sqlite_store *s, sqlite3_stmt **st, const char *sql,
 
     if (sqlite3_prepare_v2(s->db, sql, -1, st, NULL) != SQLITE_OK)
         return aipm_sqlite__db_error(s, err);
-    if ((text = periods_json(p)) == NULL) {
+    if ((text = aipm_store__periods_json(p)) == NULL) {
         sqlite3_finalize(*st);
         *st = NULL;
         return aipm_error_set(err, AIPM_ENOMEM, "out of memory");
@@ -220,22 +200,14 @@ static int oom(sqlite3_stmt *st, aipm_error *err)
     return aipm_error_set(err, AIPM_ENOMEM, "out of memory");
 }
 
-/* Rows (period, c1, ..., c_width) into cols[j][period]. */
-typedef struct per_period {
-    int n, width;
-    double *cols[3];
-} per_period;
-
 static int period_each(sqlite3_stmt *st, void *ctx)
 {
-    per_period *c = ctx;
-    int64_t i = sqlite3_column_int64(st, 0);
+    double v[3] = {0, 0, 0};
     int j;
 
-    if (i < 0 || i >= c->n)
-        return 0;
-    for (j = 0; j < c->width; j++)
-        c->cols[j][i] = sqlite3_column_double(st, 1 + j);
+    for (j = 0; j < 3 && j + 1 < sqlite3_column_count(st); j++)
+        v[j] = sqlite3_column_double(st, 1 + j);
+    aipm_store__period_cols_put(ctx, sqlite3_column_int64(st, 0), v);
     return 0;
 }
 
@@ -244,56 +216,24 @@ static int run_periods(sqlite_store *s, sqlite3_stmt *st, const aipm_periods *p,
                        int width, double *a, double *b, double *c,
                        aipm_error *err)
 {
-    per_period pp = {p->n, width, {a, b, c}};
-    int j;
+    aipm_store__period_cols pc = {p->n, width, {a, b, c}};
 
-    for (j = 0; j < width; j++)
-        memset(pp.cols[j], 0, (size_t)p->n * sizeof(double));
-    return aipm_sqlite__each_row(s, st, period_each, &pp, err);
+    aipm_store__period_cols_zero(&pc);
+    return aipm_sqlite__each_row(s, st, period_each, &pc, err);
 }
-
-typedef struct activity {
-    const aipm_periods *p;
-    aipm_period_activity *out;
-    aipm_cohort_cb cohort;
-    void *ctx;
-} activity;
 
 static int activity_each(sqlite3_stmt *st, void *ctx)
 {
-    activity *a = ctx;
     const char *kind = (const char *)sqlite3_column_text(st, 0);
-    int64_t i = sqlite3_column_int64(st, 1);
-    aipm_period_activity *o;
-    int k;
+    double v[7];
+    int j;
 
     if (kind == NULL)
         return 0;
-    if (kind[0] == 'c')
-        return a->cohort ? a->cohort(a->ctx, i, sqlite3_column_int64(st, 2),
-                                     sqlite3_column_double(st, 3))
-                         : 0;
-    if (i < 0 || i >= a->p->n)
-        return 0;
-    o = &a->out[i];
-    switch (kind[0]) {
-    case 'a':
-        o->dau_sum = sqlite3_column_double(st, 2);
-        o->active = sqlite3_column_double(st, 3);
-        break;
-    case 'w':
-        o->wau = sqlite3_column_double(st, 2);
-        o->mau = sqlite3_column_double(st, 3);
-        break;
-    case 'n':
-        o->new_users = sqlite3_column_double(st, 2);
-        for (k = 0; k < 3; k++) {
-            o->ret[k] = sqlite3_column_double(st, 3 + 2 * k);
-            o->elig[k] = sqlite3_column_double(st, 4 + 2 * k);
-        }
-        break;
-    }
-    return 0;
+    for (j = 0; j < 7; j++)
+        v[j] = sqlite3_column_double(st, 2 + j);
+    return aipm_store__activity_row(ctx, kind[0], sqlite3_column_int64(st, 1),
+                                    v);
 }
 
 int sq_kpi_activity(aipm_store *base, const aipm_periods *p,
@@ -302,7 +242,7 @@ int sq_kpi_activity(aipm_store *base, const aipm_periods *p,
 {
     sqlite_store *s = (sqlite_store *)base;
     sqlite3_stmt *st = NULL;
-    activity a = {p, out, cohort, ctx};
+    aipm_store__activity a = {p, out, cohort, ctx};
     int rc;
 
     memset(out, 0, (size_t)p->n * sizeof(*out));
@@ -335,18 +275,12 @@ int sq_kpi_feature_users(aipm_store *base, const aipm_periods *p,
     sqlite_store *s = (sqlite_store *)base;
     sqlite3_stmt *st = NULL;
     features f = {p->n, n_features, out};
-    json_t *pairs = json_array();
-    char *text = NULL;
-    int i, rc;
+    char *text;
+    int rc;
 
     memset(out, 0, (size_t)p->n * (size_t)n_features * sizeof(double));
-    for (i = 0; pairs && i < n_events; i++)
-        json_array_append_new(pairs,
-                              json_pack("[s, i]", events[i], feature_of[i]));
-    if (pairs)
-        text = json_dumps(pairs, JSON_COMPACT);
-    json_decref(pairs);
-    if (text == NULL)
+    if ((text = aipm_store__feature_pairs_json(events, feature_of, n_events)) ==
+        NULL)
         return aipm_error_set(err, AIPM_ENOMEM, "out of memory");
     if ((rc = prepare(s, &st, features_sql, p, err)) != 0) {
         free(text);

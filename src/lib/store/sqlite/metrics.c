@@ -220,35 +220,12 @@ void aipm_sqlite__bind_path(sqlite3_stmt *st, int i, const char *name)
     sqlite3_bind_text(st, i, path, -1, SQLITE_TRANSIENT);
 }
 
-/* The measure's events as a JSON array text (NULL for any event, or out
- * of memory: *oom set). Caller frees. */
-static char *events_json(const aipm_event_measure *m, int *oom)
-{
-    json_t *arr;
-    char *text;
-    int i;
-
-    *oom = 0;
-    if (m->any_event)
-        return NULL;
-    arr = json_array();
-    for (i = 0; arr && i < m->n_events; i++)
-        if (json_array_append_new(arr, json_string(m->events[i])) != 0) {
-            json_decref(arr);
-            arr = NULL;
-        }
-    text = arr ? json_dumps(arr, JSON_COMPACT) : NULL;
-    json_decref(arr);
-    *oom = text == NULL;
-    return text;
-}
-
 int aipm_sqlite__bind_measure(sqlite3_stmt *st, const aipm_event_measure *m,
                               int events, int prop, int where, int value)
 {
     if (events) {
         int oom;
-        char *text = events_json(m, &oom);
+        char *text = aipm_store__events_json(m, &oom);
 
         if (oom)
             return AIPM_ENOMEM;

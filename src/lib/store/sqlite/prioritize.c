@@ -136,28 +136,11 @@ int sq_daily_active_users(aipm_store *base, aipm_daily_users_cb cb, void *ctx,
                (void (*)(void))cb, ctx, err);
 }
 
-/* The pairs as the JSON array key_users_sql expands. A pair jansson
- * refuses (a string that is not valid UTF-8) is left out, as store.h
- * says. NULL when out of memory. */
-static char *label_pairs(const char *const *events, const char *const *labels,
-                         int n)
-{
-    json_t *arr = json_array();
-    char *text;
-    int i;
-
-    for (i = 0; arr && i < n; i++)
-        json_array_append_new(arr, json_pack("[s, s]", events[i], labels[i]));
-    text = arr ? json_dumps(arr, JSON_COMPACT) : NULL;
-    json_decref(arr);
-    return text;
-}
-
 int sq_event_daily_users(aipm_store *base, const char *const *events,
                          const char *const *labels, int n,
                          aipm_daily_users_cb cb, void *ctx, aipm_error *err)
 {
-    char *pairs = label_pairs(events, labels, n);
+    char *pairs = aipm_store__label_pairs_json(events, labels, n);
     int rc;
 
     if (pairs == NULL)
