@@ -51,8 +51,8 @@ typedef struct block {
     int n;
 } block;
 
-/* The events of a block between two quarantine rows, stored in one call
- * (a backend may send them as one bulk write: PostgreSQL's COPY). */
+/* The events of a block, stored in one call at its end (a backend may
+ * send them as one bulk write: PostgreSQL's COPY). */
 typedef struct run {
     aipm_event_row *rows;
     const rec **recs;
@@ -183,7 +183,11 @@ static int replay(aipm_pipe *p, block *blk)
         if (r->kind == K_EVENT) {
             if (run_add(&p->run, r) != AIPM_OK)
                 rc = aipm_error_set(&p->err, AIPM_ENOMEM, "out of memory");
-        } else if ((rc = run_flush(p->b, &p->run, &p->err)) == AIPM_OK) {
+        } else {
+            /* A quarantine row goes to its own table at once; the
+             * block's events go together at its end (their order among
+             * themselves is kept, and nothing depends on the order of
+             * the two kinds). */
             rc = aipm_ingest__quarantine(
                 p->b, r->lineno, (enum reason)r->reason, get_str(r, r->str[0]),
                 get_str(r, r->str[1]), r->payload_len, &p->err);
