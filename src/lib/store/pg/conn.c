@@ -53,6 +53,13 @@ void aipm_pg__real(pg_params *p, double v)
     put(p, p->num[p->n], 0, 0, FLOAT8OID);
 }
 
+void aipm_pg__stored_real(pg_params *p, double v)
+{
+    /* SQLite writes a real with an integer value into a REAL column as an
+     * integer, so -0.0 reads back as 0.0 there; the same value here. */
+    aipm_pg__real(p, v == 0 ? 0.0 : v);
+}
+
 void aipm_pg__bytes(pg_params *p, const void *v, size_t len)
 {
     if (!room(p))

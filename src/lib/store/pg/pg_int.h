@@ -64,6 +64,9 @@ typedef struct pg_params {
 void aipm_pg__text(pg_params *p, const char *v); /* NULL: SQL NULL */
 void aipm_pg__int(pg_params *p, int64_t v);
 void aipm_pg__real(pg_params *p, double v); /* NAN: SQL NULL */
+/* A double to store in a column that is REAL in SQLite: as SQLite keeps
+ * it, so -0.0 as 0.0 (aipm_pg__real otherwise). */
+void aipm_pg__stored_real(pg_params *p, double v);
 void aipm_pg__bytes(pg_params *p, const void *v, size_t len);
 
 /* Run a statement that returns no rows (p may be NULL); *changed, when not

@@ -203,7 +203,7 @@ int pg_decision_put(aipm_store *base, const aipm_decision_row *row,
     aipm_pg__text(&p, row->output);
     aipm_pg__text(&p, row->model);
     aipm_pg__text(&p, row->rationale);
-    aipm_pg__real(&p, row->confidence);
+    aipm_pg__stored_real(&p, row->confidence);
     aipm_pg__text(&p, row->code_version);
     aipm_pg__text(&p, row->policy_sha256);
     return aipm_pg__exec((pg_store *)base,

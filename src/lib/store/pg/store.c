@@ -61,11 +61,23 @@ static int schema_version(pg_store *s, int *version, aipm_error *err)
 
 static int lock_store(pg_store *s, aipm_error *err);
 
-static int migrate(pg_store *s, aipm_error *err)
+/* Brings the store to the newest schema; exists: it has schema_migrations
+ * already. A store at the newest version is not written, so opening it
+ * takes no write lock and never waits for a writer (SQLite's open does
+ * not either); a migration reads the version again under the lock. */
+static int migrate(pg_store *s, int exists, aipm_error *err)
 {
     char ddl[8192];
     int version = 0, rc, i, k;
 
+    if (exists) {
+        if ((rc = schema_version(s, &version, err)) != 0)
+            return rc;
+        if (version >= aipm_pg__n_migrations) {
+            s->base.schema_version = version;
+            return AIPM_OK;
+        }
+    }
     if ((rc = aipm_pg__exec(s, "BEGIN", NULL, NULL, err)) != 0)
         return rc;
     rc = lock_store(s, err);
@@ -216,7 +228,7 @@ int aipm_store__pg_open(aipm_store **out, const char *url, int flags,
                                 s->url, s->base.schema_version,
                                 aipm_pg__n_migrations);
     } else {
-        rc = migrate(s, err);
+        rc = migrate(s, !create, err);
         /* the staging table of bulk ingest (pg/copy.c), this session's */
         if (rc == 0)
             rc = aipm_pg__exec(s,
@@ -668,7 +680,7 @@ static int pg_row_put(aipm_store *base, const char *dataset, int64_t batch_id,
         if (def->cols[i].type == AIPM_COL_NUMBER)
             /* ingest checked it is a finite decimal number; the same
              * double the SQLite backend stores (NAN: NULL) */
-            aipm_pg__real(&p, values[i] ? strtod(values[i], NULL) : NAN);
+            aipm_pg__stored_real(&p, values[i] ? strtod(values[i], NULL) : NAN);
         else
             aipm_pg__text(&p, values[i]);
     rc = aipm_pg__exec(s, sql, &p, &changed, err);
