@@ -305,6 +305,10 @@ static int lock_store(pg_store *s, aipm_error *err)
     else
         rc = aipm_pg__error(s, r, err);
     PQclear(r);
+    /* --wait bounds the wait for the store's lock, not the transaction's
+     * later waits */
+    if (rc == AIPM_OK && wait > 0)
+        rc = aipm_pg__exec(s, "SET LOCAL lock_timeout = 0", NULL, NULL, err);
     return rc;
 }
 
