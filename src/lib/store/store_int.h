@@ -255,6 +255,12 @@ void aipm_store__period_cols_put(aipm_store__period_cols *c, int64_t i,
  * aipm_store_set_wait, kept in sqlite/lock.c); < 0: as long as it
  * takes. Every backend's writers honour it. */
 double aipm_store__wait_seconds(void);
+/* What this process writes (aipm_store_set_activity; "" for nothing). */
+const char *aipm_store__writer_activity(void);
+/* Tell the front-end that a writer has waited `waited` seconds for store's
+ * lock, held by holder (NULL: unknown), when it asked to be told. */
+void aipm_store__notify_wait(const char *store, const char *holder,
+                             double waited);
 
 /* The SQLite backend (sqlite/store.c). */
 int aipm_store__sqlite_open(aipm_store **out, const char *path, int flags,

@@ -185,3 +185,29 @@ want(all(x["accepted"] == 40000 and x["status"] == "accepted" for x in b), "batc
 
 # mkws makes PostgreSQL workspaces only with a server (needs_pg checked).
 mkws_pg_required() { on_pg || fail "no server"; }
+
+# A writer waiting for a PostgreSQL store's lock says whom it waits for
+# (the holder's application_name: an aipm gives its activity and pid), and
+# --wait bounds the wait, as on SQLite (files.sh).
+case_backends_pg_lock_wait() {
+    local W url holder rc
+    needs_pg
+    mkws lw; W=$WS
+    url=$(store_of "$W")
+    PGAPPNAME="holder-of-the-lock" psql -X -q -d "$url" \
+        -c "BEGIN" -c "SELECT pg_advisory_xact_lock(1634300013)" \
+        -c "SELECT pg_sleep(4)" -c "COMMIT" >/dev/null 2>&1 &
+    holder=$!
+    sleep 1
+    A -C "$W" --wait 1 ingest events "$EX/events.ndjson"
+    expect_rc 1 "ingest --wait 1 while the lock is held"
+    grep -q 'locked by another process' "$ERR" || fail "unclear: $(errtext)"
+    A -C "$W" --wait 30 ingest events "$EX/events.ndjson"
+    rc=$RC
+    wait "$holder"
+    [ "$rc" -eq 0 ] || fail "ingest --wait 30: exit $rc: $(errtext)"
+    grep -q 'waiting for holder-of-the-lock writing to' "$ERR" ||
+        fail "the wait does not name the holder: $(errtext)"
+    A -C "$W" audit verify
+    expect_rc 0 "audit verify after the wait"
+}

@@ -14,6 +14,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 static const char *const csv_names[] = {"backlog", "feedback", "signals",
                                         "graph"};
@@ -178,6 +180,19 @@ int aipm_store__pg_open(aipm_store **out, const char *url, int flags,
         goto fail;
     }
     PQsetNoticeProcessor(s->conn, quiet, NULL);
+    {
+        /* A writer waiting for the store's lock names its holder by this
+         * (lock_store): the activity and pid, as SQLite's writer note. */
+        char name[320];
+        pg_params an = {0};
+        const char *what = aipm_store__writer_activity();
+
+        snprintf(name, sizeof(name), "%s (pid %ld)", what[0] ? what : "aipm",
+                 (long)getpid());
+        aipm_pg__text(&an, name);
+        aipm_pg__exec(s, "SELECT set_config('application_name', $1, false)",
+                      &an, NULL, NULL);
+    }
     rc = aipm_pg__exec(s,
                        "SET client_min_messages TO warning;"
                        " SET search_path TO aipm",
@@ -268,48 +283,76 @@ static void pg_close(aipm_store *base)
 
 /* ---- transactions ---- */
 
-/* The store's write lock, waiting as --wait says: lock_timeout bounds the
- * wait (0: no bound in PostgreSQL's terms). */
+/* Who holds the store's lock: the application_name its connection gave
+ * (an aipm names its activity and pid there), or NULL. Into out. */
+static const char *holder_of(pg_store *s, char *out, size_t cap)
+{
+    PGresult *r = PQexec(s->conn, "SELECT a.application_name FROM pg_locks l"
+                                  " JOIN pg_stat_activity a ON a.pid = l.pid"
+                                  " WHERE l.locktype = 'advisory' AND l.granted"
+                                  " AND l.classid = 0 AND l.objid = 1634300013"
+                                  " AND l.objsubid = 1 LIMIT 1");
+    const char *name = NULL;
+
+    if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1 &&
+        PQgetvalue(r, 0, 0)[0] != '\0') {
+        snprintf(out, cap, "%s", PQgetvalue(r, 0, 0));
+        name = out;
+    }
+    PQclear(r);
+    return name;
+}
+
+/* One try for the store's lock: 1 got it, 0 not, < 0 an error. */
+static int try_lock(pg_store *s, aipm_error *err)
+{
+    PGresult *r =
+        PQexec(s->conn, "SELECT pg_try_advisory_xact_lock(1634300013)");
+    int rc;
+
+    if (PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) != 1)
+        rc = aipm_pg__error(s, r, err);
+    else
+        rc = strcmp(PQgetvalue(r, 0, 0), "t") == 0;
+    PQclear(r);
+    return rc;
+}
+
+/* The store's write lock (AIPM_PG_LOCK, "aipm"), waiting as --wait says:
+ * tries every 50 ms, tells the front-end after 1 s and then every 3 s
+ * whom it waits for (as SQLite's busy handler does), and gives up when
+ * the wait runs out. */
 static int lock_store(pg_store *s, aipm_error *err)
 {
-    double wait = aipm_store__wait_seconds();
-    PGresult *r;
-    char sql[160];
-    const char *state;
-    int rc = AIPM_OK;
+    double wait = aipm_store__wait_seconds(), waited = 0;
+    int64_t start = aipm_clock_ms(), told = start;
+    int rc, first = 1;
 
-    if (wait == 0)
-        snprintf(sql, sizeof(sql),
-                 "SELECT CASE WHEN pg_try_advisory_xact_lock(%lld) THEN 1"
-                 " ELSE 0 END",
-                 (long long)AIPM_PG_LOCK);
-    else
-        snprintf(sql, sizeof(sql),
-                 "SET LOCAL lock_timeout = %lld;"
-                 " SELECT pg_advisory_xact_lock(%lld), 1",
-                 wait < 0 ? 0LL : (long long)ceil(wait * 1000),
-                 (long long)AIPM_PG_LOCK);
-    r = PQexec(s->conn, sql);
-    state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
-    if (PQresultStatus(r) == PGRES_TUPLES_OK &&
-        strcmp(PQgetvalue(r, 0, PQnfields(r) - 1), "1") == 0)
-        rc = AIPM_OK;
-    else if (PQresultStatus(r) == PGRES_TUPLES_OK ||
-             (state && strcmp(state, "55P03") == 0))
-        rc = aipm_error_set(err, AIPM_EIO,
-                            "store '%s' is locked by another process writing "
-                            "to it; gave up after waiting %.0f s (--wait); "
-                            "try again when it ends, or wait longer with "
-                            "--wait SECONDS",
-                            s->url, wait < 0 ? 0 : wait);
-    else
-        rc = aipm_pg__error(s, r, err);
-    PQclear(r);
-    /* --wait bounds the wait for the store's lock, not the transaction's
-     * later waits */
-    if (rc == AIPM_OK && wait > 0)
-        rc = aipm_pg__exec(s, "SET LOCAL lock_timeout = 0", NULL, NULL, err);
-    return rc;
+    for (;;) {
+        int64_t now;
+
+        if ((rc = try_lock(s, err)) != 0)
+            return rc > 0 ? AIPM_OK : rc;
+        now = aipm_clock_ms();
+        waited = (double)(now - start) / 1000.0;
+        if (wait >= 0 && waited >= wait)
+            break;
+        if (now - told >= 3000 || (first && now - start >= 1000)) {
+            char holder[256];
+
+            aipm_store__notify_wait(
+                s->url, holder_of(s, holder, sizeof(holder)), waited);
+            told = now;
+            first = 0;
+        }
+        nanosleep(&(struct timespec){0, 50 * 1000000L}, NULL);
+    }
+    return aipm_error_set(err, AIPM_EIO,
+                          "store '%s' is locked by another process writing "
+                          "to it; gave up after waiting %.0f s (--wait); "
+                          "try again when it ends, or wait longer with "
+                          "--wait SECONDS",
+                          s->url, wait < 0 ? 0 : wait);
 }
 
 static int pg_in_transaction(aipm_store *base)

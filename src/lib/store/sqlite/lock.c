@@ -53,6 +53,18 @@ void aipm_store_set_activity(const char *what)
             activity[i] = ' ';
 }
 
+const char *aipm_store__writer_activity(void)
+{
+    return activity;
+}
+
+void aipm_store__notify_wait(const char *store, const char *holder,
+                             double waited)
+{
+    if (wait_cfg.notify)
+        wait_cfg.notify(wait_cfg.ctx, store, holder, waited);
+}
+
 static int note_path(const sqlite_store *s, char *out, size_t cap)
 {
     int n = snprintf(out, cap, "%s-writer", s->path);
