@@ -197,10 +197,8 @@ versions() {
 # form (columns joined by '|', no header).
 sql() {
     if on_pg; then
-        local url
-        url=$(sed -n 's/^store: "\(.*\)".*/\1/p' "$(dirname "$1")/aipm.yaml")
         # SQLite's group_concat(x, sep) is string_agg(x, sep) here
-        psql -X -q -A -t -d "$url" -c "SET search_path TO aipm" \
+        psql -X -q -A -t -d "$(store_of "$(dirname "$1")")" -c "SET search_path TO aipm" \
             -c "${2//group_concat(/string_agg(}" 2>&1
     else
         sqlite3 "$1" "$2" 2>&1

@@ -100,3 +100,29 @@ int aipm_store__sums_report(aipm_store__sums *s, int rc, aipm_rows_digest_cb cb,
     memset(s, 0, sizeof(*s));
     return rc;
 }
+
+static void digest_str(aipm_sha256 *h, const char *v)
+{
+    aipm_store__digest_text(h, v, v ? strlen(v) : 0);
+}
+
+void aipm_store__event_sum_add(int64_t *batch, int64_t *rows, aipm_sha256 *h,
+                               int64_t batch_id, const aipm_event_row *row)
+{
+    if (*batch != batch_id) {
+        *batch = batch_id;
+        *rows = 0;
+        aipm_sha256_init(h);
+    }
+    (*rows)++;
+    /* the row as it reads back, in table order, without batch_id and
+     * live (store.h, aipm_store_rows_digest) */
+    digest_str(h, row->message_id);
+    digest_str(h, row->type);
+    digest_str(h, row->user_id);
+    digest_str(h, row->anonymous_id);
+    digest_str(h, row->event);
+    digest_str(h, row->group_id);
+    aipm_store__digest_int(h, row->ts_ms);
+    aipm_store__digest_text(h, row->payload, row->payload_len);
+}

@@ -196,6 +196,13 @@ void aipm_store__digest_int(aipm_sha256 *h, int64_t v);
 void aipm_store__digest_real(aipm_sha256 *h, double v);
 void aipm_store__digest_null(aipm_sha256 *h);
 
+/* The running digest of the events batch being loaded (batch: its id, 0
+ * for none; rows: how many): fold one inserted row, starting afresh when
+ * batch_id is another batch. Both backends hash events as they insert
+ * them, since a rescan would cost a third of the ingest. */
+void aipm_store__event_sum_add(int64_t *batch, int64_t *rows, aipm_sha256 *h,
+                               int64_t batch_id, const aipm_event_row *row);
+
 /* The running digests of a scan, one per batch met. */
 typedef struct aipm_store__batch_sum {
     int64_t id, rows;

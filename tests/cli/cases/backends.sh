@@ -153,7 +153,6 @@ want(e[0]["entry"]["detail"]["store"].startswith("postgresql://"), "init names %
 case_backends_pg_concurrent_ingest() {
     local W p1 p2 rc1 rc2
     needs_pg
-    mkws_pg_required
     mkws conc; W=$WS
     "$PY" - "$T/c1.ndjson" "$T/c2.ndjson" <<'PYEOF' || fail "could not write the files"
 import sys
@@ -182,9 +181,6 @@ want(all(x["accepted"] == 40000 and x["status"] == "accepted" for x in b), "batc
     A -C "$W" audit verify --data
     expect_rc 0 "audit verify --data after concurrent ingests"
 }
-
-# mkws makes PostgreSQL workspaces only with a server (needs_pg checked).
-mkws_pg_required() { on_pg || fail "no server"; }
 
 # A writer waiting for a PostgreSQL store's lock says whom it waits for
 # (the holder's application_name: an aipm gives its activity and pid), and

@@ -234,7 +234,7 @@ int aipm_pg__int64(pg_store *s, const char *sql, const pg_params *p,
                    int64_t *out, aipm_error *err)
 {
     *out = 0;
-    return aipm_pg__each_row(s, sql, p, int_row, out, err);
+    return aipm_pg__rows(s, sql, p, int_row, out, err); /* one row */
 }
 
 const char *aipm_pg__col(PGresult *r, int col)

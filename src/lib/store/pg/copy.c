@@ -115,11 +115,6 @@ static int stored_id(PGresult *r, void *ctx)
                : AIPM_ENOMEM;
 }
 
-static void digest_str(aipm_sha256 *h, const char *v)
-{
-    aipm_store__digest_text(h, v, v ? strlen(v) : 0);
-}
-
 int pg_event_put_many(aipm_store *base, int64_t batch_id,
                       const aipm_event_row *rows, size_t n,
                       unsigned char *inserted, aipm_error *err)
@@ -165,20 +160,8 @@ int pg_event_put_many(aipm_store *base, int64_t batch_id,
         if (!inserted[i])
             continue;
         claimed[k] = 1;
-        if (s->ev_batch != batch_id) {
-            s->ev_batch = batch_id;
-            s->ev_rows = 0;
-            aipm_sha256_init(&s->ev_hash);
-        }
-        s->ev_rows++;
-        digest_str(&s->ev_hash, e->message_id);
-        digest_str(&s->ev_hash, e->type);
-        digest_str(&s->ev_hash, e->user_id);
-        digest_str(&s->ev_hash, e->anonymous_id);
-        digest_str(&s->ev_hash, e->event);
-        digest_str(&s->ev_hash, e->group_id);
-        aipm_store__digest_int(&s->ev_hash, e->ts_ms);
-        aipm_store__digest_text(&s->ev_hash, e->payload, e->payload_len);
+        aipm_store__event_sum_add(&s->ev_batch, &s->ev_rows, &s->ev_hash,
+                                  batch_id, e);
     }
     free(claimed);
     aipm_strmap_free(&ids);

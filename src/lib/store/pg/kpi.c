@@ -30,22 +30,10 @@
     "  AND x.ts < ($2 + 1) * 86400000 GROUP BY 1, 2),"                         \
     " fs(u, d0) AS MATERIALIZED (SELECT u, min(day) FROM ud GROUP BY u)"
 
-#define PG_MEMBERS_CTE(BOUND)                                                  \
-    " mem(user_id, acct) AS MATERIALIZED (SELECT DISTINCT ON (user_id)"        \
-    "  user_id, group_id FROM v_events"                                        \
-    "  WHERE type = 'group' AND user_id IS NOT NULL"                           \
-    "  AND group_id IS NOT NULL AND ts < " BOUND                               \
-    "  ORDER BY user_id, ts DESC, rid)"
-
 #define USERS "", "x.user_id", "v_events x"
 #define ACCOUNTS                                                               \
     "," PG_MEMBERS_CTE("($2 + 1) * 86400000"), "m.acct",                       \
         "v_events x JOIN mem m ON m.user_id = x.user_id"
-
-#define IN_LIST(ARR) "x.event IN (SELECT jsonb_array_elements_text(" ARR "))"
-#define MATCH(KEY, VALUE)                                                      \
-    "(" KEY "::text IS NULL OR aipm_get(x.payload, " KEY ") = "                \
-    "to_jsonb(" VALUE "::text))"
 
 static const char standard_sql[] = PERIODS_CTE "," USER_DAYS_CTE(
     "x.user_id",

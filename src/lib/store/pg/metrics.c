@@ -20,15 +20,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* mem(user_id, acct): each user's account, the group_id of their newest
- * group call before BOUND (an expression in ms). */
-#define PG_MEMBERS_CTE(BOUND)                                                  \
-    " mem(user_id, acct) AS MATERIALIZED (SELECT DISTINCT ON (user_id)"        \
-    "  user_id, group_id FROM v_events"                                        \
-    "  WHERE type = 'group' AND user_id IS NOT NULL"                           \
-    "  AND group_id IS NOT NULL AND ts < " BOUND                               \
-    "  ORDER BY user_id, ts DESC, rid)"
-
 #define VARIATION "aipm_text(aipm_get(payload, 'variation_id'))"
 
 #define USER_EXPOSURES(NAME)                                                   \
@@ -70,10 +61,6 @@
 #define WORTH(PROP)                                                            \
     "coalesce(sum(CASE WHEN " PROP "::text IS NULL THEN 1"                     \
     " ELSE aipm_num(aipm_get(x.payload, " PROP ")) END), 0)"
-#define MATCH(KEY, VALUE)                                                      \
-    "(" KEY "::text IS NULL OR aipm_get(x.payload, " KEY ") = "                \
-    "to_jsonb(" VALUE "::text))"
-#define IN_LIST(ARR) "x.event IN (SELECT jsonb_array_elements_text(" ARR "))"
 
 #define EXPERIMENT_CTES(UNITS, EVENTS, VALUES)                                                                                                  \
     UNITS                                                                                                                                       \

@@ -32,6 +32,21 @@
  * a base table for its index). */
 #define PG_ACCEPTED "status = 'accepted'"
 
+/* What the analyses' statements (pg/metrics.c, pg/kpi.c) share: mem,
+ * each user's account (the group_id of their newest group call before
+ * BOUND, an expression in ms); an event in a JSON array of names; a
+ * payload property that is the string VALUE (when KEY is not NULL). */
+#define PG_MEMBERS_CTE(BOUND)                                                  \
+    " mem(user_id, acct) AS MATERIALIZED (SELECT DISTINCT ON (user_id)"        \
+    "  user_id, group_id FROM v_events"                                        \
+    "  WHERE type = 'group' AND user_id IS NOT NULL"                           \
+    "  AND group_id IS NOT NULL AND ts < " BOUND                               \
+    "  ORDER BY user_id, ts DESC, rid)"
+#define IN_LIST(ARR) "x.event IN (SELECT jsonb_array_elements_text(" ARR "))"
+#define MATCH(KEY, VALUE)                                                      \
+    "(" KEY "::text IS NULL OR aipm_get(x.payload, " KEY ") = "                \
+    "to_jsonb(" VALUE "::text))"
+
 typedef struct pg_store {
     struct aipm_store base;
     PGconn *conn;

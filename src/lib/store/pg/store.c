@@ -123,32 +123,23 @@ static int migrate(pg_store *s, int exists, aipm_error *err)
 
 /* ---- opening ---- */
 
-/* Whether the database holds an aipm store: the schema aipm with its
+/* Whether the catalog query sql counts anything. */
+static int exists(pg_store *s, const char *sql, int *found, aipm_error *err)
+{
+    int64_t n = 0;
+    int rc = aipm_pg__int64(s, sql, NULL, &n, err);
+
+    *found = n > 0;
+    return rc;
+}
+
+/* The database holds an aipm store: the schema aipm with its
  * schema_migrations table. */
-static int has_store(pg_store *s, int *found, aipm_error *err)
-{
-    int64_t n = 0;
-    int rc = aipm_pg__int64(s,
-                            "SELECT count(*) FROM pg_catalog.pg_tables WHERE"
-                            " schemaname = 'aipm' AND"
-                            " tablename = 'schema_migrations'",
-                            NULL, &n, err);
-
-    *found = n > 0;
-    return rc;
-}
-
-static int schema_exists(pg_store *s, int *found, aipm_error *err)
-{
-    int64_t n = 0;
-    int rc = aipm_pg__int64(s,
-                            "SELECT count(*) FROM pg_catalog.pg_namespace"
-                            " WHERE nspname = 'aipm'",
-                            NULL, &n, err);
-
-    *found = n > 0;
-    return rc;
-}
+#define HAS_STORE                                                              \
+    "SELECT count(*) FROM pg_catalog.pg_tables WHERE schemaname = 'aipm'"      \
+    " AND tablename = 'schema_migrations'"
+#define HAS_SCHEMA                                                             \
+    "SELECT count(*) FROM pg_catalog.pg_namespace WHERE nspname = 'aipm'"
 
 int aipm_store__pg_open(aipm_store **out, const char *url, int flags,
                         aipm_error *err)
@@ -198,7 +189,7 @@ int aipm_store__pg_open(aipm_store **out, const char *url, int flags,
                        " SET search_path TO aipm",
                        NULL, NULL, err);
     if (rc == 0)
-        rc = has_store(s, &found, err);
+        rc = exists(s, HAS_STORE, &found, err);
     if (rc)
         goto fail;
     if (create && found) {
@@ -217,7 +208,7 @@ int aipm_store__pg_open(aipm_store **out, const char *url, int flags,
         goto fail;
     }
     if (create) {
-        if ((rc = schema_exists(s, &found, err)) != 0)
+        if ((rc = exists(s, HAS_SCHEMA, &found, err)) != 0)
             goto fail;
         if (found) {
             rc = aipm_error_set(err, AIPM_EINVALID,
@@ -620,13 +611,6 @@ static int pg_batch_list(aipm_store *base, const char *dataset, int latest_only,
 
 /* ---- rows ---- */
 
-/* What the SQLite backend folds per event row (its rows digest): the
- * same bytes, in the same order. */
-static void digest_opt(aipm_sha256 *h, const char *v, size_t len)
-{
-    aipm_store__digest_text(h, v, v ? len : 0);
-}
-
 static int pg_event_put(aipm_store *base, int64_t batch_id,
                         const aipm_event_row *row, int *inserted,
                         aipm_error *err)
@@ -663,27 +647,9 @@ static int pg_event_put(aipm_store *base, int64_t batch_id,
     if (rc)
         return rc;
     *inserted = n > 0;
-    if (*inserted) {
-        if (s->ev_batch != batch_id) {
-            s->ev_batch = batch_id;
-            s->ev_rows = 0;
-            aipm_sha256_init(&s->ev_hash);
-        }
-        s->ev_rows++;
-        digest_opt(&s->ev_hash, row->message_id,
-                   row->message_id ? strlen(row->message_id) : 0);
-        digest_opt(&s->ev_hash, row->type, row->type ? strlen(row->type) : 0);
-        digest_opt(&s->ev_hash, row->user_id,
-                   row->user_id ? strlen(row->user_id) : 0);
-        digest_opt(&s->ev_hash, row->anonymous_id,
-                   row->anonymous_id ? strlen(row->anonymous_id) : 0);
-        digest_opt(&s->ev_hash, row->event,
-                   row->event ? strlen(row->event) : 0);
-        digest_opt(&s->ev_hash, row->group_id,
-                   row->group_id ? strlen(row->group_id) : 0);
-        aipm_store__digest_int(&s->ev_hash, row->ts_ms);
-        aipm_store__digest_text(&s->ev_hash, row->payload, row->payload_len);
-    }
+    if (*inserted)
+        aipm_store__event_sum_add(&s->ev_batch, &s->ev_rows, &s->ev_hash,
+                                  batch_id, row);
     return AIPM_OK;
 }
 

@@ -941,11 +941,6 @@ static int sq_batch_list(aipm_store *base, const char *dataset, int latest_only,
         s, st, batch_each, &(aipm_sqlite__relay){(void (*)(void))cb, ctx}, err);
 }
 
-static void digest_opt(aipm_sha256 *h, const char *v)
-{
-    aipm_store__digest_text(h, v, v ? strlen(v) : 0);
-}
-
 /* Remember the row id of the first row a batch stores (sq_rows_digest). */
 static void note_first_row(sqlite_store *s, int64_t batch_id, int inserted)
 {
@@ -985,24 +980,9 @@ static int sq_event_put(aipm_store *base, int64_t batch_id,
         return aipm_sqlite__db_error(s, err);
     *inserted = sqlite3_changes(s->db) > 0;
     note_first_row(s, batch_id, *inserted);
-    if (*inserted) {
-        /* The row as it reads back, in table order, without batch_id and
-         * live (sq_rows_digest). */
-        if (s->ev_batch != batch_id) {
-            s->ev_batch = batch_id;
-            s->ev_rows = 0;
-            aipm_sha256_init(&s->ev_hash);
-        }
-        s->ev_rows++;
-        digest_opt(&s->ev_hash, row->message_id);
-        digest_opt(&s->ev_hash, row->type);
-        digest_opt(&s->ev_hash, row->user_id);
-        digest_opt(&s->ev_hash, row->anonymous_id);
-        digest_opt(&s->ev_hash, row->event);
-        digest_opt(&s->ev_hash, row->group_id);
-        aipm_store__digest_int(&s->ev_hash, row->ts_ms);
-        aipm_store__digest_text(&s->ev_hash, row->payload, row->payload_len);
-    }
+    if (*inserted)
+        aipm_store__event_sum_add(&s->ev_batch, &s->ev_rows, &s->ev_hash,
+                                  batch_id, row);
     return AIPM_OK;
 }
 
