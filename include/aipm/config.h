@@ -119,6 +119,7 @@ typedef struct aipm_fairness_policy {
 typedef struct aipm_config {
     char *product;
     char *store; /* as written; relative paths are relative to the file */
+    char *events_store; /* clickhouse://... keeping the events, or NULL */
     aipm_feature *catalog;
     int n_catalog;
     aipm_metric *metrics;

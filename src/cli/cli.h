@@ -18,14 +18,15 @@ enum {
 };
 
 typedef struct cli {
-    const char *dir;       /* -C DIR, default "." */
-    const char *store_url; /* --store URL */
-    int json;              /* --json */
-    int help;              /* -h / --help anywhere */
-    int tty;               /* stderr is a terminal: progress bars */
-    int stdout_tty;        /* stdout is a terminal: colour, widths */
-    double wait_seconds;   /* --wait: lock wait, < 0 as long as it takes */
-    int no_policy_detect;  /* `policy set` records the version itself */
+    const char *dir;        /* -C DIR, default "." */
+    const char *store_url;  /* --store URL */
+    const char *events_url; /* --events-store URL (ClickHouse) */
+    int json;               /* --json */
+    int help;               /* -h / --help anywhere */
+    int tty;                /* stderr is a terminal: progress bars */
+    int stdout_tty;         /* stdout is a terminal: colour, widths */
+    double wait_seconds;    /* --wait: lock wait, < 0 as long as it takes */
+    int no_policy_detect;   /* `policy set` records the version itself */
 } cli;
 
 extern cli g_cli;

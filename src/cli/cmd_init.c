@@ -219,6 +219,13 @@ static int build_files(const char *build, const char *final,
         return cli_usage_error("workspace path too long: %s", final);
     if (network_store())
         snprintf(path, sizeof(path), "%s", g_cli.store_url);
+    if (g_cli.events_url) {
+        size_t n = strlen(path);
+
+        if (snprintf(path + n, sizeof(path) - n, "#events=%s",
+                     g_cli.events_url) >= (int)(sizeof(path) - n))
+            return cli_usage_error("the events store URL is too long");
+    }
     /* The first policy version is the file's, named by the init entry. */
     if ((rc = aipm_config_load_buffer(&cfg, yaml_text, strlen(yaml_text),
                                       "aipm.yaml", &err)) != 0)
@@ -446,18 +453,42 @@ done:
 int cli_workspace_create(const char *dir, const char *yaml_text, char *abs,
                          size_t abs_cap)
 {
-    char shown[1024], *yaml;
+    char shown[1024], *yaml, *with_events = NULL;
     int rc;
 
-    if (!network_store())
-        return workspace_create(dir, yaml_text, abs, abs_cap);
+    /* --events-store: aipm.yaml's events_store: names it, first line. */
+    if (g_cli.events_url) {
+        aipm_store_url_redact(shown, sizeof(shown), g_cli.events_url);
+        if (strcmp(shown, g_cli.events_url) != 0 ||
+            strchr(g_cli.events_url, '"') || strchr(g_cli.events_url, '\\'))
+            return cli_usage_error("--events-store %s: give the URL without "
+                                   "a password (it goes in "
+                                   "$AIPM_CLICKHOUSE_PASSWORD) or quotes",
+                                   shown);
+        if ((with_events = malloc(strlen(yaml_text) + strlen(g_cli.events_url) +
+                                  64)) == NULL)
+            return cli_usage_error("out of memory");
+        sprintf(with_events,
+                "events_store: \"%s\"   # the events (ClickHouse)\n%s",
+                g_cli.events_url, yaml_text);
+        yaml_text = with_events;
+    }
+    if (!network_store()) {
+        rc = workspace_create(dir, yaml_text, abs, abs_cap);
+        free(with_events);
+        return rc;
+    }
     aipm_store_url_redact(shown, sizeof(shown), g_cli.store_url);
-    if (strcmp(shown, g_cli.store_url) != 0)
+    if (strcmp(shown, g_cli.store_url) != 0) {
+        free(with_events);
         return cli_usage_error("--store %s holds a password, which aipm.yaml "
                                "would keep in clear; give it in ~/.pgpass or "
                                "PGPASSWORD instead",
                                shown);
-    if ((yaml = yaml_for(yaml_text, g_cli.store_url)) == NULL)
+    }
+    yaml = yaml_for(yaml_text, g_cli.store_url);
+    free(with_events);
+    if (yaml == NULL)
         return cli_usage_error("out of memory");
     rc = workspace_create(dir, yaml, abs, abs_cap);
     free(yaml);

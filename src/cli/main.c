@@ -15,7 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 
-cli g_cli = {".", NULL, 0, 0, 0, 0, -1, 0};
+cli g_cli = {".", NULL, NULL, 0, 0, 0, 0, -1, 0};
 
 static const struct command {
     const char *name;
@@ -64,7 +64,8 @@ static void usage(FILE *out)
     int i;
 
     fprintf(out,
-            "usage: aipm [-C DIR] [--store URL] [--json] <command> [<args>]\n"
+            "usage: aipm [-C DIR] [--store URL] [--events-store URL] [--json]\n"
+            "            <command> [<args>]\n"
             "\n"
             "aipm turns product telemetry, feedback, a backlog and market\n"
             "signals into traceable product decisions.\n"
@@ -77,6 +78,10 @@ static void usage(FILE *out)
                  "  -C DIR        the workspace folder (default: .)\n"
                  "  --store URL   the store (default: the workspace's SQLite "
                  "file)\n"
+                 "  --events-store URL  keep the events in ClickHouse\n"
+                 "                (clickhouse://HOST:PORT/DB; default: "
+                 "aipm.yaml's\n"
+                 "                events_store:, else in the store)\n"
                  "  --wait SECS   how long a write waits for another writer's "
                  "lock\n"
                  "                (default: as long as it takes)\n"
@@ -92,8 +97,9 @@ static void usage(FILE *out)
  * looks like a typo of one, or "unknown option" for a dash. */
 static int not_a_command(const char *word)
 {
-    static const char *const globals[] = {"--store",   "--json", "--help",
-                                          "--version", "--wait", NULL};
+    static const char *const globals[] = {
+        "--store", "--json",         "--help", "--version",
+        "--wait",  "--events-store", NULL};
     const char *names[N_COMMANDS + 1], *hint;
     int i;
 
@@ -171,13 +177,16 @@ static int take_globals(int argc, char **argv)
         } else if (strcmp(a, "--") == 0) {
             rest = 1;
             argv[n++] = argv[i];
-        } else if (strcmp(a, "-C") == 0 || strcmp(a, "--store") == 0) {
+        } else if (strcmp(a, "-C") == 0 || strcmp(a, "--store") == 0 ||
+                   strcmp(a, "--events-store") == 0) {
             if (i + 1 >= argc) {
                 cli_usage_error("%s needs a value", a);
                 return -1;
             }
             if (a[1] == 'C')
                 g_cli.dir = argv[++i];
+            else if (a[2] == 'e')
+                g_cli.events_url = argv[++i];
             else
                 g_cli.store_url = argv[++i];
         } else if (strcmp(a, "--wait") == 0 || strncmp(a, "--wait=", 7) == 0) {
@@ -196,6 +205,8 @@ static int take_globals(int argc, char **argv)
             }
         } else if (strncmp(a, "--store=", 8) == 0) {
             g_cli.store_url = a + 8;
+        } else if (strncmp(a, "--events-store=", 15) == 0) {
+            g_cli.events_url = a + 15;
         } else if (strncmp(a, "-C", 2) == 0 && a[2]) {
             g_cli.dir = a + 2;
         } else if (strcmp(a, "--json") == 0) {

@@ -139,6 +139,17 @@ static int ws_open_mode(workspace *ws, int readonly)
         snprintf(ws->store_url, sizeof(ws->store_url), "%s/%s", ws->dir, store);
     else
         snprintf(ws->store_url, sizeof(ws->store_url), "%s", store);
+    /* The events store: --events-store, else aipm.yaml's events_store:. */
+    {
+        const char *events =
+            g_cli.events_url ? g_cli.events_url : ws->config->events_store;
+        size_t n = strlen(ws->store_url);
+
+        if (events && *events &&
+            snprintf(ws->store_url + n, sizeof(ws->store_url) - n, "#events=%s",
+                     events) >= (int)(sizeof(ws->store_url) - n))
+            return cli_usage_error("the events store URL is too long");
+    }
     if ((rc = aipm_store_open(&ws->store, ws->store_url,
                               readonly ? AIPM_STORE_READONLY : 0, &err)) != 0) {
         ws_close(ws);

@@ -98,11 +98,15 @@ static const keyspec policy_keys[] = {
     {"data", data_keys, 0},    {"decisions", decision_rule_keys, 0},
     {"pii", NULL, 0},          {"fairness", fairness_keys, 0},
     {"models", model_keys, 0}, {NULL, NULL, 0}};
-static const keyspec top_keys[] = {
-    {"product", NULL, 0},         {"store", NULL, 0},
-    {"catalog", feature_keys, 0}, {"metrics", metric_keys, 0},
-    {"kpis", kpi_keys, 0},        {"experiments", experiment_keys, 0},
-    {"policies", policy_keys, 0}, {NULL, NULL, 0}};
+static const keyspec top_keys[] = {{"product", NULL, 0},
+                                   {"store", NULL, 0},
+                                   {"catalog", feature_keys, 0},
+                                   {"metrics", metric_keys, 0},
+                                   {"kpis", kpi_keys, 0},
+                                   {"experiments", experiment_keys, 0},
+                                   {"policies", policy_keys, 0},
+                                   {"events_store", NULL, 0},
+                                   {NULL, NULL, 0}};
 
 /* Optimal string alignment distance (Damerau-Levenshtein without
  * repeated edits of one substring), case-insensitive: a swap, a missing,
@@ -999,6 +1003,8 @@ int aipm_config_load_buffer(aipm_config **out, const char *data, size_t len,
     if ((rc = check_keys(&w, root, top_keys, "")) != 0 ||
         (rc = aipm_config__get_str(&w, root, "product", &cfg->product)) != 0 ||
         (rc = aipm_config__get_str(&w, root, "store", &cfg->store)) != 0 ||
+        (rc = aipm_config__get_str(&w, root, "events_store",
+                                   &cfg->events_store)) != 0 ||
         (rc = load_catalog(&w, cfg, aipm_config__get(&w, root, "catalog"))) !=
             0 ||
         (rc = load_metrics(&w, cfg, aipm_config__get(&w, root, "metrics"))) !=
@@ -1141,6 +1147,7 @@ void aipm_config_free(aipm_config *cfg)
     aipm_config__free_policies(cfg);
     free(cfg->product);
     free(cfg->store);
+    free(cfg->events_store);
     free(cfg);
 }
 

@@ -215,8 +215,7 @@ static int pg_scheme(const char *url)
 /* Network stores this build recognizes but does not have. */
 static int network_scheme(const char *url)
 {
-    static const char *const schemes[] = {"clickhouse://", "mysql://",
-                                          "mariadb://"};
+    static const char *const schemes[] = {"mysql://", "mariadb://"};
 
     return has_scheme(url, schemes, sizeof(schemes) / sizeof(schemes[0]));
 }
@@ -237,7 +236,78 @@ static int check_ops(aipm_store **st, aipm_error *err)
                           v, AIPM_STORE_OPS_VERSION);
 }
 
+/* Where an event operation goes: the attached events store, if any. */
+static aipm_store *ev(aipm_store *st)
+{
+    return st->events ? st->events : st;
+}
+
+/* The separator of a store URL that names an events store too:
+ * META#events=clickhouse://... (ch/ch_int.h). */
+#define EVENTS_SEP "#events="
+
+static int open_one(aipm_store **out, const char *url, int flags,
+                    aipm_error *err);
+
+/* META#events=URL: the metadata store, then the events store attached to
+ * it; the namespace names both, so that opening it again (the graph's
+ * second connection) gets both. */
+static int open_split(aipm_store **out, const char *url, const char *sep,
+                      int flags, aipm_error *err)
+{
+    const char *events = sep + strlen(EVENTS_SEP);
+    char *meta_url = strndup(url, (size_t)(sep - url));
+    aipm_store *meta = NULL, *evs = NULL;
+    int rc;
+
+    if (meta_url == NULL)
+        return aipm_error_set(err, AIPM_ENOMEM, "out of memory");
+    if (strncasecmp(events, "clickhouse://", 13) != 0) {
+        char shown[1024];
+
+        aipm_store_url_redact(shown, sizeof(shown), events);
+        free(meta_url);
+        return aipm_error_set(err, AIPM_EINVALID,
+                              "events store '%s': only ClickHouse "
+                              "(clickhouse://HOST:PORT/DATABASE) keeps events "
+                              "apart from the store",
+                              shown);
+    }
+    rc = open_one(&meta, meta_url, flags, err);
+    free(meta_url);
+    if (rc != 0)
+        return rc;
+    if ((rc = aipm_store__ch_open(&evs, events, meta, flags, err)) != 0) {
+        aipm_store_close(meta);
+        redact_error(err, events, events);
+        return rc;
+    }
+    if ((rc = check_ops(&evs, err)) != 0) {
+        aipm_store_close(meta);
+        return rc;
+    }
+    meta->events = evs;
+    {
+        size_t n = strlen(meta->ns);
+
+        snprintf(meta->ns + n, sizeof(meta->ns) - n, EVENTS_SEP "%s", evs->ns);
+    }
+    *out = meta;
+    return AIPM_OK;
+}
+
 int aipm_store_open(aipm_store **out, const char *url, int flags,
+                    aipm_error *err)
+{
+    const char *sep;
+
+    *out = NULL;
+    if (url != NULL && (sep = strstr(url, EVENTS_SEP)) != NULL)
+        return open_split(out, url, sep, flags, err);
+    return open_one(out, url, flags, err);
+}
+
+static int open_one(aipm_store **out, const char *url, int flags,
                     aipm_error *err)
 {
     const char *path = url;
@@ -246,6 +316,17 @@ int aipm_store_open(aipm_store **out, const char *url, int flags,
     *out = NULL;
     if (url == NULL || *url == '\0')
         return aipm_error_set(err, AIPM_EINVALID, "empty store URL");
+    if (strncasecmp(url, "clickhouse://", 13) == 0) {
+        char shown[1024];
+
+        aipm_store_url_redact(shown, sizeof(shown), url);
+        return aipm_error_set(err, AIPM_EINVALID,
+                              "store '%s': ClickHouse keeps a workspace's "
+                              "events only; name it as events_store: in "
+                              "aipm.yaml (or --events-store) beside a SQLite "
+                              "or PostgreSQL store",
+                              shown);
+    }
     if (network_scheme(url)) {
         char shown[1024];
 
@@ -274,8 +355,11 @@ int aipm_store_open(aipm_store **out, const char *url, int flags,
 
 void aipm_store_close(aipm_store *st)
 {
-    if (st)
-        st->ops->close(st);
+    if (st == NULL)
+        return;
+    if (st->events)
+        st->events->ops->close(st->events);
+    st->ops->close(st);
 }
 
 int aipm_store_schema_version(aipm_store *st)
@@ -308,8 +392,12 @@ int aipm_store_batch_new(aipm_store *st, int64_t *out_id, const char *dataset,
                          const char *run_id, int64_t created_ms,
                          aipm_error *err)
 {
-    return st->ops->batch_new(st, out_id, dataset, source, source_sha256,
-                              run_id, created_ms, err);
+    int rc = st->ops->batch_new(st, out_id, dataset, source, source_sha256,
+                                run_id, created_ms, err);
+
+    if (rc == AIPM_OK && st->events && st->events->ops->batch_begun)
+        rc = st->events->ops->batch_begun(st->events, *out_id, err);
+    return rc;
 }
 
 int aipm_store_batch_finish(aipm_store *st, const aipm_batch_info *info,
@@ -349,7 +437,7 @@ int aipm_store_event_put(aipm_store *st, int64_t batch_id,
                          const aipm_event_row *row, int *inserted,
                          aipm_error *err)
 {
-    return st->ops->event_put(st, batch_id, row, inserted, err);
+    return ev(st)->ops->event_put(ev(st), batch_id, row, inserted, err);
 }
 
 int aipm_store_event_put_many(aipm_store *st, int64_t batch_id,
@@ -359,6 +447,7 @@ int aipm_store_event_put_many(aipm_store *st, int64_t batch_id,
     size_t i;
     int rc, one;
 
+    st = ev(st);
     if (st->ops->event_put_many)
         return st->ops->event_put_many(st, batch_id, rows, n, inserted, err);
     for (i = 0; i < n; i++) {
@@ -387,7 +476,7 @@ int aipm_store_count_visible(aipm_store *st, const char *dataset, int64_t *out,
 int aipm_store_event_count(aipm_store *st, const char *event, int64_t cap,
                            int64_t *out, aipm_error *err)
 {
-    return st->ops->event_count(st, event, cap, out, err);
+    return ev(st)->ops->event_count(ev(st), event, cap, out, err);
 }
 
 int aipm_store_quarantine_put(aipm_store *st, const aipm_quarantine_row *row,
@@ -578,12 +667,12 @@ int aipm_store_rows_digest(aipm_store *st, const char *dataset,
                            int64_t batch_id, aipm_rows_digest_cb cb, void *ctx,
                            aipm_error *err)
 {
-    return st->ops->rows_digest(st, dataset, batch_id, cb, ctx, err);
+    return ev(st)->ops->rows_digest(ev(st), dataset, batch_id, cb, ctx, err);
 }
 
 int aipm_store_analysis_index(aipm_store *st, aipm_error *err)
 {
-    return st->ops->analysis_index(st, err);
+    return ev(st)->ops->analysis_index(ev(st), err);
 }
 
 int aipm_store_link_put(aipm_store *st, const char *feedback_id,
@@ -610,16 +699,17 @@ int aipm_store_exposure_moments(aipm_store *st, const aipm_exposure_query *q,
                                 const char *by_trait, aipm_moments_cb cb,
                                 void *ctx, aipm_error *err)
 {
-    return st->ops->exposure_moments
-               ? st->ops->exposure_moments(st, q, by_trait, cb, ctx, err)
+    return ev(st)->ops->exposure_moments
+               ? ev(st)->ops->exposure_moments(ev(st), q, by_trait, cb, ctx,
+                                               err)
                : missing(st, "exposure_moments", err);
 }
 
 int aipm_store_exposure_quantile(aipm_store *st, const aipm_exposure_query *q,
                                  double p, double *out, aipm_error *err)
 {
-    return st->ops->exposure_quantile
-               ? st->ops->exposure_quantile(st, q, p, out, err)
+    return ev(st)->ops->exposure_quantile
+               ? ev(st)->ops->exposure_quantile(ev(st), q, p, out, err)
                : missing(st, "exposure_quantile", err);
 }
 
@@ -628,9 +718,10 @@ int aipm_store_population_moments(aipm_store *st, const aipm_event_measure *m,
                                   int64_t from_ms, int64_t to_ms,
                                   aipm_unit_moments *out, aipm_error *err)
 {
-    return st->ops->population_moments
-               ? st->ops->population_moments(st, m, by_account, conversion,
-                                             from_ms, to_ms, out, err)
+    return ev(st)->ops->population_moments
+               ? ev(st)->ops->population_moments(ev(st), m, by_account,
+                                                 conversion, from_ms, to_ms,
+                                                 out, err)
                : missing(st, "population_moments", err);
 }
 
@@ -638,8 +729,8 @@ int aipm_store_kpi_activity(aipm_store *st, const aipm_periods *p,
                             aipm_period_activity *out, aipm_cohort_cb cohort,
                             void *ctx, aipm_error *err)
 {
-    return st->ops->kpi_activity
-               ? st->ops->kpi_activity(st, p, out, cohort, ctx, err)
+    return ev(st)->ops->kpi_activity
+               ? ev(st)->ops->kpi_activity(ev(st), p, out, cohort, ctx, err)
                : missing(st, "kpi_activity", err);
 }
 
@@ -648,9 +739,9 @@ int aipm_store_kpi_feature_users(aipm_store *st, const aipm_periods *p,
                                  const int *feature_of, int n_events,
                                  int n_features, double *out, aipm_error *err)
 {
-    return st->ops->kpi_feature_users
-               ? st->ops->kpi_feature_users(st, p, events, feature_of, n_events,
-                                            n_features, out, err)
+    return ev(st)->ops->kpi_feature_users
+               ? ev(st)->ops->kpi_feature_users(ev(st), p, events, feature_of,
+                                                n_events, n_features, out, err)
                : missing(st, "kpi_feature_users", err);
 }
 
@@ -659,9 +750,9 @@ int aipm_store_kpi_conversion(aipm_store *st, const aipm_periods *p,
                               int64_t window_ms, double *first,
                               double *converted, aipm_error *err)
 {
-    return st->ops->kpi_conversion
-               ? st->ops->kpi_conversion(st, p, m, by_account, window_ms, first,
-                                         converted, err)
+    return ev(st)->ops->kpi_conversion
+               ? ev(st)->ops->kpi_conversion(ev(st), p, m, by_account,
+                                             window_ms, first, converted, err)
                : missing(st, "kpi_conversion", err);
 }
 
@@ -670,9 +761,9 @@ int aipm_store_kpi_retention(aipm_store *st, const aipm_periods *p,
                              double *eligible, double *retained,
                              aipm_error *err)
 {
-    return st->ops->kpi_retention
-               ? st->ops->kpi_retention(st, p, by_account, from_day, to_day,
-                                        eligible, retained, err)
+    return ev(st)->ops->kpi_retention
+               ? ev(st)->ops->kpi_retention(ev(st), p, by_account, from_day,
+                                            to_day, eligible, retained, err)
                : missing(st, "kpi_retention", err);
 }
 
@@ -681,16 +772,17 @@ int aipm_store_kpi_events(aipm_store *st, const aipm_periods *p,
                           double *count, double *sum, double *units,
                           aipm_error *err)
 {
-    return st->ops->kpi_events ? st->ops->kpi_events(st, p, m, by_account,
-                                                     count, sum, units, err)
-                               : missing(st, "kpi_events", err);
+    return st->ops->kpi_events
+               ? ev(st)->ops->kpi_events(ev(st), p, m, by_account, count, sum,
+                                         units, err)
+               : missing(st, "kpi_events", err);
 }
 
 int aipm_store_kpi_active_accounts(aipm_store *st, const aipm_periods *p,
                                    double *out, aipm_error *err)
 {
-    return st->ops->kpi_active_accounts
-               ? st->ops->kpi_active_accounts(st, p, out, err)
+    return ev(st)->ops->kpi_active_accounts
+               ? ev(st)->ops->kpi_active_accounts(ev(st), p, out, err)
                : missing(st, "kpi_active_accounts", err);
 }
 
@@ -706,8 +798,8 @@ int aipm_store_backlog_items(aipm_store *st, aipm_backlog_item_cb cb, void *ctx,
 int aipm_store_daily_active_users(aipm_store *st, aipm_daily_users_cb cb,
                                   void *ctx, aipm_error *err)
 {
-    return st->ops->daily_active_users
-               ? st->ops->daily_active_users(st, cb, ctx, err)
+    return ev(st)->ops->daily_active_users
+               ? ev(st)->ops->daily_active_users(ev(st), cb, ctx, err)
                : missing(st, "daily_active_users", err);
 }
 
@@ -716,16 +808,17 @@ int aipm_store_event_daily_users(aipm_store *st, const char *const *events,
                                  aipm_daily_users_cb cb, void *ctx,
                                  aipm_error *err)
 {
-    return st->ops->event_daily_users
-               ? st->ops->event_daily_users(st, events, labels, n, cb, ctx, err)
+    return ev(st)->ops->event_daily_users
+               ? ev(st)->ops->event_daily_users(ev(st), events, labels, n, cb,
+                                                ctx, err)
                : missing(st, "event_daily_users", err);
 }
 
 int aipm_store_item_daily_users(aipm_store *st, aipm_daily_users_cb cb,
                                 void *ctx, aipm_error *err)
 {
-    return st->ops->item_daily_users
-               ? st->ops->item_daily_users(st, cb, ctx, err)
+    return ev(st)->ops->item_daily_users
+               ? ev(st)->ops->item_daily_users(ev(st), cb, ctx, err)
                : missing(st, "item_daily_users", err);
 }
 
@@ -740,8 +833,8 @@ int aipm_store_account_arr_plan(aipm_store *st, int64_t before_ms,
                                 aipm_account_arr_plan_cb cb, void *ctx,
                                 aipm_error *err)
 {
-    return st->ops->account_arr_plan
-               ? st->ops->account_arr_plan(st, before_ms, cb, ctx, err)
+    return ev(st)->ops->account_arr_plan
+               ? ev(st)->ops->account_arr_plan(ev(st), before_ms, cb, ctx, err)
                : missing(st, "account_arr_plan", err);
 }
 
@@ -750,16 +843,18 @@ int aipm_store_account_arr_plan(aipm_store *st, int64_t before_ms,
 int aipm_store_batch_states(aipm_store *st, aipm_batch_state_cb cb, void *ctx,
                             aipm_store_mark *mark, aipm_error *err)
 {
-    return st->ops->batch_states ? st->ops->batch_states(st, cb, ctx, mark, err)
-                                 : missing(st, "batch_states", err);
+    return st->ops->batch_states
+               ? ev(st)->ops->batch_states(ev(st), cb, ctx, mark, err)
+               : missing(st, "batch_states", err);
 }
 
 int aipm_store_first_uses(aipm_store *st, int64_t through_batch,
                           const aipm_store_mark *since, aipm_first_use_cb cb,
                           void *ctx, aipm_error *err)
 {
-    return st->ops->first_uses
-               ? st->ops->first_uses(st, through_batch, since, cb, ctx, err)
+    return ev(st)->ops->first_uses
+               ? ev(st)->ops->first_uses(ev(st), through_batch, since, cb, ctx,
+                                         err)
                : missing(st, "first_uses", err);
 }
 
@@ -768,9 +863,9 @@ int aipm_store_first_memberships(aipm_store *st, int64_t through_batch,
                                  aipm_membership_cb cb, void *ctx,
                                  aipm_error *err)
 {
-    return st->ops->first_memberships
-               ? st->ops->first_memberships(st, through_batch, since, cb, ctx,
-                                            err)
+    return ev(st)->ops->first_memberships
+               ? ev(st)->ops->first_memberships(ev(st), through_batch, since,
+                                                cb, ctx, err)
                : missing(st, "first_memberships", err);
 }
 
@@ -794,16 +889,17 @@ int aipm_store_event_day_range(aipm_store *st, int64_t *first_day,
 int aipm_store_user_event_times(aipm_store *st, aipm_user_time_cb cb, void *ctx,
                                 aipm_error *err)
 {
-    return st->ops->user_event_times
-               ? st->ops->user_event_times(st, cb, ctx, err)
+    return ev(st)->ops->user_event_times
+               ? ev(st)->ops->user_event_times(ev(st), cb, ctx, err)
                : missing(st, "user_event_times", err);
 }
 
 int aipm_store_user_traits(aipm_store *st, const char *trait, int64_t before_ms,
                            aipm_user_value_cb cb, void *ctx, aipm_error *err)
 {
-    return st->ops->user_traits
-               ? st->ops->user_traits(st, trait, before_ms, cb, ctx, err)
+    return ev(st)->ops->user_traits
+               ? ev(st)->ops->user_traits(ev(st), trait, before_ms, cb, ctx,
+                                          err)
                : missing(st, "user_traits", err);
 }
 
@@ -811,7 +907,8 @@ int aipm_store_account_traits(aipm_store *st, const char *trait,
                               int64_t before_ms, aipm_user_value_cb cb,
                               void *ctx, aipm_error *err)
 {
-    return st->ops->account_traits
-               ? st->ops->account_traits(st, trait, before_ms, cb, ctx, err)
+    return ev(st)->ops->account_traits
+               ? ev(st)->ops->account_traits(ev(st), trait, before_ms, cb, ctx,
+                                             err)
                : missing(st, "account_traits", err);
 }

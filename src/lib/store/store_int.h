@@ -14,7 +14,7 @@
  * store.c refuses a table of another version (a backend built against an
  * older layout) instead of calling through the wrong slots. Raised when a
  * slot is added, removed or changes its meaning. */
-#define AIPM_STORE_OPS_VERSION 5
+#define AIPM_STORE_OPS_VERSION 6
 
 typedef struct aipm_store_ops {
     unsigned int version;
@@ -178,12 +178,18 @@ typedef struct aipm_store_ops {
     int (*event_put_many)(aipm_store *st, int64_t batch_id,
                           const aipm_event_row *rows, size_t n,
                           unsigned char *inserted, aipm_error *err);
+    /* an events store only (ch/): the metadata store made batch id, which
+     * it may have handed out before a rollback (NULL: nothing to do) */
+    int (*batch_begun)(aipm_store *st, int64_t id, aipm_error *err);
 } aipm_store_ops;
 
 struct aipm_store {
     const aipm_store_ops *ops;
     int schema_version;
     char ns[1100]; /* OpenLineage namespace, e.g. sqlite:/abs/path.db */
+    /* The events store attached to this (metadata) store, or NULL: store.c
+     * sends the event operations to it (ch/ch_int.h). */
+    aipm_store *events;
 };
 
 /* ---- digest.c: what a rows digest folds, the same in every backend ---- */
@@ -275,5 +281,8 @@ int aipm_store__sqlite_open(aipm_store **out, const char *path, int flags,
 /* The PostgreSQL backend (pg/store.c): url is a libpq connection URI. */
 int aipm_store__pg_open(aipm_store **out, const char *url, int flags,
                         aipm_error *err);
+/* The ClickHouse events backend (ch/store.c), attached to meta. */
+int aipm_store__ch_open(aipm_store **out, const char *url, aipm_store *meta,
+                        int flags, aipm_error *err);
 
 #endif

@@ -1,8 +1,11 @@
-# tests/cli/cases/backends.sh - the same data on SQLite and on PostgreSQL
-# give the same outputs (issue 15). Runs when the suite has a PostgreSQL
-# server (AIPM_TEST_PG_DIR: CTest's fixture `pg`); without one each case
-# is skipped. The reference is the SQLite backend's output on the same
-# files; nothing here is computed by the PostgreSQL backend alone.
+# tests/cli/cases/backends.sh - the same data on SQLite, on PostgreSQL and
+# with its events in ClickHouse give the same outputs (issue 15). The
+# PostgreSQL cases run when the suite has a PostgreSQL server
+# (AIPM_TEST_PG_DIR: CTest's fixture `pg`), the ClickHouse ones when it
+# has the ClickHouse test cluster (AIPM_TEST_CH_DIR: the fixture `ch`, two
+# shards); without one each case is skipped. The reference is the SQLite
+# backend's output on the same files; nothing here is computed by the
+# other backend alone.
 
 # needs_pg: skip the case when there is no server.
 needs_pg() {
@@ -21,11 +24,19 @@ pair() {
     expect_rc 0 "demo generate"
     SQ=$T/$1-sqlite PGW=$T/$1-pg
     "$AIPM" init "$SQ" >/dev/null 2>&1 || fail "init $SQ"
-    url=$(pg_url "$1")
-    "$AIPM" --store "$url" init "$PGW" >/dev/null 2>"$T/.init.err" ||
-        fail "init on PostgreSQL: $(head -c 200 "$T/.init.err")"
+    if [ -n "${CH_EVENTS:-}" ]; then
+        # the events in ClickHouse, the rest in the workspace's SQLite file
+        url=$CH_EVENTS
+        "$AIPM" --events-store "$url" init "$PGW" >/dev/null 2>"$T/.init.err" ||
+            fail "init with ClickHouse events: $(head -c 200 "$T/.init.err")"
+        { echo "events_store: \"$url\""; grep -v '^events_store:' "$T/$1-data/aipm.yaml"; } >"$PGW/aipm.yaml"
+    else
+        url=$(pg_url "$1")
+        "$AIPM" --store "$url" init "$PGW" >/dev/null 2>"$T/.init.err" ||
+            fail "init on PostgreSQL: $(head -c 200 "$T/.init.err")"
+        { echo "store: \"$url\""; grep -v '^store:' "$T/$1-data/aipm.yaml"; } >"$PGW/aipm.yaml"
+    fi
     cp "$T/$1-data/aipm.yaml" "$SQ/aipm.yaml"
-    { echo "store: \"$url\""; grep -v '^store:' "$T/$1-data/aipm.yaml"; } >"$PGW/aipm.yaml"
     for ds in events backlog feedback signals graph; do
         f=$T/$1-data/$ds.csv
         [ "$ds" = events ] && f=$T/$1-data/events.ndjson.gz
@@ -50,11 +61,11 @@ PYEOF
 # (but for the random ids of the ingest runs and their times).
 same() {
     A -C "$SQ" "$@"
-    grep -Ev '"(run_id|elapsed_s)"' "$OUT" >"$T/same.sqlite"
+    grep -Ev '"(run_id|elapsed_s|[a-z_]*seconds)"' "$OUT" >"$T/same.sqlite"
     local rc=$RC
     A -C "$PGW" "$@"
-    grep -Ev '"(run_id|elapsed_s)"' "$OUT" >"$T/same.pg"
-    [ "$RC" = "$rc" ] || fail "aipm $*: exit $rc on SQLite, $RC on PostgreSQL: $(errtext)"
+    grep -Ev '"(run_id|elapsed_s|[a-z_]*seconds)"' "$OUT" >"$T/same.pg"
+    [ "$RC" = "$rc" ] || fail "aipm $*: exit $rc on SQLite, $RC on the other store: $(errtext)"
     cmp -s "$T/same.pg" "$T/same.sqlite" ||
         fail "aipm $*: outputs differ: $(diff "$T/same.sqlite" "$T/same.pg" | head -c 400)"
     N_SAME=$((N_SAME + 1))
@@ -206,4 +217,136 @@ case_backends_pg_lock_wait() {
         fail "the wait does not name the holder: $(errtext)"
     A -C "$W" audit verify
     expect_rc 0 "audit verify after the wait"
+}
+
+# ---- ClickHouse: the events in ClickHouse, the rest in SQLite ----
+
+CHDIR=${AIPM_TEST_CH_DIR:-}
+
+# needs_ch: skip the case when there is no ClickHouse test cluster.
+needs_ch() {
+    if [ -z "$CHDIR" ]; then
+        printf 'SKIP needs the ClickHouse test cluster (AIPM_TEST_CH_DIR)' >"$WHY"
+        exit 77
+    fi
+}
+
+# ch_url NAME SHARDS: a fresh database NAME on every shard of the test
+# cluster, and the events store URL that uses it: over both shards through
+# a Distributed table (SHARDS 2), or on the first server alone (1).
+ch_url() {
+    local name first shards
+    name=$(printf 'w_%s_%s' "${T##*.}" "$1" | tr 'A-Z' 'a-z' | tr -c 'a-z0-9_\n' '_')
+    name=${name:0:60}
+    first=$("$ROOT/tests/ch/server.sh" newdb "$CHDIR" "$name" 2>"$T/.ch.err") ||
+        fail "no ClickHouse database for $1: $(head -c 200 "$T/.ch.err")"
+    if [ "$2" = 1 ]; then
+        echo "$first"
+    else
+        shards=$(sed 's#^http://##' "$CHDIR/urls" | paste -sd, -)
+        echo "$first?cluster=$(cat "$CHDIR/cluster")&shards=$shards"
+    fi
+}
+
+# ch_rows URL: how many rows the events store at URL holds (its
+# Distributed or plain table), and on each shard (shards= only).
+ch_q() {
+    curl -sS --max-time 30 --data-binary "$2" "$1/" 2>&1
+}
+
+# The demo data of seed 4 on SQLite and with its events on a two-shard
+# ClickHouse cluster: every analysis's output and every batch's rows
+# digest are the same; the events are spread over both shards.
+case_backends_ch_same_outputs() {
+    local e exps db u n total
+    needs_ch
+    N_SAME=0
+    CH_EVENTS=$(ch_url co 2)
+    pair co 4
+    for c in "data versions --json" "quality --json" "quarantine --json --limit 50" \
+        "quarantine --reason duplicate_message_id --json" "kpi --json" \
+        "kpi --period day --json" "kpi --period month" "prioritize --json --no-record" \
+        "graph stats --json"; do
+        # shellcheck disable=SC2086
+        same $c
+    done
+    exps=$("$PY" -c 'import json, sys; print(" ".join(e["key"] for e in json.load(open(sys.argv[1]))["experiments"]))' \
+        <(cd "$SQ" && "$AIPM" experiment list --json)) || fail "experiment list"
+    [ -n "$exps" ] || fail "the demo has no experiments"
+    for e in $exps; do
+        same experiment analyze "$e" --json --no-record
+        same experiment analyze "$e" --by plan --json --no-record
+    done
+    A -C "$SQ" audit log --json
+    grep '"rows_sha256"' "$OUT" >"$T/digests.sqlite"
+    A -C "$PGW" audit log --json
+    grep '"rows_sha256"' "$OUT" >"$T/digests.ch"
+    [ "$(wc -l <"$T/digests.ch")" -eq 5 ] || fail "expected 5 rows digests, got $(wc -l <"$T/digests.ch")"
+    cmp -s "$T/digests.sqlite" "$T/digests.ch" || fail "the rows digests differ"
+    A -C "$PGW" audit verify --data
+    expect_rc 0 "audit verify --data with ClickHouse events"
+    # every event in ClickHouse, on both shards, none twice
+    db=${CH_EVENTS%%\?*}; db=${db##*/}
+    total=$(sql "$SQ/aipm.db" 'SELECT count(*) FROM events')
+    n=$(ch_q "$(head -n 1 "$CHDIR/urls")" "SELECT count(), uniqExact(message_id) FROM $db.events")
+    [ "$n" = "$total	$total" ] || fail "ClickHouse holds '$n' rows (and ids), SQLite $total"
+    for u in $(cat "$CHDIR/urls"); do
+        n=$(ch_q "$u" "SELECT count() FROM $db.events_local")
+        [ "$n" -gt 0 ] 2>/dev/null && [ "$n" -lt "$total" ] || fail "shard $u holds '$n' of $total rows"
+    done
+    echo "# backends: $N_SAME commands give identical output on SQLite and with the events on 2 ClickHouse shards (demo seed 4)" |
+        tee -a "${CLI_FIGURES:-/dev/null}" >&2
+}
+
+# One ClickHouse server, no cluster: the same outputs; a re-sent file is
+# all duplicates; a reverted batch's events are gone from the analyses and
+# its messages can be stored again, as on SQLite.
+case_backends_ch_one_shard_dedupe_revert() {
+    local id
+    needs_ch
+    N_SAME=0
+    CH_EVENTS=$(ch_url c1 1)
+    pair c1 7
+    same kpi --json
+    same experiment analyze onboarding_checklist --json --no-record
+    for w in "$SQ" "$PGW"; do
+        A -C "$w" ingest events "$T/c1-data/events.ndjson.gz" --json
+        grep -Ev '"(run_id|elapsed_s|batch_id)"' "$OUT" >"$w.resend"
+    done
+    cmp -s "$SQ.resend" "$PGW.resend" || fail "the re-send reports differ: $(diff "$SQ.resend" "$PGW.resend" | head -c 300)"
+    grep -q '"accepted": 0' "$PGW.resend" || fail "a re-sent file stored events: $(head -c 300 "$PGW.resend")"
+    same kpi --json
+    for w in "$SQ" "$PGW"; do
+        A -C "$w" data revert 1 --reason "test: take the events back" --json
+        expect_rc 0 "data revert 1"
+    done
+    same kpi --json
+    same experiment analyze onboarding_checklist --json --no-record
+    for w in "$SQ" "$PGW"; do
+        A -C "$w" ingest events "$T/c1-data/events.ndjson.gz" --json
+        grep -Ev '"(run_id|elapsed_s|batch_id)"' "$OUT" >"$w.again"
+    done
+    cmp -s "$SQ.again" "$PGW.again" || fail "the reports after the revert differ"
+    same kpi --json
+    same experiment analyze onboarding_checklist --json --no-record
+    A -C "$PGW" audit verify --data
+    expect_rc 0 "audit verify --data"
+}
+
+# An events store that cannot be reached, a password in its URL, or
+# ClickHouse as the whole store: one clear line each.
+case_backends_ch_errors() {
+    needs_ch
+    mkws ce
+    A -C "$WS" --events-store "clickhouse://127.0.0.1:1/x" data versions
+    expect_rc 1 "an unreachable ClickHouse"
+    expect_one_line_stderr "an unreachable ClickHouse"
+    grep -q 'ClickHouse at http://127.0.0.1:1' "$ERR" || fail "unclear: $(errtext)"
+    A --events-store "clickhouse://u:s3cr3tpw@127.0.0.1:1/x" init "$T/ce2"
+    expect_rc 1 "a password in the events store URL"
+    grep -q s3cr3tpw "$ERR" && fail "the password was printed"
+    A --store "clickhouse://127.0.0.1:1/x" init "$T/ce3"
+    expect_rc 1 "ClickHouse as the store"
+    grep -q 'events only' "$ERR" || fail "unclear: $(errtext)"
+    true
 }
