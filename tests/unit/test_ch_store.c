@@ -152,9 +152,8 @@ static void put_events(aipm_store *st, const aipm_event_row *rows, size_t n)
 
     assert_non_null(ins);
     assert_int_equal(aipm_store_begin(st, &err), 0);
-    assert_int_equal(aipm_store_batch_new(st, &id, "events", "test", "", NULL,
-                                          T0, &err),
-                     0);
+    assert_int_equal(
+        aipm_store_batch_new(st, &id, "events", "test", "", NULL, T0, &err), 0);
     assert_int_equal(aipm_store_event_put_many(st, id, rows, n, ins, &err), 0);
     for (i = 0; i < n; i++)
         assert_int_equal(ins[i], i + 1 < n ? 1 : 0); /* the last re-sends */
@@ -181,9 +180,9 @@ static aipm_event_row *world(size_t *n_out)
             snprintf(pay[n], sizeof(pay[n]),
                      "{\"experiment_id\":\"exp1\",\"variation_id\":\"%s\"}",
                      (u + k) % 2 ? "b" : "a");
-            rows[n] = (aipm_event_row){ids[n], "track", users[u], NULL,
-                                       "Experiment Viewed", NULL,
-                                       t + k * 60000, pay[n], 0};
+            rows[n] = (aipm_event_row){
+                ids[n], "track",       users[u], NULL, "Experiment Viewed",
+                NULL,   t + k * 60000, pay[n],   0};
             n++;
         }
         for (k = 0; k < u % 7; k++) {
@@ -207,22 +206,30 @@ static aipm_event_row *world(size_t *n_out)
             default:
                 snprintf(pay[n], sizeof(pay[n]), "{\"other\":%d}", v);
             }
-            rows[n] = (aipm_event_row){ids[n], "track", users[u], NULL,
-                                       "click", NULL,
-                                       t + (k - 2) * DAY_MS / 3, pay[n], 0};
+            rows[n] = (aipm_event_row){ids[n],
+                                       "track",
+                                       users[u],
+                                       NULL,
+                                       "click",
+                                       NULL,
+                                       t + (k - 2) * DAY_MS / 3,
+                                       pay[n],
+                                       0};
             n++;
         }
         if (u % 3 == 0) {
             snprintf(ids[n], sizeof(ids[n]), "b%d", u);
             snprintf(pay[n], sizeof(pay[n]), "{\"plan\":\"%s\",\"price\":%d}",
                      u % 2 ? "pro" : "free", 10 + u % 4);
-            rows[n] = (aipm_event_row){ids[n], "track", users[u], NULL,
-                                       "buy", NULL, t + DAY_MS, pay[n], 0};
+            rows[n] =
+                (aipm_event_row){ids[n], "track",    users[u], NULL, "buy",
+                                 NULL,   t + DAY_MS, pay[n],   0};
             n++;
         }
         snprintf(ids[n], sizeof(ids[n]), "i%d", u);
-        rows[n] = (aipm_event_row){ids[n], "identify", users[u], NULL, NULL,
-                                   NULL, t - DAY_MS, "{\"plan\":\"pro\"}", 0};
+        rows[n] = (aipm_event_row){
+            ids[n],     "identify",           users[u], NULL, NULL, NULL,
+            t - DAY_MS, "{\"plan\":\"pro\"}", 0};
         n++;
     }
     rows[n] = rows[0]; /* a re-send: a duplicate on both */
@@ -288,10 +295,9 @@ static int on_moments(void *ctx, const char *level, const char *var,
     rec *r = ctx;
 
     r->len += (size_t)snprintf(r->text + r->len, sizeof(r->text) - r->len,
-                               "%s|%s|%a %a %a %a %a %a\n",
-                               level ? level : "-", var ? var : "(multi)", m->n,
-                               m->sum, m->sum_sq, m->x_sum, m->x_sum_sq,
-                               m->xy_sum);
+                               "%s|%s|%a %a %a %a %a %a\n", level ? level : "-",
+                               var ? var : "(multi)", m->n, m->sum, m->sum_sq,
+                               m->x_sum, m->x_sum_sq, m->xy_sum);
     return 0;
 }
 
@@ -312,10 +318,14 @@ static void test_moments(void **state)
         int conversion;
         double cap;
     } shapes[] = {
-        {click, NULL, 0, 0, NAN},  {amount, NULL, 0, 0, NAN},
-        {amount, NULL, 7 * DAY_MS, 0, NAN}, {amount, &two, 0, 0, 3.5},
-        {any, NULL, 0, 0, NAN},    {pro, NULL, 0, 0, NAN},
-        {click, NULL, 0, 1, NAN},  {two, &any, 0, 0, NAN},
+        {click, NULL, 0, 0, NAN},
+        {amount, NULL, 0, 0, NAN},
+        {amount, NULL, 7 * DAY_MS, 0, NAN},
+        {amount, &two, 0, 0, 3.5},
+        {any, NULL, 0, 0, NAN},
+        {pro, NULL, 0, 0, NAN},
+        {click, NULL, 0, 1, NAN},
+        {two, &any, 0, 0, NAN},
     };
     aipm_error err = {0, ""};
     size_t i;
@@ -326,16 +336,11 @@ static void test_moments(void **state)
         return;
     }
     for (i = 0; i < sizeof(shapes) / sizeof(shapes[0]); i++) {
-        aipm_exposure_query q = {"exp1",
-                                 T0,
-                                 T0 + 40 * DAY_MS,
-                                 0,
-                                 shapes[i].y,
-                                 0,
-                                 14 * DAY_MS,
-                                 shapes[i].pre,
-                                 shapes[i].x,
-                                 shapes[i].conversion,
+        aipm_exposure_query q = {"exp1",           T0,
+                                 T0 + 40 * DAY_MS, 0,
+                                 shapes[i].y,      0,
+                                 14 * DAY_MS,      shapes[i].pre,
+                                 shapes[i].x,      shapes[i].conversion,
                                  shapes[i].cap};
         rec r[2];
         double qv[2];
@@ -345,8 +350,8 @@ static void test_moments(void **state)
             if (aipm_store_exposure_moments(p->st[b], &q, NULL, on_moments,
                                             &r[b], &err) != 0)
                 fail_msg("shape %zu, store %d: %s", i, b, err.msg);
-            if (aipm_store_exposure_quantile(p->st[b], &q, 0.9, &qv[b],
-                                             &err) != 0)
+            if (aipm_store_exposure_quantile(p->st[b], &q, 0.9, &qv[b], &err) !=
+                0)
                 fail_msg("shape %zu, store %d: %s", i, b, err.msg);
         }
         if (strcmp(r[0].text, r[1].text) != 0)
@@ -361,9 +366,8 @@ static void test_moments(void **state)
 
         for (b = 0; b < 2; b++)
             if (aipm_store_population_moments(p->st[b], m, 0, i == 2,
-                                              T0 + 2 * DAY_MS,
-                                              T0 + 15 * DAY_MS, &o[b],
-                                              &err) != 0)
+                                              T0 + 2 * DAY_MS, T0 + 15 * DAY_MS,
+                                              &o[b], &err) != 0)
                 fail_msg("population %zu, store %d: %s", i, b, err.msg);
         assert_true(o[0].n > 0);
         assert_true(o[0].n == o[1].n && o[0].sum == o[1].sum &&

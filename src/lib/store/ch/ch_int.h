@@ -154,8 +154,7 @@ typedef struct ch_event {
 int aipm_ch__read_event(ch_rd *r, ch_event *e);
 /* e as a row with NUL-terminated copies of its strings in scratch (valid
  * until scratch is next used), NULLs where its bits say. */
-int aipm_ch__event_row(const ch_event *e, ch_buf *scratch,
-                       aipm_event_row *row);
+int aipm_ch__event_row(const ch_event *e, ch_buf *scratch, aipm_event_row *row);
 
 /* ---- ch/metrics.c: computed in ClickHouse (users as units, no
  * breakdown), else on the copy ---- */
@@ -165,21 +164,23 @@ int aipm_ch__exposure_moments(aipm_store *st, const aipm_exposure_query *q,
 int aipm_ch__exposure_quantile(aipm_store *st, const aipm_exposure_query *q,
                                double p, double *out, aipm_error *err);
 int aipm_ch__population_moments(aipm_store *st, const aipm_event_measure *m,
-                                int by_account, int conversion,
-                                int64_t from_ms, int64_t to_ms,
-                                aipm_unit_moments *out, aipm_error *err);
+                                int by_account, int conversion, int64_t from_ms,
+                                int64_t to_ms, aipm_unit_moments *out,
+                                aipm_error *err);
 
 /* ---- ch/fallback.c: the analyses run on a private SQLite copy of the
  * events they read (each the store.h operation of the same name) ---- */
 int aipm_ch__copy_exposure_moments(aipm_store *st, const aipm_exposure_query *q,
-                              const char *by_trait, aipm_moments_cb cb,
-                              void *ctx, aipm_error *err);
-int aipm_ch__copy_exposure_quantile(aipm_store *st, const aipm_exposure_query *q,
-                               double p, double *out, aipm_error *err);
-int aipm_ch__copy_population_moments(aipm_store *st, const aipm_event_measure *m,
-                                int by_account, int conversion,
-                                int64_t from_ms, int64_t to_ms,
-                                aipm_unit_moments *out, aipm_error *err);
+                                   const char *by_trait, aipm_moments_cb cb,
+                                   void *ctx, aipm_error *err);
+int aipm_ch__copy_exposure_quantile(aipm_store *st,
+                                    const aipm_exposure_query *q, double p,
+                                    double *out, aipm_error *err);
+int aipm_ch__copy_population_moments(aipm_store *st,
+                                     const aipm_event_measure *m,
+                                     int by_account, int conversion,
+                                     int64_t from_ms, int64_t to_ms,
+                                     aipm_unit_moments *out, aipm_error *err);
 int aipm_ch__kpi_activity(aipm_store *st, const aipm_periods *p,
                           aipm_period_activity *out, aipm_cohort_cb cohort,
                           void *ctx, aipm_error *err);
@@ -189,12 +190,11 @@ int aipm_ch__kpi_feature_users(aipm_store *st, const aipm_periods *p,
                                aipm_error *err);
 int aipm_ch__kpi_conversion(aipm_store *st, const aipm_periods *p,
                             const aipm_event_measure *m, int by_account,
-                            int64_t window_ms, double *first,
-                            double *converted, aipm_error *err);
+                            int64_t window_ms, double *first, double *converted,
+                            aipm_error *err);
 int aipm_ch__kpi_retention(aipm_store *st, const aipm_periods *p,
                            int by_account, int from_day, int to_day,
-                           double *eligible, double *retained,
-                           aipm_error *err);
+                           double *eligible, double *retained, aipm_error *err);
 int aipm_ch__kpi_events(aipm_store *st, const aipm_periods *p,
                         const aipm_event_measure *m, int by_account,
                         double *count, double *sum, double *units,

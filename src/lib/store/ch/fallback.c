@@ -105,14 +105,13 @@ static int copy_open(aipm_store *base, int64_t through_batch,
         goto done;
     }
     if ((rc = aipm_store_begin(c->st, err)) != 0 ||
-        (rc = aipm_store_batch_new(c->st, &f.batch, "events", "clickhouse",
-                                   "", NULL, 0, err)) != 0)
+        (rc = aipm_store_batch_new(c->st, &f.batch, "events", "clickhouse", "",
+                                   NULL, 0, err)) != 0)
         goto done;
-    rc = aipm_ch__run(s->conn, NULL, q.p, NULL, NULL, 0, put_row, &f, NULL,
-                      err);
-    if (rc == AIPM_OK &&
-        (rc = aipm_store_batch_set_status(c->st, f.batch, "accepted", err)) ==
-            AIPM_OK)
+    rc =
+        aipm_ch__run(s->conn, NULL, q.p, NULL, NULL, 0, put_row, &f, NULL, err);
+    if (rc == AIPM_OK && (rc = aipm_store_batch_set_status(
+                              c->st, f.batch, "accepted", err)) == AIPM_OK)
         rc = aipm_store_commit(c->st, err);
 done:
     aipm_ch__buf_free(&q);
@@ -136,22 +135,24 @@ done:
     } while (0)
 
 int aipm_ch__copy_exposure_moments(aipm_store *st, const aipm_exposure_query *q,
-                              const char *by_trait, aipm_moments_cb cb,
-                              void *ctx, aipm_error *err)
+                                   const char *by_trait, aipm_moments_cb cb,
+                                   void *ctx, aipm_error *err)
 {
     ON_COPY(aipm_store_exposure_moments(c.st, q, by_trait, cb, ctx, err));
 }
 
-int aipm_ch__copy_exposure_quantile(aipm_store *st, const aipm_exposure_query *q,
-                               double p, double *out, aipm_error *err)
+int aipm_ch__copy_exposure_quantile(aipm_store *st,
+                                    const aipm_exposure_query *q, double p,
+                                    double *out, aipm_error *err)
 {
     ON_COPY(aipm_store_exposure_quantile(c.st, q, p, out, err));
 }
 
-int aipm_ch__copy_population_moments(aipm_store *st, const aipm_event_measure *m,
-                                int by_account, int conversion,
-                                int64_t from_ms, int64_t to_ms,
-                                aipm_unit_moments *out, aipm_error *err)
+int aipm_ch__copy_population_moments(aipm_store *st,
+                                     const aipm_event_measure *m,
+                                     int by_account, int conversion,
+                                     int64_t from_ms, int64_t to_ms,
+                                     aipm_unit_moments *out, aipm_error *err)
 {
     ON_COPY(aipm_store_population_moments(c.st, m, by_account, conversion,
                                           from_ms, to_ms, out, err));
@@ -175,8 +176,8 @@ int aipm_ch__kpi_feature_users(aipm_store *st, const aipm_periods *p,
 
 int aipm_ch__kpi_conversion(aipm_store *st, const aipm_periods *p,
                             const aipm_event_measure *m, int by_account,
-                            int64_t window_ms, double *first,
-                            double *converted, aipm_error *err)
+                            int64_t window_ms, double *first, double *converted,
+                            aipm_error *err)
 {
     ON_COPY(aipm_store_kpi_conversion(c.st, p, m, by_account, window_ms, first,
                                       converted, err));
@@ -195,8 +196,8 @@ int aipm_ch__kpi_events(aipm_store *st, const aipm_periods *p,
                         double *count, double *sum, double *units,
                         aipm_error *err)
 {
-    ON_COPY(aipm_store_kpi_events(c.st, p, m, by_account, count, sum, units,
-                                  err));
+    ON_COPY(
+        aipm_store_kpi_events(c.st, p, m, by_account, count, sum, units, err));
 }
 
 int aipm_ch__kpi_active_accounts(aipm_store *st, const aipm_periods *p,
@@ -216,8 +217,8 @@ int aipm_ch__event_daily_users(aipm_store *st, const char *const *events,
                                aipm_daily_users_cb cb, void *ctx,
                                aipm_error *err)
 {
-    ON_COPY(aipm_store_event_daily_users(c.st, events, labels, n, cb, ctx,
-                                         err));
+    ON_COPY(
+        aipm_store_event_daily_users(c.st, events, labels, n, cb, ctx, err));
 }
 
 int aipm_ch__item_daily_users(aipm_store *st, aipm_daily_users_cb cb, void *ctx,

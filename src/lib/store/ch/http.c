@@ -89,8 +89,8 @@ void aipm_ch__lit(ch_buf *b, const char *s)
     aipm_ch__put(b, "'", 1);
     for (; *p; p++) {
         if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
-            (*p >= '0' && *p <= '9') || *p == ' ' || *p == '_' ||
-            *p == '-' || *p == '.' || *p == ':' || *p == '/') {
+            (*p >= '0' && *p <= '9') || *p == ' ' || *p == '_' || *p == '-' ||
+            *p == '.' || *p == ':' || *p == '/') {
             aipm_ch__put(b, p, 1);
         } else {
             char e[4] = {'\\', 'x', hex[*p >> 4], hex[*p & 15]};
@@ -303,8 +303,8 @@ static size_t on_header(char *p, size_t size, size_t nmemb, void *ctx)
     if (n > 9 && strncmp(p, "HTTP/", 5) == 0) {
         const char *sp = memchr(p, ' ', n);
 
-        a->status200 = sp && (size_t)(sp - p) + 4 <= n &&
-                       strncmp(sp + 1, "200", 3) == 0;
+        a->status200 =
+            sp && (size_t)(sp - p) + 4 <= n && strncmp(sp + 1, "200", 3) == 0;
     }
     return n;
 }
@@ -434,8 +434,8 @@ int aipm_ch__scalar(ch_conn *c, const char *db, const char *sql, int64_t *v,
     char *end;
     int rc;
 
-    if ((rc = aipm_ch__run(c, db, sql, NULL, NULL, 0, NULL, NULL, &out,
-                           err)) != 0)
+    if ((rc = aipm_ch__run(c, db, sql, NULL, NULL, 0, NULL, NULL, &out, err)) !=
+        0)
         return rc;
     *v = out.p ? strtoll(out.p, &end, 10) : 0;
     if (out.p == NULL || end == out.p || (*end != '\n' && *end != '\0')) {

@@ -70,8 +70,8 @@ static void counts(ch_buf *b, const aipm_event_measure *m, int not_viewed)
 {
     int i;
 
-    aipm_ch__puts(b, not_viewed || !m->any_event ? "(bitAnd(nulls, 4) = 0"
-                                                 : "(1");
+    aipm_ch__puts(b,
+                  not_viewed || !m->any_event ? "(bitAnd(nulls, 4) = 0" : "(1");
     if (!m->any_event) {
         aipm_ch__puts(b, " AND event IN (");
         if (m->n_events == 0)
@@ -334,8 +334,8 @@ int aipm_ch__exposure_quantile(aipm_store *st, const aipm_exposure_query *q,
         aipm_ch__putf(&b, ") ORDER BY y LIMIT %lld, 1 FORMAT RowBinary",
                       (long long)(p * (double)(n - 1)));
         rc = b.oom ? aipm_error_set(err, AIPM_ENOMEM, "out of memory")
-                   : aipm_ch__run(s->conn, NULL, b.p, NULL, NULL, 0,
-                                  one_double, out, NULL, err);
+                   : aipm_ch__run(s->conn, NULL, b.p, NULL, NULL, 0, one_double,
+                                  out, NULL, err);
     }
     aipm_ch__buf_free(&b);
     aipm_ch__buf_free(&vis);
@@ -355,9 +355,9 @@ static int three(ch_rd *r, void *ctx)
 }
 
 int aipm_ch__population_moments(aipm_store *st, const aipm_event_measure *m,
-                                int by_account, int conversion,
-                                int64_t from_ms, int64_t to_ms,
-                                aipm_unit_moments *out, aipm_error *err)
+                                int by_account, int conversion, int64_t from_ms,
+                                int64_t to_ms, aipm_unit_moments *out,
+                                aipm_error *err)
 {
     ch_store *s = (ch_store *)st;
     ch_buf vis = {0}, b = {0};
@@ -371,8 +371,9 @@ int aipm_ch__population_moments(aipm_store *st, const aipm_event_measure *m,
         aipm_ch__buf_free(&vis);
         return rc;
     }
-    aipm_ch__putf(&b, "SELECT count(), sum(v), sum(v * v) FROM (SELECT %s"
-                      " AS v FROM (SELECT user_id, sum(if(",
+    aipm_ch__putf(&b,
+                  "SELECT count(), sum(v), sum(v * v) FROM (SELECT %s"
+                  " AS v FROM (SELECT user_id, sum(if(",
                   conversion ? "least(ys, toFloat64(1))" : "ys");
     counts(&b, m, 0);
     aipm_ch__puts(&b, ", ");

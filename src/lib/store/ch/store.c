@@ -92,9 +92,9 @@ static int parse_url(ch_store *s, const char *url, char *base, size_t cap,
         q = amp;
     }
     if (s->n_shards && !s->cluster[0])
-        return aipm_error_set(err, AIPM_EINVALID,
-                              "events store '%s': shards= needs cluster=",
-                              s->url);
+        return aipm_error_set(
+            err, AIPM_EINVALID,
+            "events store '%s': shards= needs cluster=", s->url);
     return AIPM_OK;
 bad:
     return aipm_error_set(err, AIPM_EINVALID,
@@ -120,8 +120,8 @@ static int each_shard(ch_store *s, const char *sql, const char *tail,
             aipm_ch__putf(&b, " ON CLUSTER %s", s->cluster);
         aipm_ch__puts(&b, tail);
         rc = b.oom ? aipm_error_set(err, AIPM_ENOMEM, "out of memory")
-                   : aipm_ch__run(s->conn, NULL, b.p, NULL, NULL, 0, NULL,
-                                  NULL, NULL, err);
+                   : aipm_ch__run(s->conn, NULL, b.p, NULL, NULL, 0, NULL, NULL,
+                                  NULL, err);
         aipm_ch__buf_free(&b);
         return rc;
     }
@@ -191,8 +191,8 @@ int aipm_store__ch_open(aipm_store **out, const char *url, aipm_store *meta,
     s->base.ops = &ch_ops;
     s->meta = meta;
     aipm_store_url_redact(s->url, sizeof(s->url), url);
-    if ((rc = parse_url(s, url, base, sizeof(base), user, sizeof(user),
-                        err)) != 0) {
+    if ((rc = parse_url(s, url, base, sizeof(base), user, sizeof(user), err)) !=
+        0) {
         free(s);
         return rc;
     }
@@ -331,8 +331,7 @@ static int keys_put(ch_store *s, int64_t batch_id, const aipm_event_row *rows,
     return rc;
 }
 
-static void rb_nullable(ch_buf *b, const char *v, unsigned bit,
-                        unsigned *nulls)
+static void rb_nullable(ch_buf *b, const char *v, unsigned bit, unsigned *nulls)
 {
     if (v == NULL)
         *nulls |= bit;
@@ -385,10 +384,10 @@ static int ch_event_put_many(aipm_store *base, int64_t batch_id,
         return aipm_error_set(err, AIPM_ENOMEM, "out of memory");
     }
     if (sent) {
-        snprintf(sql, sizeof(sql), "INSERT INTO %s.events (" COLUMNS
-                 ") FORMAT RowBinary", s->db);
-        rc = aipm_ch__run(s->conn, NULL, sql, "insert_distributed_sync=1",
-                          b.p, b.n, NULL, NULL, NULL, err);
+        snprintf(sql, sizeof(sql),
+                 "INSERT INTO %s.events (" COLUMNS ") FORMAT RowBinary", s->db);
+        rc = aipm_ch__run(s->conn, NULL, sql, "insert_distributed_sync=1", b.p,
+                          b.n, NULL, NULL, NULL, err);
     }
     aipm_ch__buf_free(&b);
     return rc;
