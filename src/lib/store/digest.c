@@ -115,6 +115,11 @@ void aipm_store__event_sum_add(int64_t *batch, int64_t *rows, aipm_sha256 *h,
         aipm_sha256_init(h);
     }
     (*rows)++;
+    aipm_store__event_digest(h, row);
+}
+
+void aipm_store__event_digest(aipm_sha256 *h, const aipm_event_row *row)
+{
     /* the row as it reads back, in table order, without batch_id and
      * live (store.h, aipm_store_rows_digest) */
     digest_str(h, row->message_id);

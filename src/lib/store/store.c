@@ -395,7 +395,9 @@ int aipm_store_batch_new(aipm_store *st, int64_t *out_id, const char *dataset,
     int rc = st->ops->batch_new(st, out_id, dataset, source, source_sha256,
                                 run_id, created_ms, err);
 
-    if (rc == AIPM_OK && st->events && st->events->ops->batch_begun)
+    /* only an events batch can meet rows an abandoned ingest left */
+    if (rc == AIPM_OK && st->events && st->events->ops->batch_begun &&
+        strcmp(dataset, "events") == 0)
         rc = st->events->ops->batch_begun(st->events, *out_id, err);
     return rc;
 }
@@ -772,7 +774,7 @@ int aipm_store_kpi_events(aipm_store *st, const aipm_periods *p,
                           double *count, double *sum, double *units,
                           aipm_error *err)
 {
-    return st->ops->kpi_events
+    return ev(st)->ops->kpi_events
                ? ev(st)->ops->kpi_events(ev(st), p, m, by_account, count, sum,
                                          units, err)
                : missing(st, "kpi_events", err);
@@ -843,7 +845,7 @@ int aipm_store_account_arr_plan(aipm_store *st, int64_t before_ms,
 int aipm_store_batch_states(aipm_store *st, aipm_batch_state_cb cb, void *ctx,
                             aipm_store_mark *mark, aipm_error *err)
 {
-    return st->ops->batch_states
+    return ev(st)->ops->batch_states
                ? ev(st)->ops->batch_states(ev(st), cb, ctx, mark, err)
                : missing(st, "batch_states", err);
 }

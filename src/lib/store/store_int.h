@@ -208,6 +208,9 @@ void aipm_store__digest_null(aipm_sha256 *h);
  * them, since a rescan would cost a third of the ingest. */
 void aipm_store__event_sum_add(int64_t *batch, int64_t *rows, aipm_sha256 *h,
                                int64_t batch_id, const aipm_event_row *row);
+/* Fold one events row into h (what event_sum_add folds per row; a
+ * backend that scans its rows back folds each the same way). */
+void aipm_store__event_digest(aipm_sha256 *h, const aipm_event_row *row);
 
 /* The running digests of a scan, one per batch met. */
 typedef struct aipm_store__batch_sum {

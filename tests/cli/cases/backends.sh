@@ -71,8 +71,35 @@ same() {
     N_SAME=$((N_SAME + 1))
 }
 
+# same_experiments: `same` for each experiment of the demo, with each
+# engine and with --by plan; their keys in $EXPS.
+same_experiments() {
+    local e
+    EXPS=$("$PY" -c 'import json, sys; print(" ".join(e["key"] for e in json.load(open(sys.argv[1]))["experiments"]))' \
+        <(cd "$SQ" && "$AIPM" experiment list --json)) || fail "experiment list"
+    [ -n "$EXPS" ] || fail "the demo has no experiments"
+    for e in $EXPS; do
+        same experiment analyze "$e" --json --no-record
+        same experiment analyze "$e" --engine bayesian --json --no-record
+        same experiment analyze "$e" --by plan --json --no-record
+    done
+}
+
+# same_digests: each batch's rows digest, as each store recorded it at
+# ingest, is the same, and audit verify --data recomputes them from the
+# other store's rows.
+same_digests() {
+    A -C "$SQ" audit log --json
+    grep '"rows_sha256"' "$OUT" >"$T/digests.sqlite"
+    A -C "$PGW" audit log --json
+    grep '"rows_sha256"' "$OUT" >"$T/digests.other"
+    [ "$(wc -l <"$T/digests.other")" -eq 5 ] || fail "expected 5 rows digests, got $(wc -l <"$T/digests.other")"
+    cmp -s "$T/digests.sqlite" "$T/digests.other" || fail "the rows digests differ"
+    A -C "$PGW" audit verify --data
+    expect_rc 0 "audit verify --data on the other store"
+}
+
 case_backends_same_outputs() {
-    local e exps
     needs_pg
     N_SAME=0
     pair bo 4
@@ -84,24 +111,9 @@ case_backends_same_outputs() {
     same kpi --json
     same kpi --period day --json
     same kpi --period month
-    exps=$("$PY" -c 'import json, sys; print(" ".join(e["key"] for e in json.load(open(sys.argv[1]))["experiments"]))' \
-        <(cd "$SQ" && "$AIPM" experiment list --json)) || fail "experiment list"
-    [ -n "$exps" ] || fail "the demo has no experiments"
-    for e in $exps; do
-        same experiment analyze "$e" --json --no-record
-        same experiment analyze "$e" --engine bayesian --json --no-record
-        same experiment analyze "$e" --by plan --json --no-record
-    done
-    # Each batch's rows digest, as each backend recorded it at ingest.
-    A -C "$SQ" audit log --json
-    grep '"rows_sha256"' "$OUT" >"$T/digests.sqlite"
-    A -C "$PGW" audit log --json
-    grep '"rows_sha256"' "$OUT" >"$T/digests.pg"
-    [ "$(wc -l <"$T/digests.pg")" -eq 5 ] || fail "expected 5 rows digests, got $(wc -l <"$T/digests.pg")"
-    cmp -s "$T/digests.sqlite" "$T/digests.pg" || fail "the rows digests differ"
-    A -C "$PGW" audit verify --data
-    expect_rc 0 "audit verify --data on PostgreSQL"
-    echo "# backends: $N_SAME commands give identical output on SQLite and PostgreSQL (demo seed 4, $(echo $exps | wc -w) experiments)" |
+    same_experiments
+    same_digests
+    echo "# backends: $N_SAME commands give identical output on SQLite and PostgreSQL (demo seed 4, $(echo $EXPS | wc -w) experiments)" |
         tee -a "${CLI_FIGURES:-/dev/null}" >&2
 }
 
@@ -248,8 +260,7 @@ ch_url() {
     fi
 }
 
-# ch_rows URL: how many rows the events store at URL holds (its
-# Distributed or plain table), and on each shard (shards= only).
+# ch_q URL SQL: ClickHouse's answer to SQL at URL (a shard's HTTP address).
 ch_q() {
     curl -sS --max-time 30 --data-binary "$2" "$1/" 2>&1
 }
@@ -258,7 +269,7 @@ ch_q() {
 # ClickHouse cluster: every analysis's output and every batch's rows
 # digest are the same; the events are spread over both shards.
 case_backends_ch_same_outputs() {
-    local e exps db u n total
+    local c db u n total
     needs_ch
     N_SAME=0
     CH_EVENTS=$(ch_url co 2)
@@ -270,21 +281,8 @@ case_backends_ch_same_outputs() {
         # shellcheck disable=SC2086
         same $c
     done
-    exps=$("$PY" -c 'import json, sys; print(" ".join(e["key"] for e in json.load(open(sys.argv[1]))["experiments"]))' \
-        <(cd "$SQ" && "$AIPM" experiment list --json)) || fail "experiment list"
-    [ -n "$exps" ] || fail "the demo has no experiments"
-    for e in $exps; do
-        same experiment analyze "$e" --json --no-record
-        same experiment analyze "$e" --by plan --json --no-record
-    done
-    A -C "$SQ" audit log --json
-    grep '"rows_sha256"' "$OUT" >"$T/digests.sqlite"
-    A -C "$PGW" audit log --json
-    grep '"rows_sha256"' "$OUT" >"$T/digests.ch"
-    [ "$(wc -l <"$T/digests.ch")" -eq 5 ] || fail "expected 5 rows digests, got $(wc -l <"$T/digests.ch")"
-    cmp -s "$T/digests.sqlite" "$T/digests.ch" || fail "the rows digests differ"
-    A -C "$PGW" audit verify --data
-    expect_rc 0 "audit verify --data with ClickHouse events"
+    same_experiments
+    same_digests
     # every event in ClickHouse, on both shards, none twice
     db=${CH_EVENTS%%\?*}; db=${db##*/}
     total=$(sql "$SQ/aipm.db" 'SELECT count(*) FROM events')
@@ -294,7 +292,7 @@ case_backends_ch_same_outputs() {
         n=$(ch_q "$u" "SELECT count() FROM $db.events_local")
         [ "$n" -gt 0 ] 2>/dev/null && [ "$n" -lt "$total" ] || fail "shard $u holds '$n' of $total rows"
     done
-    echo "# backends: $N_SAME commands give identical output on SQLite and with the events on 2 ClickHouse shards (demo seed 4)" |
+    echo "# backends: $N_SAME commands give identical output on SQLite and with the events on 2 ClickHouse shards (demo seed 4, $(echo $EXPS | wc -w) experiments)" |
         tee -a "${CLI_FIGURES:-/dev/null}" >&2
 }
 

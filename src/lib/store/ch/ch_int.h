@@ -50,6 +50,13 @@
 
 typedef struct ch_conn ch_conn; /* ch/http.c */
 
+/* A growing byte buffer. */
+typedef struct ch_buf {
+    char *p;
+    size_t n, cap;
+    int oom;
+} ch_buf;
+
 typedef struct ch_store {
     struct aipm_store base;
     aipm_store *meta; /* the metadata store this one is attached to */
@@ -68,17 +75,16 @@ typedef struct ch_store {
     int64_t seq_batch, seq_next;
     int64_t ev_batch, ev_rows;
     aipm_sha256 ev_hash;
+    /* Kept between event_put_many calls (the ingest's hot path): the
+     * RowBinary of a block's new rows, and its key rows for the store. */
+    ch_buf rows;
+    aipm_event_row *keys;
+    size_t keys_cap;
     char url[512]; /* redacted, for messages */
 } ch_store;
 
 /* ---- ch/http.c ---- */
 
-/* A growing byte buffer. */
-typedef struct ch_buf {
-    char *p;
-    size_t n, cap;
-    int oom;
-} ch_buf;
 void aipm_ch__buf_free(ch_buf *b);
 void aipm_ch__put(ch_buf *b, const void *p, size_t n);
 void aipm_ch__puts(ch_buf *b, const char *s);

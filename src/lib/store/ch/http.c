@@ -16,6 +16,9 @@ struct ch_conn {
     char base[256];
     char user[64];
     char *password; /* from the environment, or NULL */
+    /* "Expect:" (none): 100-continue would cost a round trip per
+     * insert */
+    struct curl_slist *headers;
 };
 
 /* ---- buffers ---- */
@@ -229,7 +232,8 @@ ch_conn *aipm_ch__connect(const char *base, const char *user, aipm_error *err)
     }
     snprintf(c->base, sizeof(c->base), "%s", base);
     snprintf(c->user, sizeof(c->user), "%s", user ? user : "");
-    if (pw && *pw && (c->password = strdup(pw)) == NULL) {
+    if ((c->headers = curl_slist_append(NULL, "Expect:")) == NULL ||
+        (pw && *pw && (c->password = strdup(pw)) == NULL)) {
         aipm_ch__close(c);
         aipm_error_set(err, AIPM_ENOMEM, "out of memory");
         return NULL;
@@ -243,6 +247,7 @@ void aipm_ch__close(ch_conn *c)
         return;
     if (c->curl)
         curl_easy_cleanup(c->curl);
+    curl_slist_free_all(c->headers);
     free(c->password);
     free(c);
 }
@@ -390,16 +395,9 @@ int aipm_ch__run(ch_conn *c, const char *db, const char *sql,
         curl_easy_setopt(h, CURLOPT_USERNAME, c->user);
     if (c->password)
         curl_easy_setopt(h, CURLOPT_PASSWORD, c->password);
-    /* Expect: 100-continue would cost a round trip per insert. */
-    {
-        struct curl_slist *hdr = curl_slist_append(NULL, "Expect:");
-
-        curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdr);
-        cc = curl_easy_perform(h);
-        curl_slist_free_all(hdr);
-    }
+    curl_easy_setopt(h, CURLOPT_HTTPHEADER, c->headers);
+    cc = curl_easy_perform(h);
     curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &code);
-    one_line(shown, sizeof(shown), sql, strlen(sql));
     if (a.stop > 0) {
         rc = a.stop; /* the callback's own answer, or its error */
     } else if (a.body.oom) {
@@ -408,12 +406,14 @@ int aipm_ch__run(ch_conn *c, const char *db, const char *sql,
         rc = aipm_error_set(err, AIPM_EIO, "ClickHouse at %s: %s", c->base,
                             curl_easy_strerror(cc));
     } else if (code != 200) {
+        one_line(shown, sizeof(shown), sql, strlen(sql));
         one_line(msg, sizeof(msg), a.body.p ? a.body.p : "", a.body.n);
         rc = aipm_error_set(err, AIPM_EIO,
                             "ClickHouse at %s refused '%.60s...' (HTTP %ld): "
                             "%s",
                             c->base, shown, code, msg);
     } else if (fn && a.body.n > 0) {
+        one_line(shown, sizeof(shown), sql, strlen(sql));
         rc = aipm_error_set(err, AIPM_EIO,
                             "ClickHouse at %s: %zu bytes after the last row "
                             "of '%.60s...'",

@@ -193,11 +193,19 @@ static void unit_values(ch_store *s, ch_buf *b, const char *vis,
     } else {
         aipm_ch__puts(b, "toFloat64(0)");
     }
+    /* Only the events that count for y or x go into the join: the
+     * measures' names are the sorting key's first column, so the others
+     * are not even read. */
     aipm_ch__putf(b,
                   " AS xs FROM (SELECT user_id, ts, event, payload, nulls"
-                  " FROM %s.events WHERE %s AND bitAnd(nulls, 1) = 0)"
-                  " ALL INNER JOIN (SELECT user_id, t0 FROM ",
+                  " FROM %s.events WHERE %s AND bitAnd(nulls, 1) = 0 AND (",
                   s->db, vis);
+    counts(b, &q->y, 1);
+    if (x && !x->any_event) {
+        aipm_ch__puts(b, " OR ");
+        counts(b, x, 0);
+    }
+    aipm_ch__puts(b, ")) ALL INNER JOIN (SELECT user_id, t0 FROM ");
     exposures(s, b, vis, q);
     aipm_ch__puts(b, " WHERE nv = 1) USING user_id GROUP BY user_id)"
                      " USING user_id");

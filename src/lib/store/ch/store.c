@@ -218,6 +218,8 @@ static void ch_close(aipm_store *base)
     ch_store *s = (ch_store *)base;
 
     aipm_ch__close(s->conn);
+    aipm_ch__buf_free(&s->rows);
+    free(s->keys);
     free(s);
 }
 
@@ -229,26 +231,30 @@ typedef struct ids {
     int n;
 } ids;
 
-static int visible_id(void *ctx, const aipm_batch_info *info)
+static int visible_id(void *ctx, const aipm_batch_state *st)
 {
     ids *v = ctx;
 
-    if (strcmp(info->status, "accepted") != 0 ||
-        (v->through > 0 && info->id > v->through))
+    if (strcmp(st->dataset, "events") != 0 ||
+        strcmp(st->status, "accepted") != 0 ||
+        (v->through > 0 && st->id > v->through))
         return 0;
-    aipm_ch__putf(v->b, "%s%lld", v->n++ ? "," : "", (long long)info->id);
+    aipm_ch__putf(v->b, "%s%lld", v->n++ ? "," : "", (long long)st->id);
     return 0;
 }
 
+/* From the store's batch states (ids, datasets, statuses: not the
+ * batches' reports, which batch_list would read too). */
 int aipm_ch__visible(ch_store *s, ch_buf *b, int64_t through_batch,
                      aipm_error *err)
 {
     ids v = {b, through_batch, 0};
+    aipm_store_mark mark;
     int rc;
 
     aipm_ch__puts(b, "batch_id IN (");
-    if ((rc = s->meta->ops->batch_list(s->meta, "events", 0, visible_id, &v,
-                                       err)) != 0)
+    if ((rc = s->meta->ops->batch_states(s->meta, visible_id, &v, &mark,
+                                         err)) != 0)
         return rc;
     aipm_ch__puts(b, v.n ? ")" : "-1)");
     return b->oom ? aipm_error_set(err, AIPM_ENOMEM, "out of memory") : AIPM_OK;
@@ -263,36 +269,30 @@ int aipm_ch__visible(ch_store *s, ch_buf *b, int64_t through_batch,
 static int ch_batch_begun(aipm_store *base, int64_t id, aipm_error *err)
 {
     ch_store *s = (ch_store *)base;
-    char sql[256];
-    int64_t n, left;
+    char count[160], alter[160], tail[96];
+    int64_t left;
     int rc, waited;
 
     s->ev_batch = s->seq_batch = 0;
-    snprintf(sql, sizeof(sql),
+    snprintf(count, sizeof(count),
              "SELECT count() FROM %s.events WHERE batch_id = %lld", s->db,
              (long long)id);
-    if ((rc = aipm_ch__scalar(s->conn, NULL, sql, &n, err)) != 0 || n == 0)
+    if ((rc = aipm_ch__scalar(s->conn, NULL, count, &left, err)) != 0 ||
+        left == 0)
         return rc;
-    snprintf(sql, sizeof(sql), "ALTER TABLE %s.%s", s->db, s->local);
-    {
-        char tail[96];
-
-        snprintf(tail, sizeof(tail), " DELETE WHERE batch_id = %lld",
-                 (long long)id);
-        if ((rc = each_shard(s, sql, tail, err)) != 0)
-            return rc;
-    }
-    snprintf(sql, sizeof(sql),
-             "SELECT count() FROM %s.events WHERE batch_id = %lld", s->db,
+    snprintf(alter, sizeof(alter), "ALTER TABLE %s.%s", s->db, s->local);
+    snprintf(tail, sizeof(tail), " DELETE WHERE batch_id = %lld",
              (long long)id);
+    if ((rc = each_shard(s, alter, tail, err)) != 0)
+        return rc;
     for (waited = 0; waited < 600; waited++) {
         struct timespec ts = {0, 100000000};
 
-        if ((rc = aipm_ch__scalar(s->conn, NULL, sql, &left, err)) != 0)
+        nanosleep(&ts, NULL);
+        if ((rc = aipm_ch__scalar(s->conn, NULL, count, &left, err)) != 0)
             return rc;
         if (left == 0)
             return AIPM_OK;
-        nanosleep(&ts, NULL);
     }
     return aipm_error_set(err, AIPM_EIO,
                           "events store %s: %lld rows of an abandoned batch "
@@ -308,12 +308,17 @@ static int keys_put(ch_store *s, int64_t batch_id, const aipm_event_row *rows,
                     size_t n, unsigned char *inserted, aipm_error *err)
 {
     const aipm_store_ops *m = s->meta->ops;
-    aipm_event_row *keys;
+    aipm_event_row *keys = s->keys;
     size_t i;
     int rc = AIPM_OK, one;
 
-    if ((keys = calloc(n ? n : 1, sizeof(*keys))) == NULL)
-        return aipm_error_set(err, AIPM_ENOMEM, "out of memory");
+    if (n > s->keys_cap) {
+        if ((keys = realloc(s->keys, n * sizeof(*keys))) == NULL)
+            return aipm_error_set(err, AIPM_ENOMEM, "out of memory");
+        s->keys = keys;
+        s->keys_cap = n;
+    }
+    memset(keys, 0, n * sizeof(*keys));
     for (i = 0; i < n; i++) {
         keys[i].message_id = rows[i].message_id;
         keys[i].type = rows[i].type;
@@ -327,7 +332,6 @@ static int keys_put(ch_store *s, int64_t batch_id, const aipm_event_row *rows,
             inserted[i] = (unsigned char)one;
         }
     }
-    free(keys);
     return rc;
 }
 
@@ -343,13 +347,15 @@ static int ch_event_put_many(aipm_store *base, int64_t batch_id,
                              unsigned char *inserted, aipm_error *err)
 {
     ch_store *s = (ch_store *)base;
-    ch_buf b = {0};
+    ch_buf *b = &s->rows; /* kept between calls: one allocation, not one a
+                           * block */
     char sql[256];
     size_t i;
     int rc, sent = 0;
 
     if ((rc = keys_put(s, batch_id, rows, n, inserted, err)) != 0)
         return rc;
+    b->n = 0;
     if (s->seq_batch != batch_id) {
         s->seq_batch = batch_id;
         s->seq_next = 0;
@@ -360,36 +366,35 @@ static int ch_event_put_many(aipm_store *base, int64_t batch_id,
 
         if (!inserted[i])
             continue;
-        aipm_ch__rb_i64(&b, (int64_t)(((uint64_t)batch_id << 32) |
-                                      (uint64_t)s->seq_next++));
-        aipm_ch__rb_i64(&b, batch_id);
-        aipm_ch__rb_str(&b, r->message_id, strlen(r->message_id));
-        aipm_ch__rb_str(&b, r->type, strlen(r->type));
-        rb_nullable(&b, r->user_id, CH_NULL_USER, &nulls);
-        rb_nullable(&b, r->anonymous_id, CH_NULL_ANON, &nulls);
-        rb_nullable(&b, r->event, CH_NULL_EVENT, &nulls);
-        rb_nullable(&b, r->group_id, CH_NULL_GROUP, &nulls);
-        aipm_ch__rb_i64(&b, r->ts_ms);
+        aipm_ch__rb_i64(
+            b, (int64_t)(((uint64_t)batch_id << 32) | (uint64_t)s->seq_next++));
+        aipm_ch__rb_i64(b, batch_id);
+        aipm_ch__rb_str(b, r->message_id, strlen(r->message_id));
+        aipm_ch__rb_str(b, r->type, strlen(r->type));
+        rb_nullable(b, r->user_id, CH_NULL_USER, &nulls);
+        rb_nullable(b, r->anonymous_id, CH_NULL_ANON, &nulls);
+        rb_nullable(b, r->event, CH_NULL_EVENT, &nulls);
+        rb_nullable(b, r->group_id, CH_NULL_GROUP, &nulls);
+        aipm_ch__rb_i64(b, r->ts_ms);
         if (r->payload == NULL)
             nulls |= CH_NULL_PAYLOAD;
-        aipm_ch__rb_str(&b, r->payload ? r->payload : "",
+        aipm_ch__rb_str(b, r->payload ? r->payload : "",
                         r->payload ? r->payload_len : 0);
-        aipm_ch__rb_u8(&b, nulls);
+        aipm_ch__rb_u8(b, nulls);
         aipm_store__event_sum_add(&s->ev_batch, &s->ev_rows, &s->ev_hash,
                                   batch_id, r);
         sent++;
     }
-    if (b.oom) {
-        aipm_ch__buf_free(&b);
+    if (b->oom) {
+        aipm_ch__buf_free(b);
         return aipm_error_set(err, AIPM_ENOMEM, "out of memory");
     }
     if (sent) {
         snprintf(sql, sizeof(sql),
                  "INSERT INTO %s.events (" COLUMNS ") FORMAT RowBinary", s->db);
-        rc = aipm_ch__run(s->conn, NULL, sql, "insert_distributed_sync=1", b.p,
-                          b.n, NULL, NULL, NULL, err);
+        rc = aipm_ch__run(s->conn, NULL, sql, "insert_distributed_sync=1", b->p,
+                          b->n, NULL, NULL, NULL, err);
     }
-    aipm_ch__buf_free(&b);
     return rc;
 }
 
@@ -482,26 +487,26 @@ int aipm_ch__event_row(const ch_event *e, ch_buf *scratch, aipm_event_row *row)
     return AIPM_OK;
 }
 
+typedef struct digest_walk {
+    aipm_store__sums sm;
+    ch_buf scratch;
+} digest_walk;
+
+/* Each row folded as ingest folded it (aipm_store__event_digest). */
 static int digest_row(ch_rd *r, void *ctx)
 {
-    aipm_store__sums *sm = ctx;
+    digest_walk *w = ctx;
     aipm_store__batch_sum *b;
+    aipm_event_row row;
     ch_event e;
-    int i;
 
     if (aipm_ch__read_event(r, &e) != 0)
         return -1;
-    if ((b = aipm_store__sum_of(sm, e.batch_id)) == NULL)
+    if (aipm_ch__event_row(&e, &w->scratch, &row) != 0 ||
+        (b = aipm_store__sum_of(&w->sm, e.batch_id)) == NULL)
         return AIPM_ENOMEM;
     b->rows++;
-    /* as the SQLite table reads back: its columns in order without
-     * batch_id and live (store.h, aipm_store_rows_digest) */
-    for (i = 0; i < 6; i++)
-        aipm_store__digest_text(&b->h, (e.nulls & null_bit[i]) ? NULL : e.s[i],
-                                e.n[i]);
-    aipm_store__digest_int(&b->h, e.ts);
-    aipm_store__digest_text(&b->h, (e.nulls & CH_NULL_PAYLOAD) ? NULL : e.s[6],
-                            e.n[6]);
+    aipm_store__event_digest(&b->h, &row);
     return 0;
 }
 
@@ -510,7 +515,7 @@ static int ch_rows_digest(aipm_store *base, const char *dataset,
                           aipm_error *err)
 {
     ch_store *s = (ch_store *)base;
-    aipm_store__sums sm = {NULL, 0, 0, 0};
+    digest_walk w = {{NULL, 0, 0, 0}, {0}};
     char sql[256];
     int rc;
 
@@ -518,7 +523,7 @@ static int ch_rows_digest(aipm_store *base, const char *dataset,
         return s->meta->ops->rows_digest(s->meta, dataset, batch_id, cb, ctx,
                                          err);
     /* The batch being loaded was hashed as it was sent. */
-    if (batch_id != 0 && s->ev_batch == batch_id && s->ev_rows > 0) {
+    if (batch_id != 0 && s->ev_batch == batch_id) {
         aipm_sha256 h = s->ev_hash;
         uint8_t sha[32];
 
@@ -535,11 +540,12 @@ static int ch_rows_digest(aipm_store *base, const char *dataset,
                  "SELECT " COLUMNS " FROM %s.events ORDER BY seq"
                  " FORMAT RowBinary",
                  s->db);
-    rc = aipm_ch__run(s->conn, NULL, sql, NULL, NULL, 0, digest_row, &sm, NULL,
+    rc = aipm_ch__run(s->conn, NULL, sql, NULL, NULL, 0, digest_row, &w, NULL,
                       err);
     if (rc == AIPM_ENOMEM)
         rc = aipm_error_set(err, AIPM_ENOMEM, "out of memory");
-    return aipm_store__sums_report(&sm, rc, cb, ctx);
+    aipm_ch__buf_free(&w.scratch);
+    return aipm_store__sums_report(&w.sm, rc, cb, ctx);
 }
 
 /* ---- where the history stands ---- */
