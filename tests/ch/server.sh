@@ -40,6 +40,11 @@ PROG=server.sh
 SERVER=${AIPM_CH_SERVER:-/usr/sbin/clickhouse-server}
 CLUSTER=aipm
 MAX_SHARDS=8
+# Memory limits in bytes, a query's and all of a server's queries': small
+# for tests; bench/scale raises them to ClickHouse's own default (10 GB a
+# query) through these variables.
+QUERY_MEMORY=${AIPM_CH_QUERY_MEMORY:-1000000000}
+SERVER_MEMORY=${AIPM_CH_SERVER_MEMORY:-2000000000}
 
 die() {
     echo "$PROG: $*" >&2
@@ -201,18 +206,19 @@ write_config() {
 $(write_cluster)
 </yandex>
 EOF
-    cat >"$s/users.xml" <<'EOF'
+    cat >"$s/users.xml" <<EOF
 <?xml version="1.0"?>
 <!-- Written by tests/ch/server.sh: one user, default, no password,
      loopback only. -->
 <yandex>
     <profiles>
         <default>
-            <!-- 1 GB a query, 2 GB for all of a server's queries; two
-                 threads a query and small background pools (defaults:
+            <!-- $QUERY_MEMORY bytes a query, $SERVER_MEMORY for all of a
+                 server's queries (AIPM_CH_QUERY_MEMORY, _SERVER_MEMORY;
+                 1 GB and 2 GB unless set); two threads a query and small background pools (defaults:
                  the cores, 16 and 16). -->
-            <max_memory_usage>1000000000</max_memory_usage>
-            <max_memory_usage_for_all_queries>2000000000</max_memory_usage_for_all_queries>
+            <max_memory_usage>$QUERY_MEMORY</max_memory_usage>
+            <max_memory_usage_for_all_queries>$SERVER_MEMORY</max_memory_usage_for_all_queries>
             <max_threads>2</max_threads>
             <background_pool_size>4</background_pool_size>
             <background_schedule_pool_size>4</background_schedule_pool_size>
@@ -330,6 +336,9 @@ start_once() {
 }
 
 cmd_start() {
+    case $QUERY_MEMORY$SERVER_MEMORY in
+    *[!0-9]*) die "AIPM_CH_QUERY_MEMORY and AIPM_CH_SERVER_MEMORY are bytes" ;;
+    esac
     DIR=$(absdir "$1" create)
     SHARDS=$2
     case $SHARDS in
