@@ -3,14 +3,14 @@
  * _population_moments) for users as units without a --by breakdown; the
  * other forms (accounts, --by) run on the private copy (ch/fallback.c).
  *
- * The statements follow the SQLite backend's (sqlite/metrics.c), one
- * step per subquery, since ClickHouse 18.16 has no common table
- * expressions: the exposures (a user's first 'Experiment Viewed' of the
- * experiment, the smallest variation, how many they saw), the users'
- * events joined to their exposure time (the exposures are the JOIN's
- * right side, held in memory: one row per exposed user), each event's
- * worth to the metric and to the covariate, summed per user, then capped
- * and summed per variation.
+ * The statements compute what the SQLite backend's do (sqlite/metrics.c)
+ * in one scan: per user, the exposure (their first 'Experiment Viewed' of
+ * the experiment, the smallest variation, how many they saw) and the
+ * times and worths of the events that count, from which the windows
+ * relative to the exposure are summed (unit_values); then capped and
+ * summed per variation. A join of the events to the exposures, the
+ * first form, held every exposed user in memory twice and ran out of a
+ * query's 1 GB at 10M events.
  *
  * Properties are read with visitParamExtractRaw (the JSON text of a
  * top-level value of the compact payload ingest stores): a number is
@@ -113,20 +113,6 @@ static void exposure_events(ch_buf *b, const aipm_exposure_query *q)
     aipm_ch__lit(b, q->experiment);
 }
 
-/* The exposures: user_id, t0, var, nv. */
-static void exposures(ch_store *s, ch_buf *b, const char *vis,
-                      const aipm_exposure_query *q)
-{
-    aipm_ch__putf(b,
-                  "(SELECT user_id, min(ts) AS t0,"
-                  " min(visitParamExtractString(payload, 'variation_id'))"
-                  " AS var, uniqExact(visitParamExtractString(payload,"
-                  " 'variation_id')) AS nv FROM %s.events WHERE %s",
-                  s->db, vis);
-    exposure_events(b, q);
-    aipm_ch__puts(b, " GROUP BY user_id)");
-}
-
 /* A value clipped to 1 for a conversion and capped. */
 static void clip(ch_buf *b, const char *col, const aipm_exposure_query *q)
 {
@@ -151,64 +137,104 @@ static void capped(ch_buf *b, const char *col, const aipm_exposure_query *q,
     aipm_ch__putf(b, " AS %s", as);
 }
 
-/* The per-unit values of q: columns var, y, xp (one row per unit). */
+/* What an event is worth to a measure, or 0 when it does not count. */
+static void worth(ch_buf *b, const aipm_event_measure *m, int not_viewed)
+{
+    aipm_ch__puts(b, "if(");
+    counts(b, m, not_viewed);
+    aipm_ch__puts(b, ", ");
+    amount(b, m);
+    aipm_ch__puts(b, ", toFloat64(0))");
+}
+
+/* The sum of a user's amounts (array AMOUNTS, times in tss) whose time
+ * is in [FROM, TO), expressions of the user's exposure time, named z:
+ * 18.16's lambdas see only their arguments, so t0 comes in as an array
+ * of its own (replicate). */
+static void window_sum(ch_buf *b, const char *amounts, const char *from,
+                       const char *to)
+{
+    aipm_ch__putf(b,
+                  "arraySum(arrayMap((t, a, z) -> if(t >= %s AND t < %s, a,"
+                  " 0), tss, %s, replicate(t0, tss)))",
+                  from, to, amounts);
+}
+
+/* The exposed users of q, one row each: var (their smallest variation),
+ * nv (how many they saw), y and xp (the metric and its covariate, clipped
+ * and capped).
+ *
+ * One scan, no join: the exposures and the events that count for y or x
+ * are read together and grouped by user, each user's event times and
+ * worths gathered in arrays, from which the windows after (and, for
+ * CUPED, before) the user's exposure are summed. A user's events are on
+ * one shard, so each shard groups its own users (the caller asks for
+ * distributed_group_by_no_merge). Only the events the measures name are
+ * read: the names are the sorting key's first column. */
 static void unit_values(ch_store *s, ch_buf *b, const char *vis,
                         const aipm_exposure_query *q)
 {
-    const aipm_event_measure *x = q->x;
-    char win[200];
+    const aipm_event_measure *x = q->x && !q->x->any_event ? q->x : NULL;
+    char from[64], to[96];
 
-    snprintf(win, sizeof(win),
-             "ts >= t0 + %lld AND ts < least(t0 + %lld, %lld)",
-             (long long)q->lo_ms, (long long)q->hi_ms, (long long)q->end_ms);
-    aipm_ch__puts(b, "SELECT var, ");
-    capped(b, "ys", q, "y");
-    aipm_ch__puts(b, ", ");
-    capped(b, "xs", q, "xp");
-    aipm_ch__puts(b, " FROM (SELECT user_id, var FROM ");
-    exposures(s, b, vis, q);
-    aipm_ch__puts(b, " WHERE nv = 1) ANY LEFT JOIN (SELECT user_id,"
-                     " sum(if(");
-    counts(b, &q->y, 1);
-    aipm_ch__putf(b, " AND %s, ", win);
-    amount(b, &q->y);
-    aipm_ch__puts(b, ", 0)) AS ys, ");
-    if (x && x->any_event) {
-        /* SQLite's statement reads a ratio's denominator from its list of
-         * events only: none, nothing */
-        aipm_ch__puts(b, "toFloat64(0)");
-    } else if (x) {
-        aipm_ch__puts(b, "sum(if(");
-        counts(b, x, 0);
-        aipm_ch__putf(b, " AND %s, ", win);
-        amount(b, x);
-        aipm_ch__puts(b, ", 0))");
-    } else if (q->pre_ms > 0) {
-        aipm_ch__puts(b, "sum(if(");
-        counts(b, &q->y, 1);
-        aipm_ch__putf(b, " AND ts >= t0 - %lld AND ts < t0, ",
-                      (long long)q->pre_ms);
-        amount(b, &q->y);
-        aipm_ch__puts(b, ", 0))");
+    snprintf(from, sizeof(from), "z + %lld", (long long)q->lo_ms);
+    snprintf(to, sizeof(to), "least(z + %lld, %lld)", (long long)q->hi_ms,
+             (long long)q->end_ms);
+    aipm_ch__puts(b, "SELECT var, nv, ");
+    /* y: the metric after exposure */
+    aipm_ch__puts(b, "(");
+    window_sum(b, "yas", from, to);
+    aipm_ch__puts(b, ") AS ys, ");
+    /* x: a ratio's denominator after exposure (SQLite's statement reads
+     * one from its list of events only: none, nothing), else the metric
+     * before exposure (CUPED), else 0 */
+    aipm_ch__puts(b, "(");
+    if (x) {
+        window_sum(b, "xas", from, to);
+    } else if (!q->x && q->pre_ms > 0) {
+        char before[64];
+
+        snprintf(before, sizeof(before), "z - %lld", (long long)q->pre_ms);
+        window_sum(b, "yas", before, "z");
     } else {
         aipm_ch__puts(b, "toFloat64(0)");
     }
-    /* Only the events that count for y or x go into the join: the
-     * measures' names are the sorting key's first column, so the others
-     * are not even read. */
+    aipm_ch__puts(b, ") AS xs, ");
+    capped(b, "ys", q, "y");
+    aipm_ch__puts(b, ", ");
+    capped(b, "xs", q, "xp");
+    aipm_ch__puts(b, " FROM (SELECT minIf(ts, e) AS t0, minIf(v, e) AS var,"
+                     " uniqExactIf(v, e) AS nv, groupArray(ts) AS tss,"
+                     " groupArray(ya) AS yas, groupArray(xa) AS xas"
+                     " FROM (SELECT user_id, ts, (1");
+    exposure_events(b, q);
+    aipm_ch__puts(b, ") AS e, if(e, visitParamExtractString(payload,"
+                     " 'variation_id'), '') AS v, ");
+    worth(b, &q->y, 1);
+    aipm_ch__puts(b, " AS ya, ");
+    if (x)
+        worth(b, x, 0);
+    else
+        aipm_ch__puts(b, "toFloat64(0)");
     aipm_ch__putf(b,
-                  " AS xs FROM (SELECT user_id, ts, event, payload, nulls"
-                  " FROM %s.events WHERE %s AND bitAnd(nulls, 1) = 0 AND (",
+                  " AS xa FROM %s.events WHERE %s AND bitAnd(nulls, 1) = 0"
+                  " AND ((1",
                   s->db, vis);
+    exposure_events(b, q);
+    aipm_ch__puts(b, ") OR ");
     counts(b, &q->y, 1);
-    if (x && !x->any_event) {
+    if (x) {
         aipm_ch__puts(b, " OR ");
         counts(b, x, 0);
     }
-    aipm_ch__puts(b, ")) ALL INNER JOIN (SELECT user_id, t0 FROM ");
-    exposures(s, b, vis, q);
-    aipm_ch__puts(b, " WHERE nv = 1) USING user_id GROUP BY user_id)"
-                     " USING user_id");
+    aipm_ch__puts(b, ")) GROUP BY user_id HAVING countIf(e) > 0)");
+}
+
+/* The settings the per-unit statement runs with: each shard groups its
+ * own users. */
+static const char *unit_params(const ch_store *s)
+{
+    return s->cluster[0] ? "distributed_group_by_no_merge=1" : NULL;
 }
 
 /* Whether q can run here: users as units, no breakdown, and every
@@ -237,28 +263,33 @@ static int native(ch_store *s, const aipm_exposure_query *q, const char *vis,
 typedef struct moments_walk {
     aipm_moments_cb cb;
     void *ctx;
-    int stop;
+    double n_multi;
 } moments_walk;
 
+/* A row (variation, multi, count, sums): a variation's moments, or with
+ * multi the multi-exposed units' count, reported last. */
 static int moments_row(ch_rd *r, void *ctx)
 {
     moments_walk *w = ctx;
     const char *v;
     size_t n;
+    unsigned multi;
     uint64_t count;
     aipm_unit_moments m;
     char var[256];
 
-    if (aipm_ch__get_str(r, &v, &n) || aipm_ch__get_u64(r, &count) ||
-        aipm_ch__get_f64(r, &m.sum) || aipm_ch__get_f64(r, &m.sum_sq) ||
-        aipm_ch__get_f64(r, &m.x_sum) || aipm_ch__get_f64(r, &m.x_sum_sq) ||
-        aipm_ch__get_f64(r, &m.xy_sum))
+    if (aipm_ch__get_str(r, &v, &n) || aipm_ch__get_u8(r, &multi) ||
+        aipm_ch__get_u64(r, &count) || aipm_ch__get_f64(r, &m.sum) ||
+        aipm_ch__get_f64(r, &m.sum_sq) || aipm_ch__get_f64(r, &m.x_sum) ||
+        aipm_ch__get_f64(r, &m.x_sum_sq) || aipm_ch__get_f64(r, &m.xy_sum))
         return -1;
     m.n = (double)count;
+    if (multi) {
+        w->n_multi = m.n;
+        return 0;
+    }
     snprintf(var, sizeof(var), "%.*s", (int)n, v);
-    if ((w->stop = w->cb(w->ctx, NULL, var, &m)) != 0)
-        return w->stop;
-    return 0;
+    return w->cb(w->ctx, NULL, var, &m);
 }
 
 static int visibility(ch_store *s, ch_buf *vis, aipm_error *err)
@@ -273,8 +304,6 @@ int aipm_ch__exposure_moments(aipm_store *st, const aipm_exposure_query *q,
     ch_store *s = (ch_store *)st;
     ch_buf vis = {0}, b = {0};
     moments_walk w = {cb, ctx, 0};
-    aipm_unit_moments multi = {0, 0, 0, 0, 0, 0};
-    int64_t n_multi = 0;
     int rc, ok = 0;
 
     if (by_trait != NULL)
@@ -286,23 +315,18 @@ int aipm_ch__exposure_moments(aipm_store *st, const aipm_exposure_query *q,
                   : aipm_ch__copy_exposure_moments(st, q, by_trait, cb, ctx,
                                                    err);
     }
-    aipm_ch__puts(&b, "SELECT var, count(), sum(y), sum(y * y), sum(xp),"
+    aipm_ch__puts(&b, "SELECT if(nv = 1, var, '') AS g, toUInt8(nv > 1) AS"
+                      " multi, count(), sum(y), sum(y * y), sum(xp),"
                       " sum(xp * xp), sum(y * xp) FROM (");
     unit_values(s, &b, vis.p, q);
-    aipm_ch__puts(&b, ") GROUP BY var ORDER BY var FORMAT RowBinary");
+    aipm_ch__puts(&b, ") GROUP BY g, multi ORDER BY multi, g"
+                      " FORMAT RowBinary");
     rc = b.oom ? aipm_error_set(err, AIPM_ENOMEM, "out of memory")
-               : aipm_ch__run(s->conn, NULL, b.p, NULL, NULL, 0, moments_row,
-                              &w, NULL, err);
+               : aipm_ch__run(s->conn, NULL, b.p, unit_params(s), NULL, 0,
+                              moments_row, &w, NULL, err);
     if (rc == AIPM_OK) {
-        b.n = 0;
-        aipm_ch__puts(&b, "SELECT count() FROM ");
-        exposures(s, &b, vis.p, q);
-        aipm_ch__puts(&b, " WHERE nv > 1");
-        rc = b.oom ? aipm_error_set(err, AIPM_ENOMEM, "out of memory")
-                   : aipm_ch__scalar(s->conn, NULL, b.p, &n_multi, err);
-    }
-    if (rc == AIPM_OK) {
-        multi.n = (double)n_multi;
+        aipm_unit_moments multi = {w.n_multi, 0, 0, 0, 0, 0};
+
         rc = cb(ctx, NULL, NULL, &multi);
     }
     aipm_ch__buf_free(&b);
@@ -310,9 +334,18 @@ int aipm_ch__exposure_moments(aipm_store *st, const aipm_exposure_query *q,
     return rc;
 }
 
-static int one_double(ch_rd *r, void *ctx)
+typedef struct ranked {
+    uint64_t n;
+    double y;
+} ranked;
+
+static int ranked_row(ch_rd *r, void *ctx)
 {
-    return aipm_ch__get_f64(r, (double *)ctx);
+    ranked *k = ctx;
+
+    if (aipm_ch__get_u64(r, &k->n) || aipm_ch__get_f64(r, &k->y))
+        return -1;
+    return 0;
 }
 
 int aipm_ch__exposure_quantile(aipm_store *st, const aipm_exposure_query *q,
@@ -320,7 +353,7 @@ int aipm_ch__exposure_quantile(aipm_store *st, const aipm_exposure_query *q,
 {
     ch_store *s = (ch_store *)st;
     ch_buf vis = {0}, b = {0};
-    int64_t n = 0;
+    ranked k = {0, NAN};
     int rc, ok = 0;
 
     *out = NAN;
@@ -329,22 +362,20 @@ int aipm_ch__exposure_quantile(aipm_store *st, const aipm_exposure_query *q,
         aipm_ch__buf_free(&vis);
         return rc ? rc : aipm_ch__copy_exposure_quantile(st, q, p, out, err);
     }
-    aipm_ch__puts(&b, "SELECT count() FROM (");
+    /* the value of rank floor(p * (n - 1)) in ascending order, as
+     * SQLite's OFFSET, in the same scan as n */
+    aipm_ch__putf(&b,
+                  "SELECT count(), if(count() = 0, toFloat64(0),"
+                  " arrayElement(arraySort(groupArray(y)),"
+                  " toUInt64(floor(%.17g * (count() - 1))) + 1)) FROM (",
+                  p);
     unit_values(s, &b, vis.p, q);
-    aipm_ch__puts(&b, ")");
+    aipm_ch__puts(&b, ") WHERE nv = 1 FORMAT RowBinary");
     rc = b.oom ? aipm_error_set(err, AIPM_ENOMEM, "out of memory")
-               : aipm_ch__scalar(s->conn, NULL, b.p, &n, err);
-    if (rc == AIPM_OK && n > 0) {
-        /* the value of rank floor(p * (n - 1)), as SQLite's OFFSET */
-        b.n = 0;
-        aipm_ch__puts(&b, "SELECT y FROM (");
-        unit_values(s, &b, vis.p, q);
-        aipm_ch__putf(&b, ") ORDER BY y LIMIT %lld, 1 FORMAT RowBinary",
-                      (long long)(p * (double)(n - 1)));
-        rc = b.oom ? aipm_error_set(err, AIPM_ENOMEM, "out of memory")
-                   : aipm_ch__run(s->conn, NULL, b.p, NULL, NULL, 0, one_double,
-                                  out, NULL, err);
-    }
+               : aipm_ch__run(s->conn, NULL, b.p, unit_params(s), NULL, 0,
+                              ranked_row, &k, NULL, err);
+    if (rc == AIPM_OK && k.n > 0)
+        *out = k.y;
     aipm_ch__buf_free(&b);
     aipm_ch__buf_free(&vis);
     return rc;
@@ -392,8 +423,8 @@ int aipm_ch__population_moments(aipm_store *st, const aipm_event_measure *m,
                   " FORMAT RowBinary",
                   s->db, vis.p, (long long)from_ms, (long long)to_ms);
     rc = b.oom ? aipm_error_set(err, AIPM_ENOMEM, "out of memory")
-               : aipm_ch__run(s->conn, NULL, b.p, NULL, NULL, 0, three, out,
-                              NULL, err);
+               : aipm_ch__run(s->conn, NULL, b.p, unit_params(s), NULL, 0,
+                              three, out, NULL, err);
     aipm_ch__buf_free(&b);
     aipm_ch__buf_free(&vis);
     return rc;
