@@ -50,8 +50,9 @@ void aipm_store_url_redact(char *out, size_t cap, const char *url);
  * max_seconds < 0: wait as long as it takes; 0: do not wait. Every few
  * seconds of waiting, notify(ctx, store path, holder, seconds waited) is called
  * (may be NULL) so the front-end can say why nothing happens. When the
- * wait runs out the operation fails with AIPM_EBLOCKED and a message
- * naming the store and the wait. */
+ * wait runs out the operation fails with AIPM_EIO (exit 1: not
+ * AIPM_EBLOCKED, which is a gate or policy saying no) and a message naming
+ * the store and the wait. */
 typedef void (*aipm_store_wait_fn)(void *ctx, const char *store,
                                    const char *holder, double waited_seconds);
 void aipm_store_set_wait(double max_seconds, aipm_store_wait_fn notify,

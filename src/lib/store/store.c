@@ -249,6 +249,91 @@ static aipm_store *ev(aipm_store *st)
 static int open_one(aipm_store **out, const char *url, int flags,
                     aipm_error *err);
 
+/* The metadata store's setting that says where its events are, when not
+ * in itself: the events store's URL (redacted), recorded when one is
+ * first attached. */
+#define EVENTS_SETTING "events_store"
+
+/* The database a clickhouse:// URL names: what follows the host, up to
+ * the options. */
+static void url_database(char *out, size_t cap, const char *url)
+{
+    const char *p = strstr(url, "://"), *e;
+
+    p = p ? strchr(p + 3, '/') : NULL;
+    if (p == NULL) {
+        snprintf(out, cap, "%s", "");
+        return;
+    }
+    p++;
+    e = p + strcspn(p, "?#");
+    snprintf(out, cap, "%.*s", (int)(e - p), p);
+}
+
+/* A store opened without an events store must keep its events itself. */
+static int check_events_here(aipm_store *st, aipm_error *err)
+{
+    char where[1024];
+    int rc;
+
+    if (st->ops->setting_get == NULL)
+        return AIPM_OK;
+    rc = st->ops->setting_get(st, EVENTS_SETTING, where, sizeof(where), err);
+    if (rc != 0 || where[0] == '\0')
+        return rc;
+    return aipm_error_set(err, AIPM_EINVALID,
+                          "this workspace keeps its events in ClickHouse "
+                          "(%s): name it as events_store: in aipm.yaml (or "
+                          "--events-store) to open the workspace",
+                          where);
+}
+
+static int any_batch(void *ctx, const aipm_batch_info *info)
+{
+    (void)ctx;
+    (void)info;
+    return 1;
+}
+
+/* Attaching the events store URL to meta: the first time, only when meta
+ * holds no events of its own (they would not be read), and recorded;
+ * later, only the database recorded. */
+static int check_events_there(aipm_store *meta, const char *url, int flags,
+                              aipm_error *err)
+{
+    char where[1024], shown[1024], a[256], b[256];
+    int rc;
+
+    if (meta->ops->setting_get == NULL || meta->ops->setting_put == NULL)
+        return AIPM_OK;
+    aipm_store_url_redact(shown, sizeof(shown), url);
+    rc =
+        meta->ops->setting_get(meta, EVENTS_SETTING, where, sizeof(where), err);
+    if (rc != 0)
+        return rc;
+    if (where[0] != '\0') {
+        url_database(a, sizeof(a), where);
+        url_database(b, sizeof(b), url);
+        if (strcmp(a, b) == 0)
+            return AIPM_OK;
+        return aipm_error_set(err, AIPM_EINVALID,
+                              "this workspace keeps its events in ClickHouse "
+                              "database '%s' (%s), not '%s'",
+                              a, where, b);
+    }
+    rc = meta->ops->batch_list(meta, "events", 0, any_batch, NULL, err);
+    if (rc == 1)
+        return aipm_error_set(err, AIPM_EINVALID,
+                              "events store '%s': this workspace already "
+                              "keeps events in its own store, which would no "
+                              "longer be read; start a new workspace with "
+                              "the events store and ingest its events there",
+                              shown);
+    if (rc != 0 || (flags & AIPM_STORE_READONLY))
+        return rc; /* read-only: nothing to lose, recorded by a writer */
+    return meta->ops->setting_put(meta, EVENTS_SETTING, shown, err);
+}
+
 /* META#events=URL: the metadata store, then the events store attached to
  * it; the namespace names both, so that opening it again (the graph's
  * second connection) gets both. */
@@ -286,6 +371,11 @@ static int open_split(aipm_store **out, const char *url, const char *sep,
         aipm_store_close(meta);
         return rc;
     }
+    if ((rc = check_events_there(meta, events, flags, err)) != 0) {
+        aipm_store_close(evs);
+        aipm_store_close(meta);
+        return rc;
+    }
     meta->events = evs;
     {
         size_t n = strlen(meta->ns);
@@ -300,11 +390,17 @@ int aipm_store_open(aipm_store **out, const char *url, int flags,
                     aipm_error *err)
 {
     const char *sep;
+    int rc;
 
     *out = NULL;
     if (url != NULL && (sep = strstr(url, EVENTS_SEP)) != NULL)
         return open_split(out, url, sep, flags, err);
-    return open_one(out, url, flags, err);
+    if ((rc = open_one(out, url, flags, err)) == 0 &&
+        (rc = check_events_here(*out, err)) != 0) {
+        aipm_store_close(*out);
+        *out = NULL;
+    }
+    return rc;
 }
 
 static int open_one(aipm_store **out, const char *url, int flags,

@@ -14,7 +14,7 @@
  * store.c refuses a table of another version (a backend built against an
  * older layout) instead of calling through the wrong slots. Raised when a
  * slot is added, removed or changes its meaning. */
-#define AIPM_STORE_OPS_VERSION 6
+#define AIPM_STORE_OPS_VERSION 7
 
 typedef struct aipm_store_ops {
     unsigned int version;
@@ -181,6 +181,12 @@ typedef struct aipm_store_ops {
     /* an events store only (ch/): the metadata store made batch id, which
      * it may have handed out before a rollback (NULL: nothing to do) */
     int (*batch_begun)(aipm_store *st, int64_t id, aipm_error *err);
+    /* a metadata store only: one of the store's own settings (its table
+     * store_settings), "" when unset; put replaces */
+    int (*setting_get)(aipm_store *st, const char *key, char *buf, size_t cap,
+                       aipm_error *err);
+    int (*setting_put)(aipm_store *st, const char *key, const char *value,
+                       aipm_error *err);
 } aipm_store_ops;
 
 struct aipm_store {

@@ -340,3 +340,38 @@ case_backends_ch_errors() {
     grep -q 'events only' "$ERR" || fail "unclear: $(errtext)"
     true
 }
+
+# The metadata store remembers that its events are in ClickHouse: opening
+# the workspace without its events store, or with another database, is an
+# error, not an analysis of no events; nor can a workspace whose events
+# are in its own store be given one (they would no longer be read).
+case_backends_ch_workspace_mismatch() {
+    local url other
+    needs_ch
+    url=$(ch_url cm 1)
+    other=$(ch_url cm_other 1)
+    A --events-store "$url" init "$T/cm"
+    expect_rc 0 "init with an events store"
+    A -C "$T/cm" ingest events "$ROOT/tests/data/schema_a.ndjson" --json
+    expect_rc 0 "ingest into ClickHouse"
+    sed -i '/^events_store:/d' "$T/cm/aipm.yaml"
+    A -C "$T/cm" data versions
+    expect_rc 1 "the workspace without its events store"
+    expect_one_line_stderr "the workspace without its events store"
+    grep -q 'keeps its events in ClickHouse' "$ERR" || fail "unclear: $(errtext)"
+    A -C "$T/cm" --events-store "$other" data versions
+    expect_rc 1 "another ClickHouse database"
+    expect_one_line_stderr "another ClickHouse database"
+    grep -q "database '${url##*/}'" "$ERR" || fail "unclear: $(errtext)"
+    A -C "$T/cm" --events-store "$url" data versions --json
+    expect_rc 0 "the workspace with its own events store again"
+    mkws cs
+    A -C "$WS" ingest events "$ROOT/tests/data/schema_a.ndjson" --json
+    expect_rc 0 "ingest into SQLite"
+    A -C "$WS" --events-store "$other" data versions
+    expect_rc 1 "ClickHouse for a workspace with events of its own"
+    expect_one_line_stderr "ClickHouse for a workspace with events of its own"
+    grep -q 'already keeps events' "$ERR" || fail "unclear: $(errtext)"
+    A -C "$WS" data versions --json
+    expect_rc 0 "the SQLite workspace is still whole"
+}

@@ -161,6 +161,10 @@ int pg_approval_put(aipm_store *base, const aipm_approval_row *row,
                     aipm_error *err);
 int pg_approval_list(aipm_store *base, const char *decision_id,
                      aipm_approval_cb cb, void *ctx, aipm_error *err);
+int pg_setting_get(aipm_store *base, const char *key, char *buf, size_t cap,
+                   aipm_error *err);
+int pg_setting_put(aipm_store *base, const char *key, const char *value,
+                   aipm_error *err);
 int pg_policy_put(aipm_store *base, const aipm_policy_row *row,
                   aipm_error *err);
 int pg_policy_list(aipm_store *base, int latest_only, aipm_policy_cb cb,

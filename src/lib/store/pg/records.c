@@ -407,6 +407,49 @@ int pg_approval_list(aipm_store *base, const char *decision_id,
                              &p, approval_each, RELAY(cb, ctx), err);
 }
 
+typedef struct setting {
+    char *buf;
+    size_t cap;
+} setting;
+
+static int setting_row(PGresult *r, void *ctx)
+{
+    setting *v = ctx;
+    const char *c = aipm_pg__col(r, 0);
+
+    if (v->cap)
+        snprintf(v->buf, v->cap, "%s", c ? c : "");
+    return 0;
+}
+
+int pg_setting_get(aipm_store *base, const char *key, char *buf, size_t cap,
+                   aipm_error *err)
+{
+    pg_params p = {0};
+    setting v = {buf, cap};
+
+    if (cap)
+        *buf = '\0';
+    aipm_pg__text(&p, key);
+    return aipm_pg__each_row((pg_store *)base,
+                             "SELECT value FROM store_settings WHERE key = $1",
+                             &p, setting_row, &v, err);
+}
+
+int pg_setting_put(aipm_store *base, const char *key, const char *value,
+                   aipm_error *err)
+{
+    pg_params p = {0};
+
+    aipm_pg__text(&p, key);
+    aipm_pg__text(&p, value);
+    return aipm_pg__exec((pg_store *)base,
+                         "INSERT INTO store_settings(key, value)"
+                         " VALUES($1, $2) ON CONFLICT (key) DO UPDATE"
+                         " SET value = excluded.value",
+                         &p, NULL, err);
+}
+
 int pg_policy_put(aipm_store *base, const aipm_policy_row *row, aipm_error *err)
 {
     pg_params p = {0};

@@ -128,8 +128,13 @@ static const char migration_1[] =
     " policy_sha256 TEXT NOT NULL, policies TEXT NOT NULL,"
     " actor TEXT NOT NULL, reason TEXT NOT NULL);";
 
-const char *const aipm_pg__migrations[] = {migration_1, "", "", "", "",
-                                           "",          "", "", ""};
+/* Migration 10 (sqlite/schema.c says why). */
+static const char migration_10[] =
+    "CREATE TABLE store_settings("
+    " key TEXT PRIMARY KEY, value TEXT NOT NULL);";
+
+const char *const aipm_pg__migrations[] = {
+    migration_1, "", "", "", "", "", "", "", "", migration_10};
 const int aipm_pg__n_migrations =
     (int)(sizeof(aipm_pg__migrations) / sizeof(aipm_pg__migrations[0]));
 

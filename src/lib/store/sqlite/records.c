@@ -479,6 +479,53 @@ int sq_audit_frontier_put(aipm_store *base, int64_t size, const void *buf,
     return aipm_sqlite__step_done(s, st, err);
 }
 
+int sq_setting_get(aipm_store *base, const char *key, char *buf, size_t cap,
+                   aipm_error *err)
+{
+    sqlite_store *s = (sqlite_store *)base;
+    sqlite3_stmt *st = NULL;
+    int rc;
+
+    if (cap)
+        *buf = '\0';
+    if (s->base.schema_version < 10)
+        return AIPM_OK; /* no settings kept yet */
+    if (sqlite3_prepare_v2(s->db,
+                           "SELECT value FROM store_settings WHERE key = ?1",
+                           -1, &st, NULL) != SQLITE_OK)
+        return aipm_sqlite__db_error(s, err);
+    aipm_sqlite__bind_text(st, 1, key);
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        const char *v = (const char *)sqlite3_column_text(st, 0);
+
+        if (cap)
+            snprintf(buf, cap, "%s", v ? v : "");
+        rc = SQLITE_DONE;
+    }
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? AIPM_OK : aipm_sqlite__db_error(s, err);
+}
+
+int sq_setting_put(aipm_store *base, const char *key, const char *value,
+                   aipm_error *err)
+{
+    sqlite_store *s = (sqlite_store *)base;
+    sqlite3_stmt *st = NULL;
+    int rc;
+
+    if (sqlite3_prepare_v2(s->db,
+                           "INSERT OR REPLACE INTO store_settings(key, value) "
+                           "VALUES(?1, ?2)",
+                           -1, &st, NULL) != SQLITE_OK)
+        return aipm_sqlite__db_error(s, err);
+    aipm_sqlite__bind_text(st, 1, key);
+    aipm_sqlite__bind_text(st, 2, value);
+    rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? AIPM_OK : aipm_sqlite__db_error(s, err);
+}
+
 int sq_policy_put(aipm_store *base, const aipm_policy_row *row, aipm_error *err)
 {
     sqlite_store *s = (sqlite_store *)base;

@@ -149,11 +149,20 @@ static const char migration_9[] =
     " policy_sha256 TEXT NOT NULL, policies TEXT NOT NULL,"
     " actor TEXT NOT NULL, reason TEXT NOT NULL);";
 
+/* Migration 10: the store's own settings. "events_store" names where a
+ * workspace's raw events live when not here (ClickHouse, redacted URL),
+ * so that opening it without its events store, or adding one to a
+ * workspace whose events are here, is an error rather than an analysis
+ * of no events. */
+static const char migration_10[] =
+    "CREATE TABLE store_settings("
+    " key TEXT PRIMARY KEY, value TEXT NOT NULL);";
+
 /* The migrations in order: migration n is aipm_store__migrations[n - 1]
  * (the first also creates the CSV datasets' tables, from their
  * contracts). */
 const char *const aipm_store__migrations[] = {
     migration_1, migration_2, migration_3, migration_4, migration_5,
-    migration_6, migration_7, migration_8, migration_9};
+    migration_6, migration_7, migration_8, migration_9, migration_10};
 const int aipm_store__n_migrations =
     (int)(sizeof(aipm_store__migrations) / sizeof(aipm_store__migrations[0]));

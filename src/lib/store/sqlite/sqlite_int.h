@@ -154,6 +154,10 @@ int sq_link_list(aipm_store *base, aipm_link_fix_cb cb, void *ctx,
                  aipm_error *err);
 int sq_row_visible(aipm_store *base, const char *dataset, const char *id,
                    int *found, aipm_error *err);
+int sq_setting_get(aipm_store *base, const char *key, char *buf, size_t cap,
+                   aipm_error *err);
+int sq_setting_put(aipm_store *base, const char *key, const char *value,
+                   aipm_error *err);
 int sq_policy_put(aipm_store *base, const aipm_policy_row *row,
                   aipm_error *err);
 int sq_policy_list(aipm_store *base, int latest_only, aipm_policy_cb cb,
