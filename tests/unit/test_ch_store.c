@@ -97,6 +97,78 @@ static void test_rowbinary(void **state)
     free(text);
 }
 
+/* Rows fed as libcurl hands them over, in pieces of every size from one
+ * byte: each row reaches the callback once, whole and in order, and a row
+ * cut short at the end stays unparsed. */
+typedef struct seen {
+    int n;
+    int64_t sum; /* of the Int64 column */
+    char names[64];
+} seen;
+
+static int seen_row(ch_rd *r, void *ctx)
+{
+    seen *w = ctx;
+    const char *s;
+    size_t n;
+    int64_t v;
+
+    if (aipm_ch__get_str(r, &s, &n) || aipm_ch__get_i64(r, &v))
+        return CH_ROW_CUT;
+    w->n++;
+    w->sum += v;
+    if (strlen(w->names) + n < sizeof(w->names))
+        strncat(w->names, s, n);
+    return v == 99 ? AIPM_EINVALID : 0; /* the callback's error: stop */
+}
+
+static void test_rows_in_pieces(void **state)
+{
+    static const char *const name[] = {"a", "bb", "", "ccc"};
+    static const int64_t val[] = {1, -20, 300, 4000};
+    ch_buf b = {0};
+    size_t piece, at, i;
+
+    (void)state;
+    for (i = 0; i < 4; i++) {
+        aipm_ch__rb_str(&b, name[i], strlen(name[i]));
+        aipm_ch__rb_i64(&b, val[i]);
+    }
+    aipm_ch__rb_str(&b, "dd", 2); /* a fifth row, its Int64 cut off */
+    for (piece = 1; piece <= b.n; piece++) {
+        seen w = {0, 0, ""};
+        ch_rows rs = {{0}, seen_row, &w, 0};
+
+        for (at = 0; at < b.n; at += piece)
+            assert_int_equal(
+                aipm_ch__rows_feed(&rs, b.p + at,
+                                   b.n - at < piece ? b.n - at : piece),
+                0);
+        assert_int_equal(w.n, 4);
+        assert_true(w.sum == 1 - 20 + 300 + 4000);
+        assert_string_equal(w.names, "abbccc");
+        assert_int_equal(rs.body.n, 3); /* "dd" with its length byte */
+        aipm_ch__buf_free(&rs.body);
+    }
+    /* A row the callback refuses stops the walk, and later bytes too. */
+    {
+        seen w = {0, 0, ""};
+        ch_rows rs = {{0}, seen_row, &w, 0};
+        ch_buf c = {0};
+
+        aipm_ch__rb_str(&c, "x", 1);
+        aipm_ch__rb_i64(&c, 99);
+        aipm_ch__rb_str(&c, "y", 1);
+        aipm_ch__rb_i64(&c, 5);
+        assert_int_equal(aipm_ch__rows_feed(&rs, c.p, c.n), AIPM_EINVALID);
+        assert_int_equal(aipm_ch__rows_feed(&rs, c.p, c.n), AIPM_EINVALID);
+        assert_int_equal(w.n, 1);
+        aipm_ch__buf_free(&rs.body);
+        aipm_ch__buf_free(&c);
+    }
+    aipm_ch__buf_free(&b);
+}
+
 /* ---- against SQLite, with the test cluster ---- */
 
 typedef struct pair {
@@ -380,6 +452,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_literal),
         cmocka_unit_test(test_rowbinary),
+        cmocka_unit_test(test_rows_in_pieces),
         cmocka_unit_test_setup_teardown(test_moments, setup, teardown),
     };
 

@@ -57,6 +57,14 @@ typedef struct ch_buf {
     int oom;
 } ch_buf;
 
+/* A private SQLite copy of events (ch/fallback.c): its store and file,
+ * and the visibility clause it was made for. */
+typedef struct ch_copy {
+    aipm_store *st;
+    char path[4096];
+    ch_buf key;
+} ch_copy;
+
 typedef struct ch_store {
     struct aipm_store base;
     aipm_store *meta; /* the metadata store this one is attached to */
@@ -81,6 +89,10 @@ typedef struct ch_store {
     aipm_event_row *keys;
     size_t keys_cap;
     char url[512]; /* redacted, for messages */
+    /* The copy of every visible event the last operation on the copy
+     * made, kept for the next while the visible batches are the same (an
+     * analysis runs several), removed at close. */
+    ch_copy cached;
 } ch_store;
 
 /* ---- ch/http.c ---- */
@@ -113,9 +125,25 @@ int aipm_ch__get_u8(ch_rd *r, unsigned *v);
 int aipm_ch__get_f64(ch_rd *r, double *v);
 
 /* One RowBinary row of a result: parse it from r (advancing r only on
- * success); return 0 and fill ctx, -1 when the bytes end mid-row, or a
- * positive aipm code to stop (the callback's own answer, or an error). */
+ * success); return 0 and fill ctx, CH_ROW_CUT when the bytes end mid-row
+ * (wait for the rest), or anything else to stop the walk: an aipm error
+ * code or the callback's own answer, which the walk returns. */
+#define CH_ROW_CUT (-1000)
 typedef int (*ch_row_fn)(ch_rd *r, void *ctx);
+
+/* The rows of a RowBinary answer as its bytes arrive, in pieces of any
+ * size: each whole row goes to fn once, in order; a row split between
+ * pieces waits in body for the rest. */
+typedef struct ch_rows {
+    ch_buf body; /* the bytes not yet parsed */
+    ch_row_fn fn;
+    void *ctx;
+    int stop; /* fn's answer other than 0 and CH_ROW_CUT: no more rows */
+} ch_rows;
+/* Append n bytes and hand the whole rows among what is held to fn: 0,
+ * AIPM_ENOMEM, or fn's stop answer. At the end of the answer, bytes left
+ * in body are a row cut short. */
+int aipm_ch__rows_feed(ch_rows *rs, const void *p, size_t n);
 
 /* Connect to base URL (http://host:port) with user (NULL: default) and
  * the password in $AIPM_CLICKHOUSE_PASSWORD, if set. NULL when out of
@@ -161,6 +189,11 @@ int aipm_ch__read_event(ch_rd *r, ch_event *e);
 /* e as a row with NUL-terminated copies of its strings in scratch (valid
  * until scratch is next used), NULLs where its bits say. */
 int aipm_ch__event_row(const ch_event *e, ch_buf *scratch, aipm_event_row *row);
+
+/* ---- ch/fallback.c ---- */
+
+/* Remove the cached copy of s's events, if any. */
+void aipm_ch__copy_drop(ch_store *s);
 
 /* ---- ch/metrics.c: computed in ClickHouse (users as units, no
  * breakdown), else on the copy ---- */

@@ -2,11 +2,13 @@
  *
  * Each copies the events it reads (the accepted batches', or those a
  * graph read asks for) from ClickHouse into a private SQLite store in
- * $TMPDIR, in the order they were stored, runs the SQLite backend's
- * operation there, and removes the copy. The answer is the reference
- * implementation's by construction; the cost is a copy of the events per
- * call, which is why the operations large data needs (an experiment's
- * moments) are computed in ClickHouse instead (ch/metrics.c), and why
+ * $TMPDIR, in the order they were stored, and runs the SQLite backend's
+ * operation there. The answer is the reference implementation's by
+ * construction. The cost is the copy: made once, and kept for the next
+ * such operation while the visible batches are the same (removed when the
+ * store closes), so an analysis that runs several pays for one. It is
+ * why the operations large data needs (an experiment's moments) are
+ * computed in ClickHouse instead (ch/metrics.c), and why
  * docs/clickhouse.md lists which is which.
  */
 #include "store/ch/ch_int.h"
@@ -17,10 +19,7 @@
 #include <string.h>
 #include <unistd.h>
 
-typedef struct copy {
-    aipm_store *st;
-    char path[PATH_MAX];
-} copy;
+typedef ch_copy copy;
 
 typedef struct fill {
     aipm_store *st;
@@ -38,7 +37,7 @@ static int put_row(ch_rd *r, void *ctx)
     int one;
 
     if (aipm_ch__read_event(r, &e) != 0)
-        return -1;
+        return CH_ROW_CUT;
     if (aipm_ch__event_row(&e, &f->scratch, &row) != 0)
         return (f->rc = aipm_error_set(f->err, AIPM_ENOMEM, "out of memory"));
     if ((f->rc = aipm_store_event_put(f->st, f->batch, &row, &one, f->err)) !=
@@ -62,6 +61,13 @@ static void copy_close(copy *c)
     snprintf(side, sizeof(side), "%s-shm", c->path);
     unlink(side);
     c->path[0] = '\0';
+}
+
+void aipm_ch__copy_drop(ch_store *s)
+{
+    copy_close(&s->cached);
+    aipm_ch__buf_free(&s->cached.key);
+    memset(&s->cached, 0, sizeof(s->cached));
 }
 
 /* The visible events (through_batch > 0: of batches up to it; since: only
@@ -121,31 +127,56 @@ done:
     return rc;
 }
 
+/* The copy of every visible event into *out: the one kept from the last
+ * call while the visible batches are the same, else a new one, kept. */
+static int copy_visible(aipm_store *st, aipm_store **out, aipm_error *err)
+{
+    ch_store *s = (ch_store *)st;
+    ch_buf key = {0};
+    int rc;
+
+    *out = NULL;
+    if ((rc = aipm_ch__visible(s, &key, 0, err)) != 0) {
+        aipm_ch__buf_free(&key);
+        return rc;
+    }
+    if (s->cached.st == NULL || s->cached.key.n != key.n ||
+        memcmp(s->cached.key.p, key.p, key.n) != 0) {
+        aipm_ch__copy_drop(s);
+        if ((rc = copy_open(st, 0, NULL, &s->cached, err)) != 0) {
+            aipm_ch__buf_free(&key);
+            return rc;
+        }
+        s->cached.key = key;
+        key.p = NULL;
+    }
+    aipm_ch__buf_free(&key);
+    *out = s->cached.st;
+    return AIPM_OK;
+}
+
 /* An operation run on the copy of every visible event: the store.h call
- * of the same name, with c.st for the store. */
+ * of the same name, with cst for the store. */
 #define ON_COPY(CALL)                                                          \
     do {                                                                       \
-        copy c;                                                                \
-        int rc_ = copy_open(st, 0, NULL, &c, err);                             \
+        aipm_store *cst;                                                       \
+        int rc_ = copy_visible(st, &cst, err);                                 \
                                                                                \
-        if (rc_ == AIPM_OK)                                                    \
-            rc_ = CALL;                                                        \
-        copy_close(&c);                                                        \
-        return rc_;                                                            \
+        return rc_ == AIPM_OK ? (CALL) : rc_;                                  \
     } while (0)
 
 int aipm_ch__copy_exposure_moments(aipm_store *st, const aipm_exposure_query *q,
                                    const char *by_trait, aipm_moments_cb cb,
                                    void *ctx, aipm_error *err)
 {
-    ON_COPY(aipm_store_exposure_moments(c.st, q, by_trait, cb, ctx, err));
+    ON_COPY(aipm_store_exposure_moments(cst, q, by_trait, cb, ctx, err));
 }
 
 int aipm_ch__copy_exposure_quantile(aipm_store *st,
                                     const aipm_exposure_query *q, double p,
                                     double *out, aipm_error *err)
 {
-    ON_COPY(aipm_store_exposure_quantile(c.st, q, p, out, err));
+    ON_COPY(aipm_store_exposure_quantile(cst, q, p, out, err));
 }
 
 int aipm_ch__copy_population_moments(aipm_store *st,
@@ -154,7 +185,7 @@ int aipm_ch__copy_population_moments(aipm_store *st,
                                      int64_t from_ms, int64_t to_ms,
                                      aipm_unit_moments *out, aipm_error *err)
 {
-    ON_COPY(aipm_store_population_moments(c.st, m, by_account, conversion,
+    ON_COPY(aipm_store_population_moments(cst, m, by_account, conversion,
                                           from_ms, to_ms, out, err));
 }
 
@@ -162,7 +193,7 @@ int aipm_ch__kpi_activity(aipm_store *st, const aipm_periods *p,
                           aipm_period_activity *out, aipm_cohort_cb cohort,
                           void *ctx, aipm_error *err)
 {
-    ON_COPY(aipm_store_kpi_activity(c.st, p, out, cohort, ctx, err));
+    ON_COPY(aipm_store_kpi_activity(cst, p, out, cohort, ctx, err));
 }
 
 int aipm_ch__kpi_feature_users(aipm_store *st, const aipm_periods *p,
@@ -170,7 +201,7 @@ int aipm_ch__kpi_feature_users(aipm_store *st, const aipm_periods *p,
                                int n_events, int n_features, double *out,
                                aipm_error *err)
 {
-    ON_COPY(aipm_store_kpi_feature_users(c.st, p, events, feature_of, n_events,
+    ON_COPY(aipm_store_kpi_feature_users(cst, p, events, feature_of, n_events,
                                          n_features, out, err));
 }
 
@@ -179,7 +210,7 @@ int aipm_ch__kpi_conversion(aipm_store *st, const aipm_periods *p,
                             int64_t window_ms, double *first, double *converted,
                             aipm_error *err)
 {
-    ON_COPY(aipm_store_kpi_conversion(c.st, p, m, by_account, window_ms, first,
+    ON_COPY(aipm_store_kpi_conversion(cst, p, m, by_account, window_ms, first,
                                       converted, err));
 }
 
@@ -187,7 +218,7 @@ int aipm_ch__kpi_retention(aipm_store *st, const aipm_periods *p,
                            int by_account, int from_day, int to_day,
                            double *eligible, double *retained, aipm_error *err)
 {
-    ON_COPY(aipm_store_kpi_retention(c.st, p, by_account, from_day, to_day,
+    ON_COPY(aipm_store_kpi_retention(cst, p, by_account, from_day, to_day,
                                      eligible, retained, err));
 }
 
@@ -197,19 +228,19 @@ int aipm_ch__kpi_events(aipm_store *st, const aipm_periods *p,
                         aipm_error *err)
 {
     ON_COPY(
-        aipm_store_kpi_events(c.st, p, m, by_account, count, sum, units, err));
+        aipm_store_kpi_events(cst, p, m, by_account, count, sum, units, err));
 }
 
 int aipm_ch__kpi_active_accounts(aipm_store *st, const aipm_periods *p,
                                  double *out, aipm_error *err)
 {
-    ON_COPY(aipm_store_kpi_active_accounts(c.st, p, out, err));
+    ON_COPY(aipm_store_kpi_active_accounts(cst, p, out, err));
 }
 
 int aipm_ch__daily_active_users(aipm_store *st, aipm_daily_users_cb cb,
                                 void *ctx, aipm_error *err)
 {
-    ON_COPY(aipm_store_daily_active_users(c.st, cb, ctx, err));
+    ON_COPY(aipm_store_daily_active_users(cst, cb, ctx, err));
 }
 
 int aipm_ch__event_daily_users(aipm_store *st, const char *const *events,
@@ -217,40 +248,39 @@ int aipm_ch__event_daily_users(aipm_store *st, const char *const *events,
                                aipm_daily_users_cb cb, void *ctx,
                                aipm_error *err)
 {
-    ON_COPY(
-        aipm_store_event_daily_users(c.st, events, labels, n, cb, ctx, err));
+    ON_COPY(aipm_store_event_daily_users(cst, events, labels, n, cb, ctx, err));
 }
 
 int aipm_ch__item_daily_users(aipm_store *st, aipm_daily_users_cb cb, void *ctx,
                               aipm_error *err)
 {
-    ON_COPY(aipm_store_item_daily_users(c.st, cb, ctx, err));
+    ON_COPY(aipm_store_item_daily_users(cst, cb, ctx, err));
 }
 
 int aipm_ch__account_arr_plan(aipm_store *st, int64_t before_ms,
                               aipm_account_arr_plan_cb cb, void *ctx,
                               aipm_error *err)
 {
-    ON_COPY(aipm_store_account_arr_plan(c.st, before_ms, cb, ctx, err));
+    ON_COPY(aipm_store_account_arr_plan(cst, before_ms, cb, ctx, err));
 }
 
 int aipm_ch__user_event_times(aipm_store *st, aipm_user_time_cb cb, void *ctx,
                               aipm_error *err)
 {
-    ON_COPY(aipm_store_user_event_times(c.st, cb, ctx, err));
+    ON_COPY(aipm_store_user_event_times(cst, cb, ctx, err));
 }
 
 int aipm_ch__user_traits(aipm_store *st, const char *trait, int64_t before_ms,
                          aipm_user_value_cb cb, void *ctx, aipm_error *err)
 {
-    ON_COPY(aipm_store_user_traits(c.st, trait, before_ms, cb, ctx, err));
+    ON_COPY(aipm_store_user_traits(cst, trait, before_ms, cb, ctx, err));
 }
 
 int aipm_ch__account_traits(aipm_store *st, const char *trait,
                             int64_t before_ms, aipm_user_value_cb cb, void *ctx,
                             aipm_error *err)
 {
-    ON_COPY(aipm_store_account_traits(c.st, trait, before_ms, cb, ctx, err));
+    ON_COPY(aipm_store_account_traits(cst, trait, before_ms, cb, ctx, err));
 }
 
 /* The graph's reads: only the rows of batches up to through_batch (and

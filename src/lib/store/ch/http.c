@@ -254,34 +254,45 @@ void aipm_ch__close(ch_conn *c)
 
 /* What a response is being read into. */
 typedef struct answer {
-    ch_buf body; /* the bytes not yet parsed (rows), or all of them */
-    ch_row_fn fn;
-    void *ctx;
-    int stop;      /* fn's non-zero answer */
+    ch_rows rows;  /* the rows (with a row function), or all the bytes */
     int status200; /* only then are the bytes rows */
 } answer;
 
-static void parse_rows(answer *a)
+static void parse_rows(ch_rows *rs)
 {
-    ch_rd r = {(const unsigned char *)a->body.p,
-               (const unsigned char *)a->body.p + a->body.n};
+    ch_rd r = {(const unsigned char *)rs->body.p,
+               (const unsigned char *)rs->body.p + rs->body.n};
     size_t used;
 
-    while (a->stop == 0 && r.p < r.end) {
+    while (rs->stop == 0 && r.p < r.end) {
         ch_rd at = r;
-        int rc = a->fn(&at, a->ctx);
+        int rc = rs->fn(&at, rs->ctx);
 
-        if (rc < 0)
+        if (rc == CH_ROW_CUT)
             break; /* a row split between reads */
-        if (rc > 0) {
-            a->stop = rc;
+        if (rc != 0) {
+            rs->stop = rc;
             break;
         }
         r = at;
     }
-    used = (size_t)(r.p - (const unsigned char *)a->body.p);
-    memmove(a->body.p, a->body.p + used, a->body.n - used);
-    a->body.n -= used;
+    used = (size_t)(r.p - (const unsigned char *)rs->body.p);
+    if (used) {
+        memmove(rs->body.p, rs->body.p + used, rs->body.n - used);
+        rs->body.n -= used;
+    }
+}
+
+int aipm_ch__rows_feed(ch_rows *rs, const void *p, size_t n)
+{
+    if (rs->stop)
+        return rs->stop;
+    aipm_ch__put(&rs->body, p, n);
+    if (rs->body.oom)
+        return AIPM_ENOMEM;
+    if (rs->fn)
+        parse_rows(rs);
+    return rs->stop;
 }
 
 static size_t on_data(char *p, size_t size, size_t nmemb, void *ctx)
@@ -289,14 +300,13 @@ static size_t on_data(char *p, size_t size, size_t nmemb, void *ctx)
     answer *a = ctx;
     size_t n = size * nmemb;
 
-    if (a->stop)
+    if (a->rows.stop)
         return 0; /* ends the transfer */
-    aipm_ch__put(&a->body, p, n);
-    if (a->body.oom)
-        return 0;
-    if (a->fn && a->status200)
-        parse_rows(a);
-    return n;
+    if (a->rows.fn && a->status200)
+        aipm_ch__rows_feed(&a->rows, p, n);
+    else
+        aipm_ch__put(&a->rows.body, p, n);
+    return a->rows.body.oom ? 0 : n;
 }
 
 /* The answer's status line: rows are parsed only after a 200. */
@@ -351,7 +361,7 @@ int aipm_ch__run(ch_conn *c, const char *db, const char *sql,
 {
     CURL *h = c->curl;
     ch_buf url = {0};
-    answer a = {{0}, fn, ctx, 0, 0};
+    answer a = {{{0}, fn, ctx, 0}, 0};
     char msg[320], shown[120];
     CURLcode cc;
     long code = 0;
@@ -398,31 +408,32 @@ int aipm_ch__run(ch_conn *c, const char *db, const char *sql,
     curl_easy_setopt(h, CURLOPT_HTTPHEADER, c->headers);
     cc = curl_easy_perform(h);
     curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &code);
-    if (a.stop > 0) {
-        rc = a.stop; /* the callback's own answer, or its error */
-    } else if (a.body.oom) {
+    if (a.rows.stop != 0) {
+        rc = a.rows.stop; /* the callback's own answer, or its error */
+    } else if (a.rows.body.oom) {
         rc = aipm_error_set(err, AIPM_ENOMEM, "out of memory");
     } else if (cc != CURLE_OK) {
         rc = aipm_error_set(err, AIPM_EIO, "ClickHouse at %s: %s", c->base,
                             curl_easy_strerror(cc));
     } else if (code != 200) {
         one_line(shown, sizeof(shown), sql, strlen(sql));
-        one_line(msg, sizeof(msg), a.body.p ? a.body.p : "", a.body.n);
+        one_line(msg, sizeof(msg), a.rows.body.p ? a.rows.body.p : "",
+                 a.rows.body.n);
         rc = aipm_error_set(err, AIPM_EIO,
                             "ClickHouse at %s refused '%.60s...' (HTTP %ld): "
                             "%s",
                             c->base, shown, code, msg);
-    } else if (fn && a.body.n > 0) {
+    } else if (fn && a.rows.body.n > 0) {
         one_line(shown, sizeof(shown), sql, strlen(sql));
         rc = aipm_error_set(err, AIPM_EIO,
                             "ClickHouse at %s: %zu bytes after the last row "
                             "of '%.60s...'",
-                            c->base, a.body.n, shown);
+                            c->base, a.rows.body.n, shown);
     } else if (out) {
-        *out = a.body;
-        a.body.p = NULL;
+        *out = a.rows.body;
+        a.rows.body.p = NULL;
     }
-    aipm_ch__buf_free(&a.body);
+    aipm_ch__buf_free(&a.rows.body);
     aipm_ch__buf_free(&url);
     return rc;
 }

@@ -282,7 +282,7 @@ static int moments_row(ch_rd *r, void *ctx)
         aipm_ch__get_u64(r, &count) || aipm_ch__get_f64(r, &m.sum) ||
         aipm_ch__get_f64(r, &m.sum_sq) || aipm_ch__get_f64(r, &m.x_sum) ||
         aipm_ch__get_f64(r, &m.x_sum_sq) || aipm_ch__get_f64(r, &m.xy_sum))
-        return -1;
+        return CH_ROW_CUT;
     m.n = (double)count;
     if (multi) {
         w->n_multi = m.n;
@@ -344,7 +344,7 @@ static int ranked_row(ch_rd *r, void *ctx)
     ranked *k = ctx;
 
     if (aipm_ch__get_u64(r, &k->n) || aipm_ch__get_f64(r, &k->y))
-        return -1;
+        return CH_ROW_CUT;
     return 0;
 }
 
@@ -388,7 +388,7 @@ static int three(ch_rd *r, void *ctx)
 
     if (aipm_ch__get_u64(r, &n) || aipm_ch__get_f64(r, &o->sum) ||
         aipm_ch__get_f64(r, &o->sum_sq))
-        return -1;
+        return CH_ROW_CUT;
     o->n = (double)n;
     return 0;
 }

@@ -217,6 +217,7 @@ static void ch_close(aipm_store *base)
 {
     ch_store *s = (ch_store *)base;
 
+    aipm_ch__copy_drop(s);
     aipm_ch__close(s->conn);
     aipm_ch__buf_free(&s->rows);
     free(s->keys);
@@ -501,7 +502,7 @@ static int digest_row(ch_rd *r, void *ctx)
     ch_event e;
 
     if (aipm_ch__read_event(r, &e) != 0)
-        return -1;
+        return CH_ROW_CUT;
     if (aipm_ch__event_row(&e, &w->scratch, &row) != 0 ||
         (b = aipm_store__sum_of(&w->sm, e.batch_id)) == NULL)
         return AIPM_ENOMEM;
