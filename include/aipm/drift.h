@@ -85,6 +85,13 @@ int aipm_drift_compare(aipm_drift_test test, aipm_feature_kind kind,
                        const double *ref, size_t n_ref, const double *cur,
                        size_t n_cur, double threshold, aipm_drift_result *out);
 
+/* Several tests (at most 16) of one feature on one sorting of the
+ * samples, each at its default threshold: out[k] for tests[k]. */
+int aipm_drift_compare_many(const aipm_drift_test *tests, size_t n,
+                            aipm_feature_kind kind, const double *ref,
+                            size_t n_ref, const double *cur, size_t n_cur,
+                            aipm_drift_result *out);
+
 /* The same with Evidently's default test for the samples. */
 int aipm_drift_auto(aipm_feature_kind kind, const double *ref, size_t n_ref,
                     const double *cur, size_t n_cur, aipm_drift_result *out);

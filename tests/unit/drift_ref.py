@@ -85,3 +85,11 @@ t1 = seq(80, 7, 10, 1.0)
 t2 = np.floor(seq(50, 13, 100, 10.0) * 1.3) % 10
 r = stats.ks_2samp(t1, t2)
 show("ks_ties D p", r.statistic, r.pvalue)
+# negative values, zeros and more than 4096 values (the radix sort)
+e2 = seq(6000, 7919, 10007, 100.0, -50.0)
+f2 = seq(5000, 6007, 10009, 100.0, -45.0)
+r = stats.ks_2samp(e2, f2)
+w = stats.wasserstein_distance(e2, f2)
+rp, cp = binned(e2, f2, True, True)
+show("negatives D p W/sd psi", r.statistic, r.pvalue, w / np.std(e2),
+     np.sum((rp - cp) * np.log(rp / cp)))

@@ -239,6 +239,30 @@ static void test_shares(void **state)
     free(c2);
 }
 
+/* Negative values, zeros and over 4096 values (the radix sort), three
+ * tests on one sorting. */
+static void test_many(void **state)
+{
+    static const aipm_drift_test t[3] = {AIPM_DRIFT_KS, AIPM_DRIFT_WASSERSTEIN,
+                                         AIPM_DRIFT_PSI};
+    aipm_drift_result r[3];
+    double *e = seq(6000, 7919, 10007, 100.0, -50.0),
+           *f = seq(5000, 6007, 10009, 100.0, -45.0);
+
+    (void)state;
+    assert_int_equal(
+        aipm_drift_compare_many(t, 3, AIPM_NUMERICAL, e, 6000, f, 5000, r), 0);
+    close_to(r[0].statistic, 0.05026666666666667, 1e-12);
+    close_to(r[0].score, 1.9873832889601713e-06, 1e-6);
+    assert_true(r[0].drifted);
+    close_to(r[1].score, 0.17202114205973618, 1e-12);
+    assert_true(r[1].drifted);
+    close_to(r[2].score, 0.1235906959877652, 1e-12);
+    assert_true(r[2].drifted && r[2].threshold == 0.1);
+    free(e);
+    free(f);
+}
+
 /* Evidently's registry (_get_default_stattest), case by case. */
 static void test_default_choice(void **state)
 {
@@ -283,6 +307,7 @@ int main(void)
         cmocka_unit_test(test_wasserstein),
         cmocka_unit_test(test_chisquare_z),
         cmocka_unit_test(test_shares),
+        cmocka_unit_test(test_many),
         cmocka_unit_test(test_default_choice),
     };
 

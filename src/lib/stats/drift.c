@@ -396,6 +396,77 @@ static int by_value(const void *x, const void *y)
     return (a > b) - (a < b);
 }
 
+/* A double's bits as an unsigned key in the same order: negative values
+ * have all bits flipped, the others only the sign. */
+static uint64_t key_of(double v)
+{
+    uint64_t u;
+
+    memcpy(&u, &v, sizeof(u));
+    return (u >> 63) ? ~u : u | 0x8000000000000000ULL;
+}
+
+static double value_of(uint64_t k)
+{
+    uint64_t u = (k >> 63) ? k & 0x7fffffffffffffffULL : ~k;
+    double v;
+
+    memcpy(&v, &u, sizeof(v));
+    return v;
+}
+
+/* LSD radix sort of n doubles, 16 bits a pass, a pass skipped when every
+ * key has the same digit there (the high digits, often): four passes at
+ * most over n, against qsort's n log n comparisons through a pointer.
+ * Small arrays: qsort. */
+static int sort_values(double *v, size_t n)
+{
+    uint64_t *a, *b, *t;
+    size_t *count, i, pass;
+
+    if (n < 4096) {
+        qsort(v, n, sizeof(*v), by_value);
+        return AIPM_OK;
+    }
+    a = (uint64_t *)v; /* the same storage, read as keys */
+    if ((b = malloc(n * sizeof(*b))) == NULL ||
+        (count = malloc(65536 * sizeof(*count))) == NULL) {
+        free(b);
+        return AIPM_ENOMEM;
+    }
+    for (i = 0; i < n; i++)
+        a[i] = key_of(v[i]);
+    for (pass = 0; pass < 4; pass++) {
+        int shift = (int)pass * 16;
+        size_t sum = 0, c;
+
+        memset(count, 0, 65536 * sizeof(*count));
+        for (i = 0; i < n; i++)
+            count[(a[i] >> shift) & 0xffff]++;
+        if (count[(a[0] >> shift) & 0xffff] == n)
+            continue; /* one digit: already in order by it */
+        for (i = 0; i < 65536; i++) {
+            c = count[i];
+            count[i] = sum;
+            sum += c;
+        }
+        for (i = 0; i < n; i++)
+            b[count[(a[i] >> shift) & 0xffff]++] = a[i];
+        t = a;
+        a = b;
+        b = t;
+    }
+    if (a != (uint64_t *)v) {
+        memcpy(v, a, n * sizeof(*a));
+        b = a;
+    }
+    for (i = 0; i < n; i++)
+        v[i] = value_of(((uint64_t *)v)[i]);
+    free(b);
+    free(count);
+    return AIPM_OK;
+}
+
 /* A sorted copy of v without NaNs: *out (malloc'd), its length *n. */
 static int sorted_copy(const double *v, size_t nv, double **out, size_t *n)
 {
@@ -407,8 +478,7 @@ static int sorted_copy(const double *v, size_t nv, double **out, size_t *n)
     for (i = 0; i < nv; i++)
         if (!isnan(v[i]))
             (*out)[(*n)++] = v[i];
-    qsort(*out, *n, sizeof(double), by_value);
-    return AIPM_OK;
+    return sort_values(*out, *n);
 }
 
 static double pop_sd(const double *a, size_t n)
@@ -522,39 +592,48 @@ static int compare_sorted(aipm_drift_test test, aipm_feature_kind kind,
     return oom ? AIPM_ENOMEM : AIPM_OK;
 }
 
-/* Both samples sorted without NaN, checked, then compared by test (-1:
- * Evidently's default for them). */
-static int compare(int test, aipm_feature_kind kind, const double *ref,
-                   size_t n_ref, const double *cur, size_t n_cur,
-                   double threshold, aipm_drift_result *out)
+/* Both samples sorted without NaN once, then compared by each of the n
+ * tests (-1: Evidently's default for them; thresholds NULL or NAN: each
+ * test's own). */
+static int compare(const int *tests, size_t n, aipm_feature_kind kind,
+                   const double *ref, size_t n_ref, const double *cur,
+                   size_t n_cur, const double *thresholds,
+                   aipm_drift_result *out)
 {
     double *r = NULL, *c = NULL;
-    size_t nr = 0, nc = 0;
+    size_t nr = 0, nc = 0, nu = 0, k;
     int rc;
 
-    memset(out, 0, sizeof(*out));
-    out->score = out->statistic = out->df = NAN;
-    if ((rc = sorted_copy(ref, n_ref, &r, &nr)) == 0 &&
-        (rc = sorted_copy(cur, n_cur, &c, &nc)) == 0) {
-        out->n_ref = nr;
-        out->n_cur = nc;
-        out->n_unique = distinct2(r, nr, c, nc);
-        if (test < 0)
-            test = aipm_drift_default_test(nr, out->n_unique, kind);
-        out->test = (aipm_drift_test)test;
-        out->threshold =
-            isnan(threshold) ? aipm_drift_test_threshold(out->test) : threshold;
-        if ((unsigned)test >= N_TESTS || nr == 0 || nc == 0 ||
-            (kind == AIPM_CATEGORICAL &&
-             (test == AIPM_DRIFT_KS || test == AIPM_DRIFT_WASSERSTEIN)))
-            rc = AIPM_EINVALID; /* categories have no order or distance */
-        else
-            rc = compare_sorted(out->test, kind, r, nr, c, nc, out);
+    for (k = 0; k < n; k++) {
+        memset(&out[k], 0, sizeof(out[k]));
+        out[k].score = out[k].statistic = out[k].df = NAN;
     }
-    if (rc == AIPM_OK && !isnan(out->score))
-        out->drifted = aipm_drift_test_is_p_value(out->test)
-                           ? out->score < out->threshold
-                           : out->score >= out->threshold;
+    if ((rc = sorted_copy(ref, n_ref, &r, &nr)) == 0 &&
+        (rc = sorted_copy(cur, n_cur, &c, &nc)) == 0)
+        nu = distinct2(r, nr, c, nc);
+    for (k = 0; rc == 0 && k < n; k++) {
+        aipm_drift_result *o = &out[k];
+        int t = tests[k] < 0 ? (int)aipm_drift_default_test(nr, nu, kind)
+                             : tests[k];
+        double th = thresholds ? thresholds[k] : NAN;
+
+        o->n_ref = nr;
+        o->n_cur = nc;
+        o->n_unique = nu;
+        o->test = (aipm_drift_test)t;
+        if ((unsigned)t >= N_TESTS || nr == 0 || nc == 0 ||
+            (kind == AIPM_CATEGORICAL &&
+             (t == AIPM_DRIFT_KS || t == AIPM_DRIFT_WASSERSTEIN))) {
+            rc = AIPM_EINVALID; /* categories have no order or distance */
+            break;
+        }
+        o->threshold = isnan(th) ? aipm_drift_test_threshold(o->test) : th;
+        if ((rc = compare_sorted(o->test, kind, r, nr, c, nc, o)) == 0 &&
+            !isnan(o->score))
+            o->drifted = aipm_drift_test_is_p_value(o->test)
+                             ? o->score < o->threshold
+                             : o->score >= o->threshold;
+    }
     free(r);
     free(c);
     return rc;
@@ -564,15 +643,30 @@ int aipm_drift_compare(aipm_drift_test test, aipm_feature_kind kind,
                        const double *ref, size_t n_ref, const double *cur,
                        size_t n_cur, double threshold, aipm_drift_result *out)
 {
-    if ((unsigned)test >= N_TESTS) {
-        memset(out, 0, sizeof(*out));
+    int t = (unsigned)test < N_TESTS ? (int)test : (int)N_TESTS;
+
+    return compare(&t, 1, kind, ref, n_ref, cur, n_cur, &threshold, out);
+}
+
+int aipm_drift_compare_many(const aipm_drift_test *tests, size_t n,
+                            aipm_feature_kind kind, const double *ref,
+                            size_t n_ref, const double *cur, size_t n_cur,
+                            aipm_drift_result *out)
+{
+    int t[16];
+    size_t k;
+
+    if (n > 16)
         return AIPM_EINVALID;
-    }
-    return compare((int)test, kind, ref, n_ref, cur, n_cur, threshold, out);
+    for (k = 0; k < n; k++)
+        t[k] = (unsigned)tests[k] < N_TESTS ? (int)tests[k] : (int)N_TESTS;
+    return compare(t, n, kind, ref, n_ref, cur, n_cur, NULL, out);
 }
 
 int aipm_drift_auto(aipm_feature_kind kind, const double *ref, size_t n_ref,
                     const double *cur, size_t n_cur, aipm_drift_result *out)
 {
-    return compare(-1, kind, ref, n_ref, cur, n_cur, NAN, out);
+    int t = -1;
+
+    return compare(&t, 1, kind, ref, n_ref, cur, n_cur, NULL, out);
 }
