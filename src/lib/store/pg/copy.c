@@ -160,6 +160,7 @@ int pg_event_put_many(aipm_store *base, int64_t batch_id,
         if (!inserted[i])
             continue;
         claimed[k] = 1;
+        s->tx_events++;
         aipm_store__event_sum_add(&s->ev_batch, &s->ev_rows, &s->ev_hash,
                                   batch_id, e);
     }

@@ -58,6 +58,9 @@ typedef struct pg_store {
      * the SQLite backend does): its id (0: none), rows, running digest. */
     int64_t ev_batch, ev_rows;
     aipm_sha256 ev_hash;
+    /* Events inserted by the open transaction: many, and the planner's
+     * statistics are refreshed after its commit (pg_commit). */
+    int64_t tx_events;
     char url[1024]; /* redacted, for messages */
 } pg_store;
 

@@ -364,8 +364,16 @@ static int pg_begin(aipm_store *base, aipm_error *err)
     if (rc == 0 && (rc = lock_store(s, err)) != 0)
         aipm_pg__exec(s, "ROLLBACK", NULL, NULL, NULL);
     s->in_tx = rc == 0;
+    s->tx_events = 0;
     return rc;
 }
+
+/* After a commit that inserted many events, the planner's statistics of
+ * the table are refreshed at once: without them the analysis that
+ * follows an ingest is planned blind (autovacuum's ANALYZE comes a minute
+ * or more later): at 10M events it took 43.3 s, and 15.8 s after a 0.57 s
+ * ANALYZE. Only speed: a failure is ignored. */
+#define PG_ANALYZE_AFTER 10000
 
 static int pg_commit(aipm_store *base, aipm_error *err)
 {
@@ -373,6 +381,9 @@ static int pg_commit(aipm_store *base, aipm_error *err)
     int rc = aipm_pg__exec(s, "COMMIT", NULL, NULL, err);
 
     s->in_tx = 0;
+    if (rc == 0 && s->tx_events >= PG_ANALYZE_AFTER)
+        aipm_pg__exec(s, "ANALYZE events", NULL, NULL, NULL);
+    s->tx_events = 0;
     return rc;
 }
 
@@ -383,6 +394,7 @@ static void pg_rollback(aipm_store *base)
     if (s->in_tx)
         aipm_pg__exec(s, "ROLLBACK", NULL, NULL, NULL);
     s->in_tx = 0;
+    s->tx_events = 0;
 }
 
 /* ---- batches ---- */
@@ -647,9 +659,11 @@ static int pg_event_put(aipm_store *base, int64_t batch_id,
     if (rc)
         return rc;
     *inserted = n > 0;
-    if (*inserted)
+    if (*inserted) {
+        s->tx_events++;
         aipm_store__event_sum_add(&s->ev_batch, &s->ev_rows, &s->ev_hash,
                                   batch_id, row);
+    }
     return AIPM_OK;
 }
 
