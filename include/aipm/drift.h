@@ -22,7 +22,9 @@
  * range); otherwise of each distinct value. PSI replaces an empty share
  * by 1e-4 (or the smallest share / 1e6 when that is <= 1e-4).
  *
- * Samples are arrays of doubles; NaN values are dropped. A categorical
+ * Samples are arrays of doubles; NaN and infinite values are dropped (a
+ * missing value; numpy's histogram refuses infinities, and no distance
+ * is defined with them), and the results count what was kept. A categorical
  * feature's values are category codes (any doubles; equal means same).
  * The functions sort copies; the inputs are not changed.
  */
@@ -74,7 +76,8 @@ typedef struct aipm_drift_result {
     double df;
     double threshold;
     int drifted;
-    size_t n_ref, n_cur, n_unique; /* after NaNs are dropped */
+    size_t n_ref, n_cur, n_unique; /* after NaNs and infinities are
+                                      dropped */
 } aipm_drift_result;
 
 /* Compare cur with ref by test (threshold NAN: the test's default).
@@ -96,7 +99,7 @@ int aipm_drift_compare_many(const aipm_drift_test *tests, size_t n,
 int aipm_drift_auto(aipm_feature_kind kind, const double *ref, size_t n_ref,
                     const double *cur, size_t n_cur, aipm_drift_result *out);
 
-/* ---- the statistics themselves, on sorted samples without NaN ---- */
+/* ---- the statistics themselves, on sorted finite samples ---- */
 
 /* Two-sided two-sample Kolmogorov-Smirnov: D, and its p-value as
  * scipy.stats.ks_2samp's default gives it: exact (the lattice paths that

@@ -289,6 +289,28 @@ static void test_default_choice(void **state)
     assert_int_equal(aipm_drift_auto(AIPM_NUMERICAL, g, 1500, h, 1200, &r), 0);
     assert_int_equal(r.test, AIPM_DRIFT_WASSERSTEIN);
     assert_true(r.n_ref == 1500 && r.n_cur == 1200);
+    /* infinities are dropped as NaNs are: the same as without them */
+    {
+        static const double inf_ref[5] = {1, 2, INFINITY, 3, -INFINITY},
+                            fin_ref[3] = {1, 2, 3}, cur[4] = {2, 3, 4, 5};
+        static const aipm_drift_test all[4] = {
+            AIPM_DRIFT_KS, AIPM_DRIFT_WASSERSTEIN, AIPM_DRIFT_PSI,
+            AIPM_DRIFT_JENSENSHANNON};
+        aipm_drift_result a[4], b[4];
+        int k;
+
+        assert_int_equal(aipm_drift_compare_many(all, 4, AIPM_NUMERICAL,
+                                                 inf_ref, 5, cur, 4, a),
+                         0);
+        assert_int_equal(aipm_drift_compare_many(all, 4, AIPM_NUMERICAL,
+                                                 fin_ref, 3, cur, 4, b),
+                         0);
+        for (k = 0; k < 4; k++) {
+            assert_true(isfinite(a[k].score));
+            assert_true(a[k].score == b[k].score);
+        }
+        assert_true(a[0].n_ref == 3);
+    }
     /* NaNs are dropped; an empty sample is refused */
     assert_int_equal(aipm_drift_auto(AIPM_NUMERICAL, nan3, 3, nan3, 1, &r),
                      AIPM_EINVALID);

@@ -467,7 +467,8 @@ static int sort_values(double *v, size_t n)
     return AIPM_OK;
 }
 
-/* A sorted copy of v without NaNs: *out (malloc'd), its length *n. */
+/* A sorted copy of v without NaNs and infinities: *out (malloc'd), its
+ * length *n. */
 static int sorted_copy(const double *v, size_t nv, double **out, size_t *n)
 {
     size_t i;
@@ -476,7 +477,7 @@ static int sorted_copy(const double *v, size_t nv, double **out, size_t *n)
     if ((*out = malloc((nv ? nv : 1) * sizeof(double))) == NULL)
         return AIPM_ENOMEM;
     for (i = 0; i < nv; i++)
-        if (!isnan(v[i]))
+        if (isfinite(v[i]))
             (*out)[(*n)++] = v[i];
     return sort_values(*out, *n);
 }
