@@ -24,7 +24,6 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 typedef struct walk {
-    int shape;
     int64_t rows;
     aipm_sha256 h;
     ch_buf scratch;
@@ -75,7 +74,6 @@ static void parse(const uint8_t *p, size_t n, size_t piece, int shape, walk *w,
     size_t at;
 
     memset(w, 0, sizeof(*w));
-    w->shape = shape;
     aipm_sha256_init(&w->h);
     memset(rs, 0, sizeof(*rs));
     rs->fn = shape ? typed_row : event_row;

@@ -271,22 +271,31 @@ static size_t distinct2(const double *a, size_t na, const double *b, size_t nb)
     return n;
 }
 
-/* Counts per distinct value of both samples together (k of them), into
- * ca and cb (k each, malloc'd by the caller at distinct2 entries). */
-static size_t value_counts(const double *a, size_t na, const double *b,
-                           size_t nb, double *ca, double *cb)
+/* Counts per distinct value of both samples together: *k values, the
+ * reference's counts in *ca and the current's in *cb (malloc'd). */
+static int value_counts(const double *a, size_t na, const double *b, size_t nb,
+                        double **ca, double **cb, size_t *k)
 {
-    size_t i = 0, j = 0, k = 0;
+    size_t i = 0, j = 0, n = distinct2(a, na, b, nb);
 
+    *ca = malloc((n ? n : 1) * sizeof(double));
+    *cb = malloc((n ? n : 1) * sizeof(double));
+    if (*ca == NULL || *cb == NULL) {
+        free(*ca);
+        free(*cb);
+        *ca = *cb = NULL;
+        return AIPM_ENOMEM;
+    }
+    *k = 0;
     while (i < na || j < nb) {
         size_t i0 = i, j0 = j;
 
         skip_value(a, na, &i, b, nb, &j, next_value(a, na, i, b, nb, j));
-        ca[k] = (double)(i - i0);
-        cb[k] = (double)(j - j0);
-        k++;
+        (*ca)[*k] = (double)(i - i0);
+        (*cb)[*k] = (double)(j - j0);
+        (*k)++;
     }
-    return k;
+    return AIPM_OK;
 }
 
 /* numpy's histogram_bin_edges(both, "sturges"): width = range /
@@ -367,12 +376,8 @@ static int shares(aipm_feature_kind kind, const double *r, size_t nr,
             bin_counts(c, nc, e, *k, *pc);
         }
         free(e);
-    } else {
-        *k = distinct2(r, nr, c, nc);
-        *ps = malloc(*k * sizeof(double));
-        *pc = malloc(*k * sizeof(double));
-        if (*ps && *pc)
-            value_counts(r, nr, c, nc, *ps, *pc);
+    } else if (value_counts(r, nr, c, nc, ps, pc, k) != 0) {
+        return AIPM_ENOMEM;
     }
     if (*ps == NULL || *pc == NULL) {
         free(*ps);
@@ -497,31 +502,28 @@ static double pop_sd(const double *a, size_t n)
 
 /* Chi-square of the current counts against the reference's shares scaled
  * to the current total (scipy.stats.chisquare(f_obs, f_exp)). */
-static void chisquare(const double *r, size_t nr, const double *c, size_t nc,
-                      aipm_drift_result *out, int *oom)
+static int chisquare(const double *r, size_t nr, const double *c, size_t nc,
+                     aipm_drift_result *out)
 {
-    size_t k = distinct2(r, nr, c, nc), i;
-    double *ca = malloc(k * sizeof(double)), *cb = malloc(k * sizeof(double));
-    double scale = (double)nc / (double)nr, chi2 = 0;
+    double *ca, *cb, scale = (double)nc / (double)nr, chi2 = 0;
+    size_t k, i;
 
-    if (ca == NULL || cb == NULL) {
-        *oom = 1;
-    } else {
-        value_counts(r, nr, c, nc, ca, cb);
-        for (i = 0; i < k; i++) {
-            double e = ca[i] * scale, o = cb[i];
+    if (value_counts(r, nr, c, nc, &ca, &cb, &k) != 0)
+        return AIPM_ENOMEM;
+    for (i = 0; i < k; i++) {
+        double e = ca[i] * scale, o = cb[i];
 
-            chi2 += e > 0 ? (o - e) * (o - e) / e : INFINITY;
-        }
-        out->statistic = chi2;
-        out->df = (double)k - 1;
-        /* one value in both: nothing can differ */
-        out->score = k < 2         ? 1.0
-                     : isinf(chi2) ? 0.0
-                                   : gsl_cdf_chisq_Q(chi2, out->df);
+        chi2 += e > 0 ? (o - e) * (o - e) / e : INFINITY;
     }
+    out->statistic = chi2;
+    out->df = (double)k - 1;
+    /* one value in both: nothing can differ */
+    out->score = k < 2         ? 1.0
+                 : isinf(chi2) ? 0.0
+                               : gsl_cdf_chisq_Q(chi2, out->df);
     free(ca);
     free(cb);
+    return AIPM_OK;
 }
 
 /* The z-test of two proportions: the smallest value against the rest. */
@@ -554,7 +556,7 @@ static int compare_sorted(aipm_drift_test test, aipm_feature_kind kind,
 {
     double *ps, *pc;
     size_t k;
-    int rc, oom = 0;
+    int rc;
 
     switch (test) {
     case AIPM_DRIFT_KS:
@@ -569,8 +571,7 @@ static int compare_sorted(aipm_drift_test test, aipm_feature_kind kind,
         break;
     }
     case AIPM_DRIFT_CHISQUARE:
-        chisquare(r, nr, c, nc, out, &oom);
-        break;
+        return chisquare(r, nr, c, nc, out);
     case AIPM_DRIFT_Z:
         ztest(r, nr, c, nc, out);
         break;
@@ -590,7 +591,7 @@ static int compare_sorted(aipm_drift_test test, aipm_feature_kind kind,
         free(pc);
         break;
     }
-    return oom ? AIPM_ENOMEM : AIPM_OK;
+    return AIPM_OK;
 }
 
 /* Both samples sorted without NaN once, then compared by each of the n

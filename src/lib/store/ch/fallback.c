@@ -71,9 +71,11 @@ void aipm_ch__copy_drop(ch_store *s)
 }
 
 /* The visible events (through_batch > 0: of batches up to it; since: only
- * those a graph made at *since lacks) into a new private store c. */
+ * those a graph made at *since lacks) into a new private store c; visible:
+ * the visibility clause when the caller has it (NULL: read here). */
 static int copy_open(aipm_store *base, int64_t through_batch,
-                     const aipm_store_mark *since, copy *c, aipm_error *err)
+                     const aipm_store_mark *since, const ch_buf *visible,
+                     copy *c, aipm_error *err)
 {
     ch_store *s = (ch_store *)base;
     const char *tmp = getenv("TMPDIR");
@@ -100,7 +102,9 @@ static int copy_open(aipm_store *base, int64_t through_batch,
     }
     f.st = c->st;
     aipm_ch__putf(&q, "SELECT " CH_COLUMNS " FROM %s.events WHERE ", s->db);
-    if ((rc = aipm_ch__visible(s, &q, through_batch, err)) != 0)
+    if (visible)
+        aipm_ch__put(&q, visible->p, visible->n);
+    else if ((rc = aipm_ch__visible(s, &q, through_batch, err)) != 0)
         goto done;
     if (since)
         aipm_ch__putf(&q, " AND batch_id > %lld AND seq > %lld",
@@ -143,7 +147,7 @@ static int copy_visible(aipm_store *st, aipm_store **out, aipm_error *err)
     if (s->cached.st == NULL || s->cached.key.n != key.n ||
         memcmp(s->cached.key.p, key.p, key.n) != 0) {
         aipm_ch__copy_drop(s);
-        if ((rc = copy_open(st, 0, NULL, &s->cached, err)) != 0) {
+        if ((rc = copy_open(st, 0, NULL, &key, &s->cached, err)) != 0) {
             aipm_ch__buf_free(&key);
             return rc;
         }
@@ -290,7 +294,7 @@ int aipm_ch__first_uses(aipm_store *st, int64_t through_batch,
                         void *ctx, aipm_error *err)
 {
     copy c;
-    int rc = copy_open(st, through_batch, since, &c, err);
+    int rc = copy_open(st, through_batch, since, NULL, &c, err);
 
     if (rc == AIPM_OK)
         rc = aipm_store_first_uses(c.st, INT64_MAX, NULL, cb, ctx, err);
@@ -304,7 +308,7 @@ int aipm_ch__first_memberships(aipm_store *st, int64_t through_batch,
                                aipm_error *err)
 {
     copy c;
-    int rc = copy_open(st, through_batch, since, &c, err);
+    int rc = copy_open(st, through_batch, since, NULL, &c, err);
 
     if (rc == AIPM_OK)
         rc = aipm_store_first_memberships(c.st, INT64_MAX, NULL, cb, ctx, err);
