@@ -98,14 +98,52 @@ typedef struct aipm_decision_policy {
     double auto_max_risk;   /* ... and at or below this risk (NAN: any) */
 } aipm_decision_policy;
 
+/* policies.models.promote: what a registered version of a model must
+ * show on its holdout to be promoted to production (models.h). */
+typedef struct aipm_metric_bound {
+    char *metric; /* a holdout metric of the model, e.g. auc */
+    double bound;
+    int is_max; /* max: the metric may not exceed bound; else a floor */
+} aipm_metric_bound;
+
+typedef struct aipm_promote_rule {
+    char *model; /* value or adoption */
+    aipm_metric_bound *bounds;
+    int n_bounds;
+    char *gap_metric;       /* fairness: this metric of the segments ... */
+    double max_gap;         /* ... may differ by at most this (NAN: none) */
+    double min_rows;        /* segments with fewer holdout rows are left out */
+    double max_segment_ece; /* no segment's calibration error above (NAN) */
+    int on_alert_rollback;  /* on_alert: rollback (else alert only) */
+} aipm_promote_rule;
+
 /* policies.models: when a model is used, and when its forecasts count
  * without review. */
 typedef struct aipm_model_policy {
-    double min_trained;       /* the ranking model is used over RICE once it
-                               * learns from this many shipped items (10) */
-    double max_backtest_wape; /* a forecast whose model did worse in its
-                               * backtest waits for people (NAN: none) */
+    double min_trained;         /* the ranking model is used over RICE once it
+                                 * learns from this many shipped items (10) */
+    double max_backtest_wape;   /* a forecast whose model did worse in its
+                                 * backtest waits for people (NAN: none) */
+    aipm_promote_rule *promote; /* policies.models.promote */
+    int n_promote;
 } aipm_model_policy;
+
+/* policies.monitor: when `aipm monitor` warns and alerts (monitor.h). */
+typedef struct aipm_monitor_feature {
+    char *model, *feature; /* feature "score": the model's score */
+    char *test;            /* a drift.h test name; NULL: the default */
+    double threshold;      /* NAN: the test's default */
+} aipm_monitor_feature;
+
+typedef struct aipm_monitor_policy {
+    int set;                    /* written in aipm.yaml */
+    double dataset_drift_share; /* dataset drift at this share (0.5) */
+    double max_ece;             /* calibration alert above (0.1) */
+    double max_mape;            /* forecast alert above (0.5) */
+    double min_coverage_80;     /* forecast alert below (0.5) */
+    aipm_monitor_feature *features;
+    int n_features;
+} aipm_monitor_policy;
 
 /* policies.fairness: a metric's lift may not differ between segments by
  * more than max_gap for a record to count without review. */
@@ -135,7 +173,8 @@ typedef struct aipm_config {
     int n_pii;
     aipm_fairness_policy *fairness; /* policies.fairness */
     int n_fairness;
-    aipm_model_policy models; /* policies.models */
+    aipm_model_policy models;    /* policies.models */
+    aipm_monitor_policy monitor; /* policies.monitor */
 } aipm_config;
 
 /* The decision rule for kind: its own, else the "*" rule, else the
@@ -143,6 +182,11 @@ typedef struct aipm_config {
  * *index gets its position in policies.decisions, or -1 for the default. */
 const aipm_decision_policy *
 aipm_config_decision_rule(const aipm_config *cfg, const char *kind, int *index);
+
+/* The promotion rule of a model, or NULL when policies.models.promote
+ * has none (then only the approvals and the PII rule apply). */
+const aipm_promote_rule *aipm_config_promote_rule(const aipm_config *cfg,
+                                                  const char *model);
 
 /* Whether policies.pii marks "dataset.column": it names the pair, or the
  * column alone. */

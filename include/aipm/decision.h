@@ -47,6 +47,12 @@ int aipm_decision_record(aipm_store *st, const aipm_decision_spec *spec,
                          int64_t now_ms, const char *checkpoint,
                          char id_out[37], aipm_error *err);
 
+/* The accepted batches of each dataset (NULL-terminated; NULL: none) as
+ * inputs["<dataset>_batches"] = [{"id", "rows_sha256"}], and each id
+ * appended to ids: what a record (or a model version) read. */
+int aipm_decision_inputs(aipm_store *st, const char *const *datasets,
+                         json_t *inputs, json_t *ids, aipm_error *err);
+
 /* The code version compiled in: git describe of the source tree. */
 const char *aipm_code_version(void);
 

@@ -17,6 +17,7 @@
 
 #include "aipm/config.h"
 #include "aipm/core.h"
+#include "aipm/models.h"
 #include "aipm/store.h"
 
 #include <jansson.h>
@@ -153,6 +154,36 @@ typedef struct aipm_adoption_opts {
  * catalog; AIPM_EINVALID when there is nothing to forecast from. */
 int aipm_adoption_run(json_t **out, aipm_adoption *a, const char *feature,
                       const aipm_adoption_opts *o, aipm_error *err);
+
+/* ---- the adoption model of the registry (models.h) ---- */
+
+/* Train the hazard model of every catalog feature with adopters on the
+ * days before the cutoff, per segment (by, as aipm_adoption_open), and
+ * evaluate it as a classifier on the days from the cutoff on: for each
+ * user at risk at the cutoff (seen before it, not adopted), the predicted
+ * probability of adopting within the holdout window against whether they
+ * did - AUC, log loss, Brier score and expected calibration error
+ * (calibration.h), overall, per feature and per segment, with the
+ * predicted-vs-observed table by decile; and the 80% interval coverage
+ * of the forecasts' backtests (coverage_80). cutoff_ms 0: the holdout is
+ * the last horizon days (horizon 0: 28). */
+int aipm_adoption_model_train(aipm_model_fit *out, aipm_store *st,
+                              const aipm_config *cfg, const char *by,
+                              int64_t cutoff_ms, int horizon,
+                              const char *graph_snapshot, aipm_error *err);
+
+/* The adoption model's monitoring reading (models.h) for a version's
+ * artifact: the features and predicted probabilities of the users at
+ * risk now; the version's calibration on the newest labelled window (the
+ * users at risk at now - horizon, scored with the version's parameters,
+ * against whether they adopted by now: AUC, Brier, log loss, ECE and the
+ * decile table); and every adoption forecast decision record against the
+ * adopters observed since (MAPE of the days seen so far, the share of
+ * them inside the 80% interval). */
+int aipm_adoption_model_reading(aipm_model_reading *out, aipm_store *st,
+                                const aipm_config *cfg, const json_t *artifact,
+                                const char *graph_snapshot, int64_t now_ms,
+                                aipm_error *err);
 
 #ifdef __cplusplus
 }

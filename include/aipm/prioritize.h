@@ -17,6 +17,7 @@
 
 #include "aipm/config.h"
 #include "aipm/core.h"
+#include "aipm/models.h"
 #include "aipm/store.h"
 
 #ifdef __cplusplus
@@ -40,6 +41,10 @@ typedef struct aipm_pz_opts {
     const char *checkpoint; /* the audit checkpoint to keep (NULL: none) */
     int backtest;
     int64_t cutoff_ms; /* backtest: 0 = the median ship day */
+    /* The value model used: 0 the version the registry's production
+     * alias of "value" points at, else one trained in the run; > 0 that
+     * registered version (a replay); -1 one trained in the run. */
+    int64_t model_version;
     aipm_progress_fn progress;
     void *progress_ctx;
 } aipm_pz_opts;
@@ -56,6 +61,29 @@ double aipm_spearman(const double *x, const double *y, int n);
  * them (aipm_prioritize refuses with AIPM_EBLOCKED). Identifiers that are
  * only counted (events.user_id, feedback.account_id) are not features. */
 extern const char *const aipm_pz_feature_columns[];
+
+/* Train the value model for the registry (models.h): the regression
+ * aipm_prioritize ranks with, fitted on the items shipped before the
+ * cutoff (features as of their decision day, outcomes measured from data
+ * before the cutoff), evaluated on the items shipped from the cutoff on
+ * (outcomes measured through now_ms): MAE, RMSE and Spearman of
+ * predicted against realized value, overall and per backlog area.
+ * cutoff_ms 0: the ship day that leaves the last quarter of shipped items
+ * (at least AIPM_PZ_MIN_HOLDOUT) for the holdout. AIPM_EINVALID, saying
+ * how many there are, when fewer than policies.models.min_trained items
+ * are before the cutoff or fewer than AIPM_PZ_MIN_HOLDOUT after it. */
+#define AIPM_PZ_MIN_HOLDOUT 5
+int aipm_pz_model_train(aipm_model_fit *out, aipm_store *st,
+                        const aipm_config *cfg, int64_t cutoff_ms,
+                        int64_t now_ms, uint64_t seed, aipm_error *err);
+
+/* The value model's monitoring reading (models.h) for a version's
+ * artifact: the features of the open backlog items now, with their
+ * predicted value as the score, and the version's MAE, RMSE and Spearman
+ * on the items shipped since its cutoff whose outcome is measurable. */
+int aipm_pz_model_reading(aipm_model_reading *out, aipm_store *st,
+                          const aipm_config *cfg, const json_t *artifact,
+                          int64_t now_ms, aipm_error *err);
 
 int aipm_prioritize(char **json_out, aipm_store *st, const aipm_config *cfg,
                     const aipm_pz_opts *o, aipm_error *err);

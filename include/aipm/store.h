@@ -409,6 +409,64 @@ typedef int (*aipm_policy_cb)(void *ctx, const aipm_policy_row *row);
 int aipm_store_policy_list(aipm_store *st, int latest_only, aipm_policy_cb cb,
                            void *ctx, aipm_error *err);
 
+/* ---- the model registry ---- */
+
+/* A trained model version: immutable once stored. */
+typedef struct aipm_model_row {
+    const char *name;            /* value, adoption */
+    int64_t version;             /* 1, 2, ... per name */
+    int64_t seq;                 /* the audit entry that records it */
+    int64_t time_ms;             /* when trained */
+    const char *actor;           /* who trained it */
+    const char *artifact_sha256; /* of artifact */
+    const char *artifact;        /* the parameters (canonical JSON) */
+    const char *card;            /* the model card (canonical JSON) */
+} aipm_model_row;
+
+int aipm_store_model_put(aipm_store *st, const aipm_model_row *row,
+                         aipm_error *err);
+typedef int (*aipm_model_cb)(void *ctx, const aipm_model_row *row);
+/* Versions by name, then version (name NULL: every model; version 0:
+ * every version). */
+int aipm_store_model_list(aipm_store *st, const char *name, int64_t version,
+                          aipm_model_cb cb, void *ctx, aipm_error *err);
+
+/* A move of an alias (production, candidate, any name) of a model. */
+typedef struct aipm_alias_move_row {
+    int64_t seq; /* the audit entry that records it */
+    const char *name, *alias;
+    int64_t from_version; /* 0: the alias was not set */
+    int64_t to_version;   /* 0: the alias is removed */
+    int64_t time_ms;
+    const char *actor, *reason;
+} aipm_alias_move_row;
+
+/* Log the move and point the alias at to_version (0: remove it). */
+int aipm_store_alias_move(aipm_store *st, const aipm_alias_move_row *row,
+                          aipm_error *err);
+typedef int (*aipm_alias_move_cb)(void *ctx, const aipm_alias_move_row *row);
+/* The moves of a model's aliases (name NULL: every model), oldest first. */
+int aipm_store_alias_moves(aipm_store *st, const char *name,
+                           aipm_alias_move_cb cb, void *ctx, aipm_error *err);
+/* Where an alias points now; *version 0 when it is not set. */
+int aipm_store_alias_get(aipm_store *st, const char *name, const char *alias,
+                         int64_t *version, aipm_error *err);
+
+/* A monitoring run (`aipm monitor`): its overall status and report. */
+typedef struct aipm_monitor_row {
+    int64_t seq; /* the audit entry that records it */
+    int64_t time_ms;
+    const char *status; /* ok, warn or alert */
+    const char *report; /* canonical JSON */
+} aipm_monitor_row;
+
+int aipm_store_monitor_put(aipm_store *st, const aipm_monitor_row *row,
+                           aipm_error *err);
+typedef int (*aipm_monitor_cb)(void *ctx, const aipm_monitor_row *row);
+/* The runs, newest first; limit 0: all. */
+int aipm_store_monitor_list(aipm_store *st, int64_t limit, aipm_monitor_cb cb,
+                            void *ctx, aipm_error *err);
+
 /* ---- the digest of the rows a batch stored ---- */
 
 typedef int (*aipm_rows_digest_cb)(void *ctx, int64_t batch_id, int64_t rows,

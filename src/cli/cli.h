@@ -147,6 +147,8 @@ int cmd_graph(int argc, char **argv);
 int cmd_users(int argc, char **argv);
 int cmd_keys(int argc, char **argv);
 int cmd_policy(int argc, char **argv);
+int cmd_model(int argc, char **argv);
+int cmd_monitor(int argc, char **argv);
 /* `forecast bass`'s fit and document (cmd_forecast.c), for its replay. */
 int cli_bass_doc(const aipm_series *s, int form, int64_t holdout,
                  int64_t horizon, json_t **out, aipm_error *err);

@@ -516,6 +516,9 @@ static int run_again(void *ctx, const aipm_decision_row *r, json_t **doc,
         o.link_threshold = num_param(p, "link_threshold", 0);
         o.backtest = json_is_true(json_object_get(p, "backtest"));
         o.cutoff_ms = (int64_t)num_param(p, "cutoff_ms", 0);
+        /* the registered version it ranked with; null or absent: trained
+         * in the run, so trained again rather than taken from production */
+        o.model_version = (int64_t)num_param(p, "model_version", -1);
         o.now_ms = r->time_ms;
         o.record = 0;
         rc = aipm_prioritize(&text, ws->store, ws->config, &o, err);

@@ -10,7 +10,7 @@ static void help(void)
     printf(
         "usage: aipm prioritize [--capacity WEEKS] [--risk-aversion L]\n"
         "                       [--draws N] [--seed S] [--threshold X]\n"
-        "                       [--limit N] [--no-record]\n"
+        "                       [--limit N] [--model-version N] [--no-record]\n"
         "       aipm prioritize --backtest [--cutoff DATE]\n"
         "\n"
         "Ranks the open backlog items (idea, planned, in_progress) by\n"
@@ -28,6 +28,10 @@ static void help(void)
         "risk-adjusted value within WEEKS (exact knapsack, half-weeks).\n"
         "Each run is stored as a decision record (--no-record: not).\n"
         "\n"
+        "The value model: the version of model \"value\" the registry's\n"
+        "production alias points at (aipm model), else one trained in this\n"
+        "run; --model-version N ranks with registered version N instead.\n"
+        "\n"
         "--backtest trains on items shipped before the cutoff (default: the\n"
         "median ship day), predicts the ones shipped after it, and reports\n"
         "the Spearman correlation of predicted and realized value next to\n"
@@ -44,7 +48,22 @@ static const char *fmt3(char *buf, size_t n, json_t *v)
     return buf;
 }
 
-static void print_human(const char *text, int64_t limit)
+/* Which value model ranked: a registered version (the production alias's
+ * unless one was asked for) or one trained in the run. */
+static void print_model_source(json_t *model, int64_t asked)
+{
+    json_t *reg = json_object_get(model, "registry");
+
+    if (reg)
+        printf("  model: %s@%lld (registry%s)\n",
+               cli_text(json_string_value(json_object_get(reg, "name"))),
+               (long long)json_integer_value(json_object_get(reg, "version")),
+               asked > 0 ? "" : ", production");
+    else
+        printf("  model: trained in this run\n");
+}
+
+static void print_human(const char *text, int64_t limit, int64_t asked)
 {
     json_error_t jerr;
     json_t *d = json_loads(text, 0, &jerr), *it, *m, *b;
@@ -84,6 +103,7 @@ static void print_human(const char *text, int64_t limit)
            json_string_value(json_object_get(d, "as_of")),
            json_string_value(json_object_get(m, "kind")),
            (long long)json_integer_value(json_object_get(m, "trained_on")));
+    print_model_source(m, asked);
     if (json_object_get(m, "note"))
         printf("  note: %s\n",
                cli_text(json_string_value(json_object_get(m, "note"))));
@@ -197,6 +217,10 @@ int cmd_prioritize(int argc, char **argv)
                 i++;
             } else if (cli_parse_i64(argv[++i], &limit) != 0)
                 return cli_usage_error("--limit needs a number");
+        } else if (strcmp(a, "--model-version") == 0 && i + 1 < argc) {
+            if (cli_parse_i64(argv[++i], &o.model_version) != 0)
+                return cli_usage_error("--model-version needs a version "
+                                       "number (aipm model list shows them)");
         } else if (strcmp(a, "--no-record") == 0)
             o.record = 0;
         else if (strcmp(a, "--backtest") == 0)
@@ -211,11 +235,15 @@ int cmd_prioritize(int argc, char **argv)
                 "prioritize", a, i + 1 == argc,
                 (const char *const[]){"--capacity", "--risk-aversion",
                                       "--draws", "--seed", "--threshold",
-                                      "--limit", "--cutoff", NULL},
+                                      "--limit", "--cutoff", "--model-version",
+                                      NULL},
                 (const char *const[]){"--no-record", "--backtest", NULL});
     }
     if (o.cutoff_ms && !o.backtest)
         return cli_usage_error("--cutoff goes with --backtest");
+    if (o.model_version && o.backtest)
+        return cli_usage_error("--model-version does not go with --backtest "
+                               "(a backtest trains before its cutoff)");
     if ((rc = ws_open(&ws)) != 0)
         return rc;
     o.now_ms = aipm_now_ms();
@@ -228,7 +256,7 @@ int cmd_prioritize(int argc, char **argv)
         if (g_cli.json)
             printf("%s\n", text);
         else
-            print_human(text, limit);
+            print_human(text, limit, o.model_version);
     } else
         rc = cli_fail(&err);
     free(text);

@@ -18,6 +18,8 @@
 #include <unistd.h>
 
 #include "aipm/config.h"
+
+#include <jansson.h>
 #include "testutil.h"
 
 typedef struct tmp {
@@ -133,6 +135,97 @@ static void test_policy_values(void **state)
     assert_true(cfg->data.max_quarantine_share == 0.05);
     assert_int_equal(cfg->data.schema_change_blocks, 0);
     aipm_config_free(cfg);
+}
+
+/* policies.models.promote and policies.monitor: the values as written,
+ * the defaults where not, and the errors at the lines counted below. */
+static void test_model_policies(void **state)
+{
+    tmp *t = *state;
+    aipm_config *cfg = NULL;
+    aipm_error err;
+    const aipm_promote_rule *r;
+    json_t *pol;
+
+    assert_int_equal(
+        load(t,
+             "policies:\n"
+             "  models:\n"
+             "    promote:\n"
+             "      - model: adoption\n"
+             "        min: {auc: 0.6, coverage_80: 0.7}\n"
+             "        max: {ece: 0.05}\n"
+             "        fairness: {metric: auc, max_gap: 0.15}\n"
+             "        max_segment_ece: 0.1\n"
+             "        on_alert: rollback\n"
+             "      - {model: value, min: {spearman: 0.3}}\n"
+             "  monitor:\n"
+             "    max_ece: 0.08\n"
+             "    features:\n"
+             "      - {model: value, feature: reach, test: psi, threshold: "
+             "0.2}\n",
+             &cfg, &err),
+        AIPM_OK);
+    assert_int_equal(cfg->models.n_promote, 2);
+    r = aipm_config_promote_rule(cfg, "adoption");
+    assert_non_null(r);
+    assert_int_equal(r->n_bounds, 3);
+    assert_string_equal(r->bounds[0].metric, "auc");
+    assert_true(r->bounds[0].bound == 0.6 && !r->bounds[0].is_max);
+    assert_string_equal(r->bounds[2].metric, "ece");
+    assert_true(r->bounds[2].bound == 0.05 && r->bounds[2].is_max);
+    assert_string_equal(r->gap_metric, "auc");
+    assert_true(r->max_gap == 0.15 && r->min_rows == 30);
+    assert_true(r->max_segment_ece == 0.1 && r->on_alert_rollback);
+    r = aipm_config_promote_rule(cfg, "value");
+    assert_non_null(r);
+    assert_false(r->on_alert_rollback);
+    assert_true(isnan(r->max_segment_ece) && r->gap_metric == NULL);
+    assert_int_equal(cfg->monitor.set, 1);
+    assert_true(cfg->monitor.max_ece == 0.08);
+    assert_true(cfg->monitor.dataset_drift_share == 0.5); /* default */
+    assert_int_equal(cfg->monitor.n_features, 1);
+    assert_string_equal(cfg->monitor.features[0].test, "psi");
+    assert_true(cfg->monitor.features[0].threshold == 0.2);
+    /* Both appear in the policy version's JSON. */
+    pol = aipm_config_policies_json(cfg);
+    assert_non_null(json_object_get(json_object_get(pol, "models"), "promote"));
+    assert_non_null(json_object_get(pol, "monitor"));
+    json_decref(pol);
+    aipm_config_free(cfg);
+
+    /* Unset, they leave the policy version as it was: no keys at all. */
+    assert_int_equal(load(t, "product: P\n", &cfg, &err), AIPM_OK);
+    pol = aipm_config_policies_json(cfg);
+    assert_null(json_object_get(json_object_get(pol, "models"), "promote"));
+    assert_null(json_object_get(pol, "monitor"));
+    assert_null(aipm_config_promote_rule(cfg, "value"));
+    json_decref(pol);
+    aipm_config_free(cfg);
+
+    /* A metric the model does not report (line 4), an unknown model (3),
+     * a second rule for one model (4), a bad on_alert (3), an unknown
+     * drift test (5), a monitor share out of range (2). */
+    expect_error(t,
+                 "policies:\n  models:\n    promote:\n"
+                 "      - {model: value, min: {auc: 0.6}}\n",
+                 4);
+    expect_error(t, "policies:\n  models:\n    promote:\n      - {model: x}\n",
+                 4);
+    expect_error(t,
+                 "policies:\n  models:\n    promote:\n"
+                 "      - {model: value}\n      - {model: value}\n",
+                 5);
+    expect_error(t,
+                 "policies:\n  models:\n    promote:\n"
+                 "      - {model: value, on_alert: revert}\n",
+                 4);
+    expect_error(t,
+                 "policies:\n  monitor:\n    features:\n"
+                 "      - {model: value, feature: reach,\n"
+                 "         test: kolmogorov}\n",
+                 5);
+    expect_error(t, "policies:\n  monitor: {dataset_drift_share: 1.5}\n", 2);
 }
 
 static void test_catalog_depends(void **state)
@@ -768,6 +861,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_template, setup, teardown),
         cmocka_unit_test_setup_teardown(test_policy_values, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_model_policies, setup, teardown),
         cmocka_unit_test_setup_teardown(test_metrics_experiments, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_catalog_depends, setup, teardown),

@@ -1268,6 +1268,178 @@ static void test_readonly(void **state)
     same_count(p, "backlog", 2);
 }
 
+/* ---- 10. the model registry: versions, aliases and their moves ---- */
+
+static void rec_model(rec *r, const aipm_model_row *m)
+{
+    rec_str(r, m->name);
+    rec_int(r, m->version);
+    rec_int(r, m->seq);
+    rec_int(r, m->time_ms);
+    rec_str(r, m->actor);
+    rec_str(r, m->artifact_sha256);
+    rec_str(r, m->artifact);
+    rec_str(r, m->card);
+    rec_end(r);
+}
+
+static int on_model(void *ctx, const aipm_model_row *m)
+{
+    rec_model(ctx, m);
+    return 0;
+}
+
+static void rec_move(rec *r, const aipm_alias_move_row *mv)
+{
+    rec_int(r, mv->seq);
+    rec_str(r, mv->name);
+    rec_str(r, mv->alias);
+    rec_int(r, mv->from_version);
+    rec_int(r, mv->to_version);
+    rec_int(r, mv->time_ms);
+    rec_str(r, mv->actor);
+    rec_str(r, mv->reason);
+    rec_end(r);
+}
+
+static int on_move(void *ctx, const aipm_alias_move_row *mv)
+{
+    rec_move(ctx, mv);
+    return 0;
+}
+
+/* What a read returned (got) is exactly the rows put (want). */
+static void want_rec(const rec *want, const rec *got, const char *what,
+                     const char *name)
+{
+    assert_int_equal(got->rows, want->rows);
+    if (got->len != want->len || memcmp(got->p, want->p, want->len) != 0)
+        fail_msg("%s on %s: not the rows put:\n%s\nwant:\n%s", what, name,
+                 got->p ? got->p : "", want->p ? want->p : "");
+}
+
+/* Two versions of "value" and one of "Winrate" (put last, listed first:
+ * byte order, 'W' 0x57 < 'v' 0x76, in any database collation), read back
+ * whole and filtered; "production" of "value" moved to 1, to 2 and
+ * removed, with alias_get after each move; a move of "Winrate" logged
+ * with an earlier seq, listed first. The reference is the rows put. */
+static void test_models(void **state)
+{
+    static const aipm_model_row models[] = {
+        {"value", 2, 11, 2000, "bob", "sha-v2", "{\"w\":[2,\"" T_BS "\"]}",
+         "{\"card\":\"" T_UTF8 "\"}"},
+        {"value", 1, 10, 1000, "ann", "sha-v1", "{\"w\":[1]}",
+         "{\"card\":\"" T_NL T_TAB "\"}"},
+        {"Winrate", 1, 12, 3000, "ann", "sha-w1", "{}",
+         "{\"q\":\"" T_QUOTE "\"}"},
+    };
+    static const aipm_alias_move_row moves[] = {
+        {20, "value", "production", 0, 1, 4000, "ann", "first " T_UTF8},
+        {21, "value", "production", 1, 2, 5000, "bob", T_CR},
+        {22, "value", "production", 2, 0, 6000, "ann", ""},
+        {5, "Winrate", "candidate", 0, 1, 7000, "bob", "early seq"},
+    };
+    static const int64_t after[] = {1, 2, 0, 1}; /* alias_get, each move */
+    pair *p = need(state);
+    aipm_error err;
+    rec r[2] = {{0}}, want = {0};
+    int64_t v[2];
+    size_t i;
+    int b;
+
+    for (b = 0; b < 2; b++) {
+        OK(aipm_store_alias_get(p->st[b], "value", "production", &v[b], &err));
+        assert_int_equal(v[b], 0); /* never set */
+        OK(aipm_store_begin(p->st[b], &err));
+        for (i = 0; i < N_ELEMS(models); i++)
+            OK(aipm_store_model_put(p->st[b], &models[i], &err));
+        OK(aipm_store_commit(p->st[b], &err));
+    }
+    reopen(p, 0);
+
+    /* every model: by name (byte order), then version */
+    rec_model(&want, &models[2]);
+    rec_model(&want, &models[1]);
+    rec_model(&want, &models[0]);
+    for (b = 0; b < 2; b++) {
+        OK(aipm_store_model_list(p->st[b], NULL, 0, on_model, &r[b], &err));
+        want_rec(&want, &r[b], "every model", backend[b]);
+    }
+    same(r, "every model");
+    recs_free(r);
+    rec_free(&want);
+    /* by name */
+    rec_model(&want, &models[1]);
+    rec_model(&want, &models[0]);
+    for (b = 0; b < 2; b++) {
+        OK(aipm_store_model_list(p->st[b], "value", 0, on_model, &r[b], &err));
+        want_rec(&want, &r[b], "models by name", backend[b]);
+    }
+    same(r, "models by name");
+    recs_free(r);
+    rec_free(&want);
+    /* by version, any name */
+    rec_model(&want, &models[0]);
+    for (b = 0; b < 2; b++) {
+        OK(aipm_store_model_list(p->st[b], NULL, 2, on_model, &r[b], &err));
+        want_rec(&want, &r[b], "models by version", backend[b]);
+    }
+    same(r, "models by version");
+    recs_free(r);
+    rec_free(&want);
+    /* by name and version; an unknown name: nothing */
+    rec_model(&want, &models[1]);
+    for (b = 0; b < 2; b++) {
+        OK(aipm_store_model_list(p->st[b], "value", 1, on_model, &r[b], &err));
+        OK(aipm_store_model_list(p->st[b], "nope", 0, on_model, &r[b], &err));
+        want_rec(&want, &r[b], "models by name and version", backend[b]);
+    }
+    same(r, "models by name and version");
+    recs_free(r);
+    rec_free(&want);
+
+    /* the moves, each in a transaction of its own, read back after each */
+    for (i = 0; i < N_ELEMS(moves); i++) {
+        for (b = 0; b < 2; b++) {
+            OK(aipm_store_begin(p->st[b], &err));
+            OK(aipm_store_alias_move(p->st[b], &moves[i], &err));
+            OK(aipm_store_commit(p->st[b], &err));
+            OK(aipm_store_alias_get(p->st[b], moves[i].name, moves[i].alias,
+                                    &v[b], &err));
+            assert_int_equal(v[b], after[i]);
+        }
+    }
+    reopen(p, 0);
+    for (b = 0; b < 2; b++) {
+        OK(aipm_store_alias_get(p->st[b], "value", "production", &v[b], &err));
+        assert_int_equal(v[b], 0); /* removed */
+        OK(aipm_store_alias_get(p->st[b], "Winrate", "candidate", &v[b], &err));
+        assert_int_equal(v[b], 1);
+        OK(aipm_store_alias_get(p->st[b], "value", "candidate", &v[b], &err));
+        assert_int_equal(v[b], 0); /* another model's alias */
+    }
+    /* the log, by seq: Winrate's (seq 5) first */
+    rec_move(&want, &moves[3]);
+    for (i = 0; i < 3; i++)
+        rec_move(&want, &moves[i]);
+    for (b = 0; b < 2; b++) {
+        OK(aipm_store_alias_moves(p->st[b], NULL, on_move, &r[b], &err));
+        want_rec(&want, &r[b], "every alias move", backend[b]);
+    }
+    same(r, "every alias move");
+    recs_free(r);
+    rec_free(&want);
+    for (i = 0; i < 3; i++)
+        rec_move(&want, &moves[i]);
+    for (b = 0; b < 2; b++) {
+        OK(aipm_store_alias_moves(p->st[b], "value", on_move, &r[b], &err));
+        want_rec(&want, &r[b], "alias moves by name", backend[b]);
+    }
+    same(r, "alias moves by name");
+    recs_free(r);
+    rec_free(&want);
+}
+
 /* The tests that read text back in order, in an ICU database. */
 static void test_events_icu(void **state)
 {
@@ -1289,6 +1461,11 @@ static void test_records_icu(void **state)
     test_records(state);
 }
 
+static void test_models_icu(void **state)
+{
+    test_models(state);
+}
+
 int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, pair_setup, pair_teardown)
@@ -1300,7 +1477,8 @@ int main(void)
         T(test_records),        T(test_write_lock),
         T(test_readonly),       ICU(test_events_icu),
         ICU(test_csv_rows_icu), ICU(test_batch_status_icu),
-        ICU(test_records_icu),
+        ICU(test_records_icu),  T(test_models),
+        ICU(test_models_icu),
     };
 #undef T
 #undef ICU

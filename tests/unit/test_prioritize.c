@@ -1,5 +1,10 @@
 /* test_prioritize.c - the regression, the summaries, the knapsack and
- * Spearman's correlation of the prioritization module.
+ * Spearman's correlation of the prioritization module; the regression
+ * errors the model trainers share; the value model for the registry
+ * (trained on a demo store, its artifact read back, a registered version
+ * ranking the backlog, its monitoring reading checked against the
+ * trainer's holdout and the ranking, its reference sample against the
+ * backlog open at the cutoff and a reading there).
  *
  * References: numpy (matrix algebra of the conjugate posterior, written
  * independently from the C code with numpy.linalg.inv; percentiles with
@@ -16,7 +21,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "aipm/decision.h"
+#include "aipm/demo.h"
 #include "aipm/feedback.h"
+#include "aipm/ingest.h"
+#include "aipm/models.h"
 #include "aipm/prioritize.h"
 #include "prioritize/prioritize_int.h"
 #include "testutil.h"
@@ -384,6 +393,1144 @@ static void test_link_sample(void **state)
                 a.eval.threshold == b.eval.threshold);
 }
 
+/* ---- the regression errors (models.h) ---- */
+
+/* By hand: pred 1, 2, 4, 8 against obs 2, 2, 1, 11 miss by 1, 0, 3, 3:
+ * MAE = (1 + 0 + 3 + 3) / 4 = 1.75; RMSE = sqrt((1 + 0 + 9 + 9) / 4) =
+ * sqrt(4.75) = 2.1794494717703370 (python3: math.sqrt(4.75)). One row:
+ * both are the absolute error. No rows: nothing measured, NAN. */
+static void test_mae_rmse(void **state)
+{
+    static const double pred[] = {1, 2, 4, 8}, obs[] = {2, 2, 1, 11};
+
+    (void)state;
+    NEAR(aipm_mae(pred, obs, 4), 1.75, 1e-15);
+    NEAR(aipm_rmse(pred, obs, 4), 2.1794494717703370, 1e-15);
+    NEAR(aipm_mae(pred + 3, obs + 3, 1), 3, 0);
+    NEAR(aipm_rmse(pred + 3, obs + 3, 1), 3, 0);
+    assert_true(isnan(aipm_mae(pred, obs, 0)));
+    assert_true(isnan(aipm_rmse(pred, obs, 0)));
+    assert_true(isnan(aipm_mae(NULL, NULL, 3)));
+}
+
+/* ---- the value model's artifact ---- */
+
+/* A model as training leaves it, from random data with full-mantissa
+ * doubles everywhere (the standardization too), so that a digit lost on
+ * the way through JSON would show. */
+static void random_model(pz_model *m)
+{
+    double Xr[40 * PZ_P], y[40];
+    aipm_error err = {0, ""};
+    int i, j;
+
+    memset(m, 0, sizeof(*m));
+    for (i = 0; i < 40; i++) {
+        Xr[i * PZ_P] = 1;
+        for (j = 1; j < PZ_P; j++)
+            Xr[i * PZ_P + j] = uniform() * 4 - 2;
+        y[i] = uniform() * 3;
+    }
+    assert_int_equal(aipm_blr_fit(&m->blr, Xr, y, 40, PZ_P, NULL, pz_prior_var,
+                                  PZ_PRIOR_A0, PZ_PRIOR_B0, &err),
+                     AIPM_OK);
+    m->bayes = 1;
+    m->sd[0] = 1;
+    for (j = 1; j < PZ_P; j++) {
+        m->mu[j] = uniform() * 10 - 5;
+        m->sd[j] = 0.1 + uniform();
+    }
+    m->rice_median = 100 * uniform();
+    m->n_train = 40;
+}
+
+/* Through canonical JSON (as the registry stores it) and back: every
+ * number the same bits, so the same predictive at any features, and the
+ * same posterior draws from the same seed. */
+static void test_artifact_round_trip(void **state)
+{
+    pz_model a, b;
+    aipm_error err = {0, ""};
+    json_t *art, *back;
+    json_error_t jerr;
+    char *text;
+    int i, j;
+
+    (void)state;
+    random_model(&a);
+    assert_non_null(art = pz_model_artifact(&a));
+    text = json_dumps(art,
+                      JSON_COMPACT | JSON_SORT_KEYS | JSON_REAL_PRECISION(17));
+    assert_non_null(text);
+    assert_non_null(back = json_loads(text, 0, &jerr));
+    assert_int_equal(pz_model_from_artifact(&b, back, "test", &err), AIPM_OK);
+    assert_memory_equal(a.mu, b.mu, sizeof(a.mu));
+    assert_memory_equal(a.sd, b.sd, sizeof(a.sd));
+    assert_memory_equal(a.blr.mn, b.blr.mn, sizeof(double) * PZ_P);
+    assert_memory_equal(a.blr.cov, b.blr.cov, sizeof(double) * PZ_P * PZ_P);
+    assert_memory_equal(a.blr.chol, b.blr.chol, sizeof(double) * PZ_P * PZ_P);
+    assert_true(a.blr.an == b.blr.an && a.blr.bn == b.blr.bn);
+    assert_true(a.rice_median == b.rice_median);
+    assert_int_equal(b.blr.p, PZ_P);
+    assert_int_equal(b.n_train, 40);
+    assert_int_equal(b.bayes, 1);
+    for (i = 0; i < 5; i++) {
+        double xa[PZ_P], xb[PZ_P], la, sa, da, lb, sb, db;
+
+        xa[0] = 1;
+        for (j = 1; j < PZ_P; j++)
+            xa[j] = uniform() * 20 - 10;
+        memcpy(xb, xa, sizeof(xa));
+        pz_standardize(&a, xa);
+        pz_standardize(&b, xb);
+        aipm_blr_predict(&a.blr, xa, &la, &sa, &da);
+        aipm_blr_predict(&b.blr, xb, &lb, &sb, &db);
+        assert_true(la == lb && sa == sb && da == db);
+    }
+    a.draws = b.draws = 200;
+    assert_int_equal(pz_draw_posterior(&a, 7, &err), AIPM_OK);
+    assert_int_equal(pz_draw_posterior(&b, 7, &err), AIPM_OK);
+    assert_memory_equal(a.beta, b.beta, sizeof(double) * 200 * PZ_P);
+    assert_memory_equal(a.sigma, b.sigma, sizeof(double) * 200);
+    pz_model_free(&a);
+    pz_model_free(&b);
+    free(text);
+    json_decref(art);
+    json_decref(back);
+}
+
+/* Each way an artifact can be wrong is AIPM_EINVALID with a one-line
+ * message naming it, never a crash or a half-read model. */
+static void test_artifact_malformed(void **state)
+{
+    static const char *const edits[] = {
+        "del mu",    "del blr",         "sd 0 x",      "sd 3 -1",
+        "cov short", "chol short",      "model other", "features swap",
+        "an 0",      "bn nan",          "n_train -3",  "p 7",
+        "mn string", "rice_median null"};
+    pz_model a, b;
+    aipm_error err = {0, ""};
+    json_t *good, *arr;
+    size_t k;
+
+    (void)state;
+    random_model(&a);
+    assert_non_null(good = pz_model_artifact(&a));
+    assert_int_equal(pz_model_from_artifact(&b, NULL, "x", &err),
+                     AIPM_EINVALID);
+    assert_non_null(arr = json_array());
+    assert_int_equal(pz_model_from_artifact(&b, arr, "x", &err), AIPM_EINVALID);
+    json_decref(arr);
+    for (k = 0; k < sizeof(edits) / sizeof(*edits); k++) {
+        json_t *bad = json_deep_copy(good), *blr = json_object_get(bad, "blr");
+        const char *e = edits[k];
+
+        if (strcmp(e, "del mu") == 0)
+            json_object_del(bad, "mu");
+        else if (strcmp(e, "del blr") == 0)
+            json_object_del(bad, "blr");
+        else if (strcmp(e, "sd 0 x") == 0)
+            json_array_set_new(json_object_get(bad, "sd"), 0, json_string("x"));
+        else if (strcmp(e, "sd 3 -1") == 0)
+            json_array_set_new(json_object_get(bad, "sd"), 3, json_real(-1));
+        else if (strcmp(e, "cov short") == 0)
+            json_array_remove(json_object_get(blr, "cov"), 0);
+        else if (strcmp(e, "chol short") == 0)
+            json_array_remove(json_object_get(blr, "chol"), 5);
+        else if (strcmp(e, "model other") == 0)
+            json_object_set_new(bad, "model",
+                                json_string("bayesian_linear/2 (9 features)"));
+        else if (strcmp(e, "features swap") == 0)
+            json_array_set_new(json_object_get(bad, "features"), 1,
+                               json_string("reach"));
+        else if (strcmp(e, "an 0") == 0)
+            json_object_set_new(blr, "an", json_integer(0));
+        else if (strcmp(e, "bn nan") == 0)
+            json_object_set_new(blr, "bn", json_string("NaN"));
+        else if (strcmp(e, "n_train -3") == 0)
+            json_object_set_new(bad, "n_train", json_integer(-3));
+        else if (strcmp(e, "p 7") == 0)
+            json_object_set_new(blr, "p", json_integer(7));
+        else if (strcmp(e, "mn string") == 0)
+            json_object_set_new(blr, "mn", json_string("[1, 2]"));
+        else
+            json_object_set_new(bad, "rice_median", json_null());
+        aipm_error_clear(&err); /* the first failure's message stays */
+        assert_int_equal(pz_model_from_artifact(&b, bad, "value@9", &err),
+                         AIPM_EINVALID);
+        assert_true(strncmp(err.msg, "value@9: ", 9) == 0);
+        assert_null(strchr(err.msg, '\n'));
+        assert_int_equal(b.bayes, 0);
+        json_decref(bad);
+    }
+    json_decref(good);
+}
+
+/* ---- the value model on a demo store ---- */
+
+typedef struct demo_fx {
+    tu_ws w;
+    int64_t now_ms;
+    aipm_model_fit fit; /* trained with the default cutoff */
+} demo_fx;
+
+/* A small demo product (800 users, 60 days to 2026-11-27: about 55
+ * shipped items, the size the command-level decisions test uses), its
+ * backlog, feedback, events and signals ingested, its aipm.yaml loaded. */
+static int demo_setup(void **state)
+{
+    static const char *const files[][2] = {{"backlog", "backlog.csv"},
+                                           {"feedback", "feedback.csv"},
+                                           {"events", "events.ndjson.gz"},
+                                           {"signals", "signals.csv"}};
+    demo_fx *f = calloc(1, sizeof(*f));
+    aipm_demo_opts o;
+    aipm_error err = {0, ""};
+    char out[300], path[400];
+    size_t i;
+
+    if (f == NULL || tu_ws_open(&f->w) != 0)
+        return -1;
+    aipm_demo_opts_init(&o);
+    o.users = 800;
+    o.days = 60;
+    o.seed = 1;
+    aipm_time_parse(&o.end_ms, "2026-11-27", 10, 1);
+    f->now_ms = o.end_ms + 86400000LL; /* the day after the last */
+    snprintf(out, sizeof(out), "%s/gen", f->w.dir);
+    if (aipm_demo_generate(out, &o, NULL, &err) != AIPM_OK) {
+        print_error("generate: %s\n", err.msg);
+        return -1;
+    }
+    snprintf(path, sizeof(path), "%s/aipm.yaml", out);
+    if (aipm_config_load(&f->w.cfg, path, &err) != AIPM_OK) {
+        print_error("config: %s\n", err.msg);
+        return -1;
+    }
+    for (i = 0; i < sizeof(files) / sizeof(*files); i++) {
+        aipm_ingest_opts io;
+        aipm_ingest_result r;
+
+        memset(&io, 0, sizeof(io));
+        io.dataset = files[i][0];
+        snprintf(path, sizeof(path), "%s/%s", out, files[i][1]);
+        if (aipm_ingest_file(f->w.st, path, &io, &r, &err) != AIPM_OK) {
+            print_error("%s: %s\n", files[i][1], err.msg);
+            return -1;
+        }
+        aipm_ingest_result_clear(&r);
+    }
+    if (aipm_pz_model_train(&f->fit, f->w.st, f->w.cfg, 0, f->now_ms, 1,
+                            &err) != AIPM_OK) {
+        print_error("train: %s\n", err.msg);
+        return -1;
+    }
+    *state = f;
+    return 0;
+}
+
+static int demo_teardown(void **state)
+{
+    demo_fx *f = *state;
+
+    if (f) {
+        aipm_model_fit_free(&f->fit);
+        aipm_config_free(f->w.cfg);
+        aipm_store_close(f->w.st);
+        tu_rmtree(f->w.dir);
+        free(f);
+    }
+    return 0;
+}
+
+static int is_feature_column(const char *c)
+{
+    int i;
+
+    for (i = 0; aipm_pz_feature_columns[i]; i++)
+        if (strcmp(aipm_pz_feature_columns[i], c) == 0)
+            return 1;
+    return 0;
+}
+
+static double jnum(const json_t *o, const char *k)
+{
+    const json_t *v = json_object_get(o, k);
+
+    return json_is_number(v) ? json_number_value(v) : NAN;
+}
+
+/* The fit's holdout metrics are the backtest's at the same cutoff, which
+ * predicts the same items with the same model and draws: MAE and RMSE
+ * recomputed here from the backtest's rows (predicted against realized,
+ * the sums written out), its Spearman and coverage as it reports them.
+ * The default cutoff leaves at least a quarter of the shipped items with
+ * an outcome (and at least AIPM_PZ_MIN_HOLDOUT) to the holdout. */
+static void test_model_train_demo(void **state)
+{
+    demo_fx *f = *state;
+    aipm_model_fit *fit = &f->fit;
+    aipm_error err = {0, ""};
+    aipm_pz_opts o;
+    json_t *doc, *bt, *row, *seg, *feat, *col, *ref;
+    json_error_t jerr;
+    const char *cut = json_string_value(json_object_get(fit->data, "cutoff"));
+    double n = jnum(fit->metrics, "n"), abs_sum = 0, sq_sum = 0;
+    int seg_rows = 0;
+    size_t i, k;
+    char *text = NULL;
+    pz_model m;
+
+    print_message("value model: cutoff %s, %g train rows, %g holdout rows: "
+                  "MAE %.3f, RMSE %.3f, Spearman %.3f, P10..P90 %.2f\n",
+                  cut, jnum(fit->data, "train_rows"), n,
+                  jnum(fit->metrics, "mae"), jnum(fit->metrics, "rmse"),
+                  jnum(fit->metrics, "spearman"),
+                  jnum(fit->metrics, "p10_p90_coverage"));
+    assert_string_equal(fit->kind, "value");
+    assert_string_equal(fit->datasets[0], "backlog");
+    assert_null(fit->datasets[4]);
+    assert_true(n >= AIPM_PZ_MIN_HOLDOUT);
+    assert_true(jnum(fit->data, "holdout_rows") == n);
+    assert_true(jnum(fit->data, "train_rows") >= AIPM_PZ_MIN_TRAIN);
+    /* a quarter of all rows, rounded up, at least (ties on the cutoff day
+     * can add more) */
+    assert_true(4 * n >= jnum(fit->data, "train_rows") + n);
+    assert_non_null(cut);
+    assert_int_equal(strlen(cut), 10);
+    /* the backtest at that cutoff */
+    aipm_pz_opts_init(&o);
+    o.backtest = 1;
+    o.record = 0;
+    o.now_ms = f->now_ms;
+    assert_int_equal(aipm_time_parse(&o.cutoff_ms, cut, 10, 1), AIPM_OK);
+    assert_int_equal(aipm_prioritize(&text, f->w.st, f->w.cfg, &o, &err),
+                     AIPM_OK);
+    assert_non_null(doc = json_loads(text, 0, &jerr));
+    bt = json_object_get(doc, "backtest");
+    assert_string_equal(json_string_value(json_object_get(bt, "cutoff")), cut);
+    assert_true(jnum(bt, "tested_on") == n);
+    assert_true(jnum(bt, "trained_on") == jnum(fit->data, "train_rows"));
+    json_array_foreach(json_object_get(bt, "items"), i, row)
+    {
+        double e = jnum(row, "predicted") - jnum(row, "realized");
+
+        abs_sum += fabs(e);
+        sq_sum += e * e;
+    }
+    NEAR(jnum(fit->metrics, "mae"), abs_sum / n, 1e-9 * (1 + abs_sum / n));
+    NEAR(jnum(fit->metrics, "rmse"), sqrt(sq_sum / n),
+         1e-9 * (1 + sqrt(sq_sum / n)));
+    NEAR(jnum(fit->metrics, "spearman"), jnum(bt, "spearman"), 1e-12);
+    NEAR(jnum(fit->metrics, "p10_p90_coverage"), jnum(bt, "p10_p90_coverage"),
+         1e-12);
+    json_decref(doc);
+    free(text);
+    /* segments: every holdout row in one area; Spearman only from 3 */
+    json_array_foreach(fit->segments, i, seg)
+    {
+        const char *name = json_string_value(json_object_get(seg, "segment"));
+
+        assert_non_null(name);
+        assert_true(strncmp(name, "area=", 5) == 0);
+        seg_rows += (int)jnum(seg, "n");
+        assert_true(jnum(seg, "n") >= 3 ||
+                    json_is_null(json_object_get(seg, "spearman")));
+        assert_true(jnum(seg, "rmse") >= jnum(seg, "mae") - 1e-12);
+    }
+    assert_int_equal(seg_rows, (int)n);
+    /* the features: each regression feature, reading known columns */
+    assert_int_equal(json_array_size(fit->features), PZ_P - 1);
+    json_array_foreach(fit->features, i, feat)
+    {
+        assert_string_equal(json_string_value(json_object_get(feat, "name")),
+                            pz_feature_names[i + 1]);
+        assert_true(json_array_size(json_object_get(feat, "columns")) > 0);
+        json_array_foreach(json_object_get(feat, "columns"), k, col)
+            assert_true(is_feature_column(json_string_value(col)));
+    }
+    assert_non_null(json_object_get(fit->card, "limits"));
+    assert_true(jnum(fit->hyper, "a0") == PZ_PRIOR_A0);
+    /* the reference sample: each feature of the card, a score a row
+     * (which rows: test_model_reference_open_at_cutoff) */
+    ref = json_object_get(fit->artifact, "reference");
+    assert_true(json_array_size(json_object_get(ref, "score")) > 0);
+    assert_int_equal(json_array_size(json_object_get(ref, "features")),
+                     PZ_P - 1);
+    json_array_foreach(json_object_get(ref, "features"), i, feat)
+    {
+        assert_string_equal(json_string_value(json_object_get(feat, "name")),
+                            pz_feature_names[i + 1]);
+        assert_string_equal(json_string_value(json_object_get(feat, "kind")),
+                            "numerical");
+        assert_int_equal(json_array_size(json_object_get(feat, "values")),
+                         json_array_size(json_object_get(ref, "score")));
+    }
+    json_array_foreach(json_object_get(ref, "score"), i, col)
+        assert_true(json_number_value(col) >= 0);
+    /* the artifact is a model of the training rows */
+    assert_int_equal(pz_model_from_artifact(&m, fit->artifact, "fit", &err),
+                     AIPM_OK);
+    assert_true(m.n_train == jnum(fit->data, "train_rows"));
+}
+
+/* Too early a cutoff leaves nothing to train on, too late one nothing to
+ * test on: AIPM_EINVALID saying how many there are. */
+static void test_model_train_bad_cutoff(void **state)
+{
+    demo_fx *f = *state;
+    aipm_model_fit fit;
+    aipm_error err = {0, ""};
+    int64_t early;
+
+    assert_int_equal(aipm_time_parse(&early, "2020-01-01", 10, 1), AIPM_OK);
+    assert_int_equal(
+        aipm_pz_model_train(&fit, f->w.st, f->w.cfg, early, f->now_ms, 1, &err),
+        AIPM_EINVALID);
+    assert_non_null(strstr(err.msg, "0 shipped items with an outcome before "
+                                    "the cutoff 2020-01-01"));
+    assert_null(fit.artifact);
+    aipm_error_clear(&err);
+    assert_int_equal(aipm_pz_model_train(&fit, f->w.st, f->w.cfg, f->now_ms,
+                                         f->now_ms, 1, &err),
+                     AIPM_EINVALID);
+    assert_non_null(strstr(err.msg, " and 0 from it on"));
+}
+
+static int find_record(void *ctx, const aipm_decision_row *r)
+{
+    json_error_t jerr;
+
+    *(json_t **)ctx =
+        json_pack("{s:o, s:s}", "params", json_loads(r->params, 0, &jerr),
+                  "model", r->model ? r->model : "");
+    return 0;
+}
+
+static int replay_ranking(void *ctx, const aipm_decision_row *r, json_t **doc,
+                          aipm_error *err)
+{
+    demo_fx *f = ctx;
+    json_error_t jerr;
+    json_t *p = json_loads(r->params, 0, &jerr);
+    json_t *v = json_object_get(p, "model_version");
+    aipm_pz_opts o;
+    char *text = NULL;
+    int rc;
+
+    /* as `aipm decisions replay` passes it on */
+    aipm_pz_opts_init(&o);
+    o.model_version = json_is_integer(v) ? json_integer_value(v) : -1;
+    o.now_ms = r->time_ms;
+    o.record = 0;
+    o.draws = (int)jnum(p, "draws");
+    json_decref(p);
+    rc = aipm_prioritize(&text, f->w.st, f->w.cfg, &o, err);
+    if (rc == AIPM_OK)
+        *doc = json_loads(text, 0, &jerr);
+    free(text);
+    return rc;
+}
+
+/* A registered version ranks as the same regression trained in the run
+ * on the same data would: at the day before the cutoff, the run trains on
+ * the items shipped before the cutoff with outcomes through it, features
+ * as of their decision days - the fit's training rows - so the items,
+ * their values and their order are the same, only the model object says
+ * where it came from. The record names the version, and a replay with it
+ * gives the recorded output again. */
+static void test_registered_version_ranks(void **state)
+{
+    demo_fx *f = *state;
+    aipm_error err = {0, ""};
+    aipm_pz_opts o;
+    aipm_decision_filter flt;
+    aipm_replay_result res;
+    json_t *trained, *used, *rec = NULL, *reg;
+    json_error_t jerr;
+    char *text = NULL, model_s[160];
+    int64_t version = 0, cut_ms;
+    const char *id;
+
+    assert_int_equal(aipm_model_register(f->w.st, "value", &f->fit, 1,
+                                         f->now_ms, NULL, &version, &err),
+                     AIPM_OK);
+    assert_true(version >= 1);
+    assert_int_equal(
+        aipm_time_parse(
+            &cut_ms, json_string_value(json_object_get(f->fit.data, "cutoff")),
+            10, 1),
+        AIPM_OK);
+    aipm_pz_opts_init(&o);
+    o.record = 0;
+    o.draws = 500;
+    o.now_ms = cut_ms - 86400000LL;
+    o.model_version = -1;
+    assert_int_equal(aipm_prioritize(&text, f->w.st, f->w.cfg, &o, &err),
+                     AIPM_OK);
+    assert_non_null(trained = json_loads(text, 0, &jerr));
+    free(text);
+    o.model_version = version;
+    o.record = 1;
+    assert_int_equal(aipm_prioritize(&text, f->w.st, f->w.cfg, &o, &err),
+                     AIPM_OK);
+    assert_non_null(used = json_loads(text, 0, &jerr));
+    free(text);
+    assert_true(json_array_size(json_object_get(used, "items")) > 0);
+    assert_true(json_equal(json_object_get(trained, "items"),
+                           json_object_get(used, "items")));
+    reg = json_object_get(json_object_get(used, "model"), "registry");
+    assert_string_equal(json_string_value(json_object_get(reg, "name")),
+                        "value");
+    assert_int_equal(json_integer_value(json_object_get(reg, "version")),
+                     version);
+    assert_null(json_object_get(json_object_get(trained, "model"), "registry"));
+    json_object_del(json_object_get(used, "model"), "registry");
+    assert_true(json_equal(json_object_get(trained, "model"),
+                           json_object_get(used, "model")));
+    /* the record */
+    id = json_string_value(json_object_get(used, "decision_id"));
+    assert_non_null(id);
+    memset(&flt, 0, sizeof(flt));
+    flt.id = id;
+    assert_int_equal(
+        aipm_store_decision_list(f->w.st, &flt, find_record, &rec, &err),
+        AIPM_OK);
+    assert_non_null(rec);
+    assert_int_equal(json_integer_value(json_object_get(
+                         json_object_get(rec, "params"), "model_version")),
+                     version);
+    snprintf(model_s, sizeof(model_s), "value@%lld (%s)", (long long)version,
+             PZ_MODEL_VERSION);
+    assert_string_equal(json_string_value(json_object_get(rec, "model")),
+                        model_s);
+    assert_int_equal(aipm_decision_replay(f->w.st, id, f->w.cfg, replay_ranking,
+                                          f, &res, NULL, &err),
+                     AIPM_OK);
+    assert_true(res.matches);
+    json_decref(rec);
+    json_decref(trained);
+    json_decref(used);
+    /* no such version: the registry's error, nothing ranked */
+    o.model_version = version + 100;
+    assert_int_equal(aipm_prioritize(&text, f->w.st, f->w.cfg, &o, &err),
+                     AIPM_ENOTFOUND);
+    assert_null(text);
+}
+
+/* ---- the value model's monitoring reading ---- */
+
+#define MAX_OPEN 4096
+
+/* The open backlog (status idea, planned or in_progress) as the store
+ * gives it - the newest row of each id, in stored order - with each
+ * item's id and the PM's RICE inputs, copied. */
+typedef struct open_items {
+    int n, too_many;
+    char *id[MAX_OPEN];
+    double reach[MAX_OPEN], impact[MAX_OPEN], conf[MAX_OPEN];
+} open_items;
+
+static int take_open(void *ctx, const aipm_backlog_item *r)
+{
+    open_items *b = ctx;
+
+    if (r->id == NULL || r->status == NULL ||
+        (strcmp(r->status, "idea") != 0 && strcmp(r->status, "planned") != 0 &&
+         strcmp(r->status, "in_progress") != 0))
+        return 0;
+    if (b->n == MAX_OPEN) {
+        b->too_many = 1;
+        return 0;
+    }
+    b->id[b->n] = strdup(r->id);
+    b->reach[b->n] = r->reach;
+    b->impact[b->n] = r->impact;
+    b->conf[b->n++] = r->confidence;
+    return 0;
+}
+
+static const json_t *feature_values(const json_t *sample, const char *name)
+{
+    const json_t *f;
+    size_t i;
+
+    json_array_foreach(json_object_get(sample, "features"), i, f)
+    {
+        const char *s = json_string_value(json_object_get(f, "name"));
+
+        if (s && strcmp(s, name) == 0)
+            return json_object_get(f, "values");
+    }
+    return NULL;
+}
+
+/* x[k] of a sample's feature, NAN for null. */
+static double value_at(const json_t *sample, const char *name, size_t k)
+{
+    const json_t *v = json_array_get(feature_values(sample, name), k);
+
+    return json_is_number(v) ? json_number_value(v) : NAN;
+}
+
+static const json_t *ranked_item(const json_t *doc, const char *id)
+{
+    const json_t *it;
+    size_t i;
+
+    json_array_foreach(json_object_get(doc, "items"), i, it)
+    {
+        const char *s = json_string_value(json_object_get(it, "id"));
+
+        if (s && strcmp(s, id) == 0)
+            return it;
+    }
+    return NULL;
+}
+
+/* Near, relative to the size of b; both NAN counts as equal. */
+static void near_rel(double a, double b)
+{
+    if (isnan(a) && isnan(b))
+        return;
+    NEAR(a, b, 1e-12 * (1 + fabs(b)));
+}
+
+/* The reading at the training's own now, with the trained artifact:
+ * (a) current has the reference's features, names and kinds, in order;
+ * (b) one row per open backlog item, counted here through the store's
+ *     backlog rows (none is sampled away below AIPM_MODEL_REF_MAX);
+ * (c) the performance is the trainer's holdout - the items shipped from
+ *     the cutoff with an outcome by now, the same predictions - so its
+ *     metrics are the card's, and its window runs from the cutoff to now;
+ * and each open item's row is what aipm_prioritize ranks with the
+ * registered version at the same seed and draws: its expected value the
+ * score, its signals the features, and the RICE features recomputed here
+ * from the PM's numbers in the store (log1p of reach, log of impact and
+ * confidence at least 0.001; null, with has_rice 0, when any is
+ * missing). */
+static void test_model_reading_demo(void **state)
+{
+    demo_fx *f = *state;
+    aipm_model_fit *fit = &f->fit;
+    aipm_model_reading rd;
+    aipm_error err = {0, ""};
+    aipm_pz_opts o;
+    open_items *b = calloc(1, sizeof(*b));
+    const json_t *ref = json_object_get(fit->artifact, "reference"), *cur;
+    const json_t *rf, *cf, *perf, *win;
+    json_t *doc;
+    json_error_t jerr;
+    char *text = NULL;
+    int64_t version = 0;
+    size_t i, k;
+    int n_rice = 0;
+
+    assert_non_null(b);
+    assert_int_equal(aipm_pz_model_reading(&rd, f->w.st, f->w.cfg,
+                                           fit->artifact, f->now_ms, &err),
+                     AIPM_OK);
+    cur = rd.current;
+    assert_non_null(cur);
+    assert_null(rd.forecasts);
+    /* (a) */
+    assert_int_equal(json_array_size(json_object_get(cur, "features")),
+                     json_array_size(json_object_get(ref, "features")));
+    assert_int_equal(json_array_size(json_object_get(cur, "features")),
+                     PZ_P - 1);
+    json_array_foreach(json_object_get(ref, "features"), i, rf)
+    {
+        cf = json_array_get(json_object_get(cur, "features"), i);
+        assert_string_equal(json_string_value(json_object_get(cf, "name")),
+                            json_string_value(json_object_get(rf, "name")));
+        assert_string_equal(json_string_value(json_object_get(cf, "kind")),
+                            json_string_value(json_object_get(rf, "kind")));
+    }
+    /* (b) */
+    assert_int_equal(aipm_store_backlog_items(f->w.st, take_open, b, &err),
+                     AIPM_OK);
+    assert_false(b->too_many);
+    assert_true(b->n > 0 && b->n <= AIPM_MODEL_REF_MAX);
+    print_message("reading: %d open items; performance %s\n", b->n,
+                  json_is_object(rd.performance) ? "labelled" : "null");
+    assert_int_equal(json_array_size(json_object_get(cur, "score")),
+                     (size_t)b->n);
+    json_array_foreach(json_object_get(cur, "features"), i, cf)
+        assert_int_equal(json_array_size(json_object_get(cf, "values")),
+                         (size_t)b->n);
+    /* (c) */
+    perf = rd.performance;
+    assert_true(json_is_object(perf));
+    assert_true(jnum(perf, "n") == jnum(fit->metrics, "n"));
+    assert_true(jnum(perf, "n") == jnum(fit->data, "holdout_rows"));
+    near_rel(jnum(perf, "mae"), jnum(fit->metrics, "mae"));
+    near_rel(jnum(perf, "rmse"), jnum(fit->metrics, "rmse"));
+    near_rel(jnum(perf, "spearman"), jnum(fit->metrics, "spearman"));
+    near_rel(jnum(perf, "p10_p90_coverage"),
+             jnum(fit->metrics, "p10_p90_coverage"));
+    win = json_object_get(perf, "window");
+    assert_string_equal(
+        json_string_value(json_object_get(win, "from")),
+        json_string_value(json_object_get(fit->data, "cutoff")));
+    assert_string_equal(json_string_value(json_object_get(win, "to")),
+                        "2026-11-28");
+    /* each row against the ranking with the registered version */
+    assert_int_equal(aipm_model_register(f->w.st, "value", fit, 1, f->now_ms,
+                                         NULL, &version, &err),
+                     AIPM_OK);
+    aipm_pz_opts_init(&o);
+    o.record = 0;
+    o.now_ms = f->now_ms;
+    o.model_version = version;
+    o.seed = (uint64_t)jnum(fit->artifact, "seed");
+    o.draws = (int)jnum(fit->artifact, "draws");
+    assert_int_equal(o.seed, 1);
+    assert_int_equal(aipm_prioritize(&text, f->w.st, f->w.cfg, &o, &err),
+                     AIPM_OK);
+    assert_non_null(doc = json_loads(text, 0, &jerr));
+    assert_int_equal(json_array_size(json_object_get(doc, "items")),
+                     (size_t)b->n);
+    for (k = 0; k < (size_t)b->n; k++) {
+        const json_t *it = ranked_item(doc, b->id[k]);
+        const json_t *sig = json_object_get(it, "signals");
+        int has = isfinite(b->reach[k]) && isfinite(b->impact[k]) &&
+                  isfinite(b->conf[k]);
+
+        assert_non_null(it);
+        near_rel(
+            json_number_value(json_array_get(json_object_get(cur, "score"), k)),
+            jnum(it, "expected_value"));
+        near_rel(value_at(cur, "reach", k), jnum(sig, "reach"));
+        near_rel(value_at(cur, "log1p_demand", k),
+                 log1p(jnum(sig, "demand_per_month")));
+        if (json_is_number(json_object_get(sig, "market")))
+            near_rel(value_at(cur, "market", k), jnum(sig, "market"));
+        assert_true(value_at(cur, "has_rice", k) == has);
+        n_rice += has;
+        if (has) {
+            near_rel(value_at(cur, "log1p_rice_reach", k),
+                     log1p(fmax(b->reach[k], 0)));
+            near_rel(value_at(cur, "rice_impact", k),
+                     log(fmax(b->impact[k], 1e-3)));
+            near_rel(value_at(cur, "rice_confidence", k),
+                     log(fmax(b->conf[k], 1e-3)));
+        } else {
+            assert_true(isnan(value_at(cur, "log1p_rice_reach", k)));
+            assert_true(isnan(value_at(cur, "rice_impact", k)));
+            assert_true(isnan(value_at(cur, "rice_confidence", k)));
+        }
+    }
+    print_message("reading: %d of %d open items with RICE\n", n_rice, b->n);
+    for (k = 0; k < (size_t)b->n; k++)
+        free(b->id[k]);
+    free(b);
+    free(text);
+    json_decref(doc);
+    aipm_model_reading_free(&rd);
+}
+
+/* A store with nothing in it (the demo's aipm.yaml): the features and
+ * the score with no values, nothing labelled - not an error. */
+static void test_model_reading_empty(void **state)
+{
+    demo_fx *f = *state;
+    aipm_model_reading rd;
+    aipm_error err = {0, ""};
+    tu_ws w;
+    const json_t *cf;
+    size_t i;
+
+    assert_int_equal(tu_ws_open(&w), 0);
+    assert_int_equal(aipm_pz_model_reading(&rd, w.st, f->w.cfg, f->fit.artifact,
+                                           f->now_ms, &err),
+                     AIPM_OK);
+    assert_int_equal(json_array_size(json_object_get(rd.current, "features")),
+                     PZ_P - 1);
+    json_array_foreach(json_object_get(rd.current, "features"), i, cf)
+    {
+        assert_string_equal(json_string_value(json_object_get(cf, "name")),
+                            pz_feature_names[i + 1]);
+        assert_true(json_is_array(json_object_get(cf, "values")));
+        assert_int_equal(json_array_size(json_object_get(cf, "values")), 0);
+    }
+    assert_true(json_is_array(json_object_get(rd.current, "score")));
+    assert_int_equal(json_array_size(json_object_get(rd.current, "score")), 0);
+    assert_true(json_is_null(rd.performance));
+    assert_null(rd.forecasts);
+    aipm_model_reading_free(&rd);
+    tu_ws_close(&w);
+}
+
+/* Each way the artifact can be unfit for a reading - no parameters, no
+ * cutoff or one that is not a date, no seed, draws out of range - and no
+ * configuration to read the data with are AIPM_EINVALID with a one-line
+ * message, and nothing is returned. */
+static void test_model_reading_malformed(void **state)
+{
+    static const char *const edits[] = {
+        "null",       "array",    "del cutoff", "cutoff month 13",
+        "cutoff int", "del seed", "seed text",  "draws 0",
+        "draws huge", "del mu",   "del draws"};
+    demo_fx *f = *state;
+    aipm_model_reading rd;
+    aipm_error err = {0, ""};
+    size_t k;
+
+    for (k = 0; k < sizeof(edits) / sizeof(*edits); k++) {
+        json_t *bad = json_deep_copy(f->fit.artifact);
+        const char *e = edits[k];
+
+        if (strcmp(e, "null") == 0) {
+            json_decref(bad);
+            bad = NULL;
+        } else if (strcmp(e, "array") == 0) {
+            json_decref(bad);
+            bad = json_array();
+        } else if (strcmp(e, "del cutoff") == 0)
+            json_object_del(bad, "cutoff");
+        else if (strcmp(e, "cutoff month 13") == 0)
+            json_object_set_new(bad, "cutoff", json_string("2026-13-01"));
+        else if (strcmp(e, "cutoff int") == 0)
+            json_object_set_new(bad, "cutoff", json_integer(20261101));
+        else if (strcmp(e, "del seed") == 0)
+            json_object_del(bad, "seed");
+        else if (strcmp(e, "seed text") == 0)
+            json_object_set_new(bad, "seed", json_string("1"));
+        else if (strcmp(e, "draws 0") == 0)
+            json_object_set_new(bad, "draws", json_integer(0));
+        else if (strcmp(e, "draws huge") == 0)
+            json_object_set_new(bad, "draws", json_integer(1000000000));
+        else if (strcmp(e, "del mu") == 0)
+            json_object_del(bad, "mu");
+        else
+            json_object_del(bad, "draws");
+        aipm_error_clear(&err);
+        assert_int_equal(
+            aipm_pz_model_reading(&rd, f->w.st, f->w.cfg, bad, f->now_ms, &err),
+            AIPM_EINVALID);
+        assert_true(strncmp(err.msg, "value model: ", 13) == 0);
+        assert_null(strchr(err.msg, '\n'));
+        assert_null(rd.current);
+        assert_null(rd.performance);
+        assert_null(rd.forecasts);
+        json_decref(bad);
+    }
+    /* no configuration (the catalog): refused, not a crash */
+    aipm_error_clear(&err);
+    assert_int_equal(aipm_pz_model_reading(&rd, f->w.st, NULL, f->fit.artifact,
+                                           f->now_ms, &err),
+                     AIPM_EINVALID);
+    assert_null(rd.current);
+}
+
+/* ---- the reference: the population the model scores, at the cutoff ---- */
+
+/* The backlog items open at an instant, counted from the store's backlog
+ * rows (the newest of each id, in stored order) by their dates as
+ * written: created before the instant, not dropped (the backlog keeps no
+ * status history: dropped now is taken as dropped then), and when
+ * shipped, shipped at or after it. With each one's id and RICE inputs. */
+typedef struct open_then {
+    int64_t at_ms;
+    int n_shipped_since, n_dropped, bad_dates;
+    open_items b;
+    char *area[MAX_OPEN];
+    int shipped_since[MAX_OPEN];
+} open_then;
+
+static int take_open_then(void *ctx, const aipm_backlog_item *r)
+{
+    open_then *t = ctx;
+    open_items *b = &t->b;
+    int64_t created, shipped;
+
+    if (r->id == NULL || r->status == NULL || r->created_at == NULL ||
+        aipm_time_parse(&created, r->created_at, strlen(r->created_at), 1) !=
+            AIPM_OK) {
+        t->bad_dates++;
+        return 0;
+    }
+    if (created >= t->at_ms)
+        return 0;
+    if (strcmp(r->status, "dropped") == 0) {
+        t->n_dropped++;
+        return 0;
+    }
+    if (strcmp(r->status, "shipped") == 0) {
+        if (r->shipped_at == NULL ||
+            aipm_time_parse(&shipped, r->shipped_at, strlen(r->shipped_at),
+                            1) != AIPM_OK) {
+            t->bad_dates++;
+            return 0;
+        }
+        if (shipped < t->at_ms)
+            return 0;
+    }
+    if (b->n == MAX_OPEN) {
+        b->too_many = 1;
+        return 0;
+    }
+    t->shipped_since[b->n] = strcmp(r->status, "shipped") == 0;
+    t->n_shipped_since += t->shipped_since[b->n];
+    t->area[b->n] = strdup(r->area ? r->area : "");
+    b->id[b->n] = strdup(r->id);
+    b->reach[b->n] = r->reach;
+    b->impact[b->n] = r->impact;
+    b->conf[b->n++] = r->confidence;
+    return 0;
+}
+
+static open_then *open_at_cutoff(const demo_fx *f)
+{
+    open_then *t = calloc(1, sizeof(*t));
+    const char *cut = json_string_value(json_object_get(f->fit.data, "cutoff"));
+    aipm_error err = {0, ""};
+
+    assert_non_null(t);
+    assert_non_null(cut);
+    assert_int_equal(aipm_time_parse(&t->at_ms, cut, strlen(cut), 1), AIPM_OK);
+    assert_int_equal(aipm_store_backlog_items(f->w.st, take_open_then, t, &err),
+                     AIPM_OK);
+    assert_int_equal(t->bad_dates, 0);
+    assert_false(t->b.too_many);
+    return t;
+}
+
+static void open_then_free(open_then *t)
+{
+    int k;
+
+    for (k = 0; k < t->b.n; k++) {
+        free(t->b.id[k]);
+        free(t->area[k]);
+    }
+    free(t);
+}
+
+/* (a) The reference holds exactly the items open at the cutoff, counted
+ * above from the backlog rows - those shipped since among them, the
+ * training rows (shipped before it) not - every one of them (fewer than
+ * AIPM_MODEL_REF_MAX), in backlog order: row k's RICE features are the
+ * k-th counted item's, recomputed from the PM's numbers in the store
+ * (log1p of reach, log of impact and confidence at least 0.001; null,
+ * with has_rice 0, when any is missing). And all are as of one day, the
+ * shipped since as the others: reach and market depend only on the area
+ * and the as-of day, so each is the same for every item of an area
+ * (taken as of its decision day, before the cutoff, an item shipped
+ * since would have those of an earlier window). */
+static void test_model_reference_open_at_cutoff(void **state)
+{
+    demo_fx *f = *state;
+    const json_t *ref = json_object_get(f->fit.artifact, "reference"), *feat;
+    open_then *t = open_at_cutoff(f);
+    size_t i, k, n = (size_t)t->b.n;
+    int pairs = 0;
+
+    print_message(
+        "reference: %d items open at the cutoff %s (%d shipped "
+        "since, %d dropped by now left out); %g training rows\n",
+        t->b.n, json_string_value(json_object_get(f->fit.data, "cutoff")),
+        t->n_shipped_since, t->n_dropped, jnum(f->fit.data, "train_rows"));
+    assert_true(n > 0 && n <= AIPM_MODEL_REF_MAX);
+    assert_true(t->n_shipped_since > 0);
+    assert_int_equal(json_array_size(json_object_get(ref, "score")), n);
+    json_array_foreach(json_object_get(ref, "features"), i, feat)
+        assert_int_equal(json_array_size(json_object_get(feat, "values")), n);
+    for (k = 0; k < n; k++) {
+        const json_t *sc = json_array_get(json_object_get(ref, "score"), k);
+        int has = isfinite(t->b.reach[k]) && isfinite(t->b.impact[k]) &&
+                  isfinite(t->b.conf[k]);
+
+        assert_true(json_is_number(sc) && json_number_value(sc) >= 0);
+        assert_true(value_at(ref, "has_rice", k) == has);
+        if (has) {
+            near_rel(value_at(ref, "log1p_rice_reach", k),
+                     log1p(fmax(t->b.reach[k], 0)));
+            near_rel(value_at(ref, "rice_impact", k),
+                     log(fmax(t->b.impact[k], 1e-3)));
+            near_rel(value_at(ref, "rice_confidence", k),
+                     log(fmax(t->b.conf[k], 1e-3)));
+        } else {
+            assert_true(isnan(value_at(ref, "log1p_rice_reach", k)));
+            assert_true(isnan(value_at(ref, "rice_impact", k)));
+            assert_true(isnan(value_at(ref, "rice_confidence", k)));
+        }
+    }
+    for (k = 0; k < n; k++) /* each shipped since against the others */
+        for (i = 0; t->shipped_since[k] && i < n; i++)
+            if (!t->shipped_since[i] && strcmp(t->area[i], t->area[k]) == 0) {
+                near_rel(value_at(ref, "reach", k), value_at(ref, "reach", i));
+                near_rel(value_at(ref, "market", k),
+                         value_at(ref, "market", i));
+                pairs++;
+            }
+    print_message("reference: %d pairs (shipped since, open now) of an area "
+                  "with the same reach and market\n",
+                  pairs);
+    assert_true(pairs > 0);
+    open_then_free(t);
+}
+
+/* How many of two arrays' values differ (both null is equal); the sizes
+ * count when they differ. */
+static size_t n_differ(const json_t *a, const json_t *b)
+{
+    size_t i, n = 0;
+
+    if (json_array_size(a) != json_array_size(b))
+        return json_array_size(a) + json_array_size(b);
+    for (i = 0; i < json_array_size(a); i++) {
+        const json_t *x = json_array_get(a, i), *y = json_array_get(b, i);
+
+        if (json_is_null(x) && json_is_null(y))
+            continue;
+        n += !json_is_number(x) || !json_is_number(y) ||
+             json_number_value(x) != json_number_value(y);
+    }
+    return n;
+}
+
+/* (b) A reading at the cutoff is the reference, value for value: the
+ * same items with the same features and scores, bit for bit, since both
+ * are the one computation. "At the cutoff" in the ranking's terms: a
+ * ranking as of an instant reads everything through the end of that
+ * instant's day, so the ranking that knows exactly what was known at
+ * the cutoff (the start of its day) is the one as of the day before, as
+ * in test_registered_version_ranks. Nothing is labelled then. And the
+ * reference is what aipm_prioritize, which takes the features by its own
+ * code, scores then with the version: each item open at the cutoff and
+ * still open now (those shipped since it no longer ranks) has the
+ * ranking's expected value and signals. */
+static void test_model_reading_at_cutoff(void **state)
+{
+    demo_fx *f = *state;
+    aipm_model_fit *fit = &f->fit;
+    const json_t *ref = json_object_get(fit->artifact, "reference"), *rf, *cf;
+    open_then *t = open_at_cutoff(f);
+    aipm_model_reading rd;
+    aipm_error err = {0, ""};
+    aipm_pz_opts o;
+    json_t *doc;
+    json_error_t jerr;
+    char *text = NULL;
+    int64_t version = 0, day_before = t->at_ms - 86400000LL;
+    size_t i, k, compared = 0;
+
+    assert_int_equal(aipm_pz_model_reading(&rd, f->w.st, f->w.cfg,
+                                           fit->artifact, day_before, &err),
+                     AIPM_OK);
+    assert_int_equal(json_array_size(json_object_get(rd.current, "score")),
+                     (size_t)t->b.n);
+    assert_int_equal(json_array_size(json_object_get(rd.current, "features")),
+                     PZ_P - 1);
+    json_array_foreach(json_object_get(ref, "features"), i, rf)
+    {
+        cf = json_array_get(json_object_get(rd.current, "features"), i);
+        assert_string_equal(json_string_value(json_object_get(cf, "name")),
+                            json_string_value(json_object_get(rf, "name")));
+        assert_string_equal(json_string_value(json_object_get(cf, "kind")),
+                            json_string_value(json_object_get(rf, "kind")));
+        assert_int_equal(n_differ(json_object_get(cf, "values"),
+                                  json_object_get(rf, "values")),
+                         0);
+    }
+    assert_int_equal(n_differ(json_object_get(rd.current, "score"),
+                              json_object_get(ref, "score")),
+                     0);
+    assert_true(json_is_null(rd.performance));
+    aipm_model_reading_free(&rd);
+    /* the ranking then, with the version */
+    assert_int_equal(aipm_model_register(f->w.st, "value", fit, 1, f->now_ms,
+                                         NULL, &version, &err),
+                     AIPM_OK);
+    aipm_pz_opts_init(&o);
+    o.record = 0;
+    o.now_ms = day_before;
+    o.model_version = version;
+    o.seed = (uint64_t)jnum(fit->artifact, "seed");
+    o.draws = (int)jnum(fit->artifact, "draws");
+    assert_int_equal(aipm_prioritize(&text, f->w.st, f->w.cfg, &o, &err),
+                     AIPM_OK);
+    assert_non_null(doc = json_loads(text, 0, &jerr));
+    for (k = 0; k < (size_t)t->b.n; k++) {
+        const json_t *it = ranked_item(doc, t->b.id[k]);
+        const json_t *sig = json_object_get(it, "signals");
+
+        if (it == NULL)
+            continue;
+        compared++;
+        near_rel(
+            json_number_value(json_array_get(json_object_get(ref, "score"), k)),
+            jnum(it, "expected_value"));
+        near_rel(value_at(ref, "reach", k), jnum(sig, "reach"));
+        near_rel(value_at(ref, "log1p_demand", k),
+                 log1p(jnum(sig, "demand_per_month")));
+        if (json_is_number(json_object_get(sig, "market")))
+            near_rel(value_at(ref, "market", k), jnum(sig, "market"));
+    }
+    print_message("reading at the cutoff: %d items as the reference; %zu of "
+                  "them ranked then and now as in the reference\n",
+                  t->b.n, compared);
+    assert_int_equal(compared, (size_t)(t->b.n - t->n_shipped_since));
+    json_decref(doc);
+    free(text);
+    open_then_free(t);
+}
+
+/* (c) The reference reads nothing the training reads: the training rows,
+ * the posterior and the holdout metrics are those the trainer gave on
+ * this demo store before its reference was the population at the
+ * cutoff, when it was the training rows (recorded with that trainer,
+ * default cutoff, seed 1, printed with 17 significant digits). */
+static void test_model_train_unchanged(void **state)
+{
+    static const double mn[PZ_P] = {2.2814615587693075,    0.0,
+                                    0.2350128350338164,    0.14948719351876594,
+                                    -0.083230797174673854, 0.19166526717947086,
+                                    0.97729475085230366,   -0.2275491658973145};
+    static const struct {
+        const char *segment;
+        int n;
+        double mae, rmse;
+    } seg[] = {
+        {"area=admin", 3, 153.44906378793726, 211.04181931567635},
+        {"area=alerts", 3, 371.05459276685218, 539.72070397120558},
+        {"area=collaboration", 4, 37.391869005627392, 56.646969402804949},
+        {"area=dashboards", 2, 225.56684730192532, 278.52532352461418},
+        {"area=data", 1, 19.205594959866268, 19.205594959866268},
+        {"area=reporting", 1, 4.8765222267179098, 4.8765222267179098}};
+    demo_fx *f = *state;
+    aipm_model_fit *fit = &f->fit;
+    const json_t *blr = json_object_get(fit->artifact, "blr"), *s;
+    size_t i;
+
+    assert_string_equal(json_string_value(json_object_get(fit->data, "cutoff")),
+                        "2026-11-02");
+    assert_true(jnum(fit->data, "train_rows") == 26);
+    assert_true(jnum(fit->data, "holdout_rows") == 14);
+    assert_true(jnum(fit->metrics, "n") == 14);
+    near_rel(jnum(fit->metrics, "mae"), 157.02101839123662);
+    near_rel(jnum(fit->metrics, "rmse"), 289.81424186039214);
+    near_rel(jnum(fit->metrics, "spearman"), 0.081408190075903178);
+    near_rel(jnum(fit->metrics, "p10_p90_coverage"), 11.0 / 14);
+    near_rel(jnum(blr, "an"), 14);
+    near_rel(jnum(blr, "bn"), 14.156229498364103);
+    for (i = 0; i < PZ_P; i++)
+        near_rel(
+            json_number_value(json_array_get(json_object_get(blr, "mn"), i)),
+            mn[i]);
+    assert_int_equal(json_array_size(fit->segments),
+                     sizeof(seg) / sizeof(*seg));
+    json_array_foreach(fit->segments, i, s)
+    {
+        assert_string_equal(json_string_value(json_object_get(s, "segment")),
+                            seg[i].segment);
+        assert_true(jnum(s, "n") == seg[i].n);
+        near_rel(jnum(s, "mae"), seg[i].mae);
+        near_rel(jnum(s, "rmse"), seg[i].rmse);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -398,7 +1545,24 @@ int main(void)
         cmocka_unit_test(test_knapsack_brute_force),
         cmocka_unit_test(test_spearman),
         cmocka_unit_test(test_link_sample),
+        cmocka_unit_test(test_mae_rmse),
+        cmocka_unit_test(test_artifact_round_trip),
+        cmocka_unit_test(test_artifact_malformed),
     };
+    const struct CMUnitTest demo_tests[] = {
+        cmocka_unit_test(test_model_train_demo),
+        cmocka_unit_test(test_model_train_bad_cutoff),
+        cmocka_unit_test(test_registered_version_ranks),
+        cmocka_unit_test(test_model_reading_demo),
+        cmocka_unit_test(test_model_reading_empty),
+        cmocka_unit_test(test_model_reading_malformed),
+        cmocka_unit_test(test_model_reference_open_at_cutoff),
+        cmocka_unit_test(test_model_reading_at_cutoff),
+        cmocka_unit_test(test_model_train_unchanged),
+    };
+    int failed = cmocka_run_group_tests(tests, NULL, NULL);
 
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return failed + cmocka_run_group_tests_name("value model on a demo",
+                                                demo_tests, demo_setup,
+                                                demo_teardown);
 }

@@ -1,5 +1,7 @@
 /* test_store.c - unit tests of opening the SQLite store: what counts as an
- * aipm store, and read-only opens that leave no files behind.
+ * aipm store, and read-only opens that leave no files behind; and of the
+ * reads of records it keeps (decisions, the model registry) against the
+ * rows put.
  *
  * Each test works in a fresh temporary directory. Foreign databases are
  * made with the sqlite3 API directly, as another application would. The
@@ -263,6 +265,131 @@ static void test_decision_list(void **state)
     aipm_store_close(st);
 }
 
+/* The rows a model registry read hands over, one line each, fields
+ * separated by '|'. */
+typedef struct lines {
+    char buf[1024];
+    size_t len;
+} lines;
+
+static void line_add(lines *l, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+static void line_add(lines *l, const char *fmt, ...)
+{
+    va_list ap;
+    int n;
+
+    va_start(ap, fmt);
+    n = vsnprintf(l->buf + l->len, sizeof(l->buf) - l->len, fmt, ap);
+    va_end(ap);
+    assert_true(n >= 0 && (size_t)n < sizeof(l->buf) - l->len);
+    l->len += (size_t)n;
+}
+
+static int model_line(void *ctx, const aipm_model_row *m)
+{
+    line_add(ctx, "%s|%lld|%lld|%lld|%s|%s|%s|%s\n", m->name,
+             (long long)m->version, (long long)m->seq, (long long)m->time_ms,
+             m->actor, m->artifact_sha256, m->artifact, m->card);
+    return 0;
+}
+
+static int move_line(void *ctx, const aipm_alias_move_row *mv)
+{
+    line_add(ctx, "%lld|%s|%s|%lld|%lld|%lld|%s|%s\n", (long long)mv->seq,
+             mv->name, mv->alias, (long long)mv->from_version,
+             (long long)mv->to_version, (long long)mv->time_ms, mv->actor,
+             mv->reason);
+    return 0;
+}
+
+/* Model versions come back by name (byte order: 'W' 0x57 < 'v' 0x76),
+ * then version, filtered by name and version; an alias follows its moves
+ * (1, 2, removed) and the log lists them by seq. The expected lines are
+ * the rows put, written out by hand. */
+static void test_model_registry(void **state)
+{
+    static const aipm_model_row models[] = {
+        {"value", 2, 11, 2000, "bob", "sha-v2", "{\"w\":2}", "{\"c\":2}"},
+        {"value", 1, 10, 1000, "ann", "sha-v1", "{\"w\":1}", "{\"c\":1}"},
+        {"Winrate", 1, 12, 3000, "ann", "sha-w1", "{}", "{}"},
+    };
+    static const aipm_alias_move_row moves[] = {
+        {20, "value", "production", 0, 1, 4000, "ann", "first"},
+        {21, "value", "production", 1, 2, 5000, "bob", "better"},
+        {22, "value", "production", 2, 0, 6000, "ann", ""},
+        {5, "Winrate", "candidate", 0, 1, 7000, "bob", "early seq"},
+    };
+    static const int64_t after[] = {1, 2, 0, 1}; /* alias_get, each move */
+    tdir *t = *state;
+    aipm_error err = {0, ""};
+    aipm_store *st = NULL;
+    lines l;
+    int64_t v = -1;
+    size_t i;
+
+    assert_int_equal(aipm_store_open(&st, t->db, AIPM_STORE_CREATE, &err),
+                     AIPM_OK);
+    assert_int_equal(aipm_store_alias_get(st, "value", "production", &v, &err),
+                     AIPM_OK);
+    assert_int_equal(v, 0); /* never set */
+    for (i = 0; i < sizeof(models) / sizeof(models[0]); i++)
+        assert_int_equal(aipm_store_model_put(st, &models[i], &err), AIPM_OK);
+
+    memset(&l, 0, sizeof(l));
+    assert_int_equal(aipm_store_model_list(st, NULL, 0, model_line, &l, &err),
+                     AIPM_OK);
+    assert_string_equal(l.buf,
+                        "Winrate|1|12|3000|ann|sha-w1|{}|{}\n"
+                        "value|1|10|1000|ann|sha-v1|{\"w\":1}|{\"c\":1}\n"
+                        "value|2|11|2000|bob|sha-v2|{\"w\":2}|{\"c\":2}\n");
+    memset(&l, 0, sizeof(l));
+    assert_int_equal(
+        aipm_store_model_list(st, "value", 0, model_line, &l, &err), AIPM_OK);
+    assert_string_equal(l.buf,
+                        "value|1|10|1000|ann|sha-v1|{\"w\":1}|{\"c\":1}\n"
+                        "value|2|11|2000|bob|sha-v2|{\"w\":2}|{\"c\":2}\n");
+    memset(&l, 0, sizeof(l));
+    assert_int_equal(aipm_store_model_list(st, NULL, 2, model_line, &l, &err),
+                     AIPM_OK);
+    assert_string_equal(l.buf,
+                        "value|2|11|2000|bob|sha-v2|{\"w\":2}|{\"c\":2}\n");
+    memset(&l, 0, sizeof(l));
+    assert_int_equal(
+        aipm_store_model_list(st, "value", 1, model_line, &l, &err), AIPM_OK);
+    assert_int_equal(aipm_store_model_list(st, "nope", 0, model_line, &l, &err),
+                     AIPM_OK);
+    assert_string_equal(l.buf,
+                        "value|1|10|1000|ann|sha-v1|{\"w\":1}|{\"c\":1}\n");
+
+    for (i = 0; i < sizeof(moves) / sizeof(moves[0]); i++) {
+        assert_int_equal(aipm_store_alias_move(st, &moves[i], &err), AIPM_OK);
+        v = -1;
+        assert_int_equal(
+            aipm_store_alias_get(st, moves[i].name, moves[i].alias, &v, &err),
+            AIPM_OK);
+        assert_int_equal(v, after[i]);
+    }
+    v = -1;
+    assert_int_equal(aipm_store_alias_get(st, "value", "production", &v, &err),
+                     AIPM_OK);
+    assert_int_equal(v, 0); /* removed */
+    memset(&l, 0, sizeof(l));
+    assert_int_equal(aipm_store_alias_moves(st, NULL, move_line, &l, &err),
+                     AIPM_OK);
+    assert_string_equal(l.buf, "5|Winrate|candidate|0|1|7000|bob|early seq\n"
+                               "20|value|production|0|1|4000|ann|first\n"
+                               "21|value|production|1|2|5000|bob|better\n"
+                               "22|value|production|2|0|6000|ann|\n");
+    memset(&l, 0, sizeof(l));
+    assert_int_equal(aipm_store_alias_moves(st, "value", move_line, &l, &err),
+                     AIPM_OK);
+    assert_string_equal(l.buf, "20|value|production|0|1|4000|ann|first\n"
+                               "21|value|production|1|2|5000|bob|better\n"
+                               "22|value|production|2|0|6000|ann|\n");
+    aipm_store_close(st);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -278,6 +405,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_huge_schema_version_refused,
                                         dir_setup, dir_teardown),
         cmocka_unit_test_setup_teardown(test_decision_list, dir_setup,
+                                        dir_teardown),
+        cmocka_unit_test_setup_teardown(test_model_registry, dir_setup,
                                         dir_teardown),
     };
 

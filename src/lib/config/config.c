@@ -87,17 +87,45 @@ static const keyspec decision_rule_keys[] = {
     {"auto_approve_confidence", NULL, 0},
     {"auto_approve_max_risk", NULL, 0},
     {NULL, NULL, 0}};
-static const keyspec model_keys[] = {
-    {"min_trained", NULL, 0}, {"max_backtest_wape", NULL, 0}, {NULL, NULL, 0}};
+static const keyspec promote_fairness_keys[] = {{"metric", NULL, 0},
+                                                {"max_gap", NULL, 0},
+                                                {"min_rows", NULL, 0},
+                                                {NULL, NULL, 0}};
+/* min, max: {metric: bound}, the metric names checked by the loader. */
+static const keyspec promote_keys[] = {{"model", NULL, 0},
+                                       {"min", NULL, 1},
+                                       {"max", NULL, 1},
+                                       {"fairness", promote_fairness_keys, 0},
+                                       {"max_segment_ece", NULL, 0},
+                                       {"on_alert", NULL, 0},
+                                       {NULL, NULL, 0}};
+static const keyspec model_keys[] = {{"min_trained", NULL, 0},
+                                     {"max_backtest_wape", NULL, 0},
+                                     {"promote", promote_keys, 0},
+                                     {NULL, NULL, 0}};
 static const keyspec fairness_keys[] = {{"metric", NULL, 0},
                                         {"by", NULL, 0},
                                         {"max_gap", NULL, 0},
                                         {"min_units", NULL, 0},
                                         {NULL, NULL, 0}};
-static const keyspec policy_keys[] = {
-    {"data", data_keys, 0},    {"decisions", decision_rule_keys, 0},
-    {"pii", NULL, 0},          {"fairness", fairness_keys, 0},
-    {"models", model_keys, 0}, {NULL, NULL, 0}};
+static const keyspec monitor_feature_keys[] = {{"model", NULL, 0},
+                                               {"feature", NULL, 0},
+                                               {"test", NULL, 0},
+                                               {"threshold", NULL, 0},
+                                               {NULL, NULL, 0}};
+static const keyspec monitor_keys[] = {{"dataset_drift_share", NULL, 0},
+                                       {"max_ece", NULL, 0},
+                                       {"max_mape", NULL, 0},
+                                       {"min_coverage_80", NULL, 0},
+                                       {"features", monitor_feature_keys, 0},
+                                       {NULL, NULL, 0}};
+static const keyspec policy_keys[] = {{"data", data_keys, 0},
+                                      {"decisions", decision_rule_keys, 0},
+                                      {"pii", NULL, 0},
+                                      {"fairness", fairness_keys, 0},
+                                      {"models", model_keys, 0},
+                                      {"monitor", monitor_keys, 0},
+                                      {NULL, NULL, 0}};
 static const keyspec top_keys[] = {{"product", NULL, 0},
                                    {"store", NULL, 0},
                                    {"catalog", feature_keys, 0},
@@ -993,6 +1021,7 @@ int aipm_config_load_buffer(aipm_config **out, const char *data, size_t len,
     }
     aipm_data_policy_defaults(&cfg->data);
     aipm_config__model_defaults(&cfg->models);
+    aipm_config__monitor_defaults(&cfg->monitor);
     root = yaml_document_get_root_node(&doc);
     if (root == NULL)
         goto done; /* an empty file: all defaults */
@@ -1087,6 +1116,7 @@ int aipm_config_new_default(aipm_config **out, aipm_error *err)
         return aipm_error_set(err, AIPM_ENOMEM, "out of memory");
     aipm_data_policy_defaults(&(*out)->data);
     aipm_config__model_defaults(&(*out)->models);
+    aipm_config__monitor_defaults(&(*out)->monitor);
     return AIPM_OK;
 }
 
@@ -1204,5 +1234,15 @@ const char *aipm_config_template(void)
            "    volume_low: 0.5            # warn below 0.5x the trailing "
            "daily mean\n"
            "    volume_high: 2.0           # warn above 2x the trailing "
-           "daily mean\n";
+           "daily mean\n"
+           "  # A model version reaches production only within these bounds\n"
+           "  # on its holdout, and with the approvals policies.decisions\n"
+           "  # asks of kind model (`aipm model promote`).\n"
+           "  # models:\n"
+           "  #   promote:\n"
+           "  #     - {model: value, min: {spearman: 0.3}}\n"
+           "  #     - {model: adoption, min: {auc: 0.6}, max: {ece: 0.05},\n"
+           "  #        on_alert: rollback}\n"
+           "  # When `aipm monitor` alerts (docs/config.md).\n"
+           "  # monitor: {dataset_drift_share: 0.5, max_ece: 0.1}\n";
 }

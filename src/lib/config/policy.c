@@ -14,6 +14,14 @@ void aipm_config__model_defaults(aipm_model_policy *m)
     m->max_backtest_wape = NAN;
 }
 
+void aipm_config__monitor_defaults(aipm_monitor_policy *m)
+{
+    m->dataset_drift_share = 0.5;
+    m->max_ece = 0.1;
+    m->max_mape = 0.5;
+    m->min_coverage_80 = 0.5;
+}
+
 void aipm_data_policy_defaults(aipm_data_policy *p)
 {
     p->max_quarantine_share = 0.05;
@@ -106,7 +114,70 @@ json_t *aipm_config_policies_json(const aipm_config *cfg)
                       isnan(cfg->models.max_backtest_wape)
                           ? json_null()
                           : json_real(cfg->models.max_backtest_wape)));
+    /* Only when set, so that the policy version of a workspace without
+     * promotion rules is what it was before they existed. */
+    if (o && cfg->models.n_promote > 0) {
+        json_t *arr = json_array();
+
+        for (i = 0; arr && i < cfg->models.n_promote; i++) {
+            const aipm_promote_rule *r = &cfg->models.promote[i];
+            json_t *min = json_object(), *max = json_object();
+            int j;
+
+            for (j = 0; j < r->n_bounds; j++)
+                json_object_set_new(r->bounds[j].is_max ? max : min,
+                                    r->bounds[j].metric,
+                                    json_real(r->bounds[j].bound));
+            json_array_append_new(
+                arr,
+                json_pack(
+                    "{s:s, s:o, s:o, s:o, s:o, s:s}", "model", r->model, "min",
+                    min, "max", max, "fairness",
+                    r->gap_metric
+                        ? json_pack("{s:s, s:f, s:f}", "metric", r->gap_metric,
+                                    "max_gap", r->max_gap, "min_rows",
+                                    r->min_rows)
+                        : json_null(),
+                    "max_segment_ece",
+                    isnan(r->max_segment_ece) ? json_null()
+                                              : json_real(r->max_segment_ece),
+                    "on_alert", r->on_alert_rollback ? "rollback" : "alert"));
+        }
+        json_object_set_new(json_object_get(o, "models"), "promote",
+                            arr ? arr : json_array());
+    }
+    if (o && cfg->monitor.set) {
+        const aipm_monitor_policy *m = &cfg->monitor;
+        json_t *feats = json_array();
+
+        for (i = 0; feats && i < m->n_features; i++)
+            json_array_append_new(
+                feats, json_pack("{s:s, s:s, s:s?, s:o}", "model",
+                                 m->features[i].model, "feature",
+                                 m->features[i].feature, "test",
+                                 m->features[i].test, "threshold",
+                                 isnan(m->features[i].threshold)
+                                     ? json_null()
+                                     : json_real(m->features[i].threshold)));
+        json_object_set_new(
+            o, "monitor",
+            json_pack("{s:f, s:f, s:f, s:f, s:o}", "dataset_drift_share",
+                      m->dataset_drift_share, "max_ece", m->max_ece, "max_mape",
+                      m->max_mape, "min_coverage_80", m->min_coverage_80,
+                      "features", feats ? feats : json_array()));
+    }
     return o;
+}
+
+const aipm_promote_rule *aipm_config_promote_rule(const aipm_config *cfg,
+                                                  const char *model)
+{
+    int i;
+
+    for (i = 0; cfg && i < cfg->models.n_promote; i++)
+        if (strcmp(cfg->models.promote[i].model, model) == 0)
+            return &cfg->models.promote[i];
+    return NULL;
 }
 
 void aipm_config_policy_sha256(const aipm_config *cfg, char out[65])
@@ -127,7 +198,7 @@ void aipm_config_policy_sha256(const aipm_config *cfg, char out[65])
 static int load_decision_rules(walk *w, aipm_config *cfg, yaml_node_t *n)
 {
     static const char *const kinds[] = {"experiment", "prioritize", "forecast",
-                                        "*"};
+                                        "model", "*"};
     yaml_node_item_t *it;
     int rc, i, j;
 
@@ -172,15 +243,15 @@ static int load_decision_rules(walk *w, aipm_config *cfg, yaml_node_t *n)
             return aipm_config__bad(
                 w, x,
                 "policies.decisions: a rule needs kind "
-                "(experiment, prioritize, forecast or \"*\")");
+                "(experiment, prioritize, forecast, model or \"*\")");
         }
-        for (j = 0; j < 4; j++)
+        for (j = 0; j < (int)(sizeof(kinds) / sizeof(kinds[0])); j++)
             known |= strcmp(r->kind, kinds[j]) == 0;
         if (!known) {
             free(role);
             return aipm_config__bad(
                 w, aipm_config__get(w, x, "kind"),
-                "kind must be experiment, prioritize, forecast or "
+                "kind must be experiment, prioritize, forecast, model or "
                 "\"*\"");
         }
         for (i = 0; i + 1 < cfg->n_decision_rules; i++)
@@ -280,7 +351,274 @@ static int load_fairness(walk *w, aipm_config *cfg, yaml_node_t *n)
     return AIPM_OK;
 }
 
-/* policies.models: {min_trained, max_backtest_wape}. */
+/* The holdout metrics each model reports (models.h): what min:, max: and
+ * fairness: may name. */
+static const char *const value_metrics[] = {"mae", "rmse", "spearman",
+                                            "p10_p90_coverage", NULL};
+static const char *const adoption_metrics[] = {"auc", "log_loss",    "brier",
+                                               "ece", "coverage_80", NULL};
+
+static const char *const *metrics_of(const char *model)
+{
+    if (strcmp(model, "value") == 0)
+        return value_metrics;
+    if (strcmp(model, "adoption") == 0)
+        return adoption_metrics;
+    return NULL;
+}
+
+static int known_metric(const char *const *names, const char *m)
+{
+    for (; *names; names++)
+        if (strcmp(*names, m) == 0)
+            return 1;
+    return 0;
+}
+
+static int metric_error(walk *w, yaml_node_t *n, const char *model,
+                        const char *m)
+{
+    const char *const *names = metrics_of(model);
+    char msg[300];
+    size_t used;
+
+    used = (size_t)snprintf(msg, sizeof(msg),
+                            "policies.models.promote: %s reports no metric "
+                            "'%s'; it has ",
+                            model, m);
+    for (; *names && used < sizeof(msg); names++)
+        used +=
+            (size_t)snprintf(msg + used, sizeof(msg) - used, "%s%s",
+                             names == metrics_of(model) ? "" : ", ", *names);
+    return aipm_config__bad(w, n, msg);
+}
+
+/* min: or max: {metric: bound, ...} of a promotion rule. */
+static int load_bounds(walk *w, aipm_promote_rule *r, yaml_node_t *n,
+                       int is_max)
+{
+    yaml_node_pair_t *pr;
+
+    if (n == NULL)
+        return AIPM_OK;
+    if (n->type != YAML_MAPPING_NODE)
+        return aipm_config__bad(w, n,
+                                is_max ? "max: expected {metric: ceiling}, "
+                                         "e.g. {ece: 0.05}"
+                                       : "min: expected {metric: floor}, "
+                                         "e.g. {auc: 0.6}");
+    for (pr = n->data.mapping.pairs.start; pr < n->data.mapping.pairs.top;
+         pr++) {
+        yaml_node_t *k = yaml_document_get_node(w->doc, pr->key);
+        yaml_node_t *v = yaml_document_get_node(w->doc, pr->value);
+        const char *ks = aipm_config__scalar(k), *vs = aipm_config__scalar(v);
+        aipm_metric_bound *b = &r->bounds[r->n_bounds];
+        double x;
+
+        if (ks == NULL || !known_metric(metrics_of(r->model), ks))
+            return metric_error(w, k, r->model, ks ? ks : "?");
+        if (vs == NULL || aipm_decimal_parse(vs, &x) != AIPM_OK || !isfinite(x))
+            return aipm_config__bad(w, v, "a metric bound must be a number");
+        if ((b->metric = strdup(ks)) == NULL)
+            return aipm_error_set(w->err, AIPM_ENOMEM, "out of memory");
+        b->bound = x;
+        b->is_max = is_max;
+        r->n_bounds++;
+    }
+    return AIPM_OK;
+}
+
+static size_t pairs_of(yaml_node_t *n)
+{
+    return n && n->type == YAML_MAPPING_NODE
+               ? (size_t)(n->data.mapping.pairs.top -
+                          n->data.mapping.pairs.start)
+               : 0;
+}
+
+/* policies.models.promote: a list of rules, one per model. */
+static int load_promote(walk *w, aipm_model_policy *m, yaml_node_t *n)
+{
+    yaml_node_item_t *it;
+    int rc;
+
+    if (n == NULL)
+        return AIPM_OK;
+    if (n->type != YAML_SEQUENCE_NODE)
+        return aipm_config__bad(w, n,
+                                "policies.models.promote: expected a list of "
+                                "rules, e.g. - {model: adoption, min: {auc: "
+                                "0.6}}");
+    m->promote = calloc(
+        (size_t)(n->data.sequence.items.top - n->data.sequence.items.start) + 1,
+        sizeof(aipm_promote_rule));
+    if (m->promote == NULL)
+        return aipm_error_set(w->err, AIPM_ENOMEM, "out of memory");
+    for (it = n->data.sequence.items.start; it < n->data.sequence.items.top;
+         it++) {
+        yaml_node_t *x = yaml_document_get_node(w->doc, *it), *f, *oa;
+        aipm_promote_rule *r = &m->promote[m->n_promote];
+        int j;
+
+        if (x == NULL || x->type != YAML_MAPPING_NODE)
+            return aipm_config__bad(
+                w, x, "policies.models.promote: each rule is a mapping");
+        m->n_promote++;
+        r->max_gap = r->max_segment_ece = NAN;
+        r->min_rows = 30;
+        if ((rc = aipm_config__get_str(w, x, "model", &r->model)) != 0 ||
+            (rc = aipm_config__get_num(w, x, "max_segment_ece",
+                                       &r->max_segment_ece)) != 0)
+            return rc;
+        if (r->model == NULL || metrics_of(r->model) == NULL)
+            return aipm_config__bad(
+                w, r->model ? aipm_config__get(w, x, "model") : x,
+                "policies.models.promote: model must be value or adoption");
+        for (j = 0; j < m->n_promote - 1; j++)
+            if (strcmp(m->promote[j].model, r->model) == 0)
+                return aipm_config__bad(w, x,
+                                        "policies.models.promote: a second "
+                                        "rule for the same model");
+        r->bounds = calloc(pairs_of(aipm_config__get(w, x, "min")) +
+                               pairs_of(aipm_config__get(w, x, "max")) + 1,
+                           sizeof(aipm_metric_bound));
+        if (r->bounds == NULL)
+            return aipm_error_set(w->err, AIPM_ENOMEM, "out of memory");
+        if ((rc = load_bounds(w, r, aipm_config__get(w, x, "min"), 0)) != 0 ||
+            (rc = load_bounds(w, r, aipm_config__get(w, x, "max"), 1)) != 0)
+            return rc;
+        if (!isnan(r->max_segment_ece) &&
+            !(r->max_segment_ece > 0 && r->max_segment_ece <= 1))
+            return aipm_config__bad(w,
+                                    aipm_config__get(w, x, "max_segment_ece"),
+                                    "max_segment_ece must be in (0, 1]");
+        if ((f = aipm_config__get(w, x, "fairness")) != NULL) {
+            if (f->type != YAML_MAPPING_NODE)
+                return aipm_config__bad(w, f,
+                                        "fairness: expected {metric, max_gap"
+                                        "[, min_rows]}");
+            if ((rc = aipm_config__get_str(w, f, "metric", &r->gap_metric)) !=
+                    0 ||
+                (rc = aipm_config__get_num(w, f, "max_gap", &r->max_gap)) !=
+                    0 ||
+                (rc = aipm_config__get_num(w, f, "min_rows", &r->min_rows)) !=
+                    0)
+                return rc;
+            if (r->gap_metric == NULL || isnan(r->max_gap))
+                return aipm_config__bad(w, f,
+                                        "fairness: needs metric and max_gap");
+            if (!known_metric(metrics_of(r->model), r->gap_metric))
+                return metric_error(w, aipm_config__get(w, f, "metric"),
+                                    r->model, r->gap_metric);
+            if (!(r->max_gap > 0))
+                return aipm_config__bad(w, aipm_config__get(w, f, "max_gap"),
+                                        "max_gap must be above 0");
+            if (r->min_rows < 1 || r->min_rows != floor(r->min_rows))
+                return aipm_config__bad(w, aipm_config__get(w, f, "min_rows"),
+                                        "min_rows must be a whole number, 1 "
+                                        "or more");
+        }
+        if ((oa = aipm_config__get(w, x, "on_alert")) != NULL) {
+            const char *s = aipm_config__scalar(oa);
+
+            if (s && strcmp(s, "rollback") == 0)
+                r->on_alert_rollback = 1;
+            else if (!(s && strcmp(s, "alert") == 0))
+                return aipm_config__bad(w, oa,
+                                        "on_alert must be rollback or alert");
+        }
+    }
+    return AIPM_OK;
+}
+
+/* policies.monitor: {dataset_drift_share, max_ece, max_mape,
+ * min_coverage_80, features: [{model, feature, test, threshold}]}. */
+static int load_monitor(walk *w, aipm_monitor_policy *m, yaml_node_t *n)
+{
+    static const char *const tests[] = {
+        "ks", "chisquare", "z", "wasserstein", "jensenshannon", "psi", NULL};
+    yaml_node_t *fs;
+    yaml_node_item_t *it;
+    int rc, j;
+
+    if (n == NULL)
+        return AIPM_OK;
+    if (n->type != YAML_MAPPING_NODE)
+        return aipm_config__bad(w, n,
+                                "policies.monitor: expected a mapping, e.g. "
+                                "{max_ece: 0.1}");
+    m->set = 1;
+    if ((rc = aipm_config__get_num(w, n, "dataset_drift_share",
+                                   &m->dataset_drift_share)) != 0 ||
+        (rc = aipm_config__get_num(w, n, "max_ece", &m->max_ece)) != 0 ||
+        (rc = aipm_config__get_num(w, n, "max_mape", &m->max_mape)) != 0 ||
+        (rc = aipm_config__get_num(w, n, "min_coverage_80",
+                                   &m->min_coverage_80)) != 0)
+        return rc;
+    if (!(m->dataset_drift_share > 0 && m->dataset_drift_share <= 1))
+        return aipm_config__bad(w,
+                                aipm_config__get(w, n, "dataset_drift_share"),
+                                "dataset_drift_share must be in (0, 1]");
+    if (!(m->max_ece > 0 && m->max_ece <= 1))
+        return aipm_config__bad(w, aipm_config__get(w, n, "max_ece"),
+                                "max_ece must be in (0, 1]");
+    if (!(m->max_mape > 0))
+        return aipm_config__bad(w, aipm_config__get(w, n, "max_mape"),
+                                "max_mape must be above 0 (0.5: 50%)");
+    if (!(m->min_coverage_80 >= 0 && m->min_coverage_80 <= 1))
+        return aipm_config__bad(w, aipm_config__get(w, n, "min_coverage_80"),
+                                "min_coverage_80 must be in [0, 1]");
+    if ((fs = aipm_config__get(w, n, "features")) == NULL)
+        return AIPM_OK;
+    if (fs->type != YAML_SEQUENCE_NODE)
+        return aipm_config__bad(w, fs,
+                                "policies.monitor.features: expected a list, "
+                                "e.g. - {model: value, feature: reach, test: "
+                                "psi, threshold: 0.2}");
+    m->features = calloc(
+        (size_t)(fs->data.sequence.items.top - fs->data.sequence.items.start) +
+            1,
+        sizeof(aipm_monitor_feature));
+    if (m->features == NULL)
+        return aipm_error_set(w->err, AIPM_ENOMEM, "out of memory");
+    for (it = fs->data.sequence.items.start; it < fs->data.sequence.items.top;
+         it++) {
+        yaml_node_t *x = yaml_document_get_node(w->doc, *it);
+        aipm_monitor_feature *f = &m->features[m->n_features];
+        int known = 0;
+
+        if (x == NULL || x->type != YAML_MAPPING_NODE)
+            return aipm_config__bad(w, x,
+                                    "policies.monitor.features: each entry "
+                                    "is a mapping");
+        m->n_features++;
+        f->threshold = NAN;
+        if ((rc = aipm_config__get_str(w, x, "model", &f->model)) != 0 ||
+            (rc = aipm_config__get_str(w, x, "feature", &f->feature)) != 0 ||
+            (rc = aipm_config__get_str(w, x, "test", &f->test)) != 0 ||
+            (rc = aipm_config__get_num(w, x, "threshold", &f->threshold)) != 0)
+            return rc;
+        if (f->model == NULL || f->feature == NULL)
+            return aipm_config__bad(w, x,
+                                    "policies.monitor.features: an entry "
+                                    "needs model and feature");
+        if (metrics_of(f->model) == NULL)
+            return aipm_config__bad(w, aipm_config__get(w, x, "model"),
+                                    "model must be value or adoption");
+        for (j = 0; f->test && tests[j]; j++)
+            known |= strcmp(f->test, tests[j]) == 0;
+        if (f->test && !known)
+            return aipm_config__bad(w, aipm_config__get(w, x, "test"),
+                                    "test must be ks, chisquare, z, "
+                                    "wasserstein, jensenshannon or psi");
+        if (!isnan(f->threshold) && !(f->threshold > 0))
+            return aipm_config__bad(w, aipm_config__get(w, x, "threshold"),
+                                    "threshold must be above 0");
+    }
+    return AIPM_OK;
+}
+
+/* policies.models: {min_trained, max_backtest_wape, promote}. */
 static int load_models(walk *w, aipm_config *cfg, yaml_node_t *n)
 {
     aipm_model_policy *m = &cfg->models;
@@ -295,7 +633,8 @@ static int load_models(walk *w, aipm_config *cfg, yaml_node_t *n)
     if ((rc = aipm_config__get_num(w, n, "min_trained", &m->min_trained)) !=
             0 ||
         (rc = aipm_config__get_num(w, n, "max_backtest_wape",
-                                   &m->max_backtest_wape)) != 0)
+                                   &m->max_backtest_wape)) != 0 ||
+        (rc = load_promote(w, m, aipm_config__get(w, n, "promote"))) != 0)
         return rc;
     if (m->min_trained < 3 || m->min_trained != floor(m->min_trained))
         return aipm_config__bad(
@@ -323,6 +662,8 @@ int aipm_config__load_policies(walk *w, aipm_config *cfg, yaml_node_t *n)
                                   aipm_config__get(w, n, "decisions"))) != 0 ||
         (rc = load_fairness(w, cfg, aipm_config__get(w, n, "fairness"))) != 0 ||
         (rc = load_models(w, cfg, aipm_config__get(w, n, "models"))) != 0 ||
+        (rc = load_monitor(w, &cfg->monitor,
+                           aipm_config__get(w, n, "monitor"))) != 0 ||
         (rc = aipm_config__get_list(w, n, "pii", &cfg->pii, &cfg->n_pii)) != 0)
         return rc;
     if (data == NULL)
@@ -379,4 +720,21 @@ void aipm_config__free_policies(aipm_config *cfg)
         free(cfg->fairness[i].by);
     }
     free(cfg->fairness);
+    for (i = 0; i < cfg->models.n_promote; i++) {
+        aipm_promote_rule *r = &cfg->models.promote[i];
+        int j;
+
+        for (j = 0; j < r->n_bounds; j++)
+            free(r->bounds[j].metric);
+        free(r->bounds);
+        free(r->model);
+        free(r->gap_metric);
+    }
+    free(cfg->models.promote);
+    for (i = 0; i < cfg->monitor.n_features; i++) {
+        free(cfg->monitor.features[i].model);
+        free(cfg->monitor.features[i].feature);
+        free(cfg->monitor.features[i].test);
+    }
+    free(cfg->monitor.features);
 }

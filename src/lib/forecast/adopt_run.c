@@ -47,11 +47,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#define MAX_AGE 400
 #define PLATEAU_AGE 28
 #define TREND_DAYS 14
 #define SIGNUP_DAYS 14
-#define PI_BOUND 0.98
 #define MAX_CELLS 20000000 /* draws x segments x days */
 #define LOGIT_ONE 40       /* logit pi standing for pi held at 1 */
 
@@ -91,37 +89,9 @@ static double pi_of(double logit)
     return logit >= LOGIT_ONE ? 1 : 1 / (1 + exp(-logit));
 }
 
-/* One segment's fit at a cutoff. */
-typedef struct seg {
-    int64_t users;  /* first seen before the cutoff */
-    double base;    /* adopters before the cutoff */
-    double signups; /* new users a day, recently */
-    double act[MAX_AGE + 1];
-    aipm_bass bass;
-    int bass_ok;
-    char bass_why[160]; /* why a Bass fit was not used, or "" */
-    aipm_hazard hz;
-    int hz_ok;
-    /* the hazard data: runs per user at risk */
-    int nu;
-    int *user;
-    int64_t *start;
-    double *rs, *ev;
-    int32_t *rd;
-    size_t cap_u, cap_r;
-} seg;
-
-typedef struct run {
-    aipm_adoption *a;
-    aipm_error *err;
-    int32_t *adopt; /* user -> adoption day (any time), NO_DAY */
-    int32_t launch;
-    seg *segs;
-    /* scratch of the signal */
-    int32_t *ta, *tf;
-    double *cum, *pre;       /* observed cumulative adopters (cumulate()) */
-    double bass_s, hazard_s; /* time spent fitting each model */
-} run;
+/* (The fit's state, forecast_int.h: shared with adopt_model.c.) */
+typedef struct aipm_forecast__seg seg;
+typedef struct aipm_forecast__run run;
 
 static double clock_s(void)
 {
@@ -722,12 +692,12 @@ static int paths(run *r, int32_t C, int H, int model, int D, uint64_t seed,
 
 /* ---- the document ---- */
 
-static json_t *num(double x)
+json_t *aipm_forecast__num(double x)
 {
     return isfinite(x) ? json_real(x) : json_null();
 }
 
-static void day_label(char out[16], int32_t day)
+void aipm_forecast__day_label(char out[16], int32_t day)
 {
     char t[32];
 
@@ -1060,16 +1030,73 @@ static int feature_days(run *r, const aipm_feature *f, int32_t *launch,
     return *launch == NO_DAY ? AIPM_ENOTFOUND : AIPM_OK;
 }
 
+int aipm_forecast__fit_at(run *r, int32_t C, int which)
+{
+    return fit_at(r, C, which);
+}
+
+int aipm_forecast__feature_days(run *r, const aipm_feature *f, int32_t *launch)
+{
+    return feature_days(r, f, launch, NULL);
+}
+
+void aipm_forecast__seg_clear(seg *s)
+{
+    seg_clear(s);
+}
+
+int aipm_forecast__run_init(run *r, aipm_adoption *a, aipm_error *err)
+{
+    r->a = a;
+    r->err = err;
+    r->n_alloc = a->n_segs + 1;
+    r->segs = calloc((size_t)r->n_alloc, sizeof(seg));
+    r->adopt = malloc((size_t)a->n * sizeof(int32_t) + 1);
+    r->ta = malloc(MAX_NEIGHBOURS * sizeof(int32_t));
+    r->tf = malloc(MAX_NEIGHBOURS * sizeof(int32_t));
+    if (!r->segs || !r->adopt || !r->ta || !r->tf)
+        return aipm_error_set(err, AIPM_ENOMEM, "out of memory");
+    return AIPM_OK;
+}
+
+void aipm_forecast__run_release(run *r)
+{
+    int k;
+
+    for (k = 0; r->segs && k < r->n_alloc; k++)
+        seg_clear(&r->segs[k]);
+    free(r->segs);
+    free(r->adopt);
+    free(r->ta);
+    free(r->tf);
+    free(r->cum);
+    free(r->pre);
+    r->segs = NULL;
+    r->adopt = r->ta = r->tf = NULL;
+    r->cum = r->pre = NULL;
+    r->n_alloc = 0;
+}
+
+int aipm_forecast__hazard_data(run *r, int32_t C)
+{
+    int k;
+
+    for (k = 0; k < r->a->n_segs; k++)
+        seg_clear(&r->segs[k]);
+    return hazard_data(r, C);
+}
+
 /* ---- the run ---- */
 
 static json_t *hazard_json(const aipm_hazard *h)
 {
-    return json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:I, s:I}", "alpha",
-                     num(h->alpha), "beta", num(h->beta), "pi", num(h->pi),
-                     "graph_effect", num(h->ame), "se_alpha", num(h->se_alpha),
-                     "se_beta", num(h->se_beta), "se_pi", num(h->se_pi),
-                     "events", (json_int_t)h->n_events, "user_days",
-                     (json_int_t)h->n_days);
+    return json_pack(
+        "{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:I, s:I}", "alpha",
+        aipm_forecast__num(h->alpha), "beta", aipm_forecast__num(h->beta), "pi",
+        aipm_forecast__num(h->pi), "graph_effect", aipm_forecast__num(h->ame),
+        "se_alpha", aipm_forecast__num(h->se_alpha), "se_beta",
+        aipm_forecast__num(h->se_beta), "se_pi", aipm_forecast__num(h->se_pi),
+        "events", (json_int_t)h->n_events, "user_days", (json_int_t)h->n_days);
 }
 
 static const char *model_name(int m)
@@ -1136,14 +1163,8 @@ int aipm_adoption_run(json_t **out, aipm_adoption *a, const char *feature,
                               feature);
     if (backtest_mode)
         H = a->holdout;
-    r.a = a;
-    r.err = err;
-    r.segs = calloc((size_t)ns, sizeof(seg));
-    r.adopt = malloc((size_t)a->n * sizeof(int32_t) + 1);
-    r.ta = malloc(MAX_NEIGHBOURS * sizeof(int32_t));
-    r.tf = malloc(MAX_NEIGHBOURS * sizeof(int32_t));
     ok = malloc((size_t)ns * sizeof(int) + 1);
-    if (!r.segs || !r.adopt || !r.ta || !r.tf || !ok) {
+    if ((rc = aipm_forecast__run_init(&r, a, err)) != 0 || ok == NULL) {
         rc = aipm_error_set(err, AIPM_ENOMEM, "out of memory");
         goto done;
     }
@@ -1364,7 +1385,7 @@ int aipm_adoption_run(json_t **out, aipm_adoption *a, const char *feature,
                 cm[d] = mu[((size_t)d * ns + k) * H + h];
                 cv[d] = var[((size_t)d * ns + k) * H + h];
             }
-            day_label(day, start + h);
+            aipm_forecast__day_label(day, start + h);
             {
                 double b5[5];
 
@@ -1381,11 +1402,13 @@ int aipm_adoption_run(json_t **out, aipm_adoption *a, const char *feature,
         row = json_pack(
             "{s:s, s:s, s:I, s:f, s:o, s:o, s:o, s:o, s:o, s:o}", "segment",
             a->seg_names[k], "model", seg_model, "users", (json_int_t)s->users,
-            "adopters", s->base, "p", s->bass_ok ? num(s->bass.p) : json_null(),
-            "q", s->bass_ok ? num(s->bass.q) : json_null(), "m",
-            s->bass_ok ? num(s->bass.m) : json_null(), "graph_coef",
-            s->hz_ok ? num(s->hz.beta) : json_null(), "forecast", fc, "hazard",
-            s->hz_ok ? hazard_json(&s->hz) : json_null());
+            "adopters", s->base, "p",
+            s->bass_ok ? aipm_forecast__num(s->bass.p) : json_null(), "q",
+            s->bass_ok ? aipm_forecast__num(s->bass.q) : json_null(), "m",
+            s->bass_ok ? aipm_forecast__num(s->bass.m) : json_null(),
+            "graph_coef",
+            s->hz_ok ? aipm_forecast__num(s->hz.beta) : json_null(), "forecast",
+            fc, "hazard", s->hz_ok ? hazard_json(&s->hz) : json_null());
         if (row == NULL) {
             json_decref(segs);
             json_decref(doc);
@@ -1400,10 +1423,11 @@ int aipm_adoption_run(json_t **out, aipm_adoption *a, const char *feature,
                                 ? json_string(s->bass_why)
                                 : json_null());
         if (s->bass_ok && model != 3)
-            json_object_set_new(
-                row, "se",
-                json_pack("{s:o, s:o, s:o}", "p", num(s->bass.se_p), "q",
-                          num(s->bass.se_q), "m", num(s->bass.se_m)));
+            json_object_set_new(row, "se",
+                                json_pack("{s:o, s:o, s:o}", "p",
+                                          aipm_forecast__num(s->bass.se_p), "q",
+                                          aipm_forecast__num(s->bass.se_q), "m",
+                                          aipm_forecast__num(s->bass.se_m)));
         if (hb > 0) {
             const errs *mine = model == 1 ? &bt.bass[k] : &bt.hz[k];
             json_t *b = json_object();
@@ -1424,8 +1448,9 @@ int aipm_adoption_run(json_t **out, aipm_adoption *a, const char *feature,
     {
         char as_of[16], launch[16];
 
-        day_label(as_of, C - 1);
-        day_label(launch, launch_shown != NO_DAY ? launch_shown : r.launch);
+        aipm_forecast__day_label(as_of, C - 1);
+        aipm_forecast__day_label(launch, launch_shown != NO_DAY ? launch_shown
+                                                                : r.launch);
         json_object_set_new(doc, "feature", json_string(f->key));
         json_object_set_new(doc, "model", json_string(model_name(model)));
         json_object_set_new(doc, "by",
@@ -1443,20 +1468,22 @@ int aipm_adoption_run(json_t **out, aipm_adoption *a, const char *feature,
         char cut[16];
         json_t *b = json_object();
 
-        day_label(cut, bt.cut);
+        aipm_forecast__day_label(cut, bt.cut);
         json_object_set_new(b, "cutoff", json_string(cut));
         json_object_set_new(b, "days", json_integer(hb));
         /* A model not asked for was not fitted: no figure. */
         json_object_set_new(b, "bass_wape",
                             o->model == AIPM_ADOPTION_HAZARD
                                 ? json_null()
-                                : num(wape(&bt.all_bass)));
+                                : aipm_forecast__num(wape(&bt.all_bass)));
         json_object_set_new(b, "hazard_wape",
                             o->model == AIPM_ADOPTION_BASS
                                 ? json_null()
-                                : num(wape(&bt.all_hz)));
-        json_object_set_new(b, "naive_wape", num(wape(&bt.all_last)));
-        json_object_set_new(b, "trend_wape", num(wape(&bt.all_trend)));
+                                : aipm_forecast__num(wape(&bt.all_hz)));
+        json_object_set_new(b, "naive_wape",
+                            aipm_forecast__num(wape(&bt.all_last)));
+        json_object_set_new(b, "trend_wape",
+                            aipm_forecast__num(wape(&bt.all_trend)));
         baseline_note(b, &bt, model);
         json_object_set_new(doc, "backtest", b);
     } else {
@@ -1484,17 +1511,10 @@ done:
     free(var);
     free(cm);
     free(cv);
-    free(r.cum);
-    free(r.pre);
     backtest_free(&bt);
     backtest_free(&cal);
     prior_free(&pr);
-    for (k = 0; r.segs && k < ns; k++)
-        seg_clear(&r.segs[k]);
-    free(r.segs);
-    free(r.adopt);
-    free(r.ta);
-    free(r.tf);
+    aipm_forecast__run_release(&r);
     free(ok);
     return rc;
 }

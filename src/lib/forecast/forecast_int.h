@@ -1,5 +1,6 @@
 /* forecast_int.h - the loaded data of the adoption forecasts, shared by
- * the loader (adoption.c) and the per-feature models (adopt_run.c). */
+ * the loader (adoption.c), the per-feature models (adopt_run.c) and the
+ * registry's trainer (adopt_model.c). */
 #ifndef AIPM_FORECAST_INT_H
 #define AIPM_FORECAST_INT_H
 
@@ -10,6 +11,8 @@
 #define MAX_SEGMENTS 20
 #define MAX_NEIGHBOURS 1000 /* a user's neighbours kept for the signal */
 #define NO_DAY INT32_MAX
+#define MAX_AGE 400   /* days since a user's first, for activity by age */
+#define PI_BOUND 0.98 /* a pi fitted above: refitted with pi held at 1 */
 
 struct aipm_adoption {
     const aipm_config *cfg;
@@ -35,6 +38,82 @@ struct aipm_adoption {
     int n_segs;
     char *by;
 };
+
+/* ---- one feature's fit at a cutoff (adopt_run.c) ----
+ *
+ * The state aipm_adoption_run fits a feature's models in, shared with the
+ * registry's trainer (adopt_model.c) so both fit the same models on the
+ * same data. */
+
+/* One segment's fit at a cutoff. */
+struct aipm_forecast__seg {
+    int64_t users;  /* first seen before the cutoff */
+    double base;    /* adopters before the cutoff */
+    double signups; /* new users a day, recently */
+    double act[MAX_AGE + 1];
+    aipm_bass bass;
+    int bass_ok;
+    char bass_why[160]; /* why a Bass fit was not used, or "" */
+    aipm_hazard hz;
+    int hz_ok;
+    /* the hazard data: runs per user at risk (aipm_hazard_data), user[j]
+     * the user index of its j-th user; with the launch before the cutoff,
+     * every user first seen before it (and not adopted before the first
+     * day loaded) has an entry, ev[j] NaN when it had not adopted by
+     * then, with no runs when never active at risk */
+    int nu;
+    int *user;
+    int64_t *start;
+    double *rs, *ev;
+    int32_t *rd;
+    size_t cap_u, cap_r;
+};
+
+/* A feature's run: aipm_forecast__run_init allocates adopt (n users),
+ * segs (n_segs + 1, zeroed), ta and tf (MAX_NEIGHBOURS each);
+ * aipm_forecast__run_release frees them, each segment cleared first. */
+struct aipm_forecast__run {
+    aipm_adoption *a;
+    aipm_error *err;
+    int n_alloc;    /* segments allocated */
+    int32_t *adopt; /* user -> adoption day (any time), NO_DAY */
+    int32_t launch;
+    struct aipm_forecast__seg *segs;
+    /* scratch of the signal */
+    int32_t *ta, *tf;
+    double *cum, *pre;       /* observed cumulative adopters (cumulate()) */
+    double bass_s, hazard_s; /* time spent fitting each model */
+};
+
+/* Feature f's adoption day per user into r->adopt, and *launch, the day
+ * its series start (the launch, or the first day with data when it
+ * launched before the data begin). AIPM_ENOTFOUND when it has neither a
+ * launch date nor an adopter; AIPM_ENOMEM. */
+int aipm_forecast__feature_days(struct aipm_forecast__run *r,
+                                const aipm_feature *f, int32_t *launch);
+
+/* Fit every segment's models at cutoff C from the days before it (which:
+ * 1 Bass, 2 hazard, 3 both), r->launch set; a segment's model that
+ * cannot be fitted has its *_ok 0. Only AIPM_ENOMEM fails. */
+int aipm_forecast__fit_at(struct aipm_forecast__run *r, int32_t C, int which);
+
+/* Only the hazard data of every segment at cutoff C (the user-days at
+ * risk before C, as fit_at builds them), each segment cleared first, no
+ * model fitted: what scoring a stored fit at a new cutoff reads.
+ * AIPM_ENOMEM. */
+int aipm_forecast__hazard_data(struct aipm_forecast__run *r, int32_t C);
+
+/* Free a segment's hazard data and zero it. */
+void aipm_forecast__seg_clear(struct aipm_forecast__seg *s);
+
+/* A run's buffers for adoption data a: its segments (n_segs + 1, the last
+ * spare), each user's adoption day, the neighbour scratch; AIPM_ENOMEM
+ * (with err) when they cannot be had. run_release frees what init (and
+ * the fits since) took, the cumulative tables too; either is safe on a
+ * zeroed run. */
+int aipm_forecast__run_init(struct aipm_forecast__run *r, aipm_adoption *a,
+                            aipm_error *err);
+void aipm_forecast__run_release(struct aipm_forecast__run *r);
 
 /* L L' = c for a symmetric 3x3 c (row-major), L lower triangular; a
  * coordinate with zero variance (a parameter held fixed) gets a zero
@@ -68,6 +147,11 @@ int aipm_forecast__bass_reject(const aipm_bass *b, double counted, double users,
  * point. */
 void aipm_forecast__bounds(const double *mu, const double *var, int D,
                            double base, double out[5]);
+
+/* A number for a JSON document: null when it is not finite. */
+json_t *aipm_forecast__num(double x);
+/* "YYYY-MM-DD" of a UTC day number. */
+void aipm_forecast__day_label(char out[16], int32_t day);
 
 /* The UTC day of a time in ms (floored, also before 1970). */
 static inline int32_t day_of_ms(int64_t ms)

@@ -33,6 +33,24 @@ static int add_batch(void *ctx, const aipm_batch_info *b)
     return 0;
 }
 
+int aipm_decision_inputs(aipm_store *st, const char *const *datasets,
+                         json_t *inputs, json_t *ids, aipm_error *err)
+{
+    char name[64];
+    int i, rc = AIPM_OK;
+
+    for (i = 0; rc == AIPM_OK && datasets && datasets[i]; i++) {
+        inputs_ctx in = {json_array(), ids};
+
+        if (in.arr == NULL)
+            return aipm_error_set(err, AIPM_ENOMEM, "out of memory");
+        rc = aipm_store_batch_list(st, datasets[i], 0, add_batch, &in, err);
+        snprintf(name, sizeof(name), "%s_batches", datasets[i]);
+        json_object_set_new(inputs, name, in.arr);
+    }
+    return rc;
+}
+
 void aipm_decision_digest(const char *output, char sha_out[65])
 {
     uint8_t dig[32];
@@ -167,7 +185,7 @@ int aipm_decision_record(aipm_store *st, const aipm_decision_spec *spec,
     aipm_decision_row d;
     json_t *inputs = json_object(), *ids = json_array(), *older = json_array();
     char *text = json_dumps(spec->doc, JSON_COMPACT | JSON_SORT_KEYS);
-    char *inputs_s = NULL, *params_s = NULL, *detail = NULL, sha[65], name[64];
+    char *inputs_s = NULL, *params_s = NULL, *detail = NULL, sha[65];
     char policy_sha[65];
     const aipm_decision_policy *rule;
     aipm_config *defaults = NULL;
@@ -182,20 +200,8 @@ int aipm_decision_record(aipm_store *st, const aipm_decision_spec *spec,
         rc = aipm_error_set(err, AIPM_ENOMEM, "out of memory");
         goto done;
     }
-    for (i = 0; spec->datasets && spec->datasets[i]; i++) {
-        inputs_ctx in = {json_array(), ids};
-
-        if (in.arr == NULL) {
-            rc = aipm_error_set(err, AIPM_ENOMEM, "out of memory");
-            goto done;
-        }
-        rc = aipm_store_batch_list(st, spec->datasets[i], 0, add_batch, &in,
-                                   err);
-        snprintf(name, sizeof(name), "%s_batches", spec->datasets[i]);
-        json_object_set_new(inputs, name, in.arr);
-        if (rc)
-            goto done;
-    }
+    if ((rc = aipm_decision_inputs(st, spec->datasets, inputs, ids, err)) != 0)
+        goto done;
     inputs_s = json_dumps(inputs, JSON_COMPACT | JSON_SORT_KEYS);
     params_s = spec->params
                    ? json_dumps(spec->params, JSON_COMPACT | JSON_SORT_KEYS)

@@ -826,7 +826,10 @@ static int replay_entry(void *ctx, const aipm_audit_row *r)
         return 0; /* unreadable entries are audit verify's to report */
     }
     d = json_object_get(e, "detail");
-    if (strcmp(action, "decision") == 0 || strcmp(action, "revert") == 0) {
+    /* the circuit breaker's rollback marks the records made with the bad
+     * version stale, as a revert does */
+    if (strcmp(action, "decision") == 0 || strcmp(action, "revert") == 0 ||
+        strcmp(action, "model.alias") == 0) {
         json_t *sha = json_object_get(d, "output_sha256"), *v;
         size_t i;
 

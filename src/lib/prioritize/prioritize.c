@@ -18,6 +18,12 @@
  * predictive has no finite mean on this scale (a Student t under exp), so
  * the expected value is the mean of the draws capped at their 99.9th
  * percentile.
+ *
+ * A registered version of the value model (models.h: the one production
+ * points at, or the one o->model_version names) takes the place of the
+ * training: its parameters (value_model.c reads them), then the same
+ * draws. The output's model object and the decision record name it, so a
+ * replay ranks with that version again.
  */
 #include "aipm/prioritize.h"
 #include "aipm/decision.h"
@@ -33,38 +39,18 @@
 #include <pthread.h>
 #include <unistd.h>
 
-enum {
-    F_ONE,
-    F_DEMAND,
-    F_REACH,
-    F_MARKET,
-    F_HAS_RICE,
-    F_RICE_REACH,
-    F_RICE_IMPACT,
-    F_RICE_CONF,
-    P
-};
-
 /* Prior variances of the coefficients. Features other than the intercept
  * are standardized on the training items (z-scores), so a variance of 1
  * says: one standard deviation of a feature is unlikely to move log value
  * by much more than 2 - a ridge-like shrinkage that matters with a few
  * dozen shipped items, and fades as more ship. */
-static const double prior_var[P] = {100,  0.25, 0.25, 0.25,
-                                    0.25, 0.25, 0.25, 0.25};
+const double pz_prior_var[PZ_P] = {100,  0.25, 0.25, 0.25,
+                                   0.25, 0.25, 0.25, 0.25};
+/* As the coefficients are reported (model_json) and stored (artifact). */
+const char *const pz_feature_names[PZ_P] = {
+    "intercept", "log1p_demand",     "reach",       "market",
+    "has_rice",  "log1p_rice_reach", "rice_impact", "rice_confidence"};
 #define MAX_THREADS 8
-#define PRIOR_A0 1.0
-#define PRIOR_B0 0.1
-/* Recorded with every decision: change it when the features, the prior or
- * the outcome change, so that records say which model made them. */
-#define MODEL_VERSION "bayesian_linear/1 (8 features, RICE prior)"
-
-typedef struct cand {
-    int item;
-    double x[P];
-    aipm_draw_summary v, s; /* value, score per effort */
-    double effort_mean, risk_v, score, confidence;
-} cand;
 
 void aipm_pz_opts_init(aipm_pz_opts *o)
 {
@@ -90,24 +76,24 @@ const char *const aipm_pz_feature_columns[] = {
     "signals.value",      "signals.area",        NULL};
 
 /* The raw features; the PM's three RICE numbers are separate features
- * (NAN when not given: standardize() puts the training mean of those
+ * (NAN when not given: pz_standardize() puts the training mean of those
  * given in their place, and the indicator carries the difference), so
  * the regression learns how much each of them is worth. */
-static void features(const pz_item *it, double x[P])
+void pz_features(const pz_item *it, double x[PZ_P])
 {
     int has = isfinite(rice_of(it));
 
-    x[F_ONE] = 1;
-    x[F_DEMAND] = log1p(it->demand_rate);
-    x[F_REACH] = it->reach;
-    x[F_MARKET] = it->market;
-    x[F_HAS_RICE] = has;
-    x[F_RICE_REACH] = has ? log1p(fmax(it->rice_reach, 0)) : NAN;
-    x[F_RICE_IMPACT] = has ? log(fmax(it->rice_impact, 1e-3)) : NAN;
-    x[F_RICE_CONF] = has ? log(fmax(it->rice_conf, 1e-3)) : NAN;
+    x[PZ_F_ONE] = 1;
+    x[PZ_F_DEMAND] = log1p(it->demand_rate);
+    x[PZ_F_REACH] = it->reach;
+    x[PZ_F_MARKET] = it->market;
+    x[PZ_F_HAS_RICE] = has;
+    x[PZ_F_RICE_REACH] = has ? log1p(fmax(it->rice_reach, 0)) : NAN;
+    x[PZ_F_RICE_IMPACT] = has ? log(fmax(it->rice_impact, 1e-3)) : NAN;
+    x[PZ_F_RICE_CONF] = has ? log(fmax(it->rice_conf, 1e-3)) : NAN;
 }
 
-static int64_t decision_day(const pz_item *it)
+int64_t pz_decision_day(const pz_item *it)
 {
     int64_t d = it->shipped_day - (int64_t)ceil(it->effort * 7);
 
@@ -123,81 +109,68 @@ static int is_candidate(const pz_item *it)
 
 /* ---- the model ---- */
 
-typedef struct model {
-    int bayes;     /* else RICE */
-    int min_train; /* policies.models.min_trained (0: AIPM_PZ_MIN_TRAIN) */
-    aipm_blr blr;
-    double mu[P], sd[P]; /* standardization of the training features */
-    int n_train;
-    double rice_median;
-    /* posterior draws shared by all items */
-    int draws;
-    double *beta; /* draws x P */
-    double *sigma;
-} model;
-
 /* Features to the z-scores of the training items (in place); a missing
  * one is at the mean. */
-static void standardize(const model *m, double x[P])
+void pz_standardize(const pz_model *m, double x[PZ_P])
 {
     int j;
 
-    for (j = 1; j < P; j++)
+    for (j = 1; j < PZ_P; j++)
         x[j] = isfinite(x[j]) ? (x[j] - m->mu[j]) / m->sd[j] : 0;
 }
 
-static int fit(model *m, pz_data *d, const int *train, const double *y, int n,
-               aipm_error *err)
+int pz_fit(pz_model *m, const pz_data *d, const int *rows, const double *y,
+           int n, aipm_error *err)
 {
-    double *X = malloc((size_t)(n ? n : 1) * P * sizeof(double));
-    double m0[P];
-    int i, j, rc, cnt[P] = {0};
+    double *X = malloc((size_t)(n ? n : 1) * PZ_P * sizeof(double));
+    double m0[PZ_P];
+    int i, j, rc, cnt[PZ_P] = {0};
 
     if (X == NULL)
         return aipm_error_set(err, AIPM_ENOMEM, "out of memory");
-    for (j = 0; j < P; j++)
+    for (j = 0; j < PZ_P; j++)
         m->mu[j] = m->sd[j] = 0;
     for (i = 0; i < n; i++) {
-        features(&d->items[train[i]], X + (size_t)i * P);
-        for (j = 1; j < P; j++)
-            if (isfinite(X[(size_t)i * P + j])) {
-                m->mu[j] += X[(size_t)i * P + j];
+        pz_features(&d->items[rows[i]], X + (size_t)i * PZ_P);
+        for (j = 1; j < PZ_P; j++)
+            if (isfinite(X[(size_t)i * PZ_P + j])) {
+                m->mu[j] += X[(size_t)i * PZ_P + j];
                 cnt[j]++;
             }
     }
-    for (j = 1; j < P; j++)
+    for (j = 1; j < PZ_P; j++)
         m->mu[j] = cnt[j] ? m->mu[j] / cnt[j] : 0;
     for (i = 0; i < n; i++)
-        for (j = 1; j < P; j++)
-            if (isfinite(X[(size_t)i * P + j]))
-                m->sd[j] += pow(X[(size_t)i * P + j] - m->mu[j], 2);
+        for (j = 1; j < PZ_P; j++)
+            if (isfinite(X[(size_t)i * PZ_P + j]))
+                m->sd[j] += pow(X[(size_t)i * PZ_P + j] - m->mu[j], 2);
     m->sd[0] = 1;
-    for (j = 1; j < P; j++)
+    for (j = 1; j < PZ_P; j++)
         m->sd[j] = cnt[j] && m->sd[j] > 1e-24 ? sqrt(m->sd[j] / cnt[j]) : 1;
     for (i = 0; i < n; i++)
-        standardize(m, X + (size_t)i * P);
+        pz_standardize(m, X + (size_t)i * PZ_P);
     /* The prior mean: log value moves one for one with log R, log I and
      * log C (RICE's own claim, that value is proportional to R x I x C),
      * per standard deviation of each; nothing else. */
-    for (j = 0; j < P; j++)
+    for (j = 0; j < PZ_P; j++)
         m0[j] = 0;
-    m0[F_RICE_REACH] = m->sd[F_RICE_REACH];
-    m0[F_RICE_IMPACT] = m->sd[F_RICE_IMPACT];
-    m0[F_RICE_CONF] = m->sd[F_RICE_CONF];
-    rc = aipm_blr_fit(&m->blr, X, y, n, P, m0, prior_var, PRIOR_A0, PRIOR_B0,
-                      err);
+    m0[PZ_F_RICE_REACH] = m->sd[PZ_F_RICE_REACH];
+    m0[PZ_F_RICE_IMPACT] = m->sd[PZ_F_RICE_IMPACT];
+    m0[PZ_F_RICE_CONF] = m->sd[PZ_F_RICE_CONF];
+    rc = aipm_blr_fit(&m->blr, X, y, n, PZ_P, m0, pz_prior_var, PZ_PRIOR_A0,
+                      PZ_PRIOR_B0, err);
     free(X);
     m->bayes = rc == AIPM_OK;
     m->n_train = n;
     return rc;
 }
 
-static int draw_posterior(model *m, uint64_t seed, aipm_error *err)
+int pz_draw_posterior(pz_model *m, uint64_t seed, aipm_error *err)
 {
     gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
     int k, i, j;
 
-    m->beta = malloc((size_t)m->draws * P * sizeof(double));
+    m->beta = malloc((size_t)m->draws * PZ_P * sizeof(double));
     m->sigma = malloc((size_t)m->draws * sizeof(double));
     if (r == NULL || m->beta == NULL || m->sigma == NULL) {
         gsl_rng_free(r);
@@ -205,17 +178,17 @@ static int draw_posterior(model *m, uint64_t seed, aipm_error *err)
     }
     gsl_rng_set(r, (unsigned long)seed);
     for (k = 0; k < m->draws; k++) {
-        double z[P], s2 = 1 / gsl_ran_gamma(r, m->blr.an, 1 / m->blr.bn);
+        double z[PZ_P], s2 = 1 / gsl_ran_gamma(r, m->blr.an, 1 / m->blr.bn);
         double s = sqrt(s2);
 
-        for (j = 0; j < P; j++)
+        for (j = 0; j < PZ_P; j++)
             z[j] = gsl_ran_gaussian_ziggurat(r, 1);
-        for (i = 0; i < P; i++) {
+        for (i = 0; i < PZ_P; i++) {
             double b = m->blr.mn[i];
 
             for (j = 0; j <= i; j++)
-                b += s * m->blr.chol[i * P + j] * z[j];
-            m->beta[(size_t)k * P + i] = b;
+                b += s * m->blr.chol[i * PZ_P + j] * z[j];
+            m->beta[(size_t)k * PZ_P + i] = b;
         }
         m->sigma[k] = s;
     }
@@ -224,7 +197,7 @@ static int draw_posterior(model *m, uint64_t seed, aipm_error *err)
 }
 
 /* Item i's value draws (and, when effort is not NULL, effort draws). */
-static void item_draws(const model *m, const pz_item *it, const double *x,
+static void item_draws(const pz_model *m, const pz_item *it, const double *x,
                        int index, uint64_t seed, gsl_rng *r, double *value,
                        double *effort)
 {
@@ -238,10 +211,10 @@ static void item_draws(const model *m, const pz_item *it, const double *x,
         double y, h;
 
         if (m->bayes) {
-            const double *b = m->beta + (size_t)k * P;
+            const double *b = m->beta + (size_t)k * PZ_P;
 
             y = 0;
-            for (j = 0; j < P; j++)
+            for (j = 0; j < PZ_P; j++)
                 y += x[j] * b[j];
             y += m->sigma[k] * gsl_ran_gaussian_ziggurat(r, 1);
             value[k] = y > 0 ? expm1(y) : 0;
@@ -255,7 +228,7 @@ static void item_draws(const model *m, const pz_item *it, const double *x,
     }
 }
 
-static double median_rice(const pz_data *d)
+double pz_median_rice(const pz_data *d)
 {
     double *v = malloc((size_t)(d->n_items ? d->n_items : 1) * sizeof(double));
     double med = 1;
@@ -276,9 +249,9 @@ static double median_rice(const pz_data *d)
  * come from its own generator, so the results do not depend on how the
  * items are split. */
 typedef struct scorer {
-    cand *c;
+    pz_cand *c;
     int from, to;
-    const model *m;
+    const pz_model *m;
     const pz_data *d;
     const aipm_pz_opts *o;
     int failed;
@@ -287,7 +260,7 @@ typedef struct scorer {
 static void *score_range(void *arg)
 {
     scorer *w = arg;
-    const model *m = w->m;
+    const pz_model *m = w->m;
     double *value = malloc((size_t)m->draws * sizeof(double));
     double *effort = malloc((size_t)m->draws * sizeof(double));
     double *score = malloc((size_t)m->draws * sizeof(double));
@@ -300,7 +273,7 @@ static void *score_range(void *arg)
         goto done;
     }
     for (i = w->from; i < w->to; i++) {
-        cand *c = &w->c[i];
+        pz_cand *c = &w->c[i];
         const pz_item *it = &w->d->items[c->item];
         double e_sum = 0;
 
@@ -329,8 +302,8 @@ done:
 
 /* Draw and summarise every candidate, on up to MAX_THREADS threads (one
  * per online CPU). */
-static int score_all(cand *c, int n, const model *m, const pz_data *d,
-                     const aipm_pz_opts *o, aipm_error *err)
+int pz_score_all(pz_cand *c, int n, const pz_model *m, const pz_data *d,
+                 const aipm_pz_opts *o, aipm_error *err)
 {
     scorer w[MAX_THREADS];
     pthread_t th[MAX_THREADS];
@@ -367,7 +340,7 @@ static int score_all(cand *c, int n, const model *m, const pz_data *d,
 
 static int cmp_cand(const void *a, const void *b)
 {
-    const cand *x = a, *y = b;
+    const pz_cand *x = a, *y = b;
 
     double sx = isnan(x->score) ? -INFINITY : x->score;
     double sy = isnan(y->score) ? -INFINITY : y->score;
@@ -385,7 +358,8 @@ static const char *pct(char *buf, size_t n, double effect)
     return buf;
 }
 
-static json_t *contributions(const model *m, const cand *c, const pz_item *it)
+static json_t *contributions(const pz_model *m, const pz_cand *c,
+                             const pz_item *it)
 {
     json_t *arr = json_array();
     double con[4], total = 0;
@@ -410,11 +384,11 @@ static json_t *contributions(const model *m, const cand *c, const pz_item *it)
         return arr;
     }
     /* c->x is standardized: the deviation from the training mean. */
-    con[0] = m->blr.mn[F_DEMAND] * c->x[F_DEMAND];
-    con[1] = m->blr.mn[F_REACH] * c->x[F_REACH];
-    con[2] = m->blr.mn[F_MARKET] * c->x[F_MARKET];
+    con[0] = m->blr.mn[PZ_F_DEMAND] * c->x[PZ_F_DEMAND];
+    con[1] = m->blr.mn[PZ_F_REACH] * c->x[PZ_F_REACH];
+    con[2] = m->blr.mn[PZ_F_MARKET] * c->x[PZ_F_MARKET];
     con[3] = 0;
-    for (i = F_HAS_RICE; i < P; i++)
+    for (i = PZ_F_HAS_RICE; i < PZ_P; i++)
         con[3] += m->blr.mn[i] * c->x[i];
     for (i = 0; i < 4; i++)
         total += fabs(con[i]);
@@ -441,7 +415,7 @@ static json_t *contributions(const model *m, const cand *c, const pz_item *it)
                      "shipped items averaged %.1f)",
                      p, it->n_accounts, it->n_enterprise,
                      (long long)it->n_feedback, it->demand_rate,
-                     expm1(m->mu[F_DEMAND]));
+                     expm1(m->mu[PZ_F_DEMAND]));
             break;
         case 1:
             snprintf(text, sizeof(text),
@@ -449,7 +423,8 @@ static json_t *contributions(const model *m, const cand *c, const pz_item *it)
                      "day) use %s in the last 30 days (shipped items: "
                      "%.1f%%)",
                      p, 100 * it->reach, it->reach_users,
-                     it->area[0] ? it->area : "its area", 100 * m->mu[F_REACH]);
+                     it->area[0] ? it->area : "its area",
+                     100 * m->mu[PZ_F_REACH]);
             break;
         case 2:
             if (it->has_market)
@@ -457,7 +432,7 @@ static json_t *contributions(const model *m, const cand *c, const pz_item *it)
                          "%s from market: %s signals %s %.1f%% a month "
                          "(shipped items: %+.1f%%)",
                          p, it->area, it->market >= 0 ? "rising" : "falling",
-                         100 * fabs(it->market), 100 * m->mu[F_MARKET]);
+                         100 * fabs(it->market), 100 * m->mu[PZ_F_MARKET]);
             else
                 snprintf(text, sizeof(text),
                          "%s from market: no signals for %s", p,
@@ -483,7 +458,7 @@ static json_t *contributions(const model *m, const cand *c, const pz_item *it)
 
 /* ---- the run ---- */
 
-static json_t *model_json(const model *m, int n_candidates)
+static json_t *model_json(const pz_model *m, int n_candidates)
 {
     json_t *o;
 
@@ -507,19 +482,20 @@ static json_t *model_json(const model *m, int n_candidates)
     json_object_set_new(
         o, "coefficients_per_sd",
         json_pack("{s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f}", "intercept",
-                  m->blr.mn[F_ONE], "log1p_demand", m->blr.mn[F_DEMAND],
-                  "reach", m->blr.mn[F_REACH], "market", m->blr.mn[F_MARKET],
-                  "has_rice", m->blr.mn[F_HAS_RICE], "log1p_rice_reach",
-                  m->blr.mn[F_RICE_REACH], "rice_impact",
-                  m->blr.mn[F_RICE_IMPACT], "rice_confidence",
-                  m->blr.mn[F_RICE_CONF]));
+                  m->blr.mn[PZ_F_ONE], "log1p_demand", m->blr.mn[PZ_F_DEMAND],
+                  "reach", m->blr.mn[PZ_F_REACH], "market",
+                  m->blr.mn[PZ_F_MARKET], "has_rice", m->blr.mn[PZ_F_HAS_RICE],
+                  "log1p_rice_reach", m->blr.mn[PZ_F_RICE_REACH], "rice_impact",
+                  m->blr.mn[PZ_F_RICE_IMPACT], "rice_confidence",
+                  m->blr.mn[PZ_F_RICE_CONF]));
     return o;
 }
 
 /* The release plan: the knapsack on risk-adjusted value, effort in
  * half-weeks; then the chosen items' draws summed per draw. */
-static json_t *plan_json(const cand *c, int n, const model *m, const pz_data *d,
-                         const aipm_pz_opts *o, aipm_error *err)
+static json_t *plan_json(const pz_cand *c, int n, const pz_model *m,
+                         const pz_data *d, const aipm_pz_opts *o,
+                         aipm_error *err)
 {
     int cap = (int)floor(2 * o->capacity_weeks + 1e-9), i, k;
     int *w = malloc((size_t)(n ? n : 1) * sizeof(int));
@@ -577,7 +553,7 @@ static json_t *num(double x)
     return isfinite(x) ? json_real(x) : json_null();
 }
 
-static json_t *item_json(const cand *c, int rank, const model *m,
+static json_t *item_json(const pz_cand *c, int rank, const pz_model *m,
                          const pz_data *d)
 {
     const pz_item *it = &d->items[c->item];
@@ -599,26 +575,18 @@ static json_t *item_json(const cand *c, int rank, const model *m,
         it->has_market ? json_real(it->market) : json_null());
 }
 
-static void model_free(model *m)
+void pz_model_free(pz_model *m)
 {
     free(m->beta);
     free(m->sigma);
     m->beta = m->sigma = NULL;
 }
 
-/* Train on the shipped items whose outcome is known by end_day. */
-static int train(model *m, pz_data *d, int64_t end_day, int64_t before_day,
-                 uint64_t seed, aipm_error *err)
+int pz_train_rows(const pz_data *d, int64_t end_day, int64_t before_day,
+                  int *idx, double *y)
 {
-    int *idx = malloc((size_t)(d->n_items ? d->n_items : 1) * sizeof(int));
-    double *y = malloc((size_t)(d->n_items ? d->n_items : 1) * sizeof(double));
-    int i, n = 0, rc = AIPM_OK;
+    int i, n = 0;
 
-    if (idx == NULL || y == NULL) {
-        free(idx);
-        free(y);
-        return aipm_error_set(err, AIPM_ENOMEM, "out of memory");
-    }
     for (i = 0; i < d->n_items; i++) {
         const pz_item *it = &d->items[i];
         double v;
@@ -631,35 +599,89 @@ static int train(model *m, pz_data *d, int64_t end_day, int64_t before_day,
         idx[n] = i;
         y[n++] = log1p(v);
     }
-    m->rice_median = median_rice(d);
+    return n;
+}
+
+/* Train on the shipped items whose outcome is known by end_day; with too
+ * few of them, or a fit that fails, the PM's RICE scores. */
+static int train(pz_model *m, pz_data *d, int64_t end_day, int64_t before_day,
+                 uint64_t seed, aipm_error *err)
+{
+    int *idx = malloc((size_t)(d->n_items ? d->n_items : 1) * sizeof(int));
+    double *y = malloc((size_t)(d->n_items ? d->n_items : 1) * sizeof(double));
+    int n, rc = AIPM_OK;
+
+    if (idx == NULL || y == NULL) {
+        free(idx);
+        free(y);
+        return aipm_error_set(err, AIPM_ENOMEM, "out of memory");
+    }
+    n = pz_train_rows(d, end_day, before_day, idx, y);
+    m->rice_median = pz_median_rice(d);
     m->n_train = n;
     m->bayes = 0;
     if (n >= (m->min_train > 0 ? m->min_train : AIPM_PZ_MIN_TRAIN)) {
         aipm_error ferr = {0, ""};
 
         /* A fit that fails (collinear features) falls back to RICE. */
-        if (fit(m, d, idx, y, n, &ferr) != AIPM_OK)
+        if (pz_fit(m, d, idx, y, n, &ferr) != AIPM_OK)
             m->bayes = 0;
     }
     if (m->bayes)
-        rc = draw_posterior(m, seed, err);
+        rc = pz_draw_posterior(m, seed, err);
     free(idx);
     free(y);
     return rc;
 }
 
 static int run_backtest(json_t *doc, pz_data *d, aipm_store *st,
-                        const aipm_pz_opts *o, model *m, aipm_error *err);
+                        const aipm_pz_opts *o, pz_model *m, aipm_error *err);
+
+/* The registered version of the value model the run ranks with instead of
+ * training one (o->model_version, see prioritize.h): its parameters into
+ * m, and its posterior drawn as a trained model's would be. *version gets
+ * its number, 0 when the run trains. A backtest always trains: it is the
+ * test of training before a cutoff. */
+static int use_registered(pz_model *m, int64_t *version, aipm_store *st,
+                          const aipm_pz_opts *o, aipm_error *err)
+{
+    json_t *artifact = NULL;
+    int draws = m->draws, min_train = m->min_train, rc;
+    char what[48];
+
+    *version = 0;
+    if (o->backtest || o->model_version < 0)
+        return AIPM_OK;
+    if (o->model_version > 0) {
+        rc = aipm_model_artifact(st, "value", o->model_version, &artifact, err);
+        if (rc == AIPM_OK)
+            *version = o->model_version;
+    } else
+        rc = aipm_model_production(st, "value", version, &artifact, err);
+    if (rc == AIPM_OK && *version > 0) {
+        snprintf(what, sizeof(what), "value@%lld", (long long)*version);
+        rc = pz_model_from_artifact(m, artifact, what, err);
+        m->draws = draws;
+        m->min_train = min_train;
+        if (rc == AIPM_OK)
+            rc = pz_draw_posterior(m, o->seed, err);
+    }
+    if (rc != AIPM_OK)
+        *version = 0;
+    json_decref(artifact);
+    return rc;
+}
 
 int aipm_prioritize(char **json_out, aipm_store *st, const aipm_config *cfg,
                     const aipm_pz_opts *o, aipm_error *err)
 {
     pz_data d;
-    model m;
-    cand *c = NULL;
+    pz_model m;
+    pz_cand *c = NULL;
     json_t *doc = NULL, *items = NULL;
+    int64_t version = 0; /* of the registered model used; 0: trained here */
     int i, n = 0, rc;
-    char now_s[32];
+    char now_s[32], model_s[160];
 
     *json_out = NULL;
     /* Personal data may not be a model feature (policies.pii). */
@@ -685,11 +707,13 @@ int aipm_prioritize(char **json_out, aipm_store *st, const aipm_config *cfg,
     }
     for (i = 0; i < d.n_items; i++)
         d.items[i].asof_day = d.items[i].shipped_day >= 0
-                                  ? decision_day(&d.items[i])
+                                  ? pz_decision_day(&d.items[i])
                                   : d.now_day + 1;
-    if ((rc = pz_accounts(&d, st, o->now_ms + PZ_DAY_MS, err)) != 0 ||
+    if ((rc = use_registered(&m, &version, st, o, err)) != 0 ||
+        (rc = pz_accounts(&d, st, o->now_ms + PZ_DAY_MS, err)) != 0 ||
         (rc = pz_signals(&d, st, o->link_threshold, NULL, NULL, err)) != 0 ||
-        (rc = train(&m, &d, d.now_day + 1, d.now_day + 1, o->seed, err)) != 0)
+        (version == 0 &&
+         (rc = train(&m, &d, d.now_day + 1, d.now_day + 1, o->seed, err)) != 0))
         goto done;
     c = calloc((size_t)(d.n_items ? d.n_items : 1), sizeof(*c));
     if (c == NULL) {
@@ -699,12 +723,12 @@ int aipm_prioritize(char **json_out, aipm_store *st, const aipm_config *cfg,
     for (i = 0; i < d.n_items; i++)
         if (is_candidate(&d.items[i])) {
             c[n].item = i;
-            features(&d.items[i], c[n].x);
+            pz_features(&d.items[i], c[n].x);
             if (m.bayes)
-                standardize(&m, c[n].x);
+                pz_standardize(&m, c[n].x);
             n++;
         }
-    if ((rc = score_all(c, n, &m, &d, o, err)) != 0)
+    if ((rc = pz_score_all(c, n, &m, &d, o, err)) != 0)
         goto done;
     qsort(c, (size_t)n, sizeof(*c), cmp_cand);
     items = json_array();
@@ -728,6 +752,10 @@ int aipm_prioritize(char **json_out, aipm_store *st, const aipm_config *cfg,
         rc = aipm_error_set(err, AIPM_ENOMEM, "out of memory");
         goto done;
     }
+    if (version > 0)
+        json_object_set_new(json_object_get(doc, "model"), "registry",
+                            json_pack("{s:s, s:I}", "name", "value", "version",
+                                      (json_int_t)version));
     json_object_set_new(doc, "feedback",
                         json_pack("{s:I, s:I, s:I, s:I, s:I}", "rows",
                                   (json_int_t)d.links.rows, "given",
@@ -750,13 +778,18 @@ output:
                                              "signals", NULL};
         /* link_threshold null: the linker's own threshold (calibrated on
          * the labelled rows), not a fixed value - replay passes it on. */
+        /* model_version null: trained in the run, which a replay does
+         * again; N: the registered version, which a replay uses again. */
         json_t *params = json_pack(
-            "{s:f, s:f, s:i, s:I, s:o, s:b, s:s, s:i, s:I}", "capacity_weeks",
-            o->capacity_weeks, "risk_aversion", o->risk_aversion, "draws",
-            m.draws, "seed", (json_int_t)o->seed, "link_threshold",
+            "{s:f, s:f, s:i, s:I, s:o, s:b, s:s, s:i, s:I, s:o}",
+            "capacity_weeks", o->capacity_weeks, "risk_aversion",
+            o->risk_aversion, "draws", m.draws, "seed", (json_int_t)o->seed,
+            "link_threshold",
             o->link_threshold > 0 ? json_real(o->link_threshold) : json_null(),
-            "backtest", o->backtest, "model", m.bayes ? MODEL_VERSION : "rice",
-            "trained_on", m.n_train, "cutoff_ms", (json_int_t)o->cutoff_ms);
+            "backtest", o->backtest, "model",
+            m.bayes ? PZ_MODEL_VERSION : "rice", "trained_on", m.n_train,
+            "cutoff_ms", (json_int_t)o->cutoff_ms, "model_version",
+            version > 0 ? json_integer((json_int_t)version) : json_null());
         const char *top = o->backtest ? "backtest"
                           : n > 0     ? d.items[c[0].item].id
                                       : "none";
@@ -789,7 +822,13 @@ output:
         spec.doc = doc;
         spec.params = params;
         spec.datasets = inputs;
-        spec.model = m.bayes ? MODEL_VERSION : "rice";
+        if (version > 0)
+            snprintf(model_s, sizeof(model_s), "value@%lld (%s)",
+                     (long long)version, PZ_MODEL_VERSION);
+        else
+            snprintf(model_s, sizeof(model_s), "%s",
+                     m.bayes ? PZ_MODEL_VERSION : "rice");
+        spec.model = model_s;
         spec.rationale = o->backtest ? "a backtest of the model" : rationale;
         spec.confidence =
             !o->backtest && json_is_number(json_object_get(first, "confidence"))
@@ -810,7 +849,7 @@ done:
     json_decref(items);
     json_decref(doc);
     free(c);
-    model_free(&m);
+    pz_model_free(&m);
     pz_free(&d);
     return rc;
 }
@@ -824,11 +863,54 @@ static int cmp_day(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
+int pz_split_at(pz_data *d, aipm_store *st, int64_t cutoff,
+                double link_threshold, aipm_error *err)
+{
+    int i, rc;
+
+    /* Account traits as known at the cutoff. */
+    if ((rc = pz_accounts(d, st, cutoff * PZ_DAY_MS, err)) != 0)
+        return rc;
+    /* As of its decision day, and never after the cutoff. */
+    for (i = 0; i < d->n_items; i++) {
+        pz_item *it = &d->items[i];
+        int64_t asof = it->shipped_day >= 0 ? pz_decision_day(it) : cutoff;
+
+        it->asof_day = asof < cutoff ? asof : cutoff;
+    }
+    return pz_signals(d, st, link_threshold, NULL, NULL, err);
+}
+
+int pz_holdout(pz_cand *c, double *real, int *n, const pz_model *m,
+               const pz_data *d, int64_t cutoff, int64_t end_day,
+               const aipm_pz_opts *o, aipm_error *err)
+{
+    int i;
+
+    *n = 0;
+    for (i = 0; i < d->n_items; i++) {
+        const pz_item *it = &d->items[i];
+        double v;
+
+        if (it->shipped_day < cutoff)
+            continue;
+        v = pz_outcome(d, i, end_day);
+        if (!isfinite(v))
+            continue;
+        c[*n].item = i;
+        pz_features(it, c[*n].x);
+        if (m->bayes)
+            pz_standardize(m, c[*n].x);
+        real[(*n)++] = v;
+    }
+    return pz_score_all(c, *n, m, d, o, err);
+}
+
 static int run_backtest(json_t *doc, pz_data *d, aipm_store *st,
-                        const aipm_pz_opts *o, model *m, aipm_error *err)
+                        const aipm_pz_opts *o, pz_model *m, aipm_error *err)
 {
     int64_t cutoff, *days = malloc((size_t)(d->n_items + 1) * sizeof(int64_t));
-    cand *c = calloc((size_t)(d->n_items + 1), sizeof(*c));
+    pz_cand *c = calloc((size_t)(d->n_items + 1), sizeof(*c));
     double *pred = malloc((size_t)(d->n_items + 1) * sizeof(double));
     double *real = malloc((size_t)(d->n_items + 1) * sizeof(double));
     double *rice = malloc((size_t)(d->n_items + 1) * sizeof(double));
@@ -852,37 +934,10 @@ static int run_backtest(json_t *doc, pz_data *d, aipm_store *st,
         cutoff = days[n_ship / 2];
     } else
         cutoff = d->now_day;
-    /* Account traits as known at the cutoff. */
-    if ((rc = pz_accounts(d, st, cutoff * PZ_DAY_MS, err)) != 0)
-        goto done;
-    /* As of its decision day, and never after the cutoff. */
-    for (i = 0; i < d->n_items; i++) {
-        pz_item *it = &d->items[i];
-        int64_t asof = it->shipped_day >= 0 ? decision_day(it) : cutoff;
-
-        it->asof_day = asof < cutoff ? asof : cutoff;
-    }
-    if ((rc = pz_signals(d, st, o->link_threshold, NULL, NULL, err)) != 0 ||
-        (rc = train(m, d, cutoff, cutoff, o->seed, err)) != 0)
-        goto done;
-    /* The items shipped from the cutoff on, with their realized value. */
-    for (i = 0; i < d->n_items; i++) {
-        const pz_item *it = &d->items[i];
-        double v;
-
-        if (it->shipped_day < cutoff)
-            continue;
-        v = pz_outcome(d, i, d->now_day + 1);
-        if (!isfinite(v))
-            continue;
-        c[n].item = i;
-        features(it, c[n].x);
-        if (m->bayes)
-            standardize(m, c[n].x);
-        real[n] = v;
-        n++;
-    }
-    if ((rc = score_all(c, n, m, d, o, err)) != 0)
+    if ((rc = pz_split_at(d, st, cutoff, o->link_threshold, err)) != 0 ||
+        (rc = train(m, d, cutoff, cutoff, o->seed, err)) != 0 ||
+        (rc = pz_holdout(c, real, &n, m, d, cutoff, d->now_day + 1, o, err)) !=
+            0)
         goto done;
     for (i = 0; i < n; i++) {
         const pz_item *it = &d->items[c[i].item];

@@ -5,7 +5,11 @@
  * plan.c: summaries of Monte Carlo draws (quantiles, CVaR) and the exact
  *   0/1 knapsack of the release plan;
  * signals.c: per-item features as of a date, and shipped items' outcomes;
- * prioritize.c: the command's job - train, draw, rank, plan, explain.
+ * prioritize.c: the command's job - train, draw, rank, plan, explain -
+ *   and the value model's pieces value_model.c shares (features, fit,
+ *   posterior draws, the time split of the backtest);
+ * value_model.c: the value model for the registry - trained with a time
+ *   split and evaluated on its holdout, its parameters to and from JSON.
  */
 #ifndef AIPM_PRIORITIZE_INT_H
 #define AIPM_PRIORITIZE_INT_H
@@ -171,5 +175,105 @@ int pz_signals(pz_data *d, aipm_store *st, double link_threshold,
  * carrying its item_id, else of its catalog feature's events. NAN when
  * not shipped by then, or with fewer than PZ_MIN_OUTCOME_DAYS days. */
 double pz_outcome(const pz_data *d, int item, int64_t end_day);
+
+/* ---- prioritize.c: the value model, shared with value_model.c ---- */
+
+#include "aipm/prioritize.h"
+
+#include <jansson.h>
+
+/* The regression's features, in the order of its coefficients. */
+enum {
+    PZ_F_ONE,
+    PZ_F_DEMAND,
+    PZ_F_REACH,
+    PZ_F_MARKET,
+    PZ_F_HAS_RICE,
+    PZ_F_RICE_REACH,
+    PZ_F_RICE_IMPACT,
+    PZ_F_RICE_CONF,
+    PZ_P
+};
+
+/* Recorded with every decision and stored in every registered version:
+ * change it when the features, the prior or the outcome change, so that
+ * records say which model made them and an artifact of another model is
+ * refused rather than misread. */
+#define PZ_MODEL_VERSION "bayesian_linear/1 (8 features, RICE prior)"
+#define PZ_PRIOR_A0 1.0
+#define PZ_PRIOR_B0 0.1
+extern const double pz_prior_var[PZ_P];
+extern const char *const pz_feature_names[PZ_P];
+
+/* An item being scored: its features (standardized for the regression)
+ * and the summaries of its draws. */
+typedef struct pz_cand {
+    int item;
+    double x[PZ_P];
+    aipm_draw_summary v, s; /* value, score per effort */
+    double effort_mean, risk_v, score, confidence;
+} pz_cand;
+
+typedef struct pz_model {
+    int bayes;     /* else RICE */
+    int min_train; /* policies.models.min_trained (0: AIPM_PZ_MIN_TRAIN) */
+    aipm_blr blr;
+    double mu[PZ_P], sd[PZ_P]; /* standardization of the training features */
+    int n_train;
+    double rice_median;
+    /* posterior draws shared by all items */
+    int draws;
+    double *beta; /* draws x PZ_P */
+    double *sigma;
+} pz_model;
+
+/* An item's raw features (NAN: not given). */
+void pz_features(const pz_item *it, double x[PZ_P]);
+/* The day a shipped item was decided, as of which the ranking and the
+ * training take its features: its ship day less its effort estimate,
+ * not before it was created. */
+int64_t pz_decision_day(const pz_item *it);
+/* Raw features to the z-scores of the training items, in place. */
+void pz_standardize(const pz_model *m, double x[PZ_P]);
+/* The training rows: shipped before before_day, with an outcome measured
+ * through end_day; idx and y (d->n_items entries) get the items and their
+ * log1p outcomes. Returns how many. */
+int pz_train_rows(const pz_data *d, int64_t end_day, int64_t before_day,
+                  int *idx, double *y);
+/* Fit m (standardization, prior, posterior) on those rows; m->bayes is
+ * set when it succeeds. The regression's error otherwise. */
+int pz_fit(pz_model *m, const pz_data *d, const int *rows, const double *y,
+           int n, aipm_error *err);
+/* m->draws posterior draws of the coefficients and residual sd, shared by
+ * all items (freed by pz_model_free). */
+int pz_draw_posterior(pz_model *m, uint64_t seed, aipm_error *err);
+void pz_model_free(pz_model *m);
+/* The median RICE value of the backlog (1 when none is given). */
+double pz_median_rice(const pz_data *d);
+/* Draw and summarise each of c[0..n) (item and standardized features
+ * set), on up to 8 threads; the same whatever the split. */
+int pz_score_all(pz_cand *c, int n, const pz_model *m, const pz_data *d,
+                 const aipm_pz_opts *o, aipm_error *err);
+/* The time split: every item's features as of its decision day and never
+ * after the cutoff day (open items: as of the cutoff), accounts as known
+ * at the cutoff - nothing from after it feeds a feature. */
+int pz_split_at(pz_data *d, aipm_store *st, int64_t cutoff,
+                double link_threshold, aipm_error *err);
+/* The holdout: the items shipped from the cutoff day on with an outcome
+ * measured through end_day, scored by m. c and real (d->n_items entries)
+ * get their candidates and realized values, *n how many. */
+int pz_holdout(pz_cand *c, double *real, int *n, const pz_model *m,
+               const pz_data *d, int64_t cutoff, int64_t end_day,
+               const aipm_pz_opts *o, aipm_error *err);
+
+/* ---- value_model.c ---- */
+
+/* The parameters a prediction needs, as JSON whose numbers round-trip
+ * exactly (a new reference; NULL when out of memory). */
+json_t *pz_model_artifact(const pz_model *m);
+/* m (zeroed first; no draws yet) from an artifact; AIPM_EINVALID naming
+ * what (e.g. "value@3") and what is missing or malformed. */
+int pz_model_from_artifact(pz_model *m, const json_t *a, const char *what,
+                           aipm_error *err);
 
 #endif

@@ -761,6 +761,48 @@ int aipm_store_policy_list(aipm_store *st, int latest_only, aipm_policy_cb cb,
     return st->ops->policy_list(st, latest_only, cb, ctx, err);
 }
 
+int aipm_store_model_put(aipm_store *st, const aipm_model_row *row,
+                         aipm_error *err)
+{
+    return st->ops->model_put(st, row, err);
+}
+
+int aipm_store_model_list(aipm_store *st, const char *name, int64_t version,
+                          aipm_model_cb cb, void *ctx, aipm_error *err)
+{
+    return st->ops->model_list(st, name, version, cb, ctx, err);
+}
+
+int aipm_store_alias_move(aipm_store *st, const aipm_alias_move_row *row,
+                          aipm_error *err)
+{
+    return st->ops->alias_move(st, row, err);
+}
+
+int aipm_store_alias_moves(aipm_store *st, const char *name,
+                           aipm_alias_move_cb cb, void *ctx, aipm_error *err)
+{
+    return st->ops->alias_moves(st, name, cb, ctx, err);
+}
+
+int aipm_store_alias_get(aipm_store *st, const char *name, const char *alias,
+                         int64_t *version, aipm_error *err)
+{
+    return st->ops->alias_get(st, name, alias, version, err);
+}
+
+int aipm_store_monitor_put(aipm_store *st, const aipm_monitor_row *row,
+                           aipm_error *err)
+{
+    return st->ops->monitor_put(st, row, err);
+}
+
+int aipm_store_monitor_list(aipm_store *st, int64_t limit, aipm_monitor_cb cb,
+                            void *ctx, aipm_error *err)
+{
+    return st->ops->monitor_list(st, limit, cb, ctx, err);
+}
+
 int aipm_store_rows_digest(aipm_store *st, const char *dataset,
                            int64_t batch_id, aipm_rows_digest_cb cb, void *ctx,
                            aipm_error *err)

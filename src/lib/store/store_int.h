@@ -14,7 +14,7 @@
  * store.c refuses a table of another version (a backend built against an
  * older layout) instead of calling through the wrong slots. Raised when a
  * slot is added, removed or changes its meaning. */
-#define AIPM_STORE_OPS_VERSION 7
+#define AIPM_STORE_OPS_VERSION 8
 
 typedef struct aipm_store_ops {
     unsigned int version;
@@ -187,6 +187,21 @@ typedef struct aipm_store_ops {
                        aipm_error *err);
     int (*setting_put)(aipm_store *st, const char *key, const char *value,
                        aipm_error *err);
+    /* a metadata store only: the model registry */
+    int (*model_put)(aipm_store *st, const aipm_model_row *row,
+                     aipm_error *err);
+    int (*model_list)(aipm_store *st, const char *name, int64_t version,
+                      aipm_model_cb cb, void *ctx, aipm_error *err);
+    int (*alias_move)(aipm_store *st, const aipm_alias_move_row *row,
+                      aipm_error *err);
+    int (*alias_moves)(aipm_store *st, const char *name, aipm_alias_move_cb cb,
+                       void *ctx, aipm_error *err);
+    int (*alias_get)(aipm_store *st, const char *name, const char *alias,
+                     int64_t *version, aipm_error *err);
+    int (*monitor_put)(aipm_store *st, const aipm_monitor_row *row,
+                       aipm_error *err);
+    int (*monitor_list)(aipm_store *st, int64_t limit, aipm_monitor_cb cb,
+                        void *ctx, aipm_error *err);
 } aipm_store_ops;
 
 struct aipm_store {

@@ -100,7 +100,7 @@ undo_migration_8() {
     for c in model rationale confidence code_version policy_sha256; do
         printf 'ALTER TABLE decisions DROP COLUMN %s; ' "$c"
     done
-    printf 'ALTER TABLE batches DROP COLUMN rows_sha256; DROP TABLE decision_inputs; DROP TABLE policy_versions; DROP TABLE store_settings;'
+    printf 'ALTER TABLE batches DROP COLUMN rows_sha256; DROP TABLE decision_inputs; DROP TABLE policy_versions; DROP TABLE store_settings; DROP TABLE model_versions; DROP TABLE model_aliases; DROP TABLE model_alias_moves; DROP TABLE monitor_runs;'
 }
 
 # A store from before migration 5 (no stored output, no status) is
@@ -117,7 +117,7 @@ case_decisions_old_store() {
     id=$(sql "$W/aipm.db" "select id from decisions where kind = 'prioritize'")
     A -C "$W" prioritize --no-record
     expect_rc 0 "a command that opens the store for writing"
-    [ "$(sql "$W/aipm.db" "select group_concat(version) from schema_migrations")" = 1,2,3,4,5,6,7,8,9,10 ] || fail "migrations 5 to 10 not applied"
+    [ "$(sql "$W/aipm.db" "select group_concat(version) from schema_migrations")" = 1,2,3,4,5,6,7,8,9,10,11 ] || fail "migrations 5 to 11 not applied"
     A -C "$W" --json decisions show "$id"
     expect_rc 0 "show an old record"
     pycheck "$OUT" 'want(d["output_check"] == "not stored" and d["output"] is None and d["status"] == "proposed", "old record %r" % d)'

@@ -7,7 +7,8 @@
  *   learned schema and volume;
  * pg/records.c: lineage runs, the audit log, decisions, people,
  *   approvals, policy versions and link corrections;
- * pg/reads.c: the typed reads of the datasets and the rows digests.
+ * pg/reads.c: the typed reads of the datasets and the rows digests;
+ * pg/models.c: the model registry (versions, aliases, their moves).
  *
  * A store is the schema "aipm" of a PostgreSQL database: its tables, the
  * visibility views (v_events, v_backlog, ...: rows of accepted batches)
@@ -265,6 +266,21 @@ int pg_user_traits(aipm_store *base, const char *trait, int64_t before_ms,
                    aipm_user_value_cb cb, void *ctx, aipm_error *err);
 int pg_account_traits(aipm_store *base, const char *trait, int64_t before_ms,
                       aipm_user_value_cb cb, void *ctx, aipm_error *err);
+
+/* pg/models.c: the model registry. */
+int pg_model_put(aipm_store *base, const aipm_model_row *row, aipm_error *err);
+int pg_model_list(aipm_store *base, const char *name, int64_t version,
+                  aipm_model_cb cb, void *ctx, aipm_error *err);
+int pg_alias_move(aipm_store *base, const aipm_alias_move_row *row,
+                  aipm_error *err);
+int pg_alias_moves(aipm_store *base, const char *name, aipm_alias_move_cb cb,
+                   void *ctx, aipm_error *err);
+int pg_alias_get(aipm_store *base, const char *name, const char *alias,
+                 int64_t *version, aipm_error *err);
+int pg_monitor_put(aipm_store *base, const aipm_monitor_row *row,
+                   aipm_error *err);
+int pg_monitor_list(aipm_store *base, int64_t limit, aipm_monitor_cb cb,
+                    void *ctx, aipm_error *err);
 
 /* pg/reopen.c: the URL a namespace this process made was opened with
  * (malloc'd; NULL when url is no such namespace), and remembering it. */

@@ -133,8 +133,27 @@ static const char migration_10[] =
     "CREATE TABLE store_settings("
     " key TEXT PRIMARY KEY, value TEXT NOT NULL);";
 
+/* Migration 11: the model registry and its monitoring (sqlite/schema.c
+ * says why). */
+static const char migration_11[] =
+    "CREATE TABLE model_versions("
+    " name TEXT NOT NULL, version BIGINT NOT NULL, seq BIGINT NOT NULL,"
+    " time_ms BIGINT NOT NULL, actor TEXT NOT NULL,"
+    " artifact_sha256 TEXT NOT NULL, artifact TEXT NOT NULL,"
+    " card TEXT NOT NULL, PRIMARY KEY(name, version));"
+    "CREATE TABLE model_aliases("
+    " name TEXT NOT NULL, alias TEXT NOT NULL, version BIGINT NOT NULL,"
+    " PRIMARY KEY(name, alias));"
+    "CREATE TABLE model_alias_moves("
+    " seq BIGINT PRIMARY KEY, name TEXT NOT NULL, alias TEXT NOT NULL,"
+    " from_version BIGINT NOT NULL, to_version BIGINT NOT NULL,"
+    " time_ms BIGINT NOT NULL, actor TEXT NOT NULL, reason TEXT NOT NULL);"
+    "CREATE TABLE monitor_runs("
+    " seq BIGINT PRIMARY KEY, time_ms BIGINT NOT NULL, status TEXT NOT NULL,"
+    " report TEXT NOT NULL);";
+
 const char *const aipm_pg__migrations[] = {
-    migration_1, "", "", "", "", "", "", "", "", migration_10};
+    migration_1, "", "", "", "", "", "", "", "", migration_10, migration_11};
 const int aipm_pg__n_migrations =
     (int)(sizeof(aipm_pg__migrations) / sizeof(aipm_pg__migrations[0]));
 

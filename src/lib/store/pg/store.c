@@ -985,4 +985,11 @@ static const aipm_store_ops pg_ops = {
     .user_event_times = pg_user_event_times,
     .user_traits = pg_user_traits,
     .account_traits = pg_account_traits,
+    .model_put = pg_model_put,
+    .model_list = pg_model_list,
+    .alias_move = pg_alias_move,
+    .alias_moves = pg_alias_moves,
+    .alias_get = pg_alias_get,
+    .monitor_put = pg_monitor_put,
+    .monitor_list = pg_monitor_list,
 };

@@ -158,11 +158,34 @@ static const char migration_10[] =
     "CREATE TABLE store_settings("
     " key TEXT PRIMARY KEY, value TEXT NOT NULL);";
 
+/* Migration 11: the model registry and its monitoring. A version is
+ * immutable (its parameters, their digest, its card); an alias points at
+ * one version of its model, and every move of an alias is logged with
+ * who, when, from, to and why; each monitoring run keeps its report (for
+ * `aipm monitor --history`) - each row also an audit entry. */
+static const char migration_11[] =
+    "CREATE TABLE model_versions("
+    " name TEXT NOT NULL, version INTEGER NOT NULL, seq INTEGER NOT NULL,"
+    " time_ms INTEGER NOT NULL, actor TEXT NOT NULL,"
+    " artifact_sha256 TEXT NOT NULL, artifact TEXT NOT NULL,"
+    " card TEXT NOT NULL, PRIMARY KEY(name, version));"
+    "CREATE TABLE model_aliases("
+    " name TEXT NOT NULL, alias TEXT NOT NULL, version INTEGER NOT NULL,"
+    " PRIMARY KEY(name, alias));"
+    "CREATE TABLE model_alias_moves("
+    " seq INTEGER PRIMARY KEY, name TEXT NOT NULL, alias TEXT NOT NULL,"
+    " from_version INTEGER NOT NULL, to_version INTEGER NOT NULL,"
+    " time_ms INTEGER NOT NULL, actor TEXT NOT NULL, reason TEXT NOT NULL);"
+    "CREATE TABLE monitor_runs("
+    " seq INTEGER PRIMARY KEY, time_ms INTEGER NOT NULL, status TEXT NOT NULL,"
+    " report TEXT NOT NULL);";
+
 /* The migrations in order: migration n is aipm_store__migrations[n - 1]
  * (the first also creates the CSV datasets' tables, from their
  * contracts). */
 const char *const aipm_store__migrations[] = {
-    migration_1, migration_2, migration_3, migration_4, migration_5,
-    migration_6, migration_7, migration_8, migration_9, migration_10};
+    migration_1, migration_2,  migration_3, migration_4,
+    migration_5, migration_6,  migration_7, migration_8,
+    migration_9, migration_10, migration_11};
 const int aipm_store__n_migrations =
     (int)(sizeof(aipm_store__migrations) / sizeof(aipm_store__migrations[0]));

@@ -162,6 +162,20 @@ int sq_policy_put(aipm_store *base, const aipm_policy_row *row,
                   aipm_error *err);
 int sq_policy_list(aipm_store *base, int latest_only, aipm_policy_cb cb,
                    void *ctx, aipm_error *err);
+/* sqlite/models.c: the model registry */
+int sq_model_put(aipm_store *base, const aipm_model_row *row, aipm_error *err);
+int sq_model_list(aipm_store *base, const char *name, int64_t version,
+                  aipm_model_cb cb, void *ctx, aipm_error *err);
+int sq_alias_move(aipm_store *base, const aipm_alias_move_row *row,
+                  aipm_error *err);
+int sq_alias_moves(aipm_store *base, const char *name, aipm_alias_move_cb cb,
+                   void *ctx, aipm_error *err);
+int sq_alias_get(aipm_store *base, const char *name, const char *alias,
+                 int64_t *version, aipm_error *err);
+int sq_monitor_put(aipm_store *base, const aipm_monitor_row *row,
+                   aipm_error *err);
+int sq_monitor_list(aipm_store *base, int64_t limit, aipm_monitor_cb cb,
+                    void *ctx, aipm_error *err);
 /* sqlite/digest.c */
 int sq_rows_digest(aipm_store *base, const char *dataset, int64_t batch_id,
                    aipm_rows_digest_cb cb, void *ctx, aipm_error *err);
