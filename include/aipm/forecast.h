@@ -146,12 +146,36 @@ typedef struct aipm_adoption_opts {
     aipm_adoption_model model;
     int draws; /* parameter draws for the intervals */
     uint64_t seed;
+    /* The registry's adoption model (models.h) a forecast takes its
+     * hazard fits from: 0 the version the production alias of "adoption"
+     * points at, else fitted in the run; > 0 that registered version (a
+     * replay); -1 fitted in the run. A backtest always fits in the run:
+     * it measures the method on its own cutoff. */
+    int64_t model_version;
 } aipm_adoption_opts;
 
 /* A feature's forecast (a forecast's data) or backtest (a backtest's
  * data) as the JSON document of `aipm forecast adoption|backtest --json`
  * (*out, caller decrefs). AIPM_ENOTFOUND for a feature not in the
- * catalog; AIPM_EINVALID when there is nothing to forecast from. */
+ * catalog, or for an o->model_version the registry does not have;
+ * AIPM_EINVALID when there is nothing to forecast from, or the version's
+ * artifact is malformed.
+ *
+ * A forecast by a registered version (o->model_version): when the
+ * version was trained with the run's segmentation (its "by"; NULL, one
+ * segment "all", matching NULL) and holds a fit of the feature, each
+ * segment's hazard model takes the version's alpha, beta, pi and their
+ * covariance instead of the fit at the data's end (segments matched by
+ * name; a segment the version lacks keeps the run's fit). The Bass
+ * model, the backtests that choose the model and calibrate the
+ * intervals, and the activity curves are the run's, as without a
+ * version. The document says which: "registry": {"name": "adoption",
+ * "version": N, "used": true, "segments": [the segments with the
+ * version's fit], "refitted": [those it lacks], "cutoff": the version's
+ * training cutoff} (each segment's "model" says whether the hazard model
+ * gave its forecast), or {"name", "version", "used": false, "why"} when
+ * the version does not apply (another segmentation, no fit of the
+ * feature, no hazard model in the run), or null when fitted in the run. */
 int aipm_adoption_run(json_t **out, aipm_adoption *a, const char *feature,
                       const aipm_adoption_opts *o, aipm_error *err);
 

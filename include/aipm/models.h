@@ -89,6 +89,11 @@ int aipm_model_list(aipm_store *st, json_t **out, aipm_error *err);
 int aipm_model_show(aipm_store *st, const char *ref, json_t **out,
                     aipm_error *err);
 
+/* The floor on an adoption version's coverage_80 (the share of its
+ * forecasts' backtest days whose 80% interval held the observed adopters)
+ * when policies.models.promote sets none. */
+#define AIPM_MODEL_MIN_COVERAGE_80 0.7
+
 /* What a promotion did, or which rule refused it. */
 typedef struct aipm_promotion {
     int moved;         /* the alias now points at the version */
@@ -101,7 +106,9 @@ typedef struct aipm_promotion {
 /* Point alias (NULL: production) of name at version. Production passes
  * only when every rule holds: the metric floors and ceilings and the
  * segment bounds of policies.models.promote, no feature reading a column
- * policies.pii marks, and the approvals that policies.decisions requires
+ * policies.pii marks, for adoption the coverage floor
+ * AIPM_MODEL_MIN_COVERAGE_80 unless the rule sets its own, and the
+ * approvals that policies.decisions requires
  * of kind "model" - a promotion makes (or finds) a decision record of kind
  * "model" for name@version, to be approved with `aipm decisions approve`,
  * and passes once it is approved. A refusal is AIPM_EBLOCKED with the

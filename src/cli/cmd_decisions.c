@@ -527,12 +527,15 @@ static int run_again(void *ctx, const aipm_decision_row *r, json_t **doc,
         /* an adoption forecast (a Bass fit of a series file is not: the
          * record does not hold the file) */
         const char *m = json_string_value(json_object_get(p, "model"));
+        /* the registered version it consulted; null or absent: fitted in
+         * the run, so fitted again rather than taken from production */
         aipm_adoption_opts o = {
             (int)num_param(p, "horizon", 90),
             m && strcmp(m, "bass") == 0     ? AIPM_ADOPTION_BASS
             : m && strcmp(m, "hazard") == 0 ? AIPM_ADOPTION_HAZARD
                                             : AIPM_ADOPTION_AUTO,
-            (int)num_param(p, "draws", 0), (uint64_t)num_param(p, "seed", 1)};
+            (int)num_param(p, "draws", 0), (uint64_t)num_param(p, "seed", 1),
+            (int64_t)num_param(p, "model_version", -1)};
         aipm_adoption *a = NULL;
 
         rc = aipm_adoption_open(&a, ws->store, ws->config,
@@ -544,6 +547,11 @@ static int run_again(void *ctx, const aipm_decision_row *r, json_t **doc,
                 err);
         if (rc == AIPM_OK) /* not recorded: a wall-clock time */
             json_object_del(*doc, "fit_seconds");
+        /* a record from before forecasts named their model version had
+         * no "registry" in its output (fitted in the run: null now) */
+        if (rc == AIPM_OK && !json_object_get(p, "model_version") &&
+            json_is_null(json_object_get(*doc, "registry")))
+            json_object_del(*doc, "registry");
         aipm_adoption_free(a);
         json_decref(p);
         return rc;

@@ -313,7 +313,7 @@ static int adoption_checks(workspace *ws, json_t *truth, json_t *checks)
 {
     json_t *feats =
         json_object_get(json_object_get(truth, "adoption"), "features");
-    aipm_adoption_opts o = {14, AIPM_ADOPTION_AUTO, 10, 1};
+    aipm_adoption_opts o = {14, AIPM_ADOPTION_AUTO, 10, 1, 0};
     aipm_adoption *a = NULL;
     aipm_error err = {0, ""};
     int n_bt = 0, beat = 0, pinned = 0, within = 0, f, ok_bt, ok_g;

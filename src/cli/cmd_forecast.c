@@ -329,7 +329,9 @@ static void help_adoption(void)
         "TRAIT]\n"
         "                              [--horizon DAYS] [--model "
         "auto|bass|hazard]\n"
-        "                              [--draws N] [--seed N] [--no-record]\n"
+        "                              [--draws N] [--seed N] "
+        "[--model-version N]\n"
+        "                              [--no-record]\n"
         "       aipm forecast backtest FEATURE... [--holdout DAYS] [--by ...]\n"
         "                              [--model ...] [--draws N] [--seed N]\n"
         "\n"
@@ -351,6 +353,14 @@ static void help_adoption(void)
         "a prior from the features in its area or linked by depends_on.\n"
         "Each forecast is stored as a decision record (--no-record: not).\n"
         "\n"
+        "The hazard model's parameters: those of the version of model\n"
+        "\"adoption\" the registry's production alias points at (aipm model),\n"
+        "when it was trained with the same --by, else fitted in this run;\n"
+        "--model-version N takes registered version N instead. Only the\n"
+        "segments the version has a fit for take it; the backtest, the\n"
+        "model choice and the intervals' calibration are this run's. The\n"
+        "record names the version, so a replay uses it again.\n"
+        "\n"
         "backtest fits on the data before the last DAYS days (default 14),\n"
         "nothing later read, and reports per segment the MAPE and WAPE of\n"
         "both models and of two naive baselines (last value carried "
@@ -358,11 +368,54 @@ static void help_adoption(void)
         "linear trend of the last 14 days).\n");
 }
 
+/* Which hazard parameters a forecast used: "hazard: adoption@2
+ * (registry, production), segments plan=pro, plan=free", the segments
+ * that kept the run's own fit, or why the version did not apply; and,
+ * when the forecast's model is not the hazard, that its fits only stand
+ * in where a segment lacks the model chosen. */
+static void print_registry(const json_t *reg, const char *by, int named,
+                           const char *model)
+{
+    /* (cli_text's buffers rotate: the trait is made safe in each call) */
+    const char *eq = by ? "=" : "";
+    const json_t *v;
+    size_t k;
+
+    if (!json_is_object(reg)) {
+        printf("  hazard: fitted in this run\n");
+        return;
+    }
+    printf("  hazard: adoption@%lld (registry, %s)",
+           (long long)json_integer_value(json_object_get(reg, "version")),
+           named ? "--model-version" : "production");
+    if (!json_is_true(json_object_get(reg, "used"))) {
+        printf(" not used: %s; fitted in this run\n",
+               cli_text(json_string_value(json_object_get(reg, "why"))));
+        return;
+    }
+    json_array_foreach(json_object_get(reg, "segments"), k, v)
+    {
+        printf("%s%s%s%s", k ? ", " : ", segments ", by ? cli_text(by) : "", eq,
+               cli_text(json_string_value(v)));
+    }
+    json_array_foreach(json_object_get(reg, "refitted"), k, v)
+    {
+        printf("%s%s%s%s", k ? ", " : "; not in the version, fitted here: ",
+               by ? cli_text(by) : "", eq, cli_text(json_string_value(v)));
+    }
+    if (model && strcmp(model, "hazard") != 0)
+        printf(" (the forecast's model is %s: these fits stand in only "
+               "where a segment lacks it)",
+               cli_text(model));
+    printf("\n");
+}
+
 static int adoption(int argc, char **argv, int backtest)
 {
     const char *by = NULL, *features[64];
     int n_features = 0, record = !backtest, i, rc = EXIT_OK;
     int64_t horizon = 30, holdout = 14, draws = 50, seed = 1;
+    int64_t model_version = 0; /* 0: production's, if any */
     aipm_adoption_model model = AIPM_ADOPTION_AUTO;
     aipm_error err = {0, ""};
     workspace ws;
@@ -401,6 +454,11 @@ static int adoption(int argc, char **argv, int backtest)
                 model = AIPM_ADOPTION_HAZARD;
             else
                 return cli_usage_error("--model is auto, bass or hazard");
+        } else if (!backtest && strcmp(argv[i], "--model-version") == 0 &&
+                   i + 1 < argc) {
+            if (cli_parse_i64(argv[++i], &model_version) != 0)
+                return cli_usage_error("--model-version needs a version "
+                                       "number (aipm model list shows them)");
         } else if (strcmp(argv[i], "--no-record") == 0)
             record = 0;
         else if (argv[i][0] != '-') {
@@ -414,7 +472,8 @@ static int adoption(int argc, char **argv, int backtest)
                 backtest ? (const char *const[]){"--holdout", "--by", "--model",
                                                  "--draws", "--seed", NULL}
                          : (const char *const[]){"--horizon", "--by", "--model",
-                                                 "--draws", "--seed", NULL},
+                                                 "--draws", "--seed",
+                                                 "--model-version", NULL},
                 backtest ? NULL : (const char *const[]){"--no-record", NULL});
     }
     if (n_features == 0)
@@ -437,9 +496,9 @@ static int adoption(int argc, char **argv, int backtest)
         return cli_fail(&err);
     }
     for (i = 0; i < n_features; i++) {
-        aipm_adoption_opts o = {(int)horizon, model, (int)draws,
-                                (uint64_t)seed};
-        json_t *doc;
+        aipm_adoption_opts o = {(int)horizon, model, (int)draws, (uint64_t)seed,
+                                model_version};
+        json_t *doc, *reg;
         size_t k;
         json_t *sg;
 
@@ -451,15 +510,23 @@ static int adoption(int argc, char **argv, int backtest)
             rc = cli_fail(&err);
             break;
         }
+        reg = json_object_get(doc, "registry");
         if (record) {
-            json_t *params =
-                json_pack("{s:s, s:o, s:I, s:s, s:I, s:I}", "feature",
-                          features[i], "by", by ? json_string(by) : json_null(),
-                          "horizon", (json_int_t)horizon, "model",
-                          model == AIPM_ADOPTION_BASS     ? "bass"
-                          : model == AIPM_ADOPTION_HAZARD ? "hazard"
-                                                          : "auto",
-                          "draws", (json_int_t)draws, "seed", (json_int_t)seed);
+            /* model_version: the registered version the forecast read
+             * (used or not: the output says which, and a replay must say
+             * it again), null when it fitted its own */
+            json_t *params = json_pack(
+                "{s:s, s:o, s:I, s:s, s:I, s:I, s:o}", "feature", features[i],
+                "by", by ? json_string(by) : json_null(), "horizon",
+                (json_int_t)horizon, "model",
+                model == AIPM_ADOPTION_BASS     ? "bass"
+                : model == AIPM_ADOPTION_HAZARD ? "hazard"
+                                                : "auto",
+                "draws", (json_int_t)draws, "seed", (json_int_t)seed,
+                "model_version",
+                json_is_object(reg) ? json_integer(json_integer_value(
+                                          json_object_get(reg, "version")))
+                                    : json_null());
             static const char *const datasets[] = {"events", "graph", NULL};
             char id[37], decision[128];
 
@@ -515,6 +582,10 @@ static int adoption(int argc, char **argv, int backtest)
             if (json_is_object(json_object_get(doc, "prior")))
                 printf("  %s\n", cli_text(json_string_value(json_object_get(
                                      json_object_get(doc, "prior"), "note"))));
+            if (!backtest)
+                print_registry(
+                    reg, by, model_version > 0,
+                    json_string_value(json_object_get(doc, "model")));
             if (json_is_object(bt)) {
                 static const char *const keys[] = {"bass_wape", "hazard_wape",
                                                    "naive_wape", "trend_wape"};

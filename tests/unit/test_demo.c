@@ -359,7 +359,7 @@ static void test_adoption_forecast(void **state)
     aipm_config *cfg = NULL;
     aipm_error err = {0};
     aipm_adoption *a = NULL;
-    aipm_adoption_opts o = {10, AIPM_ADOPTION_AUTO, 10, 1};
+    aipm_adoption_opts o = {10, AIPM_ADOPTION_AUTO, 10, 1, 0};
     json_t *rep, *doc, *s, *r;
     char db[400], yaml[400];
     size_t i, j;

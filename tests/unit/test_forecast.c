@@ -10,7 +10,8 @@
  * check on hand-computed cases. The adoption model: a hand-made store
  * whose hazard data and predictions are worked out by hand below, and
  * the demo product (aipm_demo_generate), whose adoption has a planted
- * graph effect.
+ * graph effect. A forecast by a registered version: against the
+ * version's artifact and a forecast fitted in the run.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -1327,6 +1328,288 @@ static void test_reading_refuses(void **state)
     tu_ws_close(&w);
 }
 
+/* ---- a forecast by a registered version ---- */
+
+/* A copy of a forecast document without what may differ between two runs
+ * of the same forecast: the fit's wall-clock time and the registry. */
+static json_t *without_registry(const json_t *doc)
+{
+    json_t *c = json_deep_copy(doc);
+
+    assert_non_null(c);
+    json_object_del(c, "fit_seconds");
+    json_object_del(c, "registry");
+    return c;
+}
+
+/* The segment named name of a forecast document. */
+static json_t *doc_segment(json_t *doc, const char *name)
+{
+    json_t *sg;
+    size_t i;
+
+    json_array_foreach(json_object_get(doc, "segments"), i, sg)
+    {
+        if (strcmp(json_string_value(json_object_get(sg, "segment")), name) ==
+            0)
+            return sg;
+    }
+    fail_msg("no segment %s", name);
+    return NULL;
+}
+
+/* Whether JSON value v equals the JSON text want. */
+static int equals_text(const json_t *v, const char *want)
+{
+    json_t *w = json_loads(want, 0, NULL);
+    int same;
+
+    assert_non_null(w);
+    same = json_equal((json_t *)v, w);
+    json_decref(w);
+    return same;
+}
+
+static json_t *run_ok(aipm_adoption *a, const aipm_adoption_opts *o)
+{
+    aipm_error err = {0};
+    json_t *doc = NULL;
+
+    if (aipm_adoption_run(&doc, a, "export", o, &err) != AIPM_OK)
+        fail_msg("forecast (model_version %lld): %s",
+                 (long long)o->model_version, err.msg);
+    return doc;
+}
+
+/* Versions trained on the hand-made store at day 40 - by nothing, and by
+ * plan when nobody had a plan yet (one segment "(none)") - then days
+ * 50-52 ingested: c adopts on day 51, g on 52, and a, b and d identify
+ * as plan pro. (a) A forecast by the first version has the artifact's
+ * alpha, beta and pi in its segment "all" to the bit, and the standard
+ * errors of the artifact's covariance (square roots of its diagonal, the
+ * delta method for pi: pi (1 - pi) sd(logit pi)); a forecast fitted in
+ * the run (-1) has other ones, the data having changed; the model choice,
+ * the backtest and the intervals' calibration are the run's in both. (b)
+ * By plan, the plan version's "(none)" fit is taken and "pro", which it
+ * lacks, keeps the run's fit (the -1 run's, figure for figure). (c) A
+ * version of another segmentation is not used, and the forecast is the
+ * -1 run's. (d) No production alias: fitted in the run. (e) A malformed
+ * artifact is AIPM_EINVALID in one line, an unknown version
+ * AIPM_ENOTFOUND, and a backtest never takes a version. */
+static void test_forecast_by_version(void **state)
+{
+    aipm_model_fit fit, fit_plan, bad;
+    aipm_error err = {0};
+    aipm_ingest_result res;
+    evbuf more = {NULL, 0, 0, 20000};
+    aipm_adoption *a = NULL, *ap = NULL, *bt = NULL;
+    aipm_adoption_opts o = {10, AIPM_ADOPTION_HAZARD, 20, 1, 0};
+    json_t *doc, *own, *reg, *hz, *art_fit, *cov, *x, *y;
+    int64_t cut, v_all = 0, v_plan = 0, v_bad = 0;
+    double c0, c4, c8, pi;
+    char line[300];
+    int u, d;
+    tu_ws w;
+
+    (void)state;
+    hand_store(&w);
+    assert_int_equal(aipm_time_parse(&cut, "2026-04-10", 10, 1), AIPM_OK);
+    if (aipm_adoption_model_train(&fit, w.st, w.cfg, NULL, cut, 10, NULL,
+                                  &err) != AIPM_OK ||
+        aipm_adoption_model_train(&fit_plan, w.st, w.cfg, "plan", cut, 10, NULL,
+                                  &err) != AIPM_OK)
+        fail_msg("train: %s", err.msg);
+    if (aipm_model_register(w.st, "adoption", &fit, 1, 1000, NULL, &v_all,
+                            &err) != AIPM_OK ||
+        aipm_model_register(w.st, "adoption", &fit_plan, 1, 2000, NULL, &v_plan,
+                            &err) != AIPM_OK)
+        fail_msg("register: %s", err.msg);
+    /* a version whose artifact's "by" is not a string */
+    bad = fit;
+    bad.artifact = json_deep_copy(fit.artifact);
+    assert_non_null(bad.artifact);
+    json_object_set_new(bad.artifact, "by", json_integer(3));
+    if (aipm_model_register(w.st, "adoption", &bad, 1, 3000, NULL, &v_bad,
+                            &err) != AIPM_OK)
+        fail_msg("register: %s", err.msg);
+    json_decref(bad.artifact);
+    assert_int_equal(v_all, 1);
+    assert_int_equal(v_plan, 2);
+    assert_int_equal(v_bad, 3);
+
+    /* the data after the training */
+    for (u = 0; u < 8; u++)
+        for (d = 50; d < 53; d++) {
+            char user[2] = {(char)('a' + u), '\0'};
+
+            ev_add(&more, user, "Login", d, 12);
+        }
+    ev_add(&more, "c", "Export", 51, 15);
+    ev_add(&more, "g", "Export", 52, 15);
+    for (u = 0; u < 3; u++) {
+        int len = snprintf(line, sizeof(line),
+                           "{\"type\":\"identify\",\"messageId\":\"id%d\","
+                           "\"userId\":\"%s\",\"timestamp\":"
+                           "\"2026-04-20T08:00:00Z\",\"traits\":{\"plan\":"
+                           "\"pro\"}}\n",
+                           u,
+                           u == 0   ? "a"
+                           : u == 1 ? "b"
+                                    : "d");
+
+        assert_int_equal(
+            aipm_grow(&more.s, &more.cap, more.n + (size_t)len + 1, 1),
+            AIPM_OK);
+        memcpy(more.s + more.n, line, (size_t)len + 1);
+        more.n += (size_t)len;
+    }
+    if (tu_ws_ingest(&w, "events", "more.ndjson", more.s, more.n, NULL, &res,
+                     &err) != AIPM_OK)
+        fail_msg("ingest: %s", err.msg);
+    aipm_ingest_result_clear(&res);
+    free(more.s);
+
+    /* (a) by nothing: the version's fit against the run's */
+    assert_int_equal(aipm_adoption_open(&a, w.st, w.cfg, NULL, 0, NULL, &err),
+                     AIPM_OK);
+    o.model_version = -1;
+    own = run_ok(a, &o);
+    assert_true(json_is_null(json_object_get(own, "registry")));
+    o.model_version = v_all;
+    doc = run_ok(a, &o);
+    reg = json_object_get(doc, "registry");
+    assert_true(equals_text(reg,
+                            "{\"name\": \"adoption\", \"version\": 1, "
+                            "\"used\": true, \"segments\": [\"all\"], "
+                            "\"refitted\": [], \"cutoff\": \"2026-04-10\"}"));
+    art_fit = json_object_get(
+        json_object_get(
+            json_object_get(json_object_get(fit.artifact, "features"),
+                            "export"),
+            "segments"),
+        "all");
+    hz = json_object_get(doc_segment(doc, "all"), "hazard");
+    assert_true(jnum(hz, "alpha") == jnum(art_fit, "alpha"));
+    assert_true(jnum(hz, "beta") == jnum(art_fit, "beta"));
+    assert_true(jnum(hz, "pi") == jnum(art_fit, "pi"));
+    assert_true(jnum(doc_segment(doc, "all"), "graph_coef") ==
+                jnum(art_fit, "beta"));
+    cov = json_object_get(art_fit, "cov");
+    c0 = json_number_value(json_array_get(cov, 0));
+    c4 = json_number_value(json_array_get(cov, 4));
+    c8 = json_number_value(json_array_get(cov, 8));
+    pi = jnum(art_fit, "pi");
+    assert_true(c0 > 0 && c4 > 0);
+    assert_true(fabs(jnum(hz, "se_alpha") - sqrt(c0)) <= 1e-15 * sqrt(c0));
+    assert_true(fabs(jnum(hz, "se_beta") - sqrt(c4)) <= 1e-15 * sqrt(c4));
+    assert_true(fabs(jnum(hz, "se_pi") - pi * (1 - pi) * sqrt(c8)) <= 1e-15);
+    /* the data changed: the run's own fit is another */
+    x = json_object_get(doc_segment(own, "all"), "hazard");
+    assert_true(jnum(x, "alpha") != jnum(art_fit, "alpha"));
+    assert_true(jnum(x, "beta") != jnum(art_fit, "beta"));
+    print_message("export: version alpha %.6f beta %.6f pi %.4f; refitted on "
+                  "days 0-52 alpha %.6f beta %.6f pi %.4f\n",
+                  jnum(hz, "alpha"), jnum(hz, "beta"), jnum(hz, "pi"),
+                  jnum(x, "alpha"), jnum(x, "beta"), jnum(x, "pi"));
+    /* the same users at risk, the same choice and calibration */
+    assert_int_equal((int)jnum(hz, "events"), (int)jnum(x, "events"));
+    assert_int_equal((int)jnum(hz, "user_days"), (int)jnum(x, "user_days"));
+    assert_true(json_equal(json_object_get(doc, "model"),
+                           json_object_get(own, "model")));
+    assert_true(json_equal(json_object_get(doc, "backtest"),
+                           json_object_get(own, "backtest")));
+    assert_true(jnum(doc, "variance_scale") == jnum(own, "variance_scale"));
+    x = json_object_get(doc_segment(own, "all"), "forecast");
+    y = json_object_get(doc_segment(doc, "all"), "forecast");
+    assert_int_equal(json_array_size(x), 10);
+    assert_true(jnum(json_array_get(x, 9), "adopters") !=
+                jnum(json_array_get(y, 9), "adopters"));
+    json_decref(doc);
+
+    /* (c) a version by plan for a forecast by nothing: not used */
+    o.model_version = v_plan;
+    doc = run_ok(a, &o);
+    reg = json_object_get(doc, "registry");
+    assert_true(equals_text(reg, "{\"name\": \"adoption\", \"version\": 2, "
+                                 "\"used\": false, \"why\": \"trained by plan, "
+                                 "this forecast is by all\"}"));
+    x = without_registry(doc);
+    y = without_registry(own);
+    assert_true(json_equal(x, y));
+    json_decref(x);
+    json_decref(y);
+    json_decref(doc);
+    json_decref(own);
+
+    /* (d) no production alias: fitted in the run */
+    o.model_version = 0;
+    doc = run_ok(a, &o);
+    assert_true(json_is_null(json_object_get(doc, "registry")));
+    json_decref(doc);
+
+    /* (e) a malformed artifact, a version that does not exist */
+    o.model_version = v_bad;
+    doc = NULL;
+    assert_int_equal(aipm_adoption_run(&doc, a, "export", &o, &err),
+                     AIPM_EINVALID);
+    assert_null(doc);
+    assert_non_null(strstr(err.msg, "malformed"));
+    assert_null(strchr(err.msg, '\n'));
+    print_message("malformed: %s\n", err.msg);
+    aipm_error_clear(&err);
+    o.model_version = 99;
+    assert_int_equal(aipm_adoption_run(&doc, a, "export", &o, &err),
+                     AIPM_ENOTFOUND);
+    assert_null(doc);
+    aipm_error_clear(&err);
+
+    /* (b) by plan: "(none)" from the version, "pro" fitted in the run */
+    assert_int_equal(
+        aipm_adoption_open(&ap, w.st, w.cfg, "plan", 0, NULL, &err), AIPM_OK);
+    o.model_version = -1;
+    own = run_ok(ap, &o);
+    o.model_version = v_plan;
+    doc = run_ok(ap, &o);
+    reg = json_object_get(doc, "registry");
+    assert_true(equals_text(reg, "{\"name\": \"adoption\", \"version\": 2, "
+                                 "\"used\": true, \"segments\": [\"(none)\"], "
+                                 "\"refitted\": [\"pro\"], \"cutoff\": "
+                                 "\"2026-04-10\"}"));
+    art_fit = json_object_get(
+        json_object_get(
+            json_object_get(json_object_get(fit_plan.artifact, "features"),
+                            "export"),
+            "segments"),
+        "(none)");
+    hz = json_object_get(doc_segment(doc, "(none)"), "hazard");
+    assert_true(jnum(hz, "alpha") == jnum(art_fit, "alpha"));
+    assert_true(jnum(hz, "beta") == jnum(art_fit, "beta"));
+    assert_true(jnum(hz, "pi") == jnum(art_fit, "pi"));
+    assert_true(jnum(json_object_get(doc_segment(own, "(none)"), "hazard"),
+                     "alpha") != jnum(art_fit, "alpha"));
+    assert_true(
+        json_is_object(json_object_get(doc_segment(own, "pro"), "hazard")));
+    assert_true(json_equal(json_object_get(doc_segment(doc, "pro"), "hazard"),
+                           json_object_get(doc_segment(own, "pro"), "hazard")));
+    json_decref(doc);
+    json_decref(own);
+
+    /* a backtest measures fitting before its cutoff: never a version */
+    assert_int_equal(aipm_adoption_open(&bt, w.st, w.cfg, NULL, 7, NULL, &err),
+                     AIPM_OK);
+    o.model_version = v_all;
+    doc = run_ok(bt, &o);
+    assert_true(json_is_null(json_object_get(doc, "registry")));
+    json_decref(doc);
+
+    aipm_adoption_free(a);
+    aipm_adoption_free(ap);
+    aipm_adoption_free(bt);
+    aipm_model_fit_free(&fit);
+    aipm_model_fit_free(&fit_plan);
+    tu_ws_close(&w);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1347,6 +1630,7 @@ int main(void)
         cmocka_unit_test(test_reading_by_hand),
         cmocka_unit_test(test_reading_forecasts),
         cmocka_unit_test(test_reading_refuses),
+        cmocka_unit_test(test_forecast_by_version),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

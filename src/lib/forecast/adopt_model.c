@@ -63,6 +63,11 @@
  * recorded as decisions are compared with the cumulative adopters
  * observed since, per segment of their own segmentation.
  *
+ * The artifact's parser (aipm_forecast__art_read) is the one place that
+ * reads a stored version: the reading uses it, and so does a forecast run
+ * by a registered version (adopt_run.c), which takes its segments' hazard
+ * fits, covariance included, from it.
+ *
  * Memory: the loaded data (adoption.c), one feature's fit at a time, and
  * a prediction, an outcome, two small indexes and two features per
  * scored (feature, user) pair.
@@ -236,7 +241,7 @@ static int coverage(aipm_adoption *a, const char *feature, double *hits,
                     double *points, aipm_error *err)
 {
     aipm_adoption_opts o = {a->holdout, AIPM_ADOPTION_HAZARD, COVERAGE_DRAWS,
-                            COVERAGE_SEED};
+                            COVERAGE_SEED, -1};
     aipm_error mine = {0, ""};
     json_t *doc = NULL, *sg, *row;
     size_t i, j;
@@ -286,15 +291,8 @@ static json_t *fit_json(const aipm_hazard *h)
         "user_days", (json_int_t)h->n_days);
 }
 
-/* One segment's parameters as a prediction reads them: the hazard fit
- * and the activity curve act[0..n_act). The trainer points them at its
- * fit, a reading at the artifact's copy of it. */
-typedef struct seg_par {
-    int ok; /* the segment has a fit */
-    double alpha, beta, pi;
-    const double *act;
-    int n_act;
-} seg_par;
+/* One segment's parameters as a prediction reads them (forecast_int.h). */
+typedef struct aipm_forecast__seg_par seg_par;
 
 /* The segment's share of users active at age days since their first
  * (fit_at's curve: ages past its end at its last value). */
@@ -538,6 +536,7 @@ int aipm_adoption_model_train(aipm_model_fit *out, aipm_store *st,
             par[k].alpha = sg->hz.alpha;
             par[k].beta = sg->hz.beta;
             par[k].pi = sg->hz.pi;
+            memcpy(par[k].cov, sg->hz.cov, sizeof(par[k].cov));
             par[k].act = sg->act;
             par[k].n_act = MAX_AGE + 1;
             map[k] = k;
@@ -727,20 +726,11 @@ done:
 
 /* ---- the reading ---- */
 
-/* A version's artifact, read and checked: what a reading uses. Strings
- * are borrowed from the artifact. */
-typedef struct art {
-    const char *by;
-    int horizon;
-    int n_segs;
-    const char *seg[MAX_SEGMENTS + 1];
-    double *act[MAX_SEGMENTS + 1];
-    int n_feat;
-    const char **feat; /* the features fitted */
-    seg_par *par;      /* [f * n_segs + k] */
-} art;
+/* A version's artifact, read and checked (forecast_int.h): what a reading
+ * uses, and a forecast run by the version. */
+typedef struct aipm_forecast__art art;
 
-static void art_free(art *m)
+void aipm_forecast__art_free(art *m)
 {
     int k;
 
@@ -768,13 +758,36 @@ static int finite_num(const json_t *v, double *x)
     return 0;
 }
 
-/* Read and check every member a reading uses: an artifact comes from the
- * store, whose text anyone with the file can edit (the registry checks
- * its digest, but a reading may be handed any JSON). AIPM_EINVALID naming
- * the first bad member; AIPM_ENOMEM. */
-static int art_read(art *m, const json_t *artifact, aipm_error *err)
+/* The covariance of a fit as the trainer writes it (fit_json): absent or
+ * null, unknown (zeros); else 9 numbers, a null among them a figure that
+ * was not finite (the whole matrix unknown then). -1 for anything else. */
+static int cov_read(const json_t *v, double cov[9])
+{
+    const json_t *x;
+    size_t i;
+    int unknown = 0;
+
+    memset(cov, 0, 9 * sizeof(double));
+    if (v == NULL || json_is_null(v))
+        return 0;
+    if (!json_is_array(v) || json_array_size(v) != 9)
+        return -1;
+    json_array_foreach(v, i, x)
+    {
+        if (json_is_null(x))
+            unknown = 1;
+        else if (finite_num(x, &cov[i]) != 0)
+            return -1;
+    }
+    if (unknown)
+        memset(cov, 0, 9 * sizeof(double));
+    return 0;
+}
+
+int aipm_forecast__art_read(art *m, const json_t *artifact, aipm_error *err)
 {
     const json_t *by = json_object_get(artifact, "by"),
+                 *cut = json_object_get(artifact, "cutoff"),
                  *hz = json_object_get(artifact, "horizon"),
                  *segs = json_object_get(artifact, "segments"),
                  *activity = json_object_get(artifact, "activity"),
@@ -791,6 +804,10 @@ static int art_read(art *m, const json_t *artifact, aipm_error *err)
         m->by = json_string_value(by);
     else if (!json_is_null(by))
         return art_bad(err, "by");
+    if (json_is_string(cut))
+        m->cutoff = json_string_value(cut);
+    else if (cut != NULL && !json_is_null(cut))
+        return art_bad(err, "cutoff");
     if (!json_is_integer(hz) || json_integer_value(hz) < 1 ||
         json_integer_value(hz) > MAX_HORIZON)
         return art_bad(err, "horizon");
@@ -862,7 +879,8 @@ static int art_read(art *m, const json_t *artifact, aipm_error *err)
             if (finite_num(json_object_get(fit, "alpha"), &row[k].alpha) ||
                 finite_num(json_object_get(fit, "beta"), &row[k].beta) ||
                 finite_num(json_object_get(fit, "pi"), &row[k].pi) ||
-                !(row[k].pi > 0 && row[k].pi <= 1)) {
+                !(row[k].pi > 0 && row[k].pi <= 1) ||
+                cov_read(json_object_get(fit, "cov"), row[k].cov) != 0) {
                 what = "a segment's hazard fit";
                 goto fail;
             }
@@ -872,10 +890,10 @@ static int art_read(art *m, const json_t *artifact, aipm_error *err)
     }
     return AIPM_OK;
 nomem:
-    art_free(m);
+    aipm_forecast__art_free(m);
     return aipm_error_set(err, AIPM_ENOMEM, "out of memory");
 fail:
-    art_free(m);
+    aipm_forecast__art_free(m);
     return art_bad(err, what);
 }
 
@@ -1234,7 +1252,7 @@ int aipm_adoption_model_reading(aipm_model_reading *out, aipm_store *st,
                               "adoption model: a reading needs the "
                               "configuration (aipm.yaml): its catalog names "
                               "the features' events");
-    if ((rc = art_read(&m, artifact, err)) != AIPM_OK)
+    if ((rc = aipm_forecast__art_read(&m, artifact, err)) != AIPM_OK)
         return rc;
     if ((rc = aipm_store_event_day_range(st, &first_day, &last_day, &found,
                                          err)) != AIPM_OK)
@@ -1319,6 +1337,6 @@ done:
     aipm_adoption_free(now);
     scored_free(&cur);
     scored_free(&lab);
-    art_free(&m);
+    aipm_forecast__art_free(&m);
     return rc;
 }

@@ -115,6 +115,48 @@ int aipm_forecast__run_init(struct aipm_forecast__run *r, aipm_adoption *a,
                             aipm_error *err);
 void aipm_forecast__run_release(struct aipm_forecast__run *r);
 
+/* ---- a registered version's artifact (adopt_model.c) ----
+ *
+ * The adoption model's parameters as a prediction reads them, parsed and
+ * checked once by aipm_forecast__art_read: the registry's reading scores
+ * with them, a forecast run by a version takes its hazard fits from them. */
+
+/* One segment's parameters of one feature: the hazard fit and the
+ * segment's activity curve act[0..n_act). The trainer points them at its
+ * fit, a reading or a forecast at the artifact's copy of it. */
+struct aipm_forecast__seg_par {
+    int ok; /* the segment has a fit */
+    double alpha, beta, pi;
+    double cov[9]; /* of (alpha, beta, logit pi); 0 if the artifact has
+                      none (no parameter uncertainty in the draws) */
+    const double *act;
+    int n_act;
+};
+
+/* A version's artifact, read and checked. Strings are borrowed from the
+ * artifact, which must outlive it. */
+struct aipm_forecast__art {
+    const char *by;     /* the segmenting trait, NULL for one "all" */
+    const char *cutoff; /* "YYYY-MM-DD" of the training's cutoff, or NULL */
+    int horizon;
+    int n_segs;
+    const char *seg[MAX_SEGMENTS + 1];
+    double *act[MAX_SEGMENTS + 1];
+    int n_feat;
+    const char **feat;                  /* the features fitted */
+    struct aipm_forecast__seg_par *par; /* [f * n_segs + k] */
+};
+
+/* Read and check every member a prediction uses: an artifact comes from
+ * the store, whose text anyone with the file can edit (the registry
+ * checks its digest, but a caller may be handed any JSON). AIPM_EINVALID
+ * with a one-line message naming the first bad member; AIPM_ENOMEM. On
+ * failure m is left empty; else aipm_forecast__art_free frees it (and
+ * accepts an empty one). */
+int aipm_forecast__art_read(struct aipm_forecast__art *m,
+                            const json_t *artifact, aipm_error *err);
+void aipm_forecast__art_free(struct aipm_forecast__art *m);
+
 /* L L' = c for a symmetric 3x3 c (row-major), L lower triangular; a
  * coordinate with zero variance (a parameter held fixed) gets a zero
  * column. 0 (and L zero) when c is otherwise not positive definite. */

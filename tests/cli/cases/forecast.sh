@@ -82,3 +82,92 @@ want(d["m"] < counted and "below the 104 adopters already counted" in (d.get("wa
     expect_rc 0 "forecast bass (text)"
     grep -q 'warning: m = .* below the 104 adopters' "$OUT" || fail "no warning in the text output"
 }
+
+# Analyses use the production version of each model and record it: a
+# forecast by plan takes the hazard fits of adoption@1 (production) where
+# the version has them - the artifact's own figures, read from the store
+# - names the version in its output and its record, and a replay takes
+# that version again after production moved to adoption@2 (trained to an
+# earlier cutoff: other fits). A version trained by plan is not used for a
+# forecast by cohort, and says why. (model_ws and approve_promotion:
+# cases/models.sh.)
+case_forecast_registry_version() {
+    local W=$T/fcreg id
+    export AIPM_KEYS=$T/keys
+    model_ws "$W"
+    A -C "$W" model train adoption --by plan
+    expect_rc 0 "model train adoption --by plan"
+    # No production version yet: fitted in the run, model_version null.
+    A -C "$W" forecast adoption query --by plan --json
+    expect_rc 0 "forecast before a promotion"
+    pycheck "$OUT" 'want(d["registry"] is None, "registry %r" % d["registry"])'
+    [ "$(sql "$W/aipm.db" "select params from decisions where kind = 'forecast' order by time_ms desc, $RID desc limit 1" | "$PY" -c 'import json,sys; print(json.load(sys.stdin)["model_version"])')" = None ] ||
+        fail "a forecast fitted in the run names a version"
+    A -C "$W" model promote adoption 1
+    expect_rc 3 "promote adoption@1 asks for an approval"
+    approve_promotion "$W"
+    A -C "$W" model promote adoption 1
+    expect_rc 0 "promote adoption@1"
+    sql "$W/aipm.db" "select artifact from model_versions where name = 'adoption' and version = 1" >"$T/art1.json"
+    A -C "$W" forecast adoption query --by plan --json
+    expect_rc 0 "forecast adoption query --by plan"
+    cp "$OUT" "$T/fc1.json"
+    pycheck "$T/fc1.json" '
+import json
+art = json.load(open(args[0]))
+r = d["registry"]
+want(r["name"] == "adoption" and r["version"] == 1 and r["used"] is True, "registry %r" % r)
+want(r["cutoff"] == art["cutoff"], "cutoff %r, the artifact %r" % (r["cutoff"], art["cutoff"]))
+fits = art["features"]["query"]["segments"]
+names = [s["segment"] for s in d["segments"]]
+want(r["segments"] and sorted(r["segments"] + r["refitted"]) == sorted(names), "segments %r + %r, forecast %r" % (r["segments"], r["refitted"], names))
+for s in d["segments"]:
+    f = fits.get(s["segment"])
+    if s["segment"] in r["segments"]:
+        want(f is not None and all(s["hazard"][k] == f[k] for k in ("alpha", "beta", "pi")), "%s: hazard %r, adoption@1 %r" % (s["segment"], s["hazard"], f))
+    else:
+        want(f is None, "%s: adoption@1 has a fit, not taken" % s["segment"])
+print("# forecast query by plan: adoption@1 in %s, fitted in the run: %s" % (r["segments"], r["refitted"]))' "$T/art1.json"
+    id=$("$PY" -c 'import json, sys; print(json.load(open(sys.argv[1]))["decision_id"])' "$T/fc1.json")
+    [ "$(sql "$W/aipm.db" "select params from decisions where id = '$id'" | "$PY" -c 'import json,sys; print(json.load(sys.stdin)["model_version"])')" = 1 ] ||
+        fail "the record does not name adoption@1"
+    A -C "$W" forecast adoption query --by plan --no-record
+    expect_rc 0 "forecast adoption (text)"
+    grep -q '^  hazard: adoption@1 (registry, production), segments plan=' "$OUT" ||
+        fail "the text does not name adoption@1: $(grep hazard: "$OUT")"
+    # Another segmentation: the version is reported, not used; the record
+    # names it all the same (a replay must consult it again).
+    A -C "$W" forecast adoption query --by cohort --json
+    expect_rc 0 "forecast adoption --by cohort"
+    pycheck "$OUT" 'want(d["registry"] == {"name": "adoption", "version": 1, "used": False, "why": "trained by plan, this forecast is by cohort"}, "registry %r" % d["registry"])'
+    [ "$(sql "$W/aipm.db" "select params from decisions where kind = 'forecast' order by time_ms desc, $RID desc limit 1" | "$PY" -c 'import json,sys; print(json.load(sys.stdin)["model_version"])')" = 1 ] ||
+        fail "the record of the forecast by cohort does not name adoption@1"
+    # Production moves to adoption@2; the replay still uses adoption@1.
+    A -C "$W" model train adoption --by plan --cutoff 2026-10-24
+    expect_rc 0 "train adoption@2"
+    A -C "$W" model promote adoption 2
+    expect_rc 3 "promote adoption@2 asks for an approval"
+    approve_promotion "$W"
+    A -C "$W" model promote adoption 2
+    expect_rc 0 "promote adoption@2"
+    A -C "$W" forecast adoption query --by plan --json --no-record
+    expect_rc 0 "forecast with adoption@2"
+    pycheck "$OUT" '
+import json
+one = json.load(open(args[0]))
+want(d["registry"]["version"] == 2, "registry %r" % d["registry"])
+a = {s["segment"]: s["hazard"] for s in one["segments"]}
+b = {s["segment"]: s["hazard"] for s in d["segments"]}
+want(any(a[k] and b.get(k) and a[k]["alpha"] != b[k]["alpha"] for k in a), "adoption@2 gives the fits of adoption@1")' "$T/fc1.json"
+    A -C "$W" decisions replay "$id"
+    expect_rc 0 "replay of the forecast by adoption@1"
+    grep -q "matches the record" "$OUT" || fail "replay: $(head -c 300 "$OUT")"
+    A -C "$W" forecast adoption query --by plan --model-version 1 --json --no-record
+    expect_rc 0 "--model-version 1"
+    pycheck "$OUT" 'want(d["registry"]["version"] == 1, "registry %r" % d["registry"])'
+    A -C "$W" forecast adoption query --model-version 7 --no-record
+    expect_rc 1 "a version that does not exist"
+    expect_one_line_stderr "no such version"
+    A -C "$W" forecast backtest query --model-version 1
+    [ "$RC" -ne 0 ] || fail "a backtest took --model-version"
+}

@@ -296,7 +296,7 @@ PYEOF
     cp "$OUT" "$T/mon.json"
     sql "$W/aipm.db" "select artifact from model_versions where name = 'value' and version = 2" >"$T/artifact2.json"
     # The accepted backlog rows, the newest of each id last.
-    sql "$W/aipm.db" "select id, status, coalesce(reach, ''), coalesce(impact, ''), coalesce(confidence, '') from v_backlog where live = 1 order by $RID" >"$T/backlog-rows.txt"
+    sql "$W/aipm.db" "select id, status, coalesce(cast(reach as text), ''), coalesce(cast(impact as text), ''), coalesce(cast(confidence as text), '') from v_backlog where live = 1 order by $RID" >"$T/backlog-rows.txt"
     "$SYSPY" - "$T/mon.json" "$T/artifact2.json" "$T/backlog-rows.txt" <<'PYEOF' || fail "the drift statistic differs from scipy"
 import json, math, sys
 from scipy.stats import ks_2samp
@@ -357,8 +357,27 @@ want({s["segment"] for s in d["segments"]} <= {"plan=free", "plan=pro", "plan=en
 want(d["data"]["horizon"] == 28 and d["segments_by"] == "plan", "data %r" % d["data"])
 names = {f["name"] for f in d["features"]}
 want("graph_signal" in names, "features %r" % names)'
+    # The interval coverage floor: a policy's own, then the default.
+    add_policies "$W" '  models:
+    promote:
+      - {model: adoption, min: {coverage_80: 0.999}}'
     A -C "$W" model promote adoption 1
+    expect_rc 3 "promote under the policy's coverage floor"
+    grep -q "models.promote\[adoption\].min.coverage_80" "$ERR" || fail "names the floor: $(errtext)"
+    "$PY" - "$W/aipm.yaml" <<'PYEOF' || fail "editing aipm.yaml"
+import sys
+p = sys.argv[1]
+t = open(p).read().replace("      - {model: adoption, min: {coverage_80: 0.999}}\n", "      - {model: adoption}\n", 1)
+open(p, "w").write(t)
+PYEOF
+    A -C "$W" --json model promote adoption 1
     expect_rc 3 "promote asks for an approval"
+    pycheck "$OUT" '
+import json
+card = json.load(open(args[0]))
+c = [c for c in d["checks"] if c["rule"] == "models.promote[adoption].min.coverage_80 (default)"]
+want(len(c) == 1 and c[0]["status"] == ("ok" if card["metrics"]["coverage_80"] >= 0.7 else "fail"), "default floor %r" % c)
+want(d["refused_by"] == "approvals", "refused by %r" % d.get("refused_by"))' "$T/acard.json"
     approve_promotion "$W"
     A -C "$W" model promote adoption 1
     expect_rc 0 "promote adoption@1"
