@@ -11,11 +11,12 @@
  * from the known keys of that mapping (a `guardrail:` that was ignored once
  * turned a do_not_ship into keep_running). Last the typed loaders read the
  * values; a known key with the wrong shape is an error that names the
- * line, because a silently ignored policy is worse than a refusal.
+ * line, because a silently ignored policy is worse than a refusal. The
+ * first two passes are yaml_strict.c's, shared with the scenario file's
+ * loader; the profile below gives them this file's limits and messages.
  */
 #include "config/config_int.h"
 
-#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
@@ -29,284 +30,114 @@
 
 int aipm_config__bad(walk *w, yaml_node_t *n, const char *what)
 {
-    return aipm_error_set(w->err, AIPM_EINVALID, "%s:%lu: %s", w->path,
-                          n ? (unsigned long)n->start_mark.line + 1 : 0UL,
-                          what);
-}
-
-const char *aipm_config__scalar(yaml_node_t *n)
-{
-    return n && n->type == YAML_SCALAR_NODE ? (const char *)n->data.scalar.value
-                                            : NULL;
+    return aipm_yaml_bad(w, n, "%s", what);
 }
 
 /* The known keys, one table per mapping. sub: the keys of the mapping the
- * value holds (or of each mapping in the list it holds); free: any keys
- * (where: {property: value}, checked by its loader). DESIGN.md section 5.1
+ * value holds (or of each mapping in the list it holds); NULL: a value
+ * whose keys, if any, are free (where: {property: value}, promote's min
+ * and max), checked by its loader. DESIGN.md section 5.1
  * names no section beyond these, so no other section is reserved: every
  * other key is an error (docs/config.md says so). */
-typedef struct keyspec {
-    const char *name;
-    const struct keyspec *sub;
-    int free;
-} keyspec;
+typedef aipm_yaml_keyspec keyspec;
 
 static const keyspec feature_keys[] = {
-    {"key", NULL, 0},    {"name", NULL, 0},        {"area", NULL, 0},
-    {"events", NULL, 0}, {"launched_at", NULL, 0}, {"depends_on", NULL, 0},
-    {NULL, NULL, 0}};
+    {"key", NULL},    {"name", NULL},        {"area", NULL},
+    {"events", NULL}, {"launched_at", NULL}, {"depends_on", NULL},
+    {NULL, NULL}};
 static const keyspec cap_keys[] = {
-    {"percentile", NULL, 0}, {"value", NULL, 0}, {NULL, NULL, 0}};
+    {"percentile", NULL}, {"value", NULL}, {NULL, NULL}};
 static const keyspec metric_keys[] = {
-    {"key", NULL, 0},      {"type", NULL, 0},      {"event", NULL, 0},
-    {"property", NULL, 0}, {"numerator", NULL, 0}, {"denominator", NULL, 0},
-    {"feature", NULL, 0},  {"unit", NULL, 0},      {"window_days", NULL, 0},
-    {"from_day", NULL, 0}, {"to_day", NULL, 0},    {"direction", NULL, 0},
-    {"where", NULL, 1},    {"cap", cap_keys, 0},   {NULL, NULL, 0}};
-static const keyspec kpi_keys[] = {{"key", NULL, 0},
-                                   {"metric", NULL, 0},
-                                   {"target", NULL, 0},
-                                   {"direction", NULL, 0},
-                                   {NULL, NULL, 0}};
+    {"key", NULL},      {"type", NULL},      {"event", NULL},
+    {"property", NULL}, {"numerator", NULL}, {"denominator", NULL},
+    {"feature", NULL},  {"unit", NULL},      {"window_days", NULL},
+    {"from_day", NULL}, {"to_day", NULL},    {"direction", NULL},
+    {"where", NULL},    {"cap", cap_keys},   {NULL, NULL}};
+static const keyspec kpi_keys[] = {{"key", NULL},
+                                   {"metric", NULL},
+                                   {"target", NULL},
+                                   {"direction", NULL},
+                                   {NULL, NULL}};
 static const keyspec experiment_keys[] = {
-    {"key", NULL, 0},     {"variations", NULL, 0}, {"weights", NULL, 0},
-    {"metrics", NULL, 0}, {"guardrails", NULL, 0}, {"start", NULL, 0},
-    {"end", NULL, 0},     {NULL, NULL, 0}};
+    {"key", NULL},     {"variations", NULL}, {"weights", NULL},
+    {"metrics", NULL}, {"guardrails", NULL}, {"start", NULL},
+    {"end", NULL},     {NULL, NULL}};
 /* max_quarantine_samples: read by the ingest's quarantine bound. */
-static const keyspec data_keys[] = {{"max_quarantine_share", NULL, 0},
-                                    {"on_schema_change", NULL, 0},
-                                    {"max_staleness_hours", NULL, 0},
-                                    {"volume_low", NULL, 0},
-                                    {"volume_high", NULL, 0},
-                                    {"max_quarantine_samples", NULL, 0},
-                                    {NULL, NULL, 0}};
-static const keyspec decision_rule_keys[] = {
-    {"kind", NULL, 0},
-    {"approvals", NULL, 0},
-    {"role", NULL, 0},
-    {"auto_approve_confidence", NULL, 0},
-    {"auto_approve_max_risk", NULL, 0},
-    {NULL, NULL, 0}};
-static const keyspec promote_fairness_keys[] = {{"metric", NULL, 0},
-                                                {"max_gap", NULL, 0},
-                                                {"min_rows", NULL, 0},
-                                                {NULL, NULL, 0}};
+static const keyspec data_keys[] = {{"max_quarantine_share", NULL},
+                                    {"on_schema_change", NULL},
+                                    {"max_staleness_hours", NULL},
+                                    {"volume_low", NULL},
+                                    {"volume_high", NULL},
+                                    {"max_quarantine_samples", NULL},
+                                    {NULL, NULL}};
+static const keyspec decision_rule_keys[] = {{"kind", NULL},
+                                             {"approvals", NULL},
+                                             {"role", NULL},
+                                             {"auto_approve_confidence", NULL},
+                                             {"auto_approve_max_risk", NULL},
+                                             {NULL, NULL}};
+static const keyspec promote_fairness_keys[] = {
+    {"metric", NULL}, {"max_gap", NULL}, {"min_rows", NULL}, {NULL, NULL}};
 /* min, max: {metric: bound}, the metric names checked by the loader. */
-static const keyspec promote_keys[] = {{"model", NULL, 0},
-                                       {"min", NULL, 1},
-                                       {"max", NULL, 1},
-                                       {"fairness", promote_fairness_keys, 0},
-                                       {"max_segment_ece", NULL, 0},
-                                       {"on_alert", NULL, 0},
-                                       {NULL, NULL, 0}};
-static const keyspec model_keys[] = {{"min_trained", NULL, 0},
-                                     {"max_backtest_wape", NULL, 0},
-                                     {"promote", promote_keys, 0},
-                                     {NULL, NULL, 0}};
-static const keyspec fairness_keys[] = {{"metric", NULL, 0},
-                                        {"by", NULL, 0},
-                                        {"max_gap", NULL, 0},
-                                        {"min_units", NULL, 0},
-                                        {NULL, NULL, 0}};
-static const keyspec monitor_feature_keys[] = {{"model", NULL, 0},
-                                               {"feature", NULL, 0},
-                                               {"test", NULL, 0},
-                                               {"threshold", NULL, 0},
-                                               {NULL, NULL, 0}};
-static const keyspec monitor_keys[] = {{"dataset_drift_share", NULL, 0},
-                                       {"max_ece", NULL, 0},
-                                       {"max_mape", NULL, 0},
-                                       {"min_coverage_80", NULL, 0},
-                                       {"features", monitor_feature_keys, 0},
-                                       {NULL, NULL, 0}};
-static const keyspec policy_keys[] = {{"data", data_keys, 0},
-                                      {"decisions", decision_rule_keys, 0},
-                                      {"pii", NULL, 0},
-                                      {"fairness", fairness_keys, 0},
-                                      {"models", model_keys, 0},
-                                      {"monitor", monitor_keys, 0},
-                                      {NULL, NULL, 0}};
-static const keyspec top_keys[] = {{"product", NULL, 0},
-                                   {"store", NULL, 0},
-                                   {"catalog", feature_keys, 0},
-                                   {"metrics", metric_keys, 0},
-                                   {"kpis", kpi_keys, 0},
-                                   {"experiments", experiment_keys, 0},
-                                   {"policies", policy_keys, 0},
-                                   {"events_store", NULL, 0},
-                                   {NULL, NULL, 0}};
+static const keyspec promote_keys[] = {{"model", NULL},
+                                       {"min", NULL},
+                                       {"max", NULL},
+                                       {"fairness", promote_fairness_keys},
+                                       {"max_segment_ece", NULL},
+                                       {"on_alert", NULL},
+                                       {NULL, NULL}};
+static const keyspec model_keys[] = {{"min_trained", NULL},
+                                     {"max_backtest_wape", NULL},
+                                     {"promote", promote_keys},
+                                     {NULL, NULL}};
+static const keyspec fairness_keys[] = {{"metric", NULL},
+                                        {"by", NULL},
+                                        {"max_gap", NULL},
+                                        {"min_units", NULL},
+                                        {NULL, NULL}};
+static const keyspec monitor_feature_keys[] = {{"model", NULL},
+                                               {"feature", NULL},
+                                               {"test", NULL},
+                                               {"threshold", NULL},
+                                               {NULL, NULL}};
+static const keyspec monitor_keys[] = {{"dataset_drift_share", NULL},
+                                       {"max_ece", NULL},
+                                       {"max_mape", NULL},
+                                       {"min_coverage_80", NULL},
+                                       {"features", monitor_feature_keys},
+                                       {NULL, NULL}};
+static const keyspec policy_keys[] = {{"data", data_keys},
+                                      {"decisions", decision_rule_keys},
+                                      {"pii", NULL},
+                                      {"fairness", fairness_keys},
+                                      {"models", model_keys},
+                                      {"monitor", monitor_keys},
+                                      {NULL, NULL}};
+static const keyspec top_keys[] = {{"product", NULL},
+                                   {"store", NULL},
+                                   {"catalog", feature_keys},
+                                   {"metrics", metric_keys},
+                                   {"kpis", kpi_keys},
+                                   {"experiments", experiment_keys},
+                                   {"policies", policy_keys},
+                                   {"events_store", NULL},
+                                   {NULL, NULL}};
 
-/* Optimal string alignment distance (Damerau-Levenshtein without
- * repeated edits of one substring), case-insensitive: a swap, a missing,
- * extra or wrong letter each count 1. Words over 63 bytes: 99. */
-static int edit_distance(const char *a, const char *b)
-{
-    int d[64][64];
-    size_t la = strlen(a), lb = strlen(b), i, j;
-
-    if (la > 63 || lb > 63)
-        return 99;
-    for (i = 0; i <= la; i++)
-        d[i][0] = (int)i;
-    for (j = 0; j <= lb; j++)
-        d[0][j] = (int)j;
-    for (i = 1; i <= la; i++)
-        for (j = 1; j <= lb; j++) {
-            int cost = tolower((unsigned char)a[i - 1]) !=
-                       tolower((unsigned char)b[j - 1]);
-            int best = d[i - 1][j - 1] + cost;
-
-            if (d[i - 1][j] + 1 < best)
-                best = d[i - 1][j] + 1;
-            if (d[i][j - 1] + 1 < best)
-                best = d[i][j - 1] + 1;
-            if (i > 1 && j > 1 &&
-                tolower((unsigned char)a[i - 1]) ==
-                    tolower((unsigned char)b[j - 2]) &&
-                tolower((unsigned char)a[i - 2]) ==
-                    tolower((unsigned char)b[j - 1]) &&
-                d[i - 2][j - 2] + 1 < best)
-                best = d[i - 2][j - 2] + 1;
-            d[i][j] = best;
-        }
-    return d[la][lb];
-}
-
-/* The known key nearest to key when it is within 2 edits and closer than
- * the key's own length (so "x" suggests nothing); NULL otherwise. */
-static const char *nearest_key(const char *key, const keyspec *spec)
-{
-    const char *best = NULL;
-    int best_d = 3;
-
-    for (; spec->name; spec++) {
-        int dist = edit_distance(key, spec->name);
-
-        if (dist < best_d && dist < (int)strlen(key)) {
-            best = spec->name;
-            best_d = dist;
-        }
-    }
-    return best;
-}
-
-static int unknown_key(walk *w, yaml_node_t *k, const char *key,
-                       const keyspec *spec, const char *where)
-{
-    const char *near = nearest_key(key, spec);
-    char known[300] = "";
-    size_t used = 0;
-
-    if (near)
-        return aipm_error_set(
-            w->err, AIPM_EINVALID,
-            "%s:%lu: unknown %s '%.60s'%s%s; did you mean '%s'? "
-            "(docs/config.md lists every key)",
-            w->path, (unsigned long)k->start_mark.line + 1,
-            *where ? "key" : "section", key, *where ? " in " : "", where, near);
-    for (; spec->name && used < sizeof(known); spec++) {
-        int n = snprintf(known + used, sizeof(known) - used, "%s%s",
-                         used ? ", " : "", spec->name);
-
-        if (n < 0)
-            break;
-        used += (size_t)n;
-    }
-    return aipm_error_set(w->err, AIPM_EINVALID,
-                          "%s:%lu: unknown %s '%.60s'%s%s; the known ones "
-                          "are %s (docs/config.md)",
-                          w->path, (unsigned long)k->start_mark.line + 1,
-                          *where ? "key" : "section", key, *where ? " in " : "",
-                          where, known);
-}
-
-/* Check the keys of n (a mapping, or a list of mappings) against spec,
- * where naming the mapping in messages ("" at the top). The shape of the
- * values is left to the loaders; the depth is bounded by the event pass. */
-static int check_keys(walk *w, yaml_node_t *n, const keyspec *spec,
-                      const char *where)
-{
-    yaml_node_pair_t *p, *q;
-    int rc;
-
-    if (n == NULL)
-        return AIPM_OK;
-    if (n->type == YAML_SEQUENCE_NODE) {
-        yaml_node_item_t *it;
-
-        for (it = n->data.sequence.items.start; it < n->data.sequence.items.top;
-             it++) {
-            yaml_node_t *item = yaml_document_get_node(w->doc, *it);
-
-            if (item && item->type == YAML_MAPPING_NODE &&
-                (rc = check_keys(w, item, spec, where)) != 0)
-                return rc;
-        }
-        return AIPM_OK;
-    }
-    if (n->type != YAML_MAPPING_NODE)
-        return AIPM_OK;
-    for (p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top; p++) {
-        yaml_node_t *k = yaml_document_get_node(w->doc, p->key);
-        const char *key = aipm_config__scalar(k);
-        const keyspec *s;
-        char inner[128];
-
-        if (key == NULL)
-            return aipm_config__bad(w, k ? k : n, "a key must be plain text");
-        for (s = spec; s->name && strcmp(s->name, key) != 0; s++)
-            ;
-        if (s->name == NULL)
-            return unknown_key(w, k, key, spec, where);
-        for (q = n->data.mapping.pairs.start; q < p; q++) {
-            yaml_node_t *first = yaml_document_get_node(w->doc, q->key);
-
-            if (strcmp(aipm_config__scalar(first), key) == 0)
-                return aipm_error_set(
-                    w->err, AIPM_EINVALID,
-                    "%s:%lu: '%s' is given twice%s%s (first on line %lu); "
-                    "keep one",
-                    w->path, (unsigned long)k->start_mark.line + 1, key,
-                    *where ? " in " : "", where,
-                    (unsigned long)first->start_mark.line + 1);
-        }
-        if (s->sub == NULL)
-            continue;
-        snprintf(inner, sizeof(inner), "%s%s%s", where, *where ? "." : "",
-                 s->name);
-        if ((rc = check_keys(w, yaml_document_get_node(w->doc, p->value),
-                             s->sub, inner)) != 0)
-            return rc;
-    }
-    return AIPM_OK;
-}
-
-yaml_node_t *aipm_config__get(walk *w, yaml_node_t *map, const char *key)
-{
-    yaml_node_pair_t *p;
-
-    if (map == NULL || map->type != YAML_MAPPING_NODE)
-        return NULL;
-    for (p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top;
-         p++) {
-        const char *k =
-            aipm_config__scalar(yaml_document_get_node(w->doc, p->key));
-
-        if (k && strcmp(k, key) == 0)
-            return yaml_document_get_node(w->doc, p->value);
-    }
-    return NULL;
-}
+/* aipm.yaml's messages and limits for the shared strict passes. */
+static const aipm_yaml_profile profile = {
+    "aipm.yaml",       "an aipm.yaml",        "a few",
+    "docs/config.md",  AIPM_CONFIG_MAX_BYTES, AIPM_CONFIG_MAX_DEPTH,
+    AIPM_YAML_SECTIONS};
 
 int aipm_config__get_str(walk *w, yaml_node_t *map, const char *key, char **out)
 {
-    yaml_node_t *n = aipm_config__get(w, map, key);
+    yaml_node_t *n = aipm_yaml_get(w, map, key);
     const char *s;
 
     *out = NULL;
     if (n == NULL)
         return AIPM_OK;
-    if ((s = aipm_config__scalar(n)) == NULL)
+    if ((s = aipm_yaml_scalar(n)) == NULL)
         return aipm_config__bad(w, n, "expected a text value");
     if ((*out = strdup(s)) == NULL)
         return aipm_error_set(w->err, AIPM_ENOMEM, "out of memory");
@@ -316,13 +147,13 @@ int aipm_config__get_str(walk *w, yaml_node_t *map, const char *key, char **out)
 int aipm_config__get_num(walk *w, yaml_node_t *map, const char *key,
                          double *out)
 {
-    yaml_node_t *n = aipm_config__get(w, map, key);
+    yaml_node_t *n = aipm_yaml_get(w, map, key);
     const char *s;
     double v;
 
     if (n == NULL)
         return AIPM_OK;
-    s = aipm_config__scalar(n);
+    s = aipm_yaml_scalar(n);
     if (s == NULL || *s == '\0')
         return aipm_config__bad(w, n, "expected a number");
     /* Plain decimals only, as in the data (no hex such as 0x1p-1). */
@@ -343,7 +174,7 @@ int aipm_config__get_num(walk *w, yaml_node_t *map, const char *key,
 int aipm_config__get_list(walk *w, yaml_node_t *map, const char *key,
                           char ***out, int *n_out)
 {
-    yaml_node_t *n = aipm_config__get(w, map, key);
+    yaml_node_t *n = aipm_yaml_get(w, map, key);
     yaml_node_item_t *it;
     int count = 0;
 
@@ -353,7 +184,7 @@ int aipm_config__get_list(walk *w, yaml_node_t *map, const char *key,
         return AIPM_OK;
     if (n->type == YAML_SCALAR_NODE) {
         if ((*out = calloc(1, sizeof(char *))) == NULL ||
-            ((*out)[0] = strdup(aipm_config__scalar(n))) == NULL)
+            ((*out)[0] = strdup(aipm_yaml_scalar(n))) == NULL)
             return aipm_error_set(w->err, AIPM_ENOMEM, "out of memory");
         *n_out = 1;
         return AIPM_OK;
@@ -366,7 +197,7 @@ int aipm_config__get_list(walk *w, yaml_node_t *map, const char *key,
     for (it = n->data.sequence.items.start; it < n->data.sequence.items.top;
          it++) {
         yaml_node_t *item = yaml_document_get_node(w->doc, *it);
-        const char *s = aipm_config__scalar(item);
+        const char *s = aipm_yaml_scalar(item);
 
         if (s == NULL)
             return aipm_config__bad(w, item, "expected a text list item");
@@ -484,7 +315,7 @@ static int load_catalog(walk *w, aipm_config *cfg, yaml_node_t *n)
             if (aipm_time_parse(&ms, feat->launched_at,
                                 strlen(feat->launched_at), 1) != 0)
                 return aipm_config__bad(
-                    w, aipm_config__get(w, f, "launched_at"),
+                    w, aipm_yaml_get(w, f, "launched_at"),
                     "catalog: launched_at is not an ISO 8601 date");
         }
     }
@@ -540,7 +371,7 @@ static int get_int(walk *w, yaml_node_t *map, const char *key, int *out)
     int rc = aipm_config__get_num(w, map, key, &v);
 
     if (rc == 0 && (v != floor(v) || v < 0 || v > 100000))
-        return aipm_config__bad(w, aipm_config__get(w, map, key),
+        return aipm_config__bad(w, aipm_yaml_get(w, map, key),
                                 "expected a whole number");
     *out = (int)v;
     return rc;
@@ -548,8 +379,8 @@ static int get_int(walk *w, yaml_node_t *map, const char *key, int *out)
 
 static int get_direction(walk *w, yaml_node_t *map, int *down)
 {
-    yaml_node_t *n = aipm_config__get(w, map, "direction");
-    const char *s = aipm_config__scalar(n);
+    yaml_node_t *n = aipm_yaml_get(w, map, "direction");
+    const char *s = aipm_yaml_scalar(n);
 
     *down = 0;
     if (n == NULL)
@@ -563,8 +394,8 @@ static int get_direction(walk *w, yaml_node_t *map, int *down)
 
 static int get_date(walk *w, yaml_node_t *map, const char *key, int64_t *out)
 {
-    yaml_node_t *n = aipm_config__get(w, map, key);
-    const char *s = aipm_config__scalar(n);
+    yaml_node_t *n = aipm_yaml_get(w, map, key);
+    const char *s = aipm_yaml_scalar(n);
 
     *out = 0;
     if (n == NULL)
@@ -580,8 +411,8 @@ static int get_date(walk *w, yaml_node_t *map, const char *key, int64_t *out)
 
 static int load_metric(walk *w, aipm_metric *m, yaml_node_t *n)
 {
-    yaml_node_t *where = aipm_config__get(w, n, "where"),
-                *cap = aipm_config__get(w, n, "cap");
+    yaml_node_t *where = aipm_yaml_get(w, n, "where"),
+                *cap = aipm_yaml_get(w, n, "cap");
     char *type = NULL, *unit = NULL;
     int rc, i, found = 0;
 
@@ -620,7 +451,7 @@ static int load_metric(walk *w, aipm_metric *m, yaml_node_t *n)
     if (unit && strcmp(unit, "account") == 0)
         m->unit_account = 1;
     else if (unit && strcmp(unit, "user") != 0) {
-        rc = aipm_config__bad(w, aipm_config__get(w, n, "unit"),
+        rc = aipm_config__bad(w, aipm_yaml_get(w, n, "unit"),
                               "unit must be user or account");
         goto done;
     }
@@ -656,17 +487,17 @@ static int load_metric(walk *w, aipm_metric *m, yaml_node_t *n)
                                   : NULL;
 
         if (p == NULL || where->data.mapping.pairs.top - p != 1 ||
-            !aipm_config__scalar(yaml_document_get_node(w->doc, p->key)) ||
-            !aipm_config__scalar(yaml_document_get_node(w->doc, p->value))) {
+            !aipm_yaml_scalar(yaml_document_get_node(w->doc, p->key)) ||
+            !aipm_yaml_scalar(yaml_document_get_node(w->doc, p->value))) {
             rc = aipm_config__bad(w, where,
                                   "where: one property and its value, e.g. "
                                   "{plan: pro}");
             goto done;
         }
         m->where_key =
-            strdup(aipm_config__scalar(yaml_document_get_node(w->doc, p->key)));
-        m->where_value = strdup(
-            aipm_config__scalar(yaml_document_get_node(w->doc, p->value)));
+            strdup(aipm_yaml_scalar(yaml_document_get_node(w->doc, p->key)));
+        m->where_value =
+            strdup(aipm_yaml_scalar(yaml_document_get_node(w->doc, p->value)));
     }
     if (cap && cap->type != YAML_MAPPING_NODE) {
         rc = aipm_config__bad(w, cap, "cap: {percentile: P} or {value: X}");
@@ -801,7 +632,7 @@ static int load_weights(walk *w, aipm_experiment_def *e, yaml_node_t *n)
     for (it = n->data.sequence.items.start; it < n->data.sequence.items.top;
          it++, i++) {
         yaml_node_t *item = yaml_document_get_node(w->doc, *it);
-        const char *s = aipm_config__scalar(item);
+        const char *s = aipm_yaml_scalar(item);
         double v = 0;
 
         if (s == NULL || aipm_decimal_parse(s, &v) != 0 || !(v > 0)) {
@@ -862,13 +693,13 @@ static int load_experiments(walk *w, aipm_config *cfg, yaml_node_t *n)
                                     "experiments: a key and two or more "
                                     "variations are needed");
         aipm_strmap_init(&names, e->n_variations + 1);
-        rc = refuse_duplicates(w, aipm_config__get(w, x, "variations"),
+        rc = refuse_duplicates(w, aipm_yaml_get(w, x, "variations"),
                                "experiments: variation", e->variations,
                                e->n_variations, &names);
         aipm_strmap_free(&names);
         if (rc != 0)
             return rc;
-        if ((rc = load_weights(w, e, aipm_config__get(w, x, "weights"))) != 0)
+        if ((rc = load_weights(w, e, aipm_yaml_get(w, x, "weights"))) != 0)
             return rc;
         for (i = 0; i < e->n_metrics + e->n_guardrails; i++) {
             const char *k = i < e->n_metrics ? e->metrics[i]
@@ -922,74 +753,9 @@ const aipm_experiment_def *aipm_config_experiment(const aipm_config *cfg,
     return NULL;
 }
 
-/* The event pass: refuse nesting deeper than AIPM_CONFIG_MAX_DEPTH before
- * any tree is built (the parser stops at the first level too many, so a
- * deep file costs microseconds), aliases, and a second document. YAML
- * syntax errors are reported here, with their line. */
-static int check_events(const char *data, size_t len, const char *name,
-                        aipm_error *err)
-{
-    yaml_parser_t parser;
-    yaml_event_t ev;
-    int depth = 0, docs = 0, done = 0, rc = AIPM_OK;
-
-    if (!yaml_parser_initialize(&parser))
-        return aipm_error_set(err, AIPM_ENOMEM, "out of memory");
-    yaml_parser_set_input_string(&parser, (const unsigned char *)data, len);
-    while (!done && rc == AIPM_OK) {
-        unsigned long line;
-
-        if (!yaml_parser_parse(&parser, &ev)) {
-            rc = aipm_error_set(err, AIPM_EINVALID, "%s:%lu: %s", name,
-                                (unsigned long)parser.problem_mark.line + 1,
-                                parser.problem ? parser.problem : "bad YAML");
-            break;
-        }
-        line = (unsigned long)ev.start_mark.line + 1;
-        switch (ev.type) {
-        case YAML_SEQUENCE_START_EVENT:
-        case YAML_MAPPING_START_EVENT:
-            if (++depth > AIPM_CONFIG_MAX_DEPTH)
-                rc = aipm_error_set(err, AIPM_EINVALID,
-                                    "%s:%lu: nested more than %d levels "
-                                    "deep; an aipm.yaml needs a few "
-                                    "(docs/config.md)",
-                                    name, line, AIPM_CONFIG_MAX_DEPTH);
-            break;
-        case YAML_SEQUENCE_END_EVENT:
-        case YAML_MAPPING_END_EVENT:
-            depth--;
-            break;
-        case YAML_ALIAS_EVENT:
-            rc = aipm_error_set(err, AIPM_EINVALID,
-                                "%s:%lu: YAML aliases (*%.40s) are not "
-                                "supported in aipm.yaml; write the value "
-                                "out",
-                                name, line, (const char *)ev.data.alias.anchor);
-            break;
-        case YAML_DOCUMENT_START_EVENT:
-            if (++docs > 1)
-                rc = aipm_error_set(err, AIPM_EINVALID,
-                                    "%s:%lu: a second YAML document (---); "
-                                    "aipm.yaml holds one, remove the rest",
-                                    name, line);
-            break;
-        case YAML_STREAM_END_EVENT:
-            done = 1;
-            break;
-        default:
-            break;
-        }
-        yaml_event_delete(&ev);
-    }
-    yaml_parser_delete(&parser);
-    return rc;
-}
-
 int aipm_config_load_buffer(aipm_config **out, const char *data, size_t len,
                             const char *name, aipm_error *err)
 {
-    yaml_parser_t parser;
     yaml_document_t doc;
     yaml_node_t *root;
     aipm_config *cfg = NULL;
@@ -997,23 +763,8 @@ int aipm_config_load_buffer(aipm_config **out, const char *data, size_t len,
     int rc = AIPM_OK;
 
     *out = NULL;
-    if (len > AIPM_CONFIG_MAX_BYTES)
-        return aipm_error_set(err, AIPM_EINVALID,
-                              "%s: %zu bytes, over the %d an aipm.yaml may "
-                              "have; is it the right file?",
-                              name, len, AIPM_CONFIG_MAX_BYTES);
-    if ((rc = check_events(data, len, name, err)) != 0)
+    if ((rc = aipm_yaml_load(&doc, data, len, name, &profile, err)) != 0)
         return rc;
-    if (!yaml_parser_initialize(&parser))
-        return aipm_error_set(err, AIPM_ENOMEM, "out of memory");
-    yaml_parser_set_input_string(&parser, (const unsigned char *)data, len);
-    if (!yaml_parser_load(&parser, &doc)) {
-        rc = aipm_error_set(err, AIPM_EINVALID, "%s:%lu: %s", name,
-                            (unsigned long)parser.problem_mark.line + 1,
-                            parser.problem ? parser.problem : "bad YAML");
-        yaml_parser_delete(&parser);
-        return rc;
-    }
     cfg = calloc(1, sizeof(*cfg));
     if (cfg == NULL) {
         rc = aipm_error_set(err, AIPM_ENOMEM, "out of memory");
@@ -1029,24 +780,21 @@ int aipm_config_load_buffer(aipm_config **out, const char *data, size_t len,
         rc = aipm_config__bad(&w, root, "expected a mapping at the top level");
         goto done;
     }
-    if ((rc = check_keys(&w, root, top_keys, "")) != 0 ||
+    if ((rc = aipm_yaml_check_keys(&w, root, top_keys, "", &profile)) != 0 ||
         (rc = aipm_config__get_str(&w, root, "product", &cfg->product)) != 0 ||
         (rc = aipm_config__get_str(&w, root, "store", &cfg->store)) != 0 ||
         (rc = aipm_config__get_str(&w, root, "events_store",
                                    &cfg->events_store)) != 0 ||
-        (rc = load_catalog(&w, cfg, aipm_config__get(&w, root, "catalog"))) !=
-            0 ||
-        (rc = load_metrics(&w, cfg, aipm_config__get(&w, root, "metrics"))) !=
-            0 ||
-        (rc = load_kpis(&w, cfg, aipm_config__get(&w, root, "kpis"))) != 0 ||
-        (rc = load_experiments(
-             &w, cfg, aipm_config__get(&w, root, "experiments"))) != 0 ||
+        (rc = load_catalog(&w, cfg, aipm_yaml_get(&w, root, "catalog"))) != 0 ||
+        (rc = load_metrics(&w, cfg, aipm_yaml_get(&w, root, "metrics"))) != 0 ||
+        (rc = load_kpis(&w, cfg, aipm_yaml_get(&w, root, "kpis"))) != 0 ||
+        (rc = load_experiments(&w, cfg,
+                               aipm_yaml_get(&w, root, "experiments"))) != 0 ||
         (rc = aipm_config__load_policies(
-             &w, cfg, aipm_config__get(&w, root, "policies"))) != 0)
+             &w, cfg, aipm_yaml_get(&w, root, "policies"))) != 0)
         goto done;
 done:
     yaml_document_delete(&doc);
-    yaml_parser_delete(&parser);
     if (rc) {
         aipm_config_free(cfg);
         return rc;

@@ -5,22 +5,14 @@
 #define AIPM_CONFIG_INT_H
 
 #include "aipm/config.h"
+#include "aipm/yaml_strict.h"
 
-#include <yaml.h>
+/* The typed pass over one document (yaml_strict.h). */
+typedef aipm_yaml_walk walk;
 
-/* The typed pass over one document. */
-typedef struct walk {
-    yaml_document_t *doc;
-    const char *path;
-    aipm_error *err;
-} walk;
-
-/* An error naming the file and n's line (AIPM_EINVALID). */
+/* An error naming the file and n's line (AIPM_EINVALID); what is the
+ * whole message, not a format. */
 int aipm_config__bad(walk *w, yaml_node_t *n, const char *what);
-/* n's text when it is a scalar, else NULL. */
-const char *aipm_config__scalar(yaml_node_t *n);
-/* The value of key in mapping map, or NULL. */
-yaml_node_t *aipm_config__get(walk *w, yaml_node_t *map, const char *key);
 /* Typed values of key (left as they are when the key is absent). */
 int aipm_config__get_str(walk *w, yaml_node_t *map, const char *key,
                          char **out);

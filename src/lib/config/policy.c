@@ -250,7 +250,7 @@ static int load_decision_rules(walk *w, aipm_config *cfg, yaml_node_t *n)
         if (!known) {
             free(role);
             return aipm_config__bad(
-                w, aipm_config__get(w, x, "kind"),
+                w, aipm_yaml_get(w, x, "kind"),
                 "kind must be experiment, prioritize, forecast, model or "
                 "\"*\"");
         }
@@ -258,13 +258,13 @@ static int load_decision_rules(walk *w, aipm_config *cfg, yaml_node_t *n)
             if (strcmp(cfg->decision_rules[i].kind, r->kind) == 0) {
                 free(role);
                 return aipm_config__bad(
-                    w, aipm_config__get(w, x, "kind"),
+                    w, aipm_yaml_get(w, x, "kind"),
                     "policies.decisions: a second rule for this kind");
             }
         if (approvals < 1 || approvals > 100 || approvals != floor(approvals)) {
             free(role);
             return aipm_config__bad(
-                w, aipm_config__get(w, x, "approvals"),
+                w, aipm_yaml_get(w, x, "approvals"),
                 "approvals must be a whole number from 1 to 100");
         }
         r->approvals = (int)approvals;
@@ -272,22 +272,22 @@ static int load_decision_rules(walk *w, aipm_config *cfg, yaml_node_t *n)
             r->admin_only = 1;
         else if (role && strcmp(role, "approver") != 0) {
             free(role);
-            return aipm_config__bad(w, aipm_config__get(w, x, "role"),
+            return aipm_config__bad(w, aipm_yaml_get(w, x, "role"),
                                     "role must be approver or admin");
         }
         free(role);
         if (!isnan(conf) && (conf < 0 || conf > 1))
             return aipm_config__bad(
-                w, aipm_config__get(w, x, "auto_approve_confidence"),
+                w, aipm_yaml_get(w, x, "auto_approve_confidence"),
                 "auto_approve_confidence must be between 0 and 1");
         r->auto_confidence = conf;
         if (!isnan(risk) && (risk < 0 || risk > 1))
             return aipm_config__bad(
-                w, aipm_config__get(w, x, "auto_approve_max_risk"),
+                w, aipm_yaml_get(w, x, "auto_approve_max_risk"),
                 "auto_approve_max_risk must be between 0 and 1");
         if (!isnan(risk) && isnan(conf))
             return aipm_config__bad(
-                w, aipm_config__get(w, x, "auto_approve_max_risk"),
+                w, aipm_yaml_get(w, x, "auto_approve_max_risk"),
                 "auto_approve_max_risk bounds auto_approve_confidence: "
                 "set that too");
         r->auto_max_risk = risk;
@@ -336,16 +336,16 @@ static int load_fairness(walk *w, aipm_config *cfg, yaml_node_t *n)
                 "max_gap");
         if (aipm_config_metric(cfg, f->metric) == NULL)
             return aipm_config__bad(
-                w, aipm_config__get(w, x, "metric"),
+                w, aipm_yaml_get(w, x, "metric"),
                 "policies.fairness: no such metric in metrics:");
         if (!(f->max_gap > 0))
             return aipm_config__bad(
-                w, aipm_config__get(w, x, "max_gap"),
+                w, aipm_yaml_get(w, x, "max_gap"),
                 "max_gap must be above 0 (a relative lift gap, e.g. "
                 "0.1)");
         if (f->min_units < 2 || f->min_units != floor(f->min_units))
             return aipm_config__bad(
-                w, aipm_config__get(w, x, "min_units"),
+                w, aipm_yaml_get(w, x, "min_units"),
                 "min_units must be a whole number, 2 or more");
     }
     return AIPM_OK;
@@ -411,7 +411,7 @@ static int load_bounds(walk *w, aipm_promote_rule *r, yaml_node_t *n,
          pr++) {
         yaml_node_t *k = yaml_document_get_node(w->doc, pr->key);
         yaml_node_t *v = yaml_document_get_node(w->doc, pr->value);
-        const char *ks = aipm_config__scalar(k), *vs = aipm_config__scalar(v);
+        const char *ks = aipm_yaml_scalar(k), *vs = aipm_yaml_scalar(v);
         aipm_metric_bound *b = &r->bounds[r->n_bounds];
         double x;
 
@@ -472,27 +472,26 @@ static int load_promote(walk *w, aipm_model_policy *m, yaml_node_t *n)
             return rc;
         if (r->model == NULL || metrics_of(r->model) == NULL)
             return aipm_config__bad(
-                w, r->model ? aipm_config__get(w, x, "model") : x,
+                w, r->model ? aipm_yaml_get(w, x, "model") : x,
                 "policies.models.promote: model must be value or adoption");
         for (j = 0; j < m->n_promote - 1; j++)
             if (strcmp(m->promote[j].model, r->model) == 0)
                 return aipm_config__bad(w, x,
                                         "policies.models.promote: a second "
                                         "rule for the same model");
-        r->bounds = calloc(pairs_of(aipm_config__get(w, x, "min")) +
-                               pairs_of(aipm_config__get(w, x, "max")) + 1,
+        r->bounds = calloc(pairs_of(aipm_yaml_get(w, x, "min")) +
+                               pairs_of(aipm_yaml_get(w, x, "max")) + 1,
                            sizeof(aipm_metric_bound));
         if (r->bounds == NULL)
             return aipm_error_set(w->err, AIPM_ENOMEM, "out of memory");
-        if ((rc = load_bounds(w, r, aipm_config__get(w, x, "min"), 0)) != 0 ||
-            (rc = load_bounds(w, r, aipm_config__get(w, x, "max"), 1)) != 0)
+        if ((rc = load_bounds(w, r, aipm_yaml_get(w, x, "min"), 0)) != 0 ||
+            (rc = load_bounds(w, r, aipm_yaml_get(w, x, "max"), 1)) != 0)
             return rc;
         if (!isnan(r->max_segment_ece) &&
             !(r->max_segment_ece > 0 && r->max_segment_ece <= 1))
-            return aipm_config__bad(w,
-                                    aipm_config__get(w, x, "max_segment_ece"),
+            return aipm_config__bad(w, aipm_yaml_get(w, x, "max_segment_ece"),
                                     "max_segment_ece must be in (0, 1]");
-        if ((f = aipm_config__get(w, x, "fairness")) != NULL) {
+        if ((f = aipm_yaml_get(w, x, "fairness")) != NULL) {
             if (f->type != YAML_MAPPING_NODE)
                 return aipm_config__bad(w, f,
                                         "fairness: expected {metric, max_gap"
@@ -508,18 +507,18 @@ static int load_promote(walk *w, aipm_model_policy *m, yaml_node_t *n)
                 return aipm_config__bad(w, f,
                                         "fairness: needs metric and max_gap");
             if (!known_metric(metrics_of(r->model), r->gap_metric))
-                return metric_error(w, aipm_config__get(w, f, "metric"),
-                                    r->model, r->gap_metric);
+                return metric_error(w, aipm_yaml_get(w, f, "metric"), r->model,
+                                    r->gap_metric);
             if (!(r->max_gap > 0))
-                return aipm_config__bad(w, aipm_config__get(w, f, "max_gap"),
+                return aipm_config__bad(w, aipm_yaml_get(w, f, "max_gap"),
                                         "max_gap must be above 0");
             if (r->min_rows < 1 || r->min_rows != floor(r->min_rows))
-                return aipm_config__bad(w, aipm_config__get(w, f, "min_rows"),
+                return aipm_config__bad(w, aipm_yaml_get(w, f, "min_rows"),
                                         "min_rows must be a whole number, 1 "
                                         "or more");
         }
-        if ((oa = aipm_config__get(w, x, "on_alert")) != NULL) {
-            const char *s = aipm_config__scalar(oa);
+        if ((oa = aipm_yaml_get(w, x, "on_alert")) != NULL) {
+            const char *s = aipm_yaml_scalar(oa);
 
             if (s && strcmp(s, "rollback") == 0)
                 r->on_alert_rollback = 1;
@@ -556,19 +555,18 @@ static int load_monitor(walk *w, aipm_monitor_policy *m, yaml_node_t *n)
                                    &m->min_coverage_80)) != 0)
         return rc;
     if (!(m->dataset_drift_share > 0 && m->dataset_drift_share <= 1))
-        return aipm_config__bad(w,
-                                aipm_config__get(w, n, "dataset_drift_share"),
+        return aipm_config__bad(w, aipm_yaml_get(w, n, "dataset_drift_share"),
                                 "dataset_drift_share must be in (0, 1]");
     if (!(m->max_ece > 0 && m->max_ece <= 1))
-        return aipm_config__bad(w, aipm_config__get(w, n, "max_ece"),
+        return aipm_config__bad(w, aipm_yaml_get(w, n, "max_ece"),
                                 "max_ece must be in (0, 1]");
     if (!(m->max_mape > 0))
-        return aipm_config__bad(w, aipm_config__get(w, n, "max_mape"),
+        return aipm_config__bad(w, aipm_yaml_get(w, n, "max_mape"),
                                 "max_mape must be above 0 (0.5: 50%)");
     if (!(m->min_coverage_80 >= 0 && m->min_coverage_80 <= 1))
-        return aipm_config__bad(w, aipm_config__get(w, n, "min_coverage_80"),
+        return aipm_config__bad(w, aipm_yaml_get(w, n, "min_coverage_80"),
                                 "min_coverage_80 must be in [0, 1]");
-    if ((fs = aipm_config__get(w, n, "features")) == NULL)
+    if ((fs = aipm_yaml_get(w, n, "features")) == NULL)
         return AIPM_OK;
     if (fs->type != YAML_SEQUENCE_NODE)
         return aipm_config__bad(w, fs,
@@ -603,16 +601,16 @@ static int load_monitor(walk *w, aipm_monitor_policy *m, yaml_node_t *n)
                                     "policies.monitor.features: an entry "
                                     "needs model and feature");
         if (metrics_of(f->model) == NULL)
-            return aipm_config__bad(w, aipm_config__get(w, x, "model"),
+            return aipm_config__bad(w, aipm_yaml_get(w, x, "model"),
                                     "model must be value or adoption");
         for (j = 0; f->test && tests[j]; j++)
             known |= strcmp(f->test, tests[j]) == 0;
         if (f->test && !known)
-            return aipm_config__bad(w, aipm_config__get(w, x, "test"),
+            return aipm_config__bad(w, aipm_yaml_get(w, x, "test"),
                                     "test must be ks, chisquare, z, "
                                     "wasserstein, jensenshannon or psi");
         if (!isnan(f->threshold) && !(f->threshold > 0))
-            return aipm_config__bad(w, aipm_config__get(w, x, "threshold"),
+            return aipm_config__bad(w, aipm_yaml_get(w, x, "threshold"),
                                     "threshold must be above 0");
     }
     return AIPM_OK;
@@ -634,21 +632,21 @@ static int load_models(walk *w, aipm_config *cfg, yaml_node_t *n)
             0 ||
         (rc = aipm_config__get_num(w, n, "max_backtest_wape",
                                    &m->max_backtest_wape)) != 0 ||
-        (rc = load_promote(w, m, aipm_config__get(w, n, "promote"))) != 0)
+        (rc = load_promote(w, m, aipm_yaml_get(w, n, "promote"))) != 0)
         return rc;
     if (m->min_trained < 3 || m->min_trained != floor(m->min_trained))
         return aipm_config__bad(
-            w, aipm_config__get(w, n, "min_trained"),
+            w, aipm_yaml_get(w, n, "min_trained"),
             "min_trained must be a whole number, 3 or more");
     if (!isnan(m->max_backtest_wape) && !(m->max_backtest_wape > 0))
-        return aipm_config__bad(w, aipm_config__get(w, n, "max_backtest_wape"),
+        return aipm_config__bad(w, aipm_yaml_get(w, n, "max_backtest_wape"),
                                 "max_backtest_wape must be above 0 (0.3: 30%)");
     return AIPM_OK;
 }
 
 int aipm_config__load_policies(walk *w, aipm_config *cfg, yaml_node_t *n)
 {
-    yaml_node_t *data = aipm_config__get(w, n, "data"), *osc;
+    yaml_node_t *data = aipm_yaml_get(w, n, "data"), *osc;
     aipm_data_policy *p = &cfg->data;
     int rc;
 
@@ -658,12 +656,12 @@ int aipm_config__load_policies(walk *w, aipm_config *cfg, yaml_node_t *n)
         !(n->type == YAML_SCALAR_NODE && n->data.scalar.length == 0))
         return aipm_config__bad(
             w, n, "policies: expected a mapping, e.g. data: {...}");
-    if ((rc = load_decision_rules(w, cfg,
-                                  aipm_config__get(w, n, "decisions"))) != 0 ||
-        (rc = load_fairness(w, cfg, aipm_config__get(w, n, "fairness"))) != 0 ||
-        (rc = load_models(w, cfg, aipm_config__get(w, n, "models"))) != 0 ||
-        (rc = load_monitor(w, &cfg->monitor,
-                           aipm_config__get(w, n, "monitor"))) != 0 ||
+    if ((rc = load_decision_rules(w, cfg, aipm_yaml_get(w, n, "decisions"))) !=
+            0 ||
+        (rc = load_fairness(w, cfg, aipm_yaml_get(w, n, "fairness"))) != 0 ||
+        (rc = load_models(w, cfg, aipm_yaml_get(w, n, "models"))) != 0 ||
+        (rc = load_monitor(w, &cfg->monitor, aipm_yaml_get(w, n, "monitor"))) !=
+            0 ||
         (rc = aipm_config__get_list(w, n, "pii", &cfg->pii, &cfg->n_pii)) != 0)
         return rc;
     if (data == NULL)
@@ -684,15 +682,15 @@ int aipm_config__load_policies(walk *w, aipm_config *cfg, yaml_node_t *n)
     if (p->max_quarantine_samples < 0 ||
         p->max_quarantine_samples != floor(p->max_quarantine_samples))
         return aipm_config__bad(
-            w, aipm_config__get(w, data, "max_quarantine_samples"),
+            w, aipm_yaml_get(w, data, "max_quarantine_samples"),
             "max_quarantine_samples must be a whole number, 0 or more");
     if (p->max_quarantine_share < 0 || p->max_quarantine_share > 1)
-        return aipm_config__bad(
-            w, aipm_config__get(w, data, "max_quarantine_share"),
-            "max_quarantine_share must be between 0 and 1");
-    osc = aipm_config__get(w, data, "on_schema_change");
+        return aipm_config__bad(w,
+                                aipm_yaml_get(w, data, "max_quarantine_share"),
+                                "max_quarantine_share must be between 0 and 1");
+    osc = aipm_yaml_get(w, data, "on_schema_change");
     if (osc) {
-        const char *s = aipm_config__scalar(osc);
+        const char *s = aipm_yaml_scalar(osc);
 
         if (s && strcmp(s, "block") == 0)
             p->schema_change_blocks = 1;

@@ -1,9 +1,9 @@
 /* scenario.c - read and check the scenario file of `aipm simulate`.
  *
- * The loader follows config.c's for aipm.yaml, in the same three passes
- * (its helpers are private to src/lib/config, so the few this needs -
- * the key tables, the edit distance, the event pass - have their own
- * copies here). First libyaml's event parser reads the bytes once to
+ * The loader follows config.c's for aipm.yaml, in the same three passes,
+ * and shares its first two (yaml_strict.h: the event pass, the key check
+ * with its did-you-mean), given this file's limits and messages by the
+ * profile below. First libyaml's event parser reads the bytes once to
  * refuse what the tree must never hold: nesting deeper than
  * AIPM_SCENARIO_MAX_DEPTH, aliases and a second document. Then the tree
  * is checked against the table of known keys: an unknown key at any
@@ -30,8 +30,8 @@
  * file to the same JSON - the property the fuzz target checks.
  */
 #include "aipm/scenario.h"
+#include "aipm/yaml_strict.h"
 
-#include <ctype.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -39,11 +39,7 @@
 #include <string.h>
 #include <yaml.h>
 
-typedef struct walk {
-    yaml_document_t *doc;
-    const char *path;
-    aipm_error *err;
-} walk;
+typedef aipm_yaml_walk walk;
 
 static unsigned long line_of(const yaml_node_t *n)
 {
@@ -55,37 +51,18 @@ static int bad(walk *w, const yaml_node_t *n, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 static int bad(walk *w, const yaml_node_t *n, const char *fmt, ...)
 {
-    char msg[400];
     va_list ap;
+    int rc;
 
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof(msg), fmt, ap);
+    rc = aipm_yaml_vbad(w, line_of(n), fmt, ap);
     va_end(ap);
-    return aipm_error_set(w->err, AIPM_EINVALID, "%s:%lu: %s", w->path,
-                          line_of(n), msg);
+    return rc;
 }
 
 static int nomem(walk *w)
 {
     return aipm_error_set(w->err, AIPM_ENOMEM, "out of memory");
-}
-
-static const char *scalar(const yaml_node_t *n)
-{
-    return n && n->type == YAML_SCALAR_NODE ? (const char *)n->data.scalar.value
-                                            : NULL;
-}
-
-/* s for a message: at most cap - 1 bytes, cut at a character boundary,
- * control bytes as '?' (a message is one line). Returns out. */
-static const char *shown(char *out, size_t cap, const char *s)
-{
-    size_t n = aipm_utf8_cut(s, strlen(s), cap - 1), i;
-
-    for (i = 0; i < n; i++)
-        out[i] = (unsigned char)s[i] < 0x20 || s[i] == 0x7F ? '?' : s[i];
-    out[n] = '\0';
-    return out;
 }
 
 static yaml_node_t *node(walk *w, int id)
@@ -108,10 +85,7 @@ static int map_len(const yaml_node_t *n)
 /* sub: the keys of the mapping the value holds (or of each mapping in
  * the list it holds); NULL: a scalar, a list of scalars or a map of item
  * ids (effort, value), which their loaders check. */
-typedef struct keyspec {
-    const char *name;
-    const struct keyspec *sub;
-} keyspec;
+typedef aipm_yaml_keyspec keyspec;
 
 static const keyspec objective_keys[] = {
     {"kpi", NULL}, {"horizon_days", NULL}, {NULL, NULL}};
@@ -139,166 +113,19 @@ static const keyspec top_keys[] = {
     {"capacity", capacity_keys},   {"budget", NULL},
     {"scenarios", scenario_keys},  {NULL, NULL}};
 
-/* Optimal string alignment distance (Damerau-Levenshtein without
- * repeated edits of one substring), case-insensitive, as config.c's: a
- * swap, a missing, extra or wrong letter each count 1. Over 63 bytes:
- * 99. */
-static int edit_distance(const char *a, const char *b)
-{
-    int d[64][64];
-    size_t la = strlen(a), lb = strlen(b), i, j;
-
-    if (la > 63 || lb > 63)
-        return 99;
-    for (i = 0; i <= la; i++)
-        d[i][0] = (int)i;
-    for (j = 0; j <= lb; j++)
-        d[0][j] = (int)j;
-    for (i = 1; i <= la; i++)
-        for (j = 1; j <= lb; j++) {
-            int ca = tolower((unsigned char)a[i - 1]),
-                cb = tolower((unsigned char)b[j - 1]);
-            int best = d[i - 1][j - 1] + (ca != cb);
-
-            if (d[i - 1][j] + 1 < best)
-                best = d[i - 1][j] + 1;
-            if (d[i][j - 1] + 1 < best)
-                best = d[i][j - 1] + 1;
-            if (i > 1 && j > 1 && ca == tolower((unsigned char)b[j - 2]) &&
-                tolower((unsigned char)a[i - 2]) == cb &&
-                d[i - 2][j - 2] + 1 < best)
-                best = d[i - 2][j - 2] + 1;
-            d[i][j] = best;
-        }
-    return d[la][lb];
-}
-
-/* Keep cand in *best when it is within 2 edits of word, closer than the
- * best so far and than word's own length (so "x" suggests nothing). */
-static void closer(const char *word, const char *cand, const char **best,
-                   int *best_d)
-{
-    int dist = edit_distance(word, cand);
-
-    if (dist < *best_d && dist < (int)strlen(word)) {
-        *best = cand;
-        *best_d = dist;
-    }
-}
-
-static int unknown_key(walk *w, const yaml_node_t *k, const char *key,
-                       const keyspec *spec, const char *where)
-{
-    const char *near = NULL, *in = *where ? " in " : "";
-    const keyspec *s;
-    char known[300] = "", name[61];
-    size_t used = 0;
-    int best_d = 3;
-
-    shown(name, sizeof(name), key);
-    for (s = spec; s->name; s++)
-        closer(key, s->name, &near, &best_d);
-    if (near)
-        return bad(w, k,
-                   "unknown key '%s'%s%s; did you mean '%s'? "
-                   "(docs/scenarios.md lists every key)",
-                   name, in, where, near);
-    /* A key of the mapping below, written one level too high. */
-    for (s = spec; s->name; s++) {
-        const keyspec *t;
-
-        for (t = s->sub; t && t->name; t++)
-            if (strcmp(t->name, key) == 0)
-                return bad(w, k,
-                           "unknown key '%s'%s%s; it belongs under "
-                           "'%s:' (docs/scenarios.md)",
-                           name, in, where, s->name);
-    }
-    for (s = spec; s->name && used < sizeof(known); s++) {
-        int n = snprintf(known + used, sizeof(known) - used, "%s%s",
-                         used ? ", " : "", s->name);
-
-        if (n < 0)
-            break;
-        used += (size_t)n;
-    }
-    return bad(w, k,
-               "unknown key '%s'%s%s; the known ones are %s "
-               "(docs/scenarios.md)",
-               name, in, where, known);
-}
-
-/* Check the keys of n (a mapping, or a list of mappings) against spec;
- * where names the mapping in messages ("" at the top). The shapes of the
- * values are the typed pass's; the depth is bounded by the event pass. */
-static int check_keys(walk *w, yaml_node_t *n, const keyspec *spec,
-                      const char *where)
-{
-    yaml_node_pair_t *p, *q;
-    int rc;
-
-    if (n == NULL)
-        return AIPM_OK;
-    if (n->type == YAML_SEQUENCE_NODE) {
-        yaml_node_item_t *it;
-
-        for (it = n->data.sequence.items.start; it < n->data.sequence.items.top;
-             it++)
-            if ((rc = check_keys(w, node(w, *it), spec, where)) != 0)
-                return rc;
-        return AIPM_OK;
-    }
-    if (n->type != YAML_MAPPING_NODE)
-        return AIPM_OK;
-    for (p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top; p++) {
-        yaml_node_t *k = node(w, p->key);
-        const char *key = scalar(k);
-        const keyspec *s;
-        char inner[128];
-
-        if (key == NULL)
-            return bad(w, k ? k : n, "a key must be plain text");
-        for (s = spec; s->name && strcmp(s->name, key) != 0; s++)
-            ;
-        if (s->name == NULL)
-            return unknown_key(w, k, key, spec, where);
-        /* Only known keys reach here, so this is at most |spec| long. */
-        for (q = n->data.mapping.pairs.start; q < p; q++) {
-            yaml_node_t *first = node(w, q->key);
-
-            if (strcmp(scalar(first), key) == 0)
-                return bad(w, k,
-                           "'%s' is given twice%s%s (first on line %lu); "
-                           "keep one",
-                           key, *where ? " in " : "", where, line_of(first));
-        }
-        if (s->sub == NULL)
-            continue;
-        snprintf(inner, sizeof(inner), "%s%s%s", where, *where ? "." : "",
-                 s->name);
-        if ((rc = check_keys(w, node(w, p->value), s->sub, inner)) != 0)
-            return rc;
-    }
-    return AIPM_OK;
-}
+/* The scenario file's messages and limits for the shared strict passes:
+ * the key check also names the mapping below where an unknown key
+ * belongs, shows keys cut and cleaned, and walks lists in lists. */
+static const aipm_yaml_profile profile = {
+    "a scenario file",
+    "a scenario file",
+    "six",
+    "docs/scenarios.md",
+    AIPM_SCENARIO_MAX_BYTES,
+    AIPM_SCENARIO_MAX_DEPTH,
+    AIPM_YAML_SHOWN_KEYS | AIPM_YAML_HINT_BELOW | AIPM_YAML_NESTED_LISTS};
 
 /* ---- typed values ---- */
-
-static yaml_node_t *get(walk *w, yaml_node_t *map, const char *key)
-{
-    yaml_node_pair_t *p;
-
-    if (map == NULL || map->type != YAML_MAPPING_NODE)
-        return NULL;
-    for (p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top;
-         p++) {
-        const char *k = scalar(node(w, p->key));
-
-        if (k && strcmp(k, key) == 0)
-            return node(w, p->value);
-    }
-    return NULL;
-}
 
 enum { TEXT_ID = 0, TEXT_NAME = 1, TEXT_PROSE = 2 };
 
@@ -330,7 +157,7 @@ static size_t utf8_char(const unsigned char *s, unsigned *cp)
 static int text(walk *w, yaml_node_t *n, const char *what, int kind, size_t max,
                 char **out)
 {
-    const char *s = scalar(n);
+    const char *s = aipm_yaml_scalar(n);
     size_t len, i, step;
 
     *out = NULL;
@@ -367,7 +194,7 @@ static int text(walk *w, yaml_node_t *n, const char *what, int kind, size_t max,
 
 static int number(walk *w, yaml_node_t *n, const char *what, double *out)
 {
-    const char *s = scalar(n);
+    const char *s = aipm_yaml_scalar(n);
     char got[41];
 
     if (s == NULL)
@@ -377,7 +204,7 @@ static int number(walk *w, yaml_node_t *n, const char *what, double *out)
         return bad(w, n,
                    "%s: expected a decimal number (like 3 or 0.05), got "
                    "'%s'",
-                   what, shown(got, sizeof(got), s));
+                   what, aipm_yaml_shown(got, sizeof(got), s));
     return AIPM_OK;
 }
 
@@ -391,7 +218,7 @@ static int whole(walk *w, yaml_node_t *n, const char *what, int min, int max,
         return rc;
     if (v != floor(v) || v < min || v > max)
         return bad(w, n, "%s must be a whole number from %d to %d, got %s",
-                   what, min, max, scalar(n));
+                   what, min, max, aipm_yaml_scalar(n));
     *out = (int)v;
     return AIPM_OK;
 }
@@ -405,7 +232,7 @@ static int whole(walk *w, yaml_node_t *n, const char *what, int min, int max,
 
 static int date(walk *w, yaml_node_t *n, const char *what, int64_t *out)
 {
-    const char *s = scalar(n);
+    const char *s = aipm_yaml_scalar(n);
 
     if (s == NULL || aipm_time_parse(out, s, strlen(s), 1) != AIPM_OK)
         return bad(w, n,
@@ -468,8 +295,8 @@ static int load_objective(walk *w, aipm_scenario_file *f, yaml_node_t *n,
         return bad(w, n,
                    "objective: expected a mapping with kpi and "
                    "horizon_days");
-    kpi = get(w, n, "kpi");
-    horizon = get(w, n, "horizon_days");
+    kpi = aipm_yaml_get(w, n, "kpi");
+    horizon = aipm_yaml_get(w, n, "horizon_days");
     if (kpi == NULL || horizon == NULL)
         return bad(w, n, "objective: needs kpi and horizon_days");
     if ((rc = text(w, kpi, "objective.kpi", TEXT_ID, AIPM_SCENARIO_MAX_ID,
@@ -505,7 +332,7 @@ static int load_capacity(walk *w, aipm_scenario_file *f, yaml_node_t *n)
         return bad(w, n,
                    "capacity: expected a mapping with weeks_per_period "
                    "(and periods)");
-    if ((weeks = get(w, n, "weeks_per_period")) == NULL)
+    if ((weeks = aipm_yaml_get(w, n, "weeks_per_period")) == NULL)
         return bad(w, n, "capacity: needs weeks_per_period");
     f->has_capacity = 1;
     f->periods = 1;
@@ -515,7 +342,7 @@ static int load_capacity(walk *w, aipm_scenario_file *f, yaml_node_t *n)
     if (!(f->weeks_per_period > 0))
         return bad(w, weeks,
                    "capacity.weeks_per_period must be > 0 person-weeks");
-    if ((periods = get(w, n, "periods")) != NULL &&
+    if ((periods = aipm_yaml_get(w, n, "periods")) != NULL &&
         (rc = whole(w, periods, "capacity.periods", 1,
                     f->objective.horizon_days, &f->periods)) != 0)
         return rc;
@@ -666,8 +493,9 @@ static int load_rollouts(walk *w, aipm_scenario *sc, yaml_node_t *n)
     for (i = 0; i < count; i++) {
         yaml_node_t *r = node(w, n->data.sequence.items.start[i]);
         aipm_scenario_rollout *ro = &sc->rollouts[sc->n_rollouts++];
-        yaml_node_t *feature = get(w, r, "feature"),
-                    *start = get(w, r, "start"), *ramp = get(w, r, "ramp_days");
+        yaml_node_t *feature = aipm_yaml_get(w, r, "feature"),
+                    *start = aipm_yaml_get(w, r, "start"),
+                    *ramp = aipm_yaml_get(w, r, "ramp_days");
 
         ro->line = (int)line_of(r);
         if (r == NULL || r->type != YAML_MAPPING_NODE) {
@@ -682,7 +510,7 @@ static int load_rollouts(walk *w, aipm_scenario *sc, yaml_node_t *n)
         }
         if ((rc = text(w, feature, "rollouts.feature", TEXT_ID,
                        AIPM_SCENARIO_MAX_ID, &ro->feature)) != 0 ||
-            (rc = load_segments(w, ro, get(w, r, "segments"))) != 0 ||
+            (rc = load_segments(w, ro, aipm_yaml_get(w, r, "segments"))) != 0 ||
             (rc = date(w, start, "rollouts.start", &ro->start_ms)) != 0 ||
             (ramp &&
              (rc = whole(w, ramp, "rollouts.ramp_days", 0,
@@ -713,7 +541,8 @@ static int load_experiments(walk *w, aipm_scenario *sc, yaml_node_t *n)
     for (i = 0; i < count; i++) {
         yaml_node_t *x = node(w, n->data.sequence.items.start[i]);
         aipm_scenario_experiment *e = &sc->experiments[sc->n_experiments++];
-        yaml_node_t *exp = get(w, x, "experiment"), *ship = get(w, x, "ship");
+        yaml_node_t *exp = aipm_yaml_get(w, x, "experiment"),
+                    *ship = aipm_yaml_get(w, x, "ship");
 
         e->line = (int)line_of(x);
         if (x == NULL || x->type != YAML_MAPPING_NODE) {
@@ -793,7 +622,7 @@ static int load_overrides(walk *w, aipm_scenario *sc, yaml_node_t *n,
             int best_d = 3;
 
             for (i = 0; i < sc->n_build; i++)
-                closer(o->item, sc->build[i].id, &near, &best_d);
+                aipm_yaml_closer(o->item, sc->build[i].id, &near, &best_d);
             rc = bad(w, k,
                      "%s: scenario '%s' does not build '%.80s', so the "
                      "assumption would do nothing; %s%s%s",
@@ -807,7 +636,8 @@ static int load_overrides(walk *w, aipm_scenario *sc, yaml_node_t *n,
             goto done;
         if (positive ? !(o->value > 0) : !(o->value >= 0)) {
             rc = bad(w, v, "%s: '%.80s' must be %s, got %s", what, o->item,
-                     positive ? "> 0 person-weeks" : ">= 0", scalar(v));
+                     positive ? "> 0 person-weeks" : ">= 0",
+                     aipm_yaml_scalar(v));
             goto done;
         }
     }
@@ -828,12 +658,14 @@ static int load_assume(walk *w, aipm_scenario *sc, yaml_node_t *n,
         return bad(w, n,
                    "assume: expected a mapping of effort, value and "
                    "market_growth");
-    if ((rc = load_overrides(w, sc, get(w, n, "effort"), "assume.effort", 1,
-                             built, &sc->effort, &sc->n_effort)) != 0 ||
-        (rc = load_overrides(w, sc, get(w, n, "value"), "assume.value", 0,
-                             built, &sc->value, &sc->n_value)) != 0)
+    if ((rc = load_overrides(w, sc, aipm_yaml_get(w, n, "effort"),
+                             "assume.effort", 1, built, &sc->effort,
+                             &sc->n_effort)) != 0 ||
+        (rc =
+             load_overrides(w, sc, aipm_yaml_get(w, n, "value"), "assume.value",
+                            0, built, &sc->value, &sc->n_value)) != 0)
         return rc;
-    if ((growth = get(w, n, "market_growth")) != NULL) {
+    if ((growth = aipm_yaml_get(w, n, "market_growth")) != NULL) {
         if ((rc = number(w, growth, "assume.market_growth",
                          &sc->market_growth)) != 0)
             return rc;
@@ -841,7 +673,7 @@ static int load_assume(walk *w, aipm_scenario *sc, yaml_node_t *n,
             return bad(w, growth,
                        "assume.market_growth is relative growth per 30 days "
                        "and must be > -1 (e.g. 0.05), got %s",
-                       scalar(growth));
+                       aipm_yaml_scalar(growth));
         sc->has_market_growth = 1;
     }
     return AIPM_OK;
@@ -849,7 +681,8 @@ static int load_assume(walk *w, aipm_scenario *sc, yaml_node_t *n,
 
 static int load_scenario(walk *w, aipm_scenario *sc, yaml_node_t *n)
 {
-    yaml_node_t *name = get(w, n, "name"), *desc = get(w, n, "description");
+    yaml_node_t *name = aipm_yaml_get(w, n, "name"),
+                *desc = aipm_yaml_get(w, n, "description");
     aipm_strmap built;
     int rc;
 
@@ -866,10 +699,11 @@ static int load_scenario(walk *w, aipm_scenario *sc, yaml_node_t *n)
                             AIPM_SCENARIO_MAX_TEXT, &sc->description)) != 0))
         return rc;
     aipm_strmap_init(&built, AIPM_SCENARIO_MAX_ENTRIES + 1);
-    if ((rc = load_build(w, sc, get(w, n, "build"), &built)) != 0 ||
-        (rc = load_rollouts(w, sc, get(w, n, "rollouts"))) != 0 ||
-        (rc = load_experiments(w, sc, get(w, n, "experiments"))) != 0 ||
-        (rc = load_assume(w, sc, get(w, n, "assume"), &built)) != 0)
+    if ((rc = load_build(w, sc, aipm_yaml_get(w, n, "build"), &built)) != 0 ||
+        (rc = load_rollouts(w, sc, aipm_yaml_get(w, n, "rollouts"))) != 0 ||
+        (rc = load_experiments(w, sc, aipm_yaml_get(w, n, "experiments"))) !=
+            0 ||
+        (rc = load_assume(w, sc, aipm_yaml_get(w, n, "assume"), &built)) != 0)
         goto done;
 done:
     aipm_strmap_free(&built);
@@ -901,7 +735,7 @@ static int load_scenarios(walk *w, aipm_scenario_file *f, yaml_node_t *n,
             (rc = remember(w, &names, f->scenarios[i].name, &first)) != 0)
             goto done;
         if (first >= 0) {
-            rc = bad(w, get(w, s, "name"),
+            rc = bad(w, aipm_yaml_get(w, s, "name"),
                      "scenarios: the name '%s' is given twice (first on line "
                      "%d); each scenario needs its own",
                      f->scenarios[i].name, f->scenarios[first].line);
@@ -918,27 +752,28 @@ static int load_settings(walk *w, aipm_scenario_file *f, yaml_node_t *root)
     yaml_node_t *n;
     int rc;
 
-    if ((n = get(w, root, "risk_aversion")) != NULL) {
+    if ((n = aipm_yaml_get(w, root, "risk_aversion")) != NULL) {
         if ((rc = number(w, n, "risk_aversion", &f->risk_aversion)) != 0)
             return rc;
         if (!(f->risk_aversion >= 0 && f->risk_aversion <= 1))
             return bad(w, n, "risk_aversion must be between 0 and 1, got %s",
-                       scalar(n));
+                       aipm_yaml_scalar(n));
     }
-    if ((n = get(w, root, "tail")) != NULL) {
+    if ((n = aipm_yaml_get(w, root, "tail")) != NULL) {
         if ((rc = number(w, n, "tail", &f->tail)) != 0)
             return rc;
         if (!(f->tail > 0 && f->tail <= 1))
             return bad(w, n,
                        "tail (the CVaR level) must be in (0, 1], e.g. 0.05, "
                        "got %s",
-                       scalar(n));
+                       aipm_yaml_scalar(n));
     }
-    if ((n = get(w, root, "budget")) != NULL) {
+    if ((n = aipm_yaml_get(w, root, "budget")) != NULL) {
         if ((rc = number(w, n, "budget", &f->budget)) != 0)
             return rc;
         if (!(f->budget >= 0))
-            return bad(w, n, "budget must be >= 0, got %s", scalar(n));
+            return bad(w, n, "budget must be >= 0, got %s",
+                       aipm_yaml_scalar(n));
         f->has_budget = 1;
     }
     return AIPM_OK;
@@ -959,7 +794,7 @@ static int load_baseline(walk *w, aipm_scenario_file *f, yaml_node_t *n)
         return rc;
     if ((f->baseline = aipm_scenario_file_find(f, name)) < 0) {
         for (i = 0; i < f->n_scenarios; i++)
-            closer(name, f->scenarios[i].name, &near, &best_d);
+            aipm_yaml_closer(name, f->scenarios[i].name, &near, &best_d);
         rc = bad(w, n, "baseline '%s' is not a scenario of this file%s%s%s",
                  name, near ? "; did you mean '" : "", near ? near : "",
                  near ? "'?" : "");
@@ -968,76 +803,10 @@ static int load_baseline(walk *w, aipm_scenario_file *f, yaml_node_t *n)
     return rc;
 }
 
-/* The event pass, as config.c's: refuse nesting deeper than
- * AIPM_SCENARIO_MAX_DEPTH before a tree is built (the parser stops at
- * the first level too many), aliases and a second document. YAML syntax
- * errors are reported here, with their line. */
-static int check_events(const char *data, size_t len, const char *name,
-                        aipm_error *err)
-{
-    yaml_parser_t parser;
-    yaml_event_t ev;
-    int depth = 0, docs = 0, done = 0, rc = AIPM_OK;
-
-    if (!yaml_parser_initialize(&parser))
-        return aipm_error_set(err, AIPM_ENOMEM, "out of memory");
-    yaml_parser_set_input_string(&parser, (const unsigned char *)data, len);
-    while (!done && rc == AIPM_OK) {
-        unsigned long line;
-
-        if (!yaml_parser_parse(&parser, &ev)) {
-            rc = aipm_error_set(err, AIPM_EINVALID, "%s:%lu: %s", name,
-                                (unsigned long)parser.problem_mark.line + 1,
-                                parser.problem ? parser.problem : "bad YAML");
-            break;
-        }
-        line = (unsigned long)ev.start_mark.line + 1;
-        switch (ev.type) {
-        case YAML_SEQUENCE_START_EVENT:
-        case YAML_MAPPING_START_EVENT:
-            if (++depth > AIPM_SCENARIO_MAX_DEPTH)
-                rc = aipm_error_set(err, AIPM_EINVALID,
-                                    "%s:%lu: nested more than %d levels "
-                                    "deep; a scenario file needs six "
-                                    "(docs/scenarios.md)",
-                                    name, line, AIPM_SCENARIO_MAX_DEPTH);
-            break;
-        case YAML_SEQUENCE_END_EVENT:
-        case YAML_MAPPING_END_EVENT:
-            depth--;
-            break;
-        case YAML_ALIAS_EVENT:
-            rc = aipm_error_set(err, AIPM_EINVALID,
-                                "%s:%lu: YAML aliases (*%.40s) are not "
-                                "supported in a scenario file; write the "
-                                "value out",
-                                name, line, (const char *)ev.data.alias.anchor);
-            break;
-        case YAML_DOCUMENT_START_EVENT:
-            if (++docs > 1)
-                rc = aipm_error_set(err, AIPM_EINVALID,
-                                    "%s:%lu: a second YAML document (---); "
-                                    "a scenario file holds one, remove the "
-                                    "rest",
-                                    name, line);
-            break;
-        case YAML_STREAM_END_EVENT:
-            done = 1;
-            break;
-        default:
-            break;
-        }
-        yaml_event_delete(&ev);
-    }
-    yaml_parser_delete(&parser);
-    return rc;
-}
-
 int aipm_scenario_file_load_buffer(aipm_scenario_file **out, const char *data,
                                    size_t len, const char *name,
                                    aipm_error *err)
 {
-    yaml_parser_t parser;
     yaml_document_t doc;
     yaml_node_t *root;
     aipm_scenario_file *f = NULL;
@@ -1045,23 +814,8 @@ int aipm_scenario_file_load_buffer(aipm_scenario_file **out, const char *data,
     int rc = AIPM_OK;
 
     *out = NULL;
-    if (len > AIPM_SCENARIO_MAX_BYTES)
-        return aipm_error_set(err, AIPM_EINVALID,
-                              "%s: %zu bytes, over the %d a scenario file "
-                              "may have; is it the right file?",
-                              name, len, AIPM_SCENARIO_MAX_BYTES);
-    if ((rc = check_events(data, len, name, err)) != 0)
+    if ((rc = aipm_yaml_load(&doc, data, len, name, &profile, err)) != 0)
         return rc;
-    if (!yaml_parser_initialize(&parser))
-        return aipm_error_set(err, AIPM_ENOMEM, "out of memory");
-    yaml_parser_set_input_string(&parser, (const unsigned char *)data, len);
-    if (!yaml_parser_load(&parser, &doc)) {
-        rc = aipm_error_set(err, AIPM_EINVALID, "%s:%lu: %s", name,
-                            (unsigned long)parser.problem_mark.line + 1,
-                            parser.problem ? parser.problem : "bad YAML");
-        yaml_parser_delete(&parser);
-        return rc;
-    }
     if ((f = calloc(1, sizeof(*f))) == NULL ||
         (f->path = strdup(name)) == NULL) {
         rc = nomem(&w);
@@ -1083,16 +837,17 @@ int aipm_scenario_file_load_buffer(aipm_scenario_file **out, const char *data,
                  "objective: and scenarios:");
         goto done;
     }
-    if ((rc = check_keys(&w, root, top_keys, "")) != 0 ||
-        (rc = load_objective(&w, f, get(&w, root, "objective"), root)) != 0 ||
-        (rc = load_capacity(&w, f, get(&w, root, "capacity"))) != 0 ||
+    if ((rc = aipm_yaml_check_keys(&w, root, top_keys, "", &profile)) != 0 ||
+        (rc = load_objective(&w, f, aipm_yaml_get(&w, root, "objective"),
+                             root)) != 0 ||
+        (rc = load_capacity(&w, f, aipm_yaml_get(&w, root, "capacity"))) != 0 ||
         (rc = load_settings(&w, f, root)) != 0 ||
-        (rc = load_scenarios(&w, f, get(&w, root, "scenarios"), root)) != 0 ||
-        (rc = load_baseline(&w, f, get(&w, root, "baseline"))) != 0)
+        (rc = load_scenarios(&w, f, aipm_yaml_get(&w, root, "scenarios"),
+                             root)) != 0 ||
+        (rc = load_baseline(&w, f, aipm_yaml_get(&w, root, "baseline"))) != 0)
         goto done;
 done:
     yaml_document_delete(&doc);
-    yaml_parser_delete(&parser);
     if (rc) {
         aipm_scenario_file_free(f);
         return rc;
