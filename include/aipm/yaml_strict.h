@@ -67,9 +67,8 @@ typedef struct aipm_yaml_profile {
 
 /* Fill w->err with "<path>:<line>: <message>" and return AIPM_EINVALID.
  * aipm_yaml_bad takes the line of n (0 when n is NULL). */
-int aipm_yaml_vbad(const aipm_yaml_walk *w, unsigned long line,
-                   const char *fmt, va_list ap)
-    __attribute__((format(printf, 3, 0)));
+int aipm_yaml_vbad(const aipm_yaml_walk *w, unsigned long line, const char *fmt,
+                   va_list ap) __attribute__((format(printf, 3, 0)));
 int aipm_yaml_bad(const aipm_yaml_walk *w, const yaml_node_t *n,
                   const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 

@@ -17,8 +17,8 @@
 #include <stdio.h>
 #include <string.h>
 
-int aipm_yaml_vbad(const aipm_yaml_walk *w, unsigned long line,
-                   const char *fmt, va_list ap)
+int aipm_yaml_vbad(const aipm_yaml_walk *w, unsigned long line, const char *fmt,
+                   va_list ap)
 {
     char msg[sizeof(((aipm_error *)0)->msg)];
 
@@ -34,8 +34,8 @@ int aipm_yaml_bad(const aipm_yaml_walk *w, const yaml_node_t *n,
     int rc;
 
     va_start(ap, fmt);
-    rc = aipm_yaml_vbad(w, n ? (unsigned long)n->start_mark.line + 1 : 0UL,
-                        fmt, ap);
+    rc = aipm_yaml_vbad(w, n ? (unsigned long)n->start_mark.line + 1 : 0UL, fmt,
+                        ap);
     va_end(ap);
     return rc;
 }
@@ -160,7 +160,8 @@ static int unknown_key(const aipm_yaml_walk *w, const yaml_node_t *k,
             break;
         used += (size_t)n;
     }
-    return aipm_yaml_bad(w, k, "unknown %s '%s'%s%s; the known ones are %s (%s)",
+    return aipm_yaml_bad(w, k,
+                         "unknown %s '%s'%s%s; the known ones are %s (%s)",
                          kind, name, in, where, known, p->docs);
 }
 
@@ -209,7 +210,8 @@ int aipm_yaml_check_keys(const aipm_yaml_walk *w, yaml_node_t *n,
 
             if (strcmp(aipm_yaml_scalar(first), key) == 0)
                 return aipm_yaml_bad(
-                    w, k, "'%s' is given twice%s%s (first on line %lu); keep one",
+                    w, k,
+                    "'%s' is given twice%s%s (first on line %lu); keep one",
                     key, *where ? " in " : "", where,
                     (unsigned long)first->start_mark.line + 1);
         }
@@ -218,8 +220,8 @@ int aipm_yaml_check_keys(const aipm_yaml_walk *w, yaml_node_t *n,
         snprintf(inner, sizeof(inner), "%s%s%s", where, *where ? "." : "",
                  s->name);
         if ((rc = aipm_yaml_check_keys(
-                 w, yaml_document_get_node(w->doc, pair->value), s->sub,
-                 inner, p)) != 0)
+                 w, yaml_document_get_node(w->doc, pair->value), s->sub, inner,
+                 p)) != 0)
             return rc;
     }
     return AIPM_OK;
