@@ -190,6 +190,20 @@ int aipm_forecast__bass_reject(const aipm_bass *b, double counted, double users,
 void aipm_forecast__bounds(const double *mu, const double *var, int D,
                            double base, double out[5]);
 
+/* adopt_version.c: the registered version a forecast takes its hazard
+ * fits from (o->model_version): *version 0 (m empty) when the run fits
+ * its own; *artifact (the text m borrows) is the caller's to decref
+ * after m is freed. Then take_version puts its fits in place of the
+ * run's where it applies and writes the document's "registry" (*out);
+ * hazard 0 when the run has no hazard model, why_not saying why. */
+int aipm_forecast__registered(struct aipm_forecast__art *m, json_t **artifact,
+                              int64_t *version, aipm_adoption *a,
+                              const aipm_adoption_opts *o, aipm_error *err);
+int aipm_forecast__take_version(json_t **out, struct aipm_forecast__run *r,
+                                const struct aipm_forecast__art *m,
+                                int64_t version, const char *feature,
+                                int hazard, const char *why_not);
+
 /* A number for a JSON document: null when it is not finite. */
 json_t *aipm_forecast__num(double x);
 /* "YYYY-MM-DD" of a UTC day number. */

@@ -36,6 +36,7 @@
  * any split.
  */
 #include "aipm/sim_engine.h"
+#include "simulate/sim_int.h"
 
 #include <float.h>
 #include <math.h>
@@ -47,15 +48,6 @@
 #define ST 4                         /* sums per tile */
 #define Z_STRIDE ((uint64_t)1 << 56) /* z_kj is draw j Z_STRIDE + k */
 #define H_OFFSET ((uint64_t)1 << 63) /* h_ik is draw H_OFFSET + k */
-
-#if defined(__GNUC__) && !defined(__clang__) && __GNUC__ >= 12 &&              \
-    defined(__x86_64__) && defined(__GLIBC__)
-#define CLONES                                                                 \
-    __attribute__((                                                            \
-        target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
-#else
-#define CLONES
-#endif
 
 /* ---- vector exp and expm1 ---- */
 

@@ -29,6 +29,7 @@
  * necessarily across C libraries.
  */
 #include "aipm/simulate.h"
+#include "simulate/sim_int.h"
 
 #include <math.h>
 #include <pthread.h>
@@ -72,19 +73,8 @@ void aipm_sim_philox4x32(uint32_t out[4], const uint32_t ctr[4],
     out[3] = x3;
 }
 
-/* target_clones needs GCC 12 for the x86-64-v3/v4 names and glibc's
- * ifunc to pick a clone at load time; clang 14 accepts the attribute but
- * made no faster code here, so it and other systems get the portable loop
- * (about 6 ns per uniform here instead of 1). */
-#if defined(__GNUC__) && !defined(__clang__) && __GNUC__ >= 12 &&              \
-    defined(__x86_64__) && defined(__GLIBC__)
-#define CLONES                                                                 \
-    __attribute__((                                                            \
-        target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
-#else
-#define CLONES
-#endif
-
+/* CLONES (sim_int.h): the portable loop makes about 6 ns per uniform
+ * here instead of 1. */
 /* words[2i], words[2i + 1] = block first + i of (c2, stream), for i <
  * n_blocks: counter (p low, p high, c2, stream). The lanes hold 32-bit
  * values in 64-bit integers (the mask makes the products' operands
