@@ -25,6 +25,7 @@
 #include "aipm/prioritize.h"
 #include "aipm/scenario.h"
 #include "aipm/sim_engine.h"
+#include "aipm/sim_run.h"
 #include "aipm/simulate.h"
 #include "aipm/stats.h"
 #include "aipm/store.h"

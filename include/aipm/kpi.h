@@ -6,7 +6,8 @@
  * parameters (src/lib/metrics/kpi.c); per period only counts come back.
  * The definitions (what "active", "new", "D7" mean, and which periods)
  * are those of docs/kpis.md. The result is one JSON document, whose shape
- * docs/kpis.md also gives.
+ * docs/kpis.md also gives; aipm_kpi_series_get gives one KPI's values
+ * as numbers (for the scenario simulator).
  */
 #ifndef AIPM_KPI_H
 #define AIPM_KPI_H
@@ -52,6 +53,30 @@ const char *aipm_kpi_period_name(aipm_kpi_period p);
  * than ten years), or the store's error. */
 int aipm_kpi_report(char **json_out, aipm_store *st, const aipm_config *cfg,
                     const aipm_kpi_opts *opts, aipm_error *err);
+
+/* KPI `key` of aipm.yaml per period, as aipm_kpi_report computes it
+ * (o->period, o->from_ms, o->to_ms as there; o->kpi is ignored): n
+ * periods, each with its start day (ms, UTC midnight) and value (NAN when
+ * the report has null). */
+typedef struct aipm_kpi_series {
+    int n;
+    int64_t *start_ms;
+    double *value;
+    int direction_down; /* the KPI's direction is down */
+    double target;      /* NAN when none */
+} aipm_kpi_series;
+
+/* Fill *out (the caller's; its arrays freed with aipm_kpi_series_free)
+ * with KPI `key`'s values, reading only what its metric needs. o may be
+ * NULL for the defaults; o->progress is not called. Returns AIPM_ENOTFOUND
+ * when key names no KPI of cfg, AIPM_EINVALID for a bad range (as
+ * aipm_kpi_report), or the store's error; on error *out is empty. */
+int aipm_kpi_series_get(aipm_kpi_series *out, aipm_store *st,
+                        const aipm_config *cfg, const char *key,
+                        const aipm_kpi_opts *o, aipm_error *err);
+
+/* Free the arrays of s and empty it; s may be NULL. */
+void aipm_kpi_series_free(aipm_kpi_series *s);
 
 #ifdef __cplusplus
 }

@@ -55,6 +55,14 @@ void aipm_pz_opts_init(aipm_pz_opts *o);
  * for fewer than 3 pairs or a constant side. */
 double aipm_spearman(const double *x, const double *y, int n);
 
+/* The 0/1 knapsack: choose items (weights in integral units, values)
+ * maximising the total value within capacity; chosen[i] = 1 for a chosen
+ * item. Items with value <= 0 or weight > capacity are never chosen.
+ * Exact, by dynamic programming over capacities (O(n * capacity) time and
+ * bits). Returns the best total value, or NAN when out of memory. */
+double aipm_knapsack(const int *weight, const double *value, int n,
+                     int capacity, unsigned char *chosen);
+
 /* The ranked backlog (and plan) as a JSON document (caller frees). */
 /* The columns whose values the ranking model's features are computed
  * from (dataset.column), NULL-terminated: policies.pii may mark none of
@@ -87,6 +95,64 @@ int aipm_pz_model_reading(aipm_model_reading *out, aipm_store *st,
 
 int aipm_prioritize(char **json_out, aipm_store *st, const aipm_config *cfg,
                     const aipm_pz_opts *o, aipm_error *err);
+
+/* ---- the value model's inputs, for the scenario simulator ---- */
+
+/* The regression's features (intercept first; PZ_P of prioritize_int.h),
+ * at most AIPM_SIM_MAX_P of sim_engine.h. */
+#define AIPM_PZ_FEATURES 8
+
+/* A backlog item as the value model sees it now. */
+typedef struct aipm_pz_sim_item {
+    char *id, *title, *status, *area; /* area may be NULL */
+    /* the model's features, standardized as the posterior expects
+     * (x[0] = 1) */
+    double x[AIPM_PZ_FEATURES];
+    double effort; /* the estimate in person-weeks (> 0) */
+    int open;      /* idea, planned or in_progress: it can be built */
+} aipm_pz_sim_item;
+
+typedef struct aipm_pz_sim_inputs {
+    int p; /* AIPM_PZ_FEATURES */
+    double mn[AIPM_PZ_FEATURES];
+    /* lower L, L L' = Ln^-1, row-major, row stride p (aipm_sim_posterior's
+     * layout) */
+    double chol[AIPM_PZ_FEATURES * AIPM_PZ_FEATURES];
+    double an, bn;
+    int64_t version; /* the registered value version used; 0: trained in
+                        the run */
+    /* as prioritize's decision record names it, e.g. "value@2
+     * (bayesian_linear/1 ...)" */
+    char model[160];
+    int n_train; /* shipped items it was trained on (from the artifact for
+                    a version) */
+    aipm_pz_sim_item *items;
+    int n_items; /* every backlog item, in the backlog's order */
+} aipm_pz_sim_inputs;
+
+/* The value model prioritize would rank with as of now_ms (model_version as
+ * aipm_pz_opts.model_version: 0 production else trained in the run, > 0
+ * that version, -1 trained in the run), and every backlog item's features
+ * as of now, standardized for it - what aipm_prioritize (not a backtest,
+ * the linker's own threshold) computes: a shipped item's features as of
+ * its decision day (as the training takes them), any other item's as of
+ * the day after now; the effort prioritize draws around (none, or not
+ * > 0, is 1 person-week; kept in [0.05, 1000]). An item's log value is
+ * Student t with 2 an dof, location x'mn and scale^2
+ * (bn / an) (1 + |L'x|^2) (sim_engine.h); its value max(0, expm1(.)).
+ * No posterior draws are made. AIPM_EINVALID when the model cannot be
+ * fitted (fewer shipped items with an outcome than
+ * policies.models.min_trained: the message says how many there are and
+ * how many it needs - prioritize would fall back to RICE, which has no
+ * posterior to simulate), AIPM_ENOTFOUND for a version the registry
+ * lacks, AIPM_EBLOCKED as aipm_prioritize for policies.pii. *out is the
+ * caller's, freed with aipm_pz_sim_inputs_free (NULL on error), which
+ * accepts NULL. (Not named aipm_pz_sim_inputs: a function may not share
+ * the type's name.) */
+int aipm_pz_sim_inputs_new(aipm_pz_sim_inputs **out, aipm_store *st,
+                           const aipm_config *cfg, int64_t model_version,
+                           int64_t now_ms, aipm_error *err);
+void aipm_pz_sim_inputs_free(aipm_pz_sim_inputs *in);
 
 #ifdef __cplusplus
 }

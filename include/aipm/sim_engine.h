@@ -53,7 +53,9 @@
  * An item's stream id is its identity: give an item the same stream in
  * every run (e.g. a hash of its id), and adding items leaves the others'
  * draws unchanged. The streams of the posterior, the items and the shared
- * inputs must all differ.
+ * inputs must all differ, except that items may share one: two items on
+ * one stream draw the same noise (one backlog item under two scenarios'
+ * different assumptions).
  *
  * Arithmetic: per draw, a_i . z_k is summed over j in order, y is m_i +
  * sqrt(s2_k) (that + e_ik), and each scenario's objective is 0 plus its
@@ -156,6 +158,13 @@ typedef struct aipm_sim_result {
  * one stream. AIPM_ENOMEM (n_scenarios x n_draws doubles are kept). */
 int aipm_sim_run(aipm_sim_result **out, const aipm_sim_problem *problem,
                  size_t n_draws, uint64_t seed, int n_threads, aipm_error *err);
+
+/* A result of n_scenarios x n_draws draws, not yet made (zeroed
+ * capacities, no summaries), for draws a caller computes itself and
+ * summarizes with aipm_sim_result_summarize. AIPM_EINVALID for 0 or too
+ * many; AIPM_ENOMEM. */
+int aipm_sim_result_new(aipm_sim_result **out, size_t n_scenarios,
+                        size_t n_draws, uint64_t seed, aipm_error *err);
 
 /* Fill r's summaries: each scenario's mean, P10/P50/P90 and CVaR at alpha
  * (aipm_sim_summarize), its probability of loss against scenario

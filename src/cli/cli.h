@@ -103,6 +103,16 @@ int cli_has_arg(int argc, char **argv, const char *arg);
 /* Parse a positive integer argument; returns 0 on success. */
 int cli_parse_i64(const char *s, int64_t *out);
 
+/* The Monte Carlo options of simulate and plan. When argv[*i] is --seed,
+ * --threads or --model-version with a value, it is stored (seed >= 0,
+ * threads 1 .. AIPM_SIM_MAX_THREADS, version >= 1), *i moves past it and
+ * 1 is returned; 0 for any other argument; EXIT_USAGE's negative, -1,
+ * after the usage error, for a bad value. */
+int cli_sim_option(int argc, char **argv, int *i, uint64_t *seed, int *threads,
+                   int64_t *version);
+/* The threads a Monte Carlo runs on by default: the online CPUs. */
+int cli_sim_threads(void);
+
 /* The progress bar (stderr, only on a terminal); ctx is its label.
  * cli_progress counts bytes (MB and MB/s), cli_progress_count items or
  * rows ("N of M"). */
@@ -142,6 +152,8 @@ int cmd_kpi(int argc, char **argv);
 int cmd_feedback(int argc, char **argv);
 int cmd_decisions(int argc, char **argv);
 int cmd_prioritize(int argc, char **argv);
+int cmd_simulate(int argc, char **argv);
+int cmd_plan(int argc, char **argv);
 int cmd_forecast(int argc, char **argv);
 int cmd_graph(int argc, char **argv);
 int cmd_users(int argc, char **argv);

@@ -522,6 +522,20 @@ static int run_again(void *ctx, const aipm_decision_row *r, json_t **doc,
         o.now_ms = r->time_ms;
         o.record = 0;
         rc = aipm_prioritize(&text, ws->store, ws->config, &o, err);
+    } else if (strcmp(r->kind, "simulate") == 0) {
+        aipm_simulate_opts o;
+        aipm_scenario_file *f = NULL;
+
+        aipm_simulate_opts_init(&o);
+        rc = aipm_simulate_from_params(&f, &o, p, err);
+        o.now_ms = r->time_ms;
+        o.subject = r->subject;
+        o.threads = 2;
+        if (rc == AIPM_OK)
+            rc = aipm_simulate(doc, ws->store, ws->config, f, &o, err);
+        aipm_scenario_file_free(f);
+        json_decref(p);
+        return rc;
     } else if (strcmp(r->kind, "forecast") == 0 &&
                json_is_string(json_object_get(p, "feature"))) {
         /* an adoption forecast (a Bass fit of a series file is not: the

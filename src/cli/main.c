@@ -50,6 +50,10 @@ static const struct command {
      "drift, calibration and data health of the production models"},
     {"prioritize", cmd_prioritize,
      "the backlog ranked by learned value, with a release plan"},
+    {"simulate", cmd_simulate,
+     "compare scenarios by Monte Carlo over the models' uncertainty"},
+    {"plan", cmd_plan,
+     "search for the best plan and write it as a scenario file"},
     {"graph", cmd_graph,
      "the knowledge graph of users, accounts and features: stats, "
      "neighbors"},

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 /* A message that ends in strerror(ENOSPC) from any file aipm writes (the
  * store's own full disk is said by the store) gets what to do. */
@@ -686,4 +687,42 @@ void cli_print_report(FILE *out, const char *report_json)
     fprintf(out, "  %-18s %s (%s)\n", "verdict", str(r, "verdict"),
             str(r, "status"));
     json_decref(r);
+}
+
+int cli_sim_option(int argc, char **argv, int *i, uint64_t *seed, int *threads,
+                   int64_t *version)
+{
+    const char *a = argv[*i];
+    int64_t v;
+
+    if (*i + 1 >= argc)
+        return 0;
+    if (strcmp(a, "--seed") == 0) {
+        if (cli_parse_i64(argv[++*i], &v) != 0 || v < 0)
+            return cli_usage_error("--seed needs a whole number >= 0"), -1;
+        *seed = (uint64_t)v;
+    } else if (strcmp(a, "--threads") == 0) {
+        if (cli_parse_i64(argv[++*i], &v) != 0 || v < 1 ||
+            v > AIPM_SIM_MAX_THREADS)
+            return cli_usage_error("--threads needs a number in [1, %d]",
+                                   AIPM_SIM_MAX_THREADS),
+                   -1;
+        *threads = (int)v;
+    } else if (strcmp(a, "--model-version") == 0) {
+        if (cli_parse_i64(argv[++*i], version) != 0 || *version < 1)
+            return cli_usage_error("--model-version needs a version number "
+                                   "(aipm model list shows them)"),
+                   -1;
+    } else
+        return 0;
+    return 1;
+}
+
+int cli_sim_threads(void)
+{
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+
+    return cpus < 1                      ? 1
+           : cpus > AIPM_SIM_MAX_THREADS ? AIPM_SIM_MAX_THREADS
+                                         : (int)cpus;
 }

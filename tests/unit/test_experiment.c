@@ -420,6 +420,168 @@ static void test_unseen_events(void **state)
     json_decref(d);
 }
 
+/* The Bayesian analysis's cell of (metric, variation) as numbers. The
+ * reference is the analysis's own JSON: lift_rel, and se_rel from the
+ * credible interval at alpha 0.05, lift -/+ z se with z = 1.959963984540054
+ * (scipy.stats.norm.ppf(0.975)). */
+static json_t *bayes_cell(json_t *doc, const char *metric, int variation)
+{
+    json_t *m;
+    size_t i;
+
+    json_array_foreach(json_object_get(doc, "metrics"), i, m)
+    {
+        if (strcmp(json_string_value(json_object_get(m, "metric")), metric) ==
+            0)
+            return json_array_get(json_object_get(m, "variations"),
+                                  (size_t)variation);
+    }
+    return NULL;
+}
+
+static void same_as_analysis(fx *f, json_t *doc, const char *metric,
+                             aipm_experiment_lift *lift)
+{
+    const double z = 1.959963984540054;
+    aipm_error err = {0};
+    int64_t now;
+    json_t *v = bayes_cell(doc, metric, 1);
+
+    int rc;
+
+    aipm_time_parse(&now, "2026-11-27", 10, 1);
+    assert_non_null(v);
+    rc = aipm_experiment_lift_get(lift, f->st, f->cfg, "exp", "treatment",
+                                  metric, now, &err);
+    if (rc != AIPM_OK)
+        print_error("%s: %s\n", metric, err.msg);
+    assert_int_equal(rc, AIPM_OK);
+    assert_true(fabs(lift->lift_rel -
+                     json_real_value(json_object_get(v, "lift_rel"))) < 1e-12);
+    assert_true(
+        fabs(lift->se_rel - (json_real_value(json_object_get(v, "ci_high")) -
+                             json_real_value(json_object_get(v, "ci_low"))) /
+                                (2 * z)) < 1e-9);
+    assert_true(fabs(lift->mean_variation -
+                     json_real_value(json_object_get(v, "mean"))) < 1e-12);
+}
+
+/* With the moments of test_count_moments: clicks control 0,1,2,10 (mean
+ * 3.25, var 20.9167), treatment 1,1,3,5 (2.5, 3.6667), 4 units each, so
+ * se_rel^2 = vt/mc^2 + mt^2 vc/mc^4 with vc = 251/12/4, vt = 11/3/4 (the
+ * delta method). The ratio clicks_per_other: 13/4 and 10/4 (the Other
+ * event once a user). The guardrail clicked (a conversion): 3 of 4 and
+ * 4 of 4; clicks_down is clicks, better when lower. clicks_per_other_pro
+ * has no denominator event: no estimate. */
+static void test_lift(void **state)
+{
+    fx *f = *state;
+    aipm_analysis_opts o;
+    aipm_experiment_lift lift;
+    aipm_error err = {0};
+    char *out = NULL;
+    json_t *d;
+    json_error_t jerr;
+    double vc = 251.0 / 12 / 4, vt = 11.0 / 3 / 4;
+
+    aipm_config_free(f->cfg);
+    f->cfg = NULL;
+    assert_int_equal(tu_ws_config(f, "metrics:\n"
+                                     "  - {key: clicks, type: count, event: "
+                                     "Click}\n"
+                                     "  - {key: clicked, type: conversion, "
+                                     "event: Click}\n"
+                                     "  - {key: others, type: count, event: "
+                                     "Other}\n"
+                                     "  - {key: clicks_down, type: count, "
+                                     "event: Click, direction: down}\n"
+                                     "  - {key: other_pro, type: count, "
+                                     "event: Other, where: {plan: pro}}\n"
+                                     "  - {key: clicks_per_other, type: ratio, "
+                                     "numerator: clicks, denominator: "
+                                     "others}\n"
+                                     "  - {key: clicks_per_other_pro, type: "
+                                     "ratio, numerator: clicks, denominator: "
+                                     "other_pro}\n"
+                                     "experiments:\n"
+                                     "  - key: exp\n"
+                                     "    variations: [control, treatment]\n"
+                                     "    metrics: [clicks, clicks_per_other]\n"
+                                     "    guardrails: [clicked, clicks_down, "
+                                     "clicks_per_other_pro]\n"
+                                     "    start: 2026-10-01\n"
+                                     "    end: 2026-10-31\n"),
+                     0);
+    aipm_analysis_opts_init(&o);
+    o.engine = AIPM_ENGINE_BAYESIAN;
+    o.record = 0;
+    aipm_time_parse(&o.now_ms, "2026-11-27", 10, 1);
+    assert_int_equal(
+        aipm_experiment_analyze(&out, f->st, f->cfg, "exp", &o, &err), AIPM_OK);
+    d = json_loads(out, 0, &jerr);
+    free(out);
+    assert_non_null(d);
+
+    same_as_analysis(f, d, "clicks", &lift);
+    assert_true(lift.mean_control == 3.25 && lift.mean_variation == 2.5);
+    assert_true(lift.units_control == 4 && lift.units_variation == 4);
+    assert_true(fabs(lift.lift_rel - (2.5 / 3.25 - 1)) < 1e-12);
+    assert_true(fabs(lift.se_rel -
+                     sqrt(vt / (3.25 * 3.25) + 2.5 * 2.5 * vc / pow(3.25, 4))) <
+                1e-12);
+    assert_true(!lift.guardrail && !lift.direction_down);
+
+    same_as_analysis(f, d, "clicks_per_other", &lift);
+    assert_true(fabs(lift.mean_control - 13.0 / 4) < 1e-12);
+    assert_true(fabs(lift.mean_variation - 10.0 / 4) < 1e-12);
+    assert_true(fabs(lift.lift_rel - (10.0 / 13 - 1)) < 1e-12);
+
+    same_as_analysis(f, d, "clicked", &lift);
+    assert_true(lift.mean_control == 0.75 && lift.mean_variation == 1);
+    assert_true(lift.guardrail && !lift.direction_down);
+
+    same_as_analysis(f, d, "clicks_down", &lift);
+    assert_true(lift.guardrail && lift.direction_down);
+    json_decref(d);
+
+    /* The control: no change, with its own moments. */
+    assert_int_equal(aipm_experiment_lift_get(&lift, f->st, f->cfg, "exp",
+                                              "control", "clicks", o.now_ms,
+                                              &err),
+                     AIPM_OK);
+    assert_true(lift.lift_rel == 0 && lift.se_rel == 0);
+    assert_true(lift.mean_control == 3.25 && lift.units_control == 4);
+
+    /* The errors, each naming what is wrong. */
+    memset(&err, 0, sizeof(err));
+    assert_int_equal(aipm_experiment_lift_get(&lift, f->st, f->cfg, "nope",
+                                              "treatment", "clicks", o.now_ms,
+                                              &err),
+                     AIPM_ENOTFOUND);
+    assert_non_null(strstr(err.msg, "'nope'"));
+    memset(&err, 0, sizeof(err));
+    assert_int_equal(aipm_experiment_lift_get(&lift, f->st, f->cfg, "exp",
+                                              "blue", "clicks", o.now_ms, &err),
+                     AIPM_ENOTFOUND);
+    assert_non_null(strstr(err.msg, "'blue'"));
+    assert_non_null(strstr(err.msg, "control, treatment"));
+    memset(&err, 0, sizeof(err));
+    assert_int_equal(aipm_experiment_lift_get(&lift, f->st, f->cfg, "exp",
+                                              "treatment", "other_pro",
+                                              o.now_ms, &err),
+                     AIPM_ENOTFOUND);
+    assert_non_null(strstr(err.msg, "'other_pro'"));
+    assert_non_null(strstr(err.msg, "clicks, clicks_per_other, clicked, "
+                                    "clicks_down, clicks_per_other_pro"));
+    memset(&err, 0, sizeof(err));
+    assert_int_equal(
+        aipm_experiment_lift_get(&lift, f->st, f->cfg, "exp", "treatment",
+                                 "clicks_per_other_pro", o.now_ms, &err),
+        AIPM_EINVALID);
+    assert_non_null(strstr(err.msg, "no estimate"));
+    assert_non_null(strstr(err.msg, "clicks_per_other_pro"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -441,6 +603,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_analyze, setup, tu_ws_teardown),
         cmocka_unit_test_setup_teardown(test_unseen_events, setup,
                                         tu_ws_teardown),
+        cmocka_unit_test_setup_teardown(test_lift, setup, tu_ws_teardown),
     };
 
     setenv("AIPM_NOW", "2026-11-27T00:00:00Z", 1);

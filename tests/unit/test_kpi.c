@@ -1,4 +1,5 @@
-/* test_kpi.c - aipm_kpi_report on a hand-made store.
+/* test_kpi.c - aipm_kpi_report and aipm_kpi_series_get on a hand-made
+ * store.
  *
  * Seven users over two ISO weeks, W1 = 2026-03-02 (Mon) .. 03-08 and
  * W2 = 03-09 .. 03-15; "dN" is 2026-03-02 + N days, every event at
@@ -537,6 +538,126 @@ static void test_no_activation(void **state)
     aipm_config_free(cfg);
 }
 
+/* aipm_kpi_series_get against the report: for every KPI of aipm.yaml
+ * (every metric type, over users and accounts) and periods of a day, a
+ * week and a month, the same periods, start days and values (the
+ * report's reals have 6 significant digits; null is NAN), direction and
+ * target. */
+static void series_matches_report(fx *f, aipm_kpi_period period,
+                                  const char *from, const char *to)
+{
+    json_t *d = report(f, period, from, to, NULL), *k;
+    aipm_kpi_opts o;
+    aipm_kpi_series s;
+    aipm_error err = {0};
+    size_t i, j;
+
+    aipm_kpi_opts_init(&o);
+    o.period = period;
+    if (from)
+        aipm_time_parse(&o.from_ms, from, strlen(from), 1);
+    if (to)
+        aipm_time_parse(&o.to_ms, to, strlen(to), 1);
+    o.kpi = "dashboards"; /* ignored */
+    assert_int_equal(json_array_size(json_object_get(d, "kpis")), 13);
+    json_array_foreach(json_object_get(d, "kpis"), i, k)
+    {
+        const char *key = json_string_value(json_object_get(k, "key"));
+        json_t *values = json_object_get(k, "values"), *v;
+        json_t *target = json_object_get(k, "target");
+
+        if (aipm_kpi_series_get(&s, f->st, f->cfg, key, &o, &err) != AIPM_OK)
+            print_error("%s: %s\n", key, err.msg);
+        assert_int_equal(s.n, (int)json_array_size(values));
+        assert_int_equal(
+            s.direction_down,
+            strcmp(json_string_value(json_object_get(k, "direction")),
+                   "down") == 0);
+        if (json_is_null(target))
+            assert_true(isnan(s.target));
+        else
+            assert_true(s.target == json_number_value(target));
+        json_array_foreach(values, j, v)
+        {
+            const char *start = json_string_value(json_object_get(v, "start"));
+            json_t *value = json_object_get(v, "value");
+            int64_t ms = 0;
+
+            aipm_time_parse(&ms, start, strlen(start), 1);
+            assert_true(s.start_ms[j] == ms);
+            if (json_is_null(value)) {
+                if (!isnan(s.value[j]))
+                    print_error("%s %s: %g, report null\n", key, start,
+                                s.value[j]);
+                assert_true(isnan(s.value[j]));
+            } else
+                near(value, s.value[j]);
+        }
+        aipm_kpi_series_free(&s);
+    }
+    json_decref(d);
+}
+
+static void test_series(void **state)
+{
+    fx *f = *state;
+    aipm_kpi_opts o;
+    aipm_kpi_series s;
+    aipm_error err = {0};
+
+    series_matches_report(f, AIPM_KPI_WEEK, "2026-03-02", "2026-03-15");
+    series_matches_report(f, AIPM_KPI_DAY, "2026-02-28", "2026-03-15");
+    series_matches_report(f, AIPM_KPI_MONTH, "2026-02-01", "2026-03-15");
+    series_matches_report(f, AIPM_KPI_WEEK, NULL, NULL);
+
+    /* By hand (test_weekly_kpis): dashboards per active user W1 A, B, E =
+     * 3 / 4, W2 A, D x3, G = 5 / 4, target 1, up; the ratio of dashboards
+     * to searches 3 / 1 and 5 / 1; searches is down with target 0.25;
+     * week2 has no value in W2. */
+    aipm_kpi_opts_init(&o);
+    aipm_time_parse(&o.from_ms, "2026-03-02", 10, 1);
+    aipm_time_parse(&o.to_ms, "2026-03-15", 10, 1);
+    assert_int_equal(
+        aipm_kpi_series_get(&s, f->st, f->cfg, "dashboards", &o, &err),
+        AIPM_OK);
+    assert_int_equal(s.n, 2);
+    assert_true(s.start_ms[0] == day0_ms() &&
+                s.start_ms[1] == day0_ms() + 7 * 86400000LL);
+    assert_true(s.value[0] == 0.75 && s.value[1] == 1.25);
+    assert_true(s.target == 1 && !s.direction_down);
+    aipm_kpi_series_free(&s);
+    assert_int_equal(aipm_kpi_series_get(&s, f->st, f->cfg, "ratio", &o, &err),
+                     AIPM_OK);
+    assert_true(s.value[0] == 3 && s.value[1] == 5 && isnan(s.target));
+    aipm_kpi_series_free(&s);
+    assert_int_equal(
+        aipm_kpi_series_get(&s, f->st, f->cfg, "searches", &o, &err), AIPM_OK);
+    assert_true(s.value[0] == 0.25 && s.direction_down && s.target == 0.25);
+    aipm_kpi_series_free(&s);
+    assert_int_equal(aipm_kpi_series_get(&s, f->st, f->cfg, "week2", &o, &err),
+                     AIPM_OK);
+    assert_true(fabs(s.value[0] - 2.0 / 3) < 1e-15 && isnan(s.value[1]));
+    aipm_kpi_series_free(&s);
+
+    /* An unknown key: not found, naming it and the KPIs there are; the
+     * series stays empty (and freeing it twice is harmless). */
+    assert_int_equal(aipm_kpi_series_get(&s, f->st, f->cfg, "nope", &o, &err),
+                     AIPM_ENOTFOUND);
+    assert_non_null(strstr(err.msg, "'nope'"));
+    assert_non_null(strstr(err.msg, "activation, export_rate"));
+    assert_true(s.n == 0 && s.start_ms == NULL && s.value == NULL);
+    aipm_kpi_series_free(&s);
+    aipm_kpi_series_free(NULL);
+    /* A bad range, as the report. */
+    aipm_error_clear(&err);
+    aipm_time_parse(&o.from_ms, "2026-03-10", 10, 1);
+    aipm_time_parse(&o.to_ms, "2026-03-09", 10, 1);
+    assert_int_equal(
+        aipm_kpi_series_get(&s, f->st, f->cfg, "dashboards", &o, &err),
+        AIPM_EINVALID);
+    assert_true(s.n == 0 && s.value == NULL);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -548,6 +669,7 @@ int main(void)
         cmocka_unit_test(test_default_range),
         cmocka_unit_test(test_one_kpi),
         cmocka_unit_test(test_no_activation),
+        cmocka_unit_test(test_series),
     };
 
     setenv("AIPM_NOW", "2026-03-20T12:00:00Z", 1);

@@ -17,6 +17,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <gsl/gsl_cdf.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -579,47 +580,13 @@ typedef struct demo_fx {
  * backlog, feedback, events and signals ingested, its aipm.yaml loaded. */
 static int demo_setup(void **state)
 {
-    static const char *const files[][2] = {{"backlog", "backlog.csv"},
-                                           {"feedback", "feedback.csv"},
-                                           {"events", "events.ndjson.gz"},
-                                           {"signals", "signals.csv"}};
     demo_fx *f = calloc(1, sizeof(*f));
-    aipm_demo_opts o;
     aipm_error err = {0, ""};
-    char out[300], path[400];
-    size_t i;
 
-    if (f == NULL || tu_ws_open(&f->w) != 0)
+    if (f == NULL || tu_ws_open(&f->w) != 0 ||
+        tu_ws_demo(&f->w, 800, 60, 1, "2026-11-27", NULL) != 0)
         return -1;
-    aipm_demo_opts_init(&o);
-    o.users = 800;
-    o.days = 60;
-    o.seed = 1;
-    aipm_time_parse(&o.end_ms, "2026-11-27", 10, 1);
-    f->now_ms = o.end_ms + 86400000LL; /* the day after the last */
-    snprintf(out, sizeof(out), "%s/gen", f->w.dir);
-    if (aipm_demo_generate(out, &o, NULL, &err) != AIPM_OK) {
-        print_error("generate: %s\n", err.msg);
-        return -1;
-    }
-    snprintf(path, sizeof(path), "%s/aipm.yaml", out);
-    if (aipm_config_load(&f->w.cfg, path, &err) != AIPM_OK) {
-        print_error("config: %s\n", err.msg);
-        return -1;
-    }
-    for (i = 0; i < sizeof(files) / sizeof(*files); i++) {
-        aipm_ingest_opts io;
-        aipm_ingest_result r;
-
-        memset(&io, 0, sizeof(io));
-        io.dataset = files[i][0];
-        snprintf(path, sizeof(path), "%s/%s", out, files[i][1]);
-        if (aipm_ingest_file(f->w.st, path, &io, &r, &err) != AIPM_OK) {
-            print_error("%s: %s\n", files[i][1], err.msg);
-            return -1;
-        }
-        aipm_ingest_result_clear(&r);
-    }
+    aipm_time_parse(&f->now_ms, "2026-11-28", 10, 1); /* the day after */
     if (aipm_pz_model_train(&f->fit, f->w.st, f->w.cfg, 0, f->now_ms, 1,
                             &err) != AIPM_OK) {
         print_error("train: %s\n", err.msg);
@@ -1531,6 +1498,337 @@ static void test_model_train_unchanged(void **state)
     }
 }
 
+/* ---- the value model's inputs for the scenario simulator ---- */
+
+/* Every backlog item's id as the store gives them (the newest row of each
+ * id, in stored order). */
+typedef struct all_items {
+    int n, too_many;
+    char *id[MAX_OPEN];
+} all_items;
+
+static int take_all(void *ctx, const aipm_backlog_item *r)
+{
+    all_items *a = ctx;
+
+    if (r->id == NULL)
+        return 0;
+    if (a->n == MAX_OPEN) {
+        a->too_many = 1;
+        return 0;
+    }
+    a->id[a->n++] = strdup(r->id);
+    return 0;
+}
+
+static const aipm_pz_sim_item *sim_item(const aipm_pz_sim_inputs *in,
+                                        const char *id)
+{
+    int i;
+
+    for (i = 0; i < in->n_items; i++)
+        if (strcmp(in->items[i].id, id) == 0)
+            return &in->items[i];
+    return NULL;
+}
+
+/* The predictive of log value at x from the inputs alone: location x'mn,
+ * scale^2 (bn / an) (1 + |L'x|^2), as sim_engine.h writes it. */
+static void sim_predictive(const aipm_pz_sim_inputs *in, const double *x,
+                           double *loc, double *scale)
+{
+    double q = 0;
+    int i, j;
+
+    *loc = 0;
+    for (i = 0; i < in->p; i++)
+        *loc += x[i] * in->mn[i];
+    for (j = 0; j < in->p; j++) {
+        double a = 0; /* (L'x)_j = sum_i L_ij x_i */
+
+        for (i = j; i < in->p; i++)
+            a += in->chol[i * in->p + j] * x[i];
+        q += a * a;
+    }
+    *scale = sqrt(in->bn / in->an * (1 + q));
+}
+
+/* The inputs with a model trained in the run against the ranking that
+ * trains the same model at the same now: the open items are the ranked
+ * ones, each with the effort, title and area the ranking shows, and each
+ * one's value quantiles from the inputs' posterior predictive - log value
+ * Student t with 2 an dof (quantiles from GSL's gsl_cdf_tdist_Pinv, not
+ * this code), value max(0, expm1) of it, a monotone map, so its
+ * quantiles are those of the t - match the ranking's Monte Carlo P10, P50
+ * and P90 of 4000 draws. A sample quantile of n draws has sd about
+ * sqrt(p (1 - p) / n) / f(q) (asymptotic normality of order statistics):
+ * for the t here, about 0.02 scales at P10 and P90 (0.03 at P50), while
+ * P10..P90 spans about 2 scales; on the value scale expm1 stretches the
+ * P90 error most, by exp(y90), and P90 - P10 by about 0.86 exp(y90), so
+ * the tolerance 0.1 (P90 - P10) is about 4 sd there and more at P10 and
+ * P50 (at seed 1 the largest error over the items is 0.57 of it, at
+ * P90). The posterior's n_train, dof and residual sd sqrt(bn / (an - 1))
+ * are the ranking's; the inputs list every backlog item in the store's
+ * order. */
+static void test_sim_inputs_match_prioritize(void **state)
+{
+    demo_fx *f = *state;
+    aipm_pz_sim_inputs *in = NULL;
+    aipm_error err = {0, ""};
+    aipm_pz_opts o;
+    all_items *all = calloc(1, sizeof(*all));
+    json_t *doc, *model, *it;
+    json_error_t jerr;
+    char *text = NULL;
+    size_t k;
+    int i, j, n_open = 0;
+
+    assert_non_null(all);
+    assert_int_equal(
+        aipm_pz_sim_inputs_new(&in, f->w.st, f->w.cfg, -1, f->now_ms, &err),
+        AIPM_OK);
+    assert_non_null(in);
+    aipm_pz_opts_init(&o);
+    o.record = 0;
+    o.now_ms = f->now_ms;
+    o.model_version = -1;
+    assert_int_equal(o.draws, 4000);
+    assert_int_equal(aipm_prioritize(&text, f->w.st, f->w.cfg, &o, &err),
+                     AIPM_OK);
+    assert_non_null(doc = json_loads(text, 0, &jerr));
+    model = json_object_get(doc, "model");
+    assert_string_equal(json_string_value(json_object_get(model, "kind")),
+                        "bayesian_linear");
+    assert_int_equal(in->p, PZ_P);
+    assert_int_equal(in->version, 0);
+    assert_string_equal(in->model, PZ_MODEL_VERSION);
+    assert_true(in->n_train == jnum(model, "trained_on"));
+    assert_true(in->n_train >= AIPM_PZ_MIN_TRAIN);
+    assert_true(in->an > 0 && in->bn > 0);
+    NEAR(2 * in->an, jnum(model, "dof"), 1e-9);
+    NEAR(sqrt(in->bn / (in->an - 1)), jnum(model, "residual_sd"), 1e-9);
+    for (i = 0; i < in->p; i++) /* L is lower triangular */
+        for (j = i + 1; j < in->p; j++)
+            assert_true(in->chol[i * in->p + j] == 0);
+    /* every backlog item, in the store's order */
+    assert_int_equal(aipm_store_backlog_items(f->w.st, take_all, all, &err),
+                     AIPM_OK);
+    assert_false(all->too_many);
+    assert_int_equal(in->n_items, all->n);
+    for (i = 0; i < in->n_items; i++) {
+        const aipm_pz_sim_item *s = &in->items[i];
+
+        assert_string_equal(s->id, all->id[i]);
+        assert_true(s->x[0] == 1);
+        assert_true(s->effort > 0);
+        assert_true(s->open == (strcmp(s->status, "idea") == 0 ||
+                                strcmp(s->status, "planned") == 0 ||
+                                strcmp(s->status, "in_progress") == 0));
+        assert_true(s->area == NULL || s->area[0] != '\0');
+        n_open += s->open;
+        free(all->id[i]);
+    }
+    free(all);
+    /* the open items are the ranked ones */
+    assert_true(n_open > 0);
+    assert_int_equal(json_array_size(json_object_get(doc, "items")),
+                     (size_t)n_open);
+    json_array_foreach(json_object_get(doc, "items"), k, it)
+    {
+        const aipm_pz_sim_item *s =
+            sim_item(in, json_string_value(json_object_get(it, "id")));
+        double loc, scale, p10 = jnum(it, "p10"), p90 = jnum(it, "p90");
+        double tol = 0.1 * (p90 - p10) + 1e-9, dof = 2 * in->an;
+
+        assert_non_null(s);
+        assert_true(s->open);
+        assert_true(s->effort == jnum(it, "effort"));
+        assert_string_equal(s->title,
+                            json_string_value(json_object_get(it, "title")));
+        assert_string_equal(s->area ? s->area : "",
+                            json_string_value(json_object_get(it, "area")));
+        sim_predictive(in, s->x, &loc, &scale);
+        assert_true(scale > 0);
+        NEAR(fmax(0, expm1(loc)), jnum(it, "p50"), tol);
+        NEAR(fmax(0, expm1(loc + scale * gsl_cdf_tdist_Pinv(0.1, dof))), p10,
+             tol);
+        NEAR(fmax(0, expm1(loc + scale * gsl_cdf_tdist_Pinv(0.9, dof))), p90,
+             tol);
+    }
+    json_decref(doc);
+    free(text);
+    aipm_pz_sim_inputs_free(in);
+    aipm_pz_sim_inputs_free(NULL);
+}
+
+/* A value version registered and promoted to production: the inputs at
+ * model_version 0 (and at that version) are the artifact's parameters,
+ * read here from its JSON - the same doubles, bit for bit - named as the
+ * decision record names it, with the artifact's training count, which is
+ * fewer than the run's own training at now (the version left its holdout
+ * out). A version the registry lacks: AIPM_ENOTFOUND, nothing returned. */
+static void test_sim_inputs_registered(void **state)
+{
+    demo_fx *f = *state;
+    const json_t *a = f->fit.artifact, *blr = json_object_get(a, "blr");
+    aipm_pz_sim_inputs *in = NULL, *pinned = NULL, *trained = NULL, stale;
+    aipm_error err = {0, ""};
+    aipm_promotion p;
+    int64_t version = 0;
+    char model_s[160];
+    int i, j, k;
+
+    assert_int_equal(aipm_model_register(f->w.st, "value", &f->fit, 1,
+                                         f->now_ms, NULL, &version, &err),
+                     AIPM_OK);
+    /* the default policies: no metric floors, one approval - given here
+     * by the store, as `aipm decisions approve` would once signed */
+    assert_int_equal(aipm_model_promote(f->w.st, NULL, "value", version, NULL,
+                                        "test", f->now_ms, NULL, &p, &err),
+                     AIPM_EBLOCKED);
+    assert_string_equal(p.rule, "approvals");
+    json_decref(p.checks);
+    assert_int_equal(
+        aipm_store_decision_set_status(f->w.st, p.decision, "approved", &err),
+        AIPM_OK);
+    aipm_error_clear(&err);
+    assert_int_equal(aipm_model_promote(f->w.st, NULL, "value", version, NULL,
+                                        "test", f->now_ms, NULL, &p, &err),
+                     AIPM_OK);
+    assert_true(p.moved);
+    json_decref(p.checks);
+    assert_int_equal(
+        aipm_pz_sim_inputs_new(&in, f->w.st, f->w.cfg, 0, f->now_ms, &err),
+        AIPM_OK);
+    assert_int_equal(in->version, version);
+    snprintf(model_s, sizeof(model_s), "value@%lld (%s)", (long long)version,
+             PZ_MODEL_VERSION);
+    assert_string_equal(in->model, model_s);
+    for (i = 0; i < PZ_P; i++)
+        assert_true(in->mn[i] == json_number_value(json_array_get(
+                                     json_object_get(blr, "mn"), (size_t)i)));
+    for (i = 0; i < PZ_P * PZ_P; i++)
+        assert_true(in->chol[i] ==
+                    json_number_value(json_array_get(
+                        json_object_get(blr, "chol"), (size_t)i)));
+    assert_true(in->an == jnum(blr, "an"));
+    assert_true(in->bn == jnum(blr, "bn"));
+    /* L L' is the artifact's posterior covariance Ln^-1 (GSL factored it
+     * from that matrix), so |L'x|^2 is x' Ln^-1 x, the covariance's term
+     * of the predictive scale (aipm_blr_predict) - for every item */
+    for (i = 0; i < PZ_P; i++)
+        for (j = 0; j < PZ_P; j++) {
+            double llt = 0,
+                   cov = json_number_value(json_array_get(
+                       json_object_get(blr, "cov"), (size_t)(i * PZ_P + j)));
+
+            for (k = 0; k < PZ_P; k++)
+                llt += in->chol[i * PZ_P + k] * in->chol[j * PZ_P + k];
+            NEAR(llt, cov, 1e-10 * (1 + fabs(cov)));
+        }
+    for (k = 0; k < in->n_items; k++) {
+        const double *x = in->items[k].x;
+        double loc, scale, quad = 0;
+
+        for (i = 0; i < PZ_P; i++)
+            for (j = 0; j < PZ_P; j++)
+                quad +=
+                    x[i] *
+                    json_number_value(json_array_get(
+                        json_object_get(blr, "cov"), (size_t)(i * PZ_P + j))) *
+                    x[j];
+        sim_predictive(in, x, &loc, &scale);
+        NEAR(scale * scale, in->bn / in->an * (1 + quad),
+             1e-9 * in->bn / in->an * (1 + quad));
+    }
+    assert_true(in->n_train == jnum(a, "n_train"));
+    assert_true(in->n_train == jnum(f->fit.data, "train_rows"));
+    /* the version named: the same */
+    assert_int_equal(aipm_pz_sim_inputs_new(&pinned, f->w.st, f->w.cfg, version,
+                                            f->now_ms, &err),
+                     AIPM_OK);
+    assert_int_equal(pinned->version, version);
+    assert_memory_equal(pinned->mn, in->mn, sizeof(in->mn));
+    assert_int_equal(pinned->n_items, in->n_items);
+    for (i = 0; i < in->n_items; i++)
+        assert_memory_equal(pinned->items[i].x, in->items[i].x,
+                            sizeof(in->items[i].x));
+    /* trained in the run: on every item shipped by now */
+    assert_int_equal(aipm_pz_sim_inputs_new(&trained, f->w.st, f->w.cfg, -1,
+                                            f->now_ms, &err),
+                     AIPM_OK);
+    assert_int_equal(trained->version, 0);
+    assert_true(trained->n_train > in->n_train);
+    aipm_pz_sim_inputs_free(trained);
+    aipm_pz_sim_inputs_free(pinned);
+    aipm_pz_sim_inputs_free(in);
+    in = &stale; /* must be reset to NULL */
+    assert_int_equal(aipm_pz_sim_inputs_new(&in, f->w.st, f->w.cfg,
+                                            version + 100, f->now_ms, &err),
+                     AIPM_ENOTFOUND);
+    assert_null(in);
+}
+
+/* Too few shipped items with an outcome to fit: AIPM_EINVALID naming how
+ * many there are and how many the model needs (policies.models
+ * .min_trained, else AIPM_PZ_MIN_TRAIN), nothing returned - on an empty
+ * store (none), and on the demo store early on, when the ranking at the
+ * same instant falls back to RICE and reports how many it had. */
+static void test_sim_inputs_too_few(void **state)
+{
+    demo_fx *f = *state;
+    aipm_pz_sim_inputs *in = NULL;
+    aipm_error err = {0, ""};
+    aipm_pz_opts o;
+    tu_ws w;
+    json_t *doc;
+    json_error_t jerr;
+    char *text = NULL, need_s[80], have_s[80];
+    int need = f->w.cfg->models.min_trained > 0
+                   ? (int)f->w.cfg->models.min_trained
+                   : AIPM_PZ_MIN_TRAIN;
+    int64_t early;
+
+    snprintf(need_s, sizeof(need_s), "needs at least %d shipped items", need);
+    assert_int_equal(tu_ws_open(&w), 0);
+    assert_int_equal(
+        aipm_pz_sim_inputs_new(&in, w.st, f->w.cfg, 0, f->now_ms, &err),
+        AIPM_EINVALID);
+    assert_null(in);
+    assert_non_null(strstr(err.msg, need_s));
+    assert_non_null(strstr(err.msg, "and the backlog has 0;"));
+    assert_null(strchr(err.msg, '\n'));
+    tu_ws_close(&w);
+    /* the demo 45 days before now, 15 days into its 60 of events */
+    early = f->now_ms - 45 * 86400000LL;
+    aipm_pz_opts_init(&o);
+    o.record = 0;
+    o.now_ms = early;
+    o.model_version = -1;
+    o.draws = 100;
+    assert_int_equal(aipm_prioritize(&text, f->w.st, f->w.cfg, &o, &err),
+                     AIPM_OK);
+    assert_non_null(doc = json_loads(text, 0, &jerr));
+    free(text);
+    assert_string_equal(json_string_value(json_object_get(
+                            json_object_get(doc, "model"), "kind")),
+                        "rice");
+    print_message("sim inputs: %g shipped items with an outcome 45 days "
+                  "before now\n",
+                  jnum(json_object_get(doc, "model"), "trained_on"));
+    assert_true(jnum(json_object_get(doc, "model"), "trained_on") > 0);
+    snprintf(have_s, sizeof(have_s), "and the backlog has %d;",
+             (int)jnum(json_object_get(doc, "model"), "trained_on"));
+    json_decref(doc);
+    aipm_error_clear(&err);
+    assert_int_equal(
+        aipm_pz_sim_inputs_new(&in, f->w.st, f->w.cfg, -1, early, &err),
+        AIPM_EINVALID);
+    assert_null(in);
+    assert_non_null(strstr(err.msg, need_s));
+    assert_non_null(strstr(err.msg, have_s));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1559,6 +1857,10 @@ int main(void)
         cmocka_unit_test(test_model_reference_open_at_cutoff),
         cmocka_unit_test(test_model_reading_at_cutoff),
         cmocka_unit_test(test_model_train_unchanged),
+        /* last: the registered test promotes a version to production */
+        cmocka_unit_test(test_sim_inputs_match_prioritize),
+        cmocka_unit_test(test_sim_inputs_too_few),
+        cmocka_unit_test(test_sim_inputs_registered),
     };
     int failed = cmocka_run_group_tests(tests, NULL, NULL);
 

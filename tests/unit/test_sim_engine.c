@@ -652,6 +652,38 @@ static void expect_invalid(const aipm_sim_problem *pb, size_t n,
     assert_true(err.msg[0] != 0);
 }
 
+/* Two items on one stream draw the same noise: an item's variant under
+ * an effort assumption has the value draws of the item itself, so a
+ * scenario building the one and a scenario building the other differ by
+ * nothing, draw by draw. */
+static void test_items_share_stream(void **state)
+{
+    big b;
+    aipm_sim_result *r = NULL;
+    size_t k;
+
+    (void)state;
+    big_init(&b);
+    memcpy(b.items[1].x, b.items[0].x, sizeof(b.items[0].x));
+    b.items[1].stream = b.items[0].stream;
+    b.items[1].flags = AIPM_SIM_EFFORT_FIXED;
+    b.items[1].effort = 7;
+    memset(b.w, 0, sizeof(b.w));
+    memset(b.c, 0, sizeof(b.c));
+    b.w[0][0] = 1;
+    b.w[1][1] = 1;
+    run_ok(&r, &b.pb, 5000, SEED, 1);
+    for (k = 0; k < 5000; k++)
+        if (r->draws[0][k] != r->draws[1][k])
+            fail_msg("draw %zu: %.17g and %.17g", k, r->draws[0][k],
+                     r->draws[1][k]);
+    assert_true(r->draws[0][0] > 0 || r->draws[0][1] > 0);
+    /* the fixed effort is 7 in every draw; the item's own varies */
+    assert_true(fabs(r->effort_mean[1] - 7) < 1e-12);
+    assert_true(fabs(r->effort_mean[0] - 7) > 1e-6);
+    aipm_sim_result_free(r);
+}
+
 static void test_bad_input(void **state)
 {
     big b;
@@ -661,8 +693,8 @@ static void test_bad_input(void **state)
     (void)state;
     big_init(&b);
     expect_invalid(&b.pb, 0, "no draws");
-    b.items[4].stream = b.items[1].stream;
-    expect_invalid(&b.pb, 10, "two items on one stream");
+    b.items[4].stream = b.sh[1].stream;
+    expect_invalid(&b.pb, 10, "an item on a shared input's stream");
     b.items[4].stream = b.po.stream;
     expect_invalid(&b.pb, 10, "an item on the posterior's stream");
     big_init(&b);
@@ -712,6 +744,7 @@ int main(void)
         cmocka_unit_test(test_crn),
         cmocka_unit_test(test_threads_identical),
         cmocka_unit_test(test_additive),
+        cmocka_unit_test(test_items_share_stream),
         cmocka_unit_test(test_bad_input),
     };
 

@@ -207,6 +207,71 @@ static TU_UNUSED void tu_ws_close(tu_ws *w)
     memset(w, 0, sizeof(*w));
 }
 
+/* A demo product (aipm/demo.h: `users` users, `days` days ending
+ * `end_day`, seed `seed`) generated into w's folder (gen/), its backlog,
+ * feedback, events and signals ingested into w's store, and its aipm.yaml
+ * loaded into w->cfg, with kpis_extra (NULL: nothing) added as the first
+ * lines under kpis:. 0 or -1 (with the reason on stderr). */
+#include "aipm/demo.h"
+
+static TU_UNUSED int tu_ws_demo(tu_ws *w, int users, int days, uint64_t seed,
+                                const char *end_day, const char *kpis_extra)
+{
+    static const char *const files[][2] = {{"backlog", "backlog.csv"},
+                                           {"feedback", "feedback.csv"},
+                                           {"events", "events.ndjson.gz"},
+                                           {"signals", "signals.csv"}};
+    aipm_demo_opts o;
+    aipm_error err = {0, ""};
+    char out[300], path[400], *yaml, *at, *edited;
+    size_t i, len;
+
+    aipm_demo_opts_init(&o);
+    o.users = users;
+    o.days = days;
+    o.seed = seed;
+    aipm_time_parse(&o.end_ms, end_day, strlen(end_day), 1);
+    snprintf(out, sizeof(out), "%s/gen", w->dir);
+    if (aipm_demo_generate(out, &o, NULL, &err) != AIPM_OK) {
+        fprintf(stderr, "generate: %s\n", err.msg);
+        return -1;
+    }
+    snprintf(path, sizeof(path), "%s/aipm.yaml", out);
+    if (kpis_extra != NULL) {
+        if ((yaml = tu_read(path, &len)) == NULL ||
+            (at = strstr(yaml, "\nkpis:\n")) == NULL ||
+            (edited = malloc(len + strlen(kpis_extra) + 1)) == NULL)
+            return -1;
+        at += strlen("\nkpis:\n");
+        memcpy(edited, yaml, (size_t)(at - yaml));
+        strcpy(edited + (at - yaml), kpis_extra);
+        strcat(edited, at);
+        i = (size_t)tu_write(path, edited, strlen(edited));
+        free(yaml);
+        free(edited);
+        if (i != 0)
+            return -1;
+    }
+    if (aipm_config_load(&w->cfg, path, &err) != AIPM_OK) {
+        fprintf(stderr, "config: %s\n", err.msg);
+        return -1;
+    }
+    for (i = 0; i < sizeof(files) / sizeof(*files); i++) {
+        aipm_ingest_opts io;
+        aipm_ingest_result r;
+
+        memset(&io, 0, sizeof(io));
+        io.dataset = files[i][0];
+        snprintf(path, sizeof(path), "%s/%s", out, files[i][1]);
+        if (aipm_ingest_file(w->st, path, &io, &r, &err) != AIPM_OK) {
+            fprintf(stderr, "%s: %s\n", files[i][1], err.msg);
+            return -1;
+        }
+        aipm_ingest_result_clear(&r);
+    }
+    return 0;
+}
+
 /* A cmocka teardown for a heap tu_ws in *state: close and free it. */
 static TU_UNUSED int tu_ws_teardown(void **state)
 {

@@ -58,22 +58,46 @@ static const char *engine_name(aipm_engine e)
                                          : "frequentist";
 }
 
+/* The analysis window of experiment e as of now_ms: [start, end) from its
+ * start to the day after its end, or to now_ms while it runs, never past
+ * now_ms. */
+static void window(int64_t *start, int64_t *end, const aipm_experiment_def *e,
+                   int64_t now_ms)
+{
+    *start = e->start_ms;
+    *end = e->end_ms ? e->end_ms + DAY_MS : now_ms;
+    if (*end > now_ms)
+        *end = now_ms;
+}
+
+/* One group's mean and per-unit variance of metric m, before CUPED: the
+ * sample moments (GrowthBook's m(1 - m) for a proportion), or for a ratio
+ * metric sum y / sum x and its delta-method variance (aipm_stats_ratio).
+ * Its size is g->n. The control and each treatment of one_metric, and
+ * aipm_experiment_lift_get, take their inputs to aipm_stats_compare here. */
+static void group_moments(double *mean, double *var, const aipm_group_stats *g,
+                          const aipm_metric *m)
+{
+    aipm_moments mo = {g->n, g->sum, g->sum_sq};
+
+    *mean = aipm_moments_mean(&mo);
+    *var = aipm_moments_var(&mo, aipm_metric_is_proportion(m));
+    if (m->type == AIPM_METRIC_RATIO)
+        aipm_stats_ratio(mean, var, g->n, g->sum, g->sum_sq, g->x_sum,
+                         g->x_sum_sq, g->xy_sum);
+}
+
 /* Analyse one metric for every treatment; fill its JSON and cells. */
 static int one_metric(json_t *out, cell *cells, const aipm_exposures *ex,
                       const aipm_metric *m, const aipm_analysis_opts *o,
                       json_t **cuped_info)
 {
     const aipm_group_stats *gc = &ex->groups[0];
-    aipm_moments mc = {gc->n, gc->sum, gc->sum_sq};
     json_t *vars = json_array();
-    int prop = aipm_metric_is_proportion(m),
-        ratio = m->type == AIPM_METRIC_RATIO, i;
-    double mean_c = aipm_moments_mean(&mc), var_c = aipm_moments_var(&mc, prop);
+    int ratio = m->type == AIPM_METRIC_RATIO, i;
+    double mean_c, var_c;
 
-    if (ratio)
-        aipm_stats_ratio(&mean_c, &var_c, gc->n, gc->sum, gc->sum_sq, gc->x_sum,
-                         gc->x_sum_sq, gc->xy_sum);
-
+    group_moments(&mean_c, &var_c, gc, m);
     *cuped_info = NULL;
     json_array_append_new(
         vars,
@@ -85,19 +109,14 @@ static int one_metric(json_t *out, cell *cells, const aipm_exposures *ex,
                   "chance_to_win", "expected_loss"));
     for (i = 1; i < ex->n_groups; i++) {
         const aipm_group_stats *gt = &ex->groups[i];
-        aipm_moments mt = {gt->n, gt->sum, gt->sum_sq};
-        double mean_t = aipm_moments_mean(&mt),
-               var_t = aipm_moments_var(&mt, prop);
-        double c_mean = mean_c, c_var = var_c;
+        double mean_t, var_t, c_mean = mean_c, c_var = var_c;
         aipm_compare cmp;
         aipm_bayes bay;
         json_t *v;
         int ok;
 
         memset(&cells[i], 0, sizeof(cells[i]));
-        if (ratio)
-            aipm_stats_ratio(&mean_t, &var_t, gt->n, gt->sum, gt->sum_sq,
-                             gt->x_sum, gt->x_sum_sq, gt->xy_sum);
+        group_moments(&mean_t, &var_t, gt, m);
         if (o->cuped && !ratio) {
             aipm_cuped_group a = {{gc->n, gc->sum, gc->sum_sq},
                                   {gc->n, gc->x_sum, gc->x_sum_sq},
@@ -251,8 +270,7 @@ static int analyze(char **json_out, aipm_store *st, const aipm_config *cfg,
                    const char *key, const aipm_analysis_opts *o, int fairness,
                    aipm_error *err);
 
-/* Whether the experiment measures metric (as a metric or a guardrail). */
-static int measures(const aipm_experiment_def *e, const char *metric)
+int aipm_experiment_measures(const aipm_experiment_def *e, const char *metric)
 {
     int i;
 
@@ -332,7 +350,7 @@ static int fairness_checks(json_t *doc, aipm_store *st, const aipm_config *cfg,
         double gap;
         size_t k;
 
-        if (!measures(e, f->metric))
+        if (!aipm_experiment_measures(e, f->metric))
             continue;
         if (o->by && strcmp(o->by, f->by) == 0)
             src = json_incref(doc);
@@ -400,10 +418,7 @@ static int analyze(char **json_out, aipm_store *st, const aipm_config *cfg,
         return aipm_error_set(err, AIPM_EINVALID,
                               "experiment %s has no metrics or guardrails",
                               key);
-    start = e->start_ms;
-    end = e->end_ms ? e->end_ms + DAY_MS : o->now_ms;
-    if (end > o->now_ms)
-        end = o->now_ms;
+    window(&start, &end, e, o->now_ms);
     running = e->end_ms == 0 || e->end_ms + DAY_MS > o->now_ms;
     if ((rc = aipm_store_analysis_index(st, err)) != 0)
         return rc;
@@ -705,4 +720,99 @@ done:
     free(p);
     free(p_adj);
     return rc;
+}
+
+/* Append "a, b, c" of names to buf at len; cut short when it does not
+ * fit. Returns the new length (at least size when cut). */
+static size_t name_list(char *buf, size_t size, size_t len, char *const *names,
+                        int n)
+{
+    int i, k;
+
+    for (i = 0; i < n && len < size; i++) {
+        k = snprintf(buf + len, size - len, "%s%s", len ? ", " : "", names[i]);
+        if (k < 0)
+            break;
+        len += (size_t)k;
+    }
+    return len;
+}
+
+int aipm_experiment_lift_get(aipm_experiment_lift *out, aipm_store *st,
+                             const aipm_config *cfg, const char *key,
+                             const char *variation, const char *metric,
+                             int64_t now_ms, aipm_error *err)
+{
+    const aipm_experiment_def *e = aipm_config_experiment(cfg, key);
+    const aipm_metric *m;
+    const aipm_group_stats *gc, *gt;
+    aipm_exposures ex;
+    aipm_compare cmp;
+    double mean_c, var_c, mean_t, var_t;
+    int64_t start, end;
+    char list[256] = "";
+    int v, i, rc;
+
+    memset(out, 0, sizeof(*out));
+    if (e == NULL)
+        return aipm_error_set(err, AIPM_ENOTFOUND,
+                              "no experiment '%s' in aipm.yaml", key);
+    for (v = 0; v < e->n_variations; v++)
+        if (strcmp(e->variations[v], variation) == 0)
+            break;
+    if (v == e->n_variations) {
+        name_list(list, sizeof(list), 0, e->variations, e->n_variations);
+        return aipm_error_set(err, AIPM_ENOTFOUND,
+                              "experiment %s has no variation '%s' "
+                              "(variations: %s)",
+                              key, variation, list);
+    }
+    m = aipm_experiment_measures(e, metric) ? aipm_config_metric(cfg, metric)
+                                            : NULL;
+    if (m == NULL) {
+        size_t len = name_list(list, sizeof(list), 0, e->metrics, e->n_metrics);
+
+        name_list(list, sizeof(list), len, e->guardrails, e->n_guardrails);
+        return aipm_error_set(err, AIPM_ENOTFOUND,
+                              "experiment %s does not measure '%s' (its "
+                              "metrics and guardrails: %s)",
+                              key, metric, list[0] ? list : "none");
+    }
+    /* aipm_metrics_experiment keeps the first AIPM_MAX_VARIATIONS. */
+    if (v >= AIPM_MAX_VARIATIONS)
+        return aipm_error_set(err, AIPM_EINVALID,
+                              "no estimate for variation %s of experiment %s: "
+                              "only the first %d variations are analysed",
+                              variation, key, AIPM_MAX_VARIATIONS);
+    window(&start, &end, e, now_ms);
+    if ((rc = aipm_store_analysis_index(st, err)) != 0 ||
+        (rc = aipm_metrics_experiment(&ex, st, cfg, e, m, start, end, 0,
+                                      err)) != 0)
+        return rc;
+    gc = &ex.groups[0];
+    gt = &ex.groups[v];
+    group_moments(&mean_c, &var_c, gc, m);
+    group_moments(&mean_t, &var_t, gt, m);
+    out->mean_control = mean_c;
+    out->mean_variation = mean_t;
+    out->units_control = (int64_t)gc->n;
+    out->units_variation = (int64_t)gt->n;
+    out->direction_down = m->direction_down;
+    for (i = 0; i < e->n_guardrails; i++)
+        if (strcmp(e->guardrails[i], metric) == 0)
+            out->guardrail = 1;
+    if (v == 0)
+        return AIPM_OK; /* shipping the control changes nothing */
+    /* The flat-prior posterior of the Bayesian engine is N(lift_rel,
+     * se_rel^2) of the frequentist comparison (aipm_stats_bayes); alpha
+     * moves only the intervals, not these two. */
+    if (aipm_stats_compare(&cmp, mean_c, var_c, gc->n, mean_t, var_t, gt->n,
+                           0.05) != AIPM_OK)
+        return aipm_error_set(err, AIPM_EINVALID,
+                              "no estimate of the lift of %s on %s in "
+                              "experiment %s: too few units or no variance",
+                              variation, metric, key);
+    out->lift_rel = cmp.lift_rel;
+    out->se_rel = cmp.se_rel;
+    return AIPM_OK;
 }

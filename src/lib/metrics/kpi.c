@@ -153,6 +153,15 @@ static int build_periods(report *r, aipm_kpi_period kind, aipm_error *err)
     return AIPM_OK;
 }
 
+static void report_free(report *r)
+{
+    free(r->p);
+    free(r->firsts);
+    free(r->lasts);
+    free(r->cohort);
+    free(r->adoption);
+}
+
 /* ---- reads ---- */
 
 static int on_cohort(void *ctx, int64_t week, int64_t lag, double users)
@@ -221,6 +230,15 @@ done:
     free(events);
     free(feature_of);
     return rc;
+}
+
+/* Whether metric_values reads the users active per period (from
+ * run_activity): a count, sum or adoption over users, and a ratio of two
+ * (its parts take its unit). */
+static int reads_active_users(const aipm_metric *m)
+{
+    return !m->unit_account && m->type != AIPM_METRIC_CONVERSION &&
+           m->type != AIPM_METRIC_RETENTION;
 }
 
 /* The metric's value per period into vals (NAN: no value). *note gets a
@@ -637,10 +655,64 @@ done:
     json_decref(warnings);
     free(vals);
     free(activation);
-    free(r.p);
-    free(r.firsts);
-    free(r.lasts);
-    free(r.cohort);
-    free(r.adoption);
+    report_free(&r);
     return rc;
+}
+
+int aipm_kpi_series_get(aipm_kpi_series *out, aipm_store *st,
+                        const aipm_config *cfg, const char *key,
+                        const aipm_kpi_opts *o, aipm_error *err)
+{
+    report r;
+    aipm_kpi_opts defaults;
+    const aipm_kpi *k = find_kpi(cfg, key);
+    const aipm_metric *m;
+    const char *note;
+    int i, rc;
+
+    memset(out, 0, sizeof(*out));
+    memset(&r, 0, sizeof(r));
+    if (o == NULL) {
+        aipm_kpi_opts_init(&defaults);
+        o = &defaults;
+    }
+    if (k == NULL)
+        return not_found(cfg, key, err);
+    if ((m = aipm_config_metric(cfg, k->metric)) == NULL) /* config.c */
+        return aipm_error_set(err, AIPM_ENOTFOUND,
+                              "KPI %s: no metric '%s' in aipm.yaml", key,
+                              k->metric);
+    /* The periods and, when the metric is per active user, the activity
+     * read; nothing else of the report. */
+    if ((rc = resolve_range(&r, o, err)) != 0 ||
+        (rc = build_periods(&r, o->period, err)) != 0 ||
+        (reads_active_users(m) && (rc = run_activity(&r, st, err)) != 0))
+        goto done;
+    out->start_ms = calloc((size_t)r.n + 1, sizeof(*out->start_ms));
+    out->value = calloc((size_t)r.n + 1, sizeof(*out->value));
+    if (out->start_ms == NULL || out->value == NULL) {
+        rc = aipm_error_set(err, AIPM_ENOMEM, "out of memory");
+        goto done;
+    }
+    if ((rc = metric_values(out->value, &note, &r, st, cfg, m, err)) != 0)
+        goto done;
+    for (i = 0; i < r.n; i++)
+        out->start_ms[i] = r.p[i].start * DAY_MS;
+    out->n = r.n;
+    out->direction_down = k->direction_down;
+    out->target = k->has_target ? k->target : NAN;
+done:
+    report_free(&r);
+    if (rc)
+        aipm_kpi_series_free(out);
+    return rc;
+}
+
+void aipm_kpi_series_free(aipm_kpi_series *s)
+{
+    if (s == NULL)
+        return;
+    free(s->start_ms);
+    free(s->value);
+    memset(s, 0, sizeof(*s));
 }

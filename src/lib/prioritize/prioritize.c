@@ -24,6 +24,10 @@
  * training: its parameters (value_model.c reads them), then the same
  * draws. The output's model object and the decision record name it, so a
  * replay ranks with that version again.
+ *
+ * The scenario simulator takes the same model and features as typed data
+ * (aipm_pz_sim_inputs_new): the ranking's setup (model_now) without the
+ * draws, which the simulator makes itself.
  */
 #include "aipm/prioritize.h"
 #include "aipm/decision.h"
@@ -602,10 +606,11 @@ int pz_train_rows(const pz_data *d, int64_t end_day, int64_t before_day,
     return n;
 }
 
-/* Train on the shipped items whose outcome is known by end_day; with too
- * few of them, or a fit that fails, the PM's RICE scores. */
-static int train(pz_model *m, pz_data *d, int64_t end_day, int64_t before_day,
-                 uint64_t seed, aipm_error *err)
+/* Fit on the shipped items whose outcome is known by end_day; with too
+ * few of them, or a fit that fails, the PM's RICE scores (m->bayes 0).
+ * No posterior draws: train() makes them. */
+static int fit_trained(pz_model *m, pz_data *d, int64_t end_day,
+                       int64_t before_day, aipm_error *err)
 {
     int *idx = malloc((size_t)(d->n_items ? d->n_items : 1) * sizeof(int));
     double *y = malloc((size_t)(d->n_items ? d->n_items : 1) * sizeof(double));
@@ -627,10 +632,19 @@ static int train(pz_model *m, pz_data *d, int64_t end_day, int64_t before_day,
         if (pz_fit(m, d, idx, y, n, &ferr) != AIPM_OK)
             m->bayes = 0;
     }
-    if (m->bayes)
-        rc = pz_draw_posterior(m, seed, err);
     free(idx);
     free(y);
+    return rc;
+}
+
+/* fit_trained(), then the posterior draws of a regression. */
+static int train(pz_model *m, pz_data *d, int64_t end_day, int64_t before_day,
+                 uint64_t seed, aipm_error *err)
+{
+    int rc = fit_trained(m, d, end_day, before_day, err);
+
+    if (rc == AIPM_OK && m->bayes)
+        rc = pz_draw_posterior(m, seed, err);
     return rc;
 }
 
@@ -639,11 +653,10 @@ static int run_backtest(json_t *doc, pz_data *d, aipm_store *st,
 
 /* The registered version of the value model the run ranks with instead of
  * training one (o->model_version, see prioritize.h): its parameters into
- * m, and its posterior drawn as a trained model's would be. *version gets
- * its number, 0 when the run trains. A backtest always trains: it is the
- * test of training before a cutoff. */
-static int use_registered(pz_model *m, int64_t *version, aipm_store *st,
-                          const aipm_pz_opts *o, aipm_error *err)
+ * m, no draws yet. *version gets its number, 0 when the run trains. A
+ * backtest always trains: it is the test of training before a cutoff. */
+static int load_registered(pz_model *m, int64_t *version, aipm_store *st,
+                           const aipm_pz_opts *o, aipm_error *err)
 {
     json_t *artifact = NULL;
     int draws = m->draws, min_train = m->min_train, rc;
@@ -663,13 +676,68 @@ static int use_registered(pz_model *m, int64_t *version, aipm_store *st,
         rc = pz_model_from_artifact(m, artifact, what, err);
         m->draws = draws;
         m->min_train = min_train;
-        if (rc == AIPM_OK)
-            rc = pz_draw_posterior(m, o->seed, err);
     }
     if (rc != AIPM_OK)
         *version = 0;
     json_decref(artifact);
     return rc;
+}
+
+/* Personal data may not be a model feature (policies.pii). */
+static int check_pii(const aipm_config *cfg, aipm_error *err)
+{
+    int i;
+
+    for (i = 0; cfg && aipm_pz_feature_columns[i]; i++)
+        if (aipm_config_pii_marked(cfg, aipm_pz_feature_columns[i]))
+            return aipm_error_set(err, AIPM_EBLOCKED,
+                                  "policy pii: the ranking model's features "
+                                  "read %s, which policies.pii marks as "
+                                  "personal data",
+                                  aipm_pz_feature_columns[i]);
+    return AIPM_OK;
+}
+
+static void model_init(pz_model *m, const aipm_config *cfg, int draws)
+{
+    memset(m, 0, sizeof(*m));
+    m->min_train = cfg ? (int)cfg->models.min_trained : 0;
+    m->draws = draws > 0 ? draws : AIPM_PZ_DEFAULT_DRAWS;
+}
+
+/* The ranking's model and features as of now (d loaded; not a backtest):
+ * every item's signals as of its day - a shipped item's decision day,
+ * any other item the day after now - and the registered version
+ * (*version) or, with none, the regression trained on the items shipped
+ * by now (m->bayes 0: RICE). No posterior draws: aipm_prioritize makes
+ * them, aipm_pz_sim_inputs_new needs none. */
+static int model_now(pz_model *m, int64_t *version, pz_data *d, aipm_store *st,
+                     const aipm_pz_opts *o, aipm_error *err)
+{
+    int i, rc;
+
+    for (i = 0; i < d->n_items; i++)
+        d->items[i].asof_day = d->items[i].shipped_day >= 0
+                                   ? pz_decision_day(&d->items[i])
+                                   : d->now_day + 1;
+    if ((rc = load_registered(m, version, st, o, err)) != 0 ||
+        (rc = pz_accounts(d, st, o->now_ms + PZ_DAY_MS, err)) != 0 ||
+        (rc = pz_signals(d, st, o->link_threshold, NULL, NULL, err)) != 0)
+        return rc;
+    return *version == 0
+               ? fit_trained(m, d, d->now_day + 1, d->now_day + 1, err)
+               : AIPM_OK;
+}
+
+/* The model as decision records name it: "value@N (...)" for a
+ * registered version, else the kind trained in the run. */
+static void model_name(char *buf, size_t n, int64_t version, const pz_model *m)
+{
+    if (version > 0)
+        snprintf(buf, n, "value@%lld (%s)", (long long)version,
+                 PZ_MODEL_VERSION);
+    else
+        snprintf(buf, n, "%s", m->bayes ? PZ_MODEL_VERSION : "rice");
 }
 
 int aipm_prioritize(char **json_out, aipm_store *st, const aipm_config *cfg,
@@ -684,17 +752,9 @@ int aipm_prioritize(char **json_out, aipm_store *st, const aipm_config *cfg,
     char now_s[32], model_s[160];
 
     *json_out = NULL;
-    /* Personal data may not be a model feature (policies.pii). */
-    for (i = 0; cfg && aipm_pz_feature_columns[i]; i++)
-        if (aipm_config_pii_marked(cfg, aipm_pz_feature_columns[i]))
-            return aipm_error_set(err, AIPM_EBLOCKED,
-                                  "policy pii: the ranking model's features "
-                                  "read %s, which policies.pii marks as "
-                                  "personal data",
-                                  aipm_pz_feature_columns[i]);
-    memset(&m, 0, sizeof(m));
-    m.min_train = cfg ? (int)cfg->models.min_trained : 0;
-    m.draws = o->draws > 0 ? o->draws : AIPM_PZ_DEFAULT_DRAWS;
+    if ((rc = check_pii(cfg, err)) != 0)
+        return rc;
+    model_init(&m, cfg, o->draws);
     if ((rc = pz_load(&d, st, cfg, o->now_ms, err)) != 0)
         goto done;
     aipm_time_format(now_s, o->now_ms);
@@ -705,15 +765,10 @@ int aipm_prioritize(char **json_out, aipm_store *st, const aipm_config *cfg,
                  : aipm_error_set(err, AIPM_ENOMEM, "out of memory");
         goto output;
     }
-    for (i = 0; i < d.n_items; i++)
-        d.items[i].asof_day = d.items[i].shipped_day >= 0
-                                  ? pz_decision_day(&d.items[i])
-                                  : d.now_day + 1;
-    if ((rc = use_registered(&m, &version, st, o, err)) != 0 ||
-        (rc = pz_accounts(&d, st, o->now_ms + PZ_DAY_MS, err)) != 0 ||
-        (rc = pz_signals(&d, st, o->link_threshold, NULL, NULL, err)) != 0 ||
-        (version == 0 &&
-         (rc = train(&m, &d, d.now_day + 1, d.now_day + 1, o->seed, err)) != 0))
+    /* The draws come from the seed alone, so making them after the
+     * features changes nothing. */
+    if ((rc = model_now(&m, &version, &d, st, o, err)) != 0 ||
+        (m.bayes && (rc = pz_draw_posterior(&m, o->seed, err)) != 0))
         goto done;
     c = calloc((size_t)(d.n_items ? d.n_items : 1), sizeof(*c));
     if (c == NULL) {
@@ -822,12 +877,7 @@ output:
         spec.doc = doc;
         spec.params = params;
         spec.datasets = inputs;
-        if (version > 0)
-            snprintf(model_s, sizeof(model_s), "value@%lld (%s)",
-                     (long long)version, PZ_MODEL_VERSION);
-        else
-            snprintf(model_s, sizeof(model_s), "%s",
-                     m.bayes ? PZ_MODEL_VERSION : "rice");
+        model_name(model_s, sizeof(model_s), version, &m);
         spec.model = model_s;
         spec.rationale = o->backtest ? "a backtest of the model" : rationale;
         spec.confidence =
@@ -849,6 +899,114 @@ done:
     json_decref(items);
     json_decref(doc);
     free(c);
+    pz_model_free(&m);
+    pz_free(&d);
+    return rc;
+}
+
+/* ---- the value model's inputs, for the scenario simulator ---- */
+
+_Static_assert(AIPM_PZ_FEATURES == PZ_P,
+               "AIPM_PZ_FEATURES must be the regression's PZ_P");
+_Static_assert(AIPM_PZ_FEATURES <= AIPM_BLR_MAX_P,
+               "the simulator takes at most AIPM_BLR_MAX_P features");
+
+void aipm_pz_sim_inputs_free(aipm_pz_sim_inputs *in)
+{
+    int i;
+
+    if (in == NULL)
+        return;
+    for (i = 0; in->items && i < in->n_items; i++) {
+        free(in->items[i].id);
+        free(in->items[i].title);
+        free(in->items[i].status);
+        free(in->items[i].area);
+    }
+    free(in->items);
+    free(in);
+}
+
+/* The model of aipm_prioritize's run at now_ms (model_now: the same
+ * setup), copied out without a draw; each item's features standardized as
+ * aipm_prioritize does for its candidates. */
+int aipm_pz_sim_inputs_new(aipm_pz_sim_inputs **out, aipm_store *st,
+                           const aipm_config *cfg, int64_t model_version,
+                           int64_t now_ms, aipm_error *err)
+{
+    aipm_pz_sim_inputs *in = NULL;
+    aipm_pz_opts o;
+    pz_data d;
+    pz_model m;
+    int64_t version = 0;
+    int i, rc;
+
+    *out = NULL;
+    if ((rc = check_pii(cfg, err)) != 0)
+        return rc;
+    aipm_pz_opts_init(&o);
+    o.record = 0;
+    o.now_ms = now_ms;
+    o.model_version = model_version;
+    model_init(&m, cfg, o.draws);
+    if ((rc = pz_load(&d, st, cfg, now_ms, err)) != 0 ||
+        (rc = model_now(&m, &version, &d, st, &o, err)) != 0)
+        goto done;
+    if (!m.bayes) {
+        int need = m.min_train > 0 ? m.min_train : AIPM_PZ_MIN_TRAIN;
+
+        if (m.n_train < need)
+            rc = aipm_error_set(
+                err, AIPM_EINVALID,
+                "the value model needs at least %d shipped items with a "
+                "measured outcome to simulate (policies.models.min_trained), "
+                "and the backlog has %d; prioritize ranks by RICE until then",
+                need, m.n_train);
+        else /* enough rows, but the regression failed on them */
+            rc = aipm_error_set(
+                err, AIPM_EINVALID,
+                "the value model could not be fitted on the %d shipped items "
+                "with a measured outcome (collinear features); prioritize "
+                "ranks by RICE until it can",
+                m.n_train);
+        goto done;
+    }
+    in = calloc(1, sizeof(*in));
+    if (in == NULL || (in->items = calloc((size_t)(d.n_items ? d.n_items : 1),
+                                          sizeof(*in->items))) == NULL) {
+        rc = aipm_error_set(err, AIPM_ENOMEM, "out of memory");
+        goto done;
+    }
+    /* aipm_blr's chol is row-major with row stride p, as the simulator's */
+    in->p = PZ_P;
+    memcpy(in->mn, m.blr.mn, sizeof(in->mn));
+    memcpy(in->chol, m.blr.chol, sizeof(in->chol));
+    in->an = m.blr.an;
+    in->bn = m.blr.bn;
+    in->version = version;
+    model_name(in->model, sizeof(in->model), version, &m);
+    in->n_train = m.n_train;
+    for (i = 0; i < d.n_items; i++) {
+        const pz_item *it = &d.items[i];
+        aipm_pz_sim_item *s = &in->items[in->n_items++];
+
+        s->id = strdup(it->id);
+        s->title = strdup(it->title);
+        s->status = strdup(it->status);
+        s->area = it->area[0] ? strdup(it->area) : NULL;
+        if (!s->id || !s->title || !s->status || (it->area[0] && !s->area)) {
+            rc = aipm_error_set(err, AIPM_ENOMEM, "out of memory");
+            goto done;
+        }
+        pz_features(it, s->x);
+        pz_standardize(&m, s->x);
+        s->effort = it->effort; /* pz_load: none is 1, in [0.05, 1000] */
+        s->open = is_candidate(it);
+    }
+    *out = in;
+    in = NULL;
+done:
+    aipm_pz_sim_inputs_free(in);
     pz_model_free(&m);
     pz_free(&d);
     return rc;

@@ -68,13 +68,7 @@ void aipm_draws_summarize(aipm_draw_summary *out, double *x, int n,
 /* The k-th smallest of x[0..n) (0-based), reordering x (quickselect). */
 double aipm_select(double *x, int n, int k);
 
-/* The 0/1 knapsack: choose items (weights in integral units, values)
- * maximising the total value within capacity; chosen[i] = 1 for a chosen
- * item. Items with value <= 0 or weight > capacity are never chosen.
- * Exact, by dynamic programming over capacities (O(n * capacity) time and
- * bits). Returns the best total value, or NAN when out of memory. */
-double aipm_knapsack(const int *weight, const double *value, int n,
-                     int capacity, unsigned char *chosen);
+/* aipm_knapsack: in prioritize.h (the planner of simulate uses it). */
 
 /* ---- signals.c ---- */
 

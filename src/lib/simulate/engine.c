@@ -239,14 +239,20 @@ static int check_problem(const aipm_sim_problem *pb, size_t n_draws,
                                   "NaN",
                                   s, sc->capacity);
     }
-    /* every stream once */
+    /* every stream once, but items may share one (variants of an item
+     * under different assumptions draw the same noise) */
     streams = malloc((1 + pb->n_items + pb->n_shared) * sizeof(*streams));
     if (streams == NULL)
         return aipm_error_set(err, AIPM_ENOMEM, "out of memory");
-    if (po != NULL)
-        streams[n_streams++] = po->stream;
     for (i = 0; i < pb->n_items; i++)
         streams[n_streams++] = pb->items[i].stream;
+    qsort(streams, n_streams, sizeof(*streams), cmp_u32);
+    for (i = 1, s = n_streams ? 1 : 0; i < n_streams; i++)
+        if (streams[i] != streams[s - 1])
+            streams[s++] = streams[i];
+    n_streams = s;
+    if (po != NULL)
+        streams[n_streams++] = po->stream;
     for (i = 0; i < pb->n_shared; i++)
         streams[n_streams++] = pb->shared[i].stream;
     qsort(streams, n_streams, sizeof(*streams), cmp_u32);
@@ -662,6 +668,38 @@ void aipm_sim_result_free(aipm_sim_result *r)
     free(r);
 }
 
+int aipm_sim_result_new(aipm_sim_result **out, size_t n_scenarios,
+                        size_t n_draws, uint64_t seed, aipm_error *err)
+{
+    aipm_sim_result *r;
+    size_t s;
+
+    *out = NULL;
+    if (n_scenarios == 0 || n_draws == 0 ||
+        n_draws > SIZE_MAX / sizeof(double) / n_scenarios)
+        return aipm_error_set(err, AIPM_EINVALID,
+                              "%zu scenarios x %zu draws: none or too many",
+                              n_scenarios, n_draws);
+    r = calloc(1, sizeof(*r));
+    if (r == NULL ||
+        (r->draws = calloc(n_scenarios, sizeof(*r->draws))) == NULL ||
+        (r->draws[0] = alloc_draws(n_scenarios * n_draws * sizeof(double))) ==
+            NULL ||
+        (r->effort_mean = calloc(n_scenarios, sizeof(double))) == NULL ||
+        (r->p_over = calloc(n_scenarios, sizeof(double))) == NULL ||
+        (r->shortfall_mean = calloc(n_scenarios, sizeof(double))) == NULL) {
+        aipm_sim_result_free(r);
+        return aipm_error_set(err, AIPM_ENOMEM, "out of memory");
+    }
+    r->n_scenarios = n_scenarios;
+    r->n_draws = n_draws;
+    r->seed = seed;
+    for (s = 1; s < n_scenarios; s++)
+        r->draws[s] = r->draws[0] + s * n_draws;
+    *out = r;
+    return AIPM_OK;
+}
+
 int aipm_sim_run(aipm_sim_result **out, const aipm_sim_problem *problem,
                  size_t n_draws, uint64_t seed, int n_threads, aipm_error *err)
 {
@@ -687,23 +725,10 @@ int aipm_sim_run(aipm_sim_result **out, const aipm_sim_problem *problem,
                               "%zu scenarios x %zu draws is too many", n_scen,
                               n_draws);
     rc = plan_init(&pl, problem, n_draws, seed, err);
+    if (rc == AIPM_OK)
+        rc = aipm_sim_result_new(&r, n_scen, n_draws, seed, err);
     if (rc != AIPM_OK)
         goto done;
-    r = calloc(1, sizeof(*r));
-    if (r == NULL || (r->draws = calloc(n_scen, sizeof(*r->draws))) == NULL ||
-        (r->draws[0] = alloc_draws(n_scen * n_draws * sizeof(double))) ==
-            NULL ||
-        (r->effort_mean = calloc(n_scen, sizeof(double))) == NULL ||
-        (r->p_over = calloc(n_scen, sizeof(double))) == NULL ||
-        (r->shortfall_mean = calloc(n_scen, sizeof(double))) == NULL) {
-        rc = aipm_error_set(err, AIPM_ENOMEM, "out of memory");
-        goto done;
-    }
-    r->n_scenarios = n_scen;
-    r->n_draws = n_draws;
-    r->seed = seed;
-    for (s = 1; s < n_scen; s++)
-        r->draws[s] = r->draws[0] + s * n_draws;
     pl.draws = r->draws;
     rc = aipm_sim_parallel(pl.n_blocks, n_threads, run_blocks, &pl, err);
     if (rc != AIPM_OK)

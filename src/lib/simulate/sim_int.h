@@ -16,4 +16,19 @@
 #define CLONES
 #endif
 
+#include "aipm/prioritize.h"
+#include "aipm/sim_run.h"
+#include "aipm/simulate.h"
+
+/* run.c: the scenarios of f simulated as aipm_simulate does, without the
+ * paths, the sensitivity, the JSON or a record: each scenario's summary
+ * into sum[] and, when beats is not NULL, P(a beats b) into
+ * beats[a * n + b]. vin: the value model's inputs, already loaded (the
+ * caller's; NULL loads them). For the planner, which simulates many
+ * candidate plans against one model. */
+int sim_evaluate(aipm_sim_summary *sum, double *beats, aipm_store *st,
+                 const aipm_config *cfg, const aipm_scenario_file *f,
+                 const aipm_simulate_opts *o, aipm_pz_sim_inputs *vin,
+                 aipm_error *err);
+
 #endif

@@ -1,0 +1,1612 @@
+/* run.c - `aipm simulate FILE`: the scenario file against the workspace's
+ * models, the Monte Carlo, the summaries, the sensitivity, the
+ * recommendation and its decision record (sim_run.h, docs/scenarios.md).
+ *
+ * The models come from the analyses' typed operations: the value model
+ * from prioritize (aipm_pz_sim_inputs), a KPI's weekly values from the
+ * KPI report (aipm_kpi_series_get), an experiment's lift posterior from
+ * its analysis (aipm_experiment_lift). The draws are sim_engine.h's for
+ * the value objective and this file's own for a KPI; both place every
+ * random number by its draw index, so the result is the same for any
+ * thread count, and scenarios share what they have in common.
+ */
+#include "aipm/sim_run.h"
+#include "aipm/decision.h"
+#include "aipm/experiment.h"
+#include "aipm/kpi.h"
+#include "aipm/prioritize.h"
+#include "aipm/sim_engine.h"
+#include "aipm/simulate.h"
+#include "aipm/yaml_strict.h"
+#include "simulate/sim_int.h"
+
+#include <gsl/gsl_cdf.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define DAY_MS 86400000LL
+#define MIN_KPI_WEEKS 4
+#define SENS_BINS 20
+#define MAX_GRID 365 /* days a KPI path is evaluated on, at most */
+
+enum { OBJ_VALUE, OBJ_KPI };
+
+/* An experiment variation whose lift enters the KPI. */
+typedef struct lift_in {
+    const char *experiment, *variation;
+    aipm_experiment_lift post;
+    uint32_t stream;
+} lift_in;
+
+/* An engine item: a backlog item, under one scenario's assumptions
+ * (variants of one item share its stream, so its draws). */
+typedef struct item_in {
+    int bl;          /* index into the value inputs' items */
+    int value_fixed; /* the scenario's assumption */
+    double value;
+    int effort_fixed;
+    double effort;
+} item_in;
+
+typedef struct sim {
+    const aipm_scenario_file *f;
+    const aipm_config *cfg;
+    const aipm_simulate_opts *o;
+    int kind;
+    int horizon;
+    size_t n_scen, n_draws, n_path, n_sens;
+    int n_points; /* of the KPI path */
+    int points[AIPM_SIMULATE_PATH_POINTS];
+    json_t *warnings;     /* of strings */
+    json_t **assumptions; /* per scenario, of strings */
+    /* the value objective */
+    aipm_pz_sim_inputs *vin;
+    int vin_borrowed; /* the caller's: not freed */
+    item_in *items;
+    size_t n_items, cap_items;
+    double *weight;  /* n_scen x n_items */
+    double *ship;    /* n_scen x n_items: ship day, -1 not built */
+    double *planned; /* per scenario: person-weeks of its estimates */
+    aipm_sim_posterior post;
+    aipm_sim_item *eitems;
+    /* a KPI objective */
+    const aipm_kpi *kpi;
+    int share;           /* a share: between 0 and 1 */
+    int down;            /* lower is better */
+    double level, slope; /* at now, per day */
+    double chol[3];      /* of their covariance: l11, l21, l22 */
+    double sigma;        /* residual sd of the weekly values */
+    int n_weeks;
+    uint32_t s_level, s_slope;
+    lift_in *lifts;
+    int n_lifts;
+    double *coef; /* n_scen x n_lifts: 1 shipped */
+    int *has_growth;
+    double *growth; /* per scenario: market_growth */
+    /* the draws */
+    aipm_sim_result *res;
+    double *path; /* n_scen x n_points x n_path */
+} sim;
+
+void aipm_simulate_opts_init(aipm_simulate_opts *o)
+{
+    memset(o, 0, sizeof(*o));
+    o->draws = AIPM_SIMULATE_DEFAULT_DRAWS;
+    o->seed = 1;
+    o->threads = 1;
+}
+
+/* ---- streams ---- */
+
+/* An input's stream: FNV-1a of its kind and name, above the 16 streams
+ * kept for the future; a taken stream moves to the next free one (in the
+ * order inputs are met, which is the file's). */
+static uint32_t stream_for(uint32_t *used, size_t *n_used, const char *kind,
+                           const char *name)
+{
+    uint32_t h = 2166136261u;
+    const unsigned char *p;
+    size_t i;
+
+    for (p = (const unsigned char *)kind; *p; p++)
+        h = (h ^ *p) * 16777619u;
+    h = (h ^ ':') * 16777619u;
+    for (p = (const unsigned char *)name; *p; p++)
+        h = (h ^ *p) * 16777619u;
+    if (h < 16)
+        h += 16;
+again:
+    for (i = 0; i < *n_used; i++)
+        if (used[i] == h) {
+            h = h == UINT32_MAX ? 16 : h + 1;
+            goto again;
+        }
+    used[(*n_used)++] = h;
+    return h;
+}
+
+/* ---- the sensitivity estimator ---- */
+
+double aipm_sim_first_order(const double *y, const double *u, size_t n,
+                            int n_bins, double *low, double *high)
+{
+    double mean = 0, var = 0, between = 0, noise = 0, lo = 0, hi = 0;
+    double *sum, *sq;
+    size_t *cnt, k, n_lo = 0, n_hi = 0;
+    int b;
+
+    if (low)
+        *low = NAN;
+    if (high)
+        *high = NAN;
+    if (n_bins < 2 || n < 2 * (size_t)n_bins)
+        return NAN;
+    sum = calloc((size_t)n_bins, sizeof(*sum));
+    sq = calloc((size_t)n_bins, sizeof(*sq));
+    cnt = calloc((size_t)n_bins, sizeof(*cnt));
+    if (!sum || !sq || !cnt) {
+        free(sum), free(sq), free(cnt);
+        return NAN;
+    }
+    for (k = 0; k < n; k++)
+        mean += y[k];
+    mean /= (double)n;
+    for (k = 0; k < n; k++) {
+        double d = y[k] - mean;
+
+        b = (int)(u[k] * n_bins);
+        b = b < 0 ? 0 : b >= n_bins ? n_bins - 1 : b;
+        var += d * d;
+        sum[b] += d;
+        sq[b] += d * d;
+        cnt[b]++;
+        if (u[k] < 0.1)
+            lo += y[k], n_lo++;
+        else if (u[k] > 0.9)
+            hi += y[k], n_hi++;
+    }
+    var /= (double)n;
+    for (b = 0; b < n_bins; b++) {
+        double m, w;
+
+        if (cnt[b] < 2)
+            continue;
+        m = sum[b] / (double)cnt[b];
+        w = (double)cnt[b] / (double)n;
+        between += w * m * m;
+        /* the bin mean's own variance: its within variance over its size */
+        noise += w * (sq[b] / (double)cnt[b] - m * m) / (double)(cnt[b] - 1);
+    }
+    free(sum), free(sq), free(cnt);
+    if (low && n_lo)
+        *low = lo / (double)n_lo;
+    if (high && n_hi)
+        *high = hi / (double)n_hi;
+    if (!(var > 0))
+        return NAN;
+    between -= noise;
+    return between <= 0 ? 0 : between >= var ? 1 : between / var;
+}
+
+/* ---- errors that name the file's line ---- */
+
+static int bad(sim *S, int line, aipm_error *err, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static int bad(sim *S, int line, aipm_error *err, const char *fmt, ...)
+{
+    char msg[768];
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    return aipm_error_set(err, AIPM_EINVALID, "%s:%d: %s", S->f->path, line,
+                          msg);
+}
+
+static void warn(sim *S, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+static void warn(sim *S, const char *fmt, ...)
+{
+    char msg[768];
+    va_list ap;
+    size_t i;
+    json_t *w;
+
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    json_array_foreach(S->warnings, i,
+                       w) if (strcmp(json_string_value(w), msg) == 0) return;
+    json_array_append_new(S->warnings, json_string(msg));
+}
+
+static void assume(sim *S, size_t s, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void assume(sim *S, size_t s, const char *fmt, ...)
+{
+    char msg[512];
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    json_array_append_new(S->assumptions[s], json_string(msg));
+}
+
+/* ---- checks against the workspace ---- */
+
+static int check_common(sim *S, aipm_error *err)
+{
+    const aipm_scenario_file *f = S->f;
+    int s, j, k;
+
+    for (s = 0; s < f->n_scenarios; s++) {
+        const aipm_scenario *sc = &f->scenarios[s];
+
+        for (j = 0; j < sc->n_rollouts; j++) {
+            const aipm_scenario_rollout *r = &sc->rollouts[j];
+
+            if (aipm_config_feature(S->cfg, r->feature) == NULL) {
+                const char *best = NULL;
+                int d = 3;
+
+                for (k = 0; k < S->cfg->n_catalog; k++)
+                    aipm_yaml_closer(r->feature, S->cfg->catalog[k].key, &best,
+                                     &d);
+                return bad(S, r->line, err,
+                           "rollouts: feature '%s' is not in the catalog of "
+                           "aipm.yaml%s%s%s",
+                           r->feature, best ? "; did you mean '" : "",
+                           best ? best : "", best ? "'?" : "");
+            }
+            warn(S,
+                 "rollouts do not enter objective '%s' yet: the rollout "
+                 "of %s is checked but not simulated",
+                 f->objective.kpi, r->feature);
+        }
+        for (j = 0; j < sc->n_experiments; j++) {
+            const aipm_scenario_experiment *x = &sc->experiments[j];
+            const aipm_experiment_def *e =
+                aipm_config_experiment(S->cfg, x->experiment);
+            int found = 0;
+
+            if (e == NULL) {
+                const char *best = NULL;
+                int d = 3;
+
+                for (k = 0; k < S->cfg->n_experiments; k++)
+                    aipm_yaml_closer(x->experiment, S->cfg->experiments[k].key,
+                                     &best, &d);
+                return bad(S, x->line, err,
+                           "experiments: '%s' is not an experiment of "
+                           "aipm.yaml%s%s%s",
+                           x->experiment, best ? "; did you mean '" : "",
+                           best ? best : "", best ? "'?" : "");
+            }
+            for (k = 0; k < e->n_variations; k++)
+                found |= strcmp(e->variations[k], x->ship) == 0;
+            if (!found) {
+                char list[256] = "";
+                size_t n = 0;
+
+                for (k = 0; k < e->n_variations && n < sizeof(list); k++)
+                    n += (size_t)snprintf(list + n, sizeof(list) - n, "%s%s",
+                                          k ? ", " : "", e->variations[k]);
+                return bad(S, x->line, err,
+                           "experiments: %s has no variation '%s' (it has "
+                           "%s)",
+                           x->experiment, x->ship, list);
+            }
+        }
+    }
+    if (f->has_budget)
+        warn(S,
+             "budget: no input has a cost yet, so the budget of %g is "
+             "not checked",
+             f->budget);
+    return AIPM_OK;
+}
+
+/* ---- the value objective ---- */
+
+static int find_item(const aipm_pz_sim_inputs *in, const char *id)
+{
+    int i;
+
+    for (i = 0; i < in->n_items; i++)
+        if (strcmp(in->items[i].id, id) == 0)
+            return i;
+    return -1;
+}
+
+static double lookup(const aipm_scenario_override *ov, int n, const char *id,
+                     int *found)
+{
+    int i;
+
+    for (i = 0; i < n; i++)
+        if (strcmp(ov[i].item, id) == 0) {
+            *found = 1;
+            return ov[i].value;
+        }
+    *found = 0;
+    return 0;
+}
+
+/* Backlog item bl as scenario sc builds it: its assumptions, if any. */
+static item_in item_as_built(const sim *S, const aipm_scenario *sc, int bl)
+{
+    const char *id = S->vin->items[bl].id;
+    item_in want;
+
+    memset(&want, 0, sizeof(want));
+    want.bl = bl;
+    want.value = lookup(sc->value, sc->n_value, id, &want.value_fixed);
+    want.effort = lookup(sc->effort, sc->n_effort, id, &want.effort_fixed);
+    if (!want.effort_fixed)
+        want.effort = S->vin->items[bl].effort;
+    return want;
+}
+
+/* The engine item for backlog item bl under these assumptions: an
+ * existing one when the same, else a new one. */
+static int item_slot(sim *S, const item_in *want, aipm_error *err)
+{
+    size_t i;
+
+    for (i = 0; i < S->n_items; i++) {
+        const item_in *it = &S->items[i];
+
+        if (it->bl == want->bl && it->value_fixed == want->value_fixed &&
+            it->effort_fixed == want->effort_fixed &&
+            (!it->value_fixed || it->value == want->value) &&
+            (!it->effort_fixed || it->effort == want->effort))
+            return (int)i;
+    }
+    if (S->n_items == S->cap_items) {
+        size_t cap = S->cap_items ? 2 * S->cap_items : 16;
+        item_in *p = realloc(S->items, cap * sizeof(*p));
+
+        if (p == NULL)
+            return aipm_error_set(err, AIPM_ENOMEM, "out of memory");
+        S->items = p;
+        S->cap_items = cap;
+    }
+    S->items[S->n_items] = *want;
+    return (int)S->n_items++;
+}
+
+static int setup_value(sim *S, aipm_store *st, aipm_error *err)
+{
+    const aipm_scenario_file *f = S->f;
+    double total = 0, rate = 0; /* person-weeks a day */
+    uint32_t *used = NULL;
+    size_t n_used = 0, s, i;
+    int j, rc;
+
+    if (S->vin == NULL &&
+        (rc = aipm_pz_sim_inputs_new(&S->vin, st, S->cfg, S->o->value_version,
+                                     S->o->now_ms, err)) != AIPM_OK)
+        return rc;
+    if (f->has_capacity) {
+        total = f->weeks_per_period * f->periods;
+        rate = total / S->horizon;
+    }
+    for (s = 0; s < S->n_scen; s++) {
+        const aipm_scenario *sc = &f->scenarios[s];
+
+        if (sc->n_experiments > 0)
+            warn(S, "experiments do not enter objective 'value' (the value "
+                    "model predicts items' usage, not experiments' lifts)");
+        if (sc->has_market_growth)
+            return bad(S, sc->line, err,
+                       "assume.market_growth: objective 'value' has no "
+                       "market trend to replace, so the assumption would do "
+                       "nothing; remove it");
+    }
+    /* the engine items, then the weights */
+    for (s = 0; s < S->n_scen; s++) {
+        const aipm_scenario *sc = &f->scenarios[s];
+
+        for (j = 0; j < sc->n_build; j++) {
+            int bl = find_item(S->vin, sc->build[j].id);
+            item_in want;
+
+            if (bl < 0) {
+                const char *best = NULL;
+                int d = 3, k;
+
+                for (k = 0; k < S->vin->n_items; k++)
+                    aipm_yaml_closer(sc->build[j].id, S->vin->items[k].id,
+                                     &best, &d);
+                return bad(S, sc->build[j].line, err,
+                           "build: item '%s' is not in the backlog%s%s%s",
+                           sc->build[j].id, best ? "; did you mean '" : "",
+                           best ? best : "", best ? "'?" : "");
+            }
+            if (!S->vin->items[bl].open) {
+                return bad(S, sc->build[j].line, err,
+                           "build: item '%s' is %s, not open (idea, planned "
+                           "or in_progress), so it cannot be built",
+                           sc->build[j].id, S->vin->items[bl].status);
+            }
+            want = item_as_built(S, sc, bl);
+            if (want.value_fixed)
+                assume(S, s, "value of %s = %g (replaces the value model)",
+                       sc->build[j].id, want.value);
+            if (want.effort_fixed)
+                assume(S, s,
+                       "effort of %s = %g person-weeks (replaces the "
+                       "estimate %g and its uncertainty)",
+                       sc->build[j].id, want.effort, S->vin->items[bl].effort);
+            if ((rc = item_slot(S, &want, err)) < 0)
+                return rc;
+        }
+    }
+    S->weight = calloc(S->n_scen * (S->n_items + 1), sizeof(double));
+    S->ship = malloc(S->n_scen * (S->n_items + 1) * sizeof(double));
+    S->planned = calloc(S->n_scen, sizeof(double));
+    S->eitems = calloc(S->n_items + 1, sizeof(*S->eitems));
+    used = malloc((S->n_items + 2) * sizeof(*used));
+    if (!S->weight || !S->ship || !S->planned || !S->eitems || !used) {
+        free(used);
+        return aipm_error_set(err, AIPM_ENOMEM, "out of memory");
+    }
+    for (i = 0; i < S->n_scen * (S->n_items + 1); i++)
+        S->ship[i] = -1;
+    /* the posterior's stream, then each backlog item's (shared by its
+     * variants) */
+    S->post.p = S->vin->p;
+    memcpy(S->post.mn, S->vin->mn, sizeof(double) * (size_t)S->vin->p);
+    memcpy(S->post.chol, S->vin->chol,
+           sizeof(double) * (size_t)(S->vin->p * S->vin->p));
+    S->post.an = S->vin->an;
+    S->post.bn = S->vin->bn;
+    S->post.stream = stream_for(used, &n_used, "value-model", "posterior");
+    for (i = 0; i < S->n_items; i++) {
+        const item_in *it = &S->items[i];
+        aipm_sim_item *e = &S->eitems[i];
+        size_t k;
+
+        memcpy(e->x, S->vin->items[it->bl].x,
+               sizeof(double) * (size_t)S->vin->p);
+        e->effort = it->effort;
+        e->value = it->value;
+        e->flags = (it->value_fixed ? AIPM_SIM_VALUE_FIXED : 0) |
+                   (it->effort_fixed ? AIPM_SIM_EFFORT_FIXED : 0);
+        for (k = 0; k < i; k++)
+            if (S->items[k].bl == it->bl)
+                break;
+        e->stream =
+            k < i ? S->eitems[k].stream
+                  : stream_for(used, &n_used, "item", S->vin->items[it->bl].id);
+    }
+    free(used);
+    /* ship days: built in order at the capacity's pace, or all at once */
+    for (s = 0; s < S->n_scen; s++) {
+        const aipm_scenario *sc = &f->scenarios[s];
+        double cum = 0;
+
+        for (j = 0; j < sc->n_build; j++) {
+            int bl = find_item(S->vin, sc->build[j].id);
+            item_in want;
+            double day;
+            size_t e;
+
+            want = item_as_built(S, sc, bl);
+            e = (size_t)item_slot(S, &want, err); /* found: no new slot */
+            cum += want.effort;
+            day = f->has_capacity ? ceil(cum / rate - 1e-9) : 0;
+            S->ship[s * S->n_items + e] = day;
+            S->weight[s * S->n_items + e] =
+                day >= S->horizon ? 0 : (S->horizon - day) / S->horizon;
+        }
+        S->planned[s] = cum;
+    }
+    return AIPM_OK;
+}
+
+static int run_value(sim *S, aipm_error *err)
+{
+    aipm_sim_scenario *sc = calloc(S->n_scen, sizeof(*sc));
+    aipm_sim_scenario *vs = NULL;
+    aipm_sim_problem pb;
+    aipm_sim_result *pr = NULL;
+    double *vw = NULL;
+    size_t s, i, q, k;
+    int p, rc;
+
+    if (sc == NULL)
+        return aipm_error_set(err, AIPM_ENOMEM, "out of memory");
+    for (s = 0; s < S->n_scen; s++) {
+        sc[s].weight = S->weight + s * S->n_items;
+        sc[s].capacity =
+            S->f->has_capacity ? S->f->weeks_per_period * S->f->periods : 0;
+    }
+    memset(&pb, 0, sizeof(pb));
+    pb.posterior = &S->post;
+    pb.items = S->eitems;
+    pb.n_items = S->n_items;
+    pb.effort_log_sd = AIPM_PZ_EFFORT_SIGMA;
+    pb.scenarios = sc;
+    pb.n_scenarios = S->n_scen;
+    rc = aipm_sim_run(&S->res, &pb, S->n_draws, S->o->seed, S->o->threads, err);
+    if (rc != AIPM_OK)
+        goto done;
+    /* the path: the value live at each point, over the first draws (the
+     * same draws: every number is placed by its index) */
+    q = (size_t)S->n_points;
+    if (q == 0)
+        goto done;
+    vs = calloc(S->n_scen * q, sizeof(*vs));
+    vw = calloc(S->n_scen * q * (S->n_items + 1), sizeof(double));
+    if (vs == NULL || vw == NULL) {
+        rc = aipm_error_set(err, AIPM_ENOMEM, "out of memory");
+        goto done;
+    }
+    for (s = 0; s < S->n_scen; s++)
+        for (p = 0; p < S->n_points; p++) {
+            double *w = vw + (s * q + (size_t)p) * S->n_items;
+
+            for (i = 0; i < S->n_items; i++) {
+                double day = S->ship[s * S->n_items + i];
+
+                w[i] = day >= 0 && day <= S->points[p] ? 1 : 0;
+            }
+            vs[s * q + (size_t)p].weight = w;
+        }
+    pb.scenarios = vs;
+    pb.n_scenarios = S->n_scen * q;
+    rc = aipm_sim_run(&pr, &pb, S->n_path, S->o->seed, S->o->threads, err);
+    if (rc != AIPM_OK)
+        goto done;
+    for (s = 0; s < S->n_scen * q; s++)
+        for (k = 0; k < S->n_path; k++)
+            S->path[s * S->n_path + k] = pr->draws[s][k];
+done:
+    aipm_sim_result_free(pr);
+    free(vw);
+    free(vs);
+    free(sc);
+    return rc;
+}
+
+/* ---- a KPI objective ---- */
+
+static int is_share(const aipm_metric *m)
+{
+    return m->type == AIPM_METRIC_CONVERSION ||
+           m->type == AIPM_METRIC_RETENTION || m->type == AIPM_METRIC_ADOPTION;
+}
+
+/* The KPI's level now and trend per day: least squares on its weekly
+ * values of the last AIPM_SIMULATE_KPI_WEEKS whole weeks, each at its
+ * middle day, with their covariance sigma^2 (X'X)^-1. */
+static int fit_kpi(sim *S, aipm_store *st, aipm_error *err)
+{
+    aipm_kpi_opts ko;
+    aipm_kpi_series ser;
+    int64_t now_day = S->o->now_ms / DAY_MS, last;
+    double sx = 0, sy = 0, sxx = 0, sxy = 0, rss = 0, n = 0, a, b, det, v11,
+           v12, v22, s2;
+    int i, rc;
+
+    /* the Sunday before this week's Monday (ISO weeks; day 0 a Thursday) */
+    last = now_day - (now_day + 3) % 7 - 1;
+    aipm_kpi_opts_init(&ko);
+    ko.period = AIPM_KPI_WEEK;
+    ko.to_ms = last * DAY_MS;
+    ko.from_ms = (last - 7 * AIPM_SIMULATE_KPI_WEEKS + 1) * DAY_MS;
+    rc = aipm_kpi_series_get(&ser, st, S->cfg, S->kpi->key, &ko, err);
+    if (rc != AIPM_OK)
+        return rc;
+    for (i = 0; i < ser.n; i++)
+        if (isfinite(ser.value[i])) {
+            double x = (double)(ser.start_ms[i] / DAY_MS + 3 - now_day);
+
+            sx += x, sy += ser.value[i], n++;
+        }
+    S->n_weeks = (int)n;
+    if (n < MIN_KPI_WEEKS) {
+        aipm_kpi_series_free(&ser);
+        return bad(S, S->f->objective.line, err,
+                   "objective.kpi: KPI '%s' has %d weekly values in the %d "
+                   "whole weeks before now; its trend needs at least %d",
+                   S->kpi->key, (int)n, AIPM_SIMULATE_KPI_WEEKS, MIN_KPI_WEEKS);
+    }
+    for (i = 0; i < ser.n; i++)
+        if (isfinite(ser.value[i])) {
+            double x = (double)(ser.start_ms[i] / DAY_MS + 3 - now_day) -
+                       sx / n,
+                   y = ser.value[i] - sy / n;
+
+            sxx += x * x, sxy += x * y;
+        }
+    b = sxx > 0 ? sxy / sxx : 0;
+    a = sy / n - b * (sx / n); /* at x = 0: now */
+    for (i = 0; i < ser.n; i++)
+        if (isfinite(ser.value[i])) {
+            double x = (double)(ser.start_ms[i] / DAY_MS + 3 - now_day),
+                   r = ser.value[i] - a - b * x;
+
+            rss += r * r;
+        }
+    aipm_kpi_series_free(&ser);
+    s2 = rss / (n - 2);
+    /* (X'X)^-1 for columns (1, x): [sum x^2, -sum x; -sum x, n] / det */
+    det = n * (sxx + sx * sx / n) - sx * sx;
+    if (!(det > 0))
+        return bad(S, S->f->objective.line, err,
+                   "objective.kpi: KPI '%s' has its weekly values on one "
+                   "day; no trend can be fitted",
+                   S->kpi->key);
+    v11 = s2 * (sxx + sx * sx / n) / det;
+    v12 = -s2 * sx / det;
+    v22 = s2 * n / det;
+    S->level = a;
+    S->slope = b;
+    S->sigma = sqrt(s2);
+    S->chol[0] = sqrt(v11);
+    S->chol[1] = S->chol[0] > 0 ? v12 / S->chol[0] : 0;
+    S->chol[2] = sqrt(fmax(0, v22 - S->chol[1] * S->chol[1]));
+    return AIPM_OK;
+}
+
+static int on_backlog_id(void *ctx, const aipm_backlog_text *r)
+{
+    int idx, added;
+
+    return aipm_strmap_put(ctx, r->id, strlen(r->id), &idx, &added);
+}
+
+/* Under a KPI the items are not simulated, but each must still be in the
+ * backlog: a misspelled id is an error whatever the objective. */
+static int check_items(sim *S, aipm_store *st, aipm_error *err)
+{
+    aipm_strmap ids;
+    int s, j, k, rc, any = 0;
+
+    for (s = 0; s < S->f->n_scenarios; s++)
+        any |= S->f->scenarios[s].n_build > 0;
+    if (!any)
+        return AIPM_OK;
+    aipm_strmap_init(&ids, INT32_MAX);
+    rc = aipm_store_backlog_texts(st, on_backlog_id, &ids, err);
+    for (s = 0; s < S->f->n_scenarios && rc == AIPM_OK; s++)
+        for (j = 0; j < S->f->scenarios[s].n_build && rc == AIPM_OK; j++) {
+            const aipm_scenario_item *it = &S->f->scenarios[s].build[j];
+            const char *best = NULL;
+            int d = 3;
+
+            if (aipm_strmap_find(&ids, it->id, strlen(it->id)) >= 0)
+                continue;
+            for (k = 0; k < ids.n_keys; k++)
+                aipm_yaml_closer(it->id, ids.keys[k], &best, &d);
+            rc = bad(S, it->line, err,
+                     "build: item '%s' is not in the backlog%s%s%s", it->id,
+                     best ? "; did you mean '" : "", best ? best : "",
+                     best ? "'?" : "");
+        }
+    aipm_strmap_free(&ids);
+    return rc == AIPM_ENOMEM ? aipm_error_set(err, rc, "out of memory") : rc;
+}
+
+static int setup_kpi(sim *S, aipm_store *st, aipm_error *err)
+{
+    const aipm_scenario_file *f = S->f;
+    const aipm_metric *m;
+    uint32_t used[8 + 2 * 1024];
+    size_t n_used = 0, s;
+    int i, j, rc, max_lifts = 0;
+
+    for (i = 0; i < S->cfg->n_kpis; i++)
+        if (strcmp(S->cfg->kpis[i].key, f->objective.kpi) == 0)
+            S->kpi = &S->cfg->kpis[i];
+    if (S->kpi == NULL) {
+        const char *best = NULL;
+        int d = 3;
+
+        for (i = 0; i < S->cfg->n_kpis; i++)
+            aipm_yaml_closer(f->objective.kpi, S->cfg->kpis[i].key, &best, &d);
+        return bad(S, f->objective.line, err,
+                   "objective.kpi: '%s' is not a KPI of aipm.yaml (kpis:), "
+                   "nor value or adopters:FEATURE%s%s%s",
+                   f->objective.kpi, best ? "; did you mean '" : "",
+                   best ? best : "", best ? "'?" : "");
+    }
+    m = aipm_config_metric(S->cfg, S->kpi->metric);
+    S->share = m != NULL && is_share(m);
+    S->down = S->kpi->direction_down;
+    if ((rc = check_items(S, st, err)) != AIPM_OK ||
+        (rc = fit_kpi(S, st, err)) != AIPM_OK)
+        return rc;
+    S->s_level = stream_for(used, &n_used, "kpi-level", S->kpi->key);
+    S->s_slope = stream_for(used, &n_used, "kpi-trend", S->kpi->key);
+    for (s = 0; s < S->n_scen; s++)
+        max_lifts += f->scenarios[s].n_experiments;
+    if (max_lifts > 1024)
+        return bad(S, f->scenarios[0].line, err,
+                   "experiments: %d decisions in the file; at most 1024",
+                   max_lifts);
+    S->lifts = calloc((size_t)max_lifts + 1, sizeof(*S->lifts));
+    S->coef = calloc(S->n_scen * ((size_t)max_lifts + 1), sizeof(double));
+    S->has_growth = calloc(S->n_scen, sizeof(int));
+    S->growth = calloc(S->n_scen, sizeof(double));
+    if (!S->lifts || !S->coef || !S->has_growth || !S->growth)
+        return aipm_error_set(err, AIPM_ENOMEM, "out of memory");
+    for (s = 0; s < S->n_scen; s++) {
+        const aipm_scenario *sc = &f->scenarios[s];
+
+        if (sc->n_build > 0)
+            warn(S,
+                 "build: backlog items do not enter objective '%s' (the "
+                 "value model predicts items' usage, not the KPI)",
+                 S->kpi->key);
+        if (sc->has_market_growth) {
+            S->has_growth[s] = 1;
+            S->growth[s] = sc->market_growth;
+            assume(S, s,
+                   "market growth of %g per 30 days (replaces the KPI's "
+                   "fitted trend)",
+                   sc->market_growth);
+        }
+        for (j = 0; j < sc->n_experiments; j++) {
+            const aipm_scenario_experiment *x = &sc->experiments[j];
+            const aipm_experiment_def *e =
+                aipm_config_experiment(S->cfg, x->experiment);
+            int k;
+
+            if (!aipm_experiment_measures(e, S->kpi->metric)) {
+                warn(S,
+                     "experiments: %s does not measure %s (the metric of "
+                     "KPI %s), so shipping %s does not enter the objective",
+                     x->experiment, S->kpi->metric, S->kpi->key, x->ship);
+                continue;
+            }
+            if (strcmp(e->variations[0], x->ship) == 0)
+                continue; /* the control: no change */
+            for (k = 0; k < S->n_lifts; k++)
+                if (strcmp(S->lifts[k].experiment, x->experiment) == 0 &&
+                    strcmp(S->lifts[k].variation, x->ship) == 0)
+                    break;
+            if (k == S->n_lifts) {
+                lift_in *L = &S->lifts[k];
+                char name[600];
+
+                rc = aipm_experiment_lift_get(
+                    &L->post, st, S->cfg, x->experiment, x->ship,
+                    S->kpi->metric, S->o->now_ms, err);
+                if (rc != AIPM_OK) {
+                    char why[sizeof(err->msg)];
+
+                    if (err == NULL || rc == AIPM_ENOMEM || rc == AIPM_EIO)
+                        return rc;
+                    snprintf(why, sizeof(why), "%s", err->msg);
+                    aipm_error_clear(err);
+                    return bad(S, x->line, err, "experiments: %s", why);
+                }
+                L->experiment = x->experiment;
+                L->variation = x->ship;
+                snprintf(name, sizeof(name), "%s/%s/%s", x->experiment, x->ship,
+                         S->kpi->metric);
+                L->stream = stream_for(used, &n_used, "lift", name);
+                S->n_lifts++;
+            }
+            S->coef[s * (size_t)max_lifts + (size_t)k] = 1;
+        }
+    }
+    /* compact the coefficients to n_lifts columns */
+    for (s = 0; s < S->n_scen; s++)
+        for (j = 0; j < S->n_lifts; j++)
+            S->coef[s * (size_t)S->n_lifts + (size_t)j] =
+                S->coef[s * (size_t)max_lifts + (size_t)j];
+    return AIPM_OK;
+}
+
+/* The KPI at day t of one draw: the trend (or the assumed growth) times
+ * the shipped lifts, kept in the KPI's range. */
+static double kpi_at(const sim *S, size_t s, double level, double slope,
+                     double factor, double t)
+{
+    double v = S->has_growth[s] ? level * pow(1 + S->growth[s], t / 30)
+                                : level + slope * t;
+
+    v *= factor;
+    if (v < 0)
+        v = 0;
+    if (S->share && v > 1)
+        v = 1;
+    return v;
+}
+
+typedef struct kpi_work {
+    sim *S;
+    int n_grid;
+    double *grid; /* the days the mean over the horizon is taken on */
+} kpi_work;
+
+static int kpi_block(void *ctx, size_t begin, size_t end, int thread,
+                     aipm_error *err)
+{
+    kpi_work *w = ctx;
+    sim *S = w->S;
+    size_t n = end - begin, k, s;
+    int j, g, rc, nl = S->n_lifts;
+    double *z = malloc((size_t)(2 + nl) * n * sizeof(double));
+
+    (void)thread;
+    if (z == NULL)
+        return aipm_error_set(err, AIPM_ENOMEM, "out of memory");
+    rc = aipm_sim_normals(z, n, S->o->seed, S->s_level, begin, err);
+    if (rc == AIPM_OK)
+        rc = aipm_sim_normals(z + n, n, S->o->seed, S->s_slope, begin, err);
+    for (j = 0; j < nl && rc == AIPM_OK; j++)
+        rc = aipm_sim_normals(z + (size_t)(2 + j) * n, n, S->o->seed,
+                              S->lifts[j].stream, begin, err);
+    if (rc != AIPM_OK) {
+        free(z);
+        return rc;
+    }
+    for (k = 0; k < n; k++) {
+        double level = S->level + S->chol[0] * z[k],
+               slope = S->slope + S->chol[1] * z[k] + S->chol[2] * z[n + k];
+
+        for (s = 0; s < S->n_scen; s++) {
+            double factor = 1, sum = 0;
+
+            for (j = 0; j < nl; j++)
+                if (S->coef[s * (size_t)nl + (size_t)j] != 0)
+                    factor *=
+                        1 + S->lifts[j].post.lift_rel +
+                        S->lifts[j].post.se_rel * z[(size_t)(2 + j) * n + k];
+            for (g = 0; g < w->n_grid; g++)
+                sum += kpi_at(S, s, level, slope, factor, w->grid[g]);
+            sum /= w->n_grid;
+            S->res->draws[s][begin + k] = S->down ? -sum : sum;
+            if (begin + k < S->n_path)
+                for (j = 0; j < S->n_points; j++)
+                    S->path[(s * (size_t)S->n_points + (size_t)j) * S->n_path +
+                            begin + k] =
+                        kpi_at(S, s, level, slope, factor, S->points[j]);
+        }
+    }
+    free(z);
+    return AIPM_OK;
+}
+
+static int run_kpi(sim *S, aipm_error *err)
+{
+    kpi_work w;
+    int g, rc;
+
+    w.S = S;
+    w.n_grid = S->horizon < MAX_GRID ? S->horizon : MAX_GRID;
+    w.grid = malloc((size_t)w.n_grid * sizeof(double));
+    if (w.grid == NULL)
+        return aipm_error_set(err, AIPM_ENOMEM, "out of memory");
+    for (g = 0; g < w.n_grid; g++)
+        w.grid[g] = w.n_grid == S->horizon
+                        ? g + 1
+                        : round((g + 1) * (double)S->horizon / w.n_grid);
+    rc = aipm_sim_result_new(&S->res, S->n_scen, S->n_draws, S->o->seed, err);
+    if (rc == AIPM_OK)
+        rc = aipm_sim_parallel(S->n_draws, S->o->threads, kpi_block, &w, err);
+    free(w.grid);
+    return rc;
+}
+
+/* ---- the sensitivity of one scenario ---- */
+
+static void add_input(json_t *arr, const char *input, const char *kind,
+                      double share, double low, double high, int down)
+{
+    json_array_append_new(
+        arr, json_pack("{s:s, s:s, s:f, s:f, s:f}", "input", input, "kind",
+                       kind, "share", isfinite(share) ? share : 0, "low",
+                       down ? -high : low, "high", down ? -low : high));
+}
+
+static int cmp_share(const void *a, const void *b)
+{
+    double x = json_real_value(json_object_get(*(json_t *const *)a, "share")),
+           y = json_real_value(json_object_get(*(json_t *const *)b, "share"));
+
+    return (x < y) - (x > y);
+}
+
+/* E[(e^X - 1)^+] for X ~ N(mu, sd^2): the value model's item value given
+ * the posterior draw. */
+static double value_given(double mu, double sd)
+{
+    if (!(sd > 0))
+        return mu > 0 ? expm1(mu) : 0;
+    return exp(mu + sd * sd / 2) * gsl_cdf_ugaussian_P((mu + sd * sd) / sd) -
+           gsl_cdf_ugaussian_P(mu / sd);
+}
+
+static json_t *sensitivity(sim *S, size_t r, aipm_error *err)
+{
+    size_t n = S->n_sens, k, i;
+    const double *y = S->res->draws[r];
+    double *u = malloc(n * sizeof(double)), *z = NULL, *cond = NULL;
+    json_t *arr = json_array(), *sorted, *out = NULL;
+    char name[600];
+    int j, rc = AIPM_OK;
+
+    if (u == NULL || arr == NULL) {
+        aipm_error_set(err, AIPM_ENOMEM, "out of memory");
+        goto done;
+    }
+    if (S->kind == OBJ_VALUE) {
+        int p = S->post.p, any = 0;
+        double *s2 = malloc(n * sizeof(double)), lo = 0, hi = 0, q[2],
+               probs[2] = {0.1, 0.9}, mean = 0, var_c = 0, var_y = 0, mc = 0;
+        size_t n_lo = 0, n_hi = 0;
+
+        z = malloc(n * (size_t)p * sizeof(double));
+        cond = calloc(n, sizeof(double));
+        if (s2 == NULL || z == NULL || cond == NULL) {
+            free(s2);
+            aipm_error_set(err, AIPM_ENOMEM, "out of memory");
+            goto done;
+        }
+        /* the posterior draw of each of the first n draws, as the engine
+         * makes it, and the scenario's value given it */
+        rc = aipm_sim_inv_gammas(s2, n, S->post.an, S->post.bn, S->o->seed,
+                                 S->post.stream, 0, err);
+        for (j = 0; j < p && rc == AIPM_OK; j++)
+            rc = aipm_sim_normals(z + (size_t)j * n, n, S->o->seed,
+                                  S->post.stream, (uint64_t)j << 56, err);
+        for (i = 0; i < S->n_items && rc == AIPM_OK; i++) {
+            const aipm_sim_item *e = &S->eitems[i];
+            double w = S->weight[r * S->n_items + i], m = 0,
+                   a[AIPM_SIM_MAX_P] = {0};
+            int l;
+
+            if (w == 0)
+                continue;
+            if (e->flags & AIPM_SIM_VALUE_FIXED) {
+                for (k = 0; k < n; k++)
+                    cond[k] += w * e->value;
+                continue;
+            }
+            any = 1;
+            for (j = 0; j < p; j++) {
+                m += e->x[j] * S->post.mn[j];
+                for (l = j; l < p; l++) /* a = L' x */
+                    a[j] += S->post.chol[l * p + j] * e->x[l];
+            }
+            for (k = 0; k < n; k++) {
+                double sd = sqrt(s2[k]), az = 0;
+
+                for (j = 0; j < p; j++)
+                    az += a[j] * z[(size_t)j * n + k];
+                cond[k] += w * value_given(m + sd * az, sd);
+            }
+        }
+        free(s2);
+        if (rc != AIPM_OK)
+            goto done;
+        if (any) {
+            for (k = 0; k < n; k++)
+                mean += y[k], mc += cond[k];
+            mean /= (double)n, mc /= (double)n;
+            for (k = 0; k < n; k++)
+                var_y += (y[k] - mean) * (y[k] - mean),
+                    var_c += (cond[k] - mc) * (cond[k] - mc);
+            if (aipm_sim_quantiles(q, cond, n, probs, 2, err) != AIPM_OK)
+                goto done;
+            for (k = 0; k < n; k++)
+                if (cond[k] < q[0])
+                    lo += y[k], n_lo++;
+                else if (cond[k] > q[1])
+                    hi += y[k], n_hi++;
+            add_input(arr,
+                      "the value model's coefficients (shared by every "
+                      "item)",
+                      "model", var_y > 0 ? fmin(1, var_c / var_y) : 0,
+                      n_lo ? lo / (double)n_lo : mean,
+                      n_hi ? hi / (double)n_hi : mean, 0);
+        }
+        for (i = 0; i < S->n_items && rc == AIPM_OK; i++) {
+            const aipm_sim_item *e = &S->eitems[i];
+            double l, h, share;
+
+            if (S->weight[r * S->n_items + i] == 0 ||
+                (e->flags & AIPM_SIM_VALUE_FIXED))
+                continue;
+            rc = aipm_sim_normals(u, n, S->o->seed, e->stream, 0, err);
+            for (k = 0; k < n; k++)
+                u[k] = gsl_cdf_ugaussian_P(u[k]);
+            share = aipm_sim_first_order(y, u, n, SENS_BINS, &l, &h);
+            snprintf(name, sizeof(name), "value of %s (its own uncertainty)",
+                     S->vin->items[S->items[i].bl].id);
+            add_input(arr, name, "item", share, l, h, 0);
+        }
+    } else {
+        double l, h, share;
+        size_t b;
+
+        z = malloc(2 * n * sizeof(double));
+        if (z == NULL) {
+            aipm_error_set(err, AIPM_ENOMEM, "out of memory");
+            goto done;
+        }
+        rc = aipm_sim_normals(z, n, S->o->seed, S->s_level, 0, err);
+        if (rc == AIPM_OK)
+            rc = aipm_sim_normals(z + n, n, S->o->seed, S->s_slope, 0, err);
+        for (b = 0; b < 2 && rc == AIPM_OK; b++) {
+            if (b == 1 && S->has_growth[r])
+                continue; /* the assumption replaced the trend */
+            for (k = 0; k < n; k++)
+                u[k] = gsl_cdf_ugaussian_P(z[b * n + k]);
+            share = aipm_sim_first_order(y, u, n, SENS_BINS, &l, &h);
+            snprintf(name, sizeof(name), "%s %s", S->kpi->key,
+                     b == 0 ? "level now" : "trend (beyond the level's)");
+            add_input(arr, name, b == 0 ? "kpi_level" : "kpi_trend", share, l,
+                      h, S->down);
+        }
+        for (j = 0; j < S->n_lifts && rc == AIPM_OK; j++) {
+            if (S->coef[r * (size_t)S->n_lifts + (size_t)j] == 0)
+                continue;
+            rc = aipm_sim_normals(u, n, S->o->seed, S->lifts[j].stream, 0, err);
+            for (k = 0; k < n; k++)
+                u[k] = gsl_cdf_ugaussian_P(u[k]);
+            share = aipm_sim_first_order(y, u, n, SENS_BINS, &l, &h);
+            snprintf(name, sizeof(name), "lift of %s %s on %s",
+                     S->lifts[j].experiment, S->lifts[j].variation,
+                     S->kpi->metric);
+            add_input(arr, name, "experiment", share, l, h, S->down);
+        }
+    }
+    if (rc != AIPM_OK)
+        goto done;
+    {
+        size_t na = json_array_size(arr);
+        json_t **v = malloc((na + 1) * sizeof(*v));
+
+        if (v == NULL) {
+            aipm_error_set(err, AIPM_ENOMEM, "out of memory");
+            goto done;
+        }
+        for (i = 0; i < na; i++)
+            v[i] = json_array_get(arr, i);
+        qsort(v, na, sizeof(*v), cmp_share);
+        sorted = json_array();
+        for (i = 0; i < na; i++)
+            json_array_append(sorted, v[i]);
+        free(v);
+    }
+    out = json_pack(
+        "{s:s, s:s, s:I, s:o}", "scenario", S->f->scenarios[r].name, "method",
+        "first-order variance shares (Sobol main effects) from the draws: "
+        "the variance of the objective's mean given the input, over the "
+        "objective's variance; an item's own noise and a KPI input by "
+        "conditional means over 20 equal-probability bins of the input, "
+        "less the bins' sampling noise; the value model's coefficients "
+        "exactly, from each draw's expected value given its coefficients. "
+        "low and high: the objective's mean when the input is in its lowest "
+        "and highest tenth",
+        "draws", (json_int_t)n, "inputs", sorted);
+done:
+    json_decref(arr);
+    free(u);
+    free(z);
+    free(cond);
+    return out;
+}
+
+/* ---- the output ---- */
+
+static double unflip(const sim *S, double x)
+{
+    return S->down ? -x : x;
+}
+
+static json_t *path_json(sim *S, size_t s, aipm_error *err)
+{
+    json_t *arr = json_array();
+    double probs[3] = {0.1, 0.5, 0.9}, q[3];
+    int j;
+
+    for (j = 0; j < S->n_points && arr; j++) {
+        const double *d =
+            S->path + (s * (size_t)S->n_points + (size_t)j) * S->n_path;
+        char date[32];
+        double mean = 0;
+        size_t k;
+
+        if (aipm_sim_quantiles(q, d, S->n_path, probs, 3, err) != AIPM_OK) {
+            json_decref(arr);
+            return NULL;
+        }
+        for (k = 0; k < S->n_path; k++)
+            mean += d[k];
+        aipm_time_format(date, (S->o->now_ms / DAY_MS + S->points[j]) * DAY_MS);
+        date[10] = '\0';
+        json_array_append_new(arr,
+                              json_pack("{s:i, s:s, s:f, s:f, s:f, s:f}", "day",
+                                        S->points[j], "date", date, "mean",
+                                        mean / (double)S->n_path, "p10", q[0],
+                                        "p50", q[1], "p90", q[2]));
+    }
+    return arr;
+}
+
+static double risk_adjusted(const sim *S, const aipm_sim_summary *m)
+{
+    return m->mean - S->f->risk_aversion * (m->mean - m->cvar);
+}
+
+static int feasible(const sim *S, size_t s)
+{
+    return S->kind != OBJ_VALUE || !S->f->has_capacity ||
+           S->planned[s] <= S->f->weeks_per_period * S->f->periods + 1e-9;
+}
+
+static json_t *scenario_json(sim *S, size_t s, aipm_error *err)
+{
+    const aipm_sim_summary *m = &S->res->summary[s];
+    const aipm_scenario *sc = &S->f->scenarios[s];
+    json_t *o, *path = path_json(S, s, err);
+    double p10 = S->down ? -m->p90 : m->p10, p90 = S->down ? -m->p10 : m->p90;
+
+    if (path == NULL)
+        return NULL;
+    o = json_pack("{s:s, s:s?, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:b, s:O, "
+                  "s:o}",
+                  "name", sc->name, "description", sc->description, "mean",
+                  unflip(S, m->mean), "p10", p10, "p50", unflip(S, m->p50),
+                  "p90", p90, "cvar", unflip(S, m->cvar), "risk_adjusted",
+                  unflip(S, risk_adjusted(S, m)), "p_loss", S->res->p_loss[s],
+                  "feasible", feasible(S, s), "assumptions", S->assumptions[s],
+                  "path", path);
+    if (o && S->kind == OBJ_VALUE) {
+        json_t *items = json_array(), *late = json_array();
+        size_t i;
+
+        for (i = 0; i < S->n_items; i++) {
+            double day = S->ship[s * S->n_items + i];
+
+            if (day < 0)
+                continue;
+            json_array_append_new(
+                items, json_pack("{s:s, s:f, s:f, s:b}", "id",
+                                 S->vin->items[S->items[i].bl].id, "effort",
+                                 S->items[i].effort, "ship_day", day, "live",
+                                 day < S->horizon));
+            if (day >= S->horizon)
+                json_array_append_new(
+                    late, json_string(S->vin->items[S->items[i].bl].id));
+        }
+        json_object_set_new(o, "items", items);
+        json_object_set_new(o, "not_live", late);
+        if (S->f->has_capacity)
+            json_object_set_new(
+                o, "capacity",
+                json_pack("{s:f, s:f, s:f, s:f, s:f}", "available_weeks",
+                          S->f->weeks_per_period * S->f->periods,
+                          "planned_weeks", S->planned[s], "effort_mean",
+                          S->res->effort_mean[s], "p_over", S->res->p_over[s],
+                          "shortfall_mean", S->res->shortfall_mean[s]));
+    }
+    return o;
+}
+
+/* A share in words: whole percent, but never a rounded 0% or 100% for a
+ * share that is not. */
+static const char *pct(char *buf, double p)
+{
+    if (p > 0 && p < 0.005)
+        snprintf(buf, 16, "under 1%%");
+    else if (p < 1 && p > 0.995)
+        snprintf(buf, 16, "over 99%%");
+    else
+        snprintf(buf, 16, "%.0f%%", 100 * p);
+    return buf;
+}
+
+/* The recommendation: the feasible scenario with the highest
+ * risk-adjusted objective, with its reasons. */
+static json_t *recommend(sim *S, size_t *best_out, const json_t *sens)
+{
+    const aipm_sim_summary *sm = S->res->summary;
+    size_t s, best = SIZE_MAX, second = SIZE_MAX, n = S->n_scen,
+              base = S->res->baseline;
+    json_t *reasons = json_array();
+    char buf[768], a[16], b[16];
+    int any_feasible = 0;
+
+    for (s = 0; s < n; s++)
+        any_feasible |= feasible(S, s);
+    for (s = 0; s < n; s++) {
+        if (any_feasible && !feasible(S, s))
+            continue;
+        if (best == SIZE_MAX ||
+            risk_adjusted(S, &sm[s]) > risk_adjusted(S, &sm[best])) {
+            second = best;
+            best = s;
+        } else if (second == SIZE_MAX ||
+                   risk_adjusted(S, &sm[s]) > risk_adjusted(S, &sm[second]))
+            second = s;
+    }
+    *best_out = best;
+    snprintf(buf, sizeof(buf),
+             "%s has the best risk-adjusted %s: %.4g (mean %.4g, mean of "
+             "the worst %s of draws %.4g, risk aversion %g)",
+             S->f->scenarios[best].name, S->f->objective.kpi,
+             unflip(S, risk_adjusted(S, &sm[best])), unflip(S, sm[best].mean),
+             pct(a, S->f->tail), unflip(S, sm[best].cvar), S->f->risk_aversion);
+    json_array_append_new(reasons, json_string(buf));
+    if (best != base) {
+        snprintf(buf, sizeof(buf),
+                 "it beats the baseline %s in %s of draws and falls below "
+                 "it in %s",
+                 S->f->scenarios[base].name,
+                 pct(a, S->res->beats[best * n + base]),
+                 pct(b, S->res->p_loss[best]));
+        json_array_append_new(reasons, json_string(buf));
+    } else
+        json_array_append_new(reasons,
+                              json_string("it is the baseline: no other "
+                                          "scenario does better once risk "
+                                          "is counted"));
+    if (second != SIZE_MAX) {
+        snprintf(buf, sizeof(buf),
+                 "the runner-up %s scores %.4g; %s beats it in %s of draws",
+                 S->f->scenarios[second].name,
+                 unflip(S, risk_adjusted(S, &sm[second])),
+                 S->f->scenarios[best].name,
+                 pct(a, S->res->beats[best * n + second]));
+        json_array_append_new(reasons, json_string(buf));
+    }
+    for (s = 0; s < n; s++)
+        if (any_feasible && !feasible(S, s)) {
+            snprintf(buf, sizeof(buf),
+                     "%s was not eligible: its estimates need %.3g "
+                     "person-weeks and the capacity is %.3g",
+                     S->f->scenarios[s].name, S->planned[s],
+                     S->f->weeks_per_period * S->f->periods);
+            json_array_append_new(reasons, json_string(buf));
+        }
+    if (!any_feasible)
+        json_array_append_new(
+            reasons, json_string("no scenario fits the capacity: the "
+                                 "recommendation is among all of them"));
+    if (S->kind == OBJ_VALUE && S->f->has_capacity &&
+        S->res->p_over[best] > 0) {
+        snprintf(buf, sizeof(buf),
+                 "its effort runs over the capacity in %s of draws",
+                 pct(a, S->res->p_over[best]));
+        json_array_append_new(reasons, json_string(buf));
+    }
+    {
+        json_t *top = json_array_get(json_object_get(sens, "inputs"), 0);
+
+        if (top != NULL) {
+            snprintf(buf, sizeof(buf),
+                     "its largest source of uncertainty: %s (%s of the "
+                     "variance)",
+                     json_string_value(json_object_get(top, "input")),
+                     pct(a, json_real_value(json_object_get(top, "share"))));
+            json_array_append_new(reasons, json_string(buf));
+        }
+    }
+    if (json_array_size(S->assumptions[best]) > 0) {
+        snprintf(buf, sizeof(buf),
+                 "it rests on %zu assumption%s of the PM (listed with the "
+                 "scenario)",
+                 json_array_size(S->assumptions[best]),
+                 json_array_size(S->assumptions[best]) == 1 ? "" : "s");
+        json_array_append_new(reasons, json_string(buf));
+    }
+    return json_pack("{s:s, s:f, s:o}", "scenario", S->f->scenarios[best].name,
+                     "risk_adjusted", unflip(S, risk_adjusted(S, &sm[best])),
+                     "reasons", reasons);
+}
+
+static json_t *models_json(const sim *S)
+{
+    json_t *m = json_object(), *ex = json_array();
+    int j;
+
+    if (S->kind == OBJ_VALUE)
+        json_object_set_new(
+            m, "value",
+            json_pack("{s:s, s:o, s:i, s:f}", "model", S->vin->model, "version",
+                      S->vin->version > 0 ? json_integer(S->vin->version)
+                                          : json_null(),
+                      "trained_on", S->vin->n_train, "effort_log_sd",
+                      AIPM_PZ_EFFORT_SIGMA));
+    else
+        json_object_set_new(
+            m, "kpi",
+            json_pack(
+                "{s:s, s:s, s:s, s:f, s:f, s:f, s:f, s:f, s:i}", "key",
+                S->kpi->key, "metric", S->kpi->metric, "model",
+                "linear trend of the weekly values (least squares)", "level",
+                S->level, "trend_per_30_days", 30 * S->slope, "level_sd",
+                S->chol[0], "trend_sd_per_30_days",
+                30 * sqrt(S->chol[1] * S->chol[1] + S->chol[2] * S->chol[2]),
+                "residual_sd", S->sigma, "weeks", S->n_weeks));
+    for (j = 0; j < S->n_lifts; j++)
+        json_array_append_new(
+            ex, json_pack("{s:s, s:s, s:s, s:s, s:f, s:f, s:I, s:I}",
+                          "experiment", S->lifts[j].experiment, "variation",
+                          S->lifts[j].variation, "metric", S->kpi->metric,
+                          "posterior", "normal (flat prior)", "lift_rel",
+                          S->lifts[j].post.lift_rel, "se_rel",
+                          S->lifts[j].post.se_rel, "units_control",
+                          (json_int_t)S->lifts[j].post.units_control,
+                          "units_variation",
+                          (json_int_t)S->lifts[j].post.units_variation));
+    json_object_set_new(m, "experiments", ex);
+    return m;
+}
+
+static void sim_free(sim *S)
+{
+    size_t s;
+
+    if (!S->vin_borrowed)
+        aipm_pz_sim_inputs_free(S->vin);
+    free(S->items);
+    free(S->weight);
+    free(S->ship);
+    free(S->planned);
+    free(S->eitems);
+    free(S->lifts);
+    free(S->coef);
+    free(S->has_growth);
+    free(S->growth);
+    aipm_sim_result_free(S->res);
+    free(S->path);
+    for (s = 0; S->assumptions && s < S->n_scen; s++)
+        json_decref(S->assumptions[s]);
+    free(S->assumptions);
+    json_decref(S->warnings);
+}
+
+static int record(sim *S, aipm_store *st, json_t *doc, const char *sha,
+                  const char *decision, const char *rationale, aipm_error *err)
+{
+    static const char *const value_inputs[] = {"backlog", "feedback", "events",
+                                               "signals", NULL};
+    static const char *const kpi_inputs[] = {"events", NULL};
+    aipm_decision_spec spec;
+    char *canon = NULL, id[37], model[256];
+    json_t *params, *scen;
+    int rc;
+
+    if ((rc = aipm_scenario_file_json(&canon, NULL, S->f, err)) != AIPM_OK)
+        return rc;
+    scen = json_loads(canon, 0, NULL);
+    free(canon);
+    params =
+        json_pack("{s:o, s:s, s:I, s:I, s:o}", "scenario", scen,
+                  "scenario_sha256", sha, "draws", (json_int_t)S->n_draws,
+                  "seed", (json_int_t)S->o->seed, "value_model_version",
+                  S->vin && S->vin->version > 0 ? json_integer(S->vin->version)
+                                                : json_null());
+    if (params == NULL)
+        return aipm_error_set(err, AIPM_ENOMEM, "out of memory");
+    if (S->kind == OBJ_VALUE)
+        snprintf(model, sizeof(model), "%s", S->vin->model);
+    else
+        snprintf(model, sizeof(model),
+                 "kpi linear trend + experiment posteriors (%d)", S->n_lifts);
+    memset(&spec, 0, sizeof(spec));
+    spec.kind = "simulate";
+    spec.subject = S->o->subject ? S->o->subject : S->f->objective.kpi;
+    spec.decision = decision;
+    spec.doc = doc;
+    spec.params = params;
+    spec.datasets = S->kind == OBJ_VALUE ? value_inputs : kpi_inputs;
+    spec.model = model;
+    spec.rationale = rationale;
+    spec.confidence = NAN;
+    spec.config = S->cfg;
+    rc = aipm_decision_record(st, &spec, S->o->now_ms, S->o->checkpoint, id,
+                              err);
+    json_decref(params);
+    if (rc == AIPM_OK)
+        json_object_set_new(doc, "decision_id", json_string(id));
+    return rc;
+}
+
+/* Everything up to the summaries: the checks, the models, the draws.
+ * with_path: also the KPI path's draws. S is the caller's to free
+ * (sim_free), whatever happens. */
+static int sim_core(sim *S, aipm_store *st, const aipm_config *cfg,
+                    const aipm_scenario_file *f, const aipm_simulate_opts *o,
+                    int with_path, aipm_error *err)
+{
+    size_t s;
+    int rc, j;
+
+    S->f = f;
+    S->cfg = cfg;
+    S->o = o;
+    S->n_scen = (size_t)f->n_scenarios;
+    S->n_draws = o->draws ? o->draws : AIPM_SIMULATE_DEFAULT_DRAWS;
+    S->horizon = f->objective.horizon_days;
+    if (S->n_draws > AIPM_SIMULATE_MAX_DRAWS)
+        return aipm_error_set(err, AIPM_EINVALID,
+                              "draws must be 1 to %d, not %zu",
+                              AIPM_SIMULATE_MAX_DRAWS, S->n_draws);
+    S->n_path = S->n_draws < AIPM_SIMULATE_PATH_DRAWS
+                    ? S->n_draws
+                    : AIPM_SIMULATE_PATH_DRAWS;
+    S->n_sens = S->n_draws < AIPM_SIMULATE_SENS_DRAWS
+                    ? S->n_draws
+                    : AIPM_SIMULATE_SENS_DRAWS;
+    S->n_points = !with_path ? 0
+                  : S->horizon < AIPM_SIMULATE_PATH_POINTS
+                      ? S->horizon
+                      : AIPM_SIMULATE_PATH_POINTS;
+    for (j = 0; j < S->n_points; j++)
+        S->points[j] = (int)round((j + 1) * (double)S->horizon / S->n_points);
+    if (f->objective.kind == AIPM_SCENARIO_KPI_ADOPTERS)
+        return aipm_error_set(err, AIPM_EINVALID,
+                              "%s:%d: objective.kpi: adopters:%s is not "
+                              "simulated yet (the adoption model's paths "
+                              "are not wired to the simulator); use value "
+                              "or a KPI of aipm.yaml",
+                              f->path, f->objective.line, f->objective.feature);
+    S->kind =
+        f->objective.kind == AIPM_SCENARIO_KPI_VALUE ? OBJ_VALUE : OBJ_KPI;
+    S->warnings = json_array();
+    S->assumptions = calloc(S->n_scen, sizeof(*S->assumptions));
+    S->path = malloc((S->n_scen * (size_t)S->n_points * S->n_path + 1) *
+                     sizeof(double));
+    if (S->warnings == NULL || S->assumptions == NULL || S->path == NULL)
+        return aipm_error_set(err, AIPM_ENOMEM, "out of memory");
+    for (s = 0; s < S->n_scen; s++)
+        if ((S->assumptions[s] = json_array()) == NULL)
+            return aipm_error_set(err, AIPM_ENOMEM, "out of memory");
+    if ((rc = check_common(S, err)) != AIPM_OK)
+        return rc;
+    rc = S->kind == OBJ_VALUE ? setup_value(S, st, err) : setup_kpi(S, st, err);
+    if (rc == AIPM_OK)
+        rc = S->kind == OBJ_VALUE ? run_value(S, err) : run_kpi(S, err);
+    if (rc == AIPM_OK)
+        rc = aipm_sim_result_summarize(S->res, (size_t)f->baseline, f->tail,
+                                       o->threads, err);
+    return rc;
+}
+
+int sim_evaluate(aipm_sim_summary *sum, double *beats, aipm_store *st,
+                 const aipm_config *cfg, const aipm_scenario_file *f,
+                 const aipm_simulate_opts *o, aipm_pz_sim_inputs *vin,
+                 aipm_error *err)
+{
+    sim S;
+    int rc;
+
+    memset(&S, 0, sizeof(S));
+    S.vin = vin;
+    S.vin_borrowed = vin != NULL;
+    rc = sim_core(&S, st, cfg, f, o, 0, err);
+    if (rc == AIPM_OK) {
+        memcpy(sum, S.res->summary, S.n_scen * sizeof(*sum));
+        if (beats)
+            memcpy(beats, S.res->beats, S.n_scen * S.n_scen * sizeof(double));
+    }
+    sim_free(&S);
+    return rc;
+}
+
+int aipm_simulate(json_t **out, aipm_store *st, const aipm_config *cfg,
+                  const aipm_scenario_file *f, const aipm_simulate_opts *o,
+                  aipm_error *err)
+{
+    sim S;
+    json_t *doc = NULL, *scen = NULL, *beats = NULL, *sens = NULL, *rec = NULL;
+    char sha[65], as_of[32], *canon = NULL;
+    size_t s, t, best = 0;
+    int rc;
+
+    *out = NULL;
+    memset(&S, 0, sizeof(S));
+    if ((rc = aipm_scenario_file_json(&canon, sha, f, err)) != AIPM_OK ||
+        (rc = sim_core(&S, st, cfg, f, o, 1, err)) != AIPM_OK)
+        goto done;
+    /* the recommendation needs the sensitivity of the best scenario,
+     * which needs the best: find it first without reasons */
+    json_decref(recommend(&S, &best, NULL));
+    sens = sensitivity(&S, best, err);
+    if (sens == NULL) {
+        rc = err && err->code ? err->code : AIPM_ENOMEM;
+        goto done;
+    }
+    rec = recommend(&S, &best, sens);
+    scen = json_array();
+    beats = json_object();
+    for (s = 0; s < S.n_scen && scen && beats; s++) {
+        json_t *sj = scenario_json(&S, s, err), *row = json_object();
+
+        if (sj == NULL || row == NULL) {
+            json_decref(sj);
+            json_decref(row);
+            rc = AIPM_ENOMEM;
+            goto done;
+        }
+        json_array_append_new(scen, sj);
+        for (t = 0; t < S.n_scen; t++)
+            if (t != s)
+                json_object_set_new(row, f->scenarios[t].name,
+                                    json_real(S.res->beats[s * S.n_scen + t]));
+        json_object_set_new(beats, f->scenarios[s].name, row);
+    }
+    aipm_time_format(as_of, o->now_ms);
+    doc = json_pack(
+        "{s:s, s:{s:s, s:s, s:i, s:s}, s:s, s:I, s:I, s:f, s:f, s:s, s:o, "
+        "s:o, s:o, s:o, s:o, s:O}",
+        "as_of", as_of, "objective", "kpi", f->objective.kpi, "kind",
+        S.kind == OBJ_VALUE ? "value" : "kpi", "horizon_days", S.horizon,
+        "better", S.down ? "lower" : "higher", "scenario_sha256", sha, "draws",
+        (json_int_t)S.n_draws, "seed", (json_int_t)o->seed, "risk_aversion",
+        f->risk_aversion, "tail", f->tail, "baseline",
+        f->scenarios[f->baseline].name, "models", models_json(&S), "scenarios",
+        scen, "beats", beats, "sensitivity", sens, "recommendation", rec,
+        "warnings", S.warnings);
+    scen = beats = sens = rec = NULL;
+    if (doc == NULL) {
+        rc = aipm_error_set(err, AIPM_ENOMEM, "out of memory");
+        goto done;
+    }
+    if (o->record) {
+        json_t *r0 = json_object_get(doc, "recommendation");
+        json_t *why = json_array_get(json_object_get(r0, "reasons"), 0);
+
+        rc = record(&S, st, doc, sha,
+                    json_string_value(json_object_get(r0, "scenario")),
+                    json_string_value(why), err);
+        if (rc != AIPM_OK)
+            goto done;
+    }
+    *out = doc;
+    doc = NULL;
+done:
+    free(canon);
+    json_decref(doc);
+    json_decref(scen);
+    json_decref(beats);
+    json_decref(sens);
+    json_decref(rec);
+    sim_free(&S);
+    return rc;
+}
+
+int aipm_simulate_from_params(aipm_scenario_file **f, aipm_simulate_opts *o,
+                              const json_t *params, aipm_error *err)
+{
+    json_t *scen = json_object_get(params, "scenario"),
+           *v = json_object_get(params, "value_model_version");
+    char *text;
+    int rc;
+
+    *f = NULL;
+    if (!json_is_object(scen) ||
+        !json_is_integer(json_object_get(params, "draws")) ||
+        !json_is_integer(json_object_get(params, "seed")))
+        return aipm_error_set(err, AIPM_EINVALID,
+                              "a simulate record's parameters need scenario, "
+                              "draws and seed");
+    text = json_dumps(scen, JSON_COMPACT | JSON_SORT_KEYS);
+    if (text == NULL)
+        return aipm_error_set(err, AIPM_ENOMEM, "out of memory");
+    rc = aipm_scenario_file_load_buffer(f, text, strlen(text), "(record)", err);
+    free(text);
+    if (rc != AIPM_OK)
+        return rc;
+    o->draws = (size_t)json_integer_value(json_object_get(params, "draws"));
+    o->seed = (uint64_t)json_integer_value(json_object_get(params, "seed"));
+    o->value_version = json_is_integer(v) ? json_integer_value(v) : -1;
+    return AIPM_OK;
+}
