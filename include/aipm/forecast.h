@@ -179,6 +179,43 @@ typedef struct aipm_adoption_opts {
 int aipm_adoption_run(json_t **out, aipm_adoption *a, const char *feature,
                       const aipm_adoption_opts *o, aipm_error *err);
 
+/* ---- a forecast as typed arrays (the scenario simulator's input) ---- */
+
+/* The quantiles a day of a path holds, in this order: the 2.5%, 10%, the
+ * mean (taken as the middle), 90% and 97.5% of the forecast's cumulative
+ * adopters (its 95% and 80% intervals). */
+#define AIPM_ADOPTION_PATH_Q 5
+extern const double aipm_adoption_path_probs[AIPM_ADOPTION_PATH_Q];
+
+typedef struct aipm_adoption_segment_path {
+    char *segment;
+    double users;    /* the segment's users now */
+    double adopters; /* its adopters now */
+    double *q;       /* horizon x AIPM_ADOPTION_PATH_Q: day d + 1 (from the day
+                        after the data's last) at q[d * AIPM_ADOPTION_PATH_Q] */
+} aipm_adoption_segment_path;
+
+typedef struct aipm_adoption_paths {
+    char *model;           /* "hazard", "bass", "prior", ... */
+    int64_t model_version; /* the registry's adoption version used; 0 none */
+    int horizon;
+    aipm_adoption_segment_path *seg;
+    int n;
+} aipm_adoption_paths;
+
+/* Feature's forecast of `horizon` days per segment (by as
+ * aipm_adoption_open; the model chosen by its backtest, the production
+ * version's fits where they apply, 50 parameter draws at seed) as
+ * arrays. For a feature nobody used yet, the forecast is the prior's
+ * from a launch on the day after the data's last. Errors as
+ * aipm_adoption_run; *out is emptied on error (aipm_adoption_paths_free
+ * accepts it either way). */
+int aipm_adoption_paths_get(aipm_adoption_paths *out, aipm_store *st,
+                            const aipm_config *cfg, const char *feature,
+                            const char *by, int horizon, uint64_t seed,
+                            aipm_error *err);
+void aipm_adoption_paths_free(aipm_adoption_paths *p);
+
 /* ---- the adoption model of the registry (models.h) ---- */
 
 /* Train the hazard model of every catalog feature with adopters on the

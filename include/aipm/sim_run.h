@@ -14,7 +14,12 @@
  *                   metric (the Bayesian posterior of the lift), averaged
  *                   over the horizon's days; a market_growth assumption
  *                   replaces the fitted trend;
- *   adopters:F      not simulated yet (an error that says so).
+ *   adopters:F      the feature's adopters at the horizon's end from
+ *                   the adoption forecast per segment (its intervals,
+ *                   one quantile draw a segment), each segment's curve
+ *                   starting at the rollout that launches the feature to
+ *                   it (a feature nobody uses yet), or the feature's own
+ *                   forecast when it is in use.
  *
  * Every scenario sees the same draws of what it shares (common random
  * numbers), so P(A beats B) measures the scenarios' difference. The

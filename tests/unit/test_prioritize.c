@@ -584,7 +584,7 @@ static int demo_setup(void **state)
     aipm_error err = {0, ""};
 
     if (f == NULL || tu_ws_open(&f->w) != 0 ||
-        tu_ws_demo(&f->w, 800, 60, 1, "2026-11-27", NULL) != 0)
+        tu_ws_demo(&f->w, 800, 60, 1, "2026-11-27", NULL, NULL) != 0)
         return -1;
     aipm_time_parse(&f->now_ms, "2026-11-28", 10, 1); /* the day after */
     if (aipm_pz_model_train(&f->fit, f->w.st, f->w.cfg, 0, f->now_ms, 1,

@@ -113,7 +113,9 @@ static int demo_setup(void **state)
     if (w == NULL || tu_ws_open(w) != 0 ||
         tu_ws_demo(w, 800, 60, 3, "2026-11-27",
                    "  - {key: engagement, metric: dashboards_viewed, "
-                   "direction: up}\n") != 0)
+                   "direction: up}\n",
+                   "  - {key: pdf, name: PDF export, area: reporting, "
+                   "events: [PDF Exported]}\n") != 0)
         return -1;
     *state = w;
     return 0;
@@ -271,6 +273,42 @@ static void test_simulate_kpi(void **state)
     aipm_scenario_file_free(f);
 }
 
+/* adopters:FEATURE of a feature nobody uses yet: the status quo has
+ * none, a rollout later than another never has more in any draw (the
+ * same draws of each segment, its curve shifted), and a rollout of a
+ * feature in use is refused. */
+static void test_simulate_adopters(void **state)
+{
+    tu_ws *w = *state;
+    aipm_scenario_file *f =
+        load("objective: {kpi: 'adopters:pdf', horizon_days: 30}\n"
+             "scenarios:\n  - name: none\n"
+             "  - name: now\n    rollouts: [{feature: pdf, start: "
+             "2026-11-28}]\n"
+             "  - name: later\n    rollouts: [{feature: pdf, start: "
+             "2026-12-05, ramp_days: 6}]\n");
+    json_t *d = simulate(w, f, 2, 4000);
+    aipm_simulate_opts o;
+    aipm_error err = {0, ""};
+
+    assert_true(num(scen(d, "none"), "p90") == 0);
+    assert_true(num(scen(d, "now"), "mean") > 0);
+    assert_true(
+        num(json_object_get(json_object_get(d, "beats"), "later"), "now") == 0);
+    json_decref(d);
+    aipm_scenario_file_free(f);
+    f = load("objective: {kpi: 'adopters:export', horizon_days: 30}\n"
+             "scenarios:\n  - name: a\n    rollouts: [{feature: export, "
+             "start: 2026-12-01}]\n");
+    aipm_simulate_opts_init(&o);
+    o.now_ms = now_ms();
+    d = NULL;
+    assert_int_equal(aipm_simulate(&d, w->st, w->cfg, f, &o, &err),
+                     AIPM_EINVALID);
+    assert_non_null(strstr(err.msg, "export is already in use"));
+    aipm_scenario_file_free(f);
+}
+
 /* The planner writes a file that loads, within the capacity, and stops
  * on a round whose moves do not improve the plan. */
 static void test_plan(void **state)
@@ -325,6 +363,7 @@ int main(void)
     const struct CMUnitTest demo[] = {
         cmocka_unit_test(test_simulate_value),
         cmocka_unit_test(test_simulate_kpi),
+        cmocka_unit_test(test_simulate_adopters),
         cmocka_unit_test(test_plan),
     };
 

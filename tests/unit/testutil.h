@@ -211,11 +211,13 @@ static TU_UNUSED void tu_ws_close(tu_ws *w)
  * `end_day`, seed `seed`) generated into w's folder (gen/), its backlog,
  * feedback, events and signals ingested into w's store, and its aipm.yaml
  * loaded into w->cfg, with kpis_extra (NULL: nothing) added as the first
- * lines under kpis:. 0 or -1 (with the reason on stderr). */
+ * lines under kpis: and catalog_extra (NULL: nothing) as the last entries
+ * of catalog: (before metrics:). 0 or -1 (with the reason on stderr). */
 #include "aipm/demo.h"
 
 static TU_UNUSED int tu_ws_demo(tu_ws *w, int users, int days, uint64_t seed,
-                                const char *end_day, const char *kpis_extra)
+                                const char *end_day, const char *kpis_extra,
+                                const char *catalog_extra)
 {
     static const char *const files[][2] = {{"backlog", "backlog.csv"},
                                            {"feedback", "feedback.csv"},
@@ -237,19 +239,28 @@ static TU_UNUSED int tu_ws_demo(tu_ws *w, int users, int days, uint64_t seed,
         return -1;
     }
     snprintf(path, sizeof(path), "%s/aipm.yaml", out);
-    if (kpis_extra != NULL) {
+    for (i = 0; i < 2; i++) {
+        const char *add = i == 0 ? kpis_extra : catalog_extra;
+        const char *mark = i == 0 ? "\nkpis:\n" : "\nmetrics:\n";
+        int rc;
+
+        if (add == NULL)
+            continue;
         if ((yaml = tu_read(path, &len)) == NULL ||
-            (at = strstr(yaml, "\nkpis:\n")) == NULL ||
-            (edited = malloc(len + strlen(kpis_extra) + 1)) == NULL)
+            (at = strstr(yaml, mark)) == NULL ||
+            (edited = malloc(len + strlen(add) + 1)) == NULL)
             return -1;
-        at += strlen("\nkpis:\n");
+        if (i == 0)
+            at += strlen(mark);
+        else
+            at++; /* after the blank line's newline, before metrics: */
         memcpy(edited, yaml, (size_t)(at - yaml));
-        strcpy(edited + (at - yaml), kpis_extra);
+        strcpy(edited + (at - yaml), add);
         strcat(edited, at);
-        i = (size_t)tu_write(path, edited, strlen(edited));
+        rc = tu_write(path, edited, strlen(edited));
         free(yaml);
         free(edited);
-        if (i != 0)
+        if (rc != 0)
             return -1;
     }
     if (aipm_config_load(&w->cfg, path, &err) != AIPM_OK) {

@@ -660,8 +660,10 @@ int aipm_plan(json_t **out, aipm_store *st, const aipm_config *cfg,
                               AIPM_SCENARIO_MAX_DAYS);
     if (strncmp(o->objective, "adopters:", 9) == 0)
         return aipm_error_set(err, AIPM_EINVALID,
-                              "--objective %s: adoption objectives are not "
-                              "simulated yet; use value or a KPI of aipm.yaml",
+                              "--objective %s: nothing to search, since a "
+                              "rollout costs no capacity and an earlier one "
+                              "to more segments always has more adopters; "
+                              "compare rollouts with `aipm simulate`",
                               o->objective);
     if (rounds == NULL || P.notes == NULL) {
         rc = aipm_error_set(err, AIPM_ENOMEM, "out of memory");

@@ -13,6 +13,7 @@
 #include "aipm/sim_run.h"
 #include "aipm/decision.h"
 #include "aipm/experiment.h"
+#include "aipm/forecast.h"
 #include "aipm/kpi.h"
 #include "aipm/prioritize.h"
 #include "aipm/sim_engine.h"
@@ -33,7 +34,7 @@
 #define SENS_BINS 20
 #define MAX_GRID 365 /* days a KPI path is evaluated on, at most */
 
-enum { OBJ_VALUE, OBJ_KPI };
+enum { OBJ_VALUE, OBJ_KPI, OBJ_ADOPT };
 
 /* An experiment variation whose lift enters the KPI. */
 typedef struct lift_in {
@@ -87,6 +88,13 @@ typedef struct sim {
     double *coef; /* n_scen x n_lifts: 1 shipped */
     int *has_growth;
     double *growth; /* per scenario: market_growth */
+    /* adopters:FEATURE */
+    aipm_adoption_paths ap;
+    int launched;    /* the feature has a forecast of its own */
+    double *shift;   /* n_scen x ap.n: days after now the segment's
+                        curve starts; INFINITY: never reached */
+    uint32_t *s_seg; /* per segment: its stream */
+    char *by;        /* the rollouts' segmentation; NULL: none */
     /* the draws */
     aipm_sim_result *res;
     double *path; /* n_scen x n_points x n_path */
@@ -264,10 +272,13 @@ static int check_common(sim *S, aipm_error *err)
                            r->feature, best ? "; did you mean '" : "",
                            best ? best : "", best ? "'?" : "");
             }
-            warn(S,
-                 "rollouts do not enter objective '%s' yet: the rollout "
-                 "of %s is checked but not simulated",
-                 f->objective.kpi, r->feature);
+            if (f->objective.kind != AIPM_SCENARIO_KPI_ADOPTERS ||
+                strcmp(f->objective.feature, r->feature) != 0)
+                warn(S,
+                     "rollouts: the rollout of %s does not enter objective "
+                     "'%s' (only a rollout of the feature of an "
+                     "adopters:FEATURE objective does)",
+                     r->feature, f->objective.kpi);
         }
         for (j = 0; j < sc->n_experiments; j++) {
             const aipm_scenario_experiment *x = &sc->experiments[j];
@@ -900,6 +911,251 @@ static int run_kpi(sim *S, aipm_error *err)
     return rc;
 }
 
+/* ---- adopters:FEATURE ---- */
+
+/* The rollouts' segmentation: the property their segments name (all the
+ * same), or none when every rollout reaches everyone. */
+static int rollout_by(sim *S, aipm_error *err)
+{
+    const aipm_scenario_file *f = S->f;
+    int s, j, k, line = 0;
+
+    for (s = 0; s < f->n_scenarios; s++)
+        for (j = 0; j < f->scenarios[s].n_rollouts; j++) {
+            const aipm_scenario_rollout *r = &f->scenarios[s].rollouts[j];
+
+            if (strcmp(r->feature, f->objective.feature) != 0)
+                continue;
+            for (k = 0; k < r->n_segments; k++) {
+                const char *eq = strchr(r->segments[k], '=');
+                size_t n = eq ? (size_t)(eq - r->segments[k]) : 0;
+
+                if (eq == NULL || n == 0 || eq[1] == '\0')
+                    return bad(S, r->line, err,
+                               "rollouts: segment '%s' is not "
+                               "property=value (e.g. plan=pro)",
+                               r->segments[k]);
+                if (S->by == NULL) {
+                    if ((S->by = strndup(r->segments[k], n)) == NULL)
+                        return aipm_error_set(err, AIPM_ENOMEM,
+                                              "out of memory");
+                    line = r->line;
+                } else if (strlen(S->by) != n ||
+                           strncmp(S->by, r->segments[k], n) != 0)
+                    return bad(S, r->line, err,
+                               "rollouts: segments by '%.*s' here and by "
+                               "'%s' on line %d; the adoption model "
+                               "forecasts one segmentation at a time",
+                               (int)n, r->segments[k], S->by, line);
+            }
+        }
+    return AIPM_OK;
+}
+
+static int find_segment(const sim *S, const char *value)
+{
+    int g;
+
+    for (g = 0; g < S->ap.n; g++)
+        if (strcmp(S->ap.seg[g].segment, value) == 0)
+            return g;
+    return -1;
+}
+
+static int setup_adopt(sim *S, aipm_store *st, aipm_error *err)
+{
+    const aipm_scenario_file *f = S->f;
+    const char *feat = f->objective.feature;
+    int64_t today = S->o->now_ms / DAY_MS;
+    uint32_t *used;
+    size_t n_used = 0, s;
+    int j, k, g, rc;
+
+    if (aipm_config_feature(S->cfg, feat) == NULL) {
+        const char *best = NULL;
+        int d = 3;
+
+        for (k = 0; k < S->cfg->n_catalog; k++)
+            aipm_yaml_closer(feat, S->cfg->catalog[k].key, &best, &d);
+        return bad(S, f->objective.line, err,
+                   "objective.kpi: feature '%s' is not in the catalog of "
+                   "aipm.yaml%s%s%s",
+                   feat, best ? "; did you mean '" : "", best ? best : "",
+                   best ? "'?" : "");
+    }
+    if ((rc = rollout_by(S, err)) != AIPM_OK)
+        return rc;
+    rc = aipm_adoption_paths_get(&S->ap, st, S->cfg, feat, S->by, S->horizon,
+                                 S->o->seed, err);
+    if (rc != AIPM_OK)
+        return rc;
+    S->launched = strcmp(S->ap.model, "prior") != 0;
+    S->shift = malloc((S->n_scen * (size_t)S->ap.n + 1) * sizeof(double));
+    S->s_seg = malloc(((size_t)S->ap.n + 1) * sizeof(*S->s_seg));
+    used = malloc(((size_t)S->ap.n + 1) * sizeof(*used));
+    if (S->shift == NULL || S->s_seg == NULL || used == NULL) {
+        free(used);
+        return aipm_error_set(err, AIPM_ENOMEM, "out of memory");
+    }
+    for (g = 0; g < S->ap.n; g++) {
+        char name[600];
+
+        snprintf(name, sizeof(name), "%s:%s:%s", feat, S->by ? S->by : "",
+                 S->ap.seg[g].segment);
+        S->s_seg[g] = stream_for(used, &n_used, "adoption", name);
+    }
+    free(used);
+    for (s = 0; s < S->n_scen; s++) {
+        const aipm_scenario *sc = &f->scenarios[s];
+
+        if (sc->n_build > 0)
+            warn(S, "build: backlog items do not enter objective '%s'",
+                 f->objective.kpi);
+        if (sc->n_experiments > 0)
+            warn(S, "experiments do not enter objective '%s'",
+                 f->objective.kpi);
+        if (sc->has_market_growth)
+            return bad(S, sc->line, err,
+                       "assume.market_growth: objective '%s' has no market "
+                       "trend to replace, so the assumption would do "
+                       "nothing; remove it",
+                       f->objective.kpi);
+        for (g = 0; g < S->ap.n; g++)
+            S->shift[s * (size_t)S->ap.n + (size_t)g] =
+                S->launched ? 0 : INFINITY;
+        for (j = 0; j < sc->n_rollouts; j++) {
+            const aipm_scenario_rollout *r = &sc->rollouts[j];
+            double start;
+
+            if (strcmp(r->feature, feat) != 0)
+                continue;
+            if (S->launched)
+                return bad(S, r->line, err,
+                           "rollouts: %s is already in use (its forecast "
+                           "comes from its own adopters), so a rollout of "
+                           "it cannot be simulated; roll out a feature "
+                           "nobody uses yet",
+                           feat);
+            start = (double)(r->start_ms / DAY_MS - today);
+            if (start < 0)
+                return bad(S, r->line, err,
+                           "rollouts: %s starts before today; a rollout "
+                           "starts today or later",
+                           feat);
+            /* a linear ramp reaches the average user half-way through */
+            start += r->ramp_days / 2.0;
+            for (g = 0; g < S->ap.n; g++) {
+                int reached = r->n_segments == 0;
+
+                for (k = 0; k < r->n_segments && !reached; k++)
+                    reached = strcmp(strchr(r->segments[k], '=') + 1,
+                                     S->ap.seg[g].segment) == 0;
+                if (reached)
+                    S->shift[s * (size_t)S->ap.n + (size_t)g] = start;
+            }
+            for (k = 0; k < r->n_segments; k++)
+                if (find_segment(S, strchr(r->segments[k], '=') + 1) < 0) {
+                    char list[512] = "";
+                    size_t n = 0;
+
+                    for (g = 0; g < S->ap.n && n < sizeof(list); g++)
+                        n += (size_t)snprintf(list + n, sizeof(list) - n,
+                                              "%s%s", g ? ", " : "",
+                                              S->ap.seg[g].segment);
+                    return bad(S, r->line, err,
+                               "rollouts: no segment %s among the users "
+                               "(%s has %s)",
+                               r->segments[k], S->by, list);
+                }
+        }
+    }
+    return AIPM_OK;
+}
+
+/* Segment g's adopters x days after its curve starts, at quantile u of
+ * the forecast: piecewise linear through the day's five quantiles,
+ * extended by the end pieces' slopes, between the days. */
+static double adopters_at(const sim *S, int g, double x, double u)
+{
+    const aipm_adoption_segment_path *p = &S->ap.seg[g];
+    const double *pr = aipm_adoption_path_probs;
+    double v[2], base = S->launched ? p->adopters : 0;
+    int d[2], i, k;
+
+    if (!(x > 0))
+        return base;
+    if (x > S->ap.horizon)
+        x = S->ap.horizon;
+    d[0] = (int)floor(x);
+    d[1] = d[0] + 1 > S->ap.horizon ? S->ap.horizon : d[0] + 1;
+    for (i = 0; i < 2; i++) {
+        double q[AIPM_ADOPTION_PATH_Q], t;
+
+        if (d[i] == 0) {
+            v[i] = base;
+            continue;
+        }
+        memcpy(q, p->q + (size_t)(d[i] - 1) * AIPM_ADOPTION_PATH_Q, sizeof(q));
+        for (k = 1; k < AIPM_ADOPTION_PATH_Q; k++) /* keep them in order */
+            if (q[k] < q[k - 1])
+                q[k] = q[k - 1];
+        k = u <= pr[1] ? 0 : u >= pr[3] ? 3 : u <= pr[2] ? 1 : 2;
+        t = (u - pr[k]) / (pr[k + 1] - pr[k]);
+        v[i] = q[k] + t * (q[k + 1] - q[k]);
+        if (v[i] < base)
+            v[i] = base;
+    }
+    return v[0] + (x - d[0]) * (v[1] - v[0]);
+}
+
+static int adopt_block(void *ctx, size_t begin, size_t end, int thread,
+                       aipm_error *err)
+{
+    sim *S = ctx;
+    size_t n = end - begin, k, s;
+    int g, j, rc = AIPM_OK, ng = S->ap.n;
+    double *u = malloc(((size_t)ng * n + 1) * sizeof(double));
+
+    (void)thread;
+    if (u == NULL)
+        return aipm_error_set(err, AIPM_ENOMEM, "out of memory");
+    for (g = 0; g < ng && rc == AIPM_OK; g++)
+        rc = aipm_sim_uniforms(u + (size_t)g * n, n, S->o->seed, S->s_seg[g],
+                               begin, err);
+    for (k = 0; k < n && rc == AIPM_OK; k++)
+        for (s = 0; s < S->n_scen; s++) {
+            const double *sh = S->shift + s * (size_t)ng;
+            double total = 0;
+
+            for (g = 0; g < ng; g++)
+                total +=
+                    adopters_at(S, g, S->horizon - sh[g], u[(size_t)g * n + k]);
+            S->res->draws[s][begin + k] = total;
+            if (begin + k < S->n_path)
+                for (j = 0; j < S->n_points; j++) {
+                    double at = 0;
+
+                    for (g = 0; g < ng; g++)
+                        at += adopters_at(S, g, S->points[j] - sh[g],
+                                          u[(size_t)g * n + k]);
+                    S->path[(s * (size_t)S->n_points + (size_t)j) * S->n_path +
+                            begin + k] = at;
+                }
+        }
+    free(u);
+    return rc;
+}
+
+static int run_adopt(sim *S, aipm_error *err)
+{
+    int rc =
+        aipm_sim_result_new(&S->res, S->n_scen, S->n_draws, S->o->seed, err);
+
+    if (rc == AIPM_OK)
+        rc = aipm_sim_parallel(S->n_draws, S->o->threads, adopt_block, S, err);
+    return rc;
+}
+
 /* ---- the sensitivity of one scenario ---- */
 
 static void add_input(json_t *arr, const char *input, const char *kind,
@@ -1027,6 +1283,22 @@ static json_t *sensitivity(sim *S, size_t r, aipm_error *err)
             snprintf(name, sizeof(name), "value of %s (its own uncertainty)",
                      S->vin->items[S->items[i].bl].id);
             add_input(arr, name, "item", share, l, h, 0);
+        }
+    } else if (S->kind == OBJ_ADOPT) {
+        double l, h, share;
+        int g;
+
+        for (g = 0; g < S->ap.n && rc == AIPM_OK; g++) {
+            if (!isfinite(S->shift[r * (size_t)S->ap.n + (size_t)g]))
+                continue; /* not reached in this scenario */
+            rc = aipm_sim_uniforms(u, n, S->o->seed, S->s_seg[g], 0, err);
+            share = aipm_sim_first_order(y, u, n, SENS_BINS, &l, &h);
+            snprintf(name, sizeof(name),
+                     "adoption in %s%s%s (the forecast's "
+                     "uncertainty)",
+                     S->by ? S->by : "", S->by ? "=" : "",
+                     S->ap.seg[g].segment);
+            add_input(arr, name, "adoption", share, l, h, 0);
         }
     } else {
         double l, h, share;
@@ -1323,7 +1595,26 @@ static json_t *models_json(const sim *S)
                                           : json_null(),
                       "trained_on", S->vin->n_train, "effort_log_sd",
                       AIPM_PZ_EFFORT_SIGMA));
-    else
+    else if (S->kind == OBJ_ADOPT) {
+        json_t *segs = json_array();
+        int g;
+
+        for (g = 0; g < S->ap.n && segs; g++)
+            json_array_append_new(segs,
+                                  json_pack("{s:s, s:f, s:f}", "segment",
+                                            S->ap.seg[g].segment, "users",
+                                            S->ap.seg[g].users, "adopters",
+                                            S->ap.seg[g].adopters));
+        json_object_set_new(
+            m, "adoption",
+            json_pack("{s:s, s:s, s:s?, s:o, s:b, s:o}", "feature",
+                      S->f->objective.feature, "model", S->ap.model, "by",
+                      S->by, "version",
+                      S->ap.model_version > 0
+                          ? json_integer(S->ap.model_version)
+                          : json_null(),
+                      "launched", S->launched, "segments", segs));
+    } else
         json_object_set_new(
             m, "kpi",
             json_pack(
@@ -1364,6 +1655,10 @@ static void sim_free(sim *S)
     free(S->coef);
     free(S->has_growth);
     free(S->growth);
+    aipm_adoption_paths_free(&S->ap);
+    free(S->shift);
+    free(S->s_seg);
+    free(S->by);
     aipm_sim_result_free(S->res);
     free(S->path);
     for (s = 0; S->assumptions && s < S->n_scen; s++)
@@ -1378,6 +1673,7 @@ static int record(sim *S, aipm_store *st, json_t *doc, const char *sha,
     static const char *const value_inputs[] = {"backlog", "feedback", "events",
                                                "signals", NULL};
     static const char *const kpi_inputs[] = {"events", NULL};
+    static const char *const adopt_inputs[] = {"events", "graph", NULL};
     aipm_decision_spec spec;
     char *canon = NULL, id[37], model[256];
     json_t *params, *scen;
@@ -1397,6 +1693,12 @@ static int record(sim *S, aipm_store *st, json_t *doc, const char *sha,
         return aipm_error_set(err, AIPM_ENOMEM, "out of memory");
     if (S->kind == OBJ_VALUE)
         snprintf(model, sizeof(model), "%s", S->vin->model);
+    else if (S->kind == OBJ_ADOPT && S->ap.model_version > 0)
+        snprintf(model, sizeof(model), "adoption@%lld (%s forecast paths)",
+                 (long long)S->ap.model_version, S->ap.model);
+    else if (S->kind == OBJ_ADOPT)
+        snprintf(model, sizeof(model), "adoption (%s forecast paths)",
+                 S->ap.model);
     else
         snprintf(model, sizeof(model),
                  "kpi linear trend + experiment posteriors (%d)", S->n_lifts);
@@ -1406,7 +1708,9 @@ static int record(sim *S, aipm_store *st, json_t *doc, const char *sha,
     spec.decision = decision;
     spec.doc = doc;
     spec.params = params;
-    spec.datasets = S->kind == OBJ_VALUE ? value_inputs : kpi_inputs;
+    spec.datasets = S->kind == OBJ_VALUE   ? value_inputs
+                    : S->kind == OBJ_ADOPT ? adopt_inputs
+                                           : kpi_inputs;
     spec.model = model;
     spec.rationale = rationale;
     spec.confidence = NAN;
@@ -1451,15 +1755,9 @@ static int sim_core(sim *S, aipm_store *st, const aipm_config *cfg,
                       : AIPM_SIMULATE_PATH_POINTS;
     for (j = 0; j < S->n_points; j++)
         S->points[j] = (int)round((j + 1) * (double)S->horizon / S->n_points);
-    if (f->objective.kind == AIPM_SCENARIO_KPI_ADOPTERS)
-        return aipm_error_set(err, AIPM_EINVALID,
-                              "%s:%d: objective.kpi: adopters:%s is not "
-                              "simulated yet (the adoption model's paths "
-                              "are not wired to the simulator); use value "
-                              "or a KPI of aipm.yaml",
-                              f->path, f->objective.line, f->objective.feature);
-    S->kind =
-        f->objective.kind == AIPM_SCENARIO_KPI_VALUE ? OBJ_VALUE : OBJ_KPI;
+    S->kind = f->objective.kind == AIPM_SCENARIO_KPI_VALUE      ? OBJ_VALUE
+              : f->objective.kind == AIPM_SCENARIO_KPI_ADOPTERS ? OBJ_ADOPT
+                                                                : OBJ_KPI;
     S->warnings = json_array();
     S->assumptions = calloc(S->n_scen, sizeof(*S->assumptions));
     S->path = malloc((S->n_scen * (size_t)S->n_points * S->n_path + 1) *
@@ -1471,9 +1769,13 @@ static int sim_core(sim *S, aipm_store *st, const aipm_config *cfg,
             return aipm_error_set(err, AIPM_ENOMEM, "out of memory");
     if ((rc = check_common(S, err)) != AIPM_OK)
         return rc;
-    rc = S->kind == OBJ_VALUE ? setup_value(S, st, err) : setup_kpi(S, st, err);
+    rc = S->kind == OBJ_VALUE   ? setup_value(S, st, err)
+         : S->kind == OBJ_ADOPT ? setup_adopt(S, st, err)
+                                : setup_kpi(S, st, err);
     if (rc == AIPM_OK)
-        rc = S->kind == OBJ_VALUE ? run_value(S, err) : run_kpi(S, err);
+        rc = S->kind == OBJ_VALUE   ? run_value(S, err)
+             : S->kind == OBJ_ADOPT ? run_adopt(S, err)
+                                    : run_kpi(S, err);
     if (rc == AIPM_OK)
         rc = aipm_sim_result_summarize(S->res, (size_t)f->baseline, f->tail,
                                        o->threads, err);
@@ -1548,13 +1850,15 @@ int aipm_simulate(json_t **out, aipm_store *st, const aipm_config *cfg,
         "{s:s, s:{s:s, s:s, s:i, s:s}, s:s, s:I, s:I, s:f, s:f, s:s, s:o, "
         "s:o, s:o, s:o, s:o, s:O}",
         "as_of", as_of, "objective", "kpi", f->objective.kpi, "kind",
-        S.kind == OBJ_VALUE ? "value" : "kpi", "horizon_days", S.horizon,
-        "better", S.down ? "lower" : "higher", "scenario_sha256", sha, "draws",
-        (json_int_t)S.n_draws, "seed", (json_int_t)o->seed, "risk_aversion",
-        f->risk_aversion, "tail", f->tail, "baseline",
-        f->scenarios[f->baseline].name, "models", models_json(&S), "scenarios",
-        scen, "beats", beats, "sensitivity", sens, "recommendation", rec,
-        "warnings", S.warnings);
+        S.kind == OBJ_VALUE   ? "value"
+        : S.kind == OBJ_ADOPT ? "adopters"
+                              : "kpi",
+        "horizon_days", S.horizon, "better", S.down ? "lower" : "higher",
+        "scenario_sha256", sha, "draws", (json_int_t)S.n_draws, "seed",
+        (json_int_t)o->seed, "risk_aversion", f->risk_aversion, "tail", f->tail,
+        "baseline", f->scenarios[f->baseline].name, "models", models_json(&S),
+        "scenarios", scen, "beats", beats, "sensitivity", sens,
+        "recommendation", rec, "warnings", S.warnings);
     scen = beats = sens = rec = NULL;
     if (doc == NULL) {
         rc = aipm_error_set(err, AIPM_ENOMEM, "out of memory");
