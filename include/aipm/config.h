@@ -154,6 +154,14 @@ typedef struct aipm_fairness_policy {
     double min_units; /* segments with fewer units in an arm are left out */
 } aipm_fairness_policy;
 
+/* policies.scenarios: the risk settings `aipm simulate` and `aipm plan`
+ * use when the scenario file or the command line does not give them. */
+typedef struct aipm_scenario_policy {
+    int set;              /* written in aipm.yaml */
+    double risk_aversion; /* in [0, 1] (0.5) */
+    double tail;          /* the CVaR level, in (0, 1] (0.05) */
+} aipm_scenario_policy;
+
 typedef struct aipm_config {
     char *product;
     char *store; /* as written; relative paths are relative to the file */
@@ -173,8 +181,9 @@ typedef struct aipm_config {
     int n_pii;
     aipm_fairness_policy *fairness; /* policies.fairness */
     int n_fairness;
-    aipm_model_policy models;    /* policies.models */
-    aipm_monitor_policy monitor; /* policies.monitor */
+    aipm_model_policy models;       /* policies.models */
+    aipm_monitor_policy monitor;    /* policies.monitor */
+    aipm_scenario_policy scenarios; /* policies.scenarios */
 } aipm_config;
 
 /* The decision rule for kind: its own, else the "*" rule, else the

@@ -120,9 +120,12 @@ typedef struct aipm_scenario {
 typedef struct aipm_scenario_file {
     char *path; /* the name given to the loader, for messages */
     aipm_scenario_objective objective;
-    int baseline;         /* index into scenarios (default 0) */
-    double risk_aversion; /* in [0, 1] */
-    double tail;          /* the CVaR level, in (0, 1] */
+    int baseline;                    /* index into scenarios (default 0) */
+    double risk_aversion;            /* in [0, 1] */
+    double tail;                     /* the CVaR level, in (0, 1] */
+    int risk_aversion_set, tail_set; /* written in the file (else the
+                                        defaults, which policies.scenarios
+                                        of aipm.yaml may replace) */
     int has_capacity;
     double weeks_per_period; /* person-weeks per period, > 0 */
     int periods;             /* 1 .. horizon_days; a period = horizon /

@@ -99,8 +99,8 @@ typedef struct aipm_plan_opts {
     double capacity_weeks; /* person-weeks over the horizon, > 0 */
     int periods;           /* the capacity's periods (default 1) */
     int horizon_days;      /* default AIPM_PLAN_DEFAULT_HORIZON */
-    double risk_aversion;  /* default 0.5 */
-    double tail;           /* default 0.05 */
+    double risk_aversion;  /* NAN (the default): policies.scenarios' */
+    double tail;           /* NAN (the default): policies.scenarios' */
     size_t draws;          /* each round's draws (default 4000) */
     size_t final_draws;    /* the check of the winner (default 20000) */
     uint64_t seed;         /* rounds use it; the final check another */

@@ -194,11 +194,29 @@ static void test_model_policies(void **state)
     json_decref(pol);
     aipm_config_free(cfg);
 
+    /* policies.scenarios: the values, in the policy version */
+    assert_int_equal(
+        load(t, "policies:\n  scenarios: {risk_aversion: 0.3}\n", &cfg, &err),
+        AIPM_OK);
+    assert_true(cfg->scenarios.set && cfg->scenarios.risk_aversion == 0.3 &&
+                cfg->scenarios.tail == 0.05);
+    pol = aipm_config_policies_json(cfg);
+    assert_true(
+        json_real_value(json_object_get(json_object_get(pol, "scenarios"),
+                                        "risk_aversion")) == 0.3);
+    json_decref(pol);
+    aipm_config_free(cfg);
+    expect_error(t, "policies:\n  scenarios:\n    tail: 0\n", 3);
+    expect_error(t, "policies:\n  scenarios:\n    risk_aversion: 2\n", 3);
+    expect_error(t, "policies:\n  scenarios:\n    risk: 0.2\n", 3);
+
     /* Unset, they leave the policy version as it was: no keys at all. */
     assert_int_equal(load(t, "product: P\n", &cfg, &err), AIPM_OK);
+    assert_true(!cfg->scenarios.set && cfg->scenarios.risk_aversion == 0.5);
     pol = aipm_config_policies_json(cfg);
     assert_null(json_object_get(json_object_get(pol, "models"), "promote"));
     assert_null(json_object_get(pol, "monitor"));
+    assert_null(json_object_get(pol, "scenarios"));
     assert_null(aipm_config_promote_rule(cfg, "value"));
     json_decref(pol);
     aipm_config_free(cfg);

@@ -106,12 +106,15 @@ static const keyspec monitor_keys[] = {{"dataset_drift_share", NULL},
                                        {"min_coverage_80", NULL},
                                        {"features", monitor_feature_keys},
                                        {NULL, NULL}};
+static const keyspec scenario_policy_keys[] = {
+    {"risk_aversion", NULL}, {"tail", NULL}, {NULL, NULL}};
 static const keyspec policy_keys[] = {{"data", data_keys},
                                       {"decisions", decision_rule_keys},
                                       {"pii", NULL},
                                       {"fairness", fairness_keys},
                                       {"models", model_keys},
                                       {"monitor", monitor_keys},
+                                      {"scenarios", scenario_policy_keys},
                                       {NULL, NULL}};
 static const keyspec top_keys[] = {{"product", NULL},
                                    {"store", NULL},
@@ -773,6 +776,7 @@ int aipm_config_load_buffer(aipm_config **out, const char *data, size_t len,
     aipm_data_policy_defaults(&cfg->data);
     aipm_config__model_defaults(&cfg->models);
     aipm_config__monitor_defaults(&cfg->monitor);
+    aipm_config__scenario_defaults(&cfg->scenarios);
     root = yaml_document_get_root_node(&doc);
     if (root == NULL)
         goto done; /* an empty file: all defaults */
@@ -865,6 +869,7 @@ int aipm_config_new_default(aipm_config **out, aipm_error *err)
     aipm_data_policy_defaults(&(*out)->data);
     aipm_config__model_defaults(&(*out)->models);
     aipm_config__monitor_defaults(&(*out)->monitor);
+    aipm_config__scenario_defaults(&(*out)->scenarios);
     return AIPM_OK;
 }
 

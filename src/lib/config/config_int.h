@@ -24,6 +24,7 @@ int aipm_config__get_list(walk *w, yaml_node_t *map, const char *key,
 /* policy.c */
 void aipm_config__model_defaults(aipm_model_policy *m);
 void aipm_config__monitor_defaults(aipm_monitor_policy *m);
+void aipm_config__scenario_defaults(aipm_scenario_policy *p);
 int aipm_config__load_policies(walk *w, aipm_config *cfg, yaml_node_t *n);
 void aipm_config__free_policies(aipm_config *cfg);
 

@@ -22,6 +22,12 @@ void aipm_config__monitor_defaults(aipm_monitor_policy *m)
     m->min_coverage_80 = 0.5;
 }
 
+void aipm_config__scenario_defaults(aipm_scenario_policy *p)
+{
+    p->risk_aversion = 0.5; /* AIPM_SCENARIO_DEFAULT_RISK_AVERSION */
+    p->tail = 0.05;         /* AIPM_SCENARIO_DEFAULT_TAIL */
+}
+
 void aipm_data_policy_defaults(aipm_data_policy *p)
 {
     p->max_quarantine_share = 0.05;
@@ -146,6 +152,11 @@ json_t *aipm_config_policies_json(const aipm_config *cfg)
         json_object_set_new(json_object_get(o, "models"), "promote",
                             arr ? arr : json_array());
     }
+    if (o && cfg->scenarios.set)
+        json_object_set_new(o, "scenarios",
+                            json_pack("{s:f, s:f}", "risk_aversion",
+                                      cfg->scenarios.risk_aversion, "tail",
+                                      cfg->scenarios.tail));
     if (o && cfg->monitor.set) {
         const aipm_monitor_policy *m = &cfg->monitor;
         json_t *feats = json_array();
@@ -532,6 +543,32 @@ static int load_promote(walk *w, aipm_model_policy *m, yaml_node_t *n)
 
 /* policies.monitor: {dataset_drift_share, max_ece, max_mape,
  * min_coverage_80, features: [{model, feature, test, threshold}]}. */
+static int load_scenarios(walk *w, aipm_scenario_policy *p, yaml_node_t *n)
+{
+    int rc;
+
+    if (n == NULL)
+        return AIPM_OK;
+    if (n->type != YAML_MAPPING_NODE)
+        return aipm_config__bad(w, n,
+                                "policies.scenarios: expected a mapping, e.g. "
+                                "{risk_aversion: 0.5, tail: 0.05}");
+    p->set = 1;
+    if ((rc = aipm_config__get_num(w, n, "risk_aversion", &p->risk_aversion)) !=
+            0 ||
+        (rc = aipm_config__get_num(w, n, "tail", &p->tail)) != 0)
+        return rc;
+    if (!(p->risk_aversion >= 0 && p->risk_aversion <= 1))
+        return aipm_config__bad(w, aipm_yaml_get(w, n, "risk_aversion"),
+                                "policies.scenarios.risk_aversion must be in "
+                                "[0, 1]");
+    if (!(p->tail > 0 && p->tail <= 1))
+        return aipm_config__bad(w, aipm_yaml_get(w, n, "tail"),
+                                "policies.scenarios.tail must be in (0, 1], "
+                                "e.g. 0.05");
+    return AIPM_OK;
+}
+
 static int load_monitor(walk *w, aipm_monitor_policy *m, yaml_node_t *n)
 {
     static const char *const tests[] = {
@@ -662,6 +699,8 @@ int aipm_config__load_policies(walk *w, aipm_config *cfg, yaml_node_t *n)
         (rc = load_models(w, cfg, aipm_yaml_get(w, n, "models"))) != 0 ||
         (rc = load_monitor(w, &cfg->monitor, aipm_yaml_get(w, n, "monitor"))) !=
             0 ||
+        (rc = load_scenarios(w, &cfg->scenarios,
+                             aipm_yaml_get(w, n, "scenarios"))) != 0 ||
         (rc = aipm_config__get_list(w, n, "pii", &cfg->pii, &cfg->n_pii)) != 0)
         return rc;
     if (data == NULL)

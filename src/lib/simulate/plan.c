@@ -61,8 +61,8 @@ void aipm_plan_opts_init(aipm_plan_opts *o)
     memset(o, 0, sizeof(*o));
     o->periods = 1;
     o->horizon_days = AIPM_PLAN_DEFAULT_HORIZON;
-    o->risk_aversion = AIPM_SCENARIO_DEFAULT_RISK_AVERSION;
-    o->tail = AIPM_SCENARIO_DEFAULT_TAIL;
+    o->risk_aversion = NAN;
+    o->tail = NAN;
     o->draws = AIPM_PLAN_DEFAULT_DRAWS;
     o->final_draws = AIPM_SIMULATE_DEFAULT_DRAWS;
     o->seed = 1;
@@ -634,8 +634,9 @@ static int candidates(planner *P, aipm_error *err)
 }
 
 int aipm_plan(json_t **out, aipm_store *st, const aipm_config *cfg,
-              const aipm_plan_opts *o, aipm_error *err)
+              const aipm_plan_opts *o_in, aipm_error *err)
 {
+    aipm_plan_opts oo = *o_in, *o = &oo;
     planner P;
     int *cur = NULL, n_cur = 0, *start = NULL, n_start = 0, r, rc;
     int tried_total = 0, improved = 0;
@@ -645,6 +646,12 @@ int aipm_plan(json_t **out, aipm_store *st, const aipm_config *cfg,
     char buf[512];
 
     *out = NULL;
+    /* the risk settings not given: policies.scenarios' (or its defaults) */
+    if (isnan(o->risk_aversion))
+        o->risk_aversion = cfg ? cfg->scenarios.risk_aversion
+                               : AIPM_SCENARIO_DEFAULT_RISK_AVERSION;
+    if (isnan(o->tail))
+        o->tail = cfg ? cfg->scenarios.tail : AIPM_SCENARIO_DEFAULT_TAIL;
     memset(&P, 0, sizeof(P));
     P.st = st;
     P.cfg = cfg;

@@ -1810,11 +1810,20 @@ int aipm_simulate(json_t **out, aipm_store *st, const aipm_config *cfg,
     sim S;
     json_t *doc = NULL, *scen = NULL, *beats = NULL, *sens = NULL, *rec = NULL;
     char sha[65], as_of[32], *canon = NULL;
+    aipm_scenario_file fc;
     size_t s, t, best = 0;
     int rc;
 
     *out = NULL;
     memset(&S, 0, sizeof(S));
+    /* the risk settings the file leaves out: policies.scenarios' (the
+     * canonical file then holds them, so a replay uses the same) */
+    fc = *f;
+    if (!f->risk_aversion_set && cfg)
+        fc.risk_aversion = cfg->scenarios.risk_aversion;
+    if (!f->tail_set && cfg)
+        fc.tail = cfg->scenarios.tail;
+    f = &fc;
     if ((rc = aipm_scenario_file_json(&canon, sha, f, err)) != AIPM_OK ||
         (rc = sim_core(&S, st, cfg, f, o, 1, err)) != AIPM_OK)
         goto done;

@@ -753,6 +753,7 @@ static int load_settings(walk *w, aipm_scenario_file *f, yaml_node_t *root)
     int rc;
 
     if ((n = aipm_yaml_get(w, root, "risk_aversion")) != NULL) {
+        f->risk_aversion_set = 1;
         if ((rc = number(w, n, "risk_aversion", &f->risk_aversion)) != 0)
             return rc;
         if (!(f->risk_aversion >= 0 && f->risk_aversion <= 1))
@@ -760,6 +761,7 @@ static int load_settings(walk *w, aipm_scenario_file *f, yaml_node_t *root)
                        aipm_yaml_scalar(n));
     }
     if ((n = aipm_yaml_get(w, root, "tail")) != NULL) {
+        f->tail_set = 1;
         if ((rc = number(w, n, "tail", &f->tail)) != 0)
             return rc;
         if (!(f->tail > 0 && f->tail <= 1))

@@ -137,6 +137,28 @@ want(d["sensitivity"]["scenario"] == r["scenario"] and len(d["sensitivity"]["inp
     grep -q "matches the record" "$OUT" || fail "replay: $(cat "$OUT")"
     [ "$(sql "$W/aipm.db" "select kind || '|' || subject || '|' || decision from decisions where id = '$id'")" = "simulate|cap.yaml|pace" ] ||
         fail "the record: $(sql "$W/aipm.db" "select kind, subject, decision from decisions where id = '$id'")"
+    # policies.scenarios gives the aversion the file leaves out; the record
+    # keeps it, so the replay matches after the policy changes
+    "$PY" - "$W/aipm.yaml" <<'PYEOF' || fail "editing aipm.yaml"
+import sys
+p = sys.argv[1]
+text = open(p).read()
+text = text.replace("\npolicies:\n", "\npolicies:\n  scenarios: {risk_aversion: 0.9}\n", 1)
+with open(p, "w") as fh:
+    fh.write(text)
+PYEOF
+    A -C "$W" --json simulate "$T/cap.yaml"
+    expect_rc 0 "simulate under policies.scenarios"
+    pycheck "$OUT" '
+want(d["risk_aversion"] == 0.9, "risk aversion %r" % d["risk_aversion"])
+for s in d["scenarios"]:
+    ra = s["mean"] - 0.9 * (s["mean"] - s["cvar"])
+    want(abs(s["risk_adjusted"] - ra) <= 1e-9 * max(1, abs(ra)), "%s: %r, by hand %r" % (s["name"], s["risk_adjusted"], ra))
+'
+    id=$("$PY" -c 'import json,sys; print(json.load(open(sys.argv[1]))["decision_id"])' "$OUT")
+    sed -i 's/risk_aversion: 0.9/risk_aversion: 0.1/' "$W/aipm.yaml"
+    A -C "$W" decisions replay "$id"
+    grep -q "matches the record" "$OUT" || fail "replay after the policy changed: $(cat "$OUT") $(errtext)"
 }
 
 case_simulate_errors() {
