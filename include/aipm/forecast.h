@@ -198,22 +198,24 @@ typedef struct aipm_adoption_segment_path {
 typedef struct aipm_adoption_paths {
     char *model;           /* "hazard", "bass", "prior", ... */
     int64_t model_version; /* the registry's adoption version used; 0 none */
+    int64_t as_of_day;     /* the data's last day (days since 1970): day 1
+                              of a path is the day after it */
     int horizon;
     aipm_adoption_segment_path *seg;
     int n;
 } aipm_adoption_paths;
 
 /* Feature's forecast of `horizon` days per segment (by as
- * aipm_adoption_open; the model chosen by its backtest, the production
- * version's fits where they apply, 50 parameter draws at seed) as
- * arrays. For a feature nobody used yet, the forecast is the prior's
- * from a launch on the day after the data's last. Errors as
- * aipm_adoption_run; *out is emptied on error (aipm_adoption_paths_free
- * accepts it either way). */
+ * aipm_adoption_open; the model chosen by its backtest, the registry's
+ * fits where they apply - model_version as aipm_adoption_opts' - and 50
+ * parameter draws at seed) as arrays. For a feature nobody used yet, the
+ * forecast is the prior's from a launch on the day after the data's last.
+ * Errors as aipm_adoption_run; *out is emptied on error
+ * (aipm_adoption_paths_free accepts it either way). */
 int aipm_adoption_paths_get(aipm_adoption_paths *out, aipm_store *st,
                             const aipm_config *cfg, const char *feature,
                             const char *by, int horizon, uint64_t seed,
-                            aipm_error *err);
+                            int64_t model_version, aipm_error *err);
 void aipm_adoption_paths_free(aipm_adoption_paths *p);
 
 /* ---- the adoption model of the registry (models.h) ---- */

@@ -34,9 +34,10 @@
  * with w_si in [0, 1]: 0 not built, 1 built and live over the whole
  * horizon, a fraction the share of the horizon it is live (from its
  * start). Its effort at draw k is the sum of effort_ik over the items it
- * builds (w_si > 0), in full whatever the fraction: a late item is still
- * built. Effort over the scenario's capacity is a shortfall, reported (the
- * share of draws over, the mean excess) and never clipped.
+ * builds (w_si > 0, or its `built` mask), in full whatever the fraction:
+ * a late item is still built. Effort over the scenario's capacity is a
+ * shortfall, reported (the share of draws over, the mean excess) and never
+ * clipped.
  *
  * Random numbers (aipm/simulate.h's streams, all at seed `seed`):
  *
@@ -112,6 +113,10 @@ typedef struct aipm_sim_scenario {
     const double *weight; /* n_items weights in [0, 1] (see the top) */
     const double *coef;   /* n_shared coefficients; NULL: all 0 */
     double capacity;      /* effort available; 0 or INFINITY: no constraint */
+    const unsigned char *built; /* n_items: 1 for an item the scenario
+                                   builds, whose effort counts even at
+                                   weight 0 (live after the horizon);
+                                   NULL: built when its weight is > 0 */
 } aipm_sim_scenario;
 
 typedef struct aipm_sim_problem {

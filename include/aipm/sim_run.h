@@ -57,6 +57,9 @@ typedef struct aipm_simulate_opts {
     /* The value model: 0 the production version of "value", else one
      * trained in the run; > 0 that version; -1 trained in the run. */
     int64_t value_version;
+    /* The adoption model (adopters:FEATURE): 0 the production version's
+     * fits where they apply; > 0 that version; -1 fitted in the run. */
+    int64_t adoption_version;
     int record;             /* store the result as a decision record */
     const char *subject;    /* the record's subject (the file's name) */
     const char *checkpoint; /* the audit checkpoint to keep (NULL: none) */

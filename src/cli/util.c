@@ -698,9 +698,17 @@ int cli_sim_option(int argc, char **argv, int *i, uint64_t *seed, int *threads,
     if (*i + 1 >= argc)
         return 0;
     if (strcmp(a, "--seed") == 0) {
-        if (cli_parse_i64(argv[++*i], &v) != 0 || v < 0)
-            return cli_usage_error("--seed needs a whole number >= 0"), -1;
-        *seed = (uint64_t)v;
+        const char *t = argv[++*i];
+        char *end;
+        unsigned long long u;
+
+        errno = 0;
+        u = strtoull(t, &end, 10);
+        if (*t < '0' || *t > '9' || *end != '\0' || errno != 0)
+            return cli_usage_error("--seed needs a whole number from 0 to "
+                                   "2^64 - 1"),
+                   -1;
+        *seed = (uint64_t)u;
     } else if (strcmp(a, "--threads") == 0) {
         if (cli_parse_i64(argv[++*i], &v) != 0 || v < 1 ||
             v > AIPM_SIM_MAX_THREADS)

@@ -125,7 +125,7 @@ static void test_one_item(void **state)
     aipm_sim_posterior po = post1();
     aipm_sim_item it = item1(1.5, 4, 7);
     double w1 = 1, w2 = 0.5;
-    aipm_sim_scenario sc[2] = {{&w1, NULL, 6}, {&w2, NULL, 0}};
+    aipm_sim_scenario sc[2] = {{&w1, NULL, 6, NULL}, {&w2, NULL, 0, NULL}};
     aipm_sim_problem pb = {.posterior = &po,
                            .items = &it,
                            .n_items = 1,
@@ -238,6 +238,7 @@ static void test_draw_by_draw(void **state)
         sc[s].weight = W[s];
         sc[s].coef = C[s];
         sc[s].capacity = CAP[s];
+        sc[s].built = NULL;
     }
     /* the header's layout */
     rc |= aipm_sim_inv_gammas(s2, DD_N, po.an, po.bn, SEED, po.stream, 0, NULL);
@@ -326,7 +327,7 @@ static void test_expm1_accuracy(void **state)
     aipm_sim_posterior po = post1();
     aipm_sim_item it = item1(1, 1, 8);
     double w = 1, worst = 0;
-    aipm_sim_scenario sc = {&w, NULL, 0};
+    aipm_sim_scenario sc = {&w, NULL, 0, NULL};
     aipm_sim_problem pb = {.posterior = &po,
                            .items = &it,
                            .n_items = 1,
@@ -381,7 +382,7 @@ static void test_overrides(void **state)
 {
     aipm_sim_item items[2];
     double w[2] = {1, 0.5};
-    aipm_sim_scenario sc[2] = {{w, NULL, 5}, {w, NULL, 3.5}};
+    aipm_sim_scenario sc[2] = {{w, NULL, 5, NULL}, {w, NULL, 3.5, NULL}};
     aipm_sim_problem pb = {.items = items,
                            .n_items = 2,
                            .effort_log_sd = 0.5,
@@ -420,8 +421,10 @@ static void test_crn(void **state)
     aipm_sim_item items[2] = {item1(1.5, 4, 7), item1(0.8, 3, 8)};
     aipm_sim_shared sh[2] = {{5, 2, 20}, {4, 1.5, 21}};
     double wa[2] = {1, 1}, wb[2] = {1, 0}, ca[2] = {1, 0}, cb[2] = {0, 1};
-    aipm_sim_scenario sc[4] = {
-        {wa, NULL, 0}, {wb, NULL, 0}, {wb, ca, 0}, {wb, cb, 0}};
+    aipm_sim_scenario sc[4] = {{wa, NULL, 0, NULL},
+                               {wb, NULL, 0, NULL},
+                               {wb, ca, 0, NULL},
+                               {wb, cb, 0, NULL}};
     aipm_sim_problem pb = {.posterior = &po,
                            .items = items,
                            .n_items = 2,
@@ -682,6 +685,19 @@ static void test_items_share_stream(void **state)
     assert_true(fabs(r->effort_mean[1] - 7) < 1e-12);
     assert_true(fabs(r->effort_mean[0] - 7) > 1e-6);
     aipm_sim_result_free(r);
+    /* built but live after the horizon (weight 0): no value, the effort
+     * still counts */
+    {
+        unsigned char built[9] = {0, 1};
+
+        b.w[1][1] = 0;
+        b.sc[1].built = built;
+        run_ok(&r, &b.pb, 5000, SEED, 1);
+        for (k = 0; k < 5000; k++)
+            assert_true(r->draws[1][k] == 0);
+        assert_true(fabs(r->effort_mean[1] - 7) < 1e-12);
+        aipm_sim_result_free(r);
+    }
 }
 
 static void test_bad_input(void **state)

@@ -113,7 +113,9 @@ static int demo_setup(void **state)
     if (w == NULL || tu_ws_open(w) != 0 ||
         tu_ws_demo(w, 800, 60, 3, "2026-11-27",
                    "  - {key: engagement, metric: dashboards_viewed, "
-                   "direction: up}\n",
+                   "direction: up}\n"
+                   "  - {key: engagement_down, metric: dashboards_viewed, "
+                   "direction: down}\n",
                    "  - {key: pdf, name: PDF export, area: reporting, "
                    "events: [PDF Exported]}\n") != 0)
         return -1;
@@ -271,6 +273,42 @@ static void test_simulate_kpi(void **state)
         fail_msg("P(with beats without) %g, Phi(lift / se) %g", p, c);
     json_decref(d);
     aipm_scenario_file_free(f);
+
+    /* the same KPI, lower is better: summaries and the tornado's bars in
+     * the KPI's own units (the level's bar rises with the level), and the
+     * worst tail the upper one */
+    {
+        const json_t *sq, *in;
+        json_t *up, *down;
+        size_t i;
+
+        f = load("objective: {kpi: engagement, horizon_days: 40}\n"
+                 "scenarios:\n  - name: a\n");
+        up = simulate(w, f, 2, 20000);
+        aipm_scenario_file_free(f);
+        f = load("objective: {kpi: engagement_down, horizon_days: 40}\n"
+                 "scenarios:\n  - name: a\n");
+        down = simulate(w, f, 2, 20000);
+        aipm_scenario_file_free(f);
+        assert_string_equal(json_string_value(json_object_get(
+                                json_object_get(down, "objective"), "better")),
+                            "lower");
+        sq = scen(down, "a");
+        assert_true(num(sq, "p10") < num(sq, "p50") &&
+                    num(sq, "p50") < num(sq, "p90"));
+        assert_true(num(sq, "cvar") > num(sq, "p90"));
+        /* the same model (its draws on the other KPI's streams): the
+         * same distribution, within a twentieth of its 80% band */
+        assert_true(fabs(num(sq, "p50") - num(scen(up, "a"), "p50")) <
+                    0.05 * (num(sq, "p90") - num(sq, "p10")));
+        json_array_foreach(
+            json_object_get(json_object_get(down, "sensitivity"), "inputs"), i,
+            in) if (strcmp(json_string_value(json_object_get(in, "kind")),
+                           "kpi_level") == 0)
+            assert_true(num(in, "low") < num(in, "high"));
+        json_decref(up);
+        json_decref(down);
+    }
 }
 
 /* adopters:FEATURE of a feature nobody uses yet: the status quo has

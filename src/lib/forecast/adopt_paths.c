@@ -39,11 +39,12 @@ static double num(const json_t *o, const char *k)
 int aipm_adoption_paths_get(aipm_adoption_paths *out, aipm_store *st,
                             const aipm_config *cfg, const char *feature,
                             const char *by, int horizon, uint64_t seed,
-                            aipm_error *err)
+                            int64_t model_version, aipm_error *err)
 {
     static const char *const keys[AIPM_ADOPTION_PATH_Q] = {
         "lo95", "lo80", "adopters", "hi80", "hi95"};
-    aipm_adoption_opts o = {horizon, AIPM_ADOPTION_AUTO, 50, seed, 0};
+    aipm_adoption_opts o = {horizon, AIPM_ADOPTION_AUTO, 50, seed,
+                            model_version};
     aipm_adoption *a = NULL;
     json_t *doc = NULL, *segs, *s, *reg;
     size_t i;
@@ -61,6 +62,18 @@ int aipm_adoption_paths_get(aipm_adoption_paths *out, aipm_store *st,
     if (rc != AIPM_OK)
         return rc;
     segs = json_object_get(doc, "segments");
+    {
+        const char *as_of = json_string_value(json_object_get(doc, "as_of"));
+        int64_t ms = 0;
+
+        if (as_of == NULL ||
+            aipm_time_parse(&ms, as_of, strlen(as_of), 1) != AIPM_OK) {
+            rc = aipm_error_set(err, AIPM_ERROR,
+                                "the forecast of %s has no as_of day", feature);
+            goto done;
+        }
+        out->as_of_day = ms / 86400000LL;
+    }
     out->horizon = horizon;
     out->model = strdup(json_string_value(json_object_get(doc, "model"))
                             ? json_string_value(json_object_get(doc, "model"))

@@ -265,6 +265,12 @@ static int check_problem(const aipm_sim_problem *pb, size_t n_draws,
     return rc;
 }
 
+/* Whether scenario sc builds item i: its mask, else a weight above 0. */
+static int is_built(const aipm_sim_scenario *sc, size_t i)
+{
+    return sc->built != NULL ? sc->built[i] != 0 : sc->weight[i] > 0;
+}
+
 static int has_capacity(double capacity)
 {
     return capacity > 0 && isfinite(capacity);
@@ -326,7 +332,7 @@ static int plan_init(plan *pl, const aipm_sim_problem *pb, size_t n_draws,
         }
     for (i = 0, u = 0; i < n_items; i++)
         for (s = 0; s < n_scen; s++)
-            if (pb->scenarios[s].weight[i] > 0) {
+            if (is_built(&pb->scenarios[s], i)) {
                 u++;
                 break;
             }
@@ -336,13 +342,13 @@ static int plan_init(plan *pl, const aipm_sim_problem *pb, size_t n_draws,
         int built = 0, effort = 0;
 
         for (s = 0; s < n_scen; s++)
-            built |= pb->scenarios[s].weight[i] > 0;
+            built |= is_built(&pb->scenarios[s], i);
         if (!built)
             continue; /* no scenario builds it: never drawn */
         for (s = 0; s < n_scen; s++)
             pl->wt[u * pl->n_spad + s] = pb->scenarios[s].weight[i];
         for (c = 0; c < pl->n_cap; c++)
-            if (pb->scenarios[pl->cap_scen[c]].weight[i] > 0) {
+            if (is_built(&pb->scenarios[pl->cap_scen[c]], i)) {
                 pl->bt[u * pl->n_cpad + c] = 1;
                 effort = 1;
             }

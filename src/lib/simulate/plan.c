@@ -157,8 +157,9 @@ static int eval_plans(planner *P, int *const *seq, const int *len, int n,
         list = json_object_get(f, "scenarios");
         for (k = 0; k < m && list; k++) {
             snprintf(name, sizeof(name), "p%d", k0 + k);
-            json_array_append_new(list,
-                                  scenario(P, name, seq[k0 + k], len[k0 + k]));
+            if (json_array_append_new(
+                    list, scenario(P, name, seq[k0 + k], len[k0 + k])) != 0)
+                list = NULL; /* out of memory: never a file one short */
         }
         rc = f && list
                  ? eval_file(P, f, P->o->draws, P->o->seed, sum, NULL, err)
@@ -303,13 +304,16 @@ static nb *neighbours(planner *P, const int *cur, int n, int *n_out)
 {
     nb *v = NULL, *x;
     int cap = 0, m = 0, i, j, k, *tmp = malloc(((size_t)n + 2) * sizeof(int));
+    int *out_items = NULL;
     double used = weeks(P, cur, n);
 
     *n_out = 0;
     if (tmp == NULL)
         return NULL;
     if (P->value) {
-        int *out = malloc(((size_t)P->n_c + 1) * sizeof(int)), n_out_c = 0;
+        int n_out_c = 0, *out;
+
+        out = out_items = malloc(((size_t)P->n_c + 1) * sizeof(int));
 
         if (out == NULL)
             goto oom;
@@ -362,7 +366,8 @@ static nb *neighbours(planner *P, const int *cur, int n, int *n_out)
                          c->id, P->c[cur[i]].id);
                 k++;
             }
-        free(out);
+        free(out_items);
+        out_items = NULL;
     } else {
         for (i = 0; i < P->n_c; i++) {
             const cand *c = &P->c[i];
@@ -398,6 +403,7 @@ static nb *neighbours(planner *P, const int *cur, int n, int *n_out)
     *n_out = m;
     return v ? v : calloc(1, sizeof(nb));
 oom_out:
+    free(out_items);
 oom:
     free(tmp);
     for (i = 0; i < m; i++)
@@ -661,17 +667,21 @@ int aipm_plan(json_t **out, aipm_store *st, const aipm_config *cfg,
     if (!(o->capacity_weeks > 0) || o->periods < 1 || o->horizon_days < 1 ||
         o->horizon_days > AIPM_SCENARIO_MAX_DAYS ||
         o->periods > o->horizon_days)
-        return aipm_error_set(err, AIPM_EINVALID,
-                              "plan: capacity must be > 0 and periods 1 to "
-                              "the horizon's days (1 to %d)",
-                              AIPM_SCENARIO_MAX_DAYS);
-    if (strncmp(o->objective, "adopters:", 9) == 0)
-        return aipm_error_set(err, AIPM_EINVALID,
-                              "--objective %s: nothing to search, since a "
-                              "rollout costs no capacity and an earlier one "
-                              "to more segments always has more adopters; "
-                              "compare rollouts with `aipm simulate`",
-                              o->objective);
+        rc = aipm_error_set(err, AIPM_EINVALID,
+                            "plan: capacity must be > 0 and periods 1 to "
+                            "the horizon's days (1 to %d)",
+                            AIPM_SCENARIO_MAX_DAYS);
+    else if (strncmp(o->objective, "adopters:", 9) == 0)
+        rc = aipm_error_set(err, AIPM_EINVALID,
+                            "--objective %s: nothing to search, since a "
+                            "rollout costs no capacity and an earlier one "
+                            "to more segments always has more adopters; "
+                            "compare rollouts with `aipm simulate`",
+                            o->objective);
+    else
+        rc = AIPM_OK;
+    if (rc != AIPM_OK)
+        goto done;
     if (rounds == NULL || P.notes == NULL) {
         rc = aipm_error_set(err, AIPM_ENOMEM, "out of memory");
         goto done;
@@ -803,7 +813,7 @@ int aipm_plan(json_t **out, aipm_store *st, const aipm_config *cfg,
     }
     doc = json_pack(
         "{s:{s:s, s:i, s:s}, s:f, s:i, s:f, s:f, s:I, s:I, s:I, s:i, "
-        "s:{s:s, s:o, s:o}, s:o, s:{s:o, s:o}, s:{s:O, s:o, s:o, s:o, s:{s:f, "
+        "s:{s:s, s:o, s:o}, s:o, s:{s:o, s:o}, s:{s:o, s:o, s:o, s:o, s:{s:f, "
         "s:f, s:f}}, s:o, s:O, s:s?}",
         "objective", "kpi", o->objective, "horizon_days", o->horizon_days,
         "better", P.down ? "lower" : "higher", "capacity_weeks",

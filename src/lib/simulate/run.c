@@ -69,9 +69,10 @@ typedef struct sim {
     int vin_borrowed; /* the caller's: not freed */
     item_in *items;
     size_t n_items, cap_items;
-    double *weight;  /* n_scen x n_items */
-    double *ship;    /* n_scen x n_items: ship day, -1 not built */
-    double *planned; /* per scenario: person-weeks of its estimates */
+    double *weight;       /* n_scen x n_items */
+    unsigned char *built; /* n_scen x n_items: built (effort counts) */
+    double *ship;         /* n_scen x n_items: ship day, -1 not built */
+    double *planned;      /* per scenario: person-weeks of its estimates */
     aipm_sim_posterior post;
     aipm_sim_item *eitems;
     /* a KPI objective */
@@ -91,6 +92,7 @@ typedef struct sim {
     /* adopters:FEATURE */
     aipm_adoption_paths ap;
     int launched;    /* the feature has a forecast of its own */
+    int offset;      /* days from the path's day 0 to today (in use) */
     double *shift;   /* n_scen x ap.n: days after now the segment's
                         curve starts; INFINITY: never reached */
     uint32_t *s_seg; /* per segment: its stream */
@@ -460,11 +462,13 @@ static int setup_value(sim *S, aipm_store *st, aipm_error *err)
         }
     }
     S->weight = calloc(S->n_scen * (S->n_items + 1), sizeof(double));
+    S->built = calloc(S->n_scen * (S->n_items + 1), 1);
     S->ship = malloc(S->n_scen * (S->n_items + 1) * sizeof(double));
     S->planned = calloc(S->n_scen, sizeof(double));
     S->eitems = calloc(S->n_items + 1, sizeof(*S->eitems));
     used = malloc((S->n_items + 2) * sizeof(*used));
-    if (!S->weight || !S->ship || !S->planned || !S->eitems || !used) {
+    if (!S->weight || !S->built || !S->ship || !S->planned || !S->eitems ||
+        !used) {
         free(used);
         return aipm_error_set(err, AIPM_ENOMEM, "out of memory");
     }
@@ -514,6 +518,7 @@ static int setup_value(sim *S, aipm_store *st, aipm_error *err)
             cum += want.effort;
             day = f->has_capacity ? ceil(cum / rate - 1e-9) : 0;
             S->ship[s * S->n_items + e] = day;
+            S->built[s * S->n_items + e] = 1;
             S->weight[s * S->n_items + e] =
                 day >= S->horizon ? 0 : (S->horizon - day) / S->horizon;
         }
@@ -536,6 +541,7 @@ static int run_value(sim *S, aipm_error *err)
         return aipm_error_set(err, AIPM_ENOMEM, "out of memory");
     for (s = 0; s < S->n_scen; s++) {
         sc[s].weight = S->weight + s * S->n_items;
+        sc[s].built = S->built + s * S->n_items;
         sc[s].capacity =
             S->f->has_capacity ? S->f->weeks_per_period * S->f->periods : 0;
     }
@@ -841,16 +847,34 @@ typedef struct kpi_work {
     double *grid; /* the days the mean over the horizon is taken on */
 } kpi_work;
 
+/* A block's draws in chunks of this many, so the scratch of the inputs'
+ * normals does not grow with the draws (each number is placed by its
+ * index: the chunks change nothing in the result). */
+#define CHUNK_DRAWS 4096
+
+static int kpi_chunk(kpi_work *w, size_t begin, size_t end, aipm_error *err);
+static int adopt_chunk(sim *S, size_t begin, size_t end, aipm_error *err);
+
 static int kpi_block(void *ctx, size_t begin, size_t end, int thread,
                      aipm_error *err)
 {
-    kpi_work *w = ctx;
+    size_t b;
+    int rc = AIPM_OK;
+
+    (void)thread;
+    for (b = begin; b < end && rc == AIPM_OK; b += CHUNK_DRAWS)
+        rc = kpi_chunk(ctx, b, end - b < CHUNK_DRAWS ? end : b + CHUNK_DRAWS,
+                       err);
+    return rc;
+}
+
+static int kpi_chunk(kpi_work *w, size_t begin, size_t end, aipm_error *err)
+{
     sim *S = w->S;
     size_t n = end - begin, k, s;
     int j, g, rc, nl = S->n_lifts;
     double *z = malloc((size_t)(2 + nl) * n * sizeof(double));
 
-    (void)thread;
     if (z == NULL)
         return aipm_error_set(err, AIPM_ENOMEM, "out of memory");
     rc = aipm_sim_normals(z, n, S->o->seed, S->s_level, begin, err);
@@ -986,10 +1010,29 @@ static int setup_adopt(sim *S, aipm_store *st, aipm_error *err)
     if ((rc = rollout_by(S, err)) != AIPM_OK)
         return rc;
     rc = aipm_adoption_paths_get(&S->ap, st, S->cfg, feat, S->by, S->horizon,
-                                 S->o->seed, err);
+                                 S->o->seed, S->o->adoption_version, err);
     if (rc != AIPM_OK)
         return rc;
     S->launched = strcmp(S->ap.model, "prior") != 0;
+    /* a feature in use: its path's day 1 is the day after the data's
+     * last, which may be before today; read it from today on */
+    S->offset = S->launched && today > S->ap.as_of_day
+                    ? (int)(today - S->ap.as_of_day)
+                    : 0;
+    if (S->offset > 0) {
+        if (S->offset > AIPM_SCENARIO_MAX_DAYS)
+            return bad(S, f->objective.line, err,
+                       "objective.kpi: the events end %d days before "
+                       "today; forecast from data that old is not "
+                       "simulated",
+                       S->offset);
+        aipm_adoption_paths_free(&S->ap);
+        rc = aipm_adoption_paths_get(&S->ap, st, S->cfg, feat, S->by,
+                                     S->horizon + S->offset, S->o->seed,
+                                     S->o->adoption_version, err);
+        if (rc != AIPM_OK)
+            return rc;
+    }
     S->shift = malloc((S->n_scen * (size_t)S->ap.n + 1) * sizeof(double));
     S->s_seg = malloc(((size_t)S->ap.n + 1) * sizeof(*S->s_seg));
     used = malloc(((size_t)S->ap.n + 1) * sizeof(*used));
@@ -1082,6 +1125,7 @@ static double adopters_at(const sim *S, int g, double x, double u)
     double v[2], base = S->launched ? p->adopters : 0;
     int d[2], i, k;
 
+    x += S->offset;
     if (!(x > 0))
         return base;
     if (x > S->ap.horizon)
@@ -1111,12 +1155,22 @@ static double adopters_at(const sim *S, int g, double x, double u)
 static int adopt_block(void *ctx, size_t begin, size_t end, int thread,
                        aipm_error *err)
 {
-    sim *S = ctx;
+    size_t b;
+    int rc = AIPM_OK;
+
+    (void)thread;
+    for (b = begin; b < end && rc == AIPM_OK; b += CHUNK_DRAWS)
+        rc = adopt_chunk(ctx, b, end - b < CHUNK_DRAWS ? end : b + CHUNK_DRAWS,
+                         err);
+    return rc;
+}
+
+static int adopt_chunk(sim *S, size_t begin, size_t end, aipm_error *err)
+{
     size_t n = end - begin, k, s;
     int g, j, rc = AIPM_OK, ng = S->ap.n;
     double *u = malloc(((size_t)ng * n + 1) * sizeof(double));
 
-    (void)thread;
     if (u == NULL)
         return aipm_error_set(err, AIPM_ENOMEM, "out of memory");
     for (g = 0; g < ng && rc == AIPM_OK; g++)
@@ -1164,7 +1218,7 @@ static void add_input(json_t *arr, const char *input, const char *kind,
     json_array_append_new(
         arr, json_pack("{s:s, s:s, s:f, s:f, s:f}", "input", input, "kind",
                        kind, "share", isfinite(share) ? share : 0, "low",
-                       down ? -high : low, "high", down ? -low : high));
+                       down ? -low : low, "high", down ? -high : high));
 }
 
 static int cmp_share(const void *a, const void *b)
@@ -1648,6 +1702,7 @@ static void sim_free(sim *S)
         aipm_pz_sim_inputs_free(S->vin);
     free(S->items);
     free(S->weight);
+    free(S->built);
     free(S->ship);
     free(S->planned);
     free(S->eitems);
@@ -1689,6 +1744,11 @@ static int record(sim *S, aipm_store *st, json_t *doc, const char *sha,
                   "seed", (json_int_t)S->o->seed, "value_model_version",
                   S->vin && S->vin->version > 0 ? json_integer(S->vin->version)
                                                 : json_null());
+    if (params != NULL && S->kind == OBJ_ADOPT)
+        json_object_set_new(params, "adoption_model_version",
+                            S->ap.model_version > 0
+                                ? json_integer(S->ap.model_version)
+                                : json_null());
     if (params == NULL)
         return aipm_error_set(err, AIPM_ENOMEM, "out of memory");
     if (S->kind == OBJ_VALUE)
@@ -1724,11 +1784,12 @@ static int record(sim *S, aipm_store *st, json_t *doc, const char *sha,
 }
 
 /* Everything up to the summaries: the checks, the models, the draws.
- * with_path: also the KPI path's draws. S is the caller's to free
- * (sim_free), whatever happens. */
+ * with_path: also the KPI path's draws; with_beats: also P(loss) and
+ * P(A beats B). S is the caller's to free (sim_free), whatever
+ * happens. */
 static int sim_core(sim *S, aipm_store *st, const aipm_config *cfg,
                     const aipm_scenario_file *f, const aipm_simulate_opts *o,
-                    int with_path, aipm_error *err)
+                    int with_path, int with_beats, aipm_error *err)
 {
     size_t s;
     int rc, j;
@@ -1776,9 +1837,17 @@ static int sim_core(sim *S, aipm_store *st, const aipm_config *cfg,
         rc = S->kind == OBJ_VALUE   ? run_value(S, err)
              : S->kind == OBJ_ADOPT ? run_adopt(S, err)
                                     : run_kpi(S, err);
-    if (rc == AIPM_OK)
+    if (rc == AIPM_OK && with_beats)
         rc = aipm_sim_result_summarize(S->res, (size_t)f->baseline, f->tail,
                                        o->threads, err);
+    else if (rc == AIPM_OK) { /* the summaries alone: no P(A beats B) */
+        S->res->summary = malloc(S->n_scen * sizeof(*S->res->summary));
+        rc = S->res->summary == NULL
+                 ? aipm_error_set(err, AIPM_ENOMEM, "out of memory")
+                 : aipm_sim_summarize_many(
+                       S->res->summary, (const double *const *)S->res->draws,
+                       S->n_scen, S->n_draws, f->tail, o->threads, err);
+    }
     return rc;
 }
 
@@ -1793,7 +1862,7 @@ int sim_evaluate(aipm_sim_summary *sum, double *beats, aipm_store *st,
     memset(&S, 0, sizeof(S));
     S.vin = vin;
     S.vin_borrowed = vin != NULL;
-    rc = sim_core(&S, st, cfg, f, o, 0, err);
+    rc = sim_core(&S, st, cfg, f, o, 0, beats != NULL, err);
     if (rc == AIPM_OK) {
         memcpy(sum, S.res->summary, S.n_scen * sizeof(*sum));
         if (beats)
@@ -1825,7 +1894,7 @@ int aipm_simulate(json_t **out, aipm_store *st, const aipm_config *cfg,
         fc.tail = cfg->scenarios.tail;
     f = &fc;
     if ((rc = aipm_scenario_file_json(&canon, sha, f, err)) != AIPM_OK ||
-        (rc = sim_core(&S, st, cfg, f, o, 1, err)) != AIPM_OK)
+        (rc = sim_core(&S, st, cfg, f, o, 1, 1, err)) != AIPM_OK)
         goto done;
     /* the recommendation needs the sensitivity of the best scenario,
      * which needs the best: find it first without reasons */
@@ -1844,7 +1913,9 @@ int aipm_simulate(json_t **out, aipm_store *st, const aipm_config *cfg,
         if (sj == NULL || row == NULL) {
             json_decref(sj);
             json_decref(row);
-            rc = AIPM_ENOMEM;
+            rc = err && err->code
+                     ? err->code
+                     : aipm_error_set(err, AIPM_ENOMEM, "out of memory");
             goto done;
         }
         json_array_append_new(scen, sj);
@@ -1921,5 +1992,7 @@ int aipm_simulate_from_params(aipm_scenario_file **f, aipm_simulate_opts *o,
     o->draws = (size_t)json_integer_value(json_object_get(params, "draws"));
     o->seed = (uint64_t)json_integer_value(json_object_get(params, "seed"));
     o->value_version = json_is_integer(v) ? json_integer_value(v) : -1;
+    v = json_object_get(params, "adoption_model_version");
+    o->adoption_version = json_is_integer(v) ? json_integer_value(v) : -1;
     return AIPM_OK;
 }
