@@ -89,11 +89,51 @@ int aipm_decision_act(aipm_store *st, const aipm_act *act, int64_t now_ms,
                       const char *checkpoint, aipm_act_result *res,
                       aipm_error *err);
 
+/* ---- API tokens (the HTTP API's bearer tokens) ----
+ *
+ * A token is "aipm_" and 43 characters of base64url (RFC 4648 section 5,
+ * no padding) of 32 random bytes. The store keeps only its SHA-256 (hex)
+ * and a hint, its first 9 characters; the token is shown once. Its
+ * creation and revocation are signed audit entries, token.create
+ * {"action","by","hint","id","name","time","token_sha256","user"} and
+ * token.revoke {"action","by","id","reason","time","user"} (the
+ * detail's "message", canonical JSON, with its "signatures"). Both are
+ * signed by the admin by, or, when by is NULL or the token's user, by the
+ * user with their own key; nobody signs during the bootstrap (no admin
+ * has a key yet), as for people. */
+#define AIPM_TOKEN_LEN 48
+#define AIPM_TOKEN_HINT_LEN 9
+
+/* Make a token for user, named name (NULL: "default"), into token_out;
+ * *id_out gets its id. AIPM_ENOTFOUND for an unknown user, AIPM_EINVALID
+ * for a bad name, AIPM_EBLOCKED (naming what is missing) when nobody can
+ * sign it. */
+int aipm_token_create(aipm_store *st, const char *user, const char *name,
+                      const char *by, int64_t now_ms, const char *checkpoint,
+                      char token_out[AIPM_TOKEN_LEN + 1], int64_t *id_out,
+                      aipm_error *err);
+
+/* Revoke token id for reason (required), signed as aipm_token_create
+ * signs. AIPM_ENOTFOUND for no such token, AIPM_EINVALID when it is
+ * already revoked or the reason is empty, AIPM_EBLOCKED when nobody can
+ * sign it. */
+int aipm_token_revoke(aipm_store *st, int64_t id, const char *by,
+                      const char *reason, int64_t now_ms,
+                      const char *checkpoint, aipm_error *err);
+
+/* Whose token is token, and their role now (the people table's, so a role
+ * change applies to tokens already made): user_out and *role_out.
+ * AIPM_EBLOCKED when it is not of the token form (no store lookup), or is
+ * unknown or revoked, or its user has no role any more. */
+int aipm_token_check(aipm_store *st, const char *token, char user_out[128],
+                     int *role_out, aipm_error *err);
+
 /* What aipm_govern_verify found. */
 typedef struct aipm_govern_check {
     int64_t users;      /* user entries read */
     int64_t keys;       /* key entries read */
     int64_t acts;       /* approve, reject and override entries read */
+    int64_t tokens;     /* token.create and token.revoke entries read */
     int64_t signatures; /* signatures checked and valid */
     int64_t bootstrap;  /* entries accepted unsigned (before the first
                          * admin key) */

@@ -467,6 +467,41 @@ typedef int (*aipm_monitor_cb)(void *ctx, const aipm_monitor_row *row);
 int aipm_store_monitor_list(aipm_store *st, int64_t limit, aipm_monitor_cb cb,
                             void *ctx, aipm_error *err);
 
+/* ---- API tokens (the HTTP API's bearer tokens) ---- */
+
+/* A token as stored: never the token itself, only its SHA-256 and a hint
+ * (its first characters) to tell tokens apart. */
+typedef struct aipm_token_row {
+    int64_t id;               /* 1, 2, ...; put ignores it */
+    const char *user;         /* whose token: acts with their role */
+    const char *name;         /* what it is for, e.g. "default" */
+    const char *token_sha256; /* hex SHA-256 of the whole token string */
+    const char *hint;         /* the token's first 9 characters */
+    const char *created_by;   /* who signed its creation (NULL: nobody) */
+    const char *revoked_by, *revoke_reason; /* NULL until revoked */
+    int64_t created_ms;
+    int64_t revoked_ms; /* 0: not revoked */
+} aipm_token_row;
+
+/* Store a new token (row->id and the revoked fields are ignored); *id_out
+ * gets its id, the next after the highest. A store error when the digest
+ * is already stored (it is UNIQUE). */
+int aipm_store_token_put(aipm_store *st, const aipm_token_row *row,
+                         int64_t *id_out, aipm_error *err);
+typedef int (*aipm_token_cb)(void *ctx, const aipm_token_row *row);
+/* The token whose digest is token_sha256: cb gets it, or is not called
+ * when there is none (AIPM_OK either way). */
+int aipm_store_token_find(aipm_store *st, const char *token_sha256,
+                          aipm_token_cb cb, void *ctx, aipm_error *err);
+/* The tokens of user (NULL: everyone's), by id. */
+int aipm_store_token_list(aipm_store *st, const char *user, aipm_token_cb cb,
+                          void *ctx, aipm_error *err);
+/* Mark token id revoked at now_ms by by, for reason. AIPM_ENOTFOUND when
+ * there is no such token, AIPM_EINVALID when it is already revoked. */
+int aipm_store_token_revoke(aipm_store *st, int64_t id, int64_t now_ms,
+                            const char *by, const char *reason,
+                            aipm_error *err);
+
 /* ---- the digest of the rows a batch stored ---- */
 
 typedef int (*aipm_rows_digest_cb)(void *ctx, int64_t batch_id, int64_t rows,

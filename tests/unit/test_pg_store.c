@@ -1440,6 +1440,136 @@ static void test_models(void **state)
     rec_free(&want);
 }
 
+/* ---- 11. the API tokens ---- */
+
+static void rec_token(rec *r, const aipm_token_row *t)
+{
+    rec_int(r, t->id);
+    rec_str(r, t->user);
+    rec_str(r, t->name);
+    rec_str(r, t->token_sha256);
+    rec_str(r, t->hint);
+    rec_int(r, t->created_ms);
+    rec_str(r, t->created_by);
+    rec_int(r, t->revoked_ms);
+    rec_str(r, t->revoked_by);
+    rec_str(r, t->revoke_reason);
+    rec_end(r);
+}
+
+static int on_token(void *ctx, const aipm_token_row *t)
+{
+    rec_token(ctx, t);
+    return 0;
+}
+
+/* Three tokens (bob's two, "Ann"'s one: byte order does not matter, the
+ * lists are by id), one rolled back (its id is used again: no gap), one
+ * revoked; each read back by id order, by user, by digest, and the
+ * revoke's refusals; both backends give the rows put. */
+static void test_tokens(void **state)
+{
+    static const aipm_token_row tokens[] = {
+        {0, "bob", "default", "sha-1", "aipm_AAAA", NULL, NULL, NULL, 1000, 0},
+        {0, "Ann", "ci " T_UTF8, "sha-2", "aipm_BBBB", "alice", NULL, NULL,
+         2000, 0},
+        {0, "bob", "laptop" T_QUOTE, "sha-3", "aipm_CCCC", "bob", NULL, NULL,
+         3000, 0},
+    };
+    static const aipm_token_row rolled_back = {
+        0, "bob", "gone", "sha-x", "aipm_XXXX", NULL, NULL, NULL, 1500, 0};
+    pair *p = need(state);
+    aipm_error err;
+    rec r[2] = {{0}}, want = {0};
+    aipm_token_row t;
+    int64_t id[2];
+    size_t i;
+    int b;
+
+    for (b = 0; b < 2; b++) {
+        OK(aipm_store_begin(p->st[b], &err));
+        OK(aipm_store_token_put(p->st[b], &tokens[0], &id[b], &err));
+        assert_int_equal(id[b], 1);
+        OK(aipm_store_commit(p->st[b], &err));
+        OK(aipm_store_begin(p->st[b], &err));
+        OK(aipm_store_token_put(p->st[b], &rolled_back, &id[b], &err));
+        assert_int_equal(id[b], 2);
+        aipm_store_rollback(p->st[b]);
+        OK(aipm_store_begin(p->st[b], &err));
+        for (i = 1; i < N_ELEMS(tokens); i++) {
+            OK(aipm_store_token_put(p->st[b], &tokens[i], &id[b], &err));
+            assert_int_equal(id[b], (int64_t)i + 1);
+        }
+        OK(aipm_store_commit(p->st[b], &err));
+        /* a digest is stored once */
+        OK(aipm_store_begin(p->st[b], &err));
+        assert_int_not_equal(
+            RC(aipm_store_token_put(p->st[b], &tokens[1], &id[b], &err)),
+            AIPM_OK);
+        aipm_store_rollback(p->st[b]);
+        /* revoke the second; again, and an unknown id, refused */
+        OK(aipm_store_begin(p->st[b], &err));
+        OK(aipm_store_token_revoke(p->st[b], 2, 9000, "alice", "leaked " T_NL,
+                                   &err));
+        OK(aipm_store_commit(p->st[b], &err));
+        assert_int_equal(
+            RC(aipm_store_token_revoke(p->st[b], 2, 9001, "x", "y", &err)),
+            AIPM_EINVALID);
+        assert_int_equal(
+            RC(aipm_store_token_revoke(p->st[b], 7, 9001, "x", "y", &err)),
+            AIPM_ENOTFOUND);
+    }
+    reopen(p, 0);
+
+    /* every token, by id */
+    for (i = 0; i < N_ELEMS(tokens); i++) {
+        t = tokens[i];
+        t.id = (int64_t)i + 1;
+        if (i == 1) {
+            t.revoked_ms = 9000;
+            t.revoked_by = "alice";
+            t.revoke_reason = "leaked " T_NL;
+        }
+        rec_token(&want, &t);
+    }
+    for (b = 0; b < 2; b++) {
+        OK(aipm_store_token_list(p->st[b], NULL, on_token, &r[b], &err));
+        want_rec(&want, &r[b], "every token", backend[b]);
+    }
+    same(r, "every token");
+    recs_free(r);
+    rec_free(&want);
+
+    /* bob's, by id */
+    t = tokens[0];
+    t.id = 1;
+    rec_token(&want, &t);
+    t = tokens[2];
+    t.id = 3;
+    rec_token(&want, &t);
+    for (b = 0; b < 2; b++) {
+        OK(aipm_store_token_list(p->st[b], "bob", on_token, &r[b], &err));
+        OK(aipm_store_token_list(p->st[b], "nobody", on_token, &r[b], &err));
+        want_rec(&want, &r[b], "tokens by user", backend[b]);
+    }
+    same(r, "tokens by user");
+    recs_free(r);
+    rec_free(&want);
+
+    /* by digest: one row, or none */
+    t = tokens[2];
+    t.id = 3;
+    rec_token(&want, &t);
+    for (b = 0; b < 2; b++) {
+        OK(aipm_store_token_find(p->st[b], "sha-3", on_token, &r[b], &err));
+        OK(aipm_store_token_find(p->st[b], "sha-x", on_token, &r[b], &err));
+        want_rec(&want, &r[b], "token by digest", backend[b]);
+    }
+    same(r, "token by digest");
+    recs_free(r);
+    rec_free(&want);
+}
+
 /* The tests that read text back in order, in an ICU database. */
 static void test_events_icu(void **state)
 {
@@ -1478,7 +1608,7 @@ int main(void)
         T(test_readonly),       ICU(test_events_icu),
         ICU(test_csv_rows_icu), ICU(test_batch_status_icu),
         ICU(test_records_icu),  T(test_models),
-        ICU(test_models_icu),
+        ICU(test_models_icu),   T(test_tokens),
     };
 #undef T
 #undef ICU

@@ -8,6 +8,7 @@
 #include "aipm/govern.h"
 
 #include "aipm/audit.h"
+#include "govern/govern_int.h"
 
 #include <sodium.h>
 #include <stdarg.h>
@@ -82,11 +83,7 @@ static int sig_ok(const aipm_key *v, const char *msg, const char *b64)
 
 /* ---- the people table, read for the writers' checks ---- */
 
-typedef struct person {
-    int found;
-    int role;
-    char vkey[AIPM_VKEY_MAX];
-} person;
+typedef aipm_govern__person person;
 
 static int get_one(void *ctx, const aipm_user_row *r)
 {
@@ -263,6 +260,50 @@ static int finish(aipm_store *st, int rc, const char *checkpoint, int64_t seq,
     if (rc != AIPM_OK)
         aipm_store_rollback(st);
     return rc;
+}
+
+/* ---- what tokens.c shares (govern_int.h) ---- */
+
+int aipm_govern__person_get(aipm_store *st, const char *name,
+                            aipm_govern__person *p, aipm_error *err)
+{
+    return get_person(st, name, p, err);
+}
+
+int aipm_govern__bootstrap(aipm_store *st, int *out, aipm_error *err)
+{
+    return bootstrap(st, out, err);
+}
+
+int aipm_govern__load_signer(aipm_key *k, const char *name, const char *vkey,
+                             aipm_error *err)
+{
+    return load_signer(k, name, vkey, err);
+}
+
+int aipm_govern__load_admin(aipm_store *st, const char *by, aipm_key *k,
+                            aipm_error *err)
+{
+    return load_admin(st, by, k, err);
+}
+
+int aipm_govern__sign(const aipm_key *k, const char *signer, const char *msg,
+                      json_t **out, aipm_error *err)
+{
+    return signed_by(k, signer, msg, out, err);
+}
+
+int aipm_govern__append(aipm_store *st, const char *action, const char *object,
+                        const char *msg, json_t *sigs, int64_t *seq,
+                        uint8_t head[32], aipm_error *err)
+{
+    return append_signed(st, action, object, msg, sigs, NULL, seq, head, err);
+}
+
+int aipm_govern__finish(aipm_store *st, int rc, const char *checkpoint,
+                        int64_t seq, const uint8_t head[32], aipm_error *err)
+{
+    return finish(st, rc, checkpoint, seq, head, err);
 }
 
 /* Canonicalize m, sign it (with self too, its possession signature, when
@@ -583,6 +624,7 @@ typedef struct gctx {
     json_t *statuses;  /* decision id -> status the acts give it */
     json_t *acts;      /* "<seq>" -> message + "\n" + signature */
     json_t *approvers; /* decision id -> [users who approved it] */
+    json_t *tokens;    /* token id -> {"row": what the store must hold} */
 } gctx;
 
 static void gproblem(gctx *g, const char *what, const char *fmt, ...)
@@ -810,6 +852,62 @@ static void on_act(gctx *g, const char *seq, const char *action,
     }
 }
 
+/* A token's creation or revocation: signed by an admin, or by the
+ * token's own user, with the key the log registered (nobody during the
+ * bootstrap). The store's api_tokens row must say what the entries say:
+ * g->tokens keeps it, as the text check_token_row compares. */
+static void on_token(gctx *g, const char *seq, const char *action,
+                     const char *object, const char *msg, json_t *m,
+                     json_t *sigs)
+{
+    const char *user = json_string_value(json_object_get(m, "user"));
+    const char *by = json_string_value(json_object_get(m, "by"));
+    const char *act = json_string_value(json_object_get(m, "action"));
+    json_t *id = json_object_get(m, "id"), *t;
+    int create = strcmp(action, "token.create") == 0;
+    char key[24];
+
+    g->out->tokens++;
+    snprintf(key, sizeof(key), "%lld", (long long)json_integer_value(id));
+    if (user == NULL || act == NULL || strcmp(act, action) != 0 ||
+        !json_is_integer(id) || strcmp(key, object) != 0) {
+        gproblem(g, seq, "a %s entry whose message does not match it", action);
+        return;
+    }
+    t = json_object_get(g->tokens, key);
+    if (create ? t != NULL
+               : t == NULL || json_object_get(t, "revoke_reason") != NULL ||
+                     strcmp(json_string_value(json_object_get(t, "user")),
+                            user) != 0) {
+        gproblem(g, seq, "%s of token %s, which %s", action, key,
+                 create ? "was already created"
+                        : "was not created for that user or is revoked");
+        return;
+    }
+    if (!any_admin_key(g))
+        g->out->bootstrap++;
+    else if (!signed_ok(g, sigs, by, msg,
+                        by == NULL || strcmp(by, user) != 0)) {
+        gproblem(g, seq,
+                 "%s of token %s: not signed by an admin's or %s's "
+                 "registered key",
+                 action, key, user);
+        return;
+    }
+    if (create) {
+        t = json_pack("{s:s, s:O, s:O, s:O, s:O}", "user", user, "name",
+                      json_object_get(m, "name"), "hint",
+                      json_object_get(m, "hint"), "token_sha256",
+                      json_object_get(m, "token_sha256"), "created_by",
+                      json_object_get(m, "by"));
+        if (t)
+            json_object_set_new(g->tokens, key, t);
+    } else {
+        json_object_set(t, "revoked_by", json_object_get(m, "by"));
+        json_object_set(t, "revoke_reason", json_object_get(m, "reason"));
+    }
+}
+
 static int replay_entry(void *ctx, const aipm_audit_row *r)
 {
     gctx *g = ctx;
@@ -858,7 +956,9 @@ static int replay_entry(void *ctx, const aipm_audit_row *r)
     if (strncmp(action, "decision.", 9) == 0 &&
         status_after(action + 9) != NULL)
         action += 9;
-    else if (strcmp(action, "user") != 0 && strcmp(action, "key") != 0) {
+    else if (strcmp(action, "user") != 0 && strcmp(action, "key") != 0 &&
+             strcmp(action, "token.create") != 0 &&
+             strcmp(action, "token.revoke") != 0) {
         json_decref(e);
         return 0;
     }
@@ -872,6 +972,9 @@ static int replay_entry(void *ctx, const aipm_audit_row *r)
     else if (strcmp(action, "key") == 0)
         on_key(g, seq, object, msg, m, json_object_get(d, "signatures"),
                json_string_value(json_object_get(d, "possession")));
+    else if (strncmp(action, "token.", 6) == 0)
+        on_token(g, seq, action, object, msg, m,
+                 json_object_get(d, "signatures"));
     else
         on_act(g, seq, action, object, msg, m,
                json_object_get(d, "signatures"));
@@ -899,6 +1002,50 @@ static int check_user_row(void *ctx, const aipm_user_row *r)
                  r->name);
     if (p)
         json_object_set_new(p, "seen", json_true());
+    return 0;
+}
+
+/* 1 when text (may be NULL) is the JSON string v (or both are absent). */
+static int same_text(json_t *v, const char *text)
+{
+    const char *want = json_string_value(v);
+
+    return want == NULL ? text == NULL : text && strcmp(want, text) == 0;
+}
+
+static int check_token_row(void *ctx, const aipm_token_row *r)
+{
+    gctx *g = ctx;
+    char key[24], where[32];
+    json_t *t;
+
+    snprintf(key, sizeof(key), "%lld", (long long)r->id);
+    snprintf(where, sizeof(where), "token:%lld", (long long)r->id);
+    t = json_object_get(g->tokens, key);
+    if (t == NULL) {
+        gproblem(g, where, "token %s: no signed entry in the log creates it",
+                 key);
+        return 0;
+    }
+    json_object_set_new(t, "seen", json_true());
+    if (!same_text(json_object_get(t, "user"), r->user) ||
+        !same_text(json_object_get(t, "name"), r->name) ||
+        !same_text(json_object_get(t, "hint"), r->hint) ||
+        !same_text(json_object_get(t, "token_sha256"), r->token_sha256) ||
+        !same_text(json_object_get(t, "created_by"), r->created_by))
+        gproblem(g, where,
+                 "token %s: the stored row is not the one the log "
+                 "created (changed outside aipm)",
+                 key);
+    else if ((json_object_get(t, "revoke_reason") != NULL) !=
+                 (r->revoked_ms != 0) ||
+             (r->revoked_ms != 0 &&
+              (!same_text(json_object_get(t, "revoked_by"), r->revoked_by) ||
+               !same_text(json_object_get(t, "revoke_reason"),
+                          r->revoke_reason))))
+        gproblem(g, where, "token %s: %s in the store, %s by the log", key,
+                 r->revoked_ms ? "revoked" : "live",
+                 json_object_get(t, "revoke_reason") ? "revoked" : "live");
     return 0;
 }
 
@@ -960,7 +1107,9 @@ int aipm_govern_verify(aipm_store *st, aipm_govern_check *out,
     g.statuses = json_object();
     g.acts = json_object();
     g.approvers = json_object();
-    if (!g.people || !g.digests || !g.statuses || !g.acts || !g.approvers) {
+    g.tokens = json_object();
+    if (!g.people || !g.digests || !g.statuses || !g.acts || !g.approvers ||
+        !g.tokens) {
         rc = aipm_error_set(err, AIPM_ENOMEM, "out of memory");
         goto done;
     }
@@ -970,6 +1119,8 @@ int aipm_govern_verify(aipm_store *st, aipm_govern_check *out,
         (rc = aipm_store_approval_list(st, NULL, check_approval_row, &g,
                                        err)) != AIPM_OK ||
         (rc = aipm_store_decision_list(st, &f, check_status, &g, err)) !=
+            AIPM_OK ||
+        (rc = aipm_store_token_list(st, NULL, check_token_row, &g, err)) !=
             AIPM_OK)
         goto done;
     json_object_foreach(g.people, key, v)
@@ -984,11 +1135,19 @@ int aipm_govern_verify(aipm_store *st, aipm_govern_check *out,
         gproblem(&g, key, "the act at entry %s has no approval row (removed)",
                  key);
     }
+    json_object_foreach(g.tokens, key, v)
+    {
+        if (!json_object_get(v, "seen"))
+            gproblem(&g, key,
+                     "token %s: in the log but not in the store (removed)",
+                     key);
+    }
 done:
     json_decref(g.people);
     json_decref(g.digests);
     json_decref(g.statuses);
     json_decref(g.acts);
     json_decref(g.approvers);
+    json_decref(g.tokens);
     return rc;
 }

@@ -803,6 +803,30 @@ int aipm_store_monitor_list(aipm_store *st, int64_t limit, aipm_monitor_cb cb,
     return st->ops->monitor_list(st, limit, cb, ctx, err);
 }
 
+int aipm_store_token_put(aipm_store *st, const aipm_token_row *row,
+                         int64_t *id_out, aipm_error *err)
+{
+    return st->ops->token_put(st, row, id_out, err);
+}
+
+int aipm_store_token_find(aipm_store *st, const char *token_sha256,
+                          aipm_token_cb cb, void *ctx, aipm_error *err)
+{
+    return st->ops->token_find(st, token_sha256, cb, ctx, err);
+}
+
+int aipm_store_token_list(aipm_store *st, const char *user, aipm_token_cb cb,
+                          void *ctx, aipm_error *err)
+{
+    return st->ops->token_list(st, user, cb, ctx, err);
+}
+
+int aipm_store_token_revoke(aipm_store *st, int64_t id, int64_t now_ms,
+                            const char *by, const char *reason, aipm_error *err)
+{
+    return st->ops->token_revoke(st, id, now_ms, by, reason, err);
+}
+
 int aipm_store_rows_digest(aipm_store *st, const char *dataset,
                            int64_t batch_id, aipm_rows_digest_cb cb, void *ctx,
                            aipm_error *err)

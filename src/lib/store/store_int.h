@@ -14,7 +14,7 @@
  * store.c refuses a table of another version (a backend built against an
  * older layout) instead of calling through the wrong slots. Raised when a
  * slot is added, removed or changes its meaning. */
-#define AIPM_STORE_OPS_VERSION 8
+#define AIPM_STORE_OPS_VERSION 9
 
 typedef struct aipm_store_ops {
     unsigned int version;
@@ -202,6 +202,15 @@ typedef struct aipm_store_ops {
                        aipm_error *err);
     int (*monitor_list)(aipm_store *st, int64_t limit, aipm_monitor_cb cb,
                         void *ctx, aipm_error *err);
+    /* a metadata store only: the API tokens */
+    int (*token_put)(aipm_store *st, const aipm_token_row *row, int64_t *id_out,
+                     aipm_error *err);
+    int (*token_find)(aipm_store *st, const char *token_sha256,
+                      aipm_token_cb cb, void *ctx, aipm_error *err);
+    int (*token_list)(aipm_store *st, const char *user, aipm_token_cb cb,
+                      void *ctx, aipm_error *err);
+    int (*token_revoke)(aipm_store *st, int64_t id, int64_t now_ms,
+                        const char *by, const char *reason, aipm_error *err);
 } aipm_store_ops;
 
 struct aipm_store {

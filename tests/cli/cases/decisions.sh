@@ -93,14 +93,14 @@ PYEOF
     grep -q "2 of 6 decision records differ" "$ERR" || fail "stderr: $(errtext)"
 }
 
-# The SQL that takes a store back from migration 10 to 7 (for the tests
+# The SQL that takes a store back from migration 12 to 7 (for the tests
 # of old stores).
 undo_migration_8() {
     local c
     for c in model rationale confidence code_version policy_sha256; do
         printf 'ALTER TABLE decisions DROP COLUMN %s; ' "$c"
     done
-    printf 'ALTER TABLE batches DROP COLUMN rows_sha256; DROP TABLE decision_inputs; DROP TABLE policy_versions; DROP TABLE store_settings; DROP TABLE model_versions; DROP TABLE model_aliases; DROP TABLE model_alias_moves; DROP TABLE monitor_runs;'
+    printf 'ALTER TABLE batches DROP COLUMN rows_sha256; DROP TABLE decision_inputs; DROP TABLE policy_versions; DROP TABLE store_settings; DROP TABLE model_versions; DROP TABLE model_aliases; DROP TABLE model_alias_moves; DROP TABLE monitor_runs; DROP TABLE api_tokens;'
 }
 
 # A store from before migration 5 (no stored output, no status) is
@@ -117,7 +117,7 @@ case_decisions_old_store() {
     id=$(sql "$W/aipm.db" "select id from decisions where kind = 'prioritize'")
     A -C "$W" prioritize --no-record
     expect_rc 0 "a command that opens the store for writing"
-    [ "$(sql "$W/aipm.db" "select group_concat(version) from schema_migrations")" = 1,2,3,4,5,6,7,8,9,10,11 ] || fail "migrations 5 to 11 not applied"
+    [ "$(sql "$W/aipm.db" "select group_concat(version) from schema_migrations")" = 1,2,3,4,5,6,7,8,9,10,11,12 ] || fail "migrations 5 to 12 not applied"
     A -C "$W" --json decisions show "$id"
     expect_rc 0 "show an old record"
     pycheck "$OUT" 'want(d["output_check"] == "not stored" and d["output"] is None and d["status"] == "proposed", "old record %r" % d)'

@@ -328,8 +328,8 @@ case_link_store_migration() {
         DROP TABLE audit_frontier; DROP TABLE people; DROP TABLE approvals; DELETE FROM schema_migrations WHERE version >= 4;" || fail "making a migration-3 store"
     A -C "$W" feedback link FB-T4 BL-1
     expect_rc 0 "a write command (migrates)"
-    [ "$(sql "$W/aipm.db" "select group_concat(version) from schema_migrations")" = 1,2,3,4,5,6,7,8,9,10,11 ] ||
-        fail "migrations 4 to 11 not applied"
+    [ "$(sql "$W/aipm.db" "select group_concat(version) from schema_migrations")" = 1,2,3,4,5,6,7,8,9,10,11,12 ] ||
+        fail "migrations 4 to 12 not applied"
     [ "$(sql "$W/aipm.db" "select group_concat(feedback_id || '=' || item_id, ' ') from (select * from feedback_links order by feedback_id) x")" = "FB-T1=BL-2 FB-T4=BL-1 FB-T5=" ] ||
         fail "corrections after the migration: $(sql "$W/aipm.db" "select * from feedback_links")"
     A -C "$W" feedback links --json

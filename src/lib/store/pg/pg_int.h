@@ -282,6 +282,16 @@ int pg_monitor_put(aipm_store *base, const aipm_monitor_row *row,
 int pg_monitor_list(aipm_store *base, int64_t limit, aipm_monitor_cb cb,
                     void *ctx, aipm_error *err);
 
+/* pg/tokens.c: the API tokens */
+int pg_token_put(aipm_store *base, const aipm_token_row *row, int64_t *id_out,
+                 aipm_error *err);
+int pg_token_find(aipm_store *base, const char *token_sha256, aipm_token_cb cb,
+                  void *ctx, aipm_error *err);
+int pg_token_list(aipm_store *base, const char *user, aipm_token_cb cb,
+                  void *ctx, aipm_error *err);
+int pg_token_revoke(aipm_store *base, int64_t id, int64_t now_ms,
+                    const char *by, const char *reason, aipm_error *err);
+
 /* pg/reopen.c: the URL a namespace this process made was opened with
  * (malloc'd; NULL when url is no such namespace), and remembering it. */
 char *aipm_pg__known_url(const char *url);

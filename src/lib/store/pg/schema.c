@@ -152,8 +152,18 @@ static const char migration_11[] =
     " seq BIGINT PRIMARY KEY, time_ms BIGINT NOT NULL, status TEXT NOT NULL,"
     " report TEXT NOT NULL);";
 
+/* Migration 12: the HTTP API's tokens (sqlite/schema.c says why). */
+static const char migration_12[] =
+    "CREATE TABLE api_tokens("
+    " id BIGSERIAL PRIMARY KEY, user_name TEXT NOT NULL, name TEXT NOT NULL,"
+    " token_sha256 TEXT NOT NULL UNIQUE, hint TEXT NOT NULL,"
+    " created_ms BIGINT NOT NULL, created_by TEXT, revoked_ms BIGINT,"
+    " revoked_by TEXT, revoke_reason TEXT);"
+    "CREATE INDEX api_tokens_user ON api_tokens(user_name);";
+
 const char *const aipm_pg__migrations[] = {
-    migration_1, "", "", "", "", "", "", "", "", migration_10, migration_11};
+    migration_1, "", "", "",           "",           "",
+    "",          "", "", migration_10, migration_11, migration_12};
 const int aipm_pg__n_migrations =
     (int)(sizeof(aipm_pg__migrations) / sizeof(aipm_pg__migrations[0]));
 

@@ -992,4 +992,8 @@ static const aipm_store_ops pg_ops = {
     .alias_get = pg_alias_get,
     .monitor_put = pg_monitor_put,
     .monitor_list = pg_monitor_list,
+    .token_put = pg_token_put,
+    .token_find = pg_token_find,
+    .token_list = pg_token_list,
+    .token_revoke = pg_token_revoke,
 };

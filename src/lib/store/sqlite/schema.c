@@ -180,12 +180,24 @@ static const char migration_11[] =
     " seq INTEGER PRIMARY KEY, time_ms INTEGER NOT NULL, status TEXT NOT NULL,"
     " report TEXT NOT NULL);";
 
+/* Migration 12: the HTTP API's tokens. Only the SHA-256 of a token is
+ * kept (the token is shown once, when made), with its first characters as
+ * a hint; a revoked token keeps its row, with who revoked it and why.
+ * Each creation and revocation is also a signed audit entry. */
+static const char migration_12[] =
+    "CREATE TABLE api_tokens("
+    " id INTEGER PRIMARY KEY, user_name TEXT NOT NULL, name TEXT NOT NULL,"
+    " token_sha256 TEXT NOT NULL UNIQUE, hint TEXT NOT NULL,"
+    " created_ms INTEGER NOT NULL, created_by TEXT, revoked_ms INTEGER,"
+    " revoked_by TEXT, revoke_reason TEXT);"
+    "CREATE INDEX api_tokens_user ON api_tokens(user_name);";
+
 /* The migrations in order: migration n is aipm_store__migrations[n - 1]
  * (the first also creates the CSV datasets' tables, from their
  * contracts). */
 const char *const aipm_store__migrations[] = {
-    migration_1, migration_2,  migration_3, migration_4,
-    migration_5, migration_6,  migration_7, migration_8,
-    migration_9, migration_10, migration_11};
+    migration_1, migration_2,  migration_3,  migration_4,
+    migration_5, migration_6,  migration_7,  migration_8,
+    migration_9, migration_10, migration_11, migration_12};
 const int aipm_store__n_migrations =
     (int)(sizeof(aipm_store__migrations) / sizeof(aipm_store__migrations[0]));

@@ -176,6 +176,16 @@ int sq_monitor_put(aipm_store *base, const aipm_monitor_row *row,
                    aipm_error *err);
 int sq_monitor_list(aipm_store *base, int64_t limit, aipm_monitor_cb cb,
                     void *ctx, aipm_error *err);
+
+/* sqlite/tokens.c: the API tokens */
+int sq_token_put(aipm_store *base, const aipm_token_row *row, int64_t *id_out,
+                 aipm_error *err);
+int sq_token_find(aipm_store *base, const char *token_sha256, aipm_token_cb cb,
+                  void *ctx, aipm_error *err);
+int sq_token_list(aipm_store *base, const char *user, aipm_token_cb cb,
+                  void *ctx, aipm_error *err);
+int sq_token_revoke(aipm_store *base, int64_t id, int64_t now_ms,
+                    const char *by, const char *reason, aipm_error *err);
 /* sqlite/digest.c */
 int sq_rows_digest(aipm_store *base, const char *dataset, int64_t batch_id,
                    aipm_rows_digest_cb cb, void *ctx, aipm_error *err);
