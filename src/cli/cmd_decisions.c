@@ -530,7 +530,7 @@ static int run_again(void *ctx, const aipm_decision_row *r, json_t **doc,
         rc = aipm_simulate_from_params(&f, &o, p, err);
         o.now_ms = r->time_ms;
         o.subject = r->subject;
-        o.threads = 2;
+        o.threads = cli_sim_threads(); /* the result does not depend on it */
         if (rc == AIPM_OK)
             rc = aipm_simulate(doc, ws->store, ws->config, f, &o, err);
         aipm_scenario_file_free(f);

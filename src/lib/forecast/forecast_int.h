@@ -97,6 +97,18 @@ int aipm_forecast__feature_days(struct aipm_forecast__run *r,
  * cannot be fitted has its *_ok 0. Only AIPM_ENOMEM fails. */
 int aipm_forecast__fit_at(struct aipm_forecast__run *r, int32_t C, int which);
 
+/* adopt_draws.c: forecast paths of model m (1 Bass, 2 hazard) from day C,
+ * H days: D parameter draws (seed) into mu[(d * n_segs + k) * H + h] and
+ * var likewise; ok[k] whether segment k has the model. 0 or an error
+ * code. And one segment's Bass path of parameters th over n days since
+ * launch: mu[h] and var[h] for days C .. C + H - 1. */
+int aipm_forecast__paths(struct aipm_forecast__run *r, int32_t C, int H,
+                         int model, int D, uint64_t seed, double *mu,
+                         double *var, int *ok);
+void aipm_forecast__bass_path(const struct aipm_forecast__seg *s, int32_t n,
+                              const double th[3], int H, double *mu,
+                              double *var);
+
 /* Only the hazard data of every segment at cutoff C (the user-days at
  * risk before C, as fit_at builds them), each segment cleared first, no
  * model fitted: what scoring a stored fit at a new cutoff reads.
