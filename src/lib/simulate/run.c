@@ -765,22 +765,20 @@ static void sim_free(sim *S)
     json_decref(S->warnings);
 }
 
-static int record(sim *S, aipm_store *st, json_t *doc, const char *sha,
-                  const char *decision, const char *rationale, aipm_error *err)
+/* canon and sha: the scenario file's canonical JSON and its digest. */
+static int record(sim *S, aipm_store *st, json_t *doc, const char *canon,
+                  const char *sha, const char *decision, const char *rationale,
+                  aipm_error *err)
 {
     static const char *const value_inputs[] = {"backlog", "feedback", "events",
                                                "signals", NULL};
     static const char *const kpi_inputs[] = {"events", NULL};
     static const char *const adopt_inputs[] = {"events", "graph", NULL};
     aipm_decision_spec spec;
-    char *canon = NULL, id[37], model[256];
-    json_t *params, *scen;
+    char id[37], model[256];
+    json_t *params, *scen = json_loads(canon, 0, NULL);
     int rc;
 
-    if ((rc = aipm_scenario_file_json(&canon, NULL, S->f, err)) != AIPM_OK)
-        return rc;
-    scen = json_loads(canon, 0, NULL);
-    free(canon);
     params =
         json_pack("{s:o, s:s, s:I, s:I, s:o}", "scenario", scen,
                   "scenario_sha256", sha, "draws", (json_int_t)S->n_draws,
@@ -991,7 +989,7 @@ int aipm_simulate(json_t **out, aipm_store *st, const aipm_config *cfg,
         json_t *r0 = json_object_get(doc, "recommendation");
         json_t *why = json_array_get(json_object_get(r0, "reasons"), 0);
 
-        rc = record(&S, st, doc, sha,
+        rc = record(&S, st, doc, canon, sha,
                     json_string_value(json_object_get(r0, "scenario")),
                     json_string_value(why), err);
         if (rc != AIPM_OK)
