@@ -160,8 +160,14 @@ int aipm_checkpoint_signed_by(const aipm_checkpoint *cp, const aipm_key *k);
 
 /* ---- the log ---- */
 
-/* Who is acting: $AIPM_ACTOR, else the login name. Borrowed, static. */
+/* Who is acting: the calling thread's actor when one is set, else
+ * $AIPM_ACTOR, else the login name. Borrowed (valid until the thread's
+ * next call). */
 const char *aipm_audit_actor(void);
+
+/* Set the calling thread's actor (a server acting for a request's user),
+ * copied; NULL or "" clears it. Other threads are not affected. */
+void aipm_audit_set_actor(const char *name);
 
 /* Append an entry. detail_json is a JSON object text (or NULL for {}).
  * Runs inside the caller's transaction when one is open, so the entry

@@ -2,34 +2,18 @@
  * cmd_audit_proof.c). */
 #include "aipm/decision.h"
 #include "aipm/govern.h"
-#include "cli.h"
+#include "views.h"
 
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
-typedef struct a_ctx {
-    json_t *arr;
-    int n;
-} a_ctx;
-
 static int one(void *ctx, const aipm_audit_row *r)
 {
-    a_ctx *a = ctx;
     json_error_t jerr;
     json_t *e = json_loadb(r->entry, r->entry_len, 0, &jerr);
-    char leaf[65];
 
-    aipm_hex(leaf, r->leaf, 32);
-    if (a->arr) {
-        json_t *o = json_pack(
-            "{s:I, s:o, s:s}", "seq", (json_int_t)r->seq, "entry",
-            e ? e : cli_raw_json(r->entry, r->entry_len), "leaf_hash", leaf);
-
-        json_array_append_new(a->arr, o);
-        return 0;
-    }
-    a->n++;
+    (void)ctx;
     if (e == NULL) {
         printf("%5lld  (unreadable entry)\n", (long long)r->seq);
         return 0;
@@ -102,54 +86,37 @@ static int export(workspace *ws)
     return fflush(stdout) == 0 ? EXIT_OK : EXIT_INTERNAL;
 }
 
-/* --data: each decision record against its output and its audit entry. */
+/* The human verify's problems, on stderr as they are found (the --json
+ * document lists them: views.c). */
 static void data_problem(void *ctx, const char *id, const char *problem)
 {
-    json_t *arr = ctx;
-
-    if (arr)
-        json_array_append_new(
-            arr, json_pack("{s:s, s:s}", "decision", id, "problem", problem));
-    else
-        fprintf(stderr, "aipm: decision %s: %s\n", cli_text(id), problem);
+    (void)ctx;
+    fprintf(stderr, "aipm: decision %s: %s\n", cli_text(id), problem);
 }
 
-/* Signatures: people, keys and acts replayed from the log (govern.h). */
 static void sig_problem(void *ctx, const char *where, const char *problem)
 {
-    json_t *arr = ctx;
-
-    if (arr)
-        json_array_append_new(
-            arr, json_pack("{s:s, s:s}", "at", where, "problem", problem));
-    else
-        fprintf(stderr, "aipm: %s %s: %s\n",
-                strspn(where, "0123456789") == strlen(where) ? "entry"
-                                                             : "record",
-                cli_text(where), problem);
+    (void)ctx;
+    fprintf(stderr, "aipm: %s %s: %s\n",
+            strspn(where, "0123456789") == strlen(where) ? "entry" : "record",
+            cli_text(where), problem);
 }
 
-/* Check them; their report into o (--json) or on stdout. The number of
- * problems, or -1 with err set. */
-static int64_t check_signatures(workspace *ws, json_t *o, aipm_error *err)
+static void batch_problem(void *ctx, const char *object, const char *problem)
+{
+    (void)ctx;
+    fprintf(stderr, "aipm: %s: %s\n", cli_text(object), problem);
+}
+
+/* Signatures: people, keys and acts replayed from the log (govern.h),
+ * their summary on stdout. The number of problems, or -1 with err set. */
+static int64_t check_signatures(workspace *ws, aipm_error *err)
 {
     aipm_govern_check gc;
-    json_t *bad = o ? json_array() : NULL;
 
-    if (aipm_govern_verify(ws->store, &gc, sig_problem, bad, err) != AIPM_OK) {
-        json_decref(bad);
+    if (aipm_govern_verify(ws->store, &gc, sig_problem, NULL, err) != AIPM_OK)
         return -1;
-    }
-    if (o)
-        json_object_set_new(
-            o, "signatures",
-            json_pack("{s:b, s:I, s:I, s:I, s:I, s:I, s:o}", "intact",
-                      gc.bad == 0, "users", (json_int_t)gc.users, "keys",
-                      (json_int_t)gc.keys, "acts", (json_int_t)gc.acts, "valid",
-                      (json_int_t)gc.signatures, "bootstrap",
-                      (json_int_t)gc.bootstrap, "problems",
-                      bad ? bad : json_array()));
-    else if (gc.bad == 0 && gc.users + gc.keys + gc.acts > 0)
+    if (gc.bad == 0 && gc.users + gc.keys + gc.acts > 0)
         printf("people: %lld user and %lld key changes, %lld approvals, "
                "rejections and overrides; %lld signatures valid%s\n",
                (long long)gc.users, (long long)gc.keys, (long long)gc.acts,
@@ -158,134 +125,93 @@ static int64_t check_signatures(workspace *ws, json_t *o, aipm_error *err)
     return gc.bad;
 }
 
-/* --data: each batch against its ingest entry and status changes. */
-static void batch_problem(void *ctx, const char *object, const char *problem)
+/* verify's human output: what view_audit_verify finds, said as it is
+ * found, into res. An exit code. */
+static int verify_human(workspace *ws, const char *kept, const aipm_key *vkey,
+                        int data, view_verify_result *res)
 {
-    json_t *arr = ctx;
+    aipm_audit_report *rep = &res->report;
+    aipm_decision_check *dc = &res->decisions;
+    aipm_batch_check *bc = &res->batches;
+    aipm_error err = {0, ""};
+    char head[65];
 
-    if (arr)
-        json_array_append_new(arr, json_pack("{s:s, s:s}", "batch", object + 6,
-                                             "problem", problem));
+    memset(res, 0, sizeof(*res));
+    if (aipm_audit_verify_signed(ws->store, ws->checkpoint, kept, vkey, rep,
+                                 &err) != 0)
+        return cli_fail(&err);
+    if (data && rep->first_bad == 0 &&
+        (aipm_decision_verify(ws->store, dc, data_problem, NULL, &err) !=
+             AIPM_OK ||
+         aipm_batch_verify(ws->store, bc, batch_problem, NULL, &err) !=
+             AIPM_OK))
+        return cli_fail(&err);
+    if (rep->kept_bad)
+        snprintf(res->problem, sizeof(res->problem),
+                 "against the kept checkpoint %s: %s", kept, rep->problem);
     else
-        fprintf(stderr, "aipm: %s: %s\n", cli_text(object), problem);
-}
-
-/* The kept checkpoint's part of verify's JSON. */
-static json_t *kept_json(const char *kept, const aipm_audit_report *rep)
-{
-    static const char *const sig[] = {"unchecked", "ok", "not_signed", "bad"};
-    json_t *o = json_pack("{s:s, s:I, s:b}", "file", kept, "entries",
-                          (json_int_t)rep->kept_size, "signed", rep->kept_note);
-
-    if (rep->kept_note) {
-        json_object_set_new(o, "origin", json_string(rep->kept_origin));
-        json_object_set_new(o, "signature",
-                            json_string(sig[rep->kept_signature & 3]));
-    }
-    return o;
+        snprintf(res->problem, sizeof(res->problem), "%s", rep->problem);
+    if (rep->first_bad)
+        return EXIT_OK;
+    aipm_hex(head, rep->head, 32);
+    printf("audit log intact: %llu entries, tree head %s\n",
+           (unsigned long long)rep->size, head);
+    if (kept)
+        printf("it extends the kept %scheckpoint %s (%llu entries)%s\n",
+               rep->kept_note ? "signed " : "", cli_text(kept),
+               (unsigned long long)rep->kept_size,
+               rep->kept_signature == AIPM_NOTE_SIGNED ? ", signature good"
+                                                       : "");
+    if (data && dc->bad == 0)
+        printf("data: %lld decision records, each output matches its "
+               "digest and its audit entry%s\n",
+               (long long)(dc->records - dc->not_stored),
+               dc->not_stored ? " (older records without a stored "
+                                "output are not checked)"
+                              : "");
+    if (data && bc->bad == 0)
+        printf("data: %lld dataset batches, each status as the log says; "
+               "%lld stored rows hash to their ingest entries%s\n",
+               (long long)bc->batches, (long long)bc->rows,
+               bc->not_hashed ? " (batches ingested before rows were "
+                                "hashed: status only)"
+                              : "");
+    if ((res->signature_problems = check_signatures(ws, &err)) < 0)
+        return cli_fail(&err);
+    return EXIT_OK;
 }
 
 /* verify against the workspace's checkpoint, then, when the log is intact
  * and kept is not NULL, against a checkpoint kept outside the workspace:
  * the log must extend it (the head recomputed at its size must be its
  * head), which catches a rewrite by someone who could also rewrite the
- * workspace's own checkpoint. */
+ * workspace's own checkpoint. The document (--json) or the human lines,
+ * then the same warnings and exit code. */
 static int verify(workspace *ws, const char *kept, const aipm_key *vkey,
                   int data)
 {
-    aipm_audit_report rep;
-    aipm_decision_check dc;
-    aipm_batch_check bc;
+    const aipm_audit_report *rep;
+    const aipm_decision_check *dc;
+    const aipm_batch_check *bc;
+    view_verify_result res;
     aipm_error err = {0, ""};
-    char head[65], problem[600];
-    json_t *data_bad = g_cli.json ? json_array() : NULL;
-    json_t *o = NULL;
-    int64_t sig_bad = 0;
+    int rc;
 
-    if (aipm_audit_verify_signed(ws->store, ws->checkpoint, kept, vkey, &rep,
-                                 &err) != 0) {
-        json_decref(data_bad);
-        return cli_fail(&err);
-    }
-    memset(&dc, 0, sizeof(dc));
-    memset(&bc, 0, sizeof(bc));
-    if (data && rep.first_bad == 0 &&
-        (aipm_decision_verify(ws->store, &dc, data_problem, data_bad, &err) !=
-             AIPM_OK ||
-         aipm_batch_verify(ws->store, &bc, batch_problem, data_bad, &err) !=
-             AIPM_OK)) {
-        json_decref(data_bad);
-        return cli_fail(&err);
-    }
-    if (rep.kept_bad)
-        snprintf(problem, sizeof(problem), "against the kept checkpoint %s: %s",
-                 kept, rep.problem);
-    else
-        snprintf(problem, sizeof(problem), "%s", rep.problem);
-    aipm_hex(head, rep.head, 32);
     if (g_cli.json) {
-        o = json_pack("{s:b, s:I, s:s}", "intact", rep.first_bad == 0,
-                      "entries", (json_int_t)rep.size, "tree_head", head);
+        json_t *doc = NULL;
 
-        if (data)
-            json_object_set_new(
-                o, "data",
-                json_pack("{s:b, s:I, s:I, s:I, s:I, s:I, s:o}", "intact",
-                          dc.bad == 0 && bc.bad == 0, "decisions",
-                          (json_int_t)dc.records, "not_stored",
-                          (json_int_t)dc.not_stored, "batches",
-                          (json_int_t)bc.batches, "rows", (json_int_t)bc.rows,
-                          "batches_not_hashed", (json_int_t)bc.not_hashed,
-                          "problems",
-                          data_bad ? json_incref(data_bad) : json_array()));
-        if (kept)
-            json_object_set_new(o, "kept_checkpoint", kept_json(kept, &rep));
-        if (rep.first_bad) {
-            json_object_set_new(o, "first_bad_entry",
-                                json_integer(rep.first_bad));
-            json_object_set_new(o, "problem", json_string(problem));
-        } else {
-            json_object_set_new(
-                o, "checkpoint",
-                json_string(
-                    rep.checkpoint == AIPM_CHECKPOINT_MISSING  ? "missing"
-                    : rep.checkpoint == AIPM_CHECKPOINT_BEHIND ? "behind"
-                                                               : "ok"));
-            sig_bad = check_signatures(ws, o, &err);
-        }
-        if (sig_bad >= 0)
-            cli_print_json(o);
-        json_decref(o);
-    } else if (rep.first_bad == 0) {
-        printf("audit log intact: %llu entries, tree head %s\n",
-               (unsigned long long)rep.size, head);
-        if (kept)
-            printf("it extends the kept %scheckpoint %s (%llu entries)%s\n",
-                   rep.kept_note ? "signed " : "", cli_text(kept),
-                   (unsigned long long)rep.kept_size,
-                   rep.kept_signature == AIPM_NOTE_SIGNED ? ", signature good"
-                                                          : "");
-        if (data && dc.bad == 0)
-            printf("data: %lld decision records, each output matches its "
-                   "digest and its audit entry%s\n",
-                   (long long)(dc.records - dc.not_stored),
-                   dc.not_stored ? " (older records without a stored "
-                                   "output are not checked)"
-                                 : "");
-        if (data && bc.bad == 0)
-            printf("data: %lld dataset batches, each status as the log says; "
-                   "%lld stored rows hash to their ingest entries%s\n",
-                   (long long)bc.batches, (long long)bc.rows,
-                   bc.not_hashed ? " (batches ingested before rows were "
-                                   "hashed: status only)"
-                                 : "");
-        sig_bad = check_signatures(ws, NULL, &err);
-    }
-    json_decref(data_bad);
-    if (sig_bad < 0)
-        return cli_fail(&err);
-    if (rep.first_bad == 0 && rep.kept_note &&
-        rep.kept_signature == AIPM_NOTE_UNCHECKED)
+        if (view_audit_verify(ws->store, ws->checkpoint, kept, vkey, data, &doc,
+                              &res, &err) != AIPM_OK)
+            return cli_fail(&err);
+        cli_print_json(doc);
+        json_decref(doc);
+    } else if ((rc = verify_human(ws, kept, vkey, data, &res)) != EXIT_OK)
+        return rc;
+    rep = &res.report;
+    dc = &res.decisions;
+    bc = &res.batches;
+    if (rep->first_bad == 0 && rep->kept_note &&
+        rep->kept_signature == AIPM_NOTE_UNCHECKED)
         fprintf(stderr,
                 "aipm: warning: the signature of %s was not checked: no "
                 "verifier key (give --key FILE, or keep the workspace key in "
@@ -294,40 +220,40 @@ static int verify(workspace *ws, const char *kept, const aipm_key *vkey,
     /* The log is intact but its copy of the head outside the store lags:
      * deleting the newest entries would go unnoticed until it is
      * repaired, which the next write command does. */
-    if (rep.checkpoint == AIPM_CHECKPOINT_MISSING)
+    if (rep->checkpoint == AIPM_CHECKPOINT_MISSING)
         fprintf(stderr,
                 "aipm: warning: the audit checkpoint %s is missing, so "
                 "deleted newest entries could not be detected; the next "
                 "write command recreates it (with an audit entry)\n",
                 ws->checkpoint);
-    else if (rep.checkpoint == AIPM_CHECKPOINT_BEHIND)
+    else if (rep->checkpoint == AIPM_CHECKPOINT_BEHIND)
         fprintf(stderr,
                 "aipm: warning: the audit checkpoint %s records %llu entries "
                 "but the log has %llu (a command was interrupted after its "
                 "commit); the next write command repairs it (with an audit "
                 "entry)\n",
-                ws->checkpoint, (unsigned long long)rep.checkpoint_size,
-                (unsigned long long)rep.size);
-    if (rep.first_bad) {
+                ws->checkpoint, (unsigned long long)rep->checkpoint_size,
+                (unsigned long long)rep->size);
+    if (rep->first_bad) {
         fprintf(stderr, "aipm: audit log NOT intact: entry %lld: %s\n",
-                (long long)rep.first_bad, cli_text(problem));
+                (long long)rep->first_bad, cli_text(res.problem));
         return EXIT_BLOCKED;
     }
-    if (sig_bad) {
+    if (res.signature_problems) {
         fprintf(stderr,
                 "aipm: signatures NOT intact: %lld problems with people, "
                 "keys or approvals\n",
-                (long long)sig_bad);
+                (long long)res.signature_problems);
         return EXIT_BLOCKED;
     }
-    if (dc.bad || bc.bad) {
+    if (dc->bad || bc->bad) {
         fprintf(stderr, "aipm: data NOT intact:");
-        if (dc.bad)
+        if (dc->bad)
             fprintf(stderr, " %lld of %lld decision records%s",
-                    (long long)dc.bad, (long long)dc.records,
-                    bc.bad ? " and" : "");
-        if (bc.bad)
-            fprintf(stderr, " %lld batch problems", (long long)bc.bad);
+                    (long long)dc->bad, (long long)dc->records,
+                    bc->bad ? " and" : "");
+        if (bc->bad)
+            fprintf(stderr, " %lld batch problems", (long long)bc->bad);
         fprintf(stderr, " differ from what was recorded\n");
         return EXIT_BLOCKED;
     }
@@ -357,7 +283,7 @@ int cmd_audit(int argc, char **argv)
 {
     workspace ws;
     aipm_error err = {0, ""};
-    a_ctx a = {NULL, 0};
+    json_t *doc = NULL;
     const char *sub = argc > 1 ? argv[1] : NULL;
     int rc;
 
@@ -497,18 +423,15 @@ int cmd_audit(int argc, char **argv)
     if ((rc = ws_open_ro(&ws)) != 0)
         return rc;
     if (g_cli.json)
-        a.arr = json_array();
-    rc = aipm_store_audit_list(ws.store, one, &a, &err);
+        rc = view_audit_entries(ws.store, &doc, &err);
+    else
+        rc = aipm_store_audit_list(ws.store, one, NULL, &err);
     ws_close(&ws);
-    if (rc) {
-        json_decref(a.arr);
+    if (rc)
         return cli_fail(&err);
-    }
-    if (a.arr) {
-        json_t *o = json_pack("{s:o}", "entries", a.arr);
-
-        cli_print_json(o);
-        json_decref(o);
+    if (doc) {
+        cli_print_json(doc);
+        json_decref(doc);
     }
     return EXIT_OK;
 }

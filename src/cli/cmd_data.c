@@ -1,5 +1,5 @@
 /* cmd_data.c - `aipm data versions|show|accept|reject|revert`. */
-#include "cli.h"
+#include "views.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -20,46 +20,12 @@ static void help(FILE *out)
             "with its reason.\n");
 }
 
-static json_t *batch_json(const aipm_batch_info *b, int with_report)
-{
-    char when[32];
-    json_t *o;
-
-    aipm_time_format(when, b->created_ms);
-    o = json_pack(
-        "{s:I, s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:I, "
-        "s:s, s:s}",
-        "batch_id", (json_int_t)b->id, "dataset", b->dataset, "status",
-        b->status, "verdict", b->verdict, "source", b->source ? b->source : "",
-        "source_sha256", b->source_sha256, "content_sha256", b->content_sha256,
-        "read", (json_int_t)b->n_read, "accepted", (json_int_t)b->n_accepted,
-        "duplicates", (json_int_t)b->n_duplicates, "quarantined",
-        (json_int_t)b->n_quarantined, "created", when, "run_id", b->run_id);
-    if (with_report && b->report) {
-        json_error_t jerr;
-        json_t *r = json_loads(b->report, 0, &jerr);
-
-        if (r)
-            json_object_set_new(o, "report", r);
-    }
-    return o;
-}
-
-typedef struct list_ctx {
-    json_t *arr;
-    int n;
-} list_ctx;
-
 static int list_one(void *ctx, const aipm_batch_info *b)
 {
-    list_ctx *l = ctx;
+    int *n = ctx;
     char when[32];
 
-    if (l->arr) {
-        json_array_append_new(l->arr, batch_json(b, 0));
-        return 0;
-    }
-    if (l->n++ == 0)
+    if ((*n)++ == 0)
         printf("%-6s %-9s %-9s %-8s %9s %9s %6s %6s  %-20s %s\n", "BATCH",
                "DATASET", "STATUS", "VERDICT", "READ", "ACCEPTED", "DUPS",
                "QUAR", "CREATED", "SOURCE");
@@ -77,8 +43,8 @@ static int versions(workspace *ws, int argc, char **argv)
 {
     const char *dataset = NULL;
     aipm_error err = {0, ""};
-    list_ctx l = {NULL, 0};
-    int i, rc;
+    json_t *doc = NULL;
+    int i, rc, n = 0;
 
     for (i = 2; i < argc; i++) {
         if (strcmp(argv[i], "--dataset") == 0 && i + 1 < argc)
@@ -87,21 +53,16 @@ static int versions(workspace *ws, int argc, char **argv)
             return cli_bad_arg("data", argv[i], i + 1 == argc,
                                (const char *const[]){"--dataset", NULL});
     }
-    if (dataset && !aipm_ingest_dataset_known(dataset))
-        return cli_usage_error("unknown dataset '%s' (events, backlog, "
-                               "feedback, signals, graph)",
-                               dataset);
     if (g_cli.json)
-        l.arr = json_array();
-    rc = aipm_store_batch_list(ws->store, dataset, 0, list_one, &l, &err);
+        rc = view_batches(ws->store, dataset, &doc, &err);
+    else if ((rc = view_check_dataset(dataset, &err)) == AIPM_OK)
+        rc = aipm_store_batch_list(ws->store, dataset, 0, list_one, &n, &err);
     if (rc)
         return cli_fail(&err);
-    if (l.arr) {
-        json_t *o = json_pack("{s:o}", "batches", l.arr);
-
-        cli_print_json(o);
-        json_decref(o);
-    } else if (l.n == 0) {
+    if (doc) {
+        cli_print_json(doc);
+        json_decref(doc);
+    } else if (n == 0) {
         printf("no batches yet: `aipm ingest DATASET FILE` adds one\n");
     }
     return EXIT_OK;
@@ -123,21 +84,23 @@ static int show(workspace *ws, int64_t id)
     aipm_error err = {0, ""};
     char when[32];
 
+    if (g_cli.json) {
+        json_t *doc = NULL;
+
+        if (view_batch(ws->store, id, &doc, &err) != AIPM_OK)
+            return cli_fail(&err);
+        cli_print_json(doc);
+        json_decref(doc);
+        return EXIT_OK;
+    }
     if (aipm_store_batch_get(ws->store, &b, id, &err) != 0)
         return batch_fail(&err, id);
-    if (g_cli.json) {
-        json_t *o = batch_json(&b, 1);
-
-        cli_print_json(o);
-        json_decref(o);
-    } else {
-        aipm_time_format(when, b.created_ms);
-        printf("batch %lld: %s, %s (verdict %s), created %s, run %s\n",
-               (long long)b.id, b.dataset, b.status, b.verdict, when, b.run_id);
-        printf("  %-18s %s\n", "content sha256", b.content_sha256);
-        if (b.report)
-            cli_print_report(stdout, b.report);
-    }
+    aipm_time_format(when, b.created_ms);
+    printf("batch %lld: %s, %s (verdict %s), created %s, run %s\n",
+           (long long)b.id, b.dataset, b.status, b.verdict, when, b.run_id);
+    printf("  %-18s %s\n", "content sha256", b.content_sha256);
+    if (b.report)
+        cli_print_report(stdout, b.report);
     aipm_batch_info_clear(&b);
     return EXIT_OK;
 }
@@ -174,7 +137,7 @@ static int transition(workspace *ws, const char *action, int argc, char **argv)
     if (aipm_store_batch_get(ws->store, &b, id, &err) != 0)
         return cli_fail(&err);
     if (g_cli.json) {
-        json_t *o = batch_json(&b, 0);
+        json_t *o = view_batch_json(&b, 0);
 
         json_object_set_new(o, "reason", json_string(reason));
         cli_print_json(o);

@@ -3,9 +3,8 @@
  * forecast) write, and people's signed acts on them. */
 #include "aipm/decision.h"
 #include "aipm/govern.h"
-#include "cli.h"
+#include "views.h"
 
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -57,60 +56,12 @@ static void help(void)
         "\"status\"}.\n");
 }
 
-/* A record's fields as JSON (inputs and params parsed). */
-static json_t *record_json(const aipm_decision_row *r, int full)
-{
-    char when[32];
-    json_t *o;
-
-    aipm_time_format(when, r->time_ms);
-    o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "id", r->id, "time",
-                  when, "kind", r->kind, "subject", r->subject, "decision",
-                  r->decision, "status", r->status ? r->status : "proposed",
-                  "output_sha256", r->output_sha256);
-    if (o && full) {
-        json_error_t jerr;
-        json_t *in = r->inputs ? json_loads(r->inputs, 0, &jerr) : NULL;
-        json_t *pa = r->params ? json_loads(r->params, 0, &jerr) : NULL;
-        json_t *out = r->output ? json_loads(r->output, 0, &jerr) : NULL;
-
-        json_object_set_new(o, "model",
-                            r->model ? json_string(r->model) : json_null());
-        json_object_set_new(o, "rationale",
-                            r->rationale ? json_string(r->rationale)
-                                         : json_null());
-        json_object_set_new(o, "confidence",
-                            isnan(r->confidence) ? json_null()
-                                                 : json_real(r->confidence));
-        json_object_set_new(o, "code_version",
-                            r->code_version ? json_string(r->code_version)
-                                            : json_null());
-        json_object_set_new(o, "policy_sha256",
-                            r->policy_sha256 ? json_string(r->policy_sha256)
-                                             : json_null());
-        json_object_set_new(o, "inputs", in ? in : json_null());
-        json_object_set_new(o, "params", pa ? pa : json_null());
-        json_object_set_new(o, "output", out ? out : json_null());
-    }
-    return o;
-}
-
-typedef struct list_ctx {
-    json_t *arr; /* --json */
-    int n;
-} list_ctx;
-
 static int list_one(void *ctx, const aipm_decision_row *r)
 {
-    list_ctx *l = ctx;
+    int *n = ctx;
     char when[32];
 
-    l->n++;
-    if (l->arr) {
-        json_array_append_new(l->arr, record_json(r, 0));
-        return 0;
-    }
-    if (l->n == 1)
+    if (++*n == 1)
         printf("%-36s  %-24s  %-10s  %-10s  %s\n", "id", "time", "kind",
                "status", "subject: decision");
     aipm_time_format(when, r->time_ms);
@@ -125,9 +76,9 @@ static int list(int argc, char **argv)
     static const char *const value_opts[] = {"--kind", "--status", NULL};
     aipm_decision_filter f = {NULL, NULL, NULL, 0};
     aipm_error err = {0, ""};
-    list_ctx l = {NULL, 0};
+    json_t *doc = NULL;
     workspace ws;
-    int i, rc;
+    int i, rc, n = 0;
 
     for (i = 2; i < argc; i++) {
         if (strcmp(argv[i], "--kind") == 0 && i + 1 < argc)
@@ -141,56 +92,20 @@ static int list(int argc, char **argv)
     if ((rc = ws_open_ro(&ws)) != 0)
         return rc;
     if (g_cli.json)
-        l.arr = json_array();
-    rc = aipm_store_decision_list(ws.store, &f, list_one, &l, &err);
+        rc = view_decisions(ws.store, f.kind, f.status, &doc, &err);
+    else
+        rc = aipm_store_decision_list(ws.store, &f, list_one, &n, &err);
     ws_close(&ws);
-    if (rc != AIPM_OK) {
-        json_decref(l.arr);
+    if (rc != AIPM_OK)
         return cli_fail(&err);
-    }
-    if (l.arr) {
-        json_t *doc = json_pack("{s:o}", "decisions", l.arr);
-
+    if (doc) {
         cli_print_json(doc);
         json_decref(doc);
-    } else if (l.n == 0)
+    } else if (n == 0)
         printf("no decision records%s (analyses write one: experiment "
                "analyze, prioritize, forecast)\n",
                f.kind || f.status ? " match" : " yet");
     return EXIT_OK;
-}
-
-typedef struct show_ctx {
-    const char *prefix;
-    size_t len;
-    int n;          /* records whose id starts with prefix */
-    json_t *doc;    /* the first one's */
-    char check[16]; /* its output_check */
-    char first[37]; /* ids, for an ambiguous prefix */
-    char second[37];
-    int full; /* second pass: the one record, with its output */
-} show_ctx;
-
-static int show_one(void *ctx, const aipm_decision_row *r)
-{
-    show_ctx *s = ctx;
-
-    if (s->full) {
-        snprintf(s->check, sizeof(s->check), "%s",
-                 aipm_decision_output_check(r));
-        s->doc = record_json(r, 1);
-        if (s->doc)
-            json_object_set_new(s->doc, "output_check", json_string(s->check));
-        return 0;
-    }
-    if (strncmp(r->id, s->prefix, s->len) != 0)
-        return 0;
-    if (++s->n > 1) {
-        snprintf(s->second, sizeof(s->second), "%s", r->id);
-        return 1; /* ambiguous: stop */
-    }
-    snprintf(s->first, sizeof(s->first), "%s", r->id);
-    return 0;
 }
 
 static void show_human(const json_t *d)
@@ -250,44 +165,11 @@ static void show_human(const json_t *d)
 /* Resolve an id or a unique prefix of one into id_out; an exit code. */
 static int resolve(workspace *ws, const char *prefix, char id_out[37])
 {
-    aipm_decision_filter f = {NULL, NULL, NULL, 0};
     aipm_error err = {0, ""};
-    show_ctx s;
-    int rc;
 
-    memset(&s, 0, sizeof(s));
-    s.prefix = prefix;
-    s.len = strlen(prefix);
-    if (s.len == 36)
-        f.id = prefix; /* a whole id: one indexed lookup */
-    rc = aipm_store_decision_list(ws->store, &f, show_one, &s, &err);
-    if (rc != AIPM_OK && rc != 1)
+    if (view_decision_id(ws->store, prefix, id_out, &err) != AIPM_OK)
         return cli_fail(&err);
-    if (s.n == 0)
-        return cli_usage_error("no decision record '%s' (`aipm decisions "
-                               "list` shows them)",
-                               cli_text(prefix));
-    if (s.n > 1)
-        return cli_usage_error("'%s' is the start of several decision ids "
-                               "(%s, %s, ...): give more of it",
-                               cli_text(prefix), s.first, s.second);
-    snprintf(id_out, 37, "%s", s.first);
     return EXIT_OK;
-}
-
-static int act_json(void *ctx, const aipm_approval_row *a)
-{
-    char when[32];
-    json_error_t jerr;
-    json_t *v = a->value ? json_loads(a->value, 0, &jerr) : NULL;
-
-    aipm_time_format(when, a->time_ms);
-    json_array_append_new((json_t *)ctx,
-                          json_pack("{s:I, s:s, s:s, s:s, s:s, s:o}", "seq",
-                                    (json_int_t)a->seq, "action", a->action,
-                                    "user", a->user, "time", when, "reason",
-                                    a->reason, "value", v ? v : json_null()));
-    return 0;
 }
 
 static void show_acts(const json_t *d)
@@ -318,64 +200,38 @@ static void show_acts(const json_t *d)
 
 static int show(int argc, char **argv)
 {
-    aipm_decision_filter f = {NULL, NULL, NULL, 1};
     aipm_error err = {0, ""};
-    char id[37];
-    json_t *acts = json_array();
-    show_ctx s;
+    json_t *doc = NULL;
     workspace ws;
     int rc;
 
-    if (argc != 3 || argv[2][0] == '-') {
-        json_decref(acts);
+    if (argc != 3 || argv[2][0] == '-')
         return argc > 3 || (argc == 3 && argv[2][0] == '-')
                    ? cli_bad_option("decisions show", argv[argc - 1], 1, NULL,
                                     NULL)
                    : cli_usage_error("usage: aipm decisions show ID");
-    }
-    if ((rc = ws_open_ro(&ws)) != 0) {
-        json_decref(acts);
+    if ((rc = ws_open_ro(&ws)) != 0)
         return rc;
-    }
-    /* Resolve the prefix without reading outputs, then read the one. */
-    if ((rc = resolve(&ws, argv[2], id)) != EXIT_OK) {
-        ws_close(&ws);
-        json_decref(acts);
-        return rc;
-    }
-    memset(&s, 0, sizeof(s));
-    f.id = id;
-    s.full = 1;
-    rc = aipm_store_decision_list(ws.store, &f, show_one, &s, &err);
-    if (rc == AIPM_OK && acts)
-        rc = aipm_store_approval_list(ws.store, id, act_json, acts, &err);
+    rc = view_decision(ws.store, argv[2], &doc, &err);
     ws_close(&ws);
-    if (rc != AIPM_OK) {
-        json_decref(s.doc);
-        json_decref(acts);
+    if (rc != AIPM_OK)
         return cli_fail(&err);
-    }
-    if (s.doc == NULL || acts == NULL) {
-        json_decref(s.doc);
-        json_decref(acts);
-        aipm_error_set(&err, AIPM_ENOMEM, "out of memory");
-        return cli_fail(&err);
-    }
-    json_object_set_new(s.doc, "acts", acts);
     if (g_cli.json)
-        cli_print_json(s.doc);
+        cli_print_json(doc);
     else {
-        show_human(s.doc);
-        show_acts(s.doc);
+        show_human(doc);
+        show_acts(doc);
     }
-    json_decref(s.doc);
-    if (strcmp(s.check, "differs") == 0) {
+    if (strcmp(json_string_value(json_object_get(doc, "output_check")),
+               "differs") == 0) {
         fprintf(stderr,
                 "aipm: decision %s: its stored output does not hash to its "
                 "recorded digest\n",
-                id);
+                json_string_value(json_object_get(doc, "id")));
+        json_decref(doc);
         return EXIT_BLOCKED;
     }
+    json_decref(doc);
     return EXIT_OK;
 }
 

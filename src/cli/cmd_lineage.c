@@ -1,13 +1,8 @@
 /* cmd_lineage.c - `aipm lineage [--openlineage]`. */
-#include "cli.h"
+#include "views.h"
 
 #include <stdlib.h>
 #include <string.h>
-
-typedef struct l_ctx {
-    json_t *arr;
-    int n;
-} l_ctx;
 
 static void names(json_t *datasets)
 {
@@ -22,7 +17,7 @@ static void names(json_t *datasets)
 
 static int one(void *ctx, const aipm_run_row *r)
 {
-    l_ctx *l = ctx;
+    int *n = ctx;
     json_error_t jerr;
     json_t *in = json_loads(r->inputs ? r->inputs : "[]", 0, &jerr);
     json_t *out = json_loads(r->outputs ? r->outputs : "[]", 0, &jerr);
@@ -30,16 +25,7 @@ static int one(void *ctx, const aipm_run_row *r)
 
     aipm_time_format(started, r->started_ms);
     aipm_time_format(ended, r->ended_ms);
-    if (l->arr) {
-        json_array_append_new(l->arr,
-                              json_pack("{s:s, s:s, s:s, s:s, s:s, s:o, s:o}",
-                                        "run_id", r->id, "job", r->job, "state",
-                                        r->state, "started", started, "ended",
-                                        ended, "inputs", in ? in : json_array(),
-                                        "outputs", out ? out : json_array()));
-        return 0;
-    }
-    l->n++;
+    (*n)++;
     printf("%s  %-16s %-8s %s\n    in:  ", started, r->job, r->state, r->id);
     names(in);
     printf("\n    out: ");
@@ -61,8 +47,8 @@ int cmd_lineage(int argc, char **argv)
 {
     workspace ws;
     aipm_error err = {0, ""};
-    l_ctx l = {NULL, 0};
-    int openlineage = 0, i, rc;
+    json_t *doc = NULL;
+    int openlineage = 0, n = 0, i, rc;
 
     if (g_cli.help) {
         printf("usage: aipm lineage [--openlineage]\n"
@@ -86,22 +72,18 @@ int cmd_lineage(int argc, char **argv)
         return rc;
     if (openlineage) {
         rc = aipm_lineage_openlineage(ws.store, emit, NULL, &err);
+    } else if (g_cli.json) {
+        rc = view_lineage_runs(ws.store, &doc, &err);
     } else {
-        if (g_cli.json)
-            l.arr = json_array();
-        rc = aipm_store_run_list(ws.store, one, &l, &err);
+        rc = aipm_store_run_list(ws.store, one, &n, &err);
     }
     ws_close(&ws);
-    if (rc) {
-        json_decref(l.arr);
+    if (rc)
         return cli_fail(&err);
-    }
-    if (l.arr) {
-        json_t *o = json_pack("{s:o}", "runs", l.arr);
-
-        cli_print_json(o);
-        json_decref(o);
-    } else if (!openlineage && l.n == 0) {
+    if (doc) {
+        cli_print_json(doc);
+        json_decref(doc);
+    } else if (!openlineage && n == 0) {
         printf("no runs yet\n");
     }
     return EXIT_OK;

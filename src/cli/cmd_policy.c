@@ -1,6 +1,6 @@
 /* cmd_policy.c - `aipm policy check|set|log`: the policies of aipm.yaml,
  * what they hold now, and their versions over time. */
-#include "cli.h"
+#include "views.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -190,46 +190,34 @@ static int set(int argc, char **argv)
 
 static int log_one(void *ctx, const aipm_policy_row *r)
 {
-    json_t *arr = ctx;
     char when[32];
 
+    (void)ctx;
     aipm_time_format(when, r->time_ms);
-    if (arr)
-        json_array_append_new(arr, json_pack("{s:I, s:s, s:s, s:s, s:s}", "seq",
-                                             (json_int_t)r->seq, "time", when,
-                                             "policy_sha256", r->policy_sha256,
-                                             "actor", r->actor, "reason",
-                                             r->reason));
-    else
-        printf("%6lld  %s  %.12s  %-10s %s\n", (long long)r->seq, when,
-               r->policy_sha256, cli_text(r->actor), cli_text(r->reason));
+    printf("%6lld  %s  %.12s  %-10s %s\n", (long long)r->seq, when,
+           r->policy_sha256, cli_text(r->actor), cli_text(r->reason));
     return 0;
 }
 
 static int plog(int argc, char **argv)
 {
     aipm_error err = {0, ""};
-    json_t *arr = g_cli.json ? json_array() : NULL;
+    json_t *doc = NULL;
     workspace ws;
     int rc;
 
-    if (argc > 2) {
-        json_decref(arr);
+    if (argc > 2)
         return cli_bad_option("policy log", argv[2], argc == 3, NULL, NULL);
-    }
-    if ((rc = ws_open_ro(&ws)) != 0) {
-        json_decref(arr);
+    if ((rc = ws_open_ro(&ws)) != 0)
         return rc;
-    }
-    rc = aipm_store_policy_list(ws.store, 0, log_one, arr, &err);
+    if (g_cli.json)
+        rc = view_policy_versions(ws.store, &doc, &err);
+    else
+        rc = aipm_store_policy_list(ws.store, 0, log_one, NULL, &err);
     ws_close(&ws);
-    if (rc != AIPM_OK) {
-        json_decref(arr);
+    if (rc != AIPM_OK)
         return cli_fail(&err);
-    }
-    if (arr) {
-        json_t *doc = json_pack("{s:o}", "versions", arr);
-
+    if (doc) {
         cli_print_json(doc);
         json_decref(doc);
     }

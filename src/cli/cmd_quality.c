@@ -3,12 +3,11 @@
  * Human output opens with one table, a line per dataset (its latest
  * batch, status, verdict and counts), then each batch's full report; the
  * store is listed twice rather than the reports held in memory. */
-#include "cli.h"
+#include "views.h"
 
 #include <string.h>
 
 typedef struct q_ctx {
-    json_t *arr;
     int n;
 } q_ctx;
 
@@ -29,24 +28,13 @@ static int summary_line(void *ctx, const aipm_batch_info *b)
 static int one(void *ctx, const aipm_batch_info *b)
 {
     q_ctx *q = ctx;
-    json_error_t jerr;
 
-    if (q->arr) {
-        json_t *r = b->report ? json_loads(b->report, 0, &jerr) : NULL;
-
-        if (r) {
-            json_object_set_new(r, "status", json_string(b->status));
-            json_array_append_new(q->arr, r);
-        }
-    } else {
-        if (q->n++)
-            putchar('\n');
-        if (b->report)
-            cli_print_report(stdout, b->report);
-        if (strcmp(b->status, "accepted") != 0 &&
-            strcmp(b->status, "staged") != 0)
-            printf("  %-18s %s since\n", "now", b->status);
-    }
+    if (q->n++)
+        putchar('\n');
+    if (b->report)
+        cli_print_report(stdout, b->report);
+    if (strcmp(b->status, "accepted") != 0 && strcmp(b->status, "staged") != 0)
+        printf("  %-18s %s since\n", "now", b->status);
     return 0;
 }
 
@@ -54,7 +42,7 @@ int cmd_quality(int argc, char **argv)
 {
     workspace ws;
     aipm_error err = {0, ""};
-    q_ctx q = {NULL, 0};
+    q_ctx q = {0};
     const char *dataset = NULL;
     int rc;
 
@@ -71,31 +59,31 @@ int cmd_quality(int argc, char **argv)
         return cli_usage_error("usage: aipm quality [DATASET]");
     if (argc == 2)
         dataset = argv[1];
-    if (dataset && !aipm_ingest_dataset_known(dataset))
-        return cli_usage_error("unknown dataset '%s' (events, backlog, "
-                               "feedback, signals, graph)",
-                               dataset);
+    /* A name that is none is said before the workspace is looked for. */
+    if (view_check_dataset(dataset, &err) != AIPM_OK)
+        return cli_fail(&err);
     if ((rc = ws_open_ro(&ws)) != 0)
         return rc;
-    if (g_cli.json)
-        q.arr = json_array();
-    else
-        rc =
-            aipm_store_batch_list(ws.store, dataset, 1, summary_line, &q, &err);
+    if (g_cli.json) {
+        json_t *doc = NULL;
+
+        rc = view_quality(ws.store, dataset, &doc, &err);
+        ws_close(&ws);
+        if (rc != AIPM_OK)
+            return cli_fail(&err);
+        cli_print_json(doc);
+        json_decref(doc);
+        return EXIT_OK;
+    }
+    rc = aipm_store_batch_list(ws.store, dataset, 1, summary_line, &q, &err);
     /* The reports follow the table after an empty line. */
     if (rc == AIPM_OK)
         rc = aipm_store_batch_list(ws.store, dataset, 1, one, &q, &err);
     if (rc) {
-        json_decref(q.arr);
         ws_close(&ws);
         return cli_fail(&err);
     }
-    if (q.arr) {
-        json_t *o = json_pack("{s:o}", "datasets", q.arr);
-
-        cli_print_json(o);
-        json_decref(o);
-    } else if (q.n == 0) {
+    if (q.n == 0) {
         printf("no batches yet: `aipm ingest DATASET FILE` adds one\n");
     }
     ws_close(&ws);

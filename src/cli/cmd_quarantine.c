@@ -1,29 +1,13 @@
 /* cmd_quarantine.c - `aipm quarantine`: rejected raw rows, with why. */
-#include "cli.h"
+#include "views.h"
 
 #include <string.h>
 
-typedef struct qr_ctx {
-    json_t *arr;
-    int n;
-} qr_ctx;
-
 static int one(void *ctx, const aipm_quarantine_row *r)
 {
-    qr_ctx *q = ctx;
+    int *n = ctx;
 
-    if (q->arr) {
-        json_t *o =
-            json_pack("{s:I, s:s, s:s, s:I, s:s, s:s, s:o}", "batch_id",
-                      (json_int_t)r->batch_id, "dataset", r->dataset, "file",
-                      r->file, "line", (json_int_t)r->line, "reason", r->reason,
-                      "detail", r->detail ? r->detail : "", "raw",
-                      cli_raw_json(r->raw, r->raw_len));
-
-        json_array_append_new(q->arr, o);
-        return 0;
-    }
-    q->n++;
+    (*n)++;
     printf("%s:%lld  batch %lld  %s: %s\n    ", cli_text(r->file),
            (long long)r->line, (long long)r->batch_id, r->reason,
            cli_text(r->detail));
@@ -36,10 +20,10 @@ int cmd_quarantine(int argc, char **argv)
 {
     workspace ws;
     aipm_error err = {0, ""};
-    qr_ctx q = {NULL, 0};
+    json_t *doc = NULL;
     const char *reason = NULL;
     int64_t limit = 50, batch = 0;
-    int i, rc;
+    int i, rc, n = 0;
 
     if (g_cli.help) {
         printf("usage: aipm quarantine [--reason CODE] [--batch ID] "
@@ -69,27 +53,23 @@ int cmd_quarantine(int argc, char **argv)
                 "quarantine", argv[i], i + 1 == argc,
                 (const char *const[]){"--reason", "--limit", "--batch", NULL});
     }
-    if (reason && !aipm_ingest_reason_known(reason))
-        return cli_usage_error("unknown reason code '%s'; see `aipm "
-                               "quarantine -h` for the list",
-                               reason);
+    /* A code that is none is said before the workspace is looked for. */
+    if (view_check_reason(reason, &err) != AIPM_OK)
+        return cli_fail(&err);
     if ((rc = ws_open_ro(&ws)) != 0)
         return rc;
     if (g_cli.json)
-        q.arr = json_array();
-    rc = aipm_store_quarantine_list(ws.store, reason, batch, limit, one, &q,
-                                    &err);
+        rc = view_quarantine(ws.store, reason, batch, limit, &doc, &err);
+    else
+        rc = aipm_store_quarantine_list(ws.store, reason, batch, limit, one, &n,
+                                        &err);
     ws_close(&ws);
-    if (rc) {
-        json_decref(q.arr);
+    if (rc)
         return cli_fail(&err);
-    }
-    if (q.arr) {
-        json_t *o = json_pack("{s:o}", "rows", q.arr);
-
-        cli_print_json(o);
-        json_decref(o);
-    } else if (q.n == 0) {
+    if (doc) {
+        cli_print_json(doc);
+        json_decref(doc);
+    } else if (n == 0) {
         printf("quarantine is empty%s%s\n", reason ? " for reason " : "",
                reason ? reason : "");
     }

@@ -5,7 +5,7 @@
  * and a hint (its first characters), so list shows the hint and never
  * the token or its digest. */
 #include "aipm/govern.h"
-#include "cli.h"
+#include "views.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -94,38 +94,21 @@ static int tokens_create(int argc, char **argv)
 
 /* ---- list ---- */
 
-typedef struct listing {
-    json_t *roles; /* user -> role now */
-    json_t *arr;   /* --json: the rows */
-} listing;
-
 static int role_one(void *ctx, const aipm_user_row *r)
 {
     json_object_set_new(ctx, r->name, json_string(r->role));
     return 0;
 }
 
+/* ctx: user -> role now */
 static int list_one(void *ctx, const aipm_token_row *r)
 {
-    listing *l = ctx;
-    const char *role = json_string_value(json_object_get(l->roles, r->user));
+    const char *role = json_string_value(json_object_get(ctx, r->user));
     char created[32], revoked[32] = "-";
 
     aipm_time_format(created, r->created_ms);
     if (r->revoked_ms)
         aipm_time_format(revoked, r->revoked_ms);
-    if (l->arr) {
-        json_array_append_new(
-            l->arr,
-            json_pack("{s:I, s:s, s:s?, s:s, s:s, s:s, s:s?, s:s?, s:s?, "
-                      "s:s?}",
-                      "id", (json_int_t)r->id, "user", r->user, "role", role,
-                      "name", r->name, "hint", r->hint, "created", created,
-                      "created_by", r->created_by, "revoked",
-                      r->revoked_ms ? revoked : NULL, "revoked_by",
-                      r->revoked_by, "revoke_reason", r->revoke_reason));
-        return 0;
-    }
     printf("%-5lld  %-16s  %-8s  %-16s  %-9s...  %-24s  %s%s%s\n",
            (long long)r->id, cli_text(r->user), role ? role : "-",
            cli_text(r->name), cli_text(r->hint), created, revoked,
@@ -139,7 +122,7 @@ static int tokens_list(int argc, char **argv)
     static const char *const value_opts[] = {"--user", NULL};
     const char *user = NULL;
     aipm_error err = {0, ""};
-    listing l = {NULL, NULL};
+    json_t *roles = NULL, *doc = NULL;
     workspace ws;
     int i, rc;
 
@@ -152,29 +135,26 @@ static int tokens_list(int argc, char **argv)
     }
     if ((rc = ws_open_ro(&ws)) != 0)
         return rc;
-    l.roles = json_object();
-    l.arr = g_cli.json ? json_array() : NULL;
-    if (l.roles == NULL || (g_cli.json && l.arr == NULL)) {
+    if (g_cli.json) {
+        rc = view_tokens(ws.store, user, &doc, &err);
+        goto done;
+    }
+    if ((roles = json_object()) == NULL) {
         rc = aipm_error_set(&err, AIPM_ENOMEM, "out of memory");
         goto done;
     }
-    if ((rc = aipm_store_user_list(ws.store, NULL, role_one, l.roles, &err)) !=
+    if ((rc = aipm_store_user_list(ws.store, NULL, role_one, roles, &err)) !=
         AIPM_OK)
         goto done;
-    if (!l.arr)
-        printf("%-5s  %-16s  %-8s  %-16s  %-12s  %-24s  %s\n", "id", "user",
-               "role", "name", "hint", "created", "revoked");
-    rc = aipm_store_token_list(ws.store, user, list_one, &l, &err);
+    printf("%-5s  %-16s  %-8s  %-16s  %-12s  %-24s  %s\n", "id", "user", "role",
+           "name", "hint", "created", "revoked");
+    rc = aipm_store_token_list(ws.store, user, list_one, roles, &err);
 done:
     ws_close(&ws);
-    if (rc == AIPM_OK && l.arr) {
-        json_t *doc = json_pack("{s:O}", "tokens", l.arr);
-
+    if (doc)
         cli_print_json(doc);
-        json_decref(doc);
-    }
-    json_decref(l.roles);
-    json_decref(l.arr);
+    json_decref(doc);
+    json_decref(roles);
     return rc == AIPM_OK ? EXIT_OK : cli_fail(&err);
 }
 

@@ -1,7 +1,7 @@
 /* cmd_users.c - `aipm users add|list` and `aipm keys generate|show`: the
  * people who act on decisions, their roles and their signing keys. */
 #include "aipm/govern.h"
-#include "cli.h"
+#include "views.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -53,20 +53,14 @@ static void keys_help(void)
 
 static int list_one(void *ctx, const aipm_user_row *r)
 {
-    json_t *arr = ctx;
     const char *key = r->verifier_key;
     char id[16] = "-";
     const char *plus;
 
     /* the key ID: the 8 hex digits after the name */
+    (void)ctx;
     if (key && (plus = strchr(key, '+')) != NULL)
         snprintf(id, sizeof(id), "%.8s", plus + 1);
-    if (arr) {
-        json_array_append_new(arr,
-                              json_pack("{s:s, s:s, s:s?}", "name", r->name,
-                                        "role", r->role, "key", key));
-        return 0;
-    }
     printf("%-20s  %-8s  %s\n", cli_text(r->name), r->role, id);
     return 0;
 }
@@ -74,27 +68,24 @@ static int list_one(void *ctx, const aipm_user_row *r)
 static int users_list(int argc, char **argv)
 {
     aipm_error err = {0, ""};
-    json_t *arr = g_cli.json ? json_array() : NULL;
+    json_t *doc = NULL;
     workspace ws;
     int rc;
 
     if (argc > 2)
         return cli_bad_option("users list", argv[2], argc == 3, NULL, NULL);
-    if ((rc = ws_open_ro(&ws)) != 0) {
-        json_decref(arr);
+    if ((rc = ws_open_ro(&ws)) != 0)
         return rc;
-    }
-    if (!arr)
+    if (g_cli.json)
+        rc = view_users(ws.store, &doc, &err);
+    else {
         printf("%-20s  %-8s  %s\n", "name", "role", "key");
-    rc = aipm_store_user_list(ws.store, NULL, list_one, arr, &err);
-    ws_close(&ws);
-    if (rc != AIPM_OK) {
-        json_decref(arr);
-        return cli_fail(&err);
+        rc = aipm_store_user_list(ws.store, NULL, list_one, NULL, &err);
     }
-    if (arr) {
-        json_t *doc = json_pack("{s:o}", "users", arr);
-
+    ws_close(&ws);
+    if (rc != AIPM_OK)
+        return cli_fail(&err);
+    if (doc) {
         cli_print_json(doc);
         json_decref(doc);
     }

@@ -43,6 +43,7 @@ static const struct command {
     {"users", cmd_users, "people and their roles: add, list"},
     {"keys", cmd_keys, "signing keys for approvals: generate, show"},
     {"tokens", cmd_tokens, "API tokens for aipm serve: create, list, revoke"},
+    {"serve", cmd_serve, "the HTTP JSON API over the workspace"},
     {"policy", cmd_policy,
      "the policies of aipm.yaml: check, set (a new version), log"},
     {"model", cmd_model,

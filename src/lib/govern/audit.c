@@ -99,19 +99,31 @@ void aipm_merkle_root(const aipm_merkle *m, uint8_t out[32])
     memcpy(out, acc, 32);
 }
 
+/* The thread's actor (aipm_audit_set_actor) and the login name's buffer:
+ * per thread, so a server's workers neither race nor see each other's. */
+static __thread char thread_actor[128];
+static __thread char login_name[128];
+
+void aipm_audit_set_actor(const char *name)
+{
+    snprintf(thread_actor, sizeof(thread_actor), "%s", name ? name : "");
+}
+
 const char *aipm_audit_actor(void)
 {
-    static char name[128];
+    char *name = login_name;
     const char *env = getenv("AIPM_ACTOR");
     struct passwd pw, *res = NULL;
     char buf[1024];
 
+    if (thread_actor[0])
+        return thread_actor;
     if (env && *env)
         return env;
     if (getpwuid_r(getuid(), &pw, buf, sizeof(buf), &res) == 0 && res)
-        snprintf(name, sizeof(name), "%s", res->pw_name);
+        snprintf(name, sizeof(login_name), "%s", res->pw_name);
     else
-        snprintf(name, sizeof(name), "uid:%u", (unsigned)getuid());
+        snprintf(name, sizeof(login_name), "uid:%u", (unsigned)getuid());
     return name;
 }
 

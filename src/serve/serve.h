@@ -1,0 +1,157 @@
+/* serve.h - what the HTTP server's files share: its options, a request as
+ * a handler sees it, the route table and the response cache.
+ *
+ * The server (server.c) owns the sockets, limits, authentication, rate
+ * limits, headers and the cache; a route (api.c) is a function from a
+ * request to a JSON document, calling the same library operations and
+ * views (src/cli/views.h) the CLI calls. Handlers run on libmicrohttpd's
+ * worker threads, each with its own store connection and config
+ * (srv_req's st and cfg), so they share nothing but the cache and the
+ * rate limiter, which lock.
+ */
+#ifndef AIPM_SERVE_H
+#define AIPM_SERVE_H
+
+#include "aipm/aipm.h"
+
+#include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* What `aipm serve` was asked for (cmd_serve.c fills it). */
+typedef struct srv_opts {
+    char host[256];           /* the address to bind, numeric */
+    unsigned port;            /* 0: any free port (the tests' choice) */
+    int workers;              /* libmicrohttpd's thread pool */
+    size_t max_body;          /* request body cap, bytes */
+    unsigned timeout;         /* idle connection timeout, seconds */
+    double rate;              /* requests per second per token; 0: no limit */
+    double burst;             /* the bucket's size */
+    size_t cache_entries;     /* response cache capacity */
+    const char *sign_for[16]; /* approvers whose key the server signs with */
+    int n_sign_for;
+    int access_log;        /* a line per request on stderr */
+    const char *port_file; /* write the bound port here once listening */
+    /* The workspace, as the CLI resolved it. */
+    const char *dir;
+    const char *yaml; /* aipm.yaml, "" for none (--store alone) */
+    const char *store_url;
+    const char *checkpoint;
+    const char *graph_snapshot;
+} srv_opts;
+
+/* Serve until SIGINT or SIGTERM. Prints a one-line error and returns
+ * non-zero when the server cannot start. */
+int srv_run(const srv_opts *o);
+
+/* ---- a request, as a route's handler sees it ---- */
+
+typedef struct srv_req srv_req;
+
+struct srv_req {
+    aipm_store *st;         /* this worker's connection */
+    const aipm_config *cfg; /* this worker's copy of aipm.yaml */
+    const srv_opts *opts;
+    const char *user; /* the token's user */
+    int role;         /* AIPM_ROLE_* */
+    const char *body; /* POST: the body (NUL-terminated), else NULL */
+    size_t body_len;
+    const char *param[2]; /* the route's path segments matched by '*' */
+    int post;             /* a POST (a write) */
+    int64_t now_ms;
+    void *conn; /* the connection (server.c reads arguments) */
+    int status; /* the HTTP status when not 200 (a handler may
+                 * set 201, 202) */
+};
+
+/* Whether the server signs with user's key (--sign-for). */
+int srv_signs_for(const srv_opts *o, const char *user);
+
+/* The query argument name of the request, or NULL. */
+const char *srv_arg(const srv_req *r, const char *name);
+
+/* An integer query argument within [lo, hi] into *out (def when absent).
+ * AIPM_EINVALID, naming it, for another value. */
+int srv_arg_i64(const srv_req *r, const char *name, int64_t lo, int64_t hi,
+                int64_t def, int64_t *out, aipm_error *err);
+
+/* The body as a JSON object whose keys are among the NULL-terminated
+ * allowed (*out: a new reference). AIPM_EINVALID for malformed JSON, a
+ * value that is no object, or an unknown key (named). */
+int srv_body_object(const srv_req *r, const char *const *allowed, json_t **out,
+                    aipm_error *err);
+
+/* A route: METHOD and a path pattern whose '*' segments match one path
+ * segment (at most 2), the least role it needs, the query arguments it
+ * takes (NULL-terminated; another one is an error, never ignored), and
+ * whether its GET answers may be cached. fn returns AIPM_OK and the
+ * document, or an error code with err (srv_status maps it). */
+typedef int (*srv_fn)(srv_req *r, json_t **out, aipm_error *err);
+
+typedef struct srv_route {
+    const char *method;
+    const char *pattern;
+    int role;
+    const char *const *args;
+    int cache;
+    srv_fn fn;
+    const char *what; /* one line for GET /api/v1 */
+} srv_route;
+
+/* The routes, ended by an entry with a NULL method. */
+extern const srv_route srv_routes[];
+
+/* The HTTP status of an error code, and its JSON error code. */
+int srv_status(int code, const char **name);
+
+/* ---- the embedded web UI ---- */
+
+/* A file of the web UI, embedded at build time (cmake/embed.cmake). */
+typedef struct srv_asset {
+    const char *path; /* the URL path, "/index.html" */
+    const char *type; /* Content-Type */
+    const unsigned char *data;
+    size_t len;
+    const char *etag; /* quoted */
+} srv_asset;
+
+/* The assets, ended by an entry with a NULL path. */
+extern const srv_asset srv_assets[];
+
+/* Add the headers every response carries (security headers, and
+ * Content-Type when type is not NULL) to response (a struct
+ * MHD_Response *). 0, or -1 when one could not be added. */
+int srv_add_headers(void *response, const char *type);
+
+/* Whether an If-None-Match header's list (comma-separated ETags, weak
+ * or strong, or "*"; NULL for none) names etag. */
+int srv_etag_matches(const char *list, const char *etag);
+
+/* ---- the response cache ----
+ *
+ * Keyed by the request's (route, arguments) and valid for one inputs
+ * stamp: the audit log's head, aipm.yaml's identity and the day (every
+ * accepted batch, decision, model change and policy change appends to the
+ * audit log). An entry holds a ready response; a lookup queues it while
+ * it holds the cache's lock, so an entry replaced meanwhile is not freed
+ * under it. */
+typedef struct srv_cache srv_cache;
+
+int srv_cache_new(srv_cache **out, size_t capacity);
+void srv_cache_free(srv_cache *c);
+/* Queue the cached response for key at stamp on conn: 1 when done, 0 on
+ * a miss, -1 when queueing failed. When the client's If-None-Match names
+ * the entry's ETag, a 304 is queued instead. */
+int srv_cache_queue(srv_cache *c, const char *key, const char *stamp,
+                    const char *if_none_match, void *conn);
+/* Keep response (a struct MHD_Response *; the cache takes it over and
+ * destroys it when the entry goes) for key at stamp, with its ETag
+ * (quoted), replacing an older entry of key or, when full, the least
+ * recently used one. */
+void srv_cache_put(srv_cache *c, const char *key, const char *stamp,
+                   const char *etag, void *response);
+/* Hits and misses so far (for GET /api/v1/server). */
+void srv_cache_counts(srv_cache *c, uint64_t *hits, uint64_t *misses,
+                      size_t *entries);
+
+#endif

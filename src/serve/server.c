@@ -1,0 +1,989 @@
+/* server.c - `aipm serve`'s HTTP server: libmicrohttpd with a thread pool,
+ * and what every request passes through before and after its route.
+ *
+ * A request's way: its body is read up to the cap (a larger one is a 413
+ * before it is read, when its Content-Length says so); its path finds a
+ * route (srv_routes, api.c) or is a 404/405; its bearer token names a user
+ * and role (a 401 or 403 otherwise), within that token's rate (a 429); its
+ * query arguments must be the route's (a 400 names the unknown one); a
+ * cacheable GET is answered from the cache when the inputs stamp has not
+ * moved; else the route runs and its document becomes the response (and
+ * the cache's). Every response carries the security headers, and every
+ * error is JSON {"error": {"code", "message"}}.
+ *
+ * Threads: libmicrohttpd's workers call the handler; each worker keeps
+ * its own store connection and aipm.yaml copy (struct worker, in thread-
+ * specific data whose destructor closes them when the pool stops), a
+ * reload when aipm.yaml's identity changes, and a small token cache valid
+ * for one inputs stamp (a revoked token or a changed role appends to the
+ * audit log, which moves the stamp). The cache and the rate limiter are
+ * shared and lock. No path from a request reaches the file system: the
+ * routes match fixed patterns, and their '*' segments take a restricted
+ * alphabet.
+ */
+#include "serve.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <microhttpd.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#define MAX_SEGMENTS 8
+#define SEGMENT_MAX 128
+#define TOKEN_CACHE 4
+#define RATE_SLOTS 1024
+#define STAMP_MAX 128
+
+/* A worker thread's own state. */
+typedef struct worker {
+    aipm_store *st;
+    aipm_config *cfg;
+    struct timespec yaml_mtime;
+    off_t yaml_size;
+    ino_t yaml_ino;
+    char stamp[STAMP_MAX];
+    struct {
+        char token[AIPM_TOKEN_LEN + 1];
+        char user[128];
+        int role;
+        char stamp[STAMP_MAX];
+    } tokens[TOKEN_CACHE];
+    unsigned next_token;
+} worker;
+
+/* A request's state between the handler's calls. */
+typedef struct request {
+    char *body;
+    size_t len, cap;
+    int too_big;
+    int64_t start_ms;
+} request;
+
+/* A token's bucket (the token bucket algorithm: rate per second, burst
+ * deep). */
+typedef struct bucket {
+    char token[AIPM_TOKEN_LEN + 1];
+    double level;
+    double at; /* seconds, monotonic */
+} bucket;
+
+static struct {
+    const srv_opts *o;
+    pthread_key_t key;
+    srv_cache *cache;
+    pthread_mutex_t rate_lock;
+    bucket *buckets;
+    size_t n_buckets;
+} S;
+
+static double mono_seconds(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static void worker_free(void *p)
+{
+    worker *w = p;
+
+    if (w == NULL)
+        return;
+    aipm_store_close(w->st);
+    aipm_config_free(w->cfg);
+    free(w);
+}
+
+/* This thread's worker, opened on first use; NULL with err set. */
+static worker *worker_get(aipm_error *err)
+{
+    worker *w = pthread_getspecific(S.key);
+
+    if (w)
+        return w;
+    if ((w = calloc(1, sizeof(*w))) == NULL) {
+        aipm_error_set(err, AIPM_ENOMEM, "out of memory");
+        return NULL;
+    }
+    if (aipm_store_open(&w->st, S.o->store_url, 0, err) != AIPM_OK ||
+        pthread_setspecific(S.key, w) != 0) {
+        worker_free(w);
+        return NULL;
+    }
+    return w;
+}
+
+/* Load aipm.yaml again when it is another file or was written since. A
+ * file that no longer loads keeps the copy in force, and says so once. */
+static int worker_config(worker *w, aipm_error *err)
+{
+    struct stat sb;
+    aipm_config *cfg = NULL;
+
+    if (S.o->yaml[0] == '\0') {
+        if (w->cfg == NULL)
+            return aipm_config_new_default(&w->cfg, err);
+        return AIPM_OK;
+    }
+    if (stat(S.o->yaml, &sb) != 0)
+        return w->cfg ? AIPM_OK
+                      : aipm_error_set(err, AIPM_EIO, "%s: %s", S.o->yaml,
+                                       strerror(errno));
+    if (w->cfg && sb.st_mtim.tv_sec == w->yaml_mtime.tv_sec &&
+        sb.st_mtim.tv_nsec == w->yaml_mtime.tv_nsec &&
+        sb.st_size == w->yaml_size && sb.st_ino == w->yaml_ino)
+        return AIPM_OK;
+    if (aipm_config_load(&cfg, S.o->yaml, err) != AIPM_OK) {
+        if (w->cfg == NULL)
+            return err ? err->code : AIPM_EINVALID;
+        fprintf(stderr,
+                "aipm serve: %s no longer loads (%s); serving with the "
+                "version loaded before\n",
+                S.o->yaml, err ? err->msg : "");
+    } else {
+        aipm_config_free(w->cfg);
+        w->cfg = cfg;
+    }
+    w->yaml_mtime = sb.st_mtim;
+    w->yaml_size = sb.st_size;
+    w->yaml_ino = sb.st_ino;
+    return AIPM_OK;
+}
+
+/* The inputs stamp: the audit log's head (every accepted batch, decision,
+ * act, model and policy change appends to it), aipm.yaml's identity and
+ * the day (analyses are as of today). */
+static int worker_stamp(worker *w, int64_t now_ms, aipm_error *err)
+{
+    int64_t seq = 0;
+    uint8_t root[32];
+    char hex[17];
+    int found = 0, rc;
+
+    if ((rc = aipm_store_audit_last(w->st, &seq, root, &found, err)) != 0)
+        return rc;
+    if (found)
+        aipm_hex(hex, root, 8);
+    else
+        snprintf(hex, sizeof(hex), "-");
+    snprintf(w->stamp, sizeof(w->stamp),
+             "%" PRId64 ".%s.%lld.%ld.%lld.%" PRId64, seq, hex,
+             (long long)w->yaml_mtime.tv_sec, w->yaml_mtime.tv_nsec,
+             (long long)w->yaml_size, now_ms / 86400000);
+    return AIPM_OK;
+}
+
+/* ---- responses ---- */
+
+int srv_add_headers(void *response, const char *type)
+{
+    static const char *const h[][2] = {
+        {"Content-Security-Policy",
+         "default-src 'none'; script-src 'self'; style-src 'self'; "
+         "img-src 'self' data:; connect-src 'self'; base-uri 'none'; "
+         "form-action 'self'; frame-ancestors 'none'"},
+        {"X-Content-Type-Options", "nosniff"},
+        {"X-Frame-Options", "DENY"},
+        {"Referrer-Policy", "no-referrer"},
+        {"Cross-Origin-Opener-Policy", "same-origin"},
+        {"Cache-Control", "private, no-cache"},
+    };
+    size_t i;
+
+    for (i = 0; i < sizeof(h) / sizeof(h[0]); i++)
+        if (MHD_add_response_header(response, h[i][0], h[i][1]) != MHD_YES)
+            return -1;
+    if (type && MHD_add_response_header(response, MHD_HTTP_HEADER_CONTENT_TYPE,
+                                        type) != MHD_YES)
+        return -1;
+    return 0;
+}
+
+/* A response of len bytes of text (copied), with the headers. */
+static struct MHD_Response *response_new(const char *text, size_t len,
+                                         const char *type)
+{
+    struct MHD_Response *r = MHD_create_response_from_buffer(
+        len, (void *)text, MHD_RESPMEM_MUST_COPY);
+
+    if (r && srv_add_headers(r, type) != 0) {
+        MHD_destroy_response(r);
+        r = NULL;
+    }
+    return r;
+}
+
+static enum MHD_Result queue(struct MHD_Connection *c, int status,
+                             struct MHD_Response *r)
+{
+    enum MHD_Result ok;
+
+    if (r == NULL)
+        return MHD_NO; /* out of memory: libmicrohttpd closes it */
+    ok = MHD_queue_response(c, (unsigned)status, r);
+    MHD_destroy_response(r);
+    return ok;
+}
+
+/* The JSON error {"error": {"code", "message"}} with status; extra
+ * headers (name, value pairs, NULL-ended) may follow. */
+static enum MHD_Result error_reply(struct MHD_Connection *c, int status,
+                                   const char *code, const char *fmt, ...)
+{
+    char msg[1024];
+    va_list ap;
+    json_t *doc;
+    char *text;
+    struct MHD_Response *r = NULL;
+
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    doc = json_pack("{s:{s:s, s:s}}", "error", "code", code, "message", msg);
+    text = doc ? json_dumps(doc, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+    json_decref(doc);
+    if (text)
+        r = response_new(text, strlen(text), "application/json");
+    free(text);
+    if (r && status == MHD_HTTP_UNAUTHORIZED)
+        MHD_add_response_header(r, MHD_HTTP_HEADER_WWW_AUTHENTICATE,
+                                "Bearer realm=\"aipm\"");
+    if (r && status == MHD_HTTP_TOO_MANY_REQUESTS)
+        MHD_add_response_header(r, MHD_HTTP_HEADER_RETRY_AFTER, "1");
+    return queue(c, status, r);
+}
+
+int srv_status(int code, const char **name)
+{
+    switch (code) {
+    case AIPM_EINVALID:
+        *name = "invalid";
+        return MHD_HTTP_BAD_REQUEST;
+    case AIPM_ENOTFOUND:
+        *name = "not_found";
+        return MHD_HTTP_NOT_FOUND;
+    case AIPM_EBLOCKED:
+        *name = "blocked";
+        return MHD_HTTP_CONFLICT;
+    case AIPM_EIO:
+        *name = "unavailable";
+        return MHD_HTTP_SERVICE_UNAVAILABLE;
+    default:
+        *name = "internal";
+        return MHD_HTTP_INTERNAL_SERVER_ERROR;
+    }
+}
+
+int srv_signs_for(const srv_opts *o, const char *user)
+{
+    int i;
+
+    for (i = 0; i < o->n_sign_for; i++)
+        if (strcmp(o->sign_for[i], user) == 0)
+            return 1;
+    return 0;
+}
+
+/* ---- arguments ---- */
+
+const char *srv_arg(const srv_req *r, const char *name)
+{
+    return MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, name);
+}
+
+int srv_arg_i64(const srv_req *r, const char *name, int64_t lo, int64_t hi,
+                int64_t def, int64_t *out, aipm_error *err)
+{
+    const char *s = srv_arg(r, name);
+    char *end;
+    long long v;
+
+    *out = def;
+    if (s == NULL)
+        return AIPM_OK;
+    errno = 0;
+    v = strtoll(s, &end, 10);
+    if (*s == '\0' || *end != '\0' || errno || v < lo || v > hi)
+        return aipm_error_set(err, AIPM_EINVALID,
+                              "argument %s: expected an integer from %" PRId64
+                              " to %" PRId64,
+                              name, lo, hi);
+    *out = v;
+    return AIPM_OK;
+}
+
+int srv_body_object(const srv_req *r, const char *const *allowed, json_t **out,
+                    aipm_error *err)
+{
+    json_error_t jerr;
+    json_t *o;
+    const char *key;
+    json_t *v;
+
+    *out = NULL;
+    if (r->body == NULL || r->body_len == 0)
+        return aipm_error_set(err, AIPM_EINVALID,
+                              "the request needs a JSON object body");
+    o = json_loadb(r->body, r->body_len, JSON_REJECT_DUPLICATES, &jerr);
+    if (o == NULL)
+        return aipm_error_set(err, AIPM_EINVALID,
+                              "malformed JSON at line %d column %d: %s",
+                              jerr.line, jerr.column, jerr.text);
+    if (!json_is_object(o)) {
+        json_decref(o);
+        return aipm_error_set(err, AIPM_EINVALID,
+                              "the body must be a JSON object");
+    }
+    json_object_foreach(o, key, v)
+    {
+        size_t i;
+
+        for (i = 0; allowed && allowed[i]; i++)
+            if (strcmp(allowed[i], key) == 0)
+                break;
+        if (allowed == NULL || allowed[i] == NULL) {
+            aipm_error_set(err, AIPM_EINVALID,
+                           "unknown key \"%.64s\" in the body", key);
+            json_decref(o);
+            return AIPM_EINVALID;
+        }
+    }
+    *out = o;
+    return AIPM_OK;
+}
+
+typedef struct args_ctx {
+    const char *const *allowed;
+    const char *unknown;
+    char *key; /* the canonical arguments: sorted name=value lines */
+    size_t len, cap;
+    const char *names[32];
+    const char *values[32];
+    int n;
+} args_ctx;
+
+static enum MHD_Result args_cb(void *cls, enum MHD_ValueKind kind,
+                               const char *name, const char *value)
+{
+    args_ctx *a = cls;
+    size_t i;
+
+    (void)kind;
+    for (i = 0; a->allowed && a->allowed[i]; i++)
+        if (strcmp(a->allowed[i], name) == 0)
+            break;
+    if (a->allowed == NULL || a->allowed[i] == NULL || a->n == 32) {
+        a->unknown = name;
+        return MHD_NO;
+    }
+    a->names[a->n] = name;
+    a->values[a->n++] = value ? value : "";
+    return MHD_YES;
+}
+
+/* ---- routes ---- */
+
+/* Split path into segments (no empty ones but a trailing slash). 0, or -1
+ * for too many or too long ones. */
+static int split(const char *path, char seg[MAX_SEGMENTS][SEGMENT_MAX], int *n)
+{
+    const char *p = path;
+
+    *n = 0;
+    while (*p == '/')
+        p++;
+    while (*p) {
+        const char *e = strchr(p, '/');
+        size_t len = e ? (size_t)(e - p) : strlen(p);
+
+        if (*n == MAX_SEGMENTS || len >= SEGMENT_MAX)
+            return -1;
+        memcpy(seg[*n], p, len);
+        seg[(*n)++][len] = '\0';
+        p += len;
+        while (*p == '/')
+            p++;
+    }
+    return 0;
+}
+
+/* A '*' segment's value: letters, digits and - _ . : @ (ids, names,
+ * keys, model references),
+ * not starting with a dot. */
+static int segment_ok(const char *s)
+{
+    if (*s == '\0' || *s == '.')
+        return 0;
+    for (; *s; s++)
+        if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+              (*s >= '0' && *s <= '9') || *s == '-' || *s == '_' || *s == '.' ||
+              *s == ':' || *s == '@'))
+            return 0;
+    return 1;
+}
+
+/* The route for method and path; *other_method set when the path is a
+ * route's under another method. params get the '*' segments. */
+static const srv_route *route_find(const char *method, const char *path,
+                                   const char *params[2], int *other_method,
+                                   char seg[MAX_SEGMENTS][SEGMENT_MAX])
+{
+    char pat[MAX_SEGMENTS][SEGMENT_MAX];
+    int n, m, i, k;
+    const srv_route *rt;
+
+    *other_method = 0;
+    if (split(path, seg, &n) != 0)
+        return NULL;
+    for (rt = srv_routes; rt->method; rt++) {
+        if (split(rt->pattern, pat, &m) != 0 || m != n)
+            continue;
+        for (i = 0, k = 0; i < n; i++) {
+            if (strcmp(pat[i], "*") == 0) {
+                if (!segment_ok(seg[i]) || k == 2)
+                    break;
+                params[k++] = seg[i];
+            } else if (strcmp(pat[i], seg[i]) != 0) {
+                break;
+            }
+        }
+        if (i < n)
+            continue;
+        if (strcmp(rt->method, method) == 0 ||
+            (strcmp(rt->method, "GET") == 0 && strcmp(method, "HEAD") == 0))
+            return rt;
+        *other_method = 1;
+    }
+    return NULL;
+}
+
+/* ---- authentication and rate ---- */
+
+static int authenticate(worker *w, const char *header, char user[128],
+                        int *role, aipm_error *err)
+{
+    const char *token;
+    int i, rc;
+
+    if (header == NULL || strncmp(header, "Bearer ", 7) != 0)
+        return aipm_error_set(err, AIPM_EBLOCKED,
+                              "this needs an API token: send \"Authorization: "
+                              "Bearer TOKEN\" (`aipm tokens create --as USER` "
+                              "makes one)");
+    token = header + 7;
+    while (*token == ' ')
+        token++;
+    for (i = 0; i < TOKEN_CACHE; i++)
+        if (w->tokens[i].token[0] && strcmp(w->tokens[i].token, token) == 0 &&
+            strcmp(w->tokens[i].stamp, w->stamp) == 0) {
+            snprintf(user, 128, "%s", w->tokens[i].user);
+            *role = w->tokens[i].role;
+            return AIPM_OK;
+        }
+    if ((rc = aipm_token_check(w->st, token, user, role, err)) != AIPM_OK)
+        return rc;
+    i = (int)(w->next_token++ % TOKEN_CACHE);
+    snprintf(w->tokens[i].token, sizeof(w->tokens[i].token), "%s", token);
+    snprintf(w->tokens[i].user, sizeof(w->tokens[i].user), "%s", user);
+    w->tokens[i].role = *role;
+    snprintf(w->tokens[i].stamp, sizeof(w->tokens[i].stamp), "%s", w->stamp);
+    return AIPM_OK;
+}
+
+/* Take one request from token's bucket: 1 when allowed. */
+static int rate_take(const char *token)
+{
+    double now = mono_seconds();
+    size_t i, oldest = 0;
+    bucket *b = NULL;
+    int ok;
+
+    if (S.o->rate <= 0)
+        return 1;
+    pthread_mutex_lock(&S.rate_lock);
+    for (i = 0; i < S.n_buckets; i++) {
+        if (strcmp(S.buckets[i].token, token) == 0) {
+            b = &S.buckets[i];
+            break;
+        }
+        if (S.buckets[i].at < S.buckets[oldest].at)
+            oldest = i;
+    }
+    if (b == NULL) {
+        /* A new token: a free slot, or the one idle longest. */
+        b = S.n_buckets < RATE_SLOTS ? &S.buckets[S.n_buckets++]
+                                     : &S.buckets[oldest];
+        snprintf(b->token, sizeof(b->token), "%s", token);
+        b->level = S.o->burst;
+        b->at = now;
+    }
+    b->level += (now - b->at) * S.o->rate;
+    if (b->level > S.o->burst)
+        b->level = S.o->burst;
+    b->at = now;
+    ok = b->level >= 1;
+    if (ok)
+        b->level -= 1;
+    pthread_mutex_unlock(&S.rate_lock);
+    return ok;
+}
+
+/* ---- the handler ---- */
+
+static void access_log(const char *method, const char *url, int status,
+                       const request *q, const char *user)
+{
+    if (S.o->access_log)
+        fprintf(stderr, "aipm serve: %s %s %d %" PRId64 " ms %s\n", method, url,
+                status, aipm_now_ms() - q->start_ms, user ? user : "-");
+}
+
+/* Answer an API request (the body is complete). */
+static enum MHD_Result api(struct MHD_Connection *c, const char *url,
+                           const char *method, request *q)
+{
+    char seg[MAX_SEGMENTS][SEGMENT_MAX], user[128] = "", key[4096];
+    const char *params[2] = {NULL, NULL}, *code;
+    const srv_route *rt;
+    aipm_error err = {0, ""};
+    args_ctx a;
+    int other = 0, role = 0, rc, status, i, j, n;
+    srv_req r;
+    worker *w;
+    json_t *doc = NULL;
+    char *text;
+    struct MHD_Response *resp;
+    enum MHD_Result ok;
+
+    rt = route_find(method, url, params, &other, seg);
+    if (rt == NULL && other) {
+        access_log(method, url, 405, q, NULL);
+        return error_reply(c, MHD_HTTP_METHOD_NOT_ALLOWED, "method_not_allowed",
+                           "%s does not take %s", url, method);
+    }
+    if (rt == NULL) {
+        access_log(method, url, 404, q, NULL);
+        return error_reply(c, MHD_HTTP_NOT_FOUND, "not_found",
+                           "no such API route (GET /api/v1 lists them)");
+    }
+    if ((w = worker_get(&err)) == NULL || worker_config(w, &err) != AIPM_OK ||
+        worker_stamp(w, aipm_now_ms(), &err) != AIPM_OK) {
+        status = srv_status(err.code, &code);
+        access_log(method, url, status, q, NULL);
+        return error_reply(c, status, code, "%s", err.msg);
+    }
+    rc = authenticate(w,
+                      MHD_lookup_connection_value(
+                          c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION),
+                      user, &role, &err);
+    if (rc != AIPM_OK) {
+        access_log(method, url, 401, q, NULL);
+        return error_reply(c, MHD_HTTP_UNAUTHORIZED, "unauthorized", "%s",
+                           err.msg);
+    }
+    if (role < rt->role) {
+        access_log(method, url, 403, q, user);
+        return error_reply(c, MHD_HTTP_FORBIDDEN, "forbidden",
+                           "%s %s needs the %s role; %s is %s", method,
+                           rt->pattern, aipm_role_name(rt->role), user,
+                           aipm_role_name(role));
+    }
+    if (!rate_take(MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+                                               MHD_HTTP_HEADER_AUTHORIZATION) +
+                   7)) {
+        access_log(method, url, 429, q, user);
+        return error_reply(c, MHD_HTTP_TOO_MANY_REQUESTS, "rate_limited",
+                           "more than %g requests a second with this token",
+                           S.o->rate);
+    }
+    memset(&a, 0, sizeof(a));
+    a.allowed = rt->args;
+    MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, args_cb, &a);
+    if (a.unknown) {
+        access_log(method, url, 400, q, user);
+        return error_reply(c, MHD_HTTP_BAD_REQUEST, "invalid",
+                           "%s does not take the argument \"%.64s\"%s",
+                           rt->pattern, a.unknown,
+                           rt->args && rt->args[0] ? "" : " (it takes none)");
+    }
+
+    /* The cache key: the path, then the arguments sorted by name. */
+    n = snprintf(key, sizeof(key), "%s", url);
+    for (i = 0; i < a.n; i++)
+        for (j = i + 1; j < a.n; j++)
+            if (strcmp(a.names[j], a.names[i]) < 0) {
+                const char *t = a.names[i], *v = a.values[i];
+
+                a.names[i] = a.names[j];
+                a.values[i] = a.values[j];
+                a.names[j] = t;
+                a.values[j] = v;
+            }
+    for (i = 0; i < a.n && n > 0 && (size_t)n < sizeof(key); i++)
+        n += snprintf(key + n, sizeof(key) - (size_t)n, "\n%s=%s", a.names[i],
+                      a.values[i]);
+    if ((size_t)n >= sizeof(key)) {
+        access_log(method, url, 414, q, user);
+        return error_reply(c, MHD_HTTP_URI_TOO_LONG, "invalid",
+                           "the arguments are too long");
+    }
+    if (rt->cache && strcmp(rt->method, "GET") == 0) {
+        rc = srv_cache_queue(
+            S.cache, key, w->stamp,
+            MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+                                        MHD_HTTP_HEADER_IF_NONE_MATCH),
+            c);
+        if (rc != 0) {
+            access_log(method, url, 200, q, user);
+            return rc == 1 ? MHD_YES : MHD_NO;
+        }
+    }
+
+    memset(&r, 0, sizeof(r));
+    r.st = w->st;
+    r.cfg = w->cfg;
+    r.opts = S.o;
+    r.user = user;
+    r.role = role;
+    r.body = q->body;
+    r.body_len = q->len;
+    r.param[0] = params[0];
+    r.param[1] = params[1];
+    r.post = strcmp(method, "POST") == 0;
+    r.now_ms = aipm_now_ms();
+    r.conn = c;
+    r.status = MHD_HTTP_OK;
+    /* A write records the policies of aipm.yaml first when they changed
+     * since the version recorded, as the CLI's writers do. */
+    if (r.post) {
+        int recorded = 0;
+
+        rc = aipm_policy_record(w->st, w->cfg, NULL, r.now_ms, S.o->checkpoint,
+                                &recorded, &err);
+    } else {
+        rc = AIPM_OK;
+    }
+    /* What the route writes to the audit log is the token user's act. */
+    aipm_audit_set_actor(user);
+    if (rc == AIPM_OK)
+        rc = rt->fn(&r, &doc, &err);
+    aipm_audit_set_actor(NULL);
+    if (rc != AIPM_OK) {
+        status = srv_status(rc, &code);
+        access_log(method, url, status, q, user);
+        if (status == MHD_HTTP_INTERNAL_SERVER_ERROR)
+            fprintf(stderr, "aipm serve: %s %s: %s\n", method, url, err.msg);
+        return error_reply(c, status, code, "%s",
+                           err.msg[0] ? err.msg : "internal error");
+    }
+    text = json_dumps(doc, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    json_decref(doc);
+    if (text == NULL)
+        return error_reply(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal",
+                           "out of memory");
+    resp = response_new(text, strlen(text), "application/json");
+    access_log(method, url, r.status, q, user);
+    if (resp && rt->cache && strcmp(rt->method, "GET") == 0 &&
+        r.status == MHD_HTTP_OK) {
+        /* This answer (a miss), and a copy for the cache (its hits); the
+         * ETag is the first 128 bits of the body's SHA-256. */
+        struct MHD_Response *hit;
+        uint8_t h[32];
+        char hex[33], etag[48];
+        aipm_sha256 sh;
+        size_t len = strlen(text);
+
+        aipm_sha256_init(&sh);
+        aipm_sha256_update(&sh, text, len);
+        aipm_sha256_final(&sh, h);
+        aipm_hex(hex, h, 16);
+        snprintf(etag, sizeof(etag), "\"%s\"", hex);
+        hit = response_new(text, len, "application/json");
+        free(text);
+        if (hit &&
+            (MHD_add_response_header(hit, MHD_HTTP_HEADER_ETAG, etag) !=
+                 MHD_YES ||
+             MHD_add_response_header(hit, "X-Aipm-Cache", "hit") != MHD_YES)) {
+            MHD_destroy_response(hit);
+            hit = NULL;
+        }
+        if (MHD_add_response_header(resp, MHD_HTTP_HEADER_ETAG, etag) !=
+                MHD_YES ||
+            MHD_add_response_header(resp, "X-Aipm-Cache", "miss") != MHD_YES) {
+            MHD_destroy_response(resp);
+            resp = NULL;
+        } else if (srv_etag_matches(
+                       MHD_lookup_connection_value(
+                           c, MHD_HEADER_KIND, MHD_HTTP_HEADER_IF_NONE_MATCH),
+                       etag)) {
+            MHD_destroy_response(resp);
+            resp = response_new("", 0, NULL);
+            if (resp && MHD_add_response_header(resp, MHD_HTTP_HEADER_ETAG,
+                                                etag) != MHD_YES) {
+                MHD_destroy_response(resp);
+                resp = NULL;
+            }
+            r.status = MHD_HTTP_NOT_MODIFIED;
+        }
+        ok = resp ? MHD_queue_response(c, (unsigned)r.status, resp) : MHD_NO;
+        if (resp)
+            MHD_destroy_response(resp);
+        if (hit)
+            srv_cache_put(S.cache, key, w->stamp, etag, hit);
+        return ok;
+    }
+    free(text);
+    return queue(c, r.status, resp);
+}
+
+/* A page, script or style of the web UI: an exact path of the embedded
+ * set ("/" is "/index.html"), with no authentication (they hold no data:
+ * the pages fetch it from the API with the token the user gives). */
+static enum MHD_Result asset(struct MHD_Connection *c, const char *url,
+                             const char *method, request *q)
+{
+    const srv_asset *a;
+    struct MHD_Response *r;
+    const char *inm;
+
+    if (strcmp(url, "/") == 0)
+        url = "/index.html";
+    for (a = srv_assets; a->path; a++)
+        if (strcmp(a->path, url) == 0)
+            break;
+    if (a->path == NULL) {
+        access_log(method, url, 404, q, NULL);
+        return error_reply(c, MHD_HTTP_NOT_FOUND, "not_found", "no such page");
+    }
+    if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0) {
+        access_log(method, url, 405, q, NULL);
+        return error_reply(c, MHD_HTTP_METHOD_NOT_ALLOWED, "method_not_allowed",
+                           "%s does not take %s", url, method);
+    }
+    inm = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+                                      MHD_HTTP_HEADER_IF_NONE_MATCH);
+    if (srv_etag_matches(inm, a->etag)) {
+        r = response_new("", 0, NULL);
+        if (r)
+            MHD_add_response_header(r, MHD_HTTP_HEADER_ETAG, a->etag);
+        access_log(method, url, 304, q, NULL);
+        return queue(c, MHD_HTTP_NOT_MODIFIED, r);
+    }
+    r = MHD_create_response_from_buffer(a->len, (void *)a->data,
+                                        MHD_RESPMEM_PERSISTENT);
+    if (r && (srv_add_headers(r, a->type) != 0 ||
+              MHD_add_response_header(r, MHD_HTTP_HEADER_ETAG, a->etag) !=
+                  MHD_YES)) {
+        MHD_destroy_response(r);
+        r = NULL;
+    }
+    access_log(method, url, 200, q, NULL);
+    return queue(c, MHD_HTTP_OK, r);
+}
+
+static enum MHD_Result handler(void *cls, struct MHD_Connection *c,
+                               const char *url, const char *method,
+                               const char *version, const char *upload,
+                               size_t *upload_size, void **con_cls)
+{
+    request *q = *con_cls;
+
+    (void)cls;
+    (void)version;
+    if (q == NULL) {
+        const char *cl = MHD_lookup_connection_value(
+            c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+
+        if ((q = calloc(1, sizeof(*q))) == NULL)
+            return MHD_NO;
+        q->start_ms = aipm_now_ms();
+        *con_cls = q;
+        if (cl && strtoull(cl, NULL, 10) > S.o->max_body) {
+            q->too_big = 1;
+            access_log(method, url, 413, q, NULL);
+            return error_reply(c, MHD_HTTP_CONTENT_TOO_LARGE, "too_large",
+                               "the body is larger than the cap of %zu bytes",
+                               S.o->max_body);
+        }
+        return MHD_YES;
+    }
+    if (*upload_size) {
+        size_t n = *upload_size;
+
+        if (!q->too_big && q->len + n > S.o->max_body) {
+            q->too_big = 1;
+        } else if (!q->too_big) {
+            if (q->len + n + 1 > q->cap) {
+                size_t cap = q->cap ? q->cap : 4096;
+                char *b;
+
+                while (cap < q->len + n + 1)
+                    cap *= 2;
+                if ((b = realloc(q->body, cap)) == NULL)
+                    return MHD_NO;
+                q->body = b;
+                q->cap = cap;
+            }
+            memcpy(q->body + q->len, upload, n);
+            q->len += n;
+            q->body[q->len] = '\0';
+        }
+        *upload_size = 0;
+        return MHD_YES;
+    }
+    if (q->too_big) {
+        access_log(method, url, 413, q, NULL);
+        return error_reply(c, MHD_HTTP_CONTENT_TOO_LARGE, "too_large",
+                           "the body is larger than the cap of %zu bytes",
+                           S.o->max_body);
+    }
+    if (q->len && strcmp(method, "POST") == 0) {
+        const char *type = MHD_lookup_connection_value(
+            c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
+
+        if (type == NULL || strncmp(type, "application/json", 16) != 0) {
+            access_log(method, url, 415, q, NULL);
+            return error_reply(c, MHD_HTTP_UNSUPPORTED_MEDIA_TYPE,
+                               "unsupported_media_type",
+                               "the body must be application/json");
+        }
+    }
+    if (strcmp(url, "/api/v1") == 0 || strncmp(url, "/api/v1/", 8) == 0)
+        return api(c, url, method, q);
+    return asset(c, url, method, q);
+}
+
+static void completed(void *cls, struct MHD_Connection *c, void **con_cls,
+                      enum MHD_RequestTerminationCode why)
+{
+    request *q = *con_cls;
+
+    (void)cls;
+    (void)c;
+    (void)why;
+    if (q) {
+        free(q->body);
+        free(q);
+        *con_cls = NULL;
+    }
+}
+
+static void mhd_log(void *cls, const char *fmt, va_list ap)
+{
+    (void)cls;
+    fputs("aipm serve: ", stderr);
+    vfprintf(stderr, fmt, ap);
+}
+
+static int is_loopback(const struct sockaddr *sa)
+{
+    if (sa->sa_family == AF_INET)
+        return (ntohl(((const struct sockaddr_in *)sa)->sin_addr.s_addr) >>
+                24) == 127;
+    return IN6_IS_ADDR_LOOPBACK(&((const struct sockaddr_in6 *)sa)->sin6_addr);
+}
+
+int srv_run(const srv_opts *o)
+{
+    struct sockaddr_in v4;
+    struct sockaddr_in6 v6;
+    struct sockaddr *sa;
+    struct MHD_Daemon *d = NULL;
+    const union MHD_DaemonInfo *info;
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
+                     MHD_USE_ERROR_LOG | MHD_USE_TURBO;
+    sigset_t set;
+    unsigned port;
+    int sig = 0, rc = 1;
+
+    memset(&S, 0, sizeof(S));
+    S.o = o;
+    memset(&v4, 0, sizeof(v4));
+    memset(&v6, 0, sizeof(v6));
+    if (inet_pton(AF_INET, o->host, &v4.sin_addr) == 1) {
+        v4.sin_family = AF_INET;
+        v4.sin_port = htons((uint16_t)o->port);
+        sa = (struct sockaddr *)&v4;
+    } else if (inet_pton(AF_INET6, o->host, &v6.sin6_addr) == 1) {
+        v6.sin6_family = AF_INET6;
+        v6.sin6_port = htons((uint16_t)o->port);
+        sa = (struct sockaddr *)&v6;
+        flags |= MHD_USE_IPv6;
+    } else {
+        fprintf(stderr,
+                "aipm: --listen: '%s' is not a numeric IPv4 or IPv6 address\n",
+                o->host);
+        return 1;
+    }
+    if (!is_loopback(sa))
+        fprintf(stderr,
+                "aipm serve: warning: listening on %s, which is not loopback: "
+                "anyone who can reach it can try tokens; put TLS in front "
+                "(the server speaks plain HTTP)\n",
+                o->host);
+    if (pthread_key_create(&S.key, worker_free) != 0 ||
+        pthread_mutex_init(&S.rate_lock, NULL) != 0 ||
+        srv_cache_new(&S.cache, o->cache_entries) != 0 ||
+        (S.buckets = calloc(RATE_SLOTS, sizeof(bucket))) == NULL) {
+        fprintf(stderr, "aipm: out of memory\n");
+        return 2;
+    }
+
+    /* The workers inherit a mask without SIGINT and SIGTERM: this thread
+     * alone takes them, in sigwait. */
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    d = MHD_start_daemon(flags, (uint16_t)o->port, NULL, NULL, handler, NULL,
+                         MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
+                         MHD_OPTION_SOCK_ADDR, sa, MHD_OPTION_THREAD_POOL_SIZE,
+                         (unsigned)o->workers, MHD_OPTION_CONNECTION_TIMEOUT,
+                         o->timeout, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+                         (size_t)64 * 1024, MHD_OPTION_CONNECTION_LIMIT, 1000u,
+                         MHD_OPTION_NOTIFY_COMPLETED, completed, NULL,
+                         MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u, MHD_OPTION_END);
+    if (d == NULL) {
+        fprintf(stderr, "aipm: cannot listen on %s port %u: %s\n", o->host,
+                o->port, errno ? strerror(errno) : "libmicrohttpd refused");
+        goto done;
+    }
+    info = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
+    port = info ? info->port : o->port;
+    if (o->port_file) {
+        FILE *f = fopen(o->port_file, "w");
+
+        if (f == NULL || fprintf(f, "%u\n", port) < 0 || fclose(f) != 0) {
+            fprintf(stderr, "aipm: %s: %s\n", o->port_file, strerror(errno));
+            goto done;
+        }
+    }
+    fprintf(stderr,
+            "aipm serve: http://%s%s%s:%u/ (%d workers); Ctrl-C stops\n",
+            sa->sa_family == AF_INET6 ? "[" : "", o->host,
+            sa->sa_family == AF_INET6 ? "]" : "", port, o->workers);
+    sigwait(&set, &sig);
+    fprintf(stderr, "aipm serve: stopping (%s)\n",
+            sig == SIGINT ? "SIGINT" : "SIGTERM");
+    rc = 0;
+done:
+    if (d)
+        MHD_stop_daemon(d);
+    srv_cache_free(S.cache);
+    free(S.buckets);
+    pthread_mutex_destroy(&S.rate_lock);
+    pthread_key_delete(S.key);
+    pthread_sigmask(SIG_UNBLOCK, &set, NULL);
+    return rc;
+}

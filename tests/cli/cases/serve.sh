@@ -1,0 +1,500 @@
+# tests/cli/cases/serve.sh - `aipm serve` (issue 18): the JSON API on
+# 127.0.0.1, driven with curl. The references: the CLI's --json for the
+# same question (the API must serve the very same document), the roles of
+# `aipm users`, the audit log for who did what, and HTTP's own rules
+# (status codes, ETag / If-None-Match, Retry-After).
+
+# serve_ws NAME: the tests' small demo workspace with people of every role
+# and a token each: vic (viewer), ana (analyst), apo (approver, with a
+# key), ada (admin, with a key); $W, $TOK_vic ... $TOK_ada.
+serve_ws() {
+    W=$T/$1
+    export AIPM_KEYS=$T/keys_$1
+    timeout 120 "$AIPM" $(demo_store "$W") demo "$W" --seed 3 --users 800 --days 60 >"$OUT" 2>"$ERR" </dev/null
+    RC=$?
+    expect_rc 0 "aipm demo"
+    local u r
+    for u in ada:admin vic:viewer ana:analyst apo:approver; do
+        A -C "$W" users add "${u%%:*}" --role "${u##*:}"
+        expect_rc 0 "users add $u"
+    done
+    A -C "$W" keys generate --as ada
+    expect_rc 0 "keys generate ada"
+    A -C "$W" keys generate --as apo --by ada
+    expect_rc 0 "keys generate apo"
+    for u in vic ana apo ada; do
+        A -C "$W" --json tokens create --as "$u" --by ada
+        expect_rc 0 "tokens create $u"
+        r=$("$PY" -c 'import json, sys; print(json.load(open(sys.argv[1]))["token"])' "$OUT")
+        eval "TOK_$u=\$r"
+    done
+}
+
+# start_server NAME ARGS...: aipm serve on a free loopback port; $BASE,
+# $SPID. The case's subshell kills it on exit.
+start_server() {
+    local name=$1 i
+    shift
+    rm -f "$T/port.$name"
+    "$AIPM" -C "$W" serve --listen 127.0.0.1:0 --port-file "$T/port.$name" \
+        --workers 2 "$@" >"$T/serve.$name.out" 2>"$T/serve.$name.err" </dev/null &
+    SPID=$!
+    trap 'kill $SPID 2>/dev/null; wait $SPID 2>/dev/null' EXIT
+    for i in $(seq 1 100); do
+        [ -s "$T/port.$name" ] && break
+        kill -0 "$SPID" 2>/dev/null || fail "aipm serve exited: $(head -c 300 "$T/serve.$name.err")"
+        sleep 0.1
+    done
+    [ -s "$T/port.$name" ] || fail "aipm serve wrote no port in 10 s"
+    BASE=http://127.0.0.1:$(cat "$T/port.$name")
+}
+
+stop_server() {
+    kill "$SPID" 2>/dev/null
+    wait "$SPID" 2>/dev/null
+    trap - EXIT
+}
+
+# req METHOD PATH TOKEN [BODY [CONTENT-TYPE]]: $CODE, the body in $BODY_F,
+# the headers in $HDR_F. Extra curl arguments in $CURL_EXTRA (an array).
+BODY_F=$T/.body
+HDR_F=$T/.hdr
+req() {
+    local m=$1 p=$2 tok=$3 args
+    args=(-s -S --path-as-is -o "$BODY_F" -D "$HDR_F" -w '%{http_code}' -X "$m")
+    [ -n "$tok" ] && args+=(-H "Authorization: Bearer $tok")
+    if [ $# -ge 4 ]; then
+        args+=(-H "Content-Type: ${5:-application/json}" --data-binary "$4")
+    fi
+    rm -f "$BODY_F"
+    CODE=$(curl "${args[@]}" "${CURL_EXTRA[@]}" "$BASE$p" 2>"$T/.curl.err") ||
+        fail "curl $m $p: $(head -c 200 "$T/.curl.err")"
+    touch "$BODY_F" # curl writes no file for an empty body
+}
+CURL_EXTRA=()
+
+expect_code() {
+    [ "$CODE" = "$1" ] || fail "$2: HTTP $CODE, expected $1: $(head -c 300 "$BODY_F")"
+}
+
+# expect_error CODE NAME WHAT: an HTTP error with the JSON error document
+# {"error": {"code": NAME, "message": ...}} and the security headers.
+expect_error() {
+    expect_code "$1" "$3"
+    pycheck "$BODY_F" '
+e = d.get("error")
+want(isinstance(e, dict) and e.get("code") == args[0] and isinstance(e.get("message"), str) and e["message"], "error document %r, expected code %s" % (d, args[0]))
+want(sorted(d) == ["error"], "extra keys %r" % sorted(d))
+want("Traceback" not in e["message"] and "#0 " not in e["message"], "a stack trace")' "$2"
+    grep -qi '^content-type: application/json' "$HDR_F" || fail "$3: error not served as JSON"
+    security_headers "$3"
+}
+
+security_headers() {
+    grep -qi "^content-security-policy: default-src 'none'; script-src 'self'" "$HDR_F" ||
+        fail "$1: no CSP: $(tr '\r\n' '  ' <"$HDR_F" | head -c 300)"
+    grep -i '^content-security-policy' "$HDR_F" | grep -qi 'unsafe-inline' &&
+        fail "$1: the CSP allows inline script"
+    grep -qi '^x-content-type-options: nosniff' "$HDR_F" || fail "$1: no nosniff"
+    grep -qi '^x-frame-options: deny' "$HDR_F" || fail "$1: no frame deny"
+    grep -i "^content-security-policy" "$HDR_F" | grep -q "frame-ancestors 'none'" ||
+        fail "$1: the CSP allows framing"
+}
+
+# same_doc API_FILE CLI_FILE WHAT: the same JSON, but for keys that time
+# the run (*seconds*), which no two runs share.
+same_doc() {
+    pycheck "$1" '
+import json
+def strip(x):
+    if isinstance(x, dict):
+        return {k: strip(v) for k, v in x.items() if "seconds" not in k}
+    if isinstance(x, list):
+        return [strip(v) for v in x]
+    return x
+cli = json.load(open(args[0]))
+want(strip(d) == strip(cli), "%s: the API and the CLI differ: %s" % (args[1], [k for k in set(d) | set(cli) if strip(d.get(k)) != strip(cli.get(k))][:5]))' "$2" "$3"
+}
+
+case_serve_reads_match_cli() {
+    serve_ws sr
+    start_server sr
+    # the index lists every route, with its role
+    req GET /api/v1 "$TOK_vic"
+    expect_code 200 "GET /api/v1"
+    security_headers "GET /api/v1"
+    pycheck "$BODY_F" '
+paths = {(r["method"], r["path"]): r for r in d["routes"]}
+for m, p, role in [("GET", "/api/v1/kpis", "viewer"), ("POST", "/api/v1/roadmap", "analyst"), ("POST", "/api/v1/decisions/*/*", "approver"), ("GET", "/api/v1/forecasts/*", "viewer")]:
+    want((m, p) in paths, "index lacks %s %s" % (m, p))
+    want(paths[(m, p)]["role"] == role, "%s %s role %s" % (m, p, paths[(m, p)]["role"]))'
+    req GET /api/v1/whoami "$TOK_ana"
+    expect_code 200 whoami
+    pycheck "$BODY_F" 'want(d == {"user": "ana", "role": "analyst", "server_signs": False}, "whoami %r" % d)'
+
+    # each read is the CLI's --json document for the same question
+    local pair api cli before
+    A -C "$W" --json audit log
+    before=$("$PY" -c 'import json, sys; print(len(json.load(open(sys.argv[1]))["entries"]))' "$OUT")
+    for pair in \
+        "/api/v1/kpis|kpi" \
+        "/api/v1/kpis?by=month&from=2026-10-01|kpi --by month --from 2026-10-01" \
+        "/api/v1/roadmap|prioritize --no-record" \
+        "/api/v1/roadmap?capacity_weeks=6&risk_aversion=0.5|prioritize --no-record --capacity 6 --risk-aversion 0.5" \
+        "/api/v1/forecasts/export|forecast adoption export --no-record" \
+        "/api/v1/experiments/onboarding_checklist|experiment analyze onboarding_checklist --no-record" \
+        "/api/v1/experiments/onboarding_checklist?engine=bayesian&cuped=true|experiment analyze onboarding_checklist --engine bayesian --cuped --no-record" \
+        "/api/v1/models|model list" \
+        "/api/v1/monitoring|monitor --history" \
+        "/api/v1/quality|quality" \
+        "/api/v1/quality?dataset=events|quality events" \
+        "/api/v1/quarantine|quarantine" \
+        "/api/v1/quarantine?reason=bad_timestamp&limit=3|quarantine --reason bad_timestamp --limit 3" \
+        "/api/v1/batches|data versions" \
+        "/api/v1/batches?dataset=backlog|data versions --dataset backlog" \
+        "/api/v1/batches/1|data show 1" \
+        "/api/v1/lineage|lineage" \
+        "/api/v1/decisions|decisions list" \
+        "/api/v1/decisions?kind=experiment|decisions list --kind experiment" \
+        "/api/v1/audit|audit log" \
+        "/api/v1/audit/verify|audit verify" \
+        "/api/v1/audit/verify?data=true|audit verify --data" \
+        "/api/v1/users|users list" \
+        "/api/v1/policies|policy log"; do
+        api=${pair%%|*}
+        cli=${pair#*|}
+        req GET "$api" "$TOK_vic"
+        expect_code 200 "GET $api"
+        cp "$BODY_F" "$T/api.json"
+        # shellcheck disable=SC2086
+        A -C "$W" --json $cli
+        expect_rc 0 "aipm $cli"
+        same_doc "$T/api.json" "$OUT" "$api"
+    done
+    # nothing the reads did was written: the audit log is as it was
+    A -C "$W" audit verify
+    expect_rc 0 "audit verify after the reads"
+    A -C "$W" --json audit log
+    pycheck "$OUT" 'want(len(d["entries"]) == int(args[0]), "the reads wrote %d audit entries" % (len(d["entries"]) - int(args[0])))' "$before"
+    # a decision by a prefix of its id, as the CLI takes it
+    A -C "$W" --json decisions list
+    local did
+    did=$("$PY" -c 'import json, sys; print(json.load(open(sys.argv[1]))["decisions"][0]["id"])' "$OUT")
+    req GET "/api/v1/decisions/${did:0:8}" "$TOK_vic"
+    expect_code 200 "a decision by its id's prefix"
+    cp "$BODY_F" "$T/api.json"
+    A -C "$W" --json decisions show "$did"
+    same_doc "$T/api.json" "$OUT" "/api/v1/decisions/ID"
+    req GET /api/v1/decisions/ffffffff "$TOK_vic"
+    expect_error 404 not_found "an unknown decision"
+    req GET "/api/v1/quality?dataset=evnts" "$TOK_vic"
+    expect_error 400 invalid "an unknown dataset"
+    req GET /api/v1/batches/999 "$TOK_vic"
+    expect_error 404 not_found "an unknown batch"
+    # tokens: for admins only, and never a secret
+    req GET /api/v1/tokens "$TOK_apo"
+    expect_error 403 forbidden "tokens for an approver"
+    req GET /api/v1/tokens "$TOK_ada"
+    expect_code 200 "tokens for an admin"
+    cp "$BODY_F" "$T/api.json"
+    grep -q "$TOK_vic" "$T/api.json" && fail "the token list shows a token"
+    A -C "$W" --json tokens list
+    same_doc "$T/api.json" "$OUT" "/api/v1/tokens"
+    # the experiments of aipm.yaml
+    req GET /api/v1/experiments "$TOK_vic"
+    expect_code 200 "GET /api/v1/experiments"
+    pycheck "$BODY_F" '
+keys = [e["key"] for e in d["experiments"]]
+want("onboarding_checklist" in keys and all(e["variations"][0] == "control" for e in d["experiments"]), "experiments %r" % keys)'
+}
+
+case_serve_roles() {
+    serve_ws sro
+    start_server sro
+    # no token, a malformed one, an unknown one: 401 with WWW-Authenticate
+    req GET /api/v1/kpis ""
+    expect_error 401 unauthorized "no token"
+    grep -qi '^www-authenticate: bearer' "$HDR_F" || fail "401 without WWW-Authenticate"
+    req GET /api/v1/kpis "not-a-token"
+    expect_error 401 unauthorized "a malformed token"
+    req GET /api/v1/kpis "aipm_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
+    expect_error 401 unauthorized "an unknown token"
+
+    # a viewer reads, and may not write or approve
+    req GET /api/v1/kpis "$TOK_vic"
+    expect_code 200 "viewer reads"
+    req POST /api/v1/roadmap "$TOK_vic" '{}'
+    expect_error 403 forbidden "viewer writes"
+    grep -q 'analyst' "$BODY_F" || fail "the 403 does not name the role needed"
+    req POST /api/v1/simulations "$TOK_vic" '{"scenario": {}}'
+    expect_error 403 forbidden "viewer simulates"
+
+    # an analyst records a ranking: 201, a decision record by ana
+    req POST /api/v1/roadmap "$TOK_ana" '{"draws": 1000}'
+    expect_code 201 "analyst records a ranking"
+    local id
+    id=$("$PY" -c 'import json, sys; print(json.load(open(sys.argv[1]))["decision_id"])' "$BODY_F") ||
+        fail "no decision_id: $(head -c 200 "$BODY_F")"
+    A -C "$W" --json audit log
+    pycheck "$OUT" '
+e = [x["entry"] for x in d["entries"] if x["entry"]["action"] == "decision"]
+want(e[-1]["actor"] == "ana" and e[-1]["detail"]["kind"] == "prioritize", "the last decision entry: %r" % e[-1])'
+    req POST "/api/v1/decisions/$id/approve" "$TOK_ana" '{"reason": "mine"}'
+    expect_error 403 forbidden "analyst approves"
+
+    # an approver whose key the server does not hold: the command to run
+    req POST "/api/v1/decisions/$id/approve" "$TOK_apo" '{"reason": "fits the quarter"}'
+    expect_code 409 "approve without --sign-for"
+    pycheck "$BODY_F" '
+e = d["error"]
+want(e["code"] == "sign_with_cli", "code %r" % e["code"])
+want(e["command"].startswith("aipm decisions approve %s --as apo" % args[0]), "command %r" % e["command"])' "$id"
+    stop_server
+
+    # with --sign-for apo the server signs it: approved, signed, in the log
+    start_server sro2 --sign-for apo
+    req GET /api/v1/whoami "$TOK_apo"
+    pycheck "$BODY_F" 'want(d["server_signs"] is True, "whoami %r" % d)'
+    req POST "/api/v1/decisions/$id/approve" "$TOK_apo" '{"reason": "fits the quarter"}'
+    expect_code 201 "approve with --sign-for"
+    pycheck "$BODY_F" 'want(d["action"] == "approve" and d["status"] in ("approved", "proposed") and d["approvals"] == 1, "act %r" % d)'
+    req POST "/api/v1/decisions/$id/approve" "$TOK_apo" '{"reason": "again"}'
+    expect_error 409 blocked "approving twice"
+    req POST "/api/v1/decisions/$id/approve" "$TOK_apo" '{}'
+    expect_error 400 invalid "an approval without a reason"
+    req POST "/api/v1/decisions/$id/frobnicate" "$TOK_apo" '{"reason": "x"}'
+    expect_error 404 not_found "an unknown act"
+    A -C "$W" --json decisions show "$id"
+    expect_rc 0 "decisions show"
+    pycheck "$OUT" '
+acts = d.get("approvals") or d.get("acts") or []
+want(any(a.get("user") == "apo" and a.get("reason") == "fits the quarter" for a in acts), "no approval by apo in %r" % acts)'
+    A -C "$W" audit verify
+    expect_rc 0 "audit verify after the API's approval"
+
+    # a revoked token stops working at once, though the server runs on
+    req GET /api/v1/kpis "$TOK_vic"
+    expect_code 200 "vic before the revocation"
+    A -C "$W" --json tokens list
+    local tid
+    tid=$("$PY" -c 'import json, sys; print([t["id"] for t in json.load(open(sys.argv[1]))["tokens"] if t["user"] == "vic"][0])' "$OUT") ||
+        fail "no token of vic in tokens list"
+    A -C "$W" tokens revoke "$tid" --reason "left the team" --by ada
+    expect_rc 0 "tokens revoke"
+    req GET /api/v1/kpis "$TOK_vic"
+    expect_error 401 unauthorized "a revoked token"
+}
+
+case_serve_bad_requests() {
+    serve_ws sb
+    start_server sb --max-body 4096
+    req POST /api/v1/roadmap "$TOK_ana" '{"draws": '
+    expect_error 400 invalid "malformed JSON"
+    req POST /api/v1/roadmap "$TOK_ana" '[1, 2]'
+    expect_error 400 invalid "a JSON array body"
+    req POST /api/v1/roadmap "$TOK_ana" '{"drawz": 1000}'
+    expect_error 400 invalid "an unknown key"
+    grep -q drawz "$BODY_F" || fail "the 400 does not name the key"
+    req POST /api/v1/roadmap "$TOK_ana" '{"draws": 1000, "draws": 2000}'
+    expect_error 400 invalid "a duplicate key"
+    req POST /api/v1/roadmap "$TOK_ana" 'draws=1000' application/x-www-form-urlencoded
+    expect_error 415 unsupported_media_type "a form body"
+    req POST /api/v1/simulations "$TOK_ana" '{"scenario": "objective: [unclosed"}'
+    expect_error 400 invalid "a malformed scenario"
+    # oversized: by Content-Length, and chunked (no length said)
+    head -c 10000 /dev/zero | tr '\0' ' ' >"$T/big.json"
+    req POST /api/v1/roadmap "$TOK_ana" "@$T/big.json"
+    expect_error 413 too_large "an oversized body"
+    CURL_EXTRA=(-H "Transfer-Encoding: chunked")
+    req POST /api/v1/roadmap "$TOK_ana" "@$T/big.json"
+    CURL_EXTRA=()
+    expect_error 413 too_large "an oversized chunked body"
+    # unknown routes, arguments and methods
+    req GET /api/v1/nothing "$TOK_vic"
+    expect_error 404 not_found "an unknown route"
+    req GET /api/v2/kpis "$TOK_vic"
+    expect_error 404 not_found "another API version"
+    req GET "/api/v1/kpis?bogus=1" "$TOK_vic"
+    expect_error 400 invalid "an unknown argument"
+    grep -q bogus "$BODY_F" || fail "the 400 does not name the argument"
+    req GET "/api/v1/kpis?by=fortnight" "$TOK_vic"
+    expect_error 400 invalid "a bad argument value"
+    req GET "/api/v1/roadmap?draws=abc" "$TOK_vic"
+    expect_error 400 invalid "a non-numeric argument"
+    req GET /api/v1/forecasts/no_such_feature "$TOK_vic"
+    expect_error 404 not_found "an unknown feature"
+    req DELETE /api/v1/kpis "$TOK_vic"
+    expect_error 405 method_not_allowed "DELETE"
+    req PUT /api/v1/roadmap "$TOK_ana" '{}'
+    expect_error 405 method_not_allowed "PUT"
+    # path traversal: nothing from the request reaches the file system
+    local p
+    for p in "/../../../../etc/passwd" "/api/v1/../../../etc/passwd" \
+        "/api/v1/forecasts/..%2f..%2f..%2fetc%2fpasswd" "/%2e%2e/%2e%2e/etc/passwd" \
+        "/api/v1/forecasts/.." "/api/v1/models/..%00" "/aipm.db" "/aipm.yaml" \
+        "/api/v1/forecasts/%2e%2e" "//etc/passwd" "/api/v1/kpis/../../aipm.db"; do
+        req GET "$p" "$TOK_vic"
+        case $CODE in 400 | 404) ;; *) fail "GET $p: HTTP $CODE" ;; esac
+        grep -q 'root:' "$BODY_F" && fail "GET $p served /etc/passwd"
+        grep -q 'SQLite format' "$BODY_F" && fail "GET $p served the store"
+        grep -q 'policies' "$BODY_F" && fail "GET $p served aipm.yaml"
+        "$PY" -c 'import json, sys; d = json.load(open(sys.argv[1])); assert d["error"]["code"]' "$BODY_F" ||
+            fail "GET $p: not a JSON error: $(head -c 200 "$BODY_F")"
+    done
+    # after all that the server still answers
+    req GET /api/v1/kpis "$TOK_vic"
+    expect_code 200 "the server after the bad requests"
+    kill -0 "$SPID" || fail "the server died"
+}
+
+case_serve_cache() {
+    serve_ws sc
+    start_server sc
+    req GET /api/v1/kpis "$TOK_vic"
+    expect_code 200 "first read"
+    grep -qi '^x-aipm-cache: miss' "$HDR_F" || fail "the first read is not a miss"
+    local etag
+    etag=$(sed -n 's/^[Ee][Tt][Aa][Gg]: *\("[0-9a-f]*"\).*/\1/p' "$HDR_F")
+    [ -n "$etag" ] || fail "no ETag"
+    cp "$BODY_F" "$T/k1.json"
+    req GET /api/v1/kpis "$TOK_ana"
+    expect_code 200 "second read"
+    grep -qi '^x-aipm-cache: hit' "$HDR_F" || fail "the second read is not a hit"
+    cmp -s "$BODY_F" "$T/k1.json" || fail "the hit differs from the miss"
+    # the ETag is the body's SHA-256 (first 128 bits)
+    [ "$etag" = "\"$(sha256sum "$BODY_F" | cut -c1-32)\"" ] || fail "ETag $etag is not the body's digest"
+    # the same arguments in another order are the same entry
+    req GET "/api/v1/kpis?by=day&from=2026-11-01" "$TOK_vic"
+    cp "$BODY_F" "$T/k2.json"
+    req GET "/api/v1/kpis?from=2026-11-01&by=day" "$TOK_vic"
+    grep -qi '^x-aipm-cache: hit' "$HDR_F" || fail "reordered arguments missed the cache"
+    cmp -s "$BODY_F" "$T/k2.json" || fail "reordered arguments answered differently"
+    # If-None-Match: 304 and no body
+    CURL_EXTRA=(-H "If-None-Match: $etag")
+    req GET /api/v1/kpis "$TOK_vic"
+    CURL_EXTRA=()
+    expect_code 304 "If-None-Match"
+    [ ! -s "$BODY_F" ] || fail "a 304 with a body"
+    # a new accepted batch moves the stamp: a miss, and the new data
+    "$PY" - "$T/new.ndjson" <<'PYEOF' || fail "writing events"
+import json, sys
+with open(sys.argv[1], "w") as fh:
+    for i in range(40):
+        fh.write(json.dumps({"type": "track", "event": "dashboard_viewed", "userId": "late-%d" % i,
+                             "timestamp": "2026-11-26T12:00:%02dZ" % i, "messageId": "late-%d" % i}) + "\n")
+PYEOF
+    A -C "$W" ingest events "$T/new.ndjson"
+    expect_rc 0 "ingest a new batch"
+    req GET /api/v1/kpis "$TOK_vic"
+    expect_code 200 "read after the batch"
+    grep -qi '^x-aipm-cache: miss' "$HDR_F" || fail "a new batch did not invalidate the cache"
+    cmp -s "$BODY_F" "$T/k1.json" && fail "the KPIs did not change with 40 new users"
+    A -C "$W" --json kpi
+    same_doc "$BODY_F" "$OUT" "KPIs after the batch"
+    # so does an edit of aipm.yaml
+    req GET /api/v1/kpis "$TOK_vic"
+    grep -qi '^x-aipm-cache: hit' "$HDR_F" || fail "no hit before the edit"
+    sleep 0.01
+    echo "# edited" >>"$W/aipm.yaml"
+    req GET /api/v1/kpis "$TOK_vic"
+    grep -qi '^x-aipm-cache: miss' "$HDR_F" || fail "an aipm.yaml edit did not invalidate the cache"
+    # writes are never cached
+    req POST /api/v1/roadmap "$TOK_ana" '{"draws": 500}'
+    expect_code 201 "a write"
+    grep -qi '^x-aipm-cache' "$HDR_F" && fail "a write carries a cache header"
+    true
+}
+
+case_serve_limits() {
+    serve_ws sl
+    # the rate: 3 at once, then 1 a second
+    start_server sl --rate 1 --burst 3 --timeout 1
+    local i codes=""
+    for i in 1 2 3 4; do
+        req GET /api/v1/whoami "$TOK_vic"
+        codes="$codes $CODE"
+    done
+    [ "$codes" = " 200 200 200 429" ] || fail "rate 1, burst 3: $codes"
+    expect_error 429 rate_limited "over the rate"
+    grep -qi '^retry-after: 1' "$HDR_F" || fail "429 without Retry-After"
+    # another token has its own bucket
+    req GET /api/v1/whoami "$TOK_ana"
+    expect_code 200 "another token"
+    sleep 1.2
+    req GET /api/v1/whoami "$TOK_vic"
+    expect_code 200 "after a second"
+    # an idle connection is closed after --timeout; a huge header is refused
+    "$PY" - "${BASE#http://}" <<'PYEOF' || fail "$(cat "$T/.py.err" 2>/dev/null)"
+import socket, sys, time
+host, port = sys.argv[1].split(":")
+s = socket.create_connection((host, int(port)))
+s.settimeout(5)
+t0 = time.time()
+data = s.recv(100)
+assert data == b"", "an idle connection got %r" % data
+assert time.time() - t0 < 4, "the idle connection lived %.1f s" % (time.time() - t0)
+s = socket.create_connection((host, int(port)))
+s.settimeout(5)
+s.sendall(b"GET /api/v1/whoami HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 200000 + b"\r\n\r\n")
+try:
+    reply = s.recv(200)
+except ConnectionResetError:
+    reply = b""
+assert reply == b"" or reply.split(b" ")[1] in (b"413", b"431", b"400"), "a 200 KB header: %r" % reply[:60]
+PYEOF
+    req GET /api/v1/whoami "$TOK_ana"
+    expect_code 200 "the server after the huge header"
+    stop_server
+
+    # bad options; another address than loopback is said out loud
+    A -C "$W" serve --listen nowhere:80
+    expect_rc 1 "--listen nowhere"
+    A -C "$W" serve --listen 127.0.0.1:99999
+    expect_rc 1 "--listen port 99999"
+    A -C "$W" serve --workers 0
+    expect_rc 1 "--workers 0"
+    A -C "$W" serve --sign-for nobody
+    expect_rc 1 "--sign-for a user without a key"
+    "$AIPM" -C "$W" serve --listen 0.0.0.0:0 --port-file "$T/port.any" >/dev/null 2>"$T/any.err" </dev/null &
+    SPID=$!
+    for i in $(seq 1 50); do [ -s "$T/port.any" ] && break; sleep 0.1; done
+    kill "$SPID"
+    wait "$SPID"
+    [ $? -eq 0 ] || fail "aipm serve did not stop cleanly on SIGTERM"
+    grep -q "not loopback" "$T/any.err" || fail "no warning for 0.0.0.0: $(head -c 200 "$T/any.err")"
+    grep -q "not loopback" "$T/serve.sl.err" && fail "a warning for 127.0.0.1"
+    true
+}
+
+case_serve_simulate() {
+    serve_ws ss
+    start_server ss
+    A -C "$W" --json prioritize --no-record
+    local i1
+    i1=$("$PY" -c 'import json, sys; print(json.load(open(sys.argv[1]))["items"][0]["id"])' "$OUT")
+    cat >"$T/sc.yaml" <<EOF
+objective: {kpi: value, horizon_days: 90}
+scenarios:
+  - name: none
+  - name: one
+    build: [$i1]
+EOF
+    "$PY" -c 'import json, sys; print(json.dumps({"scenario": open(sys.argv[1]).read(), "draws": 20000, "seed": 7, "name": "sc.yaml"}))' "$T/sc.yaml" >"$T/sc.json"
+    req POST /api/v1/simulations "$TOK_ana" "@$T/sc.json"
+    expect_code 201 "POST /api/v1/simulations"
+    cp "$BODY_F" "$T/api_sim.json"
+    A -C "$W" --json simulate "$T/sc.yaml" --draws 20000 --seed 7 --threads 1 --no-record
+    expect_rc 0 "aipm simulate"
+    pycheck "$T/api_sim.json" '
+import json
+cli = json.load(open(args[0]))
+a = {s["name"]: s for s in d["scenarios"]}
+b = {s["name"]: s for s in cli["scenarios"]}
+for n in ("none", "one"):
+    for k in ("mean", "p10", "p50", "p90", "cvar"):
+        want(a[n][k] == b[n][k], "%s %s: API %r, CLI %r" % (n, k, a[n][k], b[n][k]))
+want(d.get("decision_id"), "the API run was not recorded")' "$OUT"
+    # the scenario as an object works too
+    req POST /api/v1/simulations "$TOK_ana" "{\"scenario\": {\"objective\": {\"kpi\": \"value\", \"horizon_days\": 90}, \"scenarios\": [{\"name\": \"none\"}]}, \"draws\": 1000}"
+    expect_code 201 "a scenario object"
+}
