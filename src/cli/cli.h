@@ -160,6 +160,7 @@ int cmd_users(int argc, char **argv);
 int cmd_keys(int argc, char **argv);
 int cmd_tokens(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
+int cmd_report(int argc, char **argv);
 int cmd_policy(int argc, char **argv);
 int cmd_model(int argc, char **argv);
 int cmd_monitor(int argc, char **argv);

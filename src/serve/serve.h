@@ -17,6 +17,7 @@
 #include <jansson.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 /* What `aipm serve` was asked for (cmd_serve.c fills it). */
 typedef struct srv_opts {
@@ -59,13 +60,37 @@ struct srv_req {
     const char *param[2]; /* the route's path segments matched by '*' */
     int post;             /* a POST (a write) */
     int64_t now_ms;
-    void *conn; /* the connection (server.c reads arguments) */
+    void *conn; /* the connection (server.c reads arguments), NULL in
+                 * process (srv_get) */
+    /* In process: the query's arguments (srv_get splits them here). */
+    char query[1024];
+    const char *arg_name[16], *arg_value[16];
+    int n_args;
     int status; /* the HTTP status when not 200 (a handler may
                  * set 201, 202) */
 };
 
 /* Whether the server signs with user's key (--sign-for). */
 int srv_signs_for(const srv_opts *o, const char *user);
+
+/* Answer GET path (with its "?name=value&..." query; values are taken
+ * as they are, not URL-decoded) in process, as the server would, with the
+ * store, config, options, user and time of base: the route's document
+ * into *out. AIPM_ENOTFOUND for no such GET route; else the route's
+ * error, or AIPM_EINVALID for an argument it does not take. The report
+ * (report.c) is made this way. */
+int srv_get(const srv_req *base, const char *path, json_t **out,
+            aipm_error *err);
+
+/* Write the self-contained HTML report (report.c) of the workspace that
+ * base reads to out: the documents of the dashboard's pages, computed as
+ * the API computes them, with the UI's scripts, styles and Chart.js
+ * inlined; progress(ctx, done, total) per document (may be NULL).
+ * *n_docs gets the number of documents. Errors as srv_get's, or AIPM_EIO
+ * when out cannot be written. */
+int srv_report(const srv_req *base, FILE *out,
+               void (*progress)(void *ctx, uint64_t done, uint64_t total),
+               void *ctx, int *n_docs, aipm_error *err);
 
 /* The query argument name of the request, or NULL. */
 const char *srv_arg(const srv_req *r, const char *name);

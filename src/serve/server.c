@@ -45,6 +45,8 @@
 /* A worker thread's own state. */
 typedef struct worker {
     aipm_store *st;
+    dev_t store_dev; /* the SQLite file it opened (0: not a file) */
+    ino_t store_ino;
     aipm_config *cfg;
     struct timespec yaml_mtime;
     off_t yaml_size;
@@ -103,21 +105,51 @@ static void worker_free(void *p)
     free(w);
 }
 
-/* This thread's worker, opened on first use; NULL with err set. */
+/* The SQLite file of the store URL (a path, or sqlite:PATH), or NULL
+ * for a server's URL. */
+static const char *store_file(void)
+{
+    const char *u = S.o->store_url;
+
+    if (strstr(u, "://"))
+        return NULL;
+    return strncmp(u, "sqlite:", 7) == 0 ? u + 7 : u;
+}
+
+/* This thread's worker, opened on first use; NULL with err set. A store
+ * file replaced since (a workspace made again under a running server) is
+ * opened again, so the server never writes to a file nobody reads. */
 static worker *worker_get(aipm_error *err)
 {
     worker *w = pthread_getspecific(S.key);
+    const char *file = store_file();
+    struct stat sb;
 
-    if (w)
-        return w;
-    if ((w = calloc(1, sizeof(*w))) == NULL) {
-        aipm_error_set(err, AIPM_ENOMEM, "out of memory");
-        return NULL;
+    if (w && file && w->store_ino &&
+        (stat(file, &sb) != 0 || sb.st_ino != w->store_ino ||
+         sb.st_dev != w->store_dev)) {
+        aipm_store_close(w->st);
+        w->st = NULL;
+        memset(w->tokens, 0, sizeof(w->tokens));
     }
-    if (aipm_store_open(&w->st, S.o->store_url, 0, err) != AIPM_OK ||
-        pthread_setspecific(S.key, w) != 0) {
-        worker_free(w);
-        return NULL;
+    if (w == NULL) {
+        if ((w = calloc(1, sizeof(*w))) == NULL) {
+            aipm_error_set(err, AIPM_ENOMEM, "out of memory");
+            return NULL;
+        }
+        if (pthread_setspecific(S.key, w) != 0) {
+            free(w);
+            aipm_error_set(err, AIPM_ENOMEM, "out of memory");
+            return NULL;
+        }
+    }
+    if (w->st == NULL) {
+        if (aipm_store_open(&w->st, S.o->store_url, 0, err) != AIPM_OK)
+            return NULL;
+        if (file && stat(file, &sb) == 0) {
+            w->store_dev = sb.st_dev;
+            w->store_ino = sb.st_ino;
+        }
     }
     return w;
 }
@@ -297,7 +329,15 @@ int srv_signs_for(const srv_opts *o, const char *user)
 
 const char *srv_arg(const srv_req *r, const char *name)
 {
-    return MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, name);
+    int i;
+
+    if (r->conn)
+        return MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND,
+                                           name);
+    for (i = 0; i < r->n_args; i++)
+        if (strcmp(r->arg_name[i], name) == 0)
+            return r->arg_value[i];
+    return NULL;
 }
 
 int srv_arg_i64(const srv_req *r, const char *name, int64_t lo, int64_t hi,
@@ -464,6 +504,65 @@ static const srv_route *route_find(const char *method, const char *path,
         *other_method = 1;
     }
     return NULL;
+}
+
+int srv_get(const srv_req *base, const char *path, json_t **out,
+            aipm_error *err)
+{
+    char seg[MAX_SEGMENTS][SEGMENT_MAX], url[1024];
+    const char *params[2] = {NULL, NULL}, *q = strchr(path, '?');
+    const srv_route *rt;
+    srv_req *r;
+    size_t n = q ? (size_t)(q - path) : strlen(path);
+    int other = 0, rc, i;
+    char *p;
+
+    *out = NULL;
+    if (n >= sizeof(url))
+        return aipm_error_set(err, AIPM_EINVALID, "path too long");
+    memcpy(url, path, n);
+    url[n] = '\0';
+    rt = route_find("GET", url, params, &other, seg);
+    if (rt == NULL)
+        return aipm_error_set(err, AIPM_ENOTFOUND, "no GET route %s", url);
+    if ((r = malloc(sizeof(*r))) == NULL)
+        return aipm_error_set(err, AIPM_ENOMEM, "out of memory");
+    *r = *base;
+    r->conn = NULL;
+    r->post = 0;
+    r->body = NULL;
+    r->body_len = 0;
+    r->status = MHD_HTTP_OK;
+    r->param[0] = params[0];
+    r->param[1] = params[1];
+    r->n_args = 0;
+    snprintf(r->query, sizeof(r->query), "%s", q ? q + 1 : "");
+    for (p = r->query; *p && r->n_args < 16;) {
+        char *amp = strchr(p, '&'), *eq;
+
+        if (amp)
+            *amp = '\0';
+        if ((eq = strchr(p, '=')) != NULL)
+            *eq = '\0';
+        r->arg_name[r->n_args] = p;
+        r->arg_value[r->n_args++] = eq ? eq + 1 : "";
+        p = amp ? amp + 1 : p + strlen(p);
+    }
+    for (i = 0, rc = AIPM_OK; i < r->n_args && rc == AIPM_OK; i++) {
+        size_t k;
+
+        for (k = 0; rt->args && rt->args[k]; k++)
+            if (strcmp(rt->args[k], r->arg_name[i]) == 0)
+                break;
+        if (rt->args == NULL || rt->args[k] == NULL)
+            rc = aipm_error_set(err, AIPM_EINVALID,
+                                "%s does not take the argument \"%.64s\"",
+                                rt->pattern, r->arg_name[i]);
+    }
+    if (rc == AIPM_OK)
+        rc = rt->fn(r, out, err);
+    free(r);
+    return rc;
 }
 
 /* ---- authentication and rate ---- */

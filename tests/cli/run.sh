@@ -213,7 +213,7 @@ example_manifest() {
     echo "$T/example_$1.expect.json"
 }
 
-COMMANDS="init ingest data quality quarantine lineage audit kpi experiment feedback decisions users keys policy model monitor prioritize simulate plan tokens serve graph forecast demo help version"
+COMMANDS="init ingest data quality quarantine lineage audit kpi experiment feedback decisions users keys policy model monitor prioritize simulate plan tokens serve report graph forecast demo help version"
 
 # ------------------------------------------------ 1. init, help, unknown ---
 

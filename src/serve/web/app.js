@@ -146,7 +146,7 @@
         box.append(el('span', { data: { user: who.user, role: who.role } }, 'Signed in as ', el('strong', null, who.user), ' (' + who.role + ')'), out);
     }
 
-    function showSignIn(message) {
+    function showSignIn(message, kind) {
         const box = $('signin');
         const page = $('page');
         if (page) ui.clear(page);
@@ -156,13 +156,14 @@
         box.replaceChildren();
         const form = el('form', { class: 'signin', 'aria-labelledby': 'signin-title', novalidate: true });
         form.appendChild(el('h2', { id: 'signin-title' }, 'Sign in'));
-        if (message) form.appendChild(el('p', { class: 'note error', role: 'alert', id: 'signin-message' }, message));
+        /* the reason (a refused token, a sign-out) goes to the live status */
+        status(message || '', message ? kind || 'error' : null);
         form.appendChild(
             el('p', null, 'Paste an API token (',
                 el('code', null, 'aipm tokens create --as USER'),
                 ' makes one). It is kept in this browser tab only, until you sign out or close the tab.')
         );
-        const input = el('input', { id: 'token', name: 'token', type: 'password', autocomplete: 'off', spellcheck: 'false', required: true, 'aria-describedby': message ? 'signin-message' : null });
+        const input = el('input', { id: 'token', name: 'token', type: 'password', autocomplete: 'off', spellcheck: 'false', required: true, 'aria-describedby': message ? 'status' : null });
         form.appendChild(el('p', null, el('label', { for: 'token' }, 'API token'), el('br'), input));
         form.appendChild(el('p', null, el('button', { type: 'submit' }, 'Sign in')));
         form.addEventListener('submit', (ev) => {
@@ -191,8 +192,7 @@
     function signOut(message) {
         token.clear();
         setReady(null);
-        status('');
-        showSignIn(message);
+        showSignIn(message, 'info');
     }
 
     /* A failure of a load or an action: a 401 signs out with the server's
@@ -200,8 +200,7 @@
     function fail(e) {
         if (e && e.status === 401) {
             token.clear();
-            status('');
-            showSignIn(e.message);
+            showSignIn('Not signed in: ' + e.message);
         } else {
             status(e && e.message ? e.message : String(e), 'error');
         }
@@ -213,7 +212,6 @@
     async function run() {
         setReady(null);
         if (!token.get()) {
-            status('');
             showSignIn(null);
             return;
         }
@@ -241,6 +239,9 @@
             await loader(ctx);
             status('');
             setReady('1');
+            /* an anchor into content drawn after the load */
+            const target = location.hash ? document.getElementById(decodeURIComponent(location.hash.slice(1))) : null;
+            if (target) target.scrollIntoView();
         } catch (e) {
             fail(e);
             setReady('error');
@@ -291,6 +292,8 @@
                 if (i.type !== 'checkbox' && i.value === '') i.disabled = true;
             });
         });
+        /* back to this page from the browser's cache: usable again */
+        window.addEventListener('pageshow', () => form.querySelectorAll('input, select').forEach((i) => (i.disabled = false)));
         return form;
     }
 

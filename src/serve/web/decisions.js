@@ -1,14 +1,19 @@
 /* decisions.js - decisions.html: GET /decisions (the queue and every
  * record), approve / reject for an approver (POST
  * /decisions/ID/approve|reject {"reason"}), and the provenance of the
- * record the address names (GET /decisions/ID). */
+ * record the address names (GET /decisions/ID, with GET /policies for its
+ * policy version). */
 AIPM.app.page(async (ctx) => {
     const id = ctx.params.get('id');
-    const [list, record] = await Promise.all([ctx.api('/decisions'), id ? ctx.api('/decisions/' + encodeURIComponent(id)) : null]);
+    const [list, record, policies] = await Promise.all([
+        ctx.api('/decisions'),
+        id ? ctx.api('/decisions/' + encodeURIComponent(id)) : null,
+        id ? ctx.api('/policies') : null,
+    ]);
     const href = (x) => 'decisions.html?id=' + encodeURIComponent(x);
     if (record) {
         const extra = record.kind === 'simulate' ? AIPM.ui.el('p', null, AIPM.ui.el('a', { href: 'scenarios.html?id=' + encodeURIComponent(record.id) }, 'See this simulation’s charts')) : null;
-        AIPM.render.decision(ctx.part(), record, { extra });
+        AIPM.render.decision(ctx.part(), record, { extra, policies });
     }
     const canAct = ctx.atLeast('approver');
     let note = null;

@@ -116,6 +116,17 @@ cli = json.load(open(args[0]))
 want(strip(d) == strip(cli), "%s: the API and the CLI differ: %s" % (args[1], [k for k in set(d) | set(cli) if strip(d.get(k)) != strip(cli.get(k))][:5]))' "$2" "$3"
 }
 
+# new_events FILE N PREFIX: N track events of N new users on 2026-11-26.
+new_events() {
+    "$PY" - "$1" "$2" "$3" <<'PYEOF' || fail "writing events"
+import json, sys
+with open(sys.argv[1], "w") as fh:
+    for i in range(int(sys.argv[2])):
+        fh.write(json.dumps({"type": "track", "event": "dashboard_viewed", "userId": "%s-%d" % (sys.argv[3], i),
+                             "timestamp": "2026-11-26T12:00:%02dZ" % i, "messageId": "%s-%d" % (sys.argv[3], i)}) + "\n")
+PYEOF
+}
+
 case_serve_reads_match_cli() {
     serve_ws sr
     start_server sr
@@ -376,13 +387,7 @@ case_serve_cache() {
     expect_code 304 "If-None-Match"
     [ ! -s "$BODY_F" ] || fail "a 304 with a body"
     # a new accepted batch moves the stamp: a miss, and the new data
-    "$PY" - "$T/new.ndjson" <<'PYEOF' || fail "writing events"
-import json, sys
-with open(sys.argv[1], "w") as fh:
-    for i in range(40):
-        fh.write(json.dumps({"type": "track", "event": "dashboard_viewed", "userId": "late-%d" % i,
-                             "timestamp": "2026-11-26T12:00:%02dZ" % i, "messageId": "late-%d" % i}) + "\n")
-PYEOF
+    new_events "$T/new.ndjson" 40 late
     A -C "$W" ingest events "$T/new.ndjson"
     expect_rc 0 "ingest a new batch"
     req GET /api/v1/kpis "$TOK_vic"
@@ -497,4 +502,82 @@ want(d.get("decision_id"), "the API run was not recorded")' "$OUT"
     # the scenario as an object works too
     req POST /api/v1/simulations "$TOK_ana" "{\"scenario\": {\"objective\": {\"kpi\": \"value\", \"horizon_days\": 90}, \"scenarios\": [{\"name\": \"none\"}]}, \"draws\": 1000}"
     expect_code 201 "a scenario object"
+}
+
+case_report() {
+    serve_ws rp
+    A -C "$W" report --out "$T/r.html"
+    expect_rc 0 "aipm report"
+    grep -q "wrote $T/r.html" "$OUT" || fail "report says: $(head -c 200 "$OUT")"
+    # one file: nothing it loads from elsewhere
+    grep -qiE '<script[^>]+src=|<link[^>]+href=|<img[^>]+src=|@import|url\(["'"'"']?(https?:|//)' "$T/r.html" &&
+        fail "the report loads something from outside itself"
+    grep -q "Content-Security-Policy\" content=\"default-src 'none'" "$T/r.html" ||
+        fail "the report has no CSP of its own"
+    # its data: the API's documents, which are the CLI's
+    "$PY" - "$T/r.html" "$T/data.json" <<'PYEOF' || fail "no data in the report"
+import json, re, sys
+html = open(sys.argv[1], encoding="utf-8").read()
+m = re.search(r'<script type="application/json" id="aipm-data">(.*?)</script>', html, re.S)
+json.dump(json.loads(m.group(1)), open(sys.argv[2], "w"))
+PYEOF
+    A -C "$W" --json kpi
+    cp "$OUT" "$T/kpi.json"
+    A -C "$W" --json prioritize --no-record
+    cp "$OUT" "$T/pz.json"
+    A -C "$W" --json audit verify
+    cp "$OUT" "$T/verify.json"
+    pycheck "$T/data.json" '
+import json
+docs = d["documents"]
+def strip(x):
+    if isinstance(x, dict):
+        return {k: strip(v) for k, v in x.items() if "seconds" not in k}
+    if isinstance(x, list):
+        return [strip(v) for v in x]
+    return x
+for path, f in (("/api/v1/kpis", args[0]), ("/api/v1/roadmap", args[1]), ("/api/v1/audit/verify", args[2])):
+    want(strip(docs[path]) == strip(json.load(open(f))), "%s differs from the CLI" % path)
+want(any(k.startswith("/api/v1/experiments/") for k in docs), "no experiment")
+want(any(k.startswith("/api/v1/forecasts/") for k in docs), "no forecast")
+want(len(docs["/api/v1/audit"]["entries"]) <= 50, "the audit head is the whole log")
+# the models are not trained in this workspace: said, not silently left out
+want("/api/v1/models/value@production" in d["missing"], "missing: %r" % sorted(d["missing"]))
+want(d["generated"].startswith("2026-11-27"), "generated %r" % d["generated"])' "$T/kpi.json" "$T/pz.json" "$T/verify.json"
+    # reading made no audit entry; a bad destination leaves nothing behind
+    A -C "$W" audit verify
+    expect_rc 0 "audit verify after the report"
+    A -C "$W" report --out "$T/no/such/dir/r.html"
+    expect_rc 1 "report into a missing folder"
+    expect_one_line_stderr "report into a missing folder"
+    A -C "$W" report --out -
+    expect_rc 0 "report to stdout"
+    head -c 15 "$OUT" | grep -q '<!doctype html>' || fail "stdout is not the report"
+    A -C "$W" report --bogus
+    expect_rc 1 "report --bogus"
+}
+
+# A workspace's store replaced under a running server (restored from a
+# backup, or the workspace made again): the server opens the new file
+# instead of reading and writing the old one nobody sees.
+case_serve_store_replaced() {
+    sqlite_only "replaces the SQLite file"
+    serve_ws srp
+    start_server srp
+    req GET /api/v1/batches "$TOK_vic"
+    expect_code 200 "batches before"
+    cp "$BODY_F" "$T/b1.json"
+    sql "$W/aipm.db" ".backup $T/old.db" >/dev/null
+    new_events "$T/new.ndjson" 5 r
+    A -C "$W" ingest events "$T/new.ndjson"
+    expect_rc 0 "ingest"
+    req GET /api/v1/batches "$TOK_vic"
+    cmp -s "$BODY_F" "$T/b1.json" && fail "the new batch is not listed"
+    # the backup put back in place: a new file
+    mv "$T/old.db" "$W/aipm.db.new"
+    rm -f "$W/aipm.db-wal" "$W/aipm.db-shm"
+    mv "$W/aipm.db.new" "$W/aipm.db"
+    req GET /api/v1/batches "$TOK_vic"
+    expect_code 200 "batches after the restore"
+    cmp -s "$BODY_F" "$T/b1.json" || fail "the server still reads the replaced file: $(head -c 200 "$BODY_F")"
 }
