@@ -43,7 +43,10 @@ typedef struct aipm_analysis_opts {
 void aipm_analysis_opts_init(aipm_analysis_opts *o);
 
 /* Analyse experiment `key`. *json_out (caller frees) receives the result.
- * Returns AIPM_ENOTFOUND for an unknown experiment. When the analysis is
+ * Returns AIPM_ENOTFOUND for an unknown experiment; AIPM_EINVALID for a
+ * breakdown by a trait (o->by, or a policies.fairness rule's) that no
+ * identify or group event carries, or (o->by) that no exposed unit of any
+ * metric has (aipm_metrics_trait_unheld's message). When the analysis is
  * done but its decision record cannot be written (o->record), *json_out
  * still receives the result, with "record_error" in place of
  * "decision_id", and the record's error code is returned: free it too. */

@@ -125,9 +125,10 @@ double aipm_hazard_prob(double alpha, double beta, double s);
  * their first value). by: NULL (one segment, "all"), "cohort" (the month
  * of the user's first event), or a trait: the user's newest identify
  * trait, else their account's newest group trait, else "(none)"; the 20
- * biggest levels, the rest as "(other)". graph_snapshot: the graph's
- * snapshot file (aipm_graph_open), or NULL for a full build; the
- * forecasts are the same either way. */
+ * biggest levels, the rest as "(other)". A trait that no user has (every
+ * user "(none)") is AIPM_EINVALID, worded by aipm_metrics_trait_unheld.
+ * graph_snapshot: the graph's snapshot file (aipm_graph_open), or NULL
+ * for a full build; the forecasts are the same either way. */
 typedef struct aipm_adoption aipm_adoption;
 
 int aipm_adoption_open(aipm_adoption **out, aipm_store *st,

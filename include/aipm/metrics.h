@@ -74,6 +74,22 @@ int aipm_metrics_experiment_by(aipm_levels *out, aipm_store *st,
                                int64_t start_ms, int64_t end_ms, int pre_days,
                                aipm_error *err);
 
+/* The error for a breakdown by trait that none of its units has (each is
+ * "(none)": one segment, the answer without a breakdown under the name of
+ * one). The breakdowns call it when they counted no unit with the trait.
+ * When no accepted identify or group event carries the trait at all (for
+ * a user, or for an account a user is in, at any time): AIPM_EINVALID,
+ * "no user or account has the trait 'T' (traits come from identify and
+ * group events; known: a, b, ...)", the known traits from the learned
+ * schema. When some do: with units (e.g. "user or account exposed to
+ * experiment X") AIPM_EINVALID, "no UNITS has the trait 'T', though
+ * accepted identify or group events carry it: ..."; with units NULL,
+ * AIPM_OK (a breakdown the caller may leave empty). who, when not NULL,
+ * opens the message ("WHO: no ..."). Store errors as they come. */
+int aipm_metrics_trait_unheld(aipm_store *st, const char *who,
+                              const char *trait, const char *units,
+                              aipm_error *err);
+
 /* The metric over a population: per-unit values for every unit (user)
  * active in [from_ms, to_ms), evaluated over that same window; returns
  * their moments (n, sum, sum of squares). For sample sizes and baselines.

@@ -70,7 +70,12 @@ int aipm_monitor_run(aipm_store *st, const aipm_config *cfg,
 
 /* The stored runs, newest first (limit 0: all): {"runs": [{"seq",
  * "time", "status", "alerts", "warnings", "checks": [{"check", "model",
- * "feature", "status"}]}]} (caller frees). */
+ * "version", "feature", "dataset", "status", "statistic", "test",
+ * "threshold"}], "actions"}]} (caller frees). Each check's keys are the
+ * stored run's own (aipm_monitor_run's report is stored whole): "model",
+ * "feature", "dataset" and "statistic" are left out where the check has
+ * none, "version", "test" and "threshold" are then null (a data check
+ * has no model, a calibration no test). */
 int aipm_monitor_history(aipm_store *st, int64_t limit, json_t **out,
                          aipm_error *err);
 

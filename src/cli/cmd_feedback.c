@@ -1,5 +1,10 @@
-/* cmd_feedback.c - `aipm feedback links|link|unlink`. */
+/* cmd_feedback.c - `aipm feedback links|link|unlink`.
+ *
+ * links --json prints views.c's document (view_feedback_links, which the
+ * API serves too); the table and the review queue are printed here, a
+ * row at a time as the library links them. */
 #include "cli.h"
+#include "views.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -39,41 +44,7 @@ static void help(void)
 typedef struct show {
     const char *item;
     int review_only, summary_only;
-    int64_t shown;
-    int first;
 } show;
-
-static json_t *num_or_null(double x)
-{
-    return isfinite(x) ? json_real(x) : json_null();
-}
-
-static json_t *link_json(const aipm_link *l, int with_text)
-{
-    json_t *items = json_array(), *cands = json_array(), *o;
-    int i;
-
-    for (i = 0; items && i < l->n_items; i++)
-        json_array_append_new(items, json_pack("{s:s, s:o}", "item_id",
-                                               l->items[i], "confidence",
-                                               num_or_null(l->item_conf[i])));
-    for (i = 0; cands && i < l->n_cands; i++)
-        json_array_append_new(
-            cands, json_pack("{s:s, s:s, s:o}", "item_id", l->cands[i].item_id,
-                             "title", l->cands[i].title, "confidence",
-                             num_or_null(l->cands[i].confidence)));
-    o = json_pack(
-        "{s:s, s:o, s:o, s:o, s:s, s:o, s:o, s:o}", "feedback_id",
-        l->feedback_id, "item_id",
-        l->item_id ? json_string(l->item_id) : json_null(), "score",
-        num_or_null(l->score), "confidence", num_or_null(l->confidence),
-        "status", aipm_link_status_name(l->status), "model_item",
-        l->model_item ? json_string(l->model_item) : json_null(), "items",
-        items ? items : json_null(), "candidates", cands ? cands : json_null());
-    if (o && with_text)
-        json_object_set_new(o, "text", json_string(l->text));
-    return o;
-}
 
 static int one(void *ctx, const aipm_link *l)
 {
@@ -81,29 +52,8 @@ static int one(void *ctx, const aipm_link *l)
     char sc[16] = "-", cf[16] = "-";
     int i;
 
-    if (s->review_only && l->status != AIPM_LINK_REVIEW)
+    if (!view_link_kept(l, s->item, s->review_only) || s->summary_only)
         return 0;
-    if (s->item) {
-        for (i = 0; i < l->n_items; i++)
-            if (strcmp(l->items[i], s->item) == 0)
-                break;
-        if (i == l->n_items)
-            return 0;
-    }
-    if (s->summary_only)
-        return 0;
-    s->shown++;
-    if (g_cli.json) {
-        json_t *o = link_json(l, s->review_only);
-        char *text = o ? json_dumps(o, JSON_COMPACT) : NULL;
-
-        if (text)
-            printf("%s\n    %s", s->first ? "" : ",", text);
-        s->first = 0;
-        free(text);
-        json_decref(o);
-        return 0;
-    }
     if (s->review_only) {
         /* The review queue: what the customer wrote and what it may be. */
         char cut[204];
@@ -133,26 +83,6 @@ static int one(void *ctx, const aipm_link *l)
     return 0;
 }
 
-static json_t *eval_json(const aipm_link_eval *e)
-{
-    return json_pack(
-        "{s:I, s:I, s:I, s:I, s:b, s:f, s:s, s:o, s:o, s:o, s:o, s:o, s:o, "
-        "s:[ffffff]}",
-        "labelled", (json_int_t)e->labelled, "learnt_from",
-        (json_int_t)e->learnt_from, "cv_rows", (json_int_t)e->cv_rows,
-        "cv_none", (json_int_t)e->cv_none, "fitted", e->fitted, "threshold",
-        e->threshold, "threshold_from",
-        e->threshold_cv ? "cross-validation" : "default or --threshold", "top1",
-        num_or_null(e->fitted ? e->top1 : NAN), "top3",
-        num_or_null(e->fitted ? e->top3 : NAN), "linked_precision",
-        num_or_null(e->fitted ? e->linked_precision : NAN), "linked_recall",
-        num_or_null(e->fitted ? e->linked_recall : NAN), "review_share",
-        num_or_null(e->fitted ? e->review_share : NAN), "review_top1",
-        num_or_null(e->fitted ? e->review_top1 : NAN), "weights", e->weights[0],
-        e->weights[1], e->weights[2], e->weights[3], e->weights[4],
-        e->weights[5]);
-}
-
 static void print_eval(const aipm_link_eval *e)
 {
     if (!e->fitted) {
@@ -178,13 +108,34 @@ static void print_eval(const aipm_link_eval *e)
            e->review_top1);
 }
 
+/* The --json document (view_feedback_links) as this command has always
+ * laid it out: a row a line, each compact, so a big one stays greppable. */
+static void print_links(const json_t *doc)
+{
+    const json_t *row;
+    char *text;
+    size_t i;
+
+    printf("{\n  \"links\": [");
+    json_array_foreach(json_object_get(doc, "links"), i, row)
+    {
+        if ((text = json_dumps(row, JSON_COMPACT)) != NULL)
+            printf("%s\n    %s", i == 0 ? "" : ",", text);
+        free(text);
+    }
+    text = json_dumps(json_object_get(doc, "summary"), JSON_COMPACT);
+    printf("\n  ],\n  \"summary\": %s\n}\n", text ? text : "null");
+    free(text);
+}
+
 static int links(int argc, char **argv)
 {
     workspace ws;
     aipm_error err = {0, ""};
     aipm_link_opts o;
     aipm_link_stats st;
-    show s = {NULL, 0, 0, 0, 1};
+    show s = {NULL, 0, 0};
+    json_t *doc = NULL;
     int i, rc;
 
     memset(&o, 0, sizeof(o));
@@ -207,35 +158,32 @@ static int links(int argc, char **argv)
                 (const char *const[]){"--item", "--threshold", NULL},
                 (const char *const[]){"--review", "--summary", NULL});
     }
-    if ((rc = ws_open(&ws)) != 0)
+    /* A read: writes nothing, so it also works on a read-only workspace. */
+    if ((rc = ws_open_ro(&ws)) != 0)
         return rc;
     /* A bar between table rows on the same terminal would garble them. */
     if (!g_cli.stdout_tty || s.summary_only || g_cli.json) {
         o.progress = cli_progress_count; /* feedback rows */
         o.progress_ctx = (void *)"feedback links";
     }
-    if (g_cli.json)
-        printf("{\n  \"links\": [");
-    else if (!s.summary_only && !s.review_only)
+    if (g_cli.json) {
+        rc = view_feedback_links(ws.store, s.item, s.review_only, o.threshold,
+                                 s.summary_only, o.progress, o.progress_ctx,
+                                 &doc, &err);
+        cli_progress_end();
+        if (rc == AIPM_OK)
+            print_links(doc);
+        json_decref(doc);
+        goto done;
+    }
+    if ((rc = view_check_item(ws.store, s.item, &err)) != 0)
+        goto done;
+    if (!s.summary_only && !s.review_only)
         printf("%-14s %-12s %7s %5s  %s\n", "feedback", "item", "score", "conf",
                "status");
     rc = aipm_feedback_links(ws.store, &o, one, &s, &st, &err);
     cli_progress_end();
-    if (rc == AIPM_OK && g_cli.json) {
-        json_t *sum = json_pack(
-            "{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:f, s:o}", "rows",
-            (json_int_t)st.rows, "shown", (json_int_t)s.shown, "given",
-            (json_int_t)st.given, "linked", (json_int_t)st.linked,
-            "needs_review", (json_int_t)st.review, "corrected",
-            (json_int_t)st.corrected, "items", (json_int_t)st.items,
-            "several_items", (json_int_t)st.multi, "threshold",
-            st.eval.threshold, "model", eval_json(&st.eval));
-        char *text = sum ? json_dumps(sum, JSON_COMPACT) : NULL;
-
-        printf("\n  ],\n  \"summary\": %s\n}\n", text ? text : "null");
-        free(text);
-        json_decref(sum);
-    } else if (rc == AIPM_OK) {
+    if (rc == AIPM_OK) {
         printf("%s%lld feedback rows over %lld items: %lld given, %lld "
                "linked, %lld need review, %lld corrected; %lld linked to "
                "several items%s\n",
@@ -246,6 +194,7 @@ static int links(int argc, char **argv)
                st.items == 0 ? " (no backlog: ingest backlog.csv first)" : "");
         print_eval(&st.eval);
     }
+done:
     if (rc)
         rc = cli_fail(&err);
     ws_close(&ws);

@@ -599,3 +599,162 @@ int view_tokens(aipm_store *st, const char *user, json_t **out, aipm_error *err)
     json_decref(l.roles);
     return finish(out, "tokens", l.arr, rc, err);
 }
+
+/* ---- feedback links ---- */
+
+static json_t *num_or_null(double x)
+{
+    return isfinite(x) ? json_real(x) : json_null();
+}
+
+/* One row's links, with its text and account. NULL when out of
+ * memory. */
+static json_t *link_json(const aipm_link *l)
+{
+    json_t *items = json_array(), *cands = json_array(), *o;
+    int i;
+
+    for (i = 0; items && i < l->n_items; i++)
+        json_array_append_new(items, json_pack("{s:s, s:o}", "item_id",
+                                               l->items[i], "confidence",
+                                               num_or_null(l->item_conf[i])));
+    for (i = 0; cands && i < l->n_cands; i++)
+        json_array_append_new(
+            cands, json_pack("{s:s, s:s, s:o}", "item_id", l->cands[i].item_id,
+                             "title", l->cands[i].title, "confidence",
+                             num_or_null(l->cands[i].confidence)));
+    o = json_pack(
+        "{s:s, s:o, s:o, s:o, s:s, s:o, s:o, s:o}", "feedback_id",
+        l->feedback_id, "item_id",
+        l->item_id ? json_string(l->item_id) : json_null(), "score",
+        num_or_null(l->score), "confidence", num_or_null(l->confidence),
+        "status", aipm_link_status_name(l->status), "model_item",
+        l->model_item ? json_string(l->model_item) : json_null(), "items",
+        items ? items : json_null(), "candidates", cands ? cands : json_null());
+    if (o &&
+        (json_object_set_new(
+             o, "text", l->text ? json_string(l->text) : json_null()) != 0 ||
+         json_object_set_new(o, "account_id",
+                             l->account_id ? json_string(l->account_id)
+                                           : json_null()) != 0)) {
+        json_decref(o);
+        o = NULL;
+    }
+    return o;
+}
+
+static json_t *eval_json(const aipm_link_eval *e)
+{
+    return json_pack(
+        "{s:I, s:I, s:I, s:I, s:b, s:f, s:s, s:o, s:o, s:o, s:o, s:o, s:o, "
+        "s:[ffffff]}",
+        "labelled", (json_int_t)e->labelled, "learnt_from",
+        (json_int_t)e->learnt_from, "cv_rows", (json_int_t)e->cv_rows,
+        "cv_none", (json_int_t)e->cv_none, "fitted", e->fitted, "threshold",
+        e->threshold, "threshold_from",
+        e->threshold_cv ? "cross-validation" : "default or --threshold", "top1",
+        num_or_null(e->fitted ? e->top1 : NAN), "top3",
+        num_or_null(e->fitted ? e->top3 : NAN), "linked_precision",
+        num_or_null(e->fitted ? e->linked_precision : NAN), "linked_recall",
+        num_or_null(e->fitted ? e->linked_recall : NAN), "review_share",
+        num_or_null(e->fitted ? e->review_share : NAN), "review_top1",
+        num_or_null(e->fitted ? e->review_top1 : NAN), "weights", e->weights[0],
+        e->weights[1], e->weights[2], e->weights[3], e->weights[4],
+        e->weights[5]);
+}
+
+typedef struct link_listing {
+    const char *item;
+    int review, summary;
+    int64_t shown;
+    json_t *arr;
+    aipm_error *err;
+} link_listing;
+
+int view_link_kept(const aipm_link *l, const char *item, int review)
+{
+    int i;
+
+    if (review && l->status != AIPM_LINK_REVIEW)
+        return 0;
+    if (item) {
+        for (i = 0; i < l->n_items; i++)
+            if (strcmp(l->items[i], item) == 0)
+                return 1;
+        return 0;
+    }
+    return 1;
+}
+
+static int link_one(void *ctx, const aipm_link *l)
+{
+    link_listing *s = ctx;
+    json_t *o;
+
+    if (!view_link_kept(l, s->item, s->review) || s->summary)
+        return 0;
+    s->shown++;
+    if ((o = link_json(l)) == NULL || json_array_append_new(s->arr, o) != 0)
+        return aipm_error_set(s->err, AIPM_ENOMEM, "out of memory");
+    return 0;
+}
+
+int view_check_item(aipm_store *st, const char *item, aipm_error *err)
+{
+    int found = 0, rc;
+
+    if (item == NULL)
+        return AIPM_OK;
+    if ((rc = aipm_store_row_visible(st, "backlog", item, &found, err)) != 0)
+        return rc;
+    return found ? AIPM_OK
+                 : aipm_error_set(err, AIPM_ENOTFOUND,
+                                  "no backlog item %s in the accepted data",
+                                  item);
+}
+
+int view_feedback_links(aipm_store *st, const char *item, int review,
+                        double threshold, int summary,
+                        aipm_progress_fn progress, void *progress_ctx,
+                        json_t **out, aipm_error *err)
+{
+    link_listing s = {item, review, summary, 0, json_array(), err};
+    aipm_link_opts o;
+    aipm_link_stats stats;
+    json_t *sum = NULL, *doc = NULL;
+    int rc;
+
+    if (threshold != 0 && !(threshold > 0 && threshold <= 1))
+        rc = aipm_error_set(err, AIPM_EINVALID,
+                            "the threshold is a number in (0, 1]");
+    else if (s.arr == NULL)
+        rc = aipm_error_set(err, AIPM_ENOMEM, "out of memory");
+    else
+        rc = view_check_item(st, item, err);
+    if (rc != AIPM_OK)
+        goto done;
+    memset(&o, 0, sizeof(o));
+    o.threshold = threshold;
+    o.progress = progress;
+    o.progress_ctx = progress_ctx;
+    if ((rc = aipm_feedback_links(st, &o, link_one, &s, &stats, err)) != 0)
+        goto done;
+    sum =
+        json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:f, s:o}", "rows",
+                  (json_int_t)stats.rows, "shown", (json_int_t)s.shown, "given",
+                  (json_int_t)stats.given, "linked", (json_int_t)stats.linked,
+                  "needs_review", (json_int_t)stats.review, "corrected",
+                  (json_int_t)stats.corrected, "items", (json_int_t)stats.items,
+                  "several_items", (json_int_t)stats.multi, "threshold",
+                  stats.eval.threshold, "model", eval_json(&stats.eval));
+    if (sum == NULL || (doc = json_pack("{s:O, s:O}", "links", s.arr, "summary",
+                                        sum)) == NULL) {
+        rc = aipm_error_set(err, AIPM_ENOMEM, "out of memory");
+        goto done;
+    }
+    *out = doc;
+done:
+    json_decref(sum);
+    json_decref(s.arr);
+    return rc;
+}

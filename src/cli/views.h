@@ -134,4 +134,35 @@ int view_policy_versions(aipm_store *st, json_t **out, aipm_error *err);
 int view_tokens(aipm_store *st, const char *user, json_t **out,
                 aipm_error *err);
 
+/* AIPM_OK when item is NULL or the id of a backlog item in the accepted
+ * data, AIPM_ENOTFOUND when it is not (an error when the store could not
+ * be read). */
+int view_check_item(aipm_store *st, const char *item, aipm_error *err);
+
+/* Whether feedback links' filters keep link l: about item (NULL: any),
+ * and needing review when review is set. */
+int view_link_kept(const aipm_link *l, const char *item, int review);
+
+/* `aipm feedback links [--item ID] [--review] [--threshold X]
+ * [--summary]`: every feedback row's links (aipm_feedback_links), in
+ * ingest order: {"links": [{"feedback_id", "item_id", "score",
+ * "confidence", "status", "model_item", "items": [{"item_id",
+ * "confidence"}], "candidates": [{"item_id", "title", "confidence"}],
+ * "text", "account_id"}], "summary": {"rows", "shown", "given", "linked",
+ * "needs_review", "corrected", "items", "several_items", "threshold",
+ * "model": {"labelled", "learnt_from", "cv_rows", "cv_none", "fitted",
+ * "threshold", "threshold_from", "top1", "top3", "linked_precision",
+ * "linked_recall", "review_share", "review_top1", "weights"}}}; NaN
+ * figures are null. The links kept: those linked to item (NULL: every
+ * row's), only the needs_review ones with review, none with summary
+ * (the summary counts every row; "shown" is the links kept). threshold
+ * (0: the cross-validated one) must be in (0, 1], else AIPM_EINVALID;
+ * an item that is no backlog item is AIPM_ENOTFOUND (view_check_item).
+ * progress (may be NULL) is called with progress_ctx as the rows are
+ * linked. */
+int view_feedback_links(aipm_store *st, const char *item, int review,
+                        double threshold, int summary,
+                        aipm_progress_fn progress, void *progress_ctx,
+                        json_t **out, aipm_error *err);
+
 #endif

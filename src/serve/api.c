@@ -530,6 +530,34 @@ static int h_lineage(srv_req *r, json_t **out, aipm_error *err)
     return view_lineage_runs(r->st, out, err);
 }
 
+/* ---- feedback ---- */
+
+/* aipm feedback links: item, review, summary and threshold as its
+ * options (threshold in (0, 1], as --threshold). */
+static int h_feedback(srv_req *r, json_t **out, aipm_error *err)
+{
+    const char *threshold_arg = srv_arg(r, "threshold");
+    int review = 0, summary = 0, rc;
+    double threshold = 0;
+
+    if ((rc = arg_flag(r, "review", &review, err)) != 0 ||
+        (rc = arg_flag(r, "summary", &summary, err)) != 0)
+        return rc;
+    if (threshold_arg) {
+        char *end;
+
+        errno = 0;
+        threshold = strtod(threshold_arg, &end);
+        if (*threshold_arg == '\0' || *end != '\0' || errno ||
+            !(threshold > 0 && threshold <= 1))
+            return aipm_error_set(err, AIPM_EINVALID,
+                                  "argument threshold: expected a number in "
+                                  "(0, 1]");
+    }
+    return view_feedback_links(r->st, srv_arg(r, "item"), review, threshold,
+                               summary, NULL, NULL, out, err);
+}
+
 /* ---- governance: decisions, audit, people, policies ---- */
 
 static int h_decisions(srv_req *r, json_t **out, aipm_error *err)
@@ -627,6 +655,10 @@ const srv_route srv_routes[] = {
      "one batch with its report (aipm data show N)"},
     {"GET", "/api/v1/lineage", AIPM_ROLE_VIEWER, NOARGS, 1, h_lineage,
      "runs with their inputs and outputs (aipm lineage)"},
+    {"GET", "/api/v1/feedback", AIPM_ROLE_VIEWER,
+     ARGS("item", "review", "threshold", "summary"), 1, h_feedback,
+     "feedback rows with the backlog items they are about and why (aipm "
+     "feedback links)"},
     {"GET", "/api/v1/decisions", AIPM_ROLE_VIEWER, ARGS("kind", "status"), 1,
      h_decisions, "the decision records (aipm decisions list)"},
     {"GET", "/api/v1/decisions/*", AIPM_ROLE_VIEWER, NOARGS, 1, h_decision,

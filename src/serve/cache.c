@@ -106,29 +106,6 @@ static entry *find(srv_cache *c, const char *key, entry ***link)
     return *p;
 }
 
-int srv_etag_matches(const char *list, const char *etag)
-{
-    size_t n = strlen(etag);
-    const char *p;
-
-    if (list == NULL || n == 0)
-        return 0;
-    for (p = list; *p;) {
-        while (*p == ' ' || *p == ',' || *p == '\t')
-            p++;
-        if (*p == '*')
-            return 1;
-        if (strncmp(p, "W/", 2) == 0)
-            p += 2;
-        if (strncmp(p, etag, n) == 0 &&
-            (p[n] == '\0' || p[n] == ',' || p[n] == ' '))
-            return 1;
-        while (*p && *p != ',')
-            p++;
-    }
-    return 0;
-}
-
 int srv_cache_queue(srv_cache *c, const char *key, const char *stamp,
                     const char *if_none_match, void *conn)
 {

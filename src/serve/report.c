@@ -11,7 +11,8 @@
  * quality, the ranked roadmap, every experiment of aipm.yaml, a forecast
  * of every catalog feature, the models with their production cards,
  * monitoring, the decisions (each proposed one and the newest ones with
- * their provenance), the audit log's verification and its last entries.
+ * their provenance), the feedback linked to the backlog's items, the
+ * audit log's verification and its last entries.
  * A document the workspace cannot give (no experiment data, no model yet)
  * is left out with the reason, under "missing": the report says what it
  * lacks instead of failing.
@@ -184,6 +185,25 @@ int srv_report(const srv_req *base, FILE *out,
                 continue;
             snprintf(path, sizeof(path), "/api/v1/decisions/%s", id);
             rc = get(&g, path, NULL, err);
+        }
+    }
+
+    /* The feedback behind the roadmap's items: the rows linked to some
+     * item, without their candidates (the review queue's, not the
+     * report's). */
+    if (rc == AIPM_OK) {
+        g.total++;
+        rc = get(&g, "/api/v1/feedback", &doc, err);
+    }
+    if (rc == AIPM_OK && doc) {
+        json_t *rows = json_object_get(doc, "links");
+
+        for (i = json_array_size(rows); i-- > 0;) {
+            v = json_array_get(rows, i);
+            if (json_array_size(json_object_get(v, "items")) == 0)
+                json_array_remove(rows, i);
+            else
+                json_object_del(v, "candidates");
         }
     }
 

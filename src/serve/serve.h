@@ -45,6 +45,40 @@ typedef struct srv_opts {
  * non-zero when the server cannot start. */
 int srv_run(const srv_opts *o);
 
+/* ---- parsing what a request says (parse.c: no libmicrohttpd, fuzzed by
+ * tests/fuzz/serve_fuzzer.c) ---- */
+
+#define MAX_SEGMENTS 8
+#define SEGMENT_MAX 128
+
+/* Split path into its segments (empty ones, from repeated slashes, are
+ * dropped). 0, or -1 for more than MAX_SEGMENTS or one of SEGMENT_MAX
+ * bytes or more. */
+int srv_path_split(const char *path, char seg[MAX_SEGMENTS][SEGMENT_MAX],
+                   int *n);
+
+/* Whether a '*' segment may hold s: letters, digits and - _ . : @ (ids,
+ * names, keys, model references), not empty, not starting with a dot. */
+int srv_segment_ok(const char *s);
+
+/* Whether the n segments match pattern (e.g. "/api/v1/models/" then a
+ * star segment): literal
+ * segments equal, each '*' (at most 2) a segment srv_segment_ok takes,
+ * which goes to params (pointers into seg). */
+int srv_path_match(const char *pattern, char seg[MAX_SEGMENTS][SEGMENT_MAX],
+                   int n, const char *params[2]);
+
+/* Whether an If-None-Match header's list (comma-separated ETags, weak
+ * or strong, or "*"; NULL for none) names etag. */
+int srv_etag_matches(const char *list, const char *etag);
+
+/* Split a query "a=1&b&c=3" in place into at most max names and values
+ * (a name without '=' has the value ""; pieces without a name are
+ * skipped); the
+ * number of arguments. */
+int srv_query_split(char *query, const char **names, const char **values,
+                    int max);
+
 /* ---- a request, as a route's handler sees it ---- */
 
 typedef struct srv_req srv_req;
@@ -147,10 +181,6 @@ extern const srv_asset srv_assets[];
  * Content-Type when type is not NULL) to response (a struct
  * MHD_Response *). 0, or -1 when one could not be added. */
 int srv_add_headers(void *response, const char *type);
-
-/* Whether an If-None-Match header's list (comma-separated ETags, weak
- * or strong, or "*"; NULL for none) names etag. */
-int srv_etag_matches(const char *list, const char *etag);
 
 /* ---- the response cache ----
  *

@@ -36,8 +36,6 @@
 #include <sys/stat.h>
 #include <time.h>
 
-#define MAX_SEGMENTS 8
-#define SEGMENT_MAX 128
 #define TOKEN_CACHE 4
 #define RATE_SLOTS 1024
 #define STAMP_MAX 128
@@ -53,7 +51,8 @@ typedef struct worker {
     ino_t yaml_ino;
     char stamp[STAMP_MAX];
     struct {
-        char token[AIPM_TOKEN_LEN + 1];
+        uint8_t digest[32]; /* the token's SHA-256: no token kept, and
+                             * compared without leaking it by timing */
         char user[128];
         int role;
         char stamp[STAMP_MAX];
@@ -66,13 +65,13 @@ typedef struct request {
     char *body;
     size_t len, cap;
     int too_big;
-    int64_t start_ms;
+    double start; /* monotonic seconds */
 } request;
 
 /* A token's bucket (the token bucket algorithm: rate per second, burst
  * deep). */
 typedef struct bucket {
-    char token[AIPM_TOKEN_LEN + 1];
+    uint8_t digest[32]; /* the token's SHA-256 */
     double level;
     double at; /* seconds, monotonic */
 } bucket;
@@ -432,71 +431,20 @@ static enum MHD_Result args_cb(void *cls, enum MHD_ValueKind kind,
 
 /* ---- routes ---- */
 
-/* Split path into segments (no empty ones but a trailing slash). 0, or -1
- * for too many or too long ones. */
-static int split(const char *path, char seg[MAX_SEGMENTS][SEGMENT_MAX], int *n)
-{
-    const char *p = path;
-
-    *n = 0;
-    while (*p == '/')
-        p++;
-    while (*p) {
-        const char *e = strchr(p, '/');
-        size_t len = e ? (size_t)(e - p) : strlen(p);
-
-        if (*n == MAX_SEGMENTS || len >= SEGMENT_MAX)
-            return -1;
-        memcpy(seg[*n], p, len);
-        seg[(*n)++][len] = '\0';
-        p += len;
-        while (*p == '/')
-            p++;
-    }
-    return 0;
-}
-
-/* A '*' segment's value: letters, digits and - _ . : @ (ids, names,
- * keys, model references),
- * not starting with a dot. */
-static int segment_ok(const char *s)
-{
-    if (*s == '\0' || *s == '.')
-        return 0;
-    for (; *s; s++)
-        if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
-              (*s >= '0' && *s <= '9') || *s == '-' || *s == '_' || *s == '.' ||
-              *s == ':' || *s == '@'))
-            return 0;
-    return 1;
-}
-
 /* The route for method and path; *other_method set when the path is a
  * route's under another method. params get the '*' segments. */
 static const srv_route *route_find(const char *method, const char *path,
                                    const char *params[2], int *other_method,
                                    char seg[MAX_SEGMENTS][SEGMENT_MAX])
 {
-    char pat[MAX_SEGMENTS][SEGMENT_MAX];
-    int n, m, i, k;
+    int n;
     const srv_route *rt;
 
     *other_method = 0;
-    if (split(path, seg, &n) != 0)
+    if (srv_path_split(path, seg, &n) != 0)
         return NULL;
     for (rt = srv_routes; rt->method; rt++) {
-        if (split(rt->pattern, pat, &m) != 0 || m != n)
-            continue;
-        for (i = 0, k = 0; i < n; i++) {
-            if (strcmp(pat[i], "*") == 0) {
-                if (!segment_ok(seg[i]) || k == 2)
-                    break;
-                params[k++] = seg[i];
-            } else if (strcmp(pat[i], seg[i]) != 0) {
-                break;
-            }
-        }
-        if (i < n)
+        if (!srv_path_match(rt->pattern, seg, n, params))
             continue;
         if (strcmp(rt->method, method) == 0 ||
             (strcmp(rt->method, "GET") == 0 && strcmp(method, "HEAD") == 0))
@@ -515,7 +463,6 @@ int srv_get(const srv_req *base, const char *path, json_t **out,
     srv_req *r;
     size_t n = q ? (size_t)(q - path) : strlen(path);
     int other = 0, rc, i;
-    char *p;
 
     *out = NULL;
     if (n >= sizeof(url))
@@ -537,17 +484,7 @@ int srv_get(const srv_req *base, const char *path, json_t **out,
     r->param[1] = params[1];
     r->n_args = 0;
     snprintf(r->query, sizeof(r->query), "%s", q ? q + 1 : "");
-    for (p = r->query; *p && r->n_args < 16;) {
-        char *amp = strchr(p, '&'), *eq;
-
-        if (amp)
-            *amp = '\0';
-        if ((eq = strchr(p, '=')) != NULL)
-            *eq = '\0';
-        r->arg_name[r->n_args] = p;
-        r->arg_value[r->n_args++] = eq ? eq + 1 : "";
-        p = amp ? amp + 1 : p + strlen(p);
-    }
+    r->n_args = srv_query_split(r->query, r->arg_name, r->arg_value, 16);
     for (i = 0, rc = AIPM_OK; i < r->n_args && rc == AIPM_OK; i++) {
         size_t k;
 
@@ -567,8 +504,18 @@ int srv_get(const srv_req *base, const char *path, json_t **out,
 
 /* ---- authentication and rate ---- */
 
+/* The token's SHA-256 (what the caches and buckets are keyed by). */
+static void token_digest(const char *token, uint8_t out[32])
+{
+    aipm_sha256 h;
+
+    aipm_sha256_init(&h);
+    aipm_sha256_update(&h, token, strlen(token));
+    aipm_sha256_final(&h, out);
+}
+
 static int authenticate(worker *w, const char *header, char user[128],
-                        int *role, aipm_error *err)
+                        int *role, uint8_t digest[32], aipm_error *err)
 {
     const char *token;
     int i, rc;
@@ -581,8 +528,10 @@ static int authenticate(worker *w, const char *header, char user[128],
     token = header + 7;
     while (*token == ' ')
         token++;
+    token_digest(token, digest);
     for (i = 0; i < TOKEN_CACHE; i++)
-        if (w->tokens[i].token[0] && strcmp(w->tokens[i].token, token) == 0 &&
+        if (w->tokens[i].stamp[0] &&
+            memcmp(w->tokens[i].digest, digest, 32) == 0 &&
             strcmp(w->tokens[i].stamp, w->stamp) == 0) {
             snprintf(user, 128, "%s", w->tokens[i].user);
             *role = w->tokens[i].role;
@@ -591,15 +540,16 @@ static int authenticate(worker *w, const char *header, char user[128],
     if ((rc = aipm_token_check(w->st, token, user, role, err)) != AIPM_OK)
         return rc;
     i = (int)(w->next_token++ % TOKEN_CACHE);
-    snprintf(w->tokens[i].token, sizeof(w->tokens[i].token), "%s", token);
+    memcpy(w->tokens[i].digest, digest, 32);
     snprintf(w->tokens[i].user, sizeof(w->tokens[i].user), "%s", user);
     w->tokens[i].role = *role;
     snprintf(w->tokens[i].stamp, sizeof(w->tokens[i].stamp), "%s", w->stamp);
     return AIPM_OK;
 }
 
-/* Take one request from token's bucket: 1 when allowed. */
-static int rate_take(const char *token)
+/* Take one request from the bucket of the token whose SHA-256 is digest:
+ * 1 when allowed. */
+static int rate_take(const uint8_t digest[32])
 {
     double now = mono_seconds();
     size_t i, oldest = 0;
@@ -610,7 +560,7 @@ static int rate_take(const char *token)
         return 1;
     pthread_mutex_lock(&S.rate_lock);
     for (i = 0; i < S.n_buckets; i++) {
-        if (strcmp(S.buckets[i].token, token) == 0) {
+        if (memcmp(S.buckets[i].digest, digest, 32) == 0) {
             b = &S.buckets[i];
             break;
         }
@@ -621,7 +571,7 @@ static int rate_take(const char *token)
         /* A new token: a free slot, or the one idle longest. */
         b = S.n_buckets < RATE_SLOTS ? &S.buckets[S.n_buckets++]
                                      : &S.buckets[oldest];
-        snprintf(b->token, sizeof(b->token), "%s", token);
+        memcpy(b->digest, digest, 32);
         b->level = S.o->burst;
         b->at = now;
     }
@@ -642,8 +592,9 @@ static void access_log(const char *method, const char *url, int status,
                        const request *q, const char *user)
 {
     if (S.o->access_log)
-        fprintf(stderr, "aipm serve: %s %s %d %" PRId64 " ms %s\n", method, url,
-                status, aipm_now_ms() - q->start_ms, user ? user : "-");
+        fprintf(stderr, "aipm serve: %s %s %d %lld ms %s\n", method, url,
+                status, (long long)((mono_seconds() - q->start) * 1000),
+                user ? user : "-");
 }
 
 /* Answer an API request (the body is complete). */
@@ -651,6 +602,7 @@ static enum MHD_Result api(struct MHD_Connection *c, const char *url,
                            const char *method, request *q)
 {
     char seg[MAX_SEGMENTS][SEGMENT_MAX], user[128] = "", key[4096];
+    uint8_t digest[32];
     const char *params[2] = {NULL, NULL}, *code;
     const srv_route *rt;
     aipm_error err = {0, ""};
@@ -683,7 +635,7 @@ static enum MHD_Result api(struct MHD_Connection *c, const char *url,
     rc = authenticate(w,
                       MHD_lookup_connection_value(
                           c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION),
-                      user, &role, &err);
+                      user, &role, digest, &err);
     if (rc != AIPM_OK) {
         access_log(method, url, 401, q, NULL);
         return error_reply(c, MHD_HTTP_UNAUTHORIZED, "unauthorized", "%s",
@@ -696,9 +648,7 @@ static enum MHD_Result api(struct MHD_Connection *c, const char *url,
                            rt->pattern, aipm_role_name(rt->role), user,
                            aipm_role_name(role));
     }
-    if (!rate_take(MHD_lookup_connection_value(c, MHD_HEADER_KIND,
-                                               MHD_HTTP_HEADER_AUTHORIZATION) +
-                   7)) {
+    if (!rate_take(digest)) {
         access_log(method, url, 429, q, user);
         return error_reply(c, MHD_HTTP_TOO_MANY_REQUESTS, "rate_limited",
                            "more than %g requests a second with this token",
@@ -904,7 +854,7 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c,
 
         if ((q = calloc(1, sizeof(*q))) == NULL)
             return MHD_NO;
-        q->start_ms = aipm_now_ms();
+        q->start = mono_seconds();
         *con_cls = q;
         if (cl && strtoull(cl, NULL, 10) > S.o->max_body) {
             q->too_big = 1;

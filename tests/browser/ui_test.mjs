@@ -8,9 +8,13 @@
 // `aipm serve` on a free loopback port, then opens every page signed in as
 // an approver: each must finish loading (body[data-ready="1"]), draw every
 // chart it has with data (canvas[data-chart][data-points > 0]) and log no
-// console error (a CSP violation is one). On the decisions page it
-// approves a proposed record through the UI and then finds the approval
-// in the audit page's table and in the CLI's `decisions show`. Screenshots
+// console error (a CSP violation is one). On the roadmap page it opens an
+// item's feedback and compares the rows it shows with the CLI's `feedback
+// links --item ID`. On the decisions page it approves a proposed record
+// through the UI and then finds the approval in the audit page's table and
+// in the CLI's `decisions show`; then it overrides a second one with a
+// JSON value (a malformed one first, which the page must refuse without
+// sending) and finds the override and its value in `decisions show`. Screenshots
 // of every page go to OUTDIR (the test's artifacts). Exits 0 when all
 // held, 1 with a line per failure.
 import { spawn, execFileSync } from 'node:child_process';
@@ -190,6 +194,103 @@ async function approveThroughUi(page, base) {
     if (!failures.some((f) => f.startsWith('decisions:') || f.startsWith('audit:'))) {
         ok(`decisions: ${id.slice(0, 8)} approved through the UI, in the audit log, the log intact`);
     }
+    return id;
+}
+
+// The roadmap: an item's feedback opens from its row (loaded then, from
+// GET /api/v1/feedback?item=ID) and shows the rows the CLI links to it,
+// their words as text.
+async function roadmapFeedback(page, base) {
+    const errors = [];
+    const onConsole = (m) => { if (m.type() === 'error') errors.push(m.text()); };
+    page.on('console', onConsole);
+    try {
+        await page.goto(`${base}/roadmap.html`);
+        await page.waitForFunction(() => document.body.dataset.ready === '1', null, { timeout: 90000 });
+        // the item with the most linked rows (its summary's count)
+        const counts = await page.$$eval('details[data-feedback-for]', (ds) => ds.map((d) => [d.dataset.feedbackFor, parseInt(d.querySelector('summary').textContent.replace(/,/g, ''), 10) || 0]));
+        if (counts.length === 0) {
+            fail('roadmap: no item has a feedback row to open');
+            return;
+        }
+        const id = counts.reduce((a, b) => (b[1] > a[1] ? b : a))[0];
+        const details = page.locator(`details[data-feedback-for="${id}"]`);
+        if (await details.locator('[data-feedback-row]').count() !== 0) fail('roadmap: the feedback was there before it was opened');
+        await details.locator('summary').click();
+        await page.waitForFunction((item) => {
+            const d = document.querySelector(`details[data-feedback-for="${item}"]`);
+            return d && d.dataset.loaded;
+        }, id, { timeout: 30000 });
+        const shown = await details.locator('[data-feedback-row]').evaluateAll((lis) => lis.map((li) => {
+            const t = li.querySelector('[data-feedback-text]');
+            return { id: li.dataset.feedbackRow, text: t ? t.textContent : '', elements: t ? t.children.length : -1, meta: li.textContent };
+        }));
+        const cli = JSON.parse(aipm('--json', 'feedback', 'links', '--item', id)).links;
+        if (shown.length === 0) fail(`roadmap: ${id}'s feedback shows no row`);
+        if (shown.length !== Math.min(cli.length, 100)) fail(`roadmap: ${id} shows ${shown.length} rows, the CLI links ${cli.length}`);
+        shown.forEach((r, i) => {
+            const c = cli[i];
+            if (!c || r.id !== c.feedback_id || r.text !== c.text) fail(`roadmap: ${id} row ${i} is ${r.id} "${r.text.slice(0, 60)}", the CLI's ${c && c.feedback_id} "${c && String(c.text).slice(0, 60)}"`);
+            else if (!r.text.trim()) fail(`roadmap: ${id} row ${r.id} has no text`);
+            if (r.elements !== 0) fail(`roadmap: ${id} row ${r.id}'s text holds markup`);
+            if (c && !r.meta.includes(c.status)) fail(`roadmap: ${id} row ${r.id} does not say why (${c.status})`);
+            if (c && c.account_id && !r.meta.includes(c.account_id)) fail(`roadmap: ${id} row ${r.id} does not name its account ${c.account_id}`);
+        });
+        await details.scrollIntoViewIfNeeded();
+        await page.screenshot({ path: path.join(OUT, 'roadmap-feedback.png'), fullPage: true });
+        await page.locator(`tr[data-item="${id}"]`).screenshot({ path: path.join(OUT, 'roadmap-feedback-item.png') });
+        for (const e of errors) fail(`roadmap: console error: ${e.slice(0, 200)}`);
+        if (!failures.some((f) => f.startsWith('roadmap:'))) ok(`roadmap: ${id}'s feedback opened, ${shown.length} rows as the CLI links them`);
+    } finally {
+        page.off('console', onConsole);
+    }
+}
+
+// A second proposed record overridden through the UI with a JSON value; a
+// malformed value is refused in the page, and nothing is sent.
+async function overrideThroughUi(page, base, approved) {
+    await page.goto(`${base}/decisions.html`);
+    await page.waitForFunction(() => document.body.dataset.ready === '1', null, { timeout: 60000 });
+    const ids = await page.$$eval('[data-decision]', (lis) => lis.map((li) => li.dataset.decision));
+    const id = ids.find((x) => x !== approved);
+    if (!id) {
+        fail(`decisions: no second proposed record to override (${ids.length} proposed)`);
+        return;
+    }
+    const row = page.locator(`[data-decision="${id}"]`);
+    const result = row.locator('[data-act-result]');
+    await row.locator('textarea').first().fill('overridden in the browser test');
+    await row.locator('details[data-override] > summary').click();
+    const value = row.locator('textarea[name="value"]');
+    await value.fill('{"items": ["BL-1",]}');
+    await row.locator('[data-act="override"]').click();
+    await page.waitForFunction((x) => {
+        const e = document.querySelector(`[data-decision="${x}"] [data-act-result]`);
+        return e && e.dataset.outcome;
+    }, id, { timeout: 10000 });
+    const refused = { outcome: await result.getAttribute('data-outcome'), text: await result.textContent(), invalid: await value.getAttribute('aria-invalid') };
+    if (refused.outcome !== 'invalid' || !/JSON/.test(refused.text) || refused.invalid !== 'true') {
+        fail(`decisions: a malformed value was not refused: ${JSON.stringify(refused).slice(0, 200)}`);
+    }
+    if (JSON.parse(aipm('--json', 'decisions', 'show', id)).status !== 'proposed') fail('decisions: a malformed override was sent');
+    await row.screenshot({ path: path.join(OUT, 'decisions-override-invalid.png') });
+    const sent = { items: ['BL-1', 'BL-2'], why: 'ui test' };
+    await value.fill(JSON.stringify(sent, null, 1));
+    await row.locator('[data-act="override"]').click();
+    await page.waitForFunction((x) => {
+        const e = document.querySelector(`[data-decision="${x}"] [data-act-result]`);
+        return e && e.dataset.outcome && e.dataset.outcome !== 'invalid';
+    }, id, { timeout: 30000 });
+    const outcome = await result.getAttribute('data-outcome');
+    if (outcome !== 'overridden') fail(`decisions: the override's result is ${outcome}: "${(await result.textContent()).slice(0, 160)}"`);
+    await page.screenshot({ path: path.join(OUT, 'decisions-overridden.png'), fullPage: true });
+    const shown = JSON.parse(aipm('--json', 'decisions', 'show', id));
+    const act = (shown.acts || []).find((a) => a.action === 'override');
+    if (shown.status !== 'overridden') fail(`decisions: ${id} is ${shown.status} after the override, not overridden`);
+    if (!act || act.user !== 'apo' || act.reason !== 'overridden in the browser test' || JSON.stringify(act.value) !== JSON.stringify(sent)) {
+        fail(`decisions: the CLI shows no override by apo with the value: ${JSON.stringify(shown.acts).slice(0, 240)}`);
+    }
+    if (!failures.some((f) => f.startsWith('decisions:'))) ok(`decisions: ${id.slice(0, 8)} overridden through the UI with its value, a malformed value refused`);
 }
 
 // `aipm report`: one file, opened from disk; it must draw its charts with
@@ -244,7 +345,9 @@ async function main() {
             null, { timeout: 15000 }).catch(() => fail('sign-in: a wrong token shows no message'));
         await signIn(page, s.base, tokens.apo);
         for (const name of PAGES) await checkPage(page, s.base, name);
-        await approveThroughUi(page, s.base);
+        await roadmapFeedback(page, s.base);
+        const approved = await approveThroughUi(page, s.base);
+        await overrideThroughUi(page, s.base, approved);
         // the self-contained report, opened from the disk with no server
         await checkReport(browser);
         // laptop width down to 800 px: no horizontal scroll on the overview

@@ -1091,6 +1091,74 @@ want(abs(d["mean"] - mean) < 1e-9, "mean %r, expected %r" % (d["mean"], mean))
 want(d["units_per_variation"] == n, "units per variation %r, expected %r" % (d["units_per_variation"], n))' "$W/aipm.db"
 }
 
+# A --by trait that no unit has is refused - exit 1, one line naming the
+# trait and, when no identify or group event carries it, the traits that
+# do - never a breakdown into the one level "(none)": experiment analyze,
+# forecast adoption and backtest, model train adoption. The reference list
+# of traits is read here from the demo's own events file (the keys of the
+# identify and group calls' traits). The demo's traits still break down:
+# industry, a trait of the group calls only, gives the accounts'
+# industries. A trait that only a user outside the experiment has (an
+# identify call ingested here) is refused for that experiment, saying so.
+case_by_unknown_trait_on_demo() {
+    local W=$T/demo-by c known
+    timeout 120 "$AIPM" $(demo_store "$W") demo "$W" --seed 1 >"$OUT" 2>"$ERR" </dev/null
+    RC=$?
+    expect_rc 0 "aipm demo"
+    "$PY" - "$W/demo-data/events.ndjson.gz" >"$T/traits.json" <<'PYEOF'
+import gzip, json, sys
+keys, industries = set(), set()
+for line in gzip.open(sys.argv[1], "rt", errors="replace"):
+    try:
+        e = json.loads(line)
+    except ValueError:
+        continue
+    if isinstance(e, dict) and e.get("type") in ("identify", "group") and isinstance(e.get("traits"), dict):
+        keys |= {k for k, v in e["traits"].items() if v is not None}
+        if e["type"] == "group" and isinstance(e["traits"].get("industry"), str):
+            industries.add(e["traits"]["industry"])
+print(json.dumps({"known": ", ".join(sorted(keys)), "industries": sorted(industries)}))
+PYEOF
+    known=$("$PY" -c 'import json, sys; print(json.load(open(sys.argv[1]))["known"])' "$T/traits.json")
+    for c in "experiment analyze onboarding_checklist --no-record" \
+        "forecast adoption export --no-record" \
+        "forecast backtest export --holdout 14" "model train adoption"; do
+        # shellcheck disable=SC2086
+        A -C "$W" $c --by nosuch
+        expect_rc 1 "$c --by nosuch"
+        expect_one_line_stderr "$c --by nosuch"
+        [ "$(cat "$ERR")" = "aipm: no user or account has the trait 'nosuch' (traits come from identify and group events; known: $known)" ] ||
+            fail "$c --by nosuch: $(errtext)"
+        [ ! -s "$OUT" ] || fail "$c --by nosuch printed $(head -c 200 "$OUT")"
+    done
+    A -C "$W" experiment analyze onboarding_checklist --by industry --no-record --json
+    expect_rc 0 "analyze --by industry"
+    pycheck "$OUT" '
+import json
+want_levels = set(json.load(open(args[0]))["industries"])
+for m in d["metrics"]:
+    levels = m["by"]["levels"]
+    want({l["level"] for l in levels} == want_levels, "%s: levels %r, industries %r" % (m["metric"], [l["level"] for l in levels], sorted(want_levels)))
+    for k in (0, 1):
+        total = sum(l["variations"][k]["units"] for l in levels)
+        want(total == m["variations"][k]["units"], "variation %d: levels add to %d, overall %d" % (k, total, m["variations"][k]["units"]))' "$T/traits.json"
+    A -C "$W" forecast adoption export --by industry --no-record --json
+    expect_rc 0 "forecast adoption --by industry"
+    pycheck "$OUT" '
+import json
+want_segs = set(json.load(open(args[0]))["industries"])
+want({s["segment"] for s in d["segments"]} == want_segs, "segments %r" % [s["segment"] for s in d["segments"]])' "$T/traits.json"
+    printf '%s\n' '{"type":"identify","messageId":"by-outsider-1","userId":"u-outsider","timestamp":"2026-11-20T08:00:00Z","traits":{"beta_tester":true}}' >"$T/outsider.ndjson"
+    A -C "$W" ingest events "$T/outsider.ndjson"
+    expect_rc 0 "ingest the outsider's identify call"
+    A -C "$W" experiment analyze onboarding_checklist --by beta_tester --no-record --json
+    expect_rc 1 "analyze --by a trait no exposed unit has"
+    expect_one_line_stderr "analyze --by beta_tester"
+    [ "$(cat "$ERR")" = "aipm: no user or account exposed to experiment onboarding_checklist has the trait 'beta_tester', though accepted identify or group events carry it: a breakdown by it would be one segment, (none)" ] ||
+        fail "--by beta_tester: $(errtext)"
+    [ ! -s "$OUT" ] || fail "--by beta_tester printed $(head -c 200 "$OUT")"
+}
+
 case_feedback_links_on_demo() {
     local W=$T/demo-fb fb it
     timeout 120 "$AIPM" $(demo_store "$W") demo "$W" --seed 2 >"$OUT" 2>"$ERR" </dev/null
@@ -1697,6 +1765,7 @@ case_global_options_anywhere
 case_unknown_dataset_name
 case_ingest_from_stdin
 case_experiment_verdicts_on_demo
+case_by_unknown_trait_on_demo
 case_kpi_on_demo
 case_feedback_links_on_demo
 case_prioritize_on_demo
@@ -1733,7 +1802,8 @@ group_cases() {
         case_lineage_failed_ingest_names_input case_audit_verify_intact \
         case_audit_tamper_edit case_audit_tamper_delete \
         case_audit_tamper_delete_last case_audit_tamper_reorder ;;
-    analysis) echo case_experiment_verdicts_on_demo case_kpi_on_demo \
+    analysis) echo case_experiment_verdicts_on_demo \
+        case_by_unknown_trait_on_demo case_kpi_on_demo \
         case_feedback_links_on_demo case_prioritize_on_demo \
         case_prioritize_rice_fallback ;;
     adoption) echo case_forecast_bass_series case_forecast_adoption_on_demo \

@@ -582,6 +582,109 @@ static void test_lift(void **state)
     assert_non_null(strstr(err.msg, "clicks_per_other_pro"));
 }
 
+/* Analyse exp with o->by, its code, the document (NULL when refused) and
+ * the message in err. */
+static int analyze_by(fx *f, const char *by, json_t **doc, aipm_error *err)
+{
+    aipm_analysis_opts o;
+    char *out = NULL;
+    int rc;
+
+    aipm_analysis_opts_init(&o);
+    aipm_time_parse(&o.now_ms, "2026-11-27", 10, 1);
+    o.record = 0;
+    o.by = by;
+    aipm_error_clear(err);
+    rc = aipm_experiment_analyze(&out, f->st, f->cfg, "exp", &o, err);
+    *doc = out ? json_loads(out, 0, NULL) : NULL;
+    free(out);
+    return rc;
+}
+
+/* The configuration with a policies.fairness rule on clicks by trait. */
+static void fairness_by(fx *f, const char *trait)
+{
+    char text[sizeof(yaml) + 200];
+
+    snprintf(text, sizeof(text),
+             "%spolicies:\n  fairness:\n    - {metric: clicks, by: %s, "
+             "min_units: 2, max_gap: 0.1}\n",
+             yaml, trait);
+    assert_int_equal(tu_ws_config(f, text), 0);
+}
+
+/* --by a trait no unit has is refused, never a breakdown into the one
+ * level "(none)". By plan (setup: no identify calls, so every user takes
+ * their account's group trait) the users of A1-A3 (control) are "pro",
+ * those of B1-B3 (treatment) "free". A trait no event carries is
+ * AIPM_EINVALID naming the traits the learned schema knows (the group
+ * calls' plan; then also beta); beta, which only c5 (never exposed)
+ * identifies with, is AIPM_EINVALID saying the exposed units lack it. A
+ * policies.fairness rule by a trait no event carries refuses the analysis
+ * too; one by beta leaves the rule's gap unknown (null) and the analysis
+ * stands. */
+static void test_by_unknown_trait(void **state)
+{
+    static const char id_c5[] =
+        "{\"type\":\"identify\",\"messageId\":\"i-c5\",\"userId\":\"c5\","
+        "\"timestamp\":\"2026-10-06T10:00:00Z\",\"traits\":{\"beta\":"
+        "\"yes\"}}\n";
+    fx *f = *state;
+    aipm_error err = {0};
+    aipm_ingest_result res;
+    json_t *d, *lv;
+    int i;
+
+    assert_int_equal(analyze_by(f, "plan", &d, &err), AIPM_OK);
+    lv = json_object_get(
+        json_object_get(json_array_get(json_object_get(d, "metrics"), 0), "by"),
+        "levels");
+    assert_int_equal(json_array_size(lv), 2);
+    for (i = 0; i < 2; i++)
+        assert_string_equal(
+            json_string_value(json_object_get(json_array_get(lv, i), "level")),
+            i == 0 ? "free" : "pro");
+    json_decref(d);
+
+    assert_int_equal(analyze_by(f, "nosuch", &d, &err), AIPM_EINVALID);
+    assert_null(d);
+    assert_string_equal(err.msg,
+                        "no user or account has the trait 'nosuch' (traits "
+                        "come from identify and group events; known: plan)");
+
+    assert_int_equal(tu_ws_ingest(f, "events", "id.ndjson", id_c5,
+                                  strlen(id_c5), NULL, &res, &err),
+                     AIPM_OK);
+    aipm_ingest_result_clear(&res);
+    assert_int_equal(analyze_by(f, "beta", &d, &err), AIPM_EINVALID);
+    assert_null(d);
+    assert_string_equal(err.msg,
+                        "no user or account exposed to experiment exp has the "
+                        "trait 'beta', though accepted identify or group "
+                        "events carry it: a breakdown by it would be one "
+                        "segment, (none)");
+    assert_int_equal(analyze_by(f, "plann", &d, &err), AIPM_EINVALID);
+    assert_string_equal(err.msg, "no user or account has the trait 'plann' "
+                                 "(traits come from identify and group "
+                                 "events; known: beta, plan)");
+
+    /* policies.fairness */
+    fairness_by(f, "regoin");
+    assert_int_equal(analyze_by(f, NULL, &d, &err), AIPM_EINVALID);
+    assert_null(d);
+    assert_string_equal(err.msg,
+                        "policies.fairness: no user or account has the trait "
+                        "'regoin' (traits come from identify and group "
+                        "events; known: beta, plan)");
+    fairness_by(f, "beta");
+    assert_int_equal(analyze_by(f, NULL, &d, &err), AIPM_OK);
+    lv = json_array_get(json_object_get(d, "fairness"), 0);
+    assert_string_equal(json_string_value(json_object_get(lv, "by")), "beta");
+    assert_true(json_is_null(json_object_get(lv, "gap")));
+    assert_true(json_is_false(json_object_get(lv, "held")));
+    json_decref(d);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -604,6 +707,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_unseen_events, setup,
                                         tu_ws_teardown),
         cmocka_unit_test_setup_teardown(test_lift, setup, tu_ws_teardown),
+        cmocka_unit_test_setup_teardown(test_by_unknown_trait, setup,
+                                        tu_ws_teardown),
     };
 
     setenv("AIPM_NOW", "2026-11-27T00:00:00Z", 1);

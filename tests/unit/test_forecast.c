@@ -440,6 +440,40 @@ static void ev_add(evbuf *b, const char *user, const char *event, int day,
     b->n += (size_t)len;
 }
 
+/* An identify call of user on day at hour 8 with the trait plan. */
+static void plan_add(evbuf *b, const char *user, const char *plan, int day)
+{
+    char ts[32], line[300];
+    int64_t ms;
+    int len;
+
+    assert_int_equal(aipm_time_parse(&ms, "2026-03-01", 10, 1), AIPM_OK);
+    aipm_time_format(ts, ms + day * 86400000LL + 8 * 3600000LL);
+    len = snprintf(line, sizeof(line),
+                   "{\"type\":\"identify\",\"messageId\":\"m%d\","
+                   "\"userId\":\"%s\",\"timestamp\":\"%s\",\"traits\":"
+                   "{\"plan\":\"%s\"}}\n",
+                   ++b->id, user, ts, plan);
+    assert_true(len > 0 && (size_t)len < sizeof(line));
+    assert_int_equal(aipm_grow(&b->s, &b->cap, b->n + (size_t)len + 1, 1),
+                     AIPM_OK);
+    memcpy(b->s + b->n, line, (size_t)len + 1);
+    b->n += (size_t)len;
+}
+
+/* Ingest b's events into w as the batch name, then free b's text. */
+static void ingest_buf(tu_ws *w, evbuf *b, const char *name)
+{
+    aipm_ingest_result res;
+    aipm_error err = {0};
+
+    if (tu_ws_ingest(w, "events", name, b->s, b->n, NULL, &res, &err) !=
+        AIPM_OK)
+        fail_msg("ingest: %s", err.msg);
+    aipm_ingest_result_clear(&res);
+    free(b->s);
+    b->s = NULL;
+}
 /* The hand-made product: 50 days from 2026-03-01 (days 0..49), cutoff
  * day 40 (2026-04-10), so the holdout and the window are days 40..49.
  * Users a, b, c, d joined account X on day 0 (each the others'
@@ -1104,9 +1138,12 @@ static void record_forecast(tu_ws *w, const char *subject, const char *doc_s,
  *   52: 7 [6, 8] 7 (0, in)               53, 54: not observed
  *   ghost 45: 1 [0, 2] 0 (in, no APE)    ghost 46: 0 [0, 0] 0 (in)
  * so 9 days, 11 points, MAPE (0.125 + 0.2 + 0.2 + 1/6) / 9, coverage
- * 9 / 11. Record B, by plan (a trait nobody has: one segment "(none)"):
- * day 52 at 7 [7, 7] (observed 7: APE 0, in) and segment "all", which
- * by plan is nobody (0 in [0, 2]): 1 day, 2 points, MAPE 0, coverage 1.
+ * 9 / 11. Record B, by plan (made when nobody had one: one segment
+ * "(none)"; on day 52 h, who never adopts, identifies as plan pro, so the
+ * data can be segmented by plan - a trait nobody has is refused - and
+ * "(none)" keeps every adopter): day 52 at 7 [7, 7] (observed 7: APE 0,
+ * in) and segment "all", which by plan is nobody (0 in [0, 2]): 1 day,
+ * 2 points, MAPE 0, coverage 1.
  * Left out: an earlier record of A's subject (superseded by A), a Bass
  * series forecast (no segments), a record whose output is not JSON, and
  * one whose only day (2026-05-30) is still to come. */
@@ -1151,7 +1188,6 @@ static void test_reading_forecasts(void **state)
     aipm_model_fit fit;
     aipm_model_reading rd;
     aipm_error err = {0};
-    aipm_ingest_result res;
     aipm_decision_row garbage = {"00000000-0000-4000-8000-000000000001",
                                  2000,
                                  "forecast",
@@ -1199,11 +1235,8 @@ static void test_reading_forecasts(void **state)
         }
     ev_add(&more, "c", "Export", 51, 15);
     ev_add(&more, "g", "Export", 52, 15);
-    if (tu_ws_ingest(&w, "events", "more.ndjson", more.s, more.n, NULL, &res,
-                     &err) != AIPM_OK)
-        fail_msg("ingest: %s", err.msg);
-    aipm_ingest_result_clear(&res);
-    free(more.s);
+    plan_add(&more, "h", "pro", 52);
+    ingest_buf(&w, &more, "more.ndjson");
 
     if (aipm_adoption_model_reading(&rd, w.st, w.cfg, fit.artifact, NULL, 0,
                                     &err) != AIPM_OK)
@@ -1382,7 +1415,8 @@ static json_t *run_ok(aipm_adoption *a, const aipm_adoption_opts *o)
 }
 
 /* Versions trained on the hand-made store at day 40 - by nothing, and by
- * plan when nobody had a plan yet (one segment "(none)") - then days
+ * plan when only h, who never adopts, had one (plan free; everyone else
+ * "(none)") - then days
  * 50-52 ingested: c adopts on day 51, g on 52, and a, b and d identify
  * as plan pro. (a) A forecast by the first version has the artifact's
  * alpha, beta and pi in its segment "all" to the bit, and the standard
@@ -1391,7 +1425,8 @@ static json_t *run_ok(aipm_adoption *a, const aipm_adoption_opts *o)
  * the run (-1) has other ones, the data having changed; the model choice,
  * the backtest and the intervals' calibration are the run's in both. (b)
  * By plan, the plan version's "(none)" fit is taken and "pro", which it
- * lacks, keeps the run's fit (the -1 run's, figure for figure). (c) A
+ * lacks, keeps the run's fit (the -1 run's, figure for figure), as does
+ * "free" (h alone, no adopter: the version has no fit of it). (c) A
  * version of another segmentation is not used, and the forecast is the
  * -1 run's. (d) No production alias: fitted in the run. (e) A malformed
  * artifact is AIPM_EINVALID in one line, an unknown version
@@ -1400,14 +1435,13 @@ static void test_forecast_by_version(void **state)
 {
     aipm_model_fit fit, fit_plan, bad;
     aipm_error err = {0};
-    aipm_ingest_result res;
     evbuf more = {NULL, 0, 0, 20000};
     aipm_adoption *a = NULL, *ap = NULL, *bt = NULL;
     aipm_adoption_opts o = {10, AIPM_ADOPTION_HAZARD, 20, 1, 0};
     json_t *doc, *own, *reg, *hz, *art_fit, *cov, *x, *y;
     int64_t cut, v_all = 0, v_plan = 0, v_bad = 0;
     double c0, c4, c8, pi;
-    char line[300];
+    evbuf early = {NULL, 0, 0, 10000};
     int u, d;
     tu_ws w;
 
@@ -1415,8 +1449,13 @@ static void test_forecast_by_version(void **state)
     hand_store(&w);
     assert_int_equal(aipm_time_parse(&cut, "2026-04-10", 10, 1), AIPM_OK);
     if (aipm_adoption_model_train(&fit, w.st, w.cfg, NULL, cut, 10, NULL,
-                                  &err) != AIPM_OK ||
-        aipm_adoption_model_train(&fit_plan, w.st, w.cfg, "plan", cut, 10, NULL,
+                                  &err) != AIPM_OK)
+        fail_msg("train: %s", err.msg);
+    /* h, who never adopts, the one user with a plan (a trait no user has
+     * is refused): by plan, everyone else is "(none)" */
+    plan_add(&early, "h", "free", 2);
+    ingest_buf(&w, &early, "early.ndjson");
+    if (aipm_adoption_model_train(&fit_plan, w.st, w.cfg, "plan", cut, 10, NULL,
                                   &err) != AIPM_OK)
         fail_msg("train: %s", err.msg);
     if (aipm_model_register(w.st, "adoption", &fit, 1, 1000, NULL, &v_all,
@@ -1446,28 +1485,10 @@ static void test_forecast_by_version(void **state)
         }
     ev_add(&more, "c", "Export", 51, 15);
     ev_add(&more, "g", "Export", 52, 15);
-    for (u = 0; u < 3; u++) {
-        int len = snprintf(line, sizeof(line),
-                           "{\"type\":\"identify\",\"messageId\":\"id%d\","
-                           "\"userId\":\"%s\",\"timestamp\":"
-                           "\"2026-04-20T08:00:00Z\",\"traits\":{\"plan\":"
-                           "\"pro\"}}\n",
-                           u,
-                           u == 0   ? "a"
-                           : u == 1 ? "b"
-                                    : "d");
-
-        assert_int_equal(
-            aipm_grow(&more.s, &more.cap, more.n + (size_t)len + 1, 1),
-            AIPM_OK);
-        memcpy(more.s + more.n, line, (size_t)len + 1);
-        more.n += (size_t)len;
-    }
-    if (tu_ws_ingest(&w, "events", "more.ndjson", more.s, more.n, NULL, &res,
-                     &err) != AIPM_OK)
-        fail_msg("ingest: %s", err.msg);
-    aipm_ingest_result_clear(&res);
-    free(more.s);
+    plan_add(&more, "a", "pro", 50);
+    plan_add(&more, "b", "pro", 50);
+    plan_add(&more, "d", "pro", 50);
+    ingest_buf(&w, &more, "more.ndjson");
 
     /* (a) by nothing: the version's fit against the run's */
     assert_int_equal(aipm_adoption_open(&a, w.st, w.cfg, NULL, 0, NULL, &err),
@@ -1573,8 +1594,8 @@ static void test_forecast_by_version(void **state)
     reg = json_object_get(doc, "registry");
     assert_true(equals_text(reg, "{\"name\": \"adoption\", \"version\": 2, "
                                  "\"used\": true, \"segments\": [\"(none)\"], "
-                                 "\"refitted\": [\"pro\"], \"cutoff\": "
-                                 "\"2026-04-10\"}"));
+                                 "\"refitted\": [\"pro\", \"free\"], "
+                                 "\"cutoff\": \"2026-04-10\"}"));
     art_fit = json_object_get(
         json_object_get(
             json_object_get(json_object_get(fit_plan.artifact, "features"),
@@ -1610,6 +1631,54 @@ static void test_forecast_by_version(void **state)
     tu_ws_close(&w);
 }
 
+/* Segments by a trait no user has are refused, never one segment
+ * "(none)": on the hand-made store (no identify call; group calls without
+ * traits) plan is a trait no event carries, and the learned schema knows
+ * none; after h identifies as plan pro on day 45, a backtest holding out
+ * 10 of the 50 days (cutoff day 40, 2026-04-10; h was first seen on day
+ * 0, so h's segment is read before the cutoff) has nobody with a plan,
+ * while the forecast over all the data has h in "pro". */
+static void test_segments_refused(void **state)
+{
+    evbuf more = {NULL, 0, 0, 30000};
+    aipm_error err = {0};
+    aipm_adoption *a = NULL;
+    tu_ws w;
+
+    (void)state;
+    hand_store(&w);
+    assert_int_equal(aipm_adoption_open(&a, w.st, w.cfg, "plan", 0, NULL, &err),
+                     AIPM_EINVALID);
+    assert_null(a);
+    assert_string_equal(err.msg,
+                        "no user or account has the trait 'plan' (traits come "
+                        "from identify and group events; none is in the "
+                        "accepted data)");
+    plan_add(&more, "h", "pro", 45);
+    ingest_buf(&w, &more, "plan.ndjson");
+    aipm_error_clear(&err);
+    assert_int_equal(
+        aipm_adoption_open(&a, w.st, w.cfg, "plan", 10, NULL, &err),
+        AIPM_EINVALID);
+    assert_string_equal(err.msg,
+                        "no user as of the cutoff 2026-04-10 has the trait "
+                        "'plan', though accepted identify or group events "
+                        "carry it: a breakdown by it would be one segment, "
+                        "(none)");
+    aipm_error_clear(&err);
+    assert_int_equal(
+        aipm_adoption_open(&a, w.st, w.cfg, "plann", 0, NULL, &err),
+        AIPM_EINVALID);
+    assert_string_equal(err.msg,
+                        "no user or account has the trait 'plann' (traits "
+                        "come from identify and group events; known: plan)");
+    aipm_error_clear(&err);
+    assert_int_equal(aipm_adoption_open(&a, w.st, w.cfg, "plan", 0, NULL, &err),
+                     AIPM_OK);
+    aipm_adoption_free(a);
+    tu_ws_close(&w);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1631,6 +1700,7 @@ int main(void)
         cmocka_unit_test(test_reading_forecasts),
         cmocka_unit_test(test_reading_refuses),
         cmocka_unit_test(test_forecast_by_version),
+        cmocka_unit_test(test_segments_refused),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

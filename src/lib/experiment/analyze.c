@@ -190,11 +190,14 @@ static int one_metric(json_t *out, cell *cells, const aipm_exposures *ex,
     return AIPM_OK;
 }
 
-/* --by TRAIT: the same comparison per level, each with its own SRM. */
-static int breakdown(json_t *mj, aipm_store *st, const aipm_config *cfg,
-                     const aipm_experiment_def *e, const aipm_metric *m,
-                     const aipm_analysis_opts *o, int64_t start, int64_t end,
-                     aipm_error *err)
+/* --by TRAIT: the same comparison per level, each with its own SRM.
+ * *levels and *held count the levels seen and those other than "(none)"
+ * (units that have the trait; a unit whose value is the text "(none)"
+ * reads as one without it - the breakdown could not tell them apart). */
+static int breakdown(json_t *mj, int *levels, int *held, aipm_store *st,
+                     const aipm_config *cfg, const aipm_experiment_def *e,
+                     const aipm_metric *m, const aipm_analysis_opts *o,
+                     int64_t start, int64_t end, aipm_error *err)
 {
     aipm_levels *L = malloc(sizeof(*L));
     cell cells[AIPM_MAX_VARIATIONS];
@@ -209,6 +212,8 @@ static int breakdown(json_t *mj, aipm_store *st, const aipm_config *cfg,
         double obs[AIPM_MAX_VARIATIONS], chi2 = 0, p = 1;
         json_t *lj = json_pack("{s:s}", "level", L->levels[i].level), *cu;
 
+        *levels += 1;
+        *held += strcmp(L->levels[i].level, "(none)") != 0;
         for (j = 0; j < L->levels[i].ex.n_groups; j++)
             obs[j] = L->levels[i].ex.groups[j].n;
         aipm_stats_srm(&chi2, &p, obs, e->weights, L->levels[i].ex.n_groups);
@@ -400,6 +405,7 @@ static int analyze(char **json_out, aipm_store *st, const aipm_config *cfg,
 {
     const aipm_experiment_def *e = aipm_config_experiment(cfg, key);
     int n_m, i, j, rc = AIPM_OK, running, min_units_ok = 1;
+    int by_levels = 0, by_held = 0; /* the --by breakdowns' levels */
     int64_t start, end;
     json_t *doc = NULL, *metrics = NULL, *reasons = NULL, *warnings = NULL;
     cell(*cells)[AIPM_MAX_VARIATIONS] = NULL;
@@ -477,12 +483,30 @@ static int analyze(char **json_out, aipm_store *st, const aipm_config *cfg,
         one_metric(mj, cells[i], &ex, m, o, &cu);
         if (cu)
             json_object_set_new(mj, "cuped", cu);
-        if (o->by &&
-            (rc = breakdown(mj, st, cfg, e, m, o, start, end, err)) != 0) {
+        if (o->by && (rc = breakdown(mj, &by_levels, &by_held, st, cfg, e, m, o,
+                                     start, end, err)) != 0) {
             json_decref(mj);
             goto done;
         }
         json_array_append_new(metrics, mj);
+    }
+    /* A breakdown in which no exposed unit, of any metric, has the trait
+     * is every unit in "(none)": the analysis without a breakdown under
+     * the trait's name, so an error (a misspelled --by). A trait that no
+     * event carries is one even without exposures; for a policies.fairness
+     * rule (fairness 0: this analysis is the rule's breakdown) only that
+     * is, a real trait that this experiment's units lack leaving the
+     * rule's gap unknown (null). */
+    if (o->by && by_held == 0) {
+        char units[200];
+
+        snprintf(units, sizeof(units),
+                 "user or account exposed to experiment %.120s", key);
+        rc = aipm_metrics_trait_unheld(
+            st, fairness ? NULL : "policies.fairness", o->by,
+            fairness && by_levels > 0 ? units : NULL, err);
+        if (rc)
+            goto done;
     }
 
     /* Sample-ratio mismatch on the units of the first metric (the

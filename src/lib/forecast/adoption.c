@@ -7,8 +7,10 @@
  * segment trait per user. Memory: the graph, plus about (days / 8 + 24)
  * bytes a user and 4 bytes a neighbour.
  */
+#include "aipm/metrics.h"
 #include "forecast/forecast_int.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -157,6 +159,27 @@ static int cmp_level(const void *x, const void *y)
     return strcmp(a->name, b->name);
 }
 
+/* After the trait reads: an error when no user got a level (all would be
+ * "(none)", the forecast by nothing under the trait's name - a misspelled
+ * --by); aipm_metrics_trait_unheld words it. */
+static int some_level(loader *L, const char *by)
+{
+    aipm_adoption *a = L->a;
+    char units[96], cut[32];
+    int u;
+
+    for (u = 0; u < a->n; u++)
+        if (L->lvl[u] >= 0)
+            return AIPM_OK;
+    aipm_time_format(cut, (int64_t)a->cut * DAY_MS);
+    if (a->holdout > 0)
+        snprintf(units, sizeof(units), "user as of the cutoff %.10s", cut);
+    else
+        snprintf(units, sizeof(units), "user of the forecast");
+    return aipm_metrics_trait_unheld(a->st, NULL, by, a->n > 0 ? units : NULL,
+                                     L->err);
+}
+
 /* Each user's level, then the 20 biggest as segments. */
 static int load_segments(loader *L, const char *by)
 {
@@ -200,6 +223,8 @@ static int load_segments(loader *L, const char *by)
                                                 L->err)) != 0)
                 return rc;
         }
+        if ((rc = some_level(L, by)) != AIPM_OK)
+            return rc;
         for (u = 0; u < a->n; u++)
             if (L->lvl[u] < 0 && (L->lvl[u] = level_index(L, "(none)", 6)) < 0)
                 return aipm_error_set(L->err, AIPM_ENOMEM, "out of memory");

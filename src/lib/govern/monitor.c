@@ -779,6 +779,17 @@ done:
 
 /* ---- the history ---- */
 
+/* A stored check's key, or JSON null (a check without it). */
+static json_t *or_null(const json_t *c, const char *key)
+{
+    json_t *v = json_object_get(c, key);
+
+    return v ? json_incref(v) : json_null();
+}
+
+/* A run's checks in brief, from the report stored whole (record): the
+ * version, test and threshold are the run's own, null where the check has
+ * none (data health has no model, a calibration no test). */
 static int add_run(void *ctx, const aipm_monitor_row *row)
 {
     json_t *runs = ctx, *rep = json_loads(row->report, 0, NULL), *c, *brief;
@@ -796,12 +807,14 @@ static int add_run(void *ctx, const aipm_monitor_row *row)
         json_array_append_new(
             brief,
             json_pack(
-                "{s:s?, s:s?, s:s?, s:s?, s:s?, s:O?}", "check",
+                "{s:s?, s:s?, s:o, s:s?, s:s?, s:s?, s:O?, s:o, s:o}", "check",
                 json_string_value(json_object_get(c, "check")), "model",
-                json_string_value(json_object_get(c, "model")), "feature",
+                json_string_value(json_object_get(c, "model")), "version",
+                or_null(c, "version"), "feature",
                 json_string_value(json_object_get(c, "feature")), "dataset",
                 json_string_value(json_object_get(c, "dataset")), "status", s,
-                "statistic", json_object_get(c, "statistic")));
+                "statistic", json_object_get(c, "statistic"), "test",
+                or_null(c, "test"), "threshold", or_null(c, "threshold")));
     }
     aipm_time_format(when, row->time_ms);
     json_array_append_new(runs, json_pack("{s:I, s:s, s:s, s:i, s:i, s:o, s:O}",

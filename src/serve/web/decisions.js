@@ -1,6 +1,7 @@
 /* decisions.js - decisions.html: GET /decisions (the queue and every
- * record), approve / reject for an approver (POST
- * /decisions/ID/approve|reject {"reason"}), and the provenance of the
+ * record), approve / reject / override for an approver (POST
+ * /decisions/ID/approve|reject {"reason"}, /decisions/ID/override
+ * {"reason", "value"}), and the provenance of the
  * record the address names (GET /decisions/ID, with GET /policies for its
  * policy version). */
 AIPM.app.page(async (ctx) => {
@@ -17,14 +18,17 @@ AIPM.app.page(async (ctx) => {
     }
     const canAct = ctx.atLeast('approver');
     let note = null;
-    if (!canAct) note = 'Approving and rejecting needs the approver role; you are ' + ctx.who.role + '.';
+    if (!canAct) note = 'Approving, rejecting and overriding need the approver role; you are ' + ctx.who.role + '.';
     else if (!ctx.who.server_signs) note = 'This server does not hold your signing key: an approval here answers with the aipm command that signs it on your machine.';
     AIPM.render.decisions(ctx.part(), list, {
         href,
         note,
         onAct: canAct
-            ? (rid, action, reason) =>
-                ctx.api('/decisions/' + encodeURIComponent(rid) + '/' + action, { method: 'POST', body: { reason } }).catch((e) => {
+            ? (rid, action, reason, value) =>
+                ctx.api('/decisions/' + encodeURIComponent(rid) + '/' + action, {
+                    method: 'POST',
+                    body: action === 'override' ? { reason, value } : { reason },
+                }).catch((e) => {
                     if (e.status === 401) ctx.fail(e);
                     throw e;
                 })

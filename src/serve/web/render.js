@@ -233,10 +233,92 @@
 
     const factorColor = { rice: palette[0], reach: palette[1], market: palette[2], demand: palette[3] };
 
+    /* Why a feedback row is linked to an item (aipm feedback links). */
+    const linkWhy = {
+        corrected: 'a person linked it by hand',
+        given: 'its source named the item',
+        linked: 'the model matched its words to the item',
+        needs_review: 'a weak match, not counted as demand',
+    };
+    const FEEDBACK_SHOWN = 100;
+
+    /* The rows of a GET /api/v1/feedback document linked to item id, each
+     * with the confidence of that link (null: given or corrected). */
+    function feedbackRows(fdoc, id) {
+        const rows = [];
+        for (const l of (fdoc && fdoc.links) || []) {
+            const link = (l.items || []).find((x) => x.item_id === id);
+            if (link) rows.push({ l: l, confidence: link.confidence });
+        }
+        return rows;
+    }
+
+    /* One item's feedback rows: each one's words, account, why and
+     * confidence. */
+    function feedbackList(fdoc, it) {
+        const rows = feedbackRows(fdoc, it.id);
+        if (rows.length === 0) return el('p', { class: 'muted' }, 'No feedback row is linked to ' + it.id + ' now.');
+        const ul = el('ul', { class: 'feedback-rows', 'aria-label': 'Feedback linked to ' + it.id });
+        for (const r of rows.slice(0, FEEDBACK_SHOWN)) {
+            const l = r.l;
+            ul.appendChild(
+                el('li', { data: { feedbackRow: l.feedback_id, status: l.status } },
+                    el('p', { class: 'feedback-text', data: { feedbackText: '' } }, l.text === null || l.text === undefined ? '—' : String(l.text)),
+                    el('p', { class: 'feedback-meta' },
+                        el('span', { class: 'mono' }, l.feedback_id),
+                        ' · account ', l.account_id ? el('span', { class: 'mono' }, l.account_id) : '—',
+                        ' · ', el('strong', null, l.status), ': ' + (linkWhy[l.status] || l.status),
+                        ' · confidence ' + (isNum(r.confidence) ? fmt.pct(r.confidence, 0) : '— (not the model’s)')))
+            );
+        }
+        const out = [ul];
+        if (rows.length > FEEDBACK_SHOWN) out.push(el('p', { class: 'muted' }, 'The first ' + FEEDBACK_SHOWN + ' of ' + rows.length + ' rows; aipm feedback links --item ' + it.id + ' lists them all.'));
+        return out;
+    }
+
+    /* The ranked table's feedback cell: the counts, and the rows behind
+     * them in a <details> filled when first opened, from opts.feedback (a
+     * GET /api/v1/feedback document: a report's) or opts.loadFeedback(id)
+     * (a promise of GET /api/v1/feedback?item=ID: the served page's).
+     * Neither: the counts alone. */
+    function feedbackCell(it, o) {
+        const count = fmt.int(it.linked_feedback) + ' linked' + (it.needs_review ? ' · ' + it.needs_review + ' to review' : '');
+        if (!(it.linked_feedback > 0) || !(o.feedback || o.loadFeedback)) return count;
+        const box = el('div', { class: 'feedback-box', 'aria-live': 'polite' });
+        const d = el('details', { data: { feedbackFor: it.id } }, el('summary', null, count), box);
+        let state = 'idle';
+        const show = (fdoc) => {
+            box.replaceChildren(...[].concat(feedbackList(fdoc, it)));
+            state = 'done';
+            d.dataset.loaded = '1';
+        };
+        d.addEventListener('toggle', () => {
+            if (!d.open || state !== 'idle') return;
+            if (o.feedback) {
+                show(o.feedback);
+                return;
+            }
+            state = 'loading';
+            d.setAttribute('aria-busy', 'true');
+            box.replaceChildren(el('p', { class: 'muted' }, 'Loading the feedback…'));
+            Promise.resolve()
+                .then(() => o.loadFeedback(it.id))
+                .then(show, (e) => {
+                    state = 'idle';
+                    d.dataset.loaded = 'error';
+                    box.replaceChildren(note('The feedback could not be loaded: ' + (e && e.message ? e.message : String(e)) + ' Close and open this again to retry.', 'error'));
+                })
+                .finally(() => d.removeAttribute('aria-busy'));
+        });
+        return d;
+    }
+
     /* GET /api/v1/roadmap: the ranked backlog with its intervals, the
      * factors behind each item, the feedback behind its demand and the
      * capacity plan; opts.canRecord shows "Record this ranking", which
-     * calls opts.onRecord() (a promise of the recorded document). */
+     * calls opts.onRecord() (a promise of the recorded document). Each
+     * item's feedback rows open from the table with opts.feedback or
+     * opts.loadFeedback (feedbackCell). */
     render.roadmap = function (container, doc, opts) {
         const L = headLevel(opts);
         const o = opts || {};
@@ -386,7 +468,8 @@
             el('p', null,
                 fmt.int(fb.rows) + ' feedback rows: ' + fmt.int(fb.given) + ' given an item by their source, ' + fmt.int(fb.linked) +
                 ' linked by their text, ' + fmt.int(fb.corrected) + ' corrected by hand; ' + fmt.int(fb.needs_review) +
-                ' candidate links need review (aipm feedback links --review). Each item’s linked rows and accounts are in the table below.')
+                ' candidate links need review (aipm feedback links --review). ' +
+                (o.feedback || o.loadFeedback ? 'Open an item’s feedback in the table below to read the rows behind it: their words, account, why they are linked and the confidence.' : 'Each item’s linked rows are counted in the table below.'))
         );
 
         const plan = doc.plan ? new Set(doc.plan.items || []) : null;
@@ -406,10 +489,7 @@
                     { label: 'score', num: true, value: (it) => fmt.num(it.score, 1) },
                     { label: 'confidence', num: true, value: (it) => fmt.pct(it.confidence, 0) },
                     plan ? { label: 'in plan', value: (it) => (plan.has(it.id) ? 'yes' : 'no') } : null,
-                    {
-                        label: 'feedback',
-                        value: (it) => fmt.int(it.linked_feedback) + ' linked' + (it.needs_review ? ' · ' + it.needs_review + ' to review' : ''),
-                    },
+                    { label: 'feedback', cell: (it) => feedbackCell(it, o) },
                     {
                         label: 'why',
                         cell: (it) => {

@@ -455,7 +455,7 @@
             const e = outcome.error;
             box.appendChild(el('span', null, e.message || String(e)));
             if (e.command) {
-                box.append(' Run this on your machine (replace ... with your reason):');
+                box.append(' Run this on your machine (replace ... with your reason' + (/--value/.test(e.command) ? ' and JSON with the replacement value' : '') + '):');
                 box.appendChild(el('code', null, e.command));
             }
             box.dataset.outcome = e.code || 'error';
@@ -470,11 +470,12 @@
         if (more.length) box.append(' — ' + more.join(', '));
     }
 
-    /* GET /api/v1/decisions: the queue of proposed records (with approve
-     * and reject when opts.onAct(id, action, reason) is given: a promise of
-     * the act's document, or a rejection {code, message, command}) and
-     * every record. opts.href(id) links a record to its provenance;
-     * opts.note is said above the queue. */
+    /* GET /api/v1/decisions: the queue of proposed records (with approve,
+     * reject and override when opts.onAct(id, action, reason, value) is
+     * given: a promise of the act's document, or a rejection {code,
+     * message, command}; value, the parsed replacement, only for an
+     * override) and every record. opts.href(id) links a record to its
+     * provenance; opts.note is said above the queue. */
     render.decisions = function (container, doc, opts) {
         const L = headLevel(opts);
         const o = opts || {};
@@ -496,23 +497,45 @@
             );
             if (o.onAct) {
                 const rid = newId('reason');
+                const vid = newId('value');
+                const resid = newId('result');
                 const reason = el('textarea', { id: rid, name: 'reason', rows: '2', required: true, 'aria-describedby': hid });
-                const result = el('div', { 'data-act-result': '', 'aria-live': 'polite' });
+                const value = el('textarea', {
+                    id: vid, name: 'value', rows: '3', class: 'mono', spellcheck: 'false', autocomplete: 'off',
+                    'aria-describedby': vid + '-hint ' + resid,
+                    placeholder: typeof d.decision === 'string' ? JSON.stringify(d.decision) : null,
+                });
+                const result = el('div', { id: resid, 'data-act-result': '', 'aria-live': 'polite' });
                 const busy = el('span', { class: 'muted', 'aria-live': 'polite' });
-                const buttons = ['approve', 'reject'].map((act) =>
-                    el('button', { type: 'button', data: { act: act }, 'aria-describedby': hid }, act === 'approve' ? 'Approve' : 'Reject')
+                const label = { approve: 'Approve', reject: 'Reject', override: 'Override' };
+                const buttons = ['approve', 'reject', 'override'].map((act) =>
+                    el('button', { type: 'button', class: act === 'override' ? 'secondary' : null, data: { act: act }, 'aria-describedby': hid }, label[act])
                 );
+                const refuse = (message, field) => {
+                    showActResult(result, { error: { code: 'invalid', message: message } });
+                    field.focus();
+                };
                 buttons.forEach((btn) => {
                     btn.addEventListener('click', () => {
+                        const act = btn.dataset.act;
                         const text = reason.value.trim();
-                        if (!text) {
-                            showActResult(result, { error: { code: 'invalid', message: 'Write the reason first: every act is logged with one.' } });
-                            reason.focus();
-                            return;
+                        value.removeAttribute('aria-invalid');
+                        if (!text) return refuse('Write the reason first: every act is logged with one.', reason);
+                        let replacement;
+                        if (act === 'override') {
+                            const raw = value.value.trim();
+                            if (!raw) return refuse('An override needs the replacement value: write it as JSON (a string in double quotes, a number, an object…).', value);
+                            try {
+                                replacement = JSON.parse(raw);
+                            } catch (e) {
+                                value.setAttribute('aria-invalid', 'true');
+                                return refuse('The replacement value is not valid JSON (' + e.message + '); a string needs double quotes, e.g. "BL-12".', value);
+                            }
                         }
                         buttons.forEach((b) => (b.disabled = true));
                         busy.textContent = 'Sending…';
-                        Promise.resolve(o.onAct(d.id, btn.dataset.act, text)).then(
+                        const sent = act === 'override' ? o.onAct(d.id, act, text, replacement) : o.onAct(d.id, act, text);
+                        Promise.resolve(sent).then(
                             (r) => {
                                 busy.textContent = '';
                                 showActResult(result, { doc: r });
@@ -532,7 +555,17 @@
                 li.appendChild(
                     el('div', { class: 'act-row' },
                         el('div', { class: 'act-field' }, el('label', { for: rid }, 'Reason'), reason),
-                        el('div', { class: 'actions' }, buttons, busy))
+                        el('div', { class: 'actions' }, buttons.slice(0, 2), busy))
+                );
+                li.appendChild(
+                    el('details', { class: 'override', data: { override: d.id } },
+                        el('summary', null, 'Override: replace the recommendation'),
+                        el('div', { class: 'act-row' },
+                            el('div', { class: 'act-field' },
+                                el('label', { for: vid }, 'Replacement value (JSON)'),
+                                el('span', { id: vid + '-hint', class: 'hint muted' }, ' what the record should say instead; the original output stays on record'),
+                                value),
+                            el('div', { class: 'actions' }, buttons[2])))
                 );
                 li.appendChild(result);
             }

@@ -51,7 +51,9 @@
 
     if (docs['/api/v1/kpis']) add('KPIs', 'kpis', (s) => R.kpis(s, docs['/api/v1/kpis'], L));
     if (docs['/api/v1/quality'] && R.quality) add('Data quality', 'quality', (s) => R.quality(s, docs['/api/v1/quality'], L));
-    if (docs['/api/v1/roadmap']) add('Roadmap', 'roadmap', (s) => R.roadmap(s, docs['/api/v1/roadmap'], { canRecord: false, level: 3 }));
+    // the feedback behind each item, when the report carries GET
+    // /api/v1/feedback (its rows linked to an item suffice)
+    if (docs['/api/v1/roadmap']) add('Roadmap', 'roadmap', (s) => R.roadmap(s, docs['/api/v1/roadmap'], { canRecord: false, feedback: docs['/api/v1/feedback'] || null, level: 3 }));
     const exps = byPrefix('/api/v1/experiments/');
     if (exps.length) add('Experiments', 'experiments', (s) => exps.forEach((k) => R.experiment(s, docs[k], L)));
     const fcs = byPrefix('/api/v1/forecasts/');

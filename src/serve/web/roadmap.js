@@ -1,5 +1,6 @@
 /* roadmap.js - roadmap.html: GET /roadmap (capacity_weeks and
- * risk_aversion from the address), and for an analyst or more
+ * risk_aversion from the address), each item's feedback rows when its
+ * row is opened (GET /feedback?item=ID), and for an analyst or more
  * "Record this ranking" (POST /roadmap with the same options). */
 AIPM.app.page(async (ctx) => {
     const capacity = ctx.params.get('capacity_weeks') || '';
@@ -16,6 +17,11 @@ AIPM.app.page(async (ctx) => {
     if (capacity !== '') body.capacity_weeks = Number(capacity);
     if (risk !== '') body.risk_aversion = Number(risk);
     AIPM.render.roadmap(ctx.part(), doc, {
+        loadFeedback: (id) =>
+            ctx.api('/feedback', { query: { item: id } }).catch((e) => {
+                if (e.status === 401) ctx.fail(e);
+                throw e;
+            }),
         canRecord: ctx.atLeast('analyst'),
         onRecord: () =>
             ctx.api('/roadmap', { method: 'POST', body }).catch((e) => {

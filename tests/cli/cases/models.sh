@@ -329,6 +329,26 @@ want(args[0] in a[0]["stale_decisions"], "the ranking made with value@2 is not m
     A -C "$W" --json monitor --history
     expect_rc 0 "monitor --history"
     pycheck "$OUT" 'want(len(d["runs"]) == 1 and d["runs"][0]["status"] == "alert" and d["runs"][0]["alerts"] >= 1 and d["runs"][0]["actions"][0]["action"] == "rollback", "history %r" % d)'
+    # The history's checks carry each check's version, test and threshold
+    # as the run's own report ($T/mon.json, that run's --json) gave them
+    # (null where the report's check has none), check for check.
+    pycheck "$OUT" '
+import json
+rep = json.load(open(args[0]))["checks"]
+hist = d["runs"][0]["checks"]
+want(len(hist) == len(rep), "history %d checks, the run %d" % (len(hist), len(rep)))
+drift = 0
+for h, r in zip(hist, rep):
+    for k in ("check", "model", "feature", "dataset", "status", "statistic"):
+        want(h.get(k) == r.get(k), "%s: history %r, the run %r" % (k, h.get(k), r.get(k)))
+    for k in ("version", "test", "threshold"):
+        want(k in h and h[k] == r.get(k), "%s/%s %s: history %r, the run %r" % (r["check"], r.get("feature"), k, h.get(k), r.get(k)))
+    if r["check"] == "drift":
+        drift += 1
+        want(isinstance(h["threshold"], float) and h["test"] and h["version"] == 2, "drift check %r" % h)
+want(drift >= 2, "%d drift checks" % drift)
+c = [h for h in hist if h["check"] == "drift" and h["feature"] == "log1p_rice_reach"][0]
+want(c["test"] == "ks" and c["statistic"] < c["threshold"], "the injected feature: %r" % c)' "$T/mon.json"
     A -C "$W" monitor --limit 3
     expect_rc 1 "--limit without --history"
 }

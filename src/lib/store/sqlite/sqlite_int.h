@@ -15,6 +15,7 @@
 #include "store/store_int.h"
 
 #include <sqlite3.h>
+#include <sys/types.h>
 #include <stdint.h>
 
 /* The statements prepared once per connection (sqlite/store.c's
@@ -67,6 +68,9 @@ typedef struct sqlite_store {
     aipm_sha256 ev_hash;
     int64_t wait_started_ms, wait_told_ms; /* the current wait */
     char path[1024];                       /* for messages */
+    dev_t file_dev; /* the database file, in the process's registry of */
+    ino_t file_ino; /* open stores (store.c) when registered is set */
+    int registered;
 } sqlite_store;
 
 /* ---- sqlite/schema.c ---- */

@@ -20,6 +20,7 @@
 #include "store/sqlite/sqlite_int.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <sqlite3.h>
@@ -515,8 +516,109 @@ static int reopen_readonly(sqlite_store *s, const char *path, int had_wal,
     return AIPM_OK;
 }
 
+/* The database files this process has open as stores, by device and
+ * inode, with how many connections each. POSIX record locks belong to a
+ * process and an inode: closing ANY descriptor of the file drops every
+ * lock the process holds on it, its SQLite connections' too (SQLite keeps
+ * its own descriptors open while it holds locks; a plain open and close
+ * of ours would not). With the locks gone, another process's last
+ * connection believes it is the last one and removes the -wal and -shm,
+ * and what this process writes afterwards is lost to everyone else (a
+ * server's second worker opening the store did exactly that). So the
+ * header check and the cleanup of a failed read-only open, which open and
+ * close the file themselves, run only for a file no connection of this
+ * process has open, and the whole open holds open_lock so no two threads
+ * interleave. */
+typedef struct open_file {
+    struct open_file *next;
+    dev_t dev;
+    ino_t ino;
+    int n;
+} open_file;
+
+static pthread_mutex_t open_lock = PTHREAD_MUTEX_INITIALIZER;
+static open_file *open_files;
+
+/* The entry of (dev, ino), or NULL (open_lock held). */
+static open_file *open_file_find(dev_t dev, ino_t ino)
+{
+    open_file *f;
+
+    for (f = open_files; f; f = f->next)
+        if (f->dev == dev && f->ino == ino)
+            return f;
+    return NULL;
+}
+
+/* Count s's connection against its file (open_lock held); 0, or -1 when
+ * out of memory (then the file is not counted and s->registered stays 0). */
+static int open_file_add(sqlite_store *s, const char *path)
+{
+    struct stat sb;
+    open_file *f;
+
+    if (stat(path, &sb) != 0)
+        return 0;
+    if ((f = open_file_find(sb.st_dev, sb.st_ino)) == NULL) {
+        if ((f = calloc(1, sizeof(*f))) == NULL)
+            return -1;
+        f->dev = sb.st_dev;
+        f->ino = sb.st_ino;
+        f->next = open_files;
+        open_files = f;
+    }
+    f->n++;
+    s->file_dev = sb.st_dev;
+    s->file_ino = sb.st_ino;
+    s->registered = 1;
+    return 0;
+}
+
+static void open_file_remove(sqlite_store *s)
+{
+    open_file **p, *f;
+
+    if (!s->registered)
+        return;
+    pthread_mutex_lock(&open_lock);
+    for (p = &open_files; (f = *p) != NULL; p = &f->next)
+        if (f->dev == s->file_dev && f->ino == s->file_ino) {
+            if (--f->n == 0) {
+                *p = f->next;
+                free(f);
+            }
+            break;
+        }
+    pthread_mutex_unlock(&open_lock);
+}
+
+static int open_store(aipm_store **out, const char *path, int flags, int in_use,
+                      aipm_error *err);
+
 int aipm_store__sqlite_open(aipm_store **out, const char *path, int flags,
                             aipm_error *err)
+{
+    struct stat sb;
+    int rc, in_use;
+
+    pthread_mutex_lock(&open_lock);
+    in_use = !(flags & AIPM_STORE_CREATE) && stat(path, &sb) == 0 &&
+             open_file_find(sb.st_dev, sb.st_ino) != NULL;
+    rc = open_store(out, path, flags, in_use, err);
+    if (rc == AIPM_OK && open_file_add((sqlite_store *)*out, path) != 0) {
+        aipm_store_close(*out);
+        *out = NULL;
+        rc = aipm_error_set(err, AIPM_ENOMEM, "out of memory");
+    }
+    pthread_mutex_unlock(&open_lock);
+    return rc;
+}
+
+/* Open the store (open_lock held). in_use: this process has the file open
+ * as a store already, so it is one, and it must not be opened and closed
+ * here (see open_files). */
+static int open_store(aipm_store **out, const char *path, int flags, int in_use,
+                      aipm_error *err)
 {
     sqlite_store *s = NULL;
     struct stat sb;
@@ -539,6 +641,11 @@ int aipm_store__sqlite_open(aipm_store **out, const char *path, int flags,
                 "cannot create store '%s': %s", path, strerror(errno));
         close(fd);
         fd = -1;
+    } else if (in_use) {
+        /* Checked when this process opened it first; only its kind now. */
+        if (stat(path, &sb) != 0 || !S_ISREG(sb.st_mode))
+            return aipm_error_set(err, AIPM_EINVALID,
+                                  "store '%s' is not a regular file", path);
     } else {
         if ((fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)) < 0) {
             if (errno == ENOENT)
@@ -567,17 +674,20 @@ int aipm_store__sqlite_open(aipm_store **out, const char *path, int flags,
                                   "SQLite database); check the path, or "
                                   "restore the file from a backup",
                                   path);
-        if (readonly) {
-            /* Which of -wal and -shm exist before SQLite may make them:
-             * only those it made may be removed after a failed open. */
-            char side[1100];
+    }
+    if (!create && readonly) {
+        /* Which of -wal and -shm exist before SQLite may make them: only
+         * those it made may be removed after a failed open. (When this
+         * process has the file open already and they did not exist, its
+         * connections are immutable ones, which hold no locks: the
+         * removal's own open and close of the file drops nothing.) */
+        char side[1100];
 
-            oflags = SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX;
-            snprintf(side, sizeof(side), "%s-wal", path);
-            had_wal = lstat(side, &sb) == 0;
-            snprintf(side, sizeof(side), "%s-shm", path);
-            had_shm = lstat(side, &sb) == 0;
-        }
+        oflags = SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX;
+        snprintf(side, sizeof(side), "%s-wal", path);
+        had_wal = lstat(side, &sb) == 0;
+        snprintf(side, sizeof(side), "%s-shm", path);
+        had_shm = lstat(side, &sb) == 0;
     }
     /* No global memory statistics: they take a mutex on every allocation.
      * This must precede SQLite's initialisation; later calls are refused
@@ -662,6 +772,7 @@ static void sq_close(aipm_store *base)
     for (i = 0; i < N_CSV; i++)
         sqlite3_finalize(s->row_stmts[i]);
     sqlite3_close(s->db);
+    open_file_remove(s);
     free(s);
 }
 
