@@ -183,19 +183,23 @@ static TU_UNUSED int tu_ws_ingest(tu_ws *w, const char *dataset,
     return aipm_ingest_file(w->st, path, &io, res, err);
 }
 
-/* Write yaml as the folder's aipm.yaml and load it into w->cfg. 0 or -1. */
+/* Write yaml as the folder's aipm.yaml and load it into w->cfg (replacing
+ * the one loaded before, which is freed). 0 or -1. */
 static TU_UNUSED int tu_ws_config(tu_ws *w, const char *yaml)
 {
     aipm_error err = {0};
+    aipm_config *cfg = NULL;
     char path[400];
 
     snprintf(path, sizeof(path), "%s/aipm.yaml", w->dir);
     if (tu_write(path, yaml, strlen(yaml)) != 0)
         return -1;
-    if (aipm_config_load(&w->cfg, path, &err) != AIPM_OK) {
+    if (aipm_config_load(&cfg, path, &err) != AIPM_OK) {
         fprintf(stderr, "config: %s\n", err.msg);
         return -1;
     }
+    aipm_config_free(w->cfg);
+    w->cfg = cfg;
     return 0;
 }
 

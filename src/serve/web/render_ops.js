@@ -274,7 +274,7 @@
         const run = runs[0];
         ms.appendChild(el('p', null, 'Latest run #' + run.seq + ' at ' + fmt.time(run.time) + ': ', badge(run.status), ' — ' + run.alerts + ' alerts, ' + run.warnings + ' warnings.'));
         ms.appendChild(
-            note('The stored runs give each check’s statistic and status but not its test or threshold (aipm monitor prints them), so the charts show the statistic and the status only. A p-value test (ks, chisquare, z) drifts below its threshold; a distance (wasserstein, jensenshannon) above it.')
+            note('Each feature’s drift statistic against its test’s threshold. A p-value test (ks, chisquare, z) drifts below its threshold; a distance (wasserstein, jensenshannon, psi) above it.')
         );
         const checks = run.checks || [];
         const byModel = {};
@@ -284,20 +284,25 @@
             chart(ms, {
                 name: 'drift-' + name,
                 title: 'Drift of ' + name + '’s features in run #' + run.seq,
-                summary: 'Drift statistic per feature of model ' + name + ': ' + cs.map((c) => c.feature + ' ' + fmt.p(c.statistic) + ' (' + c.status + ')').join('; ') + '.',
+                summary: 'Drift statistic against threshold per feature of model ' + name + ': ' + cs.map((c) => c.feature + ' ' + (c.test || 'test') + ' ' + fmt.p(c.statistic) + ' vs ' + fmt.p(c.threshold) + ' (' + c.status + ')').join('; ') + '.',
                 type: 'bar',
-                height: Math.max(200, 70 + cs.length * 30),
+                height: Math.max(200, 70 + cs.length * 40),
                 data: {
-                    labels: cs.map((c) => c.feature + ' — ' + c.status),
-                    datasets: [{ label: 'statistic', data: cs.map((c) => c.statistic), backgroundColor: cs.map((c) => stColor[c.status] || grey), barPercentage: 0.7 }],
+                    labels: cs.map((c) => c.feature + ' (' + (c.test || '?') + ') — ' + c.status),
+                    datasets: [
+                        { label: 'statistic', data: cs.map((c) => c.statistic), backgroundColor: cs.map((c) => stColor[c.status] || grey), barPercentage: 0.8 },
+                        { label: 'threshold', data: cs.map((c) => (isNum(c.threshold) ? c.threshold : null)), backgroundColor: grey, barPercentage: 0.8 },
+                    ],
                 },
-                options: { indexAxis: 'y', scales: { x: axis('statistic (test not in the document)'), y: { ticks: { autoSkip: false } } }, plugins: { legend: { display: false } } },
+                options: { indexAxis: 'y', scales: { x: axis('statistic and threshold (the test’s own scale)'), y: { ticks: { autoSkip: false } } } },
                 table: table({
                     caption: 'Drift checks of ' + name,
                     columns: [
                         { label: 'feature', header: true, value: (c) => c.feature },
                         { label: 'check', value: (c) => c.check },
+                        { label: 'test', value: (c) => c.test || '—' },
                         { label: 'statistic', num: true, value: (c) => fmt.p(c.statistic) },
+                        { label: 'threshold', num: true, value: (c) => (isNum(c.threshold) ? fmt.p(c.threshold) : '—') },
                         { label: 'status', cell: (c) => badge(c.status) },
                     ],
                     rows: cs,

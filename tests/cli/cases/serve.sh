@@ -199,6 +199,22 @@ print(n.most_common(1)[0][0])' "$OUT") || fail "no feedback linked to an item"
     expect_rc 0 "audit verify after the reads"
     A -C "$W" --json audit log
     pycheck "$OUT" 'want(len(d["entries"]) == int(args[0]), "the reads wrote %d audit entries" % (len(d["entries"]) - int(args[0])))' "$before"
+    # a model card, by name@version and by name@alias, as `model show`
+    req GET /api/v1/models/value "$TOK_vic"
+    expect_error 404 not_found "a model never trained"
+    A -C "$W" --json model train value
+    expect_rc 0 "model train value"
+    for pair in "/api/v1/models/value@1|model show value@1" "/api/v1/models/value|model show value"; do
+        api=${pair%%|*}
+        cli=${pair#*|}
+        req GET "$api" "$TOK_vic"
+        expect_code 200 "GET $api"
+        cp "$BODY_F" "$T/api.json"
+        # shellcheck disable=SC2086
+        A -C "$W" --json $cli
+        expect_rc 0 "aipm $cli"
+        same_doc "$T/api.json" "$OUT" "$api"
+    done
     # a decision by a prefix of its id, as the CLI takes it
     A -C "$W" --json decisions list
     local did
