@@ -126,6 +126,26 @@ static int h_whoami(srv_req *r, json_t **out, aipm_error *err)
     return AIPM_OK;
 }
 
+/* GET /api/v1/server: the server's figures - its threads, the jobs on
+ * the analysis threads now, the cache's hits and misses. */
+static int h_server(srv_req *r, json_t **out, aipm_error *err)
+{
+    srv_stats x;
+
+    (void)r;
+    (void)err;
+    srv_stats_get(&x);
+    *out = json_pack(
+        "{s:s, s:f, s:i, s:{s:i, s:I, s:I, s:I}, s:{s:I, s:I, s:I, s:I}}",
+        "version", AIPM_VERSION, "uptime_seconds", x.uptime_seconds, "workers",
+        x.workers, "analysis", "threads", x.analysis_threads, "queued",
+        (json_int_t)x.jobs_queued, "running", (json_int_t)x.jobs_running,
+        "done", (json_int_t)x.jobs_done, "cache", "entries",
+        (json_int_t)x.cache_entries, "capacity", (json_int_t)x.cache_capacity,
+        "hits", (json_int_t)x.cache_hits, "misses", (json_int_t)x.cache_misses);
+    return *out ? AIPM_OK : aipm_error_set(err, AIPM_ENOMEM, "out of memory");
+}
+
 /* ---- KPIs ---- */
 
 static int h_kpis(srv_req *r, json_t **out, aipm_error *err)
@@ -614,67 +634,73 @@ static int h_tokens(srv_req *r, json_t **out, aipm_error *err)
 #define NOARGS NULL
 
 const srv_route srv_routes[] = {
-    {"GET", "/api/v1", AIPM_ROLE_VIEWER, NOARGS, 1, h_index, "these routes"},
+    {"GET", "/api/v1", AIPM_ROLE_VIEWER, NOARGS, 1, h_index, "these routes", 0},
     {"GET", "/api/v1/whoami", AIPM_ROLE_VIEWER, NOARGS, 0, h_whoami,
-     "the token's user and role"},
+     "the token's user and role", 1},
+    {"GET", "/api/v1/server", AIPM_ROLE_VIEWER, NOARGS, 0, h_server,
+     "the server's threads, the analyses running and queued, the cache", 1},
     {"GET", "/api/v1/kpis", AIPM_ROLE_VIEWER, ARGS("by", "from", "to", "kpi"),
-     1, h_kpis, "KPIs per period against their targets (aipm kpi)"},
+     1, h_kpis, "KPIs per period against their targets (aipm kpi)", 0},
     {"GET", "/api/v1/roadmap", AIPM_ROLE_VIEWER,
      ARGS("capacity_weeks", "risk_aversion", "draws", "seed", "model_version"),
      1, h_roadmap,
      "the ranked backlog with intervals and contributions (aipm "
-     "prioritize --no-record)"},
+     "prioritize --no-record)",
+     0},
     {"POST", "/api/v1/roadmap", AIPM_ROLE_ANALYST, NOARGS, 0, h_roadmap,
-     "rank and record a decision (aipm prioritize)"},
+     "rank and record a decision (aipm prioritize)", 0},
     {"GET", "/api/v1/forecasts/*", AIPM_ROLE_VIEWER,
      ARGS("horizon", "draws", "seed", "model", "model_version", "by"), 1,
      h_forecast,
      "a feature's adoption forecast with its bands (aipm forecast adoption "
-     "--no-record)"},
+     "--no-record)",
+     0},
     {"GET", "/api/v1/experiments", AIPM_ROLE_VIEWER, NOARGS, 1, h_experiments,
-     "the experiments of aipm.yaml"},
+     "the experiments of aipm.yaml", 0},
     {"GET", "/api/v1/experiments/*", AIPM_ROLE_VIEWER,
      ARGS("engine", "cuped", "bh", "pre_days", "alpha", "by"), 1, h_experiment,
-     "an experiment's analysis (aipm experiment analyze --no-record)"},
+     "an experiment's analysis (aipm experiment analyze --no-record)", 0},
     {"POST", "/api/v1/simulations", AIPM_ROLE_ANALYST, NOARGS, 0, h_simulate,
-     "simulate a scenario file's scenarios and record it (aipm simulate)"},
+     "simulate a scenario file's scenarios and record it (aipm simulate)", 0},
     {"GET", "/api/v1/models", AIPM_ROLE_VIEWER, NOARGS, 1, h_models,
-     "the model registry (aipm model list)"},
+     "the model registry (aipm model list)", 0},
     {"GET", "/api/v1/models/*", AIPM_ROLE_VIEWER, NOARGS, 1, h_model,
-     "a model card (aipm model show REF)"},
+     "a model card (aipm model show REF)", 0},
     {"GET", "/api/v1/monitoring", AIPM_ROLE_VIEWER, ARGS("limit"), 1,
-     h_monitoring, "the monitoring runs (aipm monitor --history)"},
+     h_monitoring, "the monitoring runs (aipm monitor --history)", 0},
     {"GET", "/api/v1/quality", AIPM_ROLE_VIEWER, ARGS("dataset"), 1, h_quality,
-     "each dataset's latest quality report (aipm quality)"},
+     "each dataset's latest quality report (aipm quality)", 0},
     {"GET", "/api/v1/quarantine", AIPM_ROLE_VIEWER,
      ARGS("reason", "batch", "limit"), 1, h_quarantine,
-     "rows that broke the contract, newest first (aipm quarantine)"},
+     "rows that broke the contract, newest first (aipm quarantine)", 0},
     {"GET", "/api/v1/batches", AIPM_ROLE_VIEWER, ARGS("dataset"), 1, h_batches,
-     "the dataset versions (aipm data versions)"},
+     "the dataset versions (aipm data versions)", 0},
     {"GET", "/api/v1/batches/*", AIPM_ROLE_VIEWER, NOARGS, 1, h_batch,
-     "one batch with its report (aipm data show N)"},
+     "one batch with its report (aipm data show N)", 0},
     {"GET", "/api/v1/lineage", AIPM_ROLE_VIEWER, NOARGS, 1, h_lineage,
-     "runs with their inputs and outputs (aipm lineage)"},
+     "runs with their inputs and outputs (aipm lineage)", 0},
     {"GET", "/api/v1/feedback", AIPM_ROLE_VIEWER,
      ARGS("item", "review", "threshold", "summary"), 1, h_feedback,
      "feedback rows with the backlog items they are about and why (aipm "
-     "feedback links)"},
+     "feedback links)",
+     0},
     {"GET", "/api/v1/decisions", AIPM_ROLE_VIEWER, ARGS("kind", "status"), 1,
-     h_decisions, "the decision records (aipm decisions list)"},
+     h_decisions, "the decision records (aipm decisions list)", 0},
     {"GET", "/api/v1/decisions/*", AIPM_ROLE_VIEWER, NOARGS, 1, h_decision,
-     "one record with its provenance and acts (aipm decisions show)"},
+     "one record with its provenance and acts (aipm decisions show)", 0},
     {"POST", "/api/v1/decisions/*/*", AIPM_ROLE_APPROVER, NOARGS, 0, h_act,
-     "approve, reject or override a decision record"},
+     "approve, reject or override a decision record", 0},
     {"GET", "/api/v1/audit", AIPM_ROLE_VIEWER, NOARGS, 1, h_audit,
-     "the audit log (aipm audit log)"},
+     "the audit log (aipm audit log)", 0},
     {"GET", "/api/v1/audit/verify", AIPM_ROLE_VIEWER, ARGS("data"), 0, h_verify,
      "verify the log, its checkpoint and signatures (aipm audit "
-     "verify [--data])"},
+     "verify [--data])",
+     0},
     {"GET", "/api/v1/users", AIPM_ROLE_VIEWER, NOARGS, 1, h_users,
-     "people and their roles (aipm users list)"},
+     "people and their roles (aipm users list)", 0},
     {"GET", "/api/v1/policies", AIPM_ROLE_VIEWER, NOARGS, 1, h_policies,
-     "the policy versions (aipm policy log)"},
+     "the policy versions (aipm policy log)", 0},
     {"GET", "/api/v1/tokens", AIPM_ROLE_ADMIN, ARGS("user"), 1, h_tokens,
-     "the API tokens, never their secrets (aipm tokens list)"},
-    {NULL, NULL, 0, NULL, 0, NULL, NULL},
+     "the API tokens, never their secrets (aipm tokens list)", 0},
+    {NULL, NULL, 0, NULL, 0, NULL, NULL, 0},
 };

@@ -5,6 +5,8 @@
  * tests/fuzz/serve_fuzzer.c runs them on arbitrary bytes. */
 #include "serve.h"
 
+#include <ctype.h>
+
 #include <string.h>
 
 int srv_path_split(const char *path, char seg[MAX_SEGMENTS][SEGMENT_MAX],
@@ -110,4 +112,71 @@ int srv_query_split(char *query, const char **names, const char **values,
         p = amp + 1;
     }
     return n;
+}
+
+/* One coding of an Accept-Encoding list at p: its name (into name, cut
+ * at size - 1) and its q (1 when not given; a malformed q is 0, which
+ * refuses rather than guesses); the position after it. */
+static const char *coding_next(const char *p, char *name, size_t size,
+                               double *q)
+{
+    size_t n = 0;
+
+    while (*p == ' ' || *p == '\t' || *p == ',')
+        p++;
+    while (*p && *p != ',' && *p != ';' && *p != ' ' && *p != '\t') {
+        if (n + 1 < size)
+            name[n++] = (char)tolower((unsigned char)*p);
+        p++;
+    }
+    name[n] = '\0';
+    *q = 1;
+    while (*p && *p != ',') {
+        if (*p == ';') {
+            p++;
+            while (*p == ' ' || *p == '\t')
+                p++;
+            if ((p[0] == 'q' || p[0] == 'Q') && p[1] == '=') {
+                /* qvalue: "0" or "1" with at most three decimals. */
+                const char *v = p + 2;
+                double x = 0, scale = 1;
+                int ok = (*v == '0' || *v == '1'), digits = 0;
+
+                x = *v == '1';
+                if (ok && *++v == '.')
+                    for (v++; *v >= '0' && *v <= '9' && digits < 3;
+                         v++, digits++) {
+                        scale /= 10;
+                        x += (*v - '0') * scale;
+                    }
+                if (!ok || x > 1 ||
+                    (*v && *v != ',' && *v != ';' && *v != ' ' && *v != '\t'))
+                    x = 0;
+                *q = x;
+                p = v;
+                continue;
+            }
+        }
+        if (*p && *p != ',')
+            p++;
+    }
+    return p;
+}
+
+int srv_accepts_gzip(const char *list)
+{
+    char name[16];
+    double q, star = -1, gzip = -1;
+    const char *p = list;
+
+    if (list == NULL)
+        return 0;
+    while (*p) {
+        p = coding_next(p, name, sizeof(name), &q);
+        if (strcmp(name, "gzip") == 0 || strcmp(name, "x-gzip") == 0)
+            gzip = gzip < 0 ? q : (q > gzip ? q : gzip);
+        else if (strcmp(name, "*") == 0)
+            star = q;
+    }
+    return gzip >= 0 ? gzip > 0 : star > 0;
 }

@@ -72,6 +72,11 @@ int srv_path_match(const char *pattern, char seg[MAX_SEGMENTS][SEGMENT_MAX],
  * or strong, or "*"; NULL for none) names etag. */
 int srv_etag_matches(const char *list, const char *etag);
 
+/* Whether an Accept-Encoding list (NULL for none) takes gzip: gzip or
+ * x-gzip with a q above 0, or, when neither is named, "*" with a q above
+ * 0 (RFC 9110 12.5.3). A malformed q counts as 0. */
+int srv_accepts_gzip(const char *list);
+
 /* Split a query "a=1&b&c=3" in place into at most max names and values
  * (a name without '=' has the value ""; pieces without a name are
  * skipped); the
@@ -82,6 +87,9 @@ int srv_query_split(char *query, const char **names, const char **values,
 /* ---- a request, as a route's handler sees it ---- */
 
 typedef struct srv_req srv_req;
+
+/* The most query arguments a request may carry. */
+#define SRV_MAX_ARGS 32
 
 struct srv_req {
     aipm_store *st;         /* this worker's connection */
@@ -98,11 +106,24 @@ struct srv_req {
                  * process (srv_get) */
     /* In process: the query's arguments (srv_get splits them here). */
     char query[1024];
-    const char *arg_name[16], *arg_value[16];
+    const char *arg_name[SRV_MAX_ARGS], *arg_value[SRV_MAX_ARGS];
     int n_args;
     int status; /* the HTTP status when not 200 (a handler may
                  * set 201, 202) */
 };
+
+/* The server's own figures, for GET /api/v1/server. */
+typedef struct srv_stats {
+    int workers, analysis_threads;
+    size_t jobs_queued, jobs_running; /* on the analysis threads */
+    uint64_t jobs_done;
+    uint64_t cache_hits, cache_misses;
+    size_t cache_entries, cache_capacity;
+    double uptime_seconds;
+} srv_stats;
+
+/* The figures now (zeros in process, where no server runs). */
+void srv_stats_get(srv_stats *out);
 
 /* Whether the server signs with user's key (--sign-for). */
 int srv_signs_for(const srv_opts *o, const char *user);
@@ -155,6 +176,9 @@ typedef struct srv_route {
     int cache;
     srv_fn fn;
     const char *what; /* one line for GET /api/v1 */
+    int quick;        /* answered on the worker that read the request (no
+                       * analysis, no store work beyond a lookup), never
+                       * queued for the analysis threads */
 } srv_route;
 
 /* The routes, ended by an entry with a NULL method. */
@@ -182,29 +206,57 @@ extern const srv_asset srv_assets[];
  * MHD_Response *). 0, or -1 when one could not be added. */
 int srv_add_headers(void *response, const char *type);
 
-/* ---- the response cache ----
+/* ---- answers and the response cache ----
  *
- * Keyed by the request's (route, arguments) and valid for one inputs
- * stamp: the audit log's head, aipm.yaml's identity and the day (every
- * accepted batch, decision, model change and policy change appends to the
- * audit log). An entry holds a ready response; a lookup queues it while
- * it holds the cache's lock, so an entry replaced meanwhile is not freed
- * under it. */
+ * An answer is a JSON body ready to send as is or gzipped: its ETags are
+ * the first 128 bits of the body's SHA-256, quoted, the gzipped one
+ * ending in "+gzip" (another representation, so another strong tag). */
+typedef struct srv_answer {
+    char *text; /* the body (owned) */
+    size_t len;
+    void *gz; /* gzipped (owned); NULL when short or not worth it */
+    size_t gz_len;
+    char etag[48], etag_gz[56];
+} srv_answer;
+
+/* Gzip n bytes at level 6: 1 with *out (malloc'd) and *out_n, 0 when the
+ * input is under 1 KB or the result would not save a tenth (*out NULL),
+ * -1 when out of memory. */
+int srv_gzip(const void *in, size_t n, void **out, size_t *out_n);
+/* Make an answer of text (malloc'd, NUL-ended; the answer takes it
+ * over), gzipped too when compress; 0, or -1 when out of memory (text is
+ * the answer's either way: srv_answer_clear frees it). */
+int srv_answer_make(srv_answer *a, char *text, int compress);
+void srv_answer_clear(srv_answer *a);
+/* A response (a struct MHD_Response *) of the answer: gzipped when gz and
+ * the answer has that form, else as is; empty for a 304 when
+ * not_modified; with the security headers, Vary: Accept-Encoding, and,
+ * when cache is not NULL, the ETag and X-Aipm-Cache: cache. NULL when out
+ * of memory. */
+void *srv_answer_response(const srv_answer *a, int gz, int not_modified,
+                          const char *cache);
+
+/* The cache is keyed by the request's (route, arguments) and valid for
+ * one inputs stamp: the audit log's head, aipm.yaml's identity and the day
+ * (every accepted batch, decision, model change and policy change appends
+ * to the audit log). An entry holds ready responses in both codings; a
+ * lookup queues one while it holds the cache's lock, so an entry replaced
+ * meanwhile is not freed under it. */
 typedef struct srv_cache srv_cache;
 
 int srv_cache_new(srv_cache **out, size_t capacity);
 void srv_cache_free(srv_cache *c);
-/* Queue the cached response for key at stamp on conn: 1 when done, 0 on
- * a miss, -1 when queueing failed. When the client's If-None-Match names
- * the entry's ETag, a 304 is queued instead. */
+/* Queue the cached response for key at stamp on conn, gzipped when gzip
+ * (the client takes it) and the entry has that form: 1 when done, 0 on a
+ * miss, -1 when queueing failed. When the client's If-None-Match names
+ * the ETag of the form it would get, a 304 is queued instead. */
 int srv_cache_queue(srv_cache *c, const char *key, const char *stamp,
-                    const char *if_none_match, void *conn);
-/* Keep response (a struct MHD_Response *; the cache takes it over and
- * destroys it when the entry goes) for key at stamp, with its ETag
- * (quoted), replacing an older entry of key or, when full, the least
- * recently used one. */
+                    const char *if_none_match, int gzip, void *conn);
+/* Keep answer a's responses for key at stamp (the cache makes its own
+ * copies), replacing an older entry of key or, when full, the least
+ * recently used one. Out of memory: nothing is kept. */
 void srv_cache_put(srv_cache *c, const char *key, const char *stamp,
-                   const char *etag, void *response);
+                   const srv_answer *a);
 /* Hits and misses so far (for GET /api/v1/server). */
 void srv_cache_counts(srv_cache *c, uint64_t *hits, uint64_t *misses,
                       size_t *entries);

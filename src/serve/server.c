@@ -60,12 +60,34 @@ typedef struct worker {
     unsigned next_token;
 } worker;
 
+/* A request that runs on the analysis pool: what the route reads,
+ * copied, and what it answered. */
+typedef struct job {
+    struct job *next; /* the pool's queue */
+    struct MHD_Connection *conn;
+    const srv_route *rt;
+    srv_req r;
+    char user[128];
+    char param[2][SEGMENT_MAX];
+    char *args; /* the arguments' names and values, NUL-ended each */
+    char *key;  /* the cache key */
+    int gzip;   /* the client takes gzip */
+    /* The outcome, written by the pool thread before it resumes the
+     * connection: an answer (ans.text) or an error. */
+    int done, status, cached;
+    const char *code;
+    char msg[1024];
+    srv_answer ans;
+    char stamp[STAMP_MAX];
+} job;
+
 /* A request's state between the handler's calls. */
 typedef struct request {
     char *body;
     size_t len, cap;
     int too_big;
     double start; /* monotonic seconds */
+    job *job;     /* running on the pool, or run (NULL: neither) */
 } request;
 
 /* A token's bucket (the token bucket algorithm: rate per second, burst
@@ -76,6 +98,14 @@ typedef struct bucket {
     double at; /* seconds, monotonic */
 } bucket;
 
+/* An embedded file gzipped at start (data NULL when it is short or does
+ * not shrink), with its own ETag. */
+struct asset_gz {
+    void *data;
+    size_t len;
+    char etag[96];
+};
+
 static struct {
     const srv_opts *o;
     pthread_key_t key;
@@ -83,6 +113,16 @@ static struct {
     pthread_mutex_t rate_lock;
     bucket *buckets;
     size_t n_buckets;
+    struct asset_gz *assets_gz; /* srv_assets' gzipped forms, same order */
+    /* the analysis pool */
+    pthread_t *pool;
+    int pool_n, pool_stopping;
+    size_t pool_queued, pool_running; /* under pool_lock */
+    uint64_t pool_done;
+    double started; /* monotonic seconds */
+    pthread_mutex_t pool_lock;
+    pthread_cond_t pool_cond;
+    job *pool_head, *pool_tail;
 } S;
 
 static double mono_seconds(void)
@@ -405,10 +445,17 @@ typedef struct args_ctx {
     const char *unknown;
     char *key; /* the canonical arguments: sorted name=value lines */
     size_t len, cap;
-    const char *names[32];
-    const char *values[32];
+    const char *names[SRV_MAX_ARGS];
+    const char *values[SRV_MAX_ARGS];
     int n;
+    int control; /* unknown's value holds a control character */
 } args_ctx;
+
+static enum MHD_Result job_start(struct MHD_Connection *c, const char *url,
+                                 const char *method, request *q,
+                                 const srv_route *rt, const char *params[2],
+                                 const char *user, int role, const char *key,
+                                 const args_ctx *a, int gzip);
 
 static enum MHD_Result args_cb(void *cls, enum MHD_ValueKind kind,
                                const char *name, const char *value)
@@ -420,10 +467,18 @@ static enum MHD_Result args_cb(void *cls, enum MHD_ValueKind kind,
     for (i = 0; a->allowed && a->allowed[i]; i++)
         if (strcmp(a->allowed[i], name) == 0)
             break;
-    if (a->allowed == NULL || a->allowed[i] == NULL || a->n == 32) {
+    if (a->allowed == NULL || a->allowed[i] == NULL || a->n == SRV_MAX_ARGS) {
         a->unknown = name;
         return MHD_NO;
     }
+    /* A control character (a decoded %0A, say) is refused: no argument
+     * needs one, and the cache key separates arguments by newlines. */
+    for (i = 0; value && value[i]; i++)
+        if ((unsigned char)value[i] < 0x20 || value[i] == 0x7f) {
+            a->unknown = name;
+            a->control = 1;
+            return MHD_NO;
+        }
     a->names[a->n] = name;
     a->values[a->n++] = value ? value : "";
     return MHD_YES;
@@ -608,12 +663,9 @@ static enum MHD_Result api(struct MHD_Connection *c, const char *url,
     aipm_error err = {0, ""};
     args_ctx a;
     int other = 0, role = 0, rc, status, i, j, n;
-    srv_req r;
     worker *w;
-    json_t *doc = NULL;
-    char *text;
-    struct MHD_Response *resp;
-    enum MHD_Result ok;
+    int gzip = srv_accepts_gzip(MHD_lookup_connection_value(
+        c, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT_ENCODING));
 
     rt = route_find(method, url, params, &other, seg);
     if (rt == NULL && other) {
@@ -657,6 +709,12 @@ static enum MHD_Result api(struct MHD_Connection *c, const char *url,
     memset(&a, 0, sizeof(a));
     a.allowed = rt->args;
     MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, args_cb, &a);
+    if (a.unknown && a.control) {
+        access_log(method, url, 400, q, user);
+        return error_reply(c, MHD_HTTP_BAD_REQUEST, "invalid",
+                           "the argument \"%.64s\" holds a control character",
+                           a.unknown);
+    }
     if (a.unknown) {
         access_log(method, url, 400, q, user);
         return error_reply(c, MHD_HTTP_BAD_REQUEST, "invalid",
@@ -690,108 +748,297 @@ static enum MHD_Result api(struct MHD_Connection *c, const char *url,
             S.cache, key, w->stamp,
             MHD_lookup_connection_value(c, MHD_HEADER_KIND,
                                         MHD_HTTP_HEADER_IF_NONE_MATCH),
-            c);
+            gzip, c);
         if (rc != 0) {
             access_log(method, url, 200, q, user);
             return rc == 1 ? MHD_YES : MHD_NO;
         }
     }
 
-    memset(&r, 0, sizeof(r));
-    r.st = w->st;
-    r.cfg = w->cfg;
-    r.opts = S.o;
-    r.user = user;
-    r.role = role;
-    r.body = q->body;
-    r.body_len = q->len;
-    r.param[0] = params[0];
-    r.param[1] = params[1];
-    r.post = strcmp(method, "POST") == 0;
-    r.now_ms = aipm_now_ms();
-    r.conn = c;
-    r.status = MHD_HTTP_OK;
+    return job_start(c, url, method, q, rt, params, user, role, key, &a, gzip);
+}
+
+/* ---- the analyses' threads ----
+ *
+ * What the cache does not answer runs on a thread of the analysis pool,
+ * not on the libmicrohttpd worker that read the request: the connection
+ * is suspended, the job queued, and a pool thread runs the route with its
+ * own store connection and aipm.yaml (worker_get is per thread), then
+ * resumes the connection; libmicrohttpd calls the handler again, which
+ * queues the answer (job_reply). A worker so never waits for an analysis
+ * (a roadmap's 0.4 s, a simulation's seconds): its other connections -
+ * cache hits, the dashboard's files - go on being answered. The job holds
+ * copies of everything the route reads (arguments, path parameters, the
+ * user), so the pool never touches the suspended connection. */
+
+static int job_args(job *jb, const args_ctx *a)
+{
+    size_t need = 0, at = 0;
+    int i;
+
+    for (i = 0; i < a->n; i++)
+        need += strlen(a->names[i]) + strlen(a->values[i]) + 2;
+    if ((jb->args = malloc(need ? need : 1)) == NULL)
+        return -1;
+    for (i = 0; i < a->n && i < SRV_MAX_ARGS; i++) {
+        size_t ln = strlen(a->names[i]) + 1, lv = strlen(a->values[i]) + 1;
+
+        memcpy(jb->args + at, a->names[i], ln);
+        jb->r.arg_name[i] = jb->args + at;
+        at += ln;
+        memcpy(jb->args + at, a->values[i], lv);
+        jb->r.arg_value[i] = jb->args + at;
+        at += lv;
+    }
+    jb->r.n_args = i;
+    return 0;
+}
+
+static void job_run(job *jb);
+static enum MHD_Result job_reply(struct MHD_Connection *c, const char *url,
+                                 const char *method, request *q);
+
+static void job_free(job *jb)
+{
+    if (jb == NULL)
+        return;
+    free(jb->args);
+    free(jb->key);
+    srv_answer_clear(&jb->ans);
+    free(jb);
+}
+
+static enum MHD_Result job_start(struct MHD_Connection *c, const char *url,
+                                 const char *method, request *q,
+                                 const srv_route *rt, const char *params[2],
+                                 const char *user, int role, const char *key,
+                                 const args_ctx *a, int gzip)
+{
+    job *jb = calloc(1, sizeof(*jb));
+    int i, stopping;
+
+    if (jb == NULL || (jb->key = strdup(key)) == NULL || job_args(jb, a)) {
+        job_free(jb);
+        return error_reply(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal",
+                           "out of memory");
+    }
+    jb->conn = c;
+    jb->rt = rt;
+    jb->gzip = gzip;
+    snprintf(jb->user, sizeof(jb->user), "%s", user);
+    for (i = 0; i < 2; i++)
+        if (params[i]) {
+            snprintf(jb->param[i], sizeof(jb->param[i]), "%s", params[i]);
+            jb->r.param[i] = jb->param[i];
+        }
+    jb->r.opts = S.o;
+    jb->r.user = jb->user;
+    jb->r.role = role;
+    jb->r.body = q->body;
+    jb->r.body_len = q->len;
+    jb->r.post = strcmp(method, "POST") == 0;
+    jb->r.status = MHD_HTTP_OK;
+    if (rt->quick) { /* no analysis: answered here and now */
+        job_run(jb);
+        jb->done = 1;
+        q->job = jb;
+        return job_reply(c, url, method, q);
+    }
+
+    pthread_mutex_lock(&S.pool_lock);
+    stopping = S.pool_stopping;
+    if (!stopping) {
+        q->job = jb;
+        MHD_suspend_connection(c);
+        if (S.pool_tail)
+            S.pool_tail->next = jb;
+        else
+            S.pool_head = jb;
+        S.pool_tail = jb;
+        S.pool_queued++;
+        pthread_cond_signal(&S.pool_cond);
+    }
+    pthread_mutex_unlock(&S.pool_lock);
+    if (stopping) {
+        job_free(jb);
+        access_log(method, url, 503, q, user);
+        return error_reply(c, MHD_HTTP_SERVICE_UNAVAILABLE, "unavailable",
+                           "the server is stopping");
+    }
+    return MHD_YES;
+}
+
+/* Run a job's route (on a pool thread): its answer, or its error, into
+ * the job. */
+static void job_run(job *jb)
+{
+    aipm_error err = {0, ""};
+    json_t *doc = NULL;
+    char *text;
+    worker *w;
+    int rc;
+
+    jb->status = 0;
+    if ((w = worker_get(&err)) == NULL || worker_config(w, &err) != AIPM_OK ||
+        worker_stamp(w, aipm_now_ms(), &err) != AIPM_OK) {
+        jb->status = srv_status(err.code, &jb->code);
+        snprintf(jb->msg, sizeof(jb->msg), "%s", err.msg);
+        return;
+    }
+    jb->r.st = w->st;
+    jb->r.cfg = w->cfg;
+    jb->r.now_ms = aipm_now_ms();
     /* A write records the policies of aipm.yaml first when they changed
      * since the version recorded, as the CLI's writers do. */
-    if (r.post) {
+    rc = AIPM_OK;
+    if (jb->r.post) {
         int recorded = 0;
 
-        rc = aipm_policy_record(w->st, w->cfg, NULL, r.now_ms, S.o->checkpoint,
-                                &recorded, &err);
-    } else {
-        rc = AIPM_OK;
+        rc = aipm_policy_record(w->st, w->cfg, NULL, jb->r.now_ms,
+                                S.o->checkpoint, &recorded, &err);
     }
     /* What the route writes to the audit log is the token user's act. */
-    aipm_audit_set_actor(user);
+    aipm_audit_set_actor(jb->user);
     if (rc == AIPM_OK)
-        rc = rt->fn(&r, &doc, &err);
+        rc = jb->rt->fn(&jb->r, &doc, &err);
     aipm_audit_set_actor(NULL);
     if (rc != AIPM_OK) {
-        status = srv_status(rc, &code);
-        access_log(method, url, status, q, user);
-        if (status == MHD_HTTP_INTERNAL_SERVER_ERROR)
-            fprintf(stderr, "aipm serve: %s %s: %s\n", method, url, err.msg);
-        return error_reply(c, status, code, "%s",
-                           err.msg[0] ? err.msg : "internal error");
+        jb->status = srv_status(rc, &jb->code);
+        snprintf(jb->msg, sizeof(jb->msg), "%s",
+                 err.msg[0] ? err.msg : "internal error");
+        return;
     }
     text = json_dumps(doc, JSON_COMPACT | JSON_PRESERVE_ORDER);
     json_decref(doc);
-    if (text == NULL)
-        return error_reply(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal",
-                           "out of memory");
-    resp = response_new(text, strlen(text), "application/json");
-    access_log(method, url, r.status, q, user);
-    if (resp && rt->cache && strcmp(rt->method, "GET") == 0 &&
-        r.status == MHD_HTTP_OK) {
-        /* This answer (a miss), and a copy for the cache (its hits); the
-         * ETag is the first 128 bits of the body's SHA-256. */
-        struct MHD_Response *hit;
-        uint8_t h[32];
-        char hex[33], etag[48];
-        aipm_sha256 sh;
-        size_t len = strlen(text);
+    jb->cached = jb->rt->cache && strcmp(jb->rt->method, "GET") == 0 &&
+                 jb->r.status == MHD_HTTP_OK;
+    /* A cached answer is gzipped at once whoever asks, for the hits. */
+    if (text == NULL ||
+        srv_answer_make(&jb->ans, text, jb->cached || jb->gzip) != 0) {
+        jb->status = MHD_HTTP_INTERNAL_SERVER_ERROR;
+        jb->code = "internal";
+        snprintf(jb->msg, sizeof(jb->msg), "out of memory");
+        return;
+    }
+    jb->status = jb->r.status;
+    memcpy(jb->stamp, w->stamp, sizeof(jb->stamp));
+}
 
-        aipm_sha256_init(&sh);
-        aipm_sha256_update(&sh, text, len);
-        aipm_sha256_final(&sh, h);
-        aipm_hex(hex, h, 16);
-        snprintf(etag, sizeof(etag), "\"%s\"", hex);
-        hit = response_new(text, len, "application/json");
-        free(text);
-        if (hit &&
-            (MHD_add_response_header(hit, MHD_HTTP_HEADER_ETAG, etag) !=
-                 MHD_YES ||
-             MHD_add_response_header(hit, "X-Aipm-Cache", "hit") != MHD_YES)) {
-            MHD_destroy_response(hit);
-            hit = NULL;
+static void *pool_main(void *arg)
+{
+    (void)arg;
+    for (;;) {
+        job *jb;
+
+        pthread_mutex_lock(&S.pool_lock);
+        while (S.pool_head == NULL && !S.pool_stopping)
+            pthread_cond_wait(&S.pool_cond, &S.pool_lock);
+        if ((jb = S.pool_head) == NULL) { /* stopping, and nothing left */
+            pthread_mutex_unlock(&S.pool_lock);
+            return NULL;
         }
-        if (MHD_add_response_header(resp, MHD_HTTP_HEADER_ETAG, etag) !=
-                MHD_YES ||
-            MHD_add_response_header(resp, "X-Aipm-Cache", "miss") != MHD_YES) {
-            MHD_destroy_response(resp);
-            resp = NULL;
-        } else if (srv_etag_matches(
-                       MHD_lookup_connection_value(
-                           c, MHD_HEADER_KIND, MHD_HTTP_HEADER_IF_NONE_MATCH),
-                       etag)) {
-            MHD_destroy_response(resp);
-            resp = response_new("", 0, NULL);
-            if (resp && MHD_add_response_header(resp, MHD_HTTP_HEADER_ETAG,
-                                                etag) != MHD_YES) {
-                MHD_destroy_response(resp);
-                resp = NULL;
-            }
-            r.status = MHD_HTTP_NOT_MODIFIED;
-        }
-        ok = resp ? MHD_queue_response(c, (unsigned)r.status, resp) : MHD_NO;
-        if (resp)
-            MHD_destroy_response(resp);
-        if (hit)
-            srv_cache_put(S.cache, key, w->stamp, etag, hit);
+        if ((S.pool_head = jb->next) == NULL)
+            S.pool_tail = NULL;
+        S.pool_queued--;
+        S.pool_running++;
+        pthread_mutex_unlock(&S.pool_lock);
+        job_run(jb);
+        jb->done = 1;
+        pthread_mutex_lock(&S.pool_lock);
+        S.pool_running--;
+        S.pool_done++;
+        pthread_mutex_unlock(&S.pool_lock);
+        /* After this the job is the connection's again (job_reply). */
+        MHD_resume_connection(jb->conn);
+    }
+}
+
+/* The answer of a job that has run, on the connection's worker again. */
+static enum MHD_Result job_reply(struct MHD_Connection *c, const char *url,
+                                 const char *method, request *q)
+{
+    job *jb = q->job;
+    struct MHD_Response *resp;
+    enum MHD_Result ok;
+    int status = jb->status;
+
+    q->job = NULL;
+    if (!jb->ans.text) {
+        access_log(method, url, status, q, jb->user);
+        if (status == MHD_HTTP_INTERNAL_SERVER_ERROR)
+            fprintf(stderr, "aipm serve: %s %s: %s\n", method, url, jb->msg);
+        ok = error_reply(c, status, jb->code, "%s", jb->msg);
+        job_free(jb);
         return ok;
     }
-    free(text);
-    return queue(c, r.status, resp);
+    if (jb->cached &&
+        srv_etag_matches(
+            MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+                                        MHD_HTTP_HEADER_IF_NONE_MATCH),
+            jb->gzip && jb->ans.gz ? jb->ans.etag_gz : jb->ans.etag)) {
+        status = MHD_HTTP_NOT_MODIFIED;
+        resp = srv_answer_response(&jb->ans, jb->gzip, 1, "miss");
+    } else {
+        resp = srv_answer_response(&jb->ans, jb->gzip, 0,
+                                   jb->cached ? "miss" : NULL);
+    }
+    access_log(method, url, status, q, jb->user);
+    ok = resp ? MHD_queue_response(c, (unsigned)status, resp) : MHD_NO;
+    if (resp)
+        MHD_destroy_response(resp);
+    if (jb->cached)
+        srv_cache_put(S.cache, jb->key, jb->stamp, &jb->ans);
+    job_free(jb);
+    return ok;
+}
+
+void srv_stats_get(srv_stats *out)
+{
+    memset(out, 0, sizeof(*out));
+    if (S.o == NULL || S.cache == NULL)
+        return;
+    out->workers = S.o->workers;
+    pthread_mutex_lock(&S.pool_lock);
+    out->analysis_threads = S.pool_n;
+    out->jobs_queued = S.pool_queued;
+    out->jobs_running = S.pool_running;
+    out->jobs_done = S.pool_done;
+    pthread_mutex_unlock(&S.pool_lock);
+    srv_cache_counts(S.cache, &out->cache_hits, &out->cache_misses,
+                     &out->cache_entries);
+    out->cache_capacity = S.o->cache_entries;
+    out->uptime_seconds = mono_seconds() - S.started;
+}
+
+/* Start n pool threads; 0, or -1 (those started are stopped). */
+static int pool_start(int n)
+{
+    int i;
+
+    if ((S.pool = calloc((size_t)n, sizeof(pthread_t))) == NULL)
+        return -1;
+    for (i = 0; i < n; i++)
+        if (pthread_create(&S.pool[i], NULL, pool_main, NULL) != 0)
+            break;
+    S.pool_n = i;
+    return i == n ? 0 : -1;
+}
+
+/* Stop the pool: the jobs queued are run and their connections resumed
+ * first (libmicrohttpd must not stop with a connection suspended). */
+static void pool_stop(void)
+{
+    int i;
+
+    pthread_mutex_lock(&S.pool_lock);
+    S.pool_stopping = 1;
+    pthread_cond_broadcast(&S.pool_cond);
+    pthread_mutex_unlock(&S.pool_lock);
+    for (i = 0; i < S.pool_n; i++)
+        pthread_join(S.pool[i], NULL);
+    free(S.pool);
+    S.pool = NULL;
+    S.pool_n = 0;
 }
 
 /* A page, script or style of the web UI: an exact path of the embedded
@@ -801,8 +1048,9 @@ static enum MHD_Result asset(struct MHD_Connection *c, const char *url,
                              const char *method, request *q)
 {
     const srv_asset *a;
+    const struct asset_gz *g;
     struct MHD_Response *r;
-    const char *inm;
+    const char *inm, *etag;
 
     if (strcmp(url, "/") == 0)
         url = "/index.html";
@@ -818,25 +1066,81 @@ static enum MHD_Result asset(struct MHD_Connection *c, const char *url,
         return error_reply(c, MHD_HTTP_METHOD_NOT_ALLOWED, "method_not_allowed",
                            "%s does not take %s", url, method);
     }
+    g = &S.assets_gz[a - srv_assets];
+    if (g->data == NULL ||
+        !srv_accepts_gzip(MHD_lookup_connection_value(
+            c, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT_ENCODING)))
+        g = NULL;
+    etag = g ? g->etag : a->etag;
     inm = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
                                       MHD_HTTP_HEADER_IF_NONE_MATCH);
-    if (srv_etag_matches(inm, a->etag)) {
+    if (srv_etag_matches(inm, etag)) {
         r = response_new("", 0, NULL);
-        if (r)
-            MHD_add_response_header(r, MHD_HTTP_HEADER_ETAG, a->etag);
+        if (r && (MHD_add_response_header(r, MHD_HTTP_HEADER_ETAG, etag) !=
+                      MHD_YES ||
+                  MHD_add_response_header(r, MHD_HTTP_HEADER_VARY,
+                                          "Accept-Encoding") != MHD_YES)) {
+            MHD_destroy_response(r);
+            r = NULL;
+        }
         access_log(method, url, 304, q, NULL);
         return queue(c, MHD_HTTP_NOT_MODIFIED, r);
     }
-    r = MHD_create_response_from_buffer(a->len, (void *)a->data,
+    r = MHD_create_response_from_buffer(g ? g->len : a->len,
+                                        g ? g->data : (void *)a->data,
                                         MHD_RESPMEM_PERSISTENT);
-    if (r && (srv_add_headers(r, a->type) != 0 ||
-              MHD_add_response_header(r, MHD_HTTP_HEADER_ETAG, a->etag) !=
-                  MHD_YES)) {
+    if (r &&
+        (srv_add_headers(r, a->type) != 0 ||
+         MHD_add_response_header(r, MHD_HTTP_HEADER_ETAG, etag) != MHD_YES ||
+         MHD_add_response_header(r, MHD_HTTP_HEADER_VARY, "Accept-Encoding") !=
+             MHD_YES ||
+         (g && MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_ENCODING,
+                                       "gzip") != MHD_YES))) {
         MHD_destroy_response(r);
         r = NULL;
     }
     access_log(method, url, 200, q, NULL);
     return queue(c, MHD_HTTP_OK, r);
+}
+
+/* Gzip the embedded files once, for the clients that take it (every
+ * browser): Chart.js is 195 KB as is, 67 KB so. 0, or -1 when out of
+ * memory. */
+static int assets_gzip(void)
+{
+    size_t n = 0, i;
+
+    while (srv_assets[n].path)
+        n++;
+    if ((S.assets_gz = calloc(n + 1, sizeof(*S.assets_gz))) == NULL)
+        return -1;
+    for (i = 0; i < n; i++) {
+        const srv_asset *a = &srv_assets[i];
+        struct asset_gz *g = &S.assets_gz[i];
+        size_t el = strlen(a->etag);
+
+        if (srv_gzip(a->data, a->len, &g->data, &g->len) < 0)
+            return -1;
+        /* The file's tag with "+gzip" inside its closing quote. */
+        if (g->data && el >= 2 && el + 6 < sizeof(g->etag))
+            snprintf(g->etag, sizeof(g->etag), "%.*s+gzip\"", (int)(el - 1),
+                     a->etag);
+        else if (g->data) {
+            free(g->data);
+            g->data = NULL;
+        }
+    }
+    return 0;
+}
+
+static void assets_free(void)
+{
+    size_t i;
+
+    for (i = 0; S.assets_gz && srv_assets[i].path; i++)
+        free(S.assets_gz[i].data);
+    free(S.assets_gz);
+    S.assets_gz = NULL;
 }
 
 static enum MHD_Result handler(void *cls, struct MHD_Connection *c,
@@ -889,6 +1193,8 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c,
         *upload_size = 0;
         return MHD_YES;
     }
+    if (q->job)
+        return job_reply(c, url, method, q);
     if (q->too_big) {
         access_log(method, url, 413, q, NULL);
         return error_reply(c, MHD_HTTP_CONTENT_TOO_LARGE, "too_large",
@@ -920,6 +1226,11 @@ static void completed(void *cls, struct MHD_Connection *c, void **con_cls,
     (void)c;
     (void)why;
     if (q) {
+        /* A job that has run but whose answer was never asked for (the
+         * connection ended); one still running is the pool's (it cannot
+         * be: a suspended connection does not end). */
+        if (q->job && q->job->done)
+            job_free(q->job);
         free(q->body);
         free(q);
         *con_cls = NULL;
@@ -949,13 +1260,15 @@ int srv_run(const srv_opts *o)
     struct MHD_Daemon *d = NULL;
     const union MHD_DaemonInfo *info;
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
-                     MHD_USE_ERROR_LOG | MHD_USE_TURBO;
+                     MHD_USE_ERROR_LOG | MHD_USE_TURBO |
+                     MHD_ALLOW_SUSPEND_RESUME;
     sigset_t set;
     unsigned port;
     int sig = 0, rc = 1;
 
     memset(&S, 0, sizeof(S));
     S.o = o;
+    S.started = mono_seconds();
     memset(&v4, 0, sizeof(v4));
     memset(&v6, 0, sizeof(v6));
     if (inet_pton(AF_INET, o->host, &v4.sin_addr) == 1) {
@@ -982,7 +1295,9 @@ int srv_run(const srv_opts *o)
     if (pthread_key_create(&S.key, worker_free) != 0 ||
         pthread_mutex_init(&S.rate_lock, NULL) != 0 ||
         srv_cache_new(&S.cache, o->cache_entries) != 0 ||
-        (S.buckets = calloc(RATE_SLOTS, sizeof(bucket))) == NULL) {
+        (S.buckets = calloc(RATE_SLOTS, sizeof(bucket))) == NULL ||
+        assets_gzip() != 0 || pthread_mutex_init(&S.pool_lock, NULL) != 0 ||
+        pthread_cond_init(&S.pool_cond, NULL) != 0) {
         fprintf(stderr, "aipm: out of memory\n");
         return 2;
     }
@@ -994,6 +1309,11 @@ int srv_run(const srv_opts *o)
     sigaddset(&set, SIGTERM);
     pthread_sigmask(SIG_BLOCK, &set, NULL);
     signal(SIGPIPE, SIG_IGN);
+    /* The analysis pool: as many threads as workers. */
+    if (pool_start(o->workers) != 0) {
+        fprintf(stderr, "aipm: cannot start the analysis threads\n");
+        goto done;
+    }
 
     d = MHD_start_daemon(flags, (uint16_t)o->port, NULL, NULL, handler, NULL,
                          MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
@@ -1027,10 +1347,15 @@ int srv_run(const srv_opts *o)
             sig == SIGINT ? "SIGINT" : "SIGTERM");
     rc = 0;
 done:
+    /* The pool first: it resumes what it holds; then the workers. */
+    pool_stop();
     if (d)
         MHD_stop_daemon(d);
     srv_cache_free(S.cache);
     free(S.buckets);
+    assets_free();
+    pthread_mutex_destroy(&S.pool_lock);
+    pthread_cond_destroy(&S.pool_cond);
     pthread_mutex_destroy(&S.rate_lock);
     pthread_key_delete(S.key);
     pthread_sigmask(SIG_UNBLOCK, &set, NULL);

@@ -1,6 +1,7 @@
 /* serve_fuzzer.c - libFuzzer target for what aipm serve reads from a
  * request's words (src/serve/parse.c): the path split into segments and
- * matched against the route patterns, If-None-Match lists, query strings.
+ * matched against the route patterns, If-None-Match lists, Accept-Encoding
+ * lists, query strings.
  *
  * The input is cut at its first two newlines into a path, a header value
  * and a query. Invariants checked: a split path has at most MAX_SEGMENTS
@@ -8,7 +9,9 @@
  * pattern match's '*' parameters are segments srv_segment_ok takes (never
  * "..", never empty, no byte outside its alphabet), so nothing a request
  * sends reaches a route as a path; an ETag always matches a list made of
- * itself and never one made of a different tag; query names are non-empty
+ * itself and never one made of a different tag; an Accept-Encoding list
+ * is read without a bad read, and one that ends in a plain "gzip" always
+ * takes gzip, whatever came before it; query names are non-empty
  * and contain neither '&' nor '='. Anything else aborts; the sanitizers see
  * any bad read.
  *
@@ -87,6 +90,23 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             if (srv_etag_matches("\"another-tag\"", tag) &&
                 strcmp(tag, "\"another-tag\"") != 0)
                 abort();
+        }
+    }
+
+    /* Accept-Encoding: the header as it came, then with ", gzip" after. */
+    {
+        size_t hl = strlen(header);
+        char *list = malloc(hl + 8);
+        int r = srv_accepts_gzip(header);
+
+        if (r != 0 && r != 1)
+            abort();
+        if (list) {
+            memcpy(list, header, hl);
+            memcpy(list + hl, ", gzip", 7);
+            if (!srv_accepts_gzip(list))
+                abort();
+            free(list);
         }
     }
 

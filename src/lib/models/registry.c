@@ -519,7 +519,7 @@ int aipm_model_show(aipm_store *st, const char *ref, json_t **out,
     of = json_object_get(a.aliases, name);
     json_object_set_new(card, "aliases", aliases_at(of, version));
     json_object_set_new(card, "all_aliases",
-                        json_copy(of ? of : json_object()));
+                        of ? json_copy(of) : json_object());
     json_object_set_new(
         card, "artifact_check",
         json_string(strcmp(sha, v.sha) == 0 ? "ok" : "differs"));

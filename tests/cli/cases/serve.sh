@@ -381,6 +381,10 @@ case_serve_bad_requests() {
     grep -q bogus "$BODY_F" || fail "the 400 does not name the argument"
     req GET "/api/v1/kpis?by=fortnight" "$TOK_vic"
     expect_error 400 invalid "a bad argument value"
+    # a decoded newline would make two arguments of one in the cache key
+    req GET "/api/v1/kpis?from=2026-11-01%0Aby=day" "$TOK_vic"
+    expect_error 400 invalid "a newline in an argument"
+    grep -q 'control character' "$BODY_F" || fail "the 400 does not say why: $(head -c 200 "$BODY_F")"
     req GET "/api/v1/roadmap?draws=abc" "$TOK_vic"
     expect_error 400 invalid "a non-numeric argument"
     req GET /api/v1/forecasts/no_such_feature "$TOK_vic"
@@ -651,6 +655,212 @@ case_serve_cache_capacity() {
     # experiments miss
     [ "$(cat "$T/seq")" = "miss miss hit miss hit miss " ] ||
         fail "cache of 2: $(cat "$T/seq")"
+}
+
+# gunzip_to FILE OUT: FILE's gzip stream decompressed into OUT, by
+# Python's gzip module (an implementation other than the server's zlib
+# calls); fails when FILE is not gzip.
+gunzip_to() {
+    "$PY" -c 'import gzip, sys
+open(sys.argv[2], "wb").write(gzip.decompress(open(sys.argv[1], "rb").read()))' "$1" "$2" 2>"$T/.gz.err" ||
+        fail "$3: not a gzip body: $(head -c 200 "$T/.gz.err")"
+}
+
+# header NAME: the value of a response header of the last req.
+header() {
+    tr -d '\r' <"$HDR_F" | sed -n "s/^$1: *//Ip" | head -1
+}
+
+# Content negotiation (RFC 9110 12.5.3, 8.4): gzip for a client whose
+# Accept-Encoding takes it, the body unchanged after gunzip, its own
+# strong ETag, Vary on every form, and the plain body for everyone else.
+case_serve_gzip() {
+    serve_ws sg
+    start_server sg
+    local enc want etag
+    req GET /api/v1/roadmap "$TOK_vic"
+    expect_code 200 "plain roadmap"
+    cp "$BODY_F" "$T/plain.json"
+    [ -z "$(header content-encoding)" ] || fail "gzip without Accept-Encoding"
+    [ "$(header vary)" = "Accept-Encoding" ] || fail "no Vary on the plain form"
+    [ "$(header etag)" = "\"$(sha256sum "$T/plain.json" | cut -c1-32)\"" ] || fail "plain ETag"
+    for enc in "gzip" "GZIP" "deflate, gzip;q=0.5" "x-gzip" "*" "br, *;q=0.2" \
+        "gzip;q=0" "gzip;q=0.000, *" "identity" "deflate, br" "*;q=0" "gzip;q=2"; do
+        case $enc in
+        "gzip;q=0" | "gzip;q=0.000, *" | identity | "deflate, br" | "*;q=0" | "gzip;q=2") want=plain ;;
+        *) want=gzip ;;
+        esac
+        CURL_EXTRA=(-H "Accept-Encoding: $enc")
+        req GET /api/v1/roadmap "$TOK_vic"
+        CURL_EXTRA=()
+        expect_code 200 "Accept-Encoding: $enc"
+        grep -qi '^x-aipm-cache: hit' "$HDR_F" || fail "Accept-Encoding: $enc missed the cache"
+        [ "$(header vary)" = "Accept-Encoding" ] || fail "no Vary for $enc"
+        if [ $want = gzip ]; then
+            [ "$(header content-encoding)" = gzip ] || fail "Accept-Encoding: $enc: not gzipped"
+            gunzip_to "$BODY_F" "$T/unz.json" "Accept-Encoding: $enc"
+            cmp -s "$T/unz.json" "$T/plain.json" || fail "Accept-Encoding: $enc: gunzipped body differs"
+            [ "$(stat -c %s "$BODY_F")" -lt "$(($(stat -c %s "$T/plain.json") / 3))" ] ||
+                fail "gzipped roadmap $(stat -c %s "$BODY_F") bytes of $(stat -c %s "$T/plain.json")"
+            [ "$(header etag)" = "\"$(sha256sum "$T/plain.json" | cut -c1-32)+gzip\"" ] ||
+                fail "gzip ETag $(header etag)"
+        else
+            [ -z "$(header content-encoding)" ] || fail "Accept-Encoding: $enc: gzipped"
+            cmp -s "$BODY_F" "$T/plain.json" || fail "Accept-Encoding: $enc: body differs"
+        fi
+    done
+    # The first answer of a key is gzipped too (a miss), and each form's
+    # ETag revalidates only that form.
+    CURL_EXTRA=(-H "Accept-Encoding: gzip")
+    req GET /api/v1/quality "$TOK_vic"
+    expect_code 200 "quality"
+    grep -qi '^x-aipm-cache: miss' "$HDR_F" || fail "quality not a miss"
+    [ "$(header content-encoding)" = gzip ] || fail "a miss not gzipped"
+    gunzip_to "$BODY_F" "$T/q.json" "quality miss"
+    A -C "$W" --json quality
+    same_doc "$T/q.json" "$OUT" "gunzipped quality"
+    etag=$(header etag)
+    CURL_EXTRA=(-H "Accept-Encoding: gzip" -H "If-None-Match: $etag")
+    req GET /api/v1/quality "$TOK_vic"
+    expect_code 304 "If-None-Match of the gzip form"
+    [ "$(header etag)" = "$etag" ] || fail "304 ETag"
+    CURL_EXTRA=(-H "If-None-Match: $etag")
+    req GET /api/v1/quality "$TOK_vic"
+    expect_code 200 "the gzip ETag asked for the plain form"
+    [ -z "$(header content-encoding)" ] || fail "plain form gzipped"
+    cmp -s "$BODY_F" "$T/q.json" || fail "plain and gunzipped quality differ"
+    # Under 1 KB, an answer goes as it is (the experiments of aipm.yaml).
+    CURL_EXTRA=(-H "Accept-Encoding: gzip")
+    req GET /api/v1/experiments "$TOK_vic"
+    expect_code 200 "experiments"
+    [ "$(stat -c %s "$BODY_F")" -lt 1024 ] || fail "the experiments list is not short"
+    [ -z "$(header content-encoding)" ] || fail "a short answer gzipped"
+    # Short answers go as they are: an error document, a small list.
+    CURL_EXTRA=(-H "Accept-Encoding: gzip")
+    req GET /api/v1/nowhere "$TOK_vic"
+    CURL_EXTRA=()
+    expect_error 404 not_found "an unknown route asked with gzip"
+    [ -z "$(header content-encoding)" ] || fail "a JSON error gzipped"
+    # A write's answer (never cached) is gzipped for a client that asks.
+    CURL_EXTRA=(-H "Accept-Encoding: gzip")
+    req POST /api/v1/roadmap "$TOK_ana" '{"draws": 500}'
+    CURL_EXTRA=()
+    expect_code 201 "POST roadmap with gzip"
+    [ "$(header content-encoding)" = gzip ] || fail "a write's long answer not gzipped"
+    gunzip_to "$BODY_F" "$T/post.json" "POST roadmap"
+    pycheck "$T/post.json" 'want(isinstance(d.get("items"), list) and d["items"], "no items in the POST answer")'
+    [ -z "$(header etag)" ] || fail "an uncached write carries an ETag"
+    # The UI's files: Chart.js gzipped at start, the same bytes after gunzip.
+    req GET /chart.min.js ""
+    expect_code 200 "chart.min.js"
+    cp "$BODY_F" "$T/chart.js"
+    CURL_EXTRA=(-H "Accept-Encoding: gzip")
+    req GET /chart.min.js ""
+    expect_code 200 "chart.min.js gzipped"
+    [ "$(header content-encoding)" = gzip ] || fail "chart.min.js not gzipped"
+    gunzip_to "$BODY_F" "$T/chart.unz" "chart.min.js"
+    cmp -s "$T/chart.unz" "$T/chart.js" || fail "gunzipped chart.min.js differs"
+    etag=$(header etag)
+    case $etag in *+gzip\") ;; *) fail "chart.min.js gzip ETag $etag" ;; esac
+    CURL_EXTRA=(-H "Accept-Encoding: gzip" -H "If-None-Match: $etag")
+    req GET /chart.min.js ""
+    CURL_EXTRA=()
+    expect_code 304 "chart.min.js revalidated"
+    security_headers "chart.min.js 304"
+}
+
+# server_field EXPR: a figure of GET /api/v1/server (EXPR over its
+# document d, in Python), as the viewer.
+server_field() {
+    req GET /api/v1/server "$TOK_vic"
+    [ "$CODE" = 200 ] || fail "GET /api/v1/server: HTTP $CODE"
+    "$PY" -c 'import json, sys; d = json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' "$BODY_F" "$1"
+}
+
+# wait_running WHAT: until GET /api/v1/server shows one job running (10 s).
+wait_running() {
+    local i running
+    for i in $(seq 1 200); do
+        running=$(server_field 'd["analysis"]["running"]')
+        [ "$running" = 1 ] && return 0
+        sleep 0.05
+    done
+    fail "$1 never showed as running"
+}
+
+# An analysis runs on the analysis threads, not on the worker that read
+# its request (libmicrohttpd's suspend and resume). With one worker and
+# one analysis thread and a simulation of 4M draws running (seconds), the
+# worker still answers a cache hit, a page of the dashboard and
+# GET /api/v1/server; a second analysis waits in the queue, and both
+# finish with the answers the CLI gives. A SIGTERM while a job runs stops
+# the server cleanly (libmicrohttpd may not stop with a connection
+# suspended).
+case_serve_analysis_threads() {
+    serve_ws sat
+    start_server sat --workers 1
+    local i slow quality queued
+    req GET /api/v1/kpis "$TOK_vic"
+    expect_code 200 "warm the KPIs"
+    [ "$(server_field 'd["analysis"]["threads"], d["workers"]')" = "(1, 1)" ] ||
+        fail "threads: $(head -c 300 "$BODY_F")"
+    A -C "$W" --json prioritize --no-record
+    "$PY" - "$OUT" "$T/slow.json" <<'PYEOF' || fail "writing the scenario"
+import json, sys
+item = json.load(open(sys.argv[1]))["items"][0]["id"]
+sc = "objective: {kpi: value, horizon_days: 90}\nscenarios:\n  - name: none\n  - name: one\n    build: [%s]\n" % item
+json.dump({"scenario": sc, "draws": 4000000, "seed": 1, "name": "slow.yaml"}, open(sys.argv[2], "w"))
+PYEOF
+    curl -s -o "$T/slow.out" -w '%{http_code}' -H "Authorization: Bearer $TOK_ana" \
+        -H 'Content-Type: application/json' --data-binary "@$T/slow.json" \
+        "$BASE/api/v1/simulations" >"$T/slow.code" 2>/dev/null &
+    slow=$!
+    wait_running "the simulation"
+    # while it runs, the worker answers
+    req GET /api/v1/kpis "$TOK_vic"
+    expect_code 200 "a cache hit while a simulation runs"
+    grep -qi '^x-aipm-cache: hit' "$HDR_F" || fail "the KPIs were not a hit"
+    req GET /index.html ""
+    expect_code 200 "the overview page while a simulation runs"
+    kill -0 "$slow" 2>/dev/null || fail "the simulation ended before the worker's answers (too short to show anything)"
+    # a second analysis queues behind the first
+    curl -s -o "$T/quality.out" -w '%{http_code}' -H "Authorization: Bearer $TOK_vic" \
+        "$BASE/api/v1/quality" >"$T/quality.code" 2>/dev/null &
+    quality=$!
+    for i in $(seq 1 100); do
+        queued=$(server_field 'd["analysis"]["queued"]')
+        [ "$queued" = 1 ] && break
+        sleep 0.02
+    done
+    [ "$queued" = 1 ] || fail "the second analysis was not queued (queued $queued)"
+    kill -0 "$slow" 2>/dev/null || fail "the simulation ended before the queue was seen"
+    wait "$slow"
+    wait "$quality"
+    [ "$(cat "$T/slow.code")" = 201 ] || fail "the simulation: HTTP $(cat "$T/slow.code")"
+    [ "$(cat "$T/quality.code")" = 200 ] || fail "the queued quality: HTTP $(cat "$T/quality.code")"
+    pycheck "$T/slow.out" 'want(len(d.get("scenarios", [])) == 2 and d.get("draws") == 4000000, "the simulation document: %r" % list(d)[:8])'
+    A -C "$W" --json quality
+    same_doc "$T/quality.out" "$OUT" "the queued quality"
+    [ "$(server_field 'd["analysis"]["queued"], d["analysis"]["running"], d["analysis"]["done"] >= 2')" = "(0, 0, True)" ] ||
+        fail "after both: $(head -c 300 "$BODY_F")"
+    # SIGTERM while a job runs: the job ends, then the server
+    curl -s -o /dev/null -H "Authorization: Bearer $TOK_ana" -H 'Content-Type: application/json' \
+        --data-binary "@$T/slow.json" "$BASE/api/v1/simulations" 2>/dev/null &
+    slow=$!
+    wait_running "the second simulation"
+    kill -TERM "$SPID"
+    for i in $(seq 1 600); do
+        kill -0 "$SPID" 2>/dev/null || break
+        sleep 0.1
+    done
+    kill -0 "$SPID" 2>/dev/null && fail "the server did not stop in 60 s with a job running"
+    wait "$SPID"
+    i=$?
+    [ "$i" = 0 ] || fail "the server exited $i on SIGTERM: $(head -c 300 "$T/serve.sat.err")"
+    trap - EXIT
+    wait "$slow" 2>/dev/null
+    grep -qi 'panic\|suspended' "$T/serve.sat.err" && fail "stopping: $(head -c 300 "$T/serve.sat.err")"
+    true
 }
 
 # POSIX locks belong to the process: a server whose second worker opened
