@@ -176,9 +176,29 @@ typedef struct aipm_adoption_opts {
  * training cutoff} (each segment's "model" says whether the hazard model
  * gave its forecast), or {"name", "version", "used": false, "why"} when
  * the version does not apply (another segmentation, no fit of the
- * feature, no hazard model in the run), or null when fitted in the run. */
+ * feature, no hazard model in the run), or null when fitted in the run.
+ *
+ * What was observed: each segment's "history", [{"day": "YYYY-MM-DD",
+ * "adopters": n}] ascending, is its cumulative adopters on each day from
+ * the series start (the launch, or the first day with data) to "as_of",
+ * counted as its "adopters" is (its users first seen before the cutoff
+ * who first used the feature by that day), so the last row is
+ * "adopters". At most the last 365 days: "history_from" is the first
+ * day shown, and "history_note" (else null) says how many days before it
+ * were left out (the first row counts their adopters). A feature
+ * launching after as_of has no history ("history_from" null, each
+ * segment's []).
+ * In a backtest as_of is the day before the cutoff: the history ends
+ * there and the held-out days are the rows' "observed". */
 int aipm_adoption_run(json_t **out, aipm_adoption *a, const char *feature,
                       const aipm_adoption_opts *o, aipm_error *err);
+
+/* Make doc (aipm_adoption_run's) the form a decision records and a
+ * replay compares: without "fit_seconds" (a wall-clock time) and without
+ * the observed history ("history" per segment, "history_from",
+ * "history_note": observed data the record's batches already pin down,
+ * and up to 365 rows a segment). */
+void aipm_adoption_record_form(json_t *doc);
 
 /* ---- a forecast as typed arrays (the scenario simulator's input) ---- */
 

@@ -63,17 +63,22 @@ typedef struct aipm_simulate_opts {
     int record;             /* store the result as a decision record */
     const char *subject;    /* the record's subject (the file's name) */
     const char *checkpoint; /* the audit checkpoint to keep (NULL: none) */
+    /* The draws' histograms (1, the default): common edges at the top,
+     * counts per scenario. 0: none, as a record made before they
+     * existed replays (aipm_simulate_from_params sets it so). */
+    int histogram;
 } aipm_simulate_opts;
 
 void aipm_simulate_opts_init(aipm_simulate_opts *o);
 
 /* Simulate the scenarios of f against the workspace (st, cfg) and return
  * the result as a JSON document (*out, the caller decrefs): the objective
- * and the models used, per scenario its summaries, probability of loss,
- * risk-adjusted objective, capacity and KPI path, the matrix of P(A beats
- * B), the sensitivity of the recommended scenario, the recommendation
- * with its reasons, and warnings about inputs that do not enter the
- * objective (docs/scenarios.md documents every field). With o->record,
+ * and the models used, per scenario its summaries, histogram (over edges
+ * common to all scenarios), probability of loss, risk-adjusted objective,
+ * capacity and KPI path, the matrix of P(A beats B), the sensitivity of
+ * the recommended scenario, the recommendation with its reasons, and
+ * warnings about inputs that do not enter the objective
+ * (docs/scenarios.md documents every field). With o->record,
  * the record's id is in "decision_id". AIPM_EINVALID, naming the file and
  * line, for an item not in the backlog or already shipped, a KPI,
  * feature, experiment or variation aipm.yaml lacks, an assumption that
@@ -84,8 +89,9 @@ int aipm_simulate(json_t **out, aipm_store *st, const aipm_config *cfg,
                   aipm_error *err);
 
 /* The parameters a simulate record keeps, back into f and o for a
- * replay: the scenario file from its canonical JSON, the draws, the seed
- * and the value model's version. *f is the caller's
+ * replay: the scenario file from its canonical JSON, the draws, the seed,
+ * the value model's version, and whether the document had histograms
+ * (a record made before them did not). *f is the caller's
  * (aipm_scenario_file_free). */
 int aipm_simulate_from_params(aipm_scenario_file **f, aipm_simulate_opts *o,
                               const json_t *params, aipm_error *err);

@@ -43,7 +43,9 @@
  * common random numbers they measure the scenarios' difference, not their
  * noise). Order statistics come from selection through a sample (Floyd
  * and Rivest) or quickselect, never a full sort; the draws are never
- * changed, so the paired comparisons can follow the summaries.
+ * changed, so the paired comparisons can follow the summaries. A
+ * histogram over given equal-width bins (numpy.histogram's edges and
+ * half-open bins) shows the whole distribution in one pass.
  */
 #ifndef AIPM_SIMULATE_H
 #define AIPM_SIMULATE_H
@@ -143,6 +145,21 @@ int aipm_sim_summarize_many(aipm_sim_summary *out, const double *const *draws,
  * aipm_sim_summarize, or for a probability outside [0, 1]. */
 int aipm_sim_quantiles(double *out, const double *draws, size_t n,
                        const double *probs, size_t n_probs, aipm_error *err);
+
+/* Counts of n draws in n_bins equal-width bins over [lo, hi], numpy's
+ * histogram convention (numpy.histogram(draws, n_bins, (lo, hi))): the
+ * edges are lo + i (hi - lo) / n_bins for i < n_bins and hi itself,
+ * bin i is [edge i, edge i + 1), the last bin [edge n_bins - 1, hi]
+ * closed on the right; a draw falls in the bin its edges say, even where
+ * (draw - lo) / width rounds the other way. counts[] (n_bins entries) is
+ * overwritten; *below gets the draws < lo, *above those > hi (infinities
+ * included), so the three add up to n. n may be 0 (all zero).
+ * AIPM_EINVALID, counts untouched, for a NaN draw (it belongs to no bin;
+ * the message names the first), n_bins 0, lo or hi not finite, lo >= hi,
+ * hi - lo past the range of a double, or a NULL array. */
+int aipm_sim_histogram(size_t *counts, size_t n_bins, size_t *below,
+                       size_t *above, const double *draws, size_t n, double lo,
+                       double hi, aipm_error *err);
 
 /* CVaR at alpha alone: the mean of the ceil(alpha n) lowest draws.
  * Errors as aipm_sim_summarize. */

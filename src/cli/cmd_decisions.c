@@ -415,8 +415,8 @@ static int run_again(void *ctx, const aipm_decision_row *r, json_t **doc,
             rc = aipm_adoption_run(
                 doc, a, json_string_value(json_object_get(p, "feature")), &o,
                 err);
-        if (rc == AIPM_OK) /* not recorded: a wall-clock time */
-            json_object_del(*doc, "fit_seconds");
+        if (rc == AIPM_OK) /* not recorded: a wall-clock time, the history */
+            aipm_adoption_record_form(*doc);
         /* a record from before forecasts named their model version had
          * no "registry" in its output (fitted in the run: null now) */
         if (rc == AIPM_OK && !json_object_get(p, "model_version") &&

@@ -546,10 +546,11 @@ static int adoption(int argc, char **argv, int backtest)
             spec.subject = features[i];
             spec.decision = decision;
             /* The record keeps what the data and parameters decide: the
-             * fit's wall-clock time is left out, so a replay can match. */
+             * fit's wall-clock time is left out, so a replay can match,
+             * and so is the observed history the batches pin down. */
             recorded = json_deep_copy(doc);
             if (recorded)
-                json_object_del(recorded, "fit_seconds");
+                aipm_adoption_record_form(recorded);
             spec.doc = recorded ? recorded : doc;
             spec.params = params;
             spec.datasets = datasets;

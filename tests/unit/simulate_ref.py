@@ -231,3 +231,23 @@ for a_, arr in ((0.25, x), (0.1, np.arange(30.0)), (0.3, x),
     k = math.ceil(round(a_ * len(arr), 9))
     print("cvar alpha %g n %d: k %d mean %r" %
           (a_, len(arr), k, float(np.mean(np.sort(arr)[:k]))))
+
+# Histograms: numpy.histogram(x, bins, (lo, hi)) over the finite draws
+# (numpy drops what is outside the range; the C counts it in below and
+# above, as x < lo and x > hi do here). Set 1 puts draws on the edges
+# numpy.linspace rounds up (3 * 0.1 is 0.30000000000000004), where
+# (x - lo) / width gives the bin above the edges' own answer; set 2 is
+# rounded normals with numpy's 8 edges of [-2.2, 3.7] among them.
+h1 = np.array([0.0, 0.1, 0.3, 0.6, 0.7, 0.9999999999999999, 1.0, -0.0,
+               -1e-300, 1.0000000000000002, 0.55, 0.05, np.inf, -np.inf,
+               0.2, 0.30000000000000004])
+c, e = np.histogram(h1[np.isfinite(h1)], 10, (0.0, 1.0))
+print("histogram set 1: counts", [int(v) for v in c], "below",
+      int((h1 < 0).sum()), "above", int((h1 > 1).sum()), "edges",
+      [repr(float(v)) for v in e])
+h2 = np.concatenate([np.round(np.random.default_rng(17).normal(0.6, 1.6, 40),
+                              3), np.linspace(-2.2, 3.7, 8)])
+c, e = np.histogram(h2, 7, (-2.2, 3.7))
+print("histogram set 2:", [repr(float(v)) for v in h2])
+print("  counts", [int(v) for v in c], "below", int((h2 < -2.2).sum()),
+      "above", int((h2 > 3.7).sum()), "edges", [repr(float(v)) for v in e])

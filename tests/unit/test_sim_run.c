@@ -227,10 +227,69 @@ static void test_simulate_value(void **state)
     assert_int_equal(
         json_array_size(json_object_get(scen(d1, "fixed"), "assumptions")), 2);
     assert_non_null(json_object_get(d1, "sensitivity"));
+    /* "none" is 0 in every draw: one bin of its histogram holds all
+     * 3000 (the edges are the others' 0.5% and 99.5% quantiles, the
+     * lowest of which is 0, none's own) */
+    {
+        const json_t *h = json_object_get(scen(d1, "none"), "histogram"), *c;
+        size_t k, full = 0;
+
+        assert_int_equal(json_array_size(json_object_get(
+                             json_object_get(d1, "histogram"), "edges")),
+                         41);
+        json_array_foreach(json_object_get(h, "counts"), k, c)
+        {
+            assert_true(json_integer_value(c) == 0 ||
+                        json_integer_value(c) == 3000);
+            full += json_integer_value(c) == 3000;
+        }
+        assert_int_equal(full, 1);
+        assert_int_equal(json_integer_value(json_object_get(h, "below")) +
+                             json_integer_value(json_object_get(h, "above")),
+                         0);
+    }
     free(s1);
     free(s3);
     json_decref(d1);
     json_decref(d3);
+    /* a record's parameters: one made before the histograms (no
+     * histogram_bins) replays without them, so its digest still
+     * matches; one made since, with them */
+    {
+        aipm_scenario_file *rf = NULL;
+        aipm_simulate_opts o;
+        json_t *params, *doc = NULL;
+        char *canon = NULL;
+        size_t k;
+        const json_t *sc;
+
+        assert_int_equal(aipm_scenario_file_json(&canon, NULL, f, &err),
+                         AIPM_OK);
+        params = json_pack("{s:o, s:i, s:i}", "scenario",
+                           json_loads(canon, 0, NULL), "draws", 500, "seed", 3);
+        assert_non_null(params);
+        aipm_simulate_opts_init(&o);
+        assert_int_equal(o.histogram, 1);
+        assert_int_equal(aipm_simulate_from_params(&rf, &o, params, &err),
+                         AIPM_OK);
+        assert_int_equal(o.histogram, 0);
+        o.now_ms = now_ms();
+        assert_int_equal(aipm_simulate(&doc, w->st, w->cfg, rf, &o, &err),
+                         AIPM_OK);
+        assert_null(json_object_get(doc, "histogram"));
+        json_array_foreach(json_object_get(doc, "scenarios"), k, sc)
+            assert_null(json_object_get(sc, "histogram"));
+        json_decref(doc);
+        aipm_scenario_file_free(rf);
+        rf = NULL;
+        json_object_set_new(params, "histogram_bins", json_integer(40));
+        assert_int_equal(aipm_simulate_from_params(&rf, &o, params, &err),
+                         AIPM_OK);
+        assert_int_equal(o.histogram, 1);
+        aipm_scenario_file_free(rf);
+        json_decref(params);
+        free(canon);
+    }
     aipm_scenario_file_free(f);
     /* an unknown item names its line */
     f = load("objective: {kpi: value, horizon_days: 30}\nscenarios:\n"
@@ -306,6 +365,27 @@ static void test_simulate_kpi(void **state)
             in) if (strcmp(json_string_value(json_object_get(in, "kind")),
                            "kpi_level") == 0)
             assert_true(num(in, "low") < num(in, "high"));
+        /* one scenario: its own 0.5% and 99.5% quantiles are the edges,
+         * so of 20000 distinct draws exactly 100 lie below (type 7 at
+         * 0.005: h = 19999 x 0.005 = 99.995, between the 100th and 101st
+         * smallest) and 100 above - in the KPI's units when lower is
+         * better too (edges from the negated draws' quantiles, negated
+         * back) */
+        for (i = 0; i < 2; i++) {
+            const json_t *sa = scen(i ? down : up, "a"),
+                         *h = json_object_get(sa, "histogram"),
+                         *e = json_object_get(
+                             json_object_get(i ? down : up, "histogram"),
+                             "edges");
+
+            assert_int_equal(json_integer_value(json_object_get(h, "below")),
+                             100);
+            assert_int_equal(json_integer_value(json_object_get(h, "above")),
+                             100);
+            assert_true(
+                json_number_value(json_array_get(e, 0)) < num(sa, "p10") &&
+                num(sa, "p90") < json_number_value(json_array_get(e, 40)));
+        }
         json_decref(up);
         json_decref(down);
     }

@@ -6,11 +6,12 @@
  * computed: Philox4x32-10 again in Python, checked against Random123's
  * known answers, for the stream layout; scipy's distributions for the
  * moments, quantiles and CVaR and their standard errors; numpy.quantile
- * for type 7 quantiles; GSL's gamma CDF for a Kolmogorov-Smirnov test.
- * Monte Carlo checks use n = 1e6 draws of a fixed seed and allow 5
- * standard errors (p < 6e-7 each; the KS distances, the 0.001 level): a
- * real bug fails them, chance does not. test_timing prints the ns per
- * number of the build it runs in (thread CPU time; not asserted).
+ * for type 7 quantiles; numpy.histogram for histograms; GSL's gamma CDF
+ * for a Kolmogorov-Smirnov test. Monte Carlo checks use n = 1e6 draws of
+ * a fixed seed and allow 5 standard errors (p < 6e-7 each; the KS
+ * distances, the 0.001 level): a real bug fails them, chance does not.
+ * test_timing prints the ns per number of the build it runs in (thread
+ * CPU time; not asserted).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -18,6 +19,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <float.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -373,6 +375,138 @@ static void test_quantiles_numpy(void **state)
     close_to(q[0], 4.25, 0, "quantile of one draw");
     assert_int_equal(aipm_sim_quantiles(q, two, 2, &p, 1, NULL), 0);
     close_to(q[0], -1.1, 1e-15, "quantile of two draws");
+}
+
+/* simulate_ref.py "histogram set 1" and "set 2": numpy.histogram(x,
+ * bins, (lo, hi)) over the finite draws, below and above counted as x <
+ * lo and x > hi. */
+static void test_histogram_numpy(void **state)
+{
+    /* set 1: 0.3, 0.6 and 0.7 sit just below numpy's edges (3 * 0.1 is
+     * 0.30000000000000004), where (x - lo) / width says the bin above;
+     * 0.30000000000000004 is on an edge (the bin above it), 1.0 on the
+     * last (closed), -0.0 on the first */
+    static const double x1[16] = {0.0,      0.1,
+                                  0.3,      0.6,
+                                  0.7,      0.9999999999999999,
+                                  1.0,      -0.0,
+                                  -1e-300,  1.0000000000000002,
+                                  0.55,     0.05,
+                                  INFINITY, -INFINITY,
+                                  0.2,      0.30000000000000004};
+    static const size_t want1[10] = {3, 1, 2, 1, 0, 2, 1, 0, 0, 2};
+    /* set 2: 40 rounded normals (numpy default_rng(17), mean 0.6, sd
+     * 1.6), then numpy's 8 edges of [-2.2, 3.7] themselves */
+    static const double normals[40] = {
+        2.362, 1.141, -0.264, -1.416, -2.431, 0.63,  -0.697, -0.795,
+        0.245, 0.517, -3.043, 2.08,   -2.643, 3.575, 1.545,  -0.155,
+        2.749, 0.633, 1.705,  0.772,  2.354,  2.298, -0.852, -0.38,
+        1.149, 0.264, -3.056, 3.842,  -2.88,  -2.73, -1.442, 1.504,
+        3.474, 0.223, -0.026, 0.878,  0.013,  0.732, -1.224, 1.301};
+    static const double edges[8] = {-2.2,
+                                    -1.3571428571428572,
+                                    -0.5142857142857145,
+                                    0.3285714285714283,
+                                    1.1714285714285713,
+                                    2.0142857142857142,
+                                    2.8571428571428568,
+                                    3.7};
+    static const size_t want2[7] = {3, 5, 9, 9, 5, 6, 4};
+    double x2[48];
+    size_t counts[10], below = 99, above = 99, i;
+
+    (void)state;
+    memcpy(x2, normals, sizeof(normals));
+    memcpy(x2 + 40, edges, sizeof(edges));
+    assert_int_equal(
+        aipm_sim_histogram(counts, 10, &below, &above, x1, 16, 0, 1, NULL), 0);
+    for (i = 0; i < 10; i++)
+        assert_int_equal(counts[i], want1[i]);
+    assert_int_equal(below, 2); /* -1e-300, -inf */
+    assert_int_equal(above, 2); /* 1.0000000000000002, inf */
+    assert_int_equal(
+        aipm_sim_histogram(counts, 7, &below, &above, x2, 48, -2.2, 3.7, NULL),
+        0);
+    for (i = 0; i < 7; i++)
+        assert_int_equal(counts[i], want2[i]);
+    assert_int_equal(below, 6);
+    assert_int_equal(above, 1);
+    /* the last bin is closed, the others are not: hi itself is in the
+     * last bin, and one bin over [lo, hi] holds both ends */
+    {
+        static const double ends[3] = {-1.0, 0.0, 1.0};
+
+        assert_int_equal(
+            aipm_sim_histogram(counts, 2, &below, &above, ends, 3, -1, 1, NULL),
+            0);
+        assert_int_equal(counts[0], 1); /* [-1, 0) */
+        assert_int_equal(counts[1], 2); /* [0, 1] */
+        assert_int_equal(
+            aipm_sim_histogram(counts, 1, &below, &above, ends, 3, -1, 1, NULL),
+            0);
+        assert_int_equal(counts[0], 3);
+        assert_int_equal(below + above, 0);
+    }
+    /* no draws: all zero */
+    assert_int_equal(
+        aipm_sim_histogram(counts, 10, &below, &above, NULL, 0, 0, 1, NULL), 0);
+    for (i = 0; i < 10; i++)
+        assert_int_equal(counts[i], 0);
+    assert_int_equal(below + above, 0);
+}
+
+static void test_histogram_errors(void **state)
+{
+    double x[4] = {0.5, 0.25, NAN, 0.75};
+    size_t counts[4] = {7, 7, 7, 7}, below = 7, above = 7, i;
+    aipm_error err = {0};
+
+    (void)state;
+    /* NaN has no bin: an error naming it, and nothing counted */
+    assert_int_equal(
+        aipm_sim_histogram(counts, 4, &below, &above, x, 4, 0, 1, &err),
+        AIPM_EINVALID);
+    assert_string_equal(err.msg, "draw 2 is nan: it has no bin");
+    for (i = 0; i < 4; i++)
+        assert_int_equal(counts[i], 7);
+    assert_int_equal(below + above, 14);
+    x[2] = 0.125;
+    aipm_error_clear(&err);
+    assert_int_equal(
+        aipm_sim_histogram(counts, 0, &below, &above, x, 4, 0, 1, &err),
+        AIPM_EINVALID);
+    assert_string_equal(err.msg, "a histogram needs at least one bin");
+    aipm_error_clear(&err);
+    assert_int_equal(
+        aipm_sim_histogram(counts, 4, &below, &above, x, 4, 1, 1, &err),
+        AIPM_EINVALID);
+    assert_string_equal(err.msg,
+                        "histogram range [1, 1] is not finite with lo < hi");
+    assert_int_equal(
+        aipm_sim_histogram(counts, 4, &below, &above, x, 4, 2, 1, NULL),
+        AIPM_EINVALID);
+    assert_int_equal(
+        aipm_sim_histogram(counts, 4, &below, &above, x, 4, NAN, 1, NULL),
+        AIPM_EINVALID);
+    assert_int_equal(
+        aipm_sim_histogram(counts, 4, &below, &above, x, 4, 0, INFINITY, NULL),
+        AIPM_EINVALID);
+    assert_int_equal(aipm_sim_histogram(counts, 4, &below, &above, x, 4,
+                                        -DBL_MAX, DBL_MAX, NULL),
+                     AIPM_EINVALID);
+    assert_int_equal(
+        aipm_sim_histogram(counts, 4, &below, &above, NULL, 4, 0, 1, NULL),
+        AIPM_EINVALID);
+    assert_int_equal(
+        aipm_sim_histogram(NULL, 4, &below, &above, x, 4, 0, 1, NULL),
+        AIPM_EINVALID);
+    /* the failures counted nothing; the fixed draws count */
+    for (i = 0; i < 4; i++)
+        assert_int_equal(counts[i], 7);
+    assert_int_equal(
+        aipm_sim_histogram(counts, 4, &below, &above, x, 4, 0, 1, NULL), 0);
+    for (i = 0; i < 4; i++) /* 0.125 0.25 0.5 0.75: one a bin, by hand */
+        assert_int_equal(counts[i], 1);
 }
 
 /* Type 7 by the book on a sorted copy: the selection's reference. */
@@ -768,6 +902,8 @@ int main(void)
         cmocka_unit_test(test_normal_tail),
         cmocka_unit_test(test_gamma_moments),
         cmocka_unit_test(test_quantiles_numpy),
+        cmocka_unit_test(test_histogram_numpy),
+        cmocka_unit_test(test_histogram_errors),
         cmocka_unit_test(test_selection_vs_sort),
         cmocka_unit_test(test_cvar_small),
         cmocka_unit_test(test_summary_known),

@@ -41,6 +41,12 @@
  * (a backtest never takes it: it measures fitting before its cutoff). The
  * version's artifact is read by adopt_model.c's parser, the one the
  * registry's reading uses.
+ * The document also shows what was observed: per segment the cumulative
+ * adopters each day from the series start to as_of (C - 1), the last
+ * HISTORY_DAYS of them, counted as the segment's "adopters" is (history()),
+ * so a reader sees the forecast continue the curve it extends. In a
+ * backtest as_of is the day before the cutoff; the held-out days are the
+ * rows' "observed".
  */
 #include "forecast/forecast_int.h"
 
@@ -59,6 +65,7 @@
 #define TREND_DAYS 14
 #define SIGNUP_DAYS 14
 #define MAX_CELLS 20000000 /* draws x segments x days */
+#define HISTORY_DAYS 365   /* observed days a document shows at most */
 
 /* (The fit's state, forecast_int.h: shared with adopt_model.c.) */
 typedef struct aipm_forecast__seg seg;
@@ -354,6 +361,39 @@ static int cumulate(run *r)
             r->cum[k * w + d] = c += r->cum[k * w + d];
     }
     return AIPM_OK;
+}
+
+/* The observed cumulative adopters of every segment on each day of
+ * [from, C): out[k * (C - from) + (t - from)] counts segment k's users
+ * first seen before C who adopted on day t or earlier - the users
+ * observe() counts into base at cutoff C, so day C - 1 is base exactly.
+ * (cumulate() counts every adopter up to the data's end, for the
+ * backtests; the two agree on the days before C, as an adoption is an
+ * event of the user's own and comes no earlier than their first.) A
+ * table for all segments in one pass over the users; NULL when out of
+ * memory, the caller's to free. */
+static double *history(const run *r, int32_t from, int32_t C)
+{
+    const aipm_adoption *a = r->a;
+    int64_t n_days = C - from, d;
+    double *out =
+        calloc((size_t)a->n_segs * (size_t)n_days + 1, sizeof(double));
+    int u, k;
+
+    if (out == NULL)
+        return NULL;
+    for (u = 0; u < a->n; u++) {
+        int32_t t = r->adopt[u];
+
+        if (a->first[u] >= C || t == NO_DAY || t >= C)
+            continue;
+        /* earlier adopters count from the first day shown */
+        out[a->seg[u] * n_days + (t > from ? t - from : 0)]++;
+    }
+    for (k = 0; k < a->n_segs; k++)
+        for (d = 1; d < n_days; d++)
+            out[k * n_days + d] += out[k * n_days + d - 1];
+    return out;
 }
 
 typedef struct errs {
@@ -760,6 +800,9 @@ int aipm_adoption_run(json_t **out, aipm_adoption *a, const char *feature,
     int *ok2 = NULL;
     size_t cell;
     double *mu = NULL, *var = NULL, *cm = NULL, *cv = NULL;
+    /* the observed history: days [hist_from, C), none if NO_DAY */
+    double *hist = NULL;
+    int32_t hist_from = NO_DAY, hist_start = NO_DAY;
     json_t *doc = NULL, *segs;
     /* the registered version whose hazard fits the forecast takes */
     struct aipm_forecast__art ver;
@@ -989,6 +1032,18 @@ int aipm_adoption_run(json_t **out, aipm_adoption *a, const char *feature,
             }
         }
     }
+    /* The observed history, from the series start (the launch, or the
+     * first day with data) to as_of, its last HISTORY_DAYS days at most;
+     * none when the launch is not before C (a prior). */
+    if (launch_shown != NO_DAY && launch_shown < C) {
+        hist_start = launch_shown > a->day0 ? launch_shown : a->day0;
+        hist_from =
+            C - hist_start > HISTORY_DAYS ? C - HISTORY_DAYS : hist_start;
+        if ((hist = history(&r, hist_from, C)) == NULL) {
+            rc = aipm_error_set(err, AIPM_ENOMEM, "out of memory");
+            goto done;
+        }
+    }
     /* The document. */
     segs = json_array();
     doc = json_object();
@@ -1050,6 +1105,31 @@ int aipm_adoption_run(json_t **out, aipm_adoption *a, const char *feature,
                                 a->seg_names[k]);
             goto done;
         }
+        {
+            json_t *hs = json_array();
+            int32_t t;
+
+            for (t = hist_from; hs && hist && t < C; t++) {
+                char day[16];
+
+                aipm_forecast__day_label(day, t);
+                if (json_array_append_new(
+                        hs, json_pack("{s:s, s:f}", "day", day, "adopters",
+                                      hist[(size_t)k * (C - hist_from) +
+                                           (t - hist_from)])) != 0) {
+                    json_decref(hs);
+                    hs = NULL;
+                }
+            }
+            if (hs == NULL || json_object_set_new(row, "history", hs) != 0) {
+                json_decref(row);
+                json_decref(segs);
+                json_decref(doc);
+                doc = NULL;
+                rc = aipm_error_set(err, AIPM_ENOMEM, "out of memory");
+                goto done;
+            }
+        }
         json_object_set_new(row, "bass_rejected",
                             s->bass_why[0] && model != 3
                                 ? json_string(s->bass_why)
@@ -1089,6 +1169,24 @@ int aipm_adoption_run(json_t **out, aipm_adoption *a, const char *feature,
                             a->by ? json_string(a->by) : json_null());
         json_object_set_new(doc, "as_of", json_string(as_of));
         json_object_set_new(doc, "launch", json_string(launch));
+        if (hist_from != NO_DAY) {
+            char from[16], series[16], note[240];
+
+            aipm_forecast__day_label(from, hist_from);
+            aipm_forecast__day_label(series, hist_start);
+            json_object_set_new(doc, "history_from", json_string(from));
+            snprintf(note, sizeof(note),
+                     "the history is the last %d days to as_of: the %ld "
+                     "days from the series start %s are left out, their "
+                     "adopters counted in its first row",
+                     HISTORY_DAYS, (long)(hist_from - hist_start), series);
+            json_object_set_new(doc, "history_note",
+                                hist_from > hist_start ? json_string(note)
+                                                       : json_null());
+        } else {
+            json_object_set_new(doc, "history_from", json_null());
+            json_object_set_new(doc, "history_note", json_null());
+        }
         json_object_set_new(doc, "horizon", json_integer(H));
         json_object_set_new(doc, "draws", json_integer(D));
         json_object_set_new(doc, "variance_scale", json_real(scale));
@@ -1148,10 +1246,23 @@ done:
     free(var);
     free(cm);
     free(cv);
+    free(hist);
     backtest_free(&bt);
     backtest_free(&cal);
     prior_free(&pr);
     aipm_forecast__run_release(&r);
     free(ok);
     return rc;
+}
+
+void aipm_adoption_record_form(json_t *doc)
+{
+    json_t *row;
+    size_t i;
+
+    json_object_del(doc, "fit_seconds");
+    json_object_del(doc, "history_from");
+    json_object_del(doc, "history_note");
+    json_array_foreach(json_object_get(doc, "segments"), i, row)
+        json_object_del(row, "history");
 }

@@ -8,6 +8,14 @@
  * its analysis (aipm_experiment_lift). The objectives' models and draws
  * are objectives.c's; this file runs them (sim_core), measures the
  * sensitivity, and writes the result, the recommendation and the record.
+ *
+ * The histograms of the draws share one set of edges, so the scenarios'
+ * distributions compare on one axis: from the lowest 0.5% quantile of
+ * any scenario to the highest 99.5% one (so a few far draws, counted
+ * below and above, do not squeeze every bin), in the objective's own
+ * units - a lower-is-better objective is simulated negated (unflip), and
+ * its draws are negated back before they are counted, so its bins are
+ * half-open the same way as any other's.
  */
 #include "aipm/sim_run.h"
 #include "aipm/decision.h"
@@ -21,6 +29,7 @@
 #include "simulate/run_int.h"
 #include "simulate/sim_int.h"
 
+#include <float.h>
 #include <gsl/gsl_cdf.h>
 #include <math.h>
 #include <stdarg.h>
@@ -30,6 +39,10 @@
 #include <string.h>
 
 #define SENS_BINS 20
+#define HIST_BINS 40    /* bins of the draws' histograms */
+#define HIST_LOW 0.005  /* their edges: the lowest quantile shown ... */
+#define HIST_HIGH 0.995 /* ... and the highest */
+#define HIST_CHUNK 1024 /* draws negated at a time (lower is better) */
 
 void aipm_simulate_opts_init(aipm_simulate_opts *o)
 {
@@ -37,6 +50,7 @@ void aipm_simulate_opts_init(aipm_simulate_opts *o)
     o->draws = AIPM_SIMULATE_DEFAULT_DRAWS;
     o->seed = 1;
     o->threads = 1;
+    o->histogram = 1;
 }
 
 /* ---- streams ---- */
@@ -518,15 +532,113 @@ static int feasible(const sim *S, size_t s)
            S->planned[s] <= S->f->weeks_per_period * S->f->periods + 1e-9;
 }
 
-static json_t *scenario_json(sim *S, size_t s, aipm_error *err)
+/* The histograms' common range [*lo, *hi] in the objective's units (see
+ * the top). A range too narrow for HIST_BINS distinct edges (every draw
+ * one value, as for a scenario that builds nothing) is widened around
+ * its middle: by 0.5 either side, or 0.05% of the value past 1000, so the
+ * value sits in the middle bins and the edges stay exact doubles. */
+static int hist_range(const sim *S, double *lo, double *hi, aipm_error *err)
+{
+    static const double probs[2] = {HIST_LOW, HIST_HIGH};
+    double q[2], scale, mid, half;
+    size_t s;
+    int rc;
+
+    *lo = INFINITY;
+    *hi = -INFINITY;
+    for (s = 0; s < S->n_scen; s++) {
+        rc = aipm_sim_quantiles(q, S->res->draws[s], S->n_draws, probs, 2, err);
+        if (rc != AIPM_OK)
+            return rc;
+        /* negated, the 0.5% quantile of the draws is the objective's
+         * 99.5% one */
+        *lo = fmin(*lo, S->down ? -q[1] : q[0]);
+        *hi = fmax(*hi, S->down ? -q[0] : q[1]);
+    }
+    scale = fmax(fabs(*lo), fabs(*hi));
+    if (*hi - *lo > 64 * HIST_BINS * DBL_EPSILON * scale &&
+        *hi - *lo > DBL_MIN * HIST_BINS)
+        return AIPM_OK;
+    mid = *lo + (*hi - *lo) / 2;
+    half = fmax(0.5, fabs(mid) * 5e-4);
+    *lo = fmax(mid - half, -DBL_MAX);
+    *hi = fmin(mid + half, DBL_MAX);
+    return AIPM_OK;
+}
+
+/* The edges aipm_sim_histogram counts with over [lo, hi] (simulate.h):
+ * lo + b (hi - lo) / HIST_BINS, the last exactly hi. */
+static json_t *hist_edges_json(double lo, double hi)
+{
+    json_t *edges = json_array();
+    size_t b;
+
+    for (b = 0; b <= HIST_BINS && edges; b++)
+        json_array_append_new(
+            edges, json_real(b == HIST_BINS
+                                 ? hi
+                                 : lo + (double)b * ((hi - lo) / HIST_BINS)));
+    return edges;
+}
+
+/* Scenario s's draws over the common bins: all its draws, so counts,
+ * below and above add up to the draws. */
+static json_t *hist_json(const sim *S, size_t s, double lo, double hi,
+                         aipm_error *err)
+{
+    const double *d = S->res->draws[s];
+    size_t counts[HIST_BINS], below = 0, above = 0, b, k;
+    json_t *arr;
+
+    if (!S->down) {
+        if (aipm_sim_histogram(counts, HIST_BINS, &below, &above, d, S->n_draws,
+                               lo, hi, err) != AIPM_OK)
+            return NULL;
+    } else {
+        /* back in the objective's units, a chunk at a time: no copy of
+         * all the draws */
+        double chunk[HIST_CHUNK];
+        size_t part[HIST_BINS], pb, pa, j, m;
+
+        memset(counts, 0, sizeof(counts));
+        for (k = 0; k < S->n_draws; k += m) {
+            m = S->n_draws - k < HIST_CHUNK ? S->n_draws - k : HIST_CHUNK;
+            for (j = 0; j < m; j++)
+                chunk[j] = -d[k + j];
+            if (aipm_sim_histogram(part, HIST_BINS, &pb, &pa, chunk, m, lo, hi,
+                                   err) != AIPM_OK)
+                return NULL;
+            for (b = 0; b < HIST_BINS; b++)
+                counts[b] += part[b];
+            below += pb;
+            above += pa;
+        }
+    }
+    arr = json_array();
+    for (b = 0; b < HIST_BINS && arr; b++)
+        json_array_append_new(arr, json_integer((json_int_t)counts[b]));
+    return json_pack("{s:o, s:I, s:I}", "counts", arr, "below",
+                     (json_int_t)below, "above", (json_int_t)above);
+}
+
+/* hist_lo < hist_hi: the histograms' range; NaN: no histogram. */
+static json_t *scenario_json(sim *S, size_t s, double hist_lo, double hist_hi,
+                             aipm_error *err)
 {
     const aipm_sim_summary *m = &S->res->summary[s];
     const aipm_scenario *sc = &S->f->scenarios[s];
-    json_t *o, *path = path_json(S, s, err);
+    json_t *o, *path = path_json(S, s, err), *hist = NULL;
     double p10 = S->down ? -m->p90 : m->p10, p90 = S->down ? -m->p10 : m->p90;
 
     if (path == NULL)
         return NULL;
+    if (hist_lo < hist_hi) {
+        hist = hist_json(S, s, hist_lo, hist_hi, err);
+        if (hist == NULL) {
+            json_decref(path);
+            return NULL;
+        }
+    }
     o = json_pack("{s:s, s:s?, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:b, s:O, "
                   "s:o}",
                   "name", sc->name, "description", sc->description, "mean",
@@ -535,6 +647,10 @@ static json_t *scenario_json(sim *S, size_t s, aipm_error *err)
                   unflip(S, risk_adjusted(S, m)), "p_loss", S->res->p_loss[s],
                   "feasible", feasible(S, s), "assumptions", S->assumptions[s],
                   "path", path);
+    if (o && hist)
+        json_object_set_new(o, "histogram", hist);
+    else
+        json_decref(hist);
     if (o && S->kind == OBJ_VALUE) {
         json_t *items = json_array(), *late = json_array();
         size_t i;
@@ -785,6 +901,9 @@ static int record(sim *S, aipm_store *st, json_t *doc, const char *canon,
                   "seed", (json_int_t)S->o->seed, "value_model_version",
                   S->vin && S->vin->version > 0 ? json_integer(S->vin->version)
                                                 : json_null());
+    /* the replay makes the histograms only when the record has them */
+    if (params != NULL && S->o->histogram)
+        json_object_set_new(params, "histogram_bins", json_integer(HIST_BINS));
     if (params != NULL && S->kind == OBJ_ADOPT)
         json_object_set_new(params, "adoption_model_version",
                             S->ap.model_version > 0
@@ -918,8 +1037,10 @@ int aipm_simulate(json_t **out, aipm_store *st, const aipm_config *cfg,
                   aipm_error *err)
 {
     sim S;
-    json_t *doc = NULL, *scen = NULL, *beats = NULL, *sens = NULL, *rec = NULL;
+    json_t *doc = NULL, *scen = NULL, *beats = NULL, *sens = NULL, *rec = NULL,
+           *hist = NULL;
     char sha[65], as_of[32], *canon = NULL;
+    double hist_lo = NAN, hist_hi = NAN;
     aipm_scenario_file fc;
     size_t s, t, best = 0;
     int rc;
@@ -946,10 +1067,28 @@ int aipm_simulate(json_t **out, aipm_store *st, const aipm_config *cfg,
         goto done;
     }
     rec = recommend(&S, &best, sens);
+    if (o->histogram) {
+        if ((rc = hist_range(&S, &hist_lo, &hist_hi, err)) != AIPM_OK)
+            goto done;
+        hist = json_pack(
+            "{s:o, s:i, s:s}", "edges", hist_edges_json(hist_lo, hist_hi),
+            "bins", HIST_BINS, "note",
+            "each scenario's histogram counts all its draws in these bins, "
+            "shared by every scenario: edges ascending in the objective's "
+            "units, from the lowest 0.5% quantile of any scenario to the "
+            "highest 99.5% one; bin i is [edges[i], edges[i+1]), the last "
+            "also holds edges[bins] (numpy.histogram's bins); draws outside "
+            "the edges are counted in the scenario's below and above");
+        if (hist == NULL) {
+            rc = aipm_error_set(err, AIPM_ENOMEM, "out of memory");
+            goto done;
+        }
+    }
     scen = json_array();
     beats = json_object();
     for (s = 0; s < S.n_scen && scen && beats; s++) {
-        json_t *sj = scenario_json(&S, s, err), *row = json_object();
+        json_t *sj = scenario_json(&S, s, hist_lo, hist_hi, err),
+               *row = json_object();
 
         if (sj == NULL || row == NULL) {
             json_decref(sj);
@@ -969,7 +1108,7 @@ int aipm_simulate(json_t **out, aipm_store *st, const aipm_config *cfg,
     aipm_time_format(as_of, o->now_ms);
     doc = json_pack(
         "{s:s, s:{s:s, s:s, s:i, s:s}, s:s, s:I, s:I, s:f, s:f, s:s, s:o, "
-        "s:o, s:o, s:o, s:o, s:O}",
+        "s:o*, s:o, s:o, s:o, s:o, s:O}",
         "as_of", as_of, "objective", "kpi", f->objective.kpi, "kind",
         S.kind == OBJ_VALUE   ? "value"
         : S.kind == OBJ_ADOPT ? "adopters"
@@ -978,9 +1117,9 @@ int aipm_simulate(json_t **out, aipm_store *st, const aipm_config *cfg,
         "scenario_sha256", sha, "draws", (json_int_t)S.n_draws, "seed",
         (json_int_t)o->seed, "risk_aversion", f->risk_aversion, "tail", f->tail,
         "baseline", f->scenarios[f->baseline].name, "models", models_json(&S),
-        "scenarios", scen, "beats", beats, "sensitivity", sens,
-        "recommendation", rec, "warnings", S.warnings);
-    scen = beats = sens = rec = NULL;
+        "histogram", hist, "scenarios", scen, "beats", beats, "sensitivity",
+        sens, "recommendation", rec, "warnings", S.warnings);
+    scen = beats = sens = rec = hist = NULL;
     if (doc == NULL) {
         rc = aipm_error_set(err, AIPM_ENOMEM, "out of memory");
         goto done;
@@ -1004,6 +1143,7 @@ done:
     json_decref(beats);
     json_decref(sens);
     json_decref(rec);
+    json_decref(hist);
     sim_free(&S);
     return rc;
 }
@@ -1035,5 +1175,6 @@ int aipm_simulate_from_params(aipm_scenario_file **f, aipm_simulate_opts *o,
     o->value_version = json_is_integer(v) ? json_integer_value(v) : -1;
     v = json_object_get(params, "adoption_model_version");
     o->adoption_version = json_is_integer(v) ? json_integer_value(v) : -1;
+    o->histogram = json_is_integer(json_object_get(params, "histogram_bins"));
     return AIPM_OK;
 }

@@ -1,5 +1,5 @@
 /* summary.c - summaries of a scenario's draws: mean, type 7 quantiles,
- * CVaR, probability of loss and of beating another scenario
+ * CVaR, histogram, probability of loss and of beating another scenario
  * (aipm/simulate.h).
  *
  * The draws are never changed (the paired comparisons need them in draw
@@ -32,6 +32,9 @@
  * t for each tie taken) / k, t the k-th smallest; so a summary is a
  * function of the draws alone. NaN is refused before any selection, since
  * it orders with nothing.
+ *
+ * A histogram is numpy.histogram's over equal bins (its edges, its
+ * half-open bins, the last closed), so numpy checks it draw for draw.
  */
 #include "aipm/simulate.h"
 
@@ -458,6 +461,80 @@ int aipm_sim_quantiles(double *out, const double *draws, size_t n,
         for (j = 0; j < m; j++)
             out[i + j] = lerp(v[2 * j], v[2 * j + 1], t[j]);
     }
+    return AIPM_OK;
+}
+
+/* Edge i of n_bins equal bins over [lo, hi] as numpy.linspace makes
+ * numpy.histogram's: lo + i step, step = (hi - lo) / n_bins, the last
+ * exactly hi; a step that underflows to 0 is numpy's (i / n_bins) (hi -
+ * lo) instead. */
+static double hist_edge(double lo, double hi, double step, size_t n_bins,
+                        size_t i)
+{
+    if (i >= n_bins)
+        return hi;
+    if (step == 0)
+        return lo + (double)i / (double)n_bins * (hi - lo);
+    return lo + (double)i * step;
+}
+
+/* The bin is guessed from (x - lo) / step and then moved until the edges
+ * agree, as numpy does (its guess can be one off within an ulp of an
+ * edge): so the edges alone decide, and a draw on an inner edge is in the
+ * bin above it. NaN is refused in a pass of its own first, so a failure
+ * leaves counts as they were. */
+int aipm_sim_histogram(size_t *counts, size_t n_bins, size_t *below,
+                       size_t *above, const double *draws, size_t n, double lo,
+                       double hi, aipm_error *err)
+{
+    double width = hi - lo, step, scale;
+    size_t i, n_below = 0, n_above = 0;
+
+    if (n_bins == 0)
+        return aipm_error_set(err, AIPM_EINVALID,
+                              "a histogram needs at least one bin");
+    if (!isfinite(lo) || !isfinite(hi) || !(lo < hi))
+        return aipm_error_set(err, AIPM_EINVALID,
+                              "histogram range [%g, %g] is not finite with "
+                              "lo < hi",
+                              lo, hi);
+    if (!isfinite(width))
+        return aipm_error_set(err, AIPM_EINVALID,
+                              "histogram range [%g, %g] is wider than a "
+                              "double holds",
+                              lo, hi);
+    if (counts == NULL || below == NULL || above == NULL ||
+        (draws == NULL && n > 0))
+        return aipm_error_set(err, AIPM_EINVALID, "no array for a histogram");
+    for (i = 0; i < n; i++)
+        if (isnan(draws[i]))
+            return aipm_error_set(err, AIPM_EINVALID,
+                                  "draw %zu is nan: it has no bin", i);
+    memset(counts, 0, n_bins * sizeof(*counts));
+    step = width / (double)n_bins;
+    scale = (double)n_bins / width;
+    for (i = 0; i < n; i++) {
+        double x = draws[i], f;
+        size_t b;
+
+        if (x < lo) {
+            n_below++;
+            continue;
+        }
+        if (x > hi) {
+            n_above++;
+            continue;
+        }
+        f = (x - lo) * scale; /* NaN only for a scale past a double */
+        b = f >= (double)(n_bins - 1) ? n_bins - 1 : (f > 0 ? (size_t)f : 0);
+        while (b > 0 && x < hist_edge(lo, hi, step, n_bins, b))
+            b--;
+        while (b + 1 < n_bins && x >= hist_edge(lo, hi, step, n_bins, b + 1))
+            b++;
+        counts[b]++;
+    }
+    *below = n_below;
+    *above = n_above;
     return AIPM_OK;
 }
 

@@ -514,6 +514,25 @@
 
     /* ==== forecasts ==== */
 
+    /* A forecast segment's points on one time axis, ascending by day: the
+     * adopters seen (its "history", to as_of; none in an older document),
+     * today's count, where the forecast starts from (its bands closed
+     * there), and the forecast's days (a backtest's rows keep their
+     * "observed"). rows: the table's, the history once a week back from
+     * today, then today and every forecast day. */
+    function forecastSeries(g, asOf) {
+        const hist = Array.isArray(g.history) ? g.history : [];
+        const fc = g.forecast || [];
+        const now = { day: asOf, observed: g.adopters, adopters: g.adopters, lo80: g.adopters, hi80: g.adopters, lo95: g.adopters, hi95: g.adopters, now: true };
+        const byDay = new Map();
+        for (const h of hist) if (h.day !== asOf) byDay.set(h.day, { day: h.day, observed: h.adopters });
+        byDay.set(asOf, now);
+        for (const r of fc) byDay.set(r.day, Object.assign({}, byDay.get(r.day), r));
+        const points = Array.from(byDay.values()).sort((a, b) => (a.day < b.day ? -1 : a.day > b.day ? 1 : 0));
+        const weekly = hist.filter((h, i) => h.day !== asOf && (hist.length - 1 - i) % 7 === 0).map((h) => byDay.get(h.day));
+        return { points, rows: weekly.concat([now], fc.map((r) => byDay.get(r.day))) };
+    }
+
     /* GET /api/v1/forecasts/FEATURE[?by=TRAIT]: the adoption curve with its
      * 80% and 95% bands per segment, and the backtest. */
     render.forecast = function (container, doc, opts) {
@@ -575,27 +594,37 @@
         );
 
         const c = section(container, 'Adoption curves', L + 1);
-        c.appendChild(el('p', { class: 'muted' }, 'Adopters from today (' + doc.as_of + ', the adopters seen so far) to the horizon: the middle forecast, its 80% band (darker) and its 95% band (lighter).'));
+        const seen = segs.some((g) => Array.isArray(g.history) && g.history.length > 0);
+        c.appendChild(el('p', { class: 'muted' },
+            (seen ? 'The adopters seen from ' + doc.history_from + ' (solid line) and the forecast' : 'Adopters') +
+            ' from today (' + doc.as_of + ', the adopters seen so far) to the horizon: the middle forecast (dashed), its 80% band (darker) and its 95% band (lighter).' +
+            (seen ? ' The table gives the adopters seen once a week back from today, then the forecast of each day.' : '')));
+        if (doc.history_note) c.appendChild(note(doc.history_note));
+        const val = (v) => (isNum(v) ? v : null);
         segs.forEach((g, i) => {
             const col = palette[i % palette.length === 6 ? 0 : i % palette.length];
             const fc = g.forecast || [];
-            const rows = [{ day: doc.as_of, adopters: g.adopters, lo80: g.adopters, hi80: g.adopters, lo95: g.adopters, hi95: g.adopters, now: true }].concat(fc);
+            const { points, rows } = forecastSeries(g, doc.as_of);
+            const first = (g.history || [])[0];
             const end = fc[fc.length - 1];
             chart(c, {
                 name: 'forecast-' + g.segment,
                 title: doc.feature + ' adopters, segment ' + g.segment + ' (' + g.model + ')',
-                summary: 'Adoption forecast of ' + doc.feature + ' for segment ' + g.segment + ' (' + fmt.int(g.users) + ' users): ' + fmt.int(g.adopters) + ' adopters on ' + doc.as_of +
+                summary: 'Adoption of ' + doc.feature + ' for segment ' + g.segment + ' (' + fmt.int(g.users) + ' users): ' +
+                    (first && first.day !== doc.as_of ? fmt.int(first.adopters) + ' adopters seen on ' + first.day + ', ' : '') +
+                    fmt.int(g.adopters) + ' adopters on ' + doc.as_of +
                     (end ? ', ' + fmt.num(end.adopters, 1) + ' expected on ' + end.day + ' (80% band ' + fmt.num(end.lo80, 1) + ' to ' + fmt.num(end.hi80, 1) + ', 95% band ' + fmt.num(end.lo95, 1) + ' to ' + fmt.num(end.hi95, 1) + ')' : '') + '.',
                 type: 'line',
                 height: 260,
                 data: {
-                    labels: rows.map((r) => r.day),
+                    labels: points.map((r) => r.day),
                     datasets: [
-                        { label: '95% band (low)', data: rows.map((r) => r.lo95), borderColor: 'transparent', pointRadius: 0, fill: false },
-                        { label: '95% band', data: rows.map((r) => r.hi95), borderColor: 'transparent', backgroundColor: rgba(col, 0.15), pointRadius: 0, fill: '-1' },
-                        { label: '80% band (low)', data: rows.map((r) => r.lo80), borderColor: 'transparent', pointRadius: 0, fill: false },
-                        { label: '80% band', data: rows.map((r) => r.hi80), borderColor: 'transparent', backgroundColor: rgba(col, 0.35), pointRadius: 0, fill: '-1' },
-                        { label: 'forecast', data: rows.map((r) => r.adopters), borderColor: col, backgroundColor: col, pointRadius: 0, borderWidth: 2 },
+                        { label: '95% band (low)', data: points.map((r) => val(r.lo95)), borderColor: 'transparent', pointRadius: 0, fill: false },
+                        { label: '95% band', data: points.map((r) => val(r.hi95)), borderColor: 'transparent', backgroundColor: rgba(col, 0.15), pointRadius: 0, fill: '-1' },
+                        { label: '80% band (low)', data: points.map((r) => val(r.lo80)), borderColor: 'transparent', pointRadius: 0, fill: false },
+                        { label: '80% band', data: points.map((r) => val(r.hi80)), borderColor: 'transparent', backgroundColor: rgba(col, 0.35), pointRadius: 0, fill: '-1' },
+                        { label: 'forecast', data: points.map((r) => val(r.adopters)), borderColor: col, backgroundColor: col, pointRadius: 0, borderWidth: 2, borderDash: [6, 4] },
+                        { label: 'seen', data: points.map((r) => val(r.observed)), borderColor: col, backgroundColor: col, pointRadius: 0, borderWidth: 2 },
                     ],
                 },
                 options: {
@@ -604,9 +633,10 @@
                     plugins: { legend: { labels: { filter: (item) => !/\(low\)$/.test(item.text) } } },
                 },
                 table: table({
-                    caption: doc.feature + ' adopters per day, segment ' + g.segment,
+                    caption: doc.feature + ' adopters, segment ' + g.segment + (rows.length > fc.length + 1 ? ': seen each week to today, then forecast per day' : ' per day'),
                     columns: [
                         { label: 'day', header: true, value: (r) => r.day + (r.now ? ' (today, seen)' : '') },
+                        { label: 'seen', num: true, value: (r) => fmt.num(r.observed, 1) },
                         { label: 'forecast', num: true, value: (r) => fmt.num(r.adopters, 1) },
                         { label: '80% low', num: true, value: (r) => fmt.num(r.lo80, 1) },
                         { label: '80% high', num: true, value: (r) => fmt.num(r.hi80, 1) },

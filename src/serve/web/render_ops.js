@@ -110,6 +110,81 @@
             }),
         });
 
+        /* The draws' distributions over the bins the document shares
+         * among its scenarios (histogram.edges, ascending, in the
+         * objective's units); a simulation recorded before it had them
+         * has no chart here. */
+        const edges = (doc.histogram || {}).edges;
+        const withHist = Array.isArray(edges) && edges.length > 1 && edges.every(isNum) ? scs.filter((x) => x.histogram && Array.isArray(x.histogram.counts) && x.histogram.counts.length === edges.length - 1) : [];
+        if (withHist.length) {
+            const nb = edges.length - 1;
+            const width = (edges[nb] - edges[0]) / nb;
+            /* decimals enough to tell neighbouring bins apart */
+            const digits = Math.min(6, Math.max(0, 1 - Math.floor(Math.log10(width * scale))));
+            const at = (x) => fmt.num(x * scale, digits) + (isShare ? '%' : '');
+            const centres = edges.slice(0, nb).map((e, i) => (e + edges[i + 1]) / 2);
+            const range = (i) => at(edges[i]) + ' – ' + at(edges[i + 1]);
+            const total = (x) => x.histogram.counts.reduce((a, c) => a + c, 0) + (x.histogram.below || 0) + (x.histogram.above || 0);
+            const share = (x, c) => (total(x) > 0 ? (100 * c) / total(x) : null);
+            const colour = (x, i) => (x.name === rec.scenario ? palette[2] : palette[[0, 1, 3, 4, 5, 7][i % 6]]);
+            const mode = (x) => x.histogram.counts.reduce((m, c, i, a) => (c > a[m] ? i : m), 0);
+            /* A scenario whose draws are all one value (nothing built)
+             * is one bin of 100%: the axis is scaled to the others, and
+             * its spike runs off the top, said in a note. */
+            const single = (x) => !(x.histogram.below || x.histogram.above) && x.histogram.counts.filter((c) => c > 0).length === 1;
+            const spread = withHist.filter((x) => !single(x));
+            const top = Math.max(0, ...spread.map((x) => share(x, x.histogram.counts[mode(x)]) || 0));
+            const yMax = spread.length && spread.length < withHist.length && top > 0 ? Math.min(100, 5 * Math.ceil((top * 1.1) / 5)) : undefined;
+            const fig = chart(d, {
+                name: 'simulation-histogram',
+                title: 'Distribution of the draws (share of each scenario’s draws per bin, on common bins)',
+                summary:
+                    'Distribution of ' + unit + ' per scenario over ' + nb + ' bins from ' + at(edges[0]) + ' to ' + at(edges[nb]) + ': ' +
+                    withHist.map((x) => x.name + ' most often ' + range(mode(x)) + ' (' + fmt.pct(share(x, x.histogram.counts[mode(x)]) / 100, 1) + ' of draws), ' + fmt.pct(share(x, x.histogram.below || 0) / 100, 1) + ' below and ' + fmt.pct(share(x, x.histogram.above || 0) / 100, 1) + ' above the range').join('; ') + '.',
+                type: 'line',
+                height: 280,
+                data: {
+                    labels: centres.map(at),
+                    datasets: withHist.map((x, i) => ({
+                        label: x.name,
+                        data: x.histogram.counts.map((c) => share(x, c)),
+                        stepped: 'middle',
+                        pointRadius: 0,
+                        borderWidth: x.name === rec.scenario ? 2.5 : 1.5,
+                        borderColor: colour(x, i),
+                        backgroundColor: x.name === rec.scenario ? rgba(palette[2], 0.15) : colour(x, i),
+                        borderDash: x.name === rec.scenario ? [] : [[6, 3], [2, 2], [8, 3, 2, 3]][i % 3],
+                        fill: x.name === rec.scenario ? 'origin' : false,
+                    })),
+                },
+                options: {
+                    interaction: { mode: 'index', intersect: false },
+                    scales: { x: axis(isShare ? unit + ' (%), bin centre' : unit + ', bin centre'), y: axis('% of draws', yMax === undefined ? { min: 0 } : { min: 0, max: yMax }) },
+                    plugins: {
+                        tooltip: {
+                            callbacks: {
+                                title: (items) => (items.length ? range(items[0].dataIndex) : ''),
+                                label: (ctx) => ctx.dataset.label + ': ' + fmt.num(ctx.parsed.y, 2) + '% of draws',
+                            },
+                        },
+                    },
+                },
+                table: table({
+                    caption: 'Share of each scenario’s draws per bin',
+                    columns: [{ label: unit + (isShare ? ' (%)' : ''), header: true, value: (r) => r.label }].concat(
+                        withHist.map((x) => ({ label: x.name, num: true, value: (r) => fmt.pct(share(x, r.count(x)) / 100, 2) }))
+                    ),
+                    rows: [{ label: 'below ' + at(edges[0]), count: (x) => x.histogram.below || 0 }]
+                        .concat(centres.map((_, i) => ({ label: range(i), count: (x) => x.histogram.counts[i] })))
+                        .concat([{ label: 'above ' + at(edges[nb]), count: (x) => x.histogram.above || 0 }]),
+                }),
+            });
+            if (yMax !== undefined) {
+                const off = withHist.filter(single).map((x) => x.name + ' (all its draws in ' + range(mode(x)) + ')');
+                fig.insertBefore(note('One value in every draw, a spike of 100% above the scale: ' + off.join(', ') + '.'), fig.querySelector('details'));
+            }
+        }
+
         const withPath = scs.filter((x) => (x.path || []).length);
         if (withPath.length) {
             const days = withPath[0].path.map((p) => p.date || 'day ' + p.day);

@@ -25,6 +25,42 @@ with open(p, "w") as fh:
 PYEOF
 }
 
+# hist_check FILE: the histograms of a simulate document. The edges are
+# 41, ascending, common to all scenarios; each scenario's counts, below
+# and above add up to its draws; and the counts agree with the
+# scenario's own P10, P50 and P90 (type 7 quantiles, computed apart from
+# the histogram): the draws in bins wholly below P_q are at most a share
+# q, and those up to and including P_q's bin at least q. Type 7
+# interpolates between two order statistics, so either side may be off
+# by one draw: a slack of 1 / draws.
+hist_check() {
+    pycheck "$1" '
+h = d["histogram"]
+e = h["edges"]
+n = d["draws"]
+want(h["bins"] == 40 and len(e) == 41, "bins %r, %d edges" % (h["bins"], len(e)))
+want(all(e[i] < e[i + 1] for i in range(40)), "edges not ascending: %r" % e)
+want("below" in h["note"] and "above" in h["note"], "note %r" % h["note"])
+for s in d["scenarios"]:
+    c = s["histogram"]
+    want(len(c["counts"]) == 40 and all(isinstance(x, int) and x >= 0 for x in c["counts"]), "%s: counts %r" % (s["name"], c["counts"]))
+    want(sum(c["counts"]) + c["below"] + c["above"] == n, "%s: %d + %d + %d is not the %d draws" % (s["name"], sum(c["counts"]), c["below"], c["above"], n))
+    cum = [c["below"]]
+    for x in c["counts"]:
+        cum.append(cum[-1] + x)
+    for q, key in ((0.1, "p10"), (0.5, "p50"), (0.9, "p90")):
+        p = s[key]
+        if p < e[0]:
+            lower, upper = 0, c["below"]
+        elif p > e[40]:
+            lower, upper = cum[40], n
+        else:
+            j = min(39, max(i for i in range(41) if e[i] <= p))
+            lower, upper = cum[j], cum[j + 1]
+        want(lower / n <= q + 1.0 / n and upper / n >= q - 1.0 / n, "%s: %s %r, but %r of the draws lie in bins below it and %r up to its bin" % (s["name"], key, p, lower / n, upper / n))
+'
+}
+
 case_simulate_value() {
     local W=$T/simv id
     sim_ws "$W"
@@ -57,6 +93,7 @@ EOF
     cp "$OUT" "$T/one1.json"
     A -C "$W" --json simulate "$T/one.yaml" --draws 200000 --threads 2 --no-record
     expect_rc 0 "simulate on two threads"
+    hist_check "$OUT"
     pycheck "$OUT" '
 import json
 one = json.load(open(args[0])); pz = json.load(open(args[1]))
@@ -107,6 +144,7 @@ EOF
     A -C "$W" --json simulate "$T/cap.yaml"
     expect_rc 0 "simulate with capacity"
     cp "$OUT" "$T/cap.json"
+    hist_check "$T/cap.json"
     pycheck "$OUT" '
 import json, math
 pz = json.load(open(args[0]))
@@ -217,6 +255,7 @@ EOF
     A -C "$W" --json simulate "$T/kpi.yaml" --draws 100000
     expect_rc 0 "simulate the planted winner"
     cp "$OUT" "$T/kpi.json"
+    hist_check "$T/kpi.json"
     A -C "$W" --json experiment analyze onboarding_checklist --engine bayesian --no-record
     expect_rc 0 "the experiment's analysis"
     cp "$OUT" "$T/exp.json"
@@ -267,6 +306,37 @@ names = [i["input"] for i in d["sensitivity"]["inputs"]]
 want(any("onboarding_checklist" in x for x in names), "sensitivity %r" % names)
 print("# simulate KPI: P(with the planted winner beats without) %.4f, chance to win %.4f" % (p, c))
 ' "$T/exp.json" "$OUT"
+    # A KPI where lower is better is simulated negated: its histogram is
+    # still in the KPI's own units, edges ascending, and agrees with its
+    # P10/P50/P90 (a histogram left negated, or its counts not reversed,
+    # puts P10 in the wrong tail). The same seed gives the same document.
+    sed -i 's/^kpis:$/kpis:\n  - {key: engagement_down, metric: dashboards_viewed, direction: down}/' "$W/aipm.yaml"
+    sed 's/kpi: engagement,/kpi: engagement_down,/' "$T/kpi.yaml" >"$T/kdown.yaml"
+    A -C "$W" --json simulate "$T/kdown.yaml" --draws 20000 --seed 5 --no-record
+    expect_rc 0 "simulate a KPI where lower is better"
+    cp "$OUT" "$T/kdown1.json"
+    hist_check "$T/kdown1.json"
+    A -C "$W" --json simulate "$T/kdown.yaml" --draws 20000 --seed 5 --threads 3 --no-record
+    expect_rc 0 "simulate it again"
+    pycheck "$OUT" '
+import json
+one = json.load(open(args[0]))
+want(one["objective"]["better"] == "lower", "objective %r" % one["objective"])
+want(one["histogram"] == d["histogram"] and [s["histogram"] for s in one["scenarios"]] == [s["histogram"] for s in d["scenarios"]], "the histograms differ between two runs of seed 5")
+s = {x["name"]: x for x in d["scenarios"]}
+# the mean of the binned draws (each at its bin'"'"'s middle) is the
+# scenario'"'"'s mean within a bin'"'"'s width; a histogram mirrored in the
+# range would move it to lo + hi - mean, which the check sees unless the
+# mean sits at the middle: the two means lie over two bins apart, so at
+# most one can
+e = d["histogram"]["edges"]
+w = e[1] - e[0]
+for x in d["scenarios"]:
+    c = x["histogram"]["counts"]
+    m = sum((e[i] + e[i + 1]) / 2 * c[i] for i in range(40)) / sum(c)
+    want(abs(m - x["mean"]) <= w, "%s: binned mean %r, mean %r, bin width %r" % (x["name"], m, x["mean"], w))
+want(abs(s["with_checklist"]["mean"] - s["without"]["mean"]) > 2 * w, "means %r %r: too close for the check (bin width %r)" % (s["with_checklist"]["mean"], s["without"]["mean"], w))
+' "$T/kdown1.json"
 }
 
 # The planner. Its start is checked against a knapsack solved in Python
@@ -414,6 +484,7 @@ EOF2
     A -C "$W" --json simulate "$T/ad.yaml" --draws 100000
     expect_rc 0 "simulate adopters:pdf"
     cp "$OUT" "$T/ad.json"
+    hist_check "$T/ad.json"
     A -C "$W" --json forecast adoption pdf --by plan --horizon 60 --no-record
     expect_rc 0 "forecast adoption pdf"
     pycheck "$T/ad.json" '
