@@ -537,12 +537,16 @@ int view_users(aipm_store *st, json_t **out, aipm_error *err)
 static int policy_one(void *ctx, const aipm_policy_row *r)
 {
     char when[32];
+    /* what the version held, as recorded (null if the row's text does
+     * not parse: shown, never guessed) */
+    json_t *held = r->policies ? json_loads(r->policies, 0, NULL) : NULL;
 
     aipm_time_format(when, r->time_ms);
     json_array_append_new(
-        ctx, json_pack("{s:I, s:s, s:s, s:s, s:s}", "seq", (json_int_t)r->seq,
-                       "time", when, "policy_sha256", r->policy_sha256, "actor",
-                       r->actor, "reason", r->reason));
+        ctx, json_pack("{s:I, s:s, s:s, s:s, s:s, s:o}", "seq",
+                       (json_int_t)r->seq, "time", when, "policy_sha256",
+                       r->policy_sha256, "actor", r->actor, "reason", r->reason,
+                       "policies", held ? held : json_null()));
     return 0;
 }
 

@@ -123,7 +123,9 @@ int view_decision(aipm_store *st, const char *id, json_t **out,
 int view_users(aipm_store *st, json_t **out, aipm_error *err);
 
 /* `aipm policy log`: the policy versions recorded, newest first:
- * {"versions": [{"seq", "time", "policy_sha256", "actor", "reason"}]}. */
+ * {"versions": [{"seq", "time", "policy_sha256", "actor", "reason",
+ * "policies"}]}, policies what the version held (the canonical JSON its
+ * SHA-256 is of, parsed). */
 int view_policy_versions(aipm_store *st, json_t **out, aipm_error *err);
 
 /* `aipm tokens list [--user USER]`: the API tokens (of user), by id:

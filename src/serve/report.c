@@ -138,14 +138,13 @@ int srv_report(const srv_req *base, FILE *out,
     g.ctx = ctx;
     /* the fixed pages, an experiment and a forecast each, two model cards
      * and decisions: the total grows as the lists are read */
-    g.total = 10 + base->cfg->n_experiments + base->cfg->n_catalog;
+    g.total = 11 + base->cfg->n_experiments + base->cfg->n_catalog;
 
     {
         static const char *const fixed[] = {
-            "/api/v1/kpis",         "/api/v1/quality",
-            "/api/v1/roadmap",      "/api/v1/experiments",
-            "/api/v1/models",       "/api/v1/monitoring",
-            "/api/v1/audit/verify", NULL};
+            "/api/v1/kpis",         "/api/v1/quality",  "/api/v1/roadmap",
+            "/api/v1/experiments",  "/api/v1/models",   "/api/v1/monitoring",
+            "/api/v1/audit/verify", "/api/v1/policies", NULL};
 
         for (k = 0; fixed[k] && rc == AIPM_OK; k++)
             rc = get(&g, fixed[k], NULL, err);

@@ -318,6 +318,16 @@ async function checkReport(browser) {
     for (const want of ['KPIs', 'Roadmap', 'Experiments', 'Decisions', 'Audit log']) {
         if (!sections.includes(want)) fail(`report: no section ${want} (has ${sections.join(', ')})`);
     }
+    // each record's provenance shows the policies it was made under: the
+    // very version `aipm policy log --json` lists for its SHA-256
+    const held = await page.$$eval('details[data-policy]', (ds) => ds.map((d) => ({ sha: d.dataset.policy, text: d.querySelector('pre').textContent })));
+    const versions = JSON.parse(aipm('--json', 'policy', 'log')).versions;
+    if (held.length === 0) fail('report: no decision shows its policies');
+    for (const h of held) {
+        const v = versions.find((x) => x.policy_sha256 === h.sha);
+        if (!v) fail(`report: policy ${h.sha.slice(0, 12)} is not in policy log`);
+        else if (JSON.stringify(JSON.parse(h.text)) !== JSON.stringify(v.policies)) fail(`report: policy ${h.sha.slice(0, 12)} differs from policy log`);
+    }
     for (const e of errors) fail(`report: console error: ${e.slice(0, 200)}`);
     for (const u of requests) fail(`report: it requested ${u.slice(0, 120)}`);
     await page.screenshot({ path: path.join(OUT, 'report.png'), fullPage: true });

@@ -677,7 +677,10 @@
         const v = policies && (policies.versions || []).find((x) => x.policy_sha256 === sha);
         const hash = el('span', { class: 'mono' }, fmt.hash(sha));
         if (!v) return hash;
-        return el('span', null, 'version #' + v.seq + ' of ' + fmt.time(v.time) + ' by ' + (v.actor || '—') + (v.reason ? ' (“' + v.reason + '”)' : '') + ', SHA-256 ', hash);
+        const line = el('span', null, 'version #' + v.seq + ' of ' + fmt.time(v.time) + ' by ' + (v.actor || '—') + (v.reason ? ' (“' + v.reason + '”)' : '') + ', SHA-256 ', hash);
+        if (v.policies === undefined || v.policies === null) return line;
+        // what the version held: the rules the record was made under
+        return el('span', null, line, el('details', { class: 'details', 'data-policy': sha }, el('summary', null, 'The policies in force (JSON)'), el('pre', null, JSON.stringify(v.policies, null, 2))));
     }
 
     /* GET /api/v1/decisions/ID: one record's provenance and acts;

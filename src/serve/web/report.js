@@ -68,7 +68,8 @@
         }));
     if (docs['/api/v1/decisions']) add('Decisions', 'decisions', (s) => {
         R.decisions(s, docs['/api/v1/decisions'], { level: 3 });
-        if (R.decision) byPrefix('/api/v1/decisions/').forEach((k) => R.decision(s, docs[k], L));
+        const withPolicies = Object.assign({}, L, { policies: docs['/api/v1/policies'] || null });
+        if (R.decision) byPrefix('/api/v1/decisions/').forEach((k) => R.decision(s, docs[k], withPolicies));
     });
     if (docs['/api/v1/audit']) add('Audit log', 'audit', (s) => R.audit(s, docs['/api/v1/audit'], docs['/api/v1/audit/verify'], L));
     const missing = Object.keys(data.missing || {});

@@ -131,7 +131,16 @@ case_policy_check_set_log() {
     pycheck "$OUT" '
 v = d["versions"]
 want([x["reason"] for x in v] == ["aipm.yaml changed (found by the next command)", "the workspace'"'"'s first policies"], "versions %r" % v)
-want(v[1]["seq"] == 1, "the first version is the init entry: %r" % v[1])'
+want(v[1]["seq"] == 1, "the first version is the init entry: %r" % v[1])
+# each version carries what it held: its canonical form (Python json,
+# sorted keys, no spaces) hashes to the version named
+import hashlib
+for x in v:
+    c = json.dumps(x["policies"], sort_keys=True, separators=(",", ":")).encode()
+    want(hashlib.sha256(c).hexdigest() == x["policy_sha256"], "version %d: its policies do not hash to %s" % (x["seq"], x["policy_sha256"]))
+want([r.get("kind") for r in v[0]["policies"]["decisions"]] == ["prioritize"] and v[0]["policies"]["decisions"][0]["approvals"] == 2,
+     "the newest version held %r" % v[0]["policies"]["decisions"])
+want(v[1]["policies"]["decisions"] == [], "the first version held %r" % v[1]["policies"]["decisions"])'
     # The version is the SHA-256 of the policies in canonical form,
     # recomputed with Python's json from aipm.yaml's values and defaults.
     A -C "$W" --json policy check
