@@ -10,7 +10,7 @@ JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 FUZZ_SECONDS ?= 60
 AIPM = build/release/aipm
 
-.PHONY: all deps build demo test test-dev test-asan bench fuzz format \
+.PHONY: all deps build demo test test-dev test-asan test-tsan bench fuzz format \
 	format-check clean
 
 all: build
@@ -41,6 +41,15 @@ test-asan:
 	@cd build/asan && ASAN_OPTIONS=detect_leaks=1 \
 	    UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	    ctest --output-on-failure -j $(JOBS)
+
+# The HTTP server's cases under ThreadSanitizer (not part of `make test`:
+# a third full build). A race report aborts the process that found it, so
+# the case it ran in fails.
+test-tsan: deps
+	@cmake --preset tsan >/dev/null
+	@cmake --build build/tsan --target aipm -j $(JOBS)
+	@cd build/tsan && TSAN_OPTIONS=halt_on_error=1 \
+	    ctest --output-on-failure -R '^cli_serve$$'
 
 bench: build
 	@scripts/install-deps --bench

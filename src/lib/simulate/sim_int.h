@@ -6,9 +6,10 @@
  * ifunc to pick a clone at load time; clang 14 accepts the attribute but
  * made no faster code here, so it and other systems get the portable
  * loops. The clones are integer or IEEE arithmetic alike, so every one
- * gives the same bits. */
+ * gives the same bits. Not under ThreadSanitizer: the loader runs the
+ * ifunc resolvers before its runtime is up, and they crash. */
 #if defined(__GNUC__) && !defined(__clang__) && __GNUC__ >= 12 &&              \
-    defined(__x86_64__) && defined(__GLIBC__)
+    defined(__x86_64__) && defined(__GLIBC__) && !defined(__SANITIZE_THREAD__)
 #define CLONES                                                                 \
     __attribute__((                                                            \
         target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
