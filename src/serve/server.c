@@ -73,7 +73,7 @@ typedef struct job {
     char *key;  /* the cache key */
     int gzip;   /* the client takes gzip */
     /* The outcome, written by the pool thread before it resumes the
-     * connection: an answer (ans.text) or an error. */
+     * connection: an error (code set: status, code, msg) or an answer. */
     int done, status, cached;
     const char *code;
     char msg[1024];
@@ -98,12 +98,14 @@ typedef struct bucket {
     double at; /* seconds, monotonic */
 } bucket;
 
-/* An embedded file gzipped at start (data NULL when it is short or does
- * not shrink), with its own ETag. */
-struct asset_gz {
-    void *data;
-    size_t len;
-    char etag[96];
+/* An embedded file's answers, made once at start and shared by every
+ * request (as the cache's are): [0] as is, [1] gzipped (NULL when the
+ * file is short or does not shrink), each with its 304. */
+struct asset_forms {
+    struct MHD_Response *response[2], *not_modified[2];
+    const char *etag[2];
+    void *gz;
+    char etag_gz[96];
 };
 
 static struct {
@@ -113,7 +115,7 @@ static struct {
     pthread_mutex_t rate_lock;
     bucket *buckets;
     size_t n_buckets;
-    struct asset_gz *assets_gz; /* srv_assets' gzipped forms, same order */
+    struct asset_forms *assets; /* srv_assets' answers, same order */
     /* the analysis pool */
     pthread_t *pool;
     int pool_n, pool_stopping;
@@ -443,8 +445,6 @@ int srv_body_object(const srv_req *r, const char *const *allowed, json_t **out,
 typedef struct args_ctx {
     const char *const *allowed;
     const char *unknown;
-    char *key; /* the canonical arguments: sorted name=value lines */
-    size_t len, cap;
     const char *names[SRV_MAX_ARGS];
     const char *values[SRV_MAX_ARGS];
     int n;
@@ -780,7 +780,7 @@ static int job_args(job *jb, const args_ctx *a)
         need += strlen(a->names[i]) + strlen(a->values[i]) + 2;
     if ((jb->args = malloc(need ? need : 1)) == NULL)
         return -1;
-    for (i = 0; i < a->n && i < SRV_MAX_ARGS; i++) {
+    for (i = 0; i < a->n; i++) {
         size_t ln = strlen(a->names[i]) + 1, lv = strlen(a->values[i]) + 1;
 
         memcpy(jb->args + at, a->names[i], ln);
@@ -878,7 +878,6 @@ static void job_run(job *jb)
     worker *w;
     int rc;
 
-    jb->status = 0;
     if ((w = worker_get(&err)) == NULL || worker_config(w, &err) != AIPM_OK ||
         worker_stamp(w, aipm_now_ms(), &err) != AIPM_OK) {
         jb->status = srv_status(err.code, &jb->code);
@@ -963,7 +962,7 @@ static enum MHD_Result job_reply(struct MHD_Connection *c, const char *url,
     int status = jb->status;
 
     q->job = NULL;
-    if (!jb->ans.text) {
+    if (jb->code) { /* an error */
         access_log(method, url, status, q, jb->user);
         if (status == MHD_HTTP_INTERNAL_SERVER_ERROR)
             fprintf(stderr, "aipm serve: %s %s: %s\n", method, url, jb->msg);
@@ -1048,9 +1047,8 @@ static enum MHD_Result asset(struct MHD_Connection *c, const char *url,
                              const char *method, request *q)
 {
     const srv_asset *a;
-    const struct asset_gz *g;
-    struct MHD_Response *r;
-    const char *inm, *etag;
+    const struct asset_forms *f;
+    int gz, nm;
 
     if (strcmp(url, "/") == 0)
         url = "/index.html";
@@ -1066,69 +1064,76 @@ static enum MHD_Result asset(struct MHD_Connection *c, const char *url,
         return error_reply(c, MHD_HTTP_METHOD_NOT_ALLOWED, "method_not_allowed",
                            "%s does not take %s", url, method);
     }
-    g = &S.assets_gz[a - srv_assets];
-    if (g->data == NULL ||
-        !srv_accepts_gzip(MHD_lookup_connection_value(
-            c, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT_ENCODING)))
-        g = NULL;
-    etag = g ? g->etag : a->etag;
-    inm = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
-                                      MHD_HTTP_HEADER_IF_NONE_MATCH);
-    if (srv_etag_matches(inm, etag)) {
-        r = response_new("", 0, NULL);
-        if (r && (MHD_add_response_header(r, MHD_HTTP_HEADER_ETAG, etag) !=
-                      MHD_YES ||
-                  MHD_add_response_header(r, MHD_HTTP_HEADER_VARY,
-                                          "Accept-Encoding") != MHD_YES)) {
-            MHD_destroy_response(r);
-            r = NULL;
-        }
-        access_log(method, url, 304, q, NULL);
-        return queue(c, MHD_HTTP_NOT_MODIFIED, r);
-    }
-    r = MHD_create_response_from_buffer(g ? g->len : a->len,
-                                        g ? g->data : (void *)a->data,
-                                        MHD_RESPMEM_PERSISTENT);
+    f = &S.assets[a - srv_assets];
+    gz = f->response[1] != NULL &&
+         srv_accepts_gzip(MHD_lookup_connection_value(
+             c, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT_ENCODING));
+    nm =
+        srv_etag_matches(MHD_lookup_connection_value(
+                             c, MHD_HEADER_KIND, MHD_HTTP_HEADER_IF_NONE_MATCH),
+                         f->etag[gz]);
+    access_log(method, url, nm ? 304 : 200, q, NULL);
+    return MHD_queue_response(c, nm ? MHD_HTTP_NOT_MODIFIED : MHD_HTTP_OK,
+                              nm ? f->not_modified[gz] : f->response[gz]);
+}
+
+/* One answer of an embedded file: body (len bytes; NULL for a 304), its
+ * ETag, gzipped or not. NULL when out of memory. */
+static struct MHD_Response *asset_response(const srv_asset *a, const void *body,
+                                           size_t len, const char *etag, int gz)
+{
+    struct MHD_Response *r = MHD_create_response_from_buffer(
+        body ? len : 0, body ? (void *)body : (void *)"",
+        MHD_RESPMEM_PERSISTENT);
+
     if (r &&
-        (srv_add_headers(r, a->type) != 0 ||
+        (srv_add_headers(r, body ? a->type : NULL) != 0 ||
          MHD_add_response_header(r, MHD_HTTP_HEADER_ETAG, etag) != MHD_YES ||
          MHD_add_response_header(r, MHD_HTTP_HEADER_VARY, "Accept-Encoding") !=
              MHD_YES ||
-         (g && MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_ENCODING,
-                                       "gzip") != MHD_YES))) {
+         (gz && body &&
+          MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_ENCODING,
+                                  "gzip") != MHD_YES))) {
         MHD_destroy_response(r);
         r = NULL;
     }
-    access_log(method, url, 200, q, NULL);
-    return queue(c, MHD_HTTP_OK, r);
+    return r;
 }
 
-/* Gzip the embedded files once, for the clients that take it (every
- * browser): Chart.js is 195 KB as is, 67 KB so. 0, or -1 when out of
- * memory. */
-static int assets_gzip(void)
+/* Make every embedded file's answers once, gzipping the ones worth it for
+ * the clients that take it (every browser): Chart.js is 200 KB as is,
+ * 68 KB so. 0, or -1 when out of memory (assets_free frees what was
+ * made). */
+static int assets_make(void)
 {
-    size_t n = 0, i;
+    size_t n = 0, i, len;
+    int gz;
 
     while (srv_assets[n].path)
         n++;
-    if ((S.assets_gz = calloc(n + 1, sizeof(*S.assets_gz))) == NULL)
+    if ((S.assets = calloc(n + 1, sizeof(*S.assets))) == NULL)
         return -1;
     for (i = 0; i < n; i++) {
         const srv_asset *a = &srv_assets[i];
-        struct asset_gz *g = &S.assets_gz[i];
+        struct asset_forms *f = &S.assets[i];
         size_t el = strlen(a->etag);
 
-        if (srv_gzip(a->data, a->len, &g->data, &g->len) < 0)
+        if (srv_gzip(a->data, a->len, &f->gz, &len) < 0)
             return -1;
+        f->etag[0] = a->etag;
         /* The file's tag with "+gzip" inside its closing quote. */
-        if (g->data && el >= 2 && el + 6 < sizeof(g->etag))
-            snprintf(g->etag, sizeof(g->etag), "%.*s+gzip\"", (int)(el - 1),
-                     a->etag);
-        else if (g->data) {
-            free(g->data);
-            g->data = NULL;
+        if (f->gz && el >= 2 && el + 6 < sizeof(f->etag_gz)) {
+            snprintf(f->etag_gz, sizeof(f->etag_gz), "%.*s+gzip\"",
+                     (int)(el - 1), a->etag);
+            f->etag[1] = f->etag_gz;
         }
+        for (gz = 0; gz < 2 && f->etag[gz]; gz++)
+            if ((f->response[gz] =
+                     asset_response(a, gz ? f->gz : a->data, gz ? len : a->len,
+                                    f->etag[gz], gz)) == NULL ||
+                (f->not_modified[gz] =
+                     asset_response(a, NULL, 0, f->etag[gz], gz)) == NULL)
+                return -1;
     }
     return 0;
 }
@@ -1136,11 +1141,19 @@ static int assets_gzip(void)
 static void assets_free(void)
 {
     size_t i;
+    int gz;
 
-    for (i = 0; S.assets_gz && srv_assets[i].path; i++)
-        free(S.assets_gz[i].data);
-    free(S.assets_gz);
-    S.assets_gz = NULL;
+    for (i = 0; S.assets && srv_assets[i].path; i++) {
+        for (gz = 0; gz < 2; gz++) {
+            if (S.assets[i].response[gz])
+                MHD_destroy_response(S.assets[i].response[gz]);
+            if (S.assets[i].not_modified[gz])
+                MHD_destroy_response(S.assets[i].not_modified[gz]);
+        }
+        free(S.assets[i].gz);
+    }
+    free(S.assets);
+    S.assets = NULL;
 }
 
 static enum MHD_Result handler(void *cls, struct MHD_Connection *c,
@@ -1296,7 +1309,7 @@ int srv_run(const srv_opts *o)
         pthread_mutex_init(&S.rate_lock, NULL) != 0 ||
         srv_cache_new(&S.cache, o->cache_entries) != 0 ||
         (S.buckets = calloc(RATE_SLOTS, sizeof(bucket))) == NULL ||
-        assets_gzip() != 0 || pthread_mutex_init(&S.pool_lock, NULL) != 0 ||
+        assets_make() != 0 || pthread_mutex_init(&S.pool_lock, NULL) != 0 ||
         pthread_cond_init(&S.pool_cond, NULL) != 0) {
         fprintf(stderr, "aipm: out of memory\n");
         return 2;

@@ -43,8 +43,11 @@
  * registry's reading uses.
  * The document also shows what was observed: per segment the cumulative
  * adopters each day from the series start to as_of (C - 1), the last
- * HISTORY_DAYS of them, counted as the segment's "adopters" is (history()),
- * so a reader sees the forecast continue the curve it extends. In a
+ * HISTORY_DAYS of them, read from cumulate()'s table (observed()): on a
+ * day before the cutoff it counts exactly the users the segment's
+ * "adopters" counts at the cutoff (an adoption is one of the user's own
+ * events, so no earlier than their first), and its last row is that
+ * figure. A reader so sees the forecast continue the curve it extends. In a
  * backtest as_of is the day before the cutoff; the held-out days are the
  * rows' "observed".
  */
@@ -361,39 +364,6 @@ static int cumulate(run *r)
             r->cum[k * w + d] = c += r->cum[k * w + d];
     }
     return AIPM_OK;
-}
-
-/* The observed cumulative adopters of every segment on each day of
- * [from, C): out[k * (C - from) + (t - from)] counts segment k's users
- * first seen before C who adopted on day t or earlier - the users
- * observe() counts into base at cutoff C, so day C - 1 is base exactly.
- * (cumulate() counts every adopter up to the data's end, for the
- * backtests; the two agree on the days before C, as an adoption is an
- * event of the user's own and comes no earlier than their first.) A
- * table for all segments in one pass over the users; NULL when out of
- * memory, the caller's to free. */
-static double *history(const run *r, int32_t from, int32_t C)
-{
-    const aipm_adoption *a = r->a;
-    int64_t n_days = C - from, d;
-    double *out =
-        calloc((size_t)a->n_segs * (size_t)n_days + 1, sizeof(double));
-    int u, k;
-
-    if (out == NULL)
-        return NULL;
-    for (u = 0; u < a->n; u++) {
-        int32_t t = r->adopt[u];
-
-        if (a->first[u] >= C || t == NO_DAY || t >= C)
-            continue;
-        /* earlier adopters count from the first day shown */
-        out[a->seg[u] * n_days + (t > from ? t - from : 0)]++;
-    }
-    for (k = 0; k < a->n_segs; k++)
-        for (d = 1; d < n_days; d++)
-            out[k * n_days + d] += out[k * n_days + d - 1];
-    return out;
 }
 
 typedef struct errs {
@@ -801,7 +771,6 @@ int aipm_adoption_run(json_t **out, aipm_adoption *a, const char *feature,
     size_t cell;
     double *mu = NULL, *var = NULL, *cm = NULL, *cv = NULL;
     /* the observed history: days [hist_from, C), none if NO_DAY */
-    double *hist = NULL;
     int32_t hist_from = NO_DAY, hist_start = NO_DAY;
     json_t *doc = NULL, *segs;
     /* the registered version whose hazard fits the forecast takes */
@@ -1034,15 +1003,12 @@ int aipm_adoption_run(json_t **out, aipm_adoption *a, const char *feature,
     }
     /* The observed history, from the series start (the launch, or the
      * first day with data) to as_of, its last HISTORY_DAYS days at most;
-     * none when the launch is not before C (a prior). */
+     * none when the launch is not before C; all zeros for a prior (no
+     * adopter yet, and no cumulate() table). */
     if (launch_shown != NO_DAY && launch_shown < C) {
         hist_start = launch_shown > a->day0 ? launch_shown : a->day0;
         hist_from =
             C - hist_start > HISTORY_DAYS ? C - HISTORY_DAYS : hist_start;
-        if ((hist = history(&r, hist_from, C)) == NULL) {
-            rc = aipm_error_set(err, AIPM_ENOMEM, "out of memory");
-            goto done;
-        }
     }
     /* The document. */
     segs = json_array();
@@ -1109,14 +1075,14 @@ int aipm_adoption_run(json_t **out, aipm_adoption *a, const char *feature,
             json_t *hs = json_array();
             int32_t t;
 
-            for (t = hist_from; hs && hist && t < C; t++) {
+            for (t = hist_from; hs && hist_from != NO_DAY && t < C; t++) {
                 char day[16];
 
                 aipm_forecast__day_label(day, t);
                 if (json_array_append_new(
                         hs, json_pack("{s:s, s:f}", "day", day, "adopters",
-                                      hist[(size_t)k * (C - hist_from) +
-                                           (t - hist_from)])) != 0) {
+                                      prior_mode ? 0.0 : observed(&r, k, t))) !=
+                    0) {
                     json_decref(hs);
                     hs = NULL;
                 }
@@ -1246,7 +1212,6 @@ done:
     free(var);
     free(cm);
     free(cv);
-    free(hist);
     backtest_free(&bt);
     backtest_free(&cal);
     prior_free(&pr);

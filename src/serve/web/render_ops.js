@@ -124,8 +124,8 @@
             const at = (x) => fmt.num(x * scale, digits) + (isShare ? '%' : '');
             const centres = edges.slice(0, nb).map((e, i) => (e + edges[i + 1]) / 2);
             const range = (i) => at(edges[i]) + ' – ' + at(edges[i + 1]);
-            const total = (x) => x.histogram.counts.reduce((a, c) => a + c, 0) + (x.histogram.below || 0) + (x.histogram.above || 0);
-            const share = (x, c) => (total(x) > 0 ? (100 * c) / total(x) : null);
+            /* counts, below and above add up to the draws */
+            const share = (x, c) => (doc.draws > 0 ? (100 * c) / doc.draws : null);
             const colour = (x, i) => (x.name === rec.scenario ? palette[2] : palette[[0, 1, 3, 4, 5, 7][i % 6]]);
             const mode = (x) => x.histogram.counts.reduce((m, c, i, a) => (c > a[m] ? i : m), 0);
             /* A scenario whose draws are all one value (nothing built)
